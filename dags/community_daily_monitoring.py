@@ -1,0 +1,89 @@
+"""
+### Community daily monitoring
+
+Every day, as of the end of the run's one-day data interval (T), this DAG reads each community
+channel, applies the community team's rules and posts:
+
+* the **`[Help Wanted]` digest** to `mattermost_default`: posts waiting for a first response,
+  forum topics about Enterprise features or upgrades after a release, and new replies to
+  questions the core team asked;
+* the **`[Triage]` list** to `mattermost_cm`: every new community post of the day, typed, with a
+  suggested action and a reply draft.
+
+A channel that cannot be read does not stop the others: the digests go out saying which channel
+is missing and the run ends failed. Each message is posted once per T, however often the run is
+retried or re-run (a ledger remembers). Backfill runs archive their digests and post them only
+when `post_backfill_digests` is on. Manual runs may set `as_of` for a point-in-time digest.
+
+Rules live in `include/config/monitoring.yaml`; staff and rotation rosters in the Variables
+`community_staff` and `community_rotation`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from community_monitoring.pipeline import daily
+from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
+
+DEFAULT_ARGS = {
+    "owner": "community",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+}
+
+
+@dag(
+    dag_id=daily.DAG_ID,
+    schedule=CronDataIntervalTimetable(os.environ.get("COMMUNITY_DAILY_CRON", "0 7 * * *"), timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["community", "daily"],
+    doc_md=__doc__,
+    params={
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            title="As of",
+            description="Manual runs only: compute the digests as of this moment (ISO time). "
+            "Empty: the run's logical date, or the time it was triggered.",
+        ),
+        "post_backfill_digests": Param(
+            False,
+            type="boolean",
+            title="Post backfill digests",
+            description="Backfill runs archive their digests; post them to Mattermost as well.",
+        ),
+    },
+)
+def community_daily_monitoring() -> None:
+    window = task(daily.resolve_run_window, task_id="resolve_run_window")()
+    channels = list(DAILY_EXTRACTORS)
+    extracts = [
+        task(daily.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(channel, window)
+        for channel in channels
+    ]
+    posts = task(daily.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
+        window, channels
+    )
+    extracts >> posts
+    help_wanted = task(daily.render_help_wanted_digest, task_id="render_help_wanted_digest")(window, posts)
+    triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
+    task(daily.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
+    task(daily.post_message, task_id="post_triage_list")(window, triage)
+    verify = task(
+        daily.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
+    )()
+    posts >> verify
+
+
+community_daily_monitoring()

@@ -1,0 +1,90 @@
+"""Suggested actions and reply drafts for new posts (SPEC §4, "Suggested action")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from community_monitoring.classify import Classification
+from community_monitoring.config import MonitoringConfig
+from community_monitoring.records import Post
+from community_monitoring.rendering import render_template
+from community_monitoring.rules import keyword_pattern
+
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b", re.IGNORECASE)
+_LOGS = re.compile(
+    r"```|^(?: {4}|\t)\S|\blogs?\b|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:", re.I | re.M
+)
+_STEPS = re.compile(r"steps to reproduce|^\s*(?:1[.)]|-\s*step)\s", re.IGNORECASE | re.MULTILINE)
+
+# What each post type needs before anyone can narrow the problem down.
+NEEDED_DETAILS: dict[str, tuple[str, ...]] = {
+    "bug": ("versions", "logs", "steps"),
+    "troubleshooting": ("versions", "logs"),
+    "feature_proposal": (),
+    "question": (),
+}
+_DETAIL_PATTERNS: dict[str, re.Pattern[str]] = {"versions": _VERSION, "logs": _LOGS, "steps": _STEPS}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    action: str
+    missing_details: tuple[str, ...]
+    doc_links: tuple[tuple[str, str], ...]
+    draft: str
+
+
+def missing_details(post: Post, post_type: str) -> tuple[str, ...]:
+    text = f"{post.title}\n{post.body}"
+    return tuple(d for d in NEEDED_DETAILS.get(post_type, ()) if not _DETAIL_PATTERNS[d].search(text))
+
+
+class DraftWriter:
+    """Builds each new post's suggested action and reply draft from the rules file and templates."""
+
+    def __init__(self, config: MonitoringConfig, name_filter: Callable[[str], str] = str) -> None:
+        self._config = config
+        self._name_filter = name_filter
+        self._doc_pattern = keyword_pattern(config.doc_links)
+        self._doc_urls = {k.casefold(): v for k, v in config.doc_links.items()}
+
+    def related_docs(self, post: Post) -> tuple[tuple[str, str], ...]:
+        if self._doc_pattern is None:
+            return ()
+        found: dict[str, tuple[str, str]] = {}
+        for match in self._doc_pattern.finditer(f"{post.title}\n{post.body}"):
+            keyword = match.group(0).casefold()
+            url = self._doc_urls[keyword]
+            found.setdefault(url, (match.group(0), url))
+        return tuple(found.values())[:3]
+
+    def suggest(self, post: Post, classification: Classification) -> Suggestion:
+        post_type = classification.post_type
+        missing = missing_details(post, post_type)
+        docs = self.related_docs(post)
+        drafts = self._config.reply_drafts
+        draft = render_template(
+            "reply_draft.md.j2",
+            {
+                "post_type": post_type,
+                "channel": post.channel,
+                "author": self._name_filter(post.author),
+                "missing": missing,
+                "docs": docs,
+                "jira_url": post.extra.get("jira_url", ""),
+                "feature_idea_url": post.extra.get("feature_idea_url") or drafts.get("feature_idea_url", ""),
+                "forum_url": drafts.get("forum_url", ""),
+                "documentation_url": drafts.get("documentation_url", ""),
+                "contributing_url": drafts.get("contributing_url", ""),
+                "ask_to_contribute": post_type in ("bug", "feature_proposal"),
+                "community": self._config.community_name,
+            },
+        ).strip()
+        return Suggestion(
+            action=self._config.suggested_action(post.channel, post_type),
+            missing_details=missing,
+            doc_links=docs,
+            draft=draft,
+        )

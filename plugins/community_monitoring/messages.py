@@ -1,0 +1,138 @@
+"""Turn rule results into the rendered Mattermost messages of SPEC §7."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
+from community_monitoring.config import POST_TYPES, MonitoringConfig
+from community_monitoring.drafts import DraftWriter
+from community_monitoring.records import Post
+from community_monitoring.rendering import render_template, split_message
+from community_monitoring.rules import HelpWantedSections
+from community_monitoring.safety import safe_text
+
+CHANNEL_LABELS: dict[str, str] = {
+    "github": "GitHub",
+    "gitlab": "GitLab",
+    "forum": "Forum",
+    "stackoverflow": "Stack Overflow",
+    "uservoice": "UserVoice",
+    "jira": "Jira",
+}
+KIND_PREFIX: dict[str, str] = {
+    "help_wanted": "[Help Wanted]",
+    "triage": "[Triage]",
+    "weekly_review": "[Weekly Review]",
+    "uservoice_review": "[UserVoice Review]",
+    "release_closeout": "[Release Closeout]",
+    "alert": "[Alert]",
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    kind: str
+    parts: tuple[str, ...]
+    item_urls: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)
+
+
+def channel_label(post: Post) -> str:
+    label = CHANNEL_LABELS.get(post.channel, post.channel)
+    return f"{label} {post.container}" if post.container and post.channel != "forum" else label
+
+
+def _item(post: Post) -> dict[str, Any]:
+    return {
+        "url": post.url,
+        "title": post.title,
+        "author": post.author,
+        "channel": post.channel,
+        "channel_label": channel_label(post),
+        "created_at": post.created_at,
+        "state": post.state,
+        "note": "",
+    }
+
+
+def render_help_wanted_digest(
+    sections: HelpWantedSections,
+    config: MonitoringConfig,
+    as_of: datetime,
+    rotation: str = "",
+    missing_channels: Sequence[str] = (),
+) -> RenderedMessage:
+    named = [
+        ("Waiting for a first response", sections.waiting_for_first_response),
+        (
+            f"After the release ({sections.release.tag})" if sections.release else "After the release",
+            sections.after_the_release,
+        ),
+        ("New reply to a core-team question", sections.new_reply_to_core_team_question),
+    ]
+    context = {
+        "hashtags": config.hashtags,
+        "mentions": config.mentions,
+        "rotation": rotation,
+        "community": config.community_name,
+        "as_of": as_of,
+        "missing_channels": list(missing_channels),
+        "title_max_chars": config.title_max_chars,
+        "sections": [{"title": title, "entries": [_item(p) for p in posts]} for title, posts in named if posts],
+    }
+    text = render_template("help_wanted.md.j2", context)
+    urls = tuple(p.url for _, posts in named for p in posts)
+    return RenderedMessage(
+        "help_wanted", tuple(split_message(text, KIND_PREFIX["help_wanted"], config.message_max_chars)), urls
+    )
+
+
+def _blockquote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+
+
+def render_triage_list(
+    new_posts: Iterable[Post],
+    config: MonitoringConfig,
+    as_of: datetime,
+    missing_channels: Sequence[str] = (),
+    classifier: PostClassifier | None = None,
+) -> RenderedMessage:
+    classifier = classifier or PostClassifier.from_config(config)
+    writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
+    grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
+    urls: list[str] = []
+    for post in new_posts:
+        decided = classifier.classify(post)
+        suggestion = writer.suggest(post, decided)
+        grouped[decided.post_type].append(
+            {
+                **_item(post),
+                "type_label": TYPE_HEADINGS[decided.post_type],
+                "rule": decided.rule,
+                "action": suggestion.action,
+                "missing": list(suggestion.missing_details),
+                "draft": _blockquote(suggestion.draft),
+            }
+        )
+        urls.append(post.url)
+    groups = [{"heading": TYPE_HEADINGS[t], "entries": grouped[t]} for t in POST_TYPES if grouped[t]]
+    context = {
+        "as_of": as_of,
+        "interval_start": as_of - timedelta(days=1),
+        "total": len(urls),
+        "groups": groups,
+        "missing_channels": list(missing_channels),
+        "title_max_chars": config.title_max_chars,
+    }
+    text = render_template("triage.md.j2", context)
+    return RenderedMessage(
+        "triage", tuple(split_message(text, KIND_PREFIX["triage"], config.message_max_chars)), tuple(urls)
+    )

@@ -1,0 +1,1 @@
+"""Task callables the DAG files wire together. Heavy imports happen inside the tasks."""

@@ -1,0 +1,115 @@
+"""Render messages from the Jinja2 templates in ``include/templates`` and split long ones.
+
+Templates separate blocks (a header, a section heading, one item) with ``{{ BREAK }}``; the
+splitter packs whole blocks into posts, so a long digest is never cut in the middle of an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from community_monitoring.config import TEMPLATES_DIR
+from community_monitoring.safety import cap_length, safe_block, safe_text, safe_url
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+# Upstream text cannot contain it: safe_text strips control characters.
+BREAK = "\x1e"
+HEADING_PREFIX = "#### "
+MATTERMOST_MAX_CHARS = 16383
+_PART_LABEL_ROOM = 16
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _age(value: datetime, as_of: datetime) -> str:
+    days = (as_of - value).days
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    hours = max(int((as_of - value).total_seconds() // 3600), 0)
+    return f"{hours} hour{'s' if hours != 1 else ''} ago"
+
+
+@lru_cache(maxsize=4)
+def template_environment(templates_dir: str | None = None) -> Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir or str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["text"] = safe_text
+    env.filters["quote"] = safe_block
+    env.filters["url"] = safe_url
+    env.filters["when"] = _when
+    env.filters["age"] = _age
+    env.globals["BREAK"] = BREAK
+    return env
+
+
+def render_template(name: str, context: Mapping[str, Any], templates_dir: Path | None = None) -> str:
+    env = template_environment(str(templates_dir) if templates_dir else None)
+    return env.get_template(name).render(**context)
+
+
+def _clean_block(block: str) -> str:
+    return block.strip("\n")
+
+
+def split_message(text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS) -> list[str]:
+    """Split a rendered message at block boundaries into posts of at most ``max_chars``.
+
+    Every part's first line starts with ``kind`` (``[Help Wanted] (2/3)``); a part that starts
+    inside a section repeats the section's heading.
+    """
+    blocks = [b for b in (_clean_block(b) for b in text.split(BREAK)) if b]
+    whole = "\n".join(blocks)
+    if len(whole) <= max_chars:
+        return [whole] if whole else []
+    # Room for "<kind> (NNN/NNN)\n" in front of every part.
+    budget = max_chars - len(kind) - _PART_LABEL_ROOM
+    parts: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    heading: str | None = None
+    for block in blocks:
+        if len(block) > budget:
+            block = cap_length(block, budget - 64)
+        is_heading = block.startswith(HEADING_PREFIX)
+        added = len(block) + 1
+        if current and size + added > budget:
+            # A heading never ends a part: it moves on with the items it introduces.
+            moved = [current.pop()] if current[-1].startswith(HEADING_PREFIX) and len(current) > 1 else []
+            parts.append(current)
+            current, size = moved, sum(len(b) + 1 for b in moved)
+            if heading and not is_heading and not moved:
+                carried = f"{heading} (continued)"
+                current.append(carried)
+                size += len(carried) + 1
+        if is_heading:
+            heading = block
+        current.append(block)
+        size += added
+    if current:
+        parts.append(current)
+    total = len(parts)
+    rendered: list[str] = []
+    for index, part_blocks in enumerate(parts, start=1):
+        label = f"{kind} ({index}/{total})"
+        body = "\n".join(part_blocks)
+        if index == 1 and body.startswith(kind):
+            rendered.append(label + body[len(kind) :])
+        else:
+            rendered.append(label + "\n" + body)
+    return rendered

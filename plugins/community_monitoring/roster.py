@@ -1,0 +1,98 @@
+"""Who is staff, who is a bot, and whose turn it is: parsed from the team's Airflow Variables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from community_monitoring import CHANNEL_KEYS
+
+STAFF_VARIABLE = "community_staff"
+ROTATION_VARIABLE = "community_rotation"
+
+
+class RosterError(ValueError):
+    """A roster Variable is malformed; the message names the Variable and the bad part."""
+
+
+def _as_mapping(value: Any, variable: str) -> Mapping[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise RosterError(f"Variable {variable!r} is not valid JSON: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise RosterError(f"Variable {variable!r} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class StaffRoster:
+    """Staff usernames per channel (case-insensitive) and the bot accounts of every channel."""
+
+    staff: Mapping[str, frozenset[str]]
+    bots: frozenset[str]
+
+    @classmethod
+    def parse(cls, value: Any) -> StaffRoster:
+        data = _as_mapping(value, STAFF_VARIABLE)
+        unknown = sorted(set(data) - set(CHANNEL_KEYS) - {"bots"})
+        if unknown:
+            raise RosterError(
+                f"Variable {STAFF_VARIABLE!r} has unknown keys {unknown}; "
+                f"use channel keys {list(CHANNEL_KEYS)} and 'bots'"
+            )
+        staff: dict[str, frozenset[str]] = {}
+        for key, names in data.items():
+            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+                raise RosterError(f"Variable {STAFF_VARIABLE!r}: {key!r} must be a list of usernames")
+            staff[key] = frozenset(n.casefold() for n in names)
+        bots = staff.pop("bots", frozenset())
+        return cls(staff=staff, bots=bots)
+
+    @classmethod
+    def empty(cls) -> StaffRoster:
+        return cls(staff={}, bots=frozenset())
+
+    def is_bot(self, username: str, platform_says_bot: bool = False) -> bool:
+        name = username.casefold()
+        return platform_says_bot or name.endswith("[bot]") or name in self.bots
+
+    def is_staff(self, channel: str, username: str, platform_says_staff: bool = False) -> bool:
+        return platform_says_staff or username.casefold() in self.staff.get(channel, frozenset())
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Developers take turns of ``days`` days each from ``start``, in order, wrapping around."""
+
+    members: tuple[str, ...]
+    days: int
+    start: date
+
+    @classmethod
+    def parse(cls, value: Any) -> Rotation:
+        data = _as_mapping(value, ROTATION_VARIABLE)
+        members = data.get("members")
+        if not isinstance(members, Sequence) or isinstance(members, str) or not members:
+            raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'members' must be a non-empty list")
+        if not all(isinstance(m, str) and m.strip() for m in members):
+            raise RosterError(f"Variable {ROTATION_VARIABLE!r}: every member must be a non-empty username")
+        days = data.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'days' must be a whole number >= 1")
+        start = data.get("start")
+        try:
+            start_date = date.fromisoformat(start) if isinstance(start, str) else None
+        except ValueError:
+            start_date = None
+        if start_date is None:
+            raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'start' must be a date YYYY-MM-DD")
+        return cls(members=tuple(m.strip().lstrip("@") for m in members), days=days, start=start_date)
+
+    def on_duty(self, as_of: datetime) -> str:
+        turns = (as_of.date() - self.start).days // self.days
+        return self.members[turns % len(self.members)]

@@ -1,0 +1,79 @@
+"""Make untrusted upstream text safe to put in a Mattermost message.
+
+Titles, usernames and bodies come from strangers: they must never ping anyone, never break the
+digest's Markdown, and never grow the message without bound (SPEC §7).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ZERO_WIDTH_SPACE = "\u200b"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_WHITESPACE = re.compile(r"\s+")
+# Every character Mattermost's Markdown gives a meaning to inside a line.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~<>#])")
+
+
+def single_line(text: str) -> str:
+    """Control characters and line breaks folded to single spaces."""
+    return _WHITESPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def cap_length(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    return text[: max(max_chars - 1, 0)].rstrip() + "…"
+
+
+def neutralise_mentions(text: str) -> str:
+    """No @-mention (``@here``, ``@channel``, ``@all``, ``@user``) nor ``<!here>`` survives.
+
+    A zero-width space after ``@`` and after ``<`` is what Mattermost honours; backslashes are not.
+    """
+    text = text.replace("@", "@" + ZERO_WIDTH_SPACE)
+    return text.replace("<!", "<" + ZERO_WIDTH_SPACE + "!")
+
+
+def escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def safe_text(text: object, max_chars: int = 160) -> str:
+    """Untrusted text as one inert Markdown line of at most ``max_chars`` visible characters."""
+    cleaned = unicodedata.normalize("NFC", single_line(str(text or "")))
+    return neutralise_mentions(escape_markdown(cap_length(cleaned, max_chars)))
+
+
+def safe_block(text: object, max_chars: int = 400) -> str:
+    """Untrusted multi-line text as a Markdown block quote that cannot close or escape."""
+    raw = _CONTROL.sub(lambda m: "\n" if m.group(0) == "\n" else " ", str(text or ""))
+    raw = cap_length(raw.strip(), max_chars)
+    lines = [neutralise_mentions(escape_markdown(single_line(line))) for line in raw.splitlines()]
+    return "\n".join("> " + line if line else ">" for line in lines)
+
+
+def safe_url(url: object) -> str:
+    """An http(s) URL safe inside ``[text](url)``: no spaces, brackets or mention characters."""
+    text = single_line(str(url or ""))
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    safe_chars = "/%:=&?+,;~!$'*-._"
+    return (
+        urlunsplit(
+            (
+                parts.scheme,
+                parts.netloc.replace("@", "%40"),
+                quote(parts.path, safe=safe_chars),
+                quote(parts.query, safe=safe_chars),
+                quote(parts.fragment, safe=safe_chars),
+            )
+        )
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("'", "%27")
+        .replace("*", "%2A")
+    )

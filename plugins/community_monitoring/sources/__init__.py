@@ -1,0 +1,1 @@
+"""One module per upstream channel: a small client for raw HTTP and a ``fetch`` into :class:`Post`."""

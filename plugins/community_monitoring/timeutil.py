@@ -1,0 +1,31 @@
+"""Time parsing that accepts every upstream's format and always returns aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_time(value: str | int | float | datetime) -> datetime:
+    """Parse an ISO-8601 string (``Z`` or offset), UNIX seconds, or a datetime into aware UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        # Jira writes offsets without a colon: 2026-11-17T10:00:00.000+0000
+        if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and ":" not in text[-5:]:
+            text = f"{text[:-2]}:{text[-2:]}"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"not a time: {value!r}")
+
+
+def isoformat_z(value: datetime) -> str:
+    """UTC ISO time with a ``Z`` suffix, the form GitHub and most APIs accept in filters."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

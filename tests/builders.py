@@ -1,0 +1,56 @@
+"""Small builders for records and settings used across the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from community_monitoring.config import load_config
+from community_monitoring.records import Post, Reply
+from community_monitoring.roster import StaffRoster
+
+T = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+CONFIG = load_config()
+ROSTER = StaffRoster.parse(
+    {
+        "github": ["staffer"],
+        "forum": ["forum.staffer"],
+        "bots": ["helper-bot"],
+        "gitlab": [],
+        "stackoverflow": [],
+    }
+)
+
+
+def ago(days: float = 0, hours: float = 0) -> datetime:
+    return T - timedelta(days=days, hours=hours)
+
+
+def reply(author: str = "someone", at: datetime | None = None, **kwargs: Any) -> Reply:
+    created = at or ago(hours=1)
+    return Reply(
+        reply_id=kwargs.pop("reply_id", f"{author}-{created.isoformat()}"),
+        author=author,
+        created_at=created,
+        **kwargs,
+    )
+
+
+def post(
+    channel: str = "github",
+    author: str = "alice",
+    created: datetime | None = None,
+    replies: tuple[Reply, ...] = (),
+    **kwargs: Any,
+) -> Post:
+    number = kwargs.pop("number", 1)
+    return Post(
+        channel=channel,
+        source_id=kwargs.pop("source_id", f"o/r#{number}"),
+        url=kwargs.pop("url", f"https://example.test/{channel}/{number}"),
+        title=kwargs.pop("title", "Something is wrong"),
+        author=author,
+        created_at=created or ago(days=3),
+        replies=replies,
+        **kwargs,
+    )

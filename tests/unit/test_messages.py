@@ -1,0 +1,175 @@
+"""Rendered [Help Wanted] and [Triage] messages: header, sections, safety, splitting."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from test_safety import LIVE_MENTION
+
+from builders import CONFIG, ROSTER, T, ago, post, reply
+from community_monitoring.messages import render_help_wanted_digest, render_triage_list
+from community_monitoring.rendering import BREAK, split_message
+from community_monitoring.rules import Release, find_help_wanted_sections
+
+HEADER = (
+    "[Help Wanted] #forum #github @here @alex.dev These forum posts are open to everyone in the "
+    "community. If you find something you think you know the answer to or can help with, please help "
+    "post a response and be part of creating a vibrant Mattermost community!"
+)
+RELEASES = [Release("v11.1.0", "v11.1.0", ago(days=8))]
+HOSTILE_TITLE = "@channel URGENT: <!here> login broken [click](http://evil.example) **now**"
+
+
+def _digest(posts: list, **kwargs: object):  # type: ignore[no-untyped-def]
+    sections = find_help_wanted_sections(posts, ROSTER, CONFIG, T, RELEASES)
+    return render_help_wanted_digest(sections, CONFIG, T, rotation="alex.dev", **kwargs)
+
+
+def test_header_and_sections() -> None:
+    waiting = post(number=1, title="Push notifications stopped", created=ago(days=4))
+    release_topic = post(channel="forum", number=2, title="SAML fails after upgrade", created=ago(hours=3))
+    question = post(
+        channel="forum",
+        number=3,
+        created=ago(days=1, hours=2),
+        replies=(
+            reply("forum.staffer", at=ago(hours=20), body="Which version?"),
+            reply("alice", at=ago(hours=2)),
+        ),
+    )
+    message = _digest([waiting, release_topic, question])
+    text = message.text
+    assert text.splitlines()[0] == HEADER
+    order = [
+        text.index(h)
+        for h in (
+            "#### Waiting for a first response",
+            "#### After the release (v11.1.0)",
+            "#### New reply to a core-team question",
+        )
+    ]
+    assert order == sorted(order)
+    assert "[Push notifications stopped](https://example.test/github/1)" in text
+    assert message.item_urls == (waiting.url, release_topic.url, question.url)
+    assert len(message.parts) == 1
+
+
+def test_empty_sections_are_left_out() -> None:
+    text = _digest([post(created=ago(days=4))]).text
+    assert "Waiting for a first response" in text
+    assert "After the release" not in text
+    assert "core-team question" not in text
+
+
+def test_nothing_waiting_pings_no_one() -> None:
+    message = _digest([])
+    assert message.text.startswith("[Help Wanted] Nothing is waiting")
+    assert "@here" not in message.text
+
+
+def test_missing_channel_is_named() -> None:
+    text = _digest([post(created=ago(days=4))], missing_channels=["forum"]).text
+    assert "could not read forum" in text
+
+
+def test_hostile_titles_ping_no_one_and_keep_markdown() -> None:
+    hostile = [
+        post(number=i, title=title, author="@here", created=ago(days=3 + i))
+        for i, title in enumerate(
+            [HOSTILE_TITLE, "x" * 10_000, "](http://a) [b", "`unclosed code", "<!channel>"]
+        )
+    ]
+    message = _digest(hostile)
+    body = message.text.split("\n", 1)[1]  # the header is ours and pings on purpose
+    assert not LIVE_MENTION.search(body)
+    items = [line for line in body.splitlines() if line.startswith("- [")]
+    assert len(items) == 5
+    for line in items:
+        # Each item is exactly one well-formed link followed by plain text.
+        assert re.match(r"^- \[(?:[^\[\]\\]|\\.)*\]\(https://example\.test/github/\d\) · ", line), line
+        assert len(line) < 400
+
+
+def test_long_digest_is_split_at_item_boundaries() -> None:
+    posts = [
+        post(number=i, title=f"Issue {i} " + "y" * 150, created=ago(days=3, hours=i % 20)) for i in range(200)
+    ]
+    message = _digest(posts)
+    assert len(message.parts) > 1
+    total = len(message.parts)
+    for index, part in enumerate(message.parts, start=1):
+        assert len(part) <= CONFIG.message_max_chars
+        assert part.startswith(f"[Help Wanted] ({index}/{total})")
+        for line in part.splitlines()[1:]:
+            assert line.startswith(("- [", "####")), line
+    assert message.parts[0].startswith(f"[Help Wanted] (1/{total}) #forum #github @here @alex.dev")
+    assert message.parts[1].splitlines()[1] == "#### Waiting for a first response (continued)"
+    listed = "\n".join(message.parts)
+    assert all(f"(https://example.test/github/{i})" in listed for i in range(200))
+
+
+def test_split_keeps_headings_with_their_items() -> None:
+    blocks = ["[Triage] head", "#### A", "a" * 40, "#### B", "b" * 40]
+    parts = split_message(BREAK.join(blocks), "[Triage]", max_chars=90)
+    assert all(not part.rstrip().endswith(("#### A", "#### B")) for part in parts)
+    assert "#### B\n" + "b" * 40 in "\n".join(parts)
+
+
+def test_triage_groups_by_type_with_action_and_draft() -> None:
+    bug = post(number=1, title="Crash on login", labels=("Bug",), created=ago(hours=3), author="bob_the_user")
+    feature = post(number=2, title="It would be nice to have dark mode", created=ago(hours=4))
+    question = post(
+        channel="forum", number=3, title="How do I set up SAML?", category="Developers", created=ago(hours=5)
+    )
+    troubleshooting = post(
+        number=4,
+        title="Push notifications not working",
+        created=ago(hours=6),
+        body="v10.5 with logs attached",
+    )
+    message = render_triage_list([bug, feature, question, troubleshooting], CONFIG, T)
+    text = message.text
+    assert text.splitlines()[0].startswith("[Triage] 4 new community posts from 2026-11-17 09:00 UTC")
+    headings = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert headings == [
+        "#### Bug",
+        "#### Troubleshooting",
+        "#### Feature Proposal",
+        "#### Developer/Product Question",
+    ]
+    assert "Suggested action: Try to reproduce; if it reproduces, create a Jira ticket" in text
+    assert "Suggested action: Reply asking to move the discussion to the forum." in text
+    assert "Suggested action: Reply asking to post the idea on the feature-idea forum." in text
+    assert "Suggested action: Answer with a link to the documentation." in text
+    assert 'label "Bug"' in text
+    assert "https://docs.mattermost.com/onboard/sso-saml.html" in text
+    assert "Hi bob\\_the\\_user" in text
+    bug_block = text[text.index("Crash on login") : text.index("#### Troubleshooting")]
+    assert "Missing: versions, logs, steps." in bug_block
+    assert "contributing the fix" in bug_block
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ("", "Missing: versions, logs."),
+        ("Server v10.5.2", "Missing: logs."),
+        ("Version 10, here are the logs:\n```\nerror\n```", None),
+    ],
+)
+def test_triage_asks_for_what_is_missing(body: str, missing: str | None) -> None:
+    item = post(title="Can't connect from the mobile app", body=body, created=ago(hours=3))
+    text = render_triage_list([item], CONFIG, T).text
+    if missing:
+        assert missing in text
+    else:
+        assert "Missing:" not in text
+
+
+def test_triage_hostile_author_and_title_ping_no_one() -> None:
+    item = post(title=HOSTILE_TITLE, author="here", created=ago(hours=2))
+    renamed = replace(item, author="@channel", source_id="o/r#9", url="https://example.test/9")
+    text = render_triage_list([item, renamed], CONFIG, T).text
+    assert not LIVE_MENTION.search(text)

@@ -1,0 +1,70 @@
+"""Untrusted text never pings, never breaks Markdown, never grows unbounded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from community_monitoring.safety import ZERO_WIDTH_SPACE, safe_block, safe_text, safe_url
+
+# A mention Mattermost would act on: @ directly followed by a name character, or <!here>.
+LIVE_MENTION = re.compile(r"(?<![\w\u200b])@[A-Za-z0-9_.-]|<!(here|channel|all)")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "@channel URGENT",
+        "ping @here please",
+        "@ALL look",
+        "@all.",
+        "hey @someone",
+        "<!here> and <!channel> and <!all>",
+        "email me at bob@example.com",
+    ],
+)
+def test_no_mention_survives(hostile: str) -> None:
+    assert not LIVE_MENTION.search(safe_text(hostile))
+    assert not LIVE_MENTION.search(safe_block(hostile))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("[click](http://evil.example)", r"\[click\]\(http://evil.example\)"),
+        ("**bold** _it_ `code`", r"\*\*bold\*\* \_it\_ \`code\`"),
+        ("line one\nline two\r\n\tthree", "line one line two three"),
+        ("# heading | table ~~strike~~", r"\# heading \| table \~\~strike\~\~"),
+        ("a\x1eb", "a b"),
+    ],
+)
+def test_markdown_is_escaped_to_one_line(raw: str, expected: str) -> None:
+    assert safe_text(raw) == expected
+
+
+def test_length_is_capped() -> None:
+    capped = safe_text("x" * 10_000, max_chars=160)
+    assert capped.endswith("…")
+    assert len(capped) == 160
+
+
+def test_block_stays_a_quote() -> None:
+    block = safe_block("first\n\n```\ncode\n```\n> nested\n@here")
+    assert all(line.startswith(">") for line in block.splitlines())
+    assert f"@{ZERO_WIDTH_SPACE}here" in block
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://github.com/o/r/issues/1", "https://github.com/o/r/issues/1"),
+        ("https://forum.example/t/a-b/12", "https://forum.example/t/a-b/12"),
+        ("https://x.example/p (evil)", "https://x.example/p%20%28evil%29"),
+        ("https://x.example/a)b", "https://x.example/a%29b"),
+        ("javascript:alert(1)", ""),
+        ("", ""),
+    ],
+)
+def test_safe_url(raw: str, expected: str) -> None:
+    assert safe_url(raw) == expected
