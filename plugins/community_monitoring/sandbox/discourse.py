@@ -1,0 +1,243 @@
+"""Discourse's JSON API under ``/discourse``: latest topics, topic streams, site-wide posts.
+
+Files: ``discourse/topics.json`` (topic-list objects), ``posts.json`` (post objects with
+``topic_id``) and ``categories.json``. Like a real forum it answers only with ``Api-Key`` and
+``Api-Username`` headers, and pages the way Discourse does (``/latest.json?page=N`` from 0,
+``/posts.json?before=ID``), since there is no "since" filter upstream either.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from community_monitoring.sandbox.loading import ItemChecker, parse_time, read_json_array
+from community_monitoring.sandbox.routing import Request, Response, Service, ServiceContext, json_response
+
+TOPICS_PER_PAGE = 30
+POSTS_PER_PAGE = 50  # /posts.json
+TOPIC_CHUNK = 20  # posts inlined in /t/{id}.json
+ERROR_TYPES = {400: "invalid_parameters", 403: "invalid_access", 404: "not_found", 429: "rate_limit"}
+ERROR_MESSAGES = {
+    403: "You are not permitted to view the requested resource.",
+    404: "The requested URL or resource could not be found.",
+}
+
+
+@dataclass
+class DiscourseFiles:
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    categories: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_discourse(root: Path) -> DiscourseFiles:
+    folder = root / "discourse"
+    files = DiscourseFiles()
+
+    path = folder / "topics.json"
+    files.topics = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, topic in enumerate(files.topics):
+        check.integer(topic, index, "id")
+        check.require(topic, index, "title")
+        check.time(topic, index, "created_at")
+        check.time(topic, index, "bumped_at", required=False)
+        check.time(topic, index, "last_posted_at", required=False)
+    check.unique(files.topics, "id")
+    topic_ids = {topic["id"] for topic in files.topics}
+
+    path = folder / "posts.json"
+    files.posts = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, post in enumerate(files.posts):
+        check.integer(post, index, "id")
+        if check.integer(post, index, "topic_id") not in topic_ids:
+            raise check.fail(index, f"points at topic {post['topic_id']}, which is not in topics.json")
+        check.integer(post, index, "post_number")
+        check.require(post, index, "username")
+        check.time(post, index, "created_at")
+    check.unique(files.posts, "id")
+
+    path = folder / "categories.json"
+    files.categories = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, category in enumerate(files.categories):
+        check.integer(category, index, "id")
+    return files
+
+
+def slugify(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "topic"
+
+
+class DiscourseService(Service):
+    name = "discourse"
+    prefix = "/discourse"
+
+    @classmethod
+    def load(cls, root: Path) -> DiscourseFiles:
+        return load_discourse(root)
+
+    def __init__(self, data: DiscourseFiles | None, context: ServiceContext) -> None:
+        super().__init__(data, context)
+        files = data or DiscourseFiles()
+        self.categories = copy.deepcopy(files.categories)
+        self.topics: dict[int, dict[str, Any]] = {}
+        for raw in files.topics:
+            topic = copy.deepcopy(raw)
+            topic.setdefault("slug", slugify(str(topic["title"])))
+            topic.setdefault("bumped_at", topic.get("last_posted_at") or topic["created_at"])
+            for flag in ("pinned", "closed", "archived"):
+                topic.setdefault(flag, False)
+            self.topics[topic["id"]] = topic
+
+        self.posts_by_topic: dict[int, list[dict[str, Any]]] = {topic_id: [] for topic_id in self.topics}
+        posts = [self._post(copy.deepcopy(raw)) for raw in files.posts]
+        for post in posts:
+            self.posts_by_topic[post["topic_id"]].append(post)
+        for topic_id, topic_posts in self.posts_by_topic.items():
+            topic_posts.sort(key=lambda p: p["post_number"])
+            self.topics[topic_id].setdefault("posts_count", len(topic_posts))
+        # Sorted once: every page request is then a slice (requests stay cheap at 100k posts).
+        self.posts_by_id = sorted(posts, key=lambda p: p["id"])
+        self.post_ids = [post["id"] for post in self.posts_by_id]
+        self.latest = sorted(
+            self.topics.values(),
+            key=lambda t: (bool(t["pinned"]), parse_time(t["bumped_at"]), t["id"]),
+            reverse=True,
+        )
+
+        self.route("GET", r"/latest(?:\.json)?", self.list_latest)
+        self.route("GET", r"/t/(?:[^/]+/)?(?P<id>\d+)\.json", self.get_topic)
+        self.route("GET", r"/t/(?P<id>\d+)/posts\.json", self.get_topic_posts)
+        self.route("GET", r"/posts\.json", self.list_posts)
+        self.route("GET", r"/posts/(?P<id>\d+)\.json", self.get_post)
+        self.route("GET", r"/categories\.json", self.list_categories)
+
+    def _post(self, post: dict[str, Any]) -> dict[str, Any]:
+        topic = self.topics[post["topic_id"]]
+        post.setdefault("topic_title", topic["title"])
+        post.setdefault("topic_slug", topic["slug"])
+        post.setdefault("post_type", 1)
+        post.setdefault("reply_to_post_number", None)
+        for flag in ("staff", "admin", "moderator"):
+            post.setdefault(flag, False)
+        if "cooked" not in post and post.get("raw") is not None:
+            post["cooked"] = f"<p>{html.escape(str(post['raw']))}</p>"
+        return post
+
+    # ----- errors and auth ----------------------------------------------------------------
+
+    def error_response(
+        self, status: int, message: str | None = None, *, retry_after: int | None = None
+    ) -> Response:
+        if status == 429:
+            wait = 10 if retry_after is None else retry_after
+            text = message or (
+                f"You’ve performed this action too many times. Please wait {wait} seconds before trying again."
+            )
+            body = {
+                "errors": [text],
+                "error_type": "rate_limit",
+                "extras": {"wait_seconds": wait, "time_left": f"{wait} seconds"},
+            }
+            return json_response(body, 429, {"Retry-After": str(wait)})
+        text = message or ERROR_MESSAGES.get(status) or "Internal Server Error"
+        return json_response(
+            {"errors": [text], "error_type": ERROR_TYPES.get(status, "server_error")}, status
+        )
+
+    def authorize(self, request: Request) -> Response | None:
+        if not request.header("api-key") or not request.header("api-username"):
+            return self.error_response(403)
+        return None
+
+    # ----- handlers -----------------------------------------------------------------------
+
+    def _users(self, topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        users: dict[str, dict[str, Any]] = {}
+        for topic in topics:
+            for post in self.posts_by_topic[topic["id"]]:
+                username = str(post["username"])
+                users.setdefault(
+                    username,
+                    {
+                        "id": post.get("user_id"),
+                        "username": username,
+                        "name": post.get("name"),
+                        "avatar_template": post.get("avatar_template", ""),
+                    },
+                )
+        return list(users.values())
+
+    def list_latest(self, request: Request) -> Response:
+        page = max(request.int_arg("page", 0), 0)
+        topics = self.latest[page * TOPICS_PER_PAGE : (page + 1) * TOPICS_PER_PAGE]
+        topic_list: dict[str, Any] = {
+            "can_create_topic": False,
+            "per_page": TOPICS_PER_PAGE,
+            "topics": topics,
+        }
+        # Discourse offers a next page only when this one is full.
+        if len(topics) == TOPICS_PER_PAGE:
+            topic_list["more_topics_url"] = f"/latest?page={page + 1}"
+        return json_response({"users": self._users(topics), "topic_list": topic_list})
+
+    def get_topic(self, request: Request) -> Response:
+        topic_id = int(request.params["id"])
+        topic = self.topics.get(topic_id)
+        if topic is None:
+            return self.error_response(404)
+        posts = self.posts_by_topic[topic_id]
+        body = dict(topic)
+        body["post_stream"] = {"posts": posts[:TOPIC_CHUNK], "stream": [post["id"] for post in posts]}
+        body["highest_post_number"] = max((post["post_number"] for post in posts), default=0)
+        body["chunk_size"] = TOPIC_CHUNK
+        return json_response(body)
+
+    def get_topic_posts(self, request: Request) -> Response:
+        topic_id = int(request.params["id"])
+        if topic_id not in self.topics:
+            return self.error_response(404)
+        wanted: set[int] = set()
+        for value in request.query.get("post_ids[]", []) + request.query.get("post_ids", []):
+            try:
+                wanted.add(int(value))
+            except ValueError:
+                return self.error_response(400, f"Invalid post id: {value}")
+        posts = [post for post in self.posts_by_topic[topic_id] if post["id"] in wanted]
+        return json_response({"post_stream": {"posts": posts}, "id": topic_id})
+
+    def list_posts(self, request: Request) -> Response:
+        before = request.arg("before")
+        end = len(self.posts_by_id)
+        if before:
+            try:
+                end = bisect.bisect_left(self.post_ids, int(before))
+            except ValueError:
+                return self.error_response(400, f"Invalid before: {before}")
+        page = self.posts_by_id[max(end - POSTS_PER_PAGE, 0) : end]
+        return json_response({"latest_posts": page[::-1]})
+
+    def get_post(self, request: Request) -> Response:
+        wanted = int(request.params["id"])
+        index = bisect.bisect_left(self.post_ids, wanted)
+        if index < len(self.post_ids) and self.post_ids[index] == wanted:
+            return json_response(self.posts_by_id[index])
+        return self.error_response(404)
+
+    def list_categories(self, request: Request) -> Response:
+        body = {
+            "category_list": {
+                "can_create_category": False,
+                "can_create_topic": False,
+                "categories": self.categories,
+            }
+        }
+        return json_response(body)

@@ -1,0 +1,567 @@
+"""GitHub REST (v3) under ``/api/v3``, enough for PyGithub to list issues, comments and releases.
+
+Files: ``github/<owner>/<repo>/issues.json``, ``comments.json``, ``releases.json`` and an
+optional ``repo.json`` (fields merged into the synthesised repository object). Every URL that
+points at ``https://api.github.com`` is rewritten to the sandbox, because PyGithub refuses to
+follow URLs on another host or port than its ``base_url``; ``html_url`` stays on github.com.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
+
+from community_monitoring.sandbox.loading import (
+    ItemChecker,
+    ScenarioError,
+    format_time,
+    parse_time,
+    read_json,
+    read_json_array,
+    relative_name,
+)
+from community_monitoring.sandbox.routing import (
+    Request,
+    Response,
+    Service,
+    ServiceContext,
+    json_response,
+    reason,
+)
+
+UPSTREAM_API = "https://api.github.com"
+HTML_ROOT = "https://github.com"
+DOCS = "https://docs.github.com/rest"
+EPOCH = "1970-01-01T00:00:00Z"
+RATE_LIMIT = 5000
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 100
+ISSUE_URL = re.compile(r"/issues/(\d+)/?$")
+REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+# The account that "owns" the sandbox's token: comments posted through the API are written as it.
+SANDBOX_USER = {"login": "sandbox-bot", "id": 1, "node_id": "U_sandbox", "type": "User", "site_admin": False}
+
+
+@dataclass
+class GithubRepoFiles:
+    """One ``github/<owner>/<repo>/`` folder, checked but otherwise as written."""
+
+    owner: str
+    name: str
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    releases: list[dict[str, Any]] = field(default_factory=list)
+    repo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def comment_issue_number(comment: dict[str, Any]) -> int | None:
+    match = ISSUE_URL.search(str(comment.get("issue_url") or ""))
+    return int(match.group(1)) if match else None
+
+
+def _load_repo(folder: Path, root: Path) -> GithubRepoFiles:
+    files = GithubRepoFiles(owner=folder.parent.name, name=folder.name)
+
+    path = folder / "issues.json"
+    files.issues = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, issue in enumerate(files.issues):
+        check.integer(issue, index, "number")
+        check.time(issue, index, "created_at")
+        check.time(issue, index, "updated_at", required=False)
+        check.time(issue, index, "closed_at", required=False)
+        if issue.get("state", "open") not in ("open", "closed"):
+            raise check.fail(index, f'has a bad "state": {issue["state"]!r} (open or closed)')
+    check.unique(files.issues, "number")
+    numbers = {issue["number"] for issue in files.issues}
+
+    path = folder / "comments.json"
+    files.comments = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, comment in enumerate(files.comments):
+        check.integer(comment, index, "id")
+        check.require(comment, index, "issue_url")
+        number = comment_issue_number(comment)
+        if number is None:
+            raise check.fail(
+                index, f'has an "issue_url" not ending in /issues/<number>: {comment["issue_url"]!r}'
+            )
+        if number not in numbers:
+            raise check.fail(index, f"points at issue #{number}, which is not in issues.json")
+        check.time(comment, index, "created_at")
+        check.time(comment, index, "updated_at", required=False)
+    check.unique(files.comments, "id")
+
+    path = folder / "releases.json"
+    files.releases = read_json_array(path, root)
+    check = ItemChecker(path, root)
+    for index, release in enumerate(files.releases):
+        check.require(release, index, "tag_name")
+        if release.get("id") is not None:
+            check.integer(release, index, "id")
+        check.time(release, index, "created_at", required=False)
+        check.time(release, index, "published_at", required=False)
+
+    path = folder / "repo.json"
+    if path.exists():
+        repo = read_json(path, root)
+        if not isinstance(repo, dict):
+            raise ScenarioError(f"{relative_name(path, root)}: expected a JSON object")
+        files.repo = repo
+    return files
+
+
+def load_github(root: Path) -> dict[str, GithubRepoFiles]:
+    """Every ``github/<owner>/<repo>/`` folder, keyed ``owner/repo``."""
+    base = root / "github"
+    repos: dict[str, GithubRepoFiles] = {}
+    if not base.is_dir():
+        return repos
+    for owner in sorted(p for p in base.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in owner.iterdir() if p.is_dir()):
+            files = _load_repo(folder, root)
+            repos[files.full_name] = files
+    return repos
+
+
+def rewrite_urls(value: Any, api: str) -> Any:
+    """Point every api.github.com URL inside ``value`` at the sandbox's own API root."""
+    if isinstance(value, str):
+        return api + value[len(UPSTREAM_API) :] if value.startswith(UPSTREAM_API) else value
+    if isinstance(value, list):
+        return [rewrite_urls(item, api) for item in value]
+    if isinstance(value, dict):
+        return {key: rewrite_urls(item, api) for key, item in value.items()}
+    return value
+
+
+def _default(obj: dict[str, Any], key: str, value: Any) -> None:
+    """Fill a field that is missing or null (a null URL would break PyGithub just the same)."""
+    if obj.get(key) is None:
+        obj[key] = value
+
+
+def _label_names(issue: dict[str, Any]) -> set[str]:
+    names = set()
+    for label in issue.get("labels") or ():
+        name = label.get("name") if isinstance(label, dict) else label
+        if name:
+            names.add(str(name).lower())
+    return names
+
+
+def _logins(users: Any) -> set[str]:
+    return {str(u.get("login", "")).lower() for u in users or () if isinstance(u, dict)}
+
+
+class RepoState:
+    """One repository's issues, comments and releases, shaped as the API returns them."""
+
+    def __init__(self, files: GithubRepoFiles, api: str) -> None:
+        self.full_name = files.full_name
+        self.api_url = f"{api}/repos/{files.full_name}"
+        self.html_url = f"{HTML_ROOT}/{files.full_name}"
+        self.repo = self._repo_object(files, api)
+        self.comments = [self._comment(rewrite_urls(copy.deepcopy(c), api)) for c in files.comments]
+        counts: dict[int, int] = {}
+        for comment in self.comments:
+            number = comment_issue_number(comment)
+            if number is not None:
+                counts[number] = counts.get(number, 0) + 1
+        self.issues: dict[int, dict[str, Any]] = {}
+        for raw in files.issues:
+            issue = self._issue(rewrite_urls(copy.deepcopy(raw), api))
+            issue["comments"] = counts.get(issue["number"], 0)
+            self.issues[issue["number"]] = issue
+        self.releases = [
+            self._release(rewrite_urls(copy.deepcopy(r), api), index)
+            for index, r in enumerate(files.releases)
+        ]
+        # Newest first, as GitHub lists them.
+        self.releases.sort(
+            key=lambda r: (parse_time(r.get("created_at") or r.get("published_at") or EPOCH), r["id"]),
+            reverse=True,
+        )
+
+    def _repo_object(self, files: GithubRepoFiles, api: str) -> dict[str, Any]:
+        owner_id = zlib.crc32(files.owner.encode())
+        owner = {
+            "login": files.owner,
+            "id": owner_id,
+            "type": "Organization",
+            "url": f"{api}/users/{files.owner}",
+            "html_url": f"{HTML_ROOT}/{files.owner}",
+        }
+        repo = {
+            "id": zlib.crc32(files.full_name.encode()),
+            "node_id": f"R_{zlib.crc32(files.full_name.encode()):x}",
+            "name": files.name,
+            "full_name": files.full_name,
+            "owner": owner,
+            "private": False,
+            "html_url": self.html_url,
+            "description": None,
+            "fork": False,
+            "url": self.api_url,
+            "issues_url": f"{self.api_url}/issues{{/number}}",
+            "issue_comment_url": f"{self.api_url}/issues/comments{{/number}}",
+            "releases_url": f"{self.api_url}/releases{{/id}}",
+            "pulls_url": f"{self.api_url}/pulls{{/number}}",
+            "default_branch": "main",
+            "has_issues": True,
+            "archived": False,
+            "disabled": False,
+            "visibility": "public",
+        }
+        repo.update(rewrite_urls(copy.deepcopy(files.repo), api))
+        return repo
+
+    def _issue(self, issue: dict[str, Any]) -> dict[str, Any]:
+        number = issue["number"]
+        url = f"{self.api_url}/issues/{number}"
+        _default(issue, "id", 1_000_000 + number)
+        _default(issue, "url", url)
+        _default(issue, "repository_url", self.api_url)
+        _default(issue, "labels_url", f"{url}/labels{{/name}}")
+        _default(issue, "comments_url", f"{url}/comments")
+        _default(issue, "events_url", f"{url}/events")
+        _default(issue, "state", "open")
+        _default(issue, "updated_at", issue["created_at"])
+        _default(issue, "closed_at", None)
+        _default(issue, "labels", [])
+        pull = issue.get("pull_request")
+        if pull is not None and pull is not False:
+            pull = pull if isinstance(pull, dict) else {}
+            _default(pull, "url", f"{self.api_url}/pulls/{number}")
+            _default(pull, "html_url", f"{self.html_url}/pull/{number}")
+            _default(pull, "diff_url", f"{self.html_url}/pull/{number}.diff")
+            _default(pull, "patch_url", f"{self.html_url}/pull/{number}.patch")
+            issue["pull_request"] = pull
+            _default(issue, "html_url", f"{self.html_url}/pull/{number}")
+        else:
+            issue.pop("pull_request", None)
+            _default(issue, "html_url", f"{self.html_url}/issues/{number}")
+        return issue
+
+    def _comment(self, comment: dict[str, Any]) -> dict[str, Any]:
+        number = comment_issue_number(comment)
+        # Canonical issue_url: a copy-pasted URL of another repo would send PyGithub elsewhere.
+        comment["issue_url"] = f"{self.api_url}/issues/{number}"
+        _default(comment, "url", f"{self.api_url}/issues/comments/{comment['id']}")
+        _default(comment, "html_url", f"{self.html_url}/issues/{number}#issuecomment-{comment['id']}")
+        _default(comment, "updated_at", comment["created_at"])
+        return comment
+
+    def _release(self, release: dict[str, Any], index: int) -> dict[str, Any]:
+        _default(release, "id", 2_000_000 + index)
+        url = f"{self.api_url}/releases/{release['id']}"
+        _default(release, "url", url)
+        _default(release, "assets_url", f"{url}/assets")
+        _default(release, "html_url", f"{self.html_url}/releases/tag/{release['tag_name']}")
+        _default(release, "name", release["tag_name"])
+        _default(release, "draft", False)
+        _default(release, "prerelease", False)
+        _default(release, "assets", [])
+        return release
+
+    def add_comment(self, number: int, body: str, now: datetime) -> dict[str, Any]:
+        next_id = max((c["id"] for c in self.comments), default=0) + 1
+        stamp = format_time(now)
+        comment = self._comment(
+            {
+                "id": next_id,
+                "node_id": f"IC_sandbox{next_id}",
+                "issue_url": f"{self.api_url}/issues/{number}",
+                "user": dict(SANDBOX_USER),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "author_association": "MEMBER",
+                "body": body,
+            }
+        )
+        self.comments.append(comment)
+        issue = self.issues[number]
+        issue["comments"] += 1
+        issue["updated_at"] = stamp  # commenting bumps the issue, as on GitHub
+        return comment
+
+
+class GithubService(Service):
+    name = "github"
+    prefix = "/api/v3"
+
+    @classmethod
+    def load(cls, root: Path) -> dict[str, GithubRepoFiles]:
+        return load_github(root)
+
+    def __init__(self, data: dict[str, GithubRepoFiles], context: ServiceContext) -> None:
+        super().__init__(data, context)
+        self.api = f"{context.base_url}{self.prefix}"
+        # GitHub owner/repo names are case-insensitive.
+        self.repos = {key.lower(): RepoState(files, self.api) for key, files in (data or {}).items()}
+        self.used = 0
+        self.reset_at = int(time.time()) + 3600
+        self._cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        self.route("GET", r"/rate_limit", self.rate_limit)
+        self.route("GET", r"/user", lambda request: json_response(dict(SANDBOX_USER)))
+        self.route("GET", REPO, self.get_repo)
+        self.route("GET", REPO + r"/issues", self.list_issues)
+        self.route("GET", REPO + r"/issues/comments", self.list_repo_comments)
+        self.route("GET", REPO + r"/issues/comments/(?P<id>\d+)", self.get_comment)
+        self.route("GET", REPO + r"/issues/(?P<number>\d+)", self.get_issue)
+        self.route("GET", REPO + r"/issues/(?P<number>\d+)/comments", self.list_issue_comments)
+        self.route("POST", REPO + r"/issues/(?P<number>\d+)/comments", self.create_comment)
+        self.route("GET", REPO + r"/releases", self.list_releases)
+        self.route("GET", REPO + r"/releases/latest", self.latest_release)
+        self.route("GET", REPO + r"/releases/tags/(?P<tag>.+)", self.release_by_tag)
+        self.route("GET", REPO + r"/releases/(?P<id>\d+)", self.release_by_id)
+
+    # ----- errors and headers -------------------------------------------------------------
+
+    def error_response(
+        self, status: int, message: str | None = None, *, retry_after: int | None = None
+    ) -> Response:
+        if message is None:
+            if status in (403, 429):
+                message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+            else:
+                message = reason(status)
+        return json_response({"message": message, "documentation_url": DOCS, "status": str(status)}, status)
+
+    def validation_failed(self, field_name: str, code: str = "invalid") -> Response:
+        body = {
+            "message": "Validation Failed",
+            "errors": [{"resource": "Issue", "field": field_name, "code": code}],
+            "documentation_url": DOCS,
+            "status": "422",
+        }
+        return json_response(body, 422)
+
+    def authorize(self, request: Request) -> Response | None:
+        # Reading public repositories needs no token; writing does.
+        if request.method != "GET" and not request.header("authorization"):
+            return self.error_response(401, "Requires authentication")
+        return None
+
+    def finish(self, request: Request, response: Response) -> Response:
+        self.used += 1
+        response.set_header("x-ratelimit-limit", str(RATE_LIMIT))
+        response.set_header("x-ratelimit-remaining", str(max(RATE_LIMIT - self.used, 0)))
+        response.set_header("x-ratelimit-reset", str(self.reset_at))
+        response.set_header("x-ratelimit-used", str(self.used))
+        response.set_header("x-ratelimit-resource", "core")
+        response.set_header("X-GitHub-Media-Type", "github.v3; format=json")
+        return response
+
+    # ----- helpers ------------------------------------------------------------------------
+
+    def repo_of(self, request: Request) -> RepoState | None:
+        key = f"{unquote(request.params['owner'])}/{unquote(request.params['repo'])}"
+        return self.repos.get(key.lower())
+
+    def page_links(self, request: Request, page: int, last: int) -> str | None:
+        """A Link header exactly as GitHub writes it: prev, next, last, first; other params kept."""
+        if last <= 1 and page <= 1:
+            return None
+        pairs = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k != "page"]
+
+        def link(number: int, rel: str) -> str:
+            # GitHub keeps the caller's parameters and puts ``page`` last.
+            query = urlencode([*pairs, ("page", str(number))], safe=":,")
+            return f'<{self.context.base_url}{request.path}?{query}>; rel="{rel}"'
+
+        links = []
+        if page > 1:
+            links.append(link(page - 1, "prev"))
+        if page < last:
+            links.append(link(page + 1, "next"))
+            links.append(link(last, "last"))
+        if page > 1:
+            links.append(link(1, "first"))
+        return ", ".join(links)
+
+    def paginate(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        per_page = min(max(request.int_arg("per_page", DEFAULT_PER_PAGE), 1), MAX_PER_PAGE)
+        page = max(request.int_arg("page", 1), 1)
+        last = max((len(items) + per_page - 1) // per_page, 1)
+        response = json_response(items[(page - 1) * per_page : page * per_page])
+        links = self.page_links(request, page, last)
+        if links:
+            response.set_header("Link", links)
+        return response
+
+    def since_arg(self, request: Request) -> datetime | Response | None:
+        value = request.arg("since")
+        if not value:
+            return None
+        try:
+            return parse_time(value)
+        except ValueError:
+            return self.validation_failed("since")
+
+    def cached(self, key: tuple[Any, ...], build: Any) -> list[dict[str, Any]]:
+        # Each page request re-filters the same list; remember it until the next write.
+        if key not in self._cache:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = build()
+        return self._cache[key]
+
+    # ----- handlers -----------------------------------------------------------------------
+
+    def rate_limit(self, request: Request) -> Response:
+        core = {
+            "limit": RATE_LIMIT,
+            "remaining": max(RATE_LIMIT - self.used - 1, 0),
+            "reset": self.reset_at,
+            "used": self.used + 1,
+            "resource": "core",
+        }
+        return json_response({"resources": {"core": core}, "rate": core})
+
+    def get_repo(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        return json_response(repo.repo) if repo else self.error_response(404)
+
+    def list_issues(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        if repo is None:
+            return self.error_response(404)
+        state = request.arg("state") or "open"
+        sort = request.arg("sort") or "created"
+        direction = request.arg("direction") or "desc"
+        if state not in ("open", "closed", "all"):
+            return self.validation_failed("state")
+        if sort not in ("created", "updated", "comments"):
+            return self.validation_failed("sort")
+        if direction not in ("asc", "desc"):
+            return self.validation_failed("direction")
+        since = self.since_arg(request)
+        if isinstance(since, Response):
+            return since
+        labels = frozenset(x.strip().lower() for x in (request.arg("labels") or "").split(",") if x.strip())
+        creator = (request.arg("creator") or "").lower()
+        assignee = (request.arg("assignee") or "").lower()
+
+        def build() -> list[dict[str, Any]]:
+            def keep(issue: dict[str, Any]) -> bool:
+                if state != "all" and issue["state"] != state:
+                    return False
+                if since is not None and parse_time(issue["updated_at"]) < since:
+                    return False
+                if labels and not labels <= _label_names(issue):
+                    return False
+                if creator and str((issue.get("user") or {}).get("login", "")).lower() != creator:
+                    return False
+                assignees = _logins(issue.get("assignees")) | _logins([issue.get("assignee")])
+                if assignee == "none":
+                    return not assignees
+                if assignee == "*":
+                    return bool(assignees)
+                return not assignee or assignee in assignees
+
+            def order(issue: dict[str, Any]) -> tuple[Any, int]:
+                if sort == "comments":
+                    return issue["comments"], issue["number"]
+                return parse_time(issue[f"{sort}_at"]), issue["number"]
+
+            found = [issue for issue in repo.issues.values() if keep(issue)]
+            return sorted(found, key=order, reverse=direction == "desc")
+
+        key = (repo.full_name, "issues", state, sort, direction, since, labels, creator, assignee)
+        return self.paginate(request, self.cached(key, build))
+
+    def get_issue(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        issue = repo.issues.get(int(request.params["number"])) if repo else None
+        return json_response(issue) if issue else self.error_response(404)
+
+    def list_repo_comments(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        if repo is None:
+            return self.error_response(404)
+        sort = request.arg("sort") or "created"
+        direction = request.arg("direction") or "asc"
+        if sort not in ("created", "updated") or direction not in ("asc", "desc"):
+            return self.validation_failed("sort" if sort not in ("created", "updated") else "direction")
+        since = self.since_arg(request)
+        if isinstance(since, Response):
+            return since
+
+        def build() -> list[dict[str, Any]]:
+            found = [c for c in repo.comments if since is None or parse_time(c["updated_at"]) >= since]
+            found.sort(key=lambda c: (parse_time(c[f"{sort}_at"]), c["id"]), reverse=direction == "desc")
+            return found
+
+        key = (repo.full_name, "comments", sort, direction, since)
+        return self.paginate(request, self.cached(key, build))
+
+    def get_comment(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        wanted = int(request.params["id"])
+        found = [c for c in repo.comments if c["id"] == wanted] if repo else []
+        return json_response(found[0]) if found else self.error_response(404)
+
+    def list_issue_comments(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        number = int(request.params["number"])
+        if repo is None or number not in repo.issues:
+            return self.error_response(404)
+        since = self.since_arg(request)
+        if isinstance(since, Response):
+            return since
+        found = [
+            c
+            for c in repo.comments
+            if comment_issue_number(c) == number and (since is None or parse_time(c["updated_at"]) >= since)
+        ]
+        found.sort(key=lambda c: (parse_time(c["created_at"]), c["id"]))
+        return self.paginate(request, found)
+
+    def create_comment(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        number = int(request.params["number"])
+        if repo is None or number not in repo.issues:
+            return self.error_response(404)
+        try:
+            payload = request.json()
+        except ValueError:
+            return self.error_response(400, "Problems parsing JSON")
+        body = payload.get("body") if isinstance(payload, dict) else None
+        if not isinstance(body, str) or not body:
+            return self.validation_failed("body", "missing_field")
+        comment = repo.add_comment(number, body, self.context.clock())
+        self._cache.clear()
+        return json_response(comment, 201, {"Location": comment["url"]})
+
+    def list_releases(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        return self.paginate(request, repo.releases) if repo else self.error_response(404)
+
+    def latest_release(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        published = [r for r in repo.releases if not r["draft"] and not r["prerelease"]] if repo else []
+        return json_response(published[0]) if published else self.error_response(404)
+
+    def release_by_tag(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        tag = unquote(request.params["tag"])
+        found = [r for r in repo.releases if r["tag_name"] == tag] if repo else []
+        return json_response(found[0]) if found else self.error_response(404)
+
+    def release_by_id(self, request: Request) -> Response:
+        repo = self.repo_of(request)
+        wanted = int(request.params["id"])
+        found = [r for r in repo.releases if r["id"] == wanted] if repo else []
+        return json_response(found[0]) if found else self.error_response(404)

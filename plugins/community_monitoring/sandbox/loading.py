@@ -1,0 +1,117 @@
+"""Reading scenario files, with errors that name the file (and item) a human has to fix.
+
+Every service module reads its own folder of a scenario through these helpers, so the error
+messages look the same everywhere: ``<file relative to the scenario>: <what is wrong>``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """A scenario folder is missing something or holds malformed data; the message names the file."""
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """The file's path inside the scenario (``github/o/r/issues.json``), as a scenario author sees it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO-8601 string (``Z`` or offset) or datetime as aware UTC; naive times are taken as UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        # YAML turns a bare ``2026-11-17`` into a date.
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)  # ValueError names the bad text
+    else:
+        raise ValueError(f"not an ISO-8601 time: {value!r}")
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_time(value: datetime) -> str:
+    """UTC time the way GitHub and Discourse write it (``2026-11-17T10:00:00Z``)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_json(path: Path, root: Path) -> Any:
+    """Parse one JSON file; invalid JSON becomes a ScenarioError naming the file and line."""
+    name = relative_name(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def read_json_array(path: Path, root: Path) -> list[dict[str, Any]]:
+    """A JSON array of objects; a missing file is an empty list (every data file is optional)."""
+    if not path.exists():
+        return []
+    data = read_json(path, root)
+    name = relative_name(path, root)
+    if not isinstance(data, list):
+        raise ScenarioError(f"{name}: expected a JSON array, found {type(data).__name__}")
+    for index, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ScenarioError(f"{name}: item {index} is {type(item).__name__}, expected an object")
+    return data
+
+
+class ItemChecker:
+    """Field checks for the items of one file, each failure naming file, item index and key."""
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.name = relative_name(path, root)
+
+    def fail(self, index: int, problem: str) -> ScenarioError:
+        return ScenarioError(f"{self.name}: item {index} {problem}")
+
+    def require(self, item: dict[str, Any], index: int, *keys: str) -> None:
+        for key in keys:
+            if item.get(key) is None:
+                raise self.fail(index, f'has no "{key}"')
+
+    def integer(self, item: dict[str, Any], index: int, key: str) -> int:
+        self.require(item, index, key)
+        value = item[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(index, f'has a non-integer "{key}": {value!r}')
+        return value
+
+    def time(self, item: dict[str, Any], index: int, key: str, *, required: bool = True) -> datetime | None:
+        if item.get(key) is None:
+            if required:
+                raise self.fail(index, f'has no "{key}"')
+            return None
+        try:
+            return parse_time(item[key])
+        except ValueError:
+            raise self.fail(index, f'has a bad "{key}" (not an ISO-8601 time): {item[key]!r}') from None
+
+    def unique(self, items: list[dict[str, Any]], key: str) -> None:
+        seen: set[Any] = set()
+        for index, item in enumerate(items):
+            value = item.get(key)
+            if value in seen:
+                raise self.fail(index, f'repeats "{key}" {value!r}')
+            seen.add(value)

@@ -1,0 +1,10 @@
+"""The emulated services. Adding an upstream = one module with a Service subclass + one line here."""
+
+from __future__ import annotations
+
+from community_monitoring.sandbox.discourse import DiscourseService
+from community_monitoring.sandbox.github import GithubService
+from community_monitoring.sandbox.mattermost import MattermostService
+from community_monitoring.sandbox.routing import Service
+
+SERVICES: tuple[type[Service], ...] = (GithubService, DiscourseService, MattermostService)

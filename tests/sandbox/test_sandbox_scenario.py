@@ -1,0 +1,118 @@
+"""Loading scenarios: what is exposed, and errors that name the file to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from community_monitoring.sandbox import ScenarioError, load_scenario
+
+Writer = Callable[..., Path]
+ISSUE = {"number": 1, "created_at": "2026-11-16T00:00:00Z"}
+
+
+def test_loads_config_and_data(write_scenario: Writer) -> None:
+    root = write_scenario(
+        {"github/mattermost/mattermost/issues.json": [ISSUE]},
+        variables={"digest_limit": 5},
+        closeout={"release": "v1.2"},
+        faults=[{"service": "github", "path": "/issues", "status": 500, "times": 1}],
+    )
+
+    scenario = load_scenario(root)
+
+    assert scenario.now == datetime(2026, 11, 17, 10, tzinfo=UTC)
+    assert scenario.variables == {"digest_limit": 5}
+    assert scenario.closeout == {"release": "v1.2"}
+    assert scenario.faults[0].status == 500
+    assert scenario.faults[0].times == 1
+    assert scenario.data["github"]["mattermost/mattermost"].issues == [ISSUE]
+    assert scenario.data["discourse"].topics == []  # optional files: empty lists
+
+
+def error_for(write_scenario: Writer, files: dict[str, Any], **config: Any) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write_scenario(files, **config))
+    return str(caught.value)
+
+
+def test_missing_key_names_file_and_item(write_scenario: Writer) -> None:
+    issues = [ISSUE, {**ISSUE, "number": 2}, {**ISSUE, "number": 3}, {"created_at": "2026-11-16T00:00:00Z"}]
+
+    message = error_for(write_scenario, {"github/mattermost/mattermost/issues.json": issues})
+
+    assert message == 'github/mattermost/mattermost/issues.json: item 3 has no "number"'
+
+
+def test_invalid_json_names_file_and_line(write_scenario: Writer) -> None:
+    root = write_scenario()
+    (root / "discourse").mkdir()
+    (root / "discourse" / "posts.json").write_text('[\n  {"id": 1,}\n]\n', encoding="utf-8")
+
+    with pytest.raises(ScenarioError, match=r"^discourse/posts\.json: invalid JSON at line 2"):
+        load_scenario(root)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "github/o/r/comments.json": [
+                    {"id": 1, "issue_url": "x/issues/9", "created_at": "2026-11-16T00:00:00Z"}
+                ]
+            },
+            "github/o/r/comments.json: item 0 points at issue #9, which is not in issues.json",
+        ),
+        (
+            {"github/o/r/issues.json": [{**ISSUE, "created_at": "yesterday"}]},
+            'github/o/r/issues.json: item 0 has a bad "created_at"',
+        ),
+        ({"github/o/r/issues.json": [ISSUE, ISSUE]}, 'github/o/r/issues.json: item 1 repeats "number" 1'),
+        ({"discourse/topics.json": {"id": 1}}, "discourse/topics.json: expected a JSON array"),
+        (
+            {"discourse/posts.json": [{"id": 1, "topic_id": 5}]},
+            "discourse/posts.json: item 0 points at topic 5, which is not in topics.json",
+        ),
+    ],
+)
+def test_data_errors_name_the_file(write_scenario: Writer, files: dict[str, Any], expected: str) -> None:
+    assert error_for(write_scenario, files).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {"faults": [{"service": "myspace", "path": "/", "status": 500}]},
+            'faults item 0 has an unknown "service"',
+        ),
+        (
+            {"faults": [{"service": "github", "path": "(", "status": 500}]},
+            'faults item 0 has a bad "path" regex',
+        ),
+        ({"faults": [{"service": "github", "path": "/", "status": 500, "times": 0}]}, 'has a bad "times"'),
+        ({"faults": [{"service": "github", "path": "/"}]}, 'faults item 0 has no "status"'),
+        ({"now": "soon"}, '"now" is not an ISO-8601 time'),
+        ({"variables": ["a"]}, '"variables" must be a mapping'),
+    ],
+)
+def test_config_errors_name_scenario_yaml(
+    write_scenario: Writer, config: dict[str, Any], expected: str
+) -> None:
+    message = error_for(write_scenario, {}, **config)
+
+    assert message.startswith("scenario.yaml:")
+    assert expected in message
+
+
+def test_missing_scenario_yaml_or_now(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"^scenario\.yaml: missing"):
+        load_scenario(tmp_path)
+    (tmp_path / "scenario.yaml").write_text("variables: {}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r'^scenario\.yaml: has no "now"'):
+        load_scenario(tmp_path)
