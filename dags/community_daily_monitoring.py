@@ -22,21 +22,13 @@ Rules live in `include/config/monitoring.yaml`; staff and rotation rosters in th
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from community_monitoring.pipeline import daily
 from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
-
-DEFAULT_ARGS = {
-    "owner": "community",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=15),
-}
+from community_monitoring.runtime import task_defaults
 
 
 @dag(
@@ -45,7 +37,7 @@ DEFAULT_ARGS = {
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=task_defaults(),
     tags=["community", "daily"],
     doc_md=__doc__,
     params={

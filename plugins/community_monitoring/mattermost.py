@@ -18,7 +18,7 @@ class MattermostWebhook:
     def __init__(self, conn_id: str, username: str = "Community Monitor") -> None:
         self.conn_id = conn_id
         self.username = username
-        self._api = ApiClient(conn_id, f"mattermost ({conn_id})", max_attempts=4)
+        self._api = ApiClient(conn_id, f"mattermost ({conn_id})")
         self._endpoint: str | None = None
         self._extra: dict[str, Any] = {}
 

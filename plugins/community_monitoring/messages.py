@@ -85,7 +85,9 @@ def render_help_wanted_digest(
         "as_of": as_of,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.title_max_chars,
-        "sections": [{"title": title, "entries": [_item(p) for p in posts]} for title, posts in named if posts],
+        "sections": [
+            {"title": title, "entries": [_item(p) for p in posts]} for title, posts in named if posts
+        ],
     }
     text = render_template("help_wanted.md.j2", context)
     urls = tuple(p.url for _, posts in named for p in posts)
@@ -134,5 +136,8 @@ def render_triage_list(
     }
     text = render_template("triage.md.j2", context)
     return RenderedMessage(
-        "triage", tuple(split_message(text, KIND_PREFIX["triage"], config.message_max_chars)), tuple(urls)
+        "triage",
+        # Items span several lines each: a blank line keeps them apart.
+        tuple(split_message(text, KIND_PREFIX["triage"], config.message_max_chars, separator="\n\n")),
+        tuple(urls),
     )

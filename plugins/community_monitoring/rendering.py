@@ -67,14 +67,16 @@ def _clean_block(block: str) -> str:
     return block.strip("\n")
 
 
-def split_message(text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS) -> list[str]:
+def split_message(
+    text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS, separator: str = "\n"
+) -> list[str]:
     """Split a rendered message at block boundaries into posts of at most ``max_chars``.
 
     Every part's first line starts with ``kind`` (``[Help Wanted] (2/3)``); a part that starts
     inside a section repeats the section's heading.
     """
     blocks = [b for b in (_clean_block(b) for b in text.split(BREAK)) if b]
-    whole = "\n".join(blocks)
+    whole = separator.join(blocks)
     if len(whole) <= max_chars:
         return [whole] if whole else []
     # Room for "<kind> (NNN/NNN)\n" in front of every part.
@@ -87,16 +89,16 @@ def split_message(text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS) -
         if len(block) > budget:
             block = cap_length(block, budget - 64)
         is_heading = block.startswith(HEADING_PREFIX)
-        added = len(block) + 1
+        added = len(block) + len(separator)
         if current and size + added > budget:
             # A heading never ends a part: it moves on with the items it introduces.
             moved = [current.pop()] if current[-1].startswith(HEADING_PREFIX) and len(current) > 1 else []
             parts.append(current)
-            current, size = moved, sum(len(b) + 1 for b in moved)
+            current, size = moved, sum(len(b) + len(separator) for b in moved)
             if heading and not is_heading and not moved:
                 carried = f"{heading} (continued)"
                 current.append(carried)
-                size += len(carried) + 1
+                size += len(carried) + len(separator)
         if is_heading:
             heading = block
         current.append(block)
@@ -107,9 +109,9 @@ def split_message(text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS) -
     rendered: list[str] = []
     for index, part_blocks in enumerate(parts, start=1):
         label = f"{kind} ({index}/{total})"
-        body = "\n".join(part_blocks)
+        body = separator.join(part_blocks)
         if index == 1 and body.startswith(kind):
             rendered.append(label + body[len(kind) :])
         else:
-            rendered.append(label + "\n" + body)
+            rendered.append(label + separator + body)
     return rendered

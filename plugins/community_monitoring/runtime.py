@@ -5,14 +5,15 @@ Airflow's context is read here and only here, so the rest of the package stays p
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from community_monitoring.config import MonitoringConfig, load_config
 from community_monitoring.records import Post, read_posts, write_posts
@@ -22,6 +23,8 @@ from community_monitoring.timeutil import parse_time
 log = logging.getLogger(__name__)
 
 SETTINGS_VARIABLE = "community_settings"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ParamError(ValueError):
@@ -209,3 +212,34 @@ def archive_message(config: MonitoringConfig, window: RunWindow, kind: str, part
 
 def window_start(window: RunWindow, days: int) -> datetime:
     return window.as_of_time - timedelta(days=days)
+
+
+def fail_fast_on_bad_input(func: Callable[P, R]) -> Callable[P, R]:
+    """Bad settings or a missing connection will not fix themselves: fail at once, no retries."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+        from community_monitoring.config import ConfigError
+        from community_monitoring.roster import RosterError
+
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, RosterError, ParamError, AirflowNotFoundException) as exc:
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def task_defaults() -> dict[str, Any]:
+    """Retries with exponential backoff; the environment may shorten them (tests, demo)."""
+    retries = int(os.environ.get("COMMUNITY_TASK_RETRIES", "3"))
+    delay = float(os.environ.get("COMMUNITY_RETRY_DELAY_SECONDS", "60"))
+    return {
+        "owner": "community",
+        "retries": retries,
+        "retry_delay": timedelta(seconds=delay),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=max(delay, 1) * 16),
+    }

@@ -11,6 +11,7 @@ from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
 from community_monitoring.runtime import (
     RunWindow,
     archive_message,
+    fail_fast_on_bad_input,
     load_settings,
     read_json,
     read_records,
@@ -31,6 +32,7 @@ def _context() -> Mapping[str, Any]:
     return get_current_context()
 
 
+@fail_fast_on_bad_input
 def resolve_run_window() -> dict[str, Any]:
     """T and the run's facts, decided once so every task of the run agrees on them."""
     window = run_window_from_context(_context())
@@ -44,6 +46,7 @@ def resolve_run_window() -> dict[str, Any]:
     return window.to_xcom()
 
 
+@fail_fast_on_bad_input
 def extract_channel(channel: str, window: dict[str, Any]) -> dict[str, Any]:
     run = RunWindow.from_xcom(window)
     config = load_settings()
@@ -52,6 +55,7 @@ def extract_channel(channel: str, window: dict[str, Any]) -> dict[str, Any]:
     return DAILY_EXTRACTORS[channel](run, config, since)
 
 
+@fail_fast_on_bad_input
 def combine_channel_posts(window: dict[str, Any], channels: list[str]) -> dict[str, Any]:
     """Merge whatever the extract tasks produced; a failed channel is named, not silently dropped."""
     run = RunWindow.from_xcom(window)
@@ -134,6 +138,7 @@ def _save_rendered(run: RunWindow, config: Any, message: Any) -> dict[str, Any]:
     }
 
 
+@fail_fast_on_bad_input
 def render_help_wanted_digest(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
     from community_monitoring.messages import render_help_wanted_digest as render
     from community_monitoring.rules import find_help_wanted_sections
@@ -165,6 +170,7 @@ def render_help_wanted_digest(window: dict[str, Any], posts_summary: dict[str, A
     return _save_rendered(run, config, message)
 
 
+@fail_fast_on_bad_input
 def render_triage_list(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
     from community_monitoring.messages import render_triage_list as render
     from community_monitoring.rules import find_new_posts
@@ -178,6 +184,7 @@ def render_triage_list(window: dict[str, Any], posts_summary: dict[str, Any]) ->
     return _save_rendered(run, config, message)
 
 
+@fail_fast_on_bad_input
 def post_message(window: dict[str, Any], rendered: dict[str, Any]) -> dict[str, Any]:
     """Post a rendered message to its Mattermost channel, once per (DAG, kind, T)."""
     from airflow.sdk import ObjectStoragePath

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from community_monitoring.records import Post, Reply
 from community_monitoring.rules import Release
+from community_monitoring.sources.http import http_base_delay, http_max_attempts
 from community_monitoring.timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def make_github_hook_class() -> type:
                 # O(pages) requests already; the default 0.25 s pause per request only slows runs.
                 "seconds_between_requests": None,
                 "seconds_between_writes": None,
-                "retry": GithubRetry(total=5, backoff_factor=1.0),
+                "retry": GithubRetry(total=http_max_attempts() - 1, backoff_factor=http_base_delay()),
                 "timeout": 30,
             }
             if conn.host:

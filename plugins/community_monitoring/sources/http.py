@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ class ApiResponse:
     headers: Mapping[str, str]
     data: Any
     text: str
+
+
+def http_max_attempts() -> int:
+    """Attempts per request before a task gives up (Airflow's task retries come on top)."""
+    return max(int(os.environ.get("COMMUNITY_HTTP_MAX_ATTEMPTS", "5")), 1)
+
+
+def http_base_delay() -> float:
+    """First backoff delay in seconds; doubled after each failed attempt."""
+    return max(float(os.environ.get("COMMUNITY_HTTP_BASE_DELAY", "1.0")), 0.0)
 
 
 def retry_after_seconds(
@@ -81,17 +92,17 @@ class ApiClient:
         conn_id: str,
         service: str,
         *,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         max_wait_seconds: float = 120.0,
-        base_delay: float = 1.0,
+        base_delay: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         strip_base_path: bool = True,
     ) -> None:
         self.conn_id = conn_id
         self.service = service
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts or http_max_attempts()
         self.max_wait_seconds = max_wait_seconds
-        self.base_delay = base_delay
+        self.base_delay = http_base_delay() if base_delay is None else base_delay
         self._sleep = sleep
         self._hooks: dict[str, Any] = {}
         self._base_path: str | None = None if strip_base_path else ""

@@ -1,0 +1,127 @@
+"""Hostile input, a failing channel and bad settings, through real Airflow and the sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import AirflowRunner
+from test_daily_e2e import LIVE_MENTION, posts_to, run_daily
+
+from community_monitoring.sandbox import Sandbox
+from scenario_files import days, forum_post, forum_topic, github_comment, github_issue, write_scenario
+
+pytestmark = pytest.mark.airflow
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+REPOS = ("mattermost/mattermost", "mattermost/mattermost-mobile")
+ROTATION = {"members": ["dev.one", "dev.two"], "days": 7, "start": "2026-11-02"}
+HOSTILE_TITLES = [
+    "@channel URGENT: <!here> login broken [click](http://evil.example) **now**",
+    "<!channel> ping @all and @here. also @someone",
+    "](javascript:alert(1)) `unclosed ~~strike",
+    "A" * 10_240,
+]
+
+
+def small_scenario(root: Path, **kwargs: Any) -> Path:
+    issues = [
+        github_issue(REPOS[0], n, title, "stranger", NOW - days(3 + n))
+        for n, title in enumerate(HOSTILE_TITLES, start=1)
+    ]
+    issues.append(github_issue(REPOS[0], 10, "Answered already", "asker", NOW - days(4)))
+    comments = [github_comment(REPOS[0], 5001, 10, "helper", NOW - days(3))]
+    posts = [forum_post(1, 77, 1, "@here", NOW - days(5), raw="Help @channel")]
+    topics = [forum_topic(77, "Forum <!here> question @all", NOW - days(5), posts)]
+    return write_scenario(
+        root,
+        NOW,
+        github={REPOS[0]: {"issues": issues, "comments": comments}, REPOS[1]: {}},
+        topics=topics,
+        posts=posts,
+        variables={"community_rotation": ROTATION, "community_staff": {"github": [], "bots": []}},
+        **kwargs,
+    )
+
+
+def test_hostile_titles_ping_no_one_and_stay_one_item_each(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    scenario = small_scenario(tmp_path / "hostile")
+    running = sandbox(scenario)
+    result = run_daily(airflow, scenario, running)
+    assert result.state == "success", result.log[-5000:]
+    [digest] = posts_to(running.outbox, "help-channel-hook")
+    header, body = digest.split("\n", 1)
+    assert header.startswith("[Help Wanted] #forum #github @here @dev.one ")
+    assert not LIVE_MENTION.search(body)
+    items = [line for line in body.splitlines() if line.startswith("- [")]
+    assert len(items) == 5  # four hostile issues and the forum topic; the answered issue is not waiting
+    for line in items:
+        assert re.match(r"^- \[(?:[^\[\]\\]|\\.)*\]\(https://[^)\s]+\) · ", line), line[:200]
+        assert len(line) < 500
+    assert "issues/10)" not in body
+
+
+def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    faults = [{"service": "discourse", "path": ".*", "status": 500}]
+    scenario = small_scenario(tmp_path / "forum-down", faults=faults)
+    running = sandbox(scenario)
+    result = run_daily(airflow, scenario, running)
+    assert result.state == "failed"
+    [digest] = posts_to(running.outbox, "help-channel-hook")
+    [triage] = posts_to(running.outbox, "cm-channel-hook")
+    assert "could not read forum" in digest
+    assert "could not read forum" in triage
+    assert "https://github.com/mattermost/mattermost/issues/1" in digest
+    assert "channel(s) not read in this run: forum" in result.log
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "community_rotation",
+            '{"members": [], "days": 7, "start": "2026-11-02"}',
+            "'members' must be a non-empty list",
+        ),
+        ("community_staff", '{"github": "amy"}', "'github' must be a list of usernames"),
+        ("community_settings", "{not json", "'community_settings' is not valid JSON"),
+    ],
+)
+def test_bad_variable_fails_with_its_name_and_posts_nothing(
+    airflow: AirflowRunner,
+    sandbox: Callable[[Path], Sandbox],
+    tmp_path: Path,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    scenario = small_scenario(tmp_path / "bad-variable")
+    running = sandbox(scenario)
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION})
+    airflow.set_variable(variable, value)
+    result = airflow.dags_test("community_daily_monitoring", NOW.isoformat(), {"as_of": NOW.isoformat()})
+    assert result.state == "failed"
+    assert message in result.log
+    assert posts_to(running.outbox, "help-channel-hook") == []
+
+
+def test_missing_connection_is_named(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    scenario = small_scenario(tmp_path / "no-github")
+    running = sandbox(scenario)
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION})
+    del airflow.extra_env["AIRFLOW_CONN_GITHUB_DEFAULT"]
+    result = airflow.dags_test("community_daily_monitoring", NOW.isoformat(), {"as_of": NOW.isoformat()})
+    assert result.state == "failed"
+    assert "The conn_id `github_default` isn't defined" in result.log
+    [digest] = posts_to(running.outbox, "help-channel-hook")
+    assert "could not read github" in digest
