@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -96,10 +96,11 @@ def combine_channel_posts(window: dict[str, Any], channels: list[str]) -> dict[s
     return summary
 
 
-def _load_posts(summary: Mapping[str, Any]) -> list[Any]:
+def _load_posts(summary: Mapping[str, Any]) -> Iterator[Any]:
+    """Stream the run's posts: the rules keep only what they list, so memory stays bounded."""
     from airflow.sdk import ObjectStoragePath
 
-    return list(read_records(ObjectStoragePath(summary["path"])))
+    return read_records(ObjectStoragePath(summary["path"]))
 
 
 def _load_releases(summary: Mapping[str, Any]) -> list[Any]:

@@ -47,6 +47,8 @@ def make_github_hook_class() -> type:
                 "seconds_between_writes": None,
                 "retry": GithubRetry(total=http_max_attempts() - 1, backoff_factor=http_base_delay()),
                 "timeout": 30,
+                # No GET /repos/o/r just to build the URLs of the list endpoints.
+                "lazy": True,
             }
             if conn.host:
                 kwargs["base_url"] = conn.host.rstrip("/")
@@ -135,8 +137,8 @@ class GithubIssuesClient:
         self._gh = gh
 
     def _repo(self, full_name: str) -> Any:
-        # lazy: no GET /repos/o/r just to build the URLs of the list endpoints.
-        return self._gh.get_repo(full_name, lazy=True)
+        # With a lazy client (as the hook builds it) this sends no GET /repos/o/r.
+        return self._gh.get_repo(full_name)
 
     def issues(self, repo: str, since: datetime) -> Iterator[dict[str, Any]]:
         for issue in self._repo(repo).get_issues(state="all", since=since, sort="created", direction="desc"):

@@ -1,0 +1,123 @@
+"""Forum extraction through HttpHook against the sandbox: output, paging and requests."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
+from community_monitoring.sources.http import ApiClient, UpstreamError
+from scenario_files import days, forum_post, forum_topic, write_scenario
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+
+
+def forum(topic_count: int) -> tuple[list[dict], list[dict]]:
+    topics, posts = [], []
+    post_id = 1
+    for i in range(topic_count):
+        created = NOW - days(40) + days(i * 0.5)
+        thread = [forum_post(post_id, 100 + i, 1, f"author{i}", created, raw=f"Question {i}")]
+        post_id += 1
+        if i % 2:
+            thread.append(
+                forum_post(
+                    post_id,
+                    100 + i,
+                    2,
+                    "forum.staffer",
+                    created + days(0.1),
+                    raw="Which version?",
+                    staff=True,
+                )
+            )
+            post_id += 1
+        topics.append(forum_topic(100 + i, f"Topic {i}", created, thread))
+        posts += thread
+    posts.sort(key=lambda p: p["created_at"])
+    for new_id, p in enumerate(posts, start=1):
+        p["id"] = new_id
+    return topics, posts
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    topics, posts = forum(80)
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts)
+    running = Sandbox(scenario).start()
+    conn = {
+        "conn_type": "http",
+        "host": f"{running.base_url}/discourse",
+        "extra": {"Api-Key": "k", "Api-Username": "system"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_TEST", json.dumps(conn))
+    yield running
+    running.stop()
+
+
+def test_topics_created_in_window_with_their_replies(sandbox: Sandbox) -> None:
+    client = DiscourseClient(ApiClient("discourse_test", "forum"))
+    posts = list(fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.example"))
+    # Topics are created every 12 hours from T-40d: (T-30d, T] holds topics 21..79 (topic 20 is at T-30d).
+    created = [p.created_at for p in posts]
+    assert all(NOW - days(30) < c <= NOW for c in created)
+    assert [p.title for p in posts] == [f"Topic {i}" for i in range(21, 80)]
+    answered = [p for p in posts if p.replies]
+    assert answered
+    assert all(r.author_platform_staff for p in answered for r in p.replies)
+    assert posts[0].url.startswith("https://forum.example/t/topic-")
+    assert posts[0].category == "Troubleshooting"
+
+
+def test_paging_stops_past_the_window(sandbox: Sandbox) -> None:
+    client = DiscourseClient(ApiClient("discourse_test", "forum"))
+    list(fetch_forum_topics(client, NOW - days(10), NOW, "https://forum.example"))
+    log = sandbox.requests_log
+    latest_pages = [r for r in log if r["path"].endswith("/latest.json")]
+    post_pages = [r for r in log if r["path"].endswith("/posts.json")]
+    # 80 topics, 30 per page, newest first; the 10-day window needs only the first page.
+    assert len(latest_pages) == 1
+    # 120 posts, 50 per page, newest first; the window's ~30 posts fit in one page.
+    assert len(post_pages) == 1
+    assert client.request_count == len(log)
+
+
+def test_error_names_service_call_and_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = write_scenario(
+        tmp_path / "down", NOW, faults=[{"service": "discourse", "path": "latest", "status": 500}]
+    )
+    with Sandbox(scenario) as running:
+        conn = {
+            "conn_type": "http",
+            "host": f"{running.base_url}/discourse",
+            "extra": {"Api-Key": "k", "Api-Username": "s"},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_DOWN", json.dumps(conn))
+        sleeps: list[float] = []
+        api = ApiClient("discourse_down", "forum", max_attempts=3, base_delay=0.5, sleep=sleeps.append)
+        with pytest.raises(UpstreamError, match=r"forum: GET /latest.json answered 500"):
+            list(DiscourseClient(api).topics_active_since(NOW - days(1)))
+        assert sleeps == [0.5, 1.0]  # exponential backoff between the three attempts
+
+
+def test_rate_limit_wait_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = write_scenario(
+        tmp_path / "busy",
+        NOW,
+        faults=[{"service": "discourse", "path": "latest", "status": 429, "times": 1, "retry_after": 7}],
+    )
+    with Sandbox(scenario) as running:
+        conn = {
+            "conn_type": "http",
+            "host": f"{running.base_url}/discourse",
+            "extra": {"Api-Key": "k", "Api-Username": "s"},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_BUSY", json.dumps(conn))
+        sleeps: list[float] = []
+        api = ApiClient("discourse_busy", "forum", sleep=sleeps.append)
+        assert list(DiscourseClient(api).topics_active_since(NOW - days(1))) == []
+        assert sleeps == [7.0]
