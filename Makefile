@@ -7,13 +7,14 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= include/scenarios/demo
-AIRFLOW_HOME ?= $(CURDIR)/airflow_home
+# One Airflow home (metadata DB, ledger, archive) per scenario folder, so scenarios never share a ledger.
+# (Never the caller's own AIRFLOW_HOME: the demo writes sandbox connections into it.)
+DEMO_AIRFLOW_HOME ?= $(CURDIR)/airflow_home/$(notdir $(abspath $(SCENARIO)))
 
-export AIRFLOW_HOME
+export AIRFLOW_HOME := $(DEMO_AIRFLOW_HOME)
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
-export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export PYTHONPATH := $(CURDIR)/plugins
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
@@ -50,7 +51,7 @@ bench: venv
 
 # Start over: forget what was sent (the ledger), the Airflow metadata DB and the demo output.
 clean:
-	rm -rf $(AIRFLOW_HOME) demo-output
+	rm -rf $(CURDIR)/airflow_home demo-output
 
 distclean: clean
 	rm -rf $(VENV) .pytest_cache .ruff_cache
