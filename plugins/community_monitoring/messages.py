@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
 from community_monitoring.config import POST_TYPES, MonitoringConfig
@@ -14,6 +14,9 @@ from community_monitoring.records import Post
 from community_monitoring.rendering import render_template, split_message
 from community_monitoring.rules import HelpWantedSections
 from community_monitoring.safety import safe_text
+
+if TYPE_CHECKING:
+    from community_monitoring.uservoice_review import UserVoiceReview
 
 CHANNEL_LABELS: dict[str, str] = {
     "github": "GitHub",
@@ -140,4 +143,51 @@ def render_triage_list(
         # Items span several lines each: a blank line keeps them apart.
         tuple(split_message(text, KIND_PREFIX["triage"], config.message_max_chars, separator="\n\n")),
         tuple(urls),
+    )
+
+
+def _ticket_state(ticket: Any) -> str:
+    state = ticket.status + (f", {ticket.resolution}" if ticket.resolution else "")
+    if ticket.fix_versions:
+        state += ", fixVersion " + "/".join(ticket.fix_versions)
+    return state
+
+
+def render_uservoice_review(
+    review: UserVoiceReview,
+    config: MonitoringConfig,
+    as_of: datetime,
+    applying: bool = False,
+    missing_channels: Sequence[str] = (),
+) -> RenderedMessage:
+    context = {
+        "as_of": as_of,
+        "total": review.total,
+        "applying": applying,
+        "missing_channels": list(missing_channels),
+        "title_max_chars": config.title_max_chars,
+        "drift": [
+            {
+                "url": d.suggestion.url,
+                "title": d.suggestion.title,
+                "current": d.current,
+                "proposed": d.proposed,
+                "ticket_key": d.ticket.key,
+                "ticket_url": d.ticket.url,
+                "ticket_state": _ticket_state(d.ticket),
+            }
+            for d in review.status_drift
+        ],
+        "questions": [_item(p) for p in review.needs_question],
+        "offers": [{**_item(o.suggestion), "excerpt": o.excerpt, "where": o.where} for o in review.offers],
+    }
+    text = render_template("uservoice_review.md.j2", context)
+    urls = (
+        *(d.suggestion.url for d in review.status_drift),
+        *(p.url for p in review.needs_question),
+        *(o.suggestion.url for o in review.offers),
+    )
+    prefix = KIND_PREFIX["uservoice_review"]
+    return RenderedMessage(
+        "uservoice_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
     )

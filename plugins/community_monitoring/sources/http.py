@@ -97,6 +97,7 @@ class ApiClient:
         base_delay: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         strip_base_path: bool = True,
+        auth_type: Any = None,
     ) -> None:
         self.conn_id = conn_id
         self.service = service
@@ -106,13 +107,15 @@ class ApiClient:
         self._sleep = sleep
         self._hooks: dict[str, Any] = {}
         self._base_path: str | None = None if strip_base_path else ""
+        self._auth_type = auth_type
         self.request_count = 0
 
     def _hook(self, method: str) -> Any:
         from airflow.providers.http.hooks.http import HttpHook
 
         if method not in self._hooks:
-            self._hooks[method] = HttpHook(method=method, http_conn_id=self.conn_id)
+            kwargs = {"auth_type": self._auth_type} if self._auth_type is not None else {}
+            self._hooks[method] = HttpHook(method=method, http_conn_id=self.conn_id, **kwargs)
         return self._hooks[method]
 
     def base_path(self) -> str:
