@@ -8,7 +8,13 @@ channel, applies the community team's rules and posts:
   forum topics about Enterprise features or upgrades after a release, and new replies to
   questions the core team asked;
 * the **`[Triage]` list** to `mattermost_cm`: every new community post of the day, typed, with a
-  suggested action and a reply draft.
+  suggested action and a reply draft;
+* the **`[UserVoice Review]`** to `mattermost_pm`: suggestions whose status differs from the one
+  their Jira ticket implies, new suggestions with no ticket and no admin response, and requesters
+  offering to build what they asked for (proposed statuses are applied upstream only when
+  `uservoice.apply_status_updates` is on);
+
+and keeps the tracking sheet's rows for suggestions planned or started with a fixVersion current.
 
 A channel that cannot be read does not stop the others: the digests go out saying which channel
 is missing and the run ends failed. Each message is posted once per T, however often the run is
@@ -72,6 +78,12 @@ def community_daily_monitoring() -> None:
     triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
     task(daily.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
     task(daily.post_message, task_id="post_triage_list")(window, triage)
+    review = task(daily.render_uservoice_review, task_id="render_uservoice_review")(window, posts)
+    task(daily.post_message, task_id="post_uservoice_review")(window, review)
+    task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(
+        window, review, posts
+    )
+    task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(window, posts)
     verify = task(
         daily.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
     )()

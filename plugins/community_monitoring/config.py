@@ -56,6 +56,7 @@ class MonitoringConfig:
     paths: dict[str, str]
     mattermost_username: str
     mattermost_targets: dict[str, str]
+    disabled_channels: frozenset[str] = frozenset()
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def suggested_action(self, channel: str, post_type: str) -> str:
@@ -98,6 +99,19 @@ def _type_map(raw: Mapping[str, Any], dotted: str) -> dict[str, tuple[str, ...]]
     if unknown:
         raise ConfigError(f"config key {dotted!r} names unknown post types {unknown}; use {list(POST_TYPES)}")
     return {post_type: _str_list(raw, f"{dotted}.{post_type}") for post_type in mapping}
+
+
+def _disabled_channels(raw: Mapping[str, Any]) -> frozenset[str]:
+    from community_monitoring import CHANNEL_KEYS
+
+    section = raw.get("channels") or {}
+    disabled = _str_list({"channels": {"disabled": section.get("disabled") or []}}, "channels.disabled")
+    unknown = sorted(set(disabled) - set(CHANNEL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"config key 'channels.disabled' names unknown channels {unknown}; use {list(CHANNEL_KEYS)}"
+        )
+    return frozenset(disabled)
 
 
 def parse_config(raw: Mapping[str, Any]) -> MonitoringConfig:
@@ -150,6 +164,7 @@ def parse_config(raw: Mapping[str, Any]) -> MonitoringConfig:
         paths={str(k): str(v or "") for k, v in _get(raw, "paths", dict).items()},
         mattermost_username=_get(raw, "mattermost.username", str),
         mattermost_targets={str(k): str(v) for k, v in _get(raw, "mattermost.targets", dict).items()},
+        disabled_channels=_disabled_channels(raw),
         raw=dict(raw),
         **numbers,
     )

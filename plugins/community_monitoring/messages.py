@@ -49,7 +49,8 @@ class RenderedMessage:
 
 def channel_label(post: Post) -> str:
     label = CHANNEL_LABELS.get(post.channel, post.channel)
-    return f"{label} {post.container}" if post.container and post.channel != "forum" else label
+    # Repositories and projects say where a post is; a single forum, site or portal needs no name.
+    return f"{label} {post.container}" if post.channel in ("github", "gitlab") and post.container else label
 
 
 def _item(post: Post) -> dict[str, Any]:

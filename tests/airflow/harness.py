@@ -69,6 +69,26 @@ def sandbox_connections(base_url: str, ledger_path: Path) -> dict[str, str]:
         "mattermost_cm": {"conn_type": "http", "host": base_url, "password": "cm-channel-hook"},
         "mattermost_pm": {"conn_type": "http", "host": base_url, "password": "pm-channel-hook"},
         "community_monitoring_db": {"conn_type": "sqlite", "host": str(ledger_path)},
+        "gitlab_default": {"conn_type": "http", "host": f"{base_url}/gitlab", "password": "gl-token"},
+        "stackexchange_default": {"conn_type": "http", "host": f"{base_url}/stackexchange"},
+        "uservoice_default": {
+            "conn_type": "http",
+            "host": f"{base_url}/uservoice",
+            "login": "pm-client",
+            "password": "pm-secret",
+        },
+        "uservoice_sales": {
+            "conn_type": "http",
+            "host": f"{base_url}/uservoice",
+            "login": "sales-client",
+            "password": "sales-secret",
+        },
+        "jira_default": {
+            "conn_type": "http",
+            "host": f"{base_url}/jira",
+            "login": "bot@example.com",
+            "password": "jira-token",
+        },
     }
     return {f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in conns.items()}
 
@@ -79,17 +99,23 @@ class AirflowRunner:
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
 
-    def use_sandbox(self, base_url: str, variables: dict[str, Any] | None = None) -> None:
+    def use_sandbox(
+        self, base_url: str, variables: dict[str, Any] | None = None, settings: dict[str, Any] | None = None
+    ) -> None:
         self.extra_env.update(sandbox_connections(base_url, self.workdir / "ledger.db"))
-        settings = {
+        paths = {
             "paths": {
                 "intermediate": str(self.workdir / "intermediate"),
                 "archive": str(self.workdir / "archive"),
                 "tracking_sheet": str(self.workdir / "tracking-sheet.xlsx"),
             }
         }
-        self.set_variable("community_settings", settings)
-        for name, value in (variables or {}).items():
+        variables = dict(variables or {})
+        from_scenario = variables.pop("community_settings", None) or {}
+        if isinstance(from_scenario, str):
+            from_scenario = json.loads(from_scenario)
+        self.set_variable("community_settings", {**from_scenario, **paths, **(settings or {})})
+        for name, value in variables.items():
             self.set_variable(name, value)
 
     def set_variable(self, name: str, value: Any) -> None:

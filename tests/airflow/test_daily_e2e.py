@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from harness import PROJECT_ROOT, AirflowRunner
 
 from community_monitoring.sandbox import Sandbox
 from community_monitoring.sandbox.scenario import load_scenario
+from community_monitoring.timeutil import parse_time
 
 pytestmark = pytest.mark.airflow
 
@@ -93,20 +96,64 @@ def test_demo_help_wanted_digest_matches_the_scenario_oracle(demo_run: Any) -> N
     assert not LIVE_MENTION.search(digest.split("\n", 1)[1])
 
 
+def uservoice_created_in_interval(scenario: Path) -> set[str]:
+    """The oracle for UserVoice triage items, straight from the scenario's files."""
+    loaded = load_scenario(scenario)
+    staff = {n.casefold() for n in loaded.variables.get("community_staff", {}).get("uservoice", [])}
+    users = {u["id"]: u["name"] for u in json.loads((scenario / "uservoice" / "users.json").read_text())}
+    start = loaded.now - timedelta(days=1)
+    return {
+        s["portal_url"]
+        for s in json.loads((scenario / "uservoice" / "suggestions.json").read_text())
+        if start < parse_time(s["created_at"]) <= loaded.now
+        and users.get(s["links"]["created_by"], "").casefold() not in staff
+    }
+
+
 def test_demo_triage_list_matches_the_scenario_oracle(demo_run: Any) -> None:
     result, running, _ = demo_run
     assert result.state == "success", result.log[-5000:]
-    expected = yaml.safe_load((DEMO / "expected.yaml").read_text())["triage"]
-    [triage] = posts_to(running.outbox, "cm-channel-hook")
-    assert triage.startswith("[Triage] ")
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())
+    parts = posts_to(running.outbox, "cm-channel-hook")
+    for index, part in enumerate(parts, start=1):
+        assert part.startswith(f"[Triage] ({index}/{len(parts)})" if len(parts) > 1 else "[Triage] ")
+        assert len(part) <= 16383
+    triage = "\n".join(parts)
     found = sections_of(triage)
+    uservoice = uservoice_created_in_interval(DEMO)
+    assert uservoice  # the demo has new suggestions in the interval
     for post_type, heading in TRIAGE_HEADINGS.items():
-        want = [u for u in expected.get(post_type, []) if "github.com" in u or "forum." in u]
-        assert sorted(found.get(heading, [])) == sorted(want), heading
-    assert not set(LINK.findall(triage)) & set(expected["must_not_list"])
-    assert triage.count("Suggested action:") == sum(len(v) for v in found.values())
-    assert triage.count("Reply draft:") == sum(len(v) for v in found.values())
+        want = oracle["triage"].get(post_type, []) + oracle["triage_other_channels"].get(post_type, [])
+        listed = [u for u in found.get(heading, []) if "uservoice.com" not in u]
+        assert sorted(listed) == sorted(want), heading
+    # Suggestions are typed by the same signals (most are feature proposals); every new one is listed.
+    assert {u for urls in found.values() for u in urls if "uservoice.com" in u} == uservoice
+    assert not set(LINK.findall(triage)) & set(oracle["triage"]["must_not_list"])
+    listed = sum(len(v) for v in found.values())
+    assert triage.count("Suggested action:") == listed
+    assert triage.count("Reply draft:") == listed
     assert not LIVE_MENTION.search(triage)
+
+
+def test_demo_uservoice_review_matches_the_scenario_oracle(demo_run: Any) -> None:
+    result, running, _ = demo_run
+    assert result.state == "success", result.log[-5000:]
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["uservoice_review"]
+    [review] = posts_to(running.outbox, "pm-channel-hook")
+    assert review.startswith("[UserVoice Review] ")
+    found = sections_of(review)
+    drift_lines = [line for line in review.splitlines() if "→" in line]
+    assert len(drift_lines) == len(oracle["status_drift"])
+    for item in oracle["status_drift"]:
+        [line] = [line for line in drift_lines if f"({item['url']})" in line]
+        assert f"{item['current']} → **{item['proposed']}**" in line
+        assert f"[{item['jira']}]" in line
+    assert sorted(
+        found["New, no Jira ticket and no admin response: PM may want to ask a question"]
+    ) == sorted(oracle["new_without_ticket_or_admin_response"])
+    assert sorted(found["Requester offers to build it"]) == sorted(oracle["offers_to_build"])
+    # Applying statuses is off by default: nothing was written to UserVoice.
+    assert [e for e in running.outbox if e["service"] == "uservoice" and "status_updates" in e["path"]] == []
 
 
 def test_demo_requests_stay_per_page(demo_run: Any) -> None:
@@ -125,7 +172,7 @@ def test_second_run_posts_nothing_and_says_so(demo_run: Any) -> None:
     result, running, airflow = demo_run
     assert result.state == "success", result.log[-5000:]
     posted = len(running.outbox)
-    assert posted == 2
+    assert posted == 4  # help wanted, triage in two parts, UserVoice review
     again = run_daily(airflow, DEMO, running)
     assert again.state == "success", again.log[-5000:]
     assert len(running.outbox) == posted
@@ -136,6 +183,46 @@ def test_backfill_style_digest_is_archived(demo_run: Any) -> None:
     result, _, airflow = demo_run
     assert result.state == "success"
     archived = sorted((airflow.workdir / "archive" / DAG_ID).glob("*/*.md"))
-    assert [p.name for p in archived] == ["help_wanted.md", "triage.md"]
+    assert [p.name for p in archived] == ["help_wanted.md", "triage.md", "uservoice_review.md"]
     assert archived[0].parent.name == "2026-11-18T090000Z"
     assert archived[0].read_text().startswith("[Help Wanted] #forum #github @here")
+
+
+def test_tracking_sheet_keeps_planned_and_started_rows(demo_run: Any) -> None:
+    from community_monitoring.tracking_sheet import read_sheet
+
+    result, _, airflow = demo_run
+    assert result.state == "success", result.log[-5000:]
+    rows = read_sheet(airflow.workdir / "tracking-sheet.xlsx")
+    # Tickets open with a fixVersion (Planned) or in progress (Started): MM-61508 (v11.1), MM-61509 (v11.3).
+    keys = {(r["jira_key"], r["fix_version"]) for r in rows}
+    assert ("MM-61508", "v11.1") in keys
+    assert ("MM-61509", "v11.3") in keys
+    assert all(r["thanked_at"] == "" for r in rows)
+    assert not any(r["jira_key"] == "MM-61501" for r in rows)  # resolved Done: not upcoming
+
+
+def test_applying_statuses_writes_each_change_once(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    loaded = load_scenario(DEMO)
+    airflow.use_sandbox(running.base_url, loaded.variables, {"uservoice": {"apply_status_updates": True}})
+    now = loaded.now.isoformat()
+    first = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    assert first.state == "success", first.log[-5000:]
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["uservoice_review"]["status_drift"]
+    writes = [e for e in running.outbox if e["service"] == "uservoice"]
+    assert len(writes) == len(oracle)
+    statuses = {s["name"]: s["id"] for s in json.loads((DEMO / "uservoice" / "statuses.json").read_text())}
+    by_suggestion = {
+        str(e["body"]["status_update"]["links"]["suggestion"]): e["body"]["status_update"]["links"]["status"]
+        for e in writes
+    }
+    for item in oracle:
+        suggestion_id = item["url"].rsplit("/", 1)[1].split("-", 1)[0]
+        assert by_suggestion[suggestion_id] == statuses[item["proposed"]]
+    # The sandbox applied them; a second run finds no drift and the ledger would refuse repeats anyway.
+    second = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    assert second.state == "success", second.log[-5000:]
+    assert len([e for e in running.outbox if e["service"] == "uservoice"]) == len(oracle)

@@ -28,6 +28,10 @@ HOSTILE_TITLES = [
 ]
 
 
+# The small scenarios hold GitHub and forum data only.
+ONLY_GITHUB_AND_FORUM = {"channels": {"disabled": ["gitlab", "stackoverflow", "uservoice", "jira"]}}
+
+
 def small_scenario(root: Path, **kwargs: Any) -> Path:
     issues = [
         github_issue(REPOS[0], n, title, "stranger", NOW - days(3 + n))
@@ -43,7 +47,11 @@ def small_scenario(root: Path, **kwargs: Any) -> Path:
         github={REPOS[0]: {"issues": issues, "comments": comments}, REPOS[1]: {}},
         topics=topics,
         posts=posts,
-        variables={"community_rotation": ROTATION, "community_staff": {"github": [], "bots": []}},
+        variables={
+            "community_rotation": ROTATION,
+            "community_staff": {"github": [], "bots": []},
+            "community_settings": ONLY_GITHUB_AND_FORUM,
+        },
         **kwargs,
     )
 
@@ -105,7 +113,7 @@ def test_bad_variable_fails_with_its_name_and_posts_nothing(
 ) -> None:
     scenario = small_scenario(tmp_path / "bad-variable")
     running = sandbox(scenario)
-    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION})
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
     airflow.set_variable(variable, value)
     result = airflow.dags_test("community_daily_monitoring", NOW.isoformat(), {"as_of": NOW.isoformat()})
     assert result.state == "failed"
@@ -118,7 +126,7 @@ def test_missing_connection_is_named(
 ) -> None:
     scenario = small_scenario(tmp_path / "no-github")
     running = sandbox(scenario)
-    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION})
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
     del airflow.extra_env["AIRFLOW_CONN_GITHUB_DEFAULT"]
     result = airflow.dags_test("community_daily_monitoring", NOW.isoformat(), {"as_of": NOW.isoformat()})
     assert result.state == "failed"

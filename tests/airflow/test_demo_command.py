@@ -51,6 +51,9 @@ def test_demo_posts_once_then_says_nothing_new(tmp_path: Path) -> None:
         },
         topics=[forum_topic(5, "Install broken", NOW - days(3), posts)],
         posts=posts,
+        variables={
+            "community_settings": {"channels": {"disabled": ["gitlab", "stackoverflow", "uservoice", "jira"]}}
+        },
     )
     home, output = tmp_path / "home", tmp_path / "out"
     first = run_demo(scenario, home, output)

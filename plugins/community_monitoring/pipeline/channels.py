@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from community_monitoring.config import MonitoringConfig
@@ -51,8 +51,82 @@ def extract_forum_topics(window: RunWindow, config: MonitoringConfig, since: dat
     return {"channel": "forum", "path": str(path), "count": count}
 
 
+def extract_gitlab_issues(window: RunWindow, config: MonitoringConfig, since: datetime) -> dict[str, Any]:
+    from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
+
+    projects = config.raw.get("gitlab", {}).get("projects") or {}
+    client = GitlabIssuesClient(gitlab_client())
+    path = run_folder(config, window) / "gitlab.jsonl"
+    count = write_records(path, fetch_gitlab_issues(client, projects, since, window.as_of_time))
+    log.info("GitLab: %d issues of %s written to %s", count, sorted(projects), path)
+    return {"channel": "gitlab", "path": str(path), "count": count}
+
+
+def extract_stackoverflow_questions(
+    window: RunWindow, config: MonitoringConfig, since: datetime
+) -> dict[str, Any]:
+    from community_monitoring.sources.stackexchange import StackExchangeClient, fetch_stackoverflow_questions
+
+    tags = list(config.raw.get("stackoverflow", {}).get("tags") or [])
+    client = StackExchangeClient.from_connection()
+    path = run_folder(config, window) / "stackoverflow.jsonl"
+    count = write_records(path, fetch_stackoverflow_questions(client, tags, since, window.as_of_time))
+    log.info("Stack Overflow: %d questions tagged %s written to %s", count, tags, path)
+    return {"channel": "stackoverflow", "path": str(path), "count": count}
+
+
+def extract_uservoice_suggestions(
+    window: RunWindow, config: MonitoringConfig, since: datetime
+) -> dict[str, Any]:
+    from community_monitoring.sources.uservoice import UserVoiceClient, fetch_uservoice_suggestions
+
+    client = UserVoiceClient.from_connection()
+    folder = run_folder(config, window)
+    path = folder / "uservoice.jsonl"
+    statuses = client.statuses()
+    write_json(folder / "uservoice-statuses.json", {str(k): v for k, v in statuses.items()})
+    count = write_records(path, fetch_uservoice_suggestions(client, window.as_of_time))
+    log.info("UserVoice: %d suggestions written to %s", count, path)
+    return {
+        "channel": "uservoice",
+        "path": str(path),
+        "count": count,
+        "statuses_path": str(folder / "uservoice-statuses.json"),
+    }
+
+
+def extract_jira_tickets(window: RunWindow, config: MonitoringConfig, since: datetime) -> dict[str, Any]:
+    from community_monitoring.sources.jira import JiraClient, fetch_jira_tickets
+
+    section = config.raw.get("jira") or {}
+    lookback = timedelta(days=int(section.get("lookback_days") or 365))
+    client = JiraClient.from_connection()
+    path = run_folder(config, window) / "jira-tickets.jsonl"
+    tickets = fetch_jira_tickets(
+        client,
+        str(section.get("jql") or "project = MM"),
+        window.as_of_time - lookback,
+        str(section.get("browse_url") or ""),
+        remote_links=bool(section.get("read_remote_links", True)),
+    )
+    count = 0
+    tmp = path.parent / (path.name + ".partial")
+    with tmp.open("w", encoding="utf-8") as stream:
+        for ticket in tickets:
+            stream.write(ticket.to_json() + "\n")
+            count += 1
+    tmp.rename(path)
+    log.info("Jira: %d tickets written to %s", count, path)
+    # Tickets are not community posts: they feed the UserVoice review, not the digests.
+    return {"channel": "jira", "tickets_path": str(path), "count": count}
+
+
 # The daily DAG makes one extract task per entry, named extract_<channel>.
 DAILY_EXTRACTORS: dict[str, Extractor] = {
     "github": extract_github_issues,
+    "gitlab": extract_gitlab_issues,
     "forum": extract_forum_topics,
+    "stackoverflow": extract_stackoverflow_questions,
+    "uservoice": extract_uservoice_suggestions,
+    "jira": extract_jira_tickets,
 }

@@ -152,6 +152,10 @@ class Service:
                 return route.handler(request)
         return self.error_response(404)
 
+    def records_write(self, request: Request) -> bool:
+        """Whether an accepted request changes upstream state and so belongs in the outbox."""
+        return request.method in WRITE_METHODS
+
     def authorize(self, request: Request) -> Response | None:
         """An error response when the request lacks the credentials the upstream demands."""
         return None

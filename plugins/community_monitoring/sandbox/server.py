@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from community_monitoring.sandbox.registry import SERVICES
 from community_monitoring.sandbox.routing import (
-    WRITE_METHODS,
     Request,
     Response,
     Service,
@@ -146,7 +145,7 @@ class Sandbox:
                     "status": response.status,
                 }
             )
-            if service is not None and method in WRITE_METHODS and 200 <= response.status < 300:
+            if service is not None and service.records_write(request) and 200 <= response.status < 300:
                 self.outbox.append(
                     {
                         "service": name,

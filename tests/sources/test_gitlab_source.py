@@ -1,0 +1,142 @@
+"""GitLab extraction with the real python-gitlab client against the sandbox: output and requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import gitlab
+import pytest
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
+from scenario_files import days
+from scenario_files_more import gitlab_issue, gitlab_note, write_more_scenario
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+PROJECT = "acme/widgets"
+OTHER = "acme/other"
+DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in range(1, 8)]
+    issues[2] = gitlab_issue(
+        PROJECT, 3, "Issue 3", "user3", NOW - days(3), state="closed", closed_at=NOW - days(1)
+    )
+    issues.append(gitlab_issue(PROJECT, 8, "Other team", "user8", NOW - days(2), labels=["Gitaly"]))
+    issues.append(gitlab_issue(PROJECT, 9, "Old", "user9", NOW - days(60)))
+    issues.append(gitlab_issue(PROJECT, 10, "After T", "user10", NOW + days(1)))
+    notes = [
+        gitlab_note(11, 1, "helper", NOW - days(0.5), "Which version?"),
+        gitlab_note(12, 1, "helper", NOW - days(0.4), "added ~bug label", system=True),
+        # Issue 2 has only a system note: GitLab's user_notes_count is 0, so no notes request.
+        gitlab_note(13, 2, "helper", NOW - days(1.5), "added ~Mattermost label", system=True),
+        gitlab_note(14, 3, "helper", NOW - days(2), "Fixed in 18.6"),
+        gitlab_note(15, 3, "user3", NOW - days(1.5), "Thanks!"),
+        gitlab_note(16, 9, "helper", NOW - days(59)),
+        gitlab_note(17, 10, "helper", NOW + days(1.1)),
+    ]
+    other = [gitlab_issue(OTHER, 1, "Unlabelled", "someone", NOW - days(1), labels=[])]
+    scenario = write_more_scenario(
+        tmp_path / "s",
+        NOW,
+        gitlab={PROJECT: {"issues": issues, "notes": notes}, OTHER: {"issues": other}},
+    )
+    running = Sandbox(scenario).start()
+    yield running
+    running.stop()
+
+
+def small_pages_client(sandbox: Sandbox) -> GitlabIssuesClient:
+    return GitlabIssuesClient(gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="t", per_page=2))
+
+
+def test_issues_created_in_window_with_their_human_notes(sandbox: Sandbox) -> None:
+    projects = {PROJECT: ["Mattermost"], OTHER: []}
+    posts = list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))
+    assert [p.source_id for p in posts] == [f"{PROJECT}#{n}" for n in range(1, 8)] + [f"{OTHER}#1"]
+    by_iid = {p.extra["iid"]: p for p in posts if p.container == PROJECT}
+    assert [r.reply_id for r in by_iid[1].replies] == ["11"]  # the label note is not a reply
+    assert by_iid[2].replies == ()
+    assert [(r.author, r.kind) for r in by_iid[3].replies] == [("helper", "note"), ("user3", "note")]
+    assert by_iid[3].state == "closed"
+    assert by_iid[3].closed_at == NOW - days(1)
+    first = by_iid[1]
+    assert first.channel == "gitlab"
+    assert first.url == f"https://gitlab.com/{PROJECT}/-/issues/1"
+    assert first.author == "user1"
+    assert first.state == "open"
+    assert first.labels == ("Mattermost",)
+    assert first.body == "Details follow."
+    assert first.created_at == NOW - days(1)
+
+
+def test_requests_pages_and_notes_only_where_humans_wrote(sandbox: Sandbox) -> None:
+    projects = {PROJECT: ["Mattermost"]}
+    list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))
+    log = sandbox.requests_log
+    paths = [r["path"] for r in log]
+    issue_pages = [r for r in log if r["path"] == "/gitlab/api/v4/projects/acme%2Fwidgets/issues"]
+    # 8 labelled issues created since the window start (issue 10, after T, included), 2 per page.
+    assert len(issue_pages) == 4
+    assert issue_pages[0]["query"] == {
+        "state": ["all"],
+        "created_after": ["2026-10-19T09:00:00Z"],
+        "labels": ["Mattermost"],
+        "order_by": ["created_at"],
+        "sort": ["desc"],
+        "per_page": ["2"],
+    }
+    note_paths = [p for p in paths if p.endswith("/notes")]
+    # Only the in-window issues with a human note: not #2 (system note only), #9 or #10.
+    assert note_paths == [
+        "/gitlab/api/v4/projects/acme%2Fwidgets/issues/1/notes",
+        "/gitlab/api/v4/projects/acme%2Fwidgets/issues/3/notes",
+    ]
+    assert "/gitlab/api/v4/projects/acme%2Fwidgets" not in paths  # lazy: no GET of the project
+    assert not [p for p in paths if p.rsplit("/", 1)[-1].isdigit()]  # nor of single issues
+    assert all(r["status"] == 200 for r in log)
+
+
+def test_client_from_airflow_connection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "http", "host": f"{sandbox.base_url}/gitlab/", "password": "secret-token"}
+    monkeypatch.setenv("AIRFLOW_CONN_GITLAB_TEST", json.dumps(conn))
+    client = GitlabIssuesClient(gitlab_client("gitlab_test"))
+    posts = list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW))
+    assert len(posts) == 7
+    first = next(r for r in sandbox.requests_log if r["path"].endswith("/issues"))
+    assert first["query"]["per_page"] == ["100"]
+
+
+def test_missing_token_names_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_GITLAB_NOPASS", json.dumps({"conn_type": "http", "host": "x"}))
+    with pytest.raises(ValueError, match="gitlab_nopass"):
+        gitlab_client("gitlab_nopass")
+
+
+def test_unknown_project_is_named(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match=r"GitLab project 'acme/missing' not found"):
+        list(fetch_gitlab_issues(small_pages_client(sandbox), {"acme/missing": []}, NOW - days(30), NOW))
+
+
+def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(DEMO) as running:
+        conn = {"conn_type": "http", "host": f"{running.base_url}/gitlab", "password": "demo-token"}
+        monkeypatch.setenv("AIRFLOW_CONN_GITLAB_DEMO", json.dumps(conn))
+        client = GitlabIssuesClient(gitlab_client("gitlab_demo"))
+        now = running.scenario.now
+        projects = {"gitlab-org/omnibus-gitlab": ["Mattermost"]}
+        posts = {p.extra["iid"]: p for p in fetch_gitlab_issues(client, projects, now - days(180), now)}
+        note_calls = [r for r in running.requests_log if r["path"].endswith("/notes")]
+    # #9150 lacks the label, #9201 is after T, #7702 is older than the window.
+    assert sorted(posts) == [9030, 9041, 9090, 9112, 9120, 9131, 9144, 9188, 9190, 9193]
+    assert [r.author for r in posts[9090].replies] == ["rpatel", "jmiller-ops", "jmiller-ops"]
+    # #9041: a system label note is dropped, the gitlab-bot note stays (the roster calls it a bot).
+    assert [r.author for r in posts[9041].replies] == ["gitlab-bot"]
+    assert posts[9120].state == "closed"
+    assert posts[9188].replies == ()
+    assert len(note_calls) == 5  # 9030, 9041, 9090, 9112, 9120: the issues with human notes

@@ -1,0 +1,221 @@
+"""Stack Overflow extraction through HttpHook against the sandbox: output, batching and requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sources.http import ApiClient
+from community_monitoring.sources.stackexchange import (
+    StackExchangeClient,
+    StackExchangeError,
+    fetch_stackoverflow_questions,
+)
+from scenario_files import days
+from scenario_files_more import se_answer, se_comment, se_question, write_more_scenario
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+QUESTIONS = 130  # more than one page (100) and more than one batch of ids (100)
+DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def stack_data() -> dict[str, list[dict[str, Any]]]:
+    # Questions 1000..1129, one every 5 hours from T-29d; each has one answer (id 5000 + i).
+    questions = [
+        se_question(1000 + i, f"Question {i}", f"asker{i}", NOW - days(29) + hours(i * 5))
+        for i in range(QUESTIONS)
+    ]
+    questions[0] = se_question(
+        1000,
+        "Can&#39;t connect &amp; &quot;fails&quot;",
+        None,  # a deleted user
+        NOW - days(29),
+        accepted_answer_id=5000,
+        last_activity=NOW - days(20),
+    )
+    questions[1]["closed_date"] = int((NOW - days(3)).timestamp())
+    questions += [
+        # Created long ago but active since: the API returns it, the window does not want it.
+        se_question(2000, "Old but active", "old", NOW - days(60), last_activity=NOW - days(1)),
+        se_question(2001, "Other tag", "py", NOW - days(1), tags=["python"]),
+        se_question(2002, "After T", "late", NOW + hours(2)),
+        se_question(2003, "Old and quiet", "old", NOW - days(60), last_activity=NOW - days(45)),
+    ]
+    answers = [
+        se_answer(5000 + i, 1000 + i, f"helper{i % 3}", NOW - days(29) + hours(i * 5 + 1))
+        for i in range(QUESTIONS)
+    ]
+    answers[0]["is_accepted"] = True
+    comments = [
+        se_comment(9001, 1000, "asker0", NOW - days(28)),
+        se_comment(9002, 5001, "helper", NOW - days(27), post_type="answer"),
+        se_comment(9003, 2000, "old", NOW - days(1)),
+    ]
+    return {"questions": questions, "answers": answers, "comments": comments}
+
+
+def connect(monkeypatch: pytest.MonkeyPatch, running: Sandbox, conn_id: str, **extra: Any) -> None:
+    conn = {"conn_type": "http", "host": f"{running.base_url}/stackexchange", "extra": extra}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    data = stack_data()
+    data["backoff"] = [{"path": "/questions$", "backoff": 10, "times": 1}]
+    scenario = write_more_scenario(tmp_path / "s", NOW, stackexchange=data)
+    running = Sandbox(scenario).start()
+    connect(monkeypatch, running, "stackexchange_test", site="stackoverflow", key="app-key")
+    yield running
+    running.stop()
+
+
+def fake_client(sleeps: list[float]) -> StackExchangeClient:
+    # A frozen clock: every backoff is slept in full, so the test can compare exact seconds.
+    return StackExchangeClient(
+        ApiClient("stackexchange_test", "stackoverflow"), sleep=sleeps.append, clock=lambda: 0.0
+    )
+
+
+def ids_in(path: str) -> list[str]:
+    return path.split("/")[-2].split(";")
+
+
+def test_questions_created_in_window_with_answers_and_comments(sandbox: Sandbox) -> None:
+    posts = list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
+    assert [p.source_id for p in posts] == [str(1000 + i) for i in range(QUESTIONS)]
+    first, second = posts[0], posts[1]
+    assert first.title == 'Can\'t connect & "fails"'
+    assert first.author == "deleted-user"
+    assert first.channel == "stackoverflow"
+    assert first.container == "stackoverflow"
+    assert first.url == "https://stackoverflow.com/questions/1000/q-1000"
+    assert first.body == "<p>Question 1000</p>"
+    assert first.state == "open"
+    assert first.labels == ("mattermost",)
+    assert [(r.kind, r.author) for r in first.replies] == [("answer", "helper0"), ("comment", "asker0")]
+    assert first.extra == {
+        "question_id": 1000,
+        "accepted_answer_id": 5000,
+        "accepted_at": (NOW - days(29) + hours(1)).isoformat(),
+        "last_activity_date": (NOW - days(20)).isoformat(),
+    }
+    # A comment on the answer is a reply to the question too.
+    assert [(r.kind, r.author) for r in second.replies] == [("answer", "helper1"), ("comment", "helper")]
+    assert second.state == "closed"
+    assert second.closed_at == NOW - days(3)
+    assert second.extra["accepted_at"] is None
+
+
+def test_requests_page_by_has_more_and_batch_ids(sandbox: Sandbox) -> None:
+    list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
+    log = sandbox.requests_log
+    question_pages = [r for r in log if r["path"] == "/stackexchange/2.3/questions"]
+    # 131 questions active since the window start (130 + the old active one): two pages.
+    assert [r["query"]["page"] for r in question_pages] == [["1"], ["2"]]
+    query = question_pages[0]["query"]
+    assert query["min"] == [str(int((NOW - days(30)).timestamp()))]
+    assert query["sort"] == ["activity"]
+    assert query["order"] == ["desc"]
+    assert query["tagged"] == ["mattermost"]
+    assert query["pagesize"] == ["100"]
+    assert query["filter"] == ["withbody"]
+    assert query["site"] == ["stackoverflow"]
+    assert "key" not in query  # this client was built without one
+    for what in ("/answers", "/comments"):
+        calls = [r["path"] for r in log if r["path"].startswith("/stackexchange/2.3/questions/")]
+        calls = [p for p in calls if p.endswith(what)]
+        assert [len(ids_in(p)) for p in calls] == [100, 30]
+    answer_comment_calls = [r["path"] for r in log if r["path"].startswith("/stackexchange/2.3/answers/")]
+    assert [len(ids_in(p)) for p in answer_comment_calls] == [100, 30]
+    assert len(log) == 2 + 2 + 2 + 2
+    assert all(r["status"] == 200 for r in log)
+
+
+def test_one_call_each_for_a_small_window(sandbox: Sandbox) -> None:
+    posts = list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(5), NOW))
+    assert len(posts) == 14  # questions 1116..1129
+    paths = [r["path"] for r in sandbox.requests_log]
+    assert len(paths) == 4
+    assert paths[0] == "/stackexchange/2.3/questions"
+    assert (
+        paths[1] == "/stackexchange/2.3/questions/" + ";".join(str(1116 + i) for i in range(14)) + "/answers"
+    )
+    assert paths[2].endswith("/comments")
+    assert paths[3].startswith("/stackexchange/2.3/answers/")
+
+
+def test_backoff_is_honoured_before_the_next_call_to_that_method(sandbox: Sandbox) -> None:
+    sleeps: list[float] = []
+    list(fetch_stackoverflow_questions(fake_client(sleeps), ["mattermost"], NOW - days(30), NOW))
+    # The first /questions page asked for 10 s; the second page waited, answers/comments did not.
+    assert sleeps == [10.0]
+
+
+def test_connection_extra_sets_site_and_key(sandbox: Sandbox) -> None:
+    client = StackExchangeClient.from_connection("stackexchange_test", sleep=lambda s: None)
+    assert client.site == "stackoverflow"
+    list(client.questions(["mattermost"], NOW - days(2)))
+    assert client.quota_remaining == 10_000 - len(sandbox.requests_log)
+    assert sandbox.requests_log[0]["query"]["key"] == ["app-key"]
+
+
+def test_error_body_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"error_id": 400, "error_message": "ids " + "x" * 400, "error_name": "bad_parameter"}
+    scenario = write_more_scenario(
+        tmp_path / "bad",
+        NOW,
+        stackexchange=stack_data(),
+        faults=[{"service": "stackexchange", "path": "/answers$", "status": 400, "body": body}],
+    )
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_bad", site="nosuchsite")
+        client = StackExchangeClient.from_connection("stackexchange_bad", sleep=lambda s: None)
+        with pytest.raises(
+            StackExchangeError, match=r"GET /2.3/questions answered 400: bad_parameter"
+        ) as err:
+            list(client.questions(["mattermost"], NOW - days(1)))
+        assert "No site found for name `nosuchsite`" in str(err.value)
+        # An error body longer than what ApiClient keeps still yields its name (from error_id).
+        client = StackExchangeClient.from_connection("stackexchange_bad", site="stackoverflow")
+        with pytest.raises(
+            StackExchangeError, match=r"/answers answered 400: bad_parameter \(error_id 400\)"
+        ):
+            list(client.answers([1000]))
+
+
+def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(DEMO) as running:
+        connect(monkeypatch, running, "stackexchange_demo", site="stackoverflow")
+        client = StackExchangeClient.from_connection("stackexchange_demo", sleep=lambda s: None)
+        now = running.scenario.now
+        posts = {
+            int(p.source_id): p
+            for p in fetch_stackoverflow_questions(client, ["mattermost"], now - days(180), now)
+        }
+        request_count = len(running.requests_log)
+    assert 79891002 not in posts  # created after T
+    assert 79601234 not in posts  # created more than 180 days before T
+    assert len(posts) == 9
+    assert posts[79858010].title == 'Mattermost incoming webhook with "props" card not rendering'
+    accepted = posts[79835520]
+    assert accepted.extra["accepted_answer_id"] == 79835610
+    assert accepted.extra["accepted_at"] == "2026-10-26T08:00:00+00:00"
+    assert [(r.kind, r.author) for r in accepted.replies] == [
+        ("answer", "weichen"),
+        ("comment", "kenji_s"),  # on the accepted answer
+        ("answer", "snowfox42"),
+    ]
+    assert [r.author for r in posts[79846700].replies] == ["amy-blais"]
+    assert posts[79812004].replies == ()
+    assert request_count == 4  # questions, answers, question comments, answer comments

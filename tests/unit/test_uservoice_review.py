@@ -1,0 +1,238 @@
+"""The UserVoice review (SPEC §4 (c)) as tables: every Jira state of the mapping, no ticket, offers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from builders import CONFIG, T, ago, post, reply
+from community_monitoring.config import ConfigError, load_config
+from community_monitoring.records import Post
+from community_monitoring.sources.jira import JiraTicket, normalise_ticket
+from community_monitoring.uservoice_review import (
+    UserVoiceRules,
+    fix_version_matches,
+    link_tickets,
+    review_suggestions,
+)
+
+RULES = UserVoiceRules.from_config(CONFIG)
+PORTAL = "https://feedback.example/forums/1-general/suggestions"
+
+
+def ticket(
+    key: str = "MM-1",
+    *,
+    status: str = "Open",
+    category: str = "To Do",
+    resolution: str | None = None,
+    fix: tuple[str, ...] = (),
+    labels: tuple[str, ...] = (),
+    links: tuple[str, ...] = (f"{PORTAL}/100-idea",),
+    updated: str = "2026-11-10T00:00:00+00:00",
+) -> JiraTicket:
+    return JiraTicket(
+        key,
+        f"https://jira.example/browse/{key}",
+        "s",
+        status,
+        category,
+        resolution,
+        fix,
+        labels,
+        links,
+        updated,
+    )
+
+
+def suggestion(
+    status: str = "Under Review", sid: int = 100, created_days_ago: float = 40, **kwargs: object
+) -> Post:
+    extra = {"suggestion_id": sid, "status": status, "admin_response": kwargs.pop("admin_response", False)}
+    return post(
+        channel="uservoice",
+        url=f"{PORTAL}/{sid}-idea",
+        author=kwargs.pop("author", "Lena Fischer"),
+        created=ago(days=created_days_ago),
+        extra=extra,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "jira", "implied"),
+    [
+        ("resolved Done", ticket(resolution="Done", status="Closed", category="Done"), "Completed"),
+        ("resolved Fixed", ticket(resolution="Fixed", category="Done"), "Completed"),
+        ("resolved Won't Do", ticket(resolution="Won't Do", category="Done"), "Declined"),
+        ("resolved Won't Fix", ticket(resolution="won't fix", category="Done"), "Declined"),
+        ("resolved Declined", ticket(resolution="Declined", category="Done"), "Declined"),
+        ("resolved Duplicate: no rule", ticket(resolution="Duplicate", category="Done"), None),
+        ("Help Wanted label", ticket(labels=("Help Wanted",), category="In Progress"), "Help Wanted"),
+        ("in progress", ticket(status="In Review", category="In Progress", fix=("v11.2",)), "Started"),
+        ("open with a fixVersion", ticket(fix=("v11.2",)), "Planned"),
+        ("open, nothing else", ticket(), "Under Review"),
+        ("Done with a Help Wanted label", ticket(resolution="Done", labels=("Help Wanted",)), "Completed"),
+    ],
+)
+def test_mapping_first_match_wins(case: str, jira: JiraTicket, implied: str | None) -> None:
+    assert RULES.implied_status(jira) == implied, case
+
+
+@pytest.mark.parametrize(
+    ("case", "current", "jira", "proposed"),
+    [
+        ("planned, ticket done", "Planned", ticket(resolution="Done"), "Completed"),
+        ("already completed", "Completed", ticket(resolution="Done"), None),
+        ("case differs only", "completed", ticket(resolution="Done"), None),
+        ("under review, ticket started", "Under Review", ticket(category="In Progress"), "Started"),
+        ("no status yet, ticket open", "", ticket(), "Under Review"),
+        ("duplicate: nothing proposed", "Planned", ticket(resolution="Duplicate"), None),
+    ],
+)
+def test_status_drift(case: str, current: str, jira: JiraTicket, proposed: str | None) -> None:
+    review = review_suggestions([suggestion(current)], [jira], RULES, T)
+    found = [(d.current, d.proposed) for d in review.status_drift]
+    assert found == ([(current or "(no status)", proposed)] if proposed else []), case
+
+
+@pytest.mark.parametrize(
+    ("case", "description", "remote_links", "linked"),
+    [
+        ("remote link", None, [{"object": {"url": f"{PORTAL}/100-idea"}}], {100}),
+        ("URL in a plain description", f"Requested in {PORTAL}/101-other-idea.", [], {101}),
+        (
+            "URL in an Atlassian document",
+            {
+                "type": "doc",
+                "content": [
+                    {
+                        "type": "paragraph",
+                        "content": [
+                            {
+                                "type": "text",
+                                "text": "idea",
+                                "marks": [{"type": "link", "attrs": {"href": f"{PORTAL}/102-x"}}],
+                            }
+                        ],
+                    }
+                ],
+            },
+            [],
+            {102},
+        ),
+        ("no link", "Internal refactoring", [{"object": {"url": "https://github.com/o/r/pull/1"}}], set()),
+    ],
+)
+def test_ticket_links(case: str, description: object, remote_links: list, linked: set[int]) -> None:
+    raw = {"key": "MM-9", "fields": {"summary": "s", "description": description, "status": {"name": "Open"}}}
+    jira = normalise_ticket(raw, remote_links, "https://jira.example")
+    assert set(link_tickets([jira])) == linked, case
+    assert jira.url == "https://jira.example/browse/MM-9"
+
+
+def test_most_recently_updated_ticket_wins() -> None:
+    old = ticket("MM-1", resolution="Done", updated="2026-01-01T00:00:00+00:00")
+    new = ticket("MM-2", category="In Progress", updated="2026-11-01T00:00:00+00:00")
+    assert link_tickets([new, old])[100].key == "MM-2"
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "tickets", "listed"),
+    [
+        ("new, no ticket, no admin response", suggestion(sid=5, created_days_ago=0.5), [], True),
+        ("new but has a ticket", suggestion(sid=100, created_days_ago=0.5), [ticket()], False),
+        ("new but admin responded", suggestion(sid=5, created_days_ago=0.5, admin_response=True), [], False),
+        ("older than the interval", suggestion(sid=5, created_days_ago=2), [], False),
+        ("created after T", suggestion(sid=5, created_days_ago=-0.1), [], False),
+    ],
+)
+def test_new_suggestions_needing_a_question(
+    case: str, item: Post, tickets: list[JiraTicket], listed: bool
+) -> None:
+    review = review_suggestions([item], tickets, RULES, T)
+    assert (item in review.needs_question) is listed, case
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "listed"),
+    [
+        (
+            "offer in a new suggestion",
+            suggestion(created_days_ago=0.5, body="I'd be happy to submit a PR for this."),
+            True,
+        ),
+        (
+            "offer in an old suggestion",
+            suggestion(created_days_ago=5, body="I'd be happy to submit a PR."),
+            False,
+        ),
+        (
+            "requester offers in a new comment",
+            suggestion(replies=(reply("Lena Fischer", at=ago(hours=3), body="I'd like to work on this!"),)),
+            True,
+        ),
+        (
+            "someone else offers",
+            suggestion(replies=(reply("Bob", at=ago(hours=3), body="I'd like to work on this"),)),
+            False,
+        ),
+        (
+            "requester's offer came after T",
+            suggestion(
+                replies=(reply("Lena Fischer", at=T + timedelta(hours=1), body="happy to submit a PR"),)
+            ),
+            False,
+        ),
+        ("no offer", suggestion(created_days_ago=0.5, body="Please add this."), False),
+    ],
+)
+def test_offers_to_build(case: str, item: Post, listed: bool) -> None:
+    review = review_suggestions([item], [], RULES, T)
+    assert bool(review.offers) is listed, case
+
+
+def test_suggestion_after_t_does_not_exist() -> None:
+    item = suggestion("Planned", created_days_ago=-1)
+    assert review_suggestions([item], [ticket(resolution="Done")], RULES, T).total == 0
+
+
+def test_edition() -> None:
+    assert RULES.edition(replace(suggestion(), category="Enterprise"), None) == "Enterprise"
+    assert RULES.edition(suggestion(), ticket(labels=("Enterprise",))) == "Enterprise"
+    assert RULES.edition(suggestion(), ticket()) == "Team"
+
+
+@pytest.mark.parametrize(
+    ("versions", "version", "expected"),
+    [
+        (("v11.1",), "11.1", True),
+        (("11.1",), "v11.1", True),
+        (("11.1.0",), "11.1", False),
+        ((), "11.1", False),
+    ],
+)
+def test_fix_version_matches(versions: tuple[str, ...], version: str, expected: bool) -> None:
+    assert fix_version_matches(versions, version) is expected
+
+
+def test_unknown_status_name_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"does not have: \['Help Wanted'\]"):
+        RULES.check_statuses_known(["Under Review", "Planned", "Started", "Completed", "Declined"])
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ([{"when": {"resolution": ["Done"]}}], r"status_mapping\[0\]' needs a 'status'"),
+        ([{"when": {"colour": ["red"]}, "status": "X"}], r"unknown conditions \['colour'\]"),
+        ([{"when": {"label": "Help Wanted"}, "status": "X"}], r"when.label' must be a list"),
+        ([], "at least one rule"),
+    ],
+)
+def test_bad_mapping_is_named(mapping: list, message: str) -> None:
+    config = load_config(overrides={"uservoice": {"status_mapping": mapping}})
+    with pytest.raises(ConfigError, match=message):
+        UserVoiceRules.from_config(config)
