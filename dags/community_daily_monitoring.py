@@ -32,7 +32,7 @@ import os
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from community_monitoring.pipeline import daily
+from community_monitoring.pipeline import common, daily
 from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
 from community_monitoring.runtime import task_defaults
 
@@ -64,28 +64,28 @@ from community_monitoring.runtime import task_defaults
     },
 )
 def community_daily_monitoring() -> None:
-    window = task(daily.resolve_run_window, task_id="resolve_run_window")()
+    window = task(common.resolve_run_window, task_id="resolve_run_window")()
     channels = list(DAILY_EXTRACTORS)
     extracts = [
-        task(daily.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(channel, window)
+        task(common.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(channel, window)
         for channel in channels
     ]
-    posts = task(daily.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
+    posts = task(common.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
         window, channels
     )
     extracts >> posts
     help_wanted = task(daily.render_help_wanted_digest, task_id="render_help_wanted_digest")(window, posts)
     triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
-    task(daily.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
-    task(daily.post_message, task_id="post_triage_list")(window, triage)
+    task(common.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
+    task(common.post_message, task_id="post_triage_list")(window, triage)
     review = task(daily.render_uservoice_review, task_id="render_uservoice_review")(window, posts)
-    task(daily.post_message, task_id="post_uservoice_review")(window, review)
+    task(common.post_message, task_id="post_uservoice_review")(window, review)
     task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(
         window, review, posts
     )
     task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(window, posts)
     verify = task(
-        daily.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
+        common.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
     )()
     posts >> verify
 

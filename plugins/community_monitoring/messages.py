@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from community_monitoring.config import POST_TYPES, MonitoringConfig
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.rendering import render_template, split_message
-from community_monitoring.rules import HelpWantedSections
+from community_monitoring.rules import HelpWantedSections, StaleItem
 from community_monitoring.safety import safe_text
 
 if TYPE_CHECKING:
@@ -191,4 +191,36 @@ def render_uservoice_review(
     prefix = KIND_PREFIX["uservoice_review"]
     return RenderedMessage(
         "uservoice_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
+    )
+
+
+def render_weekly_review(
+    stale: Mapping[str, Sequence[StaleItem]],
+    config: MonitoringConfig,
+    as_of: datetime,
+    stale_after_days: int,
+    missing_channels: Sequence[str] = (),
+) -> RenderedMessage:
+    groups = [
+        {
+            "heading": CHANNEL_LABELS.get(channel, channel),
+            "entries": [
+                {**_item(i.post), "last_activity": i.last_activity, "last_actor": i.last_actor} for i in items
+            ],
+        }
+        for channel, items in stale.items()
+    ]
+    urls = tuple(i.post.url for items in stale.values() for i in items)
+    context = {
+        "as_of": as_of,
+        "total": len(urls),
+        "stale_after_days": stale_after_days,
+        "groups": groups,
+        "missing_channels": list(missing_channels),
+        "title_max_chars": config.title_max_chars,
+    }
+    text = render_template("weekly_review.md.j2", context)
+    prefix = KIND_PREFIX["weekly_review"]
+    return RenderedMessage(
+        "weekly_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
     )

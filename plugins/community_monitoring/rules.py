@@ -232,3 +232,62 @@ def find_new_posts(
         (p for p in posts if start < p.created_at <= as_of and is_listable(p, roster, config, as_of)),
         key=lambda p: (p.created_at, p.url),
     )
+
+
+@dataclass(frozen=True)
+class StaleItem:
+    post: Post
+    last_activity: datetime
+    last_actor: str
+
+
+def last_activity(post: Post, roster: StaffRoster, as_of: datetime) -> tuple[datetime, str]:
+    """The latest of the post's creation and its replies by anyone but a bot, before T.
+
+    Label edits and bot comments are not activity (system notes never become replies).
+    """
+    latest, actor = post.created_at, post.author
+    for reply in replies_at(post, as_of):
+        if not is_reply_bot(reply, roster) and reply.created_at > latest:
+            latest, actor = reply.created_at, reply.author
+    return latest, actor
+
+
+def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
+    accepted = post.extra.get("accepted_at")
+    if not accepted:
+        return False
+    from community_monitoring.timeutil import parse_time
+
+    return parse_time(accepted) <= as_of
+
+
+def find_stale_posts(
+    posts: Iterable[Post],
+    roster: StaffRoster,
+    config: MonitoringConfig,
+    as_of: datetime,
+    *,
+    channels: Sequence[str] = ("github", "gitlab", "stackoverflow"),
+    stale_after_days: int = 7,
+    max_age_days: int = 180,
+) -> dict[str, list[StaleItem]]:
+    """The weekly review: open community posts with no activity for ``stale_after_days``, by channel."""
+    quiet_since = as_of - timedelta(days=stale_after_days)
+    oldest = as_of - timedelta(days=max_age_days)
+    found: dict[str, list[StaleItem]] = {channel: [] for channel in channels}
+    for post in posts:
+        if post.channel not in found or not oldest < post.created_at:
+            continue
+        if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
+            continue
+        if post.channel == "stackoverflow" and has_accepted_answer_at(post, as_of):
+            continue
+        latest, actor = last_activity(post, roster, as_of)
+        if latest < quiet_since:
+            found[post.channel].append(StaleItem(post, latest, actor))
+    return {
+        channel: sorted(items, key=lambda i: (i.last_activity, i.post.url))
+        for channel, items in found.items()
+        if items
+    }

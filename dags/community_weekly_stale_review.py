@@ -1,0 +1,74 @@
+"""
+### Community weekly stale review
+
+Every Wednesday, as of the end of the week-long data interval (T), this DAG lists the GitHub
+issues, GitLab issues and Stack Overflow questions from the community (not staff, not bots, not
+Help Wanted issues mirrored from Jira) that are still open at T, have had no activity for 7 days
+(human replies count; label edits and bot comments do not) and were opened within the last 180
+days, and posts the **`[Weekly Review]`** to `mattermost_default`, grouped by channel, oldest
+activity first, with each post's age and last actor.
+
+It shares its extract, rule and delivery code with `community_daily_monitoring`; limits live in
+the `weekly` section of `include/config/monitoring.yaml`. A channel that cannot be read is named
+in the review and fails the run; the review is posted once per T.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from community_monitoring.pipeline import common, weekly
+from community_monitoring.runtime import task_defaults
+
+
+@dag(
+    dag_id=weekly.DAG_ID,
+    schedule=CronDataIntervalTimetable(os.environ.get("COMMUNITY_WEEKLY_CRON", "0 7 * * 3"), timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 7, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=task_defaults(),
+    tags=["community", "weekly"],
+    doc_md=__doc__,
+    params={
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            title="As of",
+            description="Manual runs only: review as of this moment (ISO time). Empty: the run's logical date, "
+            "or the time it was triggered.",
+        ),
+        "post_backfill_digests": Param(
+            False,
+            type="boolean",
+            title="Post backfill reviews",
+            description="Backfill runs archive their review; post it to Mattermost as well.",
+        ),
+    },
+)
+def community_weekly_stale_review() -> None:
+    window = task(common.resolve_run_window, task_id="resolve_run_window")()
+    channels = list(weekly.WEEKLY_CHANNELS)
+    extracts = [
+        task(common.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(
+            channel, window, "weekly"
+        )
+        for channel in channels
+    ]
+    posts = task(common.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
+        window, channels
+    )
+    extracts >> posts
+    review = task(weekly.render_weekly_review, task_id="render_weekly_review")(window, posts)
+    task(common.post_message, task_id="post_weekly_review")(window, review)
+    verify = task(
+        common.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
+    )()
+    posts >> verify
+
+
+community_weekly_stale_review()
