@@ -22,7 +22,11 @@ from typing import Any
 from community_monitoring.config import PROJECT_ROOT
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
-DEMO_DAGS: tuple[tuple[str, bool], ...] = (("community_daily_monitoring", False),)
+DEMO_DAGS: tuple[tuple[str, bool], ...] = (
+    ("community_daily_monitoring", False),
+    ("community_weekly_stale_review", False),
+    ("community_release_closeout", True),
+)
 
 
 def _free_port() -> int:

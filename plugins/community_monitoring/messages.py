@@ -224,3 +224,38 @@ def render_weekly_review(
     return RenderedMessage(
         "weekly_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
     )
+
+
+def render_closeout_summary(
+    results: Sequence[Mapping[str, Any]],
+    skipped: Sequence[Mapping[str, Any]],
+    params: Mapping[str, Any],
+    config: MonitoringConfig,
+) -> RenderedMessage:
+    def entry(item: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "url": item["url"],
+            "title": item["title"],
+            "name": item["name"],
+            "edition": item.get("edition", ""),
+            "connection": item.get("connection", ""),
+            "jira_key": item["jira_key"],
+            "reason": item.get("reason", ""),
+        }
+
+    context = {
+        "version": params["version"],
+        "release_date": params["release_date"],
+        "dry_run": params["dry_run"],
+        "announcement_url": params.get("announcement_url") or "",
+        "thanked": [entry(r) for r in results if r["outcome"] in ("thanked", "dry_run")],
+        "earlier": [entry(r) for r in results if r["outcome"] == "already_thanked"],
+        "skipped": [entry(s) for s in skipped],
+        "title_max_chars": config.title_max_chars,
+    }
+    text = render_template("release_closeout.md.j2", context)
+    urls = tuple(r["url"] for r in results)
+    prefix = KIND_PREFIX["release_closeout"]
+    return RenderedMessage(
+        "release_closeout", tuple(split_message(text, prefix, config.message_max_chars)), urls
+    )

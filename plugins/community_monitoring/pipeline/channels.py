@@ -95,17 +95,22 @@ def extract_uservoice_suggestions(
     }
 
 
-def extract_jira_tickets(window: RunWindow, config: MonitoringConfig, since: datetime) -> dict[str, Any]:
+def write_jira_tickets(
+    window: RunWindow, config: MonitoringConfig, clause: str | None, since: datetime | None
+) -> dict[str, Any]:
+    """Tickets the configured JQL returns (narrowed by ``clause``, updated since ``since``)."""
     from community_monitoring.sources.jira import JiraClient, fetch_jira_tickets
 
     section = config.raw.get("jira") or {}
-    lookback = timedelta(days=int(section.get("lookback_days") or 365))
+    jql = str(section.get("jql") or "project = MM")
+    if clause:
+        jql = f"{jql} AND {clause}"
     client = JiraClient.from_connection()
     path = run_folder(config, window) / "jira-tickets.jsonl"
     tickets = fetch_jira_tickets(
         client,
-        str(section.get("jql") or "project = MM"),
-        window.as_of_time - lookback,
+        jql,
+        since,
         str(section.get("browse_url") or ""),
         remote_links=bool(section.get("read_remote_links", True)),
     )
@@ -117,8 +122,19 @@ def extract_jira_tickets(window: RunWindow, config: MonitoringConfig, since: dat
             count += 1
     tmp.rename(path)
     log.info("Jira: %d tickets written to %s", count, path)
-    # Tickets are not community posts: they feed the UserVoice review, not the digests.
+    # Tickets are not community posts: they feed the UserVoice review and the closeout.
     return {"channel": "jira", "tickets_path": str(path), "count": count}
+
+
+def extract_jira_tickets(window: RunWindow, config: MonitoringConfig, since: datetime) -> dict[str, Any]:
+    lookback = timedelta(days=int((config.raw.get("jira") or {}).get("lookback_days") or 365))
+    return write_jira_tickets(window, config, None, window.as_of_time - lookback)
+
+
+def extract_release_tickets(window: RunWindow, config: MonitoringConfig, version: str) -> dict[str, Any]:
+    """The tickets with this fixVersion, whenever they were updated (a leading "v" is ignored)."""
+    bare = version[1:] if version[:1] in ("v", "V") else version
+    return write_jira_tickets(window, config, f'fixVersion in ("{bare}", "v{bare}")', None)
 
 
 # The daily DAG makes one extract task per entry, named extract_<channel>.

@@ -166,7 +166,8 @@ def post_message(window: dict[str, Any], rendered: dict[str, Any]) -> dict[str, 
     target = config.mattermost_targets[kind]
     webhook = MattermostWebhook(target, username=config.mattermost_username)
     ledger = NotificationLedger.from_connection()
-    result = ledger.deliver_once(run.notification_key(kind), kind, target, message["parts"], webhook.post)
+    key = rendered.get("ledger_key") or run.notification_key(kind)
+    result = ledger.deliver_once(key, kind, target, message["parts"], webhook.post)
     if result.status == "already_sent":
         log.info("%s as of %s was already posted to %s: nothing sent", kind, run.as_of, target)
     return {"kind": kind, "status": result.status, "parts_sent": result.parts_sent_now}

@@ -71,8 +71,15 @@ def retry_after_seconds(
     for name in ("x-ratelimit-reset", "x-rate-limit-reset"):
         remaining = lowered.get(name.replace("reset", "remaining"))
         if lowered.get(name) and remaining == "0":
-            reset = float(lowered[name])
             current = time.time() if now is None else now
+            try:
+                reset = float(lowered[name])
+            except ValueError:
+                # Jira Cloud sends an ISO time (2026-11-18T09:10Z).
+                try:
+                    reset = datetime.fromisoformat(lowered[name].replace("Z", "+00:00")).timestamp()
+                except ValueError:
+                    return None
             # Either an epoch time or a number of seconds, depending on the service.
             return max(reset - current, 0.0) if reset > 1e9 else reset
     return None

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from community_monitoring.sources.http import ApiClient
@@ -98,7 +98,8 @@ def normalise_ticket(
     status = fields.get("status") or {}
     resolution = fields.get("resolution") or None
     urls = [str((link.get("object") or {}).get("url") or "") for link in remote_links]
-    urls += _URL.findall(_description_text(fields.get("description")))
+    # A URL at the end of a sentence keeps none of the sentence's punctuation.
+    urls += [u.rstrip(".,;:!?") for u in _URL.findall(_description_text(fields.get("description")))]
     return JiraTicket(
         key=str(raw["key"]),
         url=f"{browse_base.rstrip('/')}/browse/{raw['key']}",
@@ -145,9 +146,13 @@ class JiraClient:
 
 
 def build_jql(base_jql: str, since: datetime | None) -> str:
-    clause = base_jql.strip()
+    """The configured JQL, narrowed to tickets updated since ``since`` (UTC), newest first."""
+    clause = re.split(r"\s+ORDER\s+BY\s+", base_jql.strip(), maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    if not clause:
+        raise ValueError("config key 'jira.jql' is empty: Jira refuses unbounded searches")
     if since is not None:
-        clause = f'{clause} AND updated >= "{since.strftime("%Y-%m-%d %H:%M")}"'
+        when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        clause = f'{clause} AND updated >= "{when}"'
     return f"{clause} ORDER BY updated DESC"
 
 

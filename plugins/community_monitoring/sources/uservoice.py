@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -18,7 +19,14 @@ import requests
 from requests.auth import AuthBase
 
 from community_monitoring.records import Post, Reply
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.http import (
+    RETRY_STATUSES,
+    ApiClient,
+    UpstreamError,
+    http_base_delay,
+    http_max_attempts,
+    retry_after_seconds,
+)
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -36,9 +44,14 @@ class UserVoiceTokenAuth(AuthBase):
     _tokens: ClassVar[dict[tuple[str, str], str]] = {}
     _lock = threading.Lock()
 
-    def __init__(self, client_id: str, client_secret: str | None) -> None:
+    def __init__(self, client_id: str | None = None, client_secret: str | None = None) -> None:
+        # HttpHook calls auth_type() with no arguments when the connection has no login.
+        if not client_id or not client_secret:
+            raise ValueError(
+                "uservoice: the connection needs the API client id as login and its secret as password"
+            )
         self.client_id = client_id
-        self.client_secret = client_secret or ""
+        self.client_secret = client_secret
 
     @staticmethod
     def _site(url: str) -> str:
@@ -50,21 +63,35 @@ class UserVoiceTokenAuth(AuthBase):
         key = (site, self.client_id)
         with self._lock:
             if key not in self._tokens:
-                response = requests.post(
-                    f"{site}{API_PREFIX}/oauth/token",
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": self.client_id,
-                        "client_secret": self.client_secret,
-                    },
-                    timeout=30,
-                )
-                if response.status_code != 200:
-                    raise UpstreamError(
-                        "uservoice", "POST", "/oauth/token", response.status_code, response.text[:200]
-                    )
-                self._tokens[key] = response.json()["access_token"]
+                self._tokens[key] = self._request_token(site)
             return self._tokens[key]
+
+    def _request_token(self, site: str) -> str:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        attempts = http_max_attempts()
+        for attempt in range(1, attempts + 1):
+            try:
+                response = requests.post(f"{site}{API_PREFIX}/oauth/token", data=form, timeout=30)
+            except requests.RequestException as exc:
+                if attempt == attempts:
+                    raise UpstreamError(
+                        "uservoice", "POST", "/oauth/token", 0, f"unreachable: {exc}"
+                    ) from exc
+                time.sleep(http_base_delay() * 2 ** (attempt - 1))
+                continue
+            if response.status_code == 200:
+                return str(response.json()["access_token"])
+            if response.status_code not in RETRY_STATUSES or attempt == attempts:
+                raise UpstreamError(
+                    "uservoice", "POST", "/oauth/token", response.status_code, response.text[:200]
+                )
+            wait = retry_after_seconds(response.headers)
+            time.sleep(wait if wait is not None else http_base_delay() * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token(self._site(str(request.url)))}"

@@ -1,0 +1,489 @@
+"""Run the real Airflow components (api-server, dag-processor, scheduler) on loopback for a test.
+
+What an operator does, a test can do: trigger runs through the REST API with a conf (as the UI
+does), create backfills with the ``airflow backfill`` CLI (the running scheduler executes them),
+clear tasks, stop the scheduler in the middle of a run and start it again.
+
+    with LiveAirflow(tmp_path / "airflow", env={**sandbox_connections(...), ...}) as af:
+        af.wait_until_parsed("community_daily_monitoring")
+        af.unpause("community_daily_monitoring")
+        status, run = af.trigger("community_daily_monitoring", {"as_of": "2026-11-18T09:00:00+00:00"})
+        assert af.wait_for_run("community_daily_monitoring", run["dag_run_id"]) == "success", af.tail_logs()
+
+Each instance has its own AIRFLOW_HOME (SQLite metadata DB, LocalExecutor, simple auth manager
+with the generated ``admin`` password), its own free port, and logs every component to
+``<home>/component-logs/<name>.log``. Every process it started, and their descendants (task
+supervisors and task runners sit in their own process groups), is killed at ``stop()``, which the
+context manager and the ``live_airflow`` fixture always call.
+
+Environment overrides given at start (connections and Variables as ``AIRFLOW_CONN_*`` /
+``AIRFLOW_VAR_*``) reach the tasks: LocalExecutor workers inherit the scheduler's environment.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+COMPONENTS = ("api-server", "dag-processor", "scheduler")
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+
+_LIVE: set[LiveAirflow] = set()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_pools(path: Path = PROJECT_ROOT / "airflow_settings.yaml") -> dict[str, dict[str, Any]]:
+    """The pools of airflow_settings.yaml in ``airflow pools import`` format (the DAG's tasks need them)."""
+    pools = (yaml.safe_load(path.read_text()).get("airflow") or {}).get("pools") or []
+    return {
+        p["pool_name"]: {"slots": int(p.get("pool_slot", 1)), "description": p.get("pool_description", "")}
+        for p in pools
+    }
+
+
+def live_env(home: Path, port: int) -> dict[str, str]:
+    """The environment every component, CLI call and task shares."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "AIRFLOW__"))
+    }
+    base_url = f"http://127.0.0.1:{port}"
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW_CONFIG": str(home / "airflow.cfg"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            # New DAGs start paused (as in production); the harness unpauses explicitly.
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": base_url,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__EXPOSE_STACKTRACE": "True",
+            # Task supervisors talk to this api-server, not to the default http://localhost:8080.
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            # Parse once at start-up, re-parse rarely: CPU is scarce on a 2-core machine.
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+            "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
+            # Pick up new runs quickly, notice dead task runners soon after the scheduler restarts.
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "15",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+            "AIRFLOW__CORE__PARALLELISM": "8",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
+            "PYTHONUNBUFFERED": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            # Fail fast in tests: one task retry, short HTTP backoff (as harness.base_env).
+            "COMMUNITY_TASK_RETRIES": "1",
+            "COMMUNITY_RETRY_DELAY_SECONDS": "1",
+            "COMMUNITY_HTTP_MAX_ATTEMPTS": "2",
+            "COMMUNITY_HTTP_BASE_DELAY": "0.1",
+        }
+    )
+    return env
+
+
+class LiveAirflow:
+    """api-server + dag-processor + scheduler, started as subprocesses on 127.0.0.1."""
+
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        use_job_schedule: bool = False,
+    ) -> None:
+        """``env`` overrides the shared environment (connections, Variables, ``AIRFLOW__*``).
+
+        ``use_job_schedule=False`` (default): the scheduler creates no scheduled runs. Otherwise,
+        unpausing a ``catchup=False`` DAG immediately starts a run for its latest interval (real
+        clock), which posts digests and, with ``max_active_runs=1``, delays the runs under test.
+        Manual runs and backfills run either way.
+        """
+        self.home = Path(home)
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **live_env(self.home, self.port),
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(use_job_schedule),
+            **(env or {}),
+        }
+        self.log_dir = self.home / "component-logs"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.timings: dict[str, float] = {}
+        self._token: str | None = None
+        self._http = httpx.Client(base_url=self.base_url, trust_env=False, timeout=30)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 120) -> LiveAirflow:
+        began = time.monotonic()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        _LIVE.add(self)
+        try:
+            self.cli("db", "migrate", check=True)
+            pools = self.home / "pools.json"
+            pools.write_text(json.dumps(settings_pools()))
+            self.cli("pools", "import", str(pools), check=True)
+            self.timings["migrate"] = time.monotonic() - began
+            for name in COMPONENTS:
+                self._spawn(name)
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["start"] = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        """Stop every component (and every task it spawned); idempotent."""
+        for name in list(self.procs):
+            self._kill(name, graceful=True)
+        _LIVE.discard(self)
+
+    def __enter__(self) -> LiveAirflow:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._http.close()
+
+    def stop_scheduler(self, graceful: bool = False) -> None:
+        """Stop the scheduler. ``graceful=False`` (default) is a crash: SIGKILL to the scheduler and
+        every task it was running; ``graceful=True`` sends SIGTERM and lets it shut down."""
+        self._kill("scheduler", graceful=graceful)
+
+    def start_scheduler(self) -> None:
+        if "scheduler" in self.procs and self.procs["scheduler"].poll() is None:
+            raise RuntimeError("the scheduler is already running")
+        self._spawn("scheduler")
+
+    def start_component(self, name: str) -> None:
+        self._spawn(name)
+
+    def stop_component(self, name: str, graceful: bool = True) -> None:
+        self._kill(name, graceful=graceful)
+
+    def _spawn(self, name: str) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        log.write(f"\n===== {time.strftime('%H:%M:%S')} starting {name} =====\n".encode())
+        log.flush()
+        cmd = [AIRFLOW, name]
+        if name == "api-server":
+            cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
+        elif name == "scheduler":
+            # The worker log server binds every interface on a fixed port (8793); the api-server
+            # reads task logs from the shared local folder anyway.
+            cmd += ["--skip-serve-logs"]
+        self.procs[name] = subprocess.Popen(
+            cmd,
+            env=self.env,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def _kill(self, name: str, graceful: bool, wait: float = 15) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        tree = _descendants(proc.pid)
+        if graceful and proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(wait)
+        # Whatever is left: SIGKILL to the group, then to every descendant seen (task supervisors
+        # and task runners sit in process groups of their own).
+        tree |= _descendants(proc.pid)
+        _signal_group(proc.pid, signal.SIGKILL)
+        for child in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        psutil.wait_procs(list(tree), timeout=10)
+        proc.wait(10)
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}\n{self.tail_logs()}")
+            try:
+                response = self._http.get("/api/v2/monitor/health")
+                last = response.json()
+                if (
+                    response.status_code == 200
+                    and last.get("scheduler", {}).get("status") == "healthy"
+                    and last.get("dag_processor", {}).get("status") == "healthy"
+                ):
+                    return
+            except (httpx.HTTPError, ValueError) as error:
+                last = repr(error)
+            time.sleep(0.5)
+        raise TimeoutError(f"Airflow not healthy after {timeout}s: {last}\n{self.tail_logs()}")
+
+    # --- diagnostics ------------------------------------------------------------------------------
+
+    def tail_logs(self, lines: int = 60, task_logs: bool = True) -> str:
+        """The last lines of every component's log (and of the newest task logs), for assert messages."""
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            parts.append(f"----- {path.name} -----\n" + _tail(path, lines))
+        if task_logs:
+            newest = sorted((self.home / "logs").glob("dag_id=*/**/*.log"), key=lambda p: p.stat().st_mtime)
+            for path in newest[-3:]:
+                parts.append(f"----- {path.relative_to(self.home)} -----\n" + _tail(path, lines))
+        return "\n".join(parts)
+
+    # --- CLI ----------------------------------------------------------------------------------------
+
+    def cli(self, *args: str, check: bool = False, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """``airflow <args>`` with the same environment as the running components."""
+        result = subprocess.run(
+            [AIRFLOW, *args], env=self.env, cwd=self.home, capture_output=True, text=True, timeout=timeout
+        )
+        with (self.log_dir / "cli.log").open("a") as log:
+            log.write(f"\n$ airflow {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"airflow {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}"
+            )
+        return result
+
+    def backfill(
+        self, dag_id: str, from_date: str, to_date: str, *extra: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``airflow backfill create``; the running scheduler executes the runs it creates.
+        ``extra``: e.g. ``"--reprocess-behavior", "completed"``, ``"--max-active-runs", "1"``."""
+        return self.cli(
+            "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *extra
+        )
+
+    # --- REST API -----------------------------------------------------------------------------------
+
+    @property
+    def admin_password(self) -> str:
+        path = self.home / "simple_auth_manager_passwords.json.generated"
+        return str(json.loads(path.read_text())["admin"])
+
+    def token(self, refresh: bool = False) -> str:
+        if self._token is None or refresh:
+            response = self._http.post(
+                "/auth/token", json={"username": "admin", "password": self.admin_password}
+            )
+            response.raise_for_status()
+            self._token = str(response.json()["access_token"])
+        return self._token
+
+    def api(
+        self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        """Call ``/api/v2/<path>`` as the admin user; returns ``(status, parsed JSON or text)``."""
+        url = path if path.startswith("/") else f"/api/v2/{path}"
+        for attempt in range(2):
+            response = self._http.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers={"Authorization": f"Bearer {self.token(attempt > 0)}"},
+            )
+            if response.status_code != 401:
+                break
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        return response.status_code, body
+
+    def _ok(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        status, body = self.api(method, path, json, params)
+        if status >= 300:
+            raise AssertionError(f"{method} {path} -> {status}: {body}")
+        return body
+
+    def wait_until_parsed(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
+        """Wait until the dag-processor has serialized the DAG and the API knows it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.api("GET", f"dags/{dag_id}")
+            if status == 200:
+                if "parsed" not in self.timings:
+                    self.timings["parsed"] = time.monotonic()
+                return dict(body)
+            if time.monotonic() > deadline:
+                errors = self.api("GET", "importErrors")[1]
+                raise TimeoutError(
+                    f"{dag_id} not parsed after {timeout}s ({status}: {body}); "
+                    f"import errors: {errors}\n{self.tail_logs()}"
+                )
+            time.sleep(0.5)
+
+    def unpause(self, dag_id: str) -> None:
+        self._ok("PATCH", f"dags/{dag_id}", {"is_paused": False}, params={"update_mask": "is_paused"})
+
+    def pause(self, dag_id: str) -> None:
+        self._ok("PATCH", f"dags/{dag_id}", {"is_paused": True}, params={"update_mask": "is_paused"})
+
+    def trigger(
+        self, dag_id: str, conf: dict[str, Any] | None = None, logical_date: str | None = None, **fields: Any
+    ) -> tuple[int, Any]:
+        """POST a new manual run as the UI does (``logical_date`` is required by Airflow 3; null is fine)."""
+        body = {"logical_date": logical_date, "conf": conf or {}, **fields}
+        return self.api("POST", f"dags/{dag_id}/dagRuns", body)
+
+    def get_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        return dict(self._ok("GET", f"dags/{dag_id}/dagRuns/{run_id}"))
+
+    def list_runs(self, dag_id: str, run_type: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100, "order_by": "run_after"}
+        if run_type:
+            params["run_type"] = run_type
+        return list(self._ok("GET", f"dags/{dag_id}/dagRuns", params=params)["dag_runs"])
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        body = self._ok("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+        return list(body["task_instances"])
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
+
+    def clear(self, dag_id: str, run_id: str, task_ids: list[str] | None = None, **options: Any) -> Any:
+        """Clear task instances of one run (as the UI's Clear button); default: all of them, not only failed."""
+        body = {"dry_run": False, "dag_run_id": run_id, "only_failed": False, "task_ids": task_ids, **options}
+        return self._ok("POST", f"dags/{dag_id}/clearTaskInstances", body)
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
+        """Wait until the run is success or failed; returns the state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = str(self.get_run(dag_id, run_id)["state"])
+            if state in TERMINAL_RUN_STATES:
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{dag_id}/{run_id} still {state} after {timeout}s: "
+                    f"{self.task_states(dag_id, run_id)}\n{self.tail_logs()}"
+                )
+            time.sleep(1)
+
+    def wait_for_runs(
+        self, dag_id: str, run_type: str = "backfill", count: int = 1, timeout: float = 300
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` runs of that type exist and all have finished; returns them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = self.list_runs(dag_id, run_type)
+            if len(runs) >= count and all(r["state"] in TERMINAL_RUN_STATES for r in runs):
+                return runs
+            if time.monotonic() > deadline:
+                states = {r["dag_run_id"]: r["state"] for r in runs}
+                raise TimeoutError(
+                    f"{run_type} runs of {dag_id} after {timeout}s: {states}\n{self.tail_logs()}"
+                )
+            time.sleep(1)
+
+    def wait_for_task_state(
+        self, dag_id: str, run_id: str, task_id: str, states: set[str], timeout: float = 120
+    ) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.task_states(dag_id, run_id).get(task_id)
+            if state in states:
+                return str(state)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{task_id} in {run_id} is {state} after {timeout}s\n{self.tail_logs()}")
+            time.sleep(0.5)
+
+
+def _descendants(pid: int) -> set[psutil.Process]:
+    try:
+        return set(psutil.Process(pid).children(recursive=True))
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _tail(path: Path, lines: int) -> str:
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, handle.tell() - 200 * lines))
+        return "\n".join(handle.read().decode(errors="replace").splitlines()[-lines:])
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for live in list(_LIVE):
+        live.stop()
+
+
+@pytest.fixture
+def live_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LiveAirflow]]:
+    """Factory: ``live_airflow(env={...})`` starts a LiveAirflow with its own home; all stop at teardown.
+
+    Expose it in a conftest with ``from live_airflow import live_airflow  # noqa: F401``.
+    """
+    started: list[LiveAirflow] = []
+
+    def start(env: dict[str, str] | None = None, **options: Any) -> LiveAirflow:
+        live = LiveAirflow(tmp_path_factory.mktemp("live-airflow"), env=env, **options)
+        started.append(live)
+        return live.start()
+
+    yield start
+    for live in started:
+        live.stop()
+
+
+__all__ = ["LiveAirflow", "free_port", "live_airflow", "live_env", "settings_pools"]

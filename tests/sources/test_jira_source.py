@@ -1,0 +1,277 @@
+"""Jira extraction through HttpHook against the sandbox: tickets, linked suggestions and requests."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.jira import (
+    FIELDS,
+    JiraClient,
+    JiraTicket,
+    build_jql,
+    fetch_jira_tickets,
+)
+from community_monitoring.sources.uservoice import suggestion_id_from_url
+from scenario_files import days
+from scenario_files_uv_jira import (
+    adf,
+    jira_issue,
+    portal_url,
+    remote_link,
+    write_uv_jira_scenario,
+)
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+BROWSE = "https://mattermost.atlassian.net/"
+TICKETS = 120  # matching tickets: more than one search page (the client asks for 100)
+SEARCH = "/jira/rest/api/3/search/jql"
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def jira_data() -> tuple[list[dict], dict[str, list[dict]]]:
+    # MM-1..MM-120 updated every 6 hours back from T-1h: all inside a 30-day lookback.
+    issues = [
+        jira_issue(f"MM-{n}", f"Ticket {n}", NOW - hours(1 + (n - 1) * 6)) for n in range(1, TICKETS + 1)
+    ]
+    issues[0] = jira_issue(
+        "MM-1",
+        "Read receipts",
+        NOW - hours(1),
+        status="Done",
+        resolution="Done",
+        resolved=NOW - hours(2),
+        fix_versions=("v11.1", "v11.0.3"),
+        labels=("SAML", "Help Wanted"),
+        description="See the linked UserVoice suggestion for the discussion.",
+    )
+    issues[1] = jira_issue(
+        "MM-2",
+        "Markdown tables",
+        NOW - hours(7),
+        status="Closed",
+        category="Done",
+        resolution="Won't Do",
+        # Plain-text description (Server, API v2 style) with the portal URL in it.
+        description=f"Requested on UserVoice: {portal_url(44_120_877, 'tables')}\n\nAlso {portal_url(44_120_878)}",
+    )
+    issues[2] = jira_issue(
+        "MM-3",
+        "Tray icon",
+        NOW - hours(13),
+        status="In Progress",
+        fix_versions=("v11.2",),
+        # Cloud's Atlassian document: a URL in text, a link mark and an inline card.
+        description=adf(
+            [{"type": "text", "text": f"Requested on UserVoice: {portal_url(44_755_002)} (the main one)"}],
+            [
+                {
+                    "type": "text",
+                    "text": "also this one",
+                    "marks": [{"type": "link", "attrs": {"href": portal_url(44_755_003)}}],
+                },
+                {"type": "inlineCard", "attrs": {"url": portal_url(44_755_004)}},
+            ],
+            [{"type": "text", "text": "GitHub: https://github.com/mattermost/mattermost/issues/34450"}],
+        ),
+    )
+    # Outside the base JQL (another project) or the lookback: never returned.
+    issues += [
+        jira_issue("OPS-1", "Other project", NOW - hours(2), description=portal_url(1)),
+        jira_issue("MM-900", "Old", NOW - days(45), description=portal_url(2)),
+    ]
+    remotelinks = {
+        "MM-1": [
+            remote_link(10_001, "MM-1", portal_url(43_871_022, "read-receipts")),
+            remote_link(10_002, "MM-1", "https://github.com/mattermost/mattermost/issues/34450", "GitHub"),
+        ],
+        # The same suggestion as in the description: one link, not two.
+        "MM-2": [remote_link(10_003, "MM-2", portal_url(44_120_877, "tables"))],
+        "MM-4": [remote_link(10_004, "MM-4", "https://mattermost.uservoice.com/forums/306457/suggestions/")],
+        "OPS-1": [remote_link(10_005, "OPS-1", portal_url(3))],
+    }
+    return issues, remotelinks
+
+
+def set_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, base: str) -> None:
+    conn = {"conn_type": "http", "host": f"{base}/jira", "login": "bot@example.com", "password": "api-token"}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    issues, remotelinks = jira_data()
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks=remotelinks)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        yield running
+
+
+def fetch(remote_links: bool = True, base: str = "project = MM") -> dict[str, JiraTicket]:
+    client = JiraClient.from_connection("jira_test")
+    tickets = fetch_jira_tickets(client, base, NOW - days(30), BROWSE, remote_links=remote_links)
+    return {t.key: t for t in tickets}
+
+
+def remote_link_calls(sandbox: Sandbox) -> list[str]:
+    return [r["path"] for r in sandbox.requests_log if r["path"].endswith("/remotelink")]
+
+
+def test_build_jql() -> None:
+    assert build_jql(" project = MM ", None) == "project = MM ORDER BY updated DESC"
+    assert (
+        build_jql("project = MM AND labels = UserVoice", datetime(2026, 10, 19, 9, 5, 59, tzinfo=UTC))
+        == 'project = MM AND labels = UserVoice AND updated >= "2026-10-19 09:05" ORDER BY updated DESC'
+    )
+
+
+def test_tickets_over_several_pages_newest_first(sandbox: Sandbox) -> None:
+    tickets = fetch()
+    assert list(tickets) == [f"MM-{n}" for n in range(1, TICKETS + 1)]  # ORDER BY updated DESC
+
+    searches = [r for r in sandbox.requests_log if r["path"] == SEARCH]
+    assert len(searches) == 2  # 100 + 20
+    jql = 'project = MM AND updated >= "2026-10-19 09:00" ORDER BY updated DESC'
+    assert searches[0]["query"] == {"jql": [jql], "fields": [FIELDS], "maxResults": ["100"]}
+    assert searches[1]["query"]["jql"] == [jql]
+    assert searches[1]["query"]["fields"] == [FIELDS]
+    assert searches[1]["query"]["nextPageToken"] != [""]
+    assert all(r["status"] == 200 for r in sandbox.requests_log)
+
+    # Remote links are read once per returned ticket, and for no other ticket.
+    per_key = Counter(path.split("/")[-2] for path in remote_link_calls(sandbox))
+    assert per_key == Counter(list(tickets))
+    assert len(sandbox.requests_log) == 2 + TICKETS
+
+
+def test_ticket_fields_are_normalised(sandbox: Sandbox) -> None:
+    tickets = fetch()
+    done = tickets["MM-1"]
+    assert done.url == "https://mattermost.atlassian.net/browse/MM-1"
+    assert done.summary == "Read receipts"
+    assert (done.status, done.status_category, done.resolution) == ("Done", "Done", "Done")
+    assert done.is_resolved
+    assert done.fix_versions == ("v11.1", "v11.0.3")
+    assert done.labels == ("SAML", "Help Wanted")
+    assert done.updated_at == (NOW - hours(1)).isoformat()
+    assert done.resolved_at == (NOW - hours(2)).isoformat()
+    assert done.linked_urls == (
+        portal_url(43_871_022, "read-receipts"),
+        "https://github.com/mattermost/mattermost/issues/34450",
+    )
+    assert done.suggestion_ids == (43_871_022,)
+
+    wont = tickets["MM-2"]
+    assert (wont.status, wont.status_category, wont.resolution) == ("Closed", "Done", "Won't Do")
+    assert wont.fix_versions == ()
+    assert wont.resolved_at is None
+
+    started = tickets["MM-3"]
+    assert (started.status, started.status_category, started.resolution) == (
+        "In Progress",
+        "In Progress",
+        None,
+    )
+    assert not started.is_resolved
+    assert started.fix_versions == ("v11.2",)
+
+    plain = tickets["MM-50"]
+    assert (plain.status, plain.status_category, plain.resolution) == ("To Do", "To Do", None)
+    assert (plain.fix_versions, plain.labels, plain.linked_urls, plain.suggestion_ids) == ((), (), (), ())
+
+    assert JiraTicket.from_dict(json.loads(done.to_json())) == done
+
+
+def test_suggestions_from_remote_links_and_descriptions(sandbox: Sandbox) -> None:
+    tickets = fetch()
+    # Remote link and description name the same suggestion: the URL appears once.
+    assert tickets["MM-2"].linked_urls == (portal_url(44_120_877, "tables"), portal_url(44_120_878))
+    assert tickets["MM-2"].suggestion_ids == (44_120_877, 44_120_878)
+    # Atlassian document: URLs in text, in link marks and in inline cards all count.
+    assert tickets["MM-3"].suggestion_ids == (44_755_002, 44_755_003, 44_755_004)
+    assert "https://github.com/mattermost/mattermost/issues/34450" in tickets["MM-3"].linked_urls
+    # A link to the suggestions page itself names no suggestion.
+    assert tickets["MM-4"].linked_urls == ("https://mattermost.uservoice.com/forums/306457/suggestions/",)
+    assert tickets["MM-4"].suggestion_ids == ()
+    linked = {key: t.suggestion_ids for key, t in tickets.items() if t.suggestion_ids}
+    assert sorted(linked) == ["MM-1", "MM-2", "MM-3"]
+
+
+def test_without_remote_links_only_descriptions_count(sandbox: Sandbox) -> None:
+    tickets = fetch(remote_links=False)
+    assert len(tickets) == TICKETS
+    assert remote_link_calls(sandbox) == []
+    assert len(sandbox.requests_log) == 2
+    assert tickets["MM-1"].suggestion_ids == ()
+    assert tickets["MM-2"].suggestion_ids == (44_120_877, 44_120_878)
+    assert tickets["MM-3"].suggestion_ids == (44_755_002, 44_755_003, 44_755_004)
+
+
+def test_refused_jql_names_jira_and_the_400(sandbox: Sandbox) -> None:
+    with pytest.raises(
+        UpstreamError, match=r"^jira: GET /rest/api/3/search/jql answered 400: .*OR"
+    ) as caught:
+        fetch(base="project = MM OR project = OPS")
+    assert caught.value.service == "jira"
+    assert caught.value.status == 400
+    assert [(r["path"], r["status"]) for r in sandbox.requests_log] == [(SEARCH, 400)]  # not retried
+
+
+def test_rate_limit_retry_after_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    issues, remotelinks = jira_data()
+    faults = [{"service": "jira", "path": "/search/jql$", "status": 429, "times": 1, "retry_after": 4}]
+    scenario = write_uv_jira_scenario(
+        tmp_path / "busy", NOW, jira_issues=issues, remotelinks=remotelinks, faults=faults
+    )
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_busy", running.base_url)
+        sleeps: list[float] = []
+        client = JiraClient(ApiClient("jira_busy", "jira", sleep=sleeps.append))
+        tickets = list(fetch_jira_tickets(client, "project = MM", NOW - days(30), BROWSE, remote_links=False))
+        statuses = [r["status"] for r in running.requests_log]
+    assert len(tickets) == TICKETS
+    assert sleeps == [4.0]
+    assert statuses == [429, 200, 200]
+
+
+def test_demo_tickets_link_the_expected_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))
+    drift = expected["uservoice_review"]["status_drift"]
+    with Sandbox(DEMO) as running:
+        set_connection(monkeypatch, "jira_demo", running.base_url)
+        client = JiraClient.from_connection("jira_demo")
+        now = running.scenario.now
+        # As the daily DAG asks (monitoring.yaml: project = MM, 365 days back).
+        tickets = {
+            t.key: t
+            for t in fetch_jira_tickets(
+                client, "project = MM", now - days(365), "https://mattermost.atlassian.net"
+            )
+        }
+        links = remote_link_calls(running)
+    for item in drift:
+        ticket = tickets[item["jira"]]
+        assert suggestion_id_from_url(item["url"]) in ticket.suggestion_ids, item["jira"]
+    in_range = sorted(key for key in tickets if "MM-61501" <= key <= "MM-61513")
+    assert sorted({item["jira"] for item in drift} | {"MM-61512"}) == in_range
+    assert "MM-60110" not in tickets  # last updated 2025-02-18, before the 365-day lookback
+    assert len(links) == len(tickets)
+    assert tickets["MM-61502"].resolution == "Fixed"
+    assert tickets["MM-61502"].fix_versions == ("11.1",)
+    assert tickets["MM-61506"].resolution == "Won't Do"
+    assert tickets["MM-61513"].labels == ("Help Wanted",)
+    assert tickets["MM-61513"].status_category == "In Progress"
+    assert tickets["MM-61512"].suggestion_ids == (44_901_256,)
+    assert tickets["MM-61234"].suggestion_ids == ()  # links a GitHub issue only

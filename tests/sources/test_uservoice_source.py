@@ -1,0 +1,372 @@
+"""UserVoice extraction and status updates through HttpHook against the sandbox: output and requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.uservoice import (
+    UserVoiceClient,
+    UserVoiceTokenAuth,
+    fetch_uservoice_suggestions,
+    suggestion_id_from_url,
+)
+from scenario_files import days
+from scenario_files_uv_jira import (
+    uv_category,
+    uv_comment,
+    uv_status,
+    uv_suggestion,
+    uv_user,
+    write_uv_jira_scenario,
+)
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+SUGGESTIONS = 130  # more than one page (the client asks for 100 per page)
+UNDER_REVIEW, PLANNED, COMPLETED = 3312411, 3312412, 3312415
+ENTERPRISE, MESSAGING = 401231, 401232
+LENA, CARLOS, AMY = 301, 302, 303
+API = "/uservoice/api/v2"
+TOKEN_PATH = f"{API}/oauth/token"
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def uservoice_data() -> dict[str, list[dict]]:
+    # Suggestions 50000..50129, one every 5 hours back from T (50000 is created at T exactly).
+    suggestions = [
+        uv_suggestion(
+            50_000 + i,
+            f"Idea {i}",
+            NOW - hours(i * 5),
+            creator=LENA,
+            status=UNDER_REVIEW,
+            category=ENTERPRISE,
+            supporters_count=i,
+        )
+        for i in range(SUGGESTIONS)
+    ]
+    suggestions[0] = uv_suggestion(
+        50_000,
+        "Read receipts",
+        NOW,
+        creator=LENA,
+        status=PLANNED,
+        category=MESSAGING,
+        labels=["idea"],
+        supporters_count=42,
+        admin_response={"id": 1, "body": "Thanks!", "links": {"created_by": AMY}},
+    )
+    suggestions[1] = uv_suggestion(50_001, "No status", NOW - hours(5), creator=CARLOS)
+    suggestions[2] = uv_suggestion(50_002, "Unknown user", NOW - hours(10), creator=999, status=PLANNED)
+    suggestions[3] = uv_suggestion(50_003, "Anonymous", NOW - hours(15), status=PLANNED)
+    suggestions[4] = uv_suggestion(
+        50_004, "Shipped", NOW - hours(20), creator=LENA, status=COMPLETED, closed_at=NOW - days(1)
+    )
+    suggestions += [
+        uv_suggestion(60_001, "Just after T", NOW + hours(1), creator=LENA),
+        uv_suggestion(60_002, "Days after T", NOW + days(2), creator=LENA),
+    ]
+    # Written out of order: the client must sort a suggestion's comments by time.
+    comments = [
+        uv_comment(7003, 50_005, AMY, NOW - hours(3), "Planned for 11.2."),
+        uv_comment(7001, 50_005, LENA, NOW - hours(10), "Essential for us."),
+        uv_comment(7002, 50_005, 999, NOW - hours(5), "+1"),
+        uv_comment(7004, 60_001, CARLOS, NOW + hours(2)),
+    ]
+    return {
+        "suggestions": suggestions,
+        "statuses": [
+            uv_status(UNDER_REVIEW, "Under Review", position=1),
+            uv_status(PLANNED, "Planned", position=2),
+            uv_status(COMPLETED, "Completed", is_open=False, position=5),
+        ],
+        "users": [
+            uv_user(LENA, "Lena Fischer", "lena@example.de"),
+            uv_user(CARLOS, None, "carlos@mendes.example"),
+            uv_user(AMY, "Amy Blais"),
+        ],
+        "categories": [uv_category(ENTERPRISE, "Enterprise"), uv_category(MESSAGING, "Messaging")],
+        "comments": comments,
+    }
+
+
+def set_connection(
+    monkeypatch: pytest.MonkeyPatch, conn_id: str, base: str, login: str | None, password: str | None
+) -> None:
+    conn = {"conn_type": "http", "host": f"{base}/uservoice", "login": login, "password": password}
+    conn = {key: value for key, value in conn.items() if value is not None}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
+@pytest.fixture(autouse=True)
+def fresh_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens are cached per (site, client) for the process; every test starts without any."""
+    monkeypatch.setattr(UserVoiceTokenAuth, "_tokens", {})
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data())
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        yield running
+
+
+def token_requests(sandbox: Sandbox) -> list[dict]:
+    return [r for r in sandbox.requests_log if r["path"] == TOKEN_PATH]
+
+
+def calls(sandbox: Sandbox, endpoint: str) -> list[dict]:
+    return [r for r in sandbox.requests_log if r["path"] == f"{API}{endpoint}"]
+
+
+def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) -> None:
+    posts = list(fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW))
+    # Created at T exactly is kept; the two created after T are dropped.
+    assert [p.extra["suggestion_id"] for p in posts] == [50_000 + i for i in range(SUGGESTIONS)]
+    by_id = {p.extra["suggestion_id"]: p for p in posts}
+
+    first = by_id[50_000]
+    assert first.channel == "uservoice"
+    assert first.container == "uservoice"
+    assert first.source_id == "50000"
+    assert first.url == "https://mattermost.uservoice.com/forums/306457-general/suggestions/50000-an-idea"
+    assert first.title == "Read receipts"
+    assert first.body == "Idea 50000."
+    assert first.author == "Lena Fischer"
+    assert first.created_at == NOW
+    assert first.category == "Messaging"
+    assert first.labels == ("idea",)
+    assert first.state == "open"
+    assert first.closed_at is None
+    assert first.replies == ()
+    assert first.extra == {
+        "suggestion_id": 50_000,
+        "status": "Planned",
+        "status_id": PLANNED,
+        "creator_id": LENA,
+        "admin_response": True,
+        "supporters": 42,
+    }
+
+    # A user without a name is shown by email; no status or category resolves to "".
+    assert by_id[50_001].author == "carlos@mendes.example"
+    assert by_id[50_001].extra["status"] == ""
+    assert by_id[50_001].extra["status_id"] is None
+    assert by_id[50_001].category == ""
+    assert by_id[50_001].extra["admin_response"] is False
+    assert by_id[50_002].author == "999"  # a creator UserVoice no longer lists
+    assert by_id[50_003].author == "anonymous"
+    shipped = by_id[50_004]
+    assert (shipped.state, shipped.closed_at, shipped.extra["status"]) == (
+        "closed",
+        NOW - days(1),
+        "Completed",
+    )
+    assert by_id[50_100].extra["status"] == "Under Review"
+    assert by_id[50_100].category == "Enterprise"
+
+    replies = by_id[50_005].replies
+    assert [r.reply_id for r in replies] == ["7001", "7002", "7003"]
+    assert [r.author for r in replies] == ["Lena Fischer", "anonymous", "Amy Blais"]
+    assert [r.created_at for r in replies] == [NOW - hours(10), NOW - hours(5), NOW - hours(3)]
+    assert {r.kind for r in replies} == {"comment"}
+    assert replies[0].body == "Essential for us."
+    assert sum(len(p.replies) for p in posts) == 3  # 7004 belongs to a suggestion after T
+
+
+def test_one_token_and_one_request_per_page(sandbox: Sandbox) -> None:
+    client = UserVoiceClient.from_connection("uv_test")
+    list(fetch_uservoice_suggestions(client, NOW))
+    log = sandbox.requests_log
+    [token] = token_requests(sandbox)
+    assert token["method"] == "POST"
+    assert log[0] is token  # fetched before the first API call, then reused
+    pages = calls(sandbox, "/admin/suggestions")
+    # 132 suggestions, 100 per page: the pagination envelope says 2 pages, and 2 are read.
+    assert [(r["query"]["page"], r["query"]["per_page"]) for r in pages] == [
+        (["1"], ["100"]),
+        (["2"], ["100"]),
+    ]
+    for endpoint in ("/admin/statuses", "/admin/categories", "/admin/users", "/admin/comments"):
+        assert len(calls(sandbox, endpoint)) == 1, endpoint
+    assert calls(sandbox, "/admin/comments")[0]["query"]["per_page"] == ["100"]
+    assert len(log) == 7
+    assert all(r["status"] == 200 for r in log)
+    assert client.request_count == 6  # the token request goes around the ApiClient
+
+    # Another client for the same connection (a later task in the same worker) reuses the token.
+    list(UserVoiceClient.from_connection("uv_test").suggestions())
+    assert len(token_requests(sandbox)) == 1
+
+
+def test_each_api_client_gets_its_own_token(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_connection(monkeypatch, "uv_sales", sandbox.base_url, "sales-client", "sales-secret")
+    UserVoiceClient.from_connection("uv_test").statuses()
+    UserVoiceClient.from_connection("uv_sales").statuses()
+    UserVoiceClient.from_connection("uv_test").statuses()
+    UserVoiceClient.from_connection("uv_sales").statuses()
+    assert len(token_requests(sandbox)) == 2
+    assert sorted(UserVoiceTokenAuth._tokens.values()) == [
+        "sandbox-token-pm-client",
+        "sandbox-token-sales-client",
+    ]
+
+
+def test_status_update_is_written_applied_and_listed(sandbox: Sandbox) -> None:
+    client = UserVoiceClient.from_connection("uv_test")
+    assert client.status_updates(50_000) == []
+    update = client.post_status_update(50_000, COMPLETED, "Shipped in 11.1, thank you!")
+    assert update["id"] == 90_000_001
+    assert update["body"] == "Shipped in 11.1, thank you!"
+    assert update["notify_supporters"] is True
+    assert update["links"]["suggestion"] == 50_000
+    assert update["links"]["status"] == COMPLETED
+
+    [written] = sandbox.outbox  # the token request is not a write
+    assert (written["service"], written["method"], written["path"]) == (
+        "uservoice",
+        "POST",
+        f"{API}/admin/status_updates",
+    )
+    assert written["body"] == {
+        "status_update": {
+            "body": "Shipped in 11.1, thank you!",
+            "notify_supporters": True,
+            "links": {"suggestion": 50_000, "status": COMPLETED},
+        }
+    }
+
+    [listed] = client.status_updates(50_000)
+    assert listed["id"] == update["id"]
+    assert listed["links"]["status"] == COMPLETED
+    assert client.status_updates(50_001) == []
+    assert [r["query"] for r in calls(sandbox, "/admin/status_updates") if r["method"] == "GET"][-1] == {
+        "suggestion": ["50001"]
+    }
+
+    # The sandbox applied it: the suggestion now has the status and, Completed being closed, is closed.
+    api = ApiClient("uv_test", "uservoice", auth_type=UserVoiceTokenAuth)
+    [suggestion] = api.get_json("/api/v2/admin/suggestions/50000").data["suggestions"]
+    assert suggestion["links"]["status"] == COMPLETED
+    assert suggestion["state"] == "closed"
+    post = next(p for p in fetch_uservoice_suggestions(client, NOW) if p.source_id == "50000")
+    assert post.extra["status"] == "Completed"
+    assert post.state == "closed"
+    assert post.closed_at is not None
+    assert post.closed_at >= NOW
+    assert len(token_requests(sandbox)) == 1
+
+
+def test_status_update_without_notifying(sandbox: Sandbox) -> None:
+    client = UserVoiceClient.from_connection("uv_test")
+    update = client.post_status_update(50_001, PLANNED, "On the roadmap.", notify=False)
+    assert update["notify_supporters"] is False
+    assert sandbox.outbox[0]["body"]["status_update"]["notify_supporters"] is False
+    post = next(p for p in fetch_uservoice_suggestions(client, NOW) if p.source_id == "50001")
+    assert (post.extra["status"], post.state) == ("Planned", "open")
+
+
+def test_refused_status_update_names_uservoice(sandbox: Sandbox) -> None:
+    client = UserVoiceClient.from_connection("uv_test")
+    with pytest.raises(
+        UpstreamError, match=r"uservoice \(uv_test\): POST /api/v2/admin/status_updates answered 422"
+    ):
+        client.post_status_update(50_000, 123, "No such status")
+    assert sandbox.outbox == []
+    assert client.status_updates(50_000) == []
+
+
+@pytest.mark.parametrize(("login", "password"), [("pm-client", None), (None, "pm-secret")])
+def test_missing_credentials_name_uservoice_and_send_nothing(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, login: str | None, password: str | None
+) -> None:
+    set_connection(monkeypatch, "uv_incomplete", sandbox.base_url, login, password)
+    with pytest.raises(ValueError, match="uservoice: the connection needs the API client id"):
+        UserVoiceClient.from_connection("uv_incomplete").statuses()
+    assert sandbox.requests_log == []
+    assert UserVoiceTokenAuth._tokens == {}
+
+
+def test_refused_token_names_uservoice(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    faults_free = sandbox  # the sandbox refuses unknown grant types; a wrong secret it accepts
+    set_connection(monkeypatch, "uv_refused", faults_free.base_url, "pm-client", "pm-secret")
+    auth = UserVoiceTokenAuth("pm-client", "pm-secret")
+    monkeypatch.setattr(auth, "client_secret", "")
+    with pytest.raises(UpstreamError, match=r"uservoice: POST /oauth/token answered 401"):
+        auth.token(f"{faults_free.base_url}/uservoice")
+    assert UserVoiceTokenAuth._tokens == {}
+
+
+def test_unauthorised_api_call_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    faults = [{"service": "uservoice", "path": "/admin/statuses", "status": 401}]
+    scenario = write_uv_jira_scenario(tmp_path / "revoked", NOW, uservoice=uservoice_data(), faults=faults)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_revoked", running.base_url, "pm-client", "pm-secret")
+        sleeps: list[float] = []
+        api = ApiClient("uv_revoked", "uservoice", auth_type=UserVoiceTokenAuth, sleep=sleeps.append)
+        with pytest.raises(UpstreamError, match=r"uservoice: GET /api/v2/admin/statuses answered 401"):
+            UserVoiceClient(api).statuses()
+        assert sleeps == []
+        assert [r["status"] for r in running.requests_log] == [200, 401]  # the token, then the call
+
+
+def test_rate_limit_retry_after_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    faults = [
+        {"service": "uservoice", "path": "/admin/suggestions$", "status": 429, "times": 1, "retry_after": 7}
+    ]
+    scenario = write_uv_jira_scenario(tmp_path / "busy", NOW, uservoice=uservoice_data(), faults=faults)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_busy", running.base_url, "pm-client", "pm-secret")
+        sleeps: list[float] = []
+        api = ApiClient("uv_busy", "uservoice", auth_type=UserVoiceTokenAuth, sleep=sleeps.append)
+        posts = list(fetch_uservoice_suggestions(UserVoiceClient(api), NOW))
+        pages = [
+            (r["query"]["page"], r["status"])
+            for r in running.requests_log
+            if r["path"].endswith("/suggestions")
+        ]
+        tokens = [r for r in running.requests_log if r["path"] == TOKEN_PATH]
+    assert len(posts) == SUGGESTIONS
+    assert sleeps == [7.0]
+    assert pages == [(["1"], 429), (["1"], 200), (["2"], 200)]
+    assert len(tokens) == 1  # the retry reuses the token
+
+
+def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox(DEMO) as running:
+        set_connection(monkeypatch, "uv_demo", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_demo")
+        now = running.scenario.now
+        posts = {p.extra["suggestion_id"]: p for p in fetch_uservoice_suggestions(client, now)}
+        statuses = client.statuses()
+    assert len(posts) == 19
+    assert 46_012_400 not in posts  # created an hour after T
+    assert set(statuses.values()) == {
+        "Under Review",
+        "Planned",
+        "Started",
+        "Help Wanted",
+        "Completed",
+        "Declined",
+    }
+    assert [r.author for r in posts[45_620_777].replies] == ["Oscar Lindqvist", "Marco Bianchi"]
+    # A comment made after T is still a reply; the review, not the source, looks at its time.
+    assert [r.reply_id for r in posts[44_810_411].replies] == ["88121033", "88124777"]
+    assert posts[46_011_980].extra["admin_response"] is True
+    assert posts[46_011_501].extra["admin_response"] is True
+    assert posts[46_011_234].extra["admin_response"] is False
+    assert (posts[43_650_110].state, posts[43_650_110].extra["status"]) == ("closed", "Completed")
+    assert (posts[43_871_022].author, posts[43_871_022].extra["status"]) == ("Lena Fischer", "Planned")
+    assert posts[43_871_022].category == "Messaging"
+    assert all(suggestion_id_from_url(p.url) == sid for sid, p in posts.items())

@@ -1,0 +1,59 @@
+"""Rate-limit waits from every upstream's headers, and the JQL the Jira source sends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from community_monitoring.sources.http import relative_endpoint, retry_after_seconds
+from community_monitoring.sources.jira import build_jql
+
+NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected"),
+    [
+        ({"Retry-After": "7"}, None, 7.0),
+        ({"retry-after": "0"}, None, 0.0),
+        ({}, {"extras": {"wait_seconds": 12}}, 12.0),
+        ({}, {"backoff": 3}, 3.0),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)}, None, 30.0),
+        ({"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "45"}, None, 45.0),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2026-11-18T09:10Z"}, None, 600.0),
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "soon"}, None, None),
+        ({"X-RateLimit-Remaining": "12", "X-RateLimit-Reset": "45"}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_retry_after_seconds(headers: dict[str, str], body: object, expected: float | None) -> None:
+    assert retry_after_seconds(headers, body, now=NOW) == expected
+
+
+def test_next_page_url_becomes_an_endpoint() -> None:
+    assert (
+        relative_endpoint("http://127.0.0.1:9/discourse/latest.json?page=2")
+        == "/discourse/latest.json?page=2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "since", "expected"),
+    [
+        ("project = MM", None, "project = MM ORDER BY updated DESC"),
+        (
+            "project = MM",
+            datetime(2026, 11, 18, 10, 30, tzinfo=timezone(timedelta(hours=1))),
+            'project = MM AND updated >= "2026-11-18 09:30" ORDER BY updated DESC',
+        ),
+        ("project = MM order by created ASC", None, "project = MM ORDER BY updated DESC"),
+    ],
+)
+def test_build_jql(base: str, since: datetime | None, expected: str) -> None:
+    assert build_jql(base, since) == expected
+
+
+def test_empty_jql_is_refused_with_the_key() -> None:
+    with pytest.raises(ValueError, match=r"'jira\.jql' is empty"):
+        build_jql("  ", None)
