@@ -78,13 +78,15 @@ def test_live_airflow_runs_manual_runs_and_backfills(
     [digest] = help_wanted_posts(sandbox)
     assert digest.startswith("[Help Wanted] ")
 
-    # Invalid params are refused by the API before any run exists; the answer names the param.
+    # A conf that breaks a param's type is refused by the API (400) before any run exists, and the
+    # answer names the param. (``format: date-time`` is NOT checked by Airflow: {"as_of": "not a
+    # date"} is accepted with 200 and fails later in resolve_run_window.)
     refusals = {}
-    for conf in ({"as_of": 5}, {"post_backfill_digests": "yes"}, {"as_of": "not a date"}):
+    for conf in ({"as_of": 5}, {"post_backfill_digests": "yes"}):
         status, body = live.trigger(DAG_ID, conf)
         refusals[json.dumps(conf)] = (status, body)
         assert status == 400, body
-        assert next(iter(conf)) in json.dumps(body), body
+        assert f"Invalid input for param {next(iter(conf))}:" in body["detail"], body
     assert len(live.list_runs(DAG_ID, "manual")) == 1
 
     # A two-day backfill created with the CLI, executed by the running scheduler.

@@ -91,14 +91,29 @@ def test_request_log_and_reset(
     reset = requests.post(f"{base}/_sandbox/requests/reset", timeout=5)
 
     assert logged == [
-        {"service": "discourse", "method": "GET", "path": "/discourse/t/1.json", "query": {}, "status": 200},
-        {"service": "discourse", "method": "GET", "path": "/discourse/t/99.json", "query": {}, "status": 404},
+        {
+            "service": "discourse",
+            "method": "GET",
+            "path": "/discourse/t/1.json",
+            "query": {},
+            "status": 200,
+            "caller": "",
+        },
+        {
+            "service": "discourse",
+            "method": "GET",
+            "path": "/discourse/t/99.json",
+            "query": {},
+            "status": 404,
+            "caller": "",
+        },
         {
             "service": "sandbox",
             "method": "GET",
             "path": "/nowhere",
             "query": {"a": ["1", "2"]},
             "status": 404,
+            "caller": "",
         },
     ]
     assert reset.status_code == 200

@@ -152,6 +152,19 @@ class Service:
                 return route.handler(request)
         return self.error_response(404)
 
+    def caller(self, request: Request) -> str:
+        """Who made the request, without its secret: the Basic-auth user, or "" when unknown."""
+        import base64
+        import binascii
+
+        scheme, _, value = request.header("authorization").partition(" ")
+        if scheme.lower() != "basic":
+            return ""
+        try:
+            return base64.b64decode(value.strip()).decode("utf-8").partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+
     def records_write(self, request: Request) -> bool:
         """Whether an accepted request changes upstream state and so belongs in the outbox."""
         return request.method in WRITE_METHODS

@@ -143,6 +143,7 @@ class Sandbox:
                     "path": path,
                     "query": request.query,
                     "status": response.status,
+                    "caller": service.caller(request) if service else "",
                 }
             )
             if service is not None and service.records_write(request) and 200 <= response.status < 300:

@@ -141,6 +141,13 @@ class UserVoiceService(Service):
     name = "uservoice"
     prefix = "/uservoice/api/v2"
 
+    def caller(self, request: Request) -> str:
+        # Tokens name their client (sandbox-token-<client_id>), so the log shows which connection wrote.
+        scheme, _, token = request.header("authorization").partition(" ")
+        if scheme.lower() == "bearer" and token.startswith(TOKEN_PREFIX):
+            return token[len(TOKEN_PREFIX) :]
+        return super().caller(request)
+
     def records_write(self, request: Request) -> bool:
         # Obtaining a token changes nothing upstream (and its body holds the client secret).
         return super().records_write(request) and not request.path.endswith("/oauth/token")

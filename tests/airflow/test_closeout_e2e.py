@@ -1,0 +1,132 @@
+"""The release closeout end to end: the right nominators thanked through the right connection, once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from harness import AirflowRunner
+from test_daily_e2e import DEMO, LIVE_MENTION, posts_to
+
+from community_monitoring.sandbox import Sandbox
+from community_monitoring.sandbox.scenario import load_scenario
+
+pytestmark = pytest.mark.airflow
+
+DAG_ID = "community_release_closeout"
+STATUS_UPDATES = "/uservoice/api/v2/admin/status_updates"
+CLIENT_OF = {"uservoice_default": "pm-client", "uservoice_sales": "sales-client"}
+
+
+def closeout(airflow: AirflowRunner, running: Sandbox, **overrides: Any) -> Any:
+    loaded = load_scenario(DEMO)
+    airflow.use_sandbox(running.base_url, loaded.variables)
+    conf = {**loaded.closeout, **overrides}
+    return airflow.dags_test(DAG_ID, loaded.now.isoformat(), conf)
+
+
+def status_update_writes(running: Sandbox) -> list[dict[str, Any]]:
+    return [e for e in running.outbox if e["service"] == "uservoice" and e["path"] == STATUS_UPDATES]
+
+
+def test_thanks_each_nominator_once_through_the_right_connection(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    result = closeout(airflow, running)
+    assert result.state == "success", result.log[-5000:]
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["release_closeout"]["thank"]
+    statuses = {s["name"]: s["id"] for s in json.loads((DEMO / "uservoice" / "statuses.json").read_text())}
+    writes = status_update_writes(running)
+    callers = [
+        r["caller"] for r in running.requests_log if r["method"] == "POST" and r["path"] == STATUS_UPDATES
+    ]
+    assert len(writes) == len(oracle) == len(callers)
+    by_suggestion = {
+        str(w["body"]["status_update"]["links"]["suggestion"]): (w["body"]["status_update"], caller)
+        for w, caller in zip(writes, callers, strict=True)
+    }
+    for item in oracle:
+        suggestion_id = item["url"].rsplit("/", 1)[1].split("-", 1)[0]
+        update, caller = by_suggestion[suggestion_id]
+        assert update["body"] == item["comment"]
+        assert update["links"]["status"] == statuses["Completed"]  # one update: status and thank-you
+        assert caller == CLIENT_OF[item["connection"]], item["name"]
+    [summary] = posts_to(running.outbox, "pm-channel-hook")
+    assert summary.startswith("[Release Closeout] Mattermost 11.1 (released 2026-11-16)")
+    assert "Thanked (4)" in summary
+    assert "MM-61508 is not resolved yet" in summary  # skipped, with the reason
+    assert not LIVE_MENTION.search(summary)
+
+    from community_monitoring.tracking_sheet import read_sheet
+
+    rows = {r["suggestion_id"]: r for r in read_sheet(airflow.workdir / "tracking-sheet.xlsx")}
+    for suggestion_id in by_suggestion:
+        assert rows[suggestion_id]["thanked_at"]
+        assert rows[suggestion_id]["uservoice_status"] == "Completed"
+        assert rows[suggestion_id]["release_date"] == "2026-11-16"
+
+    again = closeout(airflow, running)
+    assert again.state == "success", again.log[-5000:]
+    assert len(status_update_writes(running)) == len(oracle)
+    assert len(posts_to(running.outbox, "pm-channel-hook")) == 1  # nobody new: no second summary
+
+
+def test_existing_thank_you_upstream_is_respected(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    # A first deployment thanked everyone; a second one with an empty ledger must not thank again.
+    running = sandbox(DEMO)
+    assert closeout(airflow, running).state == "success"
+    thanked = len(status_update_writes(running))
+    (airflow.workdir / "ledger.db").unlink()
+    again = closeout(airflow, running)
+    assert again.state == "success", again.log[-5000:]
+    assert len(status_update_writes(running)) == thanked
+    assert "already thanked for 11.1 upstream" in again.log
+
+
+def test_dry_run_sends_nothing_upstream(airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]) -> None:
+    running = sandbox(DEMO)
+    result = closeout(airflow, running, dry_run=True)
+    assert result.state == "success", result.log[-5000:]
+    assert status_update_writes(running) == []
+    [summary] = posts_to(running.outbox, "pm-channel-hook")
+    assert "DRY RUN, nothing was sent to UserVoice" in summary
+    assert "Would thank (4)" in summary
+    assert not (airflow.workdir / "tracking-sheet.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("conf", "param"),
+    [
+        ({"version": "eleven"}, "version"),
+        ({"version": "v11.1"}, "version"),
+        ({"announcement_url": None, "version": "11.1"}, "announcement_url"),
+        ({"announcement_url": "not a url"}, "announcement_url"),
+        ({"release_date": "16/11/2026"}, "release_date"),
+        ({"dry_run": "yes"}, "dry_run"),
+    ],
+)
+def test_invalid_params_fail_before_anything_is_sent(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], conf: dict[str, Any], param: str
+) -> None:
+    running = sandbox(DEMO)
+    result = closeout(airflow, running, **conf)
+    assert result.state != "success"
+    assert f"param {param}" in result.log or f"param '{param}'" in result.log
+    assert running.outbox == []
+
+
+def test_missing_version_is_named(airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]) -> None:
+    running = sandbox(DEMO)
+    loaded = load_scenario(DEMO)
+    airflow.use_sandbox(running.base_url, loaded.variables)
+    result = airflow.dags_test(DAG_ID, loaded.now.isoformat(), {"dry_run": False})
+    assert result.state != "success"
+    assert "version" in result.log
+    assert running.outbox == []
