@@ -65,8 +65,12 @@ def community_weekly_stale_review() -> None:
     extracts >> posts
     review = task(weekly.render_weekly_review, task_id="render_weekly_review")(window, posts)
     task(common.post_message, task_id="post_weekly_review")(window, review)
+    # Its failure repeats what the failed extract task already alerted about.
     verify = task(
-        common.verify_all_channels_read, task_id="verify_all_channels_read", trigger_rule="all_done"
+        common.verify_all_channels_read,
+        task_id="verify_all_channels_read",
+        trigger_rule="all_done",
+        on_failure_callback=None,
     )()
     posts >> verify
 

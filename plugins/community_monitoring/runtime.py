@@ -238,8 +238,42 @@ def task_defaults() -> dict[str, Any]:
     delay = float(os.environ.get("COMMUNITY_RETRY_DELAY_SECONDS", "60"))
     return {
         "owner": "community",
+        "on_failure_callback": alert_on_task_failure,
         "retries": retries,
         "retry_delay": timedelta(seconds=delay),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(seconds=max(delay, 1) * 16),
     }
+
+
+def alert_on_task_failure(context: Mapping[str, Any]) -> None:
+    """Tell the CM once that a task failed for good (after its retries): one alert per task and T.
+
+    Runs as the tasks' ``on_failure_callback``; it never raises, so a broken alert channel cannot
+    hide the task's own error.
+    """
+    try:
+        from community_monitoring.ledger import NotificationLedger
+        from community_monitoring.mattermost import MattermostWebhook
+        from community_monitoring.safety import safe_text
+
+        ti = context["ti"]
+        window = run_window_from_context(context)
+        config = load_settings()
+        error = context.get("exception")
+        reason = f"{type(error).__name__}: {error}" if error else "see the task log"
+        text = (
+            f"[Alert] {window.dag_id} as of {window.as_of_time:%Y-%m-%d %H:%M UTC}: task `{ti.task_id}` failed "
+            f"after {max(int(getattr(ti, 'try_number', 1)), 1)} attempt(s) (run `{safe_text(window.run_id, 120)}`).\n"
+            f"{safe_text(reason, 600)}"
+        )
+        if ti.task_id.startswith("extract_"):
+            text += f"\nThe digests of this run say that {ti.task_id.removeprefix('extract_')} is missing."
+        target = config.mattermost_targets.get("alert", "mattermost_cm")
+        key = window.notification_key("alert", ti.task_id)
+        ledger = NotificationLedger.from_connection()
+        ledger.deliver_once(
+            key, "alert", target, [text], MattermostWebhook(target, config.mattermost_username).post
+        )
+    except Exception:  # an alert must never mask the failure it reports
+        log.exception("Could not send the failure alert")

@@ -84,11 +84,18 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     result = run_daily(airflow, scenario, running)
     assert result.state == "failed"
     [digest] = posts_to(running.outbox, "help-channel-hook")
-    [triage] = posts_to(running.outbox, "cm-channel-hook")
+    cm_posts = posts_to(running.outbox, "cm-channel-hook")
+    [triage] = [p for p in cm_posts if p.startswith("[Triage]")]
     assert "could not read forum" in digest
     assert "could not read forum" in triage
     assert "https://github.com/mattermost/mattermost/issues/1" in digest
     assert "channel(s) not read in this run: forum" in result.log
+    # The task was retried (two tries, each with its own HTTP retries), yet the CM got one alert.
+    attempts = [r for r in running.requests_log if r["service"] == "discourse"]
+    assert len(attempts) >= 4
+    [alert] = [p for p in cm_posts if p.startswith("[Alert]")]
+    assert "task `extract_forum` failed" in alert
+    assert "answered 500" in alert
 
 
 @pytest.mark.parametrize(
