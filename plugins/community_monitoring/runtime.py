@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from community_monitoring.config import MonitoringConfig, load_config
+from community_monitoring.config import ConfigError, MonitoringConfig, load_config
 from community_monitoring.records import Post, read_posts, write_posts
 from community_monitoring.roster import ROTATION_VARIABLE, STAFF_VARIABLE, Rotation, StaffRoster
 from community_monitoring.timeutil import parse_time
@@ -123,7 +123,7 @@ def load_settings() -> MonitoringConfig:
         try:
             overrides = json.loads(raw) if isinstance(raw, str) else raw
         except json.JSONDecodeError as exc:
-            raise ValueError(f"Variable {SETTINGS_VARIABLE!r} is not valid JSON: {exc}") from None
+            raise ConfigError(f"Variable {SETTINGS_VARIABLE!r} is not valid JSON: {exc}") from None
     return load_config(overrides=overrides)
 
 
@@ -247,7 +247,7 @@ def task_defaults() -> dict[str, Any]:
 
 
 def alert_on_task_failure(context: Mapping[str, Any]) -> None:
-    """Tell the CM once that a task failed for good (after its retries): one alert per task and T.
+    """Tell the CM once that a run failed: the first task that failed for good (after its retries).
 
     Runs as the tasks' ``on_failure_callback``; it never raises, so a broken alert channel cannot
     hide the task's own error.
@@ -259,7 +259,10 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
 
         ti = context["ti"]
         window = run_window_from_context(context)
-        config = load_settings()
+        try:
+            config: MonitoringConfig | None = load_settings()
+        except Exception:  # the failure may be the settings themselves: alert with the defaults
+            config = None
         error = context.get("exception")
         reason = f"{type(error).__name__}: {error}" if error else "see the task log"
         text = (
@@ -269,11 +272,12 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         )
         if ti.task_id.startswith("extract_"):
             text += f"\nThe digests of this run say that {ti.task_id.removeprefix('extract_')} is missing."
-        target = config.mattermost_targets.get("alert", "mattermost_cm")
-        key = window.notification_key("alert", ti.task_id)
+        target = config.mattermost_targets.get("alert", "mattermost_cm") if config else "mattermost_cm"
+        username = config.mattermost_username if config else "Community Monitor"
+        # One alert per run and T: the first task to fail for good tells the CM; the ones that fail
+        # after it (often for the same reason) are in the run's logs.
+        key = window.notification_key("alert")
         ledger = NotificationLedger.from_connection()
-        ledger.deliver_once(
-            key, "alert", target, [text], MattermostWebhook(target, config.mattermost_username).post
-        )
+        ledger.deliver_once(key, "alert", target, [text], MattermostWebhook(target, username).post)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")

@@ -126,6 +126,10 @@ def test_bad_variable_fails_with_its_name_and_posts_nothing(
     assert result.state == "failed"
     assert message in result.log
     assert posts_to(running.outbox, "help-channel-hook") == []
+    # The CM hears about it once, with the message that names the bad input.
+    alerts = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
+    assert len(alerts) == 1
+    assert variable in alerts[0].replace("\\", "")
 
 
 def test_missing_connection_is_named(
