@@ -30,11 +30,11 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from community_monitoring.pipeline import common, daily
 from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
-from community_monitoring.runtime import task_defaults
+from community_monitoring.runtime import review_params, task_defaults
 
 
 @dag(
@@ -46,22 +46,7 @@ from community_monitoring.runtime import task_defaults
     default_args=task_defaults(),
     tags=["community", "daily"],
     doc_md=__doc__,
-    params={
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            format="date-time",
-            title="As of",
-            description="Manual runs only: compute the digests as of this moment (ISO time). "
-            "Empty: the run's logical date, or the time it was triggered.",
-        ),
-        "post_backfill_digests": Param(
-            False,
-            type="boolean",
-            title="Post backfill digests",
-            description="Backfill runs archive their digests; post them to Mattermost as well.",
-        ),
-    },
+    params=review_params("digests"),
 )
 def community_daily_monitoring() -> None:
     window = task(common.resolve_run_window, task_id="resolve_run_window")()

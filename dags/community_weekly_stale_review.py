@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from community_monitoring.pipeline import common, weekly
-from community_monitoring.runtime import task_defaults
+from community_monitoring.runtime import review_params, task_defaults
 
 
 @dag(
@@ -33,22 +33,7 @@ from community_monitoring.runtime import task_defaults
     default_args=task_defaults(),
     tags=["community", "weekly"],
     doc_md=__doc__,
-    params={
-        "as_of": Param(
-            None,
-            type=["null", "string"],
-            format="date-time",
-            title="As of",
-            description="Manual runs only: review as of this moment (ISO time). Empty: the run's logical date, "
-            "or the time it was triggered.",
-        ),
-        "post_backfill_digests": Param(
-            False,
-            type="boolean",
-            title="Post backfill reviews",
-            description="Backfill runs archive their review; post it to Mattermost as well.",
-        ),
-    },
+    params=review_params("review"),
 )
 def community_weekly_stale_review() -> None:
     window = task(common.resolve_run_window, task_id="resolve_run_window")()

@@ -281,3 +281,25 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         ledger.deliver_once(key, "alert", target, [text], MattermostWebhook(target, username).post)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")
+
+
+def review_params(what: str) -> dict[str, Any]:
+    """The Params every scheduled review DAG takes: a point in time, and posting backfills."""
+    from airflow.sdk import Param
+
+    return {
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            title="As of",
+            description=f"Manual runs only: compute the {what} as of this moment (ISO time). "
+            "Empty: the run's logical date, or the time it was triggered.",
+        ),
+        "post_backfill_digests": Param(
+            False,
+            type="boolean",
+            title="Post backfill digests",
+            description=f"Backfill runs archive their {what}; post it to Mattermost as well.",
+        ),
+    }

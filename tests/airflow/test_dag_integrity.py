@@ -81,3 +81,33 @@ def test_daily_dag_shape(parsed: dict) -> None:
     for task_id, task in tasks.items():
         assert task["owner"] == "community", task_id
         assert task["retries"] >= 2, task_id
+
+
+def test_all_three_dags_are_there(parsed: dict) -> None:
+    assert set(parsed["dags"]) == {
+        "community_daily_monitoring",
+        "community_weekly_stale_review",
+        "community_release_closeout",
+    }
+    for dag_id, dag in parsed["dags"].items():
+        assert dag["doc_md"], dag_id
+        assert "community" in dag["tags"], dag_id
+        for task_id, task in dag["tasks"].items():
+            assert task["owner"] == "community", (dag_id, task_id)
+            assert task["retries"] >= 2, (dag_id, task_id)
+
+
+def test_weekly_dag_shape(parsed: dict) -> None:
+    dag = parsed["dags"]["community_weekly_stale_review"]
+    assert dag["timetable"] == "CronDataIntervalTimetable"
+    assert {"extract_github", "extract_gitlab", "extract_stackoverflow", "post_weekly_review"} <= set(
+        dag["tasks"]
+    )
+    assert "extract_forum" not in dag["tasks"]
+
+
+def test_closeout_is_manual_with_its_form(parsed: dict) -> None:
+    dag = parsed["dags"]["community_release_closeout"]
+    assert dag["timetable"] == "NullTimetable"
+    assert set(dag["params"]) == {"version", "release_date", "announcement_url", "dry_run"}
+    assert dag["tasks"]["post_thank_yous"]["pool"] == "uservoice_api"

@@ -20,12 +20,10 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 from community_monitoring.sandbox.loading import (
     ItemChecker,
-    ScenarioError,
     format_time,
     parse_time,
-    read_json,
     read_json_array,
-    relative_name,
+    read_optional_object,
 )
 from community_monitoring.sandbox.routing import (
     Request,
@@ -113,12 +111,7 @@ def _load_repo(folder: Path, root: Path) -> GithubRepoFiles:
         check.time(release, index, "created_at", required=False)
         check.time(release, index, "published_at", required=False)
 
-    path = folder / "repo.json"
-    if path.exists():
-        repo = read_json(path, root)
-        if not isinstance(repo, dict):
-            raise ScenarioError(f"{relative_name(path, root)}: expected a JSON object")
-        files.repo = repo
+    files.repo = read_optional_object(folder / "repo.json", root) or files.repo
     return files
 
 

@@ -25,9 +25,8 @@ from community_monitoring.sandbox.loading import (
     ItemChecker,
     ScenarioError,
     parse_time,
-    read_json,
     read_json_array,
-    relative_name,
+    read_optional_object,
 )
 from community_monitoring.sandbox.routing import (
     Request,
@@ -99,12 +98,7 @@ def _load_project(folder: Path, root: Path, base: Path) -> GitlabProjectFiles:
         check.time(note, index, "updated_at", required=False)
     check.unique(files.notes, "id")
 
-    path = folder / "project.json"
-    if path.exists():
-        project = read_json(path, root)
-        if not isinstance(project, dict):
-            raise ScenarioError(f"{relative_name(path, root)}: expected a JSON object")
-        files.project = project
+    files.project = read_optional_object(folder / "project.json", root) or files.project
     return files
 
 

@@ -63,6 +63,16 @@ def read_json(path: Path, root: Path) -> Any:
         ) from None
 
 
+def read_optional_object(path: Path, root: Path) -> dict[str, Any] | None:
+    """An optional JSON object file (e.g. ``repo.json``): None when absent, an error when not an object."""
+    if not path.exists():
+        return None
+    value = read_json(path, root)
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{relative_name(path, root)}: expected a JSON object")
+    return value
+
+
 def read_json_array(path: Path, root: Path) -> list[dict[str, Any]]:
     """A JSON array of objects; a missing file is an empty list (every data file is optional)."""
     if not path.exists():

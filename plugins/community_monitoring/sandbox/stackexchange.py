@@ -29,6 +29,9 @@ from urllib.parse import unquote
 from community_monitoring.sandbox.loading import ItemChecker, read_json_array
 from community_monitoring.sandbox.routing import Request, Response, Service, ServiceContext, json_response
 
+# The API's documented error ids are the same table the client falls back on.
+from community_monitoring.sources.stackexchange import ERROR_NAMES
+
 QUOTA_MAX = 10_000
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
@@ -39,21 +42,6 @@ IDS = r"(?P<ids>[^/]+)"
 QUESTION_SORTS = {"activity": "last_activity_date", "creation": "creation_date", "votes": "score"}
 ANSWER_SORTS = QUESTION_SORTS
 COMMENT_SORTS = {"creation": "creation_date", "votes": "score"}
-# error_id -> error_name, as the API documents them.
-ERROR_NAMES = {
-    400: "bad_parameter",
-    401: "access_token_required",
-    402: "invalid_access_token",
-    403: "access_denied",
-    404: "no_method",
-    405: "key_required",
-    406: "access_token_compromised",
-    407: "write_failed",
-    409: "duplicate_request",
-    500: "internal_error",
-    502: "throttle_violation",
-    503: "temporarily_unavailable",
-}
 
 
 @dataclass
