@@ -15,6 +15,8 @@ channel, applies the community team's rules and posts:
   `uservoice.apply_status_updates` is on);
 
 and keeps the tracking sheet's rows for suggestions planned or started with a fixVersion current.
+Where the team switched it on (`replies.post_upstream`), each new unanswered GitHub issue or GitLab
+issue also gets its reply draft as a comment, once.
 
 A channel that cannot be read does not stop the others: the digests go out saying which channel
 is missing and the run ends failed. Each message is posted once per T, however often the run is
@@ -63,6 +65,7 @@ def community_daily_monitoring() -> None:
     triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
     task(common.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
     task(common.post_message, task_id="post_triage_list")(window, triage)
+    triage >> task(daily.post_reply_drafts, task_id="post_reply_drafts")(window, posts)
     review = task(daily.render_uservoice_review, task_id="render_uservoice_review")(window, posts)
     task(common.post_message, task_id="post_uservoice_review")(window, review)
     task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(

@@ -258,12 +258,15 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         from community_monitoring.safety import safe_text
 
         ti = context["ti"]
+        error = context.get("exception")
+        if str(error).startswith(ParamError.__name__):
+            # Whoever triggered the run with a bad param sees it fail in the UI; the CM need not.
+            return
         window = run_window_from_context(context)
         try:
             config: MonitoringConfig | None = load_settings()
         except Exception:  # the failure may be the settings themselves: alert with the defaults
             config = None
-        error = context.get("exception")
         reason = f"{type(error).__name__}: {error}" if error else "see the task log"
         text = (
             f"[Alert] {window.dag_id} as of {window.as_of_time:%Y-%m-%d %H:%M UTC}: task `{ti.task_id}` failed "

@@ -226,3 +226,34 @@ def test_applying_statuses_writes_each_change_once(
     second = airflow.dags_test(DAG_ID, now, {"as_of": now})
     assert second.state == "success", second.log[-5000:]
     assert len([e for e in running.outbox if e["service"] == "uservoice"]) == len(oracle)
+
+
+def test_reply_drafts_go_upstream_once_where_switched_on(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    loaded = load_scenario(DEMO)
+    airflow.use_sandbox(running.base_url, loaded.variables, {"replies": {"post_upstream": {"github": True}}})
+    now = loaded.now.isoformat()
+    first = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    assert first.state == "success", first.log[-5000:]
+    comments = [e for e in running.outbox if e["service"] == "github" and e["path"].endswith("/comments")]
+    triage_github = {
+        u
+        for urls in yaml.safe_load((DEMO / "expected.yaml").read_text())["triage"].values()
+        if isinstance(urls, list)
+        for u in urls
+        if u.startswith("https://github.com/")
+    }
+    commented = {
+        "https://github.com/" + e["path"].removeprefix("/api/v3/repos/").removesuffix("/comments")
+        for e in comments
+    }
+    assert comments
+    assert commented <= triage_github  # only new posts of the day
+    assert len(commented) == len(comments)  # one each
+    assert all(e["body"]["body"].startswith("Hi ") for e in comments)
+    assert not [e for e in running.outbox if e["service"] == "gitlab"]  # not switched on there
+    second = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    assert second.state == "success", second.log[-5000:]
+    assert len([e for e in running.outbox if e["service"] == "github"]) == len(comments)

@@ -227,3 +227,37 @@ def update_tracking_sheet(window: dict[str, Any], posts_summary: dict[str, Any])
         result.unchanged,
     )
     return {"inserted": result.inserted, "updated": result.updated, "path": result.path}
+
+
+@fail_fast_on_bad_input
+def post_reply_drafts(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
+    """Where switched on, post each new unanswered post's reply draft upstream, once."""
+    from community_monitoring.classify import PostClassifier
+    from community_monitoring.drafts import DraftWriter
+    from community_monitoring.ledger import NotificationLedger
+    from community_monitoring.replies import channels_posting_replies, post_replies
+    from community_monitoring.rules import find_new_posts, has_response
+    from community_monitoring.runtime import load_staff_roster
+
+    run = RunWindow.from_xcom(window)
+    config = load_settings()
+    channels = channels_posting_replies(config)
+    if not channels:
+        log.info("Posting replies upstream is off for every channel (replies.post_upstream)")
+        return {"sent": {}}
+    if not run.post_messages:
+        log.info("Backfill run: no replies are posted upstream")
+        return {"sent": {}}
+    roster = load_staff_roster()
+    classifier = PostClassifier.from_config(config)
+    writer = DraftWriter(config)
+    as_of = run.as_of_time
+    candidates = [
+        p
+        for p in find_new_posts(load_posts(posts_summary), roster, config, as_of)
+        if p.channel in channels and not has_response(p, roster, as_of)
+    ]
+    drafts = [(p, writer.suggest(p, classifier.classify(p)).draft) for p in candidates]
+    sent = post_replies(drafts, channels, NotificationLedger.from_connection())
+    log.info("Replies posted upstream: %s (of %d new unanswered posts)", sent or "none", len(candidates))
+    return {"sent": sent}
