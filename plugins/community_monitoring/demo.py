@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(settings.stdout.strip().splitlines()[-1])
         for dag_id, uses_closeout in DEMO_DAGS:
+            if uses_closeout and not closeout:
+                print(f"  {dag_id}: not run (the scenario has no `closeout` params)")
+                continue
             conf = dict(closeout) if uses_closeout else {"as_of": now}
             log_path = output / f"{dag_id}.log"
             print(f"Running {dag_id} as of {now} (log: {log_path}) ...", flush=True)

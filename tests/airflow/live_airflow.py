@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -65,6 +66,7 @@ def settings_pools(path: Path = PROJECT_ROOT / "airflow_settings.yaml") -> dict[
 
 def live_env(home: Path, port: int) -> dict[str, str]:
     """The environment every component, CLI call and task shares."""
+    # Nothing of the developer's own Airflow setup leaks in (connections, Variables, AIRFLOW__*).
     env = {
         k: v
         for k, v in os.environ.items()
@@ -303,10 +305,23 @@ class LiveAirflow:
         self, dag_id: str, from_date: str, to_date: str, *extra: str
     ) -> subprocess.CompletedProcess[str]:
         """``airflow backfill create``; the running scheduler executes the runs it creates.
-        ``extra``: e.g. ``"--reprocess-behavior", "completed"``, ``"--max-active-runs", "1"``."""
+
+        ``extra``: e.g. ``"--reprocess-behavior", "completed"``, ``"--max-active-runs", "1"``.
+        The window filters *logical dates* (inclusive), i.e. data-interval starts: with the daily
+        ``0 7 * * *`` data-interval timetable, ``2026-11-16 .. 2026-11-17`` (midnights) holds one run
+        (logical 11-16 07:00, T = 11-17 07:00), not two. See ``backfill_dry_run``.
+        """
         return self.cli(
             "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *extra
         )
+
+    def backfill_dry_run(self, dag_id: str, from_date: str, to_date: str, *extra: str) -> list[str]:
+        """The logical dates ``airflow backfill create --dry-run`` would run."""
+        result = self.backfill(dag_id, from_date, to_date, "--dry-run", *extra)
+        if result.returncode != 0:
+            raise RuntimeError(result.stdout + result.stderr)
+        table = result.stdout.split("Runs to be attempted:", 1)[-1]
+        return re.findall(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}[^ |]*", table)
 
     # --- REST API -----------------------------------------------------------------------------------
 
@@ -415,17 +430,27 @@ class LiveAirflow:
                 )
             time.sleep(1)
 
+    def backfills(self, dag_id: str) -> list[dict[str, Any]]:
+        return list(self._ok("GET", "backfills", params={"dag_id": dag_id, "limit": 100})["backfills"])
+
     def wait_for_runs(
         self, dag_id: str, run_type: str = "backfill", count: int = 1, timeout: float = 300
     ) -> list[dict[str, Any]]:
-        """Wait until ``count`` runs of that type exist and all have finished; returns them."""
+        """Wait until ``count`` runs of that type exist and all have finished; returns them.
+
+        For backfills, fails at once when every backfill of the DAG is complete with fewer runs."""
         deadline = time.monotonic() + timeout
         while True:
             runs = self.list_runs(dag_id, run_type)
-            if len(runs) >= count and all(r["state"] in TERMINAL_RUN_STATES for r in runs):
+            finished = all(r["state"] in TERMINAL_RUN_STATES for r in runs)
+            if len(runs) >= count and finished:
                 return runs
+            states = {r["dag_run_id"]: r["state"] for r in runs}
+            if run_type == "backfill" and finished and len(runs) < count:
+                backfills = self.backfills(dag_id)
+                if backfills and all(b["completed_at"] for b in backfills):
+                    raise AssertionError(f"backfills of {dag_id} completed with {states}, not {count} runs")
             if time.monotonic() > deadline:
-                states = {r["dag_run_id"]: r["state"] for r in runs}
                 raise TimeoutError(
                     f"{run_type} runs of {dag_id} after {timeout}s: {states}\n{self.tail_logs()}"
                 )

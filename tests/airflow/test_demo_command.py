@@ -58,10 +58,16 @@ def test_demo_posts_once_then_says_nothing_new(tmp_path: Path) -> None:
     home, output = tmp_path / "home", tmp_path / "out"
     first = run_demo(scenario, home, output)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "Posted 2 message(s)" in first.stdout
+    assert "Posted 3 message(s)" in first.stdout
+    assert "community_release_closeout: not run (the scenario has no `closeout` params)" in first.stdout
     outbox = json.loads((output / "outbox.json").read_text())
-    assert sorted(e["path"] for e in outbox) == ["/hooks/cm-channel-hook", "/hooks/help-channel-hook"]
-    digest = next(e["body"]["text"] for e in outbox if e["path"] == "/hooks/help-channel-hook")
+    kinds = sorted(e["body"]["text"].split(" ", 1)[0] + " " + e["path"] for e in outbox)
+    assert kinds == [
+        "[Help /hooks/help-channel-hook",
+        "[Triage] /hooks/cm-channel-hook",
+        "[Weekly /hooks/help-channel-hook",
+    ]
+    digest = next(e["body"]["text"] for e in outbox if e["body"]["text"].startswith("[Help Wanted]"))
     # No variables in this scenario: airflow_settings.yaml's rotation roster applies.
     assert digest.startswith("[Help Wanted] #forum #github @here @dev.on.rotation ")
     assert "https://github.com/mattermost/mattermost/issues/1" in digest

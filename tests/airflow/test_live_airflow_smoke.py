@@ -43,11 +43,11 @@ def sandbox_env(base_url: str, workdir: Path, scenario: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo_live(tmp_path: Path) -> Iterator[tuple[LiveAirflow, Sandbox]]:
+def demo_live(tmp_path: Path) -> Iterator[tuple[LiveAirflow, Sandbox, Path]]:
     with Sandbox(DEMO) as sandbox:
         env = sandbox_env(sandbox.base_url, tmp_path / "work", DEMO)
         with LiveAirflow(tmp_path / "airflow-home", env=env) as live:
-            yield live, sandbox
+            yield live, sandbox, tmp_path / "work"
 
 
 def help_wanted_posts(sandbox: Sandbox) -> list[str]:
@@ -59,9 +59,9 @@ def help_wanted_posts(sandbox: Sandbox) -> list[str]:
 
 
 def test_live_airflow_runs_manual_runs_and_backfills(
-    demo_live: tuple[LiveAirflow, Sandbox], capsys: pytest.CaptureFixture[str]
+    demo_live: tuple[LiveAirflow, Sandbox, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    live, sandbox = demo_live
+    live, sandbox, workdir = demo_live
     timings = {"start (migrate+pools+components healthy)": live.timings["start"]}
     t0 = time.monotonic()
     live.wait_until_parsed(DAG_ID)
@@ -89,14 +89,21 @@ def test_live_airflow_runs_manual_runs_and_backfills(
         assert f"Invalid input for param {next(iter(conf))}:" in body["detail"], body
     assert len(live.list_runs(DAG_ID, "manual")) == 1
 
+    # The window filters logical dates (= data-interval starts, 07:00): 11-16..11-17 midnight is one run.
+    t0 = time.monotonic()
+    assert live.backfill_dry_run(DAG_ID, "2026-11-16", "2026-11-17") == ["2026-11-16 07:00:00+00:00"]
+    timings["backfill --dry-run"] = time.monotonic() - t0
+
     # A two-day backfill created with the CLI, executed by the running scheduler.
     t0 = time.monotonic()
-    created = live.backfill(DAG_ID, "2026-11-16", "2026-11-17")
+    created = live.backfill(DAG_ID, "2026-11-16", "2026-11-17T07:00:00+00:00")
     assert created.returncode == 0, created.stdout + created.stderr
-    runs = live.wait_for_runs(DAG_ID, "backfill", count=2, timeout=300)
-    timings["2-day backfill"] = time.monotonic() - t0
+    runs = live.wait_for_runs(DAG_ID, "backfill", count=2, timeout=240)
+    timings["2-day backfill (create + both runs done)"] = time.monotonic() - t0
     assert [r["state"] for r in runs] == ["success", "success"], live.tail_logs()
+    assert [r["data_interval_end"] for r in runs] == ["2026-11-17T07:00:00Z", "2026-11-18T07:00:00Z"]
     assert len(help_wanted_posts(sandbox)) == 1  # backfills archive, they do not post by default
+    archived = sorted(p.parent.name for p in (workdir / "archive" / DAG_ID).glob("*/help_wanted.md"))
 
     with capsys.disabled():
         print("\nlive-airflow timings (s):", {k: round(v, 1) for k, v in timings.items()})
@@ -104,3 +111,4 @@ def test_live_airflow_runs_manual_runs_and_backfills(
             print(f"trigger conf={conf} -> {status} {body}")
         for r in runs:
             print("backfill run:", r["dag_run_id"], r["state"], r["start_date"], r["end_date"], r["duration"])
+        print("archived help_wanted digests:", archived)
