@@ -257,3 +257,20 @@ def test_reply_drafts_go_upstream_once_where_switched_on(
     second = airflow.dags_test(DAG_ID, now, {"as_of": now})
     assert second.state == "success", second.log[-5000:]
     assert len([e for e in running.outbox if e["service"] == "github"]) == len(comments)
+
+
+def test_status_the_mapping_proposes_but_uservoice_lacks_is_named(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    loaded = load_scenario(DEMO)
+    mapping = [
+        {"when": {"resolution": ["Done"]}, "status": "Shipped"},
+        {"when": {}, "status": "Under Review"},
+    ]
+    airflow.use_sandbox(running.base_url, loaded.variables, {"uservoice": {"status_mapping": mapping}})
+    now = loaded.now.isoformat()
+    result = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    assert result.state == "failed"
+    assert "proposes statuses UserVoice does not have: ['Shipped']" in result.log
+    assert posts_to(running.outbox, "pm-channel-hook") == []

@@ -13,13 +13,18 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from community_monitoring.pipeline.common import load_posts, load_tickets, task_context, tracking_sheet_path
+from community_monitoring.pipeline.common import (
+    load_posts,
+    load_tickets,
+    read_json_path,
+    task_context,
+    tracking_sheet_path,
+)
 from community_monitoring.runtime import (
     ParamError,
     RunWindow,
     fail_fast_on_bad_input,
     load_settings,
-    read_json,
     run_folder,
     write_json,
 )
@@ -179,12 +184,6 @@ def plan_closeout(window: dict[str, Any], release: dict[str, Any], posts: dict[s
         len(plan["skipped"]),
     )
     return {"path": str(path), "thank": len(plan["thank"]), "skipped": len(plan["skipped"])}
-
-
-def read_json_path(path: str) -> Any:
-    from airflow.sdk import ObjectStoragePath
-
-    return read_json(ObjectStoragePath(path))
 
 
 def already_thanked(updates: list[dict[str, Any]], version: str) -> dict[str, Any] | None:

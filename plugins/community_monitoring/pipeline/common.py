@@ -208,3 +208,10 @@ def tracking_sheet_path(config: Any) -> str:
         return configured.removeprefix("file://")
     home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
     return os.path.join(home, "community_monitoring", "tracking-sheet.xlsx")
+
+
+def read_json_path(path: str) -> Any:
+    """A JSON file another task of the run wrote (its path came through XCom)."""
+    from airflow.sdk import ObjectStoragePath
+
+    return read_json(ObjectStoragePath(path))

@@ -9,6 +9,7 @@ from community_monitoring.pipeline.common import (
     load_posts,
     load_releases,
     load_tickets,
+    read_json_path,
     save_rendered,
     tracking_sheet_path,
 )
@@ -84,6 +85,9 @@ def render_uservoice_review(window: dict[str, Any], posts_summary: dict[str, Any
         log.info("UserVoice is disabled in the settings: no review")
         return {"kind": "uservoice_review", "skip": True, "applying": False}
     rules = UserVoiceRules.from_config(config)
+    if posts_summary.get("statuses_path"):
+        # A proposed status UserVoice does not have could never be applied: say which, at once.
+        rules.check_statuses_known(read_json_path(posts_summary["statuses_path"]).values())
     suggestions = [p for p in load_posts(posts_summary) if p.channel == "uservoice"]
     tickets = load_tickets(posts_summary)
     review = review_suggestions(suggestions, tickets, rules, run.as_of_time)
