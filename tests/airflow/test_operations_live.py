@@ -125,21 +125,22 @@ def test_backfill_archives_each_day_as_of_its_own_t_and_never_posts_twice(operat
     _wait_for_backfill_runs(live, count=3, finished_after=1)  # one backfill per DAG at a time
 
     # Asked to post this time: the reprocessed runs post each day's digests once...
-    again = live.backfill(
-        DAG_ID,
-        "2026-11-15",
-        "2026-11-17T07:00:00+00:00",
-        "--reprocess-behavior",
-        "completed",
-        "--dag-run-conf",
-        json.dumps({"post_backfill_digests": True}),
-    )
+    again = reprocess_outage_posting(live)
     assert again.returncode == 0, again.stdout + again.stderr
     _wait_for_backfill_runs(live, count=3, finished_after=2)
     assert sorted(listed(d)[0] for d in posts(sandbox, "[Help Wanted]")) == ["Issue A", "Issue B", "Issue D"]
     assert len(posts(sandbox, "[Triage]")) == 3
     # ...and reprocessing once more sends nothing twice.
-    third = live.backfill(
+    third = reprocess_outage_posting(live)
+    assert third.returncode == 0, third.stdout + third.stderr
+    _wait_for_backfill_runs(live, count=3, finished_after=3)
+    assert len(posts(sandbox, "[Help Wanted]")) == 3
+    assert len(posts(sandbox, "[Triage]")) == 3
+
+
+def reprocess_outage_posting(live: LiveAirflow) -> Any:
+    """Backfill the outage's three days again, reprocessing completed runs, with posting on."""
+    return live.backfill(
         DAG_ID,
         "2026-11-15",
         "2026-11-17T07:00:00+00:00",
@@ -148,10 +149,6 @@ def test_backfill_archives_each_day_as_of_its_own_t_and_never_posts_twice(operat
         "--dag-run-conf",
         json.dumps({"post_backfill_digests": True}),
     )
-    assert third.returncode == 0, third.stdout + third.stderr
-    _wait_for_backfill_runs(live, count=3, finished_after=3)
-    assert len(posts(sandbox, "[Help Wanted]")) == 3
-    assert len(posts(sandbox, "[Triage]")) == 3
 
 
 def _wait_for_backfill_runs(live: LiveAirflow, count: int, finished_after: int, timeout: float = 300) -> None:

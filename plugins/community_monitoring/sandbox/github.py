@@ -8,7 +8,6 @@ follow URLs on another host or port than its ``base_url``; ``html_url`` stays on
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 import zlib
@@ -24,6 +23,7 @@ from community_monitoring.sandbox.loading import (
     parse_time,
     read_json_array,
     read_optional_object,
+    rewrite_urls,
 )
 from community_monitoring.sandbox.routing import (
     Request,
@@ -128,17 +128,6 @@ def load_github(root: Path) -> dict[str, GithubRepoFiles]:
     return repos
 
 
-def rewrite_urls(value: Any, api: str) -> Any:
-    """Point every api.github.com URL inside ``value`` at the sandbox's own API root."""
-    if isinstance(value, str):
-        return api + value[len(UPSTREAM_API) :] if value.startswith(UPSTREAM_API) else value
-    if isinstance(value, list):
-        return [rewrite_urls(item, api) for item in value]
-    if isinstance(value, dict):
-        return {key: rewrite_urls(item, api) for key, item in value.items()}
-    return value
-
-
 def _default(obj: dict[str, Any], key: str, value: Any) -> None:
     """Fill a field that is missing or null (a null URL would break PyGithub just the same)."""
     if obj.get(key) is None:
@@ -166,7 +155,7 @@ class RepoState:
         self.api_url = f"{api}/repos/{files.full_name}"
         self.html_url = f"{HTML_ROOT}/{files.full_name}"
         self.repo = self._repo_object(files, api)
-        self.comments = [self._comment(rewrite_urls(copy.deepcopy(c), api)) for c in files.comments]
+        self.comments = [self._comment(rewrite_urls(c, UPSTREAM_API, api)) for c in files.comments]
         counts: dict[int, int] = {}
         for comment in self.comments:
             number = comment_issue_number(comment)
@@ -174,12 +163,11 @@ class RepoState:
                 counts[number] = counts.get(number, 0) + 1
         self.issues: dict[int, dict[str, Any]] = {}
         for raw in files.issues:
-            issue = self._issue(rewrite_urls(copy.deepcopy(raw), api))
+            issue = self._issue(rewrite_urls(raw, UPSTREAM_API, api))
             issue["comments"] = counts.get(issue["number"], 0)
             self.issues[issue["number"]] = issue
         self.releases = [
-            self._release(rewrite_urls(copy.deepcopy(r), api), index)
-            for index, r in enumerate(files.releases)
+            self._release(rewrite_urls(r, UPSTREAM_API, api), index) for index, r in enumerate(files.releases)
         ]
         # Newest first, as GitHub lists them.
         self.releases.sort(
@@ -217,7 +205,7 @@ class RepoState:
             "disabled": False,
             "visibility": "public",
         }
-        repo.update(rewrite_urls(copy.deepcopy(files.repo), api))
+        repo.update(rewrite_urls(files.repo, UPSTREAM_API, api))
         return repo
 
     def _issue(self, issue: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ needs ``PRIVATE-TOKEN`` (or ``Authorization: Bearer``).
 
 from __future__ import annotations
 
-import copy
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from community_monitoring.sandbox.loading import (
     parse_time,
     read_json_array,
     read_optional_object,
+    rewrite_urls,
 )
 from community_monitoring.sandbox.routing import (
     Request,
@@ -117,17 +117,6 @@ def load_gitlab(root: Path) -> dict[str, GitlabProjectFiles]:
     return projects
 
 
-def rewrite_urls(value: Any, api: str) -> Any:
-    """Point every gitlab.com API URL inside ``value`` at the sandbox's own API root."""
-    if isinstance(value, str):
-        return api + value[len(UPSTREAM_API) :] if value.startswith(UPSTREAM_API) else value
-    if isinstance(value, list):
-        return [rewrite_urls(item, api) for item in value]
-    if isinstance(value, dict):
-        return {key: rewrite_urls(item, api) for key, item in value.items()}
-    return value
-
-
 def gitlab_time(value: datetime) -> str:
     """GitLab writes times with milliseconds: ``2026-11-18T09:00:00.123Z``."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -148,11 +137,11 @@ class ProjectState:
         self.id = int(self.project["id"])
         self.api_url = f"{api}/projects/{self.id}"
         self.notes: list[dict[str, Any]] = [
-            self._note(rewrite_urls(copy.deepcopy(n), api)) for n in files.notes
+            self._note(rewrite_urls(n, UPSTREAM_API, api)) for n in files.notes
         ]
         self.issues: dict[int, dict[str, Any]] = {}
         for raw in files.issues:
-            issue = self._issue(rewrite_urls(copy.deepcopy(raw), api))
+            issue = self._issue(rewrite_urls(raw, UPSTREAM_API, api))
             self.issues[issue["iid"]] = issue
         for issue in self.issues.values():
             # GitLab counts only human notes here; system notes ("changed the label") don't count.
@@ -188,7 +177,7 @@ class ProjectState:
                 "issues": f"{api}/projects/{project_id}/issues",
             },
         }
-        project.update(rewrite_urls(copy.deepcopy(files.project), api))
+        project.update(rewrite_urls(files.project, UPSTREAM_API, api))
         return project
 
     def _issue(self, issue: dict[str, Any]) -> dict[str, Any]:

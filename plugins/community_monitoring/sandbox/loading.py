@@ -125,3 +125,18 @@ class ItemChecker:
             if value in seen:
                 raise self.fail(index, f'repeats "{key}" {value!r}')
             seen.add(value)
+
+
+def rewrite_urls(value: Any, upstream: str, api: str) -> Any:
+    """A deep copy of ``value`` with every URL under ``upstream`` pointed at the sandbox's ``api``.
+
+    Real clients follow the URLs they are given (and PyGithub checks their host), so they must lead
+    back to the sandbox.
+    """
+    if isinstance(value, str):
+        return api + value[len(upstream) :] if value.startswith(upstream) else value
+    if isinstance(value, list):
+        return [rewrite_urls(item, upstream, api) for item in value]
+    if isinstance(value, dict):
+        return {key: rewrite_urls(item, upstream, api) for key, item in value.items()}
+    return value
