@@ -28,7 +28,6 @@ from community_monitoring.runtime import (
     run_folder,
     write_json,
 )
-from community_monitoring.sources.uservoice import USERVOICE_CONN_ID, USERVOICE_SALES_CONN_ID
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +88,7 @@ def plan_thank_yous(
     suggestions: list[Any], tickets: list[Any], rules: Any, params: dict[str, Any], messages: dict[str, str]
 ) -> dict[str, Any]:
     """Who to thank for this version, through which connection and with which text; who not, and why."""
+    from community_monitoring.sources.uservoice import USERVOICE_CONN_ID, USERVOICE_SALES_CONN_ID
     from community_monitoring.uservoice_review import fix_version_matches, link_tickets
 
     version = params["version"]
