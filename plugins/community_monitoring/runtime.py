@@ -210,10 +210,6 @@ def archive_message(config: MonitoringConfig, window: RunWindow, kind: str, part
     return str(path)
 
 
-def window_start(window: RunWindow, days: int) -> datetime:
-    return window.as_of_time - timedelta(days=days)
-
-
 def fail_fast_on_bad_input(func: Callable[P, R]) -> Callable[P, R]:
     """Bad settings or a missing connection will not fix themselves: fail at once, no retries."""
 

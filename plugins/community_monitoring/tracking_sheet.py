@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from community_monitoring.versions import normalise_version
+
 if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
@@ -49,7 +51,6 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".xlsx"})
 _MAX_CELL_CHARS = 32767
 # Control characters are not allowed in XML 1.0; openpyxl raises on them at assignment.
 _ILLEGAL_CHARS_RE = re.compile(r"[\000-\010\013\014\016-\037]")
-_VERSION_PREFIX_RE = re.compile(r"^[vV](?=\d)")
 
 
 class TrackingSheetError(ValueError):
@@ -95,7 +96,7 @@ class UpsertResult:
 
 def normalise_fix_version(value: str) -> str:
     """The comparable form of a fix version: Jira writes ``v11.1`` where UserVoice says ``11.1``."""
-    return _VERSION_PREFIX_RE.sub("", value.strip())
+    return normalise_version(value)
 
 
 def sheet_key(suggestion_id: str, fix_version: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from community_monitoring.config import ConfigError, MonitoringConfig
 from community_monitoring.records import Post
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.sources.jira import JiraTicket
+from community_monitoring.versions import normalise_version
 
 CONDITION_KEYS = frozenset(
     {"resolution", "label", "status_category", "status", "resolved", "has_fix_version"}
@@ -202,8 +203,4 @@ def review_suggestions(
 def fix_version_matches(ticket_versions: Iterable[str], version: str) -> bool:
     """``v11.1`` matches ``11.1``: a leading ``v`` is ignored on both sides."""
 
-    def norm(value: str) -> str:
-        value = value.strip()
-        return value[1:] if value[:1] in ("v", "V") else value
-
-    return norm(version) in {norm(v) for v in ticket_versions}
+    return normalise_version(version) in {normalise_version(v) for v in ticket_versions}

@@ -28,16 +28,13 @@ from community_monitoring.runtime import (
     run_folder,
     write_json,
 )
+from community_monitoring.versions import normalise_version
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "community_release_closeout"
 VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
 _URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
-
-
-def normalise_version(version: str) -> str:
-    return version[1:] if version[:1] in ("v", "V") else version
 
 
 def validate_closeout_params(params: dict[str, Any], today: date) -> dict[str, Any]:
