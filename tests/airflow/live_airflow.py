@@ -311,9 +311,25 @@ class LiveAirflow:
         ``0 7 * * *`` data-interval timetable, ``2026-11-16 .. 2026-11-17`` (midnights) holds one run
         (logical 11-16 07:00, T = 11-17 07:00), not two. See ``backfill_dry_run``.
         """
-        return self.cli(
-            "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *extra
+        args = (
+            "backfill",
+            "create",
+            "--dag-id",
+            dag_id,
+            "--from-date",
+            from_date,
+            "--to-date",
+            to_date,
+            *extra,
         )
+        # SQLite lets one writer in at a time: while the scheduler writes, creating the backfill can
+        # fail with "database is locked" (and roll back). The operator's answer is to run it again.
+        for _ in range(10):
+            result = self.cli(*args)
+            if result.returncode == 0 or "database is locked" not in result.stdout + result.stderr:
+                return result
+            time.sleep(3)
+        return result
 
     def backfill_dry_run(self, dag_id: str, from_date: str, to_date: str, *extra: str) -> list[str]:
         """The logical dates ``airflow backfill create --dry-run`` would run."""
