@@ -52,15 +52,7 @@ from community_monitoring.runtime import review_params, task_defaults
 )
 def community_daily_monitoring() -> None:
     window = task(common.resolve_run_window, task_id="resolve_run_window")()
-    channels = list(DAILY_EXTRACTORS)
-    extracts = [
-        task(common.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(channel, window)
-        for channel in channels
-    ]
-    posts = task(common.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
-        window, channels
-    )
-    extracts >> posts
+    posts = common.wire_channel_reads(window, list(DAILY_EXTRACTORS))
     help_wanted = task(daily.render_help_wanted_digest, task_id="render_help_wanted_digest")(window, posts)
     triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
     task(common.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
@@ -72,14 +64,6 @@ def community_daily_monitoring() -> None:
         window, review, posts
     )
     task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(window, posts)
-    # Its failure repeats what the failed extract task already alerted about.
-    verify = task(
-        common.verify_all_channels_read,
-        task_id="verify_all_channels_read",
-        trigger_rule="all_done",
-        on_failure_callback=None,
-    )()
-    posts >> verify
 
 
 community_daily_monitoring()

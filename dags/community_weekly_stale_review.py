@@ -37,27 +37,9 @@ from community_monitoring.runtime import review_params, task_defaults
 )
 def community_weekly_stale_review() -> None:
     window = task(common.resolve_run_window, task_id="resolve_run_window")()
-    channels = list(weekly.WEEKLY_CHANNELS)
-    extracts = [
-        task(common.extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(
-            channel, window, "weekly"
-        )
-        for channel in channels
-    ]
-    posts = task(common.combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
-        window, channels
-    )
-    extracts >> posts
+    posts = common.wire_channel_reads(window, list(weekly.WEEKLY_CHANNELS), "weekly")
     review = task(weekly.render_weekly_review, task_id="render_weekly_review")(window, posts)
     task(common.post_message, task_id="post_weekly_review")(window, review)
-    # Its failure repeats what the failed extract task already alerted about.
-    verify = task(
-        common.verify_all_channels_read,
-        task_id="verify_all_channels_read",
-        trigger_rule="all_done",
-        on_failure_callback=None,
-    )()
-    posts >> verify
 
 
 community_weekly_stale_review()

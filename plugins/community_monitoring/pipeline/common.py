@@ -215,3 +215,31 @@ def read_json_path(path: str) -> Any:
     from airflow.sdk import ObjectStoragePath
 
     return read_json(ObjectStoragePath(path))
+
+
+def wire_channel_reads(window: Any, channels: list[str], review: str = "daily") -> Any:
+    """Wire, inside a DAG, one extract task per channel, the combine task and the final check.
+
+    Returns the combined posts (an XComArg) for the DAG's own rule and message tasks. A failed
+    extract does not stop the others: combine runs whatever happened, names what is missing, and
+    ``verify_all_channels_read`` turns the run red at the end.
+    """
+    from airflow.sdk import task
+
+    extracts = [
+        task(extract_channel, task_id=f"extract_{channel}", pool=f"{channel}_api")(channel, window, review)
+        for channel in channels
+    ]
+    posts = task(combine_channel_posts, task_id="combine_channel_posts", trigger_rule="all_done")(
+        window, channels
+    )
+    extracts >> posts
+    # Its failure repeats what the failed extract task already alerted about.
+    verify = task(
+        verify_all_channels_read,
+        task_id="verify_all_channels_read",
+        trigger_rule="all_done",
+        on_failure_callback=None,
+    )()
+    posts >> verify
+    return posts
