@@ -18,13 +18,16 @@ and keeps the tracking sheet's rows for suggestions planned or started with a fi
 Where the team switched it on (`replies.post_upstream`), each new unanswered GitHub issue or GitLab
 issue also gets its reply draft as a comment, once.
 
-A channel that cannot be read does not stop the others: the digests go out saying which channel
-is missing and the run ends failed. Each message is posted once per T, however often the run is
-retried or re-run (a ledger remembers). Backfill runs archive their digests and post them only
-when `post_backfill_digests` is on. Manual runs may set `as_of` for a point-in-time digest.
+The graph reads **extract** (check the run, one task per channel) → **transform** (collect what
+was read, build each digest and plan each write) → **notify** (post, write, verify). A channel
+that cannot be read does not stop the others: the digests go out saying which channel is missing
+and the run ends failed. Each message is posted once per T, however often the run is retried or
+re-run (a ledger remembers). Backfill runs archive their digests and post them only when
+`post_backfill_digests` is on. Manual runs may set `as_of` for a point-in-time digest.
 
-Rules live in `include/config/monitoring.yaml`; staff and rotation rosters in the Variables
-`community_staff` and `community_rotation`.
+Rules live in the rules file (`include/config/monitoring.yaml`, overridable through the Variable
+`community_settings`); staff, rotation and contacts in `community_staff`, `community_rotation`
+and `community_contacts`.
 """
 
 from __future__ import annotations
@@ -34,9 +37,7 @@ import os
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from community_monitoring.pipeline import common, daily
-from community_monitoring.pipeline.channels import DAILY_EXTRACTORS
-from community_monitoring.runtime import review_params, task_defaults
+from community_monitoring.pipeline import daily, shape
 
 
 @dag(
@@ -45,25 +46,31 @@ from community_monitoring.runtime import review_params, task_defaults
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=task_defaults(),
+    default_args=shape.task_defaults(),
     tags=["community", "daily"],
     doc_md=__doc__,
-    params=review_params("digests"),
+    params=shape.review_params("digests"),
 )
 def community_daily_monitoring() -> None:
-    window = task(common.resolve_run_window, task_id="resolve_run_window")()
-    posts = common.wire_channel_reads(window, list(DAILY_EXTRACTORS))
-    help_wanted = task(daily.render_help_wanted_digest, task_id="render_help_wanted_digest")(window, posts)
-    triage = task(daily.render_triage_list, task_id="render_triage_list")(window, posts)
-    task(common.post_message, task_id="post_help_wanted_digest")(window, help_wanted)
-    task(common.post_message, task_id="post_triage_list")(window, triage)
-    triage >> task(daily.post_reply_drafts, task_id="post_reply_drafts")(window, posts)
-    review = task(daily.render_uservoice_review, task_id="render_uservoice_review")(window, posts)
-    task(common.post_message, task_id="post_uservoice_review")(window, review)
-    task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(
-        window, review, posts
-    )
-    task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(window, posts)
+    with shape.group("extract", "Check the run, then read each channel into the run store"):
+        extracts = shape.extract(daily.DAILY_CHANNELS)
+    with shape.group("transform", "Apply the rules as of T: build each digest, plan each write"):
+        collected = shape.collect(daily.DAILY_CHANNELS, extracts)
+        help_wanted = task(daily.build_help_wanted_digest, task_id="build_help_wanted_digest")()
+        triage = task(daily.build_triage_list, task_id="build_triage_list")()
+        review = task(daily.build_uservoice_review, task_id="build_uservoice_review")()
+        replies = task(daily.plan_upstream_replies, task_id="plan_upstream_replies")()
+        collected >> [help_wanted, triage, review, replies]
+    with shape.group("notify", "Post each digest and make each write, once"):
+        help_wanted >> shape.post("help_wanted")
+        triage >> shape.post("triage")
+        replies >> task(daily.post_upstream_replies, task_id="post_upstream_replies")()
+        review >> [
+            shape.post("uservoice_review"),
+            task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(),
+            task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(),
+        ]
+        shape.verify(collected)
 
 
 community_daily_monitoring()

@@ -16,6 +16,9 @@ then posts a **`[Release Closeout]`** summary to `mattermost_pm`: who was thanke
 skipped and why. A suggestion is never thanked twice for the same version, however often this
 runs (a ledger, and a look at the suggestion's existing status updates before writing).
 **Dry run** sends nothing to UserVoice and posts the summary marked as a dry run.
+
+The graph reads **extract** (check the params, read UserVoice and the release's Jira tickets) →
+**transform** (plan who to thank) → **notify** (thank, update the sheet, post the summary).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from community_monitoring.pipeline import closeout, common
-from community_monitoring.runtime import task_defaults
+from community_monitoring.params import DATE_PATTERN, HTTP_URL_PATTERN, VERSION_PATTERN
+from community_monitoring.pipeline import closeout, shape
+
+CHANNELS = ("uservoice", "jira")
 
 
 @dag(
@@ -33,29 +38,30 @@ from community_monitoring.runtime import task_defaults
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=task_defaults(),
+    default_args=shape.task_defaults(),
     tags=["community", "release"],
     doc_md=__doc__,
     params={
         "version": Param(
             type="string",
-            pattern=closeout.VERSION_PATTERN,
+            pattern=VERSION_PATTERN,
             title="Version",
-            description="The release, e.g. 11.2 or 11.2.1 (Jira fixVersions with a leading v match too).",
+            description="The release, e.g. 11.2 or 11.2.1 (v11.2 is the same; Jira fixVersions with a leading v match too).",
         ),
         "release_date": Param(
             None,
             type=["null", "string"],
-            format="date",
+            pattern=DATE_PATTERN,
             title="Release date",
-            description="YYYY-MM-DD; empty: today.",
+            description="YYYY-MM-DD; empty: the day the run is for.",
         ),
         "announcement_url": Param(
             None,
             type=["null", "string"],
-            format="uri",
+            pattern=HTTP_URL_PATTERN,
             title="Announcement URL",
-            description="The release announcement to re-tweet. Required when a Team Edition nominator is thanked.",
+            description="The release announcement to re-tweet (http or https). Required when a Team Edition "
+            "nominator is thanked.",
         ),
         "dry_run": Param(
             False,
@@ -66,20 +72,23 @@ from community_monitoring.runtime import task_defaults
     },
 )
 def community_release_closeout() -> None:
-    release = task(closeout.check_closeout_params, task_id="check_closeout_params")()
-    window = task(common.resolve_run_window, task_id="resolve_run_window")()
-    release >> window
-    suggestions = task(common.extract_channel, task_id="extract_uservoice", pool="uservoice_api")(
-        "uservoice", window
-    )
-    tickets = task(closeout.extract_release_tickets, task_id="extract_jira", pool="jira_api")(window, release)
-    posts = task(common.combine_channel_posts, task_id="combine_channel_posts")(window, ["uservoice", "jira"])
-    [suggestions, tickets] >> posts
-    plan = task(closeout.plan_closeout, task_id="plan_closeout")(window, release, posts)
-    results = task(closeout.post_thank_yous, task_id="post_thank_yous", pool="uservoice_api")(window, plan)
-    task(closeout.update_sheet_for_release, task_id="update_tracking_sheet")(window, plan, results)
-    summary = task(closeout.render_closeout_summary, task_id="render_closeout_summary")(window, plan, results)
-    task(common.post_message, task_id="post_closeout_summary")(window, summary)
+    with shape.group("extract", "Check the params, then read UserVoice and the release's Jira tickets"):
+        extracts = shape.extract(CHANNELS, extractors={"jira": closeout.extract_release_tickets})
+    with shape.group("transform", "Plan who to thank, and who not and why"):
+        collected = shape.collect(CHANNELS, extracts)
+        plan = task(closeout.plan_release_closeout, task_id="plan_closeout")()
+        collected >> plan
+    with shape.group("notify", "Thank each nominator once; the sheet; the summary"):
+        thanks = task(closeout.post_thank_yous, task_id="post_thank_yous", pool="uservoice_api")()
+        (
+            plan
+            >> thanks
+            >> [
+                task(closeout.update_sheet_for_release, task_id="update_tracking_sheet")(),
+                task(closeout.post_closeout_summary, task_id="post_closeout_summary")(),
+            ]
+        )
+        shape.verify(collected)
 
 
 community_release_closeout()

@@ -8,9 +8,10 @@ Help Wanted issues mirrored from Jira) that are still open at T, have had no act
 days, and posts the **`[Weekly Review]`** to `mattermost_default`, grouped by channel, oldest
 activity first, with each post's age and last actor.
 
-It shares its extract, rule and delivery code with `community_daily_monitoring`; limits live in
-the `weekly` section of `include/config/monitoring.yaml`. A channel that cannot be read is named
-in the review and fails the run; the review is posted once per T.
+It shares its extract, rule and delivery code with `community_daily_monitoring`, and its shape:
+**extract** → **transform** → **notify**. Limits live in the `weekly` section of the rules file.
+A channel that cannot be read is named in the review and fails the run; the review is posted
+once per T.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import os
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from community_monitoring.pipeline import common, weekly
-from community_monitoring.runtime import review_params, task_defaults
+from community_monitoring.pipeline import shape, weekly
 
 
 @dag(
@@ -30,16 +30,21 @@ from community_monitoring.runtime import review_params, task_defaults
     start_date=pendulum.datetime(2026, 1, 7, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=task_defaults(),
+    default_args=shape.task_defaults(),
     tags=["community", "weekly"],
     doc_md=__doc__,
-    params=review_params("review"),
+    params=shape.review_params("review"),
 )
 def community_weekly_stale_review() -> None:
-    window = task(common.resolve_run_window, task_id="resolve_run_window")()
-    posts = common.wire_channel_reads(window, list(weekly.WEEKLY_CHANNELS), "weekly")
-    review = task(weekly.render_weekly_review, task_id="render_weekly_review")(window, posts)
-    task(common.post_message, task_id="post_weekly_review")(window, review)
+    with shape.group("extract", "Check the run, then read each channel into the run store"):
+        extracts = shape.extract(weekly.WEEKLY_CHANNELS, "weekly")
+    with shape.group("transform", "Find the stale posts as of T; render the review"):
+        collected = shape.collect(weekly.WEEKLY_CHANNELS, extracts)
+        review = task(weekly.build_weekly_review, task_id="build_weekly_review")()
+        collected >> review
+    with shape.group("notify", "Post the review once"):
+        review >> shape.post("weekly_review")
+        shape.verify(collected)
 
 
 community_weekly_stale_review()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from community_monitoring.config import MonitoringConfig, TypeRules
 from community_monitoring.records import Post
+from community_monitoring.settings import PostTypesSection, Settings
 
 TYPE_HEADINGS: dict[str, str] = {
     "bug": "Bug",
@@ -35,7 +35,7 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> str:
 class PostClassifier:
     """Compiled form of the rules file's ``post_types``: build once, classify many posts."""
 
-    def __init__(self, rules: TypeRules) -> None:
+    def __init__(self, rules: PostTypesSection) -> None:
         self._rules = rules
         self._labels = {
             name.casefold(): (post_type, name) for post_type, names in rules.labels.items() for name in names
@@ -62,8 +62,8 @@ class PostClassifier:
         self._phrases = re.compile("|".join(group_patterns), re.IGNORECASE) if group_patterns else None
 
     @classmethod
-    def from_config(cls, config: MonitoringConfig) -> PostClassifier:
-        return cls(config.type_rules)
+    def from_settings(cls, settings: Settings) -> PostClassifier:
+        return cls(settings.post_types)
 
     def classify(self, post: Post) -> Classification:
         for label in post.labels:

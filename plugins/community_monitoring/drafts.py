@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from community_monitoring.classify import Classification
-from community_monitoring.config import MonitoringConfig
 from community_monitoring.records import Post
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
+from community_monitoring.settings import Settings
 
 _VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b", re.IGNORECASE)
 _LOGS = re.compile(
@@ -44,11 +44,12 @@ def missing_details(post: Post, post_type: str) -> tuple[str, ...]:
 class DraftWriter:
     """Builds each new post's suggested action and reply draft from the rules file and templates."""
 
-    def __init__(self, config: MonitoringConfig, name_filter: Callable[[str], str] = str) -> None:
-        self._config = config
+    def __init__(self, settings: Settings, name_filter: Callable[[str], str] = str) -> None:
+        self._settings = settings
         self._name_filter = name_filter
-        self._doc_pattern = keyword_pattern(config.doc_links)
-        self._doc_urls = {k.casefold(): v for k, v in config.doc_links.items()}
+        doc_links = settings.reply_drafts.doc_links
+        self._doc_pattern = keyword_pattern(doc_links)
+        self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
 
     def related_docs(self, post: Post) -> tuple[tuple[str, str], ...]:
         if self._doc_pattern is None:
@@ -64,7 +65,7 @@ class DraftWriter:
         post_type = classification.post_type
         missing = missing_details(post, post_type)
         docs = self.related_docs(post)
-        drafts = self._config.reply_drafts
+        drafts = self._settings.reply_drafts
         draft = render_template(
             "reply_draft.md.j2",
             {
@@ -73,17 +74,17 @@ class DraftWriter:
                 "author": self._name_filter(post.author),
                 "missing": missing,
                 "docs": docs,
-                "jira_url": post.extra.get("jira_url", ""),
-                "feature_idea_url": post.extra.get("feature_idea_url") or drafts.get("feature_idea_url", ""),
-                "forum_url": drafts.get("forum_url", ""),
-                "documentation_url": drafts.get("documentation_url", ""),
-                "contributing_url": drafts.get("contributing_url", ""),
+                "jira_url": "",
+                "feature_idea_url": drafts.feature_idea_url,
+                "forum_url": drafts.forum_url,
+                "documentation_url": drafts.documentation_url,
+                "contributing_url": drafts.contributing_url,
                 "ask_to_contribute": post_type in ("bug", "feature_proposal"),
-                "community": self._config.community_name,
+                "community": self._settings.community_name,
             },
         ).strip()
         return Suggestion(
-            action=self._config.suggested_action(post.channel, post_type),
+            action=self._settings.suggested_actions.for_post(post.channel, post_type),
             missing_details=missing,
             doc_links=docs,
             draft=draft,

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from community_monitoring.channels import channel as channel_of
+from community_monitoring.channels import label as channel_label_of
 from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
-from community_monitoring.config import POST_TYPES, MonitoringConfig
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.rendering import render_template, split_message
 from community_monitoring.rules import HelpWantedSections, StaleItem
 from community_monitoring.safety import safe_text
+from community_monitoring.settings import POST_TYPES, Settings
+from community_monitoring.timeutil import day_window
 
 if TYPE_CHECKING:
+    from community_monitoring.closeout_plan import Nominee, ThankResult
+    from community_monitoring.params import CloseoutParams
     from community_monitoring.uservoice_review import UserVoiceReview
 
-CHANNEL_LABELS: dict[str, str] = {
-    "github": "GitHub",
-    "gitlab": "GitLab",
-    "forum": "Forum",
-    "stackoverflow": "Stack Overflow",
-    "uservoice": "UserVoice",
-    "jira": "Jira",
-}
 KIND_PREFIX: dict[str, str] = {
     "help_wanted": "[Help Wanted]",
     "triage": "[Triage]",
@@ -48,9 +45,10 @@ class RenderedMessage:
 
 
 def channel_label(post: Post) -> str:
-    label = CHANNEL_LABELS.get(post.channel, post.channel)
+    spec = channel_of(post.channel)
+    label = spec.label if spec.key == post.channel else post.channel
     # Repositories and projects say where a post is; a single forum, site or portal needs no name.
-    return f"{label} {post.container}" if post.channel in ("github", "gitlab") and post.container else label
+    return f"{label} {post.container}" if spec.names_container and post.container else label
 
 
 def _item(post: Post) -> dict[str, Any]:
@@ -68,7 +66,7 @@ def _item(post: Post) -> dict[str, Any]:
 
 def render_help_wanted_digest(
     sections: HelpWantedSections,
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     rotation: str = "",
     missing_channels: Sequence[str] = (),
@@ -82,13 +80,13 @@ def render_help_wanted_digest(
         ("New reply to a core-team question", sections.new_reply_to_core_team_question),
     ]
     context = {
-        "hashtags": config.hashtags,
-        "mentions": config.mentions,
+        "hashtags": config.digest.hashtags,
+        "mentions": config.digest.mentions,
         "rotation": rotation,
         "community": config.community_name,
         "as_of": as_of,
         "missing_channels": list(missing_channels),
-        "title_max_chars": config.title_max_chars,
+        "title_max_chars": config.digest.title_max_chars,
         "sections": [
             {"title": title, "entries": [_item(p) for p in posts]} for title, posts in named if posts
         ],
@@ -96,7 +94,9 @@ def render_help_wanted_digest(
     text = render_template("help_wanted.md.j2", context)
     urls = tuple(p.url for _, posts in named for p in posts)
     return RenderedMessage(
-        "help_wanted", tuple(split_message(text, KIND_PREFIX["help_wanted"], config.message_max_chars)), urls
+        "help_wanted",
+        tuple(split_message(text, KIND_PREFIX["help_wanted"], config.digest.message_max_chars)),
+        urls,
     )
 
 
@@ -106,12 +106,12 @@ def _blockquote(text: str) -> str:
 
 def render_triage_list(
     new_posts: Iterable[Post],
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     missing_channels: Sequence[str] = (),
     classifier: PostClassifier | None = None,
 ) -> RenderedMessage:
-    classifier = classifier or PostClassifier.from_config(config)
+    classifier = classifier or PostClassifier.from_settings(config)
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []
@@ -132,17 +132,17 @@ def render_triage_list(
     groups = [{"heading": TYPE_HEADINGS[t], "entries": grouped[t]} for t in POST_TYPES if grouped[t]]
     context = {
         "as_of": as_of,
-        "interval_start": as_of - timedelta(days=1),
+        "interval_start": day_window(as_of)[0],
         "total": len(urls),
         "groups": groups,
         "missing_channels": list(missing_channels),
-        "title_max_chars": config.title_max_chars,
+        "title_max_chars": config.digest.title_max_chars,
     }
     text = render_template("triage.md.j2", context)
     return RenderedMessage(
         "triage",
         # Items span several lines each: a blank line keeps them apart.
-        tuple(split_message(text, KIND_PREFIX["triage"], config.message_max_chars, separator="\n\n")),
+        tuple(split_message(text, KIND_PREFIX["triage"], config.digest.message_max_chars, separator="\n\n")),
         tuple(urls),
     )
 
@@ -156,7 +156,7 @@ def _ticket_state(ticket: Any) -> str:
 
 def render_uservoice_review(
     review: UserVoiceReview,
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     applying: bool = False,
     missing_channels: Sequence[str] = (),
@@ -166,7 +166,7 @@ def render_uservoice_review(
         "total": review.total,
         "applying": applying,
         "missing_channels": list(missing_channels),
-        "title_max_chars": config.title_max_chars,
+        "title_max_chars": config.digest.title_max_chars,
         "drift": [
             {
                 "url": d.suggestion.url,
@@ -190,20 +190,20 @@ def render_uservoice_review(
     )
     prefix = KIND_PREFIX["uservoice_review"]
     return RenderedMessage(
-        "uservoice_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
+        "uservoice_review", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
     )
 
 
 def render_weekly_review(
     stale: Mapping[str, Sequence[StaleItem]],
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     stale_after_days: int,
     missing_channels: Sequence[str] = (),
 ) -> RenderedMessage:
     groups = [
         {
-            "heading": CHANNEL_LABELS.get(channel, channel),
+            "heading": channel_label_of(channel),
             "entries": [
                 {**_item(i.post), "last_activity": i.last_activity, "last_actor": i.last_actor} for i in items
             ],
@@ -217,45 +217,45 @@ def render_weekly_review(
         "stale_after_days": stale_after_days,
         "groups": groups,
         "missing_channels": list(missing_channels),
-        "title_max_chars": config.title_max_chars,
+        "title_max_chars": config.digest.title_max_chars,
     }
     text = render_template("weekly_review.md.j2", context)
     prefix = KIND_PREFIX["weekly_review"]
     return RenderedMessage(
-        "weekly_review", tuple(split_message(text, prefix, config.message_max_chars)), urls
+        "weekly_review", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
     )
 
 
 def render_closeout_summary(
-    results: Sequence[Mapping[str, Any]],
-    skipped: Sequence[Mapping[str, Any]],
-    params: Mapping[str, Any],
-    config: MonitoringConfig,
+    results: Sequence[ThankResult],
+    skipped: Sequence[Nominee],
+    params: CloseoutParams,
+    config: Settings,
 ) -> RenderedMessage:
-    def entry(item: Mapping[str, Any]) -> dict[str, Any]:
+    def entry(nominee: Nominee) -> dict[str, Any]:
         return {
-            "url": item["url"],
-            "title": item["title"],
-            "name": item["name"],
-            "edition": item.get("edition", ""),
-            "connection": item.get("connection", ""),
-            "jira_key": item["jira_key"],
-            "reason": item.get("reason", ""),
+            "url": nominee.url,
+            "title": nominee.title,
+            "name": nominee.name,
+            "edition": nominee.edition,
+            "connection": nominee.connection,
+            "jira_key": nominee.jira_key,
+            "reason": nominee.reason,
         }
 
     context = {
-        "version": params["version"],
-        "release_date": params["release_date"],
-        "dry_run": params["dry_run"],
-        "announcement_url": params.get("announcement_url") or "",
-        "thanked": [entry(r) for r in results if r["outcome"] in ("thanked", "dry_run")],
-        "earlier": [entry(r) for r in results if r["outcome"] == "already_thanked"],
-        "skipped": [entry(s) for s in skipped],
-        "title_max_chars": config.title_max_chars,
+        "version": params.version,
+        "release_date": params.release_date,
+        "dry_run": params.dry_run,
+        "announcement_url": params.announcement_url,
+        "thanked": [entry(r.nominee) for r in results if r.outcome in ("thanked", "dry_run")],
+        "earlier": [entry(r.nominee) for r in results if r.outcome == "already_thanked"],
+        "skipped": [entry(n) for n in skipped],
+        "title_max_chars": config.digest.title_max_chars,
     }
     text = render_template("release_closeout.md.j2", context)
-    urls = tuple(r["url"] for r in results)
+    urls = tuple(r.nominee.url for r in results)
     prefix = KIND_PREFIX["release_closeout"]
     return RenderedMessage(
-        "release_closeout", tuple(split_message(text, prefix, config.message_max_chars)), urls
+        "release_closeout", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
     )

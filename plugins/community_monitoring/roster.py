@@ -1,21 +1,35 @@
-"""Who is staff, who is a bot, and whose turn it is: parsed from the team's Airflow Variables."""
+"""Who is staff, who is a bot, whose turn it is and who leads: parsed from the team's Airflow Variables."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from community_monitoring import CHANNEL_KEYS
+from community_monitoring.channels import CHANNEL_KEYS
 
 STAFF_VARIABLE = "community_staff"
 ROTATION_VARIABLE = "community_rotation"
+CONTACTS_VARIABLE = "community_contacts"
+# A Mattermost username or group name: only these ever ping, so nothing else may pass as one.
+MATTERMOST_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 
 
 class RosterError(ValueError):
     """A roster Variable is malformed; the message names the Variable and the bad part."""
+
+
+def mattermost_name(value: Any, where: str) -> str:
+    """A configured Mattermost username or group (a leading ``@`` is dropped), or an error naming it."""
+    name = value.strip().lstrip("@").lower() if isinstance(value, str) else ""
+    if not MATTERMOST_NAME.match(name):
+        raise RosterError(
+            f"{where} {value!r} is not a Mattermost name (lowercase letters, digits, '.', '_', '-')"
+        )
+    return name
 
 
 def _as_mapping(value: Any, variable: str) -> Mapping[str, Any]:
@@ -81,6 +95,7 @@ class Rotation:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'members' must be a non-empty list")
         if not all(isinstance(m, str) and m.strip() for m in members):
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: every member must be a non-empty username")
+        names = tuple(mattermost_name(m, f"Variable {ROTATION_VARIABLE!r}: member") for m in members)
         days = data.get("days")
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'days' must be a whole number >= 1")
@@ -91,8 +106,45 @@ class Rotation:
             start_date = None
         if start_date is None:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'start' must be a date YYYY-MM-DD")
-        return cls(members=tuple(m.strip().lstrip("@") for m in members), days=days, start=start_date)
+        return cls(members=names, days=days, start=start_date)
 
     def on_duty(self, as_of: datetime) -> str:
         turns = (as_of.date() - self.start).days // self.days
         return self.members[turns % len(self.members)]
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Who leads: the CM lead, the community PM and the release manager (Mattermost names)."""
+
+    cm_lead: str = ""
+    pm: str = ""
+    release_manager: str = ""
+
+    @classmethod
+    def parse(cls, value: Any) -> Contacts:
+        data = _as_mapping(value, CONTACTS_VARIABLE)
+        unknown = sorted(set(data) - {"cm_lead", "pm", "release_manager"})
+        if unknown:
+            raise RosterError(
+                f"Variable {CONTACTS_VARIABLE!r} has unknown keys {unknown}; use cm_lead, pm, release_manager"
+            )
+        return cls(
+            **{
+                key: mattermost_name(name, f"Variable {CONTACTS_VARIABLE!r}: {key!r}")
+                for key, name in data.items()
+                if name
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Rosters:
+    """Every roster a run reads, validated together when the run starts."""
+
+    staff: StaffRoster
+    rotation: Rotation | None
+    contacts: Contacts
+
+    def on_duty(self, as_of: datetime) -> str:
+        return self.rotation.on_duty(as_of) if self.rotation else ""

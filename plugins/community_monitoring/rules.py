@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from community_monitoring.config import MonitoringConfig
-from community_monitoring.records import Post, Reply
+from community_monitoring.channels import channel as channel_of
+from community_monitoring.records import Post, Release, Reply
 from community_monitoring.roster import StaffRoster
+from community_monitoring.settings import Settings
+from community_monitoring.timeutil import day_window
 
 JIRA_BROWSE_URL = re.compile(r"https?://[^\s<>()\[\]\"']+/browse/[A-Z][A-Z0-9_]*-\d+(?![\w/-])")
 _QUOTE_OR_CODE = re.compile(
@@ -20,16 +22,6 @@ _QUOTE_OR_CODE = re.compile(
     re.DOTALL | re.IGNORECASE | re.MULTILINE,
 )
 _URL = re.compile(r"https?://\S+")
-
-
-@dataclass(frozen=True)
-class Release:
-    tag: str
-    name: str
-    published_at: datetime | None
-    draft: bool = False
-    prerelease: bool = False
-    url: str = ""
 
 
 def exists_at(post: Post | Reply, as_of: datetime) -> bool:
@@ -75,18 +67,19 @@ def has_response(post: Post, roster: StaffRoster, as_of: datetime) -> bool:
     return any(r.author.casefold() != author and not is_reply_bot(r, roster) for r in replies_at(post, as_of))
 
 
-def is_help_wanted_from_jira(post: Post, config: MonitoringConfig) -> bool:
+def is_help_wanted_from_jira(post: Post, config: Settings) -> bool:
     """A Help Wanted issue mirrored from Jira: the label, plus a Jira origin (link or sync account)."""
-    if post.channel != "github":
+    if not channel_of(post.channel).mirrors_jira_help_wanted:
         return False
-    wanted = {label.casefold() for label in config.help_wanted_labels}
+    wanted = {label.casefold() for label in config.github.help_wanted_labels}
     if not any(label.casefold() in wanted for label in post.labels):
         return False
-    by_sync_account = post.author.casefold() == config.jira_sync_account.casefold()
+    sync_account = config.github.jira_sync_account.casefold()
+    by_sync_account = bool(sync_account) and post.author.casefold() == sync_account
     return by_sync_account or JIRA_BROWSE_URL.search(post.body) is not None
 
 
-def is_listable(post: Post, roster: StaffRoster, config: MonitoringConfig, as_of: datetime) -> bool:
+def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:
     """A post any list may show: it exists at T, is an issue not a PR, by the community, not Help Wanted."""
     return (
         exists_at(post, as_of)
@@ -135,13 +128,11 @@ class HelpWantedSections:
         )
 
 
-def is_waiting_for_first_response(
-    post: Post, roster: StaffRoster, config: MonitoringConfig, as_of: datetime
-) -> bool:
-    newest = as_of - timedelta(days=config.first_response_min_age_days)
-    oldest = as_of - timedelta(days=config.max_age_days)
+def is_waiting_for_first_response(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:
+    newest = as_of - timedelta(days=config.digest.first_response_min_age_days)
+    oldest = as_of - timedelta(days=config.digest.max_age_days)
     return (
-        post.channel in ("forum", "github")
+        channel_of(post.channel).waits_for_first_response
         and is_listable(post, roster, config, as_of)
         and is_open_at(post, as_of)
         and oldest < post.created_at <= newest
@@ -152,28 +143,33 @@ def is_waiting_for_first_response(
 def is_after_release_topic(
     post: Post,
     roster: StaffRoster,
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     release: Release | None,
     watch: re.Pattern[str] | None,
 ) -> bool:
-    if post.channel != "forum" or release is None or release.published_at is None or watch is None:
+    if not channel_of(post.channel).forum_sections:
         return False
-    if as_of - release.published_at > timedelta(days=config.release_window_days):
+    if release is None or release.published_at is None or watch is None:
         return False
+    if as_of - release.published_at > timedelta(days=config.digest.release_window_days):
+        return False
+    start, end = day_window(as_of)
     return (
         is_listable(post, roster, config, as_of)
         and is_open_at(post, as_of)
-        and as_of - timedelta(days=1) < post.created_at <= as_of
+        and start < post.created_at <= end
         and (watch.search(post.title) is not None or watch.search(post.body) is not None)
     )
 
 
 def has_new_reply_to_staff_question(
-    post: Post, roster: StaffRoster, config: MonitoringConfig, as_of: datetime
+    post: Post, roster: StaffRoster, config: Settings, as_of: datetime
 ) -> bool:
     """The latest staff post before T asks a question and a community member answered it since."""
-    if post.channel != "forum" or not exists_at(post, as_of) or not is_open_at(post, as_of):
+    if not channel_of(post.channel).forum_sections:
+        return False
+    if not exists_at(post, as_of) or not is_open_at(post, as_of):
         return False
     if is_author_bot(post, roster):
         return False
@@ -194,13 +190,15 @@ def has_new_reply_to_staff_question(
 def find_help_wanted_sections(
     posts: Iterable[Post],
     roster: StaffRoster,
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     releases: Sequence[Release] = (),
 ) -> HelpWantedSections:
     """The three sections of the daily [Help Wanted] digest; a post shows in its first section only."""
     release = latest_release(releases, as_of)
-    watch = keyword_pattern((*config.enterprise_keywords, *config.upgrade_keywords))
+    watch = keyword_pattern(
+        (*config.release_watch.enterprise_keywords, *config.release_watch.upgrade_keywords)
+    )
     waiting: list[Post] = []
     after_release: list[Post] = []
     core_question: list[Post] = []
@@ -224,12 +222,12 @@ def find_help_wanted_sections(
 
 
 def find_new_posts(
-    posts: Iterable[Post], roster: StaffRoster, config: MonitoringConfig, as_of: datetime
+    posts: Iterable[Post], roster: StaffRoster, config: Settings, as_of: datetime
 ) -> list[Post]:
     """Posts created in the daily interval (T − 1 day, T], for the CM [Triage] list."""
-    start = as_of - timedelta(days=1)
+    start, end = day_window(as_of)
     return sorted(
-        (p for p in posts if start < p.created_at <= as_of and is_listable(p, roster, config, as_of)),
+        (p for p in posts if start < p.created_at <= end and is_listable(p, roster, config, as_of)),
         key=lambda p: (p.created_at, p.url),
     )
 
@@ -254,18 +252,13 @@ def last_activity(post: Post, roster: StaffRoster, as_of: datetime) -> tuple[dat
 
 
 def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
-    accepted = post.extra.get("accepted_at")
-    if not accepted:
-        return False
-    from community_monitoring.timeutil import parse_time
-
-    return parse_time(accepted) <= as_of
+    return post.accepted_at is not None and post.accepted_at <= as_of
 
 
 def find_stale_posts(
     posts: Iterable[Post],
     roster: StaffRoster,
-    config: MonitoringConfig,
+    config: Settings,
     as_of: datetime,
     *,
     channels: Sequence[str] = ("github", "gitlab", "stackoverflow"),
@@ -281,7 +274,7 @@ def find_stale_posts(
             continue
         if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
             continue
-        if post.channel == "stackoverflow" and has_accepted_answer_at(post, as_of):
+        if has_accepted_answer_at(post, as_of):
             continue
         latest, actor = last_activity(post, roster, as_of)
         if latest < quiet_since:

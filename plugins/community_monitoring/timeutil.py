@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def parse_time(value: str | int | float | datetime) -> datetime:
@@ -29,3 +29,11 @@ def parse_time(value: str | int | float | datetime) -> datetime:
 def isoformat_z(value: datetime) -> str:
     """UTC ISO time with a ``Z`` suffix, the form GitHub and most APIs accept in filters."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+DAY = timedelta(days=1)
+
+
+def day_window(as_of: datetime) -> tuple[datetime, datetime]:
+    """The daily digests' interval (T − 1 day, T]: what "new in the day" means everywhere."""
+    return as_of - DAY, as_of

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from community_monitoring.records import SheetRow
 from community_monitoring.versions import normalise_version
 
 if TYPE_CHECKING:
@@ -60,30 +61,6 @@ class TrackingSheetError(ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"tracking sheet {self.path}: {problem}")
-
-
-@dataclass(frozen=True)
-class SheetRow:
-    """One row as the pipeline knows it; empty strings mean "unknown here", never "clear it"."""
-
-    suggestion_id: str
-    fix_version: str
-    title: str = ""
-    url: str = ""
-    nominator: str = ""
-    edition: str = ""
-    jira_key: str = ""
-    jira_status: str = ""
-    uservoice_status: str = ""
-    release_date: str = ""
-    thanked_at: str = ""
-    status_update_id: str = ""
-    # Not a change signal: if set, it is the stamp written when the row changes (default: now).
-    updated_at: str = ""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return sheet_key(self.suggestion_id, self.fix_version)
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from community_monitoring.config import ConfigError, MonitoringConfig
-from community_monitoring.records import Post
+from community_monitoring.records import JiraTicket, Post, SheetRow
 from community_monitoring.rules import keyword_pattern
-from community_monitoring.sources.jira import JiraTicket
+from community_monitoring.settings import Settings, SettingsError
+from community_monitoring.timeutil import day_window
 from community_monitoring.versions import normalise_version
-
-CONDITION_KEYS = frozenset(
-    {"resolution", "label", "status_category", "status", "resolved", "has_fix_version"}
-)
 
 
 @dataclass(frozen=True)
@@ -53,34 +49,15 @@ class UserVoiceRules:
     status_update_body: str
 
     @classmethod
-    def from_config(cls, config: MonitoringConfig) -> UserVoiceRules:
-        section = config.raw.get("uservoice")
-        if not isinstance(section, Mapping):
-            raise ConfigError("config key 'uservoice' is missing")
-        rules = []
-        for index, entry in enumerate(section.get("status_mapping") or []):
-            where = f"uservoice.status_mapping[{index}]"
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("status"), str):
-                raise ConfigError(f"config key {where!r} needs a 'status' name")
-            when = entry.get("when") or {}
-            unknown = sorted(set(when) - CONDITION_KEYS)
-            if unknown:
-                raise ConfigError(
-                    f"config key {where!r} has unknown conditions {unknown}; use {sorted(CONDITION_KEYS)}"
-                )
-            for key in ("resolution", "label", "status_category", "status"):
-                if key in when and not isinstance(when[key], list):
-                    raise ConfigError(f"config key '{where}.when.{key}' must be a list of names")
-            rules.append(StatusRule(entry["status"], dict(when)))
-        if not rules:
-            raise ConfigError("config key 'uservoice.status_mapping' must have at least one rule")
+    def from_settings(cls, settings: Settings) -> UserVoiceRules:
+        section = settings.uservoice
         return cls(
-            mapping=tuple(rules),
-            enterprise_categories=frozenset(c.casefold() for c in section.get("enterprise_categories") or ()),
-            enterprise_labels=frozenset(c.casefold() for c in section.get("enterprise_labels") or ()),
-            offer_phrases=tuple(section.get("offer_phrases") or ()),
-            apply_status_updates=bool(section.get("apply_status_updates", False)),
-            status_update_body=str(section.get("status_update_body") or ""),
+            mapping=tuple(StatusRule(rule.status, rule.when.given()) for rule in section.status_mapping),
+            enterprise_categories=frozenset(c.casefold() for c in section.enterprise_categories),
+            enterprise_labels=frozenset(c.casefold() for c in section.enterprise_labels),
+            offer_phrases=tuple(section.offer_phrases),
+            apply_status_updates=section.apply_status_updates,
+            status_update_body=section.status_update_body,
         )
 
     def implied_status(self, ticket: JiraTicket) -> str | None:
@@ -98,7 +75,7 @@ class UserVoiceRules:
         names = {name.casefold() for name in known}
         missing = sorted({rule.status for rule in self.mapping if rule.status.casefold() not in names})
         if missing:
-            raise ConfigError(
+            raise SettingsError(
                 f"config key 'uservoice.status_mapping' proposes statuses UserVoice does not have: {missing}; "
                 f"UserVoice has {sorted(known)}"
             )
@@ -156,22 +133,21 @@ def review_suggestions(
 ) -> UserVoiceReview:
     linked = link_tickets(tickets)
     offer = keyword_pattern(rules.offer_phrases)
-    interval_start = as_of - timedelta(days=1)
+    interval_start, _ = day_window(as_of)
     drift: list[StatusDrift] = []
     questions: list[Post] = []
     offers: list[Offer] = []
     for suggestion in suggestions:
         if suggestion.created_at > as_of:
             continue
-        suggestion_id = int(suggestion.extra["suggestion_id"])
-        ticket = linked.get(suggestion_id)
-        current = str(suggestion.extra.get("status") or "")
+        ticket = linked.get(int(suggestion.number or 0))
+        current = suggestion.status
         if ticket is not None:
             proposed = rules.implied_status(ticket)
             if proposed and proposed.casefold() != current.casefold():
                 drift.append(StatusDrift(suggestion, ticket, current or "(no status)", proposed))
         is_new = interval_start < suggestion.created_at <= as_of
-        if is_new and ticket is None and not suggestion.extra.get("admin_response"):
+        if is_new and ticket is None and not suggestion.admin_responded:
             questions.append(suggestion)
         if offer is None:
             continue
@@ -204,3 +180,67 @@ def fix_version_matches(ticket_versions: Iterable[str], version: str) -> bool:
     """``v11.1`` matches ``11.1``: a leading ``v`` is ignored on both sides."""
 
     return normalise_version(version) in {normalise_version(v) for v in ticket_versions}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A proposed status to apply upstream, with the UserVoice status id it needs."""
+
+    suggestion_id: int
+    title: str
+    url: str
+    current: str
+    proposed: str
+    status_id: int
+    jira_key: str
+
+
+def status_changes(
+    drift: Iterable[StatusDrift], statuses: Mapping[int, str], rules: UserVoiceRules
+) -> list[StatusChange]:
+    """The review's proposed statuses as upstream changes; empty unless the team switched it on."""
+    if not rules.apply_status_updates:
+        return []
+    by_name = {name.casefold(): status_id for status_id, name in statuses.items()}
+    rules.check_statuses_known(statuses.values())
+    return [
+        StatusChange(
+            suggestion_id=int(d.suggestion.number or 0),
+            title=d.suggestion.title,
+            url=d.suggestion.url,
+            current=d.current,
+            proposed=d.proposed,
+            status_id=int(by_name[d.proposed.casefold()]),
+            jira_key=d.ticket.key,
+        )
+        for d in drift
+    ]
+
+
+def planned_sheet_rows(
+    suggestions: Iterable[Post], tickets: Iterable[JiraTicket], rules: UserVoiceRules
+) -> list[SheetRow]:
+    """Rows for suggestions whose ticket is planned or started with a fixVersion (SPEC §5)."""
+    linked = link_tickets(tickets)
+    rows = []
+    for suggestion in suggestions:
+        ticket = linked.get(int(suggestion.number or 0))
+        if ticket is None or not ticket.fix_versions:
+            continue
+        if rules.implied_status(ticket) not in ("Planned", "Started"):
+            continue
+        rows.extend(
+            SheetRow(
+                suggestion_id=str(suggestion.number),
+                fix_version=version,
+                title=suggestion.title,
+                url=suggestion.url,
+                nominator=suggestion.author,
+                edition=rules.edition(suggestion, ticket),
+                jira_key=ticket.key,
+                jira_status=ticket.status,
+                uservoice_status=suggestion.status,
+            )
+            for version in ticket.fix_versions
+        )
+    return rows

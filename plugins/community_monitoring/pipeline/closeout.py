@@ -1,4 +1,4 @@
-"""The release closeout: thank every nominator whose UserVoice idea shipped, once per version.
+"""The release closeout's own tasks: thank every nominator whose idea shipped, once per version.
 
 Steps: check the params, read the suggestions and the release's Jira tickets, plan who to thank
 (and who to skip, with the reason), post one status update per suggestion (Completed, carrying
@@ -7,313 +7,164 @@ the thank-you) through the edition's connection, update the tracking sheet, post
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from community_monitoring.pipeline.common import (
-    load_posts,
-    load_tickets,
-    read_json_path,
-    task_context,
-    tracking_sheet_path,
-)
-from community_monitoring.runtime import (
-    ParamError,
-    RunWindow,
-    fail_fast_on_bad_input,
-    load_settings,
-    run_folder,
-    write_json,
-)
-from community_monitoring.versions import normalise_version
+from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
+from community_monitoring.pipeline.run import TaskRun, community_task
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "community_release_closeout"
-VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
-_URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
 
 
-def validate_closeout_params(params: dict[str, Any], today: date) -> dict[str, Any]:
-    """The closeout params, checked again at run time (the UI form checks them first)."""
-    version = params.get("version")
-    if not isinstance(version, str) or not re.match(VERSION_PATTERN, version.strip()):
-        raise ParamError(f"param 'version' must look like 11.2 or 11.2.1, got {version!r}")
-    release_date = params.get("release_date") or today.isoformat()
-    try:
-        date.fromisoformat(str(release_date))
-    except ValueError:
-        raise ParamError(f"param 'release_date' must be a date YYYY-MM-DD, got {release_date!r}") from None
-    url = params.get("announcement_url") or ""
-    if url and not _URL.match(str(url)):
-        raise ParamError(f"param 'announcement_url' must be an http(s) URL, got {url!r}")
-    dry_run = params.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise ParamError(f"param 'dry_run' must be true or false, got {dry_run!r}")
-    return {
-        "version": version.strip(),
-        "release_date": str(release_date),
-        "announcement_url": url,
-        "dry_run": dry_run,
-    }
+def release_params(run: TaskRun) -> Any:
+    assert run.closeout is not None, "the closeout DAG declares the version param"
+    return run.closeout
 
 
-@fail_fast_on_bad_input
-def check_closeout_params() -> dict[str, Any]:
-    context = task_context()
-    params = validate_closeout_params(dict(context.get("params") or {}), datetime.now(UTC).date())
-    log.info(
-        "Release closeout for Mattermost %s (released %s)%s",
-        params["version"],
-        params["release_date"],
-        "; DRY RUN: nothing will be sent upstream" if params["dry_run"] else "",
+@community_task
+def extract_release_tickets(run: TaskRun) -> dict[str, Any]:
+    """The tickets with this fixVersion, whenever they were updated (a leading "v" is ignored)."""
+    from community_monitoring.sources import FetchRequest
+    from community_monitoring.sources.jira import fetch_for, release_clause
+
+    params = release_params(run)
+    fetched = fetch_for(
+        FetchRequest(run.settings, run.as_of, run.as_of), release_clause(params.version), None
     )
-    return params
+    counts = run.store.save_channel("jira", fetched)
+    log.info("Jira: %s for release %s", counts, params.version)
+    return {"channel": "jira", **counts}
 
 
-@fail_fast_on_bad_input
-def extract_release_tickets(window: dict[str, Any], release: dict[str, Any]) -> dict[str, Any]:
-    from community_monitoring.pipeline.channels import extract_release_tickets as extract
-
-    return extract(RunWindow.from_xcom(window), load_settings(), release["version"])
-
-
-def plan_thank_yous(
-    suggestions: list[Any], tickets: list[Any], rules: Any, params: dict[str, Any], messages: dict[str, str]
-) -> dict[str, Any]:
-    """Who to thank for this version, through which connection and with which text; who not, and why."""
-    from community_monitoring.sources.uservoice import USERVOICE_CONN_ID, USERVOICE_SALES_CONN_ID
-    from community_monitoring.uservoice_review import fix_version_matches, link_tickets
-
-    version = params["version"]
-    linked = link_tickets(t for t in tickets if fix_version_matches(t.fix_versions, version))
-    thank: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    for suggestion in sorted(suggestions, key=lambda s: (s.created_at, s.url)):
-        ticket = linked.get(int(suggestion.extra["suggestion_id"]))
-        if ticket is None:
-            continue
-        base = {
-            "suggestion_id": int(suggestion.extra["suggestion_id"]),
-            "title": suggestion.title,
-            "url": suggestion.url,
-            "name": suggestion.author,
-            "jira_key": ticket.key,
-            "jira_status": ticket.status,
-            "fix_version": next(
-                v for v in ticket.fix_versions if normalise_version(v) == normalise_version(version)
-            ),
-        }
-        implied = rules.implied_status(ticket)
-        if not ticket.is_resolved:
-            skipped.append({**base, "reason": f"{ticket.key} is not resolved yet ({ticket.status})"})
-            continue
-        if implied != "Completed":
-            skipped.append(
-                {**base, "reason": f"{ticket.key} was resolved as {ticket.resolution}, not shipped"}
-            )
-            continue
-        if not suggestion.author or suggestion.author == "anonymous":
-            skipped.append({**base, "reason": "the suggestion has no nominator name"})
-            continue
-        edition = rules.edition(suggestion, ticket)
-        if edition == "Team" and not params["announcement_url"]:
-            raise ParamError(
-                "param 'announcement_url' is required to thank Team Edition nominators "
-                f"(e.g. {suggestion.author} for {suggestion.url})"
-            )
-        template = messages["enterprise_message"] if edition == "Enterprise" else messages["team_message"]
-        thank.append(
-            {
-                **base,
-                "edition": edition,
-                "connection": USERVOICE_SALES_CONN_ID if edition == "Enterprise" else USERVOICE_CONN_ID,
-                "message": template.format(
-                    name=suggestion.author, version=version, url=params["announcement_url"]
-                ),
-                "current_status": suggestion.extra.get("status") or "",
-            }
-        )
-    return {"thank": thank, "skipped": skipped}
-
-
-@fail_fast_on_bad_input
-def plan_closeout(window: dict[str, Any], release: dict[str, Any], posts: dict[str, Any]) -> dict[str, Any]:
-    from community_monitoring.config import ConfigError
+@community_task
+def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.closeout_plan import plan_closeout
     from community_monitoring.uservoice_review import UserVoiceRules
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    if posts.get("missing"):
-        raise RuntimeError(
-            f"cannot plan the closeout without {', '.join(posts['missing'])}; nothing was sent"
-        )
-    section = config.raw.get("closeout") or {}
-    messages = {key: str(section.get(key) or "") for key in ("team_message", "enterprise_message")}
-    for key, text in messages.items():
-        if "{name}" not in text or "{version}" not in text:
-            raise ConfigError(f"config key 'closeout.{key}' must contain {{name}} and {{version}}")
-    rules = UserVoiceRules.from_config(config)
-    suggestions = [p for p in load_posts(posts) if p.channel == "uservoice"]
-    plan = plan_thank_yous(suggestions, load_tickets(posts), rules, release, messages)
-    statuses = {name: sid for sid, name in read_json_path(posts["statuses_path"]).items()}
-    completed = str(section.get("completed_status") or "Completed")
-    if completed not in statuses:
-        raise ConfigError(
-            f"config key 'closeout.completed_status' is {completed!r}, which UserVoice does not have"
-        )
-    plan.update(
-        params=release,
-        completed_status=completed,
-        completed_status_id=int(statuses[completed]),
-        notify=bool(section.get("notify_supporters", True)),
+    missing = run.channels_read()["missing"]
+    if missing:
+        raise RuntimeError(f"cannot plan the closeout without {', '.join(missing)}; nothing was sent")
+    plan = plan_closeout(
+        run.store.posts(["uservoice"]),
+        run.store.tickets(),
+        UserVoiceRules.from_settings(run.settings),
+        release_params(run),
+        run.settings.closeout,
+        run.store.statuses(),
     )
-    path = run_folder(config, run) / "closeout-plan.json"
-    write_json(path, plan)
+    run.store.save_plan("closeout", plan.to_dict())
     log.info(
         "Closeout plan for %s: thank %d (%s), skip %d",
-        release["version"],
-        len(plan["thank"]),
-        ", ".join(f"{t['name']} ({t['edition']})" for t in plan["thank"]) or "nobody",
-        len(plan["skipped"]),
+        plan.params.version,
+        len(plan.thank),
+        ", ".join(f"{n.name} ({n.edition})" for n in plan.thank) or "nobody",
+        len(plan.skipped),
     )
-    return {"path": str(path), "thank": len(plan["thank"]), "skipped": len(plan["skipped"])}
+    return {"thank": len(plan.thank), "skipped": len(plan.skipped)}
 
 
-def already_thanked(updates: list[dict[str, Any]], version: str) -> dict[str, Any] | None:
-    """A status update that already told this suggestion's supporters it shipped in this version."""
-    needle = f"now available in Mattermost {normalise_version(version)}"
-    return next((u for u in updates if needle in str(u.get("body") or "")), None)
+def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
+    """One status update (Completed + thank-you), unless the ledger or upstream says it was made."""
+    from community_monitoring import keys
+    from community_monitoring.closeout_plan import already_thanked
+
+    key = keys.thank_key(nominee.suggestion_id, plan.params.version)
+    if not run.outbox.already_done(key):
+        earlier = already_thanked(client.status_updates(nominee.suggestion_id), plan.params.version)
+        if earlier is not None:
+            # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
+            run.outbox.record_done_elsewhere(
+                key, "release_closeout_thank", nominee.connection, nominee.message
+            )
+            log.info(
+                "Suggestion %s was already thanked for %s upstream",
+                nominee.suggestion_id,
+                plan.params.version,
+            )
+            return ThankResult(nominee, "already_thanked", str(earlier.get("id", "")))
+    created: dict[str, Any] = {}
+
+    def send(text: str) -> None:
+        created.update(
+            client.post_status_update(nominee.suggestion_id, plan.completed_status_id, text, plan.notify)
+        )
+
+    delivery = run.outbox.write_upstream(
+        key, "release_closeout_thank", nominee.connection, nominee.message, send
+    )
+    outcome = "thanked" if delivery.sent_now else "already_thanked"
+    log.info("Suggestion %s (%s, %s): %s", nominee.suggestion_id, nominee.name, nominee.edition, outcome)
+    return ThankResult(nominee, outcome, str(created.get("id", "")))
 
 
-@fail_fast_on_bad_input
-def post_thank_yous(window: dict[str, Any], plan_summary: dict[str, Any]) -> dict[str, Any]:
+@community_task
+def post_thank_yous(run: TaskRun) -> dict[str, Any]:
     """One status update per suggestion (Completed + thank-you), never twice for the same version."""
-    from community_monitoring.ledger import NotificationLedger
+    from dataclasses import asdict
+
     from community_monitoring.sources.uservoice import UserVoiceClient
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    plan = read_json_path(plan_summary["path"])
-    params = plan["params"]
-    results: list[dict[str, Any]] = []
-    if params["dry_run"] or not run.post_messages:
-        log.info("Dry run: %d thank-you(s) planned, nothing sent upstream", len(plan["thank"]))
-        results = [{**item, "outcome": "dry_run"} for item in plan["thank"]]
+    plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
+    if not run.policy.write_upstream:
+        log.info("%s: %d thank-you(s) planned, nothing sent upstream", run.policy.reason, len(plan.thank))
+        results = [ThankResult(n, "dry_run") for n in plan.thank]
     else:
-        ledger = NotificationLedger.from_connection()
         clients: dict[str, UserVoiceClient] = {}
-        for item in plan["thank"]:
-            client = clients.setdefault(
-                item["connection"], UserVoiceClient.from_connection(item["connection"])
+        results = [
+            thank_once(
+                run,
+                plan,
+                nominee,
+                clients.setdefault(nominee.connection, UserVoiceClient.from_connection(nominee.connection)),
             )
-            key = f"release_closeout:thank:{item['suggestion_id']}:{normalise_version(params['version'])}"
-            entry = ledger.get(key)
-            if entry is None or entry.status != "sent":
-                earlier = already_thanked(client.status_updates(item["suggestion_id"]), params["version"])
-                if earlier is not None:
-                    # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
-                    ledger.deliver_once(
-                        key, "release_closeout_thank", item["connection"], [item["message"]], lambda _: None
-                    )
-                    results.append(
-                        {**item, "outcome": "already_thanked", "status_update_id": str(earlier.get("id", ""))}
-                    )
-                    log.info(
-                        "Suggestion %s was already thanked for %s upstream; skipped",
-                        item["suggestion_id"],
-                        params["version"],
-                    )
-                    continue
-            created: dict[str, Any] = {}
-
-            def send(
-                text: str,
-                item: dict[str, Any] = item,
-                client: UserVoiceClient = client,
-                created: dict[str, Any] = created,
-            ) -> None:
-                created.update(
-                    client.post_status_update(
-                        item["suggestion_id"], plan["completed_status_id"], text, plan["notify"]
-                    )
-                )
-
-            result = ledger.deliver_once(
-                key, "release_closeout_thank", item["connection"], [item["message"]], send
-            )
-            outcome = "thanked" if result.parts_sent_now else "already_thanked"
-            results.append({**item, "outcome": outcome, "status_update_id": str(created.get("id", ""))})
-            log.info(
-                "Suggestion %s (%s, %s): %s", item["suggestion_id"], item["name"], item["edition"], outcome
-            )
-    path = run_folder(config, run) / "closeout-results.json"
-    write_json(path, results)
-    return {"path": str(path), "thanked": sum(1 for r in results if r["outcome"] == "thanked")}
+            for nominee in plan.thank
+        ]
+    run.store.save_plan("closeout-results", [asdict(r) for r in results])
+    return {"thanked": sum(1 for r in results if r.outcome == "thanked")}
 
 
-@fail_fast_on_bad_input
-def update_sheet_for_release(
-    window: dict[str, Any], plan_summary: dict[str, Any], results_summary: dict[str, Any]
-) -> dict[str, Any]:
-    from community_monitoring.tracking_sheet import SheetRow, upsert_rows
+def load_results(run: TaskRun) -> list[ThankResult]:
+    from community_monitoring.closeout_plan import Nominee
 
-    config = load_settings()
-    plan = read_json_path(plan_summary["path"])
-    if plan["params"]["dry_run"]:
-        log.info("Dry run: tracking sheet left as it is")
-        return {"inserted": 0, "updated": 0}
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = [
-        SheetRow(
-            suggestion_id=str(r["suggestion_id"]),
-            fix_version=r["fix_version"],
-            title=r["title"],
-            url=r["url"],
-            nominator=r["name"],
-            edition=r["edition"],
-            jira_key=r["jira_key"],
-            jira_status=r["jira_status"],
-            uservoice_status=plan["completed_status"],
-            release_date=plan["params"]["release_date"],
-            thanked_at=now if r["outcome"] == "thanked" else "",
-            status_update_id=r.get("status_update_id") or "",
-        )
-        for r in read_json_path(results_summary["path"])
-        if r["outcome"] in ("thanked", "already_thanked")
+    return [
+        ThankResult(**{**r, "nominee": Nominee(**r["nominee"])}) for r in run.store.plan("closeout-results")
     ]
-    result = upsert_rows(tracking_sheet_path(config), rows)
+
+
+@community_task
+def update_sheet_for_release(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.closeout_plan import closeout_sheet_rows
+
+    plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    result = run.outbox.update_sheet(run.sheet_path, closeout_sheet_rows(plan, load_results(run), now))
+    if result is None:
+        return {"inserted": 0, "updated": 0}
     log.info("Tracking sheet %s: %d inserted, %d updated", result.path, result.inserted, result.updated)
     return {"inserted": result.inserted, "updated": result.updated}
 
 
-@fail_fast_on_bad_input
-def render_closeout_summary(
-    window: dict[str, Any], plan_summary: dict[str, Any], results_summary: dict[str, Any]
-) -> dict[str, Any]:
-    from community_monitoring.messages import render_closeout_summary as render
-    from community_monitoring.pipeline.common import save_rendered
+@community_task
+def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
+    """Who was thanked, who was skipped and why; a dry run shows its plan every time."""
+    from community_monitoring import keys
+    from community_monitoring.messages import render_closeout_summary
+    from community_monitoring.pipeline.daily import save_message
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    plan = read_json_path(plan_summary["path"])
-    results = read_json_path(results_summary["path"])
-    params = plan["params"]
-    message = render(results, plan["skipped"], params, config)
-    summary = save_rendered(run, config, message)
-    thanked_now = sorted(str(r["suggestion_id"]) for r in results if r["outcome"] == "thanked")
-    if params["dry_run"]:
-        # Every dry run shows its plan.
-        summary["ledger_key"] = (
-            f"{DAG_ID}:release_closeout:{normalise_version(params['version'])}:dry-run:{run.run_id}"
-        )
-    elif thanked_now:
-        digest = hashlib.sha256(",".join(thanked_now).encode()).hexdigest()[:16]
-        summary["ledger_key"] = f"{DAG_ID}:release_closeout:{normalise_version(params['version'])}:{digest}"
-    else:
-        log.info("Nobody new was thanked for %s: no summary to post", params["version"])
-        summary["skip"] = True
-    return summary
+    plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
+    results = load_results(run)
+    params = plan.params
+    thanked_now = [r.nominee.suggestion_id for r in results if r.outcome == "thanked"]
+    if not params.dry_run and not thanked_now:
+        log.info("Nobody new was thanked for %s: no summary to post", params.version)
+        return {"kind": "release_closeout", "status": "nothing_new"}
+    message = render_closeout_summary(results, plan.skipped, params, run.settings)
+    key = keys.closeout_summary_key(
+        DAG_ID, params.version, thanked_now, run.facts.run_id if params.dry_run else None
+    )
+    save_message(run, message)
+    delivery = run.outbox.post_message(message.kind, message.parts, key)
+    return {"kind": message.kind, "status": delivery.status, "parts_sent": delivery.parts_sent}

@@ -1,228 +1,190 @@
-"""The daily monitoring run: extract each channel, apply the rules as of T, render, post once."""
+"""The daily monitoring run's own tasks: build the three digests and the writes, then make them."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
-from community_monitoring.pipeline.common import (
-    load_posts,
-    load_releases,
-    load_tickets,
-    read_json_path,
-    save_rendered,
-    tracking_sheet_path,
-)
-from community_monitoring.runtime import (
-    RunWindow,
-    fail_fast_on_bad_input,
-    load_settings,
-    read_json,
-    run_folder,
-    write_json,
-)
+from community_monitoring.channels import CHANNELS
+from community_monitoring.pipeline.run import TaskRun, community_task
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "community_daily_monitoring"
+DAILY_CHANNELS: tuple[str, ...] = tuple(CHANNELS)
+# The UserVoice review, its status changes and the sheet rows are decided from these two.
+USERVOICE_INPUTS = ("uservoice", "jira")
 
 
-@fail_fast_on_bad_input
-def render_help_wanted_digest(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
-    from community_monitoring.messages import render_help_wanted_digest as render
+def listed_channels(run: TaskRun) -> list[str]:
+    read = run.channels_read()["read"]
+    return [key for key in DAILY_CHANNELS if key in read and CHANNELS[key].lists_posts]
+
+
+def save_message(run: TaskRun, message: Any, key: str | None = None) -> dict[str, Any]:
+    """Keep a rendered message in the run store for its post task, and archive it."""
+    run.store.save_message(message.kind, message.parts, len(message.item_urls))
+    if key:
+        run.store.write_json(f"messages/{message.kind}.json", {**run.store.message(message.kind), "key": key})
+    archived = run.outbox.archive(message.kind, message.parts)
+    log.info(
+        "Built %s: %d item(s) in %d part(s); archived at %s",
+        message.kind,
+        len(message.item_urls),
+        len(message.parts),
+        archived,
+    )
+    return {"kind": message.kind, "items": len(message.item_urls), "parts": len(message.parts)}
+
+
+@community_task
+def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.messages import render_help_wanted_digest
     from community_monitoring.rules import find_help_wanted_sections
-    from community_monitoring.runtime import load_rotation, load_staff_roster
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    roster = load_staff_roster()
-    rotation = load_rotation()
-    as_of = run.as_of_time
     sections = find_help_wanted_sections(
-        load_posts(posts_summary), roster, config, as_of, load_releases(posts_summary)
+        run.store.posts(listed_channels(run)),
+        run.rosters.staff,
+        run.settings,
+        run.as_of,
+        run.store.releases(),
     )
     log.info(
         "Help Wanted as of %s: %d waiting, %d after release %s, %d new replies to staff questions",
-        run.as_of,
+        run.as_of.isoformat(),
         len(sections.waiting_for_first_response),
         len(sections.after_the_release),
         sections.release.tag if sections.release else "(none in window)",
         len(sections.new_reply_to_core_team_question),
     )
-    message = render(
+    message = render_help_wanted_digest(
         sections,
-        config,
-        as_of,
-        rotation=rotation.on_duty(as_of) if rotation else "",
-        missing_channels=posts_summary.get("missing", ()),
-    )
-    return save_rendered(run, config, message)
-
-
-@fail_fast_on_bad_input
-def render_triage_list(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
-    from community_monitoring.messages import render_triage_list as render
-    from community_monitoring.rules import find_new_posts
-    from community_monitoring.runtime import load_staff_roster
-
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    roster = load_staff_roster()
-    new_posts = find_new_posts(load_posts(posts_summary), roster, config, run.as_of_time)
-    message = render(new_posts, config, run.as_of_time, missing_channels=posts_summary.get("missing", ()))
-    return save_rendered(run, config, message)
-
-
-@fail_fast_on_bad_input
-def render_uservoice_review(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
-    """Status drift against Jira, new suggestions needing a question, offers to build."""
-    from community_monitoring.messages import render_uservoice_review as render
-    from community_monitoring.uservoice_review import UserVoiceRules, review_suggestions
-
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    if "uservoice" in config.disabled_channels:
-        log.info("UserVoice is disabled in the settings: no review")
-        return {"kind": "uservoice_review", "skip": True, "applying": False}
-    rules = UserVoiceRules.from_config(config)
-    if posts_summary.get("statuses_path"):
-        # A proposed status UserVoice does not have could never be applied: say which, at once.
-        rules.check_statuses_known(read_json_path(posts_summary["statuses_path"]).values())
-    suggestions = [p for p in load_posts(posts_summary) if p.channel == "uservoice"]
-    tickets = load_tickets(posts_summary)
-    review = review_suggestions(suggestions, tickets, rules, run.as_of_time)
-    missing = [c for c in posts_summary.get("missing", ()) if c in ("uservoice", "jira")]
-    log.info(
-        "UserVoice review as of %s: %d status changes, %d need a question, %d offers to build (%d suggestions, %d tickets)",
+        run.settings,
         run.as_of,
+        rotation=run.rosters.on_duty(run.as_of),
+        missing_channels=run.channels_read()["missing"],
+    )
+    return save_message(run, message)
+
+
+@community_task
+def build_triage_list(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.messages import render_triage_list
+    from community_monitoring.rules import find_new_posts
+
+    new_posts = find_new_posts(
+        run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of
+    )
+    message = render_triage_list(
+        new_posts, run.settings, run.as_of, missing_channels=run.channels_read()["missing"]
+    )
+    return save_message(run, message)
+
+
+@community_task
+def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
+    """Status drift against Jira, new suggestions needing a question, offers to build; the changes
+    to apply upstream and the tracking sheet's rows, decided from the same reading."""
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import (
+        UserVoiceRules,
+        planned_sheet_rows,
+        review_suggestions,
+        status_changes,
+    )
+
+    if not run.settings.is_enabled("uservoice"):
+        log.info("UserVoice is disabled in the settings: no review")
+        run.store.save_plan("uservoice", {"changes": [], "sheet_rows": []})
+        run.store.save_message("uservoice_review", [], 0)
+        return {"kind": "uservoice_review", "skipped": True}
+    rules = UserVoiceRules.from_settings(run.settings)
+    statuses = run.store.statuses()
+    if statuses:
+        # A proposed status UserVoice does not have could never be applied: say which, at once.
+        rules.check_statuses_known(statuses.values())
+    suggestions = list(run.store.posts(["uservoice"]))
+    tickets = run.store.tickets()
+    review = review_suggestions(suggestions, tickets, rules, run.as_of)
+    missing = [c for c in run.channels_read()["missing"] if c in USERVOICE_INPUTS]
+    writes = run.policy.needing(USERVOICE_INPUTS, missing)
+    changes = status_changes(review.status_drift, statuses, rules) if writes.write_upstream else []
+    log.info(
+        "UserVoice review as of %s: %d status changes (%d to apply), %d need a question, %d offers to "
+        "build (%d suggestions, %d tickets)",
+        run.as_of.isoformat(),
         len(review.status_drift),
+        len(changes),
         len(review.needs_question),
         len(review.offers),
         len(suggestions),
         len(tickets),
     )
-    applying = rules.apply_status_updates and run.post_messages and not missing
-    message = render(review, config, run.as_of_time, applying=applying, missing_channels=missing)
-    summary = save_rendered(run, config, message)
-    folder = run_folder(config, run)
-    write_json(
-        folder / "uservoice-drift.json",
-        [
-            {
-                "suggestion_id": d.suggestion.extra["suggestion_id"],
-                "title": d.suggestion.title,
-                "url": d.suggestion.url,
-                "current": d.current,
-                "proposed": d.proposed,
-                "jira_key": d.ticket.key,
-            }
-            for d in review.status_drift
-        ],
+    run.store.save_plan(
+        "uservoice",
+        {
+            "changes": [asdict(c) for c in changes],
+            "sheet_rows": [asdict(r) for r in planned_sheet_rows(suggestions, tickets, rules)],
+            "missing": missing,
+        },
     )
-    summary["drift_path"] = str(folder / "uservoice-drift.json")
-    summary["applying"] = applying
-    return summary
+    message = render_uservoice_review(
+        review, run.settings, run.as_of, applying=bool(changes), missing_channels=missing
+    )
+    return save_message(run, message)
 
 
-@fail_fast_on_bad_input
-def apply_uservoice_statuses(
-    window: dict[str, Any], review: dict[str, Any], posts_summary: dict[str, Any]
-) -> dict[str, Any]:
-    """Apply the proposed statuses upstream when the setting is on: each change once (ledger)."""
-    from airflow.sdk import ObjectStoragePath
-
-    from community_monitoring.ledger import NotificationLedger
+@community_task
+def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
+    """Apply the proposed statuses upstream (only planned when the setting is on): each change once."""
+    from community_monitoring import keys
     from community_monitoring.sources.uservoice import UserVoiceClient
-    from community_monitoring.uservoice_review import UserVoiceRules
 
-    del window  # the review already decided whether this run may write upstream
-    config = load_settings()
-    rules = UserVoiceRules.from_config(config)
-    if not review.get("applying"):
-        reason = (
-            "off in the settings"
-            if not rules.apply_status_updates
-            else "not on this run (backfill or missing channel)"
-        )
-        log.info("Applying UserVoice statuses is %s; nothing changed upstream", reason)
+    changes = run.store.plan("uservoice")["changes"]
+    if not changes:
+        log.info("No UserVoice status to apply (uservoice.apply_status_updates is off, or nothing drifted)")
         return {"applied": 0}
-    statuses = {
-        name: int(sid) for sid, name in read_json(ObjectStoragePath(posts_summary["statuses_path"])).items()
-    }
-    rules.check_statuses_known(statuses)
-    by_name = {name.casefold(): sid for name, sid in statuses.items()}
     client = UserVoiceClient.from_connection()
-    ledger = NotificationLedger.from_connection()
+    body = run.settings.uservoice.status_update_body
     applied = 0
-    for item in read_json(ObjectStoragePath(review["drift_path"])):
-        status_id = by_name[item["proposed"].casefold()]
-        key = f"uservoice_status:{item['suggestion_id']}:{item['proposed']}"
+    for change in changes:
 
-        def send(_: str, item: dict[str, Any] = item, status_id: int = status_id) -> None:
+        def send(_: str, change: dict[str, Any] = change) -> None:
             client.post_status_update(
-                int(item["suggestion_id"]), status_id, rules.status_update_body, notify=False
+                int(change["suggestion_id"]), int(change["status_id"]), body, notify=False
             )
 
-        result = ledger.deliver_once(key, "uservoice_status", "uservoice_default", [item["proposed"]], send)
-        applied += result.parts_sent_now
+        delivery = run.outbox.write_upstream(
+            keys.status_key(change["suggestion_id"], change["proposed"]),
+            "uservoice_status",
+            "uservoice_default",
+            change["proposed"],
+            send,
+        )
+        applied += delivery.parts_sent
         log.info(
             "Suggestion %s: %s → %s (%s)",
-            item["suggestion_id"],
-            item["current"],
-            item["proposed"],
-            result.status,
+            change["suggestion_id"],
+            change["current"],
+            change["proposed"],
+            delivery.status,
         )
     return {"applied": applied}
 
 
-def planned_sheet_rows(suggestions: Any, tickets: Any, rules: Any, now: str) -> list[Any]:
-    """Rows for suggestions whose ticket is planned or started with a fixVersion (SPEC §5)."""
-    from community_monitoring.tracking_sheet import SheetRow
-    from community_monitoring.uservoice_review import link_tickets
-
-    linked = link_tickets(tickets)
-    rows = []
-    for suggestion in suggestions:
-        ticket = linked.get(int(suggestion.extra["suggestion_id"]))
-        if ticket is None or not ticket.fix_versions:
-            continue
-        if rules.implied_status(ticket) not in ("Planned", "Started"):
-            continue
-        for version in ticket.fix_versions:
-            rows.append(
-                SheetRow(
-                    suggestion_id=str(suggestion.extra["suggestion_id"]),
-                    fix_version=version,
-                    title=suggestion.title,
-                    url=suggestion.url,
-                    nominator=suggestion.author,
-                    edition=rules.edition(suggestion, ticket),
-                    jira_key=ticket.key,
-                    jira_status=ticket.status,
-                    uservoice_status=str(suggestion.extra.get("status") or ""),
-                )
-            )
-    return rows
-
-
-@fail_fast_on_bad_input
-def update_tracking_sheet(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
+@community_task
+def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
     """Keep the sheet's rows for suggestions planned or started with a fixVersion current."""
-    from community_monitoring.tracking_sheet import upsert_rows
-    from community_monitoring.uservoice_review import UserVoiceRules
+    from community_monitoring.records import SheetRow
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    missing = [c for c in posts_summary.get("missing", ()) if c in ("uservoice", "jira")]
-    if "uservoice" in config.disabled_channels:
+    plan = run.store.plan("uservoice")
+    policy = run.policy.needing(USERVOICE_INPUTS, plan.get("missing", ()))
+    if not run.settings.is_enabled("uservoice"):
         return {"inserted": 0, "updated": 0}
-    if missing or run.is_backfill:
-        log.info("Tracking sheet left as it is (%s)", f"missing {missing}" if missing else "backfill run")
+    result = run.outbox.update_sheet(run.sheet_path, [SheetRow(**r) for r in plan["sheet_rows"]], policy)
+    if result is None:
         return {"inserted": 0, "updated": 0}
-    rules = UserVoiceRules.from_config(config)
-    suggestions = [p for p in load_posts(posts_summary) if p.channel == "uservoice"]
-    rows = planned_sheet_rows(suggestions, load_tickets(posts_summary), rules, run.as_of)
-    result = upsert_rows(tracking_sheet_path(config), rows)
     log.info(
         "Tracking sheet %s: %d inserted, %d updated, %d unchanged",
         result.path,
@@ -230,38 +192,40 @@ def update_tracking_sheet(window: dict[str, Any], posts_summary: dict[str, Any])
         result.updated,
         result.unchanged,
     )
-    return {"inserted": result.inserted, "updated": result.updated, "path": result.path}
+    return {"inserted": result.inserted, "updated": result.updated}
 
 
-@fail_fast_on_bad_input
-def post_reply_drafts(window: dict[str, Any], posts_summary: dict[str, Any]) -> dict[str, Any]:
-    """Where switched on, post each new unanswered post's reply draft upstream, once."""
-    from community_monitoring.classify import PostClassifier
-    from community_monitoring.drafts import DraftWriter
-    from community_monitoring.ledger import NotificationLedger
-    from community_monitoring.replies import channels_posting_replies, post_replies
-    from community_monitoring.rules import find_new_posts, has_response
-    from community_monitoring.runtime import load_staff_roster
+@community_task
+def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.replies import plan_replies
 
-    run = RunWindow.from_xcom(window)
-    config = load_settings()
-    channels = channels_posting_replies(config)
-    if not channels:
+    planned = plan_replies(run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of)
+    run.store.save_plan("replies", [asdict(p) for p in planned])
+    if not run.settings.replies.channels:
         log.info("Posting replies upstream is off for every channel (replies.post_upstream)")
-        return {"sent": {}}
-    if not run.post_messages:
-        log.info("Backfill run: no replies are posted upstream")
-        return {"sent": {}}
-    roster = load_staff_roster()
-    classifier = PostClassifier.from_config(config)
-    writer = DraftWriter(config)
-    as_of = run.as_of_time
-    candidates = [
-        p
-        for p in find_new_posts(load_posts(posts_summary), roster, config, as_of)
-        if p.channel in channels and not has_response(p, roster, as_of)
-    ]
-    drafts = [(p, writer.suggest(p, classifier.classify(p)).draft) for p in candidates]
-    sent = post_replies(drafts, channels, NotificationLedger.from_connection())
-    log.info("Replies posted upstream: %s (of %d new unanswered posts)", sent or "none", len(candidates))
+    return {"planned": len(planned)}
+
+
+@community_task
+def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
+    """Where switched on, post each new unanswered post's reply draft upstream, once."""
+    from community_monitoring import keys
+
+    sent: dict[str, int] = {}
+    senders: dict[str, Any] = {}
+    for reply in run.store.plan("replies"):
+        if not run.policy.write_upstream:
+            log.info("No replies are posted upstream: %s", run.policy.reason)
+            break
+        key = reply["channel"]
+        send = senders.get(key) or senders.setdefault(key, CHANNELS[key].reply_sender())
+        delivery = run.outbox.write_upstream(
+            keys.reply_key(key, reply["source_id"]),
+            "upstream_reply",
+            key,
+            reply["draft"],
+            lambda text, reply=reply, send=send: send(reply["container"], int(reply["number"]), text),
+        )
+        sent[key] = sent.get(key, 0) + delivery.parts_sent
+        log.info("Reply to %s: %s", reply["url"], delivery.status)
     return {"sent": sent}

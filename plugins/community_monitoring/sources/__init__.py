@@ -1,1 +1,38 @@
-"""One module per upstream channel: a small client for raw HTTP and a ``fetch`` into :class:`Post`."""
+"""One module per upstream: its client, its normalisers and ``fetch(request)``.
+
+A source reads its Airflow connection at run time and returns typed records (``records.py``);
+``channels.py`` declares each channel once (name, connections, the source's ``fetch``, what the
+rules may do with its posts). Sources write nothing but the upstream replies and status updates
+that the outbox asks them to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from community_monitoring.records import JiraTicket, Post, Release
+    from community_monitoring.settings import Settings
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What to read: posts created in (since, until], with the deployment's settings."""
+
+    settings: Settings
+    since: datetime
+    until: datetime
+
+
+@dataclass
+class Fetched:
+    """What a channel returned; ``posts`` and ``tickets`` may be streamed (generators)."""
+
+    posts: Iterable[Post] = ()
+    tickets: Iterable[JiraTicket] = ()
+    releases: Sequence[Release] = ()
+    # UserVoice status id → name, so a proposed status can be checked against what exists.
+    statuses: Mapping[int, str] = field(default_factory=dict)

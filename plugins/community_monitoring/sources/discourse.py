@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from community_monitoring.records import Post, Reply
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.sources.http import ApiClient
 from community_monitoring.timeutil import parse_time
 
@@ -134,7 +135,7 @@ def build_topic_post(
         category=categories.get(int(category_id), "") if category_id is not None else "",
         container="forum",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
-        extra={"topic_id": topic["id"], "pinned": bool(topic.get("pinned"))},
+        number=int(topic["id"]),
     )
 
 
@@ -167,3 +168,9 @@ def fetch_forum_topics(
             log.warning("Forum topic %s has no first post in /posts.json; skipped", topic_id)
             continue
         yield build_topic_post(topic, first, replies.get(topic_id, []), categories, public_url)
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    client = DiscourseClient.from_connection()
+    posts = fetch_forum_topics(client, request.since, request.until, request.settings.forum.base_url)
+    return Fetched(posts=posts)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from community_monitoring.records import Post, Reply
-from community_monitoring.rules import Release
+from community_monitoring.records import Post, Release, Reply
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.sources.http import http_base_delay, http_max_attempts
 from community_monitoring.timeutil import parse_time
 
@@ -93,7 +93,8 @@ def normalise_issue(raw: dict[str, Any], repo: str) -> Post:
         labels=tuple(str(label.get("name", "")) for label in raw.get("labels") or ()),
         container=repo,
         is_pull_request=bool(raw.get("pull_request")),
-        extra={"number": raw["number"], "updated_at": raw.get("updated_at")},
+        number=int(raw["number"]),
+        updated_at=parse_time(raw["updated_at"]) if raw.get("updated_at") else None,
     )
 
 
@@ -185,3 +186,24 @@ def fetch_github_issues(
 
 def fetch_github_releases(client: GithubIssuesClient, repo: str) -> list[Release]:
     return [normalise_release(raw) for raw in client.releases(repo)]
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    """The configured repositories' issues, and the product repository's releases."""
+    client = GithubIssuesClient(github_client())
+    github = request.settings.github
+    releases = fetch_github_releases(client, github.product_repo)
+    log.info("GitHub: %d releases of %s", len(releases), github.product_repo)
+    return Fetched(
+        posts=fetch_github_issues(client, github.repos, request.since, request.until), releases=releases
+    )
+
+
+def reply_sender(conn_id: str = GITHUB_CONN_ID) -> Callable[[str, int, str], None]:
+    """Posts a reply draft as an issue comment: one POST, no GET of the issue first (lazy client)."""
+    gh = github_client(conn_id)
+
+    def send(repo: str, number: int, body: str) -> None:
+        gh.get_repo(repo).get_issue(number).create_comment(body)
+
+    return send

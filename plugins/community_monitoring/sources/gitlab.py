@@ -9,11 +9,12 @@ created in the window whose ``user_notes_count`` says they have at least one hum
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.records import Post, Reply
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.timeutil import isoformat_z, parse_time
 
 if TYPE_CHECKING:
@@ -142,7 +143,8 @@ def normalise_issue(raw: dict[str, Any], project: str) -> Post:
         closed_at=parse_time(closed_at) if closed_at else None,
         labels=tuple(str(label) for label in raw.get("labels") or ()),
         container=project,
-        extra={"iid": iid, "updated_at": raw.get("updated_at")},
+        number=iid,
+        updated_at=parse_time(raw["updated_at"]) if raw.get("updated_at") else None,
     )
 
 
@@ -189,7 +191,7 @@ def fetch_gitlab_issues(
             post = normalise_issue(raw, project)
             if int(raw.get("user_notes_count") or 0) > 0:
                 note_requests += 1
-                replies = [r for r in map(normalise_note, client.notes(project, post.extra["iid"])) if r]
+                replies = [r for r in map(normalise_note, client.notes(project, iid=int(raw["iid"]))) if r]
                 post = post.with_replies(replies)
             posts.append(post)
         log.info(
@@ -200,3 +202,20 @@ def fetch_gitlab_issues(
             note_requests,
         )
         yield from posts
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    client = GitlabIssuesClient(gitlab_client())
+    projects = request.settings.gitlab.projects
+    return Fetched(posts=fetch_gitlab_issues(client, projects, request.since, request.until))
+
+
+def reply_sender(conn_id: str = GITLAB_CONN_ID) -> Callable[[str, int, str], None]:
+    """Posts a reply draft as an issue note."""
+    gl = gitlab_client(conn_id)
+
+    def send(project_path: str, iid: int, body: str) -> None:
+        project = gl.projects.get(project_path, lazy=True)
+        project.issues.get(iid, lazy=True).notes.create({"body": body})
+
+    return send

@@ -7,16 +7,15 @@ per ticket, for the tickets the configured JQL returns only.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from community_monitoring.records import JiraTicket
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.sources.http import ApiClient
-from community_monitoring.sources.uservoice import suggestion_id_from_url
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -24,44 +23,6 @@ log = logging.getLogger(__name__)
 JIRA_CONN_ID = "jira_default"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
-
-
-@dataclass(frozen=True)
-class JiraTicket:
-    key: str
-    url: str
-    summary: str
-    status: str
-    status_category: str
-    resolution: str | None
-    fix_versions: tuple[str, ...]
-    labels: tuple[str, ...]
-    linked_urls: tuple[str, ...]
-    updated_at: str | None = None
-    resolved_at: str | None = None
-
-    @property
-    def is_resolved(self) -> bool:
-        return self.resolution is not None
-
-    @property
-    def suggestion_ids(self) -> tuple[int, ...]:
-        ids = (suggestion_id_from_url(url) for url in self.linked_urls)
-        return tuple(sorted({i for i in ids if i is not None}))
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JiraTicket:
-        return cls(
-            **{
-                **data,
-                "fix_versions": tuple(data.get("fix_versions") or ()),
-                "labels": tuple(data.get("labels") or ()),
-                "linked_urls": tuple(data.get("linked_urls") or ()),
-            }
-        )
 
 
 def _description_text(description: Any) -> str:
@@ -165,3 +126,25 @@ def fetch_jira_tickets(
         count += 1
         yield normalise_ticket(raw, links, browse_base)
     log.info("Jira: %d tickets in %d requests", count, client.request_count)
+
+
+def fetch_for(request: FetchRequest, clause: str | None, since: datetime | None) -> Fetched:
+    """Tickets the configured JQL returns, narrowed by ``clause`` and to those updated since ``since``."""
+    section = request.settings.jira
+    jql = f"{section.jql} AND {clause}" if clause else section.jql
+    tickets = fetch_jira_tickets(
+        JiraClient.from_connection(), jql, since, section.browse_url, remote_links=section.read_remote_links
+    )
+    return Fetched(tickets=tickets)
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    """Tickets updated within ``jira.lookback_days`` of T: those that may link UserVoice suggestions."""
+    since = request.until - timedelta(days=request.settings.jira.lookback_days)
+    return fetch_for(request, None, since)
+
+
+def release_clause(version: str) -> str:
+    """JQL for the tickets with this fixVersion, written with or without a leading "v"."""
+    bare = version[1:] if version[:1] in ("v", "V") else version
+    return f'fixVersion in ("{bare}", "v{bare}")'

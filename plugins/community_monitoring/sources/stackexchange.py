@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from community_monitoring.records import Post, Reply
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_monitoring.timeutil import parse_time
 
@@ -132,15 +133,19 @@ class StackExchangeClient:
         conn_id: str = STACKEXCHANGE_CONN_ID,
         *,
         site: str | None = None,
+        default_site: str = DEFAULT_SITE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> StackExchangeClient:
-        """A client for the connection, read now (at run time): extra ``site`` and ``key``."""
+        """A client for the connection, read now (at run time): extra ``site`` and ``key``.
+
+        The site is ``site`` if given, else the connection's extra ``site``, else ``default_site``.
+        """
         from airflow.sdk.bases.hook import BaseHook
 
         extra = BaseHook.get_connection(conn_id).extra_dejson or {}
         return cls(
             ApiClient(conn_id, SERVICE, sleep=sleep),
-            site=site or str(extra.get("site") or DEFAULT_SITE),
+            site=site or str(extra.get("site") or default_site),
             key=str(extra["key"]) if extra.get("key") else None,
             sleep=sleep,
         )
@@ -277,13 +282,10 @@ def normalise_question(
         closed_at=parse_time(closed_date) if closed_date else None,
         labels=tuple(str(tag) for tag in raw.get("tags") or ()),
         container=site,
-        extra={
-            "question_id": raw["question_id"],
-            "accepted_answer_id": accepted_id,
-            # The API has no acceptance time; the accepted answer's creation is the earliest it can be.
-            "accepted_at": parse_time(accepted["creation_date"]).isoformat() if accepted else None,
-            "last_activity_date": parse_time(last_activity).isoformat(),
-        },
+        number=int(raw["question_id"]),
+        updated_at=parse_time(last_activity),
+        # The API has no acceptance time; the accepted answer's creation is the earliest it can be.
+        accepted_at=parse_time(accepted["creation_date"]) if accepted else None,
     )
     replies = [normalise_answer(a) for a in answers] + [normalise_comment(c) for c in comments]
     return post.with_replies(replies)
@@ -326,3 +328,9 @@ def fetch_stackoverflow_questions(
     )
     for question_id, raw in sorted(questions.items()):
         yield normalise_question(raw, answers[question_id], comments[question_id], client.site)
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    section = request.settings.stackoverflow
+    client = StackExchangeClient.from_connection(default_site=section.site)
+    return Fetched(posts=fetch_stackoverflow_questions(client, section.tags, request.since, request.until))

@@ -19,6 +19,7 @@ import requests
 from requests.auth import AuthBase
 
 from community_monitoring.records import Post, Reply
+from community_monitoring.sources import Fetched, FetchRequest
 from community_monitoring.sources.http import (
     RETRY_STATUSES,
     ApiClient,
@@ -96,20 +97,6 @@ class UserVoiceTokenAuth(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token(self._site(str(request.url)))}"
         return request
-
-
-def suggestion_id_from_url(url: str) -> int | None:
-    """The suggestion id in a portal URL (``.../suggestions/43871022-some-slug``)."""
-    marker = "/suggestions/"
-    if marker not in url:
-        return None
-    tail = url.split(marker, 1)[1]
-    digits = ""
-    for char in tail:
-        if not char.isdigit():
-            break
-        digits += char
-    return int(digits) if digits else None
 
 
 class UserVoiceClient:
@@ -215,14 +202,9 @@ def normalise_suggestion(
         labels=tuple(str(label) for label in links.get("labels") or ()),
         container="uservoice",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
-        extra={
-            "suggestion_id": int(raw["id"]),
-            "status": statuses.get(int(status_id), "") if status_id is not None else "",
-            "status_id": status_id,
-            "creator_id": creator_id,
-            "admin_response": bool(raw.get("admin_response")),
-            "supporters": raw.get("supporters_count") or 0,
-        },
+        number=int(raw["id"]),
+        status=statuses.get(int(status_id), "") if status_id is not None else "",
+        admin_responded=bool(raw.get("admin_response")),
     )
 
 
@@ -243,3 +225,10 @@ def fetch_uservoice_suggestions(client: UserVoiceClient, until: datetime) -> Ite
         count += 1
         yield normalise_suggestion(raw, statuses, categories, users, by_suggestion.get(int(raw["id"]), []))
     log.info("UserVoice: %d suggestions in %d requests", count, client.request_count)
+
+
+def fetch(request: FetchRequest) -> Fetched:
+    """Every suggestion created by T (the review needs old ones too), and the statuses upstream has."""
+    client = UserVoiceClient.from_connection()
+    statuses = client.statuses()
+    return Fetched(posts=fetch_uservoice_suggestions(client, request.until), statuses=statuses)

@@ -1,0 +1,183 @@
+"""The release closeout's decisions, as pure functions (SPEC §4 "Release closeout").
+
+Who to thank for a version, through which connection and with which words; who not, and why;
+whether an upstream status update already thanked them; and the tracking-sheet rows afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from community_monitoring.params import CloseoutParams, ParamError
+from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.settings import CloseoutSection, SettingsError
+from community_monitoring.uservoice_review import UserVoiceRules, fix_version_matches, link_tickets
+from community_monitoring.versions import normalise_version
+
+TEAM_CONNECTION = "uservoice_default"
+ENTERPRISE_CONNECTION = "uservoice_sales"
+
+
+@dataclass(frozen=True)
+class Nominee:
+    suggestion_id: int
+    title: str
+    url: str
+    name: str
+    jira_key: str
+    jira_status: str
+    fix_version: str
+    edition: str = ""
+    connection: str = ""
+    message: str = ""
+    current_status: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CloseoutPlan:
+    params: CloseoutParams
+    thank: tuple[Nominee, ...]
+    skipped: tuple[Nominee, ...]
+    completed_status: str
+    completed_status_id: int
+    notify: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params.to_dict(),
+            "thank": [asdict(n) for n in self.thank],
+            "skipped": [asdict(n) for n in self.skipped],
+            "completed_status": self.completed_status,
+            "completed_status_id": self.completed_status_id,
+            "notify": self.notify,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CloseoutPlan:
+        return cls(
+            params=CloseoutParams(**data["params"]),
+            thank=tuple(Nominee(**n) for n in data["thank"]),
+            skipped=tuple(Nominee(**n) for n in data["skipped"]),
+            completed_status=data["completed_status"],
+            completed_status_id=int(data["completed_status_id"]),
+            notify=bool(data["notify"]),
+        )
+
+
+@dataclass(frozen=True)
+class ThankResult:
+    """What happened to one nominee: thanked, already_thanked (earlier or upstream), dry_run."""
+
+    nominee: Nominee
+    outcome: str
+    status_update_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_closeout(
+    suggestions: Iterable[Post],
+    tickets: Iterable[JiraTicket],
+    rules: UserVoiceRules,
+    params: CloseoutParams,
+    section: CloseoutSection,
+    statuses: Mapping[int, str],
+) -> CloseoutPlan:
+    """Who to thank for ``params.version``; who not, and why."""
+    completed = {name: sid for sid, name in statuses.items()}.get(section.completed_status)
+    if completed is None:
+        raise SettingsError(
+            f"settings key 'closeout.completed_status' is {section.completed_status!r}, "
+            f"which UserVoice does not have (it has {sorted(statuses.values())})"
+        )
+    version = params.version
+    linked = link_tickets(t for t in tickets if fix_version_matches(t.fix_versions, version))
+    thank: list[Nominee] = []
+    skipped: list[Nominee] = []
+    for suggestion in sorted(suggestions, key=lambda s: (s.created_at, s.url)):
+        ticket = linked.get(int(suggestion.number or 0))
+        if ticket is None:
+            continue
+        base = Nominee(
+            suggestion_id=int(suggestion.number or 0),
+            title=suggestion.title,
+            url=suggestion.url,
+            name=suggestion.author,
+            jira_key=ticket.key,
+            jira_status=ticket.status,
+            fix_version=next(
+                v for v in ticket.fix_versions if normalise_version(v) == normalise_version(version)
+            ),
+        )
+        reason = skip_reason(suggestion, ticket, rules)
+        if reason:
+            skipped.append(_with(base, reason=reason))
+            continue
+        edition = rules.edition(suggestion, ticket)
+        if edition == "Team" and not params.announcement_url:
+            raise ParamError(
+                "param 'announcement_url' is required to thank Team Edition nominators "
+                f"(e.g. {suggestion.author} for {suggestion.url})"
+            )
+        template = section.enterprise_message if edition == "Enterprise" else section.team_message
+        thank.append(
+            _with(
+                base,
+                edition=edition,
+                connection=ENTERPRISE_CONNECTION if edition == "Enterprise" else TEAM_CONNECTION,
+                message=template.format(name=suggestion.author, version=version, url=params.announcement_url),
+                current_status=suggestion.status,
+            )
+        )
+    return CloseoutPlan(
+        params=params,
+        thank=tuple(thank),
+        skipped=tuple(skipped),
+        completed_status=section.completed_status,
+        completed_status_id=int(completed),
+        notify=section.notify_supporters,
+    )
+
+
+def _with(nominee: Nominee, **changes: Any) -> Nominee:
+    return Nominee(**{**asdict(nominee), **changes})
+
+
+def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules) -> str:
+    if not ticket.is_resolved:
+        return f"{ticket.key} is not resolved yet ({ticket.status})"
+    if rules.implied_status(ticket) != "Completed":
+        return f"{ticket.key} was resolved as {ticket.resolution}, not shipped"
+    if not suggestion.author or suggestion.author == "anonymous":
+        return "the suggestion has no nominator name"
+    return ""
+
+
+def already_thanked(updates: Sequence[Mapping[str, Any]], version: str) -> Mapping[str, Any] | None:
+    """A status update that already told this suggestion's supporters it shipped in this version."""
+    needle = f"now available in Mattermost {normalise_version(version)}"
+    return next((u for u in updates if needle in str(u.get("body") or "")), None)
+
+
+def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now: str) -> list[SheetRow]:
+    """The sheet rows of everyone thanked for this version (now or before)."""
+    return [
+        SheetRow(
+            suggestion_id=str(r.nominee.suggestion_id),
+            fix_version=r.nominee.fix_version,
+            title=r.nominee.title,
+            url=r.nominee.url,
+            nominator=r.nominee.name,
+            edition=r.nominee.edition,
+            jira_key=r.nominee.jira_key,
+            jira_status=r.nominee.jira_status,
+            uservoice_status=plan.completed_status,
+            release_date=plan.params.release_date,
+            thanked_at=now if r.outcome == "thanked" else "",
+            status_update_id=r.status_update_id,
+        )
+        for r in results
+        if r.outcome in ("thanked", "already_thanked")
+    ]

@@ -1,0 +1,129 @@
+"""Every write a run makes goes through here: digests, alerts, upstream writes, the sheet, archives.
+
+The outbox holds the run's :class:`WritePolicy` and the ledger, so a task never decides for
+itself whether it may write, and nothing is sent twice: each write has a key (``keys.py``)
+recorded in the ledger before it goes out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from community_monitoring import keys
+from community_monitoring.policy import WritePolicy
+from community_monitoring.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one write: sent, resumed, already_sent, archived_only, not_allowed, skipped."""
+
+    key: str
+    status: str
+    parts_sent: int = 0
+
+    @property
+    def sent_now(self) -> bool:
+        return self.parts_sent > 0
+
+
+class Outbox:
+    def __init__(
+        self,
+        dag_id: str,
+        as_of: datetime,
+        settings: Settings,
+        policy: WritePolicy,
+        open_ledger: Callable[[], Any],
+        webhook: Callable[[str, str], Callable[[str], None]],
+        archive_root: Callable[[], Any],
+    ) -> None:
+        self.dag_id = dag_id
+        self.as_of = as_of
+        self.settings = settings
+        self.policy = policy
+        self._open_ledger = open_ledger
+        self._webhook = webhook
+        self._archive_root = archive_root
+        self._ledger: Any = None
+
+    @property
+    def ledger(self) -> Any:
+        if self._ledger is None:
+            self._ledger = self._open_ledger()
+        return self._ledger
+
+    def archive(self, kind: str, parts: Sequence[str]) -> str:
+        """Keep a digest as Markdown, one file per (DAG, T, kind), whether or not it is posted."""
+        folder = self._archive_root() / self.dag_id / self.as_of.strftime("%Y-%m-%dT%H%M%SZ")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}.md"
+        tmp = folder / f"{kind}.md.partial"
+        with tmp.open("w", encoding="utf-8") as stream:
+            stream.write("\n\n---\n\n".join(parts) + "\n")
+        tmp.rename(path)
+        return str(path)
+
+    def post_message(self, kind: str, parts: Sequence[str], key: str | None = None) -> Delivery:
+        """Post a rendered message to its Mattermost connection, once per key (default: DAG, kind, T)."""
+        key = key or keys.digest_key(self.dag_id, kind, self.as_of)
+        if not parts:
+            return Delivery(key, "skipped")
+        if not self.policy.post_messages:
+            log.info("%s archived, not posted: %s", kind, self.policy.reason)
+            return Delivery(key, "archived_only")
+        target = self.settings.mattermost.targets[kind]  # type: ignore[index]
+        send = self._webhook(target, self.settings.mattermost.username)
+        result = self.ledger.deliver_once(key, kind, target, list(parts), send)
+        if result.status == "already_sent":
+            log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
+        return Delivery(key, result.status, result.parts_sent_now)
+
+    def alert(self, text: str) -> Delivery:
+        """One alert per run and T to the CM (the first task that failed for good)."""
+        key = keys.alert_key(self.dag_id, self.as_of)
+        target = self.settings.mattermost.targets["alert"]
+        send = self._webhook(target, self.settings.mattermost.username)
+        result = self.ledger.deliver_once(key, "alert", target, [text], send)
+        return Delivery(key, result.status, result.parts_sent_now)
+
+    def write_upstream(
+        self,
+        key: str,
+        kind: str,
+        target: str,
+        text: str,
+        send: Callable[[str], Any],
+        policy: WritePolicy | None = None,
+    ) -> Delivery:
+        """A write to an upstream (reply, status update), once per key, if the run may write."""
+        allowed = policy or self.policy
+        if not allowed.write_upstream:
+            log.info("Not written upstream (%s): %s", allowed.reason or "not allowed", key)
+            return Delivery(key, "not_allowed")
+        result = self.ledger.deliver_once(key, kind, target, [text], send)
+        return Delivery(key, result.status, result.parts_sent_now)
+
+    def record_done_elsewhere(self, key: str, kind: str, target: str, text: str) -> None:
+        """Upstream already shows this write (made by hand or by another deployment): never make it."""
+        self.ledger.deliver_once(key, kind, target, [text], lambda _: None)
+
+    def already_done(self, key: str) -> bool:
+        entry = self.ledger.get(key)
+        return entry is not None and entry.status == "sent"
+
+    def update_sheet(self, path: str, rows: Sequence[Any], policy: WritePolicy | None = None) -> Any:
+        """Upsert tracking-sheet rows, if the run may change the sheet; returns the upsert result."""
+        from community_monitoring.tracking_sheet import upsert_rows
+
+        allowed = policy or self.policy
+        if not allowed.update_sheet:
+            log.info("Tracking sheet left as it is (%s)", allowed.reason or "not allowed")
+            return None
+        return upsert_rows(path, rows)

@@ -1,0 +1,99 @@
+"""DAG params and the run's T, checked at run time with errors that name the param (SPEC §4, §6).
+
+The trigger form checks types first; these checks catch what a form or a REST call cannot
+(``as_of: "yesterday"``, a version Jira could never match) before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from community_monitoring.timeutil import parse_time
+from community_monitoring.versions import normalise_version
+
+VERSION_PATTERN = r"^[vV]?\d+\.\d+(\.\d+)?$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+
+
+class ParamError(ValueError):
+    """A DAG param is invalid; the message names it."""
+
+
+def resolve_as_of(
+    run_type: str,
+    data_interval_end: datetime | None,
+    logical_date: datetime | None,
+    run_after: datetime | None,
+    as_of_param: str | None,
+) -> datetime:
+    """T of SPEC §4: the interval end for scheduled and backfill runs; for manual runs the
+    ``as_of`` param, else the logical date, else the time the run was triggered."""
+    if run_type in ("scheduled", "backfill") and data_interval_end is not None:
+        return parse_time(data_interval_end)
+    if as_of_param:
+        try:
+            return parse_time(as_of_param)
+        except (ValueError, TypeError):
+            raise ParamError(
+                f"param 'as_of' must be an ISO-8601 time such as 2026-11-18T09:00:00Z, got {as_of_param!r}"
+            ) from None
+    if logical_date is not None:
+        return parse_time(logical_date)
+    if run_after is not None:
+        return parse_time(run_after)
+    if data_interval_end is not None:
+        return parse_time(data_interval_end)
+    raise ParamError("cannot tell the run's as-of time: no as_of param, logical date or run_after")
+
+
+def flag_param(params: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    value = params.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ParamError(f"param {name!r} must be true or false, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class CloseoutParams:
+    version: str
+    release_date: str
+    announcement_url: str
+    dry_run: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "release_date": self.release_date,
+            "announcement_url": self.announcement_url,
+            "dry_run": self.dry_run,
+        }
+
+
+def closeout_params(params: Mapping[str, Any], today: date) -> CloseoutParams:
+    """The release closeout's params: ``11.2`` (``v11.2`` is the same), a date, an http(s) URL."""
+    version = params.get("version")
+    if not isinstance(version, str) or not re.match(VERSION_PATTERN, version.strip()):
+        raise ParamError(f"param 'version' must look like 11.2 or 11.2.1, got {version!r}")
+    release_date = params.get("release_date") or today.isoformat()
+    if not isinstance(release_date, str) or not re.match(DATE_PATTERN, release_date):
+        raise ParamError(f"param 'release_date' must be a date YYYY-MM-DD, got {release_date!r}")
+    try:
+        date.fromisoformat(release_date)
+    except ValueError:
+        raise ParamError(f"param 'release_date' is not a real date: {release_date!r}") from None
+    url = params.get("announcement_url") or ""
+    if url and (not isinstance(url, str) or not re.match(HTTP_URL_PATTERN, url)):
+        raise ParamError(f"param 'announcement_url' must be an http(s) URL, got {url!r}")
+    return CloseoutParams(
+        version=normalise_version(version),
+        release_date=release_date,
+        announcement_url=url,
+        dry_run=flag_param(params, "dry_run"),
+    )

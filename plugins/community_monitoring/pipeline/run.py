@@ -1,0 +1,205 @@
+"""The typed boundary between Airflow and the product: what a task gets from the run it belongs to.
+
+Airflow's context is read here and only here. Every task callable is a ``@community_task``:
+it receives one :class:`TaskRun` holding T, the validated settings, the rosters, the write
+policy, the run store and the outbox, and returns a small summary for XCom. Inputs that will not
+fix themselves (settings, rosters, params, a missing connection) fail the task at once, without
+retries, naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from community_monitoring.outbox import Outbox
+from community_monitoring.params import CloseoutParams, ParamError, closeout_params, flag_param, resolve_as_of
+from community_monitoring.pipeline.store import RunStore, safe_name
+from community_monitoring.policy import WritePolicy, decide_write_policy
+from community_monitoring.roster import (
+    CONTACTS_VARIABLE,
+    ROTATION_VARIABLE,
+    STAFF_VARIABLE,
+    Contacts,
+    RosterError,
+    Rosters,
+    Rotation,
+    StaffRoster,
+)
+from community_monitoring.settings import SETTINGS_VARIABLE, Settings, SettingsError, load_settings
+from community_monitoring.timeutil import day_window
+
+log = logging.getLogger(__name__)
+
+# Errors in what people typed (settings, rosters, params, connections): retrying cannot help.
+BAD_INPUT_ERRORS: tuple[type[Exception], ...] = (SettingsError, RosterError, ParamError)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What Airflow says about the run: which DAG, which run, T, and the params it was given."""
+
+    dag_id: str
+    run_id: str
+    run_type: str
+    as_of: datetime
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def interval_start(self) -> datetime:
+        return day_window(self.as_of)[0]
+
+    @property
+    def is_backfill(self) -> bool:
+        return self.run_type == "backfill"
+
+
+def _enum_value(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def facts_from_context(context: Mapping[str, Any]) -> RunFacts:
+    dag_run = context["dag_run"]
+    params = dict(context.get("params") or {})
+    run_type = _enum_value(dag_run.run_type)
+    as_of = resolve_as_of(
+        run_type,
+        context.get("data_interval_end") or getattr(dag_run, "data_interval_end", None),
+        context.get("logical_date") or getattr(dag_run, "logical_date", None),
+        getattr(dag_run, "run_after", None),
+        params.get("as_of"),
+    )
+    return RunFacts(dag_run.dag_id, dag_run.run_id, run_type, as_of, params)
+
+
+def _variable(key: str) -> Any:
+    from airflow.sdk import Variable
+
+    return Variable.get(key, default=None)
+
+
+def load_rosters() -> Rosters:
+    staff = _variable(STAFF_VARIABLE)
+    rotation = _variable(ROTATION_VARIABLE)
+    contacts = _variable(CONTACTS_VARIABLE)
+    if staff is None:
+        log.warning("Variable %r is not set: only platform flags mark staff", STAFF_VARIABLE)
+    if rotation is None:
+        log.warning("Variable %r is not set: the digest mentions no developer on rotation", ROTATION_VARIABLE)
+    return Rosters(
+        staff=StaffRoster.parse(staff) if staff is not None else StaffRoster.empty(),
+        rotation=Rotation.parse(rotation) if rotation is not None else None,
+        contacts=Contacts.parse(contacts) if contacts else Contacts(),
+    )
+
+
+def _airflow_home() -> str:
+    return os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+
+
+def storage_root(settings: Settings, key: str) -> Any:
+    """An ObjectStoragePath for a configured location (a folder under AIRFLOW_HOME by default)."""
+    from airflow.sdk import ObjectStoragePath
+
+    location = getattr(settings.paths, key)
+    if not location:
+        location = "file://" + os.path.join(_airflow_home(), "community_monitoring", key)
+    elif "://" not in location:
+        location = "file://" + os.path.abspath(location)
+    return ObjectStoragePath(location)
+
+
+def tracking_sheet_path(settings: Settings) -> str:
+    configured = settings.paths.tracking_sheet
+    if configured:
+        return configured.removeprefix("file://")
+    return os.path.join(_airflow_home(), "community_monitoring", "tracking-sheet.xlsx")
+
+
+def open_ledger() -> Any:
+    from community_monitoring.ledger import NotificationLedger
+
+    return NotificationLedger.from_connection()
+
+
+def mattermost_sender(conn_id: str, username: str) -> Callable[[str], None]:
+    from community_monitoring.mattermost import MattermostWebhook
+
+    return MattermostWebhook(conn_id, username).post
+
+
+@dataclass
+class TaskRun:
+    """Everything a task needs, decided once from the Airflow context."""
+
+    facts: RunFacts
+    settings: Settings
+    rosters: Rosters
+    policy: WritePolicy
+    store: RunStore
+    outbox: Outbox
+    closeout: CloseoutParams | None = None
+
+    @property
+    def as_of(self) -> datetime:
+        return self.facts.as_of
+
+    @property
+    def sheet_path(self) -> str:
+        return tracking_sheet_path(self.settings)
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> TaskRun:
+        facts = facts_from_context(context)
+        settings = load_settings(_variable(SETTINGS_VARIABLE))
+        rosters = load_rosters()
+        # The release closeout's DAG declares `version`; the reviews do not.
+        closeout = closeout_params(facts.params, facts.as_of.date()) if "version" in facts.params else None
+        policy = decide_write_policy(
+            facts.run_type,
+            post_backfill_digests=flag_param(facts.params, "post_backfill_digests"),
+            dry_run=closeout.dry_run if closeout else False,
+        )
+        store = RunStore(storage_root(settings, "intermediate") / facts.dag_id / safe_name(facts.run_id))
+        outbox = Outbox(
+            facts.dag_id,
+            facts.as_of,
+            settings,
+            policy,
+            open_ledger=open_ledger,
+            webhook=mattermost_sender,
+            archive_root=lambda: storage_root(settings, "archive"),
+        )
+        return cls(facts, settings, rosters, policy, store, outbox, closeout)
+
+    def channels_read(self) -> dict[str, Any]:
+        """Which channels this run read and which it could not (written by ``collect_channels``)."""
+        return self.store.read_json("channels.json")
+
+
+def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a task callable its :class:`TaskRun` as first argument; bad input fails without retries.
+
+    The wrapper's signature drops ``run``, so Airflow binds only the task's own arguments.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+        try:
+            run = TaskRun.from_context(get_current_context())
+            return func(run, *args, **kwargs)
+        except (*BAD_INPUT_ERRORS, AirflowNotFoundException) as exc:
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    signature = inspect.signature(func)
+    wrapper.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,116 @@
+"""How the DAG files are wired: task defaults, params, and the extract → transform → notify groups.
+
+Every DAG reads left to right: ``extract`` (check the run, then one task per channel),
+``transform`` (collect what was read, then decide and render), ``notify`` (post and write, and a
+final check that turns the run red when a channel could not be read). T and the settings come
+to each task from the Airflow context, never through an XCom edge from one task to all others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from community_monitoring.channels import CHANNELS
+from community_monitoring.pipeline import common
+from community_monitoring.pipeline.alerts import alert_on_task_failure
+
+
+def task_defaults() -> dict[str, Any]:
+    """Retries with exponential backoff; the environment may shorten them (tests, demo)."""
+    retries = int(os.environ.get("COMMUNITY_TASK_RETRIES", "3"))
+    delay = float(os.environ.get("COMMUNITY_RETRY_DELAY_SECONDS", "60"))
+    return {
+        "owner": "community",
+        "on_failure_callback": alert_on_task_failure,
+        "retries": retries,
+        "retry_delay": timedelta(seconds=delay),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=max(delay, 1) * 16),
+    }
+
+
+def review_params(what: str) -> dict[str, Any]:
+    """The Params every scheduled review DAG takes: a point in time, and posting backfills."""
+    from airflow.sdk import Param
+
+    return {
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            title="As of",
+            description=f"Manual runs only: compute the {what} as of this moment (ISO time). "
+            "Empty: the run's logical date, or the time it was triggered.",
+        ),
+        "post_backfill_digests": Param(
+            False,
+            type="boolean",
+            title="Post backfill digests",
+            description=f"Backfill runs archive their {what}; post it to Mattermost as well.",
+        ),
+    }
+
+
+def extract(
+    channels: Sequence[str], review: str = "daily", extractors: Mapping[str, Callable[..., Any]] | None = None
+) -> list[Any]:
+    """Inside the ``extract`` group: check the run, then one extract task per channel."""
+    from airflow.sdk import task
+
+    check = task(common.check_run, task_id="check_run", retries=0)()
+    extracts = []
+    for key in channels:
+        custom = (extractors or {}).get(key)
+        extract_task = task(
+            custom or common.extract_channel, task_id=f"extract_{key}", pool=CHANNELS[key].pool
+        )
+        extracts.append(extract_task() if custom else extract_task(key, review))
+    check >> extracts
+    return extracts
+
+
+def collect(channels: Sequence[str], extracts: list[Any]) -> Any:
+    """First in the ``transform`` group: runs whatever the extracts did, and names what is missing."""
+    from airflow.sdk import task
+
+    collected = task(common.collect_channels, task_id="collect_channels", trigger_rule="all_done", retries=0)(
+        list(channels)
+    )
+    extracts >> collected
+    return collected
+
+
+def verify(collected: Any) -> Any:
+    """In the ``notify`` group: the run ends red when a channel could not be read.
+
+    Its failure repeats what the failed extract task already alerted about, and what was read
+    cannot change by retrying, so it has no retries and no alert.
+    """
+    from airflow.sdk import task
+
+    check = task(
+        common.verify_all_channels_read,
+        task_id="verify_all_channels_read",
+        trigger_rule="all_done",
+        retries=0,
+        on_failure_callback=None,
+    )()
+    collected >> check
+    return check
+
+
+def post(kind: str) -> Any:
+    """In the ``notify`` group: post a built message once."""
+    from airflow.sdk import task
+
+    return task(common.post_message, task_id=f"post_{kind}")(kind)
+
+
+def group(name: str, tooltip: str) -> Any:
+    """A TaskGroup whose task ids stay short (``extract_github``, not ``extract.extract_github``)."""
+    from airflow.sdk import TaskGroup
+
+    return TaskGroup(name, prefix_group_id=False, tooltip=tooltip)

@@ -1,0 +1,135 @@
+"""The run store: the files one run's tasks hand to each other, under one object-storage folder.
+
+Like an IO manager, it owns the file names and formats; tasks ask for "the forum's posts" or "the
+triage message", never for a path. Every file is written to a temporary name and renamed, so a
+reader never sees half a file. XCom carries only counts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from community_monitoring.records import (
+    JiraTicket,
+    Post,
+    Release,
+    post_from_dict,
+    read_records,
+    record_to_dict,
+    release_from_dict,
+    ticket_from_dict,
+    write_records,
+)
+from community_monitoring.sources import Fetched
+
+log = logging.getLogger(__name__)
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+class RunStore:
+    def __init__(self, root: Any) -> None:
+        # An ObjectStoragePath (file://, s3://, ...); anything with the pathlib-like API works.
+        self.root = root
+
+    def _path(self, name: str) -> Any:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _write_text(self, name: str, write: Any) -> Any:
+        path = self._path(name)
+        tmp = path.parent / (path.name + ".partial")
+        with tmp.open("w", encoding="utf-8") as stream:
+            result = write(stream)
+        tmp.rename(path)
+        return result
+
+    def write_json(self, name: str, value: Any) -> None:
+        self._write_text(name, lambda s: json.dump(value, s, ensure_ascii=False, indent=1, default=str))
+
+    def read_json(self, name: str, default: Any = None) -> Any:
+        path = self.root / name
+        if not path.exists():
+            if default is not None:
+                return default
+            raise FileNotFoundError(f"{path} was not written by an earlier task of this run")
+        with path.open("r", encoding="utf-8") as stream:
+            return json.load(stream)
+
+    def _read_lines(self, name: str, decode: Any) -> Iterator[Any]:
+        path = self.root / name
+        if not path.exists():
+            return
+        with path.open("r", encoding="utf-8") as stream:
+            try:
+                yield from read_records(stream, decode)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+
+    # -- what the extract tasks write --------------------------------------------------------
+
+    def save_channel(self, channel: str, fetched: Fetched) -> dict[str, int]:
+        """Stream one channel's records to the store; the ``done`` marker is written last."""
+        counts = {
+            "posts": self._write_text(
+                f"channels/{channel}.posts.jsonl", lambda s: write_records(fetched.posts, s)
+            ),
+            "tickets": self._write_text(
+                f"channels/{channel}.tickets.jsonl", lambda s: write_records(fetched.tickets, s)
+            ),
+        }
+        if fetched.releases:
+            self.write_json(
+                f"channels/{channel}.releases.json", [record_to_dict(r) for r in fetched.releases]
+            )
+            counts["releases"] = len(fetched.releases)
+        if fetched.statuses:
+            self.write_json(
+                f"channels/{channel}.statuses.json", {str(k): v for k, v in fetched.statuses.items()}
+            )
+            counts["statuses"] = len(fetched.statuses)
+        self.write_json(f"channels/{channel}.done.json", counts)
+        return counts
+
+    def channel_counts(self, channel: str) -> Mapping[str, int] | None:
+        """What an extract task wrote for ``channel``, or None when it never finished."""
+        path = self.root / f"channels/{channel}.done.json"
+        return self.read_json(f"channels/{channel}.done.json") if path.exists() else None
+
+    # -- what the transform tasks read ---------------------------------------------------------
+
+    def posts(self, channels: Iterable[str]) -> Iterator[Post]:
+        """Stream the posts of ``channels``: the rules keep only what they list, so memory stays bounded."""
+        for channel in channels:
+            yield from self._read_lines(f"channels/{channel}.posts.jsonl", post_from_dict)
+
+    def tickets(self, channel: str = "jira") -> list[JiraTicket]:
+        return list(self._read_lines(f"channels/{channel}.tickets.jsonl", ticket_from_dict))
+
+    def releases(self, channel: str = "github") -> list[Release]:
+        return [release_from_dict(r) for r in self.read_json(f"channels/{channel}.releases.json", default=[])]
+
+    def statuses(self, channel: str = "uservoice") -> dict[int, str]:
+        raw = self.read_json(f"channels/{channel}.statuses.json", default={})
+        return {int(k): str(v) for k, v in raw.items()}
+
+    # -- messages and plans --------------------------------------------------------------------
+
+    def save_message(self, kind: str, parts: Iterable[str], items: int) -> None:
+        self.write_json(f"messages/{kind}.json", {"kind": kind, "parts": list(parts), "items": items})
+
+    def message(self, kind: str) -> dict[str, Any]:
+        return self.read_json(f"messages/{kind}.json")
+
+    def save_plan(self, name: str, value: Any) -> None:
+        self.write_json(f"plans/{name}.json", value)
+
+    def plan(self, name: str) -> Any:
+        return self.read_json(f"plans/{name}.json")

@@ -1,0 +1,332 @@
+"""The community team's settings as one typed, validated object (SPEC §6 "Settings").
+
+The rules file (``defaults/monitoring.yaml`` in this package, or the file named by
+``COMMUNITY_MONITORING_CONFIG``) is the documented default; a deployment overrides any key
+through the Airflow Variable ``community_settings`` (JSON, same shape, merged key by key).
+Both are validated against the schema below before a run sends anything: an unknown key, a wrong
+type (``"false"`` is not a boolean, ``"30"`` is not a number) or an out-of-range value is an
+error that names where it came from and the dotted key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+SETTINGS_VARIABLE = "community_settings"
+CONFIG_ENV = "COMMUNITY_MONITORING_CONFIG"
+
+PostType = Literal["bug", "troubleshooting", "feature_proposal", "question"]
+POST_TYPES: tuple[str, ...] = ("bug", "troubleshooting", "feature_proposal", "question")
+ChannelKey = Literal["github", "gitlab", "forum", "stackoverflow", "uservoice", "jira"]
+MessageKind = Literal[
+    "help_wanted", "triage", "weekly_review", "uservoice_review", "release_closeout", "alert"
+]
+
+Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
+OptionalText = Annotated[str, StringConstraints(strict=True)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Days = Annotated[int, Field(strict=True, ge=1)]
+Flag = Annotated[bool, Field(strict=True)]
+RepoName = Annotated[str, StringConstraints(strict=True, pattern=r"^[\w.-]+/[\w.-]+$")]
+HttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://[^\s/]+\S*$")]
+OptionalHttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^(https?://[^\s/]+\S*)?$")]
+
+
+class SettingsError(ValueError):
+    """The rules file or a settings Variable is invalid; the message names the source and key."""
+
+
+class Section(BaseModel):
+    """A block of settings: closed (unknown keys are errors) and read-only once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelsSection(Section):
+    disabled: list[ChannelKey] = []
+
+
+class GithubSection(Section):
+    repos: list[RepoName]
+    product_repo: RepoName
+    help_wanted_labels: list[Text]
+    jira_sync_account: OptionalText
+
+
+class GitlabSection(Section):
+    # Project path → labels an issue must all carry to be watched (empty list: every issue).
+    projects: dict[RepoName, list[Text]]
+
+
+class StackOverflowSection(Section):
+    tags: list[Text]
+    site: Text
+
+
+class ForumSection(Section):
+    public_url: HttpUrl
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+
+class DigestSection(Section):
+    first_response_min_age_days: Count
+    max_age_days: Days
+    release_window_days: Count
+    mentions: list[Text]
+    hashtags: list[Text]
+    title_max_chars: Annotated[int, Field(strict=True, ge=20, le=1000)]
+    excerpt_max_chars: Annotated[int, Field(strict=True, ge=20, le=4000)]
+    message_max_chars: Annotated[int, Field(strict=True, ge=1000, le=16383)]
+
+
+class ReleaseWatchSection(Section):
+    enterprise_keywords: list[Text]
+    upgrade_keywords: list[Text]
+
+
+class PostTypesSection(Section):
+    labels: dict[PostType, list[Text]]
+    categories: dict[PostType, list[Text]]
+    template_sections: dict[PostType, list[Text]]
+    phrases: dict[PostType, list[Text]]
+    channel_defaults: dict[ChannelKey, PostType]
+
+
+ActionTable = dict[PostType, Text]
+
+
+class SuggestedActionsSection(Section):
+    default: ActionTable
+    github: ActionTable = {}
+    gitlab: ActionTable = {}
+    forum: ActionTable = {}
+    stackoverflow: ActionTable = {}
+    uservoice: ActionTable = {}
+    jira: ActionTable = {}
+
+    @model_validator(mode="after")
+    def _default_covers_every_type(self) -> SuggestedActionsSection:
+        missing = [t for t in POST_TYPES if t not in self.default]
+        if missing:
+            raise ValueError(f"'default' needs an action for every post type; missing {missing}")
+        return self
+
+    def for_post(self, channel: str, post_type: str) -> str:
+        table: Mapping[str, str] = getattr(self, channel, None) or {}
+        return table.get(post_type) or self.default[post_type]  # type: ignore[index]
+
+
+class ReplyDraftsSection(Section):
+    forum_url: OptionalHttpUrl
+    feature_idea_url: OptionalHttpUrl
+    documentation_url: OptionalHttpUrl
+    contributing_url: OptionalHttpUrl
+    # Keywords (case-insensitive) → the documentation page a reply links to.
+    doc_links: dict[Text, HttpUrl]
+
+
+class PathsSection(Section):
+    intermediate: OptionalText = ""
+    archive: OptionalText = ""
+    tracking_sheet: OptionalText = ""
+
+
+class MattermostSection(Section):
+    username: Text
+    targets: dict[MessageKind, Text]
+
+    @model_validator(mode="after")
+    def _every_kind_has_a_target(self) -> MattermostSection:
+        missing = [k for k in MessageKind.__args__ if k not in self.targets]  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError(f"'targets' needs a connection id for every message kind; missing {missing}")
+        return self
+
+
+class StatusCondition(Section):
+    resolution: list[Text] | None = None
+    label: list[Text] | None = None
+    status_category: list[Text] | None = None
+    status: list[Text] | None = None
+    resolved: Flag | None = None
+    has_fix_version: Flag | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class StatusRuleEntry(Section):
+    when: StatusCondition = StatusCondition()
+    status: Text
+
+
+class UserVoiceSection(Section):
+    status_mapping: Annotated[list[StatusRuleEntry], Field(min_length=1)]
+    enterprise_categories: list[Text] = []
+    enterprise_labels: list[Text] = []
+    offer_phrases: list[Text] = []
+    apply_status_updates: Flag = False
+    status_update_body: OptionalText = ""
+
+
+class JiraSection(Section):
+    jql: Text
+    lookback_days: Days
+    browse_url: HttpUrl
+    read_remote_links: Flag = True
+
+
+WeeklyChannel = Literal["github", "gitlab", "stackoverflow"]
+
+
+class WeeklySection(Section):
+    channels: list[WeeklyChannel]
+    stale_after_days: Days
+    max_age_days: Days
+
+
+class CloseoutSection(Section):
+    team_message: Text
+    enterprise_message: Text
+    completed_status: Text
+    notify_supporters: Flag = True
+
+    @model_validator(mode="after")
+    def _messages_name_who_and_what(self) -> CloseoutSection:
+        for key in ("team_message", "enterprise_message"):
+            text = getattr(self, key)
+            if "{name}" not in text or "{version}" not in text:
+                raise ValueError(f"{key!r} must contain {{name}} and {{version}}")
+        return self
+
+
+class RepliesSection(Section):
+    # Upstream replies exist for these channels only (a GitHub comment, a GitLab note).
+    post_upstream: dict[Literal["github", "gitlab"], Flag] = {}
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(channel for channel, on in self.post_upstream.items() if on)
+
+
+class Settings(Section):
+    """Every setting a run reads, validated once; sections mirror the rules file."""
+
+    community_name: Text
+    channels: ChannelsSection = ChannelsSection()
+    github: GithubSection
+    gitlab: GitlabSection
+    stackoverflow: StackOverflowSection
+    forum: ForumSection
+    digest: DigestSection
+    release_watch: ReleaseWatchSection
+    post_types: PostTypesSection
+    suggested_actions: SuggestedActionsSection
+    reply_drafts: ReplyDraftsSection
+    paths: PathsSection = PathsSection()
+    mattermost: MattermostSection
+    uservoice: UserVoiceSection
+    jira: JiraSection
+    weekly: WeeklySection
+    closeout: CloseoutSection
+    replies: RepliesSection = RepliesSection()
+
+    def is_enabled(self, channel: str) -> bool:
+        return channel not in self.channels.disabled
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def describe_errors(error: ValidationError, source: str) -> str:
+    """One line per problem: where it came from, the dotted key and what is wrong."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif "input" in problem and problem["type"] not in ("missing",):
+            message += f" (got {problem['input']!r:.60})"
+        lines.append(f"{source}: key {key!r}: {message}")
+    return "; ".join(lines)
+
+
+def default_rules() -> tuple[dict[str, Any], str]:
+    """The rules file as a mapping, and a name for it in error messages."""
+    import yaml
+
+    configured = os.environ.get(CONFIG_ENV)
+    if configured:
+        path = Path(configured)
+        try:
+            text, source = path.read_text(encoding="utf-8"), f"rules file {path}"
+        except OSError as exc:
+            raise SettingsError(f"rules file {path} (from {CONFIG_ENV}) cannot be read: {exc}") from None
+    else:
+        from community_monitoring.resources import default_rules_text
+
+        text, source = default_rules_text(), "the bundled rules file"
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{source} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{source} must hold a mapping at the top level")
+    return raw, source
+
+
+def parse_overrides(value: Any) -> dict[str, Any]:
+    """The ``community_settings`` Variable (JSON text or an already decoded object)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"Variable {SETTINGS_VARIABLE!r} is not valid JSON: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise SettingsError(
+            f"Variable {SETTINGS_VARIABLE!r} must be a JSON object, got {type(value).__name__}"
+        )
+    return dict(value)
+
+
+def build_settings(
+    rules: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    rules_source: str = "the rules file",
+) -> Settings:
+    """Validate the rules file, then the file with the Variable's overrides merged in."""
+    try:
+        base = Settings.model_validate(rules)
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc, rules_source)) from None
+    if not overrides:
+        return base
+    try:
+        return Settings.model_validate(deep_merge(rules, overrides))
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc, f"Variable {SETTINGS_VARIABLE!r}")) from None
+
+
+def load_settings(overrides: Any = None) -> Settings:
+    """The rules file (bundled or ``COMMUNITY_MONITORING_CONFIG``) with ``overrides`` applied."""
+    rules, source = default_rules()
+    return build_settings(rules, parse_overrides(overrides), source)
