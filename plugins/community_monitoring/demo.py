@@ -55,7 +55,7 @@ def start_sandbox(scenario: Path, port: int, env: dict[str, str]) -> subprocess.
         [
             sys.executable,
             "-m",
-            "community_monitoring.sandbox",
+            "community_sandbox",
             "--scenario",
             str(scenario),
             "--port",
@@ -76,13 +76,13 @@ def start_sandbox(scenario: Path, port: int, env: dict[str, str]) -> subprocess.
 
 
 def load_now(scenario: Path) -> str:
-    from community_monitoring.sandbox.scenario import load_scenario
+    from community_sandbox.scenario import load_scenario
 
     return load_scenario(scenario).now.isoformat()
 
 
 def load_closeout(scenario: Path) -> dict[str, Any]:
-    from community_monitoring.sandbox.scenario import load_scenario
+    from community_sandbox.scenario import load_scenario
 
     return dict(load_scenario(scenario).closeout or {})
 
