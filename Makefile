@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 demo: venv
-	$(PY) -m community_monitoring.demo --scenario "$(SCENARIO)" --output demo-output
+	$(PY) -m community_devtools.demo --scenario "$(SCENARIO)" --output demo-output
 
 test: venv
 	$(VENV)/bin/ruff check .
@@ -47,7 +47,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 bench: venv
-	$(PY) -m community_monitoring.bench
+	$(PY) -m community_devtools.bench
 
 # Start over: forget what was sent (the ledger), the Airflow metadata DB and the demo output.
 clean:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-from community_monitoring.config import PROJECT_ROOT
+from community_devtools import PROJECT_ROOT
 
 PARSE_PROBE = r"""
 import json, sys, time

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from community_monitoring.config import PROJECT_ROOT
+from community_devtools import PROJECT_ROOT
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
 DEMO_DAGS: tuple[tuple[str, bool], ...] = (
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "community_monitoring.settings_loader",
+                "community_devtools.settings_loader",
                 str(PROJECT_ROOT / "airflow_settings.yaml"),
                 "--scenario",
                 str(scenario),
