@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "include" / "config" / "monitoring.yaml"
-TEMPLATES_DIR = PROJECT_ROOT / "include" / "templates"
+from community_monitoring.resources import default_rules_text
+
 POST_TYPES: tuple[str, ...] = ("bug", "troubleshooting", "feature_proposal", "question")
 
 
@@ -176,9 +175,10 @@ def load_config(
     """Read the rules file (``COMMUNITY_MONITORING_CONFIG`` or the bundled one) and apply overrides."""
     import yaml
 
-    config_path = Path(path or os.environ.get("COMMUNITY_MONITORING_CONFIG") or DEFAULT_CONFIG_PATH)
+    custom = path or os.environ.get("COMMUNITY_MONITORING_CONFIG")
+    config_path = Path(custom or "community_monitoring/defaults/monitoring.yaml")  # as errors name it
     try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8") if custom else default_rules_text())
     except FileNotFoundError:
         raise ConfigError(f"rules file not found: {config_path}") from None
     except yaml.YAMLError as exc:

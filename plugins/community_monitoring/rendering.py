@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from community_monitoring.config import TEMPLATES_DIR
+from community_monitoring.resources import template_loader
 from community_monitoring.safety import cap_length, safe_block, safe_text, safe_url
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def template_environment(templates_dir: str | None = None) -> Environment:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir or str(TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader(templates_dir) if templates_dir else template_loader(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
