@@ -15,7 +15,7 @@ export AIRFLOW_HOME := $(DEMO_AIRFLOW_HOME)
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
-export PYTHONPATH := $(CURDIR)/plugins
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed
 
 demo: venv
-	$(PY) -m community_monitoring.demo --scenario "$(SCENARIO)" --output demo-output
+	$(PY) -m community_devtools.demo --scenario "$(SCENARIO)" --output demo-output
 
 test: venv
 	$(VENV)/bin/ruff check .
@@ -47,7 +47,7 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 bench: venv
-	$(PY) -m community_monitoring.bench
+	$(PY) -m community_devtools.bench
 
 # Start over: forget what was sent (the ledger), the Airflow metadata DB and the demo output.
 clean:

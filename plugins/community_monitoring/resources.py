@@ -1,18 +1,29 @@
-"""Files that ship with the package: the default rules file and the message templates."""
+"""Files shipped inside the package (the default rules file, the message templates).
+
+They are read through ``importlib.resources``, so they are found wherever the package is
+installed (a wheel, a zip, Airflow's plugins folder), never by walking up from a source file.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from importlib.resources import files
+from typing import TYPE_CHECKING
 
-_ROOT = Path(__file__).resolve().parents[2] / "include"
+if TYPE_CHECKING:
+    from jinja2 import BaseLoader
+
+PACKAGE = "community_monitoring"
+DEFAULT_RULES = "defaults/monitoring.yaml"
+TEMPLATES = "templates"
 
 
 def default_rules_text() -> str:
-    return (_ROOT / "config" / "monitoring.yaml").read_text(encoding="utf-8")
+    """The bundled rules file, ``community_monitoring/defaults/monitoring.yaml``."""
+    return files(PACKAGE).joinpath(DEFAULT_RULES).read_text(encoding="utf-8")
 
 
-def template_loader() -> Any:
+def template_loader() -> BaseLoader:
+    """A Jinja2 loader for the bundled message templates, ``community_monitoring/templates/*.j2``."""
     import jinja2
 
-    return jinja2.FileSystemLoader(str(_ROOT / "templates"))
+    return jinja2.PackageLoader(PACKAGE, TEMPLATES)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from harness import AirflowRunner, migrate
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")

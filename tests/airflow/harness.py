@@ -36,7 +36,8 @@ def base_env(home: Path) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
+            # The product (plugins/) and the dev packages beside it (community_sandbox, community_devtools).
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)]),
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
             # Fail fast in tests: one task retry, short HTTP backoff.

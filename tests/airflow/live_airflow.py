@@ -113,6 +113,7 @@ def live_env(home: Path, port: int) -> dict[str, str]:
             "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
             "AIRFLOW__CORE__PARALLELISM": "8",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # Only the product, as in a deployment: the Airflow processes never need the dev packages.
             "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
             "PYTHONUNBUFFERED": "1",
             "NO_PROXY": "127.0.0.1,localhost",

@@ -12,8 +12,8 @@ import yaml
 from harness import AirflowRunner
 from test_daily_e2e import DEMO, LIVE_MENTION, posts_to
 
-from community_monitoring.sandbox import Sandbox
-from community_monitoring.sandbox.scenario import load_scenario
+from community_sandbox import Sandbox
+from community_sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.airflow
 

@@ -26,6 +26,7 @@ BaseHook.get_connection = classmethod(refuse)
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
 heavy = sorted(m for m in ("github", "gitlab", "pandas", "openpyxl", "requests_toolbelt") if m in sys.modules)
+dev = sorted(m for m in sys.modules if m.split(".")[0] in ("community_sandbox", "community_devtools"))
 dags = {
     dag_id: {
         "tags": sorted(dag.tags),
@@ -38,7 +39,7 @@ dags = {
     }
     for dag_id, dag in bag.dags.items()
 }
-print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "heavy": heavy, "dags": dags}))
+print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "heavy": heavy, "dev": dev, "dags": dags}))
 """
 
 
@@ -48,7 +49,8 @@ def parsed() -> dict:
         [sys.executable, "-c", PARSE_PROBE, str(PROJECT_ROOT / "dags")],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "plugins")},
+        # The dev packages are importable (as under `make demo`), so a DAG that used them would show.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)])},
         check=False,
         timeout=300,
     )
@@ -63,6 +65,11 @@ def test_no_import_errors_and_no_parse_time_io(parsed: dict) -> None:
 
 def test_heavy_clients_are_not_imported_at_parse_time(parsed: dict) -> None:
     assert parsed["heavy"] == []
+
+
+def test_dags_use_no_dev_tools(parsed: dict) -> None:
+    """The deployed DAGs need only the product: never the sandbox or the dev tools."""
+    assert parsed["dev"] == []
 
 
 def test_daily_dag_shape(parsed: dict) -> None:

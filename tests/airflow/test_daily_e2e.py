@@ -13,9 +13,9 @@ import pytest
 import yaml
 from harness import PROJECT_ROOT, AirflowRunner
 
-from community_monitoring.sandbox import Sandbox
-from community_monitoring.sandbox.scenario import load_scenario
 from community_monitoring.timeutil import parse_time
+from community_sandbox import Sandbox
+from community_sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.airflow
 

@@ -12,7 +12,7 @@ import pytest
 from harness import AirflowRunner
 from test_daily_e2e import LIVE_MENTION, posts_to, run_daily
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, github_comment, github_issue, write_scenario
 
 pytestmark = pytest.mark.airflow

@@ -23,7 +23,7 @@ def run_demo(scenario: Path, home: Path, output: Path) -> subprocess.CompletedPr
         [
             sys.executable,
             "-m",
-            "community_monitoring.demo",
+            "community_devtools.demo",
             "--scenario",
             str(scenario),
             "--output",

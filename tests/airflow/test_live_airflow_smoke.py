@@ -12,8 +12,8 @@ import pytest
 from harness import PROJECT_ROOT, sandbox_connections
 from live_airflow import LiveAirflow
 
-from community_monitoring.sandbox import Sandbox
-from community_monitoring.sandbox.scenario import load_scenario
+from community_sandbox import Sandbox
+from community_sandbox.scenario import load_scenario
 
 pytestmark = pytest.mark.airflow
 

@@ -19,7 +19,7 @@ import pytest
 from harness import sandbox_connections
 from live_airflow import LiveAirflow
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 from scenario_files import github_comment, github_issue, write_scenario
 
 pytestmark = pytest.mark.airflow

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 NOW = "2026-11-17T10:00:00Z"
 ScenarioWriter = Callable[..., Path]

@@ -1,4 +1,4 @@
-"""``python -m community_monitoring.sandbox`` as scripts use it: start, wait for the line, stop."""
+"""``python -m community_sandbox`` as scripts use it: start, wait for the line, stop."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -23,9 +23,9 @@ def free_port() -> int:
 
 
 def run_cli(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(PLUGINS)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "community_monitoring.sandbox", *args],
+        [sys.executable, "-m", "community_sandbox", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

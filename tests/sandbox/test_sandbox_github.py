@@ -11,7 +11,7 @@ import github
 import pytest
 import requests
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 
 def gh_issue(number: int, hour: int, **extra: Any) -> dict[str, Any]:

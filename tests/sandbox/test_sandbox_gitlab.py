@@ -10,7 +10,7 @@ import gitlab
 import pytest
 import requests
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
 PROJECT_ID = 4242

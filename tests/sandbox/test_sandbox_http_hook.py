@@ -11,7 +11,7 @@ import pytest
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 PINNED = (10, 20)
 TOPIC_COUNT = 65

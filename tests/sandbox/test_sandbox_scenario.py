@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from community_monitoring.sandbox import ScenarioError, load_scenario
+from community_sandbox import ScenarioError, load_scenario
 
 Writer = Callable[..., Path]
 ISSUE = {"number": 1, "created_at": "2026-11-16T00:00:00Z"}

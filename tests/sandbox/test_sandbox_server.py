@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from community_monitoring.sandbox import Sandbox, load_scenario
+from community_sandbox import Sandbox, load_scenario
 
 FORUM = {
     "discourse/topics.json": [{"id": 1, "title": "Hello", "created_at": "2026-11-16T00:00:00Z"}],

@@ -12,7 +12,7 @@ import pytest
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
-from community_monitoring.sandbox import Sandbox
+from community_sandbox import Sandbox
 
 DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
 DAY = 86_400

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
 from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, write_scenario
 
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)

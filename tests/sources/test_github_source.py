@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from github import Auth, Github
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.github import (
     GithubIssuesClient,
     fetch_github_issues,
     fetch_github_releases,
     github_client,
 )
+from community_sandbox import Sandbox
 from scenario_files import days, github_comment, github_issue, write_scenario
 
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import gitlab
 import pytest
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
+from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_more import gitlab_issue, gitlab_note, write_more_scenario
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_monitoring.sources.jira import (
     FIELDS,
@@ -21,6 +20,7 @@ from community_monitoring.sources.jira import (
     fetch_jira_tickets,
 )
 from community_monitoring.sources.uservoice import suggestion_id_from_url
+from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
     adf,

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.http import ApiClient
 from community_monitoring.sources.stackexchange import (
     StackExchangeClient,
     StackExchangeError,
     fetch_stackoverflow_questions,
 )
+from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_more import se_answer, se_comment, se_question, write_more_scenario
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from community_monitoring.sandbox import Sandbox
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_monitoring.sources.uservoice import (
     UserVoiceClient,
@@ -17,6 +16,7 @@ from community_monitoring.sources.uservoice import (
     fetch_uservoice_suggestions,
     suggestion_id_from_url,
 )
+from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
     uv_category,

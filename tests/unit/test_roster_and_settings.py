@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from community_devtools.settings_loader import SettingsError, load_settings_file, parse_settings
 from community_monitoring.config import ConfigError, load_config
 from community_monitoring.roster import RosterError, Rotation, StaffRoster
 from community_monitoring.runtime import ParamError, resolve_as_of
-from community_monitoring.settings_loader import SettingsError, load_settings_file, parse_settings
 
 ROTATION = {"members": ["ann", "ben", "cy"], "days": 7, "start": "2026-11-02"}
 

@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from community_monitoring.sandbox.registry import SERVICES
-from community_monitoring.sandbox.routing import (
+from community_sandbox.registry import SERVICES
+from community_sandbox.routing import (
     Request,
     Response,
     Service,
@@ -27,7 +27,7 @@ from community_monitoring.sandbox.routing import (
     json_response,
     text_response,
 )
-from community_monitoring.sandbox.scenario import Fault, Scenario, load_scenario
+from community_sandbox.scenario import Fault, Scenario, load_scenario
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from community_monitoring.sandbox.loading import (
+from community_sandbox.loading import (
     ItemChecker,
     ScenarioError,
     parse_time,
@@ -28,7 +28,7 @@ from community_monitoring.sandbox.loading import (
     read_optional_object,
     rewrite_urls,
 )
-from community_monitoring.sandbox.routing import (
+from community_sandbox.routing import (
     Request,
     Response,
     Service,

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from community_monitoring.sandbox.loading import ScenarioError, parse_time
-from community_monitoring.sandbox.registry import SERVICES
+from community_sandbox.loading import ScenarioError, parse_time
+from community_sandbox.registry import SERVICES
 
 __all__ = ["Fault", "Scenario", "ScenarioError", "load_scenario"]
 

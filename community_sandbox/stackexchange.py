@@ -26,11 +26,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from community_monitoring.sandbox.loading import ItemChecker, read_json_array
-from community_monitoring.sandbox.routing import Request, Response, Service, ServiceContext, json_response
+from community_sandbox.loading import ItemChecker, read_json_array
+from community_sandbox.routing import Request, Response, Service, ServiceContext, json_response
 
-# The API's documented error ids are the same table the client falls back on.
-from community_monitoring.sources.stackexchange import ERROR_NAMES
+# The API's documented error ids and names (api.stackexchange.com/docs/error-handling).
+# The sandbox keeps its own copy: it shares no code with the product (SPEC §8).
+ERROR_NAMES = {
+    400: "bad_parameter",
+    401: "access_token_required",
+    402: "invalid_access_token",
+    403: "access_denied",
+    404: "no_method",
+    405: "key_required",
+    406: "access_token_compromised",
+    407: "write_failed",
+    409: "duplicate_request",
+    500: "internal_error",
+    502: "throttle_violation",
+    503: "temporarily_unavailable",
+}
 
 QUOTA_MAX = 10_000
 DEFAULT_PAGE_SIZE = 30

@@ -5,8 +5,8 @@ The real clients (PyGithub, HttpHook) run against it unchanged; writes land in i
 
 from __future__ import annotations
 
-from community_monitoring.sandbox.loading import ScenarioError
-from community_monitoring.sandbox.scenario import Fault, Scenario, load_scenario
-from community_monitoring.sandbox.server import Sandbox
+from community_sandbox.loading import ScenarioError
+from community_sandbox.scenario import Fault, Scenario, load_scenario
+from community_sandbox.server import Sandbox
 
 __all__ = ["Fault", "Sandbox", "Scenario", "ScenarioError", "load_scenario"]

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from community_monitoring.sandbox.loading import (
+from community_sandbox.loading import (
     ItemChecker,
     format_time,
     parse_time,
     read_json_array,
 )
-from community_monitoring.sandbox.routing import (
+from community_sandbox.routing import (
     Request,
     Response,
     Service,

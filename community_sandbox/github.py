@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from community_monitoring.sandbox.loading import (
+from community_sandbox.loading import (
     ItemChecker,
     format_time,
     parse_time,
@@ -25,7 +25,7 @@ from community_monitoring.sandbox.loading import (
     read_optional_object,
     rewrite_urls,
 )
-from community_monitoring.sandbox.routing import (
+from community_sandbox.routing import (
     Request,
     Response,
     Service,

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from community_monitoring.sandbox.loading import (
+from community_sandbox.loading import (
     ItemChecker,
     ScenarioError,
     parse_time,
@@ -47,7 +47,7 @@ from community_monitoring.sandbox.loading import (
     read_json_array,
     relative_name,
 )
-from community_monitoring.sandbox.routing import (
+from community_sandbox.routing import (
     Request,
     Response,
     Service,

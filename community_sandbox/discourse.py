@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from community_monitoring.sandbox.loading import ItemChecker, parse_time, read_json_array
-from community_monitoring.sandbox.routing import Request, Response, Service, ServiceContext, json_response
+from community_sandbox.loading import ItemChecker, parse_time, read_json_array
+from community_sandbox.routing import Request, Response, Service, ServiceContext, json_response
 
 TOPICS_PER_PAGE = 30
 POSTS_PER_PAGE = 50  # /posts.json

@@ -1,4 +1,4 @@
-"""``python -m community_monitoring.sandbox --scenario DIR [--port N]``: serve until SIGTERM/SIGINT.
+"""``python -m community_sandbox --scenario DIR [--port N]``: serve until SIGTERM/SIGINT.
 
 Prints one line, ``sandbox listening on http://127.0.0.1:PORT (scenario DIR)``, once it accepts
 requests; scripts wait for that line (or ``--ready-file``) before starting the pipelines.
@@ -13,14 +13,14 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from community_monitoring.sandbox.loading import ScenarioError
-from community_monitoring.sandbox.server import Sandbox
+from community_sandbox.loading import ScenarioError
+from community_sandbox.server import Sandbox
 
 EXIT_BAD_INPUT = 2
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m community_monitoring.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m community_sandbox", description=__doc__)
     parser.add_argument("--scenario", required=True, type=Path, help="scenario folder")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="only 127.0.0.1 is allowed")

@@ -1,7 +1,7 @@
 """Apply ``airflow_settings.yaml`` (Astro CLI format) to an Airflow metadata database.
 
 Only the Astro CLI reads that file natively; this loader does the same for any Airflow:
-``python -m community_monitoring.settings_loader airflow_settings.yaml [--scenario DIR]``.
+``python -m community_devtools.settings_loader airflow_settings.yaml [--scenario DIR]``.
 ``${NAME}`` in values is replaced from the environment (``SANDBOX_URL`` and ``AIRFLOW_HOME``
 have defaults), and a scenario's ``variables`` override the file's.
 """

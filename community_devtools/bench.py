@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-from community_monitoring.config import PROJECT_ROOT
+from community_devtools import PROJECT_ROOT
 
 PARSE_PROBE = r"""
 import json, sys, time
@@ -64,11 +64,11 @@ def bench_parse() -> None:
 def bench_requests(sizes: list[int]) -> None:
     from github import Auth, Github
 
-    from community_monitoring.sandbox import Sandbox
-    from community_monitoring.sandbox.synth import NOW, REPOS, write_synthetic_scenario
     from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
     from community_monitoring.sources.github import GithubIssuesClient, fetch_github_issues
     from community_monitoring.sources.http import ApiClient
+    from community_sandbox import Sandbox
+    from community_sandbox.synth import NOW, REPOS, write_synthetic_scenario
 
     print("API requests per extract (30-day window) vs the minimum pages needed")
     for size in sizes:
@@ -113,7 +113,7 @@ def bench_requests(sizes: list[int]) -> None:
 
 def _synthetic_posts(count: int) -> Iterator[object]:
     from community_monitoring.records import Post, Reply
-    from community_monitoring.sandbox.synth import NOW, TITLES
+    from community_sandbox.synth import NOW, TITLES
 
     for i in range(count):
         created = NOW - timedelta(minutes=(i * 37) % (40 * 24 * 60))
@@ -143,7 +143,7 @@ def bench_rules(count: int) -> None:
     from community_monitoring.config import load_config
     from community_monitoring.roster import StaffRoster
     from community_monitoring.rules import find_help_wanted_sections, find_new_posts
-    from community_monitoring.sandbox.synth import NOW
+    from community_sandbox.synth import NOW
 
     config = load_config()
     roster = StaffRoster.parse({"github": ["staff1"], "forum": ["helper1"], "bots": []})

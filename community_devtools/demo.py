@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from community_monitoring.config import PROJECT_ROOT
+from community_devtools import PROJECT_ROOT
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
 DEMO_DAGS: tuple[tuple[str, bool], ...] = (
@@ -55,7 +55,7 @@ def start_sandbox(scenario: Path, port: int, env: dict[str, str]) -> subprocess.
         [
             sys.executable,
             "-m",
-            "community_monitoring.sandbox",
+            "community_sandbox",
             "--scenario",
             str(scenario),
             "--port",
@@ -76,13 +76,13 @@ def start_sandbox(scenario: Path, port: int, env: dict[str, str]) -> subprocess.
 
 
 def load_now(scenario: Path) -> str:
-    from community_monitoring.sandbox.scenario import load_scenario
+    from community_sandbox.scenario import load_scenario
 
     return load_scenario(scenario).now.isoformat()
 
 
 def load_closeout(scenario: Path) -> dict[str, Any]:
-    from community_monitoring.sandbox.scenario import load_scenario
+    from community_sandbox.scenario import load_scenario
 
     return dict(load_scenario(scenario).closeout or {})
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "community_monitoring.settings_loader",
+                "community_devtools.settings_loader",
                 str(PROJECT_ROOT / "airflow_settings.yaml"),
                 "--scenario",
                 str(scenario),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from community_monitoring.sandbox.routing import (
+from community_sandbox.routing import (
     Request,
     Response,
     Service,
