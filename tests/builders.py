@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from community_monitoring.config import load_config
 from community_monitoring.records import Post, Reply
 from community_monitoring.roster import StaffRoster
+from community_monitoring.settings import load_settings
 
 T = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
-CONFIG = load_config()
+SETTINGS = load_settings()
 ROSTER = StaffRoster.parse(
     {
         "github": ["staffer"],
@@ -52,5 +52,6 @@ def post(
         author=author,
         created_at=created or ago(days=3),
         replies=replies,
+        number=number,
         **kwargs,
     )

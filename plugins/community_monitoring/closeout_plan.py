@@ -6,6 +6,7 @@ whether an upstream status update already thanked them; and the tracking-sheet r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -86,7 +87,9 @@ def plan_closeout(
     statuses: Mapping[int, str],
 ) -> CloseoutPlan:
     """Who to thank for ``params.version``; who not, and why."""
-    completed = {name: sid for sid, name in statuses.items()}.get(section.completed_status)
+    completed = {name.casefold(): sid for sid, name in statuses.items()}.get(
+        section.completed_status.casefold()
+    )
     if completed is None:
         raise SettingsError(
             f"settings key 'closeout.completed_status' is {section.completed_status!r}, "
@@ -111,7 +114,7 @@ def plan_closeout(
                 v for v in ticket.fix_versions if normalise_version(v) == normalise_version(version)
             ),
         )
-        reason = skip_reason(suggestion, ticket, rules)
+        reason = skip_reason(suggestion, ticket, rules, section.completed_status)
         if reason:
             skipped.append(_with(base, reason=reason))
             continue
@@ -145,20 +148,31 @@ def _with(nominee: Nominee, **changes: Any) -> Nominee:
     return Nominee(**{**asdict(nominee), **changes})
 
 
-def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules) -> str:
+def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, completed_status: str) -> str:
     if not ticket.is_resolved:
         return f"{ticket.key} is not resolved yet ({ticket.status})"
-    if rules.implied_status(ticket) != "Completed":
+    if (rules.implied_status(ticket) or "").casefold() != completed_status.casefold():
         return f"{ticket.key} was resolved as {ticket.resolution}, not shipped"
     if not suggestion.author or suggestion.author == "anonymous":
         return "the suggestion has no nominator name"
     return ""
 
 
-def already_thanked(updates: Sequence[Mapping[str, Any]], version: str) -> Mapping[str, Any] | None:
-    """A status update that already told this suggestion's supporters it shipped in this version."""
-    needle = f"now available in Mattermost {normalise_version(version)}"
-    return next((u for u in updates if needle in str(u.get("body") or "")), None)
+def already_thanked(
+    updates: Sequence[Mapping[str, Any]], version: str, message: str = ""
+) -> Mapping[str, Any] | None:
+    """A status update that already told this suggestion's supporters it shipped in this version.
+
+    Either the very message this run would send, or one saying "available in <product> <version>"
+    for exactly this version (``11.2`` is not ``11.2.1`` nor ``11.20``).
+    """
+    shipped = re.compile(rf"\bavailable in \S+ v?{re.escape(normalise_version(version))}(?![\w.]*\d)", re.I)
+    wanted = " ".join(message.split())
+    for update in updates:
+        body = str(update.get("body") or "")
+        if (wanted and wanted in " ".join(body.split())) or shipped.search(body):
+            return update
+    return None
 
 
 def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now: str) -> list[SheetRow]:

@@ -79,17 +79,17 @@ class CloseoutParams:
 def closeout_params(params: Mapping[str, Any], today: date) -> CloseoutParams:
     """The release closeout's params: ``11.2`` (``v11.2`` is the same), a date, an http(s) URL."""
     version = params.get("version")
-    if not isinstance(version, str) or not re.match(VERSION_PATTERN, version.strip()):
+    if not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version.strip()):
         raise ParamError(f"param 'version' must look like 11.2 or 11.2.1, got {version!r}")
     release_date = params.get("release_date") or today.isoformat()
-    if not isinstance(release_date, str) or not re.match(DATE_PATTERN, release_date):
+    if not isinstance(release_date, str) or not re.fullmatch(DATE_PATTERN, release_date):
         raise ParamError(f"param 'release_date' must be a date YYYY-MM-DD, got {release_date!r}")
     try:
         date.fromisoformat(release_date)
     except ValueError:
         raise ParamError(f"param 'release_date' is not a real date: {release_date!r}") from None
     url = params.get("announcement_url") or ""
-    if url and (not isinstance(url, str) or not re.match(HTTP_URL_PATTERN, url)):
+    if url and (not isinstance(url, str) or not re.fullmatch(HTTP_URL_PATTERN, url)):
         raise ParamError(f"param 'announcement_url' must be an http(s) URL, got {url!r}")
     return CloseoutParams(
         version=normalise_version(version),

@@ -1,7 +1,7 @@
 """What a run may change in the world, decided in one place (SPEC §6).
 
 Backfill runs recompute the past: they archive their digests and post them only when asked
-(``post_backfill_digests``), and never rewrite the tracking sheet with old data. A dry run
+(``post_backfill_digests``), and never write upstream nor rewrite the tracking sheet with old data. A dry run
 (release closeout) posts its plan and changes nothing upstream. Writes that need channels a run
 could not read (a status proposed from missing Jira tickets) are not made.
 """
@@ -47,7 +47,9 @@ def decide_write_policy(
         reasons.append("dry run")
     return WritePolicy(
         post_messages=post,
-        write_upstream=post and not dry_run,
+        # Upstream writes are decided from T's data: replaying the past must not reply to a post
+        # answered since, or set a status that has moved on.
+        write_upstream=not backfill and not dry_run,
         update_sheet=not backfill and not dry_run,
         reason="; ".join(reasons),
     )

@@ -16,6 +16,8 @@ ROTATION_VARIABLE = "community_rotation"
 CONTACTS_VARIABLE = "community_contacts"
 # A Mattermost username or group name: only these ever ping, so nothing else may pass as one.
 MATTERMOST_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
+# Names Mattermost reads as "everyone": never a person or a team.
+CHANNEL_WIDE_MENTIONS = frozenset({"here", "channel", "all"})
 
 
 class RosterError(ValueError):
@@ -24,8 +26,10 @@ class RosterError(ValueError):
 
 def mattermost_name(value: Any, where: str) -> str:
     """A configured Mattermost username or group (a leading ``@`` is dropped), or an error naming it."""
-    name = value.strip().lstrip("@").lower() if isinstance(value, str) else ""
-    if not MATTERMOST_NAME.match(name):
+    name = value.strip().removeprefix("@").lower() if isinstance(value, str) else ""
+    if name in CHANNEL_WIDE_MENTIONS:
+        raise RosterError(f"{where} {value!r} would ping everyone in the channel, not one person or team")
+    if not MATTERMOST_NAME.fullmatch(name):
         raise RosterError(
             f"{where} {value!r} is not a Mattermost name (lowercase letters, digits, '.', '_', '-')"
         )

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import json
 import os
+import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SETTINGS_VARIABLE = "community_settings"
 CONFIG_ENV = "COMMUNITY_MONITORING_CONFIG"
@@ -200,13 +209,21 @@ class CloseoutSection(Section):
     completed_status: Text
     notify_supporters: Flag = True
 
-    @model_validator(mode="after")
-    def _messages_name_who_and_what(self) -> CloseoutSection:
-        for key in ("team_message", "enterprise_message"):
-            text = getattr(self, key)
-            if "{name}" not in text or "{version}" not in text:
-                raise ValueError(f"{key!r} must contain {{name}} and {{version}}")
-        return self
+    @field_validator("team_message", "enterprise_message")
+    @classmethod
+    def _placeholders(cls, text: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a valid message template: {exc}") from None
+        unknown = sorted(fields - {"name", "version", "url"})
+        if unknown or "" in fields:
+            raise ValueError(
+                f"only {{name}}, {{version}} and {{url}} may appear in braces, not {unknown or ['{}']}"
+            )
+        if not {"name", "version"} <= fields:
+            raise ValueError("must contain {name} and {version}")
+        return text
 
 
 class RepliesSection(Section):

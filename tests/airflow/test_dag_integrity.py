@@ -31,7 +31,10 @@ dags = {
     dag_id: {
         "tags": sorted(dag.tags),
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
-                              "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule))} for t in dag.tasks},
+                              "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
+                              "group": t.task_group.group_id if t.task_group else None,
+                              "downstream": sorted(t.downstream_task_ids),
+                              "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
         "doc_md": bool(dag.doc_md),
         "timetable": type(dag.timetable).__name__,
         "catchup": dag.catchup,
@@ -72,6 +75,10 @@ def test_dags_use_no_dev_tools(parsed: dict) -> None:
     assert parsed["dev"] == []
 
 
+# Checks that only read what the run already decided: retrying cannot change their outcome.
+NO_RETRY_TASKS = {"check_run", "collect_channels", "verify_all_channels_read"}
+
+
 def test_daily_dag_shape(parsed: dict) -> None:
     dag = parsed["dags"]["community_daily_monitoring"]
     assert dag["doc_md"]
@@ -83,11 +90,30 @@ def test_daily_dag_shape(parsed: dict) -> None:
     assert {"extract_github", "extract_forum", "post_help_wanted_digest", "post_triage_list"} <= set(tasks)
     assert tasks["extract_github"]["pool"] == "github_api"
     assert tasks["extract_forum"]["pool"] == "forum_api"
-    assert tasks["combine_channel_posts"]["trigger_rule"] == "all_done"
+    assert tasks["collect_channels"]["trigger_rule"] == "all_done"
     assert tasks["verify_all_channels_read"]["trigger_rule"] == "all_done"
+    assert tasks["check_run"]["downstream"] == sorted(f"extract_{c}" for c in CHANNELS)
+
+
+CHANNELS = ("github", "gitlab", "forum", "stackoverflow", "uservoice", "jira")
+GROUP_ORDER = {"extract": 0, "transform": 1, "notify": 2}
+
+
+@pytest.mark.parametrize(
+    "dag_id", ["community_daily_monitoring", "community_weekly_stale_review", "community_release_closeout"]
+)
+def test_graph_reads_extract_transform_notify(parsed: dict, dag_id: str) -> None:
+    """SPEC §2: three groups, edges only forward, no task feeding every other (≤ 7 downstream)."""
+    tasks = parsed["dags"][dag_id]["tasks"]
     for task_id, task in tasks.items():
-        assert task["owner"] == "community", task_id
-        assert task["retries"] >= 2, task_id
+        assert task["group"] in GROUP_ORDER, (task_id, task["group"])
+        assert len(task["downstream"]) <= 7, (task_id, task["downstream"])
+        for child in task["downstream"]:
+            assert GROUP_ORDER[tasks[child]["group"]] >= GROUP_ORDER[task["group"]], (task_id, child)
+    assert tasks["check_run"]["group"] == "extract"
+    assert tasks["collect_channels"]["group"] == "transform"
+    assert tasks["verify_all_channels_read"]["group"] == "notify"
+    assert all(t.startswith("extract_") for t in tasks if tasks[t]["group"] == "extract" and t != "check_run")
 
 
 def test_all_three_dags_are_there(parsed: dict) -> None:
@@ -101,7 +127,10 @@ def test_all_three_dags_are_there(parsed: dict) -> None:
         assert "community" in dag["tags"], dag_id
         for task_id, task in dag["tasks"].items():
             assert task["owner"] == "community", (dag_id, task_id)
-            assert task["retries"] >= 2, (dag_id, task_id)
+            if task_id in NO_RETRY_TASKS:
+                assert task["retries"] == 0, (dag_id, task_id)
+            else:
+                assert task["retries"] >= 2, (dag_id, task_id)
 
 
 def test_weekly_dag_shape(parsed: dict) -> None:

@@ -108,6 +108,15 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
         ),
         ("community_staff", '{"github": "amy"}', "'github' must be a list of usernames"),
         ("community_settings", "{not json", "'community_settings' is not valid JSON"),
+        # A string is not a boolean: "false" must never switch real UserVoice writes on.
+        (
+            "community_settings",
+            '{"uservoice": {"apply_status_updates": "false"}}',
+            "key 'uservoice.apply_status_updates': Input should be a valid boolean",
+        ),
+        ("community_settings", '{"digest": {"max_agedays": 3}}', "key 'digest.max_agedays': unknown key"),
+        ("community_settings", '{"digest": {"max_age_days": 0}}', "key 'digest.max_age_days'"),
+        ("community_settings", '{"weekly": {"max_age_days": 0}}', "key 'weekly.max_age_days'"),
     ],
 )
 def test_bad_variable_fails_with_its_name_and_posts_nothing(
@@ -126,6 +135,9 @@ def test_bad_variable_fails_with_its_name_and_posts_nothing(
     assert result.state == "failed"
     assert message in result.log
     assert posts_to(running.outbox, "help-channel-hook") == []
+    # Nothing but the alert: no digest, no upstream write.
+    assert [e for e in running.outbox if e["path"] != "/hooks/cm-channel-hook"] == []
+    assert result.task_failed("check_run")
     # The CM hears about it once, with the message that names the bad input.
     alerts = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
     assert len(alerts) == 1

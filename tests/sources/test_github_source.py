@@ -66,9 +66,9 @@ def small_pages_client(sandbox: Sandbox) -> GithubIssuesClient:
 
 def test_fetch_issues_with_comments_as_of_window(sandbox: Sandbox) -> None:
     posts = list(fetch_github_issues(small_pages_client(sandbox), [REPO], NOW - days(30), NOW))
-    numbers = [p.extra["number"] for p in posts]
+    numbers = [p.number for p in posts]
     assert numbers == [1, 2, 3, 4, 5, 6, 7, 8]  # not the 60-day-old one, not the one after T
-    by_number = {p.extra["number"]: p for p in posts}
+    by_number = {p.number: p for p in posts}
     assert by_number[8].is_pull_request
     assert not by_number[1].is_pull_request
     assert [r.reply_id for r in by_number[1].replies] == ["100", "103"]

@@ -59,7 +59,7 @@ def test_issues_created_in_window_with_their_human_notes(sandbox: Sandbox) -> No
     projects = {PROJECT: ["Mattermost"], OTHER: []}
     posts = list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))
     assert [p.source_id for p in posts] == [f"{PROJECT}#{n}" for n in range(1, 8)] + [f"{OTHER}#1"]
-    by_iid = {p.extra["iid"]: p for p in posts if p.container == PROJECT}
+    by_iid = {p.number: p for p in posts if p.container == PROJECT}
     assert [r.reply_id for r in by_iid[1].replies] == ["11"]  # the label note is not a reply
     assert by_iid[2].replies == ()
     assert [(r.author, r.kind) for r in by_iid[3].replies] == [("helper", "note"), ("user3", "note")]
@@ -130,7 +130,7 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
         client = GitlabIssuesClient(gitlab_client("gitlab_demo"))
         now = running.scenario.now
         projects = {"gitlab-org/omnibus-gitlab": ["Mattermost"]}
-        posts = {p.extra["iid"]: p for p in fetch_gitlab_issues(client, projects, now - days(180), now)}
+        posts = {p.number: p for p in fetch_gitlab_issues(client, projects, now - days(180), now)}
         note_calls = [r for r in running.requests_log if r["path"].endswith("/notes")]
     # #9150 lacks the label, #9201 is after T, #7702 is older than the window.
     assert sorted(posts) == [9030, 9041, 9090, 9112, 9120, 9131, 9144, 9188, 9190, 9193]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -11,15 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from community_monitoring.sources.http import ApiClient, UpstreamError
-from community_monitoring.sources.jira import (
-    FIELDS,
-    JiraClient,
+from community_monitoring.records import (
     JiraTicket,
-    build_jql,
-    fetch_jira_tickets,
+    read_records,
+    suggestion_id_from_url,
+    ticket_from_dict,
+    write_records,
 )
-from community_monitoring.sources.uservoice import suggestion_id_from_url
+from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.jira import FIELDS, JiraClient, build_jql, fetch_jira_tickets
 from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
@@ -191,7 +192,10 @@ def test_ticket_fields_are_normalised(sandbox: Sandbox) -> None:
     assert (plain.status, plain.status_category, plain.resolution) == ("To Do", "To Do", None)
     assert (plain.fix_versions, plain.labels, plain.linked_urls, plain.suggestion_ids) == ((), (), (), ())
 
-    assert JiraTicket.from_dict(json.loads(done.to_json())) == done
+    stream = io.StringIO()
+    assert write_records([done, wont, started, plain], stream) == 4
+    stream.seek(0)
+    assert list(read_records(stream, ticket_from_dict)) == [done, wont, started, plain]
 
 
 def test_suggestions_from_remote_links_and_descriptions(sandbox: Sandbox) -> None:

@@ -104,17 +104,19 @@ def test_questions_created_in_window_with_answers_and_comments(sandbox: Sandbox)
     assert first.state == "open"
     assert first.labels == ("mattermost",)
     assert [(r.kind, r.author) for r in first.replies] == [("answer", "helper0"), ("comment", "asker0")]
-    assert first.extra == {
-        "question_id": 1000,
-        "accepted_answer_id": 5000,
-        "accepted_at": (NOW - days(29) + hours(1)).isoformat(),
-        "last_activity_date": (NOW - days(20)).isoformat(),
-    }
+    assert (first.number, first.accepted_at, first.updated_at) == (
+        1000,
+        NOW - days(29) + hours(1),
+        NOW - days(20),
+    )
+    # The accepted answer (id 5000) is where the acceptance time comes from.
+    assert next(r for r in first.replies if r.reply_id == "a5000").created_at == first.accepted_at
     # A comment on the answer is a reply to the question too.
     assert [(r.kind, r.author) for r in second.replies] == [("answer", "helper1"), ("comment", "helper")]
     assert second.state == "closed"
     assert second.closed_at == NOW - days(3)
-    assert second.extra["accepted_at"] is None
+    assert second.accepted_at is None
+    assert second.number == 1001
 
 
 def test_requests_page_by_has_more_and_batch_ids(sandbox: Sandbox) -> None:
@@ -209,8 +211,10 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(posts) == 9
     assert posts[79858010].title == 'Mattermost incoming webhook with "props" card not rendering'
     accepted = posts[79835520]
-    assert accepted.extra["accepted_answer_id"] == 79835610
-    assert accepted.extra["accepted_at"] == "2026-10-26T08:00:00+00:00"
+    assert accepted.number == 79835520
+    assert accepted.accepted_at == datetime(2026, 10, 26, 8, tzinfo=UTC)
+    # The accepted answer (id 79835610) is where the acceptance time comes from.
+    assert next(r for r in accepted.replies if r.reply_id == "a79835610").created_at == accepted.accepted_at
     assert [(r.kind, r.author) for r in accepted.replies] == [
         ("answer", "weichen"),
         ("comment", "kenji_s"),  # on the accepted answer

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from community_monitoring.records import suggestion_id_from_url
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_monitoring.sources.uservoice import (
     UserVoiceClient,
     UserVoiceTokenAuth,
     fetch_uservoice_suggestions,
-    suggestion_id_from_url,
 )
 from community_sandbox import Sandbox
 from scenario_files import days
@@ -133,8 +133,8 @@ def calls(sandbox: Sandbox, endpoint: str) -> list[dict]:
 def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) -> None:
     posts = list(fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW))
     # Created at T exactly is kept; the two created after T are dropped.
-    assert [p.extra["suggestion_id"] for p in posts] == [50_000 + i for i in range(SUGGESTIONS)]
-    by_id = {p.extra["suggestion_id"]: p for p in posts}
+    assert [p.number for p in posts] == [50_000 + i for i in range(SUGGESTIONS)]
+    by_id = {p.number: p for p in posts}
 
     first = by_id[50_000]
     assert first.channel == "uservoice"
@@ -150,30 +150,22 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     assert first.state == "open"
     assert first.closed_at is None
     assert first.replies == ()
-    assert first.extra == {
-        "suggestion_id": 50_000,
-        "status": "Planned",
-        "status_id": PLANNED,
-        "creator_id": LENA,
-        "admin_response": True,
-        "supporters": 42,
-    }
+    assert (first.number, first.status, first.admin_responded) == (50_000, "Planned", True)
 
     # A user without a name is shown by email; no status or category resolves to "".
     assert by_id[50_001].author == "carlos@mendes.example"
-    assert by_id[50_001].extra["status"] == ""
-    assert by_id[50_001].extra["status_id"] is None
+    assert by_id[50_001].status == ""
     assert by_id[50_001].category == ""
-    assert by_id[50_001].extra["admin_response"] is False
+    assert by_id[50_001].admin_responded is False
     assert by_id[50_002].author == "999"  # a creator UserVoice no longer lists
     assert by_id[50_003].author == "anonymous"
     shipped = by_id[50_004]
-    assert (shipped.state, shipped.closed_at, shipped.extra["status"]) == (
+    assert (shipped.state, shipped.closed_at, shipped.status) == (
         "closed",
         NOW - days(1),
         "Completed",
     )
-    assert by_id[50_100].extra["status"] == "Under Review"
+    assert by_id[50_100].status == "Under Review"
     assert by_id[50_100].category == "Enterprise"
 
     replies = by_id[50_005].replies
@@ -261,7 +253,7 @@ def test_status_update_is_written_applied_and_listed(sandbox: Sandbox) -> None:
     assert suggestion["links"]["status"] == COMPLETED
     assert suggestion["state"] == "closed"
     post = next(p for p in fetch_uservoice_suggestions(client, NOW) if p.source_id == "50000")
-    assert post.extra["status"] == "Completed"
+    assert post.status == "Completed"
     assert post.state == "closed"
     assert post.closed_at is not None
     assert post.closed_at >= NOW
@@ -274,7 +266,7 @@ def test_status_update_without_notifying(sandbox: Sandbox) -> None:
     assert update["notify_supporters"] is False
     assert sandbox.outbox[0]["body"]["status_update"]["notify_supporters"] is False
     post = next(p for p in fetch_uservoice_suggestions(client, NOW) if p.source_id == "50001")
-    assert (post.extra["status"], post.state) == ("Planned", "open")
+    assert (post.status, post.state) == ("Planned", "open")
 
 
 def test_refused_status_update_names_uservoice(sandbox: Sandbox) -> None:
@@ -348,7 +340,7 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
         set_connection(monkeypatch, "uv_demo", running.base_url, "pm-client", "pm-secret")
         client = UserVoiceClient.from_connection("uv_demo")
         now = running.scenario.now
-        posts = {p.extra["suggestion_id"]: p for p in fetch_uservoice_suggestions(client, now)}
+        posts = {p.number: p for p in fetch_uservoice_suggestions(client, now)}
         statuses = client.statuses()
     assert len(posts) == 19
     assert 46_012_400 not in posts  # created an hour after T
@@ -363,10 +355,10 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [r.author for r in posts[45_620_777].replies] == ["Oscar Lindqvist", "Marco Bianchi"]
     # A comment made after T is still a reply; the review, not the source, looks at its time.
     assert [r.reply_id for r in posts[44_810_411].replies] == ["88121033", "88124777"]
-    assert posts[46_011_980].extra["admin_response"] is True
-    assert posts[46_011_501].extra["admin_response"] is True
-    assert posts[46_011_234].extra["admin_response"] is False
-    assert (posts[43_650_110].state, posts[43_650_110].extra["status"]) == ("closed", "Completed")
-    assert (posts[43_871_022].author, posts[43_871_022].extra["status"]) == ("Lena Fischer", "Planned")
+    assert posts[46_011_980].admin_responded is True
+    assert posts[46_011_501].admin_responded is True
+    assert posts[46_011_234].admin_responded is False
+    assert (posts[43_650_110].state, posts[43_650_110].status) == ("closed", "Completed")
+    assert (posts[43_871_022].author, posts[43_871_022].status) == ("Lena Fischer", "Planned")
     assert posts[43_871_022].category == "Messaging"
     assert all(suggestion_id_from_url(p.url) == sid for sid, p in posts.items())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from builders import CONFIG, post
+from builders import SETTINGS, post
 from community_monitoring.classify import PostClassifier
 
-CLASSIFIER = PostClassifier.from_config(CONFIG)
+CLASSIFIER = PostClassifier.from_settings(SETTINGS)
 
 
 @pytest.mark.parametrize(

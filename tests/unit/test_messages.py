@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from test_safety import LIVE_MENTION
 
-from builders import CONFIG, ROSTER, T, ago, post, reply
+from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring.messages import render_help_wanted_digest, render_triage_list
 from community_monitoring.rendering import BREAK, split_message
 from community_monitoring.rules import Release, find_help_wanted_sections
@@ -23,8 +23,8 @@ HOSTILE_TITLE = "@channel URGENT: <!here> login broken [click](http://evil.examp
 
 
 def _digest(posts: list, **kwargs: object):  # type: ignore[no-untyped-def]
-    sections = find_help_wanted_sections(posts, ROSTER, CONFIG, T, RELEASES)
-    return render_help_wanted_digest(sections, CONFIG, T, rotation="alex.dev", **kwargs)
+    sections = find_help_wanted_sections(posts, ROSTER, SETTINGS, T, RELEASES)
+    return render_help_wanted_digest(sections, SETTINGS, T, rotation="alex.dev", **kwargs)
 
 
 def test_header_and_sections() -> None:
@@ -100,7 +100,7 @@ def test_long_digest_is_split_at_item_boundaries() -> None:
     assert len(message.parts) > 1
     total = len(message.parts)
     for index, part in enumerate(message.parts, start=1):
-        assert len(part) <= CONFIG.message_max_chars
+        assert len(part) <= SETTINGS.digest.message_max_chars
         assert part.startswith(f"[Help Wanted] ({index}/{total})")
         for line in part.splitlines()[1:]:
             assert line.startswith(("- [", "####")), line
@@ -129,7 +129,7 @@ def test_triage_groups_by_type_with_action_and_draft() -> None:
         created=ago(hours=6),
         body="v10.5 with logs attached",
     )
-    message = render_triage_list([bug, feature, question, troubleshooting], CONFIG, T)
+    message = render_triage_list([bug, feature, question, troubleshooting], SETTINGS, T)
     text = message.text
     assert text.splitlines()[0].startswith("[Triage] 4 new community posts from 2026-11-17 09:00 UTC")
     headings = [line for line in text.splitlines() if line.startswith("#### ")]
@@ -161,7 +161,7 @@ def test_triage_groups_by_type_with_action_and_draft() -> None:
 )
 def test_triage_asks_for_what_is_missing(body: str, missing: str | None) -> None:
     item = post(title="Can't connect from the mobile app", body=body, created=ago(hours=3))
-    text = render_triage_list([item], CONFIG, T).text
+    text = render_triage_list([item], SETTINGS, T).text
     if missing:
         assert missing in text
     else:
@@ -171,5 +171,5 @@ def test_triage_asks_for_what_is_missing(body: str, missing: str | None) -> None
 def test_triage_hostile_author_and_title_ping_no_one() -> None:
     item = post(title=HOSTILE_TITLE, author="here", created=ago(hours=2))
     renamed = replace(item, author="@channel", source_id="o/r#9", url="https://example.test/9")
-    text = render_triage_list([item, renamed], CONFIG, T).text
+    text = render_triage_list([item, renamed], SETTINGS, T).text
     assert not LIVE_MENTION.search(text)

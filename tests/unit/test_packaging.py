@@ -101,10 +101,10 @@ def test_installed_wheel_finds_its_rules_and_templates(wheel: Path, tmp_path: Pa
         archive.extractall(site)
     probe = (
         "import community_monitoring, sys\n"
-        "from community_monitoring.config import load_config\n"
+        "from community_monitoring.settings import load_settings\n"
         "from community_monitoring.rendering import template_environment\n"
         f"assert community_monitoring.__file__.startswith({str(site)!r}), community_monitoring.__file__\n"
-        "load_config()\n"
+        "load_settings()\n"
         "print(sorted(template_environment().list_templates()))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COMMUNITY_MONITORING_CONFIG")}

@@ -1,50 +1,74 @@
-"""Reply drafts go upstream only where switched on, only once per post, whatever runs them."""
+"""Reply drafts are planned only where switched on, for new posts nobody has answered by T.
+
+That each post gets at most one reply across runs is the outbox's job (``test_outbox.py``);
+that a bad ``replies.post_upstream`` names its key is the settings schema's (``test_settings.py``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from builders import CONFIG, post
-from community_monitoring.config import ConfigError, load_config
-from community_monitoring.ledger import NotificationLedger
+from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring.records import Post
-from community_monitoring.replies import channels_posting_replies, post_replies
+from community_monitoring.replies import PlannedReply, plan_replies
+from community_monitoring.settings import load_settings
+
+GITHUB_ON = load_settings({"replies": {"post_upstream": {"github": True}}})
+BOTH_ON = load_settings({"replies": {"post_upstream": {"github": True, "gitlab": True}}})
+NEW = ago(hours=2)
 
 
 def test_off_by_default() -> None:
-    assert channels_posting_replies(CONFIG) == frozenset()
+    assert SETTINGS.replies.channels == frozenset()
+    assert plan_replies([post(created=NEW), post(channel="gitlab", created=NEW)], ROSTER, SETTINGS, T) == []
+
+
+def test_switched_off_explicitly() -> None:
+    settings = load_settings({"replies": {"post_upstream": {"github": False, "gitlab": False}}})
+    assert settings.replies.channels == frozenset()
+    assert plan_replies([post(created=NEW)], ROSTER, settings, T) == []
 
 
 @pytest.mark.parametrize(
-    ("setting", "message"),
+    ("case", "item", "planned"),
     [
-        ({"forum": True}, r"cannot be posted to: \['forum'\]"),
-        ({"github": "yes"}, r"'replies.post_upstream.github' must be true or false"),
+        ("new, unanswered GitHub issue", post(created=NEW), True),
+        ("answered by someone", post(created=NEW, replies=(reply("bob", at=ago(hours=1)),)), False),
+        ("answered by staff", post(created=NEW, replies=(reply("staffer", at=ago(hours=1)),)), False),
+        ("the author's own comment is no answer", post(created=NEW, replies=(reply("alice"),)), True),
+        ("a bot comment is no answer", post(created=NEW, replies=(reply("ci[bot]"),)), True),
+        ("a roster bot is no answer", post(created=NEW, replies=(reply("helper-bot"),)), True),
+        (
+            "answered only after T",
+            post(created=NEW, replies=(reply("bob", at=T + timedelta(minutes=5)),)),
+            True,
+        ),
+        ("older than the day", post(created=ago(days=1, hours=1)), False),
+        ("created after T", post(created=T + timedelta(minutes=1)), False),
+        ("by staff", post(created=NEW, author="staffer"), False),
+        ("by a bot", post(created=NEW, author="renovate[bot]"), False),
+        ("a pull request", post(created=NEW, is_pull_request=True), False),
+        ("GitLab is still off", post(channel="gitlab", created=NEW), False),
+        ("forum: no upstream replies", post(channel="forum", created=NEW), False),
     ],
 )
-def test_bad_setting_is_named(setting: dict, message: str) -> None:
-    config = load_config(overrides={"replies": {"post_upstream": setting}})
-    with pytest.raises(ConfigError, match=message):
-        channels_posting_replies(config)
+def test_only_new_unanswered_posts_of_switched_on_channels(case: str, item: Post, planned: bool) -> None:
+    found = plan_replies([item], ROSTER, GITHUB_ON, T)
+    assert [p.source_id for p in found] == ([item.source_id] if planned else []), case
 
 
-def test_each_post_gets_one_reply_across_runs(tmp_path: Path) -> None:
-    ledger = NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
-    sent: list[tuple[str, str]] = []
-
-    def sender() -> object:
-        return lambda p, body: sent.append((p.url, body))
-
-    senders = {"github": sender, "gitlab": sender}
-    items: list[tuple[Post, str]] = [
-        (post(number=1), "Hi alice"),
-        (post(number=2, channel="gitlab"), "Hi bob"),
-        (post(number=3, channel="forum"), "Hi carol"),
+def test_planned_reply_carries_where_to_send_it() -> None:
+    issue = post(number=7, created=NEW, container="o/r", author="dana", title="How do I configure SMTP?")
+    note = post(channel="gitlab", number=3, created=ago(hours=1), container="g/p", author="eve")
+    answered = post(number=8, created=NEW, replies=(reply("bob"),))
+    planned = plan_replies([note, answered, issue], ROSTER, BOTH_ON, T)
+    assert [(p.channel, p.source_id, p.url, p.container, p.number) for p in planned] == [
+        ("github", "o/r#7", "https://example.test/github/7", "o/r", 7),
+        ("gitlab", "o/r#3", "https://example.test/gitlab/3", "g/p", 3),
     ]
-    first = post_replies(items, frozenset({"github"}), ledger, senders)
-    second = post_replies(items, frozenset({"github"}), ledger, senders)
-    assert sent == [("https://example.test/github/1", "Hi alice")]
-    assert first == {"github": 1}
-    assert second == {"github": 0}
+    assert all(isinstance(p, PlannedReply) for p in planned)
+    assert planned[0].draft.startswith("Hi dana, thanks for reaching out!")
+    assert "https://docs.mattermost.com/configure/smtp-email.html" in planned[0].draft
+    assert planned[1].draft.startswith("Hi eve, thanks for reaching out!")

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from community_devtools.settings_loader import SettingsError, load_settings_file, parse_settings
-from community_monitoring.config import ConfigError, load_config
+from community_monitoring.params import ParamError, resolve_as_of
 from community_monitoring.roster import RosterError, Rotation, StaffRoster
-from community_monitoring.runtime import ParamError, resolve_as_of
 
 ROTATION = {"members": ["ann", "ben", "cy"], "days": 7, "start": "2026-11-02"}
 
@@ -66,26 +65,6 @@ def test_staff_roster() -> None:
 def test_bad_staff_roster_is_named(value: str, message: str) -> None:
     with pytest.raises(RosterError, match=message):
         StaffRoster.parse(value)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"digest": {"max_age_days": "thirty"}}, "'digest.max_age_days' must be int"),
-        ({"post_types": {"labels": {"bugg": ["x"]}}}, r"unknown post types \['bugg'\]"),
-        ({"post_types": {"channel_defaults": {"github": "rant"}}}, "channel_defaults.github"),
-        ({"github": {"repos": "mattermost/mattermost"}}, "'github.repos' must be list"),
-    ],
-)
-def test_bad_settings_override_is_named(overrides: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        load_config(overrides=overrides)
-
-
-def test_settings_override_merges_key_by_key() -> None:
-    config = load_config(overrides={"digest": {"max_age_days": 45}})
-    assert config.max_age_days == 45
-    assert config.release_window_days == 14
 
 
 END = datetime(2026, 11, 18, 7, tzinfo=UTC)

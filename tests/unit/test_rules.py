@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from builders import CONFIG, ROSTER, T, ago, post, reply
+from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring.records import Post
 from community_monitoring.rules import (
     Release,
@@ -67,7 +67,7 @@ def test_help_wanted_from_jira(
     case: str, labels: tuple[str, ...], body: str, author: str, channel: str, expected: bool
 ) -> None:
     item = post(channel=channel, labels=labels, body=body, author=author)
-    assert is_help_wanted_from_jira(item, CONFIG) is expected, case
+    assert is_help_wanted_from_jira(item, SETTINGS) is expected, case
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ WAITING_CASES = [
 
 @pytest.mark.parametrize(("case", "item", "expected"), WAITING_CASES)
 def test_waiting_for_first_response(case: str, item: Post, expected: bool) -> None:
-    assert is_waiting_for_first_response(item, ROSTER, CONFIG, T) is expected, case
+    assert is_waiting_for_first_response(item, ROSTER, SETTINGS, T) is expected, case
 
 
 RELEASES = [
@@ -159,7 +159,7 @@ def _forum(title: str, body: str = "", created_hours_ago: float = 3, **kwargs: o
     ],
 )
 def test_after_the_release(case: str, item: Post, releases: list[Release], expected: bool) -> None:
-    sections = find_help_wanted_sections([item], ROSTER, CONFIG, T, releases)
+    sections = find_help_wanted_sections([item], ROSTER, SETTINGS, T, releases)
     assert (item in sections.after_the_release) is expected, case
 
 
@@ -222,7 +222,7 @@ def _thread(*posts: tuple[str, str, float], staff_flag: bool = False) -> Post:
     ],
 )
 def test_new_reply_to_core_team_question(case: str, item: Post, expected: bool) -> None:
-    assert has_new_reply_to_staff_question(item, ROSTER, CONFIG, T) is expected, case
+    assert has_new_reply_to_staff_question(item, ROSTER, SETTINGS, T) is expected, case
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_sections_are_oldest_first_and_disjoint() -> None:
     old = post(number=1, created=ago(days=10))
     newer = post(number=2, created=ago(days=4))
     topic = _forum("SAML broken after upgrade", number=3)
-    sections = find_help_wanted_sections([newer, topic, old], ROSTER, CONFIG, T, RELEASES)
+    sections = find_help_wanted_sections([newer, topic, old], ROSTER, SETTINGS, T, RELEASES)
     assert sections.waiting_for_first_response == (old, newer)
     assert sections.after_the_release == (topic,)
     assert sections.total == 3
@@ -266,10 +266,10 @@ def test_sections_are_oldest_first_and_disjoint() -> None:
     ],
 )
 def test_new_posts_for_triage(case: str, item: Post, expected: bool) -> None:
-    assert (item in find_new_posts([item], ROSTER, CONFIG, T)) is expected, case
+    assert (item in find_new_posts([item], ROSTER, SETTINGS, T)) is expected, case
 
 
 def test_new_posts_sorted_by_creation() -> None:
     first = post(number=1, created=ago(hours=20))
     second = replace(first, source_id="o/r#2", url="https://example.test/2", created_at=ago(hours=2))
-    assert find_new_posts([second, first], ROSTER, CONFIG, T) == [first, second]
+    assert find_new_posts([second, first], ROSTER, SETTINGS, T) == [first, second]

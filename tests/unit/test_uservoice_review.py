@@ -7,18 +7,22 @@ from datetime import timedelta
 
 import pytest
 
-from builders import CONFIG, T, ago, post, reply
-from community_monitoring.config import ConfigError, load_config
-from community_monitoring.records import Post
-from community_monitoring.sources.jira import JiraTicket, normalise_ticket
+from builders import SETTINGS, T, ago, post, reply
+from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.settings import SettingsError, load_settings
+from community_monitoring.sources.jira import normalise_ticket
 from community_monitoring.uservoice_review import (
+    StatusChange,
+    StatusDrift,
     UserVoiceRules,
     fix_version_matches,
     link_tickets,
+    planned_sheet_rows,
     review_suggestions,
+    status_changes,
 )
 
-RULES = UserVoiceRules.from_config(CONFIG)
+RULES = UserVoiceRules.from_settings(SETTINGS)
 PORTAL = "https://feedback.example/forums/1-general/suggestions"
 
 
@@ -34,29 +38,31 @@ def ticket(
     updated: str = "2026-11-10T00:00:00+00:00",
 ) -> JiraTicket:
     return JiraTicket(
-        key,
-        f"https://jira.example/browse/{key}",
-        "s",
-        status,
-        category,
-        resolution,
-        fix,
-        labels,
-        links,
-        updated,
+        key=key,
+        url=f"https://jira.example/browse/{key}",
+        summary="s",
+        status=status,
+        status_category=category,
+        resolution=resolution,
+        fix_versions=fix,
+        labels=labels,
+        linked_urls=links,
+        updated_at=updated,
     )
 
 
 def suggestion(
     status: str = "Under Review", sid: int = 100, created_days_ago: float = 40, **kwargs: object
 ) -> Post:
-    extra = {"suggestion_id": sid, "status": status, "admin_response": kwargs.pop("admin_response", False)}
     return post(
         channel="uservoice",
+        number=sid,
+        source_id=str(sid),
         url=f"{PORTAL}/{sid}-idea",
         author=kwargs.pop("author", "Lena Fischer"),
         created=ago(days=created_days_ago),
-        extra=extra,
+        status=status,
+        admin_responded=kwargs.pop("admin_response", False),
         **kwargs,
     )
 
@@ -219,20 +225,125 @@ def test_fix_version_matches(versions: tuple[str, ...], version: str, expected: 
 
 
 def test_unknown_status_name_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"does not have: \['Help Wanted'\]"):
+    with pytest.raises(SettingsError, match=r"does not have: \['Help Wanted'\]"):
         RULES.check_statuses_known(["Under Review", "Planned", "Started", "Completed", "Declined"])
 
 
+ON = UserVoiceRules.from_settings(load_settings({"uservoice": {"apply_status_updates": True}}))
+UPSTREAM = {
+    11: "Under Review",
+    12: "Planned",
+    13: "Started",
+    14: "Help Wanted",
+    15: "Completed",
+    16: "Declined",
+}
+
+
+def drift_of(*pairs: tuple[Post, JiraTicket]) -> tuple[StatusDrift, ...]:
+    return review_suggestions([s for s, _ in pairs], [t for _, t in pairs], RULES, T).status_drift
+
+
+DRIFT = drift_of(
+    (suggestion("Planned", sid=100, title="Read receipts"), ticket("MM-1", resolution="Done")),
+    (
+        suggestion("", sid=101, created_days_ago=30),
+        ticket("MM-2", category="In Progress", links=(f"{PORTAL}/101-x",)),
+    ),
+)
+
+
+def test_status_changes_off_by_default() -> None:
+    assert RULES.apply_status_updates is False
+    assert len(DRIFT) == 2
+    assert status_changes(DRIFT, UPSTREAM, RULES) == []
+    # Off means not even the upstream statuses are looked at.
+    assert status_changes(DRIFT, {}, RULES) == []
+
+
+def test_status_changes_when_on_map_names_to_upstream_ids() -> None:
+    assert status_changes(DRIFT, UPSTREAM, ON) == [
+        StatusChange(
+            suggestion_id=100,
+            title="Read receipts",
+            url=f"{PORTAL}/100-idea",
+            current="Planned",
+            proposed="Completed",
+            status_id=15,
+            jira_key="MM-1",
+        ),
+        StatusChange(
+            suggestion_id=101,
+            title="Something is wrong",
+            url=f"{PORTAL}/101-idea",
+            current="(no status)",
+            proposed="Started",
+            status_id=13,
+            jira_key="MM-2",
+        ),
+    ]
+
+
+def test_status_names_match_upstream_case_insensitively() -> None:
+    lower = {sid: name.lower() for sid, name in UPSTREAM.items()}
+    assert [c.status_id for c in status_changes(DRIFT, lower, ON)] == [15, 13]
+
+
+@pytest.mark.parametrize("drift", [DRIFT, ()])
+def test_status_changes_refuse_a_mapping_upstream_cannot_apply(drift: tuple[StatusDrift, ...]) -> None:
+    missing = {sid: name for sid, name in UPSTREAM.items() if name != "Help Wanted"}
+    with pytest.raises(
+        SettingsError,
+        match=r"'uservoice\.status_mapping' proposes statuses UserVoice does not have: \['Help Wanted'\]",
+    ):
+        status_changes(drift, missing, ON)
+
+
 @pytest.mark.parametrize(
-    ("mapping", "message"),
+    ("case", "jira", "versions"),
     [
-        ([{"when": {"resolution": ["Done"]}}], r"status_mapping\[0\]' needs a 'status'"),
-        ([{"when": {"colour": ["red"]}, "status": "X"}], r"unknown conditions \['colour'\]"),
-        ([{"when": {"label": "Help Wanted"}, "status": "X"}], r"when.label' must be a list"),
-        ([], "at least one rule"),
+        ("open with a fixVersion: Planned", ticket(fix=("v11.2",)), ["v11.2"]),
+        ("in progress with a fixVersion: Started", ticket(category="In Progress", fix=("11.3",)), ["11.3"]),
+        ("two fixVersions: a row each", ticket(fix=("v11.2", "v11.1.3")), ["v11.2", "v11.1.3"]),
+        ("open without a fixVersion", ticket(), []),
+        ("in progress without a fixVersion", ticket(category="In Progress"), []),
+        ("shipped", ticket(resolution="Done", fix=("v11.2",)), []),
+        ("declined", ticket(resolution="Won't Do", fix=("v11.2",)), []),
+        ("Help Wanted", ticket(labels=("Help Wanted",), fix=("v11.2",)), []),
     ],
 )
-def test_bad_mapping_is_named(mapping: list, message: str) -> None:
-    config = load_config(overrides={"uservoice": {"status_mapping": mapping}})
-    with pytest.raises(ConfigError, match=message):
-        UserVoiceRules.from_config(config)
+def test_planned_sheet_rows(case: str, jira: JiraTicket, versions: list[str]) -> None:
+    rows = planned_sheet_rows([suggestion("Planned")], [jira], RULES)
+    assert [r.fix_version for r in rows] == versions, case
+
+
+def test_planned_sheet_row_fields() -> None:
+    enterprise = suggestion("Under Review", sid=100, title="SAML groups", category="Enterprise")
+    unlinked = suggestion(sid=5)
+    [row] = planned_sheet_rows(
+        [unlinked, enterprise],
+        [ticket("MM-7", status="In Review", category="In Progress", fix=("v11.2",))],
+        RULES,
+    )
+    assert row == SheetRow(
+        suggestion_id="100",
+        fix_version="v11.2",
+        title="SAML groups",
+        url=f"{PORTAL}/100-idea",
+        nominator="Lena Fischer",
+        edition="Enterprise",
+        jira_key="MM-7",
+        jira_status="In Review",
+        uservoice_status="Under Review",
+    )
+
+
+def test_mapping_comes_from_the_settings() -> None:
+    mapping = [
+        {"when": {"status": ["QA"], "has_fix_version": True}, "status": "Started"},
+        {"when": {}, "status": "Under Review"},
+    ]
+    rules = UserVoiceRules.from_settings(load_settings({"uservoice": {"status_mapping": mapping}}))
+    assert rules.implied_status(ticket(status="qa", fix=("11.2",))) == "Started"
+    assert rules.implied_status(ticket(status="QA")) == "Under Review"
+    assert rules.implied_status(ticket(resolution="Done")) == "Under Review"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from builders import CONFIG, ROSTER, T, ago, post, reply
+from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring.records import Post
 from community_monitoring.rules import find_stale_posts, last_activity
 
@@ -15,7 +15,7 @@ JIRA_BODY = "From https://mattermost.atlassian.net/browse/MM-1"
 
 def stale(item: Post) -> bool:
     return any(
-        i.post is item for items in find_stale_posts([item], ROSTER, CONFIG, T).values() for i in items
+        i.post is item for items in find_stale_posts([item], ROSTER, SETTINGS, T).values() for i in items
     )
 
 
@@ -71,9 +71,7 @@ def stale(item: Post) -> bool:
         ("SO question, no accepted answer", post(channel="stackoverflow", created=ago(days=12)), True),
         (
             "SO question with an accepted answer before T",
-            post(
-                channel="stackoverflow", created=ago(days=12), extra={"accepted_at": ago(days=11).isoformat()}
-            ),
+            post(channel="stackoverflow", created=ago(days=12), accepted_at=ago(days=11)),
             False,
         ),
         (
@@ -81,7 +79,7 @@ def stale(item: Post) -> bool:
             post(
                 channel="stackoverflow",
                 created=ago(days=12),
-                extra={"accepted_at": (T + timedelta(days=1)).isoformat()},
+                accepted_at=T + timedelta(days=1),
             ),
             True,
         ),
@@ -95,7 +93,7 @@ def test_grouped_by_channel_oldest_activity_first_with_last_actor() -> None:
     a = post(number=1, created=ago(days=30), replies=(reply("bob", at=ago(days=9)),))
     b = post(number=2, created=ago(days=40), replies=(reply("carol", at=ago(days=20)),))
     c = post(channel="gitlab", number=3, created=ago(days=15))
-    found = find_stale_posts([a, b, c], ROSTER, CONFIG, T)
+    found = find_stale_posts([a, b, c], ROSTER, SETTINGS, T)
     assert list(found) == ["github", "gitlab"]
     assert [(i.post, i.last_actor) for i in found["github"]] == [(b, "carol"), (a, "bob")]
     assert last_activity(c, ROSTER, T) == (c.created_at, "alice")

@@ -8,9 +8,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Someone typed something wrong (settings, roster, param): the run shows red where they typed
-# it, and nothing at all is sent, not even an alert.
-BAD_INPUT_NAMES = ("SettingsError", "RosterError", "ParamError", "AirflowNotFoundException")
+# Whoever triggered a run with a bad param sees it fail in the UI (or the REST answer): the CM
+# need not. Bad settings or rosters are different: a scheduled digest silently not going out is
+# exactly what the CM must hear about.
+NO_ALERT_ERRORS = ("ParamError",)
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
@@ -32,19 +33,18 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
     hide the task's own error.
     """
     try:
-        from community_monitoring.pipeline.run import TaskRun, facts_from_context
+        from community_monitoring.pipeline.run import alert_outbox, facts_from_context
 
         error = context.get("exception")
         reason = f"{type(error).__name__}: {error}" if error else "see the task log"
-        if any(name in reason for name in BAD_INPUT_NAMES):
-            log.info("Bad input (%s): no alert; the run shows it", reason)
+        if any(name in reason for name in NO_ALERT_ERRORS):
+            log.info("Bad param (%s): no alert; whoever triggered the run sees it", reason)
             return
         ti = context["ti"]
         facts = facts_from_context(context)
-        run = TaskRun.from_context(context)
         text = alert_text(
             facts.dag_id, facts.as_of, ti.task_id, int(getattr(ti, "try_number", 1)), facts.run_id, reason
         )
-        run.outbox.alert(text)
+        alert_outbox(facts).alert(text)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")

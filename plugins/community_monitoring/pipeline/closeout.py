@@ -73,7 +73,9 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
 
     key = keys.thank_key(nominee.suggestion_id, plan.params.version)
     if not run.outbox.already_done(key):
-        earlier = already_thanked(client.status_updates(nominee.suggestion_id), plan.params.version)
+        earlier = already_thanked(
+            client.status_updates(nominee.suggestion_id), plan.params.version, nominee.message
+        )
         if earlier is not None:
             # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
             run.outbox.record_done_elsewhere(

@@ -183,6 +183,24 @@ class TaskRun:
         return self.store.read_json("channels.json")
 
 
+def alert_outbox(facts: RunFacts) -> Outbox:
+    """An outbox for the failure alert, which must go out even when the settings are what failed."""
+    try:
+        settings = load_settings(_variable(SETTINGS_VARIABLE))
+    except SettingsError:
+        settings = load_settings()
+    policy = decide_write_policy("manual")
+    return Outbox(
+        facts.dag_id,
+        facts.as_of,
+        settings,
+        policy,
+        open_ledger=open_ledger,
+        webhook=mattermost_sender,
+        archive_root=lambda: storage_root(settings, "archive"),
+    )
+
+
 def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a task callable its :class:`TaskRun` as first argument; bad input fails without retries.
 

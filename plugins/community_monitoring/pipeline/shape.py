@@ -102,11 +102,15 @@ def verify(collected: Any) -> Any:
     return check
 
 
+# Task ids operators already know (CLI recipes, alerts): the digests' own names.
+POST_TASK_IDS = {"help_wanted": "post_help_wanted_digest", "triage": "post_triage_list"}
+
+
 def post(kind: str) -> Any:
     """In the ``notify`` group: post a built message once."""
     from airflow.sdk import task
 
-    return task(common.post_message, task_id=f"post_{kind}")(kind)
+    return task(common.post_message, task_id=POST_TASK_IDS.get(kind, f"post_{kind}"))(kind)
 
 
 def group(name: str, tooltip: str) -> Any:

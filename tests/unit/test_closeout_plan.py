@@ -1,0 +1,370 @@
+"""The release closeout's decisions as tables: who is thanked for a version, how, who not and why."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from builders import SETTINGS, ago, post
+from community_monitoring.closeout_plan import (
+    ENTERPRISE_CONNECTION,
+    TEAM_CONNECTION,
+    CloseoutPlan,
+    Nominee,
+    ThankResult,
+    already_thanked,
+    closeout_sheet_rows,
+    plan_closeout,
+    skip_reason,
+)
+from community_monitoring.params import CloseoutParams, ParamError, closeout_params
+from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.settings import Settings, SettingsError, load_settings
+from community_monitoring.uservoice_review import UserVoiceRules
+
+RULES = UserVoiceRules.from_settings(SETTINGS)
+PORTAL = "https://mattermost.uservoice.com/forums/306457-general/suggestions"
+ANNOUNCEMENT = "https://mattermost.com/blog/mattermost-v11-2-is-now-available/"
+STATUSES = {1: "Under Review", 2: "Planned", 3: "Started", 4: "Help Wanted", 5: "Completed", 6: "Declined"}
+TODAY = date(2026, 11, 18)
+
+
+def params(version: str = "11.2", announcement_url: str = ANNOUNCEMENT, **more: Any) -> CloseoutParams:
+    return closeout_params(
+        {"version": version, "release_date": "2026-11-16", "announcement_url": announcement_url, **more},
+        TODAY,
+    )
+
+
+def suggestion(sid: int = 100, author: str = "Lena Fischer", **kwargs: Any) -> Post:
+    return post(
+        channel="uservoice",
+        number=sid,
+        source_id=str(sid),
+        url=f"{PORTAL}/{sid}-idea",
+        title=kwargs.pop("title", f"Idea {sid}"),
+        author=author,
+        created=kwargs.pop("created", ago(days=200 - sid % 100)),
+        status=kwargs.pop("status", "Planned"),
+        **kwargs,
+    )
+
+
+def ticket(
+    key: str = "MM-1",
+    sid: int = 100,
+    *,
+    status: str = "Closed",
+    category: str = "Done",
+    resolution: str | None = "Done",
+    fix: tuple[str, ...] = ("11.2",),
+    labels: tuple[str, ...] = (),
+) -> JiraTicket:
+    return JiraTicket(
+        key=key,
+        url=f"https://mattermost.atlassian.net/browse/{key}",
+        summary="s",
+        status=status,
+        status_category=category,
+        resolution=resolution,
+        fix_versions=fix,
+        labels=labels,
+        linked_urls=(f"{PORTAL}/{sid}-idea",),
+        updated_at="2026-11-10T00:00:00+00:00",
+    )
+
+
+def plan(
+    suggestions: list[Post],
+    tickets: list[JiraTicket],
+    run: CloseoutParams | None = None,
+    settings: Settings = SETTINGS,
+    statuses: dict[int, str] = STATUSES,
+) -> CloseoutPlan:
+    return plan_closeout(
+        suggestions,
+        tickets,
+        UserVoiceRules.from_settings(settings),
+        run or params(),
+        settings.closeout,
+        statuses,
+    )
+
+
+TEAM_TEXT = (
+    "Thank you Lena Fischer for nominating the feature! It is now available in Mattermost 11.2. "
+    f"Would anyone like to help re-tweet the announcement? {ANNOUNCEMENT}"
+)
+ENTERPRISE_TEXT = "Thank you Lena Fischer for nominating the feature! It is now available in Mattermost 11.2."
+
+
+def test_resolved_done_team_nominee_is_thanked_with_the_retweet() -> None:
+    result = plan([suggestion()], [ticket()])
+    assert result.thank == (
+        Nominee(
+            suggestion_id=100,
+            title="Idea 100",
+            url=f"{PORTAL}/100-idea",
+            name="Lena Fischer",
+            jira_key="MM-1",
+            jira_status="Closed",
+            fix_version="11.2",
+            edition="Team",
+            connection=TEAM_CONNECTION,
+            message=TEAM_TEXT,
+            current_status="Planned",
+            reason="",
+        ),
+    )
+    assert TEAM_CONNECTION == "uservoice_default"
+    assert result.skipped == ()
+    assert (result.completed_status, result.completed_status_id, result.notify) == ("Completed", 5, True)
+    assert result.params == params()
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "jira"),
+    [
+        ("Enterprise category", suggestion(category="Enterprise"), ticket()),
+        ("Enterprise label on the ticket", suggestion(), ticket(labels=("Enterprise",))),
+        ("Enterprise label on the suggestion", suggestion(labels=("enterprise",)), ticket()),
+    ],
+)
+def test_enterprise_nominee_is_thanked_by_sales_without_the_retweet(
+    case: str, item: Post, jira: JiraTicket
+) -> None:
+    [nominee] = plan([item], [jira]).thank
+    assert (nominee.edition, nominee.connection, nominee.message) == (
+        "Enterprise",
+        ENTERPRISE_CONNECTION,
+        ENTERPRISE_TEXT,
+    ), case
+    assert ENTERPRISE_CONNECTION == "uservoice_sales"
+    assert "re-tweet" not in nominee.message
+
+
+def test_enterprise_only_needs_no_announcement() -> None:
+    [nominee] = plan([suggestion(category="Enterprise")], [ticket()], params(announcement_url="")).thank
+    assert nominee.message == ENTERPRISE_TEXT
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "jira", "reason"),
+    [
+        (
+            "not resolved",
+            suggestion(),
+            ticket(status="In Progress", category="In Progress", resolution=None),
+            "MM-1 is not resolved yet (In Progress)",
+        ),
+        (
+            "resolved Won't Do",
+            suggestion(),
+            ticket(resolution="Won't Do"),
+            "MM-1 was resolved as Won't Do, not shipped",
+        ),
+        (
+            "resolved Duplicate (no mapping rule)",
+            suggestion(),
+            ticket(resolution="Duplicate"),
+            "MM-1 was resolved as Duplicate, not shipped",
+        ),
+        (
+            "anonymous nominator",
+            suggestion(author="anonymous"),
+            ticket(),
+            "the suggestion has no nominator name",
+        ),
+        ("no nominator name", suggestion(author=""), ticket(), "the suggestion has no nominator name"),
+    ],
+)
+def test_skipped_with_the_reason(case: str, item: Post, jira: JiraTicket, reason: str) -> None:
+    result = plan([item], [jira])
+    assert result.thank == (), case
+    [skipped] = result.skipped
+    assert (skipped.suggestion_id, skipped.jira_key, skipped.fix_version, skipped.reason) == (
+        100,
+        "MM-1",
+        "11.2",
+        reason,
+    ), case
+    assert (skipped.connection, skipped.message, skipped.edition) == ("", "", ""), case
+    assert skip_reason(item, jira, RULES, "Completed") == reason
+
+
+@pytest.mark.parametrize(
+    ("case", "items", "tickets"),
+    [
+        ("ticket for another version", [suggestion()], [ticket(fix=("11.3",))]),
+        ("ticket with no version", [suggestion()], [ticket(fix=())]),
+        ("version that only starts the same", [suggestion()], [ticket(fix=("11.2.1",))]),
+        ("ticket links another suggestion", [suggestion(sid=101)], [ticket(sid=100)]),
+        ("no ticket at all", [suggestion()], []),
+        ("no suggestion at all", [], [ticket()]),
+    ],
+)
+def test_not_part_of_this_release(case: str, items: list[Post], tickets: list[JiraTicket]) -> None:
+    result = plan(items, tickets)
+    assert (result.thank, result.skipped) == ((), ()), case
+
+
+def test_team_nominee_without_announcement_url_is_a_param_error() -> None:
+    with pytest.raises(ParamError, match=r"param 'announcement_url' is required") as caught:
+        plan([suggestion()], [ticket()], params(announcement_url=""))
+    assert "Lena Fischer" in str(caught.value)
+    assert f"{PORTAL}/100-idea" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("ticket_version", "version", "message_version"),
+    [("v11.1", "11.1", "11.1"), ("11.1", "v11.1", "11.1"), ("V11.1", "11.1", "11.1")],
+)
+def test_v_prefix_matches(ticket_version: str, version: str, message_version: str) -> None:
+    [nominee] = plan([suggestion()], [ticket(fix=("11.0", ticket_version))], params(version)).thank
+    assert nominee.fix_version == ticket_version  # the sheet keeps Jira's spelling
+    assert f"now available in Mattermost {message_version}." in nominee.message
+
+
+def test_unknown_completed_status_is_a_settings_error() -> None:
+    statuses = {k: v for k, v in STATUSES.items() if v != "Completed"}
+    with pytest.raises(SettingsError, match=r"'closeout\.completed_status' is 'Completed'") as caught:
+        plan([suggestion()], [ticket()], statuses=statuses)
+    assert "Declined" in str(caught.value)  # what UserVoice has
+
+
+def test_completed_status_from_settings() -> None:
+    settings = load_settings({"closeout": {"completed_status": "Declined", "notify_supporters": False}})
+    result = plan([suggestion()], [ticket()], settings=settings)
+    assert (result.completed_status, result.completed_status_id, result.notify) == ("Declined", 6, False)
+
+
+def test_custom_messages_from_settings() -> None:
+    settings = load_settings(
+        {
+            "closeout": {
+                "team_message": "{name}: {version} is out, see {url}",
+                "enterprise_message": "{name} {version}",
+            }
+        }
+    )
+    [team] = plan([suggestion()], [ticket()], settings=settings).thank
+    assert team.message == f"Lena Fischer: 11.2 is out, see {ANNOUNCEMENT}"
+
+
+def test_oldest_suggestion_first_thanked_and_skipped_apart() -> None:
+    newer = suggestion(sid=101, author="Bo", created=ago(days=10))
+    older = suggestion(sid=102, author="Cy", created=ago(days=300))
+    skipped = suggestion(sid=103, author="anonymous")
+    result = plan(
+        [newer, skipped, older],
+        [ticket("MM-1", 101), ticket("MM-2", 102), ticket("MM-3", 103)],
+    )
+    assert [(n.suggestion_id, n.name, n.jira_key) for n in result.thank] == [
+        (102, "Cy", "MM-2"),
+        (101, "Bo", "MM-1"),
+    ]
+    assert [(n.suggestion_id, n.reason) for n in result.skipped] == [
+        (103, "the suggestion has no nominator name")
+    ]
+
+
+def test_plan_survives_json() -> None:
+    result = plan([suggestion(), suggestion(sid=101, author="anonymous")], [ticket(), ticket("MM-2", 101)])
+    assert CloseoutPlan.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_a_renamed_completed_status_still_thanks() -> None:
+    mapping = [
+        {"when": {"resolution": ["Done"]}, "status": "Shipped"},
+        {"when": {"resolved": False}, "status": "Under Review"},
+    ]
+    settings = load_settings(
+        {"uservoice": {"status_mapping": mapping}, "closeout": {"completed_status": "Shipped"}}
+    )
+    result = plan([suggestion()], [ticket()], settings=settings, statuses={1: "Under Review", 7: "Shipped"})
+    assert [n.suggestion_id for n in result.thank] == [100]
+
+
+UPDATE = {
+    "id": 9001,
+    "body": "Thank you Lena Fischer for nominating the feature! It is now available in Mattermost 11.2.",
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "updates", "version", "found"),
+    [
+        ("thanked for this version", [UPDATE], "11.2", UPDATE),
+        ("asked with a v", [UPDATE], "v11.2", UPDATE),
+        ("first of several", [{"id": 1, "body": "Planned."}, UPDATE, {**UPDATE, "id": 2}], "11.2", UPDATE),
+        ("thanked for another version", [UPDATE], "11.3", None),
+        ("other updates only", [{"id": 1, "body": "We are working on it."}], "11.2", None),
+        ("no body", [{"id": 1, "body": None}, {"id": 2}], "11.2", None),
+        ("no updates", [], "11.2", None),
+    ],
+)
+def test_already_thanked(case: str, updates: list[dict[str, Any]], version: str, found: Any) -> None:
+    assert already_thanked(updates, version) == found, case
+
+
+@pytest.mark.parametrize("other", ["11.2.1", "11.20"])
+def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> None:
+    update = {"id": 1, "body": f"Thank you Lena! It is now available in Mattermost {other}."}
+    assert already_thanked([update], "11.2") is None
+
+
+def test_closeout_sheet_rows() -> None:
+    closeout = plan(
+        [
+            suggestion(),
+            suggestion(sid=101, author="Bo"),
+            suggestion(sid=102, author="Cy", category="Enterprise"),
+        ],
+        [ticket(fix=("v11.2",)), ticket("MM-2", 101), ticket("MM-3", 102)],
+    )
+    team, bo, enterprise = sorted(closeout.thank, key=lambda n: n.suggestion_id)
+    results = [
+        ThankResult(team, "thanked", "7001"),
+        ThankResult(bo, "dry_run"),
+        ThankResult(enterprise, "already_thanked", "7002"),
+    ]
+    rows = closeout_sheet_rows(closeout, results, "2026-11-18T09:00:00+00:00")
+    assert rows == [
+        SheetRow(
+            suggestion_id="100",
+            fix_version="v11.2",
+            title="Idea 100",
+            url=f"{PORTAL}/100-idea",
+            nominator="Lena Fischer",
+            edition="Team",
+            jira_key="MM-1",
+            jira_status="Closed",
+            uservoice_status="Completed",
+            release_date="2026-11-16",
+            thanked_at="2026-11-18T09:00:00+00:00",
+            status_update_id="7001",
+        ),
+        SheetRow(
+            suggestion_id="102",
+            fix_version="11.2",
+            title="Idea 102",
+            url=f"{PORTAL}/102-idea",
+            nominator="Cy",
+            edition="Enterprise",
+            jira_key="MM-3",
+            jira_status="Closed",
+            uservoice_status="Completed",
+            release_date="2026-11-16",
+            thanked_at="",  # thanked before: this run did not thank them
+            status_update_id="7002",
+        ),
+    ]
+
+
+def test_no_sheet_rows_for_a_dry_run() -> None:
+    closeout = plan([suggestion()], [ticket()], params(dry_run=True))
+    results = [ThankResult(n, "dry_run") for n in closeout.thank]
+    assert closeout_sheet_rows(closeout, results, "now") == []

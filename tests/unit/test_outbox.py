@@ -1,0 +1,336 @@
+"""The outbox: every write of a run goes through it, with the run's policy and the ledger.
+
+No Airflow: a SQLite ledger file stands in for the ledger connection, a list for the Mattermost
+webhooks and a temporary folder for the archive. Two Outbox objects on the same ledger file are
+two runs (or a retry in a new process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builders import ROSTER, SETTINGS, T, ago, post, reply
+from community_monitoring import keys
+from community_monitoring.ledger import NotificationLedger
+from community_monitoring.outbox import Delivery, Outbox
+from community_monitoring.policy import WritePolicy, decide_write_policy
+from community_monitoring.records import SheetRow
+from community_monitoring.replies import plan_replies
+from community_monitoring.settings import Settings, load_settings
+
+DAG = "community_daily_monitoring"
+SCHEDULED = decide_write_policy("scheduled")
+BACKFILL = decide_write_policy("backfill")
+DRY_RUN = decide_write_policy("manual", dry_run=True)
+USERNAME = SETTINGS.mattermost.username
+
+
+class World:
+    """The ledger file, the webhook messages and the archive folder every run of a test shares."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.ledger_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+        self.archive = tmp_path / "archive"
+        self.posted: list[tuple[str, str, str]] = []
+        self.ledger_opens = 0
+
+    def open_ledger(self) -> NotificationLedger:
+        self.ledger_opens += 1
+        return NotificationLedger.from_url(self.ledger_url)
+
+    def webhook(self, conn_id: str, username: str) -> Callable[[str], None]:
+        return lambda text: self.posted.append((conn_id, username, text))
+
+    def outbox(
+        self, policy: WritePolicy = SCHEDULED, settings: Settings = SETTINGS, dag: str = DAG
+    ) -> Outbox:
+        return Outbox(
+            dag,
+            T,
+            settings,
+            policy,
+            open_ledger=self.open_ledger,
+            webhook=self.webhook,
+            archive_root=lambda: self.archive,
+        )
+
+    def entries(self) -> list[Any]:
+        return NotificationLedger.from_url(self.ledger_url).entries()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def test_post_message_sends_once_across_runs(world: World) -> None:
+    key = keys.digest_key(DAG, "help_wanted", T)
+    first = world.outbox().post_message("help_wanted", ["part 1", "part 2"])
+    # The second run rendered different text (upstream changed): still nothing goes out.
+    second = world.outbox().post_message("help_wanted", ["other 1", "other 2"])
+    assert first == Delivery(key, "sent", 2)
+    assert first.sent_now
+    assert second == Delivery(key, "already_sent", 0)
+    assert not second.sent_now
+    assert world.posted == [
+        ("mattermost_default", USERNAME, "part 1"),
+        ("mattermost_default", USERNAME, "part 2"),
+    ]
+    assert [(e.key, e.kind, e.target, e.status, e.parts) for e in world.entries()] == [
+        (key, "help_wanted", "mattermost_default", "sent", ("part 1", "part 2"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "target"),
+    [
+        ("help_wanted", "mattermost_default"),
+        ("weekly_review", "mattermost_default"),
+        ("triage", "mattermost_cm"),
+        ("uservoice_review", "mattermost_pm"),
+        ("release_closeout", "mattermost_pm"),
+    ],
+)
+def test_each_kind_goes_to_its_connection(world: World, kind: str, target: str) -> None:
+    world.outbox().post_message(kind, ["hello"])
+    assert world.posted == [(target, USERNAME, "hello")]
+
+
+def test_targets_and_username_come_from_the_settings(world: World) -> None:
+    settings = load_settings({"mattermost": {"username": "Bot", "targets": {"triage": "mattermost_other"}}})
+    world.outbox(settings=settings).post_message("triage", ["x"])
+    assert world.posted == [("mattermost_other", "Bot", "x")]
+
+
+def test_same_kind_other_run_time_or_dag_is_sent(world: World) -> None:
+    world.outbox().post_message("help_wanted", ["a"])
+    world.outbox(dag="community_weekly_stale_review").post_message("help_wanted", ["b"])
+    later = Outbox(
+        DAG,
+        T.replace(hour=10),
+        SETTINGS,
+        SCHEDULED,
+        open_ledger=world.open_ledger,
+        webhook=world.webhook,
+        archive_root=lambda: world.archive,
+    )
+    later.post_message("help_wanted", ["c"])
+    assert [text for _, _, text in world.posted] == ["a", "b", "c"]
+
+
+def test_explicit_key(world: World) -> None:
+    delivery = world.outbox().post_message("release_closeout", ["summary"], key="my-key")
+    again = world.outbox().post_message("release_closeout", ["summary"], key="my-key")
+    assert (delivery.key, delivery.status, again.status) == ("my-key", "sent", "already_sent")
+    assert len(world.posted) == 1
+
+
+def test_nothing_to_post_is_skipped(world: World) -> None:
+    assert world.outbox().post_message("triage", []) == Delivery(keys.digest_key(DAG, "triage", T), "skipped")
+    assert world.posted == []
+    assert world.ledger_opens == 0
+
+
+def test_backfill_archives_only(world: World) -> None:
+    delivery = world.outbox(BACKFILL).post_message("help_wanted", ["part 1"])
+    assert delivery == Delivery(keys.digest_key(DAG, "help_wanted", T), "archived_only", 0)
+    assert world.posted == []
+    # Nothing is claimed either: a later run asked to post the backfill still can.
+    assert world.entries() == []
+    posting = world.outbox(decide_write_policy("backfill", post_backfill_digests=True))
+    assert posting.post_message("help_wanted", ["part 1"]).status == "sent"
+    assert world.posted == [("mattermost_default", USERNAME, "part 1")]
+
+
+def test_failed_post_resumes_in_the_next_run(world: World) -> None:
+    def flaky(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            if text == "part 2":
+                raise ConnectionError("webhook down")
+            world.posted.append((conn_id, username, text))
+
+        return send
+
+    broken = Outbox(
+        DAG,
+        T,
+        SETTINGS,
+        SCHEDULED,
+        open_ledger=world.open_ledger,
+        webhook=flaky,
+        archive_root=lambda: world.archive,
+    )
+    with pytest.raises(ConnectionError):
+        broken.post_message("help_wanted", ["part 1", "part 2"])
+    resumed = world.outbox().post_message("help_wanted", ["part 1", "part 2"])
+    assert (resumed.status, resumed.parts_sent) == ("resumed", 1)
+    assert [text for _, _, text in world.posted] == ["part 1", "part 2"]
+
+
+def test_alert_once_per_run_and_t(world: World) -> None:
+    first = world.outbox().alert("extract_github failed")
+    second = world.outbox().alert("extract_forum failed too")
+    assert first == Delivery(keys.alert_key(DAG, T), "sent", 1)
+    assert second == Delivery(keys.alert_key(DAG, T), "already_sent", 0)
+    assert world.posted == [("mattermost_cm", USERNAME, "extract_github failed")]
+
+
+def test_alert_is_sent_whatever_the_policy(world: World) -> None:
+    # A failure is news for the CM even on a backfill that posts no digests.
+    assert world.outbox(BACKFILL).alert("boom").status == "sent"
+    assert world.posted == [("mattermost_cm", USERNAME, "boom")]
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def test_write_upstream_once_across_runs(world: World) -> None:
+    upstream = Upstream()
+    key = keys.status_key(43_871_022, "Completed")
+    first = world.outbox().write_upstream(key, "uservoice_status", "uservoice_default", "Completed", upstream)
+    second = world.outbox().write_upstream(
+        key, "uservoice_status", "uservoice_default", "Completed", upstream
+    )
+    assert (first.status, first.parts_sent) == ("sent", 1)
+    assert (second.status, second.parts_sent) == ("already_sent", 0)
+    assert upstream.sent == ["Completed"]
+    assert world.outbox().already_done(key)
+
+
+@pytest.mark.parametrize(
+    ("policy", "reason"),
+    [(DRY_RUN, "dry run"), (BACKFILL, "backfill run (digests archived, not posted)")],
+)
+def test_write_upstream_not_allowed(world: World, policy: WritePolicy, reason: str) -> None:
+    upstream = Upstream()
+    key = keys.thank_key(1, "11.2")
+    delivery = world.outbox(policy).write_upstream(
+        key, "release_closeout_thank", "uservoice_default", "Thanks", upstream
+    )
+    assert delivery == Delivery(key, "not_allowed", 0)
+    assert policy.reason == reason
+    assert upstream.sent == []
+    # Not claimed: the real run afterwards still writes it.
+    assert world.entries() == []
+    assert not world.outbox().already_done(key)
+    assert (
+        world.outbox()
+        .write_upstream(key, "release_closeout_thank", "uservoice_default", "Thanks", upstream)
+        .status
+        == "sent"
+    )
+    assert upstream.sent == ["Thanks"]
+
+
+def test_write_upstream_policy_for_this_write(world: World) -> None:
+    upstream = Upstream()
+    narrowed = SCHEDULED.needing(["uservoice", "jira"], ["jira"])
+    delivery = world.outbox().write_upstream(
+        "k", "uservoice_status", "uservoice_default", "x", upstream, narrowed
+    )
+    assert delivery.status == "not_allowed"
+    assert upstream.sent == []
+
+
+def test_done_elsewhere_is_never_written(world: World) -> None:
+    upstream = Upstream()
+    key = keys.thank_key(43_871_022, "v11.2")
+    assert not world.outbox().already_done(key)
+    world.outbox().record_done_elsewhere(key, "release_closeout_thank", "uservoice_default", "Thanks")
+    assert world.outbox().already_done(key)
+    later = world.outbox().write_upstream(
+        key, "release_closeout_thank", "uservoice_default", "Thanks", upstream
+    )
+    assert later == Delivery(key, "already_sent", 0)
+    assert upstream.sent == []
+    assert world.posted == []
+
+
+def test_already_done_is_false_for_a_failed_write(world: World) -> None:
+    def down(text: str) -> None:
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        world.outbox().write_upstream("k", "upstream_reply", "github", "x", down)
+    assert not world.outbox().already_done("k")
+
+
+def test_each_post_gets_one_reply_across_runs(world: World) -> None:
+    """Moved from test_replies: planned replies, sent through the outbox the way the DAG does."""
+    settings = load_settings({"replies": {"post_upstream": {"github": True}}})
+    items = [
+        post(number=1, created=ago(hours=2), container="o/r", author="alice"),
+        post(number=2, channel="gitlab", created=ago(hours=2), container="g/p", author="bob"),
+        post(number=3, channel="forum", created=ago(hours=2), author="carol"),
+        post(number=4, created=ago(hours=2), container="o/r", replies=(reply("dave"),)),
+    ]
+    sent: list[tuple[str, int, str]] = []
+
+    def run() -> list[Delivery]:
+        outbox = world.outbox(settings=settings)
+        return [
+            outbox.write_upstream(
+                keys.reply_key(p.channel, p.source_id),
+                "upstream_reply",
+                p.channel,
+                p.draft,
+                lambda text, p=p: sent.append((p.container, p.number, text)),
+            )
+            for p in plan_replies(items, ROSTER, settings, T)
+        ]
+
+    first, second = run(), run()
+    assert [(d.key, d.status) for d in first] == [("reply:github:o/r#1", "sent")]
+    assert [(d.key, d.status) for d in second] == [("reply:github:o/r#1", "already_sent")]
+    assert len(sent) == 1
+    assert sent[0][:2] == ("o/r", 1)
+    assert sent[0][2].startswith("Hi alice, thanks for reaching out!")
+
+
+def test_archive_path_and_content(world: World) -> None:
+    path = world.outbox().archive("help_wanted", ["part 1", "part 2"])
+    expected = world.archive / DAG / "2026-11-18T090000Z" / "help_wanted.md"
+    assert path == str(expected)
+    assert expected.read_text(encoding="utf-8") == "part 1\n\n---\n\npart 2\n"
+    assert sorted(p.name for p in expected.parent.iterdir()) == ["help_wanted.md"]  # no .partial left
+
+
+def test_archive_is_written_whatever_the_policy_and_replaced_on_rerun(world: World) -> None:
+    world.outbox(BACKFILL).archive("triage", ["old"])
+    path = Path(world.outbox(BACKFILL).archive("triage", ["new"]))
+    assert path.read_text(encoding="utf-8") == "new\n"
+    assert world.posted == []
+
+
+ROW = SheetRow(suggestion_id="43871022", fix_version="v11.2", title="Read receipts", nominator="Lena")
+
+
+@pytest.mark.parametrize("policy", [BACKFILL, DRY_RUN, SCHEDULED.needing(["jira"], ["jira"])])
+def test_update_sheet_not_allowed(world: World, tmp_path: Path, policy: WritePolicy) -> None:
+    sheet = tmp_path / "sheet.xlsx"
+    assert world.outbox(policy).update_sheet(str(sheet), [ROW]) is None
+    assert not sheet.exists()
+
+
+def test_update_sheet_policy_for_this_write(world: World, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.xlsx"
+    assert world.outbox().update_sheet(str(sheet), [ROW], policy=DRY_RUN) is None
+    assert not sheet.exists()
+
+
+def test_update_sheet_allowed(world: World, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.xlsx"
+    result = world.outbox().update_sheet(str(sheet), [ROW])
+    assert (result.inserted, result.updated, result.path) == (1, 0, str(sheet))
+    assert sheet.exists()
+    again = world.outbox().update_sheet(str(sheet), [ROW])
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)

@@ -1,0 +1,162 @@
+"""What a run may write (one policy), and the ledger keys every write is recorded under.
+
+The key formats must never change: ledgers in use hold them, and a changed key would send again
+everything already sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from community_monitoring import keys
+from community_monitoring.policy import WritePolicy, decide_write_policy
+
+T = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+DAG = "community_daily_monitoring"
+
+
+@pytest.mark.parametrize(
+    ("run_type", "post_backfill_digests", "dry_run", "post", "upstream", "sheet", "reason"),
+    [
+        ("scheduled", False, False, True, True, True, ""),
+        ("manual", False, False, True, True, True, ""),
+        ("asset_triggered", False, False, True, True, True, ""),
+        # The flag only matters for backfills.
+        ("scheduled", True, False, True, True, True, ""),
+        ("manual", True, False, True, True, True, ""),
+        ("backfill", False, False, False, False, False, "backfill run (digests archived, not posted)"),
+        # Posting a backfill's digests never writes upstream from the past.
+        ("backfill", True, False, True, False, False, "backfill run (digests archived, and posted)"),
+        ("manual", False, True, True, False, False, "dry run"),
+        ("scheduled", False, True, True, False, False, "dry run"),
+        (
+            "backfill",
+            False,
+            True,
+            False,
+            False,
+            False,
+            "backfill run (digests archived, not posted); dry run",
+        ),
+        ("backfill", True, True, True, False, False, "backfill run (digests archived, and posted); dry run"),
+    ],
+)
+def test_decide_write_policy(
+    run_type: str,
+    post_backfill_digests: bool,
+    dry_run: bool,
+    post: bool,
+    upstream: bool,
+    sheet: bool,
+    reason: str,
+) -> None:
+    policy = decide_write_policy(run_type, post_backfill_digests=post_backfill_digests, dry_run=dry_run)
+    assert policy == WritePolicy(
+        post_messages=post, write_upstream=upstream, update_sheet=sheet, reason=reason
+    )
+
+
+def test_defaults_are_a_normal_run() -> None:
+    assert decide_write_policy("scheduled") == WritePolicy(True, True, True, "")
+
+
+FULL = decide_write_policy("scheduled")
+
+
+@pytest.mark.parametrize(
+    ("channels", "missing", "upstream", "sheet", "reason"),
+    [
+        (["uservoice", "jira"], [], True, True, ""),
+        (["uservoice", "jira"], ["github", "forum"], True, True, ""),
+        (["uservoice", "jira"], ["jira"], False, False, "jira could not be read in this run"),
+        (
+            ["uservoice", "jira"],
+            ["jira", "uservoice", "github"],
+            False,
+            False,
+            "jira, uservoice could not be read in this run",
+        ),
+        ([], ["jira"], True, True, ""),
+    ],
+)
+def test_needing(channels: list[str], missing: list[str], upstream: bool, sheet: bool, reason: str) -> None:
+    policy = FULL.needing(channels, missing)
+    assert policy == WritePolicy(
+        post_messages=True, write_upstream=upstream, update_sheet=sheet, reason=reason
+    )
+    if upstream:
+        assert policy is FULL  # nothing missing that matters: the run's own policy
+
+
+def test_needing_never_allows_more_than_the_run() -> None:
+    backfill = decide_write_policy("backfill")
+    assert backfill.needing(["jira"], []) is backfill
+    narrowed = backfill.needing(["jira"], ["jira"])
+    assert (narrowed.post_messages, narrowed.write_upstream, narrowed.update_sheet) == (False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (
+            keys.digest_key(DAG, "help_wanted", T),
+            "community_daily_monitoring:help_wanted:2026-11-18T09:00:00+00:00",
+        ),
+        (keys.digest_key(DAG, "triage", T), "community_daily_monitoring:triage:2026-11-18T09:00:00+00:00"),
+        (
+            keys.digest_key("community_weekly_stale_review", "weekly_review", T),
+            "community_weekly_stale_review:weekly_review:2026-11-18T09:00:00+00:00",
+        ),
+        (keys.alert_key(DAG, T), "community_daily_monitoring:alert:2026-11-18T09:00:00+00:00"),
+        (keys.reply_key("github", "mattermost/mattermost#123"), "reply:github:mattermost/mattermost#123"),
+        (
+            keys.reply_key("gitlab", "gitlab-org/omnibus-gitlab#9030"),
+            "reply:gitlab:gitlab-org/omnibus-gitlab#9030",
+        ),
+        (keys.status_key(43_871_022, "Completed"), "uservoice_status:43871022:Completed"),
+        (keys.status_key("43871022", "Under Review"), "uservoice_status:43871022:Under Review"),
+        (keys.thank_key(43_871_022, "11.2"), "release_closeout:thank:43871022:11.2"),
+        (keys.thank_key(43_871_022, "v11.2"), "release_closeout:thank:43871022:11.2"),
+        (keys.thank_key("43871022", " V11.2.1 "), "release_closeout:thank:43871022:11.2.1"),
+        (
+            keys.closeout_summary_key("community_release_closeout", "11.2", [1, 2, 3]),
+            "community_release_closeout:release_closeout:11.2:8a6ae15122001229",
+        ),
+        (
+            keys.closeout_summary_key("community_release_closeout", "v11.2", ["3", 1, "2"]),
+            "community_release_closeout:release_closeout:11.2:8a6ae15122001229",
+        ),
+        # Ids are sorted as text: "10" before "9".
+        (
+            keys.closeout_summary_key("community_release_closeout", "11.2", [9, 10]),
+            "community_release_closeout:release_closeout:11.2:1334b4fa3828ef57",
+        ),
+        (
+            keys.closeout_summary_key("community_release_closeout", "11.2", []),
+            "community_release_closeout:release_closeout:11.2:e3b0c44298fc1c14",
+        ),
+        (
+            keys.closeout_summary_key(
+                "community_release_closeout", "v11.2", [1, 2], dry_run_id="manual__2026"
+            ),
+            "community_release_closeout:release_closeout:11.2:dry-run:manual__2026",
+        ),
+    ],
+)
+def test_key_formats_are_stable(key: str, expected: str) -> None:
+    assert key == expected
+
+
+def test_alert_key_is_the_digest_key_of_kind_alert() -> None:
+    assert keys.alert_key(DAG, T) == keys.digest_key(DAG, "alert", T)
+
+
+def test_different_things_get_different_keys() -> None:
+    assert keys.digest_key(DAG, "help_wanted", T) != keys.digest_key(DAG, "help_wanted", T.replace(hour=10))
+    assert keys.thank_key(1, "11.2") != keys.thank_key(1, "11.2.1")
+    assert keys.status_key(1, "Planned") != keys.status_key(1, "Started")
+    thanked = keys.closeout_summary_key("d", "11.2", [1, 2])
+    assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2, 3])
+    assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2], dry_run_id="r")
