@@ -140,14 +140,14 @@ def _synthetic_posts(count: int) -> Iterator[object]:
 
 def bench_rules(count: int) -> None:
     from community_monitoring.classify import PostClassifier
-    from community_monitoring.config import load_config
+    from community_monitoring.settings import load_settings
     from community_monitoring.roster import StaffRoster
     from community_monitoring.rules import find_help_wanted_sections, find_new_posts
     from community_sandbox.synth import NOW
 
-    config = load_config()
+    config = load_settings()
     roster = StaffRoster.parse({"github": ["staff1"], "forum": ["helper1"], "bots": []})
-    classifier = PostClassifier.from_config(config)
+    classifier = PostClassifier.from_settings(config)
     # Building the synthetic records costs time too; it is measured alone and left out of the figures.
     start = time.perf_counter()
     for _ in _synthetic_posts(count):

@@ -235,6 +235,17 @@ class RepliesSection(Section):
         return frozenset(channel for channel, on in self.post_upstream.items() if on)
 
 
+class HttpSection(Section):
+    """Every upstream call: timeouts, and how hard to try before a channel counts as unreadable."""
+
+    connect_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=120)] = 10.0
+    read_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=600)] = 60.0
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
+    base_delay_seconds: Annotated[float, Field(strict=True, ge=0, le=60)] = 1.0
+    # The longest wait a rate limit may ask for before the call gives up (the task retries later).
+    max_wait_seconds: Annotated[float, Field(strict=True, ge=0, le=3600)] = 120.0
+
+
 class Settings(Section):
     """Every setting a run reads, validated once; sections mirror the rules file."""
 
@@ -256,6 +267,7 @@ class Settings(Section):
     weekly: WeeklySection
     closeout: CloseoutSection
     replies: RepliesSection = RepliesSection()
+    http: HttpSection = HttpSection()
 
     def is_enabled(self, channel: str) -> bool:
         return channel not in self.channels.disabled

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 def parse_time(value: str | int | float | datetime) -> datetime:
     """Parse an ISO-8601 string (``Z`` or offset), UNIX seconds, or a datetime into aware UTC."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        # Always a plain datetime: pendulum's DateTime (what Airflow's context holds) loses its
+        # zone in arithmetic once converted to the stdlib UTC, and T − 1 day would turn naive.
+        return datetime(*aware.timetuple()[:6], aware.microsecond, tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, tz=UTC)
     if isinstance(value, str):

@@ -105,7 +105,7 @@ def test_dry_run_sends_nothing_upstream(airflow: AirflowRunner, sandbox: Callabl
     ("conf", "param"),
     [
         ({"version": "eleven"}, "version"),
-        ({"version": "v11.1"}, "version"),
+        ({"version": "11.1.x"}, "version"),
         ({"announcement_url": None, "version": "11.1"}, "announcement_url"),
         ({"announcement_url": "not a url"}, "announcement_url"),
         ({"release_date": "16/11/2026"}, "release_date"),

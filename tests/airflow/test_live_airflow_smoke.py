@@ -80,7 +80,7 @@ def test_live_airflow_runs_manual_runs_and_backfills(
 
     # A conf that breaks a param's type is refused by the API (400) before any run exists, and the
     # answer names the param. (``format: date-time`` is NOT checked by Airflow: {"as_of": "not a
-    # date"} is accepted with 200 and fails later in resolve_run_window.)
+    # date"} is accepted with 200 and fails later in check_run.)
     refusals = {}
     for conf in ({"as_of": 5}, {"post_backfill_digests": "yes"}):
         status, body = live.trigger(DAG_ID, conf)

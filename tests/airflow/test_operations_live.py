@@ -182,8 +182,8 @@ def test_manual_triggers_through_the_rest_api(operate: Any) -> None:
     status, run = live.trigger(DAG_ID, {"as_of": "yesterday"})
     assert status == 200
     assert live.wait_for_run(DAG_ID, run["dag_run_id"], timeout=240) == "failed"
-    assert live.task_states(DAG_ID, run["dag_run_id"])["resolve_run_window"] == "failed"
-    assert "param 'as_of' is not an ISO-8601 time" in live.tail_logs(lines=400)
+    assert live.task_states(DAG_ID, run["dag_run_id"])["check_run"] == "failed"
+    assert "param 'as_of' must be an ISO-8601 time" in live.tail_logs(lines=400)
     assert len(posts(sandbox, "[Help Wanted]")) == 1
 
 

@@ -160,3 +160,15 @@ def test_different_things_get_different_keys() -> None:
     thanked = keys.closeout_summary_key("d", "11.2", [1, 2])
     assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2, 3])
     assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2], dry_run_id="r")
+
+
+def test_t_from_airflow_context_stays_aware_in_arithmetic() -> None:
+    """Airflow's context holds pendulum DateTimes; T − 1 day must still compare with upstream times."""
+    import pendulum
+
+    from community_monitoring.timeutil import day_window, parse_time
+
+    start, end = day_window(parse_time(pendulum.datetime(2026, 11, 18, 7, tz="UTC")))
+    assert type(end) is datetime
+    assert start.tzinfo is not None
+    assert start < parse_time("2026-11-17T10:00:00Z") <= end

@@ -27,6 +27,15 @@ class FetchRequest:
     until: datetime
 
 
+@dataclass(frozen=True)
+class ItemProblem:
+    """One upstream item that could not be read: skipped, named in the digests, and the run is red."""
+
+    channel: str
+    item: str  # its id or URL, as the upstream gives it
+    problem: str  # what was wrong, e.g. "field 'created_at' is missing"
+
+
 @dataclass
 class Fetched:
     """What a channel returned; ``posts`` and ``tickets`` may be streamed (generators)."""
@@ -36,3 +45,6 @@ class Fetched:
     releases: Sequence[Release] = ()
     # UserVoice status id → name, so a proposed status can be checked against what exists.
     statuses: Mapping[int, str] = field(default_factory=dict)
+    # Items skipped because they were not what the API promises; filled while ``posts`` (or
+    # ``tickets``) is consumed, so read it after them.
+    problems: list[ItemProblem] = field(default_factory=list)
