@@ -140,9 +140,9 @@ def _synthetic_posts(count: int) -> Iterator[object]:
 
 def bench_rules(count: int) -> None:
     from community_monitoring.classify import PostClassifier
-    from community_monitoring.settings import load_settings
     from community_monitoring.roster import StaffRoster
     from community_monitoring.rules import find_help_wanted_sections, find_new_posts
+    from community_monitoring.settings import load_settings
     from community_sandbox.synth import NOW
 
     config = load_settings()

@@ -4,16 +4,26 @@ A message is claimed with its rendered parts before the first part goes out; eac
 marked as it is delivered. A retry resumes from the first part not yet delivered, using the
 parts stored at claim time, so a rerun whose upstream data changed still cannot post a second,
 different copy of the same digest.
+
+Claims are exclusive: a claim is taken with an insert or a compare-and-set update, so of two
+workers racing for one key exactly one sends. A claim left by a worker that died is taken over
+by the same task's next try at once, and by anyone else after ``takeover_after``.
+
+Statuses: ``sending`` (claimed), ``sent``, ``failed`` (provably not delivered: may be sent
+again), ``uncertain`` (may have arrived and cannot be checked: never re-sent by itself).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -22,6 +32,10 @@ log = logging.getLogger(__name__)
 
 LEDGER_CONN_ID = "community_monitoring_db"
 TABLE_NAME = "community_notifications"
+# A claim older than this, left by another owner, is taken to belong to a dead worker.
+DEFAULT_TAKEOVER_AFTER = timedelta(minutes=15)
+# Statuses a new claim may replace: nothing was delivered for sure, or the claimant is gone.
+_CLAIMABLE = ("failed", "sending", "claimed")
 
 
 @dataclass(frozen=True)
@@ -35,12 +49,15 @@ class LedgerEntry:
     created_at: str
     sent_at: str | None
     last_error: str | None
+    claim_owner: str | None = None
+    claimed_at: str | None = None
+    claim_token: str | None = None
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
     key: str
-    status: str  # "sent", "already_sent", "resumed"
+    status: str  # "sent", "already_sent", "resumed", "uncertain"
     parts_sent_now: int
     parts_total: int
 
@@ -69,8 +86,23 @@ class NotificationLedger:
             sa.Column("created_at", sa.String(40), nullable=False),
             sa.Column("sent_at", sa.String(40)),
             sa.Column("last_error", sa.Text),
+            sa.Column("claim_owner", sa.String(512)),
+            sa.Column("claim_token", sa.String(64)),
+            sa.Column("claimed_at", sa.String(40)),
         )
         self._metadata.create_all(engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A ledger written by an earlier version lacks the claim columns: add them in place."""
+        import sqlalchemy as sa
+
+        present = {c["name"] for c in sa.inspect(self._engine).get_columns(TABLE_NAME)}
+        with self._engine.begin() as conn:
+            for column in ("claim_owner", "claim_token", "claimed_at"):
+                if column not in present:
+                    kind = "VARCHAR(512)" if column == "claim_owner" else "VARCHAR(64)"
+                    conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column} {kind}"))
 
     @classmethod
     def from_connection(cls, conn_id: str = LEDGER_CONN_ID) -> NotificationLedger:
@@ -101,6 +133,9 @@ class NotificationLedger:
             created_at=data["created_at"],
             sent_at=data["sent_at"],
             last_error=data["last_error"],
+            claim_owner=data["claim_owner"],
+            claimed_at=data["claimed_at"],
+            claim_token=data["claim_token"],
         )
 
     def get(self, key: str) -> LedgerEntry | None:
@@ -115,67 +150,121 @@ class NotificationLedger:
         with self._engine.connect() as conn:
             return [self._row_to_entry(row) for row in conn.execute(query)]
 
-    def claim(self, key: str, kind: str, target: str, parts: Sequence[str]) -> LedgerEntry:
-        """Record the message under ``key`` unless it is there already; return what is stored."""
+    def claim(
+        self,
+        key: str,
+        kind: str,
+        target: str,
+        parts: Sequence[str],
+        owner: str = "",
+        takeover_after: timedelta = DEFAULT_TAKEOVER_AFTER,
+    ) -> tuple[LedgerEntry, bool]:
+        """Claim ``key`` for ``owner``; returns what is stored and whether this caller holds the claim."""
         import sqlalchemy as sa
 
+        token = uuid.uuid4().hex
         existing = self.get(key)
-        if existing:
-            return existing
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(
-                    self._table.insert().values(
-                        key=key,
-                        kind=kind,
-                        target=target,
-                        status="claimed",
-                        parts=json.dumps(list(parts), ensure_ascii=False),
-                        parts_sent=0,
-                        created_at=_now(),
+        if existing is None:
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(
+                        self._table.insert().values(
+                            key=key,
+                            kind=kind,
+                            target=target,
+                            status="sending",
+                            parts=json.dumps(list(parts), ensure_ascii=False),
+                            parts_sent=0,
+                            created_at=_now(),
+                            claim_owner=owner,
+                            claim_token=token,
+                            claimed_at=_now(),
+                        )
                     )
-                )
-        except sa.exc.IntegrityError:
-            log.info("Another attempt claimed %s first; using its record", key)
+                return self._must_get(key), True
+            except sa.exc.IntegrityError:
+                log.info("Another worker claimed %s first", key)
+                existing = self._must_get(key)
+        if not self._may_take(existing, owner, takeover_after):
+            return existing, False
+        # Compare-and-set on the row as read: of two workers taking over, one wins.
+        table = self._table
+        with self._engine.begin() as conn:
+            same_claim = (
+                table.c.claim_token.is_(None)
+                if existing.claim_token is None
+                else table.c.claim_token == existing.claim_token
+            )
+            won = conn.execute(
+                table.update()
+                .where(table.c.key == key, table.c.status == existing.status, same_claim)
+                .values(status="sending", claim_owner=owner, claim_token=token, claimed_at=_now())
+            ).rowcount
+        return self._must_get(key), won == 1
+
+    @staticmethod
+    def _may_take(entry: LedgerEntry, owner: str, takeover_after: timedelta) -> bool:
+        if entry.status not in _CLAIMABLE:
+            return False
+        if entry.status == "failed" or (owner and entry.claim_owner == owner):
+            # Nothing in flight: the last try failed, or it was this very task's earlier try.
+            return True
+        claimed = datetime.fromisoformat(entry.claimed_at or entry.created_at)
+        return datetime.now(UTC) - claimed >= takeover_after
+
+    def _must_get(self, key: str) -> LedgerEntry:
         entry = self.get(key)
-        assert entry is not None
+        assert entry is not None, key
         return entry
 
-    def mark_part_sent(self, key: str, parts_sent: int) -> None:
+    def _update(self, key: str, **values: object) -> None:
         with self._engine.begin() as conn:
-            conn.execute(
-                self._table.update()
-                .where(self._table.c.key == key)
-                .values(parts_sent=parts_sent, last_error=None)
-            )
+            conn.execute(self._table.update().where(self._table.c.key == key).values(**values))
+
+    def mark_part_sent(self, key: str, parts_sent: int) -> None:
+        self._update(key, parts_sent=parts_sent, last_error=None)
 
     def mark_sent(self, key: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                self._table.update()
-                .where(self._table.c.key == key)
-                .values(status="sent", sent_at=_now(), last_error=None)
-            )
+        self._update(key, status="sent", sent_at=_now(), last_error=None)
 
     def mark_failed(self, key: str, error: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                self._table.update()
-                .where(self._table.c.key == key)
-                .values(status="failed", last_error=error[:2000])
-            )
+        self._update(key, status="failed", last_error=error[:2000])
+
+    def mark_uncertain(self, key: str, error: str) -> None:
+        self._update(key, status="uncertain", last_error=error[:2000])
 
     def deliver_once(
-        self, key: str, kind: str, target: str, parts: Sequence[str], send: Callable[[str], None]
+        self,
+        key: str,
+        kind: str,
+        target: str,
+        parts: Sequence[str],
+        send: Callable[[str], None],
+        *,
+        owner: str = "",
+        read_back: Callable[[str], bool] | None = None,
+        redact: Callable[[str], str] = str,
+        takeover_after: timedelta = DEFAULT_TAKEOVER_AFTER,
     ) -> DeliveryResult:
-        """Send each part of a message exactly once across retries, reruns and repeated runs."""
-        entry = self.claim(key, kind, target, parts)
+        """Send each part of a message exactly once across retries, reruns, repeated runs and workers.
+
+        ``read_back(part)`` tells whether a part arrived after an ambiguous failure (a write that
+        carries a marker and can be looked up upstream); without it, such a part is ``uncertain``.
+        """
+        entry, owned = self.claim(key, kind, target, parts, owner, takeover_after)
         if entry.status == "sent":
             log.info(
                 "Already sent %s (%d part(s)) at %s; sending nothing", key, len(entry.parts), entry.sent_at
             )
             return DeliveryResult(key, "already_sent", 0, len(entry.parts))
-        resumed = entry.parts_sent > 0 or entry.status == "failed"
+        if entry.status == "uncertain":
+            log.warning("%s may have been delivered (%s): not sent again", key, entry.last_error)
+            return DeliveryResult(key, "uncertain", 0, len(entry.parts))
+        if not owned:
+            raise ClaimHeld(
+                f"{key} is being sent by {entry.claim_owner or 'another worker'} since {entry.claimed_at}"
+            )
+        resumed = entry.parts_sent > 0 or entry.last_error is not None
         if resumed:
             log.warning(
                 "Resuming %s: %d of %d part(s) were delivered before; sending the rest",
@@ -185,13 +274,24 @@ class NotificationLedger:
             )
         sent_now = 0
         for index in range(entry.parts_sent, len(entry.parts)):
+            where = f"part {index + 1}/{len(entry.parts)}"
             try:
                 send(entry.parts[index])
+            except AmbiguousWrite as exc:
+                error = redact(str(exc))
+                if read_back is None:
+                    self.mark_uncertain(key, f"{where}: {error}")
+                    raise UncertainDelivery(f"{key} {where} may or may not have arrived: {error}") from exc
+                if not read_back(entry.parts[index]):
+                    # Looked up and not there: it provably did not take effect; a retry may send it.
+                    self.mark_failed(key, f"{where}: not found upstream after {error}")
+                    raise
+                log.warning("%s %s: the answer was lost but the write arrived (read back)", key, where)
             except Exception as exc:
-                self.mark_failed(key, f"part {index + 1}/{len(entry.parts)}: {exc}")
+                self.mark_failed(key, f"{where}: {redact(str(exc))}")
                 raise
             self.mark_part_sent(key, index + 1)
             sent_now += 1
-            log.info("Sent %s part %d/%d to %s", key, index + 1, len(entry.parts), target)
+            log.info("Sent %s %s to %s", key, where, target)
         self.mark_sent(key)
         return DeliveryResult(key, "resumed" if resumed else "sent", sent_now, len(entry.parts))

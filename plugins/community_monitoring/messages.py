@@ -110,6 +110,7 @@ def render_triage_list(
     as_of: datetime,
     missing_channels: Sequence[str] = (),
     classifier: PostClassifier | None = None,
+    unreadable: Sequence[Mapping[str, str]] = (),
 ) -> RenderedMessage:
     classifier = classifier or PostClassifier.from_settings(config)
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
@@ -137,6 +138,7 @@ def render_triage_list(
         "groups": groups,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
+        "unreadable": list(unreadable),
     }
     text = render_template("triage.md.j2", context)
     return RenderedMessage(

@@ -43,8 +43,14 @@ class Outbox:
         open_ledger: Callable[[], Any],
         webhook: Callable[[str, str], Callable[[str], None]],
         archive_root: Callable[[], Any],
+        owner: str = "",
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.dag_id = dag_id
+        # Who claims writes in the ledger (DAG, run, task): its own next try may take a claim over.
+        self.owner = owner
+        # Removes secrets (webhook ids, tokens) from error text before it is stored or shown.
+        self.redact = redact
         self.as_of = as_of
         self.settings = settings
         self.policy = policy
@@ -80,7 +86,7 @@ class Outbox:
             return Delivery(key, "archived_only")
         target = self.settings.mattermost.targets[kind]  # type: ignore[index]
         send = self._webhook(target, self.settings.mattermost.username)
-        result = self.ledger.deliver_once(key, kind, target, list(parts), send)
+        result = self._deliver(key, kind, target, list(parts), send)
         if result.status == "already_sent":
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now)
@@ -90,8 +96,21 @@ class Outbox:
         key = keys.alert_key(self.dag_id, self.as_of)
         target = self.settings.mattermost.targets["alert"]
         send = self._webhook(target, self.settings.mattermost.username)
-        result = self.ledger.deliver_once(key, "alert", target, [text], send)
+        result = self._deliver(key, "alert", target, [self.redact(text)], send)
         return Delivery(key, result.status, result.parts_sent_now)
+
+    def _deliver(
+        self,
+        key: str,
+        kind: str,
+        target: str,
+        parts: Sequence[str],
+        send: Callable[[str], Any],
+        read_back: Callable[[str], bool] | None = None,
+    ) -> Any:
+        return self.ledger.deliver_once(
+            key, kind, target, parts, send, owner=self.owner, read_back=read_back, redact=self.redact
+        )
 
     def write_upstream(
         self,
@@ -112,7 +131,7 @@ class Outbox:
 
     def record_done_elsewhere(self, key: str, kind: str, target: str, text: str) -> None:
         """Upstream already shows this write (made by hand or by another deployment): never make it."""
-        self.ledger.deliver_once(key, kind, target, [text], lambda _: None)
+        self._deliver(key, kind, target, [text], lambda _: None)
 
     def already_done(self, key: str) -> bool:
         entry = self.ledger.get(key)

@@ -32,8 +32,12 @@ def neutralise_mentions(text: str) -> str:
     """No @-mention (``@here``, ``@channel``, ``@all``, ``@user``) nor ``<!here>`` survives.
 
     A zero-width space after ``@`` and after ``<`` is what Mattermost honours; backslashes are not.
+    Mattermost decodes character references (``&commat;``, ``&#64;``) before it looks for
+    mentions, so every ``&`` is written as ``&amp;``: an entity in untrusted text then shows as
+    the text it is and never becomes an ``@``.
     """
-    text = text.replace("@", "@" + ZERO_WIDTH_SPACE)
+    text = text.replace("&", "&amp;")
+    text = text.replace("@", "@" + ZERO_WIDTH_SPACE).replace("\uff20", "\uff20" + ZERO_WIDTH_SPACE)
     return text.replace("<!", "<" + ZERO_WIDTH_SPACE + "!")
 
 
@@ -53,6 +57,12 @@ def safe_block(text: object, max_chars: int = 400) -> str:
     raw = cap_length(raw.strip(), max_chars)
     lines = [neutralise_mentions(escape_markdown(single_line(line))) for line in raw.splitlines()]
     return "\n".join("> " + line if line else ">" for line in lines)
+
+
+def safe_link(text: str, url: object) -> str:
+    """``[text](url)`` for an http(s) URL; the text alone for anything else (``javascript:``, empty)."""
+    target = safe_url(url)
+    return f"[{text}]({target})" if target else text
 
 
 def safe_url(url: object) -> str:

@@ -32,6 +32,7 @@ dags = {
         "tags": sorted(dag.tags),
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
                               "trigger_rule": getattr(t.trigger_rule, "value", str(t.trigger_rule)),
+                              "timeout_s": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                               "group": t.task_group.group_id if t.task_group else None,
                               "downstream": sorted(t.downstream_task_ids),
                               "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
@@ -127,6 +128,8 @@ def test_all_three_dags_are_there(parsed: dict) -> None:
         assert "community" in dag["tags"], dag_id
         for task_id, task in dag["tasks"].items():
             assert task["owner"] == "community", (dag_id, task_id)
+            # A stalled upstream can never hold a task (and the DAG's one active run) forever.
+            assert task["timeout_s"] and task["timeout_s"] <= 3600, (dag_id, task_id)
             if task_id in NO_RETRY_TASKS:
                 assert task["retries"] == 0, (dag_id, task_id)
             else:

@@ -68,3 +68,36 @@ def test_block_stays_a_quote() -> None:
 )
 def test_safe_url(raw: str, expected: str) -> None:
     assert safe_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["&commat;here look", "&#64;channel", "&#x40;all please", "&#X40;here", "&commat;someone", "＠here"],
+)
+def test_entities_never_become_a_mention(title: str) -> None:
+    """Mattermost decodes character references before it looks for mentions."""
+    import html
+
+    shown = html.unescape(safe_text(title))  # what Mattermost's renderer sees after decoding
+    assert "@here" not in shown and "@channel" not in shown and "@all" not in shown
+    assert "@someone" not in shown
+    assert "＠here" not in shown
+
+
+def test_ampersands_still_read_as_ampersands() -> None:
+    import html
+
+    assert html.unescape(safe_text("Q&A: import & export")) == "Q&A: import & export"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://x.test/y", "", None])
+def test_a_link_that_is_not_http_keeps_its_text_only(url: object) -> None:
+    from community_monitoring.safety import safe_link
+
+    assert safe_link("Title", url) == "Title"
+
+
+def test_an_http_link_stays_a_link() -> None:
+    from community_monitoring.safety import safe_link
+
+    assert safe_link("Title", "https://example.test/a b") == "[Title](https://example.test/a%20b)"

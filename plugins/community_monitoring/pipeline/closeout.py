@@ -94,8 +94,12 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
             client.post_status_update(nominee.suggestion_id, plan.completed_status_id, text, plan.notify)
         )
 
+    def arrived(_: str) -> bool:
+        updates = client.status_updates(nominee.suggestion_id)
+        return already_thanked(updates, plan.params.version, nominee.message) is not None
+
     delivery = run.outbox.write_upstream(
-        key, "release_closeout_thank", nominee.connection, nominee.message, send
+        key, "release_closeout_thank", nominee.connection, nominee.message, send, read_back=arrived
     )
     outcome = "thanked" if delivery.sent_now else "already_thanked"
     log.info("Suggestion %s (%s, %s): %s", nominee.suggestion_id, nominee.name, nominee.edition, outcome)
@@ -159,13 +163,15 @@ def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
     results = load_results(run)
     params = plan.params
-    thanked_now = [r.nominee.suggestion_id for r in results if r.outcome == "thanked"]
-    if not params.dry_run and not thanked_now:
-        log.info("Nobody new was thanked for %s: no summary to post", params.version)
-        return {"kind": "release_closeout", "status": "nothing_new"}
+    # Keyed on everyone thanked for the version (now or by an earlier run): a re-trigger after a
+    # failed summary post sends the summary it owes; one after a complete closeout sends nothing.
+    thanked = [r.nominee.suggestion_id for r in results if r.outcome in ("thanked", "already_thanked")]
+    if not params.dry_run and not thanked:
+        log.info("Nobody is thanked for %s: no summary to post", params.version)
+        return {"kind": "release_closeout", "status": "nothing_to_say"}
     message = render_closeout_summary(results, plan.skipped, params, run.settings)
     key = keys.closeout_summary_key(
-        DAG_ID, params.version, thanked_now, run.facts.run_id if params.dry_run else None
+        DAG_ID, params.version, thanked, run.facts.run_id if params.dry_run else None
     )
     save_message(run, message)
     delivery = run.outbox.post_message(message.kind, message.parts, key)

@@ -58,17 +58,20 @@ def collect_channels(run: TaskRun, keys: Sequence[str]) -> dict[str, Any]:
     """Which channels were read; a failed extract is named, never silently dropped."""
     read: dict[str, int] = {}
     missing: list[str] = []
+    unreadable: list[dict[str, str]] = []
     for key in keys:
         counts = run.store.channel_counts(key)
         if counts is None:
             log.error("Channel %s was not extracted (its task failed); the digests will say so", key)
             missing.append(key)
-        else:
-            read[key] = int(counts.get("posts", 0)) + int(counts.get("tickets", 0))
-    summary = {"read": read, "missing": missing}
-    run.store.write_json("channels.json", summary)
-    log.info("Channels read: %s; missing: %s", read, missing or "none")
-    return summary
+            continue
+        read[key] = int(counts.get("posts", 0)) + int(counts.get("tickets", 0))
+        unreadable += run.store.problems(key)
+    for problem in unreadable:
+        log.error("Could not read %s %s: %s", problem["channel"], problem["item"], problem["problem"])
+    run.store.write_json("channels.json", {"read": read, "missing": missing, "unreadable": unreadable})
+    log.info("Channels read: %s; missing: %s; unreadable items: %d", read, missing or "none", len(unreadable))
+    return {"read": read, "missing": missing, "unreadable": len(unreadable)}
 
 
 @community_task
@@ -84,10 +87,14 @@ def verify_all_channels_read(run: TaskRun) -> None:
     """Make the run red when a channel could not be read, after the digests went out without it."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    missing = run.channels_read()["missing"]
-    if missing:
+    channels = run.channels_read()
+    problems = []
+    if channels["missing"]:
+        problems.append(f"channel(s) not read in this run: {', '.join(channels['missing'])}")
+    if channels.get("unreadable"):
+        items = ", ".join(f"{p['channel']} {p['item']}" for p in channels["unreadable"][:10])
+        problems.append(f"{len(channels['unreadable'])} upstream item(s) could not be read ({items})")
+    if problems:
         # What was read cannot change by retrying this check: fail for good.
-        raise AirflowFailException(
-            f"channel(s) not read in this run: {', '.join(missing)}; the digests were sent without them"
-        )
-    log.info("Every channel was read: %s", run.channels_read()["read"])
+        raise AirflowFailException("; ".join(problems) + "; the digests were sent without them and say so")
+    log.info("Every channel was read: %s", channels["read"])

@@ -76,8 +76,13 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     new_posts = find_new_posts(
         run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of
     )
+    channels = run.channels_read()
     message = render_triage_list(
-        new_posts, run.settings, run.as_of, missing_channels=run.channels_read()["missing"]
+        new_posts,
+        run.settings,
+        run.as_of,
+        missing_channels=channels["missing"],
+        unreadable=channels.get("unreadable", ()),
     )
     return save_message(run, message)
 
@@ -155,12 +160,17 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
                 int(change["suggestion_id"]), int(change["status_id"]), body, notify=False
             )
 
+        def arrived(_: str, change: dict[str, Any] = change) -> bool:
+            updates = client.status_updates(int(change["suggestion_id"]))
+            return any(str((u.get("links") or {}).get("status")) == str(change["status_id"]) for u in updates)
+
         delivery = run.outbox.write_upstream(
             keys.status_key(change["suggestion_id"], change["proposed"]),
             "uservoice_status",
             "uservoice_default",
             change["proposed"],
             send,
+            read_back=arrived,
         )
         applied += delivery.parts_sent
         log.info(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from community_monitoring.errors import UncertainDelivery
 from community_monitoring.outbox import Outbox
 from community_monitoring.params import CloseoutParams, ParamError, closeout_params, flag_param, resolve_as_of
 from community_monitoring.pipeline.store import RunStore, safe_name
@@ -167,15 +168,8 @@ class TaskRun:
             dry_run=closeout.dry_run if closeout else False,
         )
         store = RunStore(storage_root(settings, "intermediate") / facts.dag_id / safe_name(facts.run_id))
-        outbox = Outbox(
-            facts.dag_id,
-            facts.as_of,
-            settings,
-            policy,
-            open_ledger=open_ledger,
-            webhook=mattermost_sender,
-            archive_root=lambda: storage_root(settings, "archive"),
-        )
+        task_id = getattr(context.get("ti"), "task_id", "")
+        outbox = make_outbox(facts, settings, policy, owner=f"{facts.dag_id}/{facts.run_id}/{task_id}")
         return cls(facts, settings, rosters, policy, store, outbox, closeout)
 
     def channels_read(self) -> dict[str, Any]:
@@ -183,13 +177,14 @@ class TaskRun:
         return self.store.read_json("channels.json")
 
 
-def alert_outbox(facts: RunFacts) -> Outbox:
-    """An outbox for the failure alert, which must go out even when the settings are what failed."""
-    try:
-        settings = load_settings(_variable(SETTINGS_VARIABLE))
-    except SettingsError:
-        settings = load_settings()
-    policy = decide_write_policy("manual")
+def redact(text: str) -> str:
+    """Text with every secret Airflow knows of (connection passwords, masked ids) replaced."""
+    from airflow.sdk._shared.secrets_masker import redact as airflow_redact
+
+    return str(airflow_redact(text))
+
+
+def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner: str = "") -> Outbox:
     return Outbox(
         facts.dag_id,
         facts.as_of,
@@ -198,7 +193,18 @@ def alert_outbox(facts: RunFacts) -> Outbox:
         open_ledger=open_ledger,
         webhook=mattermost_sender,
         archive_root=lambda: storage_root(settings, "archive"),
+        owner=owner,
+        redact=redact,
     )
+
+
+def alert_outbox(facts: RunFacts) -> Outbox:
+    """An outbox for the failure alert, which must go out even when the settings are what failed."""
+    try:
+        settings = load_settings(_variable(SETTINGS_VARIABLE))
+    except SettingsError:
+        settings = load_settings()
+    return make_outbox(facts, settings, decide_write_policy("manual"))
 
 
 def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -215,8 +221,9 @@ def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             run = TaskRun.from_context(get_current_context())
             return func(run, *args, **kwargs)
-        except (*BAD_INPUT_ERRORS, AirflowNotFoundException) as exc:
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        except (*BAD_INPUT_ERRORS, AirflowNotFoundException, UncertainDelivery) as exc:
+            # Retrying cannot help: bad input stays bad, and an uncertain write must not be resent.
+            raise AirflowFailException(f"{type(exc).__name__}: {redact(str(exc))}") from exc
 
     signature = inspect.signature(func)
     wrapper.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]

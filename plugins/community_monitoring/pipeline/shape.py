@@ -22,7 +22,10 @@ def task_defaults() -> dict[str, Any]:
     """Retries with exponential backoff; the environment may shorten them (tests, demo)."""
     retries = int(os.environ.get("COMMUNITY_TASK_RETRIES", "3"))
     delay = float(os.environ.get("COMMUNITY_RETRY_DELAY_SECONDS", "60"))
+    # No task may hang on a stalled upstream: every HTTP call has timeouts too (settings.http).
+    timeout = float(os.environ.get("COMMUNITY_TASK_TIMEOUT_MINUTES", "30"))
     return {
+        "execution_timeout": timedelta(minutes=timeout),
         "owner": "community",
         "on_failure_callback": alert_on_task_failure,
         "retries": retries,

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from community_monitoring.records import (
@@ -90,6 +91,9 @@ class RunStore:
                 f"channels/{channel}.releases.json", [record_to_dict(r) for r in fetched.releases]
             )
             counts["releases"] = len(fetched.releases)
+        # Filled while the records above were read: only complete now.
+        self.write_json(f"channels/{channel}.problems.json", [asdict(p) for p in fetched.problems])
+        counts["problems"] = len(fetched.problems)
         if fetched.statuses:
             self.write_json(
                 f"channels/{channel}.statuses.json", {str(k): v for k, v in fetched.statuses.items()}
@@ -97,6 +101,9 @@ class RunStore:
             counts["statuses"] = len(fetched.statuses)
         self.write_json(f"channels/{channel}.done.json", counts)
         return counts
+
+    def problems(self, channel: str) -> list[dict[str, str]]:
+        return list(self.read_json(f"channels/{channel}.problems.json", default=[]))
 
     def channel_counts(self, channel: str) -> Mapping[str, int] | None:
         """What an extract task wrote for ``channel``, or None when it never finished."""
