@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 from community_monitoring.ledger import NotificationLedger
 
 
@@ -59,3 +62,123 @@ def test_ledger_survives_a_new_process(tmp_path: Path) -> None:
     NotificationLedger.from_url(url).deliver_once("k", "triage", "mm", ["x"], sent.append)
     assert sent == ["x"]
     assert [e.key for e in NotificationLedger.from_url(url).entries("triage")] == ["k"]
+
+
+# -- exclusive claims, takeover, ambiguous writes (SPEC §6) -------------------------------------
+
+
+def test_two_workers_racing_for_one_key_send_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    NotificationLedger.from_url(url)  # the table exists before the race
+    sent: list[str] = []
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def worker(n: int) -> None:
+        ledger = NotificationLedger.from_url(url)
+        barrier.wait()
+        try:
+            ledger.deliver_once("k", "triage", "mm", ["x"], sent.append, owner=f"worker-{n}")
+            outcomes.append("delivered")
+        except ClaimHeld:
+            outcomes.append("held")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sent == ["x"]
+    assert len(outcomes) == 8
+
+
+def test_a_live_claim_of_another_owner_is_not_taken(ledger: NotificationLedger) -> None:
+    ledger.claim("k", "triage", "mm", ["x"], owner="run-a/post")
+    with pytest.raises(ClaimHeld, match="run-a/post"):
+        ledger.deliver_once("k", "triage", "mm", ["x"], lambda _: None, owner="run-b/post")
+
+
+def test_a_dead_workers_claim_is_taken_over_after_the_timeout(ledger: NotificationLedger) -> None:
+    sent: list[str] = []
+    ledger.claim("k", "triage", "mm", ["x"], owner="run-a/post")
+    result = ledger.deliver_once(
+        "k", "triage", "mm", ["x"], sent.append, owner="run-b/post", takeover_after=timedelta(0)
+    )
+    assert (result.status, sent) == ("sent", ["x"])
+
+
+def test_the_same_tasks_next_try_takes_its_own_claim_at_once(ledger: NotificationLedger) -> None:
+    sent: list[str] = []
+    ledger.claim("k", "triage", "mm", ["x"], owner="dag/run/post")
+    ledger.deliver_once("k", "triage", "mm", ["x"], sent.append, owner="dag/run/post")
+    assert sent == ["x"]
+
+
+def ambiguous(_: str) -> None:
+    raise AmbiguousWrite("read timed out after the request was sent")
+
+
+def test_an_ambiguous_webhook_post_is_uncertain_and_never_resent(ledger: NotificationLedger) -> None:
+    with pytest.raises(UncertainDelivery, match="may or may not have arrived"):
+        ledger.deliver_once("k", "triage", "mm", ["x"], ambiguous)
+    entry = ledger.get("k")
+    assert entry is not None
+    assert entry.status == "uncertain"
+    sent: list[str] = []
+    result = ledger.deliver_once("k", "triage", "mm", ["x"], sent.append)
+    assert (result.status, sent) == ("uncertain", [])
+
+
+def test_an_ambiguous_write_that_arrived_is_recorded_sent(ledger: NotificationLedger) -> None:
+    result = ledger.deliver_once("k", "thank", "uv", ["x"], ambiguous, read_back=lambda _: True)
+    assert result.status == "sent"
+    again: list[str] = []
+    assert ledger.deliver_once("k", "thank", "uv", ["x"], again.append).status == "already_sent"
+    assert again == []
+
+
+def test_an_ambiguous_write_not_found_upstream_is_sent_again(ledger: NotificationLedger) -> None:
+    with pytest.raises(AmbiguousWrite):
+        ledger.deliver_once("k", "thank", "uv", ["x"], ambiguous, read_back=lambda _: False)
+    sent: list[str] = []
+    result = ledger.deliver_once("k", "thank", "uv", ["x"], sent.append, read_back=lambda _: False)
+    assert (result.status, sent) == ("resumed", ["x"])
+
+
+def test_errors_are_stored_without_secrets(ledger: NotificationLedger) -> None:
+    def fail(_: str) -> None:
+        raise ConnectionError("POST http://chat/hooks/s3cret-hook-id failed")
+
+    with pytest.raises(ConnectionError):
+        ledger.deliver_once(
+            "k", "triage", "mm", ["x"], fail, redact=lambda t: t.replace("s3cret-hook-id", "***")
+        )
+    entry = ledger.get("k")
+    assert entry is not None
+    assert "s3cret" not in (entry.last_error or "")
+
+
+def test_a_ledger_of_the_earlier_schema_gains_the_claim_columns(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE community_notifications (key VARCHAR(512) PRIMARY KEY, kind VARCHAR(64) NOT NULL,"
+                " target VARCHAR(256) NOT NULL, status VARCHAR(16) NOT NULL, parts TEXT NOT NULL,"
+                " parts_sent INTEGER NOT NULL, created_at VARCHAR(40) NOT NULL, sent_at VARCHAR(40), last_error TEXT)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO community_notifications VALUES ('old', 'triage', 'mm', 'sent', '[\"x\"]', 1,"
+                " '2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00', NULL)"
+            )
+        )
+    sent: list[str] = []
+    ledger = NotificationLedger.from_url(url)
+    assert ledger.deliver_once("old", "triage", "mm", ["x"], sent.append).status == "already_sent"
+    assert ledger.deliver_once("new", "triage", "mm", ["y"], sent.append).status == "sent"
+    assert sent == ["y"]

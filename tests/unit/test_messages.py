@@ -176,7 +176,11 @@ def test_triage_hostile_author_and_title_ping_no_one() -> None:
 
 
 def test_triage_names_what_could_not_be_read() -> None:
-    problem = {"channel": "github", "item": "mattermost/mattermost#5", "problem": "field 'labels' is not a list"}
+    problem = {
+        "channel": "github",
+        "item": "mattermost/mattermost#5",
+        "problem": "field 'labels' is not a list",
+    }
     text = render_triage_list([], SETTINGS, T, unreadable=[problem]).text
     assert "#### Could not read (1)" in text
     assert "github mattermost/mattermost#5: field 'labels' is not a list" in text.replace("\\", "")

@@ -79,7 +79,9 @@ def test_entities_never_become_a_mention(title: str) -> None:
     import html
 
     shown = html.unescape(safe_text(title))  # what Mattermost's renderer sees after decoding
-    assert "@here" not in shown and "@channel" not in shown and "@all" not in shown
+    assert "@here" not in shown
+    assert "@channel" not in shown
+    assert "@all" not in shown
     assert "@someone" not in shown
     assert "＠here" not in shown
 
