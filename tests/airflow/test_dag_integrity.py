@@ -129,7 +129,8 @@ def test_all_three_dags_are_there(parsed: dict) -> None:
         for task_id, task in dag["tasks"].items():
             assert task["owner"] == "community", (dag_id, task_id)
             # A stalled upstream can never hold a task (and the DAG's one active run) forever.
-            assert task["timeout_s"] and task["timeout_s"] <= 3600, (dag_id, task_id)
+            assert task["timeout_s"] is not None, (dag_id, task_id)
+            assert 0 < task["timeout_s"] <= 3600, (dag_id, task_id)
             if task_id in NO_RETRY_TASKS:
                 assert task["retries"] == 0, (dag_id, task_id)
             else:
