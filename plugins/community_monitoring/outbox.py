@@ -120,13 +120,18 @@ class Outbox:
         text: str,
         send: Callable[[str], Any],
         policy: WritePolicy | None = None,
+        read_back: Callable[[str], bool] | None = None,
     ) -> Delivery:
-        """A write to an upstream (reply, status update), once per key, if the run may write."""
+        """A write to an upstream (reply, status update), once per key, if the run may write.
+
+        ``read_back`` looks the write up upstream: after an ambiguous failure it decides between
+        "arrived" and "send again"; without it the write is recorded as uncertain.
+        """
         allowed = policy or self.policy
         if not allowed.write_upstream:
             log.info("Not written upstream (%s): %s", allowed.reason or "not allowed", key)
             return Delivery(key, "not_allowed")
-        result = self.ledger.deliver_once(key, kind, target, [text], send)
+        result = self._deliver(key, kind, target, [text], send, read_back)
         return Delivery(key, result.status, result.parts_sent_now)
 
     def record_done_elsewhere(self, key: str, kind: str, target: str, text: str) -> None:

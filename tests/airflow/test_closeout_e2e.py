@@ -130,3 +130,36 @@ def test_missing_version_is_named(airflow: AirflowRunner, sandbox: Callable[[Pat
     assert result.state != "success"
     assert "version" in result.log
     assert running.outbox == []
+
+
+def with_faults(root: Path, faults: list[dict[str, Any]]) -> Path:
+    """A copy of the demo scenario with ``faults`` added to its scenario.yaml."""
+    import shutil
+
+    copy = root / "demo-with-faults"
+    shutil.copytree(DEMO, copy)
+    raw = yaml.safe_load((copy / "scenario.yaml").read_text())
+    raw["faults"] = [*(raw.get("faults") or []), *faults]
+    (copy / "scenario.yaml").write_text(yaml.safe_dump(raw))
+    return copy
+
+
+def test_a_summary_that_could_not_be_posted_is_posted_by_the_next_trigger(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    # Mattermost refuses every post of the first run (503: provably not processed).
+    down = {"service": "mattermost", "method": "POST", "path": "^/hooks/pm-channel-hook$", "status": 503}
+    running = sandbox(with_faults(tmp_path, [down]))
+    first = closeout(airflow, running)
+    assert first.state == "failed"
+    assert len(status_update_writes(running)) == 4  # the thank-yous went out, once
+    assert posts_to(running.outbox, "pm-channel-hook") == []
+    # Mattermost is back (a sandbox without the fault; the ledger is the same).
+    back = sandbox(DEMO)
+    second = closeout(airflow, back)
+    assert second.state == "success", second.log[-5000:]
+    assert status_update_writes(back) == []  # nobody thanked twice
+    [summary] = posts_to(back.outbox, "pm-channel-hook")
+    assert summary.startswith("[Release Closeout] Mattermost 11.1")
+    # The summary owed: as it was rendered when the thank-yous went out.
+    assert "Thanked 4 nominators" in summary

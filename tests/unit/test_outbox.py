@@ -334,3 +334,15 @@ def test_update_sheet_allowed(world: World, tmp_path: Path) -> None:
     assert sheet.exists()
     again = world.outbox().update_sheet(str(sheet), [ROW])
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_write_upstream_reads_back_after_an_ambiguous_failure(world: World) -> None:
+    from community_monitoring.errors import AmbiguousWrite
+
+    def lost_answer(_: str) -> None:
+        raise AmbiguousWrite("read timed out after sending")
+
+    outbox = world.outbox()
+    delivery = outbox.write_upstream("k", "thank", "uv", "hi", lost_answer, read_back=lambda _: True)
+    assert delivery.status == "sent"
+    assert world.outbox().already_done("k")
