@@ -1,7 +1,9 @@
 """GitHub REST (v3) under ``/api/v3``, enough for PyGithub to list issues, comments and releases.
 
 Files: ``github/<owner>/<repo>/issues.json``, ``comments.json``, ``releases.json`` and an
-optional ``repo.json`` (fields merged into the synthesised repository object). Every URL that
+optional ``repo.json`` (fields merged into the synthesised repository object). A repository
+without a folder exists and is empty (no issues, comments or releases), as in SPEC §8; inject a
+``status`` fault with 404 to emulate a repository that does not exist. Every URL that
 points at ``https://api.github.com`` is rewritten to the sandbox, because PyGithub refuses to
 follow URLs on another host or port than its ``base_url``; ``html_url`` stays on github.com.
 """
@@ -347,9 +349,13 @@ class GithubService(Service):
 
     # ----- helpers ------------------------------------------------------------------------
 
-    def repo_of(self, request: Request) -> RepoState | None:
-        key = f"{unquote(request.params['owner'])}/{unquote(request.params['repo'])}"
-        return self.repos.get(key.lower())
+    def repo_of(self, request: Request) -> RepoState:
+        """The repository asked about; one without a scenario folder exists, with no data (SPEC §8)."""
+        owner, name = unquote(request.params["owner"]), unquote(request.params["repo"])
+        key = f"{owner}/{name}".lower()
+        if key not in self.repos:
+            self.repos[key] = RepoState(GithubRepoFiles(owner=owner, name=name), self.api)
+        return self.repos[key]
 
     def page_links(self, request: Request, page: int, last: int) -> str | None:
         """A Link header exactly as GitHub writes it: prev, next, last, first; other params kept."""
@@ -413,12 +419,10 @@ class GithubService(Service):
 
     def get_repo(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        return json_response(repo.repo) if repo else self.error_response(404)
+        return json_response(repo.repo)
 
     def list_issues(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        if repo is None:
-            return self.error_response(404)
         state = request.arg("state") or "open"
         sort = request.arg("sort") or "created"
         direction = request.arg("direction") or "desc"
@@ -465,13 +469,11 @@ class GithubService(Service):
 
     def get_issue(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        issue = repo.issues.get(int(request.params["number"])) if repo else None
+        issue = repo.issues.get(int(request.params["number"]))
         return json_response(issue) if issue else self.error_response(404)
 
     def list_repo_comments(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        if repo is None:
-            return self.error_response(404)
         sort = request.arg("sort") or "created"
         direction = request.arg("direction") or "asc"
         if sort not in ("created", "updated") or direction not in ("asc", "desc"):
@@ -491,13 +493,13 @@ class GithubService(Service):
     def get_comment(self, request: Request) -> Response:
         repo = self.repo_of(request)
         wanted = int(request.params["id"])
-        found = [c for c in repo.comments if c["id"] == wanted] if repo else []
+        found = [c for c in repo.comments if c["id"] == wanted]
         return json_response(found[0]) if found else self.error_response(404)
 
     def list_issue_comments(self, request: Request) -> Response:
         repo = self.repo_of(request)
         number = int(request.params["number"])
-        if repo is None or number not in repo.issues:
+        if number not in repo.issues:
             return self.error_response(404)
         since = self.since_arg(request)
         if isinstance(since, Response):
@@ -513,7 +515,7 @@ class GithubService(Service):
     def create_comment(self, request: Request) -> Response:
         repo = self.repo_of(request)
         number = int(request.params["number"])
-        if repo is None or number not in repo.issues:
+        if number not in repo.issues:
             return self.error_response(404)
         try:
             payload = request.json()
@@ -528,21 +530,21 @@ class GithubService(Service):
 
     def list_releases(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        return self.paginate(request, repo.releases) if repo else self.error_response(404)
+        return self.paginate(request, repo.releases)
 
     def latest_release(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        published = [r for r in repo.releases if not r["draft"] and not r["prerelease"]] if repo else []
+        published = [r for r in repo.releases if not r["draft"] and not r["prerelease"]]
         return json_response(published[0]) if published else self.error_response(404)
 
     def release_by_tag(self, request: Request) -> Response:
         repo = self.repo_of(request)
         tag = unquote(request.params["tag"])
-        found = [r for r in repo.releases if r["tag_name"] == tag] if repo else []
+        found = [r for r in repo.releases if r["tag_name"] == tag]
         return json_response(found[0]) if found else self.error_response(404)
 
     def release_by_id(self, request: Request) -> Response:
         repo = self.repo_of(request)
         wanted = int(request.params["id"])
-        found = [r for r in repo.releases if r["id"] == wanted] if repo else []
+        found = [r for r in repo.releases if r["id"] == wanted]
         return json_response(found[0]) if found else self.error_response(404)

@@ -2,7 +2,9 @@
 
 Files: ``gitlab/<group>[/<subgroup>...]/<project>/issues.json`` and ``notes.json`` (notes point
 at their issue through ``noteable_iid``), plus an optional ``project.json`` merged into the
-synthesised project object. Point python-gitlab at ``http://127.0.0.1:PORT/gitlab``; it
+synthesised project object. Without a ``gitlab/`` folder at all, GitLab has no data: every
+project asked about by path (``group/project``) exists and has no issues. With one, a project
+without a folder is a 404, as a project the token cannot see. Point python-gitlab at ``http://127.0.0.1:PORT/gitlab``; it
 appends ``/api/v4`` itself.
 
 Every ``https://gitlab.com/api/v4`` URL in the data (``_links``) is rewritten to the sandbox,
@@ -102,12 +104,15 @@ def _load_project(folder: Path, root: Path, base: Path) -> GitlabProjectFiles:
     return files
 
 
-def load_gitlab(root: Path) -> dict[str, GitlabProjectFiles]:
-    """Every project folder under ``gitlab/`` (any depth: GitLab groups nest), keyed by path."""
+def load_gitlab(root: Path) -> dict[str, GitlabProjectFiles] | None:
+    """Every project folder under ``gitlab/`` (any depth: GitLab groups nest), keyed by path.
+
+    None when there is no ``gitlab/`` folder: GitLab has no data, every project asked about exists.
+    """
     base = root / "gitlab"
     projects: dict[str, GitlabProjectFiles] = {}
     if not base.is_dir():
-        return projects
+        return None
     folders = {path.parent for name in DATA_FILES for path in base.rglob(name)}
     for folder in sorted(folders):
         if folder == base:
@@ -234,13 +239,15 @@ class GitlabService(Service):
     prefix = "/gitlab/api/v4"
 
     @classmethod
-    def load(cls, root: Path) -> dict[str, GitlabProjectFiles]:
+    def load(cls, root: Path) -> dict[str, GitlabProjectFiles] | None:
         return load_gitlab(root)
 
     def __init__(self, data: dict[str, GitlabProjectFiles] | None, context: ServiceContext) -> None:
         super().__init__(data, context)
         self.api = f"{context.base_url}{self.prefix}"
         self.projects = [ProjectState(files, self.api) for files in (data or {}).values()]
+        # No gitlab/ folder: any project asked about by path exists, with no issues (SPEC §8).
+        self.any_project_exists = data is None
         self.used = 0
         self.route("GET", r"/user", lambda request: json_response(dict(SANDBOX_USER)))
         self.route(
@@ -290,10 +297,15 @@ class GitlabService(Service):
     # ----- helpers ------------------------------------------------------------------------
 
     def project_of(self, request: Request) -> ProjectState | None:
-        wanted = unquote(request.params["project"])
+        wanted = unquote(request.params["project"]).strip("/")
         for project in self.projects:
             if wanted == str(project.id) or wanted.lower() == project.path.lower():
                 return project
+        if self.any_project_exists and "/" in wanted:
+            # Remembered, so python-gitlab's follow-up calls by numeric id find it too.
+            project = ProjectState(GitlabProjectFiles(path=wanted), self.api)
+            self.projects.append(project)
+            return project
         return None
 
     def paginate(self, request: Request, items: list[dict[str, Any]]) -> Response:

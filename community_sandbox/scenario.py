@@ -1,12 +1,12 @@
 """A scenario folder: ``scenario.yaml`` plus one sub-folder of upstream data per service.
 
-``scenario.yaml`` holds ``now`` (required), ``variables``, ``closeout`` and ``faults``; each
-registered service reads its own folder (``github/``, ``discourse/`` ...) through its ``load``.
+``scenario.yaml`` holds ``now`` (required), ``variables``, ``closeout`` and ``faults`` (see
+``faults``); each registered service reads its own folder (``github/``, ``discourse/`` ...) through
+its ``load``. A missing folder means the service has no data: its projects/repos exist, empty.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,35 +14,13 @@ from typing import Any
 
 import yaml
 
+from community_sandbox.faults import Fault, parse_fault
 from community_sandbox.loading import ScenarioError, parse_time
 from community_sandbox.registry import SERVICES
 
 __all__ = ["Fault", "Scenario", "ScenarioError", "load_scenario"]
 
 SCENARIO_FILE = "scenario.yaml"
-FAULT_KEYS = frozenset({"service", "method", "path", "query", "status", "times", "retry_after", "body"})
-
-
-@dataclass(frozen=True)
-class Fault:
-    """Answer matching requests with ``status`` instead of the real handler, ``times`` times."""
-
-    service: str
-    path: re.Pattern[str]  # searched in the request path (no query string)
-    status: int
-    method: str | None = None
-    query: re.Pattern[str] | None = None  # searched in the raw query string, when given
-    times: int | None = None  # None: every matching request
-    retry_after: int | None = None
-    body: Any = None  # replaces the service's error body when given
-
-    def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
-        return (
-            service == self.service
-            and (self.method is None or method == self.method)
-            and self.path.search(path) is not None
-            and (self.query is None or self.query.search(query_string) is not None)
-        )
 
 
 @dataclass
@@ -52,7 +30,8 @@ class Scenario:
     variables: dict[str, Any] = field(default_factory=dict)
     closeout: dict[str, Any] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)  # service name -> what its ``load`` returned
+    # service name -> what its ``load`` returned
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -64,54 +43,15 @@ def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _whole_number(where: str, key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ScenarioError(f'{where} has a bad "{key}": {value!r} (a whole number >= {minimum})')
-    return value
-
-
-def _pattern(where: str, key: str, value: Any) -> re.Pattern[str]:
-    if not isinstance(value, str):
-        raise ScenarioError(f'{where} has a bad "{key}": {value!r} (a regular expression)')
-    try:
-        return re.compile(value)
-    except re.error as exc:
-        raise ScenarioError(f'{where} has a bad "{key}" regex {value!r}: {exc}') from None
-
-
-def _fault(index: int, raw: Any) -> Fault:
-    where = f"{SCENARIO_FILE}: faults item {index}"
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{where} must be a mapping")
-    unknown = sorted(set(raw) - FAULT_KEYS)
-    if unknown:
-        raise ScenarioError(f"{where} has unknown keys {unknown} (allowed: {sorted(FAULT_KEYS)})")
-    for key in ("service", "path", "status"):
-        if raw.get(key) is None:
-            raise ScenarioError(f'{where} has no "{key}"')
-    known = sorted(service.name for service in SERVICES)
-    if raw["service"] not in known:
-        raise ScenarioError(f'{where} has an unknown "service": {raw["service"]!r} (one of {known})')
-    status = _whole_number(where, "status", raw["status"], 100)
-    if status > 599:
-        raise ScenarioError(f'{where} has a bad "status": {status!r} (100-599)')
-    method = raw.get("method")
-    if method is not None and not isinstance(method, str):
-        raise ScenarioError(f'{where} has a bad "method": {method!r}')
-    return Fault(
-        service=raw["service"],
-        path=_pattern(where, "path", raw["path"]),
-        status=status,
-        method=method.upper() if method else None,
-        query=_pattern(where, "query", raw["query"]) if raw.get("query") is not None else None,
-        times=_whole_number(where, "times", raw["times"], 1) if raw.get("times") is not None else None,
-        retry_after=(
-            _whole_number(where, "retry_after", raw["retry_after"], 0)
-            if raw.get("retry_after") is not None
-            else None
-        ),
-        body=raw.get("body"),
-    )
+def _faults(raw: dict[str, Any]) -> list[Fault]:
+    items = raw.get("faults") or []
+    if not isinstance(items, list):
+        raise ScenarioError(f'{SCENARIO_FILE}: "faults" must be a list')
+    services = sorted(service.name for service in SERVICES)
+    return [
+        parse_fault(f"{SCENARIO_FILE}: faults item {index}", item, services)
+        for index, item in enumerate(items)
+    ]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -136,14 +76,11 @@ def load_scenario(path: str | Path) -> Scenario:
         now = parse_time(raw["now"])
     except ValueError:
         raise ScenarioError(f'{SCENARIO_FILE}: "now" is not an ISO-8601 time: {raw["now"]!r}') from None
-    faults_raw = raw.get("faults") or []
-    if not isinstance(faults_raw, list):
-        raise ScenarioError(f'{SCENARIO_FILE}: "faults" must be a list')
     return Scenario(
         root=root,
         now=now,
         variables=_mapping(raw, "variables"),
         closeout=_mapping(raw, "closeout"),
-        faults=[_fault(index, item) for index, item in enumerate(faults_raw)],
+        faults=_faults(raw),
         data={service.name: service.load(root) for service in SERVICES},
     )

@@ -1,16 +1,21 @@
 """The sandbox HTTP server: routes each request to the service owning its URL prefix.
 
-It records every request (``requests_log``) and every accepted write (``outbox``), injects the
-scenario's faults before any handler runs, and serves both lists under ``/_sandbox/`` so
-scripts in another process can read them.
+It records every request (``requests_log``: service, method, path, query, status, caller, plus
+``headers`` with lower-case names and ``fault``, the kind of fault it got or None; ``status`` is
+None when the connection was closed without an answer) and every write the upstream applied
+(``outbox``). It injects the scenario's faults (see ``faults``) before any handler runs, and
+serves both lists under ``/_sandbox/`` so scripts in another process can read them.
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
+import socket
+import struct
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,8 +23,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from community_sandbox.faults import Fault
 from community_sandbox.registry import SERVICES
 from community_sandbox.routing import (
+    WRITE_METHODS,
     Request,
     Response,
     Service,
@@ -27,13 +34,45 @@ from community_sandbox.routing import (
     json_response,
     text_response,
 )
-from community_sandbox.scenario import Fault, Scenario, load_scenario
+from community_sandbox.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
 
 # The sandbox serves unauthenticated test data: never expose it beyond the loopback interface.
 ALLOWED_HOSTS = frozenset({"127.0.0.1", "localhost"})
 CONTROL_PREFIX = "/_sandbox"
+
+
+@dataclass
+class Reply:
+    """What the connection gets: ``response`` after ``delay`` seconds, or (None) nothing at all."""
+
+    response: Response | None
+    delay: float = 0.0
+    reset: bool = False  # with no response: a TCP reset rather than a plain close
+
+
+def _fault_response(service: Service, fault: Fault) -> Response:
+    """The answer a ``status``, ``body`` or ``redirect`` fault gives instead of the handler's."""
+    status = fault.status or 500
+    if fault.kind == "redirect":
+        response = Response(status, {"Location": fault.location or "/"}, b"")
+    elif fault.kind == "body":
+        if isinstance(fault.body, dict | list):
+            response = json_response(fault.body, status)
+        else:
+            response = text_response(str(fault.body), status)
+        if fault.content_type:
+            response.set_header("Content-Type", fault.content_type)
+    elif isinstance(fault.body, dict | list):
+        response = json_response(fault.body, status)
+    elif fault.body is not None:
+        response = text_response(str(fault.body), status)
+    else:
+        response = service.error_response(status, retry_after=fault.retry_after)
+    if fault.retry_after is not None:
+        response.set_header("Retry-After", str(fault.retry_after))
+    return response
 
 
 class Sandbox:
@@ -57,6 +96,8 @@ class Sandbox:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._started = time.monotonic()
+        # Set on stop: stalled and slow connections stop waiting (and are closed).
+        self._stopping = threading.Event()
 
     # ----- lifecycle ----------------------------------------------------------------------
 
@@ -74,6 +115,7 @@ class Sandbox:
         self._httpd = httpd
         self.port = int(httpd.server_address[1])
         self._started = time.monotonic()
+        self._stopping.clear()
         self._faults_left = [fault.times for fault in self.scenario.faults]
         context = ServiceContext(base_url=self.base_url, clock=self.clock)
         services = [cls(self.scenario.data.get(cls.name), context) for cls in SERVICES]
@@ -89,6 +131,7 @@ class Sandbox:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self._stopping.set()
         httpd.shutdown()
         httpd.server_close()
         if self._thread is not None:
@@ -103,6 +146,10 @@ class Sandbox:
     ) -> None:
         self.stop()
 
+    def pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` (a stall or slow fault); False when the sandbox stopped meanwhile."""
+        return not self._stopping.wait(seconds)
+
     def clock(self) -> datetime:
         """Scenario time: ``now`` plus the time since start, so writes land just after T."""
         return self.scenario.now + timedelta(seconds=time.monotonic() - self._started)
@@ -115,11 +162,12 @@ class Sandbox:
                 return service
         return None
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one request: what to send (or not), after how long; logs it and records writes."""
         parts = urlsplit(target)
         path, query_string = parts.path, parts.query
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            return self._control(method, path)
+            return Reply(self._control(method, path))
         request = Request(
             method=method,
             path=path,
@@ -132,33 +180,41 @@ class Sandbox:
         with self._lock:
             if service is None:
                 prefixes = {s.name: s.prefix for s in self.services}
-                response = json_response({"message": "Not Found", "services": prefixes}, 404)
-            else:
-                response = service.finish(request, self._respond(service, request))
-            name = service.name if service else "sandbox"
-            self.requests_log.append(
-                {
-                    "service": name,
-                    "method": method,
-                    "path": path,
-                    "query": request.query,
-                    "status": response.status,
-                    "caller": service.caller(request) if service else "",
-                }
-            )
-            if service is not None and service.records_write(request) and 200 <= response.status < 300:
-                self.outbox.append(
-                    {
-                        "service": name,
-                        "method": method,
-                        "path": path,
-                        "body": request.recorded_body(),
-                        "received_at": datetime.now(UTC)
-                        .isoformat(timespec="milliseconds")
-                        .replace("+00:00", "Z"),
-                    }
-                )
-        return response
+                reply = Reply(json_response({"message": "Not Found", "services": prefixes}, 404))
+                self._log(None, request, reply, None)
+                return reply
+            fault = self._take_fault(service.name, request)
+            reply, handled = self._respond(service, request, fault)
+            self._log(service, request, reply, fault)
+            if handled is not None and service.records_write(request) and 200 <= handled.status < 300:
+                self._record_write(service, request)
+        return reply
+
+    def _log(self, service: Service | None, request: Request, reply: Reply, fault: Fault | None) -> None:
+        self.requests_log.append(
+            {
+                "service": service.name if service else "sandbox",
+                "method": request.method,
+                "path": request.path,
+                "query": request.query,
+                # What the client was sent; None when the connection was closed without an answer.
+                "status": reply.response.status if reply.response is not None else None,
+                "caller": service.caller(request) if service else "",
+                "headers": dict(request.headers),  # lower-case names, as received
+                "fault": fault.kind if fault else None,
+            }
+        )
+
+    def _record_write(self, service: Service, request: Request) -> None:
+        self.outbox.append(
+            {
+                "service": service.name,
+                "method": request.method,
+                "path": request.path,
+                "body": request.recorded_body(),
+                "received_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            }
+        )
 
     def _take_fault(self, service: str, request: Request) -> Fault | None:
         for index, fault in enumerate(self.scenario.faults):
@@ -170,24 +226,32 @@ class Sandbox:
             return fault
         return None
 
-    def _respond(self, service: Service, request: Request) -> Response:
-        fault = self._take_fault(service.name, request)
-        if fault is not None:
-            if isinstance(fault.body, dict | list):
-                response = json_response(fault.body, fault.status)
-            elif fault.body is not None:
-                response = text_response(str(fault.body), fault.status)
-            else:
-                response = service.error_response(fault.status, retry_after=fault.retry_after)
-            if fault.retry_after is not None:
-                response.set_header("Retry-After", str(fault.retry_after))
-            return response
+    def _run_handler(self, service: Service, request: Request) -> Response:
         try:
             return service.authorize(request) or service.dispatch(request)
         except Exception:
             # A handler bug must surface as a 500 the client sees, not a dropped connection.
             log.exception("sandbox: %s handler failed on %s %s", service.name, request.method, request.path)
             return service.error_response(500)
+
+    def _respond(
+        self, service: Service, request: Request, fault: Fault | None
+    ) -> tuple[Reply, Response | None]:
+        """The reply, and the handler's own response when the handler ran (it did the write)."""
+        if fault is None or fault.kind == "slow":
+            handled = service.finish(request, self._run_handler(service, request))
+            return Reply(handled, delay=(fault.seconds or 0.0) if fault is not None else 0.0), handled
+        if fault.kind == "stall":
+            return Reply(None, delay=fault.seconds or 0.0), None
+        if fault.kind == "reset":
+            # A write reaches the upstream, which applies it and then drops the line.
+            if request.method not in WRITE_METHODS:
+                return Reply(None, reset=True), None
+            return Reply(None, reset=True), service.finish(request, self._run_handler(service, request))
+        response = service.finish(request, _fault_response(service, fault))
+        if fault.kind in ("body", "redirect"):
+            response.gzip = False  # the bytes exactly as written, whatever the upstream usually does
+        return Reply(response), None
 
     def _control(self, method: str, path: str) -> Response:
         with self._lock:
@@ -235,7 +299,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         body = self._read_body()
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.sandbox.handle(self.command, self.path, headers, body)
+        sandbox = self.server.sandbox
+        reply = sandbox.handle(self.command, self.path, headers, body)
+        stopped = reply.delay > 0 and not sandbox.pause(reply.delay)
+        if reply.response is None or stopped:
+            self._hang_up(reset=reply.reset)
+            return
+        self._send(reply.response)
+
+    def _hang_up(self, *, reset: bool) -> None:
+        """Close the connection without answering: a TCP reset, or a plain close (FIN)."""
+        self.close_connection = True
+        if reset:
+            # Linger 0 makes close() send RST; close it here, before socketserver's orderly shutdown.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.rfile.close()
+            self.connection.close()
+
+    def _send(self, response: Response) -> None:
         payload = response.body
         if response.gzip:
             payload = gzip.compress(payload)

@@ -210,7 +210,7 @@ def test_rate_limit_headers_and_errors(sandbox: Sandbox) -> None:
     base = f"{sandbox.base_url}/api/v3"
 
     one = requests.get(f"{base}/repos/o/r", timeout=5)
-    two = requests.get(f"{base}/repos/o/nope", timeout=5)
+    two = requests.get(f"{base}/repos/o/r/issues/999", timeout=5)
 
     assert int(one.headers["x-ratelimit-remaining"]) - int(two.headers["x-ratelimit-remaining"]) == 1
     assert two.headers["x-ratelimit-resource"] == "core"

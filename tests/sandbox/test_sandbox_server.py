@@ -90,7 +90,8 @@ def test_request_log_and_reset(
     logged = requests.get(f"{base}/_sandbox/requests", timeout=5).json()
     reset = requests.post(f"{base}/_sandbox/requests/reset", timeout=5)
 
-    assert logged == [
+    fields = ("service", "method", "path", "query", "status", "caller", "fault")
+    assert [{key: entry[key] for key in fields} for entry in logged] == [
         {
             "service": "discourse",
             "method": "GET",
@@ -98,6 +99,7 @@ def test_request_log_and_reset(
             "query": {},
             "status": 200,
             "caller": "",
+            "fault": None,
         },
         {
             "service": "discourse",
@@ -106,6 +108,7 @@ def test_request_log_and_reset(
             "query": {},
             "status": 404,
             "caller": "",
+            "fault": None,
         },
         {
             "service": "sandbox",
@@ -114,8 +117,12 @@ def test_request_log_and_reset(
             "query": {"a": ["1", "2"]},
             "status": 404,
             "caller": "",
+            "fault": None,
         },
     ]
+    # Every request's headers, with lower-case names, so tests can tell what a client sent where.
+    assert [entry["headers"].get("api-key") for entry in logged] == ["k", "k", None]
+    assert all(entry["headers"]["host"] == base.removeprefix("http://") for entry in logged)
     assert reset.status_code == 200
     assert sandbox.requests_log == []
     assert requests.get(f"{base}/_sandbox/requests", timeout=5).json() == []

@@ -1,0 +1,176 @@
+"""Scenario faults: what ``scenario.yaml``'s ``faults`` list makes the sandbox do instead of answering.
+
+Each item is ``{service, method?, path (regex), query? (regex), times?, kind, ...}``; ``kind``
+(default ``status``) decides what the matching requests get:
+
+- ``status``: ``status`` in the service's own error format (``retry_after``, ``body`` optional);
+- ``body``: raw ``body`` (text, or a mapping/list sent as JSON) with ``content_type``, status 200
+  unless ``status`` says otherwise (an HTML error page, truncated JSON, ``{}``...);
+- ``stall``: read the request, answer nothing for ``seconds``, then close the connection;
+- ``reset``: close the connection (TCP reset) right after reading the request; a write is first
+  applied and recorded in the outbox, as by an upstream that accepted it and dropped the line;
+- ``redirect``: ``302`` (or ``status``, 3xx) with ``Location: location`` (relative or absolute);
+- ``slow``: answer normally, after ``seconds``.
+
+``times`` counts how many matching requests get the fault (default: every one). Every problem
+is a ScenarioError naming ``faults item N`` and the key at fault.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from community_sandbox.loading import ScenarioError
+
+__all__ = ["FAULT_KINDS", "Fault", "parse_fault"]
+
+COMMON_KEYS = ("service", "method", "path", "query", "times", "kind")
+# kind -> (keys it needs, keys it may have)
+FAULT_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "status": (("status",), ("retry_after", "body")),
+    "body": (("body",), ("status", "content_type", "retry_after")),
+    "stall": (("seconds",), ()),
+    "reset": ((), ()),
+    "redirect": (("location",), ("status",)),
+    "slow": (("seconds",), ()),
+}
+DEFAULT_KIND = "status"
+STATUS_RANGES = {"status": (100, 599), "body": (100, 599), "redirect": (300, 399)}
+DEFAULT_STATUS = {"body": 200, "redirect": 302}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What matching requests get instead of (or besides) the real handler, ``times`` times."""
+
+    service: str
+    path: re.Pattern[str]  # searched in the request path (no query string)
+    status: int | None = None  # status, body (default 200), redirect (default 302)
+    method: str | None = None
+    query: re.Pattern[str] | None = None  # searched in the raw query string, when given
+    times: int | None = None  # None: every matching request
+    retry_after: int | None = None
+    body: Any = None  # status: replaces the service's error body; body: the raw answer
+    kind: str = DEFAULT_KIND
+    content_type: str | None = None  # body
+    seconds: float | None = None  # stall, slow
+    location: str | None = None  # redirect
+
+    def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
+        return (
+            service == self.service
+            and (self.method is None or method == self.method)
+            and self.path.search(path) is not None
+            and (self.query is None or self.query.search(query_string) is not None)
+        )
+
+
+def _whole_number(where: str, key: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        wanted = f"{minimum}-{maximum}" if maximum is not None else f"a whole number >= {minimum}"
+        raise ScenarioError(f'{where} has a bad "{key}": {value!r} ({wanted})')
+    if maximum is not None and value > maximum:
+        raise ScenarioError(f'{where} has a bad "{key}": {value!r} ({minimum}-{maximum})')
+    return value
+
+
+def _pattern(where: str, key: str, value: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ScenarioError(f'{where} has a bad "{key}": {value!r} (a regular expression)')
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ScenarioError(f'{where} has a bad "{key}" regex {value!r}: {exc}') from None
+
+
+def _text(where: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(f'{where} has a bad "{key}": {value!r} (a non-empty string)')
+    return value
+
+
+def _seconds(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+        raise ScenarioError(f'{where} has a bad "seconds": {value!r} (a number of seconds >= 0)')
+    return float(value)
+
+
+def _kind(where: str, raw: dict[str, Any]) -> str:
+    kind = raw.get("kind")
+    if kind is None:
+        return DEFAULT_KIND
+    if not isinstance(kind, str) or kind not in FAULT_KINDS:
+        raise ScenarioError(f'{where} has an unknown "kind": {kind!r} (one of {sorted(FAULT_KINDS)})')
+    return str(kind)
+
+
+def _check_keys(where: str, raw: dict[str, Any], kind: str, services: list[str]) -> None:
+    """Unknown keys, keys this kind does not take, and missing required keys, each named."""
+    needed, optional = FAULT_KINDS[kind]
+    allowed = set(COMMON_KEYS) | set(needed) | set(optional)
+    any_kind = {key for pair in FAULT_KINDS.values() for keys in pair for key in keys}
+    for key in sorted(set(raw) - allowed, key=str):
+        if key in any_kind:
+            takers = sorted(name for name, pair in FAULT_KINDS.items() if key in pair[0] + pair[1])
+            raise ScenarioError(
+                f'{where} has "{key}", which kind "{kind}" does not take (only kinds {takers} do)'
+            )
+        raise ScenarioError(
+            f"{where} has an unknown key {key!r} (allowed for kind {kind!r}: {sorted(allowed)})"
+        )
+    for key in ("service", "path", *needed):
+        if raw.get(key) is None:
+            raise ScenarioError(
+                f'{where} has no "{key}"' + (f' (kind "{kind}" needs it)' if key in needed else "")
+            )
+    if raw["service"] not in services:
+        raise ScenarioError(f'{where} has an unknown "service": {raw["service"]!r} (one of {services})')
+    method = raw.get("method")
+    if method is not None and (not isinstance(method, str) or not method.strip()):
+        raise ScenarioError(f'{where} has a bad "method": {method!r}')
+
+
+def _kind_fields(where: str, raw: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The fields that depend on the kind, checked."""
+    fields: dict[str, Any] = {"kind": kind}
+    if kind in STATUS_RANGES:
+        low, high = STATUS_RANGES[kind]
+        status = raw.get("status", DEFAULT_STATUS.get(kind))
+        fields["status"] = _whole_number(where, "status", status, low, high)
+    if raw.get("retry_after") is not None:
+        fields["retry_after"] = _whole_number(where, "retry_after", raw["retry_after"], 0)
+    if kind in ("stall", "slow"):
+        fields["seconds"] = _seconds(where, raw["seconds"])
+    if kind == "redirect":
+        fields["location"] = _text(where, "location", raw["location"])
+    if kind == "status":
+        fields["body"] = raw.get("body")
+    if kind == "body":
+        body = raw["body"]
+        if not isinstance(body, str | dict | list):
+            raise ScenarioError(
+                f'{where} has a bad "body": {body!r} (text, or a mapping or list sent as JSON)'
+            )
+        fields["body"] = body
+        if raw.get("content_type") is not None:
+            fields["content_type"] = _text(where, "content_type", raw["content_type"])
+    return fields
+
+
+def parse_fault(where: str, raw: Any, services: list[str]) -> Fault:
+    """One ``faults`` item; ``where`` names it in errors (``scenario.yaml: faults item 3``)."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where} must be a mapping, found {type(raw).__name__}")
+    kind = _kind(where, raw)
+    _check_keys(where, raw, kind, services)
+    method = raw.get("method")
+    return Fault(
+        service=raw["service"],
+        path=_pattern(where, "path", raw["path"]),
+        method=method.strip().upper() if method else None,
+        query=_pattern(where, "query", raw["query"]) if raw.get("query") is not None else None,
+        times=_whole_number(where, "times", raw["times"], 1) if raw.get("times") is not None else None,
+        **_kind_fields(where, raw, kind),
+    )

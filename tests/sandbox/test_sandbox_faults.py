@@ -1,0 +1,367 @@
+"""Scenario faults of every kind, seen by plain HTTP clients; and their validation errors."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from community_sandbox import Sandbox, ScenarioError, load_scenario
+
+Writer = Callable[..., Path]
+Starter = Callable[[Path], Sandbox]
+ISSUE = {"number": 1, "title": "Crash", "created_at": "2026-11-16T00:00:00Z"}
+REPO = {"github/o/r/issues.json": [ISSUE]}
+FORUM_AUTH = {"Api-Key": "k", "Api-Username": "system"}
+COMMENTS = "/api/v3/repos/o/r/issues/1/comments"
+
+
+def log_of(sandbox: Sandbox, path: str) -> list[dict[str, Any]]:
+    return [entry for entry in sandbox.requests_log if entry["path"] == path]
+
+
+# ----- status and body ----------------------------------------------------------------------
+
+
+def test_status_kind_is_the_default_and_can_be_named(write_scenario: Writer, start_sandbox: Starter) -> None:
+    faults = [
+        {"service": "github", "path": "/issues$", "status": 502, "times": 1},
+        {"service": "github", "path": "/releases$", "kind": "status", "status": 429, "retry_after": 3},
+    ]
+    sandbox = start_sandbox(write_scenario(REPO, faults=faults))
+    api = f"{sandbox.base_url}/api/v3/repos/o/r"
+
+    issues = [requests.get(f"{api}/issues", timeout=5) for _ in range(2)]
+    releases = requests.get(f"{api}/releases", timeout=5)
+
+    assert [r.status_code for r in issues] == [502, 200]
+    assert issues[0].json()["message"] == "Bad Gateway"  # GitHub's own error body
+    assert (releases.status_code, releases.headers["Retry-After"]) == (429, "3")
+    assert [entry["fault"] for entry in log_of(sandbox, "/api/v3/repos/o/r/issues")] == ["status", None]
+
+
+def test_body_kind_sends_raw_text_with_its_content_type(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    page = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+    faults = [
+        {
+            "service": "discourse",
+            "path": "/latest",
+            "kind": "body",
+            "body": page,
+            "content_type": "text/html",
+        },
+        {
+            "service": "github",
+            "path": "/issues$",
+            "kind": "body",
+            "body": '[{"number": 1, "title": "Cra',
+            "content_type": "application/json; charset=utf-8",
+            "times": 1,
+        },
+        {"service": "stackexchange", "path": "/questions$", "kind": "body", "body": {}, "status": 503},
+    ]
+    sandbox = start_sandbox(write_scenario(REPO, faults=faults))
+    base = sandbox.base_url
+
+    forum = urllib.request.urlopen(
+        urllib.request.Request(f"{base}/discourse/latest.json", headers=FORUM_AUTH), timeout=5
+    )
+    truncated = requests.get(f"{base}/api/v3/repos/o/r/issues", timeout=5)
+    then = requests.get(f"{base}/api/v3/repos/o/r/issues", timeout=5)
+    with pytest.raises(urllib.error.HTTPError) as empty:
+        urllib.request.urlopen(f"{base}/stackexchange/2.3/questions?site=stackoverflow", timeout=5)
+
+    assert (forum.status, forum.headers["Content-Type"], forum.read().decode()) == (200, "text/html", page)
+    assert truncated.status_code == 200
+    assert truncated.text == '[{"number": 1, "title": "Cra'
+    with pytest.raises(requests.JSONDecodeError):
+        truncated.json()
+    assert [issue["number"] for issue in then.json()] == [1]  # times: 1
+    # Raw bytes: not gzipped, although Stack Exchange compresses every real answer.
+    assert empty.value.code == 503
+    assert empty.value.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert "Content-Encoding" not in empty.value.headers
+    assert empty.value.read() == b"{}"
+
+
+def test_body_or_status_fault_on_a_write_is_not_in_the_outbox(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    faults = [
+        {"service": "mattermost", "path": "/hooks/h", "kind": "body", "body": "<html>ok?</html>", "times": 1}
+    ]
+    sandbox = start_sandbox(write_scenario(faults=faults))
+
+    first = requests.post(f"{sandbox.base_url}/hooks/h", json={"text": "one"}, timeout=5)
+    second = requests.post(f"{sandbox.base_url}/hooks/h", json={"text": "two"}, timeout=5)
+
+    assert (first.status_code, first.text, second.text) == (200, "<html>ok?</html>", "ok")
+    # The outbox holds what the upstream applied: the faulted post never reached the handler.
+    assert [entry["body"] for entry in sandbox.outbox] == [{"text": "two"}]
+
+
+# ----- stall, reset, slow -------------------------------------------------------------------
+
+
+def test_stall_answers_nothing_so_the_client_times_out(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    fault = {"service": "github", "path": "/issues$", "kind": "stall", "seconds": 3, "times": 1}
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+    url = f"{sandbox.base_url}/api/v3/repos/o/r/issues"
+
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(url, timeout=(5, 0.5))
+    waited = time.monotonic() - started
+    after = requests.get(url, timeout=5)
+
+    assert 0.5 <= waited < 2
+    assert after.status_code == 200  # times: 1
+    stalled = log_of(sandbox, "/api/v3/repos/o/r/issues")[0]
+    assert (stalled["status"], stalled["fault"]) == (None, "stall")
+
+
+def test_stall_then_closes_without_a_response(write_scenario: Writer, start_sandbox: Starter) -> None:
+    fault = {"service": "mattermost", "path": "/hooks/h", "kind": "stall", "seconds": 0.5}
+    sandbox = start_sandbox(write_scenario(faults=[fault]))
+    connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
+
+    started = time.monotonic()
+    connection.request(
+        "POST", "/hooks/h", body=json.dumps({"text": "x"}), headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(http.client.RemoteDisconnected):
+        connection.getresponse()
+
+    assert 0.5 <= time.monotonic() - started < 3
+    assert sandbox.outbox == []  # a stall applies nothing
+
+
+def test_stopping_the_sandbox_ends_a_stall(write_scenario: Writer) -> None:
+    fault = {"service": "github", "path": "/issues$", "kind": "stall", "seconds": 60}
+    sandbox = Sandbox(write_scenario(REPO, faults=[fault])).start()
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            requests.get(f"{sandbox.base_url}/api/v3/repos/o/r/issues", timeout=30)
+        except requests.RequestException as exc:
+            errors.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    while not sandbox.requests_log:
+        time.sleep(0.01)
+    started = time.monotonic()
+    sandbox.stop()
+    caller.join(timeout=10)
+
+    assert not caller.is_alive()
+    assert time.monotonic() - started < 5
+    assert len(errors) == 1
+    assert isinstance(errors[0], requests.ConnectionError)
+
+
+def test_reset_of_a_read_drops_the_connection(write_scenario: Writer, start_sandbox: Starter) -> None:
+    fault = {"service": "github", "path": "/issues$", "kind": "reset", "times": 2}
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+    url = f"{sandbox.base_url}/api/v3/repos/o/r/issues"
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, timeout=5)
+    with pytest.raises(ConnectionResetError):  # a TCP reset, not a clean close
+        urllib.request.urlopen(url, timeout=5)
+    fine = requests.get(url, timeout=5)
+
+    assert fine.status_code == 200
+    assert [(e["status"], e["fault"]) for e in log_of(sandbox, "/api/v3/repos/o/r/issues")] == [
+        (None, "reset"),
+        (None, "reset"),
+        (200, None),
+    ]
+
+
+def test_reset_after_a_write_applies_and_records_it(write_scenario: Writer, start_sandbox: Starter) -> None:
+    faults = [
+        {"service": "github", "method": "POST", "path": "/comments$", "kind": "reset", "times": 1},
+        {"service": "mattermost", "path": "/hooks/", "kind": "reset", "times": 1},
+    ]
+    sandbox = start_sandbox(write_scenario(REPO, faults=faults))
+    base = sandbox.base_url
+    token = {"Authorization": "token t"}
+
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{base}{COMMENTS}", json={"body": "We are on it"}, headers=token, timeout=5)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"{base}/hooks/h", json={"text": "posted"}, timeout=5)
+    comments = requests.get(f"{base}{COMMENTS}", timeout=5).json()
+
+    # The upstream accepted both before dropping the line: the state and the outbox have them.
+    assert [comment["body"] for comment in comments] == ["We are on it"]
+    assert [
+        (entry["service"], entry["method"], entry["path"], entry["body"]) for entry in sandbox.outbox
+    ] == [
+        ("github", "POST", COMMENTS, {"body": "We are on it"}),
+        ("mattermost", "POST", "/hooks/h", {"text": "posted"}),
+    ]
+    assert set(sandbox.outbox[0]) == {"service", "method", "path", "body", "received_at"}
+    assert log_of(sandbox, COMMENTS)[0]["status"] is None
+
+
+def test_reset_of_a_rejected_write_records_nothing(write_scenario: Writer, start_sandbox: Starter) -> None:
+    fault = {"service": "github", "method": "POST", "path": "/comments$", "kind": "reset"}
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+
+    with pytest.raises(requests.ConnectionError):  # no token: the upstream would answer 401
+        requests.post(f"{sandbox.base_url}{COMMENTS}", json={"body": "x"}, timeout=5)
+
+    assert sandbox.outbox == []
+
+
+def test_slow_answers_normally_after_the_delay(write_scenario: Writer, start_sandbox: Starter) -> None:
+    fault = {"service": "github", "path": "/issues$", "kind": "slow", "seconds": 0.6, "times": 2}
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+    url = f"{sandbox.base_url}/api/v3/repos/o/r/issues"
+
+    started = time.monotonic()
+    slow = requests.get(url, timeout=5)
+    waited = time.monotonic() - started
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(url, timeout=(5, 0.2))
+    quick_started = time.monotonic()
+    quick = requests.get(url, timeout=5)
+
+    assert waited >= 0.6
+    assert [issue["number"] for issue in slow.json()] == [1]
+    assert quick.status_code == 200
+    assert time.monotonic() - quick_started < 0.5
+    assert [e["fault"] for e in log_of(sandbox, "/api/v3/repos/o/r/issues")] == ["slow", "slow", None]
+
+
+# ----- redirect -----------------------------------------------------------------------------
+
+
+def test_redirect_to_another_port_shows_which_headers_follow(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    target = start_sandbox(write_scenario(name="target"))
+    location = f"http://localhost:{target.port}/gitlab/api/v4/projects/grp%2Fproj/issues"
+    fault = {"service": "gitlab", "path": "/issues$", "kind": "redirect", "location": location}
+    origin = start_sandbox(write_scenario(faults=[fault], name="origin"))
+    headers = {"PRIVATE-TOKEN": "secret", "Authorization": "Bearer secret"}
+
+    followed = requests.get(
+        f"{origin.base_url}/gitlab/api/v4/projects/grp%2Fproj/issues", headers=headers, timeout=5
+    )
+    held = requests.get(
+        f"{origin.base_url}/gitlab/api/v4/projects/grp%2Fproj/issues",
+        headers=headers,
+        allow_redirects=False,
+        timeout=5,
+    )
+
+    assert (held.status_code, held.headers["Location"]) == (302, location)
+    assert followed.json() == []  # the target has no gitlab/ folder: an empty project
+    [arrived] = target.requests_log
+    # requests keeps custom headers across hosts but drops Authorization: the log shows both.
+    assert arrived["headers"]["private-token"] == "secret"
+    assert "authorization" not in arrived["headers"]
+    assert [(e["status"], e["fault"]) for e in origin.requests_log] == [(302, "redirect"), (302, "redirect")]
+
+
+def test_relative_redirect_with_another_status(write_scenario: Writer, start_sandbox: Starter) -> None:
+    fault = {
+        "service": "github",
+        "path": "/repos/o/old$",
+        "kind": "redirect",
+        "status": 301,
+        "location": "/api/v3/repos/o/r",
+    }
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+
+    moved = requests.get(f"{sandbox.base_url}/api/v3/repos/o/old", timeout=5)
+
+    assert moved.status_code == 200
+    assert moved.json()["full_name"] == "o/r"
+    assert [r.status_code for r in moved.history] == [301]
+
+
+# ----- validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"kind": "explode"}, "faults item 1 has an unknown \"kind\": 'explode'"),
+        ({"kind": ["reset"]}, "faults item 1 has an unknown \"kind\": ['reset']"),
+        ({"kind": "stall"}, 'faults item 1 has no "seconds" (kind "stall" needs it)'),
+        ({"kind": "slow", "seconds": -1}, 'faults item 1 has a bad "seconds": -1'),
+        ({"kind": "slow", "seconds": "soon"}, 'faults item 1 has a bad "seconds"'),
+        ({"kind": "redirect"}, 'faults item 1 has no "location" (kind "redirect" needs it)'),
+        (
+            {"kind": "redirect", "location": "/x", "status": 200},
+            'faults item 1 has a bad "status": 200 (300-399)',
+        ),
+        ({"kind": "body"}, 'faults item 1 has no "body" (kind "body" needs it)'),
+        ({"kind": "body", "body": 42}, 'faults item 1 has a bad "body": 42'),
+        ({"kind": "body", "body": "", "content_type": 7}, 'faults item 1 has a bad "content_type"'),
+        ({"kind": "status"}, 'faults item 1 has no "status"'),
+        ({"status": 500, "seconds": 3}, 'faults item 1 has "seconds", which kind "status" does not take'),
+        ({"kind": "reset", "status": 500}, 'faults item 1 has "status", which kind "reset" does not take'),
+        (
+            {"kind": "stall", "seconds": 1, "location": "/"},
+            'has "location", which kind "stall" does not take',
+        ),
+        ({"status": 500, "colour": "red"}, "faults item 1 has an unknown key 'colour'"),
+        ({"kind": "reset", "times": 0}, 'faults item 1 has a bad "times": 0'),
+        ({"kind": "reset", "method": 5}, 'faults item 1 has a bad "method": 5'),
+    ],
+)
+def test_fault_errors_name_the_item_and_key(
+    write_scenario: Writer, fault: dict[str, Any], expected: str
+) -> None:
+    first = {"service": "github", "path": "/", "status": 500}
+    root = write_scenario(faults=[first, {"service": "github", "path": "/", **fault}])
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(root)
+
+    assert str(caught.value).startswith("scenario.yaml: faults item 1 ")
+    assert expected in str(caught.value)
+
+
+def test_a_fault_item_that_is_not_a_mapping(write_scenario: Writer) -> None:
+    with pytest.raises(ScenarioError, match=r"^scenario\.yaml: faults item 0 must be a mapping"):
+        load_scenario(write_scenario(faults=["reset everything"]))
+
+
+def test_fault_defaults(write_scenario: Writer) -> None:
+    faults = [
+        {"service": "github", "path": "/", "status": 500},
+        {"service": "github", "path": "/", "kind": "body", "body": "x"},
+        {"service": "github", "path": "/", "kind": "redirect", "location": "/y", "method": "get"},
+        {"service": "github", "path": "/", "kind": "slow", "seconds": 2, "times": 3},
+    ]
+
+    loaded = load_scenario(write_scenario(faults=faults)).faults
+
+    assert [(f.kind, f.status, f.times) for f in loaded] == [
+        ("status", 500, None),
+        ("body", 200, None),
+        ("redirect", 302, None),
+        ("slow", None, 3),
+    ]
+    assert loaded[2].method == "GET"
+    assert loaded[3].seconds == 2.0
