@@ -15,7 +15,8 @@ ignored: `v11.2` matches `11.2`) and, for each:
 then posts a **`[Release Closeout]`** summary to `mattermost_pm`: who was thanked, who was
 skipped and why. A suggestion is never thanked twice for the same version, however often this
 runs (a ledger, and a look at the suggestion's existing status updates before writing).
-**Dry run** sends nothing to UserVoice and posts the summary marked as a dry run.
+**Dry run** (on by default in the form) sends nothing to UserVoice and posts the plan, marked as
+a dry run; turn it off to thank for real.
 
 The graph reads **extract** (check the params, read UserVoice and the release's Jira tickets) →
 **transform** (plan who to thank) → **notify** (thank, update the sheet, post the summary).
@@ -26,7 +27,6 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from community_monitoring.params import DATE_PATTERN, HTTP_URL_PATTERN, VERSION_PATTERN
 from community_monitoring.pipeline import closeout, shape
 
 CHANNELS = ("uservoice", "jira")
@@ -41,33 +41,34 @@ CHANNELS = ("uservoice", "jira")
     default_args=shape.task_defaults(),
     tags=["community", "release"],
     doc_md=__doc__,
+    # Values are checked by the first task, `check_run`, with errors in words that name the param
+    # (a form-level pattern would answer with a raw JSON-schema error instead).
     params={
         "version": Param(
             type="string",
-            pattern=VERSION_PATTERN,
             title="Version",
-            description="The release, e.g. 11.2 or 11.2.1 (v11.2 is the same; Jira fixVersions with a leading v match too).",
+            description="The release, e.g. 11.2 or 11.2.1 (v11.2 is the same; Jira fixVersions written "
+            "with a leading v match too).",
         ),
         "release_date": Param(
             None,
             type=["null", "string"],
-            pattern=DATE_PATTERN,
             title="Release date",
             description="YYYY-MM-DD; empty: the day the run is for.",
         ),
         "announcement_url": Param(
             None,
             type=["null", "string"],
-            pattern=HTTP_URL_PATTERN,
             title="Announcement URL",
-            description="The release announcement to re-tweet (http or https). Required when a Team Edition "
-            "nominator is thanked.",
+            description="The release announcement to re-tweet (an http or https URL). Required when a "
+            "Team Edition nominator is thanked.",
         ),
         "dry_run": Param(
-            False,
+            True,
             type="boolean",
             title="Dry run",
-            description="Plan and post the summary only; send nothing to UserVoice and leave the sheet as it is.",
+            description="On (the default): plan and post the summary only, marked as a dry run; nothing "
+            "is sent to UserVoice and the sheet stays as it is. Turn off to thank for real.",
         ),
     },
 )

@@ -70,7 +70,10 @@ def render_help_wanted_digest(
     as_of: datetime,
     rotation: str = "",
     missing_channels: Sequence[str] = (),
+    backfill: bool = False,
+    mention: bool = True,
 ) -> RenderedMessage:
+    """``backfill`` dates the header; ``mention`` off (an older day of a catch-up) pings nobody."""
     named = [
         ("Waiting for a first response", sections.waiting_for_first_response),
         (
@@ -81,7 +84,8 @@ def render_help_wanted_digest(
     ]
     context = {
         "hashtags": config.digest.hashtags,
-        "mentions": config.digest.mentions,
+        "mentions": config.digest.mentions if mention else [],
+        "backfill": backfill,
         "rotation": rotation,
         "community": config.community_name,
         "as_of": as_of,

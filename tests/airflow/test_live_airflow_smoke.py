@@ -82,7 +82,7 @@ def test_live_airflow_runs_manual_runs_and_backfills(
     # answer names the param. (``format: date-time`` is NOT checked by Airflow: {"as_of": "not a
     # date"} is accepted with 200 and fails later in check_run.)
     refusals = {}
-    for conf in ({"as_of": 5}, {"post_backfill_digests": "yes"}):
+    for conf in ({"as_of": 5},):
         status, body = live.trigger(DAG_ID, conf)
         refusals[json.dumps(conf)] = (status, body)
         assert status == 400, body

@@ -128,8 +128,15 @@ def test_backfill_archives_each_day_as_of_its_own_t_and_never_posts_twice(operat
     again = reprocess_outage_posting(live)
     assert again.returncode == 0, again.stdout + again.stderr
     _wait_for_backfill_runs(live, count=3, finished_after=2)
-    assert sorted(listed(d)[0] for d in posts(sandbox, "[Help Wanted]")) == ["Issue A", "Issue B", "Issue D"]
+    help_wanted = posts(sandbox, "[Help Wanted]")
+    assert sorted(listed(d)[0] for d in help_wanted) == ["Issue A", "Issue B", "Issue D"]
     assert len(posts(sandbox, "[Triage]")) == 3
+    # One day after the other, each labelled with its own date; one @here, on the newest day.
+    dates = [re.search(r"\(backfill: as of (\S+)", d).group(1) for d in help_wanted]  # type: ignore[union-attr]
+    assert dates == ["2026-11-16", "2026-11-17", "2026-11-18"]
+    assert ["@here" in d for d in help_wanted] == [False, False, True]
+    assert "@dev.one" not in help_wanted[0]
+    assert "@dev.two" not in help_wanted[1]
     # ...and reprocessing once more sends nothing twice.
     third = reprocess_outage_posting(live)
     assert third.returncode == 0, third.stdout + third.stderr
@@ -174,16 +181,24 @@ def test_manual_triggers_through_the_rest_api(operate: Any) -> None:
     [digest] = posts(sandbox, "[Help Wanted]")
     assert listed(digest) == ["Issue D", "Issue B"]
     # Refused before any run exists, naming the param.
-    for conf, param in (({"as_of": 5}, "as_of"), ({"post_backfill_digests": "yes"}, "post_backfill_digests")):
-        status, body = live.trigger(DAG_ID, conf)
-        assert status == 400, body
-        assert f"Invalid input for param {param}" in body["detail"]
-    # A value of the right type that is no time fails the run at its first task, naming the param.
-    status, run = live.trigger(DAG_ID, {"as_of": "yesterday"})
-    assert status == 200
-    assert live.wait_for_run(DAG_ID, run["dag_run_id"], timeout=240) == "failed"
-    assert live.task_states(DAG_ID, run["dag_run_id"])["check_run"] == "failed"
-    assert "param 'as_of' must be an ISO-8601 time" in live.tail_logs(lines=400)
+    status, body = live.trigger(DAG_ID, {"as_of": 5})
+    assert status == 400, body
+    assert "Invalid input for param as_of" in body["detail"]
+    # A value that is no time fails the run at its first task within a minute, naming the param;
+    # nothing downstream retries an unrelated error.
+    for conf, message in (
+        ({"as_of": "yesterday"}, "param 'as_of' must be an ISO-8601 time"),
+        ({"post_backfill_digests": "yes"}, "param 'post_backfill_digests' must be true or false"),
+    ):
+        started = time.monotonic()
+        status, run = live.trigger(DAG_ID, conf)
+        assert status == 200
+        assert live.wait_for_run(DAG_ID, run["dag_run_id"], timeout=120) == "failed"
+        assert time.monotonic() - started < 60
+        states = live.task_states(DAG_ID, run["dag_run_id"])
+        assert states["check_run"] == "failed"
+        assert not any(s in ("up_for_retry", "running", "queued") for s in states.values()), states
+        assert message in live.tail_logs(lines=400)
     assert len(posts(sandbox, "[Help Wanted]")) == 1
 
 

@@ -78,6 +78,11 @@ def collect_channels(run: TaskRun, keys: Sequence[str]) -> dict[str, Any]:
 def post_message(run: TaskRun, kind: str) -> dict[str, Any]:
     """Post a built message to its Mattermost connection, once per (DAG, kind, T)."""
     message = run.store.message(kind)
+    if run.facts.is_backfill and run.policy.post_messages:
+        from community_monitoring.pipeline.backfill import wait_for_the_day_before
+
+        # A posted catch-up reads in date order, one day after the other.
+        wait_for_the_day_before(run.context)
     delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
     return {"kind": kind, "status": delivery.status, "parts_sent": delivery.parts_sent}
 

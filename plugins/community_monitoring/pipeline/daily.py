@@ -58,12 +58,16 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
         sections.release.tag if sections.release else "(none in window)",
         len(sections.new_reply_to_core_team_question),
     )
+    # A posted catch-up pings once: on its newest day (the archive of an unposted one keeps them).
+    quiet = run.policy.post_messages and run.is_older_backfill_day()
     message = render_help_wanted_digest(
         sections,
         run.settings,
         run.as_of,
-        rotation=run.rosters.on_duty(run.as_of),
+        rotation="" if quiet else run.rosters.on_duty(run.as_of),
         missing_channels=run.channels_read()["missing"],
+        backfill=run.facts.is_backfill,
+        mention=not quiet,
     )
     return save_message(run, message)
 

@@ -146,6 +146,8 @@ class TaskRun:
     store: RunStore
     outbox: Outbox
     closeout: CloseoutParams | None = None
+    # The Airflow context, for the few questions only Airflow can answer (other runs' states).
+    context: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def as_of(self) -> datetime:
@@ -170,7 +172,13 @@ class TaskRun:
         store = RunStore(storage_root(settings, "intermediate") / facts.dag_id / safe_name(facts.run_id))
         task_id = getattr(context.get("ti"), "task_id", "")
         outbox = make_outbox(facts, settings, policy, owner=f"{facts.dag_id}/{facts.run_id}/{task_id}")
-        return cls(facts, settings, rosters, policy, store, outbox, closeout)
+        return cls(facts, settings, rosters, policy, store, outbox, closeout, context)
+
+    def is_older_backfill_day(self) -> bool:
+        """A backfill run that is not the newest day of its catch-up: its digest mentions nobody."""
+        from community_monitoring.pipeline.backfill import is_newest_day
+
+        return self.facts.is_backfill and not is_newest_day(self.context)
 
     def channels_read(self) -> dict[str, Any]:
         """Which channels this run read and which it could not (written by ``collect_channels``)."""

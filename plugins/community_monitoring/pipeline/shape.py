@@ -36,23 +36,20 @@ def task_defaults() -> dict[str, Any]:
 
 
 def review_params(what: str) -> dict[str, Any]:
-    """The Params every scheduled review DAG takes: a point in time, and posting backfills."""
+    """The trigger form of a scheduled review DAG: a point in time, for manual runs.
+
+    ``post_backfill_digests`` is no form field (it means nothing for a manual run): a backfill
+    that should post sets it in its conf, ``--dag-run-conf '{"post_backfill_digests": true}'``.
+    """
     from airflow.sdk import Param
 
     return {
         "as_of": Param(
             None,
             type=["null", "string"],
-            format="date-time",
             title="As of",
-            description=f"Manual runs only: compute the {what} as of this moment (ISO time). "
-            "Empty: the run's logical date, or the time it was triggered.",
-        ),
-        "post_backfill_digests": Param(
-            False,
-            type="boolean",
-            title="Post backfill digests",
-            description=f"Backfill runs archive their {what}; post it to Mattermost as well.",
+            description=f"Compute the {what} as of this moment, e.g. 2026-11-18T09:00:00Z (UTC if no "
+            "offset). Empty: the run's logical date, or the time it was triggered.",
         ),
     }
 
