@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv demo test lint format bench clean distclean
+.PHONY: venv demo airflow test lint format bench eval-triage clean distclean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
@@ -32,6 +32,12 @@ venv: $(VENV)/.installed
 
 demo: venv
 	$(PY) -m community_devtools.demo --scenario "$(SCENARIO)" --output demo-output
+
+# The local Airflow UI (api-server, scheduler, dag-processor, triggerer) with the sandbox on $(SCENARIO),
+# in its own home airflow_home/ui-<scenario> (never the demo's); Ctrl-C stops everything.
+# Ports: AIRFLOW_PORT (8080), SANDBOX_PORT (8765); AIRFLOW__DATABASE__SQL_ALCHEMY_CONN for Postgres.
+airflow: venv
+	$(PY) -m community_devtools.local_airflow --scenario "$(SCENARIO)"
 
 test: venv
 	$(VENV)/bin/ruff check .
@@ -48,6 +54,11 @@ format: venv
 
 bench: venv
 	$(PY) -m community_devtools.bench
+
+# Post-type agreement on the labelled set (include/eval/): rules alone, and rules + model.
+# EVAL_ARGS=--errors lists the misses.
+eval-triage: venv
+	$(PY) -m community_devtools.eval_triage $(EVAL_ARGS)
 
 # Start over: forget what was sent (the ledger), the Airflow metadata DB and the demo output.
 clean:

@@ -1,16 +1,59 @@
 """Post type: exactly one of bug, troubleshooting, feature_proposal, question, with the deciding rule.
 
-Signals, strongest first (SPEC §4): a label or forum category mapped in the rules file; an
-issue-template section heading; a word or phrase; the channel's default.
+The rules file's ``post_types`` (SPEC §4 "Post type") drives everything here; this module only
+weighs it. In order:
+
+1. **Deciding labels and categories.** A label mapped in ``labels`` (matched case-insensitively as
+   the whole label, its part before ``/`` or ``:``, or one of its ``/``/``:`` segments, so
+   ``Bug Report`` matches ``Bug Report/Fixed`` and ``Bug`` matches ``Type/Bug``) decides at once, the
+   first of the post's labels that maps winning; on the forum, so does a mapped category.
+2. **Evidence, weighed.** Everything else adds weight to a type and the heaviest type wins:
+
+   =============================================  ===========  ========================================
+   signal (config key)                            weight       rule shown
+   =============================================  ===========  ========================================
+   title marker (``title_markers``)               6            ``title marker "Feature request:"``
+   wish (``wish_phrases``) in the title / body    6 / 4        ``wish "would be nice"``
+   feature template section filled in             4            ``filled section "Use case"``
+   a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
+   title asking for something (``request_verbs``) 3            ``request "Add"``
+   server older than ``oldest_supported_server``  3            ``old server "7.8"``
+   question-shaped title ("Which port …?")        2            ``question title``
+   setup marker (``setup_markers``), when the     1.5 each     ``setup "certificate"``
+   post describes a problem (a symptom, a bug
+   phrase, an error in a log, code or quote)
+   bug template section filled in                 1.5          ``filled section "Steps to reproduce"``
+   form label / form title prefix                 1.5          ``label "Bug Report/Open"``
+   troubleshooting symptom ("can't connect")      1 / 0.5      ``phrase "can't connect"``
+   =============================================  ===========  ========================================
+
+   Each kind of signal counts a few distinct hits at most (so a long post does not win by length),
+   and the rule shown is the weightiest signal of the winning type. A post that wishes for a
+   capability is a feature proposal even when it asks a question ("Is there a way …? If not, it
+   would be a useful feature"): its question phrases then do not count.
+3. **The channel's default**, when nothing above matched (it also breaks ties: it weighs 0.25).
+
+Text is read as the author wrote it: HTML comments, template instructions and placeholders
+(``template_placeholders``; "_No response_", "N/A"), confirmation checkboxes and the template's
+own "where to post what" lines are dropped first; template sections count only when filled in;
+code blocks, inline code, pasted logs (timestamps, levels, stack frames, JSON lines), quoted
+lines and quoted messages ('Cannot connect to the server') are never searched for phrases, nor
+is the content of metadata sections (versions, operating system, log output).
+
+Everything is compiled once per classifier; ``classify`` runs a fixed handful of linear regular
+expressions over each post (phrases through one trie-shaped pattern, so adding phrases costs
+almost nothing per post).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from community_monitoring.records import Post
-from community_monitoring.settings import PostTypesSection, Settings
+from community_monitoring.settings import POST_TYPES, PostTypesSection, Settings
 
 TYPE_HEADINGS: dict[str, str] = {
     "bug": "Bug",
@@ -19,6 +62,87 @@ TYPE_HEADINGS: dict[str, str] = {
     "question": "Developer/Product Question",
 }
 
+# Weights of each kind of evidence, and how many distinct hits of one kind count.
+W_TITLE_MARKER = 6.0
+W_WISH_TITLE, W_WISH = 6.0, 4.0
+W_FEATURE_SECTION = 4.0
+W_PHRASE_TITLE, W_PHRASE = 3.0, 2.0
+W_QUESTION_TITLE = 2.0
+W_REQUEST_TITLE = 3.0
+W_OLD_SERVER = 3.0
+W_SETUP = 1.5
+W_SYMPTOM_TITLE, W_SYMPTOM = 1.0, 0.5
+W_BUG_SECTION = 1.5
+W_FORM = 1.5
+W_CHANNEL_DEFAULT = 0.25
+MAX_HITS = {"wish": 2, "phrase": 2, "setup": 4, "symptom": 3}
+_PHRASE_WEIGHTS = {  # kind -> (in the title, in the body)
+    "wish": (W_WISH_TITLE, W_WISH),
+    "phrase": (W_PHRASE_TITLE, W_PHRASE),
+    "symptom": (W_SYMPTOM_TITLE, W_SYMPTOM),
+}
+
+_INTERROGATIVE = re.compile(
+    r"^\W*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|will|would|"
+    r"may|has|have|any)\b",
+    re.IGNORECASE,
+)
+# Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
+# engine then jumps from newline to newline instead of trying every position.
+_EOL = r"(?=\n|\Z)"
+_FENCE = re.compile(r"\n[ \t]*(`{3,}|~{3,})[^\n]*(.*?)(?:\n[ \t]*\1[ \t]*" + _EOL + r"|\Z)", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_CHECKBOX = r"[ \t]*[-*+][ \t]+\[[ xX]\][^\n]*"
+# A template's field left empty ("- Mattermost Server Version:").
+_EMPTY_FIELD = r"[ \t]*[-*+][ \t]+(?:[\w./()-]+[ \t]+){0,4}[\w./()-]+[ \t]*:[ \t]*"
+# The template's own "where to post what" lines: a link plus a word about where other posts go.
+_REDIRECT = (
+    r"(?=[^\n]*https?://)(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
+    r"security|guideline|contribut|jira))[^\n]*"
+)
+_LOG_LINE = re.compile(
+    r"\n(?:"
+    r"[ \t]*[\[(]?\d{4}[-/.]\d\d[-/.]\d\d[T \t]\d\d:\d\d"  # 2025-03-02 10:11 / [2025/03/11 10:22
+    r"|[ \t]*[\[(]?\d\d:\d\d:\d\d"  # 10:22:01
+    r"|[ \t]*[{\[][ \t]*\""  # JSON object or array line
+    r"|[ \t]*(?:time|ts|level|lvl|msg)=\S"  # logfmt
+    r"|[ \t]*\[?(?:ERROR|ERRO|WARN|WARNING|INFO|DEBUG|FATAL|TRACE|CRIT)\]?(?:[ \t:\]|]|$)"  # levels
+    r"|[ \t]+at[ \t]+[\w$.<>]+[.(:]"  # Java / JS stack frame
+    r"|[ \t]*File \"[^\"]+\", line \d+"  # Python frame
+    r"|[ \t]*goroutine \d+ \["
+    r"|[ \t]*[\w./-]+\.(?:go|py|js|ts|tsx|kt|java|swift|rb):\d+"  # file:line
+    r"|\t/"
+    r"|[ \t]*(?:panic|fatal error|Traceback|Caused by|FATAL EXCEPTION|Process(?=:)|signal \w+)\b[^\n]*:"
+    r"|[ \t]*(?:Uncaught[ \t]+)?(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)\b:?"  # TypeError: …
+    r"|[ \t]*(?:Error|ERROR|error|Err)[ \t]*:"  # Error: failed to …
+    r"|[\w.-]+[ \t]+\|[ \t]"  # docker compose: "mattermost-1  | …"
+    r"|[ \t]*\$[ \t]"  # shell prompt
+    r")[^\n]*"
+)
+_ERROR_WORD = re.compile(
+    r"error|fatal|panic|exception|fail|denied|refused|unable|invalid|timeout|can't|cannot|not valid|expired|"
+    r"not found|unreachable|not reachable|no such",
+    re.IGNORECASE,
+)
+_QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
+_INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+# A quoted message ('Cannot connect to the server', "Failed to load"): the product's words, not the author's.
+_QUOTED = re.compile(
+    r"'(?<![\w']')[^'\n]{3,160}'(?![\w'])|\"[^\"\n]{3,160}\"|\u201c[^\u201d\n]{3,160}\u201d|\u2018[^'\n]{3,160}'"
+)
+_MARKUP_HEADING = re.compile(
+    r"\n[ \t]{0,3}(?:#{1,6}[ \t]+([^\n]*?)[ \t#]*|\*\*([^*\n]+?)\*\*[ \t]*:?[ \t]*|__([^_\n]+?)__[ \t]*:?[ \t]*)"
+    + _EOL
+)
+_SERVER_VERSION = re.compile(  # on lower-cased text
+    r"(?:server|mattermost|still on|still run|running|we run|on version|"
+    r"upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from)"
+    r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
+)
+_CODE_MARK = "\x00code\x00"
+_LOG_MARK = "\x00log\x00"
+
 
 @dataclass(frozen=True)
 class Classification:
@@ -26,10 +150,85 @@ class Classification:
     rule: str
 
 
-def _phrase_pattern(phrases: tuple[str, ...]) -> str:
-    # Longest first so "is it possible" wins over a shorter phrase that starts the same way.
-    ordered = sorted({p.casefold() for p in phrases}, key=len, reverse=True)
-    return "|".join(rf"(?<!\w){re.escape(p)}(?!\w)" if p[-1].isalnum() else re.escape(p) for p in ordered)
+class TemplateSection(NamedTuple):
+    """One heading of an issue template (lower case) and whether the author wrote something under it."""
+
+    heading: str
+    content: str
+    filled: bool
+
+
+class PreparedText(NamedTuple):
+    """A post body split into what the author wrote and what the template or a paste put there."""
+
+    prose: str  # lower case; outside code, logs, quotes, template text and metadata sections
+    sections: tuple[TemplateSection, ...]
+    has_code: bool
+    has_log: bool  # pasted log lines outside code blocks
+    reports_error: bool  # an error in a log line, a code block or a quoted message
+    versions: tuple[tuple[int, int], ...] = ()
+
+
+def _normalise(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2019" in text:
+        text = text.replace("\u2019", "'")
+    return text
+
+
+def _strength(item: tuple[float, float, str]) -> tuple[float, float]:
+    return (-item[0], item[1])
+
+
+def _drop_quoted(text: str, problem: bool) -> tuple[str, bool]:
+    """Text without its quoted messages, and whether one of them reported an error."""
+
+    def drop(match: re.Match[str]) -> str:
+        nonlocal problem
+        if not problem and _ERROR_WORD.search(match.group(0)):
+            problem = True
+        return " "
+
+    return _QUOTED.sub(drop, text), problem
+
+
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """One regex alternation shaped like a trie: at any position only one branch can go on."""
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = []
+        for char in sorted(k for k in node if k):
+            piece = r"\s+" if char == " " else re.escape(char)
+            branches.append(piece + emit(node[char]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return emit(trie)
+
+
+def _phrase_key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _label_keys(label: str) -> list[str]:
+    """The ways a real tracker label can match a configured one: whole, its head, its segments."""
+    folded = " ".join(label.casefold().split())
+    keys = [folded]
+    parts = [p.strip() for p in re.split(r"[/:]", folded) if p.strip()]
+    if len(parts) > 1:
+        keys.append(parts[0])
+        keys.extend(parts[1:])
+    return keys
 
 
 class PostClassifier:
@@ -38,49 +237,354 @@ class PostClassifier:
     def __init__(self, rules: PostTypesSection) -> None:
         self._rules = rules
         self._labels = {
-            name.casefold(): (post_type, name) for post_type, names in rules.labels.items() for name in names
+            " ".join(name.casefold().split()): (post_type, name)
+            for post_type, names in rules.labels.items()
+            for name in names
+        }
+        self._form_labels = {
+            " ".join(name.casefold().split()): post_type
+            for post_type, names in rules.form_labels.items()
+            for name in names
         }
         self._categories = {
             name.casefold(): (post_type, name)
             for post_type, names in rules.categories.items()
             for name in names
         }
-        self._sections = [
+        self._title_markers = self._marker_pattern(rules.title_markers)
+        self._form_title_markers = self._marker_pattern(rules.form_title_markers)
+        # Headings: every configured section name, also as a bare line or "Name:" line.
+        self._section_types: list[tuple[str, str, str]] = sorted(
             (
-                post_type,
-                section,
-                re.compile(rf"^[ \t>#*_]*{re.escape(section)}\b", re.IGNORECASE | re.MULTILINE),
-            )
-            for post_type, sections in rules.template_sections.items()
-            for section in sections
-        ]
-        group_patterns = [
-            f"(?P<{post_type}>{_phrase_pattern(phrases)})"
-            for post_type, phrases in rules.phrases.items()
-            if phrases
-        ]
-        self._phrases = re.compile("|".join(group_patterns), re.IGNORECASE) if group_patterns else None
+                (name.lower(), post_type, name)
+                for post_type, names in rules.template_sections.items()
+                for name in names
+            ),
+            key=lambda item: -len(item[0]),
+        )
+        self._metadata = tuple(name.lower() for name in rules.metadata_sections)
+        self._section_cache: dict[str, tuple[str, str] | None] = {}
+        names = sorted({n for n, _, _ in self._section_types} | set(self._metadata), key=len, reverse=True)
+        bare = "|".join(re.escape(n) for n in names) or r"(?!)"
+        self._bare_heading = re.compile(
+            rf"\n[ \t]*[*_]*({bare})\b[^\S\n]*(?:\([^)\n]*\))?[*_]*[ \t]*(?::[*_]*[ \t]*([^\n]*)|[*_]*[ \t]*{_EOL})"
+        )
+        # Template text: placeholders (short ones are the whole line, longer ones start it),
+        # confirmation checkboxes and the template's redirect lines.
+        short = sorted({p.lower().strip() for p in rules.template_placeholders if len(p.strip()) <= 12})
+        long = sorted({p.lower().strip() for p in rules.template_placeholders if len(p.strip()) > 12})
+        lead = r"[ \t]*(?:[-*+][ \t]+|\d{1,2}[.)][ \t]+)?[*_`]*[ \t]*"
+        alternatives = [_CHECKBOX, _REDIRECT, _EMPTY_FIELD]
+        if short:
+            alternatives.append(lead + "(?:" + _trie_pattern(short) + r")[ \t*_.!]*")
+        if long:
+            alternatives.append(lead + "(?:" + _trie_pattern(long) + r")[^\n]*")
+        self._template_line = re.compile(r"\n(?:" + "|".join(alternatives) + ")" + _EOL)
+        # Every phrase of every kind through one pattern; the matched text says which it was.
+        self._phrase_kinds: dict[str, list[tuple[str, str]]] = {}
+        for post_type, phrases in rules.phrases.items():
+            kind = "symptom" if post_type == "troubleshooting" else "phrase"
+            if post_type == "feature_proposal":
+                kind = "wish"
+            for phrase in phrases:
+                self._add_phrase(phrase, kind, post_type)
+        for phrase in rules.wish_phrases:
+            self._add_phrase(phrase, "wish", "feature_proposal")
+        for phrase in rules.setup_markers:
+            self._add_phrase(phrase, "setup", "troubleshooting")
+        # At equal weight the marker listed first is the one shown.
+        self._setup_rank = {
+            _phrase_key(p): index / (len(rules.setup_markers) + 1)
+            for index, p in enumerate(rules.setup_markers)
+        }
+        pattern = _trie_pattern(self._phrase_kinds)
+        # Matched against lower-cased text: case-sensitive patterns are several times faster.
+        # (\b rather than a look-behind: the same for phrases that start with a letter or digit, faster.)
+        self._phrases = re.compile(rf"\b(?:{pattern})(?!\w)") if pattern else None
+        verbs = _trie_pattern(sorted({_phrase_key(v) for v in rules.request_verbs if _phrase_key(v)}))
+        # A title that asks for something: "Add …", "Mobile - allow …", "[Bug]: Let me …".
+        self._request = (
+            re.compile(rf"^[\W_]*(?:[\w./ ]{{1,24}}?[ \t]*[:\u2013\u2014-][ \t]+)?({verbs})(?!\w)")
+            if verbs
+            else None
+        )
+        oldest = rules.oldest_supported_server
+        self._oldest: tuple[int, int] | None = (
+            (int(oldest.split(".")[0]), int(oldest.split(".")[1])) if oldest else None
+        )
+
+    def _add_phrase(self, phrase: str, kind: str, post_type: str) -> None:
+        key = _phrase_key(phrase)
+        if key:
+            entries = self._phrase_kinds.setdefault(key, [])
+            if (kind, post_type) not in entries:
+                entries.append((kind, post_type))
+
+    @staticmethod
+    def _marker_pattern(markers: dict[str, list[str]]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        lookup: dict[str, str] = {}
+        anywhere, start = [], []
+        for post_type, names in markers.items():
+            for name in names:
+                key = _phrase_key(name)
+                lookup[key] = post_type
+                (anywhere if key.startswith("[") else start).append(key)
+        parts = []
+        if start:
+            parts.append(r"^[\W_]*?(?:" + _trie_pattern(start) + r")(?![^\W_])")
+        if anywhere:
+            parts.append("(?:" + _trie_pattern(anywhere) + ")")
+        pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        return pattern, lookup
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PostClassifier:
         return cls(settings.post_types)
 
+    # -- reading the text -------------------------------------------------------------------
+
+    def prepare(self, body: str) -> PreparedText:
+        """Split a body into the author's prose, the template's sections, code and logs."""
+        text = "\n\n" + _normalise(body)
+        if "<!--" in text:
+            text = _COMMENT.sub("", text)
+        has_code = reports_error = False
+
+        def mask_log(match: re.Match[str]) -> str:
+            nonlocal reports_error
+            if not reports_error and _ERROR_WORD.search(match.group(0)):
+                reports_error = True
+            return "\n" + _LOG_MARK
+
+        # Log lines are told by their case (levels, exception names), so they go first; the rest
+        # of the rules read lower case (case-sensitive patterns are several times faster).
+        text = _LOG_LINE.sub(mask_log, text).lower()
+        text = self._template_line.sub("", text)
+        if "```" in text or "~~~" in text:
+
+            def mask(match: re.Match[str]) -> str:
+                nonlocal has_code, reports_error
+                content = match.group(2)
+                if content.strip():
+                    has_code = True
+                    if not reports_error and _ERROR_WORD.search(content):
+                        reports_error = True
+                    return "\n" + _CODE_MARK
+                return ""
+
+            text = _FENCE.sub(mask, text)
+        if "    " in text or "\t" in text:
+            text = _INDENTED_CODE.sub("\n\n" + _CODE_MARK, text)
+            if _CODE_MARK in text:
+                has_code = True
+        sections, prose = self._sections(text)
+        if ">" in prose:
+            prose = _QUOTE_LINE.sub("", prose)
+        if "`" in prose:
+            prose = _INLINE_CODE.sub(" ", prose)
+        if "'" in prose or '"' in prose or "\u201c" in prose or "\u2018" in prose:
+            prose, reports_error = _drop_quoted(prose, reports_error)
+        if "\x00" in prose:
+            prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
+        versions: tuple[tuple[int, int], ...] = ()
+        if self._oldest is not None and "." in text:
+            versions = tuple((int(a), int(b)) for a, b in _SERVER_VERSION.findall(text))
+        return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
+
+    def _sections(self, text: str) -> tuple[tuple[TemplateSection, ...], str]:
+        heads: list[tuple[int, int, str, str]] = []  # start, end of heading, name, inline content
+        if "#" in text or "**" in text or "__" in text:
+            for match in _MARKUP_HEADING.finditer(text):
+                name = (match.group(1) or match.group(2) or match.group(3) or "").strip(" *_:")
+                heads.append((match.start(), match.end(), name, ""))
+        if self._section_types or self._metadata:
+            seen = {start for start, *_ in heads}
+            for match in self._bare_heading.finditer(text):
+                if match.start() not in seen:
+                    heads.append((match.start(), match.end(), match.group(1), match.group(2) or ""))
+        if not heads:
+            return (), text
+        heads.sort()
+        prose_parts = [text[: heads[0][0]]]
+        sections = []
+        for index, (_, end, name, inline) in enumerate(heads):
+            stop = heads[index + 1][0] if index + 1 < len(heads) else len(text)
+            content = (inline + "\n" + text[end:stop]).strip()
+            filled = any(ch.isalnum() for ch in content)
+            sections.append(TemplateSection(name, content, filled))
+            if not self.is_metadata(name):
+                prose_parts.append(content)
+        return tuple(sections), "\n".join(prose_parts)
+
+    def section_type(self, heading: str) -> tuple[str, str] | None:
+        """The type a template heading speaks for, and its configured name."""
+        folded = heading.lower()
+        if folded in self._section_cache:
+            return self._section_cache[folded]
+        found = next(
+            ((t, configured) for name, t, configured in self._section_types if folded.startswith(name)), None
+        )
+        if len(self._section_cache) < 10_000:  # headings repeat: templates are few
+            self._section_cache[folded] = found
+        return found
+
+    def is_metadata(self, heading: str) -> bool:
+        return bool(self._metadata) and heading.lower().startswith(self._metadata)
+
+    # -- deciding ---------------------------------------------------------------------------
+
     def classify(self, post: Post) -> Classification:
+        decided, evidence = self._weigh(post)
+        return decided or self._decide(post, evidence)
+
+    def explain(self, post: Post) -> dict[str, list[tuple[float, str]]]:
+        """Every piece of evidence per type, weightiest first (a deciding label or category alone)."""
+        decided, evidence = self._weigh(post)
+        if decided:
+            return {decided.post_type: [(float("inf"), decided.rule)]}
+        return {
+            t: [(w, rule) for w, _, rule in sorted(items, key=lambda i: (-i[0], i[1]))]
+            for t, items in evidence.items()
+            if items
+        }
+
+    def _weigh(self, post: Post) -> tuple[Classification | None, dict[str, list[tuple[float, float, str]]]]:
+        # type -> list of (weight, order, rule); order breaks ties between equal weights.
+        evidence: dict[str, list[tuple[float, float, str]]] = {t: [] for t in POST_TYPES}
+        form: tuple[str, str] | None = None  # (type, rule)
         for label in post.labels:
-            hit = self._labels.get(label.casefold())
-            if hit:
-                return Classification(hit[0], f'label "{hit[1]}"')
-        if post.category:
+            folded = " ".join(label.casefold().split())
+            if folded in self._form_labels:
+                form = form or (self._form_labels[folded], f'label "{label}"')
+                continue
+            for index, key in enumerate(_label_keys(label)):
+                hit = self._labels.get(key)
+                if hit:
+                    # The configured name when the whole label matched, else the post's own label.
+                    return Classification(hit[0], f'label "{hit[1] if index == 0 else label}"'), evidence
+        if post.category and post.channel == "forum":
             hit = self._categories.get(post.category.casefold())
             if hit:
-                return Classification(hit[0], f'category "{hit[1]}"')
-        for post_type, section, pattern in self._sections:
-            if pattern.search(post.body):
-                return Classification(post_type, f'template section "{section}"')
-        if self._phrases is not None:
-            for text in (post.title, post.body):
-                match = self._phrases.search(text)
-                if match and match.lastgroup:
-                    return Classification(match.lastgroup, f'phrase "{match.group(0).strip()}"')
+                return Classification(hit[0], f'category "{hit[1]}"'), evidence
+
+        title = _normalise(post.title)
+        title = self._read_title(title, evidence, form)
+        prepared = self.prepare(post.body) if post.body else None
+        prose = prepared.prose if prepared else ""
+        problem = bool(prepared and prepared.reports_error)
+        hits: dict[tuple[str, str], set[str]] = {}
+        setup: list[tuple[str, float]] = []
+        if "'" in title or '"' in title or "\u201c" in title or "\u2018" in title:
+            title, problem = _drop_quoted(title, problem)
+        title_lower = title.lower()
+        kinds = self._phrase_kinds
+        for in_title, text, shown in ((True, title_lower, title), (False, prose, prose)):
+            if self._phrases is None or not text:
+                continue
+            same_length = len(text) == len(shown)
+            for match in self._phrases.finditer(text):
+                key = match.group(0)
+                entries = kinds.get(key) or kinds.get(_phrase_key(key), ())
+                matched = shown[match.start() : match.end()] if same_length else key
+                for kind, post_type in entries:
+                    if kind == "setup":
+                        setup.append((matched, (1 if in_title else 2) + self._setup_rank.get(key, 0.0)))
+                        continue
+                    if kind != "wish" and post_type in ("troubleshooting", "bug"):
+                        problem = True
+                    seen = hits.setdefault((kind, post_type), set())
+                    if key in seen or len(seen) >= MAX_HITS[kind]:
+                        continue
+                    seen.add(key)
+                    weight = _PHRASE_WEIGHTS[kind][0 if in_title else 1]
+                    label = "wish" if kind == "wish" else "phrase"
+                    evidence[post_type].append((weight, 3 if in_title else 5, f'{label} "{matched}"'))
+        if setup and problem:
+            counted: set[str] = set()
+            for matched, order in setup:
+                key = _phrase_key(matched)
+                if key not in counted and len(counted) < MAX_HITS["setup"]:
+                    counted.add(key)
+                    evidence["troubleshooting"].append((W_SETUP, order, f'setup "{matched}"'))
+        if prepared:
+            self._read_sections(prepared, evidence)
+            if self._oldest is not None:
+                old = [v for v in prepared.versions if v < self._oldest]
+                if old:
+                    version = f"{old[0][0]}.{old[0][1]}"
+                    evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
+        if self._oldest is not None and "." in title_lower:
+            old = [v for v in self._title_versions(title_lower) if v < self._oldest]
+            if old:
+                version = f"{old[0][0]}.{old[0][1]}"
+                evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
+        return None, evidence
+
+    def _title_versions(self, title: str) -> list[tuple[int, int]]:
+        return [(int(a), int(b)) for a, b in _SERVER_VERSION.findall(title)]
+
+    def _read_title(
+        self,
+        title: str,
+        evidence: dict[str, list[tuple[float, float, str]]],
+        form: tuple[str, str] | None,
+    ) -> str:
+        pattern, lookup = self._form_title_markers
+        if pattern is not None:
+            match = pattern.search(title)
+            if match and match.start() == 0:
+                marker = match.group(0).strip()
+                form = form or (lookup.get(_phrase_key(marker.lstrip(" \t")), ""), f'title marker "{marker}"')
+                title = title[match.end() :]
+        if form and form[0]:
+            evidence[form[0]].append((W_FORM, 9, form[1]))
+        pattern, lookup = self._title_markers
+        if pattern is not None:
+            for match in pattern.finditer(title):
+                marker = match.group(0).strip(" \t")
+                key = _phrase_key(marker.lstrip(" \t-*_>:.|(\u2013\u2014"))
+                post_type = lookup.get(key)
+                if post_type:
+                    evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
+                    title = title.replace(match.group(0), " ", 1)
+                    break
+        stripped = title.strip()
+        if "?" in stripped and (stripped.endswith("?") or _INTERROGATIVE.match(stripped)):
+            evidence["question"].append((W_QUESTION_TITLE, 4, "question title"))
+        if self._request is not None and stripped:
+            match = self._request.match(stripped.lower())
+            if match:
+                verb = stripped[match.start(1) : match.end(1)]
+                evidence["feature_proposal"].append((W_REQUEST_TITLE, 3, f'request "{verb}"'))
+        return title
+
+    def _read_sections(
+        self, prepared: PreparedText, evidence: dict[str, list[tuple[float, float, str]]]
+    ) -> None:
+        done: set[str] = set()
+        for section in prepared.sections:
+            if not section.filled:
+                continue
+            found = self.section_type(section.heading)
+            if found is None or found[0] in done:
+                continue
+            post_type, name = found
+            done.add(post_type)
+            weight = W_BUG_SECTION if post_type == "bug" else W_FEATURE_SECTION
+            evidence[post_type].append((weight, 7, f'filled section "{name}"'))
+
+    def _decide(self, post: Post, evidence: dict[str, list[tuple[float, float, str]]]) -> Classification:
         default = self._rules.channel_defaults.get(post.channel, "question")
-        return Classification(default, f"default for {post.channel}")
+        if evidence["question"] and any(r.startswith("wish ") for _, _, r in evidence["feature_proposal"]):
+            # A question that also wishes for a capability asks for the capability.
+            evidence["question"] = [e for e in evidence["question"] if e[2].startswith("title marker")]
+        best, best_score = default, 0.0
+        for post_type, items in evidence.items():
+            if items:
+                score = sum(item[0] for item in items) + (W_CHANNEL_DEFAULT if post_type == default else 0.0)
+                if score > best_score or (score == best_score and post_type == default):
+                    best, best_score = post_type, score
+        if not best_score or not evidence[best]:
+            return Classification(default, f"default for {post.channel}")
+        strongest = min(evidence[best], key=_strength)
+        return Classification(best, strongest[2])

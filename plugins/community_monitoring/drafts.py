@@ -6,17 +6,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from community_monitoring.classify import Classification
+from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.records import Post
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
-from community_monitoring.settings import Settings
+from community_monitoring.settings import Settings, load_settings
 
-_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b", re.IGNORECASE)
-_LOGS = re.compile(
-    r"```|^(?: {4}|\t)\S|\blogs?\b|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:", re.I | re.M
-)
-_STEPS = re.compile(r"steps to reproduce|^\s*(?:1[.)]|-\s*step)\s", re.IGNORECASE | re.MULTILINE)
+# Read on what the author wrote (PostClassifier.prepare): template placeholders, unfilled sections
+# and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
+# in a placeholder does not count as given. The texts are lower case.
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b")
+_LOGS = re.compile(r"\blogs?\b|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:")
+_STEPS = re.compile(r"steps to reproduce|^\s*(?:1[.)]|-\s*step)\s", re.MULTILINE)
+_STEPS_HEADING = re.compile(r"reproduce|\bsteps\b")
 
 # What each post type needs before anyone can narrow the problem down.
 NEEDED_DETAILS: dict[str, tuple[str, ...]] = {
@@ -36,9 +38,42 @@ class Suggestion:
     draft: str
 
 
-def missing_details(post: Post, post_type: str) -> tuple[str, ...]:
-    text = f"{post.title}\n{post.body}"
-    return tuple(d for d in NEEDED_DETAILS.get(post_type, ()) if not _DETAIL_PATTERNS[d].search(text))
+_DEFAULT_READER: list[PostClassifier] = []
+
+
+def _default_reader() -> PostClassifier:
+    if not _DEFAULT_READER:
+        _DEFAULT_READER.append(PostClassifier.from_settings(load_settings()))
+    return _DEFAULT_READER[0]
+
+
+def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
+    """Which of versions, logs and steps the author gave, reading only what they filled in."""
+    prepared = (reader or _default_reader()).prepare(post.body) if post.body else None
+    texts = [post.title.lower()]
+    given: set[str] = set()
+    if prepared is not None:
+        texts.append(prepared.prose)
+        for section in prepared.sections:
+            if not section.filled:
+                continue
+            texts.append(section.content)
+            if _STEPS_HEADING.search(section.heading):
+                given.add("steps")
+        if prepared.has_code or prepared.has_log:
+            given.add("logs")
+    text = "\n".join(texts)
+    given.update(d for d, pattern in _DETAIL_PATTERNS.items() if d not in given and pattern.search(text))
+    return given
+
+
+def missing_details(post: Post, post_type: str, reader: PostClassifier | None = None) -> tuple[str, ...]:
+    """What the post type needs that the author did not give (an unfilled template gives nothing)."""
+    needed = NEEDED_DETAILS.get(post_type, ())
+    if not needed:
+        return ()
+    given = given_details(post, reader)
+    return tuple(d for d in needed if d not in given)
 
 
 class DraftWriter:
@@ -50,6 +85,7 @@ class DraftWriter:
         doc_links = settings.reply_drafts.doc_links
         self._doc_pattern = keyword_pattern(doc_links)
         self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
+        self._reader = PostClassifier.from_settings(settings)
 
     def related_docs(self, post: Post) -> tuple[tuple[str, str], ...]:
         if self._doc_pattern is None:
@@ -63,7 +99,7 @@ class DraftWriter:
 
     def suggest(self, post: Post, classification: Classification) -> Suggestion:
         post_type = classification.post_type
-        missing = missing_details(post, post_type)
+        missing = missing_details(post, post_type, self._reader)
         docs = self.related_docs(post)
         drafts = self._settings.reply_drafts
         draft = render_template(

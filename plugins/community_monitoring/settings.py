@@ -103,10 +103,43 @@ class ReleaseWatchSection(Section):
 
 
 class PostTypesSection(Section):
+    """The post-type rules (SPEC §4 "Post type"); ``classify.PostClassifier`` documents how they weigh."""
+
+    # Labels that say the type (the team's, or a type label the author set): they decide. Matched
+    # case-insensitively as the whole label, its part before a "/" or ":" ("Bug Report" matches
+    # "Bug Report/Fixed"), or one of its "/"/":" segments ("Bug" matches "Type/Bug").
     labels: dict[PostType, list[Text]]
+    # Labels an issue form sets by itself (exact, case-insensitive): they only tell which form the
+    # author picked, so they weigh as evidence that the post's own text can outweigh.
+    form_labels: dict[PostType, list[Text]] = {}
+    # Forum categories: they decide, on the forum only.
     categories: dict[PostType, list[Text]]
+    # Title markers ("Feature request:", "[Bug]", "Question:"): at the start of the title, or
+    # anywhere when bracketed. Strong evidence.
+    title_markers: dict[PostType, list[Text]] = {}
+    # Title prefixes an issue form pre-fills ("[Bug]: "): weak evidence, like form labels.
+    form_title_markers: dict[PostType, list[Text]] = {}
+    # Template headings that count for the type only when the author filled them in.
     template_sections: dict[PostType, list[Text]]
+    # Template headings whose content is data (versions, OS, logs), never read for phrases.
+    metadata_sections: list[Text] = []
+    # Text a template puts there (instructions, "_No response_", "N/A"): a line equal to a short
+    # entry (up to 12 characters) or starting with a longer one is not the author's text.
+    template_placeholders: list[Text] = []
+    # Words and phrases per type, matched outside code, logs, quotes and template text. For
+    # troubleshooting these are the symptoms of a problem ("can't connect", "not working").
     phrases: dict[PostType, list[Text]]
+    # Wishes for a capability ("ability to", "would be nice"): a feature proposal, also when asked
+    # as a question ("is it possible to add").
+    wish_phrases: list[Text] = []
+    # A title that starts with one of these verbs asks for something ("Add …", "Allow …"), also
+    # after a component prefix ("Mobile - allow …"): evidence for a feature proposal.
+    request_verbs: list[Text] = []
+    # The vocabulary of the author's own setup (certificates, proxies, Docker, SMTP, LDAP …):
+    # troubleshooting, when the post also describes a problem.
+    setup_markers: list[Text] = []
+    # A server older than this ("7.8.1" before "9.5") is not supported: troubleshooting. Empty: off.
+    oldest_supported_server: Annotated[str, StringConstraints(strict=True, pattern=r"^(\d+\.\d+)?$")] = ""
     channel_defaults: dict[ChannelKey, PostType]
 
 
@@ -147,6 +180,8 @@ class PathsSection(Section):
     intermediate: OptionalText = ""
     archive: OptionalText = ""
     tracking_sheet: OptionalText = ""
+    # Trained models (the triage model's versions, cards and ``latest.json`` pointer).
+    models: OptionalText = ""
 
 
 class MattermostSection(Section):
@@ -246,6 +281,39 @@ class HttpSection(Section):
     max_wait_seconds: Annotated[float, Field(strict=True, ge=0, le=3600)] = 120.0
 
 
+Share = Annotated[float, Field(strict=True, ge=0, le=1)]
+
+
+class TriageModelMinimums(Section):
+    """What a trained model's card must show before the daily run may use it (SPEC §12)."""
+
+    # Training examples in all, and of every post type.
+    examples: Count = 200
+    per_type: Count = 25
+    # Cross-validated accuracy, and every type's cross-validated recall.
+    cv_accuracy: Share = 0.75
+    recall: Share = 0.6
+
+
+class TriageModelSection(Section):
+    """The triage model learned from the team's past decisions; ``history.py`` reads the decisions."""
+
+    enabled: Flag = True
+    # How far back the team's decisions are read, in days before T.
+    history_days: Annotated[int, Field(strict=True, ge=7, le=3650)] = 365
+    # Labels the team applies when it triages an issue (GitHub, GitLab) → the type decided.
+    labels: dict[PostType, list[Text]] = {}
+    # Phrases of a staff reply that redirected the author → the type decided; the first type listed
+    # whose phrase a reply contains wins. ``{number}`` stands for digits (``MM-{number}``).
+    redirect_phrases: dict[PostType, list[Text]] = {}
+    # Stack Overflow questions are questions unless one of their tags is listed here.
+    stackoverflow_tags: dict[PostType, list[Text]] = {}
+    # The model decides when its probability for the best type is at least this; else the rules.
+    threshold: Share = 0.6
+    cv_folds: Annotated[int, Field(strict=True, ge=2, le=20)] = 5
+    minimums: TriageModelMinimums = TriageModelMinimums()
+
+
 class Settings(Section):
     """Every setting a run reads, validated once; sections mirror the rules file."""
 
@@ -268,6 +336,7 @@ class Settings(Section):
     closeout: CloseoutSection
     replies: RepliesSection = RepliesSection()
     http: HttpSection = HttpSection()
+    triage_model: TriageModelSection = TriageModelSection()
 
     def is_enabled(self, channel: str) -> bool:
         return channel not in self.channels.disabled

@@ -1,13 +1,56 @@
-"""Post type with the deciding rule: labels/categories, template sections, phrases, channel default."""
+"""Post type with the deciding rule (SPEC §4 "Post type").
+
+``test_classify``: the basic signals (labels, categories, template sections, phrases, channel
+defaults). ``test_failure_patterns``: one case for each way the earlier first-phrase-wins rules
+disagreed with the team's real triage; every one of them gave another answer on those rules.
+"""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from builders import SETTINGS, post
 from community_monitoring.classify import PostClassifier
+from community_monitoring.settings import PostTypesSection
 
 CLASSIFIER = PostClassifier.from_settings(SETTINGS)
+
+NR = "_No response_"
+
+
+def bug_form(
+    version: str = "", os: str = "", steps: str = "", expected: str = "", observed: str = "", extra: str = ""
+) -> str:
+    """The server repository's bug form as GitHub renders it (empty fields say _No response_)."""
+    return (
+        "### Before you file a bug report\n\n"
+        "- [X] I searched the issues and found nothing like this.\n"
+        "- [X] This is not a troubleshooting question: https://forum.example.com/c/trouble-shoot\n"
+        "- [X] This is not a feature request: https://feedback.example.com\n\n"
+        f"### Mattermost Server Version\n\n{version or NR}\n\n"
+        f"### Operating System\n\n{os or NR}\n\n"
+        f"### Steps to reproduce\n\n{steps or NR}\n\n"
+        f"### Expected behavior\n\n{expected or NR}\n\n"
+        f"### Observed behavior\n\n{observed or NR}\n\n"
+        "### Log Output\n\n```shell\n\n```\n\n"
+        f"### Additional Information\n\n{extra or NR}"
+    )
+
+
+def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> str:
+    """The mobile repository's markdown template; what the author did not write keeps its placeholder."""
+    return (
+        "#### Summary\n" + (summary or "Describe the bug in one concise sentence.") + "\n\n"
+        "#### Environment Information\n- Device Name:\n- OS Version:\n- Mattermost App Version:\n"
+        "- Mattermost Server Version:\n\n"
+        "#### Steps to reproduce\n"
+        + (steps or "How can we reproduce the issue (what version are you using?)")
+        + "\n\n#### Expected behavior\nDescribe your issue in detail.\n\n"
+        "#### Observed behavior (that appears unintentional)\n"
+        + (observed or "What did you see happen? Please include relevant error messages and/or screenshots.")
+        + "\n\n#### Possible fixes\nIf you can, link to the line of code that might be responsible.\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -29,16 +72,22 @@ CLASSIFIER = PostClassifier.from_settings(SETTINGS)
             'category "Troubleshooting"',
         ),
         (
+            "categories are the forum's only",
+            {"channel": "uservoice", "category": "Integrations", "title": "Webhooks for reactions"},
+            "feature_proposal",
+            "default for uservoice",
+        ),
+        (
             "template section",
             {"body": "## Steps to reproduce\n1. open\n## Expected behavior\nworks"},
             "bug",
-            'template section "Steps to reproduce"',
+            'filled section "Steps to reproduce"',
         ),
         (
             "bold template section",
             {"body": "**Feature description**\nDark mode for the desktop app"},
             "feature_proposal",
-            'template section "Feature description"',
+            'filled section "Feature description"',
         ),
         (
             "section name mid-sentence is no section",
@@ -49,7 +98,7 @@ CLASSIFIER = PostClassifier.from_settings(SETTINGS)
         ("phrase in title", {"title": "How do I configure SMTP?"}, "question", 'phrase "How do I"'),
         (
             "phrase in body",
-            {"title": "Login", "body": "I can't connect to the server"},
+            {"channel": "forum", "title": "Login", "body": "I can't connect to the server"},
             "troubleshooting",
             'phrase "can\'t connect"',
         ),
@@ -57,10 +106,15 @@ CLASSIFIER = PostClassifier.from_settings(SETTINGS)
             "feature phrase",
             {"title": "It would be nice to have threads in exports"},
             "feature_proposal",
-            'phrase "It would be nice"',
+            'wish "It would be nice"',
         ),
-        ("earliest phrase wins", {"title": "How do I stop this crash"}, "question", 'phrase "How do I"'),
-        ("phrase must be whole words", {"title": "Crashed pipelines"}, "bug", "default for github"),
+        (
+            "a question and a defect weigh the same: the channel's default breaks the tie",
+            {"title": "How do I stop this crash"},
+            "bug",
+            'phrase "crash"',
+        ),
+        ("phrase must be whole words", {"title": "Crashpad pipelines"}, "bug", "default for github"),
         ("GitHub default", {"title": "Weird"}, "bug", "default for github"),
         ("forum default", {"channel": "forum", "title": "Weird"}, "troubleshooting", "default for forum"),
         (
@@ -80,3 +134,271 @@ CLASSIFIER = PostClassifier.from_settings(SETTINGS)
 def test_classify(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
     assert (result.post_type, result.rule) == (post_type, rule), case
+
+
+# Each case: what the team decided, and the rule that must say why.
+FAILURE_PATTERNS = [
+    (
+        "an unfilled template says nothing: the summary's wish decides",
+        {
+            "channel": "github",
+            "title": "Link previews on mobile",
+            "body": legacy_template(summary="Would be nice to have an option to turn off link previews"),
+        },
+        "feature_proposal",
+        'wish "would be nice"',
+    ),
+    (
+        "an unfilled template alone is no bug report: the channel default decides",
+        {"title": "Android app", "body": legacy_template()},
+        "bug",
+        "default for github",
+    ),
+    (
+        "a feature request filed through the bug form",
+        {
+            "title": "Feature request: export a thread to PDF",
+            "labels": ("Bug Report/Open",),
+            "body": bug_form("10.6.0", "any", "-", "Export one thread as PDF from the thread menu", "N/A"),
+        },
+        "feature_proposal",
+        'title marker "Feature request:"',
+    ),
+    (
+        "the bug form's own title prefix does not hide the marker behind it",
+        {
+            "title": "[Bug]: [Feature] Bulk archive channels",
+            "labels": ("Bug Report/Open",),
+            "body": bug_form(),
+        },
+        "feature_proposal",
+        'title marker "[Feature]"',
+    ),
+    (
+        "I'd love the ability to",
+        {
+            "title": "Shareable sidebar categories",
+            "body": "I'd love the ability to define sidebar categories once and push them to the whole team.",
+        },
+        "feature_proposal",
+        'wish "i\'d love"',  # body phrases are shown as read: in lower case
+    ),
+    (
+        "Config request",
+        {"title": "Config request: limit pinned posts per channel", "body": "Steps to reproduce: N/A"},
+        "feature_proposal",
+        'wish "Config request"',
+    ),
+    (
+        "a suggestion",
+        {
+            "title": "Show the other person's local time in DMs",
+            "body": "Suggestion: show it next to the name.",
+        },
+        "feature_proposal",
+        'wish "suggestion"',
+    ),
+    (
+        "is it possible to add … ? asks for a capability",
+        {"title": "Is it possible to add read receipts in DMs?", "body": "Many users come from WhatsApp."},
+        "feature_proposal",
+        'wish "Is it possible to add"',
+    ),
+    (
+        "a question that also wishes for a capability",
+        {
+            "title": "Is there a way to follow a user?",
+            "body": "Is there a way to get notified when one person posts? If not it would be a useful feature.",
+        },
+        "feature_proposal",
+        'wish "would be a useful"',
+    ),
+    (
+        "how do I configure X? through the bug form",
+        {
+            "title": "How do I configure the default notification settings for new users?",
+            "labels": ("Bug Report/Open",),
+            "body": bug_form("10.5.1", "Ubuntu", extra="I only find per-user settings in the console."),
+        },
+        "question",
+        'phrase "How do I"',
+    ),
+    (
+        "a phrase only in a pasted log does not decide",
+        {
+            "title": "App shows a blank screen on start",
+            "body": "Since updating to 2.24 the app shows a blank screen.\n\n"
+            "```\n2025-03-01T10:00:00Z ERROR failed to connect to websocket\n```",
+        },
+        "bug",
+        'phrase "since updating to"',
+    ),
+    (
+        "a log pasted without a code block does not decide either",
+        {
+            "title": "Thread replies counter shows 0",
+            "body": "After editing the root post the counter shows 0 instead of 2.\n"
+            '{"level":"error","msg":"unable to connect","caller":"app/post.go:12"}\n'
+            "[2025/03/11 10:22:01] ERROR failed to send the message",
+        },
+        "bug",
+        'phrase "instead of"',
+    ),
+    (
+        "quoted text is not the author's",
+        {
+            "title": "Docs example renders fields full width",
+            "body": "> how do I add fields? It would be nice to ...\n\n"
+            "The short fields are shown full width instead of side by side.",
+        },
+        "bug",
+        'phrase "instead of"',
+    ),
+    (
+        "not working, in a product defect",
+        {
+            "title": "Notifications not working for keywords with accents",
+            "body": "Add the keyword `café` and let someone post 'meet at the café': no notification. "
+            "It happens every time; keywords without accents work.",
+        },
+        "bug",
+        'phrase "every time"',
+    ),
+    (
+        "cannot connect, in a regression of the app",
+        {
+            "title": "Cannot connect to server after updating to 2.24.0",
+            "body": "2.23.2 works, downgrading fixes it. Same phone, same server.",
+        },
+        "bug",
+        'phrase "downgrading"',
+    ),
+    (
+        "a bug form's own label: Bug Report/Open",
+        {"channel": "gitlab", "title": "Emoji picker closes", "labels": ("Bug Report/Open",)},
+        "bug",
+        'label "Bug Report/Open"',
+    ),
+    (
+        "a tracker's segment label: kind/feature",
+        {"labels": ("kind/feature",)},
+        "feature_proposal",
+        'label "kind/feature"',
+    ),
+    (
+        "a team label below a known head: Bug Report/Scheduled for Release",
+        {"channel": "forum", "labels": ("Bug Report/Scheduled for Release",)},
+        "bug",
+        'label "Bug Report/Scheduled for Release"',
+    ),
+    (
+        "a filled Steps to reproduce",
+        {
+            "channel": "forum",
+            "title": "Thread replies counter",
+            "body": "Steps to reproduce:\n1. reply from two accounts\n2. edit the root post\n\nObserved behavior: 0",
+        },
+        "bug",
+        'filled section "Steps to reproduce"',
+    ),
+    (
+        "a certificate problem filed as a bug",
+        {
+            "title": "[Bug]: Mobile app says the server is not trusted",
+            "labels": ("Bug Report/Open",),
+            "body": bug_form(
+                "10.4.1",
+                "Debian 12",
+                "Add our server URL in the iOS app",
+                "The app connects",
+                "It says the certificate is not trusted. We use a certificate from our company CA.",
+            ),
+        },
+        "troubleshooting",
+        'setup "certificate"',
+    ),
+    (
+        "a reverse-proxy websocket problem",
+        {
+            "title": "Websocket keeps disconnecting every minute",
+            "body": "We run behind nginx and I followed the docs, but changed the proxy timeouts. "
+            "The banner 'Cannot connect to the server' shows every minute.",
+        },
+        "troubleshooting",
+        'setup "proxy"',
+    ),
+    (
+        "a very old server",
+        {
+            "title": "Mobile login",
+            "body": "Server version: 5.38. Logging in from the app never goes through.",
+        },
+        "troubleshooting",
+        'old server "5.38"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "kwargs", "post_type", "rule"), FAILURE_PATTERNS)
+def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
+    result = CLASSIFIER.classify(post(**kwargs))
+    assert (result.post_type, result.rule) == (post_type, rule), case
+
+
+def test_explain_lists_the_evidence_weightiest_first() -> None:
+    item = post(
+        title="[Bug]: Mobile app says the server is not trusted",
+        labels=("Bug Report/Open",),
+        body="We use a certificate from our company CA behind nginx.",
+    )
+    evidence = CLASSIFIER.explain(item)
+    assert [rule for _, rule in evidence["bug"]] == ['label "Bug Report/Open"']
+    weights = [weight for weight, _ in evidence["troubleshooting"]]
+    assert weights == sorted(weights, reverse=True)
+    assert CLASSIFIER.explain(post(labels=("Bug",))) == {"bug": [(float("inf"), 'label "Bug"')]}
+
+
+def test_prepare_keeps_only_what_the_author_wrote() -> None:
+    prepared = CLASSIFIER.prepare(
+        "<!-- the template's hint: feature requests go elsewhere -->\n"
+        + legacy_template(steps="1. open a thread\n2. tap reply", observed="It crashes every time")
+        + "\n> quoted: how do I\n\n```\npanic: nil pointer\n```\n"
+    )
+    filled = {s.heading: s.filled for s in prepared.sections}
+    assert filled["steps to reproduce"] is True
+    assert filled["expected behavior"] is False
+    assert filled["summary"] is False
+    assert "crashes every time" in prepared.prose
+    for gone in ("feature requests", "how do i", "panic", "describe your issue", "what version"):
+        assert gone not in prepared.prose
+    assert prepared.has_code
+    assert prepared.reports_error
+
+
+def test_rules_are_config_driven() -> None:
+    rules = SETTINGS.post_types.model_copy(
+        update={"wish_phrases": ["wishlist"], "title_markers": {"question": ["Ask:"]}}
+    )
+    classifier = PostClassifier(rules)
+    assert classifier.classify(post(title="Ask: where is the log?")).rule == 'title marker "Ask:"'
+    assert classifier.classify(post(title="Wishlist: threads")).post_type == "feature_proposal"
+    assert (
+        classifier.classify(post(title="Feature request: threads")).rule != 'title marker "Feature request:"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("update", "key"),
+    [
+        ({"title_markers": {"bugg": ["[Bug]"]}}, "title_markers.bugg"),
+        ({"wish_phrases": [""]}, "wish_phrases.0"),
+        ({"setup_markers": "nginx"}, "setup_markers"),
+        ({"oldest_supported_server": "nine"}, "oldest_supported_server"),
+        ({"unknown_key": []}, "unknown_key"),
+    ],
+)
+def test_post_types_schema_is_strict(update: dict[str, object], key: str) -> None:
+    data = {**SETTINGS.post_types.model_dump(), **update}
+    with pytest.raises(ValidationError) as caught:
+        PostTypesSection.model_validate(data)
+    assert any(".".join(str(p) for p in error["loc"]).startswith(key) for error in caught.value.errors())
