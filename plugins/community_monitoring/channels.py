@@ -44,10 +44,11 @@ class Channel:
     def fetcher(self) -> Callable[..., Any]:
         return self._source().fetch
 
-    def reply_sender(self) -> Callable[..., Any]:
+    def reply_sender(self, http: Any = None) -> Callable[..., Any]:
+        """``send(container, number, body)`` for an upstream reply; ``http``: the timeouts section."""
         if not self.takes_replies:
             raise ValueError(f"replies cannot be posted to {self.label}")
-        return self._source().reply_sender()
+        return self._source().reply_sender(http=http)
 
 
 CHANNELS: dict[str, Channel] = {

@@ -2,23 +2,52 @@
 
 The connection's host is the Mattermost server and its password the webhook id (the secret part
 of ``https://chat.example.com/hooks/<id>``); ``extra`` may set ``username``, ``icon_url``, ``channel``.
+
+A webhook post cannot be read back, so it is re-sent only when Mattermost provably did not get
+it: connection refused or a connect timeout (nothing was sent), 429 or 503. After a read timeout,
+a connection reset once the post was sent, or another 5xx, ``AmbiguousWriteError`` is raised and
+nothing is re-sent (the outbox records the post as uncertain). The webhook id is a secret: errors
+and log lines show ``/hooks/…``, and it is handed to Airflow's secrets masker.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.http import ApiClient, HttpPolicy
 
 log = logging.getLogger(__name__)
 
+HOOK_PREFIX = "/hooks/"
+SHOWN_ENDPOINT = "/hooks/…"
+
+
+def _shown(endpoint: str) -> str:
+    return SHOWN_ENDPOINT if endpoint.startswith(HOOK_PREFIX) else endpoint.split("?", 1)[0]
+
 
 class MattermostWebhook:
-    def __init__(self, conn_id: str, username: str = "Community Monitor") -> None:
+    def __init__(
+        self,
+        conn_id: str,
+        username: str = "Community Monitor",
+        *,
+        http: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """``http``: the ``http`` settings section (timeouts and retry bounds; defaults otherwise)."""
         self.conn_id = conn_id
         self.username = username
-        self._api = ApiClient(conn_id, f"mattermost ({conn_id})")
+        self._api = ApiClient(
+            conn_id,
+            f"mattermost ({conn_id})",
+            policy=HttpPolicy.from_settings(http),
+            shown_endpoint=_shown,
+            sleep=sleep,
+        )
         self._endpoint: str | None = None
         self._extra: dict[str, Any] = {}
 
@@ -34,13 +63,13 @@ class MattermostWebhook:
                     f"connection {self.conn_id!r} has no webhook id: put it in the password field "
                     "(the part after /hooks/ of the incoming webhook URL)"
                 )
+            self._api.add_secrets([str(hook_id)])
             self._extra = {k: extra[k] for k in ("username", "icon_url", "channel") if extra.get(k)}
-            self._endpoint = f"/hooks/{hook_id}"
+            self._endpoint = f"{HOOK_PREFIX}{hook_id}"
         return self._endpoint
 
     def post(self, text: str) -> None:
+        """One webhook post; raises UpstreamError (or AmbiguousWriteError: it may have been posted)."""
         endpoint = self._resolve()
         body = {"text": text, "username": self.username, **self._extra}
-        response = self._api.post_json(endpoint, body)
-        if response.status != 200:
-            raise UpstreamError(self._api.service, "POST", "/hooks/…", response.status, response.text[:200])
+        self._api.post_json(endpoint, body)

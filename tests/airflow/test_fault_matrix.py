@@ -174,6 +174,8 @@ def test_fault(
         for text in digests(running.outbox):
             if text.startswith(("[Triage] (2/", "[Triage] (3/")):
                 continue  # a later part of a split message; the first part says it
+            if text.startswith("[UserVoice Review]") and unreadable not in ("uservoice", "jira"):
+                continue  # made from UserVoice and Jira alone: nothing of it is missing
             assert f"could not read {unreadable}" in text.replace("\\", ""), f"{case}: {text[:300]}"
 
 

@@ -300,7 +300,9 @@ def test_refused_token_names_uservoice(sandbox: Sandbox, monkeypatch: pytest.Mon
     assert UserVoiceTokenAuth._tokens == {}
 
 
-def test_unauthorised_api_call_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_revoked_token_is_refreshed_once_then_the_call_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     faults = [{"service": "uservoice", "path": "/admin/statuses", "status": 401}]
     scenario = write_uv_jira_scenario(tmp_path / "revoked", NOW, uservoice=uservoice_data(), faults=faults)
     with Sandbox(scenario) as running:
@@ -310,7 +312,34 @@ def test_unauthorised_api_call_is_not_retried(tmp_path: Path, monkeypatch: pytes
         with pytest.raises(UpstreamError, match=r"uservoice: GET /api/v2/admin/statuses answered 401"):
             UserVoiceClient(api).statuses()
         assert sleeps == []
-        assert [r["status"] for r in running.requests_log] == [200, 401]  # the token, then the call
+        # The token, the call, one new token, the call once more: then the 401 stands.
+        assert [(r["path"], r["status"]) for r in running.requests_log] == [
+            (TOKEN_PATH, 200),
+            (f"{API}/admin/statuses", 401),
+            (TOKEN_PATH, 200),
+            (f"{API}/admin/statuses", 401),
+        ]
+
+
+def test_an_expired_token_is_refreshed_and_the_call_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = [{"service": "uservoice", "path": "/admin/suggestions$", "status": 401, "times": 1}]
+    scenario = write_uv_jira_scenario(tmp_path / "expired", NOW, uservoice=uservoice_data(), faults=faults)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_expired", running.base_url, "pm-client", "pm-secret")
+        sleeps: list[float] = []
+        api = ApiClient("uv_expired", "uservoice", auth_type=UserVoiceTokenAuth, sleep=sleeps.append)
+        posts = list(fetch_uservoice_suggestions(UserVoiceClient(api), NOW))
+        pages = [
+            (r["query"]["page"], r["status"])
+            for r in running.requests_log
+            if r["path"].endswith("/suggestions")
+        ]
+        assert len(posts) == SUGGESTIONS
+        assert sleeps == []  # no backoff: a new token, then at once the same call again
+        assert pages == [(["1"], 401), (["1"], 200), (["2"], 200)]
+        assert len(token_requests(running)) == 2
 
 
 def test_rate_limit_retry_after_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,7 +124,10 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
                 run,
                 plan,
                 nominee,
-                clients.setdefault(nominee.connection, UserVoiceClient.from_connection(nominee.connection)),
+                clients.setdefault(
+                    nominee.connection,
+                    UserVoiceClient.from_connection(nominee.connection, http=run.settings.http),
+                ),
             )
             for nominee in plan.thank
         ]

@@ -154,7 +154,7 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
     if not changes:
         log.info("No UserVoice status to apply (uservoice.apply_status_updates is off, or nothing drifted)")
         return {"applied": 0}
-    client = UserVoiceClient.from_connection()
+    client = UserVoiceClient.from_connection(http=run.settings.http)
     body = run.settings.uservoice.status_update_body
     applied = 0
     for change in changes:
@@ -232,7 +232,7 @@ def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
             log.info("No replies are posted upstream: %s", run.policy.reason)
             break
         key = reply["channel"]
-        send = senders.get(key) or senders.setdefault(key, CHANNELS[key].reply_sender())
+        send = senders.get(key) or senders.setdefault(key, CHANNELS[key].reply_sender(run.settings.http))
         delivery = run.outbox.write_upstream(
             keys.reply_key(key, reply["source_id"]),
             "upstream_reply",

@@ -129,10 +129,15 @@ def open_ledger() -> Any:
     return NotificationLedger.from_connection()
 
 
-def mattermost_sender(conn_id: str, username: str) -> Callable[[str], None]:
-    from community_monitoring.mattermost import MattermostWebhook
+def mattermost_sender(settings: Settings) -> Callable[[str, str], Callable[[str], None]]:
+    """Webhook posts with the deployment's timeouts and retry bounds (``settings.http``)."""
 
-    return MattermostWebhook(conn_id, username).post
+    def sender(conn_id: str, username: str) -> Callable[[str], None]:
+        from community_monitoring.mattermost import MattermostWebhook
+
+        return MattermostWebhook(conn_id, username, http=settings.http).post
+
+    return sender
 
 
 @dataclass
@@ -199,7 +204,7 @@ def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner:
         settings,
         policy,
         open_ledger=open_ledger,
-        webhook=mattermost_sender,
+        webhook=mattermost_sender(settings),
         archive_root=lambda: storage_root(settings, "archive"),
         owner=owner,
         redact=redact,

@@ -2,7 +2,13 @@
 
 Discourse has no "since" filter: topics come from ``/latest.json`` pages (newest activity first)
 and posts from the site-wide ``/posts.json?before=`` pages (newest first), each read until it
-passes the window's start. Requests stay O(pages), never one per topic.
+passes the window's start. Requests stay O(pages), never one per topic, except for a topic whose
+first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` (or named as a
+problem), never skipped.
+
+Every page is checked (``topic_list.topics``, ``latest_posts``...): an HTML page or ``{}`` is an
+error after the HTTP layer's retries, never an empty page. A topic or post that lacks a field
+the rules read is skipped and named in ``Fetched.problems``.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from community_monitoring.records import Post, Reply
-from community_monitoring.sources import Fetched, FetchRequest
-from community_monitoring.sources.http import ApiClient
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
+from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -23,6 +32,78 @@ log = logging.getLogger(__name__)
 DISCOURSE_CONN_ID = "discourse_default"
 REGULAR_POST = 1  # whispers, moderator actions and small actions are not replies anyone sees
 MAX_PAGES = 10_000
+
+
+# ----- pages and items --------------------------------------------------------------------------
+
+
+class TopicList(BaseModel):
+    topics: list[Any]
+    more_topics_url: str | None = None
+
+
+class LatestPage(BaseModel):
+    """``/latest.json``."""
+
+    topic_list: TopicList
+
+
+class PostsPage(BaseModel):
+    """``/posts.json``."""
+
+    latest_posts: list[Any]
+
+
+class Category(BaseModel):
+    id: Id
+    name: str | None = None
+    subcategory_list: list[Category] = Field(default_factory=list)
+
+
+class CategoryList(BaseModel):
+    categories: list[Category]
+
+
+class CategoriesPage(BaseModel):
+    """``/categories.json``."""
+
+    category_list: CategoryList
+
+
+class PostStream(BaseModel):
+    posts: list[Any]
+    stream: list[int] = Field(default_factory=list)
+
+
+class TopicPage(BaseModel):
+    """``/t/{id}.json``: the topic with its first posts."""
+
+    id: Id
+    post_stream: PostStream
+
+
+class DiscourseTopic(Item):
+    id: Id
+    created_at: IsoTime
+    title: str | None = None
+    slug: str | None = None
+    category_id: Id | None = None
+    pinned: bool | None = None
+    closed: bool | None = None
+    archived: bool | None = None
+
+
+class DiscoursePost(Item):
+    id: Id
+    topic_id: Id
+    post_number: Id
+    created_at: IsoTime
+    username: str
+    post_type: int = REGULAR_POST
+    user_id: int | None = None
+    staff: bool | None = None
+    admin: bool | None = None
+    moderator: bool | None = None
 
 
 def _is_staff(raw: dict[str, Any]) -> bool:
@@ -35,64 +116,86 @@ def _is_system_user(raw: dict[str, Any]) -> bool:
     return isinstance(user_id, int) and user_id < 0
 
 
+# ----- client -----------------------------------------------------------------------------------
+
+
 class DiscourseClient:
-    """Raw topic, post and category dicts from a Discourse forum's JSON API."""
+    """Raw topic, post and category dicts from a Discourse forum's JSON API (pages checked)."""
 
     def __init__(self, api: ApiClient) -> None:
         self._api = api
 
     @classmethod
-    def from_connection(cls, conn_id: str = DISCOURSE_CONN_ID) -> DiscourseClient:
-        return cls(ApiClient(conn_id, "forum"))
+    def from_connection(
+        cls, conn_id: str = DISCOURSE_CONN_ID, policy: HttpPolicy | None = None
+    ) -> DiscourseClient:
+        return cls(ApiClient(conn_id, "forum", policy=policy))
 
     @property
     def request_count(self) -> int:
         return self._api.request_count
 
     def categories(self) -> dict[int, str]:
-        data = self._api.get_json("/categories.json").data or {}
-        categories = (data.get("category_list") or {}).get("categories") or []
+        page = self._api.get_page("/categories.json", CategoriesPage)
         names: dict[int, str] = {}
-        for category in categories:
-            names[int(category["id"])] = str(category.get("name") or "")
-            for sub in category.get("subcategory_list") or ():
-                names[int(sub["id"])] = str(sub.get("name") or "")
+        for category in page.category_list.categories:
+            names[category.id] = category.name or ""
+            for sub in category.subcategory_list:
+                names[sub.id] = sub.name or ""
         return names
 
-    def topics_active_since(self, since: datetime) -> Iterator[dict[str, Any]]:
+    def topics_active_since(self, since: datetime) -> Iterator[Any]:
         """Topics whose last activity (``bumped_at``) is after ``since``; pinned ones come first."""
         for page in range(MAX_PAGES):
-            data = self._api.get_json("/latest.json", {"page": page}).data or {}
-            topic_list = data.get("topic_list") or {}
-            topics = topic_list.get("topics") or []
+            topic_list = self._api.get_page("/latest.json", LatestPage, {"page": page}).topic_list
             passed_window = False
-            for topic in topics:
-                bumped = topic.get("bumped_at") or topic.get("last_posted_at") or topic.get("created_at")
-                if bumped and parse_time(bumped) <= since:
-                    if topic.get("pinned"):
+            for topic in topic_list.topics:
+                bumped = (
+                    time_of(topic, "bumped_at")
+                    or time_of(topic, "last_posted_at")
+                    or time_of(topic, "created_at")
+                )
+                if bumped is not None and bumped <= since:
+                    if field_of(topic, "pinned"):
                         continue
                     passed_window = True
                     break
                 yield topic
-            if passed_window or not topics or not topic_list.get("more_topics_url"):
+            if passed_window or not topic_list.topics or not topic_list.more_topics_url:
                 return
 
-    def posts_since(self, since: datetime) -> Iterator[dict[str, Any]]:
+    def posts_since(self, since: datetime) -> Iterator[Any]:
         """Every post created after ``since``, site-wide, newest first."""
         before: int | None = None
         for _ in range(MAX_PAGES):
             params = {"before": before} if before is not None else None
-            posts = (self._api.get_json("/posts.json", params).data or {}).get("latest_posts") or []
+            posts = self._api.get_page("/posts.json", PostsPage, params).latest_posts
             if not posts:
                 return
             for post in posts:
-                if parse_time(post["created_at"]) <= since:
+                created = time_of(post, "created_at")
+                if created is not None and created <= since:
                     return
                 yield post
-            lowest = min(int(p["id"]) for p in posts)
+            ids = [
+                i
+                for i in (field_of(p, "id") for p in posts)
+                if isinstance(i, int) and not isinstance(i, bool)
+            ]
+            if not ids:
+                detail = "no post on the page has an id, so the next page cannot be asked for"
+                raise self._api.call("GET", "/posts.json").error(200, detail, InvalidResponseError)
+            lowest = min(ids)
             if before is not None and lowest >= before:
                 return  # the forum ignored ``before``; stop rather than loop
             before = lowest
+
+    def topic(self, topic_id: int) -> TopicPage:
+        """One topic with its first 20 posts (``post_stream.posts``)."""
+        return self._api.get_page(f"/t/{topic_id}.json", TopicPage)
+
+
+# ----- normalisers ------------------------------------------------------------------------------
 
 
 def topic_url(public_url: str, topic: dict[str, Any]) -> str:
@@ -139,38 +242,132 @@ def build_topic_post(
     )
 
 
-def fetch_forum_topics(
-    client: DiscourseClient, since: datetime, until: datetime, public_url: str
-) -> Iterator[Post]:
-    """Topics created in (since, until], each with its replies (posts after the first)."""
-    categories = client.categories()
-    topics = {
-        int(t["id"]): t
-        for t in client.topics_active_since(since)
-        if since < parse_time(t["created_at"]) <= until
-    }
-    first_posts: dict[int, dict[str, Any]] = {}
-    replies: dict[int, list[Reply]] = defaultdict(list)
-    post_count = 0
+# ----- fetch ------------------------------------------------------------------------------------
+
+
+def _topic_name(raw: Any, public_url: str, where: str) -> str:
+    topic_id = field_of(raw, "id")
+    if isinstance(topic_id, int) and not isinstance(topic_id, bool):
+        return topic_url(public_url, raw)
+    return f"a topic in {where} without an id"
+
+
+def _topics_in_window(
+    client: DiscourseClient, checker: ItemChecker, window: tuple[datetime, datetime], public_url: str
+) -> dict[int, dict[str, Any]]:
+    since, until = window
+    topics: dict[int, dict[str, Any]] = {}
+    for raw in client.topics_active_since(since):
+        created = time_of(raw, "created_at")
+        if created is not None and not since < created <= until:
+            continue
+        topic = checker.check(DiscourseTopic, raw, _topic_name(raw, public_url, "/latest.json"))
+        if topic is not None:
+            topics[topic.id] = raw
+    return topics
+
+
+class _Threads:
+    """The window's posts, by topic: first posts and the replies people see."""
+
+    def __init__(self) -> None:
+        self.first_posts: dict[int, dict[str, Any]] = {}
+        self.replies: dict[int, list[Reply]] = defaultdict(list)
+        self.count = 0
+        self._seen: set[int] = set()
+
+    def add(self, checker: ItemChecker, raw: Any, name: str) -> None:
+        post = checker.check(DiscoursePost, raw, name)
+        if post is None or post.id in self._seen:
+            return
+        self._seen.add(post.id)
+        self.count += 1
+        if post.post_number == 1:
+            self.first_posts[post.topic_id] = raw
+        elif post.post_type == REGULAR_POST:
+            reply = checker.build(name, normalise_reply, raw)
+            if reply is not None:
+                self.replies[post.topic_id].append(reply)
+
+
+def _post_name(raw: Any, topics: dict[int, dict[str, Any]], public_url: str) -> str:
+    topic = topics.get(field_of(raw, "topic_id"))  # type: ignore[arg-type]
+    number = field_of(raw, "post_number")
+    if topic is not None and number is not None:
+        return f"{topic_url(public_url, topic)}/{number}"
+    return f"post {field_of(raw, 'id')} of topic {field_of(raw, 'topic_id')}"
+
+
+def _read_threads(
+    client: DiscourseClient,
+    checker: ItemChecker,
+    since: datetime,
+    topics: dict[int, dict[str, Any]],
+    public_url: str,
+) -> _Threads:
+    threads = _Threads()
     for raw in client.posts_since(since):
-        topic_id = int(raw["topic_id"])
-        if topic_id not in topics:
-            continue
-        post_count += 1
-        if int(raw.get("post_number") or 0) == 1:
-            first_posts[topic_id] = raw
-        elif raw.get("post_type", REGULAR_POST) == REGULAR_POST:
-            replies[topic_id].append(normalise_reply(raw))
-    log.info("Forum: %d topics created in the window, %d posts", len(topics), post_count)
+        topic_id = field_of(raw, "topic_id")
+        if isinstance(topic_id, int) and topic_id not in topics:
+            continue  # a post in a topic outside the window
+        threads.add(checker, raw, _post_name(raw, topics, public_url))
+    return threads
+
+
+def _fetch_first_post(
+    client: DiscourseClient, checker: ItemChecker, topic: dict[str, Any], threads: _Threads, public_url: str
+) -> dict[str, Any] | None:
+    """A topic whose first post was not in /posts.json: read it from /t/{id}.json, or name it."""
+    name = topic_url(public_url, topic)
+    topic_id = int(topic["id"])
+    log.info("Forum topic %s: first post not in /posts.json; reading /t/%s.json", topic_id, topic_id)
+    try:
+        page = client.topic(topic_id)
+    except UpstreamError as exc:
+        checker.report(name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}")
+        return None
+    for raw in page.post_stream.posts:
+        threads.add(checker, raw, f"{name}/{field_of(raw, 'post_number')}")
+    first = threads.first_posts.get(topic_id)
+    if first is None:
+        checker.report(name, f"its first post is in neither /posts.json nor /t/{topic_id}.json")
+    return first
+
+
+def fetch_forum_topics(
+    client: DiscourseClient,
+    since: datetime,
+    until: datetime,
+    public_url: str,
+    problems: list[ItemProblem] | None = None,
+) -> Iterator[Post]:
+    """Topics created in (since, until], each with its replies (posts after the first).
+
+    A topic or post that is not what the API promises is skipped and named in ``problems``.
+    """
+    checker = ItemChecker("forum", problems)
+    categories = client.categories()
+    topics = _topics_in_window(client, checker, (since, until), public_url)
+    threads = _read_threads(client, checker, since, topics, public_url)
+    log.info("Forum: %d topics created in the window, %d posts", len(topics), threads.count)
     for topic_id, topic in sorted(topics.items()):
-        first = first_posts.get(topic_id)
+        first = threads.first_posts.get(topic_id) or _fetch_first_post(
+            client, checker, topic, threads, public_url
+        )
         if first is None:
-            log.warning("Forum topic %s has no first post in /posts.json; skipped", topic_id)
             continue
-        yield build_topic_post(topic, first, replies.get(topic_id, []), categories, public_url)
+        replies = threads.replies.get(topic_id, [])
+        post = checker.build(
+            topic_url(public_url, topic), build_topic_post, topic, first, replies, categories, public_url
+        )
+        if post is not None:
+            yield post
 
 
 def fetch(request: FetchRequest) -> Fetched:
-    client = DiscourseClient.from_connection()
-    posts = fetch_forum_topics(client, request.since, request.until, request.settings.forum.base_url)
-    return Fetched(posts=posts)
+    client = DiscourseClient.from_connection(policy=HttpPolicy.from_settings(request.settings))
+    problems: list[ItemProblem] = []
+    posts = fetch_forum_topics(
+        client, request.since, request.until, request.settings.forum.base_url, problems
+    )
+    return Fetched(posts=posts, problems=problems)

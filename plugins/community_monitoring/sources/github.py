@@ -2,20 +2,46 @@
 
 Requests stay O(pages): issues come from the repository list endpoint and comments from the
 repository-wide comments endpoint with ``since`` (never one call per issue).
+
+PyGithub's ``Requester`` makes each request (auth, base URL, timeouts) exactly once; pages are
+read raw and checked here (``http.send_with_retries``): an HTML page or ``{}`` where a list was
+promised is an error, never an empty page, and 403/429 rate limits are waited out in GitHub's
+own form (``Retry-After``, ``x-ratelimit-remaining: 0`` + ``x-ratelimit-reset``, the secondary
+limit's message). A comment is a write: retried only when GitHub provably did not take it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.records import Post, Release, Reply
-from community_monitoring.sources import Fetched, FetchRequest
-from community_monitoring.sources.http import http_base_delay, http_max_attempts
-from community_monitoring.timeutil import parse_time
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
+from community_monitoring.sources.http import (
+    Call,
+    HttpPolicy,
+    RateLimit,
+    RawResponse,
+    RedirectRefusedError,
+    mask_secrets,
+    next_link,
+    parse_page,
+    retry_after_seconds,
+    send_with_retries,
+    upstream_rate_limit,
+)
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
+from community_monitoring.timeutil import isoformat_z, parse_time
 
 if TYPE_CHECKING:
     from github import Github
@@ -23,13 +49,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GITHUB_CONN_ID = "github_default"
+SERVICE = "github"
 STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER"})
+MAX_PAGES = 10_000
+# GitHub: without Retry-After or a reset time, wait at least a minute after a secondary limit.
+SECONDARY_RATE_WAIT = 60.0
 
 
-def make_github_hook_class() -> type:
-    """The github provider's hook, building a client without PyGithub's per-request pacing."""
+def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
+    """The github provider's hook, building a client without PyGithub's pacing or its own retries."""
     from airflow.providers.github.hooks.github import GithubHook
-    from github import Auth, Github, GithubRetry
+    from github import Auth, Github
+
+    http = policy or HttpPolicy.from_settings()
 
     class CommunityGithubHook(GithubHook):
         def get_conn(self) -> Github:
@@ -39,14 +71,18 @@ def make_github_hook_class() -> type:
             if not conn.password:
                 # GitHub App credentials: the provider's own logic handles them.
                 return super().get_conn()
+            mask_secrets([conn.password])
             kwargs: dict[str, Any] = {
                 "auth": Auth.Token(conn.password),
                 "per_page": 100,
                 # O(pages) requests already; the default 0.25 s pause per request only slows runs.
                 "seconds_between_requests": None,
                 "seconds_between_writes": None,
-                "retry": GithubRetry(total=http_max_attempts() - 1, backoff_factor=http_base_delay()),
-                "timeout": 30,
+                # One attempt per request: http.send_with_retries decides what is retried (PyGithub's
+                # GithubRetry would re-send a POST after a 5xx and never retries a 429).
+                "retry": None,
+                # PyGithub takes one whole number of seconds for both connect and read.
+                "timeout": github_timeout(http),
                 # No GET /repos/o/r just to build the URLs of the list endpoints.
                 "lazy": True,
             }
@@ -58,14 +94,105 @@ def make_github_hook_class() -> type:
     return CommunityGithubHook
 
 
-def github_client(conn_id: str = GITHUB_CONN_ID) -> Github:
-    return make_github_hook_class()(github_conn_id=conn_id).get_conn()
+def github_timeout(policy: HttpPolicy) -> int:
+    """PyGithub's timeout (an int, for connect and read alike): the read timeout, rounded up."""
+    return max(math.ceil(max(policy.connect_timeout, policy.read_timeout)), 1)
 
 
-def _raw(obj: Any) -> dict[str, Any]:
-    # ``raw_data`` on a list item triggers a GET of the item (PyGithub "completes" it), which
-    # would make requests O(items); the list response already holds every field we read.
-    return obj._rawData
+def github_client(conn_id: str = GITHUB_CONN_ID, policy: HttpPolicy | None = None) -> Github:
+    return make_github_hook_class(policy)(github_conn_id=conn_id).get_conn()
+
+
+def github_rate_limit(raw: RawResponse) -> RateLimit | None:
+    """GitHub's forms: 403/429 with Retry-After, or x-ratelimit-remaining 0 and a reset time, or the
+    message of a primary or secondary limit; any 429."""
+    if raw.status not in (403, 429):
+        return upstream_rate_limit(raw)
+    wait = retry_after_seconds(raw.headers)
+    if wait is not None:
+        return RateLimit(wait)
+    body = raw.json_or_none()
+    message = str(body.get("message") or "").lower() if isinstance(body, dict) else ""
+    if "secondary rate limit" in message:
+        return RateLimit(SECONDARY_RATE_WAIT)
+    if raw.status == 429 or "rate limit" in message:
+        return RateLimit(None)
+    return None
+
+
+class GithubApi:
+    """GitHub's REST API through PyGithub's Requester, one attempt per request (retries: http.py)."""
+
+    def __init__(
+        self, gh: Github, policy: HttpPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+    ):
+        self._requester = gh.requester
+        self.per_page = gh.per_page
+        self.policy = policy or HttpPolicy.from_settings()
+        self._sleep = sleep
+        self._base_url = self._requester.base_url.rstrip("/")
+        self._base_path = urlsplit(self._base_url).path
+        token = getattr(self._requester.auth, "token", None)
+        self._secrets = (token,) if isinstance(token, str) and token else ()
+        self.request_count = 0
+
+    def _call(self, verb: str, url: str) -> Call:
+        path = urlsplit(url).path
+        if self._base_path and path.startswith(self._base_path + "/"):
+            path = path[len(self._base_path) :]
+        return Call(SERVICE, verb, path, secrets=self._secrets)
+
+    def _send(self, call: Call, verb: str, url: str, params: Mapping[str, Any], body: Any) -> RawResponse:
+        from github import GithubException
+
+        self.request_count += 1
+        absolute = self._base_url + url if url.startswith("/") else url
+        try:
+            status, headers, text = self._requester.requestJson(
+                verb, url, parameters=dict(params), input=body
+            )
+        except GithubException as exc:  # a hand-built client's own GithubRetry gave up
+            return RawResponse(
+                exc.status, CaseInsensitiveDict(exc.headers or {}), json.dumps(exc.data), absolute
+            )
+        except RuntimeError as exc:  # PyGithub refuses a 301 to another host or scheme itself
+            raise call.error(301, str(exc), RedirectRefusedError) from None
+        return RawResponse(status, CaseInsensitiveDict(headers), text, absolute)
+
+    def get_list(self, url: str, params: Mapping[str, Any]) -> tuple[Mapping[str, str], list[Any]]:
+        """One page that must be a JSON array, with the answer's headers (for its Link)."""
+        call = self._call("GET", url)
+        return send_with_retries(
+            call,
+            lambda: self._send(call, "GET", url, params, None),
+            lambda raw: (raw.headers, parse_page(call, raw, list[Any])),
+            self.policy,
+            rate_limit=github_rate_limit,
+            sleep=self._sleep,
+        )
+
+    def pages(self, url: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """Every page of a list endpoint, following ``Link: rel="next"`` (always to the base host)."""
+        next_url: str | None = url
+        query: Mapping[str, Any] = {**params, "per_page": self.per_page}
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return
+            headers, items = self.get_list(next_url, query)
+            yield items
+            next_url, query = next_link(headers), {}
+
+    def post(self, url: str, body: Any) -> Any:
+        """A write (a comment): retried only when GitHub provably did not process it."""
+        call = self._call("POST", url)
+        return send_with_retries(
+            call,
+            lambda: self._send(call, "POST", url, {}, body),
+            lambda raw: raw.json_or_none(),
+            self.policy,
+            rate_limit=github_rate_limit,
+            sleep=self._sleep,
+        )
 
 
 def _login(user: dict[str, Any] | None) -> tuple[str, bool]:
@@ -73,6 +200,50 @@ def _login(user: dict[str, Any] | None) -> tuple[str, bool]:
         return "ghost", False
     login = str(user.get("login") or "ghost")
     return login, user.get("type") == "Bot"
+
+
+class GithubUser(Item):
+    login: str
+    type: str | None = None
+
+
+class GithubLabel(Item):
+    name: str
+
+
+class GithubIssue(Item):
+    """The fields of an issue (or PR) that the normaliser and the rules read."""
+
+    number: Id
+    created_at: IsoTime
+    updated_at: IsoTime | None = None
+    closed_at: IsoTime | None = None
+    title: str | None = None
+    body: str | None = None
+    state: str | None = None
+    html_url: str | None = None
+    user: GithubUser | None = None
+    labels: list[GithubLabel] = Field(default_factory=list)
+    author_association: str | None = None
+    pull_request: dict[str, Any] | None = None
+
+
+class GithubComment(Item):
+    id: Id
+    issue_url: str
+    created_at: IsoTime
+    user: GithubUser | None = None
+    body: str | None = None
+    author_association: str | None = None
+
+
+class GithubRelease(Item):
+    tag_name: str | None = None
+    name: str | None = None
+    published_at: IsoTime | None = None
+    draft: bool = False
+    prerelease: bool = False
+    html_url: str | None = None
 
 
 def normalise_issue(raw: dict[str, Any], repo: str) -> Post:
@@ -132,78 +303,156 @@ def normalise_release(raw: dict[str, Any]) -> Release:
 
 
 class GithubIssuesClient:
-    """Raw issue, comment and release dicts of one repository, page by page."""
+    """Raw issue, comment and release items of one repository, page by page (each page checked)."""
 
-    def __init__(self, gh: Github) -> None:
-        self._gh = gh
+    def __init__(
+        self, gh: Github, policy: HttpPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._api = GithubApi(gh, policy, sleep)
 
-    def _repo(self, full_name: str) -> Any:
-        # With a lazy client (as the hook builds it) this sends no GET /repos/o/r.
-        return self._gh.get_repo(full_name)
+    @property
+    def request_count(self) -> int:
+        return self._api.request_count
 
-    def issues(self, repo: str, since: datetime) -> Iterator[dict[str, Any]]:
-        for issue in self._repo(repo).get_issues(state="all", since=since, sort="created", direction="desc"):
-            yield _raw(issue)
+    def issues(self, repo: str, since: datetime) -> Iterator[Any]:
+        params = {"state": "all", "since": isoformat_z(since), "sort": "created", "direction": "desc"}
+        for page in self._api.pages(f"/repos/{repo}/issues", params):
+            yield from page
 
-    def comments(self, repo: str, since: datetime) -> Iterator[dict[str, Any]]:
-        for comment in self._repo(repo).get_issues_comments(sort="updated", direction="asc", since=since):
-            yield _raw(comment)
+    def comments(self, repo: str, since: datetime) -> Iterator[Any]:
+        params = {"sort": "updated", "direction": "asc", "since": isoformat_z(since)}
+        for page in self._api.pages(f"/repos/{repo}/issues/comments", params):
+            yield from page
 
-    def releases(self, repo: str) -> Iterator[dict[str, Any]]:
-        for release in self._repo(repo).get_releases():
-            yield _raw(release)
+    def releases(self, repo: str) -> Iterator[Any]:
+        for page in self._api.pages(f"/repos/{repo}/releases", {}):
+            yield from page
+
+    def create_comment(self, repo: str, number: int, body: str) -> Any:
+        return self._api.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
+
+
+def _issue_name(repo: str, raw: Any, index: int) -> str:
+    number = field_of(raw, "number")
+    if isinstance(number, int) and not isinstance(number, bool):
+        return f"{repo}#{number}"
+    return str(field_of(raw, "html_url") or f"{repo}: issue {index + 1} of the list")
+
+
+def _comment_issue(raw: Any) -> int | None:
+    try:
+        return issue_number_of_comment(raw) if isinstance(raw, dict) else None
+    except ValueError:
+        return None
+
+
+def _issues_in_window(
+    client: GithubIssuesClient, checker: ItemChecker, repo: str, since: datetime, until: datetime
+) -> dict[int, Post]:
+    posts: dict[int, Post] = {}
+    for index, raw in enumerate(client.issues(repo, since)):
+        name = _issue_name(repo, raw, index)
+        issue = checker.check(GithubIssue, raw, name)
+        if issue is None:
+            continue
+        if issue.created_at <= since:
+            break  # newest first: every later page is older still
+        if issue.created_at <= until:
+            post = checker.build(name, normalise_issue, raw, repo)
+            if post is not None:
+                posts[issue.number] = post
+    return posts
+
+
+def _replies_by_issue(
+    client: GithubIssuesClient, checker: ItemChecker, repo: str, since: datetime, posts: Mapping[int, Post]
+) -> dict[int, list[Reply]]:
+    replies: dict[int, list[Reply]] = defaultdict(list)
+    for raw in client.comments(repo, since):
+        number = _comment_issue(raw)
+        if number is not None and number not in posts:
+            continue  # a comment on an issue outside the window
+        name = (
+            f"{repo}#{number} comment {field_of(raw, 'id')}"
+            if number
+            else f"{repo}: comment {field_of(raw, 'id')}"
+        )
+        comment = checker.check(GithubComment, raw, name)
+        if comment is None:
+            continue
+        if number is None:
+            checker.report(name, f"field 'issue_url' names no issue: {comment.issue_url[:100]!r}")
+            continue
+        reply = checker.build(name, normalise_comment, raw)
+        if reply is not None:
+            replies[number].append(reply)
+    return replies
 
 
 def fetch_github_issues(
-    client: GithubIssuesClient, repos: Iterable[str], since: datetime, until: datetime
+    client: GithubIssuesClient,
+    repos: Iterable[str],
+    since: datetime,
+    until: datetime,
+    problems: list[ItemProblem] | None = None,
 ) -> Iterator[Post]:
     """Issues (and PRs, marked) created in (since, until] with every comment since ``since``.
 
     Comments on an issue are never older than the issue, so ``since`` on the repository-wide
-    comments endpoint loses none of the comments on these issues.
+    comments endpoint loses none of the comments on these issues. An item that is not what the
+    API promises is skipped and named in ``problems``.
     """
+    checker = ItemChecker("github", problems)
     for repo in repos:
-        posts: dict[int, Post] = {}
-        for raw in client.issues(repo, since):
-            created = parse_time(raw["created_at"])
-            if created <= since:
-                break  # newest first: every later page is older still
-            if created <= until:
-                posts[int(raw["number"])] = normalise_issue(raw, repo)
-        replies: dict[int, list[Reply]] = defaultdict(list)
-        comment_count = 0
-        for raw in client.comments(repo, since):
-            number = issue_number_of_comment(raw)
-            if number in posts:
-                replies[number].append(normalise_comment(raw))
-                comment_count += 1
+        posts = _issues_in_window(client, checker, repo, since, until)
+        replies = _replies_by_issue(client, checker, repo, since, posts)
         log.info(
-            "GitHub %s: %d issues/PRs created in the window, %d comments", repo, len(posts), comment_count
+            "GitHub %s: %d issues/PRs created in the window, %d comments",
+            repo,
+            len(posts),
+            sum(len(r) for r in replies.values()),
         )
         for number, post in sorted(posts.items()):
             yield post.with_replies(replies.get(number, ()))
 
 
-def fetch_github_releases(client: GithubIssuesClient, repo: str) -> list[Release]:
-    return [normalise_release(raw) for raw in client.releases(repo)]
+def fetch_github_releases(
+    client: GithubIssuesClient, repo: str, problems: list[ItemProblem] | None = None
+) -> list[Release]:
+    checker = ItemChecker("github", problems)
+    releases = []
+    for index, raw in enumerate(client.releases(repo)):
+        name = f"{repo} release {field_of(raw, 'tag_name') or index + 1}"
+        if checker.check(GithubRelease, raw, name) is not None:
+            release = checker.build(name, normalise_release, raw)
+            if release is not None:
+                releases.append(release)
+    return releases
 
 
 def fetch(request: FetchRequest) -> Fetched:
     """The configured repositories' issues, and the product repository's releases."""
-    client = GithubIssuesClient(github_client())
+    policy = HttpPolicy.from_settings(request.settings)
+    client = GithubIssuesClient(github_client(policy=policy), policy)
     github = request.settings.github
-    releases = fetch_github_releases(client, github.product_repo)
+    problems: list[ItemProblem] = []
+    releases = fetch_github_releases(client, github.product_repo, problems)
     log.info("GitHub: %d releases of %s", len(releases), github.product_repo)
-    return Fetched(
-        posts=fetch_github_issues(client, github.repos, request.since, request.until), releases=releases
-    )
+    posts = fetch_github_issues(client, github.repos, request.since, request.until, problems)
+    return Fetched(posts=posts, releases=releases, problems=problems)
 
 
-def reply_sender(conn_id: str = GITHUB_CONN_ID) -> Callable[[str, int, str], None]:
-    """Posts a reply draft as an issue comment: one POST, no GET of the issue first (lazy client)."""
-    gh = github_client(conn_id)
+def reply_sender(conn_id: str = GITHUB_CONN_ID, http: Any = None) -> Callable[[str, int, str], None]:
+    """Posts a reply draft as an issue comment: one POST, no GET of the issue first.
+
+    Retried only when GitHub provably did not take it (connection refused, 429, 503, a rate
+    limit); after a timeout, a reset or another 5xx: ``AmbiguousWriteError``, nothing re-sent.
+    ``http``: the ``http`` settings section (timeouts and retry bounds).
+    """
+    policy = HttpPolicy.from_settings(http)
+    client = GithubIssuesClient(github_client(conn_id, policy), policy)
 
     def send(repo: str, number: int, body: str) -> None:
-        gh.get_repo(repo).get_issue(number).create_comment(body)
+        client.create_comment(repo, number, body)
 
     return send

@@ -4,17 +4,41 @@ Issues come from the project's issue list (``created_after`` the window start, n
 those requests are O(pages). Notes are the one O(items) exception: GitLab has no project-wide
 notes endpoint and notes have no date filter, so they are read per issue, but only for issues
 created in the window whose ``user_notes_count`` says they have at least one human note.
+
+python-gitlab makes each request (token, base URL, timeouts) exactly once, with its own retries
+off; ``http.send_with_retries`` decides what is retried and checks every page (a JSON array, or
+an error naming the endpoint). Redirects are not followed (python-gitlab would send its token
+header along to any host): a 3xx is an error naming the host it pointed to.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from pydantic import Field
 
 from community_monitoring.records import Post, Reply
-from community_monitoring.sources import Fetched, FetchRequest
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
+from community_monitoring.sources.http import (
+    Call,
+    HttpPolicy,
+    InvalidResponseError,
+    RawResponse,
+    UpstreamError,
+    mask_secrets,
+    next_link,
+    origin_label,
+    parse_page,
+    same_origin,
+    send_with_retries,
+)
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import isoformat_z, parse_time
 
 if TYPE_CHECKING:
@@ -24,9 +48,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GITLAB_CONN_ID = "gitlab_default"
+SERVICE = "gitlab"
 DEFAULT_GITLAB_URL = "https://gitlab.com"
 PER_PAGE = 100
-TIMEOUT_SECONDS = 30
+MAX_PAGES = 10_000
 
 
 def gitlab_url(conn: Connection) -> str:
@@ -41,7 +66,7 @@ def gitlab_url(conn: Connection) -> str:
     return host.removesuffix("/api/v4")
 
 
-def gitlab_client(conn_id: str = GITLAB_CONN_ID) -> Gitlab:
+def gitlab_client(conn_id: str = GITLAB_CONN_ID, policy: HttpPolicy | None = None) -> Gitlab:
     """A python-gitlab client for the Airflow connection: host = base URL, password = private token."""
     import gitlab
     from airflow.sdk.bases.hook import BaseHook
@@ -49,74 +74,210 @@ def gitlab_client(conn_id: str = GITLAB_CONN_ID) -> Gitlab:
     conn = BaseHook.get_connection(conn_id)
     if not conn.password:
         raise ValueError(f"Airflow connection {conn_id!r} has no GitLab private token (set its password)")
+    mask_secrets([conn.password])
+    session = requests.Session()
+    session.max_redirects = 0  # see GitlabApi
     return gitlab.Gitlab(
         gitlab_url(conn),
         private_token=conn.password,
         per_page=PER_PAGE,
-        # 5xx are retried with backoff; 429s obey Retry-After (python-gitlab's default).
-        retry_transient_errors=True,
-        timeout=TIMEOUT_SECONDS,
+        # One attempt per request: GitlabApi (http.send_with_retries) decides what is retried.
+        retry_transient_errors=False,
+        timeout=(policy or HttpPolicy.from_settings()).timeout,  # type: ignore[arg-type]
+        session=session,
     )
 
 
-def _is_not_found(exc: Exception) -> bool:
-    return getattr(exc, "response_code", None) == 404
+class _LastResponse:
+    """A requests response hook that keeps the last answer (python-gitlab's errors drop the headers)."""
+
+    def __init__(self) -> None:
+        self.response: requests.Response | None = None
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        self.response = response
+        return response
+
+
+def _last_response_of(session: requests.Session) -> _LastResponse:
+    for hook in session.hooks.get("response", []):
+        if isinstance(hook, _LastResponse):
+            return hook
+    hook = _LastResponse()
+    session.hooks.setdefault("response", []).append(hook)
+    return hook
+
+
+class GitlabApi:
+    """GitLab's REST API through python-gitlab, one attempt per request (retries: http.py)."""
+
+    def __init__(
+        self, gl: Gitlab, policy: HttpPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._gl = gl
+        # Redirects are never followed: requests stops at the first one (TooManyRedirects) and
+        # the 3xx is refused, naming its target; python-gitlab would resend PRIVATE-TOKEN to it.
+        gl.session.max_redirects = 0
+        self._last = _last_response_of(gl.session)
+        self.policy = policy or HttpPolicy.from_settings()
+        self._sleep = sleep
+        self._base_path = urlsplit(gl.api_url).path.rstrip("/")
+        tokens = (gl.private_token, gl.oauth_token, gl.job_token)
+        self._secrets = tuple(token for token in tokens if token)
+        self.request_count = 0
+
+    def _call(self, verb: str, url: str) -> Call:
+        path = urlsplit(url).path
+        if self._base_path and path.startswith(self._base_path + "/"):
+            path = path[len(self._base_path) :]
+        return Call(SERVICE, verb.upper(), path, secrets=self._secrets)
+
+    def _send(self, verb: str, url: str, query: Mapping[str, Any], body: Any) -> RawResponse:
+        from gitlab.exceptions import GitlabError
+
+        self.request_count += 1
+        self._last.response = None
+        try:
+            response = self._gl.http_request(
+                verb,
+                url,
+                query_data=dict(query),
+                post_data=body,
+                obey_rate_limit=False,
+                retry_transient_errors=False,
+                max_retries=0,
+            )
+        except requests.TooManyRedirects as exc:
+            if exc.response is None:
+                raise
+            response = exc.response
+        except GitlabError:
+            if self._last.response is None:
+                raise
+            response = self._last.response
+        return RawResponse.of(response)
+
+    def get_list(self, url: str, query: Mapping[str, Any]) -> tuple[Call, Mapping[str, str], list[Any]]:
+        """One page that must be a JSON array, with the answer's headers (for its Link)."""
+        call = self._call("GET", url)
+        headers, items = send_with_retries(
+            call,
+            lambda: self._send("get", url, query, None),
+            lambda raw: (raw.headers, parse_page(call, raw, list[Any])),
+            self.policy,
+            sleep=self._sleep,
+        )
+        return call, headers, items
+
+    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """Every page of a list endpoint, following ``Link: rel="next"`` on the GitLab host only."""
+        url: str = path
+        query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
+        for _ in range(MAX_PAGES):
+            call, headers, items = self.get_list(url, query)
+            yield items
+            following = next_link(headers)
+            if following is None:
+                return
+            if not same_origin(following, self._gl.api_url):
+                detail = f"its next-page link points to {origin_label(following)}, not to the GitLab host"
+                raise call.error(200, detail, InvalidResponseError)
+            url, query = following, {}
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """A write (a note): retried only when GitLab provably did not process it."""
+        call = self._call("POST", path)
+        return send_with_retries(
+            call,
+            lambda: self._send("post", path, {}, dict(body)),
+            lambda raw: raw.json_or_none(),
+            self.policy,
+            sleep=self._sleep,
+        )
+
+
+def _project_path(project: str) -> str:
+    return f"/projects/{quote(project, safe='')}"
 
 
 class GitlabIssuesClient:
-    """Raw issue and note dicts of GitLab projects, page by page."""
+    """Raw issue and note items of GitLab projects, page by page (each page checked)."""
 
-    def __init__(self, gl: Gitlab) -> None:
-        self._gl = gl
+    def __init__(
+        self, gl: Gitlab, policy: HttpPolicy | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._api = GitlabApi(gl, policy, sleep)
 
-    def _project(self, path: str) -> Any:
-        # lazy: no GET /projects/:path; the list calls below address the project by its path.
-        return self._gl.projects.get(path, lazy=True)
+    @property
+    def request_count(self) -> int:
+        return self._api.request_count
 
-    def issues(
-        self, project_path: str, since: datetime, labels: Sequence[str] = ()
-    ) -> Iterator[dict[str, Any]]:
+    def issues(self, project_path: str, since: datetime, labels: Sequence[str] = ()) -> Iterator[Any]:
         """Issues created at or after ``since`` (GitLab's ``created_after`` is inclusive), newest first.
 
         ``labels``: the issue must carry all of them (GitLab's ``labels=a,b`` is an AND).
         """
-        from gitlab.exceptions import GitlabGetError, GitlabListError
-
-        filters: dict[str, Any] = {"labels": list(labels)} if labels else {}
+        params: dict[str, Any] = {
+            "state": "all",
+            # The Z form: an offset's "+" is easy to lose in a query string along the way.
+            "created_after": isoformat_z(since),
+            "order_by": "created_at",
+            "sort": "desc",
+        }
+        if labels:
+            params["labels"] = ",".join(labels)
         try:
-            issues = self._project(project_path).issues.list(
-                iterator=True,
-                state="all",
-                # The Z form: an offset's "+" is easy to lose in a query string along the way.
-                created_after=isoformat_z(since),
-                order_by="created_at",
-                sort="desc",
-                # python-gitlab cannot send labels=None (it joins the list): leave the key out.
-                **filters,
-            )
-        except (GitlabGetError, GitlabListError) as exc:
-            if _is_not_found(exc):
+            for page in self._api.pages(f"{_project_path(project_path)}/issues", params):
+                yield from page
+        except UpstreamError as exc:
+            if exc.status == 404:
                 raise ValueError(
                     f"GitLab project {project_path!r} not found (or not visible to the token): {exc}"
-                ) from exc
+                ) from None
             raise
-        for issue in issues:
-            yield issue.attributes
 
-    def notes(self, project_path: str, iid: int) -> Iterator[dict[str, Any]]:
+    def notes(self, project_path: str, iid: int) -> Iterator[Any]:
         """Every note of one issue, oldest first (system notes included: the caller drops them)."""
-        from gitlab.exceptions import GitlabGetError, GitlabListError
-
-        # lazy: no GET of the issue itself, only its notes pages.
-        issue = self._project(project_path).issues.get(iid, lazy=True)
+        params = {"order_by": "created_at", "sort": "asc"}
         try:
-            notes = issue.notes.list(iterator=True, order_by="created_at", sort="asc")
-        except (GitlabGetError, GitlabListError) as exc:
-            if _is_not_found(exc):
-                raise ValueError(f"GitLab issue {project_path}#{iid} not found: {exc}") from exc
+            for page in self._api.pages(f"{_project_path(project_path)}/issues/{iid}/notes", params):
+                yield from page
+        except UpstreamError as exc:
+            if exc.status == 404:
+                raise ValueError(f"GitLab issue {project_path}#{iid} not found: {exc}") from None
             raise
-        for note in notes:
-            yield note.attributes
+
+    def create_note(self, project_path: str, iid: int, body: str) -> Any:
+        return self._api.post(f"{_project_path(project_path)}/issues/{iid}/notes", {"body": body})
+
+
+class GitlabUser(Item):
+    username: str
+    bot: bool | None = None
+
+
+class GitlabIssue(Item):
+    """The fields of an issue that the normaliser and the rules read."""
+
+    iid: Id
+    created_at: IsoTime
+    updated_at: IsoTime | None = None
+    closed_at: IsoTime | None = None
+    title: str | None = None
+    description: str | None = None
+    state: str | None = None
+    web_url: str | None = None
+    author: GitlabUser | None = None
+    labels: list[str] = Field(default_factory=list)
+    user_notes_count: int | None = None
+
+
+class GitlabNote(Item):
+    id: Id
+    created_at: IsoTime
+    system: bool = False
+    author: GitlabUser | None = None
+    body: str | None = None
 
 
 def _user(raw: dict[str, Any] | None) -> tuple[str, bool]:
@@ -163,36 +324,73 @@ def normalise_note(raw: dict[str, Any]) -> Reply | None:
     )
 
 
+def _issue_name(project: str, raw: Any, index: int) -> str:
+    iid = field_of(raw, "iid")
+    if isinstance(iid, int) and not isinstance(iid, bool):
+        return f"{project}#{iid}"
+    return str(field_of(raw, "web_url") or f"{project}: issue {index + 1} of the list")
+
+
+def _issues_in_window(
+    client: GitlabIssuesClient,
+    checker: ItemChecker,
+    project: str,
+    labels: Sequence[str],
+    window: tuple[datetime, datetime],
+) -> list[tuple[GitlabIssue, dict[str, Any]]]:
+    since, until = window
+    found: list[tuple[GitlabIssue, dict[str, Any]]] = []
+    for index, raw in enumerate(client.issues(project, since, labels)):
+        issue = checker.check(GitlabIssue, raw, _issue_name(project, raw, index))
+        if issue is None:
+            continue
+        if issue.created_at <= since:
+            break  # newest first: every later page is older still
+        if issue.created_at <= until:
+            found.append((issue, raw))
+    return sorted(found, key=lambda pair: pair[0].iid)
+
+
+def _human_notes(client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int) -> list[Reply]:
+    replies: list[Reply] = []
+    for raw in client.notes(project, iid=iid):
+        name = f"{project}#{iid} note {field_of(raw, 'id')}"
+        note = checker.check(GitlabNote, raw, name)
+        if note is None or note.system:
+            continue
+        reply = checker.build(name, normalise_note, raw)
+        if reply is not None:
+            replies.append(reply)
+    return replies
+
+
 def fetch_gitlab_issues(
     client: GitlabIssuesClient,
     projects: Mapping[str, Sequence[str]],
     since: datetime,
     until: datetime,
+    problems: list[ItemProblem] | None = None,
 ) -> Iterator[Post]:
     """Issues created in (since, until] of each project (path → required labels), with their notes.
 
     Notes are fetched per issue (GitLab offers nothing wider), and only for issues whose
     ``user_notes_count`` is above 0: an issue with only system notes or none costs no request.
     So note requests are bounded by the issues created in the window that have a human note.
+    An item that is not what the API promises is skipped and named in ``problems``.
     """
+    checker = ItemChecker("gitlab", problems)
     for project, labels in projects.items():
         # A lone label written as a string in the config is one label, not its characters.
         wanted = [labels] if isinstance(labels, str) else list(labels or ())
-        raws: list[dict[str, Any]] = []
-        for raw in client.issues(project, since, wanted):
-            created = parse_time(raw["created_at"])
-            if created <= since:
-                break  # newest first: every later page is older still
-            if created <= until:
-                raws.append(raw)
         note_requests = 0
         posts: list[Post] = []
-        for raw in sorted(raws, key=lambda r: int(r["iid"])):
-            post = normalise_issue(raw, project)
-            if int(raw.get("user_notes_count") or 0) > 0:
+        for issue, raw in _issues_in_window(client, checker, project, wanted, (since, until)):
+            post = checker.build(f"{project}#{issue.iid}", normalise_issue, raw, project)
+            if post is None:
+                continue
+            if (issue.user_notes_count or 0) > 0:
                 note_requests += 1
-                replies = [r for r in map(normalise_note, client.notes(project, iid=int(raw["iid"]))) if r]
-                post = post.with_replies(replies)
+                post = post.with_replies(_human_notes(client, checker, project, issue.iid))
             posts.append(post)
         log.info(
             "GitLab %s (labels %s): %d issues created in the window, notes read for %d of them",
@@ -205,17 +403,25 @@ def fetch_gitlab_issues(
 
 
 def fetch(request: FetchRequest) -> Fetched:
-    client = GitlabIssuesClient(gitlab_client())
+    policy = HttpPolicy.from_settings(request.settings)
+    client = GitlabIssuesClient(gitlab_client(policy=policy), policy)
     projects = request.settings.gitlab.projects
-    return Fetched(posts=fetch_gitlab_issues(client, projects, request.since, request.until))
+    problems: list[ItemProblem] = []
+    posts = fetch_gitlab_issues(client, projects, request.since, request.until, problems)
+    return Fetched(posts=posts, problems=problems)
 
 
-def reply_sender(conn_id: str = GITLAB_CONN_ID) -> Callable[[str, int, str], None]:
-    """Posts a reply draft as an issue note."""
-    gl = gitlab_client(conn_id)
+def reply_sender(conn_id: str = GITLAB_CONN_ID, http: Any = None) -> Callable[[str, int, str], None]:
+    """Posts a reply draft as an issue note.
+
+    Retried only when GitLab provably did not take it (connection refused, 429, 503); after a
+    timeout, a reset or another 5xx: ``AmbiguousWriteError``, nothing re-sent. ``http``: the
+    ``http`` settings section (timeouts and retry bounds).
+    """
+    policy = HttpPolicy.from_settings(http)
+    client = GitlabIssuesClient(gitlab_client(conn_id, policy), policy)
 
     def send(project_path: str, iid: int, body: str) -> None:
-        project = gl.projects.get(project_path, lazy=True)
-        project.issues.get(iid, lazy=True).notes.create({"body": body})
+        client.create_note(project_path, iid, body)
 
     return send

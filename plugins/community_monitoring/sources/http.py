@@ -1,35 +1,176 @@
-"""A JSON client over Airflow's HttpHook that honours rate limits and names what went wrong.
+"""HTTP for every source: timeouts, bounded retries, validated answers, safe writes and redirects.
 
-HttpHook raises a bare ``AirflowException("429:Too Many Requests")`` on any error status, so
-the status and headers are checked here instead (``check_response: False``).
+One retry loop (:func:`send_with_retries`) serves HttpHook (:class:`ApiClient`), PyGithub
+(``github.py``) and python-gitlab (``gitlab.py``): each client makes exactly one attempt per call
+and this module decides what happens next.
+
+- **Reads** are retried (at most ``http.max_attempts`` attempts) after connection errors and
+  timeouts, 429 and 5xx answers, a rate limit in the service's own form, and an answer that is
+  not what the API promises (:class:`InvalidResponseError`: not JSON, an HTML page with status
+  200, a page missing its list). The last error propagates: never an empty page.
+- **Writes** (any method but GET/HEAD) are retried only when the request provably was not
+  processed: connection refused or a connect timeout (nothing was sent), 429 and 503. After an
+  ambiguous failure (a read timeout, a connection reset once the request was sent, another 5xx)
+  :class:`AmbiguousWriteError` is raised and nothing is re-sent.
+- **Redirects** of authenticated calls are never followed to another host, port or scheme
+  (:class:`RedirectRefusedError` names the target host): credentials stay with their host.
+- **Secrets**: errors and log lines name the service, method and endpoint and at most 200
+  characters of an answer, with every credential of the connection scrubbed; the credentials
+  are handed to Airflow's secrets masker when a client is built.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
+import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from pydantic import TypeAdapter, ValidationError
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from community_monitoring.errors import AmbiguousWrite
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A write answered with one of these was refused before it was processed: sending it again is safe.
+WRITE_RETRY_STATUSES = frozenset({429, 503})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Headers that carry credentials: never sent to another host, their values never shown.
+SECRET_HEADERS = ("Authorization", "Api-Key", "PRIVATE-TOKEN", "JOB-TOKEN", "X-API-Key")
+MAX_BODY_SHOWN = 200
+MAX_REDIRECTS = 5
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UpstreamError(RuntimeError):
-    """An upstream API answered with an error; the message names the service, call and status."""
+    """An upstream API call failed; the message names the service, call and status, never a secret."""
 
     def __init__(self, service: str, method: str, endpoint: str, status: int, detail: str) -> None:
-        super().__init__(f"{service}: {method} {endpoint} answered {status}: {detail}")
+        outcome = f"answered {status}" if status else "failed"
+        super().__init__(f"{service}: {method} {endpoint} {outcome}: {detail}")
         self.service = service
+        self.method = method
+        self.endpoint = endpoint
         self.status = status
+        self.detail = detail
+        # The decoded JSON of an error answer (never of a credential request), for callers that
+        # read a service's own error fields (Stack Exchange's error_id).
+        self.error_body: Any = None
+
+
+class InvalidResponseError(UpstreamError):
+    """A 2xx answer that is not what the API promises: not JSON, an HTML page, a page missing its list."""
+
+
+class AmbiguousWriteError(UpstreamError, AmbiguousWrite):
+    """A write that may have taken effect upstream; never retried here.
+
+    Raised after a read timeout, a connection reset once the request was sent, a 5xx other than
+    503, or a 303 answer to a write. It is an ``errors.AmbiguousWrite``: the ledger reads the
+    write back upstream, or records it as uncertain.
+    """
+
+
+class RedirectRefusedError(UpstreamError):
+    """A call was redirected to another host, port or scheme: not followed, so credentials stay home."""
+
+
+# ----- settings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Timeouts and retry bounds of every upstream call (the ``http`` settings section)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+    base_delay: float = 1.0
+    max_wait: float = 120.0
+
+    @classmethod
+    def from_settings(cls, section: Any = None) -> HttpPolicy:
+        """From ``settings.http`` (or a whole ``Settings``); ``COMMUNITY_HTTP_MAX_ATTEMPTS`` and
+        ``COMMUNITY_HTTP_BASE_DELAY`` override it (tests and the demo set them)."""
+        if isinstance(section, HttpPolicy):
+            return section
+        http = getattr(section, "http", section)
+        policy = cls()
+        if http is not None:
+            policy = cls(
+                connect_timeout=float(http.connect_timeout_seconds),
+                read_timeout=float(http.read_timeout_seconds),
+                max_attempts=int(http.max_attempts),
+                base_delay=float(http.base_delay_seconds),
+                max_wait=float(http.max_wait_seconds),
+            )
+        return policy.with_env_overrides()
+
+    def with_env_overrides(self) -> HttpPolicy:
+        attempts = os.environ.get("COMMUNITY_HTTP_MAX_ATTEMPTS")
+        delay = os.environ.get("COMMUNITY_HTTP_BASE_DELAY")
+        return replace(
+            self,
+            max_attempts=max(int(attempts), 1) if attempts else self.max_attempts,
+            base_delay=max(float(delay), 0.0) if delay else self.base_delay,
+        )
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` as requests takes it."""
+        return (self.connect_timeout, self.read_timeout)
+
+    def backoff(self, attempt: int) -> float:
+        """The pause after failed attempt ``attempt`` (1-based) when the upstream named none."""
+        return self.base_delay * 2 ** (attempt - 1)
+
+
+def http_max_attempts() -> int:
+    """Attempts per request before a call gives up (Airflow's task retries come on top)."""
+    return HttpPolicy.from_settings().max_attempts
+
+
+def http_base_delay() -> float:
+    """First backoff delay in seconds; doubled after each failed attempt."""
+    return HttpPolicy.from_settings().base_delay
+
+
+# ----- answers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One HTTP answer, whichever client received it."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    url: str = ""
+
+    @classmethod
+    def of(cls, response: requests.Response) -> RawResponse:
+        # No charset guessing (slow on big bodies): JSON is UTF-8 unless the answer says otherwise.
+        text = response.content.decode(response.encoding or "utf-8", errors="replace")
+        return cls(response.status_code, CaseInsensitiveDict(response.headers), text, response.url or "")
+
+    def json_or_none(self) -> Any:
+        try:
+            return json.loads(self.text) if self.text else None
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -40,14 +181,106 @@ class ApiResponse:
     text: str
 
 
-def http_max_attempts() -> int:
-    """Attempts per request before a task gives up (Airflow's task retries come on top)."""
-    return max(int(os.environ.get("COMMUNITY_HTTP_MAX_ATTEMPTS", "5")), 1)
+@dataclass(frozen=True)
+class Call:
+    """What is being called, as errors and logs show it (never a secret)."""
+
+    service: str
+    method: str
+    endpoint: str
+    secrets: tuple[str, ...] = ()
+    # False for requests whose answers may hold credentials (a token request): no body is shown.
+    show_body: bool = True
+    # None: decided by the method (GET/HEAD are reads); True for a POST that changes nothing.
+    idempotent: bool | None = None
+
+    @property
+    def is_write(self) -> bool:
+        idempotent = self.idempotent if self.idempotent is not None else self.method in SAFE_METHODS
+        return not idempotent
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def excerpt(self, raw: RawResponse) -> str:
+        if not self.show_body:
+            return "(body not shown)"
+        # Only the start is ever shown: no need to scan a megabyte-long error page.
+        text = self.scrub(" ".join(raw.text[: MAX_BODY_SHOWN * 10].split()))
+        return text[:MAX_BODY_SHOWN] if text else "(empty body)"
+
+    def error(self, status: int, detail: str, kind: type[UpstreamError] = UpstreamError) -> UpstreamError:
+        return kind(self.service, self.method, self.endpoint, status, self.scrub(detail))
 
 
-def http_base_delay() -> float:
-    """First backoff delay in seconds; doubled after each failed attempt."""
-    return max(float(os.environ.get("COMMUNITY_HTTP_BASE_DELAY", "1.0")), 0.0)
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "text/json") or media.endswith("+json")
+
+
+def validation_summary(exc: ValidationError, limit: int = 3) -> str:
+    """What was wrong, by field, without the values (an item's text stays out of errors)."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:limit]:
+        where = ".".join(str(part) for part in error["loc"])
+        if not where:
+            parts.append(error["msg"])
+        elif error["type"] == "missing":
+            parts.append(f"field '{where}' is missing")
+        else:
+            parts.append(f"field '{where}': {error['msg']}")
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def json_body(call: Call, raw: RawResponse) -> Any:
+    """The decoded JSON of an answer that must be JSON, or InvalidResponseError."""
+    content_type = raw.headers.get("content-type") or ""
+    if not is_json_type(content_type):
+        detail = f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
+        raise call.error(raw.status, detail, InvalidResponseError)
+    try:
+        return json.loads(raw.text)
+    except ValueError as exc:
+        detail = f"body is not valid JSON ({exc}); body starts: {call.excerpt(raw)!r}"
+        raise call.error(raw.status, detail, InvalidResponseError) from None
+
+
+@functools.cache
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
+
+
+def parse_page(call: Call, raw: RawResponse, shape: type[T]) -> T:
+    """The answer as the typed page the API promises (a pydantic model or e.g. ``list[Any]``)."""
+    return check_page(call, raw, json_body(call, raw), shape)
+
+
+def check_page(call: Call, raw: RawResponse, data: Any, shape: type[T]) -> T:
+    """Decoded JSON ``data`` of ``raw`` as the page ``shape``, or InvalidResponseError."""
+    try:
+        return _adapter(shape).validate_python(data)
+    except ValidationError as exc:
+        summary = validation_summary(exc)
+        detail = f"not the page the API promises: {summary}; body starts: {call.excerpt(raw)!r}"
+        raise call.error(raw.status, detail, InvalidResponseError) from None
+
+
+def next_link(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (GitHub, GitLab)."""
+    value = headers.get("link")
+    if not value:
+        return None
+    for link in requests.utils.parse_header_links(value):
+        if link.get("rel") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
+# ----- rate limits ------------------------------------------------------------------------------
 
 
 def retry_after_seconds(
@@ -60,7 +293,10 @@ def retry_after_seconds(
         try:
             return max(float(value), 0.0)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value)
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
             return max((parsed - datetime.now(UTC)).total_seconds(), 0.0)
     if isinstance(body, Mapping):
         extras = body.get("extras")
@@ -68,21 +304,260 @@ def retry_after_seconds(
             return float(extras["wait_seconds"])
         if isinstance(body.get("backoff"), int | float):
             return float(body["backoff"])
-    for name in ("x-ratelimit-reset", "x-rate-limit-reset"):
+    for name in ("x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset"):
         remaining = lowered.get(name.replace("reset", "remaining"))
         if lowered.get(name) and remaining == "0":
-            current = time.time() if now is None else now
-            try:
-                reset = float(lowered[name])
-            except ValueError:
-                # Jira Cloud sends an ISO time (2026-11-18T09:10Z).
-                try:
-                    reset = datetime.fromisoformat(lowered[name].replace("Z", "+00:00")).timestamp()
-                except ValueError:
-                    return None
-            # Either an epoch time or a number of seconds, depending on the service.
-            return max(reset - current, 0.0) if reset > 1e9 else reset
+            return _reset_wait(lowered[name], time.time() if now is None else now)
     return None
+
+
+def _reset_wait(value: str, now: float) -> float | None:
+    try:
+        reset = float(value)
+    except ValueError:
+        # Jira Cloud sends an ISO time (2026-11-18T09:10Z).
+        try:
+            reset = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    # Either an epoch time or a number of seconds, depending on the service.
+    return max(reset - now, 0.0) if reset > 1e9 else reset
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The answer was a rate limit; ``wait``: the seconds asked for (None: back off exponentially)."""
+
+    wait: float | None = None
+
+
+RateLimitRule = Callable[[RawResponse], RateLimit | None]
+
+
+def upstream_rate_limit(raw: RawResponse) -> RateLimit | None:
+    """The common forms: any 429 (Retry-After, reset headers, Discourse's ``extras.wait_seconds``),
+    and a 403 or 503 that says how long to wait."""
+    wait = retry_after_seconds(raw.headers, raw.json_or_none())
+    if raw.status == 429 or (raw.status in (403, 503) and wait is not None):
+        return RateLimit(wait)
+    return None
+
+
+# ----- transport errors -------------------------------------------------------------------------
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (args, cause, context, urllib3's ``reason``)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 50:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [*current.args, current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def request_never_sent(exc: BaseException) -> bool:
+    """True when the connection was never made (refused, no such host, connect timeout)."""
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or any(
+        isinstance(cause, NewConnectionError | ConnectTimeoutError) for cause in _causes(exc)
+    )
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    """What went wrong on the wire, in words that hold no URL (a URL may carry a secret)."""
+    causes = list(_causes(exc))
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timeout (nothing was sent)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read timeout: no answer in time"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "connection refused (nothing was sent)"
+    if request_never_sent(exc):
+        return "could not connect (nothing was sent)"
+    if any(isinstance(cause, TimeoutError) for cause in causes):
+        return "timeout while sending or reading"
+    if any(isinstance(cause, ConnectionError) for cause in causes):
+        return "connection reset or closed before a complete answer"
+    return f"connection failed ({type(exc).__name__})"
+
+
+# ----- the retry loop ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Retry:
+    error: UpstreamError
+    wait: float | None = None
+    unauthorized: bool = False
+
+
+def send_with_retries(
+    call: Call,
+    send: Callable[[], RawResponse],
+    accept: Callable[[RawResponse], T],
+    policy: HttpPolicy,
+    *,
+    rate_limit: RateLimitRule = upstream_rate_limit,
+    refresh_auth: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Send until ``accept`` takes a 2xx answer, within the policy's bounds (see the module doc).
+
+    ``refresh_auth``: on a 401, called once (e.g. to drop a cached token) and the call is tried
+    once more, on top of the attempts.
+    """
+    attempt = 0
+    refreshed = False
+    while True:
+        attempt += 1
+        outcome = _attempt(call, send, accept, rate_limit)
+        if not isinstance(outcome, _Retry):
+            return outcome
+        if outcome.unauthorized:
+            if refresh_auth is None or refreshed:
+                raise outcome.error
+            refreshed = True
+            attempt -= 1
+            log.warning("%s; getting new credentials and trying once more", outcome.error)
+            refresh_auth()
+            continue
+        if attempt >= policy.max_attempts:
+            raise outcome.error
+        _pause(call, outcome, attempt, policy, sleep)
+
+
+def _attempt(
+    call: Call, send: Callable[[], RawResponse], accept: Callable[[RawResponse], T], rate_limit: RateLimitRule
+) -> T | _Retry:
+    try:
+        raw = send()
+    except requests.RequestException as exc:
+        return _transport_failure(call, exc)
+    if 200 <= raw.status < 300:
+        try:
+            return accept(raw)
+        except InvalidResponseError as exc:
+            if call.is_write:
+                detail = f"{exc.detail}; the write may have been applied, so it is not re-sent"
+                raise call.error(raw.status, detail, AmbiguousWriteError) from None
+            return _Retry(exc)
+    if 300 <= raw.status < 400:
+        raise _redirect_error(call, raw)
+    return _status_failure(call, raw, rate_limit)
+
+
+def _transport_failure(call: Call, exc: requests.RequestException) -> _Retry:
+    what = describe_transport_error(exc)
+    if call.is_write and not request_never_sent(exc):
+        detail = f"{what}: the request may have been processed, so it is not re-sent"
+        raise call.error(0, detail, AmbiguousWriteError) from None
+    return _Retry(call.error(0, what))
+
+
+def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> _Retry:
+    limit = rate_limit(raw)
+    error = call.error(raw.status, call.excerpt(raw))
+    if call.show_body:
+        error.error_body = raw.json_or_none()
+    wait = limit.wait if limit else None
+    if raw.status == 401:
+        return _Retry(error, unauthorized=True)
+    if call.is_write:
+        if raw.status in WRITE_RETRY_STATUSES or (limit is not None and raw.status < 500):
+            return _Retry(error, wait)
+        if raw.status >= 500:
+            detail = f"{error.detail}; the write may have been applied, so it is not re-sent"
+            raise call.error(raw.status, detail, AmbiguousWriteError)
+        raise error
+    if raw.status in RETRY_STATUSES or limit is not None:
+        return _Retry(error, wait)
+    raise error
+
+
+def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
+    location = raw.headers.get("location") or ""
+    target = urljoin(raw.url, location) if raw.url else location
+    where = origin_label(target) or "an unnamed location"
+    detail = f"redirected to {where}: not followed, so credentials never leave their host"
+    if call.is_write and raw.status == 303:
+        return call.error(raw.status, f"{detail}; the write may have been applied", AmbiguousWriteError)
+    return call.error(raw.status, detail, RedirectRefusedError)
+
+
+def _pause(
+    call: Call, retry: _Retry, attempt: int, policy: HttpPolicy, sleep: Callable[[float], None]
+) -> None:
+    delay = retry.wait if retry.wait is not None else policy.backoff(attempt)
+    if delay > policy.max_wait:
+        detail = (
+            f"asked to wait {delay:.0f}s, more than the {policy.max_wait:.0f}s allowed "
+            f"(http.max_wait_seconds); {retry.error.detail}"
+        )
+        raise call.error(retry.error.status, detail)
+    log.warning("%s; retrying in %.1fs (attempt %d of %d)", retry.error, delay, attempt, policy.max_attempts)
+    sleep(delay)
+
+
+# ----- hosts and secrets ------------------------------------------------------------------------
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, parts.hostname, port or DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Same scheme, host and port: where credentials may go."""
+    return _origin(first) == _origin(second)
+
+
+def origin_label(url: str) -> str:
+    """``scheme://host:port`` of a URL, without user info, path or query."""
+    scheme, host, port = _origin(url)
+    if not host:
+        return "the same host" if url else ""
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
+def mask_secrets(values: Iterable[str | None]) -> None:
+    """Hand credentials to Airflow's secrets masker, so task logs never show them."""
+    wanted = [value for value in values if value]
+    if not wanted:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is always installed with the product
+        return
+    for value in wanted:
+        mask_secret(value)
+
+
+def session_secrets(session: requests.Session) -> tuple[str, ...]:
+    """The credential values a session sends: secret headers and its auth's password or secret."""
+    values: list[str] = []
+    for name in SECRET_HEADERS:
+        value = session.headers.get(name)
+        if value:
+            values.append(str(value))
+            # "Bearer abc", "token abc": the credential alone too.
+            values.extend(part for part in str(value).split()[1:] if len(part) > 3)
+    for attribute in ("password", "client_secret", "token"):
+        value = getattr(session.auth, attribute, None)
+        if isinstance(value, str) and value:
+            values.append(value)
+    return tuple(dict.fromkeys(values))
+
+
+# ----- HttpHook -------------------------------------------------------------------------------
 
 
 def relative_endpoint(url: str) -> str:
@@ -92,45 +567,68 @@ def relative_endpoint(url: str) -> str:
 
 
 class ApiClient:
-    """GET and POST JSON through an Airflow HTTP connection, with bounded, logged retries."""
+    """JSON over an Airflow HTTP connection (HttpHook's session), through :func:`send_with_retries`.
+
+    The connection gives the base URL, auth and headers (HttpHook reads it); every call has the
+    policy's connect and read timeouts; redirects are followed only on the same host and port.
+    """
 
     def __init__(
         self,
         conn_id: str,
         service: str,
         *,
+        policy: HttpPolicy | None = None,
         max_attempts: int | None = None,
-        max_wait_seconds: float = 120.0,
+        max_wait_seconds: float | None = None,
         base_delay: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         strip_base_path: bool = True,
         auth_type: Any = None,
+        shown_endpoint: Callable[[str], str] | None = None,
+        rate_limit: RateLimitRule = upstream_rate_limit,
     ) -> None:
+        policy = policy or HttpPolicy.from_settings()
+        self.policy = replace(
+            policy,
+            max_attempts=max_attempts or policy.max_attempts,
+            max_wait=policy.max_wait if max_wait_seconds is None else max_wait_seconds,
+            base_delay=policy.base_delay if base_delay is None else base_delay,
+        )
         self.conn_id = conn_id
         self.service = service
-        self.max_attempts = max_attempts or http_max_attempts()
-        self.max_wait_seconds = max_wait_seconds
-        self.base_delay = http_base_delay() if base_delay is None else base_delay
+        self.rate_limit = rate_limit
         self._sleep = sleep
-        self._hooks: dict[str, Any] = {}
+        self._shown = shown_endpoint or (lambda endpoint: endpoint.split("?", 1)[0])
+        self._hook: Any = None
+        self._session: requests.Session | None = None
         self._base_path: str | None = None if strip_base_path else ""
         self._auth_type = auth_type
+        self._secrets: tuple[str, ...] = ()
         self.request_count = 0
 
-    def _hook(self, method: str) -> Any:
-        from airflow.providers.http.hooks.http import HttpHook
+    def _connect(self) -> requests.Session:
+        if self._session is None:
+            from airflow.providers.http.hooks.http import HttpHook
 
-        if method not in self._hooks:
             kwargs = {"auth_type": self._auth_type} if self._auth_type is not None else {}
-            self._hooks[method] = HttpHook(method=method, http_conn_id=self.conn_id, **kwargs)
-        return self._hooks[method]
+            hook = HttpHook(method="GET", http_conn_id=self.conn_id, **kwargs)
+            session = hook.get_conn()
+            self.add_secrets(session_secrets(session))
+            self._hook, self._session = hook, session
+        return self._session
+
+    def add_secrets(self, values: Iterable[str | None]) -> None:
+        """Values never to show in errors or logs (also handed to Airflow's secrets masker)."""
+        new = tuple(value for value in values if value)
+        mask_secrets(new)
+        self._secrets = tuple(dict.fromkeys(self._secrets + new))
 
     def base_path(self) -> str:
         """The path part of the connection's base URL (e.g. ``/discourse``)."""
         if self._base_path is None:
-            hook = self._hook("GET")
-            hook.get_conn()
-            self._base_path = urlsplit(hook.base_url or "").path.rstrip("/")
+            self._connect()
+            self._base_path = urlsplit(self._hook.base_url or "").path.rstrip("/")
         return self._base_path
 
     def endpoint_from_url(self, url: str) -> str:
@@ -138,6 +636,42 @@ class ApiClient:
         endpoint = relative_endpoint(url)
         base = self.base_path()
         return endpoint[len(base) :] if base and endpoint.startswith(base + "/") else endpoint
+
+    def call(self, method: str, endpoint: str, **options: Any) -> Call:
+        self._connect()
+        return Call(self.service, method.upper(), self._shown(endpoint), secrets=self._secrets, **options)
+
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str],
+    ) -> RawResponse:
+        session = self._connect()
+        url = self._hook.url_from_endpoint(endpoint)
+        for _ in range(MAX_REDIRECTS + 1):
+            self.request_count += 1
+            response = session.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers=dict(headers),
+                timeout=self.policy.timeout,
+                allow_redirects=False,
+            )
+            target = urljoin(url, response.headers.get("location") or "")
+            if not (response.is_redirect and method in SAFE_METHODS and same_origin(url, target)):
+                return RawResponse.of(response)
+            response.close()
+            url, params = target, None
+        return RawResponse.of(response)
+
+    def _refresher(self) -> Callable[[], None] | None:
+        drop = getattr(self._connect().auth, "drop_token", None)
+        return drop if callable(drop) else None
 
     def request(
         self,
@@ -147,65 +681,41 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-    ) -> ApiResponse:
-        hook = self._hook(method)
-        attempt = 0
-        while True:
-            attempt += 1
-            self.request_count += 1
-            try:
-                response = hook.run(
-                    endpoint,
-                    data=params if method == "GET" else None,
-                    json=json_body,
-                    headers=dict(headers or {}),
-                    extra_options={"check_response": False},
-                )
-            except requests.RequestException as exc:
-                if attempt >= self.max_attempts:
-                    raise UpstreamError(self.service, method, endpoint, 0, f"unreachable: {exc}") from exc
-                delay = self.base_delay * 2 ** (attempt - 1)
-                log.warning(
-                    "%s: %s %s failed (%s); retrying in %.1fs", self.service, method, endpoint, exc, delay
-                )
-                self._sleep(delay)
-                continue
-            text = response.text
-            try:
-                data = response.json() if text else None
-            except ValueError:
-                data = None
-            status = response.status_code
-            if status < 400:
-                return ApiResponse(status, response.headers, data, text)
-            wait = retry_after_seconds(response.headers, data)
-            retryable = status in RETRY_STATUSES or (status == 403 and wait is not None)
-            if not retryable or attempt >= self.max_attempts:
-                detail = text[:300].strip() or response.reason
-                raise UpstreamError(self.service, method, endpoint, status, detail)
-            delay = wait if wait is not None else self.base_delay * 2 ** (attempt - 1)
-            if delay > self.max_wait_seconds:
-                raise UpstreamError(
-                    self.service,
-                    method,
-                    endpoint,
-                    status,
-                    f"asked to wait {delay:.0f}s, more than the {self.max_wait_seconds:.0f}s allowed",
-                )
-            log.warning(
-                "%s: %s %s answered %s; retrying in %.1fs (attempt %d of %d)",
-                self.service,
-                method,
-                endpoint,
-                status,
-                delay,
-                attempt,
-                self.max_attempts,
-            )
-            self._sleep(delay)
+        accept: Callable[[Call, RawResponse], T] | None = None,
+    ) -> Any:
+        """One call, retried as the module says; ``accept`` turns a 2xx answer into the result."""
+        method = method.upper()
+        call = self.call(method, endpoint)
+        take = accept or (_accept_json if method in SAFE_METHODS else _accept_any)
+        return send_with_retries(
+            call,
+            lambda: self._send(method, endpoint, params, json_body, headers or {}),
+            lambda raw: take(call, raw),
+            self.policy,
+            rate_limit=self.rate_limit,
+            refresh_auth=self._refresher(),
+            sleep=self._sleep,
+        )
 
     def get_json(self, endpoint: str, params: Mapping[str, Any] | None = None) -> ApiResponse:
+        """A GET whose answer must be JSON (any shape); see :meth:`get_page` for a typed page."""
         return self.request("GET", endpoint, params=params)
 
+    def get_page(self, endpoint: str, shape: type[T], params: Mapping[str, Any] | None = None) -> T:
+        """A GET whose answer must be the typed page ``shape`` (else retried, then raised)."""
+        return self.request(
+            "GET", endpoint, params=params, accept=lambda call, raw: parse_page(call, raw, shape)
+        )
+
     def post_json(self, endpoint: str, body: Any, headers: Mapping[str, str] | None = None) -> ApiResponse:
+        """A write: retried only when it provably was not processed (see the module doc)."""
         return self.request("POST", endpoint, json_body=body, headers=headers)
+
+
+def _accept_json(call: Call, raw: RawResponse) -> ApiResponse:
+    return ApiResponse(raw.status, raw.headers, json_body(call, raw), raw.text)
+
+
+def _accept_any(call: Call, raw: RawResponse) -> ApiResponse:
+    # A write's 2xx means it was applied: an unreadable answer is no reason to fail it.
+    return ApiResponse(raw.status, raw.headers, raw.json_or_none(), raw.text)

@@ -3,6 +3,11 @@
 A ticket links a suggestion through a remote link whose URL is the suggestion's portal URL, or
 by that URL in its description. Jira has no batch endpoint for remote links, so they are read
 per ticket, for the tickets the configured JQL returns only.
+
+Every search page must carry its ``issues`` list (and remote links a list): anything else is
+retried by the HTTP layer, then an error, never an empty page. A ticket without its key or with
+fields of the wrong shape is skipped and named in ``Fetched.problems``; so is a remote link
+without a URL (the ticket is kept).
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from community_monitoring.records import JiraTicket
-from community_monitoring.sources import Fetched, FetchRequest
-from community_monitoring.sources.http import ApiClient
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
+from community_monitoring.sources.http import ApiClient, HttpPolicy
+from community_monitoring.sources.items import IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -23,6 +31,52 @@ log = logging.getLogger(__name__)
 JIRA_CONN_ID = "jira_default"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
+
+
+class SearchPage(BaseModel):
+    """``/rest/api/3/search/jql``."""
+
+    issues: list[Any]
+    nextPageToken: str | None = None
+    isLast: bool | None = None
+
+
+class Named(Item):
+    name: str | None = None
+
+
+class StatusCategory(Item):
+    name: str | None = None
+
+
+class Status(Item):
+    name: str | None = None
+    statusCategory: StatusCategory | None = None
+
+
+class Fields(Item):
+    summary: str | None = None
+    status: Status | None = None
+    resolution: Named | None = None
+    fixVersions: list[Named] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    updated: IsoTime | None = None
+    resolutiondate: IsoTime | None = None
+
+
+class Ticket(Item):
+    """The fields of a search result that the normaliser and the review read."""
+
+    key: str = Field(min_length=1)
+    fields: Fields = Field(default_factory=Fields)
+
+
+class LinkObject(Item):
+    url: str
+
+
+class RemoteLink(Item):
+    object: LinkObject
 
 
 def _description_text(description: Any) -> str:
@@ -83,27 +137,27 @@ class JiraClient:
         self._api = api
 
     @classmethod
-    def from_connection(cls, conn_id: str = JIRA_CONN_ID) -> JiraClient:
-        return cls(ApiClient(conn_id, "jira"))
+    def from_connection(cls, conn_id: str = JIRA_CONN_ID, policy: HttpPolicy | None = None) -> JiraClient:
+        return cls(ApiClient(conn_id, "jira", policy=policy))
 
     @property
     def request_count(self) -> int:
         return self._api.request_count
 
-    def search(self, jql: str, fields: str = FIELDS) -> Iterator[dict[str, Any]]:
+    def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
         token: str | None = None
         while True:
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
                 params["nextPageToken"] = token
-            data = self._api.get_json("/rest/api/3/search/jql", params).data or {}
-            yield from data.get("issues") or []
-            token = data.get("nextPageToken")
-            if data.get("isLast", True) or not token:
+            page = self._api.get_page("/rest/api/3/search/jql", SearchPage, params)
+            yield from page.issues
+            token = page.nextPageToken
+            if page.isLast is not False or not token:
                 return
 
-    def remote_links(self, key: str) -> list[dict[str, Any]]:
-        return list(self._api.get_json(f"/rest/api/3/issue/{key}/remotelink").data or [])
+    def remote_links(self, key: str) -> list[Any]:
+        return self._api.get_page(f"/rest/api/3/issue/{key}/remotelink", list[Any])
 
 
 def build_jql(base_jql: str, since: datetime | None) -> str:
@@ -117,14 +171,36 @@ def build_jql(base_jql: str, since: datetime | None) -> str:
     return f"{clause} ORDER BY updated DESC"
 
 
+def _checked_links(checker: ItemChecker, key: str, links: list[Any]) -> list[dict[str, Any]]:
+    kept = []
+    for index, raw in enumerate(links, start=1):
+        if checker.check(RemoteLink, raw, f"{key} remote link {index}") is not None:
+            kept.append(raw)
+    return kept
+
+
 def fetch_jira_tickets(
-    client: JiraClient, base_jql: str, since: datetime | None, browse_base: str, remote_links: bool = True
+    client: JiraClient,
+    base_jql: str,
+    since: datetime | None,
+    browse_base: str,
+    remote_links: bool = True,
+    problems: list[ItemProblem] | None = None,
 ) -> Iterator[JiraTicket]:
+    """Tickets of the JQL updated since ``since``; a ticket that is not what the API promises is
+    skipped and named in ``problems``."""
+    checker = ItemChecker("jira", problems)
     count = 0
-    for raw in client.search(build_jql(base_jql, since)):
-        links = client.remote_links(str(raw["key"])) if remote_links else []
-        count += 1
-        yield normalise_ticket(raw, links, browse_base)
+    for index, raw in enumerate(client.search(build_jql(base_jql, since))):
+        name = str(field_of(raw, "key") or f"search result {index + 1}")
+        ticket = checker.check(Ticket, raw, name)
+        if ticket is None:
+            continue
+        links = _checked_links(checker, ticket.key, client.remote_links(ticket.key)) if remote_links else []
+        built = checker.build(ticket.key, normalise_ticket, raw, links, browse_base)
+        if built is not None:
+            count += 1
+            yield built
     log.info("Jira: %d tickets in %d requests", count, client.request_count)
 
 
@@ -132,10 +208,12 @@ def fetch_for(request: FetchRequest, clause: str | None, since: datetime | None)
     """Tickets the configured JQL returns, narrowed by ``clause`` and to those updated since ``since``."""
     section = request.settings.jira
     jql = f"{section.jql} AND {clause}" if clause else section.jql
+    client = JiraClient.from_connection(policy=HttpPolicy.from_settings(request.settings))
+    problems: list[ItemProblem] = []
     tickets = fetch_jira_tickets(
-        JiraClient.from_connection(), jql, since, section.browse_url, remote_links=section.read_remote_links
+        client, jql, since, section.browse_url, remote_links=section.read_remote_links, problems=problems
     )
-    return Fetched(tickets=tickets)
+    return Fetched(tickets=tickets, problems=problems)
 
 
 def fetch(request: FetchRequest) -> Fetched:

@@ -20,9 +20,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from community_monitoring.records import Post, Reply
-from community_monitoring.sources import Fetched, FetchRequest
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
+from community_monitoring.sources.http import (
+    ApiClient,
+    Call,
+    HttpPolicy,
+    RateLimit,
+    RawResponse,
+    UpstreamError,
+    check_page,
+    json_body,
+    upstream_rate_limit,
+)
+from community_monitoring.sources.items import Id, Item, ItemChecker, UnixTime, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -38,6 +51,7 @@ MAX_PAGES = 10_000
 BODY_FILTER = "withbody"
 DELETED_USER = "deleted-user"
 LOW_QUOTA = 100
+THROTTLE_VIOLATION = 502  # error_id of "too many requests": wait, then try again
 # The API's documented error ids, for when an error body's ``error_name`` was cut off.
 ERROR_NAMES = {
     400: "bad_parameter",
@@ -68,6 +82,66 @@ class StackExchangeError(UpstreamError):
         self.error_message = error_message
 
 
+def _throttle_wait(body: Mapping[str, Any]) -> float | None:
+    if isinstance(body.get("backoff"), int | float):
+        return float(body["backoff"])
+    # "too many requests from this IP, more requests available in 79 seconds"
+    match = re.search(r"(\d+)\s*seconds?", str(body.get("error_message") or ""))
+    return float(match.group(1)) if match else None
+
+
+def stackexchange_rate_limit(raw: RawResponse) -> RateLimit | None:
+    """The API's throttle: HTTP 400 with ``error_id`` 502 (``throttle_violation``), else the usual forms."""
+    body = raw.json_or_none()
+    if isinstance(body, Mapping) and body.get("error_id") == THROTTLE_VIOLATION:
+        return RateLimit(_throttle_wait(body))
+    return upstream_rate_limit(raw)
+
+
+class Page(BaseModel):
+    """The wrapper of every answer: ``items`` and ``has_more``, maybe ``backoff`` and the quota."""
+
+    items: list[Any]
+    has_more: bool
+    backoff: float | None = None
+    quota_max: int | None = None
+    quota_remaining: int | None = None
+
+
+class Owner(Item):
+    display_name: str | None = None
+    user_type: str | None = None
+
+
+class Question(Item):
+    question_id: Id
+    creation_date: UnixTime
+    title: str | None = None
+    link: str | None = None
+    body: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    owner: Owner | None = None
+    closed_date: UnixTime | None = None
+    last_activity_date: UnixTime | None = None
+    accepted_answer_id: Id | None = None
+
+
+class Answer(Item):
+    answer_id: Id
+    question_id: Id
+    creation_date: UnixTime
+    body: str | None = None
+    owner: Owner | None = None
+
+
+class Comment(Item):
+    comment_id: Id
+    post_id: Id
+    creation_date: UnixTime
+    body: str | None = None
+    owner: Owner | None = None
+
+
 def _error_fields(text: str) -> tuple[int | None, str, str] | None:
     """``(error_id, error_name, error_message)`` from an error body, even a truncated one."""
     try:
@@ -90,6 +164,24 @@ def _error_fields(text: str) -> tuple[int | None, str, str] | None:
     return error_id, name, message_match.group(1) if message_match else ""
 
 
+def _accept_page(call: Call, raw: RawResponse) -> Page:
+    data = json_body(call, raw)
+    if isinstance(data, Mapping) and "error_id" in data:
+        fields = _error_fields(json.dumps(data))
+        assert fields is not None  # "error_id" is in the body
+        raise StackExchangeError(call.endpoint, raw.status, *fields)
+    return check_page(call, raw, data, Page)
+
+
+def _named_error(exc: UpstreamError) -> UpstreamError:
+    """The API's own error (``error_id``, ``error_name``) when the answer carried one."""
+    body = exc.error_body
+    fields = _error_fields(json.dumps(body)) if isinstance(body, Mapping) else _error_fields(exc.detail)
+    if fields is None or exc.detail.startswith("asked to wait"):
+        return exc
+    return StackExchangeError(exc.endpoint, exc.status, *fields)
+
+
 def _method_name(endpoint: str) -> str:
     """The API method an endpoint calls, ids left out: ``/2.3/questions/1;2/answers`` → ``questions/answers``."""
     parts = endpoint.removeprefix(API_PREFIX).strip("/").split("/")
@@ -103,10 +195,12 @@ def _batches(ids: Iterable[int], size: int = MAX_IDS) -> Iterator[list[int]]:
 
 
 class StackExchangeClient:
-    """Raw question, answer and comment dicts from the Stack Exchange API, page by page.
+    """Raw question, answer and comment items from the Stack Exchange API, page by page.
 
     A ``backoff`` in any answer is honoured before the next call to the same API method, as the
-    API requires even on success; ``sleep`` and ``clock`` are injectable for tests.
+    API requires even on success; a throttle error (HTTP 400, ``error_id`` 502) is waited out by
+    the HTTP layer. Every page must be the API's wrapper (``items``, ``has_more``): anything else
+    is retried, then an error. ``sleep`` and ``clock`` are injectable for tests.
     """
 
     def __init__(
@@ -119,6 +213,7 @@ class StackExchangeClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._api = api
+        self._api.rate_limit = stackexchange_rate_limit
         self.site = site
         self._key = key
         self._sleep = sleep
@@ -135,6 +230,7 @@ class StackExchangeClient:
         site: str | None = None,
         default_site: str = DEFAULT_SITE,
         sleep: Callable[[float], None] = time.sleep,
+        policy: HttpPolicy | None = None,
     ) -> StackExchangeClient:
         """A client for the connection, read now (at run time): extra ``site`` and ``key``.
 
@@ -143,56 +239,51 @@ class StackExchangeClient:
         from airflow.sdk.bases.hook import BaseHook
 
         extra = BaseHook.get_connection(conn_id).extra_dejson or {}
-        return cls(
-            ApiClient(conn_id, SERVICE, sleep=sleep),
-            site=site or str(extra.get("site") or default_site),
-            key=str(extra["key"]) if extra.get("key") else None,
-            sleep=sleep,
-        )
+        key = str(extra["key"]) if extra.get("key") else None
+        api = ApiClient(conn_id, SERVICE, sleep=sleep, policy=policy)
+        api.add_secrets([key])
+        return cls(api, site=site or str(extra.get("site") or default_site), key=key, sleep=sleep)
 
     @property
     def request_count(self) -> int:
         return self._api.request_count
 
-    def _get(self, endpoint: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        method = _method_name(endpoint)
+    def _wait_for_backoff(self, method: str) -> None:
         wait = self._not_before.get(method, 0.0) - self._clock()
         if wait > 0:
             log.info("Stack Exchange asked to back off %s; waiting %.1fs", method, wait)
             self._sleep(wait)
+
+    def _note_wrapper(self, method: str, page: Page) -> None:
+        if page.backoff is not None and page.backoff > 0:
+            log.warning("Stack Exchange: backoff of %ss on %s", page.backoff, method)
+            self._not_before[method] = self._clock() + float(page.backoff)
+        if page.quota_remaining is not None:
+            self.quota_remaining = page.quota_remaining
+            self.quota_max = page.quota_max
+            level = logging.WARNING if self.quota_remaining < LOW_QUOTA else logging.DEBUG
+            log.log(level, "Stack Exchange quota: %s of %s left", self.quota_remaining, self.quota_max)
+
+    def _get(self, endpoint: str, params: Mapping[str, Any]) -> Page:
+        method = _method_name(endpoint)
+        self._wait_for_backoff(method)
         query = {**params, "site": self.site}
         if self._key:
             query["key"] = self._key
         try:
-            data = self._api.get_json(endpoint, query).data
+            page = self._api.request("GET", endpoint, params=query, accept=_accept_page)
         except UpstreamError as exc:
-            # ApiClient's message holds the status and the body's start; name the API's error.
-            fields = _error_fields(str(exc).split(": ", 2)[-1])
-            if fields is None:
+            if type(exc) is not UpstreamError:  # already named, or not an error answer
                 raise
-            raise StackExchangeError(endpoint, exc.status, *fields) from exc
-        if not isinstance(data, dict):
-            raise UpstreamError(SERVICE, "GET", endpoint, 200, f"not a JSON object: {data!r:.200}")
-        if "error_id" in data:
-            fields = _error_fields(json.dumps(data))
-            assert fields is not None  # "error_id" is in the body
-            raise StackExchangeError(endpoint, 200, *fields)
-        backoff = data.get("backoff")
-        if isinstance(backoff, int | float) and backoff > 0:
-            log.warning("Stack Exchange: backoff of %ss on %s", backoff, method)
-            self._not_before[method] = self._clock() + float(backoff)
-        if isinstance(data.get("quota_remaining"), int):
-            self.quota_remaining = int(data["quota_remaining"])
-            self.quota_max = data.get("quota_max") if isinstance(data.get("quota_max"), int) else None
-            level = logging.WARNING if self.quota_remaining < LOW_QUOTA else logging.DEBUG
-            log.log(level, "Stack Exchange quota: %s of %s left", self.quota_remaining, self.quota_max)
-        return data
+            raise _named_error(exc) from None
+        self._note_wrapper(method, page)
+        return page
 
-    def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[Any]:
         for page in range(1, MAX_PAGES):
             data = self._get(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
-            yield from data.get("items") or []
-            if not data.get("has_more"):
+            yield from data.items
+            if not data.has_more:
                 return
 
     def questions(self, tags: Sequence[str], since: datetime) -> Iterator[dict[str, Any]]:
@@ -291,46 +382,91 @@ def normalise_question(
     return post.with_replies(replies)
 
 
-def fetch_stackoverflow_questions(
-    client: StackExchangeClient, tags: Sequence[str], since: datetime, until: datetime
-) -> Iterator[Post]:
-    """Questions created in (since, until], each with its answers and comments (batched calls)."""
-    questions = {
-        int(q["question_id"]): q
-        for q in client.questions(tags, since)
-        if since < parse_time(q["creation_date"]) <= until
-    }
-    answers: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    comments: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    answer_question: dict[int, int] = {}
-    if questions:
-        for raw in client.answers(questions):
-            question_id = int(raw["question_id"])
-            answers[question_id].append(raw)
-            answer_question[int(raw["answer_id"])] = question_id
-        for raw in client.comments(questions):
-            comments[int(raw["post_id"])].append(raw)
-    if answer_question:
-        for raw in client.answer_comments(answer_question):
-            question_id = answer_question.get(int(raw["post_id"]))
+def _question_name(raw: Any) -> str:
+    return str(field_of(raw, "link") or f"question {field_of(raw, 'question_id')}")
+
+
+def _questions_in_window(
+    client: StackExchangeClient, checker: ItemChecker, tags: Sequence[str], since: datetime, until: datetime
+) -> dict[int, dict[str, Any]]:
+    questions: dict[int, dict[str, Any]] = {}
+    for raw in client.questions(tags, since):
+        created = time_of(raw, "creation_date")
+        if created is not None and not since < created <= until:
+            continue  # active in the window but created before it (or after T)
+        question = checker.check(Question, raw, _question_name(raw))
+        if question is not None:
+            questions[question.question_id] = raw
+    return questions
+
+
+class _Thread:
+    """Answers and comments of the window's questions, by question id."""
+
+    def __init__(self) -> None:
+        self.answers: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.comments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.answer_question: dict[int, int] = {}
+
+    def read(self, client: StackExchangeClient, checker: ItemChecker, question_ids: Sequence[int]) -> None:
+        if not question_ids:
+            return
+        for raw in client.answers(question_ids):
+            name = f"answer {field_of(raw, 'answer_id')} to question {field_of(raw, 'question_id')}"
+            answer = checker.check(Answer, raw, name)
+            if answer is not None:
+                self.answers[answer.question_id].append(raw)
+                self.answer_question[answer.answer_id] = answer.question_id
+        for raw in client.comments(question_ids):
+            comment = checker.check(Comment, raw, f"comment {field_of(raw, 'comment_id')} on question")
+            if comment is not None:
+                self.comments[comment.post_id].append(raw)
+        if not self.answer_question:
+            return
+        for raw in client.answer_comments(self.answer_question):
+            comment = checker.check(Comment, raw, f"comment {field_of(raw, 'comment_id')} on an answer")
+            question_id = self.answer_question.get(comment.post_id) if comment else None
             if question_id is not None:
-                comments[question_id].append(raw)
+                self.comments[question_id].append(raw)
+
+
+def fetch_stackoverflow_questions(
+    client: StackExchangeClient,
+    tags: Sequence[str],
+    since: datetime,
+    until: datetime,
+    problems: list[ItemProblem] | None = None,
+) -> Iterator[Post]:
+    """Questions created in (since, until], each with its answers and comments (batched calls).
+
+    An item that is not what the API promises is skipped and named in ``problems``.
+    """
+    checker = ItemChecker("stackoverflow", problems)
+    questions = _questions_in_window(client, checker, tags, since, until)
+    thread = _Thread()
+    thread.read(client, checker, sorted(questions))
     log.info(
         "Stack Overflow %s on %s: %d questions created in the window, %d answers, %d comments; "
         "%d requests, quota left %s",
         list(tags),
         client.site,
         len(questions),
-        len(answer_question),
-        sum(len(c) for c in comments.values()),
+        len(thread.answer_question),
+        sum(len(c) for c in thread.comments.values()),
         client.request_count,
         client.quota_remaining,
     )
     for question_id, raw in sorted(questions.items()):
-        yield normalise_question(raw, answers[question_id], comments[question_id], client.site)
+        answers, comments = thread.answers[question_id], thread.comments[question_id]
+        post = checker.build(_question_name(raw), normalise_question, raw, answers, comments, client.site)
+        if post is not None:
+            yield post
 
 
 def fetch(request: FetchRequest) -> Fetched:
     section = request.settings.stackoverflow
-    client = StackExchangeClient.from_connection(default_site=section.site)
-    return Fetched(posts=fetch_stackoverflow_questions(client, section.tags, request.since, request.until))
+    policy = HttpPolicy.from_settings(request.settings)
+    client = StackExchangeClient.from_connection(default_site=section.site, policy=policy)
+    problems: list[ItemProblem] = []
+    posts = fetch_stackoverflow_questions(client, section.tags, request.since, request.until, problems)
+    return Fetched(posts=posts, problems=problems)

@@ -2,32 +2,42 @@
 
 The connection holds the API client's id (login) and secret (password). UserVoice wants a bearer
 token from ``/api/v2/oauth/token``; :class:`UserVoiceTokenAuth` fetches and caches it, so every
-HttpHook request carries ``Authorization: Bearer ...`` instead of Basic auth.
+HttpHook request carries ``Authorization: Bearer ...`` instead of Basic auth. A 401 (an expired
+or revoked token) drops the cached token; a new one is fetched once and the call tried once more.
+
+Every page must carry its collection key (a list) and ``pagination``: anything else is retried,
+then an error, never an empty page. A suggestion, comment, user, category or status that lacks a
+field the review reads is skipped and named in ``Fetched.problems``. A status update is a write:
+retried only when UserVoice provably did not take it (``http.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import BaseModel, Field, create_model
 from requests.auth import AuthBase
 
 from community_monitoring.records import Post, Reply
-from community_monitoring.sources import Fetched, FetchRequest
+from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
-    RETRY_STATUSES,
     ApiClient,
-    UpstreamError,
-    http_base_delay,
-    http_max_attempts,
-    retry_after_seconds,
+    Call,
+    HttpPolicy,
+    RawResponse,
+    mask_secrets,
+    parse_page,
+    send_with_retries,
 )
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -39,13 +49,19 @@ PER_PAGE = 100
 MAX_PAGES = 10_000
 
 
+class TokenAnswer(BaseModel):
+    access_token: str = Field(min_length=1)
+
+
 class UserVoiceTokenAuth(AuthBase):
-    """Client-credentials bearer token, fetched once per (site, client) and reused."""
+    """Client-credentials bearer token, fetched once per (site, client) and reused until a 401."""
 
     _tokens: ClassVar[dict[tuple[str, str], str]] = {}
     _lock = threading.Lock()
 
-    def __init__(self, client_id: str | None = None, client_secret: str | None = None) -> None:
+    def __init__(
+        self, client_id: str | None = None, client_secret: str | None = None, policy: HttpPolicy | None = None
+    ) -> None:
         # HttpHook calls auth_type() with no arguments when the connection has no login.
         if not client_id or not client_secret:
             raise ValueError(
@@ -53,6 +69,8 @@ class UserVoiceTokenAuth(AuthBase):
             )
         self.client_id = client_id
         self.client_secret = client_secret
+        self.policy = policy or HttpPolicy.from_settings()
+        mask_secrets([client_secret])
 
     @staticmethod
     def _site(url: str) -> str:
@@ -67,36 +85,106 @@ class UserVoiceTokenAuth(AuthBase):
                 self._tokens[key] = self._request_token(site)
             return self._tokens[key]
 
+    def drop_token(self) -> None:
+        """Forget this client's cached tokens (UserVoice answered 401): the next call gets a new one."""
+        with self._lock:
+            for key in [key for key in self._tokens if key[1] == self.client_id]:
+                del self._tokens[key]
+
     def _request_token(self, site: str) -> str:
         form = {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self.client_secret,
         }
-        attempts = http_max_attempts()
-        for attempt in range(1, attempts + 1):
-            try:
-                response = requests.post(f"{site}{API_PREFIX}/oauth/token", data=form, timeout=30)
-            except requests.RequestException as exc:
-                if attempt == attempts:
-                    raise UpstreamError(
-                        "uservoice", "POST", "/oauth/token", 0, f"unreachable: {exc}"
-                    ) from exc
-                time.sleep(http_base_delay() * 2 ** (attempt - 1))
-                continue
-            if response.status_code == 200:
-                return str(response.json()["access_token"])
-            if response.status_code not in RETRY_STATUSES or attempt == attempts:
-                raise UpstreamError(
-                    "uservoice", "POST", "/oauth/token", response.status_code, response.text[:200]
-                )
-            wait = retry_after_seconds(response.headers)
-            time.sleep(wait if wait is not None else http_base_delay() * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
+        # Asking for a token changes nothing: retried like a read. Its answer holds the token,
+        # so no error ever shows the body.
+        call = Call(
+            "uservoice",
+            "POST",
+            "/oauth/token",
+            secrets=(self.client_secret,),
+            show_body=False,
+            idempotent=True,
+        )
+
+        def send() -> RawResponse:
+            url = f"{site}{API_PREFIX}/oauth/token"
+            return RawResponse.of(
+                requests.post(url, data=form, timeout=self.policy.timeout, allow_redirects=False)
+            )
+
+        answer = send_with_retries(call, send, lambda raw: parse_page(call, raw, TokenAnswer), self.policy)
+        mask_secrets([answer.access_token])
+        return answer.access_token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token(self._site(str(request.url)))}"
         return request
+
+
+class Pagination(BaseModel):
+    page: int | None = None
+    total_pages: int
+
+
+@functools.cache
+def page_model(key: str) -> type[BaseModel]:
+    """The page of a collection: ``{key: [...], "pagination": {...}}``."""
+    return create_model(f"UserVoicePage_{key}", pagination=(Pagination, ...), **{key: (list[Any], ...)})
+
+
+class StatusesPage(BaseModel):
+    statuses: list[Any]
+
+
+class StatusUpdatesPage(BaseModel):
+    status_updates: list[dict[str, Any]]
+
+
+class SuggestionLinks(Item):
+    created_by: Id | None = None
+    status: Id | None = None
+    category: Id | None = None
+    labels: list[int | str] = Field(default_factory=list)
+
+
+class Suggestion(Item):
+    id: Id
+    created_at: IsoTime
+    title: str | None = None
+    body: str | None = None
+    portal_url: str | None = None
+    closed_at: IsoTime | None = None
+    links: SuggestionLinks = Field(default_factory=SuggestionLinks)
+
+
+class CommentLinks(Item):
+    suggestion: Id | None = None
+    created_by: Id | None = None
+
+
+class Comment(Item):
+    id: Id
+    created_at: IsoTime
+    body: str | None = None
+    links: CommentLinks = Field(default_factory=CommentLinks)
+
+
+class Status(Item):
+    id: Id
+    name: str
+
+
+class Category(Item):
+    id: Id
+    name: str | None = None
+
+
+class User(Item):
+    id: Id
+    name: str | None = None
+    email: str | None = None
 
 
 class UserVoiceClient:
@@ -104,56 +192,63 @@ class UserVoiceClient:
         self._api = api
 
     @classmethod
-    def from_connection(cls, conn_id: str = USERVOICE_CONN_ID) -> UserVoiceClient:
-        return cls(ApiClient(conn_id, f"uservoice ({conn_id})", auth_type=UserVoiceTokenAuth))
+    def from_connection(
+        cls, conn_id: str = USERVOICE_CONN_ID, http: Any = None, sleep: Callable[[float], None] = time.sleep
+    ) -> UserVoiceClient:
+        """``http``: the ``http`` settings section (or Settings, or an HttpPolicy)."""
+        policy = HttpPolicy.from_settings(http)
+        auth = functools.partial(UserVoiceTokenAuth, policy=policy)
+        return cls(ApiClient(conn_id, f"uservoice ({conn_id})", auth_type=auth, policy=policy, sleep=sleep))
 
     @property
     def request_count(self) -> int:
         return self._api.request_count
 
-    def _pages(
-        self, endpoint: str, key: str, params: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def _pages(self, endpoint: str, key: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        model = page_model(key)
         for page in range(1, MAX_PAGES):
-            data = self._api.get_json(
-                f"{API_PREFIX}{endpoint}", {**(params or {}), "page": page, "per_page": PER_PAGE}
-            ).data
-            data = data or {}
-            yield from data.get(key) or []
-            pagination = data.get("pagination") or {}
-            if page >= int(pagination.get("total_pages") or 0):
+            query = {**(params or {}), "page": page, "per_page": PER_PAGE}
+            data = self._api.get_page(f"{API_PREFIX}{endpoint}", model, query)
+            yield from getattr(data, key)
+            if page >= data.pagination.total_pages:  # type: ignore[attr-defined]
                 return
 
-    def statuses(self) -> dict[int, str]:
-        data = self._api.get_json(f"{API_PREFIX}/admin/statuses").data or {}
-        return {int(s["id"]): str(s["name"]) for s in data.get("statuses") or []}
+    def statuses(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
+        checker = ItemChecker("uservoice", problems)
+        page = self._api.get_page(f"{API_PREFIX}/admin/statuses", StatusesPage)
+        checked = (checker.check(Status, raw, f"status {field_of(raw, 'id')}") for raw in page.statuses)
+        return {status.id: status.name for status in checked if status is not None}
 
-    def categories(self) -> dict[int, str]:
-        return {
-            int(c["id"]): str(c.get("name") or "") for c in self._pages("/admin/categories", "categories")
-        }
+    def categories(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
+        checker = ItemChecker("uservoice", problems)
+        raws = self._pages("/admin/categories", "categories")
+        checked = (checker.check(Category, raw, f"category {field_of(raw, 'id')}") for raw in raws)
+        return {category.id: category.name or "" for category in checked if category is not None}
 
-    def users(self) -> dict[int, str]:
-        return {
-            int(u["id"]): str(u.get("name") or u.get("email") or u["id"])
-            for u in self._pages("/admin/users", "users")
-        }
+    def users(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
+        checker = ItemChecker("uservoice", problems)
+        checked = (
+            checker.check(User, raw, f"user {field_of(raw, 'id')}")
+            for raw in self._pages("/admin/users", "users")
+        )
+        return {user.id: str(user.name or user.email or user.id) for user in checked if user is not None}
 
-    def suggestions(self) -> Iterator[dict[str, Any]]:
+    def suggestions(self) -> Iterator[Any]:
         yield from self._pages("/admin/suggestions", "suggestions")
 
-    def comments(self) -> Iterator[dict[str, Any]]:
+    def comments(self) -> Iterator[Any]:
         yield from self._pages("/admin/comments", "comments")
 
     def status_updates(self, suggestion_id: int) -> list[dict[str, Any]]:
-        data = (
-            self._api.get_json(f"{API_PREFIX}/admin/status_updates", {"suggestion": suggestion_id}).data or {}
+        endpoint = f"{API_PREFIX}/admin/status_updates"
+        return list(
+            self._api.get_page(endpoint, StatusUpdatesPage, {"suggestion": suggestion_id}).status_updates
         )
-        return list(data.get("status_updates") or [])
 
     def post_status_update(
         self, suggestion_id: int, status_id: int, body: str, notify: bool = True
     ) -> dict[str, Any]:
+        """A write: retried only when UserVoice provably did not take it; else AmbiguousWriteError."""
         payload = {
             "status_update": {
                 "body": body,
@@ -162,7 +257,10 @@ class UserVoiceClient:
             }
         }
         response = self._api.post_json(f"{API_PREFIX}/admin/status_updates", payload)
-        updates = (response.data or {}).get("status_updates") or [{}]
+        updates = response.data.get("status_updates") if isinstance(response.data, dict) else None
+        if not (isinstance(updates, list) and updates and isinstance(updates[0], dict)):
+            log.warning("UserVoice took the status update of %s but did not echo it", suggestion_id)
+            return {}
         return dict(updates[0])
 
 
@@ -208,27 +306,53 @@ def normalise_suggestion(
     )
 
 
-def fetch_uservoice_suggestions(client: UserVoiceClient, until: datetime) -> Iterator[Post]:
-    """Every suggestion created by ``until`` with its comments, statuses and categories resolved."""
-    statuses = client.statuses()
-    categories = client.categories()
-    users = client.users()
+def _suggestion_name(raw: Any) -> str:
+    return str(field_of(raw, "portal_url") or f"suggestion {field_of(raw, 'id')}")
+
+
+def _comments_by_suggestion(client: UserVoiceClient, checker: ItemChecker) -> dict[int, list[dict[str, Any]]]:
     by_suggestion: dict[int, list[dict[str, Any]]] = {}
-    for comment in client.comments():
-        suggestion = (comment.get("links") or {}).get("suggestion")
-        if suggestion is not None:
-            by_suggestion.setdefault(int(suggestion), []).append(comment)
+    for raw in client.comments():
+        name = f"comment {field_of(raw, 'id')} on suggestion {field_of(raw, 'links', 'suggestion')}"
+        comment = checker.check(Comment, raw, name)
+        if comment is not None and comment.links.suggestion is not None:
+            by_suggestion.setdefault(comment.links.suggestion, []).append(raw)
+    return by_suggestion
+
+
+def fetch_uservoice_suggestions(
+    client: UserVoiceClient, until: datetime, problems: list[ItemProblem] | None = None
+) -> Iterator[Post]:
+    """Every suggestion created by ``until`` with its comments, statuses and categories resolved.
+
+    An item that is not what the API promises is skipped and named in ``problems``.
+    """
+    checker = ItemChecker("uservoice", problems)
+    statuses = client.statuses(checker.problems)
+    categories = client.categories(checker.problems)
+    users = client.users(checker.problems)
+    by_suggestion = _comments_by_suggestion(client, checker)
     count = 0
     for raw in client.suggestions():
-        if parse_time(raw["created_at"]) > until:
+        created = time_of(raw, "created_at")
+        if created is not None and created > until:
             continue
-        count += 1
-        yield normalise_suggestion(raw, statuses, categories, users, by_suggestion.get(int(raw["id"]), []))
+        name = _suggestion_name(raw)
+        suggestion = checker.check(Suggestion, raw, name)
+        if suggestion is None:
+            continue
+        comments = by_suggestion.get(suggestion.id, [])
+        post = checker.build(name, normalise_suggestion, raw, statuses, categories, users, comments)
+        if post is not None:
+            count += 1
+            yield post
     log.info("UserVoice: %d suggestions in %d requests", count, client.request_count)
 
 
 def fetch(request: FetchRequest) -> Fetched:
     """Every suggestion created by T (the review needs old ones too), and the statuses upstream has."""
-    client = UserVoiceClient.from_connection()
-    statuses = client.statuses()
-    return Fetched(posts=fetch_uservoice_suggestions(client, request.until), statuses=statuses)
+    client = UserVoiceClient.from_connection(http=request.settings)
+    problems: list[ItemProblem] = []
+    statuses = client.statuses(problems)
+    posts = fetch_uservoice_suggestions(client, request.until, problems)
+    return Fetched(posts=posts, statuses=statuses, problems=problems)

@@ -1,0 +1,444 @@
+"""Every channel against the sandbox's faults: an answer that is not the promised page is an error,
+never zero items; a bad item is skipped and named; rate limits are waited out at the HTTP layer.
+
+One scenario holds a little data for all six channels; each test adds its faults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gitlab
+import pytest
+from github import Auth, Github
+
+from community_monitoring.sources import ItemProblem
+from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
+from community_monitoring.sources.github import GithubIssuesClient, fetch_github_issues
+from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues
+from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
+from community_monitoring.sources.jira import JiraClient, fetch_jira_tickets
+from community_monitoring.sources.stackexchange import StackExchangeClient, fetch_stackoverflow_questions
+from community_monitoring.sources.uservoice import (
+    UserVoiceClient,
+    UserVoiceTokenAuth,
+    fetch_uservoice_suggestions,
+)
+from community_sandbox import Sandbox
+from scenario_files import days, forum_post, forum_topic, github_issue, iso, write_scenario
+from scenario_files_more import gitlab_issue, se_answer, se_question
+from scenario_files_uv_jira import jira_issue, uv_category, uv_status, uv_suggestion, uv_user
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+SINCE = NOW - days(30)
+REPO = "o/r"
+PROJECT = "acme/widgets"
+FORUM = "https://forum.example"
+FAST = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_attempts=3, base_delay=0.0, max_wait=120.0)
+HTML = "<!DOCTYPE html><html><head><title>Error</title></head><body>Service unavailable</body></html>"
+
+
+# ----- one scenario, six channels -----------------------------------------------------------------
+
+
+def forum_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    topics, posts = [], []
+    for i in range(3):
+        created = NOW - days(3 - i)
+        thread = [forum_post(10 + i, 100 + i, 1, f"asker{i}", created, raw=f"Question {i}")]
+        topics.append(forum_topic(100 + i, f"Topic {i}", created, thread))
+        posts += thread
+    return topics, posts
+
+
+def write_json(folder: Path, files: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def scenario(root: Path, faults: list[dict[str, Any]] | None = None) -> Path:
+    topics, posts = forum_data()
+    issues = [github_issue(REPO, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2, 3)]
+    github = {REPO: {"issues": issues, "comments": [], "releases": []}}
+    write_scenario(root, NOW, github=github, topics=topics, posts=posts, faults=faults)
+    gl_issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2, 3)]
+    write_json(root / "gitlab" / PROJECT, {"issues": gl_issues, "notes": []})
+    questions = [se_question(1000 + n, f"Q{n}", f"asker{n}", NOW - days(n)) for n in (1, 2, 3)]
+    answers = [se_answer(5000 + n, 1000 + n, "helper", NOW - days(n) + days(0.1)) for n in (1, 2, 3)]
+    write_json(root / "stackexchange", {"questions": questions, "answers": answers, "comments": []})
+    suggestions = [
+        uv_suggestion(50_000 + n, f"Idea {n}", NOW - days(n), creator=1, status=7) for n in (1, 2, 3)
+    ]
+    uservoice = {
+        "suggestions": suggestions,
+        "statuses": [uv_status(7, "Under Review")],
+        "users": [uv_user(1, "Lena")],
+        "categories": [uv_category(3, "Messaging")],
+        "comments": [],
+    }
+    write_json(root / "uservoice", uservoice)
+    tickets = [jira_issue(f"MM-{n}", f"Ticket {n}", NOW - days(n)) for n in (1, 2, 3)]
+    write_json(root / "jira", {"issues": tickets, "remotelinks": {}})
+    return root
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How to read one channel from the sandbox, and where its list page is."""
+
+    service: str  # the sandbox's name
+    list_path: str  # regex of the list endpoint (for faults)
+    endpoint: str  # how errors name that call
+    read: Callable[[Sandbox, pytest.MonkeyPatch, list[ItemProblem], list[float]], list[Any]]
+
+
+def connect(monkeypatch: pytest.MonkeyPatch, conn_id: str, host: str, **fields: Any) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "http", "host": host, **fields})
+    )
+
+
+def read_github(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    gh = Github(base_url=f"{sb.base_url}/api/v3", auth=Auth.Token("t"), retry=None, lazy=True)
+    client = GithubIssuesClient(gh, FAST, sleep=sleeps.append)
+    return list(fetch_github_issues(client, [REPO], SINCE, NOW, problems))
+
+
+def read_gitlab(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    client = GitlabIssuesClient(
+        gitlab.Gitlab(f"{sb.base_url}/gitlab", private_token="t"), FAST, sleep=sleeps.append
+    )
+    return list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, SINCE, NOW, problems))
+
+
+def read_forum(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    connect(mp, "forum_t", f"{sb.base_url}/discourse", extra={"Api-Key": "k", "Api-Username": "system"})
+    client = DiscourseClient(ApiClient("forum_t", "forum", policy=FAST, sleep=sleeps.append))
+    return list(fetch_forum_topics(client, SINCE, NOW, FORUM, problems))
+
+
+def read_stackoverflow(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    connect(mp, "se_t", f"{sb.base_url}/stackexchange")
+    api = ApiClient("se_t", "stackoverflow", policy=FAST, sleep=sleeps.append)
+    client = StackExchangeClient(api, sleep=sleeps.append, clock=lambda: 0.0)
+    return list(fetch_stackoverflow_questions(client, ["mattermost"], SINCE, NOW, problems))
+
+
+def read_uservoice(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    mp.setattr(UserVoiceTokenAuth, "_tokens", {})
+    connect(mp, "uv_t", f"{sb.base_url}/uservoice", login="pm-client", password="pm-secret")
+    client = UserVoiceClient.from_connection("uv_t", http=FAST, sleep=sleeps.append)
+    return list(fetch_uservoice_suggestions(client, NOW, problems))
+
+
+def read_jira(
+    sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
+) -> list[Any]:
+    connect(mp, "jira_t", f"{sb.base_url}/jira", login="bot@example.com", password="api-token")
+    client = JiraClient(ApiClient("jira_t", "jira", policy=FAST, sleep=sleeps.append))
+    return list(fetch_jira_tickets(client, "project = MM", SINCE, "https://jira.example", False, problems))
+
+
+CHANNELS = {
+    "github": Channel("github", r"/repos/o/r/issues$", "github: GET /repos/o/r/issues", read_github),
+    "gitlab": Channel(
+        "gitlab", r"widgets/issues$", "gitlab: GET /projects/acme%2Fwidgets/issues", read_gitlab
+    ),
+    "forum": Channel("discourse", r"/latest", "forum: GET /latest.json", read_forum),
+    "stackoverflow": Channel(
+        "stackexchange", r"/questions$", "stackoverflow: GET /2.3/questions", read_stackoverflow
+    ),
+    "uservoice": Channel(
+        "uservoice",
+        r"/admin/suggestions$",
+        r"uservoice \(uv_t\): GET /api/v2/admin/suggestions",
+        read_uservoice,
+    ),
+    "jira": Channel("jira", r"/search/jql", "jira: GET /rest/api/3/search/jql", read_jira),
+}
+
+
+@pytest.fixture
+def run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., tuple[list[Any], list[Any]]]]:
+    """``run(channel, faults)`` → (items, problems); the sandbox's request log is ``run.log``."""
+
+    def read(key: str, faults: list[dict[str, Any]] | None = None, sleeps: list[float] | None = None) -> Any:
+        problems: list[ItemProblem] = []
+        with Sandbox(scenario(tmp_path / key, faults)) as sandbox:
+            try:
+                return CHANNELS[key].read(
+                    sandbox, monkeypatch, problems, [] if sleeps is None else sleeps
+                ), problems
+            finally:
+                read.log = list(sandbox.requests_log)  # type: ignore[attr-defined]
+
+    return read
+
+
+def fault_on(key: str, **fault: Any) -> dict[str, Any]:
+    return {"service": CHANNELS[key].service, "path": CHANNELS[key].list_path, **fault}
+
+
+# ----- sanity: without faults every channel reads its three items ----------------------------------
+
+
+@pytest.mark.parametrize("key", list(CHANNELS))
+def test_every_channel_reads_the_scenario(run: Any, key: str) -> None:
+    items, problems = run(key)
+    assert len(items) == 3
+    assert problems == []
+
+
+# ----- pages: never an empty page from an invalid answer ------------------------------------------
+
+
+PAGE_FAULTS = {
+    "html-200": {"kind": "body", "body": HTML, "content_type": "text/html; charset=utf-8"},
+    "empty-object": {"kind": "body", "body": {}},
+    "truncated-json": {
+        "kind": "body",
+        "body": '{"items": [{"id": 1, "tit',
+        "content_type": "application/json",
+    },
+    "json-as-text": {"kind": "body", "body": "[]", "content_type": "text/plain"},
+}
+
+
+@pytest.mark.parametrize("fault", list(PAGE_FAULTS))
+@pytest.mark.parametrize("key", list(CHANNELS))
+def test_an_invalid_list_page_fails_the_channel_naming_service_and_endpoint(
+    run: Any, key: str, fault: str
+) -> None:
+    with pytest.raises(InvalidResponseError, match=rf"^{CHANNELS[key].endpoint} answered 200: ") as err:
+        run(key, [fault_on(key, **PAGE_FAULTS[fault])])
+    faulted = [r for r in run.log if r.get("fault") == "body"]
+    assert len(faulted) == FAST.max_attempts  # retried like a 5xx, boundedly, then raised
+    assert len(str(err.value)) < 500
+
+
+def test_a_forum_posts_page_without_its_list_fails_the_channel(run: Any) -> None:
+    fault = {"service": "discourse", "path": r"/posts\.json$", "kind": "body", "body": {"posts": []}}
+    with pytest.raises(
+        InvalidResponseError, match=r"forum: GET /posts.json answered 200: .*'latest_posts' is missing"
+    ):
+        run("forum", [fault])
+
+
+def test_a_stalled_list_page_fails_within_its_timeouts(run: Any) -> None:
+    with pytest.raises(UpstreamError, match=r"^jira: GET /rest/api/3/search/jql failed: read timeout"):
+        run("jira", [fault_on("jira", kind="stall", seconds=5)])
+    assert len([r for r in run.log if r.get("fault") == "stall"]) == FAST.max_attempts
+
+
+@pytest.mark.parametrize(
+    "fault", [{"kind": "reset"}, {"kind": "stall", "seconds": 5}], ids=["reset", "stall"]
+)
+def test_a_read_that_fails_once_on_the_wire_is_retried(run: Any, fault: dict[str, Any]) -> None:
+    items, problems = run("forum", [fault_on("forum", times=1, **fault)])
+    assert len(items) == 3
+    assert problems == []
+
+
+# ----- items: one bad item never drops the others -------------------------------------------------
+
+
+def bad_items(key: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A list page with one good item and two bad ones; the problems expected (item → field)."""
+    if key == "github":
+        good = github_issue(REPO, 1, "Good", "u", NOW - days(1))
+        labels = {**github_issue(REPO, 2, "Labels", "u", NOW - days(1)), "labels": "bug"}
+        no_time = github_issue(REPO, 3, "No time", "u", NOW - days(1))
+        del no_time["created_at"]
+        return {"body": [good, labels, no_time]}, {
+            "o/r#2": "field 'labels'",
+            "o/r#3": "field 'created_at' is missing",
+        }
+    if key == "gitlab":
+        good = gitlab_issue(PROJECT, 1, "Good", "u", NOW - days(1))
+        labels = {**gitlab_issue(PROJECT, 2, "Labels", "u", NOW - days(1)), "labels": "Mattermost"}
+        no_author = {**gitlab_issue(PROJECT, 3, "Author", "u", NOW - days(1)), "author": {"name": "x"}}
+        expected = {f"{PROJECT}#2": "field 'labels'", f"{PROJECT}#3": "field 'author.username' is missing"}
+        return {"body": [good, labels, no_author]}, expected
+    if key == "forum":
+        topics, _ = forum_data()
+        topics[1]["created_at"] = "yesterday"
+        del topics[2]["id"]
+        body = {"topic_list": {"topics": topics}}
+        return {"body": body}, {
+            f"{FORUM}/t/topic-101/101": "field 'created_at'",
+            "without an id": "field 'id' is missing",
+        }
+    if key == "stackoverflow":
+        good = se_question(1001, "Good", "a", NOW - days(1))
+        no_time = se_question(1002, "No time", "a", NOW - days(1))
+        del no_time["creation_date"]
+        tags = {**se_question(1003, "Tags", "a", NOW - days(1)), "tags": "mattermost"}
+        body = {
+            "items": [good, no_time, tags],
+            "has_more": False,
+            "quota_max": 10000,
+            "quota_remaining": 9000,
+        }
+        expected = {
+            "/questions/1002/": "field 'creation_date' is missing",
+            "/questions/1003/": "field 'tags'",
+        }
+        return {"body": body}, expected
+    if key == "uservoice":
+        good = uv_suggestion(50_001, "Good", NOW - days(1), creator=1)
+        no_time = uv_suggestion(50_002, "No time", NOW - days(1))
+        del no_time["created_at"]
+        links = {**uv_suggestion(50_003, "Links", NOW - days(1)), "links": {"status": "planned"}}
+        body = {
+            "suggestions": [good, no_time, links],
+            "pagination": {"page": 1, "per_page": 100, "total_pages": 1},
+        }
+        return {"body": body}, {"/50002-": "field 'created_at' is missing", "/50003-": "field 'links.status'"}
+    good = jira_issue("MM-1", "Good", NOW - days(1))
+    no_key = jira_issue("MM-2", "No key", NOW - days(1))
+    del no_key["key"]
+    versions = jira_issue("MM-3", "Versions", NOW - days(1))
+    versions["fields"]["fixVersions"] = "v11.1"
+    body = {"issues": [good, no_key, versions], "isLast": True}
+    return {"body": body}, {"search result 2": "field 'key' is missing", "MM-3": "field 'fields.fixVersions'"}
+
+
+@pytest.mark.parametrize("key", list(CHANNELS))
+def test_a_malformed_item_is_skipped_and_named_and_the_others_kept(run: Any, key: str) -> None:
+    page, expected = bad_items(key)
+    items, problems = run(key, [fault_on(key, kind="body", times=1, **page)])
+    assert len(items) == 1
+    assert len(problems) == 2
+    assert all(problem.channel == key for problem in problems)
+    for item, field in expected.items():
+        assert [p for p in problems if item in p.item and field in p.problem], (item, field, problems)
+
+
+# ----- the forum's first posts ----------------------------------------------------------------------
+
+
+def forum_with_an_imported_post(root: Path, faults: list[dict[str, Any]] | None = None) -> Path:
+    """Topic 100's first post (id 1) lies behind an old imported post (id 3) in /posts.json order."""
+    a1 = forum_post(1, 100, 1, "alice", NOW - days(2), raw="First post of A")
+    old = forum_post(3, 102, 1, "import", NOW - days(60), raw="Imported long ago")
+    b1 = forum_post(4, 101, 1, "bob", NOW - days(1), raw="First post of B")
+    b2 = forum_post(5, 101, 2, "carol", NOW - days(0.5), raw="Reply to B")
+    topics = [
+        forum_topic(100, "A", NOW - days(2), [a1]),
+        forum_topic(101, "B", NOW - days(1), [b1, b2]),
+        forum_topic(102, "Old", NOW - days(60), [old]),
+    ]
+    return write_scenario(root, NOW, topics=topics, posts=[a1, old, b1, b2], faults=faults)
+
+
+def read_forum_from(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Any], list[ItemProblem], list[str]]:
+    problems: list[ItemProblem] = []
+    with Sandbox(root) as sandbox:
+        items = read_forum(sandbox, monkeypatch, problems, [])
+        paths = [r["path"] for r in sandbox.requests_log]
+    return items, problems, paths
+
+
+def test_a_topic_whose_first_post_is_not_in_posts_json_is_read_from_the_topic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items, problems, paths = read_forum_from(forum_with_an_imported_post(tmp_path / "s"), monkeypatch)
+    assert problems == []
+    by_title = {post.title: post for post in items}
+    assert sorted(by_title) == ["A", "B"]
+    assert (by_title["A"].author, by_title["A"].body) == ("alice", "First post of A")
+    assert [r.author for r in by_title["B"].replies] == ["carol"]
+    assert paths.count("/discourse/t/100.json") == 1  # only the topic that needed it
+    assert "/discourse/t/101.json" not in paths
+
+
+def test_a_first_post_that_cannot_be_read_is_named_never_skipped_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = [{"service": "discourse", "path": r"/t/100\.json$", "status": 500}]
+    items, problems, _ = read_forum_from(forum_with_an_imported_post(tmp_path / "s", faults), monkeypatch)
+    assert [post.title for post in items] == ["B"]
+    [problem] = problems
+    assert (problem.channel, problem.item) == ("forum", f"{FORUM}/t/topic-100/100")
+    assert "/t/100.json failed" in problem.problem
+    assert "answered 500" in problem.problem
+
+
+# ----- rate limits in each service's own form, at the HTTP layer ----------------------------------
+
+
+def test_github_429_with_retry_after_is_waited_out(run: Any) -> None:
+    sleeps: list[float] = []
+    items, _ = run("github", [fault_on("github", status=429, retry_after=2, times=1)], sleeps)
+    assert len(items) == 3
+    assert sleeps == [2.0]
+
+
+def test_github_secondary_rate_limit_without_headers_waits_a_minute(run: Any) -> None:
+    message = {
+        "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    }
+    sleeps: list[float] = []
+    items, _ = run("github", [fault_on("github", status=403, body=message, times=1)], sleeps)
+    assert len(items) == 3
+    assert sleeps == [60.0]
+
+
+def test_gitlab_429_is_waited_out(run: Any) -> None:
+    sleeps: list[float] = []
+    items, _ = run("gitlab", [fault_on("gitlab", status=429, retry_after=3, times=1)], sleeps)
+    assert len(items) == 3
+    assert sleeps == [3.0]
+
+
+def test_stack_exchange_throttle_error_is_waited_out(run: Any) -> None:
+    throttle = {
+        "error_id": 502,
+        "error_name": "throttle_violation",
+        "error_message": "too many requests from this IP, more requests available in 4 seconds",
+    }
+    sleeps: list[float] = []
+    items, _ = run("stackoverflow", [fault_on("stackoverflow", status=400, body=throttle, times=1)], sleeps)
+    assert len(items) == 3
+    assert sleeps == [4.0]
+
+
+def test_a_stack_exchange_throttle_longer_than_allowed_fails_naming_it(run: Any) -> None:
+    throttle = {
+        "error_id": 502,
+        "error_name": "throttle_violation",
+        "error_message": "available in 86000 seconds",
+    }
+    with pytest.raises(UpstreamError, match=r"answered 400: asked to wait 86000s.*throttle_violation"):
+        run("stackoverflow", [fault_on("stackoverflow", status=400, body=throttle)])
+
+
+def test_discourse_429_wait_seconds_is_waited_out(run: Any) -> None:
+    sleeps: list[float] = []
+    items, _ = run("forum", [fault_on("forum", status=429, retry_after=5, times=1)], sleeps)
+    assert len(items) == 3
+    assert sleeps == [5.0]
+
+
+def test_iso_helper_matches_the_sandbox() -> None:
+    assert iso(NOW) == "2026-11-18T09:00:00Z"

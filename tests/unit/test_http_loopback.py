@@ -1,0 +1,353 @@
+"""The HTTP layer (``sources/http.py``) against scripted servers on 127.0.0.1: reads.
+
+``Loopback`` (also used by the other ``test_http_*`` files) answers each request with the next
+scripted action (the last one repeats) and records what it received. Every call below is bounded
+by tiny timeouts and attempts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from community_monitoring.sources.http import (
+    ApiClient,
+    HttpPolicy,
+    InvalidResponseError,
+    RedirectRefusedError,
+    UpstreamError,
+)
+
+FAST = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_attempts=3, base_delay=0.0, max_wait=5.0)
+
+
+# ----- the scripted server ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: Any = ""  # str (sent as is) or anything else (sent as JSON)
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> tuple[bytes, str]:
+        if isinstance(self.body, str):
+            return self.body.encode(), self.content_type or "text/plain; charset=utf-8"
+        return json.dumps(self.body).encode(), self.content_type or "application/json"
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Read the request, answer nothing for ``seconds``, then close."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Read the whole request (so it counts as received), then reset the connection."""
+
+
+Action = Reply | Stall | Reset
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Loopback:
+    """An HTTP server on 127.0.0.1 answering with scripted actions; the last action repeats."""
+
+    def __init__(self, *actions: Action) -> None:
+        self.actions = list(actions) or [Reply()]
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._server.block_on_close = False  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Loopback:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _next(self, request: Received) -> Action:
+        with self._lock:
+            self.received.append(request)
+            index = min(len(self.received), len(self.actions)) - 1
+            return self.actions[index]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        loopback = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                received = Received(self.command, self.path, dict(self.headers.items()), body)
+                action = loopback._next(received)
+                if isinstance(action, Stall):
+                    loopback._stop.wait(action.seconds)
+                    self.close_connection = True
+                elif isinstance(action, Reset):
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                else:
+                    payload, content_type = action.payload()
+                    self.send_response(action.status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in action.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+
+            def finish(self) -> None:
+                with contextlib.suppress(OSError):  # the connection was reset on purpose
+                    super().finish()
+
+            do_GET = do_POST = do_PUT = _serve
+
+        return Handler
+
+
+def closed_port() -> int:
+    """A port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, host: str, **fields: Any) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "http", "host": host, **fields})
+    )
+
+
+# ----- reads: what a 200 must be ------------------------------------------------------------------
+
+
+class ItemsPage(BaseModel):
+    items: list[Any]
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def client(monkeypatch: pytest.MonkeyPatch, server: Loopback, sleeps: list[float], **extra: Any) -> ApiClient:
+    http_connection(monkeypatch, "loop", server.url, extra={"Api-Key": "key-0123456789", **extra})
+    return ApiClient("loop", "forum", policy=FAST, sleep=sleeps.append)
+
+
+HTML = "<html><body><h1>502 Bad Gateway</h1>" + "x" * 500 + "</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        (Reply(200, HTML, "text/html"), r"Content-Type is text/html, not JSON; body starts: '<html>"),
+        (Reply(200, '{"items": [1, 2', "application/json"), r"body is not valid JSON"),
+        (Reply(200, '{"items": []}', "text/plain"), r"Content-Type is text/plain, not JSON"),
+        (Reply(200, "", "application/json"), r"body is not valid JSON"),
+        (Reply(200, {}), r"not the page the API promises: field 'items' is missing"),
+        (
+            Reply(200, {"items": "none"}),
+            r"not the page the API promises: field 'items': Input should be a valid list",
+        ),
+        (Reply(200, []), r"not the page the API promises"),
+    ],
+    ids=[
+        "html",
+        "truncated-json",
+        "wrong-content-type",
+        "empty",
+        "empty-object",
+        "items-not-a-list",
+        "array",
+    ],
+)
+def test_an_answer_that_is_not_the_promised_page_is_retried_then_raised(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], reply: Reply, problem: str
+) -> None:
+    with Loopback(reply) as server:
+        api = client(monkeypatch, server, sleeps)
+        with pytest.raises(
+            InvalidResponseError, match=r"^forum: GET /latest.json answered 200: " + problem
+        ) as err:
+            api.get_page("/latest.json", ItemsPage, {"page": 0})
+        assert len(server.received) == FAST.max_attempts  # bounded retries, then the error
+    assert len(sleeps) == FAST.max_attempts - 1
+    assert len(err.value.detail) < 400  # at most 200 characters of the body
+
+
+def test_a_page_that_recovers_is_used(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:
+    with Loopback(Reply(200, HTML, "text/html"), Reply(200, {"items": [1, 2]})) as server:
+        page = client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage)
+    assert page.items == [1, 2]
+
+
+def test_get_json_still_demands_json(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:
+    with (
+        Loopback(Reply(200, HTML, "text/html")) as server,
+        pytest.raises(InvalidResponseError, match="not JSON"),
+    ):
+        client(monkeypatch, server, sleeps).get_json("/anything.json")
+
+
+def test_error_text_is_capped_and_never_shows_a_credential(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    echo = "bad key key-0123456789 " + "y" * 1000
+    with Loopback(Reply(403, echo)) as server, pytest.raises(UpstreamError) as err:
+        client(monkeypatch, server, sleeps).get_json("/x.json")
+    assert "key-0123456789" not in str(err.value)
+    assert "bad key ***" in str(err.value)
+    assert len(err.value.detail) <= 200
+    assert len(server.received) == 1  # a 403 without a rate limit is not retried
+
+
+# ----- timeouts and retries -----------------------------------------------------------------------
+
+
+def test_a_stalled_answer_fails_within_the_read_timeout_times_the_attempts(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    with Loopback(Stall(30)) as server:
+        api = client(monkeypatch, server, sleeps)
+        started = time.monotonic()
+        with pytest.raises(UpstreamError, match=r"^forum: GET /slow.json failed: read timeout"):
+            api.get_json("/slow.json")
+        elapsed = time.monotonic() - started
+        assert len(server.received) == FAST.max_attempts
+    assert elapsed < FAST.read_timeout * FAST.max_attempts + 2.0
+
+
+def test_a_refused_connection_is_retried_then_named(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    http_connection(monkeypatch, "nowhere", f"http://127.0.0.1:{closed_port()}")
+    api = ApiClient("nowhere", "jira", policy=FAST, sleep=sleeps.append)
+    with pytest.raises(UpstreamError, match=r"^jira: GET /rest/api/3/search/jql failed: connection refused"):
+        api.get_json("/rest/api/3/search/jql", {"jql": "project = MM"})
+    assert len(sleeps) == FAST.max_attempts - 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "wait"),
+    [
+        (Reply(429, {"errors": ["slow down"]}, headers={"Retry-After": "2"}), 2.0),
+        (Reply(429, {"errors": ["slow down"], "extras": {"wait_seconds": 3}}), 3.0),
+        (Reply(429, "busy", headers={"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "4"}), 4.0),
+        (Reply(503, "maintenance"), 0.0),
+        (Reply(502, HTML, "text/html"), 0.0),
+    ],
+    ids=["retry-after", "discourse-wait-seconds", "reset-header", "503", "502"],
+)
+def test_rate_limits_and_server_errors_are_retried_at_the_http_layer(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], reply: Reply, wait: float
+) -> None:
+    with Loopback(reply, Reply(200, {"items": ["ok"]})) as server:
+        page = client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage)
+        assert len(server.received) == 2
+    assert page.items == ["ok"]
+    assert sleeps == [wait]
+
+
+def test_a_wait_longer_than_allowed_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    with Loopback(Reply(429, "later", headers={"Retry-After": "3600"})) as server:
+        with pytest.raises(
+            UpstreamError, match=r"answered 429: asked to wait 3600s, more than the 5s allowed"
+        ):
+            client(monkeypatch, server, sleeps).get_json("/latest.json")
+        assert len(server.received) == 1
+    assert sleeps == []
+
+
+def test_settings_and_environment_set_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from community_monitoring.settings import HttpSection
+
+    section = HttpSection(connect_timeout_seconds=2.0, read_timeout_seconds=7.0, max_attempts=4)
+    monkeypatch.delenv("COMMUNITY_HTTP_MAX_ATTEMPTS", raising=False)
+    monkeypatch.delenv("COMMUNITY_HTTP_BASE_DELAY", raising=False)
+    policy = HttpPolicy.from_settings(section)
+    assert (policy.timeout, policy.max_attempts, policy.base_delay) == ((2.0, 7.0), 4, 1.0)
+    monkeypatch.setenv("COMMUNITY_HTTP_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("COMMUNITY_HTTP_BASE_DELAY", "0.1")
+    policy = HttpPolicy.from_settings(section)
+    assert (policy.timeout, policy.max_attempts, policy.base_delay) == ((2.0, 7.0), 2, 0.1)
+
+
+# ----- redirects ----------------------------------------------------------------------------------
+
+
+def test_a_redirect_to_another_port_is_refused_and_carries_no_credential(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    with Loopback(Reply(200, {"items": []})) as elsewhere:
+        moved = Reply(302, "", headers={"Location": f"{elsewhere.url}/latest.json"})
+        with Loopback(moved) as server:
+            api = client(monkeypatch, server, sleeps, **{"Api-Username": "system"})
+            with pytest.raises(
+                RedirectRefusedError, match=rf"answered 302: redirected to http://127.0.0.1:{elsewhere.port}"
+            ):
+                api.get_page("/latest.json", ItemsPage)
+            assert server.received[0].headers["Api-Key"] == "key-0123456789"
+        assert elsewhere.received == []  # nothing, so no Api-Key, reached the other port
+
+
+def test_a_redirect_on_the_same_host_and_port_is_followed(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    with Loopback(
+        Reply(301, "", headers={"Location": "/t/slug/7.json"}), Reply(200, {"items": [7]})
+    ) as server:
+        page = client(monkeypatch, server, sleeps).get_page("/t/7.json", ItemsPage)
+        assert [r.path for r in server.received] == ["/t/7.json", "/t/slug/7.json"]
+        assert all(r.headers["Api-Key"] == "key-0123456789" for r in server.received)
+    assert page.items == [7]
+
+
+def test_loopback_scripts_repeat_their_last_action() -> None:
+    with Loopback(Reply(500, "no"), Reply(200, "yes")) as server:
+        import requests
+
+        statuses = [requests.get(server.url, timeout=2).status_code for _ in range(3)]
+    assert statuses == [500, 200, 200]

@@ -1,0 +1,273 @@
+"""Writes are re-sent only when they provably were not processed; secrets stay out of errors and logs.
+
+Against scripted servers on 127.0.0.1 (``test_http_loopback.Loopback``): the Mattermost webhook
+post, a UserVoice status update (HttpHook), a GitHub comment (PyGithub) and a GitLab note
+(python-gitlab). Connection refused, 429 and 503 are retried; a reset once the request was sent,
+a read timeout and any other 5xx raise ``AmbiguousWriteError`` after exactly one request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import gitlab
+import pytest
+from github import Auth, Github
+from test_http_loopback import Loopback, Reply, Reset, Stall, closed_port, http_connection
+
+from community_monitoring.errors import AmbiguousWrite
+from community_monitoring.mattermost import MattermostWebhook
+from community_monitoring.sources.github import GithubIssuesClient
+from community_monitoring.sources.gitlab import GitlabIssuesClient
+from community_monitoring.sources.http import (
+    AmbiguousWriteError,
+    HttpPolicy,
+    RedirectRefusedError,
+    UpstreamError,
+)
+from community_monitoring.sources.uservoice import UserVoiceClient, UserVoiceTokenAuth
+
+FAST = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_attempts=3, base_delay=0.0, max_wait=5.0)
+HOOK_ID = "whsecret8k3jd93kdq8xnbc"
+GITHUB_TOKEN = "ghp_writesecret0123456789"
+GITLAB_TOKEN = "glpat-writesecret0123456789"
+
+AMBIGUOUS = [
+    pytest.param(Reset(), id="reset-after-sending"),
+    pytest.param(Stall(30), id="read-timeout"),
+    pytest.param(Reply(500, "oops"), id="500"),
+    pytest.param(Reply(502, "<html>bad gateway</html>", "text/html"), id="502"),
+    pytest.param(Reply(504, "gateway timeout"), id="504"),
+]
+REFUSED_BEFORE_PROCESSING = [
+    pytest.param(Reply(503, "maintenance"), 0.0, id="503"),
+    pytest.param(Reply(429, "slow down", headers={"Retry-After": "1"}), 1.0, id="429"),
+]
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+# ----- Mattermost webhook -------------------------------------------------------------------------
+
+
+def webhook(monkeypatch: pytest.MonkeyPatch, host: str, sleeps: list[float]) -> MattermostWebhook:
+    http_connection(monkeypatch, "mm_loop", host, password=HOOK_ID)
+    return MattermostWebhook("mm_loop", http=FAST, sleep=sleeps.append)
+
+
+def no_hook_id(err: BaseException, caplog: pytest.LogCaptureFixture) -> None:
+    # Every log line at INFO and above (urllib3's DEBUG lines show paths; Airflow's secrets masker,
+    # which is handed the id, covers those), the error and its whole traceback.
+    shown = "".join(traceback.format_exception(err)) + caplog.text
+    assert HOOK_ID not in shown
+    assert "/hooks/…" in str(err)
+
+
+@pytest.mark.parametrize("action", AMBIGUOUS)
+def test_an_ambiguous_webhook_failure_is_sent_once_and_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float], action: Any
+) -> None:
+    caplog.set_level(logging.INFO)
+    with Loopback(action) as server:
+        with pytest.raises(AmbiguousWriteError, match=r"^mattermost \(mm_loop\): POST /hooks/… ") as err:
+            webhook(monkeypatch, server.url, sleeps).post("[Help Wanted] hello")
+        assert [r.path for r in server.received] == [f"/hooks/{HOOK_ID}"]  # exactly one request
+    assert json.loads(server.received[0].body)["text"] == "[Help Wanted] hello"
+    assert "not re-sent" in str(err.value)
+    assert isinstance(err.value, AmbiguousWrite)  # what the ledger catches: read back or "uncertain"
+    assert sleeps == []
+    no_hook_id(err.value, caplog)
+
+
+@pytest.mark.parametrize(("action", "wait"), REFUSED_BEFORE_PROCESSING)
+def test_a_webhook_post_refused_before_processing_is_retried(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], action: Reply, wait: float
+) -> None:
+    with Loopback(action, Reply(200, "ok")) as server:
+        webhook(monkeypatch, server.url, sleeps).post("[Triage] hi")
+        assert len(server.received) == 2
+    assert sleeps == [wait]
+
+
+def test_a_webhook_that_stays_unavailable_fails_after_the_attempts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float]
+) -> None:
+    with Loopback(Reply(503, f"hook {HOOK_ID} unavailable")) as server:
+        with pytest.raises(UpstreamError, match=r"POST /hooks/… answered 503") as err:
+            webhook(monkeypatch, server.url, sleeps).post("x")
+        assert len(server.received) == FAST.max_attempts
+    assert not isinstance(err.value, AmbiguousWriteError)  # 503: Mattermost did not take it
+    no_hook_id(err.value, caplog)
+
+
+def test_a_refused_connection_is_retried_and_names_no_webhook_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float]
+) -> None:
+    caplog.set_level(logging.INFO)
+    hook = webhook(monkeypatch, f"http://127.0.0.1:{closed_port()}", sleeps)
+    with pytest.raises(UpstreamError, match=r"POST /hooks/… failed: connection refused") as err:
+        hook.post("x")
+    assert not isinstance(err.value, AmbiguousWriteError)
+    assert len(sleeps) == FAST.max_attempts - 1
+    no_hook_id(err.value, caplog)
+
+
+def test_a_rejected_webhook_post_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float]
+) -> None:
+    body = {"id": "web.incoming_webhook.invalid.app_error", "message": f"Invalid webhook {HOOK_ID}"}
+    with Loopback(Reply(400, body)) as server:
+        with pytest.raises(UpstreamError, match=r"answered 400: .*Invalid webhook \*\*\*") as err:
+            webhook(monkeypatch, server.url, sleeps).post("x")
+        assert len(server.received) == 1
+    no_hook_id(err.value, caplog)
+
+
+def test_a_webhook_post_is_never_redirected(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:
+    with Loopback(Reply(200, "ok")) as elsewhere:
+        with Loopback(Reply(307, "", headers={"Location": f"{elsewhere.url}/hooks/{HOOK_ID}"})) as server:
+            with pytest.raises(
+                RedirectRefusedError, match=rf"redirected to http://127.0.0.1:{elsewhere.port}"
+            ):
+                webhook(monkeypatch, server.url, sleeps).post("x")
+            assert len(server.received) == 1
+        assert elsewhere.received == []
+
+
+def test_the_webhook_id_is_handed_to_the_secrets_masker(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    masked: list[Any] = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", lambda value, name=None: masked.append(value))
+    with Loopback(Reply(200, "ok")) as server:
+        webhook(monkeypatch, server.url, sleeps).post("x")
+    assert HOOK_ID in masked
+
+
+# ----- UserVoice status update (HttpHook, bearer token) -------------------------------------------
+
+
+TOKEN = Reply(200, {"access_token": "uv-token-0123456789", "token_type": "bearer"})
+
+
+def uservoice(
+    monkeypatch: pytest.MonkeyPatch, host: str, sleeps: list[float] | None = None
+) -> UserVoiceClient:
+    monkeypatch.setattr(UserVoiceTokenAuth, "_tokens", {})
+    http_connection(monkeypatch, "uv_loop", host, login="client-id", password="client-secret-0123")
+    return UserVoiceClient.from_connection(
+        "uv_loop", http=FAST, sleep=(sleeps if sleeps is not None else []).append
+    )
+
+
+@pytest.mark.parametrize("action", AMBIGUOUS)
+def test_an_ambiguous_status_update_is_sent_once(monkeypatch: pytest.MonkeyPatch, action: Any) -> None:
+    with Loopback(TOKEN, action) as server:
+        with pytest.raises(
+            AmbiguousWriteError, match=r"uservoice \(uv_loop\): POST /api/v2/admin/status_updates"
+        ):
+            uservoice(monkeypatch, server.url).post_status_update(5, 7, "Shipped")
+        writes = [r for r in server.received if r.path.endswith("/status_updates")]
+        assert len(writes) == 1
+        assert writes[0].headers["Authorization"] == "Bearer uv-token-0123456789"
+
+
+@pytest.mark.parametrize(("action", "wait"), REFUSED_BEFORE_PROCESSING)
+def test_a_status_update_refused_before_processing_is_retried(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], action: Reply, wait: float
+) -> None:
+    done = Reply(200, {"status_updates": [{"id": 9, "body": "Shipped"}]})
+    with Loopback(TOKEN, action, done) as server:
+        update = uservoice(monkeypatch, server.url, sleeps).post_status_update(5, 7, "Shipped")
+        assert [r.path for r in server.received].count("/api/v2/admin/status_updates") == 2
+    assert update["id"] == 9
+    assert sleeps == [wait]
+
+
+def test_an_expired_token_on_a_write_is_refreshed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    done = Reply(200, {"status_updates": [{"id": 9}]})
+    with Loopback(TOKEN, Reply(401, {"errors": {"type": "unauthorized"}}), TOKEN, done) as server:
+        update = uservoice(monkeypatch, server.url).post_status_update(5, 7, "Shipped")
+        assert [r.path for r in server.received] == [
+            "/api/v2/oauth/token",
+            "/api/v2/admin/status_updates",
+            "/api/v2/oauth/token",
+            "/api/v2/admin/status_updates",
+        ]
+    assert update == {"id": 9}
+
+
+# ----- GitHub comment (PyGithub) and GitLab note (python-gitlab) ----------------------------------
+
+
+def github_comment(host: str, sleeps: list[float]) -> Callable[[], Any]:
+    gh = Github(
+        base_url=host,
+        auth=Auth.Token(GITHUB_TOKEN),
+        retry=None,
+        timeout=1,
+        lazy=True,
+        seconds_between_writes=None,
+    )
+    client = GithubIssuesClient(gh, FAST, sleep=sleeps.append)
+    return lambda: client.create_comment("o/r", 5, "Thanks for the report")
+
+
+def gitlab_note(host: str, sleeps: list[float]) -> Callable[[], Any]:
+    gl = gitlab.Gitlab(host, private_token=GITLAB_TOKEN, timeout=FAST.timeout)  # type: ignore[arg-type]
+    client = GitlabIssuesClient(gl, FAST, sleep=sleeps.append)
+    return lambda: client.create_note("g/p", 5, "Thanks for the report")
+
+
+WRITERS = [
+    pytest.param(github_comment, "/repos/o/r/issues/5/comments", GITHUB_TOKEN, id="github"),
+    pytest.param(gitlab_note, "/api/v4/projects/g%2Fp/issues/5/notes", GITLAB_TOKEN, id="gitlab"),
+]
+
+
+@pytest.mark.parametrize(("writer", "path", "token"), WRITERS)
+@pytest.mark.parametrize("action", AMBIGUOUS)
+def test_an_ambiguous_upstream_reply_is_sent_once(
+    sleeps: list[float], writer: Callable[..., Callable[[], Any]], path: str, token: str, action: Any
+) -> None:
+    with Loopback(action) as server:
+        send = writer(server.url, sleeps)
+        with pytest.raises(AmbiguousWriteError, match="not re-sent") as err:
+            send()
+        assert [r.path for r in server.received] == [path]  # exactly one request: no library retry
+    assert token not in str(err.value)
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(("writer", "path", "token"), WRITERS)
+@pytest.mark.parametrize(("action", "wait"), REFUSED_BEFORE_PROCESSING)
+def test_an_upstream_reply_refused_before_processing_is_retried(
+    sleeps: list[float],
+    writer: Callable[..., Callable[[], Any]],
+    path: str,
+    token: str,
+    action: Reply,
+    wait: float,
+) -> None:
+    with Loopback(action, Reply(201, {"id": 1})) as server:
+        writer(server.url, sleeps)()
+        assert [r.path for r in server.received] == [path, path]
+    assert sleeps == [wait]
+
+
+@pytest.mark.parametrize(("writer", "path", "token"), WRITERS)
+def test_a_rejected_upstream_reply_is_not_retried(
+    sleeps: list[float], writer: Callable[..., Callable[[], Any]], path: str, token: str
+) -> None:
+    with Loopback(Reply(422, {"message": "Validation Failed"})) as server:
+        with pytest.raises(UpstreamError, match="answered 422") as err:
+            writer(server.url, sleeps)()
+        assert len(server.received) == 1
+    assert not isinstance(err.value, AmbiguousWriteError)

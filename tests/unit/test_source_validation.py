@@ -1,0 +1,215 @@
+"""The pieces the sources share: item checks, problems, rate-limit forms, secrets, transport errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import NewConnectionError, ProtocolError
+
+from community_monitoring.sources import ItemProblem
+from community_monitoring.sources.github import GithubIssue, github_rate_limit
+from community_monitoring.sources.http import (
+    ApiClient,
+    RateLimit,
+    RawResponse,
+    describe_transport_error,
+    origin_label,
+    request_never_sent,
+    same_origin,
+    upstream_rate_limit,
+)
+from community_monitoring.sources.items import ItemChecker, time_of
+from community_monitoring.sources.stackexchange import stackexchange_rate_limit
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+
+
+def answer(status: int, body: Any = None, **headers: str) -> RawResponse:
+    text = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
+    return RawResponse(status, CaseInsensitiveDict(headers), text)
+
+
+# ----- items ----------------------------------------------------------------------------------------
+
+
+def issue(**changes: Any) -> dict[str, Any]:
+    raw = {
+        "number": 7,
+        "title": "Crash",
+        "created_at": "2026-11-17T10:00:00Z",
+        "state": "open",
+        "user": {"login": "ana", "type": "User"},
+        "labels": [{"name": "bug"}],
+    }
+    raw.update(changes)
+    return {key: value for key, value in raw.items() if value is not ...}
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (issue(labels="bug"), "field 'labels': Input should be a valid list"),
+        (issue(labels=["bug"]), "field 'labels.0': Input should be a valid dictionary"),
+        (issue(created_at=...), "field 'created_at' is missing"),
+        (issue(created_at="last week"), "field 'created_at': Value error, not an ISO-8601 time"),
+        (issue(created_at=1763370000), "field 'created_at': Value error, not an ISO-8601 time"),
+        (issue(number="7"), "field 'number': Input should be a valid integer"),
+        (issue(user={"id": 3}), "field 'user.login' is missing"),
+        ("not an issue", "not an object but str"),
+    ],
+)
+def test_a_bad_item_is_named_with_what_was_wrong(raw: Any, problem: str) -> None:
+    problems: list[ItemProblem] = []
+    checker = ItemChecker("github", problems)
+    assert checker.check(GithubIssue, raw, "o/r#7") is None
+    [found] = problems
+    assert (found.channel, found.item) == ("github", "o/r#7")
+    assert found.problem.startswith(problem)
+    assert "Crash" not in found.problem  # the item's text stays out of the problem
+
+
+def test_a_good_item_passes_and_keeps_its_types() -> None:
+    checker = ItemChecker("github")
+    checked = checker.check(GithubIssue, issue(), "o/r#7")
+    assert checked is not None
+    assert checked.created_at == datetime(2026, 11, 17, 10, tzinfo=UTC)
+    assert [label.name for label in checked.labels] == ["bug"]
+    assert checker.problems == []
+
+
+def test_a_normaliser_that_fails_names_the_item_instead_of_crashing() -> None:
+    checker = ItemChecker("gitlab")
+
+    def normalise(raw: dict[str, Any]) -> None:
+        raise KeyError("web_url")
+
+    assert checker.build("acme/widgets#3", normalise, {}) is None
+    [problem] = checker.problems
+    assert problem == ItemProblem("gitlab", "acme/widgets#3", "could not be read: KeyError: 'web_url'")
+
+
+def test_the_same_problem_is_named_once() -> None:
+    checker = ItemChecker("forum")
+    checker.report("t/1", "field 'id' is missing")
+    checker.report("t/1", "field 'id' is missing")
+    assert len(checker.problems) == 1
+
+
+def test_time_of_is_lenient() -> None:
+    assert time_of({"created_at": "2026-11-18T09:00:00Z"}, "created_at") == NOW
+    assert time_of({"creation_date": int(NOW.timestamp())}, "creation_date") == NOW
+    assert time_of({"created_at": "soon"}, "created_at") is None
+    assert time_of("not a dict", "created_at") is None
+
+
+# ----- rate limits in each service's form -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (answer(429, {"message": "slow"}, **{"Retry-After": "30"}), RateLimit(30.0)),
+        (answer(429, "busy"), RateLimit(None)),
+        (answer(403, {"message": "Forbidden"}), None),
+        (
+            answer(403, {"message": "x"}, **{"x-ratelimit-remaining": "0", "x-ratelimit-reset": "12"}),
+            RateLimit(12.0),
+        ),
+        (answer(503, "down", **{"Retry-After": "5"}), RateLimit(5.0)),
+        (answer(503, "down"), None),  # retried as a 5xx, with the exponential backoff
+        (answer(429, {"extras": {"wait_seconds": 9}}), RateLimit(9.0)),
+        (answer(400, {"error_id": 502}), None),
+    ],
+)
+def test_common_rate_limit_forms(raw: RawResponse, expected: RateLimit | None) -> None:
+    assert upstream_rate_limit(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            answer(403, {"message": "API rate limit exceeded for user"}, **{"Retry-After": "7"}),
+            RateLimit(7.0),
+        ),
+        (answer(429, {"message": "too many"}), RateLimit(None)),
+        (answer(403, {"message": "You have exceeded a secondary rate limit."}), RateLimit(60.0)),
+        (answer(403, {"message": "API rate limit exceeded for 1.2.3.4."}), RateLimit(None)),
+        (answer(403, {"message": "Resource not accessible by integration"}), None),
+    ],
+)
+def test_github_rate_limit_forms(raw: RawResponse, expected: RateLimit | None) -> None:
+    assert github_rate_limit(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            answer(400, {"error_id": 502, "error_message": "more requests available in 17 seconds"}),
+            RateLimit(17.0),
+        ),
+        (answer(400, {"error_id": 502, "error_message": "slow down", "backoff": 3}), RateLimit(3.0)),
+        (answer(400, {"error_id": 502, "error_name": "throttle_violation"}), RateLimit(None)),
+        (answer(400, {"error_id": 400, "error_name": "bad_parameter"}), None),
+    ],
+)
+def test_stack_exchange_throttle_forms(raw: RawResponse, expected: RateLimit | None) -> None:
+    assert stackexchange_rate_limit(raw) == expected
+
+
+# ----- transport errors: was anything sent? ---------------------------------------------------------
+
+
+def test_a_refused_connection_was_never_sent() -> None:
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    error = requests.ConnectionError(refused)
+    assert request_never_sent(error)
+    assert request_never_sent(requests.exceptions.ConnectTimeout())
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104))), "reset"),
+        (requests.exceptions.ReadTimeout("HTTPConnectionPool(host='x'): /hooks/secret"), "read timeout"),
+        (requests.exceptions.ChunkedEncodingError("broken"), "connection failed (ChunkedEncodingError)"),
+    ],
+)
+def test_an_error_after_sending_may_have_been_processed(error: Exception, words: str) -> None:
+    assert not request_never_sent(error)
+    description = describe_transport_error(error)
+    assert words in description
+    assert "secret" not in description  # never the URL
+
+
+def test_origins() -> None:
+    assert same_origin("http://h:80/a", "http://h/b")
+    assert not same_origin("http://h:1/a", "http://h:2/a")
+    assert not same_origin("http://h/a", "https://h/a")
+    assert origin_label("https://user:pw@example.com:8443/path?token=x") == "https://example.com:8443"
+
+
+# ----- secrets of a connection go to the masker -----------------------------------------------------
+
+
+def test_an_api_client_masks_its_connection_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    masked: list[Any] = []
+    monkeypatch.setattr("airflow.sdk.log.mask_secret", lambda value, name=None: masked.append(value))
+    conn = {
+        "conn_type": "http",
+        "host": "http://127.0.0.1:9",
+        "login": "bot@example.com",
+        "password": "jira-api-token-123",
+        "extra": {"Api-Key": "discourse-key-456", "Api-Username": "system"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MASKED", json.dumps(conn))
+    ApiClient("masked", "jira").base_path()  # builds the session; sends nothing
+    assert "jira-api-token-123" in masked
+    assert "discourse-key-456" in masked
+    assert "system" not in masked  # a user name is no secret
