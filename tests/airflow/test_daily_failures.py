@@ -156,3 +156,52 @@ def test_missing_connection_is_named(
     assert "The conn_id `github_default` isn't defined" in result.log
     [digest] = posts_to(running.outbox, "help-channel-hook")
     assert "could not read github" in digest
+
+
+ENTITY_TITLES = ["&commat;here the server is down", "&#64;channel please look", "Ping &#x40;all now"]
+
+
+def test_entities_in_titles_ping_no_one(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """Mattermost decodes character references before it looks for mentions (FIELD-NOTES)."""
+    import html
+
+    issues = [
+        github_issue(REPOS[0], n, title, "stranger", NOW - days(3 + n))
+        for n, title in enumerate(ENTITY_TITLES, 1)
+    ]
+    scenario = write_scenario(
+        tmp_path / "entities",
+        NOW,
+        github={REPOS[0]: {"issues": issues}, REPOS[1]: {}},
+        variables={"community_rotation": ROTATION, "community_settings": ONLY_GITHUB_AND_FORUM},
+    )
+    running = sandbox(scenario)
+    result = run_daily(airflow, scenario, running)
+    assert result.state == "success", result.log[-3000:]
+    [digest] = posts_to(running.outbox, "help-channel-hook")
+    body = digest.split("\n", 1)[1]  # the header's own @here is configured, and meant
+    decoded = html.unescape(body)  # what Mattermost's mention parser sees
+    assert not LIVE_MENTION.search(decoded), decoded
+
+
+def test_a_failing_webhook_leaks_its_id_nowhere(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """The webhook id is a secret: not in the alert, the ledger, or the task logs."""
+    import sqlite3
+
+    refused = {"service": "mattermost", "method": "POST", "path": "^/hooks/help-channel-hook$", "status": 404}
+    scenario = small_scenario(tmp_path / "refused", faults=[refused])
+    running = sandbox(scenario)
+    result = run_daily(airflow, scenario, running)
+    assert result.state == "failed"
+    [alert] = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
+    assert "post_help_wanted_digest" in alert
+    assert "help-channel-hook" not in alert
+    assert "help-channel-hook" not in result.log
+    with sqlite3.connect(airflow.workdir / "ledger.db") as db:
+        errors = [row[0] or "" for row in db.execute("SELECT last_error FROM community_notifications")]
+    assert any(errors), "the failure is recorded"
+    assert not any("help-channel-hook" in e for e in errors)
