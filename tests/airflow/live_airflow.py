@@ -1,4 +1,4 @@
-"""Run the real Airflow components (api-server, dag-processor, scheduler) on loopback for a test.
+"""Run the real Airflow components of ``make airflow`` on loopback for a test.
 
 What an operator does, a test can do: trigger runs through the REST API with a conf (as the UI
 does), create backfills with the ``airflow backfill`` CLI (the running scheduler executes them),
@@ -10,11 +10,14 @@ clear tasks, stop the scheduler in the middle of a run and start it again.
         status, run = af.trigger("community_daily_monitoring", {"as_of": "2026-11-18T09:00:00+00:00"})
         assert af.wait_for_run("community_daily_monitoring", run["dag_run_id"]) == "success", af.tail_logs()
 
-Each instance has its own AIRFLOW_HOME (SQLite metadata DB, LocalExecutor, simple auth manager
-with the generated ``admin`` password), its own free port, and logs every component to
-``<home>/component-logs/<name>.log``. Every process it started, and their descendants (task
-supervisors and task runners sit in their own process groups), is killed at ``stop()``, which the
-context manager and the ``live_airflow`` fixture always call.
+``LiveAirflow`` is ``community_devtools.local_airflow.LocalAirflow`` (what ``make airflow`` runs:
+api-server, scheduler, dag-processor, triggerer; LocalExecutor; SQLite metadata DB whose writers
+wait for the lock; simple auth manager with the generated ``admin`` password; every component
+logging to ``<home>/component-logs/<name>.log``) with a test's overrides (``TEST_ENV``: fast
+heartbeats, rare re-parsing, one task retry, short HTTP backoff; no scheduled runs unless asked)
+and a REST client. Each instance has its own AIRFLOW_HOME and free port. Every process it started,
+and their descendants, is killed at ``stop()``, which the context manager and the
+``live_airflow`` fixture always call.
 
 Environment overrides given at start (connections and Variables as ``AIRFLOW_CONN_*`` /
 ``AIRFLOW_VAR_*``) reach the tasks: LocalExecutor workers inherit the scheduler's environment.
@@ -23,113 +26,56 @@ Environment overrides given at start (connections and Variables as ``AIRFLOW_CON
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
-import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-COMPONENTS = ("api-server", "dag-processor", "scheduler")
+from community_devtools.local_airflow import LocalAirflow, airflow_env, free_port, settings_pools
+
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+
+# A test's settings on top of make airflow's.
+TEST_ENV = {
+    "AIRFLOW__API__EXPOSE_STACKTRACE": "True",
+    # Parse once at start-up, re-parse rarely: CPU is scarce on a 2-core machine.
+    "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
+    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+    "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
+    # Pick up new runs quickly, notice dead task runners soon after the scheduler restarts.
+    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "10",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "15",
+    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
+    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
+    "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    # Fail fast in tests: one task retry, short HTTP backoff (as harness.base_env).
+    "COMMUNITY_TASK_RETRIES": "1",
+    "COMMUNITY_RETRY_DELAY_SECONDS": "1",
+    "COMMUNITY_HTTP_MAX_ATTEMPTS": "2",
+    "COMMUNITY_HTTP_BASE_DELAY": "0.1",
+}
 
 _LIVE: set[LiveAirflow] = set()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def settings_pools(path: Path = PROJECT_ROOT / "airflow_settings.yaml") -> dict[str, dict[str, Any]]:
-    """The pools of airflow_settings.yaml in ``airflow pools import`` format (the DAG's tasks need them)."""
-    pools = (yaml.safe_load(path.read_text()).get("airflow") or {}).get("pools") or []
-    return {
-        p["pool_name"]: {"slots": int(p.get("pool_slot", 1)), "description": p.get("pool_description", "")}
-        for p in pools
-    }
-
-
 def live_env(home: Path, port: int) -> dict[str, str]:
-    """The environment every component, CLI call and task shares."""
-    # Nothing of the developer's own Airflow setup leaks in (connections, Variables, AIRFLOW__*).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_", "AIRFLOW__"))
-    }
-    base_url = f"http://127.0.0.1:{port}"
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW_CONFIG": str(home / "airflow.cfg"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-            # New DAGs start paused (as in production); the harness unpauses explicitly.
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": base_url,
-            "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__API__EXPOSE_STACKTRACE": "True",
-            # Task supervisors talk to this api-server, not to the default http://localhost:8080.
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-            # Parse once at start-up, re-parse rarely: CPU is scarce on a 2-core machine.
-            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
-            "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
-            # Pick up new runs quickly, notice dead task runners soon after the scheduler restarts.
-            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-            "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "10",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "15",
-            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
-            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
-            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
-            "AIRFLOW__CORE__PARALLELISM": "8",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            # Only the product, as in a deployment: the Airflow processes never need the dev packages.
-            "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
-            "PYTHONUNBUFFERED": "1",
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-            # Fail fast in tests: one task retry, short HTTP backoff (as harness.base_env).
-            "COMMUNITY_TASK_RETRIES": "1",
-            "COMMUNITY_RETRY_DELAY_SECONDS": "1",
-            "COMMUNITY_HTTP_MAX_ATTEMPTS": "2",
-            "COMMUNITY_HTTP_BASE_DELAY": "0.1",
-        }
-    )
-    return env
+    """The environment every component, CLI call and task shares: make airflow's and the test's."""
+    return {**airflow_env(home, port), **TEST_ENV}
 
 
-class LiveAirflow:
-    """api-server + dag-processor + scheduler, started as subprocesses on 127.0.0.1."""
+class LiveAirflow(LocalAirflow):
+    """make airflow's components, started as subprocesses on 127.0.0.1, with a REST client."""
 
     def __init__(
         self,
@@ -145,49 +91,24 @@ class LiveAirflow:
         clock), which posts digests and, with ``max_active_runs=1``, delays the runs under test.
         Manual runs and backfills run either way.
         """
-        self.home = Path(home)
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **live_env(self.home, self.port),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(use_job_schedule),
-            **(env or {}),
-        }
-        self.log_dir = self.home / "component-logs"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.timings: dict[str, float] = {}
+        overrides = {**TEST_ENV, "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(use_job_schedule), **(env or {})}
+        super().__init__(home, env=overrides, port=port)
         self._token: str | None = None
-        self._spawned_at = time.monotonic()
         self._http = httpx.Client(base_url=self.base_url, trust_env=False, timeout=30)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, timeout: float = 120) -> LiveAirflow:
-        began = time.monotonic()
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+    def start(self, timeout: float = 180) -> LiveAirflow:
         _LIVE.add(self)
-        try:
-            self.cli("db", "migrate", check=True)
-            pools = self.home / "pools.json"
-            pools.write_text(json.dumps(settings_pools()))
-            self.cli("pools", "import", str(pools), check=True)
-            self.timings["migrate"] = time.monotonic() - began
-            self._spawned_at = time.monotonic()
-            for name in COMPONENTS:
-                self._spawn(name)
-            self._wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.timings["start"] = time.monotonic() - began
+        super().start(timeout)
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10) -> dict[str, str]:
         """Stop every component (and every task it spawned); idempotent."""
-        for name in list(self.procs):
-            self._kill(name, graceful=True)
-        _LIVE.discard(self)
+        try:
+            return super().stop(grace)
+        finally:
+            _LIVE.discard(self)
 
     def __enter__(self) -> LiveAirflow:
         return self.start()
@@ -199,108 +120,18 @@ class LiveAirflow:
     def stop_scheduler(self, graceful: bool = False) -> None:
         """Stop the scheduler. ``graceful=False`` (default) is a crash: SIGKILL to the scheduler and
         every task it was running; ``graceful=True`` sends SIGTERM and lets it shut down."""
-        self._kill("scheduler", graceful=graceful)
+        self.kill("scheduler", graceful=graceful)
 
     def start_scheduler(self) -> None:
-        if "scheduler" in self.procs and self.procs["scheduler"].poll() is None:
-            raise RuntimeError("the scheduler is already running")
-        self._spawn("scheduler")
+        self.spawn("scheduler")
 
     def start_component(self, name: str) -> None:
-        self._spawn(name)
+        self.spawn(name)
 
     def stop_component(self, name: str, graceful: bool = True) -> None:
-        self._kill(name, graceful=graceful)
-
-    def _spawn(self, name: str) -> None:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        log.write(f"\n===== {time.strftime('%H:%M:%S')} starting {name} =====\n".encode())
-        log.flush()
-        cmd = [AIRFLOW, name]
-        if name == "api-server":
-            cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
-        elif name == "scheduler":
-            # The worker log server binds every interface on a fixed port (8793); the api-server
-            # reads task logs from the shared local folder anyway.
-            cmd += ["--skip-serve-logs"]
-        self.procs[name] = subprocess.Popen(
-            cmd,
-            env=self.env,
-            cwd=self.home,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-
-    def _kill(self, name: str, graceful: bool, wait: float = 15) -> None:
-        proc = self.procs.pop(name, None)
-        if proc is None:
-            return
-        tree = _descendants(proc.pid)
-        if graceful and proc.poll() is None:
-            _signal_group(proc.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(wait)
-        # Whatever is left: SIGKILL to the group, then to every descendant seen (task supervisors
-        # and task runners sit in process groups of their own).
-        tree |= _descendants(proc.pid)
-        _signal_group(proc.pid, signal.SIGKILL)
-        for child in tree:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
-        psutil.wait_procs(list(tree), timeout=10)
-        proc.wait(10)
-
-    def _wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            for name, proc in self.procs.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode}\n{self.tail_logs()}")
-            try:
-                response = self._http.get("/api/v2/monitor/health")
-                last = response.json()
-                if (
-                    response.status_code == 200
-                    and last.get("scheduler", {}).get("status") == "healthy"
-                    and last.get("dag_processor", {}).get("status") == "healthy"
-                ):
-                    return
-            except (httpx.HTTPError, ValueError) as error:
-                last = repr(error)
-            time.sleep(0.5)
-        raise TimeoutError(f"Airflow not healthy after {timeout}s: {last}\n{self.tail_logs()}")
-
-    # --- diagnostics ------------------------------------------------------------------------------
-
-    def tail_logs(self, lines: int = 60, task_logs: bool = True) -> str:
-        """The last lines of every component's log (and of the newest task logs), for assert messages."""
-        parts = []
-        for path in sorted(self.log_dir.glob("*.log")):
-            parts.append(f"----- {path.name} -----\n" + _tail(path, lines))
-        if task_logs:
-            newest = sorted((self.home / "logs").glob("dag_id=*/**/*.log"), key=lambda p: p.stat().st_mtime)
-            for path in newest[-3:]:
-                parts.append(f"----- {path.relative_to(self.home)} -----\n" + _tail(path, lines))
-        return "\n".join(parts)
+        self.kill(name, graceful=graceful)
 
     # --- CLI ----------------------------------------------------------------------------------------
-
-    def cli(self, *args: str, check: bool = False, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """``airflow <args>`` with the same environment as the running components."""
-        result = subprocess.run(
-            [AIRFLOW, *args], env=self.env, cwd=self.home, capture_output=True, text=True, timeout=timeout
-        )
-        with (self.log_dir / "cli.log").open("a") as log:
-            log.write(f"\n$ airflow {' '.join(args)}  -> {result.returncode}\n{result.stdout}{result.stderr}")
-        if check and result.returncode != 0:
-            raise RuntimeError(
-                f"airflow {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}"
-            )
-        return result
 
     def backfill(
         self, dag_id: str, from_date: str, to_date: str, *extra: str
@@ -311,26 +142,13 @@ class LiveAirflow:
         The window filters *logical dates* (inclusive), i.e. data-interval starts: with the daily
         ``0 7 * * *`` data-interval timetable, ``2026-11-16 .. 2026-11-17`` (midnights) holds one run
         (logical 11-16 07:00, T = 11-17 07:00), not two. See ``backfill_dry_run``.
+
+        One call, no retries: make airflow's SQLite settings let it wait for the scheduler's writes
+        instead of failing with "database is locked" (tests/airflow/test_make_airflow.py).
         """
-        args = (
-            "backfill",
-            "create",
-            "--dag-id",
-            dag_id,
-            "--from-date",
-            from_date,
-            "--to-date",
-            to_date,
-            *extra,
+        return self.cli(
+            "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date, *extra
         )
-        # SQLite lets one writer in at a time: while the scheduler writes, creating the backfill can
-        # fail with "database is locked" (and roll back). The operator's answer is to run it again.
-        for _ in range(10):
-            result = self.cli(*args)
-            if result.returncode == 0 or "database is locked" not in result.stdout + result.stderr:
-                return result
-            time.sleep(3)
-        return result
 
     def backfill_dry_run(self, dag_id: str, from_date: str, to_date: str, *extra: str) -> list[str]:
         """The logical dates ``airflow backfill create --dry-run`` would run."""
@@ -341,11 +159,6 @@ class LiveAirflow:
         return re.findall(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}[^ |]*", table)
 
     # --- REST API -----------------------------------------------------------------------------------
-
-    @property
-    def admin_password(self) -> str:
-        path = self.home / "simple_auth_manager_passwords.json.generated"
-        return str(json.loads(path.read_text())["admin"])
 
     def token(self, refresh: bool = False) -> str:
         if self._token is None or refresh:
@@ -486,25 +299,6 @@ class LiveAirflow:
             time.sleep(0.5)
 
 
-def _descendants(pid: int) -> set[psutil.Process]:
-    try:
-        return set(psutil.Process(pid).children(recursive=True))
-    except psutil.NoSuchProcess:
-        return set()
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
-def _tail(path: Path, lines: int) -> str:
-    with path.open("rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, handle.tell() - 200 * lines))
-        return "\n".join(handle.read().decode(errors="replace").splitlines()[-lines:])
-
-
 @atexit.register
 def _stop_leftovers() -> None:
     for live in list(_LIVE):
@@ -529,4 +323,4 @@ def live_airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         live.stop()
 
 
-__all__ = ["LiveAirflow", "free_port", "live_airflow", "live_env", "settings_pools"]
+__all__ = ["TEST_ENV", "LiveAirflow", "free_port", "live_airflow", "live_env", "settings_pools"]
