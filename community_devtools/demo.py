@@ -2,8 +2,9 @@
 
 Steps: migrate the project-local metadata DB, start the sandbox on a free loopback port, apply
 ``airflow_settings.yaml`` pointing at it (plus the scenario's Variables), run each DAG with
-``airflow dags test`` as of the scenario's ``now``, print every message the sandbox received,
-save the outbox to ``<output>/outbox.json`` and stop the sandbox.
+``airflow dags test`` as of the scenario's ``now`` (the triage model first, printing its card),
+print every message the sandbox received, save the outbox to ``<output>/outbox.json`` and stop
+the sandbox.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from community_devtools import PROJECT_ROOT
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
 DEMO_DAGS: tuple[tuple[str, bool], ...] = (
+    ("community_triage_model", False),
     ("community_daily_monitoring", False),
     ("community_weekly_stale_review", False),
     ("community_release_closeout", True),
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {dag_id}: {state or ('failed' if code else 'done')}")
             if code != 0 or state == "failed":
                 failed.append(dag_id)
+            if dag_id == "community_triage_model":
+                print_model_card(scenario, env)
         outbox = _get_json(f"{env['SANDBOX_URL']}/_sandbox/outbox")
     finally:
         sandbox.terminate()
@@ -177,6 +181,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Runs that ended failed: {', '.join(failed)} (see their logs in {output})", file=sys.stderr)
         return 1
     return 0
+
+
+def print_model_card(scenario: Path, env: dict[str, str]) -> None:
+    """The card of the triage model the run just trained, from the models folder (SPEC §12)."""
+    from community_monitoring.settings import load_settings
+    from community_monitoring.triage_model import ModelCard, ModelFileError, format_card
+    from community_sandbox.scenario import load_scenario
+
+    settings = load_settings(load_scenario(scenario).variables.get("community_settings"))
+    home = env.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    location = settings.paths.models or os.path.join(home, "community_monitoring", "models")
+    if "://" in location and not location.startswith("file://"):
+        print(f"  The model card is in {location}/triage (not a local folder)")
+        return
+    root = Path(location.removeprefix("file://")) / "triage"
+    try:
+        version = json.loads((root / "last-trained.json").read_text(encoding="utf-8"))["version"]
+        card = ModelCard.from_json((root / version / "card.json").read_text(encoding="utf-8"))
+        latest = (
+            json.loads((root / "latest.json").read_text(encoding="utf-8"))
+            if (root / "latest.json").exists()
+            else {}
+        )
+    except (OSError, ValueError, KeyError, ModelFileError) as exc:
+        print(f"  No triage model card to show ({exc}); the daily [Triage] uses the rules")
+        return
+    used = latest.get("version") == version
+    print(f"  Model card ({'used by the daily [Triage]' if used else 'not used: the rules decide'}):")
+    for line in format_card(card, settings.triage_model.minimums).splitlines():
+        print(f"    {line}")
 
 
 def _run_state(log_path: Path) -> str:

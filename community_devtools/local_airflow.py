@@ -59,6 +59,9 @@ DEFAULT_AIRFLOW_PORT = 8080
 DEFAULT_SANDBOX_PORT = 8765
 PARALLELISM = 4
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+# Seconds from SIGTERM to SIGKILL. The triggerer sometimes waits 10 s for its runner (Airflow's own
+# escalation delay); a scheduler finishes the tasks its LocalExecutor already queued.
+STOP_GRACE = 15
 SQL_ALCHEMY_CONN = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 SQLITE_BUSY_TIMEOUT = 60
 # The api-server writes the audit log synchronously on its event loop, while another request can hold
@@ -325,7 +328,7 @@ class LocalAirflow:
                 start_new_session=True,
             )
 
-    def kill(self, name: str, graceful: bool = True, grace: float = 15) -> str:
+    def kill(self, name: str, graceful: bool = True, grace: float = STOP_GRACE) -> str:
         """Stop one component and everything it started.
 
         ``graceful``: SIGTERM to its process group, SIGKILL after ``grace`` s; else a crash (SIGKILL)."""
@@ -336,7 +339,7 @@ class LocalAirflow:
             return stop_process(proc, grace)
         return "killed (SIGKILL)" + _kill_tree(proc, _descendants(proc.pid))
 
-    def stop(self, grace: float = 10) -> dict[str, str]:
+    def stop(self, grace: float = STOP_GRACE) -> dict[str, str]:
         """Stop every component and everything they started; idempotent. Returns how each one stopped.
 
         SIGTERM goes at once to every component's process group and to every descendant in another

@@ -301,6 +301,8 @@ class TriageModelSection(Section):
     enabled: Flag = True
     # How far back the team's decisions are read, in days before T.
     history_days: Annotated[int, Field(strict=True, ge=7, le=3650)] = 365
+    # Posts younger than this teach nothing yet: the team may still relabel, move or redirect them.
+    settle_days: Annotated[int, Field(strict=True, ge=0, le=90)] = 7
     # Labels the team applies when it triages an issue (GitHub, GitLab) → the type decided.
     labels: dict[PostType, list[Text]] = {}
     # Phrases of a staff reply that redirected the author → the type decided; the first type listed
@@ -309,7 +311,7 @@ class TriageModelSection(Section):
     # Stack Overflow questions are questions unless one of their tags is listed here.
     stackoverflow_tags: dict[PostType, list[Text]] = {}
     # The model decides when its probability for the best type is at least this; else the rules.
-    threshold: Share = 0.6
+    threshold: Share = 0.9
     cv_folds: Annotated[int, Field(strict=True, ge=2, le=20)] = 5
     minimums: TriageModelMinimums = TriageModelMinimums()
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
-from community_devtools.local_airflow import LocalAirflow, airflow_env, free_port, settings_pools
+from community_devtools.local_airflow import STOP_GRACE, LocalAirflow, airflow_env, free_port, settings_pools
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
@@ -103,7 +103,7 @@ class LiveAirflow(LocalAirflow):
         super().start(timeout)
         return self
 
-    def stop(self, grace: float = 10) -> dict[str, str]:
+    def stop(self, grace: float = STOP_GRACE) -> dict[str, str]:
         """Stop every component (and every task it spawned); idempotent."""
         try:
             return super().stop(grace)

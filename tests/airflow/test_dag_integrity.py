@@ -25,7 +25,7 @@ from airflow.sdk.bases.hook import BaseHook
 BaseHook.get_connection = classmethod(refuse)
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=sys.argv[1])
-heavy = sorted(m for m in ("github", "gitlab", "pandas", "openpyxl", "requests_toolbelt") if m in sys.modules)
+heavy = sorted(m for m in ("github", "gitlab", "pandas", "openpyxl", "requests_toolbelt", "sklearn", "scipy") if m in sys.modules)
 dev = sorted(m for m in sys.modules if m.split(".")[0] in ("community_sandbox", "community_devtools"))
 dags = {
     dag_id: {
@@ -103,7 +103,13 @@ GROUP_ORDER = {"extract": 0, "transform": 1, "notify": 2}
 
 
 @pytest.mark.parametrize(
-    "dag_id", ["community_daily_monitoring", "community_weekly_stale_review", "community_release_closeout"]
+    "dag_id",
+    [
+        "community_daily_monitoring",
+        "community_weekly_stale_review",
+        "community_release_closeout",
+        "community_triage_model",
+    ],
 )
 def test_graph_reads_extract_transform_notify(parsed: dict, dag_id: str) -> None:
     """SPEC §2: three groups, edges only forward, no task feeding every other (≤ 7 downstream)."""
@@ -119,11 +125,12 @@ def test_graph_reads_extract_transform_notify(parsed: dict, dag_id: str) -> None
     assert all(t.startswith("extract_") for t in tasks if tasks[t]["group"] == "extract" and t != "check_run")
 
 
-def test_all_three_dags_are_there(parsed: dict) -> None:
+def test_all_dags_are_there(parsed: dict) -> None:
     assert set(parsed["dags"]) == {
         "community_daily_monitoring",
         "community_weekly_stale_review",
         "community_release_closeout",
+        "community_triage_model",
     }
     for dag_id, dag in parsed["dags"].items():
         assert dag["doc_md"], dag_id
@@ -153,3 +160,20 @@ def test_closeout_is_manual_with_its_form(parsed: dict) -> None:
     assert dag["timetable"] == "NullTimetable"
     assert set(dag["params"]) == {"version", "release_date", "announcement_url", "dry_run"}
     assert dag["tasks"]["post_thank_yous"]["pool"] == "uservoice_api"
+
+
+def test_triage_model_dag_shape(parsed: dict) -> None:
+    """SPEC §12: weekly and manual; reads the history of every channel the team decides on; posts nothing."""
+    dag = parsed["dags"]["community_triage_model"]
+    assert dag["timetable"] == "CronDataIntervalTimetable"
+    assert dag["catchup"] is False
+    assert dag["params"] == ["as_of"]
+    tasks = dag["tasks"]
+    history = ("github", "gitlab", "forum", "stackoverflow", "uservoice")
+    assert tasks["check_run"]["downstream"] == sorted(f"extract_{c}" for c in history)
+    assert all(tasks[f"extract_{c}"]["pool"] == f"{c}_api" for c in history)
+    assert tasks["collect_channels"]["downstream"] == ["build_training_set", "verify_all_channels_read"]
+    assert tasks["build_training_set"]["downstream"] == ["train_triage_model"]
+    assert tasks["train_triage_model"]["downstream"] == ["report_model_card"]
+    assert tasks["report_model_card"]["group"] == "notify"
+    assert not [t for t in tasks if t.startswith("post_")]

@@ -80,12 +80,16 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     new_posts = find_new_posts(
         run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of
     )
+    from community_monitoring.pipeline.triage_model import triage_classifier
+
     channels = run.channels_read()
     message = render_triage_list(
         new_posts,
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
+        # The team's learned model where one meets its card's minimums; the rules otherwise.
+        classifier=triage_classifier(run.settings, run.as_of),
         unreadable=channels.get("unreadable", ()),
     )
     return save_message(run, message)

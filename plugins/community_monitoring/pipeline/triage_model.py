@@ -1,0 +1,317 @@
+"""The triage model's tasks: read a year of history, build the training set, train, store, report.
+
+The model and its card are stored under ``paths.models`` (``ObjectStoragePath``), one folder per
+version: ``triage/<version>/model.json`` and ``card.json``. ``triage/latest.json`` points at the
+version the daily run uses; it moves only when a new card meets ``triage_model.minimums`` and every
+channel was read. ``triage/last-trained.json`` points at the newest training, used or not.
+
+``load_latest_model(settings)`` is what the daily run calls: it returns the promoted model, or
+None with a warning (no model yet, its card misses today's minimums, a corrupted file, anything
+else) and never raises, so the rules decide and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from community_monitoring.channels import channel
+from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
+from community_monitoring.settings import Settings
+
+if TYPE_CHECKING:
+    from community_monitoring.classify import PostClassifier
+    from community_monitoring.triage_model import ModelCard, ModelClassifier, TriageModel
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "community_triage_model"
+HISTORY_CHANNELS: tuple[str, ...] = ("github", "gitlab", "forum", "stackoverflow", "uservoice")
+MODEL_FOLDER = "triage"
+LATEST = "latest.json"
+LAST_TRAINED = "last-trained.json"
+# Earlier promoted versions kept in latest.json, so a backfill can use the model of its own day.
+PROMOTED_KEPT = 52
+# A model file larger than this is not read (a healthy one is a few MB).
+MAX_MODEL_BYTES = 200 * 1024 * 1024
+TRAINING_SET = "training/examples.json"
+TRAINING_RESULT = "training/result.json"
+
+
+# -- storage ------------------------------------------------------------------------------------
+
+
+def models_root(settings: Settings) -> Any:
+    """``paths.models``/triage as an ObjectStoragePath ($AIRFLOW_HOME/community_monitoring/models)."""
+    return storage_root(settings, "models") / MODEL_FOLDER
+
+
+def _write_text(path: Any, text: str) -> None:
+    """Write to a temporary name and rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.parent / (path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as stream:
+        stream.write(text)
+    partial.rename(path)
+
+
+def _read_text(path: Any, limit: int = MAX_MODEL_BYTES) -> str:
+    with path.open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes")
+    return data.decode("utf-8")
+
+
+def save_model(settings: Settings, model: TriageModel, card: ModelCard) -> Any:
+    """Store a trained model and its card in their version's folder; returns the folder."""
+    folder = models_root(settings) / model.version
+    _write_text(folder / "model.json", model.to_json())
+    _write_text(folder / "card.json", card.to_json())
+    _write_text(models_root(settings) / LAST_TRAINED, json.dumps({"version": model.version}))
+    return folder
+
+
+def promote(settings: Settings, card: ModelCard) -> bool:
+    """Point ``latest.json`` at this version, keeping earlier ones (newest history first) for backfills.
+
+    A training on older history (a backfill or a manual run with an earlier ``as_of``) is kept
+    among them but does not replace a model trained on newer history. Returns whether this version
+    is now the one in use.
+    """
+    from community_monitoring.timeutil import parse_time
+
+    pointer = models_root(settings) / LATEST
+    entries: list[dict[str, str]] = [{"version": card.version, "as_of": card.as_of}]
+    if pointer.exists():
+        try:
+            current = json.loads(_read_text(pointer, 1024 * 1024))
+            for entry in [current, *current.get("previous", [])]:
+                if entry["version"] != card.version:
+                    entries.append({"version": str(entry["version"]), "as_of": str(entry["as_of"])})
+            entries.sort(
+                key=lambda e: parse_time(e["as_of"]), reverse=True
+            )  # stable: ties keep the new one first
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("%s was unreadable (%s): it is replaced", pointer, exc)
+            entries = entries[:1]
+    latest, *previous = entries[: PROMOTED_KEPT + 1]
+    _write_text(pointer, json.dumps({**latest, "previous": previous}, indent=1))
+    if latest["version"] != card.version:
+        log.info(
+            "Triage model %s was trained on older history than %s, which stays in use",
+            card.version,
+            latest["version"],
+        )
+        return False
+    return True
+
+
+def _pick_version(pointer: dict[str, Any], as_of: datetime | None) -> str | None:
+    """The promoted version to use: the newest, or the newest trained on history up to ``as_of``."""
+    from community_monitoring.timeutil import parse_time
+
+    entries = [pointer, *pointer.get("previous", [])]
+    for entry in entries:
+        if as_of is None or parse_time(str(entry["as_of"])) <= as_of:
+            return str(entry["version"])
+    return None
+
+
+def load_latest_model(settings: Settings, as_of: datetime | None = None) -> TriageModel | None:
+    """The promoted model whose card meets today's minimums, or None with a warning; never raises.
+
+    ``as_of``: the run's T; a backfill then gets the model that was trained on its own past (the
+    newest promoted version trained on history up to T), or none.
+    """
+    section = settings.triage_model
+    if not section.enabled:
+        log.info("The triage model is switched off (triage_model.enabled): the rules decide")
+        return None
+    try:
+        return _load_promoted(settings, as_of)
+    except Exception as exc:  # whatever is wrong with the stored model, the rules decide
+        log.warning(
+            "The triage model could not be loaded (%s: %s): the rules decide", type(exc).__name__, exc
+        )
+        return None
+
+
+def _load_promoted(settings: Settings, as_of: datetime | None) -> TriageModel | None:
+    from community_monitoring.triage_model import ModelCard, TriageModel, format_card
+
+    root = models_root(settings)
+    pointer = root / LATEST
+    if not pointer.exists():
+        log.warning("No triage model has been promoted yet (%s does not exist): the rules decide", pointer)
+        return None
+    version = _pick_version(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
+    if version is None:
+        log.warning("No promoted triage model was trained on history up to %s: the rules decide", as_of)
+        return None
+    folder = root / _checked_version(version)
+    card = ModelCard.from_json(_read_text(folder / "card.json", 1024 * 1024))
+    missing = card.shortfalls(settings.triage_model.minimums)
+    if missing:
+        log.warning("Triage model %s misses the minimums (%s): the rules decide", version, "; ".join(missing))
+        return None
+    model = TriageModel.from_json(_read_text(folder / "model.json"))
+    if model.version != card.version:
+        raise ValueError(f"model.json is version {model.version}, its card says {card.version}")
+    _warn_on_version_drift(model)
+    log.info(
+        "Using triage model %s (threshold %.2f):\n%s",
+        version,
+        settings.triage_model.threshold,
+        format_card(card),
+    )
+    return model
+
+
+def _checked_version(version: str) -> str:
+    from community_monitoring.triage_model import VERSION_PATTERN
+
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(f"latest.json names {version!r}, which is not a version id")
+    return version
+
+
+def _warn_on_version_drift(model: TriageModel) -> None:
+    import sklearn
+
+    if model.sklearn_version and model.sklearn_version != sklearn.__version__:
+        log.warning(
+            "Triage model %s was trained with scikit-learn %s, this worker has %s: its plain parameters "
+            "still apply; the next weekly training brings them in line",
+            model.version,
+            model.sklearn_version,
+            sklearn.__version__,
+        )
+
+
+def triage_classifier(settings: Settings, as_of: datetime | None = None) -> PostClassifier | ModelClassifier:
+    """The post classifier of the daily ``[Triage]``: model then rules when a model loads, else the rules."""
+    from community_monitoring.classify import PostClassifier
+    from community_monitoring.triage_model import ModelClassifier
+
+    rules = PostClassifier.from_settings(settings)
+    model = load_latest_model(settings, as_of)
+    return ModelClassifier(rules, model, settings.triage_model.threshold) if model else rules
+
+
+# -- tasks --------------------------------------------------------------------------------------
+
+
+def _extract_history(run: TaskRun, key: str) -> dict[str, Any]:
+    """Read one channel's posts created in (T − history_days, T] into the run store."""
+    from community_monitoring.sources import Fetched, FetchRequest
+
+    section = run.settings.triage_model
+    if not run.settings.is_enabled(key) or not section.enabled:
+        why = "channels.disabled" if section.enabled else "triage_model.enabled is off"
+        log.info("Not reading %s history (%s)", key, why)
+        run.store.save_channel(key, Fetched())
+        return {"channel": key, "disabled": True}
+    since = run.as_of - timedelta(days=section.history_days)
+    log.info("Reading %s history: posts created in (%s, %s]", key, since.isoformat(), run.as_of.isoformat())
+    counts = run.store.save_channel(key, channel(key).fetcher()(FetchRequest(run.settings, since, run.as_of)))
+    log.info("%s: %s written to the run store", channel(key).label, counts)
+    return {"channel": key, **counts}
+
+
+def _history_extractor(key: str) -> Callable[..., Any]:
+    def extract(run: TaskRun) -> dict[str, Any]:
+        return _extract_history(run, key)
+
+    extract.__name__ = extract.__qualname__ = f"extract_{key}_history"
+    extract.__doc__ = f"Read {channel(key).label}'s posts of the history window into the run store."
+    return community_task(extract)
+
+
+# One extract task per channel (``shape.extract(..., extractors=HISTORY_EXTRACTORS)``).
+HISTORY_EXTRACTORS: dict[str, Callable[..., Any]] = {key: _history_extractor(key) for key in HISTORY_CHANNELS}
+
+
+@community_task
+def build_training_set(run: TaskRun) -> dict[str, Any]:
+    """The team's decisions in the history that was read, as labelled examples."""
+    from community_monitoring.history import build_training_set as decided_posts
+
+    read = run.channels_read()
+    posts = run.store.posts(key for key in HISTORY_CHANNELS if key in read["read"])
+    training = decided_posts(posts, run.rosters.staff, run.settings, run.as_of)
+    run.store.write_json(TRAINING_SET, [e.to_dict() for e in training.examples])
+    summary = {
+        "examples": len(training.examples),
+        "by_type": training.counts("post_type"),
+        "by_source": dict(sorted(Counter(f"{e.channel} {e.source}" for e in training.examples).items())),
+        "skipped": dict(sorted(training.skipped.items())),
+    }
+    log.info("Training set as of %s: %s", run.as_of.isoformat(), json.dumps(summary))
+    return {"examples": len(training.examples), "by_type": summary["by_type"]}
+
+
+@community_task
+def train_triage_model(run: TaskRun) -> dict[str, Any]:
+    """Train on the training set, store the model and its card; promote it when the card is good."""
+    from community_monitoring.history import Example
+    from community_monitoring.triage_model import NotEnoughHistory, train
+
+    section = run.settings.triage_model
+    if not section.enabled:
+        log.info("The triage model is switched off (triage_model.enabled): nothing trained")
+        run.store.write_json(TRAINING_RESULT, {"trained": False, "reason": "triage_model.enabled is off"})
+        return {"trained": False}
+    examples = [Example.from_dict(e) for e in run.store.read_json(TRAINING_SET)]
+    try:
+        model, card = train(examples, run.settings, as_of=run.as_of)
+    except NotEnoughHistory as exc:
+        log.warning("No triage model trained: %s. The rules keep deciding.", exc)
+        run.store.write_json(TRAINING_RESULT, {"trained": False, "reason": str(exc)})
+        return {"trained": False}
+    folder = save_model(run.settings, model, card)
+    reasons = card.shortfalls(section.minimums)
+    missing = run.channels_read()["missing"]
+    if missing:
+        reasons.append(f"channel(s) not read, so their history is missing: {', '.join(missing)}")
+    if reasons:
+        log.warning(
+            "Triage model %s is stored in %s but not used: %s", model.version, folder, "; ".join(reasons)
+        )
+    elif promote(run.settings, card):
+        log.info(
+            "Triage model %s is stored in %s and is now the one the daily run uses", model.version, folder
+        )
+    else:
+        reasons.append("a model trained on newer history stays in use (this one serves backfills)")
+    run.store.write_json(
+        TRAINING_RESULT,
+        {
+            "trained": True,
+            "promoted": not reasons,
+            "reasons": reasons,
+            "folder": str(folder),
+            "card": card.to_dict(),
+        },
+    )
+    return {"version": model.version, "promoted": not reasons, "accuracy": round(card.cv_accuracy, 4)}
+
+
+@community_task
+def report_model_card(run: TaskRun) -> dict[str, Any]:
+    """Log the card of this run's training (no message is posted)."""
+    from community_monitoring.triage_model import ModelCard, format_card
+
+    result = run.store.read_json(TRAINING_RESULT)
+    if not result.get("trained"):
+        log.warning("No triage model was trained in this run: %s", result.get("reason"))
+        return {"trained": False}
+    card = ModelCard.from_dict(result["card"])
+    text = format_card(card, run.settings.triage_model.minimums)
+    state = "in use from now on" if result["promoted"] else "not used: " + "; ".join(result["reasons"])
+    log.info("Triage model card (%s; %s):\n%s", state, result["folder"], text)
+    return {"version": card.version, "promoted": result["promoted"]}

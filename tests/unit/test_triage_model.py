@@ -1,0 +1,457 @@
+"""The triage model (SPEC §12): training, its card, safe storage, and the model in front of the rules."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from builders import SETTINGS, T, post
+from community_monitoring.classify import Classification
+from community_monitoring.history import Example
+from community_monitoring.settings import SettingsError, TriageModelMinimums, build_settings, default_rules
+from community_monitoring.triage_model import (
+    ModelCard,
+    ModelClassifier,
+    ModelFileError,
+    NotEnoughHistory,
+    TriageModel,
+    format_card,
+    model_input,
+    train,
+)
+
+# Small, varied texts per type: enough for a 3-fold cross-validation to mean something.
+OPENINGS = {
+    "bug": [
+        "Since {v} the {thing} is broken",
+        "The {thing} shows the wrong {what} after an edit",
+        "Regression: {thing} crashes when I open it",
+        "{thing} freezes every time on {v}",
+    ],
+    "troubleshooting": [
+        "Our nginx proxy in front of the {thing} gives 502",
+        "x509 certificate error on our server for the {thing}",
+        "Docker container for the {thing} can't connect to Postgres",
+        "Our SMTP setup fails for the {thing}",
+    ],
+    "feature_proposal": [
+        "It would be great to have an option for the {thing}",
+        "Please add a setting to hide the {thing}",
+        "Feature request: let admins configure the {thing}",
+        "Would love the ability to export the {thing}",
+    ],
+    "question": [
+        "How do I use the API to read the {thing}?",
+        "Is there a way to get the {thing} with mmctl?",
+        "What is the difference between the {thing} and the {what}?",
+        "Where can I find the {thing} setting?",
+    ],
+}
+THINGS = [
+    "threads view",
+    "channel sidebar",
+    "search",
+    "emoji picker",
+    "webhook",
+    "plugin",
+    "mobile app",
+    "desktop app",
+]
+WHATS = ["date", "count", "name", "order"]
+TYPES = list(OPENINGS)
+SMALL_MINIMUMS = TriageModelMinimums(examples=40, per_type=10, cv_accuracy=0.5, recall=0.4)
+
+
+def generated_examples(per_type: int = 30, seed: int = 0, types: list[str] | None = None) -> list[Example]:
+    rng = random.Random(seed)
+    examples = []
+    for post_type in types or TYPES:
+        for _ in range(per_type):
+            text = rng.choice(OPENINGS[post_type]).format(
+                thing=rng.choice(THINGS), what=rng.choice(WHATS), v=f"11.{rng.randint(0, 3)}"
+            )
+            channel = rng.choice(["github", "forum"])
+            examples.append(
+                Example(f"{text}\n\n{text.lower()} ({rng.randint(1, 999)})", post_type, channel, "label")
+            )
+    return examples
+
+
+def settings_with(**triage: Any) -> Any:
+    section = SETTINGS.triage_model.model_copy(update={"cv_folds": 3, **triage})
+    return SETTINGS.model_copy(update={"triage_model": section})
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[TriageModel, ModelCard]:
+    return train(generated_examples(), settings_with(), as_of=None)
+
+
+def probe_posts() -> list[Any]:
+    return [
+        post("github", title="Is there a way to read the search with the API?"),
+        post("forum", title="Our nginx proxy answers 502 for the plugin", body="x509 in the log"),
+        post("github", title="Please add an option to hide the emoji picker"),
+        post("github", title="Regression: the threads view crashes since 11.2"),
+        post("stackoverflow", title="<p>How do I &amp; where?</p>"),
+    ]
+
+
+def test_training_gives_a_model_and_a_cross_validated_card(trained: tuple[TriageModel, ModelCard]) -> None:
+    model, card = trained
+    assert card.training_size == 120
+    assert card.counts_by_type == {t: 30 for t in TYPES}
+    assert sum(card.counts_by_channel.values()) == 120
+    assert set(card.counts_by_source) <= {"github label", "forum label"}
+    assert card.cv_folds == 3
+    assert set(card.cv_scores) == set(TYPES)
+    assert all(score.support == 30 for score in card.cv_scores.values())
+    assert card.cv_accuracy > 0.8
+    assert 0 < card.temperature < 50
+    assert 0 <= card.cv_decided_share <= 1
+    assert card.version == model.version
+    assert card.sklearn_version == model.sklearn_version
+    assert card.features == sum(len(v.vocabulary_) for v in model.vectorizers)
+    assert sorted(model.classes) == sorted(TYPES)
+    assert card.classes == model.classes
+    assert card.meets(SMALL_MINIMUMS)
+    decided = model.predict_many(probe_posts()[:4])
+    assert [t for t, _ in decided] == ["question", "troubleshooting", "feature_proposal", "bug"]
+    assert all(0 < p <= 1 for _, p in decided)
+
+
+def test_the_card_names_every_minimum_it_misses(trained: tuple[TriageModel, ModelCard]) -> None:
+    _, card = trained
+    strict = TriageModelMinimums(examples=500, per_type=40, cv_accuracy=1.0, recall=1.0)
+    missing = card.shortfalls(strict)
+    assert missing[0] == "120 examples (minimum 500)"
+    assert "bug: 30 examples (minimum 40)" in missing
+    assert not card.meets(strict)
+    weaker = replace(
+        card,
+        cv_accuracy=0.5,
+        cv_scores={**card.cv_scores, "bug": replace(card.cv_scores["bug"], recall=0.25)},
+    )
+    # Exactly at a minimum meets it (accuracy 50%, minimum 50%).
+    assert weaker.shortfalls(SMALL_MINIMUMS) == ["bug: cross-validated recall 25.0% (minimum 40%)"]
+    lower = TriageModelMinimums(examples=40, per_type=10, cv_accuracy=0.6, recall=0.4)
+    assert weaker.shortfalls(lower) == [
+        "cross-validated accuracy 50.0% (minimum 60%)",
+        "bug: cross-validated recall 25.0% (minimum 40%)",
+    ]
+    text = format_card(card, strict)
+    assert "3-fold stratified cross-validation" in text
+    assert "Minimums not met: 120 examples (minimum 500)" in text
+    assert "Minimums: met" in format_card(card, SMALL_MINIMUMS)
+
+
+def test_the_same_history_gives_the_same_version() -> None:
+    examples = generated_examples(per_type=12, seed=3)
+    first, _ = train(examples, settings_with(), as_of=T)
+    again, _ = train(list(reversed(examples)), settings_with(), as_of=T)
+    other, _ = train(generated_examples(per_type=12, seed=4), settings_with(), as_of=T)
+    assert first.version == again.version
+    assert first.version.startswith("20261118T090000Z-")
+    assert first.version != other.version
+
+
+def test_save_and_load_give_the_same_predictions(trained: tuple[TriageModel, ModelCard]) -> None:
+    model, card = trained
+    loaded = TriageModel.from_json(model.to_json())
+    posts = probe_posts()
+    assert loaded.predict_many(posts) == model.predict_many(posts)
+    assert (loaded.version, loaded.classes, loaded.temperature) == (
+        model.version,
+        model.classes,
+        model.temperature,
+    )
+    assert ModelCard.from_json(card.to_json()) == card
+
+
+def test_the_stored_model_is_plain_json(trained: tuple[TriageModel, ModelCard]) -> None:
+    data = json.loads(trained[0].to_json())
+    assert data["format"] == "community-monitoring/triage-model"
+    assert [v["analyzer"] for v in data["vectorizers"]] == ["word", "char_wb"]
+    assert [v["ngram_range"] for v in data["vectorizers"]] == [[1, 2], [3, 5]]
+    assert len(data["linear"]["coef"]) == 4
+    assert data["calibration"]["method"] == "temperature"
+
+
+def corrupt(model: TriageModel, change: Any) -> str:
+    data = json.loads(model.to_json())
+    change(data)
+    return json.dumps(data)
+
+
+def set_key(path: list[Any], value: Any) -> Any:
+    def change(data: Any) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+
+    return change
+
+
+CORRUPTIONS = [
+    ("truncated", lambda m: m.to_json()[: len(m.to_json()) // 2], "not valid JSON"),
+    ("empty", lambda m: "", "not valid JSON"),
+    ("not UTF-8", lambda m: b"\xff\xfe{", "not valid JSON"),
+    ("a list", lambda m: "[1, 2]", "JSON object"),
+    ("another format", lambda m: corrupt(m, set_key(["format"], "pickle")), "not a triage model file"),
+    ("newer format", lambda m: corrupt(m, set_key(["format_version"], 99)), "format_version 99"),
+    ("unknown class", lambda m: corrupt(m, set_key(["classes", 0], "rant")), "not post types"),
+    ("bad version id", lambda m: corrupt(m, set_key(["version"], "../../etc")), "not a version id"),
+    (
+        "other analyzer",
+        lambda m: corrupt(m, set_key(["vectorizers", 1, "analyzer"], "char")),
+        "vectorizers[1]: settings",
+    ),
+    (
+        "short idf",
+        lambda m: corrupt(m, lambda d: d["vectorizers"][0]["idf"].pop()),
+        "vectorizers[0].idf: shape",
+    ),
+    (
+        "term twice",
+        lambda m: corrupt(
+            m,
+            lambda d: d["vectorizers"][0]["vocabulary"].__setitem__(1, d["vectorizers"][0]["vocabulary"][0]),
+        ),
+        "holds a term twice",
+    ),
+    ("coef row missing", lambda m: corrupt(m, lambda d: d["linear"]["coef"].pop()), "linear.coef: shape"),
+    ("coef column missing", lambda m: corrupt(m, lambda d: d["linear"]["coef"][0].pop()), "linear.coef"),
+    ("text in coef", lambda m: corrupt(m, set_key(["linear", "coef", 0, 0], "1.0")), "linear.coef"),
+    (
+        "NaN in intercept",
+        lambda m: corrupt(m, set_key(["linear", "intercept", 0], float("nan"))),
+        "not finite",
+    ),
+    ("negative idf", lambda m: corrupt(m, set_key(["vectorizers", 0, "idf", 0], -1.0)), "positive"),
+    (
+        "no temperature",
+        lambda m: corrupt(m, set_key(["calibration", "temperature"], 0)),
+        "calibration.temperature",
+    ),
+    ("text settings", lambda m: corrupt(m, set_key(["text", "max_chars"], 10)), "text settings"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_a_corrupted_model_file_is_a_clear_error(
+    trained: tuple[TriageModel, ModelCard], name: str, make: Any, message: str
+) -> None:
+    with pytest.raises(ModelFileError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        TriageModel.from_json(make(trained[0]))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('{"format": "community-monitoring/triage-model-card", "format_version": 1}', "fields"),
+        ('{"format": "x"}', "not a triage model card"),
+    ],
+)
+def test_a_corrupted_card_is_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(ModelFileError, match=message):
+        ModelCard.from_json(text)
+
+
+def test_two_types_make_a_binary_model_that_stores_and_loads() -> None:
+    model, card = train(generated_examples(types=["bug", "question"]), settings_with())
+    assert model.classes == ("bug", "question")
+    assert model.linear.coef_.shape[0] == 1
+    posts = probe_posts()
+    assert TriageModel.from_json(model.to_json()).predict_many(posts) == model.predict_many(posts)
+    assert "troubleshooting: 0 examples (minimum 10)" in card.shortfalls(SMALL_MINIMUMS)
+
+
+def test_a_type_seen_once_is_counted_but_not_learned() -> None:
+    examples = [
+        *generated_examples(per_type=15, types=["bug", "question", "feature_proposal"]),
+        Example("Our proxy is broken", "troubleshooting", "forum", "category"),
+    ]
+    model, card = train(examples, settings_with())
+    assert "troubleshooting" not in model.classes
+    assert card.counts_by_type["troubleshooting"] == 1
+    assert card.cv_folds == 3
+
+
+@pytest.mark.parametrize(
+    "examples",
+    [
+        [],
+        generated_examples(per_type=20, types=["bug"]),
+        [Example("a", "bug", "github", "label"), Example("b", "question", "github", "label")],
+    ],
+)
+def test_too_little_history_to_train(examples: list[Example]) -> None:
+    with pytest.raises(NotEnoughHistory, match="at least two types"):
+        train(examples, settings_with())
+
+
+def test_model_input_reads_the_author_text_without_markup() -> None:
+    assert (
+        model_input("stackoverflow", "<p>How do I &amp; why</p>") == "channel_stackoverflow\n How do I & why "
+    )
+    assert model_input("github", "a < b") == "channel_github\na < b"
+    assert len(model_input("forum", "x" * 20_000)) == 8000
+
+
+class FixedModel:
+    """A stand-in model that always answers the same."""
+
+    def __init__(self, post_type: str, probability: float) -> None:
+        self.answer = (post_type, probability)
+
+    def predict(self, post: Any) -> tuple[str, float]:
+        return self.answer
+
+    def predict_many(self, posts: Any) -> list[tuple[str, float]]:
+        return [self.answer for _ in posts]
+
+
+class FixedRules:
+    def classify(self, post: Any) -> Classification:
+        return Classification("bug", "default for github")
+
+
+@pytest.mark.parametrize(
+    ("probability", "threshold", "expected"),
+    [
+        (0.86, 0.6, Classification("question", "model 0.86")),
+        (0.6, 0.6, Classification("question", "model 0.60")),  # at the threshold: the model
+        (0.599, 0.6, Classification("bug", "default for github")),  # below: the rules
+        (0.999, 0.6, Classification("question", "model 0.99")),  # never shown rounded up
+        (1.0, 0.6, Classification("question", "model 0.99")),  # nor as certain
+        (0.2, 0.0, Classification("question", "model 0.20")),
+        (0.97, 1.0, Classification("bug", "default for github")),
+    ],
+)
+def test_the_model_decides_at_or_above_the_threshold(
+    probability: float, threshold: float, expected: Classification
+) -> None:
+    classifier = ModelClassifier(FixedRules(), FixedModel("question", probability), threshold)  # type: ignore[arg-type]
+    assert classifier.classify(post()) == expected
+    assert classifier.classify_all([post(), post(number=2)]) == [expected, expected]
+
+
+def test_model_classifier_with_a_real_model_and_rules(trained: tuple[TriageModel, ModelCard]) -> None:
+    from community_monitoring.classify import PostClassifier
+
+    rules = PostClassifier.from_settings(SETTINGS)
+    classifier = ModelClassifier(rules, trained[0], 0.6)
+    decided = classifier.classify(post("github", title="Please add an option to hide the emoji picker"))
+    assert decided.post_type == "feature_proposal"
+    assert decided.rule.startswith("model 0.")  # probabilities are shown below 1
+    sure_never = ModelClassifier(rules, trained[0], 1.01)
+    anything = post("github", title="Please add an option to hide the emoji picker")
+    assert sure_never.classify(anything) == rules.classify(anything)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"threshold": "0.6"}, "triage_model.threshold"),
+        ({"threshold": 1.5}, "triage_model.threshold"),
+        ({"history_days": 3}, "triage_model.history_days"),
+        ({"cv_folds": 1}, "triage_model.cv_folds"),
+        ({"labels": {"rant": ["x"]}}, "triage_model.labels.rant"),
+        ({"minimums": {"recall": 2}}, "triage_model.minimums.recall"),
+        ({"enabled": "false"}, "triage_model.enabled"),
+        ({"colour": "blue"}, "triage_model.colour"),
+    ],
+)
+def test_the_triage_model_settings_are_strict(override: dict[str, Any], message: str) -> None:
+    rules, source = default_rules()
+    with pytest.raises(SettingsError, match=message):
+        build_settings(rules, {"triage_model": override}, source)
+
+
+def test_the_bundled_triage_model_settings() -> None:
+    section = SETTINGS.triage_model
+    assert section.enabled
+    assert (section.history_days, section.settle_days, section.threshold, section.cv_folds) == (
+        365,
+        7,
+        0.9,
+        5,
+    )
+    assert "Type/Bug" in section.labels["bug"]
+    assert "MM-{number}" in section.redirect_phrases["bug"]
+    assert "nginx" in section.stackoverflow_tags["troubleshooting"]
+    assert SETTINGS.paths.models == ""
+
+
+# -- storage and promotion (the task layer's files, on a local folder) ------------------------------
+
+
+def stored_settings(models: Any) -> Any:
+    from community_monitoring.settings import load_settings
+
+    small = {"examples": 40, "per_type": 10, "cv_accuracy": 0.5, "recall": 0.4}
+    return load_settings(
+        {"paths": {"models": str(models)}, "triage_model": {"minimums": small, "cv_folds": 3}}
+    )
+
+
+def test_promotion_keeps_the_model_of_the_newest_history_and_serves_backfills(tmp_path: Any) -> None:
+    from datetime import timedelta
+
+    from community_monitoring.pipeline.triage_model import load_latest_model, promote, save_model
+
+    settings = stored_settings(tmp_path / "models")
+    trained = {}
+    for name, as_of in (
+        ("now", T),
+        ("backfill", T - timedelta(days=7)),
+        ("next week", T + timedelta(days=7)),
+    ):
+        model, card = train(generated_examples(per_type=12, seed=len(trained)), settings, as_of=as_of)
+        save_model(settings, model, card)
+        trained[name] = (model.version, promote(settings, card))
+    assert [in_use for _, in_use in trained.values()] == [True, False, True]
+    pointer = json.loads((tmp_path / "models" / "triage" / "latest.json").read_text())
+    assert pointer["version"] == trained["next week"][0]
+    assert [p["version"] for p in pointer["previous"]] == [trained["now"][0], trained["backfill"][0]]
+    assert load_latest_model(settings).version == trained["next week"][0]  # type: ignore[union-attr]
+    assert load_latest_model(settings, as_of=T).version == trained["now"][0]  # type: ignore[union-attr]
+    assert load_latest_model(settings, as_of=T - timedelta(days=3)).version == trained["backfill"][0]  # type: ignore[union-attr]
+    assert load_latest_model(settings, as_of=T - timedelta(days=30)) is None
+
+
+def test_a_pointer_to_a_strange_version_is_refused(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from community_monitoring.pipeline.triage_model import load_latest_model
+
+    folder = tmp_path / "models" / "triage"
+    folder.mkdir(parents=True)
+    (folder / "latest.json").write_text(
+        json.dumps({"version": "../../../etc/passwd", "as_of": "2026-11-18T09:00:00Z"})
+    )
+    caplog.set_level(logging.WARNING)
+    assert load_latest_model(stored_settings(tmp_path / "models")) is None
+    assert "not a version id" in caplog.text
+
+
+def test_a_label_or_a_forum_category_the_team_set_stays_decisive() -> None:
+    from builders import SETTINGS, post
+    from community_monitoring.classify import Classification, PostClassifier
+    from community_monitoring.triage_model import ModelClassifier
+
+    class Sure:
+        def predict(self, _: object) -> tuple[str, float]:
+            return "bug", 0.99
+
+    rules = PostClassifier.from_settings(SETTINGS)
+    classifier = ModelClassifier(rules, Sure(), 0.6)  # type: ignore[arg-type]
+    in_category = post(channel="forum", category="Troubleshooting", title="Blank window after start")
+    assert classifier.classify(in_category).post_type == "troubleshooting"
+    plain = post(channel="forum", title="Blank window after start")
+    assert classifier.classify(plain) == Classification("bug", "model 0.99")
