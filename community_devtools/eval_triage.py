@@ -132,7 +132,7 @@ def is_held_out(example: Example, every: int = HOLDOUT_EVERY) -> bool:
     return every > 0 and example.line % every == 0
 
 
-def evaluate(examples: Iterable[Example], classifier: PostClassifier, name: str) -> Report:
+def evaluate(examples: Iterable[Example], classifier: Any, name: str) -> Report:
     report = Report(name)
     for example in examples:
         decided = classifier.classify(example.post)
@@ -174,13 +174,24 @@ def print_report(report: Report, out: TextIO, errors: bool = False) -> None:
     print(file=out)
 
 
+def model_classifier(path: Path, rules: PostClassifier, settings: Any) -> Any:
+    """Rules + the stored model at ``path`` (a ``model.json``, or the version folder holding it)."""
+    from community_monitoring.triage_model import ModelClassifier, TriageModel
+
+    file = path / "model.json" if path.is_dir() else path
+    model = TriageModel.from_json(file.read_text(encoding="utf-8"))
+    return ModelClassifier(rules, model, settings.triage_model.threshold)
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled posts, JSON lines")
     parser.add_argument(
         "--holdout-every", type=int, default=HOLDOUT_EVERY, help="every Nth line is held out (0: none)"
     )
-    parser.add_argument("--model", default="", help="a trained triage model to evaluate with the rules")
+    parser.add_argument(
+        "--model", default="", help="a trained model (model.json or its version folder): also rules + model"
+    )
     parser.add_argument("--errors", action="store_true", help="list every post the rules got wrong")
     args = parser.parse_args(argv)
     try:
@@ -191,18 +202,22 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     if not examples:
         print(f"error: {args.data} holds no labelled posts", file=sys.stderr)
         return 2
+    settings = load_settings()
+    rules = PostClassifier.from_settings(settings)
+    deciders: list[tuple[str, Any]] = [("rules alone", rules)]
     if args.model:
-        # Hook for rules + model (SPEC §12): the product has no model loader yet.
-        print(
-            f"note: --model {args.model}: no triage model support yet; evaluating the rules alone", file=out
-        )
-    classifier = PostClassifier.from_settings(load_settings())
-    print(f"Post-type rules against {args.data.name} (rules alone)\n", file=out)
-    print_report(evaluate(examples, classifier, "whole set"), out, args.errors)
+        try:
+            deciders.append(("rules + model", model_classifier(Path(args.model), rules, settings)))
+        except (OSError, ValueError) as exc:
+            print(f"error: --model {args.model}: {exc}", file=sys.stderr)
+            return 2
     held_out = [e for e in examples if is_held_out(e, args.holdout_every)]
-    if held_out:
-        name = f"held-out split (every {args.holdout_every}th line, not tuned on)"
-        print_report(evaluate(held_out, classifier, name), out, args.errors)
+    for label, classifier in deciders:
+        print(f"Post types against {args.data.name} ({label})\n", file=out)
+        print_report(evaluate(examples, classifier, "whole set"), out, args.errors)
+        if held_out:
+            name = f"held-out split (every {args.holdout_every}th line, not tuned on)"
+            print_report(evaluate(held_out, classifier, name), out, args.errors)
     return 0
 
 

@@ -56,10 +56,26 @@ def test_prints_accuracy_per_type_figures_and_confusion_for_both_splits(tmp_path
     assert "decided by (right/all):" in text
 
 
-def test_model_option_is_a_hook_for_now(tmp_path: Path) -> None:
+def test_model_option_reports_rules_alone_and_rules_with_the_model(tmp_path: Path) -> None:
+    from test_triage_model import generated_examples, settings_with
+
+    from community_monitoring.triage_model import train
+
+    model, _ = train(generated_examples(), settings_with(), as_of=None)
+    (tmp_path / "model.json").write_text(model.to_json())
     out = io.StringIO()
-    assert run(["--data", str(write_set(tmp_path / "ten.jsonl")), "--model", "m.skops"], out) == 0
-    assert "evaluating the rules alone" in out.getvalue()
+    assert run(["--data", str(write_set(tmp_path / "ten.jsonl")), "--model", str(tmp_path)], out) == 0
+    text = out.getvalue()
+    assert "(rules alone)" in text
+    assert "(rules + model)" in text
+
+
+def test_a_broken_model_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "model.json").write_text('{"format": "nope"}')
+    assert (
+        run(["--data", str(write_set(tmp_path / "ten.jsonl")), "--model", str(tmp_path)], io.StringIO()) == 2
+    )
+    assert "--model" in capsys.readouterr().err
 
 
 def test_a_malformed_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
