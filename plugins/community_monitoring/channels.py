@@ -50,6 +50,12 @@ class Channel:
             raise ValueError(f"replies cannot be posted to {self.label}")
         return self._source().reply_sender(http=http)
 
+    def reply_reader(self, http: Any = None) -> Callable[..., bool]:
+        """``has_reply(container, number, marker)``: looks a posted reply up by its marker."""
+        if not self.takes_replies:
+            raise ValueError(f"replies cannot be posted to {self.label}")
+        return self._source().reply_reader(http=http)
+
 
 CHANNELS: dict[str, Channel] = {
     c.key: c

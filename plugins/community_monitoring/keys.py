@@ -28,6 +28,14 @@ def reply_key(channel: str, source_id: str) -> str:
     return f"reply:{channel}:{source_id}"
 
 
+def reply_marker(key: str) -> str:
+    """The hidden line an upstream reply carries, so a resend can first look for it (SPEC §6).
+
+    GitHub and GitLab render an HTML comment as nothing; the key inside names the post replied to.
+    """
+    return f"<!-- community-monitoring:{key} -->"
+
+
 def status_key(suggestion_id: int | str, status: str) -> str:
     return f"uservoice_status:{suggestion_id}:{status}"
 

@@ -275,6 +275,12 @@ class NotificationLedger:
         sent_now = 0
         for index in range(entry.parts_sent, len(entry.parts)):
             where = f"part {index + 1}/{len(entry.parts)}"
+            if resumed and read_back is not None and read_back(entry.parts[index]):
+                # A write that can be looked up is looked up before any resend: an earlier attempt
+                # (a dead worker, a lost answer) may have made it after all.
+                log.warning("%s %s: already upstream (read back); not sent again", key, where)
+                self.mark_part_sent(key, index + 1)
+                continue
             try:
                 send(entry.parts[index])
             except AmbiguousWrite as exc:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import DraftWriter
+from community_monitoring.keys import reply_key, reply_marker
 from community_monitoring.records import Post
 from community_monitoring.roster import StaffRoster
 from community_monitoring.rules import find_new_posts, has_response
@@ -25,6 +26,8 @@ class PlannedReply:
     url: str
     container: str
     number: int
+    # The ledger key, and the text that goes upstream: the draft ending with the key's marker.
+    key: str
     draft: str
 
 
@@ -37,15 +40,21 @@ def plan_replies(
         return []
     classifier = PostClassifier.from_settings(settings)
     writer = DraftWriter(settings)
-    return [
-        PlannedReply(
-            channel=post.channel,
-            source_id=post.source_id,
-            url=post.url,
-            container=post.container,
-            number=int(post.number or 0),
-            draft=writer.suggest(post, classifier.classify(post)).draft,
+    planned = []
+    for post in find_new_posts(posts, roster, settings, as_of):
+        if post.channel not in channels or has_response(post, roster, as_of):
+            continue
+        key = reply_key(post.channel, post.source_id)
+        draft = writer.suggest(post, classifier.classify(post)).draft
+        planned.append(
+            PlannedReply(
+                channel=post.channel,
+                source_id=post.source_id,
+                url=post.url,
+                container=post.container,
+                number=int(post.number or 0),
+                key=key,
+                draft=f"{draft.rstrip()}\n\n{reply_marker(key)}",
+            )
         )
-        for post in find_new_posts(posts, roster, settings, as_of)
-        if post.channel in channels and not has_response(post, roster, as_of)
-    ]
+    return planned

@@ -197,6 +197,42 @@ def test_reset_after_a_webhook_post_sends_it_once_and_says_so(
         assert "help-channel-hook" not in alerts[0]  # the webhook id is a secret
 
 
+def test_reset_after_a_reply_comment_is_read_back_not_resent(airflow: AirflowRunner, tmp_path: Path) -> None:
+    """GitHub took the first reply comment and dropped the line: its marker is found, none resent."""
+    reset = {
+        "service": "github",
+        "method": "POST",
+        "path": r"/issues/\d+/comments$",
+        "kind": "reset",
+        "times": 1,
+    }
+    with Sandbox(scenario_with(tmp_path, [reset])) as running:
+        loaded = load_scenario(tmp_path / "scenario")
+        replies_on = {**HTTP, "replies": {"post_upstream": {"github": True}}}
+        airflow.use_sandbox(running.base_url, loaded.variables, replies_on)
+        now = loaded.now.isoformat()
+        result = airflow.dags_test(DAG_ID, now, {"as_of": now})
+        assert result.state == "success", result.log[-3000:]
+        posted = [e["path"] for e in running.outbox if e["service"] == "github" and e["method"] == "POST"]
+        assert posted, "the demo has a new unanswered GitHub issue"
+        assert len(posted) == len(set(posted))  # one reply per issue, the reset one included
+        looked = [
+            r["path"]
+            for r in running.requests_log
+            if r["method"] == "GET"
+            and r["path"].endswith("/comments")
+            and "/issues/" in r["path"]
+            and not r["path"].endswith("/issues/comments")
+        ]
+        assert len(looked) == 1  # only the ambiguous one was looked up
+        assert looked[0] == posted[0]
+        assert all(
+            "<!-- community-monitoring:reply:github:" in e["body"]["body"]
+            for e in running.outbox
+            if e["service"] == "github"
+        )
+
+
 def test_a_malformed_item_is_named_and_the_others_are_kept(
     airflow: AirflowRunner, baseline: list[str], tmp_path: Path
 ) -> None:

@@ -105,3 +105,20 @@ def test_hook_reads_the_airflow_connection(sandbox: Sandbox, monkeypatch: pytest
     assert len(posts) == 8
     query = next(r["query"] for r in sandbox.requests_log if r["path"].endswith(f"/repos/{REPO}/issues"))
     assert query["per_page"] == ["100"]
+
+
+def test_a_posted_reply_is_found_by_its_marker(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from community_monitoring.sources.github import reply_reader, reply_sender
+
+    conn = {"conn_type": "github", "host": f"{sandbox.base_url}/api/v3", "password": "secret-token"}
+    monkeypatch.setenv("AIRFLOW_CONN_GITHUB_TEST", json.dumps(conn))
+    send, has_reply = reply_sender("github_test"), reply_reader("github_test")
+    marker = "<!-- community-monitoring:reply:github:x#3 -->"
+    assert not has_reply(REPO, 3, marker)
+    send(REPO, 3, f"Hi, thanks!\n\n{marker}")
+    assert has_reply(REPO, 3, marker)
+    assert not has_reply(REPO, 2, marker)  # another issue
+    assert not has_reply(REPO, 3, "<!-- community-monitoring:reply:github:x#4 -->")
+    looked = [r for r in sandbox.requests_log if r["method"] == "GET" and r["path"].endswith("/3/comments")]
+    assert looked
+    assert all(r["path"] == f"/api/v3/repos/{REPO}/issues/3/comments" for r in looked)

@@ -140,3 +140,16 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     assert posts[9120].state == "closed"
     assert posts[9188].replies == ()
     assert len(note_calls) == 5  # 9030, 9041, 9090, 9112, 9120: the issues with human notes
+
+
+def test_a_posted_reply_is_found_by_its_marker(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from community_monitoring.sources.gitlab import reply_reader, reply_sender
+
+    conn = {"conn_type": "http", "host": f"{sandbox.base_url}/gitlab/", "password": "secret-token"}
+    monkeypatch.setenv("AIRFLOW_CONN_GITLAB_TEST", json.dumps(conn))
+    send, has_reply = reply_sender("gitlab_test"), reply_reader("gitlab_test")
+    marker = "<!-- community-monitoring:reply:gitlab:acme/widgets#3 -->"
+    assert not has_reply(PROJECT, 3, marker)
+    send(PROJECT, 3, f"Hi, thanks!\n\n{marker}")
+    assert has_reply(PROJECT, 3, marker)
+    assert not has_reply(PROJECT, 1, marker)

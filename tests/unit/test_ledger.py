@@ -145,6 +145,30 @@ def test_an_ambiguous_write_not_found_upstream_is_sent_again(ledger: Notificatio
     assert (result.status, sent) == ("resumed", ["x"])
 
 
+def test_a_resend_looks_the_write_up_first_and_finds_it_arrived_late(ledger: NotificationLedger) -> None:
+    """Not found just after the failure, there by the retry (upstream processed it late): no resend."""
+    with pytest.raises(AmbiguousWrite):
+        ledger.deliver_once("k", "reply", "github", ["x"], ambiguous, read_back=lambda _: False)
+    sent: list[str] = []
+    result = ledger.deliver_once("k", "reply", "github", ["x"], sent.append, read_back=lambda _: True)
+    assert (result.status, sent) == ("resumed", [])
+    entry = ledger.get("k")
+    assert entry is not None
+    assert entry.status == "sent"
+
+
+def test_a_first_send_never_reads_back(ledger: NotificationLedger) -> None:
+    looked: list[str] = []
+
+    def read_back(part: str) -> bool:
+        looked.append(part)
+        return True
+
+    sent: list[str] = []
+    ledger.deliver_once("k", "reply", "github", ["x"], sent.append, read_back=read_back)
+    assert (sent, looked) == (["x"], [])
+
+
 def test_errors_are_stored_without_secrets(ledger: NotificationLedger) -> None:
     def fail(_: str) -> None:
         raise ConnectionError("POST http://chat/hooks/s3cret-hook-id failed")

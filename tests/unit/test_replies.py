@@ -72,3 +72,11 @@ def test_planned_reply_carries_where_to_send_it() -> None:
     assert planned[0].draft.startswith("Hi dana, thanks for reaching out!")
     assert "https://docs.mattermost.com/configure/smtp-email.html" in planned[0].draft
     assert planned[1].draft.startswith("Hi eve, thanks for reaching out!")
+
+
+def test_the_upstream_text_ends_with_its_ledger_keys_marker() -> None:
+    """A resend after a lost answer first looks for this marker upstream (SPEC §6)."""
+    [planned] = plan_replies([post(number=7, created=NEW, container="o/r")], ROSTER, GITHUB_ON, T)
+    assert planned.key == "reply:github:o/r#7"
+    assert planned.draft.endswith("\n\n<!-- community-monitoring:reply:github:o/r#7 -->")
+    assert planned.draft.count("<!--") == 1

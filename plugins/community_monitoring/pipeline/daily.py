@@ -230,20 +230,28 @@ def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
     from community_monitoring import keys
 
     sent: dict[str, int] = {}
-    senders: dict[str, Any] = {}
+    clients: dict[str, tuple[Any, Any]] = {}
     for reply in run.store.plan("replies"):
         if not run.policy.write_upstream:
             log.info("No replies are posted upstream: %s", run.policy.reason)
             break
-        key = reply["channel"]
-        send = senders.get(key) or senders.setdefault(key, CHANNELS[key].reply_sender(run.settings.http))
+        channel = CHANNELS[reply["channel"]]
+        if channel.key not in clients:
+            http = run.settings.http
+            clients[channel.key] = (channel.reply_sender(http), channel.reply_reader(http))
+        send, has_reply = clients[channel.key]
+        where = (reply["container"], int(reply["number"]))
         delivery = run.outbox.write_upstream(
-            keys.reply_key(key, reply["source_id"]),
+            reply["key"],
             "upstream_reply",
-            key,
+            channel.key,
             reply["draft"],
-            lambda text, reply=reply, send=send: send(reply["container"], int(reply["number"]), text),
+            lambda text, where=where, send=send: send(*where, text),
+            # The draft ends with its key's marker: an ambiguous failure is settled by looking.
+            read_back=lambda _, where=where, key=reply["key"], has_reply=has_reply: has_reply(
+                *where, keys.reply_marker(key)
+            ),
         )
-        sent[key] = sent.get(key, 0) + delivery.parts_sent
+        sent[channel.key] = sent.get(channel.key, 0) + delivery.parts_sent
         log.info("Reply to %s: %s", reply["url"], delivery.status)
     return {"sent": sent}

@@ -331,6 +331,11 @@ class GithubIssuesClient:
     def create_comment(self, repo: str, number: int, body: str) -> Any:
         return self._api.post(f"/repos/{repo}/issues/{number}/comments", {"body": body})
 
+    def issue_comments(self, repo: str, number: int) -> Iterator[Any]:
+        """One issue's comments, oldest first (only to look for a reply this product posted)."""
+        for page in self._api.pages(f"/repos/{repo}/issues/{number}/comments", {}):
+            yield from page
+
 
 def _issue_name(repo: str, raw: Any, index: int) -> str:
     number = field_of(raw, "number")
@@ -456,3 +461,17 @@ def reply_sender(conn_id: str = GITHUB_CONN_ID, http: Any = None) -> Callable[[s
         client.create_comment(repo, number, body)
 
     return send
+
+
+def reply_reader(conn_id: str = GITHUB_CONN_ID, http: Any = None) -> Callable[[str, int, str], bool]:
+    """``has_reply(repo, number, marker)``: whether one of the issue's comments carries ``marker``.
+
+    Used before any resend of a reply whose first POST failed ambiguously (SPEC §6).
+    """
+    policy = HttpPolicy.from_settings(http)
+    client = GithubIssuesClient(github_client(conn_id, policy), policy)
+
+    def has_reply(repo: str, number: int, marker: str) -> bool:
+        return any(marker in str(field_of(c, "body") or "") for c in client.issue_comments(repo, number))
+
+    return has_reply

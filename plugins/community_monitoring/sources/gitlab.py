@@ -425,3 +425,17 @@ def reply_sender(conn_id: str = GITLAB_CONN_ID, http: Any = None) -> Callable[[s
         client.create_note(project_path, iid, body)
 
     return send
+
+
+def reply_reader(conn_id: str = GITLAB_CONN_ID, http: Any = None) -> Callable[[str, int, str], bool]:
+    """``has_reply(project, iid, marker)``: whether one of the issue's notes carries ``marker``.
+
+    Used before any resend of a reply whose first POST failed ambiguously (SPEC §6).
+    """
+    policy = HttpPolicy.from_settings(http)
+    client = GitlabIssuesClient(gitlab_client(conn_id, policy), policy)
+
+    def has_reply(project_path: str, iid: int, marker: str) -> bool:
+        return any(marker in str(field_of(n, "body") or "") for n in client.notes(project_path, iid))
+
+    return has_reply
