@@ -230,12 +230,15 @@ class JiraSection(Section):
 
 
 WeeklyChannel = Literal["github", "gitlab", "stackoverflow"]
+# The weekly "Aged out without an answer" section reads every channel that lists posts.
+AgedOutChannel = Literal["github", "gitlab", "forum", "stackoverflow"]
 
 
 class WeeklySection(Section):
     channels: list[WeeklyChannel]
     stale_after_days: Days
     max_age_days: Days
+    aged_out_channels: list[AgedOutChannel] = ["github", "gitlab", "forum", "stackoverflow"]
 
 
 class CloseoutSection(Section):
@@ -268,6 +271,81 @@ class RepliesSection(Section):
     @property
     def channels(self) -> frozenset[str]:
         return frozenset(channel for channel, on in self.post_upstream.items() if on)
+
+
+class ResponsesSection(Section):
+    """What counts as an answer (SPEC §4 "Response" and "Answer state")."""
+
+    # A reply that, with quotes, code and signatures removed, is one of these phrases (or emoji and
+    # punctuation only), and no longer than ``me_too_max_chars``, is a me-too: never an answer.
+    me_too_phrases: list[Text]
+    me_too_max_chars: Annotated[int, Field(strict=True, ge=0, le=1000)] = 60
+    # The latest reply asks the author something: a "?" in its own words, or one of these.
+    ask_phrases: list[Text] = []
+    # The author says it is solved ("that worked", "works now"): their reply closes the loop
+    # instead of putting the ball back with the team.
+    resolved_phrases: list[Text] = []
+
+
+class EscalationSection(Section):
+    """The [Help Wanted] ladder (SPEC §4 "Days on the list and escalation"), in days on the list."""
+
+    # From this day the item line mentions the developer on rotation (and its routed owner).
+    mention_rotation_day: Days = 3
+    # From this day the item sits in the Escalated section at the top, which mentions the CM lead.
+    escalate_day: Days = 7
+    # Marked "last call" this many days before it would age out of the list.
+    last_call_days: Count = 3
+
+    @model_validator(mode="after")
+    def _ladder_goes_up(self) -> EscalationSection:
+        if self.escalate_day < self.mention_rotation_day:
+            raise ValueError("'escalate_day' must not come before 'mention_rotation_day'")
+        return self
+
+
+class RouteMatch(Section):
+    """Any one listed field matching is enough (names case-insensitive)."""
+
+    labels: list[Text] = []
+    categories: list[Text] = []
+    tags: list[Text] = []
+    # Case-insensitive, as whole words, in the title or the first paragraph.
+    keywords: list[Text] = []
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> RouteMatch:
+        if not (self.labels or self.categories or self.tags or self.keywords):
+            raise ValueError("a route must match on at least one of labels, categories, tags, keywords")
+        return self
+
+
+class Route(Section):
+    match: RouteMatch
+    # A Mattermost username or group ("@mobile-team"): it pings, so it is validated as a name.
+    owner: Text
+
+    @field_validator("owner")
+    @classmethod
+    def _owner_is_a_mattermost_name(cls, owner: str) -> str:
+        from community_monitoring.roster import RosterError, mattermost_name
+
+        try:
+            return mattermost_name(owner, "owner")
+        except RosterError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class RelatedSection(Section):
+    """Related items across channels (SPEC §4 "Related items")."""
+
+    enabled: Flag = True
+    # Cosine similarity of TF-IDF vectors (titles and first paragraphs) at or above which two
+    # items are related.
+    threshold: Annotated[float, Field(strict=True, gt=0, le=1)] = 0.35
+    # Two posts by the same author on two channels this similar are one item ("also posted on").
+    duplicate_threshold: Annotated[float, Field(strict=True, gt=0, le=1)] = 0.5
+    max_shown: Annotated[int, Field(strict=True, ge=1, le=10)] = 2
 
 
 class HttpSection(Section):
@@ -336,6 +414,11 @@ class Settings(Section):
     jira: JiraSection
     weekly: WeeklySection
     closeout: CloseoutSection
+    responses: ResponsesSection
+    escalation: EscalationSection = EscalationSection()
+    # First match wins (SPEC §4 "Routing").
+    routing: list[Route] = []
+    related: RelatedSection = RelatedSection()
     replies: RepliesSection = RepliesSection()
     http: HttpSection = HttpSection()
     triage_model: TriageModelSection = TriageModelSection()
