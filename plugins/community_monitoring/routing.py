@@ -1,0 +1,55 @@
+"""Who owns a post's topic (SPEC §4 "Routing"): the first route of the rules file that matches.
+
+A route matches when any one of its fields does: a label (GitHub, GitLab) or a forum category by
+name, a Stack Overflow tag, or a keyword as a whole word in the title or the first paragraph.
+Names compare case-insensitively. The owner is a validated Mattermost name, so it may ping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from community_monitoring.records import Post
+from community_monitoring.settings import Route, RouteMatch
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def first_paragraph(body: str) -> str:
+    """The body up to its first blank line (leading blank lines skipped)."""
+    return _PARAGRAPH_BREAK.split(body.strip(), maxsplit=1)[0] if body.strip() else ""
+
+
+@lru_cache(maxsize=256)
+def _keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+
+
+def _names(values: Sequence[str]) -> frozenset[str]:
+    return frozenset(v.strip().casefold() for v in values)
+
+
+def route_matches(match: RouteMatch, post: Post) -> bool:
+    labels = _names(post.labels)
+    if post.channel == "stackoverflow":
+        # Stack Overflow's labels are its tags: the route's tags name them.
+        if labels & _names(match.tags):
+            return True
+    elif labels & _names(match.labels):
+        return True
+    if post.category and post.category.strip().casefold() in _names(match.categories):
+        return True
+    pattern = _keywords(tuple(match.keywords))
+    return pattern is not None and (
+        pattern.search(post.title) is not None or pattern.search(first_paragraph(post.body)) is not None
+    )
+
+
+def route_owner(post: Post, routes: Sequence[Route]) -> str:
+    """The owner (a Mattermost name, without ``@``) of the first route that matches, or ``""``."""
+    return next((route.owner for route in routes if route_matches(route.match, post)), "")
