@@ -13,6 +13,7 @@ from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.rendering import render_template, split_message
+from community_monitoring.routing import route_owner
 from community_monitoring.rules import HelpWantedSections, StaleItem
 from community_monitoring.safety import safe_text
 from community_monitoring.settings import POST_TYPES, Settings
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
     from community_monitoring.closeout_plan import Nominee, ThankResult
     from community_monitoring.params import CloseoutParams
     from community_monitoring.uservoice_review import UserVoiceReview
+
+# How each answer state reads on a listed item (SPEC §4 "Answer state").
+ANSWER_STATE_WORDS: dict[str, str] = {
+    "unanswered": "unanswered",
+    "waiting_on_reporter": "waiting on the reporter",
+    "waiting_on_us": "waiting on us",
+    "answered": "answered",
+}
 
 KIND_PREFIX: dict[str, str] = {
     "help_wanted": "[Help Wanted]",
@@ -115,7 +124,9 @@ def render_triage_list(
     missing_channels: Sequence[str] = (),
     classifier: PostClassifier | None = None,
     unreadable: Sequence[Mapping[str, str]] = (),
+    answer_states: Mapping[str, str] | None = None,
 ) -> RenderedMessage:
+    """``answer_states``: each post's answer state at T by URL (``answers.answer_state``)."""
     classifier = classifier or PostClassifier.from_settings(config)
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
@@ -131,6 +142,8 @@ def render_triage_list(
                 "action": suggestion.action,
                 "missing": list(suggestion.missing_details),
                 "draft": _blockquote(suggestion.draft),
+                "answer_state": ANSWER_STATE_WORDS.get((answer_states or {}).get(post.url, ""), ""),
+                "owner": route_owner(post, config.routing),
             }
         )
         urls.append(post.url)
@@ -166,9 +179,12 @@ def render_uservoice_review(
     as_of: datetime,
     applying: bool = False,
     missing_channels: Sequence[str] = (),
+    pm: str = "",
 ) -> RenderedMessage:
+    """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody."""
     context = {
         "as_of": as_of,
+        "pm": pm,
         "total": review.total,
         "applying": applying,
         "missing_channels": list(missing_channels),

@@ -142,8 +142,14 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
             "missing": missing,
         },
     )
+    quiet = run.policy.post_messages and run.is_older_backfill_day()
     message = render_uservoice_review(
-        review, run.settings, run.as_of, applying=bool(changes), missing_channels=missing
+        review,
+        run.settings,
+        run.as_of,
+        applying=bool(changes),
+        missing_channels=missing,
+        pm="" if quiet else run.rosters.contacts.pm,
     )
     return save_message(run, message)
 
