@@ -142,12 +142,30 @@ class Outbox:
         entry = self.ledger.get(key)
         return entry is not None and entry.status == "sent"
 
-    def update_sheet(self, path: str, rows: Sequence[Any], policy: WritePolicy | None = None) -> Any:
-        """Upsert tracking-sheet rows, if the run may change the sheet; returns the upsert result."""
-        from community_monitoring.tracking_sheet import upsert_rows
+    def update_sheet(
+        self,
+        path: str,
+        rows: Sequence[Any],
+        policy: WritePolicy | None = None,
+        *,
+        released_versions: Sequence[str] | None = None,
+    ) -> Any:
+        """Upsert tracking-sheet rows, if the run may change the sheet; returns the upsert result.
+
+        With ``released_versions`` (the daily DAG's planned rows and the versions released at T),
+        the rows the sheet already holds whose fixVersion moved to a later release are flagged
+        too, decided from the sheet as it is under the write lock.
+        """
+        from functools import partial
+
+        from community_monitoring.sheet_plan import daily_sheet_rows
+        from community_monitoring.tracking_sheet import update_rows, upsert_rows
 
         allowed = policy or self.policy
         if not allowed.update_sheet:
             log.info("Tracking sheet left as it is (%s)", allowed.reason or "not allowed")
             return None
-        return upsert_rows(path, rows)
+        if released_versions is None:
+            return upsert_rows(path, rows)
+        plan = partial(daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions))
+        return update_rows(path, plan)

@@ -136,6 +136,8 @@ class SheetRow:
     status_update_id: str = ""
     # Not a change signal: if set, it is the stamp written when the row changes (default: now).
     updated_at: str = ""
+    # The later release this row's fixVersion moved to; "" is "not slipped, or not known here".
+    slipped_to: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -14,7 +14,7 @@ import glob
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
@@ -42,6 +42,8 @@ OWNED_COLUMNS: tuple[str, ...] = (
     "thanked_at",
     "status_update_id",
     "updated_at",
+    # Added after the first sheets were written: an older sheet gets it appended on its next upsert.
+    "slipped_to",
 )
 KEY_COLUMNS: tuple[str, str] = ("suggestion_id", "fix_version")
 SHEET_NAME = "Tracking"
@@ -115,58 +117,105 @@ def upsert_rows(
     a column cannot erase what another DAG wrote. ``updated_at`` moves only when a value changed,
     and the file is not rewritten at all when nothing changed.
     """
+    chosen = list(rows)
+    _merge_incoming(chosen)  # a row without a key is refused before the sheet is touched
+    return update_rows(path, lambda _existing: chosen, now=now)
+
+
+SheetPlan = Callable[[list[SheetRow]], Iterable[SheetRow]]
+
+
+def update_rows(
+    path: str | os.PathLike[str],
+    plan: SheetPlan,
+    *,
+    now: datetime | None = None,
+) -> UpsertResult:
+    """Upsert the rows ``plan`` decides from the rows the sheet holds now, as ``upsert_rows`` does.
+
+    The sheet is read and written under one lock, so what ``plan`` decided from cannot change
+    before its rows are written. ``plan`` gets our columns of every row with a suggestion id.
+    """
     target = _checked_path(path)
-    incoming = _merge_incoming(rows)
     stamp = _stamp(now)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with _locked(target):
         _remove_stale_temp_files(target)
         created = not target.exists()
-        if created:
-            workbook, sheet = _new_workbook()
-        else:
-            workbook = _load_workbook(target)
-            sheet = _tracking_worksheet(workbook, target)
+        workbook, sheet = _new_workbook() if created else _open_tracking(target)
         layout = _read_layout(sheet, target)
         header_changed = _ensure_owned_columns(sheet, layout, target)
         index = _index_rows(sheet, layout, target)
+        incoming = _merge_incoming(plan(_existing_rows(sheet, layout)))
+        counts = _write_rows(sheet, layout, index, incoming, stamp)
 
-        inserted = updated = unchanged = 0
-        next_row = layout.last_row + 1
-        for key, row in incoming.items():
-            values = _incoming_values(row)
-            row_stamp = _sanitise(row.updated_at) or stamp
-            existing = index.get(key)
-            if existing is None:
-                for name, value in values.items():
-                    if value:
-                        _write_text(sheet.cell(row=next_row, column=layout.owned[name]), value)
-                _write_text(sheet.cell(row=next_row, column=layout.owned["updated_at"]), row_stamp)
-                index[key] = next_row
-                next_row += 1
-                inserted += 1
-                continue
-            changed = False
-            for name, value in values.items():
-                if name in KEY_COLUMNS or not value:
-                    # The sheet's spelling of the key stays, or v11.1/11.1 would flip-flop.
-                    continue
-                cell = sheet.cell(row=existing, column=layout.owned[name])
-                if _cell_text(cell.value) != value:
-                    _write_text(cell, value)
-                    changed = True
-            if changed:
-                _write_text(sheet.cell(row=existing, column=layout.owned["updated_at"]), row_stamp)
-                updated += 1
-            else:
-                unchanged += 1
-
-        if inserted or updated:
-            _grow_ranges(sheet, last_row=next_row - 1, last_column=sheet.max_column)
-        if created or header_changed or inserted or updated:
+        if header_changed or counts.inserted or counts.updated:
+            _grow_ranges(sheet, last_row=max(layout.last_row, 1), last_column=sheet.max_column)
+        if created or header_changed or counts.inserted or counts.updated:
             _save_atomically(workbook, target)
-    return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged, path=str(target))
+    return UpsertResult(
+        inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged, path=str(target)
+    )
+
+
+@dataclass
+class _Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _write_rows(
+    sheet: Worksheet,
+    layout: _Layout,
+    index: dict[tuple[str, str], int],
+    incoming: dict[tuple[str, str], SheetRow],
+    stamp: str,
+) -> _Counts:
+    """Write each incoming row into its existing row or a new one at the end; grows ``layout``."""
+    counts = _Counts()
+    for key, row in incoming.items():
+        values = _incoming_values(row)
+        row_stamp = _sanitise(row.updated_at) or stamp
+        existing = index.get(key)
+        if existing is None:
+            layout.last_row += 1
+            index[key] = layout.last_row
+            _fill_new_row(sheet, layout, layout.last_row, values, row_stamp)
+            counts.inserted += 1
+        elif _update_row(sheet, layout, existing, values, row_stamp):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return counts
+
+
+def _fill_new_row(
+    sheet: Worksheet, layout: _Layout, row_number: int, values: dict[str, str], stamp: str
+) -> None:
+    for name, value in values.items():
+        if value:
+            _write_text(sheet.cell(row=row_number, column=layout.owned[name]), value)
+    _write_text(sheet.cell(row=row_number, column=layout.owned["updated_at"]), stamp)
+
+
+def _update_row(
+    sheet: Worksheet, layout: _Layout, row_number: int, values: dict[str, str], stamp: str
+) -> bool:
+    """Overwrite our cells that differ from a non-empty incoming value; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if name in KEY_COLUMNS or not value:
+            # The sheet's spelling of the key stays, or v11.1/11.1 would flip-flop.
+            continue
+        cell = sheet.cell(row=row_number, column=layout.owned[name])
+        if _cell_text(cell.value) != value:
+            _write_text(cell, value)
+            changed = True
+    if changed:
+        _write_text(sheet.cell(row=row_number, column=layout.owned["updated_at"]), stamp)
+    return changed
 
 
 # --- layout -----------------------------------------------------------------------------------
@@ -254,6 +303,16 @@ def _data_rows(sheet: Worksheet, layout: _Layout) -> Iterator[dict[int, str]]:
         texts = {column: _cell_text(value) for column, value in enumerate(values, start=1)}
         if any(texts.get(column) for column in layout.headers):
             yield texts
+
+
+def _existing_rows(sheet: Worksheet, layout: _Layout) -> list[SheetRow]:
+    """Our columns of every row with a suggestion id, as records (rows of hand notes are left out)."""
+    rows = []
+    for values in _data_rows(sheet, layout):
+        row = {name: values.get(column, "") for name, column in layout.owned.items()}
+        if row["suggestion_id"].strip():
+            rows.append(SheetRow(**row))
+    return rows
 
 
 def _index_rows(sheet: Worksheet, layout: _Layout, path: Path) -> dict[tuple[str, str], int]:
@@ -420,6 +479,11 @@ def _load_workbook(path: Path) -> Workbook:
         raise TrackingSheetError(
             path, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def _open_tracking(path: Path) -> tuple[Workbook, Worksheet]:
+    workbook = _load_workbook(path)
+    return workbook, _tracking_worksheet(workbook, path)
 
 
 def _tracking_worksheet(workbook: Workbook, path: Path) -> Worksheet:

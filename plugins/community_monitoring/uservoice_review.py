@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.records import JiraTicket, Post, Release, SheetRow
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
+from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.timeutil import day_window
 from community_monitoring.versions import normalise_version
 
@@ -217,30 +218,46 @@ def status_changes(
     ]
 
 
+# The implied statuses whose fixVersion is still to ship: Completed is resolved as Done or Fixed,
+# waiting for its release (Declined never ships, so it gets no row).
+SHEET_STATUSES: tuple[str, ...] = ("Planned", "Started", "Completed")
+
+
 def planned_sheet_rows(
-    suggestions: Iterable[Post], tickets: Iterable[JiraTicket], rules: UserVoiceRules
+    suggestions: Iterable[Post],
+    tickets: Iterable[JiraTicket],
+    rules: UserVoiceRules,
+    releases: Iterable[Release],
+    as_of: datetime,
 ) -> list[SheetRow]:
-    """Rows for suggestions whose ticket is planned or started with a fixVersion (SPEC §5)."""
+    """Rows for suggestions whose ticket has a fixVersion not released at T (SPEC §5).
+
+    Planned, started, or resolved as done and waiting for the release; one row per such version.
+    """
     linked = link_tickets(tickets)
+    released = released_versions(releases, as_of)
     rows = []
     for suggestion in suggestions:
         ticket = linked.get(int(suggestion.number or 0))
-        if ticket is None or not ticket.fix_versions:
-            continue
-        if rules.implied_status(ticket) not in ("Planned", "Started"):
+        if ticket is None or rules.implied_status(ticket) not in SHEET_STATUSES:
             continue
         rows.extend(
-            SheetRow(
-                suggestion_id=str(suggestion.number),
-                fix_version=version,
-                title=suggestion.title,
-                url=suggestion.url,
-                nominator=suggestion.author,
-                edition=rules.edition(suggestion, ticket),
-                jira_key=ticket.key,
-                jira_status=ticket.status,
-                uservoice_status=suggestion.status,
-            )
+            _sheet_row(suggestion, ticket, version, rules)
             for version in ticket.fix_versions
+            if not is_released(version, released)
         )
     return rows
+
+
+def _sheet_row(suggestion: Post, ticket: JiraTicket, version: str, rules: UserVoiceRules) -> SheetRow:
+    return SheetRow(
+        suggestion_id=str(suggestion.number),
+        fix_version=version,
+        title=suggestion.title,
+        url=suggestion.url,
+        nominator=suggestion.author,
+        edition=rules.edition(suggestion, ticket),
+        jira_key=ticket.key,
+        jira_status=ticket.status,
+        uservoice_status=suggestion.status,
+    )

@@ -188,18 +188,20 @@ def test_backfill_style_digest_is_archived(demo_run: Any) -> None:
     assert archived[0].read_text().startswith("[Help Wanted] #forum #github @here")
 
 
-def test_tracking_sheet_keeps_planned_and_started_rows(demo_run: Any) -> None:
+def test_tracking_sheet_keeps_rows_until_the_release(demo_run: Any) -> None:
     from community_monitoring.tracking_sheet import read_sheet
 
     result, _, airflow = demo_run
     assert result.state == "success", result.log[-5000:]
     rows = read_sheet(airflow.workdir / "tracking-sheet.xlsx")
-    # Tickets open with a fixVersion (Planned) or in progress (Started): MM-61508 (v11.1), MM-61509 (v11.3).
-    keys = {(r["jira_key"], r["fix_version"]) for r in rows}
-    assert ("MM-61508", "v11.1") in keys
-    assert ("MM-61509", "v11.3") in keys
+    by_key = {(r["jira_key"], r["fix_version"]): r for r in rows}
+    # Resolved Done and waiting for 11.2 (only a draft at T): a row, with the ticket's status.
+    assert by_key[("MM-61505", "v11.2")]["jira_status"] == "Done"
+    assert ("MM-61509", "v11.3") in by_key  # in progress for 11.3
+    # 11.1 was released before T: neither the started MM-61508 nor the done MM-61501 is upcoming.
+    assert not [k for k in by_key if k[0] in ("MM-61508", "MM-61501")]
     assert all(r["thanked_at"] == "" for r in rows)
-    assert not any(r["jira_key"] == "MM-61501" for r in rows)  # resolved Done: not upcoming
+    assert all(r["slipped_to"] == "" for r in rows)
 
 
 def test_applying_statuses_writes_each_change_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from openpyxl.worksheet.table import Table
 
 from community_monitoring.tracking_sheet import (
+    KEY_COLUMNS,
     OWNED_COLUMNS,
     SheetRow,
     TrackingSheetError,
@@ -215,11 +217,11 @@ def test_excel_table_grows_to_cover_appended_rows(sheet: Path) -> None:
     upsert_rows(sheet, [SheetRow("101", "11.1")], now=T1)
     workbook = openpyxl.load_workbook(sheet)
     worksheet = workbook["Tracking"]
-    worksheet.add_table(Table(displayName="Tracking", ref="A1:M2"))
+    worksheet.add_table(Table(displayName="Tracking", ref="A1:N2"))  # our 14 columns
     workbook.save(sheet)
 
     upsert_rows(sheet, [SheetRow("202", "11.1"), SheetRow("303", "11.1")], now=T2)
-    assert openpyxl.load_workbook(sheet)["Tracking"].tables["Tracking"].ref == "A1:M4"
+    assert openpyxl.load_workbook(sheet)["Tracking"].tables["Tracking"].ref == "A1:N4"
 
 
 def test_interrupted_write_leaves_the_previous_sheet_intact(
@@ -333,3 +335,80 @@ def test_unsupported_suffix_and_incomplete_rows_are_refused(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="needs a suggestion_id and a fix_version"):
         upsert_rows(tmp_path / "tracking.xlsx", [SheetRow("101", " ")])
     assert not (tmp_path / "tracking.xlsx").exists()
+
+
+def test_our_columns_are_the_fields_of_a_sheet_row() -> None:
+    assert [f.name for f in fields(SheetRow)] == [
+        *KEY_COLUMNS,
+        *(name for name in OWNED_COLUMNS if name not in {*KEY_COLUMNS, "slipped_to"}),
+        "slipped_to",
+    ]
+    assert OWNED_COLUMNS[-1] == "slipped_to"  # the newest column comes last
+
+
+# The columns a sheet written before ``slipped_to`` existed has.
+OLD_COLUMNS = [name for name in OWNED_COLUMNS if name != "slipped_to"]
+
+
+def _old_sheet(path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = "Tracking"
+    worksheet.append(OLD_COLUMNS)
+    old = {"suggestion_id": "101", "fix_version": "11.2", "title": "Dark mode", "updated_at": "2026-04-01"}
+    worksheet.append([old.get(name) for name in OLD_COLUMNS])
+    table = Table(displayName="Tracking", ref="A1:M2")
+    table._initialise_columns()
+    worksheet.add_table(table)
+    workbook.save(path)
+
+
+def test_a_sheet_without_the_slipped_column_still_reads(sheet: Path) -> None:
+    _old_sheet(sheet)
+    [row] = read_sheet(sheet)
+    assert (row["suggestion_id"], row["title"], row["slipped_to"]) == ("101", "Dark mode", "")
+
+
+@pytest.mark.parametrize(
+    ("case", "rows", "counts"),
+    [
+        ("nothing to write", [], (0, 0, 0)),
+        ("the same row again", [SheetRow("101", "11.2", title="Dark mode")], (0, 0, 1)),
+        ("a new row", [SheetRow("202", "11.3")], (1, 0, 0)),
+        ("a slipped flag", [SheetRow("101", "11.2", slipped_to="11.3")], (0, 1, 0)),
+    ],
+)
+def test_a_sheet_without_the_slipped_column_is_upgraded_in_place(
+    sheet: Path, case: str, rows: list[SheetRow], counts: tuple[int, int, int]
+) -> None:
+    _old_sheet(sheet)
+    result = upsert_rows(sheet, rows, now=T1)
+    assert (result.inserted, result.updated, result.unchanged) == counts, case
+
+    worksheet = openpyxl.load_workbook(sheet)["Tracking"]
+    assert [cell.value for cell in worksheet[1]] == [*OLD_COLUMNS, "slipped_to"]
+    # The hand user's table takes the new column in, down to the last row.
+    assert worksheet.tables["Tracking"].ref == f"A1:N{1 + len(read_sheet(sheet))}"
+    old = read_sheet(sheet)[0]
+    assert (old["title"], old["fix_version"]) == ("Dark mode", "11.2")
+    assert old["updated_at"] == ("2026-04-01" if counts[1] == 0 else "2026-05-01T08:00:00+00:00")
+    # Written through a temporary file moved into place: nothing left beside the sheet.
+    assert sorted(os.listdir(sheet.parent)) == ["tracking.xlsx", "tracking.xlsx.lock"]
+
+    again = upsert_rows(sheet, rows, now=T2)
+    assert (again.inserted, again.updated) == (0, 0)  # upgraded once; the rerun changes nothing
+
+
+def test_a_crash_while_upgrading_leaves_the_old_sheet(sheet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _old_sheet(sheet)
+    before = sheet.read_bytes()
+
+    def crash(self: openpyxl.Workbook, filename: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        upsert_rows(sheet, [], now=T1)
+    assert sheet.read_bytes() == before
+    assert sorted(os.listdir(sheet.parent)) == ["tracking.xlsx", "tracking.xlsx.lock"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from builders import SETTINGS, T, ago, post, reply
-from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.records import JiraTicket, Post, Release, SheetRow
 from community_monitoring.settings import SettingsError, load_settings
 from community_monitoring.sources.jira import normalise_ticket
 from community_monitoring.uservoice_review import (
@@ -299,6 +299,18 @@ def test_status_changes_refuse_a_mapping_upstream_cannot_apply(drift: tuple[Stat
         status_changes(drift, missing, ON)
 
 
+# The product's releases: 11.1 shipped before T, 11.2 ships two days after it; a draft and a
+# prerelease never count.
+RELEASE_11_2_AT = T + timedelta(days=2)
+RELEASES = (
+    Release(tag="v11.1.0", name="11.1", published_at=T - timedelta(days=8)),
+    Release(tag="v11.2.0", name="11.2", published_at=RELEASE_11_2_AT),
+    Release(tag="v11.3.0", name="11.3", published_at=T - timedelta(hours=1), draft=True),
+    Release(tag="v11.4.0", name="11.4 preview", published_at=T - timedelta(days=1), prerelease=True),
+)
+DONE = {"resolution": "Done", "status": "Done", "category": "Done"}
+
+
 @pytest.mark.parametrize(
     ("case", "jira", "versions"),
     [
@@ -307,14 +319,39 @@ def test_status_changes_refuse_a_mapping_upstream_cannot_apply(drift: tuple[Stat
         ("two fixVersions: a row each", ticket(fix=("v11.2", "v11.1.3")), ["v11.2", "v11.1.3"]),
         ("open without a fixVersion", ticket(), []),
         ("in progress without a fixVersion", ticket(category="In Progress"), []),
-        ("shipped", ticket(resolution="Done", fix=("v11.2",)), []),
-        ("declined", ticket(resolution="Won't Do", fix=("v11.2",)), []),
+        ("resolved Done, waiting for its release", ticket(**DONE, fix=("v11.2",)), ["v11.2"]),
+        ("resolved Fixed, waiting for its release", ticket(resolution="Fixed", fix=("11.2",)), ["11.2"]),
+        ("resolved Done, released (11.1 is v11.1.0)", ticket(**DONE, fix=("v11.1",)), []),
+        ("resolved Done, released, spelled 11.1.0", ticket(**DONE, fix=("11.1.0",)), []),
+        ("resolved Done, only a draft out", ticket(**DONE, fix=("11.3",)), ["11.3"]),
+        ("resolved Done, only a prerelease out", ticket(**DONE, fix=("v11.4",)), ["v11.4"]),
+        ("resolved Done, older than any release known", ticket(**DONE, fix=("v10.5",)), []),
+        ("resolved Done, one version out, one not", ticket(**DONE, fix=("v11.1", "v11.2")), ["v11.2"]),
+        ("resolved Done without a fixVersion", ticket(**DONE), []),
+        ("planned for a released version", ticket(fix=("v11.1",)), []),
+        ("resolved Won't Fix", ticket(resolution="Won't Fix", fix=("v11.2",)), []),
+        ("resolved Won't Do", ticket(resolution="Won't Do", fix=("v11.2",)), []),
         ("Help Wanted", ticket(labels=("Help Wanted",), fix=("v11.2",)), []),
     ],
 )
 def test_planned_sheet_rows(case: str, jira: JiraTicket, versions: list[str]) -> None:
-    rows = planned_sheet_rows([suggestion("Planned")], [jira], RULES)
+    rows = planned_sheet_rows([suggestion("Planned")], [jira], RULES, RELEASES, T)
     assert [r.fix_version for r in rows] == versions, case
+
+
+@pytest.mark.parametrize(
+    ("case", "as_of", "versions"),
+    [
+        ("a day before the release", RELEASE_11_2_AT - timedelta(days=1), ["v11.2"]),
+        ("a second before it", RELEASE_11_2_AT - timedelta(seconds=1), ["v11.2"]),
+        ("at the release", RELEASE_11_2_AT, []),
+        ("a day after it", RELEASE_11_2_AT + timedelta(days=1), []),
+    ],
+)
+def test_resolved_row_is_kept_until_its_release(case: str, as_of: datetime, versions: list[str]) -> None:
+    jira = ticket(**DONE, fix=("v11.2",))
+    rows = planned_sheet_rows([suggestion("Completed")], [jira], RULES, RELEASES, as_of)
+    assert [(r.fix_version, r.jira_status) for r in rows] == [(v, "Done") for v in versions], case
 
 
 def test_planned_sheet_row_fields() -> None:
@@ -324,6 +361,8 @@ def test_planned_sheet_row_fields() -> None:
         [unlinked, enterprise],
         [ticket("MM-7", status="In Review", category="In Progress", fix=("v11.2",))],
         RULES,
+        RELEASES,
+        T,
     )
     assert row == SheetRow(
         suggestion_id="100",

@@ -15,6 +15,9 @@ DAG_ID = "community_daily_monitoring"
 DAILY_CHANNELS: tuple[str, ...] = tuple(CHANNELS)
 # The UserVoice review, its status changes and the sheet rows are decided from these two.
 USERVOICE_INPUTS = ("uservoice", "jira")
+# The sheet's rows also depend on the product's releases (has the fixVersion shipped yet?): without
+# them every resolved ticket would look unreleased, and sheet rows are never deleted.
+SHEET_INPUTS = (*USERVOICE_INPUTS, "github")
 
 
 def listed_channels(run: TaskRun) -> list[str]:
@@ -51,8 +54,10 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
         run.store.releases(),
     )
     log.info(
-        "Help Wanted as of %s: %d waiting, %d after release %s, %d new replies to staff questions",
+        "Help Wanted as of %s: %d escalated, %d waiting, %d after release %s, %d new replies to staff "
+        "questions",
         run.as_of.isoformat(),
+        len(sections.escalated),
         len(sections.waiting_for_first_response),
         len(sections.after_the_release),
         sections.release.tag if sections.release else "(none in window)",
@@ -68,6 +73,7 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
         missing_channels=run.channels_read()["missing"],
         backfill=run.facts.is_backfill,
         mention=not quiet,
+        cm_lead=run.rosters.contacts.cm_lead,
     )
     return save_message(run, message)
 
@@ -100,6 +106,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     """Status drift against Jira, new suggestions needing a question, offers to build; the changes
     to apply upstream and the tracking sheet's rows, decided from the same reading."""
     from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.sheet_plan import released_versions
     from community_monitoring.uservoice_review import (
         UserVoiceRules,
         planned_sheet_rows,
@@ -134,12 +141,19 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
         len(suggestions),
         len(tickets),
     )
+    releases = run.store.releases()
+    read = run.channels_read()
+    sheet_missing = [c for c in SHEET_INPUTS if c in read["missing"] or not run.settings.is_enabled(c)]
     run.store.save_plan(
         "uservoice",
         {
             "changes": [asdict(c) for c in changes],
-            "sheet_rows": [asdict(r) for r in planned_sheet_rows(suggestions, tickets, rules)],
+            "sheet_rows": [
+                asdict(r) for r in planned_sheet_rows(suggestions, tickets, rules, releases, run.as_of)
+            ],
+            "released_versions": list(released_versions(releases, run.as_of)),
             "missing": missing,
+            "sheet_missing": sheet_missing,
         },
     )
     quiet = run.policy.post_messages and run.is_older_backfill_day()
@@ -199,14 +213,20 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
 
 @community_task
 def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
-    """Keep the sheet's rows for suggestions planned or started with a fixVersion current."""
+    """Keep a row for each suggestion whose ticket's fixVersion is not released yet (planned, started,
+    or resolved and waiting for the release); flag rows whose fixVersion slipped (``slipped_to``)."""
     from community_monitoring.records import SheetRow
 
     plan = run.store.plan("uservoice")
-    policy = run.policy.needing(USERVOICE_INPUTS, plan.get("missing", ()))
+    policy = run.policy.needing(SHEET_INPUTS, plan.get("sheet_missing", plan.get("missing", ())))
     if not run.settings.is_enabled("uservoice"):
         return {"inserted": 0, "updated": 0}
-    result = run.outbox.update_sheet(run.sheet_path, [SheetRow(**r) for r in plan["sheet_rows"]], policy)
+    result = run.outbox.update_sheet(
+        run.sheet_path,
+        [SheetRow(**r) for r in plan["sheet_rows"]],
+        policy,
+        released_versions=plan.get("released_versions"),
+    )
     if result is None:
         return {"inserted": 0, "updated": 0}
     log.info(
