@@ -42,7 +42,7 @@ def plan_replies(
     writer = DraftWriter(settings)
     planned = []
     for post in find_new_posts(posts, roster, settings, as_of):
-        if post.channel not in channels or has_response(post, roster, as_of):
+        if post.channel not in channels or has_response(post, roster, as_of, settings):
             continue
         key = reply_key(post.channel, post.source_id)
         draft = writer.suggest(post, classifier.classify(post)).draft

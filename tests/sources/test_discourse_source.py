@@ -121,3 +121,31 @@ def test_rate_limit_wait_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyP
         api = ApiClient("discourse_busy", "forum", sleep=sleeps.append)
         assert list(DiscourseClient(api).topics_active_since(NOW - days(1))) == []
         assert sleeps == [7.0]
+
+
+def test_an_accepted_solution_marks_the_topic_answered_from_its_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Solved plugin's ``accepted_answer`` post: the topic has an answer from that post on."""
+    asked = NOW - days(3)
+    solved_thread = [
+        forum_post(1, 7, 1, "asker", asked, raw="SMTP test fails"),
+        forum_post(2, 7, 2, "helper", asked + days(1), raw="Use port 587", accepted_answer=True),
+    ]
+    open_thread = [
+        forum_post(3, 8, 1, "other", asked, raw="Push fails"),
+        forum_post(4, 8, 2, "helper", asked + days(1), raw="Which app version?", accepted_answer=False),
+    ]
+    topics = [forum_topic(7, "SMTP", asked, solved_thread), forum_topic(8, "Push", asked, open_thread)]
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=solved_thread + open_thread)
+    with Sandbox(scenario) as running:
+        conn = {
+            "conn_type": "http",
+            "host": f"{running.base_url}/discourse",
+            "extra": {"Api-Key": "k", "Api-Username": "system"},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_SOLVED", json.dumps(conn))
+        client = DiscourseClient(ApiClient("discourse_solved", "forum"))
+        found = {p.number: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.test")}
+    assert found[7].accepted_at == asked + days(1)
+    assert found[8].accepted_at is None

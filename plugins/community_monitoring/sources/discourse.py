@@ -104,6 +104,8 @@ class DiscoursePost(Item):
     staff: bool | None = None
     admin: bool | None = None
     moderator: bool | None = None
+    # The Solved plugin marks the reply the author (or staff) accepted as the solution.
+    accepted_answer: bool | None = None
 
 
 def _is_staff(raw: dict[str, Any]) -> bool:
@@ -221,6 +223,7 @@ def build_topic_post(
     replies: list[Reply],
     categories: dict[int, str],
     public_url: str,
+    solved_at: datetime | None = None,
 ) -> Post:
     closed = bool(topic.get("closed") or topic.get("archived"))
     category_id = topic.get("category_id")
@@ -239,6 +242,7 @@ def build_topic_post(
         container="forum",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
         number=int(topic["id"]),
+        accepted_at=solved_at,
     )
 
 
@@ -273,6 +277,8 @@ class _Threads:
     def __init__(self) -> None:
         self.first_posts: dict[int, dict[str, Any]] = {}
         self.replies: dict[int, list[Reply]] = defaultdict(list)
+        # Topic → when its accepted solution was posted (the earliest the API can tell).
+        self.solved_at: dict[int, datetime] = {}
         self.count = 0
         self._seen: set[int] = set()
 
@@ -288,6 +294,8 @@ class _Threads:
             reply = checker.build(name, normalise_reply, raw)
             if reply is not None:
                 self.replies[post.topic_id].append(reply)
+                if post.accepted_answer:
+                    self.solved_at[post.topic_id] = reply.created_at
 
 
 def _post_name(raw: Any, topics: dict[int, dict[str, Any]], public_url: str) -> str:
@@ -358,7 +366,14 @@ def fetch_forum_topics(
             continue
         replies = threads.replies.get(topic_id, [])
         post = checker.build(
-            topic_url(public_url, topic), build_topic_post, topic, first, replies, categories, public_url
+            topic_url(public_url, topic),
+            build_topic_post,
+            topic,
+            first,
+            replies,
+            categories,
+            public_url,
+            threads.solved_at.get(topic_id),
         )
         if post is not None:
             yield post
