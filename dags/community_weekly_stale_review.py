@@ -1,17 +1,26 @@
 """
 ### Community weekly stale review
 
-Every Wednesday, as of the end of the week-long data interval (T), this DAG lists the GitHub
-issues, GitLab issues and Stack Overflow questions from the community (not staff, not bots, not
-Help Wanted issues mirrored from Jira) that are still open at T, have had no activity for 7 days
-(human replies count; label edits and bot comments do not) and were opened within the last 180
-days, and posts the **`[Weekly Review]`** to `mattermost_default`, grouped by channel, oldest
-activity first, with each post's age and last actor.
+Every Wednesday, as of the end of the week-long data interval (T), this DAG posts the
+**`[Weekly Review]`** to `mattermost_default`:
+
+- **Aged out without an answer** first: community posts on every channel that lists posts
+  (GitHub, GitLab, the forum, Stack Overflow: `weekly.aged_out_channels`) that left the
+  `[Help Wanted]` window (older than `digest.max_age_days`, 30) but were opened within the last
+  180 days, are still open at T and are still unanswered or waiting on the team. An item never
+  ages out of `[Help Wanted]` silently.
+- then, grouped by channel, oldest activity first, the GitHub issues, GitLab issues and Stack
+  Overflow questions from the community (not staff, not bots, not Help Wanted issues mirrored
+  from Jira) that are still open at T, have had no activity for 7 days (human replies count;
+  label edits and bot comments do not) and were opened within the last 180 days; a post already
+  listed as aged out is not repeated.
+
+Every item shows its answer state, its age and its last actor.
 
 It shares its extract, rule and delivery code with `community_daily_monitoring`, and its shape:
-**extract** → **transform** → **notify**. Limits live in the `weekly` section of the rules file.
-A channel that cannot be read is named in the review and fails the run; the review is posted
-once per T.
+**extract** (each channel over the weekly window, the forum included) → **transform** →
+**notify**. Limits live in the `weekly` section of the rules file. A channel that cannot be read
+is named in the review and fails the run; the review is posted once per T.
 """
 
 from __future__ import annotations

@@ -55,3 +55,14 @@ def post(
         number=number,
         **kwargs,
     )
+
+
+# Words that answer: a reply with a body that is no me-too (``reply`` has an empty body).
+ANSWER_TEXT = "Try restarting the server with the new TLS settings; that usually clears it."
+
+
+def answer(
+    author: str = "someone", at: datetime | None = None, body: str = ANSWER_TEXT, **kwargs: Any
+) -> Reply:
+    """A substantive reply: it says something beyond a me-too."""
+    return reply(author, at=at, body=body, **kwargs)

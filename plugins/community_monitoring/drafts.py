@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.records import Post
+from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, load_settings
@@ -36,6 +37,8 @@ class Suggestion:
     missing_details: tuple[str, ...]
     doc_links: tuple[tuple[str, str], ...]
     draft: str
+    # Set where a related item decided the action ("already available in X.Y", "tracked in KEY").
+    override: ActionOverride | None = None
 
 
 _DEFAULT_READER: list[PostClassifier] = []
@@ -97,10 +100,14 @@ class DraftWriter:
             found.setdefault(url, (match.group(0), url))
         return tuple(found.values())[:3]
 
-    def suggest(self, post: Post, classification: Classification) -> Suggestion:
+    def suggest(
+        self, post: Post, classification: Classification, related: Sequence[Related] = ()
+    ) -> Suggestion:
+        """The action and draft for a post; ``related``: its related items, best first (related.py)."""
         post_type = classification.post_type
         missing = missing_details(post, post_type, self._reader)
         docs = self.related_docs(post)
+        override = decide_action(post_type, related)
         drafts = self._settings.reply_drafts
         draft = render_template(
             "reply_draft.md.j2",
@@ -110,18 +117,38 @@ class DraftWriter:
                 "author": self._name_filter(post.author),
                 "missing": missing,
                 "docs": docs,
-                "jira_url": "",
+                **_related_links(related, override),
                 "feature_idea_url": drafts.feature_idea_url,
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
                 "contributing_url": drafts.contributing_url,
-                "ask_to_contribute": post_type in ("bug", "feature_proposal"),
+                # A feature that already shipped has nothing left to contribute.
+                "ask_to_contribute": post_type in ("bug", "feature_proposal") and not _available(override),
                 "community": self._settings.community_name,
             },
         ).strip()
+        default_action = self._settings.suggested_actions.for_post(post.channel, post_type)
         return Suggestion(
-            action=self._settings.suggested_actions.for_post(post.channel, post_type),
+            action=override.action if override is not None else default_action,
             missing_details=missing,
             doc_links=docs,
             draft=draft,
+            override=override,
         )
+
+
+def _available(override: ActionOverride | None) -> bool:
+    return override is not None and override.kind == "already_available"
+
+
+def _related_links(related: Sequence[Related], override: ActionOverride | None) -> dict[str, str]:
+    """The draft's ticket and feature-idea links, from the best related ticket and suggestion.
+
+    The ticket that decided the action is the one linked, even when a closer ticket decided nothing.
+    """
+    best_ticket = next((r.url for r in related if r.kind == "jira"), "")
+    return {
+        "jira_url": override.ticket_url if override is not None else best_ticket,
+        "available_in": override.version if _available(override) else "",
+        "existing_idea_url": next((r.url for r in related if r.kind == "uservoice"), ""),
+    }

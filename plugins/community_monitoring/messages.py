@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.channels import label as channel_label_of
 from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
+from community_monitoring.related import Related
 from community_monitoring.rendering import render_template, split_message
 from community_monitoring.routing import route_owner
-from community_monitoring.rules import HelpWantedSections, StaleItem
+from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
 from community_monitoring.safety import safe_text
 from community_monitoring.settings import POST_TYPES, Settings
 from community_monitoring.timeutil import day_window
@@ -23,14 +25,6 @@ if TYPE_CHECKING:
     from community_monitoring.closeout_plan import Nominee, ThankResult
     from community_monitoring.params import CloseoutParams
     from community_monitoring.uservoice_review import UserVoiceReview
-
-# How each answer state reads on a listed item (SPEC §4 "Answer state").
-ANSWER_STATE_WORDS: dict[str, str] = {
-    "unanswered": "unanswered",
-    "waiting_on_reporter": "waiting on the reporter",
-    "waiting_on_us": "waiting on us",
-    "answered": "answered",
-}
 
 KIND_PREFIX: dict[str, str] = {
     "help_wanted": "[Help Wanted]",
@@ -73,6 +67,20 @@ def _item(post: Post) -> dict[str, Any]:
     }
 
 
+def _help_wanted_item(entry: HelpWantedEntry, rotation: str, mention: bool) -> dict[str, Any]:
+    # From the mention day on, the line names the developer on rotation and the routed owner; both
+    # come from the rosters and the rules file, the only names that may ping.
+    pings = mention and entry.mentions_rotation
+    return {
+        **_item(entry.post),
+        "answer": answers.ANSWER_STATE_WORDS[entry.state],
+        "day": entry.day,
+        "last_call": entry.last_call,
+        "rotation_mention": rotation if pings else "",
+        "owner_mention": entry.owner if pings else "",
+    }
+
+
 def render_help_wanted_digest(
     sections: HelpWantedSections,
     config: Settings,
@@ -81,15 +89,26 @@ def render_help_wanted_digest(
     missing_channels: Sequence[str] = (),
     backfill: bool = False,
     mention: bool = True,
+    cm_lead: str = "",
 ) -> RenderedMessage:
-    """``backfill`` dates the header; ``mention`` off (an older day of a catch-up) pings nobody."""
+    """``backfill`` dates the header; ``mention`` off (an older day of a catch-up) pings nobody.
+
+    ``rotation`` and ``cm_lead`` are Mattermost names from the rosters ("" for none).
+    """
+    # (title, entries, who the heading calls): only the Escalated section, the first, calls the CM lead.
     named = [
-        ("Waiting for a first response", sections.waiting_for_first_response),
+        (
+            f"Escalated (day {config.escalation.escalate_day}+ on the list)",
+            sections.escalated,
+            cm_lead if mention else "",
+        ),
+        ("Waiting for a first response", sections.waiting_for_first_response, ""),
         (
             f"After the release ({sections.release.tag})" if sections.release else "After the release",
             sections.after_the_release,
+            "",
         ),
-        ("New reply to a core-team question", sections.new_reply_to_core_team_question),
+        ("New reply to a core-team question", sections.new_reply_to_core_team_question, ""),
     ]
     context = {
         "hashtags": config.digest.hashtags,
@@ -101,11 +120,17 @@ def render_help_wanted_digest(
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
         "sections": [
-            {"title": title, "entries": [_item(p) for p in posts]} for title, posts in named if posts
+            {
+                "title": title,
+                "lead": lead,
+                "entries": [_help_wanted_item(e, rotation, mention) for e in entries],
+            }
+            for title, entries, lead in named
+            if entries
         ],
     }
     text = render_template("help_wanted.md.j2", context)
-    urls = tuple(p.url for _, posts in named for p in posts)
+    urls = tuple(e.post.url for _, entries, _ in named for e in entries)
     return RenderedMessage(
         "help_wanted",
         tuple(split_message(text, KIND_PREFIX["help_wanted"], config.digest.message_max_chars)),
@@ -117,6 +142,42 @@ def _blockquote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
 
 
+@dataclass(frozen=True)
+class TriageFindings:
+    """What the run found about each new post besides its type, by the post's URL."""
+
+    # The answer state at T (``answers.answer_state``).
+    answer_states: Mapping[str, str] = field(default_factory=dict)
+    # Related Jira tickets, suggestions, issues and topics (``related.find_related``).
+    related: Mapping[str, Sequence[Related]] = field(default_factory=dict)
+    # The same author's copies on other channels, folded into this item (``related.fold_duplicates``).
+    also_posted: Mapping[str, Sequence[Post]] = field(default_factory=dict)
+
+
+def _triage_entry(
+    post: Post, config: Settings, classifier: PostClassifier, writer: DraftWriter, findings: TriageFindings
+) -> tuple[str, dict[str, Any]]:
+    decided = classifier.classify(post)
+    related = tuple(findings.related.get(post.url, ()))
+    suggestion = writer.suggest(post, decided, related)
+    entry = {
+        **_item(post),
+        "type_label": TYPE_HEADINGS[decided.post_type],
+        "rule": decided.rule,
+        "action": suggestion.action,
+        "missing": list(suggestion.missing_details),
+        "draft": _blockquote(suggestion.draft),
+        "answer_state": answers.ANSWER_STATE_WORDS.get(findings.answer_states.get(post.url, ""), ""),
+        "owner": route_owner(post, config.routing),
+        "related": [{"key": r.key, "url": r.url, "state": r.state} for r in related],
+        "also_posted": [
+            {"channel_label": channel_label(copy), "url": copy.url}
+            for copy in findings.also_posted.get(post.url, ())
+        ],
+    }
+    return decided.post_type, entry
+
+
 def render_triage_list(
     new_posts: Iterable[Post],
     config: Settings,
@@ -124,34 +185,24 @@ def render_triage_list(
     missing_channels: Sequence[str] = (),
     classifier: PostClassifier | None = None,
     unreadable: Sequence[Mapping[str, str]] = (),
-    answer_states: Mapping[str, str] | None = None,
+    findings: TriageFindings | None = None,
 ) -> RenderedMessage:
-    """``answer_states``: each post's answer state at T by URL (``answers.answer_state``)."""
     classifier = classifier or PostClassifier.from_settings(config)
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
+    findings = findings or TriageFindings()
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []
     for post in new_posts:
-        decided = classifier.classify(post)
-        suggestion = writer.suggest(post, decided)
-        grouped[decided.post_type].append(
-            {
-                **_item(post),
-                "type_label": TYPE_HEADINGS[decided.post_type],
-                "rule": decided.rule,
-                "action": suggestion.action,
-                "missing": list(suggestion.missing_details),
-                "draft": _blockquote(suggestion.draft),
-                "answer_state": ANSWER_STATE_WORDS.get((answer_states or {}).get(post.url, ""), ""),
-                "owner": route_owner(post, config.routing),
-            }
-        )
+        post_type, entry = _triage_entry(post, config, classifier, writer, findings)
+        grouped[post_type].append(entry)
         urls.append(post.url)
+        # A folded copy is covered by its item: it counts as listed.
+        urls.extend(copy.url for copy in findings.also_posted.get(post.url, ()))
     groups = [{"heading": TYPE_HEADINGS[t], "entries": grouped[t]} for t in POST_TYPES if grouped[t]]
     context = {
         "as_of": as_of,
         "interval_start": day_window(as_of)[0],
-        "total": len(urls),
+        "total": sum(len(entries) for entries in grouped.values()),
         "groups": groups,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
@@ -216,27 +267,48 @@ def render_uservoice_review(
     )
 
 
+def _review_item(item: StaleItem | AgedOutItem) -> dict[str, Any]:
+    return {
+        **_item(item.post),
+        "answer": answers.ANSWER_STATE_WORDS[item.state],
+        "last_activity": item.last_activity,
+        "last_actor": item.last_actor,
+    }
+
+
 def render_weekly_review(
     stale: Mapping[str, Sequence[StaleItem]],
     config: Settings,
     as_of: datetime,
     stale_after_days: int,
     missing_channels: Sequence[str] = (),
+    aged_out: Sequence[AgedOutItem] = (),
 ) -> RenderedMessage:
-    groups = [
-        {
-            "heading": channel_label_of(channel),
-            "entries": [
-                {**_item(i.post), "last_activity": i.last_activity, "last_actor": i.last_actor} for i in items
-            ],
-        }
+    """The aged-out posts first (every channel, forum included), then the stale ones by channel.
+
+    A post listed as aged out is not listed again under its channel.
+    """
+    aged_out_urls = {i.post.url for i in aged_out}
+    still_stale = {
+        channel: kept
         for channel, items in stale.items()
+        if (kept := [i for i in items if i.post.url not in aged_out_urls])
+    }
+    groups = [
+        {"heading": channel_label_of(channel), "entries": [_review_item(i) for i in items]}
+        for channel, items in still_stale.items()
     ]
-    urls = tuple(i.post.url for items in stale.values() for i in items)
+    urls = (
+        *(i.post.url for i in aged_out),
+        *(i.post.url for items in still_stale.values() for i in items),
+    )
     context = {
         "as_of": as_of,
         "total": len(urls),
+        "stale_total": len(urls) - len(aged_out),
         "stale_after_days": stale_after_days,
+        "help_wanted_max_age_days": config.digest.max_age_days,
+        "aged_out": [_review_item(i) for i in aged_out],
         "groups": groups,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
@@ -253,7 +325,14 @@ def render_closeout_summary(
     skipped: Sequence[Nominee],
     params: CloseoutParams,
     config: Settings,
+    mentions: Sequence[str] = (),
+    trigger_url: str = "",
 ) -> RenderedMessage:
+    """The summary, or a dry run's plan; a plan a release prompted mentions ``mentions`` (SPEC §5).
+
+    ``trigger_url``: where a dry run's reader triggers the closeout for real ("" for no link).
+    """
+
     def entry(nominee: Nominee) -> dict[str, Any]:
         return {
             "url": nominee.url,
@@ -270,6 +349,9 @@ def render_closeout_summary(
         "release_date": params.release_date,
         "dry_run": params.dry_run,
         "announcement_url": params.announcement_url,
+        "prompted": params.is_prompt,
+        "mentions": list(mentions) if params.is_prompt else [],
+        "trigger_url": trigger_url,
         "thanked": [entry(r.nominee) for r in results if r.outcome in ("thanked", "dry_run")],
         "earlier": [entry(r.nominee) for r in results if r.outcome == "already_thanked"],
         "skipped": [entry(n) for n in skipped],

@@ -10,34 +10,40 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from community_monitoring.answers import (
+    WORDLESS_ONLY,
+    AnswerState,
+    HelpWantedSection,
+    LadderStep,
+    answer_state,
+    community_reply_to_staff_question,
+    day_on_list,
+    has_accepted_answer_at,
+    is_by_author,
+    is_last_call,
+    is_open_at,
+    is_reply_bot,
+    is_substantive,
+    joined_list_at,
+    ladder_step,
+    replies_at,
+)
+
+# Re-exported: reading a thread moved to answers.py, and callers still import these from here.
+from community_monitoring.answers import asks_a_question as asks_a_question
+from community_monitoring.answers import is_reply_staff as is_reply_staff
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.records import Post, Release, Reply
 from community_monitoring.roster import StaffRoster
+from community_monitoring.routing import route_owner
 from community_monitoring.settings import Settings
 from community_monitoring.timeutil import day_window
 
 JIRA_BROWSE_URL = re.compile(r"https?://[^\s<>()\[\]\"']+/browse/[A-Z][A-Z0-9_]*-\d+(?![\w/-])")
-_QUOTE_OR_CODE = re.compile(
-    r"```.*?```|\[quote[^\]]*\].*?\[/quote\]|<blockquote>.*?</blockquote>|`[^`\n]*`|^>.*?$",
-    re.DOTALL | re.IGNORECASE | re.MULTILINE,
-)
-_URL = re.compile(r"https?://\S+")
 
 
 def exists_at(post: Post | Reply, as_of: datetime) -> bool:
     return post.created_at <= as_of
-
-
-def is_open_at(post: Post, as_of: datetime) -> bool:
-    if post.state == "open":
-        return True
-    # Closed now, but a closure after T had not happened yet at T. A closure with no known time
-    # (e.g. a closed forum topic) is taken as already closed.
-    return post.closed_at is not None and post.closed_at > as_of
-
-
-def replies_at(post: Post, as_of: datetime) -> list[Reply]:
-    return [r for r in post.replies if r.created_at <= as_of]
 
 
 def is_author_staff(post: Post, roster: StaffRoster) -> bool:
@@ -48,23 +54,21 @@ def is_author_bot(post: Post, roster: StaffRoster) -> bool:
     return roster.is_bot(post.author, post.author_is_bot)
 
 
-def is_reply_staff(post: Post, reply: Reply, roster: StaffRoster) -> bool:
-    return roster.is_staff(post.channel, reply.author, reply.author_platform_staff)
-
-
-def is_reply_bot(reply: Reply, roster: StaffRoster) -> bool:
-    return roster.is_bot(reply.author, reply.author_is_bot)
-
-
 def is_community_post(post: Post, roster: StaffRoster) -> bool:
     """Neither staff nor a bot wrote it: the only posts the digests list."""
     return not is_author_bot(post, roster) and not is_author_staff(post, roster)
 
 
-def has_response(post: Post, roster: StaffRoster, as_of: datetime) -> bool:
-    """Someone other than the author, and not a bot, replied by T."""
-    author = post.author.casefold()
-    return any(r.author.casefold() != author and not is_reply_bot(r, roster) for r in replies_at(post, as_of))
+def has_response(post: Post, roster: StaffRoster, as_of: datetime, config: Settings | None = None) -> bool:
+    """Someone other than the author, and not a bot, replied something substantive by T.
+
+    A me-too ("+1", "same here", emoji) by another user is no response. Without ``config`` the
+    rules file's me-too phrases are unknown and only a reply without a single word is a me-too.
+    """
+    responses = config.responses if config is not None else WORDLESS_ONLY
+    return any(
+        not is_by_author(post, r) and is_substantive(r, roster, responses) for r in replies_at(post, as_of)
+    )
 
 
 def is_help_wanted_from_jira(post: Post, config: Settings) -> bool:
@@ -89,12 +93,6 @@ def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: dateti
     )
 
 
-def asks_a_question(text: str) -> bool:
-    """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
-    own_words = _URL.sub(" ", _QUOTE_OR_CODE.sub(" ", text))
-    return "?" in own_words
-
-
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
     ordered = sorted({k.casefold() for k in keywords if k}, key=len, reverse=True)
     if not ordered:
@@ -113,18 +111,53 @@ def latest_release(releases: Iterable[Release], as_of: datetime) -> Release | No
 
 
 @dataclass(frozen=True)
+class HelpWantedEntry:
+    """One [Help Wanted] item as of T: where it qualified, where the ball is, its step on the ladder."""
+
+    post: Post
+    # The section it qualified for; an escalated entry keeps it, to say where it came from.
+    section: HelpWantedSection
+    state: AnswerState
+    joined_at: datetime
+    day: int
+    step: LadderStep
+    last_call: bool
+    # The routed owner (a Mattermost name without "@"), or "" when no route matches.
+    owner: str
+
+    @property
+    def mentions_rotation(self) -> bool:
+        """From the mention day on, the item line names the developer on rotation and the owner."""
+        return self.step != "listed"
+
+
+@dataclass(frozen=True)
 class HelpWantedSections:
-    waiting_for_first_response: tuple[Post, ...]
-    after_the_release: tuple[Post, ...]
-    new_reply_to_core_team_question: tuple[Post, ...]
+    """The digest's sections; an entry at the escalation day sits in ``escalated`` only."""
+
+    waiting_for_first_response: tuple[HelpWantedEntry, ...]
+    after_the_release: tuple[HelpWantedEntry, ...]
+    new_reply_to_core_team_question: tuple[HelpWantedEntry, ...]
     release: Release | None
+    escalated: tuple[HelpWantedEntry, ...] = ()
 
     @property
     def total(self) -> int:
         return (
-            len(self.waiting_for_first_response)
+            len(self.escalated)
+            + len(self.waiting_for_first_response)
             + len(self.after_the_release)
             + len(self.new_reply_to_core_team_question)
+        )
+
+    @property
+    def entries(self) -> tuple[HelpWantedEntry, ...]:
+        """Every entry, in the digest's order: escalated first."""
+        return (
+            *self.escalated,
+            *self.waiting_for_first_response,
+            *self.after_the_release,
+            *self.new_reply_to_core_team_question,
         )
 
 
@@ -136,7 +169,7 @@ def is_waiting_for_first_response(post: Post, roster: StaffRoster, config: Setti
         and is_listable(post, roster, config, as_of)
         and is_open_at(post, as_of)
         and oldest < post.created_at <= newest
-        and not has_response(post, roster, as_of)
+        and not has_response(post, roster, as_of, config)
     )
 
 
@@ -166,25 +199,38 @@ def is_after_release_topic(
 def has_new_reply_to_staff_question(
     post: Post, roster: StaffRoster, config: Settings, as_of: datetime
 ) -> bool:
-    """The latest staff post before T asks a question and a community member answered it since."""
+    """The latest staff post before T asks a question and a community member answered it since.
+
+    A me-too after the question ("+1", "same here") is no answer to it.
+    """
     if not channel_of(post.channel).forum_sections:
         return False
     if not exists_at(post, as_of) or not is_open_at(post, as_of):
         return False
     if is_author_bot(post, roster):
         return False
-    # The opening post counts as a post in the thread: staff may open a topic with a question.
-    thread: list[tuple[bool, bool, str]] = [(is_author_staff(post, roster), False, post.body)]
-    thread += [
-        (is_reply_staff(post, r, roster), is_reply_bot(r, roster), r.body) for r in replies_at(post, as_of)
-    ]
-    staff_positions = [i for i, (staff, _, _) in enumerate(thread) if staff]
-    if not staff_positions:
-        return False
-    last_staff = staff_positions[-1]
-    if not asks_a_question(thread[last_staff][2]):
-        return False
-    return any(not staff and not bot for staff, bot, _ in thread[last_staff + 1 :])
+    return community_reply_to_staff_question(post, roster, config, as_of) is not None
+
+
+def help_wanted_entry(
+    post: Post, section: HelpWantedSection, roster: StaffRoster, config: Settings, as_of: datetime
+) -> HelpWantedEntry:
+    joined = joined_list_at(post, section, roster, config, as_of)
+    day = day_on_list(joined, as_of)
+    return HelpWantedEntry(
+        post=post,
+        section=section,
+        state=answer_state(post, roster, config, as_of),
+        joined_at=joined,
+        day=day,
+        step=ladder_step(day, config.escalation),
+        last_call=is_last_call(post, config, as_of),
+        owner=route_owner(post, config.routing),
+    )
+
+
+def _oldest_first(entries: Iterable[HelpWantedEntry]) -> tuple[HelpWantedEntry, ...]:
+    return tuple(sorted(entries, key=lambda e: (e.post.created_at, e.post.url)))
 
 
 def find_help_wanted_sections(
@@ -194,30 +240,38 @@ def find_help_wanted_sections(
     as_of: datetime,
     releases: Sequence[Release] = (),
 ) -> HelpWantedSections:
-    """The three sections of the daily [Help Wanted] digest; a post shows in its first section only."""
+    """The sections of the daily [Help Wanted] digest; a post shows in its first section only.
+
+    An item at the escalation day or later moves from its section to the Escalated one at the top.
+    """
     release = latest_release(releases, as_of)
     watch = keyword_pattern(
         (*config.release_watch.enterprise_keywords, *config.release_watch.upgrade_keywords)
     )
-    waiting: list[Post] = []
-    after_release: list[Post] = []
-    core_question: list[Post] = []
+    found: dict[HelpWantedSection, list[HelpWantedEntry]] = {
+        "waiting_for_first_response": [],
+        "after_the_release": [],
+        "new_reply_to_core_team_question": [],
+    }
+    escalated: list[HelpWantedEntry] = []
     for post in posts:
+        section: HelpWantedSection
         if is_waiting_for_first_response(post, roster, config, as_of):
-            waiting.append(post)
+            section = "waiting_for_first_response"
         elif is_after_release_topic(post, roster, config, as_of, release, watch):
-            after_release.append(post)
+            section = "after_the_release"
         elif has_new_reply_to_staff_question(post, roster, config, as_of):
-            core_question.append(post)
-
-    def oldest_first(items: list[Post]) -> tuple[Post, ...]:
-        return tuple(sorted(items, key=lambda p: (p.created_at, p.url)))
-
+            section = "new_reply_to_core_team_question"
+        else:
+            continue
+        entry = help_wanted_entry(post, section, roster, config, as_of)
+        (escalated if entry.step == "escalated" else found[section]).append(entry)
     return HelpWantedSections(
-        waiting_for_first_response=oldest_first(waiting),
-        after_the_release=oldest_first(after_release),
-        new_reply_to_core_team_question=oldest_first(core_question),
+        waiting_for_first_response=_oldest_first(found["waiting_for_first_response"]),
+        after_the_release=_oldest_first(found["after_the_release"]),
+        new_reply_to_core_team_question=_oldest_first(found["new_reply_to_core_team_question"]),
         release=release,
+        escalated=_oldest_first(escalated),
     )
 
 
@@ -237,6 +291,7 @@ class StaleItem:
     post: Post
     last_activity: datetime
     last_actor: str
+    state: AnswerState
 
 
 def last_activity(post: Post, roster: StaffRoster, as_of: datetime) -> tuple[datetime, str]:
@@ -249,10 +304,6 @@ def last_activity(post: Post, roster: StaffRoster, as_of: datetime) -> tuple[dat
         if not is_reply_bot(reply, roster) and reply.created_at > latest:
             latest, actor = reply.created_at, reply.author
     return latest, actor
-
-
-def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
-    return post.accepted_at is not None and post.accepted_at <= as_of
 
 
 def find_stale_posts(
@@ -278,9 +329,45 @@ def find_stale_posts(
             continue
         latest, actor = last_activity(post, roster, as_of)
         if latest < quiet_since:
-            found[post.channel].append(StaleItem(post, latest, actor))
+            state = answer_state(post, roster, config, as_of)
+            found[post.channel].append(StaleItem(post, latest, actor, state))
     return {
         channel: sorted(items, key=lambda i: (i.last_activity, i.post.url))
         for channel, items in found.items()
         if items
     }
+
+
+# Still waiting for the team: the states an aged-out post is listed in.
+WAITING_FOR_AN_ANSWER: frozenset[AnswerState] = frozenset({"unanswered", "waiting_on_us"})
+
+
+@dataclass(frozen=True)
+class AgedOutItem:
+    """A post that left the [Help Wanted] window without an answer (SPEC §4: never silently)."""
+
+    post: Post
+    state: AnswerState
+    last_activity: datetime
+    last_actor: str
+
+
+def find_aged_out(
+    posts: Iterable[Post], roster: StaffRoster, config: Settings, as_of: datetime
+) -> list[AgedOutItem]:
+    """Posts older than the [Help Wanted] window (``digest.max_age_days``) but younger than the
+    weekly review's (``weekly.max_age_days``), open and still unanswered or waiting on us at T, on
+    ``weekly.aged_out_channels``; oldest first."""
+    left_list = as_of - timedelta(days=config.digest.max_age_days)
+    oldest = as_of - timedelta(days=config.weekly.max_age_days)
+    channels = set(config.weekly.aged_out_channels)
+    found: list[AgedOutItem] = []
+    for post in posts:
+        if post.channel not in channels or not oldest < post.created_at <= left_list:
+            continue
+        if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
+            continue
+        state = answer_state(post, roster, config, as_of)
+        if state in WAITING_FOR_AN_ANSWER:
+            found.append(AgedOutItem(post, state, *last_activity(post, roster, as_of)))
+    return sorted(found, key=lambda i: (i.post.created_at, i.post.url))

@@ -96,6 +96,9 @@ def test_daily_dag_shape(parsed: dict) -> None:
     assert tasks["collect_channels"]["trigger_rule"] == "all_done"
     assert tasks["verify_all_channels_read"]["trigger_rule"] == "all_done"
     assert tasks["check_run"]["downstream"] == sorted(f"extract_{c}" for c in CHANNELS)
+    # The release prompt (SPEC §5): after every channel was read or named missing.
+    assert tasks["announce_release"]["upstream"] == ["collect_channels"]
+    assert tasks["announce_release"]["group"] == "notify"
 
 
 CHANNELS = ("github", "gitlab", "forum", "stackoverflow", "uservoice", "jira")
@@ -149,15 +152,21 @@ def test_all_dags_are_there(parsed: dict) -> None:
 def test_weekly_dag_shape(parsed: dict) -> None:
     dag = parsed["dags"]["community_weekly_stale_review"]
     assert dag["timetable"] == "CronDataIntervalTimetable"
-    assert {"extract_github", "extract_gitlab", "extract_stackoverflow", "post_weekly_review"} <= set(
-        dag["tasks"]
-    )
-    assert "extract_forum" not in dag["tasks"]
+    # The forum is read too: "Aged out without an answer" lists every channel (SPEC §4).
+    assert {
+        "extract_github",
+        "extract_gitlab",
+        "extract_forum",
+        "extract_stackoverflow",
+        "post_weekly_review",
+    } <= set(dag["tasks"])
+    assert dag["tasks"]["extract_forum"]["pool"] == "forum_api"
 
 
 def test_closeout_is_manual_with_its_form(parsed: dict) -> None:
     dag = parsed["dags"]["community_release_closeout"]
-    assert dag["timetable"] == "NullTimetable"
+    # Manual (the form), and also started by the release Asset of the daily DAG (SPEC §5).
+    assert dag["timetable"] == "AssetTriggeredTimetable"
     assert set(dag["params"]) == {"version", "release_date", "announcement_url", "dry_run"}
     assert dag["tasks"]["post_thank_yous"]["pool"] == "uservoice_api"
 

@@ -8,6 +8,7 @@ from test_classify import bug_form, legacy_template
 from builders import SETTINGS, post
 from community_monitoring.classify import Classification
 from community_monitoring.drafts import DraftWriter, missing_details
+from community_monitoring.related import Related, decide_action
 
 WRITER = DraftWriter(SETTINGS)
 
@@ -56,3 +57,109 @@ def test_the_draft_asks_for_what_an_unfilled_template_left_out() -> None:
     assert suggestion.missing_details == ("logs",)
     unfilled = WRITER.suggest(post(title="Thread counter", body=bug_form()), Classification("bug", "x"))
     assert unfilled.missing_details == ("versions", "logs", "steps")
+
+
+SHIPPED = Related(
+    "jira",
+    "MM-61501",
+    "https://jira.test/browse/MM-61501",
+    "Schedule messages",
+    0.6,
+    "Done · fixed in 11.1",
+    False,
+    "11.1",
+)
+TRACKED = Related(
+    "jira",
+    "MM-61500",
+    "https://jira.test/browse/MM-61500",
+    "Push",
+    0.6,
+    "In Progress · fixVersion 11.3",
+    True,
+)
+IDEA = Related(
+    "uservoice",
+    "suggestion 43871022",
+    "https://mm.uservoice.test/suggestions/43871022",
+    "Idea",
+    0.5,
+    "Open",
+    True,
+)
+ISSUE = Related("github", "o/r#7", "https://example.test/github/7", "Issue", 0.5, "open", True)
+FEATURE_FORUM = SETTINGS.reply_drafts.feature_idea_url
+CONTRIBUTE = SETTINGS.reply_drafts.contributing_url
+
+
+@pytest.mark.parametrize(
+    ("case", "post_type", "related", "action", "says", "never_says"),
+    [
+        (
+            "a feature that shipped in a released version",
+            "feature_proposal",
+            (SHIPPED,),
+            "Already available in 11.1 (MM-61501): reply with the release and its documentation",
+            ("already available in Mattermost 11.1 (https://jira.test/browse/MM-61501)",),
+            (FEATURE_FORUM, CONTRIBUTE, "We track this in"),
+        ),
+        (
+            "a bug with an open ticket",
+            "bug",
+            (TRACKED,),
+            "Tracked in MM-61500: link the ticket in a reply",
+            ("We track this in https://jira.test/browse/MM-61500.", CONTRIBUTE),
+            ("we'll create a ticket",),
+        ),
+        (
+            "a feature with a matching idea on the feature-idea forum",
+            "feature_proposal",
+            (ISSUE, IDEA),
+            SETTINGS.suggested_actions.for_post("github", "feature_proposal"),
+            ("already on the feature-idea forum, where others vote for it: " + IDEA.url, CONTRIBUTE),
+            (FEATURE_FORUM, "We track this in"),
+        ),
+        (
+            "a feature with an open ticket: linked, the action unchanged",
+            "feature_proposal",
+            (TRACKED,),
+            SETTINGS.suggested_actions.for_post("github", "feature_proposal"),
+            ("We track this in https://jira.test/browse/MM-61500.", FEATURE_FORUM),
+            ("already available",),
+        ),
+        (
+            "a bug whose only ticket shipped: linked, the action unchanged",
+            "bug",
+            (SHIPPED,),
+            SETTINGS.suggested_actions.for_post("github", "bug"),
+            ("We track this in https://jira.test/browse/MM-61501.",),
+            ("already available", "we'll create a ticket"),
+        ),
+    ],
+)
+def test_related_items_fill_the_links_and_decide_the_action(
+    case: str,
+    post_type: str,
+    related: tuple[Related, ...],
+    action: str,
+    says: tuple[str, ...],
+    never_says: tuple[str, ...],
+) -> None:
+    suggestion = WRITER.suggest(post(title="Schedule a message"), Classification(post_type, "x"), related)
+    assert suggestion.action == action, case
+    assert suggestion.override == decide_action(post_type, related), case
+    for text in says:
+        assert text in suggestion.draft, (case, text)
+    for text in never_says:
+        assert text not in suggestion.draft, (case, text)
+
+
+@pytest.mark.parametrize("post_type", ["bug", "troubleshooting", "feature_proposal", "question"])
+@pytest.mark.parametrize("channel", ["github", "forum", "uservoice"])
+def test_related_items_that_decide_nothing_leave_the_draft_as_it_was(channel: str, post_type: str) -> None:
+    item = post(channel=channel, title="Thread counter", body=bug_form())
+    decided = Classification(post_type, "x")
+    without = WRITER.suggest(item, decided)
+    assert WRITER.suggest(item, decided, (ISSUE,)) == without
+    assert without.override is None
+    assert without.action == SETTINGS.suggested_actions.for_post(channel, post_type)

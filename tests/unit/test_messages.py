@@ -9,9 +9,11 @@ import pytest
 from test_safety import LIVE_MENTION
 
 from builders import ROSTER, SETTINGS, T, ago, post, reply
-from community_monitoring.messages import render_help_wanted_digest, render_triage_list
+from community_monitoring.messages import render_help_wanted_digest, render_triage_list, render_weekly_review
+from community_monitoring.records import Post
 from community_monitoring.rendering import BREAK, split_message
-from community_monitoring.rules import Release, find_help_wanted_sections
+from community_monitoring.rules import Release, StaleItem, find_aged_out, find_help_wanted_sections
+from community_monitoring.settings import load_settings
 
 HEADER = (
     "[Help Wanted] #forum #github @here @alex.dev These forum posts are open to everyone in the "
@@ -83,7 +85,8 @@ def test_hostile_titles_ping_no_one_and_keep_markdown() -> None:
     ]
     message = _digest(hostile)
     body = message.text.split("\n", 1)[1]  # the header is ours and pings on purpose
-    assert not LIVE_MENTION.search(body)
+    # From the mention day, item lines name the developer on rotation: our name, on purpose too.
+    assert not LIVE_MENTION.search(body.replace(" · @alex.dev", ""))
     items = [line for line in body.splitlines() if line.startswith("- [")]
     assert len(items) == 5
     for line in items:
@@ -184,3 +187,97 @@ def test_triage_names_what_could_not_be_read() -> None:
     text = render_triage_list([], SETTINGS, T, unreadable=[problem]).text
     assert "#### Could not read (1)" in text
     assert "github mattermost/mattermost#5: field 'labels' is not a list" in text.replace("\\", "")
+
+
+ROUTED = load_settings({"routing": [{"match": {"labels": ["Mobile"]}, "owner": "@mobile-team"}]})
+
+
+def _routed_digest(posts: list, **kwargs: object):  # type: ignore[no-untyped-def]
+    sections = find_help_wanted_sections(posts, ROSTER, ROUTED, T, RELEASES)
+    return render_help_wanted_digest(sections, ROUTED, T, rotation="alex.dev", **kwargs)
+
+
+def _item_line(text: str, url: str) -> str:
+    [line] = [line for line in text.splitlines() if f"]({url})" in line]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("case", "days_old", "shown", "not_shown"),
+    [
+        ("day 1: state and day only", 2, ["· unanswered · day 1"], ["@alex.dev", "→", "last call"]),
+        ("day 2", 3, ["· day 2"], ["@alex.dev", "→"]),
+        ("day 3 names the rotation and the owner", 4, ["· day 3 · @alex.dev → @mobile-team"], ["last call"]),
+        ("day 7 still names them", 8, ["· day 7 · @alex.dev → @mobile-team"], ["last call"]),
+        ("last call", 27.5, ["· day 26 · **last call** · @alex.dev → @mobile-team"], []),
+    ],
+)
+def test_item_lines_climb_the_ladder(
+    case: str, days_old: float, shown: list[str], not_shown: list[str]
+) -> None:
+    item = post(labels=("Mobile",), created=ago(days=days_old))
+    line = _item_line(_routed_digest([item], cm_lead="cm.lead").text, item.url)
+    assert all(s in line for s in shown), (case, line)
+    assert not any(s in line for s in not_shown), (case, line)
+
+
+def test_escalated_section_comes_first_and_calls_the_cm_lead() -> None:
+    escalated = post(number=1, created=ago(days=10))
+    fresh = post(number=2, created=ago(days=3))
+    text = _digest([fresh, escalated], cm_lead="cm.lead").text
+    headings = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert headings == ["#### Escalated (day 7+ on the list) @cm.lead", "#### Waiting for a first response"]
+    assert text.index(escalated.url) < text.index("#### Waiting") < text.index(fresh.url)
+
+
+def test_escalated_section_without_a_cm_lead_mentions_no_one() -> None:
+    text = _digest([post(created=ago(days=10))]).text
+    assert "#### Escalated (day 7+ on the list)\n" in text
+
+
+def test_an_older_backfill_day_pings_no_one() -> None:
+    items = [post(number=1, labels=("Mobile",), created=ago(days=10)), post(number=2, created=ago(days=4))]
+    sections = find_help_wanted_sections(items, ROSTER, ROUTED, T, RELEASES)
+    text = render_help_wanted_digest(sections, ROUTED, T, rotation="", mention=False, cm_lead="cm.lead").text
+    assert not LIVE_MENTION.search(text)
+    assert "day 9" in text
+    assert "day 3" in text
+
+
+def test_every_item_shows_its_answer_state() -> None:
+    waiting = post(number=1, created=ago(days=4))
+    question = post(
+        channel="forum",
+        number=3,
+        created=ago(days=4),
+        replies=(
+            reply("forum.staffer", at=ago(days=2), body="Which version?"),
+            reply("alice", at=ago(hours=2), body="11.1.0 on Ubuntu"),
+        ),
+    )
+    text = _digest([waiting, question]).text
+    assert "· unanswered · day 3" in _item_line(text, waiting.url)
+    assert "· waiting on us · day 1" in _item_line(text, question.url)
+
+
+def _stale(item: Post) -> StaleItem:
+    return StaleItem(item, item.created_at, item.author, "unanswered")
+
+
+def test_weekly_review_lists_aged_out_first_and_never_twice() -> None:
+    topic = post(channel="forum", number=1, title="Forum topic nobody answered", created=ago(days=45))
+    issue = post(number=2, title="Old issue nobody answered", created=ago(days=40))
+    quiet = post(number=3, title="Answered, then quiet", created=ago(days=12))
+    aged = find_aged_out([topic, issue, quiet], ROSTER, SETTINGS, T)
+    stale = {"github": [_stale(issue), StaleItem(quiet, quiet.created_at, "bob", "answered")]}
+    message = render_weekly_review(stale, SETTINGS, T, 7, aged_out=aged)
+    text = message.text
+    headings = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert headings == ["#### Aged out without an answer (2)", "#### GitHub (1)"]
+    assert text.count(f"]({issue.url})") == 1
+    assert text.index(topic.url) < text.index(issue.url) < text.index("#### GitHub") < text.index(quiet.url)
+    assert "· Forum · unanswered · last activity" in _item_line(text, topic.url)
+    assert "· answered · last activity" in _item_line(text, quiet.url)
+    assert message.item_urls == (topic.url, issue.url, quiet.url)
+    assert text.splitlines()[0].startswith("[Weekly Review] 3 open community posts to look at")
+    assert ": 2 aged out without an answer, 1 with no activity for 7+ days" in text.splitlines()[0]

@@ -38,3 +38,42 @@ def test_uservoice_review_mentions_the_pm(
     assert header.startswith("[UserVoice Review]"), case
     assert mentions(header) == expected, case
     assert mentions(text) == expected, case
+
+
+def _triage(new: list, findings: object, settings: object = SETTINGS) -> str:
+    from community_monitoring.messages import render_triage_list
+
+    return render_triage_list(new, settings, T, findings=findings).text  # type: ignore[arg-type]
+
+
+def test_triage_item_shows_state_owner_related_and_copies() -> None:
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.related import Related
+    from community_monitoring.settings import load_settings
+
+    routed = load_settings({"routing": [{"match": {"keywords": ["push"]}, "owner": "@mobile-team"}]})
+    issue = post(number=5, created=ago(hours=2), title="Push notifications crash the app", labels=("Bug",))
+    copy = post(channel="forum", number=77, created=ago(hours=1), title="Push notifications crash")
+    ticket = Related("jira", "MM-61500", "https://jira.test/browse/MM-61500", "Push crash", 0.7, "Open", True)
+    findings = TriageFindings(
+        answer_states={issue.url: "waiting_on_reporter"},
+        related={issue.url: (ticket,)},
+        also_posted={issue.url: (copy,)},
+    )
+    text = _triage([issue], findings, routed)
+    line = next(line for line in text.splitlines() if issue.url in line)
+    assert "· waiting on the reporter" in line
+    assert line.endswith("→ @mobile-team")
+    assert f"Also posted on [Forum]({copy.url}) by the same author." in text
+    assert "Related: [MM-61500](https://jira.test/browse/MM-61500) · Open" in text
+    assert "Suggested action: Tracked in MM-61500" in text
+    assert "[Triage] 1 new community post " in text  # the copy is folded, not counted twice
+    assert mentions(text) == ["@mobile-team"]
+
+
+def test_triage_without_findings_names_no_owner_and_no_related() -> None:
+    issue = post(number=6, created=ago(hours=2), title="Push notifications crash the app")
+    text = _triage([issue], None)
+    assert "Related:" not in text
+    assert "Also posted on" not in text
+    assert mentions(text) == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from builders import ROSTER, SETTINGS, T, ago, post, reply
+from builders import ROSTER, SETTINGS, T, ago, answer, post, reply
 from community_monitoring.records import Post
 from community_monitoring.rules import (
+    HelpWantedEntry,
     Release,
     asks_a_question,
     find_help_wanted_sections,
@@ -21,8 +22,13 @@ from community_monitoring.rules import (
     is_waiting_for_first_response,
     latest_release,
 )
+from community_monitoring.settings import Settings, load_settings
 
 JIRA_BODY = "Mirrored from https://mattermost.atlassian.net/browse/MM-61234"
+
+
+def posts_of(entries: tuple[HelpWantedEntry, ...]) -> tuple[Post, ...]:
+    return tuple(e.post for e in entries)
 
 
 @pytest.mark.parametrize(
@@ -38,10 +44,35 @@ JIRA_BODY = "Mirrored from https://mattermost.atlassian.net/browse/MM-61234"
         ("reply by staff", post(replies=(reply("staffer"),)), True),
         ("reply by someone else after T", post(replies=(reply("bob", at=T.replace(hour=10)),)), False),
         ("reply exactly at T", post(replies=(reply("bob", at=T),)), True),
+        ("a +1 by someone else", post(replies=(reply("bob", body="+1"),)), False),
+        (
+            "same issue, any update? by someone else",
+            post(replies=(reply("bob", body="same issue, any update?"),)),
+            False,
+        ),
+        ("emoji only by staff", post(replies=(reply("staffer", body="👀"),)), False),
+        ("a quote and a +1", post(replies=(reply("bob", body="> It is broken\n\n+1"),)), False),
+        (
+            "a me-too, then an answer",
+            post(replies=(reply("bob", body="bump", at=ago(hours=3)), answer("carol"))),
+            True,
+        ),
+        ("a real answer", post(replies=(answer("bob"),)), True),
     ],
 )
 def test_has_response(case: str, item: Post, expected: bool) -> None:
-    assert has_response(item, ROSTER, T) is expected, case
+    assert has_response(item, ROSTER, T, SETTINGS) is expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "expected"),
+    [
+        ("emoji only is no response, settings or not", "🎉", False),
+        ("the rules file's phrases are unknown without settings", "+1", True),
+    ],
+)
+def test_has_response_without_settings(case: str, body: str, expected: bool) -> None:
+    assert has_response(post(replies=(reply("bob", body=body),)), ROSTER, T) is expected, case
 
 
 @pytest.mark.parametrize(
@@ -96,6 +127,7 @@ WAITING_CASES = [
     ("exactly T - 30 days (excluded)", post(created=ago(days=30)), False),
     ("just inside 30 days", post(created=ago(days=29, hours=23)), True),
     ("answered by someone else", post(replies=(reply("bob", at=ago(days=1)),)), False),
+    ("only a me-too by someone else", post(replies=(reply("bob", at=ago(days=1), body="Same here!"),)), True),
     ("only the author replied", post(replies=(reply("alice", at=ago(days=1)),)), True),
     ("only a bot replied", post(replies=(reply("renovate[bot]", at=ago(days=1)),)), True),
     ("answer came after T", post(replies=(reply("bob", at=T.replace(hour=11)),)), True),
@@ -160,7 +192,7 @@ def _forum(title: str, body: str = "", created_hours_ago: float = 3, **kwargs: o
 )
 def test_after_the_release(case: str, item: Post, releases: list[Release], expected: bool) -> None:
     sections = find_help_wanted_sections([item], ROSTER, SETTINGS, T, releases)
-    assert (item in sections.after_the_release) is expected, case
+    assert (item in posts_of(sections.after_the_release)) is expected, case
 
 
 def _thread(*posts: tuple[str, str, float], staff_flag: bool = False) -> Post:
@@ -241,12 +273,13 @@ def test_asks_a_question(text: str, expected: bool) -> None:
 
 
 def test_sections_are_oldest_first_and_disjoint() -> None:
-    old = post(number=1, created=ago(days=10))
+    old = post(number=1, created=ago(days=6))
     newer = post(number=2, created=ago(days=4))
     topic = _forum("SAML broken after upgrade", number=3)
     sections = find_help_wanted_sections([newer, topic, old], ROSTER, SETTINGS, T, RELEASES)
-    assert sections.waiting_for_first_response == (old, newer)
-    assert sections.after_the_release == (topic,)
+    assert posts_of(sections.waiting_for_first_response) == (old, newer)
+    assert posts_of(sections.after_the_release) == (topic,)
+    assert sections.escalated == ()
     assert sections.total == 3
 
 
@@ -273,3 +306,187 @@ def test_new_posts_sorted_by_creation() -> None:
     first = post(number=1, created=ago(hours=20))
     second = replace(first, source_id="o/r#2", url="https://example.test/2", created_at=ago(hours=2))
     assert find_new_posts([second, first], ROSTER, SETTINGS, T) == [first, second]
+
+
+def _where(item: Post, as_of: datetime, config: Settings = SETTINGS) -> tuple[str, HelpWantedEntry]:
+    """The digest section the item is listed in as of ``as_of``, and its entry."""
+    sections = find_help_wanted_sections([item], ROSTER, config, as_of, RELEASES)
+    for name in ("escalated", *HELP_WANTED_SECTIONS):
+        for entry in getattr(sections, name):
+            return name, entry
+    raise AssertionError("not listed")
+
+
+HELP_WANTED_SECTIONS = ("waiting_for_first_response", "after_the_release", "new_reply_to_core_team_question")
+GAVE = "It is 11.1.0 on Ubuntu, behind nginx."
+
+
+def _asked_and_answered(question_days_ago: float, reply_days_ago: float) -> Post:
+    """A forum topic (20 days old) where staff asked and the author answered."""
+    return post(
+        channel="forum",
+        created=ago(days=20),
+        replies=(
+            answer("forum.staffer", at=ago(days=question_days_ago), body="Which version?"),
+            answer("alice", at=ago(days=reply_days_ago), body=GAVE),
+        ),
+    )
+
+
+LADDER_CASES = [
+    # (case, item, as_of, the section it is listed in, day on the list, ladder step, last call)
+    ("first response: day 1", post(created=ago(days=2)), T, "waiting_for_first_response", 1, "listed", False),
+    ("first response: day 2", post(created=ago(days=3)), T, "waiting_for_first_response", 2, "listed", False),
+    (
+        "first response: day 3 mentions the rotation",
+        post(created=ago(days=4)),
+        T,
+        "waiting_for_first_response",
+        3,
+        "mention_rotation",
+        False,
+    ),
+    (
+        "first response: day 6 still in its section",
+        post(created=ago(days=7, hours=1)),
+        T,
+        "waiting_for_first_response",
+        6,
+        "mention_rotation",
+        False,
+    ),
+    ("first response: day 7 escalates", post(created=ago(days=8)), T, "escalated", 7, "escalated", False),
+    (
+        "the same post four days earlier: day 3",
+        post(created=ago(days=8)),
+        ago(days=4),
+        "waiting_for_first_response",
+        3,
+        "mention_rotation",
+        False,
+    ),
+    (
+        "3 days before it ages out: last call",
+        post(created=ago(days=27)),
+        T,
+        "escalated",
+        26,
+        "escalated",
+        True,
+    ),
+    (
+        "the same post a day earlier: no last call yet",
+        post(created=ago(days=27)),
+        ago(days=1),
+        "escalated",
+        25,
+        "escalated",
+        False,
+    ),
+    (
+        "after the release: day 1",
+        _forum("SAML broken after upgrade"),
+        T,
+        "after_the_release",
+        1,
+        "listed",
+        False,
+    ),
+    (
+        "core-team question answered yesterday: day 2",
+        _asked_and_answered(3, 1),
+        T,
+        "new_reply_to_core_team_question",
+        2,
+        "listed",
+        False,
+    ),
+    (
+        "core-team question answered 6 days ago: day 7 escalates",
+        _asked_and_answered(10, 6),
+        T,
+        "escalated",
+        7,
+        "escalated",
+        False,
+    ),
+    (
+        "the same topic before staff asked: waiting for a first response, day 4",
+        _asked_and_answered(10, 6),
+        ago(days=15),
+        "waiting_for_first_response",
+        4,
+        "mention_rotation",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "item", "as_of", "section", "day", "step", "last_call"), LADDER_CASES)
+def test_days_on_the_list_and_the_ladder(
+    case: str, item: Post, as_of: datetime, section: str, day: int, step: str, last_call: bool
+) -> None:
+    found, entry = _where(item, as_of)
+    assert (found, entry.day, entry.step, entry.last_call) == (section, day, step, last_call), case
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "as_of", "state"),
+    [
+        ("waiting for a first response", post(created=ago(days=4)), T, "unanswered"),
+        ("the author answered staff's question", _asked_and_answered(3, 1), T, "waiting_on_us"),
+        (
+            "before staff asked: no reply by anyone else",
+            _asked_and_answered(3, 1),
+            ago(days=12),
+            "unanswered",
+        ),
+    ],
+)
+def test_entries_carry_the_answer_state(case: str, item: Post, as_of: datetime, state: str) -> None:
+    assert _where(item, as_of)[1].state == state, case
+
+
+def test_a_me_too_after_a_staff_question_is_no_new_reply() -> None:
+    topic = post(
+        channel="forum",
+        created=ago(days=5),
+        replies=(
+            answer("forum.staffer", at=ago(days=3), body="Which version?"),
+            reply("carol", at=ago(days=1), body="Same here, any update?"),
+        ),
+    )
+    assert not has_new_reply_to_staff_question(topic, ROSTER, SETTINGS, T)
+
+
+def test_escalated_items_from_every_section_sit_first_oldest_first() -> None:
+    waiting = post(number=1, created=ago(days=9))
+    older_waiting = post(number=2, created=ago(days=12))
+    question = replace(_asked_and_answered(10, 6), number=3, url="https://example.test/forum/3")
+    fresh = post(number=4, created=ago(days=3))
+    sections = find_help_wanted_sections(
+        [waiting, question, fresh, older_waiting], ROSTER, SETTINGS, T, RELEASES
+    )
+    assert posts_of(sections.escalated) == (question, older_waiting, waiting)
+    assert [e.section for e in sections.escalated] == [
+        "new_reply_to_core_team_question",
+        "waiting_for_first_response",
+        "waiting_for_first_response",
+    ]
+    assert posts_of(sections.waiting_for_first_response) == (fresh,)
+    assert sections.new_reply_to_core_team_question == ()
+    assert posts_of(sections.entries) == (question, older_waiting, waiting, fresh)
+
+
+ROUTED = load_settings({"routing": [{"match": {"labels": ["Mobile"]}, "owner": "@mobile-team"}]})
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "owner"),
+    [
+        ("a matching label", post(labels=("mobile",), created=ago(days=5)), "mobile-team"),
+        ("no route matches", post(labels=("Server",), created=ago(days=5)), ""),
+    ],
+)
+def test_entries_name_their_routed_owner(case: str, item: Post, owner: str) -> None:
+    assert _where(item, T, ROUTED)[1].owner == owner, case

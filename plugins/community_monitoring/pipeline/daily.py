@@ -78,25 +78,54 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
     return save_message(run, message)
 
 
+# The items a new post may relate to (SPEC §4 "Related items"), besides the Jira tickets.
+RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
+
+
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
-    from community_monitoring.messages import render_triage_list
+    from community_monitoring.answers import answer_state
+    from community_monitoring.messages import TriageFindings, render_triage_list
+    from community_monitoring.pipeline.triage_model import triage_classifier
+    from community_monitoring.related import find_related, fold_duplicates
     from community_monitoring.rules import find_new_posts
 
+    channels = run.channels_read()
     new_posts = find_new_posts(
         run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of
     )
-    from community_monitoring.pipeline.triage_model import triage_classifier
-
-    channels = run.channels_read()
+    kept, also_posted = fold_duplicates(new_posts, run.settings)
+    read = [c for c in RELATED_CHANNELS if c in channels["read"]]
+    related = find_related(
+        kept,
+        run.store.posts(read),
+        run.store.tickets() if "jira" in channels["read"] else [],
+        run.store.releases() if "github" in channels["read"] else [],
+        run.settings,
+        run.as_of,
+        also_posted=also_posted,
+    )
+    findings = TriageFindings(
+        answer_states={p.url: answer_state(p, run.rosters.staff, run.settings, run.as_of) for p in kept},
+        related=related,
+        also_posted=also_posted,
+    )
+    log.info(
+        "Triage as of %s: %d new posts (%d folded as the same author's copies), %d with related items",
+        run.as_of.isoformat(),
+        len(new_posts),
+        len(new_posts) - len(kept),
+        len(related),
+    )
     message = render_triage_list(
-        new_posts,
+        kept,
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
         # The team's learned model where one meets its card's minimums; the rules otherwise.
         classifier=triage_classifier(run.settings, run.as_of),
         unreadable=channels.get("unreadable", ()),
+        findings=findings,
     )
     return save_message(run, message)
 

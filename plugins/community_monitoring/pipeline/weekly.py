@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, get_args
 
+from community_monitoring.channels import CHANNELS
 from community_monitoring.pipeline.daily import save_message
 from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.settings import AgedOutChannel, Settings, WeeklyChannel
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "community_weekly_stale_review"
-WEEKLY_CHANNELS: tuple[str, ...] = ("github", "gitlab", "stackoverflow")
+# Every channel the weekly settings may name: the stale review's and "Aged out without an
+# answer"'s (the forum too). DAG files read no settings at parse time, so the DAG extracts them all.
+WEEKLY_CHANNELS: tuple[str, ...] = tuple(
+    key for key in CHANNELS if key in {*get_args(WeeklyChannel), *get_args(AgedOutChannel)}
+)
+
+
+def stale_channels(settings: Settings) -> list[str]:
+    return [c for c in settings.weekly.channels if settings.is_enabled(c)]
+
+
+def aged_out_channels(settings: Settings) -> list[str]:
+    return [c for c in settings.weekly.aged_out_channels if settings.is_enabled(c)]
 
 
 @community_task
 def build_weekly_review(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.messages import render_weekly_review
-    from community_monitoring.rules import find_stale_posts
+    from community_monitoring.rules import find_aged_out, find_stale_posts
 
     weekly = run.settings.weekly
-    channels = [c for c in weekly.channels if run.settings.is_enabled(c)]
+    channels = stale_channels(run.settings)
     read = run.channels_read()
     stale = find_stale_posts(
         run.store.posts(c for c in channels if c in read["read"]),
@@ -31,12 +45,24 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
         stale_after_days=weekly.stale_after_days,
         max_age_days=weekly.max_age_days,
     )
+    aged_out = find_aged_out(
+        run.store.posts(c for c in aged_out_channels(run.settings) if c in read["read"]),
+        run.rosters.staff,
+        run.settings,
+        run.as_of,
+    )
     log.info(
-        "Weekly review as of %s: %s",
+        "Weekly review as of %s: %d aged out without an answer; stale: %s",
         run.as_of.isoformat(),
-        {channel: len(items) for channel, items in stale.items()} or "nothing stale",
+        len(aged_out),
+        {channel: len(items) for channel, items in stale.items()} or "nothing",
     )
     message = render_weekly_review(
-        stale, run.settings, run.as_of, weekly.stale_after_days, missing_channels=read["missing"]
+        stale,
+        run.settings,
+        run.as_of,
+        weekly.stale_after_days,
+        missing_channels=read["missing"],
+        aged_out=aged_out,
     )
     return save_message(run, message)

@@ -1,0 +1,262 @@
+"""Who answered a post, as of T (SPEC §4 "Response", "Answer state", "Days on the list and escalation").
+
+A reply only counts when it is *substantive*: with quotes, code blocks and signatures removed, it
+says more than a me-too ("+1", "same here", emoji). From the substantive replies before T follow a
+post's answer state, the day it joined the [Help Wanted] list and its step on the escalation ladder,
+all from upstream timestamps alone, so a backfilled run reproduces its own day.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Literal
+
+from community_monitoring.records import Post, Reply
+from community_monitoring.roster import StaffRoster
+from community_monitoring.settings import EscalationSection, ResponsesSection, Settings
+
+AnswerState = Literal["unanswered", "waiting_on_reporter", "waiting_on_us", "answered"]
+ANSWER_STATE_WORDS: dict[str, str] = {
+    "unanswered": "unanswered",
+    "waiting_on_reporter": "waiting on the reporter",
+    "waiting_on_us": "waiting on us",
+    "answered": "answered",
+}
+# The [Help Wanted] sections an item can qualify for (the Escalated one is where items move later).
+HelpWantedSection = Literal[
+    "waiting_for_first_response", "after_the_release", "new_reply_to_core_team_question"
+]
+# "listed": on the list; "mention_rotation": the item line mentions the developer on rotation (and
+# its routed owner); "escalated": the item sits in the Escalated section, which mentions the CM lead.
+LadderStep = Literal["listed", "mention_rotation", "escalated"]
+
+DAY = timedelta(days=1)
+# Where no settings are at hand, only a reply without a single word (emoji, punctuation) is a me-too.
+WORDLESS_ONLY = ResponsesSection(me_too_phrases=[])
+
+# ----- the author's own words -------------------------------------------------------------------
+
+_CODE_BLOCK = re.compile(
+    r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)|<pre\b[^>]*>.*?</pre>", re.DOTALL | re.IGNORECASE
+)
+_QUOTE = re.compile(
+    r"\[quote[^\]]*\].*?\[/quote\]"
+    r"|<blockquote\b[^>]*>.*?</blockquote>"
+    r"|<aside\b[^>]*\bquote\b[^>]*>.*?</aside>"
+    r"|^[ \t]*(?:>|&gt;).*?$",
+    re.DOTALL | re.IGNORECASE | re.MULTILINE,
+)
+# A signature starts at a line that is only "--" (the "-- " convention, or its trimmed form).
+_SIGNATURE = re.compile(r"^--[ \t]*$.*", re.DOTALL | re.MULTILINE)
+# Lines a mail or phone client appends: "Sent from my iPhone", "Get Outlook for Android".
+_CLIENT_LINE = re.compile(
+    r"^[ \t]*(?:sent from my|sent from mail for|sent via|get outlook for)\b.*?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_INLINE_CODE = re.compile(r"`[^`\n]*`|<code\b[^>]*>.*?</code>", re.DOTALL | re.IGNORECASE)
+_URL = re.compile(r"https?://\S+")
+# Emoji written as shortcodes (":+1:", ":thumbsup:") are emoji too.
+_EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+def own_words(text: str) -> str:
+    """The reply's own words: quoted text, code blocks and signatures removed, HTML read as text.
+
+    Inline code stays: a short `setting` named in a sentence is part of what the reply says.
+    """
+    # Code first: a ">" or "--" inside a code block is code, not a quote or a signature.
+    words = _CODE_BLOCK.sub("\n", text)
+    # Quotes are removed before the tags: Discourse and Stack Overflow quote in HTML too.
+    words = _QUOTE.sub("\n", words)
+    words = _SIGNATURE.sub("", words)
+    words = _CLIENT_LINE.sub("", words)
+    words = html.unescape(_HTML_TAG.sub(" ", words))
+    return _SPACES.sub(" ", words).strip()
+
+
+def asks_a_question(text: str) -> bool:
+    """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
+    return "?" in _URL.sub(" ", _INLINE_CODE.sub(" ", own_words(text)))
+
+
+@lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Longest first, so "same issue" wins over "same"; bounded by non-word characters so that "up"
+    # is a phrase only on its own, never inside "setup". "+1" starts with no word character, so the
+    # boundary is a lookaround rather than \b.
+    ordered = sorted({p.strip().casefold() for p in phrases if p.strip()}, key=len, reverse=True)
+    if not ordered:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in ordered), re.IGNORECASE)
+
+
+def _has_words(text: str) -> bool:
+    """Any letter or digit left: emoji and punctuation alone say nothing."""
+    return any(char.isalnum() for char in text)
+
+
+def is_me_too(text: str, responses: ResponsesSection) -> bool:
+    """The reply's own words say nothing beyond "me too": empty, emoji or punctuation only, or only
+    configured me-too phrases, and no longer than ``me_too_max_chars``."""
+    words = own_words(text)
+    if not words:
+        return True
+    if len(words) > responses.me_too_max_chars:
+        return False
+    rest = _EMOJI_SHORTCODE.sub(" ", words)
+    pattern = _phrase_pattern(tuple(responses.me_too_phrases))
+    if pattern is not None:
+        rest = pattern.sub(" ", rest)
+    return not _has_words(rest)
+
+
+def _mentions_a_phrase(text: str, phrases: Iterable[str]) -> bool:
+    pattern = _phrase_pattern(tuple(phrases))
+    return pattern is not None and pattern.search(own_words(text)) is not None
+
+
+def asks_the_author(text: str, responses: ResponsesSection) -> bool:
+    """A reply that asks something: a ``?`` in its own words, or a configured ask phrase."""
+    return asks_a_question(text) or _mentions_a_phrase(text, responses.ask_phrases)
+
+
+def says_it_is_solved(text: str, responses: ResponsesSection) -> bool:
+    """The author says it is solved ("that worked") and asks nothing more."""
+    return _mentions_a_phrase(text, responses.resolved_phrases) and not asks_a_question(text)
+
+
+# ----- the thread as of T -----------------------------------------------------------------------
+
+
+def is_open_at(post: Post, as_of: datetime) -> bool:
+    if post.state == "open":
+        return True
+    # Closed now, but a closure after T had not happened yet at T. A closure with no known time
+    # (e.g. a closed forum topic) is taken as already closed.
+    return post.closed_at is not None and post.closed_at > as_of
+
+
+def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
+    """An accepted answer (Stack Overflow) or a marked solution (Discourse) by T."""
+    return post.accepted_at is not None and post.accepted_at <= as_of
+
+
+def replies_at(post: Post, as_of: datetime) -> list[Reply]:
+    return [r for r in post.replies if r.created_at <= as_of]
+
+
+def is_reply_bot(reply: Reply, roster: StaffRoster) -> bool:
+    return roster.is_bot(reply.author, reply.author_is_bot)
+
+
+def is_reply_staff(post: Post, reply: Reply, roster: StaffRoster) -> bool:
+    return roster.is_staff(post.channel, reply.author, reply.author_platform_staff)
+
+
+def is_by_author(post: Post, reply: Reply) -> bool:
+    return reply.author.casefold() == post.author.casefold()
+
+
+def is_substantive(reply: Reply, roster: StaffRoster, responses: ResponsesSection) -> bool:
+    """Not by a bot and not a me-too: a reply that can answer (reactions and likes never reach here)."""
+    return not is_reply_bot(reply, roster) and says_something(reply, responses)
+
+
+def says_something(reply: Reply, responses: ResponsesSection) -> bool:
+    """Not a me-too. A reply without any text is one whose words the source did not give (every
+    upstream requires a body): there is nothing to judge, so it counts as the reply it is."""
+    return not reply.body.strip() or not is_me_too(reply.body, responses)
+
+
+def substantive_replies(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> list[Reply]:
+    """Replies before T that say something: no bot, no me-too. The author's own are kept."""
+    kept = [r for r in replies_at(post, as_of) if is_substantive(r, roster, settings.responses)]
+    return sorted(kept, key=lambda r: (r.created_at, r.reply_id))
+
+
+def answer_state(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> AnswerState:
+    """Where the ball is at T, from the substantive replies before T (SPEC §4 "Answer state")."""
+    if not is_open_at(post, as_of) or has_accepted_answer_at(post, as_of):
+        return "answered"
+    replies = substantive_replies(post, roster, settings, as_of)
+    if not any(not is_by_author(post, r) for r in replies):
+        return "unanswered"
+    latest = replies[-1]
+    if not is_by_author(post, latest):
+        return "waiting_on_reporter" if asks_the_author(latest.body, settings.responses) else "answered"
+    # The author spoke last, after someone else: back with the team, unless it says it is solved.
+    return "answered" if says_it_is_solved(latest.body, settings.responses) else "waiting_on_us"
+
+
+# ----- days on the [Help Wanted] list -----------------------------------------------------------
+
+
+def community_reply_to_staff_question(
+    post: Post, roster: StaffRoster, settings: Settings, as_of: datetime
+) -> Reply | None:
+    """The first substantive community reply after the latest staff post before T, if that post asks.
+
+    The opening post counts as a post of the thread: staff may open a topic with a question. A
+    me-too after the question does not answer it.
+    """
+    thread: list[tuple[bool, Reply | None, str]] = [
+        (roster.is_staff(post.channel, post.author, post.author_platform_staff), None, post.body)
+    ]
+    thread += [
+        (is_reply_staff(post, r, roster), r, r.body)
+        for r in sorted(replies_at(post, as_of), key=lambda r: (r.created_at, r.reply_id))
+        if not is_reply_bot(r, roster)
+    ]
+    staff_positions = [i for i, (staff, _, _) in enumerate(thread) if staff]
+    if not staff_positions or not asks_a_question(thread[staff_positions[-1]][2]):
+        return None
+    later = (r for staff, r, body in thread[staff_positions[-1] + 1 :] if not staff and r is not None)
+    return next((r for r in later if says_something(r, settings.responses)), None)
+
+
+def joined_list_at(
+    post: Post, section: HelpWantedSection, roster: StaffRoster, settings: Settings, as_of: datetime
+) -> datetime:
+    """When the post first qualified for ``section`` of the [Help Wanted] list, as of T.
+
+    Waiting for a first response: two days (``first_response_min_age_days``) after it was posted.
+    A new reply to a core-team question: when the community answered the staff question. After the
+    release: when it was posted (it is new in the day, so day 1).
+    """
+    if section == "waiting_for_first_response":
+        return post.created_at + timedelta(days=settings.digest.first_response_min_age_days)
+    if section == "new_reply_to_core_team_question":
+        reply = community_reply_to_staff_question(post, roster, settings, as_of)
+        if reply is not None:
+            return reply.created_at
+    return post.created_at
+
+
+def day_on_list(joined_at: datetime, as_of: datetime) -> int:
+    """Day 1 on the day it joins, day 2 a day later: whole days since joining, plus one."""
+    return max((as_of - joined_at) // DAY, 0) + 1
+
+
+def ladder_step(day: int, escalation: EscalationSection) -> LadderStep:
+    if day >= escalation.escalate_day:
+        return "escalated"
+    if day >= escalation.mention_rotation_day:
+        return "mention_rotation"
+    return "listed"
+
+
+def ages_out_at(post: Post, settings: Settings) -> datetime:
+    """The moment the post leaves the [Help Wanted] window (created ≤ T − ``max_age_days``)."""
+    return post.created_at + timedelta(days=settings.digest.max_age_days)
+
+
+def is_last_call(post: Post, settings: Settings, as_of: datetime) -> bool:
+    """It ages out of the list within ``last_call_days`` days after T."""
+    left = ages_out_at(post, settings) - as_of
+    return timedelta(0) < left <= timedelta(days=settings.escalation.last_call_days)

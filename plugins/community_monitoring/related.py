@@ -1,0 +1,405 @@
+"""Related items across channels (SPEC §4, "Related items").
+
+Each new post is compared with what the run already read (Jira tickets, UserVoice suggestions,
+GitHub and GitLab issues, forum topics) by the cosine similarity of TF-IDF vectors of their
+titles and first paragraphs. The closest matches above the threshold are shown with the post,
+fill the reply draft's ticket or feature-idea link, and decide two suggested actions ("already
+available in X.Y", "tracked in KEY"). The same author posting the same thing on two channels is
+one item ("also posted on ...").
+
+Everything is judged as of T: a candidate created after T does not exist, a ticket resolved
+after T was open, a fixVersion counts as released only if its GitHub release was published by T.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from community_monitoring.channels import label
+from community_monitoring.records import JiraTicket, Post, Release
+from community_monitoring.routing import first_paragraph
+from community_monitoring.settings import RelatedSection, Settings
+from community_monitoring.timeutil import parse_time
+from community_monitoring.versions import normalise_version
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+RelatedKind = Literal["jira", "uservoice", "github", "gitlab", "forum"]
+# The channels whose posts are candidates; Stack Overflow questions are not (SPEC §4).
+CANDIDATE_CHANNELS: frozenset[str] = frozenset({"uservoice", "github", "gitlab", "forum"})
+# Resolutions that mean the work shipped in its fixVersion ("Won't Fix" with a fixVersion did not).
+# No resolution on a ticket in the Done category is a workflow that never sets one: shipped too.
+SHIPPED_RESOLUTIONS: frozenset[str] = frozenset({"done", "fixed", "completed", "resolved", "implemented"})
+
+# What is not the author's own words: code, quoted text, links, template comments and headings.
+_FENCED_CODE = re.compile(r"^\s*(```|~~~).*?(^\s*\1|\Z)", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
+_QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s.*$", re.MULTILINE)
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
+_NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("<!--", _HTML_COMMENT, " "),
+    ("```", _FENCED_CODE, "\n\n"),
+    ("~~~", _FENCED_CODE, "\n\n"),
+    ("`", _INLINE_CODE, " "),
+    ("](", _MARKDOWN_LINK, r"\1"),
+    ("://", _URL, " "),
+    ("www.", _URL, " "),
+    (">", _QUOTE_LINE, ""),
+    ("#", _HEADING_LINE, ""),
+)
+_HASHED_FEATURES = 2**22
+# Rows of new posts compared per sparse product: bounds memory at a few thousand × tens of thousands.
+_ROWS_PER_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class Related:
+    """One item related to a new post, with its state as of T."""
+
+    kind: RelatedKind
+    key: str  # "MM-61501", "mattermost/mattermost#123", "topic 4521", "suggestion 43871022"
+    url: str
+    title: str
+    score: float
+    state: str  # for display: "Done · fixed in 11.1", "In Progress · fixVersion 11.3", "open"
+    is_open: bool
+    # The normalised version the work shipped in, when resolved in a release published by T.
+    released_in: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """The item line's text: ``MM-61501 · Done · fixed in 11.1``."""
+        return f"{self.key} · {self.state}"
+
+
+@dataclass(frozen=True)
+class ActionOverride:
+    """A suggested action the related items decide instead of the post type's default."""
+
+    kind: Literal["already_available", "tracked"]
+    ticket_key: str
+    ticket_url: str
+    version: str = ""
+
+    @property
+    def action(self) -> str:
+        if self.kind == "already_available":
+            return (
+                f"Already available in {self.version} ({self.ticket_key}): "
+                "reply with the release and its documentation"
+            )
+        return f"Tracked in {self.ticket_key}: link the ticket in a reply"
+
+
+def comparable_text(title: str, body: str) -> str:
+    """The title and the first paragraph the author wrote, without code, quotes, links or headings."""
+    text = body or ""
+    # Each pattern runs only where its marker occurs: most bodies have few of them, and this is
+    # read for every candidate of every run.
+    for marker, pattern, replacement in _NOT_PROSE:
+        if marker in text:
+            text = pattern.sub(replacement, text)
+    return f"{title}\n{first_paragraph(text)}".strip()
+
+
+def _vectorize(texts: Sequence[str]) -> csr_matrix:
+    """L2-normalised TF-IDF rows (the IDF fitted on these texts), so a row product is the cosine.
+
+    scikit-learn's TfidfVectorizer pipeline with the vocabulary hashed instead of counted: with
+    word bigrams, building and sorting a vocabulary of a million terms took most of the time, and
+    a collision in 4M buckets moves a score by a negligible amount.
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    counts = HashingVectorizer(
+        lowercase=True,
+        strip_accents="unicode",
+        stop_words="english",
+        ngram_range=(1, 2),
+        n_features=_HASHED_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype(np.float32).tocsr()
+    # Only the buckets some text uses: a transpose then costs its terms, not 4M empty columns.
+    return weighted[:, np.unique(weighted.indices)]
+
+
+def released_versions(releases: Iterable[Release], as_of: datetime) -> frozenset[str]:
+    """Normalised tags of the releases published by T (not drafts, not prereleases)."""
+    return frozenset(
+        normalise_version(r.tag)
+        for r in releases
+        if not r.draft and not r.prerelease and r.published_at is not None and r.published_at <= as_of
+    )
+
+
+def is_released(version: str, released: frozenset[str]) -> bool:
+    """``11.1`` is released by the tag ``v11.1`` or ``v11.1.0``."""
+    wanted = normalise_version(version)
+    return bool(wanted) and (wanted in released or f"{wanted}.0" in released)
+
+
+def _version_order(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def _resolved_now(ticket: JiraTicket) -> bool:
+    # A workflow may move a ticket to the Done category without ever setting a resolution.
+    return ticket.is_resolved or ticket.status_category.casefold() == "done"
+
+
+def _resolved_by(ticket: JiraTicket, as_of: datetime) -> bool:
+    if not _resolved_now(ticket) or not ticket.resolved_at:
+        return _resolved_now(ticket)
+    return parse_time(ticket.resolved_at) <= as_of
+
+
+def jira_state(ticket: JiraTicket, released: frozenset[str], as_of: datetime) -> tuple[str, bool, str | None]:
+    """(display state, open at T, version it shipped in) of a ticket as of T."""
+    fix_versions = "/".join(ticket.fix_versions)
+    if not _resolved_by(ticket, as_of):
+        # Resolved after T: its status at T is not known, only that it was still open.
+        status = "Open" if _resolved_now(ticket) else ticket.status
+        return (f"{status} · fixVersion {fix_versions}" if fix_versions else status), True, None
+    shipped = (ticket.resolution or "done").casefold() in SHIPPED_RESOLUTIONS
+    shipped_in = sorted((v for v in ticket.fix_versions if is_released(v, released)), key=_version_order)
+    if shipped and shipped_in:
+        version = normalise_version(shipped_in[0])
+        return f"{ticket.status} · fixed in {version}", False, version
+    if shipped and fix_versions:
+        return f"{ticket.status} · fixVersion {fix_versions}, not released yet", False, None
+    resolution = ticket.resolution or ""
+    if resolution and resolution.casefold() != ticket.status.casefold():
+        return f"{ticket.status} · {resolution}", False, None
+    return ticket.status, False, None
+
+
+def post_key(post: Post) -> str:
+    if post.channel in ("github", "gitlab"):
+        return post.source_id
+    noun = "suggestion" if post.channel == "uservoice" else "topic"
+    return f"{noun} {post.number if post.number is not None else post.source_id}"
+
+
+def _post_open_at(post: Post, as_of: datetime) -> bool:
+    if post.state != "closed":
+        return True
+    return post.closed_at is not None and post.closed_at > as_of
+
+
+def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
+    """(display state, open at T); UserVoice shows its status name where it has one."""
+    is_open = _post_open_at(post, as_of)
+    if post.channel == "uservoice" and post.status:
+        return post.status, is_open
+    return ("open" if is_open else "closed"), is_open
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    identity: tuple[str, str]
+    text: str
+    related: Related  # score 0: the score is filled per match
+
+
+def _ticket_candidate(ticket: JiraTicket, released: frozenset[str], as_of: datetime) -> _Candidate:
+    state, is_open, shipped_in = jira_state(ticket, released, as_of)
+    item = Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in)
+    return _Candidate(("jira", ticket.key), ticket.summary, item)
+
+
+def _post_candidate(post: Post, as_of: datetime) -> _Candidate:
+    state, is_open = post_state(post, as_of)
+    kind: RelatedKind = post.channel  # type: ignore[assignment]  # checked by the caller
+    item = Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open)
+    return _Candidate((post.channel, post.source_id), comparable_text(post.title, post.body), item)
+
+
+def _candidates_at(
+    posts: Iterable[Post], tickets: Iterable[JiraTicket], releases: Iterable[Release], as_of: datetime
+) -> list[_Candidate]:
+    """Every item a new post may relate to, as it stood at T; each once."""
+    released = released_versions(releases, as_of)
+    found: dict[tuple[str, str], _Candidate] = {}
+    for ticket in tickets:
+        found.setdefault(("jira", ticket.key), _ticket_candidate(ticket, released, as_of))
+    for post in posts:
+        if post.channel in CANDIDATE_CHANNELS and not post.is_pull_request and post.created_at <= as_of:
+            found.setdefault((post.channel, post.source_id), _post_candidate(post, as_of))
+    return list(found.values())
+
+
+def _documents(
+    new_posts: Sequence[Post], candidates: Sequence[_Candidate]
+) -> tuple[list[str], list[int], list[int]]:
+    """One text per distinct item (a new post that is also a candidate is counted once in the IDF)."""
+    rows: dict[tuple[str, str], int] = {}
+    texts: list[str] = []
+    for identity, text in (
+        *((c.identity, c.text) for c in candidates),
+        *(((p.channel, p.source_id), comparable_text(p.title, p.body)) for p in new_posts),
+    ):
+        if identity not in rows:
+            rows[identity] = len(texts)
+            texts.append(text)
+    candidate_rows = [rows[c.identity] for c in candidates]
+    new_rows = [rows[(p.channel, p.source_id)] for p in new_posts]
+    return texts, new_rows, candidate_rows
+
+
+def _best_matches(
+    columns: Any, scores: Any, excluded: set[int], rules: RelatedSection
+) -> list[tuple[int, float]]:
+    """One row's candidate columns at or above the threshold, best first (ties: candidate order)."""
+    import numpy as np
+
+    # float32 products: a score equal to the threshold may land a hair below it.
+    above = scores >= np.float32(rules.threshold) - np.float32(1e-6)
+    hits = [
+        (int(c), float(s))
+        for c, s in zip(columns[above], scores[above], strict=True)
+        if int(c) not in excluded
+    ]
+    hits.sort(key=lambda hit: (-round(hit[1], 6), hit[0]))
+    return hits[: rules.max_shown]
+
+
+def find_related(
+    new_posts: Sequence[Post],
+    candidate_posts: Iterable[Post],
+    tickets: Iterable[JiraTicket],
+    releases: Iterable[Release],
+    settings: Settings,
+    as_of: datetime,
+    also_posted: Mapping[str, Sequence[Post]] | None = None,
+) -> dict[str, tuple[Related, ...]]:
+    """Each new post's closest related items (URL → best first); posts with none are left out.
+
+    ``also_posted`` (from :func:`fold_duplicates`): the author's own copies of a kept post are
+    shown as "also posted on", not again as related.
+    """
+    rules = settings.related
+    candidates = _candidates_at(candidate_posts, tickets, releases, as_of)
+    if not rules.enabled or not new_posts or not candidates:
+        return {}
+    texts, new_rows, candidate_rows = _documents(new_posts, candidates)
+    matrix = _vectorize(texts)
+    # CSR once: the product would otherwise convert the transposed (CSC) matrix for every block.
+    candidate_matrix = matrix[candidate_rows].T.tocsr()
+    column_of = {c.identity: i for i, c in enumerate(candidates)}
+    found: dict[str, tuple[Related, ...]] = {}
+    for start in range(0, len(new_posts), _ROWS_PER_BLOCK):
+        block = new_posts[start : start + _ROWS_PER_BLOCK]
+        scores = (matrix[new_rows[start : start + len(block)]] @ candidate_matrix).tocsr()
+        for offset, post in enumerate(block):
+            copies = (also_posted or {}).get(post.url, ())
+            own = ((p.channel, p.source_id) for p in (post, *copies))
+            excluded = {column_of[key] for key in own if key in column_of}
+            row = slice(scores.indptr[offset], scores.indptr[offset + 1])
+            best = _best_matches(scores.indices[row], scores.data[row], excluded, rules)
+            if best:
+                found[post.url] = tuple(_scored(candidates[column].related, score) for column, score in best)
+    return found
+
+
+def _scored(item: Related, score: float) -> Related:
+    # Not rounded: the score shown is the one compared with the threshold.
+    return replace(item, score=min(score, 1.0))
+
+
+def decide_action(post_type: str, related: Sequence[Related]) -> ActionOverride | None:
+    """The suggested action the related items decide, if any (SPEC §4, "Related items").
+
+    A feature proposal matching a ticket resolved in a released version is already available;
+    a bug matching an open ticket is already tracked. The best such match decides.
+    """
+    tickets = [r for r in related if r.kind == "jira"]
+    if post_type == "feature_proposal":
+        shipped = next((r for r in tickets if r.released_in), None)
+        if shipped is not None:
+            return ActionOverride("already_available", shipped.key, shipped.url, shipped.released_in or "")
+    if post_type == "bug":
+        tracked = next((r for r in tickets if r.is_open), None)
+        if tracked is not None:
+            return ActionOverride("tracked", tracked.key, tracked.url)
+    return None
+
+
+def _fold_author(posts: Sequence[Post], similarity: Any, threshold: float) -> dict[int, list[int]]:
+    """One author's posts, earliest first, folded: kept index → indices of its copies.
+
+    A post joins the most similar earlier kept post whose group has no post on its channel yet,
+    so two posts on one channel are never one item, not even through a third channel.
+    """
+    groups: dict[int, list[int]] = {}
+    for index, post in enumerate(posts):
+        taken = [
+            (float(similarity[index, kept]), kept)
+            for kept, copies in groups.items()
+            if post.channel not in {posts[i].channel for i in (kept, *copies)}
+            and similarity[index, kept] >= threshold - 1e-6
+        ]
+        if taken:
+            groups[max(taken, key=lambda pair: (pair[0], -pair[1]))[1]].append(index)
+        else:
+            groups[index] = []
+    return groups
+
+
+def _authors_on_two_channels(posts: Iterable[Post]) -> list[list[Post]]:
+    """Each author's posts, earliest first, for the authors who posted on two channels or more."""
+    by_author: dict[str, list[Post]] = {}
+    for post in posts:
+        by_author.setdefault(post.author.casefold(), []).append(post)
+    return [
+        sorted(own, key=lambda p: (p.created_at, p.channel, p.source_id))
+        for own in by_author.values()
+        if len({p.channel for p in own}) > 1
+    ]
+
+
+def fold_duplicates(
+    new_posts: Sequence[Post], settings: Settings
+) -> tuple[tuple[Post, ...], dict[str, tuple[Post, ...]]]:
+    """New posts with the author's cross-channel copies folded into the earliest one.
+
+    Returns the kept posts (in the given order) and, for each kept post that has copies, its URL →
+    the copies, earliest first (shown as "also posted on ..." and never listed on their own).
+    """
+    rules = settings.related
+    authors = _authors_on_two_channels(new_posts) if rules.enabled else []
+    if not authors:
+        return tuple(new_posts), {}
+    # One vectorizer over every post that may fold, so the IDF is the same for every author.
+    matrix = _vectorize([comparable_text(p.title, p.body) for own in authors for p in own])
+    dropped: set[tuple[str, str]] = set()
+    also_posted: dict[str, tuple[Post, ...]] = {}
+    start = 0
+    for own in authors:
+        rows = matrix[start : start + len(own)]
+        start += len(own)
+        similarity = (rows @ rows.T).toarray()
+        for kept, copies in _fold_author(own, similarity, rules.duplicate_threshold).items():
+            if copies:
+                also_posted[own[kept].url] = tuple(own[i] for i in copies)
+                dropped.update((own[i].channel, own[i].source_id) for i in copies)
+    kept_posts = tuple(p for p in new_posts if (p.channel, p.source_id) not in dropped)
+    return kept_posts, also_posted
+
+
+def also_posted_text(copies: Sequence[Post]) -> str:
+    """``also posted on Forum https://…, GitHub https://…`` ("" when there are none)."""
+    if not copies:
+        return ""
+    return "also posted on " + ", ".join(f"{label(p.channel)} {p.url}" for p in copies)

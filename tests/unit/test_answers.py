@@ -1,0 +1,319 @@
+"""SPEC §4 "Response", "Answer state" and "Days on the list and escalation", one row per case, as of T."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from builders import ROSTER, SETTINGS, T, ago, answer, post, reply
+from community_monitoring.answers import (
+    AnswerState,
+    LadderStep,
+    answer_state,
+    asks_the_author,
+    day_on_list,
+    is_last_call,
+    is_me_too,
+    joined_list_at,
+    ladder_step,
+    own_words,
+    says_it_is_solved,
+    substantive_replies,
+)
+from community_monitoring.records import Post
+from community_monitoring.settings import EscalationSection
+
+RESPONSES = SETTINGS.responses
+LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs show nothing useful. " * 3
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "expected"),
+    [
+        ("plus one", "+1", True),
+        ("same here with punctuation", "Same here!", True),
+        ("two phrases and a question mark", "same issue, any update?", True),
+        ("emoji only", "👍", True),
+        ("emoji shortcode", ":+1: :thumbsup:", True),
+        ("bump", "bump", True),
+        ("upper case", "ME TOO!!!", True),
+        ("punctuation only", "...", True),
+        ("quoted long text, then +1", f"{LONG_QUOTE}\n\n+1", True),
+        (
+            "Discourse quote, then same here",
+            '[quote="alice, post:1"]\nIt crashes on start.\n[/quote]\nSame here',
+            True,
+        ),
+        ("HTML quote, then me too", "<blockquote><p>It crashes.</p></blockquote><p>Me too</p>", True),
+        ("code block, then +1", "```\npanic: runtime error\n```\n+1", True),
+        ("signature after the me-too", "+1\n-- \nBob, ACME Corp IT, phone 555-0100", True),
+        ("phone client line", "Same problem\nSent from my iPhone", True),
+        ("quote only", "> It crashes on start.", True),
+        ("nothing at all", "", True),
+        (
+            "a real answer that starts like a me-too",
+            "Same here, I fixed it by setting SiteURL to the public address and restarting the server.",
+            False,
+        ),
+        ("a short real answer", "Set SiteURL and restart.", False),
+        ("a question back", "Which version are you on?", False),
+        ("a phrase inside a word is no phrase", "setup", False),
+        ("up as a word inside a sentence", "Set up LDAP first", False),
+        ("plus one and an instruction", "+1, also check the proxy timeout", False),
+        ("inline code says something", "+1 `MM_SQLSETTINGS_DRIVERNAME`", False),
+        ("me-too phrases past the length limit", "same here, " * 8, False),
+    ],
+)
+def test_is_me_too(case: str, text: str, expected: bool) -> None:
+    assert is_me_too(text, RESPONSES) is expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "expected"),
+    [
+        ("quote lines", "> quoted\nmine", "mine"),
+        ("fenced code", "before\n```\ncode\n```\nafter", "before after"),
+        ("signature", "mine\n--\nsig line", "mine"),
+        ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
+        ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
+    ],
+)
+def test_own_words(case: str, text: str, expected: str) -> None:
+    assert own_words(text) == expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "asks", "solved"),
+    [
+        ("question mark", "Which version do you run?", True, False),
+        ("ask phrase, no question mark", "Could you share the server logs.", True, False),
+        ("question only inside a quote", "> Does it work?\nIt does for me.", False, False),
+        ("says it worked", "That worked, thank you!", False, True),
+        ("says solved but asks more", "Solved, but why did it break?", True, False),
+        ("plain statement", "Here are my logs.", False, False),
+    ],
+)
+def test_asks_and_solved(case: str, text: str, asks: bool, solved: bool) -> None:
+    assert asks_the_author(text, RESPONSES) is asks, case
+    assert says_it_is_solved(text, RESPONSES) is solved, case
+
+
+def test_substantive_replies_drop_bots_me_too_and_later_replies_keep_the_author() -> None:
+    item = post(
+        replies=(
+            answer("bob", at=ago(days=2)),
+            reply("carol", at=ago(days=2), body="+1"),
+            answer("ci[bot]", at=ago(days=1)),
+            answer("alice", at=ago(hours=5)),
+            answer("dave", at=T + timedelta(hours=1)),
+        )
+    )
+    assert [r.author for r in substantive_replies(item, ROSTER, SETTINGS, T)] == ["bob", "alice"]
+
+
+ASK = "Could you share the output of mmctl system version?"
+GAVE = "Here it is: 11.1.0, on Ubuntu 24.04 behind nginx."
+
+STATE_CASES: list[tuple[str, Post, AnswerState]] = [
+    ("no replies", post(), "unanswered"),
+    ("only the author replied", post(replies=(answer("alice", at=ago(days=1)),)), "unanswered"),
+    ("only a me-too by someone else", post(replies=(reply("bob", at=ago(days=1), body="+1"),)), "unanswered"),
+    ("only a bot replied", post(replies=(answer("ci[bot]", at=ago(days=1)),)), "unanswered"),
+    ("the answer came after T", post(replies=(answer("bob", at=T + timedelta(minutes=1)),)), "unanswered"),
+    ("someone answered", post(replies=(answer("bob", at=ago(days=1)),)), "answered"),
+    (
+        "staff asked the author something",
+        post(replies=(answer("staffer", at=ago(days=1), body=ASK),)),
+        "waiting_on_reporter",
+    ),
+    (
+        "someone asked with a question mark",
+        post(replies=(answer("bob", at=ago(days=1), body="Which version?"),)),
+        "waiting_on_reporter",
+    ),
+    (
+        "the author gave what was asked",
+        post(
+            replies=(answer("staffer", at=ago(days=2), body=ASK), answer("alice", at=ago(days=1), body=GAVE))
+        ),
+        "waiting_on_us",
+    ),
+    (
+        "the author's reply came after T",
+        post(
+            replies=(
+                answer("staffer", at=ago(days=2), body=ASK),
+                answer("alice", at=T + timedelta(hours=1), body=GAVE),
+            )
+        ),
+        "waiting_on_reporter",
+    ),
+    (
+        "the author's me-too after the question is ignored",
+        post(
+            replies=(answer("staffer", at=ago(days=2), body=ASK), reply("alice", at=ago(days=1), body="bump"))
+        ),
+        "waiting_on_reporter",
+    ),
+    (
+        "the author says it worked",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                answer("alice", at=ago(days=1), body="That worked, thanks!"),
+            )
+        ),
+        "answered",
+    ),
+    (
+        "the author says solved but asks more",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                answer("alice", at=ago(days=1), body="Solved, but will it come back after an upgrade?"),
+            )
+        ),
+        "waiting_on_us",
+    ),
+    (
+        "someone answered the author's follow-up",
+        post(
+            replies=(
+                answer("staffer", at=ago(days=3), body=ASK),
+                answer("alice", at=ago(days=2), body=GAVE),
+                answer("staffer", at=ago(days=1)),
+            )
+        ),
+        "answered",
+    ),
+    (
+        "closed before T",
+        post(state="closed", closed_at=ago(days=1)),
+        "answered",
+    ),
+    (
+        "closed after T",
+        post(state="closed", closed_at=T + timedelta(days=1)),
+        "unanswered",
+    ),
+    ("accepted answer before T", post(channel="stackoverflow", accepted_at=ago(days=1)), "answered"),
+    (
+        "accepted answer after T",
+        post(channel="stackoverflow", accepted_at=T + timedelta(days=1)),
+        "unanswered",
+    ),
+    (
+        "Discourse solution by the author",
+        post(channel="forum", accepted_at=ago(days=1), replies=(answer("alice", at=ago(days=1)),)),
+        "answered",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "item", "expected"), STATE_CASES)
+def test_answer_state(case: str, item: Post, expected: AnswerState) -> None:
+    assert answer_state(item, ROSTER, SETTINGS, T) == expected, case
+
+
+def test_answer_state_depends_on_the_point_in_time() -> None:
+    item = post(
+        created=ago(days=6),
+        replies=(answer("staffer", at=ago(days=4), body=ASK), answer("alice", at=ago(days=2), body=GAVE)),
+    )
+    assert answer_state(item, ROSTER, SETTINGS, ago(days=5)) == "unanswered"
+    assert answer_state(item, ROSTER, SETTINGS, ago(days=3)) == "waiting_on_reporter"
+    assert answer_state(item, ROSTER, SETTINGS, T) == "waiting_on_us"
+
+
+def _topic_with_staff_question(question_at: datetime, reply_at: datetime, reply_body: str = GAVE) -> Post:
+    return post(
+        channel="forum",
+        created=ago(days=20),
+        replies=(
+            answer("forum.staffer", at=question_at, body="Which version?"),
+            answer("alice", at=reply_at, body=reply_body),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "section", "joined"),
+    [
+        (
+            "first response: two days after it was posted",
+            post(created=ago(days=5)),
+            "waiting_for_first_response",
+            ago(days=3),
+        ),
+        (
+            "after the release: when it was posted",
+            post(channel="forum", created=ago(hours=4)),
+            "after_the_release",
+            ago(hours=4),
+        ),
+        (
+            "core-team question: when the community replied",
+            _topic_with_staff_question(ago(days=6), ago(days=4)),
+            "new_reply_to_core_team_question",
+            ago(days=4),
+        ),
+    ],
+)
+def test_joined_list_at(case: str, item: Post, section: str, joined: datetime) -> None:
+    assert joined_list_at(item, section, ROSTER, SETTINGS, T) == joined, case  # type: ignore[arg-type]
+
+
+def test_the_same_post_shows_its_own_day_at_each_point_in_time() -> None:
+    item = post(created=ago(days=10))
+    days = [
+        day_on_list(joined_list_at(item, "waiting_for_first_response", ROSTER, SETTINGS, at), at)
+        for at in (ago(days=8), ago(days=5), T)
+    ]
+    # Day 1 two days after posting, then one more each day: a backfill at T − 5 days says day 4.
+    assert days == [1, 4, 9]
+
+
+@pytest.mark.parametrize(
+    ("case", "joined", "expected"),
+    [
+        ("joins at T", T, 1),
+        ("joined 23 hours ago", ago(hours=23), 1),
+        ("joined exactly a day ago", ago(days=1), 2),
+        ("joined 6 days 23 hours ago", ago(days=6, hours=23), 7),
+    ],
+)
+def test_day_on_list(case: str, joined: datetime, expected: int) -> None:
+    assert day_on_list(joined, T) == expected, case
+
+
+LADDER = EscalationSection(mention_rotation_day=3, escalate_day=7, last_call_days=3)
+
+
+@pytest.mark.parametrize(
+    ("case", "day", "expected"),
+    [
+        ("day 1", 1, "listed"),
+        ("day 2", 2, "listed"),
+        ("mention day", 3, "mention_rotation"),
+        ("day before escalation", 6, "mention_rotation"),
+        ("escalation day", 7, "escalated"),
+        ("long after", 25, "escalated"),
+    ],
+)
+def test_ladder_step(case: str, day: int, expected: LadderStep) -> None:
+    assert ladder_step(day, LADDER) == expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "created", "as_of", "expected"),
+    [
+        ("ages out in 4 days", ago(days=26), T, False),
+        ("ages out in exactly 3 days", ago(days=27), T, True),
+        ("ages out in 1 hour", ago(days=29, hours=23), T, True),
+        ("the same post three days earlier", ago(days=27), ago(days=3), False),
+        ("young post", ago(days=3), T, False),
+    ],
+)
+def test_last_call(case: str, created: datetime, as_of: datetime, expected: bool) -> None:
+    assert is_last_call(post(created=created), SETTINGS, as_of) is expected, case

@@ -1,0 +1,419 @@
+"""Related items across channels (SPEC §4, "Related items"): matches, states as of T, actions, duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from builders import SETTINGS, T, ago, post
+from community_monitoring.records import JiraTicket, Post, Release
+from community_monitoring.related import (
+    ActionOverride,
+    Related,
+    also_posted_text,
+    comparable_text,
+    decide_action,
+    find_related,
+    fold_duplicates,
+    jira_state,
+    post_state,
+    released_versions,
+)
+from community_monitoring.settings import load_settings
+
+NEW = ago(hours=2)
+
+
+def ticket(
+    key: str = "MM-61501", summary: str = "Schedule messages to be sent later", **kwargs: Any
+) -> JiraTicket:
+    fields: dict[str, Any] = {
+        "status": "Done",
+        "status_category": "Done",
+        "resolution": "Fixed",
+        "fix_versions": ("v11.1",),
+        "labels": (),
+        "linked_urls": (),
+        **kwargs,
+    }
+    return JiraTicket(key=key, url=f"https://jira.test/browse/{key}", summary=summary, **fields)
+
+
+def release(tag: str, days_ago: float, **kwargs: Any) -> Release:
+    return Release(tag=tag, name=tag, published_at=ago(days=days_ago), **kwargs)
+
+
+def settings(**related: Any) -> Any:
+    return load_settings({"related": related}) if related else SETTINGS
+
+
+SCHEDULE_IDEA = post(
+    title="Feature request: schedule a message to be sent later",
+    body="It would be nice to schedule messages so they are sent later, e.g. tomorrow morning.",
+    number=11,
+    created=NEW,
+)
+PUSH_BUG = post(
+    title="Android push notifications not delivered after upgrading",
+    body="Since the upgrade to 10.5 push notifications are not delivered on Android.",
+    number=12,
+    created=NEW,
+)
+UNRELATED = post(
+    title="LDAP sync fails with a timeout", body="Our LDAP sync stops after 60 seconds.", number=13
+)
+PUSH_TICKET = ticket(
+    "MM-61500",
+    "Push notifications not delivered on Android after upgrade",
+    status="In Progress",
+    status_category="In Progress",
+    resolution=None,
+    fix_versions=("11.3",),
+)
+RELEASED_11_1 = (release("v11.1.0", days_ago=5),)
+
+
+def keys_for(new: Post, found: dict[str, tuple[Related, ...]]) -> list[str]:
+    return [r.key for r in found.get(new.url, ())]
+
+
+# The schedule idea scores about 0.59 against MM-61501 (and nothing against MM-61500).
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [(0.35, ["MM-61501"]), (0.55, ["MM-61501"]), (0.65, []), (0.9, [])],
+)
+def test_a_match_is_shown_only_above_the_threshold(threshold: float, expected: list[str]) -> None:
+    found = find_related(
+        [SCHEDULE_IDEA], [], [ticket(), PUSH_TICKET], RELEASED_11_1, settings(threshold=threshold), T
+    )
+    assert keys_for(SCHEDULE_IDEA, found) == expected
+
+
+@pytest.mark.parametrize(("nudge", "expected"), [(0.0, ["MM-61501"]), (0.001, [])])
+def test_a_score_equal_to_the_threshold_is_a_match(nudge: float, expected: list[str]) -> None:
+    loose = find_related([SCHEDULE_IDEA], [], [ticket()], (), settings(threshold=0.1), T)
+    score = loose[SCHEDULE_IDEA.url][0].score
+    exact = find_related([SCHEDULE_IDEA], [], [ticket()], (), settings(threshold=score + nudge), T)
+    assert keys_for(SCHEDULE_IDEA, exact) == expected
+
+
+def test_each_post_gets_its_own_matches_and_unrelated_posts_none() -> None:
+    found = find_related(
+        [SCHEDULE_IDEA, PUSH_BUG, UNRELATED], [], [ticket(), PUSH_TICKET], RELEASED_11_1, SETTINGS, T
+    )
+    assert {url: [r.key for r in items] for url, items in found.items()} == {
+        SCHEDULE_IDEA.url: ["MM-61501"],
+        PUSH_BUG.url: ["MM-61500"],
+    }
+    assert found[SCHEDULE_IDEA.url][0].summary == "MM-61501 · Done · fixed in 11.1"
+
+
+@pytest.mark.parametrize(
+    ("case", "candidate", "expected"),
+    [
+        ("the post itself is no match", PUSH_BUG, []),
+        ("the same post, edited, is still itself", replace(PUSH_BUG, body="Edited since."), []),
+        (
+            "an earlier forum topic",
+            post(channel="forum", number=77, title=PUSH_BUG.title, created=ago(days=9)),
+            ["topic 77"],
+        ),
+        (
+            "created just after T: did not exist",
+            post(channel="forum", number=78, title=PUSH_BUG.title, created=T + timedelta(minutes=1)),
+            [],
+        ),
+        (
+            "created at T exactly",
+            post(channel="forum", number=79, title=PUSH_BUG.title, created=T),
+            ["topic 79"],
+        ),
+        (
+            "a GitLab issue",
+            post(channel="gitlab", number=5, source_id="g/p#5", title=PUSH_BUG.title),
+            ["g/p#5"],
+        ),
+        (
+            "a UserVoice suggestion",
+            post(channel="uservoice", number=4387, title=PUSH_BUG.title),
+            ["suggestion 4387"],
+        ),
+        (
+            "Stack Overflow questions are not candidates",
+            post(channel="stackoverflow", number=6, title=PUSH_BUG.title),
+            [],
+        ),
+        (
+            "pull requests are not candidates",
+            post(number=90, source_id="o/r#90", title=PUSH_BUG.title, is_pull_request=True),
+            [],
+        ),
+    ],
+)
+def test_which_posts_are_candidates(case: str, candidate: Post, expected: list[str]) -> None:
+    found = find_related([PUSH_BUG], [candidate], [], (), SETTINGS, T)
+    assert keys_for(PUSH_BUG, found) == expected, case
+
+
+def test_an_author_copy_folded_into_the_post_is_not_shown_again_as_related() -> None:
+    copy = post(channel="forum", number=80, title=PUSH_BUG.title, created=NEW)
+    other = post(channel="forum", number=81, title=PUSH_BUG.title, author="zoe", created=ago(days=3))
+    found = find_related([PUSH_BUG], [copy, other], [], (), SETTINGS, T, also_posted={PUSH_BUG.url: (copy,)})
+    assert keys_for(PUSH_BUG, found) == ["topic 81"]
+
+
+def similar_tickets() -> list[JiraTicket]:
+    """Least similar first, so that candidate order alone would give the wrong answer."""
+    return [
+        ticket("MM-3", "Push notifications", resolution=None),
+        ticket("MM-2", "Push notifications not delivered on Android after upgrade", resolution=None),
+        ticket("MM-1", "Android push notifications not delivered", resolution=None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("max_shown", "expected"),
+    [(1, ["MM-1"]), (2, ["MM-1", "MM-2"]), (3, ["MM-1", "MM-2", "MM-3"])],
+)
+def test_at_most_max_shown_best_first(max_shown: int, expected: list[str]) -> None:
+    found = find_related(
+        [PUSH_BUG], [], similar_tickets(), (), settings(max_shown=max_shown, threshold=0.2), T
+    )
+    assert keys_for(PUSH_BUG, found) == expected
+    scores = [r.score for r in found[PUSH_BUG.url]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_switched_off_relates_nothing() -> None:
+    assert find_related([PUSH_BUG], [], [PUSH_TICKET], (), settings(enabled=False), T) == {}
+
+
+@pytest.mark.parametrize(
+    ("case", "releases", "as_of", "state", "released_in"),
+    [
+        ("11.1.0 published before T", RELEASED_11_1, T, "Done · fixed in 11.1", "11.1"),
+        (
+            "the same ticket ten days earlier: the release was not out yet",
+            RELEASED_11_1,
+            T - timedelta(days=10),
+            "Done · fixVersion v11.1, not released yet",
+            None,
+        ),
+        ("a tag without the patch number", (release("v11.1", 1),), T, "Done · fixed in 11.1", "11.1"),
+        (
+            "a draft release",
+            (release("v11.1.0", 1, draft=True),),
+            T,
+            "Done · fixVersion v11.1, not released yet",
+            None,
+        ),
+        (
+            "a prerelease",
+            (release("v11.1.0", 1, prerelease=True),),
+            T,
+            "Done · fixVersion v11.1, not released yet",
+            None,
+        ),
+        (
+            "11.10 is not 11.1",
+            (release("v11.10.0", 1),),
+            T,
+            "Done · fixVersion v11.1, not released yet",
+            None,
+        ),
+        (
+            "11.1.1 is not 11.1",
+            (release("v11.1.1", 1),),
+            T,
+            "Done · fixVersion v11.1, not released yet",
+            None,
+        ),
+    ],
+)
+def test_a_fix_version_is_released_only_by_a_release_published_by_t(
+    case: str, releases: tuple[Release, ...], as_of: Any, state: str, released_in: str | None
+) -> None:
+    shown, is_open, shipped = jira_state(ticket(), released_versions(releases, as_of), as_of)
+    assert (shown, is_open, shipped) == (state, False, released_in), case
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "state", "is_open"),
+    [
+        ("in progress with a fixVersion", PUSH_TICKET, "In Progress · fixVersion 11.3", True),
+        (
+            "to do, no fixVersion",
+            ticket(status="To Do", status_category="To Do", resolution=None, fix_versions=()),
+            "To Do",
+            True,
+        ),
+        (
+            "won't fix is closed but shipped nothing",
+            ticket(status="Closed", resolution="Won't Fix"),
+            "Closed · Won't Fix",
+            False,
+        ),
+        ("done without a fixVersion", ticket(fix_versions=()), "Done · Fixed", False),
+        ("resolution named like the status", ticket(resolution="Done", fix_versions=()), "Done", False),
+        ("done category without a resolution", ticket(resolution=None, fix_versions=()), "Done", False),
+        (
+            "resolved after T: still open at T",
+            ticket(resolved_at=(T + timedelta(hours=3)).isoformat(), fix_versions=("11.3",)),
+            "Open · fixVersion 11.3",
+            True,
+        ),
+        (
+            "moved to Done after T without a resolution: open at T",
+            ticket(resolution=None, resolved_at=(T + timedelta(hours=3)).isoformat(), fix_versions=()),
+            "Open",
+            True,
+        ),
+        (
+            "resolved before T",
+            ticket(resolved_at=ago(days=1).isoformat(), fix_versions=()),
+            "Done · Fixed",
+            False,
+        ),
+    ],
+)
+def test_ticket_state_open_or_resolved_at_t(case: str, item: JiraTicket, state: str, is_open: bool) -> None:
+    shown, open_at_t, shipped = jira_state(item, released_versions(RELEASED_11_1, T), T)
+    assert (shown, open_at_t, shipped) == (state, is_open, None), case
+
+
+@pytest.mark.parametrize(
+    ("case", "item", "state", "is_open"),
+    [
+        ("open issue", post(), "open", True),
+        ("closed before T", post(state="closed", closed_at=ago(days=1)), "closed", False),
+        ("closed after T: open at T", post(state="closed", closed_at=T + timedelta(hours=1)), "open", True),
+        ("closed, time unknown", post(state="closed"), "closed", False),
+        ("UserVoice shows its status", post(channel="uservoice", status="Planned"), "Planned", True),
+    ],
+)
+def test_post_state_at_t(case: str, item: Post, state: str, is_open: bool) -> None:
+    assert post_state(item, T) == (state, is_open), case
+
+
+def related(
+    kind: str = "jira", key: str = "MM-1", is_open: bool = True, released_in: str | None = None
+) -> Related:
+    return Related(kind, key, f"https://x.test/{key}", "t", 0.5, "s", is_open, released_in)  # type: ignore[arg-type]
+
+
+SHIPPED = related(key="MM-61501", is_open=False, released_in="11.1")
+OPEN = related(key="MM-61500")
+RESOLVED_UNRELEASED = related(key="MM-7", is_open=False)
+
+
+@pytest.mark.parametrize(
+    ("case", "post_type", "items", "expected"),
+    [
+        (
+            "feature shipped in a release",
+            "feature_proposal",
+            (SHIPPED,),
+            ActionOverride("already_available", "MM-61501", SHIPPED.url, "11.1"),
+        ),
+        (
+            "the shipped ticket decides even when not the closest",
+            "feature_proposal",
+            (OPEN, SHIPPED),
+            ActionOverride("already_available", "MM-61501", SHIPPED.url, "11.1"),
+        ),
+        ("feature resolved, release not out", "feature_proposal", (RESOLVED_UNRELEASED,), None),
+        ("feature with an open ticket", "feature_proposal", (OPEN,), None),
+        (
+            "bug with an open ticket",
+            "bug",
+            (RESOLVED_UNRELEASED, OPEN),
+            ActionOverride("tracked", "MM-61500", OPEN.url),
+        ),
+        ("bug with only a shipped ticket", "bug", (SHIPPED,), None),
+        ("an open issue is no ticket", "bug", (related("github", "o/r#1"),), None),
+        ("troubleshooting is left alone", "troubleshooting", (OPEN, SHIPPED), None),
+        ("question is left alone", "question", (OPEN, SHIPPED), None),
+        ("nothing related", "bug", (), None),
+    ],
+)
+def test_decide_action(
+    case: str, post_type: str, items: tuple[Related, ...], expected: ActionOverride | None
+) -> None:
+    assert decide_action(post_type, items) == expected, case
+
+
+def test_override_action_texts() -> None:
+    assert ActionOverride("already_available", "MM-61501", "u", "11.1").action == (
+        "Already available in 11.1 (MM-61501): reply with the release and its documentation"
+    )
+    assert (
+        ActionOverride("tracked", "MM-61500", "u").action == "Tracked in MM-61500: link the ticket in a reply"
+    )
+
+
+def test_comparable_text_keeps_the_first_paragraph_of_prose() -> None:
+    body = (
+        "<!-- describe the issue -->\n### Summary\n> quoted: Cannot connect\n"
+        "Push fails, see https://example.com/log and `mmctl`.\n```\nstack\n\ntrace\n```\n\nSecond paragraph."
+    )
+    assert comparable_text("Title", body).split() == ["Title", "Push", "fails,", "see", "and", "."]
+
+
+GITHUB_COPY = post(
+    title="Push notifications not delivered on Android", body="Since 10.5.", number=21, created=ago(hours=5)
+)
+FORUM_COPY = post(
+    channel="forum",
+    author="Alice",
+    title="Android push notifications not delivered",
+    number=22,
+    created=ago(hours=3),
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "posts", "kept", "copies"),
+    [
+        ("same author, two channels", (FORUM_COPY, GITHUB_COPY), [21], {21: [22]}),
+        (
+            "same author, same channel",
+            (GITHUB_COPY, post(title=FORUM_COPY.title, number=23, created=ago(hours=1))),
+            [21, 23],
+            {},
+        ),
+        ("another author", (GITHUB_COPY, replace(FORUM_COPY, author="bob")), [21, 22], {}),
+        (
+            "same author, two channels, different things",
+            (GITHUB_COPY, post(channel="forum", title="LDAP sync times out", number=24, created=NEW)),
+            [21, 24],
+            {},
+        ),
+        (
+            "a second GitHub copy is not folded through the forum copy",
+            (GITHUB_COPY, FORUM_COPY, post(title=FORUM_COPY.title, number=25, created=ago(hours=1))),
+            [21, 25],
+            {21: [22]},
+        ),
+    ],
+)
+def test_fold_duplicates(
+    case: str, posts: tuple[Post, ...], kept: list[int], copies: dict[int, list[int]]
+) -> None:
+    kept_posts, also_posted = fold_duplicates(posts, SETTINGS)
+    assert sorted(p.number or 0 for p in kept_posts) == sorted(kept), case
+    numbers = {p.url: p.number for p in posts}
+    assert {numbers[url]: [p.number for p in found] for url, found in also_posted.items()} == copies, case
+
+
+def test_folding_keeps_the_given_order_and_can_be_switched_off() -> None:
+    posts = (UNRELATED, FORUM_COPY, GITHUB_COPY)
+    assert fold_duplicates(posts, SETTINGS)[0] == (UNRELATED, GITHUB_COPY)
+    assert fold_duplicates(posts, settings(enabled=False)) == (posts, {})
+
+
+def test_also_posted_text_names_the_channel() -> None:
+    assert also_posted_text((FORUM_COPY,)) == f"also posted on Forum {FORUM_COPY.url}"
+    assert also_posted_text(()) == ""
