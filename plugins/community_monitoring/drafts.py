@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from community_monitoring import answers
 from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.records import Post
 from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
-from community_monitoring.settings import Settings, load_settings
+from community_monitoring.settings import ResponsesSection, Settings, load_settings
 
 # Read on what the author wrote (PostClassifier.prepare): template placeholders, unfilled sections
 # and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
@@ -70,13 +72,39 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
     return given
 
 
-def missing_details(post: Post, post_type: str, reader: PostClassifier | None = None) -> tuple[str, ...]:
-    """What the post type needs that the author did not give (an unfilled template gives nothing)."""
+def _details_in(text: str) -> set[str]:
+    lowered = text.lower()
+    return {d for d, pattern in _DETAIL_PATTERNS.items() if pattern.search(lowered)}
+
+
+def settled_in_thread(post: Post, responses: ResponsesSection, as_of: datetime | None = None) -> set[str]:
+    """Details the thread already settled by T: the author gave them in a reply, or someone else
+    already asked for them (a reply naming the detail and asking). A draft never asks for these."""
+    settled: set[str] = set()
+    author = post.author.casefold()
+    for reply in post.replies:
+        if as_of is not None and reply.created_at > as_of:
+            continue
+        if reply.author.casefold() == author or answers.asks_the_author(reply.body, responses):
+            settled |= _details_in(answers.own_words(reply.body))
+    return settled
+
+
+def missing_details(
+    post: Post,
+    post_type: str,
+    reader: PostClassifier | None = None,
+    as_of: datetime | None = None,
+    responses: ResponsesSection | None = None,
+) -> tuple[str, ...]:
+    """What the post type needs that nobody has given or asked for yet (an unfilled template gives
+    nothing); ``as_of``: replies after T do not exist yet; ``responses``: the ask phrases."""
     needed = NEEDED_DETAILS.get(post_type, ())
     if not needed:
         return ()
-    given = given_details(post, reader)
-    return tuple(d for d in needed if d not in given)
+    thread = settled_in_thread(post, responses or load_settings().responses, as_of)
+    known = given_details(post, reader) | thread
+    return tuple(d for d in needed if d not in known)
 
 
 class DraftWriter:
@@ -101,11 +129,16 @@ class DraftWriter:
         return tuple(found.values())[:3]
 
     def suggest(
-        self, post: Post, classification: Classification, related: Sequence[Related] = ()
+        self,
+        post: Post,
+        classification: Classification,
+        related: Sequence[Related] = (),
+        as_of: datetime | None = None,
     ) -> Suggestion:
-        """The action and draft for a post; ``related``: its related items, best first (related.py)."""
+        """The action and draft for a post; ``related``: its related items, best first (related.py);
+        ``as_of``: the thread as it stood at T decides what is still missing."""
         post_type = classification.post_type
-        missing = missing_details(post, post_type, self._reader)
+        missing = missing_details(post, post_type, self._reader, as_of, self._settings.responses)
         docs = self.related_docs(post)
         override = decide_action(post_type, related)
         drafts = self._settings.reply_drafts

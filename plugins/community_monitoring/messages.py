@@ -155,11 +155,16 @@ class TriageFindings:
 
 
 def _triage_entry(
-    post: Post, config: Settings, classifier: PostClassifier, writer: DraftWriter, findings: TriageFindings
+    post: Post,
+    config: Settings,
+    classifier: PostClassifier,
+    writer: DraftWriter,
+    findings: TriageFindings,
+    as_of: datetime,
 ) -> tuple[str, dict[str, Any]]:
     decided = classifier.classify(post)
     related = tuple(findings.related.get(post.url, ()))
-    suggestion = writer.suggest(post, decided, related)
+    suggestion = writer.suggest(post, decided, related, as_of)
     entry = {
         **_item(post),
         "type_label": TYPE_HEADINGS[decided.post_type],
@@ -193,7 +198,7 @@ def render_triage_list(
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []
     for post in new_posts:
-        post_type, entry = _triage_entry(post, config, classifier, writer, findings)
+        post_type, entry = _triage_entry(post, config, classifier, writer, findings, as_of)
         grouped[post_type].append(entry)
         urls.append(post.url)
         # A folded copy is covered by its item: it counts as listed.

@@ -45,7 +45,7 @@ def plan_replies(
         if post.channel not in channels or has_response(post, roster, as_of, settings):
             continue
         key = reply_key(post.channel, post.source_id)
-        draft = writer.suggest(post, classifier.classify(post)).draft
+        draft = writer.suggest(post, classifier.classify(post), as_of=as_of).draft
         planned.append(
             PlannedReply(
                 channel=post.channel,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from test_classify import bug_form, legacy_template
 
-from builders import SETTINGS, post
+from builders import SETTINGS, T, ago, post, reply
 from community_monitoring.classify import Classification
 from community_monitoring.drafts import DraftWriter, missing_details
 from community_monitoring.related import Related, decide_action
@@ -163,3 +165,46 @@ def test_related_items_that_decide_nothing_leave_the_draft_as_it_was(channel: st
     assert WRITER.suggest(item, decided, (ISSUE,)) == without
     assert without.override is None
     assert without.action == SETTINGS.suggested_actions.for_post(channel, post_type)
+
+
+# ----- drafts never re-ask what the thread already asked or the author already gave -------------
+
+BARE_BUG = "The server crashes when I upload a file."
+
+
+@pytest.mark.parametrize(
+    ("case", "replies", "missing"),
+    [
+        ("nothing in the thread", (), ("versions", "logs", "steps")),
+        (
+            "the author gave the version in a reply",
+            (reply("alice", body="Forgot to say: we run 10.11.2 on Ubuntu."),),
+            ("logs", "steps"),
+        ),
+        (
+            "staff already asked for the logs",
+            (reply("staffer", body="Could you share the server logs from the crash?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "someone mentioned logs without asking: still asked",
+            (reply("bob", body="I saw this in my logs too."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "an ask phrase without a question mark",
+            (reply("staffer", body="Please share the version you are on."),),
+            ("logs", "steps"),
+        ),
+        (
+            "asked only after T: not yet asked",
+            (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
+            ("versions", "logs", "steps"),
+        ),
+    ],
+)
+def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]) -> None:
+    item = post(body=BARE_BUG, title="Crash on upload", replies=replies, created=ago(hours=3))
+    decided = Classification("bug", "test")
+    suggestion = DraftWriter(SETTINGS).suggest(item, decided, as_of=T)
+    assert suggestion.missing_details == missing, case
