@@ -18,6 +18,12 @@ and keeps the tracking sheet's rows for suggestions planned or started with a fi
 Where the team switched it on (`replies.post_upstream`), each new unanswered GitHub issue or GitLab
 issue also gets its reply draft as a comment, once.
 
+When the product repository published a release (not a draft, not a prerelease) in the run's
+interval, **`announce_release`** emits an event of the release Asset, which starts a dry run of
+`community_release_closeout` for that version: its plan goes to `mattermost_pm`, mentioning the PM
+and the release manager (SPEC §5). On other days the task is skipped (no event); backfills that do
+not post their digests do not announce either.
+
 The graph reads **extract** (check the run, one task per channel) → **transform** (collect what
 was read, build each digest and plan each write) → **notify** (post, write, verify). A channel
 that cannot be read does not stop the others: the digests go out saying which channel is missing
@@ -37,7 +43,7 @@ import os
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from community_monitoring.pipeline import daily, shape
+from community_monitoring.pipeline import daily, release_prompt, shape
 
 
 @dag(
@@ -70,6 +76,8 @@ def community_daily_monitoring() -> None:
             task(daily.apply_uservoice_statuses, task_id="apply_uservoice_statuses", pool="uservoice_api")(),
             task(daily.update_tracking_sheet, task_id="update_tracking_sheet")(),
         ]
+        announce_release = task(release_prompt.announce_release, outlets=[release_prompt.RELEASE_ASSET])
+        collected >> announce_release()
         shape.verify(collected)
 
 

@@ -18,6 +18,12 @@ runs (a ledger, and a look at the suggestion's existing status updates before wr
 **Dry run** (on by default in the form) sends nothing to UserVoice and posts the plan, marked as
 a dry run; turn it off to thank for real.
 
+**Release prompt.** This DAG is also scheduled on the release Asset: when the daily run sees a new
+release, a run starts by itself, always as a dry run, for the release's version (its date: the
+day it was published). It posts `[Release Closeout] plan for X.Y (dry run)`, mentioning the PM and
+the release manager (`community_contacts`), with a link here to trigger it for real; once per
+release event, however often it is re-run. Manual runs work as before.
+
 The graph reads **extract** (check the params, read UserVoice and the release's Jira tickets) →
 **transform** (plan who to thank) → **notify** (thank, update the sheet, post the summary).
 """
@@ -27,14 +33,15 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from community_monitoring.pipeline import closeout, shape
+from community_monitoring.pipeline import closeout, release_prompt, shape
 
 CHANNELS = ("uservoice", "jira")
 
 
 @dag(
     dag_id=closeout.DAG_ID,
-    schedule=None,
+    # Manual runs (the form) and runs started by a release event (SPEC §5), which are dry runs.
+    schedule=[release_prompt.RELEASE_ASSET],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -44,7 +51,12 @@ CHANNELS = ("uservoice", "jira")
     # Values are checked by the first task, `check_run`, with errors in words that name the param
     # (a form-level pattern would answer with a raw JSON-schema error instead).
     params={
+        # The "" default: Airflow validates params when it creates any run (an asset-triggered run
+        # gets no conf) and refuses to parse a scheduled DAG with a required param lacking one. The
+        # form still marks the field required (a non-null type); `check_run` fails a manual run
+        # without a version.
         "version": Param(
+            "",
             type="string",
             title="Version",
             description="The release, e.g. 11.2 or 11.2.1 (v11.2 is the same; Jira fixVersions written "
@@ -74,7 +86,11 @@ CHANNELS = ("uservoice", "jira")
 )
 def community_release_closeout() -> None:
     with shape.group("extract", "Check the params, then read UserVoice and the release's Jira tickets"):
-        extracts = shape.extract(CHANNELS, extractors={"jira": closeout.extract_release_tickets})
+        extracts = shape.extract(
+            CHANNELS,
+            extractors={"jira": closeout.extract_release_tickets},
+            check_run=closeout.check_release_run,
+        )
     with shape.group("transform", "Plan who to thank, and who not and why"):
         collected = shape.collect(CHANNELS, extracts)
         plan = task(closeout.plan_release_closeout, task_id="plan_closeout")()

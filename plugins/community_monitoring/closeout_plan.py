@@ -9,16 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
-from community_monitoring.params import CloseoutParams, ParamError
-from community_monitoring.records import JiraTicket, Post, SheetRow
+from community_monitoring.params import VERSION_PATTERN, CloseoutParams, ParamError
+from community_monitoring.records import JiraTicket, Post, Release, SheetRow
 from community_monitoring.settings import CloseoutSection, SettingsError
+from community_monitoring.timeutil import day_window
 from community_monitoring.uservoice_review import UserVoiceRules, fix_version_matches, link_tickets
 from community_monitoring.versions import normalise_version
 
 TEAM_CONNECTION = "uservoice_default"
 ENTERPRISE_CONNECTION = "uservoice_sales"
+# In a dry run's planned Team Edition thank-you, where the announcement will go.
+ANNOUNCEMENT_URL_NEEDED = "(announcement URL needed)"
 
 
 @dataclass(frozen=True)
@@ -119,18 +123,20 @@ def plan_closeout(
             skipped.append(_with(base, reason=reason))
             continue
         edition = rules.edition(suggestion, ticket)
-        if edition == "Team" and not params.announcement_url:
+        # A dry run (a release prompt above all) shows the plan before anyone has the URL.
+        if edition == "Team" and not params.announcement_url and not params.dry_run:
             raise ParamError(
                 "param 'announcement_url' is required to thank Team Edition nominators "
                 f"(e.g. {suggestion.author} for {suggestion.url})"
             )
         template = section.enterprise_message if edition == "Enterprise" else section.team_message
+        url = params.announcement_url or ANNOUNCEMENT_URL_NEEDED
         thank.append(
             _with(
                 base,
                 edition=edition,
                 connection=ENTERPRISE_CONNECTION if edition == "Enterprise" else TEAM_CONNECTION,
-                message=template.format(name=suggestion.author, version=version, url=params.announcement_url),
+                message=template.format(name=suggestion.author, version=version, url=url),
                 current_status=suggestion.status,
             )
         )
@@ -195,3 +201,49 @@ def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now:
         for r in results
         if r.outcome in ("thanked", "already_thanked")
     ]
+
+
+# -- the release prompt (SPEC §5): which release the daily run announces ----------------------
+
+
+def release_in_interval(releases: Iterable[Release], as_of: datetime) -> Release | None:
+    """The release published in the day's interval (T − 1 day, T]; drafts and prereleases are not.
+
+    Of two published the same day, the later one: one prompt per day is enough, and the ledger
+    key of each prompt is its own release.
+    """
+    start, end = day_window(as_of)
+    published = [
+        r
+        for r in releases
+        if not r.draft
+        and not r.prerelease
+        and r.published_at is not None
+        and start < r.published_at <= end
+        and release_version(r)
+    ]
+    return max(published, key=lambda r: (r.published_at, r.tag), default=None)
+
+
+def release_version(release: Release) -> str:
+    """The version the team closes out: ``v11.1.0`` is ``11.1`` (Jira's fixVersion), ``v11.1.2`` stays.
+
+    "" when neither the tag nor the name is a version (``nightly``, ``server-v11``).
+    """
+    for label in (release.tag, release.name):
+        version = normalise_version(label or "")
+        if re.fullmatch(VERSION_PATTERN, version):
+            return version.removesuffix(".0") if version.count(".") == 2 else version
+    return ""
+
+
+def release_event_extra(release: Release, repo: str) -> dict[str, str]:
+    """What the release Asset event carries: enough for the closeout to plan without asking GitHub."""
+    published = release.published_at.isoformat() if release.published_at else ""
+    return {
+        "version": release_version(release),
+        "tag": release.tag,
+        "url": release.url,
+        "published_at": published,
+        "repo": repo,
+    }

@@ -68,16 +68,15 @@ def _item(post: Post) -> dict[str, Any]:
 
 
 def _help_wanted_item(entry: HelpWantedEntry, rotation: str, mention: bool) -> dict[str, Any]:
-    # From the mention day on, the line names the developer on rotation and the routed owner; both
-    # come from the rosters and the rules file, the only names that may ping.
-    pings = mention and entry.mentions_rotation
+    # From the mention day on, the line names the developer on rotation, from the escalation day
+    # the routed owner too; both come from the rosters and the rules file, the only names that ping.
     return {
         **_item(entry.post),
         "answer": answers.ANSWER_STATE_WORDS[entry.state],
         "day": entry.day,
         "last_call": entry.last_call,
-        "rotation_mention": rotation if pings else "",
-        "owner_mention": entry.owner if pings else "",
+        "rotation_mention": rotation if mention and entry.mentions_rotation else "",
+        "owner_mention": entry.owner if mention and entry.mentions_owner else "",
     }
 
 

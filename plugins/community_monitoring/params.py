@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,13 @@ class CloseoutParams:
     release_date: str
     announcement_url: str
     dry_run: bool
+    # The release event that prompted an asset-triggered run ("" for a manual run): its plan is
+    # posted once per release event, however often the run is retried or re-triggered.
+    prompted_by: str = ""
+
+    @property
+    def is_prompt(self) -> bool:
+        return bool(self.prompted_by)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,13 +80,19 @@ class CloseoutParams:
             "release_date": self.release_date,
             "announcement_url": self.announcement_url,
             "dry_run": self.dry_run,
+            "prompted_by": self.prompted_by,
         }
 
 
 def closeout_params(params: Mapping[str, Any], today: date) -> CloseoutParams:
-    """The release closeout's params: ``11.2`` (``v11.2`` is the same), a date, an http(s) URL."""
+    """The release closeout's params: ``11.2`` (``v11.2`` is the same), a date, an http(s) URL.
+
+    An empty version (the form's default) is kept as ``""``: an asset-triggered run takes its
+    version from the release event, and a manual run without one fails at ``check_run``
+    (:func:`require_version`).
+    """
     version = params.get("version")
-    if not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version.strip()):
+    if version != "" and (not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version.strip())):
         raise ParamError(f"param 'version' must look like 11.2 or 11.2.1, got {version!r}")
     release_date = params.get("release_date") or today.isoformat()
     if not isinstance(release_date, str) or not re.fullmatch(DATE_PATTERN, release_date):
@@ -96,4 +109,33 @@ def closeout_params(params: Mapping[str, Any], today: date) -> CloseoutParams:
         release_date=release_date,
         announcement_url=url,
         dry_run=flag_param(params, "dry_run"),
+    )
+
+
+def require_version(params: CloseoutParams) -> CloseoutParams:
+    """A manual run must name its release."""
+    if not params.version:
+        raise ParamError("param 'version' is required: the release to close out, e.g. 11.2 or 11.2.1")
+    return params
+
+
+def prompted_closeout_params(event: Mapping[str, Any], today: date) -> CloseoutParams:
+    """The params of a run prompted by a release event (SPEC §5): always a dry run.
+
+    ``event`` is the event's extra (``version``, ``tag``, ``published_at``): the version and the
+    release date come from the release, and no announcement URL is known yet. An event this
+    product did not write is an error (not a param error: nobody typed it), never a guess.
+    """
+    published = str(event.get("published_at") or "")
+    try:
+        params = require_version(
+            closeout_params(
+                {"version": event.get("version"), "release_date": published[:10] or None, "dry_run": True},
+                today,
+            )
+        )
+    except ParamError as exc:
+        raise ValueError(f"the release event {dict(event)!r} cannot prompt a closeout: {exc}") from None
+    return replace(
+        params, prompted_by=f"{event.get('tag') or params.version}@{published or today.isoformat()}"
     )

@@ -127,8 +127,13 @@ class HelpWantedEntry:
 
     @property
     def mentions_rotation(self) -> bool:
-        """From the mention day on, the item line names the developer on rotation and the owner."""
+        """From the mention day on, the item line names the developer on rotation."""
         return self.step != "listed"
+
+    @property
+    def mentions_owner(self) -> bool:
+        """From the escalation day on, the item line names its routed owner (SPEC §4 "Routing")."""
+        return self.step == "escalated" and bool(self.owner)
 
 
 @dataclass(frozen=True)

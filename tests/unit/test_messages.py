@@ -207,8 +207,9 @@ def _item_line(text: str, url: str) -> str:
     [
         ("day 1: state and day only", 2, ["· unanswered · day 1"], ["@alex.dev", "→", "last call"]),
         ("day 2", 3, ["· day 2"], ["@alex.dev", "→"]),
-        ("day 3 names the rotation and the owner", 4, ["· day 3 · @alex.dev → @mobile-team"], ["last call"]),
-        ("day 7 still names them", 8, ["· day 7 · @alex.dev → @mobile-team"], ["last call"]),
+        ("day 3 names the rotation, not yet the owner", 4, ["· day 3 · @alex.dev"], ["last call", "→"]),
+        ("day 6 still no owner", 7, ["· day 6 · @alex.dev"], ["→"]),
+        ("day 7, escalated: the owner too", 8, ["· day 7 · @alex.dev → @mobile-team"], ["last call"]),
         ("last call", 27.5, ["· day 26 · **last call** · @alex.dev → @mobile-team"], []),
     ],
 )

@@ -65,8 +65,8 @@ def test_triage_item_shows_state_owner_related_and_copies() -> None:
     assert "· waiting on the reporter" in line
     assert line.endswith("→ @mobile-team")
     assert f"Also posted on [Forum]({copy.url}) by the same author." in text
-    assert "Related: [MM-61500](https://jira.test/browse/MM-61500) · Open" in text
-    assert "Suggested action: Tracked in MM-61500" in text
+    assert "\nRelated: [MM-61500](https://jira.test/browse/MM-61500) · Open\nType: Bug" in text
+    assert "Suggested action: Tracked in MM-61500: link the ticket in a reply\n" in text
     assert "[Triage] 1 new community post " in text  # the copy is folded, not counted twice
     assert mentions(text) == ["@mobile-team"]
 

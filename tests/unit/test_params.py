@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from community_monitoring.params import CloseoutParams, ParamError, closeout_params, flag_param
+from community_monitoring.params import (
+    CloseoutParams,
+    ParamError,
+    closeout_params,
+    flag_param,
+    prompted_closeout_params,
+    require_version,
+)
 
 TODAY = date(2026, 11, 18)
 GOOD = {
@@ -34,7 +41,7 @@ def test_version(version: str, normalised: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "version", ["11.x", "11", "11.2.1.4", "version 11.2", "vv11.2", "11.2-rc1", "", None, 11.2]
+    "version", ["11.x", "11", "11.2.1.4", "version 11.2", "vv11.2", "11.2-rc1", " ", None, 11.2]
 )
 def test_bad_version_is_named(version: Any) -> None:
     message = f"param 'version' must look like 11.2 or 11.2.1, got {version!r}"
@@ -45,6 +52,39 @@ def test_bad_version_is_named(version: Any) -> None:
 def test_version_is_required() -> None:
     with pytest.raises(ParamError, match="param 'version'"):
         closeout_params({"release_date": "2026-11-16"}, TODAY)
+
+
+def test_the_forms_empty_version_waits_for_the_run_type() -> None:
+    """Every task of an asset-triggered run sees the form's "" default; a manual run must not pass."""
+    pending = closeout_params({**GOOD, "version": ""}, TODAY)
+    assert pending.version == ""
+    with pytest.raises(ParamError, match=r"^param 'version' is required"):
+        require_version(pending)
+    assert require_version(closeout_params(GOOD, TODAY)).version == "11.2"
+
+
+def test_a_release_event_prompts_a_dry_run_of_its_version() -> None:
+    event = {
+        "version": "11.1",
+        "tag": "v11.1.0",
+        "url": "https://github.com/mattermost/mattermost/releases/tag/v11.1.0",
+        "published_at": "2026-11-10T16:00:00+00:00",
+    }
+    params = prompted_closeout_params(event, TODAY)
+    assert params == CloseoutParams("11.1", "2026-11-10", "", True, "v11.1.0@2026-11-10T16:00:00+00:00")
+    assert params.is_prompt
+    assert not closeout_params(GOOD, TODAY).is_prompt
+    assert CloseoutParams(**params.to_dict()) == params
+
+
+@pytest.mark.parametrize(
+    "event", [{}, {"version": ""}, {"version": "nightly"}, {"version": "11.1", "published_at": "x"}]
+)
+def test_a_release_event_this_product_did_not_write_is_an_error(event: dict[str, Any]) -> None:
+    # Nobody typed it: a plain error (retried, alerted), not a ParamError.
+    with pytest.raises(ValueError, match="the release event") as caught:
+        prompted_closeout_params(event, TODAY)
+    assert not isinstance(caught.value, ParamError)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,9 @@
 Steps: check the params, read the suggestions and the release's Jira tickets, plan who to thank
 (and who to skip, with the reason), post one status update per suggestion (Completed, carrying
 the thank-you) through the edition's connection, update the tracking sheet, post a summary.
+
+A run started by the release Asset (SPEC §5) takes its params from the release event, not from
+the form: the event's version and publication date, no announcement URL, and always a dry run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
+from community_monitoring.params import CloseoutParams
 from community_monitoring.pipeline.run import TaskRun, community_task
 
 log = logging.getLogger(__name__)
@@ -19,9 +23,32 @@ log = logging.getLogger(__name__)
 DAG_ID = "community_release_closeout"
 
 
-def release_params(run: TaskRun) -> Any:
+def release_params(run: TaskRun) -> CloseoutParams:
+    """The form's params for a manual run (a version required); the release event's for a prompt."""
+    from community_monitoring.params import prompted_closeout_params, require_version
+    from community_monitoring.pipeline.release_prompt import triggering_release
+
     assert run.closeout is not None, "the closeout DAG declares the version param"
-    return run.closeout
+    event = triggering_release(run.context)
+    if event is not None:
+        return prompted_closeout_params(event, run.as_of.date())
+    return require_version(run.closeout)
+
+
+@community_task
+def check_release_run(run: TaskRun) -> dict[str, Any]:
+    """Settings, rosters and params are valid; a manual run names its version. Say what will happen."""
+    params = release_params(run)
+    log.info(
+        "Run %s (%s) as of %s: closeout of %s%s; %s",
+        run.facts.run_id,
+        run.facts.run_type,
+        run.as_of.isoformat(),
+        params.version,
+        f", prompted by release {params.prompted_by}" if params.is_prompt else "",
+        "dry run" if params.dry_run else (run.policy.reason or "thank-yous will be sent"),
+    )
+    return {"as_of": run.as_of.isoformat(), "version": params.version, "dry_run": params.dry_run}
 
 
 @community_task
@@ -44,6 +71,8 @@ def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.closeout_plan import plan_closeout
     from community_monitoring.uservoice_review import UserVoiceRules
 
+    # Params first: a run without a version failed at check_run, and says so again (no alert).
+    params = release_params(run)
     missing = run.channels_read()["missing"]
     if missing:
         raise RuntimeError(f"cannot plan the closeout without {', '.join(missing)}; nothing was sent")
@@ -51,7 +80,7 @@ def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
         run.store.posts(["uservoice"]),
         run.store.tickets(),
         UserVoiceRules.from_settings(run.settings),
-        release_params(run),
+        params,
         run.settings.closeout,
         run.store.statuses(),
     )
@@ -114,8 +143,10 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.sources.uservoice import UserVoiceClient
 
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
-    if not run.policy.write_upstream:
-        log.info("%s: %d thank-you(s) planned, nothing sent upstream", run.policy.reason, len(plan.thank))
+    # The plan's own dry_run too: a prompted run is a dry run whatever the form's default says.
+    if not run.policy.write_upstream or plan.params.dry_run:
+        reason = run.policy.reason or "dry run"
+        log.info("%s: %d thank-you(s) planned, nothing sent upstream", reason, len(plan.thank))
         results = [ThankResult(n, "dry_run") for n in plan.thank]
     else:
         clients: dict[str, UserVoiceClient] = {}
@@ -148,6 +179,9 @@ def update_sheet_for_release(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.closeout_plan import closeout_sheet_rows
 
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
+    if plan.params.dry_run:
+        log.info("Dry run: the tracking sheet stays as it is")
+        return {"inserted": 0, "updated": 0}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     result = run.outbox.update_sheet(run.sheet_path, closeout_sheet_rows(plan, load_results(run), now))
     if result is None:
@@ -172,10 +206,43 @@ def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
     if not params.dry_run and not thanked:
         log.info("Nobody is thanked for %s: no summary to post", params.version)
         return {"kind": "release_closeout", "status": "nothing_to_say"}
-    message = render_closeout_summary(results, plan.skipped, params, run.settings)
-    key = keys.closeout_summary_key(
-        DAG_ID, params.version, thanked, run.facts.run_id if params.dry_run else None
+    message = render_closeout_summary(
+        results, plan.skipped, params, run.settings, prompt_mentions(run), trigger_form_url(DAG_ID)
     )
+    key = keys.closeout_summary_key(DAG_ID, params.version, thanked, dry_run_id(run, params))
     save_message(run, message)
     delivery = run.outbox.post_message(message.kind, message.parts, key)
     return {"kind": message.kind, "status": delivery.status, "parts_sent": delivery.parts_sent}
+
+
+def dry_run_id(run: TaskRun, params: CloseoutParams) -> str | None:
+    """A manual dry run shows its plan on every run; a prompted one once per release event.
+
+    A prompt is keyed on the release (its tag and publication time), not on the run: a rerun of
+    the daily run that emits the event again starts a new closeout run, which posts nothing.
+    """
+    if not params.dry_run:
+        return None
+    return f"release:{params.prompted_by}" if params.is_prompt else run.facts.run_id
+
+
+def prompt_mentions(run: TaskRun) -> list[str]:
+    """The PM and the release manager (``community_contacts``), once each; nobody when unset."""
+    contacts = run.rosters.contacts
+    return list(dict.fromkeys(name for name in (contacts.pm, contacts.release_manager) if name))
+
+
+def trigger_form_url(dag_id: str) -> str:
+    """The DAG's page in Airflow's UI, where its Trigger button opens the form.
+
+    Airflow 3.3's UI has no route that opens the form itself nor one that prefills it from the
+    URL (its routes: ``dags/:dagId`` and below), so the message says what to enter.
+    """
+    from urllib.parse import quote
+
+    from airflow.sdk.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="") or ""
+    if "://" not in base:
+        base = "http://localhost:8080" + base
+    return f"{base.rstrip('/')}/dags/{quote(dag_id)}"
