@@ -27,7 +27,9 @@ def test_weekly_review_matches_the_oracle_and_posts_once(
     now = loaded.now.isoformat()
     result = airflow.dags_test("community_weekly_stale_review", now, {"as_of": now})
     assert result.state == "success", result.log[-5000:]
-    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["weekly_stale_review"]
+    expected = yaml.safe_load((DEMO / "expected.yaml").read_text())
+    oracle = expected["weekly_stale_review"]
+    aged_out = [u for urls in expected["weekly"]["aged_out"].values() for u in urls]
     [review] = posts_to(running.outbox, "help-channel-hook")
     assert review.startswith("[Weekly Review] ")
     assert not LIVE_MENTION.search(review)
@@ -41,8 +43,14 @@ def test_weekly_review_matches_the_oracle_and_posts_once(
             found[current] += LINK.findall(line)[:1]
             assert "last activity" in line
             assert " by " in line
+    # Every channel's posts that aged out of [Help Wanted] unanswered, the forum's included, first.
+    assert sorted(found["Aged out without an answer"]) == sorted(aged_out)
+    assert list(found)[0] == "Aged out without an answer"
+    assert any("forum.mattermost.com" in u for u in aged_out)
     for channel, urls in oracle.items():
-        assert found[HEADINGS[channel]] == urls, channel  # oldest activity first
+        # Listed once: an aged-out post is not repeated under its channel.
+        want = [u for u in urls if u not in aged_out]
+        assert found[HEADINGS[channel]] == want, channel  # oldest activity first
     again = airflow.dags_test("community_weekly_stale_review", now, {"as_of": now})
     assert again.state == "success"
     assert len(posts_to(running.outbox, "help-channel-hook")) == 1
