@@ -23,6 +23,7 @@ from community_monitoring.channels import label
 from community_monitoring.records import JiraTicket, Post, Release
 from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
+from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.timeutil import parse_time
 from community_monitoring.versions import normalise_version
 
@@ -135,21 +136,6 @@ def _vectorize(texts: Sequence[str]) -> csr_matrix:
     return weighted[:, np.unique(weighted.indices)]
 
 
-def released_versions(releases: Iterable[Release], as_of: datetime) -> frozenset[str]:
-    """Normalised tags of the releases published by T (not drafts, not prereleases)."""
-    return frozenset(
-        normalise_version(r.tag)
-        for r in releases
-        if not r.draft and not r.prerelease and r.published_at is not None and r.published_at <= as_of
-    )
-
-
-def is_released(version: str, released: frozenset[str]) -> bool:
-    """``11.1`` is released by the tag ``v11.1`` or ``v11.1.0``."""
-    wanted = normalise_version(version)
-    return bool(wanted) and (wanted in released or f"{wanted}.0" in released)
-
-
 def _version_order(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
@@ -165,7 +151,7 @@ def _resolved_by(ticket: JiraTicket, as_of: datetime) -> bool:
     return parse_time(ticket.resolved_at) <= as_of
 
 
-def jira_state(ticket: JiraTicket, released: frozenset[str], as_of: datetime) -> tuple[str, bool, str | None]:
+def jira_state(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> tuple[str, bool, str | None]:
     """(display state, open at T, version it shipped in) of a ticket as of T."""
     fix_versions = "/".join(ticket.fix_versions)
     if not _resolved_by(ticket, as_of):
@@ -213,7 +199,7 @@ class _Candidate:
     related: Related  # score 0: the score is filled per match
 
 
-def _ticket_candidate(ticket: JiraTicket, released: frozenset[str], as_of: datetime) -> _Candidate:
+def _ticket_candidate(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> _Candidate:
     state, is_open, shipped_in = jira_state(ticket, released, as_of)
     item = Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in)
     return _Candidate(("jira", ticket.key), ticket.summary, item)

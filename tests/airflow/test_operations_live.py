@@ -116,6 +116,12 @@ def test_backfill_archives_each_day_as_of_its_own_t_and_never_posts_twice(operat
     assert listed(digests["2026-11-16T070000Z"]) == ["Issue A", "Issue D"]
     assert listed(digests["2026-11-17T070000Z"]) == ["Issue D", "Issue B"]
     assert listed(digests["2026-11-18T070000Z"]) == ["Issue B"]
+    # Each day shows its own day on the list, from upstream timestamps alone (D qualified on 11-15
+    # 06:00, B on 11-16 08:00); on day 3 the item line names that day's developer on rotation.
+    assert "· day 2" in line_with(digests["2026-11-16T070000Z"], "Issue D")
+    assert line_with(digests["2026-11-17T070000Z"], "Issue D").endswith("· day 3 · @dev.two")
+    assert "· day 1" in line_with(digests["2026-11-17T070000Z"], "Issue B")
+    assert "· day 2" in line_with(digests["2026-11-18T070000Z"], "Issue B")
     # Each day names that day's developer on rotation (one-day turns from 11-16).
     assert "@dev.one " in digests["2026-11-16T070000Z"]
     assert "@dev.two " in digests["2026-11-17T070000Z"]
@@ -143,6 +149,10 @@ def test_backfill_archives_each_day_as_of_its_own_t_and_never_posts_twice(operat
     _wait_for_backfill_runs(live, count=3, finished_after=3)
     assert len(posts(sandbox, "[Help Wanted]")) == 3
     assert len(posts(sandbox, "[Triage]")) == 3
+
+
+def line_with(digest: str, title: str) -> str:
+    return next(line for line in digest.splitlines() if f"[{title}" in line)
 
 
 def reprocess_outage_posting(live: LiveAirflow) -> Any:

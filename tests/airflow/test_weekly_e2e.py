@@ -45,7 +45,7 @@ def test_weekly_review_matches_the_oracle_and_posts_once(
             assert " by " in line
     # Every channel's posts that aged out of [Help Wanted] unanswered, the forum's included, first.
     assert sorted(found["Aged out without an answer"]) == sorted(aged_out)
-    assert list(found)[0] == "Aged out without an answer"
+    assert next(iter(found)) == "Aged out without an answer"
     assert any("forum.mattermost.com" in u for u in aged_out)
     for channel, urls in oracle.items():
         # Listed once: an aged-out post is not repeated under its channel.
