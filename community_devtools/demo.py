@@ -176,11 +176,36 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("Nothing new was posted: the ledger shows every message for this T was already sent.")
         print("Run `make clean` to start over.")
+    print_tracking_sheet(scenario, env)
     print(f"Outbox saved to {output / 'outbox.json'}")
     if failed:
         print(f"Runs that ended failed: {', '.join(failed)} (see their logs in {output})", file=sys.stderr)
         return 1
     return 0
+
+
+def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:
+    """The tracking sheet's rows after the runs (SPEC §5): upcoming, waiting, slipped, thanked."""
+    from community_monitoring.settings import load_settings
+    from community_monitoring.tracking_sheet import read_sheet
+    from community_sandbox.scenario import load_scenario
+
+    settings = load_settings(load_scenario(scenario).variables.get("community_settings"))
+    home = env.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    path = settings.paths.tracking_sheet.removeprefix("file://") or os.path.join(
+        home, "community_monitoring", "tracking-sheet.xlsx"
+    )
+    rows = read_sheet(path)
+    print(f"\nTracking sheet {path}: {len(rows)} row(s)")
+    for row in rows:
+        notes = [f"thanked {row['thanked_at']}" if row["thanked_at"] else "", row["jira_status"]]
+        if row.get("slipped_to"):
+            notes.append(f"slipped to {row['slipped_to']}")
+        print(
+            f"  {row['suggestion_id']:>9} {row['fix_version']:<7} {row['jira_key']:<9} "
+            f"{row['title'][:60]:<60} {' · '.join(n for n in notes if n)}"
+        )
+    print()
 
 
 def print_model_card(scenario: Path, env: dict[str, str]) -> None:

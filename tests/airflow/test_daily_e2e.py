@@ -224,7 +224,11 @@ def test_demo_uservoice_review_matches_the_scenario_oracle(demo_run: Any) -> Non
     assert result.state == "success", result.log[-5000:]
     oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["uservoice_review"]
     [review] = posts_to(running.outbox, "pm-channel-hook")
-    assert review.startswith("[UserVoice Review] ")
+    contacts = load_scenario(DEMO).variables["community_contacts"]
+    contacts = json.loads(contacts) if isinstance(contacts, str) else contacts
+    # The community PM is mentioned in the header, and nobody else anywhere.
+    assert review.startswith(f"[UserVoice Review] @{contacts['pm']} ")
+    assert not LIVE_MENTION.search(review.split("\n", 1)[1])
     found = sections_of(review)
     drift_lines = [line for line in review.splitlines() if "→" in line]
     assert len(drift_lines) == len(oracle["status_drift"])
@@ -279,6 +283,10 @@ def test_tracking_sheet_keeps_rows_until_the_release(demo_run: Any) -> None:
     assert result.state == "success", result.log[-5000:]
     rows = read_sheet(airflow.workdir / "tracking-sheet.xlsx")
     by_key = {(r["jira_key"], r["fix_version"]): r for r in rows}
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["sheet_rows"]
+    assert sorted((r["suggestion_id"], r["fix_version"]) for r in rows) == sorted(
+        (str(suggestion), version) for suggestion, version in oracle
+    )
     # Resolved Done and waiting for 11.2 (only a draft at T): a row, with the ticket's status.
     assert by_key[("MM-61505", "v11.2")]["jira_status"] == "Done"
     assert ("MM-61509", "v11.3") in by_key  # in progress for 11.3
