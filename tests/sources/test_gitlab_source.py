@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import gitlab
 import pytest
 
+from community_monitoring.item_cache import ItemCache
+from community_monitoring.records import Post
+from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
 from community_sandbox import Sandbox
 from scenario_files import days
@@ -153,3 +157,97 @@ def test_a_posted_reply_is_found_by_its_marker(sandbox: Sandbox, monkeypatch: py
     send(PROJECT, 3, f"Hi, thanks!\n\n{marker}")
     assert has_reply(PROJECT, 3, marker)
     assert not has_reply(PROJECT, 1, marker)
+
+
+# ----- notes are read again only for issues changed since (SPEC §9) ------------------------------
+
+NOTES_OF = "/gitlab/api/v4/projects/acme%2Fwidgets/issues/{}/notes"
+
+
+def cached_fetch(
+    sandbox: Sandbox,
+    cache: ItemCache | None,
+    as_of: datetime = NOW,
+    problems: list[ItemProblem] | None = None,
+) -> dict[int, Post]:
+    client = small_pages_client(sandbox)
+    posts = fetch_gitlab_issues(
+        client, {PROJECT: ["Mattermost"]}, as_of - days(30), as_of, problems, cache=cache
+    )
+    return {p.number: p for p in posts}
+
+
+def note_calls(sandbox: Sandbox, start: int = 0) -> list[str]:
+    log = sandbox.requests_log[start:]
+    return [r["path"] for r in log if r["method"] == "GET" and r["path"].endswith("/notes")]
+
+
+def test_second_fetch_of_unchanged_issues_reads_no_notes(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ItemCache.in_memory()
+    first = cached_fetch(sandbox, cache)
+    assert note_calls(sandbox) == [NOTES_OF.format(1), NOTES_OF.format(3)]
+    start = len(sandbox.requests_log)
+    with caplog.at_level(logging.INFO, logger="community_monitoring.sources.gitlab"):
+        second = cached_fetch(sandbox, cache)
+    assert note_calls(sandbox, start) == []
+    assert len(sandbox.requests_log) - start == 4  # the issue pages only
+    assert second == first
+    assert [(r.reply_id, r.author, r.created_at) for r in second[3].replies] == [
+        ("14", "helper", NOW - days(2)),
+        ("15", "user3", NOW - days(1.5)),
+    ]
+    assert any("notes: 0 read, 2 unchanged (cache)" in m for m in caplog.messages)
+
+
+def test_an_issue_with_a_new_note_is_read_again(sandbox: Sandbox) -> None:
+    cache = ItemCache.in_memory()
+    cached_fetch(sandbox, cache)
+    # A new note bumps the issue's updated_at and its user_notes_count, as on GitLab.
+    small_pages_client(sandbox).create_note(PROJECT, 3, "Still broken in 18.6.1")
+    start = len(sandbox.requests_log)
+    posts = cached_fetch(sandbox, cache)
+    # Issue 3's notes, now three: two pages of two. Issue 1 is unchanged: served.
+    assert note_calls(sandbox, start) == [NOTES_OF.format(3)] * 2
+    assert [r.body for r in posts[3].replies][-1] == "Still broken in 18.6.1"
+    assert [r.reply_id for r in posts[1].replies] == ["11"]
+    start = len(sandbox.requests_log)
+    assert cached_fetch(sandbox, cache) == posts
+    assert note_calls(sandbox, start) == []  # read once after the change, then served again
+
+
+def test_a_backfill_is_served_by_the_cache_of_a_later_day(sandbox: Sandbox) -> None:
+    cache = ItemCache.in_memory()
+    cached_fetch(sandbox, cache)  # today's run
+    start = len(sandbox.requests_log)
+    as_of = NOW - days(1.2)  # a backfill: issues 2..7 were created by then
+    backfill = cached_fetch(sandbox, cache, as_of)
+    assert note_calls(sandbox, start) == []
+    assert backfill == cached_fetch(sandbox, None, as_of)  # the same as read afresh: nothing lost
+    # Today's notes are served with their own times; the rules judge them as of T.
+    assert [r.created_at for r in backfill[3].replies] == [NOW - days(2), NOW - days(1.5)]
+
+
+def test_the_cache_survives_a_new_process(sandbox: Sandbox, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = cached_fetch(sandbox, ItemCache.from_url(url))
+    start = len(sandbox.requests_log)
+    assert cached_fetch(sandbox, ItemCache.from_url(url)) == first
+    assert note_calls(sandbox, start) == []
+
+
+def test_an_issue_with_a_bad_note_is_read_and_named_every_time(tmp_path: Path) -> None:
+    issues = [gitlab_issue(PROJECT, 1, "Issue 1", "user1", NOW - days(1))]
+    bad = gitlab_note(12, 1, "helper", NOW - days(0.4), "an author without a username")
+    bad["author"] = {"id": 640}
+    notes = [gitlab_note(11, 1, "helper", NOW - days(0.5), "Which version?"), bad]
+    cache = ItemCache.in_memory()
+    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}})
+    with Sandbox(scenario) as running:
+        for _ in range(2):
+            problems: list[ItemProblem] = []
+            posts = cached_fetch(running, cache, problems=problems)
+            assert [p.item for p in problems] == [f"{PROJECT}#1 note 12"]
+            assert [r.reply_id for r in posts[1].replies] == ["11"]
+        assert note_calls(running) == [NOTES_OF.format(1)] * 2

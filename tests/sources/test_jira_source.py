@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from community_monitoring.item_cache import ItemCache
 from community_monitoring.records import (
     JiraTicket,
     read_records,
@@ -19,6 +21,7 @@ from community_monitoring.records import (
     ticket_from_dict,
     write_records,
 )
+from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_monitoring.sources.jira import FIELDS, JiraClient, build_jql, fetch_jira_tickets
 from community_sandbox import Sandbox
@@ -36,6 +39,7 @@ DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
 BROWSE = "https://mattermost.atlassian.net/"
 TICKETS = 120  # matching tickets: more than one search page (the client asks for 100)
 SEARCH = "/jira/rest/api/3/search/jql"
+LOOKBACK_START = NOW - timedelta(days=30)
 
 
 def hours(n: float) -> timedelta:
@@ -120,9 +124,17 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         yield running
 
 
-def fetch(remote_links: bool = True, base: str = "project = MM") -> dict[str, JiraTicket]:
+def fetch(
+    remote_links: bool = True,
+    base: str = "project = MM",
+    cache: ItemCache | None = None,
+    since: datetime = LOOKBACK_START,
+    problems: list[ItemProblem] | None = None,
+) -> dict[str, JiraTicket]:
     client = JiraClient.from_connection("jira_test")
-    tickets = fetch_jira_tickets(client, base, NOW - days(30), BROWSE, remote_links=remote_links)
+    tickets = fetch_jira_tickets(
+        client, base, since, BROWSE, remote_links=remote_links, problems=problems, cache=cache
+    )
     return {t.key: t for t in tickets}
 
 
@@ -279,3 +291,92 @@ def test_demo_tickets_link_the_expected_suggestions(monkeypatch: pytest.MonkeyPa
     assert tickets["MM-61513"].status_category == "In Progress"
     assert tickets["MM-61512"].suggestion_ids == (44_901_256,)
     assert tickets["MM-61234"].suggestion_ids == ()  # links a GitHub issue only
+
+
+# ----- remote links are read again only for tickets changed since (SPEC §9) ----------------------
+
+
+def calls_since(sandbox: Sandbox, start: int) -> list[str]:
+    return [r["path"] for r in sandbox.requests_log[start:]]
+
+
+def test_second_fetch_of_unchanged_tickets_reads_no_remote_links(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ItemCache.in_memory()
+    first = fetch(cache=cache)
+    assert len(remote_link_calls(sandbox)) == TICKETS  # nothing cached yet: every ticket is read
+    start = len(sandbox.requests_log)
+    with caplog.at_level(logging.INFO, logger="community_monitoring.sources.jira"):
+        second = fetch(cache=cache)
+    assert calls_since(sandbox, start) == [SEARCH, SEARCH]  # the search pages only
+    assert second == first
+    assert second["MM-1"].suggestion_ids == (43_871_022,)  # served links still link
+    assert "Jira remote links: 0 read, 120 unchanged (cache)" in caplog.messages
+
+
+def test_a_changed_or_new_ticket_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ItemCache.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+    issues, remotelinks = jira_data()
+    with Sandbox(
+        write_uv_jira_scenario(tmp_path / "day1", NOW, jira_issues=issues, remotelinks=remotelinks)
+    ) as day1:
+        set_connection(monkeypatch, "jira_test", day1.base_url)
+        fetch(cache=cache)
+    # The next day: MM-5 gained a link (so Jira bumped its "updated"), MM-121 is new.
+    later = NOW + hours(24)
+    issues[4] = jira_issue("MM-5", "Ticket 5", later - hours(2))
+    issues.append(jira_issue("MM-121", "New", later - hours(1)))
+    remotelinks["MM-5"] = [remote_link(10_006, "MM-5", portal_url(45_000_001))]
+    remotelinks["MM-121"] = [remote_link(10_007, "MM-121", portal_url(45_000_002))]
+    scenario = write_uv_jira_scenario(tmp_path / "day2", later, jira_issues=issues, remotelinks=remotelinks)
+    with Sandbox(scenario) as day2:
+        set_connection(monkeypatch, "jira_test", day2.base_url)
+        tickets = fetch(cache=cache, since=later - days(30))
+        read = remote_link_calls(day2)
+    assert sorted(read) == [
+        "/jira/rest/api/3/issue/MM-121/remotelink",
+        "/jira/rest/api/3/issue/MM-5/remotelink",
+    ]
+    assert tickets["MM-5"].suggestion_ids == (45_000_001,)
+    assert tickets["MM-121"].suggestion_ids == (45_000_002,)
+    assert tickets["MM-1"].suggestion_ids == (43_871_022,)  # unchanged: served from the cache
+
+
+def test_a_backfill_is_served_by_the_cache_of_a_later_day(sandbox: Sandbox) -> None:
+    cache = ItemCache.in_memory()
+    fetch(cache=cache)  # today's run
+    start = len(sandbox.requests_log)
+    as_of = NOW - days(3)  # a backfill: its lookback starts earlier, the tickets are as they are now
+    backfill = fetch(cache=cache, since=as_of - days(30))
+    assert calls_since(sandbox, start) == [SEARCH, SEARCH]
+    uncached = fetch(since=as_of - days(30))
+    assert backfill == uncached  # nothing lost by serving the cache
+
+
+def test_the_cache_survives_a_new_process(sandbox: Sandbox, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = fetch(cache=ItemCache.from_url(url))
+    start = len(sandbox.requests_log)
+    assert fetch(cache=ItemCache.from_url(url)) == first
+    assert calls_since(sandbox, start) == [SEARCH, SEARCH]
+
+
+def test_a_ticket_with_a_bad_remote_link_is_read_and_named_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issues = [jira_issue("MM-1", "Good", NOW - hours(1)), jira_issue("MM-2", "Bad link", NOW - hours(2))]
+    broken = remote_link(10_002, "MM-2", "x")
+    del broken["object"]["url"]
+    remotelinks = {"MM-1": [remote_link(10_001, "MM-1", portal_url(1))], "MM-2": [broken]}
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks=remotelinks)
+    cache = ItemCache.in_memory()
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        for _ in range(2):
+            problems: list[ItemProblem] = []
+            tickets = fetch(cache=cache, problems=problems)
+            assert [p.item for p in problems] == ["MM-2 remote link 1"]
+            assert sorted(tickets) == ["MM-1", "MM-2"]  # the ticket itself is kept
+        read = Counter(path.split("/")[-2] for path in remote_link_calls(running))
+    assert read == {"MM-1": 1, "MM-2": 2}

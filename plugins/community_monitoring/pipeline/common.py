@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from community_monitoring.channels import channel
+from community_monitoring.item_cache import ItemCache
 from community_monitoring.pipeline.run import TaskRun, community_task
 from community_monitoring.sources import FetchRequest
 
@@ -41,7 +42,10 @@ def extract_channel(run: TaskRun, key: str, review: str = "daily") -> dict[str, 
         return {"channel": key, "disabled": True}
     since = run.as_of - timedelta(days=review_window_days(run, review))
     log.info("Extracting %s: posts created in (%s, %s]", key, since.isoformat(), run.as_of.isoformat())
-    fetched = channel(key).fetcher()(FetchRequest(run.settings, since, run.as_of))
+    # Per-item reads (Jira remote links, GitLab notes) are kept beside the ledger, so a run reads
+    # again only the items changed since (SPEC §9); a channel that needs none opens no database.
+    cache = ItemCache.from_connection()
+    fetched = channel(key).fetcher()(FetchRequest(run.settings, since, run.as_of, cache=cache))
     counts = run.store.save_channel(key, fetched)
     log.info("%s: %s written to the run store", channel(key).label, counts)
     return {"channel": key, **counts}

@@ -14,17 +14,23 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from community_monitoring.item_cache import ItemCache
     from community_monitoring.records import JiraTicket, Post, Release
     from community_monitoring.settings import Settings
 
 
 @dataclass(frozen=True)
 class FetchRequest:
-    """What to read: posts created in (since, until], with the deployment's settings."""
+    """What to read: posts created in (since, until], with the deployment's settings.
+
+    ``cache``: what earlier runs read per item (Jira remote links, GitLab notes), so that only
+    items changed since are read again (SPEC §9); None reads every item.
+    """
 
     settings: Settings
     since: datetime
     until: datetime
+    cache: ItemCache | None = None
 
 
 @dataclass(frozen=True)

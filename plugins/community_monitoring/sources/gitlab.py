@@ -3,7 +3,9 @@
 Issues come from the project's issue list (``created_after`` the window start, newest first), so
 those requests are O(pages). Notes are the one O(items) exception: GitLab has no project-wide
 notes endpoint and notes have no date filter, so they are read per issue, but only for issues
-created in the window whose ``user_notes_count`` says they have at least one human note.
+created in the window whose ``user_notes_count`` says they have at least one human note, and only
+when the issue changed since its notes were last read: the human notes are kept in the item cache
+(``item_cache.py``) with the issue's ``updated_at`` and note count (SPEC §9).
 
 python-gitlab makes each request (token, base URL, timeouts) exactly once, with its own retries
 off; ``http.send_with_retries`` decides what is retried and checks every page (a JSON array, or
@@ -23,6 +25,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from pydantic import Field
 
+from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.connection import Connection
     from gitlab import Gitlab
 
+    from community_monitoring.item_cache import ItemCache
+
 log = logging.getLogger(__name__)
 
 GITLAB_CONN_ID = "gitlab_default"
@@ -52,6 +57,8 @@ SERVICE = "gitlab"
 DEFAULT_GITLAB_URL = "https://gitlab.com"
 PER_PAGE = 100
 MAX_PAGES = 10_000
+# The item cache's name for an issue's human notes (a new payload form needs a new name).
+NOTES_CACHE = "gitlab.notes.v1"
 
 
 def gitlab_url(conn: Connection) -> str:
@@ -122,6 +129,7 @@ class GitlabApi:
         self.policy = policy or HttpPolicy.from_settings()
         self._sleep = sleep
         self._base_path = urlsplit(gl.api_url).path.rstrip("/")
+        self.gl_url = gl.url
         tokens = (gl.private_token, gl.oauth_token, gl.job_token)
         self._secrets = tuple(token for token in tokens if token)
         self.request_count = 0
@@ -211,6 +219,11 @@ class GitlabIssuesClient:
     @property
     def request_count(self) -> int:
         return self._api.request_count
+
+    @property
+    def base_url(self) -> str:
+        """The GitLab host's URL (without ``/api/v4``)."""
+        return str(self._api.gl_url)
 
     def issues(self, project_path: str, since: datetime, labels: Sequence[str] = ()) -> Iterator[Any]:
         """Issues created at or after ``since`` (GitLab's ``created_after`` is inclusive), newest first.
@@ -351,17 +364,107 @@ def _issues_in_window(
     return sorted(found, key=lambda pair: pair[0].iid)
 
 
-def _human_notes(client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int) -> list[Reply]:
-    replies: list[Reply] = []
+def _human_notes(
+    client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int
+) -> tuple[list[Any], bool]:
+    """The issue's human notes as read, checked; and whether every note passed its check (a bad
+    one is skipped and named)."""
+    kept: list[Any] = []
+    complete = True
     for raw in client.notes(project, iid=iid):
         name = f"{project}#{iid} note {field_of(raw, 'id')}"
         note = checker.check(GitlabNote, raw, name)
-        if note is None or note.system:
-            continue
-        reply = checker.build(name, normalise_note, raw)
+        if note is None:
+            complete = False
+        elif not note.system:
+            kept.append(raw)
+    return kept, complete
+
+
+def _note_payload(raw: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a note that ``normalise_note`` reads: what the cache keeps of it."""
+    author = raw.get("author") or {}
+    return {
+        "id": raw["id"],
+        "created_at": raw["created_at"],
+        "system": False,
+        "author": {"username": author.get("username"), "bot": author.get("bot")} if author else None,
+        "body": raw.get("body"),
+    }
+
+
+def _replies(checker: ItemChecker, project: str, iid: int, notes: list[Any]) -> list[Reply]:
+    replies = []
+    for raw in notes:
+        reply = checker.build(f"{project}#{iid} note {field_of(raw, 'id')}", normalise_note, raw)
         if reply is not None:
             replies.append(reply)
     return replies
+
+
+def _notes_version(issue: GitlabIssue) -> str | None:
+    if issue.updated_at is None:
+        return None
+    # A note bumps its issue's updated_at, but GitLab throttles that touch (once a minute) and a
+    # deleted note touches nothing: the human-note count changes in both cases.
+    return f"{issue.updated_at.isoformat()} notes={issue.user_notes_count}"
+
+
+class NotesReader:
+    """Each issue's human notes: served from the cache while the issue is unchanged, else read."""
+
+    def __init__(self, client: GitlabIssuesClient, checker: ItemChecker, cache: ItemCache | None) -> None:
+        self._client = client
+        self._checker = checker
+        self._cache = cache
+        self.read = 0
+        self.unchanged = 0
+
+    def of(self, project: str, issues: Sequence[GitlabIssue]) -> dict[int, list[Reply]]:
+        """iid → replies, for the issues of one project that have human notes."""
+        keys = {issue.iid: f"{self._client.base_url}/{project}#{issue.iid}" for issue in issues}
+        versions = {keys[i.iid]: v for i in issues if (v := _notes_version(i)) is not None}
+        cached = self._cache.get_many(NOTES_CACHE, versions) if self._cache else {}
+        replies: dict[int, list[Reply]] = {}
+        fresh: list[CachedItem] = []
+        for issue in issues:
+            key = keys[issue.iid]
+            notes = cached.get(key)
+            if isinstance(notes, list):
+                self.unchanged += 1
+            else:
+                self.read += 1
+                raw_notes, complete = _human_notes(self._client, self._checker, project, issue.iid)
+                notes = [_note_payload(raw) for raw in raw_notes]
+                # An issue with a bad note is not cached: it is read, and named, again next run.
+                if key in versions and complete:
+                    fresh.append(CachedItem(key, versions[key], notes))
+            replies[issue.iid] = _replies(self._checker, project, issue.iid, notes)
+        if self._cache and fresh:
+            self._cache.put_many(NOTES_CACHE, fresh)
+        return replies
+
+
+def _project_posts(
+    client: GitlabIssuesClient,
+    checker: ItemChecker,
+    project: str,
+    labels: Sequence[str],
+    window: tuple[datetime, datetime],
+    notes: NotesReader,
+) -> list[Post]:
+    posts: dict[int, Post] = {}
+    with_notes: list[GitlabIssue] = []
+    for issue, raw in _issues_in_window(client, checker, project, labels, window):
+        post = checker.build(f"{project}#{issue.iid}", normalise_issue, raw, project)
+        if post is None:
+            continue
+        posts[issue.iid] = post
+        if (issue.user_notes_count or 0) > 0:
+            with_notes.append(issue)
+    for iid, replies in notes.of(project, with_notes).items():
+        posts[iid] = posts[iid].with_replies(replies)
+    return list(posts.values())
 
 
 def fetch_gitlab_issues(
@@ -370,34 +473,30 @@ def fetch_gitlab_issues(
     since: datetime,
     until: datetime,
     problems: list[ItemProblem] | None = None,
+    *,
+    cache: ItemCache | None = None,
 ) -> Iterator[Post]:
     """Issues created in (since, until] of each project (path → required labels), with their notes.
 
     Notes are fetched per issue (GitLab offers nothing wider), and only for issues whose
     ``user_notes_count`` is above 0: an issue with only system notes or none costs no request.
-    So note requests are bounded by the issues created in the window that have a human note.
+    With a ``cache``, an issue unchanged since its notes were last read costs none either. So note
+    requests are bounded by the issues in the window that have a human note and changed.
     An item that is not what the API promises is skipped and named in ``problems``.
     """
     checker = ItemChecker("gitlab", problems)
     for project, labels in projects.items():
         # A lone label written as a string in the config is one label, not its characters.
         wanted = [labels] if isinstance(labels, str) else list(labels or ())
-        note_requests = 0
-        posts: list[Post] = []
-        for issue, raw in _issues_in_window(client, checker, project, wanted, (since, until)):
-            post = checker.build(f"{project}#{issue.iid}", normalise_issue, raw, project)
-            if post is None:
-                continue
-            if (issue.user_notes_count or 0) > 0:
-                note_requests += 1
-                post = post.with_replies(_human_notes(client, checker, project, issue.iid))
-            posts.append(post)
+        notes = NotesReader(client, checker, cache)
+        posts = _project_posts(client, checker, project, wanted, (since, until), notes)
         log.info(
-            "GitLab %s (labels %s): %d issues created in the window, notes read for %d of them",
+            "GitLab %s (labels %s): %d issues created in the window; notes: %s read, %s unchanged (cache)",
             project,
             wanted,
             len(posts),
-            note_requests,
+            f"{notes.read:,}",
+            f"{notes.unchanged:,}",
         )
         yield from posts
 
@@ -407,7 +506,7 @@ def fetch(request: FetchRequest) -> Fetched:
     client = GitlabIssuesClient(gitlab_client(policy=policy), policy)
     projects = request.settings.gitlab.projects
     problems: list[ItemProblem] = []
-    posts = fetch_gitlab_issues(client, projects, request.since, request.until, problems)
+    posts = fetch_gitlab_issues(client, projects, request.since, request.until, problems, cache=request.cache)
     return Fetched(posts=posts, problems=problems)
 
 

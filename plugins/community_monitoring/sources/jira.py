@@ -2,7 +2,9 @@
 
 A ticket links a suggestion through a remote link whose URL is the suggestion's portal URL, or
 by that URL in its description. Jira has no batch endpoint for remote links, so they are read
-per ticket, for the tickets the configured JQL returns only.
+per ticket, for the tickets the configured JQL returns only, and only for the tickets whose
+``fields.updated`` changed since their links were last read: the links' URLs are kept in the
+item cache (``item_cache.py``) with that stamp (SPEC §9).
 
 Every search page must carry its ``issues`` list (and remote links a list): anything else is
 retried by the HTTP layer, then an error, never an empty page. A ticket without its key or with
@@ -14,21 +16,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import JiraTicket
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import ApiClient, HttpPolicy
 from community_monitoring.sources.items import IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import parse_time
 
+if TYPE_CHECKING:
+    from community_monitoring.item_cache import ItemCache
+
 log = logging.getLogger(__name__)
 
 JIRA_CONN_ID = "jira_default"
+# The item cache's name for a ticket's remote-link URLs (a new payload form needs a new name).
+REMOTE_LINKS_CACHE = "jira.remote_links.v1"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
 
@@ -144,17 +152,21 @@ class JiraClient:
     def request_count(self) -> int:
         return self._api.request_count
 
-    def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
+    def search_pages(self, jql: str, fields: str = FIELDS) -> Iterator[list[Any]]:
         token: str | None = None
         while True:
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
                 params["nextPageToken"] = token
             page = self._api.get_page("/rest/api/3/search/jql", SearchPage, params)
-            yield from page.issues
+            yield page.issues
             token = page.nextPageToken
             if page.isLast is not False or not token:
                 return
+
+    def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
+        for issues in self.search_pages(jql, fields):
+            yield from issues
 
     def remote_links(self, key: str) -> list[Any]:
         return self._api.get_page(f"/rest/api/3/issue/{key}/remotelink", list[Any])
@@ -179,6 +191,75 @@ def _checked_links(checker: ItemChecker, key: str, links: list[Any]) -> list[dic
     return kept
 
 
+def _link_urls(links: Iterable[dict[str, Any]]) -> list[str]:
+    return [str(link["object"]["url"]) for link in links]
+
+
+def _links_of(urls: list[str]) -> list[dict[str, Any]]:
+    """Cached URLs in the shape the normaliser reads remote links in."""
+    return [{"object": {"url": url}} for url in urls]
+
+
+def _is_url_list(payload: Any) -> bool:
+    return isinstance(payload, list) and all(isinstance(url, str) for url in payload)
+
+
+class RemoteLinkReader:
+    """Each ticket's remote links: served from the cache while its ``fields.updated`` is unchanged,
+    read (one call per ticket) when it changed or was never read."""
+
+    def __init__(
+        self, client: JiraClient, checker: ItemChecker, browse_base: str, cache: ItemCache | None
+    ) -> None:
+        self._client = client
+        self._checker = checker
+        self._browse = browse_base.rstrip("/")
+        self._cache = cache
+        self.read = 0
+        self.unchanged = 0
+
+    def _cache_key(self, ticket: Ticket) -> str:
+        # The ticket's URL: unique across Jira sites sharing one database.
+        return f"{self._browse}/browse/{ticket.key}"
+
+    def of(self, tickets: Sequence[Ticket]) -> dict[str, list[dict[str, Any]]]:
+        """Ticket key → its checked remote links, for one search page of tickets."""
+        versions = {
+            self._cache_key(t): t.fields.updated.isoformat() for t in tickets if t.fields.updated is not None
+        }
+        cached = self._cache.get_many(REMOTE_LINKS_CACHE, versions) if self._cache else {}
+        links: dict[str, list[dict[str, Any]]] = {}
+        fresh: list[CachedItem] = []
+        for ticket in tickets:
+            key = self._cache_key(ticket)
+            if _is_url_list(cached.get(key)):
+                self.unchanged += 1
+                links[ticket.key] = _links_of(cached[key])
+                continue
+            self.read += 1
+            raw = self._client.remote_links(ticket.key)
+            links[ticket.key] = _checked_links(self._checker, ticket.key, raw)
+            # A ticket with a bad link is not cached: it is read, and named, again next run.
+            if key in versions and len(links[ticket.key]) == len(raw):
+                fresh.append(CachedItem(key, versions[key], _link_urls(links[ticket.key])))
+        if self._cache and fresh:
+            self._cache.put_many(REMOTE_LINKS_CACHE, fresh)
+        return links
+
+    def log_counts(self) -> None:
+        log.info("Jira remote links: %s read, %s unchanged (cache)", f"{self.read:,}", f"{self.unchanged:,}")
+
+
+def _checked_tickets(checker: ItemChecker, page: list[Any], offset: int) -> list[tuple[Ticket, Any]]:
+    checked: list[tuple[Ticket, Any]] = []
+    for index, raw in enumerate(page, start=offset + 1):
+        name = str(field_of(raw, "key") or f"search result {index}")
+        ticket = checker.check(Ticket, raw, name)
+        if ticket is not None:
+            checked.append((ticket, raw))
+    return checked
+
+
 def fetch_jira_tickets(
     client: JiraClient,
     base_jql: str,
@@ -186,22 +267,26 @@ def fetch_jira_tickets(
     browse_base: str,
     remote_links: bool = True,
     problems: list[ItemProblem] | None = None,
+    *,
+    cache: ItemCache | None = None,
 ) -> Iterator[JiraTicket]:
     """Tickets of the JQL updated since ``since``; a ticket that is not what the API promises is
-    skipped and named in ``problems``."""
+    skipped and named in ``problems``. ``cache``: remote links read by earlier runs (None: read all)."""
     checker = ItemChecker("jira", problems)
-    count = 0
-    for index, raw in enumerate(client.search(build_jql(base_jql, since))):
-        name = str(field_of(raw, "key") or f"search result {index + 1}")
-        ticket = checker.check(Ticket, raw, name)
-        if ticket is None:
-            continue
-        links = _checked_links(checker, ticket.key, client.remote_links(ticket.key)) if remote_links else []
-        built = checker.build(ticket.key, normalise_ticket, raw, links, browse_base)
-        if built is not None:
-            count += 1
-            yield built
+    reader = RemoteLinkReader(client, checker, browse_base, cache) if remote_links else None
+    count = seen = 0
+    for page in client.search_pages(build_jql(base_jql, since)):
+        tickets = _checked_tickets(checker, page, seen)
+        seen += len(page)
+        links = reader.of([ticket for ticket, _ in tickets]) if reader else {}
+        for ticket, raw in tickets:
+            built = checker.build(ticket.key, normalise_ticket, raw, links.get(ticket.key, []), browse_base)
+            if built is not None:
+                count += 1
+                yield built
     log.info("Jira: %d tickets in %d requests", count, client.request_count)
+    if reader:
+        reader.log_counts()
 
 
 def fetch_for(request: FetchRequest, clause: str | None, since: datetime | None) -> Fetched:
@@ -211,7 +296,13 @@ def fetch_for(request: FetchRequest, clause: str | None, since: datetime | None)
     client = JiraClient.from_connection(policy=HttpPolicy.from_settings(request.settings))
     problems: list[ItemProblem] = []
     tickets = fetch_jira_tickets(
-        client, jql, since, section.browse_url, remote_links=section.read_remote_links, problems=problems
+        client,
+        jql,
+        since,
+        section.browse_url,
+        remote_links=section.read_remote_links,
+        problems=problems,
+        cache=request.cache,
     )
     return Fetched(tickets=tickets, problems=problems)
 

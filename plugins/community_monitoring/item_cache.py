@@ -1,0 +1,204 @@
+"""What was read per upstream item, kept between runs so unchanged items are not read again (SPEC §9).
+
+Jira remote links and GitLab notes have no batch endpoint: they are read one item at a time. An
+item is read again only when its version (the upstream's own ``updated`` stamp, as the source
+writes it) differs from the one stored with what was read last time; otherwise what was read is
+served from here. A run as of an older T (a backfill) is served the same rows: the cached items
+carry their own timestamps and the rules filter them as of T.
+
+The rows live in the ledger's database (connection ``community_monitoring_db``), in the table
+``upstream_item_cache``, created on first use. The cache is only an optimisation: when its
+database cannot be used, a warning is logged and every item is read as if nothing were cached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "upstream_item_cache"
+# Keys per SELECT: well under SQLite's bound-parameter limit (999 before 3.32).
+KEYS_PER_QUERY = 500
+
+
+@dataclass(frozen=True)
+class CachedItem:
+    """What was read for one item, stored with the item's version at that moment."""
+
+    item_key: str  # unique within its channel, e.g. the ticket's URL
+    updated: str  # the item's version as the source writes it; a different one means "read again"
+    payload: Any  # JSON-serialisable
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _table(metadata: sa.MetaData) -> sa.Table:
+    import sqlalchemy as sa
+
+    return sa.Table(
+        TABLE_NAME,
+        metadata,
+        sa.Column("channel", sa.String(64), primary_key=True),
+        sa.Column("item_key", sa.String(512), primary_key=True),
+        sa.Column("updated", sa.String(80), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("read_at", sa.String(40), nullable=False),
+    )
+
+
+class ItemCache:
+    """Per-item reads keyed by (channel, item) and the item's version, on any SQLAlchemy engine.
+
+    ``channel`` names what is cached and in which form (``"jira.remote_links.v1"``): a source that
+    changes its payload's form changes the name, and the old rows are simply never matched.
+    """
+
+    def __init__(self, engine_factory: Callable[[], Engine] | None) -> None:
+        # The engine is made on first use: a channel that caches nothing opens no database.
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
+        self._table: sa.Table | None = None
+        self._broken = engine_factory is None
+
+    @classmethod
+    def from_engine(cls, engine: Engine) -> ItemCache:
+        return cls(lambda: engine)
+
+    @classmethod
+    def from_url(cls, url: str) -> ItemCache:
+        import sqlalchemy as sa
+
+        return cls(lambda: sa.create_engine(url))
+
+    @classmethod
+    def from_connection(cls, conn_id: str | None = None) -> ItemCache:
+        """The cache in the ledger's database (the same Airflow connection, any SQL type)."""
+
+        def engine() -> Engine:
+            from airflow.sdk.bases.hook import BaseHook
+
+            from community_monitoring.ledger import LEDGER_CONN_ID
+
+            hook = BaseHook.get_connection(conn_id or LEDGER_CONN_ID).get_hook()
+            get_engine = getattr(hook, "get_sqlalchemy_engine", None)
+            if get_engine is None:
+                raise ValueError(f"connection {conn_id or LEDGER_CONN_ID!r} is not a SQL database connection")
+            return get_engine()
+
+        return cls(engine)
+
+    @classmethod
+    def in_memory(cls) -> ItemCache:
+        """A private SQLite database in memory (one connection shared, so the rows persist)."""
+        import sqlalchemy as sa
+        from sqlalchemy.pool import StaticPool
+
+        def engine() -> Engine:
+            return sa.create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+
+        return cls(engine)
+
+    @classmethod
+    def disabled(cls) -> ItemCache:
+        """Serves nothing and stores nothing: every item is read."""
+        return cls(None)
+
+    @property
+    def enabled(self) -> bool:
+        return not self._broken
+
+    def _ready(self) -> tuple[Engine, sa.Table] | None:
+        if self._broken:
+            return None
+        if self._engine is None or self._table is None:
+            import sqlalchemy as sa
+
+            assert self._engine_factory is not None
+            engine = self._engine_factory()
+            metadata = sa.MetaData()
+            table = _table(metadata)
+            metadata.create_all(engine)
+            self._engine, self._table = engine, table
+        return self._engine, self._table
+
+    def _give_up(self, doing: str, exc: Exception) -> None:
+        # Reading every item costs requests, never data: say so once and stop using the database.
+        self._broken = True
+        log.warning("Item cache unusable (%s: %s): every item will be read this run", doing, exc)
+
+    def get_many(self, channel: str, versions: Mapping[str, str]) -> dict[str, Any]:
+        """``item_key → payload`` for the items stored at exactly the version given for them."""
+        if not versions:
+            return {}
+        try:
+            ready = self._ready()
+            if ready is None:
+                return {}
+            return self._select(*ready, channel, versions)
+        except Exception as exc:  # any database failure only means "not cached"
+            self._give_up("reading", exc)
+            return {}
+
+    @staticmethod
+    def _select(engine: Engine, table: sa.Table, channel: str, versions: Mapping[str, str]) -> dict[str, Any]:
+        keys = list(versions)
+        served: dict[str, Any] = {}
+        with engine.connect() as conn:
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                query = table.select().where(table.c.channel == channel, table.c.item_key.in_(chunk))
+                for row in conn.execute(query):
+                    if row.updated == versions[row.item_key]:
+                        served[row.item_key] = json.loads(row.payload)
+        return served
+
+    def put_many(self, channel: str, items: Iterable[CachedItem]) -> None:
+        """Store what was just read, replacing what was stored for those items."""
+        rows = {
+            item.item_key: {
+                "channel": channel,
+                "item_key": item.item_key,
+                "updated": item.updated,
+                "payload": json.dumps(item.payload, ensure_ascii=False, sort_keys=True),
+                "read_at": _now(),
+            }
+            for item in items
+        }
+        if not rows:
+            return
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            ready = self._ready()
+            if ready is not None:
+                self._replace(*ready, channel, list(rows.values()))
+        except IntegrityError:
+            # Another run stored the same items at the same moment: theirs are as good.
+            log.info("Item cache: %d %s item(s) were stored by another run meanwhile", len(rows), channel)
+        except Exception as exc:  # a lost write only means the items are read again next time
+            self._give_up("writing", exc)
+
+    @staticmethod
+    def _replace(engine: Engine, table: sa.Table, channel: str, rows: list[dict[str, str]]) -> None:
+        # Delete and insert in one transaction: portable across SQLite and Postgres. Two runs
+        # storing the same item at once may collide: the second insert fails and stores nothing.
+        with engine.begin() as conn:
+            keys = [row["item_key"] for row in rows]
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                conn.execute(table.delete().where(table.c.channel == channel, table.c.item_key.in_(chunk)))
+            conn.execute(table.insert(), rows)

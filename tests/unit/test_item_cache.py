@@ -1,0 +1,102 @@
+"""The item cache: what was read per upstream item, served again only while the item is unchanged."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from community_monitoring.item_cache import KEYS_PER_QUERY, TABLE_NAME, CachedItem, ItemCache
+
+LINKS = "jira.remote_links.v1"
+NOTES = "gitlab.notes.v1"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+def test_served_only_at_the_version_it_was_read_at(db_url: str) -> None:
+    cache = ItemCache.from_url(db_url)
+    cache.put_many(LINKS, [CachedItem("MM-1", "t1", ["https://a"]), CachedItem("MM-2", "t1", [])])
+    assert cache.get_many(LINKS, {"MM-1": "t1", "MM-2": "t1"}) == {"MM-1": ["https://a"], "MM-2": []}
+    # Changed since (another version), never read (no row): not served, so the caller reads them.
+    assert cache.get_many(LINKS, {"MM-1": "t2", "MM-3": "t1"}) == {}
+
+
+def test_a_new_read_replaces_the_old_one(db_url: str) -> None:
+    cache = ItemCache.from_url(db_url)
+    cache.put_many(LINKS, [CachedItem("MM-1", "t1", ["https://a"])])
+    cache.put_many(LINKS, [CachedItem("MM-1", "t2", ["https://a", "https://b"])])
+    assert cache.get_many(LINKS, {"MM-1": "t1"}) == {}
+    assert cache.get_many(LINKS, {"MM-1": "t2"}) == {"MM-1": ["https://a", "https://b"]}
+    with sa.create_engine(db_url).connect() as conn:
+        assert conn.execute(sa.text(f"SELECT count(*) FROM {TABLE_NAME}")).scalar() == 1
+
+
+def test_channels_do_not_share_keys(db_url: str) -> None:
+    cache = ItemCache.from_url(db_url)
+    cache.put_many(LINKS, [CachedItem("k", "v", ["link"])])
+    cache.put_many(NOTES, [CachedItem("k", "v", [{"id": 1}])])
+    assert cache.get_many(LINKS, {"k": "v"}) == {"k": ["link"]}
+    assert cache.get_many(NOTES, {"k": "v"}) == {"k": [{"id": 1}]}
+
+
+def test_rows_survive_a_new_cache_on_the_same_file(db_url: str) -> None:
+    ItemCache.from_url(db_url).put_many(NOTES, [CachedItem("acme/w#1", "v1", [{"id": 11, "body": "é"}])])
+    assert ItemCache.from_url(db_url).get_many(NOTES, {"acme/w#1": "v1"}) == {
+        "acme/w#1": [{"id": 11, "body": "é"}]
+    }
+
+
+def test_the_table_is_created_on_first_use_only(db_url: str) -> None:
+    cache = ItemCache.from_url(db_url)
+    engine = sa.create_engine(db_url)
+    assert TABLE_NAME not in sa.inspect(engine).get_table_names()
+    assert cache.get_many(LINKS, {"MM-1": "t1"}) == {}
+    assert TABLE_NAME in sa.inspect(engine).get_table_names()
+    columns = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
+    assert columns == {"channel", "item_key", "updated", "payload", "read_at"}
+
+
+def test_more_keys_than_one_query_takes(db_url: str) -> None:
+    cache = ItemCache.from_url(db_url)
+    count = KEYS_PER_QUERY * 2 + 7
+    cache.put_many(LINKS, [CachedItem(f"MM-{n}", "t", [str(n)]) for n in range(count)])
+    versions = {f"MM-{n}": "t" for n in range(count)}
+    assert cache.get_many(LINKS, versions) == {f"MM-{n}": [str(n)] for n in range(count)}
+    cache.put_many(LINKS, [CachedItem(f"MM-{n}", "u", []) for n in range(count)])
+    assert cache.get_many(LINKS, versions) == {}
+
+
+def test_in_memory_keeps_rows_and_disabled_keeps_none() -> None:
+    memory = ItemCache.in_memory()
+    memory.put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
+    assert memory.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["x"]}
+    disabled = ItemCache.disabled()
+    disabled.put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
+    assert disabled.get_many(LINKS, {"MM-1": "t"}) == {}
+    assert not disabled.enabled
+
+
+def test_an_unusable_database_only_means_reading_everything(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ItemCache.from_url(f"sqlite:///{tmp_path / 'no-such-folder' / 'ledger.db'}")
+    with caplog.at_level(logging.WARNING, logger="community_monitoring.item_cache"):
+        assert cache.get_many(LINKS, {"MM-1": "t"}) == {}
+        cache.put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])  # no error either
+    assert not cache.enabled
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1  # said once, then the database is left alone for the run
+    assert "every item will be read" in warnings[0]
+
+
+def test_from_connection_opens_the_ledgers_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ledger.db"
+    monkeypatch.setenv("AIRFLOW_CONN_COMMUNITY_MONITORING_DB", f'{{"conn_type": "sqlite", "host": "{path}"}}')
+    ItemCache.from_connection().put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
+    assert ItemCache.from_url(f"sqlite:///{path}").get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["x"]}
