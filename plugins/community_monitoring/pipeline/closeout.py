@@ -54,13 +54,13 @@ def check_release_run(run: TaskRun) -> dict[str, Any]:
 @community_task
 def extract_release_tickets(run: TaskRun) -> dict[str, Any]:
     """The tickets with this fixVersion, whenever they were updated (a leading "v" is ignored)."""
+    from community_monitoring.item_cache import ItemCache
     from community_monitoring.sources import FetchRequest
     from community_monitoring.sources.jira import fetch_for, release_clause
 
     params = release_params(run)
-    fetched = fetch_for(
-        FetchRequest(run.settings, run.as_of, run.as_of), release_clause(params.version), None
-    )
+    request = FetchRequest(run.settings, run.as_of, run.as_of, cache=ItemCache.from_connection())
+    fetched = fetch_for(request, release_clause(params.version), None)
     counts = run.store.save_channel("jira", fetched)
     log.info("Jira: %s for release %s", counts, params.version)
     return {"channel": "jira", **counts}

@@ -208,6 +208,7 @@ def triage_classifier(settings: Settings, as_of: datetime | None = None) -> Post
 
 def _extract_history(run: TaskRun, key: str) -> dict[str, Any]:
     """Read one channel's posts created in (T − history_days, T] into the run store."""
+    from community_monitoring.item_cache import ItemCache
     from community_monitoring.sources import Fetched, FetchRequest
 
     section = run.settings.triage_model
@@ -218,7 +219,8 @@ def _extract_history(run: TaskRun, key: str) -> dict[str, Any]:
         return {"channel": key, "disabled": True}
     since = run.as_of - timedelta(days=section.history_days)
     log.info("Reading %s history: posts created in (%s, %s]", key, since.isoformat(), run.as_of.isoformat())
-    counts = run.store.save_channel(key, channel(key).fetcher()(FetchRequest(run.settings, since, run.as_of)))
+    request = FetchRequest(run.settings, since, run.as_of, cache=ItemCache.from_connection())
+    counts = run.store.save_channel(key, channel(key).fetcher()(request))
     log.info("%s: %s written to the run store", channel(key).label, counts)
     return {"channel": key, **counts}
 
