@@ -7,8 +7,24 @@ gzip-compressed and wrapped like the real API: ``{"items", "has_more", "quota_ma
 real API returns only with a custom filter; they are harmless extras here). Errors are
 ``{"error_id", "error_message", "error_name"}``; an injected 502 fault is a ``throttle_violation``.
 
-``filter`` is accepted and ignored, except ``withbody``, which adds ``body`` to items (the
-default filter leaves it out, as upstream).
+**Filters.** ``/filters/create?include=...&exclude=...&base=...&unsafe=...`` (no ``site``, as
+upstream) answers one filter: ``{"filter", "filter_type", "included_fields"}``. Its id is
+self-describing (``!`` + the base64 of its compressed spec), so like upstream's it is stable and
+never expires, even across sandbox restarts. A method given such a filter shows what it names:
+``<type>.body``, ``<type>.body_markdown`` (when the data has it), ``question.answers`` and
+``question.comments`` / ``answer.comments`` (the post's answers and comments inlined, oldest
+first, themselves shaped by the filter; an empty list is left out), ``<type>.comment_count`` and
+``question.answer_count`` (counted from the data), ``.wrapper.total``; excluded fields are
+dropped, and the ``none`` base keeps only what is included. The built-in ``withbody`` adds
+``body``; ``default`` and no filter keep the default fields. An id the sandbox did not make
+(another client's filter, baked in from the real API) cannot be read, so it gets every field
+above: a superset of what it asked for (Perceval's, for one, needs ``total``, bodies and threads).
+``unsafe`` only changes ``filter_type``: the data files hold what a safe filter returns.
+
+**Inline caps.** The API documents no cap on inlined lists; to make the sandbox inline fewer than
+a post has (so a client's fallback can be tested), write ``stackexchange/inline.json``:
+``{"question.comments": 2, "answer.comments": 1, "question.answers": 5}`` (each key optional).
+The counts still tell the truth, as they would if upstream capped.
 
 **Backoff.** To make the wrapper carry ``"backoff": N`` on successful answers, write
 ``stackexchange/backoff.json``: ``[{"path": "/questions$", "backoff": 10, "times": 1}]`` —
@@ -19,14 +35,19 @@ handler's answer, and ``scenario.yaml`` faults have no ``backoff`` key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import json
 import re
+import zlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from community_sandbox.loading import ItemChecker, read_json_array
+from community_sandbox.loading import ItemChecker, ScenarioError, read_json_array, read_optional_object
 from community_sandbox.routing import Request, Response, Service, ServiceContext, json_response
 
 # The API's documented error ids and names (api.stackexchange.com/docs/error-handling).
@@ -57,6 +78,29 @@ QUESTION_SORTS = {"activity": "last_activity_date", "creation": "creation_date",
 ANSWER_SORTS = QUESTION_SORTS
 COMMENT_SORTS = {"creation": "creation_date", "votes": "score"}
 
+BASE_FILTERS = frozenset({"default", "withbody", "none"})
+# Lists a filter can inline, by the filter field that names them.
+INLINE_FIELDS = ("question.answers", "question.comments", "answer.comments")
+# Fields that the default filter leaves out: only a filter naming them shows them.
+OPT_IN_FIELDS = frozenset({"body", "body_markdown", "answers", "comments", "comment_count", "total"})
+# The default filter's fields, per type, as /filters/create lists them in ``included_fields``.
+DEFAULT_FIELDS = {
+    ".wrapper": "backoff error_id error_message error_name has_more items quota_max quota_remaining",
+    "question": "accepted_answer_id answer_count closed_date closed_reason content_license creation_date "
+    "is_answered last_activity_date last_edit_date link owner question_id score tags title view_count",
+    "answer": "answer_id content_license creation_date is_accepted last_activity_date last_edit_date "
+    "owner question_id score",
+    "comment": "comment_id content_license creation_date edited owner post_id reply_to_user score",
+    "shallow_user": "accept_rate account_id display_name link profile_image reputation user_id user_type",
+}
+# What an unreadable filter id gets: every field the sandbox can add to the default ones.
+EVERY_OPTIONAL_FIELD = frozenset(
+    [f"{kind}.{name}" for kind in ("question", "answer", "comment") for name in ("body", "body_markdown")]
+    + ["question.answers", "question.comments", "question.comment_count", "answer.comments"]
+    + ["answer.comment_count", ".wrapper.total"]
+)
+FIELD_NAME = re.compile(r"(\.wrapper|[a-z_]+)\.[a-z_]+")
+
 
 @dataclass
 class BackoffRule:
@@ -65,12 +109,69 @@ class BackoffRule:
     times: int | None = None
 
 
+@dataclass(frozen=True)
+class FilterSpec:
+    """What a filter shows: a base filter plus included and minus excluded ``type.field`` names."""
+
+    base: str = "default"
+    include: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+    unsafe: bool = False
+
+    def shows(self, kind: str, name: str) -> bool:
+        qualified = f"{kind}.{name}"
+        if qualified in self.exclude:
+            return False
+        if qualified in self.include:
+            return True
+        if self.base == "none":
+            return False
+        if name in OPT_IN_FIELDS:
+            return self.base == "withbody" and name == "body"
+        return True
+
+    def encode(self) -> str:
+        spec = [self.base, sorted(self.include), sorted(self.exclude), self.unsafe]
+        packed = zlib.compress(json.dumps(spec, separators=(",", ":")).encode(), 9)
+        return "!" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, filter_id: str) -> FilterSpec | None:
+        """The spec of an id this sandbox made, else None (a built-in, or another client's id)."""
+        if not filter_id.startswith("!"):
+            return None
+        text = filter_id[1:]
+        try:
+            packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            base, include, exclude, unsafe = json.loads(zlib.decompress(packed))
+        except (binascii.Error, zlib.error, ValueError, TypeError):
+            return None
+        return cls(str(base), frozenset(include), frozenset(exclude), bool(unsafe))
+
+    @classmethod
+    def of(cls, filter_name: str | None) -> FilterSpec:
+        """The spec a method's ``filter`` parameter asks for; an unreadable id gets every field."""
+        name = filter_name or "default"
+        if name in BASE_FILTERS:
+            return cls(base=name)
+        return cls.decode(name) or cls(include=EVERY_OPTIONAL_FIELD)
+
+    def included_fields(self) -> list[str]:
+        defaults = set()
+        if self.base != "none":
+            defaults = {f"{kind}.{name}" for kind, names in DEFAULT_FIELDS.items() for name in names.split()}
+        if self.base == "withbody":
+            defaults |= {"question.body", "answer.body", "comment.body"}
+        return sorted((defaults | self.include) - self.exclude)
+
+
 @dataclass
 class StackExchangeFiles:
     questions: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     backoff: list[BackoffRule] = field(default_factory=list)
+    inline_limits: dict[str, int] = field(default_factory=dict)
 
 
 def load_stackexchange(root: Path) -> StackExchangeFiles:
@@ -121,7 +222,27 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
         seconds = check.integer(raw, index, "backoff")
         times = check.integer(raw, index, "times") if raw.get("times") is not None else None
         files.backoff.append(BackoffRule(pattern, seconds, times))
+    files.inline_limits = load_inline_limits(folder / "inline.json", root)
     return files
+
+
+def load_inline_limits(path: Path, root: Path) -> dict[str, int]:
+    """``inline.json``: the most items the sandbox inlines per list (no file: no cap)."""
+    limits = read_optional_object(path, root) or {}
+    for name, limit in limits.items():
+        if name not in INLINE_FIELDS:
+            raise ScenarioError(f"stackexchange/inline.json: unknown list {name!r} (one of {INLINE_FIELDS})")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ScenarioError(f"stackexchange/inline.json: {name} must be a count, found {limit!r}")
+    return limits
+
+
+def _field_names(value: str | None) -> frozenset[str]:
+    return frozenset(name.strip() for name in (value or "").split(";") if name.strip())
+
+
+def _oldest_first(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: (item["creation_date"], item[key]))
 
 
 def _with_defaults(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -149,7 +270,18 @@ class StackExchangeService(Service):
         self.comments = [_with_defaults(copy.deepcopy(c), "comment") for c in files.comments]
         self.backoff = files.backoff
         self._backoff_left = [rule.times for rule in files.backoff]
+        self.inline_limits = files.inline_limits
         self.quota_remaining = QUOTA_MAX
+        # Each post's answers and comments, oldest first, for counts and inlining.
+        answers_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for answer in self.answers:
+            answers_of[answer["question_id"]].append(answer)
+        comments_of: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+        for comment in self.comments:
+            comments_of[(comment["post_type"], comment["post_id"])].append(comment)
+        self.answers_of = {key: _oldest_first(items, "answer_id") for key, items in answers_of.items()}
+        self.comments_of = {key: _oldest_first(items, "comment_id") for key, items in comments_of.items()}
+        self.route("GET", r"/filters/create", self.create_filter)
         self.route("GET", r"/questions", self.list_questions)
         self.route("GET", rf"/questions/{IDS}", self.questions_by_ids)
         self.route("GET", rf"/questions/{IDS}/answers", self.answers_on_questions)
@@ -179,6 +311,8 @@ class StackExchangeService(Service):
         if not any(r.method == request.method and r.pattern.fullmatch(subpath) for r in self.routes):
             # The API answers an unknown method with HTTP 400, not 404.
             return self.api_error(404, "no method found with this name")
+        if subpath.startswith("/filters/"):
+            return super().dispatch(request)  # filters belong to no site
         site = request.arg("site")
         if not site:
             return self.api_error(400, "site is required")
@@ -201,10 +335,76 @@ class StackExchangeService(Service):
             return rule.backoff
         return None
 
+    def wrapper(
+        self, request: Request, items: list[dict[str, Any]], has_more: bool, total: int
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "items": items,
+            "has_more": has_more,
+            "quota_max": QUOTA_MAX,
+            # finish() counts this request after the handler, as the real quota already has.
+            "quota_remaining": max(self.quota_remaining - 1, 0),
+        }
+        if FilterSpec.of(request.arg("filter")).shows(".wrapper", "total"):
+            body["total"] = total
+        backoff = self._take_backoff(request)
+        if backoff is not None:
+            body["backoff"] = backoff
+        return body
+
+    # ----- filters ------------------------------------------------------------------------
+
+    def create_filter(self, request: Request) -> Response:
+        include, exclude = _field_names(request.arg("include")), _field_names(request.arg("exclude"))
+        for name, names in (("include", include), ("exclude", exclude)):
+            unknown = sorted(n for n in names if not FIELD_NAME.fullmatch(n))
+            if unknown:
+                return self.api_error(400, f"{name}: {unknown[0]} is not a field name")
+        base = request.arg("base") or "default"
+        if base not in BASE_FILTERS:
+            return self.api_error(400, "base")
+        unsafe = (request.arg("unsafe") or "false").lower()
+        if unsafe not in ("true", "false"):
+            return self.api_error(400, "unsafe")
+        spec = FilterSpec(base, include, exclude, unsafe == "true")
+        made = {
+            "filter": spec.encode(),
+            "filter_type": "unsafe" if spec.unsafe else "safe",
+            "included_fields": spec.included_fields(),
+        }
+        return json_response(self.wrapper(request, [made], has_more=False, total=1))
+
+    def shaped(self, item: dict[str, Any], kind: str, spec: FilterSpec) -> dict[str, Any]:
+        """``item`` as the filter shows it, with its answers and comments counted or inlined."""
+        shown = {key: value for key, value in item.items() if spec.shows(kind, key)}
+        if kind == "question":
+            answers = self.answers_of.get(item["question_id"], [])
+            self._attach(shown, kind, "answer", answers, spec)
+        if kind in ("question", "answer"):
+            comments = self.comments_of.get((kind, item[f"{kind}_id"]), [])
+            self._attach(shown, kind, "comment", comments, spec)
+        return shown
+
+    def _attach(
+        self, shown: dict[str, Any], kind: str, child: str, children: list[dict[str, Any]], spec: FilterSpec
+    ) -> None:
+        if spec.shows(kind, f"{child}_count"):
+            shown[f"{child}_count"] = len(children)
+        plural = f"{child}s"
+        shown.pop(plural, None)
+        if children and spec.shows(kind, plural):
+            limit = self.inline_limits.get(f"{kind}.{plural}")
+            shown[plural] = [self.shaped(c, child, spec) for c in children[:limit]]
+
     # ----- listing ------------------------------------------------------------------------
 
     def listing(
-        self, request: Request, items: list[dict[str, Any]], sorts: dict[str, str], default_sort: str
+        self,
+        request: Request,
+        items: list[dict[str, Any]],
+        sorts: dict[str, str],
+        default_sort: str,
+        kind: str,
     ) -> Response:
         """Sort, bound (min/max, fromdate/todate), page and wrap ``items``."""
         sort = request.arg("sort") or default_sort
@@ -246,23 +446,11 @@ class StackExchangeService(Service):
             key=lambda item: (item.get(key, 0), item["creation_date"]),
             reverse=order == "desc",
         )
-        with_body = (request.arg("filter") or "").lower() == "withbody"
+        spec = FilterSpec.of(request.arg("filter"))
         chunk = found[(page - 1) * page_size : page * page_size]
-        wrapper: dict[str, Any] = {
-            "items": [
-                item if with_body else {k: v for k, v in item.items() if k != "body"} for item in chunk
-            ],
-            "has_more": page * page_size < len(found),
-            "quota_max": QUOTA_MAX,
-            # finish() counts this request after the handler, as the real quota already has.
-            "quota_remaining": max(self.quota_remaining - 1, 0),
-            "page": page,
-            "page_size": page_size,
-        }
-        backoff = self._take_backoff(request)
-        if backoff is not None:
-            wrapper["backoff"] = backoff
-        return json_response(wrapper)
+        shown = [self.shaped(item, kind, spec) for item in chunk]
+        wrapper = self.wrapper(request, shown, has_more=page * page_size < len(found), total=len(found))
+        return json_response({**wrapper, "page": page, "page_size": page_size})
 
     def ids_of(self, request: Request) -> set[int] | Response:
         # ``;`` may arrive percent-encoded; the API takes at most 100 ids, numeric ones only.
@@ -279,28 +467,28 @@ class StackExchangeService(Service):
     def list_questions(self, request: Request) -> Response:
         tagged = {tag.strip().lower() for tag in (request.arg("tagged") or "").split(";") if tag.strip()}
         found = [q for q in self.questions if tagged <= {str(tag).lower() for tag in q.get("tags") or ()}]
-        return self.listing(request, found, QUESTION_SORTS, "activity")
+        return self.listing(request, found, QUESTION_SORTS, "activity", "question")
 
     def questions_by_ids(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
         found = [q for q in self.questions if q["question_id"] in ids]
-        return self.listing(request, found, QUESTION_SORTS, "activity")
+        return self.listing(request, found, QUESTION_SORTS, "activity", "question")
 
     def answers_by_ids(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
         found = [a for a in self.answers if a["answer_id"] in ids]
-        return self.listing(request, found, ANSWER_SORTS, "activity")
+        return self.listing(request, found, ANSWER_SORTS, "activity", "answer")
 
     def answers_on_questions(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
         found = [a for a in self.answers if a["question_id"] in ids]
-        return self.listing(request, found, ANSWER_SORTS, "activity")
+        return self.listing(request, found, ANSWER_SORTS, "activity", "answer")
 
     def comments_on_questions(self, request: Request) -> Response:
         return self._comments_on(request, "question")
@@ -313,4 +501,4 @@ class StackExchangeService(Service):
         if isinstance(ids, Response):
             return ids
         found = [c for c in self.comments if c["post_type"] == post_type and c["post_id"] in ids]
-        return self.listing(request, found, COMMENT_SORTS, "creation")
+        return self.listing(request, found, COMMENT_SORTS, "creation", "comment")

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from community_monitoring.sources.http import ApiClient
+from community_monitoring.sources.http import ApiClient, InvalidResponseError
 from community_monitoring.sources.stackexchange import (
+    THREAD_FIELDS,
     StackExchangeClient,
     StackExchangeError,
     fetch_stackoverflow_questions,
@@ -23,6 +24,7 @@ from scenario_files_more import se_answer, se_comment, se_question, write_more_s
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
 QUESTIONS = 130  # more than one page (100) and more than one batch of ids (100)
 DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+API = "/stackexchange/2.3"
 
 
 def hours(n: float) -> timedelta:
@@ -119,11 +121,17 @@ def test_questions_created_in_window_with_answers_and_comments(sandbox: Sandbox)
     assert second.number == 1001
 
 
-def test_requests_page_by_has_more_and_batch_ids(sandbox: Sandbox) -> None:
+def test_one_filter_then_one_call_per_page_of_100_questions(sandbox: Sandbox) -> None:
     list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
     log = sandbox.requests_log
-    question_pages = [r for r in log if r["path"] == "/stackexchange/2.3/questions"]
-    # 131 questions active since the window start (130 + the old active one): two pages.
+    # 131 questions active since the window start (130 + the old active one): two pages, and
+    # every answer and comment came inlined, so nothing else is asked.
+    assert [r["path"] for r in log] == [f"{API}/filters/create", f"{API}/questions", f"{API}/questions"]
+    made = log[0]["query"]
+    assert made["include"][0].split(";") == list(THREAD_FIELDS)
+    assert (made["base"], made["unsafe"]) == (["default"], ["false"])
+    assert "site" not in made  # filters belong to no site
+    question_pages = log[1:]
     assert [r["query"]["page"] for r in question_pages] == [["1"], ["2"]]
     query = question_pages[0]["query"]
     assert query["min"] == [str(int((NOW - days(30)).timestamp()))]
@@ -131,30 +139,103 @@ def test_requests_page_by_has_more_and_batch_ids(sandbox: Sandbox) -> None:
     assert query["order"] == ["desc"]
     assert query["tagged"] == ["mattermost"]
     assert query["pagesize"] == ["100"]
-    assert query["filter"] == ["withbody"]
+    assert query["filter"][0].startswith("!")  # the sandbox's id for the filter just made
+    assert all(r["query"]["filter"] == query["filter"] for r in question_pages)
     assert query["site"] == ["stackoverflow"]
     assert "key" not in query  # this client was built without one
-    for what in ("/answers", "/comments"):
-        calls = [r["path"] for r in log if r["path"].startswith("/stackexchange/2.3/questions/")]
-        calls = [p for p in calls if p.endswith(what)]
-        assert [len(ids_in(p)) for p in calls] == [100, 30]
-    answer_comment_calls = [r["path"] for r in log if r["path"].startswith("/stackexchange/2.3/answers/")]
-    assert [len(ids_in(p)) for p in answer_comment_calls] == [100, 30]
-    assert len(log) == 2 + 2 + 2 + 2
     assert all(r["status"] == 200 for r in log)
 
 
-def test_one_call_each_for_a_small_window(sandbox: Sandbox) -> None:
+def test_one_call_for_a_small_window(sandbox: Sandbox) -> None:
     posts = list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(5), NOW))
     assert len(posts) == 14  # questions 1116..1129
-    paths = [r["path"] for r in sandbox.requests_log]
-    assert len(paths) == 4
-    assert paths[0] == "/stackexchange/2.3/questions"
-    assert (
-        paths[1] == "/stackexchange/2.3/questions/" + ";".join(str(1116 + i) for i in range(14)) + "/answers"
-    )
-    assert paths[2].endswith("/comments")
-    assert paths[3].startswith("/stackexchange/2.3/answers/")
+    assert [p.replies[0].reply_id for p in posts] == [f"a{5116 + i}" for i in range(14)]
+    assert [r["path"] for r in sandbox.requests_log] == [f"{API}/filters/create", f"{API}/questions"]
+
+
+def replies_of(posts: list[Any]) -> dict[str, list[tuple[str, str, str]]]:
+    return {p.source_id: [(r.reply_id, r.author, r.body) for r in p.replies] for p in posts}
+
+
+def test_short_inlined_lists_are_read_again_for_those_posts_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = stack_data()
+    # Question 1003 gets three comments; its answer 5003 three more. The sandbox inlines two.
+    data["comments"] += [se_comment(9100 + n, 1003, f"c{n}", NOW - days(20)) for n in range(3)]
+    data["comments"] += [
+        se_comment(9200 + n, 5003, f"d{n}", NOW - days(20), post_type="answer") for n in range(3)
+    ]
+    data["answers"] += [se_answer(6000 + n, 1004, f"e{n}", NOW - days(20)) for n in range(3)]
+    scenario = write_more_scenario(tmp_path / "capped", NOW, stackexchange=data)
+    limits = {"question.comments": 2, "answer.comments": 2, "question.answers": 2}
+    (scenario / "stackexchange" / "inline.json").write_text(json.dumps(limits), encoding="utf-8")
+    with Sandbox(scenario) as capped:
+        connect(monkeypatch, capped, "stackexchange_test")
+        posts = list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
+        paths = [r["path"] for r in capped.requests_log]
+    # Read again, batched, for the short lists only: 1004's answers, 1003's comments, 5003's.
+    assert paths[3:] == [
+        f"{API}/questions/1004/answers",
+        f"{API}/questions/1003/comments",
+        f"{API}/answers/5003/comments",
+    ]
+    by_id = {p.source_id: p for p in posts}
+    assert [r.reply_id for r in by_id["1003"].replies if r.kind == "comment"] == [
+        "c9100", "c9101", "c9102", "c9200", "c9201", "c9202"
+    ]  # fmt: skip
+    assert [r.reply_id for r in by_id["1004"].replies if r.kind == "answer"] == [
+        "a5004", "a6000", "a6001", "a6002"
+    ]  # fmt: skip
+    # The same replies as when nothing is capped.
+    whole = write_more_scenario(tmp_path / "whole", NOW, stackexchange=data)
+    with Sandbox(whole) as running:
+        connect(monkeypatch, running, "stackexchange_test")
+        uncapped = list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
+        assert len(running.requests_log) == 3
+    assert replies_of(posts) == replies_of(uncapped)
+
+
+def test_a_configured_filter_without_counts_still_reads_every_reply(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A baked-in filter that inlines nothing (here the built-in "withbody"): no filter is made,
+    # and every list is read with the batched calls, up to 100 posts per call.
+    connect(monkeypatch, sandbox, "stackexchange_baked", filter="withbody")
+    client = StackExchangeClient.from_connection("stackexchange_baked", sleep=lambda s: None)
+    posts = list(fetch_stackoverflow_questions(client, ["mattermost"], NOW - days(30), NOW))
+    assert [(r.kind, r.author) for r in posts[1].replies] == [("answer", "helper1"), ("comment", "helper")]
+    log = sandbox.requests_log
+    assert {r["query"]["filter"][0] for r in log} == {"withbody"}
+    batched = [(r["path"].split("/")[3], r["path"].split("/")[-1], len(ids_in(r["path"]))) for r in log[2:]]
+    assert batched == [
+        ("questions", "answers", 100),
+        ("questions", "answers", 30),
+        ("questions", "comments", 100),
+        ("questions", "comments", 30),
+        ("answers", "comments", 100),
+        ("answers", "comments", 30),
+    ]
+
+
+def test_a_filter_made_without_the_thread_fields_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = {"filter": "!abc", "filter_type": "safe", "included_fields": ["question.title"]}
+    body = json.dumps({"items": [made], "has_more": False, "quota_max": 10000, "quota_remaining": 9})
+    fault = {
+        "service": "stackexchange",
+        "path": "/filters/create$",
+        "kind": "body",
+        "body": body,
+        "content_type": "application/json",
+    }
+    scenario = write_more_scenario(tmp_path / "f", NOW, stackexchange=stack_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_test")
+        with pytest.raises(InvalidResponseError, match=r"filters/create answered 200: .*question.answers"):
+            list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(5), NOW))
+        assert [r["path"] for r in running.requests_log] == [f"{API}/filters/create"]
 
 
 def test_backoff_is_honoured_before_the_next_call_to_that_method(sandbox: Sandbox) -> None:
@@ -164,12 +245,19 @@ def test_backoff_is_honoured_before_the_next_call_to_that_method(sandbox: Sandbo
     assert sleeps == [10.0]
 
 
-def test_connection_extra_sets_site_and_key(sandbox: Sandbox) -> None:
+def test_connection_extra_sets_site_key_and_filter(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     client = StackExchangeClient.from_connection("stackexchange_test", sleep=lambda s: None)
     assert client.site == "stackoverflow"
-    list(client.questions(["mattermost"], NOW - days(2)))
+    active = list(client.questions(["mattermost"], NOW - days(2)))
     assert client.quota_remaining == 10_000 - len(sandbox.requests_log)
-    assert sandbox.requests_log[0]["query"]["key"] == ["app-key"]
+    assert [r["query"]["key"] for r in sandbox.requests_log] == [["app-key"], ["app-key"]]
+    made = client.thread_filter()
+    # A filter id never expires: one configured in the extra saves the /filters/create call.
+    sandbox.requests_log.clear()
+    connect(monkeypatch, sandbox, "stackexchange_baked", filter=made)
+    baked = StackExchangeClient.from_connection("stackexchange_baked", sleep=lambda s: None)
+    assert list(baked.questions(["mattermost"], NOW - days(2))) == active
+    assert [(r["path"], r["query"]["filter"]) for r in sandbox.requests_log] == [(f"{API}/questions", [made])]
 
 
 def test_error_body_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,4 +310,4 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert [r.author for r in posts[79846700].replies] == ["amy-blais"]
     assert posts[79812004].replies == ()
-    assert request_count == 4  # questions, answers, question comments, answer comments
+    assert request_count == 2  # the filter, then one page of questions with their threads inlined

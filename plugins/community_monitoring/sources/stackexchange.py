@@ -1,11 +1,17 @@
 """Stack Overflow questions, answers and comments (Stack Exchange API 2.3), through HttpHook.
 
-Requests stay O(pages): questions come from ``/questions`` sorted by activity with ``min`` (the
-API has no "created since" filter that also pages by activity), and answers and comments come
-for up to 100 questions (or answers) per call, never one call per question.
+One call per 100 questions: questions come from ``/questions`` sorted by activity with ``min``
+(the API has no "created since" filter that also pages by activity), through a custom filter
+(``THREAD_FIELDS``) that inlines each question's answers and comments, the comments on its
+answers, their bodies, and the counts that say whether an inlined list is whole. A list shorter
+than its count is read again with the batched calls (up to 100 posts per call), for those posts
+only, so no reply is lost whatever the API inlines.
 
 The connection's host is the API base (``https://api.stackexchange.com``); its extra may hold
-``site`` (default ``stackoverflow``) and ``key`` (an app key, which raises the daily quota).
+``site`` (default ``stackoverflow``), ``key`` (an app key, which raises the daily quota) and
+``filter`` (the id of a filter made once with ``THREAD_FIELDS``; without it, each client makes
+the filter with one ``/filters/create`` call, and filter ids never expire, so baking one in
+saves that call).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from community_monitoring.sources.http import (
     ApiClient,
     Call,
     HttpPolicy,
+    InvalidResponseError,
     RateLimit,
     RawResponse,
     UpstreamError,
@@ -47,8 +54,21 @@ API_PREFIX = "/2.3"
 PAGE_SIZE = 100
 MAX_IDS = 100  # the API's limit of ids in one vectorised call
 MAX_PAGES = 10_000
-# The item filter that adds ``body`` to questions, answers and comments.
-BODY_FILTER = "withbody"
+# The fields added to the default filter (which already has owners with ``user_type``,
+# ``accepted_answer_id``, ``is_accepted``, ``closed_date`` and the dates): bodies, the inlined
+# threads, and the counts that tell whether an inlined list is whole.
+THREAD_FIELDS = (
+    "question.body",
+    "question.answers",
+    "question.answer_count",
+    "question.comments",
+    "question.comment_count",
+    "answer.body",
+    "answer.comments",
+    "answer.comment_count",
+    "comment.body",
+)
+USABLE_FILTER_TYPES = frozenset({"safe", "unsafe"})
 DELETED_USER = "deleted-user"
 LOW_QUOTA = 100
 THROTTLE_VIOLATION = 502  # error_id of "too many requests": wait, then try again
@@ -108,6 +128,18 @@ class Page(BaseModel):
     quota_remaining: int | None = None
 
 
+class MadeFilter(BaseModel):
+    """One filter as ``/filters/create`` answers it."""
+
+    filter: str = Field(min_length=1)
+    filter_type: str
+    included_fields: list[str] = Field(default_factory=list)
+
+
+class FilterPage(Page):
+    items: list[MadeFilter] = Field(min_length=1, max_length=1)
+
+
 class Owner(Item):
     display_name: str | None = None
     user_type: str | None = None
@@ -164,13 +196,16 @@ def _error_fields(text: str) -> tuple[int | None, str, str] | None:
     return error_id, name, message_match.group(1) if message_match else ""
 
 
-def _accept_page(call: Call, raw: RawResponse) -> Page:
-    data = json_body(call, raw)
-    if isinstance(data, Mapping) and "error_id" in data:
-        fields = _error_fields(json.dumps(data))
-        assert fields is not None  # "error_id" is in the body
-        raise StackExchangeError(call.endpoint, raw.status, *fields)
-    return check_page(call, raw, data, Page)
+def _page_acceptor(shape: type[Page]) -> Callable[[Call, RawResponse], Page]:
+    def accept(call: Call, raw: RawResponse) -> Page:
+        data = json_body(call, raw)
+        if isinstance(data, Mapping) and "error_id" in data:
+            fields = _error_fields(json.dumps(data))
+            assert fields is not None  # "error_id" is in the body
+            raise StackExchangeError(call.endpoint, raw.status, *fields)
+        return check_page(call, raw, data, shape)
+
+    return accept
 
 
 def _named_error(exc: UpstreamError) -> UpstreamError:
@@ -200,7 +235,8 @@ class StackExchangeClient:
     A ``backoff`` in any answer is honoured before the next call to the same API method, as the
     API requires even on success; a throttle error (HTTP 400, ``error_id`` 502) is waited out by
     the HTTP layer. Every page must be the API's wrapper (``items``, ``has_more``): anything else
-    is retried, then an error. ``sleep`` and ``clock`` are injectable for tests.
+    is retried, then an error. Every listing uses the thread filter: ``filter_id`` if given, else
+    one made on first use. ``sleep`` and ``clock`` are injectable for tests.
     """
 
     def __init__(
@@ -209,6 +245,7 @@ class StackExchangeClient:
         site: str = DEFAULT_SITE,
         key: str | None = None,
         *,
+        filter_id: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -216,6 +253,7 @@ class StackExchangeClient:
         self._api.rate_limit = stackexchange_rate_limit
         self.site = site
         self._key = key
+        self._filter_id = filter_id
         self._sleep = sleep
         self._clock = clock
         self._not_before: dict[str, float] = {}
@@ -240,9 +278,11 @@ class StackExchangeClient:
 
         extra = BaseHook.get_connection(conn_id).extra_dejson or {}
         key = str(extra["key"]) if extra.get("key") else None
+        filter_id = str(extra["filter"]) if extra.get("filter") else None
         api = ApiClient(conn_id, SERVICE, sleep=sleep, policy=policy)
         api.add_secrets([key])
-        return cls(api, site=site or str(extra.get("site") or default_site), key=key, sleep=sleep)
+        site = site or str(extra.get("site") or default_site)
+        return cls(api, site=site, key=key, filter_id=filter_id, sleep=sleep)
 
     @property
     def request_count(self) -> int:
@@ -264,14 +304,16 @@ class StackExchangeClient:
             level = logging.WARNING if self.quota_remaining < LOW_QUOTA else logging.DEBUG
             log.log(level, "Stack Exchange quota: %s of %s left", self.quota_remaining, self.quota_max)
 
-    def _get(self, endpoint: str, params: Mapping[str, Any]) -> Page:
+    def _get(
+        self, endpoint: str, params: Mapping[str, Any], *, shape: type[Page] = Page, on_site: bool = True
+    ) -> Page:
         method = _method_name(endpoint)
         self._wait_for_backoff(method)
-        query = {**params, "site": self.site}
+        query = {**params, "site": self.site} if on_site else dict(params)
         if self._key:
             query["key"] = self._key
         try:
-            page = self._api.request("GET", endpoint, params=query, accept=_accept_page)
+            page = self._api.request("GET", endpoint, params=query, accept=_page_acceptor(shape))
         except UpstreamError as exc:
             if type(exc) is not UpstreamError:  # already named, or not an error answer
                 raise
@@ -279,7 +321,27 @@ class StackExchangeClient:
         self._note_wrapper(method, page)
         return page
 
+    def thread_filter(self) -> str:
+        """The id of the filter that inlines threads: the configured one, else one made now (once)."""
+        if self._filter_id is None:
+            self._filter_id = self._make_thread_filter()
+        return self._filter_id
+
+    def _make_thread_filter(self) -> str:
+        endpoint = f"{API_PREFIX}/filters/create"
+        params = {"include": ";".join(THREAD_FIELDS), "base": "default", "unsafe": "false"}
+        page = self._get(endpoint, params, shape=FilterPage, on_site=False)
+        assert isinstance(page, FilterPage)
+        made = page.items[0]
+        missing = sorted(set(THREAD_FIELDS) - set(made.included_fields))
+        if made.filter_type not in USABLE_FILTER_TYPES or missing:
+            detail = f"made a filter of type {made.filter_type!r} without {missing}"
+            raise InvalidResponseError(SERVICE, "GET", endpoint, 200, detail)
+        log.info("Stack Exchange: made the thread filter %s", made.filter)
+        return made.filter
+
     def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[Any]:
+        params = {**params, "filter": self.thread_filter()}
         for page in range(1, MAX_PAGES):
             data = self._get(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
             yield from data.items
@@ -290,26 +352,22 @@ class StackExchangeClient:
         """Questions carrying every tag in ``tags`` (the API's ``tagged`` is an AND) and active since ``since``.
 
         ``min`` bounds the last activity: every question created after ``since`` is included,
-        plus older ones with recent activity, which the caller filters out.
+        plus older ones with recent activity, which the caller filters out. Each comes with its
+        thread inlined (``THREAD_FIELDS``).
         """
-        params: dict[str, Any] = {
-            "sort": "activity",
-            "order": "desc",
-            "min": int(since.timestamp()),
-            "filter": BODY_FILTER,
-        }
+        params: dict[str, Any] = {"sort": "activity", "order": "desc", "min": int(since.timestamp())}
         if tags:
             params["tagged"] = ";".join(tags)
         yield from self._pages(f"{API_PREFIX}/questions", params)
 
     def _by_ids(self, kind: str, ids: Iterable[int], what: str) -> Iterator[dict[str, Any]]:
-        params = {"sort": "creation", "order": "asc", "filter": BODY_FILTER}
+        params = {"sort": "creation", "order": "asc"}
         for batch in _batches(ids):
             joined = ";".join(str(i) for i in batch)
             yield from self._pages(f"{API_PREFIX}/{kind}/{joined}/{what}", params)
 
     def answers(self, question_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
-        """Answers to the questions, up to 100 questions per call."""
+        """Answers to the questions (their comments inlined), up to 100 questions per call."""
         return self._by_ids("questions", question_ids, "answers")
 
     def comments(self, question_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
@@ -400,34 +458,76 @@ def _questions_in_window(
     return questions
 
 
+def _inlined(raw: Mapping[str, Any], key: str) -> list[Any]:
+    listed = raw.get(key)
+    return listed if isinstance(listed, list) else []
+
+
+def _whole(raw: Mapping[str, Any], key: str, count_key: str) -> bool:
+    """Whether the inlined list ``key`` holds all ``count_key`` items (the API leaves empty lists out).
+
+    Without the count (a filter that lacks it) the list cannot be trusted: it is read again.
+    """
+    count = raw.get(count_key)
+    return isinstance(count, int) and len(_inlined(raw, key)) >= count
+
+
 class _Thread:
-    """Answers and comments of the window's questions, by question id."""
+    """Answers and comments of the window's questions, by question id, then by answer or comment id.
 
-    def __init__(self) -> None:
-        self.answers: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        self.comments: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    Each question brings its thread inlined; a list shorter than its count is noted and read
+    again by ``complete`` with the batched calls, for those posts only. Replies are keyed by id, so
+    one seen both inlined and read again counts once.
+    """
+
+    def __init__(self, checker: ItemChecker) -> None:
+        self.checker = checker
+        self.answers: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+        self.comments: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
         self.answer_question: dict[int, int] = {}
+        self.short_of_answers: set[int] = set()  # question ids
+        self.short_of_comments: set[int] = set()  # question ids
+        self.answers_short_of_comments: set[int] = set()  # answer ids
 
-    def read(self, client: StackExchangeClient, checker: ItemChecker, question_ids: Sequence[int]) -> None:
-        if not question_ids:
+    def add_question(self, question_id: int, raw: Mapping[str, Any]) -> None:
+        if not _whole(raw, "answers", "answer_count"):
+            self.short_of_answers.add(question_id)
+        if not _whole(raw, "comments", "comment_count"):
+            self.short_of_comments.add(question_id)
+        for answer in _inlined(raw, "answers"):
+            self.add_answer(answer)
+        for comment in _inlined(raw, "comments"):
+            self.add_comment(comment, "question")
+
+    def add_answer(self, raw: Any) -> None:
+        name = f"answer {field_of(raw, 'answer_id')} to question {field_of(raw, 'question_id')}"
+        answer = self.checker.check(Answer, raw, name)
+        if answer is None:
             return
-        for raw in client.answers(question_ids):
-            name = f"answer {field_of(raw, 'answer_id')} to question {field_of(raw, 'question_id')}"
-            answer = checker.check(Answer, raw, name)
-            if answer is not None:
-                self.answers[answer.question_id].append(raw)
-                self.answer_question[answer.answer_id] = answer.question_id
-        for raw in client.comments(question_ids):
-            comment = checker.check(Comment, raw, f"comment {field_of(raw, 'comment_id')} on question")
-            if comment is not None:
-                self.comments[comment.post_id].append(raw)
-        if not self.answer_question:
+        self.answers[answer.question_id][answer.answer_id] = raw
+        self.answer_question[answer.answer_id] = answer.question_id
+        if not _whole(raw, "comments", "comment_count"):
+            self.answers_short_of_comments.add(answer.answer_id)
+        for comment in _inlined(raw, "comments"):
+            self.add_comment(comment, "answer")
+
+    def add_comment(self, raw: Any, on: str) -> None:
+        comment = self.checker.check(Comment, raw, f"comment {field_of(raw, 'comment_id')} on {on}")
+        if comment is None:
             return
-        for raw in client.answer_comments(self.answer_question):
-            comment = checker.check(Comment, raw, f"comment {field_of(raw, 'comment_id')} on an answer")
-            question_id = self.answer_question.get(comment.post_id) if comment else None
-            if question_id is not None:
-                self.comments[question_id].append(raw)
+        # A comment on an answer is a reply in its question's thread too.
+        question_id = comment.post_id if on == "question" else self.answer_question.get(comment.post_id)
+        if question_id is not None:
+            self.comments[question_id][comment.comment_id] = raw
+
+    def complete(self, client: StackExchangeClient) -> None:
+        """Read again, batched, the lists that came short (answers first: theirs may come short too)."""
+        for raw in client.answers(self.short_of_answers):
+            self.add_answer(raw)
+        for raw in client.comments(self.short_of_comments):
+            self.add_comment(raw, "question")
+        for raw in client.answer_comments(self.answers_short_of_comments):
+            self.add_comment(raw, "answer")
 
 
 def fetch_stackoverflow_questions(
@@ -437,27 +537,34 @@ def fetch_stackoverflow_questions(
     until: datetime,
     problems: list[ItemProblem] | None = None,
 ) -> Iterator[Post]:
-    """Questions created in (since, until], each with its answers and comments (batched calls).
+    """Questions created in (since, until], each with its answers and comments (inlined).
 
     An item that is not what the API promises is skipped and named in ``problems``.
     """
     checker = ItemChecker("stackoverflow", problems)
     questions = _questions_in_window(client, checker, tags, since, until)
-    thread = _Thread()
-    thread.read(client, checker, sorted(questions))
+    thread = _Thread(checker)
+    for question_id, raw in sorted(questions.items()):
+        thread.add_question(question_id, raw)
+    thread.complete(client)
     log.info(
         "Stack Overflow %s on %s: %d questions created in the window, %d answers, %d comments; "
+        "read again: answers of %d questions, comments of %d questions and %d answers; "
         "%d requests, quota left %s",
         list(tags),
         client.site,
         len(questions),
         len(thread.answer_question),
         sum(len(c) for c in thread.comments.values()),
+        len(thread.short_of_answers),
+        len(thread.short_of_comments),
+        len(thread.answers_short_of_comments),
         client.request_count,
         client.quota_remaining,
     )
     for question_id, raw in sorted(questions.items()):
-        answers, comments = thread.answers[question_id], thread.comments[question_id]
+        answers = list(thread.answers[question_id].values())
+        comments = list(thread.comments[question_id].values())
         post = checker.build(_question_name(raw), normalise_question, raw, answers, comments, client.site)
         if post is not None:
             yield post
