@@ -1,8 +1,15 @@
 """Synthetic scenarios of any size, for the benchmark (``make bench``) and scale tests, and a history.
 
-``write_synthetic_scenario(root, issues=N, ...)`` writes a SPEC §8 folder whose content is
-deterministic for a given seed: GitHub issues with comments in two repositories, and forum
-topics with posts, spread over the 30 days before ``now``.
+``write_scale_scenario(root, posts_per_day=N)`` writes a SPEC §8 folder across all six channels:
+N posts created in the day before ``now`` (GitHub issues and pull requests, forum topics, Stack
+Overflow questions, GitLab issues, UserVoice suggestions, Jira tickets created or changed), half
+as many again earlier in the daily digests' 30-day window, half as many between 30 and 180 days
+old (the weekly review's window; Jira's spread over its 365-day lookback), and a few older still,
+so every reader has a boundary to stop at. Replies (comments, notes, posts, answers) come after
+their post, most within hours, some days or weeks later, so older items keep changing. The
+content is deterministic for a seed; ``as_of`` writes the same items as they stood at an earlier
+time (yesterday's state: later items and replies left out, ``updated`` times as they were then).
+``scale_plan(N)`` says how many items each channel gets.
 
 ``write_history(root)`` adds the team's past decisions the triage model learns from (SPEC §12);
 ``python -m community_sandbox.synth SCENARIO`` (re)writes them into a scenario folder.
@@ -10,14 +17,17 @@ topics with posts, spread over the 30 days before ``now``.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from community_sandbox.history_stories import (
@@ -50,117 +60,729 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_synthetic_scenario(
-    root: Path,
-    *,
-    issues: int,
-    comments_per_issue: int = 2,
-    topics: int = 0,
-    posts_per_topic: int = 2,
-    now: datetime = NOW,
-    seed: int = 7,
-) -> dict[str, int]:
-    """Write the scenario; returns how many items of each kind it holds."""
+# --- scale scenarios across all six channels (SPEC §9) ------------------------------------------
+
+DAY = 86_400
+# Share of the day's posts per channel: the forum and GitHub carry most of a community's traffic.
+CHANNEL_SHARES = {
+    "github": 0.36,
+    "forum": 0.32,
+    "stackoverflow": 0.14,
+    "uservoice": 0.08,
+    "gitlab": 0.05,
+    "jira": 0.05,
+}
+# Where the posts of one channel fall, as (count relative to the day's posts, newest age, oldest age)
+# in days. The first band is "the day" (the daily run's interval).
+AGE_BANDS = ((1.0, 0, 1), (0.5, 1, 30), (0.5, 30, 180), (0.05, 180, 400))
+JIRA_BANDS = ((1.0, 0, 1), (1.0, 1, 365), (0.05, 365, 500))  # tickets *changed* in the day, and before
+GITLAB_PATH, GITLAB_ID, GITLAB_LABEL = "gitlab-org/omnibus-gitlab", 20699, "Mattermost"
+SO_TAG = "mattermost"
+STAFF = {
+    "github": ["amyblais", "jasonblais", "cpoile", "hanzei"],
+    "gitlab": ["amyblais", "jasonblais"],
+    "forum": ["amy.blais", "jason.blais", "eric.sethna"],
+    "stackoverflow": ["amy-blais"],
+    "uservoice": ["Amy Blais", "Jason Blais"],
+    "jira": [],
+    "bots": ["mattermost-build", "gitlab-bot", "forum-bot"],
+}
+SCALE_VARIABLES = {
+    "community_staff": STAFF,
+    "community_rotation": {"members": ["devon.rotation", "sam.oncall"], "days": 7, "start": "2026-11-02"},
+    "community_contacts": {"cm_lead": "jason.blais", "pm": "amy.blais", "release_manager": "ruth.hernandez"},
+}
+FORUM_CATEGORY_NAMES = {
+    5: "Troubleshooting",
+    6: "Installation",
+    7: "Feature Ideas",
+    8: "Developers",
+    9: "Bug Reports",
+    10: "General",
+}
+UV_STATUSES = (
+    (3312411, "Under Review", True),
+    (3312412, "Planned", True),
+    (3312413, "Started", True),
+    (3312414, "Help Wanted", True),
+    (3312415, "Completed", False),
+    (3312416, "Declined", False),
+)
+UV_CATEGORIES = ((401233, "Server"), (401234, "Mobile"), (401235, "Integrations"), (401236, "Desktop"))
+
+# What people write: a subject and a problem make a title; type-specific sentences make a body.
+SUBJECTS = (
+    "push notifications",
+    "the desktop app",
+    "LDAP sync",
+    "SAML login with Okta",
+    "the mobile app on Android",
+    "the iOS app",
+    "channel export",
+    "the Jira plugin",
+    "incoming webhooks",
+    "Elasticsearch indexing",
+    "the boards plugin",
+    "file uploads to S3",
+    "group messages",
+    "custom emoji",
+    "the calls plugin",
+    "message search",
+    "the Docker image",
+    "the Helm chart",
+    "guest accounts",
+    "data retention",
+)
+TEXT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # type -> (title templates, body sentences); {s} is the subject, {v} a version.
+    "bug": (
+        (
+            "{s} crashes after upgrading to {v}",
+            "[Bug] {s} shows the wrong date",
+            "Regression: {s} broken in {v}",
+        ),
+        (
+            "Steps to reproduce: open {s} and wait. It crashes every time since upgrading to {v}.",
+            "This used to work in the previous release; now nothing happens.",
+            "Reproducible on a fresh install of {v}.",
+        ),
+    ),
+    "troubleshooting": (
+        (
+            "Can't get {s} working behind nginx",
+            "{s} not working with our reverse proxy",
+            "Help: {s} times out",
+        ),
+        (
+            "We run {v} in Docker behind nginx and {s} fails with a 502 error.",
+            "Our server uses a self-signed certificate; what am I missing?",
+            "I followed the docs but {s} is stuck. Any idea where to look?",
+        ),
+    ),
+    "feature_proposal": (
+        ("Feature request: {s} per team", "It would be nice to configure {s}", "Allow admins to disable {s}"),
+        (
+            "It would be great to have an option to turn {s} off for some teams.",
+            "Please add support for this; our users keep asking.",
+            "Being able to schedule {s} would help a lot.",
+        ),
+    ),
+    "question": (
+        ("How do I set up {s}?", "Is there a way to export {s}?", "What is the recommended way to use {s}?"),
+        (
+            "Is it possible to configure {s} from the API?",
+            "Where can I find the setting for {s} in {v}?",
+            "Quick question about {s}: does it need an Enterprise license?",
+        ),
+    ),
+}
+POST_TYPES = tuple(TEXT)
+VERSIONS = ("10.11.3", "10.12.1", "11.0.2", "11.0.4", "11.1.0")
+REPLIES = (
+    "Which version are you on, and what does the server log say?",
+    "Same here, we see this too.",
+    "Thanks, that fixed it!",
+    "Can you share your config.json (without secrets)?",
+    "I opened a ticket for this; a fix is planned.",
+    "This is expected; see the documentation for the setting.",
+)
+# How many replies an item gets (cumulative odds of 0, 1, 2, 3) and how long after the post (or the
+# reply before) each comes: (cumulative odds, shortest, longest delay in seconds).
+REPLY_LIMITS = (0.35, 0.7, 0.9, 1.01)
+REPLY_DELAYS = ((0.6, 600, 12 * 3600), (0.9, 12 * 3600, 5 * DAY), (1.01, 5 * DAY, 60 * DAY))
+
+
+def scale_plan(posts_per_day: int) -> dict[str, list[tuple[int, int, int]]]:
+    """Channel -> [(count, newest age in days, oldest age in days), ...] for a scenario size."""
+    plan: dict[str, list[tuple[int, int, int]]] = {}
+    for channel, share in CHANNEL_SHARES.items():
+        daily = max(round(posts_per_day * share), 1)
+        bands = JIRA_BANDS if channel == "jira" else AGE_BANDS
+        plan[channel] = [(max(round(daily * factor), 1), low, high) for factor, low, high in bands]
+    return plan
+
+
+@dataclass
+class _Item:
+    """One post of the universe: when it was created, by whom, what it says, and its replies."""
+
+    key: int  # ordinal in its channel, oldest first
+    created: float  # unix seconds
+    author: int
+    post_type: str
+    subject: str
+    version: str
+    replies: list[tuple[float, int, bool]] = field(default_factory=list)  # (time, author, staff)
+    closed_after: float | None = None  # seconds after the last reply that the item was closed
+    flags: int = 0  # per-channel random bits (labels, PRs, tags, links)
+
+
+def _text(item: _Item, pick: int) -> tuple[str, str]:
+    return _render_text(item.post_type, item.subject, item.version, pick % 6)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_text(post_type: str, subject: str, version: str, pick: int) -> tuple[str, str]:
+    titles, sentences = TEXT[post_type]
+    title = titles[pick % len(titles)].format(s=subject, v=version)
+    body = " ".join(sentences[(pick + k) % len(sentences)].format(s=subject, v=version) for k in range(2))
+    return title[:1].upper() + title[1:], body
+
+
+def _universe(posts_per_day: int, now: datetime, seed: int) -> dict[str, list[_Item]]:
+    """Every item of every channel as of ``now``, deterministic for the seed."""
     rng = random.Random(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "scenario.yaml").write_text(yaml.safe_dump({"now": _iso(now)}), encoding="utf-8")
-    counts = {"issues": 0, "comments": 0, "topics": 0, "posts": 0}
-    comment_id = 1
-    for repo_index, repo in enumerate(REPOS):
-        repo_issues: list[dict[str, Any]] = []
-        repo_comments: list[dict[str, Any]] = []
-        share = issues // len(REPOS) + (1 if repo_index < issues % len(REPOS) else 0)
-        for number in range(1, share + 1):
-            created = now - timedelta(seconds=rng.randint(3600, 29 * 86400))
-            repo_issues.append(
-                {
-                    "id": repo_index * 10_000_000 + number,
-                    "number": number,
-                    "title": f"{rng.choice(TITLES)} #{number}",
-                    "body": "Steps to reproduce: 1. open the app" if number % 3 else "Any idea?",
-                    "user": {"login": f"user{rng.randint(1, 5000)}", "id": number, "type": "User"},
-                    "labels": [{"id": 1, "name": "Bug"}] if number % 5 == 0 else [],
-                    "state": "open",
-                    "comments": comments_per_issue,
-                    "created_at": _iso(created),
-                    "updated_at": _iso(created),
-                    "closed_at": None,
-                    "author_association": "NONE",
-                    "html_url": f"https://github.com/{repo}/issues/{number}",
-                    "url": f"https://api.github.com/repos/{repo}/issues/{number}",
-                }
+    end = now.timestamp()
+    staff_share = 0.3
+    universe: dict[str, list[_Item]] = {}
+    for channel, bands in scale_plan(posts_per_day).items():
+        times: list[float] = []
+        for count, newest, oldest in bands:
+            times += [end - rng.uniform(newest * DAY, oldest * DAY) for _ in range(count)]
+        times.sort()
+        pool = max(posts_per_day // 5, 200)
+        items = []
+        for key, created in enumerate(times):
+            shape = rng.getrandbits(24)
+            item = _Item(
+                key=key,
+                created=created,
+                author=rng.randrange(pool),
+                post_type=POST_TYPES[shape & 3],
+                subject=SUBJECTS[(shape >> 2) % len(SUBJECTS)],
+                version=VERSIONS[(shape >> 8) % len(VERSIONS)],
+                flags=shape >> 12,
             )
-            for k in range(comments_per_issue):
-                at = created + timedelta(minutes=30 * (k + 1))
-                repo_comments.append(
+            draw = rng.random()
+            n = next(count for count, limit in enumerate(REPLY_LIMITS) if draw < limit)
+            at = created
+            for _ in range(n):
+                draw = rng.random()
+                low, high = next((low, high) for limit, low, high in REPLY_DELAYS if draw < limit)
+                at += low + (high - low) * rng.random()
+                if at >= end:
+                    break
+                item.replies.append((at, rng.randrange(pool), rng.random() < staff_share))
+            if rng.random() < 0.2:
+                item.closed_after = rng.uniform(3600, 10 * DAY)
+            items.append(item)
+        universe[channel] = items
+    return universe
+
+
+def _view(item: _Item, cutoff: float) -> tuple[list[tuple[float, int, bool]], float, float | None]:
+    """The item's replies by ``cutoff``, its updated time then, and when it was closed (if by then)."""
+    replies = [r for r in item.replies if r[0] <= cutoff]
+    updated = replies[-1][0] if replies else item.created
+    closed = None
+    if item.closed_after is not None and updated + item.closed_after <= cutoff:
+        closed = updated + item.closed_after
+        updated = closed
+    return replies, updated, closed
+
+
+def _fmt(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _fmt_ms(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+
+
+def _fmt_jira(seconds: float) -> str:
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}+0000"
+    )
+
+
+class _Files:
+    """The scenario's JSON files, encoded fast (msgspec) as each channel finishes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.counts: dict[str, int] = {}
+        self._encoder = msgspec.json.Encoder()
+
+    def write(self, name: str, data: Any) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self._encoder.encode(data))
+        self.counts[name] = len(data)
+
+
+def _github(files: _Files, items: list[_Item], cutoff: float) -> None:
+    api = "https://api.github.com/repos"
+    staff = STAFF["github"]
+    # One in three items goes to the mobile repository, the rest to the server's; numbers by age.
+    chunks = ([i for i in items if i.flags % 3], [i for i in items if not i.flags % 3])
+    comment_id = 2_000_000_000
+    for repo, chunk in zip(REPOS, chunks, strict=True):
+        issues: list[dict[str, Any]] = []
+        comments: list[dict[str, Any]] = []
+        for number, item in enumerate(chunk, start=1):
+            if item.created > cutoff:
+                break
+            replies, updated, closed = _view(item, cutoff)
+            title, body = _text(item, item.flags)
+            url = f"{api}/{repo}/issues/{number}"
+            issue: dict[str, Any] = {
+                "id": 1_000_000_000 + item.key,
+                "number": number,
+                "title": title,
+                "body": body,
+                "user": {"login": f"gh-user{item.author}", "id": 10_000 + item.author, "type": "User"},
+                "labels": [{"name": "Bug"}] if item.post_type == "bug" and item.flags % 4 == 0 else [],
+                "state": "closed" if closed else "open",
+                "locked": False,
+                "assignee": None,
+                "assignees": [],
+                "comments": len(replies),
+                "created_at": _fmt(item.created),
+                "updated_at": _fmt(updated),
+                "closed_at": _fmt(closed) if closed else None,
+                "author_association": "NONE",
+                "reactions": {"total_count": 0},
+                "html_url": f"https://github.com/{repo}/issues/{number}",
+                "url": url,
+            }
+            if item.flags % 7 == 0:
+                issue["pull_request"] = {"url": f"{api}/{repo}/pulls/{number}"}
+            issues.append(issue)
+            for at, author, is_staff in replies:
+                comment_id += 1
+                login = staff[author % len(staff)] if is_staff else f"gh-user{author}"
+                comments.append(
                     {
                         "id": comment_id,
-                        "issue_url": f"https://api.github.com/repos/{repo}/issues/{number}",
-                        "user": {"login": f"user{rng.randint(1, 5000)}", "id": 1, "type": "User"},
-                        "author_association": "NONE",
-                        "body": "Same here",
-                        "created_at": _iso(at),
-                        "updated_at": _iso(at),
+                        "issue_url": url,
+                        "user": {"login": login, "id": 10_000 + author, "type": "User"},
+                        "author_association": "MEMBER" if is_staff else "NONE",
+                        "body": REPLIES[(author + number) % len(REPLIES)],
+                        "created_at": _fmt(at),
+                        "updated_at": _fmt(at),
+                        "reactions": {"total_count": 0},
                     }
                 )
-                comment_id += 1
-        folder = root / "github" / repo
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "issues.json").write_text(json.dumps(repo_issues), encoding="utf-8")
-        (folder / "comments.json").write_text(json.dumps(repo_comments), encoding="utf-8")
-        (folder / "releases.json").write_text("[]", encoding="utf-8")
-        counts["issues"] += len(repo_issues)
-        counts["comments"] += len(repo_comments)
-    topic_list: list[dict[str, Any]] = []
-    post_list: list[dict[str, Any]] = []
-    for topic_id in range(1, topics + 1):
-        created = now - timedelta(seconds=rng.randint(3600, 29 * 86400))
-        thread = []
-        for number in range(1, posts_per_topic + 1):
-            at = created + timedelta(minutes=20 * (number - 1))
-            thread.append(
-                {
-                    "topic_id": topic_id,
-                    "post_number": number,
-                    "username": f"member{rng.randint(1, 3000)}",
-                    "created_at": _iso(at),
-                    "raw": "Which version are you on?" if number == 2 else rng.choice(TITLES),
-                    "staff": number == 2,
-                    "post_type": 1,
-                }
-            )
-        post_list += thread
-        last = thread[-1]["created_at"] if thread else _iso(created)
-        topic_list.append(
+        comments.sort(key=lambda c: c["id"])
+        files.write(f"github/{repo}/issues.json", issues)
+        files.write(f"github/{repo}/comments.json", comments)
+        releases = []
+        if repo == REPOS[0]:
+            for index, (tag, age) in enumerate((("v11.0.0", 40), ("v11.1.0", 10))):
+                stamp = _fmt(cutoff - age * DAY)
+                releases.append(
+                    {
+                        "id": 250_000_000 + index,
+                        "tag_name": tag,
+                        "name": tag,
+                        "draft": False,
+                        "prerelease": False,
+                        "created_at": stamp,
+                        "published_at": stamp,
+                    }
+                )
+        files.write(f"github/{repo}/releases.json", releases)
+
+
+def _gitlab(files: _Files, items: list[_Item], cutoff: float) -> None:
+    staff = STAFF["gitlab"]
+    issues: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    note_id = 1_500_000_000
+    for item in items:
+        if item.created > cutoff:
+            break
+        iid = item.key + 1
+        replies, updated, closed = _view(item, cutoff)
+        title, body = _text(item, item.flags)
+        labels = [GITLAB_LABEL] if item.flags % 10 else []  # one in ten is not about Mattermost
+        author = {
+            "id": 20_000 + item.author,
+            "username": f"gl-user{item.author}",
+            "name": f"GL User {item.author}",
+            "state": "active",
+        }
+        issues.append(
             {
-                "id": topic_id,
-                "title": f"{rng.choice(TITLES)} ({topic_id})",
-                "slug": f"topic-{topic_id}",
-                "posts_count": len(thread),
-                "highest_post_number": len(thread),
-                "created_at": _iso(created),
-                "last_posted_at": last,
-                "bumped_at": last,
-                "pinned": False,
-                "closed": False,
-                "archived": False,
-                "category_id": 1,
+                "id": 150_000_000 + iid,
+                "iid": iid,
+                "project_id": GITLAB_ID,
+                "title": title,
+                "description": body,
+                "state": "closed" if closed else "opened",
+                "created_at": _fmt_ms(item.created),
+                "updated_at": _fmt_ms(updated),
+                "closed_at": _fmt_ms(closed) if closed else None,
+                "labels": labels + (["type::bug"] if item.post_type == "bug" and item.flags % 3 == 0 else []),
+                "author": author,
+                "assignees": [],
+                "user_notes_count": len(replies),
+                "web_url": f"https://gitlab.com/{GITLAB_PATH}/-/issues/{iid}",
             }
         )
-    # Discourse post ids grow with time.
-    post_list.sort(key=lambda p: p["created_at"])
-    for post_id, post in enumerate(post_list, start=1):
-        post["id"] = post_id
-    forum = root / "discourse"
-    forum.mkdir(parents=True, exist_ok=True)
-    (forum / "topics.json").write_text(json.dumps(topic_list), encoding="utf-8")
-    (forum / "posts.json").write_text(json.dumps(post_list), encoding="utf-8")
-    (forum / "categories.json").write_text(
-        json.dumps([{"id": 1, "name": "Troubleshooting"}]), encoding="utf-8"
+        for at, who, is_staff in replies:
+            note_id += 1
+            name = staff[who % len(staff)] if is_staff else f"gl-user{who}"
+            notes.append(
+                {
+                    "id": note_id,
+                    "type": None,
+                    "body": REPLIES[(who + iid) % len(REPLIES)],
+                    "author": {"id": 20_000 + who, "username": name, "name": name, "state": "active"},
+                    "created_at": _fmt_ms(at),
+                    "updated_at": _fmt_ms(at),
+                    "system": False,
+                    "noteable_id": 150_000_000 + iid,
+                    "noteable_type": "Issue",
+                    "project_id": GITLAB_ID,
+                    "noteable_iid": iid,
+                }
+            )
+    files.write(f"gitlab/{GITLAB_PATH}/issues.json", issues)
+    files.write(f"gitlab/{GITLAB_PATH}/notes.json", notes)
+
+
+def _forum(files: _Files, items: list[_Item], cutoff: float) -> None:
+    staff = STAFF["forum"]
+    by_type = {"bug": (9,), "troubleshooting": (5, 6), "feature_proposal": (7,), "question": (8, 10)}
+    topics: list[dict[str, Any]] = []
+    posts: list[dict[str, Any]] = []
+    for item in items:
+        if item.created > cutoff:
+            break
+        topic_id = 10_000 + item.key
+        replies, updated, _ = _view(item, cutoff)
+        title, body = _text(item, item.flags)
+        slug = f"topic-{topic_id}"
+        thread = [(item.created, item.author, False, body), *((at, who, s, "") for at, who, s in replies)]
+        for number, (at, who, is_staff, text) in enumerate(thread, start=1):
+            username = staff[who % len(staff)] if is_staff else f"member{who}"
+            raw = text or REPLIES[(who + number) % len(REPLIES)]
+            posts.append(
+                {
+                    "name": username,
+                    "username": username,
+                    "user_id": 30_000 + who,
+                    "avatar_template": "",
+                    "created_at": _fmt_ms(at),
+                    "updated_at": _fmt_ms(at),
+                    "cooked": f"<p>{raw}</p>",
+                    "raw": raw,
+                    "post_number": number,
+                    "post_type": 1,
+                    "reply_to_post_number": None,
+                    "topic_id": topic_id,
+                    "topic_slug": slug,
+                    "staff": is_staff,
+                    "admin": False,
+                    "moderator": False,
+                    "accepted_answer": False,
+                }
+            )
+        last = _fmt_ms(updated)
+        topics.append(
+            {
+                "id": topic_id,
+                "title": title,
+                "fancy_title": title,
+                "slug": slug,
+                "posts_count": len(thread),
+                "reply_count": len(thread) - 1,
+                "highest_post_number": len(thread),
+                "created_at": _fmt_ms(item.created),
+                "last_posted_at": last,
+                "bumped": True,
+                "bumped_at": last,
+                "archetype": "regular",
+                "pinned": False,
+                "visible": True,
+                "closed": False,
+                "archived": False,
+                "tags": [],
+                "views": 10 + item.flags % 500,
+                "like_count": 0,
+                "last_poster_username": posts[-1]["username"],
+                "category_id": by_type[item.post_type][item.flags % len(by_type[item.post_type])],
+                "has_accepted_answer": False,
+            }
+        )
+    # A pinned "about" topic, as every forum has: older than every window, listed first.
+    about = 9_999
+    stamp = _fmt_ms(cutoff - 900 * DAY)
+    topics.append(
+        {
+            "id": about,
+            "title": "About the Troubleshooting category",
+            "slug": "about",
+            "posts_count": 1,
+            "highest_post_number": 1,
+            "created_at": stamp,
+            "last_posted_at": stamp,
+            "bumped_at": stamp,
+            "pinned": True,
+            "closed": False,
+            "archived": False,
+            "category_id": 5,
+        }
     )
-    counts["topics"] = len(topic_list)
-    counts["posts"] = len(post_list)
-    return counts
+    posts.append(
+        {
+            "username": "forum-bot",
+            "created_at": stamp,
+            "raw": "Read this first.",
+            "post_number": 1,
+            "post_type": 1,
+            "topic_id": about,
+            "staff": True,
+        }
+    )
+    # Discourse hands out post ids in creation order, site-wide.
+    posts.sort(key=lambda p: p["created_at"])
+    for post_id, post in enumerate(posts, start=100_000):
+        post["id"] = post_id
+    files.write("discourse/topics.json", topics)
+    files.write("discourse/posts.json", posts)
+    files.write(
+        "discourse/categories.json",
+        [{"id": i, "name": n, "slug": n.lower().replace(" ", "-")} for i, n in FORUM_CATEGORY_NAMES.items()],
+    )
+
+
+def _stackoverflow(files: _Files, items: list[_Item], cutoff: float) -> None:
+    staff = STAFF["stackoverflow"]
+    tags = ("nginx", "docker", "ldap", "saml", "webhooks", "api", "kubernetes", "ssl")
+    questions: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = []
+    comment_id = 130_000_000
+
+    def owner(who: int, is_staff: bool) -> dict[str, Any]:
+        name = staff[who % len(staff)] if is_staff else f"so-user{who}"
+        return {
+            "user_id": 5_000_000 + who,
+            "display_name": name,
+            "user_type": "registered",
+            "reputation": 1 + who,
+        }
+
+    for item in items:
+        if item.created > cutoff:
+            break
+        qid = 70_000_000 + item.key * 10
+        replies, updated, _ = _view(item, cutoff)
+        title, body = _text(item, item.flags)
+        question_answers = []
+        for index, (at, who, is_staff) in enumerate(replies):
+            stamp = int(at)
+            if index % 2 == 0:  # answers, and comments under them or the question
+                answer = {
+                    "owner": owner(who, is_staff),
+                    "is_accepted": False,
+                    "score": 0,
+                    "last_activity_date": stamp,
+                    "creation_date": stamp,
+                    "answer_id": qid + 1 + index,
+                    "question_id": qid,
+                    "body": f"<p>{REPLIES[(who + index) % len(REPLIES)]}</p>",
+                }
+                question_answers.append(answer)
+            else:
+                comment_id += 1
+                on_answer = bool(question_answers) and item.flags % 2 == 0
+                comments.append(
+                    {
+                        "owner": owner(who, is_staff),
+                        "score": 0,
+                        "creation_date": stamp,
+                        "post_id": question_answers[-1]["answer_id"] if on_answer else qid,
+                        "post_type": "answer" if on_answer else "question",
+                        "comment_id": comment_id,
+                        "body": REPLIES[(who + index) % len(REPLIES)],
+                    }
+                )
+        answers += question_answers
+        questions.append(
+            {
+                "tags": [SO_TAG, tags[item.flags % len(tags)]],
+                "owner": owner(item.author, False),
+                "is_answered": bool(question_answers),
+                "view_count": 5 + item.flags % 900,
+                "answer_count": len(question_answers),
+                "score": 0,
+                "last_activity_date": int(updated),
+                "creation_date": int(item.created),
+                "question_id": qid,
+                "link": f"https://stackoverflow.com/questions/{qid}/q-{qid}",
+                "title": title.replace("'", "&#39;"),
+                "body": f"<p>{body}</p>",
+            }
+        )
+    files.write("stackexchange/questions.json", questions)
+    files.write("stackexchange/answers.json", answers)
+    files.write("stackexchange/comments.json", comments)
+
+
+def _uservoice(files: _Files, items: list[_Item], cutoff: float) -> list[str]:
+    """Writes the UserVoice files; returns the portal URLs of the suggestions (Jira links point at them)."""
+    staff = STAFF["uservoice"]
+    suggestions: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = []
+    users: dict[int, dict[str, Any]] = {}
+    comment_id = 87_000_000
+
+    def user(who: int, is_staff: bool) -> int:
+        uid = 250_000_000 + (who if not is_staff else 900_000 + who % len(staff))
+        if uid not in users:
+            name = staff[who % len(staff)] if is_staff else f"UV User {who}"
+            users[uid] = {
+                "id": uid,
+                "name": name,
+                "email": f"uv{uid}@example.org",
+                "created_at": "2023-03-01T00:00:00Z",
+            }
+        return uid
+
+    urls = []
+    for item in items:
+        sid = 42_000_000 + item.key
+        url = f"https://mattermost.uservoice.com/forums/306457-general/suggestions/{sid}-idea-{sid}"
+        urls.append(url)
+        if item.created > cutoff:
+            continue
+        replies, updated, closed = _view(item, cutoff)
+        title, body = _text(item, item.flags)
+        status = UV_STATUSES[item.flags % len(UV_STATUSES)]
+        suggestions.append(
+            {
+                "id": sid,
+                "title": title,
+                "body": body,
+                "body_mime_type": "text/plain",
+                "portal_url": url,
+                "created_at": _fmt(item.created),
+                "updated_at": _fmt(updated),
+                "closed_at": _fmt(closed) if closed and not status[2] else None,
+                "state": "closed" if closed and not status[2] else "approved",
+                "supporters_count": 1 + item.flags % 80,
+                "comments_count": len(replies),
+                "admin_response": None,
+                "links": {
+                    "forum": 306457,
+                    "category": UV_CATEGORIES[item.flags % len(UV_CATEGORIES)][0],
+                    "status": status[0] if item.flags % 3 else None,
+                    "created_by": user(item.author, False),
+                    "labels": [],
+                },
+            }
+        )
+        for at, who, is_staff in replies:
+            comment_id += 1
+            comments.append(
+                {
+                    "id": comment_id,
+                    "body": REPLIES[(who + item.key) % len(REPLIES)],
+                    "body_mime_type": "text/plain",
+                    "created_at": _fmt(at),
+                    "updated_at": _fmt(at),
+                    "state": "approved",
+                    "links": {"suggestion": sid, "created_by": user(who, is_staff)},
+                }
+            )
+    files.write("uservoice/suggestions.json", suggestions)
+    files.write("uservoice/comments.json", comments)
+    files.write("uservoice/users.json", list(users.values()))
+    files.write(
+        "uservoice/statuses.json",
+        [{"id": i, "name": n, "is_open": o, "position": p} for p, (i, n, o) in enumerate(UV_STATUSES)],
+    )
+    files.write(
+        "uservoice/categories.json",
+        [{"id": i, "name": n, "links": {"forum": 306457}} for i, n in UV_CATEGORIES],
+    )
+    return urls
+
+
+def _jira(files: _Files, items: list[_Item], cutoff: float, suggestion_urls: list[str]) -> None:
+    """Tickets: an item's "replies" are its changes (the ticket's ``updated`` moves with them)."""
+    statuses = (("To Do", "new"), ("In Progress", "indeterminate"), ("Done", "done"))
+    issues: list[dict[str, Any]] = []
+    links: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item.created > cutoff:
+            break
+        key = f"MM-{50_000 + item.key}"
+        _, updated, closed = _view(item, cutoff)
+        title, body = _text(item, item.flags)
+        name, category = statuses[2] if closed else statuses[item.flags % 2]
+        fix = VERSIONS[item.flags % len(VERSIONS)].rsplit(".", 1)[0]
+        issues.append(
+            {
+                "id": str(300_000 + item.key),
+                "key": key,
+                "self": f"https://mattermost.atlassian.net/rest/api/3/issue/{300_000 + item.key}",
+                "fields": {
+                    "summary": title,
+                    "description": body,
+                    "issuetype": {
+                        "id": "10001",
+                        "name": "Story" if item.post_type == "feature_proposal" else "Bug",
+                    },
+                    "project": {"id": "10100", "key": "MM", "name": "Mattermost"},
+                    "status": {
+                        "name": name,
+                        "id": str(10_000 + len(name)),
+                        "statusCategory": {"key": category, "name": name},
+                    },
+                    "resolution": {"name": "Done"} if closed else None,
+                    "fixVersions": [{"name": f"v{fix}", "released": False}] if item.flags % 4 == 0 else [],
+                    "labels": [],
+                    "created": _fmt_jira(item.created),
+                    "updated": _fmt_jira(updated),
+                    "resolutiondate": _fmt_jira(closed) if closed else None,
+                },
+            }
+        )
+        if item.flags % 8 == 0 and suggestion_urls:  # one in eight tracks a UserVoice suggestion
+            url = suggestion_urls[item.flags % len(suggestion_urls)]
+            links[key] = [
+                {
+                    "id": 10_000 + item.key,
+                    "application": {"type": "com.uservoice", "name": "UserVoice"},
+                    "relationship": "mentioned in",
+                    "object": {"url": url, "title": "UserVoice suggestion"},
+                }
+            ]
+    files.write("jira/issues.json", issues)
+    files.write("jira/remotelinks.json", links)
+
+
+def write_scale_scenario(
+    root: Path,
+    posts_per_day: int,
+    *,
+    now: datetime = NOW,
+    as_of: datetime | None = None,
+    seed: int = 7,
+) -> dict[str, int]:
+    """Write the scenario for ``posts_per_day`` as it stands at ``as_of`` (default ``now``).
+
+    Returns how many items each file holds (``github/<repo>/issues.json``: n, ...).
+    """
+    view = as_of or now
+    cutoff = view.timestamp()
+    universe = _universe(posts_per_day, now, seed)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "scenario.yaml").write_text(
+        yaml.safe_dump({"now": _iso(view), "variables": SCALE_VARIABLES}, sort_keys=False), encoding="utf-8"
+    )
+    files = _Files(root)
+    _github(files, universe["github"], cutoff)
+    _gitlab(files, universe["gitlab"], cutoff)
+    _forum(files, universe["forum"], cutoff)
+    _stackoverflow(files, universe["stackoverflow"], cutoff)
+    urls = _uservoice(files, universe["uservoice"], cutoff)
+    _jira(files, universe["jira"], cutoff, urls)
+    return files.counts
 
 
 # --- a history of the team's decisions (SPEC §12), for the triage model ----------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
@@ -14,17 +14,17 @@ from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.related import Related
-from community_monitoring.rendering import render_template, split_message
+from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
-from community_monitoring.safety import safe_text
+from community_monitoring.safety import safe_link, safe_text
 from community_monitoring.settings import POST_TYPES, Settings
-from community_monitoring.timeutil import day_window
+from community_monitoring.timeutil import archive_folder_name, day_window
 
 if TYPE_CHECKING:
     from community_monitoring.closeout_plan import Nominee, ThankResult
     from community_monitoring.params import CloseoutParams
-    from community_monitoring.uservoice_review import UserVoiceReview
+    from community_monitoring.uservoice_review import StatusDrift, UserVoiceReview
 
 KIND_PREFIX: dict[str, str] = {
     "help_wanted": "[Help Wanted]",
@@ -36,15 +36,113 @@ KIND_PREFIX: dict[str, str] = {
 }
 
 
+# SPEC §7: at any scale, no digest needs more posts than this.
+MAX_DIGEST_POSTS = 3
+
+Entry = TypeVar("Entry")
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     kind: str
     parts: tuple[str, ...]
+    # Every listed item, those a capped section leaves to its "… and N more" included.
     item_urls: tuple[str, ...]
+    # Renders the whole, uncapped message when a section was capped; only the archive needs it, and
+    # at 100,000 items it costs seconds.
+    full_list: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.parts)
+
+    @property
+    def full_text(self) -> str:
+        """The full list to archive as ``<kind>.full.md``; "" when every section was listed whole."""
+        return self.full_list() if self.full_list else ""
+
+
+def full_list_name(kind: str) -> str:
+    """The archived full list's file name, beside the digest's own ``<kind>.md``."""
+    return f"{kind}.full.md"
+
+
+@dataclass
+class SectionCap:
+    """SPEC §7: each section of a digest shows its first ``limit`` entries, then "… and N more".
+
+    Every digest renderer asks it for each section, in list order (escalated and oldest first), so
+    the cap is decided in one place. ``limit=None`` is the full list. ``hidden`` counts what the
+    sections left out: the renderer archives the full list when it is not 0.
+    """
+
+    kind: str
+    as_of: datetime
+    limit: int | None
+    url_template: str = ""
+    hidden: int = 0
+    # The longest section asked about: a cap above it changes nothing.
+    longest: int = 0
+
+    def shown(self, section: str, entries: Sequence[Entry]) -> tuple[Sequence[Entry], str]:
+        """The entries to list and the closing "… and N more" line ("" when all are listed)."""
+        self.longest = max(self.longest, len(entries))
+        if self.limit is None or len(entries) <= self.limit:
+            return entries, ""
+        more = len(entries) - self.limit
+        self.hidden += more
+        return entries[: self.limit], self.more_line(section, more)
+
+    def more_line(self, section: str, more: int) -> str:
+        # A list item of its own: a plain line right after a list would join its last item.
+        words = f"… and {more:,} more"
+        if self.url_template:
+            url = self.url_template.format(
+                kind=self.kind,
+                as_of=self.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                section=section,
+            )
+            return f"- {safe_link(words, url)}"
+        archived = f"{archive_folder_name(self.as_of)}/{full_list_name(self.kind)}"
+        return f"- {words} in the full list, archived as `{archived}`"
+
+    def full_list(self) -> SectionCap:
+        return SectionCap(self.kind, self.as_of, None, self.url_template)
+
+
+def _render_capped(
+    kind: str,
+    template: str,
+    context: Callable[[SectionCap], Mapping[str, Any]],
+    config: Settings,
+    as_of: datetime,
+    item_urls: Iterable[str],
+    separator: str = "\n",
+) -> RenderedMessage:
+    """Render a digest with each section capped, and its full list too when something was left out.
+
+    Items unusually long (titles full of Markdown to escape, very long URLs) could need a 4th post
+    at the configured cap: then each section lists fewer, so that no digest needs more than
+    ``MAX_DIGEST_POSTS`` (SPEC §7), and the full list holds the rest.
+    """
+    limit = (
+        config.digest.triage_max_items_per_section
+        if kind == "triage"
+        else config.digest.max_items_per_section
+    )
+    while True:
+        cap = SectionCap(kind, as_of, limit, config.digest.full_list_url)
+        text = render_template(template, context(cap))
+        parts = split_message(text, KIND_PREFIX[kind], config.digest.message_max_chars, separator=separator)
+        listed = min(limit, cap.longest)
+        if len(parts) <= MAX_DIGEST_POSTS or listed <= 1:
+            break
+        limit = max(min(listed - 1, listed * MAX_DIGEST_POSTS // len(parts)), 1)
+
+    def full_list() -> str:
+        return join_blocks(render_template(template, context(cap.full_list())), separator)
+
+    return RenderedMessage(kind, tuple(parts), tuple(item_urls), full_list if cap.hidden else None)
 
 
 def channel_label(post: Post) -> str:
@@ -80,6 +178,39 @@ def _help_wanted_item(entry: HelpWantedEntry, rotation: str, mention: bool) -> d
     }
 
 
+def _help_wanted_sections(
+    sections: HelpWantedSections, config: Settings, cm_lead: str
+) -> list[tuple[str, str, Sequence[HelpWantedEntry], str]]:
+    """(key, title, entries, who the heading calls), in the digest's order; the key names the
+    section in a "… and N more" link. Only the Escalated section, the first, calls the CM lead."""
+    return [
+        (
+            "escalated",
+            f"Escalated (day {config.escalation.escalate_day}+ on the list)",
+            sections.escalated,
+            cm_lead,
+        ),
+        (
+            "waiting_for_first_response",
+            "Waiting for a first response",
+            sections.waiting_for_first_response,
+            "",
+        ),
+        (
+            "after_the_release",
+            f"After the release ({sections.release.tag})" if sections.release else "After the release",
+            sections.after_the_release,
+            "",
+        ),
+        (
+            "new_reply_to_core_team_question",
+            "New reply to a core-team question",
+            sections.new_reply_to_core_team_question,
+            "",
+        ),
+    ]
+
+
 def render_help_wanted_digest(
     sections: HelpWantedSections,
     config: Settings,
@@ -94,22 +225,8 @@ def render_help_wanted_digest(
 
     ``rotation`` and ``cm_lead`` are Mattermost names from the rosters ("" for none).
     """
-    # (title, entries, who the heading calls): only the Escalated section, the first, calls the CM lead.
-    named = [
-        (
-            f"Escalated (day {config.escalation.escalate_day}+ on the list)",
-            sections.escalated,
-            cm_lead if mention else "",
-        ),
-        ("Waiting for a first response", sections.waiting_for_first_response, ""),
-        (
-            f"After the release ({sections.release.tag})" if sections.release else "After the release",
-            sections.after_the_release,
-            "",
-        ),
-        ("New reply to a core-team question", sections.new_reply_to_core_team_question, ""),
-    ]
-    context = {
+    named = _help_wanted_sections(sections, config, cm_lead if mention else "")
+    base = {
         "hashtags": config.digest.hashtags,
         "mentions": config.digest.mentions if mention else [],
         "backfill": backfill,
@@ -118,23 +235,25 @@ def render_help_wanted_digest(
         "as_of": as_of,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
-        "sections": [
-            {
-                "title": title,
-                "lead": lead,
-                "entries": [_help_wanted_item(e, rotation, mention) for e in entries],
-            }
-            for title, entries, lead in named
-            if entries
-        ],
     }
-    text = render_template("help_wanted.md.j2", context)
-    urls = tuple(e.post.url for _, entries, _ in named for e in entries)
-    return RenderedMessage(
-        "help_wanted",
-        tuple(split_message(text, KIND_PREFIX["help_wanted"], config.digest.message_max_chars)),
-        urls,
-    )
+
+    def context(cap: SectionCap) -> dict[str, Any]:
+        listed = [(title, lead, *cap.shown(key, entries)) for key, title, entries, lead in named if entries]
+        return {
+            **base,
+            "sections": [
+                {
+                    "title": title,
+                    "lead": lead,
+                    "entries": [_help_wanted_item(e, rotation, mention) for e in shown],
+                    "more": more,
+                }
+                for title, lead, shown, more in listed
+            ],
+        }
+
+    urls = (e.post.url for _, _, entries, _ in named for e in entries)
+    return _render_capped("help_wanted", "help_wanted.md.j2", context, config, as_of, urls)
 
 
 def _blockquote(text: str) -> str:
@@ -202,23 +321,27 @@ def render_triage_list(
         urls.append(post.url)
         # A folded copy is covered by its item: it counts as listed.
         urls.extend(copy.url for copy in findings.also_posted.get(post.url, ()))
-    groups = [{"heading": TYPE_HEADINGS[t], "entries": grouped[t]} for t in POST_TYPES if grouped[t]]
-    context = {
+    base = {
         "as_of": as_of,
         "interval_start": day_window(as_of)[0],
         "total": sum(len(entries) for entries in grouped.values()),
-        "groups": groups,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
-        "unreadable": list(unreadable),
+        "unreadable_total": len(unreadable),
     }
-    text = render_template("triage.md.j2", context)
-    return RenderedMessage(
-        "triage",
-        # Items span several lines each: a blank line keeps them apart.
-        tuple(split_message(text, KIND_PREFIX["triage"], config.digest.message_max_chars, separator="\n\n")),
-        tuple(urls),
-    )
+
+    def context(cap: SectionCap) -> dict[str, Any]:
+        groups = [(TYPE_HEADINGS[t], *cap.shown(t, grouped[t])) for t in POST_TYPES if grouped[t]]
+        problems, problems_more = cap.shown("unreadable", unreadable)
+        return {
+            **base,
+            "groups": [{"heading": h, "entries": shown, "more": more} for h, shown, more in groups],
+            "unreadable": list(problems),
+            "unreadable_more": problems_more,
+        }
+
+    # Items span several lines each: a blank line keeps them apart.
+    return _render_capped("triage", "triage.md.j2", context, config, as_of, urls, separator="\n\n")
 
 
 def _ticket_state(ticket: Any) -> str:
@@ -226,6 +349,18 @@ def _ticket_state(ticket: Any) -> str:
     if ticket.fix_versions:
         state += ", fixVersion " + "/".join(ticket.fix_versions)
     return state
+
+
+def _drift_item(drift: StatusDrift) -> dict[str, Any]:
+    return {
+        "url": drift.suggestion.url,
+        "title": drift.suggestion.title,
+        "current": drift.current,
+        "proposed": drift.proposed,
+        "ticket_key": drift.ticket.key,
+        "ticket_url": drift.ticket.url,
+        "ticket_state": _ticket_state(drift.ticket),
+    }
 
 
 def render_uservoice_review(
@@ -237,38 +372,38 @@ def render_uservoice_review(
     pm: str = "",
 ) -> RenderedMessage:
     """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody."""
-    context = {
+    base = {
         "as_of": as_of,
         "pm": pm,
         "total": review.total,
         "applying": applying,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
-        "drift": [
-            {
-                "url": d.suggestion.url,
-                "title": d.suggestion.title,
-                "current": d.current,
-                "proposed": d.proposed,
-                "ticket_key": d.ticket.key,
-                "ticket_url": d.ticket.url,
-                "ticket_state": _ticket_state(d.ticket),
-            }
-            for d in review.status_drift
-        ],
-        "questions": [_item(p) for p in review.needs_question],
-        "offers": [{**_item(o.suggestion), "excerpt": o.excerpt, "where": o.where} for o in review.offers],
+        "drift_total": len(review.status_drift),
+        "questions_total": len(review.needs_question),
+        "offers_total": len(review.offers),
     }
-    text = render_template("uservoice_review.md.j2", context)
+
+    def context(cap: SectionCap) -> dict[str, Any]:
+        drift, drift_more = cap.shown("status_drift", review.status_drift)
+        questions, questions_more = cap.shown("needs_question", review.needs_question)
+        offers, offers_more = cap.shown("offers", review.offers)
+        return {
+            **base,
+            "drift": [_drift_item(d) for d in drift],
+            "drift_more": drift_more,
+            "questions": [_item(p) for p in questions],
+            "questions_more": questions_more,
+            "offers": [{**_item(o.suggestion), "excerpt": o.excerpt, "where": o.where} for o in offers],
+            "offers_more": offers_more,
+        }
+
     urls = (
         *(d.suggestion.url for d in review.status_drift),
         *(p.url for p in review.needs_question),
         *(o.suggestion.url for o in review.offers),
     )
-    prefix = KIND_PREFIX["uservoice_review"]
-    return RenderedMessage(
-        "uservoice_review", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
-    )
+    return _render_capped("uservoice_review", "uservoice_review.md.j2", context, config, as_of, urls)
 
 
 def _review_item(item: StaleItem | AgedOutItem) -> dict[str, Any]:
@@ -287,10 +422,12 @@ def render_weekly_review(
     stale_after_days: int,
     missing_channels: Sequence[str] = (),
     aged_out: Sequence[AgedOutItem] = (),
+    footer: str = "",
 ) -> RenderedMessage:
     """The aged-out posts first (every channel, forum included), then the stale ones by channel.
 
-    A post listed as aged out is not listed again under its channel.
+    A post listed as aged out is not listed again under its channel. ``footer``: already rendered
+    Markdown that ends the review (the Community health section); the caps leave room for it.
     """
     aged_out_urls = {i.post.url for i in aged_out}
     still_stale = {
@@ -298,30 +435,41 @@ def render_weekly_review(
         for channel, items in stale.items()
         if (kept := [i for i in items if i.post.url not in aged_out_urls])
     }
-    groups = [
-        {"heading": channel_label_of(channel), "entries": [_review_item(i) for i in items]}
-        for channel, items in still_stale.items()
-    ]
     urls = (
         *(i.post.url for i in aged_out),
         *(i.post.url for items in still_stale.values() for i in items),
     )
-    context = {
+    base = {
         "as_of": as_of,
         "total": len(urls),
         "stale_total": len(urls) - len(aged_out),
+        "aged_out_total": len(aged_out),
         "stale_after_days": stale_after_days,
         "help_wanted_max_age_days": config.digest.max_age_days,
-        "aged_out": [_review_item(i) for i in aged_out],
-        "groups": groups,
         "missing_channels": list(missing_channels),
         "title_max_chars": config.digest.title_max_chars,
+        "footer": footer,
     }
-    text = render_template("weekly_review.md.j2", context)
-    prefix = KIND_PREFIX["weekly_review"]
-    return RenderedMessage(
-        "weekly_review", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
-    )
+
+    def context(cap: SectionCap) -> dict[str, Any]:
+        listed_aged_out, aged_out_more = cap.shown("aged_out", aged_out)
+        groups = [(channel, items, *cap.shown(channel, items)) for channel, items in still_stale.items()]
+        return {
+            **base,
+            "aged_out": [_review_item(i) for i in listed_aged_out],
+            "aged_out_more": aged_out_more,
+            "groups": [
+                {
+                    "heading": channel_label_of(channel),
+                    "total": len(items),
+                    "entries": [_review_item(i) for i in shown],
+                    "more": more,
+                }
+                for channel, items, shown, more in groups
+            ],
+        }
+
+    return _render_capped("weekly_review", "weekly_review.md.j2", context, config, as_of, urls)
 
 
 def render_closeout_summary(

@@ -7,13 +7,13 @@ becomes a :class:`Release`, a Jira ticket a :class:`JiraTicket`.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
-from community_monitoring.timeutil import parse_time
+import msgspec
+
 from community_monitoring.versions import normalise_version
 
 
@@ -144,62 +144,98 @@ class SheetRow:
         return (self.suggestion_id.strip(), normalise_version(self.fix_version))
 
 
-_TIME_FIELDS = ("created_at", "closed_at", "updated_at", "accepted_at", "published_at")
+# --- the JSON-lines form ------------------------------------------------------------------------
+#
+# msgspec encodes and decodes the frozen dataclasses directly: no ``asdict`` deep copy, no dict per
+# record on the way back. Keys stay sorted (as ``json.dumps(sort_keys=True)`` wrote them) and times
+# are RFC 3339 ("...Z"); files written with "+00:00" offsets still decode to the same datetimes.
+
+Record = Post | Release | JiraTicket
+# How a line becomes a record: a record type (decoded directly), or a converter of the line's dict.
+Decode = type | Callable[[dict[str, Any]], Any]
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+_DECODERS: dict[type, msgspec.json.Decoder[Any]] = {}
+_ANY_JSON: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+# Flush written lines in blocks of about this many bytes.
+_WRITE_BLOCK = 1 << 20
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    return value
+class _Created(msgspec.Struct):
+    """A post line's creation time alone: msgspec skips every other field without building it."""
+
+    created_at: datetime
 
 
-def record_to_dict(record: Post | Release | JiraTicket) -> dict[str, Any]:
-    return _encode(asdict(record))
+_CREATED: msgspec.json.Decoder[_Created] = msgspec.json.Decoder(_Created)
 
 
-def _times(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (parse_time(v) if k in _TIME_FIELDS and v else v) for k, v in data.items()}
+def _decoder(record_type: type) -> msgspec.json.Decoder[Any]:
+    if record_type not in _DECODERS:
+        _DECODERS[record_type] = msgspec.json.Decoder(record_type)
+    return _DECODERS[record_type]
+
+
+def record_to_dict(record: Record) -> dict[str, Any]:
+    """The record as JSON-ready builtins (times as RFC 3339 strings), keys sorted."""
+    return msgspec.to_builtins(record, order="sorted")  # type: ignore[no-any-return]
 
 
 def post_from_dict(data: dict[str, Any]) -> Post:
-    replies = tuple(Reply(**_times(r)) for r in data.get("replies", ()))
-    return Post(**{**_times(data), "labels": tuple(data.get("labels", ())), "replies": replies})
+    return msgspec.convert(data, Post)
 
 
 def release_from_dict(data: dict[str, Any]) -> Release:
-    return Release(**_times(data))
+    return msgspec.convert(data, Release)
 
 
 def ticket_from_dict(data: dict[str, Any]) -> JiraTicket:
-    return JiraTicket(
-        **{
-            **data,
-            "fix_versions": tuple(data.get("fix_versions") or ()),
-            "labels": tuple(data.get("labels") or ()),
-            "linked_urls": tuple(data.get("linked_urls") or ()),
-        }
-    )
+    # Older writers left an empty list as null.
+    lists = {k: data.get(k) or () for k in ("fix_versions", "labels", "linked_urls")}
+    return msgspec.convert({**data, **lists}, JiraTicket)
 
 
-def write_records(records: Iterable[Post | Release | JiraTicket], stream: IO[str]) -> int:
-    """Write records as JSON lines; returns how many were written."""
+def write_record_lines(records: Iterable[Record], stream: IO[bytes]) -> int:
+    """Write records as UTF-8 JSON lines to a binary stream; returns how many were written."""
+    count = 0
+    block = bytearray()
+    for record in records:
+        _ENCODER.encode_into(record, block, len(block))
+        block += b"\n"
+        count += 1
+        if len(block) >= _WRITE_BLOCK:
+            stream.write(block)
+            block.clear()
+    stream.write(block)
+    return count
+
+
+def write_records(records: Iterable[Record], stream: IO[str]) -> int:
+    """Write records as JSON lines to a text stream; returns how many were written."""
     count = 0
     for record in records:
-        stream.write(json.dumps(record_to_dict(record), ensure_ascii=False, sort_keys=True))
+        stream.write(_ENCODER.encode(record).decode("utf-8"))
         stream.write("\n")
         count += 1
     return count
 
 
-def read_records(stream: IO[str], decode: Any = post_from_dict) -> Iterator[Any]:
+def read_records(
+    stream: Iterable[str] | Iterable[bytes], decode: Decode = Post, created_after: datetime | None = None
+) -> Iterator[Any]:
+    """The records of a JSON-lines stream (text or bytes); a bad line is a ValueError naming it.
+
+    ``decode``: a record type, or a converter of each line's dict (``ticket_from_dict``...).
+    ``created_after`` (posts only): lines created at or before it are skipped after reading their
+    ``created_at`` alone, so a task that needs one day of posts never builds the other days'.
+    """
+    typed = _decoder(decode) if isinstance(decode, type) else None
     for line_number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            yield decode(json.loads(line))
-        except (ValueError, KeyError, TypeError) as exc:
+            if created_after is not None and _CREATED.decode(line).created_at <= created_after:
+                continue
+            yield typed.decode(line) if typed else decode(_ANY_JSON.decode(line))
+        except (msgspec.MsgspecError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {line_number}: not a record ({exc})") from exc

@@ -68,6 +68,15 @@ def _clean_block(block: str) -> str:
     return block.strip("\n")
 
 
+def _blocks(text: str) -> list[str]:
+    return [b for b in (_clean_block(b) for b in text.split(BREAK)) if b]
+
+
+def join_blocks(text: str, separator: str = "\n") -> str:
+    """A rendered message as one Markdown text, however long (the archived full list)."""
+    return separator.join(_blocks(text))
+
+
 def split_message(
     text: str, kind: str, max_chars: int = MATTERMOST_MAX_CHARS, separator: str = "\n"
 ) -> list[str]:
@@ -76,7 +85,7 @@ def split_message(
     Every part's first line starts with ``kind`` (``[Help Wanted] (2/3)``); a part that starts
     inside a section repeats the section's heading.
     """
-    blocks = [b for b in (_clean_block(b) for b in text.split(BREAK)) if b]
+    blocks = _blocks(text)
     whole = separator.join(blocks)
     if len(whole) <= max_chars:
         return [whole] if whole else []

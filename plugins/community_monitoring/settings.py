@@ -95,6 +95,29 @@ class DigestSection(Section):
     title_max_chars: Annotated[int, Field(strict=True, ge=20, le=1000)]
     excerpt_max_chars: Annotated[int, Field(strict=True, ge=20, le=4000)]
     message_max_chars: Annotated[int, Field(strict=True, ge=1000, le=16383)]
+    # SPEC §7 "Digests stay readable at any scale": each section shows its first N items (the
+    # lists are escalated and oldest first) and ends with "… and M more" linking the full list.
+    max_items_per_section: Annotated[int, Field(strict=True, ge=1, le=1000)] = 25
+    # [Triage] items carry multi-line reply drafts (~400–1,000 characters each): a smaller cap
+    # keeps its four type sections and the "Could not read" footer within 3 posts.
+    triage_max_items_per_section: Annotated[int, Field(strict=True, ge=1, le=1000)] = 15
+    # Where "… and M more" links (e.g. the Community page of SPEC §10), with {kind}, {as_of} and
+    # {section}; empty: the text names the full list archived beside the digest instead.
+    full_list_url: OptionalHttpUrl = ""
+
+    @field_validator("full_list_url")
+    @classmethod
+    def _full_list_placeholders(cls, template: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL template: {exc}") from None
+        unknown = sorted(fields - {"kind", "as_of", "section", ""})
+        if unknown or "" in fields:
+            raise ValueError(
+                f"only {{kind}}, {{as_of}} and {{section}} may appear in braces, not {unknown or ['{}']}"
+            )
+        return template
 
 
 class ReleaseWatchSection(Section):

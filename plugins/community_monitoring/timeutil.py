@@ -40,3 +40,8 @@ DAY = timedelta(days=1)
 def day_window(as_of: datetime) -> tuple[datetime, datetime]:
     """The daily digests' interval (T − 1 day, T]: what "new in the day" means everywhere."""
     return as_of - DAY, as_of
+
+
+def archive_folder_name(as_of: datetime) -> str:
+    """A run's archive folder under its DAG's: T in UTC, safe in every file system."""
+    return as_of.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from github import Auth, Github
 
+from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.github import (
     GithubIssuesClient,
     fetch_github_issues,
@@ -66,8 +69,10 @@ def small_pages_client(sandbox: Sandbox) -> GithubIssuesClient:
 
 def test_fetch_issues_with_comments_as_of_window(sandbox: Sandbox) -> None:
     posts = list(fetch_github_issues(small_pages_client(sandbox), [REPO], NOW - days(30), NOW))
-    numbers = [p.number for p in posts]
+    numbers = sorted(p.number for p in posts)
     assert numbers == [1, 2, 3, 4, 5, 6, 7, 8]  # not the 60-day-old one, not the one after T
+    created = [p.created_at for p in posts]
+    assert created == sorted(created, reverse=True)  # streamed as the newest-first pages arrive
     by_number = {p.number: p for p in posts}
     assert by_number[8].is_pull_request
     assert not by_number[1].is_pull_request
@@ -89,6 +94,64 @@ def test_requests_are_one_per_page_never_one_per_issue(sandbox: Sandbox) -> None
     assert f"/api/v3/repos/{REPO}" not in paths  # the lazy client never fetches the repository itself
     query = next(r["query"] for r in sandbox.requests_log if r["path"].endswith("/issues/comments"))
     assert query["since"] == ["2026-10-19T09:00:00Z"]
+
+
+def test_posts_stream_as_the_issue_pages_arrive(sandbox: Sandbox) -> None:
+    posts = fetch_github_issues(small_pages_client(sandbox), [REPO], NOW - days(30), NOW)
+    first = next(posts)
+    issue_pages = [r for r in sandbox.requests_log if r["path"].endswith(f"/repos/{REPO}/issues")]
+    comment_pages = [r for r in sandbox.requests_log if r["path"].endswith("/issues/comments")]
+    # Comments first (all 3 pages: the join needs them), then one page of issues: not all of them.
+    assert (len(comment_pages), len(issue_pages)) == (3, 1)
+    rest = list(posts)
+    by_number = {p.number: p for p in (first, *rest)}
+    assert len(by_number) == 8
+    assert [r.reply_id for r in by_number[2].replies] == ["101", "104"]
+    assert by_number[7].replies == ()
+
+
+class ListsOnly:
+    """Issue and comment lists as given (newest issues first), without the sandbox's own checks."""
+
+    def __init__(self, issues: list[Any], comments: list[Any]) -> None:
+        self._issues, self._comments = issues, comments
+
+    def issues(self, repo: str, since: datetime) -> Iterator[Any]:
+        return iter(self._issues)
+
+    def comments(self, repo: str, since: datetime) -> Iterator[Any]:
+        return iter(self._comments)
+
+
+def test_a_bad_comment_is_named_only_when_its_issue_is_read() -> None:
+    issues = [github_issue(REPO, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    issues.append(github_issue(REPO, 9, "Old but active", "user9", NOW - days(60)))
+    good = github_comment(REPO, 100, 1, "helper", NOW - days(0.5))
+    bad_in_window = {**github_comment(REPO, 101, 2, "helper", NOW - days(0.5)), "user": "nobody"}
+    bad_on_old_issue = {**github_comment(REPO, 102, 9, "helper", NOW - days(0.5)), "user": "nobody"}
+    no_issue = {**github_comment(REPO, 103, 1, "helper", NOW - days(0.5)), "issue_url": "https://x/y"}
+    client = ListsOnly(issues, [good, bad_in_window, bad_on_old_issue, no_issue, "not a comment"])
+    problems: list[ItemProblem] = []
+    posts = list(fetch_github_issues(client, [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
+    assert [p.number for p in posts] == [1, 2]
+    assert [r.reply_id for p in posts for r in p.replies] == ["100"]
+    # Named in reading order; the bad comment on the 60-day-old issue is none of this run's business.
+    assert [p.item for p in problems] == [
+        f"{REPO}#2 comment 101",
+        f"{REPO}: comment 103",
+        f"{REPO}: comment None",
+    ]
+    assert "issue_url" in problems[1].problem
+    assert "not an object" in problems[2].problem
+
+
+def test_an_issue_met_again_on_the_next_page_is_read_once() -> None:
+    first, second = (github_issue(REPO, n, f"Issue {n}", "u", NOW - days(n)) for n in (1, 2))
+    comment = github_comment(REPO, 100, 2, "helper", NOW - days(0.5))
+    posts = list(
+        fetch_github_issues(ListsOnly([first, second, second], [comment]), [REPO], NOW - days(30), NOW)
+    )  # type: ignore[arg-type]
+    assert [(p.number, len(p.replies)) for p in posts] == [(1, 0), (2, 1)]
 
 
 def test_releases(sandbox: Sandbox) -> None:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict
-from typing import Any
+from datetime import datetime
+from typing import IO, Any
 
 from community_monitoring.records import (
+    Decode,
     JiraTicket,
     Post,
     Release,
-    post_from_dict,
     read_records,
     record_to_dict,
     release_from_dict,
-    ticket_from_dict,
-    write_records,
+    write_record_lines,
 )
 from community_monitoring.sources import Fetched
 
@@ -52,6 +52,14 @@ class RunStore:
         tmp.rename(path)
         return result
 
+    def _write_bytes(self, name: str, write: Callable[[IO[bytes]], int]) -> int:
+        path = self._path(name)
+        tmp = path.parent / (path.name + ".partial")
+        with tmp.open("wb") as stream:
+            result = write(stream)
+        tmp.rename(path)
+        return result
+
     def write_json(self, name: str, value: Any) -> None:
         self._write_text(name, lambda s: json.dump(value, s, ensure_ascii=False, indent=1, default=str))
 
@@ -64,13 +72,14 @@ class RunStore:
         with path.open("r", encoding="utf-8") as stream:
             return json.load(stream)
 
-    def _read_lines(self, name: str, decode: Any) -> Iterator[Any]:
+    def _read_lines(self, name: str, decode: Decode, created_after: datetime | None = None) -> Iterator[Any]:
         path = self.root / name
         if not path.exists():
             return
-        with path.open("r", encoding="utf-8") as stream:
+        # Bytes: msgspec decodes UTF-8 itself, so no text layer decodes every line first.
+        with path.open("rb") as stream:
             try:
-                yield from read_records(stream, decode)
+                yield from read_records(stream, decode, created_after)
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
 
@@ -79,11 +88,11 @@ class RunStore:
     def save_channel(self, channel: str, fetched: Fetched) -> dict[str, int]:
         """Stream one channel's records to the store; the ``done`` marker is written last."""
         counts = {
-            "posts": self._write_text(
-                f"channels/{channel}.posts.jsonl", lambda s: write_records(fetched.posts, s)
+            "posts": self._write_bytes(
+                f"channels/{channel}.posts.jsonl", lambda s: write_record_lines(fetched.posts, s)
             ),
-            "tickets": self._write_text(
-                f"channels/{channel}.tickets.jsonl", lambda s: write_records(fetched.tickets, s)
+            "tickets": self._write_bytes(
+                f"channels/{channel}.tickets.jsonl", lambda s: write_record_lines(fetched.tickets, s)
             ),
         }
         if fetched.releases:
@@ -112,13 +121,17 @@ class RunStore:
 
     # -- what the transform tasks read ---------------------------------------------------------
 
-    def posts(self, channels: Iterable[str]) -> Iterator[Post]:
-        """Stream the posts of ``channels``: the rules keep only what they list, so memory stays bounded."""
+    def posts(self, channels: Iterable[str], created_after: datetime | None = None) -> Iterator[Post]:
+        """Stream the posts of ``channels``: the rules keep only what they list, so memory stays bounded.
+
+        ``created_after``: only posts created after it; the others are skipped unbuilt (the [Triage]
+        list and the reply drafts need one day of posts out of the whole window).
+        """
         for channel in channels:
-            yield from self._read_lines(f"channels/{channel}.posts.jsonl", post_from_dict)
+            yield from self._read_lines(f"channels/{channel}.posts.jsonl", Post, created_after)
 
     def tickets(self, channel: str = "jira") -> list[JiraTicket]:
-        return list(self._read_lines(f"channels/{channel}.tickets.jsonl", ticket_from_dict))
+        return list(self._read_lines(f"channels/{channel}.tickets.jsonl", JiraTicket))
 
     def releases(self, channel: str = "github") -> list[Release]:
         return [release_from_dict(r) for r in self.read_json(f"channels/{channel}.releases.json", default=[])]

@@ -18,11 +18,12 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.records import Post, Release, Reply
@@ -195,13 +196,6 @@ class GithubApi:
         )
 
 
-def _login(user: dict[str, Any] | None) -> tuple[str, bool]:
-    if not user:
-        return "ghost", False
-    login = str(user.get("login") or "ghost")
-    return login, user.get("type") == "Bot"
-
-
 class GithubUser(Item):
     login: str
     type: str | None = None
@@ -246,26 +240,34 @@ class GithubRelease(Item):
     html_url: str | None = None
 
 
-def normalise_issue(raw: dict[str, Any], repo: str) -> Post:
-    author, is_bot = _login(raw.get("user"))
-    closed_at = raw.get("closed_at")
+def _login(user: GithubUser | None) -> tuple[str, bool]:
+    if user is None:
+        return "ghost", False
+    return user.login or "ghost", user.type == "Bot"
+
+
+# The normalisers take the checked item: its times are parsed once, by the check.
+
+
+def normalise_issue(issue: GithubIssue, repo: str) -> Post:
+    author, is_bot = _login(issue.user)
     return Post(
         channel="github",
-        source_id=f"{repo}#{raw['number']}",
-        url=str(raw.get("html_url") or f"https://github.com/{repo}/issues/{raw['number']}"),
-        title=str(raw.get("title") or ""),
-        body=str(raw.get("body") or ""),
+        source_id=f"{repo}#{issue.number}",
+        url=issue.html_url or f"https://github.com/{repo}/issues/{issue.number}",
+        title=issue.title or "",
+        body=issue.body or "",
         author=author,
         author_is_bot=is_bot,
-        author_platform_staff=raw.get("author_association") in STAFF_ASSOCIATIONS,
-        created_at=parse_time(raw["created_at"]),
-        state="open" if raw.get("state") == "open" else "closed",
-        closed_at=parse_time(closed_at) if closed_at else None,
-        labels=tuple(str(label.get("name", "")) for label in raw.get("labels") or ()),
+        author_platform_staff=issue.author_association in STAFF_ASSOCIATIONS,
+        created_at=issue.created_at,
+        state="open" if issue.state == "open" else "closed",
+        closed_at=issue.closed_at,
+        labels=tuple(label.name for label in issue.labels),
         container=repo,
-        is_pull_request=bool(raw.get("pull_request")),
-        number=int(raw["number"]),
-        updated_at=parse_time(raw["updated_at"]) if raw.get("updated_at") else None,
+        is_pull_request=bool(issue.pull_request),
+        number=issue.number,
+        updated_at=issue.updated_at,
     )
 
 
@@ -277,15 +279,15 @@ def issue_number_of_comment(raw: dict[str, Any]) -> int:
         raise ValueError(f"GitHub comment {raw.get('id')} has no usable issue_url: {issue_url!r}") from None
 
 
-def normalise_comment(raw: dict[str, Any]) -> Reply:
-    author, is_bot = _login(raw.get("user"))
+def normalise_comment(comment: GithubComment) -> Reply:
+    author, is_bot = _login(comment.user)
     return Reply(
-        reply_id=str(raw["id"]),
+        reply_id=str(comment.id),
         author=author,
         author_is_bot=is_bot,
-        author_platform_staff=raw.get("author_association") in STAFF_ASSOCIATIONS,
-        created_at=parse_time(raw["created_at"]),
-        body=str(raw.get("body") or ""),
+        author_platform_staff=comment.author_association in STAFF_ASSOCIATIONS,
+        created_at=comment.created_at,
+        body=comment.body or "",
         kind="comment",
     )
 
@@ -351,10 +353,71 @@ def _comment_issue(raw: Any) -> int | None:
         return None
 
 
-def _issues_in_window(
-    client: GithubIssuesClient, checker: ItemChecker, repo: str, since: datetime, until: datetime
-) -> dict[int, Post]:
-    posts: dict[int, Post] = {}
+@dataclass
+class _RepoComments:
+    """A repository's comments since the window start, by issue number, read before its issues.
+
+    A comment that failed its checks is kept raw (rare, so small) and checked again through the
+    run's checker only once its issue turns out to be in the window: comments on older issues are
+    none of this run's business, as when the issues were read first.
+    """
+
+    replies: dict[int, list[Reply]] = field(default_factory=lambda: defaultdict(list))
+    unreadable: list[tuple[int | None, Any]] = field(default_factory=list)
+    count: int = 0
+
+
+def _quiet_reply(raw: Any) -> Reply | None:
+    """The comment as a Reply, or None if it fails its checks (reported later, if it matters)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return normalise_comment(GithubComment.model_validate(raw))
+    except (ValidationError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _comments_by_issue(client: GithubIssuesClient, repo: str, since: datetime) -> _RepoComments:
+    comments = _RepoComments()
+    for raw in client.comments(repo, since):
+        number = _comment_issue(raw)
+        reply = _quiet_reply(raw) if number is not None else None
+        if number is None or reply is None:
+            comments.unreadable.append((number, raw))
+            continue
+        comments.replies[number].append(reply)
+        comments.count += 1
+    return comments
+
+
+def _report_unreadable_comments(
+    checker: ItemChecker, repo: str, comments: _RepoComments, in_window: set[int]
+) -> None:
+    """Name each bad comment on an issue of the window (or naming no issue), in reading order."""
+    for number, raw in comments.unreadable:
+        if number is not None and number not in in_window:
+            continue
+        comment_id = field_of(raw, "id")
+        name = f"{repo}#{number} comment {comment_id}" if number else f"{repo}: comment {comment_id}"
+        comment = checker.check(GithubComment, raw, name)
+        if comment is None:
+            continue
+        if number is None:
+            checker.report(name, f"field 'issue_url' names no issue: {comment.issue_url[:100]!r}")
+            continue
+        checker.build(name, normalise_comment, comment)
+
+
+def _issues_with_replies(
+    client: GithubIssuesClient,
+    checker: ItemChecker,
+    repo: str,
+    window: tuple[datetime, datetime],
+    comments: _RepoComments,
+) -> Iterator[Post]:
+    """Issues created in the window, newest first, each with its replies, as their pages arrive."""
+    since, until = window
+    seen: set[int] = set()
     for index, raw in enumerate(client.issues(repo, since)):
         name = _issue_name(repo, raw, index)
         issue = checker.check(GithubIssue, raw, name)
@@ -362,36 +425,16 @@ def _issues_in_window(
             continue
         if issue.created_at <= since:
             break  # newest first: every later page is older still
-        if issue.created_at <= until:
-            post = checker.build(name, normalise_issue, raw, repo)
-            if post is not None:
-                posts[issue.number] = post
-    return posts
-
-
-def _replies_by_issue(
-    client: GithubIssuesClient, checker: ItemChecker, repo: str, since: datetime, posts: Mapping[int, Post]
-) -> dict[int, list[Reply]]:
-    replies: dict[int, list[Reply]] = defaultdict(list)
-    for raw in client.comments(repo, since):
-        number = _comment_issue(raw)
-        if number is not None and number not in posts:
-            continue  # a comment on an issue outside the window
-        name = (
-            f"{repo}#{number} comment {field_of(raw, 'id')}"
-            if number
-            else f"{repo}: comment {field_of(raw, 'id')}"
-        )
-        comment = checker.check(GithubComment, raw, name)
-        if comment is None:
-            continue
-        if number is None:
-            checker.report(name, f"field 'issue_url' names no issue: {comment.issue_url[:100]!r}")
-            continue
-        reply = checker.build(name, normalise_comment, raw)
-        if reply is not None:
-            replies[number].append(reply)
-    return replies
+        if issue.created_at > until or issue.number in seen:
+            continue  # after T, or met again on the next page (new issues shift the pages)
+        post = checker.build(name, normalise_issue, issue, repo)
+        if post is not None:
+            seen.add(issue.number)
+            yield post.with_replies(comments.replies.pop(issue.number, ()))
+    _report_unreadable_comments(checker, repo, comments, seen)
+    log.info(
+        "GitHub %s: %d issues/PRs created in the window, %d comments read", repo, len(seen), comments.count
+    )
 
 
 def fetch_github_issues(
@@ -403,22 +446,15 @@ def fetch_github_issues(
 ) -> Iterator[Post]:
     """Issues (and PRs, marked) created in (since, until] with every comment since ``since``.
 
-    Comments on an issue are never older than the issue, so ``since`` on the repository-wide
-    comments endpoint loses none of the comments on these issues. An item that is not what the
-    API promises is skipped and named in ``problems``.
+    Streamed newest first, as the issue pages arrive: only the comments (read first, one call per
+    page of the repository-wide endpoint) are held. Comments on an issue are never older than the
+    issue, so ``since`` loses none of the comments on these issues. An item that is not what the
+    API promises is skipped and named in ``problems`` (complete once the posts are consumed).
     """
     checker = ItemChecker("github", problems)
     for repo in repos:
-        posts = _issues_in_window(client, checker, repo, since, until)
-        replies = _replies_by_issue(client, checker, repo, since, posts)
-        log.info(
-            "GitHub %s: %d issues/PRs created in the window, %d comments",
-            repo,
-            len(posts),
-            sum(len(r) for r in replies.values()),
-        )
-        for number, post in sorted(posts.items()):
-            yield post.with_replies(replies.get(number, ()))
+        comments = _comments_by_issue(client, repo, since)
+        yield from _issues_with_replies(client, checker, repo, (since, until), comments)
 
 
 def fetch_github_releases(

@@ -1,0 +1,172 @@
+"""The records' JSON-lines form (msgspec) and the run store that hands them from task to task."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from community_monitoring.pipeline.store import RunStore
+from community_monitoring.records import (
+    JiraTicket,
+    Post,
+    Release,
+    Reply,
+    read_records,
+    record_to_dict,
+    ticket_from_dict,
+    write_record_lines,
+    write_records,
+)
+from community_monitoring.sources import Fetched, ItemProblem
+
+T = datetime(2026, 11, 18, 9, tzinfo=UTC)
+
+
+def post(number: int, created: datetime, **extra: object) -> Post:
+    return Post(
+        channel="github",
+        source_id=f"o/r#{number}",
+        url=f"https://github.com/o/r/issues/{number}",
+        title=f"Crash on upgrade ünïcode {number}",
+        author="someone",
+        created_at=created,
+        number=number,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+FULL = post(
+    1,
+    T - timedelta(hours=3),
+    body="Steps:\n1. upgrade",
+    state="closed",
+    closed_at=T - timedelta(hours=1),
+    updated_at=T - timedelta(minutes=5, microseconds=250),
+    labels=("Bug", "Area/Server"),
+    author_platform_staff=True,
+    replies=(
+        Reply("10", "helper", T - timedelta(hours=2), body="Which version?", author_is_bot=False),
+        Reply("11", "bot", T - timedelta(hours=2), kind="note", author_is_bot=True),
+    ),
+)
+TICKET = JiraTicket(
+    key="MM-1",
+    url="https://jira.example/browse/MM-1",
+    summary="Pin messages",
+    status="Done",
+    status_category="Done",
+    resolution=None,
+    fix_versions=("v11.2",),
+    labels=(),
+    linked_urls=("https://uv.example/suggestions/123-pin",),
+    updated_at="2026-11-17T10:00:00.000+0000",
+)
+
+
+def lines_of(records: list[Post]) -> bytes:
+    stream = io.BytesIO()
+    write_record_lines(records, stream)
+    return stream.getvalue()
+
+
+def test_a_post_with_replies_comes_back_equal_with_utc_times() -> None:
+    [decoded] = read_records(io.BytesIO(lines_of([FULL])))
+    assert decoded == FULL
+    assert decoded.created_at.tzinfo is UTC
+    assert isinstance(decoded.labels, tuple)
+    assert isinstance(decoded.replies[0], Reply)
+
+
+def test_the_line_keeps_the_field_names_sorted_and_readable() -> None:
+    line = lines_of([FULL]).decode("utf-8")
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
+    data = json.loads(line)
+    assert list(data) == sorted(data)
+    assert data["created_at"] == "2026-11-18T06:00:00Z"
+    assert data["replies"][0]["reply_id"] == "10"
+    assert "ünïcode" in line  # UTF-8, not \\u escapes
+
+
+def test_a_line_written_by_the_earlier_json_dumps_form_still_reads() -> None:
+    # What json.dumps(asdict(post) with isoformat() times, sort_keys=True) wrote before msgspec.
+    old = {
+        "channel": "forum",
+        "source_id": "7",
+        "url": "https://forum.example/t/7",
+        "title": "Old",
+        "author": "a",
+        "created_at": "2026-11-17T10:00:00.123456+00:00",
+        "closed_at": None,
+        "labels": ["x"],
+        "replies": [{"reply_id": "1", "author": "b", "created_at": "2026-11-17T11:00:00+00:00"}],
+    }
+    line = json.dumps(old, ensure_ascii=False, sort_keys=True) + "\n"
+    [decoded] = read_records(io.StringIO(line))
+    assert decoded.created_at == datetime(2026, 11, 17, 10, 0, 0, 123456, tzinfo=UTC)
+    assert decoded.labels == ("x",)
+    assert decoded.replies[0].created_at == datetime(2026, 11, 17, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    ['{"channel": "github"}', "{not json", '{"channel": 1, "source_id": "x"}'],
+    ids=["missing fields", "not JSON", "wrong type"],
+)
+def test_a_bad_line_is_named_by_its_number(bad_line: str) -> None:
+    text = lines_of([FULL]).decode() + "\n" + bad_line + "\n"
+    with pytest.raises(ValueError, match=r"^line 3: not a record"):
+        list(read_records(io.StringIO(text)))
+
+
+def test_created_after_skips_older_posts_unbuilt_and_still_names_bad_lines() -> None:
+    day_start = T - timedelta(days=1)
+    posts = [post(n, T - timedelta(hours=h)) for n, h in ((1, 30), (2, 24), (3, 23), (4, 1))]
+    kept = list(read_records(io.BytesIO(lines_of(posts)), Post, created_after=day_start))
+    assert [p.number for p in kept] == [3, 4]  # created exactly at T − 1 day is not after it
+    with pytest.raises(ValueError, match="line 2"):
+        list(read_records(io.StringIO(lines_of(posts[:1]).decode() + '{"title": "x"}\n'), Post, day_start))
+
+
+def test_text_streams_and_dict_converters_still_work() -> None:
+    stream = io.StringIO()
+    assert write_records([TICKET], stream) == 1
+    stream.seek(0)
+    assert list(read_records(stream, ticket_from_dict)) == [TICKET]
+    # An older writer's null list reads as empty.
+    assert ticket_from_dict({**record_to_dict(TICKET), "labels": None}).labels == ()
+
+
+def test_the_run_store_round_trips_a_channel(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    release = Release("v11.1.0", "v11.1.0", T - timedelta(days=8), url="https://github.com/r/1")
+    fetched = Fetched(
+        posts=(post(n, T - timedelta(days=n)) for n in range(1, 4)),
+        tickets=iter([TICKET]),
+        releases=[release],
+        problems=[ItemProblem("github", "o/r#9", "field 'title' is missing")],
+    )
+    counts = store.save_channel("github", fetched)
+    assert counts == {"posts": 3, "tickets": 1, "releases": 1, "problems": 1}
+    assert store.channel_counts("github") == counts
+    assert [p.number for p in store.posts(["github", "forum"])] == [1, 2, 3]  # forum: never written
+    assert [p.number for p in store.posts(["github"], created_after=T - timedelta(days=2))] == [1]
+    assert store.tickets("github") == [TICKET]
+    assert store.releases("github") == [release]
+    assert store.problems("github") == [
+        {"channel": "github", "item": "o/r#9", "problem": "field 'title' is missing"}
+    ]
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_the_run_store_names_the_file_and_line_of_a_bad_record(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    store.save_channel("forum", Fetched(posts=[post(1, T)]))
+    path = tmp_path / "channels" / "forum.posts.jsonl"
+    path.write_bytes(path.read_bytes() + b'{"title": "half a record"}\n')
+    with pytest.raises(ValueError, match=r"forum\.posts\.jsonl: line 2: not a record"):
+        list(store.posts(["forum"]))
