@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 
-.PHONY: venv demo airflow test lint format bench eval-triage clean distclean
+.PHONY: venv demo airflow test test-cluster lint format bench eval-triage clean distclean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
@@ -44,6 +44,18 @@ test: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The distributed configuration (SPEC §11; README "Running on a distributed Airflow"), started on this
+# machine: Postgres, Redis and an S3 emulator (apt-get installs postgresql and redis-server if missing;
+# requirements-cluster.txt adds moto), then Airflow on CeleryExecutor with two workers; runs tests/cluster
+# and the ledger's tests on Postgres, stops everything and prints how each component started and stopped.
+# PYTEST_ARGS go to pytest (e.g. PYTEST_ARGS="-k backfill").
+$(VENV)/.cluster-installed: $(VENV)/.installed requirements-cluster.txt
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-cluster.txt
+	touch $@
+
+test-cluster: $(VENV)/.cluster-installed
+	$(PY) -m community_devtools.cluster -- $(PYTEST_ARGS)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -52,8 +64,10 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Speed and scale figures (SPEC §9) at 1k, 10k and 100k posts a day; BENCH_ARGS=--quick (1k, no
+# Perceval) or e.g. BENCH_ARGS="--sizes 1000,10000". Installs Perceval into .bench-perceval/ (dev only).
 bench: venv
-	$(PY) -m community_devtools.bench
+	$(PY) -m community_devtools.bench $(BENCH_ARGS)
 
 # Post-type agreement on the labelled set (include/eval/): rules alone, and rules + model.
 # EVAL_ARGS=--errors lists the misses.

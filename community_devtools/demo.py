@@ -178,10 +178,36 @@ def main(argv: list[str] | None = None) -> int:
         print("Run `make clean` to start over.")
     print_tracking_sheet(scenario, env)
     print(f"Outbox saved to {output / 'outbox.json'}")
+    print_community_page(scenario, env)
     if failed:
         print(f"Runs that ended failed: {', '.join(failed)} (see their logs in {output})", file=sys.stderr)
         return 1
     return 0
+
+
+def print_community_page(scenario: Path, env: dict[str, str]) -> None:
+    """Where to see the daily run's post states (SPEC §10): the Community page of the local Airflow UI."""
+    from community_devtools.local_airflow import DEFAULT_AIRFLOW_PORT
+
+    home = Path(env.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow"))
+    port = env.get("AIRFLOW_PORT") or DEFAULT_AIRFLOW_PORT
+    print(
+        f"""
+Community page (queue, metrics, chart; SPEC §10): the daily run recorded its post states in this
+home's ledger DB. To browse them in the Airflow UI, on this demo's home:
+  .venv/bin/python -m community_devtools.local_airflow --scenario {_shown(scenario)} --home {_shown(home)}
+and open http://127.0.0.1:{port}/community/ (or "Community" in the UI's navigation), signed in as
+admin with the password it prints. `make airflow` starts the same UI on a home of its own
+(airflow_home/ui-<scenario>), whose page shows the daily runs you trigger there.
+"""
+    )
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:

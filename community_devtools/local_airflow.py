@@ -638,6 +638,8 @@ Airflow is ready: {airflow.base_url}
                once (catchup is off), which posts its digests (with @here) to the sandbox's channels
   logs         {logs}/<api-server|scheduler|dag-processor|triggerer|sandbox>.log;
                task logs in {_show(airflow.home / "logs")}
+  community    {airflow.base_url}/community/ (or "Community" in the navigation): the queue, metrics and
+               chart the daily runs record in this home's ledger DB (empty until a daily run has run)
   CLI          in another terminal: . {_show(cli_env)} && airflow dags list
   stop         Ctrl-C here (or kill -TERM {os.getpid()}): stops every component, their tasks and the sandbox
 """,

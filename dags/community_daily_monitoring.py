@@ -15,6 +15,10 @@ channel, applies the community team's rules and posts:
   `uservoice.apply_status_updates` is on);
 
 and keeps the tracking sheet's rows for suggestions planned or started with a fixVersion current.
+Every run also records each open or recently answered post's state as of T (answer state, first
+responses, type, owner, escalation) in the state table `community_post_states` of the
+`community_monitoring_db` database (**`record_post_states`**; backfills too: a backfill at T rebuilds
+T's rows): the community health metrics and the Community page read it.
 Where the team switched it on (`replies.post_upstream`), each new unanswered GitHub issue or GitLab
 issue also gets its reply draft as a comment, once.
 
@@ -43,7 +47,7 @@ import os
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
-from community_monitoring.pipeline import daily, release_prompt, shape
+from community_monitoring.pipeline import daily, health, release_prompt, shape
 
 
 @dag(
@@ -78,6 +82,8 @@ def community_daily_monitoring() -> None:
         ]
         announce_release = task(release_prompt.announce_release, outlets=[release_prompt.RELEASE_ASSET])
         collected >> announce_release()
+        # SPEC §10: the snapshot at T of every post's state, for the health metrics and the dashboard.
+        collected >> task(health.record_post_states, task_id="record_post_states")()
         shape.verify(collected)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,21 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def sql_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
+    """The SQLAlchemy engine behind an Airflow connection (any DB-API connection type).
+
+    The ledger, the post state table (``state_table.py``) and other tables kept beside the ledger
+    all live in this database.
+    """
+    from airflow.sdk.bases.hook import BaseHook
+
+    hook = BaseHook.get_connection(conn_id).get_hook()
+    get_engine = getattr(hook, "get_sqlalchemy_engine", None)
+    if get_engine is None:
+        raise ValueError(f"connection {conn_id!r} is not a SQL database connection")
+    return get_engine()  # type: ignore[no-any-return]
+
+
 class NotificationLedger:
     """Ledger table on any SQLAlchemy engine (SQLite file by default, Postgres in production)."""
 
@@ -90,8 +106,29 @@ class NotificationLedger:
             sa.Column("claim_token", sa.String(64)),
             sa.Column("claimed_at", sa.String(40)),
         )
-        self._metadata.create_all(engine)
-        self._add_missing_columns()
+        self._create_table()
+
+    def _create_table(self, attempts: int = 5) -> None:
+        """Create the table (and any missing column) unless it exists; several workers may at once.
+
+        Postgres lets two sessions race on CREATE TABLE (the loser fails on its catalog's unique
+        index) and on ADD COLUMN; SQLite answers "already exists": whoever loses looks again and
+        finds the table as the winner left it.
+        """
+        import sqlalchemy as sa
+
+        for attempt in range(1, attempts + 1):
+            try:
+                self._metadata.create_all(self._engine)
+                self._add_missing_columns()
+                return
+            except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError) as error:
+                if attempt == attempts:
+                    raise
+                log.info(
+                    "Another worker is creating the ledger table (%s); looking again", type(error).__name__
+                )
+                time.sleep(0.05 * attempt)
 
     def _add_missing_columns(self) -> None:
         """A ledger written by an earlier version lacks the claim columns: add them in place."""
@@ -107,13 +144,7 @@ class NotificationLedger:
     @classmethod
     def from_connection(cls, conn_id: str = LEDGER_CONN_ID) -> NotificationLedger:
         """Open the ledger behind an Airflow connection (any DB-API connection type)."""
-        from airflow.sdk.bases.hook import BaseHook
-
-        hook = BaseHook.get_connection(conn_id).get_hook()
-        get_engine = getattr(hook, "get_sqlalchemy_engine", None)
-        if get_engine is None:
-            raise ValueError(f"connection {conn_id!r} is not a SQL database connection")
-        return cls(get_engine())
+        return cls(sql_engine(conn_id))
 
     @classmethod
     def from_url(cls, url: str) -> NotificationLedger:

@@ -16,6 +16,7 @@ from typing import Any
 from community_monitoring import keys
 from community_monitoring.policy import WritePolicy
 from community_monitoring.settings import Settings
+from community_monitoring.timeutil import archive_folder_name
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +66,37 @@ class Outbox:
             self._ledger = self._open_ledger()
         return self._ledger
 
-    def archive(self, kind: str, parts: Sequence[str]) -> str:
-        """Keep a digest as Markdown, one file per (DAG, T, kind), whether or not it is posted."""
-        folder = self._archive_root() / self.dag_id / self.as_of.strftime("%Y-%m-%dT%H%M%SZ")
+    def archive(self, kind: str, parts: Sequence[str], full_text: str = "") -> str:
+        """Keep a digest as Markdown, one file per (DAG, T, kind), whether or not it is posted.
+
+        ``full_text``: a capped digest's whole list (SPEC §7), kept beside it as ``<kind>.full.md``,
+        the file its "… and N more" lines name. Returns the digest's path.
+        """
+        folder = self._archive_root() / self.dag_id / archive_folder_name(self.as_of)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{kind}.md"
-        tmp = folder / f"{kind}.md.partial"
+        if full_text:
+            # Written first: a digest in the archive never names a full list that is not there.
+            self._write_atomically(folder, f"{kind}.full.md", full_text + "\n")
+        return self._write_atomically(folder, f"{kind}.md", "\n\n---\n\n".join(parts) + "\n")
+
+    def archive_file(self, kind: str, name: str, data: bytes) -> str:
+        """Keep a file that goes with a message (a chart) beside its Markdown, as ``<kind>.<name>``,
+        written atomically, whether or not the message is posted. Returns its path."""
+        folder = self._archive_root() / self.dag_id / archive_folder_name(self.as_of)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{kind}.{name}"
+        tmp = folder / f"{kind}.{name}.partial"
+        with tmp.open("wb") as stream:
+            stream.write(data)
+        tmp.rename(path)
+        return str(path)
+
+    @staticmethod
+    def _write_atomically(folder: Any, name: str, text: str) -> str:
+        path = folder / name
+        tmp = folder / f"{name}.partial"
         with tmp.open("w", encoding="utf-8") as stream:
-            stream.write("\n\n---\n\n".join(parts) + "\n")
+            stream.write(text)
         tmp.rename(path)
         return str(path)
 

@@ -99,6 +99,10 @@ def test_daily_dag_shape(parsed: dict) -> None:
     # The release prompt (SPEC §5): after every channel was read or named missing.
     assert tasks["announce_release"]["upstream"] == ["collect_channels"]
     assert tasks["announce_release"]["group"] == "notify"
+    # SPEC §10: the snapshot of post states at T, from every channel read (a write, so in notify).
+    assert tasks["record_post_states"]["upstream"] == ["collect_channels"]
+    assert tasks["record_post_states"]["group"] == "notify"
+    assert tasks["record_post_states"]["downstream"] == []
 
 
 CHANNELS = ("github", "gitlab", "forum", "stackoverflow", "uservoice", "jira")

@@ -16,6 +16,16 @@ from community_sandbox.scenario import load_scenario
 pytestmark = pytest.mark.airflow
 
 HEADINGS = {"github": "GitHub", "gitlab": "GitLab", "stackoverflow": "Stack Overflow"}
+HEALTH_NUMBERS = (
+    "New posts",
+    "Median first response",
+    "p90 first response",
+    "Median first staff response",
+    "Answered within 2 days",
+    "First responses by the community",
+    "Open backlog (unanswered or waiting on us)",
+    "Escalated in Help Wanted",
+)
 
 
 def test_weekly_review_matches_the_oracle_and_posts_once(
@@ -51,6 +61,18 @@ def test_weekly_review_matches_the_oracle_and_posts_once(
         # Listed once: an aged-out post is not repeated under its channel.
         want = [u for u in urls if u not in aged_out]
         assert found[HEADINGS[channel]] == want, channel  # oldest activity first
+    # SPEC §10: the review ends with its Community health section, the chart archived beside it.
+    assert list(found)[-1] == "Community health"
+    intro, *numbers = review.split("\n#### Community health\n", 1)[1].splitlines()
+    assert intro.startswith(
+        "Posts created in the 7 days before 2026-11-18 09:00 UTC on GitHub, GitLab, Forum and Stack Overflow"
+    )
+    assert [line.split(":", 1)[0] for line in numbers] == [f"- {name}" for name in HEALTH_NUMBERS]
+    assert all(line.endswith(" vs last week)") or "vs last week); median age" in line for line in numbers)
+    [chart] = (airflow.workdir / "archive" / "community_weekly_stale_review").glob(
+        "*/weekly_review.community-health.png"
+    )
+    assert chart.read_bytes().startswith(b"\x89PNG")
     again = airflow.dags_test("community_weekly_stale_review", now, {"as_of": now})
     assert again.state == "success"
     assert len(posts_to(running.outbox, "help-channel-hook")) == 1

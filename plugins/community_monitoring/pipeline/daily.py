@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import CHANNELS
 from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.timeutil import day_window
+
+if TYPE_CHECKING:
+    from community_monitoring.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +30,19 @@ def listed_channels(run: TaskRun) -> list[str]:
     return [key for key in DAILY_CHANNELS if key in read and CHANNELS[key].lists_posts]
 
 
+def posts_of_the_day(run: TaskRun) -> Iterator[Post]:
+    """The listed channels' posts created after T − 1 day, for the rules that keep only the day's
+    new posts ([Triage], reply drafts): the rest of the window is skipped without being built."""
+    return run.store.posts(listed_channels(run), created_after=day_window(run.as_of)[0])
+
+
 def save_message(run: TaskRun, message: Any, key: str | None = None) -> dict[str, Any]:
     """Keep a rendered message in the run store for its post task, and archive it."""
     run.store.save_message(message.kind, message.parts, len(message.item_urls))
     if key:
         run.store.write_json(f"messages/{message.kind}.json", {**run.store.message(message.kind), "key": key})
-    archived = run.outbox.archive(message.kind, message.parts)
+    # A capped digest's full list goes beside it: nothing is only in an "… and N more".
+    archived = run.outbox.archive(message.kind, message.parts, full_text=message.full_text)
     log.info(
         "Built %s: %d item(s) in %d part(s); archived at %s",
         message.kind,
@@ -91,9 +103,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.rules import find_new_posts
 
     channels = run.channels_read()
-    new_posts = find_new_posts(
-        run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of
-    )
+    new_posts = find_new_posts(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
     kept, also_posted = fold_duplicates(new_posts, run.settings)
     read = [c for c in RELATED_CHANNELS if c in channels["read"]]
     related = find_related(
@@ -272,7 +282,7 @@ def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
 def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.replies import plan_replies
 
-    planned = plan_replies(run.store.posts(listed_channels(run)), run.rosters.staff, run.settings, run.as_of)
+    planned = plan_replies(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
     run.store.save_plan("replies", [asdict(p) for p in planned])
     if not run.settings.replies.channels:
         log.info("Posting replies upstream is off for every channel (replies.post_upstream)")

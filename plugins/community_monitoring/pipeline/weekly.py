@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from community_monitoring.channels import CHANNELS
 from community_monitoring.pipeline.daily import save_message
+from community_monitoring.pipeline.health import community_health_section
 from community_monitoring.pipeline.run import TaskRun, community_task
 from community_monitoring.settings import AgedOutChannel, Settings, WeeklyChannel
 
@@ -57,6 +58,8 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
         len(aged_out),
         {channel: len(items) for channel, items in stale.items()} or "nothing",
     )
+    # SPEC §10: the review ends with the Community health section (its chart archived beside it).
+    health_channels = [c for c in WEEKLY_CHANNELS if c in read["read"] and run.settings.is_enabled(c)]
     message = render_weekly_review(
         stale,
         run.settings,
@@ -64,5 +67,6 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
         weekly.stale_after_days,
         missing_channels=read["missing"],
         aged_out=aged_out,
+        footer=community_health_section(run, "weekly_review", health_channels),
     )
     return save_message(run, message)

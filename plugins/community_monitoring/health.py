@@ -1,0 +1,378 @@
+"""Community health (SPEC §10): each post's state as of T, and the metrics computed from those states.
+
+Pure: posts in, :class:`StateRow` records out (``state_rows`` is what the daily run upserts into the
+state table, ``created_rows`` every post created in a window); rows in, pandas tables and
+:class:`HealthNumbers` out. Every value is read from upstream timestamps as of T (a reply after T
+does not exist), so a backfill at T rebuilds the same rows and the same numbers.
+
+Definitions, used everywhere (the weekly review's ``Community health`` section, the dashboard):
+
+* **First response**: the first substantive reply before T by someone other than the author (no
+  bot, no me-too: ``answers.substantive_replies``). **First staff response**: the first such reply
+  by staff. The first response *is by staff* when it is the first staff response.
+* **Week**: the ISO week the post was *created* in, from Monday 00:00 UTC.
+* **Median** is the usual one (the mean of the two middle values); **p90** is the nearest-rank
+  90th percentile: the smallest observed value with at least 90% of the values at or below it
+  (``numpy.quantile(..., method="inverted_cdf")``), so it is always a time some post really waited.
+  Times are in hours, over the posts that got a response by T.
+* **Answered within 2 days**: of the posts at least 2 days old at T, the share whose first response
+  came within 2 days of their creation.
+* **Open backlog**: tracked posts still ``unanswered`` or ``waiting_on_us`` at T (the ball is with
+  the team); its age is T − created.
+* **Escalated**: posts in the Escalated section of ``[Help Wanted]`` at T.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from community_monitoring.answers import (
+    answer_state,
+    has_accepted_answer_at,
+    is_by_author,
+    is_open_at,
+    is_reply_staff,
+    substantive_replies,
+)
+from community_monitoring.channels import channel as channel_of
+from community_monitoring.classify import Classification
+from community_monitoring.records import Post, Release, Reply
+from community_monitoring.roster import StaffRoster
+from community_monitoring.routing import route_owner
+from community_monitoring.rules import (
+    WAITING_FOR_AN_ANSWER,
+    HelpWantedEntry,
+    find_help_wanted_sections,
+    is_listable,
+)
+from community_monitoring.settings import Settings
+
+# A post closed (or given an accepted answer) this recently is still tracked: "recently answered".
+RECENTLY_ANSWERED = timedelta(days=14)
+ANSWERED_WITHIN = timedelta(days=2)
+# The weekly review compares the 7 days before T with the 7 days before T − 7 days.
+WEEK = timedelta(days=7)
+P90 = 0.9
+HOUR = timedelta(hours=1)
+# Posts classified and placed on the [Help Wanted] list per batch (a model classifies a batch at once).
+CHUNK = 5000
+
+
+class Classifier(Protocol):
+    def classify(self, post: Post) -> Classification: ...
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One post's state as of T: a row of the state table (primary key channel, source_id, as_of)."""
+
+    channel: str
+    source_id: str
+    url: str
+    title: str
+    author: str
+    # bug, troubleshooting, feature_proposal or question, as [Triage] decides it.
+    post_type: str
+    created_at: datetime
+    first_response_at: datetime | None
+    first_staff_response_at: datetime | None
+    answer_state: str
+    # The routed owner (a Mattermost name without "@"), or "".
+    owner: str
+    # Its step on the [Help Wanted] ladder: "listed", "mention_rotation", "escalated"; "" when the
+    # post is not on the list at T (and then day_on_list is 0).
+    escalation: str
+    day_on_list: int
+    as_of: datetime
+
+    @property
+    def first_response_by_staff(self) -> bool | None:
+        """Whether staff gave the first response; None without one."""
+        if self.first_response_at is None:
+            return None
+        return self.first_staff_response_at == self.first_response_at
+
+
+STATE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StateRow))
+
+
+# ----- one post as of T --------------------------------------------------------------------------
+
+
+def responses_at(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> list[Reply]:
+    """Substantive replies before T by anyone but the author, oldest first."""
+    return [r for r in substantive_replies(post, roster, settings, as_of) if not is_by_author(post, r)]
+
+
+def first_response_at(
+    post: Post, roster: StaffRoster, settings: Settings, as_of: datetime
+) -> datetime | None:
+    replies = responses_at(post, roster, settings, as_of)
+    return replies[0].created_at if replies else None
+
+
+def first_staff_response_at(
+    post: Post, roster: StaffRoster, settings: Settings, as_of: datetime
+) -> datetime | None:
+    staff = (r for r in responses_at(post, roster, settings, as_of) if is_reply_staff(post, r, roster))
+    return next((r.created_at for r in staff), None)
+
+
+def is_health_post(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> bool:
+    """A post health counts: on a channel whose posts the digests list, listable at T."""
+    return channel_of(post.channel).lists_posts and is_listable(post, roster, settings, as_of)
+
+
+def is_tracked(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> bool:
+    """The state table's posts: created in the digests' window (the daily run reads ``max_age_days``),
+    and open at T or closed (or accepted) in the ``RECENTLY_ANSWERED`` days before T."""
+    if not is_health_post(post, roster, settings, as_of):
+        return False
+    if post.created_at <= as_of - timedelta(days=settings.digest.max_age_days):
+        return False
+    if is_open_at(post, as_of) and not has_accepted_answer_at(post, as_of):
+        return True
+    done = [t for t in (post.closed_at, post.accepted_at) if t is not None and t <= as_of]
+    return bool(done) and min(done) > as_of - RECENTLY_ANSWERED
+
+
+def post_state(
+    post: Post,
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    post_type: str,
+    entry: HelpWantedEntry | None = None,
+) -> StateRow:
+    """The row of one post as of T; ``entry``: its [Help Wanted] item at T, if it is on the list."""
+    responses = responses_at(post, roster, settings, as_of)
+    staff = (r for r in responses if is_reply_staff(post, r, roster))
+    return StateRow(
+        channel=post.channel,
+        source_id=post.source_id,
+        url=post.url,
+        title=post.title,
+        author=post.author,
+        post_type=post_type,
+        created_at=post.created_at,
+        first_response_at=responses[0].created_at if responses else None,
+        first_staff_response_at=next((r.created_at for r in staff), None),
+        answer_state=answer_state(post, roster, settings, as_of),
+        owner=route_owner(post, settings.routing),
+        escalation=entry.step if entry else "",
+        day_on_list=entry.day if entry else 0,
+        as_of=as_of,
+    )
+
+
+def classify_posts(posts: Sequence[Post], classifier: Classifier) -> list[str]:
+    """Each post's type, as [Triage] decides it (a model classifies many posts in one pass)."""
+    classify_all = getattr(classifier, "classify_all", None)
+    decided = classify_all(posts) if classify_all else [classifier.classify(p) for p in posts]
+    return [c.post_type for c in decided]
+
+
+def rows_for(
+    posts: Iterable[Post],
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    classifier: Classifier,
+    releases: Sequence[Release] = (),
+) -> list[StateRow]:
+    """The rows of ``posts`` as of T, with each one's place on the [Help Wanted] list at T, ordered
+    by channel and id. Posts are taken ``CHUNK`` at a time (whether a post is on the list depends on
+    that post alone), so a stream of posts is never held in memory whole."""
+    rows: list[StateRow] = []
+    for chunk in chunks(posts, CHUNK):
+        sections = find_help_wanted_sections(chunk, roster, settings, as_of, releases)
+        entries = {e.post.url: e for e in sections.entries}
+        types = classify_posts(chunk, classifier)
+        rows += (
+            post_state(p, roster, settings, as_of, t, entries.get(p.url))
+            for p, t in zip(chunk, types, strict=True)
+        )
+    return sorted(rows, key=lambda r: (r.channel, r.source_id))
+
+
+def chunks(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
+    chunk: list[Post] = []
+    for item in posts:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def state_rows(
+    posts: Iterable[Post],
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    classifier: Classifier,
+    releases: Sequence[Release] = (),
+) -> list[StateRow]:
+    """The state table's snapshot at T: a row for each tracked post (``is_tracked``)."""
+    tracked = (p for p in posts if is_tracked(p, roster, settings, as_of))
+    return rows_for(tracked, roster, settings, as_of, classifier, releases)
+
+
+def created_rows(
+    posts: Iterable[Post],
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    classifier: Classifier,
+    since: datetime,
+    releases: Sequence[Release] = (),
+) -> list[StateRow]:
+    """A row as of T for every post health counts that was created in [since, T], open or not."""
+    kept = (p for p in posts if since <= p.created_at and is_health_post(p, roster, settings, as_of))
+    return rows_for(kept, roster, settings, as_of, classifier, releases)
+
+
+def latest_per_post(rows: Iterable[StateRow]) -> list[StateRow]:
+    """Each post's newest row (the state table's history holds one per day it was tracked)."""
+    newest: dict[tuple[str, str], StateRow] = {}
+    for row in rows:
+        key = (row.channel, row.source_id)
+        if key not in newest or row.as_of > newest[key].as_of:
+            newest[key] = row
+    return sorted(newest.values(), key=lambda r: (r.channel, r.source_id))
+
+
+# ----- metrics (pandas) --------------------------------------------------------------------------
+
+
+def nearest_rank(values: Iterable[float], q: float) -> float | None:
+    """The nearest-rank ``q`` quantile: the smallest value with at least ``q`` of the values at or below
+    it (p90 of 1..10 is 9, of 1..20 is 18); None without values. NaN values are left out."""
+    data = np.asarray([v for v in values if not pd.isna(v)], dtype=float)
+    if data.size == 0:
+        return None
+    return float(np.quantile(data, q, method="inverted_cdf"))
+
+
+def median(values: Iterable[float]) -> float | None:
+    """The usual median (the mean of the two middle values of an even count); None without values."""
+    data = np.asarray([v for v in values if not pd.isna(v)], dtype=float)
+    return float(np.median(data)) if data.size else None
+
+
+def week_start(times: pd.Series) -> pd.Series:
+    """Monday 00:00 UTC of each time's ISO week."""
+    utc = times.dt.tz_convert(UTC)
+    return utc.dt.floor("D") - pd.to_timedelta(utc.dt.day_of_week, unit="D")
+
+
+def _times(values: Iterable[datetime | None]) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[us, UTC]")
+
+
+def rows_frame(rows: Iterable[StateRow]) -> pd.DataFrame:
+    """The rows as a table: the state columns, plus ``first_response_h``, ``first_staff_response_h``
+    (hours after creation; NaN without one), ``first_by_staff`` (True, False, or NA without a
+    response) and ``week`` (Monday 00:00 UTC of the week the post was created)."""
+    records = [asdict(r) for r in rows]
+    frame = pd.DataFrame.from_records(records, columns=list(STATE_COLUMNS))
+    for column in ("created_at", "first_response_at", "first_staff_response_at", "as_of"):
+        frame[column] = _times(frame[column])
+    frame["day_on_list"] = frame["day_on_list"].astype("int64")
+    frame["first_response_h"] = (frame["first_response_at"] - frame["created_at"]) / HOUR
+    frame["first_staff_response_h"] = (frame["first_staff_response_at"] - frame["created_at"]) / HOUR
+    by_staff = frame["first_staff_response_at"] == frame["first_response_at"]
+    frame["first_by_staff"] = by_staff.astype("boolean").where(frame["first_response_at"].notna())
+    frame["week"] = week_start(frame["created_at"])
+    return frame
+
+
+def _share(flags: pd.Series) -> float | None:
+    known = flags.dropna()
+    return float(known.astype(bool).mean()) if len(known) else None
+
+
+def answered_within(
+    frame: pd.DataFrame, as_of: datetime, within: timedelta = ANSWERED_WITHIN
+) -> float | None:
+    """Of the posts at least ``within`` old at T, the share whose first response came within it."""
+    old_enough = frame[frame["created_at"] <= pd.Timestamp(as_of - within)]
+    if old_enough.empty:
+        return None
+    return float((old_enough["first_response_h"] <= within / HOUR).mean())
+
+
+def response_numbers(frame: pd.DataFrame, as_of: datetime) -> dict[str, Any]:
+    """Times to first (staff) response, median and p90 in hours, and the shares, for a group of posts."""
+    return {
+        "posts": len(frame),
+        "responded": int(frame["first_response_h"].notna().sum()),
+        "median_first_response_h": median(frame["first_response_h"]),
+        "p90_first_response_h": nearest_rank(frame["first_response_h"], P90),
+        "median_first_staff_response_h": median(frame["first_staff_response_h"]),
+        "p90_first_staff_response_h": nearest_rank(frame["first_staff_response_h"], P90),
+        "answered_within_2d": answered_within(frame, as_of),
+        "community_share": _share(~frame["first_by_staff"]),
+    }
+
+
+def weekly_metrics(
+    frame: pd.DataFrame, as_of: datetime, by: Sequence[str] = ("channel", "post_type")
+) -> pd.DataFrame:
+    """Per week created (Monday 00:00 UTC) and ``by`` (channel, post type): ``response_numbers``.
+
+    ``frame``: ``rows_frame`` of rows as of T, e.g. ``created_rows`` or the state table's
+    ``latest_per_post(history(...))``. One row per (week, *by) with posts; oldest week first.
+    """
+    keys = ["week", *by]
+    columns = [*keys, *response_numbers(rows_frame([]), as_of)]
+    records = [
+        {**dict(zip(keys, group_keys, strict=True)), **response_numbers(group, as_of)}
+        for group_keys, group in frame.groupby(keys, sort=True)
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+@dataclass(frozen=True)
+class HealthNumbers:
+    """The weekly review's numbers as of T: posts created in the week before T, the backlog at T."""
+
+    as_of: datetime
+    posts: int
+    responded: int
+    median_first_response_h: float | None
+    p90_first_response_h: float | None
+    median_first_staff_response_h: float | None
+    p90_first_staff_response_h: float | None
+    # Shares from 0 to 1; None when no post counts.
+    answered_within_2d: float | None
+    community_share: float | None
+    backlog: int
+    backlog_median_age_days: float | None
+    backlog_max_age_days: float | None
+    escalated: int
+
+
+def health_numbers(rows: Iterable[StateRow], as_of: datetime, window: timedelta = WEEK) -> HealthNumbers:
+    """The numbers of a snapshot at T (the state table's rows at T, or ``state_rows`` at T): response
+    times and shares of the posts created in (T − ``window``, T], the open backlog and the escalated
+    items at T."""
+    frame = rows_frame(rows)
+    recent = frame[frame["created_at"] > pd.Timestamp(as_of - window)]
+    waiting = frame[frame["answer_state"].isin(sorted(WAITING_FOR_AN_ANSWER))]
+    ages = (pd.Timestamp(as_of) - waiting["created_at"]) / timedelta(days=1)
+    return HealthNumbers(
+        as_of=as_of,
+        **response_numbers(recent, as_of),
+        backlog=len(waiting),
+        backlog_median_age_days=median(ages),
+        backlog_max_age_days=float(ages.max()) if len(ages) else None,
+        escalated=int((frame["escalation"] == "escalated").sum()),
+    )

@@ -1,0 +1,167 @@
+"""The weekly review's ``Community health`` section and its chart (SPEC §10).
+
+The section is rendered from ``templates/community_health.md.j2`` and ends the ``[Weekly Review]``
+(its ``footer``: the review's caps leave room for it, so it never adds a post). The chart is a PNG drawn with matplotlib's Agg backend (no display, no
+global pyplot state): the weekly median time to first response per channel, by the week the posts
+were created. Nothing here reads upstream text: the section holds numbers and channel labels only.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from community_monitoring.channels import label as channel_label
+from community_monitoring.health import HealthNumbers
+from community_monitoring.rendering import join_blocks, render_template
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MINUS = "\u2212"
+CHART_NAME = "community-health.png"
+CHART_WEEKS = 8
+# Room for " (NN/NN)" after the kind, as rendering.split_message leaves it.
+_LABEL_ROOM = 16
+
+
+# ----- the numbers in words ----------------------------------------------------------------------
+
+
+def format_hours(hours: float) -> str:
+    """``0.5 h``, ``9 h``, ``47 h``, then days: ``2.5 d``."""
+    if hours < 10:
+        return f"{hours:.1f}".removesuffix(".0") + " h"
+    if hours < 48:
+        return f"{round(hours)} h"
+    return f"{hours / 24:.1f}".removesuffix(".0") + " d"
+
+
+def format_days(days: float) -> str:
+    return f"{days:.1f}".removesuffix(".0") + " d"
+
+
+def _signed(delta: float, text: str) -> str:
+    return f"{'+' if delta > 0 else MINUS}{text}"
+
+
+def change(now: float | None, before: float | None, unit: str) -> str:
+    """The week-on-week change in words: ``−3 h``, ``+10 points``, ``+2``, ``same``, or ``n/a``.
+
+    ``unit``: ``hours`` (formatted like ``format_hours``), ``share`` (percentage points) or ``count``.
+    """
+    if now is None or before is None:
+        return "n/a"
+    delta = now - before
+    if unit == "share":
+        points = round(delta * 100)
+        return "same" if points == 0 else _signed(points, f"{abs(points)} points")
+    if unit == "hours":
+        text = format_hours(abs(delta))
+        return "same" if text in ("0 h", "0.0 h") else _signed(delta, text)
+    return "same" if delta == 0 else _signed(delta, f"{abs(delta):g}")
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "none"
+    if unit == "share":
+        return f"{round(value * 100)}%"
+    if unit == "hours":
+        return format_hours(value)
+    return f"{value:g}"
+
+
+def _line(name: str, now: float | None, before: float | None, unit: str) -> str:
+    return f"{name}: {_value(now, unit)} ({change(now, before, unit)} vs last week)"
+
+
+def health_lines(now: HealthNumbers, before: HealthNumbers) -> list[str]:
+    """The section's lines: each number at T, with its change from the same number a week earlier."""
+    backlog = _line("Open backlog (unanswered or waiting on us)", now.backlog, before.backlog, "count")
+    if now.backlog_median_age_days is not None and now.backlog_max_age_days is not None:
+        backlog += (
+            f"; median age {format_days(now.backlog_median_age_days)},"
+            f" oldest {format_days(now.backlog_max_age_days)}"
+        )
+    return [
+        _line("New posts", now.posts, before.posts, "count"),
+        _line("Median first response", now.median_first_response_h, before.median_first_response_h, "hours"),
+        _line("p90 first response", now.p90_first_response_h, before.p90_first_response_h, "hours"),
+        _line(
+            "Median first staff response",
+            now.median_first_staff_response_h,
+            before.median_first_staff_response_h,
+            "hours",
+        ),
+        _line("Answered within 2 days", now.answered_within_2d, before.answered_within_2d, "share"),
+        _line("First responses by the community", now.community_share, before.community_share, "share"),
+        backlog,
+        _line("Escalated in Help Wanted", now.escalated, before.escalated, "count"),
+    ]
+
+
+def channels_in_words(channels: Sequence[str]) -> str:
+    labels = [channel_label(c) for c in channels]
+    if len(labels) <= 1:
+        return labels[0] if labels else "no channel"
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def render_health_section(now: HealthNumbers, before: HealthNumbers, channels: Sequence[str]) -> str:
+    """The ``Community health`` section as Markdown (one block per line)."""
+    text = render_template(
+        "community_health.md.j2",
+        {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
+    )
+    return join_blocks(text)
+
+
+# ----- the chart ---------------------------------------------------------------------------------
+
+
+def chart_weeks(as_of: datetime, weeks: int = CHART_WEEKS) -> list[datetime]:
+    """The Mondays (00:00 UTC) of the ``weeks`` ISO weeks up to and including the week of T."""
+    monday = (as_of - timedelta(days=as_of.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
+
+
+def health_chart_png(weekly: pd.DataFrame, as_of: datetime, weeks: int = CHART_WEEKS) -> bytes:
+    """A PNG line chart: median hours to first response per channel, by week created.
+
+    ``weekly``: ``health.weekly_metrics(frame, as_of, by=("channel",))``. Weeks without a response
+    leave a gap; the week of T is still in progress.
+    """
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    mondays = pd.DatetimeIndex(chart_weeks(as_of, weeks))
+    table = weekly.pivot_table(
+        index="week", columns="channel", values="median_first_response_h", aggfunc="first", dropna=False
+    ).reindex(mondays)
+    figure = Figure(figsize=(8, 4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for channel in table.columns:
+        axes.plot(
+            range(len(mondays)),
+            table[channel].to_numpy(dtype=float),
+            marker="o",
+            label=channel_label(channel),
+        )
+    axes.set_xticks(range(len(mondays)), [m.strftime("%b %d") for m in mondays])
+    axes.set_ylabel("hours")
+    axes.set_ylim(bottom=0)
+    axes.set_title(f"Median time to first response, by week created (to {as_of:%Y-%m-%d %H:%M} UTC)")
+    if len(table.columns):
+        axes.legend(loc="upper left")
+    else:
+        axes.text(0.5, 0.5, "no responses in these weeks", ha="center", va="center", transform=axes.transAxes)
+    axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    stream = io.BytesIO()
+    figure.savefig(stream, format="png", metadata={"Software": None})
+    return stream.getvalue()

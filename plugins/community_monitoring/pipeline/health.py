@@ -1,0 +1,96 @@
+"""Community health tasks (SPEC §10): the daily snapshot of post states, the weekly section and chart.
+
+``record_post_states`` (daily, ``notify`` group) upserts the snapshot at T of every channel the run
+read into the state table. It records in every run, backfills included: the table is no
+notification, and a backfill at T rebuilds the rows T had (the write policy, which holds back posts
+and upstream writes, does not apply).
+
+``add_community_health`` (weekly) computes the ``Community health`` numbers directly from the posts
+the weekly run read, with the same functions that build the state table's rows, at T and at
+T − 7 days, so it needs no daily run to have happened and gives, for the posts of those channels,
+the numbers of the table's snapshots at T and a week earlier (``health.health_numbers``). It covers
+the channels the weekly review reads (GitHub, GitLab, forum, Stack Overflow; not UserVoice).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from community_monitoring.pipeline.run import TaskRun, community_task
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from community_monitoring.records import Post
+
+log = logging.getLogger(__name__)
+
+
+def _releases(run: TaskRun) -> list[Any]:
+    """The product's releases (the [Help Wanted] "after the release" section), when GitHub was read."""
+    return run.store.releases() if "github" in run.channels_read()["read"] else []
+
+
+@community_task
+def record_post_states(run: TaskRun) -> dict[str, Any]:
+    """Upsert the state table's snapshot at T: each open or recently answered post of every channel read."""
+    from community_monitoring import state_table
+    from community_monitoring.health import state_rows
+    from community_monitoring.pipeline.daily import listed_channels
+    from community_monitoring.pipeline.triage_model import triage_classifier
+
+    channels = listed_channels(run)
+    rows = state_rows(
+        run.store.posts(channels),
+        run.rosters.staff,
+        run.settings,
+        run.as_of,
+        triage_classifier(run.settings, run.as_of),
+        _releases(run),
+    )
+    written = state_table.upsert_snapshot(state_table.open_engine(), rows, run.as_of, channels)
+    missing = run.channels_read()["missing"]
+    if missing:
+        log.warning("Not read, so their rows as of %s are not replaced: %s", run.as_of.isoformat(), missing)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.channel] = counts.get(row.channel, 0) + 1
+    return {"as_of": run.as_of.isoformat(), "rows": written, "by_channel": counts}
+
+
+def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> str:
+    """The weekly review's ``Community health`` section; its chart is archived beside the review."""
+    from community_monitoring import health
+    from community_monitoring.health_rendering import (
+        CHART_NAME,
+        chart_weeks,
+        health_chart_png,
+        render_health_section,
+    )
+    from community_monitoring.pipeline.triage_model import triage_classifier
+
+    def posts(created_after: datetime | None = None) -> Iterator[Post]:
+        # Streamed from the run store for each pass: the weekly read holds half a year of posts.
+        return run.store.posts(channels, created_after)
+
+    roster, settings, as_of = run.rosters.staff, run.settings, run.as_of
+    classifier = triage_classifier(settings, as_of)
+    releases = _releases(run)
+    week_ago = as_of - health.WEEK
+    now = health.health_numbers(
+        health.state_rows(posts(), roster, settings, as_of, classifier, releases), as_of
+    )
+    before = health.health_numbers(
+        health.state_rows(posts(), roster, settings, week_ago, classifier, releases), week_ago
+    )
+    log.info("Community health as of %s: %s; a week earlier: %s", as_of.isoformat(), now, before)
+    since = chart_weeks(as_of)[0]
+    created = health.created_rows(
+        posts(since - timedelta(microseconds=1)), roster, settings, as_of, classifier, since, releases
+    )
+    weekly = health.weekly_metrics(health.rows_frame(created), as_of, by=("channel",))
+    chart = run.outbox.archive_file(kind, CHART_NAME, health_chart_png(weekly, as_of))
+    log.info("Community health chart archived at %s", chart)
+    return render_health_section(now, before, channels)

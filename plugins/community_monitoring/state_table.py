@@ -1,0 +1,200 @@
+"""The post state table (SPEC §10): one snapshot of every tracked post per T, in the ledger's database.
+
+Table ``community_post_states`` in the database of the connection ``community_monitoring_db`` (SQLite
+by default, Postgres in production), created on first write; a table written by an earlier version
+gets the columns it lacks added in place. Primary key (channel, source_id, as_of): each daily run
+writes its T's snapshot (``health.state_rows``), and writing T again (a retry, a rerun, a backfill)
+replaces that T's rows of the channels it read, so a snapshot is always exactly one run's rows.
+Times are stored as UTC (naive ``TIMESTAMP`` columns) and read back as aware UTC datetimes.
+
+Read it with ``snapshot`` (the posts as they stood at one T: the live queue) and ``history`` (every
+snapshot in a period, for the metrics: ``health.latest_per_post`` keeps each post's newest row).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from community_monitoring.health import StateRow
+from community_monitoring.ledger import LEDGER_CONN_ID, sql_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "community_post_states"
+PRIMARY_KEY = ("channel", "source_id", "as_of")
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware datetime stored as naive UTC, read back as aware UTC, on every database."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive time cannot be stored as UTC: {value!r}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+METADATA = sa.MetaData()
+TABLE = sa.Table(
+    TABLE_NAME,
+    METADATA,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("source_id", sa.String(256), primary_key=True),
+    sa.Column("as_of", UtcDateTime(), primary_key=True),
+    sa.Column("url", sa.String(1024), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author", sa.String(256), nullable=False),
+    sa.Column("post_type", sa.String(32), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("first_response_at", UtcDateTime()),
+    sa.Column("first_staff_response_at", UtcDateTime()),
+    sa.Column("answer_state", sa.String(32), nullable=False),
+    sa.Column("owner", sa.String(256), nullable=False, default=""),
+    sa.Column("escalation", sa.String(32), nullable=False, default=""),
+    sa.Column("day_on_list", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_community_post_states_as_of", "as_of"),
+)
+
+
+def open_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
+    """The engine of the ledger's database (the Airflow connection ``community_monitoring_db``)."""
+    return sql_engine(conn_id)
+
+
+def ensure_table(engine: Engine) -> None:
+    """Create the table if it is missing; add the columns an older version's table lacks."""
+    METADATA.create_all(engine, checkfirst=True)
+    present = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
+    missing = [c for c in TABLE.columns if c.name not in present]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            log.info("Adding column %s to %s", column.name, TABLE_NAME)
+            conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column.name} {kind}"))
+
+
+def _upsert_statement(engine: Engine) -> Any:
+    """An insert that overwrites a row with the same key (SQLite, Postgres); a plain insert elsewhere."""
+    name = engine.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        return TABLE.insert()
+    insert = importlib.import_module(f"sqlalchemy.dialects.{name}").insert(TABLE)
+    values = {c.name: insert.excluded[c.name] for c in TABLE.columns if c.name not in PRIMARY_KEY}
+    return insert.on_conflict_do_update(index_elements=list(PRIMARY_KEY), set_=values)
+
+
+def upsert_snapshot(
+    engine: Engine, rows: Sequence[StateRow], as_of: datetime, channels: Iterable[str] | None = None
+) -> int:
+    """Make the snapshot at ``as_of`` of each of ``channels`` (default: the rows' channels) exactly
+    ``rows``, in one transaction; returns how many rows were written.
+
+    A channel named with no rows has its snapshot at ``as_of`` emptied; a channel not named (one
+    the run could not read) keeps what an earlier write at ``as_of`` left.
+    """
+    wrong = [r for r in rows if r.as_of != as_of]
+    if wrong:
+        raise ValueError(f"{len(wrong)} row(s) are not as of {as_of.isoformat()}: {wrong[0].url}")
+    replaced = sorted(set(channels) if channels is not None else {r.channel for r in rows})
+    stray = sorted({r.channel for r in rows} - set(replaced))
+    if stray:
+        raise ValueError(f"rows of channels not being replaced: {stray}")
+    ensure_table(engine)
+    with engine.begin() as conn:
+        conn.execute(TABLE.delete().where(TABLE.c.as_of == as_of, TABLE.c.channel.in_(replaced)))
+        if rows:
+            conn.execute(_upsert_statement(engine), [asdict(r) for r in rows])
+    log.info("Post states as of %s: %d row(s) for %s", as_of.isoformat(), len(rows), ", ".join(replaced))
+    return len(rows)
+
+
+def _exists(engine: Engine) -> bool:
+    return sa.inspect(engine).has_table(TABLE_NAME)
+
+
+def _filtered(query: Any, channel: str | None, post_type: str | None) -> Any:
+    if channel:
+        query = query.where(TABLE.c.channel == channel)
+    if post_type:
+        query = query.where(TABLE.c.post_type == post_type)
+    return query
+
+
+def _rows(engine: Engine, query: Any) -> list[StateRow]:
+    with engine.connect() as conn:
+        return [StateRow(**row._mapping) for row in conn.execute(query)]
+
+
+def recorded_as_of(engine: Engine, until: datetime | None = None) -> list[datetime]:
+    """Every T with a snapshot (at or before ``until`` if given), newest first."""
+    if not _exists(engine):
+        return []
+    query = sa.select(TABLE.c.as_of).distinct().order_by(TABLE.c.as_of.desc())
+    if until is not None:
+        query = query.where(TABLE.c.as_of <= until)
+    with engine.connect() as conn:
+        return [value for (value,) in conn.execute(query)]
+
+
+def latest_as_of(engine: Engine, until: datetime | None = None) -> datetime | None:
+    """The newest T with a snapshot, at or before ``until`` if given; None when there is none."""
+    if not _exists(engine):
+        return None
+    query = sa.select(sa.func.max(TABLE.c.as_of))
+    if until is not None:
+        query = query.where(TABLE.c.as_of <= until)
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return UtcDateTime().process_result_value(value, engine.dialect)
+
+
+def snapshot(
+    engine: Engine, as_of: datetime | None = None, channel: str | None = None, post_type: str | None = None
+) -> list[StateRow]:
+    """The rows of the latest snapshot at or before ``as_of`` (default: the latest of all), optionally
+    of one channel and one post type; ordered by channel, then creation (oldest first). [] when none."""
+    at = latest_as_of(engine, as_of)
+    if at is None:
+        return []
+    query = TABLE.select().where(TABLE.c.as_of == at).order_by(TABLE.c.channel, TABLE.c.created_at)
+    return _rows(engine, _filtered(query, channel, post_type))
+
+
+def history(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    channel: str | None = None,
+    post_type: str | None = None,
+) -> list[StateRow]:
+    """Every row of every snapshot with ``since`` < as_of ≤ ``until``, oldest snapshot first.
+
+    ``health.latest_per_post`` turns it into one row per post, its newest, for ``health.weekly_metrics``.
+    """
+    if not _exists(engine):
+        return []
+    query = (
+        TABLE.select()
+        .where(TABLE.c.as_of > since, TABLE.c.as_of <= until)
+        .order_by(TABLE.c.as_of, TABLE.c.channel, TABLE.c.source_id)
+    )
+    return _rows(engine, _filtered(query, channel, post_type))

@@ -1,0 +1,429 @@
+"""Community health (SPEC §10): post states as of T, the pandas metrics, the weekly section and chart."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from builders import ROSTER, SETTINGS, T, ago, answer, post, reply
+from community_monitoring import health
+from community_monitoring.classify import PostClassifier
+from community_monitoring.health import StateRow
+from community_monitoring.health_rendering import (
+    change,
+    chart_weeks,
+    format_hours,
+    health_chart_png,
+    health_lines,
+    render_health_section,
+)
+from community_monitoring.records import Post
+
+RULES = PostClassifier.from_settings(SETTINGS)
+
+
+def row(
+    created: datetime,
+    first: float | None = None,
+    staff: float | None = None,
+    *,
+    channel: str = "github",
+    post_type: str = "bug",
+    state: str = "answered",
+    escalation: str = "",
+    number: int = 1,
+    as_of: datetime = T,
+) -> StateRow:
+    """A state row whose first (staff) response came ``first`` (``staff``) hours after creation."""
+    return StateRow(
+        channel=channel,
+        source_id=f"{channel}-{number}",
+        url=f"https://example.test/{channel}/{number}",
+        title="t",
+        author="alice",
+        post_type=post_type,
+        created_at=created,
+        first_response_at=created + timedelta(hours=first) if first is not None else None,
+        first_staff_response_at=created + timedelta(hours=staff) if staff is not None else None,
+        answer_state=state,
+        owner="",
+        escalation=escalation,
+        day_on_list=0,
+        as_of=as_of,
+    )
+
+
+# ----- first responses as of T ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("replies", "first_days_ago", "staff_days_ago"),
+    [
+        pytest.param((), None, None, id="no reply"),
+        pytest.param((answer("alice", at=ago(days=2)),), None, None, id="the author's own reply"),
+        pytest.param((answer("helper-bot", at=ago(days=2)),), None, None, id="a bot"),
+        pytest.param((reply("bob", at=ago(days=2), body="+1"),), None, None, id="a me-too"),
+        pytest.param((answer("bob", at=T + timedelta(hours=1)),), None, None, id="after T"),
+        pytest.param((answer("bob", at=ago(days=2)),), 2, None, id="community only"),
+        pytest.param((answer("staffer", at=ago(days=2)),), 2, 2, id="staff first"),
+        pytest.param(
+            (answer("bob", at=ago(days=2)), answer("staffer", at=ago(days=1))),
+            2,
+            1,
+            id="community then staff",
+        ),
+        pytest.param(
+            (reply("bob", at=ago(days=2), body="same here"), answer("staffer", at=ago(days=1))),
+            1,
+            1,
+            id="me-too then staff",
+        ),
+    ],
+)
+def test_first_response_and_first_staff_response(
+    replies: tuple, first_days_ago: int | None, staff_days_ago: int | None
+) -> None:
+    item = post(created=ago(days=5), replies=replies)
+    first = health.first_response_at(item, ROSTER, SETTINGS, T)
+    staff = health.first_staff_response_at(item, ROSTER, SETTINGS, T)
+    assert first == (ago(days=first_days_ago) if first_days_ago is not None else None)
+    assert staff == (ago(days=staff_days_ago) if staff_days_ago is not None else None)
+
+
+# ----- which posts the state table tracks -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "tracked"),
+    [
+        pytest.param(post(created=ago(days=3)), True, id="open"),
+        pytest.param(
+            post(created=ago(days=3), replies=(answer("staffer", at=ago(days=2)),)), True, id="open, answered"
+        ),
+        pytest.param(post(created=ago(days=29)), True, id="inside the window"),
+        pytest.param(post(created=ago(days=31)), False, id="older than the digests' window"),
+        pytest.param(post(created=T + timedelta(hours=1)), False, id="created after T"),
+        pytest.param(
+            post(created=ago(days=20), state="closed", closed_at=ago(days=13)), True, id="closed 13 days ago"
+        ),
+        pytest.param(
+            post(created=ago(days=20), state="closed", closed_at=ago(days=15)), False, id="closed 15 days ago"
+        ),
+        pytest.param(
+            post(created=ago(days=20), state="closed", closed_at=T + timedelta(days=1)),
+            True,
+            id="closed after T",
+        ),
+        pytest.param(post(created=ago(days=20), accepted_at=ago(days=16)), False, id="accepted 16 days ago"),
+        pytest.param(post(author="staffer", created=ago(days=3)), False, id="by staff"),
+        pytest.param(post(created=ago(days=3), is_pull_request=True), False, id="a pull request"),
+        pytest.param(post(channel="jira", created=ago(days=3)), False, id="a channel that lists no posts"),
+    ],
+)
+def test_the_state_table_tracks_open_and_recently_answered_posts(item: Post, tracked: bool) -> None:
+    assert health.is_tracked(item, ROSTER, SETTINGS, T) is tracked
+    assert len(health.state_rows([item], ROSTER, SETTINGS, T, RULES)) == int(tracked)
+
+
+@pytest.mark.parametrize(
+    ("days_old", "escalation", "day"),
+    [
+        pytest.param(1, "", 0, id="too new for the list"),
+        pytest.param(3, "listed", 2, id="listed"),
+        pytest.param(5, "mention_rotation", 4, id="the mention day"),
+        pytest.param(9, "escalated", 8, id="escalated"),
+    ],
+)
+def test_rows_carry_the_help_wanted_ladder_step(days_old: int, escalation: str, day: int) -> None:
+    [state] = health.state_rows([post(created=ago(days=days_old))], ROSTER, SETTINGS, T, RULES)
+    assert (state.escalation, state.day_on_list) == (escalation, day)
+    assert state.answer_state == "unanswered"
+    assert state.as_of == T
+
+
+def test_a_backfill_at_t_rebuilds_the_same_rows_whatever_happened_after_t() -> None:
+    """Point in time: replies and closures after T change nothing in T's rows."""
+    thread = (answer("bob", at=ago(days=3)),)
+    then = [post(number=1, created=ago(days=4), replies=thread), post(number=2, created=ago(days=9))]
+    later = [
+        replace(then[0], replies=(*thread, answer("staffer", at=T + timedelta(hours=2)))),
+        replace(
+            then[1],
+            state="closed",
+            closed_at=T + timedelta(days=1),
+            replies=(answer("staffer", at=T + timedelta(days=1)),),
+        ),
+    ]
+    rows_then = health.state_rows(then, ROSTER, SETTINGS, T, RULES)
+    assert health.state_rows(later, ROSTER, SETTINGS, T, RULES) == rows_then
+    assert [r.first_staff_response_at for r in rows_then] == [None, None]
+    # A week later the same posts read differently.
+    week_later = health.state_rows(later, ROSTER, SETTINGS, T + timedelta(days=7), RULES)
+    assert [r.first_staff_response_at for r in week_later] == [T + timedelta(hours=2), T + timedelta(days=1)]
+
+
+# ----- quantiles and weeks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "p90", "middle"),
+    [
+        pytest.param([], None, None, id="empty"),
+        pytest.param([5.0], 5.0, 5.0, id="one"),
+        pytest.param([3.0, 1.0, 2.0], 3.0, 2.0, id="three"),
+        pytest.param([1.0, 2.0, 3.0, 4.0], 4.0, 2.5, id="even count: the mean of the middle two"),
+        pytest.param([float(v) for v in range(1, 11)], 9.0, 5.5, id="1..10: p90 is the 9th"),
+        pytest.param([float(v) for v in range(1, 21)], 18.0, 10.5, id="1..20: p90 is the 18th"),
+        pytest.param([1.0, 100.0, float("nan")], 100.0, 50.5, id="NaN left out"),
+    ],
+)
+def test_p90_is_the_nearest_rank_and_the_median_the_usual_one(
+    values: list[float], p90: float | None, middle: float | None
+) -> None:
+    assert health.nearest_rank(values, health.P90) == p90
+    assert health.median(values) == middle
+
+
+@pytest.mark.parametrize(
+    ("created", "monday"),
+    [
+        pytest.param(
+            datetime(2026, 11, 15, 23, 59, tzinfo=UTC), datetime(2026, 11, 9, tzinfo=UTC), id="Sunday 23:59"
+        ),
+        pytest.param(
+            datetime(2026, 11, 16, 0, 0, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC), id="Monday 00:00"
+        ),
+        pytest.param(
+            datetime(2026, 11, 18, 9, 0, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC), id="Wednesday"
+        ),
+        pytest.param(
+            datetime(2027, 1, 1, 12, 0, tzinfo=UTC), datetime(2026, 12, 28, tzinfo=UTC), id="across the year"
+        ),
+    ],
+)
+def test_posts_count_in_the_iso_week_they_were_created(created: datetime, monday: datetime) -> None:
+    frame = health.rows_frame([row(created, 1.0)])
+    assert frame["week"].iloc[0] == pd.Timestamp(monday)
+    assert health.weekly_metrics(frame, T)["week"].tolist() == [pd.Timestamp(monday)]
+
+
+# ----- the metrics on a table of known posts ------------------------------------------------------------
+
+MONDAY = datetime(2026, 11, 9, tzinfo=UTC)
+KNOWN = [
+    # Week of 11-09, GitHub bugs: first responses after 2, 4, 6 and 30 hours; staff answered two.
+    row(MONDAY + timedelta(hours=1), 2, 2, number=1),
+    row(MONDAY + timedelta(hours=2), 4, 10, number=2),
+    row(MONDAY + timedelta(hours=3), 6, None, number=3),
+    row(MONDAY + timedelta(hours=4), 30, 30, number=4),
+    # The same week, one GitHub question with no response yet.
+    row(MONDAY + timedelta(days=1), None, None, post_type="question", state="unanswered", number=5),
+    # Sunday 23:59 and Monday 00:00: two different weeks on the forum.
+    row(
+        MONDAY + timedelta(days=7) - timedelta(minutes=1),
+        1,
+        1,
+        channel="forum",
+        post_type="question",
+        number=6,
+    ),
+    row(MONDAY + timedelta(days=7), 49, 49, channel="forum", post_type="question", number=7),
+]
+
+
+def test_weekly_metrics_per_channel_and_type() -> None:
+    table = health.weekly_metrics(health.rows_frame(KNOWN), T).set_index(["week", "channel", "post_type"])
+    bugs = table.loc[(pd.Timestamp(MONDAY), "github", "bug")]
+    assert (bugs["posts"], bugs["responded"]) == (4, 4)
+    assert bugs["median_first_response_h"] == 5.0
+    assert bugs["p90_first_response_h"] == 30.0
+    assert bugs["median_first_staff_response_h"] == 10.0
+    assert bugs["p90_first_staff_response_h"] == 30.0
+    assert bugs["answered_within_2d"] == 1.0
+    assert bugs["community_share"] == 0.5  # the 4- and 6-hour ones: staff came later or not at all
+    questions = table.loc[(pd.Timestamp(MONDAY), "github", "question")]
+    assert (questions["posts"], questions["responded"], questions["answered_within_2d"]) == (1, 0, 0.0)
+    assert pd.isna(questions["median_first_response_h"])
+    assert table.loc[(pd.Timestamp(MONDAY), "forum", "question")]["median_first_response_h"] == 1.0
+    next_week = table.loc[(pd.Timestamp(MONDAY + timedelta(days=7)), "forum", "question")]
+    assert (next_week["median_first_response_h"], next_week["answered_within_2d"]) == (49.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("hours", "days_old", "share"),
+    [
+        pytest.param(48.0, 3, 1.0, id="exactly 2 days: within"),
+        pytest.param(48.5, 3, 0.0, id="just over"),
+        pytest.param(None, 3, 0.0, id="no response"),
+        pytest.param(1.0, 1, None, id="too new to tell"),
+    ],
+)
+def test_answered_within_two_days(hours: float | None, days_old: int, share: float | None) -> None:
+    assert health.answered_within(health.rows_frame([row(ago(days=days_old), hours)]), T) == share
+
+
+def test_health_numbers_of_a_snapshot() -> None:
+    rows = [
+        row(ago(days=1), 3, 3, number=1),
+        row(ago(days=6), 9, None, number=2),
+        row(ago(days=8), 1, 1, number=3),  # created before the week: not in its response times
+        row(ago(days=4), None, None, state="unanswered", number=4),
+        row(ago(days=10), 2, 2, state="waiting_on_us", escalation="escalated", number=5),
+        row(ago(days=20), 5, 5, state="waiting_on_reporter", number=6),
+    ]
+    numbers = health.health_numbers(rows, T)
+    assert (numbers.posts, numbers.responded) == (3, 2)
+    assert (numbers.median_first_response_h, numbers.p90_first_response_h) == (6.0, 9.0)
+    assert numbers.median_first_staff_response_h == 3.0
+    assert numbers.answered_within_2d == 0.5  # of the week's posts at least 2 days old (6 and 4 days)
+    assert numbers.community_share == 0.5
+    assert (numbers.backlog, numbers.backlog_median_age_days, numbers.backlog_max_age_days) == (2, 7.0, 10.0)
+    assert numbers.escalated == 1
+
+
+def test_a_reply_after_t_does_not_count_in_the_numbers() -> None:
+    item = post(created=ago(days=3), replies=(answer("staffer", at=T + timedelta(minutes=1)),))
+    numbers = health.health_numbers(health.state_rows([item], ROSTER, SETTINGS, T, RULES), T)
+    assert (numbers.responded, numbers.median_first_response_h, numbers.backlog) == (0, None, 1)
+
+
+def test_the_snapshot_and_the_posts_created_in_the_window_give_the_same_numbers() -> None:
+    """The weekly section may be computed from either: the posts the snapshot leaves out (answered
+    long ago) count in neither the week's response times nor the backlog."""
+    posts = [
+        post(number=1, created=ago(days=2), replies=(answer("bob", at=ago(days=1)),)),
+        post(number=2, created=ago(days=9)),
+        post(number=3, created=ago(days=25), state="closed", closed_at=ago(days=20)),
+        post(
+            number=4, channel="forum", created=ago(days=6), replies=(answer("forum.staffer", at=ago(days=5)),)
+        ),
+    ]
+    snapshot = health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
+    created = health.created_rows(posts, ROSTER, SETTINGS, T, RULES, since=ago(days=30))
+    assert len(created) == len(snapshot) + 1
+    assert health.health_numbers(snapshot, T) == health.health_numbers(created, T)
+
+
+def test_latest_per_post_keeps_each_posts_newest_row() -> None:
+    old = row(ago(days=5), None, as_of=ago(days=2))
+    new = row(ago(days=5), 50, as_of=ago(days=1))
+    other = row(ago(days=5), None, number=2, as_of=ago(days=2))
+    assert health.latest_per_post([new, old, other]) == [new, other]
+
+
+# ----- the section and the chart -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [(0.5, "0.5 h"), (9.0, "9 h"), (9.96, "10 h"), (47.4, "47 h"), (48.0, "2 d"), (84.0, "3.5 d")],
+)
+def test_format_hours(hours: float, text: str) -> None:
+    assert format_hours(hours) == text
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "unit", "text"),
+    [
+        (9.0, 12.0, "hours", "−3 h"),
+        (12.0, 9.0, "hours", "+3 h"),
+        (9.0, 9.0, "hours", "same"),
+        (9.0, None, "hours", "n/a"),
+        (0.64, 0.54, "share", "+10 points"),
+        (0.5, 0.504, "share", "same"),
+        (3, 5, "count", "−2"),
+        (5, 5, "count", "same"),
+    ],
+)
+def test_week_on_week_change(now: float, before: float | None, unit: str, text: str) -> None:
+    assert change(now, before, unit) == text
+
+
+def numbers(as_of: datetime, **values: object) -> health.HealthNumbers:
+    base = health.health_numbers([], as_of)
+    return replace(base, **values)
+
+
+def test_the_section_names_each_number_and_its_change() -> None:
+    now = numbers(
+        T,
+        posts=10,
+        median_first_response_h=9.0,
+        backlog=4,
+        backlog_median_age_days=6.0,
+        backlog_max_age_days=29.0,
+    )
+    before = numbers(T - timedelta(days=7), posts=8, median_first_response_h=12.0, backlog=4)
+    lines = health_lines(now, before)
+    assert "Median first response: 9 h (−3 h vs last week)" in lines
+    assert "New posts: 10 (+2 vs last week)" in lines
+    assert (
+        "Open backlog (unanswered or waiting on us): 4 (same vs last week); median age 6 d, oldest 29 d"
+        in lines
+    )
+    assert "Answered within 2 days: none (n/a vs last week)" in lines
+    section = render_health_section(now, before, ["github", "forum"])
+    assert section.startswith("#### Community health\n")
+    assert "on GitHub and Forum" in section
+    assert section.count("\n- ") == len(lines)
+    # Nothing in it may look like an item of the review (a "- [" link line) or ping anyone.
+    assert "- [" not in section
+    assert "@" not in section
+
+
+def _stale(count: int) -> dict[str, list]:
+    from builders import post
+    from community_monitoring.rules import StaleItem
+
+    items = [
+        StaleItem(
+            post(number=n, title=f"Stale issue {n} " + "x" * 120),
+            T - timedelta(days=9),
+            "alice",
+            "unanswered",
+        )
+        for n in range(count)
+    ]
+    return {"github": items}
+
+
+@pytest.mark.parametrize("count", [0, 3, 100_000])
+def test_the_section_ends_the_review_within_its_posts(count: int) -> None:
+    """The review's caps leave room for the section: it always ends the last post, in ≤ 3 posts."""
+    from builders import SETTINGS
+    from community_monitoring.messages import render_weekly_review
+
+    review = render_weekly_review(
+        _stale(count), SETTINGS, T, 7, footer="#### Community health\n- New posts: 4"
+    )
+    assert 1 <= len(review.parts) <= 3
+    assert review.parts[-1].endswith("#### Community health\n- New posts: 4")
+    assert review.text.count("#### Community health") == 1
+    assert all(len(part) <= SETTINGS.digest.message_max_chars for part in review.parts)
+
+
+def test_chart_weeks_are_the_eight_mondays_up_to_t() -> None:
+    weeks = chart_weeks(T)
+    assert len(weeks) == 8
+    assert weeks[-1] == datetime(2026, 11, 16, tzinfo=UTC)
+    assert weeks[0] == datetime(2026, 9, 28, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("rows", [pytest.param(KNOWN, id="two channels"), pytest.param([], id="no posts")])
+def test_the_chart_is_a_png(rows: list[StateRow]) -> None:
+    weekly = health.weekly_metrics(health.rows_frame(rows), T, by=("channel",))
+    png = health_chart_png(weekly, T)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 5000
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_rows_do_not_depend_on_how_posts_are_batched(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    posts = [post(number=n, created=ago(days=n), channel=("github", "forum")[n % 2]) for n in range(1, 11)]
+    whole = health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
+    monkeypatch.setattr(health, "CHUNK", chunk)
+    assert health.state_rows(iter(posts), ROSTER, SETTINGS, T, RULES) == whole
+    assert [r.escalation for r in whole].count("escalated") == 3  # days 9 and 10, and 8 (day 7)

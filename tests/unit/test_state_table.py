@@ -1,0 +1,185 @@
+"""The post state table (SPEC §10): one snapshot per T, rebuilt identically, read back by T and period."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from builders import ROSTER, SETTINGS, T, ago, answer, post
+from community_monitoring import health, state_table
+from community_monitoring.classify import PostClassifier
+from community_monitoring.health import StateRow
+from community_monitoring.outbox import Outbox
+from community_monitoring.policy import decide_write_policy
+
+RULES = PostClassifier.from_settings(SETTINGS)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> sa.Engine:
+    return sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+
+
+def rows_at(as_of: datetime) -> list[StateRow]:
+    """The same posts, as they stood at ``as_of``: a GitHub issue answered on day 2, a forum topic."""
+    posts = [
+        post(number=1, created=ago(days=5), replies=(answer("staffer", at=ago(days=3)),)),
+        post(number=2, created=ago(days=12), labels=("Bug Report/Open",)),
+        post(number=3, channel="forum", created=ago(days=4)),
+    ]
+    return health.state_rows(posts, ROSTER, SETTINGS, as_of, RULES)
+
+
+def by_key(rows: list[StateRow]) -> dict[tuple[str, str], StateRow]:
+    return {(r.channel, r.source_id): r for r in rows}
+
+
+def test_nothing_recorded_reads_as_empty(engine: sa.Engine) -> None:
+    assert state_table.snapshot(engine) == []
+    assert state_table.history(engine, ago(days=30), T) == []
+    assert state_table.latest_as_of(engine) is None
+    assert state_table.recorded_as_of(engine) == []
+
+
+def test_a_snapshot_reads_back_as_written_with_aware_utc_times(engine: sa.Engine) -> None:
+    rows = rows_at(T)
+    assert state_table.upsert_snapshot(engine, rows, T) == 3
+    back = state_table.snapshot(engine)
+    assert by_key(back) == by_key(rows)
+    assert all(r.as_of.tzinfo is UTC and r.created_at.tzinfo is UTC for r in back)
+    assert {r.escalation for r in back} == {"", "mention_rotation", "escalated"}
+
+
+def test_writing_t_again_rebuilds_the_same_snapshot(engine: sa.Engine) -> None:
+    """A retry, a rerun or a backfill at T: the same rows, never a second copy."""
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    with engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(state_table.TABLE)).scalar()
+    assert count == 3
+    assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+
+
+@pytest.mark.parametrize(
+    ("asked", "recorded"),
+    [
+        pytest.param(None, T, id="latest"),
+        pytest.param(T, T, id="exactly T"),
+        pytest.param(T - timedelta(hours=1), T - DAY, id="between two: the one before"),
+        pytest.param(T - DAY, T - DAY, id="the day before"),
+        pytest.param(T - 3 * DAY, None, id="before any"),
+    ],
+)
+def test_snapshot_at_or_before_a_moment(
+    engine: sa.Engine, asked: datetime | None, recorded: datetime | None
+) -> None:
+    for as_of in (T - DAY, T):
+        state_table.upsert_snapshot(engine, rows_at(as_of), as_of)
+    rows = state_table.snapshot(engine, asked)
+    assert {r.as_of for r in rows} == ({recorded} if recorded else set())
+    assert state_table.latest_as_of(engine, asked) == recorded
+
+
+@pytest.mark.parametrize(
+    ("channel", "post_type", "urls"),
+    [
+        pytest.param("forum", None, ["https://example.test/forum/3"], id="one channel"),
+        pytest.param(
+            "github",
+            None,
+            ["https://example.test/github/2", "https://example.test/github/1"],
+            id="oldest first",
+        ),
+        pytest.param(None, "troubleshooting", ["https://example.test/forum/3"], id="one type"),
+        pytest.param("github", "troubleshooting", [], id="both"),
+    ],
+)
+def test_snapshot_filters(
+    engine: sa.Engine, channel: str | None, post_type: str | None, urls: list[str]
+) -> None:
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    assert [r.url for r in state_table.snapshot(engine, channel=channel, post_type=post_type)] == urls
+
+
+def test_history_is_every_snapshot_in_the_period(engine: sa.Engine) -> None:
+    days = [T - 2 * DAY, T - DAY, T]
+    for as_of in days:
+        state_table.upsert_snapshot(engine, rows_at(as_of), as_of)
+    period = state_table.history(engine, T - 2 * DAY, T)  # since excluded, until included
+    assert sorted({r.as_of for r in period}) == days[1:]
+    assert state_table.recorded_as_of(engine) == days[::-1]
+    # One row per post, its newest: the metrics' input.
+    latest = health.latest_per_post(period)
+    assert {r.as_of for r in latest} == {T}
+    assert len(latest) == 3
+
+
+def test_a_channel_not_read_keeps_its_rows_and_a_channel_read_empty_loses_them(engine: sa.Engine) -> None:
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    github = [r for r in rows_at(T) if r.channel == "github"]
+    # The rerun read GitHub (one post fewer) and the forum with nothing tracked; GitLab not at all.
+    state_table.upsert_snapshot(engine, github[:1], T, channels=["github", "forum"])
+    assert [r.url for r in state_table.snapshot(engine)] == [github[0].url]
+    # A run that could not read the forum leaves the forum's rows of T alone.
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    state_table.upsert_snapshot(engine, github, T, channels=["github"])
+    assert {r.channel for r in state_table.snapshot(engine)} == {"github", "forum"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "channels", "error"),
+    [
+        pytest.param([replace(rows_at(T)[0], as_of=T - DAY)], None, "not as of", id="another T"),
+        pytest.param(rows_at(T), ["github"], "not being replaced", id="a channel not named"),
+    ],
+)
+def test_inconsistent_writes_are_refused(
+    engine: sa.Engine, rows: list[StateRow], channels: list[str] | None, error: str
+) -> None:
+    with pytest.raises(ValueError, match=error):
+        state_table.upsert_snapshot(engine, rows, T, channels)
+    assert state_table.snapshot(engine) == []
+
+
+def test_an_older_table_gets_the_columns_it_lacks(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE community_post_states (channel VARCHAR(32), source_id VARCHAR(256), as_of DATETIME,"
+                " url VARCHAR(1024), title TEXT, author VARCHAR(256), post_type VARCHAR(32), created_at DATETIME,"
+                " first_response_at DATETIME, answer_state VARCHAR(32),"
+                " PRIMARY KEY (channel, source_id, as_of))"
+            )
+        )
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    assert by_key(state_table.snapshot(engine)) == by_key(rows_at(T))
+
+
+def test_open_engine_is_the_ledgers_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ledger.db"
+    monkeypatch.setenv("AIRFLOW_CONN_COMMUNITY_MONITORING_DB", f'{{"conn_type": "sqlite", "host": "{path}"}}')
+    state_table.upsert_snapshot(state_table.open_engine(), rows_at(T), T)
+    assert len(state_table.snapshot(sa.create_engine(f"sqlite:///{path}"))) == 3
+
+
+def test_archive_file_keeps_bytes_beside_the_messages_markdown(tmp_path: Path) -> None:
+    outbox = Outbox(
+        "community_weekly_stale_review",
+        T,
+        SETTINGS,
+        decide_write_policy("backfill"),
+        open_ledger=lambda: None,
+        webhook=lambda conn_id, username: lambda text: None,
+        archive_root=lambda: tmp_path,
+    )
+    markdown = Path(outbox.archive("weekly_review", ["[Weekly Review] x"]))
+    chart = Path(outbox.archive_file("weekly_review", "community-health.png", b"\x89PNG..."))
+    assert chart.parent == markdown.parent
+    assert chart.name == "weekly_review.community-health.png"
+    assert chart.read_bytes() == b"\x89PNG..."
+    assert not list(tmp_path.rglob("*.partial"))
