@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 
 if TYPE_CHECKING:
+    from sqlalchemy import MetaData
     from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,30 @@ def sql_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
     return get_engine()  # type: ignore[no-any-return]
 
 
+def create_tables(
+    metadata: MetaData, engine: Engine, then: Callable[[], None] | None = None, attempts: int = 5
+) -> None:
+    """``metadata.create_all(engine)`` (then ``then()``), safe when several workers do it at once.
+
+    Postgres lets two sessions race on CREATE TABLE (the loser fails on its catalog's unique index)
+    and on ADD COLUMN; SQLite answers "already exists": whoever loses looks again and finds the
+    tables as the winner left them. For every table kept beside the ledger.
+    """
+    import sqlalchemy as sa
+
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            if then is not None:
+                then()
+            return
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError) as error:
+            if attempt == attempts:
+                raise
+            log.info("Another worker is creating the tables (%s); looking again", type(error).__name__)
+            time.sleep(0.05 * attempt)
+
+
 class NotificationLedger:
     """Ledger table on any SQLAlchemy engine (SQLite file by default, Postgres in production)."""
 
@@ -108,27 +133,8 @@ class NotificationLedger:
         )
         self._create_table()
 
-    def _create_table(self, attempts: int = 5) -> None:
-        """Create the table (and any missing column) unless it exists; several workers may at once.
-
-        Postgres lets two sessions race on CREATE TABLE (the loser fails on its catalog's unique
-        index) and on ADD COLUMN; SQLite answers "already exists": whoever loses looks again and
-        finds the table as the winner left it.
-        """
-        import sqlalchemy as sa
-
-        for attempt in range(1, attempts + 1):
-            try:
-                self._metadata.create_all(self._engine)
-                self._add_missing_columns()
-                return
-            except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError) as error:
-                if attempt == attempts:
-                    raise
-                log.info(
-                    "Another worker is creating the ledger table (%s); looking again", type(error).__name__
-                )
-                time.sleep(0.05 * attempt)
+    def _create_table(self) -> None:
+        create_tables(self._metadata, self._engine, then=self._add_missing_columns)
 
     def _add_missing_columns(self) -> None:
         """A ledger written by an earlier version lacks the claim columns: add them in place."""

@@ -1,20 +1,53 @@
-"""The ledger sends each message once across retries, reruns and repeated runs."""
+"""The ledger sends each message once across retries, reruns and repeated runs.
+
+Every test runs on SQLite (the default ledger) and on Postgres (production, SPEC §11): the Postgres
+variant needs a server, named by ``COMMUNITY_TEST_POSTGRES_URL`` (an empty database the tests may
+drop tables in). ``make test-cluster`` starts one and runs this file against it; without the
+variable the Postgres variant is skipped, saying so.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
-from community_monitoring.ledger import NotificationLedger
+from community_monitoring.ledger import TABLE_NAME, NotificationLedger
+
+POSTGRES_URL_VARIABLE = "COMMUNITY_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty ledger database: a SQLite file, or the Postgres test database (table dropped)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"no Postgres server: {POSTGRES_URL_VARIABLE} is not set (make test-cluster sets it)")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {TABLE_NAME}"))
+
+    drop()
+    yield url
+    drop()
+    engine.dispose()
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> NotificationLedger:
-    return NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+def ledger(ledger_url: str) -> NotificationLedger:
+    return NotificationLedger.from_url(ledger_url)
 
 
 def test_second_delivery_sends_nothing(ledger: NotificationLedger) -> None:
@@ -55,8 +88,8 @@ def test_retry_resumes_after_the_delivered_parts_with_the_stored_text(ledger: No
     assert result.status == "resumed"
 
 
-def test_ledger_survives_a_new_process(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_ledger_survives_a_new_process(ledger_url: str) -> None:
+    url = ledger_url
     sent: list[str] = []
     NotificationLedger.from_url(url).deliver_once("k", "triage", "mm", ["x"], sent.append)
     NotificationLedger.from_url(url).deliver_once("k", "triage", "mm", ["x"], sent.append)
@@ -67,8 +100,8 @@ def test_ledger_survives_a_new_process(tmp_path: Path) -> None:
 # -- exclusive claims, takeover, ambiguous writes (SPEC §6) -------------------------------------
 
 
-def test_two_workers_racing_for_one_key_send_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_two_workers_racing_for_one_key_send_once(ledger_url: str) -> None:
+    url = ledger_url
     NotificationLedger.from_url(url)  # the table exists before the race
     sent: list[str] = []
     barrier = threading.Barrier(8)
@@ -182,10 +215,10 @@ def test_errors_are_stored_without_secrets(ledger: NotificationLedger) -> None:
     assert "s3cret" not in (entry.last_error or "")
 
 
-def test_a_ledger_of_the_earlier_schema_gains_the_claim_columns(tmp_path: Path) -> None:
+def test_a_ledger_of_the_earlier_schema_gains_the_claim_columns(ledger_url: str) -> None:
     import sqlalchemy as sa
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = ledger_url
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -206,3 +239,28 @@ def test_a_ledger_of_the_earlier_schema_gains_the_claim_columns(tmp_path: Path) 
     assert ledger.deliver_once("old", "triage", "mm", ["x"], sent.append).status == "already_sent"
     assert ledger.deliver_once("new", "triage", "mm", ["y"], sent.append).status == "sent"
     assert sent == ["y"]
+
+
+def test_workers_opening_a_new_ledger_at_once_all_get_it(ledger_url: str) -> None:
+    """The first run's post tasks, on several workers, may each create the table at the same moment."""
+    barrier = threading.Barrier(6)
+    opened: list[NotificationLedger] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            opened.append(NotificationLedger.from_url(ledger_url))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    sent: list[str] = []
+    for ledger in opened:
+        ledger.deliver_once("k", "triage", "mm", ["x"], sent.append, owner="dag/run/post")
+    assert sent == ["x"]
