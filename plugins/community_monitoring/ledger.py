@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from community_monitoring import write_requests
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ class LedgerEntry:
     claim_owner: str | None = None
     claimed_at: str | None = None
     claim_token: str | None = None
+    # Set just before a part's request goes out, cleared once its outcome is known: a claim taken
+    # over with this set belongs to a sender that died mid-request (the part may have arrived).
+    in_flight_since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class NotificationLedger:
             sa.Column("claim_owner", sa.String(512)),
             sa.Column("claim_token", sa.String(64)),
             sa.Column("claimed_at", sa.String(40)),
+            sa.Column("in_flight_since", sa.String(40)),
         )
         self._create_table()
 
@@ -137,12 +142,12 @@ class NotificationLedger:
         create_tables(self._metadata, self._engine, then=self._add_missing_columns)
 
     def _add_missing_columns(self) -> None:
-        """A ledger written by an earlier version lacks the claim columns: add them in place."""
+        """A ledger written by an earlier version lacks the claim and in-flight columns: add them."""
         import sqlalchemy as sa
 
         present = {c["name"] for c in sa.inspect(self._engine).get_columns(TABLE_NAME)}
         with self._engine.begin() as conn:
-            for column in ("claim_owner", "claim_token", "claimed_at"):
+            for column in ("claim_owner", "claim_token", "claimed_at", "in_flight_since"):
                 if column not in present:
                     kind = "VARCHAR(512)" if column == "claim_owner" else "VARCHAR(64)"
                     conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column} {kind}"))
@@ -173,6 +178,7 @@ class NotificationLedger:
             claim_owner=data["claim_owner"],
             claimed_at=data["claimed_at"],
             claim_token=data["claim_token"],
+            in_flight_since=data["in_flight_since"],
         )
 
     def get(self, key: str) -> LedgerEntry | None:
@@ -258,17 +264,23 @@ class NotificationLedger:
         with self._engine.begin() as conn:
             conn.execute(self._table.update().where(self._table.c.key == key).values(**values))
 
+    def mark_in_flight(self, key: str) -> None:
+        self._update(key, in_flight_since=_now())
+
+    def set_in_flight(self, key: str, out: bool) -> None:
+        self._update(key, in_flight_since=_now() if out else None)
+
     def mark_part_sent(self, key: str, parts_sent: int) -> None:
-        self._update(key, parts_sent=parts_sent, last_error=None)
+        self._update(key, parts_sent=parts_sent, last_error=None, in_flight_since=None)
 
     def mark_sent(self, key: str) -> None:
-        self._update(key, status="sent", sent_at=_now(), last_error=None)
+        self._update(key, status="sent", sent_at=_now(), last_error=None, in_flight_since=None)
 
     def mark_failed(self, key: str, error: str) -> None:
-        self._update(key, status="failed", last_error=error[:2000])
+        self._update(key, status="failed", last_error=error[:2000], in_flight_since=None)
 
     def mark_uncertain(self, key: str, error: str) -> None:
-        self._update(key, status="uncertain", last_error=error[:2000])
+        self._update(key, status="uncertain", last_error=error[:2000], in_flight_since=None)
 
     def deliver_once(
         self,
@@ -301,7 +313,7 @@ class NotificationLedger:
             raise ClaimHeld(
                 f"{key} is being sent by {entry.claim_owner or 'another worker'} since {entry.claimed_at}"
             )
-        resumed = entry.parts_sent > 0 or entry.last_error is not None
+        resumed = entry.parts_sent > 0 or entry.last_error is not None or entry.in_flight_since is not None
         if resumed:
             log.warning(
                 "Resuming %s: %d of %d part(s) were delivered before; sending the rest",
@@ -318,8 +330,17 @@ class NotificationLedger:
                 log.warning("%s %s: already upstream (read back); not sent again", key, where)
                 self.mark_part_sent(key, index + 1)
                 continue
+            if index == entry.parts_sent and entry.in_flight_since and read_back is None:
+                # The sender died while this part's request was out: it may have arrived, and it
+                # cannot be looked up. Never re-sent by itself (SPEC §6).
+                error = f"{where}: the sender stopped mid-request at {entry.in_flight_since}"
+                self.mark_uncertain(key, error)
+                raise UncertainDelivery(f"{key} {error}; it may or may not have arrived")
+            self.mark_in_flight(key)
             try:
-                send(entry.parts[index])
+                # The HTTP layer clears the mark when an answer proves a try was not processed.
+                with write_requests.listening(lambda out, key=key: self.set_in_flight(key, out)):
+                    send(entry.parts[index])
             except AmbiguousWrite as exc:
                 error = redact(str(exc))
                 if read_back is None:

@@ -271,3 +271,64 @@ def test_a_rejected_upstream_reply_is_not_retried(
             writer(server.url, sleeps)()
         assert len(server.received) == 1
     assert not isinstance(err.value, AmbiguousWriteError)
+
+
+# ----- a worker that dies while a webhook post is being sent (SPEC §6) ----------------------------
+
+
+class WorkerDied(BaseException):
+    """The process is gone: nothing in the sender records an outcome."""
+
+
+def _post_and_die_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, server: Loopback, ledger: Any, die_in_wait: bool
+) -> None:
+    def sleep(_: float) -> None:
+        if die_in_wait:
+            raise WorkerDied
+
+    http_connection(monkeypatch, "mm_loop", server.url, password=HOOK_ID)
+    hook = MattermostWebhook("mm_loop", http=FAST, sleep=sleep)
+    with pytest.raises(WorkerDied):
+        ledger.deliver_once("k", "triage", "mm", ["[Triage] hi"], hook.post, owner="dag/run/post")
+
+
+def test_dying_while_waiting_after_a_503_sends_the_post_once_on_the_next_try(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The 503 proved the post was not processed: the next try sends it, and it arrives once."""
+    from community_monitoring.ledger import NotificationLedger
+
+    ledger = NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with Loopback(Reply(503, "maintenance"), Reply(200, "ok")) as server:
+        _post_and_die_in(monkeypatch, tmp_path, server, ledger, die_in_wait=True)
+        entry = ledger.get("k")
+        assert entry is not None
+        assert entry.in_flight_since is None  # nothing was out when the worker died
+        hook = MattermostWebhook("mm_loop", http=FAST, sleep=lambda _: None)
+        result = ledger.deliver_once("k", "triage", "mm", ["[Triage] hi"], hook.post, owner="dag/run/post")
+        assert (result.status, result.parts_sent_now) == ("sent", 1)
+        assert len(server.received) == 2  # the refused try and the one that arrived
+
+
+def test_dying_while_the_post_is_out_is_uncertain_and_never_resent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.ledger import NotificationLedger
+
+    ledger = NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+
+    def die_mid_request(text: str) -> None:
+        hook = MattermostWebhook("mm_loop", http=FAST, sleep=lambda _: None)
+        hook.post(text)  # it arrives...
+        raise WorkerDied  # ...and the worker is gone before the answer is recorded
+
+    with Loopback(Reply(200, "ok")) as server:
+        http_connection(monkeypatch, "mm_loop", server.url, password=HOOK_ID)
+        with pytest.raises(WorkerDied):
+            ledger.deliver_once("k", "triage", "mm", ["[Triage] hi"], die_mid_request, owner="dag/run/post")
+        hook = MattermostWebhook("mm_loop", http=FAST, sleep=lambda _: None)
+        with pytest.raises(UncertainDelivery):
+            ledger.deliver_once("k", "triage", "mm", ["[Triage] hi"], hook.post, owner="dag/run/post")
+        assert len(server.received) == 1

@@ -140,6 +140,57 @@ def test_a_dead_workers_claim_is_taken_over_after_the_timeout(ledger: Notificati
     assert (result.status, sent) == ("sent", ["x"])
 
 
+def _die_mid_request(ledger: NotificationLedger, parts: list[str], before: int = 0) -> None:
+    """A sender that claimed, sent ``before`` parts, then died with the next request out."""
+
+    class WorkerDied(BaseException):
+        pass
+
+    def send(part: str) -> None:
+        if parts.index(part) == before:
+            raise WorkerDied  # not an Exception: nothing in the sender gets to record an outcome
+
+    with pytest.raises(WorkerDied):
+        ledger.deliver_once("k", "triage", "mm", parts, send, owner="dag/run/post")
+
+
+def test_a_webhook_post_cut_off_by_a_dead_worker_is_uncertain_not_resent(ledger: NotificationLedger) -> None:
+    _die_mid_request(ledger, ["a", "b"], before=1)
+    entry = ledger.get("k")
+    assert entry is not None
+    assert entry.in_flight_since
+    sent: list[str] = []
+    with pytest.raises(UncertainDelivery, match="stopped mid-request"):
+        ledger.deliver_once("k", "triage", "mm", ["a", "b"], sent.append, owner="dag/run/post")
+    assert sent == []
+    entry = ledger.get("k")
+    assert entry is not None
+    assert (entry.status, entry.parts_sent, entry.in_flight_since) == ("uncertain", 1, None)
+
+
+def test_a_readable_write_cut_off_by_a_dead_worker_is_looked_up_first(ledger: NotificationLedger) -> None:
+    _die_mid_request(ledger, ["a"])
+    sent: list[str] = []
+    arrived = ledger.deliver_once(
+        "k", "reply", "github", ["a"], sent.append, owner="dag/run/post", read_back=lambda _: True
+    )
+    assert (arrived.status, sent) == ("resumed", [])
+
+
+def test_a_failure_with_a_known_outcome_leaves_nothing_in_flight(ledger: NotificationLedger) -> None:
+    def refused(_: str) -> None:
+        raise ConnectionRefusedError("refused")
+
+    with pytest.raises(ConnectionRefusedError):
+        ledger.deliver_once("k", "triage", "mm", ["a"], refused, owner="dag/run/post")
+    entry = ledger.get("k")
+    assert entry is not None
+    assert (entry.status, entry.in_flight_since) == ("failed", None)
+    sent: list[str] = []
+    ledger.deliver_once("k", "triage", "mm", ["a"], sent.append, owner="dag/run/post")
+    assert sent == ["a"]
+
+
 def test_the_same_tasks_next_try_takes_its_own_claim_at_once(ledger: NotificationLedger) -> None:
     sent: list[str] = []
     ledger.claim("k", "triage", "mm", ["x"], owner="dag/run/post")

@@ -38,6 +38,7 @@ from pydantic import TypeAdapter, ValidationError
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from community_monitoring import write_requests
 from community_monitoring.errors import AmbiguousWrite
 
 log = logging.getLogger(__name__)
@@ -433,10 +434,12 @@ def send_with_retries(
 def _attempt(
     call: Call, send: Callable[[], RawResponse], accept: Callable[[RawResponse], T], rate_limit: RateLimitRule
 ) -> T | _Retry:
+    if call.is_write:
+        write_requests.request_out()
     try:
         raw = send()
     except requests.RequestException as exc:
-        return _transport_failure(call, exc)
+        return _settled(call, _transport_failure(call, exc))
     if 200 <= raw.status < 300:
         try:
             return accept(raw)
@@ -447,7 +450,14 @@ def _attempt(
             return _Retry(exc)
     if 300 <= raw.status < 400:
         raise _redirect_error(call, raw)
-    return _status_failure(call, raw, rate_limit)
+    return _settled(call, _status_failure(call, raw, rate_limit))
+
+
+def _settled(call: Call, retry: _Retry) -> _Retry:
+    """A write retried is one that provably was not processed: nothing of it is out any more."""
+    if call.is_write:
+        write_requests.request_not_processed()
+    return retry
 
 
 def _transport_failure(call: Call, exc: requests.RequestException) -> _Retry:
