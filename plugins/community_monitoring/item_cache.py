@@ -87,15 +87,9 @@ class ItemCache:
         """The cache in the ledger's database (the same Airflow connection, any SQL type)."""
 
         def engine() -> Engine:
-            from airflow.sdk.bases.hook import BaseHook
+            from community_monitoring.ledger import LEDGER_CONN_ID, sql_engine
 
-            from community_monitoring.ledger import LEDGER_CONN_ID
-
-            hook = BaseHook.get_connection(conn_id or LEDGER_CONN_ID).get_hook()
-            get_engine = getattr(hook, "get_sqlalchemy_engine", None)
-            if get_engine is None:
-                raise ValueError(f"connection {conn_id or LEDGER_CONN_ID!r} is not a SQL database connection")
-            return get_engine()
+            return sql_engine(conn_id or LEDGER_CONN_ID)
 
         return cls(engine)
 
@@ -131,7 +125,10 @@ class ItemCache:
             engine = self._engine_factory()
             metadata = sa.MetaData()
             table = _table(metadata)
-            metadata.create_all(engine)
+            # Several workers may create it at once (Postgres lets them race): the ledger's way.
+            from community_monitoring.ledger import create_tables
+
+            create_tables(metadata, engine)
             self._engine, self._table = engine, table
         return self._engine, self._table
 

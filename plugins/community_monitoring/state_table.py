@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from community_monitoring.health import StateRow
-from community_monitoring.ledger import LEDGER_CONN_ID, sql_engine
+from community_monitoring.ledger import LEDGER_CONN_ID, create_tables, sql_engine
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -79,17 +79,21 @@ def open_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
 
 
 def ensure_table(engine: Engine) -> None:
-    """Create the table if it is missing; add the columns an older version's table lacks."""
-    METADATA.create_all(engine, checkfirst=True)
-    present = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
-    missing = [c for c in TABLE.columns if c.name not in present]
-    if not missing:
-        return
-    with engine.begin() as conn:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            log.info("Adding column %s to %s", column.name, TABLE_NAME)
-            conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column.name} {kind}"))
+    """Create the table if it is missing and add the columns an older version's table lacks; safe
+    when several workers do it at once (``ledger.create_tables``)."""
+
+    def add_missing_columns() -> None:
+        present = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
+        missing = [c for c in TABLE.columns if c.name not in present]
+        if not missing:
+            return
+        with engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                log.info("Adding column %s to %s", column.name, TABLE_NAME)
+                conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column.name} {kind}"))
+
+    create_tables(METADATA, engine, then=add_missing_columns)
 
 
 def _upsert_statement(engine: Engine) -> Any:
