@@ -802,6 +802,8 @@ def synthetic_posts(count: int) -> list[Any]:
     posts = []
     for key, item in items[:count]:
         title, body = _text(item, item.flags)
+        # Real posts never repeat: a unique title and body keep any cache from flattering the figure.
+        title, body = f"{title} {item.key}", f"{body}\n\nSeen on host-{item.key}."
         created = datetime.fromtimestamp(item.created, UTC)
         staff = STAFF[key]
         replies = tuple(

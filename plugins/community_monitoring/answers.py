@@ -65,6 +65,7 @@ _EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
 def own_words(text: str) -> str:
     """The reply's own words: quoted text, code blocks and signatures removed, HTML read as text.
 
@@ -80,6 +81,7 @@ def own_words(text: str) -> str:
     return _SPACES.sub(" ", words).strip()
 
 
+@lru_cache(maxsize=8192)
 def asks_a_question(text: str) -> bool:
     """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
     return "?" in _URL.sub(" ", _INLINE_CODE.sub(" ", own_words(text)))
@@ -205,19 +207,24 @@ def community_reply_to_staff_question(
     The opening post counts as a post of the thread: staff may open a topic with a question. A
     me-too after the question does not answer it.
     """
-    thread: list[tuple[bool, Reply | None, str]] = [
-        (roster.is_staff(post.channel, post.author, post.author_platform_staff), None, post.body)
-    ]
-    thread += [
-        (is_reply_staff(post, r, roster), r, r.body)
-        for r in sorted(replies_at(post, as_of), key=lambda r: (r.created_at, r.reply_id))
-        if not is_reply_bot(r, roster)
-    ]
-    staff_positions = [i for i, (staff, _, _) in enumerate(thread) if staff]
-    if not staff_positions or not asks_a_question(thread[staff_positions[-1]][2]):
+    replies = [r for r in replies_at(post, as_of) if not is_reply_bot(r, roster)]
+    if len(replies) > 1:
+        replies.sort(key=_thread_order)
+    staff = [is_reply_staff(post, r, roster) for r in replies]
+    # The latest staff post: a reply (its index), else the opening post (-1), else none.
+    last = next((i for i in range(len(staff) - 1, -1, -1) if staff[i]), None)
+    if last is None:
+        if not roster.is_staff(post.channel, post.author, post.author_platform_staff):
+            return None
+        last = -1
+    if not asks_a_question(replies[last].body if last >= 0 else post.body):
         return None
-    later = (r for staff, r, body in thread[staff_positions[-1] + 1 :] if not staff and r is not None)
+    later = (r for r, by_staff in zip(replies[last + 1 :], staff[last + 1 :], strict=True) if not by_staff)
     return next((r for r in later if says_something(r, settings.responses)), None)
+
+
+def _thread_order(reply: Reply) -> tuple[datetime, str]:
+    return (reply.created_at, reply.reply_id)
 
 
 def joined_list_at(

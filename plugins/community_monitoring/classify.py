@@ -42,7 +42,10 @@ is the content of metadata sections (versions, operating system, log output).
 
 Everything is compiled once per classifier; ``classify`` runs a fixed handful of linear regular
 expressions over each post (phrases through one trie-shaped pattern, so adding phrases costs
-almost nothing per post).
+almost nothing per post). A decision depends on nothing but the post's channel, title, body,
+labels and category, so each classifier remembers its latest decisions by those (bot posts,
+cross-posted copies and template-only bodies repeat; the same post is often classified again, e.g.
+by the model's fallback or for another window of the health metrics).
 """
 
 from __future__ import annotations
@@ -140,6 +143,9 @@ _SERVER_VERSION = re.compile(  # on lower-cased text
     r"upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from)"
     r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
 )
+# Every version the server pattern can match has a digit, a dot and a digit: texts without one
+# skip it (a pattern that starts on a digit runs through the text far faster than the words above).
+_DIGIT_DOT_DIGIT = re.compile(r"\d\.\d")
 _CODE_MARK = "\x00code\x00"
 _LOG_MARK = "\x00log\x00"
 
@@ -193,8 +199,11 @@ def _drop_quoted(text: str, problem: bool) -> tuple[str, bool]:
     return _QUOTED.sub(drop, text), problem
 
 
-def _trie_pattern(phrases: Iterable[str]) -> str:
-    """One regex alternation shaped like a trie: at any position only one branch can go on."""
+def _trie_pattern(phrases: Iterable[str], space: str = r"\s+") -> str:
+    """One regex alternation shaped like a trie: at any position only one branch can go on.
+
+    A space in a phrase matches ``space`` (any run of white space unless told otherwise).
+    """
     trie: dict[str, dict] = {}
     for phrase in phrases:
         node = trie
@@ -206,7 +215,7 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
         ends = "" in node
         branches = []
         for char in sorted(k for k in node if k):
-            piece = r"\s+" if char == " " else re.escape(char)
+            piece = space if char == " " else re.escape(char)
             branches.append(piece + emit(node[char]))
         if not branches:
             return ""
@@ -214,6 +223,21 @@ def _trie_pattern(phrases: Iterable[str]) -> str:
         return f"(?:{body})?" if ends else body
 
     return emit(trie)
+
+
+def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    r"""Any of ``keywords`` as a whole word, case-insensitively; the longest wins where several start.
+
+    The same matches as an alternation of ``(?<!\w)keyword(?!\w)``, longest first, but through one
+    trie, so the cost per character no longer grows with the number of keywords.
+    """
+    ordered = sorted({k.casefold() for k in keywords if k}, key=len, reverse=True)
+    if not ordered:
+        return None
+    if not all(k.isascii() for k in ordered):
+        # Outside ASCII, case folding can make two keywords match the same text: keep their order.
+        return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=re.escape(' '))})(?!\w)", re.IGNORECASE)
 
 
 def _phrase_key(text: str) -> str:
@@ -387,7 +411,7 @@ class PostClassifier:
         if "\x00" in prose:
             prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
         versions: tuple[tuple[int, int], ...] = ()
-        if self._oldest is not None and "." in text:
+        if self._oldest is not None and "." in text and _DIGIT_DOT_DIGIT.search(text):
             versions = tuple((int(a), int(b)) for a, b in _SERVER_VERSION.findall(text))
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
@@ -437,6 +461,10 @@ class PostClassifier:
         decided, evidence = self._weigh(post)
         return decided or self._decide(post, evidence)
 
+    def classify_all(self, posts: Iterable[Post]) -> list[Classification]:
+        """``classify`` for many posts (the same interface as the model's ``ModelClassifier``)."""
+        return [self.classify(post) for post in posts]
+
     def explain(self, post: Post) -> dict[str, list[tuple[float, str]]]:
         """Every piece of evidence per type, weightiest first (a deciding label or category alone)."""
         decided, evidence = self._weigh(post)
@@ -478,14 +506,14 @@ class PostClassifier:
             title, problem = _drop_quoted(title, problem)
         title_lower = title.lower()
         kinds = self._phrase_kinds
-        for in_title, text, shown in ((True, title_lower, title), (False, prose, prose)):
-            if self._phrases is None or not text:
-                continue
-            same_length = len(text) == len(shown)
-            for match in self._phrases.finditer(text):
-                key = match.group(0)
+        phrases = self._phrases
+        for in_title, found in (
+            (True, self._title_phrases(phrases, title_lower, title)),
+            # In the prose the text shown is the text searched: the matched text is the phrase shown.
+            (False, [(key, key) for key in phrases.findall(prose)] if phrases is not None and prose else ()),
+        ):
+            for key, matched in found:
                 entries = kinds.get(key) or kinds.get(_phrase_key(key), ())
-                matched = shown[match.start() : match.end()] if same_length else key
                 for kind, post_type in entries:
                     if kind == "setup":
                         setup.append((matched, (1 if in_title else 2) + self._setup_rank.get(key, 0.0)))
@@ -513,12 +541,23 @@ class PostClassifier:
                 if old:
                     version = f"{old[0][0]}.{old[0][1]}"
                     evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
-        if self._oldest is not None and "." in title_lower:
+        if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
             old = [v for v in self._title_versions(title_lower) if v < self._oldest]
             if old:
                 version = f"{old[0][0]}.{old[0][1]}"
                 evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
         return None, evidence
+
+    @staticmethod
+    def _title_phrases(
+        phrases: re.Pattern[str] | None, title_lower: str, title: str
+    ) -> list[tuple[str, str]]:
+        """(phrase as matched, as the author wrote it) for each phrase in the title."""
+        if phrases is None or not title_lower:
+            return []
+        if len(title_lower) == len(title):
+            return [(m.group(0), title[m.start() : m.end()]) for m in phrases.finditer(title_lower)]
+        return [(key, key) for key in phrases.findall(title_lower)]
 
     def _title_versions(self, title: str) -> list[tuple[int, int]]:
         return [(int(a), int(b)) for a, b in _SERVER_VERSION.findall(title)]

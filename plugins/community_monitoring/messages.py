@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.channels import label as channel_label_of
-from community_monitoring.classify import TYPE_HEADINGS, PostClassifier
+from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.related import Related
@@ -275,12 +275,11 @@ class TriageFindings:
 def _triage_entry(
     post: Post,
     config: Settings,
-    classifier: PostClassifier,
+    decided: Classification,
     writer: DraftWriter,
     findings: TriageFindings,
     as_of: datetime,
 ) -> tuple[str, dict[str, Any]]:
-    decided = classifier.classify(post)
     related = tuple(findings.related.get(post.url, ()))
     suggestion = writer.suggest(post, decided, related, as_of)
     entry = {
@@ -315,8 +314,12 @@ def render_triage_list(
     findings = findings or TriageFindings()
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []
-    for post in new_posts:
-        post_type, entry = _triage_entry(post, config, classifier, writer, findings, as_of)
+    posts = list(new_posts)
+    # The day's posts in one batch: the triage model vectorises them all at once.
+    classify_all = getattr(classifier, "classify_all", None)
+    decisions = classify_all(posts) if classify_all else [classifier.classify(post) for post in posts]
+    for post, decided in zip(posts, decisions, strict=True):
+        post_type, entry = _triage_entry(post, config, decided, writer, findings, as_of)
         grouped[post_type].append(entry)
         urls.append(post.url)
         # A folded copy is covered by its item: it counts as listed.

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from community_monitoring.classify import keyword_pattern
 from community_monitoring.records import Post
 from community_monitoring.settings import Route, RouteMatch
 
@@ -24,10 +25,16 @@ def first_paragraph(body: str) -> str:
 
 @lru_cache(maxsize=256)
 def _keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    if all(keywords):
+        return keyword_pattern(keywords)
+    # An empty keyword (the schema has none) matches at every word boundary, as it always did.
     ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
-    if not ordered:
-        return None
     return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)  # a route's names, once: every post is matched against every route
+def _route_names(values: tuple[str, ...]) -> frozenset[str]:
+    return _names(values)
 
 
 def _names(values: Sequence[str]) -> frozenset[str]:
@@ -38,11 +45,11 @@ def route_matches(match: RouteMatch, post: Post) -> bool:
     labels = _names(post.labels)
     if post.channel == "stackoverflow":
         # Stack Overflow's labels are its tags: the route's tags name them.
-        if labels & _names(match.tags):
+        if labels & _route_names(tuple(match.tags)):
             return True
-    elif labels & _names(match.labels):
+    elif labels & _route_names(tuple(match.labels)):
         return True
-    if post.category and post.category.strip().casefold() in _names(match.categories):
+    if post.category and post.category.strip().casefold() in _route_names(tuple(match.categories)):
         return True
     pattern = _keywords(tuple(match.keywords))
     return pattern is not None and (

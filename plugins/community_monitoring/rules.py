@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from community_monitoring import classify
 from community_monitoring.answers import (
     WORDLESS_ONLY,
     AnswerState,
@@ -27,6 +28,7 @@ from community_monitoring.answers import (
     joined_list_at,
     ladder_step,
     replies_at,
+    says_something,
 )
 
 # Re-exported: reading a thread moved to answers.py, and callers still import these from here.
@@ -94,10 +96,8 @@ def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: dateti
 
 
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted({k.casefold() for k in keywords if k}, key=len, reverse=True)
-    if not ordered:
-        return None
-    return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+    """Any of ``keywords`` as a whole word, case-insensitively, longest first (one compiled trie)."""
+    return classify.keyword_pattern(keywords)
 
 
 def latest_release(releases: Iterable[Release], as_of: datetime) -> Release | None:
@@ -217,6 +217,107 @@ def has_new_reply_to_staff_question(
     return community_reply_to_staff_question(post, roster, config, as_of) is not None
 
 
+class _Reader:
+    """The rules above for a whole list of posts as of T, their constants worked out once.
+
+    The digests read every post of the day's channels (SPEC §9: 100,000 a day): each method gives
+    exactly the answer of the function it names, without redoing per post what is the same for all
+    of them (windows, label sets, channel capabilities), and a reply's text is judged once however
+    many threads it appears in ("+1", "Same here.").
+    """
+
+    def __init__(self, roster: StaffRoster, config: Settings, as_of: datetime) -> None:
+        self.roster, self.config, self.as_of = roster, config, as_of
+        self.responses = config.responses
+        self.wanted = frozenset(label.casefold() for label in config.github.help_wanted_labels)
+        self.sync_account = config.github.jira_sync_account.casefold()
+        self.newest = as_of - timedelta(days=config.digest.first_response_min_age_days)
+        self.oldest = as_of - timedelta(days=config.digest.max_age_days)
+        self._says_something: dict[str, bool] = {}
+        self._bots: dict[str, bool] = {}
+        self._staff: dict[str, dict[str, bool]] = {}
+
+    def is_bot(self, username: str, platform_says_bot: bool) -> bool:
+        """``roster.is_bot``, once per name."""
+        if platform_says_bot:
+            return True
+        known = self._bots.get(username)
+        if known is None:
+            known = self._bots[username] = self.roster.is_bot(username)
+        return known
+
+    def is_staff(self, channel: str, username: str, platform_says_staff: bool) -> bool:
+        """``roster.is_staff``, once per channel and name."""
+        if platform_says_staff:
+            return True
+        names = self._staff.get(channel)
+        if names is None:
+            names = self._staff[channel] = {}
+        known = names.get(username)
+        if known is None:
+            known = names[username] = self.roster.is_staff(channel, username)
+        return known
+
+    def is_help_wanted_from_jira(self, post: Post) -> bool:
+        """:func:`is_help_wanted_from_jira`."""
+        if not post.labels or not channel_of(post.channel).mirrors_jira_help_wanted:
+            return False
+        if not any(label.casefold() in self.wanted for label in post.labels):
+            return False
+        by_sync_account = bool(self.sync_account) and post.author.casefold() == self.sync_account
+        return by_sync_account or JIRA_BROWSE_URL.search(post.body) is not None
+
+    def is_listable(self, post: Post) -> bool:
+        """:func:`is_listable`."""
+        return (
+            post.created_at <= self.as_of
+            and not post.is_pull_request
+            and not self.is_bot(post.author, post.author_is_bot)
+            and not self.is_staff(post.channel, post.author, post.author_platform_staff)
+            and not self.is_help_wanted_from_jira(post)
+        )
+
+    def says_something(self, reply: Reply) -> bool:
+        """:func:`answers.says_something` under the rules file's ``responses``."""
+        said = self._says_something.get(reply.body)
+        if said is None:
+            said = self._says_something[reply.body] = says_something(reply, self.responses)
+        return said
+
+    def has_response(self, post: Post) -> bool:
+        """:func:`has_response` with the rules file's ``responses``."""
+        author = post.author.casefold()
+        as_of = self.as_of
+        return any(
+            r.created_at <= as_of
+            and r.author.casefold() != author
+            and not self.is_bot(r.author, r.author_is_bot)
+            and self.says_something(r)
+            for r in post.replies
+        )
+
+    def is_waiting_for_first_response(self, post: Post) -> bool:
+        """:func:`is_waiting_for_first_response`."""
+        return (
+            self.oldest < post.created_at <= self.newest
+            and channel_of(post.channel).waits_for_first_response
+            and is_open_at(post, self.as_of)
+            and self.is_listable(post)
+            and not self.has_response(post)
+        )
+
+    def has_new_reply_to_staff_question(self, post: Post) -> bool:
+        """:func:`has_new_reply_to_staff_question`."""
+        as_of = self.as_of
+        if not channel_of(post.channel).forum_sections:
+            return False
+        if not post.created_at <= as_of or not is_open_at(post, as_of):
+            return False
+        if self.is_bot(post.author, post.author_is_bot):
+            return False
+        return community_reply_to_staff_question(post, self.roster, self.config, as_of) is not None
+
+
 def help_wanted_entry(
     post: Post, section: HelpWantedSection, roster: StaffRoster, config: Settings, as_of: datetime
 ) -> HelpWantedEntry:
@@ -259,13 +360,21 @@ def find_help_wanted_sections(
         "new_reply_to_core_team_question": [],
     }
     escalated: list[HelpWantedEntry] = []
+    reader = _Reader(roster, config, as_of)
+    # Only a release published within the window makes after-the-release topics (see is_after_release_topic).
+    release_topics = (
+        watch is not None
+        and release is not None
+        and release.published_at is not None
+        and as_of - release.published_at <= timedelta(days=config.digest.release_window_days)
+    )
     for post in posts:
         section: HelpWantedSection
-        if is_waiting_for_first_response(post, roster, config, as_of):
+        if reader.is_waiting_for_first_response(post):
             section = "waiting_for_first_response"
-        elif is_after_release_topic(post, roster, config, as_of, release, watch):
+        elif release_topics and is_after_release_topic(post, roster, config, as_of, release, watch):
             section = "after_the_release"
-        elif has_new_reply_to_staff_question(post, roster, config, as_of):
+        elif reader.has_new_reply_to_staff_question(post):
             section = "new_reply_to_core_team_question"
         else:
             continue
@@ -285,8 +394,9 @@ def find_new_posts(
 ) -> list[Post]:
     """Posts created in the daily interval (T − 1 day, T], for the CM [Triage] list."""
     start, end = day_window(as_of)
+    listable = _Reader(roster, config, as_of).is_listable
     return sorted(
-        (p for p in posts if start < p.created_at <= end and is_listable(p, roster, config, as_of)),
+        (p for p in posts if start < p.created_at <= end and listable(p)),
         key=lambda p: (p.created_at, p.url),
     )
 

@@ -402,3 +402,13 @@ def test_post_types_schema_is_strict(update: dict[str, object], key: str) -> Non
     with pytest.raises(ValidationError) as caught:
         PostTypesSection.model_validate(data)
     assert any(".".join(str(p) for p in error["loc"]).startswith(key) for error in caught.value.errors())
+
+
+def test_classify_all_decides_like_classify() -> None:
+    posts = [
+        post(title=t, number=n)
+        for n, t in enumerate(("How do I add a bot?", "Crash on login", "Please add dark mode"))
+    ]
+    assert PostClassifier.from_settings(SETTINGS).classify_all(posts) == [
+        CLASSIFIER.classify(p) for p in posts
+    ]

@@ -288,3 +288,25 @@ def test_weekly_review_lists_aged_out_first_and_never_twice() -> None:
     assert message.item_urls == (topic.url, issue.url, quiet.url)
     assert text.splitlines()[0].startswith("[Weekly Review] 3 open community posts to look at")
     assert ": 2 aged out without an answer, 1 with no activity for 7+ days" in text.splitlines()[0]
+
+
+def test_triage_list_classifies_the_days_posts_in_one_batch() -> None:
+    """A classifier with ``classify_all`` (the triage model) gets the day's posts at once, in order."""
+    from community_monitoring.classify import Classification
+
+    class Batched:
+        def __init__(self) -> None:
+            self.batches: list[list[str]] = []
+
+        def classify(self, item: Post) -> Classification:
+            raise AssertionError("one post at a time")
+
+        def classify_all(self, items: list[Post]) -> list[Classification]:
+            self.batches.append([p.title for p in items])
+            return [Classification("question", "stub") for _ in items]
+
+    posts = (post(number=n, title=f"Question {n}", created=ago(hours=n)) for n in (1, 2, 3))
+    classifier = Batched()
+    text = render_triage_list(posts, SETTINGS, T, classifier=classifier).text  # type: ignore[arg-type]
+    assert classifier.batches == [["Question 1", "Question 2", "Question 3"]]
+    assert "[Triage] 3 new community posts" in text

@@ -490,3 +490,77 @@ ROUTED = load_settings({"routing": [{"match": {"labels": ["Mobile"]}, "owner": "
 )
 def test_entries_name_their_routed_owner(case: str, item: Post, owner: str) -> None:
     assert _where(item, T, ROUTED)[1].owner == owner, case
+
+
+@pytest.mark.parametrize(
+    "keywords",
+    [
+        ["SSO", "SSO login", "sso login page", "login"],
+        ["c++", "C#", "node.js", ".net", "+1", "e-mail", "email"],
+        ["a", "ab", "abc", "a b"],
+        ["Straße", "kelvin", "saml"],  # outside ASCII: the plain alternation
+    ],
+)
+def test_keyword_pattern_matches_like_the_plain_alternation(keywords: list[str]) -> None:
+    """Whole words, case-insensitive, the longest keyword first where several start at one place."""
+    import re
+
+    from community_monitoring.rules import keyword_pattern
+
+    ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
+    plain = re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+    pattern = keyword_pattern(keywords)
+    assert pattern is not None
+    texts = [
+        "SSO Login page is down; sso login works, sso_login and ssologin do not",
+        "C++ or c# or Node.JS, .NET, +1, e-mail/email, abc a b ab a",
+        "STRASSE straße \u212aelvin SAML, a  b",
+        "",
+    ]
+    for text in texts:
+        found = [(m.start(), m.group(0)) for m in pattern.finditer(text)]
+        assert found == [(m.start(), m.group(0)) for m in plain.finditer(text)]
+    assert keyword_pattern(["", ""]) is None
+
+
+def test_the_list_reader_agrees_with_each_rule() -> None:
+    """The digests read 100k posts through ``_Reader``: every answer is the named rule's own."""
+    from itertools import product
+
+    from community_monitoring import rules
+
+    bodies = (
+        "",
+        "+1",
+        "Same here.",
+        "Which version are you on?",
+        "Try restarting the server with the new TLS settings.",
+        "see https://x.test/browse/MM-1",
+    )
+    posts = []
+    for n, (channel, author, labels, body, created, state) in enumerate(
+        product(
+            ("github", "forum", "gitlab", "jira"),
+            ("alice", "staffer", "forum.staffer", "helper-bot", "dep[bot]", "mattermost-jira-sync"),
+            ((), ("Help Wanted",)),
+            bodies[::2],
+            (ago(hours=3), ago(days=3), ago(days=40), T + timedelta(hours=1)),
+            ("open", "closed"),
+        )
+    ):
+        said = ("Which version are you on?", "Same here.", "v10.5, logs attached", "+1")
+        replies = tuple(
+            reply(who, at=ago(hours=9 - h), body=said[(n + h) % 4])
+            for h, who in enumerate(("forum.staffer", "alice", "staffer", "bob")[: 2 + n % 3])
+        )
+        posts.append(post(channel, author, created, replies, number=n, labels=labels, body=body, state=state))
+    reader = rules._Reader(ROSTER, SETTINGS, T)
+    for item in posts:
+        assert reader.is_listable(item) == rules.is_listable(item, ROSTER, SETTINGS, T)
+        assert reader.has_response(item) == rules.has_response(item, ROSTER, T, SETTINGS)
+        assert reader.is_waiting_for_first_response(item) == rules.is_waiting_for_first_response(
+            item, ROSTER, SETTINGS, T
+        )
+        assert reader.has_new_reply_to_staff_question(item) == rules.has_new_reply_to_staff_question(
+            item, ROSTER, SETTINGS, T
+        )
