@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,38 @@ def test_the_ladder_moves_with_the_days() -> None:
         for day, step in seen:
             want = "escalated" if day >= 7 else "mention_rotation" if day >= 3 else "listed"
             assert step == want, seen
+
+
+def test_a_30_day_backfill_rebuilds_the_metrics_the_daily_runs_recorded(tmp_path: Path) -> None:
+    """Daily runs on the upstream as it stood, against a backfill of the same 30 days on today's
+    data: the same state table snapshots, so the same Community health numbers (SPEC §10)."""
+    import sqlalchemy as sa
+
+    from community_monitoring import health, state_table
+    from community_monitoring.classify import PostClassifier
+
+    classifier = PostClassifier.from_settings(SETTINGS)
+    today = history()
+    daily = sa.create_engine(f"sqlite:///{tmp_path}/daily.db")
+    backfill = sa.create_engine(f"sqlite:///{tmp_path}/backfill.db")
+    for as_of in DAYS:
+        seen = as_it_stood(today, as_of)
+        state_table.upsert_snapshot(
+            daily, health.state_rows(seen, ROSTER, SETTINGS, as_of, classifier), as_of
+        )
+        state_table.upsert_snapshot(
+            backfill, health.state_rows(today, ROSTER, SETTINGS, as_of, classifier), as_of
+        )
+    for as_of in (DAYS[0], DAYS[13], DAYS[-1]):
+        recorded, rebuilt = state_table.snapshot(daily, as_of), state_table.snapshot(backfill, as_of)
+        assert recorded
+        assert rebuilt == recorded
+        assert health.health_numbers(rebuilt, as_of) == health.health_numbers(recorded, as_of)
+    weeks = [
+        health.weekly_metrics(
+            health.rows_frame(health.latest_per_post(state_table.history(e, DAYS[0], T))), T
+        )
+        for e in (daily, backfill)
+    ]
+    assert weeks[0].equals(weeks[1])
+    assert len(weeks[0]) > 0
