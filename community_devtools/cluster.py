@@ -117,6 +117,14 @@ def postgres_bin() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
+def passwordless_sudo() -> list[str] | None:
+    """``["sudo", "-n"]`` when this user may run commands as root without a password, else None."""
+    if not shutil.which("sudo"):
+        return None
+    allowed = subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False)
+    return ["sudo", "-n"] if allowed.returncode == 0 else None
+
+
 def ensure_system_packages() -> None:
     missing = [] if postgres_bin() else ["postgresql"]
     if not shutil.which("redis-server"):
@@ -124,22 +132,25 @@ def ensure_system_packages() -> None:
     if not missing:
         log("postgresql and redis-server are installed")
         return
-    if os.geteuid() != 0:
+    root = os.geteuid() == 0
+    as_root = [] if root else passwordless_sudo()
+    if as_root is None:
         raise SystemExit(
             f"error: missing {' '.join(missing)}; install them: sudo apt-get install -y {' '.join(missing)}"
         )
     log(f"installing {' '.join(missing)} with apt-get (their services are not started) ...")
     policy = Path("/usr/sbin/policy-rc.d")
-    ours = not policy.exists()
+    # Through sudo the policy file cannot be written: the services may start, on their own ports.
+    ours = root and not policy.exists()
     if ours:
         # Debian's way to keep a package's service from starting at install: this tool starts its own.
         policy.write_text("#!/bin/sh\nexit 101\n")
         policy.chmod(0o755)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*as_root, "apt-get", "update", "-qq"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            [*as_root, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,

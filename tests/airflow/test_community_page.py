@@ -46,15 +46,18 @@ HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1"> Crash on @here & <b>logi
 
 
 def ensure_chromium() -> str:
-    """Debian's chromium, installed with apt-get when it is missing (CI runs as root)."""
+    """Debian's chromium, installed with apt-get when it is missing (as root, or through sudo -n)."""
+    from community_devtools.cluster import passwordless_sudo
+
     if Path(CHROMIUM).exists():
         return CHROMIUM
-    if os.geteuid() != 0:
+    as_root = [] if os.geteuid() == 0 else passwordless_sudo()
+    if as_root is None:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (sudo apt-get install -y chromium)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        [*as_root, "apt-get", "update", "-qq"],
+        [*as_root, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
     ):
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
         assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
