@@ -28,7 +28,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from community_devtools import PROJECT_ROOT
+from community_devtools.demo import airflow_command
+from community_devtools.local_airflow import free_port
 
 DAILY = "community_daily_monitoring"
 WEEKLY = "community_weekly_stale_review"
@@ -61,17 +62,6 @@ PER_ITEM = {
 
 
 # ----- helpers ------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _airflow() -> str:
-    candidate = Path(sys.executable).with_name("airflow")
-    return str(candidate) if candidate.exists() else shutil.which("airflow") or "airflow"
 
 
 def _time(value: Any) -> datetime:
@@ -438,7 +428,7 @@ def run_dag(
     outbox_before = len(sandbox.outbox)
     stamp = as_of.isoformat()
     log_path = logs / f"{label.replace(' ', '-')}.log"
-    cmd = [_airflow(), "dags", "test", dag_id, stamp, "-c", json.dumps({"as_of": stamp})]
+    cmd = [airflow_command(), "dags", "test", dag_id, stamp, "-c", json.dumps({"as_of": stamp})]
     figures = run_measured(cmd, env, log_path)
     rows = analyse_requests(list(sandbox.requests_log), sandbox.scenario.data, as_of, days, channels, seen)
     return RunResult(label, dag_id, as_of, figures, rows, len(sandbox.outbox) - outbox_before, log_path)
@@ -490,11 +480,11 @@ def bench_size(size: int, *, perceval: bool, keep: Path | None) -> SizeResult:
             f"\n== {size:,} posts a day: {today_posts:,} created in the day across six channels, "
             f"{result.items:,} items in all (scenarios written in {generated:.1f}s: {tmp})"
         )
-        port = _free_port()
+        port = free_port()
         env = airflow_env(tmp / "airflow", f"http://127.0.0.1:{port}")
         logs = tmp / "logs"
         logs.mkdir()
-        if _quiet([_airflow(), "db", "migrate"], env, logs / "db-migrate.log") != 0:
+        if _quiet([airflow_command(), "db", "migrate"], env, logs / "db-migrate.log") != 0:
             raise SystemExit(f"error: airflow db migrate failed; see {logs / 'db-migrate.log'}")
         settings_cmd = [
             sys.executable,

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from community_devtools import PROJECT_ROOT
+from community_devtools.local_airflow import free_port
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
 DEMO_DAGS: tuple[tuple[str, bool], ...] = (
@@ -31,13 +31,8 @@ DEMO_DAGS: tuple[tuple[str, bool], ...] = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _airflow() -> str:
+def airflow_command() -> str:
+    """The ``airflow`` next to this Python (the project's venv), else the one on PATH."""
     candidate = Path(sys.executable).with_name("airflow")
     return str(candidate) if candidate.exists() else shutil.which("airflow") or "airflow"
 
@@ -115,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     env = dict(os.environ)
-    airflow = _airflow()
-    port = _free_port()
+    airflow = airflow_command()
+    port = free_port()
     env["SANDBOX_URL"] = f"http://127.0.0.1:{port}"
     print(f"Scenario {scenario} (T = {now}); Airflow home {env.get('AIRFLOW_HOME')}")
 
