@@ -300,6 +300,31 @@ def _triage_entry(
     return decided.post_type, entry
 
 
+def classify_posts(classifier: PostClassifier | Any, posts: Sequence[Post]) -> list[Classification]:
+    """Each post's type, the day's posts in one batch (the triage model vectorises them at once)."""
+    classify_all = getattr(classifier, "classify_all", None)
+    return classify_all(posts) if classify_all else [classifier.classify(post) for post in posts]
+
+
+def listed_in_triage(
+    posts: Sequence[Post], decisions: Sequence[Classification], config: Settings
+) -> list[Post]:
+    """The posts ``[Triage]`` can show in its sections: the first ``triage_max_items_per_section``
+    of each type, in list order. The rest go to "… and N more" and the archived full list.
+
+    What is worked out per shown item only (related items: a text comparison of each post with
+    every candidate, which at 100,000 posts a day would be billions of pairs) is asked for these.
+    """
+    limit = config.digest.triage_max_items_per_section
+    per_type: dict[str, int] = dict.fromkeys(POST_TYPES, 0)
+    listed = []
+    for post, decided in zip(posts, decisions, strict=True):
+        if per_type[decided.post_type] < limit:
+            per_type[decided.post_type] += 1
+            listed.append(post)
+    return listed
+
+
 def render_triage_list(
     new_posts: Iterable[Post],
     config: Settings,
@@ -308,16 +333,16 @@ def render_triage_list(
     classifier: PostClassifier | None = None,
     unreadable: Sequence[Mapping[str, str]] = (),
     findings: TriageFindings | None = None,
+    decisions: Sequence[Classification] | None = None,
 ) -> RenderedMessage:
-    classifier = classifier or PostClassifier.from_settings(config)
+    """``decisions``: the posts' types when the caller classified them already (``classify_posts``)."""
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     findings = findings or TriageFindings()
     grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []
     posts = list(new_posts)
-    # The day's posts in one batch: the triage model vectorises them all at once.
-    classify_all = getattr(classifier, "classify_all", None)
-    decisions = classify_all(posts) if classify_all else [classifier.classify(post) for post in posts]
+    if decisions is None:
+        decisions = classify_posts(classifier or PostClassifier.from_settings(config), posts)
     for post, decided in zip(posts, decisions, strict=True):
         post_type, entry = _triage_entry(post, config, decided, writer, findings, as_of)
         grouped[post_type].append(entry)

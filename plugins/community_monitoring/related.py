@@ -252,11 +252,18 @@ def _best_matches(
 
     # float32 products: a score equal to the threshold may land a hair below it.
     above = scores >= np.float32(rules.threshold) - np.float32(1e-6)
-    hits = [
-        (int(c), float(s))
-        for c, s in zip(columns[above], scores[above], strict=True)
-        if int(c) not in excluded
-    ]
+    columns, scores = columns[above], scores[above]
+    if excluded:
+        kept = ~np.isin(columns, np.fromiter(excluded, dtype=columns.dtype, count=len(excluded)))
+        columns, scores = columns[kept], scores[kept]
+    if len(scores) > rules.max_shown:
+        # A row may hold thousands of hits; only those near the k-th best can be among the best k
+        # once scores are rounded to 6 places (rounding moves a score by at most 5e-7), so the
+        # exact ordering below runs on a handful.
+        kth_best = np.partition(scores, len(scores) - rules.max_shown)[len(scores) - rules.max_shown]
+        near = scores >= kth_best - np.float32(2e-6)
+        columns, scores = columns[near], scores[near]
+    hits = [(int(c), float(s)) for c, s in zip(columns, scores, strict=True)]
     hits.sort(key=lambda hit: (-round(hit[1], 6), hit[0]))
     return hits[: rules.max_shown]
 

@@ -395,6 +395,30 @@ def test_save_message_archives_the_full_list_of_a_capped_digest(tmp_path: Path) 
     assert sorted(p.name for p in folder.iterdir()) == ["weekly_review.full.md", "weekly_review.md"]
 
 
+# --- What the triage list can show: related items are looked up for these only. -------------------
+
+
+@pytest.mark.parametrize(
+    ("per_type", "cap", "shown_per_type"),
+    [(3, 15, 3), (15, 15, 15), (16, 15, 15), (40, 5, 5), (1, 1, 1)],
+)
+def test_listed_in_triage_is_what_each_capped_section_shows(
+    per_type: int, cap: int, shown_per_type: int
+) -> None:
+    config = SETTINGS.model_copy(
+        update={"digest": SETTINGS.digest.model_copy(update={"triage_max_items_per_section": cap})}
+    )
+    # Types interleaved, as a day's posts come: each section keeps its own first ``cap``.
+    posts = [_post("forum", t, i, category=t) for i in range(per_type) for t in POST_TYPES]
+    decisions = [Classification(p.category, "stub") for p in posts]
+    listed = messages.listed_in_triage(posts, decisions, config)
+    assert len(listed) == shown_per_type * len(POST_TYPES)
+    for t in POST_TYPES:
+        assert [p.url for p in listed if p.category == t] == [_url(t, i) for i in range(shown_per_type)]
+    rendered = render_triage_list(posts, config, T, decisions=decisions)
+    assert all(p.url in rendered.text for p in listed)
+
+
 # --- Settings. ------------------------------------------------------------------------------------
 
 

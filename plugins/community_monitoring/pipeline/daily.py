@@ -97,7 +97,12 @@ RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.answers import answer_state
-    from community_monitoring.messages import TriageFindings, render_triage_list
+    from community_monitoring.messages import (
+        TriageFindings,
+        classify_posts,
+        listed_in_triage,
+        render_triage_list,
+    )
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import find_related, fold_duplicates
     from community_monitoring.rules import find_new_posts
@@ -105,9 +110,13 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     channels = run.channels_read()
     new_posts = find_new_posts(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
     kept, also_posted = fold_duplicates(new_posts, run.settings)
+    # The team's learned model where one meets its card's minimums; the rules otherwise.
+    decisions = classify_posts(triage_classifier(run.settings, run.as_of), kept)
+    # Related items for the posts the digest shows; the full list's others are listed without.
+    listed = listed_in_triage(kept, decisions, run.settings)
     read = [c for c in RELATED_CHANNELS if c in channels["read"]]
     related = find_related(
-        kept,
+        listed,
         run.store.posts(read),
         run.store.tickets() if "jira" in channels["read"] else [],
         run.store.releases() if "github" in channels["read"] else [],
@@ -121,10 +130,12 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         also_posted=also_posted,
     )
     log.info(
-        "Triage as of %s: %d new posts (%d folded as the same author's copies), %d with related items",
+        "Triage as of %s: %d new posts (%d folded as the same author's copies); related items looked up "
+        "for the %d the digest can show, found for %d",
         run.as_of.isoformat(),
         len(new_posts),
         len(new_posts) - len(kept),
+        len(listed),
         len(related),
     )
     message = render_triage_list(
@@ -132,10 +143,9 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
-        # The team's learned model where one meets its card's minimums; the rules otherwise.
-        classifier=triage_classifier(run.settings, run.as_of),
         unreadable=channels.get("unreadable", ()),
         findings=findings,
+        decisions=decisions,
     )
     return save_message(run, message)
 
