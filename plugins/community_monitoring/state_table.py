@@ -16,13 +16,12 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from community_monitoring.health import StateRow
+from community_monitoring.health import STATE_COLUMNS, StateRow
 from community_monitoring.ledger import LEDGER_CONN_ID, create_tables, sql_engine
 
 if TYPE_CHECKING:
@@ -126,7 +125,10 @@ def upsert_snapshot(
     with engine.begin() as conn:
         conn.execute(TABLE.delete().where(TABLE.c.as_of == as_of, TABLE.c.channel.in_(replaced)))
         if rows:
-            conn.execute(_upsert_statement(engine), [asdict(r) for r in rows])
+            # Field by field: every value is a str, int or datetime, which dataclasses.asdict would
+            # deep-copy (most of this task's time at 100,000 posts).
+            values = [{name: getattr(r, name) for name in STATE_COLUMNS} for r in rows]
+            conn.execute(_upsert_statement(engine), values)
     log.info("Post states as of %s: %d row(s) for %s", as_of.isoformat(), len(rows), ", ".join(replaced))
     return len(rows)
 
