@@ -71,14 +71,23 @@ def own_words(text: str) -> str:
 
     Inline code stays: a short `setting` named in a sentence is part of what the reply says.
     """
+    # Each pattern runs only where its marker occurs (most replies have none of them): this is
+    # read for every reply of every post in the window, at 100,000 posts a day too.
+    lowered = text.lower()
+    words = text
     # Code first: a ">" or "--" inside a code block is code, not a quote or a signature.
-    words = _CODE_BLOCK.sub("\n", text)
+    if "```" in text or "~~~" in text or "<pre" in lowered:
+        words = _CODE_BLOCK.sub("\n", words)
     # Quotes are removed before the tags: Discourse and Stack Overflow quote in HTML too.
-    words = _QUOTE.sub("\n", words)
-    words = _SIGNATURE.sub("", words)
-    words = _CLIENT_LINE.sub("", words)
-    words = html.unescape(_HTML_TAG.sub(" ", words))
-    return _SPACES.sub(" ", words).strip()
+    if "[quote" in lowered or "<" in text or ">" in text or "&gt;" in lowered:
+        words = _QUOTE.sub("\n", words)
+    if "--" in text:
+        words = _SIGNATURE.sub("", words)
+    if "sent " in lowered or "get outlook" in lowered:
+        words = _CLIENT_LINE.sub("", words)
+    if "<" in words:
+        words = _HTML_TAG.sub(" ", words)
+    return _SPACES.sub(" ", html.unescape(words)).strip()
 
 
 @lru_cache(maxsize=8192)

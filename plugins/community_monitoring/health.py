@@ -25,7 +25,7 @@ Definitions, used everywhere (the weekly review's ``Community health`` section, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -281,7 +281,8 @@ def rows_frame(rows: Iterable[StateRow]) -> pd.DataFrame:
     """The rows as a table: the state columns, plus ``first_response_h``, ``first_staff_response_h``
     (hours after creation; NaN without one), ``first_by_staff`` (True, False, or NA without a
     response) and ``week`` (Monday 00:00 UTC of the week the post was created)."""
-    records = [asdict(r) for r in rows]
+    # Field by field: dataclasses.asdict would deep-copy every datetime (seconds at 100,000 rows).
+    records = [{name: getattr(r, name) for name in STATE_COLUMNS} for r in rows]
     frame = pd.DataFrame.from_records(records, columns=list(STATE_COLUMNS))
     for column in ("created_at", "first_response_at", "first_staff_response_at", "as_of"):
         frame[column] = _times(frame[column])
