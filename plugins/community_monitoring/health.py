@@ -171,11 +171,33 @@ def post_state(
     )
 
 
+class RememberingClassifier:
+    """A classifier that decides each post (by URL) once: the weekly's health section reads the same
+    window three times (as of T, a week earlier, the chart's weeks), and a post's type is the same
+    in every pass."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self._classifier = classifier
+        self._decided: dict[str, Classification] = {}
+
+    def classify(self, post: Post) -> Classification:
+        return self.classify_all([post])[0]
+
+    def classify_all(self, posts: Sequence[Post]) -> list[Classification]:
+        new = [p for p in posts if p.url not in self._decided]
+        if new:
+            self._decided.update(zip((p.url for p in new), _decide_all(new, self._classifier), strict=True))
+        return [self._decided[p.url] for p in posts]
+
+
+def _decide_all(posts: Sequence[Post], classifier: Classifier) -> list[Classification]:
+    classify_all = getattr(classifier, "classify_all", None)
+    return classify_all(posts) if classify_all else [classifier.classify(p) for p in posts]
+
+
 def classify_posts(posts: Sequence[Post], classifier: Classifier) -> list[str]:
     """Each post's type, as [Triage] decides it (a model classifies many posts in one pass)."""
-    classify_all = getattr(classifier, "classify_all", None)
-    decided = classify_all(posts) if classify_all else [classifier.classify(p) for p in posts]
-    return [c.post_type for c in decided]
+    return [c.post_type for c in _decide_all(posts, classifier)]
 
 
 def rows_for(

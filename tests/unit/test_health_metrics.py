@@ -427,3 +427,33 @@ def test_rows_do_not_depend_on_how_posts_are_batched(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(health, "CHUNK", chunk)
     assert health.state_rows(iter(posts), ROSTER, SETTINGS, T, RULES) == whole
     assert [r.escalation for r in whole].count("escalated") == 3  # days 9 and 10, and 8 (day 7)
+
+
+class _CountingClassifier:
+    """The rules, counting how many posts each call asked about."""
+
+    def __init__(self) -> None:
+        self.rules = PostClassifier.from_settings(SETTINGS)
+        self.asked: list[int] = []
+
+    def classify_all(self, posts: list[Post]) -> list[health.Classification]:
+        self.asked.append(len(posts))
+        return [self.rules.classify(p) for p in posts]
+
+    def classify(self, item: Post) -> health.Classification:
+        return self.classify_all([item])[0]
+
+
+def test_the_health_passes_classify_each_post_once() -> None:
+    posts = [
+        post(number=n, title=t, created=ago(days=10))
+        for n, t in enumerate(["Crash on login", "How do I set SSO?", "Add dark mode"])
+    ]
+    counting = _CountingClassifier()
+    remembering = health.RememberingClassifier(counting)
+    first = health.state_rows(posts, ROSTER, SETTINGS, T, remembering)
+    again = health.state_rows(posts, ROSTER, SETTINGS, T - health.WEEK, remembering)
+    plain = health.state_rows(posts, ROSTER, SETTINGS, T, PostClassifier.from_settings(SETTINGS))
+    assert sum(counting.asked) == len(posts)
+    assert [r.post_type for r in first] == [r.post_type for r in plain]
+    assert [r.post_type for r in again] == [r.post_type for r in first]

@@ -76,7 +76,7 @@ def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> st
         return run.store.posts(channels, created_after)
 
     roster, settings, as_of = run.rosters.staff, run.settings, run.as_of
-    classifier = triage_classifier(settings, as_of)
+    classifier = health.RememberingClassifier(triage_classifier(settings, as_of))
     releases = _releases(run)
     week_ago = as_of - health.WEEK
     now = health.health_numbers(
