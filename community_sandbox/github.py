@@ -10,15 +10,19 @@ follow URLs on another host or port than its ``base_url``; ``html_url`` stays on
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
+from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import (
     ItemChecker,
     format_time,
@@ -150,7 +154,12 @@ def _logins(users: Any) -> set[str]:
 
 
 class RepoState:
-    """One repository's issues, comments and releases, shaped as the API returns them."""
+    """One repository's issues, comments and releases, shaped as the API returns them.
+
+    Lists are served from orders sorted once (``sorted_issues``, ``sorted_comments``) and from the
+    lists queries built (``results``). A new comment changes its issue's ``comments`` and
+    ``updated_at``, so ``add_comment`` drops both.
+    """
 
     def __init__(self, files: GithubRepoFiles, api: str) -> None:
         self.full_name = files.full_name
@@ -158,16 +167,25 @@ class RepoState:
         self.html_url = f"{HTML_ROOT}/{files.full_name}"
         self.repo = self._repo_object(files, api)
         self.comments = [self._comment(rewrite_urls(c, UPSTREAM_API, api)) for c in files.comments]
-        counts: dict[int, int] = {}
+        self.comment_by_id = {comment["id"]: comment for comment in self.comments}
+        self.last_comment_id = max(self.comment_by_id, default=0)
+        # Each issue's comments, in the order of ``comments`` (its issue_url is canonical by now).
+        self.comments_of: dict[int, list[dict[str, Any]]] = {}
         for comment in self.comments:
             number = comment_issue_number(comment)
             if number is not None:
-                counts[number] = counts.get(number, 0) + 1
+                self.comments_of.setdefault(number, []).append(comment)
         self.issues: dict[int, dict[str, Any]] = {}
         for raw in files.issues:
             issue = self._issue(rewrite_urls(raw, UPSTREAM_API, api))
-            issue["comments"] = counts.get(issue["number"], 0)
+            issue["comments"] = len(self.comments_of.get(issue["number"], ()))
             self.issues[issue["number"]] = issue
+        # Parsed (created_at, updated_at) of each issue (by number) and comment (by id), on first use.
+        self._issue_times: dict[int, tuple[datetime, datetime]] | None = None
+        self._comment_times: dict[int, tuple[datetime, datetime]] | None = None
+        # name -> (sort keys, items) in ascending order; keys are unique (number or id breaks ties).
+        self._orders: dict[str, tuple[list[Any], list[dict[str, Any]]]] = {}
+        self.results = ResultCache()
         self.releases = [
             self._release(rewrite_urls(r, UPSTREAM_API, api), index) for index, r in enumerate(files.releases)
         ]
@@ -225,7 +243,8 @@ class RepoState:
         _default(issue, "labels", [])
         pull = issue.get("pull_request")
         if pull is not None and pull is not False:
-            pull = pull if isinstance(pull, dict) else {}
+            # A copy: rewrite_urls shares nested objects with the scenario's data.
+            pull = dict(pull) if isinstance(pull, dict) else {}
             _default(pull, "url", f"{self.api_url}/pulls/{number}")
             _default(pull, "html_url", f"{self.html_url}/pull/{number}")
             _default(pull, "diff_url", f"{self.html_url}/pull/{number}.diff")
@@ -258,8 +277,64 @@ class RepoState:
         _default(release, "assets", [])
         return release
 
+    # ----- orders and times, built once per change of the data ------------------------------
+
+    def issue_times(self) -> dict[int, tuple[datetime, datetime]]:
+        if self._issue_times is None:
+            self._issue_times = {
+                number: (parse_time(issue["created_at"]), parse_time(issue["updated_at"]))
+                for number, issue in self.issues.items()
+            }
+        return self._issue_times
+
+    def comment_times(self) -> dict[int, tuple[datetime, datetime]]:
+        if self._comment_times is None:
+            self._comment_times = {
+                comment["id"]: (parse_time(comment["created_at"]), parse_time(comment["updated_at"]))
+                for comment in self.comments
+            }
+        return self._comment_times
+
+    def issue_key(self, sort: str) -> Callable[[dict[str, Any]], tuple[Any, int]]:
+        """How GitHub orders issues by ``sort`` (created, updated, comments), ascending."""
+        if sort == "comments":
+            return lambda issue: (issue["comments"], issue["number"])
+        times, slot = self.issue_times(), 0 if sort == "created" else 1
+        return lambda issue: (times[issue["number"]][slot], issue["number"])
+
+    def comment_key(self, sort: str) -> Callable[[dict[str, Any]], tuple[datetime, int]]:
+        """How GitHub orders comments by ``sort`` (created, updated), ascending."""
+        times, slot = self.comment_times(), 0 if sort == "created" else 1
+        return lambda comment: (times[comment["id"]][slot], comment["id"])
+
+    def _sorted(
+        self, name: str, items: Any, key: Callable[[dict[str, Any]], Any]
+    ) -> tuple[list[Any], list[dict[str, Any]]]:
+        if name not in self._orders:
+            keyed = sorted(((key(item), item) for item in items), key=itemgetter(0))
+            self._orders[name] = ([k for k, _ in keyed], [item for _, item in keyed])
+        return self._orders[name]
+
+    def sorted_issues(self, sort: str) -> tuple[list[Any], list[dict[str, Any]]]:
+        """Every issue in ascending ``sort`` order, with its sort key."""
+        return self._sorted(f"issues/{sort}", self.issues.values(), self.issue_key(sort))
+
+    def sorted_comments(self, sort: str) -> tuple[list[Any], list[dict[str, Any]]]:
+        """Every comment in ascending ``sort`` order, with its sort key."""
+        return self._sorted(f"comments/{sort}", self.comments, self.comment_key(sort))
+
+    def updated_since(
+        self, ordered: tuple[list[Any], list[dict[str, Any]]], since: datetime
+    ) -> list[dict[str, Any]]:
+        """The items of an ``updated`` order updated at or after ``since``: a bisect, not a scan."""
+        keys, items = ordered
+        # (since,) sorts before every (since, n): the first key at or after ``since``.
+        return items[bisect.bisect_left(keys, (since,)) :]
+
+    # ----- writes -------------------------------------------------------------------------
+
     def add_comment(self, number: int, body: str, now: datetime) -> dict[str, Any]:
-        next_id = max((c["id"] for c in self.comments), default=0) + 1
+        next_id = self.last_comment_id + 1
         stamp = format_time(now)
         comment = self._comment(
             {
@@ -274,9 +349,19 @@ class RepoState:
             }
         )
         self.comments.append(comment)
+        self.comment_by_id[next_id] = comment
+        self.last_comment_id = next_id
+        self.comments_of.setdefault(number, []).append(comment)
         issue = self.issues[number]
         issue["comments"] += 1
         issue["updated_at"] = stamp  # commenting bumps the issue, as on GitHub
+        if self._comment_times is not None:
+            self._comment_times[next_id] = (parse_time(stamp), parse_time(stamp))
+        if self._issue_times is not None:
+            self._issue_times[number] = (self._issue_times[number][0], parse_time(stamp))
+        # The issue moved in the updated and comments orders, and every list may hold more.
+        self._orders.clear()
+        self.results.clear()
         return comment
 
 
@@ -295,7 +380,6 @@ class GithubService(Service):
         self.repos = {key.lower(): RepoState(files, self.api) for key, files in (data or {}).items()}
         self.used = 0
         self.reset_at = int(time.time()) + 3600
-        self._cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self.route("GET", r"/rate_limit", self.rate_limit)
         self.route("GET", r"/user", lambda request: json_response(dict(SANDBOX_USER)))
         self.route("GET", REPO, self.get_repo)
@@ -397,14 +481,6 @@ class GithubService(Service):
         except ValueError:
             return self.validation_failed("since")
 
-    def cached(self, key: tuple[Any, ...], build: Any) -> list[dict[str, Any]]:
-        # Each page request re-filters the same list; remember it until the next write.
-        if key not in self._cache:
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = build()
-        return self._cache[key]
-
     # ----- handlers -----------------------------------------------------------------------
 
     def rate_limit(self, request: Request) -> Response:
@@ -443,8 +519,6 @@ class GithubService(Service):
             def keep(issue: dict[str, Any]) -> bool:
                 if state != "all" and issue["state"] != state:
                     return False
-                if since is not None and parse_time(issue["updated_at"]) < since:
-                    return False
                 if labels and not labels <= _label_names(issue):
                     return False
                 if creator and str((issue.get("user") or {}).get("login", "")).lower() != creator:
@@ -456,16 +530,19 @@ class GithubService(Service):
                     return bool(assignees)
                 return not assignee or assignee in assignees
 
-            def order(issue: dict[str, Any]) -> tuple[Any, int]:
-                if sort == "comments":
-                    return issue["comments"], issue["number"]
-                return parse_time(issue[f"{sort}_at"]), issue["number"]
+            if since is None:
+                ordered = repo.sorted_issues(sort)[1]
+            else:
+                # Only the issues updated since are sorted: the day's, not the repository's.
+                recent = repo.updated_since(repo.sorted_issues("updated"), since)
+                ordered = recent if sort == "updated" else sorted(recent, key=repo.issue_key(sort))
+            found = [issue for issue in ordered if keep(issue)]
+            if direction == "desc":
+                found.reverse()  # no two keys are equal, so this is the descending sort
+            return found
 
-            found = [issue for issue in repo.issues.values() if keep(issue)]
-            return sorted(found, key=order, reverse=direction == "desc")
-
-        key = (repo.full_name, "issues", state, sort, direction, since, labels, creator, assignee)
-        return self.paginate(request, self.cached(key, build))
+        key = ("issues", state, sort, direction, since, labels, creator, assignee)
+        return self.paginate(request, repo.results.get(key, build))
 
     def get_issue(self, request: Request) -> Response:
         repo = self.repo_of(request)
@@ -483,18 +560,23 @@ class GithubService(Service):
             return since
 
         def build() -> list[dict[str, Any]]:
-            found = [c for c in repo.comments if since is None or parse_time(c["updated_at"]) >= since]
-            found.sort(key=lambda c: (parse_time(c[f"{sort}_at"]), c["id"]), reverse=direction == "desc")
+            if since is None:
+                found = list(repo.sorted_comments(sort)[1])
+            else:
+                found = repo.updated_since(repo.sorted_comments("updated"), since)
+                if sort != "updated":
+                    found.sort(key=repo.comment_key(sort))
+            if direction == "desc":
+                found.reverse()  # ids break ties, so this is the descending sort
             return found
 
-        key = (repo.full_name, "comments", sort, direction, since)
-        return self.paginate(request, self.cached(key, build))
+        key = ("comments", sort, direction, since)
+        return self.paginate(request, repo.results.get(key, build))
 
     def get_comment(self, request: Request) -> Response:
         repo = self.repo_of(request)
-        wanted = int(request.params["id"])
-        found = [c for c in repo.comments if c["id"] == wanted]
-        return json_response(found[0]) if found else self.error_response(404)
+        found = repo.comment_by_id.get(int(request.params["id"]))
+        return json_response(found) if found else self.error_response(404)
 
     def list_issue_comments(self, request: Request) -> Response:
         repo = self.repo_of(request)
@@ -504,13 +586,16 @@ class GithubService(Service):
         since = self.since_arg(request)
         if isinstance(since, Response):
             return since
-        found = [
-            c
-            for c in repo.comments
-            if comment_issue_number(c) == number and (since is None or parse_time(c["updated_at"]) >= since)
-        ]
-        found.sort(key=lambda c: (parse_time(c["created_at"]), c["id"]))
-        return self.paginate(request, found)
+
+        def build() -> list[dict[str, Any]]:
+            times = repo.comment_times()
+            found = [
+                c for c in repo.comments_of.get(number, ()) if since is None or times[c["id"]][1] >= since
+            ]
+            found.sort(key=repo.comment_key("created"))
+            return found
+
+        return self.paginate(request, repo.results.get(("issue comments", number, since), build))
 
     def create_comment(self, request: Request) -> Response:
         repo = self.repo_of(request)
@@ -525,7 +610,6 @@ class GithubService(Service):
         if not isinstance(body, str) or not body:
             return self.validation_failed("body", "missing_field")
         comment = repo.add_comment(number, body, self.context.clock())
-        self._cache.clear()
         return json_response(comment, 201, {"Location": comment["url"]})
 
     def list_releases(self, request: Request) -> Response:

@@ -15,13 +15,16 @@ needs ``PRIVATE-TOKEN`` (or ``Authorization: Bearer``).
 
 from __future__ import annotations
 
+import bisect
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
+from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import (
     ItemChecker,
     ScenarioError,
@@ -128,7 +131,11 @@ def gitlab_time(value: datetime) -> str:
 
 
 class ProjectState:
-    """One project's issues and notes, shaped as the API returns them."""
+    """One project's issues and notes, shaped as the API returns them.
+
+    Lists are served from orders sorted once (``sorted_issues``) and from the lists queries built
+    (``results``); a new note bumps its issue's ``updated_at``, so ``add_note`` drops both.
+    """
 
     def __init__(self, files: GitlabProjectFiles, api: str) -> None:
         self.path = files.path
@@ -144,15 +151,24 @@ class ProjectState:
         self.notes: list[dict[str, Any]] = [
             self._note(rewrite_urls(n, UPSTREAM_API, api)) for n in files.notes
         ]
+        self.last_note_id = max((note["id"] for note in self.notes), default=0)
+        # Each issue's notes, in the order of ``notes``.
+        self.notes_of: dict[int, list[dict[str, Any]]] = {}
+        for note in self.notes:
+            self.notes_of.setdefault(note["noteable_iid"], []).append(note)
+        # GitLab counts only human notes here; system notes ("changed the label") don't count.
+        human = Counter(note["noteable_iid"] for note in self.notes if not note["system"])
         self.issues: dict[int, dict[str, Any]] = {}
         for raw in files.issues:
             issue = self._issue(rewrite_urls(raw, UPSTREAM_API, api))
             self.issues[issue["iid"]] = issue
         for issue in self.issues.values():
-            # GitLab counts only human notes here; system notes ("changed the label") don't count.
-            issue["user_notes_count"] = sum(
-                1 for n in self.notes if n["noteable_iid"] == issue["iid"] and not n["system"]
-            )
+            issue["user_notes_count"] = human[issue["iid"]]
+        # Parsed (created_at, updated_at) of each issue by iid, on first use.
+        self._times: dict[int, tuple[datetime, datetime]] | None = None
+        # order_by -> (times, issues), ascending by (time, iid).
+        self._orders: dict[str, tuple[list[datetime], list[dict[str, Any]]]] = {}
+        self.results = ResultCache()
 
     def _project_object(self, files: GitlabProjectFiles, api: str, default_id: int) -> dict[str, Any]:
         namespace, _, name = files.path.rpartition("/")
@@ -208,12 +224,29 @@ class ProjectState:
             note["updated_at"] = note["created_at"]
         return note
 
+    def issue_times(self) -> dict[int, tuple[datetime, datetime]]:
+        if self._times is None:
+            self._times = {
+                iid: (parse_time(issue["created_at"]), parse_time(issue["updated_at"]))
+                for iid, issue in self.issues.items()
+            }
+        return self._times
+
+    def sorted_issues(self, order_by: str) -> tuple[list[datetime], list[dict[str, Any]]]:
+        """Every issue ascending by (``order_by`` time, iid), with those times; sorted once per change."""
+        if order_by not in self._orders:
+            times, slot = self.issue_times(), 0 if order_by == "created_at" else 1
+            keyed = sorted((times[iid][slot], iid) for iid in self.issues)
+            self._orders[order_by] = ([time for time, _ in keyed], [self.issues[iid] for _, iid in keyed])
+        return self._orders[order_by]
+
     def add_note(self, iid: int, body: str, now: datetime) -> dict[str, Any]:
         issue = self.issues[iid]
         stamp = gitlab_time(now)
+        self.last_note_id += 1
         note = self._note(
             {
-                "id": max((n["id"] for n in self.notes), default=0) + 1,
+                "id": self.last_note_id,
                 "type": None,
                 "body": body,
                 "author": dict(SANDBOX_USER),
@@ -229,8 +262,14 @@ class ProjectState:
             }
         )
         self.notes.append(note)
+        self.notes_of.setdefault(iid, []).append(note)
         issue["user_notes_count"] += 1
         issue["updated_at"] = stamp  # a comment bumps the issue, as on GitLab
+        if self._times is not None:
+            self._times[iid] = (self._times[iid][0], parse_time(stamp))
+        # The issue moved in the updated_at order, and its notes list grew.
+        self._orders.clear()
+        self.results.clear()
         return note
 
 
@@ -379,12 +418,13 @@ class GitlabService(Service):
             if value is not None:
                 bounds[name] = value
         raw_labels = request.arg("labels") or ""
-        labels = {label.strip() for label in raw_labels.split(",") if label.strip()}
+        labels = frozenset(label.strip() for label in raw_labels.split(",") if label.strip())
+        times = project.issue_times()
 
         def keep(issue: dict[str, Any]) -> bool:
             if state != "all" and issue["state"] != state:
                 return False
-            created, updated = parse_time(issue["created_at"]), parse_time(issue["updated_at"])
+            created, updated = times[issue["iid"]]
             if "created_after" in bounds and created < bounds["created_after"]:
                 return False
             if "created_before" in bounds and created > bounds["created_before"]:
@@ -400,9 +440,20 @@ class GitlabService(Service):
                 return bool(issue["labels"])
             return labels <= set(issue["labels"])
 
-        found = [issue for issue in project.issues.values() if keep(issue)]
-        found.sort(key=lambda i: (parse_time(i[order_by]), i["iid"]), reverse=sort == "desc")
-        return self.paginate(request, found)
+        def build() -> list[dict[str, Any]]:
+            # The bounds on the order's own time pick a slice of it; the rest are checked one by one.
+            keys, ordered = project.sorted_issues(order_by)
+            field_name = order_by.removesuffix("_at")
+            low, high = bounds.get(f"{field_name}_after"), bounds.get(f"{field_name}_before")
+            start = 0 if low is None else bisect.bisect_left(keys, low)
+            stop = len(keys) if high is None else bisect.bisect_right(keys, high)
+            found = [issue for issue in ordered[start:stop] if keep(issue)]
+            if sort == "desc":
+                found.reverse()  # iids break ties, so this is the descending sort
+            return found
+
+        key = ("issues", state, order_by, sort, tuple(sorted(bounds.items())), labels)
+        return self.paginate(request, project.results.get(key, build))
 
     def get_issue(self, request: Request) -> Response:
         project = self.project_of(request)
@@ -424,9 +475,13 @@ class GitlabService(Service):
             return self.bad_request("order_by does not have a valid value")
         if sort not in ("asc", "desc"):
             return self.bad_request("sort does not have a valid value")
-        found = [note for note in project.notes if note["noteable_iid"] == iid]
-        found.sort(key=lambda n: (parse_time(n[order_by]), n["id"]), reverse=sort == "desc")
-        return self.paginate(request, found)
+
+        def build() -> list[dict[str, Any]]:
+            found = list(project.notes_of.get(iid, ()))
+            found.sort(key=lambda n: (parse_time(n[order_by]), n["id"]), reverse=sort == "desc")
+            return found
+
+        return self.paginate(request, project.results.get(("notes", iid, order_by, sort), build))
 
     def create_note(self, request: Request) -> Response:
         project = self.project_of(request)

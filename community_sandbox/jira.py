@@ -28,17 +28,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import contextlib
-import copy
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import (
     ItemChecker,
     ScenarioError,
@@ -399,40 +400,105 @@ def jql_time(text: str, now: datetime) -> datetime:
     )
 
 
-def compile_clause(clause: Clause, now: datetime) -> Callable[[dict[str, Any]], bool]:
+class IssueTable:
+    """The fields the search filters and sorts on, read once per field for every issue (by position).
+
+    A search then tests positions against these columns, and a time clause that bounds its field
+    (``updated >= ...``) is a slice of that field's sorted times: only the issues in it are tested.
+    """
+
+    def __init__(self, issues: list[dict[str, Any]]) -> None:
+        self.issues = issues
+        self._values: dict[str, list[set[str]]] = {}
+        self._times: dict[str, list[datetime | None]] = {}
+        # field -> (the dated issues' times, ascending; their positions; each position's rank or None)
+        self._time_orders: dict[str, tuple[list[datetime], list[int], list[int | None]]] = {}
+        self._keys: list[tuple[str, int]] | None = None
+
+    def values(self, name: str) -> list[set[str]]:
+        if name not in self._values:
+            self._values[name] = [field_values(issue, name) for issue in self.issues]
+        return self._values[name]
+
+    def times(self, name: str) -> list[datetime | None]:
+        if name not in self._times:
+            self._times[name] = [field_time(issue, name) for issue in self.issues]
+        return self._times[name]
+
+    def time_order(self, name: str) -> tuple[list[datetime], list[int], list[int | None]]:
+        if name not in self._time_orders:
+            times = self.times(name)
+            dated = sorted((stamp, position) for position, stamp in enumerate(times) if stamp is not None)
+            ranks: list[int | None] = [None] * len(times)
+            for rank, (_, position) in enumerate(dated):
+                ranks[position] = rank
+            self._time_orders[name] = (
+                [stamp for stamp, _ in dated],
+                [position for _, position in dated],
+                ranks,
+            )
+        return self._time_orders[name]
+
+    def keys(self) -> list[tuple[str, int]]:
+        if self._keys is None:
+            self._keys = [key_order(issue) for issue in self.issues]
+        return self._keys
+
+
+@dataclass(frozen=True)
+class Match:
+    """A clause as the search runs it.
+
+    ``key`` names the issues it matches (a time bound becomes the slice of sorted times it keeps,
+    so ``-5d`` asked again a moment later is the same search); ``candidates`` are the positions
+    it can match when that is a slice of a time order, else None.
+    """
+
+    key: Hashable
+    test: Callable[[int], bool] = field(compare=False)
+    candidates: list[int] | None = field(default=None, compare=False)
+
+
+def compile_clause(clause: Clause, now: datetime, table: IssueTable) -> Match:
     if clause.field in TIME_FIELDS.values():
+        times = table.times(clause.field)
         if clause.op in ("is", "is not"):
             empty = clause.op == "is"
-            return lambda issue: (field_time(issue, clause.field) is None) == empty
+            return Match(clause, lambda position: (times[position] is None) == empty)
         bound = jql_time(clause.values[0], now)
-        compare: dict[str, Callable[[datetime], bool]] = {
-            "=": lambda t: t == bound,
-            "!=": lambda t: t != bound,
-            ">": lambda t: t > bound,
-            ">=": lambda t: t >= bound,
-            "<": lambda t: t < bound,
-            "<=": lambda t: t <= bound,
-        }
-        test = compare[clause.op]
+        stamps, positions, ranks = table.time_order(clause.field)
+        first, after = bisect.bisect_left(stamps, bound), bisect.bisect_right(stamps, bound)
+        # The ranks (places in the ascending times) an operator keeps; != keeps the others.
+        low, high = {
+            "=": (first, after),
+            "!=": (first, after),
+            ">": (after, len(stamps)),
+            ">=": (first, len(stamps)),
+            "<": (0, first),
+            "<=": (0, after),
+        }[clause.op]
+        outside = clause.op == "!="
 
-        def on_time(issue: dict[str, Any]) -> bool:
-            stamp = field_time(issue, clause.field)
-            return stamp is not None and test(stamp)
+        def on_time(position: int) -> bool:
+            rank = ranks[position]
+            return rank is not None and (low <= rank < high) != outside
 
-        return on_time
+        key = (clause.field, low, high, outside)
+        return Match(key, on_time, None if outside else positions[low:high])
+    values = table.values(clause.field)
     if clause.op in ("is", "is not"):
         empty = clause.op == "is"
-        return lambda issue: (not field_values(issue, clause.field)) == empty
+        return Match(clause, lambda position: (not values[position]) == empty)
     wanted = {value.lower() for value in clause.values}
     if clause.op in ("=", "in"):
-        return lambda issue: bool(field_values(issue, clause.field) & wanted)
+        return Match(clause, lambda position: bool(values[position] & wanted))
     # != and NOT IN: Jira never matches issues whose field is empty.
 
-    def excluded(issue: dict[str, Any]) -> bool:
-        held = field_values(issue, clause.field)
+    def excluded(position: int) -> bool:
+        held = values[position]
         return bool(held) and not held & wanted
 
-    return excluded
+    return Match(clause, excluded)
 
 
 def key_order(issue: dict[str, Any]) -> tuple[str, int]:
@@ -454,14 +520,18 @@ class JiraService(Service):
     def __init__(self, data: JiraFiles | None, context: ServiceContext) -> None:
         super().__init__(data, context)
         files = data or JiraFiles()
-        self.issues = [copy.deepcopy(issue) for issue in files.issues]
+        # Nothing is ever written, and only the top level of an issue is completed: shallow copies.
+        self.issues = [dict(issue) for issue in files.issues]
         for issue in self.issues:
             issue["id"] = str(issue["id"])  # Jira's ids are strings in JSON
             issue.setdefault("fields", {})
             issue.setdefault("expand", EXPAND)
         self.by_key = {issue["key"].upper(): issue for issue in self.issues}
         self.by_id = {issue["id"]: issue for issue in self.issues}
-        self.remotelinks = copy.deepcopy(files.remotelinks)
+        self.remotelinks = {key: list(links) for key, links in files.remotelinks.items()}
+        self.table = IssueTable(self.issues)
+        # Each search's issues (by its matches and ORDER BY), for the pages that follow.
+        self.results = ResultCache()
         self.route("GET", r"/rest/api/3/search/jql", self.search)
         # Cloud retired the offset-paged search (both versions) in 2025.
         for method in ("GET", "POST"):
@@ -566,7 +636,7 @@ class JiraService(Service):
             if not query.clauses:
                 raise JqlError(UNBOUNDED)
             now = self.context.clock()
-            tests = [compile_clause(clause, now) for clause in query.clauses]
+            matches = [compile_clause(clause, now, self.table) for clause in query.clauses]
         except JqlError as exc:
             return self.bad_query(str(exc))
         selection = self.field_selection(request, "id")
@@ -581,19 +651,8 @@ class JiraService(Service):
                 return self.bad_query("The provided next page token is invalid or expired.")
             offset = found_offset
 
-        found = [issue for issue in self.issues if all(test(issue) for test in tests)]
-        # Stable sorts from the last key to the first give a multi-key ORDER BY; the default
-        # (no ORDER BY) is newest key first.
-        found.sort(key=key_order, reverse=True)
-        for name, descending in reversed(query.order):
-            if name == "key":
-                found.sort(key=key_order, reverse=descending)
-            else:
-                # Jira puts issues without the date last whichever the direction.
-                dated = [issue for issue in found if field_time(issue, name) is not None]
-                undated = [issue for issue in found if field_time(issue, name) is None]
-                dated.sort(key=lambda issue, n=name: field_time(issue, n), reverse=descending)
-                found = dated + undated
+        key = (tuple(match.key for match in matches), query.order)
+        found = self.results.get(key, lambda: self.run(matches, query.order))
         page = found[offset : offset + max_results]
         body: dict[str, Any] = {"issues": [self.shape(issue, selection) for issue in page]}
         is_last = offset + max_results >= len(found)
@@ -601,6 +660,29 @@ class JiraService(Service):
             body["nextPageToken"] = self.page_token(offset + max_results, jql)
         body["isLast"] = is_last
         return json_response(body)
+
+    def run(self, matches: list[Match], order: tuple[tuple[str, bool], ...]) -> list[dict[str, Any]]:
+        """The issues every match keeps, in the ORDER BY's order."""
+        # Only the narrowest time slice is tested, in file order: ties keep that order below.
+        slices = [match.candidates for match in matches if match.candidates is not None]
+        positions = sorted(min(slices, key=len)) if slices else range(len(self.issues))
+        tests = [match.test for match in matches]
+        found = [position for position in positions if all(test(position) for test in tests)]
+        # Stable sorts from the last key to the first give a multi-key ORDER BY; the default
+        # (no ORDER BY) is newest key first.
+        keys = self.table.keys()
+        found.sort(key=keys.__getitem__, reverse=True)
+        for name, descending in reversed(order):
+            if name == "key":
+                found.sort(key=keys.__getitem__, reverse=descending)
+            else:
+                # Jira puts issues without the date last whichever the direction.
+                times = self.table.times(name)
+                dated = [position for position in found if times[position] is not None]
+                undated = [position for position in found if times[position] is None]
+                dated.sort(key=times.__getitem__, reverse=descending)
+                found = dated + undated
+        return [self.issues[position] for position in found]
 
     def removed_search(self, request: Request) -> Response:
         return json_response({"errorMessages": [REMOVED_SEARCH], "errors": {}}, 410)

@@ -26,16 +26,18 @@ def relative_name(path: Path, root: Path) -> str:
 
 def parse_time(value: Any) -> datetime:
     """An ISO-8601 string (``Z`` or offset) or datetime as aware UTC; naive times are taken as UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        # YAML turns a bare ``2026-11-17`` into a date.
-        parsed = datetime.combine(value, time())
-    elif isinstance(value, str):
+    if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         parsed = datetime.fromisoformat(text)  # ValueError names the bad text
+        if parsed.tzinfo is UTC:
+            return parsed  # the usual case, already what astimezone would give
+    elif isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        # YAML turns a bare ``2026-11-17`` into a date.
+        parsed = datetime.combine(value, time())
     else:
         raise ValueError(f"not an ISO-8601 time: {value!r}")
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -128,15 +130,44 @@ class ItemChecker:
 
 
 def rewrite_urls(value: Any, upstream: str, api: str) -> Any:
-    """A deep copy of ``value`` with every URL under ``upstream`` pointed at the sandbox's ``api``.
+    """A copy of ``value`` with every URL under ``upstream`` pointed at the sandbox's ``api``.
 
     Real clients follow the URLs they are given (and PyGithub checks their host), so they must lead
-    back to the sandbox.
+    back to the sandbox. The top level is always a new object, which the caller may complete;
+    nested objects that hold no such URL are shared with ``value``, not copied (copying every
+    user and label object of 100k posts a day was most of the sandbox's start), so a caller
+    that changes a nested object copies it first.
     """
+    rewritten = _rewrite(value, upstream, api)
+    if rewritten is value and isinstance(value, dict | list):
+        return type(value)(value)
+    return rewritten
+
+
+def _rewrite(value: Any, upstream: str, api: str) -> Any:
+    """``value`` itself when it holds no URL under ``upstream``, else a rewritten copy."""
     if isinstance(value, str):
         return api + value[len(upstream) :] if value.startswith(upstream) else value
-    if isinstance(value, list):
-        return [rewrite_urls(item, upstream, api) for item in value]
     if isinstance(value, dict):
-        return {key: rewrite_urls(item, upstream, api) for key, item in value.items()}
-    return value
+        entries: Any = value.items()
+    elif isinstance(value, list):
+        entries = enumerate(value)
+    else:
+        return value
+    copied: Any = None
+    for key, item in entries:
+        # Strings are checked here rather than in a call each: most of the data is strings.
+        if isinstance(item, str):
+            if not item.startswith(upstream):
+                continue
+            rewritten = api + item[len(upstream) :]
+        elif isinstance(item, (dict, list)):
+            rewritten = _rewrite(item, upstream, api)
+            if rewritten is item:
+                continue
+        else:
+            continue
+        if copied is None:
+            copied = type(value)(value)
+        copied[key] = rewritten
+    return value if copied is None else copied

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from community_sandbox.faults import Fault, parse_fault
+from community_sandbox.indexing import bulk_build
 from community_sandbox.loading import ScenarioError, parse_time
 from community_sandbox.registry import SERVICES
 
@@ -76,11 +77,7 @@ def load_scenario(path: str | Path) -> Scenario:
         now = parse_time(raw["now"])
     except ValueError:
         raise ScenarioError(f'{SCENARIO_FILE}: "now" is not an ISO-8601 time: {raw["now"]!r}') from None
-    return Scenario(
-        root=root,
-        now=now,
-        variables=_mapping(raw, "variables"),
-        closeout=_mapping(raw, "closeout"),
-        faults=_faults(raw),
-        data={service.name: service.load(root) for service in SERVICES},
-    )
+    variables, closeout, faults = _mapping(raw, "variables"), _mapping(raw, "closeout"), _faults(raw)
+    with bulk_build():
+        data = {service.name: service.load(root) for service in SERVICES}
+    return Scenario(root=root, now=now, variables=variables, closeout=closeout, faults=faults, data=data)

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from community_sandbox.faults import Fault
+from community_sandbox.indexing import bulk_build
 from community_sandbox.registry import SERVICES
 from community_sandbox.routing import (
     WRITE_METHODS,
@@ -118,7 +119,8 @@ class Sandbox:
         self._stopping.clear()
         self._faults_left = [fault.times for fault in self.scenario.faults]
         context = ServiceContext(base_url=self.base_url, clock=self.clock)
-        services = [cls(self.scenario.data.get(cls.name), context) for cls in SERVICES]
+        with bulk_build():
+            services = [cls(self.scenario.data.get(cls.name), context) for cls in SERVICES]
         # Longest prefix first, so a future "/api/v3/x" service could sit inside "/api/v3".
         self.services = sorted(services, key=lambda s: len(s.prefix), reverse=True)
         self._thread = threading.Thread(

@@ -37,16 +37,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
+import bisect
 import json
 import re
 import zlib
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import ItemChecker, ScenarioError, read_json_array, read_optional_object
 from community_sandbox.routing import Request, Response, Service, ServiceContext, json_response
 
@@ -237,6 +239,38 @@ def load_inline_limits(path: Path, root: Path) -> dict[str, int]:
     return limits
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """A list method's checked parameters, but the page: what it keeps and how it sorts."""
+
+    key: str  # the field ``sort`` names, which ``min``/``max`` bound
+    descending: bool
+    min: int | None = None
+    max: int | None = None
+    fromdate: int | None = None  # creation_date bounds
+    todate: int | None = None
+
+    def keeps(self, item: dict[str, Any]) -> bool:
+        value = item.get(self.key, 0)
+        if self.min is not None and value < self.min:
+            return False
+        if self.max is not None and value > self.max:
+            return False
+        created = item["creation_date"]
+        if self.fromdate is not None and created < self.fromdate:
+            return False
+        return self.todate is None or created <= self.todate
+
+    def sort_key(self, item: dict[str, Any]) -> tuple[Any, int]:
+        return item.get(self.key, 0), item["creation_date"]
+
+    def apply(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items kept, sorted; ties keep the order of ``items`` (the files' order)."""
+        return sorted(
+            (item for item in items if self.keeps(item)), key=self.sort_key, reverse=self.descending
+        )
+
+
 def _field_names(value: str | None) -> frozenset[str]:
     return frozenset(name.strip() for name in (value or "").split(";") if name.strip())
 
@@ -265,9 +299,23 @@ class StackExchangeService(Service):
     def __init__(self, data: StackExchangeFiles | None, context: ServiceContext) -> None:
         super().__init__(data, context)
         files = data or StackExchangeFiles()
-        self.questions = [_with_defaults(copy.deepcopy(q), "question") for q in files.questions]
-        self.answers = [_with_defaults(copy.deepcopy(a), "answer") for a in files.answers]
-        self.comments = [_with_defaults(copy.deepcopy(c), "comment") for c in files.comments]
+        # Nothing is ever written, and defaults go on the top level only: shallow copies suffice.
+        self.questions = [_with_defaults(dict(q), "question") for q in files.questions]
+        self.answers = [_with_defaults(dict(a), "answer") for a in files.answers]
+        self.comments = [_with_defaults(dict(c), "comment") for c in files.comments]
+        self.question_by_id = {question["question_id"]: question for question in self.questions}
+        self.answer_by_id = {answer["answer_id"]: answer for answer in self.answers}
+        # Each item's place in its file: items gathered through an index are put back in file
+        # order before sorting, since items that sort equal keep that order.
+        self.position = {
+            id(item): index
+            for items in (self.questions, self.answers, self.comments)
+            for index, item in enumerate(items)
+        }
+        # Questions carrying a set of tags and their orders (``_question_order``), then each
+        # query's kept and sorted questions: the data never changes, so neither is ever cleared.
+        self.orders = ResultCache()
+        self.results = ResultCache()
         self.backoff = files.backoff
         self._backoff_left = [rule.times for rule in files.backoff]
         self.inline_limits = files.inline_limits
@@ -401,12 +449,12 @@ class StackExchangeService(Service):
     def listing(
         self,
         request: Request,
-        items: list[dict[str, Any]],
+        select: Callable[[ListQuery], list[dict[str, Any]]],
         sorts: dict[str, str],
         default_sort: str,
         kind: str,
     ) -> Response:
-        """Sort, bound (min/max, fromdate/todate), page and wrap ``items``."""
+        """Check the parameters, then page and wrap what ``select`` keeps and sorts for them."""
         sort = request.arg("sort") or default_sort
         order = request.arg("order") or "desc"
         if sort not in sorts:
@@ -428,24 +476,15 @@ class StackExchangeService(Service):
             return self.api_error(400, "page")
         if not 0 <= page_size <= MAX_PAGE_SIZE:
             return self.api_error(400, "pagesize")
-        key = sorts[sort]
-
-        def keep(item: dict[str, Any]) -> bool:
-            value = item.get(key, 0)
-            if "min" in bounds and value < bounds["min"]:
-                return False
-            if "max" in bounds and value > bounds["max"]:
-                return False
-            created = item["creation_date"]
-            if "fromdate" in bounds and created < bounds["fromdate"]:
-                return False
-            return "todate" not in bounds or created <= bounds["todate"]
-
-        found = sorted(
-            (item for item in items if keep(item)),
-            key=lambda item: (item.get(key, 0), item["creation_date"]),
-            reverse=order == "desc",
+        query = ListQuery(
+            sorts[sort],
+            order == "desc",
+            bounds.get("min"),
+            bounds.get("max"),
+            bounds.get("fromdate"),
+            bounds.get("todate"),
         )
+        found = select(query)
         spec = FilterSpec.of(request.arg("filter"))
         chunk = found[(page - 1) * page_size : page * page_size]
         shown = [self.shaped(item, kind, spec) for item in chunk]
@@ -462,33 +501,96 @@ class StackExchangeService(Service):
         except ValueError:
             return self.api_error(400, "ids")
 
+    def in_file_order(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(items, key=lambda item: self.position[id(item)])
+
+    def gathered(self, items: Iterable[dict[str, Any]]) -> Callable[[ListQuery], list[dict[str, Any]]]:
+        """A ``select`` for the few items an ids method names (at most 100 posts' worth)."""
+        ordered = self.in_file_order(items)
+        return lambda query: query.apply(ordered)
+
+    # ----- /questions: sorted once per set of tags ----------------------------------------
+
+    def tagged_questions(self, tagged: frozenset[str]) -> list[dict[str, Any]]:
+        """The questions carrying every tag in ``tagged``, in file order."""
+
+        def build() -> list[dict[str, Any]]:
+            return [q for q in self.questions if tagged <= {str(tag).lower() for tag in q.get("tags") or ()}]
+
+        return self.orders.get(("tagged", tagged), build)
+
+    def _question_order(self, tagged: frozenset[str], query: ListQuery) -> list[dict[str, Any]]:
+        """The tagged questions in the query's order (sorted as ``ListQuery.apply`` sorts, once)."""
+        probe = ListQuery(query.key, query.descending)
+        return self.orders.get(("order", tagged, probe), lambda: probe.apply(self.tagged_questions(tagged)))
+
+    def _question_values(self, tagged: frozenset[str], key: str) -> list[Any]:
+        """The sort field of the tagged questions in ascending order, for bisecting ``min``/``max``."""
+        ascending = self._question_order(tagged, ListQuery(key, descending=False))
+        return self.orders.get(("values", tagged, key), lambda: [q.get(key, 0) for q in ascending])
+
+    def _select_questions(self, tagged: frozenset[str], query: ListQuery) -> list[dict[str, Any]]:
+        # The bounds on the sort field (and on creation_date when that is the sort field) are a
+        # slice of the sorted questions; only fromdate/todate on another field are checked one by one.
+        low, high = query.min, query.max
+        on_creation = query.key == "creation_date"
+        if on_creation:
+            lows = [value for value in (low, query.fromdate) if value is not None]
+            low = max(lows) if lows else None
+            highs = [value for value in (high, query.todate) if value is not None]
+            high = min(highs) if highs else None
+        values = self._question_values(tagged, query.key)
+        start = 0 if low is None else bisect.bisect_left(values, low)
+        stop = len(values) if high is None else bisect.bisect_right(values, high)
+        if query.descending:
+            start, stop = len(values) - stop, len(values) - start
+        found = self._question_order(tagged, query)[start:stop]
+        if not on_creation and (query.fromdate is not None or query.todate is not None):
+            found = [q for q in found if query.keeps(q)]
+        return found
+
+    def select_questions(self, tagged: frozenset[str]) -> Callable[[ListQuery], list[dict[str, Any]]]:
+        def select(query: ListQuery) -> list[dict[str, Any]]:
+            def build() -> list[dict[str, Any]]:
+                try:
+                    return self._select_questions(tagged, query)
+                except TypeError:
+                    # A sort field that does not compare (a null score): filtering and sorting
+                    # the plain way fails, or not, exactly as it always did.
+                    return query.apply(self.tagged_questions(tagged))
+
+            return self.results.get(("questions", tagged, query), build)
+
+        return select
+
     # ----- handlers -----------------------------------------------------------------------
 
     def list_questions(self, request: Request) -> Response:
-        tagged = {tag.strip().lower() for tag in (request.arg("tagged") or "").split(";") if tag.strip()}
-        found = [q for q in self.questions if tagged <= {str(tag).lower() for tag in q.get("tags") or ()}]
-        return self.listing(request, found, QUESTION_SORTS, "activity", "question")
+        tagged = frozenset(
+            tag.strip().lower() for tag in (request.arg("tagged") or "").split(";") if tag.strip()
+        )
+        return self.listing(request, self.select_questions(tagged), QUESTION_SORTS, "activity", "question")
 
     def questions_by_ids(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
-        found = [q for q in self.questions if q["question_id"] in ids]
-        return self.listing(request, found, QUESTION_SORTS, "activity", "question")
+        select = self.gathered(self.question_by_id[i] for i in ids if i in self.question_by_id)
+        return self.listing(request, select, QUESTION_SORTS, "activity", "question")
 
     def answers_by_ids(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
-        found = [a for a in self.answers if a["answer_id"] in ids]
-        return self.listing(request, found, ANSWER_SORTS, "activity", "answer")
+        select = self.gathered(self.answer_by_id[i] for i in ids if i in self.answer_by_id)
+        return self.listing(request, select, ANSWER_SORTS, "activity", "answer")
 
     def answers_on_questions(self, request: Request) -> Response:
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
-        found = [a for a in self.answers if a["question_id"] in ids]
-        return self.listing(request, found, ANSWER_SORTS, "activity", "answer")
+        select = self.gathered(answer for i in ids for answer in self.answers_of.get(i, ()))
+        return self.listing(request, select, ANSWER_SORTS, "activity", "answer")
 
     def comments_on_questions(self, request: Request) -> Response:
         return self._comments_on(request, "question")
@@ -500,5 +602,5 @@ class StackExchangeService(Service):
         ids = self.ids_of(request)
         if isinstance(ids, Response):
             return ids
-        found = [c for c in self.comments if c["post_type"] == post_type and c["post_id"] in ids]
-        return self.listing(request, found, COMMENT_SORTS, "creation", "comment")
+        select = self.gathered(comment for i in ids for comment in self.comments_of.get((post_type, i), ()))
+        return self.listing(request, select, COMMENT_SORTS, "creation", "comment")

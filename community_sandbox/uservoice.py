@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import (
     ItemChecker,
     format_time,
@@ -51,6 +52,9 @@ RATE_LIMIT = 1000  # per minute; the real limit depends on the plan
 DEFAULT_RETRY_AFTER = 10
 FIRST_STATUS_UPDATE_ID = 90_000_001
 SORTABLE = ("created_at", "updated_at", "id", "supporters_count")
+COLLECTIONS = ("suggestions", "statuses", "users", "comments", "categories", "status_updates")
+# Collections a caller may narrow to some suggestions (``suggestion=1,2``).
+BY_SUGGESTION = ("comments", "status_updates")
 # includes= names -> (the link key on a record, the collection it points into).
 INCLUDES = {
     "status": ("status", "statuses"),
@@ -122,6 +126,20 @@ def _bool(value: Any) -> bool:
     return bool(value)
 
 
+def _stamp(record: dict[str, Any]) -> datetime | None:
+    """The time ``updated_after``/``updated_before`` compare: the update's, else the creation's."""
+    stamp = record.get("updated_at") or record.get("created_at")
+    return parse_time(stamp) if stamp else None
+
+
+def _copy(record: dict[str, Any]) -> dict[str, Any]:
+    """A record the service may change: a status update rewrites a suggestion's fields and links."""
+    copied = dict(record)
+    if isinstance(copied.get("links"), dict):
+        copied["links"] = dict(copied["links"])
+    return copied
+
+
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     """``{"status_update[links][status]": "7"}`` -> ``{"status_update": {"links": {"status": "7"}}}``."""
     nested: dict[str, Any] = {}
@@ -160,14 +178,25 @@ class UserVoiceService(Service):
         super().__init__(data, context)
         files = data or UserVoiceFiles()
         self.collections: dict[str, list[dict[str, Any]]] = {
-            name: copy.deepcopy(getattr(files, name))
-            for name in ("suggestions", "statuses", "users", "comments", "categories", "status_updates")
+            name: [_copy(record) for record in getattr(files, name)] for name in COLLECTIONS
         }
         for suggestion in self.collections["suggestions"]:
             suggestion.setdefault("links", {})
             if suggestion.get("updated_at") is None:
                 suggestion["updated_at"] = suggestion["created_at"]
         self.collections["statuses"].sort(key=lambda s: (s.get("position", 0), s["id"]))
+        # Indexes (records by id, their place in the collection, comments and status updates by
+        # suggestion), kept up to date by the one write; ids are unique in each collection.
+        self.by_id: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in COLLECTIONS}
+        self.position: dict[str, dict[Any, int]] = {name: {} for name in COLLECTIONS}
+        self.by_suggestion: dict[str, dict[Any, list[dict[str, Any]]]] = {name: {} for name in BY_SUGGESTION}
+        for name, records in self.collections.items():
+            for record in records:
+                self._index(name, record)
+        # Each whole-collection query's records, kept and sorted, and the records' parsed times:
+        # a status update changes a suggestion's status and updated_at, so it clears both.
+        self.results = ResultCache()
+        self._per_record: dict[tuple[str, str], dict[Any, Any]] = {}
         self.used = 0
         self.reset_at = int(time.time()) + 60
         self.route("POST", r"/oauth/token", self.issue_token)
@@ -253,6 +282,31 @@ class UserVoiceService(Service):
             )
         return json_response({"access_token": f"{TOKEN_PREFIX}{client_id}", "token_type": "bearer"})
 
+    # ----- indexes ------------------------------------------------------------------------
+
+    def _index(self, collection: str, record: dict[str, Any]) -> None:
+        """Add a record (the last of its collection) to the indexes."""
+        self.by_id[collection].setdefault(record["id"], record)
+        self.position[collection].setdefault(record["id"], len(self.position[collection]))
+        if collection in BY_SUGGESTION:
+            target = record["links"].get("suggestion")
+            self.by_suggestion[collection].setdefault(target, []).append(record)
+
+    def in_order(self, collection: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Records of ``collection`` gathered through an index, back in the collection's order."""
+        position = self.position[collection]
+        return sorted(records, key=lambda record: position[record["id"]])
+
+    def per_record(
+        self, collection: str, name: str, value: Callable[[dict[str, Any]], Any]
+    ) -> dict[Any, Any]:
+        """``value`` of each record by id, named ``name``: times parsed once, not per comparison."""
+        if (collection, name) not in self._per_record:
+            self._per_record[collection, name] = {
+                record["id"]: value(record) for record in self.collections[collection]
+            }
+        return self._per_record[collection, name]
+
     # ----- listing ------------------------------------------------------------------------
 
     def linked(self, request: Request, records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -264,45 +318,37 @@ class UserVoiceService(Service):
                 continue
             link, collection = INCLUDES[name]
             ids = {(record.get("links") or {}).get(link) for record in records} - {None}
-            linked[collection] = [item for item in self.collections[collection] if item["id"] in ids]
+            by_id = self.by_id[collection]
+            linked[collection] = self.in_order(collection, [by_id[i] for i in ids if i in by_id])
         return linked
 
     def listing(self, request: Request, collection: str) -> Response:
-        found = list(self.collections[collection])
         # Filters a caller may combine: by suggestion (comments, status updates) and by time.
         suggestion = (
             request.arg("suggestion") or request.arg("suggestion_id") or request.arg("suggestion_ids")
         )
-        if suggestion and collection in ("comments", "status_updates"):
+        wanted: frozenset[int] | None = None
+        if suggestion and collection in BY_SUGGESTION:
             try:
-                wanted = {int(part) for part in suggestion.split(",") if part.strip()}
+                wanted = frozenset(int(part) for part in suggestion.split(",") if part.strip())
             except ValueError:
                 return self.invalid({"suggestion": ["is invalid"]}, 400)
-            found = [item for item in found if item["links"].get("suggestion") in wanted]
+        bounds: list[tuple[bool, datetime]] = []  # (after?, bound)
         for name, after in (("updated_after", True), ("updated_before", False)):
             value = request.arg(name)
             if not value:
                 continue
             try:
-                bound = parse_time(value)
+                bounds.append((after, parse_time(value)))
             except ValueError:
                 return self.invalid({name: ["is not a valid time"]}, 400)
-            found = [
-                item
-                for item in found
-                if (stamp := item.get("updated_at") or item.get("created_at"))
-                and (parse_time(stamp) > bound if after else parse_time(stamp) < bound)
-            ]
         sort = request.arg("sort")
-        if sort:
-            key = sort.lstrip("-")
-            if key not in SORTABLE:
-                return self.invalid({"sort": ["is invalid"]}, 400)
-            found.sort(
-                key=lambda item: (self._sort_value(item, key), item["id"]), reverse=sort.startswith("-")
-            )
-        elif collection in ("suggestions", "comments", "status_updates"):
-            found.sort(key=lambda item: (self._sort_value(item, "created_at"), item["id"]), reverse=True)
+        if sort and sort.lstrip("-") not in SORTABLE:
+            return self.invalid({"sort": ["is invalid"]}, 400)
+        build = self.finder(collection, wanted, bounds, sort)
+        # A few suggestions' records are gathered through the index each time; whole-collection
+        # lists are kept until the next write.
+        found = build() if wanted is not None else self.results.get((collection, tuple(bounds), sort), build)
 
         per_page = request.int_arg("per_page", DEFAULT_PER_PAGE)
         per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
@@ -322,6 +368,46 @@ class UserVoiceService(Service):
             body["linked"] = linked
         return json_response(body)
 
+    def finder(
+        self,
+        collection: str,
+        wanted: frozenset[int] | None,
+        bounds: list[tuple[bool, datetime]],
+        sort: str | None,
+    ) -> Callable[[], list[dict[str, Any]]]:
+        """What a listing holds: the collection (or the wanted suggestions' records), kept and sorted."""
+
+        def build() -> list[dict[str, Any]]:
+            if wanted is None:
+                found = list(self.collections[collection])
+            else:
+                index = self.by_suggestion[collection]
+                found = self.in_order(collection, [r for w in wanted for r in index.get(w, ())])
+            if bounds:
+                stamps = self.per_record(collection, "stamp", _stamp)
+                for after, bound in bounds:
+                    # A record without a time is never kept.
+                    found = [
+                        record
+                        for record in found
+                        if (stamp := stamps[record["id"]]) is not None
+                        and (stamp > bound if after else stamp < bound)
+                    ]
+            if sort:
+                key = sort.lstrip("-")
+                values = self.per_record(collection, key, lambda record: self._sort_value(record, key))
+                found.sort(
+                    key=lambda record: (values[record["id"]], record["id"]), reverse=sort.startswith("-")
+                )
+            elif collection in ("suggestions", "comments", "status_updates"):
+                values = self.per_record(
+                    collection, "created_at", lambda record: self._sort_value(record, "created_at")
+                )
+                found.sort(key=lambda record: (values[record["id"]], record["id"]), reverse=True)
+            return found
+
+        return build
+
     @staticmethod
     def _sort_value(item: dict[str, Any], key: str) -> Any:
         value = item.get(key)
@@ -336,7 +422,7 @@ class UserVoiceService(Service):
             wanted = int(record_id)
         except (TypeError, ValueError):
             return None
-        return next((item for item in self.collections[collection] if item["id"] == wanted), None)
+        return self.by_id[collection].get(wanted)
 
     def list_suggestions(self, request: Request) -> Response:
         return self.listing(request, "suggestions")
@@ -404,6 +490,7 @@ class UserVoiceService(Service):
             "links": {"suggestion": suggestion["id"], "status": status["id"], "created_by": None},
         }
         updates.append(record)
+        self._index("status_updates", record)
         suggestion["links"]["status"] = status["id"]
         suggestion["updated_at"] = stamp
         # A closed status (Completed, Declined) closes the suggestion; an open one reopens it.
@@ -414,5 +501,8 @@ class UserVoiceService(Service):
         else:
             suggestion["state"] = "closed"
             suggestion["closed_at"] = stamp
+        # The suggestion's updated_at moved, and there is one more status update to list.
+        self.results.clear()
+        self._per_record.clear()
         client = self.client_id(request) or ""
         return json_response({"status_updates": [record]}, 200, {"X-Sandbox-Client-Id": client})
