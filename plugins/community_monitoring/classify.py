@@ -42,10 +42,11 @@ is the content of metadata sections (versions, operating system, log output).
 
 Everything is compiled once per classifier; ``classify`` runs a fixed handful of linear regular
 expressions over each post (phrases through one trie-shaped pattern, so adding phrases costs
-almost nothing per post). A decision depends on nothing but the post's channel, title, body,
-labels and category, so each classifier remembers its latest decisions by those (bot posts,
-cross-posted copies and template-only bodies repeat; the same post is often classified again, e.g.
-by the model's fallback or for another window of the health metrics).
+almost nothing per post) and nothing is remembered between posts: real posts never repeat. What
+a phrase found does (its type, weight, cap and the rule shown) is worked out once per phrase, the
+patterns are shaped so that the regex engine jumps to the few places where they can match (a
+blank line, a dot, a "[", the character before a word), and ASCII text, most posts, is searched
+with ASCII twins of the Unicode classes, which are cheaper to test and match the same there.
 """
 
 from __future__ import annotations
@@ -103,10 +104,11 @@ _REDIRECT = (
     r"(?=[^\n]*https?://)(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
     r"security|guideline|contribut|jira))[^\n]*"
 )
+# A blank line is never a log line: "(?!\n)" skips it before the alternatives are tried one by one.
 _LOG_LINE = re.compile(
-    r"\n(?:"
-    r"[ \t]*[\[(]?\d{4}[-/.]\d\d[-/.]\d\d[T \t]\d\d:\d\d"  # 2025-03-02 10:11 / [2025/03/11 10:22
-    r"|[ \t]*[\[(]?\d\d:\d\d:\d\d"  # 10:22:01
+    r"\n(?!\n)(?:"
+    # 2025-03-02 10:11 / [2025/03/11 10:22, or 10:22:01 (one alternative: both start alike)
+    r"[ \t]*[\[(]?\d(?:\d{3}[-/.]\d\d[-/.]\d\d[T \t]\d\d:\d\d|\d:\d\d:\d\d)"
     r"|[ \t]*[{\[][ \t]*\""  # JSON object or array line
     r"|[ \t]*(?:time|ts|level|lvl|msg)=\S"  # logfmt
     r"|[ \t]*\[?(?:ERROR|ERRO|WARN|WARNING|INFO|DEBUG|FATAL|TRACE|CRIT)\]?(?:[ \t:\]|]|$)"  # levels
@@ -118,7 +120,7 @@ _LOG_LINE = re.compile(
     r"|[ \t]*(?:panic|fatal error|Traceback|Caused by|FATAL EXCEPTION|Process(?=:)|signal \w+)\b[^\n]*:"
     r"|[ \t]*(?:Uncaught[ \t]+)?(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)\b:?"  # TypeError: …
     r"|[ \t]*(?:Error|ERROR|error|Err)[ \t]*:"  # Error: failed to …
-    r"|[\w.-]+[ \t]+\|[ \t]"  # docker compose: "mattermost-1  | …"
+    r"|[\w.-]++[ \t]++\|[ \t]"  # docker compose: "mattermost-1  | …" (possessive: nothing to take back)
     r"|[ \t]*\$[ \t]"  # shell prompt
     r")[^\n]*"
 )
@@ -144,16 +146,87 @@ _SERVER_VERSION = re.compile(  # on lower-cased text
     r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
 )
 # Every version the server pattern can match has a digit, a dot and a digit: texts without one
-# skip it (a pattern that starts on a digit runs through the text far faster than the words above).
-_DIGIT_DOT_DIGIT = re.compile(r"\d\.\d")
+# skip it. The pattern starts on the dot, a literal, so the engine jumps from dot to dot (far faster
+# than trying the words above, or a digit class, at every character).
+_DIGIT_DOT_DIGIT = re.compile(r"\.(?<=\d\.)\d")
+_WORD_START = re.compile(r"\w")
+# The ASCII characters \w and \s match, as the inside of a character class (for _PhraseFinder).
+_ASCII_WORD = re.escape("".join(c for c in map(chr, range(128)) if _WORD_START.match(c)))
+_ASCII_SPACE = re.escape("".join(c for c in map(chr, range(128)) if re.match(r"\s", c)))
 _CODE_MARK = "\x00code\x00"
 _LOG_MARK = "\x00log\x00"
+_LOG_LINE_MASK = "\n" + _LOG_MARK  # what a log line becomes (no backslash: taken as it reads)
 
 
 @dataclass(frozen=True)
 class Classification:
     post_type: str
     rule: str
+
+
+class _Markers(NamedTuple):
+    """Compiled title markers: those that start a title ("Bug:"), those read anywhere ("[Bug]").
+
+    Two patterns rather than one alternation of both: the first is tried at the title's start
+    only, and the second starts with "[", so the regex engine jumps from "[" to "[" instead of
+    trying both at every character. ``at_start`` and ``first_known`` read what the one alternation
+    ``^start|anywhere`` found through ``search`` and ``finditer``.
+    """
+
+    start: re.Pattern[str] | None  # used with match(): at the title's start only
+    anywhere: re.Pattern[str] | None
+    lookup: dict[str, str]  # phrase key -> post type
+
+    def at_start(self, title: str) -> re.Match[str] | None:
+        """The marker the title starts with, if any (a start marker before one read anywhere)."""
+        match = self.start.match(title) if self.start is not None else None
+        if match is None and self.anywhere is not None:
+            match = self.anywhere.match(title)
+        return match
+
+    def first_known(self, title: str) -> tuple[re.Match[str], str, str] | None:
+        """The first marker in the title that names a type: (match, marker as shown, type).
+
+        The markers are read left to right, none overlapping, as ``finditer`` reads them.
+        """
+        pos = 0
+        if self.start is not None:
+            match = self.start.match(title)
+            if match is not None:
+                known = self._known(match)
+                if known is not None:
+                    return known
+                pos = match.end()
+        if self.anywhere is None:
+            return None
+        match = self.anywhere.search(title, pos)
+        while match is not None:
+            known = self._known(match)
+            if known is not None:
+                return known
+            match = self.anywhere.search(title, match.end())  # never empty: it starts with "["
+        return None
+
+    def _known(self, match: re.Match[str]) -> tuple[re.Match[str], str, str] | None:
+        marker = match.group(0).strip(" \t")
+        post_type = self.lookup.get(_phrase_key(marker.lstrip(" \t-*_>:.|(\u2013\u2014")))
+        return (match, marker, post_type) if post_type else None
+
+
+# One type a phrase speaks for: type, group (its kind and type: the distinct phrases counted per
+# group are capped), the cap, whether it says the post describes a problem (a bug or troubleshooting
+# phrase), its weights (in the title, in the body), its label in the rule shown, and its evidence
+# when found in the body as its key reads (the common case, so worked out once).
+_Count = tuple[str, int, int, bool, tuple[float, float], str, tuple[float, float, str]]
+# A setup marker found: its phrase key (distinct ones count) and its evidence.
+_Setup = tuple[str, tuple[float, float, str]]
+
+
+class _Phrase(NamedTuple):
+    """What finding one phrase key does, worked out once per key."""
+
+    counts: tuple[_Count, ...]  # as a phrase of a type
+    setup: _Setup | None  # as a setup marker, found in the body as its key reads
 
 
 class TemplateSection(NamedTuple):
@@ -181,10 +254,6 @@ def _normalise(text: str) -> str:
     if "\u2019" in text:
         text = text.replace("\u2019", "'")
     return text
-
-
-def _strength(item: tuple[float, float, str]) -> tuple[float, float]:
-    return (-item[0], item[1])
 
 
 def _drop_quoted(text: str, problem: bool) -> tuple[str, bool]:
@@ -223,6 +292,49 @@ def _trie_pattern(phrases: Iterable[str], space: str = r"\s+") -> str:
         return f"(?:{body})?" if ends else body
 
     return emit(trie)
+
+
+class _PhraseFinder(NamedTuple):
+    r"""Every phrase through one trie-shaped pattern; group 1 of a match is the phrase found.
+
+    Matched against lower-cased text: case-sensitive patterns are several times faster. A phrase
+    starts where ``\b`` holds. When every phrase starts with a word character, the pattern reads
+    the character before the phrase itself (a space is put in front of the text for a phrase at
+    its start): the regex engine then tries the phrases only after a space or a punctuation mark
+    instead of at every character. Telling a word character from another is the costly step of
+    that scan, so ASCII text (most posts) gets a twin pattern whose classes list the ASCII
+    characters that ``\w`` and ``\s`` match: on such text both patterns find the same.
+    """
+
+    pattern: re.Pattern[str]
+    ascii: re.Pattern[str]
+    lead: str  # put in front of the text; as long as what the pattern reads before a phrase
+
+    @classmethod
+    def build(cls, phrases: Iterable[str]) -> _PhraseFinder | None:
+        keys = list(phrases)
+        pattern = _trie_pattern(keys)
+        if not pattern:
+            return None
+        if not all(_WORD_START.match(key) for key in keys):
+            general = re.compile(rf"\b({pattern})(?!\w)")
+            return cls(general, general, "")
+        ascii_pattern = _trie_pattern(keys, space=f"[{_ASCII_SPACE}]+")
+        return cls(
+            re.compile(rf"[^\w]({pattern})(?!\w)"),
+            re.compile(rf"[^{_ASCII_WORD}]({ascii_pattern})(?![{_ASCII_WORD}])"),
+            " ",
+        )
+
+    def findall(self, text: str) -> list[str]:
+        """The phrases in ``text``, left to right."""
+        text = self.lead + text
+        return (self.ascii if text.isascii() else self.pattern).findall(text)
+
+    def split(self, text: str) -> list[str]:
+        """``re.split`` of the lead and ``text`` at the phrases: the odd items are the phrases."""
+        text = self.lead + text
+        return (self.ascii if text.isascii() else self.pattern).split(text)
 
 
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
@@ -293,18 +405,42 @@ class PostClassifier:
         self._bare_heading = re.compile(
             rf"\n[ \t]*[*_]*({bare})\b[^\S\n]*(?:\([^)\n]*\))?[*_]*[ \t]*(?::[*_]*[ \t]*([^\n]*)|[*_]*[ \t]*{_EOL})"
         )
-        # Template text: placeholders (short ones are the whole line, longer ones start it),
-        # confirmation checkboxes and the template's redirect lines.
-        short = sorted({p.lower().strip() for p in rules.template_placeholders if len(p.strip()) <= 12})
-        long = sorted({p.lower().strip() for p in rules.template_placeholders if len(p.strip()) > 12})
+        self._template_line = self._template_pattern(rules.template_placeholders)
+        self._compile_phrases(rules)
+        verbs = _trie_pattern(sorted({_phrase_key(v) for v in rules.request_verbs if _phrase_key(v)}))
+        # A title that asks for something: "Add …", "Mobile - allow …", "[Bug]: Let me …". The
+        # second pattern is the first without the component prefix, for titles without a separator.
+        self._request: tuple[re.Pattern[str], re.Pattern[str]] | None = (
+            (
+                re.compile(rf"^[\W_]*(?:[\w./ ]{{1,24}}?[ \t]*[:\u2013\u2014-][ \t]+)?({verbs})(?!\w)"),
+                re.compile(rf"^[\W_]*({verbs})(?!\w)"),
+            )
+            if verbs
+            else None
+        )
+        oldest = rules.oldest_supported_server
+        self._oldest: tuple[int, int] | None = (
+            (int(oldest.split(".")[0]), int(oldest.split(".")[1])) if oldest else None
+        )
+
+    @staticmethod
+    def _template_pattern(placeholders: Iterable[str]) -> re.Pattern[str]:
+        """Template text: placeholders (short ones are the whole line, longer ones start it),
+        confirmation checkboxes and the template's redirect lines."""
+        short = sorted({p.lower().strip() for p in placeholders if len(p.strip()) <= 12})
+        long = sorted({p.lower().strip() for p in placeholders if len(p.strip()) > 12})
         lead = r"[ \t]*(?:[-*+][ \t]+|\d{1,2}[.)][ \t]+)?[*_`]*[ \t]*"
         alternatives = [_CHECKBOX, _REDIRECT, _EMPTY_FIELD]
         if short:
             alternatives.append(lead + "(?:" + _trie_pattern(short) + r")[ \t*_.!]*")
         if long:
             alternatives.append(lead + "(?:" + _trie_pattern(long) + r")[^\n]*")
-        self._template_line = re.compile(r"\n(?:" + "|".join(alternatives) + ")" + _EOL)
-        # Every phrase of every kind through one pattern; the matched text says which it was.
+        # A blank line is template text only when a placeholder is blank: else skip it at once.
+        blank = "" if "" in short else r"(?!\n)"
+        return re.compile(r"\n" + blank + "(?:" + "|".join(alternatives) + ")" + _EOL)
+
+    def _compile_phrases(self, rules: PostTypesSection) -> None:
+        """Every phrase of every kind through one pattern; the matched text says which it was."""
         self._phrase_kinds: dict[str, list[tuple[str, str]]] = {}
         for post_type, phrases in rules.phrases.items():
             kind = "symptom" if post_type == "troubleshooting" else "phrase"
@@ -321,21 +457,29 @@ class PostClassifier:
             _phrase_key(p): index / (len(rules.setup_markers) + 1)
             for index, p in enumerate(rules.setup_markers)
         }
-        pattern = _trie_pattern(self._phrase_kinds)
-        # Matched against lower-cased text: case-sensitive patterns are several times faster.
-        # (\b rather than a look-behind: the same for phrases that start with a letter or digit, faster.)
-        self._phrases = re.compile(rf"\b(?:{pattern})(?!\w)") if pattern else None
-        verbs = _trie_pattern(sorted({_phrase_key(v) for v in rules.request_verbs if _phrase_key(v)}))
-        # A title that asks for something: "Add …", "Mobile - allow …", "[Bug]: Let me …".
-        self._request = (
-            re.compile(rf"^[\W_]*(?:[\w./ ]{{1,24}}?[ \t]*[:\u2013\u2014-][ \t]+)?({verbs})(?!\w)")
-            if verbs
-            else None
-        )
-        oldest = rules.oldest_supported_server
-        self._oldest: tuple[int, int] | None = (
-            (int(oldest.split(".")[0]), int(oldest.split(".")[1])) if oldest else None
-        )
+        self._phrases = _PhraseFinder.build(self._phrase_kinds)
+        self._phrase_hits = self._phrase_table(self._phrase_kinds)
+
+    def _phrase_table(self, kinds: dict[str, list[tuple[str, str]]]) -> dict[str, _Phrase]:
+        """Per phrase key, what finding it does: worked out once rather than for every post."""
+        groups: dict[tuple[str, str], int] = {}
+        table = {}
+        for key, entries in kinds.items():
+            counts = []
+            setup: _Setup | None = None
+            for kind, post_type in entries:
+                if kind == "setup":
+                    rank = 2 + self._setup_rank.get(key, 0.0)  # as found in the body
+                    setup = (_phrase_key(key), (W_SETUP, rank, f'setup "{key}"'))
+                    continue
+                label = "wish" if kind == "wish" else "phrase"
+                weights = _PHRASE_WEIGHTS[kind]
+                group = groups.setdefault((kind, post_type), len(groups))
+                problem = kind != "wish" and post_type in ("troubleshooting", "bug")
+                body = (weights[1], 5, f'{label} "{key}"')
+                counts.append((post_type, group, MAX_HITS[kind], problem, weights, label, body))
+            table[key] = _Phrase(tuple(counts), setup)
+        return table
 
     def _add_phrase(self, phrase: str, kind: str, post_type: str) -> None:
         key = _phrase_key(phrase)
@@ -345,7 +489,7 @@ class PostClassifier:
                 entries.append((kind, post_type))
 
     @staticmethod
-    def _marker_pattern(markers: dict[str, list[str]]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    def _marker_pattern(markers: dict[str, list[str]]) -> _Markers:
         lookup: dict[str, str] = {}
         anywhere, start = [], []
         for post_type, names in markers.items():
@@ -353,13 +497,12 @@ class PostClassifier:
                 key = _phrase_key(name)
                 lookup[key] = post_type
                 (anywhere if key.startswith("[") else start).append(key)
-        parts = []
-        if start:
-            parts.append(r"^[\W_]*?(?:" + _trie_pattern(start) + r")(?![^\W_])")
-        if anywhere:
-            parts.append("(?:" + _trie_pattern(anywhere) + ")")
-        pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
-        return pattern, lookup
+        starts = r"[\W_]*?(?:" + _trie_pattern(start) + r")(?![^\W_])"
+        return _Markers(
+            re.compile(starts, re.IGNORECASE) if start else None,
+            re.compile("(?:" + _trie_pattern(anywhere) + ")", re.IGNORECASE) if anywhere else None,
+            lookup,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PostClassifier:
@@ -372,18 +515,13 @@ class PostClassifier:
         text = "\n\n" + _normalise(body)
         if "<!--" in text:
             text = _COMMENT.sub("", text)
-        has_code = reports_error = False
-
-        def mask_log(match: re.Match[str]) -> str:
-            nonlocal reports_error
-            if not reports_error and _ERROR_WORD.search(match.group(0)):
-                reports_error = True
-            return "\n" + _LOG_MARK
-
+        has_code = False
         # Log lines are told by their case (levels, exception names), so they go first; the rest
         # of the rules read lower case (case-sensitive patterns are several times faster).
-        text = _LOG_LINE.sub(mask_log, text).lower()
-        text = self._template_line.sub("", text)
+        masked, logs = _LOG_LINE.subn(_LOG_LINE_MASK, text)
+        # Whether a log line reports an error: read again only in the few posts with a log.
+        reports_error = bool(logs) and any(_ERROR_WORD.search(line) for line in _LOG_LINE.findall(text))
+        text = self._template_line.sub("", masked.lower())
         if "```" in text or "~~~" in text:
 
             def mask(match: re.Match[str]) -> str:
@@ -412,7 +550,7 @@ class PostClassifier:
             prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
         versions: tuple[tuple[int, int], ...] = ()
         if self._oldest is not None and "." in text and _DIGIT_DOT_DIGIT.search(text):
-            versions = tuple((int(a), int(b)) for a, b in _SERVER_VERSION.findall(text))
+            versions = tuple([(int(a), int(b)) for a, b in _SERVER_VERSION.findall(text)])
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
     def _sections(self, text: str) -> tuple[tuple[TemplateSection, ...], str]:
@@ -421,9 +559,11 @@ class PostClassifier:
             for match in _MARKUP_HEADING.finditer(text):
                 name = (match.group(1) or match.group(2) or match.group(3) or "").strip(" *_:")
                 heads.append((match.start(), match.end(), name, ""))
-        if self._section_types or self._metadata:
+        # One search first: most texts have no such heading, and a search costs less than finditer.
+        first = self._bare_heading.search(text) if self._section_types or self._metadata else None
+        if first is not None:
             seen = {start for start, *_ in heads}
-            for match in self._bare_heading.finditer(text):
+            for match in self._bare_heading.finditer(text, first.start()):
                 if match.start() not in seen:
                     heads.append((match.start(), match.end(), match.group(1), match.group(2) or ""))
         if not heads:
@@ -495,69 +635,118 @@ class PostClassifier:
             if hit:
                 return Classification(hit[0], f'category "{hit[1]}"'), evidence
 
-        title = _normalise(post.title)
-        title = self._read_title(title, evidence, form)
+        title = self._read_title(_normalise(post.title), evidence, form)
         prepared = self.prepare(post.body) if post.body else None
-        prose = prepared.prose if prepared else ""
-        problem = bool(prepared and prepared.reports_error)
-        hits: dict[tuple[str, str], set[str]] = {}
-        setup: list[tuple[str, float]] = []
+        problem = prepared is not None and prepared.reports_error
         if "'" in title or '"' in title or "\u201c" in title or "\u2018" in title:
             title, problem = _drop_quoted(title, problem)
         title_lower = title.lower()
-        kinds = self._phrase_kinds
-        phrases = self._phrases
-        for in_title, found in (
-            (True, self._title_phrases(phrases, title_lower, title)),
-            # In the prose the text shown is the text searched: the matched text is the phrase shown.
-            (False, [(key, key) for key in phrases.findall(prose)] if phrases is not None and prose else ()),
-        ):
-            for key, matched in found:
-                entries = kinds.get(key) or kinds.get(_phrase_key(key), ())
-                for kind, post_type in entries:
-                    if kind == "setup":
-                        setup.append((matched, (1 if in_title else 2) + self._setup_rank.get(key, 0.0)))
-                        continue
-                    if kind != "wish" and post_type in ("troubleshooting", "bug"):
-                        problem = True
-                    seen = hits.setdefault((kind, post_type), set())
-                    if key in seen or len(seen) >= MAX_HITS[kind]:
-                        continue
-                    seen.add(key)
-                    weight = _PHRASE_WEIGHTS[kind][0 if in_title else 1]
-                    label = "wish" if kind == "wish" else "phrase"
-                    evidence[post_type].append((weight, 3 if in_title else 5, f'{label} "{matched}"'))
-        if setup and problem:
-            counted: set[str] = set()
-            for matched, order in setup:
-                key = _phrase_key(matched)
-                if key not in counted and len(counted) < MAX_HITS["setup"]:
-                    counted.add(key)
-                    evidence["troubleshooting"].append((W_SETUP, order, f'setup "{matched}"'))
-        if prepared:
-            self._read_sections(prepared, evidence)
-            if self._oldest is not None:
-                old = [v for v in prepared.versions if v < self._oldest]
-                if old:
-                    version = f"{old[0][0]}.{old[0][1]}"
-                    evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
+        self._read_phrases(title_lower, title, prepared.prose if prepared else "", problem, evidence)
+        if prepared is not None:
+            if prepared.sections:
+                self._read_sections(prepared, evidence)
+            if prepared.versions and self._oldest is not None:
+                self._read_versions(prepared.versions, evidence)
         if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
-            old = [v for v in self._title_versions(title_lower) if v < self._oldest]
-            if old:
-                version = f"{old[0][0]}.{old[0][1]}"
-                evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{version}"'))
+            self._read_versions(self._title_versions(title_lower), evidence)
         return None, evidence
 
-    @staticmethod
-    def _title_phrases(
-        phrases: re.Pattern[str] | None, title_lower: str, title: str
-    ) -> list[tuple[str, str]]:
+    def _read_phrases(
+        self,
+        title_lower: str,
+        title: str,
+        prose: str,
+        problem: bool,
+        evidence: dict[str, list[tuple[float, float, str]]],
+    ) -> None:
+        """The phrases of the title and the prose; setup markers count when the post describes a problem."""
+        hits: dict[int, set[str]] = {}  # group -> the distinct phrases counted
+        setup: list[_Setup] = []
+        problem = self._count(self._title_phrases(title_lower, title), True, hits, setup, evidence) or problem
+        table = self._phrase_hits
+        # In the prose the text shown is the text searched: the matched text is the phrase shown,
+        # and a phrase found as its key reads (most) has its evidence worked out already.
+        for key in self._phrases.findall(prose) if self._phrases is not None and prose else ():
+            phrase = table.get(key)
+            if phrase is None:  # written with other white space
+                problem = self._count(((key, key),), False, hits, setup, evidence) or problem
+                continue
+            if phrase.setup is not None:
+                setup.append(phrase.setup)
+            for post_type, group, cap, is_problem, _, _, body in phrase.counts:
+                problem = problem or is_problem
+                seen = hits.get(group)
+                if seen is None:
+                    seen = hits[group] = set()
+                if key not in seen and len(seen) < cap:
+                    seen.add(key)
+                    evidence[post_type].append(body)
+        if setup and problem:
+            counted: set[str] = set()
+            troubleshooting = evidence["troubleshooting"]
+            for key, item in setup:
+                if key not in counted and len(counted) < MAX_HITS["setup"]:
+                    counted.add(key)
+                    troubleshooting.append(item)
+
+    def _count(
+        self,
+        found: Iterable[tuple[str, str]],
+        in_title: bool,
+        hits: dict[int, set[str]],
+        setup: list[_Setup],
+        evidence: dict[str, list[tuple[float, float, str]]],
+    ) -> bool:
+        """Count the phrases found: (as matched, as the author wrote it); whether one says there is a problem."""
+        problem = False
+        side, order = (0, 3) if in_title else (1, 5)
+        for key, matched in found:
+            phrase = self._phrase_hits.get(key) or self._phrase_hits.get(_phrase_key(key))
+            if phrase is None:
+                continue
+            if phrase.setup is not None:
+                rank = (1 if in_title else 2) + self._setup_rank.get(key, 0.0)
+                setup.append((_phrase_key(matched), (W_SETUP, rank, f'setup "{matched}"')))
+            for post_type, group, cap, is_problem, weights, label, _ in phrase.counts:
+                problem = problem or is_problem
+                seen = hits.get(group)
+                if seen is None:
+                    seen = hits[group] = set()
+                if key not in seen and len(seen) < cap:
+                    seen.add(key)
+                    evidence[post_type].append((weights[side], order, f'{label} "{matched}"'))
+        return problem
+
+    def _read_versions(
+        self, versions: Iterable[tuple[int, int]], evidence: dict[str, list[tuple[float, float, str]]]
+    ) -> None:
+        """The first server version older than the oldest supported one, if any."""
+        oldest = self._oldest
+        old = next((v for v in versions if oldest is not None and v < oldest), None)
+        if old is not None:
+            evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{old[0]}.{old[1]}"'))
+
+    def _title_phrases(self, title_lower: str, title: str) -> list[tuple[str, str]]:
         """(phrase as matched, as the author wrote it) for each phrase in the title."""
+        phrases = self._phrases
         if phrases is None or not title_lower:
             return []
-        if len(title_lower) == len(title):
-            return [(m.group(0), title[m.start() : m.end()]) for m in phrases.finditer(title_lower)]
-        return [(key, key) for key in phrases.findall(title_lower)]
+        if len(title_lower) != len(title):
+            return [(key, key) for key in phrases.findall(title_lower)]
+        # split() gives the text between the phrases too, in one call (finditer's match objects
+        # cost more than the search): each phrase starts one separator after the text before it
+        # (the pattern reads one character before a phrase exactly when the lead is one character),
+        # and its place in the lower-cased title is its place in the title.
+        pieces = phrases.split(title_lower)
+        found = []
+        lead = len(phrases.lead)
+        at = -lead
+        for index in range(1, len(pieces), 2):
+            at += len(pieces[index - 1]) + lead
+            key = pieces[index]
+            found.append((key, title[at : at + len(key)]))
+            at += len(key)
+        return found
 
     def _title_versions(self, title: str) -> list[tuple[int, int]]:
         return [(int(a), int(b)) for a, b in _SERVER_VERSION.findall(title)]
@@ -568,30 +757,27 @@ class PostClassifier:
         evidence: dict[str, list[tuple[float, float, str]]],
         form: tuple[str, str] | None,
     ) -> str:
-        pattern, lookup = self._form_title_markers
-        if pattern is not None:
-            match = pattern.search(title)
-            if match and match.start() == 0:
-                marker = match.group(0).strip()
-                form = form or (lookup.get(_phrase_key(marker.lstrip(" \t")), ""), f'title marker "{marker}"')
-                title = title[match.end() :]
+        match = self._form_title_markers.at_start(title)
+        if match is not None:
+            marker = match.group(0).strip()
+            lookup = self._form_title_markers.lookup
+            form = form or (lookup.get(_phrase_key(marker.lstrip(" \t")), ""), f'title marker "{marker}"')
+            title = title[match.end() :]
         if form and form[0]:
             evidence[form[0]].append((W_FORM, 9, form[1]))
-        pattern, lookup = self._title_markers
-        if pattern is not None:
-            for match in pattern.finditer(title):
-                marker = match.group(0).strip(" \t")
-                key = _phrase_key(marker.lstrip(" \t-*_>:.|(\u2013\u2014"))
-                post_type = lookup.get(key)
-                if post_type:
-                    evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
-                    title = title.replace(match.group(0), " ", 1)
-                    break
+        known = self._title_markers.first_known(title)
+        if known is not None:
+            match, marker, post_type = known
+            evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
+            title = title.replace(match.group(0), " ", 1)
         stripped = title.strip()
         if "?" in stripped and (stripped.endswith("?") or _INTERROGATIVE.match(stripped)):
             evidence["question"].append((W_QUESTION_TITLE, 4, "question title"))
         if self._request is not None and stripped:
-            match = self._request.match(stripped.lower())
+            # Without a separator the optional component prefix cannot match: the shorter
+            # pattern finds the same verb without trying every prefix length first.
+            separated = ":" in stripped or "-" in stripped or "\u2013" in stripped or "\u2014" in stripped
+            match = self._request[0 if separated else 1].match(stripped.lower())
             if match:
                 verb = stripped[match.start(1) : match.end(1)]
                 evidence["feature_proposal"].append((W_REQUEST_TITLE, 3, f'request "{verb}"'))
@@ -620,10 +806,15 @@ class PostClassifier:
         best, best_score = default, 0.0
         for post_type, items in evidence.items():
             if items:
-                score = sum(item[0] for item in items) + (W_CHANNEL_DEFAULT if post_type == default else 0.0)
+                bonus = W_CHANNEL_DEFAULT if post_type == default else 0.0
+                score = sum([item[0] for item in items]) + bonus
                 if score > best_score or (score == best_score and post_type == default):
                     best, best_score = post_type, score
         if not best_score or not evidence[best]:
             return Classification(default, f"default for {post.channel}")
-        strongest = min(evidence[best], key=_strength)
+        # The weightiest item, the lowest order among equals, the first of those.
+        strongest = evidence[best][0]
+        for item in evidence[best]:
+            if item[0] > strongest[0] or (item[0] == strongest[0] and item[1] < strongest[1]):
+                strongest = item
         return Classification(best, strongest[2])

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from community_monitoring import classify
 from community_monitoring.answers import (
@@ -268,14 +269,16 @@ class _Reader:
         return by_sync_account or JIRA_BROWSE_URL.search(post.body) is not None
 
     def is_listable(self, post: Post) -> bool:
-        """:func:`is_listable`."""
-        return (
-            post.created_at <= self.as_of
-            and not post.is_pull_request
-            and not self.is_bot(post.author, post.author_is_bot)
-            and not self.is_staff(post.channel, post.author, post.author_platform_staff)
-            and not self.is_help_wanted_from_jira(post)
-        )
+        """:func:`is_listable` (read for every post of the day: the memo lookups are inlined)."""
+        if post.created_at > self.as_of or post.is_pull_request or post.author_is_bot:
+            return False
+        author = post.author
+        bot = self._bots.get(author)
+        if bot is None:
+            bot = self._bots[author] = self.roster.is_bot(author)
+        if bot or self.is_staff(post.channel, author, post.author_platform_staff):
+            return False
+        return not post.labels or not self.is_help_wanted_from_jira(post)
 
     def says_something(self, reply: Reply) -> bool:
         """:func:`answers.says_something` under the rules file's ``responses``."""
@@ -309,13 +312,37 @@ class _Reader:
     def has_new_reply_to_staff_question(self, post: Post) -> bool:
         """:func:`has_new_reply_to_staff_question`."""
         as_of = self.as_of
-        if not channel_of(post.channel).forum_sections:
+        # Without a reply nothing answers a question (most posts of a day): checked first.
+        if not post.replies or not channel_of(post.channel).forum_sections:
             return False
         if not post.created_at <= as_of or not is_open_at(post, as_of):
             return False
         if self.is_bot(post.author, post.author_is_bot):
             return False
-        return community_reply_to_staff_question(post, self.roster, self.config, as_of) is not None
+        return self.staff_question_answered(post)
+
+    def staff_question_answered(self, post: Post) -> bool:
+        """:func:`answers.community_reply_to_staff_question` found a reply (bots, staff and me-toos
+        judged through this reader's answers)."""
+        as_of, channel = self.as_of, post.channel
+        replies = [
+            r for r in post.replies if r.created_at <= as_of and not self.is_bot(r.author, r.author_is_bot)
+        ]
+        if len(replies) > 1:
+            replies.sort(key=_thread_order)
+        staff = [self.is_staff(channel, r.author, r.author_platform_staff) for r in replies]
+        # The latest staff post: a reply (its index), else the opening post (-1), else none.
+        last = next((i for i in range(len(staff) - 1, -1, -1) if staff[i]), None)
+        if last is None:
+            if not self.is_staff(channel, post.author, post.author_platform_staff):
+                return False
+            last = -1
+        if not asks_a_question(replies[last].body if last >= 0 else post.body):
+            return False
+        return any(
+            not by_staff and self.says_something(r)
+            for r, by_staff in zip(replies[last + 1 :], staff[last + 1 :], strict=True)
+        )
 
 
 def help_wanted_entry(
@@ -333,6 +360,13 @@ def help_wanted_entry(
         last_call=is_last_call(post, config, as_of),
         owner=route_owner(post, config.routing),
     )
+
+
+_CREATED_AND_URL = attrgetter("created_at", "url")  # (created_at, url): the lists' order
+
+
+def _thread_order(reply: Reply) -> tuple[datetime, str]:
+    return (reply.created_at, reply.reply_id)
 
 
 def _oldest_first(entries: Iterable[HelpWantedEntry]) -> tuple[HelpWantedEntry, ...]:
@@ -395,10 +429,7 @@ def find_new_posts(
     """Posts created in the daily interval (T − 1 day, T], for the CM [Triage] list."""
     start, end = day_window(as_of)
     listable = _Reader(roster, config, as_of).is_listable
-    return sorted(
-        (p for p in posts if start < p.created_at <= end and listable(p)),
-        key=lambda p: (p.created_at, p.url),
-    )
+    return sorted((p for p in posts if start < p.created_at <= end and listable(p)), key=_CREATED_AND_URL)
 
 
 @dataclass(frozen=True)
