@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -216,20 +216,39 @@ def community_reply_to_staff_question(
     The opening post counts as a post of the thread: staff may open a topic with a question. A
     me-too after the question does not answer it.
     """
-    replies = [r for r in replies_at(post, as_of) if not is_reply_bot(r, roster)]
+    return reply_to_staff_question(
+        post,
+        as_of,
+        is_bot=lambda r: is_reply_bot(r, roster),
+        is_staff=lambda author, platform_staff: roster.is_staff(post.channel, author, platform_staff),
+        says=lambda r: says_something(r, settings.responses),
+    )
+
+
+def reply_to_staff_question(
+    post: Post,
+    as_of: datetime,
+    *,
+    is_bot: Callable[[Reply], bool],
+    is_staff: Callable[[str, bool], bool],
+    says: Callable[[Reply], bool],
+) -> Reply | None:
+    """:func:`community_reply_to_staff_question` with the judges given: the rules' reader passes
+    its memoised ones (read for every post of the window)."""
+    replies = [r for r in replies_at(post, as_of) if not is_bot(r)]
     if len(replies) > 1:
         replies.sort(key=_thread_order)
-    staff = [is_reply_staff(post, r, roster) for r in replies]
+    staff = [is_staff(r.author, r.author_platform_staff) for r in replies]
     # The latest staff post: a reply (its index), else the opening post (-1), else none.
     last = next((i for i in range(len(staff) - 1, -1, -1) if staff[i]), None)
     if last is None:
-        if not roster.is_staff(post.channel, post.author, post.author_platform_staff):
+        if not is_staff(post.author, post.author_platform_staff):
             return None
         last = -1
     if not asks_a_question(replies[last].body if last >= 0 else post.body):
         return None
     later = (r for r, by_staff in zip(replies[last + 1 :], staff[last + 1 :], strict=True) if not by_staff)
-    return next((r for r in later if says_something(r, settings.responses)), None)
+    return next((r for r in later if says(r)), None)
 
 
 def _thread_order(reply: Reply) -> tuple[datetime, str]:

@@ -29,6 +29,7 @@ from community_monitoring.answers import (
     joined_list_at,
     ladder_step,
     replies_at,
+    reply_to_staff_question,
     says_something,
 )
 
@@ -322,27 +323,17 @@ class _Reader:
         return self.staff_question_answered(post)
 
     def staff_question_answered(self, post: Post) -> bool:
-        """:func:`answers.community_reply_to_staff_question` found a reply (bots, staff and me-toos
-        judged through this reader's answers)."""
-        as_of, channel = self.as_of, post.channel
-        replies = [
-            r for r in post.replies if r.created_at <= as_of and not self.is_bot(r.author, r.author_is_bot)
-        ]
-        if len(replies) > 1:
-            replies.sort(key=_thread_order)
-        staff = [self.is_staff(channel, r.author, r.author_platform_staff) for r in replies]
-        # The latest staff post: a reply (its index), else the opening post (-1), else none.
-        last = next((i for i in range(len(staff) - 1, -1, -1) if staff[i]), None)
-        if last is None:
-            if not self.is_staff(channel, post.author, post.author_platform_staff):
-                return False
-            last = -1
-        if not asks_a_question(replies[last].body if last >= 0 else post.body):
-            return False
-        return any(
-            not by_staff and self.says_something(r)
-            for r, by_staff in zip(replies[last + 1 :], staff[last + 1 :], strict=True)
+        """:func:`answers.community_reply_to_staff_question` found a reply, judged through this
+        reader's memoised bots, staff and me-toos."""
+        channel = post.channel
+        found = reply_to_staff_question(
+            post,
+            self.as_of,
+            is_bot=lambda r: self.is_bot(r.author, r.author_is_bot),
+            is_staff=lambda author, platform_staff: self.is_staff(channel, author, platform_staff),
+            says=self.says_something,
         )
+        return found is not None
 
 
 def help_wanted_entry(
@@ -363,10 +354,6 @@ def help_wanted_entry(
 
 
 _CREATED_AND_URL = attrgetter("created_at", "url")  # (created_at, url): the lists' order
-
-
-def _thread_order(reply: Reply) -> tuple[datetime, str]:
-    return (reply.created_at, reply.reply_id)
 
 
 def _oldest_first(entries: Iterable[HelpWantedEntry]) -> tuple[HelpWantedEntry, ...]:
