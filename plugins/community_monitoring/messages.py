@@ -284,6 +284,7 @@ def _triage_entry(
     suggestion = writer.suggest(post, decided, related, as_of)
     entry = {
         **_item(post),
+        "compact": False,
         "type_label": TYPE_HEADINGS[decided.post_type],
         "rule": decided.rule,
         "action": suggestion.action,
@@ -325,6 +326,21 @@ def listed_in_triage(
     return listed
 
 
+def _compact_triage_entry(
+    post: Post, config: Settings, decided: Classification, findings: TriageFindings
+) -> dict[str, Any]:
+    """An entry past the digest's cap, for the archived full list: one line, the suggested action the
+    channel and type give, no related items and no draft (those are worked out for shown entries)."""
+    return {
+        **_item(post),
+        "compact": True,
+        "type_label": TYPE_HEADINGS[decided.post_type],
+        "action": config.suggested_actions.for_post(post.channel, decided.post_type),
+        "answer_state": answers.ANSWER_STATE_WORDS.get(findings.answer_states.get(post.url, ""), ""),
+        "owner": route_owner(post, config.routing),
+    }
+
+
 def render_triage_list(
     new_posts: Iterable[Post],
     config: Settings,
@@ -343,8 +359,14 @@ def render_triage_list(
     posts = list(new_posts)
     if decisions is None:
         decisions = classify_posts(classifier or PostClassifier.from_settings(config), posts)
+    # A draft for each entry the digest can show; the full list's others are one line each (at
+    # 100,000 posts a day, drafts nobody reads took most of the task's time and memory).
+    shown = {post.url for post in listed_in_triage(posts, decisions, config)}
     for post, decided in zip(posts, decisions, strict=True):
-        post_type, entry = _triage_entry(post, config, decided, writer, findings, as_of)
+        if post.url in shown:
+            post_type, entry = _triage_entry(post, config, decided, writer, findings, as_of)
+        else:
+            post_type, entry = decided.post_type, _compact_triage_entry(post, config, decided, findings)
         grouped[post_type].append(entry)
         urls.append(post.url)
         # A folded copy is covered by its item: it counts as listed.

@@ -57,11 +57,11 @@ _NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("#", _HEADING_LINE, ""),
 )
 _HASHED_FEATURES = 2**22
-# Rows of new posts compared per sparse product: bounds memory at a few thousand × tens of thousands.
+# New posts compared per sparse product: bounds it at every text × this many.
 _ROWS_PER_BLOCK = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Related:
     """One item related to a new post, with its state as of T."""
 
@@ -111,12 +111,16 @@ def comparable_text(title: str, body: str) -> str:
     return f"{title}\n{first_paragraph(text)}".strip()
 
 
-def _vectorize(texts: Sequence[str]) -> csr_matrix:
+def _vectorize(texts: Sequence[str], compact: bool = True) -> csr_matrix:
     """L2-normalised TF-IDF rows (the IDF fitted on these texts), so a row product is the cosine.
 
     scikit-learn's TfidfVectorizer pipeline with the vocabulary hashed instead of counted: with
     word bigrams, building and sorting a vocabulary of a million terms took most of the time, and
-    a collision in 4M buckets moves a score by a negligible amount.
+    a collision in 4M buckets moves a score by a negligible amount. The weights are applied in
+    place (at 100,000 posts a day each copy of the matrix is a hundred megabytes).
+
+    ``compact``: keep only the buckets some text uses, so that a transpose costs its terms, not
+    4M empty columns; a product that never transposes the matrix can skip that copy.
     """
     import numpy as np
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
@@ -131,9 +135,9 @@ def _vectorize(texts: Sequence[str]) -> csr_matrix:
         norm=None,
         dtype=np.float32,
     ).transform(texts)
-    weighted = TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype(np.float32).tocsr()
-    # Only the buckets some text uses: a transpose then costs its terms, not 4M empty columns.
-    return weighted[:, np.unique(weighted.indices)]
+    weighted = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts, copy=False)
+    weighted = weighted.astype(np.float32, copy=False).tocsr()
+    return weighted[:, np.unique(weighted.indices)] if compact else weighted
 
 
 def _version_order(version: str) -> tuple[int, ...]:
@@ -192,7 +196,7 @@ def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
     return ("open" if is_open else "closed"), is_open
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     identity: tuple[str, str]
     text: str
@@ -226,10 +230,10 @@ def _candidates_at(
     return list(found.values())
 
 
-def _documents(
-    new_posts: Sequence[Post], candidates: Sequence[_Candidate]
-) -> tuple[list[str], list[int], list[int]]:
-    """One text per distinct item (a new post that is also a candidate is counted once in the IDF)."""
+def _documents(new_posts: Sequence[Post], candidates: Sequence[_Candidate]) -> tuple[list[str], list[int]]:
+    """One text per distinct item, the candidates first and in order (candidate i is row i), then
+    the new posts that are not candidates (a new post that is one is counted once in the IDF).
+    Returns the texts and each new post's row."""
     rows: dict[tuple[str, str], int] = {}
     texts: list[str] = []
     for identity, text in (
@@ -239,9 +243,7 @@ def _documents(
         if identity not in rows:
             rows[identity] = len(texts)
             texts.append(text)
-    candidate_rows = [rows[c.identity] for c in candidates]
-    new_rows = [rows[(p.channel, p.source_id)] for p in new_posts]
-    return texts, new_rows, candidate_rows
+    return texts, [rows[(p.channel, p.source_id)] for p in new_posts]
 
 
 def _best_matches(
@@ -286,21 +288,23 @@ def find_related(
     candidates = _candidates_at(candidate_posts, tickets, releases, as_of)
     if not rules.enabled or not new_posts or not candidates:
         return {}
-    texts, new_rows, candidate_rows = _documents(new_posts, candidates)
-    matrix = _vectorize(texts)
-    # CSR once: the product would otherwise convert the transposed (CSC) matrix for every block.
-    candidate_matrix = matrix[candidate_rows].T.tocsr()
+    texts, new_rows = _documents(new_posts, candidates)
+    matrix = _vectorize(texts, compact=False)
     column_of = {c.identity: i for i, c in enumerate(candidates)}
     found: dict[str, tuple[Related, ...]] = {}
     for start in range(0, len(new_posts), _ROWS_PER_BLOCK):
         block = new_posts[start : start + _ROWS_PER_BLOCK]
-        scores = (matrix[new_rows[start : start + len(block)]] @ candidate_matrix).tocsr()
+        # Every text against the block's posts (a column each): the candidates are the first rows
+        # (``_documents``), so a row below len(candidates) is that candidate's column.
+        scores = (matrix @ matrix[new_rows[start : start + len(block)]].T).tocsc()
         for offset, post in enumerate(block):
             copies = (also_posted or {}).get(post.url, ())
             own = ((p.channel, p.source_id) for p in (post, *copies))
             excluded = {column_of[key] for key in own if key in column_of}
-            row = slice(scores.indptr[offset], scores.indptr[offset + 1])
-            best = _best_matches(scores.indices[row], scores.data[row], excluded, rules)
+            span = slice(scores.indptr[offset], scores.indptr[offset + 1])
+            rows, values = scores.indices[span], scores.data[span]
+            is_candidate = rows < len(candidates)
+            best = _best_matches(rows[is_candidate], values[is_candidate], excluded, rules)
             if best:
                 found[post.url] = tuple(_scored(candidates[column].related, score) for column, score in best)
     return found

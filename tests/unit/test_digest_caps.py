@@ -292,9 +292,26 @@ def test_the_full_list_holds_every_item_uncapped(digest: Digest) -> None:
     message = digest.render(n, config)
     uncapped = digest.render(n, _with_digest(**NO_CAPS))
     assert len(uncapped.parts) == 1  # so that its text is the whole message, unsplit
-    assert message.full_text == uncapped.text
     assert "… and" not in message.full_text
     assert all(f"({url})" in message.full_text for url in message.item_urls)
+    if digest.kind != "triage":
+        assert message.full_text == uncapped.text
+
+
+def test_the_triage_full_list_drafts_what_the_digest_shows_and_lists_the_rest_in_a_line() -> None:
+    config = _with_digest(triage_max_items_per_section=2)
+    message = _render_triage(3, config)
+    uncapped = _render_triage(3, _with_digest(**NO_CAPS))
+    full = message.full_text
+    # Two entries of each type with their draft, as the digest shows them; the third in one line.
+    assert full.count("Reply draft:") == 2 * len(POST_TYPES)
+    assert uncapped.text.count("Reply draft:") == 3 * len(POST_TYPES)
+    for post_type in POST_TYPES:
+        line = next(ln for ln in full.splitlines() if f"({_url(post_type, 2)})" in ln)
+        assert line.startswith("- ")
+        assert "Suggested action" not in line
+        assert all(f"({_url(post_type, i)})" in message.text for i in range(2))
+        assert f"({_url(post_type, 2)})" not in message.text
 
 
 # --- At 100,000 posts a day, no digest needs more than 3 posts. -----------------------------------
