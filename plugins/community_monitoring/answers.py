@@ -115,13 +115,20 @@ def _has_words(text: str) -> bool:
 def is_me_too(text: str, responses: ResponsesSection) -> bool:
     """The reply's own words say nothing beyond "me too": empty, emoji or punctuation only, or only
     configured me-too phrases, and no longer than ``me_too_max_chars``."""
+    return _is_me_too(text, tuple(responses.me_too_phrases), responses.me_too_max_chars)
+
+
+# A reply is judged by several rules of one run (its post's answer state, the [Help Wanted]
+# sections, the state table's first response), one after the other.
+@lru_cache(maxsize=65536)
+def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int) -> bool:
     words = own_words(text)
     if not words:
         return True
-    if len(words) > responses.me_too_max_chars:
+    if len(words) > max_chars:
         return False
     rest = _EMOJI_SHORTCODE.sub(" ", words)
-    pattern = _phrase_pattern(tuple(responses.me_too_phrases))
+    pattern = _phrase_pattern(phrases)
     if pattern is not None:
         rest = pattern.sub(" ", rest)
     return not _has_words(rest)
