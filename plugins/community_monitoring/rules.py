@@ -77,7 +77,7 @@ def has_response(post: Post, roster: StaffRoster, as_of: datetime, config: Setti
 
 def is_help_wanted_from_jira(post: Post, config: Settings) -> bool:
     """A Help Wanted issue mirrored from Jira: the label, plus a Jira origin (link or sync account)."""
-    if not channel_of(post.channel).mirrors_jira_help_wanted:
+    if not post.labels or not channel_of(post.channel).mirrors_jira_help_wanted:
         return False
     wanted = {label.casefold() for label in config.github.help_wanted_labels}
     if not any(label.casefold() in wanted for label in post.labels):

@@ -444,16 +444,20 @@ class _CountingClassifier:
         return self.classify_all([item])[0]
 
 
-def test_the_health_passes_classify_each_post_once() -> None:
+def test_one_read_gives_every_table_and_classifies_each_post_once() -> None:
     posts = [
         post(number=n, title=t, created=ago(days=10))
         for n, t in enumerate(["Crash on login", "How do I set SSO?", "Add dark mode"])
     ]
     counting = _CountingClassifier()
-    remembering = health.RememberingClassifier(counting)
-    first = health.state_rows(posts, ROSTER, SETTINGS, T, remembering)
-    again = health.state_rows(posts, ROSTER, SETTINGS, T - health.WEEK, remembering)
-    plain = health.state_rows(posts, ROSTER, SETTINGS, T, PostClassifier.from_settings(SETTINGS))
+    selections = [
+        health.tracked_at(ROSTER, SETTINGS, T),
+        health.tracked_at(ROSTER, SETTINGS, T - health.WEEK),
+        health.created_since(ROSTER, SETTINGS, T, ago(days=30)),
+    ]
+    now, before, created = health.rows_of(iter(posts), ROSTER, SETTINGS, counting, selections)
     assert sum(counting.asked) == len(posts)
-    assert [r.post_type for r in first] == [r.post_type for r in plain]
-    assert [r.post_type for r in again] == [r.post_type for r in first]
+    assert now == health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
+    assert before == health.state_rows(posts, ROSTER, SETTINGS, T - health.WEEK, RULES)
+    assert created == health.created_rows(posts, ROSTER, SETTINGS, T, RULES, since=ago(days=30))
+    assert [len(now), len(before), len(created)] == [3, 3, 3]

@@ -15,15 +15,12 @@ the channels the weekly review reads (GitHub, GitLab, forum, Stack Overflow; not
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.pipeline.run import TaskRun, community_task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from community_monitoring.records import Post
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -71,25 +68,26 @@ def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> st
     )
     from community_monitoring.pipeline.triage_model import triage_classifier
 
-    def posts(created_after: datetime | None = None) -> Iterator[Post]:
-        # Streamed from the run store for each pass: the weekly read holds half a year of posts.
-        return run.store.posts(channels, created_after)
-
     roster, settings, as_of = run.rosters.staff, run.settings, run.as_of
-    classifier = health.RememberingClassifier(triage_classifier(settings, as_of))
-    releases = _releases(run)
     week_ago = as_of - health.WEEK
-    now = health.health_numbers(
-        health.state_rows(posts(), roster, settings, as_of, classifier, releases), as_of
-    )
-    before = health.health_numbers(
-        health.state_rows(posts(), roster, settings, week_ago, classifier, releases), week_ago
-    )
-    log.info("Community health as of %s: %s; a week earlier: %s", as_of.isoformat(), now, before)
     since = chart_weeks(as_of)[0]
-    created = health.created_rows(
-        posts(since - timedelta(microseconds=1)), roster, settings, as_of, classifier, since, releases
+    # One read of the window for the three tables: the snapshots at T and a week earlier, and every
+    # post created in the chart's weeks (half a year of posts is decoded once, each post classified once).
+    now_rows, before_rows, created = health.rows_of(
+        run.store.posts(channels),
+        roster,
+        settings,
+        triage_classifier(settings, as_of),
+        [
+            health.tracked_at(roster, settings, as_of),
+            health.tracked_at(roster, settings, week_ago),
+            health.created_since(roster, settings, as_of, since),
+        ],
+        _releases(run),
     )
+    now = health.health_numbers(now_rows, as_of)
+    before = health.health_numbers(before_rows, week_ago)
+    log.info("Community health as of %s: %s; a week earlier: %s", as_of.isoformat(), now, before)
     weekly = health.weekly_metrics(health.rows_frame(created), as_of, by=("channel",))
     chart = run.outbox.archive_file(kind, CHART_NAME, health_chart_png(weekly, as_of))
     log.info("Community health chart archived at %s", chart)
