@@ -14,7 +14,7 @@ after T was open, a fixVersion counts as released only if its GitHub release was
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,6 +57,9 @@ _NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("#", _HEADING_LINE, ""),
 )
 _HASHED_FEATURES = 2**22
+_TEXTS_PER_SLICE = 10_000
+# Candidates scored per sparse product (see _hits).
+_CANDIDATES_PER_SLICE = 20_000
 # New posts compared per sparse product: bounds it at every text × this many.
 _ROWS_PER_BLOCK = 256
 
@@ -123,9 +126,10 @@ def _vectorize(texts: Sequence[str], compact: bool = True) -> csr_matrix:
     4M empty columns; a product that never transposes the matrix can skip that copy.
     """
     import numpy as np
+    import scipy.sparse as sp
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
-    counts = HashingVectorizer(
+    hasher = HashingVectorizer(
         lowercase=True,
         strip_accents="unicode",
         stop_words="english",
@@ -134,7 +138,13 @@ def _vectorize(texts: Sequence[str], compact: bool = True) -> csr_matrix:
         alternate_sign=False,
         norm=None,
         dtype=np.float32,
-    ).transform(texts)
+    )
+    # Hashed a slice at a time (each row depends on its text alone): hashing builds its rows in
+    # Python lists several times the size of the matrix.
+    counts = sp.vstack(
+        [hasher.transform(texts[i : i + _TEXTS_PER_SLICE]) for i in range(0, len(texts), _TEXTS_PER_SLICE)],
+        format="csr",
+    )
     weighted = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts, copy=False)
     weighted = weighted.astype(np.float32, copy=False).tocsr()
     return weighted[:, np.unique(weighted.indices)] if compact else weighted
@@ -196,54 +206,81 @@ def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
     return ("open" if is_open else "closed"), is_open
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    identity: tuple[str, str]
-    text: str
-    related: Related  # score 0: the score is filled per match
+Identity = tuple[str, str]  # ("jira", key) or (channel, source id)
 
 
-def _ticket_candidate(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> _Candidate:
+def _ticket_related(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> Related:
     state, is_open, shipped_in = jira_state(ticket, released, as_of)
-    item = Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in)
-    return _Candidate(("jira", ticket.key), ticket.summary, item)
+    return Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in)
 
 
-def _post_candidate(post: Post, as_of: datetime) -> _Candidate:
+def _post_related(post: Post, as_of: datetime) -> Related:
     state, is_open = post_state(post, as_of)
     kind: RelatedKind = post.channel  # type: ignore[assignment]  # checked by the caller
-    item = Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open)
-    return _Candidate((post.channel, post.source_id), comparable_text(post.title, post.body), item)
+    return Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open)
 
 
-def _candidates_at(
-    posts: Iterable[Post], tickets: Iterable[JiraTicket], releases: Iterable[Release], as_of: datetime
-) -> list[_Candidate]:
-    """Every item a new post may relate to, as it stood at T; each once."""
-    released = released_versions(releases, as_of)
-    found: dict[tuple[str, str], _Candidate] = {}
-    for ticket in tickets:
-        found.setdefault(("jira", ticket.key), _ticket_candidate(ticket, released, as_of))
-    for post in posts:
-        if post.channel in CANDIDATE_CHANNELS and not post.is_pull_request and post.created_at <= as_of:
-            found.setdefault((post.channel, post.source_id), _post_candidate(post, as_of))
-    return list(found.values())
+def _is_candidate(post: Post, as_of: datetime) -> bool:
+    return post.channel in CANDIDATE_CHANNELS and not post.is_pull_request and post.created_at <= as_of
 
 
-def _documents(new_posts: Sequence[Post], candidates: Sequence[_Candidate]) -> tuple[list[str], list[int]]:
-    """One text per distinct item, the candidates first and in order (candidate i is row i), then
-    the new posts that are not candidates (a new post that is one is counted once in the IDF).
-    Returns the texts and each new post's row."""
-    rows: dict[tuple[str, str], int] = {}
+def _candidate_texts(
+    posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime
+) -> tuple[list[Identity], list[str]]:
+    """Every item a new post may relate to at T, each once (the first seen): who it is and the text
+    compared. Only these are held for the whole window; the rest is read again for the matches."""
+    identities: list[Identity] = []
     texts: list[str] = []
-    for identity, text in (
-        *((c.identity, c.text) for c in candidates),
-        *(((p.channel, p.source_id), comparable_text(p.title, p.body)) for p in new_posts),
-    ):
-        if identity not in rows:
-            rows[identity] = len(texts)
-            texts.append(text)
-    return texts, [rows[(p.channel, p.source_id)] for p in new_posts]
+    seen: set[Identity] = set()
+    for ticket in tickets:
+        if ("jira", ticket.key) not in seen:
+            seen.add(("jira", ticket.key))
+            identities.append(("jira", ticket.key))
+            texts.append(ticket.summary)
+    for post in posts:
+        identity = (post.channel, post.source_id)
+        if identity not in seen and _is_candidate(post, as_of):
+            seen.add(identity)
+            identities.append(identity)
+            texts.append(comparable_text(post.title, post.body))
+    return identities, texts
+
+
+def _related_items(
+    wanted: set[Identity],
+    posts: Iterable[Post],
+    tickets: Iterable[JiraTicket],
+    releases: Iterable[Release],
+    as_of: datetime,
+) -> dict[Identity, Related]:
+    """The matched items as they stood at T, each from its first reading (as ``_candidate_texts``)."""
+    released = released_versions(releases, as_of)
+    found: dict[Identity, Related] = {}
+    for ticket in tickets:
+        identity = ("jira", ticket.key)
+        if identity in wanted and identity not in found:
+            found[identity] = _ticket_related(ticket, released, as_of)
+    for post in posts:
+        identity = (post.channel, post.source_id)
+        if identity in wanted and identity not in found and _is_candidate(post, as_of):
+            found[identity] = _post_related(post, as_of)
+    return found
+
+
+def _with_new_posts(
+    texts: list[str], column_of: Mapping[Identity, int], new_posts: Sequence[Post]
+) -> list[int]:
+    """Each new post's row: its candidate's (counted once in the IDF), else one appended to ``texts``."""
+    rows: dict[Identity, int] = {}
+    new_rows = []
+    for post in new_posts:
+        identity = (post.channel, post.source_id)
+        row = column_of.get(identity, rows.get(identity))
+        if row is None:
+            row = rows[identity] = len(texts)
+            texts.append(comparable_text(post.title, post.body))
+        new_rows.append(row)
+    return new_rows
 
 
 def _best_matches(
@@ -272,7 +309,7 @@ def _best_matches(
 
 def find_related(
     new_posts: Sequence[Post],
-    candidate_posts: Iterable[Post],
+    candidate_posts: Iterable[Post] | Callable[[], Iterable[Post]],
     tickets: Iterable[JiraTicket],
     releases: Iterable[Release],
     settings: Settings,
@@ -281,33 +318,72 @@ def find_related(
 ) -> dict[str, tuple[Related, ...]]:
     """Each new post's closest related items (URL → best first); posts with none are left out.
 
-    ``also_posted`` (from :func:`fold_duplicates`): the author's own copies of a kept post are
-    shown as "also posted on", not again as related.
+    ``candidate_posts``: the posts of the window, or a function that reads them anew: they are read
+    twice (the texts to compare, then the matched items' states), so that a window of a hundred
+    thousand posts is never held whole. ``also_posted`` (from :func:`fold_duplicates`): the
+    author's own copies of a kept post are shown as "also posted on", not again as related.
     """
     rules = settings.related
-    candidates = _candidates_at(candidate_posts, tickets, releases, as_of)
-    if not rules.enabled or not new_posts or not candidates:
+    if not rules.enabled or not new_posts:
         return {}
-    texts, new_rows = _documents(new_posts, candidates)
+    read_posts = candidate_posts if callable(candidate_posts) else _rereadable(candidate_posts)
+    tickets = list(tickets)
+    identities, texts = _candidate_texts(read_posts(), tickets, as_of)
+    if not identities:
+        return {}
+    # The candidates are the first rows, in order: candidate i is row i.
+    column_of = {identity: i for i, identity in enumerate(identities)}
+    new_rows = _with_new_posts(texts, column_of, new_posts)
     matrix = _vectorize(texts, compact=False)
-    column_of = {c.identity: i for i, c in enumerate(candidates)}
-    found: dict[str, tuple[Related, ...]] = {}
+    del texts
+    best_of: dict[str, list[tuple[int, float]]] = {}
     for start in range(0, len(new_posts), _ROWS_PER_BLOCK):
         block = new_posts[start : start + _ROWS_PER_BLOCK]
-        # Every text against the block's posts (a column each): the candidates are the first rows
-        # (``_documents``), so a row below len(candidates) is that candidate's column.
-        scores = (matrix @ matrix[new_rows[start : start + len(block)]].T).tocsc()
-        for offset, post in enumerate(block):
+        hits = _hits(matrix, new_rows[start : start + len(block)], len(identities), rules.threshold)
+        for post, (rows, values) in zip(block, hits, strict=True):
             copies = (also_posted or {}).get(post.url, ())
             own = ((p.channel, p.source_id) for p in (post, *copies))
             excluded = {column_of[key] for key in own if key in column_of}
-            span = slice(scores.indptr[offset], scores.indptr[offset + 1])
-            rows, values = scores.indices[span], scores.data[span]
-            is_candidate = rows < len(candidates)
-            best = _best_matches(rows[is_candidate], values[is_candidate], excluded, rules)
+            best = _best_matches(rows, values, excluded, rules)
             if best:
-                found[post.url] = tuple(_scored(candidates[column].related, score) for column, score in best)
-    return found
+                best_of[post.url] = best
+    wanted = {identities[column] for best in best_of.values() for column, _ in best}
+    items = _related_items(wanted, read_posts(), tickets, releases, as_of)
+    return {
+        url: tuple(_scored(items[identities[column]], score) for column, score in best)
+        for url, best in best_of.items()
+    }
+
+
+def _hits(
+    matrix: csr_matrix, new_rows: Sequence[int], candidates: int, threshold: float
+) -> list[tuple[Any, Any]]:
+    """For each new post's row, the candidate rows (the first ``candidates`` of the matrix) scoring
+    at least about ``threshold`` against it, and their scores (cosines, float32).
+
+    The candidates are taken a slice at a time: the product of a whole window with a block of
+    posts may hold millions of scores, of which only those near the threshold are kept.
+    """
+    import numpy as np
+
+    vectors = matrix[new_rows].T.tocsr()  # a column per new post
+    floor = np.float32(threshold) - np.float32(1e-6)  # what _best_matches keeps
+    found: list[tuple[list[Any], list[Any]]] = [([], []) for _ in new_rows]
+    for start in range(0, candidates, _CANDIDATES_PER_SLICE):
+        stop = min(start + _CANDIDATES_PER_SLICE, candidates)
+        scores = (matrix[start:stop] @ vectors).tocsc()
+        for column, (rows, values) in enumerate(found):
+            span = slice(scores.indptr[column], scores.indptr[column + 1])
+            kept = scores.data[span] >= floor
+            rows.append(scores.indices[span][kept] + start)
+            values.append(scores.data[span][kept])
+    return [(np.concatenate(rows), np.concatenate(values)) for rows, values in found]
+
+
+def _rereadable(posts: Iterable[Post]) -> Callable[[], Iterable[Post]]:
+    """A list or tuple is read as it is; a one-pass stream is kept to be read twice."""
+    kept = posts if isinstance(posts, list | tuple) else list(posts)
+    return lambda: kept
 
 
 def _scored(item: Related, score: float) -> Related:

@@ -117,7 +117,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     read = [c for c in RELATED_CHANNELS if c in channels["read"]]
     related = find_related(
         listed,
-        run.store.posts(read),
+        lambda: run.store.posts(read),  # read twice, never held whole
         run.store.tickets() if "jira" in channels["read"] else [],
         run.store.releases() if "github" in channels["read"] else [],
         run.settings,

@@ -13,6 +13,8 @@ import functools
 import inspect
 import logging
 import os
+import resource
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -231,12 +233,21 @@ def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+        started = time.monotonic()
         try:
             run = TaskRun.from_context(get_current_context())
             return func(run, *args, **kwargs)
         except (*BAD_INPUT_ERRORS, AirflowNotFoundException, UncertainDelivery) as exc:
             # Retrying cannot help: bad input stays bad, and an uncertain write must not be resent.
             raise AirflowFailException(f"{type(exc).__name__}: {redact(str(exc))}") from exc
+        finally:
+            # What sizing a worker needs: a task runs in a process of its own on every executor.
+            log.info(
+                "%s took %.1fs; the process's peak memory so far: %.0f MB",
+                func.__name__,
+                time.monotonic() - started,
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            )
 
     signature = inspect.signature(func)
     wrapper.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
