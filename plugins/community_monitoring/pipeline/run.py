@@ -222,6 +222,19 @@ def alert_outbox(facts: RunFacts) -> Outbox:
     return make_outbox(facts, settings, decide_write_policy("manual"))
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. ``VmHWM`` where Linux gives it: ``ru_maxrss`` keeps the
+    peak of the process that started this one (it survives exec), so alone it can overstate."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a task callable its :class:`TaskRun` as first argument; bad input fails without retries.
 
@@ -234,8 +247,9 @@ def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
         from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
         started = time.monotonic()
+        context = get_current_context()
         try:
-            run = TaskRun.from_context(get_current_context())
+            run = TaskRun.from_context(context)
             return func(run, *args, **kwargs)
         except (*BAD_INPUT_ERRORS, AirflowNotFoundException, UncertainDelivery) as exc:
             # Retrying cannot help: bad input stays bad, and an uncertain write must not be resent.
@@ -244,9 +258,9 @@ def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
             # What sizing a worker needs: a task runs in a process of its own on every executor.
             log.info(
                 "%s took %.1fs; the process's peak memory so far: %.0f MB",
-                func.__name__,
+                getattr(context.get("ti"), "task_id", func.__name__),
                 time.monotonic() - started,
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                peak_memory_mb(),
             )
 
     signature = inspect.signature(func)
