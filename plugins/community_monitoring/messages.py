@@ -341,6 +341,38 @@ def _compact_triage_entry(
     }
 
 
+@dataclass(frozen=True)
+class TriageItem:
+    """One [Triage] entry on its way to the message: the post itself when the digest can show it
+    (its draft waits for the related items), else its line's fields already worked out, so that
+    the day's posts need not be held while the related items are looked up."""
+
+    post_type: str
+    url: str
+    copy_urls: tuple[str, ...]  # folded copies, which count as listed
+    post: Post | None = None
+    decided: Classification | None = None
+    line: Mapping[str, Any] | None = None
+
+
+def triage_items(
+    posts: Sequence[Post], decisions: Sequence[Classification], config: Settings, findings: TriageFindings
+) -> list[TriageItem]:
+    """The day's entries in list order: posts the digest can show (``listed_in_triage``) kept whole,
+    the others as their one line (at 100,000 posts a day, drafts nobody reads took most of the
+    task's time and memory)."""
+    shown = {post.url for post in listed_in_triage(posts, decisions, config)}
+    items = []
+    for post, decided in zip(posts, decisions, strict=True):
+        copies = tuple(copy.url for copy in findings.also_posted.get(post.url, ()))
+        if post.url in shown:
+            items.append(TriageItem(decided.post_type, post.url, copies, post=post, decided=decided))
+        else:
+            line = _compact_triage_entry(post, config, decided, findings)
+            items.append(TriageItem(decided.post_type, post.url, copies, line=line))
+    return items
+
+
 def render_triage_list(
     new_posts: Iterable[Post],
     config: Settings,
@@ -352,25 +384,35 @@ def render_triage_list(
     decisions: Sequence[Classification] | None = None,
 ) -> RenderedMessage:
     """``decisions``: the posts' types when the caller classified them already (``classify_posts``)."""
-    writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     findings = findings or TriageFindings()
-    grouped: dict[str, list[dict[str, Any]]] = {t: [] for t in POST_TYPES}
-    urls: list[str] = []
     posts = list(new_posts)
     if decisions is None:
         decisions = classify_posts(classifier or PostClassifier.from_settings(config), posts)
-    # A draft for each entry the digest can show; the full list's others are one line each (at
-    # 100,000 posts a day, drafts nobody reads took most of the task's time and memory).
-    shown = {post.url for post in listed_in_triage(posts, decisions, config)}
-    for post, decided in zip(posts, decisions, strict=True):
-        if post.url in shown:
-            post_type, entry = _triage_entry(post, config, decided, writer, findings, as_of)
-        else:
-            post_type, entry = decided.post_type, _compact_triage_entry(post, config, decided, findings)
-        grouped[post_type].append(entry)
-        urls.append(post.url)
-        # A folded copy is covered by its item: it counts as listed.
-        urls.extend(copy.url for copy in findings.also_posted.get(post.url, ()))
+    items = triage_items(posts, decisions, config, findings)
+    return render_triage_items(items, config, as_of, missing_channels, unreadable, findings)
+
+
+def render_triage_items(
+    items: Sequence[TriageItem],
+    config: Settings,
+    as_of: datetime,
+    missing_channels: Sequence[str] = (),
+    unreadable: Sequence[Mapping[str, str]] = (),
+    findings: TriageFindings | None = None,
+) -> RenderedMessage:
+    """The [Triage] message of ``triage_items``: a draft for each post kept whole."""
+    writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
+    findings = findings or TriageFindings()
+    grouped: dict[str, list[Mapping[str, Any]]] = {t: [] for t in POST_TYPES}
+    urls: list[str] = []
+    for item in items:
+        if item.post is not None and item.decided is not None:
+            _, entry = _triage_entry(item.post, config, item.decided, writer, findings, as_of)
+            grouped[item.post_type].append(entry)
+        elif item.line is not None:
+            grouped[item.post_type].append(item.line)
+        urls.append(item.url)
+        urls.extend(item.copy_urls)
     base = {
         "as_of": as_of,
         "interval_start": day_window(as_of)[0],

@@ -17,7 +17,7 @@ import msgspec
 from community_monitoring.versions import normalise_version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A reply to a post: a comment, a non-system note, a forum post after the first, an answer."""
 
@@ -31,7 +31,7 @@ class Reply:
     kind: str = "comment"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """A community post in one normalised envelope, whatever channel it came from."""
 

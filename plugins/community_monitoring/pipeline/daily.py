@@ -101,7 +101,8 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         TriageFindings,
         classify_posts,
         listed_in_triage,
-        render_triage_list,
+        render_triage_items,
+        triage_items,
     )
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import find_related, fold_duplicates
@@ -109,11 +110,19 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
 
     channels = run.channels_read()
     new_posts = find_new_posts(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
+    found = len(new_posts)
     kept, also_posted = fold_duplicates(new_posts, run.settings)
+    del new_posts
     # The team's learned model where one meets its card's minimums; the rules otherwise.
     decisions = classify_posts(triage_classifier(run.settings, run.as_of), kept)
-    # Related items for the posts the digest shows; the full list's others are listed without.
     listed = listed_in_triage(kept, decisions, run.settings)
+    states = {p.url: answer_state(p, run.rosters.staff, run.settings, run.as_of) for p in kept}
+    # The entries the digest leaves to its full list are written now, one line each, and the day's
+    # posts let go: only the listed ones are held while the related items are looked up.
+    items = triage_items(
+        kept, decisions, run.settings, TriageFindings(answer_states=states, also_posted=also_posted)
+    )
+    del kept, decisions
     read = [c for c in RELATED_CHANNELS if c in channels["read"]]
     related = find_related(
         listed,
@@ -124,28 +133,22 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         run.as_of,
         also_posted=also_posted,
     )
-    findings = TriageFindings(
-        answer_states={p.url: answer_state(p, run.rosters.staff, run.settings, run.as_of) for p in kept},
-        related=related,
-        also_posted=also_posted,
-    )
     log.info(
         "Triage as of %s: %d new posts (%d folded as the same author's copies); related items looked up "
         "for the %d the digest can show, found for %d",
         run.as_of.isoformat(),
-        len(new_posts),
-        len(new_posts) - len(kept),
+        found,
+        found - len(items),
         len(listed),
         len(related),
     )
-    message = render_triage_list(
-        kept,
+    message = render_triage_items(
+        items,
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
         unreadable=channels.get("unreadable", ()),
-        findings=findings,
-        decisions=decisions,
+        findings=TriageFindings(answer_states=states, related=related, also_posted=also_posted),
     )
     return save_message(run, message)
 
