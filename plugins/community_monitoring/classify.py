@@ -52,9 +52,9 @@ with ASCII twins of the Unicode classes, which are cheaper to test and match the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from community_monitoring.records import Post
 from community_monitoring.settings import POST_TYPES, PostTypesSection, Settings
@@ -818,3 +818,10 @@ class PostClassifier:
             if item[0] > strongest[0] or (item[0] == strongest[0] and item[1] < strongest[1]):
                 strongest = item
         return Classification(best, strongest[2])
+
+
+def classify_posts(classifier: Any, posts: Sequence[Post]) -> list[Classification]:
+    """Each post's classification from the rules or the learned model (``triage_model.ModelClassifier``);
+    in one batch where the classifier takes one (the model vectorises the posts at once)."""
+    classify_all = getattr(classifier, "classify_all", None)
+    return classify_all(posts) if classify_all else [classifier.classify(post) for post in posts]

@@ -41,7 +41,7 @@ from community_monitoring.answers import (
     substantive_replies,
 )
 from community_monitoring.channels import channel as channel_of
-from community_monitoring.classify import Classification
+from community_monitoring.classify import Classification, classify_posts
 from community_monitoring.records import Post, Release, Reply
 from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import route_owner
@@ -171,14 +171,9 @@ def post_state(
     )
 
 
-def _decide_all(posts: Sequence[Post], classifier: Classifier) -> list[Classification]:
-    classify_all = getattr(classifier, "classify_all", None)
-    return classify_all(posts) if classify_all else [classifier.classify(p) for p in posts]
-
-
-def classify_posts(posts: Sequence[Post], classifier: Classifier) -> list[str]:
-    """Each post's type, as [Triage] decides it (a model classifies many posts in one pass)."""
-    return [c.post_type for c in _decide_all(posts, classifier)]
+def classify_types(posts: Sequence[Post], classifier: Classifier) -> list[str]:
+    """Each post's type, as [Triage] decides it."""
+    return [c.post_type for c in classify_posts(classifier, posts)]
 
 
 @dataclass(frozen=True)
@@ -221,7 +216,7 @@ def rows_of(
     for chunk in chunks(posts, CHUNK):
         picked = [[p for p in chunk if selection.keep(p)] for selection in selections]
         needed = {p.url: p for group in picked for p in group}
-        types = dict(zip(needed, classify_posts(list(needed.values()), classifier), strict=True))
+        types = dict(zip(needed, classify_types(list(needed.values()), classifier), strict=True))
         for selection, group, rows in zip(selections, picked, results, strict=True):
             sections = find_help_wanted_sections(group, roster, settings, selection.as_of, releases)
             entries = {e.post.url: e for e in sections.entries}

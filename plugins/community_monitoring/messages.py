@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.channels import label as channel_label_of
-from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier
+from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post
 from community_monitoring.related import Related
@@ -299,12 +299,6 @@ def _triage_entry(
         ],
     }
     return decided.post_type, entry
-
-
-def classify_posts(classifier: PostClassifier | Any, posts: Sequence[Post]) -> list[Classification]:
-    """Each post's type, the day's posts in one batch (the triage model vectorises them at once)."""
-    classify_all = getattr(classifier, "classify_all", None)
-    return classify_all(posts) if classify_all else [classifier.classify(post) for post in posts]
 
 
 def listed_in_triage(

@@ -97,9 +97,9 @@ RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.answers import answer_state
+    from community_monitoring.classify import classify_posts
     from community_monitoring.messages import (
         TriageFindings,
-        classify_posts,
         listed_in_triage,
         render_triage_items,
         triage_items,
