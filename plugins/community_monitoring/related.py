@@ -24,6 +24,7 @@ from community_monitoring.records import JiraTicket, Post, Release
 from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
+from community_monitoring.similarity import HashedRows, tfidf_rows
 from community_monitoring.timeutil import parse_time
 from community_monitoring.versions import normalise_version
 
@@ -56,8 +57,6 @@ _NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (">", _QUOTE_LINE, ""),
     ("#", _HEADING_LINE, ""),
 )
-_HASHED_FEATURES = 2**22
-_TEXTS_PER_SLICE = 10_000
 # Candidates scored per sparse product (see _hits).
 _CANDIDATES_PER_SLICE = 20_000
 # New posts compared per sparse product: bounds it at every text × this many.
@@ -112,42 +111,6 @@ def comparable_text(title: str, body: str) -> str:
         if marker in text:
             text = pattern.sub(replacement, text)
     return f"{title}\n{first_paragraph(text)}".strip()
-
-
-def _vectorize(texts: Sequence[str], compact: bool = True) -> csr_matrix:
-    """L2-normalised TF-IDF rows (the IDF fitted on these texts), so a row product is the cosine.
-
-    scikit-learn's TfidfVectorizer pipeline with the vocabulary hashed instead of counted: with
-    word bigrams, building and sorting a vocabulary of a million terms took most of the time, and
-    a collision in 4M buckets moves a score by a negligible amount. The weights are applied in
-    place (at 100,000 posts a day each copy of the matrix is a hundred megabytes).
-
-    ``compact``: keep only the buckets some text uses, so that a transpose costs its terms, not
-    4M empty columns; a product that never transposes the matrix can skip that copy.
-    """
-    import numpy as np
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-
-    hasher = HashingVectorizer(
-        lowercase=True,
-        strip_accents="unicode",
-        stop_words="english",
-        ngram_range=(1, 2),
-        n_features=_HASHED_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    )
-    # Hashed a slice at a time (each row depends on its text alone): hashing builds its rows in
-    # Python lists several times the size of the matrix.
-    counts = sp.vstack(
-        [hasher.transform(texts[i : i + _TEXTS_PER_SLICE]) for i in range(0, len(texts), _TEXTS_PER_SLICE)],
-        format="csr",
-    )
-    weighted = TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts, copy=False)
-    weighted = weighted.astype(np.float32, copy=False).tocsr()
-    return weighted[:, np.unique(weighted.indices)] if compact else weighted
 
 
 def _version_order(version: str) -> tuple[int, ...]:
@@ -224,26 +187,22 @@ def _is_candidate(post: Post, as_of: datetime) -> bool:
     return post.channel in CANDIDATE_CHANNELS and not post.is_pull_request and post.created_at <= as_of
 
 
-def _candidate_texts(
+def _candidate_rows(
     posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime
-) -> tuple[list[Identity], list[str]]:
-    """Every item a new post may relate to at T, each once (the first seen): who it is and the text
-    compared. Only these are held for the whole window; the rest is read again for the matches."""
-    identities: list[Identity] = []
-    texts: list[str] = []
-    seen: set[Identity] = set()
+) -> tuple[dict[Identity, int], HashedRows]:
+    """Every item a new post may relate to at T, each once (the first seen): who it is (→ its row)
+    and its text compared, as hashed terms. Only these are held for the whole window; the rest is read again for
+    the matches."""
+    row_of: dict[Identity, int] = {}
+    rows = HashedRows()
     for ticket in tickets:
-        if ("jira", ticket.key) not in seen:
-            seen.add(("jira", ticket.key))
-            identities.append(("jira", ticket.key))
-            texts.append(ticket.summary)
+        if ("jira", ticket.key) not in row_of:
+            row_of["jira", ticket.key] = rows.add(ticket.summary)
     for post in posts:
         identity = (post.channel, post.source_id)
-        if identity not in seen and _is_candidate(post, as_of):
-            seen.add(identity)
-            identities.append(identity)
-            texts.append(comparable_text(post.title, post.body))
-    return identities, texts
+        if identity not in row_of and _is_candidate(post, as_of):
+            row_of[identity] = rows.add(comparable_text(post.title, post.body))
+    return row_of, rows
 
 
 def _related_items(
@@ -268,17 +227,16 @@ def _related_items(
 
 
 def _with_new_posts(
-    texts: list[str], column_of: Mapping[Identity, int], new_posts: Sequence[Post]
+    texts: HashedRows, column_of: Mapping[Identity, int], new_posts: Sequence[Post]
 ) -> list[int]:
-    """Each new post's row: its candidate's (counted once in the IDF), else one appended to ``texts``."""
+    """Each new post's row: its candidate's (counted once in the IDF), else one added to ``texts``."""
     rows: dict[Identity, int] = {}
     new_rows = []
     for post in new_posts:
         identity = (post.channel, post.source_id)
         row = column_of.get(identity, rows.get(identity))
         if row is None:
-            row = rows[identity] = len(texts)
-            texts.append(comparable_text(post.title, post.body))
+            row = rows[identity] = texts.add(comparable_text(post.title, post.body))
         new_rows.append(row)
     return new_rows
 
@@ -328,13 +286,13 @@ def find_related(
         return {}
     read_posts = candidate_posts if callable(candidate_posts) else _rereadable(candidate_posts)
     tickets = list(tickets)
-    identities, texts = _candidate_texts(read_posts(), tickets, as_of)
-    if not identities:
+    column_of, texts = _candidate_rows(read_posts(), tickets, as_of)
+    if not column_of:
         return {}
     # The candidates are the first rows, in order: candidate i is row i.
-    column_of = {identity: i for i, identity in enumerate(identities)}
+    identities = list(column_of)
     new_rows = _with_new_posts(texts, column_of, new_posts)
-    matrix = _vectorize(texts, compact=False)
+    matrix = texts.tfidf(compact=False)
     del texts
     best_of: dict[str, list[tuple[int, float]]] = {}
     for start in range(0, len(new_posts), _ROWS_PER_BLOCK):
@@ -455,7 +413,7 @@ def fold_duplicates(
     if not authors:
         return tuple(new_posts), {}
     # One vectorizer over every post that may fold, so the IDF is the same for every author.
-    matrix = _vectorize([comparable_text(p.title, p.body) for own in authors for p in own])
+    matrix = tfidf_rows(comparable_text(p.title, p.body) for own in authors for p in own)
     dropped: set[tuple[str, str]] = set()
     also_posted: dict[str, tuple[Post, ...]] = {}
     start = 0
