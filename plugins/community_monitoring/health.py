@@ -24,7 +24,7 @@ Definitions, used everywhere (the weekly review's ``Community health`` section, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -42,7 +42,7 @@ from community_monitoring.answers import (
 )
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.classify import Classification, classify_posts
-from community_monitoring.records import Post, Release, Reply
+from community_monitoring.records import Post, Release, Reply, chunks
 from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import (
@@ -68,9 +68,11 @@ class Classifier(Protocol):
     def classify(self, post: Post) -> Classification: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateRow:
-    """One post's state as of T: a row of the state table (primary key channel, source_id, as_of)."""
+    """One post's state as of T: a row of the state table (primary key channel, source_id, as_of).
+
+    Slotted: the weekly health section holds a row for each post of half a year."""
 
     channel: str
     source_id: str
@@ -237,17 +239,6 @@ def rows_for(
 ) -> list[StateRow]:
     """The rows of ``posts`` as of T (``rows_of`` with every post)."""
     return rows_of(posts, roster, settings, classifier, [every_post_at(as_of)], releases)[0]
-
-
-def chunks(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
-    chunk: list[Post] = []
-    for item in posts:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def state_rows(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import insort
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,8 +13,8 @@ from community_monitoring.channels import channel as channel_of
 from community_monitoring.channels import label as channel_label_of
 from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
-from community_monitoring.records import Post
-from community_monitoring.related import Related
+from community_monitoring.records import Post, chunks
+from community_monitoring.related import Related, fold_duplicates
 from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
@@ -24,6 +25,7 @@ from community_monitoring.timeutil import archive_folder_name, day_window
 if TYPE_CHECKING:
     from community_monitoring.closeout_plan import Nominee, ThankResult
     from community_monitoring.params import CloseoutParams
+    from community_monitoring.roster import StaffRoster
     from community_monitoring.uservoice_review import StatusDrift, UserVoiceReview
 
 KIND_PREFIX: dict[str, str] = {
@@ -311,13 +313,19 @@ def listed_in_triage(
     every candidate, which at 100,000 posts a day would be billions of pairs) is asked for these.
     """
     limit = config.digest.triage_max_items_per_section
+    shown = _shown_per_type((d.post_type for d in decisions), limit)
+    return [post for post, is_shown in zip(posts, shown, strict=True) if is_shown]
+
+
+def _shown_per_type(post_types: Iterable[str], limit: int) -> Iterator[bool]:
+    """For each entry in list order, whether it is among the first ``limit`` of its type: the
+    entries a capped ``[Triage]`` section shows."""
     per_type: dict[str, int] = dict.fromkeys(POST_TYPES, 0)
-    listed = []
-    for post, decided in zip(posts, decisions, strict=True):
-        if per_type[decided.post_type] < limit:
-            per_type[decided.post_type] += 1
-            listed.append(post)
-    return listed
+    for post_type in post_types:
+        shown = per_type[post_type] < limit
+        if shown:
+            per_type[post_type] += 1
+        yield shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +350,7 @@ class CompactTriageLine:
 
 
 def _compact_triage_entry(
-    post: Post, config: Settings, decided: Classification, findings: TriageFindings, shared: dict[str, str]
+    post: Post, config: Settings, decided: Classification, answer_state: str, shared: dict[str, str]
 ) -> CompactTriageLine:
     def one(text: str) -> str:  # the same words, one string: labels, actions and owners repeat
         return shared.setdefault(text, text)
@@ -356,7 +364,7 @@ def _compact_triage_entry(
         state=one(post.state),
         type_label=TYPE_HEADINGS[decided.post_type],
         action=one(config.suggested_actions.for_post(post.channel, decided.post_type)),
-        answer_state=answers.ANSWER_STATE_WORDS.get(findings.answer_states.get(post.url, ""), ""),
+        answer_state=answers.ANSWER_STATE_WORDS.get(answer_state, ""),
         owner=one(route_owner(post, config.routing)),
     )
 
@@ -381,17 +389,98 @@ def triage_items(
     """The day's entries in list order: posts the digest can show (``listed_in_triage``) kept whole,
     the others as their one line (at 100,000 posts a day, drafts nobody reads took most of the
     task's time and memory)."""
-    shown = {post.url for post in listed_in_triage(posts, decisions, config)}
+    limit = config.digest.triage_max_items_per_section
+    shown = _shown_per_type((d.post_type for d in decisions), limit)
     shared: dict[str, str] = {}
     items = []
-    for post, decided in zip(posts, decisions, strict=True):
+    for post, decided, is_shown in zip(posts, decisions, shown, strict=True):
         copies = tuple(copy.url for copy in findings.also_posted.get(post.url, ()))
-        if post.url in shown:
+        if is_shown:
             items.append(TriageItem(decided.post_type, post.url, copies, post=post, decided=decided))
         else:
-            line = _compact_triage_entry(post, config, decided, findings, shared)
+            state = findings.answer_states.get(post.url, "")
+            line = _compact_triage_entry(post, config, decided, state, shared)
             items.append(TriageItem(decided.post_type, post.url, copies, line=line))
     return items
+
+
+# New posts classified (and their answer states read) per batch: a learned model classifies a batch
+# at once, and only a batch of the day's posts is held whole.
+TRIAGE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class TriageDay:
+    """The day's ``[Triage]`` entries (``collect_triage``) and what the related items are looked up for."""
+
+    items: list[TriageItem]  # in list order: the shown posts whole, the others as their line
+    listed: list[Post]  # the posts the digest shows
+    findings: TriageFindings  # the answer states of the shown posts, the folded copies
+    found: int  # new posts before the copies were folded
+
+
+def collect_triage(
+    new_posts: Iterable[Post],
+    fold_authors: Collection[str],
+    classifier: Any,
+    roster: StaffRoster,
+    config: Settings,
+    as_of: datetime,
+) -> TriageDay:
+    """``[Triage]``'s entries from a stream of the day's new posts (``rules.new_posts_of``), in any
+    order, holding a batch of posts at a time: each becomes its one line at once, and a post is kept
+    whole only when it may be shown (the earliest ``triage_max_items_per_section`` of its type so
+    far) or may fold (its author, case-folded, is in ``fold_authors``: ``related.authors_on_two_channels``).
+
+    The same entries as classifying the sorted list, folding it (``related.fold_duplicates``) and
+    ``triage_items``: folding drops only posts of ``fold_authors``, so every post shown after it is
+    among those kept.
+    """
+    limit = config.digest.triage_max_items_per_section
+    shared: dict[str, str] = {}
+    lines: list[tuple[tuple[datetime, str], str, CompactTriageLine]] = []
+    whole: dict[str, tuple[Post, Classification, str]] = {}  # URL -> post, type, answer state
+    earliest: dict[str, list[tuple[datetime, str]]] = {t: [] for t in POST_TYPES}
+    may_fold: list[Post] = []
+    for batch in chunks(new_posts, TRIAGE_BATCH):
+        for post, decided in zip(batch, classify_posts(classifier, batch), strict=True):
+            state = answers.answer_state(post, roster, config, as_of)
+            key = (post.created_at, post.url)
+            lines.append(
+                (key, decided.post_type, _compact_triage_entry(post, config, decided, state, shared))
+            )
+            if post.author.casefold() in fold_authors:
+                may_fold.append(post)
+                whole[post.url] = (post, decided, state)
+                continue
+            firsts = earliest[decided.post_type]
+            if len(firsts) < limit or (firsts and key < firsts[-1]):
+                insort(firsts, key)
+                whole[post.url] = (post, decided, state)
+                if len(firsts) > limit:
+                    whole.pop(firsts.pop()[1], None)
+    may_fold.sort(key=lambda p: (p.created_at, p.url))
+    kept, also_posted = fold_duplicates(may_fold, config)
+    kept_ids = {id(post) for post in kept}
+    folded = {post.url for post in may_fold if id(post) not in kept_ids}
+    found = len(lines)
+    lines.sort(key=lambda line: line[0])
+    entries = [line for line in lines if line[0][1] not in folded]
+    del lines
+    items: list[TriageItem] = []
+    listed: list[Post] = []
+    states: dict[str, str] = {}
+    shown_flags = _shown_per_type((post_type for _, post_type, _ in entries), limit)
+    for ((_, url), post_type, line), shown in zip(entries, shown_flags, strict=True):
+        copies = tuple(copy.url for copy in also_posted.get(url, ()))
+        if shown:
+            post, decided, states[url] = whole[url]
+            listed.append(post)
+            items.append(TriageItem(post_type, url, copies, post=post, decided=decided))
+        else:
+            items.append(TriageItem(post_type, url, copies, line=line))
+    findings = TriageFindings(answer_states=states, also_posted=also_posted)
+    return TriageDay(items, listed, findings, found)
 
 
 def render_triage_list(

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import msgspec
 
 from community_monitoring.versions import normalise_version
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,13 @@ _ANY_JSON: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 _WRITE_BLOCK = 1 << 20
 
 
+class PostAuthorship(msgspec.Struct):
+    """A post line's channel and author alone (whose posts may be one item across channels)."""
+
+    channel: str
+    author: str
+
+
 class _Created(msgspec.Struct):
     """A post line's creation time alone: msgspec skips every other field without building it."""
 
@@ -239,3 +248,15 @@ def read_records(
             yield typed.decode(line) if typed else decode(_ANY_JSON.decode(line))
         except (msgspec.MsgspecError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {line_number}: not a record ({exc})") from exc
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter): a stream taken a batch at a time."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

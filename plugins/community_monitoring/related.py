@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from community_monitoring.channels import label
-from community_monitoring.records import JiraTicket, Post, Release
+from community_monitoring.records import JiraTicket, Post, PostAuthorship, Release
 from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
@@ -386,6 +386,14 @@ def _fold_author(posts: Sequence[Post], similarity: Any, threshold: float) -> di
         else:
             groups[index] = []
     return groups
+
+
+def authors_on_two_channels(authorships: Iterable[PostAuthorship]) -> set[str]:
+    """The authors (case-folded) with posts on two channels or more: only their posts may fold."""
+    channels_of: dict[str, set[str]] = {}
+    for post in authorships:
+        channels_of.setdefault(post.author.casefold(), set()).add(post.channel)
+    return {author for author, channels in channels_of.items() if len(channels) > 1}
 
 
 def _authors_on_two_channels(posts: Iterable[Post]) -> list[list[Post]]:

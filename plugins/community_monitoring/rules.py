@@ -6,7 +6,7 @@ Everything is evaluated *as of T*: a post, reply or closure after T does not exi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -413,10 +413,17 @@ def find_help_wanted_sections(
 def find_new_posts(
     posts: Iterable[Post], roster: StaffRoster, config: Settings, as_of: datetime
 ) -> list[Post]:
-    """Posts created in the daily interval (T − 1 day, T], for the CM [Triage] list."""
+    """Posts created in the daily interval (T − 1 day, T], for the CM [Triage] list, in list order."""
+    return sorted(new_posts_of(posts, roster, config, as_of), key=_CREATED_AND_URL)
+
+
+def new_posts_of(
+    posts: Iterable[Post], roster: StaffRoster, config: Settings, as_of: datetime
+) -> Iterator[Post]:
+    """``find_new_posts`` as a stream, in the order read: a day of posts need not be held whole."""
     start, end = day_window(as_of)
     listable = _Reader(roster, config, as_of).is_listable
-    return sorted((p for p in posts if start < p.created_at <= end and listable(p)), key=_CREATED_AND_URL)
+    return (p for p in posts if start < p.created_at <= end and listable(p))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
+from community_monitoring.sources.discourse import (
+    FIRST_POST_FIELDS,
+    TOPIC_FIELDS,
+    DiscourseClient,
+    _kept,
+    build_topic_post,
+    fetch_forum_topics,
+)
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, write_scenario
@@ -149,3 +156,47 @@ def test_an_accepted_solution_marks_the_topic_answered_from_its_time(
         found = {p.number: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.test")}
     assert found[7].accepted_at == asked + days(1)
     assert found[8].accepted_at is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "fields", "kept"),
+    [
+        # The text, not its HTML, and none of the fields no Post is built from.
+        (
+            {"id": 7, "raw": "Hello", "cooked": "<p>Hello</p>", "username": "ana", "actions_summary": [1]},
+            FIRST_POST_FIELDS,
+            {"raw": "Hello", "username": "ana"},
+        ),
+        # A forum that leaves ``raw`` out (or empty): the HTML is the only text there is.
+        (
+            {"raw": "", "cooked": "<p>Hi</p>", "username": "bo"},
+            FIRST_POST_FIELDS,
+            {"raw": "", "cooked": "<p>Hi</p>", "username": "bo"},
+        ),
+        (
+            {"id": 3, "slug": "s", "title": "T", "posters": [{"user_id": 1}], "closed": False, "views": 9},
+            TOPIC_FIELDS,
+            {"id": 3, "slug": "s", "title": "T", "closed": False},
+        ),
+    ],
+)
+def test_only_what_a_post_is_built_from_is_kept_while_the_window_is_read(
+    raw: dict[str, object], fields: tuple[str, ...], kept: dict[str, object]
+) -> None:
+    assert _kept(raw, fields) == kept
+
+
+def test_a_first_post_without_text_still_gives_its_html_as_the_body() -> None:
+    topic = _kept(
+        {"id": 5, "slug": "help", "title": "Help", "created_at": "2026-11-01T10:00:00Z"}, TOPIC_FIELDS
+    )
+    first = _kept(
+        {"id": 50, "cooked": "<p>It fails</p>", "username": "cy", "created_at": "2026-11-01T10:00:00Z"},
+        FIRST_POST_FIELDS,
+    )
+    post = build_topic_post(topic, first, [], {}, "https://forum.example.test")
+    assert (post.body, post.author, post.url) == (
+        "<p>It fails</p>",
+        "cy",
+        "https://forum.example.test/t/help/5",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import CHANNELS
@@ -96,59 +96,56 @@ RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
 
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
-    from community_monitoring.answers import answer_state
-    from community_monitoring.classify import classify_posts
-    from community_monitoring.messages import (
-        TriageFindings,
-        listed_in_triage,
-        render_triage_items,
-        triage_items,
-    )
+    from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.pipeline.triage_model import triage_classifier
-    from community_monitoring.related import find_related, fold_duplicates
-    from community_monitoring.rules import find_new_posts
+    from community_monitoring.related import authors_on_two_channels, find_related
+    from community_monitoring.rules import new_posts_of
 
     channels = run.channels_read()
-    new_posts = find_new_posts(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
-    found = len(new_posts)
-    kept, also_posted = fold_duplicates(new_posts, run.settings)
-    del new_posts
-    # The team's learned model where one meets its card's minimums; the rules otherwise.
-    decisions = classify_posts(triage_classifier(run.settings, run.as_of), kept)
-    listed = listed_in_triage(kept, decisions, run.settings)
-    states = {p.url: answer_state(p, run.rosters.staff, run.settings, run.as_of) for p in kept}
-    # The entries the digest leaves to its full list are written now, one line each, and the day's
-    # posts let go: only the listed ones are held while the related items are looked up.
-    items = triage_items(
-        kept, decisions, run.settings, TriageFindings(answer_states=states, also_posted=also_posted)
+    day_start = day_window(run.as_of)[0]
+    # Two reads of the day's posts: their authors alone first (whose posts may be one item across
+    # channels), then the posts a batch at a time; only the entries the digest can show, and the
+    # posts that may fold, are held whole.
+    fold_authors = (
+        authors_on_two_channels(run.store.post_authors(listed_channels(run), created_after=day_start))
+        if run.settings.related.enabled
+        else set()
     )
-    del kept, decisions
+    day = collect_triage(
+        new_posts_of(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of),
+        fold_authors,
+        # The team's learned model where one meets its card's minimums; the rules otherwise.
+        triage_classifier(run.settings, run.as_of),
+        run.rosters.staff,
+        run.settings,
+        run.as_of,
+    )
     read = [c for c in RELATED_CHANNELS if c in channels["read"]]
     related = find_related(
-        listed,
+        day.listed,
         lambda: run.store.posts(read),  # read twice, never held whole
         run.store.tickets() if "jira" in channels["read"] else [],
         run.store.releases() if "github" in channels["read"] else [],
         run.settings,
         run.as_of,
-        also_posted=also_posted,
+        also_posted=day.findings.also_posted,
     )
     log.info(
         "Triage as of %s: %d new posts (%d folded as the same author's copies); related items looked up "
         "for the %d the digest can show, found for %d",
         run.as_of.isoformat(),
-        found,
-        found - len(items),
-        len(listed),
+        day.found,
+        day.found - len(day.items),
+        len(day.listed),
         len(related),
     )
     message = render_triage_items(
-        items,
+        day.items,
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
         unreadable=channels.get("unreadable", ()),
-        findings=TriageFindings(answer_states=states, related=related, also_posted=also_posted),
+        findings=replace(day.findings, related=related),
     )
     return save_message(run, message)
 

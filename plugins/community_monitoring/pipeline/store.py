@@ -19,6 +19,7 @@ from community_monitoring.records import (
     Decode,
     JiraTicket,
     Post,
+    PostAuthorship,
     Release,
     read_records,
     record_to_dict,
@@ -129,6 +130,13 @@ class RunStore:
         """
         for channel in channels:
             yield from self._read_lines(f"channels/{channel}.posts.jsonl", Post, created_after)
+
+    def post_authors(
+        self, channels: Iterable[str], created_after: datetime | None = None
+    ) -> Iterator[PostAuthorship]:
+        """Each post's channel and author alone (as ``posts``, without building the posts)."""
+        for channel in channels:
+            yield from self._read_lines(f"channels/{channel}.posts.jsonl", PostAuthorship, created_after)
 
     def tickets(self, channel: str = "jira") -> list[JiraTicket]:
         return list(self._read_lines(f"channels/{channel}.tickets.jsonl", JiraTicket))

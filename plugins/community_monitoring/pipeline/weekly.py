@@ -37,6 +37,10 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
     weekly = run.settings.weekly
     channels = stale_channels(run.settings)
     read = run.channels_read()
+    # SPEC §10: the review ends with the Community health section (its chart archived beside it).
+    # Worked out first, so that its half year of rows is let go before the stale posts are held.
+    health_channels = [c for c in WEEKLY_CHANNELS if c in read["read"] and run.settings.is_enabled(c)]
+    footer = community_health_section(run, "weekly_review", health_channels)
     stale = find_stale_posts(
         run.store.posts(c for c in channels if c in read["read"]),
         run.rosters.staff,
@@ -58,8 +62,6 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
         len(aged_out),
         {channel: len(items) for channel, items in stale.items()} or "nothing",
     )
-    # SPEC §10: the review ends with the Community health section (its chart archived beside it).
-    health_channels = [c for c in WEEKLY_CHANNELS if c in read["read"] and run.settings.is_enabled(c)]
     message = render_weekly_review(
         stale,
         run.settings,
@@ -67,6 +69,6 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
         weekly.stale_after_days,
         missing_channels=read["missing"],
         aged_out=aged_out,
-        footer=community_health_section(run, "weekly_review", health_channels),
+        footer=footer,
     )
     return save_message(run, message)

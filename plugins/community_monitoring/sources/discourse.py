@@ -256,6 +256,21 @@ def _topic_name(raw: Any, public_url: str, where: str) -> str:
     return f"a topic in {where} without an id"
 
 
+# What a topic and its first post become a ``Post`` from (``build_topic_post``, ``topic_url``): only
+# these are kept from their raw JSON while the window's posts are read. At 100,000 posts a day the
+# raw dictionaries (each post's HTML, its actions, its avatar and flair fields) held for every topic
+# of the window were most of the forum extract's memory.
+TOPIC_FIELDS = ("id", "slug", "title", "created_at", "category_id", "closed", "archived")
+FIRST_POST_FIELDS = ("raw", "topic_title", "username", "staff", "admin", "moderator", "user_id", "created_at")
+
+
+def _kept(raw: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    kept = {name: raw[name] for name in fields if name in raw}
+    if "raw" in fields and not raw.get("raw") and raw.get("cooked"):
+        kept["cooked"] = raw["cooked"]  # the HTML only when the text is missing
+    return kept
+
+
 def _topics_in_window(
     client: DiscourseClient, checker: ItemChecker, window: tuple[datetime, datetime], public_url: str
 ) -> dict[int, dict[str, Any]]:
@@ -267,7 +282,7 @@ def _topics_in_window(
             continue
         topic = checker.check(DiscourseTopic, raw, _topic_name(raw, public_url, "/latest.json"))
         if topic is not None:
-            topics[topic.id] = raw
+            topics[topic.id] = _kept(raw, TOPIC_FIELDS)
     return topics
 
 
@@ -289,7 +304,7 @@ class _Threads:
         self._seen.add(post.id)
         self.count += 1
         if post.post_number == 1:
-            self.first_posts[post.topic_id] = raw
+            self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
         elif post.post_type == REGULAR_POST:
             reply = checker.build(name, normalise_reply, raw)
             if reply is not None:
