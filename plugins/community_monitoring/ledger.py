@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from community_monitoring import write_requests
@@ -84,7 +85,22 @@ def sql_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
     get_engine = getattr(hook, "get_sqlalchemy_engine", None)
     if get_engine is None:
         raise ValueError(f"connection {conn_id!r} is not a SQL database connection")
-    return get_engine()  # type: ignore[no-any-return]
+    engine: Engine = get_engine()
+    _make_sqlite_folder(engine)
+    return engine
+
+
+def _make_sqlite_folder(engine: Engine) -> None:
+    """SQLite creates its file but not the folders above it: on a fresh deployment the first task
+    to open the database (an extract reading the item cache) may come before anything made them."""
+    url = engine.url
+    database = url.database or ""
+    if (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    ):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_tables(

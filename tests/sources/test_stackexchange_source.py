@@ -124,8 +124,8 @@ def test_questions_created_in_window_with_answers_and_comments(sandbox: Sandbox)
 def test_one_filter_then_one_call_per_page_of_100_questions(sandbox: Sandbox) -> None:
     list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
     log = sandbox.requests_log
-    # 131 questions active since the window start (130 + the old active one): two pages, and
-    # every answer and comment came inlined, so nothing else is asked.
+    # 130 questions created in the window: two pages (the old question active since the window
+    # start is never read), and every answer and comment came inlined, so nothing else is asked.
     assert [r["path"] for r in log] == [f"{API}/filters/create", f"{API}/questions", f"{API}/questions"]
     made = log[0]["query"]
     assert made["include"][0].split(";") == list(THREAD_FIELDS)
@@ -134,8 +134,10 @@ def test_one_filter_then_one_call_per_page_of_100_questions(sandbox: Sandbox) ->
     question_pages = log[1:]
     assert [r["query"]["page"] for r in question_pages] == [["1"], ["2"]]
     query = question_pages[0]["query"]
-    assert query["min"] == [str(int((NOW - days(30)).timestamp()))]
-    assert query["sort"] == ["activity"]
+    assert query["fromdate"] == [str(int((NOW - days(30)).timestamp()))]
+    assert query["todate"] == [str(int(NOW.timestamp()))]
+    assert query["sort"] == ["creation"]
+    assert "min" not in query
     assert query["order"] == ["desc"]
     assert query["tagged"] == ["mattermost"]
     assert query["pagesize"] == ["100"]
@@ -311,3 +313,61 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [r.author for r in posts[79846700].replies] == ["amy-blais"]
     assert posts[79812004].replies == ()
     assert request_count == 2  # the filter, then one page of questions with their threads inlined
+
+
+def test_the_thread_filter_is_made_once_per_deployment_and_remembered_between_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_monitoring.item_cache import ItemCache
+    from community_monitoring.settings import load_settings
+    from community_monitoring.sources import FetchRequest
+    from community_monitoring.sources.stackexchange import FILTER_CACHE_KEY, SERVICE, fetch
+
+    scenario = write_more_scenario(tmp_path / "runs", NOW, stackexchange=stack_data())
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_default", site="stackoverflow")
+        cache = ItemCache.in_memory()
+        request = FetchRequest(load_settings(), NOW - days(30), NOW, cache=cache)
+
+        first = [p.source_id for p in fetch(request).posts]
+        assert running.requests_log[0]["path"] == f"{API}/filters/create"
+        made = running.requests_log[1]["query"]["filter"][0]
+        version = "default+" + ";".join(THREAD_FIELDS)
+        assert cache.get_many(SERVICE, {FILTER_CACHE_KEY: version}) == {FILTER_CACHE_KEY: made}
+
+        running.requests_log.clear()
+        second = [p.source_id for p in fetch(request).posts]
+        assert second == first
+        assert [r["path"] for r in running.requests_log] == [f"{API}/questions"] * 2
+        assert {r["query"]["filter"][0] for r in running.requests_log} == {made}
+
+
+def test_a_remembered_filter_the_api_refuses_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = {"error_id": 400, "error_name": "bad_parameter", "error_message": "filter"}
+    fault = {
+        "service": "stackexchange",
+        "path": "/questions$",
+        "query": "filter=gone",
+        "status": 400,
+        "body": refused,
+    }
+    scenario = write_more_scenario(tmp_path / "r", NOW, stackexchange=stack_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_test")
+        api = ApiClient("stackexchange_test", "stackoverflow")
+        client = StackExchangeClient(api, remembered_filter="gone", sleep=lambda s: None)
+        posts = list(fetch_stackoverflow_questions(client, ["mattermost"], NOW - days(30), NOW))
+        assert len(posts) == QUESTIONS
+        paths = [(r["path"], r["query"].get("filter", [""])[0]) for r in running.requests_log]
+        assert paths[:2] == [(f"{API}/questions", "gone"), (f"{API}/filters/create", "")]
+        assert client.made_filter is not None
+        assert {f for p, f in paths[2:]} == {client.made_filter}
+
+        # A filter the operator configured is never replaced behind their back: the error stands.
+        running.requests_log.clear()
+        configured = StackExchangeClient(api, filter_id="gone", sleep=lambda s: None)
+        with pytest.raises(StackExchangeError, match="bad_parameter"):
+            list(configured.questions(["mattermost"], NOW - days(30), NOW))
+        assert [r["path"] for r in running.requests_log] == [f"{API}/questions"]

@@ -100,3 +100,16 @@ def test_from_connection_opens_the_ledgers_database(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("AIRFLOW_CONN_COMMUNITY_MONITORING_DB", f'{{"conn_type": "sqlite", "host": "{path}"}}')
     ItemCache.from_connection().put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
     assert ItemCache.from_url(f"sqlite:///{path}").get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["x"]}
+
+
+def test_the_first_use_on_a_fresh_deployment_makes_the_databases_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a fresh deployment an extract may read the cache before any task made the ledger's folder.
+    path = tmp_path / "not" / "made" / "yet" / "ledger.db"
+    monkeypatch.setenv("AIRFLOW_CONN_COMMUNITY_MONITORING_DB", f'{{"conn_type": "sqlite", "host": "{path}"}}')
+    cache = ItemCache.from_connection()
+    assert cache.get_many(LINKS, {"MM-1": "t"}) == {}
+    cache.put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
+    assert cache.enabled
+    assert ItemCache.from_url(f"sqlite:///{path}").get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["x"]}

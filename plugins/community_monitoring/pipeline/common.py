@@ -43,7 +43,8 @@ def extract_channel(run: TaskRun, key: str, review: str = "daily") -> dict[str, 
     since = run.as_of - timedelta(days=review_window_days(run, review))
     log.info("Extracting %s: posts created in (%s, %s]", key, since.isoformat(), run.as_of.isoformat())
     # Per-item reads (Jira remote links, GitLab notes) are kept beside the ledger, so a run reads
-    # again only the items changed since (SPEC §9); a channel that needs none opens no database.
+    # again only the items changed since (SPEC §9), and so is Stack Exchange's thread filter; a
+    # channel that needs none opens no database.
     cache = ItemCache.from_connection()
     fetched = channel(key).fetcher()(FetchRequest(run.settings, since, run.as_of, cache=cache))
     counts = run.store.save_channel(key, fetched)

@@ -1,17 +1,17 @@
 """Stack Overflow questions, answers and comments (Stack Exchange API 2.3), through HttpHook.
 
-One call per 100 questions: questions come from ``/questions`` sorted by activity with ``min``
-(the API has no "created since" filter that also pages by activity), through a custom filter
-(``THREAD_FIELDS``) that inlines each question's answers and comments, the comments on its
+One call per 100 questions: the window's questions come from ``/questions`` bounded by their
+creation date (``fromdate``/``todate``: older questions with recent activity are never read),
+through a custom filter (``THREAD_FIELDS``) that inlines each question's answers and comments, the comments on its
 answers, their bodies, and the counts that say whether an inlined list is whole. A list shorter
 than its count is read again with the batched calls (up to 100 posts per call), for those posts
 only, so no reply is lost whatever the API inlines.
 
 The connection's host is the API base (``https://api.stackexchange.com``); its extra may hold
 ``site`` (default ``stackoverflow``), ``key`` (an app key, which raises the daily quota) and
-``filter`` (the id of a filter made once with ``THREAD_FIELDS``; without it, each client makes
-the filter with one ``/filters/create`` call, and filter ids never expire, so baking one in
-saves that call).
+``filter`` (the id of a filter made once with ``THREAD_FIELDS``). Without it, the first run makes
+the filter with one ``/filters/create`` call and the item cache remembers its id for the next
+runs (filter ids never expire; one the API refuses is made again).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
@@ -44,6 +45,9 @@ from community_monitoring.sources.http import (
 )
 from community_monitoring.sources.items import Id, Item, ItemChecker, UnixTime, field_of, time_of
 from community_monitoring.timeutil import parse_time
+
+if TYPE_CHECKING:
+    from community_monitoring.item_cache import ItemCache
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +250,7 @@ class StackExchangeClient:
         key: str | None = None,
         *,
         filter_id: str | None = None,
+        remembered_filter: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -253,7 +258,11 @@ class StackExchangeClient:
         self._api.rate_limit = stackexchange_rate_limit
         self.site = site
         self._key = key
-        self._filter_id = filter_id
+        self._filter_id = filter_id or remembered_filter
+        # A filter an earlier run made (``remembered_filter``) is trusted until the API refuses it;
+        # then one is made again. A configured one (``filter_id``) is the operator's: never replaced.
+        self._filter_is_remembered = filter_id is None and remembered_filter is not None
+        self.made_filter: str | None = None  # the filter this client made, for the next run to reuse
         self._sleep = sleep
         self._clock = clock
         self._not_before: dict[str, float] = {}
@@ -269,6 +278,7 @@ class StackExchangeClient:
         default_site: str = DEFAULT_SITE,
         sleep: Callable[[float], None] = time.sleep,
         policy: HttpPolicy | None = None,
+        remembered_filter: str | None = None,
     ) -> StackExchangeClient:
         """A client for the connection, read now (at run time): extra ``site`` and ``key``.
 
@@ -282,7 +292,9 @@ class StackExchangeClient:
         api = ApiClient(conn_id, SERVICE, sleep=sleep, policy=policy)
         api.add_secrets([key])
         site = site or str(extra.get("site") or default_site)
-        return cls(api, site=site, key=key, filter_id=filter_id, sleep=sleep)
+        return cls(
+            api, site=site, key=key, filter_id=filter_id, remembered_filter=remembered_filter, sleep=sleep
+        )
 
     @property
     def request_count(self) -> int:
@@ -321,6 +333,22 @@ class StackExchangeClient:
         self._note_wrapper(method, page)
         return page
 
+    def _listing_page(self, endpoint: str, params: Mapping[str, Any]) -> Page:
+        """One page through the thread filter; a remembered filter the API refuses is made again."""
+        try:
+            return self._get(endpoint, {**params, "filter": self.thread_filter()})
+        except StackExchangeError as exc:
+            if not (
+                self._filter_is_remembered and exc.status == 400 and "filter" in exc.error_message.lower()
+            ):
+                raise
+            log.warning(
+                "Stack Exchange refused the remembered filter %s (%s); making it again", self._filter_id, exc
+            )
+            self._filter_is_remembered = False
+            self._filter_id = self._make_thread_filter()
+            return self._get(endpoint, {**params, "filter": self._filter_id})
+
     def thread_filter(self) -> str:
         """The id of the filter that inlines threads: the configured one, else one made now (once)."""
         if self._filter_id is None:
@@ -338,24 +366,30 @@ class StackExchangeClient:
             detail = f"made a filter of type {made.filter_type!r} without {missing}"
             raise InvalidResponseError(SERVICE, "GET", endpoint, 200, detail)
         log.info("Stack Exchange: made the thread filter %s", made.filter)
+        self.made_filter = made.filter
         return made.filter
 
     def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[Any]:
-        params = {**params, "filter": self.thread_filter()}
         for page in range(1, MAX_PAGES):
-            data = self._get(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
+            data = self._listing_page(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
             yield from data.items
             if not data.has_more:
                 return
 
-    def questions(self, tags: Sequence[str], since: datetime) -> Iterator[dict[str, Any]]:
-        """Questions carrying every tag in ``tags`` (the API's ``tagged`` is an AND) and active since ``since``.
+    def questions(
+        self, tags: Sequence[str], since: datetime, until: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Questions carrying every tag in ``tags`` (the API's ``tagged`` is an AND), created from
+        ``since`` to ``until`` (both whole seconds, inclusive: the caller keeps its own bounds).
 
-        ``min`` bounds the last activity: every question created after ``since`` is included,
-        plus older ones with recent activity, which the caller filters out. Each comes with its
-        thread inlined (``THREAD_FIELDS``).
+        ``fromdate``/``todate`` bound the creation date on the server, so an old question with
+        recent activity is never read: sorting by activity with ``min`` (as Perceval does) pages
+        through every such question only to drop it. Each comes with its thread inlined
+        (``THREAD_FIELDS``).
         """
-        params: dict[str, Any] = {"sort": "activity", "order": "desc", "min": int(since.timestamp())}
+        params: dict[str, Any] = {"sort": "creation", "order": "desc", "fromdate": int(since.timestamp())}
+        if until is not None:
+            params["todate"] = int(until.timestamp())
         if tags:
             params["tagged"] = ";".join(tags)
         yield from self._pages(f"{API_PREFIX}/questions", params)
@@ -448,10 +482,10 @@ def _questions_in_window(
     client: StackExchangeClient, checker: ItemChecker, tags: Sequence[str], since: datetime, until: datetime
 ) -> dict[int, dict[str, Any]]:
     questions: dict[int, dict[str, Any]] = {}
-    for raw in client.questions(tags, since):
+    for raw in client.questions(tags, since, until):
         created = time_of(raw, "creation_date")
         if created is not None and not since < created <= until:
-            continue  # active in the window but created before it (or after T)
+            continue  # created at the window's first second (the API's bounds are inclusive)
         question = checker.check(Question, raw, _question_name(raw))
         if question is not None:
             questions[question.question_id] = raw
@@ -573,7 +607,34 @@ def fetch_stackoverflow_questions(
 def fetch(request: FetchRequest) -> Fetched:
     section = request.settings.stackoverflow
     policy = HttpPolicy.from_settings(request.settings)
-    client = StackExchangeClient.from_connection(default_site=section.site, policy=policy)
+    remembered = _remembered_filter(request.cache)
+    client = StackExchangeClient.from_connection(
+        default_site=section.site, policy=policy, remembered_filter=remembered
+    )
     problems: list[ItemProblem] = []
-    posts = fetch_stackoverflow_questions(client, section.tags, request.since, request.until, problems)
-    return Fetched(posts=posts, problems=problems)
+
+    def posts() -> Iterator[Post]:
+        yield from fetch_stackoverflow_questions(client, section.tags, request.since, request.until, problems)
+        if client.made_filter and request.cache is not None:
+            request.cache.put_many(
+                SERVICE, [CachedItem(FILTER_CACHE_KEY, _filter_version(), client.made_filter)]
+            )
+
+    return Fetched(posts=posts(), problems=problems)
+
+
+# The thread filter is kept in the item cache between runs (a filter never expires): one
+# ``/filters/create`` per deployment rather than per run. Its version is the fields it includes, so a
+# release that changes ``THREAD_FIELDS`` makes a new one.
+FILTER_CACHE_KEY = "filter:thread"
+
+
+def _filter_version() -> str:
+    return "default+" + ";".join(THREAD_FIELDS)
+
+
+def _remembered_filter(cache: ItemCache | None) -> str | None:
+    if cache is None:
+        return None
+    found = cache.get_many(SERVICE, {FILTER_CACHE_KEY: _filter_version()}).get(FILTER_CACHE_KEY)
+    return found if isinstance(found, str) and found else None
