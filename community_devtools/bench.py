@@ -296,7 +296,10 @@ class Minimums:
 
         answer_ids = sorted(a for q in window for a in answers_of.get(q, []))
         return {
-            "/2.3/questions": (_pages(len(served), SE_PAGE), f"{len(served)} questions created in the window"),
+            "/2.3/questions": (
+                _pages(len(served), SE_PAGE),
+                f"{len(served)} questions created in the window",
+            ),
             "/2.3/questions/{ids}/answers": (
                 batched(window, lambda q: len(answers_of.get(q, []))),
                 f"{len(window)} questions, 100 ids a call",
@@ -754,11 +757,16 @@ def print_perceval(result: SizeResult) -> None:
 # ----- DAG parse time and the rules ---------------------------------------------------------------
 
 PARSE_PROBE = r"""
-import json, sys, time
+import gc, json, sys, time
 t0 = time.perf_counter()
 import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
 t1 = time.perf_counter()
+# As Airflow's DAG processor does before it forks a parser (dag_processing/manager.py): what is
+# loaded is frozen out of the cycle collector, whose full passes over Airflow's own objects would
+# otherwise land on whichever file is being parsed.
+gc.collect()
+gc.freeze()
 results = {"import_airflow_s": t1 - t0, "files": {}}
 for path in sys.argv[1:]:
     start = time.perf_counter()
@@ -772,20 +780,35 @@ for path in sys.argv[1:]:
     results["files"][path]["reparse_seconds"] = time.perf_counter() - start
 print(json.dumps(results))
 """
+PARSE_TARGET_MS = 50  # SPEC §9: each DAG file's own work beyond importing Airflow
 
 
 def bench_parse() -> None:
     files = sorted(str(p) for p in (PROJECT_ROOT / "dags").glob("*.py"))
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    result = subprocess.run(
-        [sys.executable, "-c", PARSE_PROBE, *files], capture_output=True, text=True, env=env, check=True
+    # A deployment imports compiled modules (pip writes them; so does the first parse): a first
+    # probe writes the bytecode, the second one is measured.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-c", PARSE_PROBE, *files], capture_output=True, env=env, check=True)
+    # Each file in a process of its own, as the DAG processor parses it: none inherits the modules
+    # another one imported.
+    measured = {}
+    for path in files:
+        result = subprocess.run(
+            [sys.executable, "-c", PARSE_PROBE, path], capture_output=True, text=True, env=env, check=True
+        )
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+        measured.update(data["files"])
+    print(
+        f"DAG parse, each file in its own process (Airflow import itself: {data['import_airflow_s'] * 1000:.0f} "
+        f"ms; then, as the DAG processor does, bytecode cached and Airflow's objects frozen out of the "
+        f"collector; target < {PARSE_TARGET_MS} ms a file)"
     )
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    print(f"DAG parse (Airflow import itself: {data['import_airflow_s'] * 1000:.0f} ms)")
-    for path, figures in data["files"].items():
+    for path, figures in measured.items():
         print(
-            f"  {Path(path).name:45s} first parse {figures['seconds'] * 1000:7.1f} ms, "
-            f"re-parse {figures['reparse_seconds'] * 1000:6.1f} ms, dags={figures['dags']} errors={figures['errors']}"
+            f"  {Path(path).name:45s} first parse {figures['seconds'] * 1000:7.1f} ms (our package "
+            f"imported), re-parse {figures['reparse_seconds'] * 1000:6.1f} ms, dags={figures['dags']} "
+            f"errors={figures['errors']}"
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,10 @@ CHANNELS: dict[str, Channel] = {
     )
 }
 CHANNEL_KEYS: tuple[str, ...] = tuple(CHANNELS)
+
+WeeklyChannel = Literal["github", "gitlab", "stackoverflow"]
+# The weekly "Aged out without an answer" section reads every channel that lists posts.
+AgedOutChannel = Literal["github", "gitlab", "forum", "stackoverflow"]
 # A channel key seen in data but not registered gets no capabilities.
 _UNKNOWN = Channel("unknown", "Unknown", "", ())
 

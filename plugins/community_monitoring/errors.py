@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 
+class SettingsError(ValueError):
+    """The rules file or a settings Variable is invalid; the message names the source and key.
+
+    Here rather than in ``settings.py``: the task layer catches it, and importing the settings
+    models (about thirty pydantic classes) is work a DAG file's parse should not pay for."""
+
+
 class AmbiguousWrite(Exception):
     """A write was sent and the upstream may have processed it (a timeout or reset after sending,
     a 5xx): resending could make it twice. Raised by the clients; the ledger decides what next."""

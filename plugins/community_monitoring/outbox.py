@@ -11,12 +11,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_monitoring import keys
 from community_monitoring.policy import WritePolicy
-from community_monitoring.settings import Settings
 from community_monitoring.timeutil import archive_folder_name
+
+if TYPE_CHECKING:
+    from community_monitoring.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+from community_monitoring.channels import AgedOutChannel, WeeklyChannel
+from community_monitoring.errors import SettingsError
+
 SETTINGS_VARIABLE = "community_settings"
 CONFIG_ENV = "COMMUNITY_MONITORING_CONFIG"
 
@@ -47,14 +50,12 @@ HttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://[^\s
 OptionalHttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^(https?://[^\s/]+\S*)?$")]
 
 
-class SettingsError(ValueError):
-    """The rules file or a settings Variable is invalid; the message names the source and key."""
-
-
 class Section(BaseModel):
     """A block of settings: closed (unknown keys are errors) and read-only once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built when a rules file is first read (at run time), not when a DAG file that
+    # imports this module is parsed: the scheduler parses DAG files every few seconds.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ChannelsSection(Section):
@@ -250,11 +251,6 @@ class JiraSection(Section):
     lookback_days: Days
     browse_url: HttpUrl
     read_remote_links: Flag = True
-
-
-WeeklyChannel = Literal["github", "gitlab", "stackoverflow"]
-# The weekly "Aged out without an answer" section reads every channel that lists posts.
-AgedOutChannel = Literal["github", "gitlab", "forum", "stackoverflow"]
 
 
 class WeeklySection(Section):

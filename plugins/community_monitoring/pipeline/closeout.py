@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
 from community_monitoring.params import CloseoutParams
 from community_monitoring.pipeline.run import TaskRun, community_task
+
+if TYPE_CHECKING:
+    # The plan's module (and the settings models it reads) is imported by the tasks that use it:
+    # a DAG file's parse imports this module and should not build them.
+    from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,7 @@ def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
 def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
     """One status update (Completed + thank-you), unless the ledger or upstream says it was made."""
     from community_monitoring import keys
-    from community_monitoring.closeout_plan import already_thanked
+    from community_monitoring.closeout_plan import ThankResult, already_thanked
 
     key = keys.thank_key(nominee.suggestion_id, plan.params.version)
     if not run.outbox.already_done(key):
@@ -140,6 +144,7 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
     """One status update per suggestion (Completed + thank-you), never twice for the same version."""
     from dataclasses import asdict
 
+    from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
     from community_monitoring.sources.uservoice import UserVoiceClient
 
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
@@ -167,7 +172,7 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
 
 
 def load_results(run: TaskRun) -> list[ThankResult]:
-    from community_monitoring.closeout_plan import Nominee
+    from community_monitoring.closeout_plan import Nominee, ThankResult
 
     return [
         ThankResult(**{**r, "nominee": Nominee(**r["nominee"])}) for r in run.store.plan("closeout-results")
@@ -176,7 +181,7 @@ def load_results(run: TaskRun) -> list[ThankResult]:
 
 @community_task
 def update_sheet_for_release(run: TaskRun) -> dict[str, Any]:
-    from community_monitoring.closeout_plan import closeout_sheet_rows
+    from community_monitoring.closeout_plan import CloseoutPlan, closeout_sheet_rows
 
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
     if plan.params.dry_run:
@@ -194,6 +199,7 @@ def update_sheet_for_release(run: TaskRun) -> dict[str, Any]:
 def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
     """Who was thanked, who was skipped and why; a dry run shows its plan every time."""
     from community_monitoring import keys
+    from community_monitoring.closeout_plan import CloseoutPlan
     from community_monitoring.messages import render_closeout_summary
     from community_monitoring.pipeline.daily import save_message
 

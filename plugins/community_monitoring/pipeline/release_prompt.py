@@ -23,10 +23,12 @@ from community_monitoring.pipeline.run import TaskRun, community_task
 log = logging.getLogger(__name__)
 
 # Named once, here, for both DAGs. An Asset is declared at parse time, when no Variable may be
-# read: the name is fixed, and the product repository travels in each event's extra.
+# read: the name is fixed, and the product repository travels in each event's extra. The scheme
+# starts with "x-", Airflow's mark of a scheme of one's own: any other one makes Airflow load every
+# provider's URI handlers to normalise it (boto3 among them), a sixth of a second at each DAG parse.
 RELEASE_ASSET = Asset(
     name="community_product_release",
-    uri="community-monitoring://releases/product",
+    uri="x-community-monitoring://releases/product",
     group="community",
 )
 ASSET_TRIGGERED = "asset_triggered"

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from community_monitoring.errors import UncertainDelivery
+from community_monitoring.errors import SettingsError, UncertainDelivery
 from community_monitoring.outbox import Outbox
 from community_monitoring.params import CloseoutParams, ParamError, closeout_params, flag_param, resolve_as_of
 from community_monitoring.pipeline.store import RunStore, safe_name
@@ -35,8 +35,10 @@ from community_monitoring.roster import (
     Rotation,
     StaffRoster,
 )
-from community_monitoring.settings import SETTINGS_VARIABLE, Settings, SettingsError, load_settings
 from community_monitoring.timeutil import day_window
+
+if TYPE_CHECKING:
+    from community_monitoring.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ class TaskRun:
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> TaskRun:
         facts = facts_from_context(context)
-        settings = load_settings(_variable(SETTINGS_VARIABLE))
+        settings = run_settings()
         rosters = load_rosters()
         # The release closeout's DAG declares `version`; the reviews do not.
         closeout = closeout_params(facts.params, facts.as_of.date()) if "version" in facts.params else None
@@ -215,11 +217,23 @@ def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner:
 
 def alert_outbox(facts: RunFacts) -> Outbox:
     """An outbox for the failure alert, which must go out even when the settings are what failed."""
+    from community_monitoring.settings import load_settings
+
     try:
-        settings = load_settings(_variable(SETTINGS_VARIABLE))
+        settings = run_settings()
     except SettingsError:
         settings = load_settings()
     return make_outbox(facts, settings, decide_write_policy("manual"))
+
+
+def run_settings() -> Settings:
+    """The rules file with the ``community_settings`` Variable's overrides, read now (at run time).
+
+    Imported here, not at the top: a DAG file's parse imports this module, and building the
+    settings models is work only a running task needs."""
+    from community_monitoring.settings import SETTINGS_VARIABLE, load_settings
+
+    return load_settings(_variable(SETTINGS_VARIABLE))
 
 
 def peak_memory_mb() -> float:

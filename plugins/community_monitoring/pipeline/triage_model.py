@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import channel
 from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
-from community_monitoring.settings import Settings
 
 if TYPE_CHECKING:
     from community_monitoring.classify import PostClassifier
+    from community_monitoring.settings import Settings
     from community_monitoring.triage_model import ModelCard, ModelClassifier, TriageModel
 
 log = logging.getLogger(__name__)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
-from community_monitoring.channels import CHANNELS
+from community_monitoring.channels import CHANNELS, AgedOutChannel, WeeklyChannel
 from community_monitoring.pipeline.daily import save_message
 from community_monitoring.pipeline.health import community_health_section
 from community_monitoring.pipeline.run import TaskRun, community_task
-from community_monitoring.settings import AgedOutChannel, Settings, WeeklyChannel
+
+if TYPE_CHECKING:
+    from community_monitoring.settings import Settings
 
 log = logging.getLogger(__name__)
 
