@@ -761,6 +761,9 @@ import gc, json, sys, time
 t0 = time.perf_counter()
 import airflow.sdk
 from airflow.dag_processing.dagbag import DagBag
+# Airflow's lazily imported parts any DAG of this shape uses (the task and group decorators, Assets,
+# Params): importing Airflow, not our work.
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, TaskGroup, dag, task, task_group
 t1 = time.perf_counter()
 # As Airflow's DAG processor does before it forks a parser (dag_processing/manager.py): what is
 # loaded is frozen out of the cycle collector, whose full passes over Airflow's own objects would
