@@ -458,7 +458,10 @@ def collect_triage(
                 insort(firsts, key)
                 whole[post.url] = (post, decided, state)
                 if len(firsts) > limit:
-                    whole.pop(firsts.pop()[1], None)
+                    _, evicted = firsts.pop()
+                    # A post read twice (an upstream page that shifted) keeps its place once.
+                    if all(url != evicted for _, url in firsts):
+                        whole.pop(evicted, None)
     may_fold.sort(key=lambda p: (p.created_at, p.url))
     kept, also_posted = fold_duplicates(may_fold, config)
     kept_ids = {id(post) for post in kept}

@@ -191,8 +191,8 @@ def _candidate_rows(
     posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime
 ) -> tuple[dict[Identity, int], HashedRows]:
     """Every item a new post may relate to at T, each once (the first seen): who it is (→ its row)
-    and its text compared, as hashed terms. Only these are held for the whole window; the rest is read again for
-    the matches."""
+    and its text compared, as hashed terms. Only these are held for the whole window; the rest is
+    read again for the matches."""
     row_of: dict[Identity, int] = {}
     rows = HashedRows()
     for ticket in tickets:
@@ -212,7 +212,7 @@ def _related_items(
     releases: Iterable[Release],
     as_of: datetime,
 ) -> dict[Identity, Related]:
-    """The matched items as they stood at T, each from its first reading (as ``_candidate_texts``)."""
+    """The matched items as they stood at T, each from its first reading (as ``_candidate_rows``)."""
     released = released_versions(releases, as_of)
     found: dict[Identity, Related] = {}
     for ticket in tickets:
@@ -388,7 +388,7 @@ def _fold_author(posts: Sequence[Post], similarity: Any, threshold: float) -> di
     return groups
 
 
-def authors_on_two_channels(authorships: Iterable[PostAuthorship]) -> set[str]:
+def authors_on_two_channels(authorships: Iterable[Post | PostAuthorship]) -> set[str]:
     """The authors (case-folded) with posts on two channels or more: only their posts may fold."""
     channels_of: dict[str, set[str]] = {}
     for post in authorships:
@@ -396,16 +396,14 @@ def authors_on_two_channels(authorships: Iterable[PostAuthorship]) -> set[str]:
     return {author for author, channels in channels_of.items() if len(channels) > 1}
 
 
-def _authors_on_two_channels(posts: Iterable[Post]) -> list[list[Post]]:
+def _authors_on_two_channels(posts: Sequence[Post]) -> list[list[Post]]:
     """Each author's posts, earliest first, for the authors who posted on two channels or more."""
+    folding = authors_on_two_channels(posts)
     by_author: dict[str, list[Post]] = {}
     for post in posts:
-        by_author.setdefault(post.author.casefold(), []).append(post)
-    return [
-        sorted(own, key=lambda p: (p.created_at, p.channel, p.source_id))
-        for own in by_author.values()
-        if len({p.channel for p in own}) > 1
-    ]
+        if post.author.casefold() in folding:
+            by_author.setdefault(post.author.casefold(), []).append(post)
+    return [sorted(own, key=lambda p: (p.created_at, p.channel, p.source_id)) for own in by_author.values()]
 
 
 def fold_duplicates(

@@ -35,7 +35,8 @@ CHANNELS = ("github", "forum", "stackoverflow", "gitlab")
 
 def _day(count: int, seed: int) -> list[Post]:
     """``count`` new posts over the last day on four channels, some answered, in shuffled order,
-    with one author who posts the same thing on two channels (twice) and a staff member's post."""
+    with one author who posts the same thing on two channels (twice), a staff member's post and two
+    posts read twice."""
     rng = random.Random(seed)
     posts = []
     for n in range(count):
@@ -73,6 +74,9 @@ def _day(count: int, seed: int) -> list[Post]:
         )
     posts.append(post("github", author="alex.staff", created=ago(hours=2), title="Staff note", number=2000))
     posts.append(post("forum", created=ago(days=2), title="Yesterday's", number=2001))  # outside the day
+    # Posts read twice (an upstream page that shifted while it was read): the earliest, which every
+    # cap shows, and one later in the day, which a small cap pushes out of its section.
+    posts += [posts[0], posts[count // 2]]
     rng.shuffle(posts)
     return posts
 
@@ -156,3 +160,15 @@ def test_only_the_shown_posts_and_those_that_may_fold_are_kept_whole() -> None:
         created = (item.post or item.line).created_at  # type: ignore[union-attr]
         first.setdefault(item.post_type, created)
         assert created >= first[item.post_type]
+
+
+def test_a_post_read_twice_keeps_its_place_when_an_earlier_one_arrives() -> None:
+    config = _with_cap(2)
+    later = post("forum", created=ago(hours=3), title="How do I configure SAML with Okta?", number=1)
+    earlier = post("forum", created=ago(hours=20), title="How do I reset a password?", number=2)
+    # The twice-read post fills the section first; the earlier one then pushes one copy out.
+    stream = [later, later, earlier]
+    expected_items, _ = _reference(stream, config)
+    day = collect_triage(iter(stream), set(), CLASSIFIER, ROSTER, config, T)
+    assert [_entry(i) for i in day.items] == [_entry(i) for i in expected_items]
+    assert [p.url for p in day.listed] == [earlier.url, later.url]
