@@ -398,6 +398,7 @@ class RunResult:
     rows: list[EndpointRow]
     writes: int
     log_path: Path
+    intermediate_mb: float = 0.0  # what the run left in the run store (removed after the retention)
 
     @property
     def over(self) -> int:
@@ -433,9 +434,20 @@ def run_dag(
     stamp = as_of.isoformat()
     log_path = logs / f"{label.replace(' ', '-')}.log"
     cmd = [airflow_command(), "dags", "test", dag_id, stamp, "-c", json.dumps({"as_of": stamp})]
+    intermediates = Path(env["AIRFLOW_HOME"]) / "community_monitoring" / "intermediate"
+    before = folder_bytes(intermediates)
     figures = run_measured(cmd, env, log_path)
+    left_mb = (folder_bytes(intermediates) - before) / 1e6
     rows = analyse_requests(list(sandbox.requests_log), sandbox.scenario.data, as_of, days, channels, seen)
-    return RunResult(label, dag_id, as_of, figures, rows, len(sandbox.outbox) - outbox_before, log_path)
+    writes = len(sandbox.outbox) - outbox_before
+    return RunResult(label, dag_id, as_of, figures, rows, writes, log_path, left_mb)
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of every file below ``folder`` (0 when it does not exist yet)."""
+    return sum(
+        os.path.getsize(os.path.join(parent, name)) for parent, _, names in os.walk(folder) for name in names
+    )
 
 
 def print_run(result: RunResult) -> None:
@@ -445,6 +457,7 @@ def print_run(result: RunResult) -> None:
         f"  {result.label:<24} {f.seconds:7.1f} s wall (first task after {_fmt(f.first_task_s)} s)  "
         f"{f.peak_rss_mb:5.0f} MB peak RSS  run {state}, {result.writes} messages posted  (log: {result.log_path.name})"
     )
+    print(f"      intermediates left in the run store: {result.intermediate_mb:.1f} MB")
     paged = [r for r in result.rows if not r.per_item]
     per_item = [r for r in result.rows if r.per_item]
     for row in paged:

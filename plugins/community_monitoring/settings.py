@@ -202,6 +202,8 @@ class ReplyDraftsSection(Section):
 
 class PathsSection(Section):
     intermediate: OptionalText = ""
+    # A run's intermediates are removed once none of its files changed for this many days (0: kept).
+    intermediate_retention_days: Count = 14
     archive: OptionalText = ""
     tracking_sheet: OptionalText = ""
     # Trained models (the triage model's versions, cards and ``latest.json`` pointer).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -261,10 +263,22 @@ def test_second_run_posts_nothing_and_says_so(demo_run: Any) -> None:
     assert result.state == "success", result.log[-5000:]
     posted = len(running.outbox)
     assert posted == 4  # help wanted, triage in two parts, UserVoice review
+    # An earlier run's intermediates, idle for 20 days: check_run removes them (retention 14 days).
+    runs = airflow.workdir / "intermediate" / DAG_ID
+    kept = sorted(p.name for p in runs.iterdir())
+    idle = runs / "scheduled__2026-10-28T07_00_00_00_00"
+    (idle / "channels").mkdir(parents=True)
+    (idle / "channels" / "github.posts.jsonl").write_text("{}\n", encoding="utf-8")
+    stamp = time.time() - 20 * 86400
+    for path in (idle / "channels" / "github.posts.jsonl", idle / "channels", idle):
+        os.utime(path, (stamp, stamp))
     again = run_daily(airflow, DEMO, running)
     assert again.state == "success", again.log[-5000:]
     assert len(running.outbox) == posted
     assert "was already posted" in again.log
+    assert not idle.exists()
+    assert "Removed the intermediates of 1 earlier run(s) idle for over 14 days" in again.log
+    assert set(kept) <= {p.name for p in runs.iterdir()}
 
 
 def test_backfill_style_digest_is_archived(demo_run: Any) -> None:

@@ -94,6 +94,10 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     assert "could not read forum" in triage
     assert "https://github.com/mattermost/mattermost/issues/1" in digest
     assert "channel(s) not read in this run: forum" in result.log
+    # That failure is final: the check has retries (for a lost worker), but it ran once. The one
+    # retry in the run is extract_forum's.
+    assert result.log.count("AirflowFailException: channel(s) not read in this run: forum") == 1
+    assert result.log.count("new_state=up_for_retry") == 1
     # The task was retried (two tries, each with its own HTTP retries), yet the CM got one alert.
     attempts = [r for r in running.requests_log if r["service"] == "discourse"]
     assert len(attempts) >= 4
@@ -142,6 +146,7 @@ def test_bad_variable_fails_with_its_name_and_posts_nothing(
     # Nothing but the alert: no digest, no upstream write.
     assert [e for e in running.outbox if e["path"] != "/hooks/cm-channel-hook"] == []
     assert result.task_failed("check_run")
+    assert "new_state=up_for_retry" not in result.log  # bad input fails check_run at once
     # The CM hears about it once, with the message that names the bad input.
     alerts = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
     assert len(alerts) == 1

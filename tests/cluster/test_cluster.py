@@ -3,7 +3,8 @@
 Run by ``make test-cluster``, in this order on one cluster: the demo's daily run sends what the
 single-machine demo sends; a three-day backfill with posting on posts each day's digests once,
 across both workers; a worker killed (SIGKILL) while its task is posting loses nothing and sends
-nothing twice once the task is retried on the other worker.
+nothing twice once the task is retried on the other worker; the earlier runs' idle intermediates
+are removed from S3 as a run's ``check_run`` removes them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from cluster_airflow import DEMO, WORKERS, Cluster
 
 from community_monitoring import keys
 from community_monitoring.ledger import LedgerEntry, NotificationLedger
+from community_monitoring.pipeline.store import RunStore
 
 pytestmark = pytest.mark.cluster
 
@@ -55,11 +57,14 @@ def digest_entries(cluster: Cluster, as_of: datetime) -> dict[str, LedgerEntry]:
     return {kind: entry for kind, entry in found.items() if entry is not None}
 
 
+def s3_connection(cluster: Cluster) -> dict[str, Any]:
+    return dict(json.loads(cluster.info["env"]["AIRFLOW_CONN_AWS_DEFAULT"]))
+
+
 def s3_keys(cluster: Cluster, prefix: str) -> list[str]:
     import boto3
 
-    env = cluster.info["env"]
-    aws = json.loads(env["AIRFLOW_CONN_AWS_DEFAULT"])
+    aws = s3_connection(cluster)
     s3 = boto3.client(
         "s3",
         endpoint_url=aws["extra"]["endpoint_url"],
@@ -175,3 +180,27 @@ def test_a_worker_killed_while_posting_loses_nothing_and_sends_nothing_twice(clu
     assert max(Counter(sent).values()) == 1
     help_posts = [r["status"] for r in sandbox.requests_log if r["path"] == HELP_HOOK]
     assert help_posts == [503] + [200] * len(entries["help_wanted"].parts)
+
+
+def test_the_earlier_runs_idle_intermediates_are_removed_from_s3(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    # The run folder as the tasks get it: an ObjectStoragePath through the aws_default connection.
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", cluster.info["env"]["AIRFLOW_CONN_AWS_DEFAULT"])
+    prefix = f"intermediate/{DAILY}/"
+    runs = sorted({key[len(prefix) :].split("/", 1)[0] for key in s3_keys(cluster, prefix)})
+    assert len(runs) >= 5, runs  # the demo's run, three backfill days, the killed worker's run
+    current = runs[-1]
+    store = RunStore(ObjectStoragePath(f"s3://aws_default@{cluster.info['bucket']}/{prefix}{current}"))
+    # Every run of this session wrote its files minutes ago: a day's retention keeps them all.
+    assert store.remove_idle_runs(timedelta(days=1), datetime.now(UTC)) == []
+    assert len({key[len(prefix) :].split("/", 1)[0] for key in s3_keys(cluster, prefix)}) == len(runs)
+
+    removed = store.remove_idle_runs(timedelta(0), datetime.now(UTC) + timedelta(minutes=1))
+    assert sorted(r.name for r in removed) == runs[:-1]
+    assert all(r.files > 0 and r.size > 0 and r.last_change is not None for r in removed)
+    left = s3_keys(cluster, prefix)
+    assert left, "the current run's own files were removed"
+    assert all(key.startswith(f"{prefix}{current}/") for key in left), left

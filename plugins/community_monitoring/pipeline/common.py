@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from community_monitoring.channels import channel
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.pipeline.store import RemovedRun
 from community_monitoring.sources import FetchRequest
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,34 @@ def check_run(run: TaskRun) -> dict[str, Any]:
         run.as_of.isoformat(),
         run.policy.reason or "messages will be posted",
     )
+    remove_idle_intermediates(run)
     return {"as_of": run.as_of.isoformat(), "post_messages": run.policy.post_messages}
+
+
+def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list[RemovedRun]:
+    """Remove the intermediates of this DAG's earlier runs idle for ``paths.intermediate_retention_days``.
+
+    Housekeeping never fails the run: a folder that cannot be listed or removed is logged and left.
+    """
+    days = run.settings.paths.intermediate_retention_days
+    if not days:
+        return []
+    try:
+        removed = run.store.remove_idle_runs(timedelta(days=days), now or datetime.now(UTC))
+    except Exception:  # any object store's error: the next run tries again
+        log.warning("Could not look for earlier runs' intermediates to remove", exc_info=True)
+        return []
+    if removed:
+        size = sum(r.size for r in removed) / 1e6
+        log.info(
+            "Removed the intermediates of %d earlier run(s) idle for over %d days (%d files, %.1f MB): %s",
+            len(removed),
+            days,
+            sum(r.files for r in removed),
+            size,
+            ", ".join(r.name for r in removed),
+        )
+    return removed
 
 
 def review_window_days(run: TaskRun, review: str) -> int:

@@ -66,7 +66,9 @@ def extract(
     """
     from airflow.sdk import task
 
-    check = task(check_run or common.check_run, task_id="check_run", retries=0)()
+    # Bad input fails it at once (``@community_task`` raises AirflowFailException); its retries are
+    # for a worker lost or storage that did not answer while it ran.
+    check = task(check_run or common.check_run, task_id="check_run")()
     extracts = []
     for key in channels:
         custom = (extractors or {}).get(key)
@@ -82,7 +84,7 @@ def collect(channels: Sequence[str], extracts: list[Any]) -> Any:
     """First in the ``transform`` group: runs whatever the extracts did, and names what is missing."""
     from airflow.sdk import task
 
-    collected = task(common.collect_channels, task_id="collect_channels", trigger_rule="all_done", retries=0)(
+    collected = task(common.collect_channels, task_id="collect_channels", trigger_rule="all_done")(
         list(channels)
     )
     extracts >> collected
@@ -92,8 +94,10 @@ def collect(channels: Sequence[str], extracts: list[Any]) -> Any:
 def verify(collected: Any) -> Any:
     """In the ``notify`` group: the run ends red when a channel could not be read.
 
-    Its failure repeats what the failed extract task already alerted about, and what was read
-    cannot change by retrying, so it has no retries and no alert.
+    Its failure repeats what the failed extract task already alerted about, so it sends no alert;
+    what was read cannot change by retrying, so that failure is final (AirflowFailException). Its
+    retries are for the worker lost, or the run store not answering, while it checked: a run whose
+    channels were all read does not end red for that.
     """
     from airflow.sdk import task
 
@@ -101,7 +105,6 @@ def verify(collected: Any) -> Any:
         common.verify_all_channels_read,
         task_id="verify_all_channels_read",
         trigger_rule="all_done",
-        retries=0,
         on_failure_callback=None,
     )()
     collected >> check

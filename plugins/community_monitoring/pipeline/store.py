@@ -11,8 +11,8 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from community_monitoring.records import (
@@ -35,10 +35,88 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
+@dataclass(frozen=True)
+class RemovedRun:
+    """An earlier run's folder of intermediates, removed: its name, what it held, its last change."""
+
+    name: str
+    files: int
+    size: int
+    last_change: datetime | None
+
+
+def _filesystem(path: Any) -> tuple[Any, str]:
+    """The fsspec filesystem and the path in it: an ObjectStoragePath's own, or the local one."""
+    fs = getattr(path, "fs", None)
+    if fs is not None:
+        return fs, path.path
+    import fsspec
+
+    return fsspec.filesystem("file"), str(path)
+
+
+# Where each filesystem's listing says when a file was last written: local and GCS ``mtime``,
+# S3 ``LastModified``, Azure ``last_modified``, the memory filesystem ``created``.
+_MODIFIED_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
+
+
+def _modified_at(info: Mapping[str, Any]) -> datetime | None:
+    for key in _MODIFIED_KEYS:
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
 class RunStore:
     def __init__(self, root: Any) -> None:
         # An ObjectStoragePath (file://, s3://, ...); anything with the pathlib-like API works.
         self.root = root
+
+    def remove_idle_runs(self, idle_for: timedelta, now: datetime) -> list[RemovedRun]:
+        """Delete the folders of the same DAG's other runs in which no file changed for ``idle_for``.
+
+        A run's intermediates matter only while its tasks may run again (a retry, a cleared task),
+        and at 100,000 posts a day a daily run leaves about 150 MB. The age is the newest file's, so
+        a run cleared and re-run recently is kept whatever its T; a folder whose files' times cannot
+        be read is kept, and one that cannot be removed is logged and left for the next run.
+        """
+        fs, here = _filesystem(self.root)
+        dag_folder = here.rstrip("/").rsplit("/", 1)[0]
+        if not fs.exists(dag_folder):
+            return []
+        cutoff = now - idle_for
+        removed = []
+        for entry in fs.ls(dag_folder, detail=True):
+            folder = entry["name"].rstrip("/")
+            if entry.get("type") != "directory" or folder == here.rstrip("/"):
+                continue
+            files = fs.find(folder, detail=True)
+            times = [_modified_at(info) for info in files.values()] or [_modified_at(fs.info(folder))]
+            if any(t is None for t in times):
+                log.warning("Kept %s: the time its files were written cannot be read", folder)
+                continue
+            last_change = max(t for t in times if t is not None)
+            if last_change > cutoff:
+                continue
+            try:
+                fs.rm(folder, recursive=True)
+            except Exception as exc:  # any object store's error: left for the next run
+                log.warning(
+                    "Could not remove the intermediates of %s (left for the next run): %s", folder, exc
+                )
+                continue
+            size = sum(int(info.get("size") or 0) for info in files.values())
+            removed.append(RemovedRun(folder.rsplit("/", 1)[-1], len(files), size, last_change))
+        return removed
 
     def _path(self, name: str) -> Any:
         path = self.root / name
@@ -69,7 +147,10 @@ class RunStore:
         if not path.exists():
             if default is not None:
                 return default
-            raise FileNotFoundError(f"{path} was not written by an earlier task of this run")
+            raise FileNotFoundError(
+                f"{path} was not written by an earlier task of this run (or the run's intermediates were "
+                "removed after paths.intermediate_retention_days: clear the whole run to read the channels again)"
+            )
         with path.open("r", encoding="utf-8") as stream:
             return json.load(stream)
 
