@@ -38,7 +38,8 @@ Text is read as the author wrote it: HTML comments, template instructions and pl
 own "where to post what" lines are dropped first; template sections count only when filled in;
 code blocks, inline code, pasted logs (timestamps, levels, stack frames, JSON lines), quoted
 lines and quoted messages ('Cannot connect to the server') are never searched for phrases, nor
-is the content of metadata sections (versions, operating system, log output).
+is the content of metadata sections (versions, operating system, log output); a link keeps only
+its text or, bare, its host (a screenshot's "https://..." is not the author's setup).
 
 Everything is compiled once per classifier; ``classify`` runs a fixed handful of linear regular
 expressions over each post (phrases through one trie-shaped pattern, so adding phrases costs
@@ -128,6 +129,14 @@ _ERROR_WORD = re.compile(
     r"error|fatal|panic|exception|fail|denied|refused|unable|invalid|timeout|can't|cannot|not valid|expired|"
     r"not found|unreachable|not reachable|no such",
     re.IGNORECASE,
+)
+# A link: Markdown ``[text](url)`` or ``![alt](url)`` (its text stays), ``<url>`` or a bare URL (its
+# host stays). Nearly every real post carries one, a screenshot at least: its "https", paths and
+# query words are not the author's words about their setup or the problem.
+_URL = re.compile(
+    r"!?\[([^\]\n]*)\]\(\s*(?:https?://|www\.)[^)\s]*[^)]*\)"
+    r"|<(?:https?://)([^/>\s]*)[^>\s]*>"
+    r"|(?:https?://|www\.)([^/\s)\]>\"'`]*)[^\s)\]>\"'`]*"
 )
 _QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
 _INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
@@ -352,6 +361,11 @@ def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=re.escape(' '))})(?!\w)", re.IGNORECASE)
 
 
+def _link_words(match: re.Match[str]) -> str:
+    """What stays of a link: a Markdown link's text, else the host a URL names."""
+    return " " + (match.group(1) or match.group(2) or match.group(3) or "") + " "
+
+
 def _phrase_key(text: str) -> str:
     return " ".join(text.lower().split())
 
@@ -522,6 +536,8 @@ class PostClassifier:
         # Whether a log line reports an error: read again only in the few posts with a log.
         reports_error = bool(logs) and any(_ERROR_WORD.search(line) for line in _LOG_LINE.findall(text))
         text = self._template_line.sub("", masked.lower())
+        if "http" in text or "www." in text:
+            text = _URL.sub(_link_words, text)
         if "```" in text or "~~~" in text:
 
             def mask(match: re.Match[str]) -> str:
