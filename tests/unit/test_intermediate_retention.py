@@ -1,6 +1,6 @@
 """Each run removes the intermediates of the same DAG's earlier runs once they sat idle for
 ``paths.intermediate_retention_days``; nothing else (SPEC §9: at 100,000 posts a day a daily run
-leaves about 150 MB)."""
+leaves about 120 MB)."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ class RunStore:
         """Delete the folders of the same DAG's other runs in which no file changed for ``idle_for``.
 
         A run's intermediates matter only while its tasks may run again (a retry, a cleared task),
-        and at 100,000 posts a day a daily run leaves about 150 MB. The age is the newest file's, so
+        and at 100,000 posts a day a daily run leaves about 120 MB. The age is the newest file's, so
         a run cleared and re-run recently is kept whatever its T; a folder whose files' times cannot
         be read is kept, and one that cannot be removed is logged and left for the next run.
         """
