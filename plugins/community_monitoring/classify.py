@@ -133,10 +133,13 @@ _ERROR_WORD = re.compile(
 # A link: Markdown ``[text](url)`` or ``![alt](url)`` (its text stays), ``<url>`` or a bare URL (its
 # host stays). Nearly every real post carries one, a screenshot at least: its "https", paths and
 # query words are not the author's words about their setup or the problem.
+# Every piece is possessive, stays on its line and stops where another link could start: no two
+# can take the same characters and no failed try scans past the next one, so the cost is linear
+# in the text, and an unclosed link never swallows the lines after it.
 _URL = re.compile(
-    r"!?\[([^\]\n]*)\]\(\s*(?:https?://|www\.)[^)\s]*[^)]*\)"
-    r"|<(?:https?://)([^/>\s]*)[^>\s]*>"
-    r"|(?:https?://|www\.)([^/\s)\]>\"'`]*)[^\s)\]>\"'`]*"
+    r"!?\[([^\[\]\n]*+)\]\([ \t]*+(?:https?://|www\.)[^()\[\]\s]*+(?:[ \t]++\"[^\"\n]*+\")?[ \t]*+\)"
+    r"|<https?://([^/<>\s]*+)[^<>\s]*+>"
+    r"|(?:https?://|www\.)([^/\s)\]>\"'`]*+)[^\s)\]>\"'`]*+"
 )
 _QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
 _INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
@@ -362,8 +365,12 @@ def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def _link_words(match: re.Match[str]) -> str:
-    """What stays of a link: a Markdown link's text, else the host a URL names."""
-    return " " + (match.group(1) or match.group(2) or match.group(3) or "") + " "
+    """What stays of a link: a Markdown link's text (itself a URL often: then its host), else the
+    host a URL names."""
+    text = match.group(1)
+    if text:
+        return " " + (_URL.sub(_link_words, text) if "http" in text or "www." in text else text) + " "
+    return " " + (match.group(2) or match.group(3) or "") + " "
 
 
 def _phrase_key(text: str) -> str:

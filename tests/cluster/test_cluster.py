@@ -3,8 +3,8 @@
 Run by ``make test-cluster``, in this order on one cluster: the demo's daily run sends what the
 single-machine demo sends; a three-day backfill with posting on posts each day's digests once,
 across both workers; a worker killed (SIGKILL) while its task is posting loses nothing and sends
-nothing twice once the task is retried on the other worker; the earlier runs' idle intermediates
-are removed from S3 as a run's ``check_run`` removes them.
+nothing twice once the task is retried on the other worker; and the run store's removal of idle
+runs, called here from the test process as ``check_run`` calls it, on the runs' S3 folders.
 """
 
 from __future__ import annotations

@@ -24,7 +24,11 @@ RETENTION = timedelta(days=14)
 
 
 def make_run(
-    root: Path, dag: str, run: str, age: timedelta | None, files: tuple[str, ...] = ("a.json",)
+    root: Path,
+    dag: str,
+    run: str,
+    age: timedelta | None,
+    files: tuple[str, ...] = ("channels/github.posts.jsonl",),
 ) -> Path:
     """A run's folder with ``files`` last written ``age`` before NOW (None: written now)."""
     store = RunStore(root / dag / run)
@@ -63,8 +67,10 @@ def test_only_the_same_dags_runs_idle_longer_than_the_retention_are_removed(
     make_run(tmp_path, "daily", "scheduled__just_over", RETENTION + timedelta(minutes=1))
     make_run(tmp_path, "daily", "scheduled__just_under", RETENTION - timedelta(minutes=1))
     # Cleared and re-run lately: one file new, the rest as old as the run.
-    rerun = make_run(tmp_path, "daily", "scheduled__rerun", timedelta(days=30), ("a.json", "b.json"))
+    rerun = make_run(tmp_path, "daily", "scheduled__rerun", timedelta(days=30), ("channels/a.json", "b.json"))
     os.utime(rerun / "b.json", (NOW.timestamp(), NOW.timestamp()))
+    # Not a run store's folder (no channels/): an archive pointed at the same place, say.
+    make_run(tmp_path, "daily", "2026-10-01T090000Z", timedelta(days=60), ("help_wanted.md", "triage.md"))
     # The run that is removing, however old its own files, and another DAG's old run.
     make_run(tmp_path, "daily", "manual__current", timedelta(days=40))
     make_run(tmp_path, "weekly", "scheduled__old", timedelta(days=40))
@@ -77,6 +83,7 @@ def test_only_the_same_dags_runs_idle_longer_than_the_retention_are_removed(
     assert old.size == 2 * len(json.dumps({"run": "scheduled__old"}, indent=1).encode())
     assert old.last_change == datetime.fromtimestamp((NOW - timedelta(days=20)).timestamp(), UTC)
     assert runs_left(tmp_path, "daily") == [
+        "2026-10-01T090000Z",
         "manual__current",
         "scheduled__just_under",
         "scheduled__recent",
@@ -89,15 +96,36 @@ def test_the_first_run_of_a_dag_finds_nothing_to_remove(root: Any) -> None:
     assert RunStore(root / "daily" / "manual__first").remove_idle_runs(RETENTION, NOW) == []
 
 
-def test_an_empty_folder_is_removed_by_its_own_age(tmp_path: Path) -> None:
+def test_an_empty_folder_is_left_alone(tmp_path: Path) -> None:
     (tmp_path / "daily" / "empty_old").mkdir(parents=True)
-    (tmp_path / "daily" / "empty_new").mkdir(parents=True)
     stamp = (NOW - timedelta(days=30)).timestamp()
     os.utime(tmp_path / "daily" / "empty_old", (stamp, stamp))
-    os.utime(tmp_path / "daily" / "empty_new", (NOW.timestamp(), NOW.timestamp()))
-    removed = RunStore(tmp_path / "daily" / "current").remove_idle_runs(RETENTION, NOW)
-    assert [r.name for r in removed] == ["empty_old"]
-    assert runs_left(tmp_path, "daily") == ["empty_new"]
+    assert RunStore(tmp_path / "daily" / "current").remove_idle_runs(RETENTION, NOW) == []
+    assert runs_left(tmp_path, "daily") == ["empty_old"]
+
+
+def test_a_folder_that_cannot_be_listed_does_not_stop_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_run(tmp_path, "daily", "a_locked", timedelta(days=30))
+    make_run(tmp_path, "daily", "b_old", timedelta(days=30))
+    fs = fsspec.filesystem("file")
+
+    class LockedFs:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(fs, name)
+
+        def find(self, path: str, detail: bool = True) -> Any:
+            if path.endswith("a_locked"):
+                raise PermissionError(f"{path}: access denied")
+            return fs.find(path, detail=detail)
+
+    store = RunStore(_MemoryRoot(LockedFs(), str(tmp_path / "daily" / "current")))
+    with caplog.at_level(logging.WARNING):
+        removed = store.remove_idle_runs(RETENTION, NOW)
+    assert [r.name for r in removed] == ["b_old"]
+    assert "a_locked (left for the next run): " in caplog.text
+    assert runs_left(tmp_path, "daily") == ["a_locked"]
 
 
 class _MemoryRoot:
@@ -113,12 +141,12 @@ def test_an_object_store_without_local_times_is_read_through_its_own_listing() -
     fs.pseudo_dirs.clear()
     fs.pseudo_dirs.append("")
     for run in ("old", "current"):
-        fs.pipe(f"/bucket/intermediate/daily/{run}/channels.json", b"{}")
+        fs.pipe(f"/bucket/intermediate/daily/{run}/channels/forum.posts.jsonl", b"{}")
     removed = RunStore(_MemoryRoot(fs, "/bucket/intermediate/daily/current")).remove_idle_runs(
         timedelta(days=0), datetime.now(UTC) + timedelta(minutes=1)
     )
     assert [r.name for r in removed] == ["old"]
-    assert fs.find("/bucket") == ["/bucket/intermediate/daily/current/channels.json"]
+    assert fs.find("/bucket") == ["/bucket/intermediate/daily/current/channels/forum.posts.jsonl"]
 
 
 class _UndatedFs:
@@ -131,7 +159,8 @@ class _UndatedFs:
         return [{"name": f"{path}/old", "type": "directory"}]
 
     def find(self, path: str, detail: bool = True) -> dict[str, dict[str, Any]]:
-        return {f"{path}/a.json": {"name": f"{path}/a.json", "size": 2, "type": "file"}}
+        name = f"{path}/channels/a.jsonl"
+        return {name: {"name": name, "size": 2, "type": "file"}}
 
     def rm(self, path: str, recursive: bool = False) -> None:
         raise AssertionError(f"{path} was removed although its age is unknown")
@@ -169,15 +198,16 @@ def test_the_time_a_file_was_written_is_read_from_each_stores_listing(
     assert _modified_at(info) == expected
 
 
-def _run(root: Path, days: int) -> Any:
-    paths = SimpleNamespace(intermediate_retention_days=days)
-    return SimpleNamespace(settings=SimpleNamespace(paths=paths), store=RunStore(root / "daily" / "current"))
+def _run(root: Path, days: int, **paths: str) -> Any:
+    folders = {key: str(root / key) for key in ("intermediate", "archive", "models")} | paths
+    settings = SimpleNamespace(paths=SimpleNamespace(intermediate_retention_days=days, **folders))
+    return SimpleNamespace(settings=settings, store=RunStore(root / "daily" / "current"))
 
 
 def test_check_run_housekeeping_logs_what_it_removed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    make_run(tmp_path, "daily", "old", timedelta(days=20), ("a.json", "b.json"))
+    make_run(tmp_path, "daily", "old", timedelta(days=20), ("channels/a.jsonl", "b.json"))
     with caplog.at_level(logging.INFO):
         removed = remove_idle_intermediates(_run(tmp_path, 14), NOW)
     assert [r.name for r in removed] == ["old"]
@@ -208,3 +238,25 @@ def test_housekeeping_that_fails_never_fails_the_run(
 def test_a_task_of_a_removed_run_says_what_happened(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="intermediate_retention_days: clear the whole run"):
         RunStore(tmp_path / "daily" / "gone").read_json("channels.json")
+
+
+@pytest.mark.parametrize(
+    ("paths", "key"),
+    [
+        ({"archive": "{root}/shared"}, "archive"),  # the same folder
+        ({"intermediate": "{root}/shared/intermediate", "archive": "{root}/shared"}, "archive"),  # inside it
+        ({"models": "{root}/shared/models"}, "models"),  # holding it
+    ],
+)
+def test_intermediates_sharing_a_folder_with_what_is_kept_fail_the_run_at_once(
+    tmp_path: Path, paths: dict[str, str], key: str
+) -> None:
+    from community_monitoring.errors import SettingsError
+
+    folders = {"intermediate": f"{tmp_path}/shared", **{k: v.format(root=tmp_path) for k, v in paths.items()}}
+    old = make_run(tmp_path, "daily", "old", timedelta(days=20))
+    with pytest.raises(SettingsError, match=rf"paths.intermediate .* and paths.{key} .* overlap"):
+        remove_idle_intermediates(_run(tmp_path, 14, **folders), NOW)
+    assert old.exists()
+    # With retention off nothing is refused (and nothing removed).
+    assert remove_idle_intermediates(_run(tmp_path, 0, **folders), NOW) == []

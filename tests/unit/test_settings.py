@@ -380,3 +380,23 @@ def test_settings_are_read_only() -> None:
 def test_closeout_message_with_an_unknown_placeholder_is_named(message: str) -> None:
     with pytest.raises(SettingsError, match=r"closeout"):
         load_settings({"closeout": {"team_message": message}})
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (safe_load keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if twice:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"keys written twice: {twice}", node.start_mark
+            )
+        return super().construct_mapping(node, deep=deep)
+
+
+def test_the_shipped_rules_file_writes_each_key_once() -> None:
+    # An operator copying the file and editing the first of two copies would silently get the second.
+    assert yaml.load(default_rules_text(), Loader=_UniqueKeyLoader) == RULES
+    with pytest.raises(yaml.constructor.ConstructorError, match="written twice"):
+        yaml.load("paths:\n  a: 1\n  a: 2\n", Loader=_UniqueKeyLoader)

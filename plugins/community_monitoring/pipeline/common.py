@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from community_monitoring.channels import channel
+from community_monitoring.errors import SettingsError
 from community_monitoring.item_cache import ItemCache
-from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
 from community_monitoring.pipeline.store import RemovedRun
 from community_monitoring.sources import FetchRequest
 
@@ -38,6 +39,7 @@ def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list
     days = run.settings.paths.intermediate_retention_days
     if not days:
         return []
+    _check_kept_apart(run.settings)
     try:
         removed = run.store.remove_idle_runs(timedelta(days=days), now or datetime.now(UTC))
     except Exception:  # any object store's error: the next run tries again
@@ -59,6 +61,20 @@ def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list
 def review_window_days(run: TaskRun, review: str) -> int:
     """How far back posts are read: the daily digests' or the weekly review's max age."""
     return run.settings.weekly.max_age_days if review == "weekly" else run.settings.digest.max_age_days
+
+
+def _check_kept_apart(settings: Any) -> None:
+    """The intermediates must not share a folder with what is kept (the archive, the models):
+    removing idle runs would remove those too. A settings error, so the run fails at once."""
+    intermediate = str(storage_root(settings, "intermediate")).rstrip("/") + "/"
+    for key in ("archive", "models"):
+        kept = str(storage_root(settings, key)).rstrip("/") + "/"
+        if intermediate.startswith(kept) or kept.startswith(intermediate):
+            raise SettingsError(
+                f"paths.intermediate ({intermediate}) and paths.{key} ({kept}) overlap: removing idle runs' "
+                f"intermediates (paths.intermediate_retention_days) would remove the {key} too; give them "
+                "separate folders, or set paths.intermediate_retention_days to 0"
+            )
 
 
 @community_task

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -60,6 +61,24 @@ def _filesystem(path: Any) -> tuple[Any, str]:
 _MODIFIED_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created")
 
 
+def _idle_run(fs: Any, folder: str, cutoff: datetime) -> RemovedRun | None:
+    """The run folder ``folder`` if it is one (it holds ``channels/``) and no file in it changed
+    after ``cutoff``; else None."""
+    files = fs.find(folder, detail=True)
+    if not any(name.startswith(folder + "/channels/") for name in files):
+        return None
+    times = [_modified_at(info) for info in files.values()]
+    known = [t for t in times if t is not None]
+    if len(known) < len(times):
+        log.warning("Kept %s: the time its files were written cannot be read", folder)
+        return None
+    last_change = max(known)
+    if last_change > cutoff:
+        return None
+    size = sum(int(info.get("size") or 0) for info in files.values())
+    return RemovedRun(folder.rsplit("/", 1)[-1], len(files), size, last_change)
+
+
 def _modified_at(info: Mapping[str, Any]) -> datetime | None:
     for key in _MODIFIED_KEYS:
         value = info.get(key)
@@ -82,40 +101,34 @@ class RunStore:
         self.root = root
 
     def remove_idle_runs(self, idle_for: timedelta, now: datetime) -> list[RemovedRun]:
-        """Delete the folders of the same DAG's other runs in which no file changed for ``idle_for``.
+        """Delete the folders of the same DAG's other runs in which no task wrote for ``idle_for``.
 
         A run's intermediates matter only while its tasks may run again (a retry, a cleared task),
         and at 100,000 posts a day a daily run leaves about 120 MB. The age is the newest file's, so
-        a run cleared and re-run recently is kept whatever its T; a folder whose files' times cannot
-        be read is kept, and one that cannot be removed is logged and left for the next run.
+        a run whose tasks wrote recently is kept whatever its T. Only what a run store writes is
+        removed: a folder with no ``channels/`` (anything else kept there, an archive pointed at the
+        same place) is left alone, as is one whose files' times cannot be read; a folder that cannot
+        be listed or removed is logged and left for the next run.
         """
         fs, here = _filesystem(self.root)
-        dag_folder = here.rstrip("/").rsplit("/", 1)[0]
-        if not fs.exists(dag_folder):
+        here = here.rstrip("/")
+        dag_folder = posixpath.dirname(here)
+        if not dag_folder or dag_folder == here or not fs.exists(dag_folder):
             return []
-        cutoff = now - idle_for
         removed = []
         for entry in fs.ls(dag_folder, detail=True):
             folder = entry["name"].rstrip("/")
-            if entry.get("type") != "directory" or folder == here.rstrip("/"):
-                continue
-            files = fs.find(folder, detail=True)
-            times = [_modified_at(info) for info in files.values()] or [_modified_at(fs.info(folder))]
-            if any(t is None for t in times):
-                log.warning("Kept %s: the time its files were written cannot be read", folder)
-                continue
-            last_change = max(t for t in times if t is not None)
-            if last_change > cutoff:
+            if entry.get("type") != "directory" or folder == here:
                 continue
             try:
-                fs.rm(folder, recursive=True)
+                idle = _idle_run(fs, folder, now - idle_for)
+                if idle is not None:
+                    fs.rm(folder, recursive=True)
+                    removed.append(idle)
             except Exception as exc:  # any object store's error: left for the next run
                 log.warning(
                     "Could not remove the intermediates of %s (left for the next run): %s", folder, exc
                 )
-                continue
-            size = sum(int(info.get("size") or 0) for info in files.values())
-            removed.append(RemovedRun(folder.rsplit("/", 1)[-1], len(files), size, last_change))
         return removed
 
     def _path(self, name: str) -> Any:
