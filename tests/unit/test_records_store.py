@@ -170,3 +170,20 @@ def test_the_run_store_names_the_file_and_line_of_a_bad_record(tmp_path: Path) -
     path.write_bytes(path.read_bytes() + b'{"title": "half a record"}\n')
     with pytest.raises(ValueError, match=r"forum\.posts\.jsonl: line 2: not a record"):
         list(store.posts(["forum"]))
+
+
+@pytest.mark.parametrize("kind", ["posts", "tickets"])
+def test_a_channel_file_lost_after_its_extract_finished_is_an_error_not_an_empty_channel(
+    tmp_path: Path, kind: str
+) -> None:
+    store = RunStore(tmp_path)
+    store.save_channel("jira", Fetched(posts=[post(1, T)], tickets=iter([TICKET])))
+    (tmp_path / "channels" / f"jira.{kind}.jsonl").unlink()
+    read = {"posts": lambda: list(store.posts(["jira"])), "tickets": lambda: store.tickets("jira")}[kind]
+    with pytest.raises(
+        FileNotFoundError, match=rf"jira\.{kind}\.jsonl is missing although the extract of jira"
+    ):
+        read()
+    # A channel whose extract never finished has no records: the run names it missing instead.
+    assert list(store.posts(["forum"])) == []
+    assert store.tickets("forum") == []

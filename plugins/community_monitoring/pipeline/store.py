@@ -43,7 +43,7 @@ class RemovedRun:
     name: str
     files: int
     size: int
-    last_change: datetime | None
+    last_change: datetime
 
 
 def _filesystem(path: Any) -> tuple[Any, str]:
@@ -167,9 +167,19 @@ class RunStore:
         with path.open("r", encoding="utf-8") as stream:
             return json.load(stream)
 
-    def _read_lines(self, name: str, decode: Decode, created_after: datetime | None = None) -> Iterator[Any]:
-        path = self.root / name
+    def _read_lines(
+        self, channel: str, kind: str, decode: Decode, created_after: datetime | None = None
+    ) -> Iterator[Any]:
+        """A channel's records of one kind (posts, tickets); none for a channel whose extract did not
+        finish (the run names it missing). A file missing after its extract finished was lost
+        (removed with idle runs, storage not shared): an error, never an empty channel."""
+        path = self.root / f"channels/{channel}.{kind}.jsonl"
         if not path.exists():
+            if self.channel_counts(channel) is not None:
+                raise FileNotFoundError(
+                    f"{path} is missing although the extract of {channel} finished in this run (its "
+                    "intermediates were removed or are not on storage this worker reads): clear the whole run"
+                )
             return
         # Bytes: msgspec decodes UTF-8 itself, so no text layer decodes every line first.
         with path.open("rb") as stream:
@@ -223,17 +233,17 @@ class RunStore:
         list and the reply drafts need one day of posts out of the whole window).
         """
         for channel in channels:
-            yield from self._read_lines(f"channels/{channel}.posts.jsonl", Post, created_after)
+            yield from self._read_lines(channel, "posts", Post, created_after)
 
     def post_authors(
         self, channels: Iterable[str], created_after: datetime | None = None
     ) -> Iterator[PostAuthorship]:
         """Each post's channel and author alone (as ``posts``, without building the posts)."""
         for channel in channels:
-            yield from self._read_lines(f"channels/{channel}.posts.jsonl", PostAuthorship, created_after)
+            yield from self._read_lines(channel, "posts", PostAuthorship, created_after)
 
     def tickets(self, channel: str = "jira") -> list[JiraTicket]:
-        return list(self._read_lines(f"channels/{channel}.tickets.jsonl", JiraTicket))
+        return list(self._read_lines(channel, "tickets", JiraTicket))
 
     def releases(self, channel: str = "github") -> list[Release]:
         return [release_from_dict(r) for r in self.read_json(f"channels/{channel}.releases.json", default=[])]
