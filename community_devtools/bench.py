@@ -541,10 +541,38 @@ def bench_size(size: int, *, perceval: bool, keep: Path | None) -> SizeResult:
             if perceval:
                 result.perceval, result.perceval_note = bench_perceval(sandbox, env, tmp)
                 print_perceval(result)
+        bench_community_page(Path(env["AIRFLOW_HOME"]) / "community_monitoring" / "ledger.db")
         return result
     finally:
         if keep is None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_community_page(ledger: Path) -> None:
+    """The Community page's work per request on the state table the runs above wrote (in process,
+    as the api-server does it): the page's data and its chart, for every channel and type."""
+    import sqlalchemy as sa
+
+    from community_monitoring.web import app, page
+
+    if not ledger.exists():
+        print("  Community page: no state table was written")
+        return
+    engine = sa.create_engine(f"sqlite:///{ledger}")
+    try:
+        selection = page.select(page.PageQuery.parse(None, None, None, None, None, None))
+        start = time.perf_counter()
+        context = app.page_context(selection, engine)
+        page_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        png = app.chart_png(selection, engine)
+        chart_seconds = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    print(
+        f"  Community page at T: {page_seconds:.2f}s for its data ({context['tracked']:,} posts tracked, "
+        f"{len(context['weekly'])} weekly rows), {chart_seconds:.2f}s for its chart ({len(png):,} bytes)"
+    )
 
 
 def _quiet(cmd: list[str], env: dict[str, str], log_path: Path) -> int:

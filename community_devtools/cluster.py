@@ -10,11 +10,12 @@ What it does, in order:
 2. Starts, each on a free loopback port, in one temporary folder: a Postgres cluster of its own
    (``initdb`` + ``postgres``, as the ``postgres`` user when run as root), with the databases
    ``airflow`` (metadata DB and Celery result backend), ``community_monitoring`` (the ledger) and
-   ``ledger_tests`` (the ledger's unit tests); ``redis-server`` (the Celery broker); moto's S3 server
+   ``ledger_tests`` (the ledger's and the state table's unit tests); ``redis-server`` (the Celery broker); moto's S3 server
    with the bucket ``community-monitoring`` (intermediates, archive and models).
 3. Runs pytest on ``tests/cluster`` (real Airflow on CeleryExecutor: scheduler, dag-processor,
    api-server and two Celery workers, see ``tests/cluster/cluster_airflow.py``) and on
-   ``tests/unit/test_ledger.py`` against this Postgres (``COMMUNITY_TEST_POSTGRES_URL``).
+   ``tests/unit/test_ledger.py`` and ``tests/unit/test_state_table.py`` against this Postgres
+   (``COMMUNITY_TEST_POSTGRES_URL``).
 4. Stops everything it started and prints, per component, its pid, port, how it started and how it
    stopped (the Airflow components' records come from the tests, in ``components.json``).
 
@@ -53,7 +54,7 @@ LEDGER_TEST_DB = ("community", "community-pass", "ledger_tests")
 S3_KEY, S3_SECRET, S3_REGION = "cluster-access-key", "cluster-secret-key", "us-east-1"
 CLUSTER_INFO = "COMMUNITY_CLUSTER_INFO"
 COMPONENTS_FILE = "components.json"
-PYTEST_TARGETS = ("tests/cluster", "tests/unit/test_ledger.py")
+PYTEST_TARGETS = ("tests/cluster", "tests/unit/test_ledger.py", "tests/unit/test_state_table.py")
 
 
 def log(message: str) -> None:

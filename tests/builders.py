@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from community_monitoring.records import Post, Reply
 from community_monitoring.roster import StaffRoster
@@ -66,3 +69,16 @@ def answer(
 ) -> Reply:
     """A substantive reply: it says something beyond a me-too."""
     return reply(author, at=at, body=body, **kwargs)
+
+
+# The Postgres variant of a database test needs an empty database it may drop tables in: ``make
+# test-cluster`` starts a server and names one here; without it those variants are skipped, saying so.
+POSTGRES_URL_VARIABLE = "COMMUNITY_TEST_POSTGRES_URL"
+
+
+def postgres_test_url() -> str:
+    """The test Postgres database's URL, or skip the test that asked for it."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"no Postgres server: {POSTGRES_URL_VARIABLE} is not set (make test-cluster sets it)")
+    return url

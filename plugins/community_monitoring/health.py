@@ -267,16 +267,6 @@ def created_rows(
     return rows_of(posts, roster, settings, classifier, [selection], releases)[0]
 
 
-def latest_per_post(rows: Iterable[StateRow]) -> list[StateRow]:
-    """Each post's newest row (the state table's history holds one per day it was tracked)."""
-    newest: dict[tuple[str, str], StateRow] = {}
-    for row in rows:
-        key = (row.channel, row.source_id)
-        if key not in newest or row.as_of > newest[key].as_of:
-            newest[key] = row
-    return sorted(newest.values(), key=lambda r: (r.channel, r.source_id))
-
-
 # ----- metrics (pandas) --------------------------------------------------------------------------
 
 
@@ -301,7 +291,7 @@ def week_start(times: pd.Series) -> pd.Series:
     return utc.dt.floor("D") - pd.to_timedelta(utc.dt.day_of_week, unit="D")
 
 
-_TIME_COLUMNS = ("created_at", "first_response_at", "first_staff_response_at", "as_of")
+TIME_COLUMNS = ("created_at", "first_response_at", "first_staff_response_at", "as_of")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _NAT = np.iinfo(np.int64).min  # what datetime64 reads as NaT
@@ -322,20 +312,33 @@ def _times(values: Iterable[datetime | None]) -> pd.Series:
 
 
 def rows_frame(rows: Iterable[StateRow]) -> pd.DataFrame:
-    """The rows as a table: the state columns, plus ``first_response_h``, ``first_staff_response_h``
-    (hours after creation; NaN without one), ``first_by_staff`` (True, False, or NA without a
-    response) and ``week`` (Monday 00:00 UTC of the week the post was created)."""
+    """The rows as a table: ``columns_frame`` of their fields."""
     rows = list(rows)
     # Column by column from the rows: dataclasses.asdict would deep-copy every datetime, and the
     # times are counted straight from the rows' datetimes (see ``_times``).
-    frame = pd.DataFrame(
+    return columns_frame(
         {
             name: _times(getattr(r, name) for r in rows)
-            if name in _TIME_COLUMNS
+            if name in TIME_COLUMNS
             else pd.Series([getattr(r, name) for r in rows], dtype=object)
             for name in STATE_COLUMNS
         }
     )
+
+
+def stored_times(values: Sequence[Any]) -> pd.Series:
+    """A time column as a database returns it without conversion: ISO 8601 text (SQLite) or naive
+    datetimes (Postgres), UTC; None for no time. Parsed by pandas at once, not value by value."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def columns_frame(columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """The state columns (``STATE_COLUMNS``; times as UTC ``datetime64[us]``) as a table, plus
+    ``first_response_h``, ``first_staff_response_h`` (hours after creation; NaN without one),
+    ``first_by_staff`` (True, False, or NA without a response) and ``week`` (Monday 00:00 UTC of the
+    week the post was created)."""
+    frame = pd.DataFrame({name: columns[name] for name in STATE_COLUMNS})
     frame["day_on_list"] = frame["day_on_list"].astype("int64")
     frame["first_response_h"] = (frame["first_response_at"] - frame["created_at"]) / HOUR
     frame["first_staff_response_h"] = (frame["first_staff_response_at"] - frame["created_at"]) / HOUR
@@ -380,7 +383,7 @@ def weekly_metrics(
     """Per week created (Monday 00:00 UTC) and ``by`` (channel, post type): ``response_numbers``.
 
     ``frame``: ``rows_frame`` of rows as of T, e.g. ``created_rows`` or the state table's
-    ``latest_per_post(history(...))``. One row per (week, *by) with posts; oldest week first.
+    ``newest_rows``. One row per (week, *by) with posts; oldest week first.
     """
     keys = ["week", *by]
     columns = [*keys, *response_numbers(rows_frame([]), as_of)]

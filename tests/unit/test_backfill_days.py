@@ -130,9 +130,7 @@ def test_a_30_day_backfill_rebuilds_the_metrics_the_daily_runs_recorded(tmp_path
         assert rebuilt == recorded
         assert health.health_numbers(rebuilt, as_of) == health.health_numbers(recorded, as_of)
     weeks = [
-        health.weekly_metrics(
-            health.rows_frame(health.latest_per_post(state_table.history(e, DAYS[0], T))), T
-        )
+        health.weekly_metrics(health.rows_frame(state_table.newest_rows(e, DAYS[0], T)), T)
         for e in (daily, backfill)
     ]
     assert weeks[0].equals(weeks[1])

@@ -307,13 +307,6 @@ def test_the_snapshot_and_the_posts_created_in_the_window_give_the_same_numbers(
     assert health.health_numbers(snapshot, T) == health.health_numbers(created, T)
 
 
-def test_latest_per_post_keeps_each_posts_newest_row() -> None:
-    old = row(ago(days=5), None, as_of=ago(days=2))
-    new = row(ago(days=5), 50, as_of=ago(days=1))
-    other = row(ago(days=5), None, number=2, as_of=ago(days=2))
-    assert health.latest_per_post([new, old, other]) == [new, other]
-
-
 # ----- the section and the chart -------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ variable the Postgres variant is skipped, saying so.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from builders import postgres_test_url
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 from community_monitoring.ledger import TABLE_NAME, NotificationLedger
-
-POSTGRES_URL_VARIABLE = "COMMUNITY_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -28,9 +26,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
-    url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not url:
-        pytest.skip(f"no Postgres server: {POSTGRES_URL_VARIABLE} is not set (make test-cluster sets it)")
+    url = postgres_test_url()
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)

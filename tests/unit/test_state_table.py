@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from builders import ROSTER, SETTINGS, T, ago, answer, post
+from builders import ROSTER, SETTINGS, T, ago, answer, post, postgres_test_url
 from community_monitoring import health, state_table
 from community_monitoring.classify import PostClassifier
 from community_monitoring.health import StateRow
@@ -20,9 +22,22 @@ RULES = PostClassifier.from_settings(SETTINGS)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty ledger database: a SQLite file, or the Postgres test database (the table dropped)."""
+    if request.param == "sqlite":
+        yield sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+        return
+    engine = sa.create_engine(postgres_test_url())
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {state_table.TABLE_NAME}"))
+
+    drop()
+    yield engine
+    drop()
+    engine.dispose()
 
 
 def rows_at(as_of: datetime) -> list[StateRow]:
@@ -41,7 +56,7 @@ def by_key(rows: list[StateRow]) -> dict[tuple[str, str], StateRow]:
 
 def test_nothing_recorded_reads_as_empty(engine: sa.Engine) -> None:
     assert state_table.snapshot(engine) == []
-    assert state_table.history(engine, ago(days=30), T) == []
+    assert state_table.newest_rows(engine, ago(days=30), T) == []
     assert state_table.latest_as_of(engine) is None
     assert state_table.recorded_as_of(engine) == []
 
@@ -106,17 +121,86 @@ def test_snapshot_filters(
     assert [r.url for r in state_table.snapshot(engine, channel=channel, post_type=post_type)] == urls
 
 
-def test_history_is_every_snapshot_in_the_period(engine: sa.Engine) -> None:
-    days = [T - 2 * DAY, T - DAY, T]
-    for as_of in days:
-        state_table.upsert_snapshot(engine, rows_at(as_of), as_of)
-    period = state_table.history(engine, T - 2 * DAY, T)  # since excluded, until included
-    assert sorted({r.as_of for r in period}) == days[1:]
-    assert state_table.recorded_as_of(engine) == days[::-1]
-    # One row per post, its newest: the metrics' input.
-    latest = health.latest_per_post(period)
-    assert {r.as_of for r in latest} == {T}
-    assert len(latest) == 3
+def written_days() -> dict[datetime, list[StateRow]]:
+    """Four days of snapshots: posts leave the tracked set, come back, and one changes type."""
+    days = {as_of: rows_at(as_of) for as_of in (T - 3 * DAY, T - 2 * DAY, T - DAY, T)}
+    # The GitHub issue 2 was no longer tracked on the last day; the forum topic became a bug on day 3.
+    days[T] = [r for r in days[T] if r.source_id != "o/r#2"]
+    days[T - DAY] = [replace(r, post_type="bug") if r.channel == "forum" else r for r in days[T - DAY]]
+    days[T] = [replace(r, post_type="bug") if r.channel == "forum" else r for r in days[T]]
+    return days
+
+
+def newest_by_reading_everything(
+    days: dict[datetime, list[StateRow]],
+    since: datetime,
+    until: datetime,
+    channel: str | None,
+    post_type: str | None,
+    created_from: datetime | None,
+) -> list[StateRow]:
+    """What newest_rows must say, worked out from every row written."""
+    newest: dict[tuple[str, str], StateRow] = {}
+    for as_of, rows in days.items():
+        for r in rows:
+            if not since < as_of <= until or (channel and r.channel != channel):
+                continue
+            if (post_type and r.post_type != post_type) or (created_from and r.created_at < created_from):
+                continue
+            if (r.channel, r.source_id) not in newest or as_of > newest[(r.channel, r.source_id)].as_of:
+                newest[(r.channel, r.source_id)] = r
+    return sorted(newest.values(), key=lambda r: (r.channel, r.source_id))
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "channel", "post_type", "created_from", "expected"),
+    [
+        pytest.param(T - 4 * DAY, T, None, None, None, {"o/r#1": T, "o/r#2": T - DAY, "o/r#3": T}, id="all"),
+        pytest.param(
+            T - 3 * DAY,
+            T - DAY,
+            None,
+            None,
+            None,
+            {"o/r#1": T - DAY, "o/r#2": T - DAY, "o/r#3": T - DAY},
+            id="since excluded, until included",
+        ),
+        pytest.param(T - 4 * DAY, T, "github", None, None, {"o/r#1": T, "o/r#2": T - DAY}, id="one channel"),
+        pytest.param(
+            T - 4 * DAY,
+            T,
+            None,
+            "troubleshooting",
+            None,
+            {"o/r#3": T - 2 * DAY},
+            id="a type it had before it changed",
+        ),
+        pytest.param(
+            T - 4 * DAY, T, None, "bug", None, {"o/r#1": T, "o/r#2": T - DAY, "o/r#3": T}, id="its type now"
+        ),
+        pytest.param(T - 4 * DAY, T, None, None, ago(days=6), {"o/r#1": T, "o/r#3": T}, id="created since"),
+        pytest.param(T, T + DAY, None, None, None, {}, id="no snapshot in the period"),
+    ],
+)
+def test_newest_rows_keep_each_posts_newest_row_in_the_period(
+    engine: sa.Engine,
+    since: datetime,
+    until: datetime,
+    channel: str | None,
+    post_type: str | None,
+    created_from: datetime | None,
+    expected: dict[str, datetime],
+) -> None:
+    days = written_days()
+    for as_of, rows in days.items():
+        state_table.upsert_snapshot(engine, rows, as_of, channels=["github", "forum"])
+    newest = state_table.newest_rows(engine, since, until, channel, post_type, created_from)
+    assert {r.source_id: r.as_of for r in newest} == expected
+    assert newest == newest_by_reading_everything(days, since, until, channel, post_type, created_from)
+    # The metrics read the same rows column by column: the same table as rows_frame of the rows.
+    frame = state_table.newest_frame(engine, since, until, channel, post_type, created_from)
+    pd.testing.assert_frame_equal(frame, health.rows_frame(newest))
+    assert state_table.recorded_as_of(engine) == sorted(days, reverse=True)
 
 
 def test_a_channel_not_read_keeps_its_rows_and_a_channel_read_empty_loses_them(engine: sa.Engine) -> None:
@@ -147,17 +231,20 @@ def test_inconsistent_writes_are_refused(
 
 
 def test_an_older_table_gets_the_columns_it_lacks(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE community_post_states (channel VARCHAR(32), source_id VARCHAR(256), as_of DATETIME,"
-                " url VARCHAR(1024), title TEXT, author VARCHAR(256), post_type VARCHAR(32), created_at DATETIME,"
-                " first_response_at DATETIME, answer_state VARCHAR(32),"
-                " PRIMARY KEY (channel, source_id, as_of))"
-            )
-        )
+    older = ("channel", "source_id", "as_of", "url", "title", "author", "post_type", "created_at")
+    older += ("first_response_at", "answer_state")
+    columns = [c for c in state_table.TABLE.columns if c.name in older]
+    table = sa.Table(
+        state_table.TABLE_NAME,
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type, primary_key=c.primary_key) for c in columns),
+    )
+    table.create(engine)
     state_table.upsert_snapshot(engine, rows_at(T), T)
     assert by_key(state_table.snapshot(engine)) == by_key(rows_at(T))
+    assert {c["name"] for c in sa.inspect(engine).get_columns(state_table.TABLE_NAME)} == set(
+        health.STATE_COLUMNS
+    )
 
 
 def test_open_engine_is_the_ledgers_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

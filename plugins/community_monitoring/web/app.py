@@ -144,15 +144,13 @@ def _headers(nonce: str) -> dict[str, str]:
 
 def _weekly_frame(engine: Engine, selection: Selection, at: Any) -> Any:
     """Each post's newest row over the chart's weeks (up to T), created in those weeks."""
-    import pandas as pd
-
-    from community_monitoring import health, state_table
+    from community_monitoring import state_table
     from community_monitoring.health_rendering import chart_weeks
 
     first = chart_weeks(at)[0]
-    rows = state_table.history(engine, first, at, selection.channel or None, selection.post_type or None)
-    frame = health.rows_frame(health.latest_per_post(rows))
-    return frame[frame["week"] >= pd.Timestamp(first)]
+    return state_table.newest_frame(
+        engine, first, at, selection.channel or None, selection.post_type or None, created_from=first
+    )
 
 
 def _empty_context(selection: Selection) -> dict[str, Any]:
@@ -171,11 +169,11 @@ def _empty_context(selection: Selection) -> dict[str, Any]:
     }
 
 
-def _page_context(selection: Selection) -> dict[str, Any]:
+def page_context(selection: Selection, engine: Engine) -> dict[str, Any]:
+    """The page's data: the queue, the numbers and the weekly table of the selection, from ``engine``."""
     from community_monitoring import health, state_table
     from community_monitoring.web import page
 
-    engine = _engine()
     recorded = state_table.recorded_as_of(engine)
     at = state_table.latest_as_of(engine, selection.query.as_of)
     context = _empty_context(selection)
@@ -195,6 +193,22 @@ def _page_context(selection: Selection) -> dict[str, Any]:
         chart_src="chart.png?" + urlencode({k: v for k, v in chart_params.items() if v}),
     )
     return context
+
+
+def chart_png(selection: Selection, engine: Engine) -> bytes:
+    """The chart of the selection as of its T: median hours to first response per channel, by week."""
+    from datetime import UTC, datetime
+
+    from community_monitoring import health, state_table
+    from community_monitoring.health_rendering import health_chart_png
+
+    at = state_table.latest_as_of(engine, selection.query.as_of)
+    if at is None:
+        now = datetime.now(UTC)
+        return health_chart_png(health.weekly_metrics(health.rows_frame([]), now), now)
+    return health_chart_png(
+        health.weekly_metrics(_weekly_frame(engine, selection, at), at, by=("channel",)), at
+    )
 
 
 def _selection(
@@ -250,7 +264,7 @@ def community_page(
     selection = _selection(as_of, channel, post_type, view, kind, section)
     nonce = secrets.token_urlsafe(16)
     try:
-        data = _page_context(selection)
+        data = page_context(selection, _engine())
         error = ""
     except Exception as exc:  # the database or its connection: say so on the page, log the rest
         import logging
@@ -292,23 +306,8 @@ def community_chart(
     channel: Channel = None,
     post_type: PostType = None,
 ) -> Response:
-    from datetime import UTC, datetime
-
-    from community_monitoring import health, state_table
-    from community_monitoring.health_rendering import health_chart_png
-
-    selection = _selection(as_of, channel, post_type, None, None, None)
-    engine = _engine()
-    at = state_table.latest_as_of(engine, selection.query.as_of)
-    if at is None:
-        png = health_chart_png(
-            health.weekly_metrics(health.rows_frame([]), datetime.now(UTC)), datetime.now(UTC)
-        )
-    else:
-        frame = _weekly_frame(engine, selection, at)
-        png = health_chart_png(health.weekly_metrics(frame, at, by=("channel",)), at)
     return Response(
-        png,
+        chart_png(_selection(as_of, channel, post_type, None, None, None), _engine()),
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
