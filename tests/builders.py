@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from community_monitoring.records import Post, Reply
 from community_monitoring.roster import StaffRoster
@@ -76,9 +79,25 @@ def answer(
 POSTGRES_URL_VARIABLE = "COMMUNITY_TEST_POSTGRES_URL"
 
 
-def postgres_test_url() -> str:
-    """The test Postgres database's URL, or skip the test that asked for it."""
+def database_url(kind: str, folder: Path, table: str) -> Iterator[str]:
+    """For a fixture: the URL of a database without ``table``: a SQLite file in ``folder``
+    (``kind`` "sqlite"), or the test Postgres database with the table dropped before and after;
+    a test asking for Postgres without one is skipped."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'ledger.db'}"
+        return
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         pytest.skip(f"no Postgres server: {POSTGRES_URL_VARIABLE} is not set (make test-cluster sets it)")
-    return url
+    engine = sa.create_engine(url)
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+
+    drop()
+    try:
+        yield url
+    finally:
+        drop()
+        engine.dispose()

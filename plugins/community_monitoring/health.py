@@ -383,7 +383,7 @@ def weekly_metrics(
     """Per week created (Monday 00:00 UTC) and ``by`` (channel, post type): ``response_numbers``.
 
     ``frame``: ``rows_frame`` of rows as of T, e.g. ``created_rows`` or the state table's
-    ``newest_rows``. One row per (week, *by) with posts; oldest week first.
+    ``newest_frame``. One row per (week, *by) with posts; oldest week first.
     """
     keys = ["week", *by]
     columns = [*keys, *response_numbers(rows_frame([]), as_of)]

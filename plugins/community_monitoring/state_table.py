@@ -7,7 +7,7 @@ writes its T's snapshot (``health.state_rows``), and writing T again (a retry, a
 replaces that T's rows of the channels it read, so a snapshot is always exactly one run's rows.
 Times are stored as UTC (naive ``TIMESTAMP`` columns) and read back as aware UTC datetimes.
 
-Read it with ``snapshot`` (the posts as they stood at one T: the live queue) and ``newest_rows`` (each
+Read it with ``snapshot`` (the posts as they stood at one T: the live queue) and ``newest_frame`` (each
 post's newest row over a period, chosen by the database: the metrics' input).
 """
 
@@ -234,26 +234,6 @@ def _newest_query(
     )
 
 
-def newest_rows(
-    engine: Engine,
-    since: datetime,
-    until: datetime,
-    channel: str | None = None,
-    post_type: str | None = None,
-    created_from: datetime | None = None,
-) -> list[StateRow]:
-    """Each post's newest row among the snapshots with ``since`` < as_of ≤ ``until`` (of ``channel``,
-    ``post_type`` and created at or after ``created_from`` when given), ordered by channel and id.
-
-    The newest row is chosen by the database: a post is tracked for weeks, so reading every
-    snapshot's rows to keep one per post moved dozens of rows per post (millions at 100,000 posts
-    a day) into Python for each page and chart.
-    """
-    if not _exists(engine):
-        return []
-    return _rows(engine, _newest_query(ROW_COLUMNS, since, until, channel, post_type, created_from))
-
-
 def newest_frame(
     engine: Engine,
     since: datetime,
@@ -262,10 +242,14 @@ def newest_frame(
     post_type: str | None = None,
     created_from: datetime | None = None,
 ) -> pd.DataFrame:
-    """``health.rows_frame(newest_rows(...))``, read column by column: the metrics' input.
+    """Each post's newest row among the snapshots with ``since`` < as_of ≤ ``until`` (of ``channel``,
+    ``post_type`` and created at or after ``created_from`` when given), ordered by channel and id,
+    as ``health.rows_frame`` makes a table of rows: the metrics' input.
 
-    The times come as the database stores them and pandas parses each column at once; making a
-    ``StateRow`` and a datetime of every value took seconds for the 100,000 posts of a day.
+    The database picks the newest row: a post is tracked for weeks, so reading every snapshot's
+    rows to keep one per post moved dozens of rows per post (millions at 100,000 posts a day) into
+    Python for each page and chart. The columns are read as the database stores them and pandas
+    parses the times of each at once: a ``StateRow`` and a datetime of every value took seconds.
     """
     if not _exists(engine):
         return rows_frame([])

@@ -129,9 +129,6 @@ def test_a_30_day_backfill_rebuilds_the_metrics_the_daily_runs_recorded(tmp_path
         assert recorded
         assert rebuilt == recorded
         assert health.health_numbers(rebuilt, as_of) == health.health_numbers(recorded, as_of)
-    weeks = [
-        health.weekly_metrics(health.rows_frame(state_table.newest_rows(e, DAYS[0], T)), T)
-        for e in (daily, backfill)
-    ]
+    weeks = [health.weekly_metrics(state_table.newest_frame(e, DAYS[0], T), T) for e in (daily, backfill)]
     assert weeks[0].equals(weeks[1])
     assert len(weeks[0]) > 0

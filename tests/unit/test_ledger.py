@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import postgres_test_url
+from builders import database_url
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 from community_monitoring.ledger import TABLE_NAME, NotificationLedger
 
@@ -23,22 +23,7 @@ from community_monitoring.ledger import TABLE_NAME, NotificationLedger
 @pytest.fixture(params=["sqlite", "postgres"])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty ledger database: a SQLite file, or the Postgres test database (table dropped)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    url = postgres_test_url()
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {TABLE_NAME}"))
-
-    drop()
-    yield url
-    drop()
-    engine.dispose()
+    yield from database_url(request.param, tmp_path, TABLE_NAME)
 
 
 @pytest.fixture

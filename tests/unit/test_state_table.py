@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from builders import ROSTER, SETTINGS, T, ago, answer, post, postgres_test_url
+from builders import ROSTER, SETTINGS, T, ago, answer, database_url, post
 from community_monitoring import health, state_table
 from community_monitoring.classify import PostClassifier
 from community_monitoring.health import StateRow
@@ -25,19 +25,10 @@ DAY = timedelta(days=1)
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """An empty ledger database: a SQLite file, or the Postgres test database (the table dropped)."""
-    if request.param == "sqlite":
-        yield sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-        return
-    engine = sa.create_engine(postgres_test_url())
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {state_table.TABLE_NAME}"))
-
-    drop()
-    yield engine
-    drop()
-    engine.dispose()
+    for url in database_url(request.param, tmp_path, state_table.TABLE_NAME):
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def rows_at(as_of: datetime) -> list[StateRow]:
@@ -56,7 +47,7 @@ def by_key(rows: list[StateRow]) -> dict[tuple[str, str], StateRow]:
 
 def test_nothing_recorded_reads_as_empty(engine: sa.Engine) -> None:
     assert state_table.snapshot(engine) == []
-    assert state_table.newest_rows(engine, ago(days=30), T) == []
+    assert state_table.newest_frame(engine, ago(days=30), T).empty
     assert state_table.latest_as_of(engine) is None
     assert state_table.recorded_as_of(engine) == []
 
@@ -128,6 +119,17 @@ def written_days() -> dict[datetime, list[StateRow]]:
     days[T] = [r for r in days[T] if r.source_id != "o/r#2"]
     days[T - DAY] = [replace(r, post_type="bug") if r.channel == "forum" else r for r in days[T - DAY]]
     days[T] = [replace(r, post_type="bug") if r.channel == "forum" else r for r in days[T]]
+    # Times to the microsecond, as upstream APIs give them, read back exactly.
+    odd = timedelta(microseconds=123457)
+    for as_of, rows in days.items():
+        days[as_of] = [
+            replace(
+                r,
+                created_at=r.created_at + odd,
+                first_response_at=r.first_response_at and r.first_response_at + odd,
+            )
+            for r in rows
+        ]
     return days
 
 
@@ -139,7 +141,7 @@ def newest_by_reading_everything(
     post_type: str | None,
     created_from: datetime | None,
 ) -> list[StateRow]:
-    """What newest_rows must say, worked out from every row written."""
+    """What newest_frame must say, worked out from every row written."""
     newest: dict[tuple[str, str], StateRow] = {}
     for as_of, rows in days.items():
         for r in rows:
@@ -182,7 +184,7 @@ def newest_by_reading_everything(
         pytest.param(T, T + DAY, None, None, None, {}, id="no snapshot in the period"),
     ],
 )
-def test_newest_rows_keep_each_posts_newest_row_in_the_period(
+def test_newest_frame_keeps_each_posts_newest_row_in_the_period(
     engine: sa.Engine,
     since: datetime,
     until: datetime,
@@ -194,11 +196,10 @@ def test_newest_rows_keep_each_posts_newest_row_in_the_period(
     days = written_days()
     for as_of, rows in days.items():
         state_table.upsert_snapshot(engine, rows, as_of, channels=["github", "forum"])
-    newest = state_table.newest_rows(engine, since, until, channel, post_type, created_from)
-    assert {r.source_id: r.as_of for r in newest} == expected
-    assert newest == newest_by_reading_everything(days, since, until, channel, post_type, created_from)
-    # The metrics read the same rows column by column: the same table as rows_frame of the rows.
     frame = state_table.newest_frame(engine, since, until, channel, post_type, created_from)
+    assert dict(zip(frame["source_id"], frame["as_of"], strict=True)) == expected
+    # Exactly the table rows_frame makes of the rows, read one by one: times, gaps and all.
+    newest = newest_by_reading_everything(days, since, until, channel, post_type, created_from)
     pd.testing.assert_frame_equal(frame, health.rows_frame(newest))
     assert state_table.recorded_as_of(engine) == sorted(days, reverse=True)
 
