@@ -178,6 +178,7 @@ def test_a_backfill_at_t_rebuilds_the_same_rows_whatever_happened_after_t() -> N
         pytest.param([float(v) for v in range(1, 11)], 9.0, 5.5, id="1..10: p90 is the 9th"),
         pytest.param([float(v) for v in range(1, 21)], 18.0, 10.5, id="1..20: p90 is the 18th"),
         pytest.param([1.0, 100.0, float("nan")], 100.0, 50.5, id="NaN left out"),
+        pytest.param([None, 7.0, None], 7.0, 7.0, id="None left out"),
     ],
 )
 def test_p90_is_the_nearest_rank_and_the_median_the_usual_one(
@@ -185,6 +186,11 @@ def test_p90_is_the_nearest_rank_and_the_median_the_usual_one(
 ) -> None:
     assert health.nearest_rank(values, health.P90) == p90
     assert health.median(values) == middle
+    # A table's column, as the metrics pass it: the same numbers.
+    column = pd.Series(values, dtype=float)
+    assert health.nearest_rank(column, health.P90) == p90
+    assert health.median(column) == middle
+    assert health.median(iter(values)) == middle
 
 
 @pytest.mark.parametrize(
