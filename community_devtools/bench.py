@@ -14,6 +14,7 @@ For each size (posts a day across all six channels, ``--sizes``), on a synthetic
 3. Side by side with Perceval's GitHub, Discourse and Stack Exchange backends on the same sandbox
    data and window (installed into ``.bench-perceval/``, a dev-only venv: GPL, never shipped;
    ``--perceval-max-size`` caps the sizes it runs at): our requests and fetch time as ratios to theirs.
+4. The Community page's work per request on the state table the runs wrote: its data and its chart.
 
 Then DAG parse times and classify + filter over 100,000 posts. The last line sums it up:
 ``bench: daily_100k_s=… weekly_100k_s=… peak_rss_mb=… requests_over_min=… perceval_request_ratio=…``.
