@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -198,11 +198,21 @@ def substantive_replies(post: Post, roster: StaffRoster, settings: Settings, as_
     return sorted(kept, key=lambda r: (r.created_at, r.reply_id))
 
 
-def answer_state(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> AnswerState:
-    """Where the ball is at T, from the substantive replies before T (SPEC §4 "Answer state")."""
+def answer_state(
+    post: Post,
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    replies: Sequence[Reply] | None = None,
+) -> AnswerState:
+    """Where the ball is at T, from the substantive replies before T (SPEC §4 "Answer state").
+
+    ``replies``: the post's ``substantive_replies`` at T, when the caller has worked them out already.
+    """
     if not is_open_at(post, as_of) or has_accepted_answer_at(post, as_of):
         return "answered"
-    replies = substantive_replies(post, roster, settings, as_of)
+    if replies is None:
+        replies = substantive_replies(post, roster, settings, as_of)
     if not any(not is_by_author(post, r) for r in replies):
         return "unanswered"
     latest = replies[-1]

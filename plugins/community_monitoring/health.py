@@ -153,7 +153,8 @@ def post_state(
     entry: HelpWantedEntry | None = None,
 ) -> StateRow:
     """The row of one post as of T; ``entry``: its [Help Wanted] item at T, if it is on the list."""
-    responses = responses_at(post, roster, settings, as_of)
+    replies = substantive_replies(post, roster, settings, as_of)
+    responses = [r for r in replies if not is_by_author(post, r)]  # responses_at, from the same replies
     staff = (r for r in responses if is_reply_staff(post, r, roster))
     return StateRow(
         channel=post.channel,
@@ -165,7 +166,7 @@ def post_state(
         created_at=post.created_at,
         first_response_at=responses[0].created_at if responses else None,
         first_staff_response_at=next((r.created_at for r in staff), None),
-        answer_state=answer_state(post, roster, settings, as_of),
+        answer_state=answer_state(post, roster, settings, as_of, replies),
         owner=route_owner(post, settings.routing),
         escalation=entry.step if entry else "",
         day_on_list=entry.day if entry else 0,
@@ -212,20 +213,28 @@ def rows_of(
     list at that T, ordered by channel and id: all from one read of ``posts``.
 
     Posts are taken ``CHUNK`` at a time (whether a post is on the list depends on that post alone),
-    so a stream of posts is never held in memory whole, and each post is classified once.
+    so a stream of posts is never held in memory whole, and each post is classified once. Selections
+    with the same T share the work of that T: a post in several of them has one [Help Wanted] check
+    and one row (the weekly run's snapshot at T and its posts created since are mostly the same posts).
     """
     results: list[list[StateRow]] = [[] for _ in selections]
     for chunk in chunks(posts, CHUNK):
         picked = [[p for p in chunk if selection.keep(p)] for selection in selections]
         needed = {p.url: p for group in picked for p in group}
         types = dict(zip(needed, classify_types(list(needed.values()), classifier), strict=True))
-        for selection, group, rows in zip(selections, picked, results, strict=True):
-            sections = find_help_wanted_sections(group, roster, settings, selection.as_of, releases)
+        at_time: dict[datetime, dict[str, Post]] = {}
+        for selection, group in zip(selections, picked, strict=True):
+            at_time.setdefault(selection.as_of, {}).update((p.url, p) for p in group)
+        made: dict[datetime, dict[str, StateRow]] = {}
+        for as_of, union in at_time.items():
+            sections = find_help_wanted_sections(union.values(), roster, settings, as_of, releases)
             entries = {e.post.url: e for e in sections.entries}
-            rows += (
-                post_state(p, roster, settings, selection.as_of, types[p.url], entries.get(p.url))
-                for p in group
-            )
+            made[as_of] = {
+                url: post_state(p, roster, settings, as_of, types[url], entries.get(url))
+                for url, p in union.items()
+            }
+        for selection, group, rows in zip(selections, picked, results, strict=True):
+            rows += (made[selection.as_of][p.url] for p in group)
     return [sorted(rows, key=lambda r: (r.channel, r.source_id)) for rows in results]
 
 

@@ -443,10 +443,19 @@ class _CountingClassifier:
         return self.classify_all([item])[0]
 
 
-def test_one_read_gives_every_table_and_classifies_each_post_once() -> None:
-    posts = [
-        post(number=n, title=t, created=ago(days=10))
-        for n, t in enumerate(["Crash on login", "How do I set SSO?", "Add dark mode"])
+def test_one_read_gives_every_table_and_classifies_each_post_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    titles = ["Crash on login", "How do I set SSO?", "Add dark mode"]
+    posts = [post(number=n, title=t, created=ago(days=10)) for n, t in enumerate(titles)] + [
+        # Ages on both sides of T − 7 days, answered and not, one closed: the tables differ.
+        post(
+            number=10 + n,
+            title=titles[n % 3],
+            channel=("github", "forum")[n % 2],
+            created=ago(days=days),
+            replies=(answer("bob", at=ago(days=days - 1)),) if n % 3 == 0 else (),
+            closed_at=ago(days=1) if n == 4 else None,
+        )
+        for n, days in enumerate([2, 5, 8, 9, 12, 20, 40])
     ]
     counting = _CountingClassifier()
     selections = [
@@ -454,9 +463,22 @@ def test_one_read_gives_every_table_and_classifies_each_post_once() -> None:
         health.tracked_at(ROSTER, SETTINGS, T - health.WEEK),
         health.created_since(ROSTER, SETTINGS, T, ago(days=30)),
     ]
+    built: list[tuple[str, datetime]] = []
+    post_state = health.post_state
+
+    def counting_post_state(item: Post, *args: object) -> StateRow:
+        built.append((item.url, args[2]))  # (post, T): args are roster, settings, as_of, …
+        return post_state(item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(health, "post_state", counting_post_state)
     now, before, created = health.rows_of(iter(posts), ROSTER, SETTINGS, counting, selections)
-    assert sum(counting.asked) == len(posts)
+    monkeypatch.undo()
+    # Each post in a table was classified once (the 40-day-old post is in none).
+    assert sum(counting.asked) == len({r.url for r in now + before + created}) == len(posts) - 1
     assert now == health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
     assert before == health.state_rows(posts, ROSTER, SETTINGS, T - health.WEEK, RULES)
     assert created == health.created_rows(posts, ROSTER, SETTINGS, T, RULES, since=ago(days=30))
-    assert [len(now), len(before), len(created)] == [3, 3, 3]
+    assert [len(now), len(before), len(created)] == [9, 7, 9]
+    assert {r.escalation for r in now} > {""}  # the [Help Wanted] ladder shows in the rows
+    # Tables at the same T share one row per post: each (post, T) was worked out once.
+    assert sorted(built) == sorted({(r.url, r.as_of) for r in now + before + created})
