@@ -101,15 +101,13 @@ def test_dry_run_sends_nothing_upstream(airflow: AirflowRunner, sandbox: Callabl
     assert not (airflow.workdir / "tracking-sheet.xlsx").exists()
 
 
+# Through Airflow, one param the form's values fail on and one the plan fails on (a team nominee needs
+# the announcement); every malformed value of every param is named in tests/unit/test_params.py.
 @pytest.mark.parametrize(
     ("conf", "param"),
     [
-        ({"version": "eleven"}, "version"),
         ({"version": "11.1.x"}, "version"),
         ({"announcement_url": None, "version": "11.1"}, "announcement_url"),
-        ({"announcement_url": "not a url"}, "announcement_url"),
-        ({"release_date": "16/11/2026"}, "release_date"),
-        ({"dry_run": "yes"}, "dry_run"),
     ],
 )
 def test_invalid_params_fail_before_anything_is_sent(

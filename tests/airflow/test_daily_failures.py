@@ -106,6 +106,8 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     assert "answered 500" in alert
 
 
+# Through Airflow, one bad value of each Variable the run reads first; every bad value of each is
+# named in tests/unit/test_settings.py and test_roster_and_settings.py (a run here is ~12 s of Airflow).
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -115,15 +117,12 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
             "'members' must be a non-empty list",
         ),
         ("community_staff", '{"github": "amy"}', "'github' must be a list of usernames"),
-        ("community_settings", "{not json", "'community_settings' is not valid JSON"),
         # A string is not a boolean: "false" must never switch real UserVoice writes on.
         (
             "community_settings",
             '{"uservoice": {"apply_status_updates": "false"}}',
             "key 'uservoice.apply_status_updates': Input should be a valid boolean",
         ),
-        ("community_settings", '{"digest": {"max_agedays": 3}}', "key 'digest.max_agedays': unknown key"),
-        ("community_settings", '{"digest": {"max_age_days": 0}}', "key 'digest.max_age_days'"),
         ("community_settings", '{"weekly": {"max_age_days": 0}}', "key 'weekly.max_age_days'"),
     ],
 )
