@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from community_monitoring.records import Post, Reply
+from community_monitoring.records import JiraTicket, Post, Release, Reply
 from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import load_settings
 
@@ -61,6 +61,35 @@ def post(
         number=number,
         **kwargs,
     )
+
+
+def jira_ticket(
+    key: str = "MM-61501", summary: str = "Schedule messages to be sent later", **kwargs: Any
+) -> JiraTicket:
+    """A ticket, by default resolved Done in v11.1 (shipped once ``release("v11.1.0", …)`` is out)."""
+    fields: dict[str, Any] = {
+        "status": "Done",
+        "status_category": "Done",
+        "resolution": "Fixed",
+        "fix_versions": ("v11.1",),
+        "labels": (),
+        "linked_urls": (),
+        **kwargs,
+    }
+    return JiraTicket(key=key, url=f"https://jira.test/browse/{key}", summary=summary, **fields)
+
+
+def release(tag: str, days_ago: float, **kwargs: Any) -> Release:
+    return Release(tag=tag, name=tag, published_at=ago(days=days_ago), **kwargs)
+
+
+# A new feature proposal that the default ``jira_ticket`` (shipped in 11.1) is about.
+SCHEDULE_IDEA = post(
+    title="Feature request: schedule a message to be sent later",
+    body="It would be nice to schedule messages so they are sent later, e.g. tomorrow morning.",
+    number=11,
+    created=ago(hours=2),
+)
 
 
 # Words that answer: a reply with a body that is no me-too (``reply`` has an empty body).

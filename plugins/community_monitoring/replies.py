@@ -1,19 +1,24 @@
 """Which reply drafts go upstream, where the team switched it on per channel (off by default).
 
 Only new posts that nobody has answered by T get one; the outbox makes sure each post gets at
-most one, ever (its ledger key is the post itself, whatever run sends it).
+most one, ever (its ledger key is the post itself, whatever run sends it). The draft is the one
+[Triage] shows for the post: the same decider gives its type (the learned model where one is in
+use) and the same related items fill its ticket or feature-idea link and may change what it says
+("tracked in KEY", "already available in X.Y").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from community_monitoring.classify import PostClassifier
+from community_monitoring.classify import PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.keys import reply_key, reply_marker
 from community_monitoring.records import Post
+from community_monitoring.related import Related
 from community_monitoring.roster import StaffRoster
 from community_monitoring.rules import find_new_posts, has_response
 from community_monitoring.settings import Settings
@@ -31,21 +36,40 @@ class PlannedReply:
     draft: str
 
 
+# Each post's related items (URL -> best first), looked up for the posts given (``related.find_related``).
+RelatedFinder = Callable[[Sequence[Post]], Mapping[str, Sequence[Related]]]
+
+
 def plan_replies(
-    posts: Iterable[Post], roster: StaffRoster, settings: Settings, as_of: datetime
+    posts: Iterable[Post],
+    roster: StaffRoster,
+    settings: Settings,
+    as_of: datetime,
+    classifier: Any = None,
+    find_related: RelatedFinder | None = None,
 ) -> list[PlannedReply]:
-    """A reply draft for each new, unanswered post of a channel with ``replies.post_upstream`` on."""
+    """A reply draft for each new, unanswered post of a channel with ``replies.post_upstream`` on.
+
+    ``classifier``: what decides [Triage]'s types (the rules when None); ``find_related``: looks up
+    the related items of the posts that get a reply, once, only when there are any.
+    """
     channels = settings.replies.channels
     if not channels:
         return []
-    classifier = PostClassifier.from_settings(settings)
+    chosen = [
+        post
+        for post in find_new_posts(posts, roster, settings, as_of)
+        if post.channel in channels and not has_response(post, roster, as_of, settings)
+    ]
+    if not chosen:
+        return []
+    decided = classify_posts(classifier or PostClassifier.from_settings(settings), chosen)
+    related = find_related(chosen) if find_related is not None else {}
     writer = DraftWriter(settings)
     planned = []
-    for post in find_new_posts(posts, roster, settings, as_of):
-        if post.channel not in channels or has_response(post, roster, as_of, settings):
-            continue
+    for post, classification in zip(chosen, decided, strict=True):
         key = reply_key(post.channel, post.source_id)
-        draft = writer.suggest(post, classifier.classify(post), as_of=as_of).draft
+        draft = writer.suggest(post, classification, related.get(post.url, ()), as_of).draft
         planned.append(
             PlannedReply(
                 channel=post.channel,

@@ -379,6 +379,23 @@ def test_reply_drafts_go_upstream_once_where_switched_on(
     assert commented <= triage_github  # only new posts of the day
     assert len(commented) == len(comments)  # one each
     assert all(e["body"]["body"].startswith("Hi ") for e in comments)
+    # The draft [Triage] shows: a related ticket links it and decides what it says (SPEC §4).
+    body_of = {
+        "https://github.com/" + e["path"].removeprefix("/api/v3/repos/").removesuffix("/comments"): e["body"][
+            "body"
+        ]
+        for e in comments
+    }
+    decided = yaml.safe_load((DEMO / "expected.yaml").read_text())["related_actions"]
+    assert set(decided) <= set(body_of)
+    for url, action in decided.items():
+        assert (
+            f"/browse/{action['ticket']})" in body_of[url] or f"/browse/{action['ticket']}." in body_of[url]
+        )
+        if action["action"] == "already_available":
+            assert f"already available in Mattermost {action['version']}" in body_of[url]
+        else:
+            assert "We track this in" in body_of[url]
     assert not [e for e in running.outbox if e["service"] == "gitlab"]  # not switched on there
     second = airflow.dags_test(DAG_ID, now, {"as_of": now})
     assert second.state == "success", second.log[-5000:]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from builders import SETTINGS, T, ago, post
+from builders import SCHEDULE_IDEA, SETTINGS, T, ago, post, release
+from builders import jira_ticket as ticket
 from community_monitoring.records import JiraTicket, Post, Release
 from community_monitoring.related import (
     ActionOverride,
@@ -27,35 +28,10 @@ from community_monitoring.settings import load_settings
 NEW = ago(hours=2)
 
 
-def ticket(
-    key: str = "MM-61501", summary: str = "Schedule messages to be sent later", **kwargs: Any
-) -> JiraTicket:
-    fields: dict[str, Any] = {
-        "status": "Done",
-        "status_category": "Done",
-        "resolution": "Fixed",
-        "fix_versions": ("v11.1",),
-        "labels": (),
-        "linked_urls": (),
-        **kwargs,
-    }
-    return JiraTicket(key=key, url=f"https://jira.test/browse/{key}", summary=summary, **fields)
-
-
-def release(tag: str, days_ago: float, **kwargs: Any) -> Release:
-    return Release(tag=tag, name=tag, published_at=ago(days=days_ago), **kwargs)
-
-
 def settings(**related: Any) -> Any:
     return load_settings({"related": related}) if related else SETTINGS
 
 
-SCHEDULE_IDEA = post(
-    title="Feature request: schedule a message to be sent later",
-    body="It would be nice to schedule messages so they are sent later, e.g. tomorrow morning.",
-    number=11,
-    created=NEW,
-)
 PUSH_BUG = post(
     title="Android push notifications not delivered after upgrading",
     body="Since the upgrade to 10.5 push notifications are not delivered on Android.",

@@ -6,13 +6,18 @@ that a bad ``replies.post_upstream`` names its key is the settings schema's (``t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from builders import ROSTER, SETTINGS, T, ago, post, reply
-from community_monitoring.records import Post
-from community_monitoring.replies import PlannedReply, plan_replies
+from builders import ROSTER, SCHEDULE_IDEA, SETTINGS, T, ago, jira_ticket, post, release, reply
+from community_monitoring.classify import Classification, PostClassifier
+from community_monitoring.drafts import DraftWriter
+from community_monitoring.records import JiraTicket, Post
+from community_monitoring.related import Related, find_related
+from community_monitoring.replies import PlannedReply, RelatedFinder, plan_replies
 from community_monitoring.settings import load_settings
 
 GITHUB_ON = load_settings({"replies": {"post_upstream": {"github": True}}})
@@ -80,3 +85,64 @@ def test_the_upstream_text_ends_with_its_ledger_keys_marker() -> None:
     assert planned.key == "reply:github:o/r#7"
     assert planned.draft.endswith("\n\n<!-- community-monitoring:reply:github:o/r#7 -->")
     assert planned.draft.count("<!--") == 1
+
+
+# ----- the draft that goes upstream is the one [Triage] shows ---------------------------------------
+
+SCHEDULING_SHIPPED = jira_ticket()  # Done in v11.1
+RELEASED_11_1 = (release("v11.1.0", days_ago=5),)
+
+
+def related_among(tickets: tuple[JiraTicket, ...], asked: list[list[str]]) -> RelatedFinder:
+    """The related items among ``tickets`` (no candidate posts), recording which posts were asked about."""
+
+    def find(posts: Sequence[Post]) -> dict[str, tuple[Related, ...]]:
+        asked.append([p.url for p in posts])
+        return find_related(posts, [], tickets, RELEASED_11_1, GITHUB_ON, T)
+
+    return find
+
+
+def test_a_related_ticket_fills_the_upstream_draft_as_in_triage() -> None:
+    asked: list[list[str]] = []
+    [planned] = plan_replies(
+        [SCHEDULE_IDEA], ROSTER, GITHUB_ON, T, find_related=related_among((SCHEDULING_SHIPPED,), asked)
+    )
+    assert asked == [[SCHEDULE_IDEA.url]]  # once, for the posts that get a reply
+    assert "already available in Mattermost 11.1 (https://jira.test/browse/MM-61501)" in planned.draft
+    related = find_related([SCHEDULE_IDEA], [], (SCHEDULING_SHIPPED,), RELEASED_11_1, GITHUB_ON, T)
+    classification = PostClassifier.from_settings(GITHUB_ON).classify(SCHEDULE_IDEA)
+    triage_draft = (
+        DraftWriter(GITHUB_ON).suggest(SCHEDULE_IDEA, classification, related[SCHEDULE_IDEA.url], T).draft
+    )
+    assert planned.draft.startswith(triage_draft)
+    # Without the lookup the same post would be sent to the feature-idea forum instead.
+    [plain] = plan_replies([SCHEDULE_IDEA], ROSTER, GITHUB_ON, T)
+    assert "already available" not in plain.draft
+
+
+class _Decides:
+    """A decider like the learned model: one type for every post."""
+
+    def __init__(self, post_type: str) -> None:
+        self.post_type = post_type
+
+    def classify_all(self, posts: Sequence[Post]) -> list[Classification]:
+        return [Classification(self.post_type, "model 0.91") for _ in posts]
+
+
+def test_the_triage_decider_gives_the_drafts_type() -> None:
+    item = post(number=5, created=NEW, title="Crash when opening settings", author="dana")
+    [rules] = plan_replies([item], ROSTER, GITHUB_ON, T)
+    [model] = plan_replies([item], ROSTER, GITHUB_ON, T, classifier=_Decides("troubleshooting"))
+    assert "troubleshooting gets faster help" not in rules.draft
+    assert "troubleshooting gets faster help on the Mattermost forum" in model.draft
+
+
+def test_nothing_to_reply_to_looks_nothing_up() -> None:
+    asked: list[list[str]] = []
+    finder = related_among((SCHEDULING_SHIPPED,), asked)
+    assert plan_replies([SCHEDULE_IDEA], ROSTER, SETTINGS, T, find_related=finder) == []  # off
+    answered = replace(SCHEDULE_IDEA, replies=(reply("bob", at=ago(hours=1)),))
+    assert plan_replies([answered], ROSTER, GITHUB_ON, T, find_related=finder) == []
+    assert asked == []

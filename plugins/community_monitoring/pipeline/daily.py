@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from community_monitoring.timeutil import day_window
 
 if TYPE_CHECKING:
     from community_monitoring.records import Post
+    from community_monitoring.related import Related
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +95,31 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
 RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
 
 
+def related_items(
+    run: TaskRun, posts: Sequence[Post], also_posted: Mapping[str, Sequence[Post]] | None = None
+) -> dict[str, tuple[Related, ...]]:
+    """``posts``' related items among what this run read: the window's posts of the channels read
+    (read twice, never held whole), the Jira tickets and the GitHub releases."""
+    from community_monitoring.related import find_related
+
+    read = run.channels_read()["read"]
+    channels = [c for c in RELATED_CHANNELS if c in read]
+    return find_related(
+        posts,
+        lambda: run.store.posts(channels),
+        run.store.tickets() if "jira" in read else [],
+        run.store.releases() if "github" in read else [],
+        run.settings,
+        run.as_of,
+        also_posted=also_posted,
+    )
+
+
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.pipeline.triage_model import triage_classifier
-    from community_monitoring.related import authors_on_two_channels, find_related
+    from community_monitoring.related import authors_on_two_channels
     from community_monitoring.rules import new_posts_of
 
     channels = run.channels_read()
@@ -120,16 +141,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
     )
-    read = [c for c in RELATED_CHANNELS if c in channels["read"]]
-    related = find_related(
-        day.listed,
-        lambda: run.store.posts(read),  # read twice, never held whole
-        run.store.tickets() if "jira" in channels["read"] else [],
-        run.store.releases() if "github" in channels["read"] else [],
-        run.settings,
-        run.as_of,
-        also_posted=day.findings.also_posted,
-    )
+    related = related_items(run, day.listed, also_posted=day.findings.also_posted)
     log.info(
         "Triage as of %s: %d new posts (%d folded as the same author's copies); related items looked up "
         "for the %d the digest can show, found for %d",
@@ -290,9 +302,19 @@ def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
 
 @community_task
 def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.replies import plan_replies
 
-    planned = plan_replies(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of)
+    # The draft [Triage] shows: the same decider and the same related items (only when a channel
+    # has replies switched on is either worked out).
+    planned = plan_replies(
+        posts_of_the_day(run),
+        run.rosters.staff,
+        run.settings,
+        run.as_of,
+        classifier=triage_classifier(run.settings, run.as_of) if run.settings.replies.channels else None,
+        find_related=lambda posts: related_items(run, posts),
+    )
     run.store.save_plan("replies", [asdict(p) for p in planned])
     if not run.settings.replies.channels:
         log.info("Posting replies upstream is off for every channel (replies.post_upstream)")
