@@ -18,7 +18,7 @@ from community_monitoring.classify import PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.keys import reply_key, reply_marker
 from community_monitoring.records import Post
-from community_monitoring.related import Related
+from community_monitoring.related import Related, fold_duplicates
 from community_monitoring.roster import StaffRoster
 from community_monitoring.rules import find_new_posts, has_response
 from community_monitoring.settings import Settings
@@ -36,8 +36,9 @@ class PlannedReply:
     draft: str
 
 
-# Each post's related items (URL -> best first), looked up for the posts given (``related.find_related``).
-RelatedFinder = Callable[[Sequence[Post]], Mapping[str, Sequence[Related]]]
+# Each post's related items (URL -> best first), looked up for the posts given, leaving out the
+# posts' own copies (URL -> the author's copies on other channels): ``related.find_related``.
+RelatedFinder = Callable[[Sequence[Post], Mapping[str, Sequence[Post]]], Mapping[str, Sequence[Related]]]
 
 
 def plan_replies(
@@ -56,15 +57,16 @@ def plan_replies(
     channels = settings.replies.channels
     if not channels:
         return []
+    new_posts = find_new_posts(posts, roster, settings, as_of)
     chosen = [
         post
-        for post in find_new_posts(posts, roster, settings, as_of)
+        for post in new_posts
         if post.channel in channels and not has_response(post, roster, as_of, settings)
     ]
     if not chosen:
         return []
     decided = classify_posts(classifier or PostClassifier.from_settings(settings), chosen)
-    related = find_related(chosen) if find_related is not None else {}
+    related = find_related(chosen, own_copies(new_posts, settings)) if find_related is not None else {}
     writer = DraftWriter(settings)
     planned = []
     for post, classification in zip(chosen, decided, strict=True):
@@ -82,3 +84,18 @@ def plan_replies(
             )
         )
     return planned
+
+
+def own_copies(new_posts: Sequence[Post], settings: Settings) -> dict[str, tuple[Post, ...]]:
+    """Each new post that [Triage] folds with the same author's posts on other channels (one item,
+    ``related.fold_duplicates``): URL → the others of its group. They are the author's own words,
+    never a related item of the post (an idea posted on UserVoice and GitHub alike is not "already
+    on the feature-idea forum" for its author)."""
+    by_url = {post.url: post for post in new_posts}
+    _, folded = fold_duplicates(new_posts, settings)
+    copies: dict[str, tuple[Post, ...]] = {}
+    for kept, others in folded.items():
+        group = (by_url[kept], *others)
+        for member in group:
+            copies[member.url] = tuple(p for p in group if p is not member)
+    return copies

@@ -6,7 +6,7 @@ that a bad ``replies.post_upstream`` names its key is the settings schema's (``t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,7 +17,7 @@ from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import JiraTicket, Post
 from community_monitoring.related import Related, find_related
-from community_monitoring.replies import PlannedReply, RelatedFinder, plan_replies
+from community_monitoring.replies import PlannedReply, RelatedFinder, own_copies, plan_replies
 from community_monitoring.settings import load_settings
 
 GITHUB_ON = load_settings({"replies": {"post_upstream": {"github": True}}})
@@ -96,9 +96,9 @@ RELEASED_11_1 = (release("v11.1.0", days_ago=5),)
 def related_among(tickets: tuple[JiraTicket, ...], asked: list[list[str]]) -> RelatedFinder:
     """The related items among ``tickets`` (no candidate posts), recording which posts were asked about."""
 
-    def find(posts: Sequence[Post]) -> dict[str, tuple[Related, ...]]:
+    def find(posts: Sequence[Post], copies: Mapping[str, Sequence[Post]]) -> dict[str, tuple[Related, ...]]:
         asked.append([p.url for p in posts])
-        return find_related(posts, [], tickets, RELEASED_11_1, GITHUB_ON, T)
+        return find_related(posts, [], tickets, RELEASED_11_1, GITHUB_ON, T, also_posted=copies)
 
     return find
 
@@ -146,3 +146,33 @@ def test_nothing_to_reply_to_looks_nothing_up() -> None:
     answered = replace(SCHEDULE_IDEA, replies=(reply("bob", at=ago(hours=1)),))
     assert plan_replies([answered], ROSTER, GITHUB_ON, T, find_related=finder) == []
     assert asked == []
+
+
+def test_the_authors_own_copy_on_another_channel_is_never_a_related_item() -> None:
+    """[Triage] folds an idea its author posted on UserVoice and GitHub into one item; the GitHub
+    reply must not send the author to their own suggestion as "already on the feature-idea forum"."""
+    on_github = post(
+        title=SCHEDULE_IDEA.title, body=SCHEDULE_IDEA.body, number=21, author="erin", created=NEW
+    )
+    on_uservoice = post(
+        channel="uservoice",
+        title=SCHEDULE_IDEA.title,
+        body=SCHEDULE_IDEA.body,
+        number=22,
+        author="Erin",
+        created=ago(hours=3),
+    )
+    window = [on_uservoice, on_github]
+
+    def find(posts: Sequence[Post], copies: Mapping[str, Sequence[Post]]) -> dict[str, tuple[Related, ...]]:
+        return find_related(posts, window, [], [], GITHUB_ON, T, also_posted=copies)
+
+    assert own_copies(window, GITHUB_ON) == {on_github.url: (on_uservoice,), on_uservoice.url: (on_github,)}
+    [planned] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=find)
+    assert on_uservoice.url not in planned.draft
+    # Without leaving the copy out it would be the closest related item, and the draft would send
+    # the author to it.
+    [unfolded] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=lambda posts, _: find(posts, {}))
+    assert (
+        f"already on the feature-idea forum, where others vote for it: {on_uservoice.url}" in unfolded.draft
+    )

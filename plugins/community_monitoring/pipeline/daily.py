@@ -313,7 +313,7 @@ def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
         classifier=triage_classifier(run.settings, run.as_of) if run.settings.replies.channels else None,
-        find_related=lambda posts: related_items(run, posts),
+        find_related=lambda posts, copies: related_items(run, posts, also_posted=copies),
     )
     run.store.save_plan("replies", [asdict(p) for p in planned])
     if not run.settings.replies.channels:
