@@ -305,19 +305,21 @@ def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.replies import plan_replies
 
-    # The draft [Triage] shows: the same decider and the same related items (only when a channel
-    # has replies switched on is either worked out).
+    if not run.settings.replies.channels:
+        log.info("Posting replies upstream is off for every channel (replies.post_upstream)")
+        run.store.save_plan("replies", [])
+        return {"planned": 0}
+    # The draft [Triage] shows: the same decider (the promoted model, when one is in use) and the
+    # same related items, the author's own copies on other channels left out.
     planned = plan_replies(
         posts_of_the_day(run),
         run.rosters.staff,
         run.settings,
         run.as_of,
-        classifier=triage_classifier(run.settings, run.as_of) if run.settings.replies.channels else None,
+        classifier=triage_classifier(run.settings, run.as_of),
         find_related=lambda posts, copies: related_items(run, posts, also_posted=copies),
     )
     run.store.save_plan("replies", [asdict(p) for p in planned])
-    if not run.settings.replies.channels:
-        log.info("Posting replies upstream is off for every channel (replies.post_upstream)")
     return {"planned": len(planned)}
 
 
