@@ -210,6 +210,27 @@ class PathsSection(Section):
     models: OptionalText = ""
 
 
+# The Community page's charts read back to the Monday of the week seven weeks before T's: a
+# shorter retention would cut their oldest weeks short.
+MIN_STATE_RETENTION_DAYS = 56
+
+
+class HealthSection(Section):
+    # Snapshots of the post state table older than this many days before a run's T are deleted by
+    # that run (0: kept). They are derived rows: a backfill at such a T writes them again.
+    state_retention_days: Count = 400
+
+    @field_validator("state_retention_days")
+    @classmethod
+    def _covers_the_charts(cls, days: int) -> int:
+        if 0 < days < MIN_STATE_RETENTION_DAYS:
+            raise ValueError(
+                f"must be 0 (keep every snapshot) or at least {MIN_STATE_RETENTION_DAYS}: the Community "
+                "page's charts read the snapshots of the last 8 weeks"
+            )
+        return days
+
+
 class MattermostSection(Section):
     username: Text
     targets: dict[MessageKind, Text]
@@ -430,6 +451,7 @@ class Settings(Section):
     suggested_actions: SuggestedActionsSection
     reply_drafts: ReplyDraftsSection
     paths: PathsSection = PathsSection()
+    health: HealthSection = HealthSection()
     mattermost: MattermostSection
     uservoice: UserVoiceSection
     jira: JiraSection

@@ -8,7 +8,8 @@ replaces that T's rows of the channels it read, so a snapshot is always exactly 
 Times are stored as UTC (naive ``TIMESTAMP`` columns) and read back as aware UTC datetimes.
 
 Read it with ``snapshot`` (the posts as they stood at one T: the live queue) and ``newest_frame`` (each
-post's newest row over a period, chosen by the database: the metrics' input).
+post's newest row over a period, chosen by the database: the metrics' input). ``prune_snapshots``
+deletes the snapshots older than the retention (``health.state_retention_days``) the daily run keeps.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -148,6 +149,23 @@ def upsert_snapshot(
             conn.execute(statement, [{name: getattr(r, name) for name in STATE_COLUMNS} for r in batch])
     log.info("Post states as of %s: %d row(s) for %s", as_of.isoformat(), len(rows), ", ".join(replaced))
     return len(rows)
+
+
+def prune_snapshots(engine: Engine, as_of: datetime, retention_days: int) -> int:
+    """Delete the snapshots as of a T more than ``retention_days`` before ``as_of`` (0: none), through
+    the ``as_of`` index; returns how many rows went. A missing table has none."""
+    if not retention_days or not _exists(engine):
+        return 0
+    before = as_of - timedelta(days=retention_days)
+    with engine.begin() as conn:
+        deleted = conn.execute(TABLE.delete().where(TABLE.c.as_of < before)).rowcount or 0
+    log.info(
+        "Post states: %d row(s) of snapshots before %s deleted (retention %d days)",
+        deleted,
+        before.isoformat(),
+        retention_days,
+    )
+    return deleted
 
 
 def _exists(engine: Engine) -> bool:

@@ -154,6 +154,18 @@ def test_override_leaves_the_rules_file_alone() -> None:
             "less than or equal to 16383",
         ),
         (
+            "state retention shorter than the page's charts",
+            {"health": {"state_retention_days": 30}},
+            "health.state_retention_days",
+            "must be 0 (keep every snapshot) or at least 56",
+        ),
+        (
+            "negative state retention",
+            {"health": {"state_retention_days": -1}},
+            "health.state_retention_days",
+            "greater than or equal to 0",
+        ),
+        (
             "unknown post type in labels",
             {"post_types": {"labels": {"bugg": ["x"]}}},
             "post_types.labels.bugg",

@@ -248,6 +248,42 @@ def test_an_older_table_gets_the_columns_it_lacks(engine: sa.Engine) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("retention_days", "kept"),
+    [
+        pytest.param(0, [T, T - 60 * DAY, T - 61 * DAY, T - 400 * DAY], id="0 keeps every snapshot"),
+        pytest.param(60, [T, T - 60 * DAY], id="the T exactly 60 days back stays"),
+        pytest.param(400, [T, T - 60 * DAY, T - 61 * DAY, T - 400 * DAY], id="nothing old enough"),
+    ],
+)
+def test_snapshots_older_than_the_retention_are_deleted(
+    engine: sa.Engine, retention_days: int, kept: list[datetime]
+) -> None:
+    recorded = [T, T - 60 * DAY, T - 61 * DAY, T - 400 * DAY]
+    for at in recorded:  # the same three rows at each T
+        state_table.upsert_snapshot(engine, [replace(r, as_of=at) for r in rows_at(T)], at)
+    deleted = state_table.prune_snapshots(engine, T, retention_days)
+    assert state_table.recorded_as_of(engine) == kept
+    assert deleted == 3 * (len(recorded) - len(kept))
+    # What stays is untouched.
+    assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+
+
+def test_pruning_a_table_never_written_does_nothing(engine: sa.Engine) -> None:
+    assert state_table.prune_snapshots(engine, T, 60) == 0
+    assert not sa.inspect(engine).has_table(state_table.TABLE_NAME)
+
+
+def test_the_minimum_state_retention_covers_the_community_pages_charts() -> None:
+    """Whatever weekday and hour T is, the oldest week a chart reads is within the minimum retention."""
+    from community_monitoring.health_rendering import chart_weeks
+    from community_monitoring.settings import MIN_STATE_RETENTION_DAYS
+
+    for hours in range(0, 7 * 24, 5):
+        at = T + timedelta(hours=hours)
+        assert at - chart_weeks(at)[0] <= timedelta(days=MIN_STATE_RETENTION_DAYS)
+
+
 def test_open_engine_is_the_ledgers_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "ledger.db"
     monkeypatch.setenv("AIRFLOW_CONN_COMMUNITY_MONITORING_DB", f'{{"conn_type": "sqlite", "host": "{path}"}}')

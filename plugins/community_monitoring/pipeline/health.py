@@ -3,7 +3,8 @@
 ``record_post_states`` (daily, ``notify`` group) upserts the snapshot at T of every channel the run
 read into the state table. It records in every run, backfills included: the table is no
 notification, and a backfill at T rebuilds the rows T had (the write policy, which holds back posts
-and upstream writes, does not apply).
+and upstream writes, does not apply). It then deletes the snapshots older than
+``health.state_retention_days`` before T, so the table stays the size of its retention.
 
 ``add_community_health`` (weekly) computes the ``Community health`` numbers directly from the posts
 the weekly run read, with the same functions that build the state table's rows, at T and at
@@ -15,12 +16,9 @@ the channels the weekly review reads (GitHub, GitLab, forum, Stack Overflow; not
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from community_monitoring.pipeline.run import TaskRun, community_task
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +45,16 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
         triage_classifier(run.settings, run.as_of),
         _releases(run),
     )
-    written = state_table.upsert_snapshot(state_table.open_engine(), rows, run.as_of, channels)
+    engine = state_table.open_engine()
+    written = state_table.upsert_snapshot(engine, rows, run.as_of, channels)
     missing = run.channels_read()["missing"]
     if missing:
         log.warning("Not read, so their rows as of %s are not replaced: %s", run.as_of.isoformat(), missing)
+    pruned = state_table.prune_snapshots(engine, run.as_of, run.settings.health.state_retention_days)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.channel] = counts.get(row.channel, 0) + 1
-    return {"as_of": run.as_of.isoformat(), "rows": written, "by_channel": counts}
+    return {"as_of": run.as_of.isoformat(), "rows": written, "by_channel": counts, "pruned": pruned}
 
 
 def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> str:
