@@ -7,8 +7,11 @@ served from here. A run as of an older T (a backfill) is served the same rows: t
 carry their own timestamps and the rules filter them as of T.
 
 The rows live in the ledger's database (connection ``community_monitoring_db``), in the table
-``upstream_item_cache``, created on first use. The cache is only an optimisation: when its
-database cannot be used, a warning is logged and every item is read as if nothing were cached.
+``upstream_item_cache``, created on first use. Each lookup marks the rows it asked for as used and
+deletes the rows no run asked for in ``IDLE_DAYS`` (items that left every run's window, or a
+payload form no source writes any more), so the table holds what runs still look at. The cache is
+only an optimisation: when its database cannot be used, a warning is logged and every item is read
+as if nothing were cached.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 TABLE_NAME = "upstream_item_cache"
 # Keys per SELECT: well under SQLite's bound-parameter limit (999 before 3.32).
 KEYS_PER_QUERY = 500
+# Rows no lookup asked for in this many days are deleted. Longer than any gap between two runs that
+# read the same items (the weekly ones read a week apart); deleting a row costs one read, never data.
+IDLE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,13 @@ class CachedItem:
     payload: Any  # JSON-serialisable
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    # One format for every stamp, so that they compare as strings in any database.
+    return moment.isoformat(timespec="seconds")
 
 
 def _table(metadata: sa.MetaData) -> sa.Table:
@@ -55,6 +66,8 @@ def _table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("updated", sa.String(80), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("read_at", sa.String(40), nullable=False),
+        # When a lookup last asked for the item (a table of an earlier version has none: read_at).
+        sa.Column("used_at", sa.String(40)),
     )
 
 
@@ -145,10 +158,15 @@ class ItemCache:
             ready = self._ready()
             if ready is None:
                 return {}
-            return self._select(*ready, channel, versions)
+            served = self._select(*ready, channel, versions)
         except Exception as exc:  # any database failure only means "not cached"
             self._give_up("reading", exc)
             return {}
+        try:
+            self._mark_used_and_forget_idle(*ready, channel, list(versions))
+        except Exception as exc:  # upkeep only: what was served stays good
+            log.warning("Item cache: could not mark %s rows as used or delete idle ones (%s)", channel, exc)
+        return served
 
     @staticmethod
     def _select(engine: Engine, table: sa.Table, channel: str, versions: Mapping[str, str]) -> dict[str, Any]:
@@ -163,15 +181,38 @@ class ItemCache:
                         served[row.item_key] = json.loads(row.payload)
         return served
 
+    @staticmethod
+    def _mark_used_and_forget_idle(engine: Engine, table: sa.Table, channel: str, keys: list[str]) -> None:
+        import sqlalchemy as sa
+
+        now = _now()
+        idle_since = _stamp(now - timedelta(days=IDLE_DAYS))
+        with engine.begin() as conn:
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                conn.execute(
+                    table.update()
+                    .where(table.c.channel == channel, table.c.item_key.in_(chunk))
+                    .values(used_at=_stamp(now))
+                )
+            # Every channel's rows: a payload form that changed its name is never asked for again.
+            forgotten = conn.execute(
+                table.delete().where(sa.func.coalesce(table.c.used_at, table.c.read_at) < idle_since)
+            ).rowcount
+        if forgotten:
+            log.info("Item cache: %d row(s) no run asked for in %d days deleted", forgotten, IDLE_DAYS)
+
     def put_many(self, channel: str, items: Iterable[CachedItem]) -> None:
         """Store what was just read, replacing what was stored for those items."""
+        now = _stamp(_now())
         rows = {
             item.item_key: {
                 "channel": channel,
                 "item_key": item.item_key,
                 "updated": item.updated,
                 "payload": json.dumps(item.payload, ensure_ascii=False, sort_keys=True),
-                "read_at": _now(),
+                "read_at": now,
+                "used_at": now,
             }
             for item in items
         }

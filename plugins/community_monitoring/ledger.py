@@ -103,10 +103,9 @@ def _make_sqlite_folder(engine: Engine) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_tables(
-    metadata: MetaData, engine: Engine, then: Callable[[], None] | None = None, attempts: int = 5
-) -> None:
-    """``metadata.create_all(engine)`` (then ``then()``), safe when several workers do it at once.
+def create_tables(metadata: MetaData, engine: Engine, attempts: int = 5) -> None:
+    """``metadata.create_all(engine)``, then the columns a table written by an earlier version lacks
+    added in place; safe when several workers do it at once.
 
     Postgres lets two sessions race on CREATE TABLE (the loser fails on its catalog's unique index)
     and on ADD COLUMN; SQLite answers "already exists": whoever loses looks again and finds the
@@ -117,14 +116,31 @@ def create_tables(
     for attempt in range(1, attempts + 1):
         try:
             metadata.create_all(engine)
-            if then is not None:
-                then()
+            _add_missing_columns(metadata, engine)
             return
         except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError) as error:
             if attempt == attempts:
                 raise
             log.info("Another worker is creating the tables (%s); looking again", type(error).__name__)
             time.sleep(0.05 * attempt)
+
+
+def _add_missing_columns(metadata: MetaData, engine: Engine) -> None:
+    """Columns this version declares and an existing table lacks, added (nullable or with no default
+    the database needs: an added column reads as NULL in the rows already there)."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in present]
+        if not missing:
+            continue
+        with engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                log.info("Adding column %s to %s", column.name, table.name)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 class NotificationLedger:
@@ -155,18 +171,8 @@ class NotificationLedger:
         self._create_table()
 
     def _create_table(self) -> None:
-        create_tables(self._metadata, self._engine, then=self._add_missing_columns)
-
-    def _add_missing_columns(self) -> None:
-        """A ledger written by an earlier version lacks the claim and in-flight columns: add them."""
-        import sqlalchemy as sa
-
-        present = {c["name"] for c in sa.inspect(self._engine).get_columns(TABLE_NAME)}
-        with self._engine.begin() as conn:
-            for column in ("claim_owner", "claim_token", "claimed_at", "in_flight_since"):
-                if column not in present:
-                    kind = "VARCHAR(512)" if column == "claim_owner" else "VARCHAR(64)"
-                    conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column} {kind}"))
+        # A ledger written by an earlier version gets the claim and in-flight columns it lacks.
+        create_tables(self._metadata, self._engine)
 
     @classmethod
     def from_connection(cls, conn_id: str = LEDGER_CONN_ID) -> NotificationLedger:

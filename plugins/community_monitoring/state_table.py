@@ -93,19 +93,7 @@ def open_engine(conn_id: str = LEDGER_CONN_ID) -> Engine:
 def ensure_table(engine: Engine) -> None:
     """Create the table if it is missing and add the columns an older version's table lacks; safe
     when several workers do it at once (``ledger.create_tables``)."""
-
-    def add_missing_columns() -> None:
-        present = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
-        missing = [c for c in TABLE.columns if c.name not in present]
-        if not missing:
-            return
-        with engine.begin() as conn:
-            for column in missing:
-                kind = column.type.compile(dialect=engine.dialect)
-                log.info("Adding column %s to %s", column.name, TABLE_NAME)
-                conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {column.name} {kind}"))
-
-    create_tables(METADATA, engine, then=add_missing_columns)
+    create_tables(METADATA, engine)
 
 
 def _upsert_statement(engine: Engine) -> Any:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from community_monitoring.item_cache import KEYS_PER_QUERY, TABLE_NAME, CachedItem, ItemCache
+from community_monitoring import item_cache
+from community_monitoring.item_cache import IDLE_DAYS, KEYS_PER_QUERY, TABLE_NAME, CachedItem, ItemCache
 
 LINKS = "jira.remote_links.v1"
 NOTES = "gitlab.notes.v1"
@@ -59,7 +61,7 @@ def test_the_table_is_created_on_first_use_only(db_url: str) -> None:
     assert cache.get_many(LINKS, {"MM-1": "t1"}) == {}
     assert TABLE_NAME in sa.inspect(engine).get_table_names()
     columns = {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
-    assert columns == {"channel", "item_key", "updated", "payload", "read_at"}
+    assert columns == {"channel", "item_key", "updated", "payload", "read_at", "used_at"}
 
 
 def test_more_keys_than_one_query_takes(db_url: str) -> None:
@@ -113,3 +115,84 @@ def test_the_first_use_on_a_fresh_deployment_makes_the_databases_folder(
     cache.put_many(LINKS, [CachedItem("MM-1", "t", ["x"])])
     assert cache.enabled
     assert ItemCache.from_url(f"sqlite:///{path}").get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["x"]}
+
+
+class Clock:
+    """The cache's notion of now, moved by the test."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+        monkeypatch.setattr(item_cache, "_now", lambda: self.now)
+
+    def advance(self, days: int) -> None:
+        self.now += timedelta(days=days)
+
+
+def stored_keys(db_url: str) -> set[tuple[str, str]]:
+    with sa.create_engine(db_url).connect() as conn:
+        return {tuple(row) for row in conn.execute(sa.text(f"SELECT channel, item_key FROM {TABLE_NAME}"))}
+
+
+def test_rows_no_run_asks_for_are_deleted_once_idle(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(monkeypatch)
+    cache = ItemCache.from_url(db_url)
+    cache.put_many(LINKS, [CachedItem("MM-1", "t", ["a"]), CachedItem("MM-2", "t", ["b"])])
+    cache.put_many(NOTES, [CachedItem("acme/w#1", "v", [])])
+    clock.advance(IDLE_DAYS - 1)
+    # MM-1 is still in a run's window (asked for, served); MM-2 and the notes are not.
+    assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
+    assert stored_keys(db_url) == {(LINKS, "MM-1"), (LINKS, "MM-2"), (NOTES, "acme/w#1")}
+    clock.advance(2)
+    # Any lookup deletes what no run asked for in IDLE_DAYS, of every channel; MM-1 was asked for.
+    assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
+    assert stored_keys(db_url) == {(LINKS, "MM-1")}
+    # Asked for at another version (it changed): still used, so kept until read again.
+    clock.advance(IDLE_DAYS - 1)
+    assert cache.get_many(LINKS, {"MM-1": "t2"}) == {}
+    clock.advance(IDLE_DAYS - 1)
+    assert cache.get_many(NOTES, {"acme/w#9": "v"}) == {}
+    assert stored_keys(db_url) == {(LINKS, "MM-1")}
+    clock.advance(2)
+    assert cache.get_many(NOTES, {"acme/w#9": "v"}) == {}
+    assert stored_keys(db_url) == set()
+
+
+def test_a_table_of_an_earlier_version_gets_used_at_and_its_rows_count_from_their_read(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(monkeypatch)
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {TABLE_NAME} (channel VARCHAR(64), item_key VARCHAR(512), updated VARCHAR(80) "
+                "NOT NULL, payload TEXT NOT NULL, read_at VARCHAR(40) NOT NULL, PRIMARY KEY (channel, item_key))"
+            )
+        )
+        for key, read_days_ago in (("MM-old", IDLE_DAYS + 1), ("MM-recent", 1)):
+            read_at = (clock.now - timedelta(days=read_days_ago)).isoformat(timespec="seconds")
+            conn.execute(
+                sa.text(f"INSERT INTO {TABLE_NAME} VALUES (:c, :k, 't', '[\"x\"]', :r)"),
+                {"c": LINKS, "k": key, "r": read_at},
+            )
+    cache = ItemCache.from_url(db_url)
+    assert cache.get_many(LINKS, {"MM-recent": "t"}) == {"MM-recent": ["x"]}
+    assert "used_at" in {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
+    assert stored_keys(db_url) == {(LINKS, "MM-recent")}
+
+
+def test_upkeep_that_fails_still_serves_what_was_read(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ItemCache.from_url(db_url)
+    cache.put_many(LINKS, [CachedItem("MM-1", "t", ["a"])])
+
+    def locked(*args: object) -> None:
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(ItemCache, "_mark_used_and_forget_idle", staticmethod(locked))
+    with caplog.at_level(logging.WARNING, logger="community_monitoring.item_cache"):
+        assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
+    assert cache.enabled  # the next lookup uses the database again
+    assert "could not mark" in caplog.text
+    assert "database is locked" in caplog.text
