@@ -17,8 +17,9 @@ weighs it. In order:
    feature template section filled in             4            ``filled section "Use case"``
    a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
    title asking for something (``request_verbs``) 3            ``request "Add"``
-   server older than ``oldest_supported_server``  3            ``old server "7.8"``
-   question-shaped title ("Which port …?")        2            ``question title``
+   server older than ``oldest_supported_server``  1.5          ``old server "7.8"``
+   question-shaped title ("Which port …?"; a     2 / 1        ``question title``
+   statement ending in "?" weighs 1)
    setup marker (``setup_markers``), when the     1.5 each     ``setup "certificate"``
    post describes a problem (a symptom, a bug
    phrase, an error in a log, code or quote)
@@ -74,7 +75,7 @@ W_FEATURE_SECTION = 4.0
 W_PHRASE_TITLE, W_PHRASE = 3.0, 2.0
 W_QUESTION_TITLE = 2.0
 W_REQUEST_TITLE = 3.0
-W_OLD_SERVER = 3.0
+W_OLD_SERVER = 1.5
 W_SETUP = 1.5
 W_SYMPTOM_TITLE, W_SYMPTOM = 1.0, 0.5
 W_BUG_SECTION = 1.5
@@ -89,7 +90,7 @@ _PHRASE_WEIGHTS = {  # kind -> (in the title, in the body)
 
 _INTERROGATIVE = re.compile(
     r"^\W*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|will|would|"
-    r"may|has|have|any)\b",
+    r"may|has|have|any)\b(?![ \t]+not\b)",  # "Can not send mail?" states a problem
     re.IGNORECASE,
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
@@ -516,8 +517,11 @@ class PostClassifier:
         for post_type, names in markers.items():
             for name in names:
                 key = _phrase_key(name)
-                lookup[key] = post_type
-                (anywhere if key.startswith("[") else start).append(key)
+                # "Feature : Dark mode": a space before the colon is common (French typography).
+                spaced = key[:-1].rstrip() + " :" if key.endswith(":") and len(key) > 1 else key
+                for variant in dict.fromkeys((key, spaced)):
+                    lookup[variant] = post_type
+                    (anywhere if variant.startswith("[") else start).append(variant)
         starts = r"[\W_]*?(?:" + _trie_pattern(start) + r")(?![^\W_])"
         return _Markers(
             re.compile(starts, re.IGNORECASE) if start else None,
@@ -794,8 +798,11 @@ class PostClassifier:
             evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
             title = title.replace(match.group(0), " ", 1)
         stripped = title.strip()
-        if "?" in stripped and (stripped.endswith("?") or _INTERROGATIVE.match(stripped)):
-            evidence["question"].append((W_QUESTION_TITLE, 4, "question title"))
+        if "?" in stripped:
+            if _INTERROGATIVE.match(stripped):
+                evidence["question"].append((W_QUESTION_TITLE, 4, "question title"))
+            elif stripped.endswith("?"):
+                evidence["question"].append((W_QUESTION_TITLE / 2, 4, "question title"))
         if self._request is not None and stripped:
             # Without a separator the optional component prefix cannot match: the shorter
             # pattern finds the same verb without trying every prefix length first.

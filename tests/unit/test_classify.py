@@ -396,11 +396,85 @@ REAL_WORDING = [
     ),
 ]
 
+# Measured on 81 other real Mattermost issues with the maintainers' triage (54% agreement before
+# these, 67% after), in our own words. Real threads span years: the server an old report names was
+# current when it was filed, so an old server weighs as much as a filled bug template, not more.
+REAL_WORDING_2 = [
+    (
+        "a filled bug report naming a server older than supported",
+        {
+            "title": "Edited messages lose their formatting",
+            "body": "#### Steps to reproduce\nEdit a message with a list.\n\n#### Observed behavior\n"
+            "The list renders as plain text.\n\n#### Mattermost Server Version\n5.29",
+        },
+        "bug",
+        'filled section "Steps to reproduce"',
+    ),
+    (
+        "an old server with the author's own setup is still theirs to fix",
+        {
+            "title": "Login page loops",
+            "body": "#### Steps to reproduce\nOpen the login page behind our apache proxy.\n\n"
+            "#### Mattermost Server Version\n5.29",
+        },
+        "troubleshooting",
+        'setup "proxy"',
+    ),
+    (
+        "a space before the marker's colon",
+        {"title": "Feature : a toggle for the dark theme", "body": "It would help at night."},
+        "feature_proposal",
+        'title marker "Feature :"',
+    ),
+    (
+        "can not, asked with a question mark, states a problem",
+        {"title": "Can not send mail to our users?", "body": "Mail is not sent to anyone."},
+        "troubleshooting",
+        'phrase "Can not send"',
+    ),
+    (
+        "wanting to inquire is a question, not a wish",
+        {
+            "title": "I would like to inquire about the retention of deleted messages",
+            "body": "For our audit.",
+        },
+        "question",
+        'phrase "I would like to inquire"',
+    ),
+    (
+        "no access at all",
+        {"title": "Cannot access the server from the office", "body": "The app says it is unreachable."},
+        "troubleshooting",
+        'phrase "Cannot access"',
+    ),
+]
 
-@pytest.mark.parametrize(("case", "kwargs", "post_type", "rule"), FAILURE_PATTERNS + REAL_WORDING)
+
+@pytest.mark.parametrize(
+    ("case", "kwargs", "post_type", "rule"), FAILURE_PATTERNS + REAL_WORDING + REAL_WORDING_2
+)
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
     assert (result.post_type, result.rule) == (post_type, rule), case
+
+
+@pytest.mark.parametrize(
+    ("title", "weight"),
+    [
+        pytest.param("How do I export a channel?", 2.0, id="asked: full weight"),
+        pytest.param("Which port does the push proxy use? We run 10.5", 2.0, id="asked, the mark inside"),
+        pytest.param("Voice activation like other apps do ?", 1.0, id="a statement with a mark: half"),
+        pytest.param("Can not export a channel?", 1.0, id="can not: a statement"),
+        pytest.param("Does not export a channel", None, id="neither"),
+    ],
+)
+def test_a_question_title_weighs_by_how_it_asks(title: str, weight: float | None) -> None:
+    found = [
+        w
+        for w, rule in CLASSIFIER.explain(post(title=title, body="")).get("question", [])
+        if rule == "question title"
+    ]
+    assert found == ([weight] if weight is not None else [])
 
 
 def test_explain_lists_the_evidence_weightiest_first() -> None:
