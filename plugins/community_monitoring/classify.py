@@ -505,8 +505,9 @@ class PostClassifier:
 
     def _add_phrase(self, phrase: str, kind: str, post_type: str) -> None:
         key = _phrase_key(phrase)
-        if key:
-            entries = self._phrase_kinds.setdefault(key, [])
+        # Many real posts drop the apostrophe of a negation ("doesnt work", "cant connect").
+        for variant in dict.fromkeys((key, key.replace("n't", "nt"))) if key else ():
+            entries = self._phrase_kinds.setdefault(variant, [])
             if (kind, post_type) not in entries:
                 entries.append((kind, post_type))
 

@@ -442,6 +442,12 @@ REAL_WORDING_2 = [
         'phrase "I would like to inquire"',
     ),
     (
+        "a negation written without its apostrophe",
+        {"title": "Login doesnt work for our users", "body": "They see the login page again."},
+        "troubleshooting",
+        'phrase "doesnt work"',
+    ),
+    (
         "no access at all",
         {"title": "Cannot access the server from the office", "body": "The app says it is unreachable."},
         "troubleshooting",
