@@ -448,6 +448,18 @@ REAL_WORDING_2 = [
         'phrase "doesnt work"',
     ),
     (
+        "asking about the plans for a capability",
+        {"title": "Voice messages on mobile", "body": "Do you have any plan to bring them to the app?"},
+        "feature_proposal",
+        'wish "do you have any plan"',
+    ),
+    (
+        "asking for a method is a how-to question",
+        {"title": "Two Zoom accounts, one server", "body": "Is there any method to connect both accounts?"},
+        "question",
+        'phrase "is there any method"',
+    ),
+    (
         "no access at all",
         {"title": "Cannot access the server from the office", "body": "The app says it is unreachable."},
         "troubleshooting",
