@@ -126,8 +126,8 @@ def create_tables(metadata: MetaData, engine: Engine, attempts: int = 5) -> None
 
 
 def _add_missing_columns(metadata: MetaData, engine: Engine) -> None:
-    """Columns this version declares and an existing table lacks, added (nullable or with no default
-    the database needs: an added column reads as NULL in the rows already there)."""
+    """Add the columns this version declares and an existing table lacks. They are added without
+    NOT NULL or a default, so the rows already there read NULL in them."""
     import sqlalchemy as sa
 
     inspector = sa.inspect(engine)
