@@ -59,7 +59,8 @@ def load_discourse(root: Path) -> DiscourseFiles:
         if check.integer(post, index, "topic_id") not in topic_ids:
             raise check.fail(index, f"points at topic {post['topic_id']}, which is not in topics.json")
         check.integer(post, index, "post_number")
-        check.require(post, index, "username")
+        if "username" not in post:  # null stays possible: the post of a deleted account
+            raise check.fail(index, 'has no "username"')
         check.time(post, index, "created_at")
     check.unique(files.posts, "id")
 
@@ -165,6 +166,8 @@ class DiscourseService(Service):
         users: dict[str, dict[str, Any]] = {}
         for topic in topics:
             for post in self.posts_by_topic[topic["id"]]:
+                if post["username"] is None:  # a deleted account is no user
+                    continue
                 username = str(post["username"])
                 users.setdefault(
                     username,
@@ -234,11 +237,29 @@ class DiscourseService(Service):
         return self.error_response(404)
 
     def list_categories(self, request: Request) -> Response:
+        """The top-level categories (those without a ``parent_category_id`` in the scenario), each with
+        its ``subcategory_ids``; their ``subcategory_list`` too only when ``include_subcategories=true``
+        is asked for, as Discourse does."""
+        nested = request.arg("include_subcategories") == "true"
+        children: dict[Any, list[dict[str, Any]]] = {}
+        for category in self.categories:
+            children.setdefault(category.get("parent_category_id"), []).append(category)
+
+        def shown(category: dict[str, Any], level: int = 1) -> dict[str, Any]:
+            # Discourse nests categories three levels deep at most (which also ends a cycle).
+            subs = children.get(category["id"], []) if level < 3 else []
+            out = {**category, "subcategory_ids": [sub["id"] for sub in subs]}
+            if nested:
+                out["subcategory_list"] = [shown(sub, level + 1) for sub in subs]
+            return out
+
+        known = {category["id"] for category in self.categories}
+        top = [c for c in self.categories if c.get("parent_category_id") not in known]
         body = {
             "category_list": {
                 "can_create_category": False,
                 "can_create_topic": False,
-                "categories": self.categories,
+                "categories": [shown(category) for category in top],
             }
         }
         return json_response(body)

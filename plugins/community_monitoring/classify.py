@@ -58,7 +58,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from community_monitoring.records import Post
+from community_monitoring.records import Post, category_names
 from community_monitoring.settings import POST_TYPES, PostTypesSection, Settings
 
 TYPE_HEADINGS: dict[str, str] = {
@@ -659,9 +659,10 @@ class PostClassifier:
                     # The configured name when the whole label matched, else the post's own label.
                     return Classification(hit[0], f'label "{hit[1] if index == 0 else label}"'), evidence
         if post.category and post.channel == "forum":
-            hit = self._categories.get(post.category.casefold())
-            if hit:
-                return Classification(hit[0], f'category "{hit[1]}"'), evidence
+            for name in category_names(post.category):
+                hit = self._categories.get(name.casefold())
+                if hit:
+                    return Classification(hit[0], f'category "{hit[1]}"'), evidence
 
         title = self._read_title(_normalise(post.title), evidence, form)
         prepared = self.prepare(post.body) if post.body else None

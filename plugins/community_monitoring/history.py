@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from community_monitoring.records import Post
+from community_monitoring.records import Post, category_names
 from community_monitoring.roster import StaffRoster
 from community_monitoring.rules import is_listable, is_reply_bot, is_reply_staff, replies_at
 from community_monitoring.settings import POST_TYPES, Settings
@@ -144,7 +144,10 @@ class TeamDecisions:
         if post.channel in ("github", "gitlab"):
             return self._decide_issue(post, roster, as_of)
         if post.channel == "forum":
-            post_type = self._categories.get(post.category.casefold()) if post.category else None
+            names = category_names(post.category)
+            post_type = next(
+                (self._categories[n.casefold()] for n in names if n.casefold() in self._categories), None
+            )
             if post_type is None:
                 return "forum category not mapped"
             return post_type, "category", f'category "{post.category}"'

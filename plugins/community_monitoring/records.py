@@ -53,6 +53,8 @@ class Post:
     closed_at: datetime | None = None
     updated_at: datetime | None = None
     labels: tuple[str, ...] = ()
+    # The forum topic's category ("Parent/Sub" for a subcategory: ``category_names``), the UserVoice
+    # suggestion's category.
     category: str = ""
     author_platform_staff: bool = False
     author_is_bot: bool = False
@@ -78,6 +80,14 @@ class Release:
     draft: bool = False
     prerelease: bool = False
     url: str = ""
+
+
+def category_names(category: str) -> tuple[str, ...]:
+    """The names a post's category answers to, the most specific first: the whole path as written,
+    then each level from the innermost out. A forum topic in a subcategory carries "Parent/Sub", so a
+    rule naming the parent covers its subcategories and one naming the subcategory comes first."""
+    levels = [level.strip() for level in category.split("/") if level.strip()]
+    return tuple(dict.fromkeys([category.strip(), *reversed(levels)])) if category.strip() else ()
 
 
 def suggestion_id_from_url(url: str) -> int | None:

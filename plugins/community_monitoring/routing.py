@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from community_monitoring.classify import keyword_pattern
-from community_monitoring.records import Post
+from community_monitoring.records import Post, category_names
 from community_monitoring.settings import Route, RouteMatch
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -49,7 +49,8 @@ def route_matches(match: RouteMatch, post: Post) -> bool:
             return True
     elif labels & _route_names(tuple(match.labels)):
         return True
-    if post.category and post.category.strip().casefold() in _route_names(tuple(match.categories)):
+    categories = _route_names(tuple(match.categories))
+    if any(name.casefold() in categories for name in category_names(post.category)):
         return True
     pattern = _keywords(tuple(match.keywords))
     return pattern is not None and (

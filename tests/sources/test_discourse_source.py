@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 
+from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.discourse import (
     FIRST_POST_FIELDS,
     TOPIC_FIELDS,
@@ -17,6 +19,7 @@ from community_monitoring.sources.discourse import (
     fetch_forum_topics,
 )
 from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.items import DELETED_USER
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, write_scenario
 
@@ -80,6 +83,59 @@ def test_topics_created_in_window_with_their_replies(sandbox: Sandbox) -> None:
     assert posts[0].category == "Troubleshooting"
 
 
+def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discourse lists subcategories only when asked to (``include_subcategories``): without them a
+    topic in "Troubleshooting > Mobile" had no category, so no category rule could decide it."""
+    topics, posts = [], []
+    for n, category in enumerate((1, 7, 8, 9)):
+        created = NOW - days(3 - n * 0.5)
+        thread = [forum_post(n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts)
+    categories = [
+        {"id": 1, "name": "Troubleshooting", "slug": "troubleshooting"},
+        {"id": 7, "name": "Mobile", "slug": "mobile", "parent_category_id": 1},
+        {"id": 8, "name": "iOS", "slug": "ios", "parent_category_id": 7},
+        {"id": 9, "name": "Feature Ideas", "slug": "feature-ideas"},
+    ]
+    (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
+    running = Sandbox(scenario).start()
+    try:
+        conn = {
+            "conn_type": "http",
+            "host": f"{running.base_url}/discourse",
+            "extra": {"Api-Key": "k", "Api-Username": "system"},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_TEST", json.dumps(conn))
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p.category for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")
+        }
+        asked = [r for r in running.requests_log if r["path"].endswith("/categories.json")]
+        # Asked without it, the sandbox (as Discourse) lists the top level and its subcategories' ids.
+        plain = requests.get(
+            f"{running.base_url}/discourse/categories.json",
+            headers={"Api-Key": "k", "Api-Username": "system"},
+            timeout=5,
+        ).json()["category_list"]["categories"]
+    finally:
+        running.stop()
+    assert found == {
+        "Topic 0": "Troubleshooting",
+        "Topic 1": "Troubleshooting/Mobile",
+        "Topic 2": "Troubleshooting/Mobile/iOS",
+        "Topic 3": "Feature Ideas",
+    }
+    assert [r["query"] for r in asked] == [{"include_subcategories": ["true"]}]
+    assert [(c["name"], c["subcategory_ids"], "subcategory_list" in c) for c in plain] == [
+        ("Troubleshooting", [7], False),
+        ("Feature Ideas", [], False),
+    ]
+
+
 def test_paging_stops_past_the_window(sandbox: Sandbox) -> None:
     client = DiscourseClient(ApiClient("discourse_test", "forum"))
     list(fetch_forum_topics(client, NOW - days(10), NOW, "https://forum.example"))
@@ -128,6 +184,37 @@ def test_rate_limit_wait_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyP
         api = ApiClient("discourse_busy", "forum", sleep=sleeps.append)
         assert list(DiscourseClient(api).topics_active_since(NOW - days(1))) == []
         assert sleeps == [7.0]
+
+
+def test_posts_of_deleted_accounts_are_kept_with_a_placeholder_author(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discourse keeps the posts of a deleted account with ``username: null``: the topic and the
+    reply are kept, by DELETED_USER, not skipped as malformed."""
+    asked = NOW - days(3)
+    thread = [
+        {
+            **forum_post(1, 7, 1, "asker", asked, raw="SMTP test fails"),
+            "username": None,
+            "user_deleted": True,
+        },
+        {**forum_post(2, 7, 2, "helper", asked + days(1), raw="Use port 587"), "username": None},
+    ]
+    scenario = write_scenario(
+        tmp_path / "s", NOW, topics=[forum_topic(7, "SMTP", asked, thread)], posts=thread
+    )
+    with Sandbox(scenario) as running:
+        conn = {
+            "conn_type": "http",
+            "host": f"{running.base_url}/discourse",
+            "extra": {"Api-Key": "k", "Api-Username": "system"},
+        }
+        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_DELETED", json.dumps(conn))
+        client = DiscourseClient(ApiClient("discourse_deleted", "forum"))
+        problems: list[ItemProblem] = []
+        found = list(fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.test", problems))
+    assert problems == []
+    assert [(p.author, [r.author for r in p.replies]) for p in found] == [(DELETED_USER, [DELETED_USER])]
 
 
 def test_an_accepted_solution_marks_the_topic_answered_from_its_time(

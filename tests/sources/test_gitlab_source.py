@@ -79,6 +79,34 @@ def test_issues_created_in_window_with_their_human_notes(sandbox: Sandbox) -> No
     assert first.created_at == NOW - days(1)
 
 
+def test_internal_notes_are_not_replies_and_are_never_cached(tmp_path: Path) -> None:
+    """Internal notes (``confidential`` before GitLab 15.0) are for project members: the author cannot
+    read them, so a staff member's internal note leaves the issue unanswered."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    notes = [
+        {**gitlab_note(21, 1, "helper", NOW - days(0.5), "Looks like their proxy."), "internal": True},
+        {**gitlab_note(22, 2, "helper", NOW - days(1.5), "Known issue."), "confidential": True},
+        gitlab_note(23, 2, "helper", NOW - days(1.2), "Which version are you on?"),
+        {**gitlab_note(24, 2, "helper", NOW - days(1.1), "Public after all."), "internal": False},
+    ]
+    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}})
+    running = Sandbox(scenario).start()
+    try:
+        cache = ItemCache.in_memory()
+        for _ in range(2):  # read, then served by the cache: the same replies
+            client = GitlabIssuesClient(gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="t"))
+            posts = {
+                p.number: p
+                for p in fetch_gitlab_issues(
+                    client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW, cache=cache
+                )
+            }
+            assert posts[1].replies == ()
+            assert [r.reply_id for r in posts[2].replies] == ["23", "24"]
+    finally:
+        running.stop()
+
+
 def test_requests_pages_and_notes_only_where_humans_wrote(sandbox: Sandbox) -> None:
     projects = {PROJECT: ["Mattermost"]}
     list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))

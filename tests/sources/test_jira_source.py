@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -167,6 +168,62 @@ def test_tickets_over_several_pages_newest_first(sandbox: Sandbox) -> None:
     per_key = Counter(path.split("/")[-2] for path in remote_link_calls(sandbox))
     assert per_key == Counter(list(tickets))
     assert len(sandbox.requests_log) == 2 + TICKETS
+
+
+class ScriptedSearch:
+    """Answers the search with the pages given, in order; records each call's parameters."""
+
+    def __init__(self, pages: list[dict[str, Any]]) -> None:
+        self.pages = pages
+        self.calls: list[dict[str, Any]] = []
+
+    def get_page(self, endpoint: str, model: Any, params: dict[str, Any]) -> Any:
+        self.calls.append(dict(params))
+        return model.model_validate(self.pages[len(self.calls) - 1])
+
+
+@pytest.mark.parametrize(
+    ("pages", "keys", "tokens_sent"),
+    [
+        pytest.param(
+            [{"issues": ["MM-1"], "nextPageToken": "t1"}, {"issues": ["MM-2"]}],
+            ["MM-1", "MM-2"],
+            [None, "t1"],
+            id="isLast left out: the token pages",
+        ),
+        pytest.param(
+            [{"issues": ["MM-1"], "nextPageToken": "t1", "isLast": True}, {"issues": [], "isLast": True}],
+            ["MM-1"],
+            [None, "t1"],
+            id="a token beside isLast true is still followed",
+        ),
+        pytest.param(
+            [
+                {"issues": ["MM-1"], "nextPageToken": "t1", "isLast": False},
+                {"issues": ["MM-2"], "isLast": True},
+            ],
+            ["MM-1", "MM-2"],
+            [None, "t1"],
+            id="as documented",
+        ),
+        pytest.param(
+            [{"issues": ["MM-1"], "isLast": False}], ["MM-1"], [None], id="no token: nothing to follow"
+        ),
+    ],
+)
+def test_search_follows_next_page_token(
+    pages: list[dict[str, Any]], keys: list[str], tokens_sent: list[str | None]
+) -> None:
+    api = ScriptedSearch(pages)
+    assert list(JiraClient(api).search("project = MM")) == keys  # type: ignore[arg-type]
+    assert [call.get("nextPageToken") for call in api.calls] == tokens_sent
+
+
+def test_a_token_given_twice_is_an_invalid_answer_not_an_endless_search() -> None:
+    api = ScriptedSearch([{"issues": ["MM-1"], "nextPageToken": "t1"}] * 3)
+    with pytest.raises(UpstreamError, match="the same nextPageToken came back twice"):
+        list(JiraClient(api).search("project = MM"))  # type: ignore[arg-type]
+    assert len(api.calls) == 2
 
 
 def test_ticket_fields_are_normalised(sandbox: Sandbox) -> None:

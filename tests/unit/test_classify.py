@@ -74,6 +74,18 @@ def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> s
             'category "Troubleshooting"',
         ),
         (
+            "a subcategory answers to its parent's rule",
+            {"channel": "forum", "category": "Troubleshooting/Mobile", "title": "it would be nice"},
+            "troubleshooting",
+            'category "Troubleshooting"',
+        ),
+        (
+            "a subcategory's own rule comes first",
+            {"channel": "forum", "category": "Help/Feature Ideas", "title": "it fails"},
+            "feature_proposal",
+            'category "Feature Ideas"',
+        ),
+        (
             "categories are the forum's only",
             {"channel": "uservoice", "category": "Integrations", "title": "Webhooks for reactions"},
             "feature_proposal",

@@ -155,6 +155,11 @@ TICKET = "I reproduced this and created a ticket: MM-60001"
             ("troubleshooting", "category", 'category "Troubleshooting"'),
         ),
         (
+            "forum subcategory of a mapped category",
+            post("forum", created=ago(days=40), category="Troubleshooting/Mobile"),
+            ("troubleshooting", "category", 'category "Troubleshooting/Mobile"'),
+        ),
+        (
             "forum category not mapped",
             post("forum", created=ago(days=40), category="Announcements"),
             "forum category not mapped",

@@ -13,7 +13,7 @@ from community_monitoring import item_cache
 from community_monitoring.item_cache import IDLE_DAYS, KEYS_PER_QUERY, TABLE_NAME, CachedItem, ItemCache
 
 LINKS = "jira.remote_links.v1"
-NOTES = "gitlab.notes.v1"
+NOTES = "gitlab.notes.v2"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from community_monitoring.records import (
     Post,
     Release,
     Reply,
+    category_names,
     read_records,
     record_to_dict,
     ticket_from_dict,
@@ -187,3 +188,17 @@ def test_a_channel_file_lost_after_its_extract_finished_is_an_error_not_an_empty
     # A channel whose extract never finished has no records: the run names it missing instead.
     assert list(store.posts(["forum"])) == []
     assert store.tickets("forum") == []
+
+
+@pytest.mark.parametrize(
+    ("category", "names"),
+    [
+        ("", ()),
+        ("Troubleshooting", ("Troubleshooting",)),
+        ("Troubleshooting/Mobile", ("Troubleshooting/Mobile", "Mobile", "Troubleshooting")),
+        ("A/B/C", ("A/B/C", "C", "B", "A")),
+        (" Help / Mobile ", ("Help / Mobile", "Mobile", "Help")),
+    ],
+)
+def test_category_names_most_specific_first(category: str, names: tuple[str, ...]) -> None:
+    assert category_names(category) == names

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
-from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
+from community_monitoring.sources.items import DELETED_USER, Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ class DiscoursePost(Item):
     topic_id: Id
     post_number: Id
     created_at: IsoTime
-    username: str
+    # Null when the post's account was deleted (the post stays): its author is DELETED_USER.
+    username: str | None = None
     post_type: int = REGULAR_POST
     user_id: int | None = None
     staff: bool | None = None
@@ -138,12 +139,21 @@ class DiscourseClient:
         return self._api.request_count
 
     def categories(self) -> dict[int, str]:
-        page = self._api.get_page("/categories.json", CategoriesPage)
+        """Category id → name, a subcategory's as "Parent/Sub" (``records.category_names``).
+
+        Without ``include_subcategories`` Discourse lists only the top level, each with the ids of
+        its subcategories: their topics would have no category.
+        """
+        page = self._api.get_page("/categories.json", CategoriesPage, {"include_subcategories": "true"})
         names: dict[int, str] = {}
-        for category in page.category_list.categories:
-            names[category.id] = category.name or ""
-            for sub in category.subcategory_list:
-                names[sub.id] = sub.name or ""
+
+        def add(categories: list[Category], parent: str) -> None:
+            for category in categories:
+                name = category.name or ""
+                names[category.id] = f"{parent}/{name}" if parent and name else name or parent
+                add(category.subcategory_list, names[category.id])
+
+        add(page.category_list.categories, "")
         return names
 
     def topics_active_since(self, since: datetime) -> Iterator[Any]:
@@ -208,7 +218,7 @@ def topic_url(public_url: str, topic: dict[str, Any]) -> str:
 def normalise_reply(raw: dict[str, Any]) -> Reply:
     return Reply(
         reply_id=str(raw["id"]),
-        author=str(raw.get("username") or ""),
+        author=str(raw.get("username") or DELETED_USER),
         created_at=parse_time(raw["created_at"]),
         body=str(raw.get("raw") or raw.get("cooked") or ""),
         author_platform_staff=_is_staff(raw),
@@ -233,7 +243,7 @@ def build_topic_post(
         url=topic_url(public_url, topic),
         title=str(topic.get("title") or first_post.get("topic_title") or ""),
         body=str(first_post.get("raw") or first_post.get("cooked") or ""),
-        author=str(first_post.get("username") or ""),
+        author=str(first_post.get("username") or DELETED_USER),
         author_platform_staff=_is_staff(first_post),
         author_is_bot=_is_system_user(first_post),
         created_at=parse_time(topic.get("created_at") or first_post["created_at"]),

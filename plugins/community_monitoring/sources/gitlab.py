@@ -58,7 +58,7 @@ DEFAULT_GITLAB_URL = "https://gitlab.com"
 PER_PAGE = 100
 MAX_PAGES = 10_000
 # The item cache's name for an issue's human notes (a new payload form needs a new name).
-NOTES_CACHE = "gitlab.notes.v1"
+NOTES_CACHE = "gitlab.notes.v2"  # v2: internal notes left out
 
 
 def gitlab_url(conn: Connection) -> str:
@@ -289,8 +289,16 @@ class GitlabNote(Item):
     id: Id
     created_at: IsoTime
     system: bool = False
+    # Visible to project members only (``confidential`` before GitLab 15.0): never the author's answer.
+    internal: bool | None = None
+    confidential: bool | None = None
     author: GitlabUser | None = None
     body: str | None = None
+
+    @property
+    def public_reply(self) -> bool:
+        """A person's note that the issue's author can read."""
+        return not (self.system or self.internal or self.confidential)
 
 
 def _user(raw: dict[str, Any] | None) -> tuple[str, bool]:
@@ -323,8 +331,9 @@ def normalise_issue(raw: dict[str, Any], project: str) -> Post:
 
 
 def normalise_note(raw: dict[str, Any]) -> Reply | None:
-    """A human note as a reply; ``None`` for system notes ("added ~bug label", "closed")."""
-    if raw.get("system"):
+    """A human note as a reply; ``None`` for system notes ("added ~bug label", "closed") and internal
+    ones, which the issue's author cannot read."""
+    if raw.get("system") or raw.get("internal") is True or raw.get("confidential") is True:
         return None
     author, is_bot = _user(raw.get("author"))
     return Reply(
@@ -367,8 +376,8 @@ def _issues_in_window(
 def _human_notes(
     client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int
 ) -> tuple[list[Any], bool]:
-    """The issue's human notes as read, checked; and whether every note passed its check (a bad
-    one is skipped and named)."""
+    """The issue's public human notes as read, checked; and whether every note passed its check (a
+    bad one is skipped and named)."""
     kept: list[Any] = []
     complete = True
     for raw in client.notes(project, iid=iid):
@@ -376,7 +385,7 @@ def _human_notes(
         note = checker.check(GitlabNote, raw, name)
         if note is None:
             complete = False
-        elif not note.system:
+        elif note.public_reply:
             kept.append(raw)
     return kept, complete
 

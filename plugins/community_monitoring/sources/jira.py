@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import JiraTicket
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
-from community_monitoring.sources.http import ApiClient, HttpPolicy
+from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError
 from community_monitoring.sources.items import IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import parse_time
 
@@ -153,7 +153,14 @@ class JiraClient:
         return self._api.request_count
 
     def search_pages(self, jql: str, fields: str = FIELDS) -> Iterator[list[Any]]:
+        """Every page of the search, following ``nextPageToken`` while there is one.
+
+        The token is what pages: ``isLast`` is optional in the endpoint's schema, and Cloud leaves
+        out a key rather than send null, so a page without it is not the last one when it carries a
+        token. A token given twice would page forever: that is an invalid answer.
+        """
         token: str | None = None
+        seen: set[str] = set()
         while True:
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
@@ -161,8 +168,13 @@ class JiraClient:
             page = self._api.get_page("/rest/api/3/search/jql", SearchPage, params)
             yield page.issues
             token = page.nextPageToken
-            if page.isLast is not False or not token:
+            if not token:
                 return
+            if token in seen:
+                raise InvalidResponseError(
+                    "jira", "GET", "/rest/api/3/search/jql", 200, "the same nextPageToken came back twice"
+                )
+            seen.add(token)
 
     def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
         for issues in self.search_pages(jql, fields):

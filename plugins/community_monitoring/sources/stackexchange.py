@@ -43,7 +43,15 @@ from community_monitoring.sources.http import (
     json_body,
     upstream_rate_limit,
 )
-from community_monitoring.sources.items import Id, Item, ItemChecker, UnixTime, field_of, time_of
+from community_monitoring.sources.items import (
+    DELETED_USER,
+    Id,
+    Item,
+    ItemChecker,
+    UnixTime,
+    field_of,
+    time_of,
+)
 from community_monitoring.timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -73,7 +81,6 @@ THREAD_FIELDS = (
     "comment.body",
 )
 USABLE_FILTER_TYPES = frozenset({"safe", "unsafe"})
-DELETED_USER = "deleted-user"
 LOW_QUOTA = 100
 THROTTLE_VIOLATION = 502  # error_id of "too many requests": wait, then try again
 # The API's documented error ids, for when an error body's ``error_name`` was cut off.
