@@ -318,6 +318,10 @@ class Minimums:
         }
         found = {f"/admin/{name}": (_pages(n, UV_PAGE), f"{n} {name}") for name, n in sizes.items()}
         found["/admin/statuses"] = (1, "one list")
+        # Labels are read only when a suggestion links one (by id).
+        labelled = files is not None and any((s.get("links") or {}).get("labels") for s in files.suggestions)
+        if labelled:
+            found["/admin/labels"] = (_pages(len(files.labels), UV_PAGE), f"{len(files.labels)} labels")
         found["/oauth/token"] = (1, "one token")
         return found
 

@@ -52,7 +52,7 @@ RATE_LIMIT = 1000  # per minute; the real limit depends on the plan
 DEFAULT_RETRY_AFTER = 10
 FIRST_STATUS_UPDATE_ID = 90_000_001
 SORTABLE = ("created_at", "updated_at", "id", "supporters_count")
-COLLECTIONS = ("suggestions", "statuses", "users", "comments", "categories", "status_updates")
+COLLECTIONS = ("suggestions", "statuses", "users", "comments", "categories", "labels", "status_updates")
 # Collections a caller may narrow to some suggestions (``suggestion=1,2``).
 BY_SUGGESTION = ("comments", "status_updates")
 # includes= names -> (the link key on a record, the collection it points into).
@@ -84,6 +84,8 @@ class UserVoiceFiles:
     users: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     categories: list[dict[str, Any]] = field(default_factory=list)
+    # A suggestion's ``links.labels`` holds label ids, as upstream; ``/admin/labels`` names them.
+    labels: list[dict[str, Any]] = field(default_factory=list)
     status_updates: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -109,6 +111,7 @@ def load_uservoice(root: Path) -> UserVoiceFiles:
     files.statuses, _ = _read(folder, root, "statuses")
     files.users, _ = _read(folder, root, "users")
     files.categories, _ = _read(folder, root, "categories")
+    files.labels, _ = _read(folder, root, "labels")
     suggestion_ids = {s["id"] for s in files.suggestions}
     for name in ("comments", "status_updates"):
         items, check = _read(folder, root, name, "created_at", "updated_at")
@@ -205,6 +208,7 @@ class UserVoiceService(Service):
         self.route("GET", r"/admin/statuses", lambda request: self.listing(request, "statuses"))
         self.route("GET", r"/admin/users", lambda request: self.listing(request, "users"))
         self.route("GET", r"/admin/categories", lambda request: self.listing(request, "categories"))
+        self.route("GET", r"/admin/labels", lambda request: self.listing(request, "labels"))
         self.route("GET", r"/admin/comments", lambda request: self.listing(request, "comments"))
         self.route("GET", r"/admin/status_updates", lambda request: self.listing(request, "status_updates"))
         self.route("POST", r"/admin/status_updates", self.create_status_update)

@@ -34,6 +34,7 @@ SUGGESTIONS = 130  # more than one page (the client asks for 100 per page)
 UNDER_REVIEW, PLANNED, COMPLETED = 3312411, 3312412, 3312415
 ENTERPRISE, MESSAGING = 401231, 401232
 LENA, CARLOS, AMY = 301, 302, 303
+IDEA_LABEL, ENTERPRISE_LABEL = 501, 502
 API = "/uservoice/api/v2"
 TOKEN_PATH = f"{API}/oauth/token"
 
@@ -63,11 +64,13 @@ def uservoice_data() -> dict[str, list[dict]]:
         creator=LENA,
         status=PLANNED,
         category=MESSAGING,
-        labels=["idea"],
+        labels=[IDEA_LABEL],  # links hold ids: /admin/labels names them
         supporters_count=42,
         admin_response={"id": 1, "body": "Thanks!", "links": {"created_by": AMY}},
     )
-    suggestions[1] = uv_suggestion(50_001, "No status", NOW - hours(5), creator=CARLOS)
+    suggestions[1] = uv_suggestion(
+        50_001, "No status", NOW - hours(5), creator=CARLOS, labels=[ENTERPRISE_LABEL, 999]
+    )
     suggestions[2] = uv_suggestion(50_002, "Unknown user", NOW - hours(10), creator=999, status=PLANNED)
     suggestions[3] = uv_suggestion(50_003, "Anonymous", NOW - hours(15), status=PLANNED)
     suggestions[4] = uv_suggestion(
@@ -97,6 +100,7 @@ def uservoice_data() -> dict[str, list[dict]]:
             uv_user(AMY, "Amy Blais"),
         ],
         "categories": [uv_category(ENTERPRISE, "Enterprise"), uv_category(MESSAGING, "Messaging")],
+        "labels": [{"id": IDEA_LABEL, "name": "idea"}, {"id": ENTERPRISE_LABEL, "name": "Enterprise"}],
         "comments": comments,
     }
 
@@ -148,6 +152,7 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     assert first.created_at == NOW
     assert first.category == "Messaging"
     assert first.labels == ("idea",)
+    assert by_id[50_001].labels == ("Enterprise", "999")  # an id /admin/labels does not list stays as written
     assert first.state == "open"
     assert first.closed_at is None
     assert first.replies == ()
@@ -178,6 +183,21 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     assert sum(len(p.replies) for p in posts) == 3  # 7004 belongs to a suggestion after T
 
 
+def test_labels_are_read_only_when_a_suggestion_links_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = uservoice_data()
+    for suggestion in data["suggestions"]:
+        suggestion["links"]["labels"] = []
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=data)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        posts = list(fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW))
+        assert calls(running, "/admin/labels") == []
+    assert posts
+    assert all(post.labels == () for post in posts)
+
+
 def test_one_token_and_one_request_per_page(sandbox: Sandbox) -> None:
     client = UserVoiceClient.from_connection("uv_test")
     list(fetch_uservoice_suggestions(client, NOW))
@@ -191,12 +211,18 @@ def test_one_token_and_one_request_per_page(sandbox: Sandbox) -> None:
         (["1"], ["100"]),
         (["2"], ["100"]),
     ]
-    for endpoint in ("/admin/statuses", "/admin/categories", "/admin/users", "/admin/comments"):
+    for endpoint in (
+        "/admin/statuses",
+        "/admin/categories",
+        "/admin/users",
+        "/admin/comments",
+        "/admin/labels",
+    ):
         assert len(calls(sandbox, endpoint)) == 1, endpoint
     assert calls(sandbox, "/admin/comments")[0]["query"]["per_page"] == ["100"]
-    assert len(log) == 7
+    assert len(log) == 8
     assert all(r["status"] == 200 for r in log)
-    assert client.request_count == 6  # the token request goes around the ApiClient
+    assert client.request_count == 7  # the token request goes around the ApiClient
 
     # Another client for the same connection (a later task in the same worker) reuses the token.
     list(UserVoiceClient.from_connection("uv_test").suggestions())

@@ -17,7 +17,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -181,6 +181,11 @@ class Category(Item):
     name: str | None = None
 
 
+class Label(Item):
+    id: Id
+    name: str | None = None
+
+
 class User(Item):
     id: Id
     name: str | None = None
@@ -224,6 +229,13 @@ class UserVoiceClient:
         raws = self._pages("/admin/categories", "categories")
         checked = (checker.check(Category, raw, f"category {field_of(raw, 'id')}") for raw in raws)
         return {category.id: category.name or "" for category in checked if category is not None}
+
+    def labels(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
+        """Label id → name: a suggestion's ``links.labels`` holds ids, as its other links do."""
+        checker = ItemChecker("uservoice", problems)
+        raws = self._pages("/admin/labels", "labels")
+        checked = (checker.check(Label, raw, f"label {field_of(raw, 'id')}") for raw in raws)
+        return {label.id: label.name or "" for label in checked if label is not None}
 
     def users(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
         checker = ItemChecker("uservoice", problems)
@@ -270,6 +282,7 @@ def normalise_suggestion(
     categories: dict[int, str],
     users: dict[int, str],
     comments: list[dict[str, Any]],
+    labels: Mapping[int, str] | None = None,
 ) -> Post:
     links = raw.get("links") or {}
     creator_id = links.get("created_by")
@@ -297,13 +310,20 @@ def normalise_suggestion(
         state="closed" if closed_at else "open",
         closed_at=parse_time(closed_at) if closed_at else None,
         category=categories.get(int(links["category"]), "") if links.get("category") else "",
-        labels=tuple(str(label) for label in links.get("labels") or ()),
+        labels=tuple(_label_name(label, labels or {}) for label in links.get("labels") or ()),
         container="uservoice",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
         number=int(raw["id"]),
         status=statuses.get(int(status_id), "") if status_id is not None else "",
         admin_responded=bool(raw.get("admin_response")),
     )
+
+
+def _label_name(label: int | str, names: Mapping[int, str]) -> str:
+    """A label id's name (``/admin/labels``); a name given as such, or an id not listed, as written."""
+    if isinstance(label, int) and not isinstance(label, bool):
+        return names.get(label) or str(label)
+    return str(label)
 
 
 def _suggestion_name(raw: Any) -> str:
@@ -323,7 +343,7 @@ def _comments_by_suggestion(client: UserVoiceClient, checker: ItemChecker) -> di
 def fetch_uservoice_suggestions(
     client: UserVoiceClient, until: datetime, problems: list[ItemProblem] | None = None
 ) -> Iterator[Post]:
-    """Every suggestion created by ``until`` with its comments, statuses and categories resolved.
+    """Every suggestion created by ``until`` with its comments, statuses, categories and labels resolved.
 
     An item that is not what the API promises is skipped and named in ``problems``.
     """
@@ -332,6 +352,7 @@ def fetch_uservoice_suggestions(
     categories = client.categories(checker.problems)
     users = client.users(checker.problems)
     by_suggestion = _comments_by_suggestion(client, checker)
+    labels: dict[int, str] | None = None  # read once, when a suggestion first carries a label id
     count = 0
     for raw in client.suggestions():
         created = time_of(raw, "created_at")
@@ -342,7 +363,9 @@ def fetch_uservoice_suggestions(
         if suggestion is None:
             continue
         comments = by_suggestion.get(suggestion.id, [])
-        post = checker.build(name, normalise_suggestion, raw, statuses, categories, users, comments)
+        if labels is None and any(isinstance(label, int) for label in suggestion.links.labels):
+            labels = client.labels(checker.problems)
+        post = checker.build(name, normalise_suggestion, raw, statuses, categories, users, comments, labels)
         if post is not None:
             count += 1
             yield post
