@@ -18,7 +18,7 @@ from community_monitoring.sources.uservoice import (
 )
 from community_sandbox import Sandbox
 from community_sandbox.synth import is_history_id
-from scenario_files import days
+from scenario_files import days, iso
 from scenario_files_uv_jira import (
     uv_category,
     uv_comment,
@@ -271,8 +271,13 @@ def test_status_update_is_written_applied_and_listed(sandbox: Sandbox) -> None:
     assert listed["links"]["status"] == COMPLETED
     assert client.status_updates(50_001) == []
     assert [r["query"] for r in calls(sandbox, "/admin/status_updates") if r["method"] == "GET"][-1] == {
-        "suggestion": ["50001"]
+        "suggestion": ["50001"],
+        "page": ["1"],
+        "per_page": ["100"],
     }
+    # What the read-back after an unsure write asks: the status the suggestion is in now.
+    assert client.current_status(50_000) == COMPLETED
+    assert client.current_status(50_001) is None
 
     # The sandbox applied it: the suggestion now has the status and, Completed being closed, is closed.
     api = ApiClient("uv_test", "uservoice", auth_type=UserVoiceTokenAuth)
@@ -285,6 +290,30 @@ def test_status_update_is_written_applied_and_listed(sandbox: Sandbox) -> None:
     assert post.closed_at is not None
     assert post.closed_at >= NOW
     assert len(token_requests(sandbox)) == 1
+
+
+def test_status_updates_and_statuses_are_read_past_their_first_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = uservoice_data()
+    data["statuses"] += [uv_status(900 + n, f"Extra {n}", position=10 + n) for n in range(120)]
+    data["status_updates"] = [
+        {
+            "id": 80_000 + n,
+            "body": f"Update {n}",
+            "created_at": iso(NOW - days(200 - n)),
+            "updated_at": iso(NOW - days(200 - n)),
+            "links": {"suggestion": 50_000, "status": PLANNED if n % 2 else UNDER_REVIEW},
+        }
+        for n in range(130)
+    ]
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=data)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        assert len(client.statuses()) == 123
+        assert len(client.status_updates(50_000)) == 130
+        assert [r["query"]["page"] for r in calls(running, "/admin/status_updates")] == [["1"], ["2"]]
 
 
 def test_status_update_without_notifying(sandbox: Sandbox) -> None:

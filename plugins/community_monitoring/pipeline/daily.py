@@ -250,8 +250,9 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
             )
 
         def arrived(_: str, change: dict[str, Any] = change) -> bool:
-            updates = client.status_updates(int(change["suggestion_id"]))
-            return any(str((u.get("links") or {}).get("status")) == str(change["status_id"]) for u in updates)
+            # The suggestion's status now, not its history: an earlier update to the same status
+            # (it was there once before) must not pass for this one.
+            return client.current_status(int(change["suggestion_id"])) == int(change["status_id"])
 
         delivery = run.outbox.write_upstream(
             keys.status_key(change["suggestion_id"], change["proposed"]),

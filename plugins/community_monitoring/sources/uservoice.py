@@ -134,12 +134,10 @@ def page_model(key: str) -> type[BaseModel]:
     return create_model(f"UserVoicePage_{key}", pagination=(Pagination, ...), **{key: (list[Any], ...)})
 
 
-class StatusesPage(BaseModel):
-    statuses: list[Any]
+class SuggestionPage(BaseModel):
+    """``/admin/suggestions/{id}``: the one suggestion."""
 
-
-class StatusUpdatesPage(BaseModel):
-    status_updates: list[dict[str, Any]]
+    suggestions: list[dict[str, Any]]
 
 
 class SuggestionLinks(Item):
@@ -220,8 +218,8 @@ class UserVoiceClient:
 
     def statuses(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
         checker = ItemChecker("uservoice", problems)
-        page = self._api.get_page(f"{API_PREFIX}/admin/statuses", StatusesPage)
-        checked = (checker.check(Status, raw, f"status {field_of(raw, 'id')}") for raw in page.statuses)
+        raws = self._pages("/admin/statuses", "statuses")
+        checked = (checker.check(Status, raw, f"status {field_of(raw, 'id')}") for raw in raws)
         return {status.id: status.name for status in checked if status is not None}
 
     def categories(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
@@ -252,10 +250,14 @@ class UserVoiceClient:
         yield from self._pages("/admin/comments", "comments")
 
     def status_updates(self, suggestion_id: int) -> list[dict[str, Any]]:
-        endpoint = f"{API_PREFIX}/admin/status_updates"
-        return list(
-            self._api.get_page(endpoint, StatusUpdatesPage, {"suggestion": suggestion_id}).status_updates
-        )
+        """Every status update of one suggestion, all pages."""
+        return list(self._pages("/admin/status_updates", "status_updates", {"suggestion": suggestion_id}))
+
+    def current_status(self, suggestion_id: int) -> int | None:
+        """The id of the status the suggestion is in now (None: it has none)."""
+        page = self._api.get_page(f"{API_PREFIX}/admin/suggestions/{suggestion_id}", SuggestionPage)
+        status = (page.suggestions[0].get("links") or {}).get("status") if page.suggestions else None
+        return int(status) if isinstance(status, int | str) and str(status).isdigit() else None
 
     def post_status_update(
         self, suggestion_id: int, status_id: int, body: str, notify: bool = True
