@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from community_monitoring.records import Post, Reply
+from community_monitoring.records import Post, Reply, same_author
 from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import EscalationSection, ResponsesSection, Settings
 
@@ -178,7 +178,7 @@ def is_reply_staff(post: Post, reply: Reply, roster: StaffRoster) -> bool:
 
 
 def is_by_author(post: Post, reply: Reply) -> bool:
-    return reply.author.casefold() == post.author.casefold()
+    return same_author(reply.author, post.author)
 
 
 def is_substantive(reply: Reply, roster: StaffRoster, responses: ResponsesSection) -> bool:

@@ -66,7 +66,8 @@ def _table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("updated", sa.String(80), nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("read_at", sa.String(40), nullable=False),
-        # When a lookup last asked for the item (a table of an earlier version has none: read_at).
+        # When a lookup last asked for the item (null in a table of an earlier version until the
+        # first sweep, which starts their idle time then).
         sa.Column("used_at", sa.String(40)),
     )
 
@@ -84,6 +85,7 @@ class ItemCache:
         self._engine: Engine | None = None
         self._table: sa.Table | None = None
         self._broken = engine_factory is None
+        self._swept = False  # idle rows are deleted once per cache
 
     @classmethod
     def from_engine(cls, engine: Engine) -> ItemCache:
@@ -163,7 +165,11 @@ class ItemCache:
             self._give_up("reading", exc)
             return {}
         try:
-            self._mark_used_and_forget_idle(*ready, channel, list(versions))
+            self._mark_used(*ready, channel, list(versions))
+            if not self._swept:
+                # Once per cache (a task's run), after its first marking: not at every page of it.
+                self._swept = True
+                self._forget_idle(*ready)
         except Exception as exc:  # upkeep only: what was served stays good
             log.warning("Item cache: could not mark %s rows as used or delete idle ones (%s)", channel, exc)
         return served
@@ -182,23 +188,30 @@ class ItemCache:
         return served
 
     @staticmethod
-    def _mark_used_and_forget_idle(engine: Engine, table: sa.Table, channel: str, keys: list[str]) -> None:
-        import sqlalchemy as sa
-
-        now = _now()
-        idle_since = _stamp(now - timedelta(days=IDLE_DAYS))
+    def _mark_used(engine: Engine, table: sa.Table, channel: str, keys: list[str]) -> None:
+        now = _stamp(_now())
         with engine.begin() as conn:
             for start in range(0, len(keys), KEYS_PER_QUERY):
                 chunk = keys[start : start + KEYS_PER_QUERY]
                 conn.execute(
                     table.update()
                     .where(table.c.channel == channel, table.c.item_key.in_(chunk))
-                    .values(used_at=_stamp(now))
+                    .values(used_at=now)
                 )
-            # Every channel's rows: a payload form that changed its name is never asked for again.
-            forgotten = conn.execute(
-                table.delete().where(sa.func.coalesce(table.c.used_at, table.c.read_at) < idle_since)
-            ).rowcount
+
+    @staticmethod
+    def _forget_idle(engine: Engine, table: sa.Table) -> None:
+        """Delete the rows, of every channel, no lookup asked for in IDLE_DAYS (a payload form that
+        changed its name is never asked for again). Each statement in a transaction of its own: the
+        rows a concurrent run marks are never held against this delete."""
+        now = _now()
+        with engine.begin() as conn:
+            # Rows of a table written before ``used_at`` existed: their idle time starts now (their
+            # ``read_at`` is their first read, however often they were served since).
+            conn.execute(table.update().where(table.c.used_at.is_(None)).values(used_at=_stamp(now)))
+        with engine.begin() as conn:
+            idle_since = _stamp(now - timedelta(days=IDLE_DAYS))
+            forgotten = conn.execute(table.delete().where(table.c.used_at < idle_since)).rowcount
         if forgotten:
             log.info("Item cache: %d row(s) no run asked for in %d days deleted", forgotten, IDLE_DAYS)
 

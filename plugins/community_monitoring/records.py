@@ -53,8 +53,8 @@ class Post:
     closed_at: datetime | None = None
     updated_at: datetime | None = None
     labels: tuple[str, ...] = ()
-    # The forum topic's category ("Parent/Sub" for a subcategory: ``category_names``), the UserVoice
-    # suggestion's category.
+    # The forum topic's category (a subcategory's path "Parent › Sub": ``category_names``), the
+    # UserVoice suggestion's category.
     category: str = ""
     author_platform_staff: bool = False
     author_is_bot: bool = False
@@ -82,12 +82,42 @@ class Release:
     url: str = ""
 
 
-def category_names(category: str) -> tuple[str, ...]:
-    """The names a post's category answers to, the most specific first: the whole path as written,
-    then each level from the innermost out. A forum topic in a subcategory carries "Parent/Sub", so a
-    rule naming the parent covers its subcategories and one naming the subcategory comes first."""
-    levels = [level.strip() for level in category.split("/") if level.strip()]
-    return tuple(dict.fromkeys([category.strip(), *reversed(levels)])) if category.strip() else ()
+# The author a source gives a post whose account was deleted: GitHub's and GitLab's own "ghost",
+# ours for the forum and Stack Exchange, which send no name. Such posts may be anyone's.
+DELETED_USER = "deleted-user"
+DELETED_AUTHORS = frozenset({DELETED_USER, "ghost"})
+
+
+def same_author(one: str, other: str) -> bool:
+    """Whether two posts are by the same person: the same name, unless the name only says the
+    account was deleted (two deleted accounts are not one person)."""
+    folded = one.casefold()
+    return folded == other.casefold() and folded not in DELETED_AUTHORS
+
+
+# Between the levels of a forum category's path ("Troubleshooting › Mobile"): a character forum
+# category names do not use, unlike "/" ("Installation / Upgrade").
+CATEGORY_SEPARATOR = " \u203a "
+
+
+def category_names(category: str, nested: bool = True) -> tuple[str, ...]:
+    """The names a post's category answers to, the most specific first.
+
+    A forum topic in a subcategory carries its path ("Troubleshooting › Mobile › iOS"): it answers to
+    the path, its own name, then each parent's path and name ("Troubleshooting › Mobile", "Mobile",
+    "Troubleshooting"), so a rule naming a parent covers its subcategories and one naming the
+    subcategory comes first. ``nested=False`` (any other channel's category): the name alone.
+    """
+    name = category.strip()
+    if not name:
+        return ()
+    if not nested:
+        return (name,)
+    levels = [level.strip() for level in name.split(CATEGORY_SEPARATOR.strip()) if level.strip()]
+    found: list[str] = []
+    for depth in range(len(levels), 0, -1):
+        found += [CATEGORY_SEPARATOR.join(levels[:depth]), levels[depth - 1]]
+    return tuple(dict.fromkeys(found))
 
 
 def suggestion_id_from_url(url: str) -> int | None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from community_monitoring.channels import label
-from community_monitoring.records import JiraTicket, Post, PostAuthorship, Release
+from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, PostAuthorship, Release
 from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
@@ -393,7 +393,12 @@ def authors_on_two_channels(authorships: Iterable[Post | PostAuthorship]) -> set
     channels_of: dict[str, set[str]] = {}
     for post in authorships:
         channels_of.setdefault(post.author.casefold(), set()).add(post.channel)
-    return {author for author, channels in channels_of.items() if len(channels) > 1}
+    # Deleted accounts ("ghost", "deleted-user") are many people: their posts never fold together.
+    return {
+        author
+        for author, channels in channels_of.items()
+        if len(channels) > 1 and author not in DELETED_AUTHORS
+    }
 
 
 def _authors_on_two_channels(posts: Sequence[Post]) -> list[list[Post]]:

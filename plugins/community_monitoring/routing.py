@@ -50,7 +50,7 @@ def route_matches(match: RouteMatch, post: Post) -> bool:
     elif labels & _route_names(tuple(match.labels)):
         return True
     categories = _route_names(tuple(match.categories))
-    if any(name.casefold() in categories for name in category_names(post.category)):
+    if any(name.casefold() in categories for name in category_names(post.category, post.channel == "forum")):
         return True
     pattern = _keywords(tuple(match.keywords))
     return pattern is not None and (

@@ -37,7 +37,7 @@ from community_monitoring.answers import (
 from community_monitoring.answers import asks_a_question as asks_a_question
 from community_monitoring.answers import is_reply_staff as is_reply_staff
 from community_monitoring.channels import channel as channel_of
-from community_monitoring.records import Post, Release, Reply
+from community_monitoring.records import DELETED_AUTHORS, Post, Release, Reply
 from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import route_owner
 from community_monitoring.settings import Settings
@@ -290,7 +290,8 @@ class _Reader:
 
     def has_response(self, post: Post) -> bool:
         """:func:`has_response` with the rules file's ``responses``."""
-        author = post.author.casefold()
+        # A deleted account's post: no reply is provably its author's (``records.same_author``).
+        author = post.author.casefold() if post.author.casefold() not in DELETED_AUTHORS else None
         as_of = self.as_of
         return any(
             r.created_at <= as_of

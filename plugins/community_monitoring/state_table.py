@@ -140,15 +140,21 @@ def upsert_snapshot(
 
 
 def prune_snapshots(engine: Engine, as_of: datetime, retention_days: int) -> int:
-    """Delete the snapshots as of a T more than ``retention_days`` before ``as_of`` (0: none), through
-    the ``as_of`` index; returns how many rows went. A missing table has none."""
+    """Delete the snapshots as of a T more than ``retention_days`` before ``as_of`` (0: none); returns
+    how many rows went. One snapshot per transaction, through the ``as_of`` index: a table that grew
+    for years before a retention was set loses its backlog in steps, never in one huge statement.
+    A missing table has none."""
     if not retention_days or not _exists(engine):
         return 0
     before = as_of - timedelta(days=retention_days)
-    with engine.begin() as conn:
-        deleted = conn.execute(TABLE.delete().where(TABLE.c.as_of < before)).rowcount or 0
+    old = [at for at in recorded_as_of(engine) if at < before]
+    deleted = 0
+    for at in old:
+        with engine.begin() as conn:
+            deleted += conn.execute(TABLE.delete().where(TABLE.c.as_of == at)).rowcount or 0
     log.info(
-        "Post states: %d row(s) of snapshots before %s deleted (retention %d days)",
+        "Post states: %d snapshot(s), %d row(s), before %s deleted (retention %d days)",
+        len(old),
         deleted,
         before.isoformat(),
         retention_days,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from community_monitoring.records import DELETED_USER
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.discourse import (
     FIRST_POST_FIELDS,
@@ -19,7 +21,6 @@ from community_monitoring.sources.discourse import (
     fetch_forum_topics,
 )
 from community_monitoring.sources.http import ApiClient, UpstreamError
-from community_monitoring.sources.items import DELETED_USER
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, write_scenario
 
@@ -125,8 +126,8 @@ def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
         running.stop()
     assert found == {
         "Topic 0": "Troubleshooting",
-        "Topic 1": "Troubleshooting/Mobile",
-        "Topic 2": "Troubleshooting/Mobile/iOS",
+        "Topic 1": "Troubleshooting › Mobile",
+        "Topic 2": "Troubleshooting › Mobile › iOS",
         "Topic 3": "Feature Ideas",
     }
     assert [r["query"] for r in asked] == [{"include_subcategories": ["true"]}]
@@ -134,6 +135,43 @@ def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
         ("Troubleshooting", [7], False),
         ("Feature Ideas", [], False),
     ]
+
+
+class ScriptedCategories:
+    """Answers /categories.json with the page given."""
+
+    def __init__(self, page: dict[str, Any]) -> None:
+        self.page = page
+        self.params: list[Any] = []
+
+    def get_page(self, endpoint: str, model: Any, params: Any = None) -> Any:
+        self.params.append(params)
+        return model.model_validate(self.page)
+
+
+def test_subcategories_listed_flat_with_their_parent_get_their_path() -> None:
+    """A forum whose categories load page by page lists subcategories flat, each naming its parent."""
+    page = {
+        "category_list": {
+            "categories": [
+                {"id": 1, "name": "Troubleshooting", "subcategory_ids": [7]},
+                {"id": 7, "name": "Mobile", "parent_category_id": 1},
+                {"id": 8, "name": "iOS", "parent_category_id": 7},
+                {"id": 9, "name": "Installation / Upgrade"},
+                {"id": 10, "name": "Orphan", "parent_category_id": 99},
+                {"id": 11, "name": "Loop A", "parent_category_id": 12},
+                {"id": 12, "name": "Loop B", "parent_category_id": 11},
+            ]
+        }
+    }
+    api = ScriptedCategories(page)
+    names = DiscourseClient(api).categories()  # type: ignore[arg-type]
+    assert names[7] == "Troubleshooting › Mobile"
+    assert names[8] == "Troubleshooting › Mobile › iOS"
+    assert names[9] == "Installation / Upgrade"
+    assert names[10] == "Orphan"  # its parent is not listed: its own name
+    assert names[11].endswith("Loop A")  # a cycle ends
+    assert api.params == [{"include_subcategories": "true"}]
 
 
 def test_paging_stops_past_the_window(sandbox: Sandbox) -> None:

@@ -316,6 +316,19 @@ def test_status_updates_and_statuses_are_read_past_their_first_page(
         assert [r["query"]["page"] for r in calls(running, "/admin/status_updates")] == [["1"], ["2"]]
 
 
+def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sandbox: Sandbox) -> None:
+    """The daily's read-back after an unsure write: a status the suggestion had before (an update to
+    it in its history) is not the new write arriving."""
+    from community_monitoring.pipeline.daily import status_arrived
+
+    client = UserVoiceClient.from_connection("uv_test")
+    client.post_status_update(50_000, COMPLETED, "Shipped.", notify=False)
+    client.post_status_update(50_000, PLANNED, "Reopened.", notify=False)
+    assert any(u["links"]["status"] == COMPLETED for u in client.status_updates(50_000))
+    assert status_arrived(client, 50_000, COMPLETED) is False
+    assert status_arrived(client, 50_000, PLANNED) is True
+
+
 def test_status_update_without_notifying(sandbox: Sandbox) -> None:
     client = UserVoiceClient.from_connection("uv_test")
     update = client.post_status_update(50_001, PLANNED, "On the roadmap.", notify=False)

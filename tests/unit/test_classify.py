@@ -75,13 +75,13 @@ def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> s
         ),
         (
             "a subcategory answers to its parent's rule",
-            {"channel": "forum", "category": "Troubleshooting/Mobile", "title": "it would be nice"},
+            {"channel": "forum", "category": "Troubleshooting › Mobile", "title": "it would be nice"},
             "troubleshooting",
             'category "Troubleshooting"',
         ),
         (
             "a subcategory's own rule comes first",
-            {"channel": "forum", "category": "Help/Feature Ideas", "title": "it fails"},
+            {"channel": "forum", "category": "Help › Feature Ideas", "title": "it fails"},
             "feature_proposal",
             'category "Feature Ideas"',
         ),

@@ -156,8 +156,8 @@ TICKET = "I reproduced this and created a ticket: MM-60001"
         ),
         (
             "forum subcategory of a mapped category",
-            post("forum", created=ago(days=40), category="Troubleshooting/Mobile"),
-            ("troubleshooting", "category", 'category "Troubleshooting/Mobile"'),
+            post("forum", created=ago(days=40), category="Troubleshooting › Mobile"),
+            ("troubleshooting", "category", 'category "Troubleshooting › Mobile"'),
         ),
         (
             "forum category not mapped",

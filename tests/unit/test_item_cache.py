@@ -135,31 +135,52 @@ def stored_keys(db_url: str) -> set[tuple[str, str]]:
 
 def test_rows_no_run_asks_for_are_deleted_once_idle(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock(monkeypatch)
-    cache = ItemCache.from_url(db_url)
-    cache.put_many(LINKS, [CachedItem("MM-1", "t", ["a"]), CachedItem("MM-2", "t", ["b"])])
-    cache.put_many(NOTES, [CachedItem("acme/w#1", "v", [])])
+
+    def run() -> ItemCache:  # each run (a task) opens its own cache
+        return ItemCache.from_url(db_url)
+
+    first = run()
+    first.put_many(LINKS, [CachedItem("MM-1", "t", ["a"]), CachedItem("MM-2", "t", ["b"])])
+    first.put_many(NOTES, [CachedItem("acme/w#1", "v", [])])
     clock.advance(IDLE_DAYS - 1)
     # MM-1 is still in a run's window (asked for, served); MM-2 and the notes are not.
-    assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
+    assert run().get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
     assert stored_keys(db_url) == {(LINKS, "MM-1"), (LINKS, "MM-2"), (NOTES, "acme/w#1")}
     clock.advance(2)
-    # Any lookup deletes what no run asked for in IDLE_DAYS, of every channel; MM-1 was asked for.
-    assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
+    # A run's first lookup deletes what no run asked for in IDLE_DAYS, of every channel.
+    assert run().get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
     assert stored_keys(db_url) == {(LINKS, "MM-1")}
     # Asked for at another version (it changed): still used, so kept until read again.
     clock.advance(IDLE_DAYS - 1)
-    assert cache.get_many(LINKS, {"MM-1": "t2"}) == {}
+    assert run().get_many(LINKS, {"MM-1": "t2"}) == {}
     clock.advance(IDLE_DAYS - 1)
-    assert cache.get_many(NOTES, {"acme/w#9": "v"}) == {}
+    assert run().get_many(NOTES, {"acme/w#9": "v"}) == {}
     assert stored_keys(db_url) == {(LINKS, "MM-1")}
     clock.advance(2)
-    assert cache.get_many(NOTES, {"acme/w#9": "v"}) == {}
+    assert run().get_many(NOTES, {"acme/w#9": "v"}) == {}
     assert stored_keys(db_url) == set()
 
 
-def test_a_table_of_an_earlier_version_gets_used_at_and_its_rows_count_from_their_read(
+def test_a_run_deletes_idle_rows_once_not_at_every_lookup(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = Clock(monkeypatch)
+    ItemCache.from_url(db_url).put_many(LINKS, [CachedItem("MM-1", "t", ["a"])])
+    clock.advance(IDLE_DAYS + 1)
+    cache = ItemCache.from_url(db_url)
+    cache.get_many(NOTES, {"acme/w#1": "v"})
+    assert stored_keys(db_url) == set()
+    cache.put_many(LINKS, [CachedItem("MM-2", "t", ["b"])])
+    clock.advance(IDLE_DAYS + 1)
+    cache.get_many(NOTES, {"acme/w#1": "v"})  # the same run, later pages: no second sweep
+    assert stored_keys(db_url) == {(LINKS, "MM-2")}
+
+
+def test_rows_of_a_table_from_before_used_at_start_their_idle_time_at_the_upgrade(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier version wrote read_at only when it read an item, never when it served one: rows
+    served every day for a year still carry their first read. They are kept, and count from now."""
     clock = Clock(monkeypatch)
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
@@ -169,16 +190,23 @@ def test_a_table_of_an_earlier_version_gets_used_at_and_its_rows_count_from_thei
                 "NOT NULL, payload TEXT NOT NULL, read_at VARCHAR(40) NOT NULL, PRIMARY KEY (channel, item_key))"
             )
         )
-        for key, read_days_ago in (("MM-old", IDLE_DAYS + 1), ("MM-recent", 1)):
-            read_at = (clock.now - timedelta(days=read_days_ago)).isoformat(timespec="seconds")
+        for key in ("MM-served-daily", "MM-left-the-window"):
+            read_at = (clock.now - timedelta(days=300)).isoformat(timespec="seconds")
             conn.execute(
                 sa.text(f"INSERT INTO {TABLE_NAME} VALUES (:c, :k, 't', '[\"x\"]', :r)"),
                 {"c": LINKS, "k": key, "r": read_at},
             )
-    cache = ItemCache.from_url(db_url)
-    assert cache.get_many(LINKS, {"MM-recent": "t"}) == {"MM-recent": ["x"]}
+    # Another channel's lookup comes first, as the extracts run in any order.
+    assert ItemCache.from_url(db_url).get_many(NOTES, {"acme/w#1": "v"}) == {}
     assert "used_at" in {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
-    assert stored_keys(db_url) == {(LINKS, "MM-recent")}
+    assert ItemCache.from_url(db_url).get_many(LINKS, {"MM-served-daily": "t"}) == {"MM-served-daily": ["x"]}
+    assert stored_keys(db_url) == {(LINKS, "MM-served-daily"), (LINKS, "MM-left-the-window")}
+    for _ in range(2):
+        clock.advance(IDLE_DAYS - 10)
+        assert ItemCache.from_url(db_url).get_many(LINKS, {"MM-served-daily": "t"}) == {
+            "MM-served-daily": ["x"]
+        }
+    assert stored_keys(db_url) == {(LINKS, "MM-served-daily")}
 
 
 def test_upkeep_that_fails_still_serves_what_was_read(
@@ -190,7 +218,7 @@ def test_upkeep_that_fails_still_serves_what_was_read(
     def locked(*args: object) -> None:
         raise sa.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(ItemCache, "_mark_used_and_forget_idle", staticmethod(locked))
+    monkeypatch.setattr(ItemCache, "_mark_used", staticmethod(locked))
     with caplog.at_level(logging.WARNING, logger="community_monitoring.item_cache"):
         assert cache.get_many(LINKS, {"MM-1": "t"}) == {"MM-1": ["a"]}
     assert cache.enabled  # the next lookup uses the database again

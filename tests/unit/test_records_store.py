@@ -191,14 +191,15 @@ def test_a_channel_file_lost_after_its_extract_finished_is_an_error_not_an_empty
 
 
 @pytest.mark.parametrize(
-    ("category", "names"),
+    ("category", "nested", "names"),
     [
-        ("", ()),
-        ("Troubleshooting", ("Troubleshooting",)),
-        ("Troubleshooting/Mobile", ("Troubleshooting/Mobile", "Mobile", "Troubleshooting")),
-        ("A/B/C", ("A/B/C", "C", "B", "A")),
-        (" Help / Mobile ", ("Help / Mobile", "Mobile", "Help")),
+        ("", True, ()),
+        ("Troubleshooting", True, ("Troubleshooting",)),
+        ("Troubleshooting › Mobile", True, ("Troubleshooting › Mobile", "Mobile", "Troubleshooting")),
+        ("A › B › C", True, ("A › B › C", "C", "A › B", "B", "A")),
+        ("Installation / Upgrade", True, ("Installation / Upgrade",)),  # one name: "/" is no level
+        ("A › B", False, ("A › B",)),  # another channel's category: its name alone
     ],
 )
-def test_category_names_most_specific_first(category: str, names: tuple[str, ...]) -> None:
-    assert category_names(category) == names
+def test_category_names_most_specific_first(category: str, nested: bool, names: tuple[str, ...]) -> None:
+    assert category_names(category, nested) == names

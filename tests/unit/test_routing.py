@@ -29,8 +29,9 @@ ROUTES = load_settings(
     [
         ("label, any case", post(labels=("area/mobile",)), "mobile-team"),
         ("forum category", post(channel="forum", category="Mobile"), "mobile-team"),
-        ("its subcategory", post(channel="forum", category="Mobile/iOS"), "mobile-team"),
-        ("a subcategory named so", post(channel="forum", category="Help/Mobile"), "mobile-team"),
+        ("its subcategory", post(channel="forum", category="Mobile › iOS"), "mobile-team"),
+        ("a subcategory named so", post(channel="forum", category="Help › Mobile"), "mobile-team"),
+        ("another channel's category is one name", post(channel="uservoice", category="Help › Mobile"), ""),
         ("a label named like a category on GitHub", post(labels=("Mobile",)), ""),
         ("Stack Overflow tag", post(channel="stackoverflow", labels=("mattermost-plugin",)), "plugins"),
         ("a tag route does not read GitHub labels", post(labels=("mattermost-plugin",)), ""),

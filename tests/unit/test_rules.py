@@ -12,6 +12,7 @@ from community_monitoring.records import Post
 from community_monitoring.rules import (
     HelpWantedEntry,
     Release,
+    _Reader,
     asks_a_question,
     find_help_wanted_sections,
     find_new_posts,
@@ -58,10 +59,18 @@ def posts_of(entries: tuple[HelpWantedEntry, ...]) -> tuple[Post, ...]:
             True,
         ),
         ("a real answer", post(replies=(answer("bob"),)), True),
+        (
+            "a deleted account answers a deleted account's post: two people",
+            post(author="deleted-user", replies=(answer("deleted-user"),)),
+            True,
+        ),
+        ("GitHub's ghost answers a ghost's issue", post(author="ghost", replies=(answer("ghost"),)), True),
     ],
 )
 def test_has_response(case: str, item: Post, expected: bool) -> None:
     assert has_response(item, ROSTER, T, SETTINGS) is expected, case
+    # The reader the digests use decides the same.
+    assert _Reader(ROSTER, SETTINGS, T).has_response(item) is expected, case
 
 
 @pytest.mark.parametrize(

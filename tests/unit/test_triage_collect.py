@@ -128,6 +128,19 @@ def test_a_stream_of_the_day_gives_the_entries_of_the_whole_sorted_day(
     )
 
 
+def test_posts_of_deleted_accounts_never_fold_together() -> None:
+    """ "ghost" on GitHub and GitLab, "deleted-user" on the forum and Stack Overflow: many people."""
+    authorships = [
+        PostAuthorship("github", "ghost"),
+        PostAuthorship("gitlab", "Ghost"),
+        PostAuthorship("forum", "deleted-user"),
+        PostAuthorship("stackoverflow", "deleted-user"),
+        PostAuthorship("forum", "cross.poster"),
+        PostAuthorship("github", "cross.poster"),
+    ]
+    assert authors_on_two_channels(authorships) == {"cross.poster"}
+
+
 def test_the_copies_fold_into_the_earliest_post_and_are_never_listed_on_their_own() -> None:
     posts = _day(12, 5)
     fold_authors = authors_on_two_channels(PostAuthorship(p.channel, p.author) for p in posts)

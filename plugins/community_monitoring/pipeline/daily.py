@@ -229,6 +229,12 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     return save_message(run, message)
 
 
+def status_arrived(client: Any, suggestion_id: int, status_id: int) -> bool:
+    """Whether an unsure status write took effect: the suggestion's status now, not its history (an
+    earlier update to the same status, one it had before, must not pass for this one)."""
+    return client.current_status(suggestion_id) == status_id
+
+
 @community_task
 def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
     """Apply the proposed statuses upstream (only planned when the setting is on): each change once."""
@@ -250,9 +256,7 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
             )
 
         def arrived(_: str, change: dict[str, Any] = change) -> bool:
-            # The suggestion's status now, not its history: an earlier update to the same status
-            # (it was there once before) must not pass for this one.
-            return client.current_status(int(change["suggestion_id"])) == int(change["status_id"])
+            return status_arrived(client, int(change["suggestion_id"]), int(change["status_id"]))
 
         delivery = run.outbox.write_upstream(
             keys.status_key(change["suggestion_id"], change["proposed"]),

@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from community_monitoring.records import Post, Reply
+from community_monitoring.records import CATEGORY_SEPARATOR, DELETED_USER, Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
-from community_monitoring.sources.items import DELETED_USER, Id, IsoTime, Item, ItemChecker, field_of, time_of
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class PostsPage(BaseModel):
 class Category(BaseModel):
     id: Id
     name: str | None = None
+    parent_category_id: Id | None = None
     subcategory_list: list[Category] = Field(default_factory=list)
 
 
@@ -139,22 +140,32 @@ class DiscourseClient:
         return self._api.request_count
 
     def categories(self) -> dict[int, str]:
-        """Category id → name, a subcategory's as "Parent/Sub" (``records.category_names``).
+        """Category id → name, a subcategory's as its path ("Parent › Sub": ``records.category_names``).
 
         Without ``include_subcategories`` Discourse lists only the top level, each with the ids of
-        its subcategories: their topics would have no category.
+        its subcategories: their topics would have no category. With it, subcategories come nested
+        under their parent, or (on a forum whose categories load page by page) listed flat with
+        their ``parent_category_id``: both are read.
         """
         page = self._api.get_page("/categories.json", CategoriesPage, {"include_subcategories": "true"})
-        names: dict[int, str] = {}
+        found: dict[int, tuple[str, int | None]] = {}  # id -> (name, parent id)
 
-        def add(categories: list[Category], parent: str) -> None:
+        def collect(categories: list[Category], parent: int | None) -> None:
             for category in categories:
-                name = category.name or ""
-                names[category.id] = f"{parent}/{name}" if parent and name else name or parent
-                add(category.subcategory_list, names[category.id])
+                found[category.id] = (category.name or "", category.parent_category_id or parent)
+                collect(category.subcategory_list, category.id)
 
-        add(page.category_list.categories, "")
-        return names
+        collect(page.category_list.categories, None)
+
+        def path(category_id: int) -> str:
+            levels: list[str] = []
+            at: int | None = category_id
+            while at is not None and at in found and len(levels) < len(found):  # a cycle ends too
+                name, at = found[at]
+                levels.insert(0, name)
+            return CATEGORY_SEPARATOR.join(level for level in levels if level)
+
+        return {category_id: path(category_id) for category_id in found}
 
     def topics_active_since(self, since: datetime) -> Iterator[Any]:
         """Topics whose last activity (``bumped_at``) is after ``since``; pinned ones come first."""

@@ -22,9 +22,6 @@ from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
 
-# The author of a post whose account was deleted (Discourse and Stack Exchange send no name for it;
-# GitHub and GitLab name such posts' author "ghost" themselves).
-DELETED_USER = "deleted-user"
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")

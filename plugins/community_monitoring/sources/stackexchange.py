@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from community_monitoring.item_cache import CachedItem
-from community_monitoring.records import Post, Reply
+from community_monitoring.records import DELETED_USER, Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     ApiClient,
@@ -44,7 +44,6 @@ from community_monitoring.sources.http import (
     upstream_rate_limit,
 )
 from community_monitoring.sources.items import (
-    DELETED_USER,
     Id,
     Item,
     ItemChecker,
