@@ -27,6 +27,16 @@ from scenario_files import days, forum_post, forum_topic, write_scenario
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
 
 
+def use_forum(monkeypatch: pytest.MonkeyPatch, running: Sandbox, conn_id: str) -> None:
+    """The Airflow connection ``conn_id`` pointed at the sandbox's forum, with an API key."""
+    conn = {
+        "conn_type": "http",
+        "host": f"{running.base_url}/discourse",
+        "extra": {"Api-Key": "k", "Api-Username": "system"},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+
 def forum(topic_count: int) -> tuple[list[dict], list[dict]]:
     topics, posts = [], []
     post_id = 1
@@ -60,12 +70,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     topics, posts = forum(80)
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts)
     running = Sandbox(scenario).start()
-    conn = {
-        "conn_type": "http",
-        "host": f"{running.base_url}/discourse",
-        "extra": {"Api-Key": "k", "Api-Username": "system"},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_TEST", json.dumps(conn))
+    use_forum(monkeypatch, running, "discourse_test")
     yield running
     running.stop()
 
@@ -105,12 +110,7 @@ def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
     (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
     running = Sandbox(scenario).start()
     try:
-        conn = {
-            "conn_type": "http",
-            "host": f"{running.base_url}/discourse",
-            "extra": {"Api-Key": "k", "Api-Username": "system"},
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_TEST", json.dumps(conn))
+        use_forum(monkeypatch, running, "discourse_test")
         client = DiscourseClient(ApiClient("discourse_test", "forum"))
         found = {
             p.title: p.category for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")
@@ -192,12 +192,7 @@ def test_error_names_service_call_and_status(tmp_path: Path, monkeypatch: pytest
         tmp_path / "down", NOW, faults=[{"service": "discourse", "path": "latest", "status": 500}]
     )
     with Sandbox(scenario) as running:
-        conn = {
-            "conn_type": "http",
-            "host": f"{running.base_url}/discourse",
-            "extra": {"Api-Key": "k", "Api-Username": "s"},
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_DOWN", json.dumps(conn))
+        use_forum(monkeypatch, running, "discourse_down")
         sleeps: list[float] = []
         api = ApiClient("discourse_down", "forum", max_attempts=3, base_delay=0.5, sleep=sleeps.append)
         with pytest.raises(UpstreamError, match=r"forum: GET /latest.json answered 500"):
@@ -212,12 +207,7 @@ def test_rate_limit_wait_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyP
         faults=[{"service": "discourse", "path": "latest", "status": 429, "times": 1, "retry_after": 7}],
     )
     with Sandbox(scenario) as running:
-        conn = {
-            "conn_type": "http",
-            "host": f"{running.base_url}/discourse",
-            "extra": {"Api-Key": "k", "Api-Username": "s"},
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_BUSY", json.dumps(conn))
+        use_forum(monkeypatch, running, "discourse_busy")
         sleeps: list[float] = []
         api = ApiClient("discourse_busy", "forum", sleep=sleeps.append)
         assert list(DiscourseClient(api).topics_active_since(NOW - days(1))) == []
@@ -242,12 +232,7 @@ def test_posts_of_deleted_accounts_are_kept_with_a_placeholder_author(
         tmp_path / "s", NOW, topics=[forum_topic(7, "SMTP", asked, thread)], posts=thread
     )
     with Sandbox(scenario) as running:
-        conn = {
-            "conn_type": "http",
-            "host": f"{running.base_url}/discourse",
-            "extra": {"Api-Key": "k", "Api-Username": "system"},
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_DELETED", json.dumps(conn))
+        use_forum(monkeypatch, running, "discourse_deleted")
         client = DiscourseClient(ApiClient("discourse_deleted", "forum"))
         problems: list[ItemProblem] = []
         found = list(fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.test", problems))
@@ -271,12 +256,7 @@ def test_an_accepted_solution_marks_the_topic_answered_from_its_time(
     topics = [forum_topic(7, "SMTP", asked, solved_thread), forum_topic(8, "Push", asked, open_thread)]
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=solved_thread + open_thread)
     with Sandbox(scenario) as running:
-        conn = {
-            "conn_type": "http",
-            "host": f"{running.base_url}/discourse",
-            "extra": {"Api-Key": "k", "Api-Username": "system"},
-        }
-        monkeypatch.setenv("AIRFLOW_CONN_DISCOURSE_SOLVED", json.dumps(conn))
+        use_forum(monkeypatch, running, "discourse_solved")
         client = DiscourseClient(ApiClient("discourse_solved", "forum"))
         found = {p.number: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://forum.test")}
     assert found[7].accepted_at == asked + days(1)

@@ -329,6 +329,27 @@ def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sand
     assert status_arrived(client, 50_000, PLANNED) is True
 
 
+def test_an_answer_without_the_suggestion_is_no_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as "no status", an empty answer would make the read-back send the write again."""
+    empty = {
+        "service": "uservoice",
+        "path": r"/admin/suggestions/50000$",
+        "kind": "body",
+        "body": '{"suggestions": []}',
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[empty])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        with pytest.raises(
+            UpstreamError, match=r"admin/suggestions/50000 answered 200: the answer holds no suggestion"
+        ):
+            client.current_status(50_000)
+
+
 def test_status_update_without_notifying(sandbox: Sandbox) -> None:
     client = UserVoiceClient.from_connection("uv_test")
     update = client.post_status_update(50_001, PLANNED, "On the roadmap.", notify=False)

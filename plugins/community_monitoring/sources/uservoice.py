@@ -32,6 +32,7 @@ from community_monitoring.sources.http import (
     ApiClient,
     Call,
     HttpPolicy,
+    InvalidResponseError,
     RawResponse,
     mask_secrets,
     parse_page,
@@ -255,8 +256,13 @@ class UserVoiceClient:
 
     def current_status(self, suggestion_id: int) -> int | None:
         """The id of the status the suggestion is in now (None: it has none)."""
-        page = self._api.get_page(f"{API_PREFIX}/admin/suggestions/{suggestion_id}", SuggestionPage)
-        status = (page.suggestions[0].get("links") or {}).get("status") if page.suggestions else None
+        endpoint = f"{API_PREFIX}/admin/suggestions/{suggestion_id}"
+        page = self._api.get_page(endpoint, SuggestionPage)
+        if not page.suggestions:
+            # Read as "no status", it would send the write again: an answer without the suggestion
+            # is no answer.
+            raise InvalidResponseError("uservoice", "GET", endpoint, 200, "the answer holds no suggestion")
+        status = (page.suggestions[0].get("links") or {}).get("status")
         return int(status) if isinstance(status, int | str) and str(status).isdigit() else None
 
     def post_status_update(
