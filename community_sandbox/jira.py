@@ -1,7 +1,9 @@
 """Jira Cloud REST under ``/jira/rest/api/3``: enhanced JQL search, issues and remote links.
 
-Files: ``jira/issues.json`` (issue objects as search returns them: ``id``, ``key``, ``fields``)
-and ``jira/remotelinks.json`` (an object: issue key -> array of remote-link objects). Every
+Files: ``jira/issues.json`` (issue objects as search returns them: ``id``, ``key``, ``fields``),
+``jira/remotelinks.json`` (an object: issue key -> array of remote-link objects) and, optional,
+``jira/myself.json`` (the API user as ``GET /rest/api/3/myself`` returns it; its ``timeZone``, an
+IANA name, is the zone JQL dates are read in, UTC when the file is missing). Every
 call needs HTTP Basic auth (email + API token on Cloud). Data is served as written: ``self``
 URLs keep the real site, which is where messages should link.
 
@@ -20,7 +22,7 @@ The JQL understood is a small subset, enough for the product's queries; anything
   case-insensitively by name or id; ``!=``/``not in`` never match an empty field, as in Jira;
 - ``updated``, ``created``, ``resolved`` with ``= != > >= < <=`` against ``"yyyy-MM-dd[ HH:mm]"``
   (also with ``/``), relative ``-5d``/``-2w``/``-3h``/``-30m`` (from the scenario's clock) or
-  epoch milliseconds, all in UTC (Jira uses the user's time zone), and ``is [not] EMPTY``;
+  epoch milliseconds, a date read in the API user's time zone as Jira reads it, and ``is [not] EMPTY``;
 - a query without any clause is refused like Cloud's "Unbounded JQL" error.
 """
 
@@ -35,9 +37,10 @@ import time
 import zlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from community_sandbox.indexing import ResultCache
 from community_sandbox.loading import (
@@ -73,6 +76,7 @@ EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRep
 class JiraFiles:
     issues: list[dict[str, Any]] = field(default_factory=list)
     remotelinks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    myself: dict[str, Any] = field(default_factory=lambda: {"timeZone": "UTC"})
 
 
 def load_jira(root: Path) -> JiraFiles:
@@ -110,6 +114,19 @@ def load_jira(root: Path) -> JiraFiles:
             if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
                 raise ScenarioError(f"{name}: {key} must map to an array of remote-link objects")
         files.remotelinks = {key.upper(): links for key, links in data.items()}
+
+    path = folder / "myself.json"
+    if path.exists():
+        name = relative_name(path, root)
+        data = read_json(path, root)
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{name}: expected a JSON object (the API user, as /myself returns it)")
+        zone = data.setdefault("timeZone", "UTC")
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ScenarioError(f'{name}: "timeZone" is not an IANA time zone: {zone!r}') from None
+        files.myself = data
     return files
 
 
@@ -380,7 +397,8 @@ RELATIVE = re.compile(r"([+-]?)(\d+)([wdhm])", re.IGNORECASE)
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
-def jql_time(text: str, now: datetime) -> datetime:
+def jql_time(text: str, now: datetime, zone: tzinfo = UTC) -> datetime:
+    """A JQL time value; a written date is a wall time in ``zone``, the API user's time zone."""
     value = text.strip()
     relative = RELATIVE.fullmatch(value)
     if relative:
@@ -391,7 +409,7 @@ def jql_time(text: str, now: datetime) -> datetime:
         return datetime.fromtimestamp(int(value) / 1000, UTC)  # epoch milliseconds
     for pattern in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+            return datetime.strptime(value, pattern).replace(tzinfo=zone).astimezone(UTC)
         except ValueError:
             continue
     raise JqlError(
@@ -459,13 +477,13 @@ class Match:
     candidates: list[int] | None = field(default=None, compare=False)
 
 
-def compile_clause(clause: Clause, now: datetime, table: IssueTable) -> Match:
+def compile_clause(clause: Clause, now: datetime, table: IssueTable, zone: tzinfo = UTC) -> Match:
     if clause.field in TIME_FIELDS.values():
         times = table.times(clause.field)
         if clause.op in ("is", "is not"):
             empty = clause.op == "is"
             return Match(clause, lambda position: (times[position] is None) == empty)
-        bound = jql_time(clause.values[0], now)
+        bound = jql_time(clause.values[0], now, zone)
         stamps, positions, ranks = table.time_order(clause.field)
         first, after = bisect.bisect_left(stamps, bound), bisect.bisect_right(stamps, bound)
         # The ranks (places in the ascending times) an operator keeps; != keeps the others.
@@ -529,6 +547,8 @@ class JiraService(Service):
         self.by_key = {issue["key"].upper(): issue for issue in self.issues}
         self.by_id = {issue["id"]: issue for issue in self.issues}
         self.remotelinks = {key: list(links) for key, links in files.remotelinks.items()}
+        self.myself = files.myself
+        self.zone = ZoneInfo(str(files.myself.get("timeZone") or "UTC"))
         self.table = IssueTable(self.issues)
         # Each search's issues (by its matches and ORDER BY), for the pages that follow.
         self.results = ResultCache()
@@ -538,6 +558,7 @@ class JiraService(Service):
             self.route(method, r"/rest/api/[23]/search", self.removed_search)
         self.route("GET", ISSUE, self.get_issue)
         self.route("GET", ISSUE + r"/remotelink", self.get_remote_links)
+        self.route("GET", r"/rest/api/[23]/myself", self.get_myself)
 
     # ----- errors and auth ----------------------------------------------------------------
 
@@ -636,7 +657,7 @@ class JiraService(Service):
             if not query.clauses:
                 raise JqlError(UNBOUNDED)
             now = self.context.clock()
-            matches = [compile_clause(clause, now, self.table) for clause in query.clauses]
+            matches = [compile_clause(clause, now, self.table, self.zone) for clause in query.clauses]
         except JqlError as exc:
             return self.bad_query(str(exc))
         selection = self.field_selection(request, "id")
@@ -698,3 +719,6 @@ class JiraService(Service):
         if issue is None:
             return self.error_response(404, NOT_FOUND)
         return json_response(self.remotelinks.get(issue["key"].upper(), []))
+
+    def get_myself(self, request: Request) -> Response:
+        return json_response({"accountId": "sandbox-api-user", "active": True, **self.myself})

@@ -258,3 +258,43 @@ def test_demo_scenario_serves_jira(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert [i["key"] for i in recent["issues"]] == ["MM-61520", "MM-61452", "MM-61505", "MM-61513"]
     assert "uservoice.com" in links[0]["object"]["url"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        # 2026-11-02 09:00 UTC is MM-5's update.
+        (None, ["MM-5", "MM-6"]),  # no myself.json: UTC
+        ("UTC", ["MM-5", "MM-6"]),
+        ("America/Los_Angeles", ["MM-6"]),  # 09:00 there is 17:00 UTC: MM-5 is earlier
+        ("Asia/Tokyo", ["MM-5", "MM-6"]),  # 09:00 there is 00:00 UTC
+    ],
+)
+def test_a_jql_date_is_a_wall_time_of_the_api_users_zone(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+    zone: str | None,
+    expected: list[str],
+) -> None:
+    files: dict[str, Any] = {"jira/issues.json": ISSUES}
+    if zone is not None:
+        files["jira/myself.json"] = {"timeZone": zone, "emailAddress": "me@example.com"}
+    connect(start_sandbox(write_scenario(files)), monkeypatch)
+
+    assert keys('project = MM AND updated >= "2026-11-02 09:00" ORDER BY key') == expected
+    # Epoch milliseconds and relative dates are instants: no zone applies.
+    assert keys("project = MM AND updated >= 1793610000000 ORDER BY key") == ["MM-5", "MM-6"]
+    myself = call("/rest/api/3/myself").json()
+    assert myself["timeZone"] == (zone or "UTC")
+
+
+def test_a_bad_time_zone_is_named(write_scenario: Callable[..., Path]) -> None:
+    from community_sandbox.jira import load_jira
+    from community_sandbox.scenario import ScenarioError
+
+    root = write_scenario({"jira/issues.json": ISSUES, "jira/myself.json": {"timeZone": "Mars/Olympus"}})
+    with pytest.raises(
+        ScenarioError, match=r"jira/myself\.json: \"timeZone\" is not an IANA time zone: 'Mars/Olympus'"
+    ):
+        load_jira(root)

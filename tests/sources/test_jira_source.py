@@ -24,7 +24,7 @@ from community_monitoring.records import (
 )
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.http import ApiClient, UpstreamError
-from community_monitoring.sources.jira import FIELDS, JiraClient, build_jql, fetch_jira_tickets
+from community_monitoring.sources.jira import FIELDS, JiraClient, fetch_jira_tickets
 from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
@@ -143,21 +143,14 @@ def remote_link_calls(sandbox: Sandbox) -> list[str]:
     return [r["path"] for r in sandbox.requests_log if r["path"].endswith("/remotelink")]
 
 
-def test_build_jql() -> None:
-    assert build_jql(" project = MM ", None) == "project = MM ORDER BY updated DESC"
-    assert (
-        build_jql("project = MM AND labels = UserVoice", datetime(2026, 10, 19, 9, 5, 59, tzinfo=UTC))
-        == 'project = MM AND labels = UserVoice AND updated >= "2026-10-19 09:05" ORDER BY updated DESC'
-    )
-
-
 def test_tickets_over_several_pages_newest_first(sandbox: Sandbox) -> None:
     tickets = fetch()
     assert list(tickets) == [f"MM-{n}" for n in range(1, TICKETS + 1)]  # ORDER BY updated DESC
 
     searches = [r for r in sandbox.requests_log if r["path"] == SEARCH]
     assert len(searches) == 2  # 100 + 20
-    jql = 'project = MM AND updated >= "2026-10-19 09:00" ORDER BY updated DESC'
+    # Twelve hours before the lookback's start: Jira reads the date in the API user's time zone.
+    jql = 'project = MM AND updated >= "2026-10-18 21:00" ORDER BY updated DESC'
     assert searches[0]["query"] == {"jql": [jql], "fields": [FIELDS], "maxResults": ["100"]}
     assert searches[1]["query"]["jql"] == [jql]
     assert searches[1]["query"]["fields"] == [FIELDS]
@@ -168,6 +161,29 @@ def test_tickets_over_several_pages_newest_first(sandbox: Sandbox) -> None:
     per_key = Counter(path.split("/")[-2] for path in remote_link_calls(sandbox))
     assert per_key == Counter(list(tickets))
     assert len(sandbox.requests_log) == 2 + TICKETS
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Etc/GMT+12", "Pacific/Kiritimati"])
+def test_the_lookback_starts_where_it_should_whatever_the_api_users_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    """Jira reads a JQL date as a wall time of the API user's zone: behind UTC (Los Angeles, UTC-12)
+    a date written in UTC starts the search hours late, and tickets updated just after the lookback
+    began were lost; ahead of UTC (UTC+14) it starts early, and the early ones are left out here."""
+    since = NOW - days(1)
+    issues = [
+        jira_issue("MM-1", "At the start", since),
+        jira_issue("MM-2", "An hour in", since + hours(1)),
+        jira_issue("MM-3", "Eleven hours in", since + hours(11)),
+        jira_issue("MM-4", "An hour early", since - hours(1)),
+        jira_issue("MM-5", "Thirteen hours early", since - hours(13)),
+    ]
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues)
+    (scenario / "jira" / "myself.json").write_text(json.dumps({"timeZone": zone}))
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        tickets = fetch(remote_links=False, since=since)
+    assert sorted(tickets) == ["MM-1", "MM-2", "MM-3"]
 
 
 class ScriptedSearch:

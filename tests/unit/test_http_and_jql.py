@@ -45,7 +45,13 @@ def test_next_page_url_becomes_an_endpoint() -> None:
         (
             "project = MM",
             datetime(2026, 11, 18, 10, 30, tzinfo=timezone(timedelta(hours=1))),
-            'project = MM AND updated >= "2026-11-18 09:30" ORDER BY updated DESC',
+            # 09:30 UTC, twelve hours earlier: Jira reads it in the API user's zone (UTC-12 at most).
+            'project = MM AND updated >= "2026-11-17 21:30" ORDER BY updated DESC',
+        ),
+        (
+            "project = MM AND labels = UserVoice ORDER BY key",
+            datetime(2026, 10, 19, 9, 5, 59, tzinfo=UTC),
+            'project = MM AND labels = UserVoice AND updated >= "2026-10-18 21:05" ORDER BY updated DESC',
         ),
         ("project = MM order by created ASC", None, "project = MM ORDER BY updated DESC"),
     ],

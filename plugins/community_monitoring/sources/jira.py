@@ -39,6 +39,9 @@ JIRA_CONN_ID = "jira_default"
 REMOTE_LINKS_CACHE = "jira.remote_links.v1"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
+# How far a JQL date is written before the time it means: the furthest a time zone lies behind UTC
+# (UTC-12), so a ticket updated at ``since`` is found whatever zone the API user has.
+JQL_ZONE_SLACK = timedelta(hours=12)
 
 
 class SearchPage(BaseModel):
@@ -185,12 +188,17 @@ class JiraClient:
 
 
 def build_jql(base_jql: str, since: datetime | None) -> str:
-    """The configured JQL, narrowed to tickets updated since ``since`` (UTC), newest first."""
+    """The configured JQL, narrowed to tickets updated since ``since`` at the latest, newest first.
+
+    Jira reads a date in JQL as a wall time in the API user's time zone, which the product does not
+    know: the date written is ``since`` in UTC less ``JQL_ZONE_SLACK``, so that it falls at or before
+    ``since`` in every zone, and ``fetch_jira_tickets`` drops what was updated before ``since``.
+    """
     clause = re.split(r"\s+ORDER\s+BY\s+", base_jql.strip(), maxsplit=1, flags=re.IGNORECASE)[0].strip()
     if not clause:
         raise ValueError("config key 'jira.jql' is empty: Jira refuses unbounded searches")
     if since is not None:
-        when = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        when = (since.astimezone(UTC) - JQL_ZONE_SLACK).strftime("%Y-%m-%d %H:%M")
         clause = f'{clause} AND updated >= "{when}"'
     return f"{clause} ORDER BY updated DESC"
 
@@ -287,16 +295,28 @@ def fetch_jira_tickets(
     checker = ItemChecker("jira", problems)
     reader = RemoteLinkReader(client, checker, browse_base, cache) if remote_links else None
     count = seen = 0
+    early = 0
     for page in client.search_pages(build_jql(base_jql, since)):
         tickets = _checked_tickets(checker, page, seen)
         seen += len(page)
+        if since is not None:
+            kept = [(t, raw) for t, raw in tickets if t.fields.updated is None or t.fields.updated >= since]
+            early += len(tickets) - len(kept)
+            tickets = kept
         links = reader.of([ticket for ticket, _ in tickets]) if reader else {}
         for ticket, raw in tickets:
             built = checker.build(ticket.key, normalise_ticket, raw, links.get(ticket.key, []), browse_base)
             if built is not None:
                 count += 1
                 yield built
-    log.info("Jira: %d tickets in %d requests", count, client.request_count)
+    log.info(
+        "Jira: %d tickets in %d requests (%d updated before %s left out: the search reaches %s earlier)",
+        count,
+        client.request_count,
+        early,
+        since.isoformat() if since else "-",
+        JQL_ZONE_SLACK,
+    )
     if reader:
         reader.log_counts()
 
