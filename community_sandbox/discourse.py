@@ -3,7 +3,9 @@
 Files: ``discourse/topics.json`` (topic-list objects), ``posts.json`` (post objects with
 ``topic_id``) and ``categories.json``. Like a real forum it answers only with ``Api-Key`` and
 ``Api-Username`` headers, and pages the way Discourse does (``/latest.json?page=N`` from 0,
-``/posts.json?before=ID``), since there is no "since" filter upstream either.
+``/posts.json?before=ID``), since there is no "since" filter upstream either. A topic view
+(``/t/{id}.json``, ``/t/{id}/posts.json``) gives its posts' HTML (``cooked``) and their Markdown
+(``raw``) only with ``include_raw``, as Discourse's topic serializer does.
 """
 
 from __future__ import annotations
@@ -200,7 +202,10 @@ class DiscourseService(Service):
             return self.error_response(404)
         posts = self.posts_by_topic[topic_id]
         body = dict(topic)
-        body["post_stream"] = {"posts": posts[:TOPIC_CHUNK], "stream": [post["id"] for post in posts]}
+        body["post_stream"] = {
+            "posts": self._topic_view_posts(request, posts[:TOPIC_CHUNK]),
+            "stream": [post["id"] for post in posts],
+        }
         body["highest_post_number"] = max((post["post_number"] for post in posts), default=0)
         body["chunk_size"] = TOPIC_CHUNK
         return json_response(body)
@@ -216,7 +221,16 @@ class DiscourseService(Service):
             except ValueError:
                 return self.error_response(400, f"Invalid post id: {value}")
         posts = [post for post in self.posts_by_topic[topic_id] if post["id"] in wanted]
-        return json_response({"post_stream": {"posts": posts}, "id": topic_id})
+        return json_response(
+            {"post_stream": {"posts": self._topic_view_posts(request, posts)}, "id": topic_id}
+        )
+
+    @staticmethod
+    def _topic_view_posts(request: Request, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A topic view's posts carry their HTML (``cooked``) only; ``raw`` too when ``include_raw`` asks."""
+        if request.arg("include_raw") not in (None, "", "0", "false"):
+            return posts
+        return [{key: value for key, value in post.items() if key != "raw"} for post in posts]
 
     def list_posts(self, request: Request) -> Response:
         before = request.arg("before")

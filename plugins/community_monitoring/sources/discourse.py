@@ -214,8 +214,9 @@ class DiscourseClient:
             before = lowest
 
     def topic(self, topic_id: int) -> TopicPage:
-        """One topic with its first 20 posts (``post_stream.posts``)."""
-        return self._api.get_page(f"/t/{topic_id}.json", TopicPage)
+        """One topic with its first 20 posts (``post_stream.posts``), their Markdown (``raw``) included:
+        a topic view gives only their HTML unless asked."""
+        return self._api.get_page(f"/t/{topic_id}.json", TopicPage, {"include_raw": "true"})
 
 
 # ----- normalisers ------------------------------------------------------------------------------
