@@ -5,7 +5,8 @@ Files: ``discourse/topics.json`` (topic-list objects), ``posts.json`` (post obje
 ``Api-Username`` headers, and pages the way Discourse does (``/latest.json?page=N`` from 0,
 ``/posts.json?before=ID``), since there is no "since" filter upstream either. A topic view
 (``/t/{id}.json``, ``/t/{id}/posts.json``) gives its posts' HTML (``cooked``) and their Markdown
-(``raw``) only with ``include_raw``, as Discourse's topic serializer does.
+(``raw``) only with ``include_raw``, as Discourse's topic serializer does; ``/c/{id}/show.json``
+gives one category.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class DiscourseService(Service):
         self.route("GET", r"/posts\.json", self.list_posts)
         self.route("GET", r"/posts/(?P<id>\d+)\.json", self.get_post)
         self.route("GET", r"/categories\.json", self.list_categories)
+        self.route("GET", r"/c/(?P<id>\d+)/show\.json", self.get_category)
 
     def _post(self, post: dict[str, Any]) -> dict[str, Any]:
         topic = self.topics[post["topic_id"]]
@@ -248,6 +250,14 @@ class DiscourseService(Service):
         index = bisect.bisect_left(self.post_ids, wanted)
         if index < len(self.post_ids) and self.post_ids[index] == wanted:
             return json_response(self.posts_by_id[index])
+        return self.error_response(404)
+
+    def get_category(self, request: Request) -> Response:
+        """One category by id, with its ``parent_category_id`` (``/c/{id}/show.json``)."""
+        wanted = int(request.params["id"])
+        for category in self.categories:
+            if category["id"] == wanted:
+                return json_response({"category": category})
         return self.error_response(404)
 
     def list_categories(self, request: Request) -> Response:

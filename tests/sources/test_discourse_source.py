@@ -18,6 +18,7 @@ from community_monitoring.sources.discourse import (
     DiscourseClient,
     _kept,
     build_topic_post,
+    category_paths,
     fetch_forum_topics,
 )
 from community_monitoring.sources.http import ApiClient, UpstreamError
@@ -137,6 +138,56 @@ def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
     ]
 
 
+def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forum that pages /categories.json gives its first page only (here: Feature Ideas alone):
+    a topic in any other category got none. Each unlisted category, and its parents, is read once
+    by id; one the forum does not have (404) leaves its topics without a category, and says so."""
+    topics, posts = [], []
+    for n, category in enumerate((1, 8, 8, 9, 42)):
+        created = NOW - days(3 - n * 0.5)
+        thread = [forum_post(n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category))
+        posts += thread
+    first_page = {
+        "category_list": {"categories": [{"id": 9, "name": "Feature Ideas", "subcategory_ids": []}]}
+    }
+    faults = [
+        {
+            "service": "discourse",
+            "path": r"/categories\.json$",
+            "kind": "body",
+            "body": json.dumps(first_page),
+            "content_type": "application/json",
+        }
+    ]
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts, faults=faults)
+    categories = [
+        {"id": 1, "name": "Troubleshooting", "slug": "troubleshooting"},
+        {"id": 7, "name": "Mobile", "slug": "mobile", "parent_category_id": 1},
+        {"id": 8, "name": "iOS", "slug": "ios", "parent_category_id": 7},
+        {"id": 9, "name": "Feature Ideas", "slug": "feature-ideas"},
+    ]
+    (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p.category for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")
+        }
+        shown = [r["path"] for r in running.requests_log if r["path"].endswith("/show.json")]
+    assert found == {
+        "Topic 0": "Troubleshooting",
+        "Topic 1": "Troubleshooting › Mobile › iOS",
+        "Topic 2": "Troubleshooting › Mobile › iOS",
+        "Topic 3": "Feature Ideas",
+        "Topic 4": "",
+    }
+    # The topics' unlisted categories first (1, 8, 42), then 8's parent, then its parent's (listed by now).
+    assert shown == [f"/discourse/c/{n}/show.json" for n in (1, 8, 42, 7)]
+
+
 class ScriptedCategories:
     """Answers /categories.json with the page given."""
 
@@ -165,7 +216,7 @@ def test_subcategories_listed_flat_with_their_parent_get_their_path() -> None:
         }
     }
     api = ScriptedCategories(page)
-    names = DiscourseClient(api).categories()  # type: ignore[arg-type]
+    names = category_paths(DiscourseClient(api).categories())  # type: ignore[arg-type]
     assert names[7] == "Troubleshooting › Mobile"
     assert names[8] == "Troubleshooting › Mobile › iOS"
     assert names[9] == "Installation / Upgrade"

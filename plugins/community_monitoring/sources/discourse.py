@@ -4,7 +4,8 @@ Discourse has no "since" filter: topics come from ``/latest.json`` pages (newest
 and posts from the site-wide ``/posts.json?before=`` pages (newest first), each read until it
 passes the window's start. Requests stay O(pages), never one per topic, except for a topic whose
 first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` (or named as a
-problem), never skipped.
+problem), never skipped. Categories come from ``/categories.json``; one that a topic of the window
+is in but the list lacks (a forum that pages it gives its first page only) is read by id.
 
 Every page is checked (``topic_list.topics``, ``latest_posts``...): an HTML page or ``{}`` is an
 error after the HTTP layer's retries, never an empty page. A topic or post that lacks a field
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 DISCOURSE_CONN_ID = "discourse_default"
 REGULAR_POST = 1  # whispers, moderator actions and small actions are not replies anyone sees
 MAX_PAGES = 10_000
+MAX_CATEGORY_DEPTH = 3  # Discourse nests categories three levels deep at most
 
 
 # ----- pages and items --------------------------------------------------------------------------
@@ -69,6 +71,12 @@ class CategoriesPage(BaseModel):
     """``/categories.json``."""
 
     category_list: CategoryList
+
+
+class CategoryPage(BaseModel):
+    """``/c/{id}/show.json``."""
+
+    category: Category
 
 
 class PostStream(BaseModel):
@@ -139,16 +147,17 @@ class DiscourseClient:
     def request_count(self) -> int:
         return self._api.request_count
 
-    def categories(self) -> dict[int, str]:
-        """Category id → name, a subcategory's as its path ("Parent › Sub": ``records.category_names``).
+    def categories(self) -> dict[int, tuple[str, int | None]]:
+        """Category id → (name, parent id) for every category ``/categories.json`` lists.
 
         Without ``include_subcategories`` Discourse lists only the top level, each with the ids of
         its subcategories: their topics would have no category. With it, subcategories come nested
         under their parent, or (on a forum whose categories load page by page) listed flat with
-        their ``parent_category_id``: both are read.
+        their ``parent_category_id``: both are read. A forum that pages this list gives its first
+        page only; ``category`` reads any other a topic is in.
         """
         page = self._api.get_page("/categories.json", CategoriesPage, {"include_subcategories": "true"})
-        found: dict[int, tuple[str, int | None]] = {}  # id -> (name, parent id)
+        found: dict[int, tuple[str, int | None]] = {}
 
         def collect(categories: list[Category], parent: int | None) -> None:
             for category in categories:
@@ -156,16 +165,18 @@ class DiscourseClient:
                 collect(category.subcategory_list, category.id)
 
         collect(page.category_list.categories, None)
+        return found
 
-        def path(category_id: int) -> str:
-            levels: list[str] = []
-            at: int | None = category_id
-            while at is not None and at in found and len(levels) < len(found):  # a cycle ends too
-                name, at = found[at]
-                levels.insert(0, name)
-            return CATEGORY_SEPARATOR.join(level for level in levels if level)
-
-        return {category_id: path(category_id) for category_id in found}
+    def category(self, category_id: int) -> tuple[str, int | None] | None:
+        """One category's (name, parent id) from ``/c/{id}/show.json``; None when the forum has none
+        by that id for the API user (404 or 403)."""
+        try:
+            shown = self._api.get_page(f"/c/{category_id}/show.json", CategoryPage)
+        except UpstreamError as exc:
+            if exc.status in (403, 404):
+                return None
+            raise
+        return shown.category.name or "", shown.category.parent_category_id
 
     def topics_active_since(self, since: datetime) -> Iterator[Any]:
         """Topics whose last activity (``bumped_at``) is after ``since``; pinned ones come first."""
@@ -217,6 +228,46 @@ class DiscourseClient:
         """One topic with its first 20 posts (``post_stream.posts``), their Markdown (``raw``) included:
         a topic view gives only their HTML unless asked."""
         return self._api.get_page(f"/t/{topic_id}.json", TopicPage, {"include_raw": "true"})
+
+
+def category_paths(found: dict[int, tuple[str, int | None]]) -> dict[int, str]:
+    """Category id → its path, a subcategory's as "Parent › Sub" (``records.category_names``)."""
+
+    def path(category_id: int) -> str:
+        levels: list[str] = []
+        at: int | None = category_id
+        while at is not None and at in found and len(levels) < len(found):  # a cycle ends too
+            name, at = found[at]
+            levels.insert(0, name)
+        return CATEGORY_SEPARATOR.join(level for level in levels if level)
+
+    return {category_id: path(category_id) for category_id in found}
+
+
+def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) -> dict[int, str]:
+    """The paths of the listed categories and of every other category a topic of the window is in
+    (and its parents): each unlisted one read once, by id."""
+    found = client.categories()
+    wanted = sorted({int(t["category_id"]) for t in topics.values() if t.get("category_id") is not None})
+    for _ in range(MAX_CATEGORY_DEPTH):
+        missing = [category_id for category_id in wanted if category_id not in found]
+        if not missing:
+            break
+        parents = []
+        for category_id in missing:
+            category = client.category(category_id)
+            if category is None:
+                log.warning(
+                    "Forum category %s: not listed and /c/%s/show.json has none", category_id, category_id
+                )
+                found[category_id] = ("", None)
+                continue
+            log.info("Forum category %s (%s): not in /categories.json, read by id", category_id, category[0])
+            found[category_id] = category
+            if category[1] is not None:
+                parents.append(category[1])
+        wanted = parents
+    return category_paths(found)
 
 
 # ----- normalisers ------------------------------------------------------------------------------
@@ -391,8 +442,8 @@ def fetch_forum_topics(
     A topic or post that is not what the API promises is skipped and named in ``problems``.
     """
     checker = ItemChecker("forum", problems)
-    categories = client.categories()
     topics = _topics_in_window(client, checker, (since, until), public_url)
+    categories = read_categories(client, topics)
     threads = _read_threads(client, checker, since, topics, public_url)
     log.info("Forum: %d topics created in the window, %d posts", len(topics), threads.count)
     for topic_id, topic in sorted(topics.items()):
