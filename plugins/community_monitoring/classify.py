@@ -17,7 +17,10 @@ weighs it. In order:
    feature template section filled in             4            ``filled section "Use case"``
    a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
    title asking for something (``request_verbs``) 3            ``request "Add"``
-   server older than ``oldest_supported_server``  1.5          ``old server "7.8"``
+   server older than ``oldest_supported_server``  1.5 / 0.5    ``old server "7.8"``
+   that the author still runs or upgrades from
+   ("we still run 6.0", "upgrading from 5.9") /
+   named only ("Server Version: 7.8")
    question-shaped title ("Which port …?"; a     2 / 1        ``question title``
    statement ending in "?" weighs 1)
    setup marker (``setup_markers``), when the     1.5 each     ``setup "certificate"``
@@ -75,7 +78,9 @@ W_FEATURE_SECTION = 4.0
 W_PHRASE_TITLE, W_PHRASE = 3.0, 2.0
 W_QUESTION_TITLE = 2.0
 W_REQUEST_TITLE = 3.0
-W_OLD_SERVER = 1.5
+# An old server the author says they run or upgrade from is their setup; one only named (a form's
+# version field, "Mattermost 7.1 …") is as often a report filed when that version was current.
+W_OLD_SERVER_RUN, W_OLD_SERVER_NAMED = 1.5, 0.5
 W_SETUP = 1.5
 W_SYMPTOM_TITLE, W_SYMPTOM = 1.0, 0.5
 W_BUG_SECTION = 1.5
@@ -153,9 +158,9 @@ _MARKUP_HEADING = re.compile(
     r"\n[ \t]{0,3}(?:#{1,6}[ \t]+([^\n]*?)[ \t#]*|\*\*([^*\n]+?)\*\*[ \t]*:?[ \t]*|__([^_\n]+?)__[ \t]*:?[ \t]*)"
     + _EOL
 )
-_SERVER_VERSION = re.compile(  # on lower-cased text
-    r"(?:server|mattermost|still on|still run|running|we run|on version|"
-    r"upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from)"
+_SERVER_VERSION = re.compile(  # on lower-cased text; group 1 is set when the author runs that version
+    r"(?:server|mattermost|running|on version|"
+    r"(still on|still run|we run|upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from))"
     r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
 )
 # Every version the server pattern can match has a digit, a dot and a digit: texts without one
@@ -250,6 +255,18 @@ class TemplateSection(NamedTuple):
     filled: bool
 
 
+class ServerVersion(NamedTuple):
+    """A server version a post names, and whether the author says they run or upgrade from it."""
+
+    major: int
+    minor: int
+    run: bool
+
+
+def _server_versions(text: str) -> tuple[ServerVersion, ...]:
+    return tuple([ServerVersion(int(a), int(b), bool(run)) for run, a, b in _SERVER_VERSION.findall(text)])
+
+
 class PreparedText(NamedTuple):
     """A post body split into what the author wrote and what the template or a paste put there."""
 
@@ -258,7 +275,7 @@ class PreparedText(NamedTuple):
     has_code: bool
     has_log: bool  # pasted log lines outside code blocks
     reports_error: bool  # an error in a log line, a code block or a quoted message
-    versions: tuple[tuple[int, int], ...] = ()
+    versions: tuple[ServerVersion, ...] = ()
 
 
 def _normalise(text: str) -> str:
@@ -576,9 +593,9 @@ class PostClassifier:
             prose, reports_error = _drop_quoted(prose, reports_error)
         if "\x00" in prose:
             prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
-        versions: tuple[tuple[int, int], ...] = ()
+        versions: tuple[ServerVersion, ...] = ()
         if self._oldest is not None and "." in text and _DIGIT_DOT_DIGIT.search(text):
-            versions = tuple([(int(a), int(b)) for a, b in _SERVER_VERSION.findall(text)])
+            versions = _server_versions(text)
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
     def _sections(self, text: str) -> tuple[tuple[TemplateSection, ...], str]:
@@ -677,7 +694,7 @@ class PostClassifier:
             if prepared.versions and self._oldest is not None:
                 self._read_versions(prepared.versions, evidence)
         if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
-            self._read_versions(self._title_versions(title_lower), evidence)
+            self._read_versions(_server_versions(title_lower), evidence)
         return None, evidence
 
     def _read_phrases(
@@ -747,13 +764,16 @@ class PostClassifier:
         return problem
 
     def _read_versions(
-        self, versions: Iterable[tuple[int, int]], evidence: dict[str, list[tuple[float, float, str]]]
+        self, versions: Iterable[ServerVersion], evidence: dict[str, list[tuple[float, float, str]]]
     ) -> None:
-        """The first server version older than the oldest supported one, if any."""
+        """The server version older than the oldest supported one that weighs most (the first of
+        those), if any."""
         oldest = self._oldest
-        old = next((v for v in versions if oldest is not None and v < oldest), None)
-        if old is not None:
-            evidence["troubleshooting"].append((W_OLD_SERVER, 6, f'old server "{old[0]}.{old[1]}"'))
+        old = [v for v in versions if oldest is not None and (v.major, v.minor) < oldest]
+        if old:
+            found = next((v for v in old if v.run), old[0])
+            weight = W_OLD_SERVER_RUN if found.run else W_OLD_SERVER_NAMED
+            evidence["troubleshooting"].append((weight, 6, f'old server "{found.major}.{found.minor}"'))
 
     def _title_phrases(self, title_lower: str, title: str) -> list[tuple[str, str]]:
         """(phrase as matched, as the author wrote it) for each phrase in the title."""
@@ -776,9 +796,6 @@ class PostClassifier:
             found.append((key, title[at : at + len(key)]))
             at += len(key)
         return found
-
-    def _title_versions(self, title: str) -> list[tuple[int, int]]:
-        return [(int(a), int(b)) for a, b in _SERVER_VERSION.findall(title)]
 
     def _read_title(
         self,
