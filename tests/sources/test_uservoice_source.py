@@ -316,6 +316,35 @@ def test_status_updates_and_statuses_are_read_past_their_first_page(
         assert [r["query"]["page"] for r in calls(running, "/admin/status_updates")] == [["1"], ["2"]]
 
 
+def test_status_updates_of_other_suggestions_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UserVoice that ignored suggestion= would hand over every suggestion's updates: another's
+    "available in 11.1" would pass for this one's, and its supporters would never be thanked."""
+    from community_monitoring.closeout_plan import already_thanked
+
+    updates = [
+        {"id": 1, "body": "Now available in Mattermost v11.1.", "links": {"suggestion": 50_001, "status": 1}},
+        {"id": 2, "body": "Planned.", "links": {"suggestion": 50_000, "status": PLANNED}},
+        {"id": 3, "body": "Under review.", "links": {"status": UNDER_REVIEW}},
+    ]
+    page = {"status_updates": updates, "pagination": {"page": 1, "per_page": 100, "total_pages": 1}}
+    ignored = {
+        "service": "uservoice",
+        "path": r"/admin/status_updates$",
+        "kind": "body",
+        "body": json.dumps(page),
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[ignored])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        mine = client.status_updates(50_000)
+    assert [u["id"] for u in mine] == [2, 3]  # one naming no suggestion is kept: it may be this one's
+    assert already_thanked(mine, "11.1") is None
+
+
 def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sandbox: Sandbox) -> None:
     """The daily's read-back after an unsure write: a status the suggestion had before (an update to
     it in its history) is not the new write arriving."""

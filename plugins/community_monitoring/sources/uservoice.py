@@ -191,6 +191,15 @@ class User(Item):
     email: str | None = None
 
 
+def _linked_to(update: Any, suggestion_id: int) -> bool:
+    """Whether a status update belongs to the suggestion (True when it names no suggestion)."""
+    links = update.get("links") if isinstance(update, dict) else None
+    target = links.get("suggestion") if isinstance(links, dict) else None
+    if isinstance(target, dict):  # a side-loaded link may be an object
+        target = target.get("id")
+    return target is None or str(target) == str(suggestion_id)
+
+
 class UserVoiceClient:
     def __init__(self, api: ApiClient) -> None:
         self._api = api
@@ -251,8 +260,22 @@ class UserVoiceClient:
         yield from self._pages("/admin/comments", "comments")
 
     def status_updates(self, suggestion_id: int) -> list[dict[str, Any]]:
-        """Every status update of one suggestion, all pages."""
-        return list(self._pages("/admin/status_updates", "status_updates", {"suggestion": suggestion_id}))
+        """Every status update of one suggestion, all pages.
+
+        Only the updates linked to this suggestion are kept (and those that name none): a UserVoice
+        that ignored the filter would otherwise pass another suggestion's "available in 11.1" for
+        this one's, and the closeout would never thank its supporters.
+        """
+        updates = list(self._pages("/admin/status_updates", "status_updates", {"suggestion": suggestion_id}))
+        kept = [update for update in updates if _linked_to(update, suggestion_id)]
+        if len(kept) < len(updates):
+            log.warning(
+                "UserVoice answered the status updates of suggestion %s with %d of other suggestions: "
+                "left out (the filter suggestion= was ignored)",
+                suggestion_id,
+                len(updates) - len(kept),
+            )
+        return kept
 
     def current_status(self, suggestion_id: int) -> int | None:
         """The id of the status the suggestion is in now (None: it has none)."""
