@@ -188,6 +188,43 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     assert shown == [f"/discourse/c/{n}/show.json" for n in (1, 8, 42, 7)]
 
 
+def test_a_topic_of_the_window_missing_from_latest_is_named_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/latest.json leaves out topics the API user cannot list (unlisted, or in a category it muted):
+    their posts still come in /posts.json. Such a topic is left out, and the log says which."""
+    listed = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Listed")
+    hidden = forum_post(2, 101, 1, "bob", NOW - days(1), raw="Not listed")
+    reply = forum_post(3, 101, 2, "carol", NOW - days(0.5), raw="A reply in it")
+    later = forum_post(4, 102, 1, "dave", NOW + days(1), raw="After T")
+    topics = [
+        forum_topic(100, "Listed", NOW - days(2), [listed]),
+        forum_topic(101, "Hidden", NOW - days(1), [hidden, reply]),
+        forum_topic(102, "Later", NOW + days(1), [later]),
+    ]
+    latest = {"topic_list": {"topics": [topics[0]]}, "users": []}
+    faults = [
+        {
+            "service": "discourse",
+            "path": r"/latest\.json$",
+            "kind": "body",
+            "body": json.dumps(latest),
+            "content_type": "application/json",
+        }
+    ]
+    scenario = write_scenario(
+        tmp_path / "s", NOW, topics=topics, posts=[listed, hidden, reply, later], faults=faults
+    )
+    with Sandbox(scenario) as running, caplog.at_level("WARNING"):
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        titles = [p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")]
+    assert titles == ["Listed"]
+    [warning] = [r.getMessage() for r in caplog.records if "not in /latest.json" in r.getMessage()]
+    assert "1 topics" in warning
+    assert warning.endswith("/t/101")  # not 102: it starts after T
+
+
 class ScriptedCategories:
     """Answers /categories.json with the page given."""
 

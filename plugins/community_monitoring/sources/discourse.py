@@ -397,16 +397,30 @@ def _post_name(raw: Any, topics: dict[int, dict[str, Any]], public_url: str) -> 
 def _read_threads(
     client: DiscourseClient,
     checker: ItemChecker,
-    since: datetime,
+    window: tuple[datetime, datetime],
     topics: dict[int, dict[str, Any]],
     public_url: str,
 ) -> _Threads:
+    since, until = window
     threads = _Threads()
+    unlisted: list[int] = []
     for raw in client.posts_since(since):
         topic_id = field_of(raw, "topic_id")
         if isinstance(topic_id, int) and topic_id not in topics:
-            continue  # a post in a topic outside the window
+            # A post in a topic outside the window; or, a first post of the window, in a topic that
+            # /latest.json does not list for the API user (unlisted, or in a category it muted).
+            created = time_of(raw, "created_at")
+            if field_of(raw, "post_number") == 1 and created is not None and created <= until:
+                unlisted.append(topic_id)
+            continue
         threads.add(checker, raw, _post_name(raw, topics, public_url))
+    if unlisted:
+        log.warning(
+            "Forum: %d topics started in the window are not in /latest.json for the API user (unlisted, "
+            "or in a category it muted) and are left out: %s",
+            len(unlisted),
+            ", ".join(f"/t/{topic_id}" for topic_id in sorted(unlisted)[:20]),
+        )
     return threads
 
 
@@ -444,7 +458,7 @@ def fetch_forum_topics(
     checker = ItemChecker("forum", problems)
     topics = _topics_in_window(client, checker, (since, until), public_url)
     categories = read_categories(client, topics)
-    threads = _read_threads(client, checker, since, topics, public_url)
+    threads = _read_threads(client, checker, (since, until), topics, public_url)
     log.info("Forum: %d topics created in the window, %d posts", len(topics), threads.count)
     for topic_id, topic in sorted(topics.items()):
         first = threads.first_posts.get(topic_id) or _fetch_first_post(
