@@ -79,6 +79,17 @@ class JiraFiles:
     myself: dict[str, Any] = field(default_factory=lambda: {"timeZone": "UTC"})
 
 
+def _json_object(path: Path, root: Path, what: str) -> tuple[dict[str, Any] | None, str]:
+    """An optional file's JSON object (None when the file is missing), and the file's name."""
+    name = relative_name(path, root)
+    if not path.exists():
+        return None, name
+    data = read_json(path, root)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{name}: expected a JSON object ({what})")
+    return data, name
+
+
 def load_jira(root: Path) -> JiraFiles:
     folder = root / "jira"
     files = JiraFiles()
@@ -102,12 +113,8 @@ def load_jira(root: Path) -> JiraFiles:
     check.unique(files.issues, "key")
     keys = {issue["key"].upper() for issue in files.issues}
 
-    path = folder / "remotelinks.json"
-    if path.exists():
-        name = relative_name(path, root)
-        data = read_json(path, root)
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{name}: expected a JSON object (issue key -> array of remote links)")
+    data, name = _json_object(folder / "remotelinks.json", root, "issue key -> array of remote links")
+    if data is not None:
         for key, links in data.items():
             if key.upper() not in keys:
                 raise ScenarioError(f"{name}: {key} is not in issues.json")
@@ -115,12 +122,8 @@ def load_jira(root: Path) -> JiraFiles:
                 raise ScenarioError(f"{name}: {key} must map to an array of remote-link objects")
         files.remotelinks = {key.upper(): links for key, links in data.items()}
 
-    path = folder / "myself.json"
-    if path.exists():
-        name = relative_name(path, root)
-        data = read_json(path, root)
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{name}: expected a JSON object (the API user, as /myself returns it)")
+    data, name = _json_object(folder / "myself.json", root, "the API user, as /myself returns it")
+    if data is not None:
         zone = data.setdefault("timeZone", "UTC")
         try:
             ZoneInfo(str(zone))

@@ -90,25 +90,35 @@ def test_topics_created_in_window_with_their_replies(sandbox: Sandbox) -> None:
     assert posts[0].category == "Troubleshooting"
 
 
+CATEGORIES = [
+    {"id": 1, "name": "Troubleshooting", "slug": "troubleshooting"},
+    {"id": 7, "name": "Mobile", "slug": "mobile", "parent_category_id": 1},
+    {"id": 8, "name": "iOS", "slug": "ios", "parent_category_id": 7},
+    {"id": 9, "name": "Feature Ideas", "slug": "feature-ideas"},
+]
+
+
+def forum_in_categories(
+    root: Path, category_ids: tuple[int, ...], faults: list[dict[str, Any]] | None = None
+) -> Path:
+    """A forum with ``CATEGORIES`` and one topic ("Topic n") in each category id given, in order."""
+    topics, posts = [], []
+    for n, category in enumerate(category_ids):
+        created = NOW - days(3 - n * 0.5)
+        thread = [forum_post(n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category))
+        posts += thread
+    scenario = write_scenario(root, NOW, topics=topics, posts=posts, faults=faults)
+    (scenario / "discourse" / "categories.json").write_text(json.dumps(CATEGORIES), encoding="utf-8")
+    return scenario
+
+
 def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Discourse lists subcategories only when asked to (``include_subcategories``): without them a
     topic in "Troubleshooting > Mobile" had no category, so no category rule could decide it."""
-    topics, posts = [], []
-    for n, category in enumerate((1, 7, 8, 9)):
-        created = NOW - days(3 - n * 0.5)
-        thread = [forum_post(n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
-        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category))
-        posts += thread
-    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts)
-    categories = [
-        {"id": 1, "name": "Troubleshooting", "slug": "troubleshooting"},
-        {"id": 7, "name": "Mobile", "slug": "mobile", "parent_category_id": 1},
-        {"id": 8, "name": "iOS", "slug": "ios", "parent_category_id": 7},
-        {"id": 9, "name": "Feature Ideas", "slug": "feature-ideas"},
-    ]
-    (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
+    scenario = forum_in_categories(tmp_path / "s", (1, 7, 8, 9))
     running = Sandbox(scenario).start()
     try:
         use_forum(monkeypatch, running, "discourse_test")
@@ -144,12 +154,6 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     """A forum that pages /categories.json gives its first page only (here: Feature Ideas alone):
     a topic in any other category got none. Each unlisted category, and its parents, is read once
     by id; one the forum does not have (404) leaves its topics without a category, and says so."""
-    topics, posts = [], []
-    for n, category in enumerate((1, 8, 8, 9, 42)):
-        created = NOW - days(3 - n * 0.5)
-        thread = [forum_post(n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
-        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category))
-        posts += thread
     first_page = {
         "category_list": {"categories": [{"id": 9, "name": "Feature Ideas", "subcategory_ids": []}]}
     }
@@ -162,14 +166,7 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
             "content_type": "application/json",
         }
     ]
-    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts, faults=faults)
-    categories = [
-        {"id": 1, "name": "Troubleshooting", "slug": "troubleshooting"},
-        {"id": 7, "name": "Mobile", "slug": "mobile", "parent_category_id": 1},
-        {"id": 8, "name": "iOS", "slug": "ios", "parent_category_id": 7},
-        {"id": 9, "name": "Feature Ideas", "slug": "feature-ideas"},
-    ]
-    (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
+    scenario = forum_in_categories(tmp_path / "s", (1, 8, 8, 9, 42), faults)
     with Sandbox(scenario) as running:
         use_forum(monkeypatch, running, "discourse_test")
         client = DiscourseClient(ApiClient("discourse_test", "forum"))
