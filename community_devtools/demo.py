@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     scenario = args.scenario.resolve()
     output = args.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
+    # A run that ends early must not leave the previous scenario's outbox looking like its own.
+    (output / "outbox.json").unlink(missing_ok=True)
     try:
         now = load_now(scenario)
         closeout = load_closeout(scenario)
@@ -205,13 +207,27 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:
-    """The tracking sheet's rows after the runs (SPEC §5): upcoming, waiting, slipped, thanked."""
+def scenario_settings(scenario: Path, showing: str) -> Any:
+    """The settings the scenario's runs use; None, said so, when they are invalid (the runs then
+    failed, and their logs name the Variable and key)."""
+    from community_monitoring.errors import SettingsError
     from community_monitoring.settings import load_settings
-    from community_monitoring.tracking_sheet import read_sheet
     from community_sandbox.scenario import load_scenario
 
-    settings = load_settings(load_scenario(scenario).variables.get("community_settings"))
+    try:
+        return load_settings(load_scenario(scenario).variables.get("community_settings"))
+    except SettingsError as exc:
+        print(f"  No {showing} to show: the scenario's settings are invalid ({exc})")
+        return None
+
+
+def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:
+    """The tracking sheet's rows after the runs (SPEC §5): upcoming, waiting, slipped, thanked."""
+    from community_monitoring.tracking_sheet import read_sheet
+
+    settings = scenario_settings(scenario, "tracking sheet")
+    if settings is None:
+        return
     home = env.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
     path = settings.paths.tracking_sheet.removeprefix("file://") or os.path.join(
         home, "community_monitoring", "tracking-sheet.xlsx"
@@ -231,11 +247,11 @@ def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:
 
 def print_model_card(scenario: Path, env: dict[str, str]) -> None:
     """The card of the triage model the run just trained, from the models folder (SPEC §12)."""
-    from community_monitoring.settings import load_settings
     from community_monitoring.triage_model import ModelCard, ModelFileError, format_card
-    from community_sandbox.scenario import load_scenario
 
-    settings = load_settings(load_scenario(scenario).variables.get("community_settings"))
+    settings = scenario_settings(scenario, "triage model card")
+    if settings is None:
+        return
     home = env.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
     location = settings.paths.models or os.path.join(home, "community_monitoring", "models")
     if "://" in location and not location.startswith("file://"):

@@ -1,0 +1,43 @@
+"""The demo tool's own reporting (community_devtools.demo), without running Airflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from community_devtools import demo
+from scenario_files import write_scenario
+
+NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
+
+
+def test_invalid_settings_are_said_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The runs fail on invalid settings and their logs say why; the demo's own summaries (model
+    card, tracking sheet) used to raise on them, so the demo died before saving the outbox."""
+    scenario = write_scenario(tmp_path / "s", NOW)
+    spec = yaml.safe_load((scenario / "scenario.yaml").read_text(encoding="utf-8"))
+    spec.setdefault("variables", {})["community_settings"] = {"uservoice": {"apply_status_updates": "false"}}
+    (scenario / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+
+    demo.print_model_card(scenario, {"AIRFLOW_HOME": str(tmp_path / "home")})
+    demo.print_tracking_sheet(scenario, {"AIRFLOW_HOME": str(tmp_path / "home")})
+
+    out = capsys.readouterr().out
+    assert "No triage model card to show: the scenario's settings are invalid" in out
+    assert "No tracking sheet to show" in out
+    assert "key 'uservoice.apply_status_updates'" in out
+
+
+def test_a_demo_that_stops_early_leaves_no_earlier_outbox(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "outbox.json").write_text("[]\n", encoding="utf-8")  # an earlier scenario's
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "scenario.yaml").write_text("now: not a time\n", encoding="utf-8")
+
+    assert demo.main(["--scenario", str(broken), "--output", str(output)]) == 2
+    assert not (output / "outbox.json").exists()
