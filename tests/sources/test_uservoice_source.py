@@ -511,3 +511,31 @@ def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (posts[43_871_022].author, posts[43_871_022].status) == ("Lena Fischer", "Planned")
     assert posts[43_871_022].category == "Messaging"
     assert all(suggestion_id_from_url(p.url) == sid for sid, p in posts.items())
+
+
+@pytest.mark.parametrize(
+    ("response", "state"),
+    [
+        ({"body": "Would a Markdown export do as well?"}, "waiting_on_reporter"),
+        ({"body": "Thanks, we are looking at it."}, "answered"),
+        (None, "unanswered"),
+    ],
+)
+def test_an_admin_response_is_a_reply_by_staff(response: dict[str, str] | None, state: str) -> None:
+    """Only an admin can give a suggestion its admin response: it answers the suggestion like a staff
+    comment would (before, a suggestion an admin had asked a question back stayed "unanswered")."""
+    from builders import ROSTER, SETTINGS
+    from community_monitoring.answers import answer_state
+    from community_monitoring.sources.uservoice import normalise_suggestion
+
+    created = NOW - days(2)
+    admin_response = (
+        {"id": 7, "created_at": iso(created + hours(3)), "links": {"created_by": 42}, **response}
+        if response
+        else None
+    )
+    raw = uv_suggestion(60_000, "PDF export", created, creator=LENA, admin_response=admin_response)
+    post = normalise_suggestion(raw, {}, {}, {LENA: "Lena Fischer", 42: "Pat Admin"}, [])
+    responses = [(r.author, r.author_platform_staff, r.kind) for r in post.replies]
+    assert responses == ([("Pat Admin", True, "admin_response")] if response else [])
+    assert answer_state(post, ROSTER, SETTINGS, NOW) == state

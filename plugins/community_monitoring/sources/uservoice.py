@@ -330,6 +330,9 @@ def normalise_suggestion(
         )
         for c in comments
     ]
+    response = _admin_response_reply(raw.get("admin_response"), users)
+    if response is not None:
+        replies.append(response)
     return Post(
         channel="uservoice",
         source_id=str(raw["id"]),
@@ -347,6 +350,27 @@ def normalise_suggestion(
         number=int(raw["id"]),
         status=statuses.get(int(status_id), "") if status_id is not None else "",
         admin_responded=bool(raw.get("admin_response")),
+    )
+
+
+def _admin_response_reply(response: Any, users: dict[int, str]) -> Reply | None:
+    """A suggestion's admin response, as the reply it is: only an admin can give one. None when there
+    is none, or it has no time to place it by (``admin_responded`` still says there is one)."""
+    if not isinstance(response, dict) or not response.get("created_at"):
+        return None
+    try:
+        created = parse_time(response["created_at"])
+    except (TypeError, ValueError):
+        return None
+    creator = (response.get("links") or {}).get("created_by")
+    author = users.get(int(creator), str(creator)) if str(creator or "").isdigit() else "admin"
+    return Reply(
+        reply_id=f"admin-response-{response.get('id', '')}",
+        author=author,
+        created_at=created,
+        body=str(response.get("body") or ""),
+        author_platform_staff=True,
+        kind="admin_response",
     )
 
 
