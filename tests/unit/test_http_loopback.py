@@ -7,6 +7,7 @@ by tiny timeouts and attempts.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import socket
@@ -240,6 +241,23 @@ def test_error_text_is_capped_and_never_shows_a_credential(
     assert "bad key ***" in str(err.value)
     assert len(err.value.detail) <= 200
     assert len(server.received) == 1  # a 403 without a rate limit is not retried
+
+
+def test_an_echoed_basic_credential_is_never_shown(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """HTTP Basic auth (Jira's email and API token) is encoded per request, never a session header:
+    an error page that echoes the request's headers showed the encoded credential in alerts and logs."""
+    encoded = base64.b64encode(b"bot@example.com:api-token-0123").decode()
+    echo = f"Internal Server Error. Debug: headers {{Authorization: Basic {encoded}}}"
+    with Loopback(Reply(500, echo)) as server:
+        http_connection(monkeypatch, "basic", server.url, login="bot@example.com", password="api-token-0123")
+        api = ApiClient("basic", "jira", policy=FAST, sleep=sleeps.append)
+        with pytest.raises(UpstreamError) as err:
+            api.get_json("/search")
+    assert server.received[0].headers["Authorization"] == f"Basic {encoded}"  # what the server saw
+    assert encoded not in str(err.value)
+    assert "Authorization: Basic ***" in str(err.value)
 
 
 # ----- timeouts and retries -----------------------------------------------------------------------

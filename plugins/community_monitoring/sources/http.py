@@ -21,6 +21,7 @@ and this module decides what happens next.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import functools
 import json
@@ -564,7 +565,18 @@ def session_secrets(session: requests.Session) -> tuple[str, ...]:
         value = getattr(session.auth, attribute, None)
         if isinstance(value, str) and value:
             values.append(value)
+    # HTTP Basic auth builds its header per request, so it is not among the session's headers: the
+    # encoded "login:password" is as much the credential as the password (an error page may echo it).
+    login, password = getattr(session.auth, "username", None), getattr(session.auth, "password", None)
+    if isinstance(login, str | bytes) and isinstance(password, str | bytes) and password:
+        values.append(_basic_credential(login, password))
     return tuple(dict.fromkeys(values))
+
+
+def _basic_credential(login: str | bytes, password: str | bytes) -> str:
+    """What ``Authorization: Basic`` carries for this login, as requests encodes it."""
+    raw = [part.encode("latin1") if isinstance(part, str) else part for part in (login, password)]
+    return base64.b64encode(b":".join(raw)).decode("ascii")
 
 
 # ----- HttpHook -------------------------------------------------------------------------------
