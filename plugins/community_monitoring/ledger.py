@@ -59,6 +59,9 @@ class LedgerEntry:
     # Set just before a part's request goes out, cleared once its outcome is known: a claim taken
     # over with this set belongs to a sender that died mid-request (the part may have arrived).
     in_flight_since: str | None = None
+    # The parts that may or may not have arrived (a webhook post whose answer was lost), each with
+    # why: never re-sent, named in the failure alert; the parts after them are still sent.
+    uncertain_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class NotificationLedger:
             sa.Column("claim_token", sa.String(64)),
             sa.Column("claimed_at", sa.String(40)),
             sa.Column("in_flight_since", sa.String(40)),
+            sa.Column("uncertain_parts", sa.Text),
         )
         self._create_table()
 
@@ -201,6 +205,7 @@ class NotificationLedger:
             claimed_at=data["claimed_at"],
             claim_token=data["claim_token"],
             in_flight_since=data["in_flight_since"],
+            uncertain_parts=tuple(json.loads(data["uncertain_parts"] or "[]")),
         )
 
     def get(self, key: str) -> LedgerEntry | None:
@@ -295,6 +300,16 @@ class NotificationLedger:
     def mark_part_sent(self, key: str, parts_sent: int) -> None:
         self._update(key, parts_sent=parts_sent, last_error=None, in_flight_since=None)
 
+    def mark_part_uncertain(self, key: str, parts_sent: int, notes: Sequence[str]) -> None:
+        """A part that may have arrived is passed over (never re-sent): the next one is sent."""
+        self._update(
+            key,
+            parts_sent=parts_sent,
+            uncertain_parts=json.dumps(list(notes), ensure_ascii=False),
+            last_error=None,
+            in_flight_since=None,
+        )
+
     def mark_sent(self, key: str) -> None:
         self._update(key, status="sent", sent_at=_now(), last_error=None, in_flight_since=None)
 
@@ -328,6 +343,17 @@ class NotificationLedger:
                 "Already sent %s (%d part(s)) at %s; sending nothing", key, len(entry.parts), entry.sent_at
             )
             return DeliveryResult(key, "already_sent", 0, len(entry.parts))
+        if (
+            entry.status == "uncertain"
+            and entry.parts_sent + 1 < len(entry.parts)
+            and not entry.uncertain_parts
+        ):
+            # Recorded before the parts after an uncertain one were sent on: they never went out.
+            note = entry.last_error or f"part {entry.parts_sent + 1}/{len(entry.parts)}"
+            self._update(
+                key, status="failed", parts_sent=entry.parts_sent + 1, uncertain_parts=json.dumps([note])
+            )
+            entry, owned = self.claim(key, kind, target, parts, owner, takeover_after)
         if entry.status == "uncertain":
             log.warning("%s may have been delivered (%s): not sent again", key, entry.last_error)
             return DeliveryResult(key, "uncertain", 0, len(entry.parts))
@@ -344,6 +370,7 @@ class NotificationLedger:
                 len(entry.parts),
             )
         sent_now = 0
+        uncertain = list(entry.uncertain_parts)
         for index in range(entry.parts_sent, len(entry.parts)):
             where = f"part {index + 1}/{len(entry.parts)}"
             if resumed and read_back is not None and read_back(entry.parts[index]):
@@ -354,10 +381,10 @@ class NotificationLedger:
                 continue
             if index == entry.parts_sent and entry.in_flight_since and read_back is None:
                 # The sender died while this part's request was out: it may have arrived, and it
-                # cannot be looked up. Never re-sent by itself (SPEC §6).
-                error = f"{where}: the sender stopped mid-request at {entry.in_flight_since}"
-                self.mark_uncertain(key, error)
-                raise UncertainDelivery(f"{key} {error}; it may or may not have arrived")
+                # cannot be looked up. Never re-sent by itself (SPEC §6); the parts after it are sent.
+                uncertain.append(f"{where}: the sender stopped mid-request at {entry.in_flight_since}")
+                self.mark_part_uncertain(key, index + 1, uncertain)
+                continue
             self.mark_in_flight(key)
             try:
                 # The HTTP layer clears the mark when an answer proves a try was not processed.
@@ -366,8 +393,11 @@ class NotificationLedger:
             except AmbiguousWrite as exc:
                 error = redact(str(exc))
                 if read_back is None:
-                    self.mark_uncertain(key, f"{where}: {error}")
-                    raise UncertainDelivery(f"{key} {where} may or may not have arrived: {error}") from exc
+                    # It may have arrived: never re-sent; the parts after it are still sent.
+                    log.warning("%s %s may or may not have arrived: %s", key, where, error)
+                    uncertain.append(f"{where}: {error}")
+                    self.mark_part_uncertain(key, index + 1, uncertain)
+                    continue
                 if not read_back(entry.parts[index]):
                     # Looked up and not there: it provably did not take effect; a retry may send it.
                     self.mark_failed(key, f"{where}: not found upstream after {error}")
@@ -379,5 +409,14 @@ class NotificationLedger:
             self.mark_part_sent(key, index + 1)
             sent_now += 1
             log.info("Sent %s %s to %s", key, where, target)
+        if uncertain:
+            notes = "; ".join(uncertain)
+            self.mark_uncertain(key, notes)
+            others = (
+                f" (the other {len(entry.parts) - len(uncertain)} part(s) were sent)"
+                if len(entry.parts) > 1
+                else ""
+            )
+            raise UncertainDelivery(f"{key} {notes}: may or may not have arrived{others}")
         self.mark_sent(key)
         return DeliveryResult(key, "resumed" if resumed else "sent", sent_now, len(entry.parts))

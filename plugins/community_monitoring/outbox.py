@@ -117,9 +117,10 @@ class Outbox:
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now)
 
-    def alert(self, text: str) -> Delivery:
-        """One alert per run and T to the CM (the first task that failed for good)."""
-        key = keys.alert_key(self.dag_id, self.as_of)
+    def alert(self, text: str, about: str = "") -> Delivery:
+        """One alert per run and T to the CM (the first task that failed for good); one more for
+        each ``about`` (a post that may or may not have arrived, which every alert must name)."""
+        key = keys.alert_key(self.dag_id, self.as_of) + (f":{about}" if about else "")
         target = self.settings.mattermost.targets["alert"]
         send = self._webhook(target, self.settings.mattermost.username)
         result = self._deliver(key, "alert", target, [self.redact(text)], send)

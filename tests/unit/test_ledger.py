@@ -146,7 +146,16 @@ def test_a_webhook_post_cut_off_by_a_dead_worker_is_uncertain_not_resent(ledger:
     assert sent == []
     entry = ledger.get("k")
     assert entry is not None
-    assert (entry.status, entry.parts_sent, entry.in_flight_since) == ("uncertain", 1, None)
+    assert (entry.status, entry.parts_sent, entry.in_flight_since) == ("uncertain", 2, None)
+    assert [note.split(":")[0] for note in entry.uncertain_parts] == ["part 2/2"]
+
+
+def test_the_parts_after_one_cut_off_by_a_dead_worker_are_sent(ledger: NotificationLedger) -> None:
+    _die_mid_request(ledger, ["a", "b", "c"], before=0)
+    sent: list[str] = []
+    with pytest.raises(UncertainDelivery, match=r"part 1/3: the sender stopped mid-request .* other 2 part"):
+        ledger.deliver_once("k", "triage", "mm", ["a", "b", "c"], sent.append, owner="dag/run/post")
+    assert sent == ["b", "c"]
 
 
 def test_a_readable_write_cut_off_by_a_dead_worker_is_looked_up_first(ledger: NotificationLedger) -> None:
@@ -192,6 +201,54 @@ def test_an_ambiguous_webhook_post_is_uncertain_and_never_resent(ledger: Notific
     sent: list[str] = []
     result = ledger.deliver_once("k", "triage", "mm", ["x"], sent.append)
     assert (result.status, sent) == ("uncertain", [])
+
+
+def test_the_parts_after_an_uncertain_one_are_still_sent_once(ledger: NotificationLedger) -> None:
+    """A split digest whose first part's answer was lost: the first is never re-sent, the others
+    were never sent at all and go out (they used to be dropped, and a rerun ended green)."""
+    sent: list[str] = []
+
+    def first_lost(part: str) -> None:
+        if part == "1":
+            ambiguous(part)
+        sent.append(part)
+
+    with pytest.raises(
+        UncertainDelivery, match=r"part 1/3: read timed out .*the other 2 part\(s\) were sent"
+    ):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], first_lost)
+    assert sent == ["2", "3"]
+    entry = ledger.get("k")
+    assert entry is not None
+    assert (entry.status, entry.parts_sent, len(entry.uncertain_parts)) == ("uncertain", 3, 1)
+    rerun: list[str] = []
+    assert ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], rerun.append).status == "uncertain"
+    assert rerun == []
+
+
+def test_a_later_failure_keeps_the_uncertain_part_for_the_retry(ledger: NotificationLedger) -> None:
+    def lost_then_refused(part: str) -> None:
+        if part == "1":
+            ambiguous(part)
+        raise ConnectionRefusedError("refused")
+
+    with pytest.raises(ConnectionRefusedError):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2"], lost_then_refused, owner="o")
+    sent: list[str] = []
+    with pytest.raises(UncertainDelivery, match="part 1/2"):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2"], sent.append, owner="o")
+    assert sent == ["2"]
+
+
+def test_a_row_left_uncertain_before_later_parts_were_sent_on_sends_them(ledger: NotificationLedger) -> None:
+    """Written by the version that stopped at an uncertain part: the parts after it never went out."""
+    with pytest.raises(UncertainDelivery):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], ambiguous)
+    ledger._update("k", parts_sent=0, uncertain_parts=None, last_error="part 1/3: reset")  # as it was left
+    sent: list[str] = []
+    with pytest.raises(UncertainDelivery, match="part 1/3: reset"):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], sent.append)
+    assert sent == ["2", "3"]
 
 
 def test_an_ambiguous_write_that_arrived_is_recorded_sent(ledger: NotificationLedger) -> None:

@@ -179,6 +179,37 @@ def test_alert_once_per_run_and_t(world: World) -> None:
     assert world.posted == [("mattermost_cm", USERNAME, "extract_github failed")]
 
 
+def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's one alert already went out (an extract failed first): a webhook post that may or
+    may not have arrived must still be named in an alert (SPEC §6), once per task."""
+    from types import SimpleNamespace
+
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.pipeline import alerts, run
+
+    monkeypatch.setattr(run, "alert_outbox", lambda facts: world.outbox())
+    monkeypatch.setattr(
+        run, "facts_from_context", lambda context: run.RunFacts(DAG, "manual__1", "manual", T)
+    )
+
+    def fail(task_id: str, error: Exception) -> None:
+        alerts.alert_on_task_failure(
+            {"ti": SimpleNamespace(task_id=task_id, try_number=2), "exception": error}
+        )
+
+    fail("extract_github", RuntimeError("github down"))
+    fail("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))
+    fail("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))  # its retry
+    fail("extract_forum", RuntimeError("forum down"))
+    texts = [text for _, _, text in world.posted]
+    assert len(texts) == 2
+    assert "`extract_github` failed" in texts[0]
+    assert "`post_uservoice_review` failed" in texts[1]
+    assert "UncertainDelivery: uservoice part 1/1: connection reset" in texts[1]
+
+
 def test_alert_is_sent_whatever_the_policy(world: World) -> None:
     # A failure is news for the CM even on a backfill that posts no digests.
     assert world.outbox(BACKFILL).alert("boom").status == "sent"

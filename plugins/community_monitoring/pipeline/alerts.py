@@ -27,12 +27,14 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
 
 
 def alert_on_task_failure(context: Mapping[str, Any]) -> None:
-    """Tell the CM that a run failed: the first task that failed for good (after its retries).
+    """Tell the CM that a run failed: the first task that failed for good (after its retries), and
+    every post that may or may not have arrived.
 
     Runs as the tasks' ``on_failure_callback``; it never raises, so a broken alert channel cannot
     hide the task's own error.
     """
     try:
+        from community_monitoring.errors import UncertainDelivery
         from community_monitoring.pipeline.run import alert_outbox, facts_from_context
 
         error = context.get("exception")
@@ -45,6 +47,9 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         text = alert_text(
             facts.dag_id, facts.as_of, ti.task_id, int(getattr(ti, "try_number", 1)), facts.run_id, reason
         )
-        alert_outbox(facts).alert(text)
+        # A post that may or may not have arrived is named whatever else failed first (SPEC §6):
+        # its alert is its own, once per task.
+        about = f"uncertain:{ti.task_id}" if isinstance(error, UncertainDelivery) else ""
+        alert_outbox(facts).alert(text, about)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")
