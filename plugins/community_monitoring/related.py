@@ -184,7 +184,13 @@ def _post_related(post: Post, as_of: datetime) -> Related:
 
 
 def _is_candidate(post: Post, as_of: datetime) -> bool:
-    return post.channel in CANDIDATE_CHANNELS and not post.is_pull_request and post.created_at <= as_of
+    # A bot's items are never listed (SPEC §4 "Bots"): not as a related item either.
+    return (
+        post.channel in CANDIDATE_CHANNELS
+        and not post.is_pull_request
+        and not post.author_is_bot
+        and post.created_at <= as_of
+    )
 
 
 def _candidate_rows(

@@ -127,6 +127,17 @@ def test_each_post_gets_its_own_matches_and_unrelated_posts_none() -> None:
             post(number=90, source_id="o/r#90", title=PUSH_BUG.title, is_pull_request=True),
             [],
         ),
+        (
+            "a bot's issue is not a candidate (its items are never listed)",
+            post(
+                number=91,
+                source_id="o/r#91",
+                title=PUSH_BUG.title,
+                author="renovate[bot]",
+                author_is_bot=True,
+            ),
+            [],
+        ),
     ],
 )
 def test_which_posts_are_candidates(case: str, candidate: Post, expected: list[str]) -> None:
