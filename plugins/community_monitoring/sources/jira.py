@@ -309,14 +309,11 @@ def fetch_jira_tickets(
             if built is not None:
                 count += 1
                 yield built
-    log.info(
-        "Jira: %d tickets in %d requests (%d updated before %s left out: the search reaches %s earlier)",
-        count,
-        client.request_count,
-        early,
-        since.isoformat() if since else "-",
-        JQL_ZONE_SLACK,
-    )
+    log.info("Jira: %d tickets in %d requests", count, client.request_count)
+    if since is not None:
+        # The search starts JQL_ZONE_SLACK early (the API user's time zone): what it found before
+        # ``since`` is left out.
+        log.info("Jira: %d tickets updated before %s left out", early, since.isoformat())
     if reader:
         reader.log_counts()
 
