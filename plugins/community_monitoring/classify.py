@@ -34,7 +34,10 @@ weighs it. In order:
    Each kind of signal counts a few distinct hits at most (so a long post does not win by length),
    and the rule shown is the weightiest signal of the winning type. A post that wishes for a
    capability is a feature proposal even when it asks a question ("Is there a way …? If not, it
-   would be a useful feature"): its question phrases then do not count.
+   would be a useful feature"): its question phrases then do not count. On a tracker (a channel
+   whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
+   troubleshooting unless the author describes their setup (a setup marker, an old server they
+   run): there a problem reported without one is what the maintainers call a bug report.
 3. **The channel's default**, when nothing above matched (it also breaks ties: it weighs 0.25).
 
 Text is read as the author wrote it: HTML comments, template instructions and placeholders
@@ -687,14 +690,23 @@ class PostClassifier:
         if "'" in title or '"' in title or "\u201c" in title or "\u2018" in title:
             title, problem = _drop_quoted(title, problem)
         title_lower = title.lower()
-        self._read_phrases(title_lower, title, prepared.prose if prepared else "", problem, evidence)
+        tracker = self._rules.channel_defaults.get(post.channel) == "bug"
+        symptoms = self._read_phrases(
+            title_lower, title, prepared.prose if prepared else "", problem, tracker, evidence
+        )
+        run_old = False
         if prepared is not None:
             if prepared.sections:
                 self._read_sections(prepared, evidence)
             if prepared.versions and self._oldest is not None:
-                self._read_versions(prepared.versions, evidence)
+                run_old = self._read_versions(prepared.versions, evidence)
         if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
-            self._read_versions(_server_versions(title_lower), evidence)
+            run_old = self._read_versions(_server_versions(title_lower), evidence) or run_old
+        if symptoms and not run_old:
+            # On a tracker a problem reported without the author's setup (no setup marker, no old
+            # server they run) is what a bug report is: its symptoms count for bug as much as for
+            # troubleshooting, and the channel's default decides between the two.
+            evidence["bug"].extend(symptoms)
         return None, evidence
 
     def _read_phrases(
@@ -703,10 +715,15 @@ class PostClassifier:
         title: str,
         prose: str,
         problem: bool,
+        tracker: bool,
         evidence: dict[str, list[tuple[float, float, str]]],
-    ) -> None:
-        """The phrases of the title and the prose; setup markers count when the post describes a problem."""
+    ) -> list[tuple[float, float, str]]:
+        """The phrases of the title and the prose; setup markers count when the post describes a problem.
+
+        Returns, on a tracker (a channel whose default is bug), the symptoms found when the post
+        names no setup: they may count for bug too (see ``_weigh``)."""
         hits: dict[int, set[str]] = {}  # group -> the distinct phrases counted
+        symptoms_from = len(evidence["troubleshooting"])  # what follows are this call's symptoms
         setup: list[_Setup] = []
         problem = self._count(self._title_phrases(title_lower, title), True, hits, setup, evidence) or problem
         table = self._phrase_hits
@@ -727,13 +744,16 @@ class PostClassifier:
                 if key not in seen and len(seen) < cap:
                     seen.add(key)
                     evidence[post_type].append(body)
+        troubleshooting = evidence["troubleshooting"]
         if setup and problem:
             counted: set[str] = set()
-            troubleshooting = evidence["troubleshooting"]
             for key, item in setup:
                 if key not in counted and len(counted) < MAX_HITS["setup"]:
                     counted.add(key)
                     troubleshooting.append(item)
+        elif tracker:
+            return troubleshooting[symptoms_from:]
+        return []
 
     def _count(
         self,
@@ -765,15 +785,17 @@ class PostClassifier:
 
     def _read_versions(
         self, versions: Iterable[ServerVersion], evidence: dict[str, list[tuple[float, float, str]]]
-    ) -> None:
+    ) -> bool:
         """The server version older than the oldest supported one that weighs most (the first of
-        those), if any."""
+        those), if any; whether the author runs or upgrades from it."""
         oldest = self._oldest
         old = [v for v in versions if oldest is not None and (v.major, v.minor) < oldest]
-        if old:
-            found = next((v for v in old if v.run), old[0])
-            weight = W_OLD_SERVER_RUN if found.run else W_OLD_SERVER_NAMED
-            evidence["troubleshooting"].append((weight, 6, f'old server "{found.major}.{found.minor}"'))
+        if not old:
+            return False
+        found = next((v for v in old if v.run), old[0])
+        weight = W_OLD_SERVER_RUN if found.run else W_OLD_SERVER_NAMED
+        evidence["troubleshooting"].append((weight, 6, f'old server "{found.major}.{found.minor}"'))
+        return found.run
 
     def _title_phrases(self, title_lower: str, title: str) -> list[tuple[str, str]]:
         """(phrase as matched, as the author wrote it) for each phrase in the title."""

@@ -136,7 +136,7 @@ def test_triage_groups_by_type_with_action_and_draft() -> None:
         number=4,
         title="Push notifications not working",
         created=ago(hours=6),
-        body="v10.5 with logs attached",
+        body="v10.5 behind nginx, with logs attached",  # the author's setup: troubleshooting on GitHub
     )
     message = render_triage_list([bug, feature, question, troubleshooting], SETTINGS, T)
     text = message.text
@@ -169,7 +169,7 @@ def test_triage_groups_by_type_with_action_and_draft() -> None:
     ],
 )
 def test_triage_asks_for_what_is_missing(body: str, missing: str | None) -> None:
-    item = post(title="Can't connect from the mobile app", body=body, created=ago(hours=3))
+    item = post(title="Can't connect from the mobile app through our proxy", body=body, created=ago(hours=3))
     text = render_triage_list([item], SETTINGS, T).text
     if missing:
         assert missing in text
