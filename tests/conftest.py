@@ -15,3 +15,8 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+
+# Importing airflow configures logging (a dictConfig that replaces the root logger's handlers). Done
+# here, before pytest installs its capture handlers, so that a test whose code first reaches
+# Airflow (a connection lookup) still sees its own log records in ``caplog``.
+import airflow  # noqa: E402, F401

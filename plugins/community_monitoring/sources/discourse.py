@@ -346,9 +346,12 @@ def _kept(raw: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 def _topics_in_window(
     client: DiscourseClient, checker: ItemChecker, window: tuple[datetime, datetime], public_url: str
-) -> dict[int, dict[str, Any]]:
+) -> tuple[dict[int, dict[str, Any]], set[int]]:
+    """The window's topics /latest.json lists, by id; and the ids of those it listed but that were
+    skipped as malformed (named among the item problems)."""
     since, until = window
     topics: dict[int, dict[str, Any]] = {}
+    skipped: set[int] = set()
     for raw in client.topics_active_since(since):
         created = time_of(raw, "created_at")
         if created is not None and not since < created <= until:
@@ -356,7 +359,9 @@ def _topics_in_window(
         topic = checker.check(DiscourseTopic, raw, _topic_name(raw, public_url, "/latest.json"))
         if topic is not None:
             topics[topic.id] = _kept(raw, TOPIC_FIELDS)
-    return topics
+        elif isinstance(topic_id := field_of(raw, "id"), int):
+            skipped.add(topic_id)
+    return topics, skipped
 
 
 class _Threads:
@@ -400,7 +405,10 @@ def _read_threads(
     window: tuple[datetime, datetime],
     topics: dict[int, dict[str, Any]],
     public_url: str,
+    skipped: set[int],
 ) -> _Threads:
+    """The window's posts of ``topics``; ``skipped``: topics /latest.json listed but that were
+    skipped as malformed (already named, so not said to be missing from /latest.json)."""
     since, until = window
     threads = _Threads()
     unlisted: list[int] = []
@@ -410,7 +418,12 @@ def _read_threads(
             # A post in a topic outside the window; or, a first post of the window, in a topic that
             # /latest.json does not list for the API user (unlisted, or in a category it muted).
             created = time_of(raw, "created_at")
-            if field_of(raw, "post_number") == 1 and created is not None and created <= until:
+            if (
+                field_of(raw, "post_number") == 1
+                and created is not None
+                and created <= until
+                and topic_id not in skipped
+            ):
                 unlisted.append(topic_id)
             continue
         threads.add(checker, raw, _post_name(raw, topics, public_url))
@@ -456,9 +469,9 @@ def fetch_forum_topics(
     A topic or post that is not what the API promises is skipped and named in ``problems``.
     """
     checker = ItemChecker("forum", problems)
-    topics = _topics_in_window(client, checker, (since, until), public_url)
+    topics, skipped = _topics_in_window(client, checker, (since, until), public_url)
     categories = read_categories(client, topics)
-    threads = _read_threads(client, checker, (since, until), topics, public_url)
+    threads = _read_threads(client, checker, (since, until), topics, public_url, skipped)
     log.info("Forum: %d topics created in the window, %d posts", len(topics), threads.count)
     for topic_id, topic in sorted(topics.items()):
         first = threads.first_posts.get(topic_id) or _fetch_first_post(
