@@ -185,6 +185,20 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     assert shown == [f"/discourse/c/{n}/show.json" for n in (1, 8, 42, 7)]
 
 
+def latest_lists_only(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A fault that makes /latest.json list these topics and no other (the rest stay in /posts.json)."""
+    latest = {"topic_list": {"topics": topics}, "users": []}
+    return [
+        {
+            "service": "discourse",
+            "path": r"/latest\.json$",
+            "kind": "body",
+            "body": json.dumps(latest),
+            "content_type": "application/json",
+        }
+    ]
+
+
 def test_a_topic_of_the_window_missing_from_latest_is_named_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -199,16 +213,7 @@ def test_a_topic_of_the_window_missing_from_latest_is_named_in_the_log(
         forum_topic(101, "Hidden", NOW - days(1), [hidden, reply]),
         forum_topic(102, "Later", NOW + days(1), [later]),
     ]
-    latest = {"topic_list": {"topics": [topics[0]]}, "users": []}
-    faults = [
-        {
-            "service": "discourse",
-            "path": r"/latest\.json$",
-            "kind": "body",
-            "body": json.dumps(latest),
-            "content_type": "application/json",
-        }
-    ]
+    faults = latest_lists_only([topics[0]])
     scenario = write_scenario(
         tmp_path / "s", NOW, topics=topics, posts=[listed, hidden, reply, later], faults=faults
     )
@@ -231,16 +236,7 @@ def test_a_listed_topic_skipped_as_malformed_is_not_said_to_be_missing_from_late
     odd = forum_post(2, 101, 1, "bob", NOW - days(1), raw="Odd topic")
     topics = [forum_topic(100, "Fine", NOW - days(2), [good]), forum_topic(101, "Odd", NOW - days(1), [odd])]
     malformed = {**topics[1], "category_id": "general"}
-    latest = {"topic_list": {"topics": [topics[0], malformed]}, "users": []}
-    faults = [
-        {
-            "service": "discourse",
-            "path": r"/latest\.json$",
-            "kind": "body",
-            "body": json.dumps(latest),
-            "content_type": "application/json",
-        }
-    ]
+    faults = latest_lists_only([topics[0], malformed])
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[good, odd], faults=faults)
     problems: list[ItemProblem] = []
     with Sandbox(scenario) as running, caplog.at_level("WARNING"):
