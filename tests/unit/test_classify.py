@@ -534,6 +534,15 @@ REAL_WORDING_2 = [
         'phrase "is there any method"',
     ),
     (
+        "not being able to do something is a symptom, not the wish of being able to",
+        {
+            "title": "Outgoing mail behind a proxy",
+            "body": "I think the server is not being able to reach the relay.",
+        },
+        "troubleshooting",
+        'setup "proxy"',
+    ),
+    (
         "no access at all",
         {
             "channel": "forum",
