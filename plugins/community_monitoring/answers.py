@@ -160,6 +160,11 @@ def is_open_at(post: Post, as_of: datetime) -> bool:
     return post.closed_at is not None and post.closed_at > as_of
 
 
+def state_at(post: Post, as_of: datetime) -> str:
+    """ "open" or "closed" as of T (a post closed after T is shown open, as it was on T's day)."""
+    return "open" if is_open_at(post, as_of) else "closed"
+
+
 def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
     """An accepted answer (Stack Overflow) or a marked solution (Discourse) by T."""
     return post.accepted_at is not None and post.accepted_at <= as_of

@@ -286,6 +286,7 @@ def _triage_entry(
     suggestion = writer.suggest(post, decided, related, as_of)
     entry = {
         **_item(post),
+        "state": answers.state_at(post, as_of),
         "compact": False,
         "type_label": TYPE_HEADINGS[decided.post_type],
         "rule": decided.rule,
@@ -350,7 +351,12 @@ class CompactTriageLine:
 
 
 def _compact_triage_entry(
-    post: Post, config: Settings, decided: Classification, answer_state: str, shared: dict[str, str]
+    post: Post,
+    config: Settings,
+    decided: Classification,
+    answer_state: str,
+    shared: dict[str, str],
+    as_of: datetime,
 ) -> CompactTriageLine:
     def one(text: str) -> str:  # the same words, one string: labels, actions and owners repeat
         return shared.setdefault(text, text)
@@ -361,7 +367,7 @@ def _compact_triage_entry(
         author=post.author,
         channel_label=one(channel_label(post)),
         created_at=post.created_at,
-        state=one(post.state),
+        state=one(answers.state_at(post, as_of)),
         type_label=TYPE_HEADINGS[decided.post_type],
         action=one(config.suggested_actions.for_post(post.channel, decided.post_type)),
         answer_state=answers.ANSWER_STATE_WORDS.get(answer_state, ""),
@@ -384,7 +390,11 @@ class TriageItem:
 
 
 def triage_items(
-    posts: Sequence[Post], decisions: Sequence[Classification], config: Settings, findings: TriageFindings
+    posts: Sequence[Post],
+    decisions: Sequence[Classification],
+    config: Settings,
+    findings: TriageFindings,
+    as_of: datetime,
 ) -> list[TriageItem]:
     """The day's entries in list order: posts the digest can show (``listed_in_triage``) kept whole,
     the others as their one line (at 100,000 posts a day, drafts nobody reads took most of the
@@ -399,7 +409,7 @@ def triage_items(
             items.append(TriageItem(decided.post_type, post.url, copies, post=post, decided=decided))
         else:
             state = findings.answer_states.get(post.url, "")
-            line = _compact_triage_entry(post, config, decided, state, shared)
+            line = _compact_triage_entry(post, config, decided, state, shared, as_of)
             items.append(TriageItem(decided.post_type, post.url, copies, line=line))
     return items
 
@@ -447,7 +457,7 @@ def collect_triage(
             state = answers.answer_state(post, roster, config, as_of)
             key = (post.created_at, post.url)
             lines.append(
-                (key, decided.post_type, _compact_triage_entry(post, config, decided, state, shared))
+                (key, decided.post_type, _compact_triage_entry(post, config, decided, state, shared, as_of))
             )
             if post.author.casefold() in fold_authors:
                 may_fold.append(post)
@@ -501,7 +511,7 @@ def render_triage_list(
     posts = list(new_posts)
     if decisions is None:
         decisions = classify_posts(classifier or PostClassifier.from_settings(config), posts)
-    items = triage_items(posts, decisions, config, findings)
+    items = triage_items(posts, decisions, config, findings, as_of)
     return render_triage_items(items, config, as_of, missing_channels, unreadable, findings)
 
 

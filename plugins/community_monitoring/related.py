@@ -19,8 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from community_monitoring.answers import is_open_at
 from community_monitoring.channels import label
 from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, PostAuthorship, Release
+from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
@@ -155,15 +157,9 @@ def post_key(post: Post) -> str:
     return f"{noun} {post.number if post.number is not None else post.source_id}"
 
 
-def _post_open_at(post: Post, as_of: datetime) -> bool:
-    if post.state != "closed":
-        return True
-    return post.closed_at is not None and post.closed_at > as_of
-
-
 def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
     """(display state, open at T); UserVoice shows its status name where it has one."""
-    is_open = _post_open_at(post, as_of)
+    is_open = is_open_at(post, as_of)
     if post.channel == "uservoice" and post.status:
         return post.status, is_open
     return ("open" if is_open else "closed"), is_open
@@ -183,18 +179,20 @@ def _post_related(post: Post, as_of: datetime) -> Related:
     return Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open)
 
 
-def _is_candidate(post: Post, as_of: datetime) -> bool:
-    # A bot's items are never listed (SPEC §4 "Bots"): not as a related item either.
+def _is_candidate(post: Post, as_of: datetime, roster: StaffRoster | None) -> bool:
+    # A bot's items are never listed (SPEC §4 "Bots": the platform's flag, a "[bot]" name or the
+    # roster's bots list): not as a related item either.
+    is_bot = roster.is_bot(post.author, post.author_is_bot) if roster is not None else post.author_is_bot
     return (
         post.channel in CANDIDATE_CHANNELS
         and not post.is_pull_request
-        and not post.author_is_bot
+        and not is_bot
         and post.created_at <= as_of
     )
 
 
 def _candidate_rows(
-    posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime
+    posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime, roster: StaffRoster | None
 ) -> tuple[dict[Identity, int], HashedRows]:
     """Every item a new post may relate to at T, each once (the first seen): who it is (→ its row)
     and its text compared, as hashed terms. Only these are held for the whole window; the rest is
@@ -206,7 +204,7 @@ def _candidate_rows(
             row_of["jira", ticket.key] = rows.add(ticket.summary)
     for post in posts:
         identity = (post.channel, post.source_id)
-        if identity not in row_of and _is_candidate(post, as_of):
+        if identity not in row_of and _is_candidate(post, as_of, roster):
             row_of[identity] = rows.add(comparable_text(post.title, post.body))
     return row_of, rows
 
@@ -217,6 +215,7 @@ def _related_items(
     tickets: Iterable[JiraTicket],
     releases: Iterable[Release],
     as_of: datetime,
+    roster: StaffRoster | None,
 ) -> dict[Identity, Related]:
     """The matched items as they stood at T, each from its first reading (as ``_candidate_rows``)."""
     released = released_versions(releases, as_of)
@@ -227,7 +226,7 @@ def _related_items(
             found[identity] = _ticket_related(ticket, released, as_of)
     for post in posts:
         identity = (post.channel, post.source_id)
-        if identity in wanted and identity not in found and _is_candidate(post, as_of):
+        if identity in wanted and identity not in found and _is_candidate(post, as_of, roster):
             found[identity] = _post_related(post, as_of)
     return found
 
@@ -279,6 +278,7 @@ def find_related(
     settings: Settings,
     as_of: datetime,
     also_posted: Mapping[str, Sequence[Post]] | None = None,
+    roster: StaffRoster | None = None,
 ) -> dict[str, tuple[Related, ...]]:
     """Each new post's closest related items (URL → best first); posts with none are left out.
 
@@ -286,13 +286,15 @@ def find_related(
     twice (the texts to compare, then the matched items' states), so that a window of a hundred
     thousand posts is never held whole. ``also_posted`` (from :func:`fold_duplicates`): the
     author's own copies of a kept post are shown as "also posted on", not again as related.
+    ``roster``: the staff roster, whose bots' items are never related items (without one, only the
+    platform's bot flag says who is a bot).
     """
     rules = settings.related
     if not rules.enabled or not new_posts:
         return {}
     read_posts = candidate_posts if callable(candidate_posts) else _rereadable(candidate_posts)
     tickets = list(tickets)
-    column_of, texts = _candidate_rows(read_posts(), tickets, as_of)
+    column_of, texts = _candidate_rows(read_posts(), tickets, as_of, roster)
     if not column_of:
         return {}
     # The candidates are the first rows, in order: candidate i is row i.
@@ -312,7 +314,7 @@ def find_related(
             if best:
                 best_of[post.url] = best
     wanted = {identities[column] for best in best_of.values() for column, _ in best}
-    items = _related_items(wanted, read_posts(), tickets, releases, as_of)
+    items = _related_items(wanted, read_posts(), tickets, releases, as_of, roster)
     return {
         url: tuple(_scored(items[identities[column]], score) for column, score in best)
         for url, best in best_of.items()

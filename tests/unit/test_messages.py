@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from test_safety import LIVE_MENTION
@@ -175,6 +176,24 @@ def test_triage_asks_for_what_is_missing(body: str, missing: str | None) -> None
         assert missing in text
     else:
         assert "Missing:" not in text
+
+
+@pytest.mark.parametrize(
+    ("closed_at", "shown_closed"),
+    [(None, False), (T - timedelta(hours=1), True), (T + timedelta(hours=1), False)],
+)
+def test_triage_shows_the_state_as_of_t(closed_at: datetime | None, shown_closed: bool) -> None:
+    """A post closed after T was open on T's day: a rerun or backfill of that day says so."""
+    item = post(
+        title="Crash on login",
+        created=ago(hours=3),
+        state="open" if closed_at is None else "closed",
+        closed_at=closed_at,
+    )
+    first_line = next(
+        line for line in render_triage_list([item], SETTINGS, T).text.splitlines() if "Crash on login" in line
+    )
+    assert bool(re.search(r" · closed( ·|$)", first_line)) is shown_closed
 
 
 def test_triage_hostile_author_and_title_ping_no_one() -> None:

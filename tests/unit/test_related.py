@@ -23,9 +23,12 @@ from community_monitoring.related import (
     post_state,
     released_versions,
 )
+from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import load_settings
 
 NEW = ago(hours=2)
+
+ROSTER = StaffRoster.parse('{"github": ["amy"], "bots": ["forum-bot"]}')
 
 
 def settings(**related: Any) -> Any:
@@ -138,10 +141,20 @@ def test_each_post_gets_its_own_matches_and_unrelated_posts_none() -> None:
             ),
             [],
         ),
+        (
+            "nor is the topic of a bot the roster names, which the forum does not flag",
+            post(channel="forum", number=92, title=PUSH_BUG.title, author="Forum-Bot"),
+            [],
+        ),
+        (
+            "nor an issue by a name ending in [bot] that the platform does not flag",
+            post(number=93, source_id="o/r#93", title=PUSH_BUG.title, author="helper[bot]"),
+            [],
+        ),
     ],
 )
 def test_which_posts_are_candidates(case: str, candidate: Post, expected: list[str]) -> None:
-    found = find_related([PUSH_BUG], [candidate], [], (), SETTINGS, T)
+    found = find_related([PUSH_BUG], [candidate], [], (), SETTINGS, T, roster=ROSTER)
     assert keys_for(PUSH_BUG, found) == expected, case
 
 

@@ -88,7 +88,7 @@ def _reference(posts: list[Post], config: Settings) -> tuple[list[messages.Triag
     decisions = classify_posts(CLASSIFIER, kept)
     states = {p.url: answer_state(p, ROSTER, config, T) for p in kept}
     findings = TriageFindings(answer_states=states, also_posted=also_posted)
-    return triage_items(kept, decisions, config, findings), findings
+    return triage_items(kept, decisions, config, findings, T), findings
 
 
 def _with_cap(cap: int) -> Settings:

@@ -112,6 +112,7 @@ def related_items(
         run.settings,
         run.as_of,
         also_posted=also_posted,
+        roster=run.rosters.staff,
     )
 
 
