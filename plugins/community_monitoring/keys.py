@@ -8,7 +8,8 @@ status); a thank-you is (suggestion, version).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from community_monitoring.versions import normalise_version
@@ -16,6 +17,51 @@ from community_monitoring.versions import normalise_version
 
 def digest_key(dag_id: str, kind: str, as_of: datetime) -> str:
     return f"{dag_id}:{kind}:{as_of.isoformat()}"
+
+
+# A digest sent while channels could not be read is keyed with them ("…:without:forum"); once they
+# can be read, their posts go out once more, on their own ("…:recovered:forum").
+WITHOUT, RECOVERED = ":without:", ":recovered:"
+
+
+@dataclass(frozen=True)
+class CoveredDigest:
+    """Which key a digest goes out under, and whether it only catches up on channels an earlier
+    digest with the same T could not read (``catch_up``: those channels, now read)."""
+
+    key: str
+    catch_up: tuple[str, ...] = ()
+    sent_before: bool = False  # the key's digest went out already: nothing new to send or archive
+
+
+def covered_digest_key(base: str, earlier: Mapping[str, bool], missing_now: Iterable[str]) -> CoveredDigest:
+    """The key of a digest whose items never come back another day ([Triage]: each post is new once).
+
+    ``base``: the digest's key (DAG, kind, T). ``earlier``: the keys already in the ledger under
+    ``base`` → whether something of theirs may have arrived (sent, being sent, or uncertain; a try
+    that provably sent nothing does not count). ``missing_now``: the channels this run could not read.
+
+    - Nothing arrived yet: the whole digest, under ``base``, or ``base:without:<channels>`` when
+      channels are missing (it says so).
+    - The first digest was whole: ``base`` again (the ledger sends nothing twice).
+    - It lacked channels: those read now and not caught up on yet are caught up on, under
+      ``base:recovered:<channels>``; none: the first digest's key again (nothing new to send).
+    """
+    missing = sorted(set(missing_now))
+    arrived = sorted(key for key, may_have_arrived in earlier.items() if may_have_arrived)
+    first = next((key for key in arrived if key == base or key.startswith(base + WITHOUT)), None)
+    if first is None:
+        return CoveredDigest(base + WITHOUT + ",".join(missing) if missing else base)
+    if first == base:
+        return CoveredDigest(base, sent_before=True)
+    owed = set(first[len(base + WITHOUT) :].split(","))
+    for key in arrived:
+        if key.startswith(base + RECOVERED):
+            owed -= set(key[len(base + RECOVERED) :].split(","))
+    ready = tuple(sorted(owed - set(missing)))
+    if not ready:
+        return CoveredDigest(first, sent_before=True)
+    return CoveredDigest(base + RECOVERED + ",".join(ready), ready)
 
 
 def alert_key(dag_id: str, as_of: datetime) -> str:

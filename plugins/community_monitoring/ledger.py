@@ -213,6 +213,12 @@ class NotificationLedger:
             row = conn.execute(self._table.select().where(self._table.c.key == key)).first()
         return self._row_to_entry(row) if row else None
 
+    def entries_under(self, key: str) -> list[LedgerEntry]:
+        """The entry of ``key`` and those of the keys that extend it (``key`` + anything)."""
+        query = self._table.select().where(self._table.c.key.startswith(key, autoescape=True))
+        with self._engine.connect() as conn:
+            return [self._row_to_entry(row) for row in conn.execute(query.order_by(self._table.c.key))]
+
     def entries(self, kind: str | None = None) -> list[LedgerEntry]:
         query = self._table.select().order_by(self._table.c.created_at, self._table.c.key)
         if kind:

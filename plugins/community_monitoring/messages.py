@@ -522,8 +522,10 @@ def render_triage_items(
     missing_channels: Sequence[str] = (),
     unreadable: Sequence[Mapping[str, str]] = (),
     findings: TriageFindings | None = None,
+    catching_up: Sequence[str] = (),
 ) -> RenderedMessage:
-    """The [Triage] message of ``triage_items``: a draft for each post kept whole."""
+    """The [Triage] message of ``triage_items``: a draft for each post kept whole. ``catching_up``:
+    the channels an earlier [Triage] of this T could not read, whose posts alone these items are."""
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     findings = findings or TriageFindings()
     grouped: dict[str, list[Mapping[str, Any] | CompactTriageLine]] = {t: [] for t in POST_TYPES}
@@ -541,6 +543,7 @@ def render_triage_items(
         "interval_start": day_window(as_of)[0],
         "total": sum(len(entries) for entries in grouped.values()),
         "missing_channels": list(missing_channels),
+        "catching_up": [channel_of(c).label for c in catching_up],
         "title_max_chars": config.digest.title_max_chars,
         "unreadable_total": len(unreadable),
     }

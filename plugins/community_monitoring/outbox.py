@@ -117,6 +117,17 @@ class Outbox:
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now)
 
+    def earlier_deliveries(self, kind: str) -> dict[str, bool]:
+        """The ledger's keys for ``kind`` at this T (its digest key and the keys extending it) →
+        whether something of theirs may have arrived; nothing when this run posts nothing."""
+        if not self.policy.post_messages:
+            return {}
+        base = keys.digest_key(self.dag_id, kind, self.as_of)
+        return {
+            entry.key: entry.status != "failed" or entry.parts_sent > 0 or bool(entry.uncertain_parts)
+            for entry in self.ledger.entries_under(base)
+        }
+
     def alert(self, text: str, about: str = "") -> Delivery:
         """One alert per run and T to the CM (the first task that failed for good); one more for
         each ``about`` (a post that may or may not have arrived, which every alert must name)."""

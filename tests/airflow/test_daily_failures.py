@@ -39,14 +39,21 @@ def small_scenario(root: Path, **kwargs: Any) -> Path:
     ]
     issues.append(github_issue(REPOS[0], 10, "Answered already", "asker", NOW - days(4)))
     comments = [github_comment(REPOS[0], 5001, 10, "helper", NOW - days(3))]
-    posts = [forum_post(1, 77, 1, "@here", NOW - days(5), raw="Help @channel")]
-    topics = [forum_topic(77, "Forum <!here> question @all", NOW - days(5), posts)]
+    old_topic = [forum_post(1, 77, 1, "@here", NOW - days(5), raw="Help @channel")]
+    # New in the daily interval: a [Triage] item.
+    new_topic = [
+        forum_post(2, 78, 1, "newcomer", NOW - days(0.5), raw="The desktop app shows a blank window.")
+    ]
+    topics = [
+        forum_topic(77, "Forum <!here> question @all", NOW - days(5), old_topic),
+        forum_topic(78, "Blank window after login", NOW - days(0.5), new_topic),
+    ]
     return write_scenario(
         root,
         NOW,
         github={REPOS[0]: {"issues": issues, "comments": comments}, REPOS[1]: {}},
         topics=topics,
-        posts=posts,
+        posts=old_topic + new_topic,
         variables={
             "community_rotation": ROTATION,
             "community_staff": {"github": [], "bots": []},
@@ -104,6 +111,26 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     [alert] = [p for p in cm_posts if p.startswith("[Alert]")]
     assert "task `extract_forum` failed" in alert
     assert "answered 500" in alert
+    assert "/t/topic-78/78" not in triage
+
+    # The forum answers again and the day is run again: a post is new on one day only, so the
+    # forum's new posts follow on their own, once; the rest was sent and is not sent again.
+    back = sandbox(small_scenario(tmp_path / "forum-back"))
+    again = run_daily(airflow, tmp_path / "forum-back", back)
+    assert again.state == "success", again.log[-5000:]
+    [catch_up] = posts_to(back.outbox, "cm-channel-hook")
+    assert catch_up.startswith(
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum\n"
+    )
+    assert "/t/topic-78/78" in catch_up
+    assert ":warning: Incomplete" not in catch_up
+    assert posts_to(back.outbox, "help-channel-hook") == []  # [Help Wanted] comes back every day
+    archive = airflow.workdir / "archive" / "community_daily_monitoring" / "2026-11-18T090000Z"
+    assert "could not read forum" in (archive / "triage.md").read_text()  # what was sent, kept
+    assert (archive / "triage.recovered-forum.md").read_text().startswith(catch_up.split("\n", 1)[0])
+    once_more = run_daily(airflow, tmp_path / "forum-back", back)
+    assert once_more.state == "success", once_more.log[-5000:]
+    assert len(posts_to(back.outbox, "cm-channel-hook")) == 1
 
 
 # Through Airflow, one bad value of each Variable the run reads first; every bad value of each is

@@ -353,3 +353,16 @@ def test_workers_opening_a_new_ledger_at_once_all_get_it(ledger_url: str) -> Non
     for ledger in opened:
         ledger.deliver_once("k", "triage", "mm", ["x"], sent.append, owner="dag/run/post")
     assert sent == ["x"]
+
+
+def test_entries_under_a_key_take_its_extensions_and_nothing_else(ledger: NotificationLedger) -> None:
+    base = "community_daily_monitoring:triage:2026-11-18T09:00:00+00:00"
+    for key in (
+        base,
+        base + ":recovered:forum",
+        "community_daily_monitoring:triage:2026-11-19T09:00:00+00:00",
+    ):
+        ledger.deliver_once(key, "triage", "mattermost_cm", ["text"], lambda _: None)
+    # "_" in a key is a character, not a LIKE wildcard.
+    ledger.deliver_once(base.replace("_", "x", 1), "triage", "mattermost_cm", ["text"], lambda _: None)
+    assert [e.key for e in ledger.entries_under(base)] == [base, base + ":recovered:forum"]

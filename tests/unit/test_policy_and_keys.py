@@ -172,3 +172,76 @@ def test_t_from_airflow_context_stays_aware_in_arithmetic() -> None:
     assert type(end) is datetime
     assert start.tzinfo is not None
     assert start < parse_time("2026-11-17T10:00:00Z") <= end
+
+
+BASE = keys.digest_key(DAG, "triage", T)
+
+
+@pytest.mark.parametrize(
+    ("case", "earlier", "missing_now", "key", "catch_up", "sent_before"),
+    [
+        ("first run, every channel read", {}, [], BASE, (), False),
+        ("first run without the forum", {}, ["forum"], BASE + ":without:forum", (), False),
+        (
+            "missing channels are named in order",
+            {},
+            ["jira", "forum"],
+            BASE + ":without:forum,jira",
+            (),
+            False,
+        ),
+        ("the whole digest went out: again its key", {BASE: True}, [], BASE, (), True),
+        ("…even when a channel is missing now", {BASE: True}, ["forum"], BASE, (), True),
+        ("a try that sent nothing does not count", {BASE + ":without:forum": False}, [], BASE, (), False),
+        (
+            "sent without the forum, the forum read now: its posts follow",
+            {BASE + ":without:forum": True},
+            [],
+            BASE + ":recovered:forum",
+            ("forum",),
+            False,
+        ),
+        (
+            "sent without the forum, still not read: nothing new",
+            {BASE + ":without:forum": True},
+            ["forum"],
+            BASE + ":without:forum",
+            (),
+            True,
+        ),
+        (
+            "caught up already: nothing new",
+            {BASE + ":without:forum": True, BASE + ":recovered:forum": True},
+            [],
+            BASE + ":without:forum",
+            (),
+            True,
+        ),
+        (
+            "two channels missing, one back now, then the other",
+            {BASE + ":without:forum,jira": True, BASE + ":recovered:jira": True},
+            [],
+            BASE + ":recovered:forum",
+            ("forum",),
+            False,
+        ),
+        (
+            "a catch-up that sent nothing is owed still",
+            {BASE + ":without:forum": True, BASE + ":recovered:forum": False},
+            [],
+            BASE + ":recovered:forum",
+            ("forum",),
+            False,
+        ),
+    ],
+)
+def test_covered_digest_key(
+    case: str,
+    earlier: dict[str, bool],
+    missing_now: list[str],
+    key: str,
+    catch_up: tuple[str, ...],
+    sent_before: bool,
+) -> None:
+    covered = keys.covered_digest_key(BASE, earlier, missing_now)
+    assert (covered.key, covered.catch_up, covered.sent_before) == (key, catch_up, sent_before), case

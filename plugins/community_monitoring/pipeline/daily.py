@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import CHANNELS
+from community_monitoring.keys import covered_digest_key, digest_key
 from community_monitoring.pipeline.run import TaskRun, community_task
 from community_monitoring.timeutil import day_window
 
@@ -31,19 +32,33 @@ def listed_channels(run: TaskRun) -> list[str]:
     return [key for key in DAILY_CHANNELS if key in read and CHANNELS[key].lists_posts]
 
 
-def posts_of_the_day(run: TaskRun) -> Iterator[Post]:
-    """The listed channels' posts created after T − 1 day, for the rules that keep only the day's
-    new posts ([Triage], reply drafts): the rest of the window is skipped without being built."""
-    return run.store.posts(listed_channels(run), created_after=day_window(run.as_of)[0])
+def posts_of_the_day(run: TaskRun, channels: Sequence[str] | None = None) -> Iterator[Post]:
+    """The listed channels' posts (or those of ``channels``) created after T − 1 day, for the rules
+    that keep only the day's new posts ([Triage], reply drafts): the rest of the window is skipped
+    without being built."""
+    listed = listed_channels(run)
+    wanted = listed if channels is None else [c for c in listed if c in channels]
+    return run.store.posts(wanted, created_after=day_window(run.as_of)[0])
 
 
-def save_message(run: TaskRun, message: Any, key: str | None = None) -> dict[str, Any]:
-    """Keep a rendered message in the run store for its post task, and archive it."""
+def save_message(
+    run: TaskRun, message: Any, key: str | None = None, archive_as: str | None = ""
+) -> dict[str, Any]:
+    """Keep a rendered message in the run store for its post task, and archive it (as
+    ``archive_as`` when given; not at all when None: the archive already holds what was sent)."""
     run.store.save_message(message.kind, message.parts, len(message.item_urls))
     if key:
         run.store.write_json(f"messages/{message.kind}.json", {**run.store.message(message.kind), "key": key})
+    if archive_as is None:
+        log.info(
+            "Built %s: %d item(s); already sent under %s, so not archived again",
+            message.kind,
+            len(message.item_urls),
+            key,
+        )
+        return {"kind": message.kind, "items": len(message.item_urls), "parts": len(message.parts)}
     # A capped digest's full list goes beside it: nothing is only in an "… and N more".
-    archived = run.outbox.archive(message.kind, message.parts, full_text=message.full_text)
+    archived = run.outbox.archive(archive_as or message.kind, message.parts, full_text=message.full_text)
     log.info(
         "Built %s: %d item(s) in %d part(s); archived at %s",
         message.kind,
@@ -125,16 +140,28 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
 
     channels = run.channels_read()
     day_start = day_window(run.as_of)[0]
+    # A digest of this T sent without some channels is followed, once they are read, by their
+    # posts alone: a post is new on one day only, so none may wait for a later [Triage].
+    covered = covered_digest_key(
+        digest_key(DAG_ID, "triage", run.as_of), run.outbox.earlier_deliveries("triage"), channels["missing"]
+    )
+    listed = list(covered.catch_up) or listed_channels(run)
+    if covered.catch_up:
+        log.info(
+            "The [Triage] of %s went out without %s: now read, their posts follow on their own",
+            run.as_of.isoformat(),
+            ", ".join(covered.catch_up),
+        )
     # Two reads of the day's posts: their authors alone first (whose posts may be one item across
     # channels), then the posts a batch at a time; only the entries the digest can show, and the
     # posts that may fold, are held whole.
     fold_authors = (
-        authors_on_two_channels(run.store.post_authors(listed_channels(run), created_after=day_start))
+        authors_on_two_channels(run.store.post_authors(listed, created_after=day_start))
         if run.settings.related.enabled
         else set()
     )
     day = collect_triage(
-        new_posts_of(posts_of_the_day(run), run.rosters.staff, run.settings, run.as_of),
+        new_posts_of(posts_of_the_day(run, listed), run.rosters.staff, run.settings, run.as_of),
         fold_authors,
         # The team's learned model where one meets its card's minimums; the rules otherwise.
         triage_classifier(run.settings, run.as_of),
@@ -159,8 +186,12 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         missing_channels=channels["missing"],
         unreadable=channels.get("unreadable", ()),
         findings=replace(day.findings, related=related),
+        catching_up=covered.catch_up,
     )
-    return save_message(run, message)
+    archive_as = None if covered.sent_before else "triage"
+    if covered.catch_up:
+        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
+    return save_message(run, message, key=covered.key, archive_as=archive_as)
 
 
 @community_task
