@@ -59,6 +59,7 @@ with ASCII twins of the Unicode classes, which are cheaper to test and match the
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -279,6 +280,47 @@ class PreparedText(NamedTuple):
     has_log: bool  # pasted log lines outside code blocks
     reports_error: bool  # an error in a log line, a code block or a quoted message
     versions: tuple[ServerVersion, ...] = ()
+
+
+# Bodies some APIs give as HTML (Stack Exchange's ``body``, a Discourse post's ``cooked``) and the
+# HTML Markdown allows: their code, quotes and line breaks become Markdown's, the rest of the tags go.
+_HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")  # not an autolink <https://…>
+_HTML_PRE = re.compile(r"<pre\b[^>]*>(.*?)(?:</pre>|\Z)", re.DOTALL | re.IGNORECASE)
+_HTML_QUOTE = re.compile(r"<blockquote\b[^>]*>(.*?)(?:</blockquote>|\Z)", re.DOTALL | re.IGNORECASE)
+_HTML_CODE = re.compile(r"<code\b[^>]*>(.*?)(?:</code>|\Z)", re.DOTALL | re.IGNORECASE)
+_HTML_BREAK = re.compile(r"<br\s*/?>|</?(?:p|div|li|ul|ol|h[1-6]|tr|table)\b[^>]*>", re.IGNORECASE)
+# Discourse's quote of another post: [quote="bob, post:2, topic:123"] … [/quote].
+_BBCODE_QUOTE = re.compile(r"\[quote(?:=[^\]\n]*)?\](.*?)(?:\[/quote\]|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    return "\n" + "\n".join("> " + line for line in text.strip().splitlines()) + "\n"
+
+
+def _html_as_markdown(body: str) -> str:
+    def pre(match: re.Match[str]) -> str:
+        return "\n```\n" + html.unescape(_HTML_TAG.sub("", match.group(1))) + "\n```\n"
+
+    def quote(match: re.Match[str]) -> str:
+        return _quoted(html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", match.group(1)))))
+
+    def code(match: re.Match[str]) -> str:
+        return " `" + html.unescape(_HTML_TAG.sub("", match.group(1))).replace("`", "'").replace("\n", " ") + "` "
+
+    text = _HTML_PRE.sub(pre, body)
+    text = _HTML_QUOTE.sub(quote, text)
+    text = _HTML_CODE.sub(code, text)
+    text = _HTML_TAG.sub("", _HTML_BREAK.sub("\n", text))
+    return html.unescape(text)
+
+
+def _as_markdown(body: str) -> str:
+    """The body as Markdown: HTML's code, quotes and breaks, and Discourse's quotes, in Markdown's form."""
+    if "<" in body and _HTML_TAG.search(body):
+        body = _html_as_markdown(body)
+    if "[quote" in body or "[QUOTE" in body:
+        body = _BBCODE_QUOTE.sub(lambda m: _quoted(m.group(1)), body)
+    return body
 
 
 def _normalise(text: str) -> str:
@@ -561,6 +603,7 @@ class PostClassifier:
         text = "\n\n" + _normalise(body)
         if "<!--" in text:
             text = _COMMENT.sub("", text)
+        text = _as_markdown(text)
         has_code = False
         # Log lines are told by their case (levels, exception names), so they go first; the rest
         # of the rules read lower case (case-sensitive patterns are several times faster).

@@ -150,6 +150,48 @@ def test_classify(case: str, kwargs: dict[str, object], post_type: str, rule: st
     assert (result.post_type, result.rule) == (post_type, rule), case
 
 
+# Bodies given as HTML (Stack Exchange's ``body``) or with Discourse's quotes: code and quoted text
+# are read as in Markdown, never for phrases.
+@pytest.mark.parametrize(
+    ("case", "body", "post_type", "rule"),
+    [
+        (
+            "a code block",
+            "<p>My script:</p><pre><code>// it would be nice to have this\nx = 1</code></pre>",
+            "question",
+            "default for stackoverflow",
+        ),
+        (
+            "inline code",
+            "<p>Calling <code>please add</code> returns nothing</p>",
+            "question",
+            "default for stackoverflow",
+        ),
+        (
+            "a quote",
+            "<blockquote><p>It would be nice to have a dark mode</p></blockquote><p>Any news?</p>",
+            "question",
+            "default for stackoverflow",
+        ),
+        (
+            "the author's own words still count, entities decoded",
+            "<p>It would be nice to have a dark&nbsp;mode &amp; more</p>",
+            "feature_proposal",
+            'wish "it would be nice"',
+        ),
+    ],
+)
+def test_html_bodies_read_as_markdown(case: str, body: str, post_type: str, rule: str) -> None:
+    result = CLASSIFIER.classify(post(channel="stackoverflow", title="Sidebar width", body=body))
+    assert (result.post_type, result.rule) == (post_type, rule), case
+
+
+def test_a_discourse_quote_of_another_post_is_quoted_text() -> None:
+    body = '[quote="bob, post:2, topic:123"]\nPlease add a dark mode\n[/quote]\nThe sidebar is cut off.'
+    result = CLASSIFIER.classify(post(channel="forum", title="Sidebar width", body=body))
+    assert (result.post_type, result.rule) == ("troubleshooting", "default for forum")
+
+
 # On a tracker (GitHub, GitLab, Jira: the channels whose default is bug) a symptom reported without
 # the author's setup is a bug report; with their setup, or an old server they run, it is theirs to fix.
 @pytest.mark.parametrize(
