@@ -305,7 +305,11 @@ def _html_as_markdown(body: str) -> str:
         return _quoted(html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", match.group(1)))))
 
     def code(match: re.Match[str]) -> str:
-        return " `" + html.unescape(_HTML_TAG.sub("", match.group(1))).replace("`", "'").replace("\n", " ") + "` "
+        return (
+            " `"
+            + html.unescape(_HTML_TAG.sub("", match.group(1))).replace("`", "'").replace("\n", " ")
+            + "` "
+        )
 
     text = _HTML_PRE.sub(pre, body)
     text = _HTML_QUOTE.sub(quote, text)

@@ -126,6 +126,15 @@ def _excerpt(text: str, start: int, width: int = 160) -> str:
     )
 
 
+def admin_responded_by(suggestion: Post, as_of: datetime) -> bool:
+    """Whether the suggestion had an admin response at T (one given after T did not exist yet; one
+    with no time to place it by counts as given)."""
+    timed = [r for r in suggestion.replies if r.kind == "admin_response"]
+    if not timed:
+        return suggestion.admin_responded
+    return any(r.created_at <= as_of for r in timed)
+
+
 def review_suggestions(
     suggestions: Iterable[Post],
     tickets: Iterable[JiraTicket],
@@ -148,7 +157,7 @@ def review_suggestions(
             if proposed and proposed.casefold() != current.casefold():
                 drift.append(StatusDrift(suggestion, ticket, current or "(no status)", proposed))
         is_new = interval_start < suggestion.created_at <= as_of
-        if is_new and ticket is None and not suggestion.admin_responded:
+        if is_new and ticket is None and not admin_responded_by(suggestion, as_of):
             questions.append(suggestion)
         if offer is None:
             continue

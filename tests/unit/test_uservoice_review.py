@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from builders import SETTINGS, T, ago, post, reply
-from community_monitoring.records import JiraTicket, Post, Release, SheetRow
+from community_monitoring.records import JiraTicket, Post, Release, Reply, SheetRow
 from community_monitoring.settings import SettingsError, load_settings
 from community_monitoring.sources.jira import normalise_ticket
 from community_monitoring.uservoice_review import (
@@ -145,12 +145,37 @@ def test_most_recently_updated_ticket_wins() -> None:
     assert link_tickets([new, old])[100].key == "MM-2"
 
 
+def admin_response(at: datetime) -> Reply:
+    return reply(
+        "pm.admin", at, author_platform_staff=True, kind="admin_response", body="Thanks, we'll look."
+    )
+
+
 @pytest.mark.parametrize(
     ("case", "item", "tickets", "listed"),
     [
         ("new, no ticket, no admin response", suggestion(sid=5, created_days_ago=0.5), [], True),
         ("new but has a ticket", suggestion(sid=100, created_days_ago=0.5), [ticket()], False),
         ("new but admin responded", suggestion(sid=5, created_days_ago=0.5, admin_response=True), [], False),
+        (
+            "new, admin responded before T",
+            suggestion(
+                sid=5, created_days_ago=0.5, admin_response=True, replies=(admin_response(ago(hours=2)),)
+            ),
+            [],
+            False,
+        ),
+        (
+            "new, the admin response came after T: it did not exist yet",
+            suggestion(
+                sid=5,
+                created_days_ago=0.5,
+                admin_response=True,
+                replies=(admin_response(T + timedelta(hours=3)),),
+            ),
+            [],
+            True,
+        ),
         ("older than the interval", suggestion(sid=5, created_days_ago=2), [], False),
         ("created after T", suggestion(sid=5, created_days_ago=-0.1), [], False),
     ],
