@@ -149,10 +149,31 @@ class JiraTicket:
     linked_urls: tuple[str, ...]
     updated_at: str | None = None
     resolved_at: str | None = None
+    created_at: str | None = None
 
     @property
     def is_resolved(self) -> bool:
         return self.resolution is not None
+
+    @property
+    def is_done(self) -> bool:
+        """Resolved now (a workflow may move a ticket to the Done category without a resolution)."""
+        return self.is_resolved or self.status_category.casefold() == "done"
+
+    def resolved_by(self, as_of: datetime) -> bool:
+        """Done at T: done now, and not resolved after T (a ticket without the time counts as done)."""
+        if not self.is_done or not self.resolved_at:
+            return self.is_done
+        return datetime.fromisoformat(self.resolved_at) <= as_of
+
+    def at(self, as_of: datetime) -> JiraTicket | None:
+        """The ticket as it stood at T, as far as its timestamps tell: None when it was created after
+        T; one resolved after T was still open (in which status is not known: "Open", To Do)."""
+        if self.created_at and datetime.fromisoformat(self.created_at) > as_of:
+            return None
+        if not self.is_done or self.resolved_by(as_of):
+            return self
+        return replace(self, status="Open", status_category="To Do", resolution=None, resolved_at=None)
 
     @property
     def suggestion_ids(self) -> tuple[int, ...]:

@@ -27,7 +27,6 @@ from community_monitoring.routing import first_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.similarity import HashedRows, tfidf_rows
-from community_monitoring.timeutil import parse_time
 from community_monitoring.versions import normalise_version
 
 if TYPE_CHECKING:
@@ -119,23 +118,12 @@ def _version_order(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version))
 
 
-def _resolved_now(ticket: JiraTicket) -> bool:
-    # A workflow may move a ticket to the Done category without ever setting a resolution.
-    return ticket.is_resolved or ticket.status_category.casefold() == "done"
-
-
-def _resolved_by(ticket: JiraTicket, as_of: datetime) -> bool:
-    if not _resolved_now(ticket) or not ticket.resolved_at:
-        return _resolved_now(ticket)
-    return parse_time(ticket.resolved_at) <= as_of
-
-
 def jira_state(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> tuple[str, bool, str | None]:
     """(display state, open at T, version it shipped in) of a ticket as of T."""
     fix_versions = "/".join(ticket.fix_versions)
-    if not _resolved_by(ticket, as_of):
+    if not ticket.resolved_by(as_of):
         # Resolved after T: its status at T is not known, only that it was still open.
-        status = "Open" if _resolved_now(ticket) else ticket.status
+        status = "Open" if ticket.is_done else ticket.status
         return (f"{status} · fixVersion {fix_versions}" if fix_versions else status), True, None
     shipped = (ticket.resolution or "done").casefold() in SHIPPED_RESOLUTIONS
     shipped_in = sorted((v for v in ticket.fix_versions if is_released(v, released)), key=_version_order)
@@ -293,7 +281,7 @@ def find_related(
     if not rules.enabled or not new_posts:
         return {}
     read_posts = candidate_posts if callable(candidate_posts) else _rereadable(candidate_posts)
-    tickets = list(tickets)
+    tickets = [t for t in tickets if t.at(as_of) is not None]  # none created after T
     column_of, texts = _candidate_rows(read_posts(), tickets, as_of, roster)
     if not column_of:
         return {}

@@ -82,6 +82,11 @@ class UserVoiceRules:
             )
 
 
+def tickets_at(tickets: Iterable[JiraTicket], as_of: datetime) -> list[JiraTicket]:
+    """The tickets as they stood at T: none created after it, none resolved after it."""
+    return [ticket for ticket in (t.at(as_of) for t in tickets) if ticket is not None]
+
+
 def link_tickets(tickets: Iterable[JiraTicket]) -> dict[int, JiraTicket]:
     """Suggestion id → its linked ticket (the most recently updated one when several link it)."""
     linked: dict[int, JiraTicket] = {}
@@ -141,7 +146,7 @@ def review_suggestions(
     rules: UserVoiceRules,
     as_of: datetime,
 ) -> UserVoiceReview:
-    linked = link_tickets(tickets)
+    linked = link_tickets(tickets_at(tickets, as_of))
     offer = keyword_pattern(rules.offer_phrases)
     interval_start, _ = day_window(as_of)
     drift: list[StatusDrift] = []
@@ -243,7 +248,7 @@ def planned_sheet_rows(
 
     Planned, started, or resolved as done and waiting for the release; one row per such version.
     """
-    linked = link_tickets(tickets)
+    linked = link_tickets(tickets_at(tickets, as_of))
     released = released_versions(releases, as_of)
     rows = []
     for suggestion in suggestions:

@@ -253,6 +253,7 @@ def test_ticket_fields_are_normalised(sandbox: Sandbox) -> None:
     assert done.labels == ("SAML", "Help Wanted")
     assert done.updated_at == (NOW - hours(1)).isoformat()
     assert done.resolved_at == (NOW - hours(2)).isoformat()
+    assert done.created_at == (NOW - hours(1)).isoformat()  # the builder creates it when last updated
     assert done.linked_urls == (
         portal_url(43_871_022, "read-receipts"),
         "https://github.com/mattermost/mattermost/issues/34450",

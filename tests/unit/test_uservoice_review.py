@@ -51,6 +51,18 @@ def ticket(
     )
 
 
+HOUR = timedelta(hours=1)
+
+
+def at(jira: JiraTicket, created: datetime | None = None, resolved: datetime | None = None) -> JiraTicket:
+    """The ticket with the times Jira gives (``created``, ``resolutiondate``)."""
+    return replace(
+        jira,
+        created_at=created.isoformat() if created else None,
+        resolved_at=resolved.isoformat() if resolved else None,
+    )
+
+
 def suggestion(
     status: str = "Under Review", sid: int = 100, created_days_ago: float = 40, **kwargs: object
 ) -> Post:
@@ -96,6 +108,32 @@ def test_mapping_first_match_wins(case: str, jira: JiraTicket, implied: str | No
         ("under review, ticket started", "Under Review", ticket(category="In Progress"), "Started"),
         ("no status yet, ticket open", "", ticket(), "Under Review"),
         ("duplicate: nothing proposed", "Planned", ticket(resolution="Duplicate"), None),
+        # As of T (SPEC §4): a ticket created after T did not link the suggestion yet; one resolved
+        # after T was still open at T.
+        (
+            "ticket created after T",
+            "Under Review",
+            at(ticket(category="In Progress"), created=T + HOUR),
+            None,
+        ),
+        (
+            "ticket created before T",
+            "Under Review",
+            at(ticket(category="In Progress"), created=T - HOUR),
+            "Started",
+        ),
+        (
+            "resolved Done after T: open at T, with its fixVersion",
+            "Planned",
+            at(ticket(resolution="Done", category="Done", fix=("v11.3",)), resolved=T + 4 * HOUR),
+            None,
+        ),
+        (
+            "resolved Done before T",
+            "Planned",
+            at(ticket(resolution="Done", category="Done", fix=("v11.3",)), resolved=T - HOUR),
+            "Completed",
+        ),
     ],
 )
 def test_status_drift(case: str, current: str, jira: JiraTicket, proposed: str | None) -> None:

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 JIRA_CONN_ID = "jira_default"
 # The item cache's name for a ticket's remote-link URLs (a new payload form needs a new name).
 REMOTE_LINKS_CACHE = "jira.remote_links.v1"
-FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate"
+FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate,created"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
 # How far a JQL date is written before the time it means: the furthest a time zone lies behind UTC
 # (UTC-12), so a ticket updated at ``since`` is found whatever zone the API user has.
@@ -73,6 +73,7 @@ class Fields(Item):
     labels: list[str] = Field(default_factory=list)
     updated: IsoTime | None = None
     resolutiondate: IsoTime | None = None
+    created: IsoTime | None = None
 
 
 class Ticket(Item):
@@ -140,6 +141,7 @@ def normalise_ticket(
         resolved_at=parse_time(fields["resolutiondate"]).isoformat()
         if fields.get("resolutiondate")
         else None,
+        created_at=parse_time(fields["created"]).isoformat() if fields.get("created") else None,
     )
 
 
