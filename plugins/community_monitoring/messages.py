@@ -307,13 +307,14 @@ def _triage_entry(
 def listed_in_triage(
     posts: Sequence[Post], decisions: Sequence[Classification], config: Settings
 ) -> list[Post]:
-    """The posts ``[Triage]`` can show in its sections: the first ``triage_max_items_per_section``
-    of each type, in list order. The rest go to "… and N more" and the archived full list.
+    """The posts ``[Triage]`` shows whole (with a draft) in its sections: the first
+    ``triage_drafts_per_section`` of each type, in list order. The others are one line each, in the
+    section up to ``triage_max_items_per_section``, then in "… and N more" and the archived full list.
 
     What is worked out per shown item only (related items: a text comparison of each post with
     every candidate, which at 100,000 posts a day would be billions of pairs) is asked for these.
     """
-    limit = config.digest.triage_max_items_per_section
+    limit = config.digest.triage_whole_per_section
     shown = _shown_per_type((d.post_type for d in decisions), limit)
     return [post for post, is_shown in zip(posts, shown, strict=True) if is_shown]
 
@@ -399,7 +400,7 @@ def triage_items(
     """The day's entries in list order: posts the digest can show (``listed_in_triage``) kept whole,
     the others as their one line (at 100,000 posts a day, drafts nobody reads took most of the
     task's time and memory)."""
-    limit = config.digest.triage_max_items_per_section
+    limit = config.digest.triage_whole_per_section
     shown = _shown_per_type((d.post_type for d in decisions), limit)
     shared: dict[str, str] = {}
     items = []
@@ -439,14 +440,14 @@ def collect_triage(
 ) -> TriageDay:
     """``[Triage]``'s entries from a stream of the day's new posts (``rules.new_posts_of``), in any
     order, holding a batch of posts at a time: each becomes its one line at once, and a post is kept
-    whole only when it may be shown (the earliest ``triage_max_items_per_section`` of its type so
+    whole only when it may be shown whole (the earliest ``triage_drafts_per_section`` of its type so
     far) or may fold (its author, case-folded, is in ``fold_authors``: ``related.authors_on_two_channels``).
 
     The same entries as classifying the sorted list, folding it (``related.fold_duplicates``) and
     ``triage_items``: folding drops only posts of ``fold_authors``, so every post shown after it is
     among those kept.
     """
-    limit = config.digest.triage_max_items_per_section
+    limit = config.digest.triage_whole_per_section
     shared: dict[str, str] = {}
     lines: list[tuple[tuple[datetime, str], str, CompactTriageLine]] = []
     whole: dict[str, tuple[Post, Classification, str]] = {}  # URL -> post, type, answer state

@@ -99,9 +99,18 @@ class DigestSection(Section):
     # SPEC §7 "Digests stay readable at any scale": each section shows its first N items (the
     # lists are escalated and oldest first) and ends with "… and M more" linking the full list.
     max_items_per_section: Annotated[int, Field(strict=True, ge=1, le=1000)] = 25
-    # [Triage] items carry multi-line reply drafts (~400–1,000 characters each): a smaller cap
-    # keeps its four type sections and the "Could not read" footer within 3 posts.
-    triage_max_items_per_section: Annotated[int, Field(strict=True, ge=1, le=1000)] = 15
+    # [Triage] lists as many per section; its items carry multi-line reply drafts (~400–1,000
+    # characters each), so only the first ``triage_drafts_per_section`` of each type are shown whole
+    # (draft, missing details, related items), the others as one line: 4 sections and the "Could not
+    # read" footer stay within 3 posts.
+    triage_max_items_per_section: Annotated[int, Field(strict=True, ge=1, le=1000)] = 25
+    triage_drafts_per_section: Annotated[int, Field(strict=True, ge=0, le=1000)] = 8
+
+    @property
+    def triage_whole_per_section(self) -> int:
+        """How many entries of each [Triage] type are kept whole: those with a draft."""
+        return min(self.triage_drafts_per_section, self.triage_max_items_per_section)
+
     # Where "… and M more" links (e.g. the Community page of SPEC §10), with {kind}, {as_of} and
     # {section}; empty: the text names the full list archived beside the digest instead.
     full_list_url: OptionalHttpUrl = ""

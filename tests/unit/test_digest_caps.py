@@ -416,15 +416,16 @@ def test_save_message_archives_the_full_list_of_a_capped_digest(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("per_type", "cap", "shown_per_type"),
-    [(3, 15, 3), (15, 15, 15), (16, 15, 15), (40, 5, 5), (1, 1, 1)],
+    ("per_type", "cap", "drafts", "shown_per_type"),
+    [(3, 15, 15, 3), (15, 15, 15, 15), (16, 15, 15, 15), (40, 5, 8, 5), (1, 1, 1, 1), (30, 25, 8, 8)],
 )
 def test_listed_in_triage_is_what_each_capped_section_shows(
-    per_type: int, cap: int, shown_per_type: int
+    per_type: int, cap: int, drafts: int, shown_per_type: int
 ) -> None:
-    config = SETTINGS.model_copy(
-        update={"digest": SETTINGS.digest.model_copy(update={"triage_max_items_per_section": cap})}
-    )
+    """The entries shown whole (with a draft and related items): the first ``drafts`` of each type,
+    never more than the section lists."""
+    update = {"triage_max_items_per_section": cap, "triage_drafts_per_section": drafts}
+    config = SETTINGS.model_copy(update={"digest": SETTINGS.digest.model_copy(update=update)})
     # Types interleaved, as a day's posts come: each section keeps its own first ``cap``.
     posts = [_post("forum", t, i, category=t) for i in range(per_type) for t in POST_TYPES]
     decisions = [Classification(p.category, "stub") for p in posts]
@@ -439,8 +440,10 @@ def test_listed_in_triage_is_what_each_capped_section_shows(
 # --- Settings. ------------------------------------------------------------------------------------
 
 
-def test_defaults_cap_at_25_and_15_for_triage() -> None:
-    assert (SETTINGS.digest.max_items_per_section, SETTINGS.digest.triage_max_items_per_section) == (25, 15)
+def test_defaults_cap_at_25_with_8_triage_drafts() -> None:
+    digest = SETTINGS.digest
+    assert (digest.max_items_per_section, digest.triage_max_items_per_section) == (25, 25)
+    assert (digest.triage_drafts_per_section, digest.triage_whole_per_section) == (8, 8)
     assert SETTINGS.digest.full_list_url == ""
 
 
