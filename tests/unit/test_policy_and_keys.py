@@ -245,3 +245,18 @@ def test_covered_digest_key(
 ) -> None:
     covered = keys.covered_digest_key(BASE, earlier, missing_now)
     assert (covered.key, covered.catch_up, covered.sent_before) == (key, catch_up, sent_before), case
+
+
+@pytest.mark.parametrize(
+    ("missing", "lacked"),
+    [
+        ([], []),
+        (["jira"], []),
+        (["forum", "jira"], ["forum"]),
+        (["github", "stackoverflow"], ["github", "stackoverflow"]),
+    ],
+)
+def test_a_triage_lacks_only_the_channels_whose_posts_it_lists(missing: list[str], lacked: list[str]) -> None:
+    from community_monitoring.pipeline.daily import triage_channels_missing
+
+    assert triage_channels_missing(missing) == lacked

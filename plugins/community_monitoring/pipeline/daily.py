@@ -32,6 +32,12 @@ def listed_channels(run: TaskRun) -> list[str]:
     return [key for key in DAILY_CHANNELS if key in read and CHANNELS[key].lists_posts]
 
 
+def triage_channels_missing(missing: Sequence[str]) -> list[str]:
+    """The channels a [Triage] lacks when these could not be read: those whose posts it lists (a
+    Jira outage leaves nothing of the list out, so nothing to catch up on later)."""
+    return [key for key in missing if CHANNELS[key].lists_posts]
+
+
 def posts_of_the_day(run: TaskRun, channels: Sequence[str] | None = None) -> Iterator[Post]:
     """The listed channels' posts (or those of ``channels``) created after T − 1 day, for the rules
     that keep only the day's new posts ([Triage], reply drafts): the rest of the window is skipped
@@ -143,7 +149,9 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     # A digest of this T sent without some channels is followed, once they are read, by their
     # posts alone: a post is new on one day only, so none may wait for a later [Triage].
     covered = covered_digest_key(
-        digest_key(DAG_ID, "triage", run.as_of), run.outbox.earlier_deliveries("triage"), channels["missing"]
+        digest_key(DAG_ID, "triage", run.as_of),
+        run.outbox.earlier_deliveries("triage"),
+        triage_channels_missing(channels["missing"]),
     )
     listed = list(covered.catch_up) or listed_channels(run)
     if covered.catch_up:
@@ -184,7 +192,12 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
         missing_channels=channels["missing"],
-        unreadable=channels.get("unreadable", ()),
+        # A catch-up names the unreadable items of its own channels; the first digest named the rest.
+        unreadable=[
+            p
+            for p in channels.get("unreadable", ())
+            if not covered.catch_up or p["channel"] in covered.catch_up
+        ],
         findings=replace(day.findings, related=related),
         catching_up=covered.catch_up,
     )
