@@ -519,7 +519,9 @@ def default_rules() -> tuple[dict[str, Any], str]:
 
         text, source = default_rules_text(), "the bundled rules file"
     try:
-        raw = yaml.safe_load(text)
+        # libyaml's loader where PyYAML was built with it: the same safe subset, ten times faster
+        # (every task of every run reads this file).
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise SettingsError(f"{source} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -15,7 +15,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import PROJECT_ROOT
@@ -68,6 +70,12 @@ def runs_settled(home: Path, timeout: float = 300) -> list[dict[str, str]]:
     raise AssertionError(f"runs not finished in {timeout}s: {listed.stdout[-2000:]}{listed.stderr[-2000:]}")
 
 
+def sandbox_outbox(port: int) -> list[dict[str, Any]]:
+    """What the sandbox received (the writes of every run), read over its control API."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/outbox", timeout=30) as response:
+        return json.loads(response.read())
+
+
 def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
     home = tmp_path / "ui-demo"
     env = {
@@ -80,6 +88,7 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
         "COMMUNITY_TASK_RETRIES": "1",
         "COMMUNITY_RETRY_DELAY_SECONDS": "1",
     }
+    sandbox_port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -90,7 +99,7 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
             "--port",
             str(free_port()),
             "--sandbox-port",
-            str(free_port()),
+            str(sandbox_port),
         ],
         cwd=PROJECT_ROOT,
         env=env,
@@ -130,6 +139,16 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
         runs = runs_settled(home)
         backfilled = sorted(r["logical_date"][:10] for r in runs if r["run_id"].startswith("backfill__"))
         assert backfilled == ["2026-11-15", "2026-11-16", "2026-11-17"]
+        # The reprocessing posted each backfilled day's digests; clearing the posting task ran it
+        # again, and nothing went out twice.
+        texts = [e["body"]["text"] for e in sandbox_outbox(sandbox_port) if e["service"] == "mattermost"]
+        backfill_days = sorted(
+            re.findall(r"\(backfill: as of (\S+)", text)[0]
+            for text in texts
+            if "(backfill: as of" in text and text.startswith("[Help Wanted]")
+        )
+        assert backfill_days == ["2026-11-16", "2026-11-17", "2026-11-18"], texts
+        assert len(texts) == len(set(texts)), texts
     finally:
         server.send_signal(signal.SIGINT)
         try:
