@@ -40,7 +40,7 @@ airflow: venv
 	$(PY) -m community_devtools.local_airflow --scenario "$(SCENARIO)"
 
 # Test files run in PYTEST_WORKERS processes (pytest-xdist; a file's tests stay in one): most of the
-# suite waits on live Airflow processes, so two workers bring it under 20 minutes on 2 cores. Files go
+# suite waits on live Airflow processes; two workers take about 22 minutes on 2 cores. Files go
 # out in collection order (tests/airflow, the slow ones, first; the quick unit files fill the gaps at
 # the end) rather than xdist's default of the files with the most tests first.
 PYTEST_WORKERS ?= 2

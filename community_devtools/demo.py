@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,24 @@ def print_message(entry: dict[str, Any]) -> None:
     print()
 
 
+def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, str]:
+    """The environment the DAGs run in: the caller's, with what `make demo` sets filled in.
+
+    Run as a module without an ``AIRFLOW_HOME``, the demo would otherwise use ``~/airflow`` (the
+    operator's own home: it writes sandbox connections into it) with Airflow's example DAGs and
+    no plugins; it takes the Makefile's per-scenario home instead.
+    """
+    env = dict(environ)
+    if not env.get("AIRFLOW_HOME"):
+        env["AIRFLOW_HOME"] = str(PROJECT_ROOT / "airflow_home" / scenario.name)
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_ROOT / "plugins"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    if not env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)])
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Run the community monitoring DAGs against a sandbox scenario."
@@ -111,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    env = dict(os.environ)
+    env = demo_environment(os.environ, scenario)
     airflow = airflow_command()
     port = free_port()
     env["SANDBOX_URL"] = f"http://127.0.0.1:{port}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
-from community_devtools import demo
+from community_devtools import PROJECT_ROOT, demo
 from scenario_files import write_scenario
 
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
@@ -41,3 +42,24 @@ def test_a_demo_that_stops_early_leaves_no_earlier_outbox(tmp_path: Path) -> Non
 
     assert demo.main(["--scenario", str(broken), "--output", str(output)]) == 2
     assert not (output / "outbox.json").exists()
+
+
+def test_without_an_airflow_home_the_demo_takes_the_scenarios_own_not_the_operators() -> None:
+    env = demo.demo_environment({"PATH": "/bin", "HOME": "/home/op"}, Path("/x/scenarios/held-out-7"))
+    assert env["AIRFLOW_HOME"] == str(PROJECT_ROOT / "airflow_home" / "held-out-7")
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(PROJECT_ROOT / "plugins")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)]
+    assert env["PATH"] == "/bin"
+
+
+def test_what_make_demo_sets_is_kept() -> None:
+    given = {
+        "AIRFLOW_HOME": "/tmp/h",
+        "AIRFLOW__CORE__DAGS_FOLDER": "/d",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONPATH": "/p",
+    }
+    env = demo.demo_environment(given, Path("/x/demo"))
+    assert {k: env[k] for k in given} == given
