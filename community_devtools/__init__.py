@@ -10,3 +10,11 @@ from pathlib import Path
 
 # Dev tools live in the checkout, so the repository root is their parent folder.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# What every Airflow process a dev tool starts needs to run this project: our DAGs and plugins,
+# and none of Airflow's example DAGs. Each tool adds its own home, PYTHONPATH and the rest.
+PROJECT_AIRFLOW_CONFIG = {
+    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+}

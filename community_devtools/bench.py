@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from community_devtools import PROJECT_ROOT
+from community_devtools import PROJECT_AIRFLOW_CONFIG, PROJECT_ROOT
 from community_devtools.demo import airflow_command
 from community_devtools.local_airflow import free_port
 
@@ -83,11 +83,9 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def airflow_env(home: Path, sandbox_url: str) -> dict[str, str]:
     """The environment every Airflow process of one size runs in: its own home, our DAGs and plugins."""
     env = dict(os.environ)
+    env.update(PROJECT_AIRFLOW_CONFIG)
     env.update(
         AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT_ROOT / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(PROJECT_ROOT / "plugins"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
         PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)]),
         SANDBOX_URL=sandbox_url,
         NO_PROXY="127.0.0.1,localhost",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from community_devtools import PROJECT_ROOT
+from community_devtools import PROJECT_AIRFLOW_CONFIG, PROJECT_ROOT
 from community_devtools.local_airflow import free_port
 
 # (dag_id, whether the scenario's `closeout` params are its conf) in the order SPEC §8 gives.
@@ -103,9 +103,8 @@ def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, st
     env = dict(environ)
     if not env.get("AIRFLOW_HOME"):
         env["AIRFLOW_HOME"] = str(PROJECT_ROOT / "airflow_home" / scenario.name)
-    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
-    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_ROOT / "plugins"))
-    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    for name, value in PROJECT_AIRFLOW_CONFIG.items():
+        env.setdefault(name, value)
     if not env.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)])
     return env

@@ -48,7 +48,7 @@ import httpx
 import psutil
 import yaml
 
-from community_devtools import PROJECT_ROOT
+from community_devtools import PROJECT_AIRFLOW_CONFIG, PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 AIRFLOW = str(VENV_BIN / "airflow")
@@ -202,9 +202,7 @@ def airflow_env(
             "AIRFLOW_HOME": str(home),
             "AIRFLOW_CONFIG": str(home / "airflow.cfg"),
             SQL_ALCHEMY_CONN: sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            **PROJECT_AIRFLOW_CONFIG,
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
             "AIRFLOW__CORE__AUTH_MANAGER": (
