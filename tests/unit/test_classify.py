@@ -706,9 +706,47 @@ REAL_WORDING_4 = [
 ]
 
 
+REAL_WORDING_5 = [
+    (
+        "wondering whether something is supported is a question",
+        {
+            "title": "Read replicas",
+            "body": "Hello, I wonder if the server supports a read replica of the database.",
+        },
+        "question",
+        'phrase "i wonder if"',
+    ),
+    (
+        "curiosity about a limit is a question, not a problem",
+        {"title": "Upload size", "body": "I'm curious about the largest file a user can upload, thanks!"},
+        "question",
+        'phrase "i\'m curious"',
+    ),
+    (
+        "asking whether something could be added is a wish",
+        {
+            "title": "Tabs in the sidebar",
+            "body": "Is there a possibility to add tabs like the ones in the browser?",
+        },
+        "feature_proposal",
+        'wish "possibility to add"',
+    ),
+    (
+        "asking what to do about one's own problem",
+        {
+            "channel": "stackoverflow",
+            "title": "Page stays blank",
+            "body": "The service is active but the page stays blank. What should I do?",
+        },
+        "troubleshooting",
+        'phrase "what should i do"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
-    FAILURE_PATTERNS + REAL_WORDING + REAL_WORDING_2 + REAL_WORDING_3 + REAL_WORDING_4,
+    FAILURE_PATTERNS + REAL_WORDING + REAL_WORDING_2 + REAL_WORDING_3 + REAL_WORDING_4 + REAL_WORDING_5,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
