@@ -741,6 +741,15 @@ REAL_WORDING_5 = [
         "troubleshooting",
         'phrase "what should i do"',
     ),
+    (
+        "not being able to sign in on one's own install",
+        {
+            "title": "Can't sign in after the first start",
+            "body": "I run it with docker compose on my laptop. After registering a user, login is refused.",
+        },
+        "troubleshooting",
+        'setup "docker compose"',
+    ),
 ]
 
 
