@@ -28,7 +28,8 @@ weighs it. In order:
    phrase, an error in a log, code or quote)
    bug template section filled in                 1.5          ``filled section "Steps to reproduce"``
    form label / form title prefix                 1.5          ``label "Bug Report/Open"``
-   troubleshooting symptom ("can't connect")      1 / 0.5      ``phrase "can't connect"``
+   troubleshooting symptom ("can't connect") or   1 / 0.5      ``phrase "can't connect"``
+   asking for help (``help_phrases``)
    =============================================  ===========  ========================================
 
    Each kind of signal counts a few distinct hits at most (so a long post does not win by length),
@@ -37,7 +38,8 @@ weighs it. In order:
    would be a useful feature"): its question phrases then do not count. On a tracker (a channel
    whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
    troubleshooting unless the author describes their setup (a setup marker, an old server they
-   run): there a problem reported without one is what the maintainers call a bug report.
+   run): there a problem reported without one is what the maintainers call a bug report. Asking
+   for help ("please help", "what am I doing wrong?") counts for troubleshooting alone.
 3. **The channel's default**, when nothing above matched (it also breaks ties: it weighs 0.25).
 
 Text is read as the author wrote it: HTML comments, template instructions and placeholders
@@ -536,6 +538,14 @@ class PostClassifier:
                 kind = "wish"
             for phrase in phrases:
                 self._add_phrase(phrase, kind, post_type)
+        for phrase in rules.help_phrases:
+            self._add_phrase(phrase, "symptom", "troubleshooting")
+        # Shown as 'phrase "…"' like a symptom, but never copied to bug (see _read_phrases).
+        self._help_rules = {
+            f'phrase "{variant}"'
+            for phrase in rules.help_phrases
+            for variant in (_phrase_key(phrase), _phrase_key(phrase).replace("n't", "nt"))
+        }
         for phrase in rules.wish_phrases:
             self._add_phrase(phrase, "wish", "feature_proposal")
         for phrase in rules.setup_markers:
@@ -799,7 +809,8 @@ class PostClassifier:
                     counted.add(key)
                     troubleshooting.append(item)
         elif tracker:
-            return troubleshooting[symptoms_from:]
+            helps = self._help_rules
+            return [item for item in troubleshooting[symptoms_from:] if item[2].lower() not in helps]
         return []
 
     def _count(

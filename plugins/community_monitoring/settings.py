@@ -162,6 +162,9 @@ class PostTypesSection(Section):
     # Words and phrases per type, matched outside code, logs, quotes and template text. For
     # troubleshooting these are the symptoms of a problem ("can't connect", "not working").
     phrases: dict[PostType, list[Text]]
+    # The author asking for help with their own problem ("please help", "what am I doing wrong?"):
+    # troubleshooting, and unlike a symptom never a bug report's evidence on a tracker.
+    help_phrases: list[Text] = []
     # Wishes for a capability ("ability to", "would be nice"): a feature proposal, also when asked
     # as a question ("is it possible to add").
     wish_phrases: list[Text] = []

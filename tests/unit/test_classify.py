@@ -750,6 +750,15 @@ REAL_WORDING_5 = [
         "troubleshooting",
         'setup "docker compose"',
     ),
+    (
+        "asking what to do about a symptom on a tracker is not a bug report",
+        {
+            "title": "Site not loading",
+            "body": "The service shows active but the page is not loading. What should I do?",
+        },
+        "troubleshooting",
+        'phrase "not loading"',
+    ),
 ]
 
 
