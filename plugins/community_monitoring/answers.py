@@ -50,6 +50,13 @@ _QUOTE = re.compile(
     r"|^[ \t]*(?:>|&gt;).*?$",
     re.DOTALL | re.IGNORECASE | re.MULTILINE,
 )
+# The line a mail client puts above the message it quotes ("On Mon, Nov 30, 2026 at 10:00 AM Ann
+# <notifications@github.com> wrote:", often wrapped over two lines): part of the quote, as GitHub
+# and GitLab show e-mail replies.
+_ATTRIBUTION = re.compile(
+    r"^[ \t]*On\b[^\n]{0,300}?(?:\n[^\n]{0,300}?)?\bwrote:[ \t]*\n(?=(?:[ \t]*\n)*[ \t]*(?:>|&gt;))",
+    re.IGNORECASE | re.MULTILINE,
+)
 # A signature starts at a line that is only "--" (the "-- " convention, or its trimmed form).
 _SIGNATURE = re.compile(r"^--[ \t]*$.*", re.DOTALL | re.MULTILINE)
 # Lines a mail or phone client appends: "Sent from my iPhone", "Get Outlook for Android".
@@ -67,7 +74,8 @@ _SPACES = re.compile(r"\s+")
 
 @lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
 def own_words(text: str) -> str:
-    """The reply's own words: quoted text, code blocks and signatures removed, HTML read as text.
+    """The reply's own words: quoted text (with a mail client's "On … wrote:" line above it), code
+    blocks and signatures removed, HTML read as text.
 
     Inline code stays: a short `setting` named in a sentence is part of what the reply says.
     """
@@ -78,6 +86,8 @@ def own_words(text: str) -> str:
     # Code first: a ">" or "--" inside a code block is code, not a quote or a signature.
     if "```" in text or "~~~" in text or "<pre" in lowered:
         words = _CODE_BLOCK.sub("\n", words)
+    if "wrote:" in lowered:
+        words = _ATTRIBUTION.sub("", words)
     # Quotes are removed before the tags: Discourse and Stack Overflow quote in HTML too.
     if "[quote" in lowered or "<" in text or ">" in text or "&gt;" in lowered:
         words = _QUOTE.sub("\n", words)

@@ -177,6 +177,8 @@ def is_waiting_for_first_response(post: Post, roster: StaffRoster, config: Setti
         and is_open_at(post, as_of)
         and oldest < post.created_at <= newest
         and not has_response(post, roster, as_of, config)
+        # Solved by its author (a marked solution, an accepted answer): nothing is waiting.
+        and not has_accepted_answer_at(post, as_of)
     )
 
 
@@ -309,6 +311,7 @@ class _Reader:
             and is_open_at(post, self.as_of)
             and self.is_listable(post)
             and not self.has_response(post)
+            and not has_accepted_answer_at(post, self.as_of)
         )
 
     def has_new_reply_to_staff_question(self, post: Post) -> bool:

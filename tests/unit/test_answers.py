@@ -63,6 +63,19 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("plus one and an instruction", "+1, also check the proxy timeout", False),
         ("inline code says something", "+1 `MM_SQLSETTINGS_DRIVERNAME`", False),
         ("me-too phrases past the length limit", "same here, " * 8, False),
+        ("asking for news in a sentence", "Is there any update on this?", True),
+        ("asking for progress", "Any progress on this?", True),
+        (
+            "e-mail reply: +1 above the quoted issue",
+            "+1\n\nOn Mon, Nov 30, 2026 at 10:00 AM Ann <notifications@github.com> wrote:\n> It crashes on start.",
+            True,
+        ),
+        (
+            "e-mail reply with the attribution over two lines",
+            "Same here\n\nOn Mon, Nov 30, 2026 at 10:00 AM Ann <\nnotifications@github.com> wrote:\n\n> It crashes.",
+            True,
+        ),
+        ("'wrote:' in the reply's own sentence", "On the server I wrote: MaxFileSize = 100", False),
     ],
 )
 def test_is_me_too(case: str, text: str, expected: bool) -> None:
@@ -77,6 +90,8 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("signature", "mine\n--\nsig line", "mine"),
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
+        ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),
+        ("'wrote:' with no quote after it stays", "On Tuesday I wrote: hello", "On Tuesday I wrote: hello"),
     ],
 )
 def test_own_words(case: str, text: str, expected: str) -> None:

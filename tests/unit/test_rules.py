@@ -152,6 +152,16 @@ WAITING_CASES = [
     ("Help Wanted without Jira origin", post(labels=("Help Wanted",), body="plain"), True),
     ("created after T", post(created=T.replace(hour=10)), False),
     ("GitLab is not in this digest", post(channel="gitlab"), False),
+    (
+        "solved by its author (a marked solution) before T",
+        post(
+            channel="forum",
+            replies=(reply("alice", at=ago(days=2), body="Fixed it myself"),),
+            accepted_at=ago(days=2),
+        ),
+        False,
+    ),
+    ("a solution marked after T", post(channel="forum", accepted_at=T + timedelta(hours=1)), True),
 ]
 
 
