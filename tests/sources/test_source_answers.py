@@ -336,17 +336,78 @@ def test_a_malformed_item_is_skipped_and_named_and_the_others_kept(run: Any, key
 
 
 def forum_with_an_imported_post(root: Path, faults: list[dict[str, Any]] | None = None) -> Path:
-    """Topic 100's first post (id 1) lies behind an old imported post (id 3) in /posts.json order."""
+    """Topic 100's first post (id 1) lies behind a page of old imported posts (ids 3-102) in
+    /posts.json order (50 a page): the walk ends at that page without reaching it."""
     a1 = forum_post(1, 100, 1, "alice", NOW - days(2), raw="First post of A")
-    old = forum_post(3, 102, 1, "import", NOW - days(60), raw="Imported long ago")
-    b1 = forum_post(4, 101, 1, "bob", NOW - days(1), raw="First post of B")
-    b2 = forum_post(5, 101, 2, "carol", NOW - days(0.5), raw="Reply to B")
+    old = [
+        forum_post(3 + n, 102, 1 + n, "import", NOW - days(60), raw="Imported long ago") for n in range(100)
+    ]
+    b1 = forum_post(104, 101, 1, "bob", NOW - days(1), raw="First post of B")
+    b2 = forum_post(105, 101, 2, "carol", NOW - days(0.5), raw="Reply to B")
     topics = [
         forum_topic(100, "A", NOW - days(2), [a1]),
         forum_topic(101, "B", NOW - days(1), [b1, b2]),
-        forum_topic(102, "Old", NOW - days(60), [old]),
+        forum_topic(102, "Old", NOW - days(60), old),
     ]
-    return write_scenario(root, NOW, topics=topics, posts=[a1, old, b1, b2], faults=faults)
+    return write_scenario(root, NOW, topics=topics, posts=[a1, *old, b1, b2], faults=faults)
+
+
+def forum_with_posts_out_of_id_order(root: Path) -> Path:
+    """Old imported posts (ids 3-12) among the window's posts on one page: passed over, not the end."""
+    a1 = forum_post(1, 100, 1, "alice", NOW - days(2), raw="First post of A")
+    a2 = forum_post(2, 100, 2, "dave", NOW - days(1.5), raw="Try raising the proxy timeout.")
+    old = [
+        forum_post(3 + n, 102, 1 + n, "import", NOW - days(60), raw="Imported long ago") for n in range(10)
+    ]
+    b1 = forum_post(14, 101, 1, "bob", NOW - days(1), raw="First post of B")
+    topics = [
+        forum_topic(100, "A", NOW - days(2), [a1, a2]),
+        forum_topic(101, "B", NOW - days(1), [b1]),
+        forum_topic(102, "Old", NOW - days(60), old),
+    ]
+    return write_scenario(root, NOW, topics=topics, posts=[a1, a2, *old, b1])
+
+
+def test_old_posts_among_the_windows_posts_do_not_end_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items, problems, paths = read_forum_from(forum_with_posts_out_of_id_order(tmp_path / "s"), monkeypatch)
+    assert problems == []
+    by_title = {post.title: post for post in items}
+    assert sorted(by_title) == ["A", "B"]
+    assert [r.author for r in by_title["A"].replies] == ["dave"]
+    assert not [path for path in paths if "/t/" in path]  # all from /posts.json
+
+
+def forum_with_a_long_topic(root: Path) -> Path:
+    """Topic 100's first post lies behind a page of imported posts, and it has 25 posts: its view
+    inlines 20, the last 5 (a staff question, the author's answer) are read by id."""
+    thread = [forum_post(1, 100, 1, "alice", NOW - days(5), raw="Websockets drop behind our proxy")]
+    thread += [
+        forum_post(n, 100, n, "alice", NOW - days(4.9), raw=f"More logs, part {n}") for n in range(2, 24)
+    ]
+    thread.append(forum_post(24, 100, 24, "amy.staff", NOW - days(2), raw="Which proxy is it?", staff=True))
+    thread.append(forum_post(25, 100, 25, "alice", NOW - days(1), raw="nginx 1.24"))
+    old = [
+        forum_post(26 + n, 102, 1 + n, "import", NOW - days(60), raw="Imported long ago") for n in range(100)
+    ]
+    topics = [
+        forum_topic(100, "A", NOW - days(5), thread),
+        forum_topic(102, "Old", NOW - days(60), old),
+    ]
+    return write_scenario(root, NOW, topics=topics, posts=[*thread, *old])
+
+
+def test_a_long_topic_read_from_its_view_keeps_its_posts_past_the_first_20(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items, problems, paths = read_forum_from(forum_with_a_long_topic(tmp_path / "s"), monkeypatch)
+    assert problems == []
+    [topic] = [post for post in items if post.title == "A"]
+    assert [r.author for r in topic.replies][-2:] == ["amy.staff", "alice"]
+    assert len(topic.replies) == 24
+    assert paths.count("/discourse/t/100.json") == 1
+    assert paths.count("/discourse/t/100/posts.json") == 1  # the 5 past the view's 20, in one call
 
 
 def read_forum_from(

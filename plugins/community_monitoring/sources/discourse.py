@@ -3,8 +3,8 @@
 Discourse has no "since" filter: topics come from ``/latest.json`` pages (newest activity first)
 and posts from the site-wide ``/posts.json?before=`` pages (newest first), each read until it
 passes the window's start. Requests stay O(pages), never one per topic, except for a topic whose
-first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` (or named as a
-problem), never skipped. Categories come from ``/categories.json``; one that a topic of the window
+first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` and, past the 20
+posts it inlines, ``/t/{id}/posts.json?post_ids[]=`` (or named as a problem), never skipped. Categories come from ``/categories.json``; one that a topic of the window
 is in but the list lacks (a forum that pages it gives its first page only) is read by id.
 
 Every page is checked (``topic_list.topics``, ``latest_posts``...): an HTML page or ``{}`` is an
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DISCOURSE_CONN_ID = "discourse_default"
 REGULAR_POST = 1  # whispers, moderator actions and small actions are not replies anyone sees
 MAX_PAGES = 10_000
+TOPIC_POSTS_PER_CALL = 20  # as many as a topic view inlines (its chunk size)
 MAX_CATEGORY_DEPTH = 3  # Discourse nests categories three levels deep at most
 
 
@@ -88,6 +89,12 @@ class TopicPage(BaseModel):
     """``/t/{id}.json``: the topic with its first posts."""
 
     id: Id
+    post_stream: PostStream
+
+
+class TopicPostsPage(BaseModel):
+    """``/t/{id}/posts.json?post_ids[]=``: posts of a topic by id."""
+
     post_stream: PostStream
 
 
@@ -199,18 +206,26 @@ class DiscourseClient:
                 return
 
     def posts_since(self, since: datetime) -> Iterator[Any]:
-        """Every post created after ``since``, site-wide, newest first."""
+        """Every post created after ``since``, site-wide, newest first (by id).
+
+        Ids follow creation, but not strictly (a post moved or imported keeps its time): a page
+        ends the walk only when none of its posts is newer than ``since``, and an older post on a
+        page that has newer ones is passed over, not taken for the window's end."""
         before: int | None = None
         for _ in range(MAX_PAGES):
             params = {"before": before} if before is not None else None
             posts = self._api.get_page("/posts.json", PostsPage, params).latest_posts
             if not posts:
                 return
+            newer = 0
             for post in posts:
                 created = time_of(post, "created_at")
                 if created is not None and created <= since:
-                    return
+                    continue
+                newer += 1
                 yield post
+            if not newer:
+                return
             ids = [
                 i
                 for i in (field_of(p, "id") for p in posts)
@@ -228,6 +243,14 @@ class DiscourseClient:
         """One topic with its first 20 posts (``post_stream.posts``), their Markdown (``raw``) included:
         a topic view gives only their HTML unless asked."""
         return self._api.get_page(f"/t/{topic_id}.json", TopicPage, {"include_raw": "true"})
+
+    def topic_posts(self, topic_id: int, post_ids: list[int]) -> Iterator[Any]:
+        """Posts of a topic by id, ``TOPIC_POSTS_PER_CALL`` a call: those its first page does not inline."""
+        for start in range(0, len(post_ids), TOPIC_POSTS_PER_CALL):
+            params = {"post_ids[]": post_ids[start : start + TOPIC_POSTS_PER_CALL], "include_raw": "true"}
+            yield from self._api.get_page(
+                f"/t/{topic_id}/posts.json", TopicPostsPage, params
+            ).post_stream.posts
 
 
 def category_paths(found: dict[int, tuple[str, int | None]]) -> dict[int, str]:
@@ -449,7 +472,16 @@ def _fetch_first_post(
     except UpstreamError as exc:
         checker.report(name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}")
         return None
-    for raw in page.post_stream.posts:
+    inlined = page.post_stream.posts
+    # A long topic's view inlines its first posts only; the stream lists the ids of all of them.
+    shown = {field_of(raw, "id") for raw in inlined}
+    rest = [post_id for post_id in page.post_stream.stream if post_id not in shown]
+    try:
+        later = list(client.topic_posts(topic_id, rest)) if rest else []
+    except UpstreamError as exc:
+        checker.report(name, f"its posts after the first {len(inlined)} could not be read: {exc}")
+        return None
+    for raw in (*inlined, *later):
         threads.add(checker, raw, f"{name}/{field_of(raw, 'post_number')}")
     first = threads.first_posts.get(topic_id)
     if first is None:
