@@ -13,7 +13,8 @@ weighs it. In order:
    signal (config key)                            weight       rule shown
    =============================================  ===========  ========================================
    title marker (``title_markers``)               6            ``title marker "Feature request:"``
-   wish (``wish_phrases``) in the title / body    6 / 4        ``wish "would be nice"``
+   wish (``wish_phrases``, ``want_phrases``) in   6 / 4        ``wish "would be nice"``
+   the title / body
    feature template section filled in             4            ``filled section "Use case"``
    a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
    title asking for something (``request_verbs``) 3            ``request "Add"``
@@ -35,7 +36,9 @@ weighs it. In order:
    Each kind of signal counts a few distinct hits at most (so a long post does not win by length),
    and the rule shown is the weightiest signal of the winning type. A post that wishes for a
    capability is a feature proposal even when it asks a question ("Is there a way …? If not, it
-   would be a useful feature"): its question phrases then do not count. On a tracker (a channel
+   would be a useful feature"): its question phrases then do not count. Wanting something ("I'd
+   like to …", "the ability to", ``want_phrases``) weighs as a wish but cancels no question: as
+   often it says what the author is trying to do. On a tracker (a channel
    whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
    troubleshooting unless the author describes their setup (a setup marker, an old server they
    run): there a problem reported without one is what the maintainers call a bug report. Asking
@@ -548,6 +551,14 @@ class PostClassifier:
         }
         for phrase in rules.wish_phrases:
             self._add_phrase(phrase, "wish", "feature_proposal")
+        for phrase in rules.want_phrases:
+            self._add_phrase(phrase, "wish", "feature_proposal")
+        # Shown as 'wish "…"', but they do not cancel a question (see _decide).
+        self._want_rules = {
+            f'wish "{variant}"'
+            for phrase in rules.want_phrases
+            for variant in (_phrase_key(phrase), _phrase_key(phrase).replace("n't", "nt"))
+        }
         for phrase in rules.setup_markers:
             self._add_phrase(phrase, "setup", "troubleshooting")
         # At equal weight the marker listed first is the one shown.
@@ -929,7 +940,10 @@ class PostClassifier:
 
     def _decide(self, post: Post, evidence: dict[str, list[tuple[float, float, str]]]) -> Classification:
         default = self._rules.channel_defaults.get(post.channel, "question")
-        if evidence["question"] and any(r.startswith("wish ") for _, _, r in evidence["feature_proposal"]):
+        wants = self._want_rules
+        if evidence["question"] and any(
+            r.startswith("wish ") and r.lower() not in wants for _, _, r in evidence["feature_proposal"]
+        ):
             # A question that also wishes for a capability asks for the capability.
             evidence["question"] = [e for e in evidence["question"] if e[2].startswith("title marker")]
         best, best_score = default, 0.0

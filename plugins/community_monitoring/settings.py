@@ -168,6 +168,9 @@ class PostTypesSection(Section):
     # Wishes for a capability ("ability to", "would be nice"): a feature proposal, also when asked
     # as a question ("is it possible to add").
     wish_phrases: list[Text] = []
+    # The author wanting something ("I'd like to", "the ability to"): weighs as a wish, but says as
+    # often how to do it as what to add, so a question the post asks still counts.
+    want_phrases: list[Text] = []
     # A title that starts with one of these verbs asks for something ("Add …", "Allow …"), also
     # after a component prefix ("Mobile - allow …"): evidence for a feature proposal.
     request_verbs: list[Text] = []

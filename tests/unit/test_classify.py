@@ -759,6 +759,24 @@ REAL_WORDING_5 = [
         "troubleshooting",
         'phrase "not loading"',
     ),
+    (
+        "wanting to do something while asking whether it can be done is a question",
+        {
+            "title": "Is it possible to show two calendars in one channel?",
+            "body": "I'd like to see the team calendar and my own side by side.",
+        },
+        "question",
+        'phrase "Is it possible"',
+    ),
+    (
+        "a question followed by a wish for the capability stays a proposal",
+        {
+            "title": "Is it possible to show two calendars in one channel?",
+            "body": "If not, it would be a useful feature for our team.",
+        },
+        "feature_proposal",
+        'wish "would be a useful"',
+    ),
 ]
 
 
