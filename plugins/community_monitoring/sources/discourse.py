@@ -4,8 +4,9 @@ Discourse has no "since" filter: topics come from ``/latest.json`` pages (newest
 and posts from the site-wide ``/posts.json?before=`` pages (newest first), each read until it
 passes the window's start. Requests stay O(pages), never one per topic, except for a topic whose
 first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` and, past the 20
-posts it inlines, ``/t/{id}/posts.json?post_ids[]=`` (or named as a problem), never skipped. Categories come from ``/categories.json``; one that a topic of the window
-is in but the list lacks (a forum that pages it gives its first page only) is read by id.
+posts it inlines, ``/t/{id}/posts.json?post_ids[]=`` (or named as a problem), never skipped.
+Categories come from ``/categories.json``; one that a topic of the window is in but the list lacks
+(a forum that pages it gives its first page only) is read by id.
 
 Every page is checked (``topic_list.topics``, ``latest_posts``...): an HTML page or ``{}`` is an
 error after the HTTP layer's retries, never an empty page. A topic or post that lacks a field
@@ -398,6 +399,9 @@ class _Threads:
         self.count = 0
         self._seen: set[int] = set()
 
+    def has_read(self, post_id: int) -> bool:
+        return post_id in self._seen
+
     def add(self, checker: ItemChecker, raw: Any, name: str) -> None:
         post = checker.check(DiscoursePost, raw, name)
         if post is None or post.id in self._seen:
@@ -475,7 +479,7 @@ def _fetch_first_post(
     inlined = page.post_stream.posts
     # A long topic's view inlines its first posts only; the stream lists the ids of all of them.
     shown = {field_of(raw, "id") for raw in inlined}
-    rest = [post_id for post_id in page.post_stream.stream if post_id not in shown]
+    rest = [i for i in page.post_stream.stream if i not in shown and not threads.has_read(i)]
     try:
         later = list(client.topic_posts(topic_id, rest)) if rest else []
     except UpstreamError as exc:
