@@ -16,12 +16,21 @@ from typing import Any
 import gitlab
 import pytest
 from github import Auth, Github
+from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
-from community_monitoring.sources.github import GithubIssuesClient, fetch_github_issues
-from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues
-from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
+from community_monitoring.sources.github import GithubApi, GithubIssuesClient, fetch_github_issues
+from community_monitoring.sources.gitlab import GitlabApi, GitlabIssuesClient, fetch_gitlab_issues
+from community_monitoring.sources.http import (
+    ApiClient,
+    Call,
+    HttpPolicy,
+    InvalidResponseError,
+    RawResponse,
+    UpstreamError,
+    linked_page,
+)
 from community_monitoring.sources.jira import JiraClient, fetch_jira_tickets
 from community_monitoring.sources.stackexchange import StackExchangeClient, fetch_stackoverflow_questions
 from community_monitoring.sources.uservoice import (
@@ -116,7 +125,7 @@ def read_gitlab(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
     client = GitlabIssuesClient(
-        gitlab.Gitlab(f"{sb.base_url}/gitlab", private_token="t"), FAST, sleep=sleeps.append
+        gitlab.Gitlab(f"{sb.base_url}/gitlab", private_token="glpat-test-token"), FAST, sleep=sleeps.append
     )
     return list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, SINCE, NOW, problems))
 
@@ -255,6 +264,85 @@ def test_a_read_that_fails_once_on_the_wire_is_retried(run: Any, fault: dict[str
     items, problems = run("forum", [fault_on("forum", times=1, **fault)])
     assert len(items) == 3
     assert problems == []
+
+
+# ----- lists that say they go on but give nothing, or go round: an error, never an end ------------
+
+
+ENDLESS = {
+    "stackoverflow": {"items": [], "has_more": True, "quota_max": 10000, "quota_remaining": 9000},
+    "uservoice": {
+        "suggestions": [],
+        "pagination": {"page": 1, "per_page": 100, "total_pages": 1_000_000, "total_records": 3},
+    },
+}
+
+
+@pytest.mark.parametrize("key", list(ENDLESS))
+def test_an_empty_page_that_says_there_is_more_fails_the_channel(run: Any, key: str) -> None:
+    fault = fault_on(key, kind="body", body=ENDLESS[key], content_type="application/json")
+    with pytest.raises(
+        InvalidResponseError, match=rf"^{CHANNELS[key].endpoint} answered 200: .*(has_more|pages)"
+    ):
+        run(key, [fault])
+    assert len(run.log) < 10  # at once (after the page's retries), not after 10,000 pages
+
+
+def test_a_forum_topic_list_that_does_not_move_on_fails_the_channel(run: Any) -> None:
+    topics, _ = forum_data()
+    page = {"topic_list": {"topics": topics, "more_topics_url": "/latest?page=1"}}
+    fault = fault_on("forum", kind="body", body=page, content_type="application/json")
+    with pytest.raises(
+        InvalidResponseError, match=r"forum: GET /latest.json answered 200: page 1 lists only"
+    ):
+        run("forum", [fault])
+    assert len([r for r in run.log if r["path"].endswith("/latest.json")]) == 2
+
+
+def test_a_forum_that_ignores_before_fails_the_channel(run: Any) -> None:
+    _, posts = forum_data()
+    fault = {
+        "service": "discourse",
+        "path": r"/posts\.json$",
+        "query": "before=",
+        "kind": "body",
+        "body": {"latest_posts": posts},
+        "content_type": "application/json",
+    }
+    with pytest.raises(
+        InvalidResponseError, match=r"forum: GET /posts.json answered 200: .*ignored `before`"
+    ):
+        run("forum", [fault])
+
+
+LINKED = "http://127.0.0.1:9/api/v4/projects/1/issues"
+
+
+def test_an_empty_linked_page_that_links_a_next_page_is_invalid() -> None:
+    call = Call("gitlab", "GET", "/projects/1/issues")
+    json_type = {"content-type": "application/json"}
+    goes_on = RawResponse(
+        200, CaseInsensitiveDict({**json_type, "link": f'<{LINKED}?page=2>; rel="next"'}), "[]", LINKED
+    )
+    with pytest.raises(InvalidResponseError, match="an empty page links a next page"):
+        linked_page(call, goes_on)
+    last = RawResponse(200, CaseInsensitiveDict(json_type), "[]", LINKED)
+    assert linked_page(call, last)[1] == []  # an empty last page is an empty list
+
+
+@pytest.mark.parametrize("service", ["github", "gitlab"])
+def test_a_next_page_link_back_to_a_page_already_read_fails(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    back = CaseInsensitiveDict({"link": f'<{LINKED}?page=1>; rel="next"'})
+    if service == "github":
+        api: Any = GithubApi(Github(base_url="http://127.0.0.1:9/api/v4"), policy=FAST)
+        monkeypatch.setattr(api, "get_list", lambda url, params: (back, [1]))
+    else:
+        api = GitlabApi(gitlab.Gitlab("http://127.0.0.1:9", private_token="glpat-test-token"), policy=FAST)
+        monkeypatch.setattr(api, "get_list", lambda url, params: (api._call("GET", url), back, [1]))
+    with pytest.raises(InvalidResponseError, match="next-page link goes back to a page already read"):
+        list(api.pages(f"{LINKED}?page=1", {}))
 
 
 # ----- items: one bad item never drops the others -------------------------------------------------

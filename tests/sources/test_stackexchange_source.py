@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from community_monitoring.sources.http import ApiClient, InvalidResponseError
+from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
 from community_monitoring.sources.stackexchange import (
     THREAD_FIELDS,
     StackExchangeClient,
@@ -245,6 +245,15 @@ def test_backoff_is_honoured_before_the_next_call_to_that_method(sandbox: Sandbo
     list(fetch_stackoverflow_questions(fake_client(sleeps), ["mattermost"], NOW - days(30), NOW))
     # The first /questions page asked for 10 s; the second page waited, answers/comments did not.
     assert sleeps == [10.0]
+
+
+def test_a_backoff_longer_than_allowed_fails_the_call_rather_than_sleeping_it(sandbox: Sandbox) -> None:
+    sleeps: list[float] = []
+    api = ApiClient("stackexchange_test", "stackoverflow", policy=HttpPolicy(max_wait=5.0))
+    client = StackExchangeClient(api, sleep=sleeps.append, clock=lambda: 0.0)
+    with pytest.raises(UpstreamError, match=r"back off questions for 10s more, longer than the 5s allowed"):
+        list(fetch_stackoverflow_questions(client, ["mattermost"], NOW - days(30), NOW))
+    assert sleeps == []
 
 
 def test_connection_extra_sets_site_key_and_filter(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:

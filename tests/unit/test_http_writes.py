@@ -42,6 +42,11 @@ AMBIGUOUS = [
     pytest.param(Reply(500, "oops"), id="500"),
     pytest.param(Reply(502, "<html>bad gateway</html>", "text/html"), id="502"),
     pytest.param(Reply(504, "gateway timeout"), id="504"),
+    # A proxy's sign-in page in the service's place: it may or may not have passed the write on.
+    pytest.param(
+        Reply(200, "<!DOCTYPE html><html><title>Sign in</title></html>", "text/html"), id="200-html-page"
+    ),
+    pytest.param(Reply(200, "<html><body>Sign in</body></html>", "text/plain"), id="200-html-as-text"),
 ]
 REFUSED_BEFORE_PROCESSING = [
     pytest.param(Reply(503, "maintenance"), 0.0, id="503"),

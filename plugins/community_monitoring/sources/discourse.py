@@ -25,7 +25,13 @@ from pydantic import BaseModel, Field
 
 from community_monitoring.records import CATEGORY_SEPARATOR, DELETED_USER, Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
-from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
+from community_monitoring.sources.http import (
+    ApiClient,
+    HttpPolicy,
+    InvalidResponseError,
+    UpstreamError,
+    endless_pages,
+)
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
 
@@ -188,8 +194,14 @@ class DiscourseClient:
 
     def topics_active_since(self, since: datetime) -> Iterator[Any]:
         """Topics whose last activity (``bumped_at``) is after ``since``; pinned ones come first."""
+        read: set[Any] = set()
         for page in range(MAX_PAGES):
             topic_list = self._api.get_page("/latest.json", LatestPage, {"page": page}).topic_list
+            ids = {field_of(topic, "id") for topic in topic_list.topics}
+            if ids and ids <= read:
+                detail = f"page {page} lists only topics of the pages before it: the list does not move on"
+                raise self._api.call("GET", "/latest.json").error(200, detail, InvalidResponseError)
+            read |= ids
             passed_window = False
             for topic in topic_list.topics:
                 bumped = (
@@ -205,6 +217,7 @@ class DiscourseClient:
                 yield topic
             if passed_window or not topic_list.topics or not topic_list.more_topics_url:
                 return
+        raise endless_pages(self._api.call("GET", "/latest.json"), MAX_PAGES)
 
     def posts_since(self, since: datetime) -> Iterator[Any]:
         """Every post created after ``since``, site-wide, newest first (by id).
@@ -237,8 +250,10 @@ class DiscourseClient:
                 raise self._api.call("GET", "/posts.json").error(200, detail, InvalidResponseError)
             lowest = min(ids)
             if before is not None and lowest >= before:
-                return  # the forum ignored ``before``; stop rather than loop
+                detail = f"the page before post {before} starts at post {lowest}: the forum ignored `before`"
+                raise self._api.call("GET", "/posts.json").error(200, detail, InvalidResponseError)
             before = lowest
+        raise endless_pages(self._api.call("GET", "/posts.json"), MAX_PAGES)
 
     def topic(self, topic_id: int) -> TopicPage:
         """One topic with its first 20 posts (``post_stream.posts``), their Markdown (``raw``) included:

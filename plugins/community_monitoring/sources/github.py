@@ -31,15 +31,18 @@ from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     Call,
     HttpPolicy,
+    InvalidResponseError,
     RateLimit,
     RawResponse,
     RedirectRefusedError,
+    endless_pages,
+    linked_page,
     mask_secrets,
     next_link,
-    parse_page,
     retry_after_seconds,
     send_with_retries,
     upstream_rate_limit,
+    write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import isoformat_z, parse_time
@@ -166,7 +169,7 @@ class GithubApi:
         return send_with_retries(
             call,
             lambda: self._send(call, "GET", url, params, None),
-            lambda raw: (raw.headers, parse_page(call, raw, list[Any])),
+            lambda raw: linked_page(call, raw),
             self.policy,
             rate_limit=github_rate_limit,
             sleep=self._sleep,
@@ -176,12 +179,18 @@ class GithubApi:
         """Every page of a list endpoint, following ``Link: rel="next"`` (always to the base host)."""
         next_url: str | None = url
         query: Mapping[str, Any] = {**params, "per_page": self.per_page}
+        read: set[str] = set()
         for _ in range(MAX_PAGES):
             if next_url is None:
                 return
             headers, items = self.get_list(next_url, query)
             yield items
+            read.add(next_url)
             next_url, query = next_link(headers), {}
+            if next_url in read:
+                detail = "its next-page link goes back to a page already read"
+                raise self._call("GET", next_url).error(200, detail, InvalidResponseError)
+        raise endless_pages(self._call("GET", url), MAX_PAGES)
 
     def post(self, url: str, body: Any) -> Any:
         """A write (a comment): retried only when GitHub provably did not process it."""
@@ -189,7 +198,7 @@ class GithubApi:
         return send_with_retries(
             call,
             lambda: self._send(call, "POST", url, {}, body),
-            lambda raw: raw.json_or_none(),
+            lambda raw: write_answer(call, raw),
             self.policy,
             rate_limit=github_rate_limit,
             sleep=self._sleep,

@@ -34,12 +34,14 @@ from community_monitoring.sources.http import (
     InvalidResponseError,
     RawResponse,
     UpstreamError,
+    endless_pages,
+    linked_page,
     mask_secrets,
     next_link,
     origin_label,
-    parse_page,
     same_origin,
     send_with_retries,
+    write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import isoformat_z, parse_time
@@ -171,7 +173,7 @@ class GitlabApi:
         headers, items = send_with_retries(
             call,
             lambda: self._send("get", url, query, None),
-            lambda raw: (raw.headers, parse_page(call, raw, list[Any])),
+            lambda raw: linked_page(call, raw),
             self.policy,
             sleep=self._sleep,
         )
@@ -181,16 +183,23 @@ class GitlabApi:
         """Every page of a list endpoint, following ``Link: rel="next"`` on the GitLab host only."""
         url: str = path
         query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
+        read: set[str] = set()
         for _ in range(MAX_PAGES):
             call, headers, items = self.get_list(url, query)
             yield items
+            read.add(url)
             following = next_link(headers)
             if following is None:
                 return
             if not same_origin(following, self._gl.api_url):
                 detail = f"its next-page link points to {origin_label(following)}, not to the GitLab host"
                 raise call.error(200, detail, InvalidResponseError)
+            if following in read:
+                raise call.error(
+                    200, "its next-page link goes back to a page already read", InvalidResponseError
+                )
             url, query = following, {}
+        raise endless_pages(self._call("GET", path), MAX_PAGES)
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """A write (a note): retried only when GitLab provably did not process it."""
@@ -198,7 +207,7 @@ class GitlabApi:
         return send_with_retries(
             call,
             lambda: self._send("post", path, {}, dict(body)),
-            lambda raw: raw.json_or_none(),
+            lambda raw: write_answer(call, raw),
             self.policy,
             sleep=self._sleep,
         )

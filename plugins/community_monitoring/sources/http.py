@@ -11,7 +11,8 @@ and this module decides what happens next.
 - **Writes** (any method but GET/HEAD) are retried only when the request provably was not
   processed: connection refused or a connect timeout (nothing was sent), 429 and 503. After an
   ambiguous failure (a read timeout, a connection reset once the request was sent, another 5xx)
-  :class:`AmbiguousWriteError` is raised and nothing is re-sent.
+  :class:`AmbiguousWriteError` is raised and nothing is re-sent; so is it after a 2xx answer that
+  is an HTML page (a proxy's or sign-in page in the service's place).
 - **Redirects** of authenticated calls are never followed to another host, port or scheme
   (:class:`RedirectRefusedError` names the target host): credentials stay with their host.
 - **Secrets**: errors and log lines name the service, method and endpoint and at most 200
@@ -259,6 +260,21 @@ def _adapter(shape: Any) -> TypeAdapter[Any]:
 def parse_page(call: Call, raw: RawResponse, shape: type[T]) -> T:
     """The answer as the typed page the API promises (a pydantic model or e.g. ``list[Any]``)."""
     return check_page(call, raw, json_body(call, raw), shape)
+
+
+def linked_page(call: Call, raw: RawResponse) -> tuple[Mapping[str, str], list[Any]]:
+    """A page of a list paged by ``Link: rel="next"`` (GitHub, GitLab), with its headers: a JSON
+    array, and not an empty one that links a next page (a list that says it goes on but gives
+    nothing would be paged through to the end of time, or read as ending)."""
+    items = parse_page(call, raw, list[Any])
+    if not items and next_link(raw.headers) is not None:
+        raise call.error(raw.status, "an empty page links a next page", InvalidResponseError)
+    return raw.headers, items
+
+
+def endless_pages(call: Call, pages: int) -> InvalidResponseError:
+    """The error of a list that still says it goes on after ``pages`` pages: never taken as its end."""
+    return call.error(200, f"still says there are more pages after {pages:,}", InvalidResponseError)
 
 
 def check_page(call: Call, raw: RawResponse, data: Any, shape: type[T]) -> T:
@@ -739,5 +755,18 @@ def _accept_json(call: Call, raw: RawResponse) -> ApiResponse:
 
 
 def _accept_any(call: Call, raw: RawResponse) -> ApiResponse:
-    # A write's 2xx means it was applied: an unreadable answer is no reason to fail it.
-    return ApiResponse(raw.status, raw.headers, raw.json_or_none(), raw.text)
+    return ApiResponse(raw.status, raw.headers, write_answer(call, raw), raw.text)
+
+
+def write_answer(call: Call, raw: RawResponse) -> Any:
+    """A write's 2xx answer, decoded where it is JSON (else None).
+
+    A 2xx is the service's word that it applied the write, whatever its body says (Mattermost
+    answers "ok"), unless the answer is an HTML page: a proxy's or sign-in page answered in the
+    service's place, which may or may not have passed the request on (InvalidResponseError, which
+    the retry loop turns into an AmbiguousWriteError: read back, or recorded as uncertain)."""
+    content_type = (raw.headers.get("content-type") or "").lower()
+    if "html" in content_type or raw.text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        detail = f"an HTML page, not the service's answer; body starts: {call.excerpt(raw)!r}"
+        raise call.error(raw.status, detail, InvalidResponseError)
+    return raw.json_or_none()

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import DELETED_USER, Post, Reply
@@ -40,6 +40,7 @@ from community_monitoring.sources.http import (
     RawResponse,
     UpstreamError,
     check_page,
+    endless_pages,
     json_body,
     upstream_rate_limit,
 )
@@ -136,6 +137,13 @@ class Page(BaseModel):
     backoff: float | None = None
     quota_max: int | None = None
     quota_remaining: int | None = None
+
+    @model_validator(mode="after")
+    def _goes_on_only_with_items(self) -> Page:
+        # An empty page that says there is more would be paged through to the end of time.
+        if self.has_more and not self.items:
+            raise ValueError("an empty page says it has more (has_more)")
+        return self
 
 
 class MadeFilter(BaseModel):
@@ -306,8 +314,16 @@ class StackExchangeClient:
     def request_count(self) -> int:
         return self._api.request_count
 
-    def _wait_for_backoff(self, method: str) -> None:
+    def _wait_for_backoff(self, method: str, endpoint: str) -> None:
         wait = self._not_before.get(method, 0.0) - self._clock()
+        if wait > self._api.policy.max_wait:
+            # As a rate limit asking for longer: the call fails now and the task retries later,
+            # rather than sleeping through the task's time limit.
+            detail = (
+                f"Stack Exchange asked to back off {method} for {wait:.0f}s more, longer than the "
+                f"{self._api.policy.max_wait:.0f}s allowed (http.max_wait_seconds)"
+            )
+            raise UpstreamError(SERVICE, "GET", endpoint, 0, detail)
         if wait > 0:
             log.info("Stack Exchange asked to back off %s; waiting %.1fs", method, wait)
             self._sleep(wait)
@@ -326,7 +342,7 @@ class StackExchangeClient:
         self, endpoint: str, params: Mapping[str, Any], *, shape: type[Page] = Page, on_site: bool = True
     ) -> Page:
         method = _method_name(endpoint)
-        self._wait_for_backoff(method)
+        self._wait_for_backoff(method, endpoint)
         query = {**params, "site": self.site} if on_site else dict(params)
         if self._key:
             query["key"] = self._key
@@ -376,11 +392,12 @@ class StackExchangeClient:
         return made.filter
 
     def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[Any]:
-        for page in range(1, MAX_PAGES):
+        for page in range(1, MAX_PAGES + 1):
             data = self._listing_page(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
             yield from data.items
             if not data.has_more:
                 return
+        raise endless_pages(Call(SERVICE, "GET", endpoint), MAX_PAGES)
 
     def questions(
         self, tags: Sequence[str], since: datetime, until: datetime | None = None

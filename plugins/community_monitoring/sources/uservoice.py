@@ -34,6 +34,7 @@ from community_monitoring.sources.http import (
     HttpPolicy,
     InvalidResponseError,
     RawResponse,
+    endless_pages,
     mask_secrets,
     parse_page,
     send_with_retries,
@@ -219,12 +220,20 @@ class UserVoiceClient:
 
     def _pages(self, endpoint: str, key: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         model = page_model(key)
-        for page in range(1, MAX_PAGES):
+        for page in range(1, MAX_PAGES + 1):
             query = {**(params or {}), "page": page, "per_page": PER_PAGE}
             data = self._api.get_page(f"{API_PREFIX}{endpoint}", model, query)
-            yield from getattr(data, key)
-            if page >= data.pagination.total_pages:  # type: ignore[attr-defined]
+            items = getattr(data, key)
+            total = data.pagination.total_pages  # type: ignore[attr-defined]
+            if not items and page < total:
+                detail = f"page {page} is empty but says there are {total} pages"
+                raise self._api.call("GET", f"{API_PREFIX}{endpoint}").error(
+                    200, detail, InvalidResponseError
+                )
+            yield from items
+            if page >= total:
                 return
+        raise endless_pages(self._api.call("GET", f"{API_PREFIX}{endpoint}"), MAX_PAGES)
 
     def statuses(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
         checker = ItemChecker("uservoice", problems)
