@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {dag_id}: {state or ('failed' if code else 'done')}")
             if code != 0 or state == "failed":
                 failed.append(dag_id)
+                log_text = log_path.read_text(encoding="utf-8", errors="replace")
+                for task_id, why in failed_tasks(log_text):
+                    shown = why if len(why) <= 400 else why[:400] + " …"
+                    print(f"    task {task_id} failed: {shown}")
             if dag_id == "community_triage_model":
                 print_model_card(scenario, env)
         outbox = _get_json(f"{env['SANDBOX_URL']}/_sandbox/outbox")
@@ -188,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Posted {len(outbox)} message(s):\n")
         for entry in outbox:
             print_message(entry)
+    elif failed:
+        print("Nothing new was posted (a run failed: see above).")
     else:
         print("Nothing new was posted: the ledger shows every message for this T was already sent.")
         print("Run `make clean` to start over.")
@@ -291,6 +298,32 @@ def print_model_card(scenario: Path, env: dict[str, str]) -> None:
     print(f"  Model card ({'used by the daily [Triage]' if used else 'not used: the rules decide'}):")
     for line in format_card(card, settings.triage_model.minimums).splitlines():
         print(f"    {line}")
+
+
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Timeout|Delivery|Write|Held)\w*): (.+)$"
+)
+
+
+def failed_tasks(log_text: str) -> list[tuple[str, str]]:
+    """(task id, why) of each task an ``airflow dags test`` log shows failing for good (its last try
+    ended ``failed``, not up for retry), why being the exception its task raised, as Python printed it."""
+    failed: dict[str, str] = {}
+    task, why = "", ""
+    for line in log_text.splitlines():
+        started = _TASK_START.search(line)
+        if started:
+            task, why = started.group(1), ""
+            continue
+        exception = _EXCEPTION_LINE.match(line.strip())
+        if task and exception:
+            why = f"{exception.group(1)}: {exception.group(2)}"
+        elif task and "new_state=failed" in line:
+            failed[task] = why or "see the log"
+        elif task and "new_state=success" in line:
+            failed.pop(task, None)
+    return list(failed.items())
 
 
 def _run_state(log_path: Path) -> str:

@@ -361,8 +361,13 @@ class NotificationLedger:
             )
             entry, owned = self.claim(key, kind, target, parts, owner, takeover_after)
         if entry.status == "uncertain":
+            # Still in doubt from an earlier try: not sent again, and not passed over as sent either
+            # (a rerun stays red until someone looks in the channel; README "Failures").
             log.warning("%s may have been delivered (%s): not sent again", key, entry.last_error)
-            return DeliveryResult(key, "uncertain", 0, len(entry.parts))
+            raise UncertainDelivery(
+                f"{key} may or may not have arrived in an earlier try ({entry.last_error or 'no answer'}): "
+                "not sent again; look in the channel, and delete its ledger row to send it"
+            )
         if not owned:
             raise ClaimHeld(
                 f"{key} is being sent by {entry.claim_owner or 'another worker'} since {entry.claimed_at}"

@@ -195,6 +195,14 @@ def test_reset_after_a_webhook_post_sends_it_once_and_says_so(
         assert len(alerts) == 1
         assert "UncertainDelivery" in alerts[0]
         assert "help-channel-hook" not in alerts[0]  # the webhook id is a secret
+        # Run again: the post still in doubt is neither re-sent nor passed over as sent (the run
+        # stays red, its task naming it), and the alert already sent is not sent again.
+        before = list(running.outbox)
+        again = run(airflow, tmp_path / "scenario", running)
+        assert again.state == "failed"
+        assert again.task_failed("post_help_wanted_digest")
+        assert "may or may not have arrived in an earlier try" in again.log
+        assert running.outbox == before
 
 
 def test_reset_after_a_reply_comment_is_read_back_not_resent(airflow: AirflowRunner, tmp_path: Path) -> None:

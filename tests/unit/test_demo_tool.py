@@ -63,3 +63,36 @@ def test_what_make_demo_sets_is_kept() -> None:
     }
     env = demo.demo_environment(given, Path("/x/demo"))
     assert {k: env[k] for k in given} == given
+
+
+DAG_TEST_LOG = """\
+2026-12-01T19:52:26Z [info     ] [DAG TEST] starting task_id=check_run map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:34Z [info     ] Task instance state updated [execution_api] new_state=success rows_affected=1
+2026-12-01T19:52:34Z [info     ] [DAG TEST] starting task_id=extract_forum map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:40Z [error    ] Task failed with exception     [task]
+Traceback (most recent call last):
+  File "plugins/community_monitoring/sources/http.py", line 489, in _status_failure
+    raise error
+community_monitoring.sources.http.UpstreamError: forum: GET /latest.json answered 403: bad key *** for system
+2026-12-01T19:52:41Z [info     ] Task instance state updated [execution_api] new_state=up_for_retry rows_affected=1
+2026-12-01T19:52:42Z [info     ] [DAG TEST] starting task_id=extract_github map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:43Z [error    ] Task failed with exception     [task]
+ConnectionError: connection refused
+2026-12-01T19:52:43Z [info     ] Task instance state updated [execution_api] new_state=up_for_retry rows_affected=1
+2026-12-01T19:52:50Z [info     ] [DAG TEST] starting task_id=extract_github map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:51Z [info     ] Task instance state updated [execution_api] new_state=success rows_affected=1
+2026-12-01T19:52:52Z [info     ] [DAG TEST] starting task_id=extract_forum map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:53Z [error    ] Task failed with exception     [task]
+community_monitoring.sources.http.UpstreamError: forum: GET /latest.json answered 403: bad key *** for system
+2026-12-01T19:52:53Z [info     ] Task instance state updated [execution_api] new_state=failed rows_affected=1
+2026-12-01T19:52:54Z [info     ] [DAG TEST] starting task_id=post_review map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-01T19:52:55Z [info     ] Task instance state updated [execution_api] new_state=failed rows_affected=1
+"""
+
+
+def test_failed_tasks_names_each_task_that_failed_for_good_and_why() -> None:
+    assert demo.failed_tasks(DAG_TEST_LOG) == [
+        ("extract_forum", "UpstreamError: forum: GET /latest.json answered 403: bad key *** for system"),
+        ("post_review", "see the log"),
+    ]
+    assert demo.failed_tasks("") == []

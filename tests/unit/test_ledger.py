@@ -199,8 +199,10 @@ def test_an_ambiguous_webhook_post_is_uncertain_and_never_resent(ledger: Notific
     assert entry is not None
     assert entry.status == "uncertain"
     sent: list[str] = []
-    result = ledger.deliver_once("k", "triage", "mm", ["x"], sent.append)
-    assert (result.status, sent) == ("uncertain", [])
+    # A rerun neither sends it again nor passes it over as sent: it fails, naming it.
+    with pytest.raises(UncertainDelivery, match="may or may not have arrived in an earlier try"):
+        ledger.deliver_once("k", "triage", "mm", ["x"], sent.append)
+    assert sent == []
 
 
 def test_the_parts_after_an_uncertain_one_are_still_sent_once(ledger: NotificationLedger) -> None:
@@ -222,7 +224,8 @@ def test_the_parts_after_an_uncertain_one_are_still_sent_once(ledger: Notificati
     assert entry is not None
     assert (entry.status, entry.parts_sent, len(entry.uncertain_parts)) == ("uncertain", 3, 1)
     rerun: list[str] = []
-    assert ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], rerun.append).status == "uncertain"
+    with pytest.raises(UncertainDelivery, match="in an earlier try"):
+        ledger.deliver_once("k", "triage", "mm", ["1", "2", "3"], rerun.append)
     assert rerun == []
 
 

@@ -49,7 +49,11 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         )
         # A post that may or may not have arrived is named whatever else failed first (SPEC §6):
         # its alert is its own, once per task.
-        about = f"uncertain:{ti.task_id}" if isinstance(error, UncertainDelivery) else ""
+        # The task wrapper raises it as the cause of an AirflowFailException (no retries).
+        uncertain = isinstance(error, UncertainDelivery) or isinstance(
+            getattr(error, "__cause__", None), UncertainDelivery
+        )
+        about = f"uncertain:{ti.task_id}" if uncertain else ""
         alert_outbox(facts).alert(text, about)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")
