@@ -315,6 +315,13 @@ def test_a_forum_that_ignores_before_fails_the_channel(run: Any) -> None:
         run("forum", [fault])
 
 
+def test_a_redirect_loop_on_its_own_host_is_named_as_one(run: Any) -> None:
+    fault = fault_on("forum", kind="redirect", location="/discourse/latest.json?page=0")
+    with pytest.raises(UpstreamError, match=r"forum: GET /latest.json answered 302: .*a redirect loop"):
+        run("forum", [fault])
+    assert len(run.log) == 6  # the request and five redirects, once: a loop is not retried
+
+
 LINKED = "http://127.0.0.1:9/api/v4/projects/1/issues"
 
 

@@ -705,7 +705,9 @@ class ApiClient:
                 return RawResponse.of(response)
             response.close()
             url, params = target, None
-        return RawResponse.of(response)
+        # Still redirected on its own host after that many: a loop, not a redirect refused.
+        detail = f"still redirected after {MAX_REDIRECTS} redirects on its own host: a redirect loop"
+        raise self.call(method, endpoint).error(response.status_code, detail)
 
     def _refresher(self) -> Callable[[], None] | None:
         drop = getattr(self._connect().auth, "drop_token", None)
