@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,34 @@ def test_a_summary_that_could_not_be_posted_is_posted_by_the_next_trigger(
     assert summary.startswith("[Release Closeout] Mattermost 11.1")
     # The summary owed: as it was rendered when the thank-yous went out.
     assert "Thanked 4 nominators" in summary
+
+
+def test_a_thank_you_whose_answer_was_lost_is_read_back_with_its_id(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """UserVoice took the first status update and the line dropped: read back, not re-sent, and the
+    tracking sheet gets its id from the read-back as it does from an answer."""
+    scenario = tmp_path / "demo-with-reset"
+    shutil.copytree(DEMO, scenario)
+    config = yaml.safe_load((scenario / "scenario.yaml").read_text())
+    config["faults"] = [
+        {
+            "service": "uservoice",
+            "method": "POST",
+            "path": "/admin/status_updates$",
+            "kind": "reset",
+            "times": 1,
+        }
+    ]
+    (scenario / "scenario.yaml").write_text(yaml.safe_dump(config))
+    running = sandbox(scenario)
+    result = closeout(airflow, running)
+    assert result.state == "success", result.log[-5000:]
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["release_closeout"]["thank"]
+    assert len(status_update_writes(running)) == len(oracle)  # the lost answer's write not re-sent
+
+    from community_monitoring.tracking_sheet import read_sheet
+
+    thanked = [r for r in read_sheet(airflow.workdir / "tracking-sheet.xlsx") if r["thanked_at"]]
+    assert len(thanked) == len(oracle)
+    assert all(r["status_update_id"] for r in thanked), thanked

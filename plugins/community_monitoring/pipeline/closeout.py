@@ -131,7 +131,10 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
 
     def arrived(_: str) -> bool:
         updates = client.status_updates(nominee.suggestion_id)
-        return already_thanked(updates, plan.params.version, nominee.message) is not None
+        found = already_thanked(updates, plan.params.version, nominee.message)
+        if found is not None:
+            created.update(found)  # its id for the tracking sheet, as the write's own answer gives
+        return found is not None
 
     delivery = run.outbox.write_upstream(
         key, "release_closeout_thank", nominee.connection, nominee.message, send, read_back=arrived
