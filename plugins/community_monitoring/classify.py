@@ -449,6 +449,16 @@ def _phrase_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _rules_shown(label: str, phrases: Iterable[str]) -> frozenset[str]:
+    """The rule text a phrase found shows (``phrase "can't connect"``), lower-cased, for each way
+    ``_add_phrase`` finds it (with and without the apostrophe of a negation)."""
+    return frozenset(
+        f'{label} "{variant}"'
+        for phrase in phrases
+        for variant in (_phrase_key(phrase), _phrase_key(phrase).replace("n't", "nt"))
+    )
+
+
 def _label_keys(label: str) -> list[str]:
     """The ways a real tracker label can match a configured one: whole, its head, its segments."""
     folded = " ".join(label.casefold().split())
@@ -544,21 +554,13 @@ class PostClassifier:
         for phrase in rules.help_phrases:
             self._add_phrase(phrase, "symptom", "troubleshooting")
         # Shown as 'phrase "…"' like a symptom, but never copied to bug (see _read_phrases).
-        self._help_rules = {
-            f'phrase "{variant}"'
-            for phrase in rules.help_phrases
-            for variant in (_phrase_key(phrase), _phrase_key(phrase).replace("n't", "nt"))
-        }
+        self._help_rules = _rules_shown("phrase", rules.help_phrases)
         for phrase in rules.wish_phrases:
             self._add_phrase(phrase, "wish", "feature_proposal")
         for phrase in rules.want_phrases:
             self._add_phrase(phrase, "wish", "feature_proposal")
         # Shown as 'wish "…"', but they do not cancel a question (see _decide).
-        self._want_rules = {
-            f'wish "{variant}"'
-            for phrase in rules.want_phrases
-            for variant in (_phrase_key(phrase), _phrase_key(phrase).replace("n't", "nt"))
-        }
+        self._want_rules = _rules_shown("wish", rules.want_phrases)
         for phrase in rules.setup_markers:
             self._add_phrase(phrase, "setup", "troubleshooting")
         # At equal weight the marker listed first is the one shown.
