@@ -67,7 +67,7 @@ class LedgerEntry:
 @dataclass(frozen=True)
 class DeliveryResult:
     key: str
-    status: str  # "sent", "already_sent", "resumed", "uncertain"
+    status: str  # "sent", "already_sent", "resumed" (one still uncertain raises UncertainDelivery)
     parts_sent_now: int
     parts_total: int
 

@@ -31,7 +31,6 @@ from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     Call,
     HttpPolicy,
-    InvalidResponseError,
     RateLimit,
     RawResponse,
     RedirectRefusedError,
@@ -41,6 +40,7 @@ from community_monitoring.sources.http import (
     next_link,
     retry_after_seconds,
     send_with_retries,
+    unread_next,
     upstream_rate_limit,
     write_answer,
 )
@@ -186,10 +186,7 @@ class GithubApi:
             headers, items = self.get_list(next_url, query)
             yield items
             read.add(next_url)
-            next_url, query = next_link(headers), {}
-            if next_url in read:
-                detail = "its next-page link goes back to a page already read"
-                raise self._call("GET", next_url).error(200, detail, InvalidResponseError)
+            next_url, query = unread_next(self._call("GET", next_url), next_link(headers), read), {}
         raise endless_pages(self._call("GET", url), MAX_PAGES)
 
     def post(self, url: str, body: Any) -> Any:

@@ -41,6 +41,7 @@ from community_monitoring.sources.http import (
     origin_label,
     same_origin,
     send_with_retries,
+    unread_next,
     write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
@@ -194,10 +195,7 @@ class GitlabApi:
             if not same_origin(following, self._gl.api_url):
                 detail = f"its next-page link points to {origin_label(following)}, not to the GitLab host"
                 raise call.error(200, detail, InvalidResponseError)
-            if following in read:
-                raise call.error(
-                    200, "its next-page link goes back to a page already read", InvalidResponseError
-                )
+            unread_next(call, following, read)
             url, query = following, {}
         raise endless_pages(self._call("GET", path), MAX_PAGES)
 

@@ -272,6 +272,13 @@ def linked_page(call: Call, raw: RawResponse) -> tuple[Mapping[str, str], list[A
     return raw.headers, items
 
 
+def unread_next(call: Call, following: str | None, read: set[str]) -> str | None:
+    """The next page's link, unless it goes back to a page already read (a list that goes round)."""
+    if following is not None and following in read:
+        raise call.error(200, "its next-page link goes back to a page already read", InvalidResponseError)
+    return following
+
+
 def endless_pages(call: Call, pages: int) -> InvalidResponseError:
     """The error of a list that still says it goes on after ``pages`` pages: never taken as its end."""
     return call.error(200, f"still says there are more pages after {pages:,}", InvalidResponseError)
