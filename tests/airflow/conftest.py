@@ -6,14 +6,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from harness import AirflowRunner, migrate
+from harness import AirflowRunner, close_warm_clis, migrate
 
 from community_sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return migrate(tmp_path_factory.mktemp("airflow-home"))
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    yield migrate(tmp_path_factory.mktemp("airflow-home"))
+    close_warm_clis()
 
 
 @pytest.fixture

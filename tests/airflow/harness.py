@@ -2,10 +2,13 @@
 
 One migrated metadata DB serves the whole session; each test gets its own sandbox, ledger,
 storage folders and connections (``AIRFLOW_CONN_*`` environment variables win over the DB).
+Each ``airflow dags test`` is a fork of a warm Airflow (warm_cli.py): a process of its own with
+the test's environment, without paying Airflow's start-up again.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warm_cli import WarmAirflowCli, fixed_at_import
+
+_RUN_NUMBERS = itertools.count(1)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
@@ -55,6 +61,22 @@ def migrate(home: Path) -> dict[str, str]:
     result = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return env
+
+
+# One warm Airflow per pytest worker and Airflow home (see warm_cli.py), closed by close_warm_clis().
+_WARM_CLIS: dict[tuple[tuple[str, str], ...], WarmAirflowCli] = {}
+
+
+def warm_cli(env: dict[str, str]) -> WarmAirflowCli:
+    key = tuple(sorted(fixed_at_import(env).items()))
+    if key not in _WARM_CLIS:
+        _WARM_CLIS[key] = WarmAirflowCli(AIRFLOW, env)
+    return _WARM_CLIS[key]
+
+
+def close_warm_clis() -> None:
+    while _WARM_CLIS:
+        _WARM_CLIS.popitem()[1].close()
 
 
 def sandbox_connections(base_url: str, ledger_path: Path) -> dict[str, str]:
@@ -123,15 +145,16 @@ class AirflowRunner:
         self.extra_env[f"AIRFLOW_VAR_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
 
     def dags_test(self, dag_id: str, logical_date: str, conf: dict[str, Any] | None = None) -> DagRunResult:
-        cmd = [AIRFLOW, "dags", "test", dag_id, logical_date]
+        argv = ["dags", "test", dag_id, logical_date]
         if conf is not None:
-            cmd += ["-c", json.dumps(conf)]
-        result = subprocess.run(
-            cmd, env={**self.env, **self.extra_env}, capture_output=True, text=True, check=False, timeout=900
-        )
-        log = result.stdout + result.stderr
+            argv += ["-c", json.dumps(conf)]
+        logs = self.workdir / "dags-test-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        output = logs / f"{next(_RUN_NUMBERS):03d}-{dag_id}.log"
+        returncode = warm_cli(self.env).run(argv, {**self.env, **self.extra_env}, output, timeout=900)
+        log = output.read_text(encoding="utf-8", errors="replace")
         state = ""
         for line in log.splitlines():
             if "DagRun Finished" in line and "state=" in line:
                 state = line.split("state=", 1)[1].split(",", 1)[0]
-        return DagRunResult(result.returncode, state, log)
+        return DagRunResult(returncode, state, log)
