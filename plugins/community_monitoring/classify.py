@@ -38,7 +38,8 @@ weighs it. In order:
    capability is a feature proposal even when it asks a question ("Is there a way …? If not, it
    would be a useful feature"): its question phrases then do not count. Wanting something ("I'd
    like to …", "the ability to", ``want_phrases``) weighs as a wish but cancels no question: as
-   often it says what the author is trying to do. On a tracker (a channel
+   often it says what the author is trying to do, so beside a question the post asks it weighs
+   1.5, less than the question. On a tracker (a channel
    whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
    troubleshooting unless the author describes their setup (a setup marker, an old server they
    run): there a problem reported without one is what the maintainers call a bug report. Asking
@@ -83,6 +84,7 @@ TYPE_HEADINGS: dict[str, str] = {
 # Weights of each kind of evidence, and how many distinct hits of one kind count.
 W_TITLE_MARKER = 6.0
 W_WISH_TITLE, W_WISH = 6.0, 4.0
+W_WANT_BESIDE_QUESTION = 1.5  # a want phrase in a post that also asks a question (see _decide)
 W_FEATURE_SECTION = 4.0
 W_PHRASE_TITLE, W_PHRASE = 3.0, 2.0
 W_QUESTION_TITLE = 2.0
@@ -948,6 +950,13 @@ class PostClassifier:
         ):
             # A question that also wishes for a capability asks for the capability.
             evidence["question"] = [e for e in evidence["question"] if e[2].startswith("title marker")]
+        elif evidence["question"]:
+            # Beside a question the post asks, wanting something says what the author is trying to
+            # do ("I'd like to run it under a subfolder: is it possible?"): the question weighs more.
+            evidence["feature_proposal"] = [
+                (min(item[0], W_WANT_BESIDE_QUESTION), item[1], item[2]) if item[2].lower() in wants else item
+                for item in evidence["feature_proposal"]
+            ]
         best, best_score = default, 0.0
         for post_type, items in evidence.items():
             if items:
