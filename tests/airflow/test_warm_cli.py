@@ -47,3 +47,15 @@ def test_a_setting_read_at_import_gets_a_process_of_its_own(
     assert cli.run(["config", "get-value", "core", "dags_folder"], env, other, 120) == 0
     assert same.read_text().strip().splitlines()[-1] == str(PROJECT_ROOT / "dags")
     assert other.read_text().strip().splitlines()[-1] == str(elsewhere)
+
+
+def test_a_command_past_its_timeout_is_killed_and_the_next_one_runs(
+    cli: WarmAirflowCli, airflow_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Listing the DAGs parses every DAG file: far longer than a tenth of a second.
+    assert cli.run(["dags", "list"], dict(airflow_env), tmp_path / "slow.log", 0.1) == -9
+    after = tmp_path / "after.log"
+    assert (
+        cli.run(["variables", "get", "probe"], {**airflow_env, "AIRFLOW_VAR_PROBE": "three"}, after, 120) == 0
+    )
+    assert after.read_text().strip().splitlines()[-1] == "three"

@@ -116,9 +116,10 @@ def _warm_up() -> None:
         print(f"warm airflow: execution API not warmed: {exc!r}", file=sys.stderr)
 
 
-def _child(request: dict[str, object]) -> None:
+def _child(request: dict[str, object], answers: IO[str]) -> None:
     """In the fork: become the command, as the ``airflow`` script would run it."""
     os.setpgid(0, 0)
+    os.close(answers.fileno())  # the server's answers are not the command's to hold open
     env = request["env"]
     assert isinstance(env, dict)
     os.environ.clear()
@@ -174,7 +175,7 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _child(request)
+            _child(request, answers)
         answers.write(json.dumps({"returncode": _wait(pid, float(request["timeout"]))}) + "\n")
         answers.flush()
 
