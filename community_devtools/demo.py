@@ -80,10 +80,18 @@ def load_now(scenario: Path) -> str:
     return load_scenario(scenario).now.isoformat()
 
 
+# SPEC §4's defaults for the closeout params a scenario leaves out. The Trigger form's `dry_run` is
+# on by default (a person clicking through it should see the plan first); a scenario's `closeout`
+# block is the release closeout's params as SPEC §4 defines them, where `dry_run` defaults to false.
+SCENARIO_CLOSEOUT_DEFAULTS: dict[str, Any] = {"dry_run": False}
+
+
 def load_closeout(scenario: Path) -> dict[str, Any]:
+    """The scenario's `closeout` params as the run's conf: {} when it has none."""
     from community_sandbox.scenario import load_scenario
 
-    return dict(load_scenario(scenario).closeout or {})
+    given = dict(load_scenario(scenario).closeout or {})
+    return {**SCENARIO_CLOSEOUT_DEFAULTS, **given} if given else {}
 
 
 def print_message(entry: dict[str, Any]) -> None:

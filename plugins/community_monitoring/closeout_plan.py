@@ -80,6 +80,8 @@ class ThankResult:
     outcome: str
     status_update_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # When an upstream status update already thanked them (its created_at), for the sheet.
+    thanked_at: str = ""
 
 
 def plan_closeout(
@@ -160,7 +162,7 @@ def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, com
     if (rules.implied_status(ticket) or "").casefold() != completed_status.casefold():
         return f"{ticket.key} was resolved as {ticket.resolution}, not shipped"
     if not suggestion.author or suggestion.author == "anonymous":
-        return "the suggestion has no nominator name"
+        return "the suggestion has no nominator name (its creator has no display name): thank them by hand"
     return ""
 
 
@@ -182,7 +184,12 @@ def already_thanked(
 
 
 def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now: str) -> list[SheetRow]:
-    """The sheet rows of everyone thanked for this version (now or before)."""
+    """The sheet rows of everyone thanked for this version (now or before).
+
+    Someone thanked before keeps the row's release date and time of thanks (an empty cell never
+    clears one): a later run with another ``release_date`` did not thank them. Their time of thanks
+    is filled in only when the status update that thanked them upstream says when.
+    """
     return [
         SheetRow(
             suggestion_id=str(r.nominee.suggestion_id),
@@ -194,8 +201,8 @@ def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now:
             jira_key=r.nominee.jira_key,
             jira_status=r.nominee.jira_status,
             uservoice_status=plan.completed_status,
-            release_date=plan.params.release_date,
-            thanked_at=now if r.outcome == "thanked" else "",
+            release_date=plan.params.release_date if r.outcome == "thanked" else "",
+            thanked_at=now if r.outcome == "thanked" else r.thanked_at,
             status_update_id=r.status_update_id,
         )
         for r in results

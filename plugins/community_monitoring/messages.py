@@ -645,23 +645,21 @@ def render_weekly_review(
 ) -> RenderedMessage:
     """The aged-out posts first (every channel, forum included), then the stale ones by channel.
 
-    A post listed as aged out is not listed again under its channel. ``footer``: already rendered
-    Markdown that ends the review (the Community health section); the caps leave room for it.
+    A stale post that also aged out is in both lists, as SPEC §4 defines them: its channel's list
+    is every stale post of the channel, oldest activity first, and its count is theirs. The
+    header's total counts each post once. ``footer``: already rendered Markdown that ends the
+    review (the Community health section); the caps leave room for it.
     """
-    aged_out_urls = {i.post.url for i in aged_out}
-    still_stale = {
-        channel: kept
-        for channel, items in stale.items()
-        if (kept := [i for i in items if i.post.url not in aged_out_urls])
-    }
-    urls = (
-        *(i.post.url for i in aged_out),
-        *(i.post.url for items in still_stale.values() for i in items),
+    still_stale = {channel: list(items) for channel, items in stale.items() if items}
+    urls = tuple(
+        dict.fromkeys(
+            (*(i.post.url for i in aged_out), *(i.post.url for items in still_stale.values() for i in items))
+        )
     )
     base = {
         "as_of": as_of,
         "total": len(urls),
-        "stale_total": len(urls) - len(aged_out),
+        "stale_total": sum(len(items) for items in still_stale.values()),
         "aged_out_total": len(aged_out),
         "stale_after_days": stale_after_days,
         "help_wanted_max_age_days": config.digest.max_age_days,

@@ -102,6 +102,39 @@ def test_dry_run_sends_nothing_upstream(airflow: AirflowRunner, sandbox: Callabl
     assert not (airflow.workdir / "tracking-sheet.xlsx").exists()
 
 
+def test_a_dry_run_after_a_real_closeout_would_thank_nobody_again(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    assert closeout(airflow, running).state == "success"
+    writes = len(status_update_writes(running))
+    dry = closeout(airflow, running, dry_run=True, release_date="2026-11-20")
+    assert dry.state == "success", dry.log[-5000:]
+    assert len(status_update_writes(running)) == writes
+    real, plan = posts_to(running.outbox, "pm-channel-hook")
+    assert "Thanked (4)" in real
+    # What a real run would do now: nothing; the four are listed as thanked earlier.
+    assert "0 nominators would be thanked" in plan
+    assert "Would thank" not in plan
+    assert "Already thanked for 11.1 earlier (4)" in plan
+
+
+def test_a_closeout_that_thanks_nobody_still_posts_its_summary_once(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox]
+) -> None:
+    running = sandbox(DEMO)
+    # The demo's 11.3 tickets are not resolved: nobody to thank, two skipped with the reason.
+    for _ in range(2):
+        result = closeout(airflow, running, version="11.3", dry_run=False)
+        assert result.state == "success", result.log[-5000:]
+    assert status_update_writes(running) == []
+    [summary] = posts_to(running.outbox, "pm-channel-hook")
+    assert summary.startswith("[Release Closeout] Mattermost 11.3")
+    assert "Thanked 0 nominators" in summary
+    assert "Skipped (2)" in summary
+    assert "is not resolved yet" in summary
+
+
 # Through Airflow, one param the form's values fail on and one the plan fails on (a team nominee needs
 # the announcement); every malformed value of every param is named in tests/unit/test_params.py.
 @pytest.mark.parametrize(

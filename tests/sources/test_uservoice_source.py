@@ -158,12 +158,14 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     assert first.replies == ()
     assert (first.number, first.status, first.admin_responded) == (50_000, "Planned", True)
 
-    # A user without a name is shown by email; no status or category resolves to "".
-    assert by_id[50_001].author == "carlos@mendes.example"
+    # A user without a display name has none here: never their e-mail address (a thank-you and the
+    # digests are public) nor their id. No status or category resolves to "".
+    assert by_id[50_001].author == ""
+    assert "carlos@mendes.example" not in repr(posts)
     assert by_id[50_001].status == ""
     assert by_id[50_001].category == ""
     assert by_id[50_001].admin_responded is False
-    assert by_id[50_002].author == "999"  # a creator UserVoice no longer lists
+    assert by_id[50_002].author == ""  # a creator UserVoice no longer lists
     assert by_id[50_003].author == "anonymous"
     shipped = by_id[50_004]
     assert (shipped.state, shipped.closed_at, shipped.status) == (

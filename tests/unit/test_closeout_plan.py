@@ -176,9 +176,14 @@ def test_enterprise_only_needs_no_announcement() -> None:
             "anonymous nominator",
             suggestion(author="anonymous"),
             ticket(),
-            "the suggestion has no nominator name",
+            "the suggestion has no nominator name (its creator has no display name): thank them by hand",
         ),
-        ("no nominator name", suggestion(author=""), ticket(), "the suggestion has no nominator name"),
+        (
+            "no nominator name",
+            suggestion(author=""),
+            ticket(),
+            "the suggestion has no nominator name (its creator has no display name): thank them by hand",
+        ),
     ],
 )
 def test_skipped_with_the_reason(case: str, item: Post, jira: JiraTicket, reason: str) -> None:
@@ -267,7 +272,7 @@ def test_oldest_suggestion_first_thanked_and_skipped_apart() -> None:
         (101, "Bo", "MM-1"),
     ]
     assert [(n.suggestion_id, n.reason) for n in result.skipped] == [
-        (103, "the suggestion has no nominator name")
+        (103, "the suggestion has no nominator name (its creator has no display name): thank them by hand")
     ]
 
 
@@ -357,11 +362,23 @@ def test_closeout_sheet_rows() -> None:
             jira_key="MM-3",
             jira_status="Closed",
             uservoice_status="Completed",
-            release_date="2026-11-16",
-            thanked_at="",  # thanked before: this run did not thank them
+            release_date="",  # thanked before: the row keeps the release date it was thanked for
+            thanked_at="",  # and its time of thanks: this run did not thank them
             status_update_id="7002",
         ),
     ]
+
+
+def test_a_thank_you_found_upstream_gives_the_sheet_its_time() -> None:
+    closeout = plan([suggestion()], [ticket(fix=("v11.2",))])
+    [nominee] = closeout.thank
+    found = ThankResult(nominee, "already_thanked", "7003", thanked_at="2026-11-17T18:00:00+00:00")
+    [row] = closeout_sheet_rows(closeout, [found], "2026-11-18T09:00:00+00:00")
+    assert (row.thanked_at, row.status_update_id, row.release_date) == (
+        "2026-11-17T18:00:00+00:00",
+        "7003",
+        "",
+    )
 
 
 def test_no_sheet_rows_for_a_dry_run() -> None:

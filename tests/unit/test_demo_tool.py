@@ -96,3 +96,32 @@ def test_failed_tasks_names_each_task_that_failed_for_good_and_why() -> None:
         ("post_review", "see the log"),
     ]
     assert demo.failed_tasks("") == []
+
+
+@pytest.mark.parametrize(
+    ("closeout", "conf"),
+    [
+        pytest.param(None, {}, id="no closeout params: not run"),
+        pytest.param(
+            {"version": "11.2", "announcement_url": "https://example.org/a"},
+            {"version": "11.2", "announcement_url": "https://example.org/a", "dry_run": False},
+            id="dry_run left out: SPEC's default, false",
+        ),
+        pytest.param(
+            {"version": "11.2", "dry_run": True},
+            {"version": "11.2", "dry_run": True},
+            id="dry_run given: kept",
+        ),
+    ],
+)
+def test_a_scenarios_closeout_params_take_specs_defaults(
+    tmp_path: Path, closeout: dict[str, object] | None, conf: dict[str, object]
+) -> None:
+    """The Trigger form's dry_run is on by default; a scenario's closeout block follows SPEC §4,
+    where it is off: a scenario that leaves it out thanks for real."""
+    scenario = write_scenario(tmp_path / "s", NOW)
+    if closeout is not None:
+        spec = yaml.safe_load((scenario / "scenario.yaml").read_text(encoding="utf-8"))
+        spec["closeout"] = closeout
+        (scenario / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert demo.load_closeout(scenario) == conf

@@ -474,3 +474,31 @@ def test_as_of_in_the_link_is_utc() -> None:
     assert cap.more_line("bug", 2) == (
         "- [… and 2 more](https://airflow.example.com/community?kind=triage&as_of=2026-11-18T09:00:00Z&section=bug)"
     )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "configured", "expected"),
+    [
+        pytest.param(
+            "https://airflow.example.com/",
+            "",
+            "https://airflow.example.com/community?kind={kind}&as_of={as_of}&section={section}",
+            id="empty: this Airflow's Community page",
+        ),
+        pytest.param("", "", "", id="Airflow does not know its address: the archived list's name"),
+        pytest.param(
+            "https://airflow.example.com",
+            "https://dash.example.com/{kind}",
+            "https://dash.example.com/{kind}",
+            id="configured: kept",
+        ),
+    ],
+)
+def test_more_links_the_community_page_of_this_airflow_by_default(
+    monkeypatch: pytest.MonkeyPatch, base_url: str, configured: str, expected: str
+) -> None:
+    from community_monitoring.pipeline.run import with_community_page_links
+
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", base_url)
+    settings = load_settings({"digest": {"full_list_url": configured}} if configured else None)
+    assert with_community_page_links(settings).digest.full_list_url == expected

@@ -290,7 +290,9 @@ def _stale(item: Post) -> StaleItem:
     return StaleItem(item, item.created_at, item.author, "unanswered")
 
 
-def test_weekly_review_lists_aged_out_first_and_never_twice() -> None:
+def test_weekly_review_lists_aged_out_first_and_stale_posts_under_their_channel_too() -> None:
+    """SPEC §4: the stale list is every stale post of the channel (an aged-out one included) and the
+    aged-out section comes on top of it; the header counts each post once."""
     topic = post(channel="forum", number=1, title="Forum topic nobody answered", created=ago(days=45))
     issue = post(number=2, title="Old issue nobody answered", created=ago(days=40))
     quiet = post(number=3, title="Answered, then quiet", created=ago(days=12))
@@ -299,14 +301,16 @@ def test_weekly_review_lists_aged_out_first_and_never_twice() -> None:
     message = render_weekly_review(stale, SETTINGS, T, 7, aged_out=aged)
     text = message.text
     headings = [line for line in text.splitlines() if line.startswith("#### ")]
-    assert headings == ["#### Aged out without an answer (2)", "#### GitHub (1)"]
-    assert text.count(f"]({issue.url})") == 1
-    assert text.index(topic.url) < text.index(issue.url) < text.index("#### GitHub") < text.index(quiet.url)
+    assert headings == ["#### Aged out without an answer (2)", "#### GitHub (2)"]
+    assert text.count(f"]({issue.url})") == 2
+    github = text[text.index("#### GitHub") :]
+    assert github.index(issue.url) < github.index(quiet.url)  # oldest activity first
+    assert text.index(topic.url) < text.index(issue.url) < text.index("#### GitHub")
     assert "· Forum · unanswered · last activity" in _item_line(text, topic.url)
     assert "· answered · last activity" in _item_line(text, quiet.url)
     assert message.item_urls == (topic.url, issue.url, quiet.url)
     assert text.splitlines()[0].startswith("[Weekly Review] 3 open community posts to look at")
-    assert ": 2 aged out without an answer, 1 with no activity for 7+ days" in text.splitlines()[0]
+    assert ": 2 aged out without an answer, 2 with no activity for 7+ days" in text.splitlines()[0]
 
 
 def test_triage_list_classifies_the_days_posts_in_one_batch() -> None:

@@ -101,6 +101,45 @@ def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
     return {"thank": len(plan.thank), "skipped": len(plan.skipped)}
 
 
+def thanked_upstream(plan: CloseoutPlan, nominee: Any, client: Any) -> dict[str, Any] | None:
+    """The suggestion's status update that already thanked for this version, if one did."""
+    from community_monitoring.closeout_plan import already_thanked
+
+    found = already_thanked(
+        client.status_updates(nominee.suggestion_id), plan.params.version, nominee.message
+    )
+    return dict(found) if found is not None else None
+
+
+def upstream_time(update: dict[str, Any]) -> str:
+    """When a status update was made, as the sheet writes times ("" when UserVoice does not say)."""
+    from community_monitoring.timeutil import parse_time
+
+    try:
+        return parse_time(str(update["created_at"])).isoformat(timespec="seconds")
+    except (KeyError, ValueError):
+        return ""
+
+
+def planned_result(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
+    """A dry run's answer for one nominee: what a real run would do now, writing nothing.
+
+    Someone the ledger or an upstream status update says was thanked for this version is listed as
+    thanked earlier, not as someone the run would thank (a real run would send them nothing).
+    """
+    from community_monitoring import keys
+    from community_monitoring.closeout_plan import ThankResult
+
+    if run.outbox.already_done(keys.thank_key(nominee.suggestion_id, plan.params.version)):
+        return ThankResult(nominee, "already_thanked")
+    earlier = thanked_upstream(plan, nominee, client)
+    if earlier is not None:
+        return ThankResult(
+            nominee, "already_thanked", str(earlier.get("id", "")), thanked_at=upstream_time(earlier)
+        )
+    return ThankResult(nominee, "dry_run")
+
+
 def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
     """One status update (Completed + thank-you), unless the ledger or upstream says it was made."""
     from community_monitoring import keys
@@ -108,9 +147,7 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
 
     key = keys.thank_key(nominee.suggestion_id, plan.params.version)
     if not run.outbox.already_done(key):
-        earlier = already_thanked(
-            client.status_updates(nominee.suggestion_id), plan.params.version, nominee.message
-        )
+        earlier = thanked_upstream(plan, nominee, client)
         if earlier is not None:
             # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
             run.outbox.record_done_elsewhere(
@@ -121,7 +158,9 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
                 nominee.suggestion_id,
                 plan.params.version,
             )
-            return ThankResult(nominee, "already_thanked", str(earlier.get("id", "")))
+            return ThankResult(
+                nominee, "already_thanked", str(earlier.get("id", "")), thanked_at=upstream_time(earlier)
+            )
     created: dict[str, Any] = {}
 
     def send(text: str) -> None:
@@ -149,29 +188,31 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
     """One status update per suggestion (Completed + thank-you), never twice for the same version."""
     from dataclasses import asdict
 
-    from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
+    from community_monitoring.closeout_plan import CloseoutPlan
     from community_monitoring.sources.uservoice import UserVoiceClient
 
     plan = CloseoutPlan.from_dict(run.store.plan("closeout"))
+    clients: dict[str, UserVoiceClient] = {}
+
+    def client_for(nominee: Any) -> UserVoiceClient:
+        if nominee.connection not in clients:
+            clients[nominee.connection] = UserVoiceClient.from_connection(
+                nominee.connection, http=run.settings.http
+            )
+        return clients[nominee.connection]
+
     # The plan's own dry_run too: a prompted run is a dry run whatever the form's default says.
     if not run.policy.write_upstream or plan.params.dry_run:
         reason = run.policy.reason or "dry run"
-        log.info("%s: %d thank-you(s) planned, nothing sent upstream", reason, len(plan.thank))
-        results = [ThankResult(n, "dry_run") for n in plan.thank]
+        results = [planned_result(run, plan, nominee, client_for(nominee)) for nominee in plan.thank]
+        log.info(
+            "%s: %d thank-you(s) a real run would send (%d thanked earlier), nothing sent upstream",
+            reason,
+            sum(1 for r in results if r.outcome == "dry_run"),
+            sum(1 for r in results if r.outcome == "already_thanked"),
+        )
     else:
-        clients: dict[str, UserVoiceClient] = {}
-        results = [
-            thank_once(
-                run,
-                plan,
-                nominee,
-                clients.setdefault(
-                    nominee.connection,
-                    UserVoiceClient.from_connection(nominee.connection, http=run.settings.http),
-                ),
-            )
-            for nominee in plan.thank
-        ]
+        results = [thank_once(run, plan, nominee, client_for(nominee)) for nominee in plan.thank]
     run.store.save_plan("closeout-results", [asdict(r) for r in results])
     return {"thanked": sum(1 for r in results if r.outcome == "thanked")}
 
@@ -213,10 +254,9 @@ def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
     params = plan.params
     # Keyed on everyone thanked for the version (now or by an earlier run): a re-trigger after a
     # failed summary post sends the summary it owes; one after a complete closeout sends nothing.
+    # A closeout that thanks nobody still tells the PM so, with whom it skipped and why (SPEC §4:
+    # every closeout ends with its summary); keyed on nobody, it is posted once.
     thanked = [r.nominee.suggestion_id for r in results if r.outcome in ("thanked", "already_thanked")]
-    if not params.dry_run and not thanked:
-        log.info("Nobody is thanked for %s: no summary to post", params.version)
-        return {"kind": "release_closeout", "status": "nothing_to_say"}
     message = render_closeout_summary(
         results, plan.skipped, params, run.settings, prompt_mentions(run), trigger_form_url(DAG_ID)
     )

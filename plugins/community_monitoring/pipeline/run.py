@@ -233,7 +233,22 @@ def run_settings() -> Settings:
     settings models is work only a running task needs."""
     from community_monitoring.settings import SETTINGS_VARIABLE, load_settings
 
-    return load_settings(_variable(SETTINGS_VARIABLE))
+    return with_community_page_links(load_settings(_variable(SETTINGS_VARIABLE)))
+
+
+def with_community_page_links(settings: Settings) -> Settings:
+    """``digest.full_list_url`` left empty: "… and N more" links this Airflow's Community page (SPEC
+    §7, §10) when Airflow knows its own address (``[api] base_url``); else the line names the
+    archived full list, as the setting's comment says."""
+    from airflow.sdk.configuration import conf
+
+    if settings.digest.full_list_url:
+        return settings
+    base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        return settings
+    url = f"{base}/community?kind={{kind}}&as_of={{as_of}}&section={{section}}"
+    return settings.model_copy(update={"digest": settings.digest.model_copy(update={"full_list_url": url})})
 
 
 def peak_memory_mb() -> float:

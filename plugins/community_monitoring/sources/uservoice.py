@@ -260,7 +260,9 @@ class UserVoiceClient:
             checker.check(User, raw, f"user {field_of(raw, 'id')}")
             for raw in self._pages("/admin/users", "users")
         )
-        return {user.id: str(user.name or user.email or user.id) for user in checked if user is not None}
+        # The display name alone: an e-mail address is not for a public thank-you or a digest, and
+        # an id is no name. A user without one is "" (the closeout names why it does not thank them).
+        return {user.id: (user.name or "").strip() for user in checked if user is not None}
 
     def suggestions(self) -> Iterator[Any]:
         yield from self._pages("/admin/suggestions", "suggestions")
@@ -326,7 +328,7 @@ def normalise_suggestion(
 ) -> Post:
     links = raw.get("links") or {}
     creator_id = links.get("created_by")
-    creator = users.get(int(creator_id), str(creator_id)) if creator_id is not None else "anonymous"
+    creator = users.get(int(creator_id), "") if creator_id is not None else "anonymous"
     status_id = links.get("status")
     closed_at = raw.get("closed_at")
     replies = [
@@ -372,7 +374,7 @@ def _admin_response_reply(response: Any, users: dict[int, str]) -> Reply | None:
     except (TypeError, ValueError):
         return None
     creator = (response.get("links") or {}).get("created_by")
-    author = users.get(int(creator), str(creator)) if str(creator or "").isdigit() else "admin"
+    author = (users.get(int(creator)) or "admin") if str(creator or "").isdigit() else "admin"
     return Reply(
         reply_id=f"admin-response-{response.get('id', '')}",
         author=author,
