@@ -213,12 +213,9 @@ def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now:
 # -- the release prompt (SPEC §5): which release the daily run announces ----------------------
 
 
-def release_in_interval(releases: Iterable[Release], as_of: datetime) -> Release | None:
-    """The release published in the day's interval (T − 1 day, T]; drafts and prereleases are not.
-
-    Of two published the same day, the later one: one prompt per day is enough, and the ledger
-    key of each prompt is its own release.
-    """
+def releases_in_interval(releases: Iterable[Release], as_of: datetime) -> list[Release]:
+    """The releases published in the day's interval (T − 1 day, T], the latest first; drafts and
+    prereleases are not releases here."""
     start, end = day_window(as_of)
     published = [
         r
@@ -229,7 +226,14 @@ def release_in_interval(releases: Iterable[Release], as_of: datetime) -> Release
         and start < r.published_at <= end
         and release_version(r)
     ]
-    return max(published, key=lambda r: (r.published_at, r.tag), default=None)
+    return sorted(published, key=lambda r: (r.published_at, r.tag), reverse=True)
+
+
+def release_in_interval(releases: Iterable[Release], as_of: datetime) -> Release | None:
+    """The release the day's prompt is for: the latest of the interval (the others ride along in
+    its event, :func:`release_event_extra`), None when there is none."""
+    found = releases_in_interval(releases, as_of)
+    return found[0] if found else None
 
 
 def release_version(release: Release) -> str:
@@ -244,13 +248,20 @@ def release_version(release: Release) -> str:
     return ""
 
 
-def release_event_extra(release: Release, repo: str) -> dict[str, str]:
-    """What the release Asset event carries: enough for the closeout to plan without asking GitHub."""
+def release_event_extra(release: Release, repo: str, others: Iterable[Release] = ()) -> dict[str, Any]:
+    """What the release Asset event carries: enough for the closeout to plan without asking GitHub.
+
+    A task emits one event per run, so the other releases of the same interval (an extended-support
+    patch published beside the current one) travel in ``also_released``: the plan names them.
+    """
     published = release.published_at.isoformat() if release.published_at else ""
+    version = release_version(release)
+    also = list(dict.fromkeys(v for v in (release_version(r) for r in others) if v and v != version))
     return {
-        "version": release_version(release),
+        "version": version,
         "tag": release.tag,
         "url": release.url,
         "published_at": published,
         "repo": repo,
+        "also_released": also,
     }

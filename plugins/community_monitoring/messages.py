@@ -719,6 +719,7 @@ def render_closeout_summary(
         "dry_run": params.dry_run,
         "announcement_url": params.announcement_url,
         "prompted": params.is_prompt,
+        "also_released": list(params.also_released) if params.is_prompt else [],
         "mentions": list(mentions) if params.is_prompt else [],
         "trigger_url": trigger_url,
         "thanked": [entry(r.nominee) for r in results if r.outcome in ("thanked", "dry_run")],

@@ -69,6 +69,13 @@ class CloseoutParams:
     # The release event that prompted an asset-triggered run ("" for a manual run): its plan is
     # posted once per release event, however often the run is retried or re-triggered.
     prompted_by: str = ""
+    # The other releases the same daily interval published (their versions), which the one event
+    # of that run names: the prompt's plan says to close them out by hand.
+    also_released: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from the run store as a JSON list.
+        object.__setattr__(self, "also_released", tuple(self.also_released))
 
     @property
     def is_prompt(self) -> bool:
@@ -81,6 +88,7 @@ class CloseoutParams:
             "announcement_url": self.announcement_url,
             "dry_run": self.dry_run,
             "prompted_by": self.prompted_by,
+            "also_released": list(self.also_released),
         }
 
 
@@ -136,6 +144,9 @@ def prompted_closeout_params(event: Mapping[str, Any], today: date) -> CloseoutP
         )
     except ParamError as exc:
         raise ValueError(f"the release event {dict(event)!r} cannot prompt a closeout: {exc}") from None
+    also = event.get("also_released") or []
     return replace(
-        params, prompted_by=f"{event.get('tag') or params.version}@{published or today.isoformat()}"
+        params,
+        prompted_by=f"{event.get('tag') or params.version}@{published or today.isoformat()}",
+        also_released=tuple(str(v) for v in also if isinstance(v, str) and re.fullmatch(VERSION_PATTERN, v)),
     )

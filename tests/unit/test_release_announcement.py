@@ -18,6 +18,7 @@ from community_monitoring.closeout_plan import (
     release_event_extra,
     release_in_interval,
     release_version,
+    releases_in_interval,
 )
 from community_monitoring.messages import render_closeout_summary
 from community_monitoring.params import CloseoutParams, closeout_params, prompted_closeout_params
@@ -76,11 +77,18 @@ def test_drafts_and_prereleases_are_never_announced() -> None:
     assert release_in_interval(only_unreleased, at(18)) is None
 
 
-def test_two_releases_the_same_day_announce_the_later() -> None:
+def test_two_releases_the_same_day_announce_the_later_and_name_the_other() -> None:
     same_day = [release("v11.1.1", at(17, 10)), release("v10.11.6", at(17, 11))]
     found = release_in_interval(same_day, at(18))
     assert found is not None
     assert found.tag == "v10.11.6"
+    latest, *others = releases_in_interval(same_day, at(18))
+    extra = release_event_extra(latest, REPO, others)
+    assert extra["also_released"] == ["11.1.1"]
+    params = prompted_closeout_params(extra, at(18).date())
+    assert (params.version, params.also_released) == ("10.11.6", ("11.1.1",))
+    plan = render_closeout_summary([], [], params, SETTINGS, ["pat.pm"]).text
+    assert "Also released that day: 11.1.1. This plan is for 10.11.6 alone" in plan
 
 
 def test_a_tag_that_is_no_version_is_not_announced() -> None:
@@ -111,6 +119,7 @@ def test_the_event_carries_what_the_closeout_needs() -> None:
         "url": f"https://github.com/{REPO}/releases/tag/v11.1.0",
         "published_at": "2026-11-10T16:00:00+00:00",
         "repo": REPO,
+        "also_released": [],
     }
     params = prompted_closeout_params(extra, at(30).date())
     assert (params.version, params.release_date, params.dry_run) == ("11.1", "2026-11-10", True)

@@ -54,20 +54,24 @@ def announce_release(run: TaskRun) -> dict[str, Any]:
     """Emit the release Asset event for a release published in (T − 1 day, T]; else skip (no event)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from community_monitoring.closeout_plan import release_event_extra, release_in_interval
+    from community_monitoring.closeout_plan import release_event_extra, releases_in_interval
 
     reason = withheld_reason(run)
-    release = None if reason else release_in_interval(run.store.releases(), run.as_of)
-    if release is None:
+    releases = [] if reason else releases_in_interval(run.store.releases(), run.as_of)
+    if not releases:
         reason = reason or f"no release of {run.settings.github.product_repo} published in (T − 1 day, T]"
         raise AirflowSkipException(reason)
-    extra = release_event_extra(release, run.settings.github.product_repo)
+    release, *others = releases
+    extra = release_event_extra(release, run.settings.github.product_repo, others)
     run.context["outlet_events"][RELEASE_ASSET].extra = extra
     log.info(
-        "Release %s (%s) published %s: release event emitted",
+        "Release %s (%s) published %s: release event emitted%s",
         extra["version"],
         release.tag,
         extra["published_at"],
+        f" (also released in the interval: {', '.join(extra['also_released'])})"
+        if extra["also_released"]
+        else "",
     )
     return {"version": extra["version"], "tag": release.tag}
 
