@@ -202,7 +202,7 @@ def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now:
             jira_status=r.nominee.jira_status,
             uservoice_status=plan.completed_status,
             release_date=plan.params.release_date if r.outcome == "thanked" else "",
-            thanked_at=now if r.outcome == "thanked" else r.thanked_at,
+            thanked_at=(r.thanked_at or now) if r.outcome == "thanked" else r.thanked_at,
             status_update_id=r.status_update_id,
         )
         for r in results

@@ -180,6 +180,16 @@ class Outbox:
         entry = self.ledger.get(key)
         return entry is not None and entry.status == "sent"
 
+    def sent_by_this_task(self, key: str) -> bool:
+        """Sent, and by this task of this run (an earlier try of it), not by an earlier run."""
+        entry = self.ledger.get(key)
+        return (
+            entry is not None
+            and entry.status == "sent"
+            and bool(self.owner)
+            and entry.claim_owner == self.owner
+        )
+
     def update_sheet(
         self,
         path: str,

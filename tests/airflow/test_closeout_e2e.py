@@ -226,3 +226,28 @@ def test_a_thank_you_whose_answer_was_lost_is_read_back_with_its_id(
     thanked = [r for r in read_sheet(airflow.workdir / "tracking-sheet.xlsx") if r["thanked_at"]]
     assert len(thanked) == len(oracle)
     assert all(r["status_update_id"] for r in thanked), thanked
+
+
+def test_a_thank_you_sent_by_a_failed_try_counts_as_this_runs_with_its_id(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    # The first status update goes through; the second is refused (500, not applied): the task
+    # fails, its retry finds the first in the ledger and sends the other three.
+    writes = {"service": "uservoice", "method": "POST", "path": f"^{STATUS_UPDATES}$"}
+    faults = [{**writes, "kind": "slow", "seconds": 0, "times": 1}, {**writes, "status": 500, "times": 1}]
+    running = sandbox(with_faults(tmp_path, faults))
+    result = closeout(airflow, running)
+    assert result.state == "success", result.log[-5000:]
+    assert len(status_update_writes(running)) == 4
+    [summary] = posts_to(running.outbox, "pm-channel-hook")
+    assert "Thanked (4)" in summary
+    assert "Already thanked" not in summary
+
+    from community_monitoring.tracking_sheet import read_sheet
+
+    rows = read_sheet(airflow.workdir / "tracking-sheet.xlsx")
+    thanked = [
+        r for r in rows if r["uservoice_status"] == "Completed" and r["fix_version"] in ("11.1", "v11.1")
+    ]
+    assert len(thanked) == 4
+    assert all(r["thanked_at"] and r["status_update_id"] for r in thanked), thanked

@@ -262,6 +262,14 @@ def test_a_malformed_item_is_named_and_the_others_are_kept(
         # Every GitHub issue but the broken one is still listed.
         missing = [u.split(")")[0] for u in kept if u.split(")")[0] not in triage]
         assert len(missing) <= 1, missing
+        # No extract failed, so the check that makes the run red is what tells the CM, naming it.
+        alerts = [
+            e["body"]["text"] for e in running.outbox if e["body"].get("text", "").startswith("[Alert]")
+        ]
+        assert len(alerts) == 1, alerts
+        assert "verify_all_channels_read" in alerts[0]
+        assert "could not be read" in alerts[0]
+        assert "github mattermost/mattermost" in alerts[0]
 
 
 def test_a_redirect_to_another_host_carries_no_credentials(

@@ -541,3 +541,24 @@ def test_an_admin_response_is_a_reply_by_staff(response: dict[str, str] | None, 
     responses = [(r.author, r.author_platform_staff, r.kind) for r in post.replies]
     assert responses == ([("Pat Admin", True, "admin_response")] if response else [])
     assert answer_state(post, ROSTER, SETTINGS, NOW) == state
+
+
+def test_an_error_page_that_echoes_the_token_never_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bearer token is fetched at run time, after the connection's secrets were collected: an
+    error page echoing the request's headers must not put it in the error or the log either."""
+    token = "sandbox-token-pm-client"  # what the sandbox issues to this client (it names its client)
+    echo = {"errors": {"message": f"request had Authorization: Bearer {token}"}}
+    faults = [{"service": "uservoice", "path": "/admin/statuses", "status": 500, "body": json.dumps(echo)}]
+    scenario = write_uv_jira_scenario(tmp_path / "echo", NOW, uservoice=uservoice_data(), faults=faults)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_echo", running.base_url, "pm-client", "pm-secret")
+        api = ApiClient("uv_echo", "uservoice", auth_type=UserVoiceTokenAuth, sleep=lambda _: None)
+        with caplog.at_level("INFO"), pytest.raises(UpstreamError) as raised:
+            UserVoiceClient(api).statuses()
+        assert any(r["path"] == TOKEN_PATH for r in running.requests_log)
+    assert "answered 500" in str(raised.value)
+    assert "Bearer ***" in str(raised.value)
+    assert token not in str(raised.value)
+    assert token not in caplog.text

@@ -178,9 +178,20 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
     delivery = run.outbox.write_upstream(
         key, "release_closeout_thank", nominee.connection, nominee.message, send, read_back=arrived
     )
-    outcome = "thanked" if delivery.sent_now else "already_thanked"
+    if delivery.sent_now:
+        outcome = "thanked"
+    else:
+        # Sent before: by an earlier try of this task (then this run thanked them, and the sheet
+        # still needs the update's id and time) or by an earlier run. UserVoice tells which update.
+        created = created or thanked_upstream(plan, nominee, client) or {}
+        outcome = "thanked" if run.outbox.sent_by_this_task(key) else "already_thanked"
     log.info("Suggestion %s (%s, %s): %s", nominee.suggestion_id, nominee.name, nominee.edition, outcome)
-    return ThankResult(nominee, outcome, str(created.get("id", "")))
+    return ThankResult(
+        nominee,
+        outcome,
+        str(created.get("id", "")),
+        thanked_at=upstream_time(created) if created and not delivery.sent_now else "",
+    )
 
 
 @community_task

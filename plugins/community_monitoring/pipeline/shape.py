@@ -94,8 +94,10 @@ def collect(channels: Sequence[str], extracts: list[Any]) -> Any:
 def verify(collected: Any) -> Any:
     """In the ``notify`` group: the run ends red when a channel could not be read.
 
-    Its failure repeats what the failed extract task already alerted about, so it sends no alert;
-    what was read cannot change by retrying, so that failure is final (AirflowFailException). Its
+    A channel not read repeats what the failed extract task already alerted about (or a bad param,
+    which is not alerted): no alert for that. Items that could not be read failed no task, so for
+    them the check sends the run's alert itself, naming them (``verify_all_channels_read``). What
+    was read cannot change by retrying, so that failure is final (AirflowFailException). Its
     retries are for the worker lost, or the run store not answering, while it checked: a run whose
     channels were all read does not end red for that.
     """

@@ -203,7 +203,7 @@ class Call:
         return not idempotent
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in (*self.secrets, *_ISSUED_CREDENTIALS):
             if secret:
                 text = text.replace(secret, "***")
         return text
@@ -560,6 +560,18 @@ def origin_label(url: str) -> str:
     if not host:
         return "the same host" if url else ""
     return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
+# Credentials this process obtained at run time (a UserVoice OAuth token): no connection or session
+# holds them when a call is described, so every call scrubs them as it scrubs its connection's own.
+_ISSUED_CREDENTIALS: set[str] = set()
+
+
+def mask_issued_credential(value: str) -> None:
+    """A credential obtained at run time: never shown in an error or a log, whatever call echoes it."""
+    mask_secrets([value])
+    if value:
+        _ISSUED_CREDENTIALS.add(value)
 
 
 def mask_secrets(values: Iterable[str | None]) -> None:

@@ -35,6 +35,7 @@ from community_monitoring.sources.http import (
     InvalidResponseError,
     RawResponse,
     endless_pages,
+    mask_issued_credential,
     mask_secrets,
     parse_page,
     send_with_retries,
@@ -117,7 +118,7 @@ class UserVoiceTokenAuth(AuthBase):
             )
 
         answer = send_with_retries(call, send, lambda raw: parse_page(call, raw, TokenAnswer), self.policy)
-        mask_secrets([answer.access_token])
+        mask_issued_credential(answer.access_token)
         return answer.access_token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
