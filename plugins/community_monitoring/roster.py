@@ -94,6 +94,11 @@ class Rotation:
     @classmethod
     def parse(cls, value: Any) -> Rotation:
         data = _as_mapping(value, ROTATION_VARIABLE)
+        unknown = sorted(set(data) - {"members", "days", "start"})
+        if unknown:
+            raise RosterError(
+                f"Variable {ROTATION_VARIABLE!r} has unknown keys {unknown}; use members, days, start"
+            )
         members = data.get("members")
         if not isinstance(members, Sequence) or isinstance(members, str) or not members:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'members' must be a non-empty list")
@@ -132,6 +137,13 @@ class Contacts:
         if unknown:
             raise RosterError(
                 f"Variable {CONTACTS_VARIABLE!r} has unknown keys {unknown}; use cm_lead, pm, release_manager"
+            )
+        wrong = sorted(key for key, name in data.items() if not name and name is not None and name != "")
+        if wrong:
+            # false or 0 is not "nobody": a name left out (or "" or null) is.
+            raise RosterError(
+                f"Variable {CONTACTS_VARIABLE!r}: {wrong[0]!r} must be a Mattermost username, "
+                f"got {data[wrong[0]]!r}"
             )
         return cls(
             **{

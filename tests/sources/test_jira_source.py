@@ -454,3 +454,25 @@ def test_a_ticket_with_a_bad_remote_link_is_read_and_named_every_time(
             assert sorted(tickets) == ["MM-1", "MM-2"]  # the ticket itself is kept
         read = Counter(path.split("/")[-2] for path in remote_link_calls(running))
     assert read == {"MM-1": 1, "MM-2": 2}
+
+
+@pytest.mark.parametrize("broken", ["no status", "a status without a name"])
+def test_a_ticket_without_its_status_is_named_not_read_as_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str
+) -> None:
+    """Read without its status, a resolved ticket would pass for an open one (and drive a wrong
+    UserVoice status): it is an item that could not be read, named; the others are kept."""
+    issues = [jira_issue("MM-1", "Good", NOW - hours(1)), jira_issue("MM-2", "Bad", NOW - hours(2))]
+    if broken == "no status":
+        del issues[1]["fields"]["status"]
+    else:
+        issues[1]["fields"]["status"] = {"statusCategory": {"key": "done"}}
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        problems: list[ItemProblem] = []
+        tickets = fetch(problems=problems)
+    assert sorted(tickets) == ["MM-1"]
+    [problem] = problems
+    assert (problem.channel, "MM-2" in problem.item) == ("jira", True)
+    assert "status" in problem.problem

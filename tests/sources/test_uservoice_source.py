@@ -562,3 +562,23 @@ def test_an_error_page_that_echoes_the_token_never_shows_it(
     assert "Bearer ***" in str(raised.value)
     assert token not in str(raised.value)
     assert token not in caplog.text
+
+
+def test_a_suggestion_without_its_portal_url_is_named_not_listed_unlinked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from community_monitoring.sources import ItemProblem
+
+    data = uservoice_data()
+    del data["suggestions"][0]["portal_url"]
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=data)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        problems: list[ItemProblem] = []
+        posts = list(fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW, problems))
+    broken = data["suggestions"][0]["id"]
+    assert broken not in [p.number for p in posts]
+    assert len(posts) == SUGGESTIONS - 1
+    [problem] = problems
+    assert (problem.channel, str(broken) in problem.item) == ("uservoice", True)
+    assert "portal_url" in problem.problem

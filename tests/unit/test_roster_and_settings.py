@@ -37,6 +37,10 @@ def test_rotation_takes_turns_and_wraps(when: str, expected: str) -> None:
         ({"members": [], "days": 7, "start": "2026-11-02"}, "'members' must be a non-empty list"),
         ({"members": ["ann"], "days": 0, "start": "2026-11-02"}, "'days' must be a whole number"),
         ({"members": ["ann"], "days": 7, "start": "02/11/2026"}, "'start' must be a date"),
+        (
+            {"members": ["ann"], "days": 7, "start": "2026-11-02", "timezone": "Europe/Berlin"},
+            r"'community_rotation' has unknown keys \['timezone'\]",
+        ),
     ],
 )
 def test_bad_rotation_is_named(value: object, message: str) -> None:

@@ -112,6 +112,9 @@ def test_contacts_parse(value: Any, expected: Contacts) -> None:
         ({"pm": "ann smith"}, f"Variable 'community_contacts': 'pm' 'ann smith' {NAME_RULE}"),
         ({"release_manager": "@"}, f"Variable 'community_contacts': 'release_manager' '@' {NAME_RULE}"),
         ({"cm_lead": 123}, f"Variable 'community_contacts': 'cm_lead' 123 {NAME_RULE}"),
+        # false or 0 is a wrong type, not "nobody" (left out, "" or null is)
+        ({"pm": False}, "Variable 'community_contacts': 'pm' must be a Mattermost username, got False"),
+        ({"release_manager": 0}, "'release_manager' must be a Mattermost username, got 0"),
         ("{not json", "Variable 'community_contacts' is not valid JSON"),
         ('["ann"]', "Variable 'community_contacts' must be a JSON object, got list"),
     ],

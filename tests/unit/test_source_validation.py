@@ -43,6 +43,7 @@ def issue(**changes: Any) -> dict[str, Any]:
         "title": "Crash",
         "created_at": "2026-11-17T10:00:00Z",
         "state": "open",
+        "html_url": "https://github.com/o/r/issues/7",
         "user": {"login": "ana", "type": "User"},
         "labels": [{"name": "bug"}],
     }
@@ -60,6 +61,9 @@ def issue(**changes: Any) -> dict[str, Any]:
         (issue(created_at=1763370000), "field 'created_at': Value error, not an ISO-8601 time"),
         (issue(number="7"), "field 'number': Input should be a valid integer"),
         (issue(user={"id": 3}), "field 'user.login' is missing"),
+        # Open or not decides every list; every message links the issue.
+        (issue(state=...), "field 'state' is missing"),
+        (issue(html_url=...), "field 'html_url' is missing"),
         ("not an issue", "not an object but str"),
     ],
 )

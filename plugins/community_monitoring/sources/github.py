@@ -220,8 +220,9 @@ class GithubIssue(Item):
     closed_at: IsoTime | None = None
     title: str | None = None
     body: str | None = None
-    state: str | None = None
-    html_url: str | None = None
+    # Open or not decides every list, and messages link the issue: both are needed (item errors).
+    state: str = Field(min_length=1)
+    html_url: str = Field(min_length=1)
     user: GithubUser | None = None
     labels: list[GithubLabel] = Field(default_factory=list)
     author_association: str | None = None

@@ -285,8 +285,9 @@ class GitlabIssue(Item):
     closed_at: IsoTime | None = None
     title: str | None = None
     description: str | None = None
-    state: str | None = None
-    web_url: str | None = None
+    # Open or not decides every list, and messages link the issue: both are needed (item errors).
+    state: str = Field(min_length=1)
+    web_url: str = Field(min_length=1)
     author: GitlabUser | None = None
     labels: list[str] = Field(default_factory=list)
     user_notes_count: int | None = None

@@ -61,13 +61,14 @@ class StatusCategory(Item):
 
 
 class Status(Item):
-    name: str | None = None
+    name: str = Field(min_length=1)
     statusCategory: StatusCategory | None = None
 
 
 class Fields(Item):
     summary: str | None = None
-    status: Status | None = None
+    # Every search asks for it: a ticket without one cannot be told resolved or open (an item error).
+    status: Status
     resolution: Named | None = None
     fixVersions: list[Named] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)
@@ -80,7 +81,7 @@ class Ticket(Item):
     """The fields of a search result that the normaliser and the review read."""
 
     key: str = Field(min_length=1)
-    fields: Fields = Field(default_factory=Fields)
+    fields: Fields
 
 
 class LinkObject(Item):

@@ -155,7 +155,8 @@ class Suggestion(Item):
     created_at: IsoTime
     title: str | None = None
     body: str | None = None
-    portal_url: str | None = None
+    # Where every message links it (SPEC §7): without it the suggestion is an item error.
+    portal_url: str = Field(min_length=1)
     closed_at: IsoTime | None = None
     links: SuggestionLinks = Field(default_factory=SuggestionLinks)
 
