@@ -380,3 +380,19 @@ def test_a_remembered_filter_the_api_refuses_is_made_again(
         with pytest.raises(StackExchangeError, match="bad_parameter"):
             list(configured.questions(["mattermost"], NOW - days(30), NOW))
         assert [r["path"] for r in running.requests_log] == [f"{API}/questions"]
+
+
+def test_several_tags_read_questions_with_any_of_them(sandbox: Sandbox) -> None:
+    """The API's ``tagged`` asks for all its tags: a team that lists a second tag wants its questions
+    too, so each tag is read on its own and a question carrying both comes once."""
+    start = len(sandbox.requests_log)
+    client = fake_client([])
+    posts = list(fetch_stackoverflow_questions(client, ["mattermost", "python"], NOW - days(30), NOW))
+    ids = [p.source_id for p in posts]
+    assert "2001" in ids  # tagged python only
+    assert "1000" in ids  # tagged mattermost only
+    assert len(ids) == len(set(ids)) == QUESTIONS + 1
+    lists = [r for r in sandbox.requests_log[start:] if r["path"].endswith("/questions")]
+    tagged = [r["query"]["tagged"][0] for r in lists]
+    assert set(tagged) == {"mattermost", "python"}  # one tag a list, never "mattermost;python"
+    assert tagged.count("python") == 1

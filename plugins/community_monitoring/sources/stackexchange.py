@@ -402,7 +402,7 @@ class StackExchangeClient:
     def questions(
         self, tags: Sequence[str], since: datetime, until: datetime | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Questions carrying every tag in ``tags`` (the API's ``tagged`` is an AND), created from
+        """Questions carrying every tag in ``tags`` (the API's ``tagged`` is an AND: callers pass one), created from
         ``since`` to ``until`` (both whole seconds, inclusive: the caller keeps its own bounds).
 
         ``fromdate``/``todate`` bound the creation date on the server, so an old question with
@@ -504,8 +504,13 @@ def _question_name(raw: Any) -> str:
 def _questions_in_window(
     client: StackExchangeClient, checker: ItemChecker, tags: Sequence[str], since: datetime, until: datetime
 ) -> dict[int, dict[str, Any]]:
+    """The questions carrying any of ``tags`` (each tag read on its own: the API's ``tagged`` asks
+    for all of them, and a team that lists a second tag wants more questions, not fewer)."""
     questions: dict[int, dict[str, Any]] = {}
-    for raw in client.questions(tags, since, until):
+    reads = [client.questions([tag], since, until) for tag in dict.fromkeys(tags)] or [
+        client.questions([], since, until)
+    ]
+    for raw in (raw for read in reads for raw in read):
         created = time_of(raw, "creation_date")
         if created is not None and not since < created <= until:
             continue  # created at the window's first second (the API's bounds are inclusive)
