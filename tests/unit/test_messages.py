@@ -333,3 +333,16 @@ def test_triage_list_classifies_the_days_posts_in_one_batch() -> None:
     text = render_triage_list(posts, SETTINGS, T, classifier=classifier).text  # type: ignore[arg-type]
     assert classifier.batches == [["Question 1", "Question 2", "Question 3"]]
     assert "[Triage] 3 new community posts" in text
+
+
+def test_an_empty_uservoice_review_that_could_not_read_does_not_say_all_is_well() -> None:
+    import dataclasses
+
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import UserVoiceReview
+
+    empty = UserVoiceReview(**{f.name: () for f in dataclasses.fields(UserVoiceReview)})
+    assert render_uservoice_review(empty, SETTINGS, T).text.endswith("\nNothing needs the PM today.")
+    unread = render_uservoice_review(empty, SETTINGS, T, missing_channels=["uservoice"]).text
+    assert "could not read uservoice" in unread
+    assert "Nothing needs the PM today" not in unread

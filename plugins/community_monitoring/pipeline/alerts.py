@@ -22,7 +22,10 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
         f"after {max(attempts, 1)} attempt(s) (run `{safe_text(run_id, 120)}`).\n{safe_text(reason, 600)}"
     )
     if task_id.startswith("extract_"):
-        text += f"\nThe digests of this run say that {task_id.removeprefix('extract_')} is missing."
+        text += (
+            f"\nThe digests of this run say that {task_id.removeprefix('extract_')} is missing, with every"
+            " other channel that could not be read (this alert names the first failure only)."
+        )
     return text
 
 

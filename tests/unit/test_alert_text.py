@@ -1,0 +1,25 @@
+"""The failure alert's words (pipeline/alerts.py): what failed, and where to look for the rest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from community_monitoring.pipeline.alerts import alert_text
+
+T = datetime(2026, 11, 18, 9, tzinfo=UTC)
+
+
+def test_an_extract_alert_says_the_digests_name_every_channel_not_read() -> None:
+    text = alert_text(
+        "community_daily_monitoring", T, "extract_github", 3, "scheduled__x", "UpstreamError: 500"
+    )
+    assert text.startswith(
+        "[Alert] community_daily_monitoring as of 2026-11-18 09:00 UTC: task `extract_github`"
+    )
+    assert "say that github is missing, with every other channel that could not be read" in text
+    assert "names the first failure only" in text
+
+
+def test_another_task_alert_says_nothing_of_channels() -> None:
+    text = alert_text("community_daily_monitoring", T, "post_triage_list", 1, "manual__x", "HTTP 400")
+    assert "missing" not in text
