@@ -156,7 +156,10 @@ def verify_all_channels_read(run: TaskRun) -> None:
 
             facts = run.facts
             task_id = "verify_all_channels_read"
-            run.outbox.alert(alert_text(facts.dag_id, facts.as_of, task_id, 1, facts.run_id, reason))
+            try:
+                run.outbox.alert(alert_text(facts.dag_id, facts.as_of, task_id, 1, facts.run_id, reason))
+            except Exception:  # an alert must never mask the failure it reports
+                log.exception("Could not send the failure alert")
         # What was read cannot change by retrying this check: fail for good.
         raise AirflowFailException(reason)
     log.info("Every channel was read: %s", channels["read"])

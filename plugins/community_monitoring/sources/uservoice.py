@@ -191,7 +191,6 @@ class Label(Item):
 class User(Item):
     id: Id
     name: str | None = None
-    email: str | None = None
 
 
 def _linked_to(update: Any, suggestion_id: int) -> bool:
