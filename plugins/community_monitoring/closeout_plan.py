@@ -17,7 +17,7 @@ from community_monitoring.records import JiraTicket, Post, Release, SheetRow
 from community_monitoring.settings import CloseoutSection, SettingsError
 from community_monitoring.timeutil import day_window
 from community_monitoring.uservoice_review import UserVoiceRules, fix_version_matches, link_tickets
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import normalise_version, same_version, version_pattern
 
 TEAM_CONNECTION = "uservoice_default"
 ENTERPRISE_CONNECTION = "uservoice_sales"
@@ -116,9 +116,7 @@ def plan_closeout(
             name=suggestion.author,
             jira_key=ticket.key,
             jira_status=ticket.status,
-            fix_version=next(
-                v for v in ticket.fix_versions if normalise_version(v) == normalise_version(version)
-            ),
+            fix_version=next(v for v in ticket.fix_versions if same_version(v, version)),
         )
         reason = skip_reason(suggestion, ticket, rules, section.completed_status)
         if reason:
@@ -174,7 +172,7 @@ def already_thanked(
     Either the very message this run would send, or one saying "available in <product> <version>"
     for exactly this version (``11.2`` is not ``11.2.1`` nor ``11.20``).
     """
-    shipped = re.compile(rf"\bavailable in \S+ v?{re.escape(normalise_version(version))}(?![\w.]*\d)", re.I)
+    shipped = re.compile(rf"\bavailable in \S+ {version_pattern(version)}", re.I)
     wanted = " ".join(message.split())
     for update in updates:
         body = str(update.get("body") or "")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import release_key
 
 
 def digest_key(dag_id: str, kind: str, as_of: datetime) -> str:
@@ -87,14 +87,14 @@ def status_key(suggestion_id: int | str, status: str) -> str:
 
 
 def thank_key(suggestion_id: int | str, version: str) -> str:
-    return f"release_closeout:thank:{suggestion_id}:{normalise_version(version)}"
+    return f"release_closeout:thank:{suggestion_id}:{release_key(version)}"
 
 
 def closeout_summary_key(
     dag_id: str, version: str, thanked_ids: Iterable[int | str], dry_run_id: str | None = None
 ) -> str:
     """A dry run's plan is shown on every dry run; a real summary once per set of people thanked."""
-    base = f"{dag_id}:release_closeout:{normalise_version(version)}"
+    base = f"{dag_id}:release_closeout:{release_key(version)}"
     if dry_run_id is not None:
         return f"{base}:dry-run:{dry_run_id}"
     ids = ",".join(sorted(str(i) for i in thanked_ids))

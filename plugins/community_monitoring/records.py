@@ -14,7 +14,7 @@ from typing import IO, Any, TypeVar
 
 import msgspec
 
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import release_key
 
 T = TypeVar("T")
 
@@ -204,7 +204,7 @@ class SheetRow:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.suggestion_id.strip(), normalise_version(self.fix_version))
+        return (self.suggestion_id.strip(), release_key(self.fix_version))
 
 
 # --- the JSON-lines form ------------------------------------------------------------------------

@@ -8,30 +8,11 @@ already holds is read by the effects side (``tracking_sheet.update_rows``) and h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from community_monitoring.records import Release, SheetRow
-from community_monitoring.versions import normalise_version
-
-_NUMERIC_VERSION = re.compile(r"^\d+(?:\.\d+)*$")
-
-VersionNumbers = tuple[int, ...]
-
-
-def version_numbers(value: str) -> VersionNumbers | None:
-    """``v11.2.0`` as ``(11, 2)``, to compare; ``None`` when the text is not a dotted number.
-
-    Trailing zeros are dropped because the team writes ``11.2`` for the release tagged ``v11.2.0``.
-    """
-    text = normalise_version(value)
-    if not _NUMERIC_VERSION.match(text):
-        return None
-    numbers = [int(part) for part in text.split(".")]
-    while len(numbers) > 1 and numbers[-1] == 0:
-        numbers.pop()
-    return tuple(numbers)
+from community_monitoring.versions import normalise_version, version_numbers
 
 
 def released_versions(releases: Iterable[Release], as_of: datetime) -> tuple[str, ...]:

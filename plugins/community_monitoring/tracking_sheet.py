@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.records import SheetRow
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import release_key
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -73,13 +73,9 @@ class UpsertResult:
     path: str
 
 
-def normalise_fix_version(value: str) -> str:
-    """The comparable form of a fix version: Jira writes ``v11.1`` where UserVoice says ``11.1``."""
-    return normalise_version(value)
-
-
 def sheet_key(suggestion_id: str, fix_version: str) -> tuple[str, str]:
-    return (suggestion_id.strip(), normalise_fix_version(fix_version))
+    """A row's key: ``v11.2``, ``11.2`` and ``11.2.0`` are the same release, so the same row."""
+    return (suggestion_id.strip(), release_key(fix_version))
 
 
 def read_sheet(path: str | os.PathLike[str]) -> list[dict[str, str]]:

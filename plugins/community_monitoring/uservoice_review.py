@@ -17,7 +17,7 @@ from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
 from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.timeutil import day_window
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import same_version
 
 
 @dataclass(frozen=True)
@@ -192,9 +192,8 @@ def review_suggestions(
 
 
 def fix_version_matches(ticket_versions: Iterable[str], version: str) -> bool:
-    """``v11.1`` matches ``11.1``: a leading ``v`` is ignored on both sides."""
-
-    return normalise_version(version) in {normalise_version(v) for v in ticket_versions}
+    """Whether a ticket's fixVersions name ``version``: ``v11.1`` and ``11.1.0`` match ``11.1``."""
+    return any(same_version(v, version) for v in ticket_versions)
 
 
 @dataclass(frozen=True)

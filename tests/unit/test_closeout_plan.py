@@ -305,6 +305,13 @@ UPDATE = {
         ("thanked for this version", [UPDATE], "11.2", UPDATE),
         ("asked with a v", [UPDATE], "v11.2", UPDATE),
         ("first of several", [{"id": 1, "body": "Planned."}, UPDATE, {**UPDATE, "id": 2}], "11.2", UPDATE),
+        ("asked as the tag's version", [UPDATE], "11.2.0", UPDATE),
+        (
+            "thanked as the tag's version",
+            [{**UPDATE, "body": UPDATE["body"].replace("11.2.", "v11.2.0.")}],
+            "11.2",
+            {**UPDATE, "body": UPDATE["body"].replace("11.2.", "v11.2.0.")},
+        ),
         ("thanked for another version", [UPDATE], "11.3", None),
         ("other updates only", [{"id": 1, "body": "We are working on it."}], "11.2", None),
         ("no body", [{"id": 1, "body": None}, {"id": 2}], "11.2", None),
@@ -315,7 +322,7 @@ def test_already_thanked(case: str, updates: list[dict[str, Any]], version: str,
     assert already_thanked(updates, version) == found, case
 
 
-@pytest.mark.parametrize("other", ["11.2.1", "11.20"])
+@pytest.mark.parametrize("other", ["11.2.1", "11.20", "11.2.0.1", "111.2"])
 def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> None:
     update = {"id": 1, "body": f"Thank you Lena! It is now available in Mattermost {other}."}
     assert already_thanked([update], "11.2") is None
@@ -385,3 +392,22 @@ def test_no_sheet_rows_for_a_dry_run() -> None:
     closeout = plan([suggestion()], [ticket()], params(dry_run=True))
     results = [ThankResult(n, "dry_run") for n in closeout.thank]
     assert closeout_sheet_rows(closeout, results, "now") == []
+
+
+@pytest.mark.parametrize(
+    ("fix", "version", "thanked"),
+    [
+        (("v11.2",), "11.2.0", True),
+        (("11.2.0",), "11.2", True),
+        (("11.2.1",), "11.2", False),
+        (("11.20",), "11.2", False),
+    ],
+)
+def test_a_release_is_found_however_its_version_is_written(
+    fix: tuple[str, ...], version: str, thanked: bool
+) -> None:
+    result = plan([suggestion()], [ticket(fix=fix)], run=params(version))
+    assert [n.suggestion_id for n in result.thank] == ([100] if thanked else [])
+    if thanked:
+        # The sheet row carries the ticket's own fixVersion, as Jira writes it.
+        assert result.thank[0].fix_version == fix[0]

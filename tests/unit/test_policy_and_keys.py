@@ -120,6 +120,8 @@ def test_needing_never_allows_more_than_the_run() -> None:
         (keys.thank_key(43_871_022, "11.2"), "release_closeout:thank:43871022:11.2"),
         (keys.thank_key(43_871_022, "v11.2"), "release_closeout:thank:43871022:11.2"),
         (keys.thank_key("43871022", " V11.2.1 "), "release_closeout:thank:43871022:11.2.1"),
+        # The release tagged v11.2.0 is 11.2: a closeout of "11.2.0" after one of "11.2" thanks nobody twice.
+        (keys.thank_key(43_871_022, "11.2.0"), "release_closeout:thank:43871022:11.2"),
         (
             keys.closeout_summary_key("community_release_closeout", "11.2", [1, 2, 3]),
             "community_release_closeout:release_closeout:11.2:8a6ae15122001229",

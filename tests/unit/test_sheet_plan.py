@@ -17,9 +17,9 @@ from community_monitoring.sheet_plan import (
     is_released,
     released_versions,
     slipped_rows,
-    version_numbers,
 )
 from community_monitoring.tracking_sheet import read_sheet, update_rows, upsert_rows
+from community_monitoring.versions import version_numbers
 
 RELEASED = ("11.0.0", "11.1.0")
 
