@@ -31,6 +31,10 @@ weighs it. In order:
    form label / form title prefix                 1.5          ``label "Bug Report/Open"``
    troubleshooting symptom ("can't connect") or   1 / 0.5      ``phrase "can't connect"``
    asking for help (``help_phrases``)
+   a sentence of the body that asks ("Is it       1            ``question asked``
+   encrypted at rest?"), when nothing else
+   speaks and the post shows no problem (no
+   symptom, error, code or log)
    =============================================  ===========  ========================================
 
    Each kind of signal counts a few distinct hits at most (so a long post does not win by length),
@@ -88,6 +92,7 @@ W_WANT_BESIDE_QUESTION = 1.5  # a want phrase in a post that also asks a questio
 W_FEATURE_SECTION = 4.0
 W_PHRASE_TITLE, W_PHRASE = 3.0, 2.0
 W_QUESTION_TITLE = 2.0
+W_QUESTION_ASKED = 1.0  # a sentence of the prose asking something ("Is it encrypted at rest?")
 W_REQUEST_TITLE = 3.0
 # An old server the author says they run or upgrade from is their setup; one only named (a form's
 # version field, "Mattermost 7.1 …") is as often a report filed when that version was current.
@@ -108,6 +113,11 @@ _INTERROGATIVE = re.compile(
     r"^\W*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|will|would|"
     r"may|has|have|any)\b(?![ \t]+not\b)",  # "Can not send mail?" states a problem
     re.IGNORECASE,
+)
+# A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
+_QUESTION_ASKED = re.compile(
+    r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
+    r"will|would|may|has|have)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
@@ -774,6 +784,15 @@ class PostClassifier:
                 run_old = self._read_versions(prepared.versions, evidence)
         if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
             run_old = self._read_versions(_server_versions(title_lower), evidence) or run_old
+        if (
+            prepared is not None
+            and "?" in prepared.prose
+            and not (evidence["question"] or evidence["bug"] or evidence["troubleshooting"])
+            and not (prepared.has_code or prepared.has_log or problem)
+            and _QUESTION_ASKED.search(prepared.prose)
+        ):
+            # Nothing else said: a post that asks something and shows no problem is a question.
+            evidence["question"].append((W_QUESTION_ASKED, 8, "question asked"))
         if symptoms and not run_old:
             # On a tracker a problem reported without the author's setup (no setup marker, no old
             # server they run) is what a bug report is: its symptoms count for bug as much as for
