@@ -77,8 +77,11 @@ Penpot, Immich, Keycloak and others; 15 of each type) scored 75.0% blind. From i
 that asks something ("Is it encrypted at rest?") and shows no problem reads as a question when
 nothing else speaks; asking whether a capability is planned ("… planned?", "are there any plans")
 as proposing it; "what could be the reason?" as asking for help. Nine posts went right, two went
-wrong: the tenth set 86.7%, all 483 real posts 71.4%; recall bug 77.0%, troubleshooting 59.6%,
-feature proposal 76.5%, question 70.4%; our own set unchanged. Most of what
+wrong: the tenth set 86.7%, all 483 real posts 71.4%. Then a title saying that something does not
+work ("won't connect", "doesn't receive") became a problem that lets the author's setup count: three
+troubleshooting posts went right, a bug report and a question went wrong. All 483 real posts:
+71.6%; recall bug 76.3%, troubleshooting 62.3%, feature proposal 76.5%, question 69.4%; our own
+set unchanged. Most of what
 is left is a problem report on a tracker that the maintainers called a bug or support by whether it
 reproduced, which its words do not tell.
 

@@ -26,7 +26,8 @@ weighs it. In order:
    statement ending in "?" weighs 1)
    setup marker (``setup_markers``), when the     1.5 each     ``setup "certificate"``
    post describes a problem (a symptom, a bug
-   phrase, an error in a log, code or quote)
+   phrase, an error in a log, code or quote, a
+   title saying something does not work)
    bug template section filled in                 1.5          ``filled section "Steps to reproduce"``
    form label / form title prefix                 1.5          ``label "Bug Report/Open"``
    troubleshooting symptom ("can't connect") or   1 / 0.5      ``phrase "can't connect"``
@@ -118,6 +119,13 @@ _INTERROGATIVE = re.compile(
 _QUESTION_ASKED = re.compile(
     r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
     r"will|would|may|has|have)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
+)
+# A title saying that something does not work, in plain words ("does not sync", "won't start"):
+# a problem, so the setup the post describes counts; never evidence by itself. Only the title: in
+# the body the same words as often describe a missing capability or what the author tried.
+_NOT_WORKING = re.compile(
+    r"\b(?:does not|doesn't|doesnt|do not|don't|did not|didn't|is not|isn't|are not|aren't|won't|will not|"
+    r"can't|cannot|can not|could not|couldn't|unable to|fails? to|failed to)\b"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
@@ -836,6 +844,8 @@ class PostClassifier:
                     seen.add(key)
                     evidence[post_type].append(body)
         troubleshooting = evidence["troubleshooting"]
+        if setup and not problem and _NOT_WORKING.search(title_lower):
+            problem = True
         if setup and problem:
             counted: set[str] = set()
             for key, item in setup:

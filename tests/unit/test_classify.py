@@ -833,8 +833,8 @@ REAL_WORDING_6 = [
 
 
 # From the errors of a tenth real set (sixty issues of thirty-four other open-source products,
-# scored blind first: 75.0%): a post that only asks, asking whether something is planned, and
-# asking what causes the author's problem.
+# scored blind first: 75.0%): a post that only asks, asking whether something is planned, asking
+# what causes the author's problem, and a title saying something does not work.
 REAL_WORDING_7 = [
     (
         "a post that asks something and shows no problem is a question",
@@ -872,6 +872,24 @@ REAL_WORDING_7 = [
         },
         "feature_proposal",
         'wish "are there any plans"',
+    ),
+    (
+        "a title saying something does not work, with the author's setup described, asks for help",
+        {
+            "title": "Desktop app won't connect through our proxy",
+            "body": "We set up the proxy the way the docs describe. The app shows a spinner and gives up.",
+        },
+        "troubleshooting",
+        'setup "proxy"',
+    ),
+    (
+        "a title saying something does not work, without a setup, reports a bug on a tracker",
+        {
+            "title": "Search doesn't find archived channels",
+            "body": "Searching for a word that is in an archived channel returns nothing.",
+        },
+        "bug",
+        "default for github",
     ),
     (
         "asking what causes the author's own problem is asking for help",
