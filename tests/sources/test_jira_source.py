@@ -23,7 +23,7 @@ from community_monitoring.records import (
     write_records,
 )
 from community_monitoring.sources import ItemProblem
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.http import ApiClient, Call, UpstreamError
 from community_monitoring.sources.jira import FIELDS, JiraClient, fetch_jira_tickets
 from community_sandbox import Sandbox
 from scenario_files import days
@@ -197,6 +197,9 @@ class ScriptedSearch:
         self.calls.append(dict(params))
         return model.model_validate(self.pages[len(self.calls) - 1])
 
+    def call(self, method: str, endpoint: str) -> Call:
+        return Call("jira", method, endpoint)
+
 
 @pytest.mark.parametrize(
     ("pages", "keys", "tokens_sent"),
@@ -238,6 +241,34 @@ def test_search_follows_next_page_token(
 def test_a_token_given_twice_is_an_invalid_answer_not_an_endless_search() -> None:
     api = ScriptedSearch([{"issues": ["MM-1"], "nextPageToken": "t1"}] * 3)
     with pytest.raises(UpstreamError, match="the same nextPageToken came back twice"):
+        list(JiraClient(api).search("project = MM"))  # type: ignore[arg-type]
+    assert len(api.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("pages", "message"),
+    [
+        pytest.param(
+            [
+                {"issues": [{"id": "1", "key": "MM-1"}], "nextPageToken": "t1"},
+                {"issues": [], "nextPageToken": "t2"},
+            ],
+            "page 2 is empty but carries a nextPageToken",
+            id="an empty page that goes on",
+        ),
+        pytest.param(
+            [{"issues": [{"id": "1", "key": "MM-1"}], "nextPageToken": f"t{n}"} for n in range(5)],
+            "page 2 holds only items of earlier pages",
+            id="the first page again under new tokens",
+        ),
+    ],
+)
+def test_a_search_that_pages_on_without_new_tickets_is_an_invalid_answer(
+    pages: list[dict[str, Any]], message: str
+) -> None:
+    """A Jira answering new tokens for ever would otherwise be asked until the task's timeout."""
+    api = ScriptedSearch(pages)
+    with pytest.raises(UpstreamError, match=message):
         list(JiraClient(api).search("project = MM"))  # type: ignore[arg-type]
     assert len(api.calls) == 2
 

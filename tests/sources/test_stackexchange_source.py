@@ -240,6 +240,28 @@ def test_a_filter_made_without_the_thread_fields_is_an_error(
         assert [r["path"] for r in running.requests_log] == [f"{API}/filters/create"]
 
 
+def test_a_page_parameter_ignored_is_an_invalid_answer_not_ten_thousand_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read to the page cap, an API answering page 1 for ever with has_more spent a day's quota."""
+    questions = [q for q in stack_data()["questions"]][:2]
+    body = json.dumps({"items": questions, "has_more": True, "quota_max": 10000, "quota_remaining": 9000})
+    fault = {
+        "service": "stackexchange",
+        "path": "/questions$",
+        "kind": "body",
+        "body": body,
+        "content_type": "application/json",
+    }
+    scenario = write_more_scenario(tmp_path / "p", NOW, stackexchange=stack_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_test")
+        with pytest.raises(InvalidResponseError, match=r"/questions answered 200: page 2 holds only items"):
+            list(fetch_stackoverflow_questions(fake_client([]), ["mattermost"], NOW - days(30), NOW))
+        pages = [r for r in running.requests_log if r["path"].endswith("/questions")]
+    assert len(pages) == 2
+
+
 def test_backoff_is_honoured_before_the_next_call_to_that_method(sandbox: Sandbox) -> None:
     sleeps: list[float] = []
     list(fetch_stackoverflow_questions(fake_client(sleeps), ["mattermost"], NOW - days(30), NOW))

@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from community_monitoring.records import suggestion_id_from_url
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.http import AmbiguousWriteError, ApiClient, UpstreamError
 from community_monitoring.sources.uservoice import (
     UserVoiceClient,
     UserVoiceTokenAuth,
@@ -398,6 +399,65 @@ def test_refused_status_update_names_uservoice(sandbox: Sandbox) -> None:
         client.post_status_update(50_000, 123, "No such status")
     assert sandbox.outbox == []
     assert client.status_updates(50_000) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        pytest.param(
+            {"errors": {"status": ["is not a valid status"]}},
+            UpstreamError,
+            r"answered 200: UserVoice refused the status update of suggestion 50000: .*not a valid status",
+            id="an error body with status 200: refused",
+        ),
+        pytest.param(
+            {},
+            AmbiguousWriteError,
+            r"the answer does not show the status update",
+            id="no update echoed: unsure",
+        ),
+    ],
+)
+def test_a_2xx_that_does_not_show_the_update_is_never_taken_as_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any], error: type, message: str
+) -> None:
+    """Taken as made, the ledger would mark the thank-you sent and no run would ever send it."""
+    fault = {
+        "service": "uservoice",
+        "method": "POST",
+        "path": r"/admin/status_updates$",
+        "kind": "body",
+        "body": json.dumps(answer),
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        with pytest.raises(error, match=message) as raised:
+            client.post_status_update(50_000, COMPLETED, "Shipped in 11.1, thank you!")
+    assert isinstance(raised.value, AmbiguousWriteError) is (error is AmbiguousWriteError)
+
+
+def test_a_page_parameter_ignored_is_an_invalid_answer_not_twice_the_suggestions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as more suggestions, the first page again doubled the review and the closeout's list."""
+    first = [uv_suggestion(50_000 + i, f"Idea {i}", NOW - hours(i), creator=LENA) for i in range(3)]
+    page = {"suggestions": first, "pagination": {"page": 1, "per_page": 100, "total_pages": 2}}
+    fault = {
+        "service": "uservoice",
+        "path": r"/admin/suggestions$",
+        "kind": "body",
+        "body": json.dumps(page),
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        with pytest.raises(UpstreamError, match=r"admin/suggestions answered 200: page 2 holds only items"):
+            list(fetch_uservoice_suggestions(client, NOW))
 
 
 @pytest.mark.parametrize(("login", "password"), [("pm-client", None), (None, "pm-secret")])

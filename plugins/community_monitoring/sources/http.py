@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -277,6 +277,36 @@ def unread_next(call: Call, following: str | None, read: set[str]) -> str | None
     if following is not None and following in read:
         raise call.error(200, "its next-page link goes back to a page already read", InvalidResponseError)
     return following
+
+
+class NewItemsOnly:
+    """The items of each page not on an earlier page; a page of nothing but repeats is invalid.
+
+    A server that ignores the page parameter answers the first page again and again, while its
+    list says there is more: each repeat would be counted as more posts (doubled digests) until
+    the page cap, thousands of requests later. An item the list pushed down to the next page while
+    it was read (a new one arrived) is dropped; a whole page of them is not what a list does.
+    Items without a key are all kept.
+    """
+
+    def __init__(self, call: Call, key: Callable[[Any], Any]) -> None:
+        self._call = call
+        self._key = key
+        self._seen: set[Any] = set()
+
+    def __call__(self, items: Sequence[Any], page: int) -> list[Any]:
+        fresh = []
+        for item in items:
+            key = self._key(item)
+            if key is None:
+                fresh.append(item)
+            elif key not in self._seen:
+                self._seen.add(key)
+                fresh.append(item)
+        if items and not fresh:
+            detail = f"page {page} holds only items of earlier pages (the page asked for was not answered)"
+            raise self._call.error(200, detail, InvalidResponseError)
+        return fresh
 
 
 def endless_pages(call: Call, pages: int) -> InvalidResponseError:

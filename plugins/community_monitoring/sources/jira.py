@@ -25,7 +25,13 @@ from pydantic import BaseModel, Field
 from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import JiraTicket
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
-from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError
+from community_monitoring.sources.http import (
+    ApiClient,
+    HttpPolicy,
+    InvalidResponseError,
+    NewItemsOnly,
+    endless_pages,
+)
 from community_monitoring.sources.items import IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import parse_time
 
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JIRA_CONN_ID = "jira_default"
+SEARCH = "/rest/api/3/search/jql"
+MAX_PAGES = 10_000  # a million tickets: a search still going on after that is not answering pages
 # The item cache's name for a ticket's remote-link URLs (a new payload form needs a new name).
 REMOTE_LINKS_CACHE = "jira.remote_links.v1"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate,created"
@@ -165,22 +173,28 @@ class JiraClient:
         out a key rather than send null, so a page without it is not the last one when it carries a
         token. A token given twice would page forever: that is an invalid answer.
         """
+        call = self._api.call("GET", SEARCH)
+        new_only = NewItemsOnly(call, _issue_id)
         token: str | None = None
         seen: set[str] = set()
-        while True:
+        for number in range(1, MAX_PAGES + 1):
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
                 params["nextPageToken"] = token
-            page = self._api.get_page("/rest/api/3/search/jql", SearchPage, params)
-            yield page.issues
+            page = self._api.get_page(SEARCH, SearchPage, params)
             token = page.nextPageToken
+            if token and not page.issues:
+                # Never a page of a search that goes on: paging on would ask for ever.
+                raise call.error(
+                    200, f"page {number} is empty but carries a nextPageToken", InvalidResponseError
+                )
+            yield new_only(page.issues, number)
             if not token:
                 return
             if token in seen:
-                raise InvalidResponseError(
-                    "jira", "GET", "/rest/api/3/search/jql", 200, "the same nextPageToken came back twice"
-                )
+                raise call.error(200, "the same nextPageToken came back twice", InvalidResponseError)
             seen.add(token)
+        raise endless_pages(call, MAX_PAGES)
 
     def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
         for issues in self.search_pages(jql, fields):
@@ -188,6 +202,11 @@ class JiraClient:
 
     def remote_links(self, key: str) -> list[Any]:
         return self._api.get_page(f"/rest/api/3/issue/{key}/remotelink", list[Any])
+
+
+def _issue_id(raw: Any) -> Any:
+    """A searched ticket's id or key, to tell a repeated one (None: not told, kept)."""
+    return (raw.get("id") or raw.get("key")) if isinstance(raw, dict) else None
 
 
 def build_jql(base_jql: str, since: datetime | None) -> str:

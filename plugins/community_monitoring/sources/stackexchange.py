@@ -36,6 +36,7 @@ from community_monitoring.sources.http import (
     Call,
     HttpPolicy,
     InvalidResponseError,
+    NewItemsOnly,
     RateLimit,
     RawResponse,
     UpstreamError,
@@ -241,6 +242,16 @@ def _method_name(endpoint: str) -> str:
     return "/".join(part for index, part in enumerate(parts) if index % 2 == 0)
 
 
+def _post_id(raw: Any) -> Any:
+    """A listed question's, answer's or comment's id (None: not told, kept)."""
+    if not isinstance(raw, dict):
+        return None
+    for field in ("comment_id", "answer_id", "question_id"):
+        if raw.get(field) is not None:
+            return (field, raw[field])
+    return None
+
+
 def _batches(ids: Iterable[int], size: int = MAX_IDS) -> Iterator[list[int]]:
     unique = sorted(set(ids))
     for start in range(0, len(unique), size):
@@ -392,9 +403,10 @@ class StackExchangeClient:
         return made.filter
 
     def _pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[Any]:
+        new_only = NewItemsOnly(Call(SERVICE, "GET", endpoint), _post_id)
         for page in range(1, MAX_PAGES + 1):
             data = self._listing_page(endpoint, {**params, "pagesize": PAGE_SIZE, "page": page})
-            yield from data.items
+            yield from new_only(data.items, page)
             if not data.has_more:
                 return
         raise endless_pages(Call(SERVICE, "GET", endpoint), MAX_PAGES)

@@ -29,11 +29,14 @@ from requests.auth import AuthBase
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
+    AmbiguousWriteError,
     ApiClient,
     Call,
     HttpPolicy,
     InvalidResponseError,
+    NewItemsOnly,
     RawResponse,
+    UpstreamError,
     endless_pages,
     mask_issued_credential,
     mask_secrets,
@@ -221,6 +224,7 @@ class UserVoiceClient:
 
     def _pages(self, endpoint: str, key: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         model = page_model(key)
+        new_only = NewItemsOnly(self._api.call("GET", f"{API_PREFIX}{endpoint}"), _item_id)
         for page in range(1, MAX_PAGES + 1):
             query = {**(params or {}), "page": page, "per_page": PER_PAGE}
             data = self._api.get_page(f"{API_PREFIX}{endpoint}", model, query)
@@ -231,7 +235,7 @@ class UserVoiceClient:
                 raise self._api.call("GET", f"{API_PREFIX}{endpoint}").error(
                     200, detail, InvalidResponseError
                 )
-            yield from items
+            yield from new_only(items, page)
             if page >= total:
                 return
         raise endless_pages(self._api.call("GET", f"{API_PREFIX}{endpoint}"), MAX_PAGES)
@@ -311,12 +315,31 @@ class UserVoiceClient:
                 "links": {"suggestion": suggestion_id, "status": status_id},
             }
         }
-        response = self._api.post_json(f"{API_PREFIX}/admin/status_updates", payload)
-        updates = response.data.get("status_updates") if isinstance(response.data, dict) else None
+        endpoint = f"{API_PREFIX}/admin/status_updates"
+        response = self._api.post_json(endpoint, payload)
+        data = response.data
+        if isinstance(data, dict) and data.get("errors"):
+            # UserVoice's validation error, with a 2xx status from some proxies: it was not applied.
+            raise self._api.call("POST", endpoint).error(
+                response.status,
+                f"UserVoice refused the status update of suggestion {suggestion_id}: {str(data['errors'])[:200]}",
+                UpstreamError,
+            )
+        updates = data.get("status_updates") if isinstance(data, dict) else None
         if not (isinstance(updates, list) and updates and isinstance(updates[0], dict)):
-            log.warning("UserVoice took the status update of %s but did not echo it", suggestion_id)
-            return {}
+            # A 2xx that does not show the update made: it may or may not exist. The ledger reads
+            # the suggestion's status updates back before taking it as made.
+            raise self._api.call("POST", endpoint).error(
+                response.status,
+                f"the answer does not show the status update of suggestion {suggestion_id}",
+                AmbiguousWriteError,
+            )
         return dict(updates[0])
+
+
+def _item_id(raw: Any) -> Any:
+    """A listed object's id, to tell a repeated one (None: not told, kept)."""
+    return raw.get("id") if isinstance(raw, dict) else None
 
 
 def normalise_suggestion(
