@@ -59,6 +59,9 @@ class Post:
     author_platform_staff: bool = False
     author_is_bot: bool = False
     is_pull_request: bool = False
+    # False when not everyone may read it (a forum topic in a read-restricted category, unlisted
+    # or hidden; a confidential GitLab issue): never listed in a public channel's digest.
+    public: bool = True
     # When the question got its accepted answer (Stack Overflow), as early as the API can tell.
     accepted_at: datetime | None = None
     # UserVoice: the suggestion's status name and whether an admin responded.

@@ -395,6 +395,8 @@ def find_help_wanted_sections(
     )
     for post in posts:
         section: HelpWantedSection
+        if not post.public:  # the digest goes to the public channel
+            continue
         if reader.is_waiting_for_first_response(post):
             section = "waiting_for_first_response"
         elif release_topics and is_after_release_topic(post, roster, config, as_of, release, watch):
@@ -465,7 +467,7 @@ def find_stale_posts(
     oldest = as_of - timedelta(days=max_age_days)
     found: dict[str, list[StaleItem]] = {channel: [] for channel in channels}
     for post in posts:
-        if post.channel not in found or not oldest < post.created_at:
+        if post.channel not in found or not oldest < post.created_at or not post.public:
             continue
         if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
             continue
@@ -507,7 +509,7 @@ def find_aged_out(
     channels = set(config.weekly.aged_out_channels)
     found: list[AgedOutItem] = []
     for post in posts:
-        if post.channel not in channels or not oldest < post.created_at <= left_list:
+        if post.channel not in channels or not oldest < post.created_at <= left_list or not post.public:
             continue
         if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
             continue

@@ -23,7 +23,7 @@ from community_monitoring.sources.discourse import (
 )
 from community_monitoring.sources.http import ApiClient, UpstreamError
 from community_sandbox import Sandbox
-from scenario_files import days, forum_post, forum_topic, write_scenario
+from scenario_files import days, forum_post, forum_topic, iso, write_scenario
 
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
 
@@ -146,6 +146,59 @@ def test_a_topic_in_a_subcategory_carries_the_path_of_its_category(
         ("Troubleshooting", [7], False),
         ("Feature Ideas", [], False),
     ]
+
+
+def test_topics_not_everyone_may_read_are_not_public_and_withdrawn_replies_answer_no_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin key reads restricted categories, unlisted topics and hidden posts in /latest.json:
+    listed as public, a customer's private outage report went to the public [Help Wanted]."""
+    categories = [
+        *CATEGORIES,
+        {"id": 20, "name": "Customers", "slug": "customers", "read_restricted": True},
+        {"id": 21, "name": "Acme", "slug": "acme", "parent_category_id": 20},
+    ]
+    cases = [  # (category, topic fields, first post fields)
+        (1, {}, {}),
+        (20, {}, {}),
+        (21, {}, {}),
+        (1, {"visible": False}, {}),
+        (1, {}, {"hidden": True}),
+        (1, {}, {}),
+    ]
+    topics, posts = [], []
+    for n, (category, topic_fields, first_fields) in enumerate(cases):
+        created = NOW - days(3 - n * 0.25)
+        thread = [
+            forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}", **first_fields)
+        ]
+        topics.append(
+            forum_topic(100 + n, f"Topic {n}", created, thread, category_id=category, **topic_fields)
+        )
+        posts += thread
+    withdrawn = forum_post(
+        99, 105, 2, "helper", NOW - days(1), raw="(post deleted by author)", user_deleted=True
+    )
+    deleted = forum_post(98, 105, 3, "spammer", NOW - days(1), raw="buy now", deleted_at=iso(NOW - days(1)))
+    hidden = forum_post(97, 105, 4, "rude", NOW - days(1), raw="rtfm", hidden=True)
+    answered = forum_post(96, 100, 2, "helper", NOW - days(1), raw="Restart the server.")
+    posts += [withdrawn, deleted, hidden, answered]
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts)
+    (scenario / "discourse" / "categories.json").write_text(json.dumps(categories), encoding="utf-8")
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")}
+    assert {title: post.public for title, post in found.items()} == {
+        "Topic 0": True,
+        "Topic 1": False,  # a read-restricted category
+        "Topic 2": False,  # under one
+        "Topic 3": False,  # unlisted
+        "Topic 4": False,  # its first post hidden after flags
+        "Topic 5": True,
+    }
+    assert [r.body for r in found["Topic 0"].replies] == ["Restart the server."]
+    assert found["Topic 5"].replies == ()
 
 
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(

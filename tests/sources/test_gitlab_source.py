@@ -107,6 +107,22 @@ def test_internal_notes_are_not_replies_and_are_never_cached(tmp_path: Path) -> 
         running.stop()
 
 
+def test_a_confidential_issue_is_not_public(tmp_path: Path) -> None:
+    """Only its author and the project's members read it: it must not reach a public digest."""
+    issues = [
+        gitlab_issue(PROJECT, 1, "Open to all", "user1", NOW - days(1)),
+        {**gitlab_issue(PROJECT, 2, "Customer data in here", "user2", NOW - days(1)), "confidential": True},
+    ]
+    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": []}})
+    with Sandbox(scenario) as running:
+        client = GitlabIssuesClient(gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="t"))
+        found = {
+            p.number: p.public
+            for p in fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW)
+        }
+    assert found == {1: True, 2: False}
+
+
 def test_requests_pages_and_notes_only_where_humans_wrote(sandbox: Sandbox) -> None:
     projects = {PROJECT: ["Mattermost"]}
     list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))

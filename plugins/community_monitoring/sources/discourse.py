@@ -19,7 +19,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -69,6 +69,8 @@ class Category(BaseModel):
     name: str | None = None
     parent_category_id: Id | None = None
     subcategory_list: list[Category] = Field(default_factory=list)
+    # Only some groups may read it (the admin key sees its topics in /latest.json all the same).
+    read_restricted: bool | None = None
 
 
 class CategoryList(BaseModel):
@@ -130,6 +132,11 @@ class DiscoursePost(Item):
     moderator: bool | None = None
     # The Solved plugin marks the reply the author (or staff) accepted as the solution.
     accepted_answer: bool | None = None
+    # Withdrawn by its author ("(post deleted by author)"), deleted by staff (an admin key still
+    # reads it), or hidden after flags: no one else reads it.
+    user_deleted: bool | None = None
+    deleted_at: Any = None
+    hidden: bool | None = None
 
 
 def _is_staff(raw: dict[str, Any]) -> bool:
@@ -150,6 +157,8 @@ class DiscourseClient:
 
     def __init__(self, api: ApiClient) -> None:
         self._api = api
+        # Ids of the categories read so far that only some groups may read.
+        self.read_restricted: set[int] = set()
 
     @classmethod
     def from_connection(
@@ -162,7 +171,8 @@ class DiscourseClient:
         return self._api.request_count
 
     def categories(self) -> dict[int, tuple[str, int | None]]:
-        """Category id → (name, parent id) for every category ``/categories.json`` lists.
+        """Category id → (name, parent id) for every category ``/categories.json`` lists; the ids
+        of those only some groups may read are kept in ``read_restricted``.
 
         Without ``include_subcategories`` Discourse lists only the top level, each with the ids of
         its subcategories: their topics would have no category. With it, subcategories come nested
@@ -176,6 +186,8 @@ class DiscourseClient:
         def collect(categories: list[Category], parent: int | None) -> None:
             for category in categories:
                 found[category.id] = (category.name or "", category.parent_category_id or parent)
+                if category.read_restricted:
+                    self.read_restricted.add(category.id)
                 collect(category.subcategory_list, category.id)
 
         collect(page.category_list.categories, None)
@@ -190,6 +202,8 @@ class DiscourseClient:
             if exc.status in (403, 404):
                 return None
             raise
+        if shown.category.read_restricted:
+            self.read_restricted.add(category_id)
         return shown.category.name or "", shown.category.parent_category_id
 
     def topics_active_since(self, since: datetime) -> Iterator[Any]:
@@ -283,9 +297,31 @@ def category_paths(found: dict[int, tuple[str, int | None]]) -> dict[int, str]:
     return {category_id: path(category_id) for category_id in found}
 
 
-def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) -> dict[int, str]:
+class ForumCategories(NamedTuple):
+    paths: dict[int, str]
+    # Categories only some groups may read, or under one that is: their topics are not public.
+    restricted: frozenset[int]
+
+
+def restricted_categories(found: dict[int, tuple[str, int | None]], restricted: set[int]) -> frozenset[int]:
+    """The categories that are read-restricted or lie under one that is."""
+
+    def closed(category_id: int) -> bool:
+        at: int | None = category_id
+        for _ in range(len(found) + 1):  # a cycle ends too
+            if at is None:
+                return False
+            if at in restricted:
+                return True
+            at = found.get(at, ("", None))[1]
+        return False
+
+    return frozenset(category_id for category_id in found if closed(category_id))
+
+
+def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) -> ForumCategories:
     """The paths of the listed categories and of every other category a topic of the window is in
-    (and its parents): each unlisted one read once, by id."""
+    (and its parents): each unlisted one read once, by id; and which of them are not public."""
     found = client.categories()
     wanted = sorted({int(t["category_id"]) for t in topics.values() if t.get("category_id") is not None})
     for _ in range(MAX_CATEGORY_DEPTH):
@@ -306,7 +342,7 @@ def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) 
             if category[1] is not None:
                 parents.append(category[1])
         wanted = parents
-    return category_paths(found)
+    return ForumCategories(category_paths(found), restricted_categories(found, client.read_restricted))
 
 
 # ----- normalisers ------------------------------------------------------------------------------
@@ -336,9 +372,16 @@ def build_topic_post(
     categories: dict[int, str],
     public_url: str,
     solved_at: datetime | None = None,
+    restricted: frozenset[int] = frozenset(),
 ) -> Post:
     closed = bool(topic.get("closed") or topic.get("archived"))
     category_id = topic.get("category_id")
+    # Unlisted (visible false), hidden after flags, or in a category only some groups read.
+    public = not (
+        topic.get("visible") is False
+        or first_post.get("hidden")
+        or (category_id is not None and int(category_id) in restricted)
+    )
     return Post(
         channel="forum",
         source_id=str(topic["id"]),
@@ -355,6 +398,7 @@ def build_topic_post(
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
         number=int(topic["id"]),
         accepted_at=solved_at,
+        public=public,
     )
 
 
@@ -372,8 +416,18 @@ def _topic_name(raw: Any, public_url: str, where: str) -> str:
 # these are kept from their raw JSON while the window's posts are read. At 100,000 posts a day the
 # raw dictionaries (each post's HTML, its actions, its avatar and flair fields) held for every topic
 # of the window were most of the forum extract's memory.
-TOPIC_FIELDS = ("id", "slug", "title", "created_at", "category_id", "closed", "archived")
-FIRST_POST_FIELDS = ("raw", "topic_title", "username", "staff", "admin", "moderator", "user_id", "created_at")
+TOPIC_FIELDS = ("id", "slug", "title", "created_at", "category_id", "closed", "archived", "visible")
+FIRST_POST_FIELDS = (
+    "raw",
+    "topic_title",
+    "username",
+    "staff",
+    "admin",
+    "moderator",
+    "user_id",
+    "created_at",
+    "hidden",
+)
 
 
 def _kept(raw: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -425,6 +479,8 @@ class _Threads:
         self.count += 1
         if post.post_number == 1:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
+        elif post.user_deleted or post.deleted_at or post.hidden:
+            return  # withdrawn, deleted or hidden: no one reads it, so it answers no one
         elif post.post_type == REGULAR_POST:
             reply = checker.build(name, normalise_reply, raw)
             if reply is not None:
@@ -537,9 +593,10 @@ def fetch_forum_topics(
             topic,
             first,
             replies,
-            categories,
+            categories.paths,
             public_url,
             threads.solved_at.get(topic_id),
+            categories.restricted,
         )
         if post is not None:
             yield post

@@ -335,6 +335,8 @@ def normalise_issue(raw: dict[str, Any], project: str) -> Post:
         container=project,
         number=iid,
         updated_at=parse_time(raw["updated_at"]) if raw.get("updated_at") else None,
+        # A confidential issue: only its author and the project's members read it.
+        public=raw.get("confidential") is not True,
     )
 
 
