@@ -20,7 +20,10 @@ from community_monitoring.settings import ResponsesSection, Settings, load_setti
 # in a placeholder does not count as given. The texts are lower case.
 _VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b")
 _LOGS = re.compile(r"\blogs?\b|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:")
-_STEPS = re.compile(r"steps to reproduce|^\s*(?:1[.)]|-\s*step)\s", re.MULTILINE)
+# Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
+_STEPS = re.compile(
+    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^\s*(?:1[.)]|-\s*step)\s", re.MULTILINE
+)
 _STEPS_HEADING = re.compile(r"reproduce|\bsteps\b")
 
 # What each post type needs before anyone can narrow the problem down.

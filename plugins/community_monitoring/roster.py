@@ -65,9 +65,11 @@ class StaffRoster:
             )
         staff: dict[str, frozenset[str]] = {}
         for key, names in data.items():
-            if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            if not isinstance(names, list) or not all(
+                isinstance(n, str) and roster_username(n) for n in names
+            ):
                 raise RosterError(f"Variable {STAFF_VARIABLE!r}: {key!r} must be a list of usernames")
-            staff[key] = frozenset(n.casefold() for n in names)
+            staff[key] = frozenset(roster_username(n) for n in names)
         bots = staff.pop("bots", frozenset())
         return cls(staff=staff, bots=bots)
 
@@ -81,6 +83,12 @@ class StaffRoster:
 
     def is_staff(self, channel: str, username: str, platform_says_staff: bool = False) -> bool:
         return platform_says_staff or username.casefold() in self.staff.get(channel, frozenset())
+
+
+def roster_username(written: str) -> str:
+    """A roster entry as the platforms write the name: "@JasonBlais " is jasonblais (no platform's
+    username starts with "@" or a space, so written that way it would never match anyone)."""
+    return written.strip().removeprefix("@").strip().casefold()
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,16 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "the author gave the steps run on in one line",
+            (reply("alice", body="Steps: 1. post foo-bar 2. search foo-bar 3. nothing found"),),
+            ("versions", "logs"),
+        ),
+        (
+            "the author said how to reproduce it",
+            (reply("alice", body="To reproduce: upload any PNG over 5 MB from the desktop app."),),
+            ("versions", "logs"),
+        ),
+        (
             "an ask phrase without a question mark",
             (reply("staffer", body="Please share the version you are on."),),
             ("logs", "steps"),

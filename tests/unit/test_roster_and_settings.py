@@ -58,11 +58,24 @@ def test_staff_roster() -> None:
     assert not roster.is_bot("amy")
 
 
+def test_a_roster_name_written_with_an_at_sign_still_names_its_user() -> None:
+    """Written as Mattermost names are ("@JasonBlais"), the entries matched no one: staff were
+    listed as community and a bot's posts were listed."""
+    roster = StaffRoster.parse(
+        '{"github": ["@JasonBlais"], "forum": [" @Amy.Blais "], "bots": ["@Forum-Bot"]}'
+    )
+    assert roster.is_staff("github", "jasonblais")
+    assert roster.is_staff("forum", "amy.blais")
+    assert roster.is_bot("forum-bot")
+    assert not roster.is_staff("github", "@jasonblais2")
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         ('{"githbu": []}', r"unknown keys \['githbu'\]"),
         ('{"github": "amy"}', "'github' must be a list of usernames"),
+        ('{"github": ["@"]}', "'github' must be a list of usernames"),
         ("nope", "'community_staff' is not valid JSON"),
     ],
 )
