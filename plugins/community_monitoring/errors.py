@@ -22,3 +22,8 @@ class UncertainDelivery(RuntimeError):
 
 class ClaimHeld(RuntimeError):
     """Another worker holds the claim on this write and may be sending it right now: try later."""
+
+
+class WritesFailed(RuntimeError):
+    """Some writes of a list failed, each named; the others were made. A retry makes only the
+    failed ones: the ledger remembers the rest."""

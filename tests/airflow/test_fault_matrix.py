@@ -241,6 +241,43 @@ def test_reset_after_a_reply_comment_is_read_back_not_resent(airflow: AirflowRun
         )
 
 
+def test_a_refused_reply_does_not_keep_the_others_from_being_posted(
+    airflow: AirflowRunner, tmp_path: Path
+) -> None:
+    """GitHub refuses the first two reply comments it is sent (a locked issue's 403), then takes
+    them: the first try posts every other reply and names the two; the retry posts those two."""
+    locked = {
+        "service": "github",
+        "method": "POST",
+        "path": r"/issues/\d+/comments$",
+        "status": 403,
+        "body": json.dumps({"message": "Unable to create comment because issue is locked."}),
+        "times": 2,
+    }
+    with Sandbox(scenario_with(tmp_path, [locked])) as running:
+        loaded = load_scenario(tmp_path / "scenario")
+        replies_on = {**HTTP, "replies": {"post_upstream": {"github": True}}}
+        airflow.use_sandbox(running.base_url, loaded.variables, replies_on)
+        now = loaded.now.isoformat()
+        result = airflow.dags_test(DAG_ID, now, {"as_of": now})
+        tried = [
+            r["path"]
+            for r in running.requests_log
+            if r["method"] == "POST" and r["path"].endswith("/comments") and "/issues/" in r["path"]
+        ]
+        posted = [e["path"] for e in running.outbox if e["service"] == "github" and e["method"] == "POST"]
+    assert result.state == "success", result.log[-3000:]
+    assert len(set(tried)) >= 3, "the demo has at least three new unanswered GitHub issues"
+    # Every reply was posted once; the two refused ones on the retry, after all the others.
+    assert sorted(posted) == sorted(set(tried))
+    assert posted[-2:] == tried[:2]
+    named = next(line for line in result.log.splitlines() if "replies upstream failed, the others" in line)
+    assert f"2 of {len(set(tried))} replies upstream failed, the others were made" in named
+    # (The test connections' one-letter secrets are masked in the text: only whole words are looked for.)
+    assert named.count("answered 403") == 2, named
+    assert named.count("because issue is locked") == 2, named
+
+
 def test_a_malformed_item_is_named_and_the_others_are_kept(
     airflow: AirflowRunner, baseline: list[str], tmp_path: Path
 ) -> None:

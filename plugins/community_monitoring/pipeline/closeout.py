@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from community_monitoring.params import CloseoutParams
 from community_monitoring.pipeline.common import remove_idle_intermediates
-from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.pipeline.run import TaskRun, community_task, write_each
 
 if TYPE_CHECKING:
     # The plan's module (and the settings models it reads) is imported by the tasks that use it:
@@ -223,7 +223,13 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
             sum(1 for r in results if r.outcome == "already_thanked"),
         )
     else:
-        results = [thank_once(run, plan, nominee, client_for(nominee)) for nominee in plan.thank]
+        # One refused (a deleted suggestion) does not keep the others from being thanked.
+        results = write_each(
+            plan.thank,
+            lambda nominee: thank_once(run, plan, nominee, client_for(nominee)),
+            lambda nominee: f"suggestion {nominee.suggestion_id} ({nominee.url})",
+            "thank-yous",
+        )
     run.store.save_plan("closeout-results", [asdict(r) for r in results])
     return {"thanked": sum(1 for r in results if r.outcome == "thanked")}
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import CHANNELS
 from community_monitoring.keys import covered_digest_key, digest_key
-from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.pipeline.run import TaskRun, community_task, write_each
 from community_monitoring.timeutil import day_window
 
 if TYPE_CHECKING:
@@ -293,23 +293,17 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
     client = UserVoiceClient.from_connection(http=run.settings.http)
     body = run.settings.uservoice.status_update_body
     applied = 0
-    for change in changes:
 
-        def send(_: str, change: dict[str, Any] = change) -> None:
-            client.post_status_update(
-                int(change["suggestion_id"]), int(change["status_id"]), body, notify=False
-            )
-
-        def arrived(_: str, change: dict[str, Any] = change) -> bool:
-            return status_arrived(client, int(change["suggestion_id"]), int(change["status_id"]))
-
+    def apply_once(change: dict[str, Any]) -> None:
+        nonlocal applied
+        suggestion_id, status_id = int(change["suggestion_id"]), int(change["status_id"])
         delivery = run.outbox.write_upstream(
             keys.status_key(change["suggestion_id"], change["proposed"]),
             "uservoice_status",
             "uservoice_default",
             change["proposed"],
-            send,
-            read_back=arrived,
+            lambda _: client.post_status_update(suggestion_id, status_id, body, notify=False),
+            read_back=lambda _: status_arrived(client, suggestion_id, status_id),
         )
         applied += delivery.parts_sent
         log.info(
@@ -319,6 +313,9 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
             change["proposed"],
             delivery.status,
         )
+
+    # One refused (a deleted suggestion) does not keep the others from being applied.
+    write_each(changes, apply_once, lambda change: f"suggestion {change['suggestion_id']}", "status updates")
     return {"applied": applied}
 
 
@@ -375,15 +372,18 @@ def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
 
 @community_task
 def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
-    """Where switched on, post each new unanswered post's reply draft upstream, once."""
+    """Where switched on, post each new unanswered post's reply draft upstream, once; one that
+    fails (a locked issue) does not keep the others from being posted, and the error names it."""
     from community_monitoring import keys
 
     sent: dict[str, int] = {}
     clients: dict[str, tuple[Any, Any]] = {}
-    for reply in run.store.plan("replies"):
-        if not run.policy.write_upstream:
-            log.info("No replies are posted upstream: %s", run.policy.reason)
-            break
+    replies = run.store.plan("replies")
+    if replies and not run.policy.write_upstream:
+        log.info("No replies are posted upstream: %s", run.policy.reason)
+        return {"sent": sent}
+
+    def post_once(reply: dict[str, Any]) -> None:
         channel = CHANNELS[reply["channel"]]
         if channel.key not in clients:
             http = run.settings.http
@@ -395,12 +395,12 @@ def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
             "upstream_reply",
             channel.key,
             reply["draft"],
-            lambda text, where=where, send=send: send(*where, text),
+            lambda text: send(*where, text),
             # The draft ends with its key's marker: an ambiguous failure is settled by looking.
-            read_back=lambda _, where=where, key=reply["key"], has_reply=has_reply: has_reply(
-                *where, keys.reply_marker(key)
-            ),
+            read_back=lambda _: has_reply(*where, keys.reply_marker(reply["key"])),
         )
         sent[channel.key] = sent.get(channel.key, 0) + delivery.parts_sent
         log.info("Reply to %s: %s", reply["url"], delivery.status)
+
+    write_each(replies, post_once, lambda reply: str(reply["url"]), "replies upstream")
     return {"sent": sent}

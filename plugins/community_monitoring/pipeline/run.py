@@ -15,12 +15,12 @@ import logging
 import os
 import resource
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from community_monitoring.errors import SettingsError, UncertainDelivery
+from community_monitoring.errors import SettingsError, UncertainDelivery, WritesFailed
 from community_monitoring.outbox import Outbox
 from community_monitoring.params import CloseoutParams, ParamError, closeout_params, flag_param, resolve_as_of
 from community_monitoring.pipeline.store import RunStore, safe_name
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # Errors in what people typed (settings, rosters, params, connections): retrying cannot help.
 BAD_INPUT_ERRORS: tuple[type[Exception], ...] = (SettingsError, RosterError, ParamError)
+Item = TypeVar("Item")
+Made = TypeVar("Made")
+FAILURES_NAMED = 10  # in the error (and so the alert); the task log names every one
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,42 @@ def peak_memory_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_each(
+    items: Iterable[Item], write: Callable[[Item], Made], name: Callable[[Item], str], what: str
+) -> list[Made]:
+    """``write`` for every item, going on past a failure; then one error naming every failure.
+
+    An upstream refusing one write (a locked issue, a deleted suggestion) must not keep the
+    others from being made. The error is ``UncertainDelivery`` (no retry) when one of the failed
+    writes may have arrived, else ``WritesFailed``: a retry makes only the failed ones again.
+    Bad settings or params fail at once: every write would fail the same way.
+    """
+    made: list[Made] = []
+    failed: list[str] = []
+    uncertain = False
+    for item in items:
+        try:
+            made.append(write(item))
+        except BAD_INPUT_ERRORS:
+            raise
+        except Exception as exc:
+            uncertain = uncertain or isinstance(exc, UncertainDelivery)
+            failed.append(f"{name(item)}: {type(exc).__name__}: {redact(str(exc))}")
+            log.error("%s failed (the others are still made): %s", what, failed[-1])
+    if failed:
+        shown = "; ".join(failed[:FAILURES_NAMED])
+        more = (
+            f"; and {len(failed) - FAILURES_NAMED} more (see the task log)"
+            if len(failed) > FAILURES_NAMED
+            else ""
+        )
+        message = (
+            f"{len(failed)} of {len(failed) + len(made)} {what} failed, the others were made: {shown}{more}"
+        )
+        raise (UncertainDelivery if uncertain else WritesFailed)(message)
+    return made
 
 
 def community_task(func: Callable[..., Any]) -> Callable[..., Any]:
