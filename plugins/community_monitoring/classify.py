@@ -23,7 +23,9 @@ weighs it. In order:
    ("we still run 6.0", "upgrading from 5.9") /
    named only ("Server Version: 7.8")
    question-shaped title ("Which port …?"; a     2 / 1        ``question title``
-   statement ending in "?" weighs 1)
+   statement ending in "?", or a title asking
+   without its "?" ("does X survive a
+   restart"), weighs 1)
    setup marker (``setup_markers``), when the     1.5 each     ``setup "certificate"``
    post describes a problem (a symptom, a bug
    phrase, an error in a log, code or quote, a
@@ -113,6 +115,14 @@ _PHRASE_WEIGHTS = {  # kind -> (in the title, in the body)
 _INTERROGATIVE = re.compile(
     r"^\W*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|will|would|"
     r"may|has|have|any)\b(?![ \t]+not\b)",  # "Can not send mail?" states a problem
+    re.IGNORECASE,
+)
+# A title that asks without its "?": an auxiliary or question word first, then a subject; never
+# the negative that states a problem ("Can't connect", "Does not start"). "How …", "What …" and
+# "Where …" titles are read by their phrases ("how do I", "what is the").
+_ASKING_TITLE = re.compile(
+    r"^\W*(?:which|why|does|do|is|are|can|could|should|will|would)\b(?!['\u2019]t)"
+    r"(?![ \t]+not\b)[ \t]+\w+[ \t]+\w",
     re.IGNORECASE,
 )
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
@@ -946,6 +956,9 @@ class PostClassifier:
                 evidence["question"].append((W_QUESTION_TITLE, 4, "question title"))
             elif stripped.endswith("?"):
                 evidence["question"].append((W_QUESTION_TITLE / 2, 4, "question title"))
+        elif _ASKING_TITLE.match(stripped):
+            # Asked without its "?" ("does the old token remain valid after a restart").
+            evidence["question"].append((W_QUESTION_TITLE / 2, 4, "question title"))
         if self._request is not None and stripped:
             # Without a separator the optional component prefix cannot match: the shorter
             # pattern finds the same verb without trying every prefix length first.
