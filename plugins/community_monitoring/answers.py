@@ -193,7 +193,7 @@ def is_reply_staff(post: Post, reply: Reply, roster: StaffRoster) -> bool:
 
 
 def is_by_author(post: Post, reply: Reply) -> bool:
-    return same_author(reply.author, post.author)
+    return same_author(reply.author, post.author, reply.author_id, post.author_id)
 
 
 def is_substantive(reply: Reply, roster: StaffRoster, responses: ResponsesSection) -> bool:

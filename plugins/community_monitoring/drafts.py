@@ -9,7 +9,7 @@ from datetime import datetime
 
 from community_monitoring import answers
 from community_monitoring.classify import Classification, PostClassifier
-from community_monitoring.records import Post, same_author
+from community_monitoring.records import Post
 from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
@@ -87,7 +87,7 @@ def settled_in_thread(post: Post, responses: ResponsesSection, as_of: datetime |
     for reply in post.replies:
         if as_of is not None and reply.created_at > as_of:
             continue
-        if same_author(reply.author, post.author) or answers.asks_the_author(reply.body, responses):
+        if answers.is_by_author(post, reply) or answers.asks_the_author(reply.body, responses):
             settled |= _details_in(answers.own_words(reply.body))
     return settled
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from community_monitoring.records import Post, category_names
 from community_monitoring.roster import StaffRoster
-from community_monitoring.rules import is_listable, is_reply_bot, is_reply_staff, replies_at
+from community_monitoring.rules import is_by_author, is_listable, is_reply_bot, is_reply_staff, replies_at
 from community_monitoring.settings import POST_TYPES, Settings
 
 _SEGMENTS = re.compile(r"\s*(?:/|::)\s*")
@@ -170,7 +170,7 @@ class TeamDecisions:
             [(post_type, label)] = labelled.items()
             return post_type, "label", f'label "{label}"'
         for reply in reversed(replies_at(post, as_of)):
-            if reply.author.casefold() == post.author.casefold() or is_reply_bot(reply, roster):
+            if is_by_author(post, reply) or is_reply_bot(reply, roster):
                 continue
             if not is_reply_staff(post, reply, roster):
                 continue

@@ -31,6 +31,9 @@ class Reply:
     author_platform_staff: bool = False
     author_is_bot: bool = False
     kind: str = "comment"
+    # The author's account id where names are not unique (Stack Exchange display names): "" when
+    # the name is the account's own (GitHub, GitLab, forum usernames).
+    author_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class Post:
     # False when not everyone may read it (a forum topic in a read-restricted category, unlisted
     # or hidden; a confidential GitLab issue): never listed in a public channel's digest.
     public: bool = True
+    # As ``Reply.author_id``.
+    author_id: str = ""
     # When the question got its accepted answer (Stack Overflow), as early as the API can tell.
     accepted_at: datetime | None = None
     # UserVoice: the suggestion's status name and whether an admin responded.
@@ -91,9 +96,12 @@ DELETED_USER = "deleted-user"
 DELETED_AUTHORS = frozenset({DELETED_USER, "ghost"})
 
 
-def same_author(one: str, other: str) -> bool:
-    """Whether two posts are by the same person: the same name, unless the name only says the
-    account was deleted (two deleted accounts are not one person)."""
+def same_author(one: str, other: str, one_id: str = "", other_id: str = "") -> bool:
+    """Whether two posts are by the same person: the same account id where both carry one (two
+    Stack Exchange users may share a display name), else the same name, unless the name only says
+    the account was deleted (two deleted accounts are not one person)."""
+    if one_id and other_id:
+        return one_id == other_id
     folded = one.casefold()
     return folded == other.casefold() and folded not in DELETED_AUTHORS
 

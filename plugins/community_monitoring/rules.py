@@ -295,9 +295,10 @@ class _Reader:
         # A deleted account's post: no reply is provably its author's (``records.same_author``).
         author = post.author.casefold() if post.author.casefold() not in DELETED_AUTHORS else None
         as_of = self.as_of
+        author_id = post.author_id  # where names are not unique, the account decides
         return any(
             r.created_at <= as_of
-            and r.author.casefold() != author
+            and ((r.author_id != author_id) if author_id and r.author_id else r.author.casefold() != author)
             and not self.is_bot(r.author, r.author_is_bot)
             and self.says_something(r)
             for r in post.replies

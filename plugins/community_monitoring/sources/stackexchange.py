@@ -448,6 +448,13 @@ class StackExchangeClient:
         return self._by_ids("answers", answer_ids, "comments")
 
 
+def _owner_id(raw: Mapping[str, Any]) -> str:
+    """The owner's account id: display names are not unique on Stack Exchange."""
+    owner = raw.get("owner") or {}
+    user_id = owner.get("user_id")
+    return str(user_id) if isinstance(user_id, int) and owner.get("user_type") != "does_not_exist" else ""
+
+
 def _owner(raw: Mapping[str, Any]) -> str:
     owner = raw.get("owner") or {}
     # Deleted accounts come back with no owner or with user_type "does_not_exist".
@@ -460,6 +467,7 @@ def normalise_answer(raw: Mapping[str, Any]) -> Reply:
     return Reply(
         reply_id=f"a{raw['answer_id']}",
         author=_owner(raw),
+        author_id=_owner_id(raw),
         created_at=parse_time(raw["creation_date"]),
         body=str(raw.get("body") or ""),
         kind="answer",
@@ -471,6 +479,7 @@ def normalise_comment(raw: Mapping[str, Any]) -> Reply:
         # Answers and comments are numbered separately: prefixes keep reply ids unique.
         reply_id=f"c{raw['comment_id']}",
         author=_owner(raw),
+        author_id=_owner_id(raw),
         created_at=parse_time(raw["creation_date"]),
         body=str(raw.get("body") or ""),
         kind="comment",
@@ -495,6 +504,7 @@ def normalise_question(
         title=html.unescape(str(raw.get("title") or "")),
         body=str(raw.get("body") or ""),
         author=_owner(raw),
+        author_id=_owner_id(raw),
         created_at=parse_time(raw["creation_date"]),
         state="closed" if closed_date else "open",
         closed_at=parse_time(closed_date) if closed_date else None,
