@@ -410,6 +410,9 @@ class HttpSection(Section):
 
     connect_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=120)] = 10.0
     read_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=600)] = 60.0
+    # The whole answer, once it starts: a read timeout bounds each wait for bytes, so an answer
+    # that trickles in would otherwise never time out.
+    body_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=3600)] = 300.0
     max_attempts: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
     base_delay_seconds: Annotated[float, Field(strict=True, ge=0, le=60)] = 1.0
     # The longest wait a rate limit may ask for before the call gives up (the task retries later).

@@ -60,7 +60,15 @@ class Reset:
     """Read the whole request (so it counts as received), then reset the connection."""
 
 
-Action = Reply | Stall | Reset
+@dataclass(frozen=True)
+class Trickle:
+    """Answer 200 with a JSON body of ``size`` bytes, one byte every ``interval`` seconds."""
+
+    interval: float
+    size: int
+
+
+Action = Reply | Stall | Reset | Trickle
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,20 @@ class Loopback:
                 action = loopback._next(received)
                 if isinstance(action, Stall):
                     loopback._stop.wait(action.seconds)
+                    self.close_connection = True
+                elif isinstance(action, Trickle):
+                    payload = json.dumps({"items": ["x" * action.size]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.flush()
+                    for byte in payload:
+                        if loopback._stop.wait(action.interval):
+                            break
+                        with contextlib.suppress(OSError):  # the client gave up
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
                     self.close_connection = True
                 elif isinstance(action, Reset):
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -274,6 +296,71 @@ def test_a_stalled_answer_fails_within_the_read_timeout_times_the_attempts(
         elapsed = time.monotonic() - started
         assert len(server.received) == FAST.max_attempts
     assert elapsed < FAST.read_timeout * FAST.max_attempts + 2.0
+
+
+def test_an_answer_trickling_in_fails_within_the_body_timeout_times_the_attempts(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """Each byte comes well within the read timeout, so only a deadline on the whole body ends it."""
+    with Loopback(Trickle(interval=0.05, size=400)) as server:
+        http_connection(monkeypatch, "loop", server.url, extra={"Api-Key": "key-0123456789"})
+        policy = HttpPolicy(
+            connect_timeout=1.0,
+            read_timeout=0.3,
+            body_timeout=0.5,
+            max_attempts=2,
+            base_delay=0.0,
+            max_wait=5.0,
+        )
+        api = ApiClient("loop", "forum", policy=policy, sleep=sleeps.append)
+        started = time.monotonic()
+        with pytest.raises(
+            UpstreamError, match=r"^forum: GET /slow.json failed: .*still arriving after 0.5s"
+        ):
+            api.get_json("/slow.json")
+        elapsed = time.monotonic() - started
+        assert len(server.received) == policy.max_attempts
+    assert elapsed < (policy.body_timeout + policy.read_timeout) * policy.max_attempts + 2.0
+
+
+@pytest.mark.parametrize("service", ["gitlab", "github"])
+def test_python_gitlab_and_pygithub_answers_have_the_body_deadline_too(
+    monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """Both clients read through sessions of their own (PyGithub opens one per connection)."""
+    import gitlab
+    from github.Requester import Requester
+
+    from community_monitoring.sources.github import GithubApi, make_github_hook_class
+    from community_monitoring.sources.gitlab import GitlabApi
+
+    policy = HttpPolicy(
+        connect_timeout=1.0, read_timeout=0.3, body_timeout=0.5, max_attempts=2, base_delay=0.0, max_wait=5.0
+    )
+    with Loopback(Trickle(interval=0.05, size=400)) as server:
+        try:
+            if service == "gitlab":
+                api: Any = GitlabApi(gitlab.Gitlab(server.url, private_token="t0ken-0123456789"), policy)
+            else:
+                conn = {"conn_type": "github", "host": server.url, "password": "t0ken-0123456789"}
+                monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+                api = GithubApi(make_github_hook_class(policy)().get_conn(), policy, sleep=lambda _: None)
+            with pytest.raises(
+                UpstreamError, match=rf"^{service}: GET /repos/o/r/issues failed: .*still arriving"
+            ):
+                api.get_list("/repos/o/r/issues", {})
+        finally:
+            Requester.resetConnectionClasses()
+        assert len(server.received) == policy.max_attempts
+
+
+def test_an_answer_that_arrives_in_pieces_within_the_body_timeout_is_read_whole(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    with Loopback(Trickle(interval=0.001, size=300)) as server:
+        http_connection(monkeypatch, "loop", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("loop", "forum", policy=FAST, sleep=sleeps.append)
+        assert api.get_page("/t.json", ItemsPage).items == ["x" * 300]
 
 
 def test_a_refused_connection_is_retried_then_named(

@@ -42,6 +42,7 @@ from community_monitoring.sources.http import (
     send_with_retries,
     unread_next,
     upstream_rate_limit,
+    with_body_deadline,
     write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
@@ -58,6 +59,24 @@ STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER"})
 MAX_PAGES = 10_000
 # GitHub: without Retry-After or a reset time, wait at least a minute after a secondary limit.
 SECONDARY_RATE_WAIT = 60.0
+
+
+def use_body_deadline(policy: HttpPolicy) -> None:
+    """PyGithub opens a requests session of its own per connection: the connection classes it is
+    given add the body deadline (``http.BodyDeadline``) to it. PyGithub keeps them per process."""
+    from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
+
+    class HttpConnection(HTTPRequestsConnectionClass):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            with_body_deadline(self.session, policy)
+
+    class HttpsConnection(HTTPSRequestsConnectionClass):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            with_body_deadline(self.session, policy)
+
+    Requester.injectConnectionClasses(HttpConnection, HttpsConnection)
 
 
 def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
@@ -92,6 +111,7 @@ def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
             }
             if conn.host:
                 kwargs["base_url"] = conn.host.rstrip("/")
+            use_body_deadline(http)
             self.client = Github(**kwargs)
             return self.client
 

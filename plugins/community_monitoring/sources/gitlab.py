@@ -42,6 +42,7 @@ from community_monitoring.sources.http import (
     same_origin,
     send_with_retries,
     unread_next,
+    with_body_deadline,
     write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
@@ -130,6 +131,7 @@ class GitlabApi:
         gl.session.max_redirects = 0
         self._last = _last_response_of(gl.session)
         self.policy = policy or HttpPolicy.from_settings()
+        with_body_deadline(gl.session, self.policy)
         self._sleep = sleep
         self._base_path = urlsplit(gl.api_url).path.rstrip("/")
         self.gl_url = gl.url

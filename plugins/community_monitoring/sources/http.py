@@ -38,7 +38,13 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from pydantic import TypeAdapter, ValidationError
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from community_monitoring import write_requests
 from community_monitoring.errors import AmbiguousWrite
@@ -100,6 +106,7 @@ class HttpPolicy:
 
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    body_timeout: float = 300.0
     max_attempts: int = 5
     base_delay: float = 1.0
     max_wait: float = 120.0
@@ -116,6 +123,7 @@ class HttpPolicy:
             policy = cls(
                 connect_timeout=float(http.connect_timeout_seconds),
                 read_timeout=float(http.read_timeout_seconds),
+                body_timeout=float(http.body_timeout_seconds),
                 max_attempts=int(http.max_attempts),
                 base_delay=float(http.base_delay_seconds),
                 max_wait=float(http.max_wait_seconds),
@@ -139,6 +147,60 @@ class HttpPolicy:
     def backoff(self, attempt: int) -> float:
         """The pause after failed attempt ``attempt`` (1-based) when the upstream named none."""
         return self.base_delay * 2 ** (attempt - 1)
+
+
+BODY_CHUNK = 8192  # read at most this much at a time, so the deadline is checked between reads
+
+
+class BodyTimeout(requests.exceptions.ReadTimeout):
+    """The answer started but had not arrived in full by the body deadline (it trickles in)."""
+
+
+class BodyDeadline:
+    """A requests response hook: the answer's body is read within ``seconds`` of its headers.
+
+    A read timeout bounds each wait for bytes: an answer trickling in a few bytes at a time never
+    hits it, and the task would hang until Airflow's execution timeout. Requests runs response
+    hooks before it reads the body, so the hook reads it, in chunks, and gives up past the
+    deadline with a ``ReadTimeout`` (retried for a read; an unsure write for a write).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("stream") or response._content_consumed:  # type: ignore[attr-defined]
+            return response
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        raw = response.raw
+        while True:
+            try:
+                # read1: what one read of the socket gives (read(n) would wait for all n bytes).
+                chunk = raw.read1(BODY_CHUNK, decode_content=True)
+            except ReadTimeoutError as exc:
+                raise requests.exceptions.ReadTimeout(exc, response=response) from exc
+            except (ProtocolError, DecodeError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(exc, response=response) from exc
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if time.monotonic() - started > self.seconds:
+                response.close()
+                raise BodyTimeout(f"the answer was still arriving after {self.seconds:g}s", response=response)
+        response._content = b"".join(chunks)  # type: ignore[attr-defined]
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.raw.release_conn()
+        return response
+
+
+def with_body_deadline(session: requests.Session, policy: HttpPolicy) -> requests.Session:
+    """``session`` with :class:`BodyDeadline` among its response hooks (once; the policy's)."""
+    hooks = session.hooks.setdefault("response", [])
+    hooks[:] = [hook for hook in hooks if not isinstance(hook, BodyDeadline)]
+    # First: the other hooks (python-gitlab's last-response keeper) see the body read.
+    hooks.insert(0, BodyDeadline(policy.body_timeout))
+    return session
 
 
 def http_max_attempts() -> int:
@@ -428,6 +490,8 @@ def describe_transport_error(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timeout (nothing was sent)"
     if isinstance(exc, requests.exceptions.ReadTimeout):
+        if isinstance(exc.__cause__, BodyTimeout) or isinstance(exc, BodyTimeout):
+            return f"read timeout: {exc}"
         return "read timeout: no answer in time"
     if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
         return "connection refused (nothing was sent)"
@@ -700,7 +764,7 @@ class ApiClient:
 
             kwargs = {"auth_type": self._auth_type} if self._auth_type is not None else {}
             hook = HttpHook(method="GET", http_conn_id=self.conn_id, **kwargs)
-            session = hook.get_conn()
+            session = with_body_deadline(hook.get_conn(), self.policy)
             self.add_secrets(session_secrets(session))
             self._hook, self._session = hook, session
         return self._session
