@@ -54,7 +54,7 @@ def community_triage_model() -> None:
         collected >> examples >> trained
     with shape.group("notify", "Log the model card"):
         trained >> task(triage_model.report_model_card, task_id="report_model_card")()
-        shape.verify(collected)
+        shape.verify(collected, without="the model was trained without them")
 
 
 community_triage_model()

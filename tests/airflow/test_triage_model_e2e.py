@@ -208,3 +208,20 @@ def test_too_little_history_stores_a_model_but_never_uses_it(
     caplog.set_level(logging.WARNING)
     assert load_latest_model(models_settings(airflow.workdir / "models")) is None
     assert "No triage model has been promoted yet" in caplog.text
+
+
+def test_a_channel_not_read_makes_the_training_run_red_and_says_what_it_did_without_it(
+    airflow: AirflowRunner, tmp_path: Path
+) -> None:
+    """The model DAG sends no digests: its failure says it trained without the channel."""
+    copy = tmp_path / "scenario"
+    shutil.copytree(DEMO, copy)
+    config = (copy / "scenario.yaml").read_text()
+    down = '\nfaults:\n  - {service: discourse, path: "/latest\\\\.json", status: 404, body: "{\\"errors\\": [\\"gone\\"]}"}\n'
+    (copy / "scenario.yaml").write_text(config.rstrip("\n") + down)
+    with Sandbox(copy) as running:
+        result = run_model_dag(airflow, copy, running)
+    assert result.state == "failed"
+    assert result.task_failed("verify_all_channels_read")
+    assert "channel(s) not read in this run: forum; the model was trained without them" in result.log
+    assert "the digests were sent without them" not in result.log

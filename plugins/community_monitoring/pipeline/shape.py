@@ -91,7 +91,7 @@ def collect(channels: Sequence[str], extracts: list[Any]) -> Any:
     return collected
 
 
-def verify(collected: Any) -> Any:
+def verify(collected: Any, without: str = "the digests were sent without them") -> Any:
     """In the ``notify`` group: the run ends red when a channel could not be read.
 
     A channel not read repeats what the failed extract task already alerted about (or a bad param,
@@ -99,7 +99,8 @@ def verify(collected: Any) -> Any:
     them the check sends the run's alert itself, naming them (``verify_all_channels_read``). What
     was read cannot change by retrying, so that failure is final (AirflowFailException). Its
     retries are for the worker lost, or the run store not answering, while it checked: a run whose
-    channels were all read does not end red for that.
+    channels were all read does not end red for that. ``without`` says what the run did without
+    them (the triage model DAG sends no digests).
     """
     from airflow.sdk import task
 
@@ -108,7 +109,7 @@ def verify(collected: Any) -> Any:
         task_id="verify_all_channels_read",
         trigger_rule="all_done",
         on_failure_callback=None,
-    )()
+    )(without)
     collected >> check
     return check
 
