@@ -96,11 +96,6 @@ def plan_closeout(
     completed = {name.casefold(): sid for sid, name in statuses.items()}.get(
         section.completed_status.casefold()
     )
-    if completed is None:
-        raise SettingsError(
-            f"settings key 'closeout.completed_status' is {section.completed_status!r}, "
-            f"which UserVoice does not have (it has {sorted(statuses.values())})"
-        )
     version = params.version
     linked = link_tickets(t for t in tickets if fix_version_matches(t.fix_versions, version))
     thank: list[Nominee] = []
@@ -140,12 +135,19 @@ def plan_closeout(
                 current_status=suggestion.status,
             )
         )
+    if completed is None and thank:
+        # Only a plan that sets someone's status needs it: a forum without UserVoice data (or no
+        # one to thank) plans nothing, and says so.
+        raise SettingsError(
+            f"settings key 'closeout.completed_status' is {section.completed_status!r}, "
+            f"which UserVoice does not have (it has {sorted(statuses.values())})"
+        )
     return CloseoutPlan(
         params=params,
         thank=tuple(thank),
         skipped=tuple(skipped),
         completed_status=section.completed_status,
-        completed_status_id=int(completed),
+        completed_status_id=int(completed or 0),
         notify=section.notify_supporters,
     )
 
@@ -156,6 +158,8 @@ def _with(nominee: Nominee, **changes: Any) -> Nominee:
 
 def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, completed_status: str) -> str:
     if not ticket.is_resolved:
+        if ticket.status_category.casefold() == "done":
+            return f"{ticket.key} is {ticket.status} but has no resolution in Jira: set one, or thank them by hand"
         return f"{ticket.key} is not resolved yet ({ticket.status})"
     if (rules.implied_status(ticket) or "").casefold() != completed_status.casefold():
         return f"{ticket.key} was resolved as {ticket.resolution}, not shipped"

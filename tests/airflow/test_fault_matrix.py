@@ -160,12 +160,19 @@ def test_an_unreadable_channel_is_named_in_every_digest_and_the_run_is_red(
         for text in digests(running.outbox):
             if text.startswith(("[Triage] (2/", "[Triage] (3/")):
                 continue  # a later part of a split message; the first part says it
-            # The UserVoice review is made from UserVoice and Jira alone.
-            named = [
-                c
-                for c in unreadable
-                if not text.startswith("[UserVoice Review]") or c in ("uservoice", "jira")
-            ]
+            # The UserVoice review is made from UserVoice and Jira alone; [Help Wanted] lists forum
+            # topics and GitHub issues (and reads GitHub's releases), and names no other channel.
+            made_from = (
+                ("uservoice", "jira")
+                if text.startswith("[UserVoice Review]")
+                else ("forum", "github")
+                if text.startswith("[Help Wanted]")
+                else unreadable
+            )
+            named = [c for c in unreadable if c in made_from]
+            if text.startswith("[Help Wanted]") and "could not read" in text:
+                first_line = text.replace("\\", "").split("could not read", 1)[-1].split("\n", 1)[0]
+                assert not [c for c in unreadable if c not in named and c in first_line], text[:300]
             if not named:
                 continue
             warning = text.replace("\\", "").split("could not read", 1)

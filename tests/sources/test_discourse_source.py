@@ -201,6 +201,45 @@ def test_topics_not_everyone_may_read_are_not_public_and_withdrawn_replies_answe
     assert found["Topic 5"].replies == ()
 
 
+def test_a_topic_closed_after_t_is_open_at_t(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A topic's ``closed`` flag is what it is now; its small-action post says when it was closed."""
+    from community_monitoring.answers import is_open_at
+
+    topics, posts = [], []
+    for n, closed_days_ago in enumerate([None, 1.0, -0.5]):  # not closed; closed before T; after T
+        created = NOW - days(4 - n * 0.25)
+        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        if closed_days_ago is not None:
+            thread.append(
+                forum_post(
+                    10 * n + 2,
+                    100 + n,
+                    2,
+                    "system",
+                    NOW - days(closed_days_ago),
+                    raw="",
+                    post_type=3,
+                    action_code="closed.enabled",
+                )
+            )
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, closed=closed_days_ago is not None))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW + days(1), "https://f.example")
+        }
+    assert {title: is_open_at(post, NOW) for title, post in found.items()} == {
+        "Topic 0": True,
+        "Topic 1": False,
+        "Topic 2": True,  # closed half a day after T: still open in T's digest
+    }
+    assert found["Topic 2"].closed_at == NOW + days(0.5)
+    assert all(post.replies == () for post in found.values())  # a small action answers no one
+
+
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

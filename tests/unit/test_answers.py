@@ -76,6 +76,9 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
             True,
         ),
         ("'wrote:' in the reply's own sentence", "On the server I wrote: MaxFileSize = 100", False),
+        ("a vote that wants it too", "+1 would love this", True),
+        ("wanting to see it", "Would love to see this! 🙏", True),
+        ("wanting it with a reason", "Would love this, our auditors ask for it every quarter", False),
     ],
 )
 def test_is_me_too(case: str, text: str, expected: bool) -> None:

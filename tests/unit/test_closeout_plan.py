@@ -411,3 +411,22 @@ def test_a_release_is_found_however_its_version_is_written(
     if thanked:
         # The sheet row carries the ticket's own fixVersion, as Jira writes it.
         assert result.thank[0].fix_version == fix[0]
+
+
+def test_a_forum_without_uservoice_data_plans_nothing_and_fails_nothing() -> None:
+    """No statuses and no suggestions (a scenario without a uservoice folder): an empty plan, not a
+    settings error about the Completed status nobody needs."""
+    result = plan([], [ticket()], statuses={})
+    assert (result.thank, result.skipped) == ((), ())
+
+
+def test_the_completed_status_is_needed_only_to_thank_someone() -> None:
+    with pytest.raises(SettingsError, match=r"closeout\.completed_status"):
+        plan([suggestion()], [ticket()], statuses={1: "Under Review"})
+
+
+def test_a_done_ticket_without_a_resolution_says_so() -> None:
+    result = plan([suggestion()], [ticket(status="Done", category="Done", resolution=None)])
+    assert [n.reason for n in result.skipped] == [
+        "MM-1 is Done but has no resolution in Jira: set one, or thank them by hand"
+    ]

@@ -167,6 +167,19 @@ def test_related_items_that_decide_nothing_leave_the_draft_as_it_was(channel: st
     assert without.action == SETTINGS.suggested_actions.for_post(channel, post_type)
 
 
+@pytest.mark.parametrize(
+    ("channel", "asks_to_post_the_idea"),
+    [("github", True), ("gitlab", True), ("forum", True), ("stackoverflow", True), ("uservoice", False)],
+)
+def test_a_feature_idea_is_sent_to_the_feature_idea_forum_unless_it_is_there(
+    channel: str, asks_to_post_the_idea: bool
+) -> None:
+    """A UserVoice suggestion is on the feature-idea forum already: its draft never asks to post it there."""
+    item = post(channel=channel, title="Dark mode for the admin console", body="Please add a dark theme.")
+    draft = WRITER.suggest(item, Classification("feature_proposal", "x")).draft
+    assert ("feature-idea forum" in draft) is asks_to_post_the_idea, draft
+
+
 # ----- drafts never re-ask what the thread already asked or the author already gave -------------
 
 BARE_BUG = "The server crashes when I upload a file."

@@ -104,7 +104,11 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
         rotation="" if quiet else run.rosters.on_duty(run.as_of),
-        missing_channels=run.channels_read()["missing"],
+        # Only the channels it lists (forum topics, GitHub issues and releases): a Stack Overflow
+        # outage leaves nothing out of it.
+        missing_channels=[
+            key for key in run.channels_read()["missing"] if CHANNELS[key].waits_for_first_response
+        ],
         backfill=run.facts.is_backfill,
         mention=not quiet,
         cm_lead=run.rosters.contacts.cm_lead,

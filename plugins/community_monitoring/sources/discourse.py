@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from community_monitoring.records import CATEGORY_SEPARATOR, DELETED_USER, Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 DISCOURSE_CONN_ID = "discourse_default"
 REGULAR_POST = 1  # whispers, moderator actions and small actions are not replies anyone sees
+SMALL_ACTION = 3  # "closed this topic", "archived this topic": when the topic's state changed
+CLOSING_ACTIONS = frozenset({"closed.enabled", "autoclosed.enabled", "archived.enabled"})
 MAX_PAGES = 10_000
 TOPIC_POSTS_PER_CALL = 20  # as many as a topic view inlines (its chunk size)
 MAX_CATEGORY_DEPTH = 3  # Discourse nests categories three levels deep at most
@@ -70,7 +72,7 @@ class Category(BaseModel):
     parent_category_id: Id | None = None
     subcategory_list: list[Category] = Field(default_factory=list)
     # Only some groups may read it (the admin key sees its topics in /latest.json all the same).
-    read_restricted: bool | None = None
+    read_restricted: StrictBool | None = None
 
 
 class CategoryList(BaseModel):
@@ -113,9 +115,11 @@ class DiscourseTopic(Item):
     title: str | None = None
     slug: str | None = None
     category_id: Id | None = None
-    pinned: bool | None = None
-    closed: bool | None = None
-    archived: bool | None = None
+    pinned: StrictBool | None = None
+    closed: StrictBool | None = None
+    archived: StrictBool | None = None
+    # Unlisted when false; read only to tell whether the topic is public.
+    visible: StrictBool | None = None
 
 
 class DiscoursePost(Item):
@@ -127,16 +131,18 @@ class DiscoursePost(Item):
     username: str | None = None
     post_type: int = REGULAR_POST
     user_id: int | None = None
-    staff: bool | None = None
-    admin: bool | None = None
-    moderator: bool | None = None
+    staff: StrictBool | None = None
+    admin: StrictBool | None = None
+    moderator: StrictBool | None = None
     # The Solved plugin marks the reply the author (or staff) accepted as the solution.
-    accepted_answer: bool | None = None
+    accepted_answer: StrictBool | None = None
     # Withdrawn by its author ("(post deleted by author)"), deleted by staff (an admin key still
     # reads it), or hidden after flags: no one else reads it.
-    user_deleted: bool | None = None
+    user_deleted: StrictBool | None = None
     deleted_at: Any = None
-    hidden: bool | None = None
+    hidden: StrictBool | None = None
+    # A small action's change ("closed.enabled" when someone closed the topic).
+    action_code: str | None = None
 
 
 def _is_staff(raw: dict[str, Any]) -> bool:
@@ -373,6 +379,7 @@ def build_topic_post(
     public_url: str,
     solved_at: datetime | None = None,
     restricted: frozenset[int] = frozenset(),
+    closed_at: datetime | None = None,
 ) -> Post:
     closed = bool(topic.get("closed") or topic.get("archived"))
     category_id = topic.get("category_id")
@@ -393,6 +400,8 @@ def build_topic_post(
         author_is_bot=_is_system_user(first_post),
         created_at=parse_time(topic.get("created_at") or first_post["created_at"]),
         state="closed" if closed else "open",
+        # When it was closed, where a small-action post says (else unknown: closed before T).
+        closed_at=closed_at if closed else None,
         category=categories.get(int(category_id), "") if category_id is not None else "",
         container="forum",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
@@ -465,6 +474,9 @@ class _Threads:
         self.replies: dict[int, list[Reply]] = defaultdict(list)
         # Topic → when its accepted solution was posted (the earliest the API can tell).
         self.solved_at: dict[int, datetime] = {}
+        # Topic → when it was last closed or archived (its small-action post), so that a topic
+        # closed after T is still open for that run.
+        self.closed_at: dict[int, datetime] = {}
         self.count = 0
         self._seen: set[int] = set()
 
@@ -477,6 +489,9 @@ class _Threads:
             return
         self._seen.add(post.id)
         self.count += 1
+        if post.post_type == SMALL_ACTION and post.action_code in CLOSING_ACTIONS:
+            earlier = self.closed_at.get(post.topic_id)
+            self.closed_at[post.topic_id] = max(post.created_at, earlier) if earlier else post.created_at
         if post.post_number == 1:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
         elif post.user_deleted or post.deleted_at or post.hidden:
@@ -597,6 +612,7 @@ def fetch_forum_topics(
             public_url,
             threads.solved_at.get(topic_id),
             categories.restricted,
+            threads.closed_at.get(topic_id),
         )
         if post is not None:
             yield post

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.records import Post, Release, Reply
@@ -262,8 +262,8 @@ class GithubRelease(Item):
     tag_name: str | None = None
     name: str | None = None
     published_at: IsoTime | None = None
-    draft: bool = False
-    prerelease: bool = False
+    draft: StrictBool = False
+    prerelease: StrictBool = False
     html_url: str | None = None
 
 

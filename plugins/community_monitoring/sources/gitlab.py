@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import Post, Reply
@@ -275,7 +275,7 @@ class GitlabIssuesClient:
 
 class GitlabUser(Item):
     username: str
-    bot: bool | None = None
+    bot: StrictBool | None = None
 
 
 class GitlabIssue(Item):
@@ -293,15 +293,17 @@ class GitlabIssue(Item):
     author: GitlabUser | None = None
     labels: list[str] = Field(default_factory=list)
     user_notes_count: int | None = None
+    # Only its author and the project's members read it (never listed in a public digest).
+    confidential: StrictBool | None = None
 
 
 class GitlabNote(Item):
     id: Id
     created_at: IsoTime
-    system: bool = False
+    system: StrictBool = False
     # Visible to project members only (``confidential`` before GitLab 15.0): never the author's answer.
-    internal: bool | None = None
-    confidential: bool | None = None
+    internal: StrictBool | None = None
+    confidential: StrictBool | None = None
     author: GitlabUser | None = None
     body: str | None = None
 
