@@ -23,3 +23,11 @@ def test_an_extract_alert_says_the_digests_name_every_channel_not_read() -> None
 def test_another_task_alert_says_nothing_of_channels() -> None:
     text = alert_text("community_daily_monitoring", T, "post_triage_list", 1, "manual__x", "HTTP 400")
     assert "missing" not in text
+
+
+def test_the_model_dag_alert_says_it_trains_without_the_channel() -> None:
+    from community_monitoring.pipeline.triage_model import DAG_ID
+
+    text = alert_text(DAG_ID, T, "extract_forum", 2, "scheduled__x", "UpstreamError: 502")
+    assert "This run trains the model without forum, and without every other channel" in text
+    assert "digests" not in text

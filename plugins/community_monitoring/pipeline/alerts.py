@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 # need not. Bad settings or rosters are different: a scheduled digest silently not going out is
 # exactly what the CM must hear about.
 NO_ALERT_ERRORS = ("ParamError",)
+TRIAGE_MODEL_DAG = "community_triage_model"  # pipeline.triage_model.DAG_ID, which imports the models
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
@@ -22,10 +23,17 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
         f"after {max(attempts, 1)} attempt(s) (run `{safe_text(run_id, 120)}`).\n{safe_text(reason, 600)}"
     )
     if task_id.startswith("extract_"):
-        text += (
-            f"\nThe digests of this run say that {task_id.removeprefix('extract_')} is missing, with every"
-            " other channel that could not be read (this alert names the first failure only)."
-        )
+        channel = task_id.removeprefix("extract_")
+        if dag_id == TRIAGE_MODEL_DAG:  # it sends no digests
+            text += (
+                f"\nThis run trains the model without {channel}, and without every other channel that"
+                " could not be read (this alert names the first failure only)."
+            )
+        else:
+            text += (
+                f"\nThe digests of this run say that {channel} is missing, with every"
+                " other channel that could not be read (this alert names the first failure only)."
+            )
     return text
 
 
