@@ -589,14 +589,19 @@ def render_uservoice_review(
     applying: bool = False,
     missing_channels: Sequence[str] = (),
     pm: str = "",
+    unreadable: Sequence[Mapping[str, str]] = (),
 ) -> RenderedMessage:
-    """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody."""
+    """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody.
+    ``unreadable``: the UserVoice and Jira items that could not be read (the review lacks them)."""
     base = {
         "as_of": as_of,
         "pm": pm,
         "total": review.total,
         "applying": applying,
         "missing_channels": list(missing_channels),
+        # Named a few at most: the CM's [Triage] lists them all, with what was wrong.
+        "unreadable": [f"{p['channel']} {p['item']}" for p in unreadable[:5]],
+        "unreadable_total": len(unreadable),
         "title_max_chars": config.digest.title_max_chars,
         "drift_total": len(review.status_drift),
         "questions_total": len(review.needs_question),

@@ -346,3 +346,22 @@ def test_an_empty_uservoice_review_that_could_not_read_does_not_say_all_is_well(
     unread = render_uservoice_review(empty, SETTINGS, T, missing_channels=["uservoice"]).text
     assert "could not read uservoice" in unread
     assert "Nothing needs the PM today" not in unread
+
+
+def test_the_uservoice_review_names_the_items_it_lacks() -> None:
+    """A Jira ticket that could not be read hides its suggestion's drift: the PM hears of it too."""
+    import dataclasses
+
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import UserVoiceReview
+
+    empty = UserVoiceReview(**{f.name: () for f in dataclasses.fields(UserVoiceReview)})
+    problems = [
+        {"channel": "jira", "item": f"MM-{n}", "problem": "field 'status' is missing"} for n in range(7)
+    ]
+    text = render_uservoice_review(empty, SETTINGS, T, unreadable=problems).text
+    assert (
+        "Incomplete: could not read jira MM-0, jira MM-1, jira MM-2, jira MM-3, jira MM-4 and 2 more;" in text
+    )
+    assert text.endswith("Nothing to show from what could be read.")
+    assert "Incomplete" not in render_uservoice_review(empty, SETTINGS, T).text

@@ -274,6 +274,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
         applying=bool(changes),
         missing_channels=missing,
         pm="" if quiet else run.rosters.contacts.pm,
+        unreadable=[p for p in run.channels_read().get("unreadable", []) if p["channel"] in USERVOICE_INPUTS],
     )
     return save_message(run, message)
 
