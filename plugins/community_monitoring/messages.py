@@ -701,10 +701,12 @@ def render_closeout_summary(
     config: Settings,
     mentions: Sequence[str] = (),
     trigger_url: str = "",
+    unreadable: Sequence[Mapping[str, str]] = (),
 ) -> RenderedMessage:
     """The summary, or a dry run's plan; a plan a release prompted mentions ``mentions`` (SPEC §5).
 
     ``trigger_url``: where a dry run's reader triggers the closeout for real ("" for no link).
+    ``unreadable``: the UserVoice and Jira items that could not be read (the plan lacks them).
     """
 
     def entry(nominee: Nominee) -> dict[str, Any]:
@@ -731,6 +733,8 @@ def render_closeout_summary(
         "earlier": [entry(r.nominee) for r in results if r.outcome == "already_thanked"],
         "skipped": [entry(n) for n in skipped],
         "title_max_chars": config.digest.title_max_chars,
+        "unreadable": [f"{p['channel']} {p['item']}" for p in unreadable[:5]],
+        "unreadable_total": len(unreadable),
     }
     text = render_template("release_closeout.md.j2", context)
     urls = tuple(r.nominee.url for r in results)

@@ -310,3 +310,15 @@ def test_the_trigger_form_link_follows_the_configured_base_url(monkeypatch: pyte
         trigger_form_url("community_release_closeout")
         == "http://localhost:8080/dags/community_release_closeout"
     )
+
+
+def test_the_summary_names_the_items_the_plan_lacks() -> None:
+    """A Jira ticket that could not be read leaves its nominator out: the PM hears of it in the summary."""
+    params = closeout_params(
+        {"version": "11.2", "release_date": "2026-11-16", "announcement_url": "https://example.test/a"},
+        at(18).date(),
+    )
+    problems = [{"channel": "jira", "item": "MM-61502", "problem": "field 'status' is missing"}]
+    text = render_closeout_summary([], [], params, SETTINGS, unreadable=problems).text
+    assert ":warning: Could not read jira MM-61502: a nominator of theirs may be missing below" in text
+    assert "Could not read" not in render_closeout_summary([], [], params, SETTINGS).text

@@ -275,7 +275,13 @@ def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
     # every closeout ends with its summary); keyed on nobody, it is posted once.
     thanked = [r.nominee.suggestion_id for r in results if r.outcome in ("thanked", "already_thanked")]
     message = render_closeout_summary(
-        results, plan.skipped, params, run.settings, prompt_mentions(run), trigger_form_url(DAG_ID)
+        results,
+        plan.skipped,
+        params,
+        run.settings,
+        prompt_mentions(run),
+        trigger_form_url(DAG_ID),
+        unreadable=run.channels_read().get("unreadable", []),
     )
     key = keys.closeout_summary_key(DAG_ID, params.version, thanked, dry_run_id(run, params))
     save_message(run, message)
