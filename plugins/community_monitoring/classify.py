@@ -145,10 +145,12 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _CHECKBOX = r"[ \t]*[-*+][ \t]+\[[ xX]\][^\n]*"
 # A template's field left empty ("- Mattermost Server Version:").
 _EMPTY_FIELD = r"[ \t]*[-*+][ \t]+(?:[\w./()-]+[ \t]+){0,4}[\w./()-]+[ \t]*:[ \t]*"
-# The template's own "where to post what" lines: a link plus a word about where other posts go.
+# The template's own "where to post what" lines: a word about where other posts go, then a link.
+# A template speaks to the reader, never as "I": a line in the first person singular ("I would like
+# to self-host the directory at https://…: consider this feature request") is the author's own.
 _REDIRECT = (
-    r"(?=[^\n]*https?://)(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
-    r"security|guideline|contribut|jira))[^\n]*"
+    r"(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
+    r"security|guideline|contribut|jira)[^\n]*https?://)(?![^\n]*\b(?:i|i'[a-z]+|me|my)\b)[^\n]*"
 )
 # A blank line is never a log line: "(?!\n)" skips it before the alternatives are tried one by one.
 _LOG_LINE = re.compile(

@@ -381,7 +381,7 @@ FAILURE_PATTERNS = [
             "body": "2.23.2 works, downgrading fixes it. Same phone, same server.",
         },
         "bug",
-        'phrase "downgrading"',
+        'phrase "after updating to"',
     ),
     (
         "a bug form's own label: Bug Report/Open",
@@ -931,6 +931,42 @@ REAL_WORDING_8 = [
 ]
 
 
+# Real set twelve: a regression told by the upgrade or the downgrade; a form's setup fields.
+REAL_WORDING_9 = [
+    (
+        "it stopped working after an upgrade and works again after a downgrade",
+        {
+            "title": "Webhook notifier silent on 3.1",
+            "body": "After upgrading to 3.1 the webhook notifier stopped working. I downgraded to 3.0.4"
+            " with the same settings and it started working again.",
+        },
+        "bug",
+        'phrase "after upgrading to"',
+    ),
+    (
+        "the form's setup fields are answers to the form, not the author's setup",
+        {
+            "title": "Import from a URL always fails",
+            "body": "### Version\n\n2.4.0\n\n### Setup\n\nDocker / Docker-Compose\n\n"
+            "### Reverse Proxy\n\nNo reverse proxy\n\n### Bug description\n\nImporting a page by its URL"
+            " always shows an error since the latest update. Creating one by hand works.",
+        },
+        "bug",
+        'phrase "since the latest update"',
+    ),
+    (
+        "an author's own line with a link and the word feature is not the template's redirect",
+        {
+            "title": "Run my own station list",
+            "body": "I would like to run a station list like the one at https://stations.example.org/ myself."
+            " In case that is not possible yet, please consider this a feature request.",
+        },
+        "feature_proposal",
+        'wish "i would like"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -941,7 +977,8 @@ REAL_WORDING_8 = [
     + REAL_WORDING_5
     + REAL_WORDING_6
     + REAL_WORDING_7
-    + REAL_WORDING_8,
+    + REAL_WORDING_8
+    + REAL_WORDING_9,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
@@ -1015,6 +1052,22 @@ def test_prepare_keeps_only_what_the_author_wrote() -> None:
         assert gone not in prepared.prose
     assert prepared.has_code
     assert prepared.reports_error
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("For feature ideas see: https://example.org/ideas/", False),
+        ("Setup questions belong on the forum: https://forum.example.org/", False),
+        ("1. Check Jira https://example.atlassian.net/browse so you don't file a duplicate.", False),
+        ("I would like a directory like https://dir.example.org/: consider this a feature request", True),
+        ("As I said on the forum (https://forum.example.org/t/42), my setup is the stock one", True),
+        ("Regarding my issue https://example.org/issues/80, is there any update on the feature?", True),
+    ],
+)
+def test_a_templates_redirect_line_is_not_prose_but_the_authors_line_is(line: str, kept: bool) -> None:
+    prose = CLASSIFIER.prepare(f"Thanks.\n{line}\nBye.").prose
+    assert ("example" in prose) is kept, prose
 
 
 def test_rules_are_config_driven() -> None:
