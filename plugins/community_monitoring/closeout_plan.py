@@ -157,6 +157,9 @@ def _with(nominee: Nominee, **changes: Any) -> Nominee:
 
 
 def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, completed_status: str) -> str:
+    if suggestion.duplicate_of:
+        # Its supporters follow the suggestion it was merged into: a status update here reaches no one.
+        return f"merged into suggestion {suggestion.duplicate_of}: UserVoice moved its supporters there (not updated here)"
     if not ticket.is_resolved:
         if ticket.status_category.casefold() == "done":
             return f"{ticket.key} is {ticket.status} but has no resolution in Jira: set one, or thank them by hand"

@@ -82,8 +82,11 @@ def reply_marker(key: str) -> str:
     return f"<!-- community-monitoring:{key} -->"
 
 
-def status_key(suggestion_id: int | str, status: str) -> str:
-    return f"uservoice_status:{suggestion_id}:{status}"
+def status_key(suggestion_id: int | str, current: str, proposed: str) -> str:
+    """One status change, from the status the review found to the one it proposes: made once. The
+    same target reached from another status (a ticket reopened, then done again) is a change of its
+    own; the very same change, after someone changed the status back upstream, is not made again."""
+    return f"uservoice_status:{suggestion_id}:{current}->{proposed}"
 
 
 def thank_key(suggestion_id: int | str, version: str) -> str:

@@ -570,8 +570,10 @@ def _ticket_state(ticket: Any) -> str:
     return state
 
 
-def _drift_item(drift: StatusDrift) -> dict[str, Any]:
+def _drift_item(drift: StatusDrift, undone: Collection[int] = ()) -> dict[str, Any]:
     return {
+        # Made by an earlier run and changed back upstream since: not made again.
+        "undone": int(drift.suggestion.number or 0) in undone,
         "url": drift.suggestion.url,
         "title": drift.suggestion.title,
         "current": drift.current,
@@ -590,9 +592,12 @@ def render_uservoice_review(
     missing_channels: Sequence[str] = (),
     pm: str = "",
     unreadable: Sequence[Mapping[str, str]] = (),
+    undone: Collection[int] = (),
 ) -> RenderedMessage:
     """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody.
-    ``unreadable``: the UserVoice and Jira items that could not be read (the review lacks them)."""
+    ``unreadable``: the UserVoice and Jira items that could not be read (the review lacks them).
+    ``applying``: some proposed statuses are being applied upstream; ``undone``: the suggestions whose
+    proposed change an earlier run made and someone changed back since (not made again)."""
     base = {
         "as_of": as_of,
         "pm": pm,
@@ -614,7 +619,7 @@ def render_uservoice_review(
         offers, offers_more = cap.shown("offers", review.offers)
         return {
             **base,
-            "drift": [_drift_item(d) for d in drift],
+            "drift": [_drift_item(d, undone) for d in drift],
             "drift_more": drift_more,
             "questions": [_item(p) for p in questions],
             "questions_more": questions_more,

@@ -65,6 +65,11 @@ class Post:
     # False when not everyone may read it (a forum topic in a read-restricted category, unlisted
     # or hidden; a confidential GitLab issue): never listed in a public channel's digest.
     public: bool = True
+    # True when only maintainers may reply (a locked GitHub or GitLab issue): the community cannot help.
+    locked: bool = False
+    # The item this one was merged into as a duplicate (a UserVoice suggestion's parent suggestion):
+    # its supporters now follow that one, and nothing more is said on this one.
+    duplicate_of: str = ""
     # As ``Reply.author_id``.
     author_id: str = ""
     # When the question got its accepted answer (Stack Overflow), as early as the API can tell.
@@ -73,6 +78,11 @@ class Post:
     status: str = ""
     admin_responded: bool = False
     replies: tuple[Reply, ...] = ()
+
+    @property
+    def open_to_community(self) -> bool:
+        """Whether anyone may read it and answer it: what the public digests ask the community to help with."""
+        return self.public and not self.locked
 
     def with_replies(self, replies: Iterable[Reply]) -> Post:
         return replace(self, replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))))
@@ -98,12 +108,12 @@ DELETED_AUTHORS = frozenset({DELETED_USER, "ghost"})
 
 def same_author(one: str, other: str, one_id: str = "", other_id: str = "") -> bool:
     """Whether two posts are by the same person: the same account id where both carry one (two
-    Stack Exchange users may share a display name), else the same name, unless the name only says
-    the account was deleted (two deleted accounts are not one person)."""
+    Stack Exchange or UserVoice users may share a display name), else the same name, unless the name
+    is empty or only says the account was deleted (two nameless or deleted accounts are not one person)."""
     if one_id and other_id:
         return one_id == other_id
     folded = one.casefold()
-    return folded == other.casefold() and folded not in DELETED_AUTHORS
+    return bool(folded) and folded == other.casefold() and folded not in DELETED_AUTHORS
 
 
 # Between the levels of a forum category's path ("Troubleshooting › Mobile"): a character forum

@@ -15,11 +15,13 @@ from community_monitoring.classify import keyword_pattern
 from community_monitoring.records import Post, category_names
 from community_monitoring.settings import Route, RouteMatch
 
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# A blank line ends a Markdown paragraph; the end of an HTML one (a forum post's ``cooked`` when its
+# ``raw`` is missing, a Stack Exchange body) is its closing tag, often with no blank line after it.
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|</p\s*>", re.IGNORECASE)
 
 
 def first_paragraph(body: str) -> str:
-    """The body up to its first blank line (leading blank lines skipped)."""
+    """The body up to its first blank line or closing ``</p>`` (leading blank lines skipped)."""
     return _PARAGRAPH_BREAK.split(body.strip(), maxsplit=1)[0] if body.strip() else ""
 
 

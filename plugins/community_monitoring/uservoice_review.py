@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from community_monitoring.records import JiraTicket, Post, Release, SheetRow
+from community_monitoring.records import JiraTicket, Post, Release, SheetRow, same_author
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
 from community_monitoring.sheet_plan import is_released, released_versions
@@ -121,7 +121,9 @@ class UserVoiceReview:
 
     @property
     def total(self) -> int:
-        return len(self.status_drift) + len(self.needs_question) + len(self.offers)
+        """How many suggestions to look at: one listed in two sections is one suggestion."""
+        listed = [d.suggestion for d in self.status_drift] + list(self.needs_question)
+        return len({s.source_id for s in listed + [o.suggestion for o in self.offers]})
 
 
 def _excerpt(text: str, start: int, width: int = 160) -> str:
@@ -157,12 +159,18 @@ def review_suggestions(
             continue
         ticket = linked.get(int(suggestion.number or 0))
         current = suggestion.status
-        if ticket is not None:
+        # A suggestion merged into another is followed there: no status of its own to move.
+        if ticket is not None and not suggestion.duplicate_of:
             proposed = rules.implied_status(ticket)
             if proposed and proposed.casefold() != current.casefold():
                 drift.append(StatusDrift(suggestion, ticket, current or "(no status)", proposed))
         is_new = interval_start < suggestion.created_at <= as_of
-        if is_new and ticket is None and not admin_responded_by(suggestion, as_of):
+        if (
+            is_new
+            and ticket is None
+            and not suggestion.duplicate_of
+            and not admin_responded_by(suggestion, as_of)
+        ):
             questions.append(suggestion)
         if offer is None:
             continue
@@ -173,7 +181,7 @@ def review_suggestions(
         for reply in suggestion.replies:
             if not (interval_start < reply.created_at <= as_of):
                 continue
-            if reply.author.casefold() != suggestion.author.casefold():
+            if not same_author(reply.author, suggestion.author, reply.author_id, suggestion.author_id):
                 continue
             found = offer.search(reply.body)
             if found:

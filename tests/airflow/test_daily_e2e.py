@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -362,10 +363,29 @@ def test_applying_statuses_writes_each_change_once(
     for item in oracle:
         suggestion_id = item["url"].rsplit("/", 1)[1].split("-", 1)[0]
         assert by_suggestion[suggestion_id] == statuses[item["proposed"]]
-    # The sandbox applied them; a second run finds no drift and the ledger would refuse repeats anyway.
-    second = airflow.dags_test(DAG_ID, now, {"as_of": now})
+    # The sandbox applied them. Then someone changes the first one back by hand: the next day's run
+    # finds that drift again, but does not fight them (the very same change was made), and says so;
+    # the others now show no drift at all.
+    reverted = oracle[0]
+    reverted_id = reverted["url"].rsplit("/", 1)[1].split("-", 1)[0]
+    by_hand = {
+        "status_update": {"links": {"suggestion": int(reverted_id), "status": statuses[reverted["current"]]}}
+    }
+    request = urllib.request.Request(
+        f"{running.base_url}/uservoice/api/v2/admin/status_updates",
+        data=json.dumps(by_hand).encode(),
+        headers={"Authorization": "Bearer sandbox-token-pm", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status in (200, 201)
+    next_day = (loaded.now + timedelta(days=1)).isoformat()
+    second = airflow.dags_test(DAG_ID, next_day, {"as_of": next_day})
     assert second.state == "success", second.log[-5000:]
-    assert len([e for e in running.outbox if e["service"] == "uservoice"]) == len(oracle)
+    assert len([e for e in running.outbox if e["service"] == "uservoice"]) == len(oracle) + 1
+    review = posts_to(running.outbox, "pm-channel-hook")[-1]
+    [line] = [x for x in review.splitlines() if reverted_id in x]
+    assert line.endswith("· changed back upstream: not made again"), review
+    assert "someone changed them back since: they are not made again" in review
 
 
 def test_reply_drafts_go_upstream_once_where_switched_on(

@@ -180,6 +180,9 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     replies = by_id[50_005].replies
     assert [r.reply_id for r in replies] == ["7001", "7002", "7003"]
     assert [r.author for r in replies] == ["Lena Fischer", "anonymous", "Amy Blais"]
+    # Names are neither unique nor always given: the account id tells who wrote what.
+    assert [r.author_id for r in replies] == [str(LENA), "999", str(AMY)]
+    assert (first.author_id, by_id[50_002].author_id, by_id[50_003].author_id) == (str(LENA), "999", "")
     assert [r.created_at for r in replies] == [NOW - hours(10), NOW - hours(5), NOW - hours(3)]
     assert {r.kind for r in replies} == {"comment"}
     assert replies[0].body == "Essential for us."

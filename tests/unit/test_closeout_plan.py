@@ -184,6 +184,12 @@ def test_enterprise_only_needs_no_announcement() -> None:
             ticket(),
             "the suggestion has no nominator name (its creator has no display name): thank them by hand",
         ),
+        (
+            "merged into another suggestion (its supporters moved there)",
+            suggestion(duplicate_of="4711"),
+            ticket(),
+            "merged into suggestion 4711: UserVoice moved its supporters there (not updated here)",
+        ),
     ],
 )
 def test_skipped_with_the_reason(case: str, item: Post, jira: JiraTicket, reason: str) -> None:

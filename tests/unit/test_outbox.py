@@ -226,7 +226,7 @@ class Upstream:
 
 def test_write_upstream_once_across_runs(world: World) -> None:
     upstream = Upstream()
-    key = keys.status_key(43_871_022, "Completed")
+    key = keys.status_key(43_871_022, "Planned", "Completed")
     first = world.outbox().write_upstream(key, "uservoice_status", "uservoice_default", "Completed", upstream)
     second = world.outbox().write_upstream(
         key, "uservoice_status", "uservoice_default", "Completed", upstream

@@ -115,8 +115,11 @@ def test_needing_never_allows_more_than_the_run() -> None:
             keys.reply_key("gitlab", "gitlab-org/omnibus-gitlab#9030"),
             "reply:gitlab:gitlab-org/omnibus-gitlab#9030",
         ),
-        (keys.status_key(43_871_022, "Completed"), "uservoice_status:43871022:Completed"),
-        (keys.status_key("43871022", "Under Review"), "uservoice_status:43871022:Under Review"),
+        (keys.status_key(43_871_022, "Planned", "Completed"), "uservoice_status:43871022:Planned->Completed"),
+        (
+            keys.status_key("43871022", "(no status)", "Under Review"),
+            "uservoice_status:43871022:(no status)->Under Review",
+        ),
         (keys.thank_key(43_871_022, "11.2"), "release_closeout:thank:43871022:11.2"),
         (keys.thank_key(43_871_022, "v11.2"), "release_closeout:thank:43871022:11.2"),
         (keys.thank_key("43871022", " V11.2.1 "), "release_closeout:thank:43871022:11.2.1"),
@@ -158,7 +161,9 @@ def test_alert_key_is_the_digest_key_of_kind_alert() -> None:
 def test_different_things_get_different_keys() -> None:
     assert keys.digest_key(DAG, "help_wanted", T) != keys.digest_key(DAG, "help_wanted", T.replace(hour=10))
     assert keys.thank_key(1, "11.2") != keys.thank_key(1, "11.2.1")
-    assert keys.status_key(1, "Planned") != keys.status_key(1, "Started")
+    assert keys.status_key(1, "Planned", "Completed") != keys.status_key(1, "Planned", "Started")
+    # A ticket reopened and done again: the same target from another status is a change of its own.
+    assert keys.status_key(1, "Planned", "Completed") != keys.status_key(1, "Started", "Completed")
     thanked = keys.closeout_summary_key("d", "11.2", [1, 2])
     assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2, 3])
     assert thanked != keys.closeout_summary_key("d", "11.2", [1, 2], dry_run_id="r")

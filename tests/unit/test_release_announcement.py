@@ -185,6 +185,21 @@ def test_the_prompted_plan_mentions_the_pm_and_release_manager_and_links_the_tri
     assert "with version 11.1, the release announcement's URL" in text
 
 
+@pytest.mark.parametrize("prompted", [True, False])
+def test_a_release_without_ideas_says_there_is_nobody_to_thank(prompted: bool) -> None:
+    params = prompted_closeout_params(
+        release_event_extra(release("v11.3.0", at(10, 16)), REPO), at(11).date()
+    )
+    if not prompted:
+        params = closeout_params(
+            {"version": "11.3", "release_date": "2026-11-10", "dry_run": False}, at(11).date()
+        )
+    text = render_closeout_summary([], [], params, SETTINGS, ["pat.pm"]).text
+    assert "No UserVoice suggestion is linked to a Jira ticket fixed in 11.3: nobody to thank." in text
+    assert "Thanked 0" not in text
+    assert "0 nominators" not in text
+
+
 def test_nobody_to_mention_mentions_nobody() -> None:
     text = prompted_plan(mentions=[])
     assert not re.search(r"(?<![\w\u200b])@[A-Za-z]", text)

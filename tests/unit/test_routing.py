@@ -71,7 +71,14 @@ def test_bad_routes_are_named(route: dict, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("body", "first"),
-    [("", ""), ("one line", "one line"), ("\n\nfirst\nstill first\n\nsecond", "first\nstill first")],
+    [
+        ("", ""),
+        ("one line", "one line"),
+        ("\n\nfirst\nstill first\n\nsecond", "first\nstill first"),
+        # HTML (a forum post's cooked text, a Stack Exchange body): a paragraph ends at its </p>.
+        ("<p>Login fails</p>\n<p>Side note: push notifications work.</p>", "<p>Login fails"),
+        ("<p>Login fails</P>\n\n<p>Push works.</p>", "<p>Login fails"),
+    ],
 )
 def test_first_paragraph(body: str, first: str) -> None:
     assert first_paragraph(body) == first

@@ -256,11 +256,59 @@ def test_new_suggestions_needing_a_question(
             False,
         ),
         ("no offer", suggestion(created_days_ago=0.5, body="Please add this."), False),
+        (
+            "another account with the requester's name offers: the ids tell them apart",
+            replace(
+                suggestion(
+                    replies=(
+                        reply(
+                            "Lena Fischer", at=ago(hours=3), body="I'd like to work on this", author_id="72"
+                        ),
+                    )
+                ),
+                author_id="71",
+            ),
+            False,
+        ),
+        (
+            "the requester renamed since: the same account offers",
+            replace(
+                suggestion(
+                    replies=(reply("L. F.", at=ago(hours=3), body="happy to submit a PR", author_id="71"),)
+                ),
+                author_id="71",
+            ),
+            True,
+        ),
+        (
+            "a nameless requester and another nameless user who offers (ids not given)",
+            replace(
+                suggestion(replies=(reply("", at=ago(hours=3), body="I'd like to work on this"),)),
+                author="",
+            ),
+            False,
+        ),
     ],
 )
 def test_offers_to_build(case: str, item: Post, listed: bool) -> None:
     review = review_suggestions([item], [], RULES, T)
     assert bool(review.offers) is listed, case
+
+
+def test_a_merged_suggestion_has_no_status_of_its_own_to_move_and_asks_nothing() -> None:
+    """Merged into another suggestion: UserVoice moved its supporters there, and its page leads there."""
+    drifting = replace(suggestion("Planned"), duplicate_of="4711")
+    assert review_suggestions([drifting], [ticket(resolution="Done", category="Done")], RULES, T).total == 0
+    new = replace(suggestion(sid=5, created_days_ago=0.5), duplicate_of="4711")
+    assert review_suggestions([new], [], RULES, T).needs_question == ()
+
+
+def test_a_suggestion_in_two_sections_counts_once() -> None:
+    item = suggestion(sid=5, created_days_ago=0.5, body="I'd be happy to submit a PR for this.")
+    other = suggestion(sid=6, created_days_ago=0.5)
+    review = review_suggestions([item, other], [], RULES, T)
+    assert (len(review.needs_question), len(review.offers)) == (2, 1)
+    assert review.total == 2
 
 
 def test_suggestion_after_t_does_not_exist() -> None:

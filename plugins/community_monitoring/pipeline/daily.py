@@ -240,6 +240,10 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     missing = [c for c in run.channels_read()["missing"] if c in USERVOICE_INPUTS]
     writes = run.policy.needing(USERVOICE_INPUTS, missing)
     changes = status_changes(review.status_drift, statuses, rules) if writes.write_upstream else []
+    # A change made by an earlier run that shows again was undone upstream since (by someone on
+    # purpose, as far as the product can tell): it is not made again, and the review says so.
+    undone = [c for c in changes if run.outbox.already_done(_status_change_key(c))]
+    changes = [c for c in changes if c not in undone]
     log.info(
         "UserVoice review as of %s: %d status changes (%d to apply), %d need a question, %d offers to "
         "build (%d suggestions, %d tickets)",
@@ -272,6 +276,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
         run.settings,
         run.as_of,
         applying=bool(changes),
+        undone={c.suggestion_id for c in undone},
         missing_channels=missing,
         pm="" if quiet else run.rosters.contacts.pm,
         unreadable=[p for p in run.channels_read().get("unreadable", []) if p["channel"] in USERVOICE_INPUTS],
@@ -285,10 +290,17 @@ def status_arrived(client: Any, suggestion_id: int, status_id: int) -> bool:
     return client.current_status(suggestion_id) == status_id
 
 
+def _status_change_key(change: Any) -> str:
+    """The ledger key of a status change, planned (``StatusChange``) or read back from the plan."""
+    from community_monitoring import keys
+
+    fields = change if isinstance(change, dict) else asdict(change)
+    return keys.status_key(fields["suggestion_id"], fields["current"], fields["proposed"])
+
+
 @community_task
 def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
     """Apply the proposed statuses upstream (only planned when the setting is on): each change once."""
-    from community_monitoring import keys
     from community_monitoring.sources.uservoice import UserVoiceClient
 
     changes = run.store.plan("uservoice")["changes"]
@@ -303,7 +315,7 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
         nonlocal applied
         suggestion_id, status_id = int(change["suggestion_id"]), int(change["status_id"])
         delivery = run.outbox.write_upstream(
-            keys.status_key(change["suggestion_id"], change["proposed"]),
+            _status_change_key(change),
             "uservoice_status",
             "uservoice_default",
             change["proposed"],

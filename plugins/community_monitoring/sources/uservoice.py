@@ -362,6 +362,7 @@ def normalise_suggestion(
             created_at=parse_time(c["created_at"]),
             body=str(c.get("body") or ""),
             kind="comment",
+            author_id=_account_id((c.get("links") or {}).get("created_by")),
         )
         for c in comments
     ]
@@ -375,6 +376,7 @@ def normalise_suggestion(
         title=str(raw.get("title") or ""),
         body=str(raw.get("body") or ""),
         author=creator,
+        author_id=_account_id(creator_id),
         created_at=parse_time(raw["created_at"]),
         state="closed" if closed_at else "open",
         closed_at=parse_time(closed_at) if closed_at else None,
@@ -385,7 +387,15 @@ def normalise_suggestion(
         number=int(raw["id"]),
         status=statuses.get(int(status_id), "") if status_id is not None else "",
         admin_responded=bool(raw.get("admin_response")),
+        # Merged into another suggestion: UserVoice moved its supporters there.
+        duplicate_of=str(links["parent_suggestion"]) if links.get("parent_suggestion") is not None else "",
     )
+
+
+def _account_id(user_id: Any) -> str:
+    """A UserVoice user id as the account id that tells two people apart (names are not unique, and
+    a user may have none); "" when the object names no user."""
+    return str(user_id) if user_id is not None and str(user_id).isdigit() else ""
 
 
 def _admin_response_reply(response: Any, users: dict[int, str]) -> Reply | None:
