@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -454,10 +456,31 @@ class TriageModelSection(Section):
     minimums: TriageModelMinimums = TriageModelMinimums()
 
 
+# The community's name goes into public digests and upstream replies as it is: a plain name, never
+# a mention ("Acme @channel" would ping a whole channel) nor Markdown or HTML markup.
+_NOT_IN_A_NAME = re.compile(r"[@<>\[\]`|\\*\n\r]")
+
+
+def _plain_name(value: str) -> str:
+    found = _NOT_IN_A_NAME.search(value)
+    if found:
+        raise ValueError(
+            f"must be a plain name: {found.group(0)!r} would "
+            + ("mention someone" if found.group(0) == "@" else "be read as markup")
+            + " in the digests and the replies"
+        )
+    return value
+
+
+CommunityName = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=60), AfterValidator(_plain_name)
+]
+
+
 class Settings(Section):
     """Every setting a run reads, validated once; sections mirror the rules file."""
 
-    community_name: Text
+    community_name: CommunityName
     channels: ChannelsSection = ChannelsSection()
     github: GithubSection
     gitlab: GitlabSection

@@ -256,6 +256,18 @@ def test_override_leaves_the_rules_file_alone() -> None:
             "mattermost.targets.paging",
             "(got 'paging')",
         ),
+        (
+            "a community name that would ping a whole channel",
+            {"community_name": "Acme @channel"},
+            "community_name",
+            "'@' would mention someone",
+        ),
+        (
+            "a community name with markup",
+            {"community_name": "Acme [docs](https://x.test)"},
+            "community_name",
+            "'[' would be read as markup",
+        ),
     ],
 )
 def test_bad_override_names_the_variable_and_the_key(

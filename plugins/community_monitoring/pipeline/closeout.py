@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.params import CloseoutParams
-from community_monitoring.pipeline.common import remove_idle_intermediates
+from community_monitoring.pipeline.common import check_mattermost_targets, remove_idle_intermediates
 from community_monitoring.pipeline.run import TaskRun, community_task, write_each
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ def check_release_run(run: TaskRun) -> dict[str, Any]:
         f", prompted by release {params.prompted_by}" if params.is_prompt else "",
         "dry run" if params.dry_run else (run.policy.reason or "thank-yous will be sent"),
     )
+    if run.policy.post_messages:
+        check_mattermost_targets(run.settings.mattermost.targets)
     remove_idle_intermediates(run)
     return {"as_of": run.as_of.isoformat(), "version": params.version, "dry_run": params.dry_run}
 

@@ -27,8 +27,31 @@ def check_run(run: TaskRun) -> dict[str, Any]:
         run.as_of.isoformat(),
         run.policy.reason or "messages will be posted",
     )
+    if run.policy.post_messages:
+        check_mattermost_targets(run.settings.mattermost.targets)
     remove_idle_intermediates(run)
     return {"as_of": run.as_of.isoformat(), "post_messages": run.policy.post_messages}
+
+
+def check_mattermost_targets(targets: dict[str, str]) -> None:
+    """Every message kind's connection exists and names its webhook, before anything is sent: a
+    target misspelt in the settings otherwise sends some digests, fails on the next, and cannot
+    even alert the CM when it is the alert's own (SPEC §6: a bad setting fails the run at once)."""
+    from airflow.sdk.bases.hook import BaseHook
+
+    problems = []
+    for kind, conn_id in sorted(targets.items()):
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except Exception:  # not defined: the secrets backends and the metadata DB know no such id
+            problems.append(f"mattermost.targets.{kind}: connection {conn_id!r} is not defined")
+            continue
+        if not (conn.password or (conn.extra_dejson or {}).get("webhook_id")):
+            problems.append(
+                f"mattermost.targets.{kind}: connection {conn_id!r} has no webhook id (its password field)"
+            )
+    if problems:
+        raise SettingsError("Variable 'community_settings' (or the rules file): " + "; ".join(problems))
 
 
 def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list[RemovedRun]:

@@ -100,10 +100,17 @@ def load_rosters() -> Rosters:
         log.warning("Variable %r is not set: only platform flags mark staff", STAFF_VARIABLE)
     if rotation is None:
         log.warning("Variable %r is not set: the digest mentions no developer on rotation", ROTATION_VARIABLE)
+    parsed = Contacts.parse(contacts) if contacts else Contacts()
+    unnamed = [role for role in ("cm_lead", "pm", "release_manager") if not getattr(parsed, role)]
+    if unnamed:
+        # Allowed (a team may have no PM), but the messages that would mention them mention nobody.
+        log.warning(
+            "Variable %r names no %s: the messages for them mention nobody", CONTACTS_VARIABLE, unnamed
+        )
     return Rosters(
         staff=StaffRoster.parse(staff) if staff is not None else StaffRoster.empty(),
         rotation=Rotation.parse(rotation) if rotation is not None else None,
-        contacts=Contacts.parse(contacts) if contacts else Contacts(),
+        contacts=parsed,
     )
 
 
