@@ -131,12 +131,16 @@ def is_health_post(post: Post, roster: StaffRoster, settings: Settings, as_of: d
     return channel_of(post.channel).lists_posts and is_listable(post, roster, settings, as_of)
 
 
-def is_tracked(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> bool:
-    """The state table's posts: created in the digests' window (the daily run reads ``max_age_days``),
-    and open at T or closed (or accepted) in the ``RECENTLY_ANSWERED`` days before T."""
+def is_tracked(
+    post: Post, roster: StaffRoster, settings: Settings, as_of: datetime, max_age_days: int | None = None
+) -> bool:
+    """The state table's posts: created in the window a run reads (``max_age_days``; by default the
+    daily run's, ``digest.max_age_days``), and open at T or closed (or accepted) in the
+    ``RECENTLY_ANSWERED`` days before T."""
     if not is_health_post(post, roster, settings, as_of):
         return False
-    if post.created_at <= as_of - timedelta(days=settings.digest.max_age_days):
+    days = settings.digest.max_age_days if max_age_days is None else max_age_days
+    if post.created_at <= as_of - timedelta(days=days):
         return False
     if is_open_at(post, as_of) and not has_accepted_answer_at(post, as_of):
         return True
@@ -191,9 +195,11 @@ def every_post_at(as_of: datetime) -> RowSelection:
     return RowSelection(as_of, lambda p: True)
 
 
-def tracked_at(roster: StaffRoster, settings: Settings, as_of: datetime) -> RowSelection:
-    """The state table's snapshot at T: the tracked posts (``is_tracked``)."""
-    return RowSelection(as_of, lambda p: is_tracked(p, roster, settings, as_of))
+def tracked_at(
+    roster: StaffRoster, settings: Settings, as_of: datetime, max_age_days: int | None = None
+) -> RowSelection:
+    """The snapshot at T of the tracked posts (``is_tracked``) created in the last ``max_age_days``."""
+    return RowSelection(as_of, lambda p: is_tracked(p, roster, settings, as_of, max_age_days))
 
 
 def created_since(roster: StaffRoster, settings: Settings, as_of: datetime, since: datetime) -> RowSelection:

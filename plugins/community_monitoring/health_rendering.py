@@ -96,6 +96,12 @@ def health_lines(now: HealthNumbers, before: HealthNumbers) -> list[str]:
             before.median_first_staff_response_h,
             "hours",
         ),
+        _line(
+            "p90 first staff response",
+            now.p90_first_staff_response_h,
+            before.p90_first_staff_response_h,
+            "hours",
+        ),
         _line("Answered within 2 days", now.answered_within_2d, before.answered_within_2d, "share"),
         _line("First responses by the community", now.community_share, before.community_share, "share"),
         backlog,

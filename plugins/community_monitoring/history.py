@@ -132,12 +132,20 @@ class TeamDecisions:
         return found
 
     def redirect_type(self, text: str) -> tuple[str, str] | None:
-        """The type a staff reply decides and the phrase that did (the first type listed wins)."""
+        """The type a staff reply decides and the phrase that did: the type with the most phrases in
+        the reply's own words (not in a quote of the post, not negated: "this is not a configuration
+        issue"); the first type listed wins a tie."""
+        text = _QUOTED_LINE.sub("", text)
+        best: tuple[int, str, str] | None = None
         for post_type, pattern in self._redirects:
-            match = pattern.search(text)
-            if match:
-                return post_type, match.group(0)
-        return None
+            hits = [
+                m
+                for m in pattern.finditer(text)
+                if not _NEGATED.search(text, max(0, m.start() - 60), m.start())
+            ]
+            if hits and (best is None or len(hits) > best[0]):
+                best = (len(hits), post_type, hits[0].group(0))
+        return (best[1], best[2]) if best else None
 
     def decide(self, post: Post, roster: StaffRoster, as_of: datetime) -> tuple[str, str, str] | str:
         """(type, source, evidence) for a post the team decided, else why it teaches nothing."""
@@ -178,6 +186,13 @@ class TeamDecisions:
             if redirected:
                 return redirected[0], "redirect", f'redirect "{redirected[1]}"'
         return "no team label or redirect"
+
+
+# A line quoting the post the reply answers ("> Is this a setup problem?"): the author's words.
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.MULTILINE)
+# A negation in the same clause, at most three words before a phrase ("this is not a configuration
+# issue", "this isn't something for the troubleshooting forum"); "No, I reproduced it" is no negation.
+_NEGATED = re.compile(r"(?:\b(?:not|no|never)|n't)\b[^\S\n]+(?:[\w'-]+[^\S\n]+){0,3}$", re.IGNORECASE)
 
 
 def _phrase_pattern(phrase: str) -> str:

@@ -65,8 +65,6 @@ class Post:
     # False when not everyone may read it (a forum topic in a read-restricted category, unlisted
     # or hidden; a confidential GitLab issue): never listed in a public channel's digest.
     public: bool = True
-    # True when only maintainers may reply (a locked GitHub or GitLab issue): the community cannot help.
-    locked: bool = False
     # The item this one was merged into as a duplicate (a UserVoice suggestion's parent suggestion):
     # its supporters now follow that one, and nothing more is said on this one.
     duplicate_of: str = ""
@@ -78,11 +76,6 @@ class Post:
     status: str = ""
     admin_responded: bool = False
     replies: tuple[Reply, ...] = ()
-
-    @property
-    def open_to_community(self) -> bool:
-        """Whether anyone may read it and answer it: what the public digests ask the community to help with."""
-        return self.public and not self.locked
 
     def with_replies(self, replies: Iterable[Reply]) -> Post:
         return replace(self, replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))))

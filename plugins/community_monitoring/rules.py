@@ -396,7 +396,7 @@ def find_help_wanted_sections(
     )
     for post in posts:
         section: HelpWantedSection
-        if not post.open_to_community:  # the digest asks the public channel to answer
+        if not post.public:  # the digest goes to the public channel
             continue
         if reader.is_waiting_for_first_response(post):
             section = "waiting_for_first_response"
@@ -468,7 +468,7 @@ def find_stale_posts(
     oldest = as_of - timedelta(days=max_age_days)
     found: dict[str, list[StaleItem]] = {channel: [] for channel in channels}
     for post in posts:
-        if post.channel not in found or not oldest < post.created_at or not post.open_to_community:
+        if post.channel not in found or not oldest < post.created_at or not post.public:
             continue
         if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
             continue
@@ -510,9 +510,7 @@ def find_aged_out(
     channels = set(config.weekly.aged_out_channels)
     found: list[AgedOutItem] = []
     for post in posts:
-        if not (
-            post.channel in channels and oldest < post.created_at <= left_list and post.open_to_community
-        ):
+        if post.channel not in channels or not oldest < post.created_at <= left_list or not post.public:
             continue
         if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
             continue

@@ -21,6 +21,7 @@ HEALTH_NUMBERS = (
     "Median first response",
     "p90 first response",
     "Median first staff response",
+    "p90 first staff response",
     "Answered within 2 days",
     "First responses by the community",
     "Open backlog (unanswered or waiting on us)",

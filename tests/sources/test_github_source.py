@@ -28,7 +28,6 @@ REPO = "mattermost/mattermost"
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Sandbox:
     issues = [github_issue(REPO, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in range(1, 8)]
-    issues[6] = {**issues[6], "locked": True, "active_lock_reason": "too heated"}
     issues.append(github_issue(REPO, 8, "A PR", "dev", NOW - days(1), pull_request={"url": "x"}))
     issues.append(github_issue(REPO, 9, "Old", "user9", NOW - days(60)))
     issues.append(github_issue(REPO, 10, "After T", "user10", NOW + days(1)))
@@ -80,9 +79,6 @@ def test_fetch_issues_with_comments_as_of_window(sandbox: Sandbox) -> None:
     assert [r.reply_id for r in by_number[1].replies] == ["100", "103"]
     assert by_number[1].url == f"https://github.com/{REPO}/issues/1"
     assert by_number[1].author == "user1"
-    # Only collaborators may comment on a locked issue: it is not put to the community.
-    assert (by_number[7].locked, by_number[7].open_to_community) == (True, False)
-    assert (by_number[1].locked, by_number[1].open_to_community) == (False, True)
 
 
 def test_requests_are_one_per_page_never_one_per_issue(sandbox: Sandbox) -> None:

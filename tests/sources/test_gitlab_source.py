@@ -123,22 +123,6 @@ def test_a_confidential_issue_is_not_public(tmp_path: Path) -> None:
     assert found == {1: True, 2: False}
 
 
-def test_a_locked_discussion_is_not_open_to_the_community(tmp_path: Path) -> None:
-    issues = [
-        {**gitlab_issue(PROJECT, 1, "Open to all", "user1", NOW - days(1)), "discussion_locked": None},
-        {**gitlab_issue(PROJECT, 2, "Too heated", "user2", NOW - days(1)), "discussion_locked": True},
-        {**gitlab_issue(PROJECT, 3, "Unlocked again", "user3", NOW - days(1)), "discussion_locked": False},
-    ]
-    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": []}})
-    with Sandbox(scenario) as running:
-        client = GitlabIssuesClient(gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="t"))
-        found = {
-            p.number: (p.locked, p.open_to_community)
-            for p in fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW)
-        }
-    assert found == {1: (False, True), 2: (True, False), 3: (False, True)}
-
-
 def test_requests_pages_and_notes_only_where_humans_wrote(sandbox: Sandbox) -> None:
     projects = {PROJECT: ["Mattermost"]}
     list(fetch_gitlab_issues(small_pages_client(sandbox), projects, NOW - days(30), NOW))

@@ -10,19 +10,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from community_monitoring.sources.discourse import DiscoursePost, DiscourseTopic
-from community_monitoring.sources.github import GithubIssue, GithubRelease
+from community_monitoring.sources.github import GithubRelease
 from community_monitoring.sources.gitlab import GitlabIssue, GitlabNote
 
 TOPIC = {"id": 1, "created_at": "2026-11-17T10:00:00Z"}
 POST = {"id": 1, "topic_id": 1, "post_number": 1, "created_at": "2026-11-17T10:00:00Z"}
 ISSUE = {"iid": 1, "created_at": "2026-11-17T10:00:00Z", "state": "opened", "web_url": "https://g.test/1"}
 NOTE = {"id": 1, "created_at": "2026-11-17T10:00:00Z"}
-GH_ISSUE = {
-    "number": 1,
-    "created_at": "2026-11-17T10:00:00Z",
-    "state": "open",
-    "html_url": "https://gh.test/1",
-}
 
 
 @pytest.mark.parametrize(
@@ -38,9 +32,7 @@ GH_ISSUE = {
         (DiscoursePost, POST, "user_deleted"),
         (GithubRelease, {}, "draft"),
         (GithubRelease, {}, "prerelease"),
-        (GithubIssue, GH_ISSUE, "locked"),
         (GitlabIssue, ISSUE, "confidential"),
-        (GitlabIssue, ISSUE, "discussion_locked"),
         (GitlabNote, NOTE, "system"),
         (GitlabNote, NOTE, "internal"),
     ],

@@ -964,6 +964,41 @@ REAL_WORDING_9 = [
         "feature_proposal",
         'wish "i would like"',
     ),
+    (
+        "how best to do it, asked without a question mark in the title",
+        {
+            "title": "How best to run two bridges against one broker",
+            "body": "I run one bridge under the topic bridge1 instead of bridge2. Is this the recommended"
+            " method? Is there a better way?",
+        },
+        "question",
+        'phrase "How best to"',
+    ),
+    (
+        "asking whether an app exists, without a question mark",
+        {"title": "watching on phones", "body": "is there any apps that work with the server for viewers"},
+        "question",
+        'phrase "is there any apps"',
+    ),
+    (
+        "not knowing whether it is a defect is asking",
+        {
+            "title": "Cannot share a board with a group I am not in",
+            "body": "I don't know if this is a bug or a configuration issue. I can share a board with my"
+            " own group only.",
+        },
+        "question",
+        'phrase "if this is a bug"',
+    ),
+    (
+        "asking for help in a hurry",
+        {
+            "title": "Sign-in keeps failing",
+            "body": "Tried every way I know, PLZ help....",
+        },
+        "troubleshooting",
+        'phrase "plz help"',
+    ),
 ]
 
 

@@ -128,6 +128,26 @@ def test_the_state_table_tracks_open_and_recently_answered_posts(item: Post, tra
     assert len(health.state_rows([item], ROSTER, SETTINGS, T, RULES)) == int(tracked)
 
 
+def test_the_weekly_backlog_counts_every_open_post_the_weekly_run_reads() -> None:
+    """The posts that waited longest are the backlog's point: a 78-day-old unanswered post counts
+    (the weekly run reads ``weekly.max_age_days``), so the backlog never looks healthiest when old
+    posts pile up."""
+    posts = [post(created=ago(days=3), number=1), post(created=ago(days=78), number=2)]
+    window = SETTINGS.weekly.max_age_days
+    [daily, weekly] = health.rows_of(
+        posts,
+        ROSTER,
+        SETTINGS,
+        RULES,
+        [health.tracked_at(ROSTER, SETTINGS, T), health.tracked_at(ROSTER, SETTINGS, T, window)],
+    )
+    assert [r.source_id for r in daily] == [posts[0].source_id]
+    numbers = health.health_numbers(weekly, T)
+    assert (numbers.backlog, numbers.backlog_max_age_days) == (2, 78.0)
+    older = post(created=ago(days=window + 1), number=3)
+    assert not health.is_tracked(older, ROSTER, SETTINGS, T, window)
+
+
 @pytest.mark.parametrize(
     ("days_old", "escalation", "day"),
     [
@@ -351,6 +371,7 @@ def test_the_section_names_each_number_and_its_change() -> None:
         T,
         posts=10,
         median_first_response_h=9.0,
+        p90_first_staff_response_h=50.0,
         backlog=4,
         backlog_median_age_days=6.0,
         backlog_max_age_days=29.0,
@@ -359,6 +380,7 @@ def test_the_section_names_each_number_and_its_change() -> None:
     lines = health_lines(now, before)
     assert "Median first response: 9 h (−3 h vs last week)" in lines
     assert "New posts: 10 (+2 vs last week)" in lines
+    assert "p90 first staff response: 2.1 d (n/a vs last week)" in lines
     assert (
         "Open backlog (unanswered or waiting on us): 4 (same vs last week); median age 6 d, oldest 29 d"
         in lines

@@ -52,8 +52,18 @@ def test_labels_the_team_applies(labels: list[str], expected: dict[str, str]) ->
         ("I was able to reproduce it with the steps above.", "bug"),
         ("See the documentation: it has an example.", "question"),
         ("This is explained on docs.mattermost.com/configure/smtp.html", "question"),
-        # The first type listed in redirect_phrases wins within one reply.
+        # At equal counts, the first type listed in redirect_phrases wins within one reply.
         ("A configuration issue, not a bug; if it were one we'd track it in MM-1234.", "troubleshooting"),
+        # The type with the most phrases wins: confirming a bug on the community server is a bug.
+        ("I was able to reproduce this on the community server and created MM-61234.", "bug"),
+        # A negated phrase says the opposite; a quote of the post is the author's words.
+        ("This is not a configuration issue: I can reproduce it. Created a ticket.", "bug"),
+        ("> Is this a setup problem on my side?\n\nNo, I reproduced it on 11.1.", "bug"),
+        (
+            "This isn't something for the troubleshooting forum; please post the idea on the feature idea forum.",
+            "feature_proposal",
+        ),
+        ("It is not a setup issue.", None),
         ("I can't reproduce this.", None),  # "i can reproduce" does not match a negation
         ("MM- is our Jira project.", None),  # a Jira key needs its number
         ("Thanks for the report!", None),

@@ -1,5 +1,5 @@
-"""Posts not everyone may read (a restricted forum category, a confidential GitLab issue) or answer
-(a locked issue) never reach a public channel's digest; the CM's own [Triage] still lists them."""
+"""Posts not everyone may read (a restricted forum category, a confidential GitLab issue) never
+reach a public channel's digest; the CM's own [Triage] still lists them."""
 
 from __future__ import annotations
 
@@ -32,19 +32,4 @@ def test_a_post_not_everyone_may_read_stays_out_of_the_public_lists(public: bool
     assert bool(find_stale_posts([stale], ROSTER, SETTINGS, T, channels=("gitlab",))) is public
     assert bool(find_aged_out([aged], ROSTER, SETTINGS, T)) is public
     # The CM's [Triage] goes to the CM's own channel: every new post, public or not.
-    assert find_new_posts([new], ROSTER, SETTINGS, T) == [new]
-
-
-@pytest.mark.parametrize("locked", [True, False])
-def test_a_locked_issue_is_not_put_to_the_community(locked: bool) -> None:
-    """Only maintainers may comment on it: asking the community to answer it asks the impossible."""
-    waiting = post("github", created=ago(days=3), locked=locked, number=1)
-    new = post("github", created=ago(hours=2), locked=locked, number=2)
-    stale = post("gitlab", created=ago(days=20), locked=locked, number=3)
-    aged = post(
-        "github", created=ago(days=60), locked=locked, number=4, replies=(reply("alice", ago(days=59)),)
-    )
-    assert listed_in_help_wanted(waiting) is not locked
-    assert bool(find_stale_posts([stale], ROSTER, SETTINGS, T, channels=("gitlab",))) is not locked
-    assert bool(find_aged_out([aged], ROSTER, SETTINGS, T)) is not locked
     assert find_new_posts([new], ROSTER, SETTINGS, T) == [new]

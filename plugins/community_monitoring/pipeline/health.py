@@ -79,14 +79,17 @@ def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> st
     since = chart_weeks(as_of)[0]
     # One read of the window for the three tables: the snapshots at T and a week earlier, and every
     # post created in the chart's weeks (half a year of posts is decoded once, each post classified once).
+    # The backlog is every open post the weekly run reads (``weekly.max_age_days``), not only the
+    # daily's window: a post that waited longest must weigh most, never drop out of the count.
+    window = settings.weekly.max_age_days
     now_rows, before_rows, created = health.rows_of(
         run.store.posts(channels),
         roster,
         settings,
         triage_classifier(settings, as_of),
         [
-            health.tracked_at(roster, settings, as_of),
-            health.tracked_at(roster, settings, week_ago),
+            health.tracked_at(roster, settings, as_of, window),
+            health.tracked_at(roster, settings, week_ago, window),
             health.created_since(roster, settings, as_of, since),
         ],
         _releases(run),

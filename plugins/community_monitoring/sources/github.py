@@ -247,8 +247,6 @@ class GithubIssue(Item):
     labels: list[GithubLabel] = Field(default_factory=list)
     author_association: str | None = None
     pull_request: dict[str, Any] | None = None
-    # Only collaborators may comment on a locked issue.
-    locked: StrictBool | None = None
 
 
 class GithubComment(Item):
@@ -297,7 +295,6 @@ def normalise_issue(issue: GithubIssue, repo: str) -> Post:
         is_pull_request=bool(issue.pull_request),
         number=issue.number,
         updated_at=issue.updated_at,
-        locked=issue.locked is True,
     )
 
 

@@ -295,8 +295,6 @@ class GitlabIssue(Item):
     user_notes_count: int | None = None
     # Only its author and the project's members read it (never listed in a public digest).
     confidential: StrictBool | None = None
-    # Only project members may comment on a locked discussion.
-    discussion_locked: StrictBool | None = None
 
 
 class GitlabNote(Item):
@@ -343,7 +341,6 @@ def normalise_issue(raw: dict[str, Any], project: str) -> Post:
         updated_at=parse_time(raw["updated_at"]) if raw.get("updated_at") else None,
         # A confidential issue: only its author and the project's members read it.
         public=raw.get("confidential") is not True,
-        locked=raw.get("discussion_locked") is True,
     )
 
 
