@@ -18,8 +18,15 @@ from community_monitoring.settings import ResponsesSection, Settings, load_setti
 # Read on what the author wrote (PostClassifier.prepare): template placeholders, unfilled sections
 # and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
 # in a placeholder does not count as given. The texts are lower case.
-_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)?(?![\w.])|\bversion\b")
-_LOGS = re.compile(r"\blogs?\b|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:")
+# A version number (also at the end of a sentence: "Server 11.1.0."), not a size ("2.5 GB") nor the
+# bare word ("the latest version" gives none).
+_VERSION = re.compile(
+    r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion[ \t]*[:=]?[ \t]*v?\d"
+)
+# Logs given, not the verb ("cannot log in", "it logs out every morning").
+_LOGS = re.compile(
+    r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b)|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:"
+)
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
 _STEPS = re.compile(
     r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^\s*(?:1[.)]|-\s*step)\s", re.MULTILINE
@@ -75,9 +82,19 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
     return given
 
 
-def _details_in(text: str) -> set[str]:
+# What a reply asking for details names: the words alone ("Please share the version you are on").
+_ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
+    "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
+    "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
+    "steps": _STEPS,
+}
+
+
+def _details_in(text: str, asked: bool = False) -> set[str]:
+    """The details a reply gives (the author's), or names when it asks for them (someone else's)."""
     lowered = text.lower()
-    return {d for d, pattern in _DETAIL_PATTERNS.items() if pattern.search(lowered)}
+    patterns = _ASKED_PATTERNS if asked else _DETAIL_PATTERNS
+    return {d for d, pattern in patterns.items() if pattern.search(lowered)}
 
 
 def settled_in_thread(post: Post, responses: ResponsesSection, as_of: datetime | None = None) -> set[str]:
@@ -87,8 +104,10 @@ def settled_in_thread(post: Post, responses: ResponsesSection, as_of: datetime |
     for reply in post.replies:
         if as_of is not None and reply.created_at > as_of:
             continue
-        if answers.is_by_author(post, reply) or answers.asks_the_author(reply.body, responses):
+        if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
+        elif answers.asks_the_author(reply.body, responses):
+            settled |= _details_in(answers.own_words(reply.body), asked=True)
     return settled
 
 
@@ -180,8 +199,10 @@ def _related_links(related: Sequence[Related], override: ActionOverride | None) 
     """The draft's ticket and feature-idea links, from the best related ticket and suggestion.
 
     The ticket that decided the action is the one linked, even when a closer ticket decided nothing.
+    Otherwise only an open ticket is: "we track this in" a ticket declined or already fixed would
+    mislead the author.
     """
-    best_ticket = next((r.url for r in related if r.kind == "jira"), "")
+    best_ticket = next((r.url for r in related if r.kind == "jira" and r.is_open), "")
     return {
         "jira_url": override.ticket_url if override is not None else best_ticket,
         "available_in": override.version if _available(override) else "",

@@ -284,6 +284,7 @@ def _triage_entry(
 ) -> tuple[str, dict[str, Any]]:
     related = tuple(findings.related.get(post.url, ()))
     suggestion = writer.suggest(post, decided, related, as_of)
+    owners = (route_owner(p, config.routing) for p in (post, *findings.also_posted.get(post.url, ())))
     entry = {
         **_item(post),
         "state": answers.state_at(post, as_of),
@@ -294,7 +295,9 @@ def _triage_entry(
         "missing": list(suggestion.missing_details),
         "draft": _blockquote(suggestion.draft),
         "answer_state": answers.ANSWER_STATE_WORDS.get(findings.answer_states.get(post.url, ""), ""),
-        "owner": route_owner(post, config.routing),
+        # A copy folded into this item may be the one a route matches (a GitHub label the forum
+        # topic lacks): its owner still hears of the item.
+        "owner": next((o for o in owners if o), ""),
         "related": [{"key": r.key, "url": r.url, "state": r.state} for r in related],
         "also_posted": [
             {"channel_label": channel_label(copy), "url": copy.url}

@@ -59,9 +59,16 @@ def safe_block(text: object, max_chars: int = 400) -> str:
     return "\n".join("> " + line if line else ">" for line in lines)
 
 
+# The link text of an item without a title: "[](url)" shows nothing to click.
+UNTITLED = "(no title)"
+
+
 def safe_link(text: str, url: object) -> str:
-    """``[text](url)`` for an http(s) URL; the text alone for anything else (``javascript:``, empty)."""
+    """``[text](url)`` for an http(s) URL; the text alone for anything else (``javascript:``, empty).
+    Text that shows nothing (empty, or white space) links as ``(no title)``."""
     target = safe_url(url)
+    if not text.strip():
+        text = UNTITLED
     return f"[{text}]({target})" if target else text
 
 

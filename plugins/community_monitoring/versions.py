@@ -59,3 +59,14 @@ def version_pattern(value: str) -> str:
     written = r"\.".join(re.escape(part) for part in key.split("."))
     zeros = r"(?:\.0)*" if version_numbers(value) is not None else ""
     return rf"\bv?{written}{zeros}(?![\w.]*\d)"
+
+
+def spellings(value: str) -> tuple[str, ...]:
+    """The ways a tracker names this release, for an exact-match search: ``11.1``, ``11.1.0`` and
+    each with a leading ``v`` (``11.1.2`` has no shorter form; a name that is no dotted number is
+    kept as written, with and without its ``v``)."""
+    key = release_key(value)
+    forms = [key]
+    if version_numbers(value) is not None and key.count(".") == 1:
+        forms.append(key + ".0")
+    return tuple(dict.fromkeys(form for bare in forms for form in (bare, "v" + bare)))

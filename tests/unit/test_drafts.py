@@ -43,6 +43,17 @@ WRITER = DraftWriter(SETTINGS)
             (),
         ),
         ("plain text with nothing", "It crashes.", ("versions", "logs", "steps")),
+        # A version at the end of a sentence is given; a size, the bare word and the verb "log in" are not.
+        (
+            "a version that ends its sentence",
+            "Server 11.1.0. Search in Japanese finds nothing.",
+            ("logs", "steps"),
+        ),
+        (
+            "a size, the latest version and logging in",
+            "Cannot log in after upgrading to the latest version. It logs out when I attach a 2.5 GB file.",
+            ("versions", "logs", "steps"),
+        ),
     ],
 )
 def test_missing_details_reads_only_filled_sections(case: str, body: str, missing: tuple[str, ...]) -> None:
@@ -90,6 +101,9 @@ IDEA = Related(
     True,
 )
 ISSUE = Related("github", "o/r#7", "https://example.test/github/7", "Issue", 0.5, "open", True)
+DECLINED = Related(
+    "jira", "MM-61502", "https://jira.test/browse/MM-61502", "Ticket", 0.5, "Closed · Won't Do", False
+)
 FEATURE_FORUM = SETTINGS.reply_drafts.feature_idea_url
 CONTRIBUTE = SETTINGS.reply_drafts.contributing_url
 
@@ -130,12 +144,21 @@ CONTRIBUTE = SETTINGS.reply_drafts.contributing_url
             ("already available",),
         ),
         (
-            "a bug whose only ticket shipped: linked, the action unchanged",
+            # "We track this in" a ticket already fixed would mislead: only an open ticket is tracking.
+            "a bug whose only ticket shipped: not said to be tracked there, the action unchanged",
             "bug",
             (SHIPPED,),
             SETTINGS.suggested_actions.for_post("github", "bug"),
-            ("We track this in https://jira.test/browse/MM-61501.",),
-            ("already available", "we'll create a ticket"),
+            ("we'll create a ticket",),
+            ("already available", "We track this in"),
+        ),
+        (
+            "a bug whose only ticket was declined: not said to be tracked there",
+            "bug",
+            (DECLINED,),
+            SETTINGS.suggested_actions.for_post("github", "bug"),
+            ("we'll create a ticket",),
+            ("We track this in",),
         ),
     ],
 )

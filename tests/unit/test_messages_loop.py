@@ -77,3 +77,19 @@ def test_triage_without_findings_names_no_owner_and_no_related() -> None:
     assert "Related:" not in text
     assert "Also posted on" not in text
     assert mentions(text) == []
+
+
+def test_a_route_matched_only_by_a_folded_copy_still_names_its_owner() -> None:
+    """The forum topic kept as the item lacks the GitHub label a route matches: the copy folded into
+    it has it, so the routed team still hears of the item."""
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.settings import load_settings
+
+    routed = load_settings({"routing": [{"match": {"labels": ["Area/Mobile"]}, "owner": "@mobile-team"}]})
+    topic = post(channel="forum", number=23401, created=ago(hours=3), title="App logs me out every morning")
+    copy = post(number=45001, created=ago(hours=2), title="App logs me out", labels=("Area/Mobile",))
+    text = _triage([topic], TriageFindings(also_posted={topic.url: (copy,)}), routed)
+    line = next(line for line in text.splitlines() if topic.url in line)
+    assert line.endswith("→ @mobile-team")
+    alone = _triage([topic], TriageFindings(), routed)
+    assert "@mobile-team" not in alone

@@ -103,3 +103,10 @@ def test_an_http_link_stays_a_link() -> None:
     from community_monitoring.safety import safe_link
 
     assert safe_link("Title", "https://example.test/a b") == "[Title](https://example.test/a%20b)"
+
+
+@pytest.mark.parametrize("title", ["", "   "])
+def test_an_item_without_a_title_still_has_something_to_click(title: str) -> None:
+    from community_monitoring.safety import safe_link
+
+    assert safe_link(title, "https://example.test/7") == "[(no title)](https://example.test/7)"

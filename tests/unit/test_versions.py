@@ -62,3 +62,22 @@ def test_same_version(first: str, second: str, same: bool) -> None:
 )
 def test_version_pattern_finds_the_release_in_text(version: str, text: str, found: bool) -> None:
     assert bool(re.search(version_pattern(version), text)) is found
+
+
+@pytest.mark.parametrize(
+    ("version", "forms"),
+    [
+        ("11.1", ("11.1", "v11.1", "11.1.0", "v11.1.0")),
+        ("11.1.0", ("11.1", "v11.1", "11.1.0", "v11.1.0")),
+        ("v11.1.0", ("11.1", "v11.1", "11.1.0", "v11.1.0")),
+        ("11.1.2", ("11.1.2", "v11.1.2")),
+        ("11.10", ("11.10", "v11.10", "11.10.0", "v11.10.0")),
+    ],
+)
+def test_a_release_is_searched_under_every_spelling(version: str, forms: tuple[str, ...]) -> None:
+    """A closeout for 11.1.0 must find the tickets fixed in v11.1 (it thanked nobody)."""
+    from community_monitoring.sources.jira import release_clause
+    from community_monitoring.versions import spellings
+
+    assert spellings(version) == forms
+    assert release_clause(version) == "fixVersion in (" + ", ".join(f'"{f}"' for f in forms) + ")"

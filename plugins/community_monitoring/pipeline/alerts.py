@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 # exactly what the CM must hear about.
 NO_ALERT_ERRORS = ("ParamError",)
 TRIAGE_MODEL_DAG = "community_triage_model"  # pipeline.triage_model.DAG_ID, which imports the models
+DAILY_DAG = "community_daily_monitoring"
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
@@ -34,6 +35,11 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
                 f"\nThe digests of this run say that {channel} is missing, with every"
                 " other channel that could not be read (this alert names the first failure only)."
             )
+            if dag_id == DAILY_DAG:
+                text += (
+                    f" Clear this run once {channel} answers again: its [Triage] then catches up on"
+                    " the day's posts there (the next day's run lists its own day only)."
+                )
     return text
 
 

@@ -365,6 +365,8 @@ def fetch(request: FetchRequest) -> Fetched:
 
 
 def release_clause(version: str) -> str:
-    """JQL for the tickets with this fixVersion, written with or without a leading "v"."""
-    bare = version[1:] if version[:1] in ("v", "V") else version
-    return f'fixVersion in ("{bare}", "v{bare}")'
+    """JQL for the tickets with this fixVersion, however the release is written: ``11.1``, ``11.1.0``,
+    with or without a leading "v" (a closeout for ``11.1.0`` must find the tickets fixed in ``v11.1``)."""
+    from community_monitoring.versions import spellings
+
+    return "fixVersion in (" + ", ".join(f'"{form}"' for form in spellings(version)) + ")"
