@@ -73,17 +73,21 @@ def bash(home: Path, block: str, timeout: float = 300) -> subprocess.CompletedPr
     )
 
 
-def runs_settled(home: Path, timeout: float = 300) -> list[dict[str, str]]:
+def runs_settled(rest: Rest, timeout: float = 300) -> list[dict[str, str]]:
+    """The DAG's runs once every one has finished, seen so twice in a row. Asked over the REST API:
+    an ``airflow dags list-runs`` every few seconds costs a whole Airflow start each time, on the
+    two cores the scheduler and the runs it waits for need."""
     deadline = time.monotonic() + timeout
+    settled_before = False
+    runs: list[dict[str, str]] = []
     while time.monotonic() < deadline:
-        listed = bash(home, f"airflow dags list-runs {DAG_ID} -o json", timeout=120)
-        # The JSON is the last line (Airflow may print warnings before it).
-        lines = [line for line in listed.stdout.splitlines() if line.startswith("[")]
-        runs = json.loads(lines[-1]) if listed.returncode == 0 and lines else []
-        if runs and all(r["state"] in ("success", "failed") for r in runs):
+        runs = rest.runs()
+        settled = bool(runs) and all(r["state"] in ("success", "failed") for r in runs)
+        if settled and settled_before:
             return runs
-        time.sleep(3)
-    raise AssertionError(f"runs not finished in {timeout}s: {listed.stdout[-2000:]}{listed.stderr[-2000:]}")
+        settled_before = settled
+        time.sleep(2)
+    raise AssertionError(f"runs not finished in {timeout}s: {runs}")
 
 
 def sandbox_outbox(port: int) -> list[dict[str, Any]]:
@@ -119,6 +123,14 @@ class Rest:
                 return str(state)
             time.sleep(1)
         raise AssertionError(f"run {run_id} not finished in {timeout}s")
+
+    def runs(self) -> list[dict[str, str]]:
+        """Every run of the DAG: its ``run_id``, ``logical_date`` and ``state``."""
+        body = self.http.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"limit": 100}).json()
+        return [
+            {"run_id": r["dag_run_id"], "logical_date": r["logical_date"] or "", "state": r["state"]}
+            for r in body["dag_runs"]
+        ]
 
     def task_states(self, run_id: str) -> dict[str, str | None]:
         body = self.http.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
@@ -238,6 +250,7 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
             if "Airflow is ready" in line or server.poll() is not None:
                 break
         assert any("Airflow is ready" in line for line in output), "".join(output)
+        rest = Rest(home, api_port)
         for block in operating_blocks():
             if "backfill create" in block and "dry_run_checked" not in checked:
                 # The window filters logical dates (= data-interval starts, 07:00): 11-16..11-17
@@ -272,10 +285,10 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
                 or "unpause" in block
                 or "tasks clear" in block
             ):
-                runs_settled(home)
+                runs_settled(rest)
             texts = [e["body"]["text"] for e in sandbox_outbox(sandbox_port) if e["service"] == "mattermost"]
             if "dagRuns" in block:
-                check_params_are_refused_naming_them(home, Rest(home, api_port))
+                check_params_are_refused_naming_them(home, rest)
                 checked.append("params")
             elif "backfill create" in block and "post_backfill_digests" not in block:
                 check_the_outage_archived_day_by_day(home, texts)
@@ -284,7 +297,7 @@ def test_every_operating_command_runs_as_written(tmp_path: Path) -> None:
                 check_the_outage_posted_day_by_day(texts)
                 checked.append("posted")
         assert checked == ["params", "dry_run_checked", "archived", "posted"]
-        runs = runs_settled(home)
+        runs = runs_settled(rest)
         backfilled = sorted(r["logical_date"][:10] for r in runs if r["run_id"].startswith("backfill__"))
         assert backfilled == ["2026-11-15", "2026-11-16", "2026-11-17"]
         # Clearing the posting task ran it again: nothing went out twice.
