@@ -25,8 +25,7 @@ $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# --no-compile: a module is compiled when first imported, not all of Airflow's up front.
-	$(VENV)/bin/pip install --quiet --no-compile -r requirements.txt
+	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
