@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from community_monitoring.records import Post, Reply, same_author
+from community_monitoring.records import Post, Reply, may_be_the_author
 from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import EscalationSection, ResponsesSection, Settings
 
@@ -154,9 +154,20 @@ def asks_the_author(text: str, responses: ResponsesSection) -> bool:
     return asks_a_question(text) or _mentions_a_phrase(text, responses.ask_phrases)
 
 
+# A negation in the words just before a phrase ("that has not solved it", "it's not resolved yet",
+# "never worked"): punctuation ends its reach, so "Not sure why, but it works now" still says so.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\b(?:not|never|no longer|nothing)|n't|n’t)(?:[ \t]+[\w'’-]+){0,2}[ \t]*$", re.I
+)
+
+
 def says_it_is_solved(text: str, responses: ResponsesSection) -> bool:
-    """The author says it is solved ("that worked") and asks nothing more."""
-    return _mentions_a_phrase(text, responses.resolved_phrases) and not asks_a_question(text)
+    """The author says it is solved ("that worked"), not that it is not, and asks nothing more."""
+    pattern = _phrase_pattern(tuple(responses.resolved_phrases))
+    if pattern is None or asks_a_question(text):
+        return False
+    words = own_words(text)
+    return any(_NEGATED_BEFORE.search(words, 0, found.start()) is None for found in pattern.finditer(words))
 
 
 # ----- the thread as of T -----------------------------------------------------------------------
@@ -193,7 +204,7 @@ def is_reply_staff(post: Post, reply: Reply, roster: StaffRoster) -> bool:
 
 
 def is_by_author(post: Post, reply: Reply) -> bool:
-    return same_author(reply.author, post.author, reply.author_id, post.author_id)
+    return may_be_the_author(reply.author, post.author, reply.author_id, post.author_id)
 
 
 def is_substantive(reply: Reply, roster: StaffRoster, responses: ResponsesSection) -> bool:

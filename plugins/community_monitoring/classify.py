@@ -195,6 +195,11 @@ _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _QUOTED = re.compile(
     r"'(?<![\w']')[^'\n]{3,160}'(?![\w'])|\"[^\"\n]{3,160}\"|\u201c[^\u201d\n]{3,160}\u201d|\u2018[^'\n]{3,160}'"
 )
+_NEGATED_TYPE = re.compile(  # on lower-cased text
+    r"\b(?:not|isn't|isnt|wasn't|no|never)[ \t]+(?:(?:a|an|really|just|exactly|strictly|necessarily|"
+    r"actually|even|the|my)[ \t]+){0,2}(?:feature[ \t]+requests?|features?|bug[ \t]+reports?|bugs?|"
+    r"questions?|enhancements?|support[ \t]+requests?)\b"
+)
 _MARKUP_HEADING = re.compile(
     r"\n[ \t]{0,3}(?:#{1,6}[ \t]+([^\n]*?)[ \t#]*|\*\*([^*\n]+?)\*\*[ \t]*:?[ \t]*|__([^_\n]+?)__[ \t]*:?[ \t]*)"
     + _EOL
@@ -696,6 +701,9 @@ class PostClassifier:
             prose = _INLINE_CODE.sub(" ", prose)
         if "'" in prose or '"' in prose or "\u201c" in prose or "\u2018" in prose:
             prose, reports_error = _drop_quoted(prose, reports_error)
+        if "not " in prose or "n't " in prose or "no " in prose:
+            # "This is not a feature request but …": a type the author rules out is no evidence of it.
+            prose = _NEGATED_TYPE.sub(" ", prose)
         if "\x00" in prose:
             prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
         versions: tuple[ServerVersion, ...] = ()

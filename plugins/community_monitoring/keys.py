@@ -16,7 +16,12 @@ from community_monitoring.versions import release_key
 
 
 def digest_key(dag_id: str, kind: str, as_of: datetime) -> str:
-    return f"{dag_id}:{kind}:{as_of.isoformat()}"
+    return f"{kind_prefix(dag_id, kind)}{as_of.isoformat()}"
+
+
+def kind_prefix(dag_id: str, kind: str) -> str:
+    """What every ``digest_key`` of the DAG's ``kind`` starts with, whatever its T."""
+    return f"{dag_id}:{kind}:"
 
 
 # A digest sent while channels could not be read is keyed with them ("…:without:forum"); once they
@@ -62,6 +67,52 @@ def covered_digest_key(base: str, earlier: Mapping[str, bool], missing_now: Iter
     if not ready:
         return CoveredDigest(first, sent_before=True)
     return CoveredDigest(base + RECOVERED + ",".join(ready), ready)
+
+
+@dataclass(frozen=True)
+class OwedDigest:
+    """An earlier T's digest that went out without channels this run reads: their posts of that day
+    follow under ``covered.key`` (the same key a cleared run of that T would send them under)."""
+
+    as_of: datetime
+    covered: CoveredDigest
+
+
+def owed_digests(
+    kind_prefix: str,
+    deliveries: Mapping[str, bool],
+    missing_now: Iterable[str],
+    earliest: datetime,
+    latest: datetime,
+) -> list[OwedDigest]:
+    """The digests of the T's in [``earliest``, ``latest``) owed a catch-up, oldest first.
+
+    ``kind_prefix``: ``digest_key(dag, kind, T)`` without its T (``"dag:kind:"``). ``deliveries``:
+    every ledger key under it → whether something of it may have arrived (``covered_digest_key``'s
+    ``earlier``). A T whose digest never went out is not owed here (its failed run's alert said to
+    clear it); one whose missing channels are caught up on already, or still missing, is not either.
+    """
+    bases: dict[str, dict[str, bool]] = {}
+    for key, arrived in deliveries.items():
+        if not key.startswith(kind_prefix):
+            continue
+        rest = key[len(kind_prefix) :]
+        stamp = rest.split(WITHOUT, 1)[0].split(RECOVERED, 1)[0]
+        bases.setdefault(kind_prefix + stamp, {})[key] = arrived
+    owed = []
+    for base, earlier in bases.items():
+        if not any(key.startswith(base + WITHOUT) for key in earlier):
+            continue
+        try:
+            as_of = datetime.fromisoformat(base[len(kind_prefix) :])
+        except ValueError:  # not a key this module wrote
+            continue
+        if not earliest <= as_of < latest:
+            continue
+        covered = covered_digest_key(base, earlier, missing_now)
+        if covered.catch_up:
+            owed.append(OwedDigest(as_of, covered))
+    return sorted(owed, key=lambda digest: digest.as_of)
 
 
 def alert_key(dag_id: str, as_of: datetime) -> str:

@@ -122,10 +122,20 @@ class Outbox:
         whether something of theirs may have arrived; nothing when this run posts nothing."""
         if not self.policy.post_messages:
             return {}
-        base = keys.digest_key(self.dag_id, kind, self.as_of)
+        return self._may_have_arrived(keys.digest_key(self.dag_id, kind, self.as_of))
+
+    def deliveries_of(self, kind: str) -> dict[str, bool]:
+        """``earlier_deliveries`` at every T: the ledger's keys of this DAG's ``kind`` → whether
+        something of theirs may have arrived; nothing when this run posts nothing."""
+        if not self.policy.post_messages:
+            return {}
+        return self._may_have_arrived(keys.kind_prefix(self.dag_id, kind))
+
+    def _may_have_arrived(self, prefix: str) -> dict[str, bool]:
+        # A try that provably sent nothing does not count.
         return {
             entry.key: entry.status != "failed" or entry.parts_sent > 0 or bool(entry.uncertain_parts)
-            for entry in self.ledger.entries_under(base)
+            for entry in self.ledger.entries_under(prefix)
         }
 
     def alert(self, text: str, about: str = "") -> Delivery:

@@ -109,6 +109,24 @@ def same_author(one: str, other: str, one_id: str = "", other_id: str = "") -> b
     return bool(folded) and folded == other.casefold() and folded not in DELETED_AUTHORS
 
 
+def responder_key(name: str) -> str:
+    """Who a name stands for when telling a response from the author's own follow-up: the folded
+    name; every deleted or nameless account one and the same (see ``may_be_the_author``)."""
+    folded = name.casefold()
+    return "" if folded in DELETED_AUTHORS else folded
+
+
+def may_be_the_author(reply_author: str, post_author: str, reply_id: str = "", post_id: str = "") -> bool:
+    """Whether a reply may be its post's author's own, for "has anyone else answered it" (SPEC §4
+    "Response"). The same account id where both carry one, else the same name; unlike
+    ``same_author``, a deleted account's reply on a deleted account's post counts as the author's
+    (GitHub shows every deleted account as "ghost", the author's own follow-up included): the post
+    stays listed rather than pass as answered by what may be its author."""
+    if reply_id and post_id:
+        return reply_id == post_id
+    return responder_key(reply_author) == responder_key(post_author)
+
+
 # Between the levels of a forum category's path ("Troubleshooting › Mobile"): a character forum
 # category names do not use, unlike "/" ("Installation / Upgrade").
 CATEGORY_SEPARATOR = " \u203a "

@@ -23,7 +23,7 @@ from community_monitoring.answers import is_open_at
 from community_monitoring.channels import label
 from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, PostAuthorship, Release
 from community_monitoring.roster import StaffRoster
-from community_monitoring.routing import first_paragraph
+from community_monitoring.routing import first_prose_paragraph
 from community_monitoring.settings import RelatedSection, Settings
 from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.similarity import HashedRows, tfidf_rows
@@ -39,25 +39,6 @@ CANDIDATE_CHANNELS: frozenset[str] = frozenset({"uservoice", "github", "gitlab",
 # No resolution on a ticket in the Done category is a workflow that never sets one: shipped too.
 SHIPPED_RESOLUTIONS: frozenset[str] = frozenset({"done", "fixed", "completed", "resolved", "implemented"})
 
-# What is not the author's own words: code, quoted text, links, template comments and headings.
-_FENCED_CODE = re.compile(r"^\s*(```|~~~).*?(^\s*\1|\Z)", re.MULTILINE | re.DOTALL)
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
-_HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
-_QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
-_HEADING_LINE = re.compile(r"^\s*#{1,6}\s.*$", re.MULTILINE)
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
-_NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("<!--", _HTML_COMMENT, " "),
-    ("```", _FENCED_CODE, "\n\n"),
-    ("~~~", _FENCED_CODE, "\n\n"),
-    ("`", _INLINE_CODE, " "),
-    ("](", _MARKDOWN_LINK, r"\1"),
-    ("://", _URL, " "),
-    ("www.", _URL, " "),
-    (">", _QUOTE_LINE, ""),
-    ("#", _HEADING_LINE, ""),
-)
 # Candidates scored per sparse product (see _hits).
 _CANDIDATES_PER_SLICE = 20_000
 # New posts compared per sparse product: bounds it at every text × this many.
@@ -105,13 +86,7 @@ class ActionOverride:
 
 def comparable_text(title: str, body: str) -> str:
     """The title and the first paragraph the author wrote, without code, quotes, links or headings."""
-    text = body or ""
-    # Each pattern runs only where its marker occurs: most bodies have few of them, and this is
-    # read for every candidate of every run.
-    for marker, pattern, replacement in _NOT_PROSE:
-        if marker in text:
-            text = pattern.sub(replacement, text)
-    return f"{title}\n{first_paragraph(text)}".strip()
+    return f"{title}\n{first_prose_paragraph(body or '')}".strip()
 
 
 def _version_order(version: str) -> tuple[int, ...]:

@@ -1,7 +1,8 @@
 """Who owns a post's topic (SPEC §4 "Routing"): the first route of the rules file that matches.
 
 A route matches when any one of its fields does: a label (GitHub, GitLab) or a forum category by
-name, a Stack Overflow tag, or a keyword as a whole word in the title or the first paragraph.
+name, a Stack Overflow tag, or a keyword as a whole word in the title or the first paragraph the
+author wrote (code, quotes and headings are not it).
 Names compare case-insensitively. The owner is a validated Mattermost name, so it may ping.
 """
 
@@ -23,6 +24,46 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|</p\s*>", re.IGNORECASE)
 def first_paragraph(body: str) -> str:
     """The body up to its first blank line or closing ``</p>`` (leading blank lines skipped)."""
     return _PARAGRAPH_BREAK.split(body.strip(), maxsplit=1)[0] if body.strip() else ""
+
+
+# What is not the author's own words: code, quoted text, links, template comments and headings.
+_FENCED_CODE = re.compile(r"^\s*(```|~~~).*?(^\s*\1|\Z)", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
+# HTML bodies (a forum post's cooked text, a Stack Exchange body): code, quotes (Discourse's in an
+# <aside class="quote">) and headings, each a paragraph break where it stood.
+_HTML_NOT_PROSE = re.compile(
+    r"<(pre|blockquote|aside|h[1-6])\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE
+)
+_QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s.*$", re.MULTILINE)
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
+_NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("<!--", _HTML_COMMENT, " "),
+    ("```", _FENCED_CODE, "\n\n"),
+    ("~~~", _FENCED_CODE, "\n\n"),
+    ("<", _HTML_NOT_PROSE, "\n\n"),
+    ("`", _INLINE_CODE, " "),
+    ("](", _MARKDOWN_LINK, r"\1"),
+    ("://", _URL, " "),
+    ("www.", _URL, " "),
+    (">", _QUOTE_LINE, ""),
+    ("#", _HEADING_LINE, ""),
+)
+
+
+def first_prose_paragraph(body: str) -> str:
+    """The first paragraph the author wrote: code, quotes, links, template comments and headings
+    taken out first (an issue form's "### Summary" is no paragraph; a log pasted first is not the
+    author's words, and a keyword in it must not route the post)."""
+    text = body
+    # Each pattern runs only where its marker occurs: most bodies have few of them, and this is
+    # read for every post routed and every candidate of related items.
+    for marker, pattern, replacement in _NOT_PROSE:
+        if marker in text:
+            text = pattern.sub(replacement, text)
+    return first_paragraph(text)
 
 
 @lru_cache(maxsize=256)
@@ -56,7 +97,7 @@ def route_matches(match: RouteMatch, post: Post) -> bool:
         return True
     pattern = _keywords(tuple(match.keywords))
     return pattern is not None and (
-        pattern.search(post.title) is not None or pattern.search(first_paragraph(post.body)) is not None
+        pattern.search(post.title) is not None or pattern.search(first_prose_paragraph(post.body)) is not None
     )
 
 

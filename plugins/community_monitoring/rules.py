@@ -37,7 +37,7 @@ from community_monitoring.answers import (
 from community_monitoring.answers import asks_a_question as asks_a_question
 from community_monitoring.answers import is_reply_staff as is_reply_staff
 from community_monitoring.channels import channel as channel_of
-from community_monitoring.records import DELETED_AUTHORS, Post, Release, Reply
+from community_monitoring.records import Post, Release, Reply, responder_key
 from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import route_owner
 from community_monitoring.settings import Settings
@@ -292,13 +292,16 @@ class _Reader:
 
     def has_response(self, post: Post) -> bool:
         """:func:`has_response` with the rules file's ``responses``."""
-        # A deleted account's post: no reply is provably its author's (``records.same_author``).
-        author = post.author.casefold() if post.author.casefold() not in DELETED_AUTHORS else None
+        # ``records.may_be_the_author``, inlined: a deleted account's reply on a deleted account's
+        # post may be its author's own.
+        author = responder_key(post.author)
         as_of = self.as_of
         author_id = post.author_id  # where names are not unique, the account decides
         return any(
             r.created_at <= as_of
-            and ((r.author_id != author_id) if author_id and r.author_id else r.author.casefold() != author)
+            and (
+                (r.author_id != author_id) if author_id and r.author_id else responder_key(r.author) != author
+            )
             and not self.is_bot(r.author, r.author_is_bot)
             and self.says_something(r)
             for r in post.replies

@@ -133,6 +133,53 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     assert len(posts_to(back.outbox, "cm-channel-hook")) == 1
 
 
+def test_a_day_sent_without_a_channel_is_caught_up_by_the_next_day_once(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """Nobody cleared the failed day: the next day's run sends that day's forum posts first, as of
+    that day, under the key a cleared run would use; clearing it afterwards sends nothing again."""
+    down = sandbox(
+        small_scenario(
+            tmp_path / "forum-down", faults=[{"service": "discourse", "path": ".*", "status": 500}]
+        )
+    )
+    first = run_daily(airflow, tmp_path / "forum-down", down)
+    assert first.state == "failed"
+    [triage] = [p for p in posts_to(down.outbox, "cm-channel-hook") if p.startswith("[Triage]")]
+    assert "/t/topic-78/78" not in triage
+
+    back = sandbox(small_scenario(tmp_path / "forum-back"))
+    next_day = (NOW + days(1)).isoformat()
+    airflow.use_sandbox(back.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    second = airflow.dags_test("community_daily_monitoring", next_day, {"as_of": next_day})
+    assert second.state == "success", second.log[-5000:]
+    catch_up, today = posts_to(back.outbox, "cm-channel-hook")
+    assert catch_up.startswith(
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum\n"
+    )
+    assert "/t/topic-78/78" in catch_up
+    assert "github.com" not in catch_up  # the GitHub issues of that day went out on it
+    assert today.startswith("[Triage] ")
+    assert "2026-11-19 09:00 UTC" in today.split("\n", 1)[0]
+    assert "/t/topic-78/78" not in today  # new on its own day only
+    archive = airflow.workdir / "archive" / "community_daily_monitoring" / "2026-11-19T090000Z"
+    assert (
+        (archive / "triage.recovered-forum.of-2026-11-18T090000Z.md")
+        .read_text()
+        .startswith(catch_up.split("\n", 1)[0])
+    )
+
+    # The third day owes nothing more, and clearing the failed day sends its forum posts no more.
+    third_day = (NOW + days(2)).isoformat()
+    third = airflow.dags_test("community_daily_monitoring", third_day, {"as_of": third_day})
+    assert third.state == "success", third.log[-5000:]
+    cleared = run_daily(airflow, tmp_path / "forum-back", back)
+    assert cleared.state == "success", cleared.log[-5000:]
+    triages = [p for p in posts_to(back.outbox, "cm-channel-hook") if p.startswith("[Triage]")]
+    assert sum("/t/topic-78/78" in p for p in triages) == 1
+    assert len(triages) == 3  # the catch-up, the second day's and the third day's
+
+
 # Through Airflow, one bad value of each Variable the run reads first; every bad value of each is
 # named in tests/unit/test_settings.py and test_roster_and_settings.py (a run here is ~12 s of Airflow).
 @pytest.mark.parametrize(

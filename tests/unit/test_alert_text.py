@@ -18,8 +18,9 @@ def test_an_extract_alert_says_the_digests_name_every_channel_not_read() -> None
     )
     assert "say that github is missing, with every other channel that could not be read" in text
     assert "names the first failure only" in text
-    # The way to get the day's posts of the channel listed: clear the run, not wait for the next.
-    assert "Clear this run once github answers again: its [Triage] then catches up" in text
+    # How the day's posts of the channel get listed: by the next run that reads it, or sooner by clearing.
+    assert "Once github answers again, the next day's run sends this day's posts there" in text
+    assert "clear this run to send them sooner" in text
     weekly = alert_text(
         "community_weekly_review", T, "extract_github", 3, "scheduled__x", "UpstreamError: 500"
     )

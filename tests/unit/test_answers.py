@@ -79,6 +79,9 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("a vote that wants it too", "+1 would love this", True),
         ("wanting to see it", "Would love to see this! 🙏", True),
         ("wanting it with a reason", "Would love this, our auditors ask for it every quarter", False),
+        ("thanks in its other forms", "Thank you so much!", True),
+        ("thanks, shortest", "thx", True),
+        ("thanks with what worked", "Thank you, setting SiteURL fixed it", False),
     ],
 )
 def test_is_me_too(case: str, text: str, expected: bool) -> None:
@@ -110,6 +113,12 @@ def test_own_words(case: str, text: str, expected: str) -> None:
         ("says it worked", "That worked, thank you!", False, True),
         ("says solved but asks more", "Solved, but why did it break?", True, False),
         ("plain statement", "Here are my logs.", False, False),
+        # Saying it is not solved is not saying it is.
+        ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
+        ("not resolved yet", "It's not resolved yet.", False, False),
+        ("never worked", "It never worked after the change.", False, False),
+        ("a negation in another sentence", "Not sure why. It works now.", False, True),
+        ("a negation before a comma", "Not the proxy after all, it works now", False, True),
     ],
 )
 def test_asks_and_solved(case: str, text: str, asks: bool, solved: bool) -> None:
@@ -220,6 +229,27 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
         "accepted answer after T",
         post(channel="stackoverflow", accepted_at=T + timedelta(days=1)),
         "unanswered",
+    ),
+    (
+        "the author says it is not solved",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                answer("alice", at=ago(days=1), body="Sadly that has not solved it."),
+            )
+        ),
+        "waiting_on_us",
+    ),
+    # GitHub shows every deleted account as "ghost": the author's own follow-up is no response.
+    (
+        "a deleted author's follow-up under the deleted name",
+        post(author="ghost", replies=(answer("ghost", at=ago(days=1), body="Forgot: server 11.1."),)),
+        "unanswered",
+    ),
+    (
+        "a deleted author's post answered by someone",
+        post(author="ghost", replies=(answer("bob", at=ago(days=1)),)),
+        "answered",
     ),
     (
         "Discourse solution by the author",

@@ -1001,6 +1001,45 @@ REAL_WORDING_9 = [
     ),
 ]
 
+# Set fourteen (databases, monitoring, password managers, media servers, home automation).
+REAL_WORDING_10 = [
+    (
+        "a type the author rules out is no evidence of it",
+        {
+            "title": "Keeping the vault in a synced folder",
+            "body": "This is not really a feature request, it was just the closest template. I keep the"
+            " vault in a folder my sync tool shares between three machines and it works well.\n\n"
+            "So: is it safe to keep it there?",
+        },
+        "question",
+        'phrase "is it safe"',
+    ),
+    (
+        "the stock feature template's solutions heading, filled in",
+        {
+            "title": "Ranking releases by codec",
+            "body": "**Describe the problem**\nThe sister app ranks releases by codec and audio format.\n\n"
+            "**Describe any solutions you think might work**\nRank them the same way here.\n\n"
+            "**Additional context**\nNone",
+        },
+        "feature_proposal",
+        'filled section "Describe any solution"',
+    ),
+    (
+        "the stock bug template's device answers are not the author's setup",
+        {
+            "title": "Webhook shown as disabled",
+            "body": "**Describe the bug**\nA webhook with only health events ticked shows as disabled; unable"
+            " to enable it.\n\n"
+            "**To Reproduce**\nAdd a webhook, tick health events only, save.\n\n"
+            "**Desktop (please complete the following information):**\n - OS: NAS with Docker\n"
+            " - Browser: Firefox",
+        },
+        "bug",
+        'filled section "To Reproduce"',
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
@@ -1013,7 +1052,8 @@ REAL_WORDING_9 = [
     + REAL_WORDING_6
     + REAL_WORDING_7
     + REAL_WORDING_8
-    + REAL_WORDING_9,
+    + REAL_WORDING_9
+    + REAL_WORDING_10,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))

@@ -37,3 +37,16 @@ def test_an_undefined_or_hookless_target_is_named_and_its_webhook_never_shown(
     assert "mattermost.targets.alert: connection 'mm_nohook' has no webhook id" in message
     assert "help_wanted" not in message
     assert "secret-hook-id" not in message
+
+
+def test_a_secrets_backend_that_fails_is_not_reported_as_a_missing_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.sdk.bases.hook import BaseHook
+
+    def unreachable(conn_id: str) -> object:
+        raise ConnectionError(f"secrets backend unreachable while reading {conn_id}")
+
+    monkeypatch.setattr(BaseHook, "get_connection", unreachable)
+    with pytest.raises(ConnectionError, match="secrets backend unreachable"):
+        check_mattermost_targets({"triage": "mm_cm"})

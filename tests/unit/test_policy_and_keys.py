@@ -6,7 +6,7 @@ everything already sent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -267,3 +267,85 @@ def test_a_triage_lacks_only_the_channels_whose_posts_it_lists(missing: list[str
     from community_monitoring.pipeline.daily import triage_channels_missing
 
     assert triage_channels_missing(missing) == lacked
+
+
+PREFIX = f"{DAG}:triage:"
+
+
+def base_at(days_before: float) -> str:
+    return keys.digest_key(DAG, "triage", T - timedelta(days=days_before))
+
+
+@pytest.mark.parametrize(
+    ("case", "deliveries", "missing_now", "owed"),
+    [
+        ("nothing in the ledger", {}, [], []),
+        ("whole digests only", {base_at(1): True, base_at(2): True}, [], []),
+        (
+            "yesterday's went out without the forum, read now",
+            {base_at(1) + ":without:forum": True},
+            [],
+            [(1, base_at(1) + ":recovered:forum", ("forum",))],
+        ),
+        (
+            "…still not read today: owed later",
+            {base_at(1) + ":without:forum": True},
+            ["forum"],
+            [],
+        ),
+        (
+            "…caught up already (by a cleared run or an earlier day's)",
+            {base_at(1) + ":without:forum": True, base_at(1) + ":recovered:forum": True},
+            [],
+            [],
+        ),
+        (
+            "a day whose digest never arrived is not owed here: its run is cleared",
+            {base_at(1) + ":without:forum": False},
+            [],
+            [],
+        ),
+        (
+            "two days owed, oldest first, each its own key",
+            {base_at(1) + ":without:github": True, base_at(3) + ":without:forum,github": True},
+            [],
+            [
+                (3, base_at(3) + ":recovered:forum,github", ("forum", "github")),
+                (1, base_at(1) + ":recovered:github", ("github",)),
+            ],
+        ),
+        (
+            "one of two channels back: that one now",
+            {base_at(2) + ":without:forum,github": True},
+            ["github"],
+            [(2, base_at(2) + ":recovered:forum", ("forum",))],
+        ),
+        (
+            "older than the window read: not owed by this run",
+            {base_at(30) + ":without:forum": True},
+            [],
+            [],
+        ),
+        ("this run's own T is not an earlier one", {base_at(0) + ":without:forum": True}, [], []),
+        (
+            "other kinds and foreign keys are ignored",
+            {
+                f"{DAG}:help_wanted:{(T - timedelta(days=1)).isoformat()}:without:forum": True,
+                PREFIX + "not-a-time:without:forum": True,
+            },
+            [],
+            [],
+        ),
+    ],
+)
+def test_owed_digests(
+    case: str,
+    deliveries: dict[str, bool],
+    missing_now: list[str],
+    owed: list[tuple[float, str, tuple[str, ...]]],
+) -> None:
+    found = keys.owed_digests(PREFIX, deliveries, missing_now, earliest=T - timedelta(days=29), latest=T)
+    assert [
+        ((T - digest.as_of).total_seconds() / 86400, digest.covered.key, digest.covered.catch_up)
+        for digest in found
+    ] == owed, case

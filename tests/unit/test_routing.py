@@ -6,7 +6,7 @@ import pytest
 
 from builders import post
 from community_monitoring.records import Post
-from community_monitoring.routing import first_paragraph, route_owner
+from community_monitoring.routing import first_paragraph, first_prose_paragraph, route_owner
 from community_monitoring.settings import SettingsError, load_settings
 
 ROUTES = load_settings(
@@ -43,6 +43,32 @@ ROUTES = load_settings(
             "mobile-team",
         ),
         ("keyword after the first paragraph is no match", post(body="It fails.\n\nAPNs says 410"), ""),
+        # The first paragraph is the author's own words: code, quotes and headings are not it.
+        (
+            "keyword in a log pasted first is no match",
+            post(body="```\nWARN push notification proxy idle\n```\n\nSAML login fails since today."),
+            "",
+        ),
+        (
+            "keyword in a quote opening the post is no match",
+            post(body="> the plugin API is stable\n\nLogin fails since today."),
+            "",
+        ),
+        (
+            "an issue form's first answer is its first paragraph",
+            post(
+                body="### Summary\n\nNo push notification arrives after a reboot.\n\n### Steps\n\n1. Reboot"
+            ),
+            "mobile-team",
+        ),
+        (
+            "an HTML body's code block is no paragraph",
+            post(
+                channel="stackoverflow",
+                body="<pre><code>APNs: 410</code></pre>\n<p>Login fails.</p><p>Push notification works.</p>",
+            ),
+            "",
+        ),
         ("first match wins", post(labels=("Area/Mobile",), title="calls drop"), "mobile-team"),
         ("no route matches", post(title="Server will not start"), ""),
     ],
@@ -82,3 +108,24 @@ def test_bad_routes_are_named(route: dict, message: str) -> None:
 )
 def test_first_paragraph(body: str, first: str) -> None:
     assert first_paragraph(body) == first
+
+
+@pytest.mark.parametrize(
+    ("body", "first"),
+    [
+        ("", ""),
+        ("<!-- Describe the issue -->\nThe app hangs.\n\nMore.", "The app hangs."),
+        ("### Summary\nThe app hangs.\n\n### Steps", "The app hangs."),
+        ("```\ntrace\n\nmore trace\n```\nThe app hangs.", "The app hangs."),
+        (
+            "> someone said\n\nThe app hangs, see [the log](https://x.example/l).",
+            "The app hangs, see the log.",
+        ),
+        (
+            '<aside class="quote"><blockquote>old</blockquote></aside>\n<p>The app hangs.</p>',
+            "<p>The app hangs.",
+        ),
+    ],
+)
+def test_first_prose_paragraph(body: str, first: str) -> None:
+    assert first_prose_paragraph(body) == first

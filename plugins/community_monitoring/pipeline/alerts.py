@@ -37,8 +37,8 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
             )
             if dag_id == DAILY_DAG:
                 text += (
-                    f" Clear this run once {channel} answers again: its [Triage] then catches up on"
-                    " the day's posts there (the next day's run lists its own day only)."
+                    f" Once {channel} answers again, the next day's run sends this day's posts there"
+                    " in a [Triage] catching up on it; clear this run to send them sooner."
                 )
     return text
 

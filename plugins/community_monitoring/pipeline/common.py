@@ -38,12 +38,15 @@ def check_mattermost_targets(targets: dict[str, str]) -> None:
     target misspelt in the settings otherwise sends some digests, fails on the next, and cannot
     even alert the CM when it is the alert's own (SPEC §6: a bad setting fails the run at once)."""
     from airflow.sdk.bases.hook import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     problems = []
     for kind, conn_id in sorted(targets.items()):
         try:
             conn = BaseHook.get_connection(conn_id)
-        except Exception:  # not defined: the secrets backends and the metadata DB know no such id
+        except AirflowNotFoundException:  # neither the secrets backends nor the metadata DB know it
+            # Any other error (a secrets backend that is down) propagates as itself: calling it a
+            # missing connection would send the operator to fix a setting that is right.
             problems.append(f"mattermost.targets.{kind}: connection {conn_id!r} is not defined")
             continue
         if not (conn.password or (conn.extra_dejson or {}).get("webhook_id")):
@@ -155,8 +158,17 @@ def post_message(run: TaskRun, kind: str) -> dict[str, Any]:
 
         # A posted catch-up reads in date order, one day after the other.
         wait_for_the_day_before(run.context)
+    # Catch-ups owed by earlier days ([Triage]) go first, in date order, each under its own key.
+    earlier = [
+        run.outbox.post_message(kind, owed["parts"], owed["key"]) for owed in message.get("earlier", ())
+    ]
     delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
-    return {"kind": kind, "status": delivery.status, "parts_sent": delivery.parts_sent}
+    return {
+        "kind": kind,
+        "status": delivery.status,
+        "parts_sent": delivery.parts_sent + sum(d.parts_sent for d in earlier),
+        **({"earlier": {d.key: d.status for d in earlier}} if earlier else {}),
+    }
 
 
 @community_task

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from community_monitoring import keys
 from community_monitoring.channels import CHANNELS
 from community_monitoring.keys import covered_digest_key, digest_key
 from community_monitoring.pipeline.run import TaskRun, community_task, write_each
-from community_monitoring.timeutil import day_window
+from community_monitoring.timeutil import DAY, archive_folder_name, day_window
 
 if TYPE_CHECKING:
     from community_monitoring.records import Post
@@ -38,13 +40,15 @@ def triage_channels_missing(missing: Sequence[str]) -> list[str]:
     return [key for key in missing if CHANNELS[key].lists_posts]
 
 
-def posts_of_the_day(run: TaskRun, channels: Sequence[str] | None = None) -> Iterator[Post]:
-    """The listed channels' posts (or those of ``channels``) created after T − 1 day, for the rules
-    that keep only the day's new posts ([Triage], reply drafts): the rest of the window is skipped
-    without being built."""
+def posts_of_the_day(
+    run: TaskRun, channels: Sequence[str] | None = None, as_of: datetime | None = None
+) -> Iterator[Post]:
+    """The listed channels' posts (or those of ``channels``) created after T − 1 day (T: ``as_of``,
+    default the run's), for the rules that keep only a day's new posts ([Triage], reply drafts):
+    the rest of the window is skipped without being built."""
     listed = listed_channels(run)
     wanted = listed if channels is None else [c for c in listed if c in channels]
-    return run.store.posts(wanted, created_after=day_window(run.as_of)[0])
+    return run.store.posts(wanted, created_after=day_window(as_of or run.as_of)[0])
 
 
 def save_message(
@@ -121,10 +125,14 @@ RELATED_CHANNELS = ("github", "gitlab", "forum", "uservoice")
 
 
 def related_items(
-    run: TaskRun, posts: Sequence[Post], also_posted: Mapping[str, Sequence[Post]] | None = None
+    run: TaskRun,
+    posts: Sequence[Post],
+    also_posted: Mapping[str, Sequence[Post]] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, tuple[Related, ...]]:
     """``posts``' related items among what this run read: the window's posts of the channels read
-    (read twice, never held whole), the Jira tickets and the GitHub releases."""
+    (read twice, never held whole), the Jira tickets and the GitHub releases; as of ``as_of``
+    (default: the run's T)."""
     from community_monitoring.related import find_related
 
     read = run.channels_read()["read"]
@@ -135,7 +143,7 @@ def related_items(
         run.store.tickets() if "jira" in read else [],
         run.store.releases() if "github" in read else [],
         run.settings,
-        run.as_of,
+        as_of or run.as_of,
         also_posted=also_posted,
         roster=run.rosters.staff,
     )
@@ -143,27 +151,58 @@ def related_items(
 
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
-    from community_monitoring.messages import collect_triage, render_triage_items
-    from community_monitoring.pipeline.triage_model import triage_classifier
-    from community_monitoring.related import authors_on_two_channels
-    from community_monitoring.rules import new_posts_of
-
     channels = run.channels_read()
-    day_start = day_window(run.as_of)[0]
+    missing = triage_channels_missing(channels["missing"])
     # A digest of this T sent without some channels is followed, once they are read, by their
     # posts alone: a post is new on one day only, so none may wait for a later [Triage].
     covered = covered_digest_key(
-        digest_key(DAG_ID, "triage", run.as_of),
-        run.outbox.earlier_deliveries("triage"),
-        triage_channels_missing(channels["missing"]),
+        digest_key(DAG_ID, "triage", run.as_of), run.outbox.earlier_deliveries("triage"), missing
     )
-    listed = list(covered.catch_up) or listed_channels(run)
     if covered.catch_up:
         log.info(
             "The [Triage] of %s went out without %s: now read, their posts follow on their own",
             run.as_of.isoformat(),
             ", ".join(covered.catch_up),
         )
+    message = triage_message(
+        run,
+        run.as_of,
+        list(covered.catch_up) or listed_channels(run),
+        covered.catch_up,
+        # A catch-up names the unreadable items of its own channels; the first digest named the rest.
+        unreadable=[
+            p
+            for p in channels.get("unreadable", ())
+            if not covered.catch_up or p["channel"] in covered.catch_up
+        ],
+    )
+    archive_as = None if covered.sent_before else "triage"
+    if covered.catch_up:
+        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
+    built = save_message(run, message, key=covered.key, archive_as=archive_as)
+    earlier = [
+        {"key": owed.covered.key, "parts": list(owed_message.parts)}
+        for owed, owed_message in owed_triage_messages(run, missing)
+    ]
+    if earlier:
+        run.store.write_json("messages/triage.json", {**run.store.message("triage"), "earlier": earlier})
+    return {**built, "earlier_days": len(earlier)}
+
+
+def triage_message(
+    run: TaskRun,
+    as_of: datetime,
+    listed: Sequence[str],
+    catching_up: Sequence[str],
+    unreadable: Sequence[Mapping[str, str]] = (),
+) -> Any:
+    """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of``."""
+    from community_monitoring.messages import collect_triage, render_triage_items
+    from community_monitoring.pipeline.triage_model import triage_classifier
+    from community_monitoring.related import authors_on_two_channels
+    from community_monitoring.rules import new_posts_of
+
+    day_start = day_window(as_of)[0]
     # Two reads of the day's posts: their authors alone first (whose posts may be one item across
     # channels), then the posts a batch at a time; only the entries the digest can show, and the
     # posts that may fold, are held whole.
@@ -173,42 +212,75 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         else set()
     )
     day = collect_triage(
-        new_posts_of(posts_of_the_day(run, listed), run.rosters.staff, run.settings, run.as_of),
+        new_posts_of(posts_of_the_day(run, listed, as_of), run.rosters.staff, run.settings, as_of),
         fold_authors,
         # The team's learned model where one meets its card's minimums; the rules otherwise.
         triage_classifier(run.settings, run.as_of),
         run.rosters.staff,
         run.settings,
-        run.as_of,
+        as_of,
     )
-    related = related_items(run, day.listed, also_posted=day.findings.also_posted)
+    related = related_items(run, day.listed, also_posted=day.findings.also_posted, as_of=as_of)
     log.info(
         "Triage as of %s: %d new posts (%d folded as the same author's copies); related items looked up "
         "for the %d the digest can show, found for %d",
-        run.as_of.isoformat(),
+        as_of.isoformat(),
         day.found,
         day.found - len(day.items),
         len(day.listed),
         len(related),
     )
-    message = render_triage_items(
+    return render_triage_items(
         day.items,
         run.settings,
-        run.as_of,
-        missing_channels=channels["missing"],
-        # A catch-up names the unreadable items of its own channels; the first digest named the rest.
-        unreadable=[
-            p
-            for p in channels.get("unreadable", ())
-            if not covered.catch_up or p["channel"] in covered.catch_up
-        ],
+        as_of,
+        missing_channels=run.channels_read()["missing"],
+        unreadable=unreadable,
         findings=replace(day.findings, related=related),
-        catching_up=covered.catch_up,
+        catching_up=catching_up,
     )
-    archive_as = None if covered.sent_before else "triage"
-    if covered.catch_up:
-        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
-    return save_message(run, message, key=covered.key, archive_as=archive_as)
+
+
+def owed_triage_messages(run: TaskRun, missing: Sequence[str]) -> list[tuple[keys.OwedDigest, Any]]:
+    """The catch-ups owed by earlier days: a [Triage] of an earlier T that went out without
+    channels this run reads gets their posts of its day, as of its T, under the very key a cleared
+    run of that T would send them under (so neither sends them twice). Days whose posts are older
+    than this run read, and a T less than a day back (its day overlaps this one's), are left to
+    clearing their run, and the log says so. Backfills reproduce their own day only."""
+    if run.facts.is_backfill:
+        return []
+    window = timedelta(days=run.settings.digest.max_age_days)
+    owed = keys.owed_digests(
+        keys.kind_prefix(DAG_ID, "triage"),
+        run.outbox.deliveries_of("triage"),
+        missing,
+        earliest=run.as_of - window - timedelta(days=366),  # found, to be named when too old
+        latest=run.as_of,
+    )
+    messages = []
+    for digest in owed:
+        channels = ", ".join(digest.covered.catch_up)
+        if digest.as_of - DAY < run.as_of - window or digest.as_of > run.as_of - DAY:
+            log.warning(
+                "The [Triage] of %s went out without %s; this run cannot catch up on that day (its "
+                "posts are not all in what this run read): clear that run to send them",
+                digest.as_of.isoformat(),
+                channels,
+            )
+            continue
+        log.info(
+            "The [Triage] of %s went out without %s: now read, their posts of that day follow, as of it",
+            digest.as_of.isoformat(),
+            channels,
+        )
+        message = triage_message(run, digest.as_of, digest.covered.catch_up, digest.covered.catch_up)
+        run.outbox.archive(
+            f"triage.recovered-{'-'.join(digest.covered.catch_up)}.of-{archive_folder_name(digest.as_of)}",
+            message.parts,
+            full_text=message.full_text,
+        )
+        messages.append((digest, message))
+    return messages
 
 
 @community_task
@@ -242,7 +314,9 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     changes = status_changes(review.status_drift, statuses, rules) if writes.write_upstream else []
     # A change made by an earlier run that shows again was undone upstream since (by someone on
     # purpose, as far as the product can tell): it is not made again, and the review says so.
-    undone = [c for c in changes if run.outbox.already_done(_status_change_key(c))]
+    undone = [
+        c for c in changes if run.outbox.already_done(keys.status_key(c.suggestion_id, c.current, c.proposed))
+    ]
     changes = [c for c in changes if c not in undone]
     log.info(
         "UserVoice review as of %s: %d status changes (%d to apply), %d need a question, %d offers to "
@@ -290,14 +364,6 @@ def status_arrived(client: Any, suggestion_id: int, status_id: int) -> bool:
     return client.current_status(suggestion_id) == status_id
 
 
-def _status_change_key(change: Any) -> str:
-    """The ledger key of a status change, planned (``StatusChange``) or read back from the plan."""
-    from community_monitoring import keys
-
-    fields = change if isinstance(change, dict) else asdict(change)
-    return keys.status_key(fields["suggestion_id"], fields["current"], fields["proposed"])
-
-
 @community_task
 def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
     """Apply the proposed statuses upstream (only planned when the setting is on): each change once."""
@@ -315,7 +381,7 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
         nonlocal applied
         suggestion_id, status_id = int(change["suggestion_id"]), int(change["status_id"])
         delivery = run.outbox.write_upstream(
-            _status_change_key(change),
+            keys.status_key(change["suggestion_id"], change["current"], change["proposed"]),
             "uservoice_status",
             "uservoice_default",
             change["proposed"],
@@ -391,8 +457,6 @@ def plan_upstream_replies(run: TaskRun) -> dict[str, Any]:
 def post_upstream_replies(run: TaskRun) -> dict[str, Any]:
     """Where switched on, post each new unanswered post's reply draft upstream, once; one that
     fails (a locked issue) does not keep the others from being posted, and the error names it."""
-    from community_monitoring import keys
-
     sent: dict[str, int] = {}
     clients: dict[str, tuple[Any, Any]] = {}
     replies = run.store.plan("replies")
