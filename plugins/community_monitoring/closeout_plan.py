@@ -172,20 +172,43 @@ def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, com
 
 
 def already_thanked(
-    updates: Sequence[Mapping[str, Any]], version: str, message: str = ""
+    updates: Sequence[Mapping[str, Any]], version: str, message: str = "", completed_status_id: int = 0
 ) -> Mapping[str, Any] | None:
     """A status update that already told this suggestion's supporters it shipped in this version.
 
     Either the very message this run would send, or one saying "available in <product> <version>"
-    for exactly this version (``11.2`` is not ``11.2.1`` nor ``11.20``).
+    for exactly this version (``11.2`` is not ``11.2.1`` nor ``11.20``), not "not available in",
+    and, where the update names its status and ``completed_status_id`` is known, one that set
+    Completed: a roadmap update ("Planned: will be available in 11.1") thanked nobody.
     """
     shipped = re.compile(rf"\bavailable in \S+ {version_pattern(version)}", re.I)
     wanted = " ".join(message.split())
     for update in updates:
-        body = str(update.get("body") or "")
-        if (wanted and wanted in " ".join(body.split())) or shipped.search(body):
+        body = " ".join(str(update.get("body") or "").split())
+        if wanted and wanted in body:
+            return update
+        status = _status_set(update)
+        if completed_status_id and status is not None and status != str(completed_status_id):
+            continue
+        if any(_NOT_SHIPPED_BEFORE.search(body, 0, m.start()) is None for m in shipped.finditer(body)):
             return update
     return None
+
+
+# Words before "available in" that say it is not (yet): "not available in", "will be available in"
+# (a roadmap promise), "should soon be available in".
+_NOT_SHIPPED_BEFORE = re.compile(
+    r"(?:\bnot|n't|\bnever|\b(?:will|would|should|may|might|to)(?:[ \t]+\w+)?[ \t]+be)[ \t]+$", re.I
+)
+
+
+def _status_set(update: Mapping[str, Any]) -> str | None:
+    """The id of the status a status update set (``links.status``), when it says."""
+    links = update.get("links")
+    status = links.get("status") if isinstance(links, Mapping) else None
+    if isinstance(status, Mapping):  # a side-loaded link may be an object
+        status = status.get("id")
+    return None if status is None else str(status)
 
 
 def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now: str) -> list[SheetRow]:

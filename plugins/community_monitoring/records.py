@@ -166,6 +166,10 @@ def suggestion_id_from_url(url: str) -> int | None:
     return int(digits) if digits else None
 
 
+# Resolutions that mean the work shipped in its fixVersion ("Won't Fix" with a fixVersion did not).
+SHIPPED_RESOLUTIONS: frozenset[str] = frozenset({"done", "fixed", "completed", "resolved", "implemented"})
+
+
 @dataclass(frozen=True)
 class JiraTicket:
     """A Jira ticket as the UserVoice review and the closeout need it."""
@@ -191,6 +195,12 @@ class JiraTicket:
     def is_done(self) -> bool:
         """Resolved now (a workflow may move a ticket to the Done category without a resolution)."""
         return self.is_resolved or self.status_category.casefold() == "done"
+
+    @property
+    def shipped(self) -> bool:
+        """Done as work that ships in its fixVersion: resolved as done or fixed, or in the Done
+        category without a resolution (a workflow that never sets one); not as Won't Fix."""
+        return self.is_done and (self.resolution or "done").casefold() in SHIPPED_RESOLUTIONS
 
     def resolved_by(self, as_of: datetime) -> bool:
         """Done at T: done now, and not resolved after T (a ticket without the time counts as done)."""

@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 RelatedKind = Literal["jira", "uservoice", "github", "gitlab", "forum"]
 # The channels whose posts are candidates; Stack Overflow questions are not (SPEC §4).
 CANDIDATE_CHANNELS: frozenset[str] = frozenset({"uservoice", "github", "gitlab", "forum"})
-# Resolutions that mean the work shipped in its fixVersion ("Won't Fix" with a fixVersion did not).
-# No resolution on a ticket in the Done category is a workflow that never sets one: shipped too.
-SHIPPED_RESOLUTIONS: frozenset[str] = frozenset({"done", "fixed", "completed", "resolved", "implemented"})
-
 # Candidates scored per sparse product (see _hits).
 _CANDIDATES_PER_SLICE = 20_000
 # New posts compared per sparse product: bounds it at every text × this many.
@@ -100,7 +96,7 @@ def jira_state(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> 
         # Resolved after T: its status at T is not known, only that it was still open.
         status = "Open" if ticket.is_done else ticket.status
         return (f"{status} · fixVersion {fix_versions}" if fix_versions else status), True, None
-    shipped = (ticket.resolution or "done").casefold() in SHIPPED_RESOLUTIONS
+    shipped = ticket.shipped
     shipped_in = sorted((v for v in ticket.fix_versions if is_released(v, released)), key=_version_order)
     if shipped and shipped_in:
         version = normalise_version(shipped_in[0])

@@ -17,7 +17,7 @@ from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
 from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.timeutil import day_window
-from community_monitoring.versions import same_version
+from community_monitoring.versions import normalise_version, same_version
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class StatusRule:
             "status_category": lambda names: among(ticket.status_category, names),
             "status": lambda names: among(ticket.status, names),
             "label": lambda names: any(among(label, names) for label in ticket.labels),
-            "resolved": lambda flag: ticket.is_resolved is bool(flag),
+            # Done without a resolution (a workflow that sets none) is not open: never "resolved: false".
+            "resolved": lambda flag: ticket.is_done is bool(flag),
             "has_fix_version": lambda flag: bool(ticket.fix_versions) is bool(flag),
         }
         return all(checks[key](value) for key, value in self.conditions.items())
@@ -87,15 +88,28 @@ def tickets_at(tickets: Iterable[JiraTicket], as_of: datetime) -> list[JiraTicke
     return [ticket for ticket in (t.at(as_of) for t in tickets) if ticket is not None]
 
 
-def link_tickets(tickets: Iterable[JiraTicket]) -> dict[int, JiraTicket]:
-    """Suggestion id → its linked ticket (the most recently updated one when several link it)."""
-    linked: dict[int, JiraTicket] = {}
+def linked_tickets(tickets: Iterable[JiraTicket]) -> dict[int, tuple[JiraTicket, ...]]:
+    """Suggestion id → every ticket that links it, the one that speaks for it first: one that
+    shipped, else one still open, else one declined; the most recently updated among equals. A
+    Won't Fix follow-up, or an open one, updated after the ticket that shipped the idea, must
+    neither decline it nor take it back from Completed (nor keep its nominator from being thanked)."""
+    linked: dict[int, list[JiraTicket]] = {}
     for ticket in tickets:
         for suggestion_id in ticket.suggestion_ids:
-            current = linked.get(suggestion_id)
-            if current is None or (ticket.updated_at or "") > (current.updated_at or ""):
-                linked[suggestion_id] = ticket
-    return linked
+            linked.setdefault(suggestion_id, []).append(ticket)
+    for found in linked.values():
+        found.sort(key=lambda t: (t.updated_at or "", t.key), reverse=True)
+        found.sort(key=_standing)  # stable: the latest first within each standing
+    return {sid: tuple(found) for sid, found in linked.items()}
+
+
+def _standing(ticket: JiraTicket) -> int:
+    return 0 if ticket.shipped else 1 if not ticket.is_done else 2
+
+
+def link_tickets(tickets: Iterable[JiraTicket]) -> dict[int, JiraTicket]:
+    """Suggestion id → the linked ticket that speaks for it (``linked_tickets``' first)."""
+    return {sid: found[0] for sid, found in linked_tickets(tickets).items()}
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,15 @@ def _excerpt(text: str, start: int, width: int = 160) -> str:
     return (
         ("…" if left else "") + text[left : left + width].strip() + ("…" if left + width < len(text) else "")
     )
+
+
+_CURLY_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def _plain_words(text: str) -> str:
+    """The text as the offer phrases are written: straight apostrophes (phones type "I’d"), and
+    one space between words (a phrase across a line break is still the phrase)."""
+    return " ".join(text.translate(_CURLY_APOSTROPHES).split())
 
 
 def admin_responded_by(suggestion: Post, as_of: datetime) -> bool:
@@ -174,18 +197,20 @@ def review_suggestions(
             questions.append(suggestion)
         if offer is None:
             continue
-        found = offer.search(suggestion.body) if is_new else None
+        body = _plain_words(suggestion.body)
+        found = offer.search(body) if is_new else None
         if found:
-            offers.append(Offer(suggestion, _excerpt(suggestion.body, found.start()), "suggestion"))
+            offers.append(Offer(suggestion, _excerpt(body, found.start()), "suggestion"))
             continue
         for reply in suggestion.replies:
             if not (interval_start < reply.created_at <= as_of):
                 continue
             if not same_author(reply.author, suggestion.author, reply.author_id, suggestion.author_id):
                 continue
-            found = offer.search(reply.body)
+            said = _plain_words(reply.body)
+            found = offer.search(said)
             if found:
-                offers.append(Offer(suggestion, _excerpt(reply.body, found.start()), "comment"))
+                offers.append(Offer(suggestion, _excerpt(said, found.start()), "comment"))
                 break
 
     def by_created(item: Any) -> Any:
@@ -239,11 +264,6 @@ def status_changes(
     ]
 
 
-# The implied statuses whose fixVersion is still to ship: Completed is resolved as Done or Fixed,
-# waiting for its release (Declined never ships, so it gets no row).
-SHEET_STATUSES: tuple[str, ...] = ("Planned", "Started", "Completed")
-
-
 def planned_sheet_rows(
     suggestions: Iterable[Post],
     tickets: Iterable[JiraTicket],
@@ -251,22 +271,24 @@ def planned_sheet_rows(
     releases: Iterable[Release],
     as_of: datetime,
 ) -> list[SheetRow]:
-    """Rows for suggestions whose ticket has a fixVersion not released at T (SPEC §5).
+    """Rows for suggestions whose linked tickets have a fixVersion not released at T (SPEC §5).
 
-    Planned, started, or resolved as done and waiting for the release; one row per such version.
+    Every linked ticket still open (planned, started, help wanted) or shipped and waiting for the
+    release counts, not only the one that decides the status: one row per (suggestion, version),
+    from the ticket that decides among those naming the version. A declined ticket never ships.
     """
-    linked = link_tickets(tickets_at(tickets, as_of))
+    linked = linked_tickets(tickets_at(tickets, as_of))
     released = released_versions(releases, as_of)
     rows = []
     for suggestion in suggestions:
-        ticket = linked.get(int(suggestion.number or 0))
-        if ticket is None or rules.implied_status(ticket) not in SHEET_STATUSES:
-            continue
-        rows.extend(
-            _sheet_row(suggestion, ticket, version, rules)
-            for version in ticket.fix_versions
-            if not is_released(version, released)
-        )
+        seen: set[str] = set()
+        for ticket in linked.get(int(suggestion.number or 0), ()):
+            if ticket.is_done and not ticket.shipped:
+                continue
+            for version in ticket.fix_versions:
+                if not is_released(version, released) and normalise_version(version) not in seen:
+                    seen.add(normalise_version(version))
+                    rows.append(_sheet_row(suggestion, ticket, version, rules))
     return rows
 
 

@@ -29,6 +29,7 @@ from community_monitoring.sources.http import (
     InvalidResponseError,
     RawResponse,
     UpstreamError,
+    counted_next,
     linked_page,
 )
 from community_monitoring.sources.jira import JiraClient, fetch_jira_tickets
@@ -271,6 +272,7 @@ def test_a_read_that_fails_once_on_the_wire_is_retried(run: Any, fault: dict[str
 
 ENDLESS = {
     "stackoverflow": {"items": [], "has_more": True, "quota_max": 10000, "quota_remaining": 9000},
+    "forum": {"topic_list": {"topics": [], "more_topics_url": "/latest?page=2"}},
     "uservoice": {
         "suggestions": [],
         "pagination": {"page": 1, "per_page": 100, "total_pages": 1_000_000, "total_records": 3},
@@ -282,7 +284,8 @@ ENDLESS = {
 def test_an_empty_page_that_says_there_is_more_fails_the_channel(run: Any, key: str) -> None:
     fault = fault_on(key, kind="body", body=ENDLESS[key], content_type="application/json")
     with pytest.raises(
-        InvalidResponseError, match=rf"^{CHANNELS[key].endpoint} answered 200: .*(has_more|pages)"
+        InvalidResponseError,
+        match=rf"^{CHANNELS[key].endpoint} answered 200: .*(has_more|pages|more_topics_url)",
     ):
         run(key, [fault])
     assert len(run.log) < 10  # at once (after the page's retries), not after 10,000 pages
@@ -335,6 +338,54 @@ def test_an_empty_linked_page_that_links_a_next_page_is_invalid() -> None:
         linked_page(call, goes_on)
     last = RawResponse(200, CaseInsensitiveDict(json_type), "[]", LINKED)
     assert linked_page(call, last)[1] == []  # an empty last page is an empty list
+    # …unless the page before linked to it from the list's total: items were lost on the way.
+    with pytest.raises(InvalidResponseError, match="an empty page, though the page before it linked to it"):
+        linked_page(call, last, linked_to=True)
+
+
+@pytest.mark.parametrize(
+    ("link", "counted"),
+    [
+        (f'<{LINKED}?page=2>; rel="next", <{LINKED}?page=3>; rel="last"', True),
+        # GitLab past 10,000 records, or a cursor list: a full page links a next one, maybe empty.
+        (f'<{LINKED}?page=2>; rel="next"', False),
+        (f'<{LINKED}?page=1>; rel="prev", <{LINKED}?page=2>; rel="last"', False),
+        ("", False),
+    ],
+)
+def test_a_next_link_counted_from_the_total(link: str, counted: bool) -> None:
+    assert counted_next(CaseInsensitiveDict({"link": link} if link else {})) is counted
+
+
+@pytest.mark.parametrize("service", ["github", "gitlab"])
+@pytest.mark.parametrize("counted", [True, False])
+def test_an_empty_page_after_a_counted_next_link_fails(
+    service: str, counted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = Call(service, "GET", "/list")
+    json_type = {"content-type": "application/json"}
+    first_link = f'<{LINKED}?page=2>; rel="next"' + (f', <{LINKED}?page=2>; rel="last"' if counted else "")
+    answers = {
+        f"{LINKED}?page=1": RawResponse(
+            200, CaseInsensitiveDict({**json_type, "link": first_link}), "[1]", LINKED
+        ),
+        f"{LINKED}?page=2": RawResponse(200, CaseInsensitiveDict(json_type), "[]", LINKED),
+    }
+
+    def get_list(url: str, params: Any, linked_to: bool = False) -> Any:
+        headers, items = linked_page(call, answers[url], linked_to)
+        return (headers, items) if service == "github" else (call, headers, items)
+
+    if service == "github":
+        api: Any = GithubApi(Github(base_url="http://127.0.0.1:9/api/v4"), policy=FAST)
+    else:
+        api = GitlabApi(gitlab.Gitlab("http://127.0.0.1:9", private_token="glpat-test-token"), policy=FAST)
+    monkeypatch.setattr(api, "get_list", get_list)
+    if counted:
+        with pytest.raises(InvalidResponseError, match="though the page before it linked to it"):
+            list(api.pages(f"{LINKED}?page=1", {}))
+    else:
+        assert list(api.pages(f"{LINKED}?page=1", {})) == [[1], []]
 
 
 @pytest.mark.parametrize("service", ["github", "gitlab"])
@@ -344,10 +395,12 @@ def test_a_next_page_link_back_to_a_page_already_read_fails(
     back = CaseInsensitiveDict({"link": f'<{LINKED}?page=1>; rel="next"'})
     if service == "github":
         api: Any = GithubApi(Github(base_url="http://127.0.0.1:9/api/v4"), policy=FAST)
-        monkeypatch.setattr(api, "get_list", lambda url, params: (back, [1]))
+        monkeypatch.setattr(api, "get_list", lambda url, params, linked_to=False: (back, [1]))
     else:
         api = GitlabApi(gitlab.Gitlab("http://127.0.0.1:9", private_token="glpat-test-token"), policy=FAST)
-        monkeypatch.setattr(api, "get_list", lambda url, params: (api._call("GET", url), back, [1]))
+        monkeypatch.setattr(
+            api, "get_list", lambda url, params, linked_to=False: (api._call("GET", url), back, [1])
+        )
     with pytest.raises(InvalidResponseError, match="next-page link goes back to a page already read"):
         list(api.pages(f"{LINKED}?page=1", {}))
 

@@ -322,10 +322,37 @@ UPDATE = {
         ("other updates only", [{"id": 1, "body": "We are working on it."}], "11.2", None),
         ("no body", [{"id": 1, "body": None}, {"id": 2}], "11.2", None),
         ("no updates", [], "11.2", None),
+        # A roadmap update or a denial told no one it shipped.
+        (
+            "a roadmap promise",
+            [{"id": 1, "body": "On the roadmap: will be available in Mattermost 11.2."}],
+            "11.2",
+            None,
+        ),
+        (
+            "promised soon",
+            [{"id": 1, "body": "It should soon be available in Mattermost 11.2."}],
+            "11.2",
+            None,
+        ),
+        ("a denial", [{"id": 1, "body": "Sadly not available in Mattermost 11.2 after all."}], "11.2", None),
+        (
+            "set another status than Completed",
+            [{**UPDATE, "links": {"status": 12, "suggestion": 100}}],
+            "11.2",
+            None,
+        ),
+        ("set Completed", [{**UPDATE, "links": {"status": 15}}], "11.2", {**UPDATE, "links": {"status": 15}}),
+        (
+            "a side-loaded status",
+            [{**UPDATE, "links": {"status": {"id": 15}}}],
+            "11.2",
+            {**UPDATE, "links": {"status": {"id": 15}}},
+        ),
     ],
 )
 def test_already_thanked(case: str, updates: list[dict[str, Any]], version: str, found: Any) -> None:
-    assert already_thanked(updates, version) == found, case
+    assert already_thanked(updates, version, completed_status_id=15) == found, case
 
 
 @pytest.mark.parametrize("other", ["11.2.1", "11.20", "11.2.0.1", "111.2"])

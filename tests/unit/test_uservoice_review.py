@@ -93,6 +93,8 @@ def suggestion(
         ("open with a fixVersion", ticket(fix=("v11.2",)), "Planned"),
         ("open, nothing else", ticket(), "Under Review"),
         ("Done with a Help Wanted label", ticket(resolution="Done", labels=("Help Wanted",)), "Completed"),
+        # Done in a workflow that sets no resolution is not open: never back to Planned or Under Review.
+        ("Done without a resolution", ticket(status="Done", category="Done", fix=("v11.1",)), None),
     ],
 )
 def test_mapping_first_match_wins(case: str, jira: JiraTicket, implied: str | None) -> None:
@@ -177,10 +179,56 @@ def test_ticket_links(case: str, description: object, remote_links: list, linked
     assert jira.url == "https://jira.example/browse/MM-9"
 
 
-def test_most_recently_updated_ticket_wins() -> None:
-    old = ticket("MM-1", resolution="Done", updated="2026-01-01T00:00:00+00:00")
-    new = ticket("MM-2", category="In Progress", updated="2026-11-01T00:00:00+00:00")
-    assert link_tickets([new, old])[100].key == "MM-2"
+EARLY, LATE = "2026-01-01T00:00:00+00:00", "2026-11-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("case", "tickets", "decides"),
+    [
+        (
+            "two open tickets: the latest updated",
+            [ticket("MM-1", updated=EARLY), ticket("MM-2", category="In Progress", updated=LATE)],
+            "MM-2",
+        ),
+        (
+            "the one that shipped, before a later open follow-up",
+            [ticket("MM-1", resolution="Fixed", updated=EARLY), ticket("MM-2", updated=LATE)],
+            "MM-1",
+        ),
+        (
+            "the one that shipped, before a later Won't Fix",
+            [
+                ticket("MM-1", resolution="Fixed", updated=EARLY),
+                ticket("MM-2", resolution="Won't Fix", updated=LATE),
+            ],
+            "MM-1",
+        ),
+        (
+            "an open one, before a later declined one",
+            [ticket("MM-1", updated=EARLY), ticket("MM-2", resolution="Won't Do", updated=LATE)],
+            "MM-1",
+        ),
+        (
+            "two that shipped: the latest updated",
+            [
+                ticket("MM-1", resolution="Done", updated=EARLY),
+                ticket("MM-2", resolution="Fixed", updated=LATE),
+            ],
+            "MM-2",
+        ),
+    ],
+)
+def test_the_ticket_that_speaks_for_a_suggestion(case: str, tickets: list[JiraTicket], decides: str) -> None:
+    assert link_tickets(tickets)[100].key == decides, case
+    assert link_tickets(list(reversed(tickets)))[100].key == decides, case
+
+
+def test_a_sheet_row_for_each_linked_tickets_version() -> None:
+    shipped = ticket("MM-1", resolution="Done", fix=("v11.2",), updated=EARLY)
+    follow_up = ticket("MM-2", fix=("v11.3",), updated=LATE)
+    declined = ticket("MM-3", resolution="Won't Fix", fix=("v11.4",), updated=LATE)
+    rows = planned_sheet_rows([suggestion("Completed")], [follow_up, declined, shipped], RULES, RELEASES, T)
+    assert [(r.fix_version, r.jira_key) for r in rows] == [("v11.2", "MM-1"), ("v11.3", "MM-2")]
 
 
 def admin_response(at: datetime) -> Reply:
@@ -256,6 +304,22 @@ def test_new_suggestions_needing_a_question(
             False,
         ),
         ("no offer", suggestion(created_days_ago=0.5, body="Please add this."), False),
+        # As phones and mail clients write it: a curly apostrophe, a phrase over a line break.
+        (
+            "an offer with a curly apostrophe",
+            suggestion(created_days_ago=0.5, body="I\u2019d like to work on this, I have a branch."),
+            True,
+        ),
+        (
+            "an offer over a line break",
+            suggestion(created_days_ago=0.5, body="If nobody minds I'd like to work\non this."),
+            True,
+        ),
+        (
+            "an offer to open a PR, in a comment",
+            suggestion(replies=(reply("Lena Fischer", at=ago(hours=3), body="I could open a PR for this."),)),
+            True,
+        ),
         (
             "another account with the requester's name offers: the ids tell them apart",
             replace(
@@ -447,7 +511,13 @@ DONE = {"resolution": "Done", "status": "Done", "category": "Done"}
         ("planned for a released version", ticket(fix=("v11.1",)), []),
         ("resolved Won't Fix", ticket(resolution="Won't Fix", fix=("v11.2",)), []),
         ("resolved Won't Do", ticket(resolution="Won't Do", fix=("v11.2",)), []),
-        ("Help Wanted", ticket(labels=("Help Wanted",), fix=("v11.2",)), []),
+        # "Every suggestion whose linked ticket has a fixVersion that is not yet released" (SPEC §5).
+        ("Help Wanted with a fixVersion", ticket(labels=("Help Wanted",), fix=("v11.2",)), ["v11.2"]),
+        (
+            "Done without a resolution, waiting",
+            ticket(status="Done", category="Done", fix=("v11.2",)),
+            ["v11.2"],
+        ),
     ],
 )
 def test_planned_sheet_rows(case: str, jira: JiraTicket, versions: list[str]) -> None:

@@ -108,7 +108,10 @@ def thanked_upstream(plan: CloseoutPlan, nominee: Any, client: Any) -> dict[str,
     from community_monitoring.closeout_plan import already_thanked
 
     found = already_thanked(
-        client.status_updates(nominee.suggestion_id), plan.params.version, nominee.message
+        client.status_updates(nominee.suggestion_id),
+        plan.params.version,
+        nominee.message,
+        plan.completed_status_id,
     )
     return dict(found) if found is not None else None
 

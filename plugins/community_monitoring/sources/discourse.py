@@ -222,6 +222,11 @@ class DiscourseClient:
                 detail = f"page {page} lists only topics of the pages before it: the list does not move on"
                 raise self._api.call("GET", "/latest.json").error(200, detail, InvalidResponseError)
             read |= ids
+            if not topic_list.topics and topic_list.more_topics_url:
+                # Discourse links a next page only after a page with topics: an empty page that
+                # says there are more is no end of the list, and taking it for one loses the rest.
+                detail = f"page {page} lists no topics, yet its more_topics_url names a next page"
+                raise self._api.call("GET", "/latest.json").error(200, detail, InvalidResponseError)
             passed_window = False
             for topic in topic_list.topics:
                 bumped = (

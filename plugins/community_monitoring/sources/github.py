@@ -34,6 +34,7 @@ from community_monitoring.sources.http import (
     RateLimit,
     RawResponse,
     RedirectRefusedError,
+    counted_next,
     endless_pages,
     linked_page,
     mask_secrets,
@@ -183,13 +184,16 @@ class GithubApi:
             raise call.error(301, str(exc), RedirectRefusedError) from None
         return RawResponse(status, CaseInsensitiveDict(headers), text, absolute)
 
-    def get_list(self, url: str, params: Mapping[str, Any]) -> tuple[Mapping[str, str], list[Any]]:
-        """One page that must be a JSON array, with the answer's headers (for its Link)."""
+    def get_list(
+        self, url: str, params: Mapping[str, Any], linked_to: bool = False
+    ) -> tuple[Mapping[str, str], list[Any]]:
+        """One page that must be a JSON array, with the answer's headers (for its Link);
+        ``linked_to``: a page the one before linked to (``linked_page``)."""
         call = self._call("GET", url)
         return send_with_retries(
             call,
             lambda: self._send(call, "GET", url, params, None),
-            lambda raw: linked_page(call, raw),
+            lambda raw: linked_page(call, raw, linked_to),
             self.policy,
             rate_limit=github_rate_limit,
             sleep=self._sleep,
@@ -200,10 +204,12 @@ class GithubApi:
         next_url: str | None = url
         query: Mapping[str, Any] = {**params, "per_page": self.per_page}
         read: set[str] = set()
+        counted = False  # the page before linked to this one from the list's total
         for _ in range(MAX_PAGES):
             if next_url is None:
                 return
-            headers, items = self.get_list(next_url, query)
+            headers, items = self.get_list(next_url, query, linked_to=counted)
+            counted = counted_next(headers)
             yield items
             read.add(next_url)
             next_url, query = unread_next(self._call("GET", next_url), next_link(headers), read), {}

@@ -34,6 +34,7 @@ from community_monitoring.sources.http import (
     InvalidResponseError,
     RawResponse,
     UpstreamError,
+    counted_next,
     endless_pages,
     linked_page,
     mask_secrets,
@@ -170,13 +171,16 @@ class GitlabApi:
             response = self._last.response
         return RawResponse.of(response)
 
-    def get_list(self, url: str, query: Mapping[str, Any]) -> tuple[Call, Mapping[str, str], list[Any]]:
-        """One page that must be a JSON array, with the answer's headers (for its Link)."""
+    def get_list(
+        self, url: str, query: Mapping[str, Any], linked_to: bool = False
+    ) -> tuple[Call, Mapping[str, str], list[Any]]:
+        """One page that must be a JSON array, with the answer's headers (for its Link);
+        ``linked_to``: a page the one before linked to (``linked_page``)."""
         call = self._call("GET", url)
         headers, items = send_with_retries(
             call,
             lambda: self._send("get", url, query, None),
-            lambda raw: linked_page(call, raw),
+            lambda raw: linked_page(call, raw, linked_to),
             self.policy,
             sleep=self._sleep,
         )
@@ -187,8 +191,10 @@ class GitlabApi:
         url: str = path
         query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
         read: set[str] = set()
+        counted = False  # the page before linked to this one from the list's total
         for _ in range(MAX_PAGES):
-            call, headers, items = self.get_list(url, query)
+            call, headers, items = self.get_list(url, query, linked_to=counted)
+            counted = counted_next(headers)
             yield items
             read.add(url)
             following = next_link(headers)

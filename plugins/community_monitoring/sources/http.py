@@ -324,13 +324,19 @@ def parse_page(call: Call, raw: RawResponse, shape: type[T]) -> T:
     return check_page(call, raw, json_body(call, raw), shape)
 
 
-def linked_page(call: Call, raw: RawResponse) -> tuple[Mapping[str, str], list[Any]]:
+def linked_page(call: Call, raw: RawResponse, linked_to: bool = False) -> tuple[Mapping[str, str], list[Any]]:
     """A page of a list paged by ``Link: rel="next"`` (GitHub, GitLab), with its headers: a JSON
     array, and not an empty one that links a next page (a list that says it goes on but gives
-    nothing would be paged through to the end of time, or read as ending)."""
+    nothing would be paged through to the end of time, or read as ending). ``linked_to``: the
+    page before linked to this one from the list's total (``counted_next``): there are items past
+    it, so an empty page there is items lost, not the list's end."""
     items = parse_page(call, raw, list[Any])
     if not items and next_link(raw.headers) is not None:
         raise call.error(raw.status, "an empty page links a next page", InvalidResponseError)
+    if not items and linked_to:
+        raise call.error(
+            raw.status, "an empty page, though the page before it linked to it", InvalidResponseError
+        )
     return raw.headers, items
 
 
@@ -386,15 +392,22 @@ def check_page(call: Call, raw: RawResponse, data: Any, shape: type[T]) -> T:
         raise call.error(raw.status, detail, InvalidResponseError) from None
 
 
-def next_link(headers: Mapping[str, str]) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header (GitHub, GitLab)."""
+def next_link(headers: Mapping[str, str], rel: str = "next") -> str | None:
+    """The ``rel="next"`` (or ``rel``) URL of a ``Link`` header (GitHub, GitLab)."""
     value = headers.get("link")
     if not value:
         return None
     for link in requests.utils.parse_header_links(value):
-        if link.get("rel") == "next" and link.get("url"):
+        if link.get("rel") == rel and link.get("url"):
             return str(link["url"])
     return None
+
+
+def counted_next(headers: Mapping[str, str]) -> bool:
+    """Whether a page's next link comes from the list's known total (it names a ``rel="last"``
+    page too): then the next page has items. Without a total (GitLab past 10,000 records, cursor
+    lists) a full page links a next one that may well be empty."""
+    return next_link(headers) is not None and next_link(headers, "last") is not None
 
 
 # ----- rate limits ------------------------------------------------------------------------------
