@@ -24,7 +24,7 @@ from community_monitoring.records import (
 )
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.http import ApiClient, Call, UpstreamError
-from community_monitoring.sources.jira import FIELDS, JiraClient, fetch_jira_tickets
+from community_monitoring.sources.jira import FIELDS, JiraClient, fetch_jira_tickets, normalise_ticket
 from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
@@ -507,3 +507,19 @@ def test_a_ticket_without_its_status_is_named_not_read_as_open(
     [problem] = problems
     assert (problem.channel, "MM-2" in problem.item) == ("jira", True)
     assert "status" in problem.problem
+
+
+@pytest.mark.parametrize(
+    ("category", "name"),
+    [
+        ({"key": "done", "name": "Fertig"}, "Done"),  # a Jira answering in the API user's language
+        ({"key": "indeterminate", "name": "En cours"}, "In Progress"),
+        ({"key": "new", "name": "À faire"}, "To Do"),
+        ({"name": "Done"}, "Done"),  # no key: its name
+        ({"key": "custom", "name": "Parked"}, "Parked"),
+        ({}, ""),
+    ],
+)
+def test_a_status_category_is_read_by_its_key(category: dict[str, str], name: str) -> None:
+    raw = {"key": "MM-1", "fields": {"status": {"name": "X", "statusCategory": category}}}
+    assert normalise_ticket(raw, [], "https://jira.example").status_category == name

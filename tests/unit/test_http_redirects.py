@@ -111,3 +111,19 @@ def test_the_uservoice_token_request_is_not_redirected(monkeypatch: pytest.Monke
         with pytest.raises(RedirectRefusedError, match=r"uservoice: POST /oauth/token answered 307"):
             UserVoiceClient.from_connection("uv_redirect", http=FAST).statuses()
         nothing_reached(elsewhere)
+
+
+def test_a_refused_redirect_on_its_own_host_is_not_called_another_host() -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    from community_monitoring.sources.http import Call, RawResponse, _redirect_error
+
+    here = "http://127.0.0.1:9/api/v3/repos/o/r/issues"
+    login = RawResponse(302, CaseInsensitiveDict({"location": "/login?return_to=x"}), "", here)
+    error = _redirect_error(Call("github", "GET", "/repos/o/r/issues"), login)
+    assert "redirected to /login on its own host: not followed" in str(error)
+    assert "credentials never leave" not in str(error)
+    away = RawResponse(302, CaseInsensitiveDict({"location": "https://sso.example/login"}), "", here)
+    assert "redirected to https://sso.example:443: not followed, so credentials never leave" in str(
+        _redirect_error(Call("github", "GET", "/repos/o/r/issues"), away)
+    )

@@ -623,7 +623,13 @@ def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
     location = raw.headers.get("location") or ""
     target = urljoin(raw.url, location) if raw.url else location
     where = origin_label(target) or "an unnamed location"
-    detail = f"redirected to {where}: not followed, so credentials never leave their host"
+    if raw.url and origin_label(target) == origin_label(raw.url):
+        # On its own host: a page that moved (a renamed repository) or a login page. Either way the
+        # list asked for is not what answered; the connection's base URL or path needs a look.
+        path = urlsplit(target).path or "/"
+        detail = f"redirected to {path} on its own host: not followed (check the connection's URL and path)"
+    else:
+        detail = f"redirected to {where}: not followed, so credentials never leave their host"
     if call.is_write and raw.status == 303:
         return call.error(raw.status, f"{detail}; the write may have been applied", AmbiguousWriteError)
     return call.error(raw.status, detail, RedirectRefusedError)

@@ -127,6 +127,16 @@ def _description_text(description: Any) -> str:
     return " ".join(parts)
 
 
+# A status category's key is the same in every language; its name is the API user's (a Jira in
+# German says "Fertig"): the rules file names the categories in English.
+_CATEGORY_NAMES = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
+
+
+def _status_category(category: dict[str, Any]) -> str:
+    """The status category by its key's English name (its own name when the key is unknown)."""
+    return _CATEGORY_NAMES.get(str(category.get("key") or ""), str(category.get("name") or ""))
+
+
 def normalise_ticket(
     raw: dict[str, Any], remote_links: Iterable[dict[str, Any]], browse_base: str
 ) -> JiraTicket:
@@ -141,7 +151,7 @@ def normalise_ticket(
         url=f"{browse_base.rstrip('/')}/browse/{raw['key']}",
         summary=str(fields.get("summary") or ""),
         status=str(status.get("name") or ""),
-        status_category=str((status.get("statusCategory") or {}).get("name") or ""),
+        status_category=_status_category(status.get("statusCategory") or {}),
         resolution=str(resolution.get("name")) if isinstance(resolution, dict) else None,
         fix_versions=tuple(str(v.get("name") or "") for v in fields.get("fixVersions") or ()),
         labels=tuple(str(label) for label in fields.get("labels") or ()),
