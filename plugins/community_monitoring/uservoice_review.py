@@ -17,7 +17,7 @@ from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
 from community_monitoring.sheet_plan import is_released, released_versions
 from community_monitoring.timeutil import day_window
-from community_monitoring.versions import normalise_version, same_version
+from community_monitoring.versions import release_key, same_version
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,11 @@ def linked_tickets(tickets: Iterable[JiraTicket]) -> dict[int, tuple[JiraTicket,
     return {sid: tuple(found) for sid, found in linked.items()}
 
 
+SHIPPED, OPEN, DECLINED = 0, 1, 2  # how a ticket stands, in the order tickets speak for a suggestion
+
+
 def _standing(ticket: JiraTicket) -> int:
-    return 0 if ticket.shipped else 1 if not ticket.is_done else 2
+    return SHIPPED if ticket.shipped else OPEN if not ticket.is_done else DECLINED
 
 
 def link_tickets(tickets: Iterable[JiraTicket]) -> dict[int, JiraTicket]:
@@ -283,11 +286,12 @@ def planned_sheet_rows(
     for suggestion in suggestions:
         seen: set[str] = set()
         for ticket in linked.get(int(suggestion.number or 0), ()):
-            if ticket.is_done and not ticket.shipped:
+            if _standing(ticket) == DECLINED:
                 continue
             for version in ticket.fix_versions:
-                if not is_released(version, released) and normalise_version(version) not in seen:
-                    seen.add(normalise_version(version))
+                # One row per version as the sheet keys it: "v11.1" and "11.1.0" are one release.
+                if not is_released(version, released) and release_key(version) not in seen:
+                    seen.add(release_key(version))
                     rows.append(_sheet_row(suggestion, ticket, version, rules))
     return rows
 

@@ -572,3 +572,10 @@ def test_mapping_comes_from_the_settings() -> None:
     assert rules.implied_status(ticket(status="qa", fix=("11.2",))) == "Started"
     assert rules.implied_status(ticket(status="QA")) == "Under Review"
     assert rules.implied_status(ticket(resolution="Done")) == "Under Review"
+
+
+def test_one_sheet_row_per_release_however_the_tickets_spell_it() -> None:
+    shipped = ticket("MM-1", resolution="Done", fix=("11.2",), updated=EARLY)
+    follow_up = ticket("MM-2", fix=("v11.2.0",), updated=LATE)
+    rows = planned_sheet_rows([suggestion("Completed")], [follow_up, shipped], RULES, RELEASES, T)
+    assert [(r.fix_version, r.jira_key) for r in rows] == [("11.2", "MM-1")]  # the shipped one speaks

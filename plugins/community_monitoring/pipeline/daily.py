@@ -52,13 +52,21 @@ def posts_of_the_day(
 
 
 def save_message(
-    run: TaskRun, message: Any, key: str | None = None, archive_as: str | None = ""
+    run: TaskRun,
+    message: Any,
+    key: str | None = None,
+    archive_as: str | None = "",
+    earlier: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Keep a rendered message in the run store for its post task, and archive it (as
-    ``archive_as`` when given; not at all when None: the archive already holds what was sent)."""
+    ``archive_as`` when given; not at all when None: the archive already holds what was sent).
+    ``earlier``: messages of earlier T's its post task sends first (``{"key", "parts"}``)."""
     run.store.save_message(message.kind, message.parts, len(message.item_urls))
-    if key:
-        run.store.write_json(f"messages/{message.kind}.json", {**run.store.message(message.kind), "key": key})
+    if key or earlier:
+        extra = {"key": key} if key else {}
+        if earlier:
+            extra["earlier"] = [dict(e) for e in earlier]
+        run.store.write_json(f"messages/{message.kind}.json", {**run.store.message(message.kind), **extra})
     if archive_as is None:
         log.info(
             "Built %s: %d item(s); already sent under %s, so not archived again",
@@ -169,6 +177,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         run.as_of,
         list(covered.catch_up) or listed_channels(run),
         covered.catch_up,
+        channels["missing"],
         # A catch-up names the unreadable items of its own channels; the first digest named the rest.
         unreadable=[
             p
@@ -179,13 +188,11 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     archive_as = None if covered.sent_before else "triage"
     if covered.catch_up:
         archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
-    built = save_message(run, message, key=covered.key, archive_as=archive_as)
     earlier = [
         {"key": owed.covered.key, "parts": list(owed_message.parts)}
-        for owed, owed_message in owed_triage_messages(run, missing)
+        for owed, owed_message in owed_triage_messages(run, missing, channels["missing"])
     ]
-    if earlier:
-        run.store.write_json("messages/triage.json", {**run.store.message("triage"), "earlier": earlier})
+    built = save_message(run, message, key=covered.key, archive_as=archive_as, earlier=earlier)
     return {**built, "earlier_days": len(earlier)}
 
 
@@ -194,9 +201,11 @@ def triage_message(
     as_of: datetime,
     listed: Sequence[str],
     catching_up: Sequence[str],
+    missing_channels: Sequence[str],
     unreadable: Sequence[Mapping[str, str]] = (),
 ) -> Any:
-    """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of``."""
+    """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of``;
+    ``missing_channels``: those this run could not read, which it names."""
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import authors_on_two_channels
@@ -234,19 +243,22 @@ def triage_message(
         day.items,
         run.settings,
         as_of,
-        missing_channels=run.channels_read()["missing"],
+        missing_channels=missing_channels,
         unreadable=unreadable,
         findings=replace(day.findings, related=related),
         catching_up=catching_up,
     )
 
 
-def owed_triage_messages(run: TaskRun, missing: Sequence[str]) -> list[tuple[keys.OwedDigest, Any]]:
+def owed_triage_messages(
+    run: TaskRun, missing: Sequence[str], missing_channels: Sequence[str]
+) -> list[tuple[keys.OwedDigest, Any]]:
     """The catch-ups owed by earlier days: a [Triage] of an earlier T that went out without
     channels this run reads gets their posts of its day, as of its T, under the very key a cleared
     run of that T would send them under (so neither sends them twice). Days whose posts are older
     than this run read, and a T less than a day back (its day overlaps this one's), are left to
-    clearing their run, and the log says so. Backfills reproduce their own day only."""
+    clearing their run, and the log says so. Backfills reproduce their own day only. ``missing``:
+    the channels whose posts [Triage] lacks now; ``missing_channels``: every channel not read."""
     if run.facts.is_backfill:
         return []
     window = timedelta(days=run.settings.digest.max_age_days)
@@ -273,7 +285,8 @@ def owed_triage_messages(run: TaskRun, missing: Sequence[str]) -> list[tuple[key
             digest.as_of.isoformat(),
             channels,
         )
-        message = triage_message(run, digest.as_of, digest.covered.catch_up, digest.covered.catch_up)
+        catch_up = digest.covered.catch_up
+        message = triage_message(run, digest.as_of, catch_up, catch_up, missing_channels)
         run.outbox.archive(
             f"triage.recovered-{'-'.join(digest.covered.catch_up)}.of-{archive_folder_name(digest.as_of)}",
             message.parts,
