@@ -139,13 +139,19 @@ def upsert_snapshot(
     return len(rows)
 
 
-def prune_snapshots(engine: Engine, as_of: datetime, retention_days: int) -> int:
+def prune_snapshots(engine: Engine, as_of: datetime, retention_days: int, now: datetime | None = None) -> int:
     """Delete the snapshots as of a T more than ``retention_days`` before ``as_of`` (0: none); returns
     how many rows went. One snapshot per transaction, through the ``as_of`` index: a table that grew
     for years before a retention was set loses its backlog in steps, never in one huge statement.
-    A missing table has none."""
+    A missing table has none.
+
+    Given ``now``, the retention counts back from the earlier of the two: a manual run whose
+    ``as_of`` was mistyped a year ahead must not delete every snapshot the table holds."""
     if not retention_days or not _exists(engine):
         return 0
+    if now is not None and as_of > now:
+        log.warning("T %s is later than now: snapshots are kept by their age today", as_of.isoformat())
+        as_of = now
     before = as_of - timedelta(days=retention_days)
     old = [at for at in recorded_as_of(engine) if at < before]
     deleted = 0

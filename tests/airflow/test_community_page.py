@@ -324,6 +324,9 @@ def test_as_of_is_read_in_every_form_a_link_writes(text: str | None, expected: d
     ("params", "message"),
     [
         ({"as_of": "yesterday"}, "as_of"),
+        # Dates the calendar holds whose end of day or UTC it does not (an OverflowError, once a 500).
+        ({"as_of": "9999-12-31"}, "as_of"),
+        ({"as_of": "0001-01-01T00:00:00+01:00"}, "as_of"),
         ({"channel": "irc"}, "channel"),
         ({"post_type": "rant"}, "type"),
         ({"view": "everything"}, "view"),

@@ -94,6 +94,29 @@ def test_requests_are_one_per_page_never_one_per_issue(sandbox: Sandbox) -> None
     assert f"/api/v3/repos/{REPO}" not in paths  # the lazy client never fetches the repository itself
     query = next(r["query"] for r in sandbox.requests_log if r["path"].endswith("/issues/comments"))
     assert query["since"] == ["2026-10-19T09:00:00Z"]
+    # By creation: numbered pages in an order by update time move a comment edited mid-walk to the
+    # end, and the next page's first comment onto a page already read (lost in a green run).
+    assert (query["sort"], query["direction"]) == (["created"], ["asc"])
+
+
+class _RepeatingComments:
+    """A comments list whose second page starts with the first page's last comment again."""
+
+    def __init__(self, comments: list[dict[str, Any]]) -> None:
+        self._comments = comments
+
+    def comments(self, repo: str, since: datetime) -> Iterator[Any]:
+        yield from self._comments[:2]
+        yield from self._comments[1:]
+
+
+def test_a_comment_read_again_on_the_next_page_counts_once() -> None:
+    from community_monitoring.sources.github import _comments_by_issue
+
+    raw = [github_comment(REPO, 100 + i, 1, "helper", NOW - days(1) + days(i / 100)) for i in range(3)]
+    read = _comments_by_issue(_RepeatingComments(raw), REPO, NOW - days(30))  # type: ignore[arg-type]
+    assert [r.reply_id for r in read.replies[1]] == ["100", "101", "102"]
+    assert read.count == 3
 
 
 def test_posts_stream_as_the_issue_pages_arrive(sandbox: Sandbox) -> None:

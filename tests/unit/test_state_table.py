@@ -269,6 +269,19 @@ def test_snapshots_older_than_the_retention_are_deleted(
     assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
 
 
+def test_a_t_later_than_now_prunes_by_the_snapshots_age_today(engine: sa.Engine) -> None:
+    """A manual run whose as_of was mistyped ten years ahead keeps every snapshot younger than the
+    retention counted from now."""
+    recorded = [T, T - 60 * DAY, T - 500 * DAY]
+    for at in recorded:
+        state_table.upsert_snapshot(engine, [replace(r, as_of=at) for r in rows_at(T)], at)
+    state_table.prune_snapshots(engine, T + 3650 * DAY, 400, now=T)
+    assert state_table.recorded_as_of(engine) == [T, T - 60 * DAY]
+    # A T in the past still counts back from itself.
+    state_table.prune_snapshots(engine, T, 30, now=T + 3650 * DAY)
+    assert state_table.recorded_as_of(engine) == [T]
+
+
 def test_pruning_a_table_never_written_does_nothing(engine: sa.Engine) -> None:
     assert state_table.prune_snapshots(engine, T, 60) == 0
     assert not sa.inspect(engine).has_table(state_table.TABLE_NAME)

@@ -16,6 +16,7 @@ the channels the weekly review reads (GitHub, GitLab, forum, Stack Overflow; not
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from community_monitoring.pipeline.run import TaskRun, community_task
@@ -51,7 +52,9 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
     if missing:
         log.warning("Not read, so their rows as of %s are not replaced: %s", run.as_of.isoformat(), missing)
     try:
-        pruned = state_table.prune_snapshots(engine, run.as_of, run.settings.health.state_retention_days)
+        pruned = state_table.prune_snapshots(
+            engine, run.as_of, run.settings.health.state_retention_days, now=datetime.now(UTC)
+        )
     except Exception as exc:  # upkeep: the snapshot at T is written; the next run deletes the rest
         log.warning(
             "Could not delete the post states past their retention (%s); the next run tries again", exc

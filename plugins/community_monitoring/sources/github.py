@@ -355,7 +355,10 @@ class GithubIssuesClient:
             yield from page
 
     def comments(self, repo: str, since: datetime) -> Iterator[Any]:
-        params = {"sort": "updated", "direction": "asc", "since": isoformat_z(since)}
+        """Comments updated since ``since``, oldest first by creation: pages are numbered, and a
+        comment edited during the walk would move to the end of an order by update time, pushing the
+        next page's first comment onto a page already read (one lost, one read twice)."""
+        params = {"sort": "created", "direction": "asc", "since": isoformat_z(since)}
         for page in self._api.pages(f"/repos/{repo}/issues/comments", params):
             yield from page
 
@@ -412,7 +415,13 @@ def _quiet_reply(raw: Any) -> Reply | None:
 
 def _comments_by_issue(client: GithubIssuesClient, repo: str, since: datetime) -> _RepoComments:
     comments = _RepoComments()
+    seen: set[Any] = set()
     for raw in client.comments(repo, since):
+        comment_id = raw.get("id") if isinstance(raw, dict) else None
+        if comment_id is not None and not isinstance(comment_id, (dict, list)):
+            if comment_id in seen:
+                continue  # read again on the next page (a comment deleted meanwhile shifts them back)
+            seen.add(comment_id)
         number = _comment_issue(raw)
         reply = _quiet_reply(raw) if number is not None else None
         if number is None or reply is None:

@@ -79,9 +79,11 @@ def parse_as_of(text: str | None) -> datetime | None:
             day = datetime.fromisoformat(value).replace(tzinfo=UTC)
             return day + DAY - timedelta(microseconds=1)
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(f"as_of: not a date or an ISO 8601 time: {text!r}") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: a legal date at the edge of the calendar (9999-12-31, 0001-01-01+01:00)
+        # that its end of day or UTC would carry past.
+        raise BadQuery(f"as_of: not a date or an ISO 8601 time in range: {text!r}") from None
 
 
 def iso(when: datetime) -> str:
