@@ -12,8 +12,9 @@ Every Wednesday, as of the end of the week-long data interval (T), this DAG post
 - then, grouped by channel, oldest activity first, the GitHub issues, GitLab issues and Stack
   Overflow questions from the community (not staff, not bots, not Help Wanted issues mirrored
   from Jira) that are still open at T, have had no activity for 7 days (human replies count;
-  label edits and bot comments do not) and were opened within the last 180 days; a post already
-  listed as aged out is not repeated.
+  label edits and bot comments do not) and were opened within the last 180 days. A stale post that
+  also aged out is in both lists (each channel's list is all of its stale posts, as SPEC §4
+  defines it); the header's total counts it once.
 
 Every item shows its answer state, its age and its last actor.
 

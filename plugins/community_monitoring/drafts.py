@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from community_monitoring import answers
@@ -13,7 +13,11 @@ from community_monitoring.records import Post
 from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
+from community_monitoring.safety import safe_text, safe_url
 from community_monitoring.settings import ResponsesSection, Settings, load_settings
+
+# How much of a related ticket's key or version a draft or an action shows.
+MAX_SHOWN = 60
 
 # Read on what the author wrote (PostClassifier.prepare): template placeholders, unfilled sections
 # and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
@@ -162,6 +166,8 @@ class DraftWriter:
         missing = missing_details(post, post_type, self._reader, as_of, self._settings.responses)
         docs = self.related_docs(post)
         override = decide_action(post_type, related)
+        # The ticket's key, URL and version are upstream text, shown in the action and the draft.
+        shown = _shown(override)
         drafts = self._settings.reply_drafts
         draft = render_template(
             "reply_draft.md.j2",
@@ -171,7 +177,7 @@ class DraftWriter:
                 "author": self._name_filter(post.author),
                 "missing": missing,
                 "docs": docs,
-                **_related_links(related, override),
+                **_related_links(related, shown),
                 "feature_idea_url": drafts.feature_idea_url,
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
@@ -183,7 +189,7 @@ class DraftWriter:
         ).strip()
         default_action = self._settings.suggested_actions.for_post(post.channel, post_type)
         return Suggestion(
-            action=override.action if override is not None else default_action,
+            action=shown.action if shown is not None else default_action,
             missing_details=missing,
             doc_links=docs,
             draft=draft,
@@ -195,6 +201,18 @@ def _available(override: ActionOverride | None) -> bool:
     return override is not None and override.kind == "already_available"
 
 
+def _shown(override: ActionOverride | None) -> ActionOverride | None:
+    """``override`` with its upstream parts as a message may show them (no mention, no markup)."""
+    if override is None:
+        return None
+    return replace(
+        override,
+        ticket_key=safe_text(override.ticket_key, MAX_SHOWN),
+        ticket_url=safe_url(override.ticket_url),
+        version=safe_text(override.version, MAX_SHOWN),
+    )
+
+
 def _related_links(related: Sequence[Related], override: ActionOverride | None) -> dict[str, str]:
     """The draft's ticket and feature-idea links, from the best related ticket and suggestion.
 
@@ -202,9 +220,9 @@ def _related_links(related: Sequence[Related], override: ActionOverride | None) 
     Otherwise only an open ticket is: "we track this in" a ticket declined or already fixed would
     mislead the author.
     """
-    best_ticket = next((r.url for r in related if r.kind == "jira" and r.is_open), "")
+    best_ticket = next((safe_url(r.url) for r in related if r.kind == "jira" and r.is_open), "")
     return {
         "jira_url": override.ticket_url if override is not None else best_ticket,
         "available_in": override.version if _available(override) else "",
-        "existing_idea_url": next((r.url for r in related if r.kind == "uservoice"), ""),
+        "existing_idea_url": next((safe_url(r.url) for r in related if r.kind == "uservoice"), ""),
     }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from community_monitoring.channels import label as channel_label
 from community_monitoring.health import HealthNumbers
-from community_monitoring.rendering import join_blocks, render_template
+from community_monitoring.rendering import BREAK, join_blocks, render_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,8 +86,13 @@ def health_lines(now: HealthNumbers, before: HealthNumbers) -> list[str]:
             f"; median age {format_days(now.backlog_median_age_days)},"
             f" oldest {format_days(now.backlog_max_age_days)}"
         )
+    new_posts = _line("New posts", now.posts, before.posts, "count")
+    if now.posts:
+        # How many posts the response times below are of: a median of the few that got an answer
+        # would read as an improvement in a week when most got none.
+        new_posts += f"; {now.responded} of them got a response"
     return [
-        _line("New posts", now.posts, before.posts, "count"),
+        new_posts,
         _line("Median first response", now.median_first_response_h, before.median_first_response_h, "hours"),
         _line("p90 first response", now.p90_first_response_h, before.p90_first_response_h, "hours"),
         _line(
@@ -123,6 +128,15 @@ def render_health_section(now: HealthNumbers, before: HealthNumbers, channels: S
         {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
     )
     return join_blocks(text)
+
+
+def render_health_unavailable(error: BaseException) -> str:
+    """The ``Community health`` section when its numbers could not be worked out: the review still
+    goes out, and says so (the error's kind only: its words may quote data; the task log has them)."""
+    return join_blocks(
+        f"#### Community health{BREAK}Not available this week ({type(error).__name__}): "
+        "the weekly review task's log says why."
+    )
 
 
 # ----- the chart ---------------------------------------------------------------------------------

@@ -200,7 +200,10 @@ def _help_wanted_sections(
         ),
         (
             "after_the_release",
-            f"After the release ({sections.release.tag})" if sections.release else "After the release",
+            # The tag is upstream text ("@here" is a legal tag name).
+            f"After the release ({safe_text(sections.release.tag, 60)})"
+            if sections.release
+            else "After the release",
             sections.after_the_release,
             "",
         ),

@@ -72,14 +72,25 @@ def safe_link(text: str, url: object) -> str:
     return f"[{text}]({target})" if target else text
 
 
+# A URL's host part as links have it (a name, an IPv4 or bracketed IPv6 address, a port, user info):
+# anything else (a space, a quote, a backtick) would end the Markdown link early.
+# An HTML entity's "&" (named, decimal or hex: "&commat;", "&#64;", "&#x40;").
+_ENTITY = re.compile(r"&(?=#\d+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;)")
+_HOST = re.compile(r"[A-Za-z0-9._~%!$&'*+,;=:@\[\]-]+")
+
+
 def safe_url(url: object) -> str:
     """An http(s) URL safe inside ``[text](url)``: no spaces, brackets or mention characters."""
     text = single_line(str(url or ""))
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises for a port that is no number: no link rather than a broken one
+    except ValueError:  # "https://stackoverflow.com]/q/5": an unbalanced bracket, read as IPv6
+        return ""
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
         return ""
     safe_chars = "/%:=&?+,;~!$'*-._"
-    return (
+    shown = (
         urlunsplit(
             (
                 parts.scheme,
@@ -94,3 +105,5 @@ def safe_url(url: object) -> str:
         .replace("'", "%27")
         .replace("*", "%2A")
     )
+    # "&#64;here" in a URL shown as text: Markdown decodes the entity into a mention.
+    return _ENTITY.sub("%26", shown) if "&" in shown else shown

@@ -291,32 +291,52 @@ def latest_lists_only(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_a_topic_of_the_window_missing_from_latest_is_named_in_the_log(
+def test_a_topic_of_the_window_missing_from_latest_is_read_from_its_own_view(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """/latest.json leaves out topics the API user cannot list (unlisted, or in a category it muted):
-    their posts still come in /posts.json. Such a topic is left out, and the log says which."""
+    """/latest.json pages by last activity: a topic that got a reply while its pages were read moved
+    to a page already read (and one in a category the API user muted is never listed). Its first
+    post still comes in /posts.json, so it is read from /t/{id}.json, replies and all; an unlisted
+    one (``visible`` false) stays out, and the log says which; one deleted meanwhile is gone."""
     listed = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Listed")
-    hidden = forum_post(2, 101, 1, "bob", NOW - days(1), raw="Not listed")
+    bumped = forum_post(2, 101, 1, "bob", NOW - days(1), raw="Bumped during the walk")
     reply = forum_post(3, 101, 2, "carol", NOW - days(0.5), raw="A reply in it")
     later = forum_post(4, 102, 1, "dave", NOW + days(1), raw="After T")
+    unlisted = forum_post(5, 103, 1, "erin", NOW - days(1), raw="Unlisted by a moderator")
+    gone = forum_post(6, 104, 1, "frank", NOW - days(1), raw="Deleted since")
     topics = [
         forum_topic(100, "Listed", NOW - days(2), [listed]),
-        forum_topic(101, "Hidden", NOW - days(1), [hidden, reply]),
+        forum_topic(101, "Bumped", NOW - days(1), [bumped, reply], category_id=8),
         forum_topic(102, "Later", NOW + days(1), [later]),
+        forum_topic(103, "Unlisted", NOW - days(1), [unlisted], visible=False),
+        forum_topic(104, "Gone", NOW - days(1), [gone]),
     ]
-    faults = latest_lists_only([topics[0]])
+    deleted = {"service": "discourse", "path": r"/t/104\.json$", "status": 404, "body": '{"errors": []}'}
+    faults = [*latest_lists_only([topics[0]]), deleted]
     scenario = write_scenario(
-        tmp_path / "s", NOW, topics=topics, posts=[listed, hidden, reply, later], faults=faults
+        tmp_path / "s",
+        NOW,
+        topics=topics,
+        posts=[listed, bumped, reply, later, unlisted, gone],
+        faults=faults,
     )
+    (scenario / "discourse" / "categories.json").write_text(json.dumps(CATEGORIES), encoding="utf-8")
+    problems: list[ItemProblem] = []
     with Sandbox(scenario) as running, caplog.at_level("WARNING"):
         use_forum(monkeypatch, running, "discourse_test")
         client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        titles = [p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")]
-    assert titles == ["Listed"]
-    [warning] = [r.getMessage() for r in caplog.records if "not in /latest.json" in r.getMessage()]
-    assert "1 topics" in warning
-    assert warning.endswith("/t/101")  # not 102: it starts after T
+        found = {
+            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        }
+        views = sorted(r["path"].rsplit("/t/", 1)[1] for r in running.requests_log if "/t/" in r["path"])
+    assert sorted(found) == ["Bumped", "Listed"]
+    assert [r.body for r in found["Bumped"].replies] == ["A reply in it"]
+    assert found["Bumped"].url == "https://f.example/t/topic-101/101"
+    assert found["Bumped"].category == "Troubleshooting › Mobile › iOS"  # its categories read too
+    assert problems == []
+    assert views == ["101.json", "103.json", "104.json"]  # not 102: it starts after T
+    [warning] = [r.getMessage() for r in caplog.records if "unlisted and left out" in r.getMessage()]
+    assert warning.endswith("/t/103")
 
 
 def test_a_listed_topic_skipped_as_malformed_is_not_said_to_be_missing_from_latest(

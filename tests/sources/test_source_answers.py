@@ -473,7 +473,9 @@ def bad_items(key: str) -> tuple[dict[str, Any], dict[str, str]]:
 def test_a_malformed_item_is_skipped_and_named_and_the_others_kept(run: Any, key: str) -> None:
     page, expected = bad_items(key)
     items, problems = run(key, [fault_on(key, kind="body", times=1, **page)])
-    assert len(items) == 1
+    # The forum's topic listed without an id is still named, and read from its own view all the
+    # same (its first post is in /posts.json: a topic /latest.json did not list by its id).
+    assert len(items) == (2 if key == "forum" else 1)
     assert len(problems) == 2
     assert all(problem.channel == key for problem in problems)
     for item, field in expected.items():

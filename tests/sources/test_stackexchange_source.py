@@ -317,6 +317,26 @@ def test_error_body_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             list(client.answers([1000]))
 
 
+@pytest.mark.parametrize("status", [400, 500])
+def test_an_error_message_that_echoes_the_app_key_does_not_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """The error is the failure alert's text, which Airflow's log masker never reads."""
+    body = {"error_id": status, "error_message": "bad key=se-app-key-123456 for site", "error_name": "x"}
+    scenario = write_more_scenario(
+        tmp_path / "echo",
+        NOW,
+        stackexchange=stack_data(),
+        faults=[{"service": "stackexchange", "path": "/questions$", "status": status, "body": body}],
+    )
+    with Sandbox(scenario) as running:
+        connect(monkeypatch, running, "stackexchange_echo", site="stackoverflow", key="se-app-key-123456")
+        client = StackExchangeClient.from_connection("stackexchange_echo", sleep=lambda s: None)
+        with pytest.raises(StackExchangeError, match=r"bad key=\*\*\* for site") as err:
+            list(client.questions(["mattermost"], NOW - days(1)))
+    assert "se-app-key-123456" not in str(err.value)
+
+
 def test_demo_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
     with Sandbox(DEMO) as running:
         connect(monkeypatch, running, "stackexchange_demo", site="stackoverflow")

@@ -38,3 +38,12 @@ def test_the_model_dag_alert_says_it_trains_without_the_channel() -> None:
     text = alert_text(DAG_ID, T, "extract_forum", 2, "scheduled__x", "UpstreamError: 502")
     assert "This run trains the model without forum, and without every other channel" in text
     assert "digests" not in text
+
+
+def test_the_run_id_is_shown_as_airflow_takes_it() -> None:
+    """Inside a code span a Markdown escape shows as a backslash: the id copied into
+    `airflow tasks clear` would name no run."""
+    run_id = "scheduled__2026-11-18T07:00:00+00:00"
+    text = alert_text("community_daily_monitoring", T, "post_triage_list", 1, run_id, "HTTP 400")
+    assert f"(run `{run_id}`)" in text
+    assert "(run `manual__a'b`)" in alert_text("d", T, "t", 1, "manual__a`b", "x")

@@ -148,6 +148,23 @@ def test_the_weekly_backlog_counts_every_open_post_the_weekly_run_reads() -> Non
     assert not health.is_tracked(older, ROSTER, SETTINGS, T, window)
 
 
+def test_the_weekly_run_reads_far_enough_back_for_the_backlog_a_week_earlier() -> None:
+    """The backlog a week before T reaches ``weekly.max_age_days`` back from T − 7 days: read only
+    that far from T, its oldest posts were missing, and the week-on-week change read "+1"."""
+    from types import SimpleNamespace
+
+    from community_monitoring.pipeline.common import review_window_days
+
+    run = SimpleNamespace(settings=SETTINGS)
+    window = review_window_days(run, "weekly")  # type: ignore[arg-type]
+    oldest_a_week_earlier = post(created=ago(days=SETTINGS.weekly.max_age_days + 6), number=4)
+    assert health.is_tracked(
+        oldest_a_week_earlier, ROSTER, SETTINGS, T - health.WEEK, SETTINGS.weekly.max_age_days
+    )
+    assert oldest_a_week_earlier.created_at > T - timedelta(days=window)  # read by the weekly run
+    assert review_window_days(run, "daily") == SETTINGS.digest.max_age_days  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("days_old", "escalation", "day"),
     [
@@ -370,6 +387,7 @@ def test_the_section_names_each_number_and_its_change() -> None:
     now = numbers(
         T,
         posts=10,
+        responded=3,
         median_first_response_h=9.0,
         p90_first_staff_response_h=50.0,
         backlog=4,
@@ -379,7 +397,9 @@ def test_the_section_names_each_number_and_its_change() -> None:
     before = numbers(T - timedelta(days=7), posts=8, median_first_response_h=12.0, backlog=4)
     lines = health_lines(now, before)
     assert "Median first response: 9 h (−3 h vs last week)" in lines
-    assert "New posts: 10 (+2 vs last week)" in lines
+    # How many posts the response times are of (3 of 10 got one: the median is of those 3).
+    assert "New posts: 10 (+2 vs last week); 3 of them got a response" in lines
+    assert "New posts: 0 (−10 vs last week)" in health_lines(replace(now, posts=0), now)
     assert "p90 first staff response: 2.1 d (n/a vs last week)" in lines
     assert (
         "Open backlog (unanswered or waiting on us): 4 (same vs last week); median age 6 d, oldest 29 d"
@@ -504,3 +524,36 @@ def test_one_read_gives_every_table_and_classifies_each_post_once(monkeypatch: p
     assert {r.escalation for r in now} > {""}  # the [Help Wanted] ladder shows in the rows
     # Tables at the same T share one row per post: each (post, T) was worked out once.
     assert sorted(built) == sorted({(r.url, r.as_of) for r in now + before + created})
+
+
+def test_a_health_section_that_fails_leaves_the_weekly_review_going_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The numbers are one section of the review: an error in them (pandas, the chart, the archive)
+    stopped the stale list from being posted. The review now goes out and says the section is missing."""
+    from types import SimpleNamespace
+
+    from community_monitoring.pipeline import weekly
+
+    def broken(run: object, kind: str, channels: list[str]) -> str:
+        raise OSError("archive folder is read-only")
+
+    saved: dict[str, list[str]] = {}
+    store = SimpleNamespace(
+        posts=lambda channels: iter(()),
+        save_message=lambda kind, parts, count: saved.setdefault(kind, list(parts)),
+    )
+    run = SimpleNamespace(
+        settings=SETTINGS,
+        rosters=SimpleNamespace(staff=ROSTER),
+        as_of=T,
+        store=store,
+        channels_read=lambda: {"read": ["github", "forum"], "missing": []},
+        outbox=SimpleNamespace(archive=lambda kind, parts, full_text=None: f"/archive/{kind}.md"),
+    )
+    monkeypatch.setattr(weekly, "community_health_section", broken)
+    weekly.build_weekly_review.__wrapped__(run)
+    [text] = saved["weekly_review"]
+    assert text.startswith("[Weekly Review]")
+    assert "#### Community health\nNot available this week (OSError)" in text
+    assert "read-only" not in text

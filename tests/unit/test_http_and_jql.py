@@ -17,6 +17,9 @@ NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
     [
         ({"Retry-After": "7"}, None, 7.0),
         ({"retry-after": "0"}, None, 0.0),
+        # UserVoice: the epoch second its per-minute limit ends, not a number of seconds.
+        ({"Retry-After": str(int(NOW) + 3)}, None, 3.0),
+        ({"Retry-After": str(int(NOW) - 5)}, None, 0.0),
         ({}, {"extras": {"wait_seconds": 12}}, 12.0),
         ({}, {"backoff": 3}, 3.0),
         ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 30)}, None, 30.0),

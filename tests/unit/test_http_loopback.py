@@ -354,6 +354,23 @@ def test_python_gitlab_and_pygithub_answers_have_the_body_deadline_too(
         assert len(server.received) == policy.max_attempts
 
 
+def test_a_uservoice_token_answer_trickling_in_fails_within_the_body_timeout() -> None:
+    """The token is asked for outside the API's session: it needs the deadline of its own."""
+    from community_monitoring.sources.uservoice import UserVoiceTokenAuth
+
+    policy = HttpPolicy(
+        connect_timeout=1.0, read_timeout=0.3, body_timeout=0.5, max_attempts=2, base_delay=0.0, max_wait=5.0
+    )
+    auth = UserVoiceTokenAuth("client-id", "client-secret-0123", policy)
+    with Loopback(Trickle(interval=0.05, size=400)) as server:
+        started = time.monotonic()
+        with pytest.raises(UpstreamError, match=r"^uservoice: POST /oauth/token failed: .*still arriving"):
+            auth.token(server.url)
+        elapsed = time.monotonic() - started
+        assert len(server.received) == policy.max_attempts
+    assert elapsed < (policy.body_timeout + policy.read_timeout) * policy.max_attempts + 2.0
+
+
 def test_an_answer_that_arrives_in_pieces_within_the_body_timeout_is_read_whole(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
 ) -> None:

@@ -91,6 +91,43 @@ def test_an_ambiguous_webhook_failure_is_sent_once_and_raised(
     no_hook_id(err.value, caplog)
 
 
+def test_a_webhook_answer_in_a_charset_python_does_not_know_is_a_post_that_arrived(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """Decoding the answer failed after Mattermost took the post: it was marked failed, and every
+    retry posted it again."""
+    with Loopback(Reply(200, "ok", "text/plain; charset=x-unknown-cs")) as server:
+        webhook(monkeypatch, server.url, sleeps).post("[Triage] hi")
+        assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "decoding_fails", "error"),
+    [({"Location": "http://[bad"}, False, "ValueError"), ({}, True, "LookupError")],
+    ids=["bad-location", "decoding"],
+)
+def test_a_write_whose_answer_cannot_be_read_may_have_been_applied(
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+    headers: dict[str, str],
+    decoding_fails: bool,
+    error: str,
+) -> None:
+    """Whatever fails once the request is out (here, reading the answer) is no proof that the
+    write was not applied: never a plain failure that a retry sends again."""
+    from community_monitoring.sources import http
+
+    def unreadable(response: Any) -> Any:
+        raise LookupError("unknown encoding: x-unknown-cs")
+
+    if decoding_fails:
+        monkeypatch.setattr(http.RawResponse, "of", classmethod(lambda cls, response: unreadable(response)))
+    with Loopback(Reply(200, "ok", headers=headers)) as server:
+        with pytest.raises(AmbiguousWriteError, match=f"could not be read \\({error}"):
+            webhook(monkeypatch, server.url, sleeps).post("[Triage] hi")
+        assert len(server.received) == 1
+
+
 @pytest.mark.parametrize(("action", "wait"), REFUSED_BEFORE_PROCESSING)
 def test_a_webhook_post_refused_before_processing_is_retried(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float], action: Reply, wait: float

@@ -59,6 +59,17 @@ def test_header_and_sections() -> None:
     assert len(message.parts) == 1
 
 
+def test_a_release_tag_pings_no_one() -> None:
+    """Tags are upstream text: "@here" is a legal tag name."""
+    topic = post(channel="forum", number=2, title="SAML fails after upgrade", created=ago(hours=3))
+    sections = find_help_wanted_sections(
+        [topic], ROSTER, SETTINGS, T, [Release("@here", "@here", ago(days=8))]
+    )
+    text = render_help_wanted_digest(sections, SETTINGS, T, rotation="alex.dev").text
+    assert "#### After the release (" in text
+    assert not LIVE_MENTION.search(text.split("\n", 1)[1])
+
+
 def test_empty_sections_are_left_out() -> None:
     text = _digest([post(created=ago(days=4))]).text
     assert "Waiting for a first response" in text
@@ -201,6 +212,41 @@ def test_triage_hostile_author_and_title_ping_no_one() -> None:
     renamed = replace(item, author="@channel", source_id="o/r#9", url="https://example.test/9")
     text = render_triage_list([item, renamed], SETTINGS, T).text
     assert not LIVE_MENTION.search(text)
+
+
+@pytest.mark.parametrize(
+    ("post_type", "released"),
+    [("feature_proposal", True), ("bug", False), ("feature_proposal", False)],
+)
+def test_related_items_upstream_text_pings_no_one_in_the_action_or_draft(
+    post_type: str, released: bool
+) -> None:
+    """A related ticket's key, URL and version, and a suggestion's URL, are upstream text too: in the
+    suggested action ("Tracked in KEY"), the draft's links and the related line."""
+    from community_monitoring.classify import Classification
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.related import Related
+
+    hostile = " @channel [x](javascript:alert(1)) &#64;here"
+    idea = Related("uservoice", "suggestion 1", "https://uv.test/s/1)" + hostile, "Idea", 0.9, "Open", True)
+    ticket = Related(
+        "jira",
+        "MM-1" + hostile,
+        "https://jira.test/browse/MM-1" + hostile,
+        "Ticket",
+        0.95,
+        "Done" if released else "Open",
+        not released,
+        released_in=("11.1" + hostile) if released else None,
+    )
+    item = post(channel="forum", number=5, title="Dark mode", created=ago(hours=3), body="It would be nice")
+    findings = TriageFindings(related={item.url: (ticket, idea)})
+    text = render_triage_list(
+        [item], SETTINGS, T, findings=findings, decisions=[Classification(post_type, "x")]
+    ).text
+    assert not LIVE_MENTION.search(text)
+    assert not re.search(r"(?<!\\)\]\((?!https?://)", text)  # no link but to a web page
+    assert "&#64;" not in text.replace("%26#64;", "").replace("&amp;#64;", "")
 
 
 def test_triage_names_what_could_not_be_read() -> None:

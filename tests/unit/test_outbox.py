@@ -377,3 +377,49 @@ def test_write_upstream_reads_back_after_an_ambiguous_failure(world: World) -> N
     delivery = outbox.write_upstream("k", "thank", "uv", "hi", lost_answer, read_back=lambda _: True)
     assert delivery.status == "sent"
     assert world.outbox().already_done("k")
+
+
+def test_an_earlier_days_catch_up_that_may_have_arrived_does_not_hold_back_todays_message(
+    world: World,
+) -> None:
+    """Each try meets the uncertain catch-up again (it is never re-sent by itself): today's [Triage]
+    still goes out, once, and the task fails naming the catch-up."""
+    from types import SimpleNamespace
+
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.pipeline import common
+    from community_monitoring.sources.http import AmbiguousWriteError
+
+    def webhook(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            if "EARLIER" in text:
+                raise AmbiguousWriteError("mattermost", "POST", "/hooks/…", 0, "read timeout")
+            world.posted.append((conn_id, username, text))
+
+        return send
+
+    outbox = Outbox(
+        DAG,
+        T,
+        SETTINGS,
+        SCHEDULED,
+        open_ledger=world.open_ledger,
+        webhook=webhook,
+        archive_root=lambda: world.archive,
+    )
+    earlier = {"key": f"{DAG}:triage:earlier:recovered:forum", "parts": ["[Triage] EARLIER"]}
+    message = {"parts": ["[Triage] TODAY"], "key": f"{DAG}:triage:today", "earlier": [earlier]}
+    run = SimpleNamespace(
+        store=SimpleNamespace(message=lambda kind: message),
+        facts=SimpleNamespace(is_backfill=False),
+        policy=SCHEDULED,
+        outbox=outbox,
+    )
+    for _ in range(2):  # the try, and a retry or a clear
+        with pytest.raises(UncertainDelivery, match="earlier:recovered:forum"):
+            common.post_message.__wrapped__(run, "triage")
+    assert [text for _, _, text in world.posted] == ["[Triage] TODAY"]
+    assert {e.key: e.status for e in world.entries()} == {
+        f"{DAG}:triage:today": "sent",
+        f"{DAG}:triage:earlier:recovered:forum": "uncertain",
+    }

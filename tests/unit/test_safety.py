@@ -64,6 +64,17 @@ def test_block_stays_a_quote() -> None:
         ("https://x.example/a)b", "https://x.example/a%29b"),
         ("javascript:alert(1)", ""),
         ("", ""),
+        # A host part no link has is no link (the title is shown alone), never a failed digest.
+        ("https://stackoverflow.com]/q/5", ""),
+        ("https://[github.com/o/r/issues/1", ""),
+        ("https://exa mple.com/x", ""),
+        ("https://example.com:port/x", ""),
+        ("https://[::1]:8080/x", "https://[::1]:8080/x"),
+        ("https://example.com:8443/x", "https://example.com:8443/x"),
+        # An entity's "&" shown as text would be decoded into a mention: encoded; a query's is kept.
+        ("https://uv.test/s/1&#64;here", "https://uv.test/s/1%26#64;here"),
+        ("https://uv.test/s?q=1&commat;channel", "https://uv.test/s?q=1%26commat;channel"),
+        ("https://uv.test/s?a=1&b=2", "https://uv.test/s?a=1&b=2"),
     ],
 )
 def test_safe_url(raw: str, expected: str) -> None:

@@ -17,11 +17,14 @@ DAILY_DAG = "community_daily_monitoring"
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
-    from community_monitoring.safety import safe_text
+    from community_monitoring.safety import cap_length, safe_text, single_line
 
+    # In a code span Markdown escapes show as they are, and nothing pings: the run id is shown
+    # exactly, as `airflow tasks clear` takes it (only a backtick could end the span).
+    shown_run_id = cap_length(single_line(run_id).replace("`", "'"), 120)
     text = (
         f"[Alert] {dag_id} as of {as_of:%Y-%m-%d %H:%M UTC}: task `{task_id}` failed "
-        f"after {max(attempts, 1)} attempt(s) (run `{safe_text(run_id, 120)}`).\n{safe_text(reason, 600)}"
+        f"after {max(attempts, 1)} attempt(s) (run `{shown_run_id}`).\n{safe_text(reason, 600)}"
     )
     if task_id.startswith("extract_"):
         channel = task_id.removeprefix("extract_")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from community_monitoring.channels import channel
-from community_monitoring.errors import SettingsError
+from community_monitoring.errors import SettingsError, UncertainDelivery
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
 from community_monitoring.pipeline.store import RemovedRun
@@ -85,8 +85,12 @@ def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list
 
 
 def review_window_days(run: TaskRun, review: str) -> int:
-    """How far back posts are read: the daily digests' or the weekly review's max age."""
-    return run.settings.weekly.max_age_days if review == "weekly" else run.settings.digest.max_age_days
+    """How far back posts are read: the daily digests' max age; the weekly review's, and a week more
+    for its Community health numbers a week earlier (their backlog reaches back as far from T − 7
+    days; the review's own lists keep to their max age)."""
+    if review == "weekly":
+        return run.settings.weekly.max_age_days + 7
+    return run.settings.digest.max_age_days
 
 
 def _check_kept_apart(settings: Any) -> None:
@@ -159,10 +163,22 @@ def post_message(run: TaskRun, kind: str) -> dict[str, Any]:
         # A posted catch-up reads in date order, one day after the other.
         wait_for_the_day_before(run.context)
     # Catch-ups owed by earlier days ([Triage]) go first, in date order, each under its own key.
-    earlier = [
-        run.outbox.post_message(kind, owed["parts"], owed["key"]) for owed in message.get("earlier", ())
-    ]
-    delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
+    # One that may or may not have arrived is never re-sent and fails every try that meets it: it
+    # must not hold back today's message, which goes out before the run fails and names it.
+    earlier = []
+    uncertain: list[UncertainDelivery] = []
+    for owed in message.get("earlier", ()):
+        try:
+            earlier.append(run.outbox.post_message(kind, owed["parts"], owed["key"]))
+        except UncertainDelivery as exc:
+            log.error("%s", exc)
+            uncertain.append(exc)
+    try:
+        delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
+    except UncertainDelivery as exc:
+        uncertain.append(exc)
+    if uncertain:  # the alert names every one
+        raise UncertainDelivery("; ".join(str(exc) for exc in uncertain))
     return {
         "kind": kind,
         "status": delivery.status,

@@ -42,7 +42,13 @@ def build_weekly_review(run: TaskRun) -> dict[str, Any]:
     # SPEC §10: the review ends with the Community health section (its chart archived beside it).
     # Worked out first, so that its half year of rows is let go before the stale posts are held.
     health_channels = [c for c in WEEKLY_CHANNELS if c in read["read"] and run.settings.is_enabled(c)]
-    footer = community_health_section(run, "weekly_review", health_channels)
+    try:
+        footer = community_health_section(run, "weekly_review", health_channels)
+    except Exception as exc:  # the numbers are one section of the review, never why it is not sent
+        from community_monitoring.health_rendering import render_health_unavailable
+
+        log.exception("Community health could not be worked out; the review goes out without it")
+        footer = render_health_unavailable(exc)
     stale = find_stale_posts(
         run.store.posts(c for c in channels if c in read["read"]),
         run.rosters.staff,

@@ -3,8 +3,10 @@
 Discourse has no "since" filter: topics come from ``/latest.json`` pages (newest activity first)
 and posts from the site-wide ``/posts.json?before=`` pages (newest first), each read until it
 passes the window's start. Requests stay O(pages), never one per topic, except for a topic whose
-first post is not in ``/posts.json``: that topic is read from ``/t/{id}.json`` and, past the 20
-posts it inlines, ``/t/{id}/posts.json?post_ids[]=`` (or named as a problem), never skipped.
+first post is not in ``/posts.json``, or whose first post is but ``/latest.json`` did not list it
+(bumped to a page already read while the pages were walked): that topic is read from
+``/t/{id}.json`` and, past the 20 posts it inlines, ``/t/{id}/posts.json?post_ids[]=`` (or named as
+a problem), never skipped; only an unlisted one (``visible`` false) stays out, as on the forum.
 Categories come from ``/categories.json``; one that a topic of the window is in but the list lacks
 (a forum that pages it gives its first page only) is read by id.
 
@@ -97,10 +99,22 @@ class PostStream(BaseModel):
 
 
 class TopicPage(BaseModel):
-    """``/t/{id}.json``: the topic with its first posts."""
+    """``/t/{id}.json``: the topic with its first posts, and the topic's own fields (checked as a
+    ``DiscourseTopic`` where the topic is read from here rather than from /latest.json)."""
 
     id: Id
     post_stream: PostStream
+    slug: Any = None
+    title: Any = None
+    created_at: Any = None
+    category_id: Any = None
+    closed: Any = None
+    archived: Any = None
+    visible: Any = None
+
+    def topic_fields(self) -> dict[str, Any]:
+        """The topic as /latest.json lists it (``TOPIC_FIELDS``), for the same checks."""
+        return {name: getattr(self, name) for name in TOPIC_FIELDS if getattr(self, name) is not None}
 
 
 class TopicPostsPage(BaseModel):
@@ -484,6 +498,8 @@ class _Threads:
         self.closed_at: dict[int, datetime] = {}
         self.count = 0
         self._seen: set[int] = set()
+        # Topics whose first post is in the window but that /latest.json did not list.
+        self.unlisted: list[int] = []
 
     def has_read(self, post_id: int) -> bool:
         return post_id in self._seen
@@ -529,7 +545,7 @@ def _read_threads(
     skipped as malformed (already named, so not said to be missing from /latest.json)."""
     since, until = window
     threads = _Threads()
-    unlisted: list[int] = []
+    unlisted = threads.unlisted
     for raw in client.posts_since(since):
         topic_id = field_of(raw, "topic_id")
         if isinstance(topic_id, int) and topic_id not in topics:
@@ -545,14 +561,56 @@ def _read_threads(
                 unlisted.append(topic_id)
             continue
         threads.add(checker, raw, _post_name(raw, topics, public_url))
-    if unlisted:
-        log.warning(
-            "Forum: %d topics started in the window are not in /latest.json for the API user (unlisted, "
-            "or in a category it muted) and are left out: %s",
-            len(unlisted),
-            ", ".join(f"/t/{topic_id}" for topic_id in sorted(unlisted)[:20]),
-        )
     return threads
+
+
+def _read_unlisted_topics(
+    client: DiscourseClient,
+    checker: ItemChecker,
+    threads: _Threads,
+    topics: dict[int, dict[str, Any]],
+    public_url: str,
+) -> None:
+    """The topics started in the window whose first post /posts.json has but /latest.json did not
+    list, each read from /t/{id}.json: /latest.json pages by last activity, so a topic that got a
+    reply while the pages were read moved to a page already read. A visible one joins ``topics``
+    (its posts read from its own view); an unlisted one (``visible`` false) stays out, as the
+    forum's own lists leave it out; one deleted meanwhile (404) is gone."""
+    hidden: list[int] = []
+    for topic_id in sorted(set(threads.unlisted)):
+        name = f"{public_url.rstrip('/')}/t/{topic_id}"
+        log.info(
+            "Forum topic %s: started in the window but not in /latest.json; reading /t/%s.json",
+            topic_id,
+            topic_id,
+        )
+        try:
+            page = client.topic(topic_id)
+        except UpstreamError as exc:
+            if exc.status == 404:
+                log.info(
+                    "Forum topic %s: deleted since its first post (/t/%s.json answered 404)",
+                    topic_id,
+                    topic_id,
+                )
+                continue
+            checker.report(name, f"not in /latest.json, and /t/{topic_id}.json failed: {exc}")
+            continue
+        raw = page.topic_fields()
+        if raw.get("visible") is False:
+            hidden.append(topic_id)
+            continue
+        topic = checker.check(DiscourseTopic, raw, name)
+        if topic is None:
+            continue
+        topics[topic.id] = _kept(raw, TOPIC_FIELDS)
+        _add_topic_posts(client, checker, page, threads, topic_url(public_url, topics[topic.id]))
+    if hidden:
+        log.warning(
+            "Forum: %d topics started in the window are unlisted and left out: %s",
+            len(hidden),
+            ", ".join(f"/t/{topic_id}" for topic_id in hidden[:20]),
+        )
 
 
 def _fetch_first_post(
@@ -567,21 +625,31 @@ def _fetch_first_post(
     except UpstreamError as exc:
         checker.report(name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}")
         return None
+    if not _add_topic_posts(client, checker, page, threads, name):
+        return None
+    first = threads.first_posts.get(topic_id)
+    if first is None:
+        checker.report(name, f"its first post is in neither /posts.json nor /t/{topic_id}.json")
+    return first
+
+
+def _add_topic_posts(
+    client: DiscourseClient, checker: ItemChecker, page: TopicPage, threads: _Threads, name: str
+) -> bool:
+    """The posts of a topic's view into ``threads``: those it inlines, then the rest of its stream
+    not read yet; False (the topic named) when those could not be read."""
     inlined = page.post_stream.posts
     # A long topic's view inlines its first posts only; the stream lists the ids of all of them.
     shown = {field_of(raw, "id") for raw in inlined}
     rest = [i for i in page.post_stream.stream if i not in shown and not threads.has_read(i)]
     try:
-        later = list(client.topic_posts(topic_id, rest)) if rest else []
+        later = list(client.topic_posts(int(page.id), rest)) if rest else []
     except UpstreamError as exc:
         checker.report(name, f"its posts after the first {len(inlined)} could not be read: {exc}")
-        return None
+        return False
     for raw in (*inlined, *later):
         threads.add(checker, raw, f"{name}/{field_of(raw, 'post_number')}")
-    first = threads.first_posts.get(topic_id)
-    if first is None:
-        checker.report(name, f"its first post is in neither /posts.json nor /t/{topic_id}.json")
-    return first
+    return True
 
 
 def fetch_forum_topics(
@@ -597,8 +665,9 @@ def fetch_forum_topics(
     """
     checker = ItemChecker("forum", problems)
     topics, skipped = _topics_in_window(client, checker, (since, until), public_url)
-    categories = read_categories(client, topics)
     threads = _read_threads(client, checker, (since, until), topics, public_url, skipped)
+    _read_unlisted_topics(client, checker, threads, topics, public_url)
+    categories = read_categories(client, topics)
     log.info("Forum: %d topics created in the window, %d posts", len(topics), threads.count)
     for topic_id, topic in sorted(topics.items()):
         first = threads.first_posts.get(topic_id) or _fetch_first_post(

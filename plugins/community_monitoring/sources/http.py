@@ -227,8 +227,12 @@ class RawResponse:
 
     @classmethod
     def of(cls, response: requests.Response) -> RawResponse:
-        # No charset guessing (slow on big bodies): JSON is UTF-8 unless the answer says otherwise.
-        text = response.content.decode(response.encoding or "utf-8", errors="replace")
+        # No charset guessing (slow on big bodies): JSON is UTF-8 unless the answer says otherwise,
+        # and a charset Python does not know is read as UTF-8 (the answer is there all the same).
+        try:
+            text = response.content.decode(response.encoding or "utf-8", errors="replace")
+        except LookupError:
+            text = response.content.decode("utf-8", errors="replace")
         return cls(response.status_code, CaseInsensitiveDict(response.headers), text, response.url or "")
 
     def json_or_none(self) -> Any:
@@ -265,10 +269,7 @@ class Call:
         return not idempotent
 
     def scrub(self, text: str) -> str:
-        for secret in (*self.secrets, *_ISSUED_CREDENTIALS):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return scrub_secrets(text, self.secrets)
 
     def excerpt(self, raw: RawResponse) -> str:
         if not self.show_body:
@@ -421,7 +422,13 @@ def retry_after_seconds(
     value = lowered.get("retry-after")
     if value:
         try:
-            return max(float(value), 0.0)
+            # UserVoice sends the epoch second its limit ends (the limit resets each minute), where
+            # HTTP means a number of seconds: no wait of thirty years is meant.
+            return (
+                _reset_wait(value, time.time() if now is None else now)
+                if float(value) > 1e9
+                else max(float(value), 0.0)
+            )
         except ValueError:
             try:
                 parsed = email.utils.parsedate_to_datetime(value)
@@ -571,6 +578,15 @@ def _attempt(
         raw = send()
     except requests.RequestException as exc:
         return _settled(call, _transport_failure(call, exc))
+    except Exception as exc:
+        if call.is_write:
+            # The request went out and its answer could not be read (a charset, a header): the
+            # write may have been applied, so it is no failure a retry may simply send again.
+            detail = (
+                f"its answer could not be read ({type(exc).__name__}: {exc}); the write may have been applied"
+            )
+            raise call.error(0, call.scrub(detail), AmbiguousWriteError) from None
+        raise
     if 200 <= raw.status < 300:
         try:
             return accept(raw)
@@ -579,6 +595,11 @@ def _attempt(
                 detail = f"{exc.detail}; the write may have been applied, so it is not re-sent"
                 raise call.error(raw.status, detail, AmbiguousWriteError) from None
             return _Retry(exc)
+        except Exception as exc:
+            if call.is_write:
+                detail = f"its answer could not be read ({type(exc).__name__}: {exc}); the write was applied"
+                raise call.error(raw.status, call.scrub(detail), AmbiguousWriteError) from None
+            raise
     if 300 <= raw.status < 400:
         raise _redirect_error(call, raw)
     return _settled(call, _status_failure(call, raw, rate_limit))
@@ -687,6 +708,14 @@ def mask_issued_credential(value: str) -> None:
         _ISSUED_CREDENTIALS.add(value)
 
 
+def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` and each credential issued in this process shown as ``***``."""
+    for secret in (*secrets, *_ISSUED_CREDENTIALS):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 def mask_secrets(values: Iterable[str | None]) -> None:
     """Hand credentials to Airflow's secrets masker, so task logs never show them."""
     wanted = [value for value in values if value]
@@ -793,6 +822,10 @@ class ApiClient:
         new = tuple(value for value in values if value)
         mask_secrets(new)
         self._secrets = tuple(dict.fromkeys(self._secrets + new))
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the secrets this client knows (as every error it raises itself)."""
+        return scrub_secrets(text, self._secrets)
 
     def base_path(self) -> str:
         """The path part of the connection's base URL (e.g. ``/discourse``)."""

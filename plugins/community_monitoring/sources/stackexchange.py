@@ -105,8 +105,17 @@ class StackExchangeError(UpstreamError):
     """The API answered with an error body (``error_id``, ``error_name``, ``error_message``)."""
 
     def __init__(
-        self, endpoint: str, status: int, error_id: int | None, error_name: str, error_message: str
+        self,
+        endpoint: str,
+        status: int,
+        error_id: int | None,
+        error_name: str,
+        error_message: str,
+        scrub: Callable[[str], str] = str,
     ) -> None:
+        # The API's message may echo the request's parameters, the app key among them: the error
+        # ends up in the failure alert, which Airflow's log masker never sees.
+        error_message = scrub(error_message)
         detail = f"{error_name} (error_id {error_id}): {error_message}"
         super().__init__(SERVICE, "GET", endpoint, status, detail)
         self.error_id = error_id
@@ -221,19 +230,19 @@ def _page_acceptor(shape: type[Page]) -> Callable[[Call, RawResponse], Page]:
         if isinstance(data, Mapping) and "error_id" in data:
             fields = _error_fields(json.dumps(data))
             assert fields is not None  # "error_id" is in the body
-            raise StackExchangeError(call.endpoint, raw.status, *fields)
+            raise StackExchangeError(call.endpoint, raw.status, *fields, scrub=call.scrub)
         return check_page(call, raw, data, shape)
 
     return accept
 
 
-def _named_error(exc: UpstreamError) -> UpstreamError:
+def _named_error(exc: UpstreamError, scrub: Callable[[str], str]) -> UpstreamError:
     """The API's own error (``error_id``, ``error_name``) when the answer carried one."""
     body = exc.error_body
     fields = _error_fields(json.dumps(body)) if isinstance(body, Mapping) else _error_fields(exc.detail)
     if fields is None or exc.detail.startswith("asked to wait"):
         return exc
-    return StackExchangeError(exc.endpoint, exc.status, *fields)
+    return StackExchangeError(exc.endpoint, exc.status, *fields, scrub=scrub)
 
 
 def _method_name(endpoint: str) -> str:
@@ -362,7 +371,7 @@ class StackExchangeClient:
         except UpstreamError as exc:
             if type(exc) is not UpstreamError:  # already named, or not an error answer
                 raise
-            raise _named_error(exc) from None
+            raise _named_error(exc, self._api.scrub) from None
         self._note_wrapper(method, page)
         return page
 

@@ -42,6 +42,7 @@ from community_monitoring.sources.http import (
     mask_secrets,
     parse_page,
     send_with_retries,
+    with_body_deadline,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
 from community_monitoring.timeutil import parse_time
@@ -116,9 +117,12 @@ class UserVoiceTokenAuth(AuthBase):
 
         def send() -> RawResponse:
             url = f"{site}{API_PREFIX}/oauth/token"
-            return RawResponse.of(
-                requests.post(url, data=form, timeout=self.policy.timeout, allow_redirects=False)
-            )
+            # A session for the whole-body deadline: a token answer that trickles in byte by byte
+            # would otherwise hold the task for the read timeout times its length.
+            with with_body_deadline(requests.Session(), self.policy) as session:
+                return RawResponse.of(
+                    session.post(url, data=form, timeout=self.policy.timeout, allow_redirects=False)
+                )
 
         answer = send_with_retries(call, send, lambda raw: parse_page(call, raw, TokenAnswer), self.policy)
         mask_issued_credential(answer.access_token)
