@@ -369,11 +369,20 @@ def _as_markdown(body: str) -> str:
     return body
 
 
+# A bug form's "what did you expect" and "what happened" headings (lower case, as headings start).
+_EXPECTED_HEADINGS = ("expected",)
+# Also known as bare lines ("Expected behavior:"), though no type's section: what the author expected.
+_EXPECTED_SECTION_NAMES = ("expected behavior", "expected behaviour", "expected result")
+_OBSERVED_HEADINGS = ("observed", "actual", "current behavio", "what happened")
+
+
 def _normalise(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\u2019" in text:
         text = text.replace("\u2019", "'")
+    if "\uff1a" in text:  # a full-width colon ("Expected behavior："), as CJK keyboards type it
+        text = text.replace("\uff1a", ": ")
     return text
 
 
@@ -540,7 +549,11 @@ class PostClassifier:
         )
         self._metadata = tuple(name.lower() for name in rules.metadata_sections)
         self._section_cache: dict[str, tuple[str, str] | None] = {}
-        names = sorted({n for n, _, _ in self._section_types} | set(self._metadata), key=len, reverse=True)
+        names = sorted(
+            {n for n, _, _ in self._section_types} | set(self._metadata) | set(_EXPECTED_SECTION_NAMES),
+            key=len,
+            reverse=True,
+        )
         bare = "|".join(re.escape(n) for n in names) or r"(?!)"
         self._bare_heading = re.compile(
             rf"\n[ \t]*[*_]*({bare})\b[^\S\n]*(?:\([^)\n]*\))?[*_]*[ \t]*(?::[*_]*[ \t]*([^\n]*)|[*_]*[ \t]*{_EOL})"
@@ -552,8 +565,9 @@ class PostClassifier:
         # second pattern is the first without the component prefix, for titles without a separator.
         self._request: tuple[re.Pattern[str], re.Pattern[str]] | None = (
             (
-                re.compile(rf"^[\W_]*(?:[\w./ ]{{1,24}}?[ \t]*[:\u2013\u2014-][ \t]+)?({verbs})(?!\w)"),
-                re.compile(rf"^[\W_]*({verbs})(?!\w)"),
+                # Not "Let's Encrypt …": a verb with an apostrophe after it is another word.
+                re.compile(rf"^[\W_]*(?:[\w./ ]{{1,24}}?[ \t]*[:\u2013\u2014-][ \t]+)?({verbs})(?![\w'])"),
+                re.compile(rf"^[\W_]*({verbs})(?![\w'])"),
             )
             if verbs
             else None
@@ -729,13 +743,28 @@ class PostClassifier:
         heads.sort()
         prose_parts = [text[: heads[0][0]]]
         sections = []
+        expected: list[int] = []  # where in prose_parts the "Expected behavior" sections are
+        observed = False
         for index, (_, end, name, inline) in enumerate(heads):
             stop = heads[index + 1][0] if index + 1 < len(heads) else len(text)
             content = (inline + "\n" + text[end:stop]).strip()
             filled = any(ch.isalnum() for ch in content)
             sections.append(TemplateSection(name, content, filled))
             if not self.is_metadata(name):
+                if name.lower().startswith(_EXPECTED_HEADINGS):
+                    expected.append(len(prose_parts))
+                elif filled and not observed:
+                    found = self.section_type(name) if self._section_types else None
+                    observed = name.lower().startswith(_OBSERVED_HEADINGS) or (
+                        found is not None and found[0] == "bug"
+                    )
                 prose_parts.append(content)
+        if observed:
+            # Beside what went wrong (or how to make it happen), what the author expected is what
+            # should have happened ("should be able to open every page"), no wish; alone (a bug
+            # form used for an idea), it may well be one.
+            for at in expected:
+                prose_parts[at] = ""
         return tuple(sections), "\n".join(prose_parts)
 
     def section_type(self, heading: str) -> tuple[str, str] | None:

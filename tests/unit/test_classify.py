@@ -1041,6 +1041,67 @@ REAL_WORDING_10 = [
 ]
 
 
+REAL_WORDING_11 = [
+    (
+        "what the author expected beside what happened is no wish",
+        {
+            "title": "Admin pages break on a custom port",
+            "body": "### Actual behavior\n\nOn port 8080 the admin pages load without their scripts.\n\n"
+            "### Expected behavior\n\nShould be able to use every page on a custom port.",
+        },
+        "bug",
+        'filled section "Actual behavior"',
+    ),
+    (
+        "a bug form used for an idea: the expected section is the wish",
+        {
+            "title": "[Bug]: Sidebar categories for the whole team",
+            "body": "### Steps to reproduce\n\n_No response_\n\n### Expected behavior\n\n"
+            "I'd love the ability to define sidebar categories once for a whole team.\n\n"
+            "### Observed behavior\n\n_No response_",
+        },
+        "feature_proposal",
+        'wish "i\'d love"',
+    ),
+    (
+        "full-width colons make headings too",
+        {
+            "title": "Comics in epub are not found",
+            "body": "To Reproduce\uff1a\n1. put a vol1.epub in the library folder\n2. scan\n\n"
+            "Expected behavior\uff1a\nShould be able to find the epub file.",
+        },
+        "bug",
+        'filled section "To Reproduce"',
+    ),
+    (
+        "a name with an apostrophe is no request verb",
+        {"title": "Let's Encrypt renewal with DNS challenge", "body": "Has anyone set it up?"},
+        "question",
+        "question asked",
+    ),
+    (
+        "the correct way asked for",
+        {
+            "title": "Turning sign-ups off again",
+            "body": "I set disable_sign_up to true and restarted, the sign-up link is still shown. "
+            "What would be the correct way to turn sign-ups off?",
+        },
+        "question",
+        'phrase "correct way to"',
+    ),
+    (
+        "a feature form's heading",
+        {
+            "title": "Group series by folder",
+            "body": "### Describe your suggested feature\n\nKeep each top folder as one series instead of one per "
+            "subfolder.",
+        },
+        "feature_proposal",
+        'filled section "Describe your suggested feature"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1053,7 +1114,8 @@ REAL_WORDING_10 = [
     + REAL_WORDING_7
     + REAL_WORDING_8
     + REAL_WORDING_9
-    + REAL_WORDING_10,
+    + REAL_WORDING_10
+    + REAL_WORDING_11,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
