@@ -10,11 +10,13 @@ from pathlib import Path
 
 import gitlab
 import pytest
+import requests
 
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.records import Post
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
+from community_monitoring.sources.http import HttpPolicy, InvalidResponseError, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_more import gitlab_issue, gitlab_note, write_more_scenario
@@ -23,6 +25,7 @@ NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
 PROJECT = "acme/widgets"
 OTHER = "acme/other"
 DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
+FAST = HttpPolicy(connect_timeout=1.0, read_timeout=1.0, max_attempts=2, base_delay=0.0, max_wait=5.0)
 
 
 @pytest.fixture
@@ -295,3 +298,89 @@ def test_an_issue_with_a_bad_note_is_read_and_named_every_time(tmp_path: Path) -
             assert [p.item for p in problems] == [f"{PROJECT}#1 note 12"]
             assert [r.reply_id for r in posts[1].replies] == ["11"]
         assert note_calls(running) == [NOTES_OF.format(1)] * 2
+
+
+# ----- an issue gone between the list and its notes (SPEC §6: an item, not the channel) -----------
+
+
+def test_an_issue_whose_notes_answer_404_is_left_out_named_and_never_cached(tmp_path: Path) -> None:
+    """One issue deleted (or hidden from the token) between the issue list and its notes failed the
+    whole channel. It is one item that could not be read: named, and left out (without its notes it
+    would read as unanswered); nothing is cached for it, so the next run reads its notes again."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2, 3)]
+    notes = [gitlab_note(10 + n, n, "helper", NOW - days(n - 0.5), "Which version?") for n in (1, 2, 3)]
+    faults = [
+        {"service": "gitlab", "path": "/issues/2/notes$", "status": 404, "body": {"message": "404 Not found"}}
+    ]
+    scenario = write_more_scenario(
+        tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}}, faults=faults
+    )
+    cache = ItemCache.in_memory()
+    with Sandbox(scenario) as running:
+        for _ in range(2):
+            problems: list[ItemProblem] = []
+            posts = cached_fetch(running, cache, problems=problems)
+            [problem] = problems
+            assert (problem.channel, problem.item) == ("gitlab", f"{PROJECT}#2")
+            assert problem.problem.startswith(
+                "left out, its notes not read: GitLab issue acme/widgets#2 not found"
+            )
+            assert "GET /projects/acme%2Fwidgets/issues/2/notes answered 404" in problem.problem
+            assert sorted(posts) == [1, 3]
+            assert [r.reply_id for r in posts[3].replies] == ["13"]
+        assert note_calls(running) == [NOTES_OF.format(n) for n in (1, 2, 3)] + [NOTES_OF.format(2)]
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(401, None), (403, None), (429, 0), (500, None)])
+def test_other_note_failures_still_fail_the_channel(
+    tmp_path: Path, status: int, retry_after: int | None
+) -> None:
+    """Only a 404 is the issue's own: a refused token, a forbidden project, a rate limit that does
+    not lift or a failing server are the channel's, after the retries."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    notes = [gitlab_note(10 + n, n, "helper", NOW - days(n - 0.5), "Which version?") for n in (1, 2)]
+    failing: dict[str, object] = {"service": "gitlab", "path": "/issues/2/notes$", "status": status}
+    if retry_after is not None:
+        failing["retry_after"] = retry_after
+    faults = [{"service": "gitlab", "path": "/issues/1/notes$", "status": 404}, failing]
+    scenario = write_more_scenario(
+        tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}}, faults=faults
+    )
+    with Sandbox(scenario) as running:
+        gl = gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="glpat-test")
+        client = GitlabIssuesClient(gl, FAST, sleep=lambda seconds: None)
+        problems: list[ItemProblem] = []
+        with pytest.raises(UpstreamError) as caught:
+            list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW, problems))
+    assert (caught.value.status, caught.value.endpoint) == (status, "/projects/acme%2Fwidgets/issues/2/notes")
+    assert [p.item for p in problems] == [f"{PROJECT}#1"]
+
+
+class LinkStripping(requests.adapters.HTTPAdapter):
+    """A proxy on the way that drops the Link header (some do): GitLab's X-Next-Page is left."""
+
+    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+        response = super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+        response.headers.pop("Link", None)
+        return response
+
+
+def test_a_next_page_named_without_its_link_is_an_invalid_answer(sandbox: Sandbox) -> None:
+    """The walk follows Link only (its checks are on Link): a page whose X-Next-Page names another
+    while Link was stripped on the way ended the list at its first page, in a green run."""
+    projects = {PROJECT: ["Mattermost"]}
+    whole = gitlab.Gitlab(
+        f"{sandbox.base_url}/gitlab", private_token="glpat-proxied"
+    )  # one page: X-Next-Page empty
+    whole.session.mount("http://", LinkStripping())
+    assert len(list(fetch_gitlab_issues(GitlabIssuesClient(whole, FAST), projects, NOW - days(30), NOW))) == 7
+    start = len(sandbox.requests_log)
+    paged = gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="glpat-proxied", per_page=2)
+    paged.session.mount("http://", LinkStripping())
+    with pytest.raises(
+        InvalidResponseError,
+        match=r"^gitlab: GET /projects/acme%2Fwidgets/issues answered 200: X-Next-Page names a next page "
+        r'but there is no Link rel="next"',
+    ):
+        list(fetch_gitlab_issues(GitlabIssuesClient(paged, FAST), projects, NOW - days(30), NOW))
+    assert len(sandbox.requests_log) - start == 1  # a proxy's doing: not asked again

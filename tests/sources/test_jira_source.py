@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,18 @@ from community_monitoring.records import (
     ticket_from_dict,
     write_records,
 )
-from community_monitoring.sources import ItemProblem
-from community_monitoring.sources.http import ApiClient, Call, UpstreamError
-from community_monitoring.sources.jira import FIELDS, JiraClient, fetch_jira_tickets, normalise_ticket
+from community_monitoring.settings import load_settings
+from community_monitoring.sources import FetchRequest, ItemProblem
+from community_monitoring.sources.http import ApiClient, Call, InvalidResponseError, UpstreamError
+from community_monitoring.sources.jira import (
+    FIELDS,
+    JiraClient,
+    build_jql,
+    fetch_for,
+    fetch_jira_tickets,
+    normalise_ticket,
+    release_clause,
+)
 from community_sandbox import Sandbox
 from scenario_files import days
 from scenario_files_uv_jira import (
@@ -225,9 +235,6 @@ class ScriptedSearch:
             [None, "t1"],
             id="as documented",
         ),
-        pytest.param(
-            [{"issues": ["MM-1"], "isLast": False}], ["MM-1"], [None], id="no token: nothing to follow"
-        ),
     ],
 )
 def test_search_follows_next_page_token(
@@ -261,16 +268,104 @@ def test_a_token_given_twice_is_an_invalid_answer_not_an_endless_search() -> Non
             "page 2 holds only items of earlier pages",
             id="the first page again under new tokens",
         ),
+        pytest.param(
+            [
+                {"issues": [{"id": "1", "key": "MM-1"}], "nextPageToken": "t1"},
+                {"issues": [{"id": "2", "key": "MM-2"}], "isLast": False},
+            ],
+            "page 2 says isLast: false but carries no nextPageToken",
+            id="not the last page, and no way to the next",
+        ),
     ],
 )
 def test_a_search_that_pages_on_without_new_tickets_is_an_invalid_answer(
     pages: list[dict[str, Any]], message: str
 ) -> None:
-    """A Jira answering new tokens for ever would otherwise be asked until the task's timeout."""
+    """A Jira answering new tokens for ever would otherwise be asked until the task's timeout; one
+    that says there is more but not how to ask for it would lose the rest in a green run."""
     api = ScriptedSearch(pages)
-    with pytest.raises(UpstreamError, match=message):
+    with pytest.raises(
+        InvalidResponseError, match=rf"^jira: GET /rest/api/3/search/jql answered 200: {message}"
+    ):
         list(JiraClient(api).search("project = MM"))  # type: ignore[arg-type]
     assert len(api.calls) == 2
+
+
+# Where the lookback starts in the JQL (NOW less 30 days, less JQL_ZONE_SLACK).
+SINCE_JQL = 'updated >= "2026-10-18 21:00"'
+
+
+@pytest.mark.parametrize(
+    ("base", "narrow", "expected"),
+    [
+        pytest.param(
+            "project = MM ORDER BY created DESC",
+            'fixVersion in ("11.1")',
+            f'project = MM AND fixVersion in ("11.1") AND {SINCE_JQL} ORDER BY updated DESC',
+            id="a clause added to a JQL with its own ORDER BY is kept",
+        ),
+        pytest.param(
+            "project = MM OR labels = UserVoice",
+            None,
+            f"(project = MM OR labels = UserVoice) AND {SINCE_JQL} ORDER BY updated DESC",
+            id="OR: the configured query is grouped, AND binds tighter",
+        ),
+        pytest.param(
+            "project = MM or labels = UserVoice order by key",
+            'fixVersion in ("11.1")',
+            f'(project = MM or labels = UserVoice) AND fixVersion in ("11.1") AND {SINCE_JQL} '
+            "ORDER BY updated DESC",
+            id="lower case or and order by",
+        ),
+        pytest.param(
+            "project = MM || labels = UserVoice",
+            None,
+            f"(project = MM || labels = UserVoice) AND {SINCE_JQL} ORDER BY updated DESC",
+            id="OR spelled ||",
+        ),
+        pytest.param(
+            'project = MM AND summary ~ "sort ORDER BY date"',
+            None,
+            f'project = MM AND summary ~ "sort ORDER BY date" AND {SINCE_JQL} ORDER BY updated DESC',
+            id="ORDER BY inside a quoted value is text",
+        ),
+        pytest.param(
+            "(project = MM OR project = OPS) AND labels = UserVoice ORDER BY key",
+            "fixVersion in (11.1, v11.1)",
+            f"(project = MM OR project = OPS) AND labels = UserVoice AND fixVersion in (11.1, v11.1) "
+            f"AND {SINCE_JQL} ORDER BY updated DESC",
+            id="an OR inside parentheses binds already",
+        ),
+    ],
+)
+def test_the_configured_jql_is_narrowed_whatever_it_says(
+    base: str, narrow: str | None, expected: str
+) -> None:
+    """The added clauses went after the configured ORDER BY (and were cut with it: a release closeout
+    read every ticket of the project), or after an OR (``a OR b AND updated >= ...`` read every
+    ticket ``a`` matches, however old)."""
+    assert build_jql(base, LOOKBACK_START, narrow) == expected
+
+
+def test_a_jql_that_is_only_an_order_by_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"'jira\.jql' is empty \(or only an ORDER BY\)"):
+        build_jql("ORDER BY created DESC", None)
+
+
+def test_a_release_is_looked_up_within_the_configured_jql_and_its_order_by(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closeout's clause after a configured ORDER BY was cut off with it: every ticket came back."""
+    set_connection(monkeypatch, "jira_default", sandbox.base_url)
+    settings = load_settings(
+        {"jira": {"jql": "project = MM ORDER BY created DESC", "read_remote_links": False}}
+    )
+    fetched = fetch_for(FetchRequest(settings, NOW - days(1), NOW), release_clause("11.1"), None)
+    assert [t.key for t in fetched.tickets] == ["MM-1"]  # fixed in v11.1 (and v11.0.3)
+    [search] = [r for r in sandbox.requests_log if r["path"] == SEARCH]
+    assert search["query"]["jql"] == [
+        'project = MM AND fixVersion in ("11.1", "v11.1", "11.1.0", "v11.1.0") ORDER BY updated DESC'
+    ]
 
 
 def test_ticket_fields_are_normalised(sandbox: Sandbox) -> None:
@@ -342,9 +437,9 @@ def test_without_remote_links_only_descriptions_count(sandbox: Sandbox) -> None:
 
 def test_refused_jql_names_jira_and_the_400(sandbox: Sandbox) -> None:
     with pytest.raises(
-        UpstreamError, match=r"^jira: GET /rest/api/3/search/jql answered 400: .*OR"
+        UpstreamError, match=r"^jira: GET /rest/api/3/search/jql answered 400: .*Field 'team' does not exist"
     ) as caught:
-        fetch(base="project = MM OR project = OPS")
+        fetch(base="project = MM AND team = Core")
     assert caught.value.service == "jira"
     assert caught.value.status == 400
     assert [(r["path"], r["status"]) for r in sandbox.requests_log] == [(SEARCH, 400)]  # not retried
@@ -523,3 +618,78 @@ def test_a_ticket_without_its_status_is_named_not_read_as_open(
 def test_a_status_category_is_read_by_its_key(category: dict[str, str], name: str) -> None:
     raw = {"key": "MM-1", "fields": {"status": {"name": "X", "statusCategory": category}}}
     assert normalise_ticket(raw, [], "https://jira.example").status_category == name
+
+
+# ----- a ticket gone between the search and its remote links (SPEC §6: an item, not the channel) --
+
+REMOTE_LINKS_OF = "/jira/rest/api/3/issue/{}/remotelink"
+GONE = {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+
+
+def gone_ticket_scenario(tmp_path: Path, faults: list[dict[str, Any]]) -> Path:
+    issues = [
+        jira_issue("MM-1", "Kept", NOW - hours(1)),
+        jira_issue("MM-2", "Deleted after the search", NOW - hours(2), description=portal_url(7)),
+        jira_issue("MM-3", "Kept too", NOW - hours(3)),
+    ]
+    remotelinks = {
+        "MM-1": [remote_link(10_001, "MM-1", portal_url(1))],
+        "MM-2": [remote_link(10_002, "MM-2", portal_url(2))],
+        "MM-3": [remote_link(10_003, "MM-3", portal_url(3))],
+    }
+    return write_uv_jira_scenario(
+        tmp_path / "s", NOW, jira_issues=issues, remotelinks=remotelinks, faults=faults
+    )
+
+
+def test_a_ticket_whose_remote_links_answer_404_is_kept_named_and_never_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ticket deleted (or put out of the API user's sight) between the search and its remote
+    links failed the whole channel. It is one item that could not be read: named, and kept with what
+    the search gave (its description's links); its links are not cached as none, so the next run
+    reads them again."""
+    faults = [{"service": "jira", "path": "/issue/MM-2/remotelink$", "status": 404, "body": GONE}]
+    cache = ItemCache.in_memory()
+    with Sandbox(gone_ticket_scenario(tmp_path, faults)) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        for _ in range(2):
+            problems: list[ItemProblem] = []
+            tickets = fetch(cache=cache, problems=problems)
+            [problem] = problems
+            assert (problem.channel, problem.item) == ("jira", "MM-2")
+            assert re.match(
+                r"remote links not read \(GET /rest/api/3/issue/MM-2/remotelink answered 404: .*"
+                r"Issue does not exist.*\); kept without them$",
+                problem.problem,
+            )
+            assert sorted(tickets) == ["MM-1", "MM-2", "MM-3"]
+            assert tickets["MM-2"].suggestion_ids == (7,)  # from its description only
+            assert tickets["MM-3"].suggestion_ids == (3,)
+        read = remote_link_calls(running)
+    assert Counter(path.split("/")[-2] for path in read) == {"MM-1": 1, "MM-2": 2, "MM-3": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after"),
+    [(401, None), (403, None), (429, 0), (500, None)],
+)
+def test_other_remote_link_failures_still_fail_the_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int, retry_after: int | None
+) -> None:
+    """Only a 404 is the ticket's own: a refused token, issue linking switched off (403, site-wide),
+    a rate limit that does not lift or a failing server are the channel's, after the retries."""
+    faults: list[dict[str, Any]] = [
+        {"service": "jira", "path": "/issue/MM-2/remotelink$", "status": 404, "body": GONE},
+        {"service": "jira", "path": "/issue/MM-3/remotelink$", "status": status},
+    ]
+    if retry_after is not None:
+        faults[1]["retry_after"] = retry_after
+    with Sandbox(gone_ticket_scenario(tmp_path, faults)) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        client = JiraClient(ApiClient("jira_test", "jira", sleep=lambda seconds: None))
+        problems: list[ItemProblem] = []
+        with pytest.raises(UpstreamError) as caught:
+            list(fetch_jira_tickets(client, "project = MM", LOOKBACK_START, BROWSE, problems=problems))
+    assert (caught.value.status, caught.value.endpoint) == (status, "/rest/api/3/issue/MM-3/remotelink")
+    assert [p.item for p in problems] == ["MM-2"]

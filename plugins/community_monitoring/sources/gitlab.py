@@ -5,7 +5,8 @@ those requests are O(pages). Notes are the one O(items) exception: GitLab has no
 notes endpoint and notes have no date filter, so they are read per issue, but only for issues
 created in the window whose ``user_notes_count`` says they have at least one human note, and only
 when the issue changed since its notes were last read: the human notes are kept in the item cache
-(``item_cache.py``) with the issue's ``updated_at`` and note count (SPEC §9).
+(``item_cache.py``) with the issue's ``updated_at`` and note count (SPEC §9). An issue whose notes
+answer 404 (deleted since the list named it) is left out and named in ``Fetched.problems``.
 
 python-gitlab makes each request (token, base URL, timeouts) exactly once, with its own retries
 off; ``http.send_with_retries`` decides what is retried and checks every page (a JSON array, or
@@ -187,13 +188,23 @@ class GitlabApi:
         return call, headers, items
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
-        """Every page of a list endpoint, following ``Link: rel="next"`` on the GitLab host only."""
+        """Every page of a list endpoint, following ``Link: rel="next"`` on the GitLab host only (a
+        page whose ``X-Next-Page`` says more without that link is an invalid answer)."""
         url: str = path
         query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
         read: set[str] = set()
         counted = False  # the page before linked to this one from the list's total
         for _ in range(MAX_PAGES):
             call, headers, items = self.get_list(url, query, linked_to=counted)
+            if (headers.get("x-next-page") or "").strip() and next_link(headers) is None:
+                # GitLab names a next page in both headers; something on the way (a proxy) dropped
+                # Link. Its checks (the list's total from rel="last", the same host, no page read
+                # twice) are what make a walk safe to end or go on, so X-Next-Page is not followed
+                # alone: ending here would lose every later page in a green run.
+                detail = (
+                    'X-Next-Page names a next page but there is no Link rel="next" (stripped on the way?)'
+                )
+                raise call.error(200, detail, InvalidResponseError)
             counted = counted_next(headers)
             yield items
             read.add(url)
@@ -217,6 +228,12 @@ class GitlabApi:
             self.policy,
             sleep=self._sleep,
         )
+
+
+class IssueNotFound(ValueError):
+    """An issue's own endpoint answered 404: the issue was deleted or hidden from the token since
+    the issue list named it (or was never there). 403 is not one: GitLab answers 404 for what the
+    token may not see, and 403 for what it may not do, which is the same for every issue."""
 
 
 def _project_path(project: str) -> str:
@@ -265,14 +282,15 @@ class GitlabIssuesClient:
             raise
 
     def notes(self, project_path: str, iid: int) -> Iterator[Any]:
-        """Every note of one issue, oldest first (system notes included: the caller drops them)."""
+        """Every note of one issue, oldest first (system notes included: the caller drops them);
+        IssueNotFound when the issue is not there (any more) for the token."""
         params = {"order_by": "created_at", "sort": "asc"}
         try:
             for page in self._api.pages(f"{_project_path(project_path)}/issues/{iid}/notes", params):
                 yield from page
         except UpstreamError as exc:
             if exc.status == 404:
-                raise ValueError(f"GitLab issue {project_path}#{iid} not found: {exc}") from None
+                raise IssueNotFound(f"GitLab issue {project_path}#{iid} not found: {exc}") from None
             raise
 
     def create_note(self, project_path: str, iid: int, body: str) -> Any:
@@ -449,12 +467,13 @@ class NotesReader:
         self.read = 0
         self.unchanged = 0
 
-    def of(self, project: str, issues: Sequence[GitlabIssue]) -> dict[int, list[Reply]]:
-        """iid → replies, for the issues of one project that have human notes."""
+    def of(self, project: str, issues: Sequence[GitlabIssue]) -> dict[int, list[Reply] | None]:
+        """iid → replies, for the issues of one project that have human notes; None for an issue
+        whose notes are not there any more (named in the problems, not cached)."""
         keys = {issue.iid: f"{self._client.base_url}/{project}#{issue.iid}" for issue in issues}
         versions = {keys[i.iid]: v for i in issues if (v := _notes_version(i)) is not None}
         cached = self._cache.get_many(NOTES_CACHE, versions) if self._cache else {}
-        replies: dict[int, list[Reply]] = {}
+        replies: dict[int, list[Reply] | None] = {}
         fresh: list[CachedItem] = []
         for issue in issues:
             key = keys[issue.iid]
@@ -463,7 +482,14 @@ class NotesReader:
                 self.unchanged += 1
             else:
                 self.read += 1
-                raw_notes, complete = _human_notes(self._client, self._checker, project, issue.iid)
+                try:
+                    raw_notes, complete = _human_notes(self._client, self._checker, project, issue.iid)
+                except IssueNotFound as exc:
+                    # Gone since the list named it (a normal race): that issue is skipped, not the
+                    # channel failed.
+                    self._checker.report(f"{project}#{issue.iid}", f"left out, its notes not read: {exc}")
+                    replies[issue.iid] = None
+                    continue
                 notes = [_note_payload(raw) for raw in raw_notes]
                 # An issue with a bad note is not cached: it is read, and named, again next run.
                 if key in versions and complete:
@@ -492,7 +518,12 @@ def _project_posts(
         if (issue.user_notes_count or 0) > 0:
             with_notes.append(issue)
     for iid, replies in notes.of(project, with_notes).items():
-        posts[iid] = posts[iid].with_replies(replies)
+        if replies is None:
+            # Without its notes it would read as an issue nobody answered (listed as unanswered,
+            # a reply drafted to it): left out, and named by the reader.
+            del posts[iid]
+        else:
+            posts[iid] = posts[iid].with_replies(replies)
     return list(posts.values())
 
 

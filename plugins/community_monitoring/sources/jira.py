@@ -9,7 +9,8 @@ item cache (``item_cache.py``) with that stamp (SPEC §9).
 Every search page must carry its ``issues`` list (and remote links a list): anything else is
 retried by the HTTP layer, then an error, never an empty page. A ticket without its key or with
 fields of the wrong shape is skipped and named in ``Fetched.problems``; so is a remote link
-without a URL (the ticket is kept).
+without a URL, and a ticket whose remote links answer 404 (deleted, or hidden from the API user,
+since the search listed it): both tickets are kept, the latter without its remote links.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from community_monitoring.sources.http import (
     HttpPolicy,
     InvalidResponseError,
     NewItemsOnly,
+    UpstreamError,
     endless_pages,
 )
 from community_monitoring.sources.items import IsoTime, Item, ItemChecker, field_of
@@ -47,6 +49,11 @@ MAX_PAGES = 10_000  # a million tickets: a search still going on after that is n
 REMOTE_LINKS_CACHE = "jira.remote_links.v1"
 FIELDS = "summary,description,status,resolution,fixVersions,labels,updated,resolutiondate,created"
 _URL = re.compile(r"https?://[^\s\"'<>)\]]+")
+# A ticket's remote links answering this are the ticket's own problem: Jira says 404 for a ticket
+# that does not exist or that the API user may not see, which a ticket deleted (or put under issue
+# security) between the search and its links' call is. 403 is not among them: Jira answers it when
+# issue linking is switched off for the whole site, so every ticket would answer it.
+GONE_STATUSES = frozenset({404})
 # How far a JQL date is written before the time it means: the furthest a time zone lies behind UTC
 # (UTC-12), so a ticket updated at ``since`` is found whatever zone the API user has.
 JQL_ZONE_SLACK = timedelta(hours=12)
@@ -181,7 +188,9 @@ class JiraClient:
 
         The token is what pages: ``isLast`` is optional in the endpoint's schema, and Cloud leaves
         out a key rather than send null, so a page without it is not the last one when it carries a
-        token. A token given twice would page forever: that is an invalid answer.
+        token. A token given twice would page forever, and ``isLast: false`` without a token cannot
+        be paged on: both are invalid answers. (Only Cloud's token search is read: the offset-paged
+        ``/rest/api/*/search`` is gone from Cloud.)
         """
         call = self._api.call("GET", SEARCH)
         new_only = NewItemsOnly(call, _issue_id)
@@ -198,6 +207,11 @@ class JiraClient:
                 raise call.error(
                     200, f"page {number} is empty but carries a nextPageToken", InvalidResponseError
                 )
+            if page.isLast is False and not token:
+                # A search that says it goes on but gives no way to the next page: ending here would
+                # lose the rest of its tickets in a green run.
+                detail = f"page {number} says isLast: false but carries no nextPageToken"
+                raise call.error(200, detail, InvalidResponseError)
             yield new_only(page.issues, number)
             if not token:
                 return
@@ -219,20 +233,57 @@ def _issue_id(raw: Any) -> Any:
     return (raw.get("id") or raw.get("key")) if isinstance(raw, dict) else None
 
 
-def build_jql(base_jql: str, since: datetime | None) -> str:
-    """The configured JQL, narrowed to tickets updated since ``since`` at the latest, newest first.
+# A JQL token: a quoted string (either quote, backslash escapes), a parenthesis, an OR spelled
+# "|" or "||", or a run of anything else; so that words inside quotes are never read as keywords.
+_JQL_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?|[()]|\|\|?|[^\s\"'()|]+")
+
+
+def _jql_filter(jql: str) -> tuple[str, bool]:
+    """The query of a JQL without its ORDER BY, and whether an OR joins it at its top level."""
+    depth = 0
+    top_or = False
+    words: list[tuple[str, int]] = []  # top-level unquoted words and where they start
+    for token in _JQL_TOKEN.finditer(jql):
+        text = token.group()
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and text[0] not in "\"'":
+            if text.lower() in ("or", "|", "||"):
+                top_or = True
+            if text.lower() == "by" and words and words[-1][0].lower() == "order":
+                return jql[: words[-1][1]].strip(), top_or
+            words.append((text, token.start()))
+    return jql.strip(), top_or
+
+
+def build_jql(base_jql: str, since: datetime | None, narrow: str | None = None) -> str:
+    """The configured JQL, narrowed by ``narrow`` (a JQL query) and to tickets updated since
+    ``since`` at the latest, newest first.
+
+    The configured JQL's own ORDER BY is dropped (ours comes last: a clause added after it would
+    be dropped with it), and a query joined by a top-level OR is parenthesised before the AND, which
+    binds tighter (``a OR b AND c`` is ``a OR (b AND c)``); a query of ANDs is sent as written.
 
     Jira reads a date in JQL as a wall time in the API user's time zone, which the product does not
     know: the date written is ``since`` in UTC less ``JQL_ZONE_SLACK``, so that it falls at or before
     ``since`` in every zone, and ``fetch_jira_tickets`` drops what was updated before ``since``.
     """
-    clause = re.split(r"\s+ORDER\s+BY\s+", base_jql.strip(), maxsplit=1, flags=re.IGNORECASE)[0].strip()
-    if not clause:
-        raise ValueError("config key 'jira.jql' is empty: Jira refuses unbounded searches")
+    query, top_or = _jql_filter(base_jql)
+    if not query:
+        raise ValueError(
+            "config key 'jira.jql' is empty (or only an ORDER BY): Jira refuses unbounded searches"
+        )
+    parts = [(query, top_or)]
+    if narrow:
+        parts.append(_jql_filter(narrow))
     if since is not None:
         when = (since.astimezone(UTC) - JQL_ZONE_SLACK).strftime("%Y-%m-%d %H:%M")
-        clause = f'{clause} AND updated >= "{when}"'
-    return f"{clause} ORDER BY updated DESC"
+        parts.append((f'updated >= "{when}"', False))
+    if len(parts) > 1:
+        query = " AND ".join(f"({part})" if grouped else part for part, grouped in parts)
+    return f"{query} ORDER BY updated DESC"
 
 
 def _checked_links(checker: ItemChecker, key: str, links: list[Any]) -> list[dict[str, Any]]:
@@ -289,7 +340,17 @@ class RemoteLinkReader:
                 links[ticket.key] = _links_of(cached[key])
                 continue
             self.read += 1
-            raw = self._client.remote_links(ticket.key)
+            try:
+                raw = self._client.remote_links(ticket.key)
+            except UpstreamError as exc:
+                if exc.status not in GONE_STATUSES:
+                    raise
+                # The ticket is kept (its description still links) and named; nothing is cached, so
+                # the next run reads its links again rather than taking them for none.
+                detail = f"{exc.method} {exc.endpoint} answered {exc.status}: {exc.detail}"
+                self._checker.report(ticket.key, f"remote links not read ({detail}); kept without them")
+                links[ticket.key] = []
+                continue
             links[ticket.key] = _checked_links(self._checker, ticket.key, raw)
             # A ticket with a bad link is not cached: it is read, and named, again next run.
             if key in versions and len(links[ticket.key]) == len(raw):
@@ -321,14 +382,16 @@ def fetch_jira_tickets(
     problems: list[ItemProblem] | None = None,
     *,
     cache: ItemCache | None = None,
+    narrow: str | None = None,
 ) -> Iterator[JiraTicket]:
-    """Tickets of the JQL updated since ``since``; a ticket that is not what the API promises is
-    skipped and named in ``problems``. ``cache``: remote links read by earlier runs (None: read all)."""
+    """Tickets of the JQL (and of ``narrow``, a JQL query) updated since ``since``; a ticket that is
+    not what the API promises is skipped and named in ``problems``. ``cache``: remote links read by
+    earlier runs (None: read all)."""
     checker = ItemChecker("jira", problems)
     reader = RemoteLinkReader(client, checker, browse_base, cache) if remote_links else None
     count = seen = 0
     early = 0
-    for page in client.search_pages(build_jql(base_jql, since)):
+    for page in client.search_pages(build_jql(base_jql, since, narrow)):
         tickets = _checked_tickets(checker, page, seen)
         seen += len(page)
         if since is not None:
@@ -353,17 +416,17 @@ def fetch_jira_tickets(
 def fetch_for(request: FetchRequest, clause: str | None, since: datetime | None) -> Fetched:
     """Tickets the configured JQL returns, narrowed by ``clause`` and to those updated since ``since``."""
     section = request.settings.jira
-    jql = f"{section.jql} AND {clause}" if clause else section.jql
     client = JiraClient.from_connection(policy=HttpPolicy.from_settings(request.settings))
     problems: list[ItemProblem] = []
     tickets = fetch_jira_tickets(
         client,
-        jql,
+        section.jql,
         since,
         section.browse_url,
         remote_links=section.read_remote_links,
         problems=problems,
         cache=request.cache,
+        narrow=clause,
     )
     return Fetched(tickets=tickets, problems=problems)
 
