@@ -222,6 +222,19 @@ def snapshot(
     return _rows(engine, _filtered(query, channel, post_type))
 
 
+def channels_gone(engine: Engine, as_of: datetime) -> list[str]:
+    """The channels with rows in the snapshot before ``as_of`` and none at ``as_of``: a run that
+    could not read a channel writes none of its rows (its earlier snapshots keep theirs), so the
+    page says so rather than show that channel's posts as gone."""
+    before = sa.select(sa.func.max(TABLE.c.as_of)).where(TABLE.c.as_of < as_of).scalar_subquery()
+    with engine.connect() as conn:
+        had = set(
+            conn.execute(sa.select(TABLE.c.channel).where(TABLE.c.as_of == before).distinct()).scalars()
+        )
+        has = set(conn.execute(sa.select(TABLE.c.channel).where(TABLE.c.as_of == as_of).distinct()).scalars())
+    return sorted(had - has)
+
+
 def _newest_query(
     columns: Sequence[Any],
     since: datetime,
@@ -237,19 +250,18 @@ def _newest_query(
     )
     if created_from is not None:
         newest = newest.where(TABLE.c.created_at >= created_from)
-    newest = _filtered(newest, channel, post_type).group_by(TABLE.c.channel, TABLE.c.source_id).subquery()
-    return (
-        sa.select(*columns)
-        .join(
-            newest,
-            sa.and_(
-                TABLE.c.channel == newest.c.channel,
-                TABLE.c.source_id == newest.c.source_id,
-                TABLE.c.as_of == newest.c.newest,
-            ),
-        )
-        .order_by(TABLE.c.channel, TABLE.c.source_id)
+    # The type is the newest row's: filtered after the newest row is chosen, so a post the rules
+    # (or the model) decided anew counts under its type now, not also under an old one.
+    newest = _filtered(newest, channel, None).group_by(TABLE.c.channel, TABLE.c.source_id).subquery()
+    query = sa.select(*columns).join(
+        newest,
+        sa.and_(
+            TABLE.c.channel == newest.c.channel,
+            TABLE.c.source_id == newest.c.source_id,
+            TABLE.c.as_of == newest.c.newest,
+        ),
     )
+    return _filtered(query, None, post_type).order_by(TABLE.c.channel, TABLE.c.source_id)
 
 
 def newest_frame(

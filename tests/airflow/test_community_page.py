@@ -381,3 +381,25 @@ def test_only_web_links_become_links() -> None:
     hostile = state("github", "9", "x", T2, url="javascript:alert(1)")
     assert queue_item(hostile, T2).url == ""
     assert queue_item(state("github", "9", "x", T2), T2).url == "https://github.example.com/posts/9"
+
+
+def test_a_channel_with_no_rows_at_t_that_had_some_before_is_named(tmp_path: Path) -> None:
+    """A run that could not read a channel writes none of its rows: its posts must not vanish from
+    the page without a word (the backlog fell as though they were all answered)."""
+    import sqlalchemy as sa
+
+    from community_monitoring import state_table
+    from community_monitoring.web.app import page_context
+    from community_monitoring.web.page import PageQuery, select
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'states.db'}")
+    state_table.upsert_snapshot(engine, snapshot_rows(T1), T1)
+    read_without_github = [r for r in snapshot_rows(T2) if r.channel != "github"]
+    state_table.upsert_snapshot(engine, read_without_github, T2, channels=["forum", "stackoverflow"])
+    assert state_table.channels_gone(engine, T2) == ["github"]
+    assert state_table.channels_gone(engine, T1) == []
+    context = page_context(select(PageQuery.parse()), engine)
+    assert (context["at"], context["channels_gone"]) == (T2, ["GitHub"])
+    forum_only = page_context(select(PageQuery.parse(channel="forum")), engine)
+    assert forum_only["channels_gone"] == []
+    assert page_context(select(PageQuery.parse(as_of="2026-11-17T09:00:00Z")), engine)["channels_gone"] == []

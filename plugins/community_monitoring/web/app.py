@@ -166,12 +166,14 @@ def _empty_context(selection: Selection) -> dict[str, Any]:
         "numbers": [],
         "weekly": [],
         "chart_src": "",
+        "channels_gone": [],
     }
 
 
 def page_context(selection: Selection, engine: Engine) -> dict[str, Any]:
     """The page's data: the queue, the numbers and the weekly table of the selection, from ``engine``."""
     from community_monitoring import health, state_table
+    from community_monitoring.channels import label as channel_label
     from community_monitoring.web import page
 
     recorded = state_table.recorded_as_of(engine)
@@ -181,6 +183,10 @@ def page_context(selection: Selection, engine: Engine) -> dict[str, Any]:
     if at is None:
         return context
     rows = state_table.snapshot(engine, at, selection.channel or None, selection.post_type or None)
+    gone = [
+        c for c in state_table.channels_gone(engine, at) if c == selection.channel or not selection.channel
+    ]
+    context["channels_gone"] = [channel_label(c) for c in gone]
     queue = page.queue_rows(rows, selection, at)
     weekly = health.weekly_metrics(_weekly_frame(engine, selection, at), at, by=("channel", "post_type"))
     chart_params = {"as_of": page.iso(at), "channel": selection.channel, "type": selection.post_type}
