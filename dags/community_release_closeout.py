@@ -10,11 +10,15 @@ ignored: `v11.2` matches `11.2`) and, for each:
   now available in Mattermost X.Y. Would anyone like to help re-tweet the announcement? URL*.
   Enterprise Edition (category or label configured as Enterprise; through `uservoice_sales`):
   the same without the re-tweet ask;
-* upserts its row of the tracking sheet (`thanked_at`, `status_update_id`);
+* upserts its row of the tracking sheet (`thanked_at`, `status_update_id`, `release_date`);
 
 then posts a **`[Release Closeout]`** summary to `mattermost_pm`: who was thanked, who was
-skipped and why. A suggestion is never thanked twice for the same version, however often this
-runs (a ledger, and a look at the suggestion's existing status updates before writing).
+skipped and why (each list capped at `digest.max_items_per_section`, with "… and N more" naming
+the full list in the archive). A thank-you UserVoice refuses does not hold up the others: the
+sheet and the summary are still made for them, the summary names the one that failed, and the run
+ends red (`verify_thank_yous`); trigger the closeout again once the cause is fixed. A suggestion
+is never thanked twice for the same version, however often this runs (a ledger, and a look at the
+suggestion's existing status updates before writing).
 **Dry run** (on by default in the form) sends nothing to UserVoice and posts the plan, marked as
 a dry run; turn it off to thank for real.
 
@@ -25,7 +29,8 @@ the release manager (`community_contacts`), with a link here to trigger it for r
 release event, however often it is re-run. Manual runs work as before.
 
 The graph reads **extract** (check the params, read UserVoice and the release's Jira tickets) →
-**transform** (plan who to thank) → **notify** (thank, update the sheet, post the summary).
+**transform** (plan who to thank) → **notify** (thank, update the sheet, post the summary, check
+that every thank-you was made).
 """
 
 from __future__ import annotations
@@ -97,14 +102,28 @@ def community_release_closeout() -> None:
         collected >> plan
     with shape.group("notify", "Thank each nominator once; the sheet; the summary"):
         thanks = task(closeout.post_thank_yous, task_id="post_thank_yous", pool="uservoice_api")()
-        (
-            plan
-            >> thanks
-            >> [
-                task(closeout.update_sheet_for_release, task_id="update_tracking_sheet")(),
-                task(closeout.post_closeout_summary, task_id="post_closeout_summary")(),
-            ]
-        )
+        plan >> thanks
+        # They need the plan, and run whatever the thank-yous did (all done, one success: the plan's),
+        # from the results post_thank_yous saved: one refused must not keep the others' sheet rows and
+        # the PM's summary from them. Without a plan they are upstream_failed.
+        after = [
+            task(
+                closeout.update_sheet_for_release,
+                task_id="update_tracking_sheet",
+                trigger_rule="all_done_min_one_success",
+            )(),
+            task(
+                closeout.post_closeout_summary,
+                task_id="post_closeout_summary",
+                trigger_rule="all_done_min_one_success",
+            )(),
+        ]
+        plan >> after
+        thanks >> after
+        # The run ends red when a thank-you failed: this one runs only when they all succeeded.
+        [thanks, *after] >> task(
+            closeout.verify_thank_yous, task_id="verify_thank_yous", on_failure_callback=None
+        )()
         shape.verify(collected)
 
 

@@ -7,8 +7,8 @@ whether an upstream status update already thanked them; and the tracking-sheet r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +74,8 @@ class CloseoutPlan:
 
 @dataclass(frozen=True)
 class ThankResult:
-    """What happened to one nominee: thanked, already_thanked (earlier or upstream), dry_run."""
+    """What happened to one nominee: thanked, already_thanked (earlier or upstream), dry_run, or
+    failed (the write, or a dry run's look at what was sent, failed: ``error`` says how)."""
 
     nominee: Nominee
     outcome: str
@@ -82,6 +83,7 @@ class ThankResult:
     extra: dict[str, Any] = field(default_factory=dict)
     # When an upstream status update already thanked them (its created_at), for the sheet.
     thanked_at: str = ""
+    error: str = ""
 
 
 def plan_closeout(
@@ -211,15 +213,25 @@ def _status_set(update: Mapping[str, Any]) -> str | None:
     return None if status is None else str(status)
 
 
-def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now: str) -> list[SheetRow]:
-    """The sheet rows of everyone thanked for this version (now or before).
+def closeout_sheet_rows(
+    plan: CloseoutPlan,
+    results: Iterable[ThankResult],
+    now: str,
+    dated: Collection[tuple[str, str]] = (),
+) -> list[SheetRow]:
+    """The sheet rows of everyone thanked for this version (now or before); none for a failed one.
 
     Someone thanked before keeps the row's release date and time of thanks (an empty cell never
-    clears one): a later run with another ``release_date`` did not thank them. Their time of thanks
-    is filled in only when the status update that thanked them upstream says when.
+    clears one): a later run with another ``release_date`` did not thank them. A row without a
+    release date yet gets this closeout's (an earlier run that thanked them may have failed before
+    its sheet update): ``dated`` holds the keys (``SheetRow.key``) of the rows that have one. Their
+    time of thanks is filled in only when the status update that thanked them upstream says when.
     """
-    return [
-        SheetRow(
+    rows = []
+    for r in results:
+        if r.outcome not in ("thanked", "already_thanked"):
+            continue
+        row = SheetRow(
             suggestion_id=str(r.nominee.suggestion_id),
             fix_version=r.nominee.fix_version,
             title=r.nominee.title,
@@ -229,13 +241,14 @@ def closeout_sheet_rows(plan: CloseoutPlan, results: Iterable[ThankResult], now:
             jira_key=r.nominee.jira_key,
             jira_status=r.nominee.jira_status,
             uservoice_status=plan.completed_status,
-            release_date=plan.params.release_date if r.outcome == "thanked" else "",
+            release_date=plan.params.release_date,
             thanked_at=(r.thanked_at or now) if r.outcome == "thanked" else r.thanked_at,
             status_update_id=r.status_update_id,
         )
-        for r in results
-        if r.outcome in ("thanked", "already_thanked")
-    ]
+        if r.outcome == "already_thanked" and row.key in dated:
+            row = replace(row, release_date="")
+        rows.append(row)
+    return rows
 
 
 # -- the release prompt (SPEC §5): which release the daily run announces ----------------------

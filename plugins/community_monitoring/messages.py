@@ -713,14 +713,20 @@ def render_closeout_summary(
     mentions: Sequence[str] = (),
     trigger_url: str = "",
     unreadable: Sequence[Mapping[str, str]] = (),
+    as_of: datetime | None = None,
 ) -> RenderedMessage:
     """The summary, or a dry run's plan; a plan a release prompted mentions ``mentions`` (SPEC §5).
 
     ``trigger_url``: where a dry run's reader triggers the closeout for real ("" for no link).
     ``unreadable``: the UserVoice and Jira items that could not be read (the plan lacks them).
+    Each list is capped as a digest's section is (SPEC §7); its "… and N more" names the full list
+    archived beside the summary under ``as_of`` (the run's T; default: the release date), never the
+    Community page, which has no closeout lists.
     """
+    if as_of is None:
+        as_of = datetime.fromisoformat(params.release_date).replace(tzinfo=UTC)
 
-    def entry(nominee: Nominee) -> dict[str, Any]:
+    def entry(nominee: Nominee, error: str = "") -> dict[str, Any]:
         return {
             "url": nominee.url,
             "title": nominee.title,
@@ -729,9 +735,17 @@ def render_closeout_summary(
             "connection": nominee.connection,
             "jira_key": nominee.jira_key,
             "reason": nominee.reason,
+            "error": error,
         }
 
-    context = {
+    # Each list's (nominee, error); those failed first: the PM has something to do about them.
+    sections: dict[str, Sequence[tuple[Nominee, str]]] = {
+        "failed": [(r.nominee, r.error) for r in results if r.outcome == "failed"],
+        "thanked": [(r.nominee, "") for r in results if r.outcome in ("thanked", "dry_run")],
+        "earlier": [(r.nominee, "") for r in results if r.outcome == "already_thanked"],
+        "skipped": [(n, "") for n in skipped],
+    }
+    base = {
         "version": params.version,
         "release_date": params.release_date,
         "dry_run": params.dry_run,
@@ -740,16 +754,22 @@ def render_closeout_summary(
         "also_released": list(params.also_released) if params.is_prompt else [],
         "mentions": list(mentions) if params.is_prompt else [],
         "trigger_url": trigger_url,
-        "thanked": [entry(r.nominee) for r in results if r.outcome in ("thanked", "dry_run")],
-        "earlier": [entry(r.nominee) for r in results if r.outcome == "already_thanked"],
-        "skipped": [entry(n) for n in skipped],
         "title_max_chars": config.digest.title_max_chars,
         "unreadable": [f"{p['channel']} {p['item']}" for p in unreadable[:5]],
         "unreadable_total": len(unreadable),
+        **{f"{name}_total": len(items) for name, items in sections.items()},
     }
-    text = render_template("release_closeout.md.j2", context)
-    urls = tuple(r.nominee.url for r in results)
-    prefix = KIND_PREFIX["release_closeout"]
-    return RenderedMessage(
-        "release_closeout", tuple(split_message(text, prefix, config.digest.message_max_chars)), urls
+
+    def context(cap: SectionCap) -> dict[str, Any]:
+        listed = {name: cap.shown(name, items) for name, items in sections.items()}
+        return {
+            **base,
+            **{name: [entry(*item) for item in shown] for name, (shown, _) in listed.items()},
+            **{f"{name}_more": more for name, (_, more) in listed.items()},
+        }
+
+    urls = (*(r.nominee.url for r in results), *(n.url for n in skipped))
+    archived_only = config.model_copy(
+        update={"digest": config.digest.model_copy(update={"full_list_url": ""})}
     )
+    return _render_capped("release_closeout", "release_closeout.md.j2", context, archived_only, as_of, urls)

@@ -228,26 +228,38 @@ def test_a_thank_you_whose_answer_was_lost_is_read_back_with_its_id(
     assert all(r["status_update_id"] for r in thanked), thanked
 
 
-def test_a_thank_you_sent_by_a_failed_try_counts_as_this_runs_with_its_id(
+def test_a_refused_thank_you_holds_up_nobody_else_and_the_run_ends_red(
     airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
 ) -> None:
-    # The first status update goes through; the second is refused (500, not applied): the task
-    # fails, its retry finds the first in the ledger and sends the other three.
+    # UserVoice takes the first status update and refuses the second for good (404: the suggestion
+    # is gone), on the retry too; it takes the other two. The task fails, and its retry finds the
+    # three made by the failed try in the ledger: they count as this run's, with their ids.
     writes = {"service": "uservoice", "method": "POST", "path": f"^{STATUS_UPDATES}$"}
-    faults = [{**writes, "kind": "slow", "seconds": 0, "times": 1}, {**writes, "status": 500, "times": 1}]
+    taken = {**writes, "kind": "slow", "seconds": 0}
+    refused = {**writes, "status": 404}
+    faults = [{**taken, "times": 1}, {**refused, "times": 1}, {**taken, "times": 2}, refused]
     running = sandbox(with_faults(tmp_path, faults))
     result = closeout(airflow, running)
-    assert result.state == "success", result.log[-5000:]
-    assert len(status_update_writes(running)) == 4
+    assert result.state == "failed", result.log[-5000:]
+    made = status_update_writes(running)
+    assert len(made) == 3
+    oracle = yaml.safe_load((DEMO / "expected.yaml").read_text())["release_closeout"]["thank"]
+    thanked = {str(w["body"]["status_update"]["links"]["suggestion"]) for w in made}
+    [not_thanked] = [item for item in oracle if item["url"].rsplit("/", 1)[1].split("-", 1)[0] not in thanked]
+    # The summary still goes to the PM: the three thanked, and the one refused, with the error.
     [summary] = posts_to(running.outbox, "pm-channel-hook")
-    assert "Thanked (4)" in summary
+    assert "Thanked 3 nominators" in summary
+    assert "Thanked (3)" in summary
     assert "Already thanked" not in summary
+    assert ":warning: 1 thank-you failed" in summary
+    refused_line = summary.split("#### Could not thank (1)", 1)[1].splitlines()[1]
+    assert f"({not_thanked['url']})" in refused_line
+    assert "404" in refused_line
 
     from community_monitoring.tracking_sheet import read_sheet
 
     rows = read_sheet(airflow.workdir / "tracking-sheet.xlsx")
-    thanked = [
-        r for r in rows if r["uservoice_status"] == "Completed" and r["fix_version"] in ("11.1", "v11.1")
-    ]
-    assert len(thanked) == 4
-    assert all(r["thanked_at"] and r["status_update_id"] for r in thanked), thanked
+    completed = [r for r in rows if r["uservoice_status"] == "Completed"]
+    assert sorted(r["suggestion_id"] for r in completed) == sorted(thanked)
+    assert all(r["thanked_at"] and r["status_update_id"] for r in completed), completed
+    assert all(r["release_date"] == "2026-11-16" for r in completed), completed

@@ -170,7 +170,16 @@ def test_closeout_is_manual_with_its_form(parsed: dict) -> None:
     # Manual (the form), and also started by the release Asset of the daily DAG (SPEC §5).
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert set(dag["params"]) == {"version", "release_date", "announcement_url", "dry_run"}
-    assert dag["tasks"]["post_thank_yous"]["pool"] == "uservoice_api"
+    tasks = dag["tasks"]
+    assert tasks["post_thank_yous"]["pool"] == "uservoice_api"
+    # One refused thank-you keeps neither the others' sheet rows nor the PM's summary back: both run
+    # once the plan exists, whatever the thank-yous did; verify_thank_yous keeps such a run red.
+    for task_id in ("update_tracking_sheet", "post_closeout_summary"):
+        assert tasks[task_id]["trigger_rule"] == "all_done_min_one_success", task_id
+        assert tasks[task_id]["upstream"] == ["plan_closeout", "post_thank_yous"], task_id
+    assert tasks["verify_thank_yous"]["trigger_rule"] == "all_success"
+    assert "post_thank_yous" in tasks["verify_thank_yous"]["upstream"]
+    assert tasks["verify_thank_yous"]["downstream"] == []
 
 
 def test_triage_model_dag_shape(parsed: dict) -> None:

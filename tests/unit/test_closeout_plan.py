@@ -23,6 +23,7 @@ from community_monitoring.closeout_plan import (
 from community_monitoring.params import CloseoutParams, ParamError, closeout_params
 from community_monitoring.records import JiraTicket, Post, SheetRow
 from community_monitoring.settings import Settings, SettingsError, load_settings
+from community_monitoring.tracking_sheet import sheet_key
 from community_monitoring.uservoice_review import UserVoiceRules
 
 RULES = UserVoiceRules.from_settings(SETTINGS)
@@ -402,8 +403,9 @@ def test_closeout_sheet_rows() -> None:
             jira_key="MM-3",
             jira_status="Closed",
             uservoice_status="Completed",
-            release_date="",  # thanked before: the row keeps the release date it was thanked for
-            thanked_at="",  # and its time of thanks: this run did not thank them
+            # Thanked before, and the sheet has no release date for them: this closeout's.
+            release_date="2026-11-16",
+            thanked_at="",  # the row keeps its time of thanks: this run did not thank them
             status_update_id="7002",
         ),
     ]
@@ -417,8 +419,34 @@ def test_a_thank_you_found_upstream_gives_the_sheet_its_time() -> None:
     assert (row.thanked_at, row.status_update_id, row.release_date) == (
         "2026-11-17T18:00:00+00:00",
         "7003",
-        "",
+        "2026-11-16",
     )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "sheet_has_a_date", "release_date"),
+    [
+        ("thanked", False, "2026-11-16"),
+        ("thanked", True, "2026-11-16"),  # this run thanked them, for this release
+        # Thanked by an earlier run whose sheet update never ran (a refused thank-you failed it):
+        # the release date the closeout knows.
+        ("already_thanked", False, "2026-11-16"),
+        # The sheet says when they were thanked for: a later run with another date keeps it.
+        ("already_thanked", True, ""),
+        ("failed", False, None),  # not thanked: no row
+        ("dry_run", False, None),
+    ],
+)
+def test_the_release_date_of_a_sheet_row(
+    outcome: str, sheet_has_a_date: bool, release_date: str | None
+) -> None:
+    closeout = plan([suggestion()], [ticket(fix=("v11.2",))])
+    [nominee] = closeout.thank
+    # As the pipeline reads the sheet: a row written "11.2.0" is this "v11.2" one.
+    dated = {sheet_key("100", "11.2.0")} if sheet_has_a_date else set()
+    result = ThankResult(nominee, outcome, "7004")
+    rows = closeout_sheet_rows(closeout, [result], "2026-11-18T09:00:00+00:00", dated)
+    assert [r.release_date for r in rows] == ([] if release_date is None else [release_date])
 
 
 def test_no_sheet_rows_for_a_dry_run() -> None:

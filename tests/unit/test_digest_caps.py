@@ -22,16 +22,19 @@ import pytest
 from builders import SETTINGS, T, ago
 from community_monitoring import messages
 from community_monitoring.classify import Classification
+from community_monitoring.closeout_plan import Nominee, ThankResult
 from community_monitoring.drafts import Suggestion
 from community_monitoring.messages import (
     RenderedMessage,
     full_list_name,
+    render_closeout_summary,
     render_help_wanted_digest,
     render_triage_list,
     render_uservoice_review,
     render_weekly_review,
 )
 from community_monitoring.outbox import Outbox
+from community_monitoring.params import CloseoutParams
 from community_monitoring.policy import WritePolicy
 from community_monitoring.records import JiraTicket, Post
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, Release, StaleItem
@@ -82,6 +85,8 @@ class Digest:
     sections: tuple[str, ...]
     render: Callable[[int, Settings], RenderedMessage]
     true_totals: Callable[[int], tuple[str, ...]]
+    # Its "… and N more" may link the Community page; the closeout's lists are not there.
+    links_page: bool = True
 
 
 def _help_wanted_entry(section: str, index: int) -> HelpWantedEntry:
@@ -183,6 +188,40 @@ def _render_uservoice(n: int, config: Settings) -> RenderedMessage:
     return render_uservoice_review(review, config, T, pm="amy.blais")
 
 
+CLOSEOUT_SECTIONS = ("failed", "thanked", "earlier", "skipped")
+CLOSEOUT_OUTCOMES = {"failed": "failed", "thanked": "thanked", "earlier": "already_thanked"}
+
+
+def _nominee(section: str, index: int) -> Nominee:
+    return Nominee(
+        suggestion_id=index,
+        title=_title(section, index),
+        url=_url(section, index),
+        name="a_fairly_long_username_here",
+        jira_key=f"MM-{60000 + index}",
+        jira_status="Done",
+        fix_version="11.2",
+        edition="Team",
+        connection="uservoice_default",
+        reason="MM-60001 is not resolved yet (In Progress)" if section == "skipped" else "",
+    )
+
+
+def _render_closeout(n: int, config: Settings) -> RenderedMessage:
+    results = [
+        ThankResult(
+            _nominee(section, i),
+            outcome,
+            error="HTTPError: 404 Not Found: the suggestion was deleted" if outcome == "failed" else "",
+        )
+        for section, outcome in CLOSEOUT_OUTCOMES.items()
+        for i in range(n)
+    ]
+    skipped = [_nominee("skipped", i) for i in range(n)]
+    params = CloseoutParams("11.2", "2026-11-16", "https://mattermost.com/blog/v11-2", False)
+    return render_closeout_summary(results, skipped, params, config, as_of=T)
+
+
 DIGESTS = (
     Digest("help_wanted", HELP_WANTED_SECTIONS, _render_help_wanted, lambda n: ()),
     Digest(
@@ -213,6 +252,20 @@ DIGESTS = (
             f"PM may want to ask a question ({n})",
             f"#### Requester offers to build it ({n})",
         ),
+    ),
+    Digest(
+        "release_closeout",
+        CLOSEOUT_SECTIONS,
+        _render_closeout,
+        lambda n: (
+            f"Thanked {n} nominators",
+            f"{n} thank-yous failed",
+            f"#### Could not thank ({n})",
+            f"#### Thanked ({n})",
+            f"#### Already thanked for 11.2 earlier ({n})",
+            f"#### Skipped ({n})",
+        ),
+        links_page=False,
     ),
 )
 BY_KIND = pytest.mark.parametrize("digest", DIGESTS, ids=[d.kind for d in DIGESTS])
@@ -271,7 +324,8 @@ def test_over_the_cap_each_section_shows_n_and_links_the_rest(digest: Digest, ur
     if digest.kind == "triage":
         assert len(re.findall(r"^- github issue \d+: ", text, re.MULTILINE)) == cap
     more_lines = [line for line in text.splitlines() if "… and" in line]
-    assert more_lines == [_more_line(digest.kind, section, more, url_template) for section in digest.sections]
+    link = url_template if digest.links_page else ""
+    assert more_lines == [_more_line(digest.kind, section, more, link) for section in digest.sections]
     assert all(total in text for total in digest.true_totals(cap + more))
     # item_urls still lists every item, those behind "… and N more" too.
     listed = [u for section in digest.sections for u in _section_urls(section, cap + more)]

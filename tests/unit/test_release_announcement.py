@@ -337,3 +337,36 @@ def test_the_summary_names_the_items_the_plan_lacks() -> None:
     text = render_closeout_summary([], [], params, SETTINGS, unreadable=problems).text
     assert ":warning: Could not read jira MM-61502: a nominator of theirs may be missing below" in text
     assert "Could not read" not in render_closeout_summary([], [], params, SETTINGS).text
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "warning", "heading"),
+    [
+        (
+            False,
+            ":warning: 1 thank-you failed (below, with the error): this run is red.",
+            "#### Could not thank (1)",
+        ),
+        (
+            True,
+            ":warning: Could not check whether 1 nominator was thanked earlier (below, with the error)",
+            "#### Could not check (1)",
+        ),
+    ],
+)
+def test_the_summary_names_a_failed_thank_you_with_its_error(
+    dry_run: bool, warning: str, heading: str
+) -> None:
+    params = CloseoutParams("11.1", "2026-11-16", "https://x.example/a", dry_run)
+    results = [
+        ThankResult(nominee(1, "Lena"), "dry_run" if dry_run else "thanked"),
+        ThankResult(nominee(2, "Bo"), "failed", error="HTTPError: 404 Not Found for @here"),
+    ]
+    text = render_closeout_summary(results, [], params, SETTINGS).text
+    assert warning in text
+    assert "Trigger the closeout again once the cause is fixed; nobody is thanked twice." in text
+    failed = text.split(heading, 1)[1].splitlines()[1]
+    assert failed.startswith("- [Idea 2](")
+    assert "· Bo ·" in failed
+    assert failed.endswith("HTTPError: 404 Not Found for @\u200bhere")  # untrusted: never a mention
+    assert ("1 nominator would be thanked" if dry_run else "Thanked 1 nominator and") in text

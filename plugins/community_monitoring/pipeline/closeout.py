@@ -11,6 +11,7 @@ the form: the event's version and publication date, no announcement URL, and alw
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from community_monitoring.pipeline.run import TaskRun, community_task, write_eac
 if TYPE_CHECKING:
     # The plan's module (and the settings models it reads) is imported by the tasks that use it:
     # a DAG file's parse imports this module and should not build them.
-    from community_monitoring.closeout_plan import CloseoutPlan, ThankResult
+    from community_monitoring.closeout_plan import CloseoutPlan, Nominee, ThankResult
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +202,12 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
 
 @community_task
 def post_thank_yous(run: TaskRun) -> dict[str, Any]:
-    """One status update per suggestion (Completed + thank-you), never twice for the same version."""
-    from dataclasses import asdict
+    """One status update per suggestion (Completed + thank-you), never twice for the same version.
 
+    What happened to each nominee is saved before the task ends, also when some failed: the sheet
+    and the summary run whatever this task did (their trigger rule), for those thanked and naming
+    those not, and ``verify_thank_yous`` keeps the run red.
+    """
     from community_monitoring.closeout_plan import CloseoutPlan
     from community_monitoring.sources.uservoice import UserVoiceClient
 
@@ -220,7 +224,12 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
     # The plan's own dry_run too: a prompted run is a dry run whatever the form's default says.
     if not run.policy.write_upstream or plan.params.dry_run:
         reason = run.policy.reason or "dry run"
-        results = [planned_result(run, plan, nominee, client_for(nominee)) for nominee in plan.thank]
+        results = each_nominee(
+            run,
+            plan,
+            lambda nominee: planned_result(run, plan, nominee, client_for(nominee)),
+            "dry-run checks",
+        )
         log.info(
             "%s: %d thank-you(s) a real run would send (%d thanked earlier), nothing sent upstream",
             reason,
@@ -229,14 +238,60 @@ def post_thank_yous(run: TaskRun) -> dict[str, Any]:
         )
     else:
         # One refused (a deleted suggestion) does not keep the others from being thanked.
-        results = write_each(
-            plan.thank,
-            lambda nominee: thank_once(run, plan, nominee, client_for(nominee)),
-            lambda nominee: f"suggestion {nominee.suggestion_id} ({nominee.url})",
-            "thank-yous",
+        results = each_nominee(
+            run, plan, lambda nominee: thank_once(run, plan, nominee, client_for(nominee)), "thank-yous"
         )
-    run.store.save_plan("closeout-results", [asdict(r) for r in results])
     return {"thanked": sum(1 for r in results if r.outcome == "thanked")}
+
+
+def each_nominee(
+    run: TaskRun, plan: CloseoutPlan, make: Callable[[Nominee], ThankResult], what: str
+) -> list[ThankResult]:
+    """``make`` for every nominee through ``write_each`` (past a failure, then one error naming
+    every failure); what happened to each is saved as ``closeout-results`` before any error leaves,
+    a failure as a ``failed`` result with its error, and a nominee not reached as failed too."""
+    from dataclasses import asdict
+
+    from community_monitoring.closeout_plan import ThankResult
+    from community_monitoring.pipeline.run import redact
+
+    done: dict[int, ThankResult] = {}
+
+    def one(item: tuple[int, Nominee]) -> ThankResult:
+        index, nominee = item
+        try:
+            done[index] = make(nominee)
+        except Exception as exc:
+            done[index] = ThankResult(nominee, "failed", error=f"{type(exc).__name__}: {redact(str(exc))}")
+            raise
+        return done[index]
+
+    try:
+        write_each(
+            enumerate(plan.thank),
+            one,
+            lambda item: f"suggestion {item[1].suggestion_id} ({item[1].url})",
+            what,
+        )
+    finally:
+        # Bad settings stop ``write_each`` at once: the nominees after it were not tried.
+        results = [
+            done.get(index) or ThankResult(nominee, "failed", error="not tried: the task stopped before it")
+            for index, nominee in enumerate(plan.thank)
+        ]
+        run.store.save_plan("closeout-results", [asdict(r) for r in results])
+    return results
+
+
+def verify_thank_yous() -> None:
+    """The run's last word on the thank-yous: it runs only when ``post_thank_yous`` succeeded.
+
+    The sheet and the summary run whatever the thank-yous did (one refused must not keep the others'
+    rows and the PM's summary from them), so they cannot end the run red for it: this task, with the
+    default trigger rule, is marked upstream_failed instead, and the run is red. No alert of its own:
+    ``post_thank_yous`` alerted, naming the failures, and the summary names them to the PM.
+    """
+    log.info("Every thank-you was made, found made earlier or planned")
 
 
 def load_results(run: TaskRun) -> list[ThankResult]:
@@ -245,6 +300,17 @@ def load_results(run: TaskRun) -> list[ThankResult]:
     return [
         ThankResult(**{**r, "nominee": Nominee(**r["nominee"])}) for r in run.store.plan("closeout-results")
     ]
+
+
+def sheet_release_dates(run: TaskRun) -> set[tuple[str, str]]:
+    """The keys of the sheet's rows that have a release date (only the closeout writes one)."""
+    from community_monitoring.tracking_sheet import read_sheet, sheet_key
+
+    return {
+        sheet_key(row["suggestion_id"], row["fix_version"])
+        for row in read_sheet(run.sheet_path)
+        if row["release_date"].strip()
+    }
 
 
 @community_task
@@ -256,7 +322,11 @@ def update_sheet_for_release(run: TaskRun) -> dict[str, Any]:
         log.info("Dry run: the tracking sheet stays as it is")
         return {"inserted": 0, "updated": 0}
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    result = run.outbox.update_sheet(run.sheet_path, closeout_sheet_rows(plan, load_results(run), now))
+    results = load_results(run)
+    # Someone thanked earlier gets this closeout's release date where their row has none yet.
+    dated = sheet_release_dates(run) if any(r.outcome == "already_thanked" for r in results) else set()
+    rows = closeout_sheet_rows(plan, results, now, dated)
+    result = run.outbox.update_sheet(run.sheet_path, rows)
     if result is None:
         return {"inserted": 0, "updated": 0}
     log.info("Tracking sheet %s: %d inserted, %d updated", result.path, result.inserted, result.updated)
@@ -287,6 +357,7 @@ def post_closeout_summary(run: TaskRun) -> dict[str, Any]:
         prompt_mentions(run),
         trigger_form_url(DAG_ID),
         unreadable=run.channels_read().get("unreadable", []),
+        as_of=run.as_of,
     )
     key = keys.closeout_summary_key(DAG_ID, params.version, thanked, dry_run_id(run, params))
     save_message(run, message)
