@@ -549,7 +549,10 @@ def test_a_health_section_that_fails_leaves_the_weekly_review_going_out(
         as_of=T,
         store=store,
         channels_read=lambda: {"read": ["github", "forum"], "missing": []},
-        outbox=SimpleNamespace(archive=lambda kind, parts, full_text=None: f"/archive/{kind}.md"),
+        outbox=SimpleNamespace(
+            archive=lambda kind, parts, full_text=None: f"/archive/{kind}.md",
+            earlier_deliveries=lambda kind: {},
+        ),
     )
     monkeypatch.setattr(weekly, "community_health_section", broken)
     weekly.build_weekly_review.__wrapped__(run)

@@ -423,3 +423,35 @@ def test_an_earlier_days_catch_up_that_may_have_arrived_does_not_hold_back_today
         f"{DAG}:triage:today": "sent",
         f"{DAG}:triage:earlier:recovered:forum": "uncertain",
     }
+
+
+@pytest.mark.parametrize(
+    ("ledger", "archived"),
+    [
+        pytest.param({}, True, id="first run"),
+        pytest.param({"sent": False}, True, id="an earlier try provably sent nothing"),
+        pytest.param({"sent": True}, False, id="a rerun after it went out"),
+    ],
+)
+def test_a_rerun_of_a_t_whose_digest_went_out_keeps_the_archive_of_what_was_sent(
+    ledger: dict[str, bool], archived: bool
+) -> None:
+    """The posted digest's "… and N more" names the full list archived with it: a rerun (a clear,
+    a second run with the same T) must not replace that list with the one it would have sent."""
+    from types import SimpleNamespace
+
+    from community_monitoring.messages import RenderedMessage
+    from community_monitoring.pipeline.daily import save_message
+
+    archives: list[str] = []
+    key = keys.digest_key(DAG, "help_wanted", T)
+    run = SimpleNamespace(
+        store=SimpleNamespace(save_message=lambda kind, parts, count: None),
+        outbox=SimpleNamespace(
+            earlier_deliveries=lambda kind: {key: ledger["sent"]} if ledger else {},
+            archive=lambda kind, parts, full_text=None: archives.append(kind) or f"/archive/{kind}.md",
+        ),
+    )
+    message = RenderedMessage("help_wanted", ("[Help Wanted] hi",), ("https://x.test/1",))
+    save_message(run, message)  # type: ignore[arg-type]
+    assert archives == (["help_wanted"] if archived else [])

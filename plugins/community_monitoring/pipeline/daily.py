@@ -62,6 +62,10 @@ def save_message(
     ``archive_as`` when given; not at all when None: the archive already holds what was sent).
     ``earlier``: messages of earlier T's its post task sends first (``{"key", "parts"}``)."""
     run.store.save_message(message.kind, message.parts, len(message.item_urls))
+    if archive_as == "" and key is None and _posted_before(run, message.kind):
+        # A rerun of a T whose message went out: the archive keeps what was sent (its "… and N
+        # more" names the full list archived with it), not what this run would have sent.
+        archive_as = None
     if key or earlier:
         extra = {"key": key} if key else {}
         if earlier:
@@ -85,6 +89,11 @@ def save_message(
         archived,
     )
     return {"kind": message.kind, "items": len(message.item_urls), "parts": len(message.parts)}
+
+
+def _posted_before(run: TaskRun, kind: str) -> bool:
+    """Whether this DAG's ``kind`` at T may already be in the channel (nothing, when the run posts nothing)."""
+    return any(run.outbox.earlier_deliveries(kind).values())
 
 
 @community_task
