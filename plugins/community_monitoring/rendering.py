@@ -109,6 +109,11 @@ def split_message(
                 carried = f"{heading} (continued)"
                 current.append(carried)
                 size += len(carried) + len(separator)
+            if size + added > budget:
+                # A block that fits a part alone, but not beside the heading moved or carried on
+                # with it: shortened to the room left, never past the limit.
+                block = cap_length(block, max(budget - size - len(separator), 1))
+                added = len(block) + len(separator)
         if is_heading:
             heading = block
         current.append(block)

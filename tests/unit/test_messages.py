@@ -138,6 +138,29 @@ def test_split_keeps_headings_with_their_items() -> None:
     assert "#### B\n" + "b" * 40 in "\n".join(parts)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_no_part_is_longer_than_the_limit_whatever_the_blocks(seed: int) -> None:
+    """An item just under a part's room, then a heading carried on with it ("… (continued)"),
+    made a part longer than the limit."""
+    import random
+
+    rng = random.Random(seed)
+    for max_chars in (1000, 2000, 16383):
+        for _ in range(60):
+            kind = rng.choice(["[Triage]", "[Help Wanted]"])
+            blocks = [f"{kind} header " + "h" * rng.randint(0, 300)]
+            for index in range(rng.randint(1, 60)):
+                if rng.random() < 0.15:
+                    blocks.append("#### Section " + "s" * rng.randint(0, 60))
+                else:
+                    longest = int(max_chars * rng.choice([0.05, 0.3, 0.99, 1.0]))
+                    blocks.append(f"- item{index} " + "x" * rng.randint(10, longest))
+            separator = rng.choice(["\n", "\n\n"])
+            for part in split_message(BREAK.join(blocks), kind, max_chars, separator=separator):
+                assert len(part) <= max_chars
+                assert part.startswith(kind)
+
+
 def test_triage_groups_by_type_with_action_and_draft() -> None:
     bug = post(number=1, title="Crash on login", labels=("Bug",), created=ago(hours=3), author="bob_the_user")
     feature = post(number=2, title="It would be nice to have dark mode", created=ago(hours=4))
