@@ -178,7 +178,7 @@ def health_chart_png(weekly: pd.DataFrame, as_of: datetime, weeks: int = CHART_W
     axes.set_title(f"Median time to first response, by week created (to {as_of:%Y-%m-%d %H:%M} UTC)")
     if len(table.columns):
         axes.legend(loc="upper left")
-    else:
+    if not table.notna().to_numpy().any():  # no channel, or channels whose posts got no response
         axes.text(0.5, 0.5, "no responses in these weeks", ha="center", va="center", transform=axes.transAxes)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()

@@ -461,6 +461,32 @@ def test_the_chart_is_a_png(rows: list[StateRow]) -> None:
     assert len(png) > 5000
 
 
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        pytest.param(KNOWN, False, id="responses"),
+        pytest.param([], True, id="no posts"),
+        pytest.param(
+            [replace(r, first_response_at=None, first_staff_response_at=None) for r in KNOWN],
+            True,
+            id="posts, none answered",
+        ),
+    ],
+)
+def test_the_chart_says_when_no_post_got_a_response(
+    monkeypatch: pytest.MonkeyPatch, rows: list[StateRow], said: bool
+) -> None:
+    from matplotlib.axes import Axes
+
+    texts: list[str] = []
+    original = Axes.text
+    monkeypatch.setattr(
+        Axes, "text", lambda self, x, y, s, *a, **k: texts.append(s) or original(self, x, y, s, *a, **k)
+    )
+    health_chart_png(health.weekly_metrics(health.rows_frame(rows), T, by=("channel",)), T)
+    assert ("no responses in these weeks" in texts) is said
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 100])
 def test_rows_do_not_depend_on_how_posts_are_batched(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     posts = [post(number=n, created=ago(days=n), channel=("github", "forum")[n % 2]) for n in range(1, 11)]
