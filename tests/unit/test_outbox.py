@@ -46,7 +46,11 @@ class World:
         return lambda text: self.posted.append((conn_id, username, text))
 
     def outbox(
-        self, policy: WritePolicy = SCHEDULED, settings: Settings = SETTINGS, dag: str = DAG
+        self,
+        policy: WritePolicy = SCHEDULED,
+        settings: Settings = SETTINGS,
+        dag: str = DAG,
+        webhook: Callable[[str, str], Callable[[str], None]] | None = None,
     ) -> Outbox:
         return Outbox(
             dag,
@@ -54,7 +58,7 @@ class World:
             settings,
             policy,
             open_ledger=self.open_ledger,
-            webhook=self.webhook,
+            webhook=webhook or self.webhook,
             archive_root=lambda: self.archive,
         )
 
@@ -155,15 +159,7 @@ def test_failed_post_resumes_in_the_next_run(world: World) -> None:
 
         return send
 
-    broken = Outbox(
-        DAG,
-        T,
-        SETTINGS,
-        SCHEDULED,
-        open_ledger=world.open_ledger,
-        webhook=flaky,
-        archive_root=lambda: world.archive,
-    )
+    broken = world.outbox(webhook=flaky)
     with pytest.raises(ConnectionError):
         broken.post_message("help_wanted", ["part 1", "part 2"])
     resumed = world.outbox().post_message("help_wanted", ["part 1", "part 2"])
@@ -398,15 +394,7 @@ def test_an_earlier_days_catch_up_that_may_have_arrived_does_not_hold_back_today
 
         return send
 
-    outbox = Outbox(
-        DAG,
-        T,
-        SETTINGS,
-        SCHEDULED,
-        open_ledger=world.open_ledger,
-        webhook=webhook,
-        archive_root=lambda: world.archive,
-    )
+    outbox = world.outbox(webhook=webhook)
     earlier = {"key": f"{DAG}:triage:earlier:recovered:forum", "parts": ["[Triage] EARLIER"]}
     message = {"parts": ["[Triage] TODAY"], "key": f"{DAG}:triage:today", "earlier": [earlier]}
     run = SimpleNamespace(
