@@ -614,6 +614,8 @@ class PostClassifier:
         self._want_rules = _rules_shown("wish", rules.want_phrases)
         for phrase in rules.setup_markers:
             self._add_phrase(phrase, "setup", "troubleshooting")
+        for phrase in rules.neutral_phrases:
+            self._add_phrase(phrase, "neutral", "")
         # At equal weight the marker listed first is the one shown.
         self._setup_rank = {
             _phrase_key(p): index / (len(rules.setup_markers) + 1)
@@ -630,6 +632,8 @@ class PostClassifier:
             counts = []
             setup: _Setup | None = None
             for kind, post_type in entries:
+                if kind == "neutral":  # found, so read, but counting for nothing
+                    continue
                 if kind == "setup":
                     rank = 2 + self._setup_rank.get(key, 0.0)  # as found in the body
                     setup = (_phrase_key(key), (W_SETUP, rank, f'setup "{key}"'))

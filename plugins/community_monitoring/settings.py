@@ -173,6 +173,9 @@ class PostTypesSection(Section):
     # The author wanting something ("I'd like to", "the ability to"): weighs as a wish, but says as
     # often how to do it as what to add, so a question the post asks still counts.
     want_phrases: list[Text] = []
+    # Words that count for nothing, read so that a shorter phrase inside them does not count either
+    # ("set the option to false" holds the wish "option to" but wishes for nothing).
+    neutral_phrases: list[Text] = []
     # A title that starts with one of these verbs asks for something ("Add …", "Allow …"), also
     # after a component prefix ("Mobile - allow …"): evidence for a feature proposal.
     request_verbs: list[Text] = []

@@ -1296,6 +1296,9 @@ def test_text_that_only_looks_like_links_is_read_in_one_pass(text: str) -> None:
         "Without the index every search would be very slow.",
         "Any help would be really appreciated!",
         "Please let me know which logs you need.",
+        # Setting an option that exists (neutral_phrases): "option to" inside wishes for nothing.
+        "I set the option to false and restarted the server.",
+        "After changing the option to true nothing changed.",
     ],
 )
 def test_words_near_a_wish_that_wish_for_nothing(body: str) -> None:
