@@ -45,7 +45,25 @@ MessageKind = Literal[
 Text = Annotated[str, StringConstraints(strict=True, min_length=1)]
 OptionalText = Annotated[str, StringConstraints(strict=True)]
 Count = Annotated[int, Field(strict=True, ge=0)]
-Days = Annotated[int, Field(strict=True, ge=1)]
+# Spans of days: within ten years (a time that far back overflowed in the extracts, past check_run).
+Days = Annotated[int, Field(strict=True, ge=1, le=3650)]
+DayCount = Annotated[int, Field(strict=True, ge=0, le=3650)]
+
+
+def _header_mention(value: str) -> str:
+    if value == "@all":
+        raise ValueError("@all pings everyone, also those away: use @here or @channel")
+    return value
+
+
+# What the digest header mentions: @here (or @channel) or a Mattermost name, never @all (it pings
+# people who are away too); a hashtag, '#' then letters, digits, '_' or '-'.
+HeaderMention = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^@(here|channel|[a-z][a-z0-9._-]{0,63})$"),
+    AfterValidator(_header_mention),
+]
+Hashtag = Annotated[str, StringConstraints(strict=True, pattern=r"^#[\w-]{1,64}$")]
 Flag = Annotated[bool, Field(strict=True)]
 RepoName = Annotated[str, StringConstraints(strict=True, pattern=r"^[\w.-]+/[\w.-]+$")]
 HttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://[^\s/]+\S*$")]
@@ -77,7 +95,9 @@ class GitlabSection(Section):
 
 
 class StackOverflowSection(Section):
-    tags: list[Text]
+    # At least one: without a tag the API lists every question of the site (channels.disabled
+    # switches the channel off).
+    tags: Annotated[list[Text], Field(min_length=1)]
     site: Text
 
 
@@ -90,11 +110,11 @@ class ForumSection(Section):
 
 
 class DigestSection(Section):
-    first_response_min_age_days: Count
+    first_response_min_age_days: DayCount
     max_age_days: Days
-    release_window_days: Count
-    mentions: list[Text]
-    hashtags: list[Text]
+    release_window_days: DayCount
+    mentions: list[HeaderMention]
+    hashtags: list[Hashtag]
     title_max_chars: Annotated[int, Field(strict=True, ge=20, le=1000)]
     excerpt_max_chars: Annotated[int, Field(strict=True, ge=20, le=4000)]
     message_max_chars: Annotated[int, Field(strict=True, ge=1000, le=16383)]
@@ -223,7 +243,7 @@ class ReplyDraftsSection(Section):
 class PathsSection(Section):
     intermediate: OptionalText = ""
     # A run's intermediates are removed once none of its files changed for this many days (0: kept).
-    intermediate_retention_days: Count = 14
+    intermediate_retention_days: DayCount = 14
     archive: OptionalText = ""
     tracking_sheet: OptionalText = ""
     # Trained models (the triage model's versions, cards and ``latest.json`` pointer).
@@ -238,7 +258,7 @@ MIN_STATE_RETENTION_DAYS = 56
 class HealthSection(Section):
     # Snapshots of the post state table older than this many days before a run's T are deleted by
     # that run (0: kept). They are derived rows: a backfill at such a T writes them again.
-    state_retention_days: Count = 400
+    state_retention_days: DayCount = 400
 
     @field_validator("state_retention_days")
     @classmethod
@@ -357,7 +377,7 @@ class EscalationSection(Section):
     # From this day the item sits in the Escalated section at the top, which mentions the CM lead.
     escalate_day: Days = 7
     # Marked "last call" this many days before it would age out of the list.
-    last_call_days: Count = 3
+    last_call_days: DayCount = 3
 
     @model_validator(mode="after")
     def _ladder_goes_up(self) -> EscalationSection:
@@ -515,9 +535,14 @@ class Settings(Section):
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` merged into ``base`` key by key; a null in ``override`` removes that key, so the
+    schema's default applies (a map merged key by key could only grow: a default GitLab project or
+    documentation link could not be taken out; a key that must be given is then named as missing)."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
@@ -540,19 +565,27 @@ def describe_errors(error: ValidationError, source: str) -> str:
 
 def default_rules() -> tuple[dict[str, Any], str]:
     """The rules file as a mapping, and a name for it in error messages."""
+    configured = os.environ.get(CONFIG_ENV)
+    if not configured:
+        return bundled_rules()
+    path = Path(configured)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"rules file {path} (from {CONFIG_ENV}) cannot be read: {exc}") from None
+    return _rules_from_text(text, f"rules file {path}")
+
+
+def bundled_rules() -> tuple[dict[str, Any], str]:
+    """The rules file shipped in the package, whatever ``COMMUNITY_MONITORING_CONFIG`` says."""
+    from community_monitoring.resources import default_rules_text
+
+    return _rules_from_text(default_rules_text(), "the bundled rules file")
+
+
+def _rules_from_text(text: str, source: str) -> tuple[dict[str, Any], str]:
     import yaml
 
-    configured = os.environ.get(CONFIG_ENV)
-    if configured:
-        path = Path(configured)
-        try:
-            text, source = path.read_text(encoding="utf-8"), f"rules file {path}"
-        except OSError as exc:
-            raise SettingsError(f"rules file {path} (from {CONFIG_ENV}) cannot be read: {exc}") from None
-    else:
-        from community_monitoring.resources import default_rules_text
-
-        text, source = default_rules_text(), "the bundled rules file"
     try:
         # libyaml's loader where PyYAML was built with it: the same safe subset, ten times faster
         # (every task of every run reads this file).

@@ -86,6 +86,27 @@ def test_override_merges_key_by_key() -> None:
     assert settings.closeout == default.closeout
 
 
+def test_a_null_override_takes_an_entry_out_of_a_map() -> None:
+    """Merged key by key, a map could only grow: a deployment kept reading the default GitLab project."""
+    default = load_settings()
+    link = next(iter(default.reply_drafts.doc_links))
+    settings = load_settings(
+        {
+            "gitlab": {"projects": {"gitlab-org/omnibus-gitlab": None, "acme/widgets": ["Widgets"]}},
+            "reply_drafts": {"doc_links": {link: None}},
+        }
+    )
+    assert settings.gitlab.projects == {"acme/widgets": ["Widgets"]}
+    assert link not in settings.reply_drafts.doc_links
+    assert len(settings.reply_drafts.doc_links) == len(default.reply_drafts.doc_links) - 1
+    # Any key: the schema's default applies ("": no server is too old).
+    unset = load_settings({"post_types": {"oldest_supported_server": None}})
+    assert unset.post_types.oldest_supported_server == ""
+    # A required map taken out whole is named.
+    with pytest.raises(SettingsError, match=r"key 'reply_drafts\.doc_links': Field required"):
+        load_settings({"reply_drafts": {"doc_links": None}})
+
+
 def test_override_as_json_text_is_the_same_as_decoded() -> None:
     overrides = {"digest": {"max_age_days": 45}, "replies": {"post_upstream": {"gitlab": True}}}
     assert load_settings(json.dumps(overrides)) == load_settings(overrides)
@@ -129,6 +150,33 @@ def test_override_leaves_the_rules_file_alone() -> None:
             "valid integer",
         ),
         ("30.5 days", {"digest": {"max_age_days": 30.5}}, "digest.max_age_days", "valid integer"),
+        # A time that far back overflowed in the extracts, after check_run had passed.
+        (
+            "800,000 days",
+            {"digest": {"max_age_days": 800_000}},
+            "digest.max_age_days",
+            "less than or equal to 3650",
+        ),
+        (
+            "@all pings the away",
+            {"digest": {"mentions": ["@all"]}},
+            "digest.mentions.0",
+            "use @here or @channel",
+        ),
+        (
+            "a mention without its @",
+            {"digest": {"mentions": ["here"]}},
+            "digest.mentions.0",
+            "should match pattern",
+        ),
+        (
+            "a hashtag that is a mention",
+            {"digest": {"hashtags": ["@channel"]}},
+            "digest.hashtags.0",
+            "pattern",
+        ),
+        # Without a tag the API lists every question of the site.
+        ("no Stack Overflow tag", {"stackoverflow": {"tags": []}}, "stackoverflow.tags", "at least 1 item"),
         (
             "digest window of 0 days",
             {"digest": {"max_age_days": 0}},
@@ -424,3 +472,31 @@ def test_the_shipped_rules_file_writes_each_key_once() -> None:
     assert yaml.load(default_rules_text(), Loader=_UniqueKeyLoader) == RULES
     with pytest.raises(yaml.constructor.ConstructorError, match="written twice"):
         yaml.load("paths:\n  a: 1\n  a: 2\n", Loader=_UniqueKeyLoader)
+
+
+def test_the_alert_is_sent_with_the_bundled_rules_when_the_rules_file_is_broken(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every scheduled run failed on the broken file, and the alert (read through the same file)
+    failed with it: the CM heard nothing."""
+    from datetime import UTC, datetime
+
+    from community_monitoring.errors import SettingsError as Broken
+    from community_monitoring.pipeline import run
+
+    broken = tmp_path / "rules.yaml"
+    broken.write_text("digest: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("COMMUNITY_MONITORING_CONFIG", str(broken))
+
+    def variable_and_file() -> Settings:
+        return load_settings()  # what run_settings reads, the Variable aside
+
+    used: list[Settings] = []
+    monkeypatch.setattr(run, "run_settings", variable_and_file)
+    monkeypatch.setattr(run, "make_outbox", lambda facts, settings, policy: used.append(settings))
+    with pytest.raises(Broken, match="not valid YAML"):
+        variable_and_file()
+    run.alert_outbox(run.RunFacts("community_daily_monitoring", "manual__1", "manual", datetime.now(UTC)))
+    monkeypatch.delenv("COMMUNITY_MONITORING_CONFIG")
+    assert used == [load_settings()]
+    assert used[0].mattermost.targets["alert"]

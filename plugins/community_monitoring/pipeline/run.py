@@ -227,12 +227,16 @@ def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner:
 
 def alert_outbox(facts: RunFacts) -> Outbox:
     """An outbox for the failure alert, which must go out even when the settings are what failed."""
-    from community_monitoring.settings import load_settings
+    from community_monitoring.settings import build_settings, bundled_rules, load_settings
 
     try:
         settings = run_settings()
     except SettingsError:
-        settings = load_settings()
+        try:  # the rules file without the Variable's overrides
+            settings = load_settings()
+        except SettingsError:  # the rules file itself: the one shipped in the package says where to alert
+            rules, source = bundled_rules()
+            settings = build_settings(rules, rules_source=source)
     return make_outbox(facts, settings, decide_write_policy("manual"))
 
 
