@@ -201,6 +201,28 @@ def client(monkeypatch: pytest.MonkeyPatch, server: Loopback, sleeps: list[float
 HTML = "<html><body><h1>502 Bad Gateway</h1>" + "x" * 500 + "</body></html>"
 
 
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_a_host_written_with_a_trailing_slash_reads_the_endpoint_itself(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], suffix: str
+) -> None:
+    """ "https://forum.example.com/" joined "/latest.json" as "//latest.json", which a server
+    redirects or does not know."""
+    import requests
+
+    urls: list[str] = []
+    send = requests.Session.request
+    monkeypatch.setattr(
+        requests.Session,
+        "request",
+        lambda self, method, url, **kw: urls.append(url) or send(self, method, url, **kw),
+    )
+    with Loopback(Reply(200, {"items": []})) as server:
+        http_connection(monkeypatch, "loop", server.url + suffix)
+        ApiClient("loop", "forum", policy=FAST, sleep=sleeps.append).get_json("/latest.json")
+    # (Python's own server folds "//" into "/": the URL sent is what tells.)
+    assert urls == [f"{server.url}/latest.json"]
+
+
 @pytest.mark.parametrize(
     ("reply", "problem"),
     [

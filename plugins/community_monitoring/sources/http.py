@@ -813,6 +813,9 @@ class ApiClient:
             kwargs = {"auth_type": self._auth_type} if self._auth_type is not None else {}
             hook = HttpHook(method="GET", http_conn_id=self.conn_id, **kwargs)
             session = with_body_deadline(hook.get_conn(), self.policy)
+            # A host written with a trailing slash ("https://chat.example.com/") joined our
+            # endpoints as "//hooks/…", which the server redirects or does not know.
+            hook.base_url = (hook.base_url or "").rstrip("/")
             self.add_secrets(session_secrets(session))
             self._hook, self._session = hook, session
         return self._session
