@@ -31,6 +31,8 @@ DEMO_DAGS: tuple[tuple[str, bool], ...] = (
     ("community_weekly_stale_review", False),
     ("community_release_closeout", True),
 )
+# Seconds between a task's tries in the demo (a deployment waits COMMUNITY_RETRY_DELAY_SECONDS, 60).
+DEMO_RETRY_DELAY_SECONDS = 5
 
 
 def airflow_command() -> str:
@@ -97,7 +99,10 @@ def load_closeout(scenario: Path) -> dict[str, Any]:
 def print_message(entry: dict[str, Any]) -> None:
     body = entry.get("body")
     text = body.get("text") if isinstance(body, dict) else body
-    print(f"--- {entry['service']} {entry['method']} {entry['path']} ---")
+    # A webhook id is a secret (SPEC §6): the outbox file keeps it (the acceptance interface), the
+    # printout does not.
+    path = re.sub(r"(/hooks/)[^/?#]+", r"\1…", str(entry["path"]))
+    print(f"--- {entry['service']} {entry['method']} {path} ---")
     print(text if isinstance(text, str) else json.dumps(body, indent=1, ensure_ascii=False))
     print()
 
@@ -114,6 +119,9 @@ def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, st
         env["AIRFLOW_HOME"] = str(PROJECT_ROOT / "airflow_home" / scenario.name)
     for name, value in PROJECT_AIRFLOW_CONFIG.items():
         env.setdefault(name, value)
+    # Task retries wait seconds, not the minute a deployment waits: a scenario whose upstream fails
+    # for good still ends in minutes (each try keeps its own HTTP retries and timeouts).
+    env.setdefault("COMMUNITY_RETRY_DELAY_SECONDS", str(DEMO_RETRY_DELAY_SECONDS))
     if not env.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)])
     return env

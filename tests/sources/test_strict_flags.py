@@ -13,9 +13,15 @@ from community_monitoring.sources.discourse import DiscoursePost, DiscourseTopic
 from community_monitoring.sources.github import GithubRelease
 from community_monitoring.sources.gitlab import GitlabIssue, GitlabNote
 
-TOPIC = {"id": 1, "created_at": "2026-11-17T10:00:00Z"}
+TOPIC = {"id": 1, "created_at": "2026-11-17T10:00:00Z", "title": "Topic"}
 POST = {"id": 1, "topic_id": 1, "post_number": 1, "created_at": "2026-11-17T10:00:00Z"}
-ISSUE = {"iid": 1, "created_at": "2026-11-17T10:00:00Z", "state": "opened", "web_url": "https://g.test/1"}
+ISSUE = {
+    "iid": 1,
+    "created_at": "2026-11-17T10:00:00Z",
+    "state": "opened",
+    "web_url": "https://g.test/1",
+    "title": "I",
+}
 NOTE = {"id": 1, "created_at": "2026-11-17T10:00:00Z"}
 
 
@@ -44,3 +50,23 @@ def test_a_flag_sent_as_a_string_is_an_invalid_item(
     assert getattr(model.model_validate({**base, flag: True}), flag) is True
     with pytest.raises(ValidationError, match=flag):
         model.model_validate({**base, flag: "false"})
+
+
+def test_a_post_without_its_title_is_an_invalid_item() -> None:
+    """The rules read the title (type, routing, related items): a null one was listed as "(no
+    title)" in a green run, where SPEC §6 names the item and turns the run red."""
+    from community_monitoring.sources.github import GithubIssue
+    from community_monitoring.sources.stackexchange import Question
+    from community_monitoring.sources.uservoice import Suggestion
+
+    github = {
+        "number": 1,
+        "created_at": "2026-11-17T10:00:00Z",
+        "state": "open",
+        "html_url": "https://g.test/1",
+    }
+    for model, base in ((GithubIssue, github), (GitlabIssue, ISSUE), (DiscourseTopic, TOPIC)):
+        with pytest.raises(ValidationError, match="title"):
+            model.model_validate({**base, "title": None})
+    for model in (Question, Suggestion):
+        assert model.model_fields["title"].is_required()

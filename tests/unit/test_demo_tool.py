@@ -52,6 +52,8 @@ def test_without_an_airflow_home_the_demo_takes_the_scenarios_own_not_the_operat
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
     assert env["PYTHONPATH"].split(os.pathsep) == [str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)]
     assert env["PATH"] == "/bin"
+    # A scenario whose upstream fails for good ends in minutes: its task retries wait seconds.
+    assert env["COMMUNITY_RETRY_DELAY_SECONDS"] == str(demo.DEMO_RETRY_DELAY_SECONDS)
 
 
 def test_what_make_demo_sets_is_kept() -> None:
@@ -60,6 +62,7 @@ def test_what_make_demo_sets_is_kept() -> None:
         "AIRFLOW__CORE__DAGS_FOLDER": "/d",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "PYTHONPATH": "/p",
+        "COMMUNITY_RETRY_DELAY_SECONDS": "60",
     }
     env = demo.demo_environment(given, Path("/x/demo"))
     assert {k: env[k] for k in given} == given
@@ -125,3 +128,14 @@ def test_a_scenarios_closeout_params_take_specs_defaults(
         spec["closeout"] = closeout
         (scenario / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     assert demo.load_closeout(scenario) == conf
+
+
+def test_the_printout_shows_no_webhook_id(capsys: pytest.CaptureFixture[str]) -> None:
+    """A webhook id is a secret: the outbox file keeps the path (the acceptance interface), the
+    printout of what was posted does not."""
+    demo.print_message(
+        {"service": "mattermost", "method": "POST", "path": "/hooks/cm-secret-id", "body": {"text": "hi"}}
+    )
+    printed = capsys.readouterr().out
+    assert "cm-secret-id" not in printed
+    assert printed.startswith("--- mattermost POST /hooks/… ---\nhi")

@@ -126,7 +126,7 @@ class TopicPostsPage(BaseModel):
 class DiscourseTopic(Item):
     id: Id
     created_at: IsoTime
-    title: str | None = None
+    title: str  # every post has one (the rules read it): a null is an item error
     slug: str | None = None
     category_id: Id | None = None
     pinned: StrictBool | None = None

@@ -309,7 +309,7 @@ class GitlabIssue(Item):
     created_at: IsoTime
     updated_at: IsoTime | None = None
     closed_at: IsoTime | None = None
-    title: str | None = None
+    title: str  # every post has one (the rules read it): a null is an item error
     description: str | None = None
     # Open or not decides every list, and messages link the issue: both are needed (item errors).
     state: str = Field(min_length=1)

@@ -176,7 +176,7 @@ class Owner(Item):
 class Question(Item):
     question_id: Id
     creation_date: UnixTime
-    title: str | None = None
+    title: str  # every post has one (the rules read it): a null is an item error
     link: str | None = None
     body: str | None = None
     tags: list[str] = Field(default_factory=list)

@@ -160,7 +160,7 @@ class SuggestionLinks(Item):
 class Suggestion(Item):
     id: Id
     created_at: IsoTime
-    title: str | None = None
+    title: str  # every post has one (the rules read it): a null is an item error
     body: str | None = None
     # Where every message links it (SPEC §7): without it the suggestion is an item error.
     portal_url: str = Field(min_length=1)
