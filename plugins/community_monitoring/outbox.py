@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring import keys
+from community_monitoring.errors import UncertainDelivery
 from community_monitoring.policy import WritePolicy
 from community_monitoring.timeutil import archive_folder_name
 
@@ -112,7 +113,11 @@ class Outbox:
             return Delivery(key, "archived_only")
         target = self.settings.mattermost.targets[kind]  # type: ignore[index]
         send = self._webhook(target, self.settings.mattermost.username)
-        result = self._deliver(key, kind, target, list(parts), send)
+        try:
+            result = self._deliver(key, kind, target, list(parts), send)
+        except UncertainDelivery as exc:
+            # The alert names the message as people know it ("[Help Wanted]"), not by its ledger key alone.
+            raise UncertainDelivery(f"{message_label(parts[0])} to {target}: {exc}") from None
         if result.status == "already_sent":
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now)
@@ -227,3 +232,9 @@ class Outbox:
             return upsert_rows(path, rows)
         plan = partial(daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions))
         return update_rows(path, plan)
+
+
+def message_label(first_part: str) -> str:
+    """The kind a message starts with ("[Help Wanted]"; SPEC §7), or "a message" if it has none."""
+    head = first_part.split("]", 1)[0]
+    return head + "]" if head.startswith("[") and "\n" not in head and len(head) < 40 else "a message"

@@ -374,3 +374,29 @@ def test_dying_while_the_post_is_out_is_uncertain_and_never_resent(
         with pytest.raises(UncertainDelivery):
             ledger.deliver_once("k", "triage", "mm", ["[Triage] hi"], hook.post, owner="dag/run/post")
         assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("raised", "kind"),
+    [
+        pytest.param(ValueError("Invalid IPv6 URL"), AmbiguousWriteError, id="the answer unreadable"),
+        pytest.param(
+            RedirectRefusedError("github", "POST", "/repos/o/r/issues/1/comments", 301, "redirected"),
+            RedirectRefusedError,
+            id="an error that says what it is",
+        ),
+    ],
+)
+def test_what_a_writes_send_raises_keeps_its_meaning(raised: Exception, kind: type[Exception]) -> None:
+    """Once the request is out, an error that says nothing of the write (the answer could not be
+    read) may hide one that was applied; one of our own errors (a redirect refused before any
+    answer, a token refused before the request) already says what happened."""
+    from community_monitoring.sources.http import Call, send_with_retries
+
+    def send() -> Any:
+        raise raised
+
+    call = Call("github", "POST", "/repos/o/r/issues/1/comments")
+    with pytest.raises(kind) as err:
+        send_with_retries(call, send, lambda raw: raw, FAST, sleep=lambda s: None)
+    assert type(err.value) is kind

@@ -16,7 +16,7 @@ import pytest
 from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring import keys
 from community_monitoring.ledger import NotificationLedger
-from community_monitoring.outbox import Delivery, Outbox
+from community_monitoring.outbox import Delivery, Outbox, message_label
 from community_monitoring.policy import WritePolicy, decide_write_policy
 from community_monitoring.records import SheetRow
 from community_monitoring.replies import plan_replies
@@ -443,3 +443,19 @@ def test_a_rerun_of_a_t_whose_digest_went_out_keeps_the_archive_of_what_was_sent
     message = RenderedMessage("help_wanted", ("[Help Wanted] hi",), ("https://x.test/1",))
     save_message(run, message)  # type: ignore[arg-type]
     assert archives == (["help_wanted"] if archived else [])
+
+
+def test_a_post_that_may_not_have_arrived_is_named_as_people_know_it(world: World) -> None:
+    """The alert quotes the error: "[Help Wanted]", not only its ledger key."""
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.sources.http import AmbiguousWriteError
+
+    def lost(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            raise AmbiguousWriteError("mattermost", "POST", "/hooks/…", 0, "connection reset")
+
+        return send
+
+    with pytest.raises(UncertainDelivery, match=r"^\[Help Wanted\] to mattermost_default: .*:help_wanted:"):
+        world.outbox(webhook=lost).post_message("help_wanted", ["[Help Wanted] @here 3 posts"])
+    assert message_label("no kind at all") == "a message"

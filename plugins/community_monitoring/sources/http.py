@@ -578,6 +578,8 @@ def _attempt(
         raw = send()
     except requests.RequestException as exc:
         return _settled(call, _transport_failure(call, exc))
+    except UpstreamError:
+        raise  # already told what it is (a token refused, a redirect refused before any answer)
     except Exception as exc:
         if call.is_write:
             # The request went out and its answer could not be read (a charset, a header): the
