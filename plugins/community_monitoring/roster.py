@@ -65,10 +65,14 @@ class StaffRoster:
             )
         staff: dict[str, frozenset[str]] = {}
         for key, names in data.items():
-            if not isinstance(names, list) or not all(
-                isinstance(n, str) and roster_username(n) for n in names
-            ):
+            if not isinstance(names, list):
                 raise RosterError(f"Variable {STAFF_VARIABLE!r}: {key!r} must be a list of usernames")
+            for index, name in enumerate(names):
+                if not (isinstance(name, str) and roster_username(name)):
+                    # Which entry, in a list of fifty: the one to fix.
+                    raise RosterError(
+                        f"Variable {STAFF_VARIABLE!r}: {key!r} entry {index} ({name!r:.60}) is not a username"
+                    )
             staff[key] = frozenset(roster_username(n) for n in names)
         bots = staff.pop("bots", frozenset())
         return cls(staff=staff, bots=bots)

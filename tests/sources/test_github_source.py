@@ -208,3 +208,14 @@ def test_a_posted_reply_is_found_by_its_marker(sandbox: Sandbox, monkeypatch: py
     looked = [r for r in sandbox.requests_log if r["method"] == "GET" and r["path"].endswith("/3/comments")]
     assert looked
     assert all(r["path"] == f"/api/v3/repos/{REPO}/issues/3/comments" for r in looked)
+
+
+def test_a_connection_without_a_token_is_a_settings_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider's ValueError was retried like a passing fault, for minutes, naming no connection."""
+    from community_monitoring.errors import SettingsError
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GITHUB_NOTOKEN", json.dumps({"conn_type": "github", "host": "https://api.github.com"})
+    )
+    with pytest.raises(SettingsError, match="connection 'github_notoken' cannot be used: No access token"):
+        github_client("github_notoken")

@@ -75,7 +75,9 @@ def test_a_roster_name_written_with_an_at_sign_still_names_its_user() -> None:
     [
         ('{"githbu": []}', r"unknown keys \['githbu'\]"),
         ('{"github": "amy"}', "'github' must be a list of usernames"),
-        ('{"github": ["@"]}', "'github' must be a list of usernames"),
+        # The entry to fix, by its place and how it was written.
+        ('{"github": ["amy", "@"]}', r"'github' entry 1 \('@'\) is not a username"),
+        ('{"forum": ["amy", 7]}', r"'forum' entry 1 \(7\) is not a username"),
         ("nope", "'community_staff' is not valid JSON"),
     ],
 )

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, StrictBool, ValidationError
 from requests.structures import CaseInsensitiveDict
 
+from community_monitoring.errors import SettingsError
 from community_monitoring.records import Post, Release, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
@@ -125,7 +126,12 @@ def github_timeout(policy: HttpPolicy) -> int:
 
 
 def github_client(conn_id: str = GITHUB_CONN_ID, policy: HttpPolicy | None = None) -> Github:
-    return make_github_hook_class(policy)(github_conn_id=conn_id).get_conn()
+    try:
+        return make_github_hook_class(policy)(github_conn_id=conn_id).get_conn()
+    except ValueError as exc:
+        # The provider's "No access token or authentication method provided": the connection is
+        # wrong, which no retry mends (a SettingsError fails the task at once, naming it).
+        raise SettingsError(f"connection {conn_id!r} cannot be used: {exc}") from None
 
 
 def github_rate_limit(raw: RawResponse) -> RateLimit | None:
