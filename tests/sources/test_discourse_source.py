@@ -21,7 +21,7 @@ from community_monitoring.sources.discourse import (
     category_paths,
     fetch_forum_topics,
 )
-from community_monitoring.sources.http import ApiClient, UpstreamError
+from community_monitoring.sources.http import ApiClient, HttpPolicy, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, iso, write_scenario
 
@@ -531,3 +531,35 @@ def test_a_first_post_without_text_still_gives_its_html_as_the_body() -> None:
         "cy",
         "https://forum.example.test/t/help/5",
     )
+
+
+def test_a_topic_read_from_its_own_view_whose_later_posts_fail_is_named_not_kept_half_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept with only the posts its view inlines, a topic whose staff answer came later would read
+    as unanswered; it is named as an item that could not be read instead."""
+    first = forum_post(1, 101, 1, "bob", NOW - days(2), raw="Bumped during the walk")
+    replies = [forum_post(10 + n, 101, 2 + n, "carol", NOW - days(1.5) + days(n / 100)) for n in range(21)]
+    listed = forum_post(2, 100, 1, "alice", NOW - days(2), raw="Listed")
+    topics = [
+        forum_topic(100, "Listed", NOW - days(2), [listed]),
+        forum_topic(101, "Bumped", NOW - days(2), [first, *replies]),
+    ]
+    broken = {"service": "discourse", "path": r"/t/101/posts\.json$", "status": 500, "body": "oops"}
+    faults = [*latest_lists_only([topics[0]]), broken]
+    scenario = write_scenario(
+        tmp_path / "s", NOW, topics=topics, posts=[listed, first, *replies], faults=faults
+    )
+    problems: list[ItemProblem] = []
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        fast = HttpPolicy(connect_timeout=1.0, read_timeout=2.0, max_attempts=1, base_delay=0.0, max_wait=1.0)
+        client = DiscourseClient(ApiClient("discourse_test", "forum", policy=fast))
+        titles = [
+            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        ]
+        views = [r["path"] for r in running.requests_log if r["path"].endswith("/t/101.json")]
+    assert titles == ["Listed"]
+    assert [p.item for p in problems] == ["https://f.example/t/topic-101/101"]
+    assert "could not be read" in problems[0].problem
+    assert len(views) == 1  # named once, not read again as a topic whose first post went missing

@@ -603,8 +603,10 @@ def _read_unlisted_topics(
         topic = checker.check(DiscourseTopic, raw, name)
         if topic is None:
             continue
-        topics[topic.id] = _kept(raw, TOPIC_FIELDS)
-        _add_topic_posts(client, checker, page, threads, topic_url(public_url, topics[topic.id]))
+        kept = _kept(raw, TOPIC_FIELDS)
+        # Only with all its posts: with some missing it could read as a topic nobody answered.
+        if _add_topic_posts(client, checker, page, threads, topic_url(public_url, kept)):
+            topics[topic.id] = kept
     if hidden:
         log.warning(
             "Forum: %d topics started in the window are unlisted and left out: %s",

@@ -582,12 +582,7 @@ def _attempt(
         raise  # already told what it is (a token refused, a redirect refused before any answer)
     except Exception as exc:
         if call.is_write:
-            # The request went out and its answer could not be read (a charset, a header): the
-            # write may have been applied, so it is no failure a retry may simply send again.
-            detail = (
-                f"its answer could not be read ({type(exc).__name__}: {exc}); the write may have been applied"
-            )
-            raise call.error(0, call.scrub(detail), AmbiguousWriteError) from None
+            raise _unreadable_answer(call, 0, exc, "may have been") from None
         raise
     if 200 <= raw.status < 300:
         try:
@@ -599,12 +594,19 @@ def _attempt(
             return _Retry(exc)
         except Exception as exc:
             if call.is_write:
-                detail = f"its answer could not be read ({type(exc).__name__}: {exc}); the write was applied"
-                raise call.error(raw.status, call.scrub(detail), AmbiguousWriteError) from None
+                raise _unreadable_answer(call, raw.status, exc, "was") from None
             raise
     if 300 <= raw.status < 400:
         raise _redirect_error(call, raw)
     return _settled(call, _status_failure(call, raw, rate_limit))
+
+
+def _unreadable_answer(call: Call, status: int, exc: Exception, applied: str) -> UpstreamError:
+    """A write whose request went out and whose answer could not be read (a charset, a header): it
+    ``applied`` ("was" for a 2xx, "may have been" before one) applied, so no retry may simply send
+    it again (an AmbiguousWriteError: read back, or recorded as uncertain)."""
+    detail = f"its answer could not be read ({type(exc).__name__}: {exc}); the write {applied} applied"
+    return call.error(status, call.scrub(detail), AmbiguousWriteError)
 
 
 def _settled(call: Call, retry: _Retry) -> _Retry:
