@@ -163,9 +163,14 @@ def test_client_from_airflow_connection(sandbox: Sandbox, monkeypatch: pytest.Mo
     assert first["query"]["per_page"] == ["100"]
 
 
-def test_missing_token_names_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_is_a_settings_error_naming_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settings error fails the task at once: a plain ValueError was retried for minutes."""
+    from community_monitoring.errors import SettingsError
+
     monkeypatch.setenv("AIRFLOW_CONN_GITLAB_NOPASS", json.dumps({"conn_type": "http", "host": "x"}))
-    with pytest.raises(ValueError, match="gitlab_nopass"):
+    with pytest.raises(
+        SettingsError, match="connection 'gitlab_nopass' cannot be used: it has no GitLab private"
+    ):
         gitlab_client("gitlab_nopass")
 
 

@@ -468,7 +468,13 @@ def test_missing_credentials_name_uservoice_and_send_nothing(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, login: str | None, password: str | None
 ) -> None:
     set_connection(monkeypatch, "uv_incomplete", sandbox.base_url, login, password)
-    with pytest.raises(ValueError, match="uservoice: the connection needs the API client id"):
+    from community_monitoring.errors import SettingsError
+
+    # A settings error fails the task at once (a ValueError was retried for minutes), naming what to fix.
+    with pytest.raises(
+        SettingsError,
+        match="connection 'uv_incomplete' cannot be used: uservoice: the connection needs the API client id",
+    ):
         UserVoiceClient.from_connection("uv_incomplete").statuses()
     assert sandbox.requests_log == []
     assert UserVoiceTokenAuth._tokens == {}

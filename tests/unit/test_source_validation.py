@@ -21,6 +21,7 @@ from community_monitoring.sources.http import (
     origin_label,
     request_never_sent,
     same_origin,
+    sends_in_clear,
     upstream_rate_limit,
 )
 from community_monitoring.sources.items import ItemChecker, time_of
@@ -197,6 +198,49 @@ def test_origins() -> None:
     assert not same_origin("http://h:1/a", "http://h:2/a")
     assert not same_origin("http://h/a", "https://h/a")
     assert origin_label("https://user:pw@example.com:8443/path?token=x") == "https://example.com:8443"
+
+
+@pytest.mark.parametrize(
+    ("url", "in_clear"),
+    [
+        ("http://forum.example.com", True),
+        ("HTTP://forum.example.com:8080/discourse", True),
+        ("https://forum.example.com", False),
+        ("http://127.0.0.1:8765", False),  # this machine: the sandbox, a local proxy
+        ("http://localhost:8065", False),
+        ("http://[::1]:8065", False),
+        ("http://127.0.0.2", False),
+    ],
+)
+def test_what_crosses_a_network_unencrypted(url: str, in_clear: bool) -> None:
+    assert sends_in_clear(url) is in_clear
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("forum.example.com", True), ("https://forum.example.com", False)]
+)
+def test_credentials_over_plain_http_are_warned_of_naming_the_connection(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, host: str, warned: bool
+) -> None:
+    """Airflow reads a host written without a scheme as http: the key would cross the network in clear."""
+    conn = {
+        "conn_type": "http",
+        "host": host,
+        "extra": {"Api-Key": "discourse-key-456", "Api-Username": "system"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_FORUM_PLAIN", json.dumps(conn))
+    with caplog.at_level("WARNING", logger="community_monitoring.sources.http"):
+        ApiClient("forum_plain", "discourse").base_path()  # builds the session; sends nothing
+    warnings = [r.getMessage() for r in caplog.records if "plain http" in r.getMessage()]
+    assert warnings == (
+        [
+            "discourse: connection 'forum_plain' sends its credentials over plain http to http://forum.example.com:80; "
+            "write https:// in its host"
+        ]
+        if warned
+        else []
+    )
+    assert "discourse-key-456" not in caplog.text
 
 
 # ----- secrets of a connection go to the masker -----------------------------------------------------

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from pydantic import Field, StrictBool
 
+from community_monitoring.errors import SettingsError
 from community_monitoring.item_cache import CachedItem
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
@@ -86,7 +87,10 @@ def gitlab_client(conn_id: str = GITLAB_CONN_ID, policy: HttpPolicy | None = Non
 
     conn = BaseHook.get_connection(conn_id)
     if not conn.password:
-        raise ValueError(f"Airflow connection {conn_id!r} has no GitLab private token (set its password)")
+        # No retry mends it: a settings error fails the task at once, naming the connection.
+        raise SettingsError(
+            f"connection {conn_id!r} cannot be used: it has no GitLab private token (set its password)"
+        )
     mask_secrets([conn.password])
     session = requests.Session()
     session.max_redirects = 0  # see GitlabApi

@@ -47,7 +47,7 @@ from urllib3.exceptions import (
 )
 
 from community_monitoring import write_requests
-from community_monitoring.errors import AmbiguousWrite
+from community_monitoring.errors import AmbiguousWrite, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -677,6 +677,12 @@ def _pause(
 # ----- hosts and secrets ------------------------------------------------------------------------
 
 
+def sends_in_clear(url: str) -> bool:
+    """Whether what is sent to ``url`` crosses a network unencrypted: plain http to another machine."""
+    scheme, host, _ = _origin(url)
+    return scheme == "http" and host not in (None, "localhost", "::1") and not host.startswith("127.")
+
+
 def _origin(url: str) -> tuple[str, str | None, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -816,11 +822,27 @@ class ApiClient:
 
             kwargs = {"auth_type": self._auth_type} if self._auth_type is not None else {}
             hook = HttpHook(method="GET", http_conn_id=self.conn_id, **kwargs)
-            session = with_body_deadline(hook.get_conn(), self.policy)
+            try:
+                connected = hook.get_conn()
+            except SettingsError:
+                raise
+            except ValueError as exc:
+                # The connection lacks what its auth needs (a UserVoice client id or secret): no
+                # retry mends it, so it fails the task at once, naming the connection to fix.
+                raise SettingsError(f"connection {self.conn_id!r} cannot be used: {exc}") from None
+            session = with_body_deadline(connected, self.policy)
             # A host written with a trailing slash ("https://chat.example.com/") joined our
             # endpoints as "//hooks/…", which the server redirects or does not know.
             hook.base_url = (hook.base_url or "").rstrip("/")
             self.add_secrets(session_secrets(session))
+            if session_secrets(session) and sends_in_clear(hook.base_url):
+                # Airflow reads a host written without a scheme as http: credentials in clear.
+                log.warning(
+                    "%s: connection %r sends its credentials over plain http to %s; write https:// in its host",
+                    self.service,
+                    self.conn_id,
+                    origin_label(hook.base_url),
+                )
             self._hook, self._session = hook, session
         return self._session
 
