@@ -148,8 +148,10 @@ _EMPTY_FIELD = r"[ \t]*[-*+][ \t]+(?:[\w./()-]+[ \t]+){0,4}[\w./()-]+[ \t]*:[ \t
 # The template's own "where to post what" lines: a word about where other posts go, then a link.
 # A template speaks to the reader, never as "I": a line in the first person singular ("I would like
 # to self-host the directory at https://…: consider this feature request") is the author's own.
+# The first lookahead only asks whether the line holds a link, in one pass: the words are then looked
+# for (at every place of the line, the costly part) only in the few lines that do.
 _REDIRECT = (
-    r"(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
+    r"(?=[^\n]*https?://)(?=[^\n]*(?:troubleshoot|feature|suggestion|forum|uservoice|bug report|"
     r"security|guideline|contribut|jira)[^\n]*https?://)(?![^\n]*\b(?:i|i'[a-z]+|me|my)\b)[^\n]*"
 )
 # A blank line is never a log line: "(?!\n)" skips it before the alternatives are tried one by one.
