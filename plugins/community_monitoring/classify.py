@@ -128,7 +128,7 @@ _ASKING_TITLE = re.compile(
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
 _QUESTION_ASKED = re.compile(
     r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
-    r"will|would|may|has|have)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
+    r"will|would|may|has|have|any)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
 )
 # A title saying that something does not work, in plain words ("does not sync", "won't start"):
 # a problem, so the setup the post describes counts; never evidence by itself. Only the title: in

@@ -171,7 +171,7 @@ def test_classify(case: str, kwargs: dict[str, object], post_type: str, rule: st
             "a quote",
             "<blockquote><p>It would be nice to have a dark mode</p></blockquote><p>Any news?</p>",
             "question",
-            "default for stackoverflow",
+            "question asked",  # the quoted wish is no evidence; the author's own line asks
         ),
         (
             "the author's own words still count, entities decoded",
@@ -1102,6 +1102,65 @@ REAL_WORDING_11 = [
 ]
 
 
+# From the sixteenth set of real issues (self-hosted products), in our own words.
+REAL_WORDING_12 = [
+    (
+        "a sentence opening with 'any' asks",
+        {
+            "title": "Monitoring several nodes",
+            "body": "Any build of the agent that watches several nodes at once?",
+        },
+        "question",
+        "question asked",
+    ),
+    (
+        "unexpected results are a symptom, which lets the setup count",
+        {
+            "title": "Search gives unexpected results",
+            "body": "We run it behind nginx in Docker and search gives unexpected results since yesterday.",
+        },
+        "troubleshooting",
+        'setup "nginx"',
+    ),
+    (
+        "a deployment tool is the author's setup",
+        {
+            "title": "Service does not start",
+            "body": "Deployed with Ansible, and now the service does not start at all.",
+        },
+        "troubleshooting",
+        'setup "ansible"',
+    ),
+    (
+        "not knowing why asks for a diagnosis",
+        {
+            "title": "Uploads stop at 10 MB",
+            "body": "Uploads larger than 10 MB stop halfway and I don't know why.",
+        },
+        "troubleshooting",
+        'phrase "i don\'t know why"',
+    ),
+    (
+        "looking for an example asks for a guide",
+        {
+            "title": "Webhook payload with attachments",
+            "body": "I'm looking for an example of a webhook payload that carries attachments.",
+        },
+        "question",
+        'phrase "looking for an example"',
+    ),
+    (
+        "what the author would prefer is a want",
+        {
+            "title": "Search results and dates",
+            "body": "Search results show only the time of each message. I would prefer to see the full date there.",
+        },
+        "feature_proposal",
+        'wish "i would prefer"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1115,7 +1174,8 @@ REAL_WORDING_11 = [
     + REAL_WORDING_8
     + REAL_WORDING_9
     + REAL_WORDING_10
-    + REAL_WORDING_11,
+    + REAL_WORDING_11
+    + REAL_WORDING_12,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
