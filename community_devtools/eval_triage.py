@@ -107,7 +107,13 @@ what to change asks for help, looking for an example or a guide is a question, w
 prefer is a want. The sixteenth set 80.0%; the fifteenth, our own and the fresh set unchanged.
 Changes it also suggested were left out: reading a bug form's filled "Field: value" lines as
 metadata (they hold error messages as often), upgrade wording as a bug's (an unsupported upgrade
-path is troubleshooting), "playbook" as setup (a product feature's name).
+path is troubleshooting), "playbook" as setup (a product feature's name). A seventeenth set (59
+issues of 51 other repositories: pgAdmin, Baserow, Vector, Velero, Hasura, Trilium, ONLYOFFICE,
+Kestra, Icinga, Appwrite, Plane, Node-RED, Odoo and others) scored 76.3% blind. From its errors,
+word classes again: a form's server or system details section is data, hanging or freezing is a
+defect's symptom, not starting is a symptom, a virtual environment or PowerShell is the author's
+setup, "how do you/we" is a how-to, a template asking to "please provide the output" is no wish, a
+fix already pushed or merged points at a defect. The seventeenth set 84.7%; the others unchanged.
 
 The script uses nothing but the product's public classifier API and settings, so it measures
 exactly what the daily DAG does. ``--model`` is the hook for the learned model (SPEC §12): until

@@ -1161,6 +1161,67 @@ REAL_WORDING_12 = [
 ]
 
 
+# From the seventeenth set of real issues, in our own words.
+REAL_WORDING_13 = [
+    (
+        "hanging is a defect's symptom",
+        {
+            "title": "Export of large channels",
+            "body": "Exporting a channel with many files hangs halfway through.",
+        },
+        "bug",
+        'phrase "hangs"',
+    ),
+    (
+        "not starting is a symptom, and a virtual environment is the author's setup",
+        {
+            "title": "Worker is not starting",
+            "body": "I put it in a venv on Windows and the worker is not starting.",
+        },
+        "troubleshooting",
+        'setup "venv"',
+    ),
+    (
+        "how do you is a how-to",
+        {
+            "title": "Changing the default theme",
+            "body": "How do you change the default theme for every new user?",
+        },
+        "question",
+        'phrase "how do you"',
+    ),
+    (
+        "a template asking for command output is no wish",
+        {
+            "title": "Sync stops after an hour",
+            "body": "Sync stops after an hour and the client shows a red icon.\n\n"
+            "Please provide the output of the following commands: `status`",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "a form's server details section is data, not the author's setup",
+        {
+            "title": "Login page crashes",
+            "body": "The login page crashes when the password holds a percent sign.\n\n"
+            "### Server details\n\nDocker on a VPS behind nginx",
+        },
+        "bug",
+        'phrase "crashes"',
+    ),
+    (
+        "a fix already pushed points at a defect",
+        {
+            "title": "Reactions missing after reload",
+            "body": "Reactions disappear after a reload. I see a fix has been pushed for the mobile app already.",
+        },
+        "bug",
+        'phrase "a fix has been"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1175,7 +1236,8 @@ REAL_WORDING_12 = [
     + REAL_WORDING_9
     + REAL_WORDING_10
     + REAL_WORDING_11
-    + REAL_WORDING_12,
+    + REAL_WORDING_12
+    + REAL_WORDING_13,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
