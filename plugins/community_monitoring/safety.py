@@ -61,13 +61,24 @@ def safe_block(text: object, max_chars: int = 400) -> str:
 
 # The link text of an item without a title: "[](url)" shows nothing to click.
 UNTITLED = "(no title)"
+# Letters that are drawn blank: the Hangul fillers and the braille blank, which people use to fake
+# an empty name or title where a platform refuses white space alone.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def shows_nothing(text: str) -> bool:
+    """White space, invisible format characters (zero-width space and joiners, direction marks, the
+    soft hyphen, a byte-order mark: Unicode's category Cf) and blank letters only, or nothing."""
+    return all(
+        char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf" for char in text
+    )
 
 
 def safe_link(text: str, url: object) -> str:
     """``[text](url)`` for an http(s) URL; the text alone for anything else (``javascript:``, empty).
-    Text that shows nothing (empty, or white space) links as ``(no title)``."""
+    Text that shows nothing (empty, white space, zero-width characters) links as ``(no title)``."""
     target = safe_url(url)
-    if not text.strip():
+    if shows_nothing(text):
         text = UNTITLED
     return f"[{text}]({target})" if target else text
 

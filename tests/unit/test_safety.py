@@ -116,8 +116,35 @@ def test_an_http_link_stays_a_link() -> None:
     assert safe_link("Title", "https://example.test/a b") == "[Title](https://example.test/a%20b)"
 
 
-@pytest.mark.parametrize("title", ["", "   "])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "",
+        "   ",
+        # Titles that show nothing though they are not empty: zero-width and direction characters,
+        # the soft hyphen, a byte-order mark, and the blank letters used to fake an empty name.
+        "\u200b\u200b",
+        " \u200c\u200d ",
+        "\u2060",
+        "\ufeff",
+        "\u200e\u200f\u061c",
+        "\u00ad",
+        "\u3164",
+        "\u115f\u1160\uffa0",
+        "\u2800",
+    ],
+)
 def test_an_item_without_a_title_still_has_something_to_click(title: str) -> None:
     from community_monitoring.safety import safe_link
 
     assert safe_link(title, "https://example.test/7") == "[(no title)](https://example.test/7)"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["\u200b.", "👨\u200d👩\u200d👧", "a\u00adb", "\u0645\u0631\u062d\u0628\u0627", "\u3164x"],
+)
+def test_a_title_that_shows_something_is_its_own_link_text(title: str) -> None:
+    from community_monitoring.safety import safe_link
+
+    assert safe_link(title, "https://example.test/7") == f"[{title}](https://example.test/7)"
