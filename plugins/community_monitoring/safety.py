@@ -45,10 +45,26 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+# Right-to-left text (Hebrew, Arabic) in a left-to-right line takes the neutral characters and
+# numbers after it into its own direction: "by <Arabic name> · 10 days ago" shows as "by 10 · <name>
+# days ago". Wrapped in a first-strong isolate it is one unit the line flows around (upstream
+# isolates and overrides are control characters here, removed first: none can close it early).
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})
+
+
+def isolate_direction(text: str) -> str:
+    """``text`` in a first-strong isolate when it holds right-to-left letters; else as it is."""
+    if text.isascii() or not any(unicodedata.bidirectional(char) in _RIGHT_TO_LEFT for char in text):
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
 def safe_text(text: object, max_chars: int = 160) -> str:
     """Untrusted text as one inert Markdown line of at most ``max_chars`` visible characters."""
     cleaned = unicodedata.normalize("NFC", single_line(str(text or "")))
-    return neutralise_mentions(escape_markdown(cap_length(cleaned, max_chars)))
+    return isolate_direction(neutralise_mentions(escape_markdown(cap_length(cleaned, max_chars))))
 
 
 def safe_block(text: object, max_chars: int = 400) -> str:

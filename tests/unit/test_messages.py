@@ -434,3 +434,13 @@ def test_the_uservoice_review_names_the_items_it_lacks() -> None:
     )
     assert text.endswith("Nothing to show from what could be read.")
     assert "Incomplete" not in render_uservoice_review(empty, SETTINGS, T).text
+
+
+def test_a_right_to_left_title_and_name_keep_the_line_in_order() -> None:
+    """The title and the author are isolated: the day count and age after them stay where they are."""
+    item = post(number=5, title="مشكلة في تسجيل الدخول 2", author="محمد", created=ago(days=4))
+    line = next(text for text in _digest([item]).text.splitlines() if item.url in text)
+    assert line == (
+        "- [\u2068مشكلة في تسجيل الدخول 2\u2069](https://example.test/github/5) · GitHub · by \u2068محمد\u2069"
+        " · 4 days ago · unanswered · day 3 · @alex.dev"
+    )

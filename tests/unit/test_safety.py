@@ -148,3 +148,28 @@ def test_a_title_that_shows_something_is_its_own_link_text(title: str) -> None:
     from community_monitoring.safety import safe_link
 
     assert safe_link(title, "https://example.test/7") == f"[{title}](https://example.test/7)"
+
+
+FSI, PDI = "\u2068", "\u2069"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Right-to-left text is isolated: in the left-to-right line "by <name> · 10 days ago" an
+        # Arabic or Hebrew name would otherwise pull " · 10" into its own direction and show
+        # "by 10 · <name> days ago".
+        ("محمد", f"{FSI}محمد{PDI}"),
+        ("דוד כהן", f"{FSI}דוד כהן{PDI}"),
+        ("Login fails: خطأ 500", f"{FSI}Login fails: خطأ 500{PDI}"),
+        # Left-to-right text is left as it is.
+        ("Login fails with error 500", "Login fails with error 500"),
+        ("Ошибка входа 🔥", "Ошибка входа 🔥"),
+        ("登录失败", "登录失败"),
+        # Upstream isolates and overrides are dropped: none can close ours early or flip the line.
+        (f"a{PDI}محمد\u202e", f"{FSI}a محمد{PDI}"),
+        ("\u202eevil", "evil"),
+    ],
+)
+def test_right_to_left_text_is_isolated(raw: str, expected: str) -> None:
+    assert safe_text(raw) == expected
