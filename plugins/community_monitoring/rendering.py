@@ -6,6 +6,7 @@ splitter packs whole blocks into posts, so a long digest is never cut in the mid
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -23,6 +24,10 @@ BREAK = "\x1e"
 HEADING_PREFIX = "#### "
 MATTERMOST_MAX_CHARS = 16383
 _PART_LABEL_ROOM = 16
+# A mention that pings: "@" and a Mattermost name, as only configured names are written (upstream
+# text has a zero-width space after every "@"). A heading carried on into the next part ("Escalated
+# … @cm-lead (continued)") does not call its reader a second time.
+_LIVE_MENTION = re.compile(r"[ \t]*(?<![\w\u200b])@[a-z0-9._-]+")
 
 
 def _when(value: datetime) -> str:
@@ -106,7 +111,7 @@ def split_message(
             parts.append(current)
             current, size = moved, sum(len(b) + len(separator) for b in moved)
             if heading and not is_heading and not moved:
-                carried = f"{heading} (continued)"
+                carried = f"{_LIVE_MENTION.sub('', heading)} (continued)"
                 current.append(carried)
                 size += len(carried) + len(separator)
             if size + added > budget:

@@ -138,6 +138,27 @@ def test_split_keeps_headings_with_their_items() -> None:
     assert "#### B\n" + "b" * 40 in "\n".join(parts)
 
 
+@pytest.mark.parametrize(
+    ("heading", "carried"),
+    [
+        (
+            "#### Escalated (day 7+ on the list) @jason.blais",
+            "#### Escalated (day 7+ on the list) (continued)",
+        ),
+        ("#### Waiting for a first response", "#### Waiting for a first response (continued)"),
+        # Upstream text in a heading (a release tag) has no live mention: it is carried as it is.
+        ("#### After the release (@\u200bhere)", "#### After the release (@\u200bhere) (continued)"),
+    ],
+)
+def test_a_continued_heading_calls_no_one_again(heading: str, carried: str) -> None:
+    """The Escalated section calls the CM lead once: a part it runs on into does not ping them again."""
+    blocks = ["[Help Wanted] head", heading, *(f"- item {i} " + "x" * 40 for i in range(6))]
+    parts = split_message(BREAK.join(blocks), "[Help Wanted]", max_chars=200)
+    assert len(parts) > 1
+    assert parts[0].splitlines()[1] == heading
+    assert all(part.splitlines()[1] == carried for part in parts[1:])
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_no_part_is_longer_than_the_limit_whatever_the_blocks(seed: int) -> None:
     """An item just under a part's room, then a heading carried on with it ("… (continued)"),
