@@ -100,10 +100,15 @@ def own_words(text: str) -> str:
     return _SPACES.sub(" ", html.unescape(words)).strip()
 
 
+# "?" as each script writes it: the ASCII one, the full-width one of Chinese and Japanese, the Arabic one.
+QUESTION_MARKS = ("?", "\uff1f", "\u061f")
+
+
 @lru_cache(maxsize=8192)
 def asks_a_question(text: str) -> bool:
     """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
-    return "?" in _URL.sub(" ", _INLINE_CODE.sub(" ", own_words(text)))
+    words = _URL.sub(" ", _INLINE_CODE.sub(" ", own_words(text)))
+    return any(mark in words for mark in QUESTION_MARKS)
 
 
 @lru_cache(maxsize=64)

@@ -108,6 +108,10 @@ def test_own_words(case: str, text: str, expected: str) -> None:
     ("case", "text", "asks", "solved"),
     [
         ("question mark", "Which version do you run?", True, False),
+        # "?" as Chinese and Japanese write it (full width), and as Arabic does.
+        ("full-width question mark", "你用的是哪个版本？", True, False),
+        ("Arabic question mark", "ما هو إصدار الخادم؟", True, False),
+        ("full-width mark only inside a quote", "> 哪个版本？\nIt does for me.", False, False),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
         ("question only inside a quote", "> Does it work?\nIt does for me.", False, False),
         ("says it worked", "That worked, thank you!", False, True),
@@ -159,6 +163,12 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
         post(replies=(answer("bob", at=ago(days=1), body="Which version?"),)),
         "waiting_on_reporter",
     ),
+    (
+        "staff asked with a full-width question mark",
+        post(replies=(answer("staffer", at=ago(days=1), body="请问你用的是哪个版本？"),)),
+        "waiting_on_reporter",
+    ),
+    ("an answer exactly at T", post(replies=(answer("bob", at=T),)), "answered"),
     (
         "the author gave what was asked",
         post(
