@@ -30,8 +30,9 @@ ANSWER_STATE_WORDS: dict[str, str] = {
 HelpWantedSection = Literal[
     "waiting_for_first_response", "after_the_release", "new_reply_to_core_team_question"
 ]
-# "listed": on the list; "mention_rotation": the item line mentions the developer on rotation (and
-# its routed owner); "escalated": the item sits in the Escalated section, which mentions the CM lead.
+# "listed": on the list; "mention_rotation": the item line mentions the developer on rotation;
+# "escalated": the item sits in the Escalated section, which mentions the CM lead, and its line names
+# its routed owner too (SPEC §4 "Routing": from the escalation day).
 LadderStep = Literal["listed", "mention_rotation", "escalated"]
 
 DAY = timedelta(days=1)

@@ -372,7 +372,7 @@ class ResponsesSection(Section):
 class EscalationSection(Section):
     """The [Help Wanted] ladder (SPEC §4 "Days on the list and escalation"), in days on the list."""
 
-    # From this day the item line mentions the developer on rotation (and its routed owner).
+    # From this day the item line mentions the developer on rotation (its routed owner: from escalate_day).
     mention_rotation_day: Days = 3
     # From this day the item sits in the Escalated section at the top, which mentions the CM lead.
     escalate_day: Days = 7
