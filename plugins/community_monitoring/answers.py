@@ -129,8 +129,8 @@ def _has_words(text: str) -> bool:
 
 
 def is_me_too(text: str, responses: ResponsesSection) -> bool:
-    """The reply's own words say nothing beyond "me too": empty, emoji or punctuation only, or only
-    configured me-too phrases, and no longer than ``me_too_max_chars``."""
+    """The reply's own words say nothing beyond "me too": empty, emoji or punctuation only (of any
+    length), or only configured me-too phrases no longer than ``me_too_max_chars``."""
     return _is_me_too(text, tuple(responses.me_too_phrases), responses.me_too_max_chars)
 
 
@@ -139,11 +139,13 @@ def is_me_too(text: str, responses: ResponsesSection) -> bool:
 @lru_cache(maxsize=65536)
 def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int) -> bool:
     words = own_words(text)
-    if not words:
+    rest = _EMOJI_SHORTCODE.sub(" ", words)
+    # Emoji and punctuation alone say nothing however many there are: the length limit is for
+    # phrases (a long reply that starts "same here" may go on to say what fixed it).
+    if not _has_words(rest):
         return True
     if len(words) > max_chars:
         return False
-    rest = _EMOJI_SHORTCODE.sub(" ", words)
     pattern = _phrase_pattern(phrases)
     if pattern is not None:
         rest = pattern.sub(" ", rest)

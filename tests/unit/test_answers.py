@@ -63,6 +63,11 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("plus one and an instruction", "+1, also check the proxy timeout", False),
         ("inline code says something", "+1 `MM_SQLSETTINGS_DRIVERNAME`", False),
         ("me-too phrases past the length limit", "same here, " * 8, False),
+        # Without a single word, a reply says nothing however long it is (the limit is for phrases).
+        ("a long row of emoji", "👍🏽" * 40, True),
+        ("emoji shortcodes past the length limit", ":+1: " * 20, True),
+        ("punctuation past the length limit", "!" * 80, True),
+        ("a long row of emoji, then a word", "👍🏽" * 40 + " fixed", False),
         ("asking for news in a sentence", "Is there any update on this?", True),
         ("asking for progress", "Any progress on this?", True),
         (
