@@ -22,10 +22,42 @@ def single_line(text: str) -> str:
     return _WHITESPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
+ZERO_WIDTH_JOINER = "\u200d"
+_VARIATION_SELECTORS = frozenset("\ufe0e\ufe0f")
+
+
+def _is_regional_indicator(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
+def _belongs_to_previous(text: str, index: int) -> bool:
+    """Whether ``text[index]`` is drawn as one with the character before it: a combining mark, a
+    variation selector, a skin tone or emoji tag, what follows a zero-width joiner, or a flag's
+    second letter."""
+    char, previous = text[index], text[index - 1]
+    if previous == ZERO_WIDTH_JOINER or char == ZERO_WIDTH_JOINER or char in _VARIATION_SELECTORS:
+        return True
+    if "\U0001f3fb" <= char <= "\U0001f3ff" or "\U000e0020" <= char <= "\U000e007f":
+        return True
+    if unicodedata.category(char) in ("Mn", "Mc", "Me"):
+        return True
+    if _is_regional_indicator(char) and _is_regional_indicator(previous):
+        run = 0  # the flag letters before it, in pairs from the first: odd means it ends a pair
+        while index - run - 1 >= 0 and _is_regional_indicator(text[index - run - 1]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
 def cap_length(text: str, max_chars: int) -> str:
+    """At most ``max_chars`` characters, "…" last when cut; the cut never parts a character from
+    its accent, an emoji from its skin tone or joined parts, or a flag's two letters."""
     if len(text) <= max_chars:
         return text
-    return text[: max(max_chars - 1, 0)].rstrip() + "…"
+    cut = max(max_chars - 1, 0)
+    while cut > 0 and _belongs_to_previous(text, cut):
+        cut -= 1
+    return text[:cut].rstrip() + "…"
 
 
 def neutralise_mentions(text: str) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from community_monitoring.safety import ZERO_WIDTH_SPACE, safe_block, safe_text, safe_url
+from community_monitoring.safety import ZERO_WIDTH_SPACE, cap_length, safe_block, safe_text, safe_url
 
 # A mention Mattermost would act on: @ directly followed by a name character, or <!here>.
 LIVE_MENTION = re.compile(r"(?<![\w\u200b])@[A-Za-z0-9_.-]|<!(here|channel|all)")
@@ -47,6 +47,27 @@ def test_length_is_capped() -> None:
     capped = safe_text("x" * 10_000, max_chars=160)
     assert capped.endswith("…")
     assert len(capped) == 160
+
+
+@pytest.mark.parametrize(
+    ("raw", "max_chars", "expected"),
+    [
+        # A cut never parts a character from what modifies or joins it: the emoji keeps its skin
+        # tone or is left out whole, a flag keeps both its letters, a letter its accent.
+        ("ab👍🏽cd", 4, "ab…"),
+        ("ab👍🏽cd", 5, "ab👍🏽…"),
+        ("ab👨\u200d👩\u200d👧 family", 5, "ab…"),
+        ("ab👨\u200d👩\u200d👧 family", 7, "ab…"),
+        ("ab👨\u200d👩\u200d👧 family", 8, "ab👨\u200d👩\u200d👧…"),
+        ("abc🇩🇪🇫🇷", 5, "abc…"),
+        ("abc🇩🇪🇫🇷", 6, "abc🇩🇪…"),
+        ("abcd\u0301e", 5, "abc…"),
+        ("ab❤\ufe0f cd", 4, "ab…"),
+        ("abcdef", 4, "abc…"),
+    ],
+)
+def test_a_cut_keeps_each_character_whole(raw: str, max_chars: int, expected: str) -> None:
+    assert cap_length(raw, max_chars) == expected
 
 
 def test_block_stays_a_quote() -> None:
