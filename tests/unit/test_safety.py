@@ -159,6 +159,8 @@ def test_an_item_without_a_title_still_has_something_to_click(title: str) -> Non
     from community_monitoring.safety import safe_link
 
     assert safe_link(title, "https://example.test/7") == "[(no title)](https://example.test/7)"
+    # As the templates show a title: made safe first (a right-to-left mark gets an isolate), then linked.
+    assert safe_link(safe_text(title), "https://example.test/7") == "[(no title)](https://example.test/7)"
 
 
 @pytest.mark.parametrize(
