@@ -310,6 +310,9 @@ def test_community_page_in_a_browser(community_airflow: LocalAirflow, tmp_path: 
         ("2026-11-18T10:00:00 01:00", T2),
         ("2026-11-18T09:00:00", T2),
         ("2026-11-18", datetime(2026, 11, 18, 23, 59, 59, 999999, tzinfo=UTC)),
+        # A date in ISO 8601's other forms is that day too, not its first instant (a snapshot earlier).
+        ("20261118", datetime(2026, 11, 18, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2026-W47-3", datetime(2026, 11, 18, 23, 59, 59, 999999, tzinfo=UTC)),
         ("", None),
         (None, None),
     ],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -59,7 +59,6 @@ STEP_WORDS: dict[str, str] = {
 _STEP_ORDER = {"escalated": 0, "mention_rotation": 1, "listed": 2}
 # "2026-11-18T09:00:00 00:00": a "+" sent unencoded in a query string arrives as a space.
 _SPACED_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 RowFilter = Callable[[StateRow], bool]
 
@@ -70,20 +69,31 @@ class BadQuery(ValueError):
 
 def parse_as_of(text: str | None) -> datetime | None:
     """T from a query parameter: an ISO 8601 time (``2026-11-18T09:00:00Z``, an offset, or UTC when
-    none is given) or a date (its end, UTC); None when empty. Raises ``BadQuery`` otherwise."""
+    none is given) or a date in any ISO 8601 form (``2026-11-18``, ``20261118``, ``2026-W47-3``: its
+    end, UTC); None when empty. Raises ``BadQuery`` otherwise."""
     if text is None or not text.strip():
         return None
     value = _SPACED_OFFSET.sub(r"\1+\2", text.strip())
     try:
-        if _DATE_ONLY.match(value):
-            day = datetime.fromisoformat(value).replace(tzinfo=UTC)
-            return day + DAY - timedelta(microseconds=1)
+        day = _iso_date(value)
+        if day is not None:
+            return datetime.combine(day, datetime.min.time(), UTC) + DAY - timedelta(microseconds=1)
         parsed = datetime.fromisoformat(value)
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
         # OverflowError: a legal date at the edge of the calendar (9999-12-31, 0001-01-01+01:00)
         # that its end of day or UTC would carry past.
         raise BadQuery(f"as_of: not a date or an ISO 8601 time in range: {text!r}") from None
+
+
+def _iso_date(value: str) -> date | None:
+    """The day ``value`` names when it is a date alone, in any form ISO 8601 writes one; else None.
+    (``datetime.fromisoformat`` reads every such form too, as the day's start: "20261118" would
+    show the snapshot before the one "2026-11-18" shows.)"""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def iso(when: datetime) -> str:
