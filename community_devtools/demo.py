@@ -311,7 +311,10 @@ def print_model_card(scenario: Path, env: dict[str, str]) -> None:
         print(f"  No triage model card to show ({exc}); the daily [Triage] uses the rules")
         return
     used = latest.get("version") == version
-    print(f"  Model card ({'used by the daily [Triage]' if used else 'not used: the rules decide'}):")
+    # A card that is not promoted leaves an earlier promoted model in use, if there is one.
+    earlier = latest.get("version")
+    instead = f"the daily [Triage] keeps model {earlier}" if earlier else "the rules decide"
+    print(f"  Model card ({'used by the daily [Triage]' if used else f'not used: {instead}'}):")
     for line in format_card(card, settings.triage_model.minimums).splitlines():
         print(f"    {line}")
 

@@ -455,3 +455,25 @@ def test_a_label_or_a_forum_category_the_team_set_stays_decisive() -> None:
     assert classifier.classify(in_category).post_type == "troubleshooting"
     plain = post(channel="forum", title="Blank window after start")
     assert classifier.classify(plain) == Classification("bug", "model 0.99")
+
+
+def test_a_training_not_promoted_names_what_the_daily_run_uses_instead(tmp_path: Any) -> None:
+    """A weak or impossible training leaves an earlier promoted model in use: its log must say so,
+    not that the rules decide."""
+    from datetime import timedelta
+
+    from community_monitoring.pipeline.triage_model import in_use_instead, promote, save_model
+
+    settings = stored_settings(tmp_path / "models")
+    assert in_use_instead(settings, T) == "the rules decide (no model has been promoted yet)"
+    model, card = train(generated_examples(per_type=12), settings, as_of=T - timedelta(days=7))
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    assert in_use_instead(settings, T) == (
+        f"the daily run keeps using triage model {model.version}, promoted earlier"
+    )
+    assert in_use_instead(settings, T - timedelta(days=30)).startswith(
+        "the rules decide (no promoted model was trained on history up to"
+    )
+    (tmp_path / "models" / "triage" / "latest.json").write_text("{not json")
+    assert in_use_instead(settings, T).startswith("the rules decide (")

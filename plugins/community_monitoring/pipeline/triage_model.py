@@ -122,6 +122,24 @@ def _pick_version(pointer: dict[str, Any], as_of: datetime | None) -> str | None
     return None
 
 
+def in_use_instead(settings: Settings, as_of: datetime) -> str:
+    """What the daily run at ``as_of`` decides with when this training is not promoted, in words:
+    the version promoted earlier that it picks (its card is checked again when it loads), or the rules.
+
+    A training that is not promoted leaves ``latest.json`` as it was: saying "the rules decide" while
+    an earlier model stays in use sends the team looking at the wrong decider."""
+    pointer = models_root(settings) / LATEST
+    try:
+        if not pointer.exists():
+            return "the rules decide (no model has been promoted yet)"
+        version = _pick_version(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
+    except Exception as exc:  # the loader says the same and falls back to the rules
+        return f"the rules decide ({pointer} is unreadable: {type(exc).__name__})"
+    if version is None:
+        return f"the rules decide (no promoted model was trained on history up to {as_of.isoformat()})"
+    return f"the daily run keeps using triage model {version}, promoted earlier"
+
+
 def load_latest_model(settings: Settings, as_of: datetime | None = None) -> TriageModel | None:
     """The promoted model whose card meets today's minimums, or None with a warning; never raises.
 
@@ -272,17 +290,24 @@ def train_triage_model(run: TaskRun) -> dict[str, Any]:
     try:
         model, card = train(examples, run.settings, as_of=run.as_of)
     except NotEnoughHistory as exc:
-        log.warning("No triage model trained: %s. The rules keep deciding.", exc)
-        run.store.write_json(TRAINING_RESULT, {"trained": False, "reason": str(exc)})
+        instead = in_use_instead(run.settings, run.as_of)
+        log.warning("No triage model trained: %s. Instead, %s.", exc, instead)
+        run.store.write_json(TRAINING_RESULT, {"trained": False, "reason": f"{exc}; instead, {instead}"})
         return {"trained": False}
     folder = save_model(run.settings, model, card)
     reasons = card.shortfalls(section.minimums)
     missing = run.channels_read()["missing"]
     if missing:
         reasons.append(f"channel(s) not read, so their history is missing: {', '.join(missing)}")
+    instead = ""
     if reasons:
+        instead = in_use_instead(run.settings, run.as_of)
         log.warning(
-            "Triage model %s is stored in %s but not used: %s", model.version, folder, "; ".join(reasons)
+            "Triage model %s is stored in %s but not used: %s. Instead, %s.",
+            model.version,
+            folder,
+            "; ".join(reasons),
+            instead,
         )
     elif promote(run.settings, card):
         log.info(
@@ -296,6 +321,7 @@ def train_triage_model(run: TaskRun) -> dict[str, Any]:
             "trained": True,
             "promoted": not reasons,
             "reasons": reasons,
+            "instead": instead,
             "folder": str(folder),
             "card": card.to_dict(),
         },
@@ -314,6 +340,10 @@ def report_model_card(run: TaskRun) -> dict[str, Any]:
         return {"trained": False}
     card = ModelCard.from_dict(result["card"])
     text = format_card(card, run.settings.triage_model.minimums)
-    state = "in use from now on" if result["promoted"] else "not used: " + "; ".join(result["reasons"])
+    state = "in use from now on"
+    if not result["promoted"]:
+        state = "not used: " + "; ".join(result["reasons"])
+        if result.get("instead"):
+            state += f"; instead, {result['instead']}"
     log.info("Triage model card (%s; %s):\n%s", state, result["folder"], text)
     return {"version": card.version, "promoted": result["promoted"]}
