@@ -432,16 +432,26 @@ def format_card(card: ModelCard, minimums: TriageModelMinimums | None = None) ->
     def counts(values: Mapping[str, int]) -> str:
         return ", ".join(f"{k} {v}" for k, v in sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    # A type with fewer than two examples is counted but not learned (``_trainable``): the model never
+    # gives it, and its row says so rather than show scores of 0% as if it had been measured.
+    learned = card.classes or tuple(card.cv_scores)
+    learned_from = sum(card.counts_by_type.get(t, 0) for t in learned)
+    left_out = "" if learned_from == card.training_size else f" ({learned_from} of them learned from)"
     lines = [
         f"Triage model {card.version} (trained {card.created_at} on the history up to {card.as_of}; "
         f"scikit-learn {card.sklearn_version}; {card.features} features)",
-        f"{card.training_size} examples by type: {counts(card.counts_by_type)}",
+        f"{card.training_size} examples{left_out} by type: {counts(card.counts_by_type)}",
         f"  by source: {counts(card.counts_by_source)}",
         f"{card.cv_folds}-fold stratified cross-validation: accuracy {card.cv_accuracy:.1%}",
         f"  {'type':18s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'support':>7s}",
     ]
     for post_type in POST_TYPES:
-        score = card.cv_scores.get(post_type, TypeScore(0.0, 0.0, 0.0, 0))
+        score = card.cv_scores.get(post_type)
+        if post_type not in learned or score is None:
+            count = card.counts_by_type.get(post_type, 0)
+            why = "no examples" if not count else f"{count} example, two are needed"
+            lines.append(f"  {post_type:18s} not learned ({why}): the model never gives this type")
+            continue
         lines.append(
             f"  {post_type:18s} {score.precision:9.1%} {score.recall:7.1%} {score.f1:6.1%} {score.support:7d}"
         )

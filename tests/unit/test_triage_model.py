@@ -269,6 +269,7 @@ def test_two_types_make_a_binary_model_that_stores_and_loads() -> None:
     posts = probe_posts()
     assert TriageModel.from_json(model.to_json()).predict_many(posts) == model.predict_many(posts)
     assert "troubleshooting: 0 examples (minimum 10)" in card.shortfalls(SMALL_MINIMUMS)
+    assert "troubleshooting    not learned (no examples)" in format_card(card)
 
 
 def test_a_type_seen_once_is_counted_but_not_learned() -> None:
@@ -280,6 +281,13 @@ def test_a_type_seen_once_is_counted_but_not_learned() -> None:
     assert "troubleshooting" not in model.classes
     assert card.counts_by_type["troubleshooting"] == 1
     assert card.cv_folds == 3
+    # The card says so, rather than show the type's scores as a measured 0%.
+    text = format_card(card)
+    assert "46 examples (45 of them learned from) by type" in text
+    assert (
+        "troubleshooting    not learned (1 example, two are needed): the model never gives this type" in text
+    )
+    assert "troubleshooting         0.0%" not in text
 
 
 @pytest.mark.parametrize(
