@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
@@ -69,6 +70,32 @@ def full_list_name(kind: str) -> str:
     return f"{kind}.full.md"
 
 
+# The sections whose whole list the Community page can show from its state table (``web/page.py``'s
+# ``digest_filter`` maps each one onto its rows): their "… and N more" links the page. The others
+# link nothing but the archived full list, since the page has no rows for them: the weekly review's
+# stale and aged-out posts (up to ``weekly.max_age_days`` old, chosen by their last activity; the
+# table tracks the daily window), the UserVoice review's status drift, offers and questions, the
+# [Help Wanted] section after a release, [Triage]'s posts that could not be read, the closeout's lists.
+PAGE_SECTIONS: Mapping[str, frozenset[str]] = {
+    "help_wanted": frozenset({"escalated", "waiting_for_first_response", "new_reply_to_core_team_question"}),
+    "triage": frozenset(POST_TYPES),
+}
+
+
+def page_shows(kind: str, section: str) -> bool:
+    """Whether the Community page lists what ``section`` of digest ``kind`` cut short."""
+    return section in PAGE_SECTIONS.get(kind, frozenset())
+
+
+def links_here(url_template: str, kind: str, section: str) -> bool:
+    """Whether "… and N more" of ``section`` links ``digest.full_list_url``: a dashboard of the
+    team's own may list anything; this Airflow's Community page (``…/community``) only its sections."""
+    if not url_template:
+        return False
+    path = urlsplit(url_template).path.rstrip("/")
+    return not path.endswith("/community") or page_shows(kind, section)
+
+
 @dataclass
 class SectionCap:
     """SPEC §7: each section of a digest shows its first ``limit`` entries, then "… and N more".
@@ -98,7 +125,7 @@ class SectionCap:
     def more_line(self, section: str, more: int) -> str:
         # A list item of its own: a plain line right after a list would join its last item.
         words = f"… and {more:,} more"
-        if self.url_template:
+        if links_here(self.url_template, self.kind, section):
             url = self.url_template.format(
                 kind=self.kind,
                 as_of=self.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -406,3 +406,17 @@ def test_a_channel_with_no_rows_at_t_that_had_some_before_is_named(tmp_path: Pat
     forum_only = page_context(select(PageQuery.parse(channel="forum")), engine)
     assert forum_only["channels_gone"] == []
     assert page_context(select(PageQuery.parse(as_of="2026-11-17T09:00:00Z")), engine)["channels_gone"] == []
+
+
+def test_every_section_a_digest_links_here_has_a_list_of_its_own() -> None:
+    """messages.PAGE_SECTIONS says which "… and N more" link this page; each must open its section's
+    rows, not a whole digest's (the rest link their archived full list)."""
+    from community_monitoring.messages import PAGE_SECTIONS
+    from community_monitoring.web.page import digest_filter
+
+    for kind, sections in PAGE_SECTIONS.items():
+        for section in sections:
+            found = digest_filter(kind, section)
+            assert found is not None
+            assert "the whole list" not in found.words, (kind, section)
+            assert "every type" not in found.words, (kind, section)

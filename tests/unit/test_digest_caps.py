@@ -27,6 +27,7 @@ from community_monitoring.drafts import Suggestion
 from community_monitoring.messages import (
     RenderedMessage,
     full_list_name,
+    links_here,
     render_closeout_summary,
     render_help_wanted_digest,
     render_triage_list,
@@ -85,8 +86,6 @@ class Digest:
     sections: tuple[str, ...]
     render: Callable[[int, Settings], RenderedMessage]
     true_totals: Callable[[int], tuple[str, ...]]
-    # Its "… and N more" may link the Community page; the closeout's lists are not there.
-    links_page: bool = True
 
 
 def _help_wanted_entry(section: str, index: int) -> HelpWantedEntry:
@@ -265,7 +264,6 @@ DIGESTS = (
             f"#### Already thanked for 11.2 earlier ({n})",
             f"#### Skipped ({n})",
         ),
-        links_page=False,
     ),
 )
 BY_KIND = pytest.mark.parametrize("digest", DIGESTS, ids=[d.kind for d in DIGESTS])
@@ -324,8 +322,13 @@ def test_over_the_cap_each_section_shows_n_and_links_the_rest(digest: Digest, ur
     if digest.kind == "triage":
         assert len(re.findall(r"^- github issue \d+: ", text, re.MULTILINE)) == cap
     more_lines = [line for line in text.splitlines() if "… and" in line]
-    link = url_template if digest.links_page else ""
-    assert more_lines == [_more_line(digest.kind, section, more, link) for section in digest.sections]
+    # The Community page is linked only for the lists it can show; the rest name the archived list.
+    assert more_lines == [
+        _more_line(
+            digest.kind, section, more, url_template if links_here(url_template, digest.kind, section) else ""
+        )
+        for section in digest.sections
+    ]
     assert all(total in text for total in digest.true_totals(cap + more))
     # item_urls still lists every item, those behind "… and N more" too.
     listed = [u for section in digest.sections for u in _section_urls(section, cap + more)]
@@ -556,3 +559,31 @@ def test_more_links_the_community_page_of_this_airflow_by_default(
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", base_url)
     settings = load_settings({"digest": {"full_list_url": configured}} if configured else None)
     assert with_community_page_links(settings).digest.full_list_url == expected
+
+
+@pytest.mark.parametrize(
+    ("url_template", "kind", "section", "linked"),
+    [
+        (DASHBOARD, "help_wanted", "escalated", True),
+        (DASHBOARD, "triage", "bug", True),
+        # Lists the Community page has no rows for: the archived full list instead.
+        (DASHBOARD, "weekly_review", "aged_out", False),
+        (DASHBOARD, "weekly_review", "github", False),
+        (DASHBOARD, "uservoice_review", "status_drift", False),
+        (DASHBOARD, "help_wanted", "after_the_release", False),
+        (DASHBOARD, "triage", "unreadable", False),
+        (
+            "https://airflow.example.com/community/?kind={kind}&section={section}",
+            "weekly_review",
+            "aged_out",
+            False,
+        ),
+        # A dashboard of the team's own may list anything.
+        ("https://dash.example.com/{kind}/{section}", "weekly_review", "aged_out", True),
+        ("", "help_wanted", "escalated", False),
+    ],
+)
+def test_more_links_the_community_page_only_for_the_lists_it_shows(
+    url_template: str, kind: str, section: str, linked: bool
+) -> None:
+    assert links_here(url_template, kind, section) is linked
