@@ -471,6 +471,7 @@ def test_a_training_not_promoted_names_what_the_daily_run_uses_instead(tmp_path:
     from datetime import timedelta
 
     from community_monitoring.pipeline.triage_model import in_use_instead, promote, save_model
+    from community_monitoring.settings import load_settings
 
     settings = stored_settings(tmp_path / "models")
     assert in_use_instead(settings, T) == "the rules decide (no model has been promoted yet)"
@@ -482,6 +483,12 @@ def test_a_training_not_promoted_names_what_the_daily_run_uses_instead(tmp_path:
     )
     assert in_use_instead(settings, T - timedelta(days=30)).startswith(
         "the rules decide (no promoted model was trained on history up to"
+    )
+    stricter = load_settings(
+        {"paths": {"models": str(tmp_path / "models")}, "triage_model": {"minimums": {"examples": 10_000}}}
+    )
+    assert in_use_instead(stricter, T) == (
+        f"the rules decide (triage model {model.version}, promoted earlier, misses today's minimums)"
     )
     (tmp_path / "models" / "triage" / "latest.json").write_text("{not json")
     assert in_use_instead(settings, T).startswith("the rules decide (")

@@ -124,19 +124,25 @@ def _pick_version(pointer: dict[str, Any], as_of: datetime | None) -> str | None
 
 def in_use_instead(settings: Settings, as_of: datetime) -> str:
     """What the daily run at ``as_of`` decides with when this training is not promoted, in words:
-    the version promoted earlier that it picks (its card is checked again when it loads), or the rules.
+    the version promoted earlier that it picks when its card meets today's minimums, or the rules.
 
     A training that is not promoted leaves ``latest.json`` as it was: saying "the rules decide" while
     an earlier model stays in use sends the team looking at the wrong decider."""
-    pointer = models_root(settings) / LATEST
+    from community_monitoring.triage_model import ModelCard
+
+    root = models_root(settings)
+    pointer = root / LATEST
     try:
         if not pointer.exists():
             return "the rules decide (no model has been promoted yet)"
         version = _pick_version(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
+        if version is None:
+            return f"the rules decide (no promoted model was trained on history up to {as_of.isoformat()})"
+        card = ModelCard.from_json(_read_text(root / _checked_version(version) / "card.json", 1024 * 1024))
     except Exception as exc:  # the loader says the same and falls back to the rules
-        return f"the rules decide ({pointer} is unreadable: {type(exc).__name__})"
-    if version is None:
-        return f"the rules decide (no promoted model was trained on history up to {as_of.isoformat()})"
+        return f"the rules decide (the promoted model cannot be read: {type(exc).__name__}: {exc})"
+    if card.shortfalls(settings.triage_model.minimums):
+        return f"the rules decide (triage model {version}, promoted earlier, misses today's minimums)"
     return f"the daily run keeps using triage model {version}, promoted earlier"
 
 
