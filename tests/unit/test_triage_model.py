@@ -488,7 +488,50 @@ def test_a_training_not_promoted_names_what_the_daily_run_uses_instead(tmp_path:
         {"paths": {"models": str(tmp_path / "models")}, "triage_model": {"minimums": {"examples": 10_000}}}
     )
     assert in_use_instead(stricter, T) == (
-        f"the rules decide (triage model {model.version}, promoted earlier, misses today's minimums)"
+        "the rules decide (every model promoted earlier misses today's minimums)"
     )
     (tmp_path / "models" / "triage" / "latest.json").write_text("{not json")
     assert in_use_instead(settings, T).startswith("the rules decide (")
+
+
+def test_the_daily_run_uses_the_newest_promoted_model_that_meets_todays_minimums(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SPEC §12: "the latest one whose card meets configured minimums": minimums raised since the
+    newest promotion leave an older model that meets them in use, not the rules."""
+    import logging
+    from datetime import timedelta
+
+    from community_monitoring.pipeline.triage_model import (
+        in_use_instead,
+        load_latest_model,
+        promote,
+        save_model,
+    )
+    from community_monitoring.settings import load_settings
+
+    settings = stored_settings(tmp_path / "models")
+    older, older_card = train(generated_examples(per_type=30), settings, as_of=T - timedelta(days=14))
+    newer, newer_card = train(generated_examples(per_type=12, seed=1), settings, as_of=T - timedelta(days=7))
+    for model, card in ((older, older_card), (newer, newer_card)):
+        save_model(settings, model, card)
+        assert promote(settings, card)
+    raised = load_settings(
+        {
+            "paths": {"models": str(tmp_path / "models")},
+            "triage_model": {
+                "minimums": {"examples": 100, "per_type": 10, "cv_accuracy": 0.5, "recall": 0.4}
+            },
+        }
+    )
+    caplog.set_level(logging.WARNING)
+    assert load_latest_model(settings, T).version == newer.version  # type: ignore[union-attr]
+    assert load_latest_model(raised, T).version == older.version  # type: ignore[union-attr]
+    assert f"Triage model {newer.version} misses the minimums (48 examples (minimum 100))" in caplog.text
+    assert (
+        in_use_instead(raised, T)
+        == f"the daily run keeps using triage model {older.version}, promoted earlier"
+    )
+    # Backfills still get only a model of their own past.
+    assert load_latest_model(raised, T - timedelta(days=10)).version == older.version  # type: ignore[union-attr]
+    assert load_latest_model(raised, T - timedelta(days=20)) is None

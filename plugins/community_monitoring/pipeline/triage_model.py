@@ -5,9 +5,10 @@ version: ``triage/<version>/model.json`` and ``card.json``. ``triage/latest.json
 version the daily run uses; it moves only when a new card meets ``triage_model.minimums`` and every
 channel was read. ``triage/last-trained.json`` points at the newest training, used or not.
 
-``load_latest_model(settings)`` is what the daily run calls: it returns the promoted model, or
-None with a warning (no model yet, its card misses today's minimums, a corrupted file, anything
-else) and never raises, so the rules decide and the run goes on.
+``load_latest_model(settings)`` is what the daily run calls: it returns the newest promoted model
+whose card meets today's minimums (an older one when minimums were raised since), or None with a
+warning (no model yet, none meets them, a corrupted file, anything else) and never raises, so the
+rules decide and the run goes on.
 """
 
 from __future__ import annotations
@@ -111,15 +112,36 @@ def promote(settings: Settings, card: ModelCard) -> bool:
     return True
 
 
-def _pick_version(pointer: dict[str, Any], as_of: datetime | None) -> str | None:
-    """The promoted version to use: the newest, or the newest trained on history up to ``as_of``."""
+def _candidate_versions(pointer: dict[str, Any], as_of: datetime | None) -> list[str]:
+    """The promoted versions the run may use, newest history first: all, or those trained on
+    history up to ``as_of``."""
     from community_monitoring.timeutil import parse_time
 
     entries = [pointer, *pointer.get("previous", [])]
-    for entry in entries:
-        if as_of is None or parse_time(str(entry["as_of"])) <= as_of:
-            return str(entry["version"])
-    return None
+    return [
+        str(entry["version"])
+        for entry in entries
+        if as_of is None or parse_time(str(entry["as_of"])) <= as_of
+    ]
+
+
+def _usable_card(
+    settings: Settings, versions: list[str]
+) -> tuple[str | None, ModelCard | None, list[tuple[str, list[str]]]]:
+    """The newest of ``versions`` whose card meets today's minimums (SPEC §12: "the latest one whose
+    card meets configured minimums"), with its card, and the newer ones passed over with what each
+    misses: minimums raised since a promotion leave an older model that meets them in use."""
+    from community_monitoring.triage_model import ModelCard
+
+    root = models_root(settings)
+    passed_over: list[tuple[str, list[str]]] = []
+    for version in versions:
+        card = ModelCard.from_json(_read_text(root / _checked_version(version) / "card.json", 1024 * 1024))
+        missing = card.shortfalls(settings.triage_model.minimums)
+        if not missing:
+            return version, card, passed_over
+        passed_over.append((version, missing))
+    return None, None, passed_over
 
 
 def in_use_instead(settings: Settings, as_of: datetime) -> str:
@@ -128,21 +150,18 @@ def in_use_instead(settings: Settings, as_of: datetime) -> str:
 
     A training that is not promoted leaves ``latest.json`` as it was: saying "the rules decide" while
     an earlier model stays in use sends the team looking at the wrong decider."""
-    from community_monitoring.triage_model import ModelCard
-
-    root = models_root(settings)
-    pointer = root / LATEST
+    pointer = models_root(settings) / LATEST
     try:
         if not pointer.exists():
             return "the rules decide (no model has been promoted yet)"
-        version = _pick_version(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
-        if version is None:
+        versions = _candidate_versions(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
+        if not versions:
             return f"the rules decide (no promoted model was trained on history up to {as_of.isoformat()})"
-        card = ModelCard.from_json(_read_text(root / _checked_version(version) / "card.json", 1024 * 1024))
+        version, _, _ = _usable_card(settings, versions)
     except Exception as exc:  # the loader says the same and falls back to the rules
         return f"the rules decide (the promoted model cannot be read: {type(exc).__name__}: {exc})"
-    if card.shortfalls(settings.triage_model.minimums):
-        return f"the rules decide (triage model {version}, promoted earlier, misses today's minimums)"
+    if version is None:
+        return "the rules decide (every model promoted earlier misses today's minimums)"
     return f"the daily run keeps using triage model {version}, promoted earlier"
 
 
@@ -166,23 +185,24 @@ def load_latest_model(settings: Settings, as_of: datetime | None = None) -> Tria
 
 
 def _load_promoted(settings: Settings, as_of: datetime | None) -> TriageModel | None:
-    from community_monitoring.triage_model import ModelCard, TriageModel, format_card
+    from community_monitoring.triage_model import TriageModel, format_card
 
     root = models_root(settings)
     pointer = root / LATEST
     if not pointer.exists():
         log.warning("No triage model has been promoted yet (%s does not exist): the rules decide", pointer)
         return None
-    version = _pick_version(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
-    if version is None:
+    versions = _candidate_versions(json.loads(_read_text(pointer, 1024 * 1024)), as_of)
+    if not versions:
         log.warning("No promoted triage model was trained on history up to %s: the rules decide", as_of)
         return None
-    folder = root / _checked_version(version)
-    card = ModelCard.from_json(_read_text(folder / "card.json", 1024 * 1024))
-    missing = card.shortfalls(settings.triage_model.minimums)
-    if missing:
-        log.warning("Triage model %s misses the minimums (%s): the rules decide", version, "; ".join(missing))
+    version, card, passed_over = _usable_card(settings, versions)
+    for skipped, missing in passed_over:
+        log.warning("Triage model %s misses the minimums (%s)", skipped, "; ".join(missing))
+    if version is None or card is None:
+        log.warning("No promoted triage model meets the minimums: the rules decide")
         return None
+    folder = root / version
     model = TriageModel.from_json(_read_text(folder / "model.json"))
     if model.version != card.version:
         raise ValueError(f"model.json is version {model.version}, its card says {card.version}")
