@@ -535,3 +535,62 @@ def test_the_daily_run_uses_the_newest_promoted_model_that_meets_todays_minimums
     # Backfills still get only a model of their own past.
     assert load_latest_model(raised, T - timedelta(days=10)).version == older.version  # type: ignore[union-attr]
     assert load_latest_model(raised, T - timedelta(days=20)) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda card: card.unlink(), id="card deleted"),
+        pytest.param(
+            lambda card: card.write_text(
+                card.read_text().replace('"format_version": 1', '"format_version": 0')
+            ),
+            id="card of another format",
+        ),
+    ],
+)
+def test_a_promoted_version_whose_card_cannot_be_read_is_passed_over_for_an_older_one(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture, damage: Any
+) -> None:
+    """The newest promoted model that meets today's minimums is used (SPEC §12): a version between
+    it and a newer one missing them, whose card is gone or written in another format, shows nothing
+    that meets them, so it is passed over (named, with why) rather than leaving the rules to decide."""
+    import logging
+    from datetime import timedelta
+
+    from community_monitoring.pipeline.triage_model import (
+        in_use_instead,
+        load_latest_model,
+        promote,
+        save_model,
+    )
+    from community_monitoring.settings import load_settings
+
+    settings = stored_settings(tmp_path / "models")
+    oldest, oldest_card = train(generated_examples(per_type=30), settings, as_of=T - timedelta(days=21))
+    middle, middle_card = train(
+        generated_examples(per_type=30, seed=2), settings, as_of=T - timedelta(days=14)
+    )
+    newest, newest_card = train(
+        generated_examples(per_type=12, seed=1), settings, as_of=T - timedelta(days=7)
+    )
+    for model, card in ((oldest, oldest_card), (middle, middle_card), (newest, newest_card)):
+        save_model(settings, model, card)
+        assert promote(settings, card)
+    damage(tmp_path / "models" / "triage" / middle.version / "card.json")
+    raised = load_settings(
+        {
+            "paths": {"models": str(tmp_path / "models")},
+            "triage_model": {
+                "minimums": {"examples": 100, "per_type": 10, "cv_accuracy": 0.5, "recall": 0.4}
+            },
+        }
+    )
+    caplog.set_level(logging.WARNING)
+    assert load_latest_model(raised, T).version == oldest.version  # type: ignore[union-attr]
+    assert f"Triage model {newest.version} misses the minimums" in caplog.text
+    assert f"Triage model {middle.version}'s card cannot be read" in caplog.text
+    assert (
+        in_use_instead(raised, T)
+        == f"the daily run keeps using triage model {oldest.version}, promoted earlier"
+    )

@@ -127,20 +127,28 @@ def _candidate_versions(pointer: dict[str, Any], as_of: datetime | None) -> list
 
 def _usable_card(
     settings: Settings, versions: list[str]
-) -> tuple[str | None, ModelCard | None, list[tuple[str, list[str]]]]:
+) -> tuple[str | None, ModelCard | None, list[tuple[str, str]]]:
     """The newest of ``versions`` whose card meets today's minimums (SPEC §12: "the latest one whose
-    card meets configured minimums"), with its card, and the newer ones passed over with what each
-    misses: minimums raised since a promotion leave an older model that meets them in use."""
+    card meets configured minimums"), with its card, and the newer ones passed over with why, in
+    words after the version: minimums raised since a promotion leave an older model that meets them
+    in use. A card that cannot be read (gone, written in another format) shows nothing that meets
+    them: its version is passed over too, rather than leaving an older one that does unused."""
     from community_monitoring.triage_model import ModelCard
 
     root = models_root(settings)
-    passed_over: list[tuple[str, list[str]]] = []
+    passed_over: list[tuple[str, str]] = []
     for version in versions:
-        card = ModelCard.from_json(_read_text(root / _checked_version(version) / "card.json", 1024 * 1024))
+        try:
+            card = ModelCard.from_json(
+                _read_text(root / _checked_version(version) / "card.json", 1024 * 1024)
+            )
+        except Exception as exc:  # a missing file, a foreign format: whatever it is, not usable
+            passed_over.append((version, f"'s card cannot be read ({type(exc).__name__}: {exc})"))
+            continue
         missing = card.shortfalls(settings.triage_model.minimums)
         if not missing:
             return version, card, passed_over
-        passed_over.append((version, missing))
+        passed_over.append((version, f" misses the minimums ({'; '.join(missing)})"))
     return None, None, passed_over
 
 
@@ -197,8 +205,8 @@ def _load_promoted(settings: Settings, as_of: datetime | None) -> TriageModel | 
         log.warning("No promoted triage model was trained on history up to %s: the rules decide", as_of)
         return None
     version, card, passed_over = _usable_card(settings, versions)
-    for skipped, missing in passed_over:
-        log.warning("Triage model %s misses the minimums (%s)", skipped, "; ".join(missing))
+    for skipped, why in passed_over:
+        log.warning("Triage model %s%s", skipped, why)
     if version is None or card is None:
         log.warning("No promoted triage model meets the minimums: the rules decide")
         return None
