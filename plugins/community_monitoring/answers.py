@@ -103,13 +103,19 @@ def own_words(text: str) -> str:
 
 # "?" as each script writes it: the ASCII one, the full-width one of Chinese and Japanese, the Arabic one.
 QUESTION_MARKS = ("?", "\uff1f", "\u061f")
+# The marks no URL syntax uses (a query string starts with the ASCII "?"): they ask wherever they
+# stand, also right after a link, where Chinese and Arabic put no space ("参考https://…，哪个版本？")
+# and a link read up to the next space would take the question with it.
+_PROSE_ONLY_MARKS = tuple(mark for mark in QUESTION_MARKS if mark != "?")
 
 
 @lru_cache(maxsize=8192)
 def asks_a_question(text: str) -> bool:
     """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
-    words = _URL.sub(" ", _INLINE_CODE.sub(" ", own_words(text)))
-    return any(mark in words for mark in QUESTION_MARKS)
+    words = _INLINE_CODE.sub(" ", own_words(text))
+    if any(mark in words for mark in _PROSE_ONLY_MARKS):
+        return True
+    return "?" in _URL.sub(" ", words)
 
 
 @lru_cache(maxsize=64)

@@ -117,6 +117,16 @@ def test_own_words(case: str, text: str, expected: str) -> None:
         ("full-width question mark", "你用的是哪个版本？", True, False),
         ("Arabic question mark", "ما هو إصدار الخادم؟", True, False),
         ("full-width mark only inside a quote", "> 哪个版本？\nIt does for me.", False, False),
+        # Chinese and Arabic put no space after a link: the full-width and Arabic marks are never part
+        # of one (a query string starts with "?"), so a link just before them leaves them asking.
+        (
+            "full-width mark right after a link",
+            "参考https://docs.example.com/install，你用的是哪个版本？",
+            True,
+            False,
+        ),
+        ("Arabic mark right after a link", "راجع https://docs.example.com/install؟", True, False),
+        ("a link's own query string", "See https://example.com/search?q=timeout for more.", False, False),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
         ("question only inside a quote", "> Does it work?\nIt does for me.", False, False),
         ("says it worked", "That worked, thank you!", False, True),
