@@ -243,6 +243,27 @@ def test_credentials_over_plain_http_are_warned_of_naming_the_connection(
     assert "discourse-key-456" not in caplog.text
 
 
+def test_a_mattermost_webhook_over_plain_http_is_warned_of_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A webhook's id is its credential (whoever has it posts to the channel) and travels in the
+    path, not in a header or the session's auth: a host without https:// sends it in clear too."""
+    from community_monitoring.mattermost import MattermostWebhook
+
+    conn = {"conn_type": "http", "host": "chat.example.com", "password": "hook-id-789"}
+    monkeypatch.setenv("AIRFLOW_CONN_MM_PLAIN", json.dumps(conn))
+    webhook = MattermostWebhook("mm_plain")
+    with caplog.at_level("WARNING", logger="community_monitoring.sources.http"):
+        webhook._resolve()
+        webhook._api.base_path()  # builds the session, as the first post does; sends nothing
+    warnings = [r.getMessage() for r in caplog.records if "plain http" in r.getMessage()]
+    assert warnings == [
+        "mattermost (mm_plain): connection 'mm_plain' sends its credentials over plain http to "
+        "http://chat.example.com:80; write https:// in its host"
+    ]
+    assert "hook-id-789" not in caplog.text
+
+
 # ----- secrets of a connection go to the masker -----------------------------------------------------
 
 

@@ -835,8 +835,9 @@ class ApiClient:
             # endpoints as "//hooks/…", which the server redirects or does not know.
             hook.base_url = (hook.base_url or "").rstrip("/")
             self.add_secrets(session_secrets(session))
-            if session_secrets(session) and sends_in_clear(hook.base_url):
-                # Airflow reads a host written without a scheme as http: credentials in clear.
+            # The session's auth and headers, and what its caller put in a path (a Mattermost
+            # webhook's id): Airflow reads a host written without a scheme as http, so in clear.
+            if self._secrets and sends_in_clear(hook.base_url):
                 log.warning(
                     "%s: connection %r sends its credentials over plain http to %s; write https:// in its host",
                     self.service,
