@@ -311,12 +311,20 @@ def print_model_card(scenario: Path, env: dict[str, str]) -> None:
         print(f"  No triage model card to show ({exc}); the daily [Triage] uses the rules")
         return
     used = latest.get("version") == version
-    # A card that is not promoted leaves an earlier promoted model in use, if there is one.
-    earlier = latest.get("version")
-    instead = f"the daily [Triage] keeps model {earlier}" if earlier else "the rules decide"
+    instead = "" if used else in_use_instead_of(settings, location, card.as_of)
     print(f"  Model card ({'used by the daily [Triage]' if used else f'not used: {instead}'}):")
     for line in format_card(card, settings.triage_model.minimums).splitlines():
         print(f"    {line}")
+
+
+def in_use_instead_of(settings: Any, models: str, as_of: str) -> str:
+    """What the daily [Triage] decides with instead of a card not promoted, as the DAG's log says
+    it: an earlier promoted model only while its card meets today's minimums, else the rules."""
+    from community_monitoring.pipeline.triage_model import in_use_instead
+    from community_monitoring.timeutil import parse_time
+
+    located = settings.model_copy(update={"paths": settings.paths.model_copy(update={"models": models})})
+    return in_use_instead(located, parse_time(as_of))
 
 
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")

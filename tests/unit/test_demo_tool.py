@@ -139,3 +139,55 @@ def test_the_printout_shows_no_webhook_id(capsys: pytest.CaptureFixture[str]) ->
     printed = capsys.readouterr().out
     assert "cm-secret-id" not in printed
     assert printed.startswith("--- mattermost POST /hooks/… ---\nhi")
+
+
+def test_a_card_not_promoted_names_what_the_daily_run_really_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model promoted earlier is used only while its card meets today's minimums (SPEC §12):
+    with them raised above it, the daily [Triage] leaves it to the rules, as the DAG's log says."""
+    from datetime import timedelta
+
+    from community_monitoring.history import Example
+    from community_monitoring.pipeline.triage_model import promote, save_model
+    from community_monitoring.settings import load_settings
+    from community_monitoring.triage_model import train
+
+    models = tmp_path / "models"
+    small = {"examples": 40, "per_type": 10, "cv_accuracy": 0.5, "recall": 0.4}
+    trained_with = load_settings(
+        {"paths": {"models": str(models)}, "triage_model": {"minimums": small, "cv_folds": 3}}
+    )
+    texts = {
+        "bug": "Regression: the {n} view crashes since 11.2",
+        "troubleshooting": "Our nginx proxy in front of server {n} gives 502",
+        "feature_proposal": "Please add a setting to hide the {n} sidebar",
+        "question": "How do I read channel {n} with the API?",
+    }
+    examples = [
+        Example(text.format(n=n), post_type, "github", "label")
+        for post_type, text in texts.items()
+        for n in range(12)
+    ]
+    earlier, earlier_card = train(examples, trained_with, as_of=NOW - timedelta(days=14))
+    save_model(trained_with, earlier, earlier_card)
+    assert promote(trained_with, earlier_card)
+    newer, newer_card = train(examples, trained_with, as_of=NOW - timedelta(days=7))
+    save_model(trained_with, newer, newer_card)  # trained, not promoted
+
+    scenario = write_scenario(tmp_path / "s", NOW)
+    spec = yaml.safe_load((scenario / "scenario.yaml").read_text(encoding="utf-8"))
+    raised = {**small, "examples": 100}
+    spec.setdefault("variables", {})["community_settings"] = {
+        "paths": {"models": str(models)},
+        "triage_model": {"minimums": raised},
+    }
+    (scenario / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+
+    demo.print_model_card(scenario, {"AIRFLOW_HOME": str(tmp_path / "home")})
+
+    out = capsys.readouterr().out
+    assert (
+        "Model card (not used: the rules decide (every model promoted earlier misses today's minimums)):"
+        in out
+    )
