@@ -129,6 +129,14 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in ordered), re.IGNORECASE)
 
 
+_NOT_A_WORD = re.compile(r"[^\w\s]+")
+
+
+def _words_alone(text: str) -> str:
+    """``text`` without its emoji and punctuation, spaces folded: what it says in words."""
+    return _SPACES.sub(" ", _NOT_A_WORD.sub(" ", text)).strip()
+
+
 def _has_words(text: str) -> bool:
     """Any letter or digit left: emoji and punctuation alone say nothing."""
     return any(char.isalnum() for char in text)
@@ -147,10 +155,11 @@ def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int) -> bool:
     words = own_words(text)
     rest = _EMOJI_SHORTCODE.sub(" ", words)
     # Emoji and punctuation alone say nothing however many there are: the length limit is for
-    # phrases (a long reply that starts "same here" may go on to say what fixed it).
+    # phrases (a long reply that starts "same here" may go on to say what fixed it), so it counts
+    # the words alone: a row of emoji after "Same here" adds nothing to say.
     if not _has_words(rest):
         return True
-    if len(words) > max_chars:
+    if len(_words_alone(rest)) > max_chars:
         return False
     pattern = _phrase_pattern(phrases)
     if pattern is not None:

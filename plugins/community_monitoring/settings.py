@@ -358,8 +358,9 @@ class RepliesSection(Section):
 class ResponsesSection(Section):
     """What counts as an answer (SPEC §4 "Response" and "Answer state")."""
 
-    # A reply that, with quotes, code and signatures removed, is only these phrases, no longer than
-    # ``me_too_max_chars``, or emoji and punctuation only (of any length), is a me-too: never an answer.
+    # A reply that, with quotes, code and signatures removed, is only these phrases, their words
+    # (emoji and punctuation aside) no longer than ``me_too_max_chars``, or emoji and punctuation
+    # only (of any length), is a me-too: never an answer.
     me_too_phrases: list[Text]
     me_too_max_chars: Annotated[int, Field(strict=True, ge=0, le=1000)] = 60
     # The latest reply asks the author something: a "?" in its own words, or one of these.

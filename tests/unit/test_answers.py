@@ -68,6 +68,10 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("emoji shortcodes past the length limit", ":+1: " * 20, True),
         ("punctuation past the length limit", "!" * 80, True),
         ("a long row of emoji, then a word", "👍🏽" * 40 + " fixed", False),
+        # The limit is on the words: emoji and punctuation around a phrase add nothing to say.
+        ("a phrase padded with emoji past the length limit", "Same here " + "😭" * 60, True),
+        ("plus one padded with emoji past the length limit", "+1 " + "👍" * 70, True),
+        ("a phrase and shouting past the length limit", "any update?" + "!" * 60, True),
         ("asking for news in a sentence", "Is there any update on this?", True),
         ("asking for progress", "Any progress on this?", True),
         (
