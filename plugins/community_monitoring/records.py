@@ -37,6 +37,16 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusMove:
+    """A UserVoice status update: the status a suggestion took at a time (and the one it left, where
+    the upstream says so; "" when it does not or the suggestion had none)."""
+
+    at: datetime
+    status: str
+    previous: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     """A community post in one normalised envelope, whatever channel it came from."""
 
@@ -75,6 +85,9 @@ class Post:
     # UserVoice: the suggestion's status name and whether an admin responded.
     status: str = ""
     admin_responded: bool = False
+    # UserVoice: the suggestion's status updates, oldest first, read only when it changed after T
+    # (``status`` is its status now; ``uservoice_review.status_at`` the one it had at T).
+    status_moves: tuple[StatusMove, ...] = ()
     replies: tuple[Reply, ...] = ()
 
     def with_replies(self, replies: Iterable[Reply]) -> Post:

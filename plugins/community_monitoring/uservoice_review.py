@@ -119,8 +119,25 @@ def link_tickets(tickets: Iterable[JiraTicket]) -> dict[int, JiraTicket]:
 class StatusDrift:
     suggestion: Post
     ticket: JiraTicket
-    current: str
+    current: str  # the status at T
     proposed: str
+    # Its status changed after T: the review of T lists it, but nothing is written from T's data.
+    moved_since: bool = False
+
+
+def status_at(suggestion: Post, as_of: datetime) -> str:
+    """The suggestion's status at T (SPEC §4: a status change after T does not exist for the run).
+
+    Its status now, unless a status update came after T: then the one the last update at or before
+    T set, else the one the first later update left ("" when none is known: UserVoice suggestions
+    get a status only through an update)."""
+    later = [move for move in suggestion.status_moves if move.at > as_of]
+    if not later:
+        return suggestion.status
+    earlier = [move for move in suggestion.status_moves if move.at <= as_of]
+    if earlier:
+        return max(earlier, key=lambda move: move.at).status
+    return min(later, key=lambda move: move.at).previous
 
 
 @dataclass(frozen=True)
@@ -184,12 +201,13 @@ def review_suggestions(
         if suggestion.created_at > as_of:
             continue
         ticket = linked.get(int(suggestion.number or 0))
-        current = suggestion.status
+        current = status_at(suggestion, as_of)
         # A suggestion merged into another is followed there: no status of its own to move.
         if ticket is not None and not suggestion.duplicate_of:
             proposed = rules.implied_status(ticket)
             if proposed and proposed.casefold() != current.casefold():
-                drift.append(StatusDrift(suggestion, ticket, current or "(no status)", proposed))
+                moved = current.casefold() != suggestion.status.casefold()
+                drift.append(StatusDrift(suggestion, ticket, current or "(no status)", proposed, moved))
         is_new = interval_start < suggestion.created_at <= as_of
         if (
             is_new
@@ -248,7 +266,10 @@ class StatusChange:
 def status_changes(
     drift: Iterable[StatusDrift], statuses: Mapping[int, str], rules: UserVoiceRules
 ) -> list[StatusChange]:
-    """The review's proposed statuses as upstream changes; empty unless the team switched it on."""
+    """The review's proposed statuses as upstream changes; empty unless the team switched it on.
+
+    A suggestion whose status moved after T (someone set it since) is left as it is now: T's data
+    cannot say it is wrong."""
     if not rules.apply_status_updates:
         return []
     by_name = {name.casefold(): status_id for status_id, name in statuses.items()}
@@ -264,6 +285,7 @@ def status_changes(
             jira_key=d.ticket.key,
         )
         for d in drift
+        if not d.moved_since
     ]
 
 

@@ -651,3 +651,49 @@ def test_a_suggestion_without_its_portal_url_is_named_not_listed_unlinked(
     [problem] = problems
     assert (problem.channel, str(broken) in problem.item) == ("uservoice", True)
     assert "portal_url" in problem.problem
+
+
+def test_a_suggestion_changed_after_t_carries_its_status_updates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run as of a past T (a backfill) reads the status updates once, when a suggestion changed after
+    T: the review then takes the status it had at T (SPEC §4), not the one set since."""
+    from community_monitoring.records import StatusMove
+    from community_monitoring.uservoice_review import status_at
+
+    data = uservoice_data()
+    shipped = next(s for s in data["suggestions"] if s["id"] == 50_004)
+    shipped["updated_at"] = iso(NOW + days(2))
+    data["status_updates"] = [
+        {
+            "id": 80_001,
+            "body": "Planned",
+            "created_at": iso(NOW - days(30)),
+            "updated_at": iso(NOW - days(30)),
+            "links": {"suggestion": 50_004, "status": PLANNED},
+        },
+        {
+            "id": 80_002,
+            "body": "Shipped",
+            "created_at": iso(NOW + days(2)),
+            "updated_at": iso(NOW + days(2)),
+            "links": {"suggestion": 50_004, "status": COMPLETED},
+        },
+    ]
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=data)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        posts = {
+            p.source_id: p
+            for p in fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW)
+        }
+        [listing] = calls(running, "/admin/status_updates")
+        assert "suggestion" not in listing["query"]  # one listing for every suggestion
+    moved = posts["50004"]
+    assert moved.status == "Completed"
+    assert moved.status_moves == (
+        StatusMove(at=NOW - days(30), status="Planned"),
+        StatusMove(at=NOW + days(2), status="Completed"),
+    )
+    assert status_at(moved, NOW) == "Planned"
+    assert all(not p.status_moves for key, p in posts.items() if key != "50004")

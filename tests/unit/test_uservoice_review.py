@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from builders import SETTINGS, T, ago, post, reply
-from community_monitoring.records import JiraTicket, Post, Release, Reply, SheetRow
+from community_monitoring.records import JiraTicket, Post, Release, Reply, SheetRow, StatusMove
 from community_monitoring.settings import SettingsError, load_settings
 from community_monitoring.sources.jira import normalise_ticket
 from community_monitoring.uservoice_review import (
@@ -19,6 +19,7 @@ from community_monitoring.uservoice_review import (
     link_tickets,
     planned_sheet_rows,
     review_suggestions,
+    status_at,
     status_changes,
 )
 
@@ -378,6 +379,58 @@ def test_a_suggestion_in_two_sections_counts_once() -> None:
 def test_suggestion_after_t_does_not_exist() -> None:
     item = suggestion("Planned", created_days_ago=-1)
     assert review_suggestions([item], [ticket(resolution="Done")], RULES, T).total == 0
+
+
+def moved(hours: float, status: str, previous: str = "") -> StatusMove:
+    """A status update ``hours`` after T (before it when negative)."""
+    return StatusMove(at=T + hours * HOUR, status=status, previous=previous)
+
+
+@pytest.mark.parametrize(
+    ("case", "now", "moves", "at_t"),
+    [
+        ("no status update read", "Planned", (), "Planned"),
+        ("every update before T", "Planned", (moved(-48, "Under Review"), moved(-2, "Planned")), "Planned"),
+        (
+            "an update exactly at T exists",
+            "Planned",
+            (moved(-48, "Under Review"), moved(0, "Planned")),
+            "Planned",
+        ),
+        (
+            "set after T: the one set before T",
+            "Completed",
+            (moved(-48, "Under Review"), moved(-2, "Planned"), moved(3, "Completed")),
+            "Planned",
+        ),
+        (
+            "its first update after T, which says what it left",
+            "Planned",
+            (moved(3, "Planned", "Under Review"),),
+            "Under Review",
+        ),
+        ("its first update after T, nothing said of before", "Planned", (moved(3, "Planned"),), ""),
+        (
+            "two updates after T",
+            "Completed",
+            (moved(-5, "Planned"), moved(2, "Started"), moved(9, "Completed")),
+            "Planned",
+        ),
+    ],
+)
+def test_status_at_t(case: str, now: str, moves: tuple[StatusMove, ...], at_t: str) -> None:
+    assert status_at(suggestion(now, status_moves=moves), T) == at_t, case
+
+
+def test_a_status_set_after_t_is_not_yet_set_for_the_review_of_t() -> None:
+    """A backfill of T lists the drift T had; nothing is written from it, the status having moved on."""
+    done = ticket("MM-1", resolution="Done", category="Done")
+    item = suggestion("Completed", sid=100, status_moves=(moved(-48, "Planned"), moved(5, "Completed")))
+    [drift] = review_suggestions([item], [done], RULES, T).status_drift
+    assert (drift.current, drift.proposed, drift.moved_since) == ("Planned", "Completed", True)
+    assert status_changes((drift,), UPSTREAM, ON) == []
+    # The same suggestion reviewed after its update: nothing to move.
+    assert review_suggestions([item], [done], RULES, T + 6 * HOUR).status_drift == ()
 
 
 def test_edition() -> None:

@@ -17,6 +17,7 @@ import functools
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ import requests
 from pydantic import BaseModel, Field, create_model
 from requests.auth import AuthBase
 
-from community_monitoring.records import Post, Reply
+from community_monitoring.records import Post, Reply, StatusMove
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     AmbiguousWriteError,
@@ -165,6 +166,8 @@ class Suggestion(Item):
     # Where every message links it (SPEC §7): without it the suggestion is an item error.
     portal_url: str = Field(min_length=1)
     closed_at: IsoTime | None = None
+    # A status update moves it: one updated after T may have had another status at T.
+    updated_at: IsoTime | None = None
     links: SuggestionLinks = Field(default_factory=SuggestionLinks)
 
 
@@ -178,6 +181,20 @@ class Comment(Item):
     created_at: IsoTime
     body: str | None = None
     links: CommentLinks = Field(default_factory=CommentLinks)
+
+
+class StatusUpdateLinks(Item):
+    suggestion: Id | None = None
+    # The status it set (``status`` as written; ``new_status`` as some accounts list it) and left.
+    status: Id | None = None
+    new_status: Id | None = None
+    old_status: Id | None = None
+
+
+class StatusUpdate(Item):
+    id: Id
+    created_at: IsoTime
+    links: StatusUpdateLinks
 
 
 class Status(Item):
@@ -297,6 +314,10 @@ class UserVoiceClient:
             )
         return kept
 
+    def all_status_updates(self) -> Iterator[Any]:
+        """Every suggestion's status updates (one listing, all pages)."""
+        yield from self._pages("/admin/status_updates", "status_updates")
+
     def current_status(self, suggestion_id: int) -> int | None:
         """The id of the status the suggestion is in now (None: it has none)."""
         endpoint = f"{API_PREFIX}/admin/suggestions/{suggestion_id}"
@@ -353,6 +374,7 @@ def normalise_suggestion(
     users: dict[int, str],
     comments: list[dict[str, Any]],
     labels: Mapping[int, str] | None = None,
+    moves: tuple[StatusMove, ...] = (),
 ) -> Post:
     links = raw.get("links") or {}
     creator_id = links.get("created_by")
@@ -391,6 +413,7 @@ def normalise_suggestion(
         number=int(raw["id"]),
         status=statuses.get(int(status_id), "") if status_id is not None else "",
         admin_responded=bool(raw.get("admin_response")),
+        status_moves=moves,
         # Merged into another suggestion: UserVoice moved its supporters there.
         duplicate_of=str(links["parent_suggestion"]) if links.get("parent_suggestion") is not None else "",
     )
@@ -444,6 +467,32 @@ def _comments_by_suggestion(client: UserVoiceClient, checker: ItemChecker) -> di
     return by_suggestion
 
 
+def _status_moves_by_suggestion(
+    client: UserVoiceClient, statuses: Mapping[int, str], checker: ItemChecker
+) -> dict[int, tuple[StatusMove, ...]]:
+    """Suggestion id → its status updates as moves, oldest first. An update without its time or
+    the status it set is named, not guessed: the status at T could not be told from it."""
+    by_suggestion: dict[int, list[StatusMove]] = defaultdict(list)
+    for raw in client.all_status_updates():
+        name = f"status update {field_of(raw, 'id')} of suggestion {field_of(raw, 'links', 'suggestion')}"
+        update = checker.check(StatusUpdate, raw, name)
+        if update is None or update.links.suggestion is None:
+            continue
+        new = update.links.new_status if update.links.new_status is not None else update.links.status
+        if new is None:
+            checker.report(name, "names no status")
+            continue
+        old = update.links.old_status
+        by_suggestion[update.links.suggestion].append(
+            StatusMove(
+                at=update.created_at,
+                status=statuses.get(new, ""),
+                previous=statuses.get(old, "") if old is not None else "",
+            )
+        )
+    return {sid: tuple(sorted(moves, key=lambda move: move.at)) for sid, moves in by_suggestion.items()}
+
+
 def fetch_uservoice_suggestions(
     client: UserVoiceClient, until: datetime, problems: list[ItemProblem] | None = None
 ) -> Iterator[Post]:
@@ -457,6 +506,9 @@ def fetch_uservoice_suggestions(
     users = client.users(checker.problems)
     by_suggestion = _comments_by_suggestion(client, checker)
     labels: dict[int, str] | None = None  # read once, when a suggestion first carries a label id
+    # Read once, when a suggestion first shows a change after T (a backfill, a manual run as of a
+    # past time): its status then may not be its status now.
+    moves: dict[int, tuple[StatusMove, ...]] | None = None
     count = 0
     for raw in client.suggestions():
         created = time_of(raw, "created_at")
@@ -469,7 +521,19 @@ def fetch_uservoice_suggestions(
         comments = by_suggestion.get(suggestion.id, [])
         if labels is None and any(isinstance(label, int) for label in suggestion.links.labels):
             labels = client.labels(checker.problems)
-        post = checker.build(name, normalise_suggestion, raw, statuses, categories, users, comments, labels)
+        if moves is None and suggestion.updated_at is not None and suggestion.updated_at > until:
+            moves = _status_moves_by_suggestion(client, statuses, checker)
+        post = checker.build(
+            name,
+            normalise_suggestion,
+            raw,
+            statuses,
+            categories,
+            users,
+            comments,
+            labels,
+            (moves or {}).get(suggestion.id, ()),
+        )
         if post is not None:
             count += 1
             yield post
