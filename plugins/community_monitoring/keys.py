@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from community_monitoring.versions import release_key
 
@@ -113,6 +113,26 @@ def owed_digests(
         if covered.catch_up:
             owed.append(OwedDigest(as_of, covered))
     return sorted(owed, key=lambda digest: digest.as_of)
+
+
+def sent_for_a_later_day(
+    kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime, day: timedelta = timedelta(days=1)
+) -> bool:
+    """Whether a digest of the kind went out (or may have) for a later day: a T ``day`` or more
+    after ``as_of`` (a run of the same day, a few hours later, is the same day's list).
+
+    ``deliveries``: as :func:`owed_digests`'. A backfilled day older than a day already posted
+    mentions nobody: the channel was pinged for a later day, by whoever was on rotation then."""
+    for key, arrived in deliveries.items():
+        if not arrived or not key.startswith(kind_prefix):
+            continue
+        stamp = key[len(kind_prefix) :].split(WITHOUT, 1)[0].split(RECOVERED, 1)[0]
+        try:
+            if datetime.fromisoformat(stamp) >= as_of + day:
+                return True
+        except ValueError:  # not a key this module wrote
+            continue
+    return False
 
 
 def alert_key(dag_id: str, as_of: datetime) -> str:

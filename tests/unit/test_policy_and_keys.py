@@ -349,3 +349,41 @@ def test_owed_digests(
         ((T - digest.as_of).total_seconds() / 86400, digest.covered.key, digest.covered.catch_up)
         for digest in found
     ] == owed, case
+
+
+HELP_WANTED = keys.kind_prefix(DAG, "help_wanted")
+
+
+@pytest.mark.parametrize(
+    ("case", "deliveries", "later"),
+    [
+        ("nothing sent", {}, False),
+        ("only earlier days", {HELP_WANTED + (T - timedelta(days=1)).isoformat(): True}, False),
+        ("this T itself (a rerun)", {HELP_WANTED + T.isoformat(): True}, False),
+        (
+            "a manual run of the same day, hours later",
+            {HELP_WANTED + (T + timedelta(hours=2)).isoformat(): True},
+            False,
+        ),
+        ("the next day's run", {HELP_WANTED + (T + timedelta(days=1)).isoformat(): True}, True),
+        (
+            "today's scheduled run posted after the backfilled day",
+            {HELP_WANTED + (T + timedelta(days=20)).isoformat(): True},
+            True,
+        ),
+        (
+            "a later one that provably never went out",
+            {HELP_WANTED + (T + timedelta(days=1)).isoformat(): False},
+            False,
+        ),
+        (
+            "a later one sent without a channel",
+            {HELP_WANTED + (T + timedelta(days=1)).isoformat() + ":without:forum": True},
+            True,
+        ),
+        ("another kind's later digest", {PREFIX + (T + timedelta(days=1)).isoformat(): True}, False),
+        ("a foreign key", {HELP_WANTED + "not-a-time": True}, False),
+    ],
+)
+def test_sent_for_a_later_day(case: str, deliveries: dict[str, bool], later: bool) -> None:
+    assert keys.sent_for_a_later_day(HELP_WANTED, deliveries, T) is later, case

@@ -119,7 +119,7 @@ def build_help_wanted_digest(run: TaskRun) -> dict[str, Any]:
         len(sections.new_reply_to_core_team_question),
     )
     # A posted catch-up pings once: on its newest day (the archive of an unposted one keeps them).
-    quiet = run.policy.post_messages and run.is_older_backfill_day()
+    quiet = run.policy.post_messages and run.is_older_backfill_day("help_wanted")
     message = render_help_wanted_digest(
         sections,
         run.settings,
@@ -366,7 +366,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
             "sheet_missing": sheet_missing,
         },
     )
-    quiet = run.policy.post_messages and run.is_older_backfill_day()
+    quiet = run.policy.post_messages and run.is_older_backfill_day("uservoice_review")
     message = render_uservoice_review(
         review,
         run.settings,

@@ -193,11 +193,19 @@ class TaskRun:
         outbox = make_outbox(facts, settings, policy, owner=f"{facts.dag_id}/{facts.run_id}/{task_id}")
         return cls(facts, settings, rosters, policy, store, outbox, closeout, context)
 
-    def is_older_backfill_day(self) -> bool:
-        """A backfill run that is not the newest day of its catch-up: its digest mentions nobody."""
+    def is_older_backfill_day(self, kind: str) -> bool:
+        """A backfill run that is not the newest day of its catch-up, or older than a later day's
+        ``kind`` digest already posted (a backfill that stops short of the latest run): its digest
+        mentions nobody."""
+        from community_monitoring import keys
         from community_monitoring.pipeline.backfill import is_newest_day
 
-        return self.facts.is_backfill and not is_newest_day(self.context)
+        if not self.facts.is_backfill:
+            return False
+        later = keys.sent_for_a_later_day(
+            keys.kind_prefix(self.facts.dag_id, kind), self.outbox.deliveries_of(kind), self.as_of
+        )
+        return later or not is_newest_day(self.context)
 
     def channels_read(self) -> dict[str, Any]:
         """Which channels this run read and which it could not (written by ``collect_channels``)."""
