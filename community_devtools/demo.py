@@ -82,9 +82,8 @@ def load_now(scenario: Path) -> str:
     return load_scenario(scenario).now.isoformat()
 
 
-# SPEC §4's defaults for the closeout params a scenario leaves out. The Trigger form's `dry_run` is
-# on by default (a person clicking through it should see the plan first); a scenario's `closeout`
-# block is the release closeout's params as SPEC §4 defines them, where `dry_run` defaults to false.
+# SPEC §4's defaults for the closeout params a scenario leaves out (`dry_run` off, as in the Trigger
+# form): written into the conf so that the run's params say what the scenario ran with.
 SCENARIO_CLOSEOUT_DEFAULTS: dict[str, Any] = {"dry_run": False}
 
 

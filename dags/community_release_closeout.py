@@ -19,8 +19,8 @@ sheet and the summary are still made for them, the summary names the one that fa
 ends red (`verify_thank_yous`); trigger the closeout again once the cause is fixed. A suggestion
 is never thanked twice for the same version, however often this runs (a ledger, and a look at the
 suggestion's existing status updates before writing).
-**Dry run** (on by default in the form) sends nothing to UserVoice and posts the plan, marked as
-a dry run; turn it off to thank for real.
+**Dry run** (off by default, as SPEC §4 has it; tick it to see the plan first) sends nothing to
+UserVoice and posts the plan, marked as a dry run.
 
 **Release prompt.** This DAG is also scheduled on the release Asset: when the daily run sees a new
 release, a run starts by itself, always as a dry run, for the release's version (its date: the
@@ -81,11 +81,11 @@ CHANNELS = ("uservoice", "jira")
             "Team Edition nominator is thanked.",
         ),
         "dry_run": Param(
-            True,
+            False,
             type="boolean",
             title="Dry run",
-            description="On (the default): plan and post the summary only, marked as a dry run; nothing "
-            "is sent to UserVoice and the sheet stays as it is. Turn off to thank for real.",
+            description="On: plan and post the summary only, marked as a dry run; nothing is sent to "
+            "UserVoice and the sheet stays as it is. Off (the default, SPEC §4): thank for real.",
         ),
     },
 )

@@ -43,6 +43,7 @@ dags = {
         "timetable": type(dag.timetable).__name__,
         "catchup": dag.catchup,
         "params": sorted(dag.params.keys()),
+        "param_defaults": dag.params.dump(),
     }
     for dag_id, dag in bag.dags.items()
 }
@@ -170,6 +171,8 @@ def test_closeout_is_manual_with_its_form(parsed: dict) -> None:
     # Manual (the form), and also started by the release Asset of the daily DAG (SPEC §5).
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert set(dag["params"]) == {"version", "release_date", "announcement_url", "dry_run"}
+    # SPEC §4: dry_run defaults to false (a run triggered without it thanks for real).
+    assert dag["param_defaults"]["dry_run"] is False
     tasks = dag["tasks"]
     assert tasks["post_thank_yous"]["pool"] == "uservoice_api"
     # One refused thank-you keeps neither the others' sheet rows nor the PM's summary back: both run

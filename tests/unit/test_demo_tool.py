@@ -120,8 +120,8 @@ def test_failed_tasks_names_each_task_that_failed_for_good_and_why() -> None:
 def test_a_scenarios_closeout_params_take_specs_defaults(
     tmp_path: Path, closeout: dict[str, object] | None, conf: dict[str, object]
 ) -> None:
-    """The Trigger form's dry_run is on by default; a scenario's closeout block follows SPEC §4,
-    where it is off: a scenario that leaves it out thanks for real."""
+    """A scenario's closeout block follows SPEC §4, where dry_run is off: a scenario that leaves it
+    out thanks for real."""
     scenario = write_scenario(tmp_path / "s", NOW)
     if closeout is not None:
         spec = yaml.safe_load((scenario / "scenario.yaml").read_text(encoding="utf-8"))
