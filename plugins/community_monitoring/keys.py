@@ -94,20 +94,14 @@ def owed_digests(
     """
     bases: dict[str, dict[str, bool]] = {}
     for key, arrived in deliveries.items():
-        if not key.startswith(kind_prefix):
-            continue
-        rest = key[len(kind_prefix) :]
-        stamp = rest.split(WITHOUT, 1)[0].split(RECOVERED, 1)[0]
-        bases.setdefault(kind_prefix + stamp, {})[key] = arrived
+        if key.startswith(kind_prefix):
+            bases.setdefault(kind_prefix + _stamp_text(kind_prefix, key), {})[key] = arrived
     owed = []
     for base, earlier in bases.items():
         if not any(key.startswith(base + WITHOUT) for key in earlier):
             continue
-        try:
-            as_of = datetime.fromisoformat(base[len(kind_prefix) :])
-        except ValueError:  # not a key this module wrote
-            continue
-        if not earliest <= as_of < latest:
+        as_of = digest_time(kind_prefix, base)
+        if as_of is None or not earliest <= as_of < latest:
             continue
         covered = covered_digest_key(base, earlier, missing_now)
         if covered.catch_up:
@@ -123,16 +117,74 @@ def sent_for_a_later_day(
 
     ``deliveries``: as :func:`owed_digests`'. A backfilled day older than a day already posted
     mentions nobody: the channel was pinged for a later day, by whoever was on rotation then."""
-    for key, arrived in deliveries.items():
-        if not arrived or not key.startswith(kind_prefix):
-            continue
-        stamp = key[len(kind_prefix) :].split(WITHOUT, 1)[0].split(RECOVERED, 1)[0]
-        try:
-            if datetime.fromisoformat(stamp) >= as_of + day:
-                return True
-        except ValueError:  # not a key this module wrote
-            continue
-    return False
+    return any(
+        arrived and (sent := digest_time(kind_prefix, key)) is not None and sent >= as_of + day
+        for key, arrived in deliveries.items()
+    )
+
+
+def _stamp_text(kind_prefix: str, key: str) -> str:
+    return key[len(kind_prefix) :].split(WITHOUT, 1)[0].split(RECOVERED, 1)[0]
+
+
+def digest_time(kind_prefix: str, key: str) -> datetime | None:
+    """The T of a digest key of the kind (with or without its ``:without:``/``:recovered:`` part);
+    None for a key of another kind, or one this module did not write."""
+    if not key.startswith(kind_prefix):
+        return None
+    try:
+        return datetime.fromisoformat(_stamp_text(kind_prefix, key))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class UntriagedDay:
+    """A day no [Triage] covered: the T a daily run of that day would have had, and the start of
+    its posts (the last [Triage]'s T for the oldest such day, whose day it partly covered)."""
+
+    as_of: datetime
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Untriaged:
+    """What no [Triage] listed between the last one that went out and this run's day, oldest first.
+
+    ``days``: the days a run can list from what it read. ``unread``: the older ones, which begin
+    before what the run read."""
+
+    days: tuple[UntriagedDay, ...] = ()
+    unread: tuple[UntriagedDay, ...] = ()
+
+
+def untriaged_days(
+    kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime, earliest: datetime, day: timedelta
+) -> Untriaged:
+    """The days between the newest digest of the kind that went out (or may have) before ``as_of``
+    and ``as_of``'s own day that none covered: days with no run (the scheduler down, the DAG
+    paused; a daily DAG does not catch up by itself) or whose run failed before sending it.
+
+    Each is a T of the daily schedule (``as_of`` − n days) after that newest digest. A run that
+    never sent one (a first run) owes nothing: what came before the product is not its backlog.
+    ``earliest``: where the posts this run read start; a day that begins before it is ``unread``.
+    ``deliveries``: as :func:`owed_digests`'."""
+    sent = [
+        t
+        for key, arrived in deliveries.items()
+        if arrived and (t := digest_time(kind_prefix, key)) is not None and t < as_of
+    ]
+    if not sent:
+        return Untriaged()
+    newest = max(sent)
+    listable: list[UntriagedDay] = []
+    unread: list[UntriagedDay] = []
+    slot = as_of - day
+    while slot > newest:
+        since = max(newest, slot - day)
+        (listable if since >= earliest else unread).append(UntriagedDay(slot, since))
+        slot -= day
+    return Untriaged(tuple(reversed(listable)), tuple(reversed(unread)))
 
 
 def alert_key(dag_id: str, as_of: datetime) -> str:

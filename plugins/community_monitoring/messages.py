@@ -557,9 +557,14 @@ def render_triage_items(
     unreadable: Sequence[Mapping[str, str]] = (),
     findings: TriageFindings | None = None,
     catching_up: Sequence[str] = (),
+    since: datetime | None = None,
+    untriaged: Mapping[str, Any] | None = None,
 ) -> RenderedMessage:
     """The [Triage] message of ``triage_items``: a draft for each post kept whole. ``catching_up``:
-    the channels an earlier [Triage] of this T could not read, whose posts alone these items are."""
+    the channels an earlier [Triage] of this T could not read, whose posts alone these items are.
+    ``since``: where the items start when no [Triage] went out for this day (its day, or the part of
+    it after the last [Triage]). ``untriaged``: ``{"after", "until", "command"}``, posts no [Triage]
+    listed and this run cannot (older than it reads), with the backfill command that lists them."""
     writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
     findings = findings or TriageFindings()
     grouped: dict[str, list[Mapping[str, Any] | CompactTriageLine]] = {t: [] for t in POST_TYPES}
@@ -574,7 +579,9 @@ def render_triage_items(
         urls.extend(item.copy_urls)
     base = {
         "as_of": as_of,
-        "interval_start": day_window(as_of)[0],
+        "interval_start": since or day_window(as_of)[0],
+        "no_run": since is not None,
+        "untriaged": dict(untriaged) if untriaged else None,
         "total": sum(len(entries) for entries in grouped.values()),
         "missing_channels": list(missing_channels),
         "catching_up": [channel_of(c).label for c in catching_up],

@@ -180,6 +180,48 @@ def test_a_day_sent_without_a_channel_is_caught_up_by_the_next_day_once(
     assert len(triages) == 3  # the catch-up, the second day's and the third day's
 
 
+def test_days_with_no_run_are_triaged_by_the_next_run_once(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """The DAG paused five days (a daily DAG does not catch up by itself): the next run sends a
+    [Triage] for each missed day that had new posts, as of that day, before its own; run again
+    (a cleared run), it sends none of them twice."""
+    running = sandbox(small_scenario(tmp_path / "paused"))
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    before = (NOW - days(6)).isoformat()
+    first = airflow.dags_test("community_daily_monitoring", before, {"as_of": before})
+    assert first.state == "success", first.log[-5000:]
+    [paused_day] = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")]
+    assert "/issues/3)" in paused_day  # created 6 days back: new on that day
+
+    back = run_daily(airflow, tmp_path / "paused", running)
+    assert back.state == "success", back.log[-5000:]
+    triages = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")][1:]
+    headers = [p.split("\n", 1)[0] for p in triages]
+    # Issue 2 and forum topic 77 were opened 5 days back, issues 1 and 10 four days back; the days
+    # 3, 2 and 1 back had no new post and send nothing; then today's, with the new forum topic.
+    assert headers == [
+        "[Triage] 2 new community posts from 2026-11-12 09:00 UTC to 2026-11-13 09:00 UTC, "
+        "not listed before: no [Triage] went out for this day",
+        "[Triage] 2 new community posts from 2026-11-13 09:00 UTC to 2026-11-14 09:00 UTC, "
+        "not listed before: no [Triage] went out for this day",
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC",
+    ]
+    assert "/issues/2)" in triages[0]
+    assert "/t/" in triages[0]
+    assert "/issues/1)" in triages[1]
+    assert "/issues/10)" in triages[1]
+    assert "/t/topic-78/78" in triages[2]
+    assert "github.com" not in triages[2]
+    assert "/issues/3)" not in "".join(triages)  # listed on its own day
+    archive = airflow.workdir / "archive" / "community_daily_monitoring" / "2026-11-18T090000Z"
+    assert (archive / "triage.not-listed.of-2026-11-13T090000Z.md").read_text().startswith(headers[0])
+
+    again = run_daily(airflow, tmp_path / "paused", running)
+    assert again.state == "success", again.log[-5000:]
+    assert len([p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")]) == 4
+
+
 # Through Airflow, one bad value of each Variable the run reads first; every bad value of each is
 # named in tests/unit/test_settings.py and test_roster_and_settings.py (a run here is ~12 s of Airflow).
 @pytest.mark.parametrize(

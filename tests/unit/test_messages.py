@@ -10,7 +10,13 @@ import pytest
 from test_safety import LIVE_MENTION
 
 from builders import ROSTER, SETTINGS, T, ago, post, reply
-from community_monitoring.messages import render_help_wanted_digest, render_triage_list, render_weekly_review
+from community_monitoring.classify import Classification
+from community_monitoring.messages import (
+    TriageFindings,
+    render_help_wanted_digest,
+    render_triage_list,
+    render_weekly_review,
+)
 from community_monitoring.records import Post
 from community_monitoring.rendering import BREAK, split_message
 from community_monitoring.rules import Release, StaleItem, find_aged_out, find_help_wanted_sections
@@ -464,4 +470,35 @@ def test_a_right_to_left_title_and_name_keep_the_line_in_order() -> None:
     assert line == (
         "- [\u2068مشكلة في تسجيل الدخول 2\u2069](https://example.test/github/5) · GitHub · by \u2068محمد\u2069"
         " · 4 days ago · unanswered · day 3 · @alex.dev"
+    )
+
+
+def test_a_day_no_triage_went_out_for_says_so_from_where_its_posts_start() -> None:
+    """A [Triage] sent later for a day that had none: its header says so and starts after the last
+    [Triage] (here a manual run 6 hours into the day), not at the day's start."""
+    from community_monitoring.messages import render_triage_items, triage_items
+
+    late = post(number=1, title="Crash on login", labels=("Bug",), created=ago(hours=3))
+    items = triage_items([late], [Classification("bug", 'label "Bug"')], SETTINGS, TriageFindings(), T)
+    text = render_triage_items(items, SETTINGS, T, since=T - timedelta(hours=18)).text
+    assert text.splitlines()[0] == (
+        "[Triage] 1 new community post from 2026-11-17 15:00 UTC to 2026-11-18 09:00 UTC, "
+        "not listed before: no [Triage] went out for this day"
+    )
+    assert "Not triaged" not in text
+
+
+def test_posts_no_run_can_list_any_more_are_named_with_the_backfill_that_lists_them() -> None:
+    from community_monitoring.messages import render_triage_items
+
+    command = (
+        "`airflow backfill create --dag-id community_daily_monitoring --from-date 2026-10-10T09:00:00+00:00`"
+    )
+    untriaged = {"after": T - timedelta(days=40), "until": T - timedelta(days=30), "command": command}
+    text = render_triage_items([], SETTINGS, T, untriaged=untriaged).text
+    first, second = text.splitlines()[:2]
+    assert first == "[Triage] 0 new community posts from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC"
+    assert second == (
+        ":warning: Not triaged: new posts from 2026-10-09 09:00 UTC to 2026-10-19 09:00 UTC (no [Triage] "
+        "went out for those days, and they are older than this run reads). To list them: " + command
     )

@@ -387,3 +387,68 @@ HELP_WANTED = keys.kind_prefix(DAG, "help_wanted")
 )
 def test_sent_for_a_later_day(case: str, deliveries: dict[str, bool], later: bool) -> None:
     assert keys.sent_for_a_later_day(HELP_WANTED, deliveries, T) is later, case
+
+
+def _day_back(days: float) -> str:
+    return PREFIX + (T - timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("case", "deliveries", "listable", "unread"),
+    [
+        ("a first run owes nothing", {}, [], []),
+        ("yesterday's went out: nothing missed", {_day_back(1): True}, [], []),
+        ("a rerun of this T: nothing missed", {PREFIX + T.isoformat(): True}, [], []),
+        (
+            "two days with no run: each of them, oldest first, from its day's start",
+            {_day_back(3): True},
+            [(2, 3), (1, 2)],
+            [],
+        ),
+        (
+            "the last one was a manual run at another hour: the oldest day starts after it",
+            {_day_back(2.5): True},
+            [(2, 2.5), (1, 2)],
+            [],
+        ),
+        ("a manual run hours ago covered yesterday", {_day_back(0.25): True, _day_back(5): True}, [], []),
+        (
+            "yesterday's provably never went out (its run failed first): owed",
+            {_day_back(2): True, _day_back(1): False},
+            [(1, 2)],
+            [],
+        ),
+        ("a digest sent without a channel counts as sent", {_day_back(1) + ":without:forum": True}, [], []),
+        (
+            "days beyond what this run read are named, not listed",
+            {_day_back(33): True},
+            [(day, day + 1) for day in range(29, 0, -1)],
+            [(day, day + 1) for day in range(32, 29, -1)],
+        ),
+        (
+            "a later manual run does not hide an earlier gap from a run as of a past T",
+            {_day_back(3): True, PREFIX + (T + timedelta(days=2)).isoformat(): True},
+            [(2, 3), (1, 2)],
+            [],
+        ),
+        (
+            "other kinds and foreign keys are ignored",
+            {HELP_WANTED + (T - timedelta(days=3)).isoformat(): True, PREFIX + "x": True},
+            [],
+            [],
+        ),
+    ],
+)
+def test_untriaged_days(
+    case: str,
+    deliveries: dict[str, bool],
+    listable: list[tuple[float, float]],
+    unread: list[tuple[float, float]],
+) -> None:
+    """(days back of the day's T, days back of where its posts start) for each day no digest covered."""
+    found = keys.untriaged_days(PREFIX, deliveries, T, earliest=T - timedelta(days=30), day=timedelta(days=1))
+
+    def back(days: tuple[keys.UntriagedDay, ...]) -> list[tuple[float, float]]:
+        return [((T - d.as_of) / timedelta(days=1), (T - d.since) / timedelta(days=1)) for d in days]
+
+    assert (back(found.days), back(found.unread)) == (listable, unread), case

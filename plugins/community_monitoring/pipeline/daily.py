@@ -41,14 +41,17 @@ def triage_channels_missing(missing: Sequence[str]) -> list[str]:
 
 
 def posts_of_the_day(
-    run: TaskRun, channels: Sequence[str] | None = None, as_of: datetime | None = None
+    run: TaskRun,
+    channels: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    since: datetime | None = None,
 ) -> Iterator[Post]:
     """The listed channels' posts (or those of ``channels``) created after T − 1 day (T: ``as_of``,
-    default the run's), for the rules that keep only a day's new posts ([Triage], reply drafts):
-    the rest of the window is skipped without being built."""
+    default the run's; after ``since`` when given), for the rules that keep only a day's new posts
+    ([Triage], reply drafts): the rest of the window is skipped without being built."""
     listed = listed_channels(run)
     wanted = listed if channels is None else [c for c in listed if c in channels]
-    return run.store.posts(wanted, created_after=day_window(as_of or run.as_of)[0])
+    return run.store.posts(wanted, created_after=since or day_window(as_of or run.as_of)[0])
 
 
 def save_message(
@@ -181,6 +184,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             run.as_of.isoformat(),
             ", ".join(covered.catch_up),
         )
+    gap = untriaged_days(run)
     message = triage_message(
         run,
         run.as_of,
@@ -193,16 +197,89 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             for p in channels.get("unreadable", ())
             if not covered.catch_up or p["channel"] in covered.catch_up
         ],
+        untriaged=untriaged_notice(gap.unread),
     )
     archive_as = None if covered.sent_before else "triage"
     if covered.catch_up:
         archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
-    earlier = [
-        {"key": owed.covered.key, "parts": list(owed_message.parts)}
+    owed = [
+        (owed.as_of, owed.covered.key, owed_message)
         for owed, owed_message in owed_triage_messages(run, missing, channels["missing"])
+    ]
+    earlier = [
+        {"key": key, "parts": list(earlier_message.parts)}
+        for _, key, earlier_message in sorted(
+            [*owed, *untriaged_messages(run, gap.days, missing, channels["missing"])], key=lambda m: m[0]
+        )
     ]
     built = save_message(run, message, key=covered.key, archive_as=archive_as, earlier=earlier)
     return {**built, "earlier_days": len(earlier)}
+
+
+def untriaged_days(run: TaskRun) -> keys.Untriaged:
+    """The days since the last [Triage] that went out for which none did (SPEC §1: no community
+    post waits unseen; a daily DAG does not catch up by itself after the scheduler was down or the
+    DAG paused). Backfills reproduce their own day only; a run that posts nothing owes nothing."""
+    if run.facts.is_backfill:
+        return keys.Untriaged()
+    return keys.untriaged_days(
+        keys.kind_prefix(DAG_ID, "triage"),
+        run.outbox.deliveries_of("triage"),
+        run.as_of,
+        earliest=run.as_of - timedelta(days=run.settings.digest.max_age_days),
+        day=DAY,
+    )
+
+
+def untriaged_messages(
+    run: TaskRun, days: Sequence[keys.UntriagedDay], missing: Sequence[str], missing_channels: Sequence[str]
+) -> list[tuple[datetime, str, Any]]:
+    """A [Triage] for each day no [Triage] went out for, as of that day's T, under the key its own
+    run would have used (so a later backfill of that day posts it no more); a day with no new post
+    sends nothing. ``missing``/``missing_channels``: as ``owed_triage_messages``'."""
+    messages = []
+    listed = listed_channels(run)
+    for day in days:
+        message = triage_message(run, day.as_of, listed, (), missing_channels, since=day.since)
+        if not message.item_urls:
+            log.info(
+                "No [Triage] went out for %s and it had no new post: nothing to send", day.as_of.isoformat()
+            )
+            continue
+        key = covered_digest_key(digest_key(DAG_ID, "triage", day.as_of), {}, missing).key
+        log.warning(
+            "No [Triage] went out for %s (no run, or it failed first): its %d new post(s) since %s go "
+            "out now, as of that day, before today's",
+            day.as_of.isoformat(),
+            len(message.item_urls),
+            day.since.isoformat(),
+        )
+        run.outbox.archive(
+            f"triage.not-listed.of-{archive_folder_name(day.as_of)}",
+            message.parts,
+            full_text=message.full_text,
+        )
+        messages.append((day.as_of, key, message))
+    return messages
+
+
+def untriaged_notice(unread: Sequence[keys.UntriagedDay]) -> dict[str, Any] | None:
+    """What today's [Triage] says of posts no [Triage] listed that are older than this run reads:
+    the span and the backfill that lists them (its runs' logical dates: each day's start, T − 1 day)."""
+    if not unread:
+        return None
+    after, until = unread[0].since, unread[-1].as_of
+    command = (
+        f"airflow backfill create --dag-id {DAG_ID} --from-date {(unread[0].as_of - DAY).isoformat()} "
+        f"--to-date {(until - DAY).isoformat()} --reprocess-behavior failed --dag-run-conf '{{\"post_backfill_digests\": true}}'"
+    )
+    log.warning(
+        "No [Triage] went out for the posts from %s to %s, older than this run reads: %s",
+        after.isoformat(),
+        until.isoformat(),
+        command,
+    )
+    return {"after": after, "until": until, "command": f"`{command}`"}
 
 
 def triage_message(
@@ -212,15 +289,18 @@ def triage_message(
     catching_up: Sequence[str],
     missing_channels: Sequence[str],
     unreadable: Sequence[Mapping[str, str]] = (),
+    since: datetime | None = None,
+    untriaged: Mapping[str, Any] | None = None,
 ) -> Any:
-    """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of``;
-    ``missing_channels``: those this run could not read, which it names."""
+    """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
+    ``since`` only, when given: a day no [Triage] went out for); ``missing_channels``: those this
+    run could not read, which it names; ``untriaged``: see ``untriaged_notice``."""
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import authors_on_two_channels
     from community_monitoring.rules import new_posts_of
 
-    day_start = day_window(as_of)[0]
+    day_start = since or day_window(as_of)[0]
     # Two reads of the day's posts: their authors alone first (whose posts may be one item across
     # channels), then the posts a batch at a time; only the entries the digest can show, and the
     # posts that may fold, are held whole.
@@ -230,7 +310,9 @@ def triage_message(
         else set()
     )
     day = collect_triage(
-        new_posts_of(posts_of_the_day(run, listed, as_of), run.rosters.staff, run.settings, as_of),
+        new_posts_of(
+            posts_of_the_day(run, listed, as_of, since=since), run.rosters.staff, run.settings, as_of
+        ),
         fold_authors,
         # The team's learned model where one meets its card's minimums; the rules otherwise.
         triage_classifier(run.settings, run.as_of),
@@ -256,6 +338,8 @@ def triage_message(
         unreadable=unreadable,
         findings=replace(day.findings, related=related),
         catching_up=catching_up,
+        since=since,
+        untriaged=untriaged,
     )
 
 
