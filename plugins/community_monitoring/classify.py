@@ -59,7 +59,9 @@ own "where to post what" lines are dropped first; template sections count only w
 code blocks, inline code, pasted logs (timestamps, levels, stack frames, JSON lines), quoted
 lines and quoted messages ('Cannot connect to the server') are never searched for phrases, nor
 is the content of metadata sections (versions, operating system, log output); a link keeps only
-its text or, bare, its host (a screenshot's "https://..." is not the author's setup).
+its text or, bare, its host (a screenshot's "https://..." is not the author's setup). A heading's
+own words are not read, except a bold line naming no template section and asking nothing: that is
+the author's sentence set in bold ("**Add support for the X sensor**").
 
 Everything is compiled once per classifier; ``classify`` runs a fixed handful of linear regular
 expressions over each post (phrases through one trie-shaped pattern, so adding phrases costs
@@ -732,18 +734,19 @@ class PostClassifier:
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
     def _sections(self, text: str) -> tuple[tuple[TemplateSection, ...], str]:
-        heads: list[tuple[int, int, str, str]] = []  # start, end of heading, name, inline content
+        # start, end of heading, name, inline content, whether the line is only bold (emphasis)
+        heads: list[tuple[int, int, str, str, bool]] = []
         if "#" in text or "**" in text or "__" in text:
             for match in _MARKUP_HEADING.finditer(text):
                 name = (match.group(1) or match.group(2) or match.group(3) or "").strip(" *_:")
-                heads.append((match.start(), match.end(), name, ""))
+                heads.append((match.start(), match.end(), name, "", match.group(1) is None))
         # One search first: most texts have no such heading, and a search costs less than finditer.
         first = self._bare_heading.search(text) if self._section_types or self._metadata else None
         if first is not None:
             seen = {start for start, *_ in heads}
             for match in self._bare_heading.finditer(text, first.start()):
                 if match.start() not in seen:
-                    heads.append((match.start(), match.end(), match.group(1), match.group(2) or ""))
+                    heads.append((match.start(), match.end(), match.group(1), match.group(2) or "", False))
         if not heads:
             return (), text
         heads.sort()
@@ -751,19 +754,30 @@ class PostClassifier:
         sections = []
         expected: list[int] = []  # where in prose_parts the "Expected behavior" sections are
         observed = False
-        for index, (_, end, name, inline) in enumerate(heads):
+        for index, (_, end, name, inline, bold) in enumerate(heads):
             stop = heads[index + 1][0] if index + 1 < len(heads) else len(text)
             content = (inline + "\n" + text[end:stop]).strip()
             filled = any(ch.isalnum() for ch in content)
             sections.append(TemplateSection(name, content, filled))
             if not self.is_metadata(name):
-                if name.lower().startswith(_EXPECTED_HEADINGS):
+                folded = name.lower()
+                found = self.section_type(name) if self._section_types else None
+                if folded.startswith(_EXPECTED_HEADINGS):
                     expected.append(len(prose_parts))
                 elif filled and not observed:
-                    found = self.section_type(name) if self._section_types else None
-                    observed = name.lower().startswith(_OBSERVED_HEADINGS) or (
+                    observed = folded.startswith(_OBSERVED_HEADINGS) or (
                         found is not None and found[0] == "bug"
                     )
+                if (
+                    bold
+                    and found is None
+                    and "?" not in name
+                    and not folded.startswith(_EXPECTED_HEADINGS + _OBSERVED_HEADINGS)
+                ):
+                    # A bold line that names no section is the author's sentence set in bold for
+                    # emphasis ("**Add support for the X sensor**"): its words are read. A bold
+                    # question is a template's prompt ("**Is your … related to a problem?**").
+                    content = name + "\n" + content
                 prose_parts.append(content)
         if observed:
             # Beside what went wrong (or how to make it happen), what the author expected is what

@@ -1222,6 +1222,46 @@ REAL_WORDING_13 = [
 ]
 
 
+REAL_WORDING_14 = [
+    (
+        "trying to find out whether something exists is wondering, a question",
+        {
+            "title": "Reading the garage sensor",
+            "body": "I am trying to find out whether the hub can read the old garage sensor at all.",
+        },
+        "question",
+        'phrase "find out whether"',
+    ),
+    (
+        "figuring out if something works a certain way is wondering too",
+        {
+            "title": "Archive retention",
+            "body": "I'm trying to figure out if archived boards are kept after their owner leaves.",
+        },
+        "question",
+        'phrase "figure out if"',
+    ),
+    (
+        "a bold line that names no section is the author's own sentence",
+        {
+            "title": "DX200 sensor",
+            "body": "**Add support for the DX200 air quality sensor**\n\nDatasheet: https://example.com/dx200.pdf",
+        },
+        "feature_proposal",
+        'wish "add support for"',
+    ),
+    (
+        "the pls closing a plea for help asks for help, not for a capability",
+        {
+            "title": "Editor shows an error",
+            "body": "When I open any page the editor shows an error. Someone can help me pls.",
+        },
+        "troubleshooting",
+        'phrase "error"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1237,7 +1277,8 @@ REAL_WORDING_13 = [
     + REAL_WORDING_10
     + REAL_WORDING_11
     + REAL_WORDING_12
-    + REAL_WORDING_13,
+    + REAL_WORDING_13
+    + REAL_WORDING_14,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
@@ -1426,3 +1467,14 @@ def test_text_that_only_looks_like_links_is_read_in_one_pass(text: str) -> None:
 def test_words_near_a_wish_that_wish_for_nothing(body: str) -> None:
     found = CLASSIFIER.explain(post(title="Search on a large team", body=body))
     assert not any(rule.startswith("wish ") for _, rule in found.get("feature_proposal", [])), found
+
+
+def test_a_bold_sentence_is_read_but_a_bold_template_prompt_is_not() -> None:
+    prose = CLASSIFIER.prepare(
+        "**Please add a dark theme to the admin pages**\n\n"
+        "**Is there a way to reproduce it?**\nNot applicable\n\n"
+        "**Expected behavior**\nA dark page"
+    ).prose
+    assert "please add a dark theme" in prose
+    assert "is there a way" not in prose
+    assert "expected behavior" not in prose
