@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, StrictBool, ValidationError
 from requests.structures import CaseInsensitiveDict
@@ -30,6 +30,9 @@ from community_monitoring.errors import SettingsError
 from community_monitoring.records import Post, Release, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    SAFE_METHODS,
     Call,
     HttpPolicy,
     RateLimit,
@@ -41,6 +44,7 @@ from community_monitoring.sources.http import (
     mask_secrets,
     next_link,
     retry_after_seconds,
+    same_origin,
     send_with_retries,
     unread_next,
     upstream_rate_limit,
@@ -63,9 +67,70 @@ MAX_PAGES = 10_000
 SECONDARY_RATE_WAIT = 60.0
 
 
+class HandedAnswer(Exception):
+    """An answer to a GET that PyGithub would act on by itself without end, handed as it came to
+    ``http.send_with_retries`` (which asks again a bounded number of times, then names the call).
+
+    A 202 Accepted (GitHub still computing the answer): PyGithub asks again every 2 s for as long
+    as it lasts (its users saw 35 minutes, then a RecursionError). A redirect on its own host that
+    still redirects after ``MAX_REDIRECTS``: PyGithub would follow it until the stack ran out.
+    """
+
+    def __init__(self, status: int, headers: Mapping[str, str], text: str) -> None:
+        super().__init__(f"answered {status}")
+        self.status = status
+        self.headers = headers
+        self.text = text
+
+    @classmethod
+    def of(cls, response: Any) -> HandedAnswer:
+        return cls(response.status, CaseInsensitiveDict(response.headers), response.read())
+
+
+def _own_redirect(connection: Any, response: Any) -> str | None:
+    """Where a redirect on the connection's own scheme, host and port leads (None: not one)."""
+    location = response.headers.get("location") if response.status in REDIRECT_STATUSES else None
+    here = f"{connection.protocol}://{connection.host}:{connection.port}{connection.url}"
+    target = urljoin(here, location) if location else ""
+    return target if target and same_origin(here, target) else None
+
+
+def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:
+    """``base()`` (a PyGithub connection's getresponse), with a GET's redirects on its own scheme,
+    host and port followed here, query and all, and a GET's 202 handed to the retry loop.
+
+    GitHub answers a list of a renamed or transferred repository with a 301 to
+    ``/repositories/ID/…?<the query>``; PyGithub follows it to the path alone, so the list came
+    back without ``state=all``, ``since`` and its order: open issues only, closed ones lost without
+    a word. A redirect to another host, port or scheme is left to PyGithub (which refuses it).
+    """
+    response = base()
+    if connection.verb not in SAFE_METHODS:
+        return response
+    for _ in range(MAX_REDIRECTS):
+        target = _own_redirect(connection, response)
+        if target is None:
+            break
+        moved = urlsplit(target)
+        log.warning(
+            "github: %s answered %d, moved to %s (a renamed or transferred repository): reading it "
+            "there; put the repository's new name in the settings",
+            urlsplit(connection.url).path,
+            response.status,
+            moved.path,
+        )
+        connection.url = moved.path + (f"?{moved.query}" if moved.query else "")
+        response = base()
+    if response.status == 202 or _own_redirect(connection, response) is not None:
+        raise HandedAnswer.of(response)
+    return response
+
+
 def use_body_deadline(policy: HttpPolicy) -> None:
     """PyGithub opens a requests session of its own per connection: the connection classes it is
-    given add the body deadline (``http.BodyDeadline``) to it. PyGithub keeps them per process."""
+    given add the body deadline (``http.BodyDeadline``) to it, follow a GET's redirects on its own
+    host with the query kept, and hand a GET's 202 or redirect loop to the retry loop (:func:`_follow_own_redirects`).
+    PyGithub keeps them per process."""
     from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
     class HttpConnection(HTTPRequestsConnectionClass):
@@ -73,10 +138,16 @@ def use_body_deadline(policy: HttpPolicy) -> None:
             super().__init__(*args, **kwargs)
             with_body_deadline(self.session, policy)
 
+        def getresponse(self) -> Any:
+            return _follow_own_redirects(self, super().getresponse)
+
     class HttpsConnection(HTTPSRequestsConnectionClass):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             with_body_deadline(self.session, policy)
+
+        def getresponse(self) -> Any:
+            return _follow_own_redirects(self, super().getresponse)
 
     Requester.injectConnectionClasses(HttpConnection, HttpsConnection)
 
@@ -182,10 +253,14 @@ class GithubApi:
             status, headers, text = self._requester.requestJson(
                 verb, url, parameters=dict(params), input=body
             )
+        except HandedAnswer as answer:
+            return RawResponse(answer.status, answer.headers, answer.text, absolute)
         except GithubException as exc:  # a hand-built client's own GithubRetry gave up
             return RawResponse(
                 exc.status, CaseInsensitiveDict(exc.headers or {}), json.dumps(exc.data), absolute
             )
+        except RecursionError:
+            raise
         except RuntimeError as exc:  # PyGithub refuses a 301 to another host or scheme itself
             raise call.error(301, str(exc), RedirectRefusedError) from None
         return RawResponse(status, CaseInsensitiveDict(headers), text, absolute)

@@ -61,6 +61,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECRET_HEADERS = ("Authorization", "Api-Key", "PRIVATE-TOKEN", "JOB-TOKEN", "X-API-Key")
 MAX_BODY_SHOWN = 200
 MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -1,0 +1,109 @@
+"""Answers real deployments give that are not the API's usual page, against the real clients over
+HTTP on 127.0.0.1 (``Loopback`` answers each request with the next scripted reply).
+
+Each shape is one a client library's users met: a renamed repository's redirect, GitHub's 202
+while it computes, a JSON body behind a byte order mark, a sign-in page in the API's place, a
+plain-http URL the server moves to https.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from test_http_loopback import Loopback, Reply
+
+from community_monitoring.sources.github import GithubApi, make_github_hook_class
+from community_monitoring.sources.http import HttpPolicy, InvalidResponseError, RedirectRefusedError
+
+FAST = HttpPolicy(connect_timeout=1.0, read_timeout=1.0, max_attempts=3, base_delay=0.0, max_wait=5.0)
+TOKEN = "ghp-t0ken-0123456789"
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``github(server)``: the product's GithubApi (the provider hook's client) for a Loopback."""
+    from github.Requester import Requester
+
+    def make(server: Loopback) -> GithubApi:
+        conn = {"conn_type": "github", "host": server.url, "password": TOKEN}
+        monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+        return GithubApi(make_github_hook_class(FAST)().get_conn(), FAST, sleep=lambda _: None)
+
+    try:
+        yield make
+    finally:
+        Requester.resetConnectionClasses()
+
+
+def query_of(path: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(path).query)
+
+
+# ----- GitHub: a renamed or transferred repository ------------------------------------------------
+
+
+def test_a_renamed_github_repository_is_read_at_its_new_place_with_the_whole_query(github: Any) -> None:
+    """GitHub answers the old name with a 301 to /repositories/ID/issues?<the query>. PyGithub
+    follows it to the path alone: state=all and since were lost, so only open issues came back
+    (every issue closed in the window missing, the run green)."""
+    issues = [{"number": 1}, {"number": 2}]
+    with Loopback(Reply(200, issues)) as server:
+        moved = f"{server.url}/repositories/9/issues?state=all&since=2026-11-01T00%3A00%3A00Z&per_page=100"
+        server.actions.insert(0, Reply(301, {"message": "Moved Permanently"}, headers={"Location": moved}))
+        api = github(server)
+        _, items = api.get_list("/repos/o/r/issues", {"state": "all", "since": "2026-11-01T00:00:00Z"})
+    assert items == issues
+    assert [urlsplit(r.path).path for r in server.received] == ["/repos/o/r/issues", "/repositories/9/issues"]
+    followed = query_of(server.received[1].path)
+    assert followed["state"] == ["all"]
+    assert followed["since"] == ["2026-11-01T00:00:00Z"]
+    assert server.received[1].headers.get("Authorization") == f"token {TOKEN}"  # its own host
+
+
+def test_a_github_redirect_to_another_port_is_still_refused(github: Any) -> None:
+    with Loopback(Reply(200, [])) as elsewhere, Loopback() as server:
+        server.actions[0] = Reply(301, "", headers={"Location": f"{elsewhere.url}/repositories/9/issues"})
+        with pytest.raises(RedirectRefusedError, match=r"^github: GET /repos/o/r/issues answered 301"):
+            github(server).get_list("/repos/o/r/issues", {})
+    assert elsewhere.received == []
+
+
+# ----- GitHub: 202 Accepted -----------------------------------------------------------------------
+
+
+def test_a_github_202_is_asked_again_a_bounded_number_of_times(
+    github: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyGithub asks again every 2 s without end on a 202 (its users saw 35 minutes, then a
+    RecursionError); the retry loop asks ``max_attempts`` times, then names the call."""
+    from github import Consts
+
+    monkeypatch.setattr(Consts, "PROCESSING_202_WAIT_TIME", 0)  # so the old behaviour ends too
+    with (
+        Loopback(Reply(202, {})) as server,
+        pytest.raises(InvalidResponseError, match=r"^github: GET /repos/o/r/issues answered 202: "),
+    ):
+        github(server).get_list("/repos/o/r/issues", {})
+    assert len(server.received) == FAST.max_attempts
+
+
+def test_a_github_202_then_the_list_reads_the_list(github: Any) -> None:
+    with Loopback(Reply(202, {}), Reply(200, [{"number": 7}])) as server:
+        _, items = github(server).get_list("/repos/o/r/issues", {})
+    assert items == [{"number": 7}]
+    assert len(server.received) == 2
+
+
+def test_a_github_redirect_loop_on_its_own_host_ends_naming_the_call(github: Any) -> None:
+    """PyGithub follows a 301 on its own host again and again until the stack runs out."""
+    with Loopback() as server:
+        server.actions[0] = Reply(301, "", headers={"Location": f"{server.url}/repositories/9/issues?page=1"})
+        with pytest.raises(
+            RedirectRefusedError, match=r"^github: GET /repos/o/r/issues answered 301: redirected"
+        ):
+            github(server).get_list("/repos/o/r/issues", {})
+    assert len(server.received) < 30
