@@ -13,11 +13,22 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import gitlab
 import pytest
-from test_http_loopback import Loopback, Reply
+from pydantic import BaseModel
+from test_http_loopback import Loopback, Reply, http_connection
 
 from community_monitoring.sources.github import GithubApi, make_github_hook_class
-from community_monitoring.sources.http import HttpPolicy, InvalidResponseError, RedirectRefusedError
+from community_monitoring.sources.gitlab import GitlabApi
+from community_monitoring.sources.http import (
+    ApiClient,
+    HttpPolicy,
+    InvalidResponseError,
+    RateLimit,
+    RawResponse,
+    RedirectRefusedError,
+    upstream_rate_limit,
+)
 
 FAST = HttpPolicy(connect_timeout=1.0, read_timeout=1.0, max_attempts=3, base_delay=0.0, max_wait=5.0)
 TOKEN = "ghp-t0ken-0123456789"
@@ -107,3 +118,47 @@ def test_a_github_redirect_loop_on_its_own_host_ends_naming_the_call(github: Any
         ):
             github(server).get_list("/repos/o/r/issues", {})
     assert len(server.received) < 30
+
+
+# ----- a JSON body behind a byte order mark -------------------------------------------------------
+
+BOM = "\ufeff"
+
+
+class TopicsPage(BaseModel):
+    topic_list: dict[str, Any]
+
+
+def test_a_json_page_behind_a_byte_order_mark_is_read_by_api_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's json refuses a leading BOM ("Unexpected UTF-8 BOM"): the good page was retried as
+    invalid and the channel failed. RFC 8259 §8.1 lets a parser ignore it."""
+    page = {"topic_list": {"topics": [{"id": 1}]}}
+    body = BOM + json.dumps(page)
+    with Loopback(Reply(200, body, content_type="application/json; charset=utf-8")) as server:
+        http_connection(monkeypatch, "bom_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("bom_forum", "forum", policy=FAST, sleep=lambda _: None)
+        assert api.get_page("/latest.json", TopicsPage).topic_list == page["topic_list"]
+        assert api.get_json("/latest.json").data == page
+    assert len(server.received) == 2  # no retry: each was the page
+
+
+def test_a_json_list_behind_a_byte_order_mark_is_read_through_pygithub_and_python_gitlab(
+    github: Any,
+) -> None:
+    body = BOM + json.dumps([{"number": 3}])
+    with Loopback(Reply(200, body, content_type="application/json")) as server:
+        _, items = github(server).get_list("/repos/o/r/issues", {})
+        gl = GitlabApi(
+            gitlab.Gitlab(server.url, private_token="glpat-0123456789"), FAST, sleep=lambda _: None
+        )
+        _, _, gl_items = gl.get_list("/projects/1/issues", {})
+    assert items == gl_items == [{"number": 3}]
+    assert len(server.received) == 2
+
+
+def test_a_rate_limit_body_behind_a_byte_order_mark_is_still_read() -> None:
+    """Discourse's wait_seconds is in the body: a BOM hid it, and the wait became a guess."""
+    raw = RawResponse(429, {"content-type": "application/json"}, BOM + '{"extras": {"wait_seconds": 7}}')
+    assert upstream_rate_limit(raw) == RateLimit(7.0)

@@ -238,7 +238,7 @@ class RawResponse:
 
     def json_or_none(self) -> Any:
         try:
-            return json.loads(self.text) if self.text else None
+            return json.loads(json_text(self.text)) if self.text else None
         except ValueError:
             return None
 
@@ -303,6 +303,13 @@ def validation_summary(exc: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+def json_text(text: str) -> str:
+    """``text`` without a leading byte order mark, which JSON texts must not carry but some servers
+    and proxies (IIS, a few gateways) add: RFC 8259 §8.1 lets a parser ignore it, and Python's
+    ``json`` refuses it ("Unexpected UTF-8 BOM"), which failed a whole channel on a good page."""
+    return text.removeprefix("\ufeff")
+
+
 def json_body(call: Call, raw: RawResponse) -> Any:
     """The decoded JSON of an answer that must be JSON, or InvalidResponseError."""
     content_type = raw.headers.get("content-type") or ""
@@ -310,7 +317,7 @@ def json_body(call: Call, raw: RawResponse) -> Any:
         detail = f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError)
     try:
-        return json.loads(raw.text)
+        return json.loads(json_text(raw.text))
     except ValueError as exc:
         detail = f"body is not valid JSON ({exc}); body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError) from None
