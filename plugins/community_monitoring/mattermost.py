@@ -17,12 +17,49 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from community_monitoring.sources.http import ApiClient, HttpPolicy
+from community_monitoring.sources.http import ApiClient, HttpPolicy, UpstreamError
 
 log = logging.getLogger(__name__)
 
 HOOK_PREFIX = "/hooks/"
 SHOWN_ENDPOINT = "/hooks/…"
+
+
+# What to do about Mattermost's own refusals of a webhook post (the ``id`` of its error answer).
+WEBHOOK_HINTS = {
+    "web.incoming_webhook.invalid.app_error": (
+        "the webhook was deleted or its id is wrong: put the current id (the part after /hooks/) "
+        "in connection {conn}'s password"
+    ),
+    "web.incoming_webhook.disabled.app_error": (
+        "incoming webhooks are turned off on this server: a system admin turns them on "
+        "(System Console > Integrations > Integration Management); nothing was posted"
+    ),
+    "web.incoming_webhook.channel.app_error": (
+        "the channel named in connection {conn}'s extra 'channel' does not exist (renamed, archived?)"
+    ),
+    "app.channel.get.existing.app_error": "the webhook's channel no longer exists: make a new webhook",
+    "web.incoming_webhook.channel_locked.app_error": (
+        "the webhook is locked to its own channel: remove 'channel' from connection {conn}'s extra"
+    ),
+    "web.incoming_webhook.permissions.app_error": (
+        "the webhook's owner may not post in that channel: add them to it or make a new webhook"
+    ),
+    "web.incoming_webhook.user.app_error": "the webhook's owner is deactivated: make a new webhook",
+}
+
+
+def _with_hint(exc: UpstreamError, conn_id: str) -> UpstreamError:
+    """``exc`` with what to do, when Mattermost named its refusal (its error's ``id``)."""
+    body = exc.error_body
+    hint = WEBHOOK_HINTS.get(str(body.get("id"))) if isinstance(body, dict) else None
+    if hint is None:
+        return exc
+    hinted = type(exc)(
+        exc.service, exc.method, exc.endpoint, exc.status, f"{exc.detail}; {hint.format(conn=repr(conn_id))}"
+    )
+    hinted.error_body = body
+    return hinted
 
 
 def _shown(endpoint: str) -> str:
@@ -72,4 +109,7 @@ class MattermostWebhook:
         """One webhook post; raises UpstreamError (or AmbiguousWriteError: it may have been posted)."""
         endpoint = self._resolve()
         body = {"text": text, "username": self.username, **self._extra}
-        self._api.post_json(endpoint, body)
+        try:
+            self._api.post_json(endpoint, body)
+        except UpstreamError as exc:
+            raise _with_hint(exc, self.conn_id) from None

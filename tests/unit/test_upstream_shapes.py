@@ -18,6 +18,8 @@ import pytest
 from pydantic import BaseModel
 from test_http_loopback import Loopback, Reply, http_connection
 
+from community_monitoring.errors import AmbiguousWrite
+from community_monitoring.mattermost import MattermostWebhook
 from community_monitoring.sources.github import GithubApi, make_github_hook_class
 from community_monitoring.sources.gitlab import GitlabApi
 from community_monitoring.sources.http import (
@@ -27,6 +29,7 @@ from community_monitoring.sources.http import (
     RateLimit,
     RawResponse,
     RedirectRefusedError,
+    UpstreamError,
     upstream_rate_limit,
 )
 
@@ -162,3 +165,68 @@ def test_a_rate_limit_body_behind_a_byte_order_mark_is_still_read() -> None:
     """Discourse's wait_seconds is in the body: a BOM hid it, and the wait became a guess."""
     raw = RawResponse(429, {"content-type": "application/json"}, BOM + '{"extras": {"wait_seconds": 7}}')
     assert upstream_rate_limit(raw) == RateLimit(7.0)
+
+
+# ----- Mattermost: its own refusals of a webhook post ---------------------------------------------
+
+HOOK_ID = "hookid0123456789abcdefgh"
+
+
+def webhook(monkeypatch: pytest.MonkeyPatch, server: Loopback) -> MattermostWebhook:
+    http_connection(monkeypatch, "mm_town", server.url, password=HOOK_ID)
+    return MattermostWebhook("mm_town", http=FAST, sleep=lambda _: None)
+
+
+def mattermost_error(error_id: str, status: int) -> Reply:
+    return Reply(status, {"id": error_id, "message": "…", "detailed_error": "", "status_code": status})
+
+
+def test_webhooks_turned_off_is_a_refusal_that_says_so_never_an_uncertain_post(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Mattermost answers 501 when incoming webhooks are off, before it reads the post. A 5xx
+    other than 503 was taken as "may have been posted": the outbox recorded an uncertain post
+    and the operator was asked to check a channel nothing reached."""
+    with (
+        Loopback(mattermost_error("web.incoming_webhook.disabled.app_error", 501)) as server,
+        pytest.raises(UpstreamError) as err,
+    ):
+        webhook(monkeypatch, server).post("[Help Wanted] …")
+    assert not isinstance(err.value, AmbiguousWrite)
+    assert "incoming webhooks are turned off on this server" in str(err.value)
+    assert "System Console" in str(err.value)
+    assert len(server.received) == 1  # no retry: it changes nothing
+    assert HOOK_ID not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("error_id", "status", "hint"),
+    [
+        ("web.incoming_webhook.invalid.app_error", 400, "the webhook was deleted or its id is wrong"),
+        ("web.incoming_webhook.channel_locked.app_error", 403, "locked to its own channel"),
+        ("app.channel.get.existing.app_error", 404, "channel no longer exists"),
+    ],
+)
+def test_a_refused_webhook_post_says_what_to_do_naming_the_connection(
+    monkeypatch: pytest.MonkeyPatch, error_id: str, status: int, hint: str
+) -> None:
+    with (
+        Loopback(mattermost_error(error_id, status)) as server,
+        pytest.raises(
+            UpstreamError, match=rf"^mattermost \(mm_town\): POST /hooks/… answered {status}: "
+        ) as err,
+    ):
+        webhook(monkeypatch, server).post("text")
+    assert hint in str(err.value)
+    assert not isinstance(err.value, AmbiguousWrite)
+    assert len(server.received) == 1
+
+
+def test_a_write_answered_501_elsewhere_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Loopback(Reply(501, "<html>Not Implemented</html>", content_type="text/html")) as server:
+        http_connection(monkeypatch, "uv_like", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("uv_like", "uservoice", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(UpstreamError, match=r"answered 501") as err:
+            api.post_json("/api/v2/admin/status_updates", {"body": "x"})
+    assert not isinstance(err.value, AmbiguousWrite)
+    assert len(server.received) == 1

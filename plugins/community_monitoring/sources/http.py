@@ -9,7 +9,8 @@ and this module decides what happens next.
   not what the API promises (:class:`InvalidResponseError`: not JSON, an HTML page with status
   200, a page missing its list). The last error propagates: never an empty page.
 - **Writes** (any method but GET/HEAD) are retried only when the request provably was not
-  processed: connection refused or a connect timeout (nothing was sent), 429 and 503. After an
+  processed: connection refused or a connect timeout (nothing was sent), 429 and 503. A 501 (the
+  server does not do this) is a refusal, as a 4xx is: not retried, not applied. After an
   ambiguous failure (a read timeout, a connection reset once the request was sent, another 5xx)
   :class:`AmbiguousWriteError` is raised and nothing is re-sent; so is it after a 2xx answer that
   is an HTML page (a proxy's or sign-in page in the service's place).
@@ -56,6 +57,9 @@ T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A write answered with one of these was refused before it was processed: sending it again is safe.
 WRITE_RETRY_STATUSES = frozenset({429, 503})
+# A write answered with one of these was refused, not applied, and sending it again changes nothing:
+# 501 Not Implemented (RFC 9110 §15.6.2) is what Mattermost answers when incoming webhooks are off.
+WRITE_REFUSED_5XX = frozenset({501})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Headers that carry credentials: never sent to another host, their values never shown.
 SECRET_HEADERS = ("Authorization", "Api-Key", "PRIVATE-TOKEN", "JOB-TOKEN", "X-API-Key")
@@ -643,7 +647,7 @@ def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> 
     if call.is_write:
         if raw.status in WRITE_RETRY_STATUSES or (limit is not None and raw.status < 500):
             return _Retry(error, wait)
-        if raw.status >= 500:
+        if raw.status >= 500 and raw.status not in WRITE_REFUSED_5XX:
             detail = f"{error.detail}; the write may have been applied, so it is not re-sent"
             raise call.error(raw.status, detail, AmbiguousWriteError)
         raise error
