@@ -230,3 +230,35 @@ def test_a_write_answered_501_elsewhere_is_refused_too(monkeypatch: pytest.Monke
             api.post_json("/api/v2/admin/status_updates", {"body": "x"})
     assert not isinstance(err.value, AmbiguousWrite)
     assert len(server.received) == 1
+
+
+# ----- a sign-in page or https in the API's place ------------------------------------------------
+
+
+def test_a_redirect_to_the_sign_in_page_says_the_token_was_not_taken() -> None:
+    """GitLab (and SSO proxies in front of Discourse or Jira) answer a token they do not take with
+    a 302 to their sign-in page; the error said only "check the connection's URL and path"."""
+    with Loopback(
+        Reply(302, "<html>You are being redirected</html>", headers={"Location": "/users/sign_in"})
+    ) as server:
+        gl = GitlabApi(
+            gitlab.Gitlab(server.url, private_token="glpat-0123456789"), FAST, sleep=lambda _: None
+        )
+        with pytest.raises(RedirectRefusedError) as err:
+            gl.get_list("/projects/1/issues", {})
+    assert str(err.value).startswith(
+        "gitlab: GET /projects/1/issues answered 302: redirected to /users/sign_in"
+    )
+    assert "a sign-in page: the connection's credentials were not taken" in str(err.value)
+    assert len(server.received) == 1  # no retry mends a token
+
+
+def test_a_plain_http_url_the_server_moves_to_https_says_to_write_https(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Loopback(Reply(301, "", headers={"Location": "https://127.0.0.1/latest.json"})) as server:
+        http_connection(monkeypatch, "plain_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("plain_forum", "forum", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(RedirectRefusedError, match=r"write https:// in the connection's host"):
+            api.get_json("/latest.json")
+    assert len(server.received) == 1

@@ -656,6 +656,11 @@ def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> 
     raise error
 
 
+# Where a service sends a request whose credentials it did not take: its sign-in page (GitLab's
+# /users/sign_in, Discourse's and Jira's /login, an SSO proxy's).
+SIGN_IN_MARKS = ("sign_in", "signin", "login", "/sso", "/saml", "/oauth2/", "/auth/realms/")
+
+
 def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
     location = raw.headers.get("location") or ""
     target = urljoin(raw.url, location) if raw.url else location
@@ -665,8 +670,17 @@ def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
         # list asked for is not what answered; the connection's base URL or path needs a look.
         path = urlsplit(target).path or "/"
         detail = f"redirected to {path} on its own host: not followed (check the connection's URL and path)"
+        if any(mark in path.lower() for mark in SIGN_IN_MARKS):
+            detail = (
+                f"redirected to {path} on its own host: not followed (a sign-in page: the connection's "
+                "credentials were not taken, expired or revoked, or its URL is not the API's)"
+            )
     else:
         detail = f"redirected to {where}: not followed, so credentials never leave their host"
+        here, there = _origin(raw.url), _origin(target)
+        if raw.url and here[0] == "http" and there[0] == "https" and here[1] == there[1]:
+            # The server moved to https: the fix is the connection's URL, not a retry.
+            detail += "; the server asks for https: write https:// in the connection's host"
     if call.is_write and raw.status == 303:
         return call.error(raw.status, f"{detail}; the write may have been applied", AmbiguousWriteError)
     return call.error(raw.status, detail, RedirectRefusedError)
