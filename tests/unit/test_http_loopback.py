@@ -38,11 +38,13 @@ FAST = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_attempts=3, base_de
 @dataclass(frozen=True)
 class Reply:
     status: int = 200
-    body: Any = ""  # str (sent as is) or anything else (sent as JSON)
+    body: Any = ""  # str or bytes (sent as is) or anything else (sent as JSON)
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, self.content_type or "application/octet-stream"
         if isinstance(self.body, str):
             return self.body.encode(), self.content_type or "text/plain; charset=utf-8"
         return json.dumps(self.body).encode(), self.content_type or "application/json"

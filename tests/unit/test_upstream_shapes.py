@@ -8,6 +8,7 @@ plain-http URL the server moves to https.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -262,3 +263,31 @@ def test_a_plain_http_url_the_server_moves_to_https_says_to_write_https(
         with pytest.raises(RedirectRefusedError, match=r"write https:// in the connection's host"):
             api.get_json("/latest.json")
     assert len(server.received) == 1
+
+
+# ----- gzip that is cut short or not gzip at all --------------------------------------------------
+
+PAGE = json.dumps({"items": [{"question_id": n} for n in range(200)], "has_more": False}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (gzip.compress(PAGE)[: len(gzip.compress(PAGE)) // 2], "answered 200: body is not valid JSON"),
+        (PAGE, "failed: the answer could not be unpacked as its Content-Encoding says"),
+    ],
+    ids=["gzip-cut-short", "marked-gzip-but-plain"],
+)
+def test_an_answer_that_does_not_unpack_as_its_encoding_says_is_retried_then_named(
+    monkeypatch: pytest.MonkeyPatch, body: bytes, said: str
+) -> None:
+    """Stack Exchange always answers gzip. Half a gzip stream unpacks into half a page; a proxy that
+    unpacked the answer but kept the header makes it undecodable: never a page, and the error says
+    what went wrong ("connection failed (ChunkedEncodingError)" said nothing)."""
+    reply = Reply(200, body, content_type="application/json", headers={"Content-Encoding": "gzip"})
+    with Loopback(reply) as server:
+        http_connection(monkeypatch, "se_gzip", server.url)
+        api = ApiClient("se_gzip", "stackoverflow", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(UpstreamError, match=rf"^stackoverflow: GET /2.3/questions {said}"):
+            api.get_json("/2.3/questions")
+    assert len(server.received) == FAST.max_attempts

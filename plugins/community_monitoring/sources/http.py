@@ -533,6 +533,9 @@ def describe_transport_error(exc: BaseException) -> str:
         return "timeout while sending or reading"
     if any(isinstance(cause, ConnectionError) for cause in causes):
         return "connection reset or closed before a complete answer"
+    if any(isinstance(cause, DecodeError) for cause in causes):
+        # A gzip answer cut short, or one a proxy already unpacked but still marks as gzip.
+        return "the answer could not be unpacked as its Content-Encoding says (cut short, or not compressed)"
     return f"connection failed ({type(exc).__name__})"
 
 
