@@ -291,3 +291,26 @@ def test_an_answer_that_does_not_unpack_as_its_encoding_says_is_retried_then_nam
         with pytest.raises(UpstreamError, match=rf"^stackoverflow: GET /2.3/questions {said}"):
             api.get_json("/2.3/questions")
     assert len(server.received) == FAST.max_attempts
+
+
+def test_a_comment_on_a_renamed_github_repository_is_sent_where_github_says(github: Any) -> None:
+    """GitHub answers a write to a renamed repository with 307 ("send it again, as it is, there"):
+    the comment was refused as a redirect and never posted."""
+    with Loopback(Reply(201, {"id": 77})) as server:
+        moved = f"{server.url}/repositories/9/issues/5/comments"
+        server.actions.insert(0, Reply(307, "", headers={"Location": moved}))
+        answer = github(server).post("/repos/o/r/issues/5/comments", {"body": "Thanks!"})
+    assert answer == {"id": 77}
+    assert [(r.method, r.path) for r in server.received] == [
+        ("POST", "/repos/o/r/issues/5/comments"),
+        ("POST", "/repositories/9/issues/5/comments"),
+    ]
+    assert json.loads(server.received[1].body) == {"body": "Thanks!"}
+
+
+def test_a_github_write_redirected_with_303_is_not_sent_again(github: Any) -> None:
+    with Loopback() as server:
+        server.actions[0] = Reply(303, "", headers={"Location": f"{server.url}/repositories/9/issues/5"})
+        with pytest.raises(AmbiguousWrite):
+            github(server).post("/repos/o/r/issues/5/comments", {"body": "Thanks!"})
+    assert len(server.received) == 1

@@ -65,6 +65,8 @@ STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER"})
 MAX_PAGES = 10_000
 # GitHub: without Retry-After or a reset time, wait at least a minute after a secondary limit.
 SECONDARY_RATE_WAIT = 60.0
+# Redirects that keep the method and body (RFC 9110 §15.4.8-9): a write may follow them.
+SAME_METHOD_REDIRECTS = frozenset({307, 308})
 
 
 class HandedAnswer(Exception):
@@ -102,18 +104,19 @@ def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:
     GitHub answers a list of a renamed or transferred repository with a 301 to
     ``/repositories/ID/…?<the query>``; PyGithub follows it to the path alone, so the list came
     back without ``state=all``, ``since`` and its order: open issues only, closed ones lost without
-    a word. A redirect to another host, port or scheme is left to PyGithub (which refuses it).
+    a word. A write (a comment) there is answered 307, "send it again, as it is, there": followed
+    too, on its own host only (the first was not processed). A redirect to another host, port or
+    scheme is left to PyGithub (which refuses it).
     """
     response = base()
-    if connection.verb not in SAFE_METHODS:
-        return response
+    read = connection.verb in SAFE_METHODS
     for _ in range(MAX_REDIRECTS):
         target = _own_redirect(connection, response)
-        if target is None:
+        if target is None or not (read or response.status in SAME_METHOD_REDIRECTS):
             break
         moved = urlsplit(target)
         log.warning(
-            "github: %s answered %d, moved to %s (a renamed or transferred repository): reading it "
+            "github: %s answered %d, moved to %s (a renamed or transferred repository): sent "
             "there; put the repository's new name in the settings",
             urlsplit(connection.url).path,
             response.status,
@@ -121,7 +124,7 @@ def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:
         )
         connection.url = moved.path + (f"?{moved.query}" if moved.query else "")
         response = base()
-    if response.status == 202 or _own_redirect(connection, response) is not None:
+    if read and (response.status == 202 or _own_redirect(connection, response) is not None):
         raise HandedAnswer.of(response)
     return response
 
@@ -129,8 +132,8 @@ def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:
 def use_body_deadline(policy: HttpPolicy) -> None:
     """PyGithub opens a requests session of its own per connection: the connection classes it is
     given add the body deadline (``http.BodyDeadline``) to it, follow a GET's redirects on its own
-    host with the query kept, and hand a GET's 202 or redirect loop to the retry loop (:func:`_follow_own_redirects`).
-    PyGithub keeps them per process."""
+    host with the query kept (a write's 307/308 too), and hand a GET's 202 or redirect loop to the
+    retry loop (:func:`_follow_own_redirects`). PyGithub keeps them per process."""
     from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass, Requester
 
     class HttpConnection(HTTPRequestsConnectionClass):
