@@ -314,3 +314,10 @@ def test_a_github_write_redirected_with_303_is_not_sent_again(github: Any) -> No
         with pytest.raises(AmbiguousWrite):
             github(server).post("/repos/o/r/issues/5/comments", {"body": "Thanks!"})
     assert len(server.received) == 1
+
+
+def test_a_github_redirect_without_a_query_keeps_the_requests_own(github: Any) -> None:
+    with Loopback(Reply(200, [])) as server:
+        server.actions.insert(0, Reply(301, "", headers={"Location": "/repositories/9/issues"}))
+        github(server).get_list("/repos/o/r/issues", {"state": "all", "since": "2026-11-01T00:00:00Z"})
+    assert query_of(server.received[1].path)["state"] == ["all"]

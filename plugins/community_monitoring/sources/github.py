@@ -122,7 +122,9 @@ def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:
             response.status,
             moved.path,
         )
-        connection.url = moved.path + (f"?{moved.query}" if moved.query else "")
+        # GitHub's Location carries the query; one that does not keeps the request's own.
+        query = moved.query or urlsplit(connection.url).query
+        connection.url = moved.path + (f"?{query}" if query else "")
         response = base()
     if read and (response.status == 202 or _own_redirect(connection, response) is not None):
         raise HandedAnswer.of(response)
