@@ -321,3 +321,17 @@ def test_a_github_redirect_without_a_query_keeps_the_requests_own(github: Any) -
         server.actions.insert(0, Reply(301, "", headers={"Location": "/repositories/9/issues"}))
         github(server).get_list("/repos/o/r/issues", {"state": "all", "since": "2026-11-01T00:00:00Z"})
     assert query_of(server.received[1].path)["state"] == ["all"]
+
+
+# ----- a proxy in the service's place -------------------------------------------------------------
+
+
+def test_a_proxy_asking_for_credentials_is_named_as_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = "<html><body><h1>407 Proxy Authentication Required</h1></body></html>"
+    reply = Reply(407, page, content_type="text/html", headers={"Proxy-Authenticate": 'Basic realm="corp"'})
+    with Loopback(reply) as server:
+        http_connection(monkeypatch, "behind_proxy", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("behind_proxy", "forum", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(UpstreamError, match=r"^forum: GET /latest.json answered 407: .*a proxy between"):
+            api.get_json("/latest.json")
+    assert len(server.received) == 1

@@ -641,7 +641,7 @@ def _transport_failure(call: Call, exc: requests.RequestException) -> _Retry:
 
 def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> _Retry:
     limit = rate_limit(raw)
-    error = call.error(raw.status, call.excerpt(raw))
+    error = call.error(raw.status, call.excerpt(raw) + _status_hint(raw.status))
     if call.show_body:
         error.error_body = raw.json_or_none()
     wait = limit.wait if limit else None
@@ -662,6 +662,17 @@ def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> 
 # Where a service sends a request whose credentials it did not take: its sign-in page (GitLab's
 # /users/sign_in, Discourse's and Jira's /login, an SSO proxy's).
 SIGN_IN_MARKS = ("sign_in", "signin", "login", "/sso", "/saml", "/oauth2/", "/auth/realms/")
+
+
+def _status_hint(status: int) -> str:
+    """What an answer that is not the service's own means, when its status says so."""
+    if status == 407:
+        # The proxy's page, not the service's: no retry mends it, and the service was never reached.
+        return (
+            " (407: a proxy between this worker and the service asks for credentials of its own; "
+            "check the worker's proxy settings, HTTPS_PROXY/NO_PROXY)"
+        )
+    return ""
 
 
 def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
