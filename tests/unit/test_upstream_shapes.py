@@ -335,3 +335,24 @@ def test_a_proxy_asking_for_credentials_is_named_as_the_proxy(monkeypatch: pytes
         with pytest.raises(UpstreamError, match=r"^forum: GET /latest.json answered 407: .*a proxy between"):
             api.get_json("/latest.json")
     assert len(server.received) == 1
+
+
+# ----- a redirect on the service's own host keeps the request's parameters -------------------------
+
+
+@pytest.mark.parametrize(
+    ("location", "followed"),
+    [("/forum/latest.json", "page=2"), ("/forum/latest.json?page=2&order=created", "page=2&order=created")],
+    ids=["location-without-query", "location-with-query"],
+)
+def test_a_redirect_on_its_own_host_keeps_the_page_asked_for(
+    monkeypatch: pytest.MonkeyPatch, location: str, followed: str
+) -> None:
+    """A forum moved under /forum answers /latest.json?page=2 with a Location that has no query:
+    the page number was dropped and page 0 read again in its place."""
+    page = {"topic_list": {"topics": [{"id": 1}]}}
+    with Loopback(Reply(301, "", headers={"Location": location}), Reply(200, page)) as server:
+        http_connection(monkeypatch, "moved_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("moved_forum", "forum", policy=FAST, sleep=lambda _: None)
+        assert api.get_json("/latest.json", {"page": 2}).data == page
+    assert server.received[1].path == f"/forum/latest.json?{followed}"

@@ -939,7 +939,9 @@ class ApiClient:
             if not (response.is_redirect and method in SAFE_METHODS and same_origin(url, target)):
                 return RawResponse.of(response)
             response.close()
-            url, params = target, None
+            # A Location with a query of its own carries the request's (GitHub's, GitLab's do); one
+            # without keeps the request's parameters: the page number, the window, the JQL.
+            url, params = target, (None if urlsplit(target).query else params)
         # Still redirected on its own host after that many: a loop, not a redirect refused.
         detail = f"still redirected after {MAX_REDIRECTS} redirects on its own host: a redirect loop"
         raise self.call(method, endpoint).error(response.status_code, detail)
