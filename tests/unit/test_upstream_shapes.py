@@ -11,8 +11,10 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import gitlab
 import pytest
@@ -21,7 +23,13 @@ from test_http_loopback import Loopback, Reply, http_connection
 
 from community_monitoring.errors import AmbiguousWrite
 from community_monitoring.mattermost import MattermostWebhook
-from community_monitoring.sources.github import GithubApi, make_github_hook_class
+from community_monitoring.sources import ItemProblem
+from community_monitoring.sources.github import (
+    GithubApi,
+    GithubIssuesClient,
+    fetch_github_issues,
+    make_github_hook_class,
+)
 from community_monitoring.sources.gitlab import GitlabApi
 from community_monitoring.sources.http import (
     ApiClient,
@@ -33,6 +41,9 @@ from community_monitoring.sources.http import (
     UpstreamError,
     upstream_rate_limit,
 )
+from community_monitoring.timeutil import isoformat_z
+from community_sandbox import Sandbox
+from scenario_files import days, github_issue, iso, write_scenario
 
 FAST = HttpPolicy(connect_timeout=1.0, read_timeout=1.0, max_attempts=3, base_delay=0.0, max_wait=5.0)
 TOKEN = "ghp-t0ken-0123456789"
@@ -356,3 +367,50 @@ def test_a_redirect_on_its_own_host_keeps_the_page_asked_for(
         api = ApiClient("moved_forum", "forum", policy=FAST, sleep=lambda _: None)
         assert api.get_json("/latest.json", {"page": 2}).data == page
     assert server.received[1].path == f"/forum/latest.json?{followed}"
+
+
+def test_a_renamed_repository_in_the_sandbox_keeps_its_closed_issues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end through the sandbox: acme/old was renamed acme/new, and GitHub answers each list
+    of the old name with a 301 to the new one, query and all. Issue 2 was closed in the window: it
+    was lost (PyGithub followed to the path alone, so to open issues only), the run green."""
+    from github.Requester import Requester
+
+    now = datetime(2026, 11, 18, 9, tzinfo=UTC)
+    since = now - days(30)
+    issues = [
+        github_issue("acme/new", 1, "Still open", "ana", now - days(2)),
+        github_issue("acme/new", 2, "Fixed already", "bo", now - days(3), state="closed", closed_at=iso(now)),
+    ]
+    when = quote(isoformat_z(since), safe="")
+    moved = {
+        "issues": f"state=all&since={when}&sort=created&direction=desc&per_page=100",
+        "issues/comments": f"sort=created&direction=asc&since={when}&per_page=100",
+    }
+    faults = [
+        {
+            "service": "github",
+            "path": rf"/repos/acme/old/{endpoint}$",
+            "kind": "redirect",
+            "status": 301,
+            "location": f"/api/v3/repos/acme/new/{endpoint}?{query}",
+        }
+        for endpoint, query in moved.items()
+    ]
+    write_scenario(
+        tmp_path, now, github={"acme/new": {"issues": issues, "comments": [], "releases": []}}, faults=faults
+    )
+    problems: list[ItemProblem] = []
+    try:
+        with Sandbox(tmp_path) as sandbox:
+            conn = {"conn_type": "github", "host": f"{sandbox.base_url}/api/v3", "password": TOKEN}
+            monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+            client = GithubIssuesClient(make_github_hook_class(FAST)().get_conn(), FAST, sleep=lambda _: None)
+            posts = list(fetch_github_issues(client, ["acme/old"], since, now, problems))
+            redirected = [r for r in sandbox.requests_log if r.get("fault") == "redirect"]
+    finally:
+        Requester.resetConnectionClasses()
+    assert sorted(post.title for post in posts) == ["Fixed already", "Still open"]
+    assert problems == []
+    assert len(redirected) == 2
