@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,11 @@ def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``github(server)``: the product's GithubApi (the provider hook's client) for a Loopback."""
     from github.Requester import Requester
 
-    def make(server: Loopback) -> GithubApi:
+    def make(server: Loopback, sleep: Any = lambda _: None) -> GithubApi:
         conn = {"conn_type": "github", "host": server.url, "password": TOKEN}
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
-        return GithubApi(make_github_hook_class(FAST)().get_conn(), FAST, sleep=lambda _: None)
+        policy = replace(FAST, max_wait=120.0)
+        return GithubApi(make_github_hook_class(policy)().get_conn(), policy, sleep=sleep)
 
     try:
         yield make
@@ -414,3 +416,23 @@ def test_a_renamed_repository_in_the_sandbox_keeps_its_closed_issues(
     assert sorted(post.title for post in posts) == ["Fixed already", "Still open"]
     assert problems == []
     assert len(redirected) == 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again.",
+        "You have exceeded a secondary rate limit and have been temporarily blocked from content creation. "
+        "Please retry your request again later.",
+    ],
+    ids=["abuse-detection", "content-creation"],
+)
+def test_github_secondary_limits_in_their_other_words_are_waited_out(github: Any, message: str) -> None:
+    """A 403 whose message is GitHub's abuse-detection limit (no Retry-After) was taken as a refusal:
+    the channel failed at once instead of waiting the minute GitHub asks for."""
+    sleeps: list[float] = []
+    limited = Reply(403, {"message": message, "documentation_url": "https://docs.github.com/rest"})
+    with Loopback(limited, Reply(200, [{"number": 1}])) as server:
+        _, items = github(server, sleeps.append).get_list("/repos/o/r/issues", {})
+    assert items == [{"number": 1}]
+    assert sleeps == [60.0]

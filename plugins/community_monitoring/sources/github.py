@@ -65,6 +65,13 @@ STAFF_ASSOCIATIONS = frozenset({"OWNER", "MEMBER"})
 MAX_PAGES = 10_000
 # GitHub: without Retry-After or a reset time, wait at least a minute after a secondary limit.
 SECONDARY_RATE_WAIT = 60.0
+# How GitHub's other secondary-limit messages end ("You have triggered an abuse detection
+# mechanism. Please wait a few minutes before you try again.", still sent by GitHub Enterprise
+# Server): a 403 to wait out, not a refusal.
+SECONDARY_LIMIT_ENDINGS = (
+    "please wait a few minutes before you try again.",
+    "please retry your request again later.",
+)
 # Redirects that keep the method and body (RFC 9110 §15.4.8-9): a write may follow them.
 SAME_METHOD_REDIRECTS = frozenset({307, 308})
 
@@ -220,7 +227,7 @@ def github_rate_limit(raw: RawResponse) -> RateLimit | None:
         return RateLimit(wait)
     body = raw.json_or_none()
     message = str(body.get("message") or "").lower() if isinstance(body, dict) else ""
-    if "secondary rate limit" in message:
+    if "secondary rate limit" in message or message.rstrip().endswith(SECONDARY_LIMIT_ENDINGS):
         return RateLimit(SECONDARY_RATE_WAIT)
     if raw.status == 429 or "rate limit" in message:
         return RateLimit(None)
