@@ -42,6 +42,7 @@ from community_monitoring.sources.http import (
     UpstreamError,
     upstream_rate_limit,
 )
+from community_monitoring.sources.jira import JiraClient
 from community_monitoring.timeutil import isoformat_z
 from community_sandbox import Sandbox
 from scenario_files import days, github_issue, iso, write_scenario
@@ -436,3 +437,52 @@ def test_github_secondary_limits_in_their_other_words_are_waited_out(github: Any
         _, items = github(server, sleeps.append).get_list("/repos/o/r/issues", {})
     assert items == [{"number": 1}]
     assert sleeps == [60.0]
+
+
+# ----- Jira Cloud: a credential it does not take is served as anonymous ---------------------------
+
+
+def jira_over(monkeypatch: pytest.MonkeyPatch, server: Loopback) -> JiraClient:
+    http_connection(monkeypatch, "jira_town", server.url, login="bot@example.com", password="atl-t0ken-0123")
+    return JiraClient(ApiClient("jira_town", "jira", policy=FAST, sleep=lambda _: None))
+
+
+ANONYMOUS_VIEW = Reply(200, {"issues": [], "isLast": True})
+NOT_AUTHENTICATED = Reply(
+    401, "Client must be authenticated to access this resource.", content_type="text/html"
+)
+
+
+def test_a_jira_search_served_anonymously_is_not_a_quiet_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jira Cloud answers a search whose Basic credentials it does not take (a revoked API token)
+    with 200 and what anonymous may see: nothing, for a private project. It read as no tickets."""
+    with Loopback(ANONYMOUS_VIEW, NOT_AUTHENTICATED) as server:
+        client = jira_over(monkeypatch, server)
+        with pytest.raises(UpstreamError) as err:
+            list(client.search("project = MM"))
+    message = str(err.value)
+    assert message.startswith("jira: GET /rest/api/3/search/jql answered 401: found nothing")
+    assert "check the connection's login" in message
+    assert "atl-t0ken-0123" not in message
+    assert [urlsplit(r.path).path for r in server.received] == [
+        "/rest/api/3/search/jql",
+        "/rest/api/3/myself",
+    ]
+
+
+@pytest.mark.parametrize(
+    "myself", [Reply(200, {"accountId": "a-1", "active": True}), Reply(403, {"errorMessages": ["scope"]})]
+)
+def test_an_empty_jira_search_with_credentials_taken_or_untold_stands(
+    monkeypatch: pytest.MonkeyPatch, myself: Reply
+) -> None:
+    with Loopback(ANONYMOUS_VIEW, myself) as server:
+        assert list(jira_over(monkeypatch, server).search("project = MM")) == []
+    assert len(server.received) == 2
+
+
+def test_a_jira_search_that_finds_tickets_asks_nothing_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = {"issues": [{"id": "1", "key": "MM-1", "fields": {}}], "isLast": True}
+    with Loopback(Reply(200, page)) as server:
+        assert len(list(jira_over(monkeypatch, server).search("project = MM"))) == 1
+    assert len(server.received) == 1

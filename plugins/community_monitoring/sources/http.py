@@ -893,6 +893,11 @@ class ApiClient:
         mask_secrets(new)
         self._secrets = tuple(dict.fromkeys(self._secrets + new))
 
+    @property
+    def sends_credentials(self) -> bool:
+        """Whether the connection's session sends credentials (auth or a secret header)."""
+        return bool(session_secrets(self._connect()))
+
     def scrub(self, text: str) -> str:
         """``text`` without the secrets this client knows (as every error it raises itself)."""
         return scrub_secrets(text, self._secrets)

@@ -28,6 +28,7 @@ from community_monitoring.records import JiraTicket
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     ApiClient,
+    Call,
     HttpPolicy,
     InvalidResponseError,
     NewItemsOnly,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 JIRA_CONN_ID = "jira_default"
 SEARCH = "/rest/api/3/search/jql"
+MYSELF = "/rest/api/3/myself"
 MAX_PAGES = 10_000  # a million tickets: a search still going on after that is not answering pages
 # The item cache's name for a ticket's remote-link URLs (a new payload form needs a new name).
 REMOTE_LINKS_CACHE = "jira.remote_links.v1"
@@ -174,6 +176,7 @@ def normalise_ticket(
 class JiraClient:
     def __init__(self, api: ApiClient) -> None:
         self._api = api
+        self._checked_credentials = False
 
     @classmethod
     def from_connection(cls, conn_id: str = JIRA_CONN_ID, policy: HttpPolicy | None = None) -> JiraClient:
@@ -196,6 +199,7 @@ class JiraClient:
         new_only = NewItemsOnly(call, _issue_id)
         token: str | None = None
         seen: set[str] = set()
+        found = 0
         for number in range(1, MAX_PAGES + 1):
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
@@ -212,13 +216,42 @@ class JiraClient:
                 # lose the rest of its tickets in a green run.
                 detail = f"page {number} says isLast: false but carries no nextPageToken"
                 raise call.error(200, detail, InvalidResponseError)
+            found += len(page.issues)
             yield new_only(page.issues, number)
             if not token:
+                if not found:
+                    self._check_credentials_taken(call)
                 return
             if token in seen:
                 raise call.error(200, "the same nextPageToken came back twice", InvalidResponseError)
             seen.add(token)
         raise endless_pages(call, MAX_PAGES)
+
+    def _check_credentials_taken(self, search: Call) -> None:
+        """After a search that found nothing: the connection's credentials were taken.
+
+        Jira Cloud serves a request whose Basic credentials it does not take (a revoked or expired
+        API token, a wrong email) as anonymous: a search answers 200 with what anonymous may see,
+        nothing for a private project, so a dead token read as a quiet day. Only ``/myself``
+        answers 401 then. Any other answer to it (a token without that scope: 403) tells nothing,
+        and the empty search stands.
+        """
+        if self._checked_credentials or not self._api.sends_credentials:
+            return
+        self._checked_credentials = True
+        try:
+            self._api.get_json(MYSELF)
+        except UpstreamError as exc:
+            if exc.status != 401:
+                log.warning("Jira: could not check the connection's credentials (%s)", exc)
+                return
+            detail = (
+                "found nothing, and Jira does not take the connection's credentials (GET "
+                f"{MYSELF} answered 401): Jira Cloud answers a search with credentials it does not "
+                "take as anonymous; check the connection's login (the account's email) and its "
+                "password (an API token, maybe expired or revoked)"
+            )
+            raise search.error(401, detail) from None
 
     def search(self, jql: str, fields: str = FIELDS) -> Iterator[Any]:
         for issues in self.search_pages(jql, fields):
