@@ -486,3 +486,20 @@ def test_a_jira_search_that_finds_tickets_asks_nothing_more(monkeypatch: pytest.
     with Loopback(Reply(200, page)) as server:
         assert len(list(jira_over(monkeypatch, server).search("project = MM"))) == 1
     assert len(server.received) == 1
+
+
+def test_a_jira_search_refused_for_an_unknown_project_names_the_credentials_when_they_are_the_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unknown = Reply(400, {"errorMessages": ["The value 'MM' does not exist for the field 'project'."]})
+    with (
+        Loopback(unknown, NOT_AUTHENTICATED) as server,
+        pytest.raises(UpstreamError, match=r"answered 401: was refused, and Jira does not take"),
+    ):
+        list(jira_over(monkeypatch, server).search("project = MM"))
+    with (
+        Loopback(unknown, Reply(200, {"accountId": "a-1"})) as server,
+        pytest.raises(UpstreamError, match=r"answered 400: .*does not exist for the field 'project'"),
+    ):
+        list(jira_over(monkeypatch, server).search("project = MM"))
+    assert len(server.received) == 2  # the refusal is not retried

@@ -204,7 +204,14 @@ class JiraClient:
             params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": 100}
             if token:
                 params["nextPageToken"] = token
-            page = self._api.get_page(SEARCH, SearchPage, params)
+            try:
+                page = self._api.get_page(SEARCH, SearchPage, params)
+            except UpstreamError as exc:
+                if exc.status == 400:
+                    # Anonymous may not see the project: "The value 'MM' does not exist for the
+                    # field 'project'" is then about the credentials, not the JQL.
+                    self._check_credentials_taken(call, "was refused")
+                raise
             token = page.nextPageToken
             if token and not page.issues:
                 # Never a page of a search that goes on: paging on would ask for ever.
@@ -220,20 +227,21 @@ class JiraClient:
             yield new_only(page.issues, number)
             if not token:
                 if not found:
-                    self._check_credentials_taken(call)
+                    self._check_credentials_taken(call, "found nothing")
                 return
             if token in seen:
                 raise call.error(200, "the same nextPageToken came back twice", InvalidResponseError)
             seen.add(token)
         raise endless_pages(call, MAX_PAGES)
 
-    def _check_credentials_taken(self, search: Call) -> None:
-        """After a search that found nothing: the connection's credentials were taken.
+    def _check_credentials_taken(self, search: Call, outcome: str) -> None:
+        """After a search that found nothing or was refused (``outcome``): the connection's
+        credentials were taken.
 
         Jira Cloud serves a request whose Basic credentials it does not take (a revoked or expired
         API token, a wrong email) as anonymous: a search answers 200 with what anonymous may see,
-        nothing for a private project, so a dead token read as a quiet day. Only ``/myself``
-        answers 401 then. Any other answer to it (a token without that scope: 403) tells nothing,
+        nothing for a private project, so a dead token read as a quiet day (or 400, the project
+        "does not exist", which sends the operator to the JQL). Only ``/myself`` answers 401 then. Any other answer to it (a token without that scope: 403) tells nothing,
         and the empty search stands.
         """
         if self._checked_credentials or not self._api.sends_credentials:
@@ -246,7 +254,7 @@ class JiraClient:
                 log.warning("Jira: could not check the connection's credentials (%s)", exc)
                 return
             detail = (
-                "found nothing, and Jira does not take the connection's credentials (GET "
+                f"{outcome}, and Jira does not take the connection's credentials (GET "
                 f"{MYSELF} answered 401): Jira Cloud answers a search with credentials it does not "
                 "take as anonymous; check the connection's login (the account's email) and its "
                 "password (an API token, maybe expired or revoked)"
