@@ -160,7 +160,8 @@ def test_github_rate_limit_forms(raw: RawResponse, expected: RateLimit | None) -
             RateLimit(17.0),
         ),
         (answer(400, {"error_id": 502, "error_message": "slow down", "backoff": 3}), RateLimit(3.0)),
-        (answer(400, {"error_id": 502, "error_name": "throttle_violation"}), RateLimit(None)),
+        # No wait named ("Violation of backoff parameter"): a minute, never a quick retry.
+        (answer(400, {"error_id": 502, "error_name": "throttle_violation"}), RateLimit(60.0)),
         (answer(400, {"error_id": 400, "error_name": "bad_parameter"}), None),
     ],
 )

@@ -43,6 +43,7 @@ from community_monitoring.sources.http import (
     upstream_rate_limit,
 )
 from community_monitoring.sources.jira import JiraClient
+from community_monitoring.sources.stackexchange import StackExchangeClient
 from community_monitoring.timeutil import isoformat_z
 from community_sandbox import Sandbox
 from scenario_files import days, github_issue, iso, write_scenario
@@ -503,3 +504,28 @@ def test_a_jira_search_refused_for_an_unknown_project_names_the_credentials_when
     ):
         list(jira_over(monkeypatch, server).search("project = MM"))
     assert len(server.received) == 2  # the refusal is not retried
+
+
+# ----- Stack Exchange: a throttle error that names no wait ---------------------------------------
+
+
+def test_a_stack_exchange_backoff_violation_is_waited_out_not_hammered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'Violation of backoff parameter' (error_id 502) names no time: it was retried after the
+    exponential backoff's first second, each quick retry another violation (an IP that keeps
+    violating is banned)."""
+    violation = {
+        "error_id": 502,
+        "error_name": "throttle_violation",
+        "error_message": "Violation of backoff parameter",
+    }
+    page = {"items": [], "has_more": False, "quota_max": 10000, "quota_remaining": 9000}
+    sleeps: list[float] = []
+    with Loopback(Reply(400, violation), Reply(200, page)) as server:
+        http_connection(monkeypatch, "se_town", server.url)
+        api = ApiClient("se_town", "stackoverflow", policy=replace(FAST, max_wait=120.0), sleep=sleeps.append)
+        client = StackExchangeClient(api, filter_id="!thread", sleep=sleeps.append, clock=lambda: 0.0)
+        assert list(client.questions(["mattermost"], datetime(2026, 11, 1, tzinfo=UTC))) == []
+    assert sleeps == [60.0]
+    assert len(server.received) == 2

@@ -84,6 +84,7 @@ THREAD_FIELDS = (
 USABLE_FILTER_TYPES = frozenset({"safe", "unsafe"})
 LOW_QUOTA = 100
 THROTTLE_VIOLATION = 502  # error_id of "too many requests": wait, then try again
+UNNAMED_THROTTLE_WAIT = 60.0  # seconds, after a throttle error that names no wait
 # The API's documented error ids, for when an error body's ``error_name`` was cut off.
 ERROR_NAMES = {
     400: "bad_parameter",
@@ -123,12 +124,14 @@ class StackExchangeError(UpstreamError):
         self.error_message = error_message
 
 
-def _throttle_wait(body: Mapping[str, Any]) -> float | None:
+def _throttle_wait(body: Mapping[str, Any]) -> float:
     if isinstance(body.get("backoff"), int | float):
         return float(body["backoff"])
     # "too many requests from this IP, more requests available in 79 seconds"
     match = re.search(r"(\d+)\s*seconds?", str(body.get("error_message") or ""))
-    return float(match.group(1)) if match else None
+    # "Violation of backoff parameter" names no time: a quick retry would be another violation,
+    # and an IP that keeps violating is banned, so it waits as long as a backoff commonly lasts.
+    return float(match.group(1)) if match else UNNAMED_THROTTLE_WAIT
 
 
 def stackexchange_rate_limit(raw: RawResponse) -> RateLimit | None:
