@@ -529,3 +529,21 @@ def test_a_stack_exchange_backoff_violation_is_waited_out_not_hammered(
         assert list(client.questions(["mattermost"], datetime(2026, 11, 1, tzinfo=UTC))) == []
     assert sleeps == [60.0]
     assert len(server.received) == 2
+
+
+def test_a_redirect_to_a_single_sign_on_page_elsewhere_says_so_and_sends_it_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Loopback(Reply(200, "")) as sso, Loopback() as server:
+        server.actions[0] = Reply(
+            302, "", headers={"Location": f"{sso.url}/auth/realms/corp/login?next=/hooks/x"}
+        )
+        http_connection(
+            monkeypatch, "sso_jira", server.url, login="bot@example.com", password="atl-t0ken-0123"
+        )
+        api = ApiClient("sso_jira", "jira", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(
+            RedirectRefusedError, match=r"credentials never leave their host \(a sign-in page"
+        ):
+            api.get_json("/rest/api/3/search/jql")
+    assert sso.received == []

@@ -662,6 +662,15 @@ def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> 
 # Where a service sends a request whose credentials it did not take: its sign-in page (GitLab's
 # /users/sign_in, Discourse's and Jira's /login, an SSO proxy's).
 SIGN_IN_MARKS = ("sign_in", "signin", "login", "/sso", "/saml", "/oauth2/", "/auth/realms/")
+SIGN_IN_HINT = (
+    "a sign-in page: the connection's credentials were not taken, expired or revoked, "
+    "or its URL is not the API's"
+)
+
+
+def _is_sign_in(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    return any(mark in path for mark in SIGN_IN_MARKS)
 
 
 def _status_hint(status: int) -> str:
@@ -684,13 +693,12 @@ def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
         # list asked for is not what answered; the connection's base URL or path needs a look.
         path = urlsplit(target).path or "/"
         detail = f"redirected to {path} on its own host: not followed (check the connection's URL and path)"
-        if any(mark in path.lower() for mark in SIGN_IN_MARKS):
-            detail = (
-                f"redirected to {path} on its own host: not followed (a sign-in page: the connection's "
-                "credentials were not taken, expired or revoked, or its URL is not the API's)"
-            )
+        if _is_sign_in(target):
+            detail = f"redirected to {path} on its own host: not followed ({SIGN_IN_HINT})"
     else:
         detail = f"redirected to {where}: not followed, so credentials never leave their host"
+        if _is_sign_in(target):
+            detail += f" ({SIGN_IN_HINT}: a single sign-on in front of the API?)"
         here, there = _origin(raw.url), _origin(target)
         if raw.url and here[0] == "http" and there[0] == "https" and here[1] == there[1]:
             # The server moved to https: the fix is the connection's URL, not a retry.
