@@ -547,3 +547,26 @@ def test_a_redirect_to_a_single_sign_on_page_elsewhere_says_so_and_sends_it_noth
         ):
             api.get_json("/rest/api/3/search/jql")
     assert sso.received == []
+
+
+# ----- GitLab: a renamed or transferred project ---------------------------------------------------
+
+
+def test_a_moved_gitlab_project_is_named_with_its_new_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitLab answers the old path of a moved project with a redirect to the new one; the error
+    sent the operator to the connection's URL, where the fix is the project's path."""
+    with Loopback() as server:
+        moved = f"{server.url}/api/v4/projects/acme%2Fwidgets-ng/issues?state=opened"
+        server.actions[0] = Reply(
+            301, "This resource has been moved permanently", headers={"Location": moved}
+        )
+        gl = GitlabApi(
+            gitlab.Gitlab(server.url, private_token="glpat-0123456789"), FAST, sleep=lambda _: None
+        )
+        with pytest.raises(RedirectRefusedError) as err:
+            gl.get_list("/projects/acme%2Fwidgets/issues", {"state": "opened"})
+    assert str(err.value) == (
+        "gitlab: GET /projects/acme%2Fwidgets/issues answered 301: the project moved (renamed or "
+        "transferred) to acme/widgets-ng: not followed; put its new path in the settings"
+    )
+    assert len(server.received) == 1

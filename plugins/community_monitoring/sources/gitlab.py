@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
 from pydantic import Field, StrictBool
@@ -35,6 +35,7 @@ from community_monitoring.sources.http import (
     HttpPolicy,
     InvalidResponseError,
     RawResponse,
+    RedirectRefusedError,
     UpstreamError,
     counted_next,
     endless_pages,
@@ -125,6 +126,31 @@ def _last_response_of(session: requests.Session) -> _LastResponse:
     return hook
 
 
+def _moved_project(base_path: str, response: requests.Response) -> str | None:
+    """The new path of a project GitLab redirects a call to, on its own host (None: not that).
+
+    GitLab answers a call on a renamed or transferred project's old path with a 301/302 to the
+    new one ("This resource has been moved permanently to …"); the operator's fix is the project
+    path in the settings, not the connection's URL.
+    """
+    location = response.headers.get("location")
+    if not (response.is_redirect and location):
+        return None
+    target = urljoin(response.url, location)
+    if not same_origin(target, response.url):
+        return None
+    old, new = (_project_of(base_path, urlsplit(url).path) for url in (response.url, target))
+    return new if old and new and new != old else None
+
+
+def _project_of(base_path: str, path: str) -> str | None:
+    """``group/project`` of an API path ``{base}/projects/group%2Fproject/...`` (None: not one)."""
+    prefix = f"{base_path}/projects/"
+    if not path.startswith(prefix):
+        return None
+    return unquote(path[len(prefix) :].split("/", 1)[0]) or None
+
+
 class GitlabApi:
     """GitLab's REST API through python-gitlab, one attempt per request (retries: http.py)."""
 
@@ -170,6 +196,15 @@ class GitlabApi:
             if exc.response is None:
                 raise
             response = exc.response
+            moved = _moved_project(self._base_path, response)
+            if moved is not None:
+                detail = (
+                    f"the project moved (renamed or transferred) to {moved}: not followed; put its new "
+                    "path in the settings"
+                )
+                raise self._call(verb, url).error(
+                    response.status_code, detail, RedirectRefusedError
+                ) from None
         except GitlabError:
             if self._last.response is None:
                 raise
