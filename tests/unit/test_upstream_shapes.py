@@ -570,3 +570,31 @@ def test_a_moved_gitlab_project_is_named_with_its_new_path(monkeypatch: pytest.M
         "transferred) to acme/widgets-ng: not followed; put its new path in the settings"
     )
     assert len(server.received) == 1
+
+
+def test_a_github_enterprise_redirect_to_its_sign_in_page_is_named_not_followed(github: Any) -> None:
+    with Loopback() as server:
+        server.actions[0] = Reply(302, "", headers={"Location": f"{server.url}/login?return_to=%2Fapi%2Fv3"})
+        with pytest.raises(
+            RedirectRefusedError, match=r"answered 302: redirected to /login on its own host: .*sign-in"
+        ):
+            github(server).get_list("/repos/o/r/issues", {})
+    assert len(server.received) == 1
+
+
+def test_a_forum_redirect_to_its_login_page_is_named_not_followed_to_an_html_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forum that requires login answers an API key it does not take with a 302 to /login: it
+    was followed to the HTML sign-in page, retried as an invalid page and named as HTML."""
+    with Loopback(
+        Reply(302, "", headers={"Location": "/login"}),
+        Reply(200, "<html>Log in</html>", content_type="text/html"),
+    ) as server:
+        http_connection(monkeypatch, "closed_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("closed_forum", "forum", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(
+            RedirectRefusedError, match=r"answered 302: redirected to /login on its own host: .*sign-in"
+        ):
+            api.get_json("/latest.json")
+    assert len(server.received) == 1

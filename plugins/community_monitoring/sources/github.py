@@ -40,6 +40,7 @@ from community_monitoring.sources.http import (
     RedirectRefusedError,
     counted_next,
     endless_pages,
+    leads_to_sign_in,
     linked_page,
     mask_secrets,
     next_link,
@@ -101,7 +102,7 @@ def _own_redirect(connection: Any, response: Any) -> str | None:
     location = response.headers.get("location") if response.status in REDIRECT_STATUSES else None
     here = f"{connection.protocol}://{connection.host}:{connection.port}{connection.url}"
     target = urljoin(here, location) if location else ""
-    return target if target and same_origin(here, target) else None
+    return target if target and same_origin(here, target) and not leads_to_sign_in(target) else None
 
 
 def _follow_own_redirects(connection: Any, base: Callable[[], Any]) -> Any:

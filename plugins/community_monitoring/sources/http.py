@@ -668,7 +668,8 @@ SIGN_IN_HINT = (
 )
 
 
-def _is_sign_in(url: str) -> bool:
+def leads_to_sign_in(url: str) -> bool:
+    """Whether ``url`` looks like a sign-in page (never followed: the error says what it is)."""
     path = urlsplit(url).path.lower()
     return any(mark in path for mark in SIGN_IN_MARKS)
 
@@ -693,11 +694,11 @@ def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
         # list asked for is not what answered; the connection's base URL or path needs a look.
         path = urlsplit(target).path or "/"
         detail = f"redirected to {path} on its own host: not followed (check the connection's URL and path)"
-        if _is_sign_in(target):
+        if leads_to_sign_in(target):
             detail = f"redirected to {path} on its own host: not followed ({SIGN_IN_HINT})"
     else:
         detail = f"redirected to {where}: not followed, so credentials never leave their host"
-        if _is_sign_in(target):
+        if leads_to_sign_in(target):
             detail += f" ({SIGN_IN_HINT}: a single sign-on in front of the API?)"
         here, there = _origin(raw.url), _origin(target)
         if raw.url and here[0] == "http" and there[0] == "https" and here[1] == there[1]:
@@ -949,7 +950,8 @@ class ApiClient:
                 allow_redirects=False,
             )
             target = urljoin(url, response.headers.get("location") or "")
-            if not (response.is_redirect and method in SAFE_METHODS and same_origin(url, target)):
+            followed = response.is_redirect and method in SAFE_METHODS and same_origin(url, target)
+            if not followed or leads_to_sign_in(target):
                 return RawResponse.of(response)
             response.close()
             # A Location with a query of its own carries the request's (GitHub's, GitLab's do); one
