@@ -598,3 +598,33 @@ def test_a_forum_redirect_to_its_login_page_is_named_not_followed_to_an_html_pag
         ):
             api.get_json("/latest.json")
     assert len(server.received) == 1
+
+
+# ----- JSON labelled with another charset ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["application/json;charset=ISO-8859-1", "text/json"])
+def test_utf8_json_labelled_with_another_charset_keeps_its_text(
+    monkeypatch: pytest.MonkeyPatch, content_type: str
+) -> None:
+    """JSON is UTF-8 (RFC 8259); a label saying ISO-8859-1 (or text/json, which requests reads as
+    ISO-8859-1) turned every 'é' of a title into 'Ã©'."""
+    body = json.dumps(
+        {"issues": [{"key": "MM-1", "fields": {"summary": "Café crashes ✓"}}]}, ensure_ascii=False
+    )
+    with Loopback(Reply(200, body.encode(), content_type=content_type)) as server:
+        http_connection(monkeypatch, "latin_jira", server.url)
+        data = (
+            ApiClient("latin_jira", "jira", policy=FAST, sleep=lambda _: None)
+            .get_json("/rest/api/3/search/jql")
+            .data
+        )
+    assert data["issues"][0]["fields"]["summary"] == "Café crashes ✓"
+
+
+def test_json_that_really_is_iso_8859_1_is_read_as_its_label_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps({"title": "Café"}, ensure_ascii=False).encode("iso-8859-1")
+    with Loopback(Reply(200, body, content_type="application/json; charset=ISO-8859-1")) as server:
+        http_connection(monkeypatch, "latin_forum", server.url)
+        data = ApiClient("latin_forum", "forum", policy=FAST, sleep=lambda _: None).get_json("/t/1.json").data
+    assert data == {"title": "Café"}

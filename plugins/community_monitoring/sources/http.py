@@ -221,6 +221,13 @@ def http_base_delay() -> float:
 # ----- answers ----------------------------------------------------------------------------------
 
 
+def _decoded(content: bytes, encoding: str | None) -> str:
+    try:
+        return content.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return content.decode("utf-8", errors="replace")
+
+
 @dataclass(frozen=True)
 class RawResponse:
     """One HTTP answer, whichever client received it."""
@@ -234,10 +241,17 @@ class RawResponse:
     def of(cls, response: requests.Response) -> RawResponse:
         # No charset guessing (slow on big bodies): JSON is UTF-8 unless the answer says otherwise,
         # and a charset Python does not know is read as UTF-8 (the answer is there all the same).
-        try:
-            text = response.content.decode(response.encoding or "utf-8", errors="replace")
-        except LookupError:
-            text = response.content.decode("utf-8", errors="replace")
+        # JSON is UTF-8 (RFC 8259 §8.1) whatever its label says: a Java server or proxy that
+        # labels it ISO-8859-1 (or text/json, which requests reads as ISO-8859-1) turned every
+        # "é" of a title into "Ã©". The label is read only when the body is not UTF-8.
+        content = response.content
+        if is_json_type(response.headers.get("content-type") or ""):
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                text = _decoded(content, response.encoding)
+        else:
+            text = _decoded(content, response.encoding)
         return cls(response.status_code, CaseInsensitiveDict(response.headers), text, response.url or "")
 
     def json_or_none(self) -> Any:
