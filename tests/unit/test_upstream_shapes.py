@@ -40,6 +40,7 @@ from community_monitoring.sources.http import (
     RawResponse,
     RedirectRefusedError,
     UpstreamError,
+    leads_to_sign_in,
     upstream_rate_limit,
 )
 from community_monitoring.sources.jira import JiraClient
@@ -598,6 +599,33 @@ def test_a_forum_redirect_to_its_login_page_is_named_not_followed_to_an_html_pag
         ):
             api.get_json("/latest.json")
     assert len(server.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("location", "sign_in"),
+    [
+        ("/login", True),
+        ("/users/sign_in", True),
+        ("/session/sso?return_path=%2F", True),
+        ("/auth/realms/corp/protocol/openid-connect/auth", True),
+        ("/t/cant-login-after-upgrade/12.json", False),  # a topic's slug, moved: no sign-in page
+        ("/t/sso-with-okta/13.json", False),
+        ("/c/saml-and-ldap/4.json", False),
+    ],
+)
+def test_a_sign_in_page_is_told_by_a_whole_path_segment(location: str, sign_in: bool) -> None:
+    assert leads_to_sign_in("https://forum.example.org" + location) is sign_in
+
+
+def test_a_moved_topic_whose_slug_says_login_is_followed(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Loopback(
+        Reply(301, "", headers={"Location": "/t/cant-login-after-upgrade/12.json"}),
+        Reply(200, json.dumps({"id": 12}).encode(), content_type="application/json"),
+    ) as server:
+        http_connection(monkeypatch, "moved_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("moved_forum", "forum", policy=FAST, sleep=lambda _: None)
+        assert api.get_json("/t/12.json").data == {"id": 12}
+    assert len(server.received) == 2
 
 
 # ----- JSON labelled with another charset ---------------------------------------------------------

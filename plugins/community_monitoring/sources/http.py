@@ -675,7 +675,10 @@ def _status_failure(call: Call, raw: RawResponse, rate_limit: RateLimitRule) -> 
 
 # Where a service sends a request whose credentials it did not take: its sign-in page (GitLab's
 # /users/sign_in, Discourse's and Jira's /login, an SSO proxy's).
-SIGN_IN_MARKS = ("sign_in", "signin", "login", "/sso", "/saml", "/oauth2/", "/auth/realms/")
+# Whole path segments only: a forum topic's slug ("/t/cant-login-after-upgrade/12") is no sign-in page.
+SIGN_IN_SEGMENTS = frozenset(
+    {"sign_in", "signin", "sign-in", "login", "login.jsp", "login.action", "sso", "saml", "oauth2", "realms"}
+)
 SIGN_IN_HINT = (
     "a sign-in page: the connection's credentials were not taken, expired or revoked, "
     "or its URL is not the API's"
@@ -684,8 +687,7 @@ SIGN_IN_HINT = (
 
 def leads_to_sign_in(url: str) -> bool:
     """Whether ``url`` looks like a sign-in page (never followed: the error says what it is)."""
-    path = urlsplit(url).path.lower()
-    return any(mark in path for mark in SIGN_IN_MARKS)
+    return any(segment in SIGN_IN_SEGMENTS for segment in urlsplit(url).path.lower().split("/"))
 
 
 def _status_hint(status: int) -> str:
