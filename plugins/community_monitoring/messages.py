@@ -19,7 +19,7 @@ from community_monitoring.related import Related, fold_duplicates
 from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
-from community_monitoring.safety import safe_link, safe_text
+from community_monitoring.safety import safe_link, safe_name, safe_text
 from community_monitoring.settings import POST_TYPES, Settings
 from community_monitoring.timeutil import archive_folder_name, day_window
 
@@ -565,7 +565,8 @@ def render_triage_items(
     ``since``: where the items start when no [Triage] went out for this day (its day, or the part of
     it after the last [Triage]). ``untriaged``: ``{"after", "until", "command"}``, posts no [Triage]
     listed and this run cannot (older than it reads), with the backfill command that lists them."""
-    writer = DraftWriter(config, name_filter=lambda name: safe_text(name, 40))
+    # "Hi there," to an author whose name shows nothing.
+    writer = DraftWriter(config, name_filter=lambda name: safe_name(name, 40, unnamed="there"))
     findings = findings or TriageFindings()
     grouped: dict[str, list[Mapping[str, Any] | CompactTriageLine]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.resources import template_loader
-from community_monitoring.safety import cap_length, safe_block, safe_link, safe_text, safe_url
+from community_monitoring.safety import cap_length, safe_block, safe_link, safe_name, safe_text, safe_url
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -55,6 +55,7 @@ def template_environment(templates_dir: str | None = None) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["text"] = safe_text
+    env.filters["name"] = safe_name
     env.filters["quote"] = safe_block
     env.filters["url"] = safe_url
     env.filters["link"] = safe_link

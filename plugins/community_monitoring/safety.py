@@ -122,6 +122,16 @@ def shows_nothing(text: str) -> bool:
     )
 
 
+# An author whose name shows nothing: "by  ·" reads as a broken line.
+UNNAMED = "(no name)"
+
+
+def safe_name(text: object, max_chars: int = 40, unnamed: str = UNNAMED) -> str:
+    """An untrusted person's name as ``safe_text``; ``unnamed`` for one that shows nothing (empty,
+    white space, zero-width or blank characters only)."""
+    return unnamed if shows_nothing(str(text or "")) else safe_text(text, max_chars)
+
+
 def safe_link(text: str, url: object) -> str:
     """``[text](url)`` for an http(s) URL; the text alone for anything else (``javascript:``, empty).
     Text that shows nothing (empty, white space, zero-width characters) links as ``(no title)``."""

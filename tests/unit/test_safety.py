@@ -196,3 +196,31 @@ FSI, PDI = "\u2068", "\u2069"
 )
 def test_right_to_left_text_is_isolated(raw: str, expected: str) -> None:
     assert safe_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("", "(no name)"),
+        ("\u200b\u200d", "(no name)"),
+        ("\u3164", "(no name)"),
+        ("\u2800 ", "(no name)"),
+        ("amy", "amy"),
+        ("@here", "@\u200bhere"),
+    ],
+)
+def test_a_name_that_shows_nothing_is_named_as_such(name: str, shown: str) -> None:
+    from community_monitoring.safety import safe_name
+
+    assert safe_name(name) == shown
+
+
+def test_an_author_whose_name_shows_nothing_reads_as_no_name_and_is_greeted_as_there() -> None:
+    from builders import SETTINGS, T, ago, post
+    from community_monitoring.messages import render_triage_list
+
+    text = render_triage_list(
+        [post(number=1, title="Crash", author="\u3164", created=ago(hours=2))], SETTINGS, T
+    ).text
+    assert " · by (no name) · " in text
+    assert "Hi there, thanks for reaching out!" in text
