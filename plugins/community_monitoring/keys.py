@@ -8,6 +8,7 @@ status); a thank-you is (suggestion, version).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,7 +160,12 @@ class Untriaged:
 
 
 def untriaged_days(
-    kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime, earliest: datetime, day: timedelta
+    kind_prefix: str,
+    deliveries: Mapping[str, bool],
+    as_of: datetime,
+    earliest: datetime,
+    day: timedelta,
+    now: datetime | None = None,
 ) -> Untriaged:
     """The days between the newest digest of the kind that went out (or may have) before ``as_of``
     and ``as_of``'s own day that none covered: days with no run (the scheduler down, the DAG
@@ -168,7 +174,9 @@ def untriaged_days(
     Each is a T of the daily schedule (``as_of`` − n days) after that newest digest. A run that
     never sent one (a first run) owes nothing: what came before the product is not its backlog.
     ``earliest``: where the posts this run read start; a day that begins before it is ``unread``.
-    ``deliveries``: as :func:`owed_digests`'."""
+    ``deliveries``: as :func:`owed_digests`'. ``now``: a day that has not ended by then (a manual run
+    with an ``as_of`` in the future) is not owed: not all its posts exist yet, and its own run, under
+    the same key, lists them."""
     sent = [
         t
         for key, arrived in deliveries.items()
@@ -180,6 +188,8 @@ def untriaged_days(
     listable: list[UntriagedDay] = []
     unread: list[UntriagedDay] = []
     slot = as_of - day
+    if now is not None and slot > now:
+        slot -= day * math.ceil((slot - now) / day)
     while slot > newest:
         since = max(newest, slot - day)
         (listable if since >= earliest else unread).append(UntriagedDay(slot, since))

@@ -452,3 +452,53 @@ def test_untriaged_days(
         return [((T - d.as_of) / timedelta(days=1), (T - d.since) / timedelta(days=1)) for d in days]
 
     assert (back(found.days), back(found.unread)) == (listable, unread), case
+
+
+@pytest.mark.parametrize(
+    ("case", "as_of", "deliveries", "listable"),
+    [
+        (
+            # Before: the days T+2, T+1 and T were "owed" and today's posts so far went out under
+            # T's key, so T's own run sent nothing and the posts of its last two hours were lost.
+            "a manual run as of 3 days ahead, yesterday's sent: the days to come are their own runs'",
+            T + timedelta(days=3),
+            {_day_back(1): True},
+            [],
+        ),
+        (
+            "the same run after a gap: only the days that have ended are owed",
+            T + timedelta(days=3),
+            {_day_back(3): True},
+            [(48, 72), (24, 48)],
+        ),
+        ("a run as of now: as before", T - timedelta(hours=2), {_day_back(3): True}, [(50, 72), (26, 50)]),
+    ],
+)
+def test_untriaged_days_never_reach_past_now(
+    case: str, as_of: datetime, deliveries: dict[str, bool], listable: list[tuple[float, float]]
+) -> None:
+    """Now is T − 2 h: a day that has not ended is no run's backlog yet (hours back from T of the
+    day's T and of where its posts start)."""
+    found = keys.untriaged_days(
+        PREFIX,
+        deliveries,
+        as_of,
+        earliest=T - timedelta(days=30),
+        day=timedelta(days=1),
+        now=T - timedelta(hours=2),
+    )
+    days = [((T - d.as_of) / timedelta(hours=1), (T - d.since) / timedelta(hours=1)) for d in found.days]
+    assert days == listable, case
+    assert found.unread == (), case
+
+
+def test_a_day_far_in_the_future_costs_no_loop_over_the_years_between() -> None:
+    found = keys.untriaged_days(
+        PREFIX,
+        {_day_back(1): True},
+        datetime(9999, 12, 31, 9, tzinfo=UTC),
+        earliest=T - timedelta(days=30),
+        day=timedelta(days=1),
+        now=T - timedelta(hours=2),
+    )
+    assert found == keys.Untriaged()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring import keys
@@ -228,6 +228,8 @@ def untriaged_days(run: TaskRun) -> keys.Untriaged:
         run.as_of,
         earliest=run.as_of - timedelta(days=run.settings.digest.max_age_days),
         day=DAY,
+        # A manual run with an as_of in the future: the days still to come are their own runs'.
+        now=datetime.now(UTC),
     )
 
 
