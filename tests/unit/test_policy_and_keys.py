@@ -502,3 +502,21 @@ def test_a_day_far_in_the_future_costs_no_loop_over_the_years_between() -> None:
         now=T - timedelta(hours=2),
     )
     assert found == keys.Untriaged()
+
+
+def test_the_backfill_named_for_untriaged_days_also_reposts_days_only_archived() -> None:
+    """Days an archive-only backfill ran (successful runs that posted nothing) are untriaged too:
+    `--reprocess-behavior failed` would skip them, so the command would list nothing."""
+    from community_monitoring.pipeline.daily import untriaged_notice
+
+    unread = (
+        keys.UntriagedDay(T - timedelta(days=40), T - timedelta(days=41)),
+        keys.UntriagedDay(T - timedelta(days=31), T - timedelta(days=32)),
+    )
+    notice = untriaged_notice(unread)
+    assert notice is not None
+    assert notice["command"] == (
+        "`airflow backfill create --dag-id community_daily_monitoring --from-date 2026-10-08T09:00:00+00:00 "
+        "--to-date 2026-10-17T09:00:00+00:00 --reprocess-behavior completed "
+        """--dag-run-conf '{"post_backfill_digests": true}'`"""
+    )

@@ -267,13 +267,15 @@ def untriaged_messages(
 
 def untriaged_notice(unread: Sequence[keys.UntriagedDay]) -> dict[str, Any] | None:
     """What today's [Triage] says of posts no [Triage] listed that are older than this run reads:
-    the span and the backfill that lists them (its runs' logical dates: each day's start, T − 1 day)."""
+    the span and the backfill that lists them (its runs' logical dates: each day's start, T − 1 day).
+    Completed runs are reprocessed too: an archive-only backfill of those days succeeded without
+    posting (the ledger keeps whatever did go out from going out twice)."""
     if not unread:
         return None
     after, until = unread[0].since, unread[-1].as_of
     command = (
         f"airflow backfill create --dag-id {DAG_ID} --from-date {(unread[0].as_of - DAY).isoformat()} "
-        f"--to-date {(until - DAY).isoformat()} --reprocess-behavior failed --dag-run-conf '{{\"post_backfill_digests\": true}}'"
+        f"--to-date {(until - DAY).isoformat()} --reprocess-behavior completed --dag-run-conf '{{\"post_backfill_digests\": true}}'"
     )
     log.warning(
         "No [Triage] went out for the posts from %s to %s, older than this run reads: %s",
