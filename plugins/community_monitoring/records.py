@@ -346,21 +346,31 @@ def write_records(records: Iterable[Record], stream: IO[str]) -> int:
 
 
 def read_records(
-    stream: Iterable[str] | Iterable[bytes], decode: Decode = Post, created_after: datetime | None = None
+    stream: Iterable[str] | Iterable[bytes],
+    decode: Decode = Post,
+    created_after: datetime | None = None,
+    created_until: datetime | None = None,
 ) -> Iterator[Any]:
     """The records of a JSON-lines stream (text or bytes); a bad line is a ValueError naming it.
 
     ``decode``: a record type, or a converter of each line's dict (``ticket_from_dict``...).
     ``created_after`` (posts only): lines created at or before it are skipped after reading their
-    ``created_at`` alone, so a task that needs one day of posts never builds the other days'.
+    ``created_at`` alone, so a task that needs one day of posts never builds the other days';
+    ``created_until``: so are lines created after it (an earlier day's [Triage], sent by a later run,
+    never builds the days after it).
     """
+    bounded = created_after is not None or created_until is not None
     typed = _decoder(decode) if isinstance(decode, type) else None
     for line_number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            if created_after is not None and _CREATED.decode(line).created_at <= created_after:
-                continue
+            if bounded:
+                created = _CREATED.decode(line).created_at
+                if (created_after is not None and created <= created_after) or (
+                    created_until is not None and created > created_until
+                ):
+                    continue
             yield typed.decode(line) if typed else decode(_ANY_JSON.decode(line))
         except (msgspec.MsgspecError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {line_number}: not a record ({exc})") from exc

@@ -203,3 +203,34 @@ def test_a_channel_file_lost_after_its_extract_finished_is_an_error_not_an_empty
 )
 def test_category_names_most_specific_first(category: str, nested: bool, names: tuple[str, ...]) -> None:
     assert category_names(category, nested) == names
+
+
+def test_an_earlier_days_triage_builds_none_of_the_days_after_it(tmp_path: Path) -> None:
+    """A run catching up on a month with no [Triage] reads each missed day's posts: before, each
+    read built every post from that day's start to the run's T (a month of posts for the oldest
+    day, some 15 months' worth over the 30 days); now only the day's, the later ones skipped on
+    their ``created_at`` alone."""
+    from types import SimpleNamespace
+
+    from community_monitoring.pipeline.daily import posts_of_the_day
+
+    store = RunStore(tmp_path)
+    store.save_channel("github", Fetched(posts=(post(n, T - timedelta(hours=12 * n)) for n in range(1, 9))))
+    store.write_json("channels.json", {"read": {"github": 8}, "missing": [], "unreadable": []})
+    run = SimpleNamespace(store=store, as_of=T, channels_read=lambda: store.read_json("channels.json"))
+    built: list[int] = []
+    real_posts = store.posts
+
+    def spying(*args: object, **kwargs: object) -> object:
+        for p in real_posts(*args, **kwargs):  # type: ignore[arg-type]
+            built.append(p.number)
+            yield p
+
+    store.posts = spying  # type: ignore[method-assign]
+    three_days_back = T - timedelta(days=3)
+    days_posts = list(
+        posts_of_the_day(run, ["github"], three_days_back, since=T - timedelta(days=3, hours=14))
+    )  # type: ignore[arg-type]
+    assert [p.number for p in days_posts] == [6, 7]
+    assert built == [6, 7]  # not 5, 4, 3, 2, 1: created after that day's T
+    assert [p.number for p in posts_of_the_day(run)] == [1]  # type: ignore[arg-type]

@@ -51,7 +51,9 @@ def posts_of_the_day(
     ([Triage], reply drafts): the rest of the window is skipped without being built."""
     listed = listed_channels(run)
     wanted = listed if channels is None else [c for c in listed if c in channels]
-    return run.store.posts(wanted, created_after=since or day_window(as_of or run.as_of)[0])
+    start, end = day_window(as_of or run.as_of)
+    # An earlier day's [Triage] (sent by a later run) builds none of the days after its own.
+    return run.store.posts(wanted, created_after=since or start, created_until=end)
 
 
 def save_message(
@@ -309,7 +311,7 @@ def triage_message(
     # channels), then the posts a batch at a time; only the entries the digest can show, and the
     # posts that may fold, are held whole.
     fold_authors = (
-        authors_on_two_channels(run.store.post_authors(listed, created_after=day_start))
+        authors_on_two_channels(run.store.post_authors(listed, created_after=day_start, created_until=as_of))
         if run.settings.related.enabled
         else set()
     )

@@ -168,7 +168,12 @@ class RunStore:
             return json.load(stream)
 
     def _read_lines(
-        self, channel: str, kind: str, decode: Decode, created_after: datetime | None = None
+        self,
+        channel: str,
+        kind: str,
+        decode: Decode,
+        created_after: datetime | None = None,
+        created_until: datetime | None = None,
     ) -> Iterator[Any]:
         """A channel's records of one kind (posts, tickets); none for a channel whose extract did not
         finish (the run names it missing). A file missing after its extract finished was lost
@@ -184,7 +189,7 @@ class RunStore:
         # Bytes: msgspec decodes UTF-8 itself, so no text layer decodes every line first.
         with path.open("rb") as stream:
             try:
-                yield from read_records(stream, decode, created_after)
+                yield from read_records(stream, decode, created_after, created_until)
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
 
@@ -226,21 +231,30 @@ class RunStore:
 
     # -- what the transform tasks read ---------------------------------------------------------
 
-    def posts(self, channels: Iterable[str], created_after: datetime | None = None) -> Iterator[Post]:
+    def posts(
+        self,
+        channels: Iterable[str],
+        created_after: datetime | None = None,
+        created_until: datetime | None = None,
+    ) -> Iterator[Post]:
         """Stream the posts of ``channels``: the rules keep only what they list, so memory stays bounded.
 
         ``created_after``: only posts created after it; the others are skipped unbuilt (the [Triage]
-        list and the reply drafts need one day of posts out of the whole window).
+        list and the reply drafts need one day of posts out of the whole window); ``created_until``:
+        and created at or before it (an earlier day's [Triage] needs none of the days after it).
         """
         for channel in channels:
-            yield from self._read_lines(channel, "posts", Post, created_after)
+            yield from self._read_lines(channel, "posts", Post, created_after, created_until)
 
     def post_authors(
-        self, channels: Iterable[str], created_after: datetime | None = None
+        self,
+        channels: Iterable[str],
+        created_after: datetime | None = None,
+        created_until: datetime | None = None,
     ) -> Iterator[PostAuthorship]:
         """Each post's channel and author alone (as ``posts``, without building the posts)."""
         for channel in channels:
-            yield from self._read_lines(channel, "posts", PostAuthorship, created_after)
+            yield from self._read_lines(channel, "posts", PostAuthorship, created_after, created_until)
 
     def tickets(self, channel: str = "jira") -> list[JiraTicket]:
         return list(self._read_lines(channel, "tickets", JiraTicket))
