@@ -112,6 +112,9 @@ class SectionCap:
     hidden: int = 0
     # The longest section asked about: a cap above it changes nothing.
     longest: int = 0
+    # Where the full list is archived, as the archive's DAG folder names it ("<T>/<kind>.full.md"
+    # by default): a [Triage] sent by a later run is archived in that run's folder, under its own name.
+    full_list_at: str = ""
 
     def shown(self, section: str, entries: Sequence[Entry]) -> tuple[Sequence[Entry], str]:
         """The entries to list and the closing "… and N more" line ("" when all are listed)."""
@@ -132,11 +135,11 @@ class SectionCap:
                 section=section,
             )
             return f"- {safe_link(words, url)}"
-        archived = f"{archive_folder_name(self.as_of)}/{full_list_name(self.kind)}"
+        archived = self.full_list_at or f"{archive_folder_name(self.as_of)}/{full_list_name(self.kind)}"
         return f"- {words} in the full list, archived as `{archived}`"
 
     def full_list(self) -> SectionCap:
-        return SectionCap(self.kind, self.as_of, None, self.url_template)
+        return SectionCap(self.kind, self.as_of, None, self.url_template, full_list_at=self.full_list_at)
 
 
 def _render_capped(
@@ -147,8 +150,10 @@ def _render_capped(
     as_of: datetime,
     item_urls: Iterable[str],
     separator: str = "\n",
+    full_list_at: str = "",
 ) -> RenderedMessage:
     """Render a digest with each section capped, and its full list too when something was left out.
+    ``full_list_at``: see ``SectionCap``.
 
     Items unusually long (titles full of Markdown to escape, very long URLs) could need a 4th post
     at the configured cap: then each section lists fewer, so that no digest needs more than
@@ -160,7 +165,7 @@ def _render_capped(
         else config.digest.max_items_per_section
     )
     while True:
-        cap = SectionCap(kind, as_of, limit, config.digest.full_list_url)
+        cap = SectionCap(kind, as_of, limit, config.digest.full_list_url, full_list_at=full_list_at)
         text = render_template(template, context(cap))
         parts = split_message(text, KIND_PREFIX[kind], config.digest.message_max_chars, separator=separator)
         listed = min(limit, cap.longest)
@@ -559,12 +564,15 @@ def render_triage_items(
     catching_up: Sequence[str] = (),
     since: datetime | None = None,
     untriaged: Mapping[str, Any] | None = None,
+    archived_as: str = "",
 ) -> RenderedMessage:
     """The [Triage] message of ``triage_items``: a draft for each post kept whole. ``catching_up``:
     the channels an earlier [Triage] of this T could not read, whose posts alone these items are.
     ``since``: where the items start when no [Triage] went out for this day (its day, or the part of
     it after the last [Triage]). ``untriaged``: ``{"after", "until", "command"}``, posts no [Triage]
-    listed and this run cannot (older than it reads), with the backfill command that lists them."""
+    listed and this run cannot (older than it reads), with the backfill command that lists them.
+    ``archived_as``: the archive's ``<T>/<name>`` the message goes under when not ``<T>/triage`` (a
+    catch-up): its "… and N more" names that full list."""
     # "Hi there," to an author whose name shows nothing.
     writer = DraftWriter(config, name_filter=lambda name: safe_name(name, 40, unnamed="there"))
     findings = findings or TriageFindings()
@@ -601,7 +609,16 @@ def render_triage_items(
         }
 
     # Items span several lines each: a blank line keeps them apart.
-    return _render_capped("triage", "triage.md.j2", context, config, as_of, urls, separator="\n\n")
+    return _render_capped(
+        "triage",
+        "triage.md.j2",
+        context,
+        config,
+        as_of,
+        urls,
+        separator="\n\n",
+        full_list_at=full_list_name(archived_as) if archived_as else "",
+    )
 
 
 def _ticket_state(ticket: Any) -> str:

@@ -13,6 +13,7 @@ from harness import AirflowRunner
 from test_daily_e2e import LIVE_MENTION, posts_to, run_daily
 
 from community_sandbox import Sandbox
+from community_sandbox.scenario import load_scenario
 from scenario_files import days, forum_post, forum_topic, github_comment, github_issue, write_scenario
 
 pytestmark = pytest.mark.airflow
@@ -220,6 +221,31 @@ def test_days_with_no_run_are_triaged_by_the_next_run_once(
     again = run_daily(airflow, tmp_path / "paused", running)
     assert again.state == "success", again.log[-5000:]
     assert len([p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")]) == 4
+
+
+def test_a_capped_catch_up_names_the_full_list_archived_with_it(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """One post a section: a [Triage] sent later for a day with none ends a section with "… and N
+    more", naming the archived full list; that file must be the one archived with it (before: the
+    day's own <T>/triage.full.md, which no run wrote)."""
+    running = sandbox(small_scenario(tmp_path / "capped"))
+    capped = {**ONLY_GITHUB_AND_FORUM, "digest": {"triage_max_items_per_section": 1, "full_list_url": ""}}
+    airflow.use_sandbox(running.base_url, {"community_rotation": ROTATION}, capped)
+    before = (NOW - days(6)).isoformat()
+    assert airflow.dags_test("community_daily_monitoring", before, {"as_of": before}).state == "success"
+    airflow.use_sandbox(running.base_url, load_scenario(tmp_path / "capped").variables, capped)
+    back = airflow.dags_test("community_daily_monitoring", NOW.isoformat(), {"as_of": NOW.isoformat()})
+    assert back.state == "success", back.log[-5000:]
+    catch_ups = [
+        p for p in posts_to(running.outbox, "cm-channel-hook") if "not listed before" in p.split("\n", 1)[0]
+    ]
+    named = [name for p in catch_ups for name in re.findall(r"full list, archived as `([^`]+)`", p)]
+    assert named
+    archive = airflow.workdir / "archive" / "community_daily_monitoring"
+    for name in named:
+        assert (archive / name).is_file(), name
+        assert name.startswith("2026-11-18T090000Z/triage.not-listed.of-"), name
 
 
 # Through Airflow, one bad value of each Variable the run reads first; every bad value of each is

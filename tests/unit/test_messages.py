@@ -502,3 +502,28 @@ def test_posts_no_run_can_list_any_more_are_named_with_the_backfill_that_lists_t
         ":warning: Not triaged: new posts from 2026-10-09 09:00 UTC to 2026-10-19 09:00 UTC (no [Triage] "
         "went out for those days, and they are older than this run reads). To list them: " + command
     )
+
+
+def test_a_catch_ups_and_n_more_names_the_full_list_it_is_archived_with() -> None:
+    """A [Triage] a later run sends for an earlier day is archived in that run's folder under its
+    own name (triage.not-listed.of-<T>): its "… and N more" named <T>/triage.full.md, which is not
+    there (or is another list: that day's own [Triage], when one was archived)."""
+    from community_monitoring.messages import render_triage_items, triage_items
+
+    day = T - timedelta(days=3)
+    bugs = [
+        post(number=n, title=f"Crash {n}", labels=("Bug",), created=day - timedelta(hours=n)) for n in (1, 2)
+    ]
+    items = triage_items(bugs, [Classification("bug", 'label "Bug"')] * 2, SETTINGS, TriageFindings(), day)
+    capped = SETTINGS.model_copy(
+        update={
+            "digest": SETTINGS.digest.model_copy(
+                update={"triage_max_items_per_section": 1, "full_list_url": ""}
+            )
+        }
+    )
+    name = "2026-11-18T090000Z/triage.not-listed.of-2026-11-15T090000Z"
+    text = render_triage_items(items, capped, day, since=day - timedelta(days=1), archived_as=name).text
+    assert f"- … and 1 more in the full list, archived as `{name}.full.md`" in text
+    own = render_triage_items(items, capped, day).text
+    assert "- … and 1 more in the full list, archived as `2026-11-15T090000Z/triage.full.md`" in own

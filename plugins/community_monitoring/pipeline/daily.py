@@ -187,6 +187,9 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             ", ".join(covered.catch_up),
         )
     gap = untriaged_days(run)
+    archive_as = None if covered.sent_before else "triage"
+    if covered.catch_up:
+        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
     message = triage_message(
         run,
         run.as_of,
@@ -200,10 +203,8 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             if not covered.catch_up or p["channel"] in covered.catch_up
         ],
         untriaged=untriaged_notice(gap.unread),
+        archived_as=archived_at(run, archive_as) if covered.catch_up and archive_as else "",
     )
-    archive_as = None if covered.sent_before else "triage"
-    if covered.catch_up:
-        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
     owed = [
         (owed.as_of, owed.covered.key, owed_message)
         for owed, owed_message in owed_triage_messages(run, missing, channels["missing"])
@@ -244,7 +245,10 @@ def untriaged_messages(
     messages = []
     listed = listed_channels(run)
     for day in days:
-        message = triage_message(run, day.as_of, listed, (), missing_channels, since=day.since)
+        name = f"triage.not-listed.of-{archive_folder_name(day.as_of)}"
+        message = triage_message(
+            run, day.as_of, listed, (), missing_channels, since=day.since, archived_as=archived_at(run, name)
+        )
         if not message.item_urls:
             log.info(
                 "No [Triage] went out for %s and it had no new post: nothing to send", day.as_of.isoformat()
@@ -259,12 +263,17 @@ def untriaged_messages(
             day.since.isoformat(),
         )
         run.outbox.archive(
-            f"triage.not-listed.of-{archive_folder_name(day.as_of)}",
+            name,
             message.parts,
             full_text=message.full_text,
         )
         messages.append((day.as_of, key, message))
     return messages
+
+
+def archived_at(run: TaskRun, name: str) -> str:
+    """Where this run archives a message it archives as ``name``, as a "… and N more" names it."""
+    return f"{archive_folder_name(run.as_of)}/{name}"
 
 
 def untriaged_notice(unread: Sequence[keys.UntriagedDay]) -> dict[str, Any] | None:
@@ -297,10 +306,12 @@ def triage_message(
     unreadable: Sequence[Mapping[str, str]] = (),
     since: datetime | None = None,
     untriaged: Mapping[str, Any] | None = None,
+    archived_as: str = "",
 ) -> Any:
     """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
     ``since`` only, when given: a day no [Triage] went out for); ``missing_channels``: those this
-    run could not read, which it names; ``untriaged``: see ``untriaged_notice``."""
+    run could not read, which it names; ``untriaged``: see ``untriaged_notice``; ``archived_as``:
+    ``<T>/<name>`` of the archive it goes under when not its own T's ``triage`` (a catch-up)."""
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import authors_on_two_channels
@@ -346,6 +357,7 @@ def triage_message(
         catching_up=catching_up,
         since=since,
         untriaged=untriaged,
+        archived_as=archived_as,
     )
 
 
@@ -385,9 +397,12 @@ def owed_triage_messages(
             channels,
         )
         catch_up = digest.covered.catch_up
-        message = triage_message(run, digest.as_of, catch_up, catch_up, missing_channels)
+        name = f"triage.recovered-{'-'.join(catch_up)}.of-{archive_folder_name(digest.as_of)}"
+        message = triage_message(
+            run, digest.as_of, catch_up, catch_up, missing_channels, archived_as=archived_at(run, name)
+        )
         run.outbox.archive(
-            f"triage.recovered-{'-'.join(digest.covered.catch_up)}.of-{archive_folder_name(digest.as_of)}",
+            name,
             message.parts,
             full_text=message.full_text,
         )
