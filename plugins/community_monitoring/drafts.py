@@ -182,8 +182,8 @@ class DraftWriter:
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
                 "contributing_url": drafts.contributing_url,
-                # A feature that already shipped has nothing left to contribute.
-                "ask_to_contribute": post_type in ("bug", "feature_proposal") and not _available(override),
+                # A feature that is built already (shipped or coming) has nothing left to contribute.
+                "ask_to_contribute": post_type in ("bug", "feature_proposal") and not _built(override),
                 "community": self._settings.community_name,
             },
         ).strip()
@@ -199,6 +199,10 @@ class DraftWriter:
 
 def _available(override: ActionOverride | None) -> bool:
     return override is not None and override.kind == "already_available"
+
+
+def _built(override: ActionOverride | None) -> bool:
+    return override is not None and override.kind in ("already_available", "coming")
 
 
 def _shown(override: ActionOverride | None) -> ActionOverride | None:
@@ -224,5 +228,6 @@ def _related_links(related: Sequence[Related], override: ActionOverride | None) 
     return {
         "jira_url": override.ticket_url if override is not None else best_ticket,
         "available_in": override.version if _available(override) else "",
+        "coming_in": override.version if override is not None and override.kind == "coming" else "",
         "existing_idea_url": next((safe_url(r.url) for r in related if r.kind == "uservoice"), ""),
     }

@@ -3,8 +3,8 @@
 Each new post is compared with what the run already read (Jira tickets, UserVoice suggestions,
 GitHub and GitLab issues, forum topics) by the cosine similarity of TF-IDF vectors of their
 titles and first paragraphs. The closest matches above the threshold are shown with the post,
-fill the reply draft's ticket or feature-idea link, and decide two suggested actions ("already
-available in X.Y", "tracked in KEY"). The same author posting the same thing on two channels is
+fill the reply draft's ticket or feature-idea link, and decide the suggested actions ("already
+available in X.Y", "coming in X.Y" for a feature built but not released yet, "tracked in KEY"). The same author posting the same thing on two channels is
 one item ("also posted on ...").
 
 Everything is judged as of T: a candidate created after T does not exist, a ticket resolved
@@ -54,6 +54,8 @@ class Related:
     is_open: bool
     # The normalised version the work shipped in, when resolved in a release published by T.
     released_in: str | None = None
+    # The normalised version the work waits for, when resolved as built by T but not released by T.
+    coming_in: str | None = None
 
     @property
     def summary(self) -> str:
@@ -65,7 +67,7 @@ class Related:
 class ActionOverride:
     """A suggested action the related items decide instead of the post type's default."""
 
-    kind: Literal["already_available", "tracked"]
+    kind: Literal["already_available", "coming", "tracked"]
     ticket_key: str
     ticket_url: str
     version: str = ""
@@ -77,6 +79,8 @@ class ActionOverride:
                 f"Already available in {self.version} ({self.ticket_key}): "
                 "reply with the release and its documentation"
             )
+        if self.kind == "coming":
+            return f"Coming in {self.version} ({self.ticket_key}): reply that the next release brings it"
         return f"Tracked in {self.ticket_key}: link the ticket in a reply"
 
 
@@ -109,6 +113,16 @@ def jira_state(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> 
     return ticket.status, False, None
 
 
+def coming_in(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> str | None:
+    """The release a ticket built by T waits for: resolved as done or fixed by T, none of its
+    fixVersions released by T (the earliest of them, normalised); None otherwise."""
+    if not ticket.resolved_by(as_of) or not ticket.shipped or not ticket.fix_versions:
+        return None
+    if any(is_released(v, released) for v in ticket.fix_versions):
+        return None
+    return normalise_version(min(ticket.fix_versions, key=_version_order))
+
+
 def post_key(post: Post) -> str:
     if post.channel in ("github", "gitlab"):
         return post.source_id
@@ -129,7 +143,8 @@ Identity = tuple[str, str]  # ("jira", key) or (channel, source id)
 
 def _ticket_related(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> Related:
     state, is_open, shipped_in = jira_state(ticket, released, as_of)
-    return Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in)
+    waits_for = None if shipped_in else coming_in(ticket, released, as_of)
+    return Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in, waits_for)
 
 
 def _post_related(post: Post, as_of: datetime) -> Related:
@@ -319,14 +334,19 @@ def _scored(item: Related, score: float) -> Related:
 def decide_action(post_type: str, related: Sequence[Related]) -> ActionOverride | None:
     """The suggested action the related items decide, if any (SPEC §4, "Related items").
 
-    A feature proposal matching a ticket resolved in a released version is already available;
-    a bug matching an open ticket is already tracked. The best such match decides.
+    A feature proposal matching a ticket resolved in a released version is already available; one
+    matching a ticket built but not released by T is coming in that release (asking its author to
+    post the idea on the feature-idea forum would send them the wrong way); a bug matching an open
+    ticket is already tracked. The best such match decides, a shipped ticket before a coming one.
     """
     tickets = [r for r in related if r.kind == "jira"]
     if post_type == "feature_proposal":
         shipped = next((r for r in tickets if r.released_in), None)
         if shipped is not None:
             return ActionOverride("already_available", shipped.key, shipped.url, shipped.released_in or "")
+        coming = next((r for r in tickets if r.coming_in), None)
+        if coming is not None:
+            return ActionOverride("coming", coming.key, coming.url, coming.coming_in or "")
     if post_type == "bug":
         tracked = next((r for r in tickets if r.is_open), None)
         if tracked is not None:

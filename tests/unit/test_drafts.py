@@ -104,6 +104,18 @@ ISSUE = Related("github", "o/r#7", "https://example.test/github/7", "Issue", 0.5
 DECLINED = Related(
     "jira", "MM-61502", "https://jira.test/browse/MM-61502", "Ticket", 0.5, "Closed · Won't Do", False
 )
+# Built and resolved by T, its fixVersion 11.3 not released by T.
+COMING = Related(
+    "jira",
+    "MM-61503",
+    "https://jira.test/browse/MM-61503",
+    "Ticket",
+    0.5,
+    "Done · fixVersion v11.3, not released yet",
+    False,
+    None,
+    "11.3",
+)
 FEATURE_FORUM = SETTINGS.reply_drafts.feature_idea_url
 CONTRIBUTE = SETTINGS.reply_drafts.contributing_url
 
@@ -118,6 +130,16 @@ CONTRIBUTE = SETTINGS.reply_drafts.contributing_url
             "Already available in 11.1 (MM-61501): reply with the release and its documentation",
             ("already available in Mattermost 11.1 (https://jira.test/browse/MM-61501)",),
             (FEATURE_FORUM, CONTRIBUTE, "We track this in"),
+        ),
+        (
+            # Asking the author to post the idea on the feature-idea forum when it is built already
+            # would send them the wrong way: the draft says which release brings it.
+            "a feature built and waiting for its release",
+            "feature_proposal",
+            (COMING,),
+            "Coming in 11.3 (MM-61503): reply that the next release brings it",
+            ("already been built and is planned for Mattermost 11.3 (https://jira.test/browse/MM-61503)",),
+            (FEATURE_FORUM, CONTRIBUTE, "We track this in", "already available"),
         ),
         (
             "a bug with an open ticket",

@@ -15,6 +15,7 @@ from community_monitoring.related import (
     ActionOverride,
     Related,
     also_posted_text,
+    coming_in,
     comparable_text,
     decide_action,
     find_related,
@@ -248,6 +249,53 @@ def test_a_fix_version_is_released_only_by_a_release_published_by_t(
 
 
 @pytest.mark.parametrize(
+    ("case", "item", "releases", "expected"),
+    [
+        ("done in 11.1, only 11.0 out", ticket(), (release("v11.0.0", 1),), "11.1"),
+        ("done in 11.1, 11.1 out: shipped, not coming", ticket(), RELEASED_11_1, None),
+        ("no release known at all", ticket(), (), "11.1"),
+        (
+            "the earliest unreleased fixVersion",
+            ticket(fix_versions=("v11.3", "v11.2")),
+            RELEASED_11_1,
+            "11.2",
+        ),
+        (
+            "won't fix ships nothing",
+            ticket(status="Closed", resolution="Won't Fix", fix_versions=("v11.3",)),
+            (),
+            None,
+        ),
+        ("done without a fixVersion", ticket(fix_versions=()), (), None),
+        (
+            "resolved after T: still open at T",
+            ticket(resolved_at=(T + timedelta(hours=3)).isoformat(), fix_versions=("v11.3",)),
+            RELEASED_11_1,
+            None,
+        ),
+        (
+            "open with a fixVersion: planned, not built",
+            ticket(
+                status="In Progress", status_category="In Progress", resolution=None, fix_versions=("v11.3",)
+            ),
+            RELEASED_11_1,
+            None,
+        ),
+    ],
+)
+def test_coming_in_names_the_release_a_built_feature_waits_for(
+    case: str, item: JiraTicket, releases: tuple[Release, ...], expected: str | None
+) -> None:
+    assert coming_in(item, released_versions(releases, T), T) == expected, case
+
+
+def test_a_related_ticket_built_for_an_unreleased_version_says_so() -> None:
+    found = find_related([SCHEDULE_IDEA], [], [ticket(fix_versions=("v11.3",))], RELEASED_11_1, settings(), T)
+    (item,) = found[SCHEDULE_IDEA.url]
+    assert (item.released_in, item.coming_in, item.is_open) == (None, "11.3", False)
+
+
+@pytest.mark.parametrize(
     ("case", "item", "state", "is_open"),
     [
         ("in progress with a fixVersion", PUSH_TICKET, "In Progress · fixVersion 11.3", True),
@@ -306,14 +354,19 @@ def test_post_state_at_t(case: str, item: Post, state: str, is_open: bool) -> No
 
 
 def related(
-    kind: str = "jira", key: str = "MM-1", is_open: bool = True, released_in: str | None = None
+    kind: str = "jira",
+    key: str = "MM-1",
+    is_open: bool = True,
+    released_in: str | None = None,
+    coming_in: str | None = None,
 ) -> Related:
-    return Related(kind, key, f"https://x.test/{key}", "t", 0.5, "s", is_open, released_in)  # type: ignore[arg-type]
+    return Related(kind, key, f"https://x.test/{key}", "t", 0.5, "s", is_open, released_in, coming_in)  # type: ignore[arg-type]
 
 
 SHIPPED = related(key="MM-61501", is_open=False, released_in="11.1")
 OPEN = related(key="MM-61500")
-RESOLVED_UNRELEASED = related(key="MM-7", is_open=False)
+RESOLVED_UNRELEASED = related(key="MM-7", is_open=False, coming_in="11.3")
+DECLINED = related(key="MM-8", is_open=False)
 
 
 @pytest.mark.parametrize(
@@ -331,7 +384,20 @@ RESOLVED_UNRELEASED = related(key="MM-7", is_open=False)
             (OPEN, SHIPPED),
             ActionOverride("already_available", "MM-61501", SHIPPED.url, "11.1"),
         ),
-        ("feature resolved, release not out", "feature_proposal", (RESOLVED_UNRELEASED,), None),
+        (
+            "feature built, its release not out: coming in that release",
+            "feature_proposal",
+            (RESOLVED_UNRELEASED,),
+            ActionOverride("coming", "MM-7", RESOLVED_UNRELEASED.url, "11.3"),
+        ),
+        (
+            "a shipped ticket wins over one still waiting for its release",
+            "feature_proposal",
+            (RESOLVED_UNRELEASED, SHIPPED),
+            ActionOverride("already_available", "MM-61501", SHIPPED.url, "11.1"),
+        ),
+        ("feature whose ticket was declined", "feature_proposal", (DECLINED,), None),
+        ("a bug is not told it is coming", "bug", (RESOLVED_UNRELEASED,), None),
         ("feature with an open ticket", "feature_proposal", (OPEN,), None),
         (
             "bug with an open ticket",
@@ -358,6 +424,9 @@ def test_override_action_texts() -> None:
     )
     assert (
         ActionOverride("tracked", "MM-61500", "u").action == "Tracked in MM-61500: link the ticket in a reply"
+    )
+    assert ActionOverride("coming", "MM-7", "u", "11.3").action == (
+        "Coming in 11.3 (MM-7): reply that the next release brings it"
     )
 
 
