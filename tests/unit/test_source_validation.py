@@ -12,7 +12,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from community_monitoring.sources import ItemProblem
-from community_monitoring.sources.github import GithubIssue, github_rate_limit
+from community_monitoring.sources.github import GithubComment, GithubIssue, github_rate_limit, normalise_issue
 from community_monitoring.sources.http import (
     ApiClient,
     RateLimit,
@@ -62,6 +62,9 @@ def issue(**changes: Any) -> dict[str, Any]:
         (issue(created_at=1763370000), "field 'created_at': Value error, not an ISO-8601 time"),
         (issue(number="7"), "field 'number': Input should be a valid integer"),
         (issue(user={"id": 3}), "field 'user.login' is missing"),
+        # Whether the author is staff or a bot decides every list: an issue without its author is
+        # not what GitHub sends (a deleted account comes as null, or as the "ghost" user).
+        (issue(user=...), "field 'user' is missing"),
         # Open or not decides every list; every message links the issue.
         (issue(state=...), "field 'state' is missing"),
         (issue(html_url=...), "field 'html_url' is missing"),
@@ -85,6 +88,23 @@ def test_a_good_item_passes_and_keeps_its_types() -> None:
     assert checked.created_at == datetime(2026, 11, 17, 10, tzinfo=UTC)
     assert [label.name for label in checked.labels] == ["bug"]
     assert checker.problems == []
+
+
+def test_a_deleted_author_is_null_and_reads_as_ghost() -> None:
+    checker = ItemChecker("github")
+    checked = checker.check(GithubIssue, issue(user=None), "o/r#7")
+    assert checked is not None
+    assert checked.user is None
+    assert normalise_issue(checked, "o/r").author == "ghost"
+    comment = {
+        "id": 9,
+        "issue_url": "https://api.github.com/repos/o/r/issues/7",
+        "created_at": "2026-11-17T11:00:00Z",
+    }
+    assert checker.check(GithubComment, {**comment, "user": None}, "o/r#7 comment 9") is not None
+    assert checker.problems == []
+    assert checker.check(GithubComment, comment, "o/r#7 comment 9") is None
+    assert [p.problem for p in checker.problems] == ["field 'user' is missing"]
 
 
 def test_a_normaliser_that_fails_names_the_item_instead_of_crashing() -> None:

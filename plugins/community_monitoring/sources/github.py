@@ -343,7 +343,7 @@ class GithubIssue(Item):
     # Open or not decides every list, and messages link the issue: both are needed (item errors).
     state: str = Field(min_length=1)
     html_url: str = Field(min_length=1)
-    user: GithubUser | None = None
+    user: GithubUser | None
     labels: list[GithubLabel] = Field(default_factory=list)
     author_association: str | None = None
     pull_request: dict[str, Any] | None = None
@@ -353,7 +353,7 @@ class GithubComment(Item):
     id: Id
     issue_url: str
     created_at: IsoTime
-    user: GithubUser | None = None
+    user: GithubUser | None
     body: str | None = None
     author_association: str | None = None
 
