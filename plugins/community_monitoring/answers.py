@@ -145,13 +145,18 @@ def _has_words(text: str) -> bool:
 def is_me_too(text: str, responses: ResponsesSection) -> bool:
     """The reply's own words say nothing beyond "me too": empty, emoji or punctuation only (of any
     length), or only configured me-too phrases no longer than ``me_too_max_chars``."""
-    return _is_me_too(text, tuple(responses.me_too_phrases), responses.me_too_max_chars)
+    return _is_me_too(
+        text,
+        tuple(responses.me_too_phrases),
+        responses.me_too_max_chars,
+        tuple(responses.me_too_filler_words),
+    )
 
 
 # A reply is judged by several rules of one run (its post's answer state, the [Help Wanted]
 # sections, the state table's first response), one after the other.
 @lru_cache(maxsize=65536)
-def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int) -> bool:
+def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tuple[str, ...] = ()) -> bool:
     words = own_words(text)
     rest = _EMOJI_SHORTCODE.sub(" ", words)
     # Emoji and punctuation alone say nothing however many there are: the length limit is for
@@ -162,9 +167,20 @@ def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int) -> bool:
     if len(_words_alone(rest)) > max_chars:
         return False
     pattern = _phrase_pattern(phrases)
-    if pattern is not None:
-        rest = pattern.sub(" ", rest)
+    if pattern is None:
+        return False
+    rest, found = pattern.subn(" ", rest)
+    if found and _has_words(rest):
+        # "Any update on this issue?", "+1 from our team", "@dev any update?": what is left after
+        # the phrases is words that add nothing, and the people pinged for news.
+        rest = _MENTION.sub(" ", rest)
+        filler = _phrase_pattern(fillers) if fillers else None
+        if filler is not None:
+            rest = filler.sub(" ", rest)
     return not _has_words(rest)
+
+
+_MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 
 
 def _mentions_a_phrase(text: str, phrases: Iterable[str]) -> bool:

@@ -363,6 +363,9 @@ class ResponsesSection(Section):
     # only (of any length), is a me-too: never an answer.
     me_too_phrases: list[Text]
     me_too_max_chars: Annotated[int, Field(strict=True, ge=0, le=1000)] = 60
+    # Words that add nothing to a me-too phrase ("this", "for us", "from our team"): a reply of
+    # me-too phrases, these words and @-mentions only is a me-too. These words alone are none.
+    me_too_filler_words: list[Text] = []
     # The latest reply asks the author something: a "?" in its own words, or one of these.
     ask_phrases: list[Text] = []
     # The author says it is solved ("that worked", "works now"): their reply closes the loop

@@ -91,6 +91,25 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("thanks in its other forms", "Thank you so much!", True),
         ("thanks, shortest", "thx", True),
         ("thanks with what worked", "Thank you, setting SiteURL fixed it", False),
+        # A me-too in its everyday wording: the phrases with words that add nothing ("this", "for
+        # me", "from our team"), a person pinged for news, the common variants of a bump.
+        ("asking for news about the issue", "Any update on this issue?", True),
+        ("the same problem, for me", "Same problem for me.", True),
+        ("a vote from a team", "+1 from our team", True),
+        ("a vote, the same for us", "+1, same for us", True),
+        ("affected too", "We are also affected by this", True),
+        ("asking for an ETA", "Is there any ETA?", True),
+        ("progress, here", "Any progress here?", True),
+        ("pinging someone for news", "@hanzei any update?", True),
+        ("following", "Following this.", True),
+        ("bumping", "Bumping this", True),
+        ("same, alone", "same", True),
+        ("asking for a workaround too", "Same here. Any workaround?", True),
+        # Filler words alone are no me-too, and what they come with may still say something.
+        ("filler words without a phrase", "It is here.", False),
+        ("a version says which release is affected", "Same issue here on 11.2", False),
+        ("a phrase and a real instruction", "Same for us, restarting the push proxy fixed it", False),
+        ("a question about the setup", "Same here. Are you behind a proxy?", False),
     ],
 )
 def test_is_me_too(case: str, text: str, expected: bool) -> None:
