@@ -197,6 +197,10 @@ def test_days_with_no_run_are_triaged_by_the_next_run_once(
 
     back = run_daily(airflow, tmp_path / "paused", running)
     assert back.state == "success", back.log[-5000:]
+    # One classifier for all the days the run lists: the model store is read once, not once a day.
+    triage_task = back.log.split("starting task_id=build_triage_list", 1)[1].split("end task", 1)[0]
+    assert triage_task.count("Triage as of") == 6  # today and the five days back
+    assert triage_task.count("No triage model has been promoted yet") == 1, triage_task
     triages = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")][1:]
     headers = [p.split("\n", 1)[0] for p in triages]
     # Issue 2 and forum topic 77 were opened 5 days back, issues 1 and 10 four days back; the days

@@ -15,8 +15,12 @@ from community_monitoring.pipeline.run import TaskRun, community_task, write_eac
 from community_monitoring.timeutil import DAY, archive_folder_name, day_window
 
 if TYPE_CHECKING:
+    from community_monitoring.classify import PostClassifier
     from community_monitoring.records import Post
     from community_monitoring.related import Related
+    from community_monitoring.triage_model import ModelClassifier
+
+    TriageClassifier = PostClassifier | ModelClassifier
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +177,8 @@ def related_items(
 
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
+    from community_monitoring.pipeline.triage_model import triage_classifier
+
     channels = run.channels_read()
     missing = triage_channels_missing(channels["missing"])
     # A digest of this T sent without some channels is followed, once they are read, by their
@@ -187,6 +193,9 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             ", ".join(covered.catch_up),
         )
     gap = untriaged_days(run)
+    # One classifier for today's [Triage] and every earlier day's it sends: a promoted model is
+    # loaded from storage once per run, not once per day caught up.
+    classifier = triage_classifier(run.settings, run.as_of)
     archive_as = None if covered.sent_before else "triage"
     if covered.catch_up:
         archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
@@ -196,6 +205,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
         list(covered.catch_up) or listed_channels(run),
         covered.catch_up,
         channels["missing"],
+        classifier,
         # A catch-up names the unreadable items of its own channels; the first digest named the rest.
         unreadable=[
             p
@@ -207,12 +217,13 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     )
     owed = [
         (owed.as_of, owed.covered.key, owed_message)
-        for owed, owed_message in owed_triage_messages(run, missing, channels["missing"])
+        for owed, owed_message in owed_triage_messages(run, missing, channels["missing"], classifier)
     ]
     earlier = [
         {"key": key, "parts": list(earlier_message.parts)}
         for _, key, earlier_message in sorted(
-            [*owed, *untriaged_messages(run, gap.days, missing, channels["missing"])], key=lambda m: m[0]
+            [*owed, *untriaged_messages(run, gap.days, missing, channels["missing"], classifier)],
+            key=lambda m: m[0],
         )
     ]
     built = save_message(run, message, key=covered.key, archive_as=archive_as, earlier=earlier)
@@ -237,7 +248,11 @@ def untriaged_days(run: TaskRun) -> keys.Untriaged:
 
 
 def untriaged_messages(
-    run: TaskRun, days: Sequence[keys.UntriagedDay], missing: Sequence[str], missing_channels: Sequence[str]
+    run: TaskRun,
+    days: Sequence[keys.UntriagedDay],
+    missing: Sequence[str],
+    missing_channels: Sequence[str],
+    classifier: TriageClassifier,
 ) -> list[tuple[datetime, str, Any]]:
     """A [Triage] for each day no [Triage] went out for, as of that day's T, under the key its own
     run would have used (so a later backfill of that day posts it no more); a day with no new post
@@ -247,7 +262,14 @@ def untriaged_messages(
     for day in days:
         name = f"triage.not-listed.of-{archive_folder_name(day.as_of)}"
         message = triage_message(
-            run, day.as_of, listed, (), missing_channels, since=day.since, archived_as=archived_at(run, name)
+            run,
+            day.as_of,
+            listed,
+            (),
+            missing_channels,
+            classifier,
+            since=day.since,
+            archived_as=archived_at(run, name),
         )
         if not message.item_urls:
             log.info(
@@ -303,6 +325,7 @@ def triage_message(
     listed: Sequence[str],
     catching_up: Sequence[str],
     missing_channels: Sequence[str],
+    classifier: TriageClassifier,
     unreadable: Sequence[Mapping[str, str]] = (),
     since: datetime | None = None,
     untriaged: Mapping[str, Any] | None = None,
@@ -310,10 +333,10 @@ def triage_message(
 ) -> Any:
     """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
     ``since`` only, when given: a day no [Triage] went out for); ``missing_channels``: those this
-    run could not read, which it names; ``untriaged``: see ``untriaged_notice``; ``archived_as``:
+    run could not read, which it names; ``classifier``: ``triage_classifier``'s, built once per run
+    (the team's learned model where one meets its card's minimums, the rules otherwise); ``untriaged``: see ``untriaged_notice``; ``archived_as``:
     ``<T>/<name>`` of the archive it goes under when not its own T's ``triage`` (a catch-up)."""
     from community_monitoring.messages import collect_triage, render_triage_items
-    from community_monitoring.pipeline.triage_model import triage_classifier
     from community_monitoring.related import authors_on_two_channels
     from community_monitoring.rules import new_posts_of
 
@@ -331,8 +354,7 @@ def triage_message(
             posts_of_the_day(run, listed, as_of, since=since), run.rosters.staff, run.settings, as_of
         ),
         fold_authors,
-        # The team's learned model where one meets its card's minimums; the rules otherwise.
-        triage_classifier(run.settings, run.as_of),
+        classifier,
         run.rosters.staff,
         run.settings,
         as_of,
@@ -362,7 +384,7 @@ def triage_message(
 
 
 def owed_triage_messages(
-    run: TaskRun, missing: Sequence[str], missing_channels: Sequence[str]
+    run: TaskRun, missing: Sequence[str], missing_channels: Sequence[str], classifier: TriageClassifier
 ) -> list[tuple[keys.OwedDigest, Any]]:
     """The catch-ups owed by earlier days: a [Triage] of an earlier T that went out without
     channels this run reads gets their posts of its day, as of its T, under the very key a cleared
@@ -399,7 +421,13 @@ def owed_triage_messages(
         catch_up = digest.covered.catch_up
         name = f"triage.recovered-{'-'.join(catch_up)}.of-{archive_folder_name(digest.as_of)}"
         message = triage_message(
-            run, digest.as_of, catch_up, catch_up, missing_channels, archived_as=archived_at(run, name)
+            run,
+            digest.as_of,
+            catch_up,
+            catch_up,
+            missing_channels,
+            classifier,
+            archived_as=archived_at(run, name),
         )
         run.outbox.archive(
             name,
