@@ -7,9 +7,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= include/scenarios/demo
-# One Airflow home (metadata DB, ledger, archive) per scenario folder, so scenarios never share a ledger.
+# One Airflow home (metadata DB, ledger, archive) per scenario folder, so scenarios never share a ledger:
+# the folder's name and a hash of its absolute path (two folders named alike are two scenarios), as
+# community_devtools.demo.scenario_home derives it.
 # (Never the caller's own AIRFLOW_HOME: the demo writes sandbox connections into it.)
-DEMO_AIRFLOW_HOME ?= $(CURDIR)/airflow_home/$(notdir $(abspath $(SCENARIO)))
+SCENARIO_PATH := $(abspath $(SCENARIO))
+DEMO_AIRFLOW_HOME ?= $(CURDIR)/airflow_home/$(notdir $(SCENARIO_PATH))-$(shell printf '%s' '$(SCENARIO_PATH)' | sha1sum | cut -c1-8)
 
 export AIRFLOW_HOME := $(DEMO_AIRFLOW_HOME)
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags

@@ -10,6 +10,7 @@ the sandbox.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -106,6 +107,16 @@ def print_message(entry: dict[str, Any]) -> None:
     print()
 
 
+def scenario_home(scenario: Path) -> Path:
+    """The Airflow home (metadata DB, ledger, archive) of one scenario folder: its name, then a hash
+    of its absolute path, so two folders of the same name (``a/scenario``, ``b/scenario``) never
+    share a ledger (one's sends would read as the other's, already made). The Makefile derives the
+    same name (``sha1sum`` of make's ``abspath``)."""
+    absolute = os.path.abspath(scenario)
+    digest = hashlib.sha1(absolute.encode(), usedforsecurity=False).hexdigest()[:8]
+    return PROJECT_ROOT / "airflow_home" / f"{os.path.basename(absolute)}-{digest}"
+
+
 def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, str]:
     """The environment the DAGs run in: the caller's, with what `make demo` sets filled in.
 
@@ -115,7 +126,7 @@ def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, st
     """
     env = dict(environ)
     if not env.get("AIRFLOW_HOME"):
-        env["AIRFLOW_HOME"] = str(PROJECT_ROOT / "airflow_home" / scenario.name)
+        env["AIRFLOW_HOME"] = str(scenario_home(scenario))
     for name, value in PROJECT_AIRFLOW_CONFIG.items():
         env.setdefault(name, value)
     # Task retries wait seconds, not the minute a deployment waits: a scenario whose upstream fails

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def test_a_demo_that_stops_early_leaves_no_earlier_outbox(tmp_path: Path) -> Non
 
 def test_without_an_airflow_home_the_demo_takes_the_scenarios_own_not_the_operators() -> None:
     env = demo.demo_environment({"PATH": "/bin", "HOME": "/home/op"}, Path("/x/scenarios/held-out-7"))
-    assert env["AIRFLOW_HOME"] == str(PROJECT_ROOT / "airflow_home" / "held-out-7")
+    assert env["AIRFLOW_HOME"] == str(demo.scenario_home(Path("/x/scenarios/held-out-7")))
+    assert Path(env["AIRFLOW_HOME"]).parent == PROJECT_ROOT / "airflow_home"
+    assert Path(env["AIRFLOW_HOME"]).name.startswith("held-out-7-")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
     assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(PROJECT_ROOT / "plugins")
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
@@ -190,4 +193,35 @@ def test_a_card_not_promoted_names_what_the_daily_run_really_uses(
     assert (
         "Model card (not used: the rules decide (every model promoted earlier misses today's minimums)):"
         in out
+    )
+
+
+def test_two_scenario_folders_of_the_same_name_never_share_a_home(tmp_path: Path) -> None:
+    """A held-out set laid out as ``case-1/scenario``, ``case-2/scenario``: one shared ledger would
+    make the second scenario's digests read as sent already, and it would post nothing."""
+    first, second = tmp_path / "case-1" / "scenario", tmp_path / "case-2" / "scenario"
+    assert demo.scenario_home(first) != demo.scenario_home(second)
+    assert demo.scenario_home(first) == demo.scenario_home(tmp_path / "case-1" / "." / "scenario")
+
+
+@pytest.mark.parametrize("scenario", ["include/scenarios/demo", "/x/case-1/scenario", "/x/case-2/scenario"])
+def test_make_demo_runs_in_the_home_the_demo_tool_derives(scenario: str) -> None:
+    printed = subprocess.run(
+        [
+            "make",
+            "-s",
+            "--no-print-directory",
+            "--eval",
+            "print-home: ; @echo $(AIRFLOW_HOME)",
+            "print-home",
+            f"SCENARIO={scenario}",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k not in ("AIRFLOW_HOME", "DEMO_AIRFLOW_HOME")},
+    )
+    assert printed.stdout.strip() == str(
+        demo.scenario_home(PROJECT_ROOT / scenario if not scenario.startswith("/") else Path(scenario))
     )
