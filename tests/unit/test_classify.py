@@ -1262,6 +1262,55 @@ REAL_WORDING_14 = [
 ]
 
 
+REAL_WORDING_15 = [
+    (
+        "a page that renders nothing is a symptom, so the setup the author names counts",
+        {
+            "title": "Dashboard stays empty",
+            "body": "I used the sample nginx file, but the dashboard is blank apart from a spinner.",
+        },
+        "troubleshooting",
+        'setup "nginx"',
+    ),
+    (
+        "asking whether it can run a certain way is a question, not a wrong result",
+        {
+            "title": "ARM boards?",
+            "body": "Could I run the server on an ARM board instead of an x86 box?",
+        },
+        "question",
+        'phrase "could i run"',
+    ),
+    (
+        "a title opening with the word Question is a question",
+        {
+            "title": "Question regarding the nightly export",
+            "body": "The nightly export log ends with a warning about skipped rows.",
+        },
+        "question",
+        'title marker "Question"',
+    ),
+    (
+        "the author's env file is their setup",
+        {
+            "title": "Default admin login fails",
+            "body": "After a restart the admin login from my env file doesn't work.",
+        },
+        "troubleshooting",
+        'setup "env file"',
+    ),
+    (
+        "the author's public IP is their setup",
+        {
+            "title": "Cannot reach it on the public IP",
+            "body": "It loads fine from the machine itself.",
+        },
+        "troubleshooting",
+        'setup "public IP"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1278,7 +1327,8 @@ REAL_WORDING_14 = [
     + REAL_WORDING_11
     + REAL_WORDING_12
     + REAL_WORDING_13
-    + REAL_WORDING_14,
+    + REAL_WORDING_14
+    + REAL_WORDING_15,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
