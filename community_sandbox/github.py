@@ -85,6 +85,7 @@ def _load_repo(folder: Path, root: Path) -> GithubRepoFiles:
         check.time(issue, index, "created_at")
         check.time(issue, index, "updated_at", required=False)
         check.time(issue, index, "closed_at", required=False)
+        check.author(issue, index, "user")
         if issue.get("state", "open") not in ("open", "closed"):
             raise check.fail(index, f'has a bad "state": {issue["state"]!r} (open or closed)')
     check.unique(files.issues, "number")
@@ -105,6 +106,7 @@ def _load_repo(folder: Path, root: Path) -> GithubRepoFiles:
             raise check.fail(index, f"points at issue #{number}, which is not in issues.json")
         check.time(comment, index, "created_at")
         check.time(comment, index, "updated_at", required=False)
+        check.author(comment, index, "user")
     check.unique(files.comments, "id")
 
     path = folder / "releases.json"

@@ -84,6 +84,8 @@ def _load_project(folder: Path, root: Path, base: Path) -> GitlabProjectFiles:
         check.time(issue, index, "created_at")
         check.time(issue, index, "updated_at", required=False)
         check.time(issue, index, "closed_at", required=False)
+        # A deleted account's issues and notes belong to GitLab's "ghost" user: write that user.
+        check.author(issue, index, "author")
         if issue.get("state", "opened") not in ("opened", "closed"):
             raise check.fail(index, f'has a bad "state": {issue["state"]!r} (opened or closed)')
         labels = issue.get("labels", [])
@@ -101,6 +103,7 @@ def _load_project(folder: Path, root: Path, base: Path) -> GitlabProjectFiles:
             raise check.fail(index, f"points at issue {note['noteable_iid']}, which is not in issues.json")
         check.time(note, index, "created_at")
         check.time(note, index, "updated_at", required=False)
+        check.author(note, index, "author")
     check.unique(files.notes, "id")
 
     files.project = read_optional_object(folder / "project.json", root) or files.project

@@ -110,6 +110,12 @@ class ItemChecker:
             raise self.fail(index, f'has a non-integer "{key}": {value!r}')
         return value
 
+    def author(self, item: dict[str, Any], index: int, key: str) -> None:
+        """``key`` is there, as the API always sends it (null for an account that is gone, where the
+        API says so with a null): a file without it would serve an item the API never sends."""
+        if key not in item:
+            raise self.fail(index, f'has no "{key}" (the API always sends it; null for a deleted account)')
+
     def time(self, item: dict[str, Any], index: int, key: str, *, required: bool = True) -> datetime | None:
         if item.get(key) is None:
             if required:

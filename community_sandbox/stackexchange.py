@@ -176,6 +176,24 @@ class StackExchangeFiles:
     inline_limits: dict[str, int] = field(default_factory=dict)
 
 
+USER_TYPES = frozenset({"unregistered", "registered", "moderator", "team_admin", "does_not_exist"})
+
+
+def _check_owner(check: ItemChecker, item: dict[str, Any], index: int) -> None:
+    """An ``owner`` as the API writes one: left out where a post has none (the API writes no null),
+    else a shallow_user, which always carries ``user_type`` (``does_not_exist`` for a deleted
+    account, whose other fields may all be missing)."""
+    if "owner" not in item:
+        return
+    owner = item["owner"]
+    if not isinstance(owner, dict):
+        raise check.fail(index, f'has an "owner" that is no shallow_user (leave it out for none): {owner!r}')
+    if owner.get("user_type") not in USER_TYPES:
+        raise check.fail(
+            index, f'has an "owner" without a valid "user_type" ({", ".join(sorted(USER_TYPES))}): {owner!r}'
+        )
+
+
 def load_stackexchange(root: Path) -> StackExchangeFiles:
     folder = root / "stackexchange"
     files = StackExchangeFiles()
@@ -186,6 +204,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
     for index, question in enumerate(files.questions):
         check.integer(question, index, "question_id")
         check.integer(question, index, "creation_date")
+        _check_owner(check, question, index)
         if question.get("last_activity_date") is not None:
             check.integer(question, index, "last_activity_date")
         tags = question.get("tags", [])
@@ -200,6 +219,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
         check.integer(answer, index, "answer_id")
         check.integer(answer, index, "question_id")
         check.integer(answer, index, "creation_date")
+        _check_owner(check, answer, index)
     check.unique(files.answers, "answer_id")
 
     path = folder / "comments.json"
@@ -209,6 +229,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
         check.integer(comment, index, "comment_id")
         check.integer(comment, index, "post_id")
         check.integer(comment, index, "creation_date")
+        _check_owner(check, comment, index)
         if comment.get("post_type", "question") not in ("question", "answer"):
             raise check.fail(index, f'has a bad "post_type": {comment["post_type"]!r} (question or answer)')
     check.unique(files.comments, "comment_id")

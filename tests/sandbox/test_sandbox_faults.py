@@ -19,7 +19,7 @@ from community_sandbox import Sandbox, ScenarioError, load_scenario
 
 Writer = Callable[..., Path]
 Starter = Callable[[Path], Sandbox]
-ISSUE = {"number": 1, "title": "Crash", "created_at": "2026-11-16T00:00:00Z"}
+ISSUE = {"number": 1, "title": "Crash", "created_at": "2026-11-16T00:00:00Z", "user": {"login": "ana"}}
 REPO = {"github/o/r/issues.json": [ISSUE]}
 FORUM_AUTH = {"Api-Key": "k", "Api-Username": "system"}
 COMMENTS = "/api/v3/repos/o/r/issues/1/comments"

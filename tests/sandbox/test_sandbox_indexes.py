@@ -49,7 +49,14 @@ def gh_comment(comment_id: int, number: int, hour: int) -> dict[str, Any]:
 
 def gl_issue(iid: int, day: int) -> dict[str, Any]:
     stamp = f"2026-11-{day:02d}T10:00:00.000Z"
-    return {"iid": iid, "project_id": 4242, "title": f"Issue {iid}", "created_at": stamp, "labels": []}
+    return {
+        "iid": iid,
+        "project_id": 4242,
+        "title": f"Issue {iid}",
+        "created_at": stamp,
+        "labels": [],
+        "author": {"username": f"user{iid}"},
+    }
 
 
 def uv_suggestion(sid: int, hour: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from community_sandbox import Sandbox
 
 Writer = Callable[..., Path]
 Starter = Callable[[Path], Sandbox]
-ISSUE = {"number": 1, "title": "Crash", "created_at": "2026-11-16T00:00:00Z"}
+ISSUE = {"number": 1, "title": "Crash", "created_at": "2026-11-16T00:00:00Z", "user": {"login": "ana"}}
 
 
 @pytest.fixture

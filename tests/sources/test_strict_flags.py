@@ -14,15 +14,16 @@ from community_monitoring.sources.github import GithubRelease
 from community_monitoring.sources.gitlab import GitlabIssue, GitlabNote
 
 TOPIC = {"id": 1, "created_at": "2026-11-17T10:00:00Z", "title": "Topic"}
-POST = {"id": 1, "topic_id": 1, "post_number": 1, "created_at": "2026-11-17T10:00:00Z"}
+POST = {"id": 1, "topic_id": 1, "post_number": 1, "created_at": "2026-11-17T10:00:00Z", "username": "ana"}
 ISSUE = {
     "iid": 1,
     "created_at": "2026-11-17T10:00:00Z",
     "state": "opened",
     "web_url": "https://g.test/1",
     "title": "I",
+    "author": {"username": "ana"},
 }
-NOTE = {"id": 1, "created_at": "2026-11-17T10:00:00Z"}
+NOTE = {"id": 1, "created_at": "2026-11-17T10:00:00Z", "author": {"username": "ana"}}
 
 
 @pytest.mark.parametrize(

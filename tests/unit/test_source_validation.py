@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,8 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
-from community_monitoring.sources import ItemProblem
+from community_monitoring.records import DELETED_USER
+from community_monitoring.sources import ItemProblem, discourse, gitlab, stackexchange
 from community_monitoring.sources.github import GithubComment, GithubIssue, github_rate_limit, normalise_issue
 from community_monitoring.sources.http import (
     ApiClient,
@@ -105,6 +107,154 @@ def test_a_deleted_author_is_null_and_reads_as_ghost() -> None:
     assert checker.problems == []
     assert checker.check(GithubComment, comment, "o/r#7 comment 9") is None
     assert [p.problem for p in checker.problems] == ["field 'user' is missing"]
+
+
+# Each source's item with its author as the real API sends it: GitLab moves a deleted account's
+# issues and notes to its "ghost" user and always sends ``author``; every Discourse post serializer
+# sends ``username``, null once the account is gone; Stack Exchange leaves ``owner`` out where a post
+# has none, and a shallow_user always carries ``user_type`` ("does_not_exist" for a deleted account).
+GITLAB_ISSUE = {
+    "iid": 3,
+    "title": "Crash",
+    "created_at": "2026-11-17T10:00:00Z",
+    "state": "opened",
+    "web_url": "https://gitlab.com/g/p/-/issues/3",
+    "author": {"username": "ana"},
+}
+GITLAB_NOTE = {
+    "id": 9,
+    "created_at": "2026-11-17T11:00:00Z",
+    "body": "Same here",
+    "author": {"username": "ana"},
+}
+FORUM_POST = {
+    "id": 5,
+    "topic_id": 1,
+    "post_number": 2,
+    "created_at": "2026-11-17T11:00:00Z",
+    "username": "ana",
+}
+SO_QUESTION = {
+    "question_id": 4,
+    "creation_date": 1763370000,
+    "title": "Crash",
+    "owner": {"user_id": 7, "user_type": "registered", "display_name": "Ana"},
+}
+SO_ANSWER = {"answer_id": 8, "question_id": 4, "creation_date": 1763370000, "owner": SO_QUESTION["owner"]}
+SO_COMMENT = {"comment_id": 6, "post_id": 4, "creation_date": 1763370000, "owner": SO_QUESTION["owner"]}
+
+
+def without(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k != key}
+
+
+def _gitlab_issue_author(raw: dict[str, Any]) -> str:
+    return gitlab.normalise_issue(raw, "g/p").author
+
+
+def _gitlab_note_author(raw: dict[str, Any]) -> str:
+    note = gitlab.normalise_note(raw)
+    assert note is not None
+    return note.author
+
+
+def _so_question_author(raw: dict[str, Any]) -> str:
+    return stackexchange.normalise_question(raw, [], []).author
+
+
+AUTHOR_READERS: dict[str, tuple[str, type[Any], Callable[[dict[str, Any]], str]]] = {
+    "gitlab issue": ("gitlab", gitlab.GitlabIssue, _gitlab_issue_author),
+    "gitlab note": ("gitlab", gitlab.GitlabNote, _gitlab_note_author),
+    "forum post": ("forum", discourse.DiscoursePost, lambda raw: discourse.normalise_reply(raw).author),
+    "so question": ("stackoverflow", stackexchange.Question, _so_question_author),
+    "so answer": (
+        "stackoverflow",
+        stackexchange.Answer,
+        lambda raw: stackexchange.normalise_answer(raw).author,
+    ),
+    "so comment": (
+        "stackoverflow",
+        stackexchange.Comment,
+        lambda raw: stackexchange.normalise_comment(raw).author,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "problem"),
+    [
+        ("gitlab issue", without(GITLAB_ISSUE, "author"), "field 'author' is missing"),
+        ("gitlab note", without(GITLAB_NOTE, "author"), "field 'author' is missing"),
+        ("forum post", without(FORUM_POST, "username"), "field 'username' is missing"),
+        (
+            "so question",
+            {**SO_QUESTION, "owner": {"display_name": "Ana"}},
+            "field 'owner.user_type' is missing",
+        ),
+        ("so answer", {**SO_ANSWER, "owner": {"user_id": 7}}, "field 'owner.user_type' is missing"),
+        (
+            "so comment",
+            {**SO_COMMENT, "owner": {"display_name": "Ana"}},
+            "field 'owner.user_type' is missing",
+        ),
+    ],
+)
+def test_an_author_missing_where_the_api_always_sends_one_is_an_item_problem(
+    kind: str, raw: dict[str, Any], problem: str
+) -> None:
+    """Who wrote it decides the staff and bot rules: an item without it is named and the run red, as
+    on GitHub, never listed as a deleted account's."""
+    channel, model, _ = AUTHOR_READERS[kind]
+    checker = ItemChecker(channel)
+    assert checker.check(model, raw, kind) is None
+    assert [(p.channel, p.item, p.problem) for p in checker.problems] == [(channel, kind, problem)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "author"),
+    [
+        ("gitlab issue", GITLAB_ISSUE, "ana"),
+        (
+            "gitlab issue",
+            {**GITLAB_ISSUE, "author": {"id": 1, "username": "ghost", "name": "Ghost User"}},
+            "ghost",
+        ),
+        ("gitlab issue", {**GITLAB_ISSUE, "author": None}, "ghost"),
+        ("gitlab note", GITLAB_NOTE, "ana"),
+        (
+            "gitlab note",
+            {**GITLAB_NOTE, "author": {"id": 1, "username": "ghost", "name": "Ghost User"}},
+            "ghost",
+        ),
+        ("gitlab note", {**GITLAB_NOTE, "author": None}, "ghost"),
+        ("forum post", FORUM_POST, "ana"),
+        ("forum post", {**FORUM_POST, "username": None}, DELETED_USER),
+        ("so question", SO_QUESTION, "Ana"),
+        ("so question", without(SO_QUESTION, "owner"), DELETED_USER),
+        (
+            "so question",
+            {**SO_QUESTION, "owner": {"user_type": "does_not_exist", "display_name": "user123"}},
+            DELETED_USER,
+        ),
+        ("so question", {**SO_QUESTION, "owner": {"user_type": "does_not_exist"}}, DELETED_USER),
+        ("so answer", without(SO_ANSWER, "owner"), DELETED_USER),
+        ("so answer", {**SO_ANSWER, "owner": {"user_type": "does_not_exist"}}, DELETED_USER),
+        ("so comment", without(SO_COMMENT, "owner"), DELETED_USER),
+        (
+            "so comment",
+            {**SO_COMMENT, "owner": {"user_type": "does_not_exist", "display_name": "x"}},
+            DELETED_USER,
+        ),
+    ],
+)
+def test_the_real_deleted_account_shapes_still_read_as_deleted(
+    kind: str, raw: dict[str, Any], author: str
+) -> None:
+    channel, model, read_author = AUTHOR_READERS[kind]
+    checker = ItemChecker(channel)
+    assert checker.check(model, raw, kind) is not None
+    assert checker.problems == []
+    assert read_author(raw) == author
 
 
 def test_a_normaliser_that_fails_names_the_item_instead_of_crashing() -> None:

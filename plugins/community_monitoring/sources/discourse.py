@@ -141,8 +141,10 @@ class DiscoursePost(Item):
     topic_id: Id
     post_number: Id
     created_at: IsoTime
-    # Null when the post's account was deleted (the post stays): its author is DELETED_USER.
-    username: str | None = None
+    # Null when the post's account was deleted (the post stays): its author is DELETED_USER. Every
+    # post serializer sends the key, so a post without it is an item error (named, the run red):
+    # whether its author is staff or a bot could not be told.
+    username: str | None
     post_type: int = REGULAR_POST
     user_id: int | None = None
     staff: StrictBool | None = None

@@ -353,7 +353,10 @@ class GitlabIssue(Item):
     # Open or not decides every list, and messages link the issue: both are needed (item errors).
     state: str = Field(min_length=1)
     web_url: str = Field(min_length=1)
-    author: GitlabUser | None = None
+    # Whether the author is staff or a bot decides every list, and GitLab always sends the author:
+    # a deleted account's issues and notes move to its "ghost" user. An issue without the key is an
+    # item error (named, the run red); a null still reads as "ghost".
+    author: GitlabUser | None
     labels: list[str] = Field(default_factory=list)
     user_notes_count: int | None = None
     # Only its author and the project's members read it (never listed in a public digest).
@@ -367,7 +370,7 @@ class GitlabNote(Item):
     # Visible to project members only (``confidential`` before GitLab 15.0): never the author's answer.
     internal: StrictBool | None = None
     confidential: StrictBool | None = None
-    author: GitlabUser | None = None
+    author: GitlabUser | None  # always sent, as on issues: a note without it is an item error
     body: str | None = None
 
     @property

@@ -172,8 +172,12 @@ class FilterPage(Page):
 
 
 class Owner(Item):
+    """A shallow_user. The API leaves ``owner`` out where a post has none (a deleted account, a
+    question migrated from another site) and may leave out every field but ``user_type``
+    ("does_not_exist" for an account that is gone): an owner without it is an item error."""
+
     display_name: str | None = None
-    user_type: str | None = None
+    user_type: str
 
 
 class Question(Item):
