@@ -201,6 +201,85 @@ def test_related_items_fill_the_links_and_decide_the_action(
         assert text not in suggestion.draft, (case, text)
 
 
+# ----- post type x ticket state: what the action and the draft say, and never both ways -------------
+
+FORUM = SETTINGS.reply_drafts.forum_url
+SENDS_TO_FORUM = "Could you post your question there?"
+SENDS_IDEA_AWAY = "Could you post your idea there"
+CREATES_TICKET = "we'll create a ticket"
+TICKET_STATES = {
+    "no ticket": (),
+    "open": (TRACKED,),
+    "shipped": (SHIPPED,),
+    "coming": (COMING,),
+    "declined": (DECLINED,),
+}
+TRACKED_ACTION = "Tracked in MM-61500: link the ticket in a reply"
+AVAILABLE_ACTION = "Already available in 11.1 (MM-61501): reply with the release and its documentation"
+COMING_ACTION = "Coming in 11.3 (MM-61503): reply that the next release brings it"
+# What each draft says of its own kind: sent to the forum, sent to the feature-idea forum, tracked in
+# the open ticket, already available, coming, asked to contribute, told a ticket will be created.
+SAYS = {
+    "forum": SENDS_TO_FORUM,
+    "idea": SENDS_IDEA_AWAY,
+    "tracked": "We track this in https://jira.test/browse/MM-61500.",
+    "available": "already available in Mattermost 11.1",
+    "coming": "already been built and is planned for Mattermost 11.3",
+    "contribute": CONTRIBUTE,
+    "create": CREATES_TICKET,
+}
+
+
+@pytest.mark.parametrize(
+    ("channel", "post_type", "ticket", "action", "says"),
+    [
+        # A bug: tracked where an open ticket matches; else reproduce it and create one.
+        ("github", "bug", "no ticket", None, {"create", "contribute"}),
+        ("github", "bug", "open", TRACKED_ACTION, {"tracked", "contribute"}),
+        ("github", "bug", "shipped", None, {"create", "contribute"}),
+        ("github", "bug", "coming", None, {"create", "contribute"}),
+        ("github", "bug", "declined", None, {"create", "contribute"}),
+        # Troubleshooting on a tracker goes to the forum, unless an open ticket tracks the problem:
+        # then the draft points at the ticket and sends the author nowhere else.
+        ("github", "troubleshooting", "no ticket", None, {"forum"}),
+        ("github", "troubleshooting", "open", TRACKED_ACTION, {"tracked"}),
+        ("gitlab", "troubleshooting", "open", TRACKED_ACTION, {"tracked"}),
+        ("github", "troubleshooting", "shipped", None, {"forum"}),
+        ("github", "troubleshooting", "coming", None, {"forum"}),
+        ("github", "troubleshooting", "declined", None, {"forum"}),
+        ("forum", "troubleshooting", "no ticket", None, set()),
+        ("forum", "troubleshooting", "open", TRACKED_ACTION, {"tracked"}),
+        ("stackoverflow", "troubleshooting", "open", TRACKED_ACTION, {"tracked"}),
+        # A feature idea: built already (shipped or coming) says so; else the feature-idea forum,
+        # where votes still count while an open ticket tracks it.
+        ("github", "feature_proposal", "no ticket", None, {"idea", "contribute"}),
+        ("github", "feature_proposal", "open", None, {"idea", "tracked", "contribute"}),
+        ("github", "feature_proposal", "shipped", AVAILABLE_ACTION, {"available"}),
+        ("github", "feature_proposal", "coming", COMING_ACTION, {"coming"}),
+        ("github", "feature_proposal", "declined", None, {"idea", "contribute"}),
+        # A question is answered with the documentation; an open ticket is linked.
+        ("github", "question", "no ticket", None, set()),
+        ("github", "question", "open", None, {"tracked"}),
+        ("github", "question", "shipped", None, set()),
+        ("github", "question", "coming", None, set()),
+        ("github", "question", "declined", None, set()),
+    ],
+)
+def test_the_action_and_the_draft_agree_for_each_post_type_and_ticket_state(
+    channel: str, post_type: str, ticket: str, action: str | None, says: set[str]
+) -> None:
+    item = post(
+        channel=channel, title="Thread counter", body="It shows 3 unread replies in 11.0.1, logs: none."
+    )
+    suggestion = WRITER.suggest(item, Classification(post_type, "x"), TICKET_STATES[ticket])
+    assert suggestion.action == (action or SETTINGS.suggested_actions.for_post(channel, post_type))
+    said = {kind for kind, text in SAYS.items() if text in suggestion.draft}
+    assert said == says, suggestion.draft
+    # Never two directions at once: pointed at a ticket and sent to the forum with the same problem.
+    assert not ({"tracked", "forum"} <= said)
+    assert (FORUM in suggestion.draft) is ("forum" in says)
+
+
 @pytest.mark.parametrize("post_type", ["bug", "troubleshooting", "feature_proposal", "question"])
 @pytest.mark.parametrize("channel", ["github", "forum", "uservoice"])
 def test_related_items_that_decide_nothing_leave_the_draft_as_it_was(channel: str, post_type: str) -> None:
