@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -13,11 +13,13 @@ from community_monitoring.records import Post
 from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
-from community_monitoring.safety import safe_text, safe_url
+from community_monitoring.safety import safe_name, safe_text, safe_url
 from community_monitoring.settings import ResponsesSection, Settings, load_settings
 
 # How much of a related ticket's key or version a draft or an action shows.
 MAX_SHOWN = 60
+# How much of the author's name a draft's greeting shows.
+MAX_GREETED = 40
 
 # Read on what the author wrote (PostClassifier.prepare): template placeholders, unfilled sections
 # and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
@@ -132,12 +134,18 @@ def missing_details(
     return tuple(d for d in needed if d not in known)
 
 
+def greeted_name(author: str) -> str:
+    """Whom a reply draft greets: the author's name made safe to show ("Hi there," for a name that
+    shows nothing). The one greeting of every draft, the one [Triage] shows and the one that goes
+    upstream alike."""
+    return safe_name(author, MAX_GREETED, unnamed="there")
+
+
 class DraftWriter:
     """Builds each new post's suggested action and reply draft from the rules file and templates."""
 
-    def __init__(self, settings: Settings, name_filter: Callable[[str], str] = str) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._name_filter = name_filter
         doc_links = settings.reply_drafts.doc_links
         self._doc_pattern = keyword_pattern(doc_links)
         self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
@@ -174,7 +182,7 @@ class DraftWriter:
             {
                 "post_type": post_type,
                 "channel": post.channel,
-                "author": self._name_filter(post.author),
+                "author": greeted_name(post.author),
                 "missing": missing,
                 "docs": docs,
                 **_related_links(related, shown),

@@ -19,7 +19,7 @@ from community_monitoring.related import Related, fold_duplicates
 from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
-from community_monitoring.safety import safe_link, safe_name, safe_text
+from community_monitoring.safety import safe_link, safe_text
 from community_monitoring.settings import POST_TYPES, Settings
 from community_monitoring.timeutil import archive_folder_name, day_window
 
@@ -573,8 +573,7 @@ def render_triage_items(
     listed and this run cannot (older than it reads), with the backfill command that lists them.
     ``archived_as``: the archive's ``<T>/<name>`` the message goes under when not ``<T>/triage`` (a
     catch-up): its "… and N more" names that full list."""
-    # "Hi there," to an author whose name shows nothing.
-    writer = DraftWriter(config, name_filter=lambda name: safe_name(name, 40, unnamed="there"))
+    writer = DraftWriter(config)
     findings = findings or TriageFindings()
     grouped: dict[str, list[Mapping[str, Any] | CompactTriageLine]] = {t: [] for t in POST_TYPES}
     urls: list[str] = []

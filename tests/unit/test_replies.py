@@ -15,6 +15,7 @@ import pytest
 from builders import ROSTER, SCHEDULE_IDEA, SETTINGS, T, ago, jira_ticket, post, release, reply
 from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.drafts import DraftWriter
+from community_monitoring.messages import render_triage_list
 from community_monitoring.records import JiraTicket, Post
 from community_monitoring.related import Related, find_related
 from community_monitoring.replies import PlannedReply, RelatedFinder, own_copies, plan_replies
@@ -85,6 +86,29 @@ def test_the_upstream_text_ends_with_its_ledger_keys_marker() -> None:
     assert planned.key == "reply:github:o/r#7"
     assert planned.draft.endswith("\n\n<!-- community-monitoring:reply:github:o/r#7 -->")
     assert planned.draft.count("<!--") == 1
+
+
+@pytest.mark.parametrize(
+    ("author", "greeting"),
+    [
+        ("", "Hi there,"),
+        ("   ", "Hi there,"),
+        ("\u200b\u2060", "Hi there,"),  # zero-width space and word joiner
+        ("\u200e\ufeff", "Hi there,"),  # a direction mark and a byte-order mark (format characters)
+        ("\u3164", "Hi there,"),  # the Hangul filler, drawn blank
+        ("\u2800 ", "Hi there,"),  # the braille blank
+        ("dana", "Hi dana,"),
+    ],
+)
+def test_an_author_whose_name_shows_nothing_is_greeted_as_there_upstream_too(
+    author: str, greeting: str
+) -> None:
+    """The upstream draft greets as [Triage]'s does: "Hi \u200b," reads as a broken greeting."""
+    item = post(number=7, created=NEW, container="o/r", author=author, title="Crash when opening settings")
+    [planned] = plan_replies([item], ROSTER, GITHUB_ON, T)
+    assert planned.draft.startswith(f"{greeting} thanks for reaching out!"), planned.draft
+    shown = render_triage_list([item], GITHUB_ON, T).text
+    assert f"> {greeting} thanks for reaching out!" in shown
 
 
 # ----- the draft that goes upstream is the one [Triage] shows ---------------------------------------
