@@ -190,8 +190,6 @@ class DraftWriter:
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
                 "contributing_url": drafts.contributing_url,
-                # A known problem an open ticket tracks: the draft points there and sends nobody elsewhere.
-                "tracked": _tracked(override),
                 # A feature that is built already (shipped or coming) has nothing left to contribute.
                 "ask_to_contribute": post_type in ("bug", "feature_proposal") and not _built(override),
                 "community": self._settings.community_name,
@@ -209,10 +207,6 @@ class DraftWriter:
 
 def _available(override: ActionOverride | None) -> bool:
     return override is not None and override.kind == "already_available"
-
-
-def _tracked(override: ActionOverride | None) -> bool:
-    return override is not None and override.kind == "tracked"
 
 
 def _built(override: ActionOverride | None) -> bool:

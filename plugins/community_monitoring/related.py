@@ -336,10 +336,8 @@ def decide_action(post_type: str, related: Sequence[Related]) -> ActionOverride 
 
     A feature proposal matching a ticket resolved in a released version is already available; one
     matching a ticket built but not released by T is coming in that release (asking its author to
-    post the idea on the feature-idea forum would send them the wrong way); a bug or a troubleshooting
-    post matching an open ticket is a known problem, already tracked (asking a troubleshooting post's
-    author to move to the forum while pointing at the ticket would say two things). The best such
-    match decides, a shipped ticket before a coming one.
+    post the idea on the feature-idea forum would send them the wrong way); a bug matching an open
+    ticket is already tracked. The best such match decides, a shipped ticket before a coming one.
     """
     tickets = [r for r in related if r.kind == "jira"]
     if post_type == "feature_proposal":
@@ -349,7 +347,7 @@ def decide_action(post_type: str, related: Sequence[Related]) -> ActionOverride 
         coming = next((r for r in tickets if r.coming_in), None)
         if coming is not None:
             return ActionOverride("coming", coming.key, coming.url, coming.coming_in or "")
-    if post_type in ("bug", "troubleshooting"):
+    if post_type == "bug":
         tracked = next((r for r in tickets if r.is_open), None)
         if tracked is not None:
             return ActionOverride("tracked", tracked.key, tracked.url)

@@ -407,16 +407,7 @@ DECLINED = related(key="MM-8", is_open=False)
         ),
         ("bug with only a shipped ticket", "bug", (SHIPPED,), None),
         ("an open issue is no ticket", "bug", (related("github", "o/r#1"),), None),
-        (
-            # A known problem: its author is pointed at the ticket, not sent to the forum.
-            "troubleshooting with an open ticket is tracked",
-            "troubleshooting",
-            (SHIPPED, OPEN),
-            ActionOverride("tracked", "MM-61500", OPEN.url),
-        ),
-        ("troubleshooting with only a shipped ticket", "troubleshooting", (SHIPPED,), None),
-        ("troubleshooting is not told it is coming", "troubleshooting", (RESOLVED_UNRELEASED,), None),
-        ("troubleshooting with a declined ticket", "troubleshooting", (DECLINED,), None),
+        ("troubleshooting is left alone", "troubleshooting", (OPEN, SHIPPED), None),
         ("question is left alone", "question", (OPEN, SHIPPED), None),
         ("nothing related", "bug", (), None),
     ],
