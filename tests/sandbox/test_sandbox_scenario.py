@@ -210,3 +210,16 @@ def test_missing_scenario_yaml_or_now(tmp_path: Path) -> None:
     (tmp_path / "scenario.yaml").write_text("variables: {}\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r'^scenario\.yaml: has no "now"'):
         load_scenario(tmp_path)
+
+
+def test_remote_links_of_a_deleted_jira_ticket_load(write_scenario: Writer) -> None:
+    """A scenario for a deleted or moved Jira ticket keeps its old key's remote links: the scenario
+    loads (the old key is no issue any more, so Jira, and the sandbox, answer its links with 404)."""
+    issue = {"id": "1", "key": "NEW-5", "fields": {"summary": "Moved here"}}
+    link = {"id": 7, "object": {"url": "https://example.uservoice.com/suggestions/1-x"}}
+    files = {"jira/issues.json": [issue], "jira/remotelinks.json": {"MM-9001": [link], "NEW-5": [link]}}
+
+    scenario = load_scenario(write_scenario(files))
+
+    assert scenario.data["jira"].issues == [issue]
+    assert scenario.data["jira"].remotelinks["NEW-5"] == [link]
