@@ -127,6 +127,10 @@ _ASKING_TITLE = re.compile(
     r"(?![ \t]+not\b)[ \t]+\w+[ \t]+\w",
     re.IGNORECASE,
 )
+# A title that is the word "Question" and nothing else: a question title marker with no title after
+# it. The bare word opening a longer title is no marker ("Question mark in file names breaks upload");
+# the rules file lists the openings that are ("Question about", "Question regarding").
+_BARE_QUESTION_TITLE = re.compile(r"^[\W_]*questions?[\W_]*$", re.IGNORECASE)
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
 _QUESTION_ASKED = re.compile(
     r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
@@ -1009,6 +1013,9 @@ class PostClassifier:
             match, marker, post_type = known
             evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
             title = title.replace(match.group(0), " ", 1)
+        elif _BARE_QUESTION_TITLE.match(title):
+            evidence["question"].append((W_TITLE_MARKER, 0, f'title marker "{title.strip()}"'))
+            title = ""
         stripped = title.strip()
         if "?" in stripped:
             if _INTERROGATIVE.match(stripped):

@@ -1288,7 +1288,28 @@ REAL_WORDING_15 = [
             "body": "The nightly export log ends with a warning about skipped rows.",
         },
         "question",
-        'title marker "Question"',
+        'title marker "Question regarding"',
+    ),
+    (
+        "a title that is the word Question alone is a question",
+        {"title": "question", "body": "I get 'Access forbidden' when I log in through SSO."},
+        "question",
+        'title marker "question"',
+    ),
+    (
+        "the word Question opening a title is no marker when the title goes on to state a problem",
+        {
+            "title": "Question mark in file names breaks upload",
+            "body": "Uploading a file named what?.png fails with an error.",
+        },
+        "bug",
+        'phrase "fails"',
+    ),
+    (
+        "the word Question opening a title is no marker when it names the product's question field",
+        {"title": "Question field is blank in the survey plugin", "body": "It shows no text after saving."},
+        "bug",
+        'phrase "is blank"',
     ),
     (
         "the author's env file is their setup",
