@@ -11,8 +11,13 @@ SCENARIO ?= include/scenarios/demo
 # the folder's name and a hash of its absolute path (two folders named alike are two scenarios), as
 # community_devtools.demo.scenario_home derives it.
 # (Never the caller's own AIRFLOW_HOME: the demo writes sandbox connections into it.)
-SCENARIO_PATH := $(abspath $(SCENARIO))
-DEMO_AIRFLOW_HOME ?= $(CURDIR)/airflow_home/$(notdir $(SCENARIO_PATH))-$(shell printf '%s' '$(SCENARIO_PATH)' | sha1sum | cut -c1-8)
+# The path goes to the shell single-quoted (a quote in it escaped) and is made absolute there, as
+# os.path.abspath does (relative to this folder, "." and ".." folded, symlinks kept): make's own
+# abspath and notdir cut a path at its spaces.
+quoted = '$(subst ','\'',$(1))'
+SCENARIO_PATH := $(shell realpath -sm -- $(call quoted,$(SCENARIO)))
+DEMO_AIRFLOW_HOME ?= $(CURDIR)/airflow_home/$(shell p=$(call quoted,$(SCENARIO_PATH)); \
+  printf '%s-%s' "$$(basename -- "$$p")" "$$(printf '%s' "$$p" | sha1sum | cut -c1-8)")
 
 export AIRFLOW_HOME := $(DEMO_AIRFLOW_HOME)
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags

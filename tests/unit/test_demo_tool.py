@@ -204,7 +204,19 @@ def test_two_scenario_folders_of_the_same_name_never_share_a_home(tmp_path: Path
     assert demo.scenario_home(first) == demo.scenario_home(tmp_path / "case-1" / "." / "scenario")
 
 
-@pytest.mark.parametrize("scenario", ["include/scenarios/demo", "/x/case-1/scenario", "/x/case-2/scenario"])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "include/scenarios/demo",
+        "include/scenarios/demo/",
+        "/x/case-1/scenario",
+        "/x/case-2/scenario",
+        "/x/case-0/../case-2/scenario",
+        # A quote or a space in the path: the shell and make's word splitting must not cut it.
+        "/x/it's/scenario",
+        "/x/held out/scenario",
+    ],
+)
 def test_make_demo_runs_in_the_home_the_demo_tool_derives(scenario: str) -> None:
     printed = subprocess.run(
         [
