@@ -144,6 +144,11 @@ SO_ANSWER = {"answer_id": 8, "question_id": 4, "creation_date": 1763370000, "own
 SO_COMMENT = {"comment_id": 6, "post_id": 4, "creation_date": 1763370000, "owner": SO_QUESTION["owner"]}
 
 
+OWNER_UNNAMED = (
+    'field \'owner\': Value error, names nobody (no "display_name", and "user_type" is not "does_not_exist")'
+)
+
+
 def without(raw: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k != key}
 
@@ -186,16 +191,13 @@ AUTHOR_READERS: dict[str, tuple[str, type[Any], Callable[[dict[str, Any]], str]]
         ("gitlab issue", without(GITLAB_ISSUE, "author"), "field 'author' is missing"),
         ("gitlab note", without(GITLAB_NOTE, "author"), "field 'author' is missing"),
         ("forum post", without(FORUM_POST, "username"), "field 'username' is missing"),
-        (
-            "so question",
-            {**SO_QUESTION, "owner": {"display_name": "Ana"}},
-            "field 'owner.user_type' is missing",
-        ),
-        ("so answer", {**SO_ANSWER, "owner": {"user_id": 7}}, "field 'owner.user_type' is missing"),
+        # An owner that names nobody and does not say the account is gone: never read as deleted.
+        ("so question", {**SO_QUESTION, "owner": {"user_id": 7}}, OWNER_UNNAMED),
+        ("so answer", {**SO_ANSWER, "owner": {"user_id": 7, "user_type": "registered"}}, OWNER_UNNAMED),
         (
             "so comment",
-            {**SO_COMMENT, "owner": {"display_name": "Ana"}},
-            "field 'owner.user_type' is missing",
+            {**SO_COMMENT, "owner": {"user_type": "registered", "display_name": ""}},
+            OWNER_UNNAMED,
         ),
     ],
 )
@@ -255,6 +257,23 @@ def test_the_real_deleted_account_shapes_still_read_as_deleted(
     assert checker.check(model, raw, kind) is not None
     assert checker.problems == []
     assert read_author(raw) == author
+
+
+@pytest.mark.parametrize("kind", ["so question", "so answer", "so comment"])
+def test_an_owner_without_its_user_type_from_a_configured_filter_reads_as_the_person_it_names(
+    kind: str,
+) -> None:
+    """The connection's ``filter`` is the operator's: one made without ``shallow_user.user_type``
+    sends owners without it. The name and account id say who wrote the post (the staff roster goes
+    by id); only ``does_not_exist`` or a missing owner is a deleted account."""
+    channel, model, read_author = AUTHOR_READERS[kind]
+    raw = {**{"so question": SO_QUESTION, "so answer": SO_ANSWER, "so comment": SO_COMMENT}[kind]}
+    raw["owner"] = {"user_id": 7, "display_name": "Ana"}
+    checker = ItemChecker(channel)
+    assert checker.check(model, raw, kind) is not None
+    assert checker.problems == []
+    assert read_author(raw) == "Ana"
+    assert stackexchange._owner_id(raw) == "7"
 
 
 def test_a_normaliser_that_fails_names_the_item_instead_of_crashing() -> None:

@@ -174,10 +174,19 @@ class FilterPage(Page):
 class Owner(Item):
     """A shallow_user. The API leaves ``owner`` out where a post has none (a deleted account, a
     question migrated from another site) and may leave out every field but ``user_type``
-    ("does_not_exist" for an account that is gone): an owner without it is an item error."""
+    ("does_not_exist" for an account that is gone). An owner that names nobody and does not say it
+    is gone is an item error: read as a deleted account's, the staff and bot rules would not see who
+    wrote it. ``user_type`` itself is left out by a configured filter made without
+    ``shallow_user.user_type``: the name (and the account id the roster goes by) still says who."""
 
     display_name: str | None = None
-    user_type: str
+    user_type: str | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> Owner:
+        if self.user_type != "does_not_exist" and not self.display_name:
+            raise ValueError('names nobody (no "display_name", and "user_type" is not "does_not_exist")')
+        return self
 
 
 class Question(Item):
