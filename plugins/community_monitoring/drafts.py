@@ -9,7 +9,7 @@ from datetime import datetime
 
 from community_monitoring import answers
 from community_monitoring.classify import Classification, PostClassifier
-from community_monitoring.records import Post
+from community_monitoring.records import DELETED_AUTHORS, Post
 from community_monitoring.related import ActionOverride, Related, decide_action
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
@@ -136,8 +136,10 @@ def missing_details(
 
 def greeted_name(author: str) -> str:
     """Whom a reply draft greets: the author's name made safe to show ("Hi there," for a name that
-    shows nothing). The one greeting of every draft, the one [Triage] shows and the one that goes
-    upstream alike."""
+    shows nothing, and for a deleted account: "Hi ghost," greets nobody). The one greeting of every
+    draft, the one [Triage] shows and the one that goes upstream alike."""
+    if author.strip().casefold() in DELETED_AUTHORS:
+        return "there"
     return safe_name(author, MAX_GREETED, unnamed="there")
 
 

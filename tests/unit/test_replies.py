@@ -97,7 +97,11 @@ def test_the_upstream_text_ends_with_its_ledger_keys_marker() -> None:
         ("\u200e\ufeff", "Hi there,"),  # a direction mark and a byte-order mark (format characters)
         ("\u3164", "Hi there,"),  # the Hangul filler, drawn blank
         ("\u2800 ", "Hi there,"),  # the braille blank
+        # A deleted account: GitHub's and GitLab's "ghost", our own "deleted-user" (nobody to greet).
+        ("ghost", "Hi there,"),
+        ("deleted-user", "Hi there,"),
         ("dana", "Hi dana,"),
+        ("ghostwriter", "Hi ghostwriter,"),
     ],
 )
 def test_an_author_whose_name_shows_nothing_is_greeted_as_there_upstream_too(
