@@ -137,7 +137,9 @@ type) scored 65.0% blind (its odd lines 60.0%, its even lines 70.0%); recall bug
 troubleshooting 55.0%, feature proposal 85.0%, question 60.0%. From the errors of its odd lines
 only: a page or window that renders nothing ("is blank", "blank page", "white screen") is a symptom,
 so the setup the author names counts; "can I use", "could I run" asks whether the product works a
-certain way, a question; a title opening with the word "Question" is a question; the author's env
+certain way, a question; a title that is the word "Question" alone, or opens with "Question
+about/regarding/on/re", is a question (the bare word opening a title is not: "Question mark in file
+names breaks upload" is a bug report; same scores on every set); the author's env
 file and public or static IP are their setup. The nineteenth set 71.2% (odd lines 72.5%; the even
 lines, held out, unchanged at 70.0%: one post gained, and one lost, a bug report of a blank page
 behind nginx now read as troubleshooting); recall bug 55.0%, troubleshooting 75.0%, question 70.0%;
