@@ -127,10 +127,6 @@ _ASKING_TITLE = re.compile(
     r"(?![ \t]+not\b)[ \t]+\w+[ \t]+\w",
     re.IGNORECASE,
 )
-# A title that is the word "Question" and nothing else: a question title marker with no title after
-# it. The bare word opening a longer title is no marker ("Question mark in file names breaks upload");
-# the rules file lists the openings that are ("Question about", "Question regarding").
-_BARE_QUESTION_TITLE = re.compile(r"^[\W_]*questions?[\W_]*$", re.IGNORECASE)
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
 _QUESTION_ASKED = re.compile(
     r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
@@ -248,6 +244,15 @@ class _Markers(NamedTuple):
     start: re.Pattern[str] | None  # used with match(): at the title's start only
     anywhere: re.Pattern[str] | None
     lookup: dict[str, str]  # phrase key -> post type
+    # A marker's words alone, as a whole title ("question", "bug"; see ``alone``) -> post type.
+    words: dict[str, str]
+
+    def alone(self, title: str) -> str | None:
+        """The type of a title that is nothing but a marker's words ("Question", "bug?"): a marker
+        with no title after it. Opening a longer title, a marker's bare words are often a noun of it
+        ("Question mark in file names breaks upload"): the rules file lists the openings that are
+        markers ("Question about")."""
+        return self.words.get(_marker_words(title)) if self.words else None
 
     def at_start(self, title: str) -> re.Match[str] | None:
         """The marker the title starts with, if any (a start marker before one read anywhere)."""
@@ -283,6 +288,11 @@ class _Markers(NamedTuple):
         marker = match.group(0).strip(" \t")
         post_type = self.lookup.get(_phrase_key(marker.lstrip(" \t-*_>:.|(\u2013\u2014")))
         return (match, marker, post_type) if post_type else None
+
+
+def _marker_words(text: str) -> str:
+    """A marker's or a title's words, lower case, without punctuation ("[Bug]:" -> "bug")."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())
 
 
 # One type a phrase speaks for: type, group (its kind and type: the distinct phrases counted per
@@ -666,10 +676,13 @@ class PostClassifier:
     @staticmethod
     def _marker_pattern(markers: dict[str, list[str]]) -> _Markers:
         lookup: dict[str, str] = {}
+        words: dict[str, str] = {}
         anywhere, start = [], []
         for post_type, names in markers.items():
             for name in names:
                 key = _phrase_key(name)
+                if _marker_words(name):
+                    words.setdefault(_marker_words(name), post_type)
                 # "Feature : Dark mode": a space before the colon is common (French typography).
                 spaced = key[:-1].rstrip() + " :" if key.endswith(":") and len(key) > 1 else key
                 for variant in dict.fromkeys((key, spaced)):
@@ -680,6 +693,7 @@ class PostClassifier:
             re.compile(starts, re.IGNORECASE) if start else None,
             re.compile("(?:" + _trie_pattern(anywhere) + ")", re.IGNORECASE) if anywhere else None,
             lookup,
+            words,
         )
 
     @classmethod
@@ -1013,8 +1027,8 @@ class PostClassifier:
             match, marker, post_type = known
             evidence[post_type].append((W_TITLE_MARKER, 0, f'title marker "{marker}"'))
             title = title.replace(match.group(0), " ", 1)
-        elif _BARE_QUESTION_TITLE.match(title):
-            evidence["question"].append((W_TITLE_MARKER, 0, f'title marker "{title.strip()}"'))
+        elif (alone := self._title_markers.alone(title)) is not None:
+            evidence[alone].append((W_TITLE_MARKER, 0, f'title marker "{title.strip()}"'))
             title = ""
         stripped = title.strip()
         if "?" in stripped:

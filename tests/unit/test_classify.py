@@ -1451,6 +1451,18 @@ def test_rules_are_config_driven() -> None:
     assert (
         classifier.classify(post(title="Feature request: threads")).rule != 'title marker "Feature request:"'
     )
+    # A title that is a configured marker's words alone is that marker; the defaults' bare words are not.
+    assert classifier.classify(post(title="ask")).rule == 'title marker "ask"'
+    assert classifier.classify(post(title="Question")).rule != 'title marker "Question"'
+
+
+@pytest.mark.parametrize(
+    ("title", "post_type"),
+    [("Question", "question"), ("question?", "question"), ("Bug", "bug"), ("[Support]", "troubleshooting")],
+)
+def test_a_title_that_is_a_markers_words_alone_is_that_marker(title: str, post_type: str) -> None:
+    result = CLASSIFIER.classify(post(title=title, channel="forum", body="It happens every day."))
+    assert (result.post_type, result.rule) == (post_type, f'title marker "{title}"')
 
 
 @pytest.mark.parametrize(
