@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     env["SANDBOX_URL"] = f"http://127.0.0.1:{port}"
     print(f"Scenario {scenario} (T = {now}); Airflow home {env.get('AIRFLOW_HOME')}")
+    print_unread_data(scenario)
 
     print("Migrating the Airflow metadata DB ...", flush=True)
     if _run([airflow, "db", "migrate"], output / "airflow-db-migrate.log", env) != 0:
@@ -270,6 +271,75 @@ def scenario_settings(scenario: Path, showing: str) -> Any:
     except SettingsError as exc:
         print(f"  No {showing} to show: the scenario's settings are invalid ({exc})")
         return None
+
+
+# Scenario folder -> the channel key the settings enable or disable it by.
+_SERVICE_CHANNELS = {
+    "github": "github",
+    "gitlab": "gitlab",
+    "discourse": "forum",
+    "stackexchange": "stackoverflow",
+    "uservoice": "uservoice",
+    "jira": "jira",
+}
+
+
+def unread_data(scenario: Path, settings: Any) -> list[str]:
+    """What the scenario's files hold that its settings never read: a GitHub repository or GitLab
+    project the settings do not list, a service whose channel is disabled, Stack Overflow questions
+    with none of the configured tags. The runs leave those posts out, as a deployment would; said
+    up front, a scenario written for other repositories does not pass for an empty day."""
+    unread = []
+    for service, channel_key in _SERVICE_CHANNELS.items():
+        folder = scenario / service
+        if not settings.is_enabled(channel_key) and folder.is_dir() and any(folder.rglob("*.json")):
+            unread.append(f"{service}/ (channel {channel_key!r} is in channels.disabled)")
+    if settings.is_enabled("github"):
+        repos = {r.lower() for r in settings.github.repos}
+        for issues in sorted((scenario / "github").glob("*/*/*.json")):
+            name = "/".join(issues.parent.relative_to(scenario / "github").parts)
+            if name.lower() not in repos and f"github/{name}/" not in unread:
+                unread.append(f"github/{name}/")
+    if settings.is_enabled("gitlab"):
+        projects = {p.lower() for p in settings.gitlab.projects}
+        for issues in sorted((scenario / "gitlab").rglob("issues.json")):
+            name = "/".join(issues.parent.relative_to(scenario / "gitlab").parts)
+            if name.lower() not in projects:
+                unread.append(f"gitlab/{name}/")
+    questions = scenario / "stackexchange" / "questions.json"
+    if settings.is_enabled("stackoverflow") and questions.is_file():
+        tags = {t.lower() for t in settings.stackoverflow.tags}
+        try:
+            items = json.loads(questions.read_text(encoding="utf-8"))
+        except ValueError:
+            items = []  # the sandbox names a broken file itself
+        untagged = [
+            q
+            for q in items
+            if isinstance(q, dict) and not tags & {str(t).lower() for t in q.get("tags") or ()}
+        ]
+        if untagged:
+            unread.append(f"stackexchange/questions.json: {len(untagged)} question(s) with none of the tags")
+    return unread
+
+
+def print_unread_data(scenario: Path) -> None:
+    from community_monitoring.errors import SettingsError
+    from community_monitoring.settings import load_settings
+    from community_sandbox.scenario import ScenarioError, load_scenario
+
+    try:
+        settings = load_settings(load_scenario(scenario).variables.get("community_settings"))
+    except (ScenarioError, SettingsError):
+        return  # the sandbox names a bad file, the runs bad settings
+    unread = unread_data(scenario, settings)
+    if unread:
+        print(
+            "Note: the settings do not read part of this scenario's data (github.repos, gitlab.projects, "
+            "stackoverflow.tags, channels.disabled; set them in the scenario's community_settings):"
+        )
+        for what in unread:
+            print(f"  {what}")
 
 
 def print_tracking_sheet(scenario: Path, env: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -237,3 +238,46 @@ def test_make_demo_runs_in_the_home_the_demo_tool_derives(scenario: str) -> None
     assert printed.stdout.strip() == str(
         demo.scenario_home(PROJECT_ROOT / scenario if not scenario.startswith("/") else Path(scenario))
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "files", "said"),
+    [
+        pytest.param(
+            {}, {"github/acme/widget/issues.json": []}, ["github/acme/widget/"], id="repo not listed"
+        ),
+        pytest.param(
+            {"github": {"repos": ["Acme/Widget"]}},
+            {"github/acme/widget/issues.json": []},
+            [],
+            id="repo listed",
+        ),
+        pytest.param(
+            {}, {"gitlab/team/sub/app/issues.json": []}, ["gitlab/team/sub/app/"], id="gitlab project"
+        ),
+        pytest.param(
+            {"channels": {"disabled": ["stackoverflow"]}},
+            {"stackexchange/questions.json": []},
+            ["stackexchange/ (channel 'stackoverflow' is in channels.disabled)"],
+            id="channel disabled",
+        ),
+        pytest.param(
+            {},
+            {"stackexchange/questions.json": [{"tags": ["other"]}, {"tags": ["Mattermost", "go"]}]},
+            ["stackexchange/questions.json: 1 question(s) with none of the tags"],
+            id="untagged questions",
+        ),
+    ],
+)
+def test_data_the_settings_never_read_is_named_before_the_runs(
+    tmp_path: Path, settings: dict[str, object], files: dict[str, object], said: list[str]
+) -> None:
+    """A scenario written for a repository the settings do not list would otherwise pass for an
+    empty day: its posts are left out, as a deployment would leave them."""
+    scenario = write_scenario(tmp_path / "s", NOW, variables={"community_settings": settings})
+    for name, content in files.items():
+        (scenario / name).parent.mkdir(parents=True, exist_ok=True)
+        (scenario / name).write_text(json.dumps(content), encoding="utf-8")
+    from community_monitoring.settings import load_settings
+
+    assert demo.unread_data(scenario, load_settings(settings)) == said
