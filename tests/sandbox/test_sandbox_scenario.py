@@ -121,20 +121,12 @@ def _without(item: dict[str, Any], key: str) -> dict[str, Any]:
             'gitlab/g/p/notes.json: item 0 has no "author"',
         ),
         (
-            {"stackexchange/questions.json": [{**SO_QUESTION, "owner": {"display_name": "Ana"}}]},
-            'stackexchange/questions.json: item 0 has an "owner" without a valid "user_type"',
-        ),
-        (
-            {"stackexchange/questions.json": [{**SO_QUESTION, "owner": None}]},
-            'stackexchange/questions.json: item 0 has an "owner" that is no shallow_user (leave it out',
+            {"stackexchange/questions.json": [{**SO_QUESTION, "owner": "Ana"}]},
+            'stackexchange/questions.json: item 0 has an "owner" that is no shallow_user object',
         ),
         (
             {"stackexchange/answers.json": [{**SO_ANSWER, "owner": {"user_type": "deleted"}}]},
-            'stackexchange/answers.json: item 0 has an "owner" without a valid "user_type"',
-        ),
-        (
-            {"stackexchange/comments.json": [{**SO_COMMENT, "owner": {"user_id": 9}}]},
-            'stackexchange/comments.json: item 0 has an "owner" without a valid "user_type"',
+            'stackexchange/answers.json: item 0 has an "owner" with a "user_type" the API never sends',
         ),
     ],
 )
@@ -176,6 +168,24 @@ def test_the_real_deleted_account_shapes_load(write_scenario: Writer) -> None:
     assert scenario.data["github"]["o/r"].issues[0]["user"] is None
     assert scenario.data["gitlab"]["g/p"].notes[0]["author"] == ghost
     assert "owner" not in scenario.data["stackexchange"].questions[0]
+
+
+def test_a_stack_exchange_owner_written_by_hand_loads(write_scenario: Writer) -> None:
+    """A scenario written by hand gives an owner its name and id only, or null for none: the sandbox
+    serves it (a filter may leave out ``user_type``; the product reads the owner by its name)."""
+    scenario = load_scenario(
+        write_scenario(
+            {
+                "stackexchange/questions.json": [
+                    {**SO_QUESTION, "owner": {"display_name": "Ana", "user_id": 7}}
+                ],
+                "stackexchange/answers.json": [{**SO_ANSWER, "owner": None}],
+                "stackexchange/comments.json": [{**SO_COMMENT, "owner": {"user_id": 9}}],
+            }
+        )
+    )
+    assert scenario.data["stackexchange"].questions[0]["owner"] == {"display_name": "Ana", "user_id": 7}
+    assert scenario.data["stackexchange"].answers[0]["owner"] is None
 
 
 @pytest.mark.parametrize(
