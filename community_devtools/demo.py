@@ -286,8 +286,8 @@ _SERVICE_CHANNELS = {
 
 def unread_data(scenario: Path, settings: Any) -> list[str]:
     """What the scenario's files hold that its settings never read: a GitHub repository or GitLab
-    project the settings do not list, a service whose channel is disabled, Stack Overflow questions
-    with none of the configured tags. The runs leave those posts out, as a deployment would; said
+    project the settings do not list, GitLab issues without their project's required labels, a
+    service whose channel is disabled, Stack Overflow questions with none of the configured tags. The runs leave those posts out, as a deployment would; said
     up front, a scenario written for other repositories does not pass for an empty day."""
     unread = []
     for service, channel_key in _SERVICE_CHANNELS.items():
@@ -301,26 +301,41 @@ def unread_data(scenario: Path, settings: Any) -> list[str]:
             if name.lower() not in repos and f"github/{name}/" not in unread:
                 unread.append(f"github/{name}/")
     if settings.is_enabled("gitlab"):
-        projects = {p.lower() for p in settings.gitlab.projects}
+        projects = {p.lower(): labels for p, labels in settings.gitlab.projects.items()}
         for issues in sorted((scenario / "gitlab").rglob("issues.json")):
             name = "/".join(issues.parent.relative_to(scenario / "gitlab").parts)
             if name.lower() not in projects:
                 unread.append(f"gitlab/{name}/")
+                continue
+            required = {label.lower() for label in projects[name.lower()]}
+            unlabelled = [
+                issue
+                for issue in _json_items(issues)
+                if not required <= {str(label).lower() for label in issue.get("labels") or ()}
+            ]
+            if unlabelled:
+                shown = ", ".join(sorted(projects[name.lower()]))
+                unread.append(
+                    f"gitlab/{name}/issues.json: {len(unlabelled)} issue(s) without the labels {shown}"
+                )
     questions = scenario / "stackexchange" / "questions.json"
     if settings.is_enabled("stackoverflow") and questions.is_file():
         tags = {t.lower() for t in settings.stackoverflow.tags}
-        try:
-            items = json.loads(questions.read_text(encoding="utf-8"))
-        except ValueError:
-            items = []  # the sandbox names a broken file itself
         untagged = [
-            q
-            for q in items
-            if isinstance(q, dict) and not tags & {str(t).lower() for t in q.get("tags") or ()}
+            q for q in _json_items(questions) if not tags & {str(t).lower() for t in q.get("tags") or ()}
         ]
         if untagged:
             unread.append(f"stackexchange/questions.json: {len(untagged)} question(s) with none of the tags")
     return unread
+
+
+def _json_items(path: Path) -> list[dict[str, Any]]:
+    """The objects of a scenario's JSON array file; none when it is broken (the sandbox names it)."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def print_unread_data(scenario: Path) -> None:

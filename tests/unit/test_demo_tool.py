@@ -256,6 +256,17 @@ def test_make_demo_runs_in_the_home_the_demo_tool_derives(scenario: str) -> None
             {}, {"gitlab/team/sub/app/issues.json": []}, ["gitlab/team/sub/app/"], id="gitlab project"
         ),
         pytest.param(
+            {},
+            {
+                "gitlab/gitlab-org/omnibus-gitlab/issues.json": [
+                    {"labels": ["bug"]},
+                    {"labels": ["mattermost"]},
+                ]
+            },
+            ["gitlab/gitlab-org/omnibus-gitlab/issues.json: 1 issue(s) without the labels Mattermost"],
+            id="gitlab labels",
+        ),
+        pytest.param(
             {"channels": {"disabled": ["stackoverflow"]}},
             {"stackexchange/questions.json": []},
             ["stackexchange/ (channel 'stackoverflow' is in channels.disabled)"],
