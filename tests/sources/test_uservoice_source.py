@@ -351,6 +351,32 @@ def test_status_updates_of_other_suggestions_are_left_out(
     assert already_thanked(mine, "11.1") is None
 
 
+def test_a_status_update_listed_without_its_body_is_an_error_not_a_missing_thank_you(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closeout reads a suggestion's status updates to learn whether it was already thanked
+    (before its first write, and to read back an unsure one). An update listed without ``body``
+    (a sparse answer) cannot say so: taken as "not thanked", the thank-you went out a second time.
+    """
+    from community_monitoring.sources.http import InvalidResponseError
+
+    updates = [{"id": 7, "created_at": iso(NOW), "links": {"suggestion": 50_000, "status": COMPLETED}}]
+    page = {"status_updates": updates, "pagination": {"page": 1, "per_page": 100, "total_pages": 1}}
+    sparse = {
+        "service": "uservoice",
+        "path": r"/admin/status_updates$",
+        "kind": "body",
+        "body": json.dumps(page),
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[sparse])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+        with pytest.raises(InvalidResponseError, match=r"status update 7 .*'body'"):
+            client.status_updates(50_000)
+
+
 def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sandbox: Sandbox) -> None:
     """The daily's read-back after an unsure write: a status the suggestion had before (an update to
     it in its history) is not the new write arriving."""

@@ -305,6 +305,18 @@ class UserVoiceClient:
         """
         updates = list(self._pages("/admin/status_updates", "status_updates", {"suggestion": suggestion_id}))
         kept = [update for update in updates if _linked_to(update, suggestion_id)]
+        for update in kept:
+            if not isinstance(update, dict) or "body" not in update:
+                # Whether it already thanked is read from its body: one listed without it (a sparse
+                # answer) read as "not thanked" would send the thank-you again.
+                raise InvalidResponseError(
+                    "uservoice",
+                    "GET",
+                    f"{API_PREFIX}/admin/status_updates",
+                    200,
+                    f"status update {field_of(update, 'id')} of suggestion {suggestion_id} is listed "
+                    "without its 'body': whether it already thanked cannot be told",
+                )
         if len(kept) < len(updates):
             log.warning(
                 "UserVoice answered the status updates of suggestion %s with %d of other suggestions: "
