@@ -40,6 +40,17 @@ def test_the_model_dag_alert_says_it_trains_without_the_channel() -> None:
     assert "digests" not in text
 
 
+def test_the_closeout_alert_says_nothing_was_sent_not_that_digests_name_the_channel() -> None:
+    """A closeout that could not read Jira or UserVoice plans nothing and posts no summary: an alert
+    saying "the digests of this run say that jira is missing" told the CM the PM had heard."""
+    from community_monitoring.pipeline.closeout import DAG_ID
+
+    text = alert_text(DAG_ID, T, "extract_jira", 4, "manual__x", "InvalidResponseError: HTML page")
+    assert "digests" not in text
+    assert "cannot be planned without jira: nobody was thanked" in text
+    assert "no summary was posted. Trigger the closeout again once jira answers." in text
+
+
 def test_the_run_id_is_shown_as_airflow_takes_it() -> None:
     """Inside a code span a Markdown escape shows as a backslash: the id copied into
     `airflow tasks clear` would name no run."""

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 NO_ALERT_ERRORS = ("ParamError",)
 TRIAGE_MODEL_DAG = "community_triage_model"  # pipeline.triage_model.DAG_ID, which imports the models
 DAILY_DAG = "community_daily_monitoring"
+CLOSEOUT_DAG = "community_release_closeout"  # pipeline.closeout plans nothing without every channel
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
@@ -32,6 +33,12 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
             text += (
                 f"\nThis run trains the model without {channel}, and without every other channel that"
                 " could not be read (this alert names the first failure only)."
+            )
+        elif dag_id == CLOSEOUT_DAG:  # it cannot plan without a channel: no summary goes out
+            text += (
+                f"\nThe closeout cannot be planned without {channel}: nobody was thanked, the tracking"
+                " sheet was not updated and no summary was posted. Trigger the closeout again once"
+                f" {channel} answers."
             )
         else:
             text += (
