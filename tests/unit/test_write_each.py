@@ -52,6 +52,7 @@ def test_bad_settings_fail_at_once() -> None:
 def test_many_failures_name_the_first_ten() -> None:
     _, write = writer({i: RuntimeError("no") for i in range(15)})
     with pytest.raises(
-        WritesFailed, match=r"15 of 15 .*#9: RuntimeError: no; and 5 more \(see the task log\)$"
+        WritesFailed,
+        match=r"15 of 15 replies failed, none was made: .*#9: RuntimeError: no; and 5 more \(see the task log\)$",
     ):
         write_each(range(15), write, lambda i: f"#{i}", "replies")

@@ -315,9 +315,10 @@ def write_each(
             if len(failed) > FAILURES_NAMED
             else ""
         )
-        message = (
-            f"{len(failed)} of {len(failed) + len(made)} {what} failed, the others were made: {shown}{more}"
-        )
+        # "the others were made" only when some were: an alert for a list none of which went out
+        # must not read as a partial success.
+        others = "the others were made" if made else "none was made"
+        message = f"{len(failed)} of {len(failed) + len(made)} {what} failed, {others}: {shown}{more}"
         raise (UncertainDelivery if uncertain else WritesFailed)(message)
     return made
 
