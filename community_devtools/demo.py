@@ -287,8 +287,9 @@ _SERVICE_CHANNELS = {
 def unread_data(scenario: Path, settings: Any) -> list[str]:
     """What the scenario's files hold that its settings never read: a GitHub repository or GitLab
     project the settings do not list, GitLab issues without their project's required labels, a
-    service whose channel is disabled, Stack Overflow questions with none of the configured tags. The runs leave those posts out, as a deployment would; said
-    up front, a scenario written for other repositories does not pass for an empty day."""
+    service whose channel is disabled, Stack Overflow questions with none of the configured tags.
+    The runs leave those posts out, as a deployment would; said up front, a scenario written for
+    other repositories does not pass for an empty day."""
     unread = []
     for service, channel_key in _SERVICE_CHANNELS.items():
         folder = scenario / service
@@ -296,9 +297,9 @@ def unread_data(scenario: Path, settings: Any) -> list[str]:
             unread.append(f"{service}/ (channel {channel_key!r} is in channels.disabled)")
     if settings.is_enabled("github"):
         repos = {r.lower() for r in settings.github.repos}
-        for issues in sorted((scenario / "github").glob("*/*/*.json")):
-            name = "/".join(issues.parent.relative_to(scenario / "github").parts)
-            if name.lower() not in repos and f"github/{name}/" not in unread:
+        for folder in sorted({path.parent for path in (scenario / "github").glob("*/*/*.json")}):
+            name = "/".join(folder.relative_to(scenario / "github").parts)
+            if name.lower() not in repos:
                 unread.append(f"github/{name}/")
     if settings.is_enabled("gitlab"):
         projects = {p.lower(): labels for p, labels in settings.gitlab.projects.items()}

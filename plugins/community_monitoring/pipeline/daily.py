@@ -334,8 +334,9 @@ def triage_message(
     """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
     ``since`` only, when given: a day no [Triage] went out for); ``missing_channels``: those this
     run could not read, which it names; ``classifier``: ``triage_classifier``'s, built once per run
-    (the team's learned model where one meets its card's minimums, the rules otherwise); ``untriaged``: see ``untriaged_notice``; ``archived_as``:
-    ``<T>/<name>`` of the archive it goes under when not its own T's ``triage`` (a catch-up)."""
+    (the team's learned model where one meets its card's minimums, the rules otherwise);
+    ``untriaged``: see ``untriaged_notice``; ``archived_as``: ``<T>/<name>`` of the archive it goes
+    under when not its own T's ``triage`` (a catch-up)."""
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.related import authors_on_two_channels
     from community_monitoring.rules import new_posts_of
