@@ -263,3 +263,27 @@ def test_a_refused_thank_you_holds_up_nobody_else_and_the_run_ends_red(
     assert sorted(r["suggestion_id"] for r in completed) == sorted(thanked)
     assert all(r["thanked_at"] and r["status_update_id"] for r in completed), completed
     assert all(r["release_date"] == "2026-11-16" for r in completed), completed
+
+
+def test_a_closeout_without_jira_fails_at_once_and_sends_nothing(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    # Jira's search answers a maintenance page with status 200: the extract fails on bad input,
+    # and the plan, which cannot go on without Jira, fails for good instead of being retried.
+    maintenance = {
+        "service": "jira",
+        "path": "/search/jql",
+        "kind": "body",
+        "content_type": "text/html",
+        "body": "<!DOCTYPE html><html><body>Back soon</body></html>",
+    }
+    running = sandbox(with_faults(tmp_path, [maintenance]))
+    result = closeout(airflow, running)
+    assert result.state == "failed", result.log[-5000:]
+    assert status_update_writes(running) == []
+    assert posts_to(running.outbox, "pm-channel-hook") == []
+    assert result.log.count("AirflowFailException: cannot plan the closeout without jira") == 1
+    # The one retry of the run is the extract's (a maintenance page may be gone a minute later).
+    assert result.log.count("new_state=up_for_retry") == 1
+    [alert] = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
+    assert "jira" in alert.lower()

@@ -84,7 +84,11 @@ def plan_release_closeout(run: TaskRun) -> dict[str, Any]:
     params = release_params(run)
     missing = run.channels_read()["missing"]
     if missing:
-        raise RuntimeError(f"cannot plan the closeout without {', '.join(missing)}; nothing was sent")
+        from airflow.sdk.exceptions import AirflowFailException
+
+        # The extract that failed alerted already, and retrying this plan cannot read the channel:
+        # fail for good, at once.
+        raise AirflowFailException(f"cannot plan the closeout without {', '.join(missing)}; nothing was sent")
     plan = plan_closeout(
         run.store.posts(["uservoice"]),
         run.store.tickets(),
