@@ -42,7 +42,8 @@ demo: venv
 	$(PY) -m community_devtools.demo --scenario "$(SCENARIO)" --output demo-output
 
 # The local Airflow UI (api-server, scheduler, dag-processor, triggerer) with the sandbox on $(SCENARIO),
-# in its own home airflow_home/ui-<scenario> (never the demo's); Ctrl-C stops everything.
+# in its own home airflow_home/ui-<scenario> (never the demo's; another folder of the same name gets
+# ui-<scenario>-<hash>); Ctrl-C stops everything.
 # Ports: AIRFLOW_PORT (8080), SANDBOX_PORT (8765); AIRFLOW__DATABASE__SQL_ALCHEMY_CONN for Postgres.
 airflow: venv
 	$(PY) -m community_devtools.local_airflow --scenario "$(SCENARIO)"

@@ -3,7 +3,7 @@
     python -m community_devtools.local_airflow [--scenario DIR] [--home DIR] [--port N] [--sandbox-port N]
 
 Steps: migrate the metadata DB of a project-local Airflow home (``airflow_home/ui-<scenario>``,
-never the demo's), import the pools of ``airflow_settings.yaml``, start the local API sandbox on
+never the demo's; see ``ui_home``), import the pools of ``airflow_settings.yaml``, start the local API sandbox on
 the scenario (port 8765 or ``SANDBOX_PORT``), apply ``airflow_settings.yaml`` with the scenario's
 Variables (as ``make demo`` does), start api-server (port 8080 or ``AIRFLOW_PORT``), scheduler,
 dag-processor and triggerer, and print the URL, the login and where everything is. Ctrl-C (or
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import shlex
@@ -667,6 +668,27 @@ def _shut_down(airflow: LocalAirflow, sandbox: subprocess.Popen[bytes] | None) -
     print(f"Everything stopped in {time.monotonic() - began:.1f} s.", flush=True)
 
 
+UI_HOME_OWNER = "scenario-path"  # in a UI home: the absolute path of the scenario folder it serves
+
+
+def ui_home(parent: Path, scenario: Path) -> Path:
+    """The UI's Airflow home for a scenario folder: ``ui-<folder name>``, unless that home already
+    serves another folder of the same name (``a/scenario`` after ``b/scenario``), whose ledger would
+    make this one's digests read as sent: then ``ui-<name>-<hash of the path>``. The home records
+    the folder it serves."""
+    absolute = os.path.abspath(scenario)
+    home = parent / f"ui-{os.path.basename(absolute)}"
+    owner = home / UI_HOME_OWNER
+    if owner.exists() and owner.read_text(encoding="utf-8").strip() != absolute:
+        digest = hashlib.sha1(absolute.encode(), usedforsecurity=False).hexdigest()[:8]
+        home = parent / f"ui-{os.path.basename(absolute)}-{digest}"
+        owner = home / UI_HOME_OWNER
+    if not owner.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        owner.write_text(absolute + "\n", encoding="utf-8")
+    return home
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     scenario = args.scenario.resolve()
@@ -683,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    home = (args.home or PROJECT_ROOT / "airflow_home" / f"ui-{scenario.name}").resolve()
+    home = (args.home or ui_home(PROJECT_ROOT / "airflow_home", scenario)).resolve()
     airflow = LocalAirflow(home, port=args.port, sql_alchemy_conn=os.environ.get(SQL_ALCHEMY_CONN))
     if overrides := _user_overrides(airflow.env):
         print(f"Your environment's settings apply: {', '.join(sorted(overrides))}")
