@@ -1332,6 +1332,25 @@ REAL_WORDING_15 = [
 ]
 
 
+REAL_WORDING_16 = [
+    (
+        "asking where things are is a question",
+        {"title": "Attachments", "body": "where are uploaded files kept on disk"},
+        "question",
+        'phrase "where are"',
+    ),
+    (
+        "just wanting to know something is a question",
+        {
+            "title": "Relay and my router",
+            "body": "I just wanted to know if the relay needs a forwarded port, a yes or no is enough.",
+        },
+        "question",
+        'phrase "just wanted to know"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1349,7 +1368,8 @@ REAL_WORDING_15 = [
     + REAL_WORDING_12
     + REAL_WORDING_13
     + REAL_WORDING_14
-    + REAL_WORDING_15,
+    + REAL_WORDING_15
+    + REAL_WORDING_16,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
