@@ -1348,6 +1348,24 @@ REAL_WORDING_16 = [
         "question",
         'phrase "just wanted to know"',
     ),
+    (
+        "asking what they are doing wrong, in either word order, asks for help with their setup",
+        {
+            "title": "Scheduled export runs late",
+            "body": "I set it for 01:00 in the settings page but the export ran at 03:00. What I am doing wrong?",
+        },
+        "troubleshooting",
+        'setup "i set"',
+    ),
+    (
+        "asking how to solve it asks for help: on a tracker its symptom no longer counts for bug alone",
+        {
+            "title": "Sync service fails to start",
+            "body": "The sync service fails to start every morning. How to solve this?",
+        },
+        "troubleshooting",
+        'phrase "fails to start"',
+    ),
 ]
 
 
