@@ -18,6 +18,8 @@ weighs it. In order:
    feature template section filled in             4            ``filled section "Use case"``
    a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
    title asking for something (``request_verbs``) 3            ``request "Add"``
+   on a tracker, a title ending in "bug"          3            ``title ending "bug"``
+   ("Make install bug"; not "a bug", "or bug")
    server older than ``oldest_supported_server``  1.5 / 0.5    ``old server "7.8"``
    that the author still runs or upgrades from
    ("we still run 6.0", "upgrading from 5.9") /
@@ -138,6 +140,11 @@ _QUESTION_ASKED = re.compile(
 _NOT_WORKING = re.compile(
     r"\b(?:does not|doesn't|doesnt|do not|don't|did not|didn't|is not|isn't|are not|aren't|won't|will not|"
     r"can't|cannot|can not|could not|couldn't|unable to|fails? to|failed to)\b"
+)
+# A title that ends by naming what it reports a bug ("Make install bug", "Calendar sync bugs"); never
+# "a bug", "the bug", "bug or feature": those ask or name another's. Read on lower-cased text.
+_TITLE_ENDS_BUG = re.compile(
+    r"(?:^|[\s(\[])(?!(?:a|an|the|any|or|no|this|that|some)[ \t])[\w'.-]+[ \t]+bugs?[\W_]*$"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
@@ -861,13 +868,13 @@ class PostClassifier:
                 if hit:
                     return Classification(hit[0], f'category "{hit[1]}"'), evidence
 
-        title = self._read_title(_normalise(post.title), evidence, form)
+        tracker = self._rules.channel_defaults.get(post.channel) == "bug"
+        title = self._read_title(_normalise(post.title), evidence, form, tracker)
         prepared = self.prepare(post.body) if post.body else None
         problem = prepared is not None and prepared.reports_error
         if "'" in title or '"' in title or "\u201c" in title or "\u2018" in title:
             title, problem = _drop_quoted(title, problem)
         title_lower = title.lower()
-        tracker = self._rules.channel_defaults.get(post.channel) == "bug"
         symptoms = self._read_phrases(
             title_lower, title, prepared.prose if prepared else "", problem, tracker, evidence
         )
@@ -1013,6 +1020,7 @@ class PostClassifier:
         title: str,
         evidence: dict[str, list[tuple[float, float, str]]],
         form: tuple[str, str] | None,
+        tracker: bool = False,
     ) -> str:
         match = self._form_title_markers.at_start(title)
         if match is not None:
@@ -1047,6 +1055,16 @@ class PostClassifier:
             if match:
                 verb = stripped[match.start(1) : match.end(1)]
                 evidence["feature_proposal"].append((W_REQUEST_TITLE, 3, f'request "{verb}"'))
+        # On a tracker a title that ends by calling it a bug says what the author reports, as a bug
+        # phrase in the title does. On the forum, where authors call their own problems bugs as
+        # often, it is no evidence.
+        if (
+            tracker
+            and "?" not in stripped
+            and "bug" in stripped.lower()
+            and _TITLE_ENDS_BUG.search(stripped.lower())
+        ):
+            evidence["bug"].append((W_PHRASE_TITLE, 3, 'title ending "bug"'))
         return title
 
     def _read_sections(

@@ -1366,6 +1366,35 @@ REAL_WORDING_16 = [
         "troubleshooting",
         'phrase "fails to start"',
     ),
+    (
+        "on a tracker a title ending in 'bug' names what it reports, beside a verb that opens it",
+        {"title": "Make install bug", "body": "The build stops at the linking step."},
+        "bug",
+        'title ending "bug"',
+    ),
+    (
+        "a title ending in 'bug' outweighs a request verb that opens it",
+        {"title": "Show unread count bug", "body": "The badge keeps the old number."},
+        "bug",
+        'title ending "bug"',
+    ),
+    (
+        "'a bug' at a title's end names no report: asking for a way to report one is a wish",
+        {"title": "Add a way to report a bug", "body": "A button in the menu that opens the tracker."},
+        "feature_proposal",
+        'request "Add"',
+    ),
+    (
+        "on the forum a title ending in 'bug' is no evidence: authors call their own problems bugs",
+        {
+            "channel": "forum",
+            "category": "",
+            "title": "Show unread count bug",
+            "body": "The badge keeps the old number.",
+        },
+        "feature_proposal",
+        'request "Show"',
+    ),
 ]
 
 
