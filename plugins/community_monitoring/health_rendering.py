@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from community_monitoring.channels import label as channel_label
@@ -30,17 +31,33 @@ _LABEL_ROOM = 16
 # ----- the numbers in words ----------------------------------------------------------------------
 
 
+def rounded(value: float | Decimal, places: int = 0, scale: int = 1) -> str:
+    """``value × scale`` to ``places`` decimals, halves away from zero as people round (15 minutes
+    is ``0.3 h``, an eighth ``13%``), not to even as ``round`` and format strings do. A float is
+    read from its shortest decimal form, so ``0.145`` is a half and not the binary ``0.14499…``.
+    No trailing ``.0``."""
+    exact = (value if isinstance(value, Decimal) else Decimal(repr(value))) * scale
+    text = str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    text = text.removesuffix(".0") if places == 1 else text
+    return text.removeprefix("-") if set(text) <= set("-0.") else text
+
+
+def percent(share: float) -> str:
+    """A share (0 to 1) in whole percent: ``13%`` for an eighth."""
+    return rounded(share, scale=100) + "%"
+
+
 def format_hours(hours: float) -> str:
     """``0.5 h``, ``9 h``, ``47 h``, then days: ``2.5 d``."""
     if hours < 10:
-        return f"{hours:.1f}".removesuffix(".0") + " h"
+        return rounded(hours, 1) + " h"
     if hours < 48:
-        return f"{round(hours)} h"
-    return f"{hours / 24:.1f}".removesuffix(".0") + " d"
+        return rounded(hours) + " h"
+    return rounded(hours / 24, 1) + " d"
 
 
 def format_days(days: float) -> str:
-    return f"{days:.1f}".removesuffix(".0") + " d"
+    return rounded(days, 1) + " d"
 
 
 def _signed(delta: float, text: str) -> str:
@@ -56,8 +73,9 @@ def change(now: float | None, before: float | None, unit: str) -> str:
         return "n/a"
     delta = now - before
     if unit == "share":
-        points = round(delta * 100)
-        return "same" if points == 0 else _signed(points, f"{abs(points)} points")
+        points = int(rounded(Decimal(repr(now)) - Decimal(repr(before)), scale=100))
+        unit_name = "point" if abs(points) == 1 else "points"
+        return "same" if points == 0 else _signed(points, f"{abs(points)} {unit_name}")
     if unit == "hours":
         text = format_hours(abs(delta))
         return "same" if text in ("0 h", "0.0 h") else _signed(delta, text)
@@ -68,7 +86,7 @@ def _value(value: float | None, unit: str) -> str:
     if value is None:
         return "none"
     if unit == "share":
-        return f"{round(value * 100)}%"
+        return percent(value)
     if unit == "hours":
         return format_hours(value)
     return f"{value:g}"

@@ -18,6 +18,7 @@ from community_monitoring.health_rendering import (
     format_hours,
     health_chart_png,
     health_lines,
+    percent,
     render_health_section,
 )
 from community_monitoring.records import Post
@@ -355,7 +356,20 @@ def test_the_snapshot_and_the_posts_created_in_the_window_give_the_same_numbers(
 
 @pytest.mark.parametrize(
     ("hours", "text"),
-    [(0.5, "0.5 h"), (9.0, "9 h"), (9.96, "10 h"), (47.4, "47 h"), (48.0, "2 d"), (84.0, "3.5 d")],
+    [
+        (0.5, "0.5 h"),
+        (9.0, "9 h"),
+        (9.96, "10 h"),
+        (47.4, "47 h"),
+        (48.0, "2 d"),
+        (84.0, "3.5 d"),
+        # Halves go up, as people round them (format strings round 0.25 to even: 0.2).
+        (0.25, "0.3 h"),
+        (2.25, "2.3 h"),
+        (12.5, "13 h"),
+        (54.0, "2.3 d"),
+        (0.04, "0 h"),
+    ],
 )
 def test_format_hours(hours: float, text: str) -> None:
     assert format_hours(hours) == text
@@ -370,12 +384,31 @@ def test_format_hours(hours: float, text: str) -> None:
         (9.0, None, "hours", "n/a"),
         (0.64, 0.54, "share", "+10 points"),
         (0.5, 0.504, "share", "same"),
+        (0.625, 0.5, "share", "+13 points"),
+        (0.5, 0.505, "share", "\u22121 point"),
+        (3.0, 3.25, "hours", "\u22120.3 h"),
         (3, 5, "count", "−2"),
         (5, 5, "count", "same"),
     ],
 )
 def test_week_on_week_change(now: float, before: float | None, unit: str, text: str) -> None:
     assert change(now, before, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [
+        (0.125, "13%"),
+        (0.145, "15%"),
+        (1 / 3, "33%"),
+        (0.0, "0%"),
+        (1.0, "100%"),
+        (0.004, "0%"),
+        (0.875, "88%"),
+    ],
+)
+def test_percent_rounds_halves_up(share: float, text: str) -> None:
+    assert percent(share) == text
 
 
 def numbers(as_of: datetime, **values: object) -> health.HealthNumbers:

@@ -23,7 +23,7 @@ from community_monitoring.channels import CHANNELS
 from community_monitoring.channels import label as channel_label
 from community_monitoring.classify import TYPE_HEADINGS
 from community_monitoring.health import HealthNumbers, StateRow
-from community_monitoring.health_rendering import format_days, format_hours
+from community_monitoring.health_rendering import format_days, format_hours, percent
 from community_monitoring.rules import WAITING_FOR_AN_ANSWER
 from community_monitoring.settings import POST_TYPES
 
@@ -325,7 +325,7 @@ def _hours(value: float | None) -> str:
 
 
 def _share(value: float | None) -> str:
-    return "none" if value is None else f"{round(value * 100)}%"
+    return "none" if value is None else percent(value)
 
 
 def number_lines(numbers: HealthNumbers) -> list[tuple[str, str]]:
