@@ -444,6 +444,30 @@ def test_an_empty_uservoice_review_that_could_not_read_does_not_say_all_is_well(
     assert "Nothing needs the PM today" not in unread
 
 
+def test_a_uservoice_review_without_jira_does_not_say_a_suggestion_has_no_ticket() -> None:
+    """Jira could not be read: whether a new suggestion has a linked ticket is unknown, so the
+    section that lists it must not say "no Jira ticket" (Jira's failure is not an empty Jira)."""
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import UserVoiceReview
+
+    new = post(
+        channel="uservoice", number=46011700, title="Sync status with a calendar", created=ago(hours=3)
+    )
+    review = UserVoiceReview(status_drift=(), needs_question=(new,), offers=())
+    read = render_uservoice_review(review, SETTINGS, T).text
+    assert "#### New, no Jira ticket and no admin response: PM may want to ask a question (1)" in read
+    unread = render_uservoice_review(review, SETTINGS, T, missing_channels=["jira"]).text
+    assert "could not read jira" in unread
+    assert "no Jira ticket" not in unread
+    heading = next(line for line in unread.splitlines() if line.startswith("#### New"))
+    assert "Jira could not be read" in heading
+    assert heading.endswith("PM may want to ask a question (1)")
+    assert new.url in unread  # still listed: the PM still hears of the new suggestion
+    # Another channel missing (uservoice comments, say) changes nothing about the tickets.
+    other = render_uservoice_review(review, SETTINGS, T, missing_channels=["uservoice"]).text
+    assert "#### New, no Jira ticket and no admin response" in other
+
+
 def test_the_uservoice_review_names_the_items_it_lacks() -> None:
     """A Jira ticket that could not be read hides its suggestion's drift: the PM hears of it too."""
     import dataclasses
