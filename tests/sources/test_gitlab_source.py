@@ -336,6 +336,39 @@ def test_an_issue_whose_notes_answer_404_is_left_out_named_and_never_cached(tmp_
         assert note_calls(running) == [NOTES_OF.format(n) for n in (1, 2, 3)] + [NOTES_OF.format(2)]
 
 
+def test_an_empty_notes_page_of_an_issue_that_counts_notes_is_not_cached(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The list says issue 2 has a human note, its notes page answers ``[]`` once (a replica behind):
+    read as no reply that day, but not cached, or the wrong answer would stand until the issue
+    changed. The next run reads its notes again and finds the reply."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    notes = [gitlab_note(10 + n, n, "helper", NOW - days(n - 0.5), "Which version?") for n in (1, 2)]
+    empty = {
+        "service": "gitlab",
+        "path": "/issues/2/notes$",
+        "kind": "body",
+        "body": "[]",
+        "content_type": "application/json",
+        "times": 1,
+    }
+    scenario = write_more_scenario(
+        tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}}, faults=[empty]
+    )
+    cache = ItemCache.in_memory()
+    with Sandbox(scenario) as running:
+        with caplog.at_level(logging.WARNING, logger="community_monitoring.sources.gitlab"):
+            first = cached_fetch(running, cache)
+        assert first[2].replies == ()
+        assert any("acme/widgets#2: its note count is above 0" in m for m in caplog.messages)
+        second = cached_fetch(running, cache)
+        assert [r.reply_id for r in second[2].replies] == ["12"]
+        third = cached_fetch(running, cache)
+        assert third == second
+        # Issue 1 read once and then served; issue 2 read until its notes were there, then served.
+        assert note_calls(running) == [NOTES_OF.format(1), NOTES_OF.format(2), NOTES_OF.format(2)]
+
+
 @pytest.mark.parametrize(("status", "retry_after"), [(401, None), (403, None), (429, 0), (500, None)])
 def test_other_note_failures_still_fail_the_channel(
     tmp_path: Path, status: int, retry_after: int | None

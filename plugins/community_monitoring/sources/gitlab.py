@@ -456,17 +456,25 @@ def _issues_in_window(
 def _human_notes(
     client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int
 ) -> tuple[list[Any], bool]:
-    """The issue's public human notes as read, checked; and whether every note passed its check (a
-    bad one is skipped and named)."""
+    """The issue's public human notes as read, checked; and whether they can be trusted for the
+    cache: every note passed its check (a bad one is skipped and named) and the notes endpoint
+    listed some (it is asked only for issues whose ``user_notes_count`` says they have some)."""
     kept: list[Any] = []
     complete = True
+    listed = 0
     for raw in client.notes(project, iid=iid):
+        listed += 1
         name = f"{project}#{iid} note {field_of(raw, 'id')}"
         note = checker.check(GitlabNote, raw, name)
         if note is None:
             complete = False
         elif note.public_reply:
             kept.append(raw)
+    if not listed:
+        # The issue counts human notes, its notes page lists none: a replica behind, or a page
+        # wrongly empty. Read as no reply today, but not kept: the next run asks again.
+        log.warning("GitLab %s#%s: its note count is above 0 but its notes page is empty", project, iid)
+        return kept, False
     return kept, complete
 
 
