@@ -80,6 +80,10 @@ def own_words(text: str) -> str:
 
     Inline code stays: a short `setting` named in a sentence is part of what the reply says.
     """
+    # GitHub and GitLab keep what a web form or an e-mail reply sent: lines ending in CRLF. The
+    # patterns below read a line as ending at "\n" (a "-- " signature line, "wrote:" above a quote).
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Each pattern runs only where its marker occurs (most replies have none of them): this is
     # read for every reply of every post in the window, at 100,000 posts a day too.
     lowered = text.lower()

@@ -48,6 +48,11 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("HTML quote, then me too", "<blockquote><p>It crashes.</p></blockquote><p>Me too</p>", True),
         ("code block, then +1", "```\npanic: runtime error\n```\n+1", True),
         ("signature after the me-too", "+1\n-- \nBob, ACME Corp IT, phone 555-0100", True),
+        (
+            "signature after the me-too, CRLF",
+            "+1\r\n\r\n-- \r\nJohn Smith | ACME Corp\r\nSent from my iPhone",
+            True,
+        ),
         ("phone client line", "Same problem\nSent from my iPhone", True),
         ("quote only", "> It crashes on start.", True),
         ("nothing at all", "", True),
@@ -125,6 +130,9 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
         ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),
+        # GitHub stores what its web form and e-mail replies send: lines end in CRLF.
+        ("signature, CRLF line ends", "mine\r\n\r\n-- \r\nBob, ACME Corp IT\r\nphone 555-0100", "mine"),
+        ("attribution above a quote, CRLF", "mine\r\n\r\nOn Tue, Ann <a@b.c> wrote:\r\n> quoted", "mine"),
         ("'wrote:' with no quote after it stays", "On Tuesday I wrote: hello", "On Tuesday I wrote: hello"),
     ],
 )
