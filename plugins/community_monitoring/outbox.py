@@ -145,7 +145,8 @@ class Outbox:
 
     def alert(self, text: str, about: str = "") -> Delivery:
         """One alert per run and T to the CM (the first task that failed for good); one more for
-        each ``about`` (a post that may or may not have arrived, which every alert must name)."""
+        each ``about`` (a post that may or may not have arrived, which every alert must name, or
+        that was not made)."""
         key = keys.alert_key(self.dag_id, self.as_of) + (f":{about}" if about else "")
         target = self.settings.mattermost.targets["alert"]
         send = self._webhook(target, self.settings.mattermost.username)

@@ -206,6 +206,36 @@ def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
     assert "UncertainDelivery: uservoice part 1/1: connection reset" in texts[1]
 
 
+def test_a_post_refused_for_good_is_named_even_after_the_runs_alert(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extract failed first and alerted; then a digest's hook refused its post for good (403).
+    No digest says that one is missing: its own alert names it, once."""
+    from types import SimpleNamespace
+
+    from community_monitoring.pipeline import alerts, run
+
+    monkeypatch.setattr(run, "alert_outbox", lambda facts: world.outbox())
+    monkeypatch.setattr(
+        run, "facts_from_context", lambda context: run.RunFacts(DAG, "manual__1", "manual", T)
+    )
+
+    def fail(task_id: str, error: Exception) -> None:
+        alerts.alert_on_task_failure(
+            {"ti": SimpleNamespace(task_id=task_id, try_number=1), "exception": error}
+        )
+
+    fail("extract_gitlab", RuntimeError("gitlab answered 401"))
+    fail("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))
+    fail("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))  # cleared and failed again
+    fail("build_uservoice_review", RuntimeError("something else"))  # the run's alert went out already
+    texts = [text for _, _, text in world.posted]
+    assert len(texts) == 2
+    assert "`extract_gitlab` failed" in texts[0]
+    assert "`post_help_wanted_digest` failed" in texts[1]
+    assert "Mattermost answered 403" in texts[1]
+
+
 def test_alert_is_sent_whatever_the_policy(world: World) -> None:
     # A failure is news for the CM even on a backfill that posts no digests.
     assert world.outbox(BACKFILL).alert("boom").status == "sent"

@@ -1,4 +1,5 @@
-"""The failure alert: the CM hears once per run that it failed, and why (SPEC §6, README "Failures")."""
+"""The failure alert: the CM hears once per run that it failed, and why, and once more for each post
+task that failed (SPEC §6, README "Failures")."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ NO_ALERT_ERRORS = ("ParamError",)
 TRIAGE_MODEL_DAG = "community_triage_model"  # pipeline.triage_model.DAG_ID, which imports the models
 DAILY_DAG = "community_daily_monitoring"
 CLOSEOUT_DAG = "community_release_closeout"  # pipeline.closeout plans nothing without every channel
+# The tasks that post a message or write upstream (post_help_wanted_digest, post_thank_yous, …).
+POST_TASK_PREFIX = "post_"
 
 
 def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str, reason: str) -> str:
@@ -55,7 +58,7 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
 
 def alert_on_task_failure(context: Mapping[str, Any]) -> None:
     """Tell the CM that a run failed: the first task that failed for good (after its retries), and
-    every post that may or may not have arrived.
+    every post that may or may not have arrived or was not made.
 
     Runs as the tasks' ``on_failure_callback``; it never raises, so a broken alert channel cannot
     hide the task's own error.
@@ -80,7 +83,14 @@ def alert_on_task_failure(context: Mapping[str, Any]) -> None:
         uncertain = isinstance(error, UncertainDelivery) or isinstance(
             getattr(error, "__cause__", None), UncertainDelivery
         )
-        about = f"uncertain:{ti.task_id}" if uncertain else ""
+        # So is a message or write that failed for good (a hook answering 403, a refused
+        # thank-you): no digest says it is missing, so only this alert tells the CM.
+        if uncertain:
+            about = f"uncertain:{ti.task_id}"
+        elif ti.task_id.startswith(POST_TASK_PREFIX):
+            about = f"not-sent:{ti.task_id}"
+        else:
+            about = ""
         alert_outbox(facts).alert(text, about)
     except Exception:  # an alert must never mask the failure it reports
         log.exception("Could not send the failure alert")
