@@ -142,9 +142,11 @@ _NOT_WORKING = re.compile(
     r"can't|cannot|can not|could not|couldn't|unable to|fails? to|failed to)\b"
 )
 # A title that ends by naming what it reports a bug ("Make install bug", "Calendar sync bugs"); never
-# "a bug", "the bug", "bug or feature": those ask or name another's. Read on lower-cased text.
+# "a bug", "the bug", "bug or feature": those ask or name another's; nor "report bug", "file bug",
+# "when reporting bug": those ask for a way to report one. Read on lower-cased text.
 _TITLE_ENDS_BUG = re.compile(
-    r"(?:^|[\s(\[])(?!(?:a|an|the|any|or|no|this|that|some)[ \t])[\w'.-]+[ \t]+bugs?[\W_]*$"
+    r"(?:^|[\s(\[])(?!(?:a|an|the|any|or|no|not|if|this|that|some|report|reporting|file|filing|submit|"
+    r"submitting)[ \t])[\w'.-]+[ \t]+bugs?[\W_]*$"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.

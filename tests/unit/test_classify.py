@@ -1424,6 +1424,28 @@ def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, 
 
 
 @pytest.mark.parametrize(
+    "title",
+    [
+        "Add button to report bug",
+        "Allow attaching logs when reporting bug",
+        "Shortcut to file bug",
+        "Menu item to submit bugs",
+        "Not sure if bug",
+    ],
+)
+def test_a_title_asking_for_a_way_to_report_a_bug_is_no_title_ending_bug(title: str) -> None:
+    evidence = CLASSIFIER.explain(post(channel="github", title=title, body="It would help."))
+    assert 'title ending "bug"' not in [rule for _, rule in evidence.get("bug", [])]
+
+
+def test_a_request_for_a_bug_report_button_stays_a_wish_on_a_tracker() -> None:
+    result = CLASSIFIER.classify(
+        post(channel="github", title="Add button to report bug", body="In the menu.")
+    )
+    assert (result.post_type, result.rule) == ("feature_proposal", 'request "Add"')
+
+
+@pytest.mark.parametrize(
     ("body", "weight"),
     [
         pytest.param("Mattermost Server Version: 7.8.1", 0.5, id="named in a form"),
