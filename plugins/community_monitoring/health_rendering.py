@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from community_monitoring.channels import label as channel_label
@@ -31,13 +31,23 @@ _LABEL_ROOM = 16
 # ----- the numbers in words ----------------------------------------------------------------------
 
 
+def _decimal(value: float | Decimal) -> Decimal:
+    """A number as its shortest decimal form (float() first: numpy's float64 is a float whose repr
+    is ``np.float64(…)``, no decimal)."""
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
 def rounded(value: float | Decimal, places: int = 0, scale: int = 1) -> str:
     """``value × scale`` to ``places`` decimals, halves away from zero as people round (15 minutes
     is ``0.3 h``, an eighth ``13%``), not to even as ``round`` and format strings do. A float is
     read from its shortest decimal form, so ``0.145`` is a half and not the binary ``0.14499…``.
     No trailing ``.0``."""
-    exact = (value if isinstance(value, Decimal) else Decimal(repr(value))) * scale
-    text = str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    exact = _decimal(value) * scale
+    if not exact.is_finite():
+        return str(float(exact)).lower()  # "inf", "-inf", "nan" as format strings say them
+    # Enough digits for any float (the default 28 cannot quantize 1e30 hours).
+    with localcontext(prec=max(28, exact.adjusted() + places + 2)):
+        text = str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
     text = text.removesuffix(".0") if places == 1 else text
     return text.removeprefix("-") if set(text) <= set("-0.") else text
 
@@ -47,7 +57,7 @@ def percent(share: float) -> str:
     return rounded(share, scale=100) + "%"
 
 
-def format_hours(hours: float) -> str:
+def format_hours(hours: float | Decimal) -> str:
     """``0.5 h``, ``9 h``, ``47 h``, then days: ``2.5 d``."""
     if hours < 10:
         return rounded(hours, 1) + " h"
@@ -71,14 +81,17 @@ def change(now: float | None, before: float | None, unit: str) -> str:
     """
     if now is None or before is None:
         return "n/a"
-    delta = now - before
     if unit == "share":
-        points = int(rounded(Decimal(repr(now)) - Decimal(repr(before)), scale=100))
+        points = int(rounded(_decimal(now) - _decimal(before), scale=100))
         unit_name = "point" if abs(points) == 1 else "points"
         return "same" if points == 0 else _signed(points, f"{abs(points)} {unit_name}")
     if unit == "hours":
-        text = format_hours(abs(delta))
-        return "same" if text in ("0 h", "0.0 h") else _signed(delta, text)
+        # In decimals, as the values read: 1.15 h after 1 h is 0.15 h more, which rounds to 0.2
+        # (the binary difference is 0.1499…).
+        exact = _decimal(now) - _decimal(before)
+        text = format_hours(abs(exact))
+        return "same" if text in ("0 h", "0.0 h") else _signed(exact, text)
+    delta = now - before
     return "same" if delta == 0 else _signed(delta, f"{abs(delta):g}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -387,6 +388,10 @@ def test_format_hours(hours: float, text: str) -> None:
         (0.625, 0.5, "share", "+13 points"),
         (0.5, 0.505, "share", "\u22121 point"),
         (3.0, 3.25, "hours", "\u22120.3 h"),
+        # As the values read (1.2 h after 1 h), not the binary difference 0.1499…
+        (1.15, 1.0, "hours", "+0.2 h"),
+        (np.float64(0.6), 0.5, "share", "+10 points"),
+        (np.float64(5.0), np.float64(4.75), "hours", "+0.3 h"),
         (3, 5, "count", "−2"),
         (5, 5, "count", "same"),
     ],
@@ -409,6 +414,23 @@ def test_week_on_week_change(now: float, before: float | None, unit: str, text: 
 )
 def test_percent_rounds_halves_up(share: float, text: str) -> None:
     assert percent(share) == text
+
+
+@pytest.mark.parametrize(
+    ("hours", "text"),
+    [
+        (np.float64(0.25), "0.3 h"),  # numpy's repr is "np.float64(0.25)": no decimal to read
+        (1e30, "41666666666666665000000000000 d"),  # beyond the default 28 digits of Decimal
+        (float("inf"), "inf d"),
+        (float("nan"), "nan d"),
+    ],
+)
+def test_format_hours_reads_any_float(hours: float, text: str) -> None:
+    assert format_hours(hours) == text
+
+
+def test_percent_of_a_numpy_share() -> None:
+    assert percent(np.float64(0.625)) == "63%"
 
 
 def numbers(as_of: datetime, **values: object) -> health.HealthNumbers:
