@@ -679,7 +679,8 @@ def ui_home(parent: Path, scenario: Path) -> Path:
     absolute = os.path.abspath(scenario)
     home = parent / f"ui-{os.path.basename(absolute)}"
     owner = home / UI_HOME_OWNER
-    if owner.exists() and owner.read_text(encoding="utf-8").strip() != absolute:
+    # Only the newline written below is dropped: a folder name may end in a space.
+    if owner.exists() and owner.read_text(encoding="utf-8").removesuffix("\n") != absolute:
         digest = hashlib.sha1(absolute.encode(), usedforsecurity=False).hexdigest()[:8]
         home = parent / f"ui-{os.path.basename(absolute)}-{digest}"
         owner = home / UI_HOME_OWNER

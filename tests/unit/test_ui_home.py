@@ -38,3 +38,12 @@ def test_a_relative_path_names_the_same_folder_as_its_absolute_path(
     parent = tmp_path / "airflow_home"
     relative = ui_home(parent, Path("../x/demo"))
     assert ui_home(parent, tmp_path / "x" / "demo") == relative == parent / "ui-demo"
+
+
+def test_a_folder_whose_name_ends_in_a_space_finds_its_home_again(tmp_path: Path) -> None:
+    parent = tmp_path / "airflow_home"
+    scenario = tmp_path / "a" / "demo "
+    home = ui_home(parent, scenario)
+    assert home == parent / "ui-demo "
+    assert ui_home(parent, scenario) == home  # its ledger with it, not a fresh ui-demo -<hash>
+    assert ui_home(parent, tmp_path / "a" / "demo") != home
