@@ -664,6 +664,15 @@ def render_uservoice_review(
         # Named a few at most: the CM's [Triage] lists them all, with what was wrong.
         "unreadable": [f"{p['channel']} {p['item']}" for p in unreadable[:5]],
         "unreadable_total": len(unreadable),
+        # Whether a new suggestion has a linked ticket is unknown when Jira, or one of its tickets,
+        # could not be read: "no Jira ticket" would be a guess.
+        "tickets_unknown": (
+            "all"
+            if "jira" in missing_channels
+            else "some"
+            if any(p["channel"] == "jira" for p in unreadable)
+            else ""
+        ),
         "title_max_chars": config.digest.title_max_chars,
         "drift_total": len(review.status_drift),
         "questions_total": len(review.needs_question),

@@ -468,6 +468,30 @@ def test_a_uservoice_review_without_jira_does_not_say_a_suggestion_has_no_ticket
     assert "#### New, no Jira ticket and no admin response" in other
 
 
+def test_a_uservoice_review_missing_one_jira_ticket_does_not_say_a_suggestion_has_none() -> None:
+    """One Jira ticket that could not be read may be the one linked to a new suggestion: the
+    section must not say it has no Jira ticket, as when all of Jira could not be read."""
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import UserVoiceReview
+
+    new = post(
+        channel="uservoice", number=46011700, title="Sync status with a calendar", created=ago(hours=3)
+    )
+    review = UserVoiceReview(status_drift=(), needs_question=(new,), offers=())
+    jira_item = [{"channel": "jira", "item": "MM-7", "problem": "remote links not read"}]
+    text = render_uservoice_review(review, SETTINGS, T, unreadable=jira_item).text
+    heading = next(line for line in text.splitlines() if line.startswith("#### New"))
+    assert heading == (
+        "#### New, no admin response (some Jira tickets could not be read: they may have a ticket):"
+        " PM may want to ask a question (1)"
+    )
+    assert "no Jira ticket" not in text
+    # A UserVoice item that could not be read says nothing about tickets.
+    uservoice_item = [{"channel": "uservoice", "item": "46011701", "problem": "field 'id' is missing"}]
+    other = render_uservoice_review(review, SETTINGS, T, unreadable=uservoice_item).text
+    assert "#### New, no Jira ticket and no admin response" in other
+
+
 def test_the_uservoice_review_names_the_items_it_lacks() -> None:
     """A Jira ticket that could not be read hides its suggestion's drift: the PM hears of it too."""
     import dataclasses
