@@ -360,13 +360,48 @@ def test_an_empty_notes_page_of_an_issue_that_counts_notes_is_not_cached(
         with caplog.at_level(logging.WARNING, logger="community_monitoring.sources.gitlab"):
             first = cached_fetch(running, cache)
         assert first[2].replies == ()
-        assert any("acme/widgets#2: its note count is above 0" in m for m in caplog.messages)
+        assert any(
+            "acme/widgets#2: its note count says 1 human notes, its notes page lists 0" in m
+            for m in caplog.messages
+        )
         second = cached_fetch(running, cache)
         assert [r.reply_id for r in second[2].replies] == ["12"]
         third = cached_fetch(running, cache)
         assert third == second
         # Issue 1 read once and then served; issue 2 read until its notes were there, then served.
         assert note_calls(running) == [NOTES_OF.format(1), NOTES_OF.format(2), NOTES_OF.format(2)]
+
+
+def test_a_notes_page_that_lists_only_the_label_change_of_an_issue_that_counts_a_reply_is_not_cached(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A replica behind still lists the issue's older system note (the label added) but not the
+    newer reply the issue counts: not an empty page, but as wrong. Not cached: the next run finds
+    the reply."""
+    issues = [gitlab_issue(PROJECT, 2, "Issue 2", "user2", NOW - days(2))]
+    label = gitlab_note(20, 2, "bot", NOW - days(2), "added ~Mattermost label", system=True)
+    reply = gitlab_note(21, 2, "helper", NOW - days(1), "Which version?")
+    behind = {
+        "service": "gitlab",
+        "path": "/issues/2/notes$",
+        "kind": "body",
+        "body": json.dumps([label]),
+        "content_type": "application/json",
+        "times": 1,
+    }
+    scenario = write_more_scenario(
+        tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": [label, reply]}}, faults=[behind]
+    )
+    cache = ItemCache.in_memory()
+    with Sandbox(scenario) as running:
+        with caplog.at_level(logging.WARNING, logger="community_monitoring.sources.gitlab"):
+            first = cached_fetch(running, cache)
+        assert first[2].replies == ()
+        second = cached_fetch(running, cache)
+        assert [r.reply_id for r in second[2].replies] == ["21"]
+        assert cached_fetch(running, cache) == second
+        assert note_calls(running) == [NOTES_OF.format(2), NOTES_OF.format(2)]
+    assert any("its note count says 1 human notes, its notes page lists 0" in m for m in caplog.messages)
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(401, None), (403, None), (429, 0), (500, None)])

@@ -454,26 +454,34 @@ def _issues_in_window(
 
 
 def _human_notes(
-    client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int
+    client: GitlabIssuesClient, checker: ItemChecker, project: str, iid: int, counted: int
 ) -> tuple[list[Any], bool]:
     """The issue's public human notes as read, checked; and whether they can be trusted for the
     cache: every note passed its check (a bad one is skipped and named) and the notes endpoint
-    listed some (it is asked only for issues whose ``user_notes_count`` says they have some)."""
+    listed at least the ``counted`` human notes that the issue's ``user_notes_count`` says it has."""
     kept: list[Any] = []
     complete = True
-    listed = 0
+    human = 0
     for raw in client.notes(project, iid=iid):
-        listed += 1
         name = f"{project}#{iid} note {field_of(raw, 'id')}"
         note = checker.check(GitlabNote, raw, name)
         if note is None:
             complete = False
-        elif note.public_reply:
+            continue
+        human += not note.system
+        if note.public_reply:
             kept.append(raw)
-    if not listed:
-        # The issue counts human notes, its notes page lists none: a replica behind, or a page
-        # wrongly empty. Read as no reply today, but not kept: the next run asks again.
-        log.warning("GitLab %s#%s: its note count is above 0 but its notes page is empty", project, iid)
+    if human < counted:
+        # The issue counts more human notes than its notes page lists: a replica behind (which
+        # still lists the label changes), or a page wrongly empty. Read as it is today, but not
+        # kept: the next run asks again.
+        log.warning(
+            "GitLab %s#%s: its note count says %d human notes, its notes page lists %d",
+            project,
+            iid,
+            counted,
+            human,
+        )
         return kept, False
     return kept, complete
 
@@ -533,7 +541,9 @@ class NotesReader:
             else:
                 self.read += 1
                 try:
-                    raw_notes, complete = _human_notes(self._client, self._checker, project, issue.iid)
+                    raw_notes, complete = _human_notes(
+                        self._client, self._checker, project, issue.iid, issue.user_notes_count or 0
+                    )
                 except IssueNotFound as exc:
                     # Gone since the list named it (a normal race): that issue is skipped, not the
                     # channel failed.
