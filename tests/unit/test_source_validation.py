@@ -58,7 +58,7 @@ def issue(**changes: Any) -> dict[str, Any]:
     ("raw", "problem"),
     [
         (issue(labels="bug"), "field 'labels': Input should be a valid list"),
-        (issue(labels=["bug"]), "field 'labels.0': Input should be a valid dictionary"),
+        (issue(labels=[7]), "field 'labels.0': Input should be a valid dictionary"),
         (issue(created_at=...), "field 'created_at' is missing"),
         (issue(created_at="last week"), "field 'created_at': Value error, not an ISO-8601 time"),
         (issue(created_at=1763370000), "field 'created_at': Value error, not an ISO-8601 time"),
@@ -90,6 +90,17 @@ def test_a_good_item_passes_and_keeps_its_types() -> None:
     assert checked.created_at == datetime(2026, 11, 17, 10, tzinfo=UTC)
     assert [label.name for label in checked.labels] == ["bug"]
     assert checker.problems == []
+
+
+def test_labels_in_each_documented_form_are_read() -> None:
+    # GitHub's issue schema gives a label as oneOf: its bare name, or an object whose properties
+    # (name included) are all optional. A hand-trimmed file may use either.
+    checker = ItemChecker("github")
+    raw = issue(labels=["Type/Question", {"name": "bug", "color": "f29513"}, {"id": 3}])
+    checked = checker.check(GithubIssue, raw, "o/r#7")
+    assert checker.problems == []
+    assert checked is not None
+    assert normalise_issue(checked, "o/r").labels == ("Type/Question", "bug")
 
 
 def test_a_deleted_author_is_null_and_reads_as_ghost() -> None:

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import Field, StrictBool, ValidationError
+from pydantic import BeforeValidator, Field, StrictBool, ValidationError
 from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.errors import SettingsError
@@ -327,8 +327,18 @@ class GithubUser(Item):
     type: str | None = None
 
 
+def _label_object(value: Any) -> Any:
+    # GitHub's issue schema documents a label as an object or as its bare name (oneOf string/object).
+    return {"name": value} if isinstance(value, str) else value
+
+
 class GithubLabel(Item):
-    name: str
+    # Every property of the issue schema's label object is optional: a label without a name has
+    # nothing to match and is dropped by the normaliser, not an item error.
+    name: str | None = None
+
+
+LabelOrName = Annotated[GithubLabel, BeforeValidator(_label_object)]
 
 
 class GithubIssue(Item):
@@ -344,7 +354,7 @@ class GithubIssue(Item):
     state: str = Field(min_length=1)
     html_url: str = Field(min_length=1)
     user: GithubUser | None
-    labels: list[GithubLabel] = Field(default_factory=list)
+    labels: list[LabelOrName] = Field(default_factory=list)
     author_association: str | None = None
     pull_request: dict[str, Any] | None = None
 
@@ -390,7 +400,7 @@ def normalise_issue(issue: GithubIssue, repo: str) -> Post:
         created_at=issue.created_at,
         state="open" if issue.state == "open" else "closed",
         closed_at=issue.closed_at,
-        labels=tuple(label.name for label in issue.labels),
+        labels=tuple(label.name for label in issue.labels if label.name),
         container=repo,
         is_pull_request=bool(issue.pull_request),
         number=issue.number,
