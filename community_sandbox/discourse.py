@@ -43,7 +43,7 @@ def load_discourse(root: Path) -> DiscourseFiles:
     files = DiscourseFiles()
 
     path = folder / "topics.json"
-    files.topics = read_json_array(path, root)
+    files.topics = read_json_array(path, root, (("topic_list", "topics"),))
     check = ItemChecker(path, root)
     for index, topic in enumerate(files.topics):
         check.integer(topic, index, "id")
@@ -55,7 +55,7 @@ def load_discourse(root: Path) -> DiscourseFiles:
     topic_ids = {topic["id"] for topic in files.topics}
 
     path = folder / "posts.json"
-    files.posts = read_json_array(path, root)
+    files.posts = read_json_array(path, root, (("latest_posts",), ("post_stream", "posts")))
     check = ItemChecker(path, root)
     for index, post in enumerate(files.posts):
         check.integer(post, index, "id")
@@ -68,7 +68,7 @@ def load_discourse(root: Path) -> DiscourseFiles:
     check.unique(files.posts, "id")
 
     path = folder / "categories.json"
-    files.categories = read_json_array(path, root)
+    files.categories = read_json_array(path, root, (("category_list", "categories"),))
     check = ItemChecker(path, root)
     for index, category in enumerate(files.categories):
         check.integer(category, index, "id")

@@ -95,7 +95,7 @@ def load_jira(root: Path) -> JiraFiles:
     files = JiraFiles()
 
     path = folder / "issues.json"
-    files.issues = read_json_array(path, root)
+    files.issues = read_json_array(path, root, (("issues",),))
     check = ItemChecker(path, root)
     for index, issue in enumerate(files.issues):
         check.require(issue, index, "id", "key")

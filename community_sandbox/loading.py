@@ -75,18 +75,44 @@ def read_optional_object(path: Path, root: Path) -> dict[str, Any] | None:
     return value
 
 
-def read_json_array(path: Path, root: Path) -> list[dict[str, Any]]:
-    """A JSON array of objects; a missing file is an empty list (every data file is optional)."""
+def read_json_array(
+    path: Path, root: Path, envelopes: tuple[tuple[str, ...], ...] = ()
+) -> list[dict[str, Any]]:
+    """A JSON array of objects; a missing file is an empty list (every data file is optional).
+
+    ``envelopes`` are the key paths under which the upstream's own list response carries these
+    objects (``("items",)`` for Stack Exchange, ``("topic_list", "topics")`` for Discourse's
+    ``/latest.json``): a file that is such a response, copied whole from the API, is read as its
+    list. Any other object is refused, naming the envelope(s) expected.
+    """
     if not path.exists():
         return []
     data = read_json(path, root)
     name = relative_name(path, root)
+    if isinstance(data, dict):
+        for keys in envelopes:
+            inner: Any = data
+            for key in keys:
+                inner = inner.get(key) if isinstance(inner, dict) else None
+            if isinstance(inner, list):
+                data = inner
+                break
     if not isinstance(data, list):
-        raise ScenarioError(f"{name}: expected a JSON array, found {type(data).__name__}")
+        accepted = " or ".join(_envelope_text(keys) for keys in envelopes)
+        also = f" (or the API's response holding it: {accepted})" if envelopes else ""
+        raise ScenarioError(f"{name}: expected a JSON array{also}, found {type(data).__name__}")
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             raise ScenarioError(f"{name}: item {index} is {type(item).__name__}, expected an object")
     return data
+
+
+def _envelope_text(keys: tuple[str, ...]) -> str:
+    """``("topic_list", "topics")`` as ``{"topic_list": {"topics": [...]}}``."""
+    text = "[...]"
+    for key in reversed(keys):
+        text = f'{{"{key}": {text}}}'
+    return text
 
 
 class ItemChecker:

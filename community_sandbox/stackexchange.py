@@ -201,7 +201,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
     files = StackExchangeFiles()
 
     path = folder / "questions.json"
-    files.questions = read_json_array(path, root)
+    files.questions = read_json_array(path, root, (("items",),))
     check = ItemChecker(path, root)
     for index, question in enumerate(files.questions):
         check.integer(question, index, "question_id")
@@ -215,7 +215,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
     check.unique(files.questions, "question_id")
 
     path = folder / "answers.json"
-    files.answers = read_json_array(path, root)
+    files.answers = read_json_array(path, root, (("items",),))
     check = ItemChecker(path, root)
     for index, answer in enumerate(files.answers):
         check.integer(answer, index, "answer_id")
@@ -225,7 +225,7 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
     check.unique(files.answers, "answer_id")
 
     path = folder / "comments.json"
-    files.comments = read_json_array(path, root)
+    files.comments = read_json_array(path, root, (("items",),))
     check = ItemChecker(path, root)
     for index, comment in enumerate(files.comments):
         check.integer(comment, index, "comment_id")

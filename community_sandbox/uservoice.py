@@ -92,7 +92,8 @@ class UserVoiceFiles:
 def _read(folder: Path, root: Path, name: str, *times: str) -> tuple[list[dict[str, Any]], ItemChecker]:
     """Read ``name``.json, check every item has an integer ``id``, a ``links`` object and ``times``."""
     path = folder / f"{name}.json"
-    items = read_json_array(path, root)
+    # A collection copied whole from the API: {"suggestions": [...], "pagination": {...}}.
+    items = read_json_array(path, root, ((name,),))
     check = ItemChecker(path, root)
     for index, item in enumerate(items):
         check.integer(item, index, "id")

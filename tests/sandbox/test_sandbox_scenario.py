@@ -84,6 +84,75 @@ def test_data_errors_name_the_file(write_scenario: Writer, files: dict[str, Any]
     assert error_for(write_scenario, files).startswith(expected)
 
 
+def test_a_list_response_copied_whole_from_the_api_is_read_as_its_list(write_scenario: Writer) -> None:
+    # A scenario author pasting what the API answered: Discourse's /latest.json, /posts.json and
+    # /categories.json, Stack Exchange's wrapper, Jira's search answer, a UserVoice collection.
+    topic = {"id": 1, "title": "Help", "created_at": "2026-11-16T00:00:00Z"}
+    post = {"id": 2, "topic_id": 1, "post_number": 1, "username": "ana", "created_at": "2026-11-16T00:00:00Z"}
+    question = {"question_id": 4, "creation_date": 1763251200}
+    issue = {"id": "10001", "key": "MM-1", "fields": {"summary": "x"}}
+    suggestion = {"id": 7, "title": "Idea", "created_at": "2026-11-16T00:00:00Z"}
+    root = write_scenario(
+        {
+            "discourse/topics.json": {
+                "users": [],
+                "topic_list": {"more_topics_url": None, "topics": [topic]},
+            },
+            "discourse/posts.json": {"latest_posts": [post]},
+            "discourse/categories.json": {"category_list": {"categories": [{"id": 3, "name": "Q&A"}]}},
+            "stackexchange/questions.json": {"items": [question], "has_more": False, "quota_max": 300},
+            "jira/issues.json": {"issues": [issue], "isLast": True},
+            "uservoice/suggestions.json": {"suggestions": [suggestion], "pagination": {"page": 1}},
+        }
+    )
+
+    data = load_scenario(root).data
+
+    assert data["discourse"].topics == [topic]
+    assert data["discourse"].posts == [post]
+    assert [c["id"] for c in data["discourse"].categories] == [3]
+    assert data["stackexchange"].questions == [question]
+    assert data["jira"].issues == [issue]
+    assert data["uservoice"].suggestions == [suggestion]
+
+
+def test_a_topic_page_copied_whole_gives_its_post_stream(write_scenario: Writer) -> None:
+    topic = {"id": 1, "title": "Help", "created_at": "2026-11-16T00:00:00Z"}
+    post = {"id": 2, "topic_id": 1, "post_number": 1, "username": "ana", "created_at": "2026-11-16T00:00:00Z"}
+    root = write_scenario(
+        {
+            "discourse/topics.json": [topic],
+            "discourse/posts.json": {"id": 1, "post_stream": {"posts": [post]}},
+        }
+    )
+    assert load_scenario(root).data["discourse"].posts == [post]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # An object that is no list response of that API is still refused, naming what was expected.
+        (
+            {"stackexchange/answers.json": {"answer_id": 5}},
+            'stackexchange/answers.json: expected a JSON array (or the API\'s response holding it: {"items": [...]}), found dict',
+        ),
+        ({"jira/issues.json": {"issues": {"MM-1": {}}}}, "jira/issues.json: expected a JSON array"),
+        (
+            {"uservoice/users.json": {"suggestions": []}},
+            'uservoice/users.json: expected a JSON array (or the API\'s response holding it: {"users": [...]})',
+        ),
+        (
+            {"github/o/r/issues.json": {"items": []}},
+            "github/o/r/issues.json: expected a JSON array, found dict",
+        ),
+    ],
+)
+def test_an_object_that_is_no_list_response_is_refused(
+    write_scenario: Writer, files: dict[str, Any], expected: str
+) -> None:
+    assert error_for(write_scenario, files).startswith(expected)
+
+
 GL_ISSUE = {"iid": 1, "created_at": "2026-11-16T00:00:00Z", "author": {"username": "ana"}}
 GL_NOTE = {"id": 2, "noteable_iid": 1, "created_at": "2026-11-16T01:00:00Z", "author": {"username": "bob"}}
 GH_COMMENT = {
