@@ -224,6 +224,8 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
         _check_owner(check, answer, index)
     check.unique(files.answers, "answer_id")
 
+    question_ids = {question["question_id"] for question in files.questions}
+    answer_ids = {answer["answer_id"] for answer in files.answers}
     path = folder / "comments.json"
     files.comments = read_json_array(path, root, (("items",),))
     check = ItemChecker(path, root)
@@ -234,6 +236,17 @@ def load_stackexchange(root: Path) -> StackExchangeFiles:
         _check_owner(check, comment, index)
         if comment.get("post_type", "question") not in ("question", "answer"):
             raise check.fail(index, f'has a bad "post_type": {comment["post_type"]!r} (question or answer)')
+        # Post ids are unique across questions and answers, so the post says which it is: the
+        # default filter leaves "post_type" out, and a comment under an answer must still be served
+        # by /answers/{ids}/comments.
+        on = "answer" if comment["post_id"] in answer_ids else "question"
+        if comment.get("post_type") is None:
+            files.comments[index] = {**comment, "post_type": on}
+        elif comment["post_id"] in answer_ids | question_ids and comment["post_type"] != on:
+            raise check.fail(
+                index,
+                f'has "post_type" {comment["post_type"]!r}, but post {comment["post_id"]} is in {on}s.json',
+            )
     check.unique(files.comments, "comment_id")
 
     path = folder / "backoff.json"

@@ -337,3 +337,29 @@ def test_a_bad_inline_file_names_itself(write_scenario: Callable[..., Path]) -> 
     root = write_scenario({**FILES, "stackexchange/inline.json": {"question.votes": 2}})
     with pytest.raises(ScenarioError, match=r"stackexchange/inline.json: unknown list 'question.votes'"):
         Sandbox(root)
+
+
+def test_a_comment_without_post_type_is_served_under_its_post(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The default filter leaves "post_type" out; a comment copied from it still belongs to its post.
+    comments = [{key: value for key, value in c.items() if key != "post_type"} for c in COMMENTS]
+    started = start_sandbox(write_scenario({**FILES, "stackexchange/comments.json": comments}))
+    connect(started, monkeypatch)
+
+    assert [c["comment_id"] for c in get("/2.3/answers/21;23/comments")["items"]] == [32]
+    assert [c["comment_id"] for c in get("/2.3/questions/2;3/comments")["items"]] == [33, 31]
+
+
+def test_a_comment_whose_post_type_contradicts_its_post_names_itself(
+    write_scenario: Callable[..., Path],
+) -> None:
+    comments = [*COMMENTS, {"comment_id": 34, "post_id": 21, "post_type": "question", "creation_date": T0}]
+    root = write_scenario({**FILES, "stackexchange/comments.json": comments})
+    with pytest.raises(
+        ScenarioError,
+        match=r'^stackexchange/comments.json: item 3 has "post_type" \'question\', but post 21 is in answers.json$',
+    ):
+        Sandbox(root)
