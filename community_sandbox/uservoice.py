@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from community_sandbox.routing import (
 )
 
 TOKEN_PREFIX = "sandbox-token-"
+PORTAL = "https://mattermost.uservoice.com"
+DEFAULT_FORUM = "306457-general"
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 RATE_LIMIT = 1000  # per minute; the real limit depends on the plan
@@ -159,6 +162,18 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def _default_urls(suggestion: dict[str, Any]) -> None:
+    """The portal and admin links UserVoice sends with every suggestion, for a file that left them out
+    (a hand-trimmed copy): on the demo's portal, in the suggestion's forum (the demo's by default)."""
+    sid = suggestion["id"]
+    forum = suggestion["links"].get("forum") or DEFAULT_FORUM
+    slug = re.sub(r"[^a-z0-9]+", "-", str(suggestion.get("title") or "").lower()).strip("-")
+    if "portal_url" not in suggestion:  # a null one is served as written: an upstream fault to test
+        suggestion["portal_url"] = f"{PORTAL}/forums/{forum}/suggestions/{sid}" + (f"-{slug}" if slug else "")
+    if "admin_url" not in suggestion:
+        suggestion["admin_url"] = f"{PORTAL}/admin/v3/suggestions/{sid}"
+
+
 class UserVoiceService(Service):
     name = "uservoice"
     prefix = "/uservoice/api/v2"
@@ -186,6 +201,7 @@ class UserVoiceService(Service):
         }
         for suggestion in self.collections["suggestions"]:
             suggestion.setdefault("links", {})
+            _default_urls(suggestion)
             if suggestion.get("updated_at") is None:
                 suggestion["updated_at"] = suggestion["created_at"]
         self.collections["statuses"].sort(key=lambda s: (s.get("position", 0), s["id"]))

@@ -291,3 +291,27 @@ def test_token_requests_are_not_outbox_writes(sandbox: Sandbox) -> None:
     token("sales")
     assert sandbox.outbox == []
     assert [r["path"] for r in sandbox.requests_log].count("/uservoice/api/v2/oauth/token") == 2
+
+
+def test_a_suggestion_without_its_links_gets_the_urls_uservoice_always_sends(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A hand-trimmed suggestion (no portal_url, admin_url or links) is served as UserVoice would.
+    given = "https://mattermost.uservoice.com/forums/306457-general/suggestions/7-kept"
+    trimmed = [
+        {"id": 6, "title": "Dark mode, please!", "created_at": "2026-11-16T01:00:00Z"},
+        {"id": 7, "title": "Kept", "created_at": "2026-11-16T02:00:00Z", "portal_url": given},
+    ]
+    started = start_sandbox(write_scenario({"uservoice/suggestions.json": trimmed}))
+    connect(started, monkeypatch)
+
+    served = {s["id"]: s for s in call("GET", "/api/v2/admin/suggestions", token()).json()["suggestions"]}
+
+    assert served[6]["portal_url"] == (
+        "https://mattermost.uservoice.com/forums/306457-general/suggestions/6-dark-mode-please"
+    )
+    assert served[6]["admin_url"] == "https://mattermost.uservoice.com/admin/v3/suggestions/6"
+    assert served[6]["links"] == {}
+    assert served[7]["portal_url"] == given
