@@ -529,6 +529,27 @@ def key_order(issue: dict[str, Any]) -> tuple[str, int]:
 # ----- the service ----------------------------------------------------------------------------
 
 
+def _completed_fields(issue: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The issue's fields with those every Jira issue has, for a hand-trimmed file that left them out:
+    its project (the key's prefix, as Jira keys are made), ``created`` (``updated``'s, else the
+    scenario's T) and ``updated`` (``created``'s). A JQL on them (``project = MM AND updated >= …``)
+    then finds the issue, as Jira would."""
+    fields = dict(issue.get("fields") or {})
+    if fields.get("project") is None:
+        prefix = issue["key"].rsplit("-", 1)[0].upper()
+        fields["project"] = {"key": prefix, "name": prefix}
+    if fields.get("created") is None:
+        fields["created"] = fields.get("updated") or format_jira_time(now)
+    if fields.get("updated") is None:
+        fields["updated"] = fields["created"]
+    return fields
+
+
+def format_jira_time(value: datetime) -> str:
+    """``2026-11-18T09:00:00.000+0000``, as Jira writes its times."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
 class JiraService(Service):
     name = "jira"
     prefix = "/jira"
@@ -540,11 +561,12 @@ class JiraService(Service):
     def __init__(self, data: JiraFiles | None, context: ServiceContext) -> None:
         super().__init__(data, context)
         files = data or JiraFiles()
-        # Nothing is ever written, and only the top level of an issue is completed: shallow copies.
+        # Nothing is ever written, and only an issue's top level and fields are completed: shallow copies.
         self.issues = [dict(issue) for issue in files.issues]
+        now = context.clock()
         for issue in self.issues:
             issue["id"] = str(issue["id"])  # Jira's ids are strings in JSON
-            issue.setdefault("fields", {})
+            issue["fields"] = _completed_fields(issue, now)
             issue.setdefault("expand", EXPAND)
         self.by_key = {issue["key"].upper(): issue for issue in self.issues}
         self.by_id = {issue["id"]: issue for issue in self.issues}

@@ -298,3 +298,32 @@ def test_a_bad_time_zone_is_named(write_scenario: Callable[..., Path]) -> None:
         ScenarioError, match=r"jira/myself\.json: \"timeZone\" is not an IANA time zone: 'Mars/Olympus'"
     ):
         load_jira(root)
+
+
+def test_a_hand_trimmed_issue_gets_the_project_and_times_every_jira_issue_has(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Written without fields.project, created or updated (a search asked for other fields): the
+    # product's "project = MM AND updated >= ..." must still find them, as on Jira.
+    trimmed = [
+        {"id": 1, "key": "MM-1", "fields": {"summary": "No dates", "status": {"name": "Open"}}},
+        {
+            "id": "2",
+            "key": "MM-2",
+            "fields": {"summary": "Updated only", "updated": "2026-11-10T08:00:00.000+0000"},
+        },
+        {"id": "3", "key": "OPS-3", "fields": {"summary": "Other project"}},
+    ]
+    started = start_sandbox(write_scenario({"jira/issues.json": trimmed}))
+    connect(started, monkeypatch)
+
+    assert keys('project = MM AND updated >= "2026-11-01"') == ["MM-2", "MM-1"]
+    assert keys('project = MM AND updated >= "2026-11-15"') == ["MM-1"]  # dated at T
+    found = {
+        i["key"]: i["fields"] for i in search("project = MM", fields="project,created,updated")["issues"]
+    }
+    assert found["MM-1"]["project"]["key"] == "MM"
+    assert found["MM-1"]["created"] == found["MM-1"]["updated"] == "2026-11-17T10:00:00.000+0000"
+    assert found["MM-2"]["created"] == "2026-11-10T08:00:00.000+0000"
