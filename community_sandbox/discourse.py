@@ -68,11 +68,29 @@ def load_discourse(root: Path) -> DiscourseFiles:
     check.unique(files.posts, "id")
 
     path = folder / "categories.json"
-    files.categories = read_json_array(path, root, (("category_list", "categories"),))
+    files.categories = _flattened(read_json_array(path, root, (("category_list", "categories"),)))
     check = ItemChecker(path, root)
     for index, category in enumerate(files.categories):
         check.integer(category, index, "id")
+    check.unique(files.categories, "id")
     return files
+
+
+def _flattened(categories: list[dict[str, Any]], parent: Any = None) -> list[dict[str, Any]]:
+    """Categories as the sandbox keeps them, one per item with its ``parent_category_id``: a file
+    copied from ``/categories.json?include_subcategories=true`` nests subcategories in their
+    parent's ``subcategory_list`` (served again from the flat list, as Discourse builds it)."""
+    flat: list[dict[str, Any]] = []
+    for category in categories:
+        subs = category.get("subcategory_list")
+        if "subcategory_list" in category or (parent is not None and "parent_category_id" not in category):
+            category = {k: v for k, v in category.items() if k != "subcategory_list"}
+            if parent is not None:
+                category.setdefault("parent_category_id", parent)
+        flat.append(category)
+        if isinstance(subs, list):
+            flat.extend(_flattened([sub for sub in subs if isinstance(sub, dict)], category.get("id")))
+    return flat
 
 
 def slugify(title: str) -> str:

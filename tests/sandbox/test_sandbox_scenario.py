@@ -302,3 +302,37 @@ def test_remote_links_of_a_deleted_jira_ticket_load(write_scenario: Writer) -> N
 
     assert scenario.data["jira"].issues == [issue]
     assert scenario.data["jira"].remotelinks["NEW-5"] == [link]
+
+
+def test_categories_copied_with_their_nested_subcategories_are_read_flat(write_scenario: Writer) -> None:
+    # /categories.json?include_subcategories=true nests each subcategory in its parent's list.
+    answer = {
+        "category_list": {
+            "categories": [
+                {
+                    "id": 3,
+                    "name": "Troubleshooting",
+                    "subcategory_ids": [7],
+                    "subcategory_list": [{"id": 7, "name": "Docker", "parent_category_id": 3}],
+                },
+                {"id": 4, "name": "Ideas", "subcategory_list": [{"id": 8, "name": "Boards"}]},
+            ]
+        }
+    }
+    categories = (
+        load_scenario(write_scenario({"discourse/categories.json": answer})).data["discourse"].categories
+    )
+    assert [(c["id"], c.get("parent_category_id")) for c in categories] == [
+        (3, None),
+        (7, 3),
+        (4, None),
+        (8, 4),
+    ]
+    assert all("subcategory_list" not in c for c in categories)
+
+
+def test_a_category_listed_twice_names_itself(write_scenario: Writer) -> None:
+    answer = [{"id": 3, "subcategory_list": [{"id": 3}]}]
+    assert error_for(write_scenario, {"discourse/categories.json": answer}) == (
+        'discourse/categories.json: item 1 repeats "id" 3'
+    )
