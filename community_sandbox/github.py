@@ -142,6 +142,15 @@ def _default(obj: dict[str, Any], key: str, value: Any) -> None:
         obj[key] = value
 
 
+def _complete_user(obj: dict[str, Any], key: str) -> None:
+    """GitHub sends every user with its ``type``: a hand-trimmed one without it is a "Bot" when its
+    login is an app's (``name[bot]``, as GitHub names app accounts), else a "User". A copy: nested
+    objects are shared with the scenario's data."""
+    user = obj.get(key)
+    if isinstance(user, dict) and user.get("type") is None and isinstance(user.get("login"), str):
+        obj[key] = {**user, "type": "Bot" if user["login"].endswith("[bot]") else "User"}
+
+
 def _label_names(issue: dict[str, Any]) -> set[str]:
     names = set()
     for label in issue.get("labels") or ():
@@ -243,6 +252,7 @@ class RepoState:
         _default(issue, "updated_at", issue["created_at"])
         _default(issue, "closed_at", None)
         _default(issue, "labels", [])
+        _complete_user(issue, "user")
         pull = issue.get("pull_request")
         if pull is not None and pull is not False:
             # A copy: rewrite_urls shares nested objects with the scenario's data.
@@ -265,6 +275,7 @@ class RepoState:
         _default(comment, "url", f"{self.api_url}/issues/comments/{comment['id']}")
         _default(comment, "html_url", f"{self.html_url}/issues/{number}#issuecomment-{comment['id']}")
         _default(comment, "updated_at", comment["created_at"])
+        _complete_user(comment, "user")
         return comment
 
     def _release(self, release: dict[str, Any], index: int) -> dict[str, Any]:

@@ -235,3 +235,24 @@ def test_pygithub_retries_a_secondary_rate_limit(
     assert numbers == [7, 6, 5, 4, 3, 2, 1]
     statuses = [entry["status"] for entry in list_requests(sandbox, "/api/v3/repos/o/r/issues")]
     assert statuses[:2] == [403, 200]
+
+
+def test_a_user_written_without_its_type_is_served_with_the_one_github_gives(
+    write_scenario: Callable[..., Path], start_sandbox: Callable[[Path], Sandbox]
+) -> None:
+    # A hand-trimmed user ({"login": ...}): GitHub names app accounts "name[bot]" and types them Bot.
+    issues = [
+        gh_issue(1, 1, user={"login": "dependabot[bot]"}),
+        gh_issue(2, 2, user={"login": "ana"}),
+        gh_issue(3, 3, user={"login": "renovate[bot]", "type": "User"}),  # as written, when given
+        gh_issue(4, 4, user=None),
+    ]
+    comment = {**gh_comment(101, 2, "03:30"), "user": {"login": "github-actions[bot]"}}
+    sandbox = start_sandbox(
+        write_scenario({"github/o/r/issues.json": issues, "github/o/r/comments.json": [comment]})
+    )
+    repo = client(sandbox).get_repo("o/r")
+
+    served = {issue.number: issue.user for issue in repo.get_issues(state="all")}
+    assert (served[1].type, served[2].type, served[3].type, served[4]) == ("Bot", "User", "User", None)
+    assert [c.user.type for c in repo.get_issues_comments()] == ["Bot"]
