@@ -116,6 +116,8 @@ def load_jira(root: Path) -> JiraFiles:
     if data is not None:
         # A key that is not in issues.json is a ticket deleted or moved since it was linked: its links
         # load but are never served (Jira answers 404 for the old key, as for the ticket itself).
+        # One link object (as /remotelink/{id} answers it) is that issue's only link.
+        data = {key: [links] if isinstance(links, dict) else links for key, links in data.items()}
         for key, links in data.items():
             if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
                 raise ScenarioError(f"{name}: {key} must map to an array of remote-link objects")

@@ -12,6 +12,7 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 
 from community_sandbox import Sandbox
+from community_sandbox.loading import ScenarioError
 
 DEMO = Path(__file__).resolve().parents[2] / "include" / "scenarios" / "demo"
 SEARCH = "/rest/api/3/search/jql"
@@ -327,3 +328,30 @@ def test_a_hand_trimmed_issue_gets_the_project_and_times_every_jira_issue_has(
     assert found["MM-1"]["project"]["key"] == "MM"
     assert found["MM-1"]["created"] == found["MM-1"]["updated"] == "2026-11-17T10:00:00.000+0000"
     assert found["MM-2"]["created"] == "2026-11-10T08:00:00.000+0000"
+
+
+def test_a_single_remote_link_object_is_that_issues_one_link(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Copied from /remotelink/{id}, which answers one object, not the issue's array.
+    link = {
+        "id": 10001,
+        "object": {"url": "https://mattermost.uservoice.com/forums/1/suggestions/7", "title": "UV"},
+    }
+    started = start_sandbox(
+        write_scenario({"jira/issues.json": ISSUES, "jira/remotelinks.json": {"MM-3": link}})
+    )
+    connect(started, monkeypatch)
+
+    served = call("/rest/api/3/issue/MM-3/remotelink").json()
+    assert [entry["object"]["url"] for entry in served] == [link["object"]["url"]]
+
+
+def test_remote_links_that_are_no_link_objects_are_refused(write_scenario: Callable[..., Path]) -> None:
+    root = write_scenario({"jira/issues.json": ISSUES, "jira/remotelinks.json": {"MM-3": "https://x"}})
+    with pytest.raises(
+        ScenarioError, match=r"^jira/remotelinks.json: MM-3 must map to an array of remote-link"
+    ):
+        Sandbox(root)
