@@ -175,14 +175,11 @@ def test_alert_once_per_run_and_t(world: World) -> None:
     assert world.posted == [("mattermost_cm", USERNAME, "extract_github failed")]
 
 
-def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The run's one alert already went out (an extract failed first): a webhook post that may or
-    may not have arrived must still be named in an alert (SPEC §6), once per task."""
+@pytest.fixture
+def fail_task(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Exception], None]:
+    """Fail a task of one run for good, as Airflow's failure callback would: (task id, error)."""
     from types import SimpleNamespace
 
-    from community_monitoring.errors import UncertainDelivery
     from community_monitoring.pipeline import alerts, run
 
     monkeypatch.setattr(run, "alert_outbox", lambda facts: world.outbox())
@@ -195,10 +192,20 @@ def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
             {"ti": SimpleNamespace(task_id=task_id, try_number=2), "exception": error}
         )
 
-    fail("extract_github", RuntimeError("github down"))
-    fail("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))
-    fail("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))  # its retry
-    fail("extract_forum", RuntimeError("forum down"))
+    return fail
+
+
+def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
+    world: World, fail_task: Callable[[str, Exception], None]
+) -> None:
+    """The run's one alert already went out (an extract failed first): a webhook post that may or
+    may not have arrived must still be named in an alert (SPEC §6), once per task."""
+    from community_monitoring.errors import UncertainDelivery
+
+    fail_task("extract_github", RuntimeError("github down"))
+    fail_task("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))
+    fail_task("post_uservoice_review", UncertainDelivery("uservoice part 1/1: connection reset"))  # its retry
+    fail_task("extract_forum", RuntimeError("forum down"))
     texts = [text for _, _, text in world.posted]
     assert len(texts) == 2
     assert "`extract_github` failed" in texts[0]
@@ -207,28 +214,14 @@ def test_a_post_that_may_not_have_arrived_is_named_even_after_the_runs_alert(
 
 
 def test_a_post_refused_for_good_is_named_even_after_the_runs_alert(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, fail_task: Callable[[str, Exception], None]
 ) -> None:
     """An extract failed first and alerted; then a digest's hook refused its post for good (403).
     No digest says that one is missing: its own alert names it, once."""
-    from types import SimpleNamespace
-
-    from community_monitoring.pipeline import alerts, run
-
-    monkeypatch.setattr(run, "alert_outbox", lambda facts: world.outbox())
-    monkeypatch.setattr(
-        run, "facts_from_context", lambda context: run.RunFacts(DAG, "manual__1", "manual", T)
-    )
-
-    def fail(task_id: str, error: Exception) -> None:
-        alerts.alert_on_task_failure(
-            {"ti": SimpleNamespace(task_id=task_id, try_number=1), "exception": error}
-        )
-
-    fail("extract_gitlab", RuntimeError("gitlab answered 401"))
-    fail("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))
-    fail("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))  # cleared and failed again
-    fail("build_uservoice_review", RuntimeError("something else"))  # the run's alert went out already
+    fail_task("extract_gitlab", RuntimeError("gitlab answered 401"))
+    fail_task("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))
+    fail_task("post_help_wanted_digest", RuntimeError("Mattermost answered 403"))  # cleared, failed again
+    fail_task("build_uservoice_review", RuntimeError("something else"))  # the run's alert went out already
     texts = [text for _, _, text in world.posted]
     assert len(texts) == 2
     assert "`extract_gitlab` failed" in texts[0]
