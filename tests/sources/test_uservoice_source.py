@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,26 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     with Sandbox(scenario) as running:
         set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
         yield running
+
+
+@contextmanager
+def client_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str, answer: object, method: str | None = None
+) -> Iterator[UserVoiceClient]:
+    """A client of a UserVoice whose ``path`` (a regex) answers ``answer`` as JSON with status 200
+    (a string is the body as written)."""
+    fault = {
+        "service": "uservoice",
+        **({"method": method} if method else {}),
+        "path": path,
+        "kind": "body",
+        "body": answer if isinstance(answer, str) else json.dumps(answer),
+        "content_type": "application/json",
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        yield UserVoiceClient.from_connection("uv_test")
 
 
 def token_requests(sandbox: Sandbox) -> list[dict]:
@@ -335,17 +356,7 @@ def test_status_updates_of_other_suggestions_are_left_out(
         {"id": 3, "body": "Under review.", "links": {"status": UNDER_REVIEW}},
     ]
     page = {"status_updates": updates, "pagination": {"page": 1, "per_page": 100, "total_pages": 1}}
-    ignored = {
-        "service": "uservoice",
-        "path": r"/admin/status_updates$",
-        "kind": "body",
-        "body": json.dumps(page),
-        "content_type": "application/json",
-    }
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[ignored])
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
-        client = UserVoiceClient.from_connection("uv_test")
+    with client_answered(tmp_path, monkeypatch, r"/admin/status_updates$", page) as client:
         mine = client.status_updates(50_000)
     assert [u["id"] for u in mine] == [2, 3]  # one naming no suggestion is kept: it may be this one's
     assert already_thanked(mine, "11.1") is None
@@ -362,19 +373,11 @@ def test_a_status_update_listed_without_its_body_is_an_error_not_a_missing_thank
 
     updates = [{"id": 7, "created_at": iso(NOW), "links": {"suggestion": 50_000, "status": COMPLETED}}]
     page = {"status_updates": updates, "pagination": {"page": 1, "per_page": 100, "total_pages": 1}}
-    sparse = {
-        "service": "uservoice",
-        "path": r"/admin/status_updates$",
-        "kind": "body",
-        "body": json.dumps(page),
-        "content_type": "application/json",
-    }
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[sparse])
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
-        client = UserVoiceClient.from_connection("uv_test")
-        with pytest.raises(InvalidResponseError, match=r"status update 7 .*'body'"):
-            client.status_updates(50_000)
+    with (
+        client_answered(tmp_path, monkeypatch, r"/admin/status_updates$", page) as client,
+        pytest.raises(InvalidResponseError, match=r"status update 7 .*'body'"),
+    ):
+        client.status_updates(50_000)
 
 
 def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sandbox: Sandbox) -> None:
@@ -394,21 +397,13 @@ def test_an_answer_without_the_suggestion_is_no_status(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Read as "no status", an empty answer would make the read-back send the write again."""
-    empty = {
-        "service": "uservoice",
-        "path": r"/admin/suggestions/50000$",
-        "kind": "body",
-        "body": '{"suggestions": []}',
-        "content_type": "application/json",
-    }
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[empty])
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
-        client = UserVoiceClient.from_connection("uv_test")
-        with pytest.raises(
+    with (
+        client_answered(tmp_path, monkeypatch, r"/admin/suggestions/50000$", '{"suggestions": []}') as client,
+        pytest.raises(
             UpstreamError, match=r"admin/suggestions/50000 answered 200: the answer holds no suggestion"
-        ):
-            client.current_status(50_000)
+        ),
+    ):
+        client.current_status(50_000)
 
 
 def test_status_update_without_notifying(sandbox: Sandbox) -> None:
@@ -451,20 +446,11 @@ def test_a_2xx_that_does_not_show_the_update_is_never_taken_as_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any], error: type, message: str
 ) -> None:
     """Taken as made, the ledger would mark the thank-you sent and no run would ever send it."""
-    fault = {
-        "service": "uservoice",
-        "method": "POST",
-        "path": r"/admin/status_updates$",
-        "kind": "body",
-        "body": json.dumps(answer),
-        "content_type": "application/json",
-    }
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
-        client = UserVoiceClient.from_connection("uv_test")
-        with pytest.raises(error, match=message) as raised:
-            client.post_status_update(50_000, COMPLETED, "Shipped in 11.1, thank you!")
+    with (
+        client_answered(tmp_path, monkeypatch, r"/admin/status_updates$", answer, method="POST") as client,
+        pytest.raises(error, match=message) as raised,
+    ):
+        client.post_status_update(50_000, COMPLETED, "Shipped in 11.1, thank you!")
     assert isinstance(raised.value, AmbiguousWriteError) is (error is AmbiguousWriteError)
 
 
@@ -474,19 +460,11 @@ def test_a_page_parameter_ignored_is_an_invalid_answer_not_twice_the_suggestions
     """Read as more suggestions, the first page again doubled the review and the closeout's list."""
     first = [uv_suggestion(50_000 + i, f"Idea {i}", NOW - hours(i), creator=LENA) for i in range(3)]
     page = {"suggestions": first, "pagination": {"page": 1, "per_page": 100, "total_pages": 2}}
-    fault = {
-        "service": "uservoice",
-        "path": r"/admin/suggestions$",
-        "kind": "body",
-        "body": json.dumps(page),
-        "content_type": "application/json",
-    }
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
-        client = UserVoiceClient.from_connection("uv_test")
-        with pytest.raises(UpstreamError, match=r"admin/suggestions answered 200: page 2 holds only items"):
-            list(fetch_uservoice_suggestions(client, NOW))
+    with (
+        client_answered(tmp_path, monkeypatch, r"/admin/suggestions$", page) as client,
+        pytest.raises(UpstreamError, match=r"admin/suggestions answered 200: page 2 holds only items"),
+    ):
+        list(fetch_uservoice_suggestions(client, NOW))
 
 
 @pytest.mark.parametrize(("login", "password"), [("pm-client", None), (None, "pm-secret")])
