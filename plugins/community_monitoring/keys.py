@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote, unquote
 
 from community_monitoring.versions import release_key
 
@@ -30,6 +31,28 @@ def kind_prefix(dag_id: str, kind: str) -> str:
 WITHOUT, RECOVERED = ":without:", ":recovered:"
 
 
+# A post a digest left out because it could not be read is owed as a channel is: its token
+# "<channel>/<source_id>" stands beside the channel names after ":without:", and once a run reads
+# the post, after ":recovered:". The id is quoted so that no "," or ":" of it reads as a separator.
+def left_out_token(channel: str, post_id: str) -> str:
+    return f"{channel}/{quote(post_id, safe='/#@')}"
+
+
+def token_channel(token: str) -> str:
+    """The channel of a ``:without:`` token: the channel itself, or a left-out post's channel."""
+    return token.split("/", 1)[0]
+
+
+def left_out_posts(tokens: Iterable[str]) -> dict[str, set[str]]:
+    """The left-out posts among ``tokens``: channel → their ``source_id``s (whole channels left out)."""
+    posts: dict[str, set[str]] = {}
+    for token in tokens:
+        channel, _, post_id = token.partition("/")
+        if post_id:
+            posts.setdefault(channel, set()).add(unquote(post_id))
+    return posts
+
+
 @dataclass(frozen=True)
 class CoveredDigest:
     """Which key a digest goes out under, and whether it only catches up on channels an earlier
@@ -40,12 +63,18 @@ class CoveredDigest:
     sent_before: bool = False  # the key's digest went out already: nothing new to send or archive
 
 
-def covered_digest_key(base: str, earlier: Mapping[str, bool], missing_now: Iterable[str]) -> CoveredDigest:
+def covered_digest_key(
+    base: str, earlier: Mapping[str, bool], missing_now: Iterable[str], owed_elsewhere: Iterable[str] = ()
+) -> CoveredDigest:
     """The key of a digest whose items never come back another day ([Triage]: each post is new once).
 
     ``base``: the digest's key (DAG, kind, T). ``earlier``: the keys already in the ledger under
     ``base`` → whether something of theirs may have arrived (sent, being sent, or uncertain; a try
-    that provably sent nothing does not count). ``missing_now``: the channels this run could not read.
+    that provably sent nothing does not count). ``missing_now``: the channels this run could not
+    read, and the posts it left out (``left_out_token``); a left-out post of a channel not read now
+    is not caught up on either. ``owed_elsewhere``: left-out posts an earlier T's digest names
+    already (``left_out_before``): a new key does not name them again (a post is new on one day only,
+    and one that stays unreadable would otherwise be owed by every day's digest).
 
     - Nothing arrived yet: the whole digest, under ``base``, or ``base:without:<channels>`` when
       channels are missing (it says so).
@@ -57,14 +86,16 @@ def covered_digest_key(base: str, earlier: Mapping[str, bool], missing_now: Iter
     arrived = sorted(key for key, may_have_arrived in earlier.items() if may_have_arrived)
     first = next((key for key in arrived if key == base or key.startswith(base + WITHOUT)), None)
     if first is None:
-        return CoveredDigest(base + WITHOUT + ",".join(missing) if missing else base)
+        elsewhere = set(owed_elsewhere)
+        named = [token for token in missing if token not in elsewhere]
+        return CoveredDigest(base + WITHOUT + ",".join(named) if named else base)
     if first == base:
         return CoveredDigest(base, sent_before=True)
     owed = set(first[len(base + WITHOUT) :].split(","))
     for key in arrived:
         if key.startswith(base + RECOVERED):
             owed -= set(key[len(base + RECOVERED) :].split(","))
-    ready = tuple(sorted(owed - set(missing)))
+    ready = tuple(sorted(t for t in owed - set(missing) if token_channel(t) not in missing))
     if not ready:
         return CoveredDigest(first, sent_before=True)
     return CoveredDigest(base + RECOVERED + ",".join(ready), ready)
@@ -108,6 +139,19 @@ def owed_digests(
         if covered.catch_up:
             owed.append(OwedDigest(as_of, covered))
     return sorted(owed, key=lambda digest: digest.as_of)
+
+
+def left_out_before(kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime) -> set[str]:
+    """The left-out posts (``left_out_token``) that a digest of the kind for a T before ``as_of``
+    went out without (or may have). ``deliveries``: as :func:`owed_digests`'."""
+    tokens: set[str] = set()
+    for key, arrived in deliveries.items():
+        if not arrived or WITHOUT not in key:
+            continue
+        sent = digest_time(kind_prefix, key)
+        if sent is not None and sent < as_of:
+            tokens.update(token for token in key.split(WITHOUT, 1)[1].split(",") if "/" in token)
+    return tokens
 
 
 def sent_for_a_later_day(

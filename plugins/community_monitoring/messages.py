@@ -565,9 +565,11 @@ def render_triage_items(
     since: datetime | None = None,
     untriaged: Mapping[str, Any] | None = None,
     archived_as: str = "",
+    left_out_caught_up: bool = False,
 ) -> RenderedMessage:
     """The [Triage] message of ``triage_items``: a draft for each post kept whole. ``catching_up``:
-    the channels an earlier [Triage] of this T could not read, whose posts alone these items are.
+    the channels an earlier [Triage] of this T could not read, whose posts alone these items are;
+    ``left_out_caught_up``: the items are (also) posts it left out because it could not read them.
     ``since``: where the items start when no [Triage] went out for this day (its day, or the part of
     it after the last [Triage]). ``untriaged``: ``{"after", "until", "command"}``, posts no [Triage]
     listed and this run cannot (older than it reads), with the backfill command that lists them.
@@ -593,6 +595,7 @@ def render_triage_items(
         "total": sum(len(entries) for entries in grouped.values()),
         "missing_channels": list(missing_channels),
         "catching_up": [channel_of(c).label for c in catching_up],
+        "left_out": left_out_caught_up,
         "title_max_chars": config.digest.title_max_chars,
         "unreadable_total": len(unreadable),
     }

@@ -192,6 +192,15 @@ class Outbox:
         """Upstream already shows this write (made by hand or by another deployment): never make it."""
         self._deliver(key, kind, target, [text], lambda _: None)
 
+    def record_nothing_to_send(self, kind: str, key: str, why: str) -> None:
+        """Record ``key`` as done although nothing was sent: what it was owed holds nothing to send
+        (``why``, kept as its text), so no later run builds it again. Nothing when this run posts
+        nothing: such a run owes nothing either."""
+        if not self.policy.post_messages:
+            return
+        target = self.settings.mattermost.targets[kind]  # type: ignore[index]
+        self._deliver(key, kind, target, [f"(nothing sent: {why})"], lambda _: None)
+
     def already_done(self, key: str) -> bool:
         entry = self.ledger.get(key)
         return entry is not None and entry.status == "sent"

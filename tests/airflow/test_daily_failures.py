@@ -181,6 +181,91 @@ def test_a_day_sent_without_a_channel_is_caught_up_by_the_next_day_once(
     assert len(triages) == 3  # the catch-up, the second day's and the third day's
 
 
+def unreadable_issues_scenario(root: Path, broken: tuple[int, ...]) -> Path:
+    """Three GitHub issues: 31 and 33 new on NOW's day, 32 three days old; those ``broken`` are
+    malformed (labels not a list, which no GitHub API answer has), so a read leaves them out."""
+    issues = [
+        github_issue(REPOS[0], 31, "Channel sidebar freezes after an upgrade", "reporter", NOW - days(0.5)),
+        github_issue(REPOS[0], 32, "Older issue, read late", "someone", NOW - days(3)),
+        github_issue(REPOS[0], 33, "Readable new issue", "other", NOW - days(0.4)),
+    ]
+    for issue in issues:
+        if issue["number"] in broken:
+            issue["labels"] = "bug"
+    return write_scenario(
+        root,
+        NOW,
+        github={REPOS[0]: {"issues": issues}, REPOS[1]: {}},
+        variables={
+            "community_rotation": ROTATION,
+            "community_staff": {"github": [], "bots": []},
+            "community_settings": ONLY_GITHUB_AND_FORUM,
+        },
+    )
+
+
+def triages_in(running: Sandbox) -> list[str]:
+    return [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Triage]")]
+
+
+def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """A post [Triage] could not read is named in its footer; once a later run reads it, that day's
+    catch-up lists it (when it was new that day), once, before the later day's own [Triage]. One
+    that was not new that day sends nothing when read, and is owed no more."""
+    down = sandbox(unreadable_issues_scenario(tmp_path / "both", broken=(31, 32)))
+    first = run_daily(airflow, tmp_path / "both", down)
+    assert first.state == "failed"  # an unreadable item makes the run red
+    [triage] = triages_in(down)
+    assert "#### Could not read (2)" in triage
+    assert "/issues/33)" in triage
+    assert "/issues/31)" not in triage
+
+    # The next day issue 31 reads again, 32 does not yet.
+    one = sandbox(unreadable_issues_scenario(tmp_path / "one", broken=(32,)))
+    airflow.use_sandbox(one.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    second_day = (NOW + days(1)).isoformat()
+    second = airflow.dags_test("community_daily_monitoring", second_day, {"as_of": second_day})
+    assert second.state == "failed"  # 32 still cannot be read
+    catch_up, today = triages_in(one)
+    assert catch_up.startswith(
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, "
+        "catching up on posts it could not read\n"
+    )
+    assert "left out posts it could not read" in catch_up
+    assert "/issues/31)" in catch_up
+    assert "/issues/33)" not in catch_up  # listed on its day
+    assert "#### Could not read" not in catch_up  # the first [Triage] named 32; today's does too
+    assert "2026-11-19 09:00 UTC" in today.split("\n", 1)[0]
+    assert "/issues/31)" not in today
+    assert "#### Could not read (1)" in today
+    archive = airflow.workdir / "archive" / "community_daily_monitoring" / "2026-11-19T090000Z"
+    [archived] = archive.glob("triage.recovered-left-out-*.of-2026-11-18T090000Z.md")
+    assert archived.read_text().startswith(catch_up.split("\n", 1)[0])
+
+    # Then 32 reads too: three days old on the first day, it was never a [Triage] item of that
+    # day nor of the next, so nothing is sent for it, and nothing is owed any more.
+    fixed = sandbox(unreadable_issues_scenario(tmp_path / "fixed", broken=()))
+    airflow.use_sandbox(fixed.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    third_day = (NOW + days(2)).isoformat()
+    third = airflow.dags_test("community_daily_monitoring", third_day, {"as_of": third_day})
+    assert third.state == "success", third.log[-5000:]
+    [only_today] = triages_in(fixed)
+    assert "2026-11-20 09:00 UTC" in only_today.split("\n", 1)[0]
+    # Owed by the first day's [Triage] only: the second day's, which could not read it either, did not
+    # name it again.
+    assert third.log.count("none was new that day, nothing to send") == 1
+    fourth_day = (NOW + days(3)).isoformat()
+    fourth = airflow.dags_test("community_daily_monitoring", fourth_day, {"as_of": fourth_day})
+    assert fourth.state == "success", fourth.log[-5000:]
+    assert "went out without" not in fourth.log
+    cleared = run_daily(airflow, tmp_path / "fixed", fixed)  # the first day, cleared
+    assert cleared.state == "success", cleared.log[-5000:]
+    assert len(triages_in(fixed)) == 2  # the third day's and the fourth day's
+    assert sum("/issues/31)" in p for p in [*triages_in(down), *triages_in(one), *triages_in(fixed)]) == 1
+
+
 def test_days_with_no_run_are_triaged_by_the_next_run_once(
     airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
 ) -> None:

@@ -166,6 +166,21 @@ def test_a_bad_comment_is_named_only_when_its_issue_is_read() -> None:
     ]
     assert "issue_url" in problems[1].problem
     assert "not an object" in problems[2].problem
+    assert [p.post_id for p in problems] == ["", "", ""]  # their issues were kept
+
+
+def test_an_issue_left_out_is_named_with_the_post_it_would_have_been() -> None:
+    issues = [github_issue(REPO, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    issues[0]["labels"] = "bug"  # neither a list of names nor of label objects
+    issues.append({**github_issue(REPO, 3, "No number", "u", NOW - days(3)), "number": "three"})
+    problems: list[ItemProblem] = []
+    posts = list(fetch_github_issues(ListsOnly(issues, []), [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
+    assert [p.number for p in posts] == [2]
+    # The second has no number: which post it was is unknown, so none is owed a catch-up.
+    assert [(p.item, p.post_id) for p in problems] == [
+        (f"{REPO}#1", f"{REPO}#1"),
+        (f"https://github.com/{REPO}/issues/3", ""),
+    ]
 
 
 def test_an_issue_met_again_on_the_next_page_is_read_once() -> None:

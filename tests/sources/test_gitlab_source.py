@@ -300,7 +300,7 @@ def test_an_issue_with_a_bad_note_is_read_and_named_every_time(tmp_path: Path) -
         for _ in range(2):
             problems: list[ItemProblem] = []
             posts = cached_fetch(running, cache, problems=problems)
-            assert [p.item for p in problems] == [f"{PROJECT}#1 note 12"]
+            assert [(p.item, p.post_id) for p in problems] == [(f"{PROJECT}#1 note 12", "")]
             assert [r.reply_id for r in posts[1].replies] == ["11"]
         assert note_calls(running) == [NOTES_OF.format(1)] * 2
 
@@ -426,7 +426,7 @@ def test_other_note_failures_still_fail_the_channel(
         with pytest.raises(UpstreamError) as caught:
             list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW, problems))
     assert (caught.value.status, caught.value.endpoint) == (status, "/projects/acme%2Fwidgets/issues/2/notes")
-    assert [p.item for p in problems] == [f"{PROJECT}#1"]
+    assert [(p.item, p.post_id) for p in problems] == [(f"{PROJECT}#1", f"{PROJECT}#1")]
 
 
 class LinkStripping(requests.adapters.HTTPAdapter):

@@ -438,3 +438,37 @@ def test_several_tags_read_questions_with_any_of_them(sandbox: Sandbox) -> None:
     tagged = [r["query"]["tagged"][0] for r in lists]
     assert set(tagged) == {"mattermost", "python"}  # one tag a list, never "mattermost;python"
     assert tagged.count("python") == 1
+
+
+class QuestionsOnly:
+    """A question list as given, without the sandbox's own checks; threads read again are empty."""
+
+    site = "stackoverflow"
+    request_count = 1
+    quota_remaining = 10_000
+
+    def __init__(self, questions: list[Any]) -> None:
+        self._questions = questions
+
+    def questions(self, tags: list[str], since: datetime, until: datetime) -> Iterator[Any]:
+        return iter(self._questions)
+
+    def answers(self, ids: list[int]) -> Iterator[Any]:
+        return iter(())
+
+    comments = answer_comments = answers
+
+
+def test_a_question_left_out_is_named_with_the_post_it_would_have_been() -> None:
+    from community_monitoring.sources import ItemProblem
+
+    good = se_question(1, "Fine", "alice", NOW - days(1))
+    bad = {**se_question(2, "Broken", "bob", NOW - days(1)), "title": None}
+    problems: list[ItemProblem] = []
+    posts = list(
+        fetch_stackoverflow_questions(
+            QuestionsOnly([good, bad]), ["mattermost"], NOW - days(30), NOW, problems
+        )
+    )  # type: ignore[arg-type]
+    assert [p.source_id for p in posts] == ["1"]
+    assert [(p.item, p.post_id) for p in problems] == [("https://stackoverflow.com/questions/2/q-2", "2")]

@@ -655,7 +655,7 @@ def test_a_suggestion_without_its_portal_url_is_named_not_listed_unlinked(
     assert broken not in [p.number for p in posts]
     assert len(posts) == SUGGESTIONS - 1
     [problem] = problems
-    assert (problem.channel, str(broken) in problem.item) == ("uservoice", True)
+    assert (problem.channel, str(broken) in problem.item, problem.post_id) == ("uservoice", True, str(broken))
     assert "portal_url" in problem.problem
 
 

@@ -240,6 +240,46 @@ BASE = keys.digest_key(DAG, "triage", T)
             ("forum",),
             False,
         ),
+        (
+            "a post left out is named beside the channels",
+            {},
+            ["jira", "forum/12"],
+            BASE + ":without:forum/12,jira",
+            (),
+            False,
+        ),
+        (
+            "the post read now: it follows on its own",
+            {BASE + ":without:forum/12,github/o/r#3": True},
+            ["github/o/r#3"],
+            BASE + ":recovered:forum/12",
+            ("forum/12",),
+            False,
+        ),
+        (
+            "a left-out post of a channel not read now is not caught up on",
+            {BASE + ":without:forum/12": True},
+            ["forum"],
+            BASE + ":without:forum/12",
+            (),
+            True,
+        ),
+        (
+            "left-out posts caught up one after the other",
+            {BASE + ":without:forum/12,forum/13": True, BASE + ":recovered:forum/12": True},
+            [],
+            BASE + ":recovered:forum/13",
+            ("forum/13",),
+            False,
+        ),
+        (
+            "a channel and a post come back together",
+            {BASE + ":without:forum/12,gitlab": True},
+            [],
+            BASE + ":recovered:forum/12,gitlab",
+            ("forum/12", "gitlab"),
+            False,
+        ),
     ],
 )
 def test_covered_digest_key(
@@ -267,6 +307,107 @@ def test_a_triage_lacks_only_the_channels_whose_posts_it_lists(missing: list[str
     from community_monitoring.pipeline.daily import triage_channels_missing
 
     assert triage_channels_missing(missing) == lacked
+
+
+def test_a_post_an_earlier_day_owes_already_is_not_named_again() -> None:
+    earlier_day = keys.digest_key(DAG, "triage", T - timedelta(days=1))
+    deliveries = {
+        earlier_day + ":without:forum,forum/12,github/o/r#3": True,
+        keys.digest_key(DAG, "triage", T - timedelta(days=2)) + ":without:forum/9": False,  # sent nothing
+        keys.digest_key(DAG, "triage", T + timedelta(days=1)) + ":without:forum/8": True,  # a later day
+        earlier_day + ":recovered:forum/12": True,
+    }
+    before = keys.left_out_before(f"{DAG}:triage:", deliveries, T)
+    assert before == {"forum/12", "github/o/r#3"}
+    covered = keys.covered_digest_key(BASE, {}, ["forum", "forum/12", "forum/13"], before)
+    assert covered.key == BASE + ":without:forum,forum/13"
+    # Its own T's digest still waits for it: it is not read now.
+    sent = {covered.key: True}
+    assert keys.covered_digest_key(BASE, sent, ["forum/12"], before).catch_up == ("forum", "forum/13")
+
+
+@pytest.mark.parametrize(
+    ("channel", "post_id"),
+    [
+        ("forum", "12"),
+        ("github", "mattermost/mattermost#31"),
+        ("gitlab", "group/sub group/project#4"),
+        ("uservoice", "a,b:without:c%2C"),  # nothing of an id reads as a separator
+    ],
+)
+def test_a_left_out_token_gives_its_post_back(channel: str, post_id: str) -> None:
+    token = keys.left_out_token(channel, post_id)
+    assert "," not in token
+    assert ":" not in token
+    assert keys.token_channel(token) == channel
+    assert keys.left_out_posts([token, "jira", "forum"]) == {channel: {post_id}}
+
+
+def unreadable(channel: str, post_id: str = "", item: str = "x") -> dict[str, str]:
+    return {"channel": channel, "item": item, "problem": "field 'title' is missing", "post_id": post_id}
+
+
+@pytest.mark.parametrize(
+    ("channels", "lacked"),
+    [
+        ({"missing": ["jira"], "unreadable": []}, []),
+        ({"missing": ["forum"], "unreadable": [unreadable("github", "o/r#3")]}, ["forum", "github/o/r#3"]),
+        # A reply skipped (its post kept, no post_id) and a Jira ticket are nothing the list lacks;
+        # a post named twice (two problems) is owed once; a run store from before post_id, none.
+        (
+            {
+                "missing": [],
+                "unreadable": [
+                    unreadable("github", ""),
+                    unreadable("jira", "MM-1"),
+                    unreadable("forum", "12"),
+                    unreadable("forum", "12", item="y"),
+                    {"channel": "forum", "item": "z", "problem": "?"},
+                ],
+            },
+            ["forum/12"],
+        ),
+    ],
+)
+def test_what_a_triage_lacks(channels: dict[str, list], lacked: list[str]) -> None:
+    from community_monitoring.pipeline.daily import triage_lacks
+
+    assert triage_lacks(channels) == lacked
+
+
+def test_at_most_so_many_left_out_posts_are_owed() -> None:
+    from community_monitoring.pipeline.daily import MAX_LEFT_OUT_OWED, triage_lacks
+
+    many = {"missing": [], "unreadable": [unreadable("forum", str(n)) for n in range(MAX_LEFT_OUT_OWED + 5)]}
+    assert triage_lacks(many) == [f"forum/{n}" for n in range(MAX_LEFT_OUT_OWED)]
+
+
+def test_a_catch_up_of_left_out_posts_lists_those_posts_alone() -> None:
+    from types import SimpleNamespace
+
+    from community_monitoring.pipeline.daily import only_left_out
+
+    posts = [
+        SimpleNamespace(channel=channel, source_id=source_id)
+        for channel, source_id in [("forum", "12"), ("forum", "13"), ("github", "o/r#3"), ("gitlab", "g/p#1")]
+    ]
+    kept = only_left_out(iter(posts), ["forum/12", "gitlab"])  # type: ignore[arg-type]
+    assert [(p.channel, p.source_id) for p in kept] == [
+        ("forum", "12"),
+        ("github", "o/r#3"),
+        ("gitlab", "g/p#1"),
+    ]
+    assert list(only_left_out(iter(posts), ())) == posts  # type: ignore[arg-type]
+
+
+def test_catch_ups_of_one_day_are_archived_apart() -> None:
+    from community_monitoring.pipeline.daily import catch_up_archive_name
+
+    assert catch_up_archive_name(["forum"]) == "triage.recovered-forum"
+    one, other = catch_up_archive_name(["forum/12"]), catch_up_archive_name(["forum/13"])
+    assert one.startswith("triage.recovered-left-out-")
+    assert one != other
+    assert "/" not in catch_up_archive_name(["github", "github/o/r#3"])
 
 
 PREFIX = f"{DAG}:triage:"

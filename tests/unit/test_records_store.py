@@ -149,7 +149,7 @@ def test_the_run_store_round_trips_a_channel(tmp_path: Path) -> None:
         posts=(post(n, T - timedelta(days=n)) for n in range(1, 4)),
         tickets=iter([TICKET]),
         releases=[release],
-        problems=[ItemProblem("github", "o/r#9", "field 'title' is missing")],
+        problems=[ItemProblem("github", "o/r#9", "field 'title' is missing", "o/r#9")],
     )
     counts = store.save_channel("github", fetched)
     assert counts == {"posts": 3, "tickets": 1, "releases": 1, "problems": 1}
@@ -159,7 +159,7 @@ def test_the_run_store_round_trips_a_channel(tmp_path: Path) -> None:
     assert store.tickets("github") == [TICKET]
     assert store.releases("github") == [release]
     assert store.problems("github") == [
-        {"channel": "github", "item": "o/r#9", "problem": "field 'title' is missing"}
+        {"channel": "github", "item": "o/r#9", "problem": "field 'title' is missing", "post_id": "o/r#9"}
     ]
     assert not list(tmp_path.rglob("*.partial"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
@@ -44,6 +45,38 @@ def triage_channels_missing(missing: Sequence[str]) -> list[str]:
     return [key for key in missing if CHANNELS[key].lists_posts]
 
 
+# At most this many left-out posts are named in a [Triage]'s ledger key to be caught up on later:
+# more is an outage of the channel rather than of a few items, and its footer names them all.
+MAX_LEFT_OUT_OWED = 50
+
+
+def triage_lacks(channels: Mapping[str, Any]) -> list[str]:
+    """What a [Triage] built from ``channels`` (``TaskRun.channels_read()``) lacks: the channels whose
+    posts it lists that could not be read, and the posts it left out because they could not be
+    (``keys.left_out_token``): once read, a later run lists them in a catch-up of this day."""
+    missing = triage_channels_missing(channels["missing"])
+    left_out = list(
+        dict.fromkeys(
+            keys.left_out_token(p["channel"], p["post_id"])
+            for p in channels.get("unreadable", ())
+            if p.get("post_id") and p["channel"] in CHANNELS and CHANNELS[p["channel"]].lists_posts
+        )
+    )
+    if len(left_out) > MAX_LEFT_OUT_OWED:
+        log.warning(
+            "[Triage] left out %d posts it could not read; the first %d will be caught up on once read, "
+            "the others only named in its footer",
+            len(left_out),
+            MAX_LEFT_OUT_OWED,
+        )
+    return missing + left_out[:MAX_LEFT_OUT_OWED]
+
+
+def catch_up_channels(catch_up: Sequence[str]) -> list[str]:
+    """The channels a catch-up's tokens (``keys.covered_digest_key``'s) list posts of."""
+    return list(dict.fromkeys(keys.token_channel(token) for token in catch_up))
+
+
 def posts_of_the_day(
     run: TaskRun,
     channels: Sequence[str] | None = None,
@@ -58,6 +91,16 @@ def posts_of_the_day(
     start, end = day_window(as_of or run.as_of)
     # An earlier day's [Triage] (sent by a later run) builds none of the days after its own.
     return run.store.posts(wanted, created_after=since or start, created_until=end)
+
+
+def only_left_out(posts: Iterator[Post], catch_up: Sequence[str]) -> Iterator[Post]:
+    """``posts`` but, on a channel a catch-up names posts of (not the whole channel), those posts alone."""
+    posts_by_channel = keys.left_out_posts(catch_up)
+    whole = {token for token in catch_up if "/" not in token}
+    for post in posts:
+        named = posts_by_channel.get(post.channel)
+        if post.channel in whole or named is None or post.source_id in named:
+            yield post
 
 
 def save_message(
@@ -180,41 +223,52 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.pipeline.triage_model import triage_classifier
 
     channels = run.channels_read()
-    missing = triage_channels_missing(channels["missing"])
-    # A digest of this T sent without some channels is followed, once they are read, by their
-    # posts alone: a post is new on one day only, so none may wait for a later [Triage].
-    covered = covered_digest_key(
-        digest_key(DAG_ID, "triage", run.as_of), run.outbox.earlier_deliveries("triage"), missing
+    missing = triage_lacks(channels)
+    # A digest of this T sent without some channels, or without posts it could not read, is
+    # followed, once they are read, by their posts alone: a post is new on one day only, so none
+    # may wait for a later [Triage].
+    base = digest_key(DAG_ID, "triage", run.as_of)
+    elsewhere = keys.left_out_before(
+        keys.kind_prefix(DAG_ID, "triage"), run.outbox.deliveries_of("triage"), run.as_of
     )
+    covered = covered_digest_key(base, run.outbox.earlier_deliveries("triage"), missing, elsewhere)
+    # One classifier for today's [Triage] and every earlier day's it sends: a promoted model is
+    # loaded from storage once per run, not once per day caught up.
+    classifier = triage_classifier(run.settings, run.as_of)
+    gap = untriaged_days(run)
+    message = None
     if covered.catch_up:
         log.info(
             "The [Triage] of %s went out without %s: now read, their posts follow on their own",
             run.as_of.isoformat(),
             ", ".join(covered.catch_up),
         )
-    gap = untriaged_days(run)
-    # One classifier for today's [Triage] and every earlier day's it sends: a promoted model is
-    # loaded from storage once per run, not once per day caught up.
-    classifier = triage_classifier(run.settings, run.as_of)
-    archive_as = None if covered.sent_before else "triage"
-    if covered.catch_up:
-        archive_as = f"triage.recovered-{'-'.join(covered.catch_up)}"
-    message = triage_message(
-        run,
-        run.as_of,
-        list(covered.catch_up) or listed_channels(run),
-        covered.catch_up,
-        channels["missing"],
-        classifier,
-        # A catch-up names the unreadable items of its own channels; the first digest named the rest.
-        unreadable=[
-            p
-            for p in channels.get("unreadable", ())
-            if not covered.catch_up or p["channel"] in covered.catch_up
-        ],
-        untriaged=untriaged_notice(gap.unread),
-        archived_as=archived_at(run, archive_as) if covered.catch_up and archive_as else "",
-    )
+        message = catch_up_message(
+            run,
+            run.as_of,
+            covered,
+            channels["missing"],
+            classifier,
+            # A catch-up names the unreadable items of its own channels; the first digest named the rest.
+            unreadable=[p for p in channels.get("unreadable", ()) if p["channel"] in covered.catch_up],
+            untriaged=untriaged_notice(gap.unread),
+        )
+        if message is None:  # only left-out posts, none of them new that day: nothing owed now
+            covered = covered_digest_key(base, run.outbox.earlier_deliveries("triage"), missing, elsewhere)
+    if message is not None:
+        archive_as: str | None = catch_up_archive_name(covered.catch_up)
+    else:
+        archive_as = None if covered.sent_before else "triage"
+        message = triage_message(
+            run,
+            run.as_of,
+            listed_channels(run),
+            (),
+            channels["missing"],
+            classifier,
+            unreadable=channels.get("unreadable", ()),
+            untriaged=untriaged_notice(gap.unread),
+        )
     owed = [
         (owed.as_of, owed.covered.key, owed_message)
         for owed, owed_message in owed_triage_messages(run, missing, channels["missing"], classifier)
@@ -228,6 +282,56 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     ]
     built = save_message(run, message, key=covered.key, archive_as=archive_as, earlier=earlier)
     return {**built, "earlier_days": len(earlier)}
+
+
+def catch_up_archive_name(catch_up: Sequence[str]) -> str:
+    """The archive name of a catch-up: ``triage.recovered-<channels>``, and ``left-out-<digest>`` for
+    posts an earlier [Triage] left out (a digest of which: two catch-ups of one day keep both)."""
+    names = [token for token in catch_up if "/" not in token]
+    posts = [token for token in catch_up if "/" in token]
+    if posts:
+        names.append("left-out-" + hashlib.sha1(",".join(posts).encode()).hexdigest()[:8])
+    return f"triage.recovered-{'-'.join(names)}"
+
+
+def catch_up_message(
+    run: TaskRun,
+    as_of: datetime,
+    covered: keys.CoveredDigest,
+    missing_channels: Sequence[str],
+    classifier: TriageClassifier,
+    unreadable: Sequence[Mapping[str, str]] = (),
+    untriaged: Mapping[str, Any] | None = None,
+) -> Any:
+    """The [Triage] of ``as_of`` catching up on ``covered.catch_up``: the channels its first digest
+    could not read (their posts of that day) and the posts it left out (those of them new that day).
+
+    None when it caught up on left-out posts alone and none was new that day (an older topic that
+    could not be read): the ledger records ``covered.key`` as done, with nothing sent, so no later
+    run builds it again."""
+    name = catch_up_archive_name(covered.catch_up)
+    if as_of != run.as_of:
+        name += f".of-{archive_folder_name(as_of)}"
+    message = triage_message(
+        run,
+        as_of,
+        catch_up_channels(covered.catch_up),
+        covered.catch_up,
+        missing_channels,
+        classifier,
+        unreadable=unreadable,
+        untriaged=untriaged,
+        archived_as=archived_at(run, name),
+    )
+    if message.item_urls or any("/" not in token for token in covered.catch_up):
+        return message
+    log.info(
+        "The posts the [Triage] of %s left out (%s) were read now: none was new that day, nothing to send",
+        as_of.isoformat(),
+        ", ".join(covered.catch_up),
+    )
+    run.outbox.record_nothing_to_send("triage", covered.key, "none of the left-out posts was new that day")
+    return None
 
 
 def untriaged_days(run: TaskRun) -> keys.Untriaged:
@@ -332,7 +436,9 @@ def triage_message(
     archived_as: str = "",
 ) -> Any:
     """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
-    ``since`` only, when given: a day no [Triage] went out for); ``missing_channels``: those this
+    ``since`` only, when given: a day no [Triage] went out for); ``catching_up``: what an earlier
+    [Triage] of this T lacked that these are (``covered_digest_key``'s tokens: a channel's posts,
+    or only the posts it left out there); ``missing_channels``: those this
     run could not read, which it names; ``classifier``: ``triage_classifier``'s, built once per run
     (the team's learned model where one meets its card's minimums, the rules otherwise);
     ``untriaged``: see ``untriaged_notice``; ``archived_as``: ``<T>/<name>`` of the archive it goes
@@ -352,7 +458,10 @@ def triage_message(
     )
     day = collect_triage(
         new_posts_of(
-            posts_of_the_day(run, listed, as_of, since=since), run.rosters.staff, run.settings, as_of
+            only_left_out(posts_of_the_day(run, listed, as_of, since=since), catching_up),
+            run.rosters.staff,
+            run.settings,
+            as_of,
         ),
         fold_authors,
         classifier,
@@ -377,7 +486,8 @@ def triage_message(
         missing_channels=missing_channels,
         unreadable=unreadable,
         findings=replace(day.findings, related=related),
-        catching_up=catching_up,
+        catching_up=[token for token in catching_up if "/" not in token],
+        left_out_caught_up=any("/" in token for token in catching_up),
         since=since,
         untriaged=untriaged,
         archived_as=archived_as,
@@ -419,19 +529,11 @@ def owed_triage_messages(
             digest.as_of.isoformat(),
             channels,
         )
-        catch_up = digest.covered.catch_up
-        name = f"triage.recovered-{'-'.join(catch_up)}.of-{archive_folder_name(digest.as_of)}"
-        message = triage_message(
-            run,
-            digest.as_of,
-            catch_up,
-            catch_up,
-            missing_channels,
-            classifier,
-            archived_as=archived_at(run, name),
-        )
+        message = catch_up_message(run, digest.as_of, digest.covered, missing_channels, classifier)
+        if message is None:
+            continue
         run.outbox.archive(
-            name,
+            f"{catch_up_archive_name(digest.covered.catch_up)}.of-{archive_folder_name(digest.as_of)}",
             message.parts,
             full_text=message.full_text,
         )

@@ -40,6 +40,10 @@ class ItemProblem:
     channel: str
     item: str  # its id or URL, as the upstream gives it
     problem: str  # what was wrong, e.g. "field 'created_at' is missing"
+    # The ``Post.source_id`` of the post this left out, when it left one out (a topic, an issue, a
+    # question); "" when the post was kept without a part of it (a reply), or none is known. A
+    # later run that reads that post lists it in a catch-up of the [Triage] that left it out.
+    post_id: str = ""
 
 
 @dataclass

@@ -34,7 +34,7 @@ from community_monitoring.sources.http import (
     UpstreamError,
     endless_pages,
 )
-from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, id_text, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -479,7 +479,9 @@ def _topics_in_window(
         created = time_of(raw, "created_at")
         if created is not None and not since < created <= until:
             continue
-        topic = checker.check(DiscourseTopic, raw, _topic_name(raw, public_url, "/latest.json"))
+        topic = checker.check(
+            DiscourseTopic, raw, _topic_name(raw, public_url, "/latest.json"), id_text(field_of(raw, "id"))
+        )
         if topic is not None:
             topics[topic.id] = _kept(raw, TOPIC_FIELDS)
         elif isinstance(topic_id := field_of(raw, "id"), int):
@@ -596,13 +598,13 @@ def _read_unlisted_topics(
                     topic_id,
                 )
                 continue
-            checker.report(name, f"not in /latest.json, and /t/{topic_id}.json failed: {exc}")
+            checker.report(name, f"not in /latest.json, and /t/{topic_id}.json failed: {exc}", str(topic_id))
             continue
         raw = page.topic_fields()
         if raw.get("visible") is False:
             hidden.append(topic_id)
             continue
-        topic = checker.check(DiscourseTopic, raw, name)
+        topic = checker.check(DiscourseTopic, raw, name, str(topic_id))
         if topic is None:
             continue
         kept = _kept(raw, TOPIC_FIELDS)
@@ -627,13 +629,17 @@ def _fetch_first_post(
     try:
         page = client.topic(topic_id)
     except UpstreamError as exc:
-        checker.report(name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}")
+        checker.report(
+            name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}", str(topic_id)
+        )
         return None
     if not _add_topic_posts(client, checker, page, threads, name):
         return None
     first = threads.first_posts.get(topic_id)
     if first is None:
-        checker.report(name, f"its first post is in neither /posts.json nor /t/{topic_id}.json")
+        checker.report(
+            name, f"its first post is in neither /posts.json nor /t/{topic_id}.json", str(topic_id)
+        )
     return first
 
 
@@ -649,7 +655,9 @@ def _add_topic_posts(
     try:
         later = list(client.topic_posts(int(page.id), rest)) if rest else []
     except UpstreamError as exc:
-        checker.report(name, f"its posts after the first {len(inlined)} could not be read: {exc}")
+        checker.report(
+            name, f"its posts after the first {len(inlined)} could not be read: {exc}", str(page.id)
+        )
         return False
     for raw in (*inlined, *later):
         threads.add(checker, raw, f"{name}/{field_of(raw, 'post_number')}")
@@ -691,6 +699,7 @@ def fetch_forum_topics(
             threads.solved_at.get(topic_id),
             categories.restricted,
             threads.closed_at.get(topic_id),
+            post_id=str(topic_id),
         )
         if post is not None:
             yield post

@@ -566,14 +566,15 @@ def _issues_with_replies(
     seen: set[int] = set()
     for index, raw in enumerate(client.issues(repo, since)):
         name = _issue_name(repo, raw, index)
-        issue = checker.check(GithubIssue, raw, name)
+        post_id = name if name.startswith(f"{repo}#") else ""  # the post's source_id, when it has a number
+        issue = checker.check(GithubIssue, raw, name, post_id)
         if issue is None:
             continue
         if issue.created_at <= since:
             break  # newest first: every later page is older still
         if issue.created_at > until or issue.number in seen:
             continue  # after T, or met again on the next page (new issues shift the pages)
-        post = checker.build(name, normalise_issue, issue, repo)
+        post = checker.build(name, normalise_issue, issue, repo, post_id=f"{repo}#{issue.number}")
         if post is not None:
             seen.add(issue.number)
             yield post.with_replies(comments.replies.pop(issue.number, ()))

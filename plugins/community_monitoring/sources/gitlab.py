@@ -443,7 +443,9 @@ def _issues_in_window(
     since, until = window
     found: list[tuple[GitlabIssue, dict[str, Any]]] = []
     for index, raw in enumerate(client.issues(project, since, labels)):
-        issue = checker.check(GitlabIssue, raw, _issue_name(project, raw, index))
+        name = _issue_name(project, raw, index)
+        # The post's source_id, when the issue has an iid.
+        issue = checker.check(GitlabIssue, raw, name, name if name.startswith(f"{project}#") else "")
         if issue is None:
             continue
         if issue.created_at <= since:
@@ -547,7 +549,8 @@ class NotesReader:
                 except IssueNotFound as exc:
                     # Gone since the list named it (a normal race): that issue is skipped, not the
                     # channel failed.
-                    self._checker.report(f"{project}#{issue.iid}", f"left out, its notes not read: {exc}")
+                    name = f"{project}#{issue.iid}"
+                    self._checker.report(name, f"left out, its notes not read: {exc}", name)
                     replies[issue.iid] = None
                     continue
                 notes = [_note_payload(raw) for raw in raw_notes]
@@ -571,7 +574,8 @@ def _project_posts(
     posts: dict[int, Post] = {}
     with_notes: list[GitlabIssue] = []
     for issue, raw in _issues_in_window(client, checker, project, labels, window):
-        post = checker.build(f"{project}#{issue.iid}", normalise_issue, raw, project)
+        name = f"{project}#{issue.iid}"
+        post = checker.build(name, normalise_issue, raw, project, post_id=name)
         if post is None:
             continue
         posts[issue.iid] = post

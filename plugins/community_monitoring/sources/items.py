@@ -62,6 +62,11 @@ def field_of(raw: Any, *path: str) -> Any:
     return value
 
 
+def id_text(value: Any) -> str:
+    """A raw item's numeric id as text (a post's ``source_id``), or "" when it is no number."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
 def time_of(raw: Any, key: str) -> datetime | None:
     """A raw item's time field, or None when it is missing or unreadable (the checks name that)."""
     value = field_of(raw, key)
@@ -80,27 +85,28 @@ class ItemChecker:
         self.channel = channel
         self.problems: list[ItemProblem] = [] if problems is None else problems
 
-    def report(self, item: str, problem: str) -> None:
-        found = ItemProblem(self.channel, item, problem)
+    def report(self, item: str, problem: str, post_id: str = "") -> None:
+        """Name ``item`` and what was wrong; ``post_id``: the post it leaves out (see ``ItemProblem``)."""
+        found = ItemProblem(self.channel, item, problem, post_id)
         if found not in self.problems:  # the same item may be met twice (a forum topic's first post)
             self.problems.append(found)
             log.warning("%s: skipped %s: %s", self.channel, item, problem)
 
-    def check(self, model: type[M], raw: Any, item: str) -> M | None:
+    def check(self, model: type[M], raw: Any, item: str, post_id: str = "") -> M | None:
         """The item as ``model``, or None after recording what was wrong with it."""
         if not isinstance(raw, dict):
-            self.report(item, f"not an object but {type(raw).__name__}")
+            self.report(item, f"not an object but {type(raw).__name__}", post_id)
             return None
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            self.report(item, validation_summary(exc))
+            self.report(item, validation_summary(exc), post_id)
             return None
 
-    def build(self, item: str, make: Callable[..., R], *args: Any) -> R | None:
+    def build(self, item: str, make: Callable[..., R], *args: Any, post_id: str = "") -> R | None:
         """``make(*args)`` (a normaliser), or None after recording why it could not be built."""
         try:
             return make(*args)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self.report(item, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+            self.report(item, f"could not be read: {type(exc).__name__}: {exc}"[:300], post_id)
             return None

@@ -51,6 +51,7 @@ from community_monitoring.sources.items import (
     ItemChecker,
     UnixTime,
     field_of,
+    id_text,
     time_of,
 )
 from community_monitoring.timeutil import parse_time
@@ -561,7 +562,7 @@ def _questions_in_window(
         created = time_of(raw, "creation_date")
         if created is not None and not since < created <= until:
             continue  # created at the window's first second (the API's bounds are inclusive)
-        question = checker.check(Question, raw, _question_name(raw))
+        question = checker.check(Question, raw, _question_name(raw), id_text(field_of(raw, "question_id")))
         if question is not None:
             questions[question.question_id] = raw
     return questions
@@ -674,7 +675,15 @@ def fetch_stackoverflow_questions(
     for question_id, raw in sorted(questions.items()):
         answers = list(thread.answers[question_id].values())
         comments = list(thread.comments[question_id].values())
-        post = checker.build(_question_name(raw), normalise_question, raw, answers, comments, client.site)
+        post = checker.build(
+            _question_name(raw),
+            normalise_question,
+            raw,
+            answers,
+            comments,
+            client.site,
+            post_id=str(question_id),
+        )
         if post is not None:
             yield post
 

@@ -45,7 +45,7 @@ from community_monitoring.sources.http import (
     send_with_retries,
     with_body_deadline,
 )
-from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, time_of
+from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of, id_text, time_of
 from community_monitoring.timeutil import parse_time
 
 log = logging.getLogger(__name__)
@@ -527,7 +527,7 @@ def fetch_uservoice_suggestions(
         if created is not None and created > until:
             continue
         name = _suggestion_name(raw)
-        suggestion = checker.check(Suggestion, raw, name)
+        suggestion = checker.check(Suggestion, raw, name, id_text(field_of(raw, "id")))
         if suggestion is None:
             continue
         comments = by_suggestion.get(suggestion.id, [])
@@ -545,6 +545,7 @@ def fetch_uservoice_suggestions(
             comments,
             labels,
             (moves or {}).get(suggestion.id, ()),
+            post_id=str(suggestion.id),
         )
         if post is not None:
             count += 1
