@@ -8,6 +8,7 @@ status); a thank-you is (suggestion, version).
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,11 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, unquote
 
 from community_monitoring.versions import release_key
+
+log = logging.getLogger(__name__)
+
+# The ledger's key column holds this many characters (a VARCHAR on Postgres, which refuses more).
+KEY_MAX_CHARS = 512
 
 
 def digest_key(dag_id: str, kind: str, as_of: datetime) -> str:
@@ -87,7 +93,7 @@ def covered_digest_key(
     first = next((key for key in arrived if key == base or key.startswith(base + WITHOUT)), None)
     if first is None:
         elsewhere = set(owed_elsewhere)
-        named = [token for token in missing if token not in elsewhere]
+        named = _within_key(base, [token for token in missing if token not in elsewhere])
         return CoveredDigest(base + WITHOUT + ",".join(named) if named else base)
     if first == base:
         return CoveredDigest(base, sent_before=True)
@@ -99,6 +105,29 @@ def covered_digest_key(
     if not ready:
         return CoveredDigest(first, sent_before=True)
     return CoveredDigest(base + RECOVERED + ",".join(ready), ready)
+
+
+def _within_key(base: str, tokens: list[str]) -> list[str]:
+    """``tokens`` as a key of ``base`` can name them: every channel, then the left-out posts in order
+    while even its longer ``:recovered:`` key fits the ledger's column. The posts beyond are not owed
+    a catch-up (the digest's footer names them all)."""
+    named = [token for token in tokens if "/" not in token]
+    room = KEY_MAX_CHARS - len(base + RECOVERED + ",".join(named))
+    posts = [token for token in tokens if "/" in token]
+    for index, token in enumerate(posts):
+        room -= len(token) + 1
+        if room < 0:
+            log.warning(
+                "%s: %d left-out posts are more than its key can name; %s and the %d after it will not "
+                "be caught up on once read (its footer names them)",
+                base,
+                len(posts),
+                token,
+                len(posts) - index - 1,
+            )
+            break
+        named.append(token)
+    return sorted(named)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from community_monitoring import write_requests
+from community_monitoring import keys, write_requests
 from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class NotificationLedger:
         self._table = sa.Table(
             TABLE_NAME,
             self._metadata,
-            sa.Column("key", sa.String(512), primary_key=True),
+            sa.Column("key", sa.String(keys.KEY_MAX_CHARS), primary_key=True),
             sa.Column("kind", sa.String(64), nullable=False),
             sa.Column("target", sa.String(256), nullable=False),
             sa.Column("status", sa.String(16), nullable=False),

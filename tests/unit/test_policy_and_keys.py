@@ -375,11 +375,19 @@ def test_what_a_triage_lacks(channels: dict[str, list], lacked: list[str]) -> No
     assert triage_lacks(channels) == lacked
 
 
-def test_at_most_so_many_left_out_posts_are_owed() -> None:
-    from community_monitoring.pipeline.daily import MAX_LEFT_OUT_OWED, triage_lacks
-
-    many = {"missing": [], "unreadable": [unreadable("forum", str(n)) for n in range(MAX_LEFT_OUT_OWED + 5)]}
-    assert triage_lacks(many) == [f"forum/{n}" for n in range(MAX_LEFT_OUT_OWED)]
+def test_a_key_names_as_many_left_out_posts_as_the_ledger_holds(caplog: pytest.LogCaptureFixture) -> None:
+    many = [f"github/mattermost/mattermost-mobile#{n}" for n in range(1000, 1100)]
+    missing = ["stackoverflow", "uservoice", *many, "gitlab", "forum"]
+    first = keys.covered_digest_key(BASE, {}, missing).key
+    assert len(first) <= keys.KEY_MAX_CHARS
+    owed = first.split(":without:", 1)[1].split(",")
+    assert {"forum", "gitlab", "stackoverflow", "uservoice"} <= set(owed)  # every channel, always
+    assert 5 < len(owed) - 4 < len(many)
+    # The longer key of the catch-up that owes them all fits too.
+    recovered = keys.covered_digest_key(BASE, {first: True}, []).key
+    assert recovered == BASE + ":recovered:" + ",".join(sorted(owed))
+    assert len(recovered) <= keys.KEY_MAX_CHARS
+    assert "will not be caught up on once read" in caplog.text
 
 
 def test_a_catch_up_of_left_out_posts_lists_those_posts_alone() -> None:

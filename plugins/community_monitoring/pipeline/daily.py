@@ -45,31 +45,18 @@ def triage_channels_missing(missing: Sequence[str]) -> list[str]:
     return [key for key in missing if CHANNELS[key].lists_posts]
 
 
-# At most this many left-out posts are named in a [Triage]'s ledger key to be caught up on later:
-# more is an outage of the channel rather than of a few items, and its footer names them all.
-MAX_LEFT_OUT_OWED = 50
-
-
 def triage_lacks(channels: Mapping[str, Any]) -> list[str]:
     """What a [Triage] built from ``channels`` (``TaskRun.channels_read()``) lacks: the channels whose
     posts it lists that could not be read, and the posts it left out because they could not be
-    (``keys.left_out_token``): once read, a later run lists them in a catch-up of this day."""
+    (``keys.left_out_token``): once read, a later run lists them in a catch-up of this day (as many
+    as its ledger key can name)."""
     missing = triage_channels_missing(channels["missing"])
-    left_out = list(
-        dict.fromkeys(
-            keys.left_out_token(p["channel"], p["post_id"])
-            for p in channels.get("unreadable", ())
-            if p.get("post_id") and p["channel"] in CHANNELS and CHANNELS[p["channel"]].lists_posts
-        )
+    left_out = (
+        keys.left_out_token(p["channel"], p["post_id"])
+        for p in channels.get("unreadable", ())
+        if p.get("post_id") and p["channel"] in CHANNELS and CHANNELS[p["channel"]].lists_posts
     )
-    if len(left_out) > MAX_LEFT_OUT_OWED:
-        log.warning(
-            "[Triage] left out %d posts it could not read; the first %d will be caught up on once read, "
-            "the others only named in its footer",
-            len(left_out),
-            MAX_LEFT_OUT_OWED,
-        )
-    return missing + left_out[:MAX_LEFT_OUT_OWED]
+    return missing + list(dict.fromkeys(left_out))
 
 
 def catch_up_channels(catch_up: Sequence[str]) -> list[str]:
