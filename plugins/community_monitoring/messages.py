@@ -653,8 +653,11 @@ def render_uservoice_review(
     pm: str = "",
     unreadable: Sequence[Mapping[str, str]] = (),
     undone: Collection[int] = (),
+    answer_states: Mapping[str, str] | None = None,
 ) -> RenderedMessage:
     """``pm``: the community PM's Mattermost name (validated roster name), or "" to ping nobody.
+    ``answer_states``: each listed suggestion's answer state at T (``answers.answer_state``) by URL,
+    shown on its line as every listed item's is (SPEC §4).
     ``unreadable``: the UserVoice and Jira items that could not be read (the review lacks them).
     ``applying``: some proposed statuses are being applied upstream; ``undone``: the suggestions whose
     proposed change an earlier run made and someone changed back since (not made again)."""
@@ -682,17 +685,24 @@ def render_uservoice_review(
         "offers_total": len(review.offers),
     }
 
+    states = answer_states or {}
+
+    def answered(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "answer_state": answers.ANSWER_STATE_WORDS.get(states.get(item["url"], ""), "")}
+
     def context(cap: SectionCap) -> dict[str, Any]:
         drift, drift_more = cap.shown("status_drift", review.status_drift)
         questions, questions_more = cap.shown("needs_question", review.needs_question)
         offers, offers_more = cap.shown("offers", review.offers)
         return {
             **base,
-            "drift": [_drift_item(d, undone) for d in drift],
+            "drift": [answered(_drift_item(d, undone)) for d in drift],
             "drift_more": drift_more,
-            "questions": [_item(p) for p in questions],
+            "questions": [answered(_item(p)) for p in questions],
             "questions_more": questions_more,
-            "offers": [{**_item(o.suggestion), "excerpt": o.excerpt, "where": o.where} for o in offers],
+            "offers": [
+                answered({**_item(o.suggestion), "excerpt": o.excerpt, "where": o.where}) for o in offers
+            ],
             "offers_more": offers_more,
         }
 

@@ -275,6 +275,15 @@ def test_demo_uservoice_review_matches_the_scenario_oracle(demo_result: Any) -> 
         found["New, no Jira ticket and no admin response: PM may want to ask a question"]
     ) == sorted(oracle["new_without_ticket_or_admin_response"])
     assert sorted(found["Requester offers to build it"]) == sorted(oracle["offers_to_build"])
+    # Every listed item shows its answer state (SPEC §4), the oracle's where it names one.
+    states = yaml.safe_load((DEMO / "expected.yaml").read_text())["answer_states"]
+    items = [line for line in review.splitlines() if line.startswith("- [")]
+    assert items
+    for line in items:
+        assert any(f" · {words}" in line for words in STATE_WORDS.values()), line
+        url = line.split("](", 1)[1].split(")", 1)[0]
+        if url in states:
+            assert f" · {STATE_WORDS[states[url]]}" in line, line
     # Applying statuses is off by default: nothing was written to UserVoice.
     assert [e for e in running.outbox if e["service"] == "uservoice" and "status_updates" in e["path"]] == []
 

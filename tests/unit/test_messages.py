@@ -575,3 +575,34 @@ def test_a_catch_ups_and_n_more_names_the_full_list_it_is_archived_with() -> Non
     assert f"- … and 1 more in the full list, archived as `{name}.full.md`" in text
     own = render_triage_items(items, capped, day).text
     assert "- … and 1 more in the full list, archived as `2026-11-15T090000Z/triage.full.md`" in own
+
+
+def test_every_uservoice_review_item_shows_its_answer_state() -> None:
+    """SPEC §4: every listed item shows its state, in [UserVoice Review] as in [Triage]."""
+    from community_monitoring.messages import render_uservoice_review
+    from community_monitoring.uservoice_review import Offer, UserVoiceReview
+
+    asked = post(
+        channel="uservoice", number=46011700, title="Sync status with a calendar", created=ago(hours=3)
+    )
+    back = post(
+        channel="uservoice", number=46011701, title="Dark mode for the desktop app", created=ago(days=2)
+    )
+    silent = post(channel="uservoice", number=46011702, title="Export a channel as PDF", created=ago(days=1))
+    review = UserVoiceReview(
+        status_drift=(),
+        needs_question=(asked, back),
+        offers=(Offer(silent, "I could build this myself", "comment"),),
+    )
+    states = {asked.url: "waiting_on_reporter", back.url: "waiting_on_us", silent.url: "unanswered"}
+    lines = render_uservoice_review(review, SETTINGS, T, answer_states=states).text.splitlines()
+
+    def line_of(item: Post) -> str:
+        return next(line for line in lines if item.url in line)
+
+    assert line_of(asked).endswith(" · waiting on the reporter")
+    assert line_of(back).endswith(" · waiting on us")
+    assert " · unanswered (in the comment): " in line_of(silent)
+    # Without states (a caller that has none) the lines stay as they were.
+    plain = render_uservoice_review(review, SETTINGS, T).text
+    assert "waiting on" not in plain

@@ -532,6 +532,7 @@ def owed_triage_messages(
 def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     """Status drift against Jira, new suggestions needing a question, offers to build; the changes
     to apply upstream and the tracking sheet's rows, decided from the same reading."""
+    from community_monitoring.answers import answer_state
     from community_monitoring.messages import render_uservoice_review
     from community_monitoring.sheet_plan import released_versions
     from community_monitoring.uservoice_review import (
@@ -590,6 +591,11 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
         },
     )
     quiet = run.policy.post_messages and run.is_older_backfill_day("uservoice_review")
+    listed = (
+        *(d.suggestion for d in review.status_drift),
+        *review.needs_question,
+        *(o.suggestion for o in review.offers),
+    )
     message = render_uservoice_review(
         review,
         run.settings,
@@ -599,6 +605,10 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
         missing_channels=missing,
         pm="" if quiet else run.rosters.contacts.pm,
         unreadable=[p for p in run.channels_read().get("unreadable", []) if p["channel"] in USERVOICE_INPUTS],
+        # Every listed item shows its answer state (SPEC §4), as [Triage] and the weekly review do.
+        answer_states={
+            post.url: answer_state(post, run.rosters.staff, run.settings, run.as_of) for post in listed
+        },
     )
     return save_message(run, message)
 
