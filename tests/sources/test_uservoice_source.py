@@ -71,7 +71,7 @@ def uservoice_data() -> dict[str, list[dict]]:
         admin_response={"id": 1, "body": "Thanks!", "links": {"created_by": AMY}},
     )
     suggestions[1] = uv_suggestion(
-        50_001, "No status", NOW - hours(5), creator=CARLOS, labels=[ENTERPRISE_LABEL, 999]
+        50_001, "No status", NOW - hours(5), creator=CARLOS, labels=[ENTERPRISE_LABEL, "roadmap"]
     )
     suggestions[2] = uv_suggestion(50_002, "Unknown user", NOW - hours(10), creator=999, status=PLANNED)
     suggestions[3] = uv_suggestion(50_003, "Anonymous", NOW - hours(15), status=PLANNED)
@@ -174,7 +174,7 @@ def test_suggestions_with_names_resolved_and_none_after_until(sandbox: Sandbox) 
     assert first.created_at == NOW
     assert first.category == "Messaging"
     assert first.labels == ("idea",)
-    assert by_id[50_001].labels == ("Enterprise", "999")  # an id /admin/labels does not list stays as written
+    assert by_id[50_001].labels == ("Enterprise", "roadmap")  # a label given by its name is read as written
     assert first.state == "open"
     assert first.closed_at is None
     assert first.replies == ()
@@ -657,6 +657,44 @@ def test_a_suggestion_without_its_portal_url_is_named_not_listed_unlinked(
     [problem] = problems
     assert (problem.channel, str(broken) in problem.item, problem.post_id) == ("uservoice", True, str(broken))
     assert "portal_url" in problem.problem
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        # /admin/categories lists the Enterprise category without its name (a sparse answer).
+        (lambda data: data["categories"][0].pop("name"), f"category {ENTERPRISE}"),
+        # /admin/labels does not list a label the suggestion carries.
+        (lambda data: data["labels"].pop(), f"label {ENTERPRISE_LABEL}"),
+    ],
+    ids=["category without a name", "label not listed"],
+)
+def test_a_suggestion_whose_category_or_label_is_not_named_is_named_not_read_as_team_edition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Any, named: str
+) -> None:
+    from community_monitoring.sources import ItemProblem
+
+    data = uservoice_data()
+    data["suggestions"][5]["links"]["labels"] = [ENTERPRISE_LABEL]
+    edit(data)
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=data)
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        problems: list[ItemProblem] = []
+        posts = list(fetch_uservoice_suggestions(UserVoiceClient.from_connection("uv_test"), NOW, problems))
+    # Read with the name missing, an Enterprise suggestion would pass for Team Edition: the closeout
+    # would thank its nominator through the PM's connection with the re-tweet ask.
+    if named.startswith("category"):
+        broken = [
+            s["id"] for s in data["suggestions"][:SUGGESTIONS] if s["links"].get("category") == ENTERPRISE
+        ]
+    else:
+        broken = [50_001, 50_005]
+    assert broken
+    assert not set(broken) & {p.number for p in posts}
+    assert len(posts) == SUGGESTIONS - len(broken)
+    assert sorted(int(p.item.rsplit("/", 1)[1].split("-", 1)[0]) for p in problems) == sorted(broken)
+    assert all(named in p.problem and "edition" in p.problem for p in problems), problems
 
 
 def test_a_suggestion_changed_after_t_carries_its_status_updates(

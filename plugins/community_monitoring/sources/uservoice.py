@@ -459,10 +459,32 @@ def _admin_response_reply(response: Any, users: dict[int, str]) -> Reply | None:
 
 
 def _label_name(label: int | str, names: Mapping[int, str]) -> str:
-    """A label id's name (``/admin/labels``); a name given as such, or an id not listed, as written."""
+    """A label id's name (``/admin/labels``); a name given as such, or an id not listed, as written
+    (``fetch_uservoice_suggestions`` names a suggestion with such an id rather than reading it)."""
     if isinstance(label, int) and not isinstance(label, bool):
         return names.get(label) or str(label)
     return str(label)
+
+
+def _unnamed_links(links: SuggestionLinks, categories: Mapping[int, str], labels: Mapping[int, str]) -> str:
+    """What a suggestion links by id that ``/admin/categories`` or ``/admin/labels`` did not name ("" for
+    nothing). Its edition is read from those names (Enterprise by category or label): guessed without
+    them, an Enterprise nominator would be thanked as Team Edition, through the PM's connection and
+    with the re-tweet ask, and the sheet would say Team. The suggestion is named instead."""
+    unnamed = []
+    if links.category is not None and not categories.get(links.category):
+        unnamed.append(f"category {links.category}")
+    unnamed += [
+        f"label {label}"
+        for label in links.labels
+        if isinstance(label, int) and not isinstance(label, bool) and not labels.get(label)
+    ]
+    if not unnamed:
+        return ""
+    return (
+        f"links {', '.join(unnamed)}, which UserVoice listed without a name or not at all: "
+        "its edition cannot be told"
+    )
 
 
 def _suggestion_name(raw: Any) -> str:
@@ -533,6 +555,10 @@ def fetch_uservoice_suggestions(
         comments = by_suggestion.get(suggestion.id, [])
         if labels is None and any(isinstance(label, int) for label in suggestion.links.labels):
             labels = client.labels(checker.problems)
+        unnamed = _unnamed_links(suggestion.links, categories, labels or {})
+        if unnamed:
+            checker.report(name, unnamed)
+            continue
         if moves is None and suggestion.updated_at is not None and suggestion.updated_at > until:
             moves = _status_moves_by_suggestion(client, statuses, checker)
         post = checker.build(
