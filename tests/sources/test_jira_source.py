@@ -608,6 +608,37 @@ def test_a_ticket_without_its_status_is_named_not_read_as_open(
     assert "status" in problem.problem
 
 
+@pytest.mark.parametrize("hidden", ["fixVersions", "labels", "resolution"])
+def test_a_ticket_answered_without_a_field_the_rules_read_is_named_not_read_as_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hidden: str
+) -> None:
+    """Jira leaves out a field hidden from the ticket. Read as "none", a resolved ticket's missing
+    fixVersions dropped its nominator from the release closeout on a green run, missing labels made
+    an Enterprise ticket's nominator Team Edition, a missing resolution made it look open."""
+    issues = [
+        jira_issue("MM-1", "Good", NOW - hours(1), fix_versions=("11.1",), labels=("Enterprise",)),
+        jira_issue(
+            "MM-2",
+            "Hidden field",
+            NOW - hours(2),
+            status="Done",
+            resolution="Done",
+            fix_versions=("11.1",),
+            labels=("Enterprise",),
+        ),
+    ]
+    del issues[1]["fields"][hidden]
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        problems: list[ItemProblem] = []
+        tickets = fetch(problems=problems)
+    assert sorted(tickets) == ["MM-1"]
+    [problem] = problems
+    assert (problem.channel, problem.item) == ("jira", "MM-2")
+    assert f"field 'fields.{hidden}' is missing" in problem.problem, problem.problem
+
+
 @pytest.mark.parametrize(
     ("category", "name"),
     [

@@ -86,9 +86,13 @@ class Fields(Item):
     summary: str | None = None
     # Every search asks for it: a ticket without one cannot be told resolved or open (an item error).
     status: Status
-    resolution: Named | None = None
-    fixVersions: list[Named] = Field(default_factory=list)
-    labels: list[str] = Field(default_factory=list)
+    # Asked for by every search and always sent (null or []) when the API user can see them; Jira
+    # leaves out a field hidden from the ticket. Read as "none", a hidden fixVersions drops the
+    # ticket from its release's closeout, hidden labels make an Enterprise ticket Team Edition, a
+    # hidden resolution makes it look open: an item error instead.
+    resolution: Named | None
+    fixVersions: list[Named]
+    labels: list[str]
     updated: IsoTime | None = None
     resolutiondate: IsoTime | None = None
     created: IsoTime | None = None
