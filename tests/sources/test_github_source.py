@@ -192,6 +192,25 @@ def test_an_issue_met_again_on_the_next_page_is_read_once() -> None:
     assert [(p.number, len(p.replies)) for p in posts] == [(1, 0), (2, 1)]
 
 
+def test_an_issue_answered_without_its_labels_is_named_not_read_as_unlabelled() -> None:
+    """GitHub always sends an issue's labels (empty when it has none). Read as "none", an answer
+    without them listed a Help Wanted issue mirrored from Jira in the digests and the weekly review."""
+    mirrored = {
+        **github_issue(REPO, 2, "Mirrored", "u", NOW - days(2)),
+        "labels": [{"name": "Help Wanted"}],
+        "body": "https://mattermost.atlassian.net/browse/MM-61234",
+    }
+    sparse = dict(mirrored)
+    del sparse["labels"]
+    issues = [github_issue(REPO, 1, "Unlabelled", "u", NOW - days(1)), sparse]
+    problems: list[ItemProblem] = []
+    posts = list(fetch_github_issues(ListsOnly(issues, []), [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
+    assert [p.number for p in posts] == [1]
+    [problem] = problems
+    assert problem.item == f"{REPO}#2"
+    assert "field 'labels' is missing" in problem.problem
+
+
 def test_releases(sandbox: Sandbox) -> None:
     [release] = fetch_github_releases(small_pages_client(sandbox), REPO)
     assert release.tag == "v11.1.0"

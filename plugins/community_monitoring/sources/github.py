@@ -354,7 +354,9 @@ class GithubIssue(Item):
     state: str = Field(min_length=1)
     html_url: str = Field(min_length=1)
     user: GithubUser | None
-    labels: list[LabelOrName] = Field(default_factory=list)
+    # GitHub always sends the list (empty when there are none). Read as "none", an answer without it
+    # lists a Help Wanted issue mirrored from Jira, which every list excludes by its label.
+    labels: list[LabelOrName]
     author_association: str | None = None
     pull_request: dict[str, Any] | None = None
 
