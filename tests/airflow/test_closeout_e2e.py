@@ -287,3 +287,50 @@ def test_a_closeout_without_jira_fails_at_once_and_sends_nothing(
     assert result.log.count("new_state=up_for_retry") == 1
     [alert] = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
     assert "jira" in alert.lower()
+
+
+def test_a_ticket_answered_without_its_labels_is_named_and_its_nominator_thanked_by_the_next_trigger(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    # Jira's search leaves out MM-61504's labels once (a field hidden from the ticket): its
+    # "Enterprise" label is what makes Daniel Okoro's nominee Enterprise Edition. Read as "no
+    # labels", he was thanked as Team Edition through uservoice_default with the re-tweet ask, on a
+    # green run. Now the ticket is named, he is not thanked, the run is red and the alert says what
+    # to do; the next trigger thanks him once, through uservoice_sales.
+    issues = json.loads((DEMO / "jira" / "issues.json").read_text())
+    released = [i for i in issues if {v["name"] for v in i["fields"]["fixVersions"]} & {"11.1", "v11.1"}]
+    for issue in released:
+        if issue["key"] == "MM-61504":
+            del issue["fields"]["labels"]
+    sparse = {
+        "service": "jira",
+        "path": "/search/jql",
+        "kind": "body",
+        "times": 1,
+        "content_type": "application/json",
+        "body": json.dumps({"issues": released, "isLast": True}),
+    }
+    running = sandbox(with_faults(tmp_path, [sparse]))
+    result = closeout(airflow, running)
+    assert result.state == "failed", result.log[-5000:]
+    assert "Daniel Okoro" not in json.dumps([w["body"] for w in status_update_writes(running)])
+    [summary] = posts_to(running.outbox, "pm-channel-hook")
+    assert ":warning: Could not read jira MM-61504" in summary
+    assert "Thanked (3)" in summary
+    [alert] = [p for p in posts_to(running.outbox, "cm-channel-hook") if p.startswith("[Alert]")]
+    assert "jira MM-61504" in alert
+    assert "the digests were sent" not in alert  # the closeout sends no digests
+    assert "trigger the closeout again with the same params" in alert
+
+    again = closeout(airflow, running)
+    assert again.state == "success", again.log[-5000:]
+    daniel = [
+        w for w in status_update_writes(running) if "Daniel Okoro" in w["body"]["status_update"]["body"]
+    ]
+    assert len(daniel) == 1
+    assert "re-tweet" not in daniel[0]["body"]["status_update"]["body"]
+    callers = [
+        r["caller"] for r in running.requests_log if r["method"] == "POST" and r["path"] == STATUS_UPDATES
+    ]
+    assert callers[-1] == CLIENT_OF["uservoice_sales"]
+    assert len(status_update_writes(running)) == 4  # the other three were not thanked twice

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAG_ID = "community_release_closeout"
+# What the run did without what it could not read (``verify_all_channels_read``'s alert): it sends no
+# digests; a nominator behind an unread suggestion or ticket was not thanked, and is owed a thank-you.
+WITHOUT_UNREAD = (
+    "nobody whose suggestion or Jira ticket could not be read was thanked; trigger the closeout again "
+    "with the same params once they can be read (nobody is thanked twice)"
+)
 
 
 def release_params(run: TaskRun) -> CloseoutParams:
