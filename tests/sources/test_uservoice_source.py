@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from community_monitoring.records import suggestion_id_from_url
-from community_monitoring.sources.http import AmbiguousWriteError, ApiClient, UpstreamError
+from community_monitoring.sources.http import (
+    AmbiguousWriteError,
+    ApiClient,
+    InvalidResponseError,
+    UpstreamError,
+)
 from community_monitoring.sources.uservoice import (
     UserVoiceClient,
     UserVoiceTokenAuth,
@@ -378,6 +383,26 @@ def test_a_status_update_listed_without_its_body_is_an_error_not_a_missing_thank
         pytest.raises(InvalidResponseError, match=r"status update 7 .*'body'"),
     ):
         client.status_updates(50_000)
+
+
+@pytest.mark.parametrize("missing", ["name", "id"])
+def test_a_status_listed_unreadable_fails_the_read_not_only_that_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    """Skipped as one bad item, a status left every suggestion in it without one: the release
+    closeout then failed blaming the settings ("closeout.completed_status ... which UserVoice does
+    not have") when UserVoice had listed Completed without its name. The answer is invalid
+    instead, naming the status."""
+    statuses = uservoice_data()["statuses"]
+    del statuses[2][missing]
+    page = {"statuses": statuses, "pagination": {"page": 1, "per_page": 100, "total_pages": 1}}
+    with (
+        client_answered(tmp_path, monkeypatch, r"/admin/statuses$", page) as client,
+        pytest.raises(
+            InvalidResponseError, match=rf"1 status\(es\) could not be read .*'{missing}' is missing"
+        ),
+    ):
+        list(fetch_uservoice_suggestions(client, NOW))
 
 
 def test_an_unsure_status_write_is_judged_by_the_status_now_not_its_history(sandbox: Sandbox) -> None:

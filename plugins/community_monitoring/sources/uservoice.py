@@ -261,10 +261,19 @@ class UserVoiceClient:
                 return
         raise endless_pages(self._api.call("GET", f"{API_PREFIX}{endpoint}"), MAX_PAGES)
 
-    def statuses(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
-        checker = ItemChecker("uservoice", problems)
+    def statuses(self) -> dict[int, str]:
+        """Status id → name. One status listed without its id or name is an invalid answer, not an
+        item to skip: every suggestion in it would read as having no status, and the closeout,
+        unable to set Completed, failed blaming the settings."""
+        unreadable: list[ItemProblem] = []
+        checker = ItemChecker("uservoice", unreadable)
         raws = self._pages("/admin/statuses", "statuses")
-        checked = (checker.check(Status, raw, f"status {field_of(raw, 'id')}") for raw in raws)
+        checked = [checker.check(Status, raw, f"status {field_of(raw, 'id')}") for raw in raws]
+        if unreadable:
+            detail = "; ".join(f"{p.item}: {p.problem}" for p in unreadable[:5])
+            raise self._api.call("GET", f"{API_PREFIX}/admin/statuses").error(
+                200, f"{len(unreadable)} status(es) could not be read ({detail})", InvalidResponseError
+            )
         return {status.id: status.name for status in checked if status is not None}
 
     def categories(self, problems: list[ItemProblem] | None = None) -> dict[int, str]:
@@ -535,7 +544,7 @@ def fetch_uservoice_suggestions(
     An item that is not what the API promises is skipped and named in ``problems``.
     """
     checker = ItemChecker("uservoice", problems)
-    statuses = client.statuses(checker.problems)
+    statuses = client.statuses()
     categories = client.categories(checker.problems)
     users = client.users(checker.problems)
     by_suggestion = _comments_by_suggestion(client, checker)
@@ -583,6 +592,6 @@ def fetch(request: FetchRequest) -> Fetched:
     """Every suggestion created by T (the review needs old ones too), and the statuses upstream has."""
     client = UserVoiceClient.from_connection(http=request.settings)
     problems: list[ItemProblem] = []
-    statuses = client.statuses(problems)
+    statuses = client.statuses()
     posts = fetch_uservoice_suggestions(client, request.until, problems)
     return Fetched(posts=posts, statuses=statuses, problems=problems)
