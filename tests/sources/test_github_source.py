@@ -217,6 +217,36 @@ def test_releases(sandbox: Sandbox) -> None:
     assert release.published_at == datetime(2026, 11, 10, 16, tzinfo=UTC)
 
 
+class ReleasesOnly:
+    def __init__(self, releases: list[Any]) -> None:
+        self._releases = releases
+
+    def releases(self, repo: str) -> Iterator[Any]:
+        return iter(self._releases)
+
+
+@pytest.mark.parametrize("hidden", ["draft", "prerelease"])
+def test_a_release_answered_without_draft_or_prerelease_is_named_not_read_as_released(hidden: str) -> None:
+    """Read as False, a release candidate answered without "prerelease" passed for the product's
+    latest release (the release prompt, the "after the release" window, the sheet follow it)."""
+    release = {
+        "tag_name": "v11.2.0-rc1",
+        "name": "v11.2.0-rc1",
+        "published_at": "2026-11-17T10:00:00Z",
+        "draft": False,
+        "prerelease": True,
+        "html_url": "https://github.com/mattermost/mattermost/releases/tag/v11.2.0-rc1",
+    }
+    final = {**release, "tag_name": "v11.1.0", "name": "v11.1.0", "prerelease": False}
+    del release[hidden]
+    problems: list[ItemProblem] = []
+    releases = fetch_github_releases(ReleasesOnly([final, release]), REPO, problems)  # type: ignore[arg-type]
+    assert [r.tag for r in releases] == ["v11.1.0"]
+    [problem] = problems
+    assert problem.item == f"{REPO} release v11.2.0-rc1"
+    assert f"field '{hidden}' is missing" in problem.problem
+
+
 def test_hook_reads_the_airflow_connection(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "github", "host": f"{sandbox.base_url}/api/v3", "password": "secret-token"}
     monkeypatch.setenv("AIRFLOW_CONN_GITHUB_TEST", json.dumps(conn))

@@ -374,8 +374,11 @@ class GithubRelease(Item):
     tag_name: str | None = None
     name: str | None = None
     published_at: IsoTime | None = None
-    draft: StrictBool = False
-    prerelease: StrictBool = False
+    # GitHub always sends both. Read as False, a release answered without them made a draft or a
+    # release candidate the product's latest release: the release prompt's closeout plan, the
+    # "after the release" window and the sheet's released fixVersions follow it.
+    draft: StrictBool
+    prerelease: StrictBool
     html_url: str | None = None
 
 
