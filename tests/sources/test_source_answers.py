@@ -653,3 +653,20 @@ def test_discourse_429_wait_seconds_is_waited_out(run: Any) -> None:
 
 def test_iso_helper_matches_the_sandbox() -> None:
     assert iso(NOW) == "2026-11-18T09:00:00Z"
+
+
+@pytest.mark.parametrize("flag", ["closed", "archived"])
+def test_a_forum_topic_listed_without_closed_or_archived_is_named_not_read_as_open(
+    run: Any, flag: str
+) -> None:
+    """Discourse sends both flags with every topic. Read as False, a closed topic listed without
+    them passed for open and was listed as waiting for an answer (Help Wanted, the weekly review's
+    aged-out section), on a green run."""
+    topics, _ = forum_data()
+    topics[1]["closed"] = True
+    del topics[1][flag]
+    page = {"body": {"topic_list": {"topics": topics}}}
+    items, problems = run("forum", [fault_on("forum", kind="body", **page)])
+    assert [p.item for p in problems] == [f"{FORUM}/t/topic-101/101"]
+    assert f"field '{flag}' is missing" in problems[0].problem
+    assert all(not (post.source_id == "101" and post.state == "open") for post in items)

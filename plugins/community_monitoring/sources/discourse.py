@@ -130,8 +130,10 @@ class DiscourseTopic(Item):
     slug: str | None = None
     category_id: Id | None = None
     pinned: StrictBool | None = None
-    closed: StrictBool | None = None
-    archived: StrictBool | None = None
+    # Discourse sends both with every topic (a list's item and a topic's view). Read as False, a
+    # topic answered without them passed for open: a closed topic was listed as waiting for an answer.
+    closed: StrictBool
+    archived: StrictBool
     # Unlisted when false; read only to tell whether the topic is public.
     visible: StrictBool | None = None
 
