@@ -372,6 +372,33 @@ def test_an_empty_notes_page_of_an_issue_that_counts_notes_is_not_cached(
         assert note_calls(running) == [NOTES_OF.format(1), NOTES_OF.format(2), NOTES_OF.format(2)]
 
 
+def test_an_issue_listed_without_its_note_count_has_its_notes_read(tmp_path: Path) -> None:
+    """GitLab always sends ``user_notes_count``. Read as 0, an issue listed without it was never
+    asked for its notes: the weekly review listed an answered issue as unanswered, with its last
+    activity at its creation, on a green run."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    notes = [gitlab_note(11, 1, "helper", NOW - days(0.5), "Which version?")]
+    sparse = [dict(issue) for issue in issues]
+    for issue in sparse:
+        issue.pop("user_notes_count", None)
+    listed = {
+        "service": "gitlab",
+        "path": "/issues$",
+        "kind": "body",
+        "body": json.dumps(sparse),
+        "content_type": "application/json",
+    }
+    scenario = write_more_scenario(
+        tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}}, faults=[listed]
+    )
+    with Sandbox(scenario) as running:
+        client = GitlabIssuesClient(gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="t"))
+        posts = list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW))
+    by_iid = {p.number: p for p in posts}
+    assert [r.reply_id for r in by_iid[1].replies] == ["11"]
+    assert by_iid[2].replies == ()
+
+
 def test_a_notes_page_that_lists_only_the_label_change_of_an_issue_that_counts_a_reply_is_not_cached(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

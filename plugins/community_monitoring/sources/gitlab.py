@@ -579,7 +579,9 @@ def _project_posts(
         if post is None:
             continue
         posts[issue.iid] = post
-        if (issue.user_notes_count or 0) > 0:
+        # An issue listed without its count (a sparse answer) may have notes: read them, never
+        # take it for one nobody answered.
+        if issue.user_notes_count is None or issue.user_notes_count > 0:
             with_notes.append(issue)
     for iid, replies in notes.of(project, with_notes).items():
         if replies is None:
