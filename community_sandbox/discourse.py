@@ -111,6 +111,9 @@ class DiscourseService(Service):
         # Nothing here is ever written to, and defaults are only added at the top level of an item:
         # a shallow copy keeps the scenario's data as loaded (a deep copy of 100k posts took seconds).
         self.categories = [dict(category) for category in files.categories]
+        for category in self.categories:
+            # Discourse sends it with every category; a hand-written file may leave it out.
+            category.setdefault("read_restricted", False)
         self.topics: dict[int, dict[str, Any]] = {}
         for raw in files.topics:
             topic = dict(raw)
@@ -118,6 +121,7 @@ class DiscourseService(Service):
             topic.setdefault("bumped_at", topic.get("last_posted_at") or topic["created_at"])
             for flag in ("pinned", "closed", "archived"):
                 topic.setdefault(flag, False)
+            topic.setdefault("visible", True)
             self.topics[topic["id"]] = topic
 
         self.posts_by_topic: dict[int, list[dict[str, Any]]] = {topic_id: [] for topic_id in self.topics}

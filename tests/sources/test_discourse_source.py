@@ -21,7 +21,7 @@ from community_monitoring.sources.discourse import (
     category_paths,
     fetch_forum_topics,
 )
-from community_monitoring.sources.http import ApiClient, HttpPolicy, UpstreamError
+from community_monitoring.sources.http import ApiClient, HttpPolicy, InvalidResponseError, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, iso, write_scenario
 
@@ -247,7 +247,11 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     a topic in any other category got none. Each unlisted category, and its parents, is read once
     by id; one the forum does not have (404) leaves its topics without a category, and says so."""
     first_page = {
-        "category_list": {"categories": [{"id": 9, "name": "Feature Ideas", "subcategory_ids": []}]}
+        "category_list": {
+            "categories": [
+                {"id": 9, "name": "Feature Ideas", "subcategory_ids": [], "read_restricted": False}
+            ]
+        }
     }
     faults = [
         {
@@ -275,6 +279,59 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     }
     # The topics' unlisted categories first (1, 8, 42), then 8's parent, then its parent's (listed by now).
     assert shown == [f"/discourse/c/{n}/show.json" for n in (1, 8, 42, 7)]
+
+
+def test_categories_answered_without_read_restricted_are_an_invalid_answer_not_public(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discourse sends ``read_restricted`` with every category. Read as public when left out, a
+    staff-only category's topics went to the public [Help Wanted] and the weekly review."""
+    sparse = {"category_list": {"categories": [{"id": 9, "name": "Staff only", "subcategory_ids": []}]}}
+    faults = [
+        {
+            "service": "discourse",
+            "path": r"/categories\.json$",
+            "kind": "body",
+            "body": json.dumps(sparse),
+            "content_type": "application/json",
+        }
+    ]
+    scenario = forum_in_categories(tmp_path / "s", (9,), faults)
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum", policy=HttpPolicy(max_attempts=1)))
+        with pytest.raises(InvalidResponseError, match=r"categories\.0\.read_restricted' is missing"):
+            list(fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example"))
+
+
+def test_a_topic_listed_without_visible_is_named_not_read_as_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discourse sends ``visible`` with every topic. Read as listed when left out, an unlisted topic
+    went to the public digests."""
+    scenario = forum_in_categories(tmp_path / "s", (9, 9))
+    topics = json.loads((scenario / "discourse" / "topics.json").read_text())
+    topics[1]["visible"] = False
+    del topics[1]["visible"]
+    faults = [
+        {
+            "service": "discourse",
+            "path": r"/latest\.json$",
+            "kind": "body",
+            "body": json.dumps({"topic_list": {"topics": topics}}),
+            "content_type": "application/json",
+            "times": 1,
+        }
+    ]
+    scenario = forum_in_categories(tmp_path / "s2", (9, 9), faults)
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        problems: list[ItemProblem] = []
+        posts = list(fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems=problems))
+    assert [p.item for p in problems] == ["https://f.example/t/topic-101/101"]
+    assert "field 'visible' is missing" in problems[0].problem
+    assert all(p.public for p in posts if p.title == "Topic 0")
 
 
 def latest_lists_only(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -380,13 +437,13 @@ def test_subcategories_listed_flat_with_their_parent_get_their_path() -> None:
     page = {
         "category_list": {
             "categories": [
-                {"id": 1, "name": "Troubleshooting", "subcategory_ids": [7]},
-                {"id": 7, "name": "Mobile", "parent_category_id": 1},
-                {"id": 8, "name": "iOS", "parent_category_id": 7},
-                {"id": 9, "name": "Installation / Upgrade"},
-                {"id": 10, "name": "Orphan", "parent_category_id": 99},
-                {"id": 11, "name": "Loop A", "parent_category_id": 12},
-                {"id": 12, "name": "Loop B", "parent_category_id": 11},
+                {"id": 1, "name": "Troubleshooting", "subcategory_ids": [7], "read_restricted": False},
+                {"id": 7, "name": "Mobile", "parent_category_id": 1, "read_restricted": False},
+                {"id": 8, "name": "iOS", "parent_category_id": 7, "read_restricted": False},
+                {"id": 9, "name": "Installation / Upgrade", "read_restricted": False},
+                {"id": 10, "name": "Orphan", "parent_category_id": 99, "read_restricted": False},
+                {"id": 11, "name": "Loop A", "parent_category_id": 12, "read_restricted": False},
+                {"id": 12, "name": "Loop B", "parent_category_id": 11, "read_restricted": False},
             ]
         }
     }

@@ -13,7 +13,14 @@ from community_monitoring.sources.discourse import DiscoursePost, DiscourseTopic
 from community_monitoring.sources.github import GithubRelease
 from community_monitoring.sources.gitlab import GitlabIssue, GitlabNote
 
-TOPIC = {"id": 1, "created_at": "2026-11-17T10:00:00Z", "title": "Topic", "closed": False, "archived": False}
+TOPIC = {
+    "id": 1,
+    "created_at": "2026-11-17T10:00:00Z",
+    "title": "Topic",
+    "closed": False,
+    "archived": False,
+    "visible": True,
+}
 POST = {"id": 1, "topic_id": 1, "post_number": 1, "created_at": "2026-11-17T10:00:00Z", "username": "ana"}
 ISSUE = {
     "iid": 1,

@@ -74,7 +74,9 @@ class Category(BaseModel):
     parent_category_id: Id | None = None
     subcategory_list: list[Category] = Field(default_factory=list)
     # Only some groups may read it (the admin key sees its topics in /latest.json all the same).
-    read_restricted: StrictBool | None = None
+    # Discourse sends it with every category: read as "public" when left out, a staff-only
+    # category's topics were listed in the public digests. An answer without it is invalid.
+    read_restricted: StrictBool
 
 
 class CategoryList(BaseModel):
@@ -134,8 +136,9 @@ class DiscourseTopic(Item):
     # topic answered without them passed for open: a closed topic was listed as waiting for an answer.
     closed: StrictBool
     archived: StrictBool
-    # Unlisted when false; read only to tell whether the topic is public.
-    visible: StrictBool | None = None
+    # Unlisted when false; read only to tell whether the topic is public. Sent with every topic:
+    # read as listed when left out, an unlisted topic went to the public digests (an item error).
+    visible: StrictBool
 
 
 class DiscoursePost(Item):
