@@ -252,6 +252,7 @@ class RepoState:
         _default(issue, "updated_at", issue["created_at"])
         _default(issue, "closed_at", None)
         _default(issue, "labels", [])
+        _default(issue, "author_association", "NONE")
         _complete_user(issue, "user")
         pull = issue.get("pull_request")
         if pull is not None and pull is not False:
@@ -275,6 +276,7 @@ class RepoState:
         _default(comment, "url", f"{self.api_url}/issues/comments/{comment['id']}")
         _default(comment, "html_url", f"{self.html_url}/issues/{number}#issuecomment-{comment['id']}")
         _default(comment, "updated_at", comment["created_at"])
+        _default(comment, "author_association", "NONE")
         _complete_user(comment, "user")
         return comment
 

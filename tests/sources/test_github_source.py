@@ -217,6 +217,23 @@ def test_releases(sandbox: Sandbox) -> None:
     assert release.published_at == datetime(2026, 11, 10, 16, tzinfo=UTC)
 
 
+def test_an_issue_answered_without_its_author_association_is_named_not_read_as_a_community_post() -> None:
+    """GitHub always sends ``author_association``. Read as NONE when left out, an issue opened by a
+    staff member the roster does not list (MEMBER) passed for a community post and was listed."""
+    by_member = {
+        **github_issue(REPO, 2, "Team's own", "core-dev", NOW - days(2)),
+        "author_association": "MEMBER",
+    }
+    del by_member["author_association"]
+    issues = [github_issue(REPO, 1, "Community", "u", NOW - days(1)), by_member]
+    problems: list[ItemProblem] = []
+    posts = list(fetch_github_issues(ListsOnly(issues, []), [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
+    assert [p.number for p in posts] == [1]
+    [problem] = problems
+    assert problem.item == f"{REPO}#2"
+    assert "field 'author_association' is missing" in problem.problem
+
+
 class ReleasesOnly:
     def __init__(self, releases: list[Any]) -> None:
         self._releases = releases

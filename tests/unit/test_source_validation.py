@@ -49,6 +49,7 @@ def issue(**changes: Any) -> dict[str, Any]:
         "html_url": "https://github.com/o/r/issues/7",
         "user": {"login": "ana", "type": "User"},
         "labels": [{"name": "bug"}],
+        "author_association": "NONE",
     }
     raw.update(changes)
     return {key: value for key, value in raw.items() if value is not ...}

@@ -357,7 +357,9 @@ class GithubIssue(Item):
     # GitHub always sends the list (empty when there are none). Read as "none", an answer without it
     # lists a Help Wanted issue mirrored from Jira, which every list excludes by its label.
     labels: list[LabelOrName]
-    author_association: str | None = None
+    # GitHub always sends it (NONE for nobody in particular). Read as NONE when left out, a staff
+    # member's issue (MEMBER, OWNER) passed for a community post and was listed.
+    author_association: str
     pull_request: dict[str, Any] | None = None
 
 
