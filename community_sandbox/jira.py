@@ -535,8 +535,13 @@ def _completed_fields(issue: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The issue's fields with those every Jira issue has, for a hand-trimmed file that left them out:
     its project (the key's prefix, as Jira keys are made), ``created`` (``updated``'s, else the
     scenario's T) and ``updated`` (``created``'s). A JQL on them (``project = MM AND updated >= …``)
-    then finds the issue, as Jira would."""
+    then finds the issue, as Jira would. ``labels`` and ``fixVersions`` left out are empty and
+    ``resolution`` null, as Jira answers them for a ticket without any (one written as null is
+    served as written: an upstream fault to test)."""
     fields = dict(issue.get("fields") or {})
+    for name, empty in (("labels", []), ("fixVersions", []), ("resolution", None)):
+        if name not in fields:
+            fields[name] = empty
     if fields.get("project") is None:
         prefix = issue["key"].rsplit("-", 1)[0].upper()
         fields["project"] = {"key": prefix, "name": prefix}

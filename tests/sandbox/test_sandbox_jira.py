@@ -328,6 +328,24 @@ def test_a_hand_trimmed_issue_gets_the_project_and_times_every_jira_issue_has(
     assert found["MM-1"]["project"]["key"] == "MM"
     assert found["MM-1"]["created"] == found["MM-1"]["updated"] == "2026-11-17T10:00:00.000+0000"
     assert found["MM-2"]["created"] == "2026-11-10T08:00:00.000+0000"
+    # A ticket without labels, fixVersions or a resolution: Jira answers them empty, not left out.
+    sparse = {
+        i["key"]: i["fields"]
+        for i in search("project = MM", fields="labels,fixVersions,resolution")["issues"]
+    }
+    assert sparse["MM-1"] == {"labels": [], "fixVersions": [], "resolution": None}
+
+
+def test_a_ticket_written_with_null_labels_is_served_so(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken = [{"id": 1, "key": "MM-1", "fields": {"summary": "x", "labels": None}}]
+    started = start_sandbox(write_scenario({"jira/issues.json": broken}))
+    connect(started, monkeypatch)
+    [issue] = search("project = MM", fields="labels")["issues"]
+    assert issue["fields"] == {"labels": None}
 
 
 def test_a_single_remote_link_object_is_that_issues_one_link(

@@ -627,7 +627,19 @@ def test_a_ticket_answered_without_a_field_the_rules_read_is_named_not_read_as_e
             labels=("Enterprise",),
         ),
     ]
-    del issues[1]["fields"][hidden]
+    from community_sandbox.jira import JiraService
+
+    # A Jira whose field configuration hides the field from MM-2 (the sandbox, like Jira for a ticket
+    # that merely has none, answers an empty value).
+    shape = JiraService.shape
+
+    def hiding(self: JiraService, issue: dict[str, Any], selection: Any) -> dict[str, Any]:
+        shaped = shape(self, issue, selection)
+        if shaped.get("key") == "MM-2":
+            shaped["fields"].pop(hidden, None)
+        return shaped
+
+    monkeypatch.setattr(JiraService, "shape", hiding)
     scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
     with Sandbox(scenario) as running:
         set_connection(monkeypatch, "jira_test", running.base_url)

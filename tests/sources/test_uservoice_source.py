@@ -720,6 +720,8 @@ def test_a_suggestion_whose_category_or_label_is_not_named_is_named_not_read_as_
     assert len(posts) == SUGGESTIONS - len(broken)
     assert sorted(int(p.item.rsplit("/", 1)[1].split("-", 1)[0]) for p in problems) == sorted(broken)
     assert all(named in p.problem and "edition" in p.problem for p in problems), problems
+    # Left out: each names its post, for [Triage]'s catch-up once it reads.
+    assert sorted(int(p.post_id) for p in problems) == sorted(broken)
 
 
 def test_a_suggestion_changed_after_t_carries_its_status_updates(

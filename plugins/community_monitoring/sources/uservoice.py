@@ -566,7 +566,7 @@ def fetch_uservoice_suggestions(
             labels = client.labels(checker.problems)
         unnamed = _unnamed_links(suggestion.links, categories, labels or {})
         if unnamed:
-            checker.report(name, unnamed)
+            checker.report(name, unnamed, str(suggestion.id))
             continue
         if moves is None and suggestion.updated_at is not None and suggestion.updated_at > until:
             moves = _status_moves_by_suggestion(client, statuses, checker)
