@@ -586,6 +586,17 @@ def test_a_ticket_with_a_bad_remote_link_is_read_and_named_every_time(
     assert read == {"MM-1": 1, "MM-2": 2}
 
 
+def fetch_with_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, issues: list[dict[str, Any]]
+) -> tuple[dict[str, JiraTicket], list[ItemProblem]]:
+    """The tickets read from a scenario of ``issues`` (no remote links), and the items named unreadable."""
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "jira_test", running.base_url)
+        problems: list[ItemProblem] = []
+        return fetch(problems=problems), problems
+
+
 @pytest.mark.parametrize("broken", ["no status", "a status without a name"])
 def test_a_ticket_without_its_status_is_named_not_read_as_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: str
@@ -597,13 +608,8 @@ def test_a_ticket_without_its_status_is_named_not_read_as_open(
         del issues[1]["fields"]["status"]
     else:
         issues[1]["fields"]["status"] = {"statusCategory": {"key": "done"}}
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "jira_test", running.base_url)
-        problems: list[ItemProblem] = []
-        tickets = fetch(problems=problems)
+    tickets, [problem] = fetch_with_problems(tmp_path, monkeypatch, issues)
     assert sorted(tickets) == ["MM-1"]
-    [problem] = problems
     assert (problem.channel, "MM-2" in problem.item) == ("jira", True)
     assert "status" in problem.problem
 
@@ -640,13 +646,8 @@ def test_a_ticket_answered_without_a_field_the_rules_read_is_named_not_read_as_e
         return shaped
 
     monkeypatch.setattr(JiraService, "shape", hiding)
-    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, jira_issues=issues, remotelinks={})
-    with Sandbox(scenario) as running:
-        set_connection(monkeypatch, "jira_test", running.base_url)
-        problems: list[ItemProblem] = []
-        tickets = fetch(problems=problems)
+    tickets, [problem] = fetch_with_problems(tmp_path, monkeypatch, issues)
     assert sorted(tickets) == ["MM-1"]
-    [problem] = problems
     assert (problem.channel, problem.item) == ("jira", "MM-2")
     assert f"field 'fields.{hidden}' is missing" in problem.problem, problem.problem
 
