@@ -49,6 +49,15 @@ def token_channel(token: str) -> str:
     return token.split("/", 1)[0]
 
 
+def split_tokens(tokens: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``:without:`` tokens as (whole channels, left-out posts), each in the order given."""
+    channels: list[str] = []
+    posts: list[str] = []
+    for token in tokens:
+        (posts if "/" in token else channels).append(token)
+    return channels, posts
+
+
 def left_out_posts(tokens: Iterable[str]) -> dict[str, set[str]]:
     """The left-out posts among ``tokens``: channel → their ``source_id``s (whole channels left out)."""
     posts: dict[str, set[str]] = {}
@@ -67,6 +76,7 @@ class CoveredDigest:
     key: str
     catch_up: tuple[str, ...] = ()
     sent_before: bool = False  # the key's digest went out already: nothing new to send or archive
+    first: str = ""  # the key the first digest of this T went out under ("" when none did yet)
 
 
 def covered_digest_key(
@@ -96,24 +106,23 @@ def covered_digest_key(
         named = _within_key(base, [token for token in missing if token not in elsewhere])
         return CoveredDigest(base + WITHOUT + ",".join(named) if named else base)
     if first == base:
-        return CoveredDigest(base, sent_before=True)
+        return CoveredDigest(base, sent_before=True, first=first)
     owed = set(first[len(base + WITHOUT) :].split(","))
     for key in arrived:
         if key.startswith(base + RECOVERED):
             owed -= set(key[len(base + RECOVERED) :].split(","))
     ready = tuple(sorted(t for t in owed - set(missing) if token_channel(t) not in missing))
     if not ready:
-        return CoveredDigest(first, sent_before=True)
-    return CoveredDigest(base + RECOVERED + ",".join(ready), ready)
+        return CoveredDigest(first, sent_before=True, first=first)
+    return CoveredDigest(base + RECOVERED + ",".join(ready), ready, first=first)
 
 
 def _within_key(base: str, tokens: list[str]) -> list[str]:
     """``tokens`` as a key of ``base`` can name them: every channel, then the left-out posts in order
     while even its longer ``:recovered:`` key fits the ledger's column. The posts beyond are not owed
     a catch-up (the digest's footer names them all)."""
-    named = [token for token in tokens if "/" not in token]
+    named, posts = split_tokens(tokens)
     room = KEY_MAX_CHARS - len(base + RECOVERED + ",".join(named))
-    posts = [token for token in tokens if "/" in token]
     for index, token in enumerate(posts):
         room -= len(token) + 1
         if room < 0:
@@ -170,17 +179,35 @@ def owed_digests(
     return sorted(owed, key=lambda digest: digest.as_of)
 
 
-def left_out_before(kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime) -> set[str]:
+def left_out_before(
+    kind_prefix: str, deliveries: Mapping[str, bool], as_of: datetime | None = None
+) -> set[str]:
     """The left-out posts (``left_out_token``) that a digest of the kind for a T before ``as_of``
-    went out without (or may have). ``deliveries``: as :func:`owed_digests`'."""
+    (any T without it) went out without (or may have). ``deliveries``: as :func:`owed_digests`'."""
     tokens: set[str] = set()
     for key, arrived in deliveries.items():
         if not arrived or WITHOUT not in key:
             continue
         sent = digest_time(kind_prefix, key)
-        if sent is not None and sent < as_of:
-            tokens.update(token for token in key.split(WITHOUT, 1)[1].split(",") if "/" in token)
+        if sent is not None and (as_of is None or sent < as_of):
+            tokens.update(split_tokens(key.split(WITHOUT, 1)[1].split(","))[1])
     return tokens
+
+
+def left_out_owed(kind_prefix: str, deliveries: Mapping[str, bool], earliest: datetime) -> set[str]:
+    """The left-out posts a digest of the kind for a T from ``earliest`` on went out without (or may
+    have) and no catch-up of that T has listed yet. ``deliveries``: as :func:`owed_digests`'."""
+    owed: dict[str, set[str]] = {}
+    done: dict[str, set[str]] = {}
+    for key, arrived in deliveries.items():
+        sent = digest_time(kind_prefix, key)
+        if not arrived or sent is None or sent < earliest:
+            continue
+        for marker, into in ((WITHOUT, owed), (RECOVERED, done)):
+            if marker in key:
+                base, tokens = key.split(marker, 1)
+                into.setdefault(base, set()).update(split_tokens(tokens.split(","))[1])
+    return {token for base, tokens in owed.items() for token in tokens - done.get(base, set())}
 
 
 def sent_for_a_later_day(

@@ -181,14 +181,17 @@ def test_a_day_sent_without_a_channel_is_caught_up_by_the_next_day_once(
     assert len(triages) == 3  # the catch-up, the second day's and the third day's
 
 
-def unreadable_issues_scenario(root: Path, broken: tuple[int, ...]) -> Path:
-    """Three GitHub issues: 31 and 33 new on NOW's day, 32 three days old; those ``broken`` are
-    malformed (labels not a list, which no GitHub API answer has), so a read leaves them out."""
+def unreadable_issues_scenario(root: Path, broken: tuple[int, ...], gone: tuple[int, ...] = ()) -> Path:
+    """GitHub issues 31, 33 and 34 new on NOW's day, 32 three days old; those ``broken`` are
+    malformed (labels not a list, which no GitHub API answer has), so a read leaves them out; those
+    ``gone`` are not listed at all (deleted, or hidden, upstream)."""
     issues = [
         github_issue(REPOS[0], 31, "Channel sidebar freezes after an upgrade", "reporter", NOW - days(0.5)),
         github_issue(REPOS[0], 32, "Older issue, read late", "someone", NOW - days(3)),
         github_issue(REPOS[0], 33, "Readable new issue", "other", NOW - days(0.4)),
+        github_issue(REPOS[0], 34, "Hidden for a while", "fourth", NOW - days(0.3)),
     ]
+    issues = [issue for issue in issues if issue["number"] not in gone]
     for issue in issues:
         if issue["number"] in broken:
             issue["labels"] = "bug"
@@ -214,16 +217,16 @@ def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
     """A post [Triage] could not read is named in its footer; once a later run reads it, that day's
     catch-up lists it (when it was new that day), once, before the later day's own [Triage]. One
     that was not new that day sends nothing when read, and is owed no more."""
-    down = sandbox(unreadable_issues_scenario(tmp_path / "both", broken=(31, 32)))
+    down = sandbox(unreadable_issues_scenario(tmp_path / "both", broken=(31, 32, 34)))
     first = run_daily(airflow, tmp_path / "both", down)
     assert first.state == "failed"  # an unreadable item makes the run red
     [triage] = triages_in(down)
-    assert "#### Could not read (2)" in triage
+    assert "#### Could not read (3)" in triage
     assert "/issues/33)" in triage
     assert "/issues/31)" not in triage
 
-    # The next day issue 31 reads again, 32 does not yet.
-    one = sandbox(unreadable_issues_scenario(tmp_path / "one", broken=(32,)))
+    # The next day issue 31 reads again, 32 does not yet, and 34 is not listed at all.
+    one = sandbox(unreadable_issues_scenario(tmp_path / "one", broken=(32,), gone=(34,)))
     airflow.use_sandbox(one.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
     second_day = (NOW + days(1)).isoformat()
     second = airflow.dags_test("community_daily_monitoring", second_day, {"as_of": second_day})
@@ -246,7 +249,7 @@ def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
 
     # Then 32 reads too: three days old on the first day, it was never a [Triage] item of that
     # day nor of the next, so nothing is sent for it, and nothing is owed any more.
-    fixed = sandbox(unreadable_issues_scenario(tmp_path / "fixed", broken=()))
+    fixed = sandbox(unreadable_issues_scenario(tmp_path / "fixed", broken=(), gone=(34,)))
     airflow.use_sandbox(fixed.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
     third_day = (NOW + days(2)).isoformat()
     third = airflow.dags_test("community_daily_monitoring", third_day, {"as_of": third_day})
@@ -256,6 +259,8 @@ def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
     # Owed by the first day's [Triage] only: the second day's, which could not read it either, did not
     # name it again.
     assert third.log.count("none was new that day, nothing to send") == 1
+    # 34, never read since, is not taken for a post that was not new: it is still owed.
+    assert "still owed: ['github/mattermost/mattermost#34']" in third.log
     fourth_day = (NOW + days(3)).isoformat()
     fourth = airflow.dags_test("community_daily_monitoring", fourth_day, {"as_of": fourth_day})
     assert fourth.state == "success", fourth.log[-5000:]
@@ -263,7 +268,20 @@ def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
     cleared = run_daily(airflow, tmp_path / "fixed", fixed)  # the first day, cleared
     assert cleared.state == "success", cleared.log[-5000:]
     assert len(triages_in(fixed)) == 2  # the third day's and the fourth day's
-    assert sum("/issues/31)" in p for p in [*triages_in(down), *triages_in(one), *triages_in(fixed)]) == 1
+
+    # 34 is listed again upstream: the first day's catch-up lists it, once.
+    back = sandbox(unreadable_issues_scenario(tmp_path / "back", broken=()))
+    airflow.use_sandbox(back.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    fifth_day = (NOW + days(4)).isoformat()
+    fifth = airflow.dags_test("community_daily_monitoring", fifth_day, {"as_of": fifth_day})
+    assert fifth.state == "success", fifth.log[-5000:]
+    late, fifth_today = triages_in(back)
+    assert late.startswith("[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC")
+    assert "/issues/34)" in late
+    assert "/issues/34)" not in fifth_today
+    everything = [*triages_in(down), *triages_in(one), *triages_in(fixed), *triages_in(back)]
+    assert sum("/issues/31)" in p for p in everything) == 1
+    assert sum("/issues/34)" in p for p in everything) == 1
 
 
 def test_days_with_no_run_are_triaged_by_the_next_run_once(

@@ -7,6 +7,7 @@ everything already sent.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -323,7 +324,24 @@ def test_a_post_an_earlier_day_owes_already_is_not_named_again() -> None:
     assert covered.key == BASE + ":without:forum,forum/13"
     # Its own T's digest still waits for it: it is not read now.
     sent = {covered.key: True}
-    assert keys.covered_digest_key(BASE, sent, ["forum/12"], before).catch_up == ("forum", "forum/13")
+    caught_up = keys.covered_digest_key(BASE, sent, ["forum/12"], before)
+    assert caught_up.catch_up == ("forum", "forum/13")
+    assert caught_up.first == covered.key  # the digest a catch-up that lists nothing leaves standing
+    assert keys.split_tokens(["forum", "forum/12", "jira"]) == (["forum", "jira"], ["forum/12"])
+
+
+def test_the_left_out_posts_still_owed() -> None:
+    day = keys.digest_key(DAG, "triage", T - timedelta(days=1))
+    long_ago = keys.digest_key(DAG, "triage", T - timedelta(days=40))
+    deliveries = {
+        day + ":without:forum,forum/12,github/o/r#3": True,
+        day + ":recovered:forum,github/o/r#3": True,  # listed already
+        day + ":recovered:forum/12": False,  # a try that sent nothing lists nothing
+        BASE + ":without:forum/7": True,
+        long_ago + ":without:forum/1": True,  # before the range asked for
+        keys.digest_key(DAG, "triage", T - timedelta(days=2)) + ":without:forum/9": False,
+    }
+    assert keys.left_out_owed(f"{DAG}:triage:", deliveries, T - timedelta(days=31)) == {"forum/12", "forum/7"}
 
 
 @pytest.mark.parametrize(
@@ -409,13 +427,19 @@ def test_a_catch_up_of_left_out_posts_lists_those_posts_alone() -> None:
 
 
 def test_catch_ups_of_one_day_are_archived_apart() -> None:
+    from types import SimpleNamespace
+
     from community_monitoring.pipeline.daily import catch_up_archive_name
 
-    assert catch_up_archive_name(["forum"]) == "triage.recovered-forum"
-    one, other = catch_up_archive_name(["forum/12"]), catch_up_archive_name(["forum/13"])
+    run: Any = SimpleNamespace(as_of=T)
+    assert catch_up_archive_name(run, T, ["forum"]) == "triage.recovered-forum"
+    one, other = catch_up_archive_name(run, T, ["forum/12"]), catch_up_archive_name(run, T, ["forum/13"])
     assert one.startswith("triage.recovered-left-out-")
     assert one != other
-    assert "/" not in catch_up_archive_name(["github", "github/o/r#3"])
+    assert "/" not in catch_up_archive_name(run, T, ["github", "github/o/r#3"])
+    earlier = catch_up_archive_name(run, T - timedelta(days=1), ["forum"])
+    assert earlier.startswith("triage.recovered-forum.of-")
+    assert earlier != "triage.recovered-forum"
 
 
 PREFIX = f"{DAG}:triage:"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,26 @@ def triage_lacks(channels: Mapping[str, Any]) -> list[str]:
     return missing + list(dict.fromkeys(left_out))
 
 
+def left_out_unread(run: TaskRun, tokens: Iterable[str]) -> list[str]:
+    """Of the left-out posts ``tokens`` (``keys.left_out_token``), those this run did not read: gone
+    upstream, older than what it reads, or not listed today. Not read is not caught up on: whether
+    such a post was new on its day is unknown, so it stays owed (never taken for one that was not)."""
+    posts = keys.left_out_posts(tokens)
+    listed = [channel for channel in listed_channels(run) if channel in posts]
+    if not listed:
+        return []  # a channel not read now: its posts are not caught up on anyway
+    read = {(post.channel, post.source_id) for post in run.store.posts(listed)}
+    unread = [
+        keys.left_out_token(channel, post_id)
+        for channel in listed
+        for post_id in sorted(posts[channel])
+        if (channel, post_id) not in read
+    ]
+    if unread:
+        log.info("Left out by an earlier [Triage] and not read by this run either, still owed: %s", unread)
+    return unread
+
+
 def catch_up_channels(catch_up: Sequence[str]) -> list[str]:
     """The channels a catch-up's tokens (``keys.covered_digest_key``'s) list posts of."""
     return list(dict.fromkeys(keys.token_channel(token) for token in catch_up))
@@ -83,7 +103,7 @@ def posts_of_the_day(
 def only_left_out(posts: Iterator[Post], catch_up: Sequence[str]) -> Iterator[Post]:
     """``posts`` but, on a channel a catch-up names posts of (not the whole channel), those posts alone."""
     posts_by_channel = keys.left_out_posts(catch_up)
-    whole = {token for token in catch_up if "/" not in token}
+    whole = set(keys.split_tokens(catch_up)[0])
     for post in posts:
         named = posts_by_channel.get(post.channel)
         if post.channel in whole or named is None or post.source_id in named:
@@ -210,14 +230,16 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.pipeline.triage_model import triage_classifier
 
     channels = run.channels_read()
-    missing = triage_lacks(channels)
     # A digest of this T sent without some channels, or without posts it could not read, is
     # followed, once they are read, by their posts alone: a post is new on one day only, so none
     # may wait for a later [Triage].
+    prefix, deliveries = keys.kind_prefix(DAG_ID, "triage"), run.outbox.deliveries_of("triage")
+    # Posts still owed that this run did not read either are not caught up on (``left_out_unread``).
+    window_start = run.as_of - timedelta(days=run.settings.digest.max_age_days)
+    owed_posts = keys.left_out_owed(prefix, deliveries, earliest=window_start - DAY)
+    missing = triage_lacks(channels) + left_out_unread(run, owed_posts)
     base = digest_key(DAG_ID, "triage", run.as_of)
-    elsewhere = keys.left_out_before(
-        keys.kind_prefix(DAG_ID, "triage"), run.outbox.deliveries_of("triage"), run.as_of
-    )
+    elsewhere = keys.left_out_before(prefix, deliveries, run.as_of)
     covered = covered_digest_key(base, run.outbox.earlier_deliveries("triage"), missing, elsewhere)
     # One classifier for today's [Triage] and every earlier day's it sends: a promoted model is
     # loaded from storage once per run, not once per day caught up.
@@ -240,10 +262,10 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             unreadable=[p for p in channels.get("unreadable", ()) if p["channel"] in covered.catch_up],
             untriaged=untriaged_notice(gap.unread),
         )
-        if message is None:  # only left-out posts, none of them new that day: nothing owed now
-            covered = covered_digest_key(base, run.outbox.earlier_deliveries("triage"), missing, elsewhere)
+        if message is None:  # only left-out posts, none to list now: the first digest stands
+            covered = keys.CoveredDigest(covered.first, sent_before=True, first=covered.first)
     if message is not None:
-        archive_as: str | None = catch_up_archive_name(covered.catch_up)
+        archive_as: str | None = catch_up_archive_name(run, run.as_of, covered.catch_up)
     else:
         archive_as = None if covered.sent_before else "triage"
         message = triage_message(
@@ -263,7 +285,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     earlier = [
         {"key": key, "parts": list(earlier_message.parts)}
         for _, key, earlier_message in sorted(
-            [*owed, *untriaged_messages(run, gap.days, missing, channels["missing"], classifier)],
+            [*owed, *untriaged_messages(run, gap.days, missing, channels["missing"], classifier, elsewhere)],
             key=lambda m: m[0],
         )
     ]
@@ -271,14 +293,15 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     return {**built, "earlier_days": len(earlier)}
 
 
-def catch_up_archive_name(catch_up: Sequence[str]) -> str:
-    """The archive name of a catch-up: ``triage.recovered-<channels>``, and ``left-out-<digest>`` for
-    posts an earlier [Triage] left out (a digest of which: two catch-ups of one day keep both)."""
-    names = [token for token in catch_up if "/" not in token]
-    posts = [token for token in catch_up if "/" in token]
+def catch_up_archive_name(run: TaskRun, as_of: datetime, catch_up: Sequence[str]) -> str:
+    """The archive name of a catch-up of ``as_of``'s [Triage]: ``triage.recovered-<channels>``, with
+    ``left-out-<digest>`` for posts it left out (a digest of which: two catch-ups of one day keep
+    both), and ``.of-<T>`` when this run's T is another day's."""
+    names, posts = keys.split_tokens(catch_up)
     if posts:
         names.append("left-out-" + hashlib.sha1(",".join(posts).encode()).hexdigest()[:8])
-    return f"triage.recovered-{'-'.join(names)}"
+    name = f"triage.recovered-{'-'.join(names)}"
+    return name if as_of == run.as_of else f"{name}.of-{archive_folder_name(as_of)}"
 
 
 def catch_up_message(
@@ -293,12 +316,10 @@ def catch_up_message(
     """The [Triage] of ``as_of`` catching up on ``covered.catch_up``: the channels its first digest
     could not read (their posts of that day) and the posts it left out (those of them new that day).
 
-    None when it caught up on left-out posts alone and none was new that day (an older topic that
-    could not be read): the ledger records ``covered.key`` as done, with nothing sent, so no later
-    run builds it again."""
-    name = catch_up_archive_name(covered.catch_up)
-    if as_of != run.as_of:
-        name += f".of-{archive_folder_name(as_of)}"
+    None when it caught up on left-out posts alone (all read by this run: ``left_out_unread``) and
+    none was new that day (an older topic that could not be read): the ledger records
+    ``covered.key`` as done, with nothing sent, so no later run builds it again."""
+    name = catch_up_archive_name(run, as_of, covered.catch_up)
     message = triage_message(
         run,
         as_of,
@@ -310,7 +331,7 @@ def catch_up_message(
         untriaged=untriaged,
         archived_as=archived_at(run, name),
     )
-    if message.item_urls or any("/" not in token for token in covered.catch_up):
+    if message.item_urls or keys.split_tokens(covered.catch_up)[0]:
         return message
     log.info(
         "The posts the [Triage] of %s left out (%s) were read now: none was new that day, nothing to send",
@@ -344,10 +365,12 @@ def untriaged_messages(
     missing: Sequence[str],
     missing_channels: Sequence[str],
     classifier: TriageClassifier,
+    owed_elsewhere: Iterable[str] = (),
 ) -> list[tuple[datetime, str, Any]]:
     """A [Triage] for each day no [Triage] went out for, as of that day's T, under the key its own
     run would have used (so a later backfill of that day posts it no more); a day with no new post
-    sends nothing. ``missing``/``missing_channels``: as ``owed_triage_messages``'."""
+    sends nothing. ``missing``/``missing_channels``: as ``owed_triage_messages``'; ``owed_elsewhere``:
+    the left-out posts an earlier [Triage] owes already (not named again)."""
     messages = []
     listed = listed_channels(run)
     for day in days:
@@ -367,7 +390,7 @@ def untriaged_messages(
                 "No [Triage] went out for %s and it had no new post: nothing to send", day.as_of.isoformat()
             )
             continue
-        key = covered_digest_key(digest_key(DAG_ID, "triage", day.as_of), {}, missing).key
+        key = covered_digest_key(digest_key(DAG_ID, "triage", day.as_of), {}, missing, owed_elsewhere).key
         log.warning(
             "No [Triage] went out for %s (no run, or it failed first): its %d new post(s) since %s go "
             "out now, as of that day, before today's",
@@ -435,6 +458,7 @@ def triage_message(
     from community_monitoring.rules import new_posts_of
 
     day_start = since or day_window(as_of)[0]
+    whole_channels, left_out = keys.split_tokens(catching_up)
     # Two reads of the day's posts: their authors alone first (whose posts may be one item across
     # channels), then the posts a batch at a time; only the entries the digest can show, and the
     # posts that may fold, are held whole.
@@ -473,8 +497,8 @@ def triage_message(
         missing_channels=missing_channels,
         unreadable=unreadable,
         findings=replace(day.findings, related=related),
-        catching_up=[token for token in catching_up if "/" not in token],
-        left_out_caught_up=any("/" in token for token in catching_up),
+        catching_up=whole_channels,
+        left_out_caught_up=bool(left_out),
         since=since,
         untriaged=untriaged,
         archived_as=archived_as,
@@ -520,7 +544,7 @@ def owed_triage_messages(
         if message is None:
             continue
         run.outbox.archive(
-            f"{catch_up_archive_name(digest.covered.catch_up)}.of-{archive_folder_name(digest.as_of)}",
+            catch_up_archive_name(run, digest.as_of, digest.covered.catch_up),
             message.parts,
             full_text=message.full_text,
         )
