@@ -442,6 +442,9 @@ class HttpSection(Section):
     # The whole answer, once it starts: a read timeout bounds each wait for bytes, so an answer
     # that trickles in would otherwise never time out.
     body_timeout_seconds: Annotated[float, Field(strict=True, gt=0, le=3600)] = 300.0
+    # The largest answer read, unpacked: a page of any of these APIs is a few MB at most, and an
+    # answer that does not end (a proxy streaming a file, a gzip bomb) would fill memory first.
+    max_body_mb: Annotated[int, Field(strict=True, ge=1, le=4096)] = 64
     max_attempts: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
     base_delay_seconds: Annotated[float, Field(strict=True, ge=0, le=60)] = 1.0
     # The longest wait a rate limit may ask for before the call gives up (the task retries later).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import json
 import socket
 import struct
@@ -393,6 +394,42 @@ def test_a_uservoice_token_answer_trickling_in_fails_within_the_body_timeout() -
         elapsed = time.monotonic() - started
         assert len(server.received) == policy.max_attempts
     assert elapsed < (policy.body_timeout + policy.read_timeout) * policy.max_attempts + 2.0
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_an_answer_larger_than_max_body_fails_the_page_at_once_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], packed: bool
+) -> None:
+    """An answer that does not end (a proxy streaming a file) or unpacks to far more than it weighs
+    (a gzip bomb) filled the worker's memory before anything else could stop it. The size counts
+    unpacked bytes; the same page again would be as large, so it is not asked for again."""
+    policy = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_body_bytes=64 * 1024, max_attempts=3)
+    body = json.dumps({"items": ["x" * 200_000]}).encode()
+    reply = (
+        Reply(200, gzip.compress(body), "application/json", headers={"Content-Encoding": "gzip"})
+        if packed
+        else Reply(200, body, "application/json")
+    )
+    assert len(reply.payload()[0]) < policy.max_body_bytes or not packed
+    with Loopback(reply) as server:
+        http_connection(monkeypatch, "loop", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("loop", "forum", policy=policy, sleep=sleeps.append)
+        with pytest.raises(
+            UpstreamError, match=r"^forum: GET /big.json failed: the answer was larger than 0.0625 MB"
+        ):
+            api.get_page("/big.json", ItemsPage)
+        assert len(server.received) == 1
+    assert sleeps == []
+
+
+def test_an_answer_within_max_body_is_read_whole(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    policy = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_body_bytes=64 * 1024, max_attempts=3)
+    with Loopback(Reply(200, {"items": ["x" * 60_000]})) as server:
+        http_connection(monkeypatch, "loop", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("loop", "forum", policy=policy, sleep=sleeps.append)
+        assert api.get_page("/t.json", ItemsPage).items == ["x" * 60_000]
 
 
 def test_an_answer_that_arrives_in_pieces_within_the_body_timeout_is_read_whole(

@@ -12,6 +12,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import gitlab
@@ -89,6 +90,19 @@ def test_an_ambiguous_webhook_failure_is_sent_once_and_raised(
     assert isinstance(err.value, AmbiguousWrite)  # what the ledger catches: read back or "uncertain"
     assert sleeps == []
     no_hook_id(err.value, caplog)
+
+
+def test_a_webhook_answer_larger_than_max_body_is_a_post_that_may_have_arrived(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """The post went out and the answer never ended: sent once, then unsure (never sent again)."""
+    policy = replace(FAST, max_body_bytes=1024)
+    with Loopback(Reply(200, "x" * 10_000)) as server:
+        http_connection(monkeypatch, "mm_loop", server.url, password=HOOK_ID)
+        hook = MattermostWebhook("mm_loop", http=policy, sleep=sleeps.append)
+        with pytest.raises(AmbiguousWriteError, match=r"larger than .* not re-sent"):
+            hook.post("[Triage] hi")
+        assert len(server.received) == 1
 
 
 def test_a_webhook_answer_in_a_charset_python_does_not_know_is_a_post_that_arrived(

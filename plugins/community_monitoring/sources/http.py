@@ -112,6 +112,7 @@ class HttpPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     body_timeout: float = 300.0
+    max_body_bytes: int = 64 * 2**20
     max_attempts: int = 5
     base_delay: float = 1.0
     max_wait: float = 120.0
@@ -129,6 +130,7 @@ class HttpPolicy:
                 connect_timeout=float(http.connect_timeout_seconds),
                 read_timeout=float(http.read_timeout_seconds),
                 body_timeout=float(http.body_timeout_seconds),
+                max_body_bytes=int(http.max_body_mb) * 2**20,
                 max_attempts=int(http.max_attempts),
                 base_delay=float(http.base_delay_seconds),
                 max_wait=float(http.max_wait_seconds),
@@ -161,23 +163,33 @@ class BodyTimeout(requests.exceptions.ReadTimeout):
     """The answer started but had not arrived in full by the body deadline (it trickles in)."""
 
 
+class BodyTooLarge(requests.exceptions.RequestException):
+    """The answer grew past the size no page of these APIs comes near (``http.max_body_mb``)."""
+
+
 class BodyDeadline:
-    """A requests response hook: the answer's body is read within ``seconds`` of its headers.
+    """A requests response hook: the answer's body is read within ``seconds`` of its headers, and
+    is at most ``max_bytes`` long once unpacked.
 
     A read timeout bounds each wait for bytes: an answer trickling in a few bytes at a time never
     hits it, and the task would hang until Airflow's execution timeout. Requests runs response
     hooks before it reads the body, so the hook reads it, in chunks, and gives up past the
-    deadline with a ``ReadTimeout`` (retried for a read; an unsure write for a write).
+    deadline with a ``ReadTimeout`` (retried for a read; an unsure write for a write). An answer
+    that does not end (a proxy streaming a file, a gzip bomb) would fill the worker's memory
+    first: past ``max_bytes`` the hook stops reading (``BodyTooLarge``: the page fails unretried,
+    a write is unsure).
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, max_bytes: int = HttpPolicy.max_body_bytes) -> None:
         self.seconds = seconds
+        self.max_bytes = max_bytes
 
     def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("stream") or response._content_consumed:  # type: ignore[attr-defined]
             return response
         started = time.monotonic()
         chunks: list[bytes] = []
+        size = 0
         raw = response.raw
         while True:
             try:
@@ -190,6 +202,13 @@ class BodyDeadline:
             if not chunk:
                 break
             chunks.append(chunk)
+            size += len(chunk)
+            if size > self.max_bytes:
+                response.close()
+                raise BodyTooLarge(
+                    f"the answer was larger than {self.max_bytes / 2**20:g} MB (http.max_body_mb); not read",
+                    response=response,
+                )
             if time.monotonic() - started > self.seconds:
                 response.close()
                 raise BodyTimeout(f"the answer was still arriving after {self.seconds:g}s", response=response)
@@ -204,7 +223,7 @@ def with_body_deadline(session: requests.Session, policy: HttpPolicy) -> request
     hooks = session.hooks.setdefault("response", [])
     hooks[:] = [hook for hook in hooks if not isinstance(hook, BodyDeadline)]
     # First: the other hooks (python-gitlab's last-response keeper) see the body read.
-    hooks.insert(0, BodyDeadline(policy.body_timeout))
+    hooks.insert(0, BodyDeadline(policy.body_timeout, policy.max_body_bytes))
     return session
 
 
@@ -533,6 +552,8 @@ def request_never_sent(exc: BaseException) -> bool:
 def describe_transport_error(exc: BaseException) -> str:
     """What went wrong on the wire, in words that hold no URL (a URL may carry a secret)."""
     causes = list(_causes(exc))
+    if isinstance(exc, BodyTooLarge):
+        return str(exc)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timeout (nothing was sent)"
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -647,6 +668,8 @@ def _settled(call: Call, retry: _Retry) -> _Retry:
 
 def _transport_failure(call: Call, exc: requests.RequestException) -> _Retry:
     what = describe_transport_error(exc)
+    if isinstance(exc, BodyTooLarge) and not call.is_write:
+        raise call.error(0, what)  # the same page again would be as large: the channel fails now
     if call.is_write and not request_never_sent(exc):
         detail = f"{what}: the request may have been processed, so it is not re-sent"
         raise call.error(0, detail, AmbiguousWriteError) from None
