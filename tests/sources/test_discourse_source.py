@@ -622,3 +622,67 @@ def test_a_topic_read_from_its_own_view_whose_later_posts_fail_is_named_not_kept
     assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
     assert "could not be read" in problems[0].problem
     assert len(views) == 1  # named once, not read again as a topic whose first post went missing
+
+
+def view_without_full_stream(
+    topic: dict[str, Any], posts: list[dict[str, Any]], stream: list[int] | None
+) -> dict[str, Any]:
+    """``/t/{id}.json`` answered with the topic's first 20 posts and ``stream`` as given (left out
+    when None), as a fault: a real topic view always lists all its post ids."""
+    post_stream: dict[str, Any] = {"posts": posts[:20]}
+    if stream is not None:
+        post_stream["stream"] = stream
+    return {
+        "service": "discourse",
+        "path": rf"/t/{topic['id']}\.json$",
+        "kind": "body",
+        "body": json.dumps({**topic, "post_stream": post_stream}),
+        "content_type": "application/json",
+    }
+
+
+@pytest.mark.parametrize("stream", ["left out", "shorter than posts_count"])
+def test_a_topic_view_that_does_not_list_all_its_posts_is_named_not_read_as_the_whole_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stream: str
+) -> None:
+    """A topic read from its own view whose stream is left out (or lists fewer ids than posts_count)
+    gives its first 20 posts only: kept, the staff answer after them was lost and the topic read as
+    unanswered in a green run. It is named as unreadable, with its post id; a short topic whose view
+    inlines all its posts is read whole without a stream."""
+    first = forum_post(1, 101, 1, "bob", NOW - days(2), raw="Bumped during the walk")
+    replies = [forum_post(10 + n, 101, 2 + n, "carol", NOW - days(1.5) + days(n / 100)) for n in range(21)]
+    replies[-1] = forum_post(30, 101, 22, "forum.staffer", NOW - days(1), raw="Fixed in 10.2", staff=True)
+    short_first = forum_post(2, 102, 1, "dan", NOW - days(2), raw="Short")
+    short_reply = forum_post(3, 102, 2, "erin", NOW - days(1.8), raw="Me too")
+    listed = forum_post(4, 100, 1, "alice", NOW - days(2), raw="Listed")
+    long_posts = [first, *replies]
+    topics = [
+        forum_topic(100, "Listed", NOW - days(2), [listed]),
+        forum_topic(101, "Long", NOW - days(2), long_posts),
+        forum_topic(102, "Short", NOW - days(2), [short_first, short_reply]),
+    ]
+    ids = [p["id"] for p in long_posts][:20] if stream != "left out" else None
+    faults = [
+        *latest_lists_only([topics[0]]),
+        view_without_full_stream(topics[1], long_posts, ids),
+        view_without_full_stream(topics[2], [short_first, short_reply], None),
+    ]
+    scenario = write_scenario(
+        tmp_path / "s",
+        NOW,
+        topics=topics,
+        posts=[listed, short_first, short_reply, *long_posts],
+        faults=faults,
+    )
+    problems: list[ItemProblem] = []
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        }
+    assert sorted(found) == ["Listed", "Short"]
+    assert [r.body for r in found["Short"].replies] == ["Me too"]
+    assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
+    assert "22 posts" in problems[0].problem
+    assert "could not be read" in problems[0].problem
