@@ -123,6 +123,19 @@ def test_issue_filters_and_defaults(sandbox: Sandbox) -> None:
     assert unlabelled == [6]
 
 
+def test_an_issue_written_without_labels_is_served_with_none(
+    write_scenario: Callable[..., Path], start_sandbox: Callable[[Path], Sandbox]
+) -> None:
+    """GitLab always sends ``labels``; a hand-written issue that leaves them out has none."""
+    bare = {k: v for k, v in gl_issue(7, 7, []).items() if k != "labels"}
+    started = start_sandbox(write_scenario({"gitlab/grp/proj/issues.json": [bare]}))
+    [issue] = client(started).projects.get(PROJECT_ID, lazy=True).issues.list(get_all=True)
+    assert issue.attributes["labels"] == []
+    assert [
+        i.iid for i in client(started).projects.get(PROJECT_ID, lazy=True).issues.list(labels="None")
+    ] == [7]
+
+
 def test_notes_include_system_notes_and_user_notes_count(sandbox: Sandbox) -> None:
     issue = client(sandbox).projects.get(PROJECT_ID, lazy=True).issues.get(2)
 

@@ -399,6 +399,30 @@ def test_an_issue_listed_without_its_note_count_has_its_notes_read(tmp_path: Pat
     assert by_iid[2].replies == ()
 
 
+def test_an_issue_listed_without_its_labels_is_named_not_read_as_unlabelled(tmp_path: Path) -> None:
+    """GitLab always sends ``labels`` (empty when there are none). Read as none, an issue answered
+    without them lost its owner's routing and the labels that keep it out of the lists; it is named
+    as unreadable instead, with the post it leaves out."""
+    issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    sparse = [dict(issue) for issue in issues]
+    del sparse[1]["labels"]
+    listed = {
+        "service": "gitlab",
+        "path": "/issues$",
+        "kind": "body",
+        "body": json.dumps(sparse),
+        "content_type": "application/json",
+    }
+    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues}}, faults=[listed])
+    problems: list[ItemProblem] = []
+    with Sandbox(scenario) as running:
+        client = GitlabIssuesClient(gitlab.Gitlab(f"{running.base_url}/gitlab", private_token="t"))
+        posts = list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW, problems))
+    assert [p.number for p in posts] == [1]
+    assert [(p.item, p.post_id) for p in problems] == [(f"{PROJECT}#2", f"{PROJECT}#2")]
+    assert "labels" in problems[0].problem
+
+
 def test_a_notes_page_that_lists_only_the_label_change_of_an_issue_that_counts_a_reply_is_not_cached(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

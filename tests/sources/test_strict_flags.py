@@ -29,6 +29,7 @@ ISSUE = {
     "web_url": "https://g.test/1",
     "title": "I",
     "author": {"username": "ana"},
+    "labels": [],
 }
 NOTE = {"id": 1, "created_at": "2026-11-17T10:00:00Z", "author": {"username": "ana"}}
 

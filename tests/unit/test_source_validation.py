@@ -132,6 +132,7 @@ GITLAB_ISSUE = {
     "state": "opened",
     "web_url": "https://gitlab.com/g/p/-/issues/3",
     "author": {"username": "ana"},
+    "labels": [],
 }
 GITLAB_NOTE = {
     "id": 9,

@@ -357,7 +357,10 @@ class GitlabIssue(Item):
     # a deleted account's issues and notes move to its "ghost" user. An issue without the key is an
     # item error (named, the run red); a null still reads as "ghost".
     author: GitlabUser | None
-    labels: list[str] = Field(default_factory=list)
+    # GitLab always sends the list (empty when there are none). Read as "none" when left out, the
+    # issue lost what routes it to its owner, types it (bug, feature) and leaves it out of the lists
+    # (a label the settings exclude): an item error instead.
+    labels: list[str]
     user_notes_count: int | None = None
     # Only its author and the project's members read it (never listed in a public digest).
     confidential: StrictBool | None = None
