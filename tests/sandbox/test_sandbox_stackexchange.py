@@ -353,6 +353,21 @@ def test_a_comment_without_post_type_is_served_under_its_post(
     assert [c["comment_id"] for c in get("/2.3/questions/2;3/comments")["items"]] == [33, 31]
 
 
+def test_a_question_written_without_tags_is_served_with_none(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The API always sends a question's tags; a hand-written question that leaves them out has none.
+    bare = {k: v for k, v in QUESTIONS[0].items() if k != "tags"}
+    started = start_sandbox(write_scenario({**FILES, "stackexchange/questions.json": [bare]}))
+    connect(started, monkeypatch)
+
+    [served] = get("/2.3/questions")["items"]
+    assert served["tags"] == []
+    assert get("/2.3/questions", tagged="mattermost")["items"] == []
+
+
 def test_a_comment_whose_post_type_contradicts_its_post_names_itself(
     write_scenario: Callable[..., Path],
 ) -> None:

@@ -151,6 +151,7 @@ SO_QUESTION = {
     "question_id": 4,
     "creation_date": 1763370000,
     "title": "Crash",
+    "tags": ["mattermost"],
     "owner": {"user_id": 7, "user_type": "registered", "display_name": "Ana"},
 }
 SO_ANSWER = {"answer_id": 8, "question_id": 4, "creation_date": 1763370000, "owner": SO_QUESTION["owner"]}

@@ -196,7 +196,10 @@ class Question(Item):
     title: str  # every post has one (the rules read it): a null is an item error
     link: str | None = None
     body: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    # In the default filter, which the thread filter builds on: the API always sends a question's
+    # tags (one to five). Read as none when left out, the question lost the tags that route it to
+    # its owner and type it: an item error instead.
+    tags: list[str]
     owner: Owner | None = None
     closed_date: UnixTime | None = None
     last_activity_date: UnixTime | None = None
