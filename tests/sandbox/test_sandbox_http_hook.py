@@ -98,7 +98,9 @@ def test_topic_stream_and_remaining_posts(forum: Sandbox) -> None:
     more = get(f"/t/{LONG_TOPIC}/posts.json", {"post_ids[]": rest})
 
     assert len(stream["posts"]) == 20
-    assert len(stream["stream"]) == LONG_TOPIC_POSTS
+    assert len(stream["stream"]) == LONG_TOPIC_POSTS == topic_view["posts_count"]
+    # post_type as Discourse always sends it (the file leaves it out): a regular post.
+    assert {p["post_type"] for p in stream["posts"] + more["post_stream"]["posts"]} == {1}
     assert topic_view["title"] == "Topic 1"
     assert [p["post_number"] for p in more["post_stream"]["posts"]] == list(range(21, 26))
 

@@ -686,3 +686,56 @@ def test_a_topic_view_that_does_not_list_all_its_posts_is_named_not_read_as_the_
     assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
     assert "22 posts" in problems[0].problem
     assert "could not be read" in problems[0].problem
+
+
+def test_a_reply_answered_without_post_type_names_its_topic_not_read_as_a_reply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Discourse post carries ``post_type``. Read as a regular reply when left out, a staff
+    whisper took its topic off the lists as answered; dropped alone, the topic would read as
+    unanswered. The topic is named as unreadable instead, with its post id, whether the reply came
+    from /posts.json or from the topic's own view."""
+    from community_sandbox.discourse import DiscourseService
+
+    listed = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Listed")
+    whisper = forum_post(2, 100, 2, "forum.staffer", NOW - days(1.5), raw="Internal note", staff=True)
+    fine = forum_post(3, 101, 1, "bob", NOW - days(2), raw="Fine")
+    answer = forum_post(4, 101, 2, "forum.staffer", NOW - days(1.5), raw="Fixed in 10.2", staff=True)
+    bumped = forum_post(5, 102, 1, "carol", NOW - days(2), raw="Bumped during the walk")
+    unsure = forum_post(6, 102, 2, "forum.staffer", NOW - days(1.5), raw="Internal too", staff=True)
+    topics = [
+        forum_topic(100, "Listed", NOW - days(2), [listed, whisper]),
+        forum_topic(101, "Fine", NOW - days(2), [fine, answer]),
+        forum_topic(102, "Bumped", NOW - days(2), [bumped, unsure]),
+    ]
+    post = DiscourseService._post
+
+    def without_type(self: DiscourseService, raw: dict[str, Any]) -> dict[str, Any]:
+        served = post(self, raw)
+        if served["id"] in (2, 6):
+            del served["post_type"]  # a Discourse whose answer leaves it out
+        return served
+
+    monkeypatch.setattr(DiscourseService, "_post", without_type)
+    # Topic 102 is read from its own view (/latest.json leaves it out), its replies with it.
+    scenario = write_scenario(
+        tmp_path / "s",
+        NOW,
+        topics=topics,
+        posts=[listed, whisper, fine, answer, bumped, unsure],
+        faults=latest_lists_only(topics[:2]),
+    )
+    problems: list[ItemProblem] = []
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        }
+    assert sorted(found) == ["Fine"]
+    assert [r.body for r in found["Fine"].replies] == ["Fixed in 10.2"]
+    assert [(p.item, p.post_id) for p in problems] == [
+        ("https://f.example/t/topic-100/100", "100"),
+        ("https://f.example/t/topic-102/102", "102"),
+    ]
+    assert all("post_type" in p.problem for p in problems)

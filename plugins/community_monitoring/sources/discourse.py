@@ -154,7 +154,11 @@ class DiscoursePost(Item):
     # post serializer sends the key, so a post without it is an item error (named, the run red):
     # whether its author is staff or a bot could not be told.
     username: str | None
-    post_type: int = REGULAR_POST
+    # Every post serializer sends it. A reply without it could be a staff whisper or a moderator's
+    # action (answers no one) as well as a reply everyone sees: read as regular, a whisper took the
+    # topic off the lists as answered. Left out, the reply's topic is named as unreadable (never the
+    # reply alone: dropped, it would leave the topic reading as unanswered).
+    post_type: int | None = None
     user_id: int | None = None
     staff: StrictBool | None = None
     admin: StrictBool | None = None
@@ -513,6 +517,8 @@ class _Threads:
         self._seen: set[int] = set()
         # Topics whose first post is in the window but that /latest.json did not list.
         self.unlisted: list[int] = []
+        # Topic → why one of its replies could not be read as one (named, the topic left out).
+        self.unreadable: dict[int, str] = {}
 
     def has_read(self, post_id: int) -> bool:
         return post_id in self._seen
@@ -530,6 +536,12 @@ class _Threads:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
         elif post.user_deleted or post.deleted_at or post.hidden:
             return  # withdrawn, deleted or hidden: no one reads it, so it answers no one
+        elif post.post_type is None:
+            self.unreadable.setdefault(
+                post.topic_id,
+                f"its post {post.post_number} was answered without post_type: whether it is a reply"
+                " anyone sees (or a staff whisper) could not be told",
+            )
         elif post.post_type == REGULAR_POST:
             reply = checker.build(name, normalise_reply, raw)
             if reply is not None:
@@ -726,6 +738,10 @@ def fetch_forum_topics(
             client, checker, topic, threads, public_url
         )
         if first is None:
+            continue
+        unreadable = threads.unreadable.get(topic_id)
+        if unreadable is not None:
+            checker.report(topic_url(public_url, topic), unreadable, str(topic_id))
             continue
         replies = threads.replies.get(topic_id, [])
         post = checker.build(
