@@ -7,7 +7,8 @@ writes its T's snapshot (``health.state_rows``), and writing T again (a retry, a
 replaces that T's rows of the channels it read, so a snapshot is always exactly one run's rows.
 Times are stored as UTC (naive ``TIMESTAMP`` columns) and read back as aware UTC datetimes.
 
-Read it with ``snapshot`` (the posts as they stood at one T: the live queue) and ``newest_frame`` (each
+Read it with ``snapshot`` (the posts as they stood at one T: the live queue; ``carried`` says which
+of them that run could not read, shown from the row of the run that last did) and ``newest_frame`` (each
 post's newest row over a period, chosen by the database: the metrics' input). ``prune_snapshots``
 deletes the snapshots older than the retention (``health.state_retention_days``) the daily run keeps.
 """
@@ -77,11 +78,14 @@ TABLE = sa.Table(
     sa.Column("owner", sa.String(256), nullable=False, default=""),
     sa.Column("escalation", sa.String(32), nullable=False, default=""),
     sa.Column("day_on_list", sa.Integer, nullable=False, default=0),
+    # Null for a row the run at ``as_of`` read. A post that run named as unreadable keeps its row of
+    # the snapshot before, carried into this one: then the T of the run that last read it.
+    sa.Column("last_read", UtcDateTime()),
     sa.Index("ix_community_post_states_as_of", "as_of"),
 )
 
 
-# The columns in ``StateRow``'s field order.
+# The columns in ``StateRow``'s field order (``last_read`` is the table's own: not a post's state).
 ROW_COLUMNS = tuple(TABLE.c[name] for name in STATE_COLUMNS)
 
 
@@ -110,13 +114,22 @@ ROWS_PER_BATCH = 5000
 
 
 def upsert_snapshot(
-    engine: Engine, rows: Sequence[StateRow], as_of: datetime, channels: Iterable[str] | None = None
+    engine: Engine,
+    rows: Sequence[StateRow],
+    as_of: datetime,
+    channels: Iterable[str] | None = None,
+    unread: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Make the snapshot at ``as_of`` of each of ``channels`` (default: the rows' channels) exactly
     ``rows``, in one transaction; returns how many rows were written.
 
     A channel named with no rows has its snapshot at ``as_of`` emptied; a channel not named (one
     the run could not read) keeps what an earlier write at ``as_of`` left.
+
+    ``unread``: the posts (channel, source id) the run named as unreadable. Each that had a row in
+    its channel's snapshot before ``as_of`` keeps that row, carried into this one with ``last_read``
+    (``carried``): left out, it would leave the page's queue without a word, and the backlog would
+    fall as though it were answered.
     """
     wrong = [r for r in rows if r.as_of != as_of]
     if wrong:
@@ -135,8 +148,47 @@ def upsert_snapshot(
         for start in range(0, len(rows), ROWS_PER_BATCH):
             batch = rows[start : start + ROWS_PER_BATCH]
             conn.execute(statement, [{name: getattr(r, name) for name in STATE_COLUMNS} for r in batch])
+        read = {(r.channel, r.source_id) for r in rows}
+        wanted = sorted({key for key in unread if key[0] in replaced and key not in read})
+        kept = _rows_before(conn, wanted, as_of)
+        if kept:
+            conn.execute(statement, [{**row, "as_of": as_of} for row in kept])
     log.info("Post states as of %s: %d row(s) for %s", as_of.isoformat(), len(rows), ", ".join(replaced))
-    return len(rows)
+    if kept:
+        log.warning(
+            "Post states as of %s: %d post(s) could not be read and keep their row of an earlier run: %s",
+            as_of.isoformat(),
+            len(kept),
+            ", ".join(f"{row['channel']}/{row['source_id']}" for row in kept[:20]),
+        )
+    return len(rows) + len(kept)
+
+
+def _rows_before(conn: Any, keys: Sequence[tuple[str, str]], as_of: datetime) -> list[dict[str, Any]]:
+    """The rows of ``keys`` (channel, source id) in their channel's newest snapshot before ``as_of``,
+    as column → value, with ``last_read`` the T of the run that last read each (that snapshot's, or
+    the one it was carried from)."""
+    found: list[dict[str, Any]] = []
+    by_channel: dict[str, list[str]] = {}
+    for channel, source_id in keys:
+        by_channel.setdefault(channel, []).append(source_id)
+    for channel, source_ids in sorted(by_channel.items()):
+        before = (
+            sa.select(sa.func.max(TABLE.c.as_of))
+            .where(TABLE.c.channel == channel, TABLE.c.as_of < as_of)
+            .scalar_subquery()
+        )
+        for start in range(0, len(source_ids), ROWS_PER_BATCH):
+            query = sa.select(*TABLE.columns).where(
+                TABLE.c.channel == channel,
+                TABLE.c.as_of == before,
+                TABLE.c.source_id.in_(source_ids[start : start + ROWS_PER_BATCH]),
+            )
+            for row in conn.execute(query).mappings():
+                values = dict(row)
+                values["last_read"] = values["last_read"] or values["as_of"]
+                found.append(values)
+    return found
 
 
 def prune_snapshots(engine: Engine, as_of: datetime, retention_days: int, now: datetime | None = None) -> int:
@@ -220,6 +272,18 @@ def snapshot(
         return []
     query = sa.select(*ROW_COLUMNS).where(TABLE.c.as_of == at).order_by(TABLE.c.channel, TABLE.c.created_at)
     return _rows(engine, _filtered(query, channel, post_type))
+
+
+def carried(engine: Engine, as_of: datetime) -> dict[tuple[str, str], datetime]:
+    """The posts of the snapshot at ``as_of`` that its run could not read, (channel, source id) →
+    the T of the run that last read them: their rows are that run's (``upsert_snapshot``'s ``unread``)."""
+    if not _exists(engine):
+        return {}
+    query = sa.select(TABLE.c.channel, TABLE.c.source_id, TABLE.c.last_read).where(
+        TABLE.c.as_of == as_of, TABLE.c.last_read.is_not(None)
+    )
+    with engine.connect() as conn:
+        return {(channel, source_id): at for channel, source_id, at in conn.execute(query)}
 
 
 def channels_gone(engine: Engine, as_of: datetime) -> list[str]:

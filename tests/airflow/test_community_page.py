@@ -420,3 +420,31 @@ def test_every_section_a_digest_links_here_has_a_list_of_its_own() -> None:
             assert found is not None
             assert "the whole list" not in found.words, (kind, section)
             assert "every type" not in found.words, (kind, section)
+
+
+def test_a_post_the_run_could_not_read_stays_in_the_queue_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post the run at T named as unreadable has no row of its own at T: it is listed from the row
+    of the run that last read it, marked so, and the page says how many; never left out of the queue
+    (and the backlog) without a word."""
+    from community_monitoring.web import app
+    from community_monitoring.web.page import PageQuery, select
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'states.db'}")
+    channels = ["github", "forum", "stackoverflow"]
+    state_table.upsert_snapshot(engine, snapshot_rows(T1), T1, channels)
+    unread = ("github", "102")
+    read = [r for r in snapshot_rows(T2) if (r.channel, r.source_id) != unread]
+    state_table.upsert_snapshot(engine, read, T2, channels, unread=[unread])
+    context = app.page_context(select(PageQuery.parse()), engine)
+    assert (context["at"], context["unread"], context["tracked"]) == (T2, 1, len(snapshot_rows(T2)))
+    marked = {item.title: item.last_read for item in context["queue"] if item.last_read}
+    assert marked == {"Webhook retries twice": "2026-11-17 09:00"}
+    assert app.page_context(select(PageQuery.parse(channel="forum")), engine)["unread"] == 0
+    assert app.page_context(select(PageQuery.parse(as_of="2026-11-17T09:00:00Z")), engine)["unread"] == 0
+
+    monkeypatch.setattr(app, "_engine", lambda: engine)
+    html = bytes(app.community_page(None, object()).body).decode()  # type: ignore[arg-type]
+    assert 'id="posts-unread">1 tracked post could not be read by this run' in html
+    assert html.count("not read at this T: as last read at 2026-11-17 09:00 UTC") == 1

@@ -284,6 +284,39 @@ def test_a_post_left_out_unreadable_is_caught_up_once_it_reads(
     assert sum("/issues/34)" in p for p in everything) == 1
 
 
+def test_a_post_on_the_community_page_that_a_run_could_not_read_stays_listed_marked(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """Issue 32 waits for an answer on the first day's page; the next day GitHub answers it in a form
+    the run cannot read. The run is red and names it, and the page still lists it, from the first
+    day's row, marked as not read: the page never loses sight of it without a word."""
+    import sqlalchemy as sa
+
+    from community_monitoring import state_table
+    from community_monitoring.web.app import page_context
+    from community_monitoring.web.page import PageQuery, select
+
+    fine = sandbox(unreadable_issues_scenario(tmp_path / "fine", broken=()))
+    assert run_daily(airflow, tmp_path / "fine", fine).state == "success"
+    broken = sandbox(unreadable_issues_scenario(tmp_path / "broken", broken=(32,)))
+    airflow.use_sandbox(broken.base_url, {"community_rotation": ROTATION}, ONLY_GITHUB_AND_FORUM)
+    second_day = (NOW + days(1)).isoformat()
+    second = airflow.dags_test("community_daily_monitoring", second_day, {"as_of": second_day})
+    assert second.state == "failed"  # issue 32 could not be read
+    engine = sa.create_engine(f"sqlite:///{airflow.workdir / 'ledger.db'}")
+    try:
+        key = ("github", f"{REPOS[0]}#32")
+        assert state_table.carried(engine, NOW + days(1)) == {key: NOW}
+        context = page_context(select(PageQuery.parse()), engine)
+    finally:
+        engine.dispose()
+    assert context["at"] == NOW + days(1)
+    assert context["unread"] == 1
+    listed = {item.title: item.last_read for item in context["queue"]}
+    assert listed["Older issue, read late"] == "2026-11-18 09:00"
+    assert listed["Channel sidebar freezes after an upgrade"] == ""  # read on the second day too
+
+
 def test_days_with_no_run_are_triaged_by_the_next_run_once(
     airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
 ) -> None:

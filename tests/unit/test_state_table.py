@@ -218,6 +218,36 @@ def test_a_channel_not_read_keeps_its_rows_and_a_channel_read_empty_loses_them(e
     assert {r.channel for r in state_table.snapshot(engine)} == {"github", "forum"}
 
 
+def test_a_post_the_run_could_not_read_keeps_its_last_row_marked_until_read(engine: sa.Engine) -> None:
+    """A post a run named as unreadable has no row of its own at that T: it kept the row of the run
+    that last read it, marked with that run's T, instead of leaving the snapshot (and the page's
+    queue) without a word. One with no earlier row, or of a channel the run did not read, gets none."""
+    day1, day2 = T - 2 * DAY, T - DAY
+    unread = ("github", "o/r#2")
+    first = by_key(rows_at(day1))[unread]
+    state_table.upsert_snapshot(engine, rows_at(day1), day1)
+
+    def without_it(as_of: datetime) -> list[StateRow]:
+        return [r for r in rows_at(as_of) if (r.channel, r.source_id) != unread]
+
+    named = [unread, ("github", "o/r#9"), ("gitlab", "g/p#1")]
+    written = state_table.upsert_snapshot(engine, without_it(day2), day2, ["github", "forum"], unread=named)
+    assert written == 3
+    at_day2 = by_key(state_table.snapshot(engine, day2))
+    assert sorted(at_day2) == sorted(by_key(rows_at(day2)))
+    assert at_day2[unread] == replace(first, as_of=day2)
+    assert state_table.carried(engine, day2) == {unread: day1}
+    # Not read the next day either: still the first day's row, last read on the first day.
+    state_table.upsert_snapshot(engine, without_it(T), T, ["github", "forum"], unread=[unread])
+    assert by_key(state_table.snapshot(engine, T))[unread] == replace(first, as_of=T)
+    assert state_table.carried(engine, T) == {unread: day1}
+    # Read again (T run again): its own row, no longer marked.
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+    assert state_table.carried(engine, T) == {}
+    assert state_table.carried(engine, day2) == {unread: day1}
+
+
 @pytest.mark.parametrize(
     ("rows", "channels", "error"),
     [
@@ -245,9 +275,10 @@ def test_an_older_table_gets_the_columns_it_lacks(engine: sa.Engine) -> None:
     table.create(engine)
     state_table.upsert_snapshot(engine, rows_at(T), T)
     assert by_key(state_table.snapshot(engine)) == by_key(rows_at(T))
-    assert {c["name"] for c in sa.inspect(engine).get_columns(state_table.TABLE_NAME)} == set(
-        health.STATE_COLUMNS
-    )
+    assert {c["name"] for c in sa.inspect(engine).get_columns(state_table.TABLE_NAME)} == {
+        *health.STATE_COLUMNS,
+        "last_read",
+    }
 
 
 @pytest.mark.parametrize(

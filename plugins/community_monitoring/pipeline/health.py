@@ -1,7 +1,8 @@
 """Community health tasks (SPEC §10): the daily snapshot of post states, the weekly section and chart.
 
 ``record_post_states`` (daily, ``notify`` group) upserts the snapshot at T of every channel the run
-read into the state table. It records in every run, backfills included: the table is no
+read into the state table; a post the run named as unreadable keeps its row of the snapshot before,
+marked as carried (``state_table.carried``), so the Community page still lists it and says so. It records in every run, backfills included: the table is no
 notification, and a backfill at T rebuilds the rows T had (the write policy, which holds back posts
 and upstream writes, does not apply). It then deletes the snapshots older than
 ``health.state_retention_days`` before T, so the table stays the size of its retention.
@@ -46,8 +47,14 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
         triage_classifier(run.settings, run.as_of),
         _releases(run),
     )
+    # The posts this run named as unreadable keep their last row (marked) rather than leave the page.
+    unread = [
+        (str(p["channel"]), str(p["post_id"]))
+        for p in run.channels_read().get("unreadable", ())
+        if p.get("post_id") and p.get("channel") in channels
+    ]
     engine = state_table.open_engine()
-    written = state_table.upsert_snapshot(engine, rows, run.as_of, channels)
+    written = state_table.upsert_snapshot(engine, rows, run.as_of, channels, unread=unread)
     missing = run.channels_read()["missing"]
     if missing:
         log.warning("Not read, so their rows as of %s are not replaced: %s", run.as_of.isoformat(), missing)
@@ -63,7 +70,13 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.channel] = counts.get(row.channel, 0) + 1
-    return {"as_of": run.as_of.isoformat(), "rows": written, "by_channel": counts, "pruned": pruned}
+    return {
+        "as_of": run.as_of.isoformat(),
+        "rows": written,
+        "by_channel": counts,
+        "carried": written - len(rows),
+        "pruned": pruned,
+    }
 
 
 def community_health_section(run: TaskRun, kind: str, channels: list[str]) -> str:

@@ -167,6 +167,7 @@ def _empty_context(selection: Selection) -> dict[str, Any]:
         "weekly": [],
         "chart_src": "",
         "channels_gone": [],
+        "unread": 0,
     }
 
 
@@ -187,11 +188,14 @@ def page_context(selection: Selection, engine: Engine) -> dict[str, Any]:
         c for c in state_table.channels_gone(engine, at) if c == selection.channel or not selection.channel
     ]
     context["channels_gone"] = [channel_label(c) for c in gone]
+    # Posts the run at T could not read: listed from the row of the run that last read them, marked.
+    carried = state_table.carried(engine, at)
+    context["unread"] = sum((r.channel, r.source_id) in carried for r in rows)
     queue = page.queue_rows(rows, selection, at)
     weekly = health.weekly_metrics(_weekly_frame(engine, selection, at), at, by=("channel", "post_type"))
     chart_params = {"as_of": page.iso(at), "channel": selection.channel, "type": selection.post_type}
     context.update(
-        queue=[page.queue_item(r, at) for r in queue[: page.MAX_ROWS]],
+        queue=[page.queue_item(r, at, carried.get((r.channel, r.source_id))) for r in queue[: page.MAX_ROWS]],
         queue_total=len(queue),
         tracked=len(rows),
         numbers=page.number_lines(health.health_numbers(rows, at)),

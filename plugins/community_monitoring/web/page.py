@@ -288,9 +288,13 @@ class QueueItem:
     step_words: str
     day_on_list: int
     created: str
+    # When the run at T could not read the post: the T (UTC, in words) of the run whose row it shows.
+    last_read: str = ""
 
 
-def queue_item(row: StateRow, at: datetime) -> QueueItem:
+def queue_item(row: StateRow, at: datetime, last_read: datetime | None = None) -> QueueItem:
+    """``row`` in words; ``last_read``: the run at T could not read the post, and the row is that of
+    the run at ``last_read`` (``state_table.carried``)."""
     if row.first_response_at is None:
         first = "none yet"
     else:
@@ -314,6 +318,7 @@ def queue_item(row: StateRow, at: datetime) -> QueueItem:
         step_words=STEP_WORDS.get(row.escalation, row.escalation),
         day_on_list=row.day_on_list,
         created=row.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        last_read=last_read.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if last_read else "",
     )
 
 
