@@ -516,10 +516,14 @@ def _fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     return float(math.exp(found.x))
 
 
+def _example_order(example: Example) -> tuple[str, str, str]:
+    return (example.post_type, example.channel, example.text)
+
+
 def _version_id(examples: Sequence[Example], stamp: datetime) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([FORMAT_VERSION, REGULARISATION_C, MAX_FEATURES, VECTORIZERS]).encode())
-    for example in sorted(examples, key=lambda e: (e.post_type, e.channel, e.text)):
+    for example in sorted(examples, key=_example_order):
         digest.update(json.dumps([example.post_type, example.channel, example.text]).encode())
     return f"{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}-{digest.hexdigest()[:10]}"
 
@@ -570,7 +574,10 @@ def train(
     """
     import sklearn
 
-    usable = _trainable(examples)
+    # In one fixed order, whatever order the channels listed them in (an old topic's new reply moves
+    # it up the forum's list): the cross-validation folds follow the order, and the same decisions
+    # must give the same model and card, as they give the same version id.
+    usable = sorted(_trainable(examples), key=_example_order)
     texts = [model_input(e.channel, e.text) for e in usable]
     labels = [e.post_type for e in usable]
     classes = sorted(set(labels), key=POST_TYPES.index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -157,6 +158,21 @@ def test_the_same_history_gives_the_same_version() -> None:
     assert first.version == again.version
     assert first.version.startswith("20261118T090000Z-")
     assert first.version != other.version
+
+
+def test_the_same_decisions_in_another_order_give_the_same_model_and_card() -> None:
+    """The channels may list the same history in another order (a forum topic with a new reply
+    comes first): the version id says it is the same model, so the model and card must be too."""
+    examples = generated_examples(per_type=12, seed=3)
+    created = T + timedelta(hours=1)
+    first, first_card = train(examples, settings_with(), as_of=T, created_at=created)
+    shuffled = list(examples)
+    random.Random(7).shuffle(shuffled)
+    for other in (list(reversed(examples)), shuffled):
+        again, again_card = train(other, settings_with(), as_of=T, created_at=created)
+        assert again.version == first.version
+        assert again_card == first_card
+        assert again.to_json() == first.to_json()
 
 
 def test_save_and_load_give_the_same_predictions(trained: tuple[TriageModel, ModelCard]) -> None:
