@@ -566,6 +566,7 @@ def render_triage_items(
     untriaged: Mapping[str, Any] | None = None,
     archived_as: str = "",
     left_out_caught_up: bool = False,
+    model_problem: str = "",
 ) -> RenderedMessage:
     """The [Triage] message of ``triage_items``: a draft for each post kept whole. ``catching_up``:
     the channels an earlier [Triage] of this T could not read, whose posts alone these items are;
@@ -574,7 +575,8 @@ def render_triage_items(
     it after the last [Triage]). ``untriaged``: ``{"after", "until", "command"}``, posts no [Triage]
     listed and this run cannot (older than it reads), with the backfill command that lists them.
     ``archived_as``: the archive's ``<T>/<name>`` the message goes under when not ``<T>/triage`` (a
-    catch-up): its "… and N more" names that full list."""
+    catch-up): its "… and N more" names that full list. ``model_problem``: the promoted triage model
+    that storage could not give back, in words ("" when none), shown near the top."""
     writer = DraftWriter(config)
     findings = findings or TriageFindings()
     grouped: dict[str, list[Mapping[str, Any] | CompactTriageLine]] = {t: [] for t in POST_TYPES}
@@ -598,6 +600,7 @@ def render_triage_items(
         "left_out": left_out_caught_up,
         "title_max_chars": config.digest.title_max_chars,
         "unreadable_total": len(unreadable),
+        "model_problem": model_problem,
     }
 
     def context(cap: SectionCap) -> dict[str, Any]:

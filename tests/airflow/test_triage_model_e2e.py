@@ -231,3 +231,40 @@ def test_a_channel_not_read_makes_the_training_run_red_and_says_what_it_did_with
     assert result.task_failed("verify_all_channels_read")
     assert "channel(s) not read in this run: forum; the model was trained without them" in result.log
     assert "the digests were sent without them" not in result.log
+
+
+def test_the_daily_run_with_a_corrupted_model_says_so_in_its_triage_list(
+    demo_training: Any, airflow: AirflowRunner, tmp_path: Path
+) -> None:
+    """The daily run goes on, green, with the rules; the CM reads in the [Triage] itself that the
+    promoted model could not be used (not only in the log of a task that succeeded)."""
+    _, models, _ = demo_training
+    broken = corrupt_copy(
+        models, tmp_path, lambda d: (d / "model.json").write_text((d / "model.json").read_text()[:5000])
+    )
+    loaded = load_scenario(DEMO)
+    with Sandbox(DEMO) as running:
+        airflow.use_sandbox(
+            running.base_url,
+            loaded.variables,
+            {
+                "paths": {
+                    **{k: str(airflow.workdir / k) for k in ("intermediate", "archive")},
+                    "models": str(broken),
+                }
+            },
+        )
+        now = loaded.now.isoformat()
+        result = airflow.dags_test("community_daily_monitoring", now, {"as_of": now})
+    assert result.state == "success", result.log[-5000:]
+    triage = [
+        e["body"]["text"]
+        for e in running.outbox
+        if e["service"] == "mattermost" and e["path"] == "/hooks/cm-channel-hook"
+    ]
+    assert triage
+    assert triage[0].startswith("[Triage]")
+    assert ":warning: Triage model not used: the promoted triage model could not be loaded" in triage[0]
+    assert "not valid JSON" in triage[0]
+    assert "the rules decided every type" in triage[0]
+    assert not any("(model 0." in text for text in triage)

@@ -610,3 +610,87 @@ def test_a_promoted_version_whose_card_cannot_be_read_is_passed_over_for_an_olde
         in_use_instead(raised, T)
         == f"the daily run keeps using triage model {oldest.version}, promoted earlier"
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        pytest.param(
+            lambda folder, version: (folder / version / "model.json").write_text(
+                (folder / version / "model.json").read_text()[:2000]
+            ),
+            "is not valid JSON",
+            id="truncated model",
+        ),
+        pytest.param(
+            lambda folder, version: (folder / version / "model.json").write_text(
+                (folder / version / "model.json")
+                .read_text()
+                .replace('"format_version":1', '"format_version":7')
+            ),
+            "format_version 7 is not 1",
+            id="model of an unknown format version",
+        ),
+        pytest.param(
+            lambda folder, version: (folder / version / "card.json").unlink(),
+            "card cannot be read",
+            id="card gone",
+        ),
+        pytest.param(
+            lambda folder, version: (folder / "latest.json").write_text('{"version": "'),
+            "could not be loaded",
+            id="pointer half written",
+        ),
+    ],
+)
+def test_a_promoted_model_storage_cannot_give_back_is_named_in_the_triage_list(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture, damage: Any, words: str
+) -> None:
+    """The rules decide, the daily run goes on, and the team is told in the [Triage] itself: a
+    warning in a green task's log alone is a silent fallback."""
+    import logging
+
+    from community_monitoring.classify import PostClassifier
+    from community_monitoring.messages import render_triage_items
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    classifier, problem = triage_decider(settings, T)
+    assert isinstance(classifier, ModelClassifier)
+    assert problem == ""
+    damage(tmp_path / "models" / "triage", model.version)
+    caplog.set_level(logging.WARNING)
+    classifier, problem = triage_decider(settings, T)
+    assert type(classifier) is PostClassifier
+    assert words in problem
+    assert problem.endswith(
+        "the rules decided every type. Retrain it (trigger community_triage_model) or restore the files."
+    )
+    assert "the rules decide" in caplog.text
+    text = render_triage_items([], settings, T, model_problem=problem).text
+    assert ":warning: Triage model not used: " in text
+    assert "Retrain it \\(trigger community\\_triage\\_model\\)" in text
+    assert ":warning: Triage model not used" not in render_triage_items([], settings, T).text
+
+
+def test_no_model_yet_or_one_below_the_minimums_is_no_problem_to_report(tmp_path: Any) -> None:
+    """What the model DAG left as it meant to (no promotion yet, a card below today's minimums, a
+    backfill before the first training) is logged: the [Triage] says nothing of it."""
+    from datetime import timedelta
+
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+    from community_monitoring.settings import load_settings
+
+    settings = stored_settings(tmp_path / "models")
+    assert triage_decider(settings, T)[1] == ""
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    assert triage_decider(settings, T - timedelta(days=1))[1] == ""
+    raised = load_settings(
+        {"paths": {"models": str(tmp_path / "models")}, "triage_model": {"minimums": {"examples": 10_000}}}
+    )
+    assert triage_decider(raised, T)[1] == ""

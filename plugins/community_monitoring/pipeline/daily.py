@@ -227,7 +227,7 @@ def related_items(
 
 @community_task
 def build_triage_list(run: TaskRun) -> dict[str, Any]:
-    from community_monitoring.pipeline.triage_model import triage_classifier
+    from community_monitoring.pipeline.triage_model import triage_decider
 
     channels = run.channels_read()
     # A digest of this T sent without some channels, or without posts it could not read, is
@@ -243,7 +243,8 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
     covered = covered_digest_key(base, run.outbox.earlier_deliveries("triage"), missing, elsewhere)
     # One classifier for today's [Triage] and every earlier day's it sends: a promoted model is
     # loaded from storage once per run, not once per day caught up.
-    classifier = triage_classifier(run.settings, run.as_of)
+    # A promoted model that storage could not give back is named in this run's own [Triage].
+    classifier, model_problem = triage_decider(run.settings, run.as_of)
     gap = untriaged_days(run)
     message = None
     if covered.catch_up:
@@ -261,6 +262,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             # A catch-up names the unreadable items of its own channels; the first digest named the rest.
             unreadable=[p for p in channels.get("unreadable", ()) if p["channel"] in covered.catch_up],
             untriaged=untriaged_notice(gap.unread),
+            model_problem=model_problem,
         )
         if message is None:  # only left-out posts, none to list now: the first digest stands
             covered = keys.CoveredDigest(covered.first, sent_before=True, first=covered.first)
@@ -277,6 +279,7 @@ def build_triage_list(run: TaskRun) -> dict[str, Any]:
             classifier,
             unreadable=channels.get("unreadable", ()),
             untriaged=untriaged_notice(gap.unread),
+            model_problem=model_problem,
         )
     owed = [
         (owed.as_of, owed.covered.key, owed_message)
@@ -312,6 +315,7 @@ def catch_up_message(
     classifier: TriageClassifier,
     unreadable: Sequence[Mapping[str, str]] = (),
     untriaged: Mapping[str, Any] | None = None,
+    model_problem: str = "",
 ) -> Any:
     """The [Triage] of ``as_of`` catching up on ``covered.catch_up``: the channels its first digest
     could not read (their posts of that day) and the posts it left out (those of them new that day).
@@ -330,6 +334,7 @@ def catch_up_message(
         unreadable=unreadable,
         untriaged=untriaged,
         archived_as=archived_at(run, name),
+        model_problem=model_problem,
     )
     if message.item_urls or keys.split_tokens(covered.catch_up)[0]:
         return message
@@ -444,6 +449,7 @@ def triage_message(
     since: datetime | None = None,
     untriaged: Mapping[str, Any] | None = None,
     archived_as: str = "",
+    model_problem: str = "",
 ) -> Any:
     """The [Triage] of the ``listed`` channels' posts new in the day that ends at ``as_of`` (after
     ``since`` only, when given: a day no [Triage] went out for); ``catching_up``: what an earlier
@@ -452,7 +458,8 @@ def triage_message(
     run could not read, which it names; ``classifier``: ``triage_classifier``'s, built once per run
     (the team's learned model where one meets its card's minimums, the rules otherwise);
     ``untriaged``: see ``untriaged_notice``; ``archived_as``: ``<T>/<name>`` of the archive it goes
-    under when not its own T's ``triage`` (a catch-up)."""
+    under when not its own T's ``triage`` (a catch-up); ``model_problem``: the promoted triage model
+    storage could not give back (``load_model_for_run``), or ""."""
     from community_monitoring.messages import collect_triage, render_triage_items
     from community_monitoring.related import authors_on_two_channels
     from community_monitoring.rules import new_posts_of
@@ -502,6 +509,7 @@ def triage_message(
         since=since,
         untriaged=untriaged,
         archived_as=archived_as,
+        model_problem=model_problem,
     )
 
 

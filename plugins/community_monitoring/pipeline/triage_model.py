@@ -8,7 +8,8 @@ channel was read. ``triage/last-trained.json`` points at the newest training, us
 ``load_latest_model(settings)`` is what the daily run calls: it returns the newest promoted model
 whose card meets today's minimums (an older one when minimums were raised since), or None with a
 warning (no model yet, none meets them, a corrupted file, anything else) and never raises, so the
-rules decide and the run goes on.
+rules decide and the run goes on. ``load_model_for_run`` also says, in words, when a promoted model
+could not be read back from storage: the daily ``[Triage]`` shows that, so the team hears of it.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def _candidate_versions(pointer: dict[str, Any], as_of: datetime | None) -> list
     ]
 
 
+_CARD_UNREADABLE = "'s card cannot be read"
+
+
 def _usable_card(
     settings: Settings, versions: list[str]
 ) -> tuple[str | None, ModelCard | None, list[tuple[str, str]]]:
@@ -143,7 +147,7 @@ def _usable_card(
                 _read_text(root / _checked_version(version) / "card.json", 1024 * 1024)
             )
         except Exception as exc:  # a missing file, a foreign format: whatever it is, not usable
-            passed_over.append((version, f"'s card cannot be read ({type(exc).__name__}: {exc})"))
+            passed_over.append((version, f"{_CARD_UNREADABLE} ({type(exc).__name__}: {exc})"))
             continue
         missing = card.shortfalls(settings.triage_model.minimums)
         if not missing:
@@ -179,20 +183,37 @@ def load_latest_model(settings: Settings, as_of: datetime | None = None) -> Tria
     ``as_of``: the run's T; a backfill then gets the model that was trained on its own past (the
     newest promoted version trained on history up to T), or none.
     """
+    return load_model_for_run(settings, as_of)[0]
+
+
+def load_model_for_run(settings: Settings, as_of: datetime | None = None) -> tuple[TriageModel | None, str]:
+    """``load_latest_model``'s model, and what the team must be told beyond the log: "" when all is
+    as the model DAG left it (a model in use; or none yet, none trained on history up to T, none
+    that meets today's minimums: the rules decide, and the log says why), else, in words, the
+    promoted model that storage could not give back (a corrupted, truncated or foreign file, a
+    pointer or card that cannot be read), so that a broken model never falls back to the rules
+    unseen. Never raises."""
     section = settings.triage_model
     if not section.enabled:
         log.info("The triage model is switched off (triage_model.enabled): the rules decide")
-        return None
+        return None, ""
+    broken: list[str] = []
     try:
-        return _load_promoted(settings, as_of)
+        model = _load_promoted(settings, as_of, broken)
     except Exception as exc:  # whatever is wrong with the stored model, the rules decide
         log.warning(
             "The triage model could not be loaded (%s: %s): the rules decide", type(exc).__name__, exc
         )
-        return None
+        broken.append(f"the promoted triage model could not be loaded ({type(exc).__name__}: {exc})")
+        model = None
+    if not broken:
+        return model, ""
+    instead = f"triage model {model.version} decided instead" if model else "the rules decided every type"
+    return model, f"{'; '.join(broken)}: {instead}. Retrain it (trigger {DAG_ID}) or restore the files."
 
 
-def _load_promoted(settings: Settings, as_of: datetime | None) -> TriageModel | None:
+def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]) -> TriageModel | None:
+    """The model to use; what could not be read on the way is logged and added to ``broken``."""
     from community_monitoring.triage_model import TriageModel, format_card
 
     root = models_root(settings)
@@ -207,6 +228,8 @@ def _load_promoted(settings: Settings, as_of: datetime | None) -> TriageModel | 
     version, card, passed_over = _usable_card(settings, versions)
     for skipped, why in passed_over:
         log.warning("Triage model %s%s", skipped, why)
+        if why.startswith(_CARD_UNREADABLE):
+            broken.append(f"triage model {skipped}{why}")
     if version is None or card is None:
         log.warning("No promoted triage model meets the minimums: the rules decide")
         return None
@@ -247,12 +270,21 @@ def _warn_on_version_drift(model: TriageModel) -> None:
 
 def triage_classifier(settings: Settings, as_of: datetime | None = None) -> PostClassifier | ModelClassifier:
     """The post classifier of the daily ``[Triage]``: model then rules when a model loads, else the rules."""
+    return triage_decider(settings, as_of)[0]
+
+
+def triage_decider(
+    settings: Settings, as_of: datetime | None = None
+) -> tuple[PostClassifier | ModelClassifier, str]:
+    """``triage_classifier``'s classifier and ``load_model_for_run``'s problem ("" when none), which
+    the daily ``[Triage]`` shows."""
     from community_monitoring.classify import PostClassifier
     from community_monitoring.triage_model import ModelClassifier
 
     rules = PostClassifier.from_settings(settings)
-    model = load_latest_model(settings, as_of)
-    return ModelClassifier(rules, model, settings.triage_model.threshold) if model else rules
+    model, problem = load_model_for_run(settings, as_of)
+    classifier = ModelClassifier(rules, model, settings.triage_model.threshold) if model else rules
+    return classifier, problem
 
 
 # -- tasks --------------------------------------------------------------------------------------
