@@ -579,6 +579,7 @@ def test_a_promoted_version_whose_card_cannot_be_read_is_passed_over_for_an_olde
         load_latest_model,
         promote,
         save_model,
+        triage_decider,
     )
     from community_monitoring.settings import load_settings
 
@@ -610,6 +611,10 @@ def test_a_promoted_version_whose_card_cannot_be_read_is_passed_over_for_an_olde
         in_use_instead(raised, T)
         == f"the daily run keeps using triage model {oldest.version}, promoted earlier"
     )
+    # The daily [Triage] names the version passed over and the one that decided instead.
+    _, problem = triage_decider(raised, T)
+    assert problem.startswith(f"triage model {middle.version}'s card cannot be read (")
+    assert f": triage model {oldest.version} decided instead. Retrain it" in problem
 
 
 @pytest.mark.parametrize(
