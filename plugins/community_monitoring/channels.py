@@ -99,3 +99,9 @@ def channel(key: str) -> Channel:
 
 def label(key: str) -> str:
     return CHANNELS[key].label if key in CHANNELS else key
+
+
+def named(key: str) -> str:
+    """A channel as messages name one that could not be read: its label and the key the operator
+    uses in settings, Variables and commands ("Stack Overflow (stackoverflow)")."""
+    return f"{CHANNELS[key].label} ({key})" if key in CHANNELS else key

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from community_monitoring import answers
 from community_monitoring.channels import channel as channel_of
 from community_monitoring.channels import label as channel_label_of
+from community_monitoring.channels import named as channel_named
 from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post, chunks
@@ -270,7 +271,7 @@ def render_help_wanted_digest(
         "rotation": rotation,
         "community": config.community_name,
         "as_of": as_of,
-        "missing_channels": list(missing_channels),
+        "missing_channels": [channel_named(c) for c in missing_channels],
         "title_max_chars": config.digest.title_max_chars,
     }
 
@@ -595,8 +596,8 @@ def render_triage_items(
         "no_run": since is not None,
         "untriaged": dict(untriaged) if untriaged else None,
         "total": sum(len(entries) for entries in grouped.values()),
-        "missing_channels": list(missing_channels),
-        "catching_up": [channel_of(c).label for c in catching_up],
+        "missing_channels": [channel_named(c) for c in missing_channels],
+        "catching_up": [channel_named(c) for c in catching_up],
         "left_out": left_out_caught_up,
         "title_max_chars": config.digest.title_max_chars,
         "unreadable_total": len(unreadable),
@@ -669,7 +670,7 @@ def render_uservoice_review(
         "pm": pm,
         "total": review.total,
         "applying": applying,
-        "missing_channels": list(missing_channels),
+        "missing_channels": [channel_named(c) for c in missing_channels],
         # Named a few at most: the CM's [Triage] lists them all, with what was wrong.
         "unreadable": [f"{p['channel']} {p['item']}" for p in unreadable[:5]],
         "unreadable_total": len(unreadable),
@@ -755,7 +756,7 @@ def render_weekly_review(
         "aged_out_total": len(aged_out),
         "stale_after_days": stale_after_days,
         "help_wanted_max_age_days": config.digest.max_age_days,
-        "missing_channels": list(missing_channels),
+        "missing_channels": [channel_named(c) for c in missing_channels],
         "title_max_chars": config.digest.title_max_chars,
         "footer": footer,
     }

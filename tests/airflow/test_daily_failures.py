@@ -98,8 +98,8 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     [digest] = posts_to(running.outbox, "help-channel-hook")
     cm_posts = posts_to(running.outbox, "cm-channel-hook")
     [triage] = [p for p in cm_posts if p.startswith("[Triage]")]
-    assert "could not read forum" in digest
-    assert "could not read forum" in triage
+    assert "could not read Forum (forum)" in digest
+    assert "could not read Forum (forum)" in triage
     assert "https://github.com/mattermost/mattermost/issues/1" in digest
     assert "channel(s) not read in this run: forum" in result.log
     # That failure is final: the check has retries (for a lost worker), but it ran once. The one
@@ -121,13 +121,13 @@ def test_failing_channel_still_sends_the_digest_names_it_and_fails_the_run(
     assert again.state == "success", again.log[-5000:]
     [catch_up] = posts_to(back.outbox, "cm-channel-hook")
     assert catch_up.startswith(
-        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum\n"
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum (forum)\n"
     )
     assert "/t/topic-78/78" in catch_up
     assert ":warning: Incomplete" not in catch_up
     assert posts_to(back.outbox, "help-channel-hook") == []  # [Help Wanted] comes back every day
     archive = airflow.workdir / "archive" / "community_daily_monitoring" / "2026-11-18T090000Z"
-    assert "could not read forum" in (archive / "triage.md").read_text()  # what was sent, kept
+    assert "could not read Forum (forum)" in (archive / "triage.md").read_text()  # what was sent, kept
     assert (archive / "triage.recovered-forum.md").read_text().startswith(catch_up.split("\n", 1)[0])
     once_more = run_daily(airflow, tmp_path / "forum-back", back)
     assert once_more.state == "success", once_more.log[-5000:]
@@ -156,7 +156,7 @@ def test_a_day_sent_without_a_channel_is_caught_up_by_the_next_day_once(
     assert second.state == "success", second.log[-5000:]
     catch_up, today = posts_to(back.outbox, "cm-channel-hook")
     assert catch_up.startswith(
-        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum\n"
+        "[Triage] 1 new community post from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC, catching up on Forum (forum)\n"
     )
     assert "/t/topic-78/78" in catch_up
     assert "github.com" not in catch_up  # the GitHub issues of that day went out on it
@@ -445,7 +445,7 @@ def test_missing_connection_is_named(
     assert result.state == "failed"
     assert "The conn_id `github_default` isn't defined" in result.log
     [digest] = posts_to(running.outbox, "help-channel-hook")
-    assert "could not read github" in digest
+    assert "could not read GitHub (github)" in digest
 
 
 ENTITY_TITLES = ["&commat;here the server is down", "&#64;channel please look", "Ping &#x40;all now"]

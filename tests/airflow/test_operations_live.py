@@ -74,7 +74,7 @@ def test_failing_channel_partial_digest_failed_run_one_alert(operate: Any) -> No
     assert states["extract_github"] == "failed"
     assert states["post_help_wanted_digest"] == "success"
     [digest] = posts(sandbox, "[Help Wanted]")
-    assert "could not read github" in digest
+    assert "could not read GitHub (github)" in digest
     [alert] = posts(sandbox, "[Alert]")  # one, although the task was tried twice
     assert "extract_github" in alert
     tries = [

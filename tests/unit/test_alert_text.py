@@ -16,10 +16,10 @@ def test_an_extract_alert_says_the_digests_name_every_channel_not_read() -> None
     assert text.startswith(
         "[Alert] community_daily_monitoring as of 2026-11-18 09:00 UTC: task `extract_github`"
     )
-    assert "say that github is missing, with every other channel that could not be read" in text
+    assert "say that GitHub (github) is missing, with every other channel that could not be read" in text
     assert "names the first failure only" in text
     # How the day's posts of the channel get listed: by the next run that reads it, or sooner by clearing.
-    assert "Once github answers again, the next day's run sends this day's posts there" in text
+    assert "Once GitHub (github) answers again, the next day's run sends this day's posts there" in text
     assert "clear this run to send them sooner" in text
     weekly = alert_text(
         "community_weekly_review", T, "extract_github", 3, "scheduled__x", "UpstreamError: 500"
@@ -36,7 +36,7 @@ def test_the_model_dag_alert_says_it_trains_without_the_channel() -> None:
     from community_monitoring.pipeline.triage_model import DAG_ID
 
     text = alert_text(DAG_ID, T, "extract_forum", 2, "scheduled__x", "UpstreamError: 502")
-    assert "This run trains the model without forum, and without every other channel" in text
+    assert "This run trains the model without Forum (forum), and without every other channel" in text
     assert "digests" not in text
 
 
@@ -47,8 +47,8 @@ def test_the_closeout_alert_says_nothing_was_sent_not_that_digests_name_the_chan
 
     text = alert_text(DAG_ID, T, "extract_jira", 4, "manual__x", "InvalidResponseError: HTML page")
     assert "digests" not in text
-    assert "cannot be planned without jira: nobody was thanked" in text
-    assert "no summary was posted. Trigger the closeout again once jira answers." in text
+    assert "cannot be planned without Jira (jira): nobody was thanked" in text
+    assert "no summary was posted. Trigger the closeout again once Jira (jira) answers." in text
 
 
 def test_the_run_id_is_shown_as_airflow_takes_it() -> None:

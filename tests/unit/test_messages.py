@@ -91,7 +91,7 @@ def test_nothing_waiting_pings_no_one() -> None:
 
 def test_missing_channel_is_named() -> None:
     text = _digest([post(created=ago(days=4))], missing_channels=["forum"]).text
-    assert "could not read forum" in text
+    assert "could not read Forum (forum)" in text
 
 
 def test_hostile_titles_ping_no_one_and_keep_markdown() -> None:
@@ -440,7 +440,7 @@ def test_an_empty_uservoice_review_that_could_not_read_does_not_say_all_is_well(
     empty = UserVoiceReview(**{f.name: () for f in dataclasses.fields(UserVoiceReview)})
     assert render_uservoice_review(empty, SETTINGS, T).text.endswith("\nNothing needs the PM today.")
     unread = render_uservoice_review(empty, SETTINGS, T, missing_channels=["uservoice"]).text
-    assert "could not read uservoice" in unread
+    assert "could not read UserVoice (uservoice)" in unread
     assert "Nothing needs the PM today" not in unread
 
 
@@ -457,7 +457,7 @@ def test_a_uservoice_review_without_jira_does_not_say_a_suggestion_has_no_ticket
     read = render_uservoice_review(review, SETTINGS, T).text
     assert "#### New, no Jira ticket and no admin response: PM may want to ask a question (1)" in read
     unread = render_uservoice_review(review, SETTINGS, T, missing_channels=["jira"]).text
-    assert "could not read jira" in unread
+    assert "could not read Jira (jira)" in unread
     assert "no Jira ticket" not in unread
     heading = next(line for line in unread.splitlines() if line.startswith("#### New"))
     assert "Jira could not be read" in heading

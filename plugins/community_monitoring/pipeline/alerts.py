@@ -31,7 +31,9 @@ def alert_text(dag_id: str, as_of: Any, task_id: str, attempts: int, run_id: str
         f"after {max(attempts, 1)} attempt(s) (run `{shown_run_id}`).\n{safe_text(reason, 600)}"
     )
     if task_id.startswith("extract_"):
-        channel = task_id.removeprefix("extract_")
+        from community_monitoring.channels import named
+
+        channel = named(task_id.removeprefix("extract_"))
         if dag_id == TRIAGE_MODEL_DAG:  # it sends no digests
             text += (
                 f"\nThis run trains the model without {channel}, and without every other channel that"
