@@ -356,6 +356,9 @@ class ModelCard:
     cv_decided_accuracy: float = 0.0
     features: int = 0
     classes: tuple[str, ...] = field(default=())
+    # The items the run could not read ("github mattermost/mattermost#12"): their decisions, if
+    # any, are not in the training set (an older card has none).
+    items_not_read: tuple[str, ...] = field(default=())
 
     def shortfalls(self, minimums: TriageModelMinimums) -> list[str]:
         """Every minimum the card misses, in words (empty: the model may be used)."""
@@ -388,6 +391,7 @@ class ModelCard:
             "format_version": FORMAT_VERSION,
             **asdict(self),
             "classes": list(self.classes),
+            "items_not_read": list(self.items_not_read),
         }
 
     def to_json(self) -> str:
@@ -407,7 +411,14 @@ class ModelCard:
         body = {k: v for k, v in data.items() if k not in ("format", "format_version")}
         try:
             scores = {str(t): TypeScore(**s) for t, s in dict(body.pop("cv_scores")).items()}
-            card = cls(**{**body, "classes": tuple(body.get("classes") or ())}, cv_scores=scores)
+            card = cls(
+                **{
+                    **body,
+                    "classes": tuple(body.get("classes") or ()),
+                    "items_not_read": tuple(str(i) for i in body.get("items_not_read") or ()),
+                },
+                cv_scores=scores,
+            )
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise ModelFileError(f"the card's fields are not a model card's: {exc}") from None
         _version(card.version)
@@ -459,6 +470,10 @@ def format_card(card: ModelCard, minimums: TriageModelMinimums | None = None) ->
         f"At threshold {card.threshold:.2f} the model decides {card.cv_decided_share:.0%} of posts "
         f"({card.cv_decided_accuracy:.1%} of them right); the rules decide the rest."
     )
+    if card.items_not_read:
+        shown = ", ".join(card.items_not_read[:10])
+        more = f" and {len(card.items_not_read) - 10} more" if len(card.items_not_read) > 10 else ""
+        lines.append(f"Not read, so not trained on: {shown}{more}")
     if minimums is not None:
         missing = card.shortfalls(minimums)
         lines.append("Minimums: met" if not missing else "Minimums not met: " + "; ".join(missing))

@@ -233,6 +233,27 @@ def test_a_channel_not_read_makes_the_training_run_red_and_says_what_it_did_with
     assert "the digests were sent without them" not in result.log
 
 
+def test_an_item_not_read_while_training_is_named_on_the_card(airflow: AirflowRunner, tmp_path: Path) -> None:
+    """The run is red and its alert names the item; the card, which lasts as long as the model is in
+    use, says which decisions the model never saw."""
+    copy = tmp_path / "scenario"
+    shutil.copytree(DEMO, copy)
+    issues_file = copy / "github" / "mattermost" / "mattermost" / "issues.json"
+    issues = json.loads(issues_file.read_text())
+    broken = next(i for i in issues if i["created_at"] < "2026-10-01" and i.get("pull_request") is None)
+    broken["labels"] = "bug"  # neither a list of names nor of label objects
+    issues_file.write_text(json.dumps(issues))
+    with Sandbox(copy) as running:
+        result = run_model_dag(airflow, copy, running)
+    assert result.state == "failed"
+    assert result.task_failed("verify_all_channels_read")
+    root = airflow.workdir / "models" / "triage"
+    version = json.loads((root / "last-trained.json").read_text())["version"]
+    card = ModelCard.from_json((root / version / "card.json").read_text())
+    assert card.items_not_read == (f"github mattermost/mattermost#{broken['number']}",)
+    assert f"Not read, so not trained on: github mattermost/mattermost#{broken['number']}" in result.log
+
+
 def test_the_daily_run_with_a_corrupted_model_says_so_in_its_triage_list(
     demo_training: Any, airflow: AirflowRunner, tmp_path: Path
 ) -> None:

@@ -150,6 +150,26 @@ def test_the_card_names_every_minimum_it_misses(trained: tuple[TriageModel, Mode
     assert "Minimums: met" in format_card(card, SMALL_MINIMUMS)
 
 
+def test_the_card_names_the_items_its_training_could_not_read(trained: tuple[TriageModel, ModelCard]) -> None:
+    """A model trained while some items could not be read was promoted with nothing on its card
+    to say so: only that run's alert named them."""
+    _, card = trained
+    assert card.items_not_read == ()
+    assert "Not read" not in format_card(card)
+    names = tuple(f"github mattermost/mattermost#{n}" for n in range(12))
+    lacking = replace(card, items_not_read=names)
+    again = ModelCard.from_json(lacking.to_json())
+    assert again.items_not_read == names
+    assert again == lacking
+    text = format_card(again)
+    assert "Not read, so not trained on: github mattermost/mattermost#0, " in text
+    assert text.endswith("and 2 more")
+    # A card written before the field existed still loads, lacking nothing.
+    older = json.loads(card.to_json())
+    del older["items_not_read"]
+    assert ModelCard.from_dict(older).items_not_read == ()
+
+
 def test_the_same_history_gives_the_same_version() -> None:
     examples = generated_examples(per_type=12, seed=3)
     first, _ = train(examples, settings_with(), as_of=T)

@@ -18,6 +18,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -360,9 +361,15 @@ def train_triage_model(run: TaskRun) -> dict[str, Any]:
         log.warning("No triage model trained: %s. Instead, %s.", exc, instead)
         run.store.write_json(TRAINING_RESULT, {"trained": False, "reason": f"{exc}; instead, {instead}"})
         return {"trained": False}
+    read = run.channels_read()
+    # The card says which items this training lacks: the run's alert names them once, the card for
+    # as long as the model is in use.
+    card = replace(
+        card, items_not_read=tuple(f"{p['channel']} {p['item']}" for p in read.get("unreadable", ()))
+    )
     folder = save_model(run.settings, model, card)
     reasons = card.shortfalls(section.minimums)
-    missing = run.channels_read()["missing"]
+    missing = read["missing"]
     if missing:
         reasons.append(f"channel(s) not read, so their history is missing: {', '.join(missing)}")
     instead = ""
