@@ -276,8 +276,12 @@ def snapshot(
 
 def carried(engine: Engine, as_of: datetime) -> dict[tuple[str, str], datetime]:
     """The posts of the snapshot at ``as_of`` that its run could not read, (channel, source id) →
-    the T of the run that last read them: their rows are that run's (``upsert_snapshot``'s ``unread``)."""
+    the T of the run that last read them: their rows are that run's (``upsert_snapshot``'s ``unread``).
+    A table the daily run has not given ``last_read`` yet (the page opened after a deploy, before
+    the next run adds it in place) carried nothing: {} rather than a page that fails."""
     if not _exists(engine):
+        return {}
+    if "last_read" not in {c["name"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}:
         return {}
     query = sa.select(TABLE.c.channel, TABLE.c.source_id, TABLE.c.last_read).where(
         TABLE.c.as_of == as_of, TABLE.c.last_read.is_not(None)

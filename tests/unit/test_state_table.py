@@ -281,6 +281,23 @@ def test_an_older_table_gets_the_columns_it_lacks(engine: sa.Engine) -> None:
     }
 
 
+def test_the_page_reads_a_table_the_daily_run_has_not_given_last_read_yet(engine: sa.Engine) -> None:
+    """The Community page opened between a deploy and the next daily run (which adds ``last_read``
+    in place) reads a table without the column: nothing there was carried, and the page's queue
+    shows, instead of failing on a column that is not there yet."""
+    columns = [c for c in state_table.TABLE.columns if c.name != "last_read"]
+    table = sa.Table(
+        state_table.TABLE_NAME,
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type, primary_key=c.primary_key) for c in columns),
+    )
+    table.create(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{n: getattr(r, n) for n in health.STATE_COLUMNS} for r in rows_at(T)])
+    assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+    assert state_table.carried(engine, T) == {}
+
+
 @pytest.mark.parametrize(
     ("retention_days", "kept"),
     [
