@@ -701,6 +701,25 @@ def test_a_promoted_model_storage_cannot_give_back_is_named_in_the_triage_list(
     assert ":warning: Triage model not used" not in render_triage_items([], settings, T).text
 
 
+@pytest.mark.parametrize("gone", ["card.json", "model.json"])
+def test_a_model_file_gone_is_named_in_the_triage_list_without_the_storage_path(
+    tmp_path: Any, gone: str
+) -> None:
+    """The [Triage] goes to the team's channel: it names the version and what is wrong with it, not
+    where the deployment keeps its models (a folder on the workers, a bucket); the log has the rest."""
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    (tmp_path / "models" / "triage" / model.version / gone).unlink()
+    problem = triage_decider(settings, T)[1]
+    assert "No such file or directory" in problem
+    assert str(tmp_path) not in problem
+    assert f"No such file or directory: {gone}" in problem
+
+
 def test_no_model_yet_or_one_below_the_minimums_is_no_problem_to_report(tmp_path: Any) -> None:
     """What the model DAG left as it meant to (no promotion yet, a card below today's minimums, a
     backfill before the first training) is logged: the [Triage] says nothing of it."""

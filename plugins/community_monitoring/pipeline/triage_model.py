@@ -130,6 +130,19 @@ def _candidate_versions(pointer: dict[str, Any], as_of: datetime | None) -> list
 _CARD_UNREADABLE = "'s card cannot be read"
 
 
+def _error_words(exc: BaseException) -> str:
+    """``exc`` in words for the [Triage], which goes to the team's channel: a file error names the
+    file, not where the deployment keeps its models (a folder on the workers, a bucket)."""
+    if isinstance(exc, OSError) and (exc.strerror or exc.filename):
+        name = str(exc.filename or "").rstrip("/").rsplit("/", 1)[-1]
+        words = exc.strerror or "cannot be read"
+        return f"{type(exc).__name__}: {words}: {name}" if name else f"{type(exc).__name__}: {words}"
+    if isinstance(exc, OSError):
+        # s3fs and other fsspec filesystems raise FileNotFoundError(path): the path is all it says.
+        return f"{type(exc).__name__}: the file cannot be read"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _usable_card(
     settings: Settings, versions: list[str]
 ) -> tuple[str | None, ModelCard | None, list[tuple[str, str]]]:
@@ -148,7 +161,7 @@ def _usable_card(
                 _read_text(root / _checked_version(version) / "card.json", 1024 * 1024)
             )
         except Exception as exc:  # a missing file, a foreign format: whatever it is, not usable
-            passed_over.append((version, f"{_CARD_UNREADABLE} ({type(exc).__name__}: {exc})"))
+            passed_over.append((version, f"{_CARD_UNREADABLE} ({_error_words(exc)})"))
             continue
         missing = card.shortfalls(settings.triage_model.minimums)
         if not missing:
@@ -205,7 +218,7 @@ def load_model_for_run(settings: Settings, as_of: datetime | None = None) -> tup
         log.warning(
             "The triage model could not be loaded (%s: %s): the rules decide", type(exc).__name__, exc
         )
-        broken.append(f"the promoted triage model could not be loaded ({type(exc).__name__}: {exc})")
+        broken.append(f"the promoted triage model could not be loaded ({_error_words(exc)})")
         model = None
     if not broken:
         return model, ""
