@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,8 @@ MODEL_FORMAT = "community-monitoring/triage-model"
 CARD_FORMAT = "community-monitoring/triage-model-card"
 FORMAT_VERSION = 1
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,79}$")
+# The most items not read a card names (it counts the rest): a card is read up to 1 MiB.
+CARD_NOT_READ_NAMES = 200
 
 # How a post becomes the model's input (stored in the file and checked when it is loaded).
 TEXT_SETTINGS: dict[str, Any] = {"channel_token": True, "max_chars": 8000}
@@ -359,6 +361,18 @@ class ModelCard:
     # The items the run could not read ("github mattermost/mattermost#12"): their decisions, if
     # any, are not in the training set (an older card has none).
     items_not_read: tuple[str, ...] = field(default=())
+    # How many items were not read, when more than the card names (0: as many as it names).
+    items_not_read_total: int = 0
+
+    def with_items_not_read(self, names: Sequence[str]) -> ModelCard:
+        """This card naming the items its training could not read: the first ``CARD_NOT_READ_NAMES``
+        of them and how many in all. A channel that fails every item for the year of history would
+        otherwise grow the card past the size a card is read up to, and the model would go unused."""
+        return replace(
+            self,
+            items_not_read=tuple(names[:CARD_NOT_READ_NAMES]),
+            items_not_read_total=len(names) if len(names) > CARD_NOT_READ_NAMES else 0,
+        )
 
     def shortfalls(self, minimums: TriageModelMinimums) -> list[str]:
         """Every minimum the card misses, in words (empty: the model may be used)."""
@@ -472,7 +486,8 @@ def format_card(card: ModelCard, minimums: TriageModelMinimums | None = None) ->
     )
     if card.items_not_read:
         shown = ", ".join(card.items_not_read[:10])
-        more = f" and {len(card.items_not_read) - 10} more" if len(card.items_not_read) > 10 else ""
+        total = max(card.items_not_read_total, len(card.items_not_read))
+        more = f" and {total - 10} more" if total > 10 else ""
         lines.append(f"Not read, so not trained on: {shown}{more}")
     if minimums is not None:
         missing = card.shortfalls(minimums)

@@ -170,6 +170,29 @@ def test_the_card_names_the_items_its_training_could_not_read(trained: tuple[Tri
     assert ModelCard.from_dict(older).items_not_read == ()
 
 
+def test_a_card_naming_a_years_worth_of_unread_items_still_loads(tmp_path: Any) -> None:
+    """A channel whose every item fails its checks for a year (a configured Stack Exchange filter
+    without the question tags) left tens of thousands of names on the card: past the 1 MiB a card
+    is read up to, the model was passed over as unreadable and the rules decided every day. The
+    card keeps the first names and the count."""
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    names = [
+        f"stackoverflow https://stackoverflow.com/questions/{n}/a-title-as-long-as-many-are"
+        for n in range(20_000)
+    ]
+    card = card.with_items_not_read(names)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    classifier, problem = triage_decider(settings, T)
+    assert problem == ""
+    assert isinstance(classifier, ModelClassifier)
+    assert card.items_not_read == tuple(names[: len(card.items_not_read)])
+    assert format_card(card).endswith(f"and {20_000 - 10} more")
+
+
 def test_the_same_history_gives_the_same_version() -> None:
     examples = generated_examples(per_type=12, seed=3)
     first, _ = train(examples, settings_with(), as_of=T)

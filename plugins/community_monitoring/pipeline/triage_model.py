@@ -18,7 +18,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -377,9 +376,7 @@ def train_triage_model(run: TaskRun) -> dict[str, Any]:
     read = run.channels_read()
     # The card says which items this training lacks: the run's alert names them once, the card for
     # as long as the model is in use.
-    card = replace(
-        card, items_not_read=tuple(f"{p['channel']} {p['item']}" for p in read.get("unreadable", ()))
-    )
+    card = card.with_items_not_read([f"{p['channel']} {p['item']}" for p in read.get("unreadable", ())])
     folder = save_model(run.settings, model, card)
     reasons = card.shortfalls(section.minimums)
     missing = read["missing"]
