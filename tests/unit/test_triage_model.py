@@ -743,6 +743,21 @@ def test_a_model_file_gone_is_named_in_the_triage_list_without_the_storage_path(
     assert f"No such file or directory: {gone}" in problem
 
 
+def test_a_model_file_too_large_is_named_without_the_storage_path(tmp_path: Any) -> None:
+    """A card past the size a card is read up to is named by its file in the [Triage], not by
+    where the deployment keeps its models."""
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    (tmp_path / "models" / "triage" / model.version / "card.json").write_text(" " * (2 * 1024 * 1024))
+    problem = triage_decider(settings, T)[1]
+    assert "card.json is larger than 1048576 bytes" in problem
+    assert str(tmp_path) not in problem
+
+
 def test_no_model_yet_or_one_below_the_minimums_is_no_problem_to_report(tmp_path: Any) -> None:
     """What the model DAG left as it meant to (no promotion yet, a card below today's minimums, a
     backfill before the first training) is logged: the [Triage] says nothing of it."""

@@ -65,7 +65,7 @@ def _read_text(path: Any, limit: int = MAX_MODEL_BYTES) -> str:
     with path.open("rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"{path} is larger than {limit} bytes")
+        raise ValueError(f"{path.name} is larger than {limit} bytes")
     return data.decode("utf-8")
 
 
