@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from community_monitoring.records import DELETED_USER
+from community_monitoring.records import DELETED_USER, Post
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.discourse import (
     FIRST_POST_FIELDS,
@@ -624,6 +624,18 @@ def test_a_topic_read_from_its_own_view_whose_later_posts_fail_is_named_not_kept
     assert len(views) == 1  # named once, not read again as a topic whose first post went missing
 
 
+def read_forum(scenario: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Post], list[ItemProblem]]:
+    """The forum topics of the last 30 days in ``scenario``, by title, and the items named."""
+    problems: list[ItemProblem] = []
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {
+            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        }
+    return found, problems
+
+
 def view_without_full_stream(
     topic: dict[str, Any], posts: list[dict[str, Any]], stream: list[int] | None
 ) -> dict[str, Any]:
@@ -675,13 +687,7 @@ def test_a_topic_view_that_does_not_list_all_its_posts_is_named_not_read_as_the_
         posts=[listed, short_first, short_reply, *long_posts],
         faults=faults,
     )
-    problems: list[ItemProblem] = []
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = {
-            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        }
+    found, problems = read_forum(scenario, monkeypatch)
     assert [r.body for r in found["Short"].replies] == ["Me too"]
     if stream == "left out":
         assert sorted(found) == ["Listed", "Short"]
@@ -732,13 +738,7 @@ def test_a_reply_answered_without_post_type_names_its_topic_not_read_as_a_reply(
         posts=[listed, whisper, fine, answer, bumped, unsure],
         faults=latest_lists_only(topics[:2]),
     )
-    problems: list[ItemProblem] = []
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = {
-            p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        }
+    found, problems = read_forum(scenario, monkeypatch)
     assert sorted(found) == ["Fine"]
     assert [r.body for r in found["Fine"].replies] == ["Fixed in 10.2"]
     assert [(p.item, p.post_id) for p in problems] == [

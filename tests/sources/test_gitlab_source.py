@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import gitlab
 import pytest
@@ -372,6 +373,18 @@ def test_an_empty_notes_page_of_an_issue_that_counts_notes_is_not_cached(
         assert note_calls(running) == [NOTES_OF.format(1), NOTES_OF.format(2), NOTES_OF.format(2)]
 
 
+def issues_list_served_as(issues: list[dict[str, Any]]) -> dict[str, Any]:
+    """A fault that serves the project's issue list as ``issues`` (a field left out, as a sparse
+    answer would), the sandbox's own completion bypassed."""
+    return {
+        "service": "gitlab",
+        "path": "/issues$",
+        "kind": "body",
+        "body": json.dumps(issues),
+        "content_type": "application/json",
+    }
+
+
 def test_an_issue_listed_without_its_note_count_has_its_notes_read(tmp_path: Path) -> None:
     """GitLab always sends ``user_notes_count``. Read as 0, an issue listed without it was never
     asked for its notes: the weekly review listed an answered issue as unanswered, with its last
@@ -381,13 +394,7 @@ def test_an_issue_listed_without_its_note_count_has_its_notes_read(tmp_path: Pat
     sparse = [dict(issue) for issue in issues]
     for issue in sparse:
         issue.pop("user_notes_count", None)
-    listed = {
-        "service": "gitlab",
-        "path": "/issues$",
-        "kind": "body",
-        "body": json.dumps(sparse),
-        "content_type": "application/json",
-    }
+    listed = issues_list_served_as(sparse)
     scenario = write_more_scenario(
         tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues, "notes": notes}}, faults=[listed]
     )
@@ -406,13 +413,7 @@ def test_an_issue_listed_without_its_labels_is_named_not_read_as_unlabelled(tmp_
     issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
     sparse = [dict(issue) for issue in issues]
     del sparse[1]["labels"]
-    listed = {
-        "service": "gitlab",
-        "path": "/issues$",
-        "kind": "body",
-        "body": json.dumps(sparse),
-        "content_type": "application/json",
-    }
+    listed = issues_list_served_as(sparse)
     scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={PROJECT: {"issues": issues}}, faults=[listed])
     problems: list[ItemProblem] = []
     with Sandbox(scenario) as running:
