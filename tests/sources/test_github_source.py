@@ -202,13 +202,18 @@ def test_an_issue_answered_without_its_labels_is_named_not_read_as_unlabelled() 
     }
     sparse = dict(mirrored)
     del sparse["labels"]
-    issues = [github_issue(REPO, 1, "Unlabelled", "u", NOW - days(1)), sparse]
+    assert "field 'labels' is missing" in only_issue_2_named(sparse).problem
+
+
+def only_issue_2_named(issue_2: dict[str, Any]) -> ItemProblem:
+    """Reads issue 1 (fine) and ``issue_2``: issue 1 alone is read, issue 2 alone is named."""
+    issues = [github_issue(REPO, 1, "Fine", "u", NOW - days(1)), issue_2]
     problems: list[ItemProblem] = []
     posts = list(fetch_github_issues(ListsOnly(issues, []), [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
     assert [p.number for p in posts] == [1]
     [problem] = problems
     assert problem.item == f"{REPO}#2"
-    assert "field 'labels' is missing" in problem.problem
+    return problem
 
 
 def test_releases(sandbox: Sandbox) -> None:
@@ -225,13 +230,7 @@ def test_an_issue_answered_without_its_author_association_is_named_not_read_as_a
         "author_association": "MEMBER",
     }
     del by_member["author_association"]
-    issues = [github_issue(REPO, 1, "Community", "u", NOW - days(1)), by_member]
-    problems: list[ItemProblem] = []
-    posts = list(fetch_github_issues(ListsOnly(issues, []), [REPO], NOW - days(30), NOW, problems))  # type: ignore[arg-type]
-    assert [p.number for p in posts] == [1]
-    [problem] = problems
-    assert problem.item == f"{REPO}#2"
-    assert "field 'author_association' is missing" in problem.problem
+    assert "field 'author_association' is missing" in only_issue_2_named(by_member).problem
 
 
 class ReleasesOnly:

@@ -459,11 +459,11 @@ class QuestionsOnly:
     comments = answer_comments = answers
 
 
-def test_a_question_left_out_is_named_with_the_post_it_would_have_been() -> None:
+def read_beside_a_good_question(bad: dict[str, Any]) -> list[Any]:
+    """The problems of reading question 1 (fine) and ``bad``; question 1 alone is read."""
     from community_monitoring.sources import ItemProblem
 
     good = se_question(1, "Fine", "alice", NOW - days(1))
-    bad = {**se_question(2, "Broken", "bob", NOW - days(1)), "title": None}
     problems: list[ItemProblem] = []
     posts = list(
         fetch_stackoverflow_questions(
@@ -471,6 +471,11 @@ def test_a_question_left_out_is_named_with_the_post_it_would_have_been() -> None
         )
     )  # type: ignore[arg-type]
     assert [p.source_id for p in posts] == ["1"]
+    return problems
+
+
+def test_a_question_left_out_is_named_with_the_post_it_would_have_been() -> None:
+    problems = read_beside_a_good_question({**se_question(2, "Broken", "bob", NOW - days(1)), "title": None})
     assert [(p.item, p.post_id) for p in problems] == [("https://stackoverflow.com/questions/2/q-2", "2")]
 
 
@@ -478,16 +483,7 @@ def test_a_question_answered_without_its_tags_is_named_not_read_as_untagged() ->
     """The API always sends a question's tags (the default filter, which the thread filter builds
     on, has them). Read as none, a question answered without them lost the tags that route it to
     its owner; it is named as unreadable instead, with its post id."""
-    from community_monitoring.sources import ItemProblem
-
-    good = se_question(1, "Fine", "alice", NOW - days(1))
     bare = {k: v for k, v in se_question(2, "Untagged", "bob", NOW - days(1)).items() if k != "tags"}
-    problems: list[ItemProblem] = []
-    posts = list(
-        fetch_stackoverflow_questions(
-            QuestionsOnly([good, bare]), ["mattermost"], NOW - days(30), NOW, problems
-        )
-    )  # type: ignore[arg-type]
-    assert [p.source_id for p in posts] == ["1"]
+    problems = read_beside_a_good_question(bare)
     assert [(p.item, p.post_id) for p in problems] == [("https://stackoverflow.com/questions/2/q-2", "2")]
     assert "tags" in problems[0].problem
