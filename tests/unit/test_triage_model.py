@@ -551,6 +551,13 @@ def test_a_training_not_promoted_names_what_the_daily_run_uses_instead(tmp_path:
     )
     (tmp_path / "models" / "triage" / "latest.json").write_text("{not json")
     assert in_use_instead(settings, T).startswith("the rules decide (")
+    # A file error names the file, never the folder the deployment keeps its models in.
+    (tmp_path / "models" / "triage" / "latest.json").unlink()
+    (tmp_path / "models" / "triage" / "latest.json").mkdir()
+    unreadable = in_use_instead(settings, T)
+    assert unreadable.startswith("the rules decide (the promoted model cannot be read: ")
+    assert "latest.json" in unreadable
+    assert str(tmp_path) not in unreadable
 
 
 def test_the_daily_run_uses_the_newest_promoted_model_that_meets_todays_minimums(

@@ -19,7 +19,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from community_monitoring.channels import channel
 from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
@@ -126,9 +126,6 @@ def _candidate_versions(pointer: dict[str, Any], as_of: datetime | None) -> list
     ]
 
 
-_CARD_UNREADABLE = "'s card cannot be read"
-
-
 def _error_words(exc: BaseException) -> str:
     """``exc`` in words for the [Triage], which goes to the team's channel: a file error names the
     file, not where the deployment keeps its models (a folder on the workers, a bucket)."""
@@ -142,9 +139,19 @@ def _error_words(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _PassedOver(NamedTuple):
+    """A promoted version the run did not use: why, in words after the version; and whether its card
+    could not be read (storage lost or changed it: the team is told) rather than missing today's
+    minimums (as the model DAG left it: the log says so)."""
+
+    version: str
+    why: str
+    unreadable: bool
+
+
 def _usable_card(
     settings: Settings, versions: list[str]
-) -> tuple[str | None, ModelCard | None, list[tuple[str, str]]]:
+) -> tuple[str | None, ModelCard | None, list[_PassedOver]]:
     """The newest of ``versions`` whose card meets today's minimums (SPEC §12: "the latest one whose
     card meets configured minimums"), with its card, and the newer ones passed over with why, in
     words after the version: minimums raised since a promotion leave an older model that meets them
@@ -153,19 +160,19 @@ def _usable_card(
     from community_monitoring.triage_model import ModelCard
 
     root = models_root(settings)
-    passed_over: list[tuple[str, str]] = []
+    passed_over: list[_PassedOver] = []
     for version in versions:
         try:
             card = ModelCard.from_json(
                 _read_text(root / _checked_version(version) / "card.json", 1024 * 1024)
             )
         except Exception as exc:  # a missing file, a foreign format: whatever it is, not usable
-            passed_over.append((version, f"{_CARD_UNREADABLE} ({_error_words(exc)})"))
+            passed_over.append(_PassedOver(version, f"'s card cannot be read ({_error_words(exc)})", True))
             continue
         missing = card.shortfalls(settings.triage_model.minimums)
         if not missing:
             return version, card, passed_over
-        passed_over.append((version, f" misses the minimums ({'; '.join(missing)})"))
+        passed_over.append(_PassedOver(version, f" misses the minimums ({'; '.join(missing)})", False))
     return None, None, passed_over
 
 
@@ -184,7 +191,7 @@ def in_use_instead(settings: Settings, as_of: datetime) -> str:
             return f"the rules decide (no promoted model was trained on history up to {as_of.isoformat()})"
         version, _, _ = _usable_card(settings, versions)
     except Exception as exc:  # the loader says the same and falls back to the rules
-        return f"the rules decide (the promoted model cannot be read: {type(exc).__name__}: {exc})"
+        return f"the rules decide (the promoted model cannot be read: {_error_words(exc)})"
     if version is None:
         return "the rules decide (every model promoted earlier misses today's minimums)"
     return f"the daily run keeps using triage model {version}, promoted earlier"
@@ -239,10 +246,10 @@ def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]
         log.warning("No promoted triage model was trained on history up to %s: the rules decide", as_of)
         return None
     version, card, passed_over = _usable_card(settings, versions)
-    for skipped, why in passed_over:
-        log.warning("Triage model %s%s", skipped, why)
-        if why.startswith(_CARD_UNREADABLE):
-            broken.append(f"triage model {skipped}{why}")
+    for skipped in passed_over:
+        log.warning("Triage model %s%s", skipped.version, skipped.why)
+        if skipped.unreadable:
+            broken.append(f"triage model {skipped.version}{skipped.why}")
     if version is None or card is None:
         log.warning("No promoted triage model meets the minimums: the rules decide")
         return None
