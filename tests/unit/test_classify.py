@@ -1400,7 +1400,7 @@ REAL_WORDING_16 = [
 
 # From the errors of a real set of sixty issues of forty other open-source products, scored blind
 # first: word classes only. A plea that closes a problem report ("any help would be great", "have
-# you any idea ?") asks for help.
+# you any idea ?") asks for help; not knowing how to reproduce asks no how-to.
 REAL_WORDING_17 = [
     (
         "a plea for help closing a problem report is no wish",
@@ -1425,6 +1425,15 @@ REAL_WORDING_17 = [
         {"title": "Desktop client shows an error", "body": "The web page is fine. Have you any idea ?"},
         "troubleshooting",
         'phrase "error"',
+    ),
+    (
+        "not knowing how to reproduce a problem asks no how-to question",
+        {
+            "title": "Some imports never finish",
+            "body": "A few files stay in the queue for ever. I'm not sure how to reproduce it.",
+        },
+        "bug",
+        'phrase "never"',
     ),
 ]
 
