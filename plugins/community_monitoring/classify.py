@@ -15,7 +15,8 @@ weighs it. In order:
    title marker (``title_markers``)               6            ``title marker "Feature request:"``
    wish (``wish_phrases``, ``want_phrases``) in   6 / 4        ``wish "would be nice"``
    the title / body
-   feature template section filled in             4            ``filled section "Use case"``
+   feature or question template section filled    4            ``filled section "Use case"``
+   in
    a type's phrase (``phrases``) title / body     3 / 2        ``phrase "how do I"``
    title asking for something (``request_verbs``) 3            ``request "Add"``
    on a tracker, a title ending in "bug"          3            ``title ending "bug"``

@@ -1400,7 +1400,8 @@ REAL_WORDING_16 = [
 
 # From the errors of a real set of sixty issues of forty other open-source products, scored blind
 # first: word classes only. A plea that closes a problem report ("any help would be great", "have
-# you any idea ?") asks for help; not knowing how to reproduce asks no how-to.
+# you any idea ?") asks for help; not knowing how to reproduce asks no how-to; a question form's
+# own section, filled in, speaks for a question.
 REAL_WORDING_17 = [
     (
         "a plea for help closing a problem report is no wish",
@@ -1434,6 +1435,16 @@ REAL_WORDING_17 = [
         },
         "bug",
         'phrase "never"',
+    ),
+    (
+        "a question form's section, filled in, speaks for a question",
+        {
+            "title": "Folders after an import",
+            "body": "### Is your question related to a problem? Please describe.\n\n"
+            "The import puts every link in one folder. What can I do to keep my folders?",
+        },
+        "question",
+        'filled section "Is your question related to"',
     ),
 ]
 
