@@ -1449,6 +1449,49 @@ REAL_WORDING_17 = [
 ]
 
 
+# From the errors of two real sets of sixty issues each (troubleshooting read as bugs): word classes
+# for the author's own setup. Installing it themselves, where it is hosted (a hosting plan or its
+# panel, a NAS, a hypervisor), the files' owners and modes, and upgrading their own machine.
+REAL_WORDING_18 = [
+    (
+        "installing it oneself is the author's setup",
+        {
+            "title": "Start page shows an error",
+            "body": "I went through every installation step and the start page still shows an error.",
+        },
+        "troubleshooting",
+        'setup "installation"',
+    ),
+    (
+        "a hosting plan or a NAS is where the author runs it",
+        {
+            "title": "Uploads never finish",
+            "body": "It runs on my Synology. Every upload stays at 99% and then fails.",
+        },
+        "troubleshooting",
+        'setup "synology"',
+    ),
+    (
+        "the files' owners and modes are the author's setup",
+        {
+            "title": "Attachments folder stays empty",
+            "body": "Every upload fails since I ran chown on the data folder.",
+        },
+        "troubleshooting",
+        'setup "chown"',
+    ),
+    (
+        "upgrading one's own machine is the author's setup",
+        {
+            "title": "Web page not loading",
+            "body": "It stopped loading after upgrading my box to the new OS release.",
+        },
+        "troubleshooting",
+        'setup "upgrading my"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1468,7 +1511,8 @@ REAL_WORDING_17 = [
     + REAL_WORDING_14
     + REAL_WORDING_15
     + REAL_WORDING_16
-    + REAL_WORDING_17,
+    + REAL_WORDING_17
+    + REAL_WORDING_18,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
