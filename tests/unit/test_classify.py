@@ -1451,7 +1451,8 @@ REAL_WORDING_17 = [
 
 # From the errors of two real sets of sixty issues each (troubleshooting read as bugs): word classes
 # for the author's own setup. Installing it themselves, where it is hosted (a hosting plan or its
-# panel, a NAS, a hypervisor), the files' owners and modes, and upgrading their own machine.
+# panel, a NAS, a hypervisor), the files' owners and modes, and upgrading their own machine; asking
+# how to fix one's own problem ("how can I fix this?") asks for help.
 REAL_WORDING_18 = [
     (
         "installing it oneself is the author's setup",
@@ -1488,6 +1489,15 @@ REAL_WORDING_18 = [
         },
         "troubleshooting",
         'setup "upgrading my"',
+    ),
+    (
+        "asking how to fix one's own problem asks for help, not how the product works",
+        {
+            "title": "Error 500 when saving the profile",
+            "body": "Saving the profile gives an error. How can I fix this?",
+        },
+        "troubleshooting",
+        'phrase "Error"',
     ),
 ]
 
