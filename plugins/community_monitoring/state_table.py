@@ -113,6 +113,12 @@ def _upsert_statement(engine: Engine) -> Any:
 ROWS_PER_BATCH = 5000
 
 
+def _storable(value: Any) -> Any:
+    """A value as every database stores it: text without U+0000, which Postgres text cannot hold
+    (one title or name from upstream carrying it failed the whole snapshot, every channel's rows)."""
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+
+
 def upsert_snapshot(
     engine: Engine,
     rows: Sequence[StateRow],
@@ -147,7 +153,9 @@ def upsert_snapshot(
         # deep-copy.
         for start in range(0, len(rows), ROWS_PER_BATCH):
             batch = rows[start : start + ROWS_PER_BATCH]
-            conn.execute(statement, [{name: getattr(r, name) for name in STATE_COLUMNS} for r in batch])
+            conn.execute(
+                statement, [{name: _storable(getattr(r, name)) for name in STATE_COLUMNS} for r in batch]
+            )
         read = {(r.channel, r.source_id) for r in rows}
         wanted = sorted({key for key in unread if key[0] in replaced and key not in read})
         kept = _rows_before(conn, wanted, as_of)

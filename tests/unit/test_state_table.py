@@ -61,6 +61,20 @@ def test_a_snapshot_reads_back_as_written_with_aware_utc_times(engine: sa.Engine
     assert {r.escalation for r in back} == {"", "mention_rotation", "escalated"}
 
 
+def test_a_nul_character_in_upstream_text_does_not_cost_the_snapshot(engine: sa.Engine) -> None:
+    # Postgres text cannot hold U+0000 ("A string literal cannot contain NUL"): one title or name
+    # carrying it failed the whole day's snapshot, every channel's rows with it.
+    posts = [
+        post(number=1, created=ago(days=5), title="Crash\x00 on start", author="bo\x00b"),
+        post(number=2, created=ago(days=4)),
+    ]
+    rows = health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
+    assert state_table.upsert_snapshot(engine, rows, T) == 2
+    back = by_key(state_table.snapshot(engine))
+    assert (back["github", "o/r#1"].title, back["github", "o/r#1"].author) == ("Crash on start", "bob")
+    assert back["github", "o/r#2"].title == "Something is wrong"
+
+
 def test_writing_t_again_rebuilds_the_same_snapshot(engine: sa.Engine) -> None:
     """A retry, a rerun or a backfill at T: the same rows, never a second copy."""
     state_table.upsert_snapshot(engine, rows_at(T), T)
