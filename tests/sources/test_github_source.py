@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from github import Auth, Github
 
+from community_monitoring.records import read_records, write_record_lines
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.github import (
     GithubIssuesClient,
@@ -299,3 +301,26 @@ def test_a_connection_without_a_token_is_a_settings_error_naming_it(monkeypatch:
     )
     with pytest.raises(SettingsError, match="connection 'github_notoken' cannot be used: No access token"):
         github_client("github_notoken")
+
+
+def test_a_title_with_half_an_emoji_is_read_and_stored_not_a_failed_channel(tmp_path: Path) -> None:
+    """JSON may escape half of a UTF-16 pair (``\\ud83d`` alone: a title cut in the middle of an
+    emoji by a client counting UTF-16 units; RFC 8259 §8.2 lets JSON texts carry it). Python decodes
+    it to a lone surrogate that no UTF-8 writer takes: the run store refused the post, and the whole
+    channel failed every day the issue stayed in the window. It is read as U+FFFD, as invalid UTF-8 is."""
+    issue = github_issue(REPO, 1, "Crash on start", "ana", NOW - days(1))
+    page = json.dumps([issue]).replace("Crash on", "Crash \\ud83d on")
+    fault = {
+        "service": "github",
+        "path": "/issues$",
+        "kind": "body",
+        "body": page,
+        "content_type": "application/json",
+    }
+    scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": [issue]}}, faults=[fault])
+    with Sandbox(scenario) as running:
+        posts = list(fetch_github_issues(small_pages_client(running), [REPO], NOW - days(30), NOW))
+    assert [p.title for p in posts] == ["Crash \ufffd on start"]
+    stored = io.BytesIO()
+    assert write_record_lines(posts, stored) == 1
+    assert [p.title for p in read_records([stored.getvalue()])] == ["Crash \ufffd on start"]

@@ -29,6 +29,7 @@ import functools
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -275,7 +276,7 @@ class RawResponse:
 
     def json_or_none(self) -> Any:
         try:
-            return json.loads(json_text(self.text)) if self.text else None
+            return decode_json(self.text) if self.text else None
         except ValueError:
             return None
 
@@ -340,6 +341,36 @@ def validation_summary(exc: ValidationError, limit: int = 3) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+# Half of a UTF-16 pair escaped in JSON text ("\ud83d" with no "\ude00" after it): RFC 8259 §8.2
+# lets a JSON text carry one, and a title cut in the middle of an emoji by a client that counts
+# UTF-16 units does. Python decodes it to a lone surrogate, which no UTF-8 writer takes: the run
+# store refused the post and the whole channel failed, every day the post stayed in the window.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` (decoded JSON) with each lone surrogate in its strings as U+FFFD, as a decoder
+    reads invalid UTF-8 (``json`` already joined the escaped pairs into their characters)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(REPLACEMENT_CHARACTER, value) if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
+
+
+def decode_json(text: str) -> Any:
+    """JSON text as Python values: a leading byte order mark ignored (``json_text``), and half an
+    escaped UTF-16 pair read as U+FFFD. Raises ValueError for text that is not JSON."""
+    data = json.loads(json_text(text))
+    # Only a text with an escaped surrogate (a pair or half of one) is walked: a page without is as
+    # json decoded it.
+    return _without_lone_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
+
+
 def json_text(text: str) -> str:
     """``text`` without a leading byte order mark, which JSON texts must not carry but some servers
     and proxies (IIS, a few gateways) add: RFC 8259 §8.1 lets a parser ignore it, and Python's
@@ -354,7 +385,7 @@ def json_body(call: Call, raw: RawResponse) -> Any:
         detail = f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError)
     try:
-        return json.loads(json_text(raw.text))
+        return decode_json(raw.text)
     except ValueError as exc:
         detail = f"body is not valid JSON ({exc}); body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError) from None
