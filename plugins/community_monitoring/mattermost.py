@@ -5,8 +5,9 @@ of ``https://chat.example.com/hooks/<id>``); ``extra`` may set ``username``, ``i
 
 A webhook post cannot be read back, so it is re-sent only when Mattermost provably did not get
 it: connection refused or a connect timeout (nothing was sent), 429 or 503. After a read timeout,
-a connection reset once the post was sent, or another 5xx, ``AmbiguousWriteError`` is raised and
-nothing is re-sent (the outbox records the post as uncertain). The webhook id is a secret: errors
+a connection reset once the post was sent, another 5xx, or a 2xx that is not Mattermost's own
+``ok`` (something answered in its place), ``AmbiguousWriteError`` is raised and nothing is
+re-sent (the outbox records the post as uncertain). The webhook id is a secret: errors
 and log lines show ``/hooks/…``, and it is handed to Airflow's secrets masker.
 """
 
@@ -17,12 +18,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from community_monitoring.sources.http import ApiClient, HttpPolicy, UpstreamError
+from community_monitoring.sources.http import AmbiguousWriteError, ApiClient, HttpPolicy, UpstreamError
 
 log = logging.getLogger(__name__)
 
 HOOK_PREFIX = "/hooks/"
 SHOWN_ENDPOINT = "/hooks/…"
+# What Mattermost answers to every webhook post it took (200, text/plain).
+WEBHOOK_OK = "ok"
 
 
 # What to do about Mattermost's own refusals of a webhook post (the ``id`` of its error answer).
@@ -110,6 +113,16 @@ class MattermostWebhook:
         endpoint = self._resolve()
         body = {"text": text, "username": self.username, **self._extra}
         try:
-            self._api.post_json(endpoint, body)
+            answer = self._api.post_json(endpoint, body)
         except UpstreamError as exc:
             raise _with_hint(exc, self.conn_id) from None
+        if answer.text.strip().lower() != WEBHOOK_OK:
+            # Mattermost answers every post it took with "200 ok" (text/plain), in every version.
+            # Another 2xx came from something in its place (a gateway's or single sign-on's JSON, a
+            # proxy that queues): whether the post reached the channel cannot be told, nor read back.
+            shown = " ".join(answer.text[:400].split())[:200] or "(empty body)"
+            detail = (
+                f'not Mattermost\'s "ok" but {self._api.scrub(shown)!r}: something else may have '
+                "taken the post in its place, so it may not have arrived; it is not re-sent"
+            )
+            raise self._api.call("POST", endpoint).error(answer.status, detail, AmbiguousWriteError)

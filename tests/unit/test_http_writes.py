@@ -92,6 +92,38 @@ def test_an_ambiguous_webhook_failure_is_sent_once_and_raised(
     no_hook_id(err.value, caplog)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(Reply(200, {"message": "Unauthorized", "login": "https://sso.example/"}), id="200-json"),
+        pytest.param(Reply(200, ""), id="200-empty"),
+        pytest.param(Reply(204, ""), id="204"),
+        pytest.param(Reply(202, "queued"), id="202-text"),
+    ],
+)
+def test_a_2xx_that_is_not_mattermosts_ok_is_a_post_that_may_not_have_arrived(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float], answer: Reply
+) -> None:
+    """Mattermost answers every webhook post it took with "200 ok" (text/plain). Another 2xx came
+    from something else in its place (a gateway's or single sign-on's JSON, a proxy that queues):
+    taken as posted, the digest was recorded as sent, the run was green and nobody saw it."""
+    with Loopback(answer) as server:
+        with pytest.raises(AmbiguousWriteError, match=r"not Mattermost's \"ok\".*not re-sent") as err:
+            webhook(monkeypatch, server.url, sleeps).post("[Help Wanted] hello")
+        assert len(server.received) == 1
+    assert sleeps == []
+    no_hook_id(err.value, caplog)
+
+
+@pytest.mark.parametrize("body", ["ok", "ok\n", "OK"])
+def test_mattermosts_ok_is_a_post_that_arrived(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], body: str
+) -> None:
+    with Loopback(Reply(200, body, "text/plain")) as server:
+        webhook(monkeypatch, server.url, sleeps).post("[Triage] hi")
+        assert len(server.received) == 1
+
+
 def test_a_webhook_answer_larger_than_max_body_is_a_post_that_may_have_arrived(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
 ) -> None:
