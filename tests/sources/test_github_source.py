@@ -324,3 +324,11 @@ def test_a_title_with_half_an_emoji_is_read_and_stored_not_a_failed_channel(tmp_
     stored = io.BytesIO()
     assert write_record_lines(posts, stored) == 1
     assert [p.title for p in read_records([stored.getvalue()])] == ["Crash \ufffd on start"]
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_an_issue_dated_past_the_calendars_ends_is_named_not_a_failed_channel(stamp: str) -> None:
+    """The smallest and largest times a .NET or Java service writes, in a zone other than UTC, lie
+    outside Python's calendar once moved to UTC: the OverflowError failed the whole channel."""
+    odd = {**github_issue(REPO, 2, "Odd", "u", NOW - days(2)), "created_at": stamp}
+    assert "not an ISO-8601 time" in only_issue_2_named(odd).problem
