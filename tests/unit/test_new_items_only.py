@@ -25,6 +25,11 @@ def ids(raw: Any) -> Any:
         ),
         pytest.param([[{"id": 1}], []], [1], None, id="an empty last page"),
         pytest.param([[{"x": 1}], [{"x": 1}]], [None, None], None, id="items without a key are kept"),
+        # No API gives an id as a list or an object: the item is kept for its own check to name (a
+        # TypeError here failed the whole channel without naming it).
+        pytest.param(
+            [[{"id": [1]}, {"id": 2}], [{"id": {"n": 3}}]], [[1], 2, {"n": 3}], None, id="unhashable ids kept"
+        ),
     ],
 )
 def test_new_items_only(pages: list[list[dict[str, Any]]], kept: list[Any], error: str | None) -> None:

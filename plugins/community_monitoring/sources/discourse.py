@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -246,7 +246,9 @@ class DiscourseClient:
         read: set[Any] = set()
         for page in range(MAX_PAGES):
             topic_list = self._api.get_page("/latest.json", LatestPage, {"page": page}).topic_list
-            ids = {field_of(topic, "id") for topic in topic_list.topics}
+            ids = {
+                i for i in (field_of(topic, "id") for topic in topic_list.topics) if isinstance(i, Hashable)
+            }
             if ids and ids <= read:
                 detail = f"page {page} lists only topics of the pages before it: the list does not move on"
                 raise self._api.call("GET", "/latest.json").error(200, detail, InvalidResponseError)
@@ -551,7 +553,8 @@ class _Threads:
 
 
 def _post_name(raw: Any, topics: dict[int, dict[str, Any]], public_url: str) -> str:
-    topic = topics.get(field_of(raw, "topic_id"))  # type: ignore[arg-type]
+    topic_id = field_of(raw, "topic_id")
+    topic = topics.get(topic_id) if isinstance(topic_id, int) else None
     number = field_of(raw, "post_number")
     if topic is not None and number is not None:
         return f"{topic_url(public_url, topic)}/{number}"

@@ -424,6 +424,14 @@ def unread_next(call: Call, following: str | None, read: set[str]) -> str | None
     return following
 
 
+def _hashable(key: Any) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
 class NewItemsOnly:
     """The items of each page not on an earlier page; a page of nothing but repeats is invalid.
 
@@ -431,7 +439,8 @@ class NewItemsOnly:
     list says there is more: each repeat would be counted as more posts (doubled digests) until
     the page cap, thousands of requests later. An item the list pushed down to the next page while
     it was read (a new one arrived) is dropped; a whole page of them is not what a list does.
-    Items without a key are all kept.
+    Items without a key (or with one no API gives, a list or an object) are all kept: their own
+    checks name them.
     """
 
     def __init__(self, call: Call, key: Callable[[Any], Any]) -> None:
@@ -443,7 +452,8 @@ class NewItemsOnly:
         fresh = []
         for item in items:
             key = self._key(item)
-            if key is None:
+            if key is None or not _hashable(key):
+                # No key, or one no API gives (a list, an object): kept, and its check names it.
                 fresh.append(item)
             elif key not in self._seen:
                 self._seen.add(key)
