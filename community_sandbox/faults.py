@@ -12,6 +12,11 @@ Each item is ``{service, method?, path (regex), query? (regex), times?, kind, ..
 - ``redirect``: ``302`` (or ``status``, 3xx) with ``Location: location`` (relative or absolute);
 - ``slow``: answer normally, after ``seconds``.
 
+``status``, ``body`` and ``redirect`` faults may add ``headers`` (a mapping of header name to text),
+set on the answer last: the ways real APIs signal things in headers, e.g. GitHub's primary rate limit
+(403 with ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``), a ``Link`` whose next page is the
+page itself or another host, GitLab's ``X-Next-Page``.
+
 ``times`` counts how many matching requests get the fault (default: every one). Every problem
 is a ScenarioError naming ``faults item N`` and the key at fault.
 """
@@ -29,11 +34,11 @@ __all__ = ["FAULT_KINDS", "Fault", "parse_fault"]
 COMMON_KEYS = ("service", "method", "path", "query", "times", "kind")
 # kind -> (keys it needs, keys it may have)
 FAULT_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "status": (("status",), ("retry_after", "body")),
-    "body": (("body",), ("status", "content_type", "retry_after")),
+    "status": (("status",), ("retry_after", "body", "headers")),
+    "body": (("body",), ("status", "content_type", "retry_after", "headers")),
     "stall": (("seconds",), ()),
     "reset": ((), ()),
-    "redirect": (("location",), ("status",)),
+    "redirect": (("location",), ("status", "headers")),
     "slow": (("seconds",), ()),
 }
 DEFAULT_KIND = "status"
@@ -57,6 +62,7 @@ class Fault:
     content_type: str | None = None  # body
     seconds: float | None = None  # stall, slow
     location: str | None = None  # redirect
+    headers: tuple[tuple[str, str], ...] = ()  # status, body, redirect: set on the answer last
 
     def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
         return (
@@ -89,6 +95,28 @@ def _text(where: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(f'{where} has a bad "{key}": {value!r} (a non-empty string)')
     return value
+
+
+# A header name is a token (RFC 9110 §5.1); a value has no line break (it would split the answer).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _headers(where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not value:
+        raise ScenarioError(f'{where} has bad "headers": {value!r} (a mapping of header name to text)')
+    headers = []
+    for name, text in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ScenarioError(f'{where} has a bad header name in "headers": {name!r}')
+        if (
+            isinstance(text, bool)
+            or not isinstance(text, str | int)
+            or "\r" in str(text)
+            or "\n" in str(text)
+        ):
+            raise ScenarioError(f"{where} has a bad value for header {name!r}: {text!r} (text on one line)")
+        headers.append((name, str(text)))
+    return tuple(headers)
 
 
 def _seconds(where: str, value: Any) -> float:
@@ -145,6 +173,8 @@ def _kind_fields(where: str, raw: dict[str, Any], kind: str) -> dict[str, Any]:
         fields["seconds"] = _seconds(where, raw["seconds"])
     if kind == "redirect":
         fields["location"] = _text(where, "location", raw["location"])
+    if raw.get("headers") is not None:
+        fields["headers"] = _headers(where, raw["headers"])
     if kind == "status":
         fields["body"] = raw.get("body")
     if kind == "body":

@@ -251,6 +251,9 @@ class Sandbox:
                 return Reply(None, reset=True), None
             return Reply(None, reset=True), service.finish(request, self._run_handler(service, request))
         response = service.finish(request, _fault_response(service, fault))
+        # Last, over the service's own finishing touches (GitHub's x-ratelimit-* on every answer).
+        for name, value in fault.headers:
+            response.set_header(name, value)
         if fault.kind in ("body", "redirect"):
             response.gzip = False  # the bytes exactly as written, whatever the upstream usually does
         return Reply(response), None

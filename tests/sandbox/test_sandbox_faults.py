@@ -298,6 +298,47 @@ def test_relative_redirect_with_another_status(write_scenario: Writer, start_san
     assert [r.status_code for r in moved.history] == [301]
 
 
+def test_headers_are_set_last_over_the_services_own(write_scenario: Writer, start_sandbox: Starter) -> None:
+    """GitHub's primary rate limit as GitHub answers it: 403, x-ratelimit-remaining 0 and a reset
+    hours away (the sandbox's GitHub puts its own x-ratelimit-* on every answer); and a Link whose
+    next page is the page itself."""
+    limit = {
+        "message": "API rate limit exceeded for user ID 1.",
+        "documentation_url": "https://docs.github.com",
+    }
+    faults = [
+        {
+            "service": "github",
+            "path": "/issues$",
+            "status": 403,
+            "body": limit,
+            "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": 1900000000},
+            "times": 1,
+        },
+        {
+            "service": "github",
+            "path": "/releases$",
+            "kind": "body",
+            "body": [],
+            "headers": {"Link": '<http://127.0.0.1:1/api/v3/repos/o/r/releases>; rel="next"'},
+        },
+    ]
+    sandbox = start_sandbox(write_scenario(REPO, faults=faults))
+    api = f"{sandbox.base_url}/api/v3/repos/o/r"
+
+    limited = requests.get(f"{api}/issues", timeout=5)
+    releases = requests.get(f"{api}/releases", timeout=5)
+
+    assert limited.status_code == 403
+    assert (limited.headers["x-ratelimit-remaining"], limited.headers["x-ratelimit-reset"]) == (
+        "0",
+        "1900000000",
+    )
+    assert limited.json() == limit
+    assert releases.headers["link"] == '<http://127.0.0.1:1/api/v3/repos/o/r/releases>; rel="next"'
+    assert requests.get(f"{api}/issues", timeout=5).headers["x-ratelimit-remaining"] != "0"
+
+
 # ----- validation ---------------------------------------------------------------------------
 
 
@@ -327,6 +368,19 @@ def test_relative_redirect_with_another_status(write_scenario: Writer, start_san
         ({"status": 500, "colour": "red"}, "faults item 1 has an unknown key 'colour'"),
         ({"kind": "reset", "times": 0}, 'faults item 1 has a bad "times": 0'),
         ({"kind": "reset", "method": 5}, 'faults item 1 has a bad "method": 5'),
+        ({"status": 403, "headers": "x-a: 1"}, 'faults item 1 has bad "headers"'),
+        (
+            {"status": 403, "headers": {"x a": "1"}},
+            "faults item 1 has a bad header name in \"headers\": 'x a'",
+        ),
+        (
+            {"status": 403, "headers": {"x-a": "1\r\nx-b: 2"}},
+            "faults item 1 has a bad value for header 'x-a'",
+        ),
+        (
+            {"kind": "stall", "seconds": 1, "headers": {"x-a": "1"}},
+            'has "headers", which kind "stall" does not take',
+        ),
     ],
 )
 def test_fault_errors_name_the_item_and_key(
