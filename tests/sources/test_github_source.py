@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from community_monitoring.sources.github import (
     fetch_github_releases,
     github_client,
 )
+from community_monitoring.sources.http import InvalidResponseError, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days, github_comment, github_issue, write_scenario
 
@@ -332,3 +335,102 @@ def test_an_issue_dated_past_the_calendars_ends_is_named_not_a_failed_channel(st
     outside Python's calendar once moved to UTC: the OverflowError failed the whole channel."""
     odd = {**github_issue(REPO, 2, "Odd", "u", NOW - days(2)), "created_at": stamp}
     assert "not an ISO-8601 time" in only_issue_2_named(odd).problem
+
+
+def test_the_primary_rate_limit_hours_from_its_reset_fails_the_read_at_once_naming_the_wait(
+    tmp_path: Path,
+) -> None:
+    """GitHub's primary limit: 403 with x-ratelimit-remaining 0 and a reset hours away. Waited out
+    blindly, the task would sleep through its time limit; the read fails now, saying how long."""
+    issue = github_issue(REPO, 1, "Crash", "ana", NOW - days(1))
+    reset = int(time.time()) + 3 * 3600
+    fault = {
+        "service": "github",
+        "path": "/issues$",
+        "status": 403,
+        "body": {"message": "API rate limit exceeded for user ID 1."},
+        "headers": {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+    }
+    scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": [issue]}}, faults=[fault])
+    started = time.monotonic()
+    with (
+        Sandbox(scenario) as running,
+        pytest.raises(UpstreamError, match=r"answered 403: asked to wait 10\d\d\ds"),
+    ):
+        list(fetch_github_issues(production_like_client(running), [REPO], NOW - days(30), NOW))
+    assert time.monotonic() - started < 10
+
+
+def test_a_next_link_back_to_the_page_itself_ends_in_an_error_not_a_loop_or_doubled_issues(
+    tmp_path: Path,
+) -> None:
+    """A list whose next page is the page it is on (a proxy that caches by path, a cursor that does
+    not move): read twice at most, each issue once, then an error, never pages read for ever."""
+    issue = github_issue(REPO, 1, "Crash", "ana", NOW - days(1))
+    port = free_port()
+    page = f"http://127.0.0.1:{port}/api/v3/repos/{REPO}/issues?state=all&page=1"
+    fault = {
+        "service": "github",
+        "path": "/issues$",
+        "kind": "body",
+        "body": json.dumps([issue]),
+        "content_type": "application/json",
+        "headers": {"Link": f'<{page}>; rel="next"'},
+    }
+    scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": [issue]}}, faults=[fault])
+    posts: list[Any] = []
+    with (
+        Sandbox(scenario, port=port) as running,
+        pytest.raises(InvalidResponseError, match="goes back to a page already read"),
+    ):
+        posts.extend(fetch_github_issues(production_like_client(running), [REPO], NOW - days(30), NOW))
+    assert [p.number for p in posts] == [1]
+    assert len([e for e in running.requests_log if e["path"].endswith("/issues")]) <= 3
+
+
+def production_like_client(sandbox: Sandbox) -> GithubIssuesClient:
+    """As ``github_client`` builds it: one attempt per request (PyGithub's GithubRetry would sleep
+    until the primary limit resets), the HTTP layer deciding what is retried."""
+    gh = Github(
+        base_url=f"{sandbox.base_url}/api/v3", auth=Auth.Token("ghp_sandbox_token"), retry=None, lazy=True
+    )
+    return GithubIssuesClient(gh)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_github_app_connection_gets_the_clients_own_settings_not_pygithubs_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection with GitHub App credentials (no token) was handed to the provider, whose client
+    has PyGithub's defaults: GithubRetry re-sends a POST (a reply comment) after a 5xx and sleeps
+    until a primary rate limit resets, hours if need be; 15 s timeouts, no body deadline, 30 items a
+    page and a pause before every request. Only the App's credentials are the provider's."""
+    app = {"private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"}
+    app |= {"app_id": "123", "installation_id": 456}
+    host = "https://github.example.com/api/v3"
+    monkeypatch.setenv("AIRFLOW_CONN_GH_APP", json.dumps({"conn_type": "github", "host": host, "extra": app}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GH_TOKEN", json.dumps({"conn_type": "github", "host": host, "password": "t0ken"})
+    )
+    settings = (
+        "base_url",
+        "timeout",
+        "per_page",
+        "retry",
+        "seconds_between_requests",
+        "seconds_between_writes",
+        "lazy",
+    )
+
+    def shown(gh: Github) -> dict[str, Any]:
+        return {key: gh.requester.kwargs[key] for key in settings}
+
+    with_app, with_token = github_client("gh_app"), github_client("gh_token")
+    assert type(with_app.requester.auth).__name__ == "AppInstallationAuth"
+    assert shown(with_app) == shown(with_token)
+    assert shown(with_app)["retry"] is None

@@ -177,12 +177,19 @@ def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
             if self.client is not None:
                 return self.client
             conn = self.get_connection(self.github_conn_id)
-            if not conn.password:
-                # GitHub App credentials: the provider's own logic handles them.
-                return super().get_conn()
-            mask_secrets([conn.password])
+            if conn.password:
+                mask_secrets([conn.password])
+                auth: Any = Auth.Token(conn.password)
+            else:
+                # GitHub App credentials: the provider reads them (key, app and installation ids) into
+                # an installation's auth, and only that is taken from its client. The client itself
+                # had PyGithub's defaults: GithubRetry, which re-sends a POST (a reply comment) after
+                # a 5xx and sleeps until a primary rate limit resets, hours if need be; 15 s timeouts,
+                # no body deadline, 30 items a page and a pause before every request.
+                auth = super().get_conn().requester.auth
+                self.client = None
             kwargs: dict[str, Any] = {
-                "auth": Auth.Token(conn.password),
+                "auth": auth,
                 "per_page": 100,
                 # O(pages) requests already; the default 0.25 s pause per request only slows runs.
                 "seconds_between_requests": None,
