@@ -79,9 +79,11 @@ class ItemCache:
     changes its payload's form changes the name, and the old rows are simply never matched.
     """
 
-    def __init__(self, engine_factory: Callable[[], Engine] | None) -> None:
+    def __init__(self, engine_factory: Callable[[], Engine] | None, *, refresh: bool = False) -> None:
         # The engine is made on first use: a channel that caches nothing opens no database.
         self._engine_factory = engine_factory
+        # Serve nothing, store what is read: every item is read, and later runs are served it.
+        self._refresh = refresh
         self._engine: Engine | None = None
         self._table: sa.Table | None = None
         self._broken = engine_factory is None
@@ -92,21 +94,25 @@ class ItemCache:
         return cls(lambda: engine)
 
     @classmethod
-    def from_url(cls, url: str) -> ItemCache:
+    def from_url(cls, url: str, *, refresh: bool = False) -> ItemCache:
         import sqlalchemy as sa
 
-        return cls(lambda: sa.create_engine(url))
+        return cls(lambda: sa.create_engine(url), refresh=refresh)
 
     @classmethod
-    def from_connection(cls, conn_id: str | None = None) -> ItemCache:
-        """The cache in the ledger's database (the same Airflow connection, any SQL type)."""
+    def from_connection(cls, conn_id: str | None = None, *, refresh: bool = False) -> ItemCache:
+        """The cache in the ledger's database (the same Airflow connection, any SQL type).
+
+        ``refresh``: serve nothing and store every item read, for a read that must see each item as
+        upstream has it now even if its version did not move (a Jira remote link added without the
+        ticket's ``updated`` changing), while later runs are still served what it read."""
 
         def engine() -> Engine:
             from community_monitoring.ledger import LEDGER_CONN_ID, sql_engine
 
             return sql_engine(conn_id or LEDGER_CONN_ID)
 
-        return cls(engine)
+        return cls(engine, refresh=refresh)
 
     @classmethod
     def in_memory(cls) -> ItemCache:
@@ -154,7 +160,7 @@ class ItemCache:
 
     def get_many(self, channel: str, versions: Mapping[str, str]) -> dict[str, Any]:
         """``item_key → payload`` for the items stored at exactly the version given for them."""
-        if not versions:
+        if not versions or self._refresh:
             return {}
         try:
             ready = self._ready()

@@ -547,6 +547,33 @@ def test_a_changed_or_new_ticket_is_read_again(tmp_path: Path, monkeypatch: pyte
     assert tickets["MM-1"].suggestion_ids == (43_871_022,)  # unchanged: served from the cache
 
 
+def test_a_refreshing_read_sees_a_link_added_without_updated_moving_and_stores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closeout reads its release's tickets with a refreshing cache: a remote link added while
+    the ticket's ``updated`` stayed put is seen (its nominator is thanked), and the daily runs are
+    served it from then on."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    issues, remotelinks = jira_data()
+    with Sandbox(
+        write_uv_jira_scenario(tmp_path / "day1", NOW, jira_issues=issues, remotelinks=remotelinks)
+    ) as day1:
+        set_connection(monkeypatch, "jira_test", day1.base_url)
+        fetch(cache=ItemCache.from_url(url))
+    remotelinks["MM-5"] = [remote_link(10_006, "MM-5", portal_url(45_000_001))]  # "updated" unchanged
+    scenario = write_uv_jira_scenario(tmp_path / "day2", NOW, jira_issues=issues, remotelinks=remotelinks)
+    with Sandbox(scenario) as day2:
+        set_connection(monkeypatch, "jira_test", day2.base_url)
+        assert fetch(cache=ItemCache.from_url(url))["MM-5"].suggestion_ids == ()  # served as first read
+        refreshed = fetch(cache=ItemCache.from_url(url, refresh=True))
+        assert len(remote_link_calls(day2)) == TICKETS  # every ticket read again
+        start = len(day2.requests_log)
+        daily = fetch(cache=ItemCache.from_url(url))
+        assert calls_since(day2, start) == [SEARCH, SEARCH]
+    assert refreshed["MM-5"].suggestion_ids == (45_000_001,)
+    assert daily["MM-5"].suggestion_ids == (45_000_001,)
+
+
 def test_a_backfill_is_served_by_the_cache_of_a_later_day(sandbox: Sandbox) -> None:
     cache = ItemCache.in_memory()
     fetch(cache=cache)  # today's run

@@ -74,7 +74,11 @@ def extract_release_tickets(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.sources.jira import fetch_for, release_clause
 
     params = release_params(run)
-    request = FetchRequest(run.settings, run.as_of, run.as_of, cache=ItemCache.from_connection())
+    # The release's tickets (tens, once a release) have their remote links read afresh: a link
+    # to a suggestion added without the ticket's `updated` moving would be served stale from the
+    # daily runs' cache, and its nominator never thanked. What is read is stored for the daily runs.
+    cache = ItemCache.from_connection(refresh=True)
+    request = FetchRequest(run.settings, run.as_of, run.as_of, cache=cache)
     fetched = fetch_for(request, release_clause(params.version), None)
     counts = run.store.save_channel("jira", fetched)
     log.info("Jira: %s for release %s", counts, params.version)
