@@ -62,7 +62,8 @@ own "where to post what" lines are dropped first; template sections count only w
 code blocks, inline code, pasted logs (timestamps, levels, stack frames, JSON lines), quoted
 lines and quoted messages ('Cannot connect to the server') are never searched for phrases, nor
 is the content of metadata sections (versions, operating system, log output); a link keeps only
-its text or, bare, its host (a screenshot's "https://..." is not the author's setup). A heading's
+its text or, bare, its host (a screenshot's "https://..." is not the author's setup), in the title as
+in the body. A heading's
 own words are not read, except a bold line naming no template section and asking nothing: that is
 the author's sentence set in bold ("**Add support for the X sensor**").
 
@@ -872,7 +873,11 @@ class PostClassifier:
                     return Classification(hit[0], f'category "{hit[1]}"'), evidence
 
         tracker = self._rules.channel_defaults.get(post.channel) == "bug"
-        title = self._read_title(_normalise(post.title), evidence, form, tracker)
+        title = _normalise(post.title)
+        if "http" in title or "www." in title:
+            # A link in the title is read as the body's are: its host, not its "https" or path.
+            title = _URL.sub(_link_words, title).strip()
+        title = self._read_title(title, evidence, form, tracker)
         prepared = self.prepare(post.body) if post.body else None
         problem = prepared is not None and prepared.reports_error
         if "'" in title or '"' in title or "\u201c" in title or "\u2018" in title:

@@ -1502,6 +1502,24 @@ REAL_WORDING_18 = [
 ]
 
 
+# From the errors of three real sets of sixty issues each: a link in the title read as the body's; the
+# praise a wish closes with in its other words ("would be awesome", "it will be great if"), asking for
+# something to be added or about plans for it; a migration or Docker the author denies; a form's own
+# title prefix ("bug report:"), also with its pictograph, weighing as the form; a question asked after a
+# greeting; a title naming what it would support.
+REAL_WORDING_19 = [
+    (
+        "a link in the title is read as the body's links are: its host, not its address",
+        {
+            "title": "https://links.example.org/abc/login gives a 404",
+            "body": "The short link works, but the same link with /login after it shows a 404 page.",
+        },
+        "bug",
+        'phrase "404"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1522,7 +1540,8 @@ REAL_WORDING_18 = [
     + REAL_WORDING_15
     + REAL_WORDING_16
     + REAL_WORDING_17
-    + REAL_WORDING_18,
+    + REAL_WORDING_18
+    + REAL_WORDING_19,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
