@@ -1517,6 +1517,39 @@ REAL_WORDING_19 = [
         "bug",
         'phrase "404"',
     ),
+    (
+        "praise closing a wish, in any of its words, wishes for a capability",
+        {
+            "title": "Calendar export",
+            "body": "Exporting the calendar as an ICS file would be awesome.",
+        },
+        "feature_proposal",
+        'wish "would be awesome"',
+    ),
+    (
+        "praise closing a wish, with another modal, wishes for a capability",
+        {
+            "title": "Dark theme for the admin pages",
+            "body": "It will be great if the admin pages followed the dark theme too.",
+        },
+        "feature_proposal",
+        'wish "will be great"',
+    ),
+    (
+        "asking for something to be added, with a please inside, wishes for it",
+        {
+            "title": "Reminders on the phone",
+            "body": "Reminders only exist in the desktop app. Can this be added to the mobile app?",
+        },
+        "feature_proposal",
+        'wish "can this be added"',
+    ),
+    (
+        "asking about plans for a capability, in the singular, proposes it",
+        {"title": "MariaDB", "body": "Nice project! Any plan on supporting MariaDB?"},
+        "feature_proposal",
+        'wish "any plan on"',
+    ),
 ]
 
 
