@@ -1550,6 +1550,25 @@ REAL_WORDING_19 = [
         "feature_proposal",
         'wish "any plan on"',
     ),
+    (
+        "a migration the author denies is not their setup",
+        {
+            "title": "Graphs show an error",
+            "body": "This is a clean setup, no migration from the old tool. Every graph shows an error "
+            "instead of the data.",
+        },
+        "bug",
+        'phrase "instead of"',
+    ),
+    (
+        "Docker the author does not use is not their setup",
+        {
+            "title": "Search page stays empty",
+            "body": "I'm not using Docker, it runs from the release archive. The search page is blank.",
+        },
+        "bug",
+        'phrase "is blank"',
+    ),
 ]
 
 
