@@ -34,7 +34,9 @@ weighs it. In order:
    phrase, an error in a log, code or quote, a
    title saying something does not work)
    bug template section filled in                 1.5          ``filled section "Steps to reproduce"``
-   form label / form title prefix                 1.5          ``label "Bug Report/Open"``
+   form label / form title prefix ("[Bug]:",      1.5          ``label "Bug Report/Open"``
+   "bug report:": the form is named, not the
+   type; a pictograph in it is dropped)
    troubleshooting symptom ("can't connect") or   1 / 0.5      ``phrase "can't connect"``
    asking for help (``help_phrases``)
    a sentence of the body that asks ("Is it       1            ``question asked``
@@ -203,6 +205,8 @@ _URL = re.compile(
     r"|<https?://([^/<>\s]*+)[^<>\s]*+>"
     r"|(?:https?://|www\.)([^/\s)\]>\"'`]*+)[^\s)\]>\"'`]*+"
 )
+# Emoji and pictographs (with their variation selectors and joiners) and the space after them.
+_PICTOGRAPH = re.compile(r"(?:[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0f\u200d]*)+[ \t]*")
 _QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
 _INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -877,6 +881,9 @@ class PostClassifier:
         if "http" in title or "www." in title:
             # A link in the title is read as the body's are: its host, not its "https" or path.
             title = _URL.sub(_link_words, title).strip()
+        if not title.isascii():
+            # A form's prefix with its pictograph ("[\U0001f41b Bug]: ", "\u2728 Feature: ") is the prefix.
+            title = _PICTOGRAPH.sub("", title)
         title = self._read_title(title, evidence, form, tracker)
         prepared = self.prepare(post.body) if post.body else None
         problem = prepared is not None and prepared.reports_error

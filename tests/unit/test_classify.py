@@ -1569,6 +1569,22 @@ REAL_WORDING_19 = [
         "bug",
         'phrase "is blank"',
     ),
+    (
+        "a form's own title prefix naming the form weighs as the form, not as the author's marker",
+        {
+            "title": "bug report: Relay never used",
+            "body": "I set the relay host in my environment file and started it with docker compose, but "
+            "no mail goes through the relay.",
+        },
+        "troubleshooting",
+        'setup "docker compose"',
+    ),
+    (
+        "a form's prefix with its pictograph is the prefix",
+        {"title": "[\u2728 Feature]: Calendar view"},
+        "feature_proposal",
+        'title marker "[Feature]"',
+    ),
 ]
 
 
