@@ -135,7 +135,7 @@ _ASKING_TITLE = re.compile(
 )
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
 _QUESTION_ASKED = re.compile(
-    r"(?:^|[.!?:\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
+    r"(?:^|[.!?:,\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
     r"will|would|may|has|have|any)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
 )
 # A title saying that something does not work, in plain words ("does not sync", "won't start"):

@@ -1585,6 +1585,12 @@ REAL_WORDING_19 = [
         "feature_proposal",
         'title marker "[Feature]"',
     ),
+    (
+        "a question asked after a greeting and a comma is a question asked",
+        {"title": "OPML files", "body": "Hi, can it import OPML files from another reader?"},
+        "question",
+        "question asked",
+    ),
 ]
 
 
