@@ -21,6 +21,9 @@ weighs it. In order:
    title asking for something (``request_verbs``) 3            ``request "Add"``
    on a tracker, a title ending in "bug"          3            ``title ending "bug"``
    ("Make install bug"; not "a bug", "or bug")
+   on a tracker, a title naming what it would     3            ``title ending "support"``
+   support ("PostgreSQL support"; not "Need
+   support", "No support")
    server older than ``oldest_supported_server``  1.5 / 0.5    ``old server "7.8"``
    that the author still runs or upgrades from
    ("we still run 6.0", "upgrading from 5.9") /
@@ -151,6 +154,15 @@ _NOT_WORKING = re.compile(
 _TITLE_ENDS_BUG = re.compile(
     r"(?:^|[\s(\[])(?!(?:a|an|the|any|or|no|not|if|this|that|some|report|reporting|file|filing|submit|"
     r"submitting)[ \t])[\w'.-]+[ \t]+bugs?[\W_]*$"
+)
+# A title that names a capability by what it would support ("PostgreSQL support", "[Feature] ARM64
+# support"): a wish for it on a tracker. Never asking for support ("Need support", "tech support"),
+# nor saying it is missing or broken ("no support", "without support": other words speak there).
+# Read on lower-cased text.
+_TITLE_ENDS_SUPPORT = re.compile(
+    r"(?:^|[\s(\[\]:])(?!(?:a|an|the|any|some|no|not|without|need|needs|needed|require|requires|required|"
+    r"requesting|request|urgent|tech|technical|customer|help|and|or|for|with|of|your|my|our|paid|commercial|"
+    r"community|official|enterprise|premium|professional|get|getting)[ \t])[\w'.+#-]+[ \t]+support[\W_]*$"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
@@ -1080,6 +1092,13 @@ class PostClassifier:
             and _TITLE_ENDS_BUG.search(stripped.lower())
         ):
             evidence["bug"].append((W_PHRASE_TITLE, 3, 'title ending "bug"'))
+        elif (
+            tracker
+            and "?" not in stripped
+            and "support" in stripped.lower()
+            and _TITLE_ENDS_SUPPORT.search(stripped.lower())
+        ):
+            evidence["feature_proposal"].append((W_REQUEST_TITLE, 3, 'title ending "support"'))
         return title
 
     def _read_sections(

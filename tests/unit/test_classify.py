@@ -1591,6 +1591,12 @@ REAL_WORDING_19 = [
         "question",
         "question asked",
     ),
+    (
+        "a title naming what it would support wishes for it",
+        {"title": "MariaDB support", "body": "Only SQLite can be used for now."},
+        "feature_proposal",
+        'title ending "support"',
+    ),
 ]
 
 
@@ -1642,6 +1648,22 @@ def test_a_request_for_a_bug_report_button_stays_a_wish_on_a_tracker() -> None:
         post(channel="github", title="Add button to report bug", body="In the menu.")
     )
     assert (result.post_type, result.rule) == ("feature_proposal", 'request "Add"')
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Need support",
+        "Requesting support",
+        "Urgent support",
+        "No support",
+        "Help and support",
+        "Technical support",
+        "Docker support?",
+    ],
+)
+def test_a_title_asking_for_support_or_denying_it_names_no_capability(title: str) -> None:
+    assert 'title ending "support"' not in str(CLASSIFIER.explain(post(title=title))), title
 
 
 @pytest.mark.parametrize(
