@@ -125,7 +125,7 @@ _PHRASE_WEIGHTS = {  # kind -> (in the title, in the body)
 
 _INTERROGATIVE = re.compile(
     r"^\W*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|will|would|"
-    r"may|has|have|any)\b(?![ \t]+not\b)",  # "Can not send mail?" states a problem
+    r"may|has|have|any)\b(?!'t)(?![ \t]+not\b)",  # "Can't/Can not send mail?" states a problem
     re.IGNORECASE,
 )
 # A title that asks without its "?": an auxiliary or question word first, then a subject; never
@@ -139,7 +139,7 @@ _ASKING_TITLE = re.compile(
 # A sentence of the (lower-cased) prose that asks: it opens with an interrogative and ends in "?".
 _QUESTION_ASKED = re.compile(
     r"(?:^|[.!?:,\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
-    r"will|would|may|has|have|any)\b(?![ \t]+not\b)[^.!?\n]{0,200}\?"
+    r"will|would|may|has|have|any)\b(?!'t)(?![ \t]+not\b)[^.!?\n]{0,200}\?"
 )
 # A title saying that something does not work, in plain words ("does not sync", "won't start"):
 # a problem, so the setup the post describes counts; never evidence by itself. Only the title: in

@@ -1592,6 +1592,15 @@ REAL_WORDING_19 = [
         "question asked",
     ),
     (
+        "a plea for help with the praise of a wish closes a problem report, it wishes for nothing",
+        {
+            "title": "Web page stays blank",
+            "body": "The web page stays blank on my laptop. I would really love some help.",
+        },
+        "troubleshooting",
+        'phrase "would really love some help"',
+    ),
+    (
         "a title naming what it would support wishes for it",
         {"title": "MariaDB support", "body": "Only SQLite can be used for now."},
         "feature_proposal",
@@ -1693,6 +1702,7 @@ def test_an_old_server_weighs_more_when_the_author_runs_it(body: str, weight: fl
         pytest.param("Which port does the push proxy use? We run 10.5", 2.0, id="asked, the mark inside"),
         pytest.param("Voice activation like other apps do ?", 1.0, id="a statement with a mark: half"),
         pytest.param("Can not export a channel?", 1.0, id="can not: a statement"),
+        pytest.param("Can't export a channel anymore?", 1.0, id="can't: a statement"),
         pytest.param("Does not export a channel", None, id="neither"),
     ],
 )
