@@ -193,6 +193,34 @@ troubleshooting: six bug reports carry setup words (a new install, Docker, SMTP 
 provider, "migration" in "no migration", an address in the title read as "https") and five support posts
 a bug form, a "[BUG]" title or a regression word; three proposals use no wish the rules know ("would be
 awesome", a bare "PostgreSQL support").
+A third pass, tuned on the twentieth to twenty-second sets, took on the general defects the twenty-second
+set showed. A link in the title is read as the body's links are, by its host (its "https" had counted as
+the author's setup). The praise that closes a wish is read in its other words and modals ("would be
+awesome", "could be nice", "it will be great if", "would be a huge help"), as are asking for something to
+be added ("can this be added?", "could you please add") and about a plan in the singular ("any plan on").
+A migration or Docker the author denies ("clean install, no migration", "not using Docker") is not their
+setup; saying what their setup lacks ("without https", "no internet") still is, so only denials were
+added, as phrases that count for nothing. A form's own title prefix that names the form ("bug report:",
+"[Bug Report]") weighs as the form (1.5), no longer as the author's marker (6), and a pictograph in a
+prefix ("[🐛 Bug]:") is dropped before the markers are read; "[Bug]" and "Bug:" stay markers
+(weighed as a form's prefix they lost five bug reports of the three sets). Two more classes came from the
+same errors: a question asked after a greeting and a comma ("Hi, can it …?"), and on a tracker a title
+naming what it would support ("PostgreSQL support"). The twenty-second set went from 63.3% to 75.0% (bug
+recall 60.0% to 73.3%, feature proposal 66.7% to 86.7%); the twentieth and twenty-first stayed at 78.3%,
+our own set, its held-out split and the fresh set are unchanged. A twenty-third set (60 issues of 59
+repositories named in no earlier set, self-hosted and developer tools: Vikunja, Medusa, OCS Inventory,
+Beszel, KeeWeb, Modoboa, Homebridge, PHPMailer, the phpMyAdmin and OpenVAS images, Codex CLI, InQL, Tabby
+and others; 15 of each type), gathered after that and measured blind, scored 73.3% with the rules before
+this pass and after it alike: one proposal gained ("it would be awesome"), one troubleshooting post lost
+("I would really love some help" read as a wish); recall bug 73.3%, troubleshooting 80.0% before and 73.3%
+after, feature proposal 53.3% and 60.0%, question 86.7%. That plea and its kin ("would love some help")
+now ask for help, and a "Can't …?" title weighs as a statement ending in "?": the twenty-third set is at
+75.0% after that (no longer blind). The four sets together: 73.3% before, 76.7% after; bug recall 75.0%
+to 78.3%, troubleshooting 66.7% to 68.3%, feature proposal 75.0% to 81.7%, question 76.7% to 78.3%. What
+the twenty-third set still gets wrong is mostly proposals asked as questions ("Is it possible to serve it
+under a subpath?") or written as problems (a missing setting the maintainers labelled an enhancement),
+bug reports whose title asks for something ("Add some sort of feedback to the settings tab"), and
+questions that wish in passing ("would be great if you could spell out the differences").
 
 The script uses nothing but the product's public classifier API and settings, so it measures
 exactly what the daily DAG does. ``--model`` takes a model the ``community_triage_model`` DAG
