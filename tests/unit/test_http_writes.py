@@ -115,6 +115,32 @@ def test_a_2xx_that_is_not_mattermosts_ok_is_a_post_that_may_not_have_arrived(
     no_hook_id(err.value, caplog)
 
 
+@pytest.mark.parametrize("cut", [190, 196])
+def test_a_2xx_that_echoes_the_hook_url_where_the_answer_is_cut_shows_no_part_of_the_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float], cut: int
+) -> None:
+    """A gateway's answer echoing the request's URL: the id straddling the shown excerpt's end was
+    cut before it was scrubbed, so its first characters were shown in the alert."""
+    body = "x" * (cut - len("/hooks/")) + f"/hooks/{HOOK_ID} queued"
+    with Loopback(Reply(200, body, "text/plain")) as server, pytest.raises(AmbiguousWriteError) as err:
+        webhook(monkeypatch, server.url, sleeps).post("[Help Wanted] hello")
+    shown = "".join(traceback.format_exception(err.value))
+    assert HOOK_ID[:4] not in shown
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_of_white_space_then_the_hook_url_shows_no_part_of_the_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sleeps: list[float], status: int
+) -> None:
+    """White space collapsed after the answer was cut brought the start of an id cut in two (and so
+    not found by the scrub) into the excerpt shown."""
+    body = " " * (2000 - len("/hooks/") - 4) + f"/hooks/{HOOK_ID}"
+    with Loopback(Reply(status, body, "text/plain")) as server, pytest.raises(AmbiguousWriteError) as err:
+        webhook(monkeypatch, server.url, sleeps).post("[Help Wanted] hello")
+    shown = "".join(traceback.format_exception(err.value))
+    assert HOOK_ID[:4] not in shown
+
+
 @pytest.mark.parametrize("body", ["ok", "ok\n", "OK"])
 def test_mattermosts_ok_is_a_post_that_arrived(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float], body: str

@@ -313,8 +313,9 @@ class Call:
     def excerpt(self, raw: RawResponse) -> str:
         if not self.show_body:
             return "(body not shown)"
-        # Only the start is ever shown: no need to scan a megabyte-long error page.
-        text = self.scrub(" ".join(raw.text[: MAX_BODY_SHOWN * 10].split()))
+        # Only the start is shown, scrubbed before it is cut: a secret cut in two would not be found,
+        # and collapsed white space could bring its start into what is shown.
+        text = " ".join(self.scrub(raw.text)[: MAX_BODY_SHOWN * 10].split())
         return text[:MAX_BODY_SHOWN] if text else "(empty body)"
 
     def error(self, status: int, detail: str, kind: type[UpstreamError] = UpstreamError) -> UpstreamError:
