@@ -23,7 +23,7 @@ weighs it. In order:
    ("Make install bug"; not "a bug", "or bug")
    on a tracker, a title naming what it would     3            ``title ending "support"``
    support ("PostgreSQL support"; not "Need
-   support", "No support")
+   support", "No support", "Broken IPv6 support")
    server older than ``oldest_supported_server``  1.5 / 0.5    ``old server "7.8"``
    that the author still runs or upgrades from
    ("we still run 6.0", "upgrading from 5.9") /
@@ -163,6 +163,12 @@ _TITLE_ENDS_SUPPORT = re.compile(
     r"(?:^|[\s(\[\]:])(?!(?:a|an|the|any|some|no|not|without|need|needs|needed|require|requires|required|"
     r"requesting|request|urgent|tech|technical|customer|help|and|or|for|with|of|your|my|our|paid|commercial|"
     r"community|official|enterprise|premium|professional|get|getting)[ \t])[\w'.+#-]+[ \t]+support[\W_]*$"
+)
+# A title that calls the support it names flawed ("Broken IPv6 support", "Fix RTL support", "Bad
+# Markdown table support"): the capability is there and does not work, which wishes for nothing.
+_FLAWED_SUPPORT = re.compile(
+    r"\b(?:broken|breaks?|fix|fixes|fixed|fixing|bad|poor|wrong|incorrect|buggy|flaky|inconsistent|"
+    r"incomplete|partial|degraded)\b"
 )
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
@@ -1097,6 +1103,7 @@ class PostClassifier:
             and "?" not in stripped
             and "support" in stripped.lower()
             and _TITLE_ENDS_SUPPORT.search(stripped.lower())
+            and not _FLAWED_SUPPORT.search(stripped.lower())
         ):
             evidence["feature_proposal"].append((W_REQUEST_TITLE, 3, 'title ending "support"'))
         return title

@@ -1676,6 +1676,22 @@ def test_a_title_asking_for_support_or_denying_it_names_no_capability(title: str
 
 
 @pytest.mark.parametrize(
+    "title",
+    [
+        "Broken IPv6 support",
+        "Fix RTL support",
+        "Bad Markdown table support",
+        "Incorrect timezone support",
+        "Partial SAML support",
+    ],
+)
+def test_a_title_calling_the_support_it_names_flawed_wishes_for_nothing(title: str) -> None:
+    """The capability is there and does not work: on a tracker that is no wish for it."""
+    evidence = CLASSIFIER.explain(post(channel="github", title=title, body="It does not work."))
+    assert 'title ending "support"' not in str(evidence), title
+
+
+@pytest.mark.parametrize(
     ("body", "weight"),
     [
         pytest.param("Mattermost Server Version: 7.8.1", 0.5, id="named in a form"),
