@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from github import Auth, Github
 
+from community_monitoring.errors import SettingsError
 from community_monitoring.records import read_records, write_record_lines
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.github import (
@@ -403,6 +404,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def rsa_private_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
+def test_a_github_app_connection_whose_key_cannot_sign_is_a_settings_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key was first used by the first request, whose PyJWT InvalidKeyError named neither the
+    connection nor the key."""
+    bad_key = "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"
+    app = {"private_key": bad_key, "app_id": "123", "installation_id": 456}
+    monkeypatch.setenv("AIRFLOW_CONN_GH_APP", json.dumps({"conn_type": "github", "extra": app}))
+    with pytest.raises(
+        SettingsError, match=r"connection 'gh_app' cannot be used: its GitHub App private key"
+    ):
+        github_client("gh_app")
+
+
 def test_a_github_app_connection_gets_the_clients_own_settings_not_pygithubs_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -410,8 +436,7 @@ def test_a_github_app_connection_gets_the_clients_own_settings_not_pygithubs_def
     has PyGithub's defaults: GithubRetry re-sends a POST (a reply comment) after a 5xx and sleeps
     until a primary rate limit resets, hours if need be; 15 s timeouts, no body deadline, 30 items a
     page and a pause before every request. Only the App's credentials are the provider's."""
-    app = {"private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----"}
-    app |= {"app_id": "123", "installation_id": 456}
+    app = {"private_key": rsa_private_key(), "app_id": "123", "installation_id": 456}
     host = "https://github.example.com/api/v3"
     monkeypatch.setenv("AIRFLOW_CONN_GH_APP", json.dumps({"conn_type": "github", "host": host, "extra": app}))
     monkeypatch.setenv(

@@ -188,6 +188,7 @@ def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
                 # no body deadline, 30 items a page and a pause before every request.
                 auth = super().get_conn().requester.auth
                 self.client = None
+                _check_app_key(auth)
             kwargs: dict[str, Any] = {
                 "auth": auth,
                 "per_page": 100,
@@ -209,6 +210,21 @@ def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
             return self.client
 
     return CommunityGithubHook
+
+
+def _check_app_key(auth: Any) -> None:
+    """A GitHub App's private key is used only when the first request wants a token: one that cannot
+    sign raised PyJWT's own error there, naming neither the connection nor the key. It is tried now;
+    a ValueError, which ``github_client`` turns into a SettingsError naming the connection."""
+    app_auth = getattr(auth, "_app_auth", None)
+    if app_auth is None:
+        return
+    try:
+        app_auth.create_jwt()
+    except Exception as exc:  # PyJWT's InvalidKeyError, cryptography's errors: the key is unusable
+        raise ValueError(
+            f"its GitHub App private key cannot sign a token ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def github_timeout(policy: HttpPolicy) -> int:
