@@ -22,7 +22,7 @@ from test_http_loopback import Loopback, Reply, Reset, Stall, closed_port, http_
 
 from community_monitoring.errors import AmbiguousWrite
 from community_monitoring.mattermost import MattermostWebhook
-from community_monitoring.sources.github import GithubIssuesClient
+from community_monitoring.sources.github import GithubIssuesClient, github_client
 from community_monitoring.sources.gitlab import GitlabIssuesClient
 from community_monitoring.sources.http import (
     AmbiguousWriteError,
@@ -472,3 +472,36 @@ def test_what_a_writes_send_raises_keeps_its_meaning(raised: Exception, kind: ty
     with pytest.raises(kind) as err:
         send_with_retries(call, send, lambda raw: raw, FAST, sleep=lambda s: None)
     assert type(err.value) is kind
+
+
+def rsa_private_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
+def test_a_github_app_installation_token_is_fetched_by_the_first_request_and_retried_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building the client read the installation's token for the secrets to scrub: a POST outside
+    any retry (PyGithub's own removed), so one 502 from it failed the whole channel."""
+    token = {"token": "ghs_installation_token", "expires_at": "2099-01-01T00:00:00Z"}
+    answers = (Reply(502, "bad gateway", "text/html"), Reply(201, token), Reply(200, []))
+    with Loopback(*answers) as server:
+        app = {"private_key": rsa_private_key(), "app_id": "123", "installation_id": 456}
+        conn = {"conn_type": "github", "host": f"{server.url}/api/v3", "extra": app}
+        monkeypatch.setenv("AIRFLOW_CONN_GH_APP", json.dumps(conn))
+        client = GithubIssuesClient(github_client("gh_app", FAST), FAST, sleep=lambda _: None)
+        assert server.received == []
+        _, items = client._api.get_list("/repos/o/r/issues", {})
+    assert items == []
+    assert [r.path.split("?")[0] for r in server.received] == [
+        "/api/v3/app/installations/456/access_tokens",
+        "/api/v3/app/installations/456/access_tokens",
+        "/api/v3/repos/o/r/issues",
+    ]

@@ -270,7 +270,12 @@ class GithubApi:
         self._sleep = sleep
         self._base_url = self._requester.base_url.rstrip("/")
         self._base_path = urlsplit(self._base_url).path
-        token = getattr(self._requester.auth, "token", None)
+        # Only a token given as such: a GitHub App installation's ``token`` is fetched when read (a POST
+        # outside any retry, whose 5xx failed the whole channel here); its first request fetches it.
+        from github import Auth
+
+        auth = self._requester.auth
+        token = auth.token if isinstance(auth, Auth.Token) else None
         self._secrets = (token,) if isinstance(token, str) and token else ()
         self.request_count = 0
 
