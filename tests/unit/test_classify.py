@@ -1491,6 +1491,15 @@ REAL_WORDING_18 = [
         'setup "upgrading my"',
     ),
     (
+        "updating something in the product is no setup of the author's (only upgrading their machine)",
+        {
+            "title": "Error when updating my status",
+            "body": "Updating my status shows an error and the old status stays.",
+        },
+        "bug",
+        'phrase "Error when"',
+    ),
+    (
         "asking how to fix one's own problem asks for help, not how the product works",
         {
             "title": "Error 500 when saving the profile",
