@@ -225,6 +225,14 @@ _URL = re.compile(
 )
 # Emoji and pictographs (with their variation selectors and joiners) and the space after them.
 _PICTOGRAPH = re.compile(r"(?:[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0f\u200d]*)+[ \t]*")
+
+
+def _without_pictograph(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    between_words = start > 0 and text[start - 1].isalnum() and end < len(text) and text[end].isalnum()
+    return " " if between_words else ""
+
+
 _QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
 _INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -900,8 +908,9 @@ class PostClassifier:
             # A link in the title is read as the body's are: its host, not its "https" or path.
             title = _URL.sub(_link_words, title).strip()
         if not title.isascii():
-            # A form's prefix with its pictograph ("[\U0001f41b Bug]: ", "\u2728 Feature: ") is the prefix.
-            title = _PICTOGRAPH.sub("", title)
+            # A form's prefix with its pictograph ("[\U0001f41b Bug]: ", "\u2728 Feature: ") is the prefix;
+            # one between two words ("Login\u274cfails") parts them.
+            title = _PICTOGRAPH.sub(_without_pictograph, title)
         title = self._read_title(title, evidence, form, tracker)
         prepared = self.prepare(post.body) if post.body else None
         problem = prepared is not None and prepared.reports_error

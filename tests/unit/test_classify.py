@@ -1518,6 +1518,12 @@ REAL_WORDING_18 = [
 # greeting; a title naming what it would support.
 REAL_WORDING_19 = [
     (
+        "a pictograph between two words of the title parts them, never joins them",
+        {"title": "Login\u274cfails on iOS", "body": "Since the last release."},
+        "bug",
+        'phrase "fails"',
+    ),
+    (
         "a link in the title is read as the body's links are: its host, not its address",
         {
             "title": "https://links.example.org/abc/login gives a 404",
