@@ -130,3 +130,15 @@ def database_url(kind: str, folder: Path, table: str) -> Iterator[str]:
     finally:
         drop()
         engine.dispose()
+
+
+def rsa_private_key() -> str:
+    """A fresh PEM private key a GitHub App connection can sign its tokens with."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from github import Auth, Github
 
+from builders import rsa_private_key
 from community_monitoring.errors import SettingsError
 from community_monitoring.records import read_records, write_record_lines
 from community_monitoring.sources import ItemProblem
@@ -402,17 +403,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def rsa_private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return pem.decode()
 
 
 def test_a_github_app_connection_whose_key_cannot_sign_is_a_settings_error_naming_it(

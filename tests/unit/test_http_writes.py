@@ -20,6 +20,7 @@ import pytest
 from github import Auth, Github
 from test_http_loopback import Loopback, Reply, Reset, Stall, closed_port, http_connection
 
+from builders import rsa_private_key
 from community_monitoring.errors import AmbiguousWrite
 from community_monitoring.mattermost import MattermostWebhook
 from community_monitoring.sources.github import GithubIssuesClient, github_client
@@ -472,17 +473,6 @@ def test_what_a_writes_send_raises_keeps_its_meaning(raised: Exception, kind: ty
     with pytest.raises(kind) as err:
         send_with_retries(call, send, lambda raw: raw, FAST, sleep=lambda s: None)
     assert type(err.value) is kind
-
-
-def rsa_private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return pem.decode()
 
 
 def test_a_github_app_installation_token_is_fetched_by_the_first_request_and_retried_with_it(
