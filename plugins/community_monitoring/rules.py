@@ -76,15 +76,22 @@ def has_response(post: Post, roster: StaffRoster, as_of: datetime, config: Setti
 
 
 def is_help_wanted_from_jira(post: Post, config: Settings) -> bool:
-    """A Help Wanted issue mirrored from Jira: the label, plus a Jira origin (link or sync account)."""
-    if not post.labels or not channel_of(post.channel).mirrors_jira_help_wanted:
+    """A Help Wanted issue mirrored from Jira (SPEC §4): it carries a Help Wanted label and links a
+    Jira ticket in its body, or the Jira sync account opened it (every issue that account opens is
+    a mirrored ticket: the seed's "automatically created from JIRA tickets")."""
+    wanted = frozenset(label.casefold() for label in config.github.help_wanted_labels)
+    return _mirrors_jira(post, wanted, config.github.jira_sync_account.casefold())
+
+
+def _mirrors_jira(post: Post, wanted: frozenset[str], sync_account: str) -> bool:
+    if not channel_of(post.channel).mirrors_jira_help_wanted:
         return False
-    wanted = {label.casefold() for label in config.github.help_wanted_labels}
-    if not any(label.casefold() in wanted for label in post.labels):
-        return False
-    sync_account = config.github.jira_sync_account.casefold()
-    by_sync_account = bool(sync_account) and post.author.casefold() == sync_account
-    return by_sync_account or JIRA_BROWSE_URL.search(post.body) is not None
+    if sync_account and post.author.casefold() == sync_account:
+        return True
+    return (
+        any(label.casefold() in wanted for label in post.labels)
+        and JIRA_BROWSE_URL.search(post.body) is not None
+    )
 
 
 def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:
@@ -264,12 +271,7 @@ class _Reader:
 
     def is_help_wanted_from_jira(self, post: Post) -> bool:
         """:func:`is_help_wanted_from_jira`."""
-        if not post.labels or not channel_of(post.channel).mirrors_jira_help_wanted:
-            return False
-        if not any(label.casefold() in self.wanted for label in post.labels):
-            return False
-        by_sync_account = bool(self.sync_account) and post.author.casefold() == self.sync_account
-        return by_sync_account or JIRA_BROWSE_URL.search(post.body) is not None
+        return _mirrors_jira(post, self.wanted, self.sync_account)
 
     def is_listable(self, post: Post) -> bool:
         """:func:`is_listable` (read for every post of the day: the memo lookups are inlined)."""
@@ -281,7 +283,7 @@ class _Reader:
             bot = self._bots[author] = self.roster.is_bot(author)
         if bot or self.is_staff(post.channel, author, post.author_platform_staff):
             return False
-        return not post.labels or not self.is_help_wanted_from_jira(post)
+        return not self.is_help_wanted_from_jira(post)
 
     def says_something(self, reply: Reply) -> bool:
         """:func:`answers.says_something` under the rules file's ``responses``."""

@@ -99,6 +99,10 @@ def test_has_response_without_settings(case: str, body: str, expected: bool) -> 
         ("label and Jira link", ("Help Wanted",), JIRA_BODY, "alice", "github", True),
         ("label lower case and Jira link", ("help wanted",), JIRA_BODY, "alice", "github", True),
         ("label and sync account", ("Help Wanted",), "", "mattermost-jira-sync", "github", True),
+        # Every issue the sync account opens is a mirrored Jira ticket (SPEC §4's "or").
+        ("sync account, no label", (), "", "mattermost-jira-sync", "github", True),
+        ("sync account, name in another case", (), "", "Mattermost-Jira-Sync", "github", True),
+        ("sync account name on the forum", (), "", "mattermost-jira-sync", "forum", False),
         ("label, no Jira origin", ("Help Wanted",), "Anyone can pick this up", "alice", "github", False),
         ("Jira link, no label", ("Bug",), JIRA_BODY, "alice", "github", False),
         (
@@ -117,6 +121,8 @@ def test_help_wanted_from_jira(
 ) -> None:
     item = post(channel=channel, labels=labels, body=body, author=author)
     assert is_help_wanted_from_jira(item, SETTINGS) is expected, case
+    assert _Reader(ROSTER, SETTINGS, T).is_help_wanted_from_jira(item) is expected, case
+    assert _Reader(ROSTER, SETTINGS, T).is_listable(item) is not expected, case
 
 
 @pytest.mark.parametrize(
