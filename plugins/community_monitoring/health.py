@@ -48,8 +48,8 @@ from community_monitoring.routing import route_owner
 from community_monitoring.rules import (
     WAITING_FOR_AN_ANSWER,
     HelpWantedEntry,
+    RulesAsOf,
     find_help_wanted_sections,
-    is_listable,
 )
 from community_monitoring.settings import Settings
 
@@ -126,20 +126,19 @@ def first_staff_response_at(
     return next((r.created_at for r in staff), None)
 
 
-def is_health_post(post: Post, roster: StaffRoster, settings: Settings, as_of: datetime) -> bool:
+def is_health_post(post: Post, rules: RulesAsOf) -> bool:
     """A post health counts: on a channel whose posts the digests list, listable at T."""
-    return channel_of(post.channel).lists_posts and is_listable(post, roster, settings, as_of)
+    return channel_of(post.channel).lists_posts and rules.is_listable(post)
 
 
-def is_tracked(
-    post: Post, roster: StaffRoster, settings: Settings, as_of: datetime, max_age_days: int | None = None
-) -> bool:
+def is_tracked(post: Post, rules: RulesAsOf, max_age_days: int | None = None) -> bool:
     """The state table's posts: created in the window a run reads (``max_age_days``; by default the
     daily run's, ``digest.max_age_days``), and open at T or closed (or accepted) in the
     ``RECENTLY_ANSWERED`` days before T."""
-    if not is_health_post(post, roster, settings, as_of):
+    if not is_health_post(post, rules):
         return False
-    days = settings.digest.max_age_days if max_age_days is None else max_age_days
+    as_of = rules.as_of
+    days = rules.config.digest.max_age_days if max_age_days is None else max_age_days
     if post.created_at <= as_of - timedelta(days=days):
         return False
     if is_open_at(post, as_of) and not has_accepted_answer_at(post, as_of):
@@ -199,12 +198,14 @@ def tracked_at(
     roster: StaffRoster, settings: Settings, as_of: datetime, max_age_days: int | None = None
 ) -> RowSelection:
     """The snapshot at T of the tracked posts (``is_tracked``) created in the last ``max_age_days``."""
-    return RowSelection(as_of, lambda p: is_tracked(p, roster, settings, as_of, max_age_days))
+    rules = RulesAsOf(roster, settings, as_of)
+    return RowSelection(as_of, lambda p: is_tracked(p, rules, max_age_days))
 
 
 def created_since(roster: StaffRoster, settings: Settings, as_of: datetime, since: datetime) -> RowSelection:
     """Every post health counts that was created in [since, T], open or not, as of T."""
-    return RowSelection(as_of, lambda p: since <= p.created_at and is_health_post(p, roster, settings, as_of))
+    rules = RulesAsOf(roster, settings, as_of)
+    return RowSelection(as_of, lambda p: since <= p.created_at and is_health_post(p, rules))
 
 
 def rows_of(

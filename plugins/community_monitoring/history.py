@@ -32,9 +32,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from community_monitoring.answers import is_by_author, is_reply_bot, is_reply_staff, replies_at
 from community_monitoring.records import Post, category_names
 from community_monitoring.roster import StaffRoster
-from community_monitoring.rules import is_by_author, is_listable, is_reply_bot, is_reply_staff, replies_at
+from community_monitoring.rules import RulesAsOf
 from community_monitoring.settings import POST_TYPES, Settings
 
 _SEGMENTS = re.compile(r"\s*(?:/|::)\s*")
@@ -213,6 +214,7 @@ def build_training_set(
     oldest = as_of - timedelta(days=section.history_days)
     newest = as_of - timedelta(days=section.settle_days)
     result = TrainingSet()
+    listable = RulesAsOf(roster, settings, as_of).is_listable
     for post in posts:
         if not oldest < post.created_at <= as_of:
             result.skipped["outside the history window"] += 1
@@ -220,7 +222,7 @@ def build_training_set(
         if post.created_at > newest:
             result.skipped["too recent to be settled"] += 1
             continue
-        if not is_listable(post, roster, settings, as_of):
+        if not listable(post):
             result.skipped["not a community post"] += 1
             continue
         text = example_text(post)

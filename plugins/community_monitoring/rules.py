@@ -13,19 +13,15 @@ from operator import attrgetter
 
 from community_monitoring import classify
 from community_monitoring.answers import (
-    WORDLESS_ONLY,
     AnswerState,
     HelpWantedSection,
     LadderStep,
     answer_state,
-    community_reply_to_staff_question,
     day_on_list,
     has_accepted_answer_at,
-    is_by_author,
     is_last_call,
     is_open_at,
     is_reply_bot,
-    is_substantive,
     joined_list_at,
     ladder_step,
     replies_at,
@@ -63,16 +59,12 @@ def is_community_post(post: Post, roster: StaffRoster) -> bool:
     return not is_author_bot(post, roster) and not is_author_staff(post, roster)
 
 
-def has_response(post: Post, roster: StaffRoster, as_of: datetime, config: Settings | None = None) -> bool:
+def has_response(post: Post, roster: StaffRoster, as_of: datetime, config: Settings) -> bool:
     """Someone other than the author, and not a bot, replied something substantive by T.
 
-    A me-too ("+1", "same here", emoji) by another user is no response. Without ``config`` the
-    rules file's me-too phrases are unknown and only a reply without a single word is a me-too.
+    A me-too ("+1", "same here", emoji) by another user is no response.
     """
-    responses = config.responses if config is not None else WORDLESS_ONLY
-    return any(
-        not is_by_author(post, r) and is_substantive(r, roster, responses) for r in replies_at(post, as_of)
-    )
+    return RulesAsOf(roster, config, as_of).has_response(post)
 
 
 def is_help_wanted_from_jira(post: Post, config: Settings) -> bool:
@@ -96,12 +88,7 @@ def _mirrors_jira(post: Post, wanted: frozenset[str], sync_account: str) -> bool
 
 def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:
     """A post any list may show: it exists at T, is an issue not a PR, by the community, not Help Wanted."""
-    return (
-        exists_at(post, as_of)
-        and not post.is_pull_request
-        and is_community_post(post, roster)
-        and not is_help_wanted_from_jira(post, config)
-    )
+    return RulesAsOf(roster, config, as_of).is_listable(post)
 
 
 def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
@@ -176,17 +163,10 @@ class HelpWantedSections:
 
 
 def is_waiting_for_first_response(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:
-    newest = as_of - timedelta(days=config.digest.first_response_min_age_days)
-    oldest = as_of - timedelta(days=config.digest.max_age_days)
-    return (
-        channel_of(post.channel).waits_for_first_response
-        and is_listable(post, roster, config, as_of)
-        and is_open_at(post, as_of)
-        and oldest < post.created_at <= newest
-        and not has_response(post, roster, as_of, config)
-        # Solved by its author (a marked solution, an accepted answer): nothing is waiting.
-        and not has_accepted_answer_at(post, as_of)
-    )
+    """A forum topic or GitHub issue, open and listable, created in the first-response window (older
+    than ``first_response_min_age_days``, younger than ``max_age_days``), with no response and no
+    accepted answer by T."""
+    return RulesAsOf(roster, config, as_of).is_waiting_for_first_response(post)
 
 
 def is_after_release_topic(
@@ -197,19 +177,9 @@ def is_after_release_topic(
     release: Release | None,
     watch: re.Pattern[str] | None,
 ) -> bool:
-    if not channel_of(post.channel).forum_sections:
-        return False
-    if release is None or release.published_at is None or watch is None:
-        return False
-    if as_of - release.published_at > timedelta(days=config.digest.release_window_days):
-        return False
-    start, end = day_window(as_of)
-    return (
-        is_listable(post, roster, config, as_of)
-        and is_open_at(post, as_of)
-        and start < post.created_at <= end
-        and (watch.search(post.title) is not None or watch.search(post.body) is not None)
-    )
+    """A forum topic created in the interval, within ``release_window_days`` after ``release``,
+    whose title or first post names a watched keyword (``watch``)."""
+    return RulesAsOf(roster, config, as_of).is_after_release_topic(post, release, watch)
 
 
 def has_new_reply_to_staff_question(
@@ -219,22 +189,16 @@ def has_new_reply_to_staff_question(
 
     A me-too after the question ("+1", "same here") is no answer to it.
     """
-    if not channel_of(post.channel).forum_sections:
-        return False
-    if not exists_at(post, as_of) or not is_open_at(post, as_of):
-        return False
-    if is_author_bot(post, roster):
-        return False
-    return community_reply_to_staff_question(post, roster, config, as_of) is not None
+    return RulesAsOf(roster, config, as_of).has_new_reply_to_staff_question(post)
 
 
-class _Reader:
-    """The rules above for a whole list of posts as of T, their constants worked out once.
+class RulesAsOf:
+    """The list rules of SPEC §4 as of T, in one place: the functions above are each one post's
+    answer from here.
 
-    The digests read every post of the day's channels (SPEC §9: 100,000 a day): each method gives
-    exactly the answer of the function it names, without redoing per post what is the same for all
-    of them (windows, label sets, channel capabilities), and a reply's text is judged once however
-    many threads it appears in ("+1", "Same here.").
+    The digests read every post of the day's channels (SPEC §9: 100,000 a day) through one reader:
+    what is the same for all posts (windows, label sets) is worked out once, bots and staff once per
+    name, and a reply's text is judged once however many threads it appears in ("+1", "Same here.").
     """
 
     def __init__(self, roster: StaffRoster, config: Settings, as_of: datetime) -> None:
@@ -244,6 +208,8 @@ class _Reader:
         self.sync_account = config.github.jira_sync_account.casefold()
         self.newest = as_of - timedelta(days=config.digest.first_response_min_age_days)
         self.oldest = as_of - timedelta(days=config.digest.max_age_days)
+        self.release_window = timedelta(days=config.digest.release_window_days)
+        self.interval = day_window(as_of)
         self._says_something: dict[str, bool] = {}
         self._bots: dict[str, bool] = {}
         self._staff: dict[str, dict[str, bool]] = {}
@@ -270,11 +236,13 @@ class _Reader:
         return known
 
     def is_help_wanted_from_jira(self, post: Post) -> bool:
-        """:func:`is_help_wanted_from_jira`."""
+        """A Help Wanted issue mirrored from Jira (see :func:`is_help_wanted_from_jira`)."""
         return _mirrors_jira(post, self.wanted, self.sync_account)
 
     def is_listable(self, post: Post) -> bool:
-        """:func:`is_listable` (read for every post of the day: the memo lookups are inlined)."""
+        """It exists at T, is an issue not a PR, by neither staff nor a bot, not Help Wanted from Jira.
+
+        Read for every post of the day: the memo lookups of ``is_bot`` are inlined."""
         if post.created_at > self.as_of or post.is_pull_request or post.author_is_bot:
             return False
         author = post.author
@@ -293,7 +261,8 @@ class _Reader:
         return said
 
     def has_response(self, post: Post) -> bool:
-        """:func:`has_response` with the rules file's ``responses``."""
+        """Someone other than the author, and not a bot, replied something substantive by T (a
+        me-too by the rules file's ``responses`` is none)."""
         # ``records.may_be_the_author``, inlined: a deleted account's reply on a deleted account's
         # post may be its author's own.
         author = responder_key(post.author)
@@ -310,7 +279,8 @@ class _Reader:
         )
 
     def is_waiting_for_first_response(self, post: Post) -> bool:
-        """:func:`is_waiting_for_first_response`."""
+        """Open, listable, created in the first-response window, no response and no accepted
+        answer (a solution marked by its author: nothing is waiting) by T."""
         return (
             self.oldest < post.created_at <= self.newest
             and channel_of(post.channel).waits_for_first_response
@@ -320,8 +290,27 @@ class _Reader:
             and not has_accepted_answer_at(post, self.as_of)
         )
 
+    def is_after_release_topic(
+        self, post: Post, release: Release | None, watch: re.Pattern[str] | None
+    ) -> bool:
+        """A forum topic created in the interval, within ``release_window_days`` after ``release``,
+        whose title or first post names a watched keyword (``watch``)."""
+        if not channel_of(post.channel).forum_sections:
+            return False
+        if release is None or release.published_at is None or watch is None:
+            return False
+        if self.as_of - release.published_at > self.release_window:
+            return False
+        start, end = self.interval
+        return (
+            start < post.created_at <= end
+            and self.is_listable(post)
+            and is_open_at(post, self.as_of)
+            and (watch.search(post.title) is not None or watch.search(post.body) is not None)
+        )
+
     def has_new_reply_to_staff_question(self, post: Post) -> bool:
-        """:func:`has_new_reply_to_staff_question`."""
+        """The latest staff post before T asks a question and a community member answered it since."""
         as_of = self.as_of
         # Without a reply nothing answers a question (most posts of a day): checked first.
         if not post.replies or not channel_of(post.channel).forum_sections:
@@ -391,7 +380,7 @@ def find_help_wanted_sections(
         "new_reply_to_core_team_question": [],
     }
     escalated: list[HelpWantedEntry] = []
-    reader = _Reader(roster, config, as_of)
+    reader = RulesAsOf(roster, config, as_of)
     # Only a release published within the window makes after-the-release topics (see is_after_release_topic).
     release_topics = (
         watch is not None
@@ -405,7 +394,7 @@ def find_help_wanted_sections(
             continue
         if reader.is_waiting_for_first_response(post):
             section = "waiting_for_first_response"
-        elif release_topics and is_after_release_topic(post, roster, config, as_of, release, watch):
+        elif release_topics and reader.is_after_release_topic(post, release, watch):
             section = "after_the_release"
         elif reader.has_new_reply_to_staff_question(post):
             section = "new_reply_to_core_team_question"
@@ -434,7 +423,7 @@ def new_posts_of(
 ) -> Iterator[Post]:
     """``find_new_posts`` as a stream, in the order read: a day of posts need not be held whole."""
     start, end = day_window(as_of)
-    listable = _Reader(roster, config, as_of).is_listable
+    listable = RulesAsOf(roster, config, as_of).is_listable
     return (p for p in posts if start < p.created_at <= end and listable(p))
 
 
@@ -472,10 +461,11 @@ def find_stale_posts(
     quiet_since = as_of - timedelta(days=stale_after_days)
     oldest = as_of - timedelta(days=max_age_days)
     found: dict[str, list[StaleItem]] = {channel: [] for channel in channels}
+    listable = RulesAsOf(roster, config, as_of).is_listable
     for post in posts:
         if post.channel not in found or not oldest < post.created_at or not post.public:
             continue
-        if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
+        if not listable(post) or not is_open_at(post, as_of):
             continue
         if has_accepted_answer_at(post, as_of):
             continue
@@ -514,10 +504,11 @@ def find_aged_out(
     oldest = as_of - timedelta(days=config.weekly.max_age_days)
     channels = set(config.weekly.aged_out_channels)
     found: list[AgedOutItem] = []
+    listable = RulesAsOf(roster, config, as_of).is_listable
     for post in posts:
         if post.channel not in channels or not oldest < post.created_at <= left_list or not post.public:
             continue
-        if not is_listable(post, roster, config, as_of) or not is_open_at(post, as_of):
+        if not listable(post) or not is_open_at(post, as_of):
             continue
         state = answer_state(post, roster, config, as_of)
         if state in WAITING_FOR_AN_ANSWER:

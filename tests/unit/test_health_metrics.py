@@ -23,6 +23,7 @@ from community_monitoring.health_rendering import (
     render_health_section,
 )
 from community_monitoring.records import Post
+from community_monitoring.rules import RulesAsOf
 
 RULES = PostClassifier.from_settings(SETTINGS)
 
@@ -126,7 +127,7 @@ def test_first_response_and_first_staff_response(
     ],
 )
 def test_the_state_table_tracks_open_and_recently_answered_posts(item: Post, tracked: bool) -> None:
-    assert health.is_tracked(item, ROSTER, SETTINGS, T) is tracked
+    assert health.is_tracked(item, RulesAsOf(ROSTER, SETTINGS, T)) is tracked
     assert len(health.state_rows([item], ROSTER, SETTINGS, T, RULES)) == int(tracked)
 
 
@@ -147,7 +148,7 @@ def test_the_weekly_backlog_counts_every_open_post_the_weekly_run_reads() -> Non
     numbers = health.health_numbers(weekly, T)
     assert (numbers.backlog, numbers.backlog_max_age_days) == (2, 78.0)
     older = post(created=ago(days=window + 1), number=3)
-    assert not health.is_tracked(older, ROSTER, SETTINGS, T, window)
+    assert not health.is_tracked(older, RulesAsOf(ROSTER, SETTINGS, T), window)
 
 
 def test_the_weekly_run_reads_far_enough_back_for_the_backlog_a_week_earlier() -> None:
@@ -161,7 +162,7 @@ def test_the_weekly_run_reads_far_enough_back_for_the_backlog_a_week_earlier() -
     window = review_window_days(run, "weekly")  # type: ignore[arg-type]
     oldest_a_week_earlier = post(created=ago(days=SETTINGS.weekly.max_age_days + 6), number=4)
     assert health.is_tracked(
-        oldest_a_week_earlier, ROSTER, SETTINGS, T - health.WEEK, SETTINGS.weekly.max_age_days
+        oldest_a_week_earlier, RulesAsOf(ROSTER, SETTINGS, T - health.WEEK), SETTINGS.weekly.max_age_days
     )
     assert oldest_a_week_earlier.created_at > T - timedelta(days=window)  # read by the weekly run
     assert review_window_days(run, "daily") == SETTINGS.digest.max_age_days  # type: ignore[arg-type]
