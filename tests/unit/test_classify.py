@@ -1624,6 +1624,36 @@ REAL_WORDING_19 = [
 ]
 
 
+# From the errors of a twenty-fourth real set and the four before it: naming an option says what the
+# author looks for, as often asking where it is or whether it exists as wishing for it.
+REAL_WORDING_20 = [
+    (
+        "naming an option while asking where it is asks a question",
+        {
+            "title": "Where is the export option?",
+            "body": "I searched every menu and could not find the option to export my notes. Was it removed?",
+        },
+        "question",
+        'phrase "Where is"',
+    ),
+    (
+        "asking for a way, naming the option the author could not find, is a question",
+        {
+            "title": "Hide the sidebar",
+            "body": "Is there a way to hide the sidebar on small screens? I could not find an option to do it.",
+        },
+        "question",
+        'phrase "is there a way"',
+    ),
+    (
+        "an option wished for without asking anything stays a proposal",
+        {"title": "Compact list", "body": "An option to show the list in a compact mode, for small screens."},
+        "feature_proposal",
+        'wish "option to"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1645,7 +1675,8 @@ REAL_WORDING_19 = [
     + REAL_WORDING_16
     + REAL_WORDING_17
     + REAL_WORDING_18
-    + REAL_WORDING_19,
+    + REAL_WORDING_19
+    + REAL_WORDING_20,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
