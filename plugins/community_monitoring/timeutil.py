@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 
@@ -13,10 +14,12 @@ def parse_time(value: str | int | float | datetime) -> datetime:
         # zone in arithmetic once converted to the stdlib UTC, and T − 1 day would turn naive.
         return datetime(*aware.timetuple()[:6], aware.microsecond, tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"not a time: {value!r} (not a finite number of seconds)")
         try:
             return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError):
-            raise ValueError(f"not a time: {value!r} (outside the calendar)") from None
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"not a time: {value!r} seconds since 1970 (outside the calendar)") from None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -26,12 +29,15 @@ def parse_time(value: str | int | float | datetime) -> datetime:
             text = f"{text[:-2]}:{text[-2:]}"
         try:
             parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
+        try:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except OverflowError:
             # A service's smallest or largest time written in a zone other than UTC ("0001-01-01T00:00
             # +05:00", .NET's and Java's minimum) lies outside the calendar once in UTC: an
             # OverflowError here failed the whole channel instead of naming the item.
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        except (ValueError, OverflowError):
-            raise ValueError(f"not an ISO-8601 time: {value!r}") from None
+            raise ValueError(f"not a time: {value!r} (outside the calendar once in UTC)") from None
     raise TypeError(f"not a time: {value!r}")
 
 

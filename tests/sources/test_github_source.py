@@ -336,7 +336,7 @@ def test_an_issue_dated_past_the_calendars_ends_is_named_not_a_failed_channel(st
     """The smallest and largest times a .NET or Java service writes, in a zone other than UTC, lie
     outside Python's calendar once moved to UTC: the OverflowError failed the whole channel."""
     odd = {**github_issue(REPO, 2, "Odd", "u", NOW - days(2)), "created_at": stamp}
-    assert "not an ISO-8601 time" in only_issue_2_named(odd).problem
+    assert "outside the calendar once in UTC" in only_issue_2_named(odd).problem
 
 
 def test_the_primary_rate_limit_hours_from_its_reset_fails_the_read_at_once_naming_the_wait(

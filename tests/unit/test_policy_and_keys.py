@@ -6,6 +6,7 @@ everything already sent.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -693,3 +694,40 @@ def test_the_backfill_named_for_untriaged_days_also_reposts_days_only_archived()
         "--to-date 2026-10-17T09:00:00+00:00 --reprocess-behavior completed "
         """--dag-run-conf '{"post_backfill_digests": true}'`"""
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-17T10:00:00Z", datetime(2026, 11, 17, 10, tzinfo=UTC)),
+        ("2026-11-17T10:00:00.000+0100", datetime(2026, 11, 17, 9, tzinfo=UTC)),
+        ("2026-11-17T10:00:00", datetime(2026, 11, 17, 10, tzinfo=UTC)),
+        (1763373600, datetime(2025, 11, 17, 10, tzinfo=UTC)),
+        (1763373600.5, datetime(2025, 11, 17, 10, 0, 0, 500000, tzinfo=UTC)),
+    ],
+)
+def test_parse_time_reads_every_upstream_form_as_utc(value: object, expected: datetime) -> None:
+    from community_monitoring.timeutil import parse_time
+
+    assert parse_time(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("last week", "not an ISO-8601 time: 'last week'"),
+        # A well-formed time that leaves the calendar once moved to UTC is no format error.
+        (
+            "0001-01-01T00:00:00+05:00",
+            "not a time: '0001-01-01T00:00:00+05:00' (outside the calendar once in UTC)",
+        ),
+        (float("nan"), "not a time: nan (not a finite number of seconds)"),
+        (float("inf"), "not a time: inf (not a finite number of seconds)"),
+        (1e20, "not a time: 1e+20 seconds since 1970 (outside the calendar)"),
+    ],
+)
+def test_parse_time_names_the_value_and_what_is_wrong_with_it(value: object, message: str) -> None:
+    from community_monitoring.timeutil import parse_time
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        parse_time(value)  # type: ignore[arg-type]
