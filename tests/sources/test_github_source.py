@@ -383,7 +383,9 @@ def test_a_next_link_back_to_the_page_itself_ends_in_an_error_not_a_loop_or_doub
     posts: list[Any] = []
     with (
         Sandbox(scenario, port=port) as running,
-        pytest.raises(InvalidResponseError, match="goes back to a page already read"),
+        pytest.raises(
+            InvalidResponseError, match=r"goes back to a page already read|holds only items of earlier pages"
+        ),
     ):
         posts.extend(fetch_github_issues(production_like_client(running), [REPO], NOW - days(30), NOW))
     assert [p.number for p in posts] == [1]
@@ -449,3 +451,44 @@ def test_a_github_app_connection_gets_the_clients_own_settings_not_pygithubs_def
     assert type(with_app.requester.auth).__name__ == "AppInstallationAuth"
     assert shown(with_app) == shown(with_token)
     assert shown(with_app)["retry"] is None
+
+
+def test_a_server_that_ignores_the_page_asked_for_fails_the_read_not_a_green_run_short_of_issues(
+    tmp_path: Path,
+) -> None:
+    """A proxy or server that answers page 1 whatever page is asked, while its Link goes on to the
+    last page: every issue past page 1 would be dropped as a repeat and the list read as complete."""
+    issues = [github_issue(REPO, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2, 3)]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/api/v3/repos/{REPO}/issues?per_page=1"
+
+    def same_first_page(page: int, link: str | None) -> dict[str, Any]:
+        fault: dict[str, Any] = {
+            "service": "github",
+            "path": "/issues$",
+            "query": f"(^|&)page={page}(&|$)",
+            "kind": "body",
+            "body": json.dumps([issues[0]]),
+            "content_type": "application/json",
+        }
+        if link:
+            fault["headers"] = {"Link": link}
+        return fault
+
+    faults = [
+        same_first_page(2, f'<{base}&page=3>; rel="next", <{base}&page=3>; rel="last"'),
+        same_first_page(3, f'<{base}&page=1>; rel="first", <{base}&page=2>; rel="prev"'),
+    ]
+    scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": issues}}, faults=faults)
+    posts: list[Any] = []
+    with Sandbox(scenario, port=port) as running:
+        gh = Github(
+            base_url=f"{running.base_url}/api/v3",
+            auth=Auth.Token("ghp_token"),
+            per_page=1,
+            retry=None,
+            lazy=True,
+        )
+        with pytest.raises(InvalidResponseError, match="page 2 holds only items of earlier pages"):
+            posts.extend(fetch_github_issues(GithubIssuesClient(gh), [REPO], NOW - days(30), NOW))
+    assert [p.number for p in posts] == [1]

@@ -509,3 +509,37 @@ def test_a_next_page_named_without_its_link_is_an_invalid_answer(sandbox: Sandbo
     ):
         list(fetch_gitlab_issues(GitlabIssuesClient(paged, FAST), projects, NOW - days(30), NOW))
     assert len(sandbox.requests_log) - start == 1  # a proxy's doing: not asked again
+
+
+class FirstPageOnly(requests.adapters.HTTPAdapter):
+    """A proxy on the way that caches a list by its path: every page asked is answered with the
+    first page's items, under the Link of the page asked (so the walk goes on to the last page)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: dict[str, bytes] = {}
+
+    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+        response = super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+        path = (request.path_url or "").split("?")[0]
+        body = response.content
+        response._content = self.first.setdefault(path, body)
+        return response
+
+
+def test_a_server_that_ignores_the_page_asked_for_fails_the_read_not_a_green_run_short_of_issues(
+    sandbox: Sandbox,
+) -> None:
+    """Each later page answered with the first page's issues, its Link going on to the last page:
+    every issue past the first page was dropped as a repeat and the list read as complete."""
+    paged = gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="glpat-proxied", per_page=2)
+    paged.session.mount("http://", FirstPageOnly())
+    with pytest.raises(
+        InvalidResponseError,
+        match=r"^gitlab: GET /projects/acme%2Fwidgets/issues answered 200: page 2 holds only items of earlier",
+    ):
+        list(
+            fetch_gitlab_issues(
+                GitlabIssuesClient(paged, FAST), {PROJECT: ["Mattermost"]}, NOW - days(30), NOW
+            )
+        )

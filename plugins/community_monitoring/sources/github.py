@@ -35,6 +35,7 @@ from community_monitoring.sources.http import (
     SAFE_METHODS,
     Call,
     HttpPolicy,
+    NewItemsOnly,
     RateLimit,
     RawResponse,
     RedirectRefusedError,
@@ -322,17 +323,20 @@ class GithubApi:
         )
 
     def pages(self, url: str, params: Mapping[str, Any]) -> Iterator[list[Any]]:
-        """Every page of a list endpoint, following ``Link: rel="next"`` (always to the base host)."""
+        """Every page of a list endpoint, following ``Link: rel="next"`` (always to the base host).
+        A page of nothing but items of earlier pages is an error (a server that answers page 1
+        whatever page is asked, while its Link goes on: every later item lost in a green run)."""
         next_url: str | None = url
         query: Mapping[str, Any] = {**params, "per_page": self.per_page}
         read: set[str] = set()
+        new_only = NewItemsOnly(self._call("GET", url), _listed_id)
         counted = False  # the page before linked to this one from the list's total
-        for _ in range(MAX_PAGES):
+        for number in range(1, MAX_PAGES + 1):
             if next_url is None:
                 return
             headers, items = self.get_list(next_url, query, linked_to=counted)
             counted = counted_next(headers)
-            yield items
+            yield new_only(items, number)
             read.add(next_url)
             next_url, query = unread_next(self._call("GET", next_url), next_link(headers), read), {}
         raise endless_pages(self._call("GET", url), MAX_PAGES)
@@ -348,6 +352,11 @@ class GithubApi:
             rate_limit=github_rate_limit,
             sleep=self._sleep,
         )
+
+
+def _listed_id(raw: Any) -> Any:
+    """A listed issue's, comment's or release's id, to tell a repeated one (None: not told, kept)."""
+    return raw.get("id") if isinstance(raw, dict) else None
 
 
 class GithubUser(Item):

@@ -34,6 +34,7 @@ from community_monitoring.sources.http import (
     Call,
     HttpPolicy,
     InvalidResponseError,
+    NewItemsOnly,
     RawResponse,
     RedirectRefusedError,
     UpstreamError,
@@ -232,8 +233,11 @@ class GitlabApi:
         url: str = path
         query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
         read: set[str] = set()
+        # A page of nothing but items of earlier pages: a server (or proxy) that answers the first
+        # page whatever page is asked, while its Link goes on; its later items would be lost.
+        new_only = NewItemsOnly(self._call("GET", path), _listed_id)
         counted = False  # the page before linked to this one from the list's total
-        for _ in range(MAX_PAGES):
+        for number in range(1, MAX_PAGES + 1):
             call, headers, items = self.get_list(url, query, linked_to=counted)
             if (headers.get("x-next-page") or "").strip() and next_link(headers) is None:
                 # GitLab names a next page in both headers; something on the way (a proxy) dropped
@@ -245,7 +249,7 @@ class GitlabApi:
                 )
                 raise call.error(200, detail, InvalidResponseError)
             counted = counted_next(headers)
-            yield items
+            yield new_only(items, number)
             read.add(url)
             following = next_link(headers)
             if following is None:
@@ -267,6 +271,11 @@ class GitlabApi:
             self.policy,
             sleep=self._sleep,
         )
+
+
+def _listed_id(raw: Any) -> Any:
+    """A listed issue's or note's id, to tell a repeated one (None: not told, kept)."""
+    return raw.get("id") if isinstance(raw, dict) else None
 
 
 class IssueNotFound(ValueError):
