@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from community_monitoring.sources.http import relative_endpoint, retry_after_seconds
+from community_monitoring.sources.http import Call, relative_endpoint, retry_after_seconds, scrub_secrets
 from community_monitoring.sources.jira import build_jql
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
@@ -66,3 +66,21 @@ def test_build_jql(base: str, since: datetime | None, expected: str) -> None:
 def test_empty_jql_is_refused_with_the_key() -> None:
     with pytest.raises(ValueError, match=r"'jira\.jql' is empty"):
         build_jql("  ", None)
+
+
+def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_every_word() -> None:
+    """A one-to-four character password (Airflow's own masker skips those) replaced everywhere made
+    every error unreadable ("i***ems of earlier pages", "/repos/ma***ermos***/..."); where it stands
+    as a value of its own it is still hidden."""
+    error = Call("github", "GET", "/repos/mattermost/mattermost/issues", secrets=("t",)).error(
+        200, "page 2 holds only items of earlier pages"
+    )
+    assert str(error) == (
+        "github: GET /repos/mattermost/mattermost/issues answered 200: page 2 holds only items of earlier pages"
+    )
+    assert scrub_secrets("token=t&per_page=100 'ab1' (ab1) cab1e ab12", ["t", "ab1"]) == (
+        "token=***&per_page=100 '***' (***) cab1e ab12"
+    )
+    assert scrub_secrets("Bearer t", ["t"]) == "Bearer ***"
+    # From five characters on, a secret is hidden wherever it is, inside a word too.
+    assert scrub_secrets("xxs3cr3tyy s3cr3t", ["s3cr3t"]) == "xx***yy ***"

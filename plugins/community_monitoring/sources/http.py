@@ -848,10 +848,24 @@ def mask_issued_credential(value: str) -> None:
         _ISSUED_CREDENTIALS.add(value)
 
 
+# Airflow's own masker (``[logging] min_length_masked_secret``, 5) leaves shorter secrets alone.
+SHORT_SECRET = 5
+
+
 def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each of ``secrets`` and each credential issued in this process shown as ``***``."""
+    """``text`` with each of ``secrets`` and each credential issued in this process shown as ``***``.
+
+    A secret shorter than ``SHORT_SECRET`` characters (a one-letter password) is hidden only where
+    it stands alone, not inside a longer word or number: replaced everywhere, it made every error
+    unreadable ("i***ems of earlier pages") while hiding nothing that the rest of the text did not.
+    """
     for secret in (*secrets, *_ISSUED_CREDENTIALS):
-        if secret:
+        if not secret:
+            continue
+        if len(secret) < SHORT_SECRET:
+            alone = rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])"
+            text = re.sub(alone, "***", text)
+        else:
             text = text.replace(secret, "***")
     return text
 
