@@ -67,15 +67,17 @@ TABLE = sa.Table(
     sa.Column("channel", sa.String(32), primary_key=True),
     sa.Column("source_id", sa.String(256), primary_key=True),
     sa.Column("as_of", UtcDateTime(), primary_key=True),
-    sa.Column("url", sa.String(1024), nullable=False),
+    # Text, not VARCHAR(n): Postgres refuses a longer value ("value too long for type character
+    # varying"), and one long forum URL or display name failed the whole day's snapshot.
+    sa.Column("url", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
-    sa.Column("author", sa.String(256), nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
     sa.Column("post_type", sa.String(32), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("first_response_at", UtcDateTime()),
     sa.Column("first_staff_response_at", UtcDateTime()),
     sa.Column("answer_state", sa.String(32), nullable=False),
-    sa.Column("owner", sa.String(256), nullable=False, default=""),
+    sa.Column("owner", sa.Text, nullable=False, default=""),
     sa.Column("escalation", sa.String(32), nullable=False, default=""),
     sa.Column("day_on_list", sa.Integer, nullable=False, default=0),
     # Null for a row the run at ``as_of`` read. A post that run named as unreadable keeps its row of
@@ -98,6 +100,26 @@ def ensure_table(engine: Engine) -> None:
     """Create the table if it is missing and add the columns an older version's table lacks; safe
     when several workers do it at once (``ledger.create_tables``)."""
     create_tables(METADATA, engine)
+    _widen_to_text(engine)
+
+
+# The columns an earlier version declared VARCHAR(1024) or VARCHAR(256), text from upstream.
+TEXT_COLUMNS = ("url", "author", "owner")
+
+
+def _widen_to_text(engine: Engine) -> None:
+    """On Postgres, the upstream text columns of a table an earlier version created as VARCHAR(n)
+    made TEXT (no rewrite: the two are stored alike). SQLite never enforced the length."""
+    if engine.dialect.name != "postgresql":
+        return
+    columns = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns(TABLE_NAME)}
+    narrow = [n for n in TEXT_COLUMNS if getattr(columns.get(n), "length", None) is not None]
+    if not narrow:
+        return
+    log.info("Widening %s of %s to text", ", ".join(narrow), TABLE_NAME)
+    with engine.begin() as conn:
+        for name in narrow:
+            conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ALTER COLUMN {name} TYPE TEXT"))
 
 
 def _upsert_statement(engine: Engine) -> Any:

@@ -75,6 +75,43 @@ def test_a_nul_character_in_upstream_text_does_not_cost_the_snapshot(engine: sa.
     assert back["github", "o/r#2"].title == "Something is wrong"
 
 
+def test_a_very_long_url_or_author_does_not_cost_the_snapshot(engine: sa.Engine) -> None:
+    # Postgres refuses a value longer than its VARCHAR ("value too long for type character
+    # varying(1024)"): one forum topic's long URL or one long display name failed the whole day's
+    # snapshot, every channel's rows with it. Kept whole where the column is text, cut where not.
+    long_url = "https://forum.example.com/t/" + "a-very-long-slug-" * 100 + "/123"
+    long_name = "Jürgen " * 60
+    posts = [
+        post(number=1, created=ago(days=5), url=long_url, author=long_name),
+        post(number=2, created=ago(days=4)),
+    ]
+    rows = health.state_rows(posts, ROSTER, SETTINGS, T, RULES)
+    assert state_table.upsert_snapshot(engine, rows, T) == 2
+    back = by_key(state_table.snapshot(engine))
+    assert back["github", "o/r#1"].url == long_url
+    assert back["github", "o/r#1"].author == long_name
+    assert back["github", "o/r#2"].title == "Something is wrong"
+
+
+def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.Engine) -> None:
+    """A table created with url VARCHAR(1024) and author VARCHAR(256) (as deployed) is widened."""
+    columns = [
+        sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
+        if c.name in ("url", "author", "owner")
+        else sa.Column(c.name, c.type, primary_key=c.primary_key)
+        for c in state_table.TABLE.columns
+    ]
+    sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+    state_table.upsert_snapshot(engine, rows_at(T), T)
+    long_url = "https://forum.example.com/t/" + "%E6%97%A5" * 200 + "/123"
+    posts = [post(number=1, created=ago(days=5), url=long_url, author="N" * 300)]
+    rows = health.state_rows(posts, ROSTER, SETTINGS, T + DAY, RULES)
+    assert state_table.upsert_snapshot(engine, rows, T + DAY) == 1
+    [back] = state_table.snapshot(engine, T + DAY)
+    assert (back.url, back.author) == (long_url, "N" * 300)
+    assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+
+
 def test_writing_t_again_rebuilds_the_same_snapshot(engine: sa.Engine) -> None:
     """A retry, a rerun or a backfill at T: the same rows, never a second copy."""
     state_table.upsert_snapshot(engine, rows_at(T), T)
