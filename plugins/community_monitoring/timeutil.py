@@ -19,7 +19,9 @@ def parse_time(value: str | int | float | datetime) -> datetime:
         try:
             return datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"not a time: {value!r} seconds since 1970 (outside the calendar)") from None
+            # UNIX seconds past year 9999: milliseconds (or microseconds) where seconds are meant.
+            hint = "; milliseconds where seconds are meant?" if abs(value) >= 1e11 else ""
+            raise ValueError(f"not a UNIX time in seconds: {value!r} (outside the calendar{hint})") from None
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):

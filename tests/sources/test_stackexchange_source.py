@@ -487,3 +487,16 @@ def test_a_question_answered_without_its_tags_is_named_not_read_as_untagged() ->
     problems = read_beside_a_good_question(bare)
     assert [(p.item, p.post_id) for p in problems] == [("https://stackoverflow.com/questions/2/q-2", "2")]
     assert "tags" in problems[0].problem
+
+
+def test_a_time_in_milliseconds_is_named_as_such() -> None:
+    """Stack Exchange dates are UNIX seconds; one in milliseconds (a proxy or a mirror that
+    rewrites them) was named "year 57851 is out of range", which says neither what nor why."""
+    created = int((NOW - days(1)).timestamp()) * 1000
+    problems = read_beside_a_good_question(
+        {**se_question(2, "Millis", "bob", NOW - days(1)), "creation_date": created}
+    )
+    [problem] = problems
+    assert "creation_date" in problem.problem
+    assert f"{created}" in problem.problem
+    assert "milliseconds" in problem.problem

@@ -723,7 +723,10 @@ def test_parse_time_reads_every_upstream_form_as_utc(value: object, expected: da
         ),
         (float("nan"), "not a time: nan (not a finite number of seconds)"),
         (float("inf"), "not a time: inf (not a finite number of seconds)"),
-        (1e20, "not a time: 1e+20 seconds since 1970 (outside the calendar)"),
+        (
+            1e20,
+            "not a UNIX time in seconds: 1e+20 (outside the calendar; milliseconds where seconds are meant?)",
+        ),
     ],
 )
 def test_parse_time_names_the_value_and_what_is_wrong_with_it(value: object, message: str) -> None:
