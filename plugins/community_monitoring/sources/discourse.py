@@ -117,6 +117,8 @@ class TopicPage(BaseModel):
     closed: Any = None
     archived: Any = None
     visible: Any = None
+    # Set when the topic was deleted: an admin's API key (``system``) still reads its view.
+    deleted_at: Any = None
 
     def topic_fields(self) -> dict[str, Any]:
         """The topic as /latest.json lists it (``TOPIC_FIELDS``), for the same checks."""
@@ -624,6 +626,9 @@ def _read_unlisted_topics(
                 continue
             checker.report(name, f"not in /latest.json, and /t/{topic_id}.json failed: {exc}", str(topic_id))
             continue
+        if page.deleted_at:
+            log.info("Forum topic %s: deleted since its first post (its view says so)", topic_id)
+            continue
         raw = page.topic_fields()
         if raw.get("visible") is False:
             hidden.append(topic_id)
@@ -653,9 +658,21 @@ def _fetch_first_post(
     try:
         page = client.topic(topic_id)
     except UpstreamError as exc:
+        if exc.status == 404:
+            # Deleted since /latest.json listed it (spam, most often): gone, as an unlisted topic
+            # deleted meanwhile is (``_read_unlisted_topics``); a 403 or a 5xx leaves it unread.
+            log.info(
+                "Forum topic %s: deleted since /latest.json listed it (/t/%s.json answered 404)",
+                topic_id,
+                topic_id,
+            )
+            return None
         checker.report(
             name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}", str(topic_id)
         )
+        return None
+    if page.deleted_at:
+        log.info("Forum topic %s: deleted since /latest.json listed it (its view says so)", topic_id)
         return None
     if not _add_topic_posts(client, checker, page, threads, name):
         return None
