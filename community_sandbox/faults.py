@@ -4,6 +4,8 @@ Each item is ``{service, method?, path (regex), query? (regex), times?, kind, ..
 (default ``status``) decides what the matching requests get:
 
 - ``status``: ``status`` in the service's own error format (``retry_after``, ``body`` optional);
+  with ``applied: true``, a write is first applied and recorded in the outbox, as by an upstream
+  (or a gateway in front of it) that answers 502 or 504 after the request was processed;
 - ``body``: raw ``body`` (text, or a mapping/list sent as JSON) with ``content_type``, status 200
   unless ``status`` says otherwise (an HTML error page, truncated JSON, ``{}``...);
 - ``stall``: read the request, answer nothing for ``seconds``, then close the connection;
@@ -34,7 +36,7 @@ __all__ = ["FAULT_KINDS", "Fault", "parse_fault"]
 COMMON_KEYS = ("service", "method", "path", "query", "times", "kind")
 # kind -> (keys it needs, keys it may have)
 FAULT_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "status": (("status",), ("retry_after", "body", "headers")),
+    "status": (("status",), ("retry_after", "body", "headers", "applied")),
     "body": (("body",), ("status", "content_type", "retry_after", "headers")),
     "stall": (("seconds",), ()),
     "reset": ((), ()),
@@ -63,6 +65,7 @@ class Fault:
     seconds: float | None = None  # stall, slow
     location: str | None = None  # redirect
     headers: tuple[tuple[str, str], ...] = ()  # status, body, redirect: set on the answer last
+    applied: bool = False  # status: a write is applied (and in the outbox) before the status is answered
 
     def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
         return (
@@ -177,6 +180,10 @@ def _kind_fields(where: str, raw: dict[str, Any], kind: str) -> dict[str, Any]:
         fields["headers"] = _headers(where, raw["headers"])
     if kind == "status":
         fields["body"] = raw.get("body")
+        applied = raw.get("applied", False)
+        if not isinstance(applied, bool):
+            raise ScenarioError(f'{where} has a bad "applied": {applied!r} (true or false)')
+        fields["applied"] = applied
     if kind == "body":
         body = raw["body"]
         if not isinstance(body, str | dict | list):

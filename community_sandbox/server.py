@@ -250,13 +250,17 @@ class Sandbox:
             if request.method not in WRITE_METHODS:
                 return Reply(None, reset=True), None
             return Reply(None, reset=True), service.finish(request, self._run_handler(service, request))
+        handled = None
+        if fault.applied and request.method in WRITE_METHODS:
+            # The upstream processes the write, then the status (a gateway's 502 or 504) is answered.
+            handled = service.finish(request, self._run_handler(service, request))
         response = service.finish(request, _fault_response(service, fault))
         # Last, over the service's own finishing touches (GitHub's x-ratelimit-* on every answer).
         for name, value in fault.headers:
             response.set_header(name, value)
         if fault.kind in ("body", "redirect"):
             response.gzip = False  # the bytes exactly as written, whatever the upstream usually does
-        return Reply(response), None
+        return Reply(response), handled
 
     def _control(self, method: str, path: str) -> Response:
         with self._lock:

@@ -419,3 +419,26 @@ def test_fault_defaults(write_scenario: Writer) -> None:
     ]
     assert loaded[2].method == "GET"
     assert loaded[3].seconds == 2.0
+
+
+def test_a_status_after_a_write_applied_records_it_and_answers_the_status(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    """A gateway's 502 after the upstream processed the write: the state and the outbox have it."""
+    fault = {"service": "github", "method": "POST", "path": "/comments$", "status": 502, "applied": True}
+    sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
+    token = {"Authorization": "token t"}
+
+    answer = requests.post(f"{sandbox.base_url}{COMMENTS}", json={"body": "On it"}, headers=token, timeout=5)
+    refused = requests.post(f"{sandbox.base_url}{COMMENTS}", json={"body": "No token"}, timeout=5)
+    comments = requests.get(f"{sandbox.base_url}{COMMENTS}", timeout=5).json()
+
+    assert (answer.status_code, refused.status_code) == (502, 502)
+    assert [comment["body"] for comment in comments] == ["On it"]  # the unauthorised one was not applied
+    assert [entry["body"] for entry in sandbox.outbox] == [{"body": "On it"}]
+
+
+def test_applied_must_be_true_or_false(write_scenario: Writer) -> None:
+    fault = {"service": "github", "path": "/", "status": 502, "applied": "yes"}
+    with pytest.raises(ScenarioError, match=r'faults item 0 has a bad "applied": \'yes\''):
+        load_scenario(write_scenario(faults=[fault]))

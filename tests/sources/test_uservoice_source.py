@@ -768,3 +768,47 @@ def test_a_suggestion_changed_after_t_carries_its_status_updates(
     )
     assert status_at(moved, NOW) == "Planned"
     assert all(not p.status_moves for key, p in posts.items() if key != "50004")
+
+
+def test_a_thank_you_answered_502_after_it_was_applied_is_read_back_never_made_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway's 502 after UserVoice made the status update: the ledger reads the suggestion's
+    updates back, finds it, and records it as made; nothing is sent again, then or on a rerun."""
+    from community_monitoring.closeout_plan import already_thanked
+    from community_monitoring.ledger import NotificationLedger
+
+    message = "Thank you Lena for nominating the feature! It is now available in Mattermost 11.1."
+    fault = {
+        "service": "uservoice",
+        "method": "POST",
+        "path": r"/admin/status_updates$",
+        "status": 502,
+        "applied": True,
+        "times": 1,
+    }
+    scenario = write_uv_jira_scenario(tmp_path / "s", NOW, uservoice=uservoice_data(), faults=[fault])
+    ledger = NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with Sandbox(scenario) as running:
+        set_connection(monkeypatch, "uv_test", running.base_url, "pm-client", "pm-secret")
+        client = UserVoiceClient.from_connection("uv_test")
+
+        def send(text: str) -> None:
+            client.post_status_update(50_000, COMPLETED, text)
+
+        def arrived(text: str) -> bool:
+            return already_thanked(client.status_updates(50_000), "11.1", text) is not None
+
+        def deliver() -> None:
+            ledger.deliver_once("thank:50000:11.1", "thank", "uv_test", [message], send, read_back=arrived)
+
+        deliver()  # the 502: read back at once, found, taken as made
+        deliver()  # a retry or a rerun: nothing sent
+        writes = [
+            r for r in running.requests_log if r["method"] == "POST" and r["path"].endswith("/status_updates")
+        ]
+        assert len(writes) == 1
+        assert [u["body"] for u in client.status_updates(50_000)] == [message]
+    entry = ledger.get("thank:50000:11.1")
+    assert entry is not None
+    assert entry.status == "sent"
