@@ -495,3 +495,22 @@ def test_a_github_app_installation_token_is_fetched_by_the_first_request_and_ret
         "/api/v3/app/installations/456/access_tokens",
         "/api/v3/repos/o/r/issues",
     ]
+
+
+def test_a_github_app_installation_token_echoed_in_an_error_is_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The token GitHub issues the installation is a credential like a connection's own: a proxy's
+    error page that echoes the request's Authorization header showed it in the error and the alert."""
+    secret = "ghs_installationsecret0123456789"
+    token = {"token": secret, "expires_at": "2099-01-01T00:00:00Z"}
+    echo = Reply(400, f"<html>Bad request. Authorization: token {secret}</html>", "text/html")
+    with Loopback(Reply(201, token), echo) as server:
+        app = {"private_key": rsa_private_key(), "app_id": "123", "installation_id": 456}
+        conn = {"conn_type": "github", "host": f"{server.url}/api/v3", "extra": app}
+        monkeypatch.setenv("AIRFLOW_CONN_GH_APP", json.dumps(conn))
+        client = GithubIssuesClient(github_client("gh_app", FAST), FAST, sleep=lambda _: None)
+        with pytest.raises(UpstreamError, match="answered 400") as raised:
+            client._api.get_list("/repos/o/r/issues", {})
+    assert secret not in str(raised.value)
+    assert "token ***" in str(raised.value)

@@ -43,6 +43,7 @@ from community_monitoring.sources.http import (
     endless_pages,
     leads_to_sign_in,
     linked_page,
+    mask_issued_credential,
     mask_secrets,
     next_link,
     retry_after_seconds,
@@ -190,6 +191,7 @@ def make_github_hook_class(policy: HttpPolicy | None = None) -> type:
                 auth = super().get_conn().requester.auth
                 self.client = None
                 _check_app_key(auth)
+                _mask_issued_tokens(auth)
             kwargs: dict[str, Any] = {
                 "auth": auth,
                 "per_page": 100,
@@ -226,6 +228,31 @@ def _check_app_key(auth: Any) -> None:
         raise ValueError(
             f"its GitHub App private key cannot sign a token ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def _mask_issued_tokens(auth: Any) -> None:
+    """The tokens a GitHub App connection gets at run time (the app's JWT, each installation token
+    it buys with it) are credentials as a connection's own are: each is handed to the scrubbing of
+    every error and to Airflow's masker as it is made. An error page that echoed the request's
+    Authorization header showed the installation token in the error and the alert."""
+
+    def masking(make: Callable[..., Any], token_of: Callable[[Any], Any]) -> Callable[..., Any]:
+        def made(*args: Any, **kwargs: Any) -> Any:
+            result = make(*args, **kwargs)
+            token = token_of(result)
+            if isinstance(token, str) and token:
+                mask_issued_credential(token)
+            return result
+
+        return made
+
+    fetch = getattr(auth, "_get_installation_authorization", None)
+    if callable(fetch):
+        auth._get_installation_authorization = masking(fetch, lambda made: getattr(made, "token", None))
+    app_auth = getattr(auth, "_app_auth", None)
+    create_jwt = getattr(app_auth, "create_jwt", None)
+    if callable(create_jwt):
+        app_auth.create_jwt = masking(create_jwt, lambda jwt: jwt)
 
 
 def github_timeout(policy: HttpPolicy) -> int:
