@@ -173,7 +173,8 @@ _FLAWED_SUPPORT = re.compile(
 # Line patterns start with a literal newline (prepare() puts two in front of the text): the regex
 # engine then jumps from newline to newline instead of trying every position.
 _EOL = r"(?=\n|\Z)"
-_FENCE = re.compile(r"\n[ \t]*(`{3,}|~{3,})[^\n]*(.*?)(?:\n[ \t]*\1[ \t]*" + _EOL + r"|\Z)", re.DOTALL)
+# A fence closes with at least as many of its marks as opened it ("```" … "````" is one block).
+_FENCE = re.compile(r"\n[ \t]*(`{3,}|~{3,})[^\n]*(.*?)(?:\n[ \t]*\1[`~]*[ \t]*" + _EOL + r"|\Z)", re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _CHECKBOX = r"[ \t]*[-*+][ \t]+\[[ xX]\][^\n]*"
 # A template's field left empty ("- Mattermost Server Version:").
@@ -793,19 +794,25 @@ class PostClassifier:
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
     def _sections(self, text: str) -> tuple[tuple[TemplateSection, ...], str]:
-        # start, end of heading, name, inline content, whether the line is only bold (emphasis)
-        heads: list[tuple[int, int, str, str, bool]] = []
+        # start, end of heading, name, inline content, whether the line is only bold (emphasis), and
+        # a Markdown heading's level (its "#"s; 0 for a bold or bare heading)
+        heads: list[tuple[int, int, str, str, bool, int]] = []
         if "#" in text or "**" in text or "__" in text:
             for match in _MARKUP_HEADING.finditer(text):
                 name = (match.group(1) or match.group(2) or match.group(3) or "").strip(" *_:")
-                heads.append((match.start(), match.end(), name, "", match.group(1) is None))
+                if not name.isascii():
+                    # A form's pictograph before or after its heading ("## \U0001f92c Actual Behavior",
+                    # "### Current behavior \U0001f62f") is no part of the section's name.
+                    name = _PICTOGRAPH.sub(_without_pictograph, name).strip(" *_:")
+                level = 0 if match.group(1) is None else text.count("#", match.start(), match.start(1))
+                heads.append((match.start(), match.end(), name, "", match.group(1) is None, level))
         # One search first: most texts have no such heading, and a search costs less than finditer.
         first = self._bare_heading.search(text) if self._section_types or self._metadata else None
         if first is not None:
             seen = {start for start, *_ in heads}
             for match in self._bare_heading.finditer(text, first.start()):
                 if match.start() not in seen:
-                    heads.append((match.start(), match.end(), match.group(1), match.group(2) or "", False))
+                    heads.append((match.start(), match.end(), match.group(1), match.group(2) or "", False, 0))
         if not heads:
             return (), text
         heads.sort()
@@ -813,12 +820,18 @@ class PostClassifier:
         sections = []
         expected: list[int] = []  # where in prose_parts the "Expected behavior" sections are
         observed = False
-        for index, (_, end, name, inline, bold) in enumerate(heads):
+        metadata_level = 0  # the level of the Markdown heading of the metadata section we are in
+        for index, (_, end, name, inline, bold, level) in enumerate(heads):
             stop = heads[index + 1][0] if index + 1 < len(heads) else len(text)
             content = (inline + "\n" + text[end:stop]).strip()
             filled = any(ch.isalnum() for ch in content)
             sections.append(TemplateSection(name, content, filled))
-            if not self.is_metadata(name):
+            if metadata_level and level > metadata_level:
+                # A heading under a metadata section's heading ("## Environment", then "### Backend")
+                # is part of it: data too.
+                continue
+            metadata_level = level if level and self.is_metadata(name) else 0
+            if not metadata_level and not self.is_metadata(name):
                 folded = name.lower()
                 found = self.section_type(name) if self._section_types else None
                 if folded.startswith(_EXPECTED_HEADINGS):

@@ -1654,6 +1654,42 @@ REAL_WORDING_20 = [
 ]
 
 
+# From the bug and troubleshooting posts of six real sets mistaken for each other: a form's headings
+# with their pictographs, the headings under a metadata heading, a code fence closed by a longer one.
+REAL_WORDING_21 = [
+    (
+        "a form's heading with its pictograph is the section it names",
+        {
+            "title": "Edits are not sent to other servers",
+            "body": "## \U0001f92c Actual Behavior\nEdits never reach the other servers, which keep the old text.\n\n"
+            "## \U0001f4cc Environment\n### \U0001f6f0 Backend\n* Installation method: Docker behind nginx\n",
+        },
+        "bug",
+        'filled section "Actual behavior"',
+    ),
+    (
+        "a heading under a metadata heading is metadata too",
+        {
+            "title": "Edits are not sent to other servers",
+            "body": "### Steps to reproduce\n1. Edit a note\n2. Open it on another server\n\n"
+            "## Environment\n### Backend\n* Installation method: Docker behind an nginx reverse proxy\n",
+        },
+        "bug",
+        'filled section "Steps to reproduce"',
+    ),
+    (
+        "a code block closed by a longer fence ends there: the words after it are read",
+        {
+            "title": "Printer page",
+            "body": "My compose file:\n```yaml\nimage: cupsd\n````\nWith it the container never starts "
+            "behind my reverse proxy.",
+        },
+        "troubleshooting",
+        'setup "reverse proxy"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1676,7 +1712,8 @@ REAL_WORDING_20 = [
     + REAL_WORDING_17
     + REAL_WORDING_18
     + REAL_WORDING_19
-    + REAL_WORDING_20,
+    + REAL_WORDING_20
+    + REAL_WORDING_21,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
