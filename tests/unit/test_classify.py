@@ -1655,7 +1655,8 @@ REAL_WORDING_20 = [
 
 
 # From the bug and troubleshooting posts of six real sets mistaken for each other: a form's headings
-# with their pictographs, the headings under a metadata heading, a code fence closed by a longer one.
+# with their pictographs, the headings under a metadata heading, a code fence closed by a longer one;
+# asking for advice and saying one struggles ask for help.
 REAL_WORDING_21 = [
     (
         "a form's heading with its pictograph is the section it names",
@@ -1686,6 +1687,24 @@ REAL_WORDING_21 = [
         },
         "troubleshooting",
         'setup "reverse proxy"',
+    ),
+    (
+        "asking for advice asks for help",
+        {
+            "title": "Error 400 redirect_uri_mismatch",
+            "body": "I am getting the error 400 redirect_uri_mismatch on login. Please advise!",
+        },
+        "troubleshooting",
+        'phrase "Error"',
+    ),
+    (
+        "struggling with one's own setup asks for help, and the setup counts",
+        {
+            "title": "Database scripts are missing",
+            "body": "I am struggling to get it connected to my database: the guide links to scripts that are gone.",
+        },
+        "troubleshooting",
+        'setup "my database"',
     ),
 ]
 
