@@ -14,7 +14,9 @@ def parse_time(value: str | int | float | datetime) -> datetime:
         # zone in arithmetic once converted to the stdlib UTC, and T − 1 day would turn naive.
         return datetime(*aware.timetuple()[:6], aware.microsecond, tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        # A float only: an int is finite, and one past a float's range (JSON integers have no
+        # limit) would make isfinite raise OverflowError, past the item checks to fail the channel.
+        if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"not a time: {value!r} (not a finite number of seconds)")
         try:
             return datetime.fromtimestamp(value, tz=UTC)

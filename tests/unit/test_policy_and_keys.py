@@ -734,3 +734,17 @@ def test_parse_time_names_the_value_and_what_is_wrong_with_it(value: object, mes
 
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         parse_time(value)  # type: ignore[arg-type]
+
+
+def test_parse_time_names_an_integer_too_large_for_a_float_as_a_value_error() -> None:
+    """JSON integers have no limit: one past a float's range is a time outside the calendar (a
+    ValueError, which the item checks name), not an OverflowError that fails the whole channel."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from community_monitoring.sources.items import UnixTime
+    from community_monitoring.timeutil import parse_time
+
+    with pytest.raises(ValueError, match=r"^not a UNIX time in seconds: 1000+ \(outside the calendar"):
+        parse_time(10**400)
+    with pytest.raises(ValidationError, match="not a UNIX time in seconds"):
+        TypeAdapter(UnixTime).validate_python(10**400)
