@@ -117,9 +117,21 @@ def _widen_to_text(engine: Engine) -> None:
     if not narrow:
         return
     log.info("Widening %s of %s to text", ", ".join(narrow), TABLE_NAME)
-    with engine.begin() as conn:
-        for name in narrow:
-            conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ALTER COLUMN {name} TYPE TEXT"))
+    for name in narrow:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ALTER COLUMN {name} TYPE TEXT"))
+        except sa.exc.DBAPIError as exc:
+            # A view or rule reading the column (a team's report): Postgres refuses to change its
+            # type. The column stays as it was, which holds every value that fits, as it always
+            # did; failing here failed every day's snapshot, whatever its values.
+            log.warning(
+                "%s.%s stays %s, not widened to text (%s): a longer value still fails the snapshot",
+                TABLE_NAME,
+                name,
+                columns[name],
+                str(exc.orig).strip().splitlines()[0] if exc.orig is not None else exc,
+            )
 
 
 def _upsert_statement(engine: Engine) -> Any:

@@ -112,6 +112,31 @@ def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.En
     assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
 
 
+def test_a_narrow_column_a_view_depends_on_does_not_cost_the_snapshot(engine: sa.Engine) -> None:
+    """Postgres refuses to change the type of a column a view reads ("cannot alter type of a column
+    used by a view or rule"): the widening is skipped for it, named in the log, and every row that
+    fits is written, as before the widening (a team's reporting view failed every day's snapshot)."""
+    columns = [
+        sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
+        if c.name in ("url", "author", "owner")
+        else sa.Column(c.name, c.type, primary_key=c.primary_key)
+        for c in state_table.TABLE.columns
+    ]
+    sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE VIEW post_urls AS SELECT url FROM {state_table.TABLE_NAME}"))
+    try:
+        assert state_table.upsert_snapshot(engine, rows_at(T), T) == 3
+        assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+        # The columns no view reads are widened all the same.
+        posts = [post(number=1, created=ago(days=5), author="N" * 300)]
+        rows = health.state_rows(posts, ROSTER, SETTINGS, T + DAY, RULES)
+        assert state_table.upsert_snapshot(engine, rows, T + DAY) == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP VIEW post_urls"))
+
+
 def test_writing_t_again_rebuilds_the_same_snapshot(engine: sa.Engine) -> None:
     """A retry, a rerun or a backfill at T: the same rows, never a second copy."""
     state_table.upsert_snapshot(engine, rows_at(T), T)
