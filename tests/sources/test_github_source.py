@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -419,6 +420,22 @@ def test_a_github_app_connection_whose_key_cannot_sign_is_a_settings_error_namin
         SettingsError, match=r"connection 'gh_app' cannot be used: its GitHub App private key"
     ):
         github_client("gh_app")
+
+
+def test_a_github_app_auth_whose_token_makers_are_not_found_is_named_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The masking of issued tokens wraps PyGithub internals (``_get_installation_authorization``,
+    ``_app_auth.create_jwt``): a PyGithub without them masked nothing, and said nothing."""
+    from community_monitoring.sources.github import _mask_issued_tokens
+
+    class OtherAuth:
+        token = "ghs_never_masked"
+
+    with caplog.at_level(logging.WARNING, logger="community_monitoring.sources.github"):
+        _mask_issued_tokens(OtherAuth())
+    assert "_get_installation_authorization" in caplog.text
+    assert "_app_auth.create_jwt" in caplog.text
 
 
 def test_a_github_app_connection_gets_the_clients_own_settings_not_pygithubs_defaults(

@@ -246,13 +246,26 @@ def _mask_issued_tokens(auth: Any) -> None:
 
         return made
 
+    missing = []
     fetch = getattr(auth, "_get_installation_authorization", None)
     if callable(fetch):
         auth._get_installation_authorization = masking(fetch, lambda made: getattr(made, "token", None))
+    else:
+        missing.append("_get_installation_authorization")
     app_auth = getattr(auth, "_app_auth", None)
     create_jwt = getattr(app_auth, "create_jwt", None)
     if callable(create_jwt):
         app_auth.create_jwt = masking(create_jwt, lambda jwt: jwt)
+    else:
+        missing.append("_app_auth.create_jwt")
+    if missing:
+        # PyGithub internals, not its API: another version may lack them, and then the tokens the
+        # App is issued would be left in errors and logs without a word.
+        log.warning(
+            "GitHub App auth %s has no %s: the tokens it is issued are not masked in errors or logs",
+            type(auth).__name__,
+            " or ".join(missing),
+        )
 
 
 def github_timeout(policy: HttpPolicy) -> int:
