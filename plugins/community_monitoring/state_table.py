@@ -105,6 +105,10 @@ def ensure_table(engine: Engine) -> None:
 
 # The columns an earlier version declared VARCHAR(1024) or VARCHAR(256), text from upstream.
 TEXT_COLUMNS = ("url", "author", "owner")
+# How long the widening waits for the table's exclusive lock (milliseconds). Behind a long read (a
+# report, the Community page) it would otherwise wait as long, and every new read of the table
+# would queue behind it; given up, it is tried again on the next run.
+WIDEN_LOCK_TIMEOUT_MS = 5000
 
 
 def _widen_to_text(engine: Engine) -> None:
@@ -120,11 +124,13 @@ def _widen_to_text(engine: Engine) -> None:
     for name in narrow:
         try:
             with engine.begin() as conn:
+                conn.execute(sa.text(f"SET LOCAL lock_timeout = {int(WIDEN_LOCK_TIMEOUT_MS)}"))
                 conn.execute(sa.text(f"ALTER TABLE {TABLE_NAME} ALTER COLUMN {name} TYPE TEXT"))
         except sa.exc.DBAPIError as exc:
             # A view or rule reading the column (a team's report): Postgres refuses to change its
-            # type. The column stays as it was, which holds every value that fits, as it always
-            # did; failing here failed every day's snapshot, whatever its values.
+            # type; or a long transaction holds the table past the lock timeout. The column stays
+            # as it was, which holds every value that fits, as it always did; failing here failed
+            # every day's snapshot, whatever its values.
             log.warning(
                 "%s.%s stays %s, not widened to text (%s): a longer value still fails the snapshot",
                 TABLE_NAME,

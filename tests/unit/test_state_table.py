@@ -137,6 +137,43 @@ def test_a_narrow_column_a_view_depends_on_does_not_cost_the_snapshot(engine: sa
             conn.execute(sa.text("DROP VIEW post_urls"))
 
 
+def test_the_widening_gives_up_behind_a_long_read_instead_of_queueing_every_reader(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ALTER COLUMN TYPE waits for the table's exclusive lock: behind a long read (a report, the
+    Community page) it waited as long, and every new read of the table queued behind it. It gives
+    up after ``WIDEN_LOCK_TIMEOUT_MS`` and is tried again on the next run."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no column types to widen")
+    import threading
+
+    monkeypatch.setattr(state_table, "WIDEN_LOCK_TIMEOUT_MS", 200)
+    columns = [
+        sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
+        if c.name in ("url", "author", "owner")
+        else sa.Column(c.name, c.type, primary_key=c.primary_key)
+        for c in state_table.TABLE.columns
+    ]
+    sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+    reader = engine.connect()
+    reader.begin()
+    reader.execute(sa.text(f"SELECT count(*) FROM {state_table.TABLE_NAME}"))  # holds its lock
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (state_table.ensure_table(engine), done.set()), daemon=True)
+    try:
+        worker.start()
+        assert done.wait(timeout=10), "the widening waited behind the open read"
+    finally:
+        reader.rollback()
+        reader.close()
+        worker.join(timeout=30)
+    kept = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns(state_table.TABLE_NAME)}
+    assert getattr(kept["url"], "length", None) == 1024  # given up, left as it was
+    state_table.ensure_table(engine)  # the next run, nothing in the way
+    widened = {c["name"]: c["type"] for c in sa.inspect(engine).get_columns(state_table.TABLE_NAME)}
+    assert getattr(widened["url"], "length", None) is None
+
+
 def test_writing_t_again_rebuilds_the_same_snapshot(engine: sa.Engine) -> None:
     """A retry, a rerun or a backfill at T: the same rows, never a second copy."""
     state_table.upsert_snapshot(engine, rows_at(T), T)
