@@ -20,7 +20,7 @@ from community_monitoring.keys import reply_key, reply_marker
 from community_monitoring.records import Post
 from community_monitoring.related import Related, fold_duplicates
 from community_monitoring.roster import StaffRoster
-from community_monitoring.rules import find_new_posts, has_response
+from community_monitoring.rules import RulesAsOf, find_new_posts
 from community_monitoring.settings import Settings
 
 
@@ -58,11 +58,8 @@ def plan_replies(
     if not channels:
         return []
     new_posts = find_new_posts(posts, roster, settings, as_of)
-    chosen = [
-        post
-        for post in new_posts
-        if post.channel in channels and not has_response(post, roster, as_of, settings)
-    ]
+    has_response = RulesAsOf(roster, settings, as_of).has_response
+    chosen = [post for post in new_posts if post.channel in channels and not has_response(post)]
     if not chosen:
         return []
     decided = classify_posts(classifier or PostClassifier.from_settings(settings), chosen)
