@@ -240,6 +240,36 @@ def test_a_topic_closed_after_t_is_open_at_t(tmp_path: Path, monkeypatch: pytest
     assert all(post.replies == () for post in found.values())  # a small action answers no one
 
 
+def test_a_topic_deleted_at_t_is_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin key still reads deleted topics (``deleted_at`` on the topic or on its first post):
+    read as live, a spam topic deleted yesterday stayed in [Help Wanted] and [Triage]. One deleted
+    after T existed at T (a backfill); one whose time is unreadable is deleted, when unknown."""
+    cases = [  # (topic fields, first post fields)
+        ({}, {}),
+        ({"deleted_at": iso(NOW - days(1))}, {"deleted_at": iso(NOW - days(1))}),
+        ({}, {"deleted_at": iso(NOW - days(0.5))}),
+        ({"deleted_at": "yesterday"}, {}),
+        ({"deleted_at": iso(NOW + days(0.5))}, {"deleted_at": iso(NOW + days(0.5))}),
+    ]
+    topics, posts = [], []
+    for n, (topic_fields, first_fields) in enumerate(cases):
+        created = NOW - days(4 - n * 0.25)
+        fields = {"raw": f"Question {n}", **first_fields}
+        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, **fields)]
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, **topic_fields))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        problems: list[ItemProblem] = []
+        found = [
+            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
+        ]
+    assert found == ["Topic 0", "Topic 4"]
+    assert problems == []
+
+
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -799,16 +829,20 @@ def test_a_listed_topic_whose_view_fails_otherwise_is_still_named(
 
 
 @pytest.mark.parametrize("in_latest", [True, False], ids=["listed in latest", "only in posts"])
+@pytest.mark.parametrize(
+    ("deleted", "listed"),
+    [(NOW - days(0.5), ["Kept"]), (NOW + days(0.5), ["Kept", "Spam"])],
+    ids=["deleted before T", "deleted after T (a backfill)"],
+)
 def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_latest: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_latest: bool, deleted: datetime, listed: list[str]
 ) -> None:
     """An admin's API key (``system``) still reads a deleted topic: its view answers 200 with
-    ``deleted_at``. Read from there, a spam topic deleted by a moderator was listed as a new post."""
+    ``deleted_at``. Read from there, a spam topic deleted by a moderator was listed as a new post.
+    Deleted after T, it existed at T: a backfill lists it (the view's word alone, its post says
+    nothing)."""
     kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
-    spam = {
-        **forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now"),
-        "deleted_at": iso(NOW - days(0.5)),
-    }
+    spam = forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now")
     topics = [
         forum_topic(100, "Kept", NOW - days(2), [kept]),
         forum_topic(101, "Spam", NOW - days(1), [spam]),
@@ -822,7 +856,7 @@ def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
         "closed": False,
         "archived": False,
         "visible": True,
-        "deleted_at": iso(NOW - days(0.5)),
+        "deleted_at": iso(deleted),
         "posts_count": 1,
         "post_stream": {"posts": [spam], "stream": [2]},
     }
@@ -838,5 +872,5 @@ def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
         found = [
             p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
         ]
-    assert found == ["Kept"]
+    assert found == listed
     assert problems == []

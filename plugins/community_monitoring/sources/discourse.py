@@ -409,6 +409,19 @@ def normalise_reply(raw: dict[str, Any]) -> Reply:
     )
 
 
+def deleted_at_t(topic: dict[str, Any], first_post: dict[str, Any], until: datetime) -> bool:
+    """Whether the topic was deleted at ``until`` (T): ``deleted_at`` at or before it, on the topic or
+    on its first post (an admin key still reads deleted topics, in /latest.json and /posts.json).
+    A topic deleted after T existed at T: a backfill lists it."""
+    for raw in (topic, first_post):
+        if raw.get("deleted_at") is None:
+            continue
+        deleted = time_of(raw, "deleted_at")
+        if deleted is None or deleted <= until:  # an unreadable time: deleted, when is unknown
+            return True
+    return False
+
+
 def build_topic_post(
     topic: dict[str, Any],
     first_post: dict[str, Any],
@@ -463,7 +476,17 @@ def _topic_name(raw: Any, public_url: str, where: str) -> str:
 # these are kept from their raw JSON while the window's posts are read. At 100,000 posts a day the
 # raw dictionaries (each post's HTML, its actions, its avatar and flair fields) held for every topic
 # of the window were most of the forum extract's memory.
-TOPIC_FIELDS = ("id", "slug", "title", "created_at", "category_id", "closed", "archived", "visible")
+TOPIC_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "created_at",
+    "category_id",
+    "closed",
+    "archived",
+    "visible",
+    "deleted_at",
+)
 FIRST_POST_FIELDS = (
     "raw",
     "topic_title",
@@ -474,6 +497,7 @@ FIRST_POST_FIELDS = (
     "user_id",
     "created_at",
     "hidden",
+    "deleted_at",
 )
 
 
@@ -626,9 +650,8 @@ def _read_unlisted_topics(
                 continue
             checker.report(name, f"not in /latest.json, and /t/{topic_id}.json failed: {exc}", str(topic_id))
             continue
-        if page.deleted_at:
-            log.info("Forum topic %s: deleted since its first post (its view says so)", topic_id)
-            continue
+        # A deleted topic's view (an admin's key still reads it) carries its ``deleted_at``: kept
+        # in ``raw``, it is left out when deleted at T (``deleted_at_t``), kept for a backfill before.
         raw = page.topic_fields()
         if raw.get("visible") is False:
             hidden.append(topic_id)
@@ -671,9 +694,10 @@ def _fetch_first_post(
             name, f"its first post is not in /posts.json and /t/{topic_id}.json failed: {exc}", str(topic_id)
         )
         return None
-    if page.deleted_at:
-        log.info("Forum topic %s: deleted since /latest.json listed it (its view says so)", topic_id)
-        return None
+    if page.deleted_at and not topic.get("deleted_at"):
+        # Deleted since /latest.json listed it (an admin's key still reads its view): whether it
+        # existed at T is told by ``deleted_at_t``, as for one listed deleted.
+        topic["deleted_at"] = page.deleted_at
     if not _add_topic_posts(client, checker, page, threads, name):
         return None
     first = threads.first_posts.get(topic_id)
@@ -766,6 +790,9 @@ def fetch_forum_topics(
             client, checker, topic, threads, public_url
         )
         if first is None:
+            continue
+        if deleted_at_t(topic, first, until):
+            log.info("Forum topic %s: deleted at T; left out", topic_id)
             continue
         unreadable = threads.unreadable.get(topic_id)
         if unreadable is not None:
