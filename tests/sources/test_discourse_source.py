@@ -778,20 +778,27 @@ def test_a_reply_answered_without_post_type_names_its_topic_not_read_as_a_reply(
     assert all("post_type" in p.problem for p in problems)
 
 
-def test_a_listed_topic_deleted_before_its_posts_were_read_is_gone_not_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("status", "named"),
+    [(404, False), (403, True), (500, True)],
+    ids=["404: deleted", "403: moved where the key cannot read", "500: unread"],
+)
+def test_a_listed_topic_whose_view_fails_is_gone_only_when_it_answers_404(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int, named: bool
 ) -> None:
     """A topic /latest.json listed, deleted (spam, most often) before /posts.json was read: its first
     post is not there and its own view answers 404. It is gone, as one missing from /latest.json is;
-    named as unreadable, it turned the run red for a topic nobody can answer any more."""
+    named as unreadable, it turned the run red for a topic nobody can answer any more.
+    A 403 (moved to a category the API user cannot read) or a server error leaves it unread, and
+    it is named."""
     kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
-    spam = forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now")
+    other = forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now")
     topics = [
         forum_topic(100, "Kept", NOW - days(2), [kept]),
-        forum_topic(101, "Spam", NOW - days(1), [spam]),
+        forum_topic(101, "Spam", NOW - days(1), [other]),
     ]
-    deleted = {"service": "discourse", "path": r"/t/101\.json$", "status": 404, "body": '{"errors": []}'}
-    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[kept], faults=[deleted])
+    fault = {"service": "discourse", "path": r"/t/101\.json$", "status": status, "body": '{"errors": []}'}
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[kept], faults=[fault])
     problems: list[ItemProblem] = []
     with Sandbox(scenario) as running:
         use_forum(monkeypatch, running, "discourse_test")
@@ -800,32 +807,11 @@ def test_a_listed_topic_deleted_before_its_posts_were_read_is_gone_not_named(
             p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
         ]
     assert found == ["Kept"]
-    assert problems == []
-
-
-def test_a_listed_topic_whose_view_fails_otherwise_is_still_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Only a 404 says the topic is gone: a 403 (moved to a category the API user cannot read) or a
-    server error leaves it unread, and it is named."""
-    kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
-    other = forum_post(2, 101, 1, "bob", NOW - days(1), raw="Moved")
-    topics = [
-        forum_topic(100, "Kept", NOW - days(2), [kept]),
-        forum_topic(101, "Moved", NOW - days(1), [other]),
-    ]
-    refused = {"service": "discourse", "path": r"/t/101\.json$", "status": 403}
-    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[kept], faults=[refused])
-    problems: list[ItemProblem] = []
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = [
-            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        ]
-    assert found == ["Kept"]
-    assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
-    assert "403" in problems[0].problem
+    if named:
+        assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
+        assert str(status) in problems[0].problem
+    else:
+        assert problems == []
 
 
 @pytest.mark.parametrize("in_latest", [True, False], ids=["listed in latest", "only in posts"])

@@ -93,8 +93,9 @@ def test_a_very_long_url_or_author_does_not_cost_the_snapshot(engine: sa.Engine)
     assert back["github", "o/r#2"].title == "Something is wrong"
 
 
-def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.Engine) -> None:
-    """A table created with url VARCHAR(1024) and author VARCHAR(256) (as deployed) is widened."""
+def create_earlier_versions_table(engine: sa.Engine) -> None:
+    """The state table as an earlier version created it: url VARCHAR(1024), author and owner
+    VARCHAR(256) (as deployed before they became text)."""
     columns = [
         sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
         if c.name in ("url", "author", "owner")
@@ -102,6 +103,11 @@ def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.En
         for c in state_table.TABLE.columns
     ]
     sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+
+
+def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.Engine) -> None:
+    """A table created with url VARCHAR(1024) and author VARCHAR(256) (as deployed) is widened."""
+    create_earlier_versions_table(engine)
     state_table.upsert_snapshot(engine, rows_at(T), T)
     long_url = "https://forum.example.com/t/" + "%E6%97%A5" * 200 + "/123"
     posts = [post(number=1, created=ago(days=5), url=long_url, author="N" * 300)]
@@ -116,13 +122,7 @@ def test_a_narrow_column_a_view_depends_on_does_not_cost_the_snapshot(engine: sa
     """Postgres refuses to change the type of a column a view reads ("cannot alter type of a column
     used by a view or rule"): the widening is skipped for it, named in the log, and every row that
     fits is written, as before the widening (a team's reporting view failed every day's snapshot)."""
-    columns = [
-        sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
-        if c.name in ("url", "author", "owner")
-        else sa.Column(c.name, c.type, primary_key=c.primary_key)
-        for c in state_table.TABLE.columns
-    ]
-    sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+    create_earlier_versions_table(engine)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE VIEW post_urls AS SELECT url FROM {state_table.TABLE_NAME}"))
     try:
@@ -148,13 +148,7 @@ def test_the_widening_gives_up_behind_a_long_read_instead_of_queueing_every_read
     import threading
 
     monkeypatch.setattr(state_table, "WIDEN_LOCK_TIMEOUT_MS", 200)
-    columns = [
-        sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
-        if c.name in ("url", "author", "owner")
-        else sa.Column(c.name, c.type, primary_key=c.primary_key)
-        for c in state_table.TABLE.columns
-    ]
-    sa.Table(state_table.TABLE_NAME, sa.MetaData(), *columns).create(engine)
+    create_earlier_versions_table(engine)
     reader = engine.connect()
     reader.begin()
     reader.execute(sa.text(f"SELECT count(*) FROM {state_table.TABLE_NAME}"))  # holds its lock
