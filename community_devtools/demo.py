@@ -132,6 +132,12 @@ def demo_environment(environ: Mapping[str, str], scenario: Path) -> dict[str, st
     # Task retries wait seconds, not the minute a deployment waits: a scenario whose upstream fails
     # for good still ends in minutes (each try keeps its own HTTP retries and timeouts).
     env.setdefault("COMMUNITY_RETRY_DELAY_SECONDS", str(DEMO_RETRY_DELAY_SECONDS))
+    # "… and N more" links the Community page (SPEC §7, §10) where Airflow knows its own address:
+    # the local UI the demo's last lines tell how to start on this home (same port).
+    from community_devtools.local_airflow import DEFAULT_AIRFLOW_PORT
+
+    port = env.get("AIRFLOW_PORT") or DEFAULT_AIRFLOW_PORT
+    env.setdefault("AIRFLOW__API__BASE_URL", f"http://127.0.0.1:{port}")
     if not env.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "plugins"), str(PROJECT_ROOT)])
     return env

@@ -58,6 +58,11 @@ def test_without_an_airflow_home_the_demo_takes_the_scenarios_own_not_the_operat
     assert env["PATH"] == "/bin"
     # A scenario whose upstream fails for good ends in minutes: its task retries wait seconds.
     assert env["COMMUNITY_RETRY_DELAY_SECONDS"] == str(demo.DEMO_RETRY_DELAY_SECONDS)
+    # "… and N more" links the Community page of the local UI the demo tells how to start.
+    assert env["AIRFLOW__API__BASE_URL"] == "http://127.0.0.1:8080"
+    assert demo.demo_environment({"AIRFLOW_PORT": "9090"}, Path("/x/demo"))["AIRFLOW__API__BASE_URL"] == (
+        "http://127.0.0.1:9090"
+    )
 
 
 def test_what_make_demo_sets_is_kept() -> None:
@@ -67,6 +72,7 @@ def test_what_make_demo_sets_is_kept() -> None:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "PYTHONPATH": "/p",
         "COMMUNITY_RETRY_DELAY_SECONDS": "60",
+        "AIRFLOW__API__BASE_URL": "https://airflow.example",
     }
     env = demo.demo_environment(given, Path("/x/demo"))
     assert {k: env[k] for k in given} == given
