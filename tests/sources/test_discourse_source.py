@@ -243,7 +243,7 @@ def test_a_topic_closed_after_t_is_open_at_t(tmp_path: Path, monkeypatch: pytest
 def test_a_topic_deleted_at_t_is_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An admin key still reads deleted topics (``deleted_at`` on the topic or on its first post):
     read as live, a spam topic deleted yesterday stayed in [Help Wanted] and [Triage]. One deleted
-    after T existed at T (a backfill); one whose time is unreadable is deleted, when unknown."""
+    after T existed at T (a backfill); one whose time is unreadable is named, not read either way."""
     cases = [  # (topic fields, first post fields)
         ({}, {}),
         ({"deleted_at": iso(NOW - days(1))}, {"deleted_at": iso(NOW - days(1))}),
@@ -259,15 +259,10 @@ def test_a_topic_deleted_at_t_is_not_listed(tmp_path: Path, monkeypatch: pytest.
         topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, **topic_fields))
         posts += thread
     scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        problems: list[ItemProblem] = []
-        found = [
-            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        ]
-    assert found == ["Topic 0", "Topic 4"]
-    assert problems == []
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == ["Topic 0", "Topic 4"]
+    assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-103/103", "103")]
+    assert "the topic's field 'deleted_at' is not a time: 'yesterday'" in problems[0].problem
 
 
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
@@ -799,14 +794,8 @@ def test_a_listed_topic_whose_view_fails_is_gone_only_when_it_answers_404(
     ]
     fault = {"service": "discourse", "path": r"/t/101\.json$", "status": status, "body": '{"errors": []}'}
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[kept], faults=[fault])
-    problems: list[ItemProblem] = []
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = [
-            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        ]
-    assert found == ["Kept"]
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == ["Kept"]
     if named:
         assert [(p.item, p.post_id) for p in problems] == [("https://f.example/t/topic-101/101", "101")]
         assert str(status) in problems[0].problem
@@ -851,12 +840,6 @@ def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
     faults = [read_deleted] if in_latest else [*latest_lists_only([topics[0]]), read_deleted]
     posts = [kept] if in_latest else [kept, spam]
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts, faults=faults)
-    problems: list[ItemProblem] = []
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = [
-            p.title for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example", problems)
-        ]
-    assert found == listed
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == listed
     assert problems == []

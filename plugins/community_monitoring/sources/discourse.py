@@ -412,12 +412,15 @@ def normalise_reply(raw: dict[str, Any]) -> Reply:
 def deleted_at_t(topic: dict[str, Any], first_post: dict[str, Any], until: datetime) -> bool:
     """Whether the topic was deleted at ``until`` (T): ``deleted_at`` at or before it, on the topic or
     on its first post (an admin key still reads deleted topics, in /latest.json and /posts.json).
-    A topic deleted after T existed at T: a backfill lists it."""
-    for raw in (topic, first_post):
+    A topic deleted after T existed at T: a backfill lists it. A ``deleted_at`` that is no time is
+    a ValueError naming it: whether the topic existed at T cannot be told (never read as either)."""
+    for what, raw in (("topic", topic), ("first post", first_post)):
         if raw.get("deleted_at") is None:
             continue
         deleted = time_of(raw, "deleted_at")
-        if deleted is None or deleted <= until:  # an unreadable time: deleted, when is unknown
+        if deleted is None:
+            raise ValueError(f"the {what}'s field 'deleted_at' is not a time: {raw.get('deleted_at')!r}")
+        if deleted <= until:
             return True
     return False
 
@@ -791,7 +794,12 @@ def fetch_forum_topics(
         )
         if first is None:
             continue
-        if deleted_at_t(topic, first, until):
+        try:
+            deleted = deleted_at_t(topic, first, until)
+        except ValueError as exc:
+            checker.report(topic_url(public_url, topic), str(exc), str(topic_id))
+            continue
+        if deleted:
             log.info("Forum topic %s: deleted at T; left out", topic_id)
             continue
         unreadable = threads.unreadable.get(topic_id)
