@@ -63,11 +63,11 @@ def sandbox(tmp_path: Path) -> Sandbox:
     running.stop()
 
 
-def small_pages_client(sandbox: Sandbox) -> GithubIssuesClient:
+def small_pages_client(sandbox: Sandbox, per_page: int = 2) -> GithubIssuesClient:
     gh = Github(
         base_url=f"{sandbox.base_url}/api/v3",
         auth=Auth.Token("t"),
-        per_page=2,
+        per_page=per_page,
         seconds_between_requests=None,
         seconds_between_writes=None,
         lazy=True,
@@ -498,14 +498,11 @@ def test_a_server_that_ignores_the_page_asked_for_fails_the_read_not_a_green_run
     ]
     scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": issues}}, faults=faults)
     posts: list[Any] = []
-    with Sandbox(scenario, port=port) as running:
-        gh = Github(
-            base_url=f"{running.base_url}/api/v3",
-            auth=Auth.Token("ghp_token"),
-            per_page=1,
-            retry=None,
-            lazy=True,
+    with (
+        Sandbox(scenario, port=port) as running,
+        pytest.raises(InvalidResponseError, match="page 2 holds only items of earlier pages"),
+    ):
+        posts.extend(
+            fetch_github_issues(small_pages_client(running, per_page=1), [REPO], NOW - days(30), NOW)
         )
-        with pytest.raises(InvalidResponseError, match="page 2 holds only items of earlier pages"):
-            posts.extend(fetch_github_issues(GithubIssuesClient(gh), [REPO], NOW - days(30), NOW))
     assert [p.number for p in posts] == [1]
