@@ -57,8 +57,11 @@ weighs it. In order:
    1.5, less than the question. On a tracker (a channel
    whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
    troubleshooting unless the author describes their setup (a setup marker, an old server they
-   run): there a problem reported without one is what the maintainers call a bug report. Asking
-   for help ("please help", "what am I doing wrong?") counts for troubleshooting alone.
+   run): there a problem reported without one is what the maintainers call a bug report. Installing
+   the product (``install_markers``: "install", "installation") is no more setup than that: a
+   tracker's problem report naming no other setup reports the install failing, unless the author
+   asks for help. Asking for help ("please help", "what am I doing wrong?") counts for
+   troubleshooting alone.
 3. **The channel's default**, when nothing above matched (it also breaks ties: it weighs 0.25).
 
 Text is read as the author wrote it: HTML comments, template instructions and placeholders
@@ -672,15 +675,14 @@ class PostClassifier:
             self._add_phrase(phrase, "wish", "feature_proposal")
         # Shown as 'wish "…"', but they do not cancel a question (see _decide).
         self._want_rules = _rules_shown("wish", rules.want_phrases)
-        for phrase in rules.setup_markers:
+        for phrase in (*rules.setup_markers, *rules.install_markers):
             self._add_phrase(phrase, "setup", "troubleshooting")
+        self._install_keys = frozenset(_phrase_key(p) for p in rules.install_markers)
         for phrase in rules.neutral_phrases:
             self._add_phrase(phrase, "neutral", "")
         # At equal weight the marker listed first is the one shown.
-        self._setup_rank = {
-            _phrase_key(p): index / (len(rules.setup_markers) + 1)
-            for index, p in enumerate(rules.setup_markers)
-        }
+        markers = (*rules.setup_markers, *rules.install_markers)
+        self._setup_rank = {_phrase_key(p): index / (len(markers) + 1) for index, p in enumerate(markers)}
         self._phrases = _PhraseFinder.build(self._phrase_kinds)
         self._phrase_hits = self._phrase_table(self._phrase_kinds)
 
@@ -995,6 +997,12 @@ class PostClassifier:
         troubleshooting = evidence["troubleshooting"]
         if setup and not problem and _NOT_WORKING.search(title_lower):
             problem = True
+        if setup and tracker and all(key in self._install_keys for key, _ in setup):
+            # Installing it is all the setup named: the install failing is reported, unless the
+            # author asks for help with it.
+            helps = self._help_rules
+            if not any(item[2].lower() in helps for item in troubleshooting[symptoms_from:]):
+                setup = []
         if setup and problem:
             counted: set[str] = set()
             for key, item in setup:

@@ -202,6 +202,10 @@ class PostTypesSection(Section):
     # The vocabulary of the author's own setup (certificates, proxies, Docker, SMTP, LDAP …):
     # troubleshooting, when the post also describes a problem.
     setup_markers: list[Text] = []
+    # Setup markers that only say the author installed the product ("install", "installation"):
+    # on a tracker, when they are all the setup a problem report names and the author asks for no
+    # help, the report is of the install failing, read as if it named no setup.
+    install_markers: list[Text] = []
     # A server older than this ("7.8.1" before "9.5") is not supported: troubleshooting. Empty: off.
     oldest_supported_server: Annotated[str, StringConstraints(strict=True, pattern=r"^(\d+\.\d+)?$")] = ""
     channel_defaults: dict[ChannelKey, PostType]
