@@ -446,6 +446,8 @@ def _normalise(text: str) -> str:
         text = text.replace("\u2019", "'")
     if "\uff1a" in text:  # a full-width colon ("Expected behavior："), as CJK keyboards type it
         text = text.replace("\uff1a", ": ")
+    if "\uff1f" in text:  # a full-width question mark ("在哪里？"), as CJK keyboards type it
+        text = text.replace("\uff1f", "?")
     return text
 
 

@@ -1774,6 +1774,24 @@ REAL_WORDING_22 = [
 ]
 
 
+# A full-width question mark ("？"), as CJK keyboards type it, ends a question as "?" does (two
+# questions of the seven real sets, titled in Chinese, were read by the channel's default).
+REAL_WORDING_23 = [
+    (
+        "a title ending in a full-width question mark asks",
+        {"title": "上传的文件保存在哪里？"},
+        "question",
+        "question title",
+    ),
+    (
+        "so does an English title typed with one",
+        {"title": "What port does the agent use？"},
+        "question",
+        "question title",
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1798,7 +1816,8 @@ REAL_WORDING_22 = [
     + REAL_WORDING_19
     + REAL_WORDING_20
     + REAL_WORDING_21
-    + REAL_WORDING_22,
+    + REAL_WORDING_22
+    + REAL_WORDING_23,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
