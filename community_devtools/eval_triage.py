@@ -263,6 +263,28 @@ and measured blind, scored 65.0% with the rules before it and after alike; recal
 troubleshooting 80.0%, feature proposal 66.7%, question 66.7%. Eight of its fifteen bug reports were read
 as troubleshooting, all failing installs or containers with the author's install or Docker words, which
 the maintainers labelled bugs.
+A pass over the seven sets of the twentieth to twenty-sixth (420 posts, 315 agreeing, 75.0%) took their
+largest class of errors, bug reports read as troubleshooting on setup words (26). A tracker's problem report
+whose only setup words are about installing the product (``install_markers``: "install", "installation",
+"installed") and that asks for no help reports the install failing, as the maintainers decided for plugin
+installers, install scripts and "Can't install" posts: its symptoms now count for bug as when no setup is
+named; another setup word or a plea for help keeps it the author's setup, and on the forum nothing
+changed. "Can somebody help", "could anybody help" ask for help as "someone" and "anyone" do, and a
+full-width question mark ("？", as CJK keyboards type it) ends a question as "?" does (two Chinese question
+titles had fallen to the channel's default). The seven sets went from 315 to 323 (76.9%): five bug reports,
+three questions right, none wrong; recall bug 70.5% to 75.2%, troubleshooting 70.5%, feature proposal
+81.9%, question 77.1% to 80.0%; our own set, its held-out split and the fresh set unchanged. Left as they
+were: Docker words as install words (four bug reports right, three support posts wrong: the author's own
+compose file reads the same), and "instead of" as a bug's phrase (in the real sets as often in proposals,
+but it holds five bug reports of our own set). A twenty-seventh set (60 issues of 60 repositories named in
+no earlier set, 15 of each type: Docker images and self-hosted services such as PostHog, Ollama, Dragonfly,
+Quickwit, COLMAP and Fleet, certificates and mail in NethServer, Pale Moon's UXP and InboxPager, LDAP, SMTP
+and corporate-proxy set-ups behind django-python3-ldap, Adldap2, MailPoet, entsoe-py and leanix, Raspberry
+Pi and ARM ports, desktop tools and browser extensions; three posts in Chinese, one in Persian), gathered
+before that pass, scored 73.3% blind with the rules before it and 75.0% after (one failing install gained);
+recall bug 40.0% to 46.7%, troubleshooting 80.0%, feature proposal 86.7%, question 86.7%. Eight of its
+fifteen bug reports are still read as troubleshooting: certificates the product itself handles wrongly
+(four), the product's own Docker image, install script or Helm chart, and its SMTP sending.
 
 The script uses nothing but the product's public classifier API and settings, so it measures
 exactly what the daily DAG does. ``--model`` takes a model the ``community_triage_model`` DAG
