@@ -656,3 +656,34 @@ def test_json_that_really_is_iso_8859_1_is_read_as_its_label_says(monkeypatch: p
         http_connection(monkeypatch, "latin_forum", server.url)
         data = ApiClient("latin_forum", "forum", policy=FAST, sleep=lambda _: None).get_json("/t/1.json").data
     assert data == {"title": "Café"}
+
+
+# ----- JSON nested deeper than Python's stack -----------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_json_nested_past_the_stack_is_an_invalid_answer_naming_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's json raises RecursionError (not a ValueError) on arrays nested 100,000 deep: it
+    escaped the checks of a page, and the channel failed with "maximum recursion depth exceeded",
+    naming neither the service nor the call."""
+    with Loopback(*[Reply(200, DEEP, content_type="application/json")] * FAST.max_attempts) as server:
+        http_connection(monkeypatch, "deep_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("deep_forum", "forum", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(InvalidResponseError, match=r"^forum: GET /latest.json answered 200: .*nested"):
+            api.get_json("/latest.json")
+    assert len(server.received) == FAST.max_attempts  # retried as any answer that is not the page
+
+
+def test_a_rate_limit_body_nested_past_the_stack_is_no_crash() -> None:
+    raw = RawResponse(429, {"content-type": "application/json", "retry-after": "3"}, DEEP)
+    assert raw.json_or_none() is None
+    assert upstream_rate_limit(raw) == RateLimit(3.0)
+
+
+def test_a_stack_exchange_error_body_nested_past_the_stack_is_no_crash() -> None:
+    from community_monitoring.sources.stackexchange import _error_fields
+
+    assert _error_fields(DEEP) is None

@@ -365,8 +365,13 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 def decode_json(text: str) -> Any:
     """JSON text as Python values: a leading byte order mark ignored (``json_text``), and half an
-    escaped UTF-16 pair read as U+FFFD. Raises ValueError for text that is not JSON."""
-    data = json.loads(json_text(text))
+    escaped UTF-16 pair read as U+FFFD. Raises ValueError for text that is not JSON, and for JSON
+    nested deeper than Python's stack (``json`` raises RecursionError there, which no page check
+    caught: the channel failed naming neither the service nor the call)."""
+    try:
+        data = json.loads(json_text(text))
+    except RecursionError:
+        raise ValueError("nested too deep to be read") from None
     # Only a text with an escaped surrogate (a pair or half of one) is walked: a page without is as
     # json decoded it.
     return _without_lone_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data

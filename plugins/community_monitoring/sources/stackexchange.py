@@ -41,6 +41,7 @@ from community_monitoring.sources.http import (
     RawResponse,
     UpstreamError,
     check_page,
+    decode_json,
     endless_pages,
     json_body,
     upstream_rate_limit,
@@ -225,7 +226,7 @@ class Comment(Item):
 def _error_fields(text: str) -> tuple[int | None, str, str] | None:
     """``(error_id, error_name, error_message)`` from an error body, even a truncated one."""
     try:
-        body = json.loads(text)
+        body = decode_json(text)
     except ValueError:
         body = None
     if isinstance(body, Mapping) and "error_id" in body:
