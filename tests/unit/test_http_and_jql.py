@@ -84,3 +84,28 @@ def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_every_word() 
     assert scrub_secrets("Bearer t", ["t"]) == "Bearer ***"
     # From five characters on, a secret is hidden wherever it is, inside a word too.
     assert scrub_secrets("xxs3cr3tyy s3cr3t", ["s3cr3t"]) == "xx***yy ***"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        "a\\/b+c=d&e",  # JSON with its slashes escaped (PHP, many gateways)
+        "a/b+c=d\\u0026e",  # Rails' to_json (Discourse): & < > as \u escapes
+        "a\\/b+c=d\\u0026e",
+        "a%2Fb%2Bc%3Dd%26e",  # URL-encoded in an echoed URL or form body
+        "a%2fb%2bc%3dd%26e",
+        "a/b%2Bc%3Dd%26e",  # encoded as a query value (the slash kept)
+        "a%2Fb+c%3Dd%26e",
+        "a/b+c=d&amp;e",  # an HTML error page
+    ],
+)
+def test_a_secret_echoed_escaped_or_url_encoded_is_hidden(echoed: str) -> None:
+    """An upstream that echoes the request in its error escapes it as its format wants: the secret
+    'a/b+c=d&e' came back as 'a\\/b+c=d\\u0026e' or 'a%2Fb%2Bc%3Dd%26e', which the scrubber did not
+    know, so the error and the failure alert showed the credential."""
+    secret = "a/b+c=d&e"
+    call = Call("uservoice", "GET", "/api/v2/admin/suggestions", secrets=(secret,))
+    error = call.error(400, f'{{"error": "bad token {echoed}"}}')
+    assert "bad token ***" in str(error), str(error)
+    for part in ("a/b", "a\\/b", "a%2", "d&e", "d\\u0026e", "%26e"):
+        assert part not in str(error)

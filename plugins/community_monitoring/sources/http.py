@@ -868,11 +868,45 @@ def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
         if not secret:
             continue
         if len(secret) < SHORT_SECRET:
-            alone = rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])"
+            alone = rf"(?<![0-9A-Za-z]){_secret_pattern(secret)}(?![0-9A-Za-z])"
             text = re.sub(alone, "***", text)
         else:
             text = text.replace(secret, "***")
+            if not secret.isalnum():
+                text = re.sub(_secret_pattern(secret), "***", text)
     return text
+
+
+# How an upstream that echoes a request writes a character of it back: HTML entities (an error
+# page), beside the JSON escapes and percent-encodings of ``_char_forms``.
+_HTML_FORMS = {"&": ("&amp;",), "<": ("&lt;",), ">": ("&gt;",), '"': ("&quot;",), "'": ("&#39;", "&#x27;")}
+
+
+def _char_forms(char: str) -> str:
+    """A regex for ``char`` as an echo may write it: itself, a JSON escape (``\\/``, ``\\u0026``
+    as Rails writes & < >), percent-encoded (either case; ``+`` for a space), an HTML entity."""
+    if char.isalnum() and char.isascii():
+        return re.escape(char)
+    forms = [re.escape(char), *(re.escape(form) for form in _HTML_FORMS.get(char, ()))]
+    escaped = json.dumps(char)[1:-1]
+    if escaped != char:
+        forms.append(re.escape(escaped))
+    if char == "/":
+        forms.append(re.escape("\\/"))
+    if ord(char) < 0x10000:
+        forms.append(f"\\\\u(?i:{ord(char):04x})")
+    forms.append("".join(f"%(?i:{byte:02x})" for byte in char.encode("utf-8", "surrogatepass")))
+    if char == " ":
+        forms.append(re.escape("+"))
+    return "(?:" + "|".join(forms) + ")"
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_pattern(secret: str) -> str:
+    """A regex matching ``secret`` however an upstream's error echoes it: a token with ``/``, ``+``,
+    ``=`` or ``&`` comes back JSON-escaped (``\\/``, ``\\u0026``) or URL-encoded (``%2F``, ``%3D``),
+    which a plain replace did not find, and the credential stood in the error and the alert."""
+    return "".join(_char_forms(char) for char in secret)
 
 
 def mask_secrets(values: Iterable[str | None]) -> None:
