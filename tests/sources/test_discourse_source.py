@@ -265,6 +265,39 @@ def test_a_topic_deleted_at_t_is_not_listed(tmp_path: Path, monkeypatch: pytest.
     assert "the topic's field 'deleted_at' is not a time: 'yesterday'" in problems[0].problem
 
 
+def test_a_topic_withdrawn_by_its_author_at_t_is_not_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An author who deletes their own topic withdraws it: Discourse replaces the first post's text
+    with "(topic withdrawn by author, will be automatically deleted in 24 hours unless flagged)",
+    sets its ``user_deleted`` and closes the topic; ``deleted_at`` comes only a day later. Read as
+    live, it was listed in [Triage] for that day, the withdrawal notice as its text. The withdrawal
+    is the first post's last edit (``updated_at``): one withdrawn after T existed at T (a backfill)."""
+    withdrawn_text = "(topic withdrawn by author, will be automatically deleted in 24 hours unless flagged)"
+    cases = [  # (first post fields)
+        {},
+        {"user_deleted": True, "updated_at": iso(NOW - days(0.5))},
+        {"user_deleted": True},  # no time of the edit: withdrawn, as it stands now
+        {"user_deleted": True, "updated_at": iso(NOW + days(0.5))},
+        {"user_deleted": False, "updated_at": iso(NOW - days(0.5))},
+    ]
+    topics, posts = [], []
+    for n, first_fields in enumerate(cases):
+        created = NOW - days(4 - n * 0.25)
+        raw = withdrawn_text if first_fields.get("user_deleted") else f"Question {n}"
+        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=raw)]
+        thread[0].update(first_fields)
+        if "updated_at" not in first_fields:
+            thread[0].pop("updated_at")
+        closed = bool(first_fields.get("user_deleted"))
+        topics.append(forum_topic(100 + n, f"Topic {n}", created, thread, closed=closed))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == ["Topic 0", "Topic 3", "Topic 4"]
+    assert problems == []
+
+
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -526,14 +559,14 @@ def test_rate_limit_wait_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_posts_of_deleted_accounts_are_kept_with_a_placeholder_author(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Discourse keeps the posts of a deleted account with ``username: null``: the topic and the
-    reply are kept, by DELETED_USER, not skipped as malformed."""
+    """Discourse keeps the posts of a deleted account with ``username: null`` (UserDestroyer sets
+    their ``user_id`` to NULL; ``user_deleted`` is a withdrawal by the author, not this): the topic
+    and the reply are kept, by DELETED_USER, not skipped as malformed."""
     asked = NOW - days(3)
     thread = [
         {
             **forum_post(1, 7, 1, "asker", asked, raw="SMTP test fails"),
             "username": None,
-            "user_deleted": True,
         },
         {**forum_post(2, 7, 2, "helper", asked + days(1), raw="Use port 587"), "username": None},
     ]

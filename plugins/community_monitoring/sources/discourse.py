@@ -425,6 +425,19 @@ def deleted_at_t(topic: dict[str, Any], first_post: dict[str, Any], until: datet
     return False
 
 
+def withdrawn_at_t(first_post: dict[str, Any], until: datetime) -> bool:
+    """Whether the topic's author had withdrawn it at ``until`` (T). An author who deletes their own
+    topic withdraws it: the first post's text becomes "(topic withdrawn by author, …)", its
+    ``user_deleted`` true, the topic closed; ``deleted_at`` comes a day later, if no one flags it.
+    The withdrawal is the first post's last edit (its ``updated_at``; the post cannot be edited
+    after it): one withdrawn after T existed at T (a backfill lists it). Without that time, it is
+    withdrawn as the forum says now."""
+    if first_post.get("user_deleted") is not True:
+        return False
+    edited = time_of(first_post, "updated_at")
+    return edited is None or edited <= until
+
+
 def build_topic_post(
     topic: dict[str, Any],
     first_post: dict[str, Any],
@@ -501,6 +514,8 @@ FIRST_POST_FIELDS = (
     "created_at",
     "hidden",
     "deleted_at",
+    "user_deleted",
+    "updated_at",
 )
 
 
@@ -801,6 +816,9 @@ def fetch_forum_topics(
             continue
         if deleted:
             log.info("Forum topic %s: deleted at T; left out", topic_id)
+            continue
+        if withdrawn_at_t(first, until):
+            log.info("Forum topic %s: withdrawn by its author at T; left out", topic_id)
             continue
         unreadable = threads.unreadable.get(topic_id)
         if unreadable is not None:
