@@ -511,6 +511,39 @@ def test_a_next_page_named_without_its_link_is_an_invalid_answer(sandbox: Sandbo
     assert len(sandbox.requests_log) - start == 1  # a proxy's doing: not asked again
 
 
+class PaginationStripping(requests.adapters.HTTPAdapter):
+    """A proxy on the way that passes only the headers it knows: Link and every X- header dropped."""
+
+    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+        response = super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+        for name in list(response.headers):
+            if name.lower() == "link" or name.lower().startswith("x-"):
+                response.headers.pop(name)
+        return response
+
+
+def test_a_full_page_without_any_pagination_header_is_an_invalid_answer(sandbox: Sandbox) -> None:
+    """GitLab sends X-Page, X-Per-Page and X-Next-Page (empty on the last page) with every page of
+    an offset list, and Link while there is more; only X-Total, X-Total-Pages and rel="last" go past
+    10,000 records. A full page with none of them (a proxy that drops the headers it does not know)
+    was read as the list's last: every later page lost, the run green. A page with fewer items than
+    asked for ends the list whatever its headers."""
+    projects = {PROJECT: ["Mattermost"]}
+    whole = gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="glpat-proxied")  # 7 of 100
+    whole.session.mount("http://", PaginationStripping())
+    assert len(list(fetch_gitlab_issues(GitlabIssuesClient(whole, FAST), projects, NOW - days(30), NOW))) == 7
+    start = len(sandbox.requests_log)
+    paged = gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="glpat-proxied", per_page=2)
+    paged.session.mount("http://", PaginationStripping())
+    with pytest.raises(
+        InvalidResponseError,
+        match=r"^gitlab: GET /projects/acme%2Fwidgets/issues answered 200: a full page \(2 items\) without "
+        r"GitLab's pagination headers",
+    ):
+        list(fetch_gitlab_issues(GitlabIssuesClient(paged, FAST), projects, NOW - days(30), NOW))
+    assert len(sandbox.requests_log) - start == 1  # a proxy's doing: not asked again
+
+
 class FirstPageOnly(requests.adapters.HTTPAdapter):
     """A proxy on the way that caches a list by its path: every page asked is answered with the
     first page's items, under the Link of the page asked (so the walk goes on to the last page)."""

@@ -231,7 +231,8 @@ class GitlabApi:
         """Every page of a list endpoint, following ``Link: rel="next"`` on the GitLab host only (a
         page whose ``X-Next-Page`` says more without that link is an invalid answer)."""
         url: str = path
-        query: Mapping[str, Any] = {**params, "per_page": self._gl.per_page or PER_PAGE}
+        per_page = int(self._gl.per_page or PER_PAGE)
+        query: Mapping[str, Any] = {**params, "per_page": per_page}
         read: set[str] = set()
         # A page of nothing but items of earlier pages: a server (or proxy) that answers the first
         # page whatever page is asked, while its Link goes on; its later items would be lost.
@@ -246,6 +247,16 @@ class GitlabApi:
                 # alone: ending here would lose every later page in a green run.
                 detail = (
                     'X-Next-Page names a next page but there is no Link rel="next" (stripped on the way?)'
+                )
+                raise call.error(200, detail, InvalidResponseError)
+            if len(items) >= per_page and next_link(headers) is None and not _paged(headers):
+                # GitLab sends X-Page, X-Per-Page and X-Next-Page (empty on the last page) with every
+                # page of an offset list (only X-Total, X-Total-Pages and rel="last" go past 10,000
+                # records). A full page with none of them went through something that dropped the
+                # headers it does not know: read as the last page, every later one would be lost.
+                detail = (
+                    f"a full page ({len(items)} items) without GitLab's pagination headers (Link, "
+                    "X-Next-Page, X-Page: stripped on the way?): whether the list goes on cannot be told"
                 )
                 raise call.error(200, detail, InvalidResponseError)
             counted = counted_next(headers)
@@ -271,6 +282,14 @@ class GitlabApi:
             self.policy,
             sleep=self._sleep,
         )
+
+
+PAGINATION_HEADERS = ("x-next-page", "x-page", "x-per-page")
+
+
+def _paged(headers: Mapping[str, str]) -> bool:
+    """Whether an answer carries GitLab's own pagination headers (an empty X-Next-Page counts)."""
+    return any(headers.get(name) is not None for name in PAGINATION_HEADERS)
 
 
 def _listed_id(raw: Any) -> Any:
