@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import secrets
+import time as clock
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
@@ -499,6 +500,33 @@ def _tracking_worksheet(workbook: Workbook, path: Path) -> Worksheet:
     return sheet
 
 
+# How long an update waits for another writer's lock on the sheet: a write takes seconds, so a lock
+# held this long belongs to a writer that hung (a stuck process, a lock on a network share never
+# released). Blocking on it kept every later update waiting until Airflow's execution timeout
+# killed the task, with an error that said nothing of the lock.
+LOCK_WAIT_SECONDS = 120.0
+LOCK_POLL_SECONDS = 0.1
+
+
+def _wait_for_lock(descriptor: int, target: Path, lock_path: Path) -> None:
+    """Take the exclusive lock, or raise TrackingSheetError naming the lock file after
+    ``LOCK_WAIT_SECONDS`` (nothing is written: the next run or a retry tries again)."""
+    deadline = clock.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if clock.monotonic() >= deadline:
+                raise TrackingSheetError(
+                    target,
+                    f"another writer has held its lock {lock_path.name} for more than "
+                    f"{LOCK_WAIT_SECONDS:g}s; nothing was written (a hung process? see who holds "
+                    f"{lock_path})",
+                ) from None
+            clock.sleep(LOCK_POLL_SECONDS)
+
+
 @contextmanager
 def _locked(target: Path) -> Iterator[None]:
     """Hold an exclusive flock on a sidecar file for a whole read-modify-write.
@@ -509,7 +537,7 @@ def _locked(target: Path) -> Iterator[None]:
     lock_path = target.with_name(f"{target.name}.lock")
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _wait_for_lock(descriptor, target, lock_path)
         try:
             yield
         finally:

@@ -412,3 +412,41 @@ def test_a_crash_while_upgrading_leaves_the_old_sheet(sheet: Path, monkeypatch: 
         upsert_rows(sheet, [], now=T1)
     assert sheet.read_bytes() == before
     assert sorted(os.listdir(sheet.parent)) == ["tracking.xlsx", "tracking.xlsx.lock"]
+
+
+def test_a_lock_held_too_long_is_named_not_waited_on_for_ever(
+    sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet's lock was taken with a blocking flock: a writer that hung holding it (a stuck
+    process, a lock on a network share that is never released) kept every later update waiting
+    until Airflow's execution timeout killed the task, with an error that said nothing of the lock."""
+    import fcntl
+
+    from community_monitoring import tracking_sheet
+
+    monkeypatch.setattr(tracking_sheet, "LOCK_WAIT_SECONDS", 0.3)
+    upsert_rows(sheet, [SheetRow("1", "11.2")], now=T1)
+    holder = os.open(sheet.with_name(f"{sheet.name}.lock"), os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    raised: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            upsert_rows(sheet, [SheetRow("2", "11.2")], now=T2)
+        except BaseException as exc:
+            raised.append(exc)
+
+    writer = threading.Thread(target=write, daemon=True)
+    try:
+        writer.start()
+        writer.join(timeout=10)
+        assert not writer.is_alive(), "still waiting for the lock"
+    finally:
+        fcntl.flock(holder, fcntl.LOCK_UN)
+        os.close(holder)
+        writer.join(timeout=10)
+    assert len(raised) == 1
+    assert isinstance(raised[0], TrackingSheetError)
+    assert f"{sheet.name}.lock" in str(raised[0])
+    assert "0.3" in str(raised[0])
+    assert _keys(sheet) == [("1", "11.2")]  # nothing written
