@@ -687,3 +687,58 @@ def test_a_stack_exchange_error_body_nested_past_the_stack_is_no_crash() -> None
     from community_monitoring.sources.stackexchange import _error_fields
 
     assert _error_fields(DEEP) is None
+
+
+# ----- an answer shorter than its Content-Length --------------------------------------------------
+
+
+class ShortBody:
+    """Answers every request 200 with a Content-Length of 100 and 8 bytes of body, then closes."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.requests = 0
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                self.requests += 1
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                conn.sendall(head + b'{"a": 1}')
+
+    def __enter__(self) -> ShortBody:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()
+
+
+def test_an_answer_cut_short_of_its_content_length_is_retried_then_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The connection closed 8 bytes into an answer of 100: retried, then named as what it is; it
+    said "connection failed (ChunkedEncodingError)", which told nothing of the answer."""
+    with ShortBody() as server:
+        http_connection(monkeypatch, "short_forum", server.url, extra={"Api-Key": "key-0123456789"})
+        api = ApiClient("short_forum", "forum", policy=FAST, sleep=lambda _: None)
+        with pytest.raises(
+            UpstreamError,
+            match=r"^forum: GET /latest.json failed: the connection closed before the whole answer "
+            r"arrived \(8 of 100 bytes\)",
+        ):
+            api.get_json("/latest.json")
+    assert server.requests == FAST.max_attempts

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import functools
+import http.client
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
+    IncompleteRead,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
@@ -615,10 +617,24 @@ def describe_transport_error(exc: BaseException) -> str:
         return "timeout while sending or reading"
     if any(isinstance(cause, ConnectionError) for cause in causes):
         return "connection reset or closed before a complete answer"
+    cut = next(
+        (cause for cause in causes if isinstance(cause, IncompleteRead | http.client.IncompleteRead)), None
+    )
+    if cut is not None:
+        return f"the connection closed before the whole answer arrived ({_bytes_read(cut)})"
     if any(isinstance(cause, DecodeError) for cause in causes):
         # A gzip answer cut short, or one a proxy already unpacked but still marks as gzip.
         return "the answer could not be unpacked as its Content-Encoding says (cut short, or not compressed)"
     return f"connection failed ({type(exc).__name__})"
+
+
+def _bytes_read(cut: BaseException) -> str:
+    """How much of the answer came, as N of M bytes (urllib3 counts in ints, http.client keeps the bytes)."""
+    partial, expected = getattr(cut, "partial", None), getattr(cut, "expected", None)
+    read = len(partial) if isinstance(partial, bytes) else partial
+    if isinstance(read, int) and isinstance(expected, int):
+        return f"{read} of {read + expected} bytes"
+    return "cut short"
 
 
 # ----- the retry loop ---------------------------------------------------------------------------
