@@ -298,6 +298,24 @@ def test_a_topic_withdrawn_by_its_author_at_t_is_not_listed(
     assert problems == []
 
 
+def test_a_topic_id_past_64_bits_is_named_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No API gives an id past 64 bits (JSON numbers are unbounded, Python's ints too): a topic listed
+    with a 301-digit id became a 301-character source_id, and on Postgres the state table's
+    VARCHAR(256) refused it, failing the whole day's snapshot, every channel's rows."""
+    huge = 10**300
+    topics, posts = [], []
+    for n, topic_id in enumerate([100, huge]):
+        created = NOW - days(3 - n * 0.5)
+        thread = [forum_post(10 * n + 1, topic_id, 1, f"author{n}", created, raw=f"Question {n}")]
+        topics.append(forum_topic(topic_id, f"Topic {n}", created, thread))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == ["Topic 0"]
+    assert len(problems) == 1
+    assert "less than 9223372036854775808" in problems[0].problem
+
+
 def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

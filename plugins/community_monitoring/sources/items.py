@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.http import validation_summary
@@ -43,7 +43,10 @@ def _unix_time(value: Any) -> datetime:
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 UnixTime = Annotated[datetime, BeforeValidator(_unix_time)]
-Id = Annotated[int, Strict()]
+# Every API's ids are 64-bit integers. JSON numbers and Python's ints are unbounded: an id of 300
+# digits became a 300-character source_id that Postgres refused (VARCHAR(256)), failing the whole
+# day's snapshot. Past 64 bits an id is an item error, named.
+Id = Annotated[int, Strict(), Field(gt=-(2**63), lt=2**63)]
 
 
 class Item(BaseModel):
