@@ -742,3 +742,37 @@ def test_an_answer_cut_short_of_its_content_length_is_retried_then_named(
         ):
             api.get_json("/latest.json")
     assert server.requests == FAST.max_attempts
+
+
+# ----- a wait that is no number -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "limited",
+    [
+        Reply(429, {"errors": ["slow down"]}, headers={"Retry-After": "NaN"}),
+        Reply(429, '{"extras": {"wait_seconds": NaN}}', content_type="application/json"),
+        Reply(
+            400,
+            '{"error_id": 502, "error_name": "throttle_violation", "backoff": NaN}',
+            content_type="application/json",
+        ),
+    ],
+    ids=["retry-after", "discourse-wait-seconds", "stack-exchange-backoff"],
+)
+def test_a_wait_that_is_not_a_number_is_backed_off_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, limited: Reply
+) -> None:
+    """float() reads "NaN" (and Python's json reads NaN): the wait passed every bound (NaN compares
+    false with all) and time.sleep raised "Invalid value NaN (not a number)", naming neither the
+    service nor the call. It is a wait not given: backed off as after any failed attempt."""
+    from community_monitoring.sources.stackexchange import stackexchange_rate_limit
+
+    slept: list[float] = []
+    with Loopback(limited, Reply(200, {"items": [], "has_more": False})) as server:
+        http_connection(monkeypatch, "nan_wait", server.url)
+        api = ApiClient(
+            "nan_wait", "forum", policy=FAST, sleep=slept.append, rate_limit=stackexchange_rate_limit
+        )
+        assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
+    assert slept == [FAST.backoff(1)]

@@ -29,6 +29,7 @@ import functools
 import http.client
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -814,7 +815,11 @@ def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
 def _pause(
     call: Call, retry: _Retry, attempt: int, policy: HttpPolicy, sleep: Callable[[float], None]
 ) -> None:
-    delay = retry.wait if retry.wait is not None else policy.backoff(attempt)
+    # A wait that is no number ("Retry-After: NaN", a JSON NaN: float() and json read both) passed
+    # every bound below (NaN compares false with all) and time.sleep refused it, naming nothing:
+    # it is a wait not given.
+    wait = retry.wait
+    delay = wait if wait is not None and not math.isnan(wait) else policy.backoff(attempt)
     if delay > policy.max_wait:
         detail = (
             f"asked to wait {delay:.0f}s, more than the {policy.max_wait:.0f}s allowed "
