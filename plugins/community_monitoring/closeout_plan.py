@@ -168,8 +168,15 @@ def skip_reason(suggestion: Post, ticket: JiraTicket, rules: UserVoiceRules, com
         return f"{ticket.key} is not resolved yet ({ticket.status})"
     if (rules.implied_status(ticket) or "").casefold() != completed_status.casefold():
         return f"{ticket.key} was resolved as {ticket.resolution}, not shipped"
+    if not suggestion.author_id and suggestion.author in ("", "anonymous"):
+        return "the suggestion has no creator in UserVoice (posted anonymously): there is no one to thank by name"
     if not suggestion.author or suggestion.author == "anonymous":
-        return "the suggestion has no nominator name (its creator has no display name): thank them by hand"
+        # Who it is and why there is no name: a user without a display name and a creator missing
+        # from /admin/users (an incomplete list) read alike, so the PM is told both, and whom.
+        return (
+            f"its creator, UserVoice user {suggestion.author_id}, has no display name or is not among the "
+            "users UserVoice listed (/admin/users): thank them by hand"
+        )
     return ""
 
 

@@ -177,13 +177,14 @@ def test_enterprise_only_needs_no_announcement() -> None:
             "anonymous nominator",
             suggestion(author="anonymous"),
             ticket(),
-            "the suggestion has no nominator name (its creator has no display name): thank them by hand",
+            "the suggestion has no creator in UserVoice (posted anonymously): there is no one to thank by name",
         ),
         (
-            "no nominator name",
-            suggestion(author=""),
+            "no nominator name, or a creator UserVoice did not list",
+            suggestion(author="", author_id="999"),
             ticket(),
-            "the suggestion has no nominator name (its creator has no display name): thank them by hand",
+            "its creator, UserVoice user 999, has no display name or is not among the users UserVoice "
+            "listed (/admin/users): thank them by hand",
         ),
         (
             "merged into another suggestion (its supporters moved there)",
@@ -279,7 +280,10 @@ def test_oldest_suggestion_first_thanked_and_skipped_apart() -> None:
         (101, "Bo", "MM-1"),
     ]
     assert [(n.suggestion_id, n.reason) for n in result.skipped] == [
-        (103, "the suggestion has no nominator name (its creator has no display name): thank them by hand")
+        (
+            103,
+            "the suggestion has no creator in UserVoice (posted anonymously): there is no one to thank by name",
+        )
     ]
 
 
