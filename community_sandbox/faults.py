@@ -13,6 +13,9 @@ Each item is ``{service, method?, path (regex), query? (regex), times?, kind, ..
   applied and recorded in the outbox, as by an upstream that accepted it and dropped the line;
 - ``redirect``: ``302`` (or ``status``, 3xx) with ``Location: location`` (relative or absolute);
 - ``slow``: answer normally, after ``seconds``.
+- ``cut``: the handler's answer with its whole ``Content-Length``, but only its first ``bytes`` bytes
+  of body (default: half), then the connection closes: an upstream or proxy that dropped the line
+  mid-answer. A write is applied and recorded first (its answer is what was cut).
 
 ``status``, ``body`` and ``redirect`` faults may add ``headers`` (a mapping of header name to text),
 set on the answer last: the ways real APIs signal things in headers, e.g. GitHub's primary rate limit
@@ -42,6 +45,7 @@ FAULT_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reset": ((), ()),
     "redirect": (("location",), ("status", "headers")),
     "slow": (("seconds",), ()),
+    "cut": ((), ("bytes",)),
 }
 DEFAULT_KIND = "status"
 STATUS_RANGES = {"status": (100, 599), "body": (100, 599), "redirect": (300, 399)}
@@ -66,6 +70,7 @@ class Fault:
     location: str | None = None  # redirect
     headers: tuple[tuple[str, str], ...] = ()  # status, body, redirect: set on the answer last
     applied: bool = False  # status: a write is applied (and in the outbox) before the status is answered
+    cut_at: int | None = None  # cut: bytes of the body sent before the line drops (None: half)
 
     def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
         return (
@@ -172,6 +177,8 @@ def _kind_fields(where: str, raw: dict[str, Any], kind: str) -> dict[str, Any]:
         fields["status"] = _whole_number(where, "status", status, low, high)
     if raw.get("retry_after") is not None:
         fields["retry_after"] = _whole_number(where, "retry_after", raw["retry_after"], 0)
+    if kind == "cut" and raw.get("bytes") is not None:
+        fields["cut_at"] = _whole_number(where, "bytes", raw["bytes"], 0)
     if kind in ("stall", "slow"):
         fields["seconds"] = _seconds(where, raw["seconds"])
     if kind == "redirect":

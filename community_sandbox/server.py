@@ -51,6 +51,9 @@ class Reply:
     response: Response | None
     delay: float = 0.0
     reset: bool = False  # with no response: a TCP reset rather than a plain close
+    # A ``cut`` fault: the response's whole Content-Length, this many bytes of its body (-1: half),
+    # then the connection closes.
+    cut_at: int | None = None
 
 
 def _fault_response(service: Service, fault: Fault) -> Response:
@@ -245,6 +248,10 @@ class Sandbox:
             return Reply(handled, delay=(fault.seconds or 0.0) if fault is not None else 0.0), handled
         if fault.kind == "stall":
             return Reply(None, delay=fault.seconds or 0.0), None
+        if fault.kind == "cut":
+            # The upstream answers in full (a write is applied); the line drops part way through.
+            handled = service.finish(request, self._run_handler(service, request))
+            return Reply(handled, cut_at=-1 if fault.cut_at is None else fault.cut_at), handled
         if fault.kind == "reset":
             # A write reaches the upstream, which applies it and then drops the line.
             if request.method not in WRITE_METHODS:
@@ -314,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.response is None or stopped:
             self._hang_up(reset=reply.reset)
             return
-        self._send(reply.response)
+        self._send(reply.response, cut_at=reply.cut_at)
 
     def _hang_up(self, *, reset: bool) -> None:
         """Close the connection without answering: a TCP reset, or a plain close (FIN)."""
@@ -325,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.close()
             self.connection.close()
 
-    def _send(self, response: Response) -> None:
+    def _send(self, response: Response, cut_at: int | None = None) -> None:
         payload = response.body
         if response.gzip:
             payload = gzip.compress(payload)
@@ -335,7 +342,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if cut_at is None:
+            self.wfile.write(payload)
+            return
+        # A ``cut`` fault: part of the body, then the line drops (what the length promised never comes).
+        self.wfile.write(payload[: len(payload) // 2 if cut_at < 0 else min(cut_at, len(payload))])
+        self.wfile.flush()
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

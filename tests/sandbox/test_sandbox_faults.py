@@ -230,6 +230,34 @@ def test_reset_of_a_rejected_write_records_nothing(write_scenario: Writer, start
     assert sandbox.outbox == []
 
 
+def test_cut_sends_part_of_the_answer_then_closes(write_scenario: Writer, start_sandbox: Starter) -> None:
+    faults = [
+        {"service": "github", "method": "GET", "path": "/issues$", "kind": "cut", "bytes": 10, "times": 1},
+        {"service": "github", "method": "GET", "path": "/issues$", "kind": "cut", "times": 1},
+        {"service": "github", "method": "POST", "path": "/comments$", "kind": "cut", "times": 1},
+    ]
+    sandbox = start_sandbox(write_scenario(REPO, faults=faults))
+    url = f"{sandbox.base_url}/api/v3/repos/o/r/issues"
+    token = {"Authorization": "token t"}
+
+    for _ in range(2):  # ten bytes, then half of the body: each short of its Content-Length
+        with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+            requests.get(url, timeout=5)
+    assert requests.get(url, timeout=5).json()[0]["number"] == 1
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.post(f"{sandbox.base_url}{COMMENTS}", json={"body": "Thanks"}, headers=token, timeout=5)
+
+    assert [(e["status"], e["fault"]) for e in log_of(sandbox, "/api/v3/repos/o/r/issues")] == [
+        (200, "cut"),
+        (200, "cut"),
+        (200, None),
+    ]
+    # The upstream took the write; only its answer was cut.
+    assert [(e["service"], e["path"], e["body"]) for e in sandbox.outbox] == [
+        ("github", COMMENTS, {"body": "Thanks"})
+    ]
+
+
 def test_slow_answers_normally_after_the_delay(write_scenario: Writer, start_sandbox: Starter) -> None:
     fault = {"service": "github", "path": "/issues$", "kind": "slow", "seconds": 0.6, "times": 2}
     sandbox = start_sandbox(write_scenario(REPO, faults=[fault]))
@@ -361,6 +389,9 @@ def test_headers_are_set_last_over_the_services_own(write_scenario: Writer, star
         ({"kind": "status"}, 'faults item 1 has no "status"'),
         ({"status": 500, "seconds": 3}, 'faults item 1 has "seconds", which kind "status" does not take'),
         ({"kind": "reset", "status": 500}, 'faults item 1 has "status", which kind "reset" does not take'),
+        ({"kind": "cut", "bytes": -1}, 'faults item 1 has a bad "bytes": -1'),
+        ({"kind": "cut", "bytes": "half"}, "faults item 1 has a bad \"bytes\": 'half'"),
+        ({"status": 500, "bytes": 3}, 'faults item 1 has "bytes", which kind "status" does not take'),
         (
             {"kind": "stall", "seconds": 1, "location": "/"},
             'has "location", which kind "stall" does not take',

@@ -259,12 +259,27 @@ def test_a_stalled_list_page_fails_within_its_timeouts(run: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "fault", [{"kind": "reset"}, {"kind": "stall", "seconds": 5}], ids=["reset", "stall"]
+    "fault",
+    [{"kind": "reset"}, {"kind": "stall", "seconds": 5}, {"kind": "cut"}],
+    ids=["reset", "stall", "cut"],
 )
 def test_a_read_that_fails_once_on_the_wire_is_retried(run: Any, fault: dict[str, Any]) -> None:
     items, problems = run("forum", [fault_on("forum", times=1, **fault)])
     assert len(items) == 3
     assert problems == []
+
+
+@pytest.mark.parametrize("key", list(CHANNELS))
+def test_a_list_page_cut_short_every_time_fails_the_channel_saying_so(run: Any, key: str) -> None:
+    """The line drops part way through every answer (the sandbox's ``cut``): retried, then the
+    channel fails naming the call and what happened, never a page read as shorter."""
+    with pytest.raises(
+        UpstreamError,
+        match=rf"^{CHANNELS[key].endpoint} failed: the connection closed before the whole answer arrived "
+        r"\(\d+ of \d+ bytes\)",
+    ):
+        run(key, [fault_on(key, kind="cut")])
+    assert len([r for r in run.log if r.get("fault") == "cut"]) == FAST.max_attempts
 
 
 # ----- lists that say they go on but give nothing, or go round: an error, never an end ------------
