@@ -65,7 +65,8 @@ TABLE = sa.Table(
     TABLE_NAME,
     METADATA,
     sa.Column("channel", sa.String(32), primary_key=True),
-    sa.Column("source_id", sa.String(256), primary_key=True),
+    # Text: a GitLab id is its project's full path (nested groups, each name up to 255 characters).
+    sa.Column("source_id", sa.Text, primary_key=True),
     sa.Column("as_of", UtcDateTime(), primary_key=True),
     # Text, not VARCHAR(n): Postgres refuses a longer value ("value too long for type character
     # varying"), and one long forum URL or display name failed the whole day's snapshot.
@@ -104,7 +105,7 @@ def ensure_table(engine: Engine) -> None:
 
 
 # The columns an earlier version declared VARCHAR(1024) or VARCHAR(256), text from upstream.
-TEXT_COLUMNS = ("url", "author", "owner")
+TEXT_COLUMNS = ("source_id", "url", "author", "owner")
 # How long the widening waits for the table's exclusive lock (milliseconds). Behind a long read (a
 # report, the Community page) it would otherwise wait as long, and every new read of the table
 # would queue behind it; given up, it is tried again on the next run.

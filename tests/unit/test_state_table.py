@@ -93,12 +93,25 @@ def test_a_very_long_url_or_author_does_not_cost_the_snapshot(engine: sa.Engine)
     assert back["github", "o/r#2"].title == "Something is wrong"
 
 
+def long_project_row(as_of: datetime) -> StateRow:
+    """A GitLab issue of a project nested deep in groups: its id, the full path, is over 256 characters."""
+    path = "/".join(f"group-{n}-" + "x" * 40 for n in range(8)) + "/project"
+    return replace(rows_at(T)[0], channel="gitlab", source_id=f"{path}#7", as_of=as_of)
+
+
+def test_a_very_long_source_id_does_not_cost_the_snapshot(engine: sa.Engine) -> None:
+    long_row = long_project_row(T)
+    assert len(long_row.source_id) > 256
+    assert state_table.upsert_snapshot(engine, [long_row, *rows_at(T)[1:]], T) == len(rows_at(T))
+    assert by_key(state_table.snapshot(engine, T))["gitlab", long_row.source_id] == long_row
+
+
 def create_earlier_versions_table(engine: sa.Engine) -> None:
-    """The state table as an earlier version created it: url VARCHAR(1024), author and owner
-    VARCHAR(256) (as deployed before they became text)."""
+    """The state table as an earlier version created it: url VARCHAR(1024), source_id, author and
+    owner VARCHAR(256) (as deployed before they became text)."""
     columns = [
         sa.Column(c.name, sa.String(1024 if c.name == "url" else 256), primary_key=c.primary_key)
-        if c.name in ("url", "author", "owner")
+        if c.name in ("source_id", "url", "author", "owner")
         else sa.Column(c.name, c.type, primary_key=c.primary_key)
         for c in state_table.TABLE.columns
     ]
@@ -106,7 +119,7 @@ def create_earlier_versions_table(engine: sa.Engine) -> None:
 
 
 def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.Engine) -> None:
-    """A table created with url VARCHAR(1024) and author VARCHAR(256) (as deployed) is widened."""
+    """A table created with url VARCHAR(1024), source_id and author VARCHAR(256) (as deployed) is widened."""
     create_earlier_versions_table(engine)
     state_table.upsert_snapshot(engine, rows_at(T), T)
     long_url = "https://forum.example.com/t/" + "%E6%97%A5" * 200 + "/123"
@@ -116,6 +129,9 @@ def test_a_table_of_an_earlier_version_takes_a_long_url_and_author(engine: sa.En
     [back] = state_table.snapshot(engine, T + DAY)
     assert (back.url, back.author) == (long_url, "N" * 300)
     assert by_key(state_table.snapshot(engine, T)) == by_key(rows_at(T))
+    long_row = long_project_row(T + 2 * DAY)
+    assert state_table.upsert_snapshot(engine, [long_row], T + 2 * DAY) == 1
+    assert state_table.snapshot(engine, T + 2 * DAY) == [long_row]
 
 
 def test_a_narrow_column_a_view_depends_on_does_not_cost_the_snapshot(engine: sa.Engine) -> None:
