@@ -750,6 +750,47 @@ def test_a_model_file_gone_is_named_in_the_triage_list_without_the_storage_path(
     assert f"No such file or directory: {gone}" in problem
 
 
+class _Unpickled:
+    """A pickle payload: loading it would create ``path`` (it must never be loaded)."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = str(path)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("name", ["model.json", "card.json"])
+def test_a_pickle_in_the_model_folder_is_never_loaded_and_is_named_by_version_and_file(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """SPEC §12: no pickle from storage. A binary file put in place of the promoted model or its card
+    is refused unread, and the log and the [Triage] name the version and the file, not a bare
+    UnicodeDecodeError (the brief's "clear errors name the bad input")."""
+    import logging
+    import pickle
+
+    from community_monitoring.classify import PostClassifier
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    model, card = train(generated_examples(per_type=12), settings, as_of=T)
+    save_model(settings, model, card)
+    assert promote(settings, card)
+    marker = tmp_path / "unpickled"
+    (tmp_path / "models" / "triage" / model.version / name).write_bytes(pickle.dumps(_Unpickled(marker)))
+    caplog.set_level(logging.WARNING)
+    classifier, problem = triage_decider(settings, T)
+    assert type(classifier) is PostClassifier
+    assert not marker.exists()
+    assert f"triage model {model.version}" in problem
+    assert f"{name} is not UTF-8 JSON text" in problem
+    assert "UnicodeDecodeError" not in problem
+    assert str(tmp_path) not in problem
+    assert f"{name} is not UTF-8 JSON text" in caplog.text
+    assert model.version in caplog.text
+
+
 def test_a_model_file_too_large_is_named_without_the_storage_path(tmp_path: Any) -> None:
     """A card past the size a card is read up to is named by its file in the [Triage], not by
     where the deployment keeps its models."""

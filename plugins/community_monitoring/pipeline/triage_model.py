@@ -66,7 +66,15 @@ def _read_text(path: Any, limit: int = MAX_MODEL_BYTES) -> str:
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"{path.name} is larger than {limit} bytes")
-    return data.decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # A binary file (a pickle, a skops archive) where JSON belongs: refused unread, by its name.
+        from community_monitoring.triage_model import ModelFileError
+
+        raise ModelFileError(
+            f"{path.name} is not UTF-8 JSON text (a binary file, such as a pickle, is never loaded)"
+        ) from None
 
 
 def save_model(settings: Settings, model: TriageModel, card: ModelCard) -> Any:
@@ -234,7 +242,7 @@ def load_model_for_run(settings: Settings, as_of: datetime | None = None) -> tup
 
 def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]) -> TriageModel | None:
     """The model to use; what could not be read on the way is logged and added to ``broken``."""
-    from community_monitoring.triage_model import TriageModel, format_card
+    from community_monitoring.triage_model import ModelFileError, TriageModel, format_card
 
     root = models_root(settings)
     pointer = root / LATEST
@@ -254,7 +262,10 @@ def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]
         log.warning("No promoted triage model meets the minimums: the rules decide")
         return None
     folder = root / version
-    model = TriageModel.from_json(_read_text(folder / "model.json"))
+    try:
+        model = TriageModel.from_json(_read_text(folder / "model.json"))
+    except Exception as exc:  # named by version and file: which of the promoted models is broken
+        raise ModelFileError(f"triage model {version}'s model.json: {_error_words(exc)}") from exc
     if model.version != card.version:
         raise ValueError(f"model.json is version {model.version}, its card says {card.version}")
     _warn_on_version_drift(model)
