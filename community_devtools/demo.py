@@ -401,6 +401,12 @@ def print_model_card(scenario: Path, env: dict[str, str]) -> None:
         print(f"  The model card is in {location}/triage (not a local folder)")
         return
     root = Path(location.removeprefix("file://")) / "triage"
+    if not (root / "last-trained.json").exists():
+        print(
+            "  No triage model was trained (the community_triage_model log says why, e.g. too little"
+            " history); the daily [Triage] uses the rules"
+        )
+        return
     try:
         version = json.loads((root / "last-trained.json").read_text(encoding="utf-8"))["version"]
         card = ModelCard.from_json((root / version / "card.json").read_text(encoding="utf-8"))

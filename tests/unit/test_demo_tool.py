@@ -203,6 +203,20 @@ def test_a_card_not_promoted_names_what_the_daily_run_really_uses(
     )
 
 
+def test_no_training_yet_is_said_in_words_not_as_a_file_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Too little history (SPEC §12): the model DAG trains nothing, so there is no card. The demo
+    says so, not "[Errno 2] No such file or directory: '<home>/.../last-trained.json'"."""
+    scenario = write_scenario(tmp_path / "s", NOW)
+    demo.print_model_card(scenario, {"AIRFLOW_HOME": str(tmp_path / "home")})
+    out = capsys.readouterr().out
+    assert "No triage model was trained (the community_triage_model log says why" in out
+    assert "the daily [Triage] uses the rules" in out
+    assert "Errno" not in out
+    assert str(tmp_path) not in out
+
+
 def test_two_scenario_folders_of_the_same_name_never_share_a_home(tmp_path: Path) -> None:
     """A held-out set laid out as ``case-1/scenario``, ``case-2/scenario``: one shared ledger would
     make the second scenario's digests read as sent already, and it would post nothing."""
