@@ -1,0 +1,192 @@
+"""The classifier's fast forms of its patterns find what their plain forms find.
+
+Several patterns of ``classify`` are written for the regex engine's speed rather than as they read
+(no group or "\\b" first, case folding done by ``lower()`` on ASCII, a title's marker words told by
+one match): each case below holds the fast form against the plain one, kept here as the reference,
+on texts that reach their corners (links of every kind, negations at the start of the text and
+after a word, "run" words, non-ASCII case folding).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from builders import SETTINGS
+from community_monitoring import classify
+from community_monitoring.classify import PostClassifier
+
+CLASSIFIER = PostClassifier.from_settings(SETTINGS)
+
+# The plain forms, as they read before they were reshaped.
+PLAIN_SERVER_VERSION = re.compile(
+    r"(?:server|mattermost|running|on version|"
+    r"(still on|still run|we run|upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from))"
+    r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
+)
+PLAIN_URL = re.compile(
+    r"!?\[([^\[\]\n]*+)\]\([ \t]*+(?:https?://|www\.)[^()\[\]\s]*+(?:[ \t]++\"[^\"\n]*+\")?[ \t]*+\)"
+    r"|<https?://([^/<>\s]*+)[^<>\s]*+>"
+    r"|(?:https?://|www\.)([^/\s)\]>\"'`]*+)[^\s)\]>\"'`]*+"
+)
+PLAIN_NEGATED_TYPE = re.compile(
+    r"\b(?:not|isn't|isnt|wasn't|no|never)[ \t]+(?:(?:a|an|really|just|exactly|strictly|necessarily|"
+    r"actually|even|the|my)[ \t]+){0,2}(?:feature[ \t]+requests?|features?|bug[ \t]+reports?|bugs?|"
+    r"questions?|enhancements?|support[ \t]+requests?)\b"
+)
+PLAIN_QUESTION_ASKED = re.compile(
+    r"(?:^|[.!?:,\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
+    r"will|would|may|has|have|any)\b(?!'t)(?![ \t]+not\b)[^.!?\n]{0,200}\?"
+)
+
+
+def plain_link_words(match: re.Match[str]) -> str:
+    text = match.group(1)
+    if text:
+        return (
+            " " + (PLAIN_URL.sub(plain_link_words, text) if "http" in text or "www." in text else text) + " "
+        )
+    return " " + (match.group(2) or match.group(3) or "") + " "
+
+
+def plain_marker_alone(markers: classify._Markers, title: str) -> str | None:
+    words = " ".join(re.sub(r"[\W_]+", " ", title.lower()).split())
+    return markers.words.get(words) if markers.words else None
+
+
+VERSIONS = [
+    "we run 6.0 and upgrading from 5.9 to server 9.11, still on v7.1, still running 5.2",
+    "mattermost: 10.5.1 on version 4.0; updated from 3.3 / update from 2.2. serverversion 1.2",
+    "running version 8.1 since we run\t7.2 (server = 6.3), we still run 4.4",
+    "1.2 3.4 server 123.4 server 12.345 server v 1.2 server: v1.2",
+]
+LINKS = [
+    'see [the docs](https://docs.example.com/a/b) and ![shot](https://x.io/s.png "title")',
+    "![](https://img.example/x.png) [](www.example.com) <https://host.example:8065/path> done",
+    "bare https://example.com/a?b=c, www.example.org/x and http://h:1/ [text [nested](https://a.b)",
+    "[link text with https://inner.example/url](https://outer.example) ![alt](www.x.y)",
+    "unclosed [text](https://example.com/a\nnext line <https://not closed",
+]
+NEGATIONS = [
+    "not a feature request but a bug",
+    "this is not really a bug. isn't a question; isnt the bug report, wasn't my feature",
+    "know bugs, cannot features, snot bugs, nobody bugs, no  enhancements and never support requests",
+    "i_not bugs é not bug ñno bugs 2no bugs",
+]
+QUESTIONS = [
+    "how do i do this?",
+    "it broke. is it encrypted at rest?",
+    "can't connect? what now",
+    "nothing asked here. done",
+    "  which one?",
+    "x, does it work\nwhy?",
+    "\ncan not be done?",
+]
+ERROR_TEXTS = [
+    "Connection REFUSED",
+    "no error here",
+    "Fatal: Can't open",
+    "Timeout",
+    "nothing wrong",
+    "\u0130nvalid token",  # a capital I with a dot: lower() gives two characters
+    "Unable to \u017f end",  # a long s
+    "NOT FOUND",
+    "No Such file",
+]
+TITLES = [
+    "Question",
+    "bug?",
+    "[Bug]",
+    "Feature request",
+    "feature_request!!",
+    "  question about  ",
+    "Question about the API",
+    "Help: the mobile app on Android times out 1260",
+    "Q",
+    "FR.",
+    "help needed",
+    "HELP NEEDED?!",
+    "Bug report",
+    "bug \u2013 report",
+    "Questi\u00f3n",
+    "\u2728 Feature",
+    "",
+    "---",
+]
+
+
+@pytest.mark.parametrize("text", VERSIONS)
+def test_server_versions_as_the_plain_pattern_reads_them(text: str) -> None:
+    plain = tuple(
+        classify.ServerVersion(int(a), int(b), bool(run)) for run, a, b in PLAIN_SERVER_VERSION.findall(text)
+    )
+    assert plain  # every case names a version
+    assert classify._server_versions(text) == plain
+
+
+@pytest.mark.parametrize("text", LINKS)
+def test_links_keep_what_the_plain_pattern_kept(text: str) -> None:
+    assert classify._URL.sub(classify._link_words, text) == PLAIN_URL.sub(plain_link_words, text)
+
+
+@pytest.mark.parametrize("text", NEGATIONS)
+def test_negated_types_as_the_plain_pattern_finds_them(text: str) -> None:
+    assert classify._NEGATED_TYPE.findall(text) == PLAIN_NEGATED_TYPE.findall(text)
+    assert classify._NEGATED_TYPE.sub(" ", text) == PLAIN_NEGATED_TYPE.sub(" ", text)
+
+
+@pytest.mark.parametrize("text", QUESTIONS)
+def test_a_question_is_asked_where_the_plain_pattern_finds_one(text: str) -> None:
+    assert classify._asks_question(text) == (PLAIN_QUESTION_ASKED.search(text) is not None)
+
+
+@pytest.mark.parametrize("text", ERROR_TEXTS)
+def test_error_words_as_the_case_insensitive_pattern_finds_them(text: str) -> None:
+    assert classify._says_error(text) == (classify._ERROR_WORD.search(text) is not None)
+
+
+@pytest.mark.parametrize("title", TITLES)
+def test_a_title_of_marker_words_alone_as_the_plain_reading_finds_it(title: str) -> None:
+    for markers in (CLASSIFIER._title_markers, CLASSIFIER._form_title_markers):
+        assert markers.alone(title) == plain_marker_alone(markers, title)
+
+
+def test_a_title_outside_ascii_is_read_as_lower_case_reads_it() -> None:
+    # The Kelvin sign is a capital K to lower(), and to no ASCII-only match.
+    markers = PostClassifier._marker_pattern({"bug": ["Kaput"]})
+    assert markers.alone("\u212aaput!") == plain_marker_alone(markers, "\u212aaput!") == "bug"
+
+
+TEMPLATE_TEXTS = [
+    "\n\n- [x] i searched the issues\n_no response_\n- mattermost server version:\nn/a\nhow to reproduce\n",
+    "\n\nsee the troubleshooting forum first.\n\n### steps\n1. _no response_\n- [ ] agree\n",
+    "\n\nfeature ideas go to uservoice: www.example.com/ideas\n- [x] read it\nplain line\n",
+]
+
+
+@pytest.mark.parametrize("text", TEMPLATE_TEXTS)
+def test_template_lines_of_a_text_without_a_link_as_the_full_pattern_finds_them(text: str) -> None:
+    assert "http" not in text
+    assert CLASSIFIER._template_line_no_link.sub("", text) == CLASSIFIER._template_line.sub("", text)
+    assert CLASSIFIER._template_line.sub("", text) != text  # each holds template text
+
+
+def test_bare_headings_as_the_longest_first_list_finds_them() -> None:
+    names = sorted(
+        {n for n, _, _ in CLASSIFIER._section_types}
+        | set(CLASSIFIER._metadata)
+        | set(classify._EXPECTED_SECTION_NAMES),
+        key=len,
+        reverse=True,
+    )
+    plain = re.compile(
+        CLASSIFIER._bare_heading.pattern.replace(
+            classify._trie_pattern(names, space=re.escape(" ")), "|".join(re.escape(n) for n in names)
+        )
+    )
+    assert plain.pattern != CLASSIFIER._bare_heading.pattern
+    text = "\n\n".join(f"{n}\n**{n}**: x\n{n} (optional):\n{n}s\n{n[:-1]}\n{n} extra:" for n in names)
+    found = [(m.span(), m.groups()) for m in CLASSIFIER._bare_heading.finditer(text)]
+    assert found == [(m.span(), m.groups()) for m in plain.finditer(text)]
+    assert len(found) >= 2 * len(names)
