@@ -190,3 +190,55 @@ def test_bare_headings_as_the_longest_first_list_finds_them() -> None:
     found = [(m.span(), m.groups()) for m in CLASSIFIER._bare_heading.finditer(text)]
     assert found == [(m.span(), m.groups()) for m in plain.finditer(text)]
     assert len(found) >= 2 * len(names)
+
+
+PLAIN_LOG_LINE = re.compile(
+    r"\n(?!\n)(?:"
+    r"[ \t]*[\[(]?\d(?:\d{3}[-/.]\d\d[-/.]\d\d[T \t]\d\d:\d\d|\d:\d\d:\d\d)"
+    r"|[ \t]*[{\[][ \t]*\""
+    r"|[ \t]*(?:time|ts|level|lvl|msg)=\S"
+    r"|[ \t]*\[?(?:ERROR|ERRO|WARN|WARNING|INFO|DEBUG|FATAL|TRACE|CRIT)\]?(?:[ \t:\]|]|$)"
+    r"|[ \t]+at[ \t]+[\w$.<>]+[.(:]"
+    r"|[ \t]*File \"[^\"]+\", line \d+"
+    r"|[ \t]*goroutine \d+ \["
+    r"|[ \t]*[\w./-]+\.(?:go|py|js|ts|tsx|kt|java|swift|rb):\d+"
+    r"|\t/"
+    r"|[ \t]*(?:panic|fatal error|Traceback|Caused by|FATAL EXCEPTION|Process(?=:)|signal \w+)\b[^\n]*:"
+    r"|[ \t]*(?:Uncaught[ \t]+)?(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception)\b:?"
+    r"|[ \t]*(?:Error|ERROR|error|Err)[ \t]*:"
+    r"|[\w.-]++[ \t]++\|[ \t]"
+    r"|[ \t]*\$[ \t]"
+    r")[^\n]*"
+)
+LOG_TEXT = "\n\n" + "\n".join(
+    indent + line
+    for line in [
+        "2025-03-02 10:11 started",
+        "[2025/03/11 10:22] x",
+        "10:22:01 y",
+        '{"level": "error"}',
+        "level=info msg=ok",
+        "[ERROR] boom",
+        "WARN",
+        "at com.example.Main.run(Main.java:1)",
+        'File "app.py", line 3, in main',
+        "goroutine 7 [running]:",
+        "server/app.go:120 +0x1",
+        "/usr/lib/x",
+        "panic: runtime error",
+        "Uncaught TypeError: x is undefined",
+        "Error: failed",
+        "mattermost-1  | started",
+        "$ docker ps",
+        "plain prose line.",
+        "",
+    ]
+    for indent in ("", " ", "    ", "\t", " \t ")
+)
+
+
+def test_log_lines_as_the_plain_pattern_finds_them() -> None:
+    found = classify._LOG_LINE.findall(LOG_TEXT)
+    assert found == PLAIN_LOG_LINE.findall(LOG_TEXT)
+    assert classify._LOG_LINE.subn("\n<log>", LOG_TEXT) == PLAIN_LOG_LINE.subn("\n<log>", LOG_TEXT)
+    assert 50 < len(found) < LOG_TEXT.count("\n") - 10  # most kinds at most indentations, never prose
