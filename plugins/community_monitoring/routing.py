@@ -1,7 +1,7 @@
 """Who owns a post's topic (SPEC §4 "Routing"): the first route of the rules file that matches.
 
 A route matches when any one of its fields does: a label (GitHub, GitLab) or a forum category by
-name, a Stack Overflow tag, or a keyword as a whole word in the title or the first paragraph the
+name, a Stack Overflow tag, or a keyword as a whole word (or its plural) in the title or the first paragraph the
 author wrote (code, quotes and headings are not it).
 Names compare case-insensitively. The owner is a validated Mattermost name, so it may ping.
 """
@@ -66,10 +66,22 @@ def first_prose_paragraph(body: str) -> str:
     return first_paragraph(text)
 
 
+# A keyword also names its plural: "push notification" routes "Push notifications don't arrive"
+# (SPEC §4: the keyword in the title or first paragraph), while a keyword inside another word
+# ("calls" in "recalls") still does not.
+_WORD_END = r"(?!\w)"
+_PLURAL_WORD_END = r"(?:e?s)?(?!\w)"
+
+
 @lru_cache(maxsize=256)
 def _keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     if all(keywords):
-        return keyword_pattern(keywords)
+        found = keyword_pattern(keywords)
+        if found is None:
+            return None
+        # Each keyword's end is the one unescaped word-end lookahead of the pattern (a keyword's
+        # own text is escaped, so it never reads as one).
+        return re.compile(found.pattern.replace(_WORD_END, _PLURAL_WORD_END), found.flags)
     # An empty keyword (the schema has none) matches at every word boundary, as it always did.
     ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
     return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)

