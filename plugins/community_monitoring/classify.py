@@ -602,8 +602,9 @@ class _PhraseFinder(NamedTuple):
         return (self.ascii if text.isascii() else self.pattern).split(text)
 
 
-def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+def keyword_pattern(keywords: Iterable[str], plurals: bool = False) -> re.Pattern[str] | None:
     r"""Any of ``keywords`` as a whole word, case-insensitively; the longest wins where several start.
+    With ``plurals``, a keyword also matches with "s" or "es" after it ("push notifications").
 
     The same matches as an alternation of ``(?<!\w)keyword(?!\w)``, longest first, but through one
     trie, so the cost per character no longer grows with the number of keywords.
@@ -611,10 +612,11 @@ def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
     ordered = sorted({k.casefold() for k in keywords if k}, key=len, reverse=True)
     if not ordered:
         return None
+    end = r"(?:e?s)?(?!\w)" if plurals else r"(?!\w)"
     if not all(k.isascii() for k in ordered):
         # Outside ASCII, case folding can make two keywords match the same text: keep their order.
-        return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
-    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=re.escape(' '))})(?!\w)", re.IGNORECASE)
+        return re.compile("|".join(rf"(?<!\w){re.escape(k)}{end}" for k in ordered), re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=re.escape(' '))}){end}", re.IGNORECASE)
 
 
 def _link_words(match: re.Match[str]) -> str:

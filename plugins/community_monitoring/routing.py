@@ -66,22 +66,12 @@ def first_prose_paragraph(body: str) -> str:
     return first_paragraph(text)
 
 
-# A keyword also names its plural: "push notification" routes "Push notifications don't arrive"
-# (SPEC §4: the keyword in the title or first paragraph), while a keyword inside another word
-# ("calls" in "recalls") still does not.
-_WORD_END = r"(?!\w)"
-_PLURAL_WORD_END = r"(?:e?s)?(?!\w)"
-
-
 @lru_cache(maxsize=256)
 def _keywords(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     if all(keywords):
-        found = keyword_pattern(keywords)
-        if found is None:
-            return None
-        # Each keyword's end is the one unescaped word-end lookahead of the pattern (a keyword's
-        # own text is escaped, so it never reads as one).
-        return re.compile(found.pattern.replace(_WORD_END, _PLURAL_WORD_END), found.flags)
+        # A keyword also names its plural: "push notification" routes "Push notifications don't
+        # arrive", while a keyword inside another word ("calls" in "recalls") still does not.
+        return keyword_pattern(keywords, plurals=True)
     # An empty keyword (the schema has none) matches at every word boundary, as it always did.
     ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
     return re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
