@@ -731,6 +731,41 @@ def test_a_promoted_model_storage_cannot_give_back_is_named_in_the_triage_list(
     assert ":warning: Triage model not used" not in render_triage_items([], settings, T).text
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda path: path.write_text(path.read_text()[:2000]), id="truncated"),
+        pytest.param(lambda path: path.unlink(), id="gone"),
+        pytest.param(
+            lambda path: path.write_text(path.read_text().replace('"version":"', '"version":"0', 1)),
+            id="another version's",
+        ),
+    ],
+)
+def test_a_newer_model_storage_cannot_give_back_leaves_the_older_promoted_one_deciding(
+    tmp_path: Any, damage: Any
+) -> None:
+    """A promoted model whose model.json cannot be read is passed over as one whose card cannot be:
+    the older promoted model that meets the minimums decides (not the rules), and the [Triage] names
+    the broken version and the one that decided instead."""
+    from community_monitoring.pipeline.triage_model import promote, save_model, triage_decider
+
+    settings = stored_settings(tmp_path / "models")
+    older, older_card = train(generated_examples(per_type=12), settings, as_of=T - timedelta(days=7))
+    newer, newer_card = train(generated_examples(per_type=12, seed=1), settings, as_of=T)
+    for model, card in ((older, older_card), (newer, newer_card)):
+        save_model(settings, model, card)
+        assert promote(settings, card)
+    assert triage_decider(settings, T)[0].model.version == newer.version  # type: ignore[union-attr]
+    damage(tmp_path / "models" / "triage" / newer.version / "model.json")
+    classifier, problem = triage_decider(settings, T)
+    assert isinstance(classifier, ModelClassifier)
+    assert classifier.model.version == older.version
+    assert problem.startswith(f"triage model {newer.version}'s model.json cannot be read (")
+    assert f": triage model {older.version} decided instead. Retrain it" in problem
+    assert str(tmp_path) not in problem
+
+
 @pytest.mark.parametrize("gone", ["card.json", "model.json"])
 def test_a_model_file_gone_is_named_in_the_triage_list_without_the_storage_path(
     tmp_path: Any, gone: str

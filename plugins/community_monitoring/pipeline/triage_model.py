@@ -242,7 +242,7 @@ def load_model_for_run(settings: Settings, as_of: datetime | None = None) -> tup
 
 def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]) -> TriageModel | None:
     """The model to use; what could not be read on the way is logged and added to ``broken``."""
-    from community_monitoring.triage_model import ModelFileError, TriageModel, format_card
+    from community_monitoring.triage_model import TriageModel, format_card
 
     root = models_root(settings)
     pointer = root / LATEST
@@ -253,29 +253,36 @@ def _load_promoted(settings: Settings, as_of: datetime | None, broken: list[str]
     if not versions:
         log.warning("No promoted triage model was trained on history up to %s: the rules decide", as_of)
         return None
-    version, card, passed_over = _usable_card(settings, versions)
-    for skipped in passed_over:
-        log.warning("Triage model %s%s", skipped.version, skipped.why)
-        if skipped.unreadable:
-            broken.append(f"triage model {skipped.version}{skipped.why}")
-    if version is None or card is None:
-        log.warning("No promoted triage model meets the minimums: the rules decide")
-        return None
-    folder = root / version
-    try:
-        model = TriageModel.from_json(_read_text(folder / "model.json"))
-    except Exception as exc:  # named by version and file: which of the promoted models is broken
-        raise ModelFileError(f"triage model {version}'s model.json: {_error_words(exc)}") from exc
-    if model.version != card.version:
-        raise ValueError(f"model.json is version {model.version}, its card says {card.version}")
-    _warn_on_version_drift(model)
-    log.info(
-        "Using triage model %s (threshold %.2f):\n%s",
-        version,
-        settings.triage_model.threshold,
-        format_card(card),
-    )
-    return model
+    # A promoted model whose model.json storage cannot give back is passed over as one whose card
+    # cannot be read is: the next older promoted model that meets the minimums decides, not the rules.
+    while versions:
+        version, card, passed_over = _usable_card(settings, versions)
+        for skipped in passed_over:
+            log.warning("Triage model %s%s", skipped.version, skipped.why)
+            if skipped.unreadable:
+                broken.append(f"triage model {skipped.version}{skipped.why}")
+        if version is None or card is None:
+            break
+        try:
+            model = TriageModel.from_json(_read_text(root / version / "model.json"))
+            if model.version != card.version:
+                raise ValueError(f"it is version {model.version}, its card says {card.version}")
+        except Exception as exc:  # named by version and file: which of the promoted models is broken
+            why = f"'s model.json cannot be read ({_error_words(exc)})"
+            log.warning("Triage model %s%s", version, why)
+            broken.append(f"triage model {version}{why}")
+            versions = versions[versions.index(version) + 1 :]
+            continue
+        _warn_on_version_drift(model)
+        log.info(
+            "Using triage model %s (threshold %.2f):\n%s",
+            version,
+            settings.triage_model.threshold,
+            format_card(card),
+        )
+        return model
+    log.warning("No promoted triage model meets the minimums and can be read: the rules decide")
+    return None
 
 
 def _checked_version(version: str) -> str:
