@@ -40,6 +40,7 @@ from community_monitoring.sources.http import (
     RawResponse,
     RedirectRefusedError,
     UpstreamError,
+    decode_json,
     leads_to_sign_in,
     upstream_rate_limit,
 )
@@ -687,6 +688,14 @@ def test_a_stack_exchange_error_body_nested_past_the_stack_is_no_crash() -> None
     from community_monitoring.sources.stackexchange import _error_fields
 
     assert _error_fields(DEEP) is None
+
+
+def test_json_with_an_escaped_surrogate_nested_deep_is_not_json_not_a_crash() -> None:
+    """The walk that mends lone surrogates recursed over what json had read: 500 levels (json reads
+    them) with one "\\ud800" in them raised RecursionError past decode_json, the crash it names."""
+    deep = "[" * 500 + '"\\ud800"' + "]" * 500
+    with pytest.raises(ValueError, match="nested too deep"):
+        decode_json(deep)
 
 
 # ----- an answer shorter than its Content-Length --------------------------------------------------

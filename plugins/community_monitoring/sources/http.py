@@ -373,11 +373,12 @@ def decode_json(text: str) -> Any:
     caught: the channel failed naming neither the service nor the call)."""
     try:
         data = json.loads(json_text(text))
+        # Only a text with an escaped surrogate (a pair or half of one) is walked: a page without is
+        # as json decoded it. The walk recurses too: what json read a few hundred levels deep
+        # overflowed it, the same RecursionError escaping.
+        return _without_lone_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
     except RecursionError:
         raise ValueError("nested too deep to be read") from None
-    # Only a text with an escaped surrogate (a pair or half of one) is walked: a page without is as
-    # json decoded it.
-    return _without_lone_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
 
 
 def json_text(text: str) -> str:
