@@ -109,3 +109,13 @@ def test_a_secret_echoed_escaped_or_url_encoded_is_hidden(echoed: str) -> None:
     assert "bad token ***" in str(error), str(error)
     for part in ("a/b", "a\\/b", "a%2", "d&e", "d\\u0026e", "%26e"):
         assert part not in str(error)
+
+
+@pytest.mark.parametrize(
+    "echoed", ["P\\u00e4ssw\\u00f6rd2024", "P%C3%A4ssw%C3%B6rd2024", "P%c3%a4ssw%c3%b6rd2024"]
+)
+def test_a_secret_of_letters_beyond_ascii_echoed_escaped_is_hidden(echoed: str) -> None:
+    """A secret of letters and digits alone was only replaced as written: one with a letter beyond
+    ASCII ('Pässwörd2024') echoed as JSON writes it by default ('P\\u00e4…') or percent-encoded
+    ('P%C3%A4…') stood in the error."""
+    assert scrub_secrets(f"bad password {echoed}.", ["Pässwörd2024"]) == "bad password ***."

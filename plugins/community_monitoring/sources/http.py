@@ -894,7 +894,8 @@ def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
             text = re.sub(alone, "***", text)
         else:
             text = text.replace(secret, "***")
-            if not secret.isalnum():
+            # Letters beyond ASCII ("ä") have echoed forms too ("\\u00e4", "%C3%A4").
+            if not (secret.isalnum() and secret.isascii()):
                 text = re.sub(_secret_pattern(secret), "***", text)
     return text
 
