@@ -785,3 +785,35 @@ def test_a_wait_that_is_not_a_number_is_backed_off_not_a_crash(
         )
         assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
     assert slept == [FAST.backoff(1)]
+
+
+@pytest.mark.parametrize(
+    "limited",
+    [
+        Reply(429, '{"extras": {"wait_seconds": -5}}', content_type="application/json"),
+        Reply(429, '{"extras": {"wait_seconds": -Infinity}}', content_type="application/json"),
+        Reply(
+            400,
+            '{"error_id": 502, "error_name": "throttle_violation", "backoff": -1}',
+            content_type="application/json",
+        ),
+        Reply(
+            429, {"errors": ["slow down"]}, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "-3"}
+        ),
+    ],
+    ids=["discourse-wait-seconds", "minus-infinity", "stack-exchange-backoff", "reset-in-seconds"],
+)
+def test_a_wait_below_zero_is_no_wait_not_a_crash(monkeypatch: pytest.MonkeyPatch, limited: Reply) -> None:
+    """A wait below zero in a body or a reset header was slept as it came: time.sleep raised "sleep
+    length must be non-negative", naming neither the service nor the call (Retry-After's was
+    already read as no wait). It is a wait that is over: the next attempt goes at once."""
+    from community_monitoring.sources.stackexchange import stackexchange_rate_limit
+
+    slept: list[float] = []
+    with Loopback(limited, Reply(200, {"items": [], "has_more": False})) as server:
+        http_connection(monkeypatch, "negative_wait", server.url)
+        api = ApiClient(
+            "negative_wait", "forum", policy=FAST, sleep=slept.append, rate_limit=stackexchange_rate_limit
+        )
+        assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
+    assert slept == [0.0]

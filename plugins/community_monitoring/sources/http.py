@@ -818,9 +818,10 @@ def _pause(
 ) -> None:
     # A wait that is no number ("Retry-After: NaN", a JSON NaN: float() and json read both) passed
     # every bound below (NaN compares false with all) and time.sleep refused it, naming nothing:
-    # it is a wait not given.
+    # it is a wait not given. One below zero (a body's wait_seconds or backoff, a reset header in
+    # seconds: -5, -Infinity) is a wait that is over; time.sleep refused it too.
     wait = retry.wait
-    delay = wait if wait is not None and not math.isnan(wait) else policy.backoff(attempt)
+    delay = max(wait, 0.0) if wait is not None and not math.isnan(wait) else policy.backoff(attempt)
     if delay > policy.max_wait:
         detail = (
             f"asked to wait {delay:.0f}s, more than the {policy.max_wait:.0f}s allowed "
