@@ -97,6 +97,9 @@ def test_a_short_secret_is_hidden_where_it_stands_alone_not_inside_every_word() 
         "a/b%2Bc%3Dd%26e",  # encoded as a query value (the slash kept)
         "a%2Fb+c%3Dd%26e",
         "a/b+c=d&amp;e",  # an HTML error page
+        "a&#x2F;b+c=d&amp;e",  # Rack's escape_html writes / as a numeric entity
+        "a&#47;b&#43;c&#61;d&#38;e",  # decimal numeric entities
+        "a&#X2f;b+c=d&#x26;e",
     ],
 )
 def test_a_secret_echoed_escaped_or_url_encoded_is_hidden(echoed: str) -> None:
@@ -107,7 +110,7 @@ def test_a_secret_echoed_escaped_or_url_encoded_is_hidden(echoed: str) -> None:
     call = Call("uservoice", "GET", "/api/v2/admin/suggestions", secrets=(secret,))
     error = call.error(400, f'{{"error": "bad token {echoed}"}}')
     assert "bad token ***" in str(error), str(error)
-    for part in ("a/b", "a\\/b", "a%2", "d&e", "d\\u0026e", "%26e"):
+    for part in ("a/b", "a\\/b", "a%2", "d&e", "d\\u0026e", "%26e", "&#"):
         assert part not in str(error)
 
 
@@ -119,3 +122,8 @@ def test_a_secret_of_letters_beyond_ascii_echoed_escaped_is_hidden(echoed: str) 
     ASCII ('Pässwörd2024') echoed as JSON writes it by default ('P\\u00e4…') or percent-encoded
     ('P%C3%A4…') stood in the error."""
     assert scrub_secrets(f"bad password {echoed}.", ["Pässwörd2024"]) == "bad password ***."
+
+
+def test_a_secret_with_a_character_past_the_bmp_echoed_as_an_upper_case_pair_is_hidden() -> None:
+    """JSON writes a character past U+FFFF as its UTF-16 pair, some writers in upper case."""
+    assert scrub_secrets("bad key k\\uD83D\\uDE00ey!", ["k\U0001f600ey!"]) == "bad key ***"

@@ -908,7 +908,8 @@ _HTML_FORMS = {"&": ("&amp;",), "<": ("&lt;",), ">": ("&gt;",), '"': ("&quot;",)
 
 def _char_forms(char: str) -> str:
     """A regex for ``char`` as an echo may write it: itself, a JSON escape (``\\/``, ``\\u0026``
-    as Rails writes & < >), percent-encoded (either case; ``+`` for a space), an HTML entity."""
+    as Rails writes & < >), percent-encoded (either case; ``+`` for a space), an HTML entity, named
+    or numeric (``&#x2F;``, ``&#47;``)."""
     if char.isalnum() and char.isascii():
         return re.escape(char)
     forms = [re.escape(char), *(re.escape(form) for form in _HTML_FORMS.get(char, ()))]
@@ -919,7 +920,13 @@ def _char_forms(char: str) -> str:
         forms.append(re.escape("\\/"))
     if ord(char) < 0x10000:
         forms.append(f"\\\\u(?i:{ord(char):04x})")
+    else:  # as its UTF-16 pair, in either case ("\\uD83D\\uDE00")
+        high, low = divmod(ord(char) - 0x10000, 0x400)
+        forms.append(f"\\\\u(?i:{0xD800 + high:04x})\\\\u(?i:{0xDC00 + low:04x})")
     forms.append("".join(f"%(?i:{byte:02x})" for byte in char.encode("utf-8", "surrogatepass")))
+    # A numeric character reference, as escapers write what has no named entity (Rack: "&#x2F;").
+    forms.append(f"&#0*{ord(char)};")
+    forms.append(f"&#[xX]0*(?i:{ord(char):x});")
     if char == " ":
         forms.append(re.escape("+"))
     return "(?:" + "|".join(forms) + ")"
