@@ -541,6 +541,31 @@ def test_a_page_that_lost_its_pagination_on_the_way_is_an_invalid_answer(
     assert len(sandbox.requests_log) - start == 1
 
 
+class XHeadersStripping(requests.adapters.HTTPAdapter):
+    """A proxy on the way that drops the X- headers (not standard) and keeps Link (RFC 8288)."""
+
+    def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+        response = super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+        for name in list(response.headers):
+            if name.lower().startswith("x-"):
+                response.headers.pop(name)
+        return response
+
+
+@pytest.mark.parametrize("per_page", [4, 8])
+def test_a_full_last_page_whose_link_names_no_next_page_ends_the_list(
+    sandbox: Sandbox, per_page: int
+) -> None:
+    """Link without rel="next" (GitLab still sends rel="first", and rel="last" under 10,000
+    records) says the page is the last, whatever became of the X- headers on the way: a proxy that
+    dropped only those failed the channel on every list that filled its last page."""
+    client = gitlab.Gitlab(f"{sandbox.base_url}/gitlab", private_token="glpat-proxied", per_page=per_page)
+    client.session.mount("http://", XHeadersStripping())
+    api = GitlabIssuesClient(client, FAST)
+    assert len(list(api.issues(PROJECT, NOW - days(30), ["Mattermost"]))) == 8  # its last page full
+    assert len(list(fetch_gitlab_issues(api, {PROJECT: ["Mattermost"]}, NOW - days(30), NOW))) == 7
+
+
 class FirstPageOnly(requests.adapters.HTTPAdapter):
     """A proxy on the way that caches a list by its path: every page asked is answered with the
     first page's items, under the Link of the page asked (so the walk goes on to the last page)."""

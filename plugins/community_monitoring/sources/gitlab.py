@@ -284,11 +284,13 @@ class GitlabApi:
         )
 
 
-PAGINATION_HEADERS = ("x-next-page", "x-page", "x-per-page")
+# Link counts: GitLab sends it with every page (rel="first" always), and a proxy that drops the
+# headers it does not know keeps it (RFC 8288); without rel="next" it says the page is the last.
+PAGINATION_HEADERS = ("link", "x-next-page", "x-page", "x-per-page")
 
 
 def _paged(headers: Mapping[str, str]) -> bool:
-    """Whether an answer carries GitLab's own pagination headers (an empty X-Next-Page counts)."""
+    """Whether an answer carries GitLab's pagination headers (an empty X-Next-Page counts)."""
     return any(headers.get(name) is not None for name in PAGINATION_HEADERS)
 
 
