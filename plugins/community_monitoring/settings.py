@@ -66,6 +66,12 @@ HeaderMention = Annotated[
 Hashtag = Annotated[str, StringConstraints(strict=True, pattern=r"^#[\w-]{1,64}$")]
 Flag = Annotated[bool, Field(strict=True)]
 RepoName = Annotated[str, StringConstraints(strict=True, pattern=r"^[\w.-]+/[\w.-]+$")]
+# A GitLab project's full path: its group, any subgroups (gitlab-org/ci-cd/runner), then its name.
+# Bounded so that "<path>#<iid>" stays a key the state table's index takes (Postgres refuses an index
+# entry over 2704 bytes, which failed the whole day's snapshot); real paths are far shorter.
+GitlabProjectPath = Annotated[
+    str, StringConstraints(strict=True, max_length=512, pattern=r"^[\w.-]+(?:/[\w.-]+)+$")
+]
 HttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://[^\s/]+\S*$")]
 OptionalHttpUrl = Annotated[str, StringConstraints(strict=True, pattern=r"^(https?://[^\s/]+\S*)?$")]
 
@@ -91,7 +97,7 @@ class GithubSection(Section):
 
 class GitlabSection(Section):
     # Project path → labels an issue must all carry to be watched (empty list: every issue).
-    projects: dict[RepoName, list[Text]]
+    projects: dict[GitlabProjectPath, list[Text]]
 
 
 class StackOverflowSection(Section):

@@ -598,3 +598,21 @@ def test_a_server_that_ignores_the_page_asked_for_fails_the_read_not_a_green_run
                 GitlabIssuesClient(paged, FAST), {PROJECT: ["Mattermost"]}, NOW - days(30), NOW
             )
         )
+
+
+def test_a_project_in_a_subgroup_is_read_like_any_other(tmp_path: Path) -> None:
+    """GitLab nests groups: the project's full path goes into the API path encoded as one segment."""
+    nested = "acme/platform/mobile/widgets"
+    issues = [gitlab_issue(nested, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2)]
+    notes = [gitlab_note(21, 1, "helper", NOW - days(0.5), "Which version?")]
+    scenario = write_more_scenario(tmp_path / "s", NOW, gitlab={nested: {"issues": issues, "notes": notes}})
+    running = Sandbox(scenario).start()
+    try:
+        posts = list(fetch_gitlab_issues(small_pages_client(running), {nested: []}, NOW - days(30), NOW))
+        paths = {entry["path"] for entry in running.requests_log}
+    finally:
+        running.stop()
+    assert [p.source_id for p in posts] == [f"{nested}#1", f"{nested}#2"]
+    assert [r.reply_id for r in posts[0].replies] == ["21"]
+    assert posts[0].url == f"https://gitlab.com/{nested}/-/issues/1"
+    assert "/gitlab/api/v4/projects/acme%2Fplatform%2Fmobile%2Fwidgets/issues" in paths

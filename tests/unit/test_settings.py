@@ -97,6 +97,9 @@ def test_a_null_override_takes_an_entry_out_of_a_map() -> None:
         }
     )
     assert settings.gitlab.projects == {"acme/widgets": ["Widgets"]}
+    # A project in a subgroup (GitLab nests groups) is a project like any other.
+    nested = load_settings({"gitlab": {"projects": {"gitlab-org/ci-cd/runner": []}}})
+    assert "gitlab-org/ci-cd/runner" in nested.gitlab.projects
     assert link not in settings.reply_drafts.doc_links
     assert len(settings.reply_drafts.doc_links) == len(default.reply_drafts.doc_links) - 1
     # Any key: the schema's default applies ("": no server is too old).
@@ -174,6 +177,18 @@ def test_override_leaves_the_rules_file_alone() -> None:
             {"digest": {"hashtags": ["@channel"]}},
             "digest.hashtags.0",
             "pattern",
+        ),
+        (
+            "a GitLab project without its group",
+            {"gitlab": {"projects": {"widgets": []}}},
+            "gitlab.projects.widgets.[key]",
+            "should match pattern",
+        ),
+        (
+            "a GitLab project path with an empty part",
+            {"gitlab": {"projects": {"acme//widgets": []}}},
+            "gitlab.projects.acme//widgets.[key]",
+            "should match pattern",
         ),
         # Without a tag the API lists every question of the site.
         ("no Stack Overflow tag", {"stackoverflow": {"tags": []}}, "stackoverflow.tags", "at least 1 item"),
