@@ -753,7 +753,21 @@ def test_an_answer_cut_short_of_its_content_length_is_retried_then_named(
     assert server.requests == FAST.max_attempts
 
 
-# ----- a wait that is no number -------------------------------------------------------------------
+# ----- a wait that is no number, or below zero --------------------------------------------------------------
+
+
+def _rate_limited_then_ok(monkeypatch: pytest.MonkeyPatch, limited: Reply) -> list[float]:
+    """What the client slept between a rate-limited answer and the page that followed."""
+    from community_monitoring.sources.stackexchange import stackexchange_rate_limit
+
+    slept: list[float] = []
+    with Loopback(limited, Reply(200, {"items": [], "has_more": False})) as server:
+        http_connection(monkeypatch, "odd_wait", server.url)
+        api = ApiClient(
+            "odd_wait", "forum", policy=FAST, sleep=slept.append, rate_limit=stackexchange_rate_limit
+        )
+        assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
+    return slept
 
 
 @pytest.mark.parametrize(
@@ -775,16 +789,7 @@ def test_a_wait_that_is_not_a_number_is_backed_off_not_a_crash(
     """float() reads "NaN" (and Python's json reads NaN): the wait passed every bound (NaN compares
     false with all) and time.sleep raised "Invalid value NaN (not a number)", naming neither the
     service nor the call. It is a wait not given: backed off as after any failed attempt."""
-    from community_monitoring.sources.stackexchange import stackexchange_rate_limit
-
-    slept: list[float] = []
-    with Loopback(limited, Reply(200, {"items": [], "has_more": False})) as server:
-        http_connection(monkeypatch, "nan_wait", server.url)
-        api = ApiClient(
-            "nan_wait", "forum", policy=FAST, sleep=slept.append, rate_limit=stackexchange_rate_limit
-        )
-        assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
-    assert slept == [FAST.backoff(1)]
+    assert _rate_limited_then_ok(monkeypatch, limited) == [FAST.backoff(1)]
 
 
 @pytest.mark.parametrize(
@@ -807,13 +812,4 @@ def test_a_wait_below_zero_is_no_wait_not_a_crash(monkeypatch: pytest.MonkeyPatc
     """A wait below zero in a body or a reset header was slept as it came: time.sleep raised "sleep
     length must be non-negative", naming neither the service nor the call (Retry-After's was
     already read as no wait). It is a wait that is over: the next attempt goes at once."""
-    from community_monitoring.sources.stackexchange import stackexchange_rate_limit
-
-    slept: list[float] = []
-    with Loopback(limited, Reply(200, {"items": [], "has_more": False})) as server:
-        http_connection(monkeypatch, "negative_wait", server.url)
-        api = ApiClient(
-            "negative_wait", "forum", policy=FAST, sleep=slept.append, rate_limit=stackexchange_rate_limit
-        )
-        assert api.get_json("/latest.json").data == {"items": [], "has_more": False}
-    assert slept == [0.0]
+    assert _rate_limited_then_ok(monkeypatch, limited) == [0.0]
