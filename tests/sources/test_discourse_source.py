@@ -280,6 +280,8 @@ def test_a_topic_withdrawn_by_its_author_at_t_is_not_listed(
         {"user_deleted": True},  # no time of the edit: withdrawn, as it stands now
         {"user_deleted": True, "updated_at": iso(NOW + days(0.5))},
         {"user_deleted": False, "updated_at": iso(NOW - days(0.5))},
+        # When it was withdrawn cannot be told: named, never read as withdrawn (or as live).
+        {"user_deleted": True, "updated_at": "yesterday"},
     ]
     topics, posts = [], []
     for n, first_fields in enumerate(cases):
@@ -295,7 +297,7 @@ def test_a_topic_withdrawn_by_its_author_at_t_is_not_listed(
     scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
     found, problems = read_forum(scenario, monkeypatch)
     assert list(found) == ["Topic 0", "Topic 3", "Topic 4"]
-    assert problems == []
+    assert [p.problem for p in problems] == ["the first post's field 'updated_at' is not a time: 'yesterday'"]
 
 
 def test_a_topic_id_past_64_bits_is_named_not_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

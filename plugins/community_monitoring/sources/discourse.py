@@ -431,11 +431,18 @@ def withdrawn_at_t(first_post: dict[str, Any], until: datetime) -> bool:
     ``user_deleted`` true, the topic closed; ``deleted_at`` comes a day later, if no one flags it.
     The withdrawal is the first post's last edit (its ``updated_at``; the post cannot be edited
     after it): one withdrawn after T existed at T (a backfill lists it). Without that time, it is
-    withdrawn as the forum says now."""
+    withdrawn as the forum says now; one that is no time is a ValueError naming it (never read as
+    either, as ``deleted_at_t``)."""
     if first_post.get("user_deleted") is not True:
         return False
+    if first_post.get("updated_at") is None:
+        return True
     edited = time_of(first_post, "updated_at")
-    return edited is None or edited <= until
+    if edited is None:
+        raise ValueError(
+            f"the first post's field 'updated_at' is not a time: {first_post.get('updated_at')!r}"
+        )
+    return edited <= until
 
 
 def build_topic_post(
@@ -811,13 +818,14 @@ def fetch_forum_topics(
             continue
         try:
             deleted = deleted_at_t(topic, first, until)
+            withdrawn = not deleted and withdrawn_at_t(first, until)
         except ValueError as exc:
             checker.report(topic_url(public_url, topic), str(exc), str(topic_id))
             continue
         if deleted:
             log.info("Forum topic %s: deleted at T; left out", topic_id)
             continue
-        if withdrawn_at_t(first, until):
+        if withdrawn:
             log.info("Forum topic %s: withdrawn by its author at T; left out", topic_id)
             continue
         unreadable = threads.unreadable.get(topic_id)
