@@ -253,6 +253,7 @@ class RepoState:
         _default(issue, "closed_at", None)
         _default(issue, "labels", [])
         _default(issue, "author_association", "NONE")
+        _default(issue, "type", None)  # github.com sends it on every issue: null where none is set
         _complete_user(issue, "user")
         pull = issue.get("pull_request")
         if pull is not None and pull is not False:

@@ -653,6 +653,15 @@ def _label_keys(label: str) -> list[str]:
     return keys
 
 
+def _type_labels(post: Post) -> list[tuple[str, str]]:
+    """The post's labels, then its GitHub issue type, which says the type as a label would: each with
+    what the decided rule calls it."""
+    found = [(label, "label") for label in post.labels]
+    if post.issue_type:
+        found.append((post.issue_type, "issue type"))
+    return found
+
+
 class PostClassifier:
     """Compiled form of the rules file's ``post_types``: build once, classify many posts."""
 
@@ -983,16 +992,16 @@ class PostClassifier:
         # type -> list of (weight, order, rule); order breaks ties between equal weights.
         evidence: dict[str, list[tuple[float, float, str]]] = {t: [] for t in POST_TYPES}
         form: tuple[str, str] | None = None  # (type, rule)
-        for label in post.labels:
+        for label, kind in _type_labels(post):
             folded = " ".join(label.casefold().split())
             if folded in self._form_labels:
-                form = form or (self._form_labels[folded], f'label "{label}"')
+                form = form or (self._form_labels[folded], f'{kind} "{label}"')
                 continue
             for index, key in enumerate(_label_keys(label)):
                 hit = self._labels.get(key)
                 if hit:
                     # The configured name when the whole label matched, else the post's own label.
-                    return Classification(hit[0], f'label "{hit[1] if index == 0 else label}"'), evidence
+                    return Classification(hit[0], f'{kind} "{hit[1] if index == 0 else label}"'), evidence
         if post.category and post.channel == "forum":
             for name in category_names(post.category):
                 hit = self._categories.get(name.casefold())

@@ -66,6 +66,9 @@ class Post:
     closed_at: datetime | None = None
     updated_at: datetime | None = None
     labels: tuple[str, ...] = ()
+    # The GitHub issue's type ("Bug", "Feature"; organisations define them), "" where none is set:
+    # the post type rules and the triage history read it as one more label.
+    issue_type: str = ""
     # The forum topic's category (a subcategory's path "Parent › Sub": ``category_names``), the
     # UserVoice suggestion's category.
     category: str = ""

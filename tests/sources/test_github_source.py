@@ -224,6 +224,33 @@ def only_issue_2_named(issue_2: dict[str, Any]) -> ItemProblem:
     return problem
 
 
+def test_an_issues_type_is_read_as_github_sends_it_and_kept_in_the_run_store(tmp_path: Path) -> None:
+    """GitHub's issue types ("Bug", "Feature"): an object with its name, null where none is set,
+    absent on a GitHub that predates them. The post type rules read it as a label."""
+    issue_type = {
+        "id": 411,
+        "node_id": "IT_kwDNAd3NAZs",
+        "name": "Bug",
+        "description": "An unexpected problem",
+    }
+    issues = [
+        {**github_issue(REPO, 1, "Typed", "u1", NOW - days(1)), "type": issue_type},
+        {**github_issue(REPO, 2, "Untyped", "u2", NOW - days(2)), "type": None},
+        github_issue(REPO, 3, "Before issue types", "u3", NOW - days(3)),
+        {**github_issue(REPO, 4, "A bare name", "u4", NOW - days(4)), "type": "Feature"},
+    ]
+    scenario = write_scenario(tmp_path / "s", NOW, github={REPO: {"issues": issues}})
+    running = Sandbox(scenario).start()
+    try:
+        posts = list(fetch_github_issues(small_pages_client(running), [REPO], NOW - days(30), NOW))
+    finally:
+        running.stop()
+    assert {p.number: p.issue_type for p in posts} == {1: "Bug", 2: "", 3: "", 4: "Feature"}
+    stored = io.BytesIO()
+    write_record_lines(posts, stored)
+    assert [p.issue_type for p in read_records(stored.getvalue().splitlines())] == ["Bug", "", "", "Feature"]
+
+
 def test_releases(sandbox: Sandbox) -> None:
     [release] = fetch_github_releases(small_pages_client(sandbox), REPO)
     assert release.tag == "v11.1.0"

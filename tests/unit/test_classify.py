@@ -67,6 +67,31 @@ def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> s
             'label "Question"',
         ),
         ("label beats phrase", {"labels": ("Bug",), "title": "How do I set this up?"}, "bug", 'label "Bug"'),
+        # A GitHub issue type says the type as a label does; a label decides first.
+        (
+            "issue type Feature",
+            {"issue_type": "Feature", "title": "Export fails with an error"},
+            "feature_proposal",
+            'issue type "Feature"',
+        ),
+        (
+            "issue type case-insensitive",
+            {"issue_type": "bug", "title": "How do I?"},
+            "bug",
+            'issue type "Bug"',
+        ),
+        (
+            "label before issue type",
+            {"labels": ("Question",), "issue_type": "Bug"},
+            "question",
+            'label "Question"',
+        ),
+        (
+            "an unmapped issue type says nothing",
+            {"issue_type": "Task", "title": "How do I export a channel?"},
+            "question",
+            'phrase "How do I"',
+        ),
         (
             "forum category",
             {"channel": "forum", "category": "Troubleshooting", "title": "it would be nice"},

@@ -97,6 +97,22 @@ TICKET = "I reproduced this and created a ticket: MM-60001"
     [
         ("team label", issue(("Type/Bug",)), ("bug", "label", 'label "Type/Bug"')),
         (
+            "issue type",
+            issue(issue_type="Feature"),
+            ("feature_proposal", "issue type", 'issue type "Feature"'),
+        ),
+        (
+            "a label and the issue type agree",
+            issue(("Type/Bug",), issue_type="Bug"),
+            ("bug", "label", 'label "Type/Bug"'),
+        ),
+        (
+            "a label and the issue type disagree",
+            issue(("Type/Bug",), issue_type="Feature"),
+            "labels name two types",
+        ),
+        ("an issue type no type maps", issue(issue_type="Task"), "no team label or redirect"),
+        (
             "roster staff redirect",
             issue(replies=(reply("staffer", ago(days=39), body=FORUM_REDIRECT),)),
             ("troubleshooting", "redirect", 'redirect "Please post this on the forum"'),

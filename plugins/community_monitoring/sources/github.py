@@ -418,6 +418,12 @@ class GithubLabel(Item):
 LabelOrName = Annotated[GithubLabel, BeforeValidator(_label_object)]
 
 
+class GithubIssueType(Item):
+    # The issue type an organisation defines ("Bug", "Feature", "Task"): set by the issue form the
+    # author picked or by a maintainer, like a label. GitHub sends null where none is set.
+    name: str | None = None
+
+
 class GithubIssue(Item):
     """The fields of an issue (or PR) that the normaliser and the rules read."""
 
@@ -438,6 +444,9 @@ class GithubIssue(Item):
     # member's issue (MEMBER, OWNER) passed for a community post and was listed.
     author_association: str
     pull_request: dict[str, Any] | None = None
+    # Absent on a GitHub that predates issue types (GHES), null on an issue without one; a bare name
+    # is read as a label's is.
+    type: Annotated[GithubIssueType | None, BeforeValidator(_label_object)] = None
 
 
 class GithubComment(Item):
@@ -485,6 +494,7 @@ def normalise_issue(issue: GithubIssue, repo: str) -> Post:
         state="open" if issue.state == "open" else "closed",
         closed_at=issue.closed_at,
         labels=tuple(label.name for label in issue.labels if label.name),
+        issue_type=(issue.type.name or "") if issue.type else "",
         container=repo,
         is_pull_request=bool(issue.pull_request),
         number=issue.number,
