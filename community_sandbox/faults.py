@@ -14,8 +14,8 @@ Each item is ``{service, method?, path (regex), query? (regex), times?, kind, ..
 - ``redirect``: ``302`` (or ``status``, 3xx) with ``Location: location`` (relative or absolute);
 - ``slow``: answer normally, after ``seconds``.
 - ``cut``: the handler's answer with its whole ``Content-Length``, but only its first ``bytes`` bytes
-  of body (default: half), then the connection closes: an upstream or proxy that dropped the line
-  mid-answer. A write is applied and recorded first (its answer is what was cut).
+  of body (default: half; at most all but the last byte), then the connection closes: an upstream or
+  proxy that dropped the line mid-answer. A write is applied and recorded first (its answer is what was cut).
 
 ``status``, ``body`` and ``redirect`` faults may add ``headers`` (a mapping of header name to text),
 set on the answer last: the ways real APIs signal things in headers, e.g. GitHub's primary rate limit

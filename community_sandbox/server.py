@@ -346,7 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             return
         # A ``cut`` fault: part of the body, then the line drops (what the length promised never comes).
-        self.wfile.write(payload[: len(payload) // 2 if cut_at < 0 else min(cut_at, len(payload))])
+        # At least the last byte is held back: a ``bytes`` past the body's end still cuts it.
+        self.wfile.write(payload[: len(payload) // 2 if cut_at < 0 else min(cut_at, len(payload) - 1)])
         self.wfile.flush()
         self.close_connection = True
 

@@ -234,13 +234,15 @@ def test_cut_sends_part_of_the_answer_then_closes(write_scenario: Writer, start_
     faults = [
         {"service": "github", "method": "GET", "path": "/issues$", "kind": "cut", "bytes": 10, "times": 1},
         {"service": "github", "method": "GET", "path": "/issues$", "kind": "cut", "times": 1},
+        # More bytes than the body has: all but its last byte, still a cut.
+        {"service": "github", "method": "GET", "path": "/issues$", "kind": "cut", "bytes": 10**9, "times": 1},
         {"service": "github", "method": "POST", "path": "/comments$", "kind": "cut", "times": 1},
     ]
     sandbox = start_sandbox(write_scenario(REPO, faults=faults))
     url = f"{sandbox.base_url}/api/v3/repos/o/r/issues"
     token = {"Authorization": "token t"}
 
-    for _ in range(2):  # ten bytes, then half of the body: each short of its Content-Length
+    for _ in range(3):  # ten bytes, half of the body, all but a byte: each short of its Content-Length
         with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
             requests.get(url, timeout=5)
     assert requests.get(url, timeout=5).json()[0]["number"] == 1
@@ -248,6 +250,7 @@ def test_cut_sends_part_of_the_answer_then_closes(write_scenario: Writer, start_
         requests.post(f"{sandbox.base_url}{COMMENTS}", json={"body": "Thanks"}, headers=token, timeout=5)
 
     assert [(e["status"], e["fault"]) for e in log_of(sandbox, "/api/v3/repos/o/r/issues")] == [
+        (200, "cut"),
         (200, "cut"),
         (200, "cut"),
         (200, None),
