@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -234,3 +235,41 @@ def test_an_earlier_days_triage_builds_none_of_the_days_after_it(tmp_path: Path)
     assert [p.number for p in days_posts] == [6, 7]
     assert built == [6, 7]  # not 5, 4, 3, 2, 1: created after that day's T
     assert [p.number for p in posts_of_the_day(run)] == [1]  # type: ignore[arg-type]
+
+
+def test_a_channel_file_cut_at_a_line_boundary_is_an_error_naming_it_not_fewer_posts(tmp_path: Path) -> None:
+    """Every line is whole, so no line is a bad record, yet posts are missing: the file holds fewer
+    records than its extract wrote (the done marker's count), and the channel's posts are not read
+    as if there were no more."""
+    store = RunStore(tmp_path)
+    store.save_channel("forum", Fetched(posts=[post(n, T - timedelta(hours=n)) for n in (1, 2, 3)]))
+    path = tmp_path / "channels" / "forum.posts.jsonl"
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    with pytest.raises(
+        ValueError, match=r"forum\.posts\.jsonl holds 2 records, but the extract of forum wrote 3"
+    ):
+        list(store.posts(["forum"]))
+    # The same when the reader skips lines by their time: every line counts.
+    with pytest.raises(ValueError, match=r"holds 2 records, but the extract of forum wrote 3"):
+        list(store.posts(["forum"], created_after=T - timedelta(hours=1, minutes=30)))
+
+
+@pytest.mark.parametrize(
+    "name", ["channels/forum.done.json", "channels/forum.problems.json", "messages/triage.json"]
+)
+def test_a_run_file_cut_short_is_an_error_naming_it(tmp_path: Path, name: str) -> None:
+    """Cut short after it was written (a copy or sync that stopped halfway): json's own error
+    named a line and column, never the file."""
+    store = RunStore(tmp_path)
+    store.save_channel("forum", Fetched(posts=[post(1, T)]))
+    store.save_message("triage", ["[Triage] one"], 1)
+    path = tmp_path / name
+    whole = path.read_bytes()
+    path.write_bytes(whole[: max(len(whole) // 2, 1)])
+    read = {
+        "channels/forum.done.json": lambda: store.channel_counts("forum"),
+        "channels/forum.problems.json": lambda: store.problems("forum"),
+        "messages/triage.json": lambda: store.message("triage"),
+    }[name]
+    with pytest.raises(ValueError, match=re.escape(f"{name}: not whole JSON")):
+        read()

@@ -95,6 +95,19 @@ def _modified_at(info: Mapping[str, Any]) -> datetime | None:
     return None
 
 
+class _LineCount:
+    """Counts the records (non-blank lines) of a stream as they pass, skipped or not."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def of(self, stream: Iterable[bytes]) -> Iterator[bytes]:
+        for line in stream:
+            if line.strip():
+                self.count += 1
+            yield line
+
+
 class RunStore:
     def __init__(self, root: Any) -> None:
         # An ObjectStoragePath (file://, s3://, ...); anything with the pathlib-like API works.
@@ -164,8 +177,15 @@ class RunStore:
                 f"{path} was not written by an earlier task of this run (or the run's intermediates were "
                 "removed after paths.intermediate_retention_days: clear the whole run to read the channels again)"
             )
-        with path.open("r", encoding="utf-8") as stream:
-            return json.load(stream)
+        try:
+            with path.open("r", encoding="utf-8") as stream:
+                return json.load(stream)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError: cut short or overwritten
+            # json's own error names a line and column, not the file: the task failed naming nothing.
+            raise ValueError(
+                f"{path}: not whole JSON ({exc}): cut short or overwritten after an earlier task wrote it; "
+                "clear the task that writes it"
+            ) from None
 
     def _read_lines(
         self,
@@ -186,12 +206,22 @@ class RunStore:
                     "intermediates were removed or are not on storage this worker reads): clear the whole run"
                 )
             return
+        written = self.channel_counts(channel)
+        lines = _LineCount()
         # Bytes: msgspec decodes UTF-8 itself, so no text layer decodes every line first.
         with path.open("rb") as stream:
             try:
-                yield from read_records(stream, decode, created_after, created_until)
+                yield from read_records(lines.of(stream), decode, created_after, created_until)
             except ValueError as exc:
                 raise ValueError(f"{path}: {exc}") from None
+        # A file cut at a line boundary has no bad line, only fewer: checked against what the
+        # extract wrote (its done marker), or the posts past the cut were lost without a word.
+        expected = written.get(kind) if written is not None else None
+        if isinstance(expected, int) and lines.count != expected:
+            raise ValueError(
+                f"{path} holds {lines.count} records, but the extract of {channel} wrote {expected}: "
+                "cut short or overwritten since; clear the whole run to read the channels again"
+            )
 
     # -- what the extract tasks write --------------------------------------------------------
 
