@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -262,6 +263,71 @@ def test_an_answer_that_is_not_the_promised_page_is_retried_then_raised(
         assert len(server.received) == FAST.max_attempts  # bounded retries, then the error
     assert len(sleeps) == FAST.max_attempts - 1
     assert len(err.value.detail) < 400  # at most 200 characters of the body
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        ("br", b"\x1b\x0e\x00\xf8\xa5@\x02\xa2\x1e\x0f\x0e\x02"),
+        ("zstd", b"(\xb5/\xfd\x00Xa\x00\x00" + b'{"items": [1, 2]}'),
+        ("compress", b"\x1f\x9d\x90{"),
+    ],
+)
+def test_an_answer_in_a_content_coding_that_was_not_asked_for_is_named(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], coding: str, body: bytes
+) -> None:
+    """The request asks for gzip or deflate only. A CDN or proxy that answers in brotli or zstd all
+    the same gave 'body is not valid JSON' and a line of binary: the coding is what to name."""
+    reply = Reply(200, body, "application/json", {"Content-Encoding": coding})
+    with Loopback(reply) as server:
+        api = client(monkeypatch, server, sleeps)
+        with pytest.raises(InvalidResponseError) as err:
+            api.get_page("/latest.json", ItemsPage)
+        assert server.received[0].headers["Accept-Encoding"] == "gzip, deflate"
+    assert err.value.detail == (
+        f"the answer is compressed as {coding!r} (its Content-Encoding), which was not asked for "
+        "(Accept-Encoding: gzip, deflate) and cannot be unpacked here: a proxy or CDN in front of "
+        "the service ignoring Accept-Encoding?"
+    )
+
+
+def test_deflate_raw_or_zlib_wrapped_still_reads(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    payload = json.dumps({"items": [1, 2]}).encode()
+    raw = zlib.compressobj(wbits=-15)
+    for body in (zlib.compress(payload), raw.compress(payload) + raw.flush()):
+        with Loopback(Reply(200, body, "application/json", {"Content-Encoding": "deflate"})) as server:
+            assert client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage).items == [1, 2]
+
+
+def test_two_different_content_lengths_are_named(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """RFC 9112 §6.3: an answer with differing Content-Length values cannot be framed (a request
+    smuggling sign). It failed as 'connection failed (InvalidHeader)'."""
+    reply = Reply(200, {"items": [1, 2]}, headers={"Content-Length": "3"})
+    with Loopback(reply) as server, pytest.raises(UpstreamError) as err:
+        client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage)
+    assert err.value.detail == (
+        "the answer's headers are not valid HTTP: Content-Length contained multiple unmatching values (17, 3)"
+    )
+
+
+@pytest.mark.parametrize("status", [304, 300, 302])
+def test_a_3xx_without_a_location_is_not_called_a_redirect_to_the_same_path(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], status: int
+) -> None:
+    """Nothing conditional is asked (no If-None-Match), so a 304 comes from a cache or proxy that
+    is wrong; it and a 3xx with no Location read 'redirected to /latest.json on its own host'."""
+    with Loopback(Reply(status, b"")) as server, pytest.raises(RedirectRefusedError) as err:
+        client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage)
+    wanted = {
+        304: "304 Not Modified, though nothing conditional was asked (a cache or proxy between): no page to read",
+        300: "a redirect with no Location: not followed (check the connection's URL and path)",
+        302: "a redirect with no Location: not followed (check the connection's URL and path)",
+    }[status]
+    assert err.value.detail == wanted
 
 
 def test_a_page_that_recovers_is_used(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:

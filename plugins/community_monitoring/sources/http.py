@@ -50,6 +50,7 @@ from urllib3.exceptions import (
     ProtocolError,
     ReadTimeoutError,
 )
+from urllib3.util.request import ACCEPT_ENCODING
 
 from community_monitoring import write_requests
 from community_monitoring.errors import AmbiguousWrite, SettingsError
@@ -388,8 +389,31 @@ def json_text(text: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+# The content codings this worker's urllib3 unpacks (what requests asks for in Accept-Encoding:
+# gzip and deflate, and br or zstd only where their libraries are installed); identity is none.
+UNPACKED_CODINGS = frozenset(ACCEPT_ENCODING.split(",")) | {"identity", "x-gzip", ""}
+
+
+def unasked_coding(headers: Mapping[str, str]) -> str | None:
+    """A content coding of the answer that was not asked for and is left packed (None: none).
+
+    urllib3 unpacks what it knows and passes the rest through as it came, silently."""
+    codings = (headers.get("content-encoding") or "").lower().split(",")
+    return next((c.strip() for c in codings if c.strip() not in UNPACKED_CODINGS), None)
+
+
 def json_body(call: Call, raw: RawResponse) -> Any:
     """The decoded JSON of an answer that must be JSON, or InvalidResponseError."""
+    coding = unasked_coding(raw.headers)
+    if coding is not None:
+        # A CDN or proxy answering in brotli or zstd although the request asked for gzip or deflate:
+        # 'body is not valid JSON' and a line of binary named neither the coding nor what is wrong.
+        detail = (
+            f"the answer is compressed as {coding!r} (its Content-Encoding), which was not asked for "
+            f"(Accept-Encoding: {ACCEPT_ENCODING.replace(',', ', ')}) and cannot be unpacked here: "
+            "a proxy or CDN in front of the service ignoring Accept-Encoding?"
+        )
+        raise call.error(raw.status, detail, InvalidResponseError)
     content_type = raw.headers.get("content-type") or ""
     if not is_json_type(content_type):
         detail = f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
@@ -624,10 +648,22 @@ def describe_transport_error(exc: BaseException) -> str:
     )
     if cut is not None:
         return f"the connection closed before the whole answer arrived ({_bytes_read(cut)})"
+    framing = next((cause for cause in causes if _unframed(cause)), None)
+    if framing is not None:
+        # RFC 9112 §6.3: differing lengths cannot be told apart from a smuggled answer; urllib3's own
+        # words name the values (never a URL or header of the request).
+        return f"the answer's headers are not valid HTTP: {framing}"
     if any(isinstance(cause, DecodeError) for cause in causes):
         # A gzip answer cut short, or one a proxy already unpacked but still marks as gzip.
         return "the answer could not be unpacked as its Content-Encoding says (cut short, or not compressed)"
     return f"connection failed ({type(exc).__name__})"
+
+
+def _unframed(cause: BaseException) -> bool:
+    """urllib3's refusal of an answer whose Content-Length values differ."""
+    return isinstance(cause, requests.exceptions.InvalidHeader | ValueError) and str(cause).startswith(
+        "Content-Length contained multiple unmatching values"
+    )
 
 
 def _bytes_read(cut: BaseException) -> str:
@@ -791,6 +827,16 @@ def _status_hint(status: int) -> str:
 
 def _redirect_error(call: Call, raw: RawResponse) -> UpstreamError:
     location = raw.headers.get("location") or ""
+    if raw.status == 304:
+        # Not a redirect: nothing conditional is ever asked (no If-None-Match or If-Modified-Since).
+        detail = "304 Not Modified, though nothing conditional was asked (a cache or proxy between): no page to read"
+        return call.error(raw.status, detail, RedirectRefusedError)
+    if not location.strip():
+        # Read as a redirect to the URL asked, it said 'redirected to /latest.json', the path itself.
+        detail = "a redirect with no Location: not followed (check the connection's URL and path)"
+        if call.is_write and raw.status == 303:
+            return call.error(raw.status, f"{detail}; the write may have been applied", AmbiguousWriteError)
+        return call.error(raw.status, detail, RedirectRefusedError)
     target = urljoin(raw.url, location) if raw.url else location
     where = origin_label(target) or "an unnamed location"
     if raw.url and origin_label(target) == origin_label(raw.url):
