@@ -1,0 +1,71 @@
+"""A long body costs time in proportion to its length: no pattern that reads upstream text may
+try each place of a run of blanks again to the run's end (SPEC §9: cost grows linearly with posts;
+a GitHub body may hold 65,536 characters, a GitLab description a million).
+
+Each case is bounded by an alarm far above what a linear reading takes (milliseconds): before the
+fix the first took 20 s at 16,000 characters and minutes at the sizes below, so the alarm fails it
+instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from builders import SETTINGS, post
+from community_monitoring.classify import PostClassifier
+from community_monitoring.drafts import _details_in
+from community_monitoring.routing import first_prose_paragraph
+
+SIZE = 65_536
+BOUND_SECONDS = 10
+
+
+@contextlib.contextmanager
+def within(seconds: int) -> Iterator[None]:
+    def stop(*_: object) -> None:
+        raise TimeoutError(f"still reading after {seconds}s: the cost is not linear in the body's length")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+CLASSIFIER = PostClassifier.from_settings(SETTINGS)
+BODIES = {
+    "a list item of blanks": "Help\n- " + " " * SIZE + "x",
+    "a line of tabs": "Help\n" + "\t" * SIZE + "x",
+    "blanks between question marks": (" " * (SIZE // 8) + "?") * 8,
+    "a template word then links only before it": "Help\nhttp://x " + "forum " * (SIZE // 6),
+    "blank lines of one space": "Help\n" + " \n" * (SIZE // 2) + "x",
+}
+READERS: dict[str, Callable[[str], object]] = {
+    "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
+    "first prose paragraph": lambda body: first_prose_paragraph(body + "\n> quote\n# heading\n```\ncode"),
+    "details given": lambda body: _details_in(body.lower()),
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("body", BODIES)
+def test_a_long_body_of_blanks_is_read_in_linear_time(reader: str, body: str) -> None:
+    with within(BOUND_SECONDS):
+        READERS[reader](BODIES[body])
+
+
+def test_what_the_patterns_find_is_unchanged() -> None:
+    """The blanks' patterns now start on the marker's own line: the same lines are found."""
+    assert first_prose_paragraph("> quoted\n\n   \n> more\nMine: push fails") == "Mine: push fails"
+    assert first_prose_paragraph("   ```\ncode\n   ```\nMine\n\nLater") == "Mine"
+    assert first_prose_paragraph("Mine\n   \n# Heading\nLater") == "Mine"
+    assert _details_in("intro\n\n   1. open the app\n") == {"steps"}
+    assert (
+        CLASSIFIER.prepare("Hi\n\n- **Server Version:** \n\nIt crashes").prose.strip().endswith("it crashes")
+    )
