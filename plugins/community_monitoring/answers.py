@@ -65,7 +65,8 @@ _CLIENT_LINE = re.compile(
     r"^[ \t]*(?:sent from my|sent from mail for|sent via|get outlook for)\b.*?$",
     re.IGNORECASE | re.MULTILINE,
 )
-_HTML_TAG = re.compile(r"<[^>]+>")
+# No "<" inside: from each "<" of a long run of them with no ">" after, "[^>]+" read to the end.
+_HTML_TAG = re.compile(r"<[^<>]+>")
 _INLINE_CODE = re.compile(r"`[^`\n]*`|<code\b[^>]*>.*?</code>", re.DOTALL | re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 # Emoji written as shortcodes (":+1:", ":thumbsup:") are emoji too.

@@ -40,6 +40,26 @@ from community_monitoring.settings import Settings
 from community_monitoring.timeutil import day_window
 
 JIRA_BROWSE_URL = re.compile(r"https?://[^\s<>()\[\]\"']+/browse/[A-Z][A-Z0-9_]*-\d+(?![\w/-])")
+# What JIRA_BROWSE_URL finds, in linear time: searched from every "http" of a long run of URL
+# characters, it read the run to its end from each ("http://" 10,000 times: seconds, a million
+# characters: hours). A run holds a match exactly when "/browse/KEY-N" follows its first "://" and
+# at least one character, so each run is read once, from its first "http".
+_URL_RUN = re.compile(r"https?://[^\s<>()\[\]\"']")
+_URL_RUN_END = re.compile(r"[\s<>()\[\]\"']|\Z")
+_BROWSE_KEY = re.compile(r"/browse/[A-Z][A-Z0-9_]*-\d+(?![\w/-])")
+
+
+def links_jira_ticket(text: str) -> bool:
+    """Whether ``text`` holds a URL ending in ``/browse/<KEY>-<number>`` (as JIRA_BROWSE_URL finds)."""
+    position = 0
+    while (start := _URL_RUN.search(text, position)) is not None:
+        end = _URL_RUN_END.search(text, start.end())
+        stop = end.start() if end is not None else len(text)
+        # Read up to the run's end only: the character there is none of "\w/-", as the end of the text.
+        if _BROWSE_KEY.search(text, start.end(), stop) is not None:
+            return True
+        position = stop
+    return False
 
 
 def exists_at(post: Post | Reply, as_of: datetime) -> bool:
@@ -80,10 +100,7 @@ def _mirrors_jira(post: Post, wanted: frozenset[str], sync_account: str) -> bool
         return False
     if sync_account and post.author.casefold() == sync_account:
         return True
-    return (
-        any(label.casefold() in wanted for label in post.labels)
-        and JIRA_BROWSE_URL.search(post.body) is not None
-    )
+    return any(label.casefold() in wanted for label in post.labels) and links_jira_ticket(post.body)
 
 
 def is_listable(post: Post, roster: StaffRoster, config: Settings, as_of: datetime) -> bool:

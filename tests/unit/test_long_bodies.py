@@ -1,6 +1,6 @@
 """A long body costs time in proportion to its length: no pattern that reads upstream text may
-try each place of a run of blanks again to the run's end (SPEC §9: cost grows linearly with posts;
-a GitHub body may hold 65,536 characters, a GitLab description a million).
+try each place of a long run (blanks, "<", "http://") again to the run's end (SPEC §9: cost grows
+linearly with posts; a GitHub body may hold 65,536 characters, a GitLab description a million).
 
 Each case is bounded by an alarm far above what a linear reading takes (milliseconds): before the
 fix the first took 20 s at 16,000 characters and minutes at the sizes below, so the alarm fails it
@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from builders import SETTINGS, post
+from community_monitoring.answers import own_words
 from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import _details_in
 from community_monitoring.routing import first_prose_paragraph
+from community_monitoring.rules import JIRA_BROWSE_URL, is_help_wanted_from_jira, links_jira_ticket
 
 SIZE = 65_536
 BOUND_SECONDS = 10
@@ -45,17 +47,24 @@ BODIES = {
     "blanks between question marks": (" " * (SIZE // 8) + "?") * 8,
     "a template word then links only before it": "Help\nhttp://x " + "forum " * (SIZE // 6),
     "blank lines of one space": "Help\n" + " \n" * (SIZE // 2) + "x",
+    # A GitLab description or note may be a million characters long.
+    "links with nothing between": "See " + "http://" * (SIZE // 2),
+    "angle brackets never closed": "<" * SIZE * 4,
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
     "first prose paragraph": lambda body: first_prose_paragraph(body + "\n> quote\n# heading\n```\ncode"),
     "details given": lambda body: _details_in(body.lower()),
+    "a reply's own words": lambda body: own_words(body),
+    "Help Wanted from Jira": lambda body: is_help_wanted_from_jira(
+        post(labels=("Help Wanted",), body=body), SETTINGS
+    ),
 }
 
 
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("body", BODIES)
-def test_a_long_body_of_blanks_is_read_in_linear_time(reader: str, body: str) -> None:
+def test_a_long_body_is_read_in_linear_time(reader: str, body: str) -> None:
     with within(BOUND_SECONDS):
         READERS[reader](BODIES[body])
 
@@ -69,3 +78,21 @@ def test_what_the_patterns_find_is_unchanged() -> None:
     assert (
         CLASSIFIER.prepare("Hi\n\n- **Server Version:** \n\nIt crashes").prose.strip().endswith("it crashes")
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://mattermost.atlassian.net/browse/MM-61501",
+        "see (https://jira.example/browse/MM-1).",
+        "https://jira.example/browse/MM-1/comments",
+        "https://jira.example/browse/MM-1a",
+        "http:///browse/MM-1",
+        "xhttp://http://j/browse/MM-12?focused=1",
+        "http://j/browse/mm-1 http://k/browse/MM-2",
+        "http://j /browse/MM-1",
+        "<http://j/browse/MM-1>",
+    ],
+)
+def test_links_jira_ticket_finds_what_the_pattern_finds(text: str) -> None:
+    assert links_jira_ticket(text) is (JIRA_BROWSE_URL.search(text) is not None)
