@@ -47,6 +47,9 @@ BODIES = {
     "blanks between question marks": (" " * (SIZE // 8) + "?") * 8,
     "a template word then links only before it": "Help\nhttp://x " + "forum " * (SIZE // 6),
     "blank lines of one space": "Help\n" + " \n" * (SIZE // 2) + "x",
+    "a heading of hashes": "Help\n# " + "# " * (SIZE // 2) + "end",
+    "a bold heading then blanks": "Help\n**Version**" + " " * SIZE + "x",
+    "a heading name then stars": "Help\nVersion" + "*" * SIZE + "x",
     # A GitLab description or note may be a million characters long.
     "links with nothing between": "See " + "http://" * (SIZE // 2),
     "angle brackets never closed": "<" * SIZE * 4,
