@@ -58,9 +58,9 @@ weighs it. In order:
    whose default is bug: GitHub, GitLab, Jira) a symptom counts for bug as much as for
    troubleshooting unless the author describes their setup (a setup marker, an old server they
    run): there a problem reported without one is what the maintainers call a bug report. Installing
-   the product (``install_markers``: "install", "installation") is no more setup than that: a
-   tracker's problem report naming no other setup reports the install failing, unless the author
-   asks for help. Asking for help ("please help", "what am I doing wrong?") counts for
+   the product (``install_markers``: "install", "installation", its Docker image) is no more setup
+   than that: a tracker's problem report naming no other setup reports the install failing, unless
+   the author asks for help. Asking for help ("please help", "what am I doing wrong?") counts for
    troubleshooting alone.
 3. **The channel's default**, when nothing above matched (it also breaks ties: it weighs 0.25).
 
