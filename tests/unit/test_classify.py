@@ -372,22 +372,22 @@ FAILURE_PATTERNS = [
         "a log pasted without a code block does not decide either",
         {
             "title": "Thread replies counter shows 0",
-            "body": "After editing the root post the counter shows 0 instead of 2.\n"
+            "body": "After editing the root post the counter shows the wrong count.\n"
             '{"level":"error","msg":"unable to connect","caller":"app/post.go:12"}\n'
             "[2025/03/11 10:22:01] ERROR failed to send the message",
         },
         "bug",
-        'phrase "instead of"',
+        'phrase "the wrong"',
     ),
     (
         "quoted text is not the author's",
         {
             "title": "Docs example renders fields full width",
             "body": "> how do I add fields? It would be nice to ...\n\n"
-            "The short fields are shown full width instead of side by side.",
+            "The short fields are shown at the wrong width.",
         },
         "bug",
-        'phrase "instead of"',
+        'phrase "the wrong"',
     ),
     (
         "not working, in a product defect",
@@ -1596,10 +1596,10 @@ REAL_WORDING_19 = [
         {
             "title": "Graphs show an error",
             "body": "This is a clean setup, no migration from the old tool. Every graph shows an error "
-            "instead of the data.",
+            "and the wrong data.",
         },
         "bug",
-        'phrase "instead of"',
+        'phrase "the wrong"',
     ),
     (
         "Docker the author does not use is not their setup",
@@ -1820,7 +1820,8 @@ REAL_WORDING_23 = [
 # is the way most of those projects are installed, and a report of it failing with no other setup named
 # ("Docker image fails on startup") the maintainers called a bug, as a failing install script; the author
 # saying what they run it with or which file they use ("I run it with docker compose", "the compose file
-# I'm using") is their own setup.
+# I'm using") is their own setup. And "instead of" tells no defect: in the real sets it stood in four bug
+# reports, five proposals ("store files on S3 instead of the disk") and two questions.
 REAL_WORDING_24 = [
     (
         "the product's Docker image failing, with no other setup named, is a bug report on a tracker",
@@ -1851,6 +1852,15 @@ REAL_WORDING_24 = [
         },
         "troubleshooting",
         'setup "i\'m using"',
+    ),
+    (
+        "a result shown instead of another is no defect's phrase: asking how to get it is a question",
+        {
+            "title": "Issue with the date filter",
+            "body": "The list shows every entry instead of today's. How to filter it by the date column?",
+        },
+        "question",
+        'phrase "how to"',
     ),
 ]
 
