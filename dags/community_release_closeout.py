@@ -64,7 +64,7 @@ CHANNELS = ("uservoice", "jira")
             "",
             type="string",
             title="Version",
-            description="The release, e.g. 11.2 or 11.2.1 (v11.2 is the same; Jira fixVersions written "
+            description="The release, e.g. 11.2 or 11.2.1 (no leading v; Jira fixVersions written "
             "with a leading v match too).",
         ),
         "release_date": Param(

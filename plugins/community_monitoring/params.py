@@ -16,6 +16,9 @@ from community_monitoring.timeutil import parse_time
 from community_monitoring.versions import normalise_version
 
 VERSION_PATTERN = r"^[vV]?\d+\.\d+(\.\d+)?$"
+# The `version` param as SPEC §4 gives it: "11.2" or "11.2.1". The leading `v` that SPEC ignores is
+# Jira's (a fixVersion `v11.2` matches 11.2), not the param's: `v11.2` typed in the form is invalid.
+PARAM_VERSION_PATTERN = r"^\d+\.\d+(\.\d+)?$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 
@@ -93,14 +96,17 @@ class CloseoutParams:
 
 
 def closeout_params(params: Mapping[str, Any], today: date) -> CloseoutParams:
-    """The release closeout's params: ``11.2`` (``v11.2`` is the same), a date, an http(s) URL.
+    """The release closeout's params: ``11.2`` or ``11.2.1`` (SPEC §4's pattern: ``v11.2`` is refused;
+    a leading ``v`` is ignored only in Jira's fixVersions), a date, an http(s) URL.
 
     An empty version (the form's default) is kept as ``""``: an asset-triggered run takes its
     version from the release event, and a manual run without one fails at ``check_run``
     (:func:`require_version`).
     """
     version = params.get("version")
-    if version != "" and (not isinstance(version, str) or not re.fullmatch(VERSION_PATTERN, version.strip())):
+    if version != "" and (
+        not isinstance(version, str) or not re.fullmatch(PARAM_VERSION_PATTERN, version.strip())
+    ):
         raise ParamError(f"param 'version' must look like 11.2 or 11.2.1, got {version!r}")
     release_date = params.get("release_date") or today.isoformat()
     if not isinstance(release_date, str) or not re.fullmatch(DATE_PATTERN, release_date):

@@ -29,11 +29,9 @@ GOOD = {
     ("version", "normalised"),
     [
         ("11.2", "11.2"),
-        ("v11.2", "11.2"),
-        ("V11.2", "11.2"),
         (" 11.2 ", "11.2"),
         ("11.2.1", "11.2.1"),
-        ("v10.11.3", "10.11.3"),
+        ("10.11.3", "10.11.3"),
     ],
 )
 def test_version(version: str, normalised: str) -> None:
@@ -41,7 +39,21 @@ def test_version(version: str, normalised: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "version", ["11.x", "11", "11.2.1.4", "version 11.2", "vv11.2", "11.2-rc1", " ", None, 11.2]
+    "version",
+    [
+        "11.x",
+        "11",
+        "11.2.1.4",
+        "version 11.2",
+        "vv11.2",
+        "11.2-rc1",
+        " ",
+        None,
+        11.2,
+        "v11.2",
+        "V11.2",
+        "v10.11.3",
+    ],
 )
 def test_bad_version_is_named(version: Any) -> None:
     message = f"param 'version' must look like 11.2 or 11.2.1, got {version!r}"
@@ -153,7 +165,7 @@ def test_bad_dry_run_is_named(value: Any) -> None:
 
 
 def test_params_as_a_dict() -> None:
-    params = closeout_params({**GOOD, "version": "v11.2", "dry_run": True}, TODAY)
+    params = closeout_params({**GOOD, "version": "11.2", "dry_run": True}, TODAY)
     assert params == CloseoutParams("11.2", "2026-11-16", "https://mattermost.com/blog/11-2", True)
     assert CloseoutParams(**params.to_dict()) == params
 
