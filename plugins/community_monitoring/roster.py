@@ -115,8 +115,10 @@ class Rotation:
         if not isinstance(members, Sequence) or isinstance(members, str) or not members:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'members' must be a non-empty list")
         if not all(isinstance(m, str) and m.strip() for m in members):
-            raise RosterError(f"Variable {ROTATION_VARIABLE!r}: every member must be a non-empty username")
-        names = tuple(mattermost_name(m, f"Variable {ROTATION_VARIABLE!r}: member") for m in members)
+            raise RosterError(
+                f"Variable {ROTATION_VARIABLE!r}: key 'members': every member must be a non-empty username"
+            )
+        names = tuple(mattermost_name(m, f"Variable {ROTATION_VARIABLE!r}: key 'members':") for m in members)
         days = data.get("days")
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
             raise RosterError(f"Variable {ROTATION_VARIABLE!r}: 'days' must be a whole number >= 1")

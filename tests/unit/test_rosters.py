@@ -60,21 +60,25 @@ def test_rotation_member_becomes_its_mattermost_name(member: str, name: str) -> 
     ],
 )
 def test_rotation_member_that_is_no_mattermost_name_is_named(member: str) -> None:
-    expected = f"Variable 'community_rotation': member {member!r} {NAME_RULE}"
+    expected = f"Variable 'community_rotation': key 'members': {member!r} {NAME_RULE}"
     with pytest.raises(RosterError, match=f"^{re.escape(expected)}$"):
         rotation("ben", member)
 
 
 @pytest.mark.parametrize("member", ["", "   ", 5, None])
 def test_rotation_member_that_is_no_username_at_all(member: Any) -> None:
-    with pytest.raises(RosterError, match="'community_rotation': every member must be a non-empty username"):
+    with pytest.raises(
+        RosterError, match="'community_rotation': key 'members': every member must be a non-empty username"
+    ):
         rotation("ben", member)
 
 
 @pytest.mark.parametrize("member", ["here", "@channel", "@ALL"])
 def test_channel_wide_mentions_are_no_member(member: str) -> None:
-    # "@{{ rotation }}" in the digest would ping everyone in the channel.
-    with pytest.raises(RosterError, match="would ping everyone"):
+    # "@{{ rotation }}" in the digest would ping everyone in the channel. SPEC §6: the error names
+    # the Variable and the key (sc28: it said "member 'here'", not which key holds it).
+    expected = f"Variable 'community_rotation': key 'members': {member!r} would ping everyone in the channel"
+    with pytest.raises(RosterError, match=f"^{re.escape(expected)}"):
         rotation(member)
 
 
