@@ -718,7 +718,7 @@ REAL_WORDING_4 = [
     ),
     (
         "a wish with an adverb",
-        {"title": "Two accounts on one server", "body": "This feature would be very helpful for admins."},
+        {"title": "Two accounts on one server", "body": "Two logins would be very helpful for admins."},
         "feature_proposal",
         'wish "would be very helpful"',
     ),
@@ -1865,6 +1865,33 @@ REAL_WORDING_24 = [
 ]
 
 
+# From the ninth real set and the eight before it (tp29): the feature a post is about ("if you want this
+# feature", "pleased to see this feature") stood only in proposals, as did what the product should do
+# that it does not ("an option … should be implemented"); proposals without a request verb or a wish the
+# rules knew had fallen to the tracker's default.
+REAL_WORDING_25 = [
+    (
+        "naming the feature the post is about wishes for it",
+        {
+            "title": "Compact sidebar",
+            "body": "Many of us on small laptops would use this feature every day.",
+        },
+        "feature_proposal",
+        'wish "this feature"',
+    ),
+    (
+        "what the product should do that it does not is a wish",
+        {
+            "title": "Attachments on object storage",
+            "body": "Keeping uploads on S3 rather than the local disk should be implemented, with the same "
+            "permissions as today.",
+        },
+        "feature_proposal",
+        'wish "should be implemented"',
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
     FAILURE_PATTERNS
@@ -1891,7 +1918,8 @@ REAL_WORDING_24 = [
     + REAL_WORDING_21
     + REAL_WORDING_22
     + REAL_WORDING_23
-    + REAL_WORDING_24,
+    + REAL_WORDING_24
+    + REAL_WORDING_25,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
