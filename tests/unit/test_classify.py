@@ -1889,6 +1889,25 @@ REAL_WORDING_25 = [
         "feature_proposal",
         'wish "should be implemented"',
     ),
+    (
+        "not managing despite trying asks for help",
+        {
+            "title": "Push notifications",
+            "body": "When I turn them on the toggle goes back to off after a second. Can't seem to get it "
+            "working at all.",
+        },
+        "troubleshooting",
+        'phrase "can\'t seem to"',
+    ),
+    (
+        "a restart loop told in words is a symptom, so the author's setup counts",
+        {
+            "title": "Print server container",
+            "body": "I mounted my printers.conf with this configuration and now the container always restarts.",
+        },
+        "troubleshooting",
+        'setup "container"',
+    ),
 ]
 
 
