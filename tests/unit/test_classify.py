@@ -1908,6 +1908,16 @@ REAL_WORDING_25 = [
         "troubleshooting",
         'setup "container"',
     ),
+    (
+        "a feature form's own sections, filled in, count for a proposal",
+        {
+            "title": "Smaller home screen widget",
+            "body": "### Problem you are trying to solve\n\nThe widget takes half of the screen.\n\n"
+            "### Suggested solution\n\nA two-line variant.",
+        },
+        "feature_proposal",
+        'filled section "Problem you are trying to solve"',
+    ),
 ]
 
 
