@@ -1918,6 +1918,16 @@ REAL_WORDING_25 = [
         "feature_proposal",
         'filled section "Problem you are trying to solve"',
     ),
+    (
+        "mail that does not go out is a symptom, so the author's SMTP relay counts",
+        {
+            "title": "Reminder emails not sending",
+            "body": "Our SMTP relay is set in the config and the reminders stopped going out last week. "
+            "Where is the log for it?",
+        },
+        "troubleshooting",
+        'setup "smtp"',
+    ),
 ]
 
 
