@@ -1928,6 +1928,16 @@ REAL_WORDING_25 = [
         "troubleshooting",
         'setup "smtp"',
     ),
+    (
+        "asking what is wrong asks for a diagnosis: the problem and the author's setting count",
+        {
+            "title": "Reset time",
+            "body": "I set the time zone to Tehran in the settings, but the daily reset happens at another "
+            "hour. What is wrong?",
+        },
+        "troubleshooting",
+        'setup "i set"',
+    ),
 ]
 
 
