@@ -1938,6 +1938,16 @@ REAL_WORDING_25 = [
         "troubleshooting",
         'setup "i set"',
     ),
+    (
+        "a question form's bare Question section, filled in, counts for a question",
+        {
+            "title": "Jetson boards",
+            "body": "### Search before asking\n\n- [x] I have searched the docs and the issues.\n\n"
+            "### Question\n\nThe meaning of each training parameter for a Jetson board, for a beginner.",
+        },
+        "question",
+        'filled section "Question"',
+    ),
 ]
 
 
