@@ -1865,19 +1865,19 @@ REAL_WORDING_24 = [
 ]
 
 
-# From the ninth real set and the eight before it (tp29): the feature a post is about ("if you want this
-# feature", "pleased to see this feature") stood only in proposals, as did what the product should do
-# that it does not ("an option … should be implemented"); proposals without a request verb or a wish the
-# rules knew had fallen to the tracker's default.
+# From the ninth real set and the eight before it (tp29): what the product should do that it does not
+# ("an option … should be implemented") stood only in proposals, which without a request verb or a wish
+# the rules knew had fallen to the tracker's default. "this feature" stood only in proposals there too,
+# but a bug report names the feature that broke the same way, so it is no wish.
 REAL_WORDING_25 = [
     (
-        "naming the feature the post is about wishes for it",
+        "naming the feature that broke is no wish",
         {
-            "title": "Compact sidebar",
-            "body": "Many of us on small laptops would use this feature every day.",
+            "title": "Export to PDF broken after 3.2",
+            "body": "Since upgrading to 3.2 this feature no longer works. Clicking Export does nothing.",
         },
-        "feature_proposal",
-        'wish "this feature"',
+        "bug",
+        'phrase "since upgrading to"',
     ),
     (
         "what the product should do that it does not is a wish",
