@@ -34,9 +34,10 @@ _LOGS = re.compile(
     r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b)|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:"
 )
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
-# "^[ \t]*", not "^\s*", which crossed line ends: each line of a run of blank lines was read to its end.
+# "^[^\S\n]*" (a blank other than a line end), not "^\s*", which crossed line ends: each line of a run
+# of blank lines was read to its end.
 _STEPS = re.compile(
-    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^[ \t]*(?:1[.)]|-\s*step)\s", re.MULTILINE
+    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^[^\S\n]*(?:1[.)]|-\s*step)\s", re.MULTILINE
 )
 _STEPS_HEADING = re.compile(r"reproduce|\bsteps\b")
 

@@ -27,10 +27,11 @@ def first_paragraph(body: str) -> str:
 
 
 # What is not the author's own words: code, quoted text, links, template comments and headings.
-# "^[ \t]*", never "^\s*": under MULTILINE, "\s" crosses line ends, so from each line of a run of
+# "^[^\S\n]*", never "^\s*": under MULTILINE, "\s" crosses line ends, so from each line of a run of
 # blank lines the pattern read to the run's end (a body of 60,000 " \n" took minutes). The line a
-# marker stands on is found either way, and blank lines before it still end a paragraph.
-_FENCED_CODE = re.compile(r"^[ \t]*(```|~~~).*?(^[ \t]*\1|\Z)", re.MULTILINE | re.DOTALL)
+# marker stands on is found either way, and blank lines before it still end a paragraph. Every other
+# blank is still read ("[ \t]" alone missed a quote indented with a no-break or ideographic space).
+_FENCED_CODE = re.compile(r"^[^\S\n]*(```|~~~).*?(^[^\S\n]*\1|\Z)", re.MULTILINE | re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
 # HTML bodies (a forum post's cooked text, a Stack Exchange body): code, quotes (Discourse's in an
@@ -38,8 +39,8 @@ _HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
 _HTML_NOT_PROSE = re.compile(
     r"<(pre|blockquote|aside|h[1-6])\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE
 )
-_QUOTE_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-_HEADING_LINE = re.compile(r"^[ \t]*#{1,6}\s.*$", re.MULTILINE)
+_QUOTE_LINE = re.compile(r"^[^\S\n]*>.*$", re.MULTILINE)
+_HEADING_LINE = re.compile(r"^[^\S\n]*#{1,6}\s.*$", re.MULTILINE)
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
 _NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (

@@ -83,6 +83,18 @@ def test_what_the_patterns_find_is_unchanged() -> None:
     )
 
 
+@pytest.mark.parametrize("blank", ["\u00a0", "\u3000", "\f", "\v"])
+def test_a_marker_after_any_other_blank_than_a_space_or_tab_is_found_as_before(blank: str) -> None:
+    """The old patterns' leading blanks were any blank a line starts with, not only spaces and tabs:
+    a quote, heading or fence indented with a no-break or ideographic space (a Japanese paragraph's
+    indent), a form feed or a vertical tab is still no prose, and a step numbered after one is still
+    a step. Only the line's end is no longer crossed."""
+    assert first_prose_paragraph(f"{blank}> quoted\nMine: push fails") == "Mine: push fails"
+    assert first_prose_paragraph(f"{blank}## Summary\nMine: push fails") == "Mine: push fails"
+    assert first_prose_paragraph(f"{blank}```\nlog\n{blank}```\nMine\n\nLater") == "Mine"
+    assert _details_in(f"intro\n{blank}1. open the app\n") == {"steps"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
