@@ -291,6 +291,19 @@ def test_an_answer_in_a_content_coding_that_was_not_asked_for_is_named(
     )
 
 
+@pytest.mark.parametrize("coding", ["UTF-8", "none", "binary"])
+def test_a_json_answer_that_reads_is_used_whatever_unknown_coding_it_names(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float], coding: str
+) -> None:
+    """urllib3 passes an answer in a coding it does not know through as it came: a server that names
+    a bogus one ("Content-Encoding: UTF-8", "none") over a plain JSON body was read, and still is.
+    Only an answer that does not read is named for its coding."""
+    payload = json.dumps({"items": [1, 2]}).encode()
+    reply = Reply(200, payload, "application/json", {"Content-Encoding": coding})
+    with Loopback(reply) as server:
+        assert client(monkeypatch, server, sleeps).get_page("/latest.json", ItemsPage).items == [1, 2]
+
+
 def test_deflate_raw_or_zlib_wrapped_still_reads(
     monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
 ) -> None:

@@ -402,26 +402,35 @@ def unasked_coding(headers: Mapping[str, str]) -> str | None:
     return next((c.strip() for c in codings if c.strip() not in UNPACKED_CODINGS), None)
 
 
-def json_body(call: Call, raw: RawResponse) -> Any:
-    """The decoded JSON of an answer that must be JSON, or InvalidResponseError."""
+def _packed(raw: RawResponse) -> str | None:
+    """Why an answer that does not read may be packed: a content coding not asked for (None: none)."""
     coding = unasked_coding(raw.headers)
-    if coding is not None:
-        # A CDN or proxy answering in brotli or zstd although the request asked for gzip or deflate:
-        # 'body is not valid JSON' and a line of binary named neither the coding nor what is wrong.
-        detail = (
-            f"the answer is compressed as {coding!r} (its Content-Encoding), which was not asked for "
-            f"(Accept-Encoding: {ACCEPT_ENCODING.replace(',', ', ')}) and cannot be unpacked here: "
-            "a proxy or CDN in front of the service ignoring Accept-Encoding?"
-        )
-        raise call.error(raw.status, detail, InvalidResponseError)
+    if coding is None:
+        return None
+    # A CDN or proxy answering in brotli or zstd although the request asked for gzip or deflate:
+    # 'body is not valid JSON' and a line of binary named neither the coding nor what is wrong.
+    return (
+        f"the answer is compressed as {coding!r} (its Content-Encoding), which was not asked for "
+        f"(Accept-Encoding: {ACCEPT_ENCODING.replace(',', ', ')}) and cannot be unpacked here: "
+        "a proxy or CDN in front of the service ignoring Accept-Encoding?"
+    )
+
+
+def json_body(call: Call, raw: RawResponse) -> Any:
+    """The decoded JSON of an answer that must be JSON, or InvalidResponseError.
+
+    An unknown coding is named only for an answer that does not read: urllib3 passes it through as
+    it came, and a server naming a bogus one ("Content-Encoding: UTF-8") over plain JSON is read."""
     content_type = raw.headers.get("content-type") or ""
     if not is_json_type(content_type):
-        detail = f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
+        detail = _packed(raw) or (
+            f"Content-Type is {content_type or 'missing'}, not JSON; body starts: {call.excerpt(raw)!r}"
+        )
         raise call.error(raw.status, detail, InvalidResponseError)
     try:
         return decode_json(raw.text)
     except ValueError as exc:
-        detail = f"body is not valid JSON ({exc}); body starts: {call.excerpt(raw)!r}"
+        detail = _packed(raw) or f"body is not valid JSON ({exc}); body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError) from None
 
 
