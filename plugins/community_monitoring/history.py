@@ -173,17 +173,11 @@ class TeamDecisions:
 
     def _decide_issue(self, post: Post, roster: StaffRoster, as_of: datetime) -> tuple[str, str, str] | str:
         labelled = self.label_types(post.labels)
-        # The issue type (GitHub) is the team's decision as a label is; one naming another type
-        # than the labels makes the issue teach nothing, as two labels would.
-        typed = self.label_types((post.issue_type,)) if post.issue_type else {}
-        if len(labelled.keys() | typed.keys()) > 1:
+        if len(labelled) > 1:
             return "labels name two types"
         if labelled:
             [(post_type, label)] = labelled.items()
             return post_type, "label", f'label "{label}"'
-        if typed:
-            [(post_type, name)] = typed.items()
-            return post_type, "issue type", f'issue type "{name}"'
         for reply in reversed(replies_at(post, as_of)):
             if is_by_author(post, reply) or is_reply_bot(reply, roster):
                 continue
@@ -192,6 +186,13 @@ class TeamDecisions:
             redirected = self.redirect_type(reply.body)
             if redirected:
                 return redirected[0], "redirect", f'redirect "{redirected[1]}"'
+        # The issue type (GitHub) last: the issue form the author picked sets it as often as a
+        # maintainer does, so the team's own label or redirect says what the team decided ("Bug" from
+        # a bug form on an issue staff sent to the forum is troubleshooting, not a bug to learn).
+        typed = self.label_types((post.issue_type,)) if post.issue_type else {}
+        if typed:
+            [(post_type, name)] = typed.items()
+            return post_type, "issue type", f'issue type "{name}"'
         return "no team label or redirect"
 
 

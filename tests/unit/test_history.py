@@ -107,9 +107,15 @@ TICKET = "I reproduced this and created a ticket: MM-60001"
             ("bug", "label", 'label "Type/Bug"'),
         ),
         (
-            "a label and the issue type disagree",
-            issue(("Type/Bug",), issue_type="Feature"),
-            "labels name two types",
+            # The type is often the issue form's (the author picked "Bug report"); the label the team's.
+            "a label and the issue type disagree: the team's label decides",
+            issue(("Type/Enhancement",), issue_type="Bug"),
+            ("feature_proposal", "label", 'label "Type/Enhancement"'),
+        ),
+        (
+            "a staff redirect beats the issue type the author's form set",
+            issue(issue_type="Bug", replies=(reply("staffer", ago(days=39), body=FORUM_REDIRECT),)),
+            ("troubleshooting", "redirect", 'redirect "Please post this on the forum"'),
         ),
         ("an issue type no type maps", issue(issue_type="Task"), "no team label or redirect"),
         (
