@@ -39,7 +39,8 @@ weighs it. In order:
    bug template section filled in                 1.5          ``filled section "Steps to reproduce"``
    form label / form title prefix ("[Bug]:",      1.5          ``label "Bug Report/Open"``
    "bug report:": the form is named, not the
-   type; a pictograph in it is dropped)
+   type; a pictograph in it is dropped) / a
+   GitHub issue type (forms set it too)
    troubleshooting symptom ("can't connect") or   1 / 0.5      ``phrase "can't connect"``
    asking for help (``help_phrases``)
    a sentence of the body that asks ("Is it       1            ``question asked``
@@ -1015,7 +1016,13 @@ class PostClassifier:
                 hit = self._labels.get(key)
                 if hit:
                     # The configured name when the whole label matched, else the post's own label.
-                    return Classification(hit[0], f'{kind} "{hit[1] if index == 0 else label}"'), evidence
+                    rule = f'{kind} "{hit[1] if index == 0 else label}"'
+                    if kind == "issue type":
+                        # An issue form sets the type as it sets its own labels (`type: bug`): which
+                        # form the author picked, evidence as a form label is, never the decision.
+                        form = form or (hit[0], rule)
+                        break
+                    return Classification(hit[0], rule), evidence
         if post.category and post.channel == "forum":
             for name in category_names(post.category):
                 hit = self._categories.get(name.casefold())

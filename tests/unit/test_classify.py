@@ -67,16 +67,16 @@ def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> s
             'label "Question"',
         ),
         ("label beats phrase", {"labels": ("Bug",), "title": "How do I set this up?"}, "bug", 'label "Bug"'),
-        # A GitHub issue type says the type as a label does; a label decides first.
+        # A GitHub issue type weighs as a form label does (forms set it); a label decides first.
         (
-            "issue type Feature",
+            "an issue type weighs as a form label: the words decide",
             {"issue_type": "Feature", "title": "Export fails with an error"},
-            "feature_proposal",
-            'issue type "Feature"',
+            "bug",
+            'phrase "fails"',
         ),
         (
             "issue type case-insensitive",
-            {"issue_type": "bug", "title": "How do I?"},
+            {"issue_type": "bug", "title": "Export to CSV"},
             "bug",
             'issue type "Bug"',
         ),
@@ -85,6 +85,26 @@ def legacy_template(summary: str = "", steps: str = "", observed: str = "") -> s
             {"labels": ("Question",), "issue_type": "Bug"},
             "question",
             'label "Question"',
+        ),
+        (
+            # The bug form's own type, like its "Bug Report/Open" label, says which form the author
+            # picked: the support post it holds is still troubleshooting (GitHub's issue forms set
+            # `type: bug` as they set labels).
+            "an issue type is what the form says: the setup decides",
+            {
+                "issue_type": "Bug",
+                "title": "Desktop app can't connect",
+                "body": "I'm running it on my own server behind nginx with a self-signed certificate "
+                "and the desktop app can't connect. Please help, what am I doing wrong?",
+            },
+            "troubleshooting",
+            'setup "certificate"',
+        ),
+        (
+            "an issue type alone decides",
+            {"issue_type": "Feature", "title": "Dark theme"},
+            "feature_proposal",
+            'issue type "Feature"',
         ),
         (
             "an unmapped issue type says nothing",
