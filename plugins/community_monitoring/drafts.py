@@ -25,9 +25,11 @@ MAX_GREETED = 40
 # and heading lines are gone, so "Steps to reproduce" left empty or "(what version are you using?)"
 # in a placeholder does not count as given. The texts are lower case.
 # A version number (also at the end of a sentence: "Server 11.1.0."), not a size ("2.5 GB") nor the
-# bare word ("the latest version" gives none).
+# bare word ("the latest version" gives none). The blanks after "version" are read whole (an atomic
+# group): with the ":" left out they and the blanks after it split a long run every way (quadratic;
+# "version" and a GitHub body of blanks took minutes), and whole is the only split that can match.
 _VERSION = re.compile(
-    r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion[ \t]*[:=]?[ \t]*v?\d"
+    r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion(?>[ \t]*)[:=]?[ \t]*v?\d"
 )
 # Logs given, not the verb ("cannot log in", "it logs out every morning").
 _LOGS = re.compile(

@@ -50,6 +50,8 @@ BODIES = {
     "a heading of hashes": "Help\n# " + "# " * (SIZE // 2) + "end",
     "a bold heading then blanks": "Help\n**Version**" + " " * SIZE + "x",
     "a heading name then stars": "Help\nVersion" + "*" * SIZE + "x",
+    # "version", blanks, no ":" or digit: the blanks before and after the ":" were split every way.
+    "the word version then blanks": "Help\nVersion" + " " * SIZE + "(",
     # A GitLab description or note may be a million characters long.
     "links with nothing between": "See " + "http://" * (SIZE // 2),
     "angle brackets never closed": "<" * SIZE * 4,
