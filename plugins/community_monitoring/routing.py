@@ -9,7 +9,7 @@ Names compare case-insensitively. The owner is a validated Mattermost name, so i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from community_monitoring.classify import keyword_pattern
@@ -41,15 +41,26 @@ _HTML_NOT_PROSE = re.compile(
 )
 _QUOTE_LINE = re.compile(r"^[^\S\n]*>.*$", re.MULTILINE)
 _HEADING_LINE = re.compile(r"^[^\S\n]*#{1,6}\s.*$", re.MULTILINE)
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A Markdown link is its text. Read in one pass: tried from every "[", "[^\]]*" read each of a long
+# run of "[" again to the next "]", and "[^)]*" each "](" to the next ")" (a run of either: minutes).
+# Where no link starts at a "[", none starts at any "[" before the same "]" (each would end there
+# too), so that stretch is kept as it is and skipped whole; and past a "](" with no ")" after it,
+# no link can end: the rest is kept. What is replaced is what the plain pattern replaced.
+_MARKDOWN_LINK = re.compile(r"(!?\[([^\]]*)\]\([^)]*\))|\[[^\]]*\]\([^)]*\Z|\[[^\]]*")
+
+
+def _link_text(match: re.Match[str]) -> str:
+    return match.group(2) if match.group(1) is not None else match.group(0)
+
+
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
-_NOT_PROSE: tuple[tuple[str, re.Pattern[str], str], ...] = (
+_NOT_PROSE: tuple[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     ("<!--", _HTML_COMMENT, " "),
     ("```", _FENCED_CODE, "\n\n"),
     ("~~~", _FENCED_CODE, "\n\n"),
     ("<", _HTML_NOT_PROSE, "\n\n"),
     ("`", _INLINE_CODE, " "),
-    ("](", _MARKDOWN_LINK, r"\1"),
+    ("](", _MARKDOWN_LINK, _link_text),
     ("://", _URL, " "),
     ("www.", _URL, " "),
     (">", _QUOTE_LINE, ""),

@@ -55,6 +55,10 @@ BODIES = {
     # A GitLab description or note may be a million characters long.
     "links with nothing between": "See " + "http://" * (SIZE // 2),
     "angle brackets never closed": "<" * SIZE * 4,
+    # A Markdown link's text was read from every "[" to the next "]", its URL from every "](" to the
+    # next ")": each of a long run of them again to the run's end.
+    "link openings never closed": "Help " + "[" * SIZE + "](",
+    "link targets never closed": "Help " + "[](" * SIZE,
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
