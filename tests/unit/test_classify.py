@@ -793,7 +793,7 @@ REAL_WORDING_5 = [
             "body": "I run it with docker compose on my laptop. After registering a user, login is refused.",
         },
         "troubleshooting",
-        'setup "i run"',
+        'setup "i run it"',
     ),
     (
         "asking what to do about a symptom on a tracker is not a bug report",
@@ -1843,6 +1843,16 @@ REAL_WORDING_23 = [
 # I'm using") is their own setup. And "instead of" tells no defect: in the real sets it stood in four bug
 # reports, five proposals ("store files on S3 instead of the disk") and two questions.
 REAL_WORDING_24 = [
+    (
+        "running into an error is no setup",
+        {
+            "title": "Upload fails with 403",
+            "body": "I'm running into permission errors when uploading files larger than 10 MB since 4.2. "
+            "The server returns 403.",
+        },
+        "bug",
+        'phrase "fails"',
+    ),
     (
         "the product's Docker image failing, with no other setup named, is a bug report on a tracker",
         {
