@@ -15,6 +15,7 @@ from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.safety import safe_name, safe_text, safe_url
 from community_monitoring.settings import ResponsesSection, Settings, load_settings
+from community_monitoring.uservoice_review import plain_words
 
 # How much of a related ticket's key or version a draft or an action shows.
 MAX_SHOWN = 60
@@ -138,6 +139,22 @@ def missing_details(
     return tuple(d for d in needed if d not in known)
 
 
+def offered_to_contribute(post: Post, offer: re.Pattern[str] | None, as_of: datetime | None = None) -> bool:
+    """Whether the author already offered to build it ("happy to submit a PR": the rules file's
+    offer phrases) in their own words, in the post or a reply of theirs by T. Their draft then does
+    not ask whether they would like to contribute: SPEC §4, drafts never re-ask what the author gave.
+    A quoted offer is someone else's; an offer made after T does not exist yet."""
+    if offer is None:
+        return False
+    texts = [post.body]
+    texts += [
+        r.body
+        for r in post.replies
+        if (as_of is None or r.created_at <= as_of) and answers.is_by_author(post, r)
+    ]
+    return any(text and offer.search(plain_words(answers.own_words(text))) for text in texts)
+
+
 def greeted_name(author: str) -> str:
     """Whom a reply draft greets: the author's name made safe to show ("Hi there," for a name that
     shows nothing, and for a deleted account: "Hi ghost," greets nobody). The one greeting of every
@@ -156,6 +173,7 @@ class DraftWriter:
         self._doc_pattern = keyword_pattern(doc_links)
         self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
         self._reader = PostClassifier.from_settings(settings)
+        self._offer = keyword_pattern(settings.uservoice.offer_phrases)
 
     def related_docs(self, post: Post) -> tuple[tuple[str, str], ...]:
         if self._doc_pattern is None:
@@ -196,8 +214,11 @@ class DraftWriter:
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
                 "contributing_url": drafts.contributing_url,
-                # A feature that is built already (shipped or coming) has nothing left to contribute.
-                "ask_to_contribute": post_type in ("bug", "feature_proposal") and not _built(override),
+                # A feature that is built already (shipped or coming) has nothing left to contribute;
+                # an author who offered to build it is not asked again.
+                "ask_to_contribute": post_type in ("bug", "feature_proposal")
+                and not _built(override)
+                and not offered_to_contribute(post, self._offer, as_of),
                 "community": self._settings.community_name,
             },
         ).strip()

@@ -170,7 +170,7 @@ def _excerpt(text: str, start: int, width: int = 160) -> str:
 _CURLY_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
-def _plain_words(text: str) -> str:
+def plain_words(text: str) -> str:
     """The text as the offer phrases are written: straight apostrophes (phones type "I’d"), and
     one space between words (a phrase across a line break is still the phrase)."""
     return " ".join(text.translate(_CURLY_APOSTROPHES).split())
@@ -218,7 +218,7 @@ def review_suggestions(
             questions.append(suggestion)
         if offer is None:
             continue
-        body = _plain_words(suggestion.body)
+        body = plain_words(suggestion.body)
         found = offer.search(body) if is_new else None
         if found:
             offers.append(Offer(suggestion, _excerpt(body, found.start()), "suggestion"))
@@ -228,7 +228,7 @@ def review_suggestions(
                 continue
             if not same_author(reply.author, suggestion.author, reply.author_id, suggestion.author_id):
                 continue
-            said = _plain_words(reply.body)
+            said = plain_words(reply.body)
             found = offer.search(said)
             if found:
                 offers.append(Offer(suggestion, _excerpt(said, found.start()), "comment"))

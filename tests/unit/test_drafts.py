@@ -276,3 +276,53 @@ def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]
     decided = Classification("bug", "test")
     suggestion = DraftWriter(SETTINGS).suggest(item, decided, as_of=T)
     assert suggestion.missing_details == missing, case
+
+
+@pytest.mark.parametrize(
+    ("case", "post_type", "body", "replies", "asks"),
+    [
+        (
+            "a bug whose author offers a PR in the post",
+            "bug",
+            "It crashes. I'd be happy to submit a PR for this.",
+            (),
+            False,
+        ),
+        (
+            "a feature whose author offers in a later reply (curly apostrophe)",
+            "feature_proposal",
+            "It would be nice to mute threads.",
+            (reply("alice", ago(hours=2), body="I\u2019d like to work on this myself."),),
+            False,
+        ),
+        (
+            "an offer by someone else is not the author's",
+            "bug",
+            "It crashes.",
+            (reply("bob", ago(hours=2), body="I can submit a PR for this."),),
+            True,
+        ),
+        (
+            "the author's offer made after T does not exist yet",
+            "bug",
+            "It crashes.",
+            (reply("alice", T + timedelta(hours=1), body="I can submit a PR for this."),),
+            True,
+        ),
+        (
+            "an offer only quoted from someone else is not the author's",
+            "bug",
+            "> I can submit a PR for this.\n\nStill crashing here.",
+            (),
+            True,
+        ),
+        ("no offer", "feature_proposal", "Please add an option to mute threads.", (), True),
+    ],
+)
+def test_drafts_do_not_ask_an_author_who_offered_to_contribute(
+    case: str, post_type: str, body: str, replies: tuple, asks: bool
+) -> None:
+    """SPEC §4: drafts never re-ask what the author already gave; one who offered to build it gave that."""
+    p = post(author="alice", title="Mute a thread", body=body, replies=replies)
+    draft = WRITER.suggest(p, Classification(post_type, "x"), (), as_of=T).draft
+    assert ("interested in contributing" in draft) == asks, (case, draft)
