@@ -10,7 +10,7 @@ from datetime import datetime
 from community_monitoring import answers
 from community_monitoring.classify import Classification, PostClassifier
 from community_monitoring.records import DELETED_AUTHORS, Post
-from community_monitoring.related import ActionOverride, Related, decide_action
+from community_monitoring.related import ActionOverride, Related, decide_action, split_own_copies
 from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.safety import safe_name, safe_text, safe_url
@@ -195,6 +195,8 @@ class DraftWriter:
         """The action and draft for a post; ``related``: its related items, best first (related.py);
         ``as_of``: the thread as it stood at T decides what is still missing."""
         post_type = classification.post_type
+        # The author's own earlier copy on another channel is not a related item (related.split_own_copies).
+        related = split_own_copies(related)[0]
         missing = missing_details(post, post_type, self._reader, as_of, self._settings.responses)
         docs = self.related_docs(post)
         override = decide_action(post_type, related)

@@ -16,7 +16,7 @@ from community_monitoring.channels import named as channel_named
 from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post, chunks
-from community_monitoring.related import Related, fold_duplicates
+from community_monitoring.related import Related, fold_duplicates, split_own_copies
 from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
@@ -318,9 +318,11 @@ def _triage_entry(
     findings: TriageFindings,
     as_of: datetime,
 ) -> tuple[str, dict[str, Any]]:
-    related = tuple(findings.related.get(post.url, ()))
+    # The author's copies posted on another channel on an earlier day are found as related items.
+    related, earlier_copies = split_own_copies(findings.related.get(post.url, ()))
+    copies = (*findings.also_posted.get(post.url, ()), *earlier_copies)
     suggestion = writer.suggest(post, decided, related, as_of)
-    owners = (route_owner(p, config.routing) for p in (post, *findings.also_posted.get(post.url, ())))
+    owners = (route_owner(p, config.routing) for p in (post, *copies))
     entry = {
         **_item(post),
         "state": answers.state_at(post, as_of),
@@ -335,10 +337,7 @@ def _triage_entry(
         # topic lacks): its owner still hears of the item.
         "owner": next((o for o in owners if o), ""),
         "related": [{"key": r.key, "url": r.url, "state": r.state} for r in related],
-        "also_posted": [
-            {"channel_label": channel_label(copy), "url": copy.url}
-            for copy in findings.also_posted.get(post.url, ())
-        ],
+        "also_posted": [{"channel_label": channel_label(copy), "url": copy.url} for copy in copies],
     }
     return decided.post_type, entry
 

@@ -5,7 +5,8 @@ GitHub and GitLab issues, forum topics) by the cosine similarity of TF-IDF vecto
 titles and first paragraphs. The closest matches above the threshold are shown with the post,
 fill the reply draft's ticket or feature-idea link, and decide the suggested actions ("already
 available in X.Y", "coming in X.Y" for a feature built but not released yet, "tracked in KEY"). The same author posting the same thing on two channels is
-one item ("also posted on ...").
+one item ("also posted on ..."); a copy on another channel from an earlier day is found among the
+related items and marked as the author's own (``Related.own_copy``): shown as "also posted on" too.
 
 Everything is judged as of T: a candidate created after T does not exist, a ticket resolved
 after T was open, a fixVersion counts as released only if its GitHub release was published by T.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,6 +57,12 @@ class Related:
     released_in: str | None = None
     # The normalised version the work waits for, when resolved as built by T but not released by T.
     coming_in: str | None = None
+    # The issue, topic or suggestion matched (None for a Jira ticket).
+    post: Post | None = field(default=None, compare=False, repr=False)
+    # The new post's author posted the same thing on this other channel before it (on an earlier
+    # day: copies of the same day are folded into one item): shown as "also posted on", not as a
+    # related item, and never deciding an action or a draft's link (SPEC §4).
+    own_copy: bool = False
 
     @property
     def summary(self) -> str:
@@ -150,7 +157,7 @@ def _ticket_related(ticket: JiraTicket, released: Sequence[str], as_of: datetime
 def _post_related(post: Post, as_of: datetime) -> Related:
     state, is_open = post_state(post, as_of)
     kind: RelatedKind = post.channel  # type: ignore[assignment]  # checked by the caller
-    return Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open)
+    return Related(kind, post_key(post), post.url, post.title, 0.0, state, is_open, post=post)
 
 
 def _is_candidate(post: Post, as_of: datetime, roster: StaffRoster | None) -> bool:
@@ -289,10 +296,39 @@ def find_related(
                 best_of[post.url] = best
     wanted = {identities[column] for best in best_of.values() for column, _ in best}
     items = _related_items(wanted, read_posts(), tickets, releases, as_of, roster)
-    return {
-        url: tuple(_scored(items[identities[column]], score) for column, score in best)
-        for url, best in best_of.items()
-    }
+    post_of = {post.url: post for post in new_posts}
+    found: dict[str, tuple[Related, ...]] = {}
+    for url, best in best_of.items():
+        matched = (_scored(items[identities[column]], score) for column, score in best)
+        found[url] = tuple(
+            replace(item, own_copy=True)
+            if is_earlier_copy(post_of[url], item, rules.duplicate_threshold)
+            else item
+            for item in matched
+        )
+    return found
+
+
+def is_earlier_copy(post: Post, item: Related, threshold: float) -> bool:
+    """Whether ``item`` is the same author's copy of ``post`` on another channel, posted before it
+    (as similar as ``fold_duplicates`` asks of copies on the same day)."""
+    copy = item.post
+    author = post.author.casefold()
+    return (
+        copy is not None
+        and copy.channel != post.channel
+        and author not in DELETED_AUTHORS
+        and copy.author.casefold() == author
+        and copy.created_at < post.created_at
+        and item.score >= threshold - 1e-6
+    )
+
+
+def split_own_copies(related: Sequence[Related]) -> tuple[tuple[Related, ...], tuple[Post, ...]]:
+    """A post's related items apart from its author's earlier copies, and those copies' posts."""
+    others = tuple(item for item in related if not item.own_copy)
+    copies = tuple(item.post for item in related if item.own_copy and item.post is not None)
+    return others, copies
 
 
 def _hits(

@@ -201,6 +201,18 @@ def test_related_items_fill_the_links_and_decide_the_action(
         assert text not in suggestion.draft, (case, text)
 
 
+def test_the_authors_own_earlier_idea_is_not_the_idea_others_vote_for() -> None:
+    """The author posted the idea on UserVoice two days ago and now on GitHub: their own copy is
+    "also posted on" in [Triage] (related.split_own_copies), not an idea to send them to."""
+    from dataclasses import replace
+
+    item = post(title="Schedule a message")
+    decided = Classification("feature_proposal", "x")
+    own = replace(IDEA, post=post(channel="uservoice", created=ago(days=2)), own_copy=True)
+    assert WRITER.suggest(item, decided, (own,)) == WRITER.suggest(item, decided)
+    assert IDEA.url in WRITER.suggest(item, decided, (IDEA,)).draft
+
+
 @pytest.mark.parametrize("post_type", ["bug", "troubleshooting", "feature_proposal", "question"])
 @pytest.mark.parametrize("channel", ["github", "forum", "uservoice"])
 def test_related_items_that_decide_nothing_leave_the_draft_as_it_was(channel: str, post_type: str) -> None:

@@ -93,3 +93,25 @@ def test_a_route_matched_only_by_a_folded_copy_still_names_its_owner() -> None:
     assert line.endswith("→ @mobile-team")
     alone = _triage([topic], TriageFindings(), routed)
     assert "@mobile-team" not in alone
+
+
+def test_the_authors_copy_from_an_earlier_day_is_shown_as_also_posted_not_as_related() -> None:
+    """SPEC §4: the same author posting the same thing on two channels is "also posted on …". The
+    forum topic of two days ago was listed on its own day; today's issue names it as the author's
+    copy, not as "Related: topic …", and its state decides no action."""
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.related import Related
+
+    issue = post(number=7, created=ago(hours=2), title="Push notifications crash the app")
+    topic = post(channel="forum", number=3501, created=ago(days=2), title="Push notifications crash the app")
+    copy = Related(
+        "forum", "topic 3501", topic.url, topic.title, 0.9, "open", True, post=topic, own_copy=True
+    )
+    other = Related("jira", "MM-61500", "https://jira.test/browse/MM-61500", "Push crash", 0.6, "Open", True)
+    text = _triage([issue], TriageFindings(related={issue.url: (copy, other)}))
+    assert f"Also posted on [Forum]({topic.url}) by the same author." in text
+    assert "topic 3501" not in text
+    assert "\nRelated: [MM-61500](https://jira.test/browse/MM-61500) · Open\n" in text
+    alone = _triage([issue], TriageFindings(related={issue.url: (copy,)}))
+    assert "Related:" not in alone
+    assert f"Also posted on [Forum]({topic.url}) by the same author." in alone

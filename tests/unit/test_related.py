@@ -166,6 +166,64 @@ def test_an_author_copy_folded_into_the_post_is_not_shown_again_as_related() -> 
     assert keys_for(PUSH_BUG, found) == ["topic 81"]
 
 
+@pytest.mark.parametrize(
+    ("case", "earlier", "own_copy"),
+    [
+        (
+            "the author's topic of two days ago is their own copy",
+            post(channel="forum", number=82, title=PUSH_BUG.title, created=ago(days=2)),
+            True,
+        ),
+        (
+            "the author's name in another case is the same author",
+            post(channel="forum", number=83, title=PUSH_BUG.title, author="ALICE", created=ago(days=2)),
+            True,
+        ),
+        (
+            "another author's topic is a related item",
+            post(channel="forum", number=84, title=PUSH_BUG.title, author="zoe", created=ago(days=2)),
+            False,
+        ),
+        (
+            "the author's issue on the same channel is a related item (two items on one channel never fold)",
+            post(number=85, source_id="o/r#85", title=PUSH_BUG.title, created=ago(days=2)),
+            False,
+        ),
+        (
+            "a copy posted after the post is not the one it copies",
+            post(channel="gitlab", number=86, source_id="g/p#86", title=PUSH_BUG.title, created=ago(hours=1)),
+            False,
+        ),
+        (
+            "a deleted account is many people",
+            post(channel="forum", number=87, title=PUSH_BUG.title, author="ghost", created=ago(days=2)),
+            False,
+        ),
+        (
+            "a topic related but less similar than a copy is not a copy",
+            post(
+                channel="forum",
+                number=88,
+                title="Android push notifications",
+                body="Are notifications supported at all on tablets?",
+                created=ago(days=2),
+            ),
+            False,
+        ),
+    ],
+)
+def test_the_authors_earlier_copy_on_another_channel_is_marked_as_their_own(
+    case: str, earlier: Post, own_copy: bool
+) -> None:
+    """SPEC §4: the same author posting the same thing on two channels is "also posted on", also when
+    the first copy was posted on an earlier day (and listed then), not a related item."""
+    new = replace(PUSH_BUG, author=earlier.author) if earlier.author == "ghost" else PUSH_BUG
+    found = find_related([new], [earlier], [], (), settings(threshold=0.2), T)
+    (item,) = found[new.url]
+    assert item.own_copy is own_copy, case
+    assert (item.post is earlier) if own_copy else True
+
+
 def similar_tickets() -> list[JiraTicket]:
     """Least similar first, so that candidate order alone would give the wrong answer."""
     return [

@@ -198,9 +198,17 @@ def test_the_authors_own_copy_on_another_channel_is_never_a_related_item() -> No
     assert own_copies(window, GITHUB_ON) == {on_github.url: (on_uservoice,), on_uservoice.url: (on_github,)}
     [planned] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=find)
     assert on_uservoice.url not in planned.draft
-    # Without leaving the copy out it would be the closest related item, and the draft would send
-    # the author to it.
+    # Not folded (as when the suggestion was posted on an earlier day), the copy is still found to be
+    # the author's own (related.is_earlier_copy), and the draft does not send them to it.
     [unfolded] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=lambda posts, _: find(posts, {}))
-    assert (
-        f"already on the feature-idea forum, where others vote for it: {on_uservoice.url}" in unfolded.draft
+    assert on_uservoice.url not in unfolded.draft
+    # Someone else's suggestion of the same idea is one to send the author to.
+    by_other = replace(on_uservoice, author="zed")
+    [linked] = plan_replies(
+        [by_other, on_github],
+        ROSTER,
+        GITHUB_ON,
+        T,
+        find_related=lambda posts, _: find_related(posts, [by_other, on_github], [], [], GITHUB_ON, T),
     )
+    assert f"already on the feature-idea forum, where others vote for it: {by_other.url}" in linked.draft
