@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from builders import SETTINGS, post
-from community_monitoring.answers import own_words
+from community_monitoring.answers import asks_a_question, own_words
 from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import _details_in
 from community_monitoring.routing import first_prose_paragraph
@@ -59,12 +59,21 @@ BODIES = {
     # next ")": each of a long run of them again to the run's end.
     "link openings never closed": "Help " + "[" * SIZE + "](",
     "link targets never closed": "Help " + "[](" * SIZE,
+    # Blocks opened and never closed, or openers whose attributes never end (fw28).
+    "pre blocks never closed": "<pre>" * SIZE,
+    "bbcode quotes never closed": "[quote]" * SIZE,
+    "blockquotes never closed": "<blockquote>" * (SIZE // 2),
+    "quote asides never closed": '<aside class="quote">' * (SIZE // 4),
+    "asides without quote before one '>'": "<aside " * SIZE + ">",
+    "pre openers without '>'": "<pre " * SIZE,
+    "code openers without '>'": "<code " * SIZE,
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
     "first prose paragraph": lambda body: first_prose_paragraph(body + "\n> quote\n# heading\n```\ncode"),
     "details given": lambda body: _details_in(body.lower()),
     "a reply's own words": lambda body: own_words(body),
+    "a reply asks a question": lambda body: asks_a_question(body),
     "Help Wanted from Jira": lambda body: is_help_wanted_from_jira(
         post(labels=("Help Wanted",), body=body), SETTINGS
     ),
