@@ -121,7 +121,7 @@ class MattermostWebhook:
             # Another 2xx came from something in its place (a gateway's or single sign-on's JSON, a
             # proxy that queues): whether the post reached the channel cannot be told, nor read back.
             # Scrubbed whole before it is cut: an id the answer echoes across the cut would show its start.
-            shown = " ".join(self._api.scrub(answer.text)[:400].split())[:200] or "(empty body)"
+            shown = " ".join(self._api.scrub_start(answer.text, 400).split())[:200] or "(empty body)"
             detail = (
                 f'not Mattermost\'s "ok" but {shown!r}: something else may have '
                 "taken the post in its place, so it may not have arrived; it is not re-sent"

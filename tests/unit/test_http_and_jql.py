@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from community_monitoring.sources.http import Call, relative_endpoint, retry_after_seconds, scrub_secrets
+from community_monitoring.sources.http import (
+    Call,
+    RawResponse,
+    relative_endpoint,
+    retry_after_seconds,
+    scrub_secrets,
+)
 from community_monitoring.sources.jira import build_jql
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
@@ -127,3 +134,45 @@ def test_a_secret_of_letters_beyond_ascii_echoed_escaped_is_hidden(echoed: str) 
 def test_a_secret_with_a_character_past_the_bmp_echoed_as_an_upper_case_pair_is_hidden() -> None:
     """JSON writes a character past U+FFFF as its UTF-16 pair, some writers in upper case."""
     assert scrub_secrets("bad key k\\uD83D\\uDE00ey!", ["k\U0001f600ey!"]) == "bad key ***"
+
+
+def _alarm_after(seconds: int) -> None:
+    def stop(*_: object) -> None:
+        raise TimeoutError(f"still scrubbing after {seconds}s")
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+
+
+# A long secret that repeats itself ("ab/" 800 times): each near copy in an answer is read to its end
+# from each "ab" in it.
+LONG_SECRET = "ab/" * 800
+
+
+def test_an_excerpt_of_a_long_answer_full_of_near_copies_of_a_long_secret_is_scrubbed_in_linear_time() -> (
+    None
+):
+    """The excerpt scrubbed the whole answer before cutting it: near copies of a 2.4 KB secret that
+    repeats itself, filling a 2.4 MB error page, took 8 s (a 1.2 KB one in 1.2 MB: 2 to 5 s), each
+    from each place the secret's start stood. Only the start that can be shown is scrubbed now."""
+    call = Call("uservoice", "GET", "/api/v2/admin/suggestions", secrets=(LONG_SECRET,))
+    body = (LONG_SECRET[:-1] + "x") * 1000
+    _alarm_after(3)
+    try:
+        excerpt = call.excerpt(RawResponse(500, {}, body))
+    finally:
+        signal.alarm(0)
+    assert excerpt == " ".join(body.split())[:200]
+
+
+@pytest.mark.parametrize("before", [0, 1_000, 1_999, 2_000, 29_000, 31_000])
+def test_a_secret_echoed_where_the_scrubbed_start_ends_shows_no_part_of_it(before: int) -> None:
+    """An echo across the end of the scrubbed start (after a run of other echoes, which take little
+    room once hidden) shows none of its characters."""
+    secret = "p/ss-" + "w0rd" * 200
+    echoes = ("\\/".join(secret.split("/")) + " ") * (before // 100)
+    body = echoes + "x" * (before % 100) + secret.replace("/", "%2F") + " end"
+    call = Call("uservoice", "GET", "/api/v2/admin/suggestions", secrets=(secret,))
+    excerpt = call.excerpt(RawResponse(500, {}, body))
+    for part in ("p/ss", "p\\/ss", "p%2Fss", "w0rdw0rd"):
+        assert part not in excerpt, excerpt

@@ -319,7 +319,7 @@ class Call:
             return "(body not shown)"
         # Only the start is shown, scrubbed before it is cut: a secret cut in two would not be found,
         # and collapsed white space could bring its start into what is shown.
-        text = " ".join(self.scrub(raw.text)[: MAX_BODY_SHOWN * 10].split())
+        text = " ".join(scrubbed_start(raw.text, self.secrets, MAX_BODY_SHOWN * 10).split())
         return text[:MAX_BODY_SHOWN] if text else "(empty body)"
 
     def error(self, status: int, detail: str, kind: type[UpstreamError] = UpstreamError) -> UpstreamError:
@@ -956,6 +956,31 @@ def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# The longest form an echo writes one character in ("\\uD83D\\uDE00", "%F0%9F%98%80"; leading zeros
+# of a numeric reference aside, "&#0000047;", which no escaper writes).
+_ECHO_CHARS_PER_CHAR = 12
+
+
+def scrubbed_start(text: str, secrets: Iterable[str], length: int) -> str:
+    """At most the first ``length`` characters of ``text`` scrubbed, read in time bounded by
+    ``length`` and the secrets' lengths rather than the text's.
+
+    Scrubbing a whole answer before cutting it read each near copy of a long secret to its end
+    from each place the secret's start stood (a 1.2 KB secret that repeats itself, near copies
+    of it filling a 1.2 MB error page: 2 to 5 s). Only a window reaching every echo that starts
+    in the part shown is scrubbed; the window's last stretch, where an echo cut by the window's
+    end would stand unfound, is dropped, so no part of a secret is shown (the excerpt may be
+    shorter where the window is mostly echoes).
+    """
+    secrets = tuple(secrets)
+    longest = max((len(secret) for secret in (*secrets, *_ISSUED_CREDENTIALS)), default=0)
+    margin = _ECHO_CHARS_PER_CHAR * longest
+    if len(text) <= length + margin:
+        return scrub_secrets(text, secrets)[:length]
+    scrubbed = scrub_secrets(text[: length + margin], secrets)
+    return scrubbed[: max(0, min(length, len(scrubbed) - margin))]
+
+
 # How an upstream that echoes a request writes a character of it back: HTML entities (an error
 # page), beside the JSON escapes and percent-encodings of ``_char_forms``.
 _HTML_FORMS = {"&": ("&amp;",), "<": ("&lt;",), ">": ("&gt;",), '"': ("&quot;",), "'": ("&#39;", "&#x27;")}
@@ -1130,6 +1155,10 @@ class ApiClient:
     def scrub(self, text: str) -> str:
         """``text`` without the secrets this client knows (as every error it raises itself)."""
         return scrub_secrets(text, self._secrets)
+
+    def scrub_start(self, text: str, length: int) -> str:
+        """At most the first ``length`` characters of ``text`` scrubbed (see :func:`scrubbed_start`)."""
+        return scrubbed_start(text, self._secrets, length)
 
     def base_path(self) -> str:
         """The path part of the connection's base URL (e.g. ``/discourse``)."""
