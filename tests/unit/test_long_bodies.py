@@ -67,6 +67,12 @@ BODIES = {
     "asides without quote before one '>'": "<aside " * SIZE + ">",
     "pre openers without '>'": "<pre " * SIZE,
     "code openers without '>'": "<code " * SIZE,
+    # Read as HTML (one tag is enough), then its tags' attributes to a '>' that never comes.
+    "HTML list items without '>'": "<b>x</b>" + "<li " * SIZE,
+    "HTML pre openers without '>'": "<b>x</b>" + "<pre " * SIZE,
+    "HTML code openers without '>'": "<b>x</b>" + "<code " * SIZE,
+    "HTML blockquote openers without '>'": "<b>x</b>" + "<blockquote " * (SIZE // 2),
+    "bbcode quotes with a name never closed": "[quote=" * SIZE,
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
