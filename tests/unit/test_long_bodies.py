@@ -73,10 +73,14 @@ BODIES = {
     "HTML code openers without '>'": "<b>x</b>" + "<code " * SIZE,
     "HTML blockquote openers without '>'": "<b>x</b>" + "<blockquote " * (SIZE // 2),
     "bbcode quotes with a name never closed": "[quote=" * SIZE,
+    "link brackets never closed": "](" + "[" * SIZE,
+    "link texts with no target's end": "[x](" * SIZE,
+    "HTML heading openers without '>'": "<h1 " * SIZE,
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
     "first prose paragraph": lambda body: first_prose_paragraph(body + "\n> quote\n# heading\n```\ncode"),
+    "first prose paragraph alone": first_prose_paragraph,
     "details given": lambda body: _details_in(body.lower()),
     "a reply's own words": lambda body: own_words(body),
     "a reply asks a question": lambda body: asks_a_question(body),
