@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,6 +16,7 @@ from community_monitoring.sources.http import (
     scrub_secrets,
 )
 from community_monitoring.sources.jira import build_jql
+from community_monitoring.sources.stackexchange import stackexchange_rate_limit
 
 NOW = datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp()
 
@@ -176,3 +178,27 @@ def test_a_secret_echoed_where_the_scrubbed_start_ends_shows_no_part_of_it(befor
     excerpt = call.excerpt(RawResponse(500, {}, body))
     for part in ("p/ss", "p\\/ss", "p%2Fss", "w0rdw0rd"):
         assert part not in excerpt, excerpt
+
+
+@pytest.mark.parametrize(
+    ("message", "wait"),
+    [
+        ("1" * 65_536 + " requests", 60.0),  # a long run of digits naming no seconds
+        ("x" + "0" * 65_536 + "7 seconds", 7.0),
+        ("more requests available in 79 seconds", 79.0),
+        ("in 5seconds, 7 second", 5.0),
+    ],
+)
+def test_a_stack_exchange_throttle_message_of_many_digits_is_read_in_linear_time(
+    message: str, wait: float
+) -> None:
+    """The wait a throttle_violation names was read from each digit of a run of them to the run's
+    end again: an error_message of 65,536 digits took 68 s (the API's message is upstream text)."""
+    body = json.dumps({"error_id": 502, "error_name": "throttle_violation", "error_message": message})
+    _alarm_after(5)
+    try:
+        limit = stackexchange_rate_limit(RawResponse(400, {"Content-Type": "application/json"}, body))
+    finally:
+        signal.alarm(0)
+    assert limit is not None
+    assert limit.wait == wait

@@ -126,11 +126,15 @@ class StackExchangeError(UpstreamError):
         self.error_message = error_message
 
 
+_SECONDS = re.compile(r"(?<!\d)(\d+)\s*seconds?")
+
+
 def _throttle_wait(body: Mapping[str, Any]) -> float:
     if isinstance(body.get("backoff"), int | float):
         return float(body["backoff"])
-    # "too many requests from this IP, more requests available in 79 seconds"
-    match = re.search(r"(\d+)\s*seconds?", str(body.get("error_message") or ""))
+    # "too many requests from this IP, more requests available in 79 seconds". A number starts
+    # after no digit: tried from each digit of a long run, the run was read to its end each time.
+    match = _SECONDS.search(str(body.get("error_message") or ""))
     # "Violation of backoff parameter" names no time: a quick retry would be another violation,
     # and an IP that keeps violating is banned, so it waits as long as a backoff commonly lasts.
     return float(match.group(1)) if match else UNNAMED_THROTTLE_WAIT
