@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from builders import SETTINGS, post
-from community_monitoring.answers import asks_a_question, own_words
+from community_monitoring.answers import asks_a_question, own_words, says_it_is_solved
 from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import _details_in
 from community_monitoring.routing import first_prose_paragraph
@@ -76,6 +76,7 @@ BODIES = {
     "link brackets never closed": "](" + "[" * SIZE,
     "link texts with no target's end": "[x](" * SIZE,
     "HTML heading openers without '>'": "<h1 " * SIZE,
+    "phrases saying it is solved, each negated": "not that worked. " * (SIZE // 4),
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
@@ -84,6 +85,7 @@ READERS: dict[str, Callable[[str], object]] = {
     "details given": lambda body: _details_in(body.lower()),
     "a reply's own words": lambda body: own_words(body),
     "a reply asks a question": lambda body: asks_a_question(body),
+    "a reply says it is solved": lambda body: says_it_is_solved(body, SETTINGS.responses),
     "Help Wanted from Jira": lambda body: is_help_wanted_from_jira(
         post(labels=("Help Wanted",), body=body), SETTINGS
     ),
