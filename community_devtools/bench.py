@@ -52,9 +52,31 @@ PERCEVAL_VENV = PROJECT_ROOT / ".bench-perceval"
 # Each API's largest page size: the minimum number of requests is counted in these pages.
 GITHUB_PAGE, GITLAB_PAGE, SE_PAGE, SE_IDS, UV_PAGE, JIRA_PAGE = 100, 100, 100, 100, 100, 100
 FORUM_TOPICS_PAGE, FORUM_POSTS_PAGE = 30, 50  # Discourse's fixed pages
-# The windows the DAGs read (the rules file's defaults; the scale scenario sets no overrides).
-DAILY_DAYS, WEEKLY_DAYS, JIRA_DAYS = 30, 180, 365
 GITLAB_LABEL, SO_TAG, PRODUCT_REPO = "Mattermost", "mattermost", "mattermost/mattermost"
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The days back each run reads: the product's own answer for the rules file's defaults (the
+    scale scenario sets no overrides), so the minimum is counted over what the run had to read."""
+
+    daily: int
+    weekly: int
+    jira: int
+
+    @classmethod
+    def of_product(cls) -> Windows:
+        from community_monitoring.pipeline.common import review_window_days
+        from community_monitoring.settings import load_settings
+
+        settings = load_settings()
+        return cls(
+            review_window_days(settings, "daily"),
+            review_window_days(settings, "weekly"),
+            settings.jira.lookback_days,
+        )
+
+
 # Endpoints without a batch form: one call per item, only for items changed since last read (SPEC §9).
 PER_ITEM = {
     ("gitlab", "/projects/{project}/issues/{id}/notes"),
@@ -222,8 +244,9 @@ class EndpointRow:
 class Minimums:
     """The fewest requests per endpoint a run can make to read its window of the sandbox's data."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], jira_days: int) -> None:
         self.data = data
+        self.jira_days = jira_days
 
     def github(self, since: datetime, until: datetime) -> dict[str, tuple[int, str]]:
         found: dict[str, tuple[int, str]] = {}
@@ -325,7 +348,7 @@ class Minimums:
 
     def jira_tickets(self, until: datetime) -> list[dict[str, Any]]:
         files = self.data.get("jira")
-        since = until - timedelta(days=JIRA_DAYS)
+        since = until - timedelta(days=self.jira_days)
         tickets = files.issues if files else []
         return [
             t
@@ -349,10 +372,11 @@ def analyse_requests(
     days: int,
     channels: Iterable[str],
     seen: Seen,
+    jira_days: int,
 ) -> list[EndpointRow]:
     """Requests per endpoint against the minimum; updates ``seen`` with what this run had to read."""
     since = as_of - timedelta(days=days)
-    minimums = Minimums(data)
+    minimums = Minimums(data, jira_days)
     expected: dict[tuple[str, str], tuple[int, str]] = {}
     channels = set(channels)
     if "github" in channels:
@@ -431,6 +455,7 @@ def run_dag(
     days: int,
     channels: Iterable[str],
     seen: Seen,
+    jira_days: int,
 ) -> RunResult:
     new_rate_window(sandbox)
     outbox_before = len(sandbox.outbox)
@@ -441,7 +466,9 @@ def run_dag(
     before = folder_bytes(intermediates)
     figures = run_measured(cmd, env, log_path)
     left_mb = (folder_bytes(intermediates) - before) / 1e6
-    rows = analyse_requests(list(sandbox.requests_log), sandbox.scenario.data, as_of, days, channels, seen)
+    rows = analyse_requests(
+        list(sandbox.requests_log), sandbox.scenario.data, as_of, days, channels, seen, jira_days
+    )
     writes = len(sandbox.outbox) - outbox_before
     return RunResult(label, dag_id, as_of, figures, rows, writes, log_path, left_mb)
 
@@ -517,6 +544,7 @@ def bench_size(size: int, *, perceval: bool, keep: Path | None) -> SizeResult:
         if _quiet(settings_cmd, env, logs / "settings.log") != 0:
             raise SystemExit(f"error: applying airflow_settings.yaml failed; see {logs / 'settings.log'}")
         seen = Seen()
+        windows = Windows.of_product()
         daily_channels = ("github", "gitlab", "forum", "stackoverflow", "uservoice", "jira")
         weekly_channels = ("github", "gitlab", "forum", "stackoverflow")
         with Sandbox(tmp / "yesterday", port=port) as sandbox:
@@ -527,18 +555,19 @@ def bench_size(size: int, *, perceval: bool, keep: Path | None) -> SizeResult:
                 sandbox,
                 env,
                 logs,
-                DAILY_DAYS,
+                windows.daily,
                 daily_channels,
                 seen,
+                windows.jira,
             )
         print_run(first)
         result.runs.append(first)
         with Sandbox(tmp / "today", port=port) as sandbox:
             for label, dag_id, days, channels in (
-                ("daily T", DAILY, DAILY_DAYS, daily_channels),
-                ("weekly T", WEEKLY, WEEKLY_DAYS, weekly_channels),
+                ("daily T", DAILY, windows.daily, daily_channels),
+                ("weekly T", WEEKLY, windows.weekly, weekly_channels),
             ):
-                run = run_dag(label, dag_id, NOW, sandbox, env, logs, days, channels, seen)
+                run = run_dag(label, dag_id, NOW, sandbox, env, logs, days, channels, seen, windows.jira)
                 print_run(run)
                 result.runs.append(run)
             if perceval:
@@ -728,7 +757,7 @@ def bench_perceval(sandbox: Any, env: dict[str, str], tmp: Path) -> tuple[list[P
     ready, why = ensure_perceval()
     if not ready:
         return [], f"Perceval unavailable ({why}); no side-by-side figures"
-    since = NOW - timedelta(days=DAILY_DAYS)
+    since = NOW - timedelta(days=Windows.of_product().daily)
     base = sandbox.base_url
     python = str(PERCEVAL_VENV / "bin" / "python")
     runner = tmp / "perceval_runner.py"
@@ -786,7 +815,9 @@ def print_perceval(result: SizeResult) -> None:
     if result.perceval_note:
         print(f"  Perceval: {result.perceval_note}")
         return
-    print(f"  Side by side with Perceval (window: {DAILY_DAYS} days to T; fetch time inside each process):")
+    print(
+        f"  Side by side with Perceval (window: {Windows.of_product().daily} days to T; fetch time inside each process):"
+    )
     for row in result.perceval:
         if row.error or not row.ours or not row.theirs:
             print(f"      {row.backend:<15} not measured: {row.error}")

@@ -154,18 +154,15 @@ def test_the_weekly_backlog_counts_every_open_post_the_weekly_run_reads() -> Non
 def test_the_weekly_run_reads_far_enough_back_for_the_backlog_a_week_earlier() -> None:
     """The backlog a week before T reaches ``weekly.max_age_days`` back from T − 7 days: read only
     that far from T, its oldest posts were missing, and the week-on-week change read "+1"."""
-    from types import SimpleNamespace
-
     from community_monitoring.pipeline.common import review_window_days
 
-    run = SimpleNamespace(settings=SETTINGS)
-    window = review_window_days(run, "weekly")  # type: ignore[arg-type]
+    window = review_window_days(SETTINGS, "weekly")
     oldest_a_week_earlier = post(created=ago(days=SETTINGS.weekly.max_age_days + 6), number=4)
     assert health.is_tracked(
         oldest_a_week_earlier, RulesAsOf(ROSTER, SETTINGS, T - health.WEEK), SETTINGS.weekly.max_age_days
     )
     assert oldest_a_week_earlier.created_at > T - timedelta(days=window)  # read by the weekly run
-    assert review_window_days(run, "daily") == SETTINGS.digest.max_age_days  # type: ignore[arg-type]
+    assert review_window_days(SETTINGS, "daily") == SETTINGS.digest.max_age_days
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import channel
 from community_monitoring.errors import SettingsError, UncertainDelivery
@@ -13,6 +13,9 @@ from community_monitoring.item_cache import ItemCache
 from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
 from community_monitoring.pipeline.store import RemovedRun
 from community_monitoring.sources import FetchRequest
+
+if TYPE_CHECKING:
+    from community_monitoring.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +87,13 @@ def remove_idle_intermediates(run: TaskRun, now: datetime | None = None) -> list
     return removed
 
 
-def review_window_days(run: TaskRun, review: str) -> int:
+def review_window_days(settings: Settings, review: str) -> int:
     """How far back posts are read: the daily digests' max age; the weekly review's, and a week more
     for its Community health numbers a week earlier (their backlog reaches back as far from T − 7
     days; the review's own lists keep to their max age)."""
     if review == "weekly":
-        return run.settings.weekly.max_age_days + 7
-    return run.settings.digest.max_age_days
+        return settings.weekly.max_age_days + 7
+    return settings.digest.max_age_days
 
 
 def _check_kept_apart(settings: Any) -> None:
@@ -114,7 +117,7 @@ def extract_channel(run: TaskRun, key: str, review: str = "daily") -> dict[str, 
         log.info("Channel %s is disabled in the settings (channels.disabled): nothing to read", key)
         run.store.save_channel(key, _nothing())
         return {"channel": key, "disabled": True}
-    since = run.as_of - timedelta(days=review_window_days(run, review))
+    since = run.as_of - timedelta(days=review_window_days(run.settings, review))
     log.info("Extracting %s: posts created in (%s, %s]", key, since.isoformat(), run.as_of.isoformat())
     # Per-item reads (Jira remote links, GitLab notes) are kept beside the ledger, so a run reads
     # again only the items changed since (SPEC §9), and so is Stack Exchange's thread filter; a
