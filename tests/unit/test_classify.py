@@ -2002,6 +2002,34 @@ REAL_WORDING_26 = [
         "feature_proposal",
         'request "Add"',
     ),
+    (
+        "following the documentation without an article is the author's setup",
+        {
+            "title": "Jira account",
+            "body": "Followed documentation, the popup opens but Jira answers with an error.",
+        },
+        "troubleshooting",
+        'setup "followed documentation"',
+    ),
+    (
+        "doing all the steps of a guide is the author's setup",
+        {
+            "title": "Push notifications on my phone",
+            "body": "I'm not receiving push notifications. I did all these steps: "
+            "https://docs.example.test/push but nothing arrives.",
+        },
+        "troubleshooting",
+        'setup "did all these steps"',
+    ),
+    (
+        "one thing followed by another is no setup",
+        {
+            "title": "Reply shown under the wrong post",
+            "body": "Each reply is followed by a copy of itself since upgrading to 9.1.",
+        },
+        "bug",
+        'phrase "the wrong"',
+    ),
 ]
 
 
