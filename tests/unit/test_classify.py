@@ -2030,6 +2030,18 @@ REAL_WORDING_26 = [
         "bug",
         'phrase "the wrong"',
     ),
+    (
+        'a title that is "help" alone pleads for help with the author\'s problem',
+        {"title": "help", "body": "The install script stops with: failed: Connection refused."},
+        "troubleshooting",
+        'title marker "help"',
+    ),
+    (
+        '"[Help]" opening a title that asks stays a question\'s marker',
+        {"title": "[Help] How do I export a channel?", "body": "I need the messages of one channel as CSV."},
+        "question",
+        'title marker "[Help]"',
+    ),
 ]
 
 
