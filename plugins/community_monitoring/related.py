@@ -6,7 +6,8 @@ titles and first paragraphs. The closest matches above the threshold are shown w
 fill the reply draft's ticket or feature-idea link, and decide the suggested actions ("already
 available in X.Y", "coming in X.Y" for a feature built but not released yet, "tracked in KEY"). The same author posting the same thing on two channels is
 one item ("also posted on ..."); a copy on another channel from an earlier day is found among the
-related items and marked as the author's own (``Related.own_copy``): shown as "also posted on" too.
+matches and marked as the author's own (``Related.own_copy``): shown as "also posted on" too, beside
+the best ``max_shown`` other related items, never in place of one.
 
 Everything is judged as of T: a candidate created after T does not exist, a ticket resolved
 after T was open, a fixVersion counts as released only if its GitHub release was published by T.
@@ -15,9 +16,10 @@ after T was open, a fixVersion counts as released only if its GitHub release was
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from community_monitoring.answers import is_open_at
@@ -172,22 +174,56 @@ def _is_candidate(post: Post, as_of: datetime, roster: StaffRoster | None) -> bo
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // _MICROSECOND
+
+
+@dataclass
+class _Authorship:
+    """Who wrote each candidate and when (by column, in candidate order), held as numbers: enough to
+    tell a new post's own earlier copies among its hits before any item is read again."""
+
+    ids: dict[str, int] = field(default_factory=dict)  # case-folded author -> number
+    authors: array[int] = field(default_factory=lambda: array("i"))  # -1: a ticket, a deleted account
+    created: array[int] = field(default_factory=lambda: array("q"))  # microseconds since 1970
+
+    def add(self, author: str | None, created_at: datetime | None) -> None:
+        self.authors.append(self.author_id(author, add=True))
+        self.created.append(_micros(created_at) if created_at is not None else 0)
+
+    def author_id(self, author: str | None, add: bool = False) -> int:
+        """The author's number (-1 for none: deleted accounts are many people, never one author)."""
+        folded = (author or "").casefold()
+        if not folded or folded in DELETED_AUTHORS:
+            return -1
+        if add:
+            return self.ids.setdefault(folded, len(self.ids))
+        return self.ids.get(folded, -1)
+
+
 def _candidate_rows(
     posts: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime, roster: StaffRoster | None
-) -> tuple[dict[Identity, int], HashedRows]:
-    """Every item a new post may relate to at T, each once (the first seen): who it is (→ its row)
-    and its text compared, as hashed terms. Only these are held for the whole window; the rest is
-    read again for the matches."""
+) -> tuple[dict[Identity, int], HashedRows, _Authorship]:
+    """Every item a new post may relate to at T, each once (the first seen): who it is (→ its row),
+    its text compared, as hashed terms, and who wrote it when. Only these are held for the whole
+    window; the rest is read again for the matches."""
     row_of: dict[Identity, int] = {}
     rows = HashedRows()
+    written = _Authorship()
     for ticket in tickets:
         if ("jira", ticket.key) not in row_of:
             row_of["jira", ticket.key] = rows.add(ticket.summary)
+            written.add(None, None)
     for post in posts:
         identity = (post.channel, post.source_id)
         if identity not in row_of and _is_candidate(post, as_of, roster):
             row_of[identity] = rows.add(comparable_text(post.title, post.body))
-    return row_of, rows
+            written.add(post.author, post.created_at)
+    return row_of, rows, written
 
 
 def _related_items(
@@ -246,9 +282,50 @@ def _best_matches(
         kth_best = np.partition(scores, len(scores) - rules.max_shown)[len(scores) - rules.max_shown]
         near = scores >= kth_best - np.float32(2e-6)
         columns, scores = columns[near], scores[near]
+    return _best_first(columns, scores)[: rules.max_shown]
+
+
+def _best_first(columns: Any, scores: Any) -> list[tuple[int, float]]:
+    """(column, score) pairs, best first; ties (to 6 places) in candidate order."""
     hits = [(int(c), float(s)) for c, s in zip(columns, scores, strict=True)]
     hits.sort(key=lambda hit: (-round(hit[1], 6), hit[0]))
-    return hits[: rules.max_shown]
+    return hits
+
+
+def _earlier_copies(
+    post: Post,
+    columns: Any,
+    scores: Any,
+    excluded: set[int],
+    written: _Authorship,
+    channel_of: Callable[[int], str],
+    taken: set[str],
+    threshold: float,
+) -> list[tuple[int, float]]:
+    """The hits of ``post`` that are its author's own copies on other channels: by the same author
+    (case-folded; never a deleted account), created before it and at least as similar as
+    ``fold_duplicates`` asks of copies on the same day. The best one per channel, none on the post's
+    own channel or a channel ``taken`` by a copy folded into it already (two posts on one channel
+    are never one item); best first. Read among all the hits, before the related items are picked, so
+    that copies take none of their ``max_shown`` places."""
+    import numpy as np
+
+    author = written.author_id(post.author)
+    if author < 0 or not len(columns):
+        return []
+    authors = np.frombuffer(written.authors, dtype=np.int32)
+    created = np.frombuffer(written.created, dtype=np.int64)
+    mine = (
+        (authors[columns] == author)
+        & (created[columns] < _micros(post.created_at))
+        & (scores >= np.float32(threshold) - np.float32(1e-6))
+    )
+    best_on: dict[str, tuple[int, float]] = {}
+    for column, score in _best_first(columns[mine], scores[mine]):
+        channel = channel_of(column)
+        if column not in excluded and channel != post.channel and channel not in taken:
+            best_on.setdefault(channel, (column, score))
+    return list(best_on.values())
 
 
 def find_related(
@@ -261,7 +338,8 @@ def find_related(
     also_posted: Mapping[str, Sequence[Post]] | None = None,
     roster: StaffRoster | None = None,
 ) -> dict[str, tuple[Related, ...]]:
-    """Each new post's closest related items (URL → best first); posts with none are left out.
+    """Each new post's closest related items (URL → the best ``max_shown``, best first, then the
+    author's earlier copies on other channels, ``own_copy``, best first); posts with none are left out.
 
     ``candidate_posts``: the posts of the window, or a function that reads them anew: they are read
     twice (the texts to compare, then the matched items' states), so that a window of a hundred
@@ -275,7 +353,7 @@ def find_related(
         return {}
     read_posts = candidate_posts if callable(candidate_posts) else _rereadable(candidate_posts)
     tickets = [t for t in tickets if t.at(as_of) is not None]  # none created after T
-    column_of, texts = _candidate_rows(read_posts(), tickets, as_of, roster)
+    column_of, texts, written = _candidate_rows(read_posts(), tickets, as_of, roster)
     if not column_of:
         return {}
     # The candidates are the first rows, in order: candidate i is row i.
@@ -283,45 +361,36 @@ def find_related(
     new_rows = _with_new_posts(texts, column_of, new_posts)
     matrix = texts.tfidf(compact=False)
     del texts
-    best_of: dict[str, list[tuple[int, float]]] = {}
+    # Each post's related items, and apart from them its author's earlier copies (column, score).
+    best_of: dict[str, tuple[list[tuple[int, float]], list[tuple[int, float]]]] = {}
     for start in range(0, len(new_posts), _ROWS_PER_BLOCK):
         block = new_posts[start : start + _ROWS_PER_BLOCK]
         hits = _hits(matrix, new_rows[start : start + len(block)], len(identities), rules.threshold)
         for post, (rows, values) in zip(block, hits, strict=True):
-            copies = (also_posted or {}).get(post.url, ())
-            own = ((p.channel, p.source_id) for p in (post, *copies))
+            folded = (also_posted or {}).get(post.url, ())
+            own = ((p.channel, p.source_id) for p in (post, *folded))
             excluded = {column_of[key] for key in own if key in column_of}
-            best = _best_matches(rows, values, excluded, rules)
-            if best:
-                best_of[post.url] = best
-    wanted = {identities[column] for best in best_of.values() for column, _ in best}
+            copies = _earlier_copies(
+                post,
+                rows,
+                values,
+                excluded,
+                written,
+                lambda column: identities[column][0],
+                {p.channel for p in folded},
+                rules.duplicate_threshold,
+            )
+            best = _best_matches(rows, values, excluded | {column for column, _ in copies}, rules)
+            if best or copies:
+                best_of[post.url] = (best, copies)
+    wanted = {identities[column] for pair in best_of.values() for hits in pair for column, _ in hits}
     items = _related_items(wanted, read_posts(), tickets, releases, as_of, roster)
-    post_of = {post.url: post for post in new_posts}
     found: dict[str, tuple[Related, ...]] = {}
-    for url, best in best_of.items():
-        matched = (_scored(items[identities[column]], score) for column, score in best)
-        found[url] = tuple(
-            replace(item, own_copy=True)
-            if is_earlier_copy(post_of[url], item, rules.duplicate_threshold)
-            else item
-            for item in matched
+    for url, (best, copies) in best_of.items():
+        found[url] = tuple(_scored(items[identities[column]], score) for column, score in best) + tuple(
+            replace(_scored(items[identities[column]], score), own_copy=True) for column, score in copies
         )
     return found
-
-
-def is_earlier_copy(post: Post, item: Related, threshold: float) -> bool:
-    """Whether ``item`` is the same author's copy of ``post`` on another channel, posted before it
-    (as similar as ``fold_duplicates`` asks of copies on the same day)."""
-    copy = item.post
-    author = post.author.casefold()
-    return (
-        copy is not None
-        and copy.channel != post.channel
-        and author not in DELETED_AUTHORS
-        and copy.author.casefold() == author
-        and copy.created_at < post.created_at
-        and item.score >= threshold - 1e-6
-    )
 
 
 def split_own_copies(related: Sequence[Related]) -> tuple[tuple[Related, ...], tuple[Post, ...]]:

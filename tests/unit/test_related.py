@@ -224,6 +224,117 @@ def test_the_authors_earlier_copy_on_another_channel_is_marked_as_their_own(
     assert (item.post is earlier) if own_copy else True
 
 
+def _copy(channel: str, number: int, days: float, **kwargs: Any) -> Post:
+    """The author's copy of PUSH_BUG on ``channel``, posted ``days`` before T."""
+    fields = {"title": PUSH_BUG.title, "body": PUSH_BUG.body, **kwargs}
+    return post(
+        channel=channel, number=number, source_id=f"{channel}-{number}", created=ago(days=days), **fields
+    )
+
+
+# The deciding ticket, and an earlier GitHub issue of someone else's, both less similar than the copies.
+EARLIER_ISSUE = post(
+    number=40,
+    source_id="o/r#40",
+    author="zoe",
+    title="Push notifications not delivered on Android",
+    created=ago(days=20),
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "copies", "max_shown", "others", "also_posted"),
+    [
+        (
+            "copies on the forum and UserVoice leave both places to the issue and the ticket",
+            [_copy("forum", 81, 2), _copy("uservoice", 82, 3)],
+            2,
+            ["o/r#40", "MM-61500"],
+            ["topic 81", "suggestion 82"],
+        ),
+        (
+            "one place: the best other item",
+            [_copy("forum", 81, 2), _copy("uservoice", 82, 3)],
+            1,
+            ["o/r#40"],
+            ["topic 81", "suggestion 82"],
+        ),
+        (
+            "the best copy per channel is the author's copy; a second one there is a related item",
+            [_copy("forum", 83, 2), _copy("forum", 84, 4, body="Android push broke after upgrading.")],
+            3,
+            ["o/r#40", "MM-61500", "topic 84"],
+            ["topic 83"],
+        ),
+        (
+            "copies of the same score on one channel: the first candidate is the copy",
+            [_copy("forum", 85, 2), _copy("forum", 86, 3)],
+            2,
+            ["topic 86", "o/r#40"],
+            ["topic 85"],
+        ),
+        (
+            "a copy posted after the post is a related item",
+            [_copy("forum", 87, 0.02)],
+            2,
+            ["topic 87", "o/r#40"],
+            [],
+        ),
+        (
+            "another author's post of the same text is a related item",
+            [_copy("forum", 88, 2, author="bob"), _copy("uservoice", 89, 3)],
+            2,
+            ["topic 88", "o/r#40"],
+            ["suggestion 89"],
+        ),
+        (
+            "a deleted account's post is no one's copy",
+            [_copy("forum", 80, 2, author="ghost")],
+            2,
+            ["topic 80", "o/r#40"],
+            [],
+        ),
+    ],
+)
+def test_the_authors_copies_take_none_of_the_related_items_places(
+    case: str, copies: list[Post], max_shown: int, others: list[str], also_posted: list[str]
+) -> None:
+    """SPEC §4: a post its author also posted on the forum and UserVoice on earlier days still shows
+    its ``max_shown`` best other related items; the copies are "also posted on", best first."""
+    new = replace(PUSH_BUG, author=copies[0].author) if copies[0].author == "ghost" else PUSH_BUG
+    found = find_related(
+        [new], [EARLIER_ISSUE, *copies], [PUSH_TICKET], (), settings(max_shown=max_shown, threshold=0.2), T
+    )
+    items = found[new.url]
+    assert [r.key for r in items if not r.own_copy] == others, case
+    assert [r.key for r in items if r.own_copy] == also_posted, case
+    assert all(r.post is not None for r in items if r.own_copy)
+
+
+def test_the_authors_copy_is_found_among_many_equal_hits() -> None:
+    """Hundreds of other authors' topics as similar as the copy: the copy, the last candidate, is
+    still found (among all hits, not only the best), and the ties keep candidate order."""
+    crowd = [_copy("forum", 1000 + i, 5, author=f"user{i}") for i in range(300)]
+    found = find_related([PUSH_BUG], [*crowd, _copy("uservoice", 99, 3)], [], (), settings(max_shown=2), T)
+    items = found[PUSH_BUG.url]
+    assert [(r.key, r.own_copy) for r in items] == [
+        ("topic 1000", False),
+        ("topic 1001", False),
+        ("suggestion 99", True),
+    ]
+
+
+def test_a_copy_folded_on_the_same_day_leaves_its_channel_to_no_earlier_copy() -> None:
+    """The author posted on the forum today (folded: "also posted on") and on an earlier day: one
+    item never names two copies on one channel, the earlier topic is an ordinary related item."""
+    today = _copy("forum", 90, 0.01)
+    earlier = _copy("forum", 91, 3)
+    found = find_related(
+        [PUSH_BUG], [today, earlier], [], (), settings(threshold=0.2), T, also_posted={PUSH_BUG.url: (today,)}
+    )
+    assert [(r.key, r.own_copy) for r in found[PUSH_BUG.url]] == [("topic 91", False)]
+
+
 def similar_tickets() -> list[JiraTicket]:
     """Least similar first, so that candidate order alone would give the wrong answer."""
     return [
