@@ -191,12 +191,16 @@ class DraftWriter:
         classification: Classification,
         related: Sequence[Related] = (),
         as_of: datetime | None = None,
+        also_posted: Sequence[Post] = (),
     ) -> Suggestion:
         """The action and draft for a post; ``related``: its related items, best first (related.py);
-        ``as_of``: the thread as it stood at T decides what is still missing."""
+        ``as_of``: the thread as it stood at T decides what is still missing; ``also_posted``: the
+        author's own copies on other channels folded into it (``related.fold_duplicates``)."""
         post_type = classification.post_type
-        # The author's own earlier copy on another channel is not a related item (related.split_own_copies).
-        related = split_own_copies(related)[0]
+        # The author's own earlier copy on another channel is not a related item (related.split_own_copies):
+        # like a folded copy, it is where they posted it already.
+        related, earlier_copies = split_own_copies(related)
+        copies = (*also_posted, *earlier_copies)
         missing = missing_details(post, post_type, self._reader, as_of, self._settings.responses)
         docs = self.related_docs(post)
         override = decide_action(post_type, related)
@@ -212,6 +216,7 @@ class DraftWriter:
                 "missing": missing,
                 "docs": docs,
                 **_related_links(related, shown),
+                **_own_copy_links(copies),
                 "feature_idea_url": drafts.feature_idea_url,
                 "forum_url": drafts.forum_url,
                 "documentation_url": drafts.documentation_url,
@@ -252,6 +257,15 @@ def _shown(override: ActionOverride | None) -> ActionOverride | None:
         ticket_url=safe_url(override.ticket_url),
         version=safe_text(override.version, MAX_SHOWN),
     )
+
+
+def _own_copy_links(copies: Sequence[Post]) -> dict[str, str]:
+    """Where the author posted it already: their own suggestion on the feature-idea forum and their
+    own forum topic (the first of each), which the draft thanks them for instead of asking for."""
+    return {
+        f"own_{kind}_url": next((safe_url(p.url) for p in copies if p.channel == channel), "")
+        for kind, channel in (("idea", "uservoice"), ("topic", "forum"))
+    }
 
 
 def _related_links(related: Sequence[Related], override: ActionOverride | None) -> dict[str, str]:

@@ -321,7 +321,7 @@ def _triage_entry(
     # The author's copies posted on another channel on an earlier day are found as related items.
     related, earlier_copies = split_own_copies(findings.related.get(post.url, ()))
     copies = (*findings.also_posted.get(post.url, ()), *earlier_copies)
-    suggestion = writer.suggest(post, decided, related, as_of)
+    suggestion = writer.suggest(post, decided, related, as_of, also_posted=copies)
     owners = (route_owner(p, config.routing) for p in (post, *copies))
     entry = {
         **_item(post),

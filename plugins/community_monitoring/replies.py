@@ -63,12 +63,17 @@ def plan_replies(
     if not chosen:
         return []
     decided = classify_posts(classifier or PostClassifier.from_settings(settings), chosen)
-    related = find_related(chosen, own_copies(new_posts, settings)) if find_related is not None else {}
+    # The author's copies folded with a post (the same day) and those found among its related items
+    # (an earlier day) are where they posted it already: the draft thanks them, never asks for it.
+    copies = own_copies(new_posts, settings)
+    related = find_related(chosen, copies) if find_related is not None else {}
     writer = DraftWriter(settings)
     planned = []
     for post, classification in zip(chosen, decided, strict=True):
         key = reply_key(post.channel, post.source_id)
-        draft = writer.suggest(post, classification, related.get(post.url, ()), as_of).draft
+        draft = writer.suggest(
+            post, classification, related.get(post.url, ()), as_of, also_posted=copies.get(post.url, ())
+        ).draft
         planned.append(
             PlannedReply(
                 channel=post.channel,

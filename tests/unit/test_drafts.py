@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from test_classify import bug_form, legacy_template
 from builders import SETTINGS, T, ago, post, reply
 from community_monitoring.classify import Classification
 from community_monitoring.drafts import DraftWriter, missing_details
+from community_monitoring.records import Post
 from community_monitoring.related import Related, decide_action
 
 WRITER = DraftWriter(SETTINGS)
@@ -203,14 +205,144 @@ def test_related_items_fill_the_links_and_decide_the_action(
 
 def test_the_authors_own_earlier_idea_is_not_the_idea_others_vote_for() -> None:
     """The author posted the idea on UserVoice two days ago and now on GitHub: their own copy is
-    "also posted on" in [Triage] (related.split_own_copies), not an idea to send them to."""
-    from dataclasses import replace
-
+    "also posted on" in [Triage] (related.split_own_copies), not someone else's idea to vote for."""
     item = post(title="Schedule a message")
     decided = Classification("feature_proposal", "x")
     own = replace(IDEA, post=post(channel="uservoice", created=ago(days=2)), own_copy=True)
-    assert WRITER.suggest(item, decided, (own,)) == WRITER.suggest(item, decided)
-    assert IDEA.url in WRITER.suggest(item, decided, (IDEA,)).draft
+    assert "vote for it: " + IDEA.url not in WRITER.suggest(item, decided, (own,)).draft
+    assert "already on the feature-idea forum, where others vote for it: " + IDEA.url in (
+        WRITER.suggest(item, decided, (IDEA,)).draft
+    )
+
+
+OWN_IDEA = post(channel="uservoice", number=43871022, url=IDEA.url, created=ago(days=2))
+OWN_TOPIC = post(channel="forum", number=3501, url="https://forum.test/t/3501", created=ago(days=2))
+THANKS_FOR_THE_IDEA = (
+    "Thanks for also posting this idea on the feature-idea forum, where others can vote for it: "
+)
+THANKS_FOR_THE_TOPIC = "Thanks for also posting this on the Mattermost forum: https://forum.test/t/3501."
+ASKS_FOR_THE_IDEA = ("Could you post your idea there", "Could you also post this on the feature-idea forum")
+ASKS_FOR_THE_TOPIC = "Could you post your question there?"
+
+
+def _own(copy: Post) -> Related:
+    """``copy`` as find_related marks the author's earlier copy among the related items."""
+    kind = "uservoice" if copy.channel == "uservoice" else "forum"
+    return Related(kind, "own", copy.url, copy.title, 0.9, "open", True, post=copy, own_copy=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("case", "channel", "post_type", "related", "also_posted", "says", "never_says"),
+    [
+        (
+            "a GitHub idea the author posted on UserVoice on an earlier day",
+            "github",
+            "feature_proposal",
+            (_own(OWN_IDEA),),
+            (),
+            (THANKS_FOR_THE_IDEA + IDEA.url, CONTRIBUTE),
+            (*ASKS_FOR_THE_IDEA, FEATURE_FORUM, "already on the feature-idea forum"),
+        ),
+        (
+            "a GitLab idea the author posted on UserVoice the same day (folded)",
+            "gitlab",
+            "feature_proposal",
+            (),
+            (OWN_IDEA,),
+            (THANKS_FOR_THE_IDEA + IDEA.url,),
+            (*ASKS_FOR_THE_IDEA, FEATURE_FORUM),
+        ),
+        (
+            "a forum idea the author posted on UserVoice",
+            "forum",
+            "feature_proposal",
+            (_own(OWN_IDEA),),
+            (),
+            (THANKS_FOR_THE_IDEA + IDEA.url,),
+            (*ASKS_FOR_THE_IDEA, FEATURE_FORUM),
+        ),
+        (
+            "their own idea is thanked for, someone else's matching one is not sent to them as well",
+            "github",
+            "feature_proposal",
+            (IDEA, _own(replace(OWN_IDEA, url="https://mm.uservoice.test/suggestions/1"))),
+            (),
+            (THANKS_FOR_THE_IDEA + "https://mm.uservoice.test/suggestions/1",),
+            (*ASKS_FOR_THE_IDEA, "vote for it: " + IDEA.url),
+        ),
+        (
+            "a built feature says so first, whatever the copies",
+            "github",
+            "feature_proposal",
+            (SHIPPED, _own(OWN_IDEA)),
+            (),
+            ("already available in Mattermost 11.1",),
+            (*ASKS_FOR_THE_IDEA, THANKS_FOR_THE_IDEA),
+        ),
+        (
+            "a copy on the forum is not on the feature-idea forum: still asked",
+            "github",
+            "feature_proposal",
+            (_own(OWN_TOPIC),),
+            (),
+            (ASKS_FOR_THE_IDEA[0],),
+            (THANKS_FOR_THE_IDEA, "Thanks for also posting"),
+        ),
+        (
+            "GitHub troubleshooting the author posted on the forum on an earlier day",
+            "github",
+            "troubleshooting",
+            (_own(OWN_TOPIC),),
+            (),
+            (THANKS_FOR_THE_TOPIC,),
+            (ASKS_FOR_THE_TOPIC,),
+        ),
+        (
+            "GitLab troubleshooting the author posted on the forum the same day (folded)",
+            "gitlab",
+            "troubleshooting",
+            (),
+            (OWN_TOPIC,),
+            (THANKS_FOR_THE_TOPIC,),
+            (ASKS_FOR_THE_TOPIC,),
+        ),
+        (
+            "a copy on UserVoice is no forum topic: still asked to post on the forum",
+            "github",
+            "troubleshooting",
+            (_own(OWN_IDEA),),
+            (),
+            (ASKS_FOR_THE_TOPIC,),
+            ("Thanks for also posting",),
+        ),
+        (
+            "no copy: asked as before",
+            "github",
+            "troubleshooting",
+            (),
+            (),
+            (ASKS_FOR_THE_TOPIC,),
+            ("Thanks for also posting",),
+        ),
+    ],
+)
+def test_the_draft_thanks_for_the_authors_copy_where_it_would_ask_for_one(
+    case: str,
+    channel: str,
+    post_type: str,
+    related: tuple[Related, ...],
+    also_posted: tuple[Post, ...],
+    says: tuple[str, ...],
+    never_says: tuple[str, ...],
+) -> None:
+    """SPEC §4: drafts never re-ask what the author already gave. Their own copy on the feature-idea
+    forum (a feature) or on the forum (troubleshooting) is thanked for, linked, not asked for."""
+    item = post(channel=channel, title="Schedule a message", created=ago(hours=2))
+    draft = WRITER.suggest(item, Classification(post_type, "x"), related, T, also_posted=also_posted).draft
+    for text in says:
+        assert text in draft, (case, text)
+    for text in never_says:
+        assert text not in draft, (case, text)
 
 
 @pytest.mark.parametrize("post_type", ["bug", "troubleshooting", "feature_proposal", "question"])

@@ -115,3 +115,29 @@ def test_the_authors_copy_from_an_earlier_day_is_shown_as_also_posted_not_as_rel
     alone = _triage([issue], TriageFindings(related={issue.url: (copy,)}))
     assert "Related:" not in alone
     assert f"Also posted on [Forum]({topic.url}) by the same author." in alone
+
+
+@pytest.mark.parametrize("how", ["folded the same day", "found among the related items"])
+def test_the_triage_draft_thanks_the_author_for_their_copy_on_the_feature_idea_forum(how: str) -> None:
+    """SPEC §4: drafts never re-ask what the author gave. The idea they posted on UserVoice too (the
+    same day, folded; or an earlier day, found as their own copy) is thanked for, not asked for."""
+    from community_monitoring.classify import TYPE_HEADINGS
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.related import Related
+
+    issue = post(number=8, created=ago(hours=2), title="Feature request: schedule messages")
+    idea = post(channel="uservoice", number=4401, created=ago(days=2), title="Schedule messages")
+    if how == "folded the same day":
+        findings = TriageFindings(also_posted={issue.url: (idea,)})
+    else:
+        copy = Related(
+            "uservoice", "suggestion 4401", idea.url, idea.title, 0.9, "open", True, post=idea, own_copy=True
+        )
+        findings = TriageFindings(related={issue.url: (copy,)})
+    text = _triage([issue], findings)
+    assert f"Type: {TYPE_HEADINGS['feature_proposal']} (" in text
+    assert (
+        f"Thanks for also posting this idea on the feature-idea forum, where others can vote for it: {idea.url}."
+        in text
+    )
+    assert "Could you post your idea there" not in text

@@ -178,7 +178,8 @@ def test_nothing_to_reply_to_looks_nothing_up() -> None:
 
 def test_the_authors_own_copy_on_another_channel_is_never_a_related_item() -> None:
     """[Triage] folds an idea its author posted on UserVoice and GitHub into one item; the GitHub
-    reply must not send the author to their own suggestion as "already on the feature-idea forum"."""
+    reply must not send the author to their own suggestion as "already on the feature-idea forum",
+    nor ask them to post the idea there: it thanks them for posting it there (SPEC §4)."""
     on_github = post(
         title=SCHEDULE_IDEA.title, body=SCHEDULE_IDEA.body, number=21, author="erin", created=NEW
     )
@@ -196,12 +197,15 @@ def test_the_authors_own_copy_on_another_channel_is_never_a_related_item() -> No
         return find_related(posts, window, [], [], GITHUB_ON, T, also_posted=copies)
 
     assert own_copies(window, GITHUB_ON) == {on_github.url: (on_uservoice,), on_uservoice.url: (on_github,)}
+    thanks = f"Thanks for also posting this idea on the feature-idea forum, where others can vote for it: {on_uservoice.url}."
     [planned] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=find)
-    assert on_uservoice.url not in planned.draft
     # Not folded (as when the suggestion was posted on an earlier day), the copy is still found to be
-    # the author's own (related.is_earlier_copy), and the draft does not send them to it.
+    # the author's own among the related items (related._earlier_copies): the same draft.
     [unfolded] = plan_replies(window, ROSTER, GITHUB_ON, T, find_related=lambda posts, _: find(posts, {}))
-    assert on_uservoice.url not in unfolded.draft
+    for draft in (planned.draft, unfolded.draft):
+        assert thanks in draft
+        assert "where others vote for it" not in draft
+        assert "Could you post your idea there" not in draft
     # Someone else's suggestion of the same idea is one to send the author to.
     by_other = replace(on_uservoice, author="zed")
     [linked] = plan_replies(
