@@ -16,7 +16,7 @@ from community_monitoring.channels import named as channel_named
 from community_monitoring.classify import TYPE_HEADINGS, Classification, PostClassifier, classify_posts
 from community_monitoring.drafts import DraftWriter
 from community_monitoring.records import Post, chunks
-from community_monitoring.related import Related, fold_duplicates, split_own_copies
+from community_monitoring.related import Related, copy_state, fold_duplicates, split_own_copies
 from community_monitoring.rendering import join_blocks, render_template, split_message
 from community_monitoring.routing import route_owner
 from community_monitoring.rules import AgedOutItem, HelpWantedEntry, HelpWantedSections, StaleItem
@@ -337,7 +337,10 @@ def _triage_entry(
         # topic lacks): its owner still hears of the item.
         "owner": next((o for o in owners if o), ""),
         "related": [{"key": r.key, "url": r.url, "state": r.state} for r in related],
-        "also_posted": [{"channel_label": channel_label(copy), "url": copy.url} for copy in copies],
+        "also_posted": [
+            {"channel_label": channel_label(copy), "url": copy.url, "state": copy_state(copy, as_of)}
+            for copy in copies
+        ],
     }
     return decided.post_type, entry
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from community_monitoring.answers import is_open_at
+from community_monitoring.answers import ANSWER_STATE_WORDS, has_accepted_answer_at, is_open_at
 from community_monitoring.channels import label
 from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, PostAuthorship, Release
 from community_monitoring.roster import StaffRoster
@@ -145,6 +145,15 @@ def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
     if post.channel == "uservoice" and post.status:
         return post.status, is_open
     return ("open" if is_open else "closed"), is_open
+
+
+def copy_state(post: Post, as_of: datetime) -> str:
+    """What "Also posted on" shows of the author's copy at T: its state (``post_state``) when it is
+    not open, else "answered" when it has an accepted answer or marked solution by T, else ""."""
+    state, is_open = post_state(post, as_of)
+    if not is_open:
+        return state
+    return ANSWER_STATE_WORDS["answered"] if has_accepted_answer_at(post, as_of) else ""
 
 
 Identity = tuple[str, str]  # ("jira", key) or (channel, source id)

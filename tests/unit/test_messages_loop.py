@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -141,3 +142,60 @@ def test_the_triage_draft_thanks_the_author_for_their_copy_on_the_feature_idea_f
         in text
     )
     assert "Could you post your idea there" not in text
+
+
+@pytest.mark.parametrize(
+    ("case", "copy", "shown"),
+    [
+        (
+            "an open topic shows no state",
+            post(channel="forum", number=61),
+            "[Forum](https://example.test/forum/61)",
+        ),
+        (
+            "a closed topic",
+            post(channel="forum", number=62, state="closed"),
+            "[Forum](https://example.test/forum/62) · closed",
+        ),
+        (
+            "closed only after T: open at T",
+            post(channel="forum", number=63, state="closed", closed_at=T + timedelta(hours=1)),
+            "[Forum](https://example.test/forum/63)",
+        ),
+        (
+            "a topic with a solution marked by T",
+            post(channel="forum", number=64, accepted_at=ago(days=1)),
+            "[Forum](https://example.test/forum/64) · answered",
+        ),
+        (
+            "a solution marked after T does not exist yet",
+            post(channel="forum", number=65, accepted_at=T + timedelta(hours=1)),
+            "[Forum](https://example.test/forum/65)",
+        ),
+        (
+            "a Stack Overflow question with an accepted answer",
+            post(channel="stackoverflow", number=66, accepted_at=ago(days=1)),
+            "[Stack Overflow](https://example.test/stackoverflow/66) · answered",
+        ),
+        (
+            "a declined suggestion shows its UserVoice status",
+            post(channel="uservoice", number=67, state="closed", status="Declined"),
+            "[UserVoice](https://example.test/uservoice/67) · Declined",
+        ),
+    ],
+)
+@pytest.mark.parametrize("how", ["folded the same day", "found among the related items"])
+def test_also_posted_shows_the_copys_state_when_it_is_not_open(
+    how: str, case: str, copy: object, shown: str
+) -> None:
+    """The author's copy that is closed or answered already says so, as the related items do."""
+    from community_monitoring.messages import TriageFindings
+    from community_monitoring.related import Related
+
+    issue = post(number=9, created=ago(hours=2), title="Push notifications crash the app")
+    if how == "folded the same day":
+        findings = TriageFindings(also_posted={issue.url: (copy,)})
+    else:
+        item = Related("forum", "x", copy.url, "x", 0.9, "open", True, post=copy, own_copy=True)  # type: ignore[attr-defined]
+        findings = TriageFindings(related={issue.url: (item,)})
+    assert f"Also posted on {shown} by the same author." in _triage([issue], findings), case
