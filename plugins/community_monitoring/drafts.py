@@ -15,7 +15,7 @@ from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.safety import safe_name, safe_text, safe_url
 from community_monitoring.settings import ResponsesSection, Settings, load_settings
-from community_monitoring.uservoice_review import plain_words
+from community_monitoring.uservoice_review import offer_pattern, plain_words
 
 # How much of a related ticket's key or version a draft or an action shows.
 MAX_SHOWN = 60
@@ -173,7 +173,7 @@ class DraftWriter:
         self._doc_pattern = keyword_pattern(doc_links)
         self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
         self._reader = PostClassifier.from_settings(settings)
-        self._offer = keyword_pattern(settings.uservoice.offer_phrases)
+        self._offer = offer_pattern(settings.uservoice.offer_phrases)
 
     def related_docs(self, post: Post) -> tuple[tuple[str, str], ...]:
         if self._doc_pattern is None:

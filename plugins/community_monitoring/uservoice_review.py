@@ -7,6 +7,7 @@ build what they asked for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -176,6 +177,30 @@ def plain_words(text: str) -> str:
     return " ".join(text.translate(_CURLY_APOSTROPHES).split())
 
 
+# What may follow an offer phrase: the end of its clause (a new sentence, one that starts with a
+# capital after a line break ``plain_words`` joined, included), or a word that keeps it an offer of
+# the thing asked for ("… for this", "… if you agree", "… myself", "… with tests"). Any other word
+# makes the phrase's object something else ("we can build it locally", "I can build this
+# workaround"); a question mark makes it a question ("how do I open a pull request?").
+_OFFER_GOES_ON = (
+    "after", "as", "feature", "if", "for", "in", "myself", "next", "now", "once", "ourselves",
+    "please", "so", "soon", "later", "this", "today", "tomorrow", "too", "when", "with", "within",
+)  # fmt: skip
+_OFFER_FOLLOWER = (
+    r"(?=[ ]?(?:$|[.,;:!()\[\]\-\u2013\u2014]|(?-i:[A-Z])|(?:" + "|".join(_OFFER_GOES_ON) + r")(?!\w)))"
+)
+
+
+def offer_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """The rules file's offer phrases ("happy to submit a PR", "I can build this"), each as a whole
+    phrase ending its clause or followed by a word that keeps it an offer (``_OFFER_GOES_ON``): what
+    an author says offering to build the thing asked for, read on ``plain_words``."""
+    any_phrase = keyword_pattern(phrases)
+    if any_phrase is None:
+        return None
+    return re.compile(f"(?:{any_phrase.pattern}){_OFFER_FOLLOWER}", any_phrase.flags)
+
+
 def admin_responded_by(suggestion: Post, as_of: datetime) -> bool:
     """Whether the suggestion had an admin response at T (one given after T did not exist yet; one
     with no time to place it by counts as given)."""
@@ -192,7 +217,7 @@ def review_suggestions(
     as_of: datetime,
 ) -> UserVoiceReview:
     linked = link_tickets(tickets_at(tickets, as_of))
-    offer = keyword_pattern(rules.offer_phrases)
+    offer = offer_pattern(rules.offer_phrases)
     interval_start, _ = day_window(as_of)
     drift: list[StatusDrift] = []
     questions: list[Post] = []

@@ -10,9 +10,10 @@ from test_classify import bug_form, legacy_template
 
 from builders import SETTINGS, T, ago, post, reply
 from community_monitoring.classify import Classification
-from community_monitoring.drafts import DraftWriter, missing_details
+from community_monitoring.drafts import DraftWriter, missing_details, offered_to_contribute
 from community_monitoring.records import Post
 from community_monitoring.related import Related, decide_action
+from community_monitoring.uservoice_review import offer_pattern
 
 WRITER = DraftWriter(SETTINGS)
 
@@ -420,6 +421,41 @@ def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]
     decided = Classification("bug", "test")
     suggestion = DraftWriter(SETTINGS).suggest(item, decided, as_of=T)
     assert suggestion.missing_details == missing, case
+
+
+@pytest.mark.parametrize(
+    ("text", "offers"),
+    [
+        # Offers to build the thing asked for.
+        ("I can build this", True),
+        ("I can build this.", True),
+        ("happy to open a pull request for this", True),
+        ("I'm willing to implement it if the team agrees", True),
+        ("I'd be happy to submit a PR for this.", True),
+        ("I can implement this feature myself", True),
+        ("If nobody minds I'd like to work on this, I have a branch.", True),
+        ("We can build it for you. Let me know.", True),
+        ("I could open a PR once the design is settled", True),
+        ("happy to contribute!", True),
+        ("I can build it Thanks for the great work", True),  # a new sentence after a line break
+        # Not offers: building or implementing something else, asking how.
+        ("I can build the desktop app from source, but it crashes", False),
+        ("we can build it locally", False),
+        ("we can build it locally, the server still crashes", False),
+        ("how do I open a pull request?", False),
+        ("I can implement a workaround", False),
+        ("I can implement this workaround in our proxy", False),
+        ("I can build it?", False),
+        ("Would a pull request help?", False),
+    ],
+)
+def test_an_offer_is_to_build_the_thing_asked_for(text: str, offers: bool) -> None:
+    """The rules file's offer phrases (uservoice_review.offer_pattern) read "I can build this", not
+    "I can build the desktop app from source": a false offer would leave the contribute ask out."""
+    item = post(author="alice", title="Mute a thread", body=text)
+    assert offered_to_contribute(item, offer_pattern(SETTINGS.uservoice.offer_phrases)) is offers, text
+    draft = WRITER.suggest(item, Classification("feature_proposal", "x"), (), as_of=T).draft
+    assert ("interested in contributing" in draft) is not offers, text
 
 
 @pytest.mark.parametrize(

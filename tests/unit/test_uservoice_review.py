@@ -305,6 +305,11 @@ def test_new_suggestions_needing_a_question(
             False,
         ),
         ("no offer", suggestion(created_days_ago=0.5, body="Please add this."), False),
+        (
+            "building something else is no offer to build it (offer_pattern)",
+            suggestion(created_days_ago=0.5, body="We can build it locally, but the import still fails."),
+            False,
+        ),
         # As phones and mail clients write it: a curly apostrophe, a phrase over a line break.
         (
             "an offer with a curly apostrophe",
