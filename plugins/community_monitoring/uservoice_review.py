@@ -183,8 +183,9 @@ def plain_words(text: str) -> str:
 # makes the phrase's object something else ("we can build it locally", "I can build this
 # workaround"); a question mark makes it a question ("how do I open a pull request?").
 _OFFER_GOES_ON = (
-    "after", "as", "feature", "if", "for", "in", "myself", "next", "now", "once", "ourselves",
-    "please", "so", "soon", "later", "this", "today", "tomorrow", "too", "when", "with", "within",
+    "adding", "after", "as", "feature", "fixing", "if", "implementing", "for", "in", "myself", "next",
+    "now", "once", "ourselves", "please", "so", "soon", "later", "that", "this", "to", "today",
+    "tomorrow", "too", "when", "which", "with", "within",
 )  # fmt: skip
 _OFFER_FOLLOWER = (
     r"(?=[ ]?(?:$|[.,;:!()\[\]\-\u2013\u2014]|(?-i:[A-Z])|(?:" + "|".join(_OFFER_GOES_ON) + r")(?!\w)))"

@@ -438,6 +438,11 @@ def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]
         ("I could open a PR once the design is settled", True),
         ("happy to contribute!", True),
         ("I can build it Thanks for the great work", True),  # a new sentence after a line break
+        # The pull request described after the phrase: still the offer.
+        ("I can submit a PR that adds a mute button", True),
+        ("I'd be happy to submit a PR implementing the setting", True),
+        ("happy to open a pull request to add it", True),
+        ("I can open a PR which adds the option", True),
         # Not offers: building or implementing something else, asking how.
         ("I can build the desktop app from source, but it crashes", False),
         ("we can build it locally", False),
