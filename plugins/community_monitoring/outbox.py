@@ -114,13 +114,38 @@ class Outbox:
         target = self.settings.mattermost.targets[kind]  # type: ignore[index]
         send = self._webhook(target, self.settings.mattermost.username)
         try:
+            finished = self._finish_cut_short(kind, key, send)
             result = self._deliver(key, kind, target, list(parts), send)
         except UncertainDelivery as exc:
             # The alert names the message as people know it ("[Help Wanted]"), not by its ledger key alone.
             raise UncertainDelivery(f"{message_label(parts[0])} to {target}: {exc}") from None
         if result.status == "already_sent":
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
-        return Delivery(key, result.status, result.parts_sent_now)
+        return Delivery(key, result.status, result.parts_sent_now + finished)
+
+    def _finish_cut_short(self, kind: str, key: str, send: Callable[[str], Any]) -> int:
+        """Send the rest of each digest of ``key``'s T that a part failed for good after others went
+        out, when ``key`` is another of them; returns the parts sent.
+
+        A [Triage] sent without a channel whose part 2 failed is followed, in a run that reads the
+        channel, by a catch-up under a key of its own (``keys.covered_digest_key``): its message
+        holds the channel's posts alone, so the first digest's unsent parts would go out never.
+        The ledger's stored parts are sent, before the digest that follows them.
+        """
+        as_of = keys.digest_time(keys.kind_prefix(self.dag_id, kind), key)
+        if as_of is None:  # no digest's key (a closeout summary's): no other of its T
+            return 0
+        sent = 0
+        for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
+            if entry.key != key and entry.status == "failed" and 0 < entry.parts_sent < len(entry.parts):
+                log.warning(
+                    "%s: %d of %d part(s) went out before a part failed; sending the rest first",
+                    entry.key,
+                    entry.parts_sent,
+                    len(entry.parts),
+                )
+                sent += self._deliver(entry.key, kind, entry.target, entry.parts, send).parts_sent_now
+        return sent
 
     def earlier_deliveries(self, kind: str) -> dict[str, bool]:
         """The ledger's keys for ``kind`` at this T (its digest key and the keys extending it) →

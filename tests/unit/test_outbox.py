@@ -65,6 +65,19 @@ class World:
     def entries(self) -> list[Any]:
         return NotificationLedger.from_url(self.ledger_url).entries()
 
+    def failing_on(self, ending: str) -> Callable[[str, str], Callable[[str], None]]:
+        """Webhooks that fail each post whose text ends with ``ending`` for good, and post the rest."""
+
+        def webhook(conn_id: str, username: str) -> Callable[[str], None]:
+            def send(text: str) -> None:
+                if text.endswith(ending):
+                    raise ConnectionError("webhook down: 503 on every attempt")
+                self.posted.append((conn_id, username, text))
+
+            return send
+
+        return webhook
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
@@ -151,15 +164,7 @@ def test_backfill_archives_only(world: World) -> None:
 
 
 def test_failed_post_resumes_in_the_next_run(world: World) -> None:
-    def flaky(conn_id: str, username: str) -> Callable[[str], None]:
-        def send(text: str) -> None:
-            if text == "part 2":
-                raise ConnectionError("webhook down")
-            world.posted.append((conn_id, username, text))
-
-        return send
-
-    broken = world.outbox(webhook=flaky)
+    broken = world.outbox(webhook=world.failing_on("part 2"))
     with pytest.raises(ConnectionError):
         broken.post_message("help_wanted", ["part 1", "part 2"])
     resumed = world.outbox().post_message("help_wanted", ["part 1", "part 2"])
@@ -482,3 +487,60 @@ def test_a_post_that_may_not_have_arrived_is_named_as_people_know_it(world: Worl
     with pytest.raises(UncertainDelivery, match=r"^\[Help Wanted\] to mattermost_default: .*:help_wanted:"):
         world.outbox(webhook=lost).post_message("help_wanted", ["[Help Wanted] @here 3 posts"])
     assert message_label("no kind at all") == "a message"
+
+
+@pytest.mark.parametrize(
+    ("sent_before", "cut_short", "then"),
+    [
+        pytest.param((), ":without:forum", ":recovered:forum", id="a cleared run catches up on the channel"),
+        pytest.param(
+            (":without:forum,github",),
+            ":recovered:forum",
+            ":recovered:github",
+            id="a catch-up cut short, then the other channel's",
+        ),
+    ],
+)
+def test_a_digest_cut_short_by_a_failed_part_is_finished_before_the_next_digest_of_its_t(
+    world: World, sent_before: tuple[str, ...], cut_short: str, then: str
+) -> None:
+    """The [Triage] of T went out without the forum and its second part failed for good (the hook
+    answered 503 on every attempt). The run, cleared once the forum reads, sends the forum's posts
+    under a key of their own (``covered_digest_key``): the first digest's unsent part goes out
+    first, not never."""
+    base = keys.digest_key(DAG, "triage", T)
+
+    for key in sent_before:
+        world.outbox().post_message("triage", ["before"], base + key)
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=world.failing_on("part 2")).post_message(
+            "triage", ["cut, part 1", "cut, part 2"], base + cut_short
+        )
+    now = keys.covered_digest_key(base, world.outbox().earlier_deliveries("triage"), [])
+    assert now.key == base + then  # the cleared run's message, which does not hold the unsent part
+    delivery = world.outbox().post_message("triage", ["catch-up"], now.key)
+    texts = [text for _, _, text in world.posted][len(sent_before) :]
+    assert texts == ["cut, part 1", "cut, part 2", "catch-up"]
+    assert (delivery.status, delivery.parts_sent) == ("sent", 2)
+    assert {e.key: e.status for e in world.entries()} == dict.fromkeys(
+        [base + k for k in (*sent_before, cut_short, then)], "sent"
+    )
+    # Nothing more on a rerun.
+    assert world.outbox().post_message("triage", ["catch-up"], now.key).status == "already_sent"
+    assert len(texts) == 3
+
+
+def test_an_earlier_ts_digest_cut_short_is_left_to_its_own_key(world: World) -> None:
+    """Only the digests of the T being sent are finished: another T's is its own run's to resume,
+    and a key that is no digest's (the closeout summary) looks for none."""
+    from datetime import timedelta
+
+    earlier = keys.digest_key(DAG, "triage", T - timedelta(days=3))
+
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=world.failing_on("part 2")).post_message(
+            "triage", ["old, part 1", "old, part 2"], earlier
+        )
+    world.outbox().post_message("triage", ["today"])
+    world.outbox().post_message("triage", ["summary"], f"{DAG}:release_closeout:11.2")
+    assert [text for _, _, text in world.posted] == ["old, part 1", "today", "summary"]
