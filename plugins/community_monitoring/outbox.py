@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring import keys
-from community_monitoring.errors import UncertainDelivery
+from community_monitoring.errors import ClaimHeld, UncertainDelivery
 from community_monitoring.policy import WritePolicy
 from community_monitoring.timeutil import archive_folder_name
 
@@ -124,27 +124,32 @@ class Outbox:
         return Delivery(key, result.status, result.parts_sent_now + finished)
 
     def _finish_cut_short(self, kind: str, key: str, send: Callable[[str], Any]) -> int:
-        """Send the rest of each digest of ``key``'s T that a part failed for good after others went
-        out, when ``key`` is another of them; returns the parts sent.
+        """Send the rest of each digest of ``key``'s T that counts as gone out (``earlier_deliveries``)
+        but is not done, when ``key`` is another of them; returns the parts sent.
 
-        A [Triage] sent without a channel whose part 2 failed is followed, in a run that reads the
-        channel, by a catch-up under a key of its own (``keys.covered_digest_key``): its message
-        holds the channel's posts alone, so the first digest's unsent parts would go out never.
-        The ledger's stored parts are sent, before the digest that follows them.
+        A [Triage] sent without a channel whose part 2 failed for good (or whose sender died in a
+        retry's wait, its claim left) is followed, in a run that reads the channel, by a catch-up
+        under a key of its own (``keys.covered_digest_key``): its message holds the channel's posts
+        alone, so the first digest's unsent parts would go out never. The ledger's stored parts are
+        sent, before the digest that follows them.
         """
         as_of = keys.digest_time(keys.kind_prefix(self.dag_id, kind), key)
         if as_of is None:  # no digest's key (a closeout summary's): no other of its T
             return 0
         sent = 0
         for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
-            if entry.key != key and entry.status == "failed" and 0 < entry.parts_sent < len(entry.parts):
-                log.warning(
-                    "%s: %d of %d part(s) went out before a part failed; sending the rest first",
-                    entry.key,
-                    entry.parts_sent,
-                    len(entry.parts),
-                )
+            if entry.key == key or entry.status in ("sent", "uncertain") or not _may_have_arrived(entry):
+                continue  # done, never re-sent by itself, or provably sent nothing (its posts are in ``key``'s)
+            log.warning(
+                "%s: %d of %d part(s) went out, then its sending stopped; sending the rest first",
+                entry.key,
+                entry.parts_sent,
+                len(entry.parts),
+            )
+            try:
                 sent += self._deliver(entry.key, kind, entry.target, entry.parts, send).parts_sent_now
+            except ClaimHeld as exc:  # another worker is sending it (or one that died lately holds it)
+                log.warning("Not finished now: %s", exc)
         return sent
 
     def earlier_deliveries(self, kind: str) -> dict[str, bool]:
@@ -163,10 +168,7 @@ class Outbox:
 
     def _may_have_arrived(self, prefix: str) -> dict[str, bool]:
         # A try that provably sent nothing does not count.
-        return {
-            entry.key: entry.status != "failed" or entry.parts_sent > 0 or bool(entry.uncertain_parts)
-            for entry in self.ledger.entries_under(prefix)
-        }
+        return {entry.key: _may_have_arrived(entry) for entry in self.ledger.entries_under(prefix)}
 
     def alert(self, text: str, about: str = "") -> Delivery:
         """One alert per run and T to the CM (the first task that failed for good); one more for
@@ -267,6 +269,12 @@ class Outbox:
             return upsert_rows(path, rows)
         plan = partial(daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions))
         return update_rows(path, plan)
+
+
+def _may_have_arrived(entry: Any) -> bool:
+    """Whether something of a ledger row's message may be in the channel: a try that provably
+    sent nothing does not count."""
+    return entry.status != "failed" or entry.parts_sent > 0 or bool(entry.uncertain_parts)
 
 
 def message_label(first_part: str) -> str:

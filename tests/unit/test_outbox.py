@@ -51,6 +51,7 @@ class World:
         settings: Settings = SETTINGS,
         dag: str = DAG,
         webhook: Callable[[str, str], Callable[[str], None]] | None = None,
+        owner: str = "",
     ) -> Outbox:
         return Outbox(
             dag,
@@ -60,6 +61,7 @@ class World:
             open_ledger=self.open_ledger,
             webhook=webhook or self.webhook,
             archive_root=lambda: self.archive,
+            owner=owner,
         )
 
     def entries(self) -> list[Any]:
@@ -528,6 +530,53 @@ def test_a_digest_cut_short_by_a_failed_part_is_finished_before_the_next_digest_
     # Nothing more on a rerun.
     assert world.outbox().post_message("triage", ["catch-up"], now.key).status == "already_sent"
     assert len(texts) == 3
+
+
+POST_TRIAGE = f"{DAG}/manual__1/post_triage"
+
+
+def test_a_digest_whose_sender_died_in_a_retrys_wait_is_sent_before_the_catch_up(world: World) -> None:
+    """The first try claimed the [Triage] sent without the forum and died waiting out a 503, nothing
+    out (its claim left, no part in flight): it counts as gone out, so the run cleared once the forum
+    reads builds the forum's catch-up alone. The digest goes out first, whole, once."""
+    base = keys.digest_key(DAG, "triage", T)
+    NotificationLedger.from_url(world.ledger_url).claim(
+        base + ":without:forum", "triage", "mattermost_cm", ["first"], owner=POST_TRIAGE
+    )
+    cleared = world.outbox(owner=POST_TRIAGE)
+    now = keys.covered_digest_key(base, cleared.earlier_deliveries("triage"), [])
+    assert now.key == base + ":recovered:forum"
+    cleared.post_message("triage", ["catch-up"], now.key)
+    assert [text for _, _, text in world.posted] == ["first", "catch-up"]
+
+
+def test_a_digest_another_worker_is_sending_is_left_to_it(world: World) -> None:
+    """Another run's task holds the claim (sending it now, or dead less than the takeover time ago):
+    the catch-up goes out, and the claimed digest stays its holder's to send."""
+    base = keys.digest_key(DAG, "triage", T)
+    NotificationLedger.from_url(world.ledger_url).claim(
+        base + ":without:forum", "triage", "mattermost_cm", ["first"], owner=f"{DAG}/other/post_triage"
+    )
+    world.outbox(owner=POST_TRIAGE).post_message("triage", ["catch-up"], base + ":recovered:forum")
+    assert [text for _, _, text in world.posted] == ["catch-up"]
+    assert {e.key: e.status for e in world.entries()} == {
+        base + ":without:forum": "sending",
+        base + ":recovered:forum": "sent",
+    }
+
+
+def test_a_digest_that_provably_went_out_in_no_part_is_not_sent_beside_the_next(world: World) -> None:
+    """Every part refused (the hook's 503 on each attempt): the cleared run's [Triage] holds its posts
+    under a key of its own, so the refused one is never sent as well."""
+    base = keys.digest_key(DAG, "triage", T)
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=world.failing_on("part 1")).post_message(
+            "triage", ["first, part 1"], base + ":without:forum"
+        )
+    now = keys.covered_digest_key(base, world.outbox().earlier_deliveries("triage"), [])
+    assert now.key == base
+    world.outbox().post_message("triage", ["whole"], now.key)
+    assert [text for _, _, text in world.posted] == ["whole"]
 
 
 def test_an_earlier_ts_digest_cut_short_is_left_to_its_own_key(world: World) -> None:
