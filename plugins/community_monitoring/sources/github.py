@@ -40,6 +40,7 @@ from community_monitoring.sources.http import (
     RawResponse,
     RedirectRefusedError,
     counted_next,
+    created_answer,
     endless_pages,
     leads_to_sign_in,
     linked_page,
@@ -52,7 +53,6 @@ from community_monitoring.sources.http import (
     unread_next,
     upstream_rate_limit,
     with_body_deadline,
-    write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import isoformat_z, parse_time
@@ -382,12 +382,13 @@ class GithubApi:
         raise endless_pages(self._call("GET", url), MAX_PAGES)
 
     def post(self, url: str, body: Any) -> Any:
-        """A write (a comment): retried only when GitHub provably did not process it."""
+        """A write (a comment): retried only when GitHub provably did not process it; its answer must
+        be the comment made (``created_answer``)."""
         call = self._call("POST", url)
         return send_with_retries(
             call,
             lambda: self._send(call, "POST", url, {}, body),
-            lambda raw: write_answer(call, raw),
+            lambda raw: created_answer(call, raw, "comment"),
             self.policy,
             rate_limit=github_rate_limit,
             sleep=self._sleep,

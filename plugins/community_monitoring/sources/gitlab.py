@@ -39,6 +39,7 @@ from community_monitoring.sources.http import (
     RedirectRefusedError,
     UpstreamError,
     counted_next,
+    created_answer,
     endless_pages,
     linked_page,
     mask_secrets,
@@ -48,7 +49,6 @@ from community_monitoring.sources.http import (
     send_with_retries,
     unread_next,
     with_body_deadline,
-    write_answer,
 )
 from community_monitoring.sources.items import Id, IsoTime, Item, ItemChecker, field_of
 from community_monitoring.timeutil import isoformat_z, parse_time
@@ -273,12 +273,13 @@ class GitlabApi:
         raise endless_pages(self._call("GET", path), MAX_PAGES)
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        """A write (a note): retried only when GitLab provably did not process it."""
+        """A write (a note): retried only when GitLab provably did not process it; its answer must be
+        the note made (``created_answer``)."""
         call = self._call("POST", path)
         return send_with_retries(
             call,
             lambda: self._send("post", path, {}, dict(body)),
-            lambda raw: write_answer(call, raw),
+            lambda raw: created_answer(call, raw, "note"),
             self.policy,
             sleep=self._sleep,
         )

@@ -13,7 +13,8 @@ and this module decides what happens next.
   server does not do this) is a refusal, as a 4xx is: not retried, not applied. After an
   ambiguous failure (a read timeout, a connection reset once the request was sent, another 5xx)
   :class:`AmbiguousWriteError` is raised and nothing is re-sent; so is it after a 2xx answer that
-  is an HTML page (a proxy's or sign-in page in the service's place).
+  is an HTML page (a proxy's or sign-in page in the service's place), and after a create's 2xx
+  that does not show the object made (:func:`created_answer`).
 - **Redirects** of authenticated calls are never followed to another host, port or scheme
   (:class:`RedirectRefusedError` names the target host): credentials stay with their host.
 - **Secrets**: errors and log lines name the service, method and endpoint and at most 200
@@ -1273,3 +1274,19 @@ def write_answer(call: Call, raw: RawResponse) -> Any:
         detail = f"an HTML page, not the service's answer; body starts: {call.excerpt(raw)!r}"
         raise call.error(raw.status, detail, InvalidResponseError)
     return raw.json_or_none()
+
+
+def created_answer(call: Call, raw: RawResponse, what: str) -> dict[str, Any]:
+    """The 2xx answer of a write that creates ``what`` (a comment, a note): the object made, with its
+    id, as GitHub and GitLab answer every create.
+
+    Any other 2xx (no body, ``{}``, a list, a gateway's or queueing proxy's own JSON) came from
+    something in the service's place and proves nothing was made: taken as made, the write's key
+    would be recorded sent and it would be lost for good. InvalidResponseError, which the retry
+    loop turns into an AmbiguousWriteError (the write is read back before any resend)."""
+    data = write_answer(call, raw)
+    made = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(made, int) or isinstance(made, bool):
+        detail = f"the answer does not show the {what} made: {call.excerpt(raw)!r}"
+        raise call.error(raw.status, detail, InvalidResponseError)
+    return data
