@@ -113,19 +113,25 @@ class Outbox:
             return Delivery(key, "archived_only")
         target = self.settings.mattermost.targets[kind]  # type: ignore[index]
         send = self._webhook(target, self.settings.mattermost.username)
+        # The alert names each message in doubt as people know it ("[Help Wanted]"), not by its
+        # ledger key alone; one finished first in doubt does not hold this one back.
+        finished, doubts = self._finish_cut_short(kind, key, target, send)
         try:
-            finished = self._finish_cut_short(kind, key, send)
             result = self._deliver(key, kind, target, list(parts), send)
         except UncertainDelivery as exc:
-            # The alert names the message as people know it ("[Help Wanted]"), not by its ledger key alone.
-            raise UncertainDelivery(f"{message_label(parts[0])} to {target}: {exc}") from None
+            doubts.append(f"{message_label(parts[0])} to {target}: {exc}")
+        if doubts:
+            raise UncertainDelivery("; ".join(doubts))
         if result.status == "already_sent":
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now + finished)
 
-    def _finish_cut_short(self, kind: str, key: str, send: Callable[[str], Any]) -> int:
+    def _finish_cut_short(
+        self, kind: str, key: str, target: str, send: Callable[[str], Any]
+    ) -> tuple[int, list[str]]:
         """Send the rest of each digest of ``key``'s T that counts as gone out (``earlier_deliveries``)
-        but is not done, when ``key`` is another of them; returns the parts sent.
+        but is not done, when ``key`` is another of them; returns the parts sent and those of its
+        parts that may or may not have arrived, each named.
 
         A [Triage] sent without a channel whose part 2 failed for good (or whose sender died in a
         retry's wait, its claim left) is followed, in a run that reads the channel, by a catch-up
@@ -135,8 +141,8 @@ class Outbox:
         """
         as_of = keys.digest_time(keys.kind_prefix(self.dag_id, kind), key)
         if as_of is None:  # no digest's key (a closeout summary's): no other of its T
-            return 0
-        sent = 0
+            return 0, []
+        sent, doubts = 0, []
         for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
             if entry.key == key or entry.status in ("sent", "uncertain") or not _may_have_arrived(entry):
                 continue  # done, never re-sent by itself, or provably sent nothing (its posts are in ``key``'s)
@@ -147,10 +153,12 @@ class Outbox:
                 len(entry.parts),
             )
             try:
-                sent += self._deliver(entry.key, kind, entry.target, entry.parts, send).parts_sent_now
+                sent += self._deliver(entry.key, kind, target, entry.parts, send).parts_sent_now
             except ClaimHeld as exc:  # another worker is sending it (or one that died lately holds it)
                 log.warning("Not finished now: %s", exc)
-        return sent
+            except UncertainDelivery as exc:
+                doubts.append(f"{message_label(entry.parts[0])} to {target}: {exc}")
+        return sent, doubts
 
     def earlier_deliveries(self, kind: str) -> dict[str, bool]:
         """The ledger's keys for ``kind`` at this T (its digest key and the keys extending it) →

@@ -550,6 +550,38 @@ def test_a_digest_whose_sender_died_in_a_retrys_wait_is_sent_before_the_catch_up
     assert [text for _, _, text in world.posted] == ["first", "catch-up"]
 
 
+def test_a_part_in_doubt_while_finishing_a_digest_does_not_hold_back_the_catch_up(world: World) -> None:
+    """Finishing the first digest, its part 2's answer is lost (a reset): never re-sent, and named;
+    its part 3 and the catch-up still go out, and the task fails naming the part in doubt."""
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.sources.http import AmbiguousWriteError
+
+    base = keys.digest_key(DAG, "triage", T)
+    first = ["[Triage] part 1", "[Triage] part 2", "[Triage] part 3"]
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=world.failing_on("part 2")).post_message(
+            "triage", first, base + ":without:forum"
+        )
+
+    def reset_on_part_2(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            if text.endswith("part 2"):
+                raise AmbiguousWriteError("mattermost", "POST", "/hooks/…", 0, "connection reset")
+            world.posted.append((conn_id, username, text))
+
+        return send
+
+    with pytest.raises(
+        UncertainDelivery, match=r"^\[Triage\] to mattermost_cm: .*part 2/3: .*connection reset"
+    ):
+        world.outbox(webhook=reset_on_part_2).post_message("triage", ["catch-up"], base + ":recovered:forum")
+    assert [text for _, _, text in world.posted] == ["[Triage] part 1", "[Triage] part 3", "catch-up"]
+    assert {e.key: e.status for e in world.entries()} == {
+        base + ":without:forum": "uncertain",
+        base + ":recovered:forum": "sent",
+    }
+
+
 def test_a_digest_another_worker_is_sending_is_left_to_it(world: World) -> None:
     """Another run's task holds the claim (sending it now, or dead less than the takeover time ago):
     the catch-up goes out, and the claimed digest stays its holder's to send."""
