@@ -33,11 +33,17 @@ HOSTILE_TITLES = [
 ONLY_GITHUB_AND_FORUM = {"channels": {"disabled": ["gitlab", "stackoverflow", "uservoice", "jira"]}}
 
 
-def small_scenario(root: Path, **kwargs: Any) -> Path:
+def small_scenario(
+    root: Path,
+    more_issues: tuple[dict[str, Any], ...] = (),
+    settings: dict[str, Any] = ONLY_GITHUB_AND_FORUM,
+    **kwargs: Any,
+) -> Path:
     issues = [
         github_issue(REPOS[0], n, title, "stranger", NOW - days(3 + n))
         for n, title in enumerate(HOSTILE_TITLES, start=1)
     ]
+    issues += more_issues
     issues.append(github_issue(REPOS[0], 10, "Answered already", "asker", NOW - days(4)))
     comments = [github_comment(REPOS[0], 5001, 10, "helper", NOW - days(3))]
     old_topic = [forum_post(1, 77, 1, "@here", NOW - days(5), raw="Help @channel")]
@@ -58,7 +64,7 @@ def small_scenario(root: Path, **kwargs: Any) -> Path:
         variables={
             "community_rotation": ROTATION,
             "community_staff": {"github": [], "bots": []},
-            "community_settings": ONLY_GITHUB_AND_FORUM,
+            "community_settings": settings,
         },
         **kwargs,
     )
@@ -496,3 +502,64 @@ def test_a_failing_webhook_leaks_its_id_nowhere(
         errors = [row[0] or "" for row in db.execute("SELECT last_error FROM community_notifications")]
     assert any(errors), "the failure is recorded"
     assert not any("help-channel-hook" in e for e in errors)
+
+
+def test_a_triage_cut_short_without_a_channel_is_finished_by_the_cleared_run_once(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """The forum is down and the CM channel's hook takes the run's alert and the [Triage]'s first
+    part, then answers 503 to everything: the [Triage] sent without the forum is cut short. The run,
+    cleared once the forum reads (as the alert says), sends the first [Triage]'s unsent part, then
+    the forum's posts on their own; a second clear sends nothing."""
+    new_issues = [
+        github_issue(
+            REPOS[0],
+            40 + n,
+            f"Sidebar freezes after switching teams, case {n}",
+            f"reporter{n}",
+            NOW - days(0.05 * (n + 1)),
+            body=f"Case {n}: the sidebar stops answering after a team switch. " * 8,
+        )
+        for n in range(6)
+    ]
+    split = {**ONLY_GITHUB_AND_FORUM, "digest": {"message_max_chars": 1000}}
+
+    def day(root: Path, faults: list[dict[str, Any]]) -> Path:
+        return small_scenario(root, tuple(new_issues), split, faults=faults)
+
+    cm_hook = "^/hooks/cm-channel-hook$"
+    down = sandbox(
+        day(
+            tmp_path / "cut",
+            [
+                {"service": "discourse", "path": ".*", "status": 500},
+                {"service": "mattermost", "path": cm_hook, "kind": "slow", "seconds": 0, "times": 2},
+                {"service": "mattermost", "path": cm_hook, "status": 503},
+            ],
+        )
+    )
+    first = run_daily(airflow, tmp_path / "cut", down)
+    assert first.state == "failed"
+    alert, part_1 = posts_to(down.outbox, "cm-channel-hook")
+    assert alert.startswith("[Alert]")
+    assert part_1.startswith("[Triage]")
+    assert "(1/" in part_1.split("\n", 1)[0], part_1[:300]
+
+    back = sandbox(day(tmp_path / "back", []))
+    cleared = run_daily(airflow, tmp_path / "back", back)
+    assert cleared.state == "success", cleared.log[-5000:]
+    rest = posts_to(back.outbox, "cm-channel-hook")
+    *unsent, catch_up = rest
+    # The first [Triage]'s parts 2 and 3, as they were built (the ledger's), then the catch-up.
+    assert (
+        part_1.split("\n", 1)[0]
+        == "[Triage] (1/3) 6 new community posts from 2026-11-17 09:00 UTC to 2026-11-18 09:00 UTC"
+    )
+    assert [part.split("\n", 1)[0] for part in unsent] == ["[Triage] (2/3)", "[Triage] (3/3)"]
+    assert "catching up on Forum (forum)" in catch_up.split("\n", 1)[0]
+    assert "/t/topic-78/78" in catch_up
+    assert "github.com" not in catch_up
+
+    again = run_daily(airflow, tmp_path / "back", back)
+    assert again.state == "success", again.log[-5000:]
+    assert posts_to(back.outbox, "cm-channel-hook") == rest
