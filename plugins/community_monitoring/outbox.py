@@ -137,21 +137,24 @@ class Outbox:
         retry's wait, its claim left) is followed, in a run that reads the channel, by a catch-up
         under a key of its own (``keys.covered_digest_key``): its message holds the channel's posts
         alone, so the first digest's unsent parts would go out never. The ledger's stored parts are
-        sent, before the digest that follows them.
+        sent, before the digest that follows them. One in doubt (``uncertain``) is named, never re-sent.
         """
         as_of = keys.digest_time(keys.kind_prefix(self.dag_id, kind), key)
         if as_of is None:  # no digest's key (a closeout summary's): no other of its T
             return 0, []
         sent, doubts = 0, []
         for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
-            if entry.key == key or entry.status in ("sent", "uncertain") or not _may_have_arrived(entry):
-                continue  # done, never re-sent by itself, or provably sent nothing (its posts are in ``key``'s)
-            log.warning(
-                "%s: %d of %d part(s) went out, then its sending stopped; sending the rest first",
-                entry.key,
-                entry.parts_sent,
-                len(entry.parts),
-            )
+            if entry.key == key or entry.status == "sent" or not _may_have_arrived(entry):
+                continue  # done, or provably sent nothing (its posts are in ``key``'s)
+            # One in doubt is not re-sent: the ledger raises, naming it, so the run stays red as a
+            # rerun that meets it under its own key does, rather than passing it over as sent.
+            if entry.status != "uncertain":
+                log.warning(
+                    "%s: %d of %d part(s) went out, then its sending stopped; sending the rest first",
+                    entry.key,
+                    entry.parts_sent,
+                    len(entry.parts),
+                )
             try:
                 sent += self._deliver(entry.key, kind, target, entry.parts, send).parts_sent_now
             except ClaimHeld as exc:  # another worker is sending it (or one that died lately holds it)

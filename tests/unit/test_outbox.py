@@ -582,6 +582,36 @@ def test_a_part_in_doubt_while_finishing_a_digest_does_not_hold_back_the_catch_u
     }
 
 
+def test_a_digest_in_doubt_keeps_the_cleared_run_red_though_its_catch_up_goes_out(world: World) -> None:
+    """The [Triage] sent without the forum may or may not have arrived (its answer was lost). The
+    run cleared once the forum reads sends the forum's posts on their own, and fails naming the
+    first digest, as a rerun that meets it under its own key does: it is not passed over as sent."""
+    from community_monitoring.errors import UncertainDelivery
+    from community_monitoring.sources.http import AmbiguousWriteError
+
+    base = keys.digest_key(DAG, "triage", T)
+
+    def lost_answer(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            world.posted.append((conn_id, username, text))
+            raise AmbiguousWriteError("mattermost", "POST", "/hooks/…", 0, "connection reset")
+
+        return send
+
+    with pytest.raises(UncertainDelivery):
+        world.outbox(webhook=lost_answer).post_message("triage", ["[Triage] first"], base + ":without:forum")
+    for _ in range(2):  # the cleared run, and a retry of it
+        with pytest.raises(
+            UncertainDelivery, match=r"^\[Triage\] to mattermost_cm: .*:without:forum may or may not"
+        ):
+            world.outbox().post_message("triage", ["[Triage] catch-up"], base + ":recovered:forum")
+    assert [text for _, _, text in world.posted] == ["[Triage] first", "[Triage] catch-up"]
+    assert {e.key: e.status for e in world.entries()} == {
+        base + ":without:forum": "uncertain",
+        base + ":recovered:forum": "sent",
+    }
+
+
 def test_a_digest_another_worker_is_sending_is_left_to_it(world: World) -> None:
     """Another run's task holds the claim (sending it now, or dead less than the takeover time ago):
     the catch-up goes out, and the claimed digest stays its holder's to send."""
