@@ -93,11 +93,13 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
     return given
 
 
-# What a reply asking for details names: the words alone ("Please share the version you are on").
+# What a reply asking for details names: the words alone ("Please share the version you are on",
+# "could you list the steps you followed?", "how can we reproduce it?"); whether it reproduces
+# somewhere ("are you able to reproduce it on 11.1?") asks for no steps.
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
     "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
-    "steps": _STEPS,
+    "steps": re.compile(r"\bsteps?\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE),
 }
 
 

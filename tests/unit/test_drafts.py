@@ -410,6 +410,31 @@ BARE_BUG = "The server crashes when I upload a file."
             ("logs", "steps"),
         ),
         (
+            "staff already asked for the steps in plain words",
+            (reply("staffer", body="Could you share the exact steps you followed?"),),
+            ("versions", "logs"),
+        ),
+        (
+            "someone asked for the steps with an ask phrase and no question mark",
+            (reply("bob", body="Please share the exact steps you followed"),),
+            ("versions", "logs"),
+        ),
+        (
+            "someone asked how to reproduce it",
+            (reply("bob", body="How can we reproduce this on our side?"),),
+            ("versions", "logs"),
+        ),
+        (
+            "asking whether it reproduces elsewhere is not asking for the steps",
+            (reply("bob", body="Are you able to reproduce this with the desktop app?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "someone mentioned steps without asking: still asked",
+            (reply("bob", body="I followed the same steps and it worked for me."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),
