@@ -110,15 +110,29 @@ def _details_in(text: str, asked: bool = False) -> set[str]:
     return {d for d, pattern in patterns.items() if pattern.search(lowered)}
 
 
-def settled_in_thread(post: Post, responses: ResponsesSection, as_of: datetime | None = None) -> set[str]:
-    """Details the thread already settled by T: the author gave them in a reply, or someone else
-    already asked for them (a reply naming the detail and asking). A draft never asks for these."""
+def _logs_pasted(text: str, reader: PostClassifier) -> bool:
+    """Code or log lines outside quotes: how logs are given, in the post and in a reply alike."""
+    prepared = reader.prepare(text)
+    return prepared.has_code or prepared.has_log
+
+
+def settled_in_thread(
+    post: Post,
+    responses: ResponsesSection,
+    as_of: datetime | None = None,
+    reader: PostClassifier | None = None,
+) -> set[str]:
+    """Details the thread already settled by T: the author gave them in a reply (logs also as
+    code or log lines, as in the post), or someone else already asked for them (a reply naming
+    the detail and asking). A draft never asks for these."""
     settled: set[str] = set()
     for reply in post.replies:
         if as_of is not None and reply.created_at > as_of:
             continue
         if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
+            if "logs" not in settled and _logs_pasted(reply.body, reader or _default_reader()):
+                settled.add("logs")
         elif answers.asks_the_author(reply.body, responses):
             settled |= _details_in(answers.own_words(reply.body), asked=True)
     return settled
@@ -136,7 +150,7 @@ def missing_details(
     needed = NEEDED_DETAILS.get(post_type, ())
     if not needed:
         return ()
-    thread = settled_in_thread(post, responses or load_settings().responses, as_of)
+    thread = settled_in_thread(post, responses or load_settings().responses, as_of, reader)
     known = given_details(post, reader) | thread
     return tuple(d for d in needed if d not in known)
 

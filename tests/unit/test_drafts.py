@@ -405,6 +405,31 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs"),
         ),
         (
+            "the author gave the logs in a code block of a reply",
+            (
+                reply(
+                    "alice",
+                    body="Here is what the server prints:\n```\n2026-11-18T02:00:00Z error app: dial tcp: connection refused\n```",
+                ),
+            ),
+            ("versions", "steps"),
+        ),
+        (
+            "the author gave the logs in an HTML code block of a reply",
+            (reply("alice", body="<p>Server output:</p><pre><code>connection refused</code></pre>"),),
+            ("versions", "steps"),
+        ),
+        (
+            "the author pasted log lines in a reply",
+            (reply("alice", body="Found this:\nERROR [2026-11-18 02:00:00] upload failed: disk full"),),
+            ("versions", "steps"),
+        ),
+        (
+            "code quoted from someone else is not the author's logs",
+            (reply("alice", body="> ```\n> error: connection refused\n> ```\n\nSame thing here."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "an ask phrase without a question mark",
             (reply("staffer", body="Please share the version you are on."),),
             ("logs", "steps"),
