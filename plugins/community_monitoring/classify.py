@@ -443,6 +443,17 @@ class ServerVersion(NamedTuple):
     run: bool
 
 
+def names_a_server_version(text: str) -> bool:
+    """Whether a text names the server version it runs ("Mattermost Version: 10.5.2", "server
+    10.4"), read whole: an About box or `mattermost version` output pasted as code or quoted gives
+    it too. An address or a size in a log ("10.0.0.5:5432") names none, nor a template's hidden
+    comment ("<!-- Mattermost Server Version: e.g. 10.5 -->")."""
+    if "<!--" in text:
+        text = _COMMENT.sub("", text)
+    lowered = text.lower()
+    return _DIGIT_DOT_DIGIT.search(lowered) is not None and _SERVER_VERSION.search(lowered) is not None
+
+
 def _server_versions(text: str) -> tuple[ServerVersion, ...]:
     return tuple(
         [

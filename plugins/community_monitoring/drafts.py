@@ -8,7 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from community_monitoring import answers
-from community_monitoring.classify import Classification, PostClassifier
+from community_monitoring.classify import (
+    Classification,
+    PostClassifier,
+    PreparedText,
+    names_a_server_version,
+)
 from community_monitoring.records import DELETED_AUTHORS, Post
 from community_monitoring.related import ActionOverride, Related, decide_action, split_own_copies
 from community_monitoring.rendering import render_template
@@ -86,8 +91,7 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
             texts.append(section.content)
             if _STEPS_HEADING.search(section.heading):
                 given.add("steps")
-        if prepared.has_code or prepared.has_log:
-            given.add("logs")
+        given |= _given_as_pasted(post.body, reader or _default_reader(), prepared)
     text = "\n".join(texts)
     given.update(d for d, pattern in _DETAIL_PATTERNS.items() if d not in given and pattern.search(text))
     return given
@@ -110,10 +114,14 @@ def _details_in(text: str, asked: bool = False) -> set[str]:
     return {d for d, pattern in patterns.items() if pattern.search(lowered)}
 
 
-def _logs_pasted(text: str, reader: PostClassifier) -> bool:
-    """Code or log lines outside quotes: how logs are given, in the post and in a reply alike."""
-    prepared = reader.prepare(text)
-    return prepared.has_code or prepared.has_log
+def _given_as_pasted(text: str, reader: PostClassifier, prepared: PreparedText | None = None) -> set[str]:
+    """What pasted text gives, in the post and in a reply alike: logs as code or log lines outside
+    quotes; the server version as the About box or `mattermost version` shows it, code included."""
+    prepared = prepared if prepared is not None else reader.prepare(text)
+    given = {"logs"} if prepared.has_code or prepared.has_log else set()
+    if names_a_server_version(text):
+        given.add("versions")
+    return given
 
 
 def settled_in_thread(
@@ -131,8 +139,7 @@ def settled_in_thread(
             continue
         if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
-            if "logs" not in settled and _logs_pasted(reply.body, reader or _default_reader()):
-                settled.add("logs")
+            settled |= _given_as_pasted(reply.body, reader or _default_reader())
         elif answers.asks_the_author(reply.body, responses):
             settled |= _details_in(answers.own_words(reply.body), asked=True)
     return settled

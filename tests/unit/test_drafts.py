@@ -53,6 +53,21 @@ WRITER = DraftWriter(SETTINGS)
             ("logs", "steps"),
         ),
         (
+            "the server version pasted in a code block",
+            "It crashes on upload.\n\n```\nMattermost Version: 10.5.2\nDatabase: postgres 15\n```",
+            ("steps",),
+        ),
+        (
+            "an address in a code block is no version",
+            "It crashes on upload.\n\n```\ndial tcp 10.0.0.5:5432: connection refused\n```",
+            ("versions", "steps"),
+        ),
+        (
+            "a version only in the template's hidden comment is not given",
+            "It crashes on upload.\n\n<!-- Mattermost Server Version: e.g. 10.5.2 -->",
+            ("versions", "logs", "steps"),
+        ),
+        (
             "a size, the latest version and logging in",
             "Cannot log in after upgrading to the latest version. It logs out when I attach a 2.5 GB file.",
             ("versions", "logs", "steps"),
@@ -423,6 +438,16 @@ BARE_BUG = "The server crashes when I upload a file."
             "the author pasted log lines in a reply",
             (reply("alice", body="Found this:\nERROR [2026-11-18 02:00:00] upload failed: disk full"),),
             ("versions", "steps"),
+        ),
+        (
+            "the author pasted the About box in a code block of a reply",
+            (
+                reply(
+                    "alice",
+                    body="From the About dialog:\n```\nMattermost Version: 10.5.2\nBuild Number: 1234\n```",
+                ),
+            ),
+            ("steps",),
         ),
         (
             "code quoted from someone else is not the author's logs",
