@@ -455,6 +455,20 @@ def names_a_server_version(text: str) -> bool:
 
 
 def _server_versions(text: str) -> tuple[ServerVersion, ...]:
+    """The server versions ``text`` (lower case) names, left to right."""
+    # Every match holds one of these words ("upgrading from" its " from") and a digit, a dot and a
+    # digit: most texts lack one or the other, and a few substring tests cost a fraction of the
+    # search, which tries the words at every "s", "m", "r", "o", "w" and "u" of the text.
+    if not (
+        "server" in text
+        or "mattermost" in text
+        or "running" in text
+        or " from" in text
+        or "on version" in text
+        or "still " in text
+        or "we run" in text
+    ) or not ("." in text and _DIGIT_DOT_DIGIT.search(text)):
+        return ()
     return tuple(
         [
             ServerVersion(int(match[1]), int(match[2]), match[0].startswith(_RUN_WORDS))
@@ -954,7 +968,7 @@ class PostClassifier:
         if "\x00" in prose:
             prose = prose.replace(_CODE_MARK, " ").replace(_LOG_MARK, " ")
         versions: tuple[ServerVersion, ...] = ()
-        if self._oldest is not None and "." in text and _DIGIT_DOT_DIGIT.search(text):
+        if self._oldest is not None:
             versions = _server_versions(text)
         return PreparedText(prose, sections, has_code, _LOG_MARK in text, reports_error, versions)
 
@@ -1110,8 +1124,8 @@ class PostClassifier:
                 self._read_sections(prepared, evidence)
             if prepared.versions and self._oldest is not None:
                 run_old = self._read_versions(prepared.versions, evidence)
-        if self._oldest is not None and "." in title_lower and _DIGIT_DOT_DIGIT.search(title_lower):
-            run_old = self._read_versions(_server_versions(title_lower), evidence) or run_old
+        if self._oldest is not None and (named := _server_versions(title_lower)):
+            run_old = self._read_versions(named, evidence) or run_old
         if (
             prepared is not None
             and "?" in prepared.prose

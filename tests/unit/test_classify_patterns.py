@@ -9,6 +9,7 @@ after a word, "run" words, non-ASCII case folding).
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -60,6 +61,20 @@ VERSIONS = [
     "mattermost: 10.5.1 on version 4.0; updated from 3.3 / update from 2.2. serverversion 1.2",
     "running version 8.1 since we run\t7.2 (server = 6.3), we still run 4.4",
     "1.2 3.4 server 123.4 server 12.345 server v 1.2 server: v1.2",
+]
+# Texts the quick test of _server_versions (a word every match holds, a digit, a dot and a digit)
+# turns away or lets through: the same versions as the plain pattern, none where it finds none.
+VERSIONS_OR_NONE = [
+    "",
+    "upgraded to 7.1 from 6.0",
+    "running5.2 and still\ton 4.4",
+    "we run\n7.2, on version:7.1",
+    "upgradingfrom 6.0, mattermost-7.1, mattermost7.1",
+    "servers 1.2, serve 1.2, the server",
+    "release 10.5.1 on ubuntu 22.04",
+    "updating from v6.3.",
+    "still running version \t 5.9",
+    "\u00e9 server 1.2 \u00e9",
 ]
 LINKS = [
     'see [the docs](https://docs.example.com/a/b) and ![shot](https://x.io/s.png "title")',
@@ -123,6 +138,29 @@ def test_server_versions_as_the_plain_pattern_reads_them(text: str) -> None:
     )
     assert plain  # every case names a version
     assert classify._server_versions(text) == plain
+
+
+def plain_server_versions(text: str) -> tuple[classify.ServerVersion, ...]:
+    return tuple(
+        classify.ServerVersion(int(a), int(b), bool(run)) for run, a, b in PLAIN_SERVER_VERSION.findall(text)
+    )
+
+
+@pytest.mark.parametrize("text", VERSIONS_OR_NONE)
+def test_server_versions_or_none_as_the_plain_pattern_reads_them(text: str) -> None:
+    assert classify._server_versions(text) == plain_server_versions(text)
+
+
+def test_server_versions_of_random_texts_as_the_plain_pattern_reads_them() -> None:
+    pieces = [
+        "server", "mattermost", "running", "run", "on version", "still on", "still run", "we run", "version",
+        "upgrade from", "upgraded from", "upgrading", "updating from", "update", "from", "v", "1", "7.1",
+        "10.5.1", "12.345", ".", ":", "=", " ", "  ", "\t", "\n", "\u00a0", "x", "\u00e9",
+    ]  # fmt: skip
+    rng = random.Random(1903)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert classify._server_versions(text) == plain_server_versions(text), text
 
 
 @pytest.mark.parametrize("text", LINKS)
