@@ -91,6 +91,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from community_monitoring.records import Post, category_names
@@ -340,7 +341,7 @@ class _Markers(NamedTuple):
     """
 
     start: re.Pattern[str] | None  # used with match(): at the title's start only
-    anywhere: re.Pattern[str] | None
+    anywhere: re.Pattern[str] | None  # every marker it finds starts with "["
     lookup: dict[str, str]  # phrase key -> post type
     # A marker's words alone, as a whole title ("question", "bug"; see ``alone``) -> post type.
     words: dict[str, str]
@@ -358,7 +359,7 @@ class _Markers(NamedTuple):
     def at_start(self, title: str) -> re.Match[str] | None:
         """The marker the title starts with, if any (a start marker before one read anywhere)."""
         match = self.start.match(title) if self.start is not None else None
-        if match is None and self.anywhere is not None:
+        if match is None and self.anywhere is not None and title.startswith("["):
             match = self.anywhere.match(title)
         return match
 
@@ -375,7 +376,7 @@ class _Markers(NamedTuple):
                 if known is not None:
                     return known
                 pos = match.end()
-        if self.anywhere is None:
+        if self.anywhere is None or "[" not in title:
             return None
         match = self.anywhere.search(title, pos)
         while match is not None:
@@ -1076,9 +1077,16 @@ class PostClassifier:
 
     def _weigh(self, post: Post) -> tuple[Classification | None, dict[str, list[tuple[float, float, str]]]]:
         # type -> list of (weight, order, rule); order breaks ties between equal weights.
-        evidence: dict[str, list[tuple[float, float, str]]] = {t: [] for t in POST_TYPES}
+        # POST_TYPES in its order (the order breaks ties in _decide), spelt out: a comprehension
+        # costs a function call.
+        evidence: dict[str, list[tuple[float, float, str]]] = {
+            "bug": [],
+            "troubleshooting": [],
+            "feature_proposal": [],
+            "question": [],
+        }
         form: tuple[str, str] | None = None  # (type, rule)
-        for label, kind in _type_labels(post):
+        for label, kind in _type_labels(post) if post.labels or post.issue_type else ():
             folded = " ".join(label.casefold().split())
             if folded in self._form_labels:
                 form = form or (self._form_labels[folded], f'{kind} "{label}"')
@@ -1158,7 +1166,9 @@ class PostClassifier:
         hits: dict[int, set[str]] = {}  # group -> the distinct phrases counted
         symptoms_from = len(evidence["troubleshooting"])  # what follows are this call's symptoms
         setup: list[_Setup] = []
-        problem = self._count(self._title_phrases(title_lower, title), True, hits, setup, evidence) or problem
+        in_title = self._title_phrases(title_lower, title)
+        if in_title and self._count(in_title, True, hits, setup, evidence):
+            problem = True
         table = self._phrase_hits
         # In the prose the text shown is the text searched: the matched text is the phrase shown,
         # and a phrase found as its key reads (most) has its evidence worked out already.
@@ -1345,7 +1355,7 @@ class PostClassifier:
         ):
             # A question that also wishes for a capability asks for the capability.
             evidence["question"] = [e for e in evidence["question"] if e[2].startswith("title marker")]
-        elif evidence["question"]:
+        elif evidence["question"] and evidence["feature_proposal"]:
             # Beside a question the post asks, wanting something says what the author is trying to
             # do ("I'd like to run it under a subfolder: is it possible?"): the question weighs more.
             evidence["feature_proposal"] = [
@@ -1356,7 +1366,7 @@ class PostClassifier:
         for post_type, items in evidence.items():
             if items:
                 bonus = W_CHANNEL_DEFAULT if post_type == default else 0.0
-                score = sum([item[0] for item in items]) + bonus
+                score = sum(map(_WEIGHT, items)) + bonus
                 if score > best_score or (score == best_score and post_type == default):
                     best, best_score = post_type, score
         if not best_score or not evidence[best]:
@@ -1367,6 +1377,12 @@ class PostClassifier:
             if item[0] > strongest[0] or (item[0] == strongest[0] and item[1] < strongest[1]):
                 strongest = item
         return Classification(best, strongest[2])
+
+
+# _weigh spells POST_TYPES out, in its order.
+if POST_TYPES != ("bug", "troubleshooting", "feature_proposal", "question"):  # pragma: no cover
+    raise ImportError("classify._weigh lists the post types: keep it in step with POST_TYPES")
+_WEIGHT = itemgetter(0)  # of an item of evidence: (weight, order, rule)
 
 
 def classify_posts(classifier: Any, posts: Sequence[Post]) -> list[Classification]:

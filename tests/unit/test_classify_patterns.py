@@ -280,3 +280,42 @@ def test_log_lines_as_the_plain_pattern_finds_them() -> None:
     assert found == PLAIN_LOG_LINE.findall(LOG_TEXT)
     assert classify._LOG_LINE.subn("\n<log>", LOG_TEXT) == PLAIN_LOG_LINE.subn("\n<log>", LOG_TEXT)
     assert 50 < len(found) < LOG_TEXT.count("\n") - 10  # most kinds at most indentations, never prose
+
+
+def plain_markers(markers: classify._Markers) -> re.Pattern[str]:
+    """The one alternation the two marker patterns stand for: a start marker at the title's start, or
+    one read anywhere."""
+    parts = [f"^(?:{markers.start.pattern})"] if markers.start is not None else []
+    parts += [f"(?:{markers.anywhere.pattern})"] if markers.anywhere is not None else []
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+MARKED_TITLES = [
+    "[Bug] login fails",
+    "login fails [Bug]",
+    "  [feature request] dark mode",
+    "Bug: [Feature] both",
+    "[not a marker] then [Feature request] z",
+    "Feature request: dark mode",
+    "no marker at all",
+    "[",
+    "[]",
+    "x [ bug ] y",
+    "\u2728 [Bug]: x",
+    "",
+]
+
+
+@pytest.mark.parametrize("title", MARKED_TITLES)
+def test_title_markers_as_the_one_alternation_finds_them(title: str) -> None:
+    for markers in (CLASSIFIER._title_markers, CLASSIFIER._form_title_markers):
+        plain = plain_markers(markers)
+        start, match = markers.at_start(title), plain.match(title)
+        assert (start and start.group(0)) == (match and match.group(0))
+        known = markers.first_known(title)
+        expected = next(
+            (found for m in plain.finditer(title) if (found := markers._known(m)) is not None), None
+        )
+        assert (known and (known[0].group(0), known[1:])) == (
+            expected and (expected[0].group(0), expected[1:])
+        )
