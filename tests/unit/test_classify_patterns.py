@@ -4,7 +4,8 @@ Several patterns of ``classify`` are written for the regex engine's speed rather
 (no group or "\\b" first, case folding done by ``lower()`` on ASCII, a title's marker words told by
 one match): each case below holds the fast form against the plain one, kept here as the reference,
 on texts that reach their corners (links of every kind, negations at the start of the text and
-after a word, "run" words, non-ASCII case folding).
+after a word, "run" words, non-ASCII case folding), and the server versions and the phrases also on
+a seeded random sample of a few thousand texts.
 """
 
 from __future__ import annotations
@@ -133,9 +134,7 @@ TITLES = [
 
 @pytest.mark.parametrize("text", VERSIONS)
 def test_server_versions_as_the_plain_pattern_reads_them(text: str) -> None:
-    plain = tuple(
-        classify.ServerVersion(int(a), int(b), bool(run)) for run, a, b in PLAIN_SERVER_VERSION.findall(text)
-    )
+    plain = plain_server_versions(text)
     assert plain  # every case names a version
     assert classify._server_versions(text) == plain
 
@@ -319,3 +318,97 @@ def test_title_markers_as_the_one_alternation_finds_them(title: str) -> None:
         assert (known and (known[0].group(0), known[1:])) == (
             expected and (expected[0].group(0), expected[1:])
         )
+
+
+# The phrase finder: one trie-shaped pattern reading the character before each phrase, with an ASCII
+# twin for ASCII text, against the plain reading of its definition.
+PHRASE_KEYS = sorted(CLASSIFIER._phrase_kinds)
+_KEYS_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _key in sorted(PHRASE_KEYS, key=len, reverse=True):
+    _KEYS_BY_FIRST.setdefault(_key[0], []).append(
+        (_key, re.compile(r"\s+".join(map(re.escape, _key.split(" ")))))
+    )
+_WORD_CHAR = re.compile(r"\w")
+
+
+def plain_phrases(text: str) -> list[str]:
+    """Left to right: at each place after a non-word character (or the text's start), the longest
+    phrase that reads there (a space in it reads any run of white space) and that no word
+    character follows; the next is looked for after it."""
+    found: list[str] = []
+    at = 0
+    while at < len(text):
+        if at == 0 or not _WORD_CHAR.match(text[at - 1]):
+            for _, pattern in _KEYS_BY_FIRST.get(text[at], ()):
+                match = pattern.match(text, at)
+                if match and not _WORD_CHAR.match(text, match.end()):
+                    found.append(match.group(0))
+                    at = match.end()
+                    break
+            else:
+                at += 1
+        else:
+            at += 1
+    return found
+
+
+PHRASE_TEXTS = [
+    "",
+    "crash",
+    "it crashes every time since upgrading to 10.12.1.",
+    "crashx xcrash crash_ _crash 2crash crash2 crash-crash crash.crash",
+    "doesn't work as expected, doesnt work as expected and does not\t\twork \n as expected",
+    "does not work as expect",  # the longest phrase that fits: "does not work"
+    "any idea? any idea ?any ideas?x any idea?? any idea",
+    "question:x question: question:: question",
+    "what\u00b4s wrong, what\u00b4swrong, what's wrong",
+    "stopped\u00a0working, stopped\u2003working, stopped\x1cworking, stopped\x85working",
+    "\u00e9crash crash\u00e9 \u00e9 crash \u00e9, \u4e2d\u6587crash",
+    "would be nice would be nicer it would be nice to",
+    "is broken.is broken\nis  broken",
+    "'crash' \"hangs\" (freezes) [twice]",
+]
+
+
+def _random_phrase_text(rng: random.Random) -> str:
+    glue = [" ", "  ", "\t", "\n", " \n ", ".", ",", "?", ":", "'", "-", "_", "x", "2", "\u00e9", "\u00a0",
+            "\u2003", "\x1c", "\u00b4", "\u2019", "(", "\"", "", ""]  # fmt: skip
+    parts = []
+    for _ in range(rng.randint(0, 14)):
+        key = rng.choice(PHRASE_KEYS)
+        if rng.random() < 0.3:
+            key = key.replace(" ", rng.choice([" ", "  ", "\t", "\n", "\u00a0", "\u2003", "x", ""]))
+        if rng.random() < 0.2:
+            key = key[: rng.randint(1, len(key))]
+        parts += (key, rng.choice(glue))
+    return "".join(parts)
+
+
+RANDOM_PHRASE_TEXTS = [_random_phrase_text(random.Random(seed)) for seed in range(3000)]
+
+
+@pytest.mark.parametrize("text", PHRASE_TEXTS)
+def test_phrases_as_the_plain_reading_finds_them(text: str) -> None:
+    finder = CLASSIFIER._phrases
+    assert finder is not None
+    assert finder.findall(text) == plain_phrases(text)
+    assert finder.split(text)[1::2] == plain_phrases(text)
+
+
+def test_phrases_of_random_texts_as_the_plain_reading_finds_them() -> None:
+    finder = CLASSIFIER._phrases
+    assert finder is not None
+    ascii_texts = 0
+    for text in RANDOM_PHRASE_TEXTS:
+        assert finder.findall(text) == plain_phrases(text), text
+        ascii_texts += text.isascii()
+    assert 300 < ascii_texts < 2700  # both patterns, the ASCII twin and the Unicode one, are held
+
+
+def test_title_phrases_are_shown_as_the_author_wrote_them() -> None:
+    for text in PHRASE_TEXTS + RANDOM_PHRASE_TEXTS[:500]:
+        title = text.upper() if text.isascii() else text.title()
+        found = CLASSIFIER._title_phrases(title.lower(), title)
+        assert [key for key, _ in found] == plain_phrases(title.lower())
+        if len(title) == len(title.lower()):
+            assert [shown.lower() for _, shown in found] == [key for key, _ in found]
