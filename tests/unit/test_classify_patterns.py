@@ -412,3 +412,25 @@ def test_title_phrases_are_shown_as_the_author_wrote_them() -> None:
         assert [key for key, _ in found] == plain_phrases(title.lower())
         if len(title) == len(title.lower()):
             assert [shown.lower() for _, shown in found] == [key for key, _ in found]
+
+
+def test_the_evidence_of_a_post_lists_the_post_types_in_their_order() -> None:
+    """_weigh spells POST_TYPES out (a comprehension costs a call a post): in their order, which
+    breaks ties in _decide, and all of them."""
+    from datetime import UTC, datetime
+
+    from community_monitoring.records import Post
+    from community_monitoring.settings import POST_TYPES
+
+    item = Post(
+        channel="forum",
+        source_id="1",
+        url="https://example.test/1",
+        title="",
+        body="",
+        author="someone",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    decided, evidence = CLASSIFIER._weigh(item)
+    assert decided is None
+    assert tuple(evidence) == POST_TYPES
