@@ -99,19 +99,38 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 
 # What a reply asking for details names: the words alone ("Please share the version you are on",
 # "could you list the steps you followed?", "how can we reproduce it?"); whether it reproduces
-# somewhere ("are you able to reproduce it on 11.1?") asks for no steps.
+# somewhere ("are you able to reproduce it on 11.1?") asks for no steps. The steps count only as
+# "steps" from the reply's first sentence that asks on (its list included: "Could you share the
+# following? 1. the exact steps 2. the logs"): "as a next step, could you share the logs?" or "I
+# followed the same steps. Which version are you on?" asks for none.
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
     "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
-    "steps": re.compile(r"\bsteps?\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE),
 }
+_ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 
 
-def _details_in(text: str, asked: bool = False) -> set[str]:
-    """The details a reply gives (the author's), or names when it asks for them (someone else's)."""
+def _details_in(text: str) -> set[str]:
+    """The details a reply gives (the author's)."""
     lowered = text.lower()
-    patterns = _ASKED_PATTERNS if asked else _DETAIL_PATTERNS
-    return {d for d, pattern in patterns.items() if pattern.search(lowered)}
+    return {d for d, pattern in _DETAIL_PATTERNS.items() if pattern.search(lowered)}
+
+
+def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
+    """The details a reply that asks the author something names (someone else's): the steps only
+    from its first sentence that asks on."""
+    lowered = text.lower()
+    asked = {d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered)}
+    if _ASKED_STEPS.search(lowered):
+        start = 0
+        for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
+            if answers.asks_the_author(lowered[start:end], responses):
+                if _ASKED_STEPS.search(lowered, start):
+                    asked.add("steps")
+                break
+            start = end
+    return asked
 
 
 def _given_as_pasted(text: str, reader: PostClassifier, prepared: PreparedText | None = None) -> set[str]:
@@ -141,7 +160,7 @@ def settled_in_thread(
             settled |= _details_in(answers.own_words(reply.body))
             settled |= _given_as_pasted(reply.body, reader or _default_reader())
         elif answers.asks_the_author(reply.body, responses):
-            settled |= _details_in(answers.own_words(reply.body), asked=True)
+            settled |= _asked_in(answers.own_words(reply.body), responses)
     return settled
 
 

@@ -485,6 +485,26 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "steps asked for in a list after the question",
+            (
+                reply(
+                    "staffer",
+                    body="Could you share the following?\n1. the exact steps you followed\n2. the server logs",
+                ),
+            ),
+            ("versions",),
+        ),
+        (
+            "a next step is no ask for the steps",
+            (reply("staffer", body="As a next step, could you share the server logs?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "steps named beside a question about something else are not asked for",
+            (reply("bob", body="I followed the same steps and it works for me. Which version are you on?"),),
+            ("logs", "steps"),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),

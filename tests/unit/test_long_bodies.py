@@ -18,7 +18,7 @@ import pytest
 from builders import SETTINGS, post
 from community_monitoring.answers import asks_a_question, own_words, says_it_is_solved
 from community_monitoring.classify import PostClassifier
-from community_monitoring.drafts import _details_in
+from community_monitoring.drafts import _asked_in, _details_in
 from community_monitoring.routing import first_prose_paragraph
 from community_monitoring.rules import JIRA_BROWSE_URL, is_help_wanted_from_jira, links_jira_ticket
 
@@ -77,12 +77,14 @@ BODIES = {
     "link texts with no target's end": "[x](" * SIZE,
     "HTML heading openers without '>'": "<h1 " * SIZE,
     "phrases saying it is solved, each negated": "not that worked. " * (SIZE // 4),
+    "sentences asking for the steps": "could you share the steps? " * (SIZE // 8),
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
     "first prose paragraph": lambda body: first_prose_paragraph(body + "\n> quote\n# heading\n```\ncode"),
     "first prose paragraph alone": first_prose_paragraph,
     "details given": lambda body: _details_in(body.lower()),
+    "details asked": lambda body: _asked_in(body.lower(), SETTINGS.responses),
     "a reply's own words": lambda body: own_words(body),
     "a reply asks a question": lambda body: asks_a_question(body),
     "a reply says it is solved": lambda body: says_it_is_solved(body, SETTINGS.responses),
