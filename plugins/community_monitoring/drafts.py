@@ -20,7 +20,7 @@ from community_monitoring.rendering import render_template
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.safety import safe_name, safe_text, safe_url
 from community_monitoring.settings import ResponsesSection, Settings, load_settings
-from community_monitoring.uservoice_review import offer_pattern, plain_words
+from community_monitoring.uservoice_review import offer_in, offer_pattern, plain_words
 
 # How much of a related ticket's key or version a draft or an action shows.
 MAX_SHOWN = 60
@@ -194,7 +194,7 @@ def offered_to_contribute(post: Post, offer: re.Pattern[str] | None, as_of: date
         for r in post.replies
         if (as_of is None or r.created_at <= as_of) and answers.is_by_author(post, r)
     ]
-    return any(text and offer.search(plain_words(answers.own_words(text))) for text in texts)
+    return any(text and offer_in(plain_words(answers.own_words(text)), offer) for text in texts)
 
 
 def greeted_name(author: str) -> str:

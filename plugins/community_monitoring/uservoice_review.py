@@ -202,6 +202,28 @@ def offer_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(f"(?:{any_phrase.pattern}){_OFFER_FOLLOWER}", any_phrase.flags)
 
 
+# An offer phrase in a question is the author's own only when they speak in it ("I'm happy to submit
+# a PR for this, would that help?"); without them it asks someone else ("Would anyone be happy to
+# submit a PR for this?", "Are you happy to contribute to this?"). The sentence is read at most this
+# far either side of the phrase, so that a long text of phrases is read in linear time.
+_SENTENCE_REACH = 200
+_QUESTION_AHEAD = re.compile(rf"[^.!?]{{0,{_SENTENCE_REACH}}}\?")
+_SPEAKER = re.compile(r"\b(?:i|we|me|us|my|our)\b", re.IGNORECASE)
+
+
+def offer_in(text: str, offer: re.Pattern[str]) -> re.Match[str] | None:
+    """The first offer to build the thing asked for in ``text`` (``plain_words``), by ``offer_pattern``:
+    a phrase in a question counts only where the author speaks in it before the phrase."""
+    for found in offer.finditer(text):
+        if not _QUESTION_AHEAD.match(text, found.end()):
+            return found
+        before = text[max(0, found.start() - _SENTENCE_REACH) : found.start()]
+        sentence = re.split(r"[.!?]", before)[-1]
+        if _SPEAKER.search(sentence) or _SPEAKER.match(found[0]):
+            return found
+    return None
+
+
 def admin_responded_by(suggestion: Post, as_of: datetime) -> bool:
     """Whether the suggestion had an admin response at T (one given after T did not exist yet; one
     with no time to place it by counts as given)."""
@@ -245,7 +267,7 @@ def review_suggestions(
         if offer is None:
             continue
         body = plain_words(suggestion.body)
-        found = offer.search(body) if is_new else None
+        found = offer_in(body, offer) if is_new else None
         if found:
             offers.append(Offer(suggestion, _excerpt(body, found.start()), "suggestion"))
             continue
@@ -255,7 +277,7 @@ def review_suggestions(
             if not same_author(reply.author, suggestion.author, reply.author_id, suggestion.author_id):
                 continue
             said = plain_words(reply.body)
-            found = offer.search(said)
+            found = offer_in(said, offer)
             if found:
                 offers.append(Offer(suggestion, _excerpt(said, found.start()), "comment"))
                 break

@@ -547,6 +547,13 @@ def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]
         ("I can implement this workaround in our proxy", False),
         ("I can build it?", False),
         ("Would a pull request help?", False),
+        # A question asking someone else is no offer of the author's; one they speak in is.
+        ("Would anyone be happy to submit a PR for this?", False),
+        ("Is anyone happy to contribute to this?", False),
+        ("Thanks! Are you happy to open a PR for this? We need it soon.", False),
+        ("I'm happy to submit a PR for this, would that help?", True),
+        ("Is this wanted? I can build it", True),
+        ("Can I help? I'd be happy to submit a PR for this!", True),
     ],
 )
 def test_an_offer_is_to_build_the_thing_asked_for(text: str, offers: bool) -> None:

@@ -21,8 +21,10 @@ from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import _asked_in, _details_in
 from community_monitoring.routing import first_prose_paragraph
 from community_monitoring.rules import JIRA_BROWSE_URL, is_help_wanted_from_jira, links_jira_ticket
+from community_monitoring.uservoice_review import offer_in, offer_pattern, plain_words
 
 SIZE = 65_536
+OFFER = offer_pattern(SETTINGS.uservoice.offer_phrases)
 BOUND_SECONDS = 10
 
 
@@ -78,6 +80,7 @@ BODIES = {
     "HTML heading openers without '>'": "<h1 " * SIZE,
     "phrases saying it is solved, each negated": "not that worked. " * (SIZE // 4),
     "sentences asking for the steps": "could you share the steps? " * (SIZE // 8),
+    "offers in one long question": "anyone happy to contribute to this " * (SIZE // 16) + "?",
 }
 READERS: dict[str, Callable[[str], object]] = {
     "classify": lambda body: CLASSIFIER.classify(post(title="Help", body=body)),
@@ -85,6 +88,7 @@ READERS: dict[str, Callable[[str], object]] = {
     "first prose paragraph alone": first_prose_paragraph,
     "details given": lambda body: _details_in(body.lower()),
     "details asked": lambda body: _asked_in(body.lower(), SETTINGS.responses),
+    "an offer to build": lambda body: offer_in(plain_words(body), OFFER),
     "a reply's own words": lambda body: own_words(body),
     "a reply asks a question": lambda body: asks_a_question(body),
     "a reply says it is solved": lambda body: says_it_is_solved(body, SETTINGS.responses),

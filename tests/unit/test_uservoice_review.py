@@ -283,6 +283,20 @@ def test_new_suggestions_needing_a_question(
             True,
         ),
         (
+            "a new suggestion asking whether anyone would build it offers nothing",
+            suggestion(created_days_ago=0.5, body="Would anyone be happy to submit a PR for this?"),
+            False,
+        ),
+        (
+            "the requester asking in a new comment whether someone would build it offers nothing",
+            suggestion(
+                replies=(
+                    reply("Lena Fischer", at=ago(hours=3), body="Is anyone happy to contribute to this?"),
+                )
+            ),
+            False,
+        ),
+        (
             "offer in an old suggestion",
             suggestion(created_days_ago=5, body="I'd be happy to submit a PR."),
             False,
