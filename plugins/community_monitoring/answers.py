@@ -168,6 +168,17 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
+def without_quotes(text: str) -> str:
+    """``text`` without what it quotes (with a mail client's "On … wrote:" line above it): code
+    blocks, HTML and the rest stay as they are."""
+    lowered = text.lower()
+    if "wrote:" in lowered:
+        text = _ATTRIBUTION.sub("", text)
+    if "[quote" in lowered or "<" in text or ">" in text or "&gt;" in lowered:
+        text = _QUOTE.sub("\n", text)
+    return text
+
+
 def own_words(text: str) -> str:
     """The reply's own words: quoted text (with a mail client's "On … wrote:" line above it), code
     blocks and signatures removed, HTML read as text.

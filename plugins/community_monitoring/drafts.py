@@ -133,12 +133,15 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
     return asked
 
 
-def _given_as_pasted(text: str, reader: PostClassifier, prepared: PreparedText | None = None) -> set[str]:
+def _given_as_pasted(
+    text: str, reader: PostClassifier, prepared: PreparedText | None = None, *, quotes_count: bool = True
+) -> set[str]:
     """What pasted text gives, in the post and in a reply alike: logs as code or log lines outside
-    quotes; the server version as the About box or `mattermost version` shows it, code included."""
+    quotes; the server version as the About box or `mattermost version` shows it, code included,
+    and quoted too unless ``quotes_count`` is False (a reply: what it quotes is someone else's)."""
     prepared = prepared if prepared is not None else reader.prepare(text)
     given = {"logs"} if prepared.has_code or prepared.has_log else set()
-    if names_a_server_version(text):
+    if names_a_server_version(text if quotes_count else answers.without_quotes(text)):
         given.add("versions")
     return given
 
@@ -158,7 +161,7 @@ def settled_in_thread(
             continue
         if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
-            settled |= _given_as_pasted(reply.body, reader or _default_reader())
+            settled |= _given_as_pasted(reply.body, reader or _default_reader(), quotes_count=False)
         elif answers.asks_the_author(reply.body, responses):
             settled |= _asked_in(answers.own_words(reply.body), responses)
     return settled

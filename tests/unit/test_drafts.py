@@ -455,6 +455,25 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "a version quoted from someone else is not the author's",
+            (
+                reply(
+                    "alice", body="> This was fixed in Mattermost server 10.5\n\nNot sure which one we run."
+                ),
+            ),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "the About box quoted in a mail reply is someone else's",
+            (
+                reply(
+                    "alice",
+                    body="Thanks.\n\nOn Mon, Nov 16, 2026 bob wrote:\n> Mattermost Version: 10.5.2\n> Build Number: 1234",
+                ),
+            ),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "an ask phrase without a question mark",
             (reply("staffer", body="Please share the version you are on."),),
             ("logs", "steps"),

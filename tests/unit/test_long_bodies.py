@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from builders import SETTINGS, post
-from community_monitoring.answers import asks_a_question, own_words, says_it_is_solved
+from community_monitoring.answers import asks_a_question, own_words, says_it_is_solved, without_quotes
 from community_monitoring.classify import PostClassifier
 from community_monitoring.drafts import _asked_in, _details_in
 from community_monitoring.routing import first_prose_paragraph
@@ -90,6 +90,7 @@ READERS: dict[str, Callable[[str], object]] = {
     "details asked": lambda body: _asked_in(body.lower(), SETTINGS.responses),
     "an offer to build": lambda body: offer_in(plain_words(body), OFFER),
     "a reply's own words": lambda body: own_words(body),
+    "a reply without its quotes": lambda body: without_quotes(body),
     "a reply asks a question": lambda body: asks_a_question(body),
     "a reply says it is solved": lambda body: says_it_is_solved(body, SETTINGS.responses),
     "Help Wanted from Jira": lambda body: is_help_wanted_from_jira(
