@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring import keys
-from community_monitoring.errors import ClaimHeld, UncertainDelivery
+from community_monitoring.errors import ClaimHeld, UncertainDelivery, WritesFailed
 from community_monitoring.policy import WritePolicy
 from community_monitoring.timeutil import archive_folder_name
 
@@ -115,23 +115,27 @@ class Outbox:
         send = self._webhook(target, self.settings.mattermost.username)
         # The alert names each message in doubt as people know it ("[Help Wanted]"), not by its
         # ledger key alone; one finished first in doubt does not hold this one back.
-        finished, doubts = self._finish_cut_short(kind, key, target, send)
+        # One that fails again (a part refused for good) does not hold it back either: its T's
+        # catch-up would wait behind it through every clear; the task fails naming it, after.
+        finished, doubts, failures = self._finish_cut_short(kind, key, target, send)
         try:
             result = self._deliver(key, kind, target, list(parts), send)
         except UncertainDelivery as exc:
             doubts.append(f"{message_label(parts[0])} to {target}: {exc}")
         if doubts:
-            raise UncertainDelivery("; ".join(doubts))
+            raise UncertainDelivery("; ".join(doubts + failures))
+        if failures:
+            raise WritesFailed("; ".join(failures))
         if result.status == "already_sent":
             log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
         return Delivery(key, result.status, result.parts_sent_now + finished)
 
     def _finish_cut_short(
         self, kind: str, key: str, target: str, send: Callable[[str], Any]
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[str], list[str]]:
         """Send the rest of each digest of ``key``'s T that counts as gone out (``earlier_deliveries``)
-        but is not done, when ``key`` is another of them; returns the parts sent and those of its
-        parts that may or may not have arrived, each named.
+        but is not done, when ``key`` is another of them; returns the parts sent, those of its parts
+        that may or may not have arrived, each named, and the digests whose rest failed, each named.
 
         A [Triage] sent without a channel whose part 2 failed for good (or whose sender died in a
         retry's wait, its claim left) is followed, in a run that reads the channel, by a catch-up
@@ -141,8 +145,8 @@ class Outbox:
         """
         as_of = keys.digest_time(keys.kind_prefix(self.dag_id, kind), key)
         if as_of is None:  # no digest's key (a closeout summary's): no other of its T
-            return 0, []
-        sent, doubts = 0, []
+            return 0, [], []
+        sent, doubts, failures = 0, [], []
         for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
             if entry.key == key or entry.status == "sent" or not _may_have_arrived(entry):
                 continue  # done, or provably sent nothing (its posts are in ``key``'s)
@@ -161,7 +165,11 @@ class Outbox:
                 log.warning("Not finished now: %s", exc)
             except UncertainDelivery as exc:
                 doubts.append(f"{message_label(entry.parts[0])} to {target}: {exc}")
-        return sent, doubts
+            except Exception as exc:  # the ledger keeps it failed: a retry or clear sends the rest
+                failure = f"{message_label(entry.parts[0])} to {target}: {entry.key} not finished: {exc}"
+                log.error("%s", self.redact(failure))
+                failures.append(self.redact(failure))
+        return sent, doubts, failures
 
     def earlier_deliveries(self, kind: str) -> dict[str, bool]:
         """The ledger's keys for ``kind`` at this T (its digest key and the keys extending it) →

@@ -443,6 +443,39 @@ def test_an_earlier_days_catch_up_that_may_have_arrived_does_not_hold_back_today
     }
 
 
+def test_an_earlier_days_digest_left_unfinished_does_not_hold_back_todays_message(world: World) -> None:
+    """An earlier day's [Triage] whose part 2 is refused whenever it is sent: its catch-up and
+    today's [Triage] go out, once, and every try fails naming the digest left unfinished."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from community_monitoring.errors import WritesFailed
+    from community_monitoring.pipeline import common
+
+    earlier_base = keys.digest_key(DAG, "triage", T - timedelta(days=1))
+    refusing = world.failing_on("part 2")
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=refusing).post_message(
+            "triage", ["[Triage] OLD part 1", "[Triage] OLD part 2"], earlier_base + ":without:forum"
+        )
+    owed = {"key": earlier_base + ":recovered:forum", "parts": ["[Triage] OLD catch-up"]}
+    message = {"parts": ["[Triage] TODAY"], "key": keys.digest_key(DAG, "triage", T), "earlier": [owed]}
+    run = SimpleNamespace(
+        store=SimpleNamespace(message=lambda kind: message),
+        facts=SimpleNamespace(is_backfill=False),
+        policy=SCHEDULED,
+        outbox=world.outbox(webhook=refusing),
+    )
+    for _ in range(2):  # the try, and a retry or a clear
+        with pytest.raises(WritesFailed, match="without:forum not finished"):
+            common.post_message.__wrapped__(run, "triage")
+    assert [text for _, _, text in world.posted] == [
+        "[Triage] OLD part 1",
+        "[Triage] OLD catch-up",
+        "[Triage] TODAY",
+    ]
+
+
 @pytest.mark.parametrize(
     ("ledger", "archived"),
     [
@@ -530,6 +563,32 @@ def test_a_digest_cut_short_by_a_failed_part_is_finished_before_the_next_digest_
     # Nothing more on a rerun.
     assert world.outbox().post_message("triage", ["catch-up"], now.key).status == "already_sent"
     assert len(texts) == 3
+
+
+def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(world: World) -> None:
+    """The first digest's part 2 is refused again whenever it is sent (the hook refuses that text):
+    the forum's catch-up still goes out, once, and every clear fails naming the digest left
+    unfinished, which stays failed for a later try to finish."""
+    from community_monitoring.errors import WritesFailed
+
+    base = keys.digest_key(DAG, "triage", T)
+    refusing = world.failing_on("part 2")
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=refusing).post_message(
+            "triage", ["[Triage] part 1", "[Triage] part 2"], base + ":without:forum"
+        )
+    for _ in range(2):  # the cleared run, and a clear of it
+        with pytest.raises(
+            WritesFailed, match=r"^\[Triage\] to mattermost_cm: .*:without:forum not finished: webhook down"
+        ):
+            world.outbox(webhook=refusing).post_message("triage", ["catch-up"], base + ":recovered:forum")
+    assert [text for _, _, text in world.posted] == ["[Triage] part 1", "catch-up"]
+    assert {e.key: e.status for e in world.entries()} == {
+        base + ":without:forum": "failed",
+        base + ":recovered:forum": "sent",
+    }
+    world.outbox().post_message("triage", ["catch-up"], base + ":recovered:forum")  # the hook takes it now
+    assert [text for _, _, text in world.posted] == ["[Triage] part 1", "catch-up", "[Triage] part 2"]
 
 
 POST_TRIAGE = f"{DAG}/manual__1/post_triage"

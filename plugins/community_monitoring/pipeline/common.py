@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from community_monitoring.channels import channel
-from community_monitoring.errors import SettingsError, UncertainDelivery
+from community_monitoring.errors import SettingsError, UncertainDelivery, WritesFailed
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.pipeline.run import TaskRun, community_task, storage_root
 from community_monitoring.pipeline.store import RemovedRun
@@ -166,22 +166,27 @@ def post_message(run: TaskRun, kind: str) -> dict[str, Any]:
         # A posted catch-up reads in date order, one day after the other.
         wait_for_the_day_before(run.context)
     # Catch-ups owed by earlier days ([Triage]) go first, in date order, each under its own key.
-    # One that may or may not have arrived is never re-sent and fails every try that meets it: it
-    # must not hold back today's message, which goes out before the run fails and names it.
+    # One that may or may not have arrived is never re-sent and fails every try that meets it, and
+    # one whose day's digest could not be finished (``Outbox.post_message``'s WritesFailed) may fail
+    # every try too: neither must hold back today's message, which goes out before the run fails
+    # and names them.
     earlier = []
-    uncertain: list[UncertainDelivery] = []
+    uncertain: list[RuntimeError] = []
+    failed: list[RuntimeError] = []
     for owed in message.get("earlier", ()):
         try:
             earlier.append(run.outbox.post_message(kind, owed["parts"], owed["key"]))
-        except UncertainDelivery as exc:
+        except (UncertainDelivery, WritesFailed) as exc:
             log.error("%s", exc)
-            uncertain.append(exc)
+            (uncertain if isinstance(exc, UncertainDelivery) else failed).append(exc)
     try:
         delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
     except UncertainDelivery as exc:
         uncertain.append(exc)
     if uncertain:  # the alert names every one
-        raise UncertainDelivery("; ".join(str(exc) for exc in uncertain))
+        raise UncertainDelivery("; ".join(str(exc) for exc in uncertain + failed))
+    if failed:
+        raise WritesFailed("; ".join(str(exc) for exc in failed))
     return {
         "kind": kind,
         "status": delivery.status,
