@@ -147,7 +147,15 @@ class Outbox:
         if as_of is None:  # no digest's key (a closeout summary's): no other of its T
             return 0, [], []
         sent, doubts, failures = 0, [], []
-        for entry in self.ledger.entries_under(keys.digest_key(self.dag_id, kind, as_of)):
+        base = keys.digest_key(self.dag_id, kind, as_of)
+        # In the order they first went out: the first digest of the T (``base``, or ``base`` sent
+        # without channels), then its catch-ups as they were made (the ledger lists them by key,
+        # ``:recovered:`` before ``:without:``).
+        entries = sorted(
+            self.ledger.entries_under(base),
+            key=lambda e: (keys.RECOVERED in e.key[len(base) :], e.created_at, e.key),
+        )
+        for entry in entries:
             if entry.key == key or entry.status == "sent" or not _may_have_arrived(entry):
                 continue  # done, or provably sent nothing (its posts are in ``key``'s)
             # One in doubt is not re-sent: the ledger raises, naming it, so the run stays red as a

@@ -591,6 +591,30 @@ def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(world: 
     assert [text for _, _, text in world.posted] == ["[Triage] part 1", "catch-up", "[Triage] part 2"]
 
 
+def test_digests_of_a_t_left_unfinished_are_finished_in_the_order_they_were_first_sent(world: World) -> None:
+    """The [Triage] without the forum and GitHub, then the forum's catch-up, each cut short: the
+    GitHub catch-up finishes the first digest before the forum's catch-up, as they first went out
+    (their keys sort the other way)."""
+    base = keys.digest_key(DAG, "triage", T)
+    refusing = world.failing_on("part 2")
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=refusing).post_message(
+            "triage", ["first part 1", "first part 2"], base + ":without:forum,github"
+        )
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=refusing).post_message(
+            "triage", ["forum part 1", "forum part 2"], base + ":recovered:forum"
+        )
+    world.outbox().post_message("triage", ["github catch-up"], base + ":recovered:github")
+    assert [text for _, _, text in world.posted] == [
+        "first part 1",
+        "forum part 1",
+        "first part 2",
+        "forum part 2",
+        "github catch-up",
+    ]
+
+
 POST_TRIAGE = f"{DAG}/manual__1/post_triage"
 
 
