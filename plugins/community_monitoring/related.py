@@ -494,11 +494,12 @@ def authors_on_two_channels(authorships: Iterable[Post | PostAuthorship]) -> set
     channels_of: dict[str, set[str]] = {}
     for post in authorships:
         channels_of.setdefault(post.author.casefold(), set()).add(post.channel)
-    # Deleted accounts ("ghost", "deleted-user") are many people: their posts never fold together.
+    # Deleted accounts ("ghost", "deleted-user") are many people, and so are posts with no author's
+    # name (an anonymous UserVoice suggestion): their posts never fold together.
     return {
         author
         for author, channels in channels_of.items()
-        if len(channels) > 1 and author not in DELETED_AUTHORS
+        if len(channels) > 1 and author.strip() and author not in DELETED_AUTHORS
     }
 
 

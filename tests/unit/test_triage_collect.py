@@ -129,7 +129,8 @@ def test_a_stream_of_the_day_gives_the_entries_of_the_whole_sorted_day(
 
 
 def test_posts_of_deleted_accounts_never_fold_together() -> None:
-    """ "ghost" on GitHub and GitLab, "deleted-user" on the forum and Stack Overflow: many people."""
+    """ "ghost" on GitHub and GitLab, "deleted-user" on the forum and Stack Overflow, and no name at
+    all: many people."""
     authorships = [
         PostAuthorship("github", "ghost"),
         PostAuthorship("gitlab", "Ghost"),
@@ -137,6 +138,11 @@ def test_posts_of_deleted_accounts_never_fold_together() -> None:
         PostAuthorship("stackoverflow", "deleted-user"),
         PostAuthorship("forum", "cross.poster"),
         PostAuthorship("github", "cross.poster"),
+        # No name at all (an anonymous UserVoice suggestion, a forum post whose user was removed).
+        PostAuthorship("uservoice", ""),
+        PostAuthorship("forum", ""),
+        PostAuthorship("uservoice", " "),
+        PostAuthorship("github", " "),
     ]
     assert authors_on_two_channels(authorships) == {"cross.poster"}
 
