@@ -127,7 +127,13 @@ class Outbox:
         if failures:
             raise WritesFailed("; ".join(failures))
         if result.status == "already_sent":
-            log.info("%s as of %s was already posted to %s: nothing sent", kind, self.as_of, target)
+            log.info(
+                "%s as of %s was already posted to %s: %s",
+                kind,
+                self.as_of,
+                target,
+                f"{finished} part(s) of another digest of its T sent first" if finished else "nothing sent",
+            )
         return Delivery(key, result.status, result.parts_sent_now + finished)
 
     def _finish_cut_short(

@@ -565,7 +565,9 @@ def test_a_digest_cut_short_by_a_failed_part_is_finished_before_the_next_digest_
     assert len(texts) == 3
 
 
-def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(world: World) -> None:
+def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     """The first digest's part 2 is refused again whenever it is sent (the hook refuses that text):
     the forum's catch-up still goes out, once, and every clear fails naming the digest left
     unfinished, which stays failed for a later try to finish."""
@@ -587,8 +589,15 @@ def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(world: 
         base + ":without:forum": "failed",
         base + ":recovered:forum": "sent",
     }
-    world.outbox().post_message("triage", ["catch-up"], base + ":recovered:forum")  # the hook takes it now
+    caplog.clear()
+    with caplog.at_level("INFO", logger="community_monitoring.outbox"):
+        # The hook takes it now: the catch-up itself was posted already, the digest's rest goes out.
+        delivery = world.outbox().post_message("triage", ["catch-up"], base + ":recovered:forum")
     assert [text for _, _, text in world.posted] == ["[Triage] part 1", "catch-up", "[Triage] part 2"]
+    assert (delivery.status, delivery.parts_sent) == ("already_sent", 1)
+    said = " ".join(record.getMessage() for record in caplog.records)
+    assert "nothing sent" not in said
+    assert "1 part(s) of another digest of its T sent first" in said
 
 
 def test_digests_of_a_t_left_unfinished_are_finished_in_the_order_they_were_first_sent(world: World) -> None:
