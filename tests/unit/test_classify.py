@@ -2076,6 +2076,26 @@ REAL_WORDING_27 = [
         "bug",
         'phrase "Crash"',
     ),
+    (
+        "a use-case form's question, filled in, speaks for a proposal",
+        {
+            "title": "Own call server",
+            "body": "### Your use case\n\n#### What would you like to do?\n\nPick the call server my own server runs."
+            "\n\n#### Why would you like to do it?\n\nTo keep calls on our network.",
+        },
+        "feature_proposal",
+        'filled section "What would you like to do"',
+    ),
+    (
+        "the use-case question left empty under a filled bug form speaks for nothing",
+        {
+            "title": "Room list",
+            "body": "### Steps to reproduce\n\n1. Open a room\n2. Go back\n\n#### What happened instead?\n\n"
+            "The list is empty.\n\n#### What would you like to do?\n\n",
+        },
+        "bug",
+        'filled section "Steps to reproduce"',
+    ),
 ]
 
 
