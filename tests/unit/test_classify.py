@@ -2096,6 +2096,22 @@ REAL_WORDING_27 = [
         "bug",
         'filled section "Steps to reproduce"',
     ),
+    (
+        "'any idea would be appreciated' closing a problem asks for help, so the author's server counts",
+        {
+            "title": "Chat app disabled as incompatible",
+            "body": "I updated my server and the chat app was disabled. How may I enable it again? "
+            "Any idea would be much appreciated.",
+        },
+        "troubleshooting",
+        'setup "my server"',
+    ),
+    (
+        "'any idea when' asks about a plan, not for help",
+        {"title": "Dark theme", "body": "Any idea when the dark theme will be available?"},
+        "question",
+        "question asked",
+    ),
 ]
 
 
