@@ -2050,24 +2050,6 @@ REAL_WORDING_26 = [
 # word classes only; each with the false positive it must not catch.
 REAL_WORDING_27 = [
     (
-        "naming what the product lacks wants it",
-        {
-            "title": "Voice notes",
-            "body": "Two things keep us on another app: the lack of voice notes and no file sharing outside.",
-        },
-        "feature_proposal",
-        'wish "the lack of"',
-    ),
-    (
-        "the impossibility to do something wants it",
-        {
-            "title": "Sharing outside",
-            "body": "We moved from another app. The impossibility to send a file to someone outside is what we miss.",
-        },
-        "feature_proposal",
-        'wish "impossibility to"',
-    ),
-    (
         "a crash that lacks an error message stays a bug report",
         {
             "title": "Crash on start",
@@ -2075,6 +2057,15 @@ REAL_WORDING_27 = [
         },
         "bug",
         'phrase "Crash"',
+    ),
+    (
+        "a bug report naming the lack of something as its cause stays a bug report",
+        {
+            "title": "Export fails silently",
+            "body": "The export job fails and due to the lack of logging I cannot tell why.",
+        },
+        "bug",
+        'phrase "fails"',
     ),
     (
         "a use-case form's question, filled in, speaks for a proposal",
