@@ -386,6 +386,73 @@ def test_only_web_links_become_links() -> None:
     assert queue_item(state("github", "9", "x", T2), T2).url == "https://github.example.com/posts/9"
 
 
+def _page_html(monkeypatch: pytest.MonkeyPatch, engine: sa.Engine, **params: str) -> str:
+    """The page as the app renders it for a signed-in user (the routes' auth is tested above)."""
+    from community_monitoring.web import app
+
+    monkeypatch.setattr(app, "_engine", lambda: engine)
+    return bytes(app.community_page(None, object(), **params).body).decode()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("mallory", "mallory"),
+        # Direction overrides, embeddings and isolates of its own: gone (the page isolates it).
+        ("\u202emallory", "mallory"),
+        ("\u202bsam\u202c", "sam"),
+        ("sam\u2066x\u2069", "sam x"),
+        ("two\nlines\r\n", "two lines"),
+        # Right-to-left letters and markup stay as they are (the template isolates and escapes them).
+        ("\u05e9\u05dc\u05d5\u05dd", "\u05e9\u05dc\u05d5\u05dd"),
+        ('"><script>alert(1)</script>', '"><script>alert(1)</script>'),
+    ],
+)
+def test_upstream_text_has_no_direction_of_its_own(text: str, shown: str) -> None:
+    from community_monitoring.web.page import queue_item
+
+    item = queue_item(state("github", "9", text, T2, author=text, owner=text), T2)
+    assert (item.title, item.author, item.owner) == (shown, shown, shown)
+
+
+HOSTILE_URLS = [
+    "javascript:alert(1)",
+    " JavaScript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example.com/x",
+]
+
+
+def test_hostile_posts_render_as_inert_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anyone can write a title, a name or a link upstream: none becomes markup, a script URL or
+    text that turns the page's own words around (an author's U+202E showed the date backwards)."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'states.db'}")
+    arabic = "\u0645\u0631\u064a\u0645"
+    rows = [
+        state(
+            "github",
+            "1",
+            '"><img src=x onerror=alert(1)><script>alert(2)</script> &amp; **bold**',
+            T2,
+            author="\u202emallory",
+            owner=f"{arabic}\u202e",
+        ),
+        *(state("github", str(i + 10), f"link {i}", T2, url=url) for i, url in enumerate(HOSTILE_URLS)),
+    ]
+    state_table.upsert_snapshot(engine, rows, T2, ["github"])
+    html = _page_html(monkeypatch, engine, view="all")
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; &amp;amp; **bold**" in html
+    assert not re.search(r"href=\"\s*(javascript|data|vbscript|//)", html, re.IGNORECASE)
+    assert html.count('class="post"') == 1  # only the post whose link is https
+    assert "\u202e" not in html
+    assert "by <bdi>mallory</bdi>, 2026-11-15 09:00 UTC" in html
+    assert f"<td><bdi>{arabic}</bdi></td>" in html
+
+
 def test_a_channel_with_no_rows_at_t_that_had_some_before_is_named(tmp_path: Path) -> None:
     """A run that could not read a channel writes none of its rows: its posts must not vanish from
     the page without a word (the backlog fell as though they were all answered)."""
