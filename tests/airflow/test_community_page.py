@@ -415,6 +415,25 @@ def test_upstream_text_has_no_direction_of_its_own(text: str, shown: str) -> Non
     assert (item.title, item.author, item.owner) == (shown, shown, shown)
 
 
+@pytest.mark.parametrize(
+    ("title", "author", "shown_title", "shown_author"),
+    [
+        ("x" * 300, "a" * 100, "x" * 300, "a" * 100),
+        ("x" * 100_000, "a" * 5_000, "x" * 299 + "…", "a" * 99 + "…"),
+        ("word " * 100, "name", ("word " * 60).rstrip() + "…", "name"),
+    ],
+)
+def test_a_very_long_title_or_name_is_cut(
+    title: str, author: str, shown_title: str, shown_author: str
+) -> None:
+    """A title of any length upstream (a thousand such rows made a page of megabytes, and one
+    unbroken word stretched the queue past the screen) is shown cut, "…" last."""
+    from community_monitoring.web.page import queue_item
+
+    item = queue_item(state("github", "9", title, T2, author=author, owner=author), T2)
+    assert (item.title, item.author, item.owner) == (shown_title, shown_author, shown_author)
+
+
 HOSTILE_URLS = [
     "javascript:alert(1)",
     " JavaScript:alert(1)",

@@ -25,7 +25,7 @@ from community_monitoring.classify import TYPE_HEADINGS
 from community_monitoring.health import HealthNumbers, StateRow
 from community_monitoring.health_rendering import format_days, format_hours, percent
 from community_monitoring.rules import WAITING_FOR_AN_ANSWER
-from community_monitoring.safety import single_line
+from community_monitoring.safety import cap_length, single_line
 from community_monitoring.settings import POST_TYPES
 
 VIEWS: dict[str, str] = {
@@ -265,12 +265,18 @@ def web_url(url: str) -> str:
     return url if scheme in ("http", "https") else ""
 
 
-def page_text(text: str) -> str:
-    """Upstream text (a title, a name) as the page shows it: one line, without direction overrides,
-    embeddings or isolates of its own. The template isolates it (``<bdi>``): an author's U+202E
-    would otherwise show the date after the name backwards, and "by <Arabic name>, 2026-11-15"
-    would take the date into the name's direction."""
-    return single_line(text)
+# Upstream titles and names are shown at most this long ("…" last): the platforms' own limits are
+# near 255, but nothing upstream promises one, and a row holds whatever its post said.
+MAX_TITLE_CHARS = 300
+MAX_NAME_CHARS = 100
+
+
+def page_text(text: str, max_chars: int) -> str:
+    """Upstream text (a title, a name) as the page shows it: one line of at most ``max_chars``
+    characters, without direction overrides, embeddings or isolates of its own. The template
+    isolates it (``<bdi>``): an author's U+202E would otherwise show the date after the name
+    backwards, and "by <Arabic name>, 2026-11-15" would take the date into the name's direction."""
+    return cap_length(single_line(text), max_chars)
 
 
 def hours_between(start: datetime, end: datetime) -> float:
@@ -311,9 +317,9 @@ def queue_item(row: StateRow, at: datetime, last_read: datetime | None = None) -
         first = f"after {format_hours(hours_between(row.created_at, row.first_response_at))} ({by})"
     age = hours_between(row.created_at, at)
     return QueueItem(
-        title=page_text(row.title),
+        title=page_text(row.title, MAX_TITLE_CHARS),
         url=web_url(row.url),
-        author=page_text(row.author),
+        author=page_text(row.author, MAX_NAME_CHARS),
         channel=row.channel,
         channel_label=channel_label(row.channel),
         post_type=TYPE_HEADINGS.get(row.post_type, row.post_type),
@@ -322,7 +328,7 @@ def queue_item(row: StateRow, at: datetime, last_read: datetime | None = None) -
         waiting=format_hours(age),
         waiting_hours=age,
         first_response=first,
-        owner=page_text(row.owner),
+        owner=page_text(row.owner, MAX_NAME_CHARS),
         step=row.escalation,
         step_words=STEP_WORDS.get(row.escalation, row.escalation),
         day_on_list=row.day_on_list,
