@@ -334,6 +334,12 @@ def test_as_of_is_read_in_every_form_a_link_writes(text: str | None, expected: d
         ({"post_type": "rant"}, "type"),
         ({"view": "everything"}, "view"),
         ({"kind": "release_closeout"}, "kind"),
+        # SQL-ish, markup, a NUL, an offset out of range: named, never a 500.
+        ({"channel": "github' OR 1=1--"}, "channel"),
+        ({"post_type": "<script>alert(1)</script>"}, "type"),
+        ({"as_of": "\x00"}, "as_of"),
+        ({"as_of": "2026-11-18T09:00:00+99:00"}, "as_of"),
+        ({"view": "all; DROP TABLE community_post_states"}, "view"),
     ],
 )
 def test_a_bad_parameter_is_named(params: dict[str, str], message: str) -> None:
@@ -341,6 +347,27 @@ def test_a_bad_parameter_is_named(params: dict[str, str], message: str) -> None:
 
     with pytest.raises(BadQuery, match=f"^{message}:"):
         PageQuery.parse(**params)
+
+
+@pytest.mark.parametrize(
+    ("params", "shown"),
+    [
+        ({"as_of": "9" * 100_000}, "'" + "9" * 63 + "…'"),
+        ({"channel": "x" * 5_000}, "'" + "x" * 63 + "…'"),
+        ({"view": "v" * 64}, "'" + "v" * 64 + "'"),
+    ],
+)
+def test_a_huge_bad_value_is_quoted_cut(params: dict[str, str], shown: str) -> None:
+    """The 400 answer names the parameter and quotes its value cut, not the kilobytes a URL sent."""
+    from community_monitoring.web.page import BadQuery, PageQuery
+
+    with pytest.raises(BadQuery) as raised:
+        PageQuery.parse(**params)
+    [name] = params
+    message = str(raised.value)
+    assert message.startswith(f"{name}: ")
+    assert shown in message
+    assert len(message) < 200
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,15 @@ class BadQuery(ValueError):
     """A query parameter the page cannot use; the message names it."""
 
 
+# A bad value is quoted in the answer at most this long: a URL may carry kilobytes of it.
+MAX_SHOWN_VALUE_CHARS = 64
+
+
+def shown_value(value: str) -> str:
+    """A bad parameter's value as the 400 answer quotes it: cut to a readable length."""
+    return repr(cap_length(value, MAX_SHOWN_VALUE_CHARS))
+
+
 def parse_as_of(text: str | None) -> datetime | None:
     """T from a query parameter: an ISO 8601 time (``2026-11-18T09:00:00Z``, an offset, or UTC when
     none is given) or a date in any ISO 8601 form (``2026-11-18``, ``20261118``, ``2026-W47-3``: its
@@ -84,7 +93,7 @@ def parse_as_of(text: str | None) -> datetime | None:
     except (ValueError, OverflowError):
         # OverflowError: a legal date at the edge of the calendar (9999-12-31, 0001-01-01+01:00)
         # that its end of day or UTC would carry past.
-        raise BadQuery(f"as_of: not a date or an ISO 8601 time in range: {text!r}") from None
+        raise BadQuery(f"as_of: not a date or an ISO 8601 time in range: {shown_value(text)}") from None
 
 
 def _iso_date(value: str) -> date | None:
@@ -138,7 +147,7 @@ class PageQuery:
             ("kind", query.kind, KIND_TITLES),
         ):
             if value and value not in allowed:
-                raise BadQuery(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+                raise BadQuery(f"{name}: {shown_value(value)} is not one of {', '.join(allowed)}")
         if len(query.section) > 64:
             raise BadQuery("section: too long")
         return query
