@@ -324,6 +324,27 @@ def test_as_of_is_read_in_every_form_a_link_writes(text: str | None, expected: d
 
 
 @pytest.mark.parametrize(
+    ("as_of", "written"),
+    [
+        ("2026-11-18T09:00:00Z", "2026-11-18T09:00:00Z"),
+        ("2026-11-18T10:00:00.250+01:00", "2026-11-18T09:00:00Z"),
+        # Before any run, as far back as the calendar goes: still a link the page can read back.
+        ("0001-01-01", "0001-01-01T23:59:59Z"),
+        ("0999-12-31T12:00:00Z", "0999-12-31T12:00:00Z"),
+        ("9999-12-30", "9999-12-30T23:59:59Z"),
+    ],
+)
+def test_the_page_links_t_as_it_reads_it(as_of: str, written: str) -> None:
+    """A link the page writes (a digest note's "without the filter", the chart) reads back as T."""
+    from community_monitoring.web.page import PageQuery, parse_as_of, select
+
+    link = select(PageQuery.parse(as_of=as_of, kind="triage", section="bug")).link(kind="", section="")
+    [value] = parse_qs(urlsplit(link).query)["as_of"]
+    assert value == written
+    assert parse_as_of(value) == parse_as_of(written)
+
+
+@pytest.mark.parametrize(
     ("params", "message"),
     [
         ({"as_of": "yesterday"}, "as_of"),

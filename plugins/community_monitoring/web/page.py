@@ -107,8 +107,9 @@ def _iso_date(value: str) -> date | None:
 
 
 def iso(when: datetime) -> str:
-    """T as the page writes it in links and the select box: ``2026-11-18T09:00:00Z``."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """T as the page writes it in links and the select box: ``2026-11-18T09:00:00Z``; a year before
+    1000 with its four digits (``strftime`` writes year 1 as "1", which ``parse_as_of`` refuses)."""
+    return when.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 @dataclass(frozen=True)
