@@ -15,6 +15,7 @@ tmp folder and as ``test-artifacts/community-page.png`` (ignored by git).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -183,6 +184,47 @@ def test_the_page_needs_an_airflow_session(community_airflow: LocalAirflow) -> N
     [view] = [v for p in plugins["plugins"] for v in p["external_views"] if v["name"] == "Community"]
     assert view["href"] == "/community/"
     assert view["destination"] == "nav"
+
+
+def test_every_route_of_the_page_asks_airflow_who_is_there() -> None:
+    """No route of the app (the page, its chart, any added later) answers without Airflow's user."""
+    from fastapi.routing import APIRoute
+
+    from community_monitoring.web import app
+
+    routes = app.app.routes
+    assert all(isinstance(route, APIRoute) for route in routes)
+    assert {route.path for route in routes} == {"/", "/chart.png"}
+    for route in routes:
+        assert {d.call for d in route.dependant.dependencies} & {app.page_user, app.api_user}, route.path
+
+
+@pytest.mark.parametrize("path", ["/", "/chart.png"])
+def test_a_user_the_auth_manager_refuses_gets_403(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow.api_fastapi.app as airflow_app
+
+    from community_monitoring.web import app
+
+    class Refusing:
+        def is_authorized_custom_view(self, *, method: str, resource_name: str, user: Any) -> bool:
+            assert (method, resource_name) == ("GET", "Community")
+            return False
+
+    async def signed_in(request: Any, credentials: Any) -> object:
+        return object()
+
+    monkeypatch.setattr(app, "_airflow_user", signed_in)
+    monkeypatch.setattr(airflow_app, "get_auth_manager", Refusing)
+    monkeypatch.setattr(app, "_engine", lambda: pytest.fail("read the table for a refused user"))
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await client.get(path, params={"channel": "github"})
+
+    answer = asyncio.run(get())
+    assert answer.status_code == 403
+    assert "Community" in answer.json()["detail"]
 
 
 def _queue_titles(frame: Any) -> list[str]:
