@@ -32,6 +32,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from harness import PROJECT_ROOT
+from markupsafe import escape
 
 from community_devtools.local_airflow import LocalAirflow
 from community_monitoring import state_table
@@ -560,6 +561,41 @@ def test_hostile_posts_render_as_inert_text(tmp_path: Path, monkeypatch: pytest.
     assert "\u202e" not in html
     assert "by <bdi>mallory</bdi>, 2026-11-15 09:00 UTC" in html
     assert f"<td><bdi>{arabic}</bdi></td>" in html
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            sa.exc.OperationalError(
+                "SELECT title FROM community_post_states WHERE channel = ?",
+                ("github",),
+                Exception("no such column: title"),
+            ),
+            "OperationalError: (builtins.Exception) no such column: title",
+        ),
+        (KeyError("community_monitoring_db"), "KeyError: 'community_monitoring_db'"),
+        (RuntimeError("x" * 1000), "RuntimeError: " + "x" * 185 + "…"),
+    ],
+)
+def test_a_table_that_cannot_be_read_is_named_without_its_sql(
+    error: Exception, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says the table could not be read and why in a line; the SQL and its parameters a
+    database error carries stay in the log."""
+    from community_monitoring.web import app
+
+    def fail(selection: Any, engine: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(app, "page_context", fail)
+    monkeypatch.setattr(app, "_engine", lambda: None)
+    answer = app.community_page(None, object())  # type: ignore[arg-type]
+    html = bytes(answer.body).decode()
+    assert answer.status_code == 500
+    assert f'<p class="error">The state table could not be read ({escape(words)}).</p>' in html
+    assert "SELECT" not in html
+    assert "[SQL" not in html
 
 
 def test_a_channel_with_no_rows_at_t_that_had_some_before_is_named(tmp_path: Path) -> None:

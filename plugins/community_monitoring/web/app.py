@@ -282,7 +282,7 @@ def community_page(
         logging.getLogger(__name__).exception("The Community page could not read the state table")
         data, error = (
             _empty_context(selection),
-            f"The state table could not be read ({type(exc).__name__}: {exc}).",
+            f"The state table could not be read ({page.failure_words(exc)}).",
         )
     html = (
         _templates()

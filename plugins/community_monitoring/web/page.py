@@ -289,6 +289,17 @@ def page_text(text: str, max_chars: int) -> str:
     return cap_length(single_line(text), max_chars)
 
 
+# The page names a failure to read the table in at most this many characters; the log has the rest.
+MAX_FAILURE_CHARS = 200
+
+
+def failure_words(error: BaseException) -> str:
+    """Why the table could not be read, as the page says it: the error's type and first line (a
+    database error's next lines are the SQL it ran and its parameters), cut to a readable length."""
+    first_line = str(error).strip().split("\n", 1)[0]
+    return cap_length(single_line(f"{type(error).__name__}: {first_line}"), MAX_FAILURE_CHARS)
+
+
 def hours_between(start: datetime, end: datetime) -> float:
     return max((end - start) / HOUR, 0.0)
 
