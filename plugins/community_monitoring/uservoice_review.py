@@ -202,24 +202,31 @@ def offer_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(f"(?:{any_phrase.pattern}){_OFFER_FOLLOWER}", any_phrase.flags)
 
 
-# An offer phrase in a question is the author's own only when they speak in it ("I'm happy to submit
-# a PR for this, would that help?"); without them it asks someone else ("Would anyone be happy to
-# submit a PR for this?", "Are you happy to contribute to this?"). The sentence is read at most this
-# far either side of the phrase, so that a long text of phrases is read in linear time.
+# An offer phrase in a question is someone else's when the words before it in its sentence name
+# someone and not the author ("Would anyone be happy to submit a PR for this?", "Are you happy to
+# contribute to this?"); one the author speaks in ("I'm happy to submit a PR for this, would that
+# help?") or that names nobody, their "I" left out ("Happy to submit a PR for this, would that
+# help?"), is theirs. The sentence is read at most this far either side of the phrase, so that a
+# long text of phrases is read in linear time.
 _SENTENCE_REACH = 200
 _QUESTION_AHEAD = re.compile(rf"[^.!?]{{0,{_SENTENCE_REACH}}}\?")
 _SPEAKER = re.compile(r"\b(?:i|we|me|us|my|our)\b", re.IGNORECASE)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:you|who|anyone|anybody|someone|somebody|everyone|everybody|nobody|they|he|she|people|folks"
+    r"|devs?|developers?|team|contributors?|maintainers?)\b",
+    re.IGNORECASE,
+)
 
 
 def offer_in(text: str, offer: re.Pattern[str]) -> re.Match[str] | None:
     """The first offer to build the thing asked for in ``text`` (``plain_words``), by ``offer_pattern``:
-    a phrase in a question counts only where the author speaks in it before the phrase."""
+    a phrase in a question does not count where the words before it name someone else, not the author."""
     for found in offer.finditer(text):
         if not _QUESTION_AHEAD.match(text, found.end()):
             return found
         before = text[max(0, found.start() - _SENTENCE_REACH) : found.start()]
         sentence = re.split(r"[.!?]", before)[-1]
-        if _SPEAKER.search(sentence) or _SPEAKER.match(found[0]):
+        if _SPEAKER.search(sentence) or _SPEAKER.match(found[0]) or not _SOMEONE_ELSE.search(sentence):
             return found
     return None
 

@@ -573,6 +573,13 @@ def test_drafts_never_re_ask(case: str, replies: tuple, missing: tuple[str, ...]
         ("I'm happy to submit a PR for this, would that help?", True),
         ("Is this wanted? I can build it", True),
         ("Can I help? I'd be happy to submit a PR for this!", True),
+        # The author's offer with its "I" left out, then asking whether it helps, is theirs.
+        ("Happy to submit a PR for this, would that help?", True),
+        ("Happy to contribute to this if it helps - would you accept one?", True),
+        ("Thanks! Happy to open a pull request for this, OK?", True),
+        ("Would anybody else be happy to contribute to this?", False),
+        ("Are the maintainers happy to contribute to this?", False),
+        ("Who would be happy to submit a PR for this?", False),
     ],
 )
 def test_an_offer_is_to_build_the_thing_asked_for(text: str, offers: bool) -> None:
