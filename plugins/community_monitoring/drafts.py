@@ -101,14 +101,17 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # "could you list the steps you followed?", "how can we reproduce it?"); whether it reproduces
 # somewhere ("are you able to reproduce it on 11.1?") asks for no steps. The steps count only as
 # "steps" from the reply's first sentence that asks on (its list included: "Could you share the
-# following? 1. the exact steps 2. the logs"): "as a next step, could you share the logs?" or "I
-# followed the same steps. Which version are you on?" asks for none.
+# following? 1. the exact steps 2. the logs"; "… The exact steps would help too."), and after it
+# only in a sentence that asks or where the replier does not speak of themself: "as a next step,
+# could you share the logs?", "I followed the same steps. Which version are you on?" or "Which
+# version are you on? I followed the same steps." asks for none.
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
     "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
 }
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
+_OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
 
 
 def _details_in(text: str) -> set[str]:
@@ -119,15 +122,18 @@ def _details_in(text: str) -> set[str]:
 
 def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
     """The details a reply that asks the author something names (someone else's): the steps only
-    from its first sentence that asks on."""
+    from its first sentence that asks on, and not where the replier tells of their own."""
     lowered = text.lower()
     asked = {d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered)}
     if _ASKED_STEPS.search(lowered):
-        start = 0
+        start, asked_yet = 0, False
         for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
-            if answers.asks_the_author(lowered[start:end], responses):
-                if _ASKED_STEPS.search(lowered, start):
-                    asked.add("steps")
+            sentence = lowered[start:end]
+            asks = answers.asks_the_author(sentence, responses)
+            asked_yet = asked_yet or asks
+            mine = not asks and _OF_THEMSELF.search(sentence) is not None
+            if asked_yet and not mine and _ASKED_STEPS.search(lowered, start, end):
+                asked.add("steps")
                 break
             start = end
     return asked

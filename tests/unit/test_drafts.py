@@ -524,6 +524,26 @@ BARE_BUG = "The server crashes when I upload a file."
             ("logs", "steps"),
         ),
         (
+            "steps named after a question about something else are not asked for",
+            (reply("bob", body="Which version are you on? I followed the same steps and it works for me."),),
+            ("logs", "steps"),
+        ),
+        (
+            "steps asked for in a bulleted list after the question",
+            (reply("staffer", body="Could you share the following?\n- the exact steps\n- the server logs"),),
+            ("versions",),
+        ),
+        (
+            "steps wished for after the question",
+            (reply("staffer", body="Could you share the server logs? The exact steps would help too."),),
+            ("versions",),
+        ),
+        (
+            "steps asked for in a second question",
+            (reply("staffer", body="Which version are you on? And what steps did you follow?"),),
+            ("logs",),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),
