@@ -167,7 +167,6 @@ _EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
 def without_quotes(text: str) -> str:
     """``text`` without what it quotes (with a mail client's "On … wrote:" line above it): code
     blocks, HTML and the rest stay as they are."""
@@ -179,6 +178,7 @@ def without_quotes(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
 def own_words(text: str) -> str:
     """The reply's own words: quoted text (with a mail client's "On … wrote:" line above it), code
     blocks and signatures removed, HTML read as text.
