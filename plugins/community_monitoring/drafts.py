@@ -99,12 +99,12 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 
 # What a reply asking for details names: the words alone ("Please share the version you are on",
 # "could you list the steps you followed?", "how can we reproduce it?"); whether it reproduces
-# somewhere ("are you able to reproduce it on 11.1?") asks for no steps. The steps count only as
-# "steps" from the reply's first sentence that asks on (its list included: "Could you share the
-# following? 1. the exact steps 2. the logs"; "… The exact steps would help too."), and after it
-# only in a sentence that asks or where the replier does not speak of themself: "as a next step,
-# could you share the logs?", "I followed the same steps. Which version are you on?" or "Which
-# version are you on? I followed the same steps." asks for none.
+# somewhere ("are you able to reproduce it on 11.1?") asks for no steps. A sentence where the
+# replier tells of their own, not asking ("Same crash here on 10.5, my logs show nothing."), asks
+# for nothing. The steps count only as "steps" from the reply's first sentence that asks on (its
+# list included: "Could you share the following? 1. the exact steps 2. the logs"; "… The exact
+# steps would help too."): "as a next step, could you share the logs?", "I followed the same steps.
+# Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
     "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
@@ -121,21 +121,20 @@ def _details_in(text: str) -> set[str]:
 
 
 def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
-    """The details a reply that asks the author something names (someone else's): the steps only
-    from its first sentence that asks on, and not where the replier tells of their own."""
+    """The details a reply that asks the author something names (someone else's), read sentence by
+    sentence: none where the replier tells of their own, the steps only from its first ask on."""
     lowered = text.lower()
-    asked = {d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered)}
-    if _ASKED_STEPS.search(lowered):
-        start, asked_yet = 0, False
-        for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
-            sentence = lowered[start:end]
-            asks = answers.asks_the_author(sentence, responses)
-            asked_yet = asked_yet or asks
-            mine = not asks and _OF_THEMSELF.search(sentence) is not None
-            if asked_yet and not mine and _ASKED_STEPS.search(lowered, start, end):
+    asked: set[str] = set()
+    start, asked_yet = 0, False
+    for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
+        sentence = lowered[start:end]
+        asks = answers.asks_the_author(sentence, responses)
+        asked_yet = asked_yet or asks
+        if asks or not _OF_THEMSELF.search(sentence):
+            asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
+            if asked_yet and _ASKED_STEPS.search(lowered, start, end):
                 asked.add("steps")
-                break
-            start = end
+        start = end
     return asked
 
 

@@ -534,6 +534,26 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions",),
         ),
         (
+            "a version and logs the replier tells of their own are not asked for",
+            (
+                reply(
+                    "bob",
+                    body="Same crash here on 10.5, my logs show nothing. Could you share the steps you followed?",
+                ),
+            ),
+            ("versions", "logs"),
+        ),
+        (
+            "logs the replier checked on their side are not asked for",
+            (reply("bob", body="I checked the logs on my server. How can we reproduce this?"),),
+            ("versions", "logs"),
+        ),
+        (
+            "logs needed, then asked for",
+            (reply("staffer", body="We need the server logs. Could you share them?"),),
+            ("versions", "steps"),
+        ),
+        (
             "steps wished for after the question",
             (reply("staffer", body="Could you share the server logs? The exact steps would help too."),),
             ("versions",),
