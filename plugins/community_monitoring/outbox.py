@@ -122,6 +122,14 @@ class Outbox:
             result = self._deliver(key, kind, target, list(parts), send)
         except UncertainDelivery as exc:
             doubts.append(f"{message_label(parts[0])} to {target}: {exc}")
+        except Exception as exc:
+            if not (doubts or failures):
+                raise
+            # This message failed too: the error (and so the alert) names it and every digest of its
+            # T left unfinished or in doubt, not this one alone. A retry sends it again, as after any
+            # failed message; one in doubt stays unsent and is named again.
+            failed = f"{message_label(parts[0])} to {target}: {self.redact(f'{type(exc).__name__}: {exc}')}"
+            raise WritesFailed("; ".join([failed, *doubts, *failures])) from exc
         if doubts:
             raise UncertainDelivery("; ".join(doubts + failures))
         if failures:

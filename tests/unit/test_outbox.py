@@ -600,17 +600,55 @@ def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(
     assert "1 part(s) of another digest of its T sent first" in said
 
 
+def test_a_catch_up_that_fails_too_names_the_digest_left_unfinished(world: World) -> None:
+    """The first digest's rest is refused again and the catch-up itself fails: the task's error (and
+    so the CM's alert) names both, and a retry sends both once the hook takes them."""
+    from community_monitoring.errors import WritesFailed
+
+    base = keys.digest_key(DAG, "triage", T)
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=world.failing_on("part 2")).post_message(
+            "triage", ["[Triage] part 1", "[Triage] part 2"], base + ":without:forum"
+        )
+
+    def refusing_both(conn_id: str, username: str) -> Callable[[str], None]:
+        def send(text: str) -> None:
+            raise ConnectionError(f"webhook down: 503 on every attempt ({text[-6:]})")
+
+        return send
+
+    with pytest.raises(WritesFailed) as failed:
+        world.outbox(webhook=refusing_both).post_message(
+            "triage", ["[Triage] catch-up"], base + ":recovered:forum"
+        )
+    said = str(failed.value)
+    assert said.startswith("[Triage] to mattermost_cm: ConnectionError: webhook down")
+    assert ":without:forum not finished" in said
+    assert [text for _, _, text in world.posted] == ["[Triage] part 1"]
+    world.outbox().post_message("triage", ["[Triage] catch-up"], base + ":recovered:forum")
+    assert [text for _, _, text in world.posted] == [
+        "[Triage] part 1",
+        "[Triage] part 2",
+        "[Triage] catch-up",
+    ]
+
+
 def test_digests_of_a_t_left_unfinished_are_finished_in_the_order_they_were_first_sent(world: World) -> None:
     """The [Triage] without the forum and GitHub, then the forum's catch-up, each cut short: the
     GitHub catch-up finishes the first digest before the forum's catch-up, as they first went out
     (their keys sort the other way)."""
+    from community_monitoring.errors import WritesFailed
+
     base = keys.digest_key(DAG, "triage", T)
     refusing = world.failing_on("part 2")
     with pytest.raises(ConnectionError):
         world.outbox(webhook=refusing).post_message(
             "triage", ["first part 1", "first part 2"], base + ":without:forum,github"
         )
-    with pytest.raises(ConnectionError):
+    # The forum's catch-up fails too: its error names the first digest, left unfinished, beside it.
+    with pytest.raises(
+        WritesFailed, match=r"ConnectionError: webhook down.*:without:forum,github not finished"
+    ):
         world.outbox(webhook=refusing).post_message(
             "triage", ["forum part 1", "forum part 2"], base + ":recovered:forum"
         )
