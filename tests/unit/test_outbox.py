@@ -476,6 +476,47 @@ def test_an_earlier_days_digest_left_unfinished_does_not_hold_back_todays_messag
     ]
 
 
+def test_todays_message_failing_too_is_named_beside_an_earlier_days_digest_left_unfinished(
+    world: World,
+) -> None:
+    """An earlier day's [Triage] left unfinished, and today's own [Triage] refused as well: the
+    error names both (it named today's alone), and a retry sends today's once the hook takes it."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from community_monitoring.errors import WritesFailed
+    from community_monitoring.pipeline import common
+
+    earlier_base = keys.digest_key(DAG, "triage", T - timedelta(days=1))
+    refusing = world.failing_on("part 2")
+    with pytest.raises(ConnectionError):
+        world.outbox(webhook=refusing).post_message(
+            "triage", ["[Triage] OLD part 1", "[Triage] OLD part 2"], earlier_base + ":without:forum"
+        )
+    owed = {"key": earlier_base + ":recovered:forum", "parts": ["[Triage] OLD catch-up"]}
+    message = {
+        "parts": ["[Triage] TODAY part 2"],
+        "key": keys.digest_key(DAG, "triage", T),
+        "earlier": [owed],
+    }
+    run = SimpleNamespace(
+        store=SimpleNamespace(message=lambda kind: message),
+        facts=SimpleNamespace(is_backfill=False),
+        policy=SCHEDULED,
+        outbox=world.outbox(webhook=refusing),
+    )
+    with pytest.raises(WritesFailed, match=r"^ConnectionError: webhook down.*without:forum not finished"):
+        common.post_message.__wrapped__(run, "triage")
+    run.outbox = world.outbox()
+    common.post_message.__wrapped__(run, "triage")
+    assert [text for _, _, text in world.posted] == [
+        "[Triage] OLD part 1",
+        "[Triage] OLD catch-up",
+        "[Triage] OLD part 2",
+        "[Triage] TODAY part 2",
+    ]
+
+
 @pytest.mark.parametrize(
     ("ledger", "archived"),
     [

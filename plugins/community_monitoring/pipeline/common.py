@@ -183,6 +183,13 @@ def post_message(run: TaskRun, kind: str) -> dict[str, Any]:
         delivery = run.outbox.post_message(kind, message["parts"], message.get("key"))
     except UncertainDelivery as exc:
         uncertain.append(exc)
+    except Exception as exc:
+        if not (uncertain or failed):
+            raise
+        # Today's message failed too: the error (and so the alert) names it beside every earlier
+        # day's left in doubt or unfinished; a retry sends it again, those in doubt never.
+        today = run.outbox.redact(f"{type(exc).__name__}: {exc}")
+        raise WritesFailed("; ".join([today, *(str(e) for e in uncertain + failed)])) from exc
     if uncertain:  # the alert names every one
         raise UncertainDelivery("; ".join(str(exc) for exc in uncertain + failed))
     if failed:
