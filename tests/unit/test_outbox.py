@@ -443,14 +443,11 @@ def test_an_earlier_days_catch_up_that_may_have_arrived_does_not_hold_back_today
     }
 
 
-def test_an_earlier_days_digest_left_unfinished_does_not_hold_back_todays_message(world: World) -> None:
-    """An earlier day's [Triage] whose part 2 is refused whenever it is sent: its catch-up and
-    today's [Triage] go out, once, and every try fails naming the digest left unfinished."""
+def _run_owing_an_unfinished_earlier_digest(world: World, today: str) -> Any:
+    """A daily run whose message ``today`` follows the catch-up owed by the day before, whose
+    [Triage] went out without the forum and had its part 2 refused (the hook refuses it still)."""
     from datetime import timedelta
     from types import SimpleNamespace
-
-    from community_monitoring.errors import WritesFailed
-    from community_monitoring.pipeline import common
 
     earlier_base = keys.digest_key(DAG, "triage", T - timedelta(days=1))
     refusing = world.failing_on("part 2")
@@ -459,13 +456,22 @@ def test_an_earlier_days_digest_left_unfinished_does_not_hold_back_todays_messag
             "triage", ["[Triage] OLD part 1", "[Triage] OLD part 2"], earlier_base + ":without:forum"
         )
     owed = {"key": earlier_base + ":recovered:forum", "parts": ["[Triage] OLD catch-up"]}
-    message = {"parts": ["[Triage] TODAY"], "key": keys.digest_key(DAG, "triage", T), "earlier": [owed]}
-    run = SimpleNamespace(
+    message = {"parts": [today], "key": keys.digest_key(DAG, "triage", T), "earlier": [owed]}
+    return SimpleNamespace(
         store=SimpleNamespace(message=lambda kind: message),
         facts=SimpleNamespace(is_backfill=False),
         policy=SCHEDULED,
         outbox=world.outbox(webhook=refusing),
     )
+
+
+def test_an_earlier_days_digest_left_unfinished_does_not_hold_back_todays_message(world: World) -> None:
+    """An earlier day's [Triage] whose part 2 is refused whenever it is sent: its catch-up and
+    today's [Triage] go out, once, and every try fails naming the digest left unfinished."""
+    from community_monitoring.errors import WritesFailed
+    from community_monitoring.pipeline import common
+
+    run = _run_owing_an_unfinished_earlier_digest(world, "[Triage] TODAY")
     for _ in range(2):  # the try, and a retry or a clear
         with pytest.raises(WritesFailed, match="without:forum not finished"):
             common.post_message.__wrapped__(run, "triage")
@@ -481,30 +487,10 @@ def test_todays_message_failing_too_is_named_beside_an_earlier_days_digest_left_
 ) -> None:
     """An earlier day's [Triage] left unfinished, and today's own [Triage] refused as well: the
     error names both (it named today's alone), and a retry sends today's once the hook takes it."""
-    from datetime import timedelta
-    from types import SimpleNamespace
-
     from community_monitoring.errors import WritesFailed
     from community_monitoring.pipeline import common
 
-    earlier_base = keys.digest_key(DAG, "triage", T - timedelta(days=1))
-    refusing = world.failing_on("part 2")
-    with pytest.raises(ConnectionError):
-        world.outbox(webhook=refusing).post_message(
-            "triage", ["[Triage] OLD part 1", "[Triage] OLD part 2"], earlier_base + ":without:forum"
-        )
-    owed = {"key": earlier_base + ":recovered:forum", "parts": ["[Triage] OLD catch-up"]}
-    message = {
-        "parts": ["[Triage] TODAY part 2"],
-        "key": keys.digest_key(DAG, "triage", T),
-        "earlier": [owed],
-    }
-    run = SimpleNamespace(
-        store=SimpleNamespace(message=lambda kind: message),
-        facts=SimpleNamespace(is_backfill=False),
-        policy=SCHEDULED,
-        outbox=world.outbox(webhook=refusing),
-    )
+    run = _run_owing_an_unfinished_earlier_digest(world, "[Triage] TODAY part 2")
     with pytest.raises(WritesFailed, match=r"^ConnectionError: webhook down.*without:forum not finished"):
         common.post_message.__wrapped__(run, "triage")
     run.outbox = world.outbox()
