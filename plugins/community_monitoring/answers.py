@@ -170,12 +170,25 @@ _SPACES = re.compile(r"\s+")
 def without_quotes(text: str) -> str:
     """``text`` without what it quotes (with a mail client's "On … wrote:" line above it): code
     blocks, HTML and the rest stay as they are."""
-    lowered = text.lower()
+    text = _unix_lines(text)
+    return _drop_quotes(text, text.lower())
+
+
+def _unix_lines(text: str) -> str:
+    # GitHub and GitLab keep what a web form or an e-mail reply sent: lines ending in CRLF. The
+    # patterns here read a line as ending at "\n" (a "-- " signature line, "wrote:" above a quote).
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _drop_quotes(words: str, lowered: str) -> str:
+    """``words`` without its quotes and their "On … wrote:" lines; ``lowered``: the text read, lower
+    case, whose markers say which patterns need to run (most replies have none)."""
     if "wrote:" in lowered:
-        text = _ATTRIBUTION.sub("", text)
-    if "[quote" in lowered or "<" in text or ">" in text or "&gt;" in lowered:
-        text = _QUOTE.sub("\n", text)
-    return text
+        words = _ATTRIBUTION.sub("", words)
+    # Discourse and Stack Overflow quote in HTML too.
+    if "[quote" in lowered or "<" in lowered or ">" in lowered or "&gt;" in lowered:
+        words = _QUOTE.sub("\n", words)
+    return words
 
 
 @lru_cache(maxsize=8192)  # replies repeat ("+1", "Same here."), and a thread is read by several rules
@@ -185,10 +198,7 @@ def own_words(text: str) -> str:
 
     Inline code stays: a short `setting` named in a sentence is part of what the reply says.
     """
-    # GitHub and GitLab keep what a web form or an e-mail reply sent: lines ending in CRLF. The
-    # patterns below read a line as ending at "\n" (a "-- " signature line, "wrote:" above a quote).
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _unix_lines(text)
     # Each pattern runs only where its marker occurs (most replies have none of them): this is
     # read for every reply of every post in the window, at 100,000 posts a day too.
     lowered = text.lower()
@@ -196,11 +206,8 @@ def own_words(text: str) -> str:
     # Code first: a ">" or "--" inside a code block is code, not a quote or a signature.
     if "```" in text or "~~~" in text or "<pre" in lowered:
         words = _CODE_BLOCK.sub("\n", words)
-    if "wrote:" in lowered:
-        words = _ATTRIBUTION.sub("", words)
-    # Quotes are removed before the tags: Discourse and Stack Overflow quote in HTML too.
-    if "[quote" in lowered or "<" in text or ">" in text or "&gt;" in lowered:
-        words = _QUOTE.sub("\n", words)
+    # Quotes are removed before the tags.
+    words = _drop_quotes(words, lowered)
     if "--" in text:
         words = _SIGNATURE.sub("", words)
     if "sent " in lowered or "get outlook" in lowered:

@@ -430,3 +430,23 @@ def test_ladder_step(case: str, day: int, expected: LadderStep) -> None:
 )
 def test_last_call(case: str, created: datetime, as_of: datetime, expected: bool) -> None:
     assert is_last_call(post(created=created), SETTINGS, as_of) is expected, case
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Thanks!\nOn Mon, Bob wrote:\n> We run Mattermost server 10.5\n",
+        "Thanks!\r\nOn Mon, Bob wrote:\r\n> We run Mattermost server 10.5\r\n",
+        "Thanks!\r> We run Mattermost server 10.5\r",  # lines ended by CR alone
+        "Thanks! [quote]We run Mattermost server 10.5[/quote]",
+        "Thanks! <blockquote>We run Mattermost server 10.5</blockquote>",
+    ],
+)
+def test_without_quotes_leaves_out_what_a_reply_quotes_whatever_ends_its_lines(reply: str) -> None:
+    """A reply without its quotes (``without_quotes``, read for what the reply itself gives) reads
+    its lines as ``own_words`` does: a quote on lines ended by CRLF or CR alone is a quote too."""
+    from community_monitoring.answers import without_quotes
+
+    kept = without_quotes(reply)
+    assert "10.5" not in kept
+    assert kept.startswith("Thanks!")
