@@ -1281,9 +1281,10 @@ def created_answer(call: Call, raw: RawResponse, what: str) -> dict[str, Any]:
     id, as GitHub and GitLab answer every create.
 
     Any other 2xx (no body, ``{}``, a list, a gateway's or queueing proxy's own JSON) came from
-    something in the service's place and proves nothing was made: taken as made, the write's key
-    would be recorded sent and it would be lost for good. InvalidResponseError, which the retry
-    loop turns into an AmbiguousWriteError (the write is read back before any resend)."""
+    something in the service's place and does not show that anything was made: taken as made, the
+    write's key would be recorded sent and, if nothing was, it would be lost for good.
+    InvalidResponseError, which the retry loop turns into an AmbiguousWriteError (the write is read
+    back before any resend)."""
     data = write_answer(call, raw)
     made = data.get("id") if isinstance(data, dict) else None
     if not isinstance(made, int) or isinstance(made, bool):
