@@ -363,6 +363,21 @@ def has_accepted_answer_at(post: Post, as_of: datetime) -> bool:
     return post.accepted_at is not None and post.accepted_at <= as_of
 
 
+def status_at(suggestion: Post, as_of: datetime) -> str:
+    """The suggestion's status at T (SPEC §4: a status change after T does not exist for the run).
+
+    Its status now, unless a status update came after T: then the one the last update at or before
+    T set, else the one the first later update left ("" when none is known: UserVoice suggestions
+    get a status only through an update)."""
+    later = [move for move in suggestion.status_moves if move.at > as_of]
+    if not later:
+        return suggestion.status
+    earlier = [move for move in suggestion.status_moves if move.at <= as_of]
+    if earlier:
+        return max(earlier, key=lambda move: move.at).status
+    return min(later, key=lambda move: move.at).previous
+
+
 def replies_at(post: Post, as_of: datetime) -> list[Reply]:
     return [r for r in post.replies if r.created_at <= as_of]
 

@@ -89,7 +89,7 @@ class Post:
     status: str = ""
     admin_responded: bool = False
     # UserVoice: the suggestion's status updates, oldest first, read only when it changed after T
-    # (``status`` is its status now; ``uservoice_review.status_at`` the one it had at T).
+    # (``status`` is its status now; ``answers.status_at`` the one it had at T).
     status_moves: tuple[StatusMove, ...] = ()
     replies: tuple[Reply, ...] = ()
 

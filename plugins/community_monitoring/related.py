@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from community_monitoring.answers import ANSWER_STATE_WORDS, has_accepted_answer_at, is_open_at
+from community_monitoring.answers import ANSWER_STATE_WORDS, has_accepted_answer_at, is_open_at, status_at
 from community_monitoring.channels import label
 from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, PostAuthorship, Release
 from community_monitoring.roster import StaffRoster
@@ -140,10 +140,10 @@ def post_key(post: Post) -> str:
 
 
 def post_state(post: Post, as_of: datetime) -> tuple[str, bool]:
-    """(display state, open at T); UserVoice shows its status name where it has one."""
+    """(display state, open at T); UserVoice shows the status name it had at T, where it had one."""
     is_open = is_open_at(post, as_of)
-    if post.channel == "uservoice" and post.status:
-        return post.status, is_open
+    if post.channel == "uservoice" and (status := status_at(post, as_of)):
+        return status, is_open
     return ("open" if is_open else "closed"), is_open
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from community_monitoring.answers import status_at
 from community_monitoring.records import JiraTicket, Post, Release, SheetRow, same_author
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
@@ -124,21 +125,6 @@ class StatusDrift:
     proposed: str
     # Its status changed after T: the review of T lists it, but nothing is written from T's data.
     moved_since: bool = False
-
-
-def status_at(suggestion: Post, as_of: datetime) -> str:
-    """The suggestion's status at T (SPEC §4: a status change after T does not exist for the run).
-
-    Its status now, unless a status update came after T: then the one the last update at or before
-    T set, else the one the first later update left ("" when none is known: UserVoice suggestions
-    get a status only through an update)."""
-    later = [move for move in suggestion.status_moves if move.at > as_of]
-    if not later:
-        return suggestion.status
-    earlier = [move for move in suggestion.status_moves if move.at <= as_of]
-    if earlier:
-        return max(earlier, key=lambda move: move.at).status
-    return min(later, key=lambda move: move.at).previous
 
 
 @dataclass(frozen=True)

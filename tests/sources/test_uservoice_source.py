@@ -729,8 +729,8 @@ def test_a_suggestion_changed_after_t_carries_its_status_updates(
 ) -> None:
     """A run as of a past T (a backfill) reads the status updates once, when a suggestion changed after
     T: the review then takes the status it had at T (SPEC §4), not the one set since."""
+    from community_monitoring.answers import status_at
     from community_monitoring.records import StatusMove
-    from community_monitoring.uservoice_review import status_at
 
     data = uservoice_data()
     shipped = next(s for s in data["suggestions"] if s["id"] == 50_004)

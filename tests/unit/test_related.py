@@ -10,7 +10,7 @@ import pytest
 
 from builders import SCHEDULE_IDEA, SETTINGS, T, ago, post, release
 from builders import jira_ticket as ticket
-from community_monitoring.records import JiraTicket, Post, Release
+from community_monitoring.records import JiraTicket, Post, Release, StatusMove
 from community_monitoring.related import (
     ActionOverride,
     Related,
@@ -516,6 +516,29 @@ def test_ticket_state_open_or_resolved_at_t(case: str, item: JiraTicket, state: 
         ("closed after T: open at T", post(state="closed", closed_at=T + timedelta(hours=1)), "open", True),
         ("closed, time unknown", post(state="closed"), "closed", False),
         ("UserVoice shows its status", post(channel="uservoice", status="Planned"), "Planned", True),
+        (
+            "UserVoice: a status set after T shows the one it had at T",
+            post(
+                channel="uservoice",
+                status="Completed",
+                status_moves=(
+                    StatusMove(ago(days=3), "Planned"),
+                    StatusMove(T + timedelta(hours=2), "Completed"),
+                ),
+            ),
+            "Planned",
+            True,
+        ),
+        (
+            "UserVoice: its first status came after T: none at T, so open",
+            post(
+                channel="uservoice",
+                status="Under Review",
+                status_moves=(StatusMove(T + timedelta(hours=2), "Under Review"),),
+            ),
+            "open",
+            True,
+        ),
     ],
 )
 def test_post_state_at_t(case: str, item: Post, state: str, is_open: bool) -> None:

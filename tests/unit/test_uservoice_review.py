@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from builders import SETTINGS, T, ago, post, reply
+from community_monitoring.answers import status_at
 from community_monitoring.records import JiraTicket, Post, Release, Reply, SheetRow, StatusMove
 from community_monitoring.settings import SettingsError, load_settings
 from community_monitoring.sources.jira import normalise_ticket
@@ -19,7 +20,6 @@ from community_monitoring.uservoice_review import (
     link_tickets,
     planned_sheet_rows,
     review_suggestions,
-    status_at,
     status_changes,
 )
 
