@@ -598,6 +598,28 @@ def test_a_table_that_cannot_be_read_is_named_without_its_sql(
     assert "[SQL" not in html
 
 
+def test_a_chart_whose_table_cannot_be_read_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chart, like the page, answers one line naming the failure, never the SQL or a trace."""
+    from community_monitoring.web import app
+
+    def fail(selection: Any, engine: Any) -> None:
+        raise sa.exc.OperationalError(
+            "SELECT * FROM community_post_states", ("x",), Exception("database is locked")
+        )
+
+    monkeypatch.setattr(app, "chart_png", fail)
+    monkeypatch.setattr(app, "_engine", lambda: None)
+    answer = app.community_chart(object())
+    text = bytes(answer.body).decode()
+    assert answer.status_code == 500
+    assert answer.media_type == "text/plain"
+    assert (
+        text
+        == "The state table could not be read (OperationalError: (builtins.Exception) database is locked)."
+    )
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
 def test_a_channel_with_no_rows_at_t_that_had_some_before_is_named(tmp_path: Path) -> None:
     """A run that could not read a channel writes none of its rows: its posts must not vanish from
     the page without a word (the backlog fell as though they were all answered)."""

@@ -24,12 +24,13 @@ the state table, pandas and matplotlib are imported by the first request.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -45,6 +46,8 @@ URL_PREFIX = "/community"
 RESOURCE_NAME = "Community"
 # The ledger's database, where the daily run records the post states (state_table.py).
 CONN_ID = "community_monitoring_db"
+
+_log = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -277,9 +280,7 @@ def community_page(
         data = page_context(selection, _engine())
         error = ""
     except Exception as exc:  # the database or its connection: say so on the page, log the rest
-        import logging
-
-        logging.getLogger(__name__).exception("The Community page could not read the state table")
+        _log.exception("The Community page could not read the state table")
         data, error = (
             _empty_context(selection),
             f"The state table could not be read ({page.failure_words(exc)}).",
@@ -316,8 +317,20 @@ def community_chart(
     channel: Channel = None,
     post_type: PostType = None,
 ) -> Response:
+    from community_monitoring.web import page
+
+    selection = _selection(as_of, channel, post_type, None, None, None)
+    try:
+        png = chart_png(selection, _engine())
+    except Exception as exc:  # as on the page: one line for the browser, the rest in the log
+        _log.exception("The Community chart could not read the state table")
+        return PlainTextResponse(
+            f"The state table could not be read ({page.failure_words(exc)}).",
+            status_code=500,
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
     return Response(
-        chart_png(_selection(as_of, channel, post_type, None, None, None), _engine()),
+        png,
         media_type="image/png",
         headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
