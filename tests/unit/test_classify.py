@@ -2105,6 +2105,30 @@ REAL_WORDING_27 = [
     ),
 ]
 
+# Wording of a thirty-second real set (issues of Gitea, Nextcloud, Jitsi, Grafana, Mastodon, Outline
+# and Discourse plugins), from the errors of its odd lines.
+REAL_WORDING_28 = [
+    (
+        "'it's nice if' says a wish as if it were so, and the question beside it asks for it",
+        {
+            "title": "Push mirrors",
+            "body": "Is it possible to make it push repositories to a remote mirror? It's nice if it can "
+            "push them automatically after each commit.",
+        },
+        "feature_proposal",
+        'wish "it\'s nice if"',
+    ),
+    (
+        "'it's nice that' praises what the product does: the question stands",
+        {
+            "title": "Channel export",
+            "body": "It's nice that the export keeps the threads. Is it possible to export a single channel?",
+        },
+        "question",
+        'phrase "is it possible"',
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
@@ -2135,7 +2159,8 @@ REAL_WORDING_27 = [
     + REAL_WORDING_24
     + REAL_WORDING_25
     + REAL_WORDING_26
-    + REAL_WORDING_27,
+    + REAL_WORDING_27
+    + REAL_WORDING_28,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))
