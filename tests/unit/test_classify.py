@@ -2127,6 +2127,41 @@ REAL_WORDING_28 = [
         "question",
         'phrase "is it possible"',
     ),
+    (
+        "asking for other ways to do something asks a question, whatever 'problem with' it names",
+        {
+            "title": "Group admins and their members' files",
+            "body": "Each group admin should see the files of the group's members. I assume we can solve "
+            "this problem with shares. Are there any other ways to achieve that?",
+        },
+        "question",
+        'phrase "are there any other ways"',
+    ),
+    (
+        "'we would like to know' asks, as 'I would like to know' does",
+        {
+            "title": "Shares in bulk",
+            "body": "We faced a use case with many groups and would like to know whether shares can be "
+            "created in bulk.",
+        },
+        "question",
+        'phrase "and would like to know"',
+    ),
+    (
+        "a bug report asking for another way in meanwhile stays a bug report",
+        {
+            "title": "Login fails",
+            "body": "Login fails with a 500 error since the update. Is there any other way to sign in meanwhile?",
+        },
+        "bug",
+        'phrase "since the update"',
+    ),
+    (
+        "wanting to be able to do something, with no 'know', still wants it",
+        {"title": "Channel export", "body": "We would like to be able to export a single channel."},
+        "feature_proposal",
+        'wish "we would like"',
+    ),
 ]
 
 
