@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -81,7 +81,16 @@ class _Blocks:
 
     def sub(self, replacement: str, text: str) -> str:
         parts: list[str] = []
-        kept = searched = 0
+        kept = 0
+        for start, end in self.spans(text):
+            parts += (text[kept:start], replacement)
+            kept = end
+        parts.append(text[kept:])
+        return "".join(parts)
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Where each block stands in ``text`` (start, end), first to last."""
+        searched = 0
         # No block of a kind starts before this place (past the text's end: none is left).
         none_before: dict[str, int] = {}
         while (opener := self._finder.search(text, searched)) is not None:
@@ -90,10 +99,8 @@ class _Blocks:
             if end is None:
                 searched = start + 1
                 continue
-            parts += (text[kept:start], replacement)
-            kept = searched = end
-        parts.append(text[kept:])
-        return "".join(parts)
+            yield start, end
+            searched = end
 
     def _end(self, text: str, start: int, kind: str, none_before: dict[str, int]) -> int | None:
         block = self._blocks[kind]
@@ -130,6 +137,8 @@ _CODE_BLOCK = _Blocks(
         "pre": (r"<pre\b", _block(r"<pre\b[^>]*>", ">", r"</pre>")),
     }
 )
+# A fenced block's opening line (its fence and language: "```bash") and its closing fence.
+_FENCES = re.compile(r"^(?:```|~~~)[^\n]*|```|~~~")
 # [quote]…[/quote], <blockquote>…</blockquote>, Discourse's <aside class="quote">…</aside>, "> " lines.
 _QUOTE = _Blocks(
     {
@@ -279,7 +288,8 @@ def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tup
     # phrases (a long reply that starts "same here" may go on to say what fixed it), so it counts
     # the words alone: a row of emoji after "Same here" adds nothing to say.
     if not _has_words(rest):
-        return True
+        # Nothing but a pasted log or config (what a question asked for) is no me-too.
+        return not _pastes_code(text)
     if len(_words_alone(rest)) > max_chars:
         return False
     pattern = _phrase_pattern(phrases)
@@ -294,6 +304,19 @@ def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tup
         if filler is not None:
             rest = filler.sub(" ", rest)
     return not _has_words(rest)
+
+
+def _pastes_code(text: str) -> bool:
+    """A code block of the reply's own (not in what it quotes) with something in it."""
+    text = _unix_lines(text)
+    lowered = text.lower()
+    if "```" not in text and "~~~" not in text and "<pre" not in lowered:
+        return False
+    mine = _drop_quotes(text, lowered)
+    return any(
+        _has_words(_HTML_TAG.sub(" ", _FENCES.sub(" ", mine[start:end])))
+        for start, end in _CODE_BLOCK.spans(mine)
+    )
 
 
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")

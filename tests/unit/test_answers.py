@@ -47,6 +47,16 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ),
         ("HTML quote, then me too", "<blockquote><p>It crashes.</p></blockquote><p>Me too</p>", True),
         ("code block, then +1", "```\npanic: runtime error\n```\n+1", True),
+        # A pasted log or config alone is what was asked for: the code is the reply's words.
+        ("a pasted log alone", "```\npanic: runtime error\n```", False),
+        (
+            "the asked config under its quote",
+            "> can you share your config?\n\n```\nserver_name: x\n```",
+            False,
+        ),
+        ("a log in a <pre> block alone", "<pre>panic: runtime error</pre>", False),
+        ("an empty code block says nothing", "```\n```", True),
+        ("quoted code says nothing of the replier's", "> ```\n> panic\n> ```", True),
         ("signature after the me-too", "+1\n-- \nBob, ACME Corp IT, phone 555-0100", True),
         (
             "signature after the me-too, CRLF",
@@ -240,6 +250,20 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
             )
         ),
         "waiting_on_reporter",
+    ),
+    (
+        "the author gave what was asked as a pasted log alone",
+        post(
+            replies=(
+                answer("staffer", at=ago(days=2), body=ASK),
+                answer(
+                    "alice",
+                    at=ago(days=1),
+                    body="```\nERROR: dial tcp 10.0.0.5:5432: connection refused\n```",
+                ),
+            )
+        ),
+        "waiting_on_us",
     ),
     (
         "the author's me-too after the question is ignored",
