@@ -34,8 +34,12 @@ MAX_GREETED = 40
 # bare word ("the latest version" gives none). The blanks after "version" are read whole (an atomic
 # group): with the ":" left out they and the blanks after it split a long run every way (quadratic;
 # "version" and a GitHub body of blanks took minutes), and whole is the only split that can match.
+# Nor an IPv4 address ("http://10.0.17.12:3000", "127.0.0.1"): four numbers up to 255 say where the
+# server runs, not which release it is ("5.1.0.19938" is one).
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _VERSION = re.compile(
-    r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion(?>[ \t]*)[:=]?[ \t]*v?\d"
+    rf"(?<![\w.])(?!{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d))v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)"
+    r"(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion(?>[ \t]*)[:=]?[ \t]*v?\d"
 )
 # Logs given, not the verb ("cannot log in", "it logs out every morning").
 _LOGS = re.compile(

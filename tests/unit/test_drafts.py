@@ -62,6 +62,17 @@ WRITER = DraftWriter(SETTINGS)
             "It crashes on upload.\n\n```\ndial tcp 10.0.0.5:5432: connection refused\n```",
             ("versions", "steps"),
         ),
+        # An IPv4 address is where the server runs, not which release: four numbers up to 255.
+        (
+            "an address in the text is no version",
+            "The web app at http://192.168.1.20:8065 shows a blank page since the move to 127.0.0.1.",
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a four-part app version is a version",
+            "Desktop App 5.1.0.19938 crashes at launch.",
+            ("logs", "steps"),
+        ),
         (
             "a version only in the template's hidden comment is not given",
             "It crashes on upload.\n\n<!-- Mattermost Server Version: e.g. 10.5.2 -->",
@@ -469,6 +480,16 @@ BARE_BUG = "The server crashes when I upload a file."
                 reply(
                     "alice",
                     body="Thanks.\n\nOn Mon, Nov 16, 2026 bob wrote:\n> Mattermost Version: 10.5.2\n> Build Number: 1234",
+                ),
+            ),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a question naming an address asks for no version",
+            (
+                reply(
+                    "bob",
+                    body="The browser opens http://10.0.17.12:3000/sign-in. Where do I change 127.0.0.1?",
                 ),
             ),
             ("versions", "logs", "steps"),
