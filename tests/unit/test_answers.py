@@ -120,6 +120,17 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("bumping", "Bumping this", True),
         ("same, alone", "same", True),
         ("asking for a workaround too", "Same here. Any workaround?", True),
+        # Saying one has it too in the everyday verbs: having, facing, seeing, getting the same.
+        ("having the same issue, as a team", "We are having the same issue", True),
+        ("facing the same issue too", "I am also facing the same issue", True),
+        ("seeing the same problem", "Seeing the same problem here.", True),
+        ("having the same problem", "We have the same problem", True),
+        ("getting the same error", "Getting the same error", True),
+        (
+            "having the same issue, and since when",
+            "We are having the same issue since we moved to Postgres 15",
+            False,
+        ),
         # Filler words alone are no me-too, and what they come with may still say something.
         ("filler words without a phrase", "It is here.", False),
         ("a version says which release is affected", "Same issue here on 11.2", False),
