@@ -41,9 +41,10 @@ _VERSION = re.compile(
     rf"(?<![\w.])(?!{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d))v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)"
     r"(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion(?>[ \t]*)[:=]?[ \t]*v?\d"
 )
-# Logs given, not the verb ("cannot log in", "it logs out every morning").
+# Logs given, not the verb ("cannot log in", "it logs out every morning", "the log-in screen").
 _LOGS = re.compile(
-    r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b)|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:"
+    r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b|-(?:in|out|on|off)\b)"
+    r"|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:"
 )
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
 # "^[^\S\n]*" (a blank other than a line end), not "^\s*", which crossed line ends: each line of a run
@@ -109,9 +110,11 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # list included: "Could you share the following? 1. the exact steps 2. the logs"; "… The exact
 # steps would help too."): "as a next step, could you share the logs?", "I followed the same steps.
 # Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
+# The logs are named by "logs" ("the logs on the server") or by "log" not as the verb: "could you log
+# in again?" and "does the log-in page load?" ask for none.
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
-    "logs": re.compile(r"\blogs?\b|" + _LOGS.pattern),
+    "logs": re.compile(r"\blogs\b|" + _LOGS.pattern),
 }
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")

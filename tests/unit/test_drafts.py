@@ -62,6 +62,12 @@ WRITER = DraftWriter(SETTINGS)
             "It crashes on upload.\n\n```\ndial tcp 10.0.0.5:5432: connection refused\n```",
             ("versions", "steps"),
         ),
+        (
+            "the log-in screen and a log-out are no logs",
+            "Stuck on the log-in screen; after a log-out it never loads.",
+            ("versions", "logs", "steps"),
+        ),
+        ("a log-file is a log", "Server 11.1.0, the log-file from the crash is attached.", ("steps",)),
         # An IPv4 address is where the server runs, not which release: four numbers up to 255.
         (
             "an address in the text is no version",
@@ -483,6 +489,21 @@ BARE_BUG = "The server crashes when I upload a file."
                 ),
             ),
             ("versions", "logs", "steps"),
+        ),
+        (
+            "asking to log in again asks for no logs",
+            (reply("staffer", body="Could you try to log in again from a private window?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "asking about the log-in page asks for no logs",
+            (reply("staffer", body="Does the log-in page load at all?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "asking for the log asks for the logs",
+            (reply("staffer", body="Could you attach the log from the crash?"),),
+            ("versions", "steps"),
         ),
         (
             "a question naming an address asks for no version",
