@@ -251,7 +251,18 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     ordered = sorted({p.strip().casefold() for p in phrases if p.strip()}, key=len, reverse=True)
     if not ordered:
         return None
-    return re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in ordered), re.IGNORECASE)
+    return re.compile("|".join(_bounded(p) for p in ordered), re.IGNORECASE)
+
+
+# Chinese and Japanese put no spaces between words: a phrase in those scripts ("请提供", "please
+# provide") stands between other words ("麻烦请提供一下日志"), so it needs no boundary on that side.
+_UNSPACED_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _bounded(phrase: str) -> str:
+    before = "" if _UNSPACED_SCRIPT.match(phrase[0]) else r"(?<!\w)"
+    after = "" if _UNSPACED_SCRIPT.match(phrase[-1]) else r"(?!\w)"
+    return f"{before}{re.escape(phrase)}{after}"
 
 
 _NOT_A_WORD = re.compile(r"[^\w\s]+")

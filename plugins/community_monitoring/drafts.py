@@ -112,9 +112,10 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
 # The logs are named by "logs" ("the logs on the server") or by "log" not as the verb: "could you log
 # in again?" and "does the log-in page load?" ask for none.
+# A request in Chinese or Japanese names them in its own words ("麻烦提供一下具体日志").
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
-    "versions": re.compile(r"\bversions?\b|" + _VERSION.pattern),
-    "logs": re.compile(r"\blogs\b|" + _LOGS.pattern),
+    "versions": re.compile(r"\bversions?\b|版本|バージョン|" + _VERSION.pattern),
+    "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOGS.pattern),
 }
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")

@@ -189,6 +189,11 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("Arabic mark right after a link", "راجع https://docs.example.com/install؟", True, False),
         ("a link's own query string", "See https://example.com/search?q=timeout for more.", False, False),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
+        # Chinese and Japanese write no spaces: an ask phrase stands between other words.
+        ("a Chinese request, no question mark", "麻烦提供一下具体日志", True, False),
+        ("a Chinese request in a sentence", "你好，请提供服务器日志。", True, False),
+        ("a Japanese request", "サーバーのログを共有してください。", True, False),
+        ("a Chinese statement of what was given", "我已经提供了日志。", False, False),
         ("question only inside a quote", "> Does it work?\nIt does for me.", False, False),
         ("says it worked", "That worked, thank you!", False, True),
         ("says solved but asks more", "Solved, but why did it break?", True, False),

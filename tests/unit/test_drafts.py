@@ -491,6 +491,16 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "a Chinese request for the logs",
+            (reply("staffer", body="麻烦提供一下具体日志"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a Chinese request for a screenshot asks for no logs",
+            (reply("staffer", body="请提供截图"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "asking to log in again asks for no logs",
             (reply("staffer", body="Could you try to log in again from a private window?"),),
             ("versions", "logs", "steps"),
