@@ -171,6 +171,10 @@ _INLINE_CODE = _Blocks(
     }
 )
 _URL = re.compile(r"https?://\S+")
+# A picture: Markdown's "![alt](url)", and the <img> tag GitHub writes for an upload.
+# Bounded: from each "![" of a long line without "](" an open-ended class read to the line's end.
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,300}\]\([^)\s]{0,2000}\)")
+_IMAGE_TAG = re.compile(r"<img\b", re.IGNORECASE)
 # Emoji written as shortcodes (":+1:", ":thumbsup:") are emoji too.
 _EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -294,13 +298,13 @@ def is_me_too(text: str, responses: ResponsesSection) -> bool:
 @lru_cache(maxsize=65536)
 def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tuple[str, ...] = ()) -> bool:
     words = own_words(text)
-    rest = _EMOJI_SHORTCODE.sub(" ", words)
+    rest = _EMOJI_SHORTCODE.sub(" ", _MARKDOWN_IMAGE.sub(" ", words) if "![" in words else words)
     # Emoji and punctuation alone say nothing however many there are: the length limit is for
     # phrases (a long reply that starts "same here" may go on to say what fixed it), so it counts
     # the words alone: a row of emoji after "Same here" adds nothing to say.
     if not _has_words(rest):
-        # Nothing but a pasted log or config (what a question asked for) is no me-too.
-        return not _pastes_code(text)
+        # Nothing but a pasted log, config or screenshot (what a question asked for) is no me-too.
+        return not _attaches(text)
     if len(_words_alone(rest)) > max_chars:
         return False
     pattern = _phrase_pattern(phrases)
@@ -317,14 +321,17 @@ def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tup
     return not _has_words(rest)
 
 
-def _pastes_code(text: str) -> bool:
-    """A code block of the reply's own (not in what it quotes) with something in it."""
+def _attaches(text: str) -> bool:
+    """A screenshot or a code block with something in it, of the reply's own (not in what it quotes)."""
     text = _unix_lines(text)
     lowered = text.lower()
-    if "```" not in text and "~~~" not in text and "<pre" not in lowered:
+    code = "```" in text or "~~~" in text or "<pre" in lowered
+    if not code and "![" not in text and "<img" not in lowered:
         return False
     mine = _drop_quotes(text, lowered)
-    return any(
+    if _MARKDOWN_IMAGE.search(mine) or _IMAGE_TAG.search(mine):
+        return True
+    return code and any(
         _has_words(_HTML_TAG.sub(" ", _FENCES.sub(" ", mine[start:end])))
         for start, end in _CODE_BLOCK.spans(mine)
     )

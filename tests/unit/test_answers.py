@@ -56,6 +56,25 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ),
         ("a log in a <pre> block alone", "<pre>panic: runtime error</pre>", False),
         ("an empty code block says nothing", "```\n```", True),
+        # A screenshot alone shows what was asked for, as a pasted log does; beside a me-too it adds
+        # nothing to it, whichever way GitHub wrote the upload.
+        ("a screenshot alone", "![image](https://user-images.githubusercontent.com/1/2.png)", False),
+        (
+            "an uploaded screenshot alone",
+            '<img width="300" alt="Image" src="https://github.com/user-attachments/assets/x" />',
+            False,
+        ),
+        (
+            "same here with a screenshot",
+            "Same here\n\n![image](https://user-images.githubusercontent.com/1/2.png)",
+            True,
+        ),
+        (
+            "+1 with an uploaded screenshot",
+            '+1 <img width="300" alt="Image" src="https://github.com/user-attachments/assets/x" />',
+            True,
+        ),
+        ("a quoted screenshot says nothing", "> ![image](https://example.test/1.png)", True),
         ("quoted code says nothing of the replier's", "> ```\n> panic\n> ```", True),
         ("signature after the me-too", "+1\n-- \nBob, ACME Corp IT, phone 555-0100", True),
         (
