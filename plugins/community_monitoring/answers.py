@@ -298,13 +298,15 @@ def is_me_too(text: str, responses: ResponsesSection) -> bool:
 @lru_cache(maxsize=65536)
 def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tuple[str, ...] = ()) -> bool:
     words = own_words(text)
-    rest = _EMOJI_SHORTCODE.sub(" ", _MARKDOWN_IMAGE.sub(" ", words) if "![" in words else words)
+    pictureless = _MARKDOWN_IMAGE.sub(" ", words) if "![" in words else words
+    rest = _EMOJI_SHORTCODE.sub(" ", pictureless)
     # Emoji and punctuation alone say nothing however many there are: the length limit is for
     # phrases (a long reply that starts "same here" may go on to say what fixed it), so it counts
     # the words alone: a row of emoji after "Same here" adds nothing to say.
     if not _has_words(rest):
-        # Nothing but a pasted log, config or screenshot (what a question asked for) is no me-too.
-        return not _attaches(text)
+        # Nothing of its own but a pasted log, config or screenshot (what a question asked for) is
+        # no me-too; an emoji or "+1" beside one still is (the SPEC's "emoji only", code removed).
+        return bool(pictureless.strip()) or not _attaches(text)
     if len(_words_alone(rest)) > max_chars:
         return False
     pattern = _phrase_pattern(phrases)

@@ -75,6 +75,10 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
             True,
         ),
         ("a quoted screenshot says nothing", "> ![image](https://example.test/1.png)", True),
+        # Emoji only is a me-too with the code removed (SPEC §4), whatever it carries.
+        ("an emoji beside a pasted log", "\U0001f44d\n```\npanic: runtime error\n```", True),
+        ("an emoji shortcode beside a screenshot", ":+1: ![image](https://example.test/1.png)", True),
+        ("exclamation marks beside a pasted log", "!!!\n```\npanic: runtime error\n```", True),
         ("quoted code says nothing of the replier's", "> ```\n> panic\n> ```", True),
         ("signature after the me-too", "+1\n-- \nBob, ACME Corp IT, phone 555-0100", True),
         (
