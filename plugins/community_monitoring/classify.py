@@ -303,13 +303,27 @@ _MARKUP_HEADING = re.compile(
     r"\n[ \t]{0,3}(?:#{1,6}[ \t]+((?:[^\n]*[^ \t#\n])?)[ \t#]*"
     r"|\*\*([^*\n]+?)\*\*[ \t]*(?::[ \t]*)?|__([^_\n]+?)__[ \t]*(?::[ \t]*)?)" + _EOL
 )
+# The ends of the words that name another server than the product's ("nginx server 1.24", "web-server
+# 1.24", "PostgreSQL server 14.5", "Jira Server 9.4"): its version is not the one the author runs.
+_OTHER_SERVERS = (
+    "web", "http", "httpd", "proxy", "nginx", "apache", "caddy", "sql", "gres", "db", "redis", "search",
+    "minio", "ldap", "smtp", "mail", "gitlab", "jira", "bitbucket", "confluence", "keycloak", "jenkins",
+    "turn", "stun", "language", "file", "dns", "ntp",
+)  # fmt: skip
 # On lower-cased text; the words before the version say whether the author runs it (_RUN_WORDS).
 # No group in the leading alternation: with one there the regex engine no longer skips to the few
 # characters a word can start with, and tries the whole pattern at every character (3x slower).
+# Each word starts one ("webserver 1.24", "python version 3.11" name no server version) and none of
+# _OTHER_SERVERS comes before "server": both looked behind once the word is read, as few places are
+# (before it, at each of its first letters, the look cost a third more on long texts).
 # No word starts another, so at any place at most one of them matches: the words read tell which.
 _SERVER_VERSION = re.compile(
-    r"(?:server|mattermost|running|on version|still on|still run|we run|upgrad(?:e|ed|ing) from|"
-    r"updat(?:e|ed|ing) from)(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
+    r"(?:server(?<!\wserver)"
+    + "".join(rf"(?<!{word}[ \t-]server)" for word in _OTHER_SERVERS)
+    + r"|mattermost(?<!\wmattermost)|running(?<!\wrunning)|on version(?<!\won version)"
+    r"|still on(?<!\wstill on)|still run(?<!\wstill run)|we run(?<!\wwe run)"
+    r"|upgrad(?<!\wupgrad)(?:e|ed|ing) from|updat(?<!\wupdat)(?:e|ed|ing) from)"
+    r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
 )
 _RUN_WORDS = ("still on", "still run", "we run", "upgrad", "updat")
 # Every version the server pattern can match has a digit, a dot and a digit: texts without one

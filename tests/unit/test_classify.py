@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from builders import SETTINGS, post
-from community_monitoring.classify import PostClassifier
+from community_monitoring.classify import PostClassifier, names_a_server_version
 from community_monitoring.settings import PostTypesSection
 
 CLASSIFIER = PostClassifier.from_settings(SETTINGS)
@@ -2265,6 +2265,7 @@ def test_a_title_calling_the_support_it_names_flawed_wishes_for_nothing(title: s
         pytest.param("Since upgrading from 7.8 it shows.", 1.5, id="upgrading from"),
         pytest.param("Server 7.8 here; we run 7.9 on the other one.", 1.5, id="run wins over named"),
         pytest.param("Mattermost Server Version: 10.2", None, id="supported"),
+        pytest.param("Behind our nginx webserver 1.24 it shows.", None, id="another server's version"),
     ],
 )
 def test_an_old_server_weighs_more_when_the_author_runs_it(body: str, weight: float | None) -> None:
@@ -2274,6 +2275,28 @@ def test_an_old_server_weighs_more_when_the_author_runs_it(body: str, weight: fl
         if rule.startswith("old server")
     ]
     assert found == ([weight] if weight is not None else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param("Mattermost Version: 10.5.2", True, id="the About box"),
+        pytest.param("Server 10.4 on Ubuntu", True, id="the server, first word"),
+        pytest.param("We run 10.11.2 in Docker", True, id="we run"),
+        pytest.param("Our server 10.5 sits behind an nginx server 1.24", True, id="ours beside another"),
+        pytest.param("Output:\n```\nnginx webserver 1.24\n```", False, id="a webserver's version"),
+        pytest.param("The web-server 2.4 in front", False, id="a web-server's version"),
+        pytest.param("Database: PostgreSQL server 14.5", False, id="the database server's"),
+        pytest.param("With the plugin on Jira Server 9.4", False, id="Jira Server's"),
+        pytest.param("Python version 3.11 in the image", False, id="Python's version"),
+        pytest.param("Rerunning 5.2 scripts", False, id="a word ending in a run word"),
+        pytest.param("dial tcp 10.0.0.5:5432", False, id="an address"),
+    ],
+)
+def test_only_the_products_server_version_is_named(text: str, names: bool) -> None:
+    """A version counts as the server's the author runs only after a word of its own: not inside
+    another word ("webserver", "python version") nor after another server's name ("nginx server")."""
+    assert names_a_server_version(text) is names
 
 
 @pytest.mark.parametrize(

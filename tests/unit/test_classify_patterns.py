@@ -23,10 +23,12 @@ CLASSIFIER = PostClassifier.from_settings(SETTINGS)
 
 # The plain forms, as they read before they were reshaped.
 PLAIN_SERVER_VERSION = re.compile(
-    r"(?:server|mattermost|running|on version|"
+    r"\b(?:server|mattermost|running|on version|"
     r"(still on|still run|we run|upgrad(?:e|ed|ing) from|updat(?:e|ed|ing) from))"
     r"(?:[ \t]+version)?[\s:=]{0,6}v?(\d{1,2})\.(\d{1,2})(?!\d)"
 )
+# Another server named just before "server" (read on the text before a match).
+PLAIN_OTHER_SERVER = re.compile(f"(?:{'|'.join(classify._OTHER_SERVERS)})[ \t-]$")
 PLAIN_URL = re.compile(
     r"!?\[([^\[\]\n]*+)\]\([ \t]*+(?:https?://|www\.)[^()\[\]\s]*+(?:[ \t]++\"[^\"\n]*+\")?[ \t]*+\)"
     r"|<https?://([^/<>\s]*+)[^<>\s]*+>"
@@ -76,6 +78,8 @@ VERSIONS_OR_NONE = [
     "updating from v6.3.",
     "still running version \t 5.9",
     "\u00e9 server 1.2 \u00e9",
+    "webserver 1.24, web-server 1.2, nginx server 1.24, mssql server 15.0, the server 1.2",
+    "python version 3.11, rerunning 5.2, westill on 4.4, reupgraded from 3.3, \u00e9running 1.2",
 ]
 LINKS = [
     'see [the docs](https://docs.example.com/a/b) and ![shot](https://x.io/s.png "title")',
@@ -141,7 +145,9 @@ def test_server_versions_as_the_plain_pattern_reads_them(text: str) -> None:
 
 def plain_server_versions(text: str) -> tuple[classify.ServerVersion, ...]:
     return tuple(
-        classify.ServerVersion(int(a), int(b), bool(run)) for run, a, b in PLAIN_SERVER_VERSION.findall(text)
+        classify.ServerVersion(int(match[2]), int(match[3]), bool(match[1]))
+        for match in PLAIN_SERVER_VERSION.finditer(text)
+        if not (match[0].startswith("server") and PLAIN_OTHER_SERVER.search(text, 0, match.start()))
     )
 
 
@@ -154,7 +160,7 @@ def test_server_versions_of_random_texts_as_the_plain_pattern_reads_them() -> No
     pieces = [
         "server", "mattermost", "running", "run", "on version", "still on", "still run", "we run", "version",
         "upgrade from", "upgraded from", "upgrading", "updating from", "update", "from", "v", "1", "7.1",
-        "10.5.1", "12.345", ".", ":", "=", " ", "  ", "\t", "\n", "\u00a0", "x", "\u00e9",
+        "10.5.1", "12.345", ".", ":", "=", " ", "  ", "\t", "\n", "\u00a0", "x", "\u00e9", "web", "-", "sql",
     ]  # fmt: skip
     rng = random.Random(1903)
     for _ in range(3000):

@@ -58,6 +58,11 @@ WRITER = DraftWriter(SETTINGS)
             ("steps",),
         ),
         (
+            "another server's version in a code block is not the server's",
+            "It crashes on upload.\n\n```\nnginx webserver 1.24\n```",
+            ("versions", "steps"),
+        ),
+        (
             "an address in a code block is no version",
             "It crashes on upload.\n\n```\ndial tcp 10.0.0.5:5432: connection refused\n```",
             ("versions", "steps"),
