@@ -103,10 +103,10 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 
 
 # What a reply asking for details names: the words alone ("Please share the version you are on",
-# "could you list the steps you followed?", "how can we reproduce it?"); whether it reproduces
-# somewhere ("are you able to reproduce it on 11.1?") asks for no steps. A sentence where the
-# replier tells of their own, not asking ("Same crash here on 10.5, my logs show nothing."), asks
-# for nothing. The steps count only as "steps" from the reply's first sentence that asks on (its
+# "which release are you on?", "could you list the steps you followed?", "how can we reproduce
+# it?"); whether it reproduces somewhere ("are you able to reproduce it on 11.1?") asks for no
+# steps. A sentence where the replier tells of their own, not asking ("Same crash here on 10.5, my
+# logs show nothing."), asks for nothing. The steps count only as "steps" from the reply's first sentence that asks on (its
 # list included: "Could you share the following? 1. the exact steps 2. the logs"; "… The exact
 # steps would help too."): "as a next step, could you share the logs?", "I followed the same steps.
 # Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
@@ -117,6 +117,20 @@ _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|版本|バージョン|" + _VERSION.pattern),
     "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOGS.pattern),
 }
+# The version asked for as a release or build ("Which release are you on?", "What Mattermost build
+# are you running?", "the build number"), read only in a sentence that asks: "the fix is in the next
+# release" names one, "what happens when you build it" asks of building, and "your build logs",
+# "which build step fails?" or "the release notes" ask for something else.
+_RELEASE_WORD = (
+    r"(?:release|build)\b(?![ \t-]+(?:logs?|notes?|steps?|pipelines?|jobs?|scripts?|process|tools?|"
+    r"commands?|output|errors?|files?|folders?|dir\w*|flags?|options?|config\w*|systems?)\b)"
+)
+_ASKED_RELEASE = re.compile(
+    r"\b(?:which|what)(?:[ \t]+(?!(?:i|you|we|they|it|do|does|did|to|can|could|will|would|should|is|are|was)\b)"
+    rf"[\w.-]+){{0,2}}[ \t]+{_RELEASE_WORD}"
+    rf"|\byour(?:[ \t]+[\w.-]+)?[ \t]+{_RELEASE_WORD}"
+    r"|\b(?:release|build)[ \t]+(?:number|no\.|id\b|you\b|you're\b)"
+)
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
@@ -140,6 +154,8 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
         asked_yet = asked_yet or asks
         if asks or not _OF_THEMSELF.search(sentence):
             asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
+            if asks and _ASKED_RELEASE.search(lowered, start, end):
+                asked.add("versions")
             if asked_yet and _ASKED_STEPS.search(lowered, start, end):
                 asked.add("steps")
         start = end

@@ -621,6 +621,36 @@ BARE_BUG = "The server crashes when I upload a file."
             ("logs",),
         ),
         (
+            "the version asked for as the release the author is on",
+            (reply("staffer", body="Which release are you on?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "the version asked for as the build the author runs",
+            (reply("bob", body="Thanks. What Mattermost build are you running?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "the version asked for as the build number",
+            (reply("staffer", body="Please share the build number from the About box."),),
+            ("logs", "steps"),
+        ),
+        (
+            "a release named beside a question asks for no version",
+            (reply("staffer", body="Could you share the server logs? The fix may be in the next release."),),
+            ("versions", "steps"),
+        ),
+        (
+            "a question about the author's build logs asks for no version",
+            (reply("bob", body="Could you share your build logs? Which build step fails?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a question about building asks for no version",
+            (reply("bob", body="What happens when you build it from source?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),
