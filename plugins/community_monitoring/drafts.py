@@ -106,7 +106,7 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # "which release are you on?", "could you list the steps you followed?", "how can we reproduce
 # it?"); whether it reproduces somewhere ("are you able to reproduce it on 11.1?") asks for no
 # steps. A sentence where the replier tells of their own, not asking ("Same crash here on 10.5, my
-# logs show nothing."), asks for nothing. The steps count only as "steps" from the reply's first sentence that asks on (its
+# logs show nothing."), asks for nothing; one asking to be sent them ("Send me the logs.") asks. The steps count only as "steps" from the reply's first sentence that asks on (its
 # list included: "Could you share the following? 1. the exact steps 2. the logs"; "… The exact
 # steps would help too."): "as a next step, could you share the logs?", "I followed the same steps.
 # Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
@@ -134,6 +134,21 @@ _ASKED_RELEASE = re.compile(
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
+# A request that the author give the replier something ("Send me the logs.", "DM me the steps",
+# "share them with me", "let me see the output"): it asks the author, though without a "?" or an
+# ask phrase, and its "me" is whom to send to, not the replier telling of their own ("it showed me
+# nothing", "same for me", "I had to upload a file and it happened to me").
+_SEND_TO_ME = re.compile(
+    r"\b(?:send|give|show|tell|email|e-mail|mail|dm|pm|forward)[ \t]+me\b"
+    r"|\b(?:send|give|show|email|e-mail|mail|dm|pm|forward|pass|paste|attach|post|upload|share|provide)\b"
+    r"(?:[ \t]+[\w'-]+){1,4}?[ \t]+(?:to|with)[ \t]+me\b"
+    r"|\blet[ \t]+me[ \t]+(?:see|have|know|look)\b"
+)
+
+
+def _asks_to_be_sent(words: str) -> bool:
+    """The reply's own words (lower case) ask the author to send the replier something."""
+    return _SEND_TO_ME.search(words) is not None
 
 
 def _details_in(text: str) -> set[str]:
@@ -150,7 +165,7 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
     start, asked_yet = 0, False
     for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
         sentence = lowered[start:end]
-        asks = answers.asks_the_author(sentence, responses)
+        asks = answers.asks_the_author(sentence, responses) or _asks_to_be_sent(sentence)
         asked_yet = asked_yet or asks
         if asks or not _OF_THEMSELF.search(sentence):
             asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
@@ -191,7 +206,9 @@ def settled_in_thread(
         if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
             settled |= _given_as_pasted(reply.body, reader or _default_reader(), quotes_count=False)
-        elif answers.asks_the_author(reply.body, responses):
+        elif answers.asks_the_author(reply.body, responses) or _asks_to_be_sent(
+            answers.own_words(reply.body).lower()
+        ):
             settled |= _asked_in(answers.own_words(reply.body), responses)
     return settled
 

@@ -651,6 +651,36 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "logs asked for by a request to send them, before a question",
+            (reply("staffer", body="Send me the logs. What version?"),),
+            ("steps",),
+        ),
+        (
+            "logs asked for by a request to send them, after a question",
+            (reply("staffer", body="What version? Send me the logs."),),
+            ("steps",),
+        ),
+        (
+            "a request to send alone, no question mark",
+            (reply("staffer", body="Please DM me the exact steps and the server logs"),),
+            ("versions",),
+        ),
+        (
+            "a request to share with the replier",
+            (reply("bob", body="Share the logs with me. Which version are you on?"),),
+            ("steps",),
+        ),
+        (
+            "logs that showed the replier nothing are not asked for",
+            (reply("bob", body="The logs showed me nothing. Which version are you on?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "a replier telling what happened to them asks nothing",
+            (reply("bob", body="I had to upload the logs again and it happened to me too."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),
