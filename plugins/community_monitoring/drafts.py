@@ -114,7 +114,7 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # in again?" and "does the log-in page load?" ask for none.
 # A request in Chinese or Japanese names them in its own words ("麻烦提供一下具体日志").
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
-    "versions": re.compile(r"\bversions?\b|版本|バージョン|" + _VERSION.pattern),
+    "versions": re.compile(r"\bversions?\b|版本|バージョン"),
     "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOGS.pattern),
 }
 # The version asked for as a release or build ("Which release are you on?", "What Mattermost build
@@ -134,6 +134,10 @@ _ASKED_RELEASE = re.compile(
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
+# A version number a reply names is the replier's own ("Same crash here on 10.5.", "same for me on
+# 10.5, could you share the steps?") or one they tell of ("This was fixed in 10.6."): it asks for the
+# author's only in a sentence that asks and tells of none of the replier's own ("Are you on 10.5?").
+_OWN_SIDE = re.compile(r"\b(?:i|my|mine|me|our|ours|here)\b")
 # A request that the author give the replier something ("Send me the logs.", "DM me the steps",
 # "share them with me", "let me see the output"): it asks the author, though without a "?" or an
 # ask phrase, and its "me" is whom to send to, not the replier telling of their own ("it showed me
@@ -149,6 +153,11 @@ _SEND_TO_ME = re.compile(
 def _asks_to_be_sent(words: str) -> bool:
     """The reply's own words (lower case) ask the author to send the replier something."""
     return _SEND_TO_ME.search(words) is not None
+
+
+def _tells_of_their_own(sentence: str) -> bool:
+    """The sentence (lower case) tells of the replier's side; "me" as whom to send to does not."""
+    return _OWN_SIDE.search(_SEND_TO_ME.sub(" ", sentence) if "me" in sentence else sentence) is not None
 
 
 def _details_in(text: str) -> set[str]:
@@ -169,7 +178,10 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
         asked_yet = asked_yet or asks
         if asks or not _OF_THEMSELF.search(sentence):
             asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
-            if asks and _ASKED_RELEASE.search(lowered, start, end):
+            if asks and (
+                _ASKED_RELEASE.search(lowered, start, end)
+                or (_VERSION.search(lowered, start, end) and not _tells_of_their_own(sentence))
+            ):
                 asked.add("versions")
             if asked_yet and _ASKED_STEPS.search(lowered, start, end):
                 asked.add("steps")

@@ -681,6 +681,31 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "logs", "steps"),
         ),
         (
+            "the replier's own version in a sentence before the question is not asked for",
+            (reply("bob", body="Same crash here on 10.5. Could you share the steps?"),),
+            ("versions", "logs"),
+        ),
+        (
+            "the replier's own version in the sentence of the question is not asked for",
+            (reply("bob", body="Same for me on 10.5, could you share the steps you followed?"),),
+            ("versions", "logs"),
+        ),
+        (
+            "a version told of is not asked for",
+            (reply("staffer", body="This was fixed in 10.6. Could you share the server logs?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a question naming a version asks for it",
+            (reply("staffer", body="Are you on 10.5 or 10.6?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "a question naming a version and whom to tell asks for it",
+            (reply("staffer", body="Let me know whether you run 10.5 or later."),),
+            ("logs", "steps"),
+        ),
+        (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
             ("versions", "logs", "steps"),
