@@ -79,11 +79,15 @@ class _Blocks:
         )
         self._blocks = {name: block for name, (_, block) in blocks.items()}
 
-    def sub(self, replacement: str, text: str) -> str:
+    def sub(self, replacement: str | Callable[[str], str], text: str) -> str:
+        """``replacement``: the text each block becomes, or what makes it of the block's text."""
         parts: list[str] = []
         kept = 0
         for start, end in self.spans(text):
-            parts += (text[kept:start], replacement)
+            parts += (
+                text[kept:start],
+                replacement if isinstance(replacement, str) else replacement(text[start:end]),
+            )
             kept = end
         parts.append(text[kept:])
         return "".join(parts)
@@ -129,16 +133,29 @@ def _block(head: str, head_end: str | None = None, closer: str | None = None) ->
     )
 
 
+_PRE = (r"<pre\b", _block(r"<pre\b[^>]*>", ">", r"</pre>"))
 # ```…``` and ~~~…~~~ (to the end if never closed), <pre>…</pre>.
 _CODE_BLOCK = _Blocks(
     {
         "backticks": ("```", _block("```", closer=r"```|\Z")),
         "tildes": ("~~~", _block("~~~", closer=r"~~~|\Z")),
-        "pre": (r"<pre\b", _block(r"<pre\b[^>]*>", ">", r"</pre>")),
+        "pre": _PRE,
     }
 )
 # A fenced block's opening line (its fence and language: "```bash") and its closing fence.
 _FENCES = re.compile(r"^(?:```|~~~)[^\n]*|```|~~~")
+# The code blocks a reply's own words hold, which no quote is inside of: a fence that opens its line
+# (one after "> " is quoted), <pre>…</pre>. A fence never closed runs to the end, as Markdown reads it.
+_OWN_CODE_BLOCK = _Blocks(
+    {
+        "backticks": (r"^[ \t]*```", _block(r"^[ \t]*```", closer=r"^[ \t]*```|\Z")),
+        "tildes": (r"^[ \t]*~~~", _block(r"^[ \t]*~~~", closer=r"^[ \t]*~~~|\Z")),
+        "pre": _PRE,
+    }
+)
+# A line a quote starts with, "> " or, in HTML, "&gt; " (after its blanks: where a mark goes that keeps
+# a code line starting so from reading as a quote).
+_QUOTE_MARK = re.compile(r"^[ \t]*(?=>|&gt;)", _BLOCK_FLAGS)
 # [quote]…[/quote], <blockquote>…</blockquote>, Discourse's <aside class="quote">…</aside>, "> " lines.
 _QUOTE = _Blocks(
     {
@@ -182,9 +199,16 @@ _SPACES = re.compile(r"\s+")
 
 def without_quotes(text: str) -> str:
     """``text`` without what it quotes (with a mail client's "On … wrote:" line above it): code
-    blocks, HTML and the rest stay as they are."""
+    blocks, HTML and the rest stay as they are. A line of the reply's own code block that starts with
+    ">" (a shell prompt, a diff) is code, not a quote; a code block inside a quote is quoted."""
     text = _unix_lines(text)
-    return _drop_quotes(text, text.lower())
+    lowered = text.lower()
+    if not ("```" in text or "~~~" in text or "<pre" in lowered) or not (">" in text or "&gt;" in lowered):
+        return _drop_quotes(text, lowered)
+    # A mark longer than any run of NULs in the text: only the ones put here are taken out again.
+    mark = "\x00" * (max(map(len, re.findall("\x00+", text)), default=0) + 1)
+    masked = _OWN_CODE_BLOCK.sub(lambda block: _QUOTE_MARK.sub(lambda m: m[0] + mark, block), text)
+    return _drop_quotes(masked, lowered).replace(mark, "")
 
 
 def _unix_lines(text: str) -> str:

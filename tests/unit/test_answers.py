@@ -513,3 +513,62 @@ def test_without_quotes_leaves_out_what_a_reply_quotes_whatever_ends_its_lines(r
     kept = without_quotes(reply)
     assert "10.5" not in kept
     assert kept.startswith("Thanks!")
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept", "dropped"),
+    [
+        pytest.param(
+            "Diff of the About box:\n```\n< Mattermost Version: 10.4.1\n---\n> Mattermost Version: 10.5.2\n```",
+            "> Mattermost Version: 10.5.2",
+            None,
+            id="a diff line in the reply's code block",
+        ),
+        pytest.param(
+            "~~~\n  > mattermost version 10.5\n~~~\nThanks",
+            "  > mattermost version 10.5",
+            None,
+            id="a prompt line, indented, in a tilde block",
+        ),
+        pytest.param(
+            "<pre><code>$ cat out\n&gt; Mattermost 10.5.2\n</code></pre>",
+            "&gt; Mattermost 10.5.2",
+            None,
+            id="a prompt line in an HTML code block",
+        ),
+        pytest.param(
+            "```\nlog\n```\n> We run Mattermost server 10.5\nThanks",
+            "```\nlog\n```",
+            "10.5",
+            id="a quote after the reply's code block",
+        ),
+        pytest.param(
+            "> ```\n> Mattermost Version: 10.5.2\n> ```\nThanks",
+            "Thanks",
+            "10.5",
+            id="a code block inside a quote",
+        ),
+        pytest.param(
+            "[quote]\n```\n> Mattermost Version: 10.5.2\n```\n[/quote]\nThanks",
+            "Thanks",
+            "10.5",
+            id="a code block inside a bbcode quote",
+        ),
+        pytest.param(
+            "<blockquote><pre>\n&gt; Mattermost 10.5.2\n</pre></blockquote>Thanks",
+            "Thanks",
+            "10.5",
+            id="an HTML code block inside a blockquote",
+        ),
+    ],
+)
+def test_without_quotes_reads_a_quote_only_outside_the_replys_code(
+    reply: str, kept: str, dropped: str | None
+) -> None:
+    """A line starting with ">" in the reply's own code block (a shell prompt, a diff) is code and
+    stays; a code block inside a quote is quoted and goes."""
+    from community_monitoring.answers import without_quotes
+
+    left = without_quotes(reply)
+    assert kept in left
+    assert dropped is None or dropped not in left

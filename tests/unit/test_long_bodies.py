@@ -78,6 +78,8 @@ BODIES = {
     "link brackets never closed": "](" + "[" * SIZE,
     "link texts with no target's end": "[x](" * SIZE,
     "HTML heading openers without '>'": "<h1 " * SIZE,
+    # Code blocks whose lines start as quotes do, each fence opening one.
+    "fences between quote lines": "```\n> x\n" * (SIZE // 8),
     "phrases saying it is solved, each negated": "not that worked. " * (SIZE // 4),
     "sentences asking for the steps": "could you share the steps? " * (SIZE // 8),
     "offers in one long question": "anyone happy to contribute to this " * (SIZE // 16) + "?",
