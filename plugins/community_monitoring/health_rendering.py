@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from community_monitoring.channels import label as channel_label
 from community_monitoring.health import HealthNumbers
-from community_monitoring.rendering import BREAK, join_blocks, render_template
+from community_monitoring.rendering import BREAK, elapsed, join_blocks, render_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +67,10 @@ def format_hours(hours: float | Decimal) -> str:
 
 
 def format_days(days: float) -> str:
-    return rounded(days, 1) + " d"
+    """An age in days as the item lines count it (``rendering.elapsed``): ``61 d`` for 61.8 days
+    (an item line's "61 days ago"), ``16 h`` below a day."""
+    count, unit = elapsed(timedelta(days=float(days)))
+    return f"{count} {unit[0]}"
 
 
 def _signed(delta: float, text: str) -> str:

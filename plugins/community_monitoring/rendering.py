@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,12 +34,17 @@ def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def elapsed(age: timedelta) -> tuple[int, str]:
+    """An age as every message counts it, item lines and the health section alike: whole days
+    elapsed (61 days 20 hours is 61 days), whole hours below a day; (count, "day" or "hour")."""
+    if age >= timedelta(days=1):
+        return age // timedelta(days=1), "day"
+    return max(age // timedelta(hours=1), 0), "hour"
+
+
 def _age(value: datetime, as_of: datetime) -> str:
-    days = (as_of - value).days
-    if days >= 1:
-        return f"{days} day{'s' if days != 1 else ''} ago"
-    hours = max(int((as_of - value).total_seconds() // 3600), 0)
-    return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    count, unit = elapsed(as_of - value)
+    return f"{count} {unit}{'s' if count != 1 else ''} ago"
 
 
 @lru_cache(maxsize=4)

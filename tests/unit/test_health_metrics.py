@@ -16,6 +16,7 @@ from community_monitoring.health import StateRow
 from community_monitoring.health_rendering import (
     change,
     chart_weeks,
+    format_days,
     format_hours,
     health_chart_png,
     health_lines,
@@ -23,6 +24,7 @@ from community_monitoring.health_rendering import (
     render_health_section,
 )
 from community_monitoring.records import Post
+from community_monitoring.rendering import template_environment
 from community_monitoring.rules import RulesAsOf
 
 RULES = PostClassifier.from_settings(SETTINGS)
@@ -431,6 +433,29 @@ def test_percent_rounds_halves_up(share: float, text: str) -> None:
 )
 def test_format_hours_reads_any_float(hours: float, text: str) -> None:
     assert format_hours(hours) == text
+
+
+@pytest.mark.parametrize(
+    ("age", "item_line", "health"),
+    [
+        (timedelta(days=61, hours=14), "61 days ago", "61 d"),
+        (timedelta(days=61, hours=23, minutes=59), "61 days ago", "61 d"),
+        (timedelta(days=6), "6 days ago", "6 d"),
+        (timedelta(days=1), "1 day ago", "1 d"),
+        (timedelta(hours=16, minutes=48), "16 hours ago", "16 h"),
+        (timedelta(minutes=20), "0 hours ago", "0 h"),
+    ],
+)
+def test_the_health_line_counts_an_age_as_the_item_lines_do(
+    age: timedelta, item_line: str, health: str
+) -> None:
+    """The backlog's "oldest 61 d" is the post an item line shows as "61 days ago": whole days
+    elapsed (whole hours below a day), never rounded up to the next day."""
+    days = age / timedelta(days=1)
+    assert template_environment().filters["age"](T - age, T) == item_line
+    assert format_days(days) == health
+    now = numbers(T, backlog=1, backlog_median_age_days=days, backlog_max_age_days=days)
+    assert f"median age {health}, oldest {health}" in "\n".join(health_lines(now, numbers(T)))
 
 
 def test_percent_of_a_numpy_share() -> None:
