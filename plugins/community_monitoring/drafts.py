@@ -138,6 +138,13 @@ _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
 # 10.5, could you share the steps?") or one they tell of ("This was fixed in 10.6."): it asks for the
 # author's only in a sentence that asks and tells of none of the replier's own ("Are you on 10.5?").
 _OWN_SIDE = re.compile(r"\b(?:i|my|mine|me|our|ours|here)\b")
+# Nor is a version a question points the author to ("Could you try upgrading to 10.6?", "Does it
+# still happen in 11.1?", "fixed in 10.6, can you check?"): the words just before it say so.
+_POINTED_TO = re.compile(
+    r"\b(?:upgrad\w*|updat\w*|mov\w*|go|going|switch\w*|fixed|available|released|shipped|landed|"
+    r"introduced|added|since|in|until|before|after)(?:[ \t]+(?:to|in|with))?"
+    r"(?:[ \t]+(?:the|mattermost|server|version|release|v))*[ \t]*$"
+)
 # A request that the author give the replier something ("Send me the logs.", "DM me the steps",
 # "share them with me", "let me see the output"): it asks the author, though without a "?" or an
 # ask phrase, and its "me" is whom to send to, not the replier telling of their own ("it showed me
@@ -160,6 +167,17 @@ def _tells_of_their_own(sentence: str) -> bool:
     return _OWN_SIDE.search(_SEND_TO_ME.sub(" ", sentence) if "me" in sentence else sentence) is not None
 
 
+def _asks_for_a_version_named(lowered: str, start: int, end: int) -> bool:
+    """A version number in the sentence ``lowered[start:end]`` (that asks) asks for the author's: it
+    tells of none of the replier's own, and one number is no version the author is pointed to."""
+    if _tells_of_their_own(lowered[start:end]):
+        return False
+    return any(
+        _POINTED_TO.search(lowered, max(start, found.start() - 60), found.start()) is None
+        for found in _VERSION.finditer(lowered, start, end)
+    )
+
+
 def _details_in(text: str) -> set[str]:
     """The details a reply gives (the author's)."""
     lowered = text.lower()
@@ -179,8 +197,7 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
         if asks or not _OF_THEMSELF.search(sentence):
             asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
             if asks and (
-                _ASKED_RELEASE.search(lowered, start, end)
-                or (_VERSION.search(lowered, start, end) and not _tells_of_their_own(sentence))
+                _ASKED_RELEASE.search(lowered, start, end) or _asks_for_a_version_named(lowered, start, end)
             ):
                 asked.add("versions")
             if asked_yet and _ASKED_STEPS.search(lowered, start, end):

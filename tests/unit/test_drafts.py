@@ -696,6 +696,16 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "steps"),
         ),
         (
+            "a version the author is asked to upgrade to is not asked for",
+            (reply("staffer", body="Could you try upgrading to 10.6 and share the server logs?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a version the author is asked to try is not asked for",
+            (reply("staffer", body="Does it still happen in Mattermost 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
             "a question naming a version asks for it",
             (reply("staffer", body="Are you on 10.5 or 10.6?"),),
             ("logs", "steps"),
