@@ -221,6 +221,14 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("says it worked", "That worked, thank you!", False, True),
         ("says solved but asks more", "Solved, but why did it break?", True, False),
         ("plain statement", "Here are my logs.", False, False),
+        ("an order to send them", "Send me the logs.", True, False),
+        ("an order to send them to the team", "Please DM me the config, or send us the output.", True, False),
+        (
+            "the replier telling of what was sent",
+            "He sent me the logs yesterday, nothing in them.",
+            False,
+            False,
+        ),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
