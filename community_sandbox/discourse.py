@@ -100,6 +100,7 @@ def slugify(title: str) -> str:
 class DiscourseService(Service):
     name = "discourse"
     prefix = "/discourse"
+    host_path = "/discourse"
 
     @classmethod
     def load(cls, root: Path) -> DiscourseFiles:

@@ -57,7 +57,7 @@ class Fault:
     """What matching requests get instead of (or besides) the real handler, ``times`` times."""
 
     service: str
-    path: re.Pattern[str]  # searched in the request path (no query string)
+    path: re.Pattern[str]  # searched in the request's paths (``Service.own_paths``; no query string)
     status: int | None = None  # status, body (default 200), redirect (default 302)
     method: str | None = None
     query: re.Pattern[str] | None = None  # searched in the raw query string, when given
@@ -72,11 +72,11 @@ class Fault:
     applied: bool = False  # status: a write is applied (and in the outbox) before the status is answered
     cut_at: int | None = None  # cut: bytes of the body sent before the line drops (None: half)
 
-    def matches(self, service: str, method: str, path: str, query_string: str) -> bool:
+    def matches(self, service: str, method: str, paths: tuple[str, ...], query_string: str) -> bool:
         return (
             service == self.service
             and (self.method is None or method == self.method)
-            and self.path.search(path) is not None
+            and any(self.path.search(path) is not None for path in paths)
             and (self.query is None or self.query.search(query_string) is not None)
         )
 

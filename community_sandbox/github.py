@@ -384,6 +384,7 @@ class RepoState:
 class GithubService(Service):
     name = "github"
     prefix = "/api/v3"
+    host_path = "/api/v3"
 
     @classmethod
     def load(cls, root: Path) -> dict[str, GithubRepoFiles]:

@@ -279,6 +279,7 @@ class ProjectState:
 class GitlabService(Service):
     name = "gitlab"
     prefix = "/gitlab/api/v4"
+    host_path = "/gitlab"
 
     @classmethod
     def load(cls, root: Path) -> dict[str, GitlabProjectFiles] | None:

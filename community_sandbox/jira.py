@@ -560,6 +560,7 @@ def format_jira_time(value: datetime) -> str:
 class JiraService(Service):
     name = "jira"
     prefix = "/jira"
+    host_path = "/jira"
 
     @classmethod
     def load(cls, root: Path) -> JiraFiles:

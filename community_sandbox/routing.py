@@ -128,6 +128,11 @@ class Service:
 
     name: ClassVar[str]
     prefix: ClassVar[str]
+    # The start of ``prefix`` that stands for the upstream's host (the sandbox serves every upstream
+    # on one address) and is no part of the upstream's own paths: ``/discourse``, or GitHub's
+    # ``/api/v3`` (github.com's paths start at ``/repos``). A fault's ``path`` is matched against the
+    # request's path with and without it, so a scenario may write the path the upstream documents.
+    host_path: ClassVar[str] = ""
 
     @classmethod
     def load(cls, root: Path) -> Any:
@@ -140,6 +145,12 @@ class Service:
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self.routes.append(Route(method.upper(), re.compile(pattern), handler))
+
+    def own_paths(self, path: str) -> tuple[str, ...]:
+        """The request's path as the sandbox serves it and, without ``host_path``, as the upstream does."""
+        if self.host_path and path.startswith(self.host_path + "/"):
+            return (path, path[len(self.host_path) :])
+        return (path,)
 
     def dispatch(self, request: Request) -> Response:
         subpath = request.path[len(self.prefix) :] or "/"

@@ -188,7 +188,7 @@ class Sandbox:
                 reply = Reply(json_response({"message": "Not Found", "services": prefixes}, 404))
                 self._log(None, request, reply, None)
                 return reply
-            fault = self._take_fault(service.name, request)
+            fault = self._take_fault(service, request)
             reply, handled = self._respond(service, request, fault)
             self._log(service, request, reply, fault)
             if handled is not None and service.records_write(request) and 200 <= handled.status < 300:
@@ -221,10 +221,11 @@ class Sandbox:
             }
         )
 
-    def _take_fault(self, service: str, request: Request) -> Fault | None:
+    def _take_fault(self, service: Service, request: Request) -> Fault | None:
+        paths = service.own_paths(request.path)
         for index, fault in enumerate(self.scenario.faults):
             left = self._faults_left[index]
-            if left == 0 or not fault.matches(service, request.method, request.path, request.query_string):
+            if left == 0 or not fault.matches(service.name, request.method, paths, request.query_string):
                 continue
             if left is not None:
                 self._faults_left[index] = left - 1

@@ -331,6 +331,7 @@ def _with_defaults(item: dict[str, Any], kind: str) -> dict[str, Any]:
 class StackExchangeService(Service):
     name = "stackexchange"
     prefix = "/stackexchange/2.3"
+    host_path = "/stackexchange"
 
     @classmethod
     def load(cls, root: Path) -> StackExchangeFiles:

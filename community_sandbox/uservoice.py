@@ -177,6 +177,7 @@ def _default_urls(suggestion: dict[str, Any]) -> None:
 class UserVoiceService(Service):
     name = "uservoice"
     prefix = "/uservoice/api/v2"
+    host_path = "/uservoice"
 
     def caller(self, request: Request) -> str:
         # Tokens name their client (sandbox-token-<client_id>), so the log shows which connection wrote.

@@ -476,3 +476,44 @@ def test_applied_must_be_true_or_false(write_scenario: Writer) -> None:
     fault = {"service": "github", "path": "/", "status": 502, "applied": "yes"}
     with pytest.raises(ScenarioError, match=r'faults item 0 has a bad "applied": \'yes\''):
         load_scenario(write_scenario(faults=[fault]))
+
+
+# ----- which paths a fault's regex sees -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "fault_path", "url_path", "files"),
+    [
+        # The upstream's own path, anchored: the sandbox's mount for that upstream is not part of it.
+        ("discourse", r"^/latest\.json$", "/discourse/latest.json", {}),
+        ("stackexchange", r"^/2\.3/questions$", "/stackexchange/2.3/questions?site=stackoverflow", {}),
+        ("gitlab", r"^/api/v4/projects/g%2Fp/issues$", "/gitlab/api/v4/projects/g%2Fp/issues", {}),
+        ("github", r"^/repos/o/r/issues$", "/api/v3/repos/o/r/issues", REPO),
+        ("jira", r"^/rest/api/3/search/jql$", "/jira/rest/api/3/search/jql", {}),
+        # The sandbox's own full path still matches, anchored or not.
+        ("discourse", r"^/discourse/latest\.json$", "/discourse/latest.json", {}),
+        ("github", r"^/api/v3/repos/o/r/issues$", "/api/v3/repos/o/r/issues", REPO),
+        ("stackexchange", r"/questions$", "/stackexchange/2.3/questions?site=stackoverflow", {}),
+    ],
+)
+def test_a_fault_path_matches_the_upstreams_own_path_or_the_sandboxs(
+    write_scenario: Writer, start_sandbox: Starter, service: str, fault_path: str, url_path: str, files: Any
+) -> None:
+    fault = {"service": service, "path": fault_path, "status": 418, "times": 1}
+    sandbox = start_sandbox(write_scenario(files, faults=[fault]))
+
+    answer = requests.get(f"{sandbox.base_url}{url_path}", headers=FORUM_AUTH, timeout=5)
+
+    assert answer.status_code == 418
+
+
+def test_an_anchored_upstream_path_matches_no_longer_path(
+    write_scenario: Writer, start_sandbox: Starter
+) -> None:
+    fault = {"service": "discourse", "path": r"^/posts\.json$", "status": 418}
+    sandbox = start_sandbox(write_scenario({}, faults=[fault]))
+
+    topic_posts = requests.get(f"{sandbox.base_url}/discourse/t/1/posts.json", headers=FORUM_AUTH, timeout=5)
+    site_posts = requests.get(f"{sandbox.base_url}/discourse/posts.json", headers=FORUM_AUTH, timeout=5)
+
+    assert (topic_posts.status_code != 418, site_posts.status_code) == (True, 418)
