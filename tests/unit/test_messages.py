@@ -606,3 +606,25 @@ def test_every_uservoice_review_item_shows_its_answer_state() -> None:
     # Without states (a caller that has none) the lines stay as they were.
     plain = render_uservoice_review(review, SETTINGS, T).text
     assert "waiting on" not in plain
+
+
+@pytest.mark.parametrize(
+    ("render", "all_is_well"),
+    [
+        (lambda missing: _digest([], missing_channels=missing).text, "Nothing is waiting for help"),
+        (
+            lambda missing: render_weekly_review({}, SETTINGS, T, 7, missing_channels=missing).text,
+            "Nothing has gone quiet",
+        ),
+    ],
+    ids=["help_wanted", "weekly_review"],
+)
+def test_an_empty_digest_that_could_not_read_a_channel_does_not_say_all_is_well(render, all_is_well) -> None:
+    """A channel that could not be read is not an empty channel (SPEC §2, §6): with nothing listed,
+    the digest says nothing was found in what could be read, not that nothing is waiting."""
+    assert all_is_well in render(())
+    unread = render(["github", "forum"])
+    assert "could not read GitHub (github), Forum (forum)" in unread
+    assert all_is_well not in unread
+    assert "Nothing to show from what could be read" in unread
+    assert "@here" not in unread
