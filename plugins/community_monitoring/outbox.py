@@ -79,8 +79,8 @@ class Outbox:
         folder.mkdir(parents=True, exist_ok=True)
         if full_text:
             # Written first: a digest in the archive never names a full list that is not there.
-            self._write_atomically(folder, f"{kind}.full.md", full_text + "\n")
-        return self._write_atomically(folder, f"{kind}.md", "\n\n---\n\n".join(parts) + "\n")
+            self._write_atomically(folder, f"{kind}.full.md", self.redact(full_text) + "\n")
+        return self._write_atomically(folder, f"{kind}.md", self.redact("\n\n---\n\n".join(parts)) + "\n")
 
     def archive_file(self, kind: str, name: str, data: bytes) -> str:
         """Keep a file that goes with a message (a chart) beside its Markdown, as ``<kind>.<name>``,
@@ -230,6 +230,9 @@ class Outbox:
         send: Callable[[str], Any],
         read_back: Callable[[str], bool] | None = None,
     ) -> Any:
+        # Every text that leaves: an upstream title may carry a credential (SPEC §6), and what is sent
+        # is what the ledger keeps.
+        parts = [self.redact(part) for part in parts]
         return self.ledger.deliver_once(
             key, kind, target, parts, send, owner=self.owner, read_back=read_back, redact=self.redact
         )

@@ -52,6 +52,7 @@ class World:
         dag: str = DAG,
         webhook: Callable[[str, str], Callable[[str], None]] | None = None,
         owner: str = "",
+        redact: Callable[[str], str] = str,
     ) -> Outbox:
         return Outbox(
             dag,
@@ -62,6 +63,7 @@ class World:
             webhook=webhook or self.webhook,
             archive_root=lambda: self.archive,
             owner=owner,
+            redact=redact,
         )
 
     def entries(self) -> list[Any]:
@@ -359,6 +361,28 @@ def test_archive_path_and_content(world: World) -> None:
     assert path == str(expected)
     assert expected.read_text(encoding="utf-8") == "part 1\n\n---\n\npart 2\n"
     assert sorted(p.name for p in expected.parent.iterdir()) == ["help_wanted.md"]  # no .partial left
+
+
+def test_a_credential_an_upstream_text_carries_leaves_in_no_message_ledger_row_or_archive(
+    world: World,
+) -> None:
+    """An issue title pasting a webhook URL: the digest, its ledger row, its archive and the alert
+    show the outbox's redaction of it (SPEC §6: secrets never leave their connection)."""
+    hook = "https://chat.example.com/hooks/cm-channel-hook"
+    outbox = world.outbox(redact=lambda text: text.replace("cm-channel-hook", "***"))
+    parts = [f"[Triage] 1. Webhook broken: {hook}", "part 2"]
+    path = outbox.archive("triage", parts, full_text=f"full: {hook}")
+    assert outbox.post_message("triage", parts).status == "sent"
+    outbox.alert(f"failed reading {hook}")
+    shown = "https://chat.example.com/hooks/***"
+    assert [text for _, _, text in world.posted] == [
+        f"[Triage] 1. Webhook broken: {shown}",
+        "part 2",
+        f"failed reading {shown}",
+    ]
+    assert all("cm-channel-hook" not in part for entry in world.entries() for part in entry.parts)
+    assert "cm-channel-hook" not in Path(path).read_text(encoding="utf-8")
+    assert Path(path).with_name("triage.full.md").read_text(encoding="utf-8") == f"full: {shown}\n"
 
 
 def test_archive_is_written_whatever_the_policy_and_replaced_on_rerun(world: World) -> None:

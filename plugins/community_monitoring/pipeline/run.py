@@ -219,6 +219,53 @@ def redact(text: str) -> str:
     return str(airflow_redact(text))
 
 
+# The words of a connection extra's key that hold a credential (Discourse's "Api-Key", Stack
+# Exchange's "key", Mattermost's "webhook_id", a "client_secret", an "access_token").
+_SECRET_EXTRA = ("key", "token", "secret", "password", "webhook")
+
+
+def connection_secrets(conn_ids: Iterable[str]) -> tuple[str, ...]:
+    """The credentials the product's connections hold: each one's password and its extra's secrets.
+
+    A connection that cannot be read gives none (the task that uses it says why)."""
+    from airflow.sdk.bases.hook import BaseHook
+
+    from community_monitoring.sources.http import SHORT_SECRET
+
+    found: set[str] = set()
+    for conn_id in sorted(set(conn_ids)):
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except Exception:  # not defined, or its backend is down: its own task names the problem
+            continue
+        found.add(conn.password or "")
+        for key, value in (conn.extra_dejson or {}).items():
+            if isinstance(value, str) and any(word in key.casefold() for word in _SECRET_EXTRA):
+                found.add(value)
+    # As Airflow's masker: a shorter one ("k") would turn every such word of a message into "***".
+    return tuple(sorted(secret for secret in found if len(secret) >= SHORT_SECRET))
+
+
+def product_redactor(settings: Settings) -> Callable[[str], str]:
+    """``redact``, and every credential of the product's connections shown as ``***`` wherever it
+    stands: an upstream title or body that carries one (a webhook URL pasted into an issue) must not
+    reach a message, the ledger or an archive (SPEC §6), and the task that posts has not itself read
+    the sources' connections, so Airflow's masker alone does not know them. Read once, on first use."""
+    from community_monitoring.channels import CHANNELS
+
+    @functools.cache
+    def secrets() -> tuple[str, ...]:
+        conn_ids = [conn for channel in CHANNELS.values() for conn in channel.connections]
+        return connection_secrets([*conn_ids, *settings.mattermost.targets.values()])
+
+    def redact_all(text: str) -> str:
+        from community_monitoring.sources.http import scrub_secrets
+
+        return scrub_secrets(redact(text), secrets())
+
+    return redact_all
+
+
 def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner: str = "") -> Outbox:
     return Outbox(
         facts.dag_id,
@@ -229,7 +276,7 @@ def make_outbox(facts: RunFacts, settings: Settings, policy: WritePolicy, owner:
         webhook=mattermost_sender(settings),
         archive_root=lambda: storage_root(settings, "archive"),
         owner=owner,
-        redact=redact,
+        redact=product_redactor(settings),
     )
 
 
