@@ -2164,6 +2164,51 @@ REAL_WORDING_28 = [
     ),
 ]
 
+# From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
+# and no problem shows, a sentence ending in "?" asks, however it opens.
+REAL_DECISIONS = [
+    (
+        "a question worded as a statement with its '?' asks when nothing else speaks",
+        {
+            "channel": "github",
+            "title": "Desktop app for ARM laptops",
+            "body": "Well, the desktop app will be out on ARM?",
+        },
+        "question",
+        "question asked",
+    ),
+    (
+        "a question after a list of names, its '?' set apart, asks",
+        {
+            "channel": "github",
+            "title": "Dashboards storage",
+            "body": "I am confused among the exporters, the collector and the agent ? They all look alike to me.",
+        },
+        "question",
+        "question asked",
+    ),
+    (
+        "a sentence saying something does not work is no question for its '?'",
+        {
+            "channel": "github",
+            "title": "Desktop app on ARM laptops",
+            "body": "And the installer doesn't like ARM?",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "a '?' after dots asks nothing",
+        {
+            "channel": "github",
+            "title": "Desktop app on ARM laptops",
+            "body": "Tried the installer on ARM ...?",
+        },
+        "bug",
+        "default for github",
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("case", "kwargs", "post_type", "rule"),
@@ -2195,7 +2240,8 @@ REAL_WORDING_28 = [
     + REAL_WORDING_25
     + REAL_WORDING_26
     + REAL_WORDING_27
-    + REAL_WORDING_28,
+    + REAL_WORDING_28
+    + REAL_DECISIONS,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
     result = CLASSIFIER.classify(post(**kwargs))

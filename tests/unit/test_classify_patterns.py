@@ -39,10 +39,16 @@ PLAIN_NEGATED_TYPE = re.compile(
     r"actually|even|the|my)[ \t]+){0,2}(?:feature[ \t]+requests?|features?|bug[ \t]+reports?|bugs?|"
     r"questions?|enhancements?|support[ \t]+requests?)\b"
 )
-PLAIN_QUESTION_ASKED = re.compile(
-    r"(?:^|[.!?:,\n])[ \t]*(?:how|what|what's|where|which|why|when|who|does|do|did|is|are|can|could|should|"
-    r"will|would|may|has|have|any)\b(?!'t)(?![ \t]+not\b)[^.!?\n]{0,200}\?"
-)
+PLAIN_SENTENCE_ASKING = re.compile(r"[^.!?\n]*\?")  # a sentence with its "?"
+
+
+def plain_asks_question(text: str) -> bool:
+    """A sentence that ends in "?" after a word and says nothing does not work."""
+    for sentence in PLAIN_SENTENCE_ASKING.findall(text):
+        said = sentence[:-1].rstrip(" \t)\"'\u201d\u2019")
+        if re.search(r"\w\Z", said) and not classify._NOT_WORKING.search(said):
+            return True
+    return False
 
 
 def plain_link_words(match: re.Match[str]) -> str:
@@ -102,6 +108,13 @@ QUESTIONS = [
     "  which one?",
     "x, does it work\nwhy?",
     "\ncan not be done?",
+    "well, will it be out on ios?",
+    "graphite, carbon ? where are they",
+    "why doesn't it start? no idea",
+    "tried it ...? then this",
+    "on ios (both) ?",
+    "?leading mark. then a word?",
+    "\u201cquoted\u201d?",
 ]
 ERROR_TEXTS = [
     "Connection REFUSED",
@@ -181,7 +194,7 @@ def test_negated_types_as_the_plain_pattern_finds_them(text: str) -> None:
 
 @pytest.mark.parametrize("text", QUESTIONS)
 def test_a_question_is_asked_where_the_plain_pattern_finds_one(text: str) -> None:
-    assert classify._asks_question(text) == (PLAIN_QUESTION_ASKED.search(text) is not None)
+    assert classify._asks_question(text) == plain_asks_question(text)
 
 
 @pytest.mark.parametrize("text", ERROR_TEXTS)
