@@ -27,7 +27,9 @@ weighs it. In order:
    server older than ``oldest_supported_server``  1.5 / 0.5    ``old server "7.8"``
    that the author still runs or upgrades from
    ("we still run 6.0", "upgrading from 5.9") /
-   named only ("Server Version: 7.8")
+   named only ("Server Version: 7.8"; counts
+   only beside other troubleshooting evidence,
+   never alone)
    question-shaped title ("Which port …?"; a     2 / 1        ``question title``
    statement ending in "?", or a title asking
    without its "?" ("does X survive a
@@ -1150,13 +1152,19 @@ class PostClassifier:
             title_lower, title, prepared.prose if prepared else "", problem, tracker, evidence
         )
         run_old = False
+        old_servers: list[tuple[float, float, str]] = []
         if prepared is not None:
             if prepared.sections:
                 self._read_sections(prepared, evidence)
             if prepared.versions and self._oldest is not None:
-                run_old = self._read_versions(prepared.versions, evidence)
+                run_old = self._read_versions(prepared.versions, old_servers)
         if self._oldest is not None and (named := _server_versions(title_lower)):
-            run_old = self._read_versions(named, evidence) or run_old
+            run_old = self._read_versions(named, old_servers) or run_old
+        if old_servers and (run_old or evidence["troubleshooting"]):
+            # An old server the author runs is their setup. One only named (a form's version field)
+            # is as often the version current when the report was filed: it adds to troubleshooting
+            # the post shows otherwise (a symptom, a setup), and alone decides nothing.
+            evidence["troubleshooting"].extend(old_servers)
         if (
             prepared is not None
             and "?" in prepared.prose
@@ -1259,17 +1267,17 @@ class PostClassifier:
         return problem
 
     def _read_versions(
-        self, versions: Iterable[ServerVersion], evidence: dict[str, list[tuple[float, float, str]]]
+        self, versions: Iterable[ServerVersion], found_old: list[tuple[float, float, str]]
     ) -> bool:
-        """The server version older than the oldest supported one that weighs most (the first of
-        those), if any; whether the author runs or upgrades from it."""
+        """Adds to ``found_old`` the server version older than the oldest supported one that weighs
+        most (the first of those), if any; whether the author runs or upgrades from it."""
         oldest = self._oldest
         old = [v for v in versions if oldest is not None and (v.major, v.minor) < oldest]
         if not old:
             return False
         found = next((v for v in old if v.run), old[0])
         weight = W_OLD_SERVER_RUN if found.run else W_OLD_SERVER_NAMED
-        evidence["troubleshooting"].append((weight, 6, f'old server "{found.major}.{found.minor}"'))
+        found_old.append((weight, 6, f'old server "{found.major}.{found.minor}"'))
         return found.run
 
     def _title_phrases(self, title_lower: str, title: str) -> list[tuple[str, str]]:
