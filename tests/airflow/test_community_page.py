@@ -469,6 +469,23 @@ def test_a_digest_link_shows_the_list_it_cut_short(
     assert select(PageQuery.parse(kind=kind, section=section, view="all")).view == "all"
 
 
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [
+        (
+            timedelta(days=61, hours=14),
+            "61 d",
+        ),  # the backlog line's "oldest 61 d", an item line's "61 days ago"
+        (timedelta(days=1), "1 d"),
+        (timedelta(hours=16, minutes=50), "16 h"),
+    ],
+)
+def test_the_queue_counts_waiting_as_the_digests_count_ages(age: timedelta, shown: str) -> None:
+    from community_monitoring.web.page import queue_item
+
+    assert queue_item(state("github", "9", "x", T2, created_at=T2 - age), T2).waiting == shown
+
+
 def test_only_web_links_become_links() -> None:
     from community_monitoring.web.page import queue_item
 

@@ -346,7 +346,8 @@ def queue_item(row: StateRow, at: datetime, last_read: datetime | None = None) -
         post_type=TYPE_HEADINGS.get(row.post_type, row.post_type),
         answer_state=row.answer_state,
         answer_state_words=ANSWER_STATE_WORDS.get(row.answer_state, row.answer_state),
-        waiting=format_hours(age),
+        # Counted as the digests' item lines and the backlog line count ages: whole days elapsed.
+        waiting=format_days(age / 24),
         waiting_hours=age,
         first_response=first,
         owner=page_text(row.owner, MAX_NAME_CHARS),
