@@ -48,6 +48,9 @@ FAULT_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "cut": ((), ("bytes",)),
 }
 DEFAULT_KIND = "status"
+# A service as a scenario may name it after the product's channel ("forum", "stackoverflow") or in
+# another case ("GitHub"): the same service as its folder's name.
+SERVICE_ALIASES = {"forum": "discourse", "stackoverflow": "stackexchange", "stack_exchange": "stackexchange"}
 STATUS_RANGES = {"status": (100, 599), "body": (100, 599), "redirect": (300, 399)}
 DEFAULT_STATUS = {"body": 200, "redirect": 302}
 
@@ -208,6 +211,9 @@ def parse_fault(where: str, raw: Any, services: list[str]) -> Fault:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where} must be a mapping, found {type(raw).__name__}")
     kind = _kind(where, raw)
+    if isinstance(raw.get("service"), str):
+        named = raw["service"].strip().casefold()
+        raw = {**raw, "service": SERVICE_ALIASES.get(named, named)}
     _check_keys(where, raw, kind, services)
     method = raw.get("method")
     return Fault(

@@ -430,6 +430,28 @@ def test_fault_errors_name_the_item_and_key(
     assert expected in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("named", "service"),
+    [
+        ("forum", "discourse"),
+        ("stackoverflow", "stackexchange"),
+        ("GitHub", "github"),
+        (" Mattermost ", "mattermost"),
+        ("discourse", "discourse"),
+    ],
+)
+def test_a_fault_may_name_its_service_as_the_channel_or_in_any_case(
+    write_scenario: Writer, named: str, service: str
+) -> None:
+    scenario = load_scenario(write_scenario(faults=[{"service": named, "path": "/", "status": 500}]))
+    assert scenario.faults[0].service == service
+
+
+def test_an_unknown_service_is_still_named(write_scenario: Writer) -> None:
+    with pytest.raises(ScenarioError, match=r"faults item 0 has an unknown \"service\": 'slack'"):
+        load_scenario(write_scenario(faults=[{"service": "slack", "path": "/", "status": 500}]))
+
+
 def test_a_fault_item_that_is_not_a_mapping(write_scenario: Writer) -> None:
     with pytest.raises(ScenarioError, match=r"^scenario\.yaml: faults item 0 must be a mapping"):
         load_scenario(write_scenario(faults=["reset everything"]))
