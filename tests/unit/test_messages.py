@@ -627,4 +627,6 @@ def test_an_empty_digest_that_could_not_read_a_channel_does_not_say_all_is_well(
     assert "could not read GitHub (github), Forum (forum)" in unread
     assert all_is_well not in unread
     assert "Nothing to show from what could be read" in unread
+    assert "missing below" not in unread  # nothing is below
+    assert "posts there are not listed" in unread
     assert "@here" not in unread
