@@ -20,7 +20,12 @@ from requests.structures import CaseInsensitiveDict
 
 from community_monitoring.sources import ItemProblem
 from community_monitoring.sources.discourse import DiscourseClient, fetch_forum_topics
-from community_monitoring.sources.github import GithubApi, GithubIssuesClient, fetch_github_issues
+from community_monitoring.sources.github import (
+    GithubApi,
+    GithubIssuesClient,
+    fetch_github_issues,
+    github_timeout,
+)
 from community_monitoring.sources.gitlab import GitlabApi, GitlabIssuesClient, fetch_gitlab_issues
 from community_monitoring.sources.http import (
     ApiClient,
@@ -41,8 +46,8 @@ from community_monitoring.sources.uservoice import (
 )
 from community_sandbox import Sandbox
 from scenario_files import days, forum_post, forum_topic, github_issue, iso, write_scenario
-from scenario_files_more import gitlab_issue, se_answer, se_question
-from scenario_files_uv_jira import jira_issue, uv_category, uv_status, uv_suggestion, uv_user
+from scenario_files_more import gitlab_issue, gitlab_note, se_answer, se_question
+from scenario_files_uv_jira import jira_issue, uv_category, uv_comment, uv_status, uv_suggestion, uv_user
 
 NOW = datetime(2026, 11, 18, 9, tzinfo=UTC)
 SINCE = NOW - days(30)
@@ -51,6 +56,14 @@ PROJECT = "acme/widgets"
 FORUM = "https://forum.example"
 FAST = HttpPolicy(connect_timeout=1.0, read_timeout=0.3, max_attempts=3, base_delay=0.0, max_wait=120.0)
 HTML = "<!DOCTYPE html><html><head><title>Error</title></head><body>Service unavailable</body></html>"
+# Each channel's credential, long enough for an error that echoes it to show it if it were not scrubbed.
+SECRETS = {
+    "github": "ghp_sourcefaults0123456789",
+    "gitlab": "glpat-test-token",
+    "forum": "forum-api-key-0123456789",
+    "uservoice": "pm-secret",
+    "jira": "api-token",
+}
 
 
 # ----- one scenario, six channels -----------------------------------------------------------------
@@ -78,7 +91,9 @@ def scenario(root: Path, faults: list[dict[str, Any]] | None = None) -> Path:
     github = {REPO: {"issues": issues, "comments": [], "releases": []}}
     write_scenario(root, NOW, github=github, topics=topics, posts=posts, faults=faults)
     gl_issues = [gitlab_issue(PROJECT, n, f"Issue {n}", f"user{n}", NOW - days(n)) for n in (1, 2, 3)]
-    write_json(root / "gitlab" / PROJECT, {"issues": gl_issues, "notes": []})
+    # A note on each issue, so that each issue's notes are read.
+    notes = [gitlab_note(900 + n, n, "helper", NOW - days(n) + days(0.2)) for n in (1, 2, 3)]
+    write_json(root / "gitlab" / PROJECT, {"issues": gl_issues, "notes": notes})
     questions = [se_question(1000 + n, f"Q{n}", f"asker{n}", NOW - days(n)) for n in (1, 2, 3)]
     answers = [se_answer(5000 + n, 1000 + n, "helper", NOW - days(n) + days(0.1)) for n in (1, 2, 3)]
     write_json(root / "stackexchange", {"questions": questions, "answers": answers, "comments": []})
@@ -90,11 +105,15 @@ def scenario(root: Path, faults: list[dict[str, Any]] | None = None) -> Path:
         "statuses": [uv_status(7, "Under Review")],
         "users": [uv_user(1, "Lena")],
         "categories": [uv_category(3, "Messaging")],
-        "comments": [],
+        "comments": [uv_comment(700 + n, 50_000 + n, 1, NOW - days(n) + days(0.1)) for n in (1, 2, 3)],
     }
     write_json(root / "uservoice", uservoice)
     tickets = [jira_issue(f"MM-{n}", f"Ticket {n}", NOW - days(n)) for n in (1, 2, 3)]
-    write_json(root / "jira", {"issues": tickets, "remotelinks": {}})
+    links = {
+        f"MM-{n}": [{"id": n, "object": {"url": f"https://feedback.example/s/{n}", "title": "Idea"}}]
+        for n in (1, 2, 3)
+    }
+    write_json(root / "jira", {"issues": tickets, "remotelinks": links})
     return root
 
 
@@ -117,7 +136,13 @@ def connect(monkeypatch: pytest.MonkeyPatch, conn_id: str, host: str, **fields: 
 def read_github(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
-    gh = Github(base_url=f"{sb.base_url}/api/v3", auth=Auth.Token("t"), retry=None, lazy=True)
+    gh = Github(
+        base_url=f"{sb.base_url}/api/v3",
+        auth=Auth.Token(SECRETS["github"]),
+        retry=None,
+        lazy=True,
+        timeout=github_timeout(FAST),
+    )
     client = GithubIssuesClient(gh, FAST, sleep=sleeps.append)
     return list(fetch_github_issues(client, [REPO], SINCE, NOW, problems))
 
@@ -126,7 +151,9 @@ def read_gitlab(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
     client = GitlabIssuesClient(
-        gitlab.Gitlab(f"{sb.base_url}/gitlab", private_token="glpat-test-token"), FAST, sleep=sleeps.append
+        gitlab.Gitlab(f"{sb.base_url}/gitlab", private_token=SECRETS["gitlab"], timeout=FAST.timeout),  # type: ignore[arg-type]
+        FAST,
+        sleep=sleeps.append,
     )
     return list(fetch_gitlab_issues(client, {PROJECT: ["Mattermost"]}, SINCE, NOW, problems))
 
@@ -134,7 +161,12 @@ def read_gitlab(
 def read_forum(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
-    connect(mp, "forum_t", f"{sb.base_url}/discourse", extra={"Api-Key": "k", "Api-Username": "system"})
+    connect(
+        mp,
+        "forum_t",
+        f"{sb.base_url}/discourse",
+        extra={"Api-Key": SECRETS["forum"], "Api-Username": "system"},
+    )
     client = DiscourseClient(ApiClient("forum_t", "forum", policy=FAST, sleep=sleeps.append))
     return list(fetch_forum_topics(client, SINCE, NOW, FORUM, problems))
 
@@ -152,7 +184,7 @@ def read_uservoice(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
     mp.setattr(UserVoiceTokenAuth, "_tokens", {})
-    connect(mp, "uv_t", f"{sb.base_url}/uservoice", login="pm-client", password="pm-secret")
+    connect(mp, "uv_t", f"{sb.base_url}/uservoice", login="pm-client", password=SECRETS["uservoice"])
     client = UserVoiceClient.from_connection("uv_t", http=FAST, sleep=sleeps.append)
     return list(fetch_uservoice_suggestions(client, NOW, problems))
 
@@ -160,9 +192,9 @@ def read_uservoice(
 def read_jira(
     sb: Sandbox, mp: pytest.MonkeyPatch, problems: list[ItemProblem], sleeps: list[float]
 ) -> list[Any]:
-    connect(mp, "jira_t", f"{sb.base_url}/jira", login="bot@example.com", password="api-token")
+    connect(mp, "jira_t", f"{sb.base_url}/jira", login="bot@example.com", password=SECRETS["jira"])
     client = JiraClient(ApiClient("jira_t", "jira", policy=FAST, sleep=sleeps.append))
-    return list(fetch_jira_tickets(client, "project = MM", SINCE, "https://jira.example", False, problems))
+    return list(fetch_jira_tickets(client, "project = MM", SINCE, "https://jira.example", True, problems))
 
 
 CHANNELS = {

@@ -108,7 +108,9 @@ def test_the_uservoice_token_request_is_not_redirected(monkeypatch: pytest.Monke
         http_connection(
             monkeypatch, "uv_redirect", server.url, login="client", password="client-secret-redirect"
         )
-        with pytest.raises(RedirectRefusedError, match=r"uservoice: POST /oauth/token answered 307"):
+        with pytest.raises(
+            RedirectRefusedError, match=r"uservoice \(uv_redirect\): POST /oauth/token answered 307"
+        ):
             UserVoiceClient.from_connection("uv_redirect", http=FAST).statuses()
         nothing_reached(elsewhere)
 

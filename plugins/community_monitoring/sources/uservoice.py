@@ -68,7 +68,11 @@ class UserVoiceTokenAuth(AuthBase):
     _lock = threading.Lock()
 
     def __init__(
-        self, client_id: str | None = None, client_secret: str | None = None, policy: HttpPolicy | None = None
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        policy: HttpPolicy | None = None,
+        conn_id: str | None = None,
     ) -> None:
         # HttpHook calls auth_type() with no arguments when the connection has no login.
         if not client_id or not client_secret:
@@ -78,6 +82,9 @@ class UserVoiceTokenAuth(AuthBase):
         self.client_id = client_id
         self.client_secret = client_secret
         self.policy = policy or HttpPolicy.from_settings()
+        # Named in errors as the API calls are: the closeout thanks through several connections.
+        self.conn_id = conn_id
+        self.service = f"uservoice ({conn_id})" if conn_id else "uservoice"
         mask_secrets([client_secret])
 
     @staticmethod
@@ -108,7 +115,7 @@ class UserVoiceTokenAuth(AuthBase):
         # Asking for a token changes nothing: retried like a read. Its answer holds the token,
         # so no error ever shows the body.
         call = Call(
-            "uservoice",
+            self.service,
             "POST",
             "/oauth/token",
             secrets=(self.client_secret,),
@@ -125,7 +132,20 @@ class UserVoiceTokenAuth(AuthBase):
                     session.post(url, data=form, timeout=self.policy.timeout, allow_redirects=False)
                 )
 
-        answer = send_with_retries(call, send, lambda raw: parse_page(call, raw, TokenAnswer), self.policy)
+        try:
+            answer = send_with_retries(
+                call, send, lambda raw: parse_page(call, raw, TokenAnswer), self.policy
+            )
+        except UpstreamError as exc:
+            if exc.status != 401:
+                raise
+            # OAuth's invalid_client: the body is never shown, so the error says what it means.
+            connection = f"connection {self.conn_id!r}" if self.conn_id else "the connection"
+            detail = (
+                f"{exc.detail}; the API client was refused: check {connection}'s login (the client id) "
+                "and password (its secret), which may have been rotated or the API client removed"
+            )
+            raise call.error(exc.status, detail) from None
         mask_issued_credential(answer.access_token)
         return answer.access_token
 
@@ -236,7 +256,7 @@ class UserVoiceClient:
     ) -> UserVoiceClient:
         """``http``: the ``http`` settings section (or Settings, or an HttpPolicy)."""
         policy = HttpPolicy.from_settings(http)
-        auth = functools.partial(UserVoiceTokenAuth, policy=policy)
+        auth = functools.partial(UserVoiceTokenAuth, policy=policy, conn_id=conn_id)
         return cls(ApiClient(conn_id, f"uservoice ({conn_id})", auth_type=auth, policy=policy, sleep=sleep))
 
     @property
