@@ -39,7 +39,10 @@ TABLE_NAME = "community_notifications"
 # A claim older than this, left by another owner, is taken to belong to a dead worker.
 DEFAULT_TAKEOVER_AFTER = timedelta(minutes=15)
 # Statuses a new claim may replace: nothing was delivered for sure, or the claimant is gone.
-_CLAIMABLE = ("failed", "sending", "claimed")
+_CLAIMABLE = ("failed", "sending", "claimed", "unconfirmed")
+# Nobody holds the claim: the last try failed, or it left a write in doubt that upstream could not
+# be asked about ("unconfirmed": any next try looks it up before any resend).
+_RELEASED = ("failed", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -282,8 +285,8 @@ class NotificationLedger:
     def _may_take(entry: LedgerEntry, owner: str, takeover_after: timedelta) -> bool:
         if entry.status not in _CLAIMABLE:
             return False
-        if entry.status == "failed" or (owner and entry.claim_owner == owner):
-            # Nothing in flight: the last try failed, or it was this very task's earlier try.
+        if entry.status in _RELEASED or (owner and entry.claim_owner == owner):
+            # Nothing in flight: the last try ended, or it was this very task's earlier try.
             return True
         claimed = datetime.fromisoformat(entry.claimed_at or entry.created_at)
         return datetime.now(UTC) - claimed >= takeover_after
@@ -324,6 +327,32 @@ class NotificationLedger:
 
     def mark_uncertain(self, key: str, error: str) -> None:
         self._update(key, status="uncertain", last_error=error[:2000], in_flight_since=None)
+
+    def _read_back(
+        self,
+        key: str,
+        where: str,
+        part: str,
+        read_back: Callable[[str], bool],
+        doubt: str,
+        redact: Callable[[str], str],
+    ) -> bool:
+        """``read_back(part)``. When upstream cannot be asked, the write stays in doubt, unclaimed:
+        the next try, of this run or another, looks it up again before any resend. (Left claimed,
+        another run met "being sent by another worker" until the takeover timeout.)"""
+        try:
+            return read_back(part)
+        except Exception as exc:
+            # A lookup failing again keeps the first doubt, not a note nested in a note.
+            first = doubt.split("; looking it up failed: ", 1)[0]
+            note = (
+                first
+                if first.startswith(f"{where}: may have arrived")
+                else f"{where}: may have arrived ({doubt})"
+            )
+            note += f"; looking it up failed: {redact(str(exc))}"
+            self._update(key, status="unconfirmed", last_error=note[:2000], in_flight_since=None)
+            raise
 
     def deliver_once(
         self,
@@ -384,7 +413,12 @@ class NotificationLedger:
         uncertain = list(entry.uncertain_parts)
         for index in range(entry.parts_sent, len(entry.parts)):
             where = f"part {index + 1}/{len(entry.parts)}"
-            if resumed and read_back is not None and read_back(entry.parts[index]):
+            earlier = entry.last_error or "an earlier try"
+            if (
+                resumed
+                and read_back is not None
+                and self._read_back(key, where, entry.parts[index], read_back, earlier, redact)
+            ):
                 # A write that can be looked up is looked up before any resend: an earlier attempt
                 # (a dead worker, a lost answer) may have made it after all.
                 log.warning("%s %s: already upstream (read back); not sent again", key, where)
@@ -409,7 +443,7 @@ class NotificationLedger:
                     uncertain.append(f"{where}: {error}")
                     self.mark_part_uncertain(key, index + 1, uncertain)
                     continue
-                if not read_back(entry.parts[index]):
+                if not self._read_back(key, where, entry.parts[index], read_back, error, redact):
                     # Looked up and not there: it provably did not take effect; a retry may send it.
                     self.mark_failed(key, f"{where}: not found upstream after {error}")
                     raise

@@ -268,22 +268,23 @@ WRITERS: dict[str, Callable[[Sandbox, pytest.MonkeyPatch, str], Writer]] = {
 def delivery(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[str, dict[str, Any]], tuple[Sandbox, Callable[[], Any]]]]:
-    """``delivery(write, fault)`` → (the sandbox, one try of the write through the ledger)."""
+    """``delivery(write, fault, *more faults)`` → (the sandbox, one try of the write through the
+    ledger, as ``owner``: a task of a run)."""
     monkeypatch.setattr(UserVoiceTokenAuth, "_tokens", {})
     started: list[Sandbox] = []
 
-    def start(write: str, fault: dict[str, Any]) -> tuple[Sandbox, Callable[[], Any]]:
+    def start(write: str, fault: dict[str, Any], *more: dict[str, Any]) -> tuple[Sandbox, Callable[..., Any]]:
         service, path, _ = WRITES[write]
         once = {"service": service, "method": "POST", "path": path, "times": 1, **fault}
-        running = Sandbox(write_scenario_for(tmp_path / "s", [once])).start()
+        running = Sandbox(write_scenario_for(tmp_path / "s", [once, *more])).start()
         started.append(running)
         key = f"fault-matrix:{service}"
         marker = f"<!-- community-monitoring:{key} -->"
         send, read_back = WRITERS[service](running, monkeypatch, marker)
         ledger = NotificationLedger.from_url(f"sqlite:///{tmp_path / 'ledger.db'}")
         text = f"Thanks for the report!\n\n{marker}"
-        return running, lambda: ledger.deliver_once(
-            key, "fault_matrix", service, [text], send, read_back=read_back
+        return running, lambda owner="": ledger.deliver_once(
+            key, "fault_matrix", service, [text], send, owner=owner, read_back=read_back
         )
 
     yield start
@@ -332,3 +333,28 @@ def test_a_write_under_a_fault_is_made_once_or_named_as_in_doubt(
         # Read back before any resend: made once, whether the fault came before or after applying it.
         assert tries[-1] == "already_sent", tries
         assert len(made) == 1
+
+
+# Where each write that can be read back is looked up.
+READ_BACK = {
+    "github comment": r"/issues/3/comments$",
+    "gitlab note": r"/issues/3/notes$",
+    "uservoice status update": r"/admin/suggestions/50001$",
+}
+
+
+@pytest.mark.parametrize("lookup", [{"status": 500}, {"kind": "reset"}], ids=["500", "reset"])
+@pytest.mark.parametrize("write", list(READ_BACK))
+def test_a_write_whose_answer_was_lost_and_whose_lookup_failed_is_looked_up_by_the_next_run(
+    delivery: Any, write: str, lookup: dict[str, Any]
+) -> None:
+    """The write landed, its answer was lost, and looking it up failed on every attempt: the run is
+    red. The next run (a closeout triggered again) looks it up and does not make it again; it met
+    "being sent by another worker" until the ledger's takeover timeout."""
+    service = WRITES[write][0]
+    failing = {"service": service, "method": "GET", "path": READ_BACK[write], "times": 3, **lookup}
+    running, deliver = delivery(write, {"kind": "reset"}, failing)
+    with pytest.raises(UpstreamError, match=r"answered 500|connection reset"):
+        deliver(owner="closeout/run-1/post_thank_yous")
+    assert deliver(owner="closeout/run-2/post_thank_yous").status == "resumed"
+    assert len([e for e in running.outbox if e["method"] == "POST" and e["service"] == service]) == 1

@@ -282,6 +282,51 @@ def test_a_resend_looks_the_write_up_first_and_finds_it_arrived_late(ledger: Not
     assert entry.status == "sent"
 
 
+def lookup_fails(_: str) -> bool:
+    raise ConnectionError("GET /issues/3/comments failed: read timeout")
+
+
+def test_a_write_in_doubt_that_could_not_be_looked_up_is_looked_up_by_the_next_run(
+    ledger: NotificationLedger,
+) -> None:
+    """The answer was lost and upstream could not be asked: the claim stayed held, so another run
+    (a closeout triggered again) met "being sent by another worker" until the takeover timeout."""
+    with pytest.raises(ConnectionError):
+        ledger.deliver_once("k", "thank", "uv", ["x"], ambiguous, owner="run-a/post", read_back=lookup_fails)
+    entry = ledger.get("k")
+    assert entry is not None
+    assert entry.status == "unconfirmed"
+    assert entry.last_error is not None
+    assert "may have arrived (read timed out" in entry.last_error
+    assert "looking it up failed: GET /issues/3/comments" in entry.last_error
+    sent: list[str] = []
+    result = ledger.deliver_once(
+        "k", "thank", "uv", ["x"], sent.append, owner="run-b/post", read_back=lambda _: True
+    )
+    assert (result.status, sent) == ("resumed", [])
+
+
+def test_a_lookup_that_fails_again_keeps_the_write_in_doubt_and_sends_it_only_once_found_missing(
+    ledger: NotificationLedger,
+) -> None:
+    with pytest.raises(ConnectionError):
+        ledger.deliver_once("k", "thank", "uv", ["x"], ambiguous, owner="run-a/post", read_back=lookup_fails)
+    sent: list[str] = []
+    with pytest.raises(ConnectionError):
+        ledger.deliver_once(
+            "k", "thank", "uv", ["x"], sent.append, owner="run-b/post", read_back=lookup_fails
+        )
+    entry = ledger.get("k")
+    assert entry is not None
+    assert (entry.status, sent) == ("unconfirmed", [])
+    assert entry.last_error is not None
+    assert entry.last_error.count("looking it up failed") == 1  # the first doubt, the last lookup
+    result = ledger.deliver_once(
+        "k", "thank", "uv", ["x"], sent.append, owner="run-c/post", read_back=lambda _: False
+    )
+    assert (result.status, sent) == ("resumed", ["x"])
+
+
 def test_a_first_send_never_reads_back(ledger: NotificationLedger) -> None:
     looked: list[str] = []
 
