@@ -702,6 +702,19 @@ def test_a_topic_read_from_its_own_view_whose_later_posts_fail_is_named_not_kept
     assert len(views) == 1  # named once, not read again as a topic whose first post went missing
 
 
+def kept_and_another(
+    title: str, author: str, raw: str
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Topic 100 "Kept" and topic 101 ``title``, each of one post: (100's post, 101's post, topics)."""
+    kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
+    other = forum_post(2, 101, 1, author, NOW - days(1), raw=raw)
+    return (
+        kept,
+        other,
+        [forum_topic(100, "Kept", NOW - days(2), [kept]), forum_topic(101, title, NOW - days(1), [other])],
+    )
+
+
 def read_forum(scenario: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Post], list[ItemProblem]]:
     """The forum topics of the last 30 days in ``scenario``, by title, and the items named."""
     problems: list[ItemProblem] = []
@@ -839,12 +852,7 @@ def test_a_listed_topic_whose_view_fails_is_gone_only_when_it_answers_404(
     named as unreadable, it turned the run red for a topic nobody can answer any more.
     A 403 (moved to a category the API user cannot read) or a server error leaves it unread, and
     it is named."""
-    kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
-    other = forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now")
-    topics = [
-        forum_topic(100, "Kept", NOW - days(2), [kept]),
-        forum_topic(101, "Spam", NOW - days(1), [other]),
-    ]
+    kept, _, topics = kept_and_another("Spam", "spammer", "Buy now")
     fault = {"service": "discourse", "path": r"/t/101\.json$", "status": status, "body": '{"errors": []}'}
     scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=[kept], faults=[fault])
     found, problems = read_forum(scenario, monkeypatch)
@@ -854,6 +862,41 @@ def test_a_listed_topic_whose_view_fails_is_gone_only_when_it_answers_404(
         assert str(status) in problems[0].problem
     else:
         assert problems == []
+
+
+@pytest.mark.parametrize("in_latest", [True, False], ids=["listed in latest", "only in posts"])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<html><body><h1>404 Not Found</h1><hr>nginx</body></html>", "text/html"),
+        ('{"message": "Not Found"}', "application/json"),
+        ("", "text/plain"),
+    ],
+    ids=["a proxy's HTML page", "a gateway's JSON", "no body"],
+)
+def test_a_404_that_is_not_the_forums_own_answer_leaves_the_topic_named_not_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_latest: bool, body: str, content_type: str
+) -> None:
+    """Only the forum's own not-found error (``{"errors": [...]}``) says a topic was deleted. A 404
+    from something in front of it (a proxy, a firewall rule on /t/) dropped the topic from every
+    digest, the run green."""
+    kept, first, topics = kept_and_another("Blocked", "bob", "Blank window after upgrade")
+    blocked = {
+        "service": "discourse",
+        "path": r"/t/101\.json$",
+        "kind": "body",
+        "status": 404,
+        "body": body,
+        "content_type": content_type,
+    }
+    # Listed in /latest.json with its first post missing from /posts.json, or the other way round.
+    faults = [blocked] if in_latest else [*latest_lists_only([topics[0]]), blocked]
+    posts = [kept] if in_latest else [kept, first]
+    scenario = write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts, faults=faults)
+    found, problems = read_forum(scenario, monkeypatch)
+    assert list(found) == ["Kept"]
+    assert [p.post_id for p in problems] == ["101"]
+    assert "/t/101.json answered 404" in problems[0].problem
 
 
 @pytest.mark.parametrize("in_latest", [True, False], ids=["listed in latest", "only in posts"])
@@ -869,12 +912,7 @@ def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
     ``deleted_at``. Read from there, a spam topic deleted by a moderator was listed as a new post.
     Deleted after T, it existed at T: a backfill lists it (the view's word alone, its post says
     nothing)."""
-    kept = forum_post(1, 100, 1, "alice", NOW - days(2), raw="Still here")
-    spam = forum_post(2, 101, 1, "spammer", NOW - days(1), raw="Buy now")
-    topics = [
-        forum_topic(100, "Kept", NOW - days(2), [kept]),
-        forum_topic(101, "Spam", NOW - days(1), [spam]),
-    ]
+    kept, spam, topics = kept_and_another("Spam", "spammer", "Buy now")
     view = {
         "id": 101,
         "slug": "spam",

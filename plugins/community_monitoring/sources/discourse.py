@@ -666,7 +666,7 @@ def _read_unlisted_topics(
         try:
             page = client.topic(topic_id)
         except UpstreamError as exc:
-            if exc.status == 404:
+            if topic_gone(exc):
                 log.info(
                     "Forum topic %s: deleted since its first post (/t/%s.json answered 404)",
                     topic_id,
@@ -696,6 +696,15 @@ def _read_unlisted_topics(
         )
 
 
+def topic_gone(exc: UpstreamError) -> bool:
+    """Whether a topic's view said the topic does not exist: 404 with the forum's own error
+    (``{"errors": [...], "error_type": "not_found"}``). A 404 from something in front of the forum
+    (a proxy's or a firewall's page) says nothing of the topic: taken for a deletion, it left topics
+    out of every digest with the run green; it is named unread, as a 403 or a 5xx is."""
+    body = exc.error_body
+    return exc.status == 404 and isinstance(body, dict) and isinstance(body.get("errors"), list)
+
+
 def _fetch_first_post(
     client: DiscourseClient, checker: ItemChecker, topic: dict[str, Any], threads: _Threads, public_url: str
 ) -> dict[str, Any] | None:
@@ -706,7 +715,7 @@ def _fetch_first_post(
     try:
         page = client.topic(topic_id)
     except UpstreamError as exc:
-        if exc.status == 404:
+        if topic_gone(exc):
             # Deleted since /latest.json listed it (spam, most often): gone, as an unlisted topic
             # deleted meanwhile is (``_read_unlisted_topics``); a 403 or a 5xx leaves it unread.
             log.info(
