@@ -98,6 +98,24 @@ CATEGORIES = [
 ]
 
 
+# /categories.json answered with its first page only: Feature Ideas alone.
+FEATURE_IDEAS_ONLY = {
+    "service": "discourse",
+    "path": r"/categories\.json$",
+    "kind": "body",
+    "body": json.dumps(
+        {
+            "category_list": {
+                "categories": [
+                    {"id": 9, "name": "Feature Ideas", "subcategory_ids": [], "read_restricted": False}
+                ]
+            }
+        }
+    ),
+    "content_type": "application/json",
+}
+
+
 def forum_in_categories(
     root: Path, category_ids: tuple[int, ...], faults: list[dict[str, Any]] | None = None
 ) -> Path:
@@ -324,22 +342,7 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     """A forum that pages /categories.json gives its first page only (here: Feature Ideas alone):
     a topic in any other category got none. Each unlisted category, and its parents, is read once
     by id; one the forum does not have (404) leaves its topics without a category, and says so."""
-    first_page = {
-        "category_list": {
-            "categories": [
-                {"id": 9, "name": "Feature Ideas", "subcategory_ids": [], "read_restricted": False}
-            ]
-        }
-    }
-    faults = [
-        {
-            "service": "discourse",
-            "path": r"/categories\.json$",
-            "kind": "body",
-            "body": json.dumps(first_page),
-            "content_type": "application/json",
-        }
-    ]
+    faults = [FEATURE_IDEAS_ONLY]
     scenario = forum_in_categories(tmp_path / "s", (1, 8, 8, 9, 42), faults)
     with Sandbox(scenario) as running:
         use_forum(monkeypatch, running, "discourse_test")
@@ -357,6 +360,23 @@ def test_a_topic_in_a_category_missing_from_the_list_gets_its_path_by_id(
     }
     # The topics' unlisted categories first (1, 8, 42), then 8's parent, then its parent's (listed by now).
     assert shown == [f"/discourse/c/{n}/show.json" for n in (1, 8, 42, 7)]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_topic_in_a_category_the_forum_does_not_show_is_kept_out_of_the_public_digests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """A subcategory /categories.json does not list, whose /c/{id}/show.json answers 403 or 404 (an
+    API key without the categories scope, a category only some groups read): whether it is
+    restricted cannot be told. Read as public, its topics went to the public [Help Wanted]."""
+    faults = [FEATURE_IDEAS_ONLY, {"service": "discourse", "path": r"/c/8/show\.json$", "status": status}]
+    scenario = forum_in_categories(tmp_path / "s", (9, 8), faults)
+    found, problems = read_forum(scenario, monkeypatch)
+    assert {title: (post.category, post.public) for title, post in found.items()} == {
+        "Topic 0": ("Feature Ideas", True),
+        "Topic 1": ("", False),
+    }
+    assert problems == []
 
 
 def test_categories_answered_without_read_restricted_are_an_invalid_answer_not_public(

@@ -368,6 +368,7 @@ def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) 
     (and its parents): each unlisted one read once, by id; and which of them are not public."""
     found = client.categories()
     wanted = sorted({int(t["category_id"]) for t in topics.values() if t.get("category_id") is not None})
+    unshown: set[int] = set()
     for _ in range(MAX_CATEGORY_DEPTH):
         missing = [category_id for category_id in wanted if category_id not in found]
         if not missing:
@@ -376,17 +377,24 @@ def read_categories(client: DiscourseClient, topics: dict[int, dict[str, Any]]) 
         for category_id in missing:
             category = client.category(category_id)
             if category is None:
+                # Whether only some groups may read it cannot be told: its topics stay out of the
+                # public digests (read as public, a staff-only subcategory's went to [Help Wanted]).
                 log.warning(
-                    "Forum category %s: not listed and /c/%s/show.json has none", category_id, category_id
+                    "Forum category %s: not listed and /c/%s/show.json has none; its topics are "
+                    "left out of the public digests",
+                    category_id,
+                    category_id,
                 )
                 found[category_id] = ("", None)
+                unshown.add(category_id)
                 continue
             log.info("Forum category %s (%s): not in /categories.json, read by id", category_id, category[0])
             found[category_id] = category
             if category[1] is not None:
                 parents.append(category[1])
         wanted = parents
-    return ForumCategories(category_paths(found), restricted_categories(found, client.read_restricted))
+    restricted = restricted_categories(found, client.read_restricted | unshown)
+    return ForumCategories(category_paths(found), restricted)
 
 
 # ----- normalisers ------------------------------------------------------------------------------
