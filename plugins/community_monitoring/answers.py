@@ -181,12 +181,11 @@ _CLIENT_LINE = re.compile(
 )
 # No "<" inside: from each "<" of a long run of them with no ">" after, "[^>]+" read to the end.
 _HTML_TAG = re.compile(r"<[^<>]+>")
-_INLINE_CODE = _Blocks(
-    {
-        "backtick": ("`", _block(r"`[^`\n]*`")),
-        "code": (r"<code\b", _block(r"<code\b[^>]*>", ">", r"</code>")),
-    }
-)
+# Inline code in the reply's own words (``own_words`` keeps it), as Markdown writes it.
+_INLINE_CODE = _Blocks({"backtick": ("`", _block(r"`[^`\n]*`"))})
+# Inline code as HTML writes it (Stack Overflow, a forum post's HTML): read before ``own_words``, which
+# reads the tags as text and so leaves the code's words in the sentence.
+_HTML_INLINE_CODE = _Blocks({"code": (r"<code\b", _block(r"<code\b[^>]*>", ">", r"</code>"))})
 _URL = re.compile(r"https?://\S+")
 # A picture: Markdown's "![alt](url)", and the <img> tag GitHub writes for an upload.
 # Bounded: from each "![" of a long line without "](" an open-ended class read to the line's end.
@@ -265,6 +264,8 @@ _PROSE_ONLY_MARKS = tuple(mark for mark in QUESTION_MARKS if mark != "?")
 @lru_cache(maxsize=8192)
 def asks_a_question(text: str) -> bool:
     """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
+    if "<code" in text.lower():
+        text = _HTML_INLINE_CODE.sub(" ", text)
     words = _INLINE_CODE.sub(" ", own_words(text))
     if any(mark in words for mark in _PROSE_ONLY_MARKS):
         return True

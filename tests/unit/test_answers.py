@@ -211,6 +211,23 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ),
         ("Arabic mark right after a link", "راجع https://docs.example.com/install؟", True, False),
         ("a link's own query string", "See https://example.com/search?q=timeout for more.", False, False),
+        # Inline code names a value, as Markdown's backticks and HTML's <code> (Stack Overflow, a forum
+        # post's HTML) write it: a "?" in it asks nothing; a "?" after it still asks.
+        ("a query string in Markdown inline code", "Append `?per_page=200` to the URL.", False, False),
+        (
+            "a query string in HTML inline code",
+            "<p>Append <code>?per_page=200</code> to the URL.</p>",
+            False,
+            False,
+        ),
+        ("an operator in HTML inline code", "<p>Use <code>a ?? b</code> there.</p>", False, False),
+        ("a question after HTML inline code", "<p>Did you set <code>SiteURL</code>?</p>", True, False),
+        (
+            "a question beside a code block's own",
+            "<pre><code>x = a ? b : c\n</code></pre><p>Which one?</p>",
+            True,
+            False,
+        ),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
         # Chinese and Japanese write no spaces: an ask phrase stands between other words.
         ("a Chinese request, no question mark", "麻烦提供一下具体日志", True, False),
