@@ -55,6 +55,9 @@ class _Block:
     head: re.Pattern[str]
     head_end: str | None = None
     closer: re.Pattern[str] | None = None
+    # For a block that holds others of its kind (a quote of a post that quoted another): its openers
+    # and closers as groups "opens" and "closes", so that a block ends where its own closer stands.
+    nesting: re.Pattern[str] | None = None
 
 
 _BLOCK_FLAGS = re.DOTALL | re.IGNORECASE | re.MULTILINE
@@ -97,8 +100,18 @@ class _Blocks:
         searched = 0
         # No block of a kind starts before this place (past the text's end: none is left).
         none_before: dict[str, int] = {}
+        # Of a kind that nests: where each opener's own closer ends, worked out once per text.
+        nested: dict[str, dict[int, int]] = {}
         while (opener := self._finder.search(text, searched)) is not None:
             start, kind = opener.start(), opener.lastgroup or ""
+            block = self._blocks[kind]
+            if block.nesting is not None:
+                if kind not in nested:
+                    nested[kind] = _balanced(text, block.nesting)
+                if start in nested[kind]:
+                    yield start, nested[kind][start]
+                    searched = nested[kind][start]
+                    continue
             end = self._end(text, start, kind, none_before) if start >= none_before.get(kind, 0) else None
             if end is None:
                 searched = start + 1
@@ -127,9 +140,29 @@ class _Blocks:
         return closer.end()
 
 
-def _block(head: str, head_end: str | None = None, closer: str | None = None) -> _Block:
+def _balanced(text: str, nesting: re.Pattern[str]) -> dict[int, int]:
+    """Each opener's start → the end of the closer that closes it, its inner blocks closed in between,
+    in one pass. An opener never closed is not in it (it reads, as before, to the first closer)."""
+    ends: dict[int, int] = {}
+    open_at: list[int] = []
+    for found in nesting.finditer(text):
+        if found.lastgroup == "opens":
+            open_at.append(found.start())
+        elif open_at:
+            ends[open_at.pop()] = found.end()
+    return ends
+
+
+def _block(
+    head: str, head_end: str | None = None, closer: str | None = None, opens: str | None = None
+) -> _Block:
+    """``opens``: a block of the kind nests, and this is its opener, with no character that reads on
+    past the next block's start (so that the one pass over the text stays linear)."""
     return _Block(
-        re.compile(head, _BLOCK_FLAGS), head_end, re.compile(closer, _BLOCK_FLAGS) if closer else None
+        re.compile(head, _BLOCK_FLAGS),
+        head_end,
+        re.compile(closer, _BLOCK_FLAGS) if closer else None,
+        re.compile(f"(?P<opens>{opens})|(?P<closes>{closer})", _BLOCK_FLAGS) if opens and closer else None,
     )
 
 
@@ -159,8 +192,14 @@ _QUOTE_MARK = re.compile(r"^[ \t]*(?=>|&gt;)", _BLOCK_FLAGS)
 # [quote]…[/quote], <blockquote>…</blockquote>, Discourse's <aside class="quote">…</aside>, "> " lines.
 _QUOTE = _Blocks(
     {
-        "bbcode": (r"\[quote", _block(r"\[quote[^\]]*\]", "]", r"\[/quote\]")),
-        "blockquote": (r"<blockquote\b", _block(r"<blockquote\b[^>]*>", ">", r"</blockquote>")),
+        "bbcode": (
+            r"\[quote",
+            _block(r"\[quote[^\]]*\]", "]", r"\[/quote\]", opens=r"\[quote(?:[ =][^\][]*)?\]"),
+        ),
+        "blockquote": (
+            r"<blockquote\b",
+            _block(r"<blockquote\b[^>]*>", ">", r"</blockquote>", opens=r"<blockquote\b[^<>]*>"),
+        ),
         "aside": (r"<aside\b", _block(r"<aside\b[^>]*\bquote\b[^>]*>", ">", r"</aside>")),
         "line": (r"^[ \t]*(?:>|&gt;)", _block(r"^[ \t]*(?:>|&gt;).*?$")),
     }

@@ -178,6 +178,21 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("signature, CRLF line ends", "mine\r\n\r\n-- \r\nBob, ACME Corp IT\r\nphone 555-0100", "mine"),
         ("attribution above a quote, CRLF", "mine\r\n\r\nOn Tue, Ann <a@b.c> wrote:\r\n> quoted", "mine"),
         ("'wrote:' with no quote after it stays", "On Tuesday I wrote: hello", "On Tuesday I wrote: hello"),
+        # A quote of a post that quoted another holds both: all of it is quoted, to the outer end.
+        (
+            "Discourse quote inside a quote",
+            '[quote="bob, post:2"]\n[quote="alice, post:1"]\nIt broke\n[/quote]\nDid you purge it?\n[/quote]\nmine',
+            "mine",
+        ),
+        (
+            "HTML quote inside a quote",
+            "<blockquote><blockquote>It broke</blockquote>Did you purge it?</blockquote><p>mine</p>",
+            "mine",
+        ),
+        ("two quotes one after the other", "[quote]a[/quote] mine [quote]b[/quote] too", "mine too"),
+        # An outer quote never closed is read as before: to the first closing tag.
+        ("an outer quote never closed", "[quote]a [quote]b[/quote] mine", "mine"),
+        ("a closing tag with no quote open stays", "mine[/quote] too", "mine[/quote] too"),
     ],
 )
 def test_own_words(case: str, text: str, expected: str) -> None:
