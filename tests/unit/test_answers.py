@@ -154,6 +154,15 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
             "We are having the same issue since we moved to Postgres 15",
             False,
         ),
+        # Asking it too, as a Q&A site's or forum's reader does: a vote for the question.
+        ("having the same question", "I have the same question.", True),
+        ("the same question, here", "Same question here", True),
+        ("a vote for the question", "+1 for the question", True),
+        (
+            "the same question, and what differs",
+            "Same question, but on Postgres 16 the import fails too",
+            False,
+        ),
         # Filler words alone are no me-too, and what they come with may still say something.
         ("filler words without a phrase", "It is here.", False),
         ("a version says which release is affected", "Same issue here on 11.2", False),
