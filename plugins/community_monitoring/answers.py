@@ -537,9 +537,35 @@ def answer_state(
         return "unanswered"
     latest = replies[-1]
     if not is_by_author(post, latest):
-        return "waiting_on_reporter" if asks_the_author(latest.body, settings.responses) else "answered"
+        asks = asks_the_author(latest.body, settings.responses) and not addresses_others(post, latest)
+        return "waiting_on_reporter" if asks else "answered"
     # The author spoke last, after someone else: back with the team, unless it says it is solved.
     return "answered" if says_it_is_solved(latest.body, settings.responses) else "waiting_on_us"
+
+
+# A reply that opens by naming people ("@bob why not …?", "@bob, @carol: …").
+_OPENING_MENTIONS = re.compile(r"^(?:@[\w.-]+[\s,:;]*)+")
+# Stack Overflow takes a display name's first letters, three at least, without its spaces.
+_MENTION_PREFIX = 3
+
+
+def addresses_others(post: Post, reply: Reply) -> bool:
+    """The reply opens by naming people and never names the post's author: what it asks, it asks them
+    (another helper, a maintainer), not the author."""
+    words = own_words(reply.body)
+    if not _OPENING_MENTIONS.match(words):
+        return False
+    author = _mention_key(post.author)
+    return bool(author) and not any(_names(author, mention) for mention in _MENTION.findall(words))
+
+
+def _mention_key(name: str) -> str:
+    return "".join(name.split()).casefold().rstrip(".-")
+
+
+def _names(author: str, mention: str) -> bool:
+    named = _mention_key(mention.removeprefix("@"))
+    return named == author or (len(named) >= _MENTION_PREFIX and author.startswith(named))
 
 
 # ----- days on the [Help Wanted] list -----------------------------------------------------------

@@ -433,6 +433,56 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
         post(channel="forum", accepted_at=ago(days=1), replies=(answer("alice", at=ago(days=1)),)),
         "answered",
     ),
+    # A question put to another helper by name ("@bob why not …?") asks them, not the author; one that
+    # names the author too, or only the author, asks the author.
+    (
+        "the latest reply asks another helper",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                reply("carol", at=ago(days=1), body="@bob why not the payload= form instead?"),
+            )
+        ),
+        "answered",
+    ),
+    (
+        "the latest reply asks the author by name",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                reply("carol", at=ago(days=1), body="@alice did that help?"),
+            )
+        ),
+        "waiting_on_reporter",
+    ),
+    (
+        "the latest reply names a helper, then asks the author",
+        post(
+            replies=(
+                answer("bob", at=ago(days=2)),
+                reply("carol", at=ago(days=1), body="@bob thanks! @alice, does it work now?"),
+            )
+        ),
+        "waiting_on_reporter",
+    ),
+    # Stack Overflow mentions a display name without its spaces, or its first letters (three at least).
+    (
+        "the author mentioned by a display name's first letters",
+        post(
+            channel="stackoverflow",
+            author="Alice Smith",
+            replies=(
+                answer("bob", at=ago(days=2)),
+                reply("carol", at=ago(days=1), body="@AliceS which version?"),
+            ),
+        ),
+        "waiting_on_reporter",
+    ),
+    (
+        "a question to a helper that only names itself",
+        post(replies=(reply("carol", at=ago(days=1), body="@bob can you look at this one?"),)),
+        "answered",
+    ),
 ]
 
 
