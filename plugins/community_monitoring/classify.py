@@ -155,8 +155,8 @@ _NOT_WORKING = re.compile(
 # A sentence of the (lower-cased) prose that asks: one that ends in "?" after a word, however it
 # opens ("Is it encrypted at rest?", "Will it be out on iOS?", "whisper, carbon ?"); never one that
 # says something does not work ("Can't connect?", "It fails to start?": a problem stated), nor a "?"
-# after a mark ("...?"). Read only where nothing else speaks and the post shows no problem (see
-# _weigh). Found from each "?" back to its sentence's start (at most _SENTENCE characters back): a
+# after a mark ("...?") or inside brackets ("(latest?)"). Read only where nothing else speaks and the
+# post shows no problem (see _weigh). Found from each "?" back to its sentence's start (at most _SENTENCE characters back): a
 # pattern that must find the word before the mark is tried at every character, 5x slower.
 _CLOSES_ASKING = " \t)\"'\u201d\u2019"  # between the last word and its "?" ("(on iOS) ?")
 _SENTENCE = 300
@@ -168,8 +168,17 @@ def _asks_question(prose: str) -> bool:
         back = max(0, at - _SENTENCE)
         start = max(prose.rfind(".", back, at), prose.rfind("!", back, at), prose.rfind("?", back, at))
         start = max(start, prose.rfind("\n", back, at), back - 1)
-        sentence = prose[start + 1 : at].rstrip(_CLOSES_ASKING)
-        if sentence and (sentence[-1].isalnum() or sentence[-1] == "_") and not _NOT_WORKING.search(sentence):
+        sentence = prose[start + 1 : at]
+        # A "?" inside brackets doubts a detail of what the sentence states ("(like Slack does?)",
+        # "Version 10.5 (latest?)"): it asks nothing of the post's reader.
+        aside = sentence.rfind("(") > sentence.rfind(")")
+        sentence = sentence.rstrip(_CLOSES_ASKING)
+        if (
+            sentence
+            and not aside
+            and (sentence[-1].isalnum() or sentence[-1] == "_")
+            and not _NOT_WORKING.search(sentence)
+        ):
             return True
         at = prose.find("?", at + 1)
     return False

@@ -2197,6 +2197,37 @@ REAL_DECISIONS = [
         "bug",
         "default for github",
     ),
+    # An aside in brackets that ends in "?" doubts a detail of a statement: the post asks nothing.
+    (
+        "a doubt in brackets is no question",
+        {
+            "channel": "github",
+            "title": "Emoji picker skin tone",
+            "body": "The emoji picker should remember the skin tone (like Slack does?)",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "a doubt in brackets after a version is no question",
+        {
+            "channel": "github",
+            "title": "Emoji picker skin tone",
+            "body": "Remember the skin tone between sessions. Version 10.5 (latest?)",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "a question after a closed aside still asks",
+        {
+            "channel": "github",
+            "title": "Desktop app for ARM laptops",
+            "body": "Will the desktop app (the Electron one) be out on ARM?",
+        },
+        "question",
+        "question asked",
+    ),
     (
         "a '?' after dots asks nothing",
         {
