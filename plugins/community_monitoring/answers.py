@@ -412,8 +412,41 @@ def _mentions_a_phrase(text: str, phrases: Iterable[str]) -> bool:
 
 
 def asks_the_author(text: str, responses: ResponsesSection) -> bool:
-    """A reply that asks something: a ``?`` in its own words, or a configured ask phrase."""
-    return asks_a_question(text) or _mentions_a_phrase(text, responses.ask_phrases)
+    """A reply that asks something: a ``?`` in its own words, a configured ask phrase, or a request
+    to be sent something ("Send me the logs.")."""
+    return (
+        asks_a_question(text)
+        or _mentions_a_phrase(text, responses.ask_phrases)
+        or asks_to_be_sent(own_words(text).lower())
+    )
+
+
+# Someone to give the replier something ("send me", "DM us the config", "share them with me", "let me
+# see the output"): "me" or "us" is whom to send to. Not a moment to wait ("give me a minute"), nor
+# the replier's own looking ("let me have a look", "let me see what I find", "let me look into it").
+SENT_TO_REPLIER = re.compile(
+    r"\b(?:send|give|show|tell|email|e-mail|mail|dm|pm|forward)[ \t]+(?:me|us)\b"
+    r"(?![ \t]+(?:a|an|one|some|a[ \t]+few|more)[ \t]+(?:moment|sec\w*|minutes?|min|hours?|days?|while|time|bit)\b)"
+    r"|\b(?:send|give|show|email|e-mail|mail|dm|pm|forward|pass|paste|attach|post|upload|share|provide)\b"
+    r"(?:[ \t]+[\w'-]+){1,4}?[ \t]+(?:to|with)[ \t]+(?:me|us)\b"
+    r"|\blet[ \t]+(?:me|us)[ \t]+(?:see|have)[ \t]+(?!a[ \t]+look\b)(?:your|the|those|these|them|that|it|a|some|any)\b"
+)
+# A request opens its sentence or clause: at the start, after a mark ("If it comes back, send me the
+# logs"), a mention or "please", or as what the author can do ("you can DM me"); "it doesn't send us
+# anything" or "the bot will email me" tell of what happens. Read on the words before the verb.
+_REQUEST_OPENS = re.compile(
+    r"(?:(?:^|[.!?;:,(\n])(?:[ \t]*@[\w.-]+[,:]?)*[ \t]*(?:(?:and|or|but|so|then|now|also|just)[ \t]+)*"
+    r"|\b(?:please|pls|plz|kindly|feel free to)[ \t]+)"
+    r"(?:(?:you[ \t]+)?(?:can|could|may|might)[ \t]+)?(?:(?:also|please|just)[ \t]+)*$"
+)
+
+
+def asks_to_be_sent(words: str) -> bool:
+    """The words (a reply's own, lower case) ask the author to send the replier something."""
+    return any(
+        _REQUEST_OPENS.search(words, max(0, found.start() - 60), found.start()) is not None
+        for found in SENT_TO_REPLIER.finditer(words)
+    )
 
 
 # A negation in the words just before a phrase ("that has not solved it", "it's not resolved yet",

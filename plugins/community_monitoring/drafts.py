@@ -145,26 +145,14 @@ _POINTED_TO = re.compile(
     r"introduced|added|since|in|until|before|after)(?:[ \t]+(?:to|in|with))?"
     r"(?:[ \t]+(?:the|mattermost|server|version|release|v))*[ \t]*$"
 )
-# A request that the author give the replier something ("Send me the logs.", "DM me the steps",
-# "share them with me", "let me see the output"): it asks the author, though without a "?" or an
-# ask phrase, and its "me" is whom to send to, not the replier telling of their own ("it showed me
-# nothing", "same for me", "I had to upload a file and it happened to me").
-_SEND_TO_ME = re.compile(
-    r"\b(?:send|give|show|tell|email|e-mail|mail|dm|pm|forward)[ \t]+me\b"
-    r"|\b(?:send|give|show|email|e-mail|mail|dm|pm|forward|pass|paste|attach|post|upload|share|provide)\b"
-    r"(?:[ \t]+[\w'-]+){1,4}?[ \t]+(?:to|with)[ \t]+me\b"
-    r"|\blet[ \t]+me[ \t]+(?:see|have|know|look)\b"
-)
-
-
-def _asks_to_be_sent(words: str) -> bool:
-    """The reply's own words (lower case) ask the author to send the replier something."""
-    return _SEND_TO_ME.search(words) is not None
+# "me" as whom the author is to tell or send something ("Send me the logs.", "let me know which"):
+# not the replier telling of their own ("it showed me nothing", "same for me").
+_ME_TO_SEND_TO = re.compile(answers.SENT_TO_REPLIER.pattern + r"|\blet[ \t]+me[ \t]+know\b")
 
 
 def _tells_of_their_own(sentence: str) -> bool:
     """The sentence (lower case) tells of the replier's side; "me" as whom to send to does not."""
-    return _OWN_SIDE.search(_SEND_TO_ME.sub(" ", sentence) if "me" in sentence else sentence) is not None
+    return _OWN_SIDE.search(_ME_TO_SEND_TO.sub(" ", sentence) if "me" in sentence else sentence) is not None
 
 
 def _asks_for_a_version_named(lowered: str, start: int, end: int) -> bool:
@@ -192,7 +180,7 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
     start, asked_yet = 0, False
     for end in [*(m.start() for m in _SENTENCE_END.finditer(lowered)), len(lowered)]:
         sentence = lowered[start:end]
-        asks = answers.asks_the_author(sentence, responses) or _asks_to_be_sent(sentence)
+        asks = answers.asks_the_author(sentence, responses)
         asked_yet = asked_yet or asks
         if asks or not _OF_THEMSELF.search(sentence):
             asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
@@ -235,9 +223,7 @@ def settled_in_thread(
         if answers.is_by_author(post, reply):
             settled |= _details_in(answers.own_words(reply.body))
             settled |= _given_as_pasted(reply.body, reader or _default_reader(), quotes_count=False)
-        elif answers.asks_the_author(reply.body, responses) or _asks_to_be_sent(
-            answers.own_words(reply.body).lower()
-        ):
+        elif answers.asks_the_author(reply.body, responses):
             settled |= _asked_in(answers.own_words(reply.body), responses)
     return settled
 

@@ -270,6 +270,20 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             False,
             False,
         ),
+        # A request to be sent something asks; the same words telling of what happens do not.
+        ("a request after the case it is for", "If it comes back, send me the logs.", True, False),
+        ("a request after a mention", "@alice send us the config", True, False),
+        ("a request to share with the replier", "Please share the output with me.", True, False),
+        (
+            "a service that sends the replier nothing",
+            "Same for us: the push proxy doesn't send us anything since 10.5.",
+            False,
+            False,
+        ),
+        ("what a bot will send the replier", "The bot will email me when it is released.", False, False),
+        ("what a setting also sends the replier", "It would also send us a mail each time.", False, False),
+        ("a request the author may follow", "You can also DM me the config.", True, False),
+        ("the replier looking at logs", "Let me have a look at the logs.", False, False),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),

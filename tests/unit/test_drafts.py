@@ -671,6 +671,31 @@ BARE_BUG = "The server crashes when I upload a file."
             ("steps",),
         ),
         (
+            "logs the replier will look at are not asked for",
+            (reply("staffer", body="Let me have a look at the logs."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "logs the replier will read on their side are not asked for",
+            (reply("staffer", body="Let me look at the logs on our side and come back."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a moment asked for to check the logs asks for none",
+            (reply("staffer", body="Please give me a moment to check the logs."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "logs a service sends the replier are not asked for",
+            (reply("bob", body="The push proxy doesn't send us anything since 10.5, logs are empty."),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "logs the replier asks to see are asked for",
+            (reply("staffer", body="Let me see your logs."),),
+            ("versions", "steps"),
+        ),
+        (
             "logs that showed the replier nothing are not asked for",
             (reply("bob", body="The logs showed me nothing. Which version are you on?"),),
             ("logs", "steps"),
