@@ -155,11 +155,18 @@ _NOT_WORKING = re.compile(
 # A sentence of the (lower-cased) prose that asks: one that ends in "?" after a word, however it
 # opens ("Is it encrypted at rest?", "Will it be out on iOS?", "whisper, carbon ?"); never one that
 # says something does not work ("Can't connect?", "It fails to start?": a problem stated), nor a "?"
-# after a mark ("...?") or inside brackets ("(latest?)"). Read only where nothing else speaks and the
-# post shows no problem (see _weigh). Found from each "?" back to its sentence's start (at most _SENTENCE characters back): a
-# pattern that must find the word before the mark is tried at every character, 5x slower.
+# after a mark ("...?"), inside brackets ("(latest?)") or in a tag after a statement ("Slack has it,
+# right?"). Read only where nothing else speaks and the post shows no problem (see _weigh). Found
+# from each "?" back to its sentence's start (at most _SENTENCE characters back): a pattern that
+# must find the word before the mark is tried at every character, 5x slower.
 _CLOSES_ASKING = " \t)\"'\u201d\u2019"  # between the last word and its "?" ("(on iOS) ?")
 _SENTENCE = 300
+# The tag that asks the reader to agree with what the sentence states: ", right?", ", isn't it?".
+_TAG_QUESTION = re.compile(
+    r",[ \t]*(?:right|no|correct|yes|eh|huh|ok|okay|don[\'\u2019]t you think|"
+    r"(?:is|are|was|were|do|does|did|has|have|can|could|would|will|should)n[\'\u2019]t[ \t]+"
+    r"(?:it|they|we|you|he|she|there|that|i))$"
+)
 
 
 def _asks_question(prose: str) -> bool:
@@ -178,6 +185,7 @@ def _asks_question(prose: str) -> bool:
             and not aside
             and (sentence[-1].isalnum() or sentence[-1] == "_")
             and not _NOT_WORKING.search(sentence)
+            and not _TAG_QUESTION.search(sentence)
         ):
             return True
         at = prose.find("?", at + 1)

@@ -2219,6 +2219,36 @@ REAL_DECISIONS = [
         "default for github",
     ),
     (
+        "a statement with a tag asking to agree is no question",
+        {
+            "channel": "github",
+            "title": "Read receipts",
+            "body": "Read receipts for direct messages. Slack has it, right?",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "an idea with a tag asking to agree stays the idea",
+        {
+            "channel": "uservoice",
+            "title": "Read receipts",
+            "body": "Read receipts for DMs, so we know the message was seen. Other tools have them, right?",
+        },
+        "feature_proposal",
+        "default for uservoice",
+    ),
+    (
+        "a question that names something after a comma still asks",
+        {
+            "channel": "github",
+            "title": "Desktop app for ARM laptops",
+            "body": "Well, the desktop app will be out on ARM, right after Windows?",
+        },
+        "question",
+        "question asked",
+    ),
+    (
         "a question after a closed aside still asks",
         {
             "channel": "github",
