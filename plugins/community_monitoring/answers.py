@@ -226,9 +226,14 @@ _INLINE_CODE = _Blocks({"backtick": ("`", _block(r"`[^`\n]*`"))})
 # reads the tags as text and so leaves the code's words in the sentence.
 _HTML_INLINE_CODE = _Blocks({"code": (r"<code\b", _block(r"<code\b[^>]*>", ">", r"</code>"))})
 _URL = re.compile(r"https?://\S+")
-# A picture: Markdown's "![alt](url)", and the <img> tag GitHub writes for an upload.
+# A picture: Markdown's "![alt](url)", maybe as a link ("[![alt](url)](url)") and with the size GitLab
+# writes after an upload ("{width=617 height=364}"), and the <img> tag GitHub writes for an upload.
+# A link's "[" before a picture is left: a mark, no word; read from the "!" the search skips to "![".
 # Bounded: from each "![" of a long line without "](" an open-ended class read to the line's end.
-_MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]{0,300}\]\([^)\s]{0,2000}\)")
+_MARKDOWN_IMAGE = re.compile(
+    r"!\[[^\]\n]{0,300}\]\([^)\s]{0,2000}\)(?:\]\([^)\s]{0,2000}\))?"
+    r"(?:\{[ \t]*(?:(?:width|height)=[\w.%]{1,20}[ \t]*){1,2}\})?"
+)
 _IMAGE_TAG = re.compile(r"<img\b", re.IGNORECASE)
 # Emoji written as shortcodes (":+1:", ":thumbsup:") are emoji too.
 _EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)

@@ -75,6 +75,19 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
             True,
         ),
         ("a quoted screenshot says nothing", "> ![image](https://example.test/1.png)", True),
+        # GitLab writes an upload's size after it ("{width=617 height=364}"); a picture may be a link.
+        (
+            "same here with a sized GitLab screenshot",
+            "Same here\n\n![image](/uploads/1a2b/image.png){width=617 height=364}",
+            True,
+        ),
+        ("a sized GitLab screenshot alone", "![image](/uploads/1a2b/image.png){width=617 height=364}", False),
+        (
+            "+1 with a linked screenshot",
+            "+1 [![screenshot](https://example.test/1.png)](https://example.test/1.png)",
+            True,
+        ),
+        ("words in braces after a screenshot stay words", "![a](x.png) {the same crash on restart}", False),
         # Emoji only is a me-too with the code removed (SPEC §4), whatever it carries.
         ("an emoji beside a pasted log", "\U0001f44d\n```\npanic: runtime error\n```", True),
         ("an emoji shortcode beside a screenshot", ":+1: ![image](https://example.test/1.png)", True),
