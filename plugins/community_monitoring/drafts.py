@@ -131,6 +131,16 @@ _ASKED_RELEASE = re.compile(
     rf"|\byour(?:[ \t]+[\w.-]+)?[ \t]+{_RELEASE_WORD}"
     r"|\b(?:release|build)[ \t]+(?:number|no\.|id\b|you\b|you're\b)"
 )
+# The release a fix is or will be in, asked or told ("Which release fixes this?", "What version will
+# this be fixed in?", "In which release was this introduced?", "The fix is included in version 10.6"):
+# of the team's releases, not the author's setup, so the sentence asks for no version.
+_OF_THE_FIX = re.compile(
+    r"\b(?:which|what)[ \t]+(?:[\w.-]+[ \t]+)?(?:versions?|releases?|builds?)[ \t]+"
+    r"(?:will|would|should|has|had|(?:is|was|did)[ \t]+(?:this|it|that|the)|fix\w*|includ\w*|contain\w*|"
+    r"introduc\w*|ship\w*|land\w*|bring\w*|get\w*)\b"
+    r"|\b(?:fixed|shipped|landed|included|introduced|released|available)[ \t]+(?:in|with|since)[ \t]+"
+    r"(?:the[ \t]+)?(?:next[ \t]+|upcoming[ \t]+|latest[ \t]+)?(?:versions?|releases?|builds?)\b"
+)
 _ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
@@ -183,9 +193,19 @@ def _asked_in(text: str, responses: ResponsesSection) -> set[str]:
         asks = answers.asks_the_author(sentence, responses)
         asked_yet = asked_yet or asks
         if asks or not _OF_THEMSELF.search(sentence):
-            asked.update(d for d, pattern in _ASKED_PATTERNS.items() if pattern.search(lowered, start, end))
-            if asks and (
-                _ASKED_RELEASE.search(lowered, start, end) or _asks_for_a_version_named(lowered, start, end)
+            of_the_fix = _OF_THE_FIX.search(sentence) is not None
+            asked.update(
+                d
+                for d, pattern in _ASKED_PATTERNS.items()
+                if not (of_the_fix and d == "versions") and pattern.search(lowered, start, end)
+            )
+            if (
+                asks
+                and not of_the_fix
+                and (
+                    _ASKED_RELEASE.search(lowered, start, end)
+                    or _asks_for_a_version_named(lowered, start, end)
+                )
             ):
                 asked.add("versions")
             if asked_yet and _ASKED_STEPS.search(lowered, start, end):

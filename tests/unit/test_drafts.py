@@ -635,6 +635,37 @@ BARE_BUG = "The server crashes when I upload a file."
             (reply("staffer", body="Please share the build number from the About box."),),
             ("logs", "steps"),
         ),
+        # Which release has the fix is asked of the team, not of the author's setup.
+        (
+            "a question which release fixes it asks for no version",
+            (reply("bob", body="Same problem for us. Which release fixes this?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a question which release will include the fix asks for no version",
+            (reply("bob", body="Which release will include the fix?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a question which version it will be fixed in asks for no version",
+            (reply("bob", body="What version will this be fixed in?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a question which release brought the bug asks for no version",
+            (reply("bob", body="In which release was this introduced?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "the version the fix is in, told, asks for none",
+            (reply("staffer", body="The fix is included in version 10.6. Could you share the logs?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a question which release the author's server is on asks for it",
+            (reply("staffer", body="Which release is your server on?"),),
+            ("logs", "steps"),
+        ),
         (
             "a release named beside a question asks for no version",
             (reply("staffer", body="Could you share the server logs? The fix may be in the next release."),),
