@@ -106,13 +106,14 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # "which release are you on?", "could you list the steps you followed?", "how can we reproduce
 # it?"); whether it reproduces somewhere ("are you able to reproduce it on 11.1?") asks for no
 # steps. A sentence where the replier tells of their own, not asking ("Same crash here on 10.5, my
-# logs show nothing."), asks for nothing; one asking to be sent them ("Send me the logs.") asks. The steps count only as "steps" from the reply's first sentence that asks on (its
+# logs show nothing."), asks for nothing; one asking to be sent them ("Send me the logs.") asks. The
+# steps count only as "steps" from the reply's first sentence that asks on (its
 # list included: "Could you share the following? 1. the exact steps 2. the logs"; "… The exact
 # steps would help too."): "as a next step, could you share the logs?", "I followed the same steps.
 # Which version are you on?" or "Which version are you on? I followed the same steps." asks for none.
 # The logs are named by "logs" ("the logs on the server") or by "log" not as the verb: "could you log
 # in again?" and "does the log-in page load?" ask for none.
-# A request in Chinese or Japanese names them in its own words ("麻烦提供一下具体日志").
+# A request in Chinese or Japanese names them in its own words ("麻烦提供一下具体日志", "请提供一下复现步骤").
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|版本|バージョン"),
     "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOGS.pattern),
@@ -141,7 +142,13 @@ _OF_THE_FIX = re.compile(
     r"|\b(?:fixed|shipped|landed|included|introduced|released|available)[ \t]+(?:in|with|since)[ \t]+"
     r"(?:the[ \t]+)?(?:next[ \t]+|upcoming[ \t]+|latest[ \t]+)?(?:versions?|releases?|builds?)\b"
 )
-_ASKED_STEPS = re.compile(r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|" + _STEPS.pattern, re.MULTILINE)
+# The steps in Chinese and Japanese: "步骤" (steps), "手順" (procedure), "如何复现" (how to reproduce);
+# not "复现"/"再現" alone ("こちらでは再現しません", it does not reproduce here).
+_ASKED_STEPS = re.compile(
+    r"\bsteps\b|\bhow\b[^.?!\n]{0,40}\breproduc|步骤|步驟|手順|如何复现|如何復現|怎么复现|怎麼復現|"
+    + _STEPS.pattern,
+    re.MULTILINE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
 # A version number a reply names is the replier's own ("Same crash here on 10.5.", "same for me on

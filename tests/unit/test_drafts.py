@@ -501,6 +501,26 @@ BARE_BUG = "The server crashes when I upload a file."
             ("versions", "steps"),
         ),
         (
+            "a Chinese request for the steps to reproduce",
+            (reply("staffer", body="请提供一下复现步骤"),),
+            ("versions", "logs"),
+        ),
+        (
+            "a Japanese request for the steps to reproduce",
+            (reply("staffer", body="再現手順を教えてください。"),),
+            ("versions", "logs"),
+        ),
+        (
+            "a Japanese reply that could not reproduce it asks for no steps",
+            (reply("staffer", body="こちらでは再現しません。ログを共有してください。"),),
+            ("versions", "steps"),
+        ),
+        (
+            "a Chinese request for the version names no steps",
+            (reply("staffer", body="请提供版本号"),),
+            ("logs", "steps"),
+        ),
+        (
             "a Chinese request for a screenshot asks for no logs",
             (reply("staffer", body="请提供截图"),),
             ("versions", "logs", "steps"),
