@@ -309,10 +309,20 @@ class Outbox:
         if not allowed.update_sheet:
             log.info("Tracking sheet left as it is (%s)", allowed.reason or "not allowed")
             return None
+        rows = [self._redacted_row(row) for row in rows]
         if released_versions is None:
             return upsert_rows(path, rows)
         plan = partial(daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions))
         return update_rows(path, plan)
+
+    def _redacted_row(self, row: Any) -> Any:
+        """A sheet row whose upstream texts (title, link, nominator) show no credential (SPEC §6)."""
+        from dataclasses import replace
+
+        texts = {name: getattr(row, name, "") for name in ("title", "url", "nominator")}
+        redacted = {name: self.redact(text) for name, text in texts.items() if text}
+        changed = {name: text for name, text in redacted.items() if text != texts[name]}
+        return replace(row, **changed) if changed else row
 
 
 def _may_have_arrived(entry: Any) -> bool:

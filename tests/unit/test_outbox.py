@@ -408,6 +408,17 @@ def test_update_sheet_policy_for_this_write(world: World, tmp_path: Path) -> Non
     assert not sheet.exists()
 
 
+def test_a_credential_in_a_suggestion_title_does_not_reach_the_sheet(world: World, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from community_monitoring.tracking_sheet import read_sheet
+
+    sheet = tmp_path / "sheet.xlsx"
+    row = replace(ROW, title="Hook https://chat.example.com/hooks/cm-channel-hook broke")
+    world.outbox(redact=lambda text: text.replace("cm-channel-hook", "***")).update_sheet(str(sheet), [row])
+    assert [r["title"] for r in read_sheet(sheet)] == ["Hook https://chat.example.com/hooks/*** broke"]
+
+
 def test_update_sheet_allowed(world: World, tmp_path: Path) -> None:
     sheet = tmp_path / "sheet.xlsx"
     result = world.outbox().update_sheet(str(sheet), [ROW])
