@@ -2109,6 +2109,16 @@ REAL_WORDING_27 = [
 # and Discourse plugins), from the errors of its odd lines.
 REAL_WORDING_28 = [
     (
+        "'it's great if someone can help' asks for help, not for a feature",
+        {
+            "channel": "forum",
+            "title": "LDAP sync",
+            "body": "It's great if someone can help me with the LDAP config. Sync stops after 10 minutes.",
+        },
+        "troubleshooting",
+        'setup "LDAP"',
+    ),
+    (
         "'it's nice if' says a wish as if it were so, and the question beside it asks for it",
         {
             "title": "Push mirrors",
