@@ -355,11 +355,14 @@ def planned_sheet_rows(
                 # One row per version as the sheet keys it: "v11.1" and "11.1.0" are one release.
                 if not is_released(version, released) and release_key(version) not in seen:
                     seen.add(release_key(version))
-                    rows.append(_sheet_row(suggestion, ticket, version, rules))
+                    rows.append(_sheet_row(suggestion, ticket, version, rules, as_of))
     return rows
 
 
-def _sheet_row(suggestion: Post, ticket: JiraTicket, version: str, rules: UserVoiceRules) -> SheetRow:
+def _sheet_row(
+    suggestion: Post, ticket: JiraTicket, version: str, rules: UserVoiceRules, as_of: datetime
+) -> SheetRow:
+    # The status at T, as the same run's review shows it: a status set after T does not exist yet.
     return SheetRow(
         suggestion_id=str(suggestion.number),
         fix_version=version,
@@ -369,5 +372,5 @@ def _sheet_row(suggestion: Post, ticket: JiraTicket, version: str, rules: UserVo
         edition=rules.edition(suggestion, ticket),
         jira_key=ticket.key,
         jira_status=ticket.status,
-        uservoice_status=suggestion.status,
+        uservoice_status=status_at(suggestion, as_of),
     )

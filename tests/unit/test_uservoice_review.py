@@ -651,3 +651,30 @@ def test_one_sheet_row_per_release_however_the_tickets_spell_it() -> None:
     follow_up = ticket("MM-2", fix=("v11.2.0",), updated=LATE)
     rows = planned_sheet_rows([suggestion("Completed")], [follow_up, shipped], RULES, RELEASES, T)
     assert [(r.fix_version, r.jira_key) for r in rows] == [("11.2", "MM-1")]  # the shipped one speaks
+
+
+@pytest.mark.parametrize(
+    ("case", "now", "moves", "on_the_sheet"),
+    [
+        ("no status update after T: its status now", "Planned", (moved(-48, "Planned"),), "Planned"),
+        (
+            "set Started after T: Planned at T",
+            "Started",
+            (moved(-48, "Planned"), moved(6, "Started")),
+            "Planned",
+        ),
+        (
+            "first update after T says what it left",
+            "Planned",
+            (moved(3, "Planned", "Under Review"),),
+            "Under Review",
+        ),
+    ],
+)
+def test_sheet_row_carries_the_status_at_t(
+    case: str, now: str, moves: tuple[StatusMove, ...], on_the_sheet: str
+) -> None:
+    """The row says what the same run's [UserVoice Review] says the suggestion's status was (SPEC §4)."""
+    item = suggestion(now, status_moves=moves)
+    [row] = planned_sheet_rows([item], [ticket(fix=("v11.2",))], RULES, RELEASES, T)
+    assert row.uservoice_status == on_the_sheet, case
