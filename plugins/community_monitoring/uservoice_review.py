@@ -22,6 +22,14 @@ from community_monitoring.timeutil import day_window
 from community_monitoring.versions import release_key, same_version
 
 
+def label_key(label: str) -> str:
+    """A label as compared: case, and spaces, hyphens or underscores between words, ignored.
+
+    Jira labels cannot hold a space, so the configured "Help Wanted" is "Help-Wanted" or
+    "help_wanted" on a real ticket."""
+    return "-".join(word for word in re.split(r"[\s_-]+", label.casefold()) if word)
+
+
 @dataclass(frozen=True)
 class StatusRule:
     status: str
@@ -35,7 +43,9 @@ class StatusRule:
             "resolution": lambda names: among(ticket.resolution, names),
             "status_category": lambda names: among(ticket.status_category, names),
             "status": lambda names: among(ticket.status, names),
-            "label": lambda names: any(among(label, names) for label in ticket.labels),
+            "label": lambda names: bool(
+                {label_key(n) for n in names} & {label_key(x) for x in ticket.labels}
+            ),
             # Done without a resolution (a workflow that sets none) is not open: never "resolved: false".
             "resolved": lambda flag: ticket.is_done is bool(flag),
             "has_fix_version": lambda flag: bool(ticket.fix_versions) is bool(flag),
@@ -68,9 +78,9 @@ class UserVoiceRules:
         return next((rule.status for rule in self.mapping if rule.matches(ticket)), None)
 
     def edition(self, suggestion: Post, ticket: JiraTicket | None) -> str:
-        labels = {label.casefold() for label in (*suggestion.labels, *(ticket.labels if ticket else ()))}
+        labels = {label_key(label) for label in (*suggestion.labels, *(ticket.labels if ticket else ()))}
         enterprise = suggestion.category.casefold() in self.enterprise_categories or bool(
-            labels & self.enterprise_labels
+            labels & {label_key(label) for label in self.enterprise_labels}
         )
         return "Enterprise" if enterprise else "Team"
 

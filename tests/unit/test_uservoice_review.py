@@ -94,6 +94,11 @@ def suggestion(
         ("open with a fixVersion", ticket(fix=("v11.2",)), "Planned"),
         ("open, nothing else", ticket(), "Under Review"),
         ("Done with a Help Wanted label", ticket(resolution="Done", labels=("Help Wanted",)), "Completed"),
+        # Jira labels hold no spaces: "Help Wanted" is written with a hyphen or an underscore there.
+        ("Help-Wanted, as Jira spells it", ticket(labels=("Help-Wanted",)), "Help Wanted"),
+        ("help_wanted", ticket(labels=("help_wanted",), fix=("v11.2",)), "Help Wanted"),
+        ("two labels Help and Wanted are not it", ticket(labels=("Help", "Wanted")), "Under Review"),
+        ("HelpWanted run together is another word", ticket(labels=("HelpWanted",)), "Under Review"),
         # Done in a workflow that sets no resolution is not open: never back to Planned or Under Review.
         ("Done without a resolution", ticket(status="Done", category="Done", fix=("v11.1",)), None),
     ],
@@ -678,3 +683,17 @@ def test_sheet_row_carries_the_status_at_t(
     item = suggestion(now, status_moves=moves)
     [row] = planned_sheet_rows([item], [ticket(fix=("v11.2",))], RULES, RELEASES, T)
     assert row.uservoice_status == on_the_sheet, case
+
+
+@pytest.mark.parametrize(
+    ("case", "labels", "edition"),
+    [
+        ("Enterprise", ("Enterprise",), "Enterprise"),
+        ("no label", (), "Team"),
+        ("a configured label with a space, hyphenated in Jira", ("enterprise-edition",), "Enterprise"),
+        ("another label", ("mobile",), "Team"),
+    ],
+)
+def test_edition_from_the_ticket_labels(case: str, labels: tuple[str, ...], edition: str) -> None:
+    rules = replace(RULES, enterprise_labels=frozenset({"enterprise", "enterprise edition"}))
+    assert rules.edition(suggestion(), ticket(labels=labels)) == edition, case
