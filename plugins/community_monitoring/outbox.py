@@ -293,12 +293,15 @@ class Outbox:
         policy: WritePolicy | None = None,
         *,
         released_versions: Sequence[str] | None = None,
+        named_versions: Sequence[Sequence[str]] | None = None,
     ) -> Any:
         """Upsert tracking-sheet rows, if the run may change the sheet; returns the upsert result.
 
         With ``released_versions`` (the daily DAG's planned rows and the versions released at T),
         the rows the sheet already holds whose fixVersion moved to a later release are flagged
-        too, decided from the sheet as it is under the write lock.
+        too, decided from the sheet as it is under the write lock; ``named_versions`` (the
+        (suggestion id, version) pairs the linked tickets name at T) tells a version that shipped
+        from one the suggestion slipped from on the day it shipped.
         """
         from functools import partial
 
@@ -312,7 +315,10 @@ class Outbox:
         rows = [self._redacted_row(row) for row in rows]
         if released_versions is None:
             return upsert_rows(path, rows)
-        plan = partial(daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions))
+        named = None if named_versions is None else [(sid, version) for sid, version in named_versions]
+        plan = partial(
+            daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions), named=named
+        )
         return update_rows(path, plan)
 
     def _redacted_row(self, row: Any) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from community_monitoring.records import Release, SheetRow
-from community_monitoring.versions import normalise_version, version_numbers
+from community_monitoring.versions import normalise_version, release_key, version_numbers
 
 
 def released_versions(releases: Iterable[Release], as_of: datetime) -> tuple[str, ...]:
@@ -58,16 +58,23 @@ def _next_planned_version(fix_version: str, planned: Iterable[SheetRow]) -> str 
 
 
 def slipped_rows(
-    existing_rows: Iterable[SheetRow], planned_rows: Sequence[SheetRow], released: Iterable[str]
+    existing_rows: Iterable[SheetRow],
+    planned_rows: Sequence[SheetRow],
+    released: Iterable[str],
+    named: Iterable[tuple[str, str]] | None = None,
 ) -> list[SheetRow]:
     """Flags for the sheet's rows whose fixVersion moved to a later, still planned release.
 
-    A row is flagged when its version is no longer among the suggestion's planned rows, is not
-    released, was not thanked for, and the suggestion is now planned for a later version. Each
-    flag carries only the key and ``slipped_to``, so upserting it changes nothing else; a row
-    already flagged with the same version gets no flag, so a rerun changes nothing.
+    A row is flagged when its version is no longer among the suggestion's planned rows, was not
+    thanked for, and the suggestion is now planned for a later version, unless its version still
+    stands: with ``named`` (the (suggestion id, ``release_key``) pairs its linked tickets name at
+    T), a version a ticket still names (shipped in it, or planned); without it, a released version.
+    A version released the day its ticket moved on is a slip all the same. Each flag carries only
+    the key and ``slipped_to``, so upserting it changes nothing else; a row already flagged with
+    the same version gets no flag, so a rerun changes nothing.
     """
     released = tuple(released)
+    still_named = None if named is None else {(str(sid), key) for sid, key in named}
     planned_keys = {row.key for row in planned_rows}
     planned_by_suggestion: dict[str, list[SheetRow]] = {}
     for row in planned_rows:
@@ -78,7 +85,9 @@ def slipped_rows(
         suggestion_id, _ = row.key
         if not suggestion_id or row.key in planned_keys or row.thanked_at.strip():
             continue
-        if is_released(row.fix_version, released):
+        if still_named is None and is_released(row.fix_version, released):
+            continue
+        if still_named is not None and (suggestion_id, release_key(row.fix_version)) in still_named:
             continue
         target = _next_planned_version(row.fix_version, planned_by_suggestion.get(suggestion_id, ()))
         if target is None or version_numbers(target) == version_numbers(row.slipped_to):
@@ -90,7 +99,10 @@ def slipped_rows(
 
 
 def daily_sheet_rows(
-    existing_rows: Iterable[SheetRow], planned_rows: Sequence[SheetRow], released: Iterable[str]
+    existing_rows: Iterable[SheetRow],
+    planned_rows: Sequence[SheetRow],
+    released: Iterable[str],
+    named: Iterable[tuple[str, str]] | None = None,
 ) -> list[SheetRow]:
     """What the daily DAG upserts into the sheet as it stands: its planned rows, then the flags."""
-    return [*planned_rows, *slipped_rows(existing_rows, planned_rows, released)]
+    return [*planned_rows, *slipped_rows(existing_rows, planned_rows, released, named)]

@@ -369,6 +369,22 @@ def planned_sheet_rows(
     return rows
 
 
+def named_versions(
+    suggestions: Iterable[Post], tickets: Iterable[JiraTicket], as_of: datetime
+) -> list[tuple[str, str]]:
+    """(suggestion id, ``release_key``) for every fixVersion a linked ticket names at T, shipped or
+    not: a sheet row for one of them has not slipped (``sheet_plan.slipped_rows``)."""
+    linked = linked_tickets(tickets_at(tickets, as_of))
+    return sorted(
+        {
+            (str(suggestion.number), release_key(version))
+            for suggestion in suggestions
+            for ticket in linked.get(int(suggestion.number or 0), ())
+            for version in ticket.fix_versions
+        }
+    )
+
+
 def _sheet_row(
     suggestion: Post, ticket: JiraTicket, version: str, rules: UserVoiceRules, as_of: datetime
 ) -> SheetRow:

@@ -106,6 +106,30 @@ def test_slipped_rows(
     assert all(f == SheetRow(f.suggestion_id, f.fix_version, slipped_to=f.slipped_to) for f in found)
 
 
+@pytest.mark.parametrize(
+    ("case", "existing", "planned", "named", "flags"),
+    [
+        # 11.1 shipped the day its ticket moved to 11.3: the row slipped, it did not ship.
+        ("released, no ticket names it any more", [row("11.1")], [row("11.3")], [], [("11.1", "11.3")]),
+        ("released, a ticket still names it", [row("11.1")], [row("11.3")], [("100", "11.1")], []),
+        ("named as spelled otherwise", [row("v11.1.0")], [row("11.3")], [("100", "11.1")], []),
+        ("another suggestion names it", [row("11.1")], [row("11.3")], [("200", "11.1")], [("11.1", "11.3")]),
+        ("unreleased and no longer named", [row("11.2")], [row("11.3")], [], [("11.2", "11.3")]),
+        ("thanked, no longer named", [row("11.1", thanked_at="2026-11-01")], [row("11.3")], [], []),
+        ("no later plan", [row("11.1")], [], [], []),
+    ],
+)
+def test_slipped_rows_by_what_the_tickets_name(
+    case: str,
+    existing: list[SheetRow],
+    planned: list[SheetRow],
+    named: list[tuple[str, str]],
+    flags: list[tuple[str, str]],
+) -> None:
+    found = slipped_rows(existing, planned, RELEASED, named)
+    assert [(f.fix_version, f.slipped_to) for f in found] == flags, case
+
+
 def test_daily_rows_are_the_planned_rows_then_the_flags() -> None:
     planned = [row("11.3", title="Dark mode")]
     assert daily_sheet_rows([row("11.2")], planned, RELEASED) == [*planned, row("11.2", slipped_to="11.3")]
@@ -163,9 +187,9 @@ def test_released_and_thanked_rows_are_never_flagged_on_the_sheet(tmp_path: Path
     }
 
 
-def test_the_outbox_flags_slipped_rows_only_when_given_the_released_versions(tmp_path: Path) -> None:
-    sheet = tmp_path / "tracking.xlsx"
-    outbox = Outbox(
+def sheet_outbox(tmp_path: Path) -> Outbox:
+    """A scheduled daily run's outbox: it may update the sheet."""
+    return Outbox(
         "community_daily_monitoring",
         T,
         SETTINGS,
@@ -174,6 +198,11 @@ def test_the_outbox_flags_slipped_rows_only_when_given_the_released_versions(tmp
         webhook=lambda conn_id, username: print,
         archive_root=lambda: tmp_path,
     )
+
+
+def test_the_outbox_flags_slipped_rows_only_when_given_the_released_versions(tmp_path: Path) -> None:
+    sheet = tmp_path / "tracking.xlsx"
+    outbox = sheet_outbox(tmp_path)
     outbox.update_sheet(str(sheet), [row("11.2")])
     outbox.update_sheet(str(sheet), [row("11.3")])  # a caller that knows no releases: no flag
     assert by_key(sheet)["100", "11.2"]["slipped_to"] == ""
@@ -181,3 +210,18 @@ def test_the_outbox_flags_slipped_rows_only_when_given_the_released_versions(tmp
     result = outbox.update_sheet(str(sheet), [row("11.3")], released_versions=list(RELEASED))
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
     assert by_key(sheet)["100", "11.2"]["slipped_to"] == "11.3"
+
+
+def test_the_outbox_flags_a_row_whose_version_shipped_without_it(tmp_path: Path) -> None:
+    """Day 1: planned for 11.1. Day 2: 11.1 is out, and the ticket moved to 11.3 that day."""
+    sheet = tmp_path / "tracking.xlsx"
+    outbox = sheet_outbox(tmp_path)
+    outbox.update_sheet(str(sheet), [row("11.1"), row("11.1", sid="200")])
+    outbox.update_sheet(
+        str(sheet),
+        [row("11.3")],
+        released_versions=list(RELEASED),
+        named_versions=[["200", "11.1"], ["100", "11.3"]],  # as the daily's JSON plan carries them
+    )
+    rows = by_key(sheet)
+    assert (rows["100", "11.1"]["slipped_to"], rows["200", "11.1"]["slipped_to"]) == ("11.3", "")

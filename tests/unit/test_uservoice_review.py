@@ -18,6 +18,7 @@ from community_monitoring.uservoice_review import (
     UserVoiceRules,
     fix_version_matches,
     link_tickets,
+    named_versions,
     planned_sheet_rows,
     review_suggestions,
     status_changes,
@@ -697,3 +698,14 @@ def test_sheet_row_carries_the_status_at_t(
 def test_edition_from_the_ticket_labels(case: str, labels: tuple[str, ...], edition: str) -> None:
     rules = replace(RULES, enterprise_labels=frozenset({"enterprise", "enterprise edition"}))
     assert rules.edition(suggestion(), ticket(labels=labels)) == edition, case
+
+
+def test_named_versions_are_every_fixversion_of_the_linked_tickets_at_t() -> None:
+    linked = [
+        ticket("MM-1", **DONE, fix=("v11.1.0",)),  # shipped: still named
+        ticket("MM-2", fix=("11.3",)),
+        ticket("MM-3", resolution="Won't Fix", fix=("11.4",), links=(f"{PORTAL}/200-idea",)),
+        at(ticket("MM-4", fix=("11.5",)), created=T + HOUR),  # did not exist at T
+    ]
+    named = named_versions([suggestion(sid=100), suggestion(sid=200), suggestion(sid=300)], linked, T)
+    assert named == [("100", "11.1"), ("100", "11.3"), ("200", "11.4")]

@@ -569,6 +569,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.sheet_plan import released_versions
     from community_monitoring.uservoice_review import (
         UserVoiceRules,
+        named_versions,
         planned_sheet_rows,
         review_suggestions,
         status_changes,
@@ -618,6 +619,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
                 asdict(r) for r in planned_sheet_rows(suggestions, tickets, rules, releases, run.as_of)
             ],
             "released_versions": list(released_versions(releases, run.as_of)),
+            "named_versions": named_versions(suggestions, tickets, run.as_of),
             "missing": missing,
             "sheet_missing": sheet_missing,
         },
@@ -704,6 +706,7 @@ def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
         [SheetRow(**r) for r in plan["sheet_rows"]],
         policy,
         released_versions=plan.get("released_versions"),
+        named_versions=plan.get("named_versions"),
     )
     if result is None:
         return {"inserted": 0, "updated": 0}
