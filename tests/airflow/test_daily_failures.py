@@ -504,6 +504,47 @@ def test_a_failing_webhook_leaks_its_id_nowhere(
     assert not any("help-channel-hook" in e for e in errors)
 
 
+def test_a_webhook_url_pasted_into_titles_reaches_no_message_ledger_or_page(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
+) -> None:
+    """Two authors paste the team's own webhook URL into their titles (one new today, one waiting
+    for days): [Triage], [Help Wanted], the ledger and the Community page's rows show it as ***."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from community_monitoring import state_table
+
+    pasted = "https://chat.example.com/hooks/cm-channel-hook"
+    leaks = (
+        github_issue(REPOS[0], 21, f"Posting to {pasted} answers 500", "stranger", NOW - days(0.5)),
+        github_issue(REPOS[0], 22, f"Webhook {pasted} stopped working", "other", NOW - days(6)),
+    )
+    scenario = small_scenario(tmp_path / "pasted", more_issues=leaks)
+    running = sandbox(scenario)
+    result = run_daily(airflow, scenario, running)
+    assert result.state == "success", result.log[-3000:]
+    sent = [e["body"]["text"] for e in running.outbox if e["service"] == "mattermost"]
+    # Both items are listed, each with its title scrubbed.
+    assert any("/issues/21)" in text for text in sent)
+    assert any("/issues/22)" in text for text in sent)
+    assert sum(text.count("/hooks/***") for text in sent) >= 2
+    assert not any("cm-channel-hook" in text for text in sent)
+    with sqlite3.connect(airflow.workdir / "ledger.db") as db:
+        stored = [
+            " ".join(str(v) for v in row) for row in db.execute("SELECT * FROM community_notifications")
+        ]
+    assert stored
+    assert not any("cm-channel-hook" in row for row in stored)
+    engine = sa.create_engine(f"sqlite:///{airflow.workdir / 'ledger.db'}")
+    try:
+        rows = {row.source_id: row for row in state_table.snapshot(engine, NOW)}
+    finally:
+        engine.dispose()
+    assert rows[f"{REPOS[0]}#22"].title == "Webhook https://chat.example.com/hooks/*** stopped working"
+    assert not any("cm-channel-hook" in row.title for row in rows.values())
+
+
 def test_a_triage_cut_short_without_a_channel_is_finished_by_the_cleared_run_once(
     airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
 ) -> None:

@@ -50,3 +50,45 @@ def test_the_product_redactor_hides_every_connection_credential_in_a_message(
     text = "Webhook broken: https://chat.example.com/hooks/cm-hook-9z8y (token ghp_0123456789abcdef)"
     assert redact(text) == "Webhook broken: https://chat.example.com/hooks/*** (token ***)"
     assert redact("nothing secret here") == "nothing secret here"
+
+
+@pytest.mark.parametrize(
+    ("title", "author", "shown_title", "shown_author"),
+    [
+        pytest.param(
+            "Hook https://chat.example.com/hooks/cm-hook-9z8y fails",
+            "alice",
+            "Hook https://chat.example.com/hooks/*** fails",
+            "alice",
+            id="a webhook URL in the title",
+        ),
+        pytest.param("Login fails", "cm-hook-9z8y", "Login fails", "***", id="a credential as the author"),
+        pytest.param("Login fails", "alice", "Login fails", "alice", id="nothing secret: the row as it was"),
+    ],
+)
+def test_the_state_tables_rows_show_no_credential(
+    monkeypatch: pytest.MonkeyPatch, title: str, author: str, shown_title: str, shown_author: str
+) -> None:
+    """The Community page reads the state table: its rows pass the messages' redactor."""
+    from datetime import UTC, datetime
+
+    from community_monitoring.health import StateRow
+    from community_monitoring.pipeline.health import shown_rows
+
+    cm_target = SETTINGS.mattermost.targets["triage"]
+    define(
+        monkeypatch, cm_target, {"conn_type": "http", "host": "chat.example.com", "password": "cm-hook-9z8y"}
+    )
+    at = datetime(2026, 11, 18, 9, tzinfo=UTC)
+    row = StateRow("github", "o/r#1", "https://example.test/1", title, author, "bug", at, None, None,
+                   "unanswered", "", "", 0, at)  # fmt: skip
+    [shown] = shown_rows([row], product_redactor(SETTINGS))
+    assert (shown.title, shown.author) == (shown_title, shown_author)
+    assert (shown.channel, shown.source_id, shown.url, shown.as_of) == (
+        row.channel,
+        row.source_id,
+        row.url,
+        at,
+    )
+    if (title, author) == (shown_title, shown_author):
+        assert shown is row

@@ -16,11 +16,16 @@ the channels the weekly review reads (GitHub, GitLab, forum, Stack Overflow; not
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from community_monitoring.pipeline.run import TaskRun, community_task
+from community_monitoring.pipeline.run import TaskRun, community_task, product_redactor
+
+if TYPE_CHECKING:
+    from community_monitoring.health import StateRow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,23 @@ log = logging.getLogger(__name__)
 def _releases(run: TaskRun) -> list[Any]:
     """The product's releases (the [Help Wanted] "after the release" section), when GitHub was read."""
     return run.store.releases() if "github" in run.channels_read()["read"] else []
+
+
+def shown_rows(rows: Iterable[StateRow], redact: Callable[[str], str]) -> list[StateRow]:
+    """``rows`` with their title and author as a message would show them: a credential of the
+    product's connections that an upstream title carries (a webhook URL pasted into an issue) is
+    ``***`` on the Community page too, which reads these rows (SPEC §6)."""
+    authors: dict[str, str] = {}  # an author has many posts: each name is read once
+    shown = []
+    for row in rows:
+        title = redact(row.title)
+        author = authors.get(row.author)
+        if author is None:
+            author = authors[row.author] = redact(row.author)
+        if title != row.title or author != row.author:
+            row = dataclasses.replace(row, title=title, author=author)
+        shown.append(row)
+    return shown
 
 
 @community_task
@@ -47,6 +69,7 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
         triage_classifier(run.settings, run.as_of),
         _releases(run),
     )
+    rows = shown_rows(rows, product_redactor(run.settings))
     # The posts this run named as unreadable keep their last row (marked) rather than leave the page.
     unread = [
         (str(p["channel"]), str(p["post_id"]))
