@@ -2174,6 +2174,33 @@ REAL_WORDING_28 = [
     ),
 ]
 
+# Wording of a thirty-fourth real set (issues of Immich, Jellyfin, Paperless-ngx, authentik, Keycloak,
+# Metabase, Superset, n8n, Appsmith, Penpot, Kanboard, Sentry self-hosted, Vaultwarden and others),
+# from the errors of its odd lines.
+REAL_WORDING_29 = [
+    (
+        "a bare 'System' heading is a form's data: the reverse proxy it lists is no setup described",
+        {
+            "title": "Videos do not play in 10.7",
+            "body": "**Describe the bug**\nNo video plays: the play button is gone.\n\n**System:**\n"
+            " - OS: Ubuntu 22.04\n - Reverse Proxy: nginx (config from the docs)\n"
+            " - Storage: NFS mounted in the container\n",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "the setup the author names in their own words still counts beside a 'System' section",
+        {
+            "title": "Videos do not play",
+            "body": "No video plays behind my reverse proxy: the play button is gone.\n\n**System:**\n"
+            " - OS: Ubuntu 22.04\n - Storage: NFS\n",
+        },
+        "troubleshooting",
+        'setup "reverse proxy"',
+    ),
+]
+
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
 # and no problem shows, a sentence ending in "?" asks, however it opens.
 REAL_DECISIONS = [
@@ -2312,6 +2339,7 @@ REAL_DECISIONS = [
     + REAL_WORDING_26
     + REAL_WORDING_27
     + REAL_WORDING_28
+    + REAL_WORDING_29
     + REAL_DECISIONS,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
