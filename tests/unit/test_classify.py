@@ -2199,6 +2199,24 @@ REAL_WORDING_29 = [
         "troubleshooting",
         'setup "reverse proxy"',
     ),
+    (
+        "suggesting an addition wishes for it",
+        {
+            "title": "Host header in the proxy guide",
+            "body": "The proxy guide misses the Host header line. I suggest adding it to the guide.",
+        },
+        "feature_proposal",
+        'wish "suggest adding"',
+    ),
+    (
+        "a bug report suggesting a fix stays a bug report",
+        {
+            "title": "Export fails on empty channels",
+            "body": "The export crashes when a channel has no posts. I suggest checking for an empty list first.",
+        },
+        "bug",
+        'phrase "crashes"',
+    ),
 ]
 
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
