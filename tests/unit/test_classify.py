@@ -2217,6 +2217,24 @@ REAL_WORDING_29 = [
         "bug",
         'phrase "crashes"',
     ),
+    (
+        "what no longer works is a regression, whatever setup it names",
+        {
+            "title": "LDAP login no longer works with 18.0",
+            "body": "On 17.0 logins went through; on 18.0 every login fails and the log shows LDAP query failed.",
+        },
+        "bug",
+        'phrase "no longer works"',
+    ),
+    (
+        "what no longer works since the author moved their own server, asking for help, stays troubleshooting",
+        {
+            "title": "LDAP login no longer works",
+            "body": "Since I moved my server to a new VPS, logins fail with LDAP query failed. What am I doing wrong?",
+        },
+        "troubleshooting",
+        'setup "LDAP"',
+    ),
 ]
 
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
