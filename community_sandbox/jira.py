@@ -1,6 +1,8 @@
 """Jira Cloud REST under ``/jira/rest/api/3``: enhanced JQL search, issues and remote links.
 
-Files: ``jira/issues.json`` (issue objects as search returns them: ``id``, ``key``, ``fields``),
+Files: ``jira/issues.json`` (issue objects as search returns them: ``id``, ``key``, ``fields``;
+each of ``fields.fixVersions`` a version object: ``self``, ``id``, ``name``, ``archived``,
+``released`` and, when the version has one, ``releaseDate`` as ``YYYY-MM-DD``),
 ``jira/remotelinks.json`` (an object: issue key -> array of remote-link objects) and, optional,
 ``jira/myself.json`` (the API user as ``GET /rest/api/3/myself`` returns it; its ``timeZone``, an
 IANA name, is the zone JQL dates are read in, UTC when the file is missing). Every
@@ -537,11 +539,18 @@ def _completed_fields(issue: dict[str, Any], now: datetime) -> dict[str, Any]:
     scenario's T) and ``updated`` (``created``'s). A JQL on them (``project = MM AND updated >= …``)
     then finds the issue, as Jira would. ``labels`` and ``fixVersions`` left out are empty and
     ``resolution`` null, as Jira answers them for a ticket without any (one written as null is
-    served as written: an upstream fault to test)."""
+    served as written: an upstream fault to test). A fixVersion object without ``released`` or
+    ``archived`` gets them false: Jira sends both on every version (``releaseDate`` only when the
+    version has one)."""
     fields = dict(issue.get("fields") or {})
     for name, empty in (("labels", []), ("fixVersions", []), ("resolution", None)):
         if name not in fields:
             fields[name] = empty
+    if isinstance(fields["fixVersions"], list):
+        fields["fixVersions"] = [
+            {"archived": False, "released": False, **v} if isinstance(v, dict) else v
+            for v in fields["fixVersions"]
+        ]
     if fields.get("project") is None:
         prefix = issue["key"].rsplit("-", 1)[0].upper()
         fields["project"] = {"key": prefix, "name": prefix}

@@ -702,6 +702,24 @@ def _uservoice(files: _Files, items: list[_Item], cutoff: float) -> list[str]:
     return urls
 
 
+# Days before the cutoff each fixVersion was released: 11.0 and 11.1 on their GitHub releases' days.
+_VERSION_AGES = {"10.11": 120, "10.12": 80, "11.0": 40, "11.1": 10}
+
+
+def _jira_version(fix: str, cutoff: float) -> dict[str, Any]:
+    """A released version as a Jira issue's ``fixVersions`` holds it."""
+    version_id = str(10_400 + list(_VERSION_AGES).index(fix))
+    return {
+        "self": f"https://mattermost.atlassian.net/rest/api/3/version/{version_id}",
+        "id": version_id,
+        "description": "",
+        "name": f"v{fix}",
+        "archived": False,
+        "released": True,
+        "releaseDate": _fmt(cutoff - _VERSION_AGES[fix] * DAY)[:10],
+    }
+
+
 def _jira(files: _Files, items: list[_Item], cutoff: float, suggestion_urls: list[str]) -> None:
     """Tickets: an item's "replies" are its changes (the ticket's ``updated`` moves with them)."""
     statuses = (("To Do", "new"), ("In Progress", "indeterminate"), ("Done", "done"))
@@ -734,7 +752,7 @@ def _jira(files: _Files, items: list[_Item], cutoff: float, suggestion_urls: lis
                         "statusCategory": {"key": category, "name": name},
                     },
                     "resolution": {"name": "Done"} if closed else None,
-                    "fixVersions": [{"name": f"v{fix}", "released": False}] if item.flags % 4 == 0 else [],
+                    "fixVersions": [_jira_version(fix, cutoff)] if item.flags % 4 == 0 else [],
                     "labels": [],
                     "created": _fmt_jira(item.created),
                     "updated": _fmt_jira(updated),

@@ -336,6 +336,32 @@ def test_a_hand_trimmed_issue_gets_the_project_and_times_every_jira_issue_has(
     assert sparse["MM-1"] == {"labels": [], "fixVersions": [], "resolution": None}
 
 
+def test_a_fix_version_carries_released_and_archived_as_on_jira(
+    write_scenario: Callable[..., Path],
+    start_sandbox: Callable[[Path], Sandbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Jira sends ``released`` and ``archived`` on every fixVersion, ``releaseDate`` only when set: a
+    hand-trimmed version object gets the two flags false, one written in full is served as written."""
+    desktop = {
+        "id": "20",
+        "name": "Desktop v5.10",
+        "archived": True,
+        "released": True,
+        "releaseDate": "2026-11-02",
+    }
+    issue = jira_issue(1, "2026-11-17T10:00:00.000+0000", versions=("v11.3",))
+    issue["fields"]["fixVersions"].append(desktop)
+    started = start_sandbox(write_scenario({"jira/issues.json": [issue]}))
+    connect(started, monkeypatch)
+
+    [found] = search("project = MM", fields="fixVersions")["issues"]
+    assert found["fields"]["fixVersions"] == [
+        {"id": "90", "name": "v11.3", "archived": False, "released": False},
+        desktop,
+    ]
+
+
 def test_a_ticket_written_with_null_labels_is_served_so(
     write_scenario: Callable[..., Path],
     start_sandbox: Callable[[Path], Sandbox],
