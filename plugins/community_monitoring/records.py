@@ -187,6 +187,19 @@ SHIPPED_RESOLUTIONS: frozenset[str] = frozenset({"done", "fixed", "completed", "
 
 
 @dataclass(frozen=True)
+class JiraVersion:
+    """A fixVersion as Jira describes it in the ticket's ``fields.fixVersions``: whether it is
+    released and archived now (today's state, not T's), and the day it was released or is planned
+    for (``releaseDate``, YYYY-MM-DD, None when Jira has none). Whether it counts as released at T is
+    ``sheet_plan.ReleasesAt``'s decision."""
+
+    name: str
+    released: bool = False
+    archived: bool = False
+    release_date: str | None = None
+
+
+@dataclass(frozen=True)
 class JiraTicket:
     """A Jira ticket as the UserVoice review and the closeout need it."""
 
@@ -202,6 +215,12 @@ class JiraTicket:
     updated_at: str | None = None
     resolved_at: str | None = None
     created_at: str | None = None
+    # Jira's version object of each of ``fix_versions`` (by name), where the source read one.
+    versions: tuple[JiraVersion, ...] = ()
+
+    def version(self, name: str) -> JiraVersion | None:
+        """Jira's version object of one of the ticket's fixVersions, as Jira names it; None if unread."""
+        return next((v for v in self.versions if v.name == name), None)
 
     @property
     def is_resolved(self) -> bool:
@@ -319,7 +338,7 @@ def release_from_dict(data: dict[str, Any]) -> Release:
 
 def ticket_from_dict(data: dict[str, Any]) -> JiraTicket:
     # Older writers left an empty list as null.
-    lists = {k: data.get(k) or () for k in ("fix_versions", "labels", "linked_urls")}
+    lists = {k: data.get(k) or () for k in ("fix_versions", "labels", "linked_urls", "versions")}
     return msgspec.convert({**data, **lists}, JiraTicket)
 
 

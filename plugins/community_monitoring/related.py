@@ -10,7 +10,8 @@ matches and marked as the author's own (``Related.own_copy``): shown as "also po
 the best ``max_shown`` other related items, never in place of one.
 
 Everything is judged as of T: a candidate created after T does not exist, a ticket resolved
-after T was open, a fixVersion counts as released only if its GitHub release was published by T.
+after T was open, a fixVersion counts as released as ``sheet_plan.ReleasesAt`` decides (a server
+version when its GitHub release was published by T, another product's when Jira released it by T).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from community_monitoring.records import DELETED_AUTHORS, JiraTicket, Post, Post
 from community_monitoring.roster import StaffRoster
 from community_monitoring.routing import first_prose_paragraph
 from community_monitoring.settings import RelatedSection, Settings
-from community_monitoring.sheet_plan import is_released, released_versions
+from community_monitoring.sheet_plan import ReleasesAt
 from community_monitoring.similarity import HashedRows, tfidf_rows
-from community_monitoring.versions import normalise_version
+from community_monitoring.versions import normalise_version, version_numbers
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -55,7 +56,7 @@ class Related:
     score: float
     state: str  # for display: "Done · fixed in 11.1", "In Progress · fixVersion 11.3", "open"
     is_open: bool
-    # The normalised version the work shipped in, when resolved in a release published by T.
+    # The normalised version the work shipped in, when resolved in a version released by T (``ReleasesAt``).
     released_in: str | None = None
     # The normalised version the work waits for, when resolved as built by T but not released by T.
     coming_in: str | None = None
@@ -98,38 +99,45 @@ def comparable_text(title: str, body: str) -> str:
     return f"{title}\n{first_prose_paragraph(body or '')}".strip()
 
 
-def _version_order(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version))
+def _version_order(version: str) -> tuple[bool, tuple[int, ...]]:
+    """The product's own server versions first (``11.2`` before ``Desktop v5.10``), each by number."""
+    return version_numbers(version) is None, tuple(int(part) for part in re.findall(r"\d+", version))
 
 
-def jira_state(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> tuple[str, bool, str | None]:
+def jira_state(ticket: JiraTicket, released: ReleasesAt) -> tuple[str, bool, str | None]:
     """(display state, open at T, version it shipped in) of a ticket as of T."""
+    as_of = released.as_of
     fix_versions = "/".join(ticket.fix_versions)
     if not ticket.resolved_by(as_of):
         # Resolved after T: its status at T is not known, only that it was still open.
         status = "Open" if ticket.is_done else ticket.status
         return (f"{status} · fixVersion {fix_versions}" if fix_versions else status), True, None
     shipped = ticket.shipped
-    shipped_in = sorted((v for v in ticket.fix_versions if is_released(v, released)), key=_version_order)
+    states = {v: released.state(v, ticket.version(v)) for v in ticket.fix_versions}
+    shipped_in = sorted((v for v, state in states.items() if state == "released"), key=_version_order)
     if shipped and shipped_in:
         version = normalise_version(shipped_in[0])
         return f"{ticket.status} · fixed in {version}", False, version
-    if shipped and fix_versions:
+    if shipped and "waiting" in states.values():
         return f"{ticket.status} · fixVersion {fix_versions}, not released yet", False, None
+    if shipped and fix_versions:
+        return f"{ticket.status} · fixVersion {fix_versions}, archived without a release", False, None
     resolution = ticket.resolution or ""
     if resolution and resolution.casefold() != ticket.status.casefold():
         return f"{ticket.status} · {resolution}", False, None
     return ticket.status, False, None
 
 
-def coming_in(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> str | None:
+def coming_in(ticket: JiraTicket, released: ReleasesAt) -> str | None:
     """The release a ticket built by T waits for: resolved as done or fixed by T, none of its
-    fixVersions released by T (the earliest of them, normalised); None otherwise."""
-    if not ticket.resolved_by(as_of) or not ticket.shipped or not ticket.fix_versions:
+    fixVersions released by T (the earliest still to come, normalised); None otherwise."""
+    if not ticket.resolved_by(released.as_of) or not ticket.shipped:
         return None
-    if any(is_released(v, released) for v in ticket.fix_versions):
+    states = {v: released.state(v, ticket.version(v)) for v in ticket.fix_versions}
+    waiting = [v for v, state in states.items() if state == "waiting"]
+    if "released" in states.values() or not waiting:
         return None
-    return normalise_version(min(ticket.fix_versions, key=_version_order))
+    return normalise_version(min(waiting, key=_version_order))
 
 
 def post_key(post: Post) -> str:
@@ -159,9 +167,9 @@ def copy_state(post: Post, as_of: datetime) -> str:
 Identity = tuple[str, str]  # ("jira", key) or (channel, source id)
 
 
-def _ticket_related(ticket: JiraTicket, released: Sequence[str], as_of: datetime) -> Related:
-    state, is_open, shipped_in = jira_state(ticket, released, as_of)
-    waits_for = None if shipped_in else coming_in(ticket, released, as_of)
+def _ticket_related(ticket: JiraTicket, released: ReleasesAt) -> Related:
+    state, is_open, shipped_in = jira_state(ticket, released)
+    waits_for = None if shipped_in else coming_in(ticket, released)
     return Related("jira", ticket.key, ticket.url, ticket.summary, 0.0, state, is_open, shipped_in, waits_for)
 
 
@@ -244,12 +252,12 @@ def _related_items(
     roster: StaffRoster | None,
 ) -> dict[Identity, Related]:
     """The matched items as they stood at T, each from its first reading (as ``_candidate_rows``)."""
-    released = released_versions(releases, as_of)
+    released = ReleasesAt.of(releases, as_of)
     found: dict[Identity, Related] = {}
     for ticket in tickets:
         identity = ("jira", ticket.key)
         if identity in wanted and identity not in found:
-            found[identity] = _ticket_related(ticket, released, as_of)
+            found[identity] = _ticket_related(ticket, released)
     for post in posts:
         identity = (post.channel, post.source_id)
         if identity in wanted and identity not in found and _is_candidate(post, as_of, roster):

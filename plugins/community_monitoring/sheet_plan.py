@@ -1,18 +1,26 @@
-"""Which fix versions are released at T, and which tracking-sheet rows slipped (SPEC §5).
+"""Which fix versions are released at T, and which tracking-sheet rows slipped (SPEC §4, §5).
 
-Pure decisions over typed records. The daily DAG keeps a sheet row for every suggestion whose
-ticket has a fixVersion not yet released; when a ticket's fixVersion moves to a later release,
-the row for the old version is flagged with the new one in ``slipped_to``. Which rows the sheet
-already holds is read by the effects side (``tracking_sheet.update_rows``) and handed in here.
+Pure decisions over typed records. ``ReleasesAt`` is the one rule of what counts as released at T,
+which the tracking sheet's planned rows and the related items' "already available in X.Y" / "coming
+in X.Y" share. The daily DAG keeps a sheet row for every suggestion whose ticket has a fixVersion
+not yet released; when a ticket's fixVersion moves to a later release, the row for the old version
+is flagged with the new one in ``slipped_to``. Which rows the sheet already holds is read by the
+effects side (``tracking_sheet.update_rows``) and handed in here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
 
-from community_monitoring.records import Release, SheetRow
+from community_monitoring.records import JiraVersion, Release, SheetRow
 from community_monitoring.versions import normalise_version, release_key, version_numbers
+
+# Released at T; still to come (planned, or built and waiting for its release); never coming (Jira
+# archived it unreleased: nothing waits for it).
+VersionState = Literal["released", "waiting", "abandoned"]
 
 
 def released_versions(releases: Iterable[Release], as_of: datetime) -> tuple[str, ...]:
@@ -29,6 +37,52 @@ def released_versions(releases: Iterable[Release], as_of: datetime) -> tuple[str
             }
         )
     )
+
+
+@dataclass(frozen=True)
+class ReleasesAt:
+    """What counts as released at T, for every fixVersion a ticket names.
+
+    - The product's own server versions (a dotted number: ``v11.2``, ``11.2.1``) are decided by the
+      product repo's GitHub releases published by T (``is_released``), as the release prompt and the
+      closeout are: Jira's flag is set by hand and may run ahead of the published release.
+    - Every other version (another product's in the same project, ``Desktop v5.10``,
+      ``Mobile v2.22.0``), and a server version when the run read no GitHub release at all, by Jira's
+      version object: released when Jira marks it released and its ``releaseDate`` is T's day (UTC)
+      or earlier. Jira's flag is today's state and the date is what dates it: a version released
+      after T was not released at T. One marked released without a date counts as released at any T
+      (when is unknown, as for a ticket resolved without its time).
+    - A version Jira archived without releasing it is never coming: ``abandoned``, neither released
+      nor waiting (an archived released version is released as above). Jira keeps no date of the
+      archiving, so a backfill takes it as abandoned at its T too.
+    - A version without Jira's object (not read) is released only when a GitHub release names it.
+    """
+
+    as_of: datetime
+    tags: tuple[str, ...]
+
+    @classmethod
+    def of(cls, releases: Iterable[Release], as_of: datetime) -> ReleasesAt:
+        return cls(as_of, released_versions(releases, as_of))
+
+    def state(self, fix_version: str, jira: JiraVersion | None = None) -> VersionState:
+        if version_numbers(fix_version) is not None and self.tags:
+            if is_released(fix_version, self.tags):
+                return "released"
+            return "abandoned" if jira is not None and jira.archived and not jira.released else "waiting"
+        if jira is None:
+            return "released" if is_released(fix_version, self.tags) else "waiting"
+        if jira.released:
+            day = jira.release_date
+            return (
+                "released"
+                if not day or date.fromisoformat(day) <= self.as_of.astimezone(UTC).date()
+                else "waiting"
+            )
+        return "abandoned" if jira.archived else "waiting"
+
+    def released(self, fix_version: str, jira: JiraVersion | None = None) -> bool:
+        return self.state(fix_version, jira) == "released"
 
 
 def is_released(fix_version: str, released: Iterable[str]) -> bool:

@@ -17,7 +17,7 @@ from community_monitoring.answers import status_at
 from community_monitoring.records import JiraTicket, Post, Release, SheetRow, same_author
 from community_monitoring.rules import keyword_pattern
 from community_monitoring.settings import Settings, SettingsError
-from community_monitoring.sheet_plan import is_released, released_versions
+from community_monitoring.sheet_plan import ReleasesAt
 from community_monitoring.timeutil import day_window
 from community_monitoring.versions import release_key, same_version
 
@@ -347,14 +347,15 @@ def planned_sheet_rows(
     releases: Iterable[Release],
     as_of: datetime,
 ) -> list[SheetRow]:
-    """Rows for suggestions whose linked tickets have a fixVersion not released at T (SPEC §5).
+    """Rows for suggestions whose linked tickets have a fixVersion still waiting at T (SPEC §5): not
+    released at T and not archived unreleased, as ``sheet_plan.ReleasesAt`` decides.
 
     Every linked ticket still open (planned, started, help wanted) or shipped and waiting for the
     release counts, not only the one that decides the status: one row per (suggestion, version),
     from the ticket that decides among those naming the version. A declined ticket never ships.
     """
     linked = linked_tickets(tickets_at(tickets, as_of))
-    released = released_versions(releases, as_of)
+    released = ReleasesAt.of(releases, as_of)
     rows = []
     for suggestion in suggestions:
         seen: set[str] = set()
@@ -363,7 +364,9 @@ def planned_sheet_rows(
                 continue
             for version in ticket.fix_versions:
                 # One row per version as the sheet keys it: "v11.1" and "11.1.0" are one release.
-                if not is_released(version, released) and release_key(version) not in seen:
+                # Waiting: not released at T, nor archived unreleased (nothing waits for that one).
+                waiting = released.state(version, ticket.version(version)) == "waiting"
+                if waiting and release_key(version) not in seen:
                     seen.add(release_key(version))
                     rows.append(_sheet_row(suggestion, ticket, version, rules, as_of))
     return rows

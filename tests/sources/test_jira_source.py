@@ -18,7 +18,9 @@ import yaml
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.records import (
     JiraTicket,
+    JiraVersion,
     read_records,
+    record_to_dict,
     suggestion_id_from_url,
     ticket_from_dict,
     write_records,
@@ -622,6 +624,44 @@ def fetch_with_problems(
         set_connection(monkeypatch, "jira_test", running.base_url)
         problems: list[ItemProblem] = []
         return fetch(problems=problems), problems
+
+
+def test_a_tickets_fix_versions_keep_what_jira_says_of_their_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether another product's version (``Desktop v5.10``) shipped is only in its version object:
+    ``released``, ``archived`` and ``releaseDate`` (sent only when set) reach the record, and a
+    version object whose ``released`` is not a boolean names its ticket rather than read "unreleased"."""
+    good = jira_issue("MM-1", "Desktop", NOW - hours(1), status="Done", resolution="Done")
+    good["fields"]["fixVersions"] = [
+        {
+            "self": "https://x/rest/api/3/version/20",
+            "id": "20",
+            "name": "Desktop v5.10",
+            "archived": False,
+            "released": True,
+            "releaseDate": "2026-11-02",
+        },
+        {
+            "self": "https://x/rest/api/3/version/21",
+            "id": "21",
+            "name": "Mobile v2.22.0",
+            "archived": True,
+            "released": False,
+        },
+    ]
+    bad = jira_issue("MM-2", "Broken", NOW - hours(2), fix_versions=("Desktop v5.11",))
+    bad["fields"]["fixVersions"][0]["released"] = None
+    tickets, [problem] = fetch_with_problems(tmp_path, monkeypatch, [good, bad])
+    assert tickets["MM-1"].fix_versions == ("Desktop v5.10", "Mobile v2.22.0")
+    assert tickets["MM-1"].versions == (
+        JiraVersion("Desktop v5.10", released=True, archived=False, release_date="2026-11-02"),
+        JiraVersion("Mobile v2.22.0", released=False, archived=True, release_date=None),
+    )
+    assert tickets["MM-1"].version("Desktop v5.10") == tickets["MM-1"].versions[0]
+    # The record's JSON-lines form keeps them (the run store hands tickets on as JSON lines).
+    assert ticket_from_dict(json.loads(json.dumps(record_to_dict(tickets["MM-1"])))) == tickets["MM-1"]
+    assert (problem.item, "fixVersions" in problem.problem) == ("MM-2", True), problem.problem
 
 
 @pytest.mark.parametrize("broken", ["no status", "a status without a name"])

@@ -10,7 +10,7 @@ import pytest
 
 from builders import SCHEDULE_IDEA, SETTINGS, T, ago, post, release
 from builders import jira_ticket as ticket
-from community_monitoring.records import JiraTicket, Post, Release, StatusMove
+from community_monitoring.records import JiraTicket, JiraVersion, Post, Release, StatusMove
 from community_monitoring.related import (
     ActionOverride,
     Related,
@@ -22,10 +22,10 @@ from community_monitoring.related import (
     fold_duplicates,
     jira_state,
     post_state,
-    released_versions,
 )
 from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import load_settings
+from community_monitoring.sheet_plan import ReleasesAt
 
 NEW = ago(hours=2)
 
@@ -413,7 +413,7 @@ def test_switched_off_relates_nothing() -> None:
 def test_a_fix_version_is_released_only_by_a_release_published_by_t(
     case: str, releases: tuple[Release, ...], as_of: Any, state: str, released_in: str | None
 ) -> None:
-    shown, is_open, shipped = jira_state(ticket(), released_versions(releases, as_of), as_of)
+    shown, is_open, shipped = jira_state(ticket(), ReleasesAt.of(releases, as_of))
     assert (shown, is_open, shipped) == (state, False, released_in), case
 
 
@@ -455,7 +455,82 @@ def test_a_fix_version_is_released_only_by_a_release_published_by_t(
 def test_coming_in_names_the_release_a_built_feature_waits_for(
     case: str, item: JiraTicket, releases: tuple[Release, ...], expected: str | None
 ) -> None:
-    assert coming_in(item, released_versions(releases, T), T) == expected, case
+    assert coming_in(item, ReleasesAt.of(releases, T)) == expected, case
+
+
+def other_product(name: str, day: str | None, released: bool = True, archived: bool = False) -> JiraVersion:
+    return JiraVersion(name=name, released=released, archived=archived, release_date=day)
+
+
+DESKTOP_OUT = other_product("Desktop v5.10", "2026-11-02")  # T is 2026-11-18
+
+
+@pytest.mark.parametrize(
+    ("case", "fix_versions", "versions", "state", "released_in", "waits_for"),
+    [
+        (
+            "Desktop released before T",
+            ("Desktop v5.10",),
+            (DESKTOP_OUT,),
+            "Done · fixed in Desktop v5.10",
+            "Desktop v5.10",
+            None,
+        ),
+        (
+            "Mobile released after T (a backfill)",
+            ("Mobile v2.22.0",),
+            (other_product("Mobile v2.22.0", "2026-11-25"),),
+            "Done · fixVersion Mobile v2.22.0, not released yet",
+            None,
+            "Mobile v2.22.0",
+        ),
+        (
+            "Desktop archived without a release",
+            ("Desktop v5.9",),
+            (other_product("Desktop v5.9", None, released=False, archived=True),),
+            "Done · fixVersion Desktop v5.9, archived without a release",
+            None,
+            None,
+        ),
+        (
+            "11.2 not on GitHub yet, Desktop out",
+            ("v11.2", "Desktop v5.10"),
+            (other_product("v11.2", "2026-11-17"), DESKTOP_OUT),
+            "Done · fixed in Desktop v5.10",
+            "Desktop v5.10",
+            None,
+        ),
+        (
+            "both out: the server's release first",
+            ("Desktop v5.10", "v11.1"),
+            (DESKTOP_OUT,),
+            "Done · fixed in 11.1",
+            "11.1",
+            None,
+        ),
+    ],
+)
+def test_another_products_version_is_released_as_jira_dates_it(
+    case: str,
+    fix_versions: tuple[str, ...],
+    versions: tuple[JiraVersion, ...],
+    state: str,
+    released_in: str | None,
+    waits_for: str | None,
+) -> None:
+    item = ticket(fix_versions=fix_versions, versions=versions)
+    released = ReleasesAt.of(RELEASED_11_1, T)
+    shown, is_open, shipped = jira_state(item, released)
+    assert (shown, is_open, shipped) == (state, False, released_in), case
+    assert coming_in(item, released) == waits_for, case
+
+
+def test_a_feature_shipped_in_another_products_release_is_already_available() -> None:
+    shipped = ticket(fix_versions=("Desktop v5.10",), versions=(DESKTOP_OUT,))
+    (item,) = find_related([SCHEDULE_IDEA], [], [shipped], RELEASED_11_1, settings(), T)[SCHEDULE_IDEA.url]
+    assert decide_action("feature_proposal", [item]) == ActionOverride(
+        "already_available", shipped.key, shipped.url, "Desktop v5.10"
+    )
 
 
 def test_a_related_ticket_built_for_an_unreleased_version_says_so() -> None:
@@ -504,7 +579,7 @@ def test_a_related_ticket_built_for_an_unreleased_version_says_so() -> None:
     ],
 )
 def test_ticket_state_open_or_resolved_at_t(case: str, item: JiraTicket, state: str, is_open: bool) -> None:
-    shown, open_at_t, shipped = jira_state(item, released_versions(RELEASED_11_1, T), T)
+    shown, open_at_t, shipped = jira_state(item, ReleasesAt.of(RELEASED_11_1, T))
     assert (shown, open_at_t, shipped) == (state, is_open, None), case
 
 

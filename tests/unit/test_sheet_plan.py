@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from builders import SETTINGS, T
 from community_monitoring.outbox import Outbox
 from community_monitoring.policy import decide_write_policy
-from community_monitoring.records import Release, SheetRow
+from community_monitoring.records import JiraVersion, Release, SheetRow
 from community_monitoring.sheet_plan import (
+    ReleasesAt,
     daily_sheet_rows,
     is_released,
     released_versions,
@@ -72,6 +74,50 @@ def test_is_released(case: str, version: str, released: bool) -> None:
 
 def test_nothing_is_released_before_the_first_release() -> None:
     assert not is_released("1.0", ())
+
+
+NO_OBJECT = None  # the source read no version object for it
+OUT = {"released": True}  # released, no date
+PLANNED: dict[str, object] = {}
+
+
+def out_on(day: str, **fields: object) -> dict[str, object]:
+    return {"released": True, "release_date": day, **fields}
+
+
+# T is 2026-11-18 09:00 UTC; GitHub has released 11.0.0 and 11.1.0 by then.
+@pytest.mark.parametrize(
+    ("case", "version", "jira", "tags", "state"),
+    [
+        # The product's own server versions: its GitHub releases decide, whatever Jira's flag says.
+        ("server: GitHub released it", "v11.1", PLANNED, RELEASED, "released"),
+        ("server: Jira ahead of GitHub", "v11.2", out_on("2026-11-17"), RELEASED, "waiting"),
+        ("server: planned", "v11.2", PLANNED, RELEASED, "waiting"),
+        ("server: no version object read", "11.2", NO_OBJECT, RELEASED, "waiting"),
+        ("server: archived unreleased", "v11.2", {"archived": True}, RELEASED, "abandoned"),
+        ("server: no release read, Jira's", "v11.2", out_on("2026-11-17"), (), "released"),
+        ("server: no release read, planned", "v11.2", PLANNED, (), "waiting"),
+        # Other products' versions in the same project: Jira's released flag, dated by releaseDate.
+        ("desktop: released before T", "Desktop v5.10", out_on("2026-11-02"), RELEASED, "released"),
+        ("mobile: released before T", "Mobile v2.22.0", out_on("2026-10-01"), RELEASED, "released"),
+        ("released on T's day", "Desktop v5.10", out_on("2026-11-18"), RELEASED, "released"),
+        ("released after T (a backfill)", "Desktop v5.10", out_on("2026-11-19"), RELEASED, "waiting"),
+        ("released, no date", "Desktop v5.10", OUT, RELEASED, "released"),
+        ("planned", "Desktop v5.11", PLANNED, RELEASED, "waiting"),
+        ("planned, its date passed", "Desktop v5.11", {"release_date": "2026-11-01"}, RELEASED, "waiting"),
+        ("archived, released", "Desktop v5.1", out_on("2024-01-10", archived=True), RELEASED, "released"),
+        ("archived, released after T", "Desktop v5.12", out_on("2026-12-01", archived=True), (), "waiting"),
+        ("archived unreleased", "Desktop v5.9", {"archived": True}, RELEASED, "abandoned"),
+        ("no version object read", "Desktop v5.10", NO_OBJECT, RELEASED, "waiting"),
+    ],
+)
+def test_what_counts_as_released_at_t(
+    case: str, version: str, jira: dict[str, Any] | None, tags: tuple[str, ...], state: str
+) -> None:
+    version_object = None if jira is None else JiraVersion(name=version, **jira)
+    releases = ReleasesAt(T, tags)
+    assert releases.state(version, version_object) == state, case
+    assert releases.released(version, version_object) is (state == "released"), case
 
 
 def row(version: str, sid: str = "100", **fields: str) -> SheetRow:

@@ -9,7 +9,7 @@ import pytest
 
 from builders import SETTINGS, T, ago, post, reply
 from community_monitoring.answers import status_at
-from community_monitoring.records import JiraTicket, Post, Release, Reply, SheetRow, StatusMove
+from community_monitoring.records import JiraTicket, JiraVersion, Post, Release, Reply, SheetRow, StatusMove
 from community_monitoring.settings import SettingsError, load_settings
 from community_monitoring.sources.jira import normalise_ticket
 from community_monitoring.uservoice_review import (
@@ -38,6 +38,7 @@ def ticket(
     labels: tuple[str, ...] = (),
     links: tuple[str, ...] = (f"{PORTAL}/100-idea",),
     updated: str = "2026-11-10T00:00:00+00:00",
+    versions: tuple[JiraVersion, ...] = (),
 ) -> JiraTicket:
     return JiraTicket(
         key=key,
@@ -50,6 +51,7 @@ def ticket(
         labels=labels,
         linked_urls=links,
         updated_at=updated,
+        versions=versions,
     )
 
 
@@ -569,6 +571,15 @@ RELEASES = (
 DONE = {"resolution": "Done", "status": "Done", "category": "Done"}
 
 
+def jira_version(
+    name: str, released: bool = True, day: str | None = None, archived: bool = False
+) -> JiraVersion:
+    return JiraVersion(name=name, released=released, archived=archived, release_date=day)
+
+
+DESKTOP = jira_version("Desktop v5.10", day="2026-11-02")
+
+
 @pytest.mark.parametrize(
     ("case", "jira", "versions"),
     [
@@ -594,6 +605,42 @@ DONE = {"resolution": "Done", "status": "Done", "category": "Done"}
         (
             "Done without a resolution, waiting",
             ticket(status="Done", category="Done", fix=("v11.2",)),
+            ["v11.2"],
+        ),
+        # Another product's versions in the same project: Jira's version object decides (T is 11-18).
+        ("Desktop released before T", ticket(**DONE, fix=("Desktop v5.10",), versions=(DESKTOP,)), []),
+        (
+            "Mobile released after T: still waiting at T",
+            ticket(
+                **DONE, fix=("Mobile v2.22.0",), versions=(jira_version("Mobile v2.22.0", day="2026-11-20"),)
+            ),
+            ["Mobile v2.22.0"],
+        ),
+        (
+            "Desktop released without a date",
+            ticket(**DONE, fix=("Desktop v5.10",), versions=(jira_version("Desktop v5.10"),)),
+            [],
+        ),
+        (
+            "Desktop not released yet",
+            ticket(**DONE, fix=("Desktop v5.11",), versions=(jira_version("Desktop v5.11", released=False),)),
+            ["Desktop v5.11"],
+        ),
+        (
+            "archived without a release: nothing waits for it",
+            ticket(
+                fix=("Desktop v5.9",), versions=(jira_version("Desktop v5.9", released=False, archived=True),)
+            ),
+            [],
+        ),
+        (
+            "Jira marks 11.2 released before its GitHub release: GitHub decides",
+            ticket(**DONE, fix=("v11.2",), versions=(jira_version("v11.2", day="2026-11-17"),)),
+            ["v11.2"],
+        ),
+        (
+            "a server version waiting, a Desktop one released",
+            ticket(**DONE, fix=("v11.2", "Desktop v5.10"), versions=(DESKTOP,)),
             ["v11.2"],
         ),
     ],

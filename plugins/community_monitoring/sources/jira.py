@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from community_monitoring.item_cache import CachedItem
-from community_monitoring.records import JiraTicket
+from community_monitoring.records import JiraTicket, JiraVersion
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
     ApiClient,
@@ -73,6 +73,18 @@ class Named(Item):
     name: str | None = None
 
 
+class FixVersion(Item):
+    """A version object of ``fields.fixVersions``. Jira (Cloud v3 and Server/DC v2 alike) always
+    sends ``released`` and ``archived``: left out, another product's released version would read as
+    unreleased and its tracking-sheet row wait for ever, so an object without them is an item error.
+    ``releaseDate`` (YYYY-MM-DD) is sent only when the version has one."""
+
+    name: str | None = None
+    released: StrictBool
+    archived: StrictBool
+    releaseDate: date | None = None
+
+
 class StatusCategory(Item):
     name: str | None = None
 
@@ -91,7 +103,7 @@ class Fields(Item):
     # ticket from its release's closeout, hidden labels make an Enterprise ticket Team Edition, a
     # hidden resolution makes it look open: an item error instead.
     resolution: Named | None
-    fixVersions: list[Named]
+    fixVersions: list[FixVersion]
     labels: list[str]
     updated: IsoTime | None = None
     resolutiondate: IsoTime | None = None
@@ -157,6 +169,7 @@ def normalise_ticket(
     status = fields.get("status") or {}
     resolution = fields.get("resolution") or None
     urls = [str((link.get("object") or {}).get("url") or "") for link in remote_links]
+    versions = [v for v in fields.get("fixVersions") or () if isinstance(v, dict)]
     # A URL at the end of a sentence keeps none of the sentence's punctuation.
     urls += [u.rstrip(".,;:!?") for u in _URL.findall(_description_text(fields.get("description")))]
     return JiraTicket(
@@ -166,7 +179,16 @@ def normalise_ticket(
         status=str(status.get("name") or ""),
         status_category=_status_category(status.get("statusCategory") or {}),
         resolution=str(resolution.get("name")) if isinstance(resolution, dict) else None,
-        fix_versions=tuple(str(v.get("name") or "") for v in fields.get("fixVersions") or ()),
+        fix_versions=tuple(str(v.get("name") or "") for v in versions),
+        versions=tuple(
+            JiraVersion(
+                name=str(v.get("name") or ""),
+                released=v.get("released") is True,
+                archived=v.get("archived") is True,
+                release_date=str(v.get("releaseDate") or "") or None,
+            )
+            for v in versions
+        ),
         labels=tuple(str(label) for label in fields.get("labels") or ()),
         linked_urls=tuple(u for u in dict.fromkeys(urls) if u),
         updated_at=parse_time(fields["updated"]).isoformat() if fields.get("updated") else None,
