@@ -294,6 +294,7 @@ class Outbox:
         *,
         released_versions: Sequence[str] | None = None,
         named_versions: Sequence[Sequence[str]] | None = None,
+        release_days: Sequence[Sequence[str]] = (),
     ) -> Any:
         """Upsert tracking-sheet rows, if the run may change the sheet; returns the upsert result.
 
@@ -301,7 +302,8 @@ class Outbox:
         the rows the sheet already holds whose fixVersion moved to a later release are flagged
         too, decided from the sheet as it is under the write lock; ``named_versions`` (the
         (suggestion id, version) pairs the linked tickets name at T) tells a version that shipped
-        from one the suggestion slipped from on the day it shipped.
+        from one the suggestion slipped from on the day it shipped; ``release_days`` (suggestion id,
+        version, day Jira released it) dates the rows of another product's released versions.
         """
         from functools import partial
 
@@ -317,7 +319,11 @@ class Outbox:
             return upsert_rows(path, rows)
         named = None if named_versions is None else [(sid, version) for sid, version in named_versions]
         plan = partial(
-            daily_sheet_rows, planned_rows=list(rows), released=tuple(released_versions), named=named
+            daily_sheet_rows,
+            planned_rows=list(rows),
+            released=tuple(released_versions),
+            named=named,
+            release_days=[tuple(entry) for entry in release_days],
         )
         return update_rows(path, plan)
 

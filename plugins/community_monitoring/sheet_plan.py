@@ -84,6 +84,14 @@ class ReleasesAt:
     def released(self, fix_version: str, jira: JiraVersion | None = None) -> bool:
         return self.state(fix_version, jira) == "released"
 
+    def jira_release_day(self, fix_version: str, jira: JiraVersion | None) -> str | None:
+        """The day Jira released a version that counts as released at T by Jira's word (another
+        product's, which no closeout dates on the sheet); None for one a GitHub release decides (the
+        closeout dates those), one not released at T, or one released without a date."""
+        if jira is None or not jira.release_date or not self.released(fix_version, jira):
+            return None
+        return None if version_numbers(fix_version) is not None and self.tags else jira.release_date
+
 
 def is_released(fix_version: str, released: Iterable[str]) -> bool:
     """Whether a fixVersion shipped: a released tag names the same version (``11.2`` = ``v11.2.0``).
@@ -152,11 +160,37 @@ def slipped_rows(
     return flags
 
 
+def dated_rows(existing_rows: Iterable[SheetRow], release_days: Iterable[Sequence[str]]) -> list[SheetRow]:
+    """Release dates for the sheet's rows whose version Jira released (another product's version:
+    no closeout comes to date or thank it), so a row no longer reads as waiting for its release.
+
+    ``release_days`` holds (suggestion id, ``release_key``, day) for the versions the linked tickets
+    name that Jira released by T (``ReleasesAt.jira_release_day``). Only a row without a release date
+    and not thanked gets one; each carries only the key and ``release_date``, so a rerun changes nothing.
+    """
+    days = {(str(sid), key): day for sid, key, day in release_days}
+    return [
+        SheetRow(suggestion_id=row.suggestion_id, fix_version=row.fix_version, release_date=day)
+        for row in existing_rows
+        if row.key[0]
+        and not row.release_date.strip()
+        and not row.thanked_at.strip()
+        and (day := days.get(row.key))
+    ]
+
+
 def daily_sheet_rows(
     existing_rows: Iterable[SheetRow],
     planned_rows: Sequence[SheetRow],
     released: Iterable[str],
     named: Iterable[tuple[str, str]] | None = None,
+    release_days: Iterable[Sequence[str]] = (),
 ) -> list[SheetRow]:
-    """What the daily DAG upserts into the sheet as it stands: its planned rows, then the flags."""
-    return [*planned_rows, *slipped_rows(existing_rows, planned_rows, released, named)]
+    """What the daily DAG upserts into the sheet as it stands: its planned rows, then the flags and
+    the release dates of rows whose version Jira released."""
+    existing_rows = list(existing_rows)
+    return [
+        *planned_rows,
+        *slipped_rows(existing_rows, planned_rows, released, named),
+        *dated_rows(existing_rows, release_days),
+    ]

@@ -388,6 +388,25 @@ def named_versions(
     )
 
 
+def jira_release_days(
+    suggestions: Iterable[Post], tickets: Iterable[JiraTicket], releases: Iterable[Release], as_of: datetime
+) -> list[tuple[str, str, str]]:
+    """(suggestion id, ``release_key``, day) for every fixVersion a linked ticket names at T that Jira
+    released by T and dates (``ReleasesAt.jira_release_day``): the sheet's rows of them are dated
+    (``sheet_plan.dated_rows``)."""
+    linked = linked_tickets(tickets_at(tickets, as_of))
+    released = ReleasesAt.of(releases, as_of)
+    return sorted(
+        {
+            (str(suggestion.number), release_key(version), day)
+            for suggestion in suggestions
+            for ticket in linked.get(int(suggestion.number or 0), ())
+            for version in ticket.fix_versions
+            if (day := released.jira_release_day(version, ticket.version(version)))
+        }
+    )
+
+
 def _sheet_row(
     suggestion: Post, ticket: JiraTicket, version: str, rules: UserVoiceRules, as_of: datetime
 ) -> SheetRow:

@@ -16,6 +16,7 @@ from community_monitoring.records import JiraVersion, Release, SheetRow
 from community_monitoring.sheet_plan import (
     ReleasesAt,
     daily_sheet_rows,
+    dated_rows,
     is_released,
     released_versions,
     slipped_rows,
@@ -271,3 +272,49 @@ def test_the_outbox_flags_a_row_whose_version_shipped_without_it(tmp_path: Path)
     )
     rows = by_key(sheet)
     assert (rows["100", "11.1"]["slipped_to"], rows["200", "11.1"]["slipped_to"]) == ("11.3", "")
+
+
+DESKTOP_OUT = ("100", "Desktop v5.10", "2026-11-02")  # (suggestion id, release_key, day Jira released it)
+
+
+@pytest.mark.parametrize(
+    ("case", "existing", "days", "dated"),
+    [
+        (
+            "Jira released its version",
+            [row("Desktop v5.10")],
+            [DESKTOP_OUT],
+            [("Desktop v5.10", "2026-11-02")],
+        ),
+        ("already dated", [row("Desktop v5.10", release_date="2026-11-03")], [DESKTOP_OUT], []),
+        ("thanked by hand", [row("Desktop v5.10", thanked_at="2026-11-04")], [DESKTOP_OUT], []),
+        ("not released at T", [row("Desktop v5.10")], [], []),
+        ("another suggestion's version", [row("Desktop v5.10", sid="200")], [DESKTOP_OUT], []),
+        ("another version", [row("Desktop v5.11")], [DESKTOP_OUT], []),
+        ("a row of hand notes", [row("Desktop v5.10", sid=" ")], [(" ", "Desktop v5.10", "2026-11-02")], []),
+    ],
+)
+def test_dated_rows(
+    case: str, existing: list[SheetRow], days: list[tuple[str, str, str]], dated: list[tuple[str, str]]
+) -> None:
+    found = dated_rows(existing, days)
+    assert [(r.fix_version, r.release_date) for r in found] == dated, case
+    # A date carries the key and the day only, so upserting it changes nothing else.
+    assert all(r == SheetRow(r.suggestion_id, r.fix_version, release_date=r.release_date) for r in found)
+
+
+def test_the_outbox_dates_a_row_once_jira_released_its_version(tmp_path: Path) -> None:
+    """Day 1: the suggestion waits for Desktop v5.10. Day 2: Jira released it on 11-02, so the daily
+    run no longer plans the row, and dates it; no closeout comes for another product's version."""
+    sheet = tmp_path / "tracking.xlsx"
+    outbox = sheet_outbox(tmp_path)
+    outbox.update_sheet(
+        str(sheet), [row("Desktop v5.10", title="Tray icon")], released_versions=list(RELEASED)
+    )
+    days = [list(DESKTOP_OUT)]  # as the daily's JSON plan carries them
+    result = outbox.update_sheet(str(sheet), [], released_versions=list(RELEASED), release_days=days)
+    assert (result.inserted, result.updated) == (0, 1)
+    dated = by_key(sheet)["100", "Desktop v5.10"]
+    assert (dated["release_date"], dated["title"], dated["thanked_at"]) == ("2026-11-02", "Tray icon", "")
+    again = outbox.update_sheet(str(sheet), [], released_versions=list(RELEASED), release_days=days)
+    assert (again.inserted, again.updated) == (0, 0)

@@ -17,6 +17,7 @@ from community_monitoring.uservoice_review import (
     StatusDrift,
     UserVoiceRules,
     fix_version_matches,
+    jira_release_days,
     link_tickets,
     named_versions,
     planned_sheet_rows,
@@ -648,6 +649,42 @@ DESKTOP = jira_version("Desktop v5.10", day="2026-11-02")
 def test_planned_sheet_rows(case: str, jira: JiraTicket, versions: list[str]) -> None:
     rows = planned_sheet_rows([suggestion("Planned")], [jira], RULES, RELEASES, T)
     assert [r.fix_version for r in rows] == versions, case
+
+
+@pytest.mark.parametrize(
+    ("case", "jira", "days"),
+    [
+        (
+            "Desktop released by T",
+            ticket(**DONE, fix=("Desktop v5.10",), versions=(DESKTOP,)),
+            [("100", "Desktop v5.10", "2026-11-02")],
+        ),
+        (
+            "released after T",
+            ticket(
+                **DONE, fix=("Desktop v5.10",), versions=(jira_version("Desktop v5.10", day="2026-11-19"),)
+            ),
+            [],
+        ),
+        (
+            "released without a date",
+            ticket(**DONE, fix=("Desktop v5.10",), versions=(jira_version("Desktop v5.10"),)),
+            [],
+        ),
+        (
+            "a server version: the closeout dates it",
+            ticket(**DONE, fix=("v11.1",), versions=(jira_version("v11.1", day="2026-11-10"),)),
+            [],
+        ),
+        (
+            "not linked to the suggestion",
+            ticket(**DONE, fix=("Desktop v5.10",), versions=(DESKTOP,), links=()),
+            [],
+        ),
+    ],
+)
+def test_jira_release_days(case: str, jira: JiraTicket, days: list[tuple[str, str, str]]) -> None:
+    assert jira_release_days([suggestion("Planned")], [jira], RELEASES, T) == days, case
 
 
 @pytest.mark.parametrize(

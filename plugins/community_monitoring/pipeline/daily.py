@@ -569,6 +569,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
     from community_monitoring.sheet_plan import released_versions
     from community_monitoring.uservoice_review import (
         UserVoiceRules,
+        jira_release_days,
         named_versions,
         planned_sheet_rows,
         review_suggestions,
@@ -620,6 +621,7 @@ def build_uservoice_review(run: TaskRun) -> dict[str, Any]:
             ],
             "released_versions": list(released_versions(releases, run.as_of)),
             "named_versions": named_versions(suggestions, tickets, run.as_of),
+            "release_days": jira_release_days(suggestions, tickets, releases, run.as_of),
             "missing": missing,
             "sheet_missing": sheet_missing,
         },
@@ -694,7 +696,8 @@ def apply_uservoice_statuses(run: TaskRun) -> dict[str, Any]:
 @community_task
 def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
     """Keep a row for each suggestion whose ticket's fixVersion is not released yet (planned, started,
-    or resolved and waiting for the release); flag rows whose fixVersion slipped (``slipped_to``)."""
+    or resolved and waiting for the release); flag rows whose fixVersion slipped (``slipped_to``);
+    date the rows of another product's versions Jira released (``release_date``)."""
     from community_monitoring.records import SheetRow
 
     plan = run.store.plan("uservoice")
@@ -707,6 +710,7 @@ def update_tracking_sheet(run: TaskRun) -> dict[str, Any]:
         policy,
         released_versions=plan.get("released_versions"),
         named_versions=plan.get("named_versions"),
+        release_days=plan.get("release_days", ()),
     )
     if result is None:
         return {"inserted": 0, "updated": 0}
