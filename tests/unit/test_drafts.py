@@ -786,6 +786,37 @@ BARE_BUG = "The server crashes when I upload a file."
             (reply("staffer", body="Are you on 10.5 or 10.6?"),),
             ("logs", "steps"),
         ),
+        # "in" a version asks which one the author runs; "still … in" or "try" points them to one.
+        (
+            "a question whether the author sees it in a version asks for it",
+            (reply("staffer", body="Are you seeing this in 10.5?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "a question which of two versions the author sees it in asks for it",
+            (reply("staffer", body="Are you seeing this in 10.5 or in 10.6?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "two versions offered as one choice ask for it",
+            (reply("staffer", body="Are you seeing this in 10.5 or 10.6?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "a question whether the author is still on a version asks for it",
+            (reply("staffer", body="Are you still on 10.5?"),),
+            ("logs", "steps"),
+        ),
+        (
+            "a version the author is asked to try out is not asked for",
+            (reply("staffer", body="Could you try 10.6 and see if it helps?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a version the author is asked to try it on is not asked for",
+            (reply("staffer", body="Could you try it on 10.6?"),),
+            ("versions", "logs", "steps"),
+        ),
         (
             "a question naming a version and whom to tell asks for it",
             (reply("staffer", body="Let me know whether you run 10.5 or later."),),
