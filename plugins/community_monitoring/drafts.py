@@ -41,9 +41,11 @@ _VERSION = re.compile(
     rf"(?<![\w.])(?!{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.\d))v?\d+\.\d+(?:\.\d+)*(?!\w|\.\d)"
     r"(?![ \t]*(?:[kmgt]i?b|%|ms|px)\b)|\bversion(?>[ \t]*)[:=]?[ \t]*v?\d"
 )
-# Logs given, not the verb ("cannot log in", "it logs out every morning", "the log-in screen").
+# Logs given, not the verb ("cannot log in", "it logs out every morning", "the log-in screen"), nor
+# the setting of how much is logged ("--log-level debug", "the log level"): a reply asking for a
+# debug run asks to change a setting, not to share its logs, which a draft still asks for.
 _LOGS = re.compile(
-    r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b|-(?:in|out|on|off)\b)"
+    r"\blogs?\b(?![ \t]+(?:in|into|out|on|off)\b|-(?:in|out|on|off)\b|[ \t-]levels?\b)"
     r"|\bstack ?trace\b|\btraceback\b|\berror:|\bpanic:"
 )
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").

@@ -73,6 +73,7 @@ WRITER = DraftWriter(SETTINGS)
             ("versions", "logs", "steps"),
         ),
         ("a log-file is a log", "Server 11.1.0, the log-file from the crash is attached.", ("steps",)),
+        ("a log level set is no log", "Server 11.1.0, with the log level set to debug.", ("logs", "steps")),
         # An IPv4 address is where the server runs, not which release: four numbers up to 255.
         (
             "an address in the text is no version",
@@ -821,6 +822,22 @@ BARE_BUG = "The server crashes when I upload a file."
             "a question naming a version and whom to tell asks for it",
             (reply("staffer", body="Let me know whether you run 10.5 or later."),),
             ("logs", "steps"),
+        ),
+        # A debug run changes a setting; it asks for no logs, which the draft still asks for.
+        (
+            "a run with a debug log level asks for no logs",
+            (reply("staffer", body="Could you run it with --log-level debug?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a log level named in a question asks for no logs",
+            (reply("staffer", body="What is your log level set to?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a debug run and its logs asked for",
+            (reply("staffer", body="Could you run it with --log-level debug and share the logs?"),),
+            ("versions", "steps"),
         ),
         (
             "asked only after T: not yet asked",
