@@ -151,7 +151,9 @@ _ASKED_STEPS = re.compile(
     + _STEPS.pattern,
     re.MULTILINE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n")
+# A sentence ends at ".", "?" or "!" before a blank, or at the full-width marks Chinese and Japanese
+# write with no blank after them ("。", "？", "！").
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|(?<=[\u3002\uff1f\uff01\uff61])\s*|\n")
 _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
 # A version number a reply names is the replier's own ("Same crash here on 10.5.", "same for me on
 # 10.5, could you share the steps?") or one they tell of ("This was fixed in 10.6."): it asks for the

@@ -636,6 +636,17 @@ BARE_BUG = "The server crashes when I upload a file."
             (reply("staffer", body="Could you share the server logs? The exact steps would help too."),),
             ("versions",),
         ),
+        # Chinese and Japanese end a sentence with a full-width mark and no blank after it.
+        (
+            "steps the replier followed, told in Chinese before a question, are not asked for",
+            (reply("bob", body="我也按照同样的步骤试过了。你用的是哪个版本？"),),
+            ("logs", "steps"),
+        ),
+        (
+            "steps asked for in Chinese after a full stop",
+            (reply("staffer", body="你用的是哪个版本？请提供一下复现步骤。"),),
+            ("logs",),
+        ),
         (
             "steps asked for in a second question",
             (reply("staffer", body="Which version are you on? And what steps did you follow?"),),
