@@ -225,6 +225,10 @@ _INLINE_CODE = _Blocks({"backtick": ("`", _block(r"`[^`\n]*`"))})
 # Inline code as HTML writes it (Stack Overflow, a forum post's HTML): read before ``own_words``, which
 # reads the tags as text and so leaves the code's words in the sentence.
 _HTML_INLINE_CODE = _Blocks({"code": (r"<code\b", _block(r"<code\b[^>]*>", ">", r"</code>"))})
+# A link's text, as HTML (Stack Overflow, a forum post's HTML) and Markdown write it: the title of what
+# it links to ("Possible duplicate of <a href=…>How do I …?</a>"), whose "?" is that page's question.
+_HTML_LINK = _Blocks({"a": (r"<a\b", _block(r"<a\b[^>]*>", ">", r"</a>"))})
+_MARKDOWN_LINK = re.compile(r"\[[^\]\n]{0,300}\]\([^)\s]{0,2000}\)")
 _URL = re.compile(r"https?://\S+")
 # A picture: Markdown's "![alt](url)", maybe as a link ("[![alt](url)](url)") and with the size GitLab
 # writes after an upload ("{width=617 height=364}"), and the <img> tag GitHub writes for an upload.
@@ -307,9 +311,15 @@ _PROSE_ONLY_MARKS = tuple(mark for mark in QUESTION_MARKS if mark != "?")
 
 @lru_cache(maxsize=8192)
 def asks_a_question(text: str) -> bool:
-    """A ``?`` in the author's own words: quotes, code and URLs (query strings) do not count."""
-    if "<code" in text.lower():
+    """A ``?`` in the author's own words: quotes, code, URLs (query strings) and the titles links show
+    do not count."""
+    lowered = text.lower()
+    if "<code" in lowered:
         text = _HTML_INLINE_CODE.sub(" ", text)
+    if "<a" in lowered:
+        text = _HTML_LINK.sub(" ", text)
+    if "](" in text:
+        text = _MARKDOWN_LINK.sub(" ", text)
     words = _INLINE_CODE.sub(" ", own_words(text))
     if any(mark in words for mark in _PROSE_ONLY_MARKS):
         return True

@@ -265,6 +265,32 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             True,
             False,
         ),
+        # A link shows the title of what it links to: its "?" is that page's question, not the replier's.
+        (
+            "an old Stack Overflow duplicate comment",
+            'Possible duplicate of <a href="https://stackoverflow.com/questions/1">How do I find the version?</a>',
+            False,
+            False,
+        ),
+        (
+            "a Markdown link to a question",
+            "Possible duplicate of [How do I find the version?](https://stackoverflow.com/questions/1)",
+            False,
+            False,
+        ),
+        (
+            "the newer duplicate comment asks the author",
+            'Does this answer your question? <a href="https://stackoverflow.com/questions/1">How do I find the version?</a>',
+            True,
+            False,
+        ),
+        (
+            "a question after a link",
+            'Have you seen <a href="https://example.com/a">this answer</a>?',
+            True,
+            False,
+        ),
+        ("a question after a Markdown link", "Did [the docs](https://example.com/docs) help?", True, False),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
         # Chinese and Japanese write no spaces: an ask phrase stands between other words.
         ("a Chinese request, no question mark", "麻烦提供一下具体日志", True, False),
