@@ -536,6 +536,52 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
         post(replies=(reply("carol", at=ago(days=1), body="@bob can you look at this one?"),)),
         "answered",
     ),
+    # Staff handing the post to a colleague asks the author nothing and answers nothing: the post still
+    # waits on the team. Staff asking a community helper, or naming the author too, does not hand it on.
+    (
+        "staff hand the post to a colleague on the roster",
+        post(
+            replies=(
+                reply(
+                    "maintainer",
+                    at=ago(days=1),
+                    author_platform_staff=True,
+                    body="@staffer can you look at this one?",
+                ),
+            )
+        ),
+        "waiting_on_us",
+    ),
+    (
+        "staff hand the post to a colleague the platform marks as staff",
+        post(
+            replies=(
+                answer("dev", at=ago(days=2), author_platform_staff=True),
+                reply("alice", at=ago(days=1, hours=12), body="Still broken after that."),
+                reply("staffer", at=ago(days=1), body="@dev, can you take this one? Looks like the proxy."),
+            )
+        ),
+        "waiting_on_us",
+    ),
+    (
+        "staff ask a community helper",
+        post(replies=(reply("staffer", at=ago(days=1), body="@bob can you look at this one?"),)),
+        "answered",
+    ),
+    (
+        "staff name a colleague and ask the author",
+        post(
+            replies=(
+                reply(
+                    "staffer",
+                    at=ago(days=1),
+                    body="@dev FYI. @alice could you share the server logs meanwhile?",
+                ),
+                answer("dev", at=ago(days=3), author_platform_staff=True),
+            )
+        ),
+        "waiting_on_reporter",
+    ),
 ]
 
 
