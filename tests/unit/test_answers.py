@@ -55,6 +55,8 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
             False,
         ),
         ("a log in a <pre> block alone", "<pre>panic: runtime error</pre>", False),
+        ("a log in an indented code block alone", "    panic: runtime error\n    goroutine 1", False),
+        ("an emoji beside an indented log", "\U0001f44d\n\n    panic: runtime error", True),
         ("an empty code block says nothing", "```\n```", True),
         # A screenshot alone shows what was asked for, as a pasted log does; beside a me-too it adds
         # nothing to it, whichever way GitHub wrote the upload.
@@ -193,6 +195,15 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("quote lines", "> quoted\nmine", "mine"),
         ("fenced code", "before\n```\ncode\n```\nafter", "before after"),
         ("signature", "mine\n--\nsig line", "mine"),
+        ("indented code block", "before\n\n    code line\n\n    more code\nafter", "before after"),
+        ("an indented line continues its paragraph", "before\n    more words", "before more words"),
+        (
+            "an indented line continues its list item",
+            "- one\n\n    more words\n\nafter",
+            "- one more words after",
+        ),
+        ("code in a list item is indented past its text", "1. one\n\n       code\n\nafter", "1. one after"),
+        ("a paragraph after a list ends it", "- one\n\ntext\n\n    code", "- one text"),
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
         ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),
@@ -291,6 +302,32 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             False,
         ),
         ("a question after a Markdown link", "Did [the docs](https://example.com/docs) help?", True, False),
+        # Markdown's indented code block (four blanks or a tab, after a blank line) is code; a line
+        # indented so right after a list item, or in an HTML body, is not.
+        (
+            "a question mark in an indented code block",
+            "Run this:\n\n    DELETE FROM Posts WHERE Status = ?;\n\nIt clears the stuck ones.",
+            False,
+            False,
+        ),
+        (
+            "a question mark in a tab-indented code block",
+            "Try:\n\n\tSELECT * FROM x WHERE y = ?",
+            False,
+            False,
+        ),
+        (
+            "a question in an indented block after a list item",
+            "1. Open the System Console\n\n    Does the Save button show?",
+            True,
+            False,
+        ),
+        (
+            "a question indented in an HTML body",
+            "<ul>\n<li>Open it</li>\n</ul>\n\n    <p>Which version are you on?</p>",
+            True,
+            False,
+        ),
         ("ask phrase, no question mark", "Could you share the server logs.", True, False),
         # Chinese and Japanese write no spaces: an ask phrase stands between other words.
         ("a Chinese request, no question mark", "麻烦提供一下具体日志", True, False),
