@@ -407,8 +407,19 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 _UNSPACED_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+# Yet a phrase that starts with "请"/"請" ("please") is no request where that character is the end of
+# another word: "申请" (apply), "邀请" (invite), "聘请" (hire), "宴请" (host): "申请提供日志的权限"
+# tells of applying for access to the logs.
+_WORD_BEFORE_PLEASE = "申邀聘宴"
+_NOT_A_WORD_ENDING: dict[str, str] = {"请": _WORD_BEFORE_PLEASE, "請": _WORD_BEFORE_PLEASE}
+
+
 def _bounded(phrase: str) -> str:
-    before = "" if _UNSPACED_SCRIPT.match(phrase[0]) else r"(?<!\w)"
+    if not _UNSPACED_SCRIPT.match(phrase[0]):
+        before = r"(?<!\w)"
+    else:
+        ending = _NOT_A_WORD_ENDING.get(phrase[0], "")
+        before = f"(?<![{ending}])" if ending else ""
     after = "" if _UNSPACED_SCRIPT.match(phrase[-1]) else r"(?!\w)"
     return f"{before}{re.escape(phrase)}{after}"
 

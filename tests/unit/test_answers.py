@@ -334,6 +334,10 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("a Chinese request in a sentence", "你好，请提供服务器日志。", True, False),
         ("a Japanese request", "サーバーのログを共有してください。", True, False),
         ("a Chinese statement of what was given", "我已经提供了日志。", False, False),
+        # "请" ends another word in "申请" (apply): no "please provide" there.
+        ("a Chinese statement of applying to provide", "我们已经申请提供日志的权限了。", False, False),
+        ("the same in traditional characters", "我們已經申請提供日誌的權限了。", False, False),
+        ("a Chinese request after another word", "麻烦请提供一下日志", True, False),
         ("question only inside a quote", "> Does it work?\nIt does for me.", False, False),
         ("says it worked", "That worked, thank you!", False, True),
         ("says solved but asks more", "Solved, but why did it break?", True, False),
