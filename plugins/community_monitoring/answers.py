@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
+from community_monitoring.markdown_text import indented_code_spans, replace_indented_code
 from community_monitoring.records import Post, Reply, may_be_the_author
 from community_monitoring.roster import StaffRoster
 from community_monitoring.settings import EscalationSection, ResponsesSection, Settings
@@ -186,68 +187,24 @@ _OWN_CODE_BLOCK = _Blocks(
         "pre": _PRE,
     }
 )
-# Markdown's indented code block: lines indented by four blanks (a tab is four), after a blank line or
-# at the start (it never continues a paragraph), until a line indented less. In a list the four are
-# counted from where the item's text starts: a line indented less after a list item continues it.
-# Read only in Markdown: an HTML body (Stack Overflow's, a forum post's cooked HTML) puts its code in
-# <pre>, and its indentation is layout.
+# Markdown's indented code blocks (``markdown_text.indented_code_spans``), read only in Markdown: an
+# HTML body (Stack Overflow's, a forum post's cooked HTML) puts its code in <pre>, and its
+# indentation is layout.
 _HTML_BODY = re.compile(r"</(?:p|div|li|ul|ol|pre|blockquote|table|h[1-6])>|<br\s*/?>", re.IGNORECASE)
-_LIST_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
-_CODE_INDENT = 4
 
 
-def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Where each indented code block of Markdown ``text`` (Unix line ends) stands, first to last."""
-    if not ("    " in text or "\t" in text) or ("<" in text and _HTML_BODY.search(text)):
-        return
-    blank_before = True
-    list_indent: int | None = None
-    code: tuple[int, int] | None = None
-    code_indent = 0
-    offset = 0
-    for line in text.split("\n"):
-        start, offset = offset, offset + len(line) + 1
-        body = line.lstrip(" \t")
-        if not body:
-            blank_before = True
-            continue
-        width = _width(line[: len(line) - len(body)])
-        if code is not None and width >= code_indent:
-            code = (code[0], start + len(line))
-            blank_before = False
-            continue
-        if code is not None:
-            yield code
-            code = None
-        marker = _LIST_MARKER.match(body)
-        if list_indent is not None and blank_before and width < list_indent and marker is None:
-            list_indent = None
-        base = list_indent or 0
-        if blank_before and width >= base + _CODE_INDENT:
-            code, code_indent = (start, start + len(line)), base + _CODE_INDENT
-        elif marker is not None and width < base + _CODE_INDENT:
-            list_indent = width + (len(marker[0]) if marker.end() < len(body) else len(marker[0]) + 1)
-        blank_before = False
-    if code is not None:
-        yield code
-
-
-def _width(blanks: str) -> int:
-    """How far blanks indent, a tab reaching the next multiple of four."""
-    width = 0
-    for blank in blanks:
-        width = width + _CODE_INDENT - width % _CODE_INDENT if blank == "\t" else width + 1
-    return width
+def _indented_code(text: str) -> Iterator[tuple[int, int]]:
+    if not _may_hold_indented_code(text):
+        return iter(())
+    return indented_code_spans(text)
 
 
 def _without_indented_code(text: str) -> str:
-    parts: list[str] = []
-    kept = 0
-    for start, end in indented_code_spans(text):
-        parts += (text[kept:start], "\n")
-        kept = end
-    parts.append(text[kept:])
-    return "".join(parts)
+    return replace_indented_code(text, "\n")[0] if _may_hold_indented_code(text) else text
+
+
+def _may_hold_indented_code(text: str) -> bool:
+    return ("    " in text or "\t" in text) and not ("<" in text and _HTML_BODY.search(text))
 
 
 # A line a quote starts with, "> " or, in HTML, "&gt; " (after its blanks: where a mark goes that keeps
@@ -494,7 +451,7 @@ def _attaches(text: str) -> bool:
         for start, end in _CODE_BLOCK.spans(mine)
     ):
         return True
-    return indented and any(_has_words(mine[start:end]) for start, end in indented_code_spans(mine))
+    return indented and any(_has_words(mine[start:end]) for start, end in _indented_code(mine))
 
 
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")

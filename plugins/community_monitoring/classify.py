@@ -98,6 +98,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from community_monitoring.markdown_text import replace_indented_code
 from community_monitoring.records import Post, category_names
 from community_monitoring.settings import PostTypesSection, Settings
 
@@ -311,7 +312,6 @@ def _without_pictograph(match: re.Match[str]) -> str:
 
 
 _QUOTE_LINE = re.compile(r"\n[ \t]*>[^\n]*")
-_INDENTED_CODE = re.compile(r"\n\n(?: {4}|\t)[^\n]*(?:\n(?: {4}|\t)[^\n]*)*")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 # A quoted message ('Cannot connect to the server', "Failed to load"): the product's words, not the author's.
 _QUOTED = re.compile(
@@ -995,9 +995,9 @@ class PostClassifier:
 
             text = _FENCE.sub(mask, text)
         if "    " in text or "\t" in text:
-            text = _INDENTED_CODE.sub("\n\n" + _CODE_MARK, text)
-            if _CODE_MARK in text:
-                has_code = True
+            # Markdown's indented code (a line indented under a list item continues the item).
+            text, blocks = replace_indented_code(text, _CODE_MARK)
+            has_code = has_code or blocks > 0
         sections, prose = self._sections(text)
         if ">" in prose:
             prose = _QUOTE_LINE.sub("", prose)

@@ -46,6 +46,18 @@ WRITER = DraftWriter(SETTINGS)
             (),
         ),
         ("plain text with nothing", "It crashes.", ("versions", "logs", "steps")),
+        # Markdown's indented code block is pasted code (given logs); a line indented under a list
+        # item continues the item's text.
+        (
+            "output pasted as an indented code block",
+            "It crashes on upload:\n\n    upload failed: request entity too large",
+            ("versions", "steps"),
+        ),
+        (
+            "a line indented under a numbered step is the step's text",
+            "It crashes on upload.\n\n1. Open a channel\n\n    Then drag a 2 GB file in\n2. Wait",
+            ("versions", "logs"),
+        ),
         # A version at the end of a sentence is given; a size, the bare word and the verb "log in" are not.
         (
             "a version that ends its sentence",

@@ -1,0 +1,79 @@
+"""What Markdown text holds beyond its words: its indented code blocks (CommonMark's reading).
+
+Read by ``answers`` (a reply's own words leave its code out) and ``classify`` (a post's prose leaves
+its code out, and pasted code is given logs) alike, so that both read a post's text the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# A list item's marker ("-", "*", "+", "1." or "1)") and the blanks after it, on a line's text.
+_LIST_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
+CODE_INDENT = 4
+# Where a code block can start: a line indented four blanks at the start or after a blank line. Most
+# texts have none, and one search for it is many times faster than reading their lines.
+_MAY_START = re.compile(r"(?:\A|\n[ \t]*\n)(?: {4}| {0,3}\t)")
+
+
+def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each indented code block of Markdown ``text`` (Unix line ends) stands, first to last.
+
+    Its lines are indented by four blanks (a tab reaches the next multiple of four), after a blank
+    line or at the start (a code block never continues a paragraph: an indented line right after
+    one is more of it), up to the first line indented less. In a list the four count from where
+    the item's text starts: a line indented less after a list item continues the item.
+    """
+    if _MAY_START.search(text) is None:
+        return
+    blank_before = True
+    list_indent: int | None = None
+    code: tuple[int, int] | None = None
+    code_indent = 0
+    offset = 0
+    for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        body = line.lstrip(" \t")
+        if not body:
+            blank_before = True
+            continue
+        width = _width(line[: len(line) - len(body)])
+        if code is not None and width >= code_indent:
+            code = (code[0], start + len(line))
+            blank_before = False
+            continue
+        if code is not None:
+            yield code
+            code = None
+        marker = _LIST_MARKER.match(body)
+        if list_indent is not None and blank_before and width < list_indent and marker is None:
+            list_indent = None
+        base = list_indent or 0
+        if blank_before and width >= base + CODE_INDENT:
+            code, code_indent = (start, start + len(line)), base + CODE_INDENT
+        elif marker is not None and width < base + CODE_INDENT:
+            # The item's text starts after its marker and blanks (a marker alone: one blank after it).
+            list_indent = width + len(marker[0]) + (0 if marker.end() < len(body) else 1)
+        blank_before = False
+    if code is not None:
+        yield code
+
+
+def replace_indented_code(text: str, replacement: str) -> tuple[str, int]:
+    """``text`` with each indented code block replaced by ``replacement``, and how many there were."""
+    parts: list[str] = []
+    kept = found = 0
+    for start, end in indented_code_spans(text):
+        parts += (text[kept:start], replacement)
+        kept, found = end, found + 1
+    parts.append(text[kept:])
+    return "".join(parts), found
+
+
+def _width(blanks: str) -> int:
+    """How far blanks indent, a tab reaching the next multiple of four."""
+    width = 0
+    for blank in blanks:
+        width = width + CODE_INDENT - width % CODE_INDENT if blank == "\t" else width + 1
+    return width
