@@ -20,6 +20,8 @@ Definitions, used everywhere (the weekly review's ``Community health`` section, 
 * **Open backlog**: tracked posts still ``unanswered`` or ``waiting_on_us`` at T (the ball is with
   the team); its age is T − created.
 * **Escalated**: posts in the Escalated section of ``[Help Wanted]`` at T.
+* **Groups**: the week's response times again per channel and post type (SPEC §10: "per channel
+  and type per week"), so a slow channel or type is not hidden in the overall median.
 """
 
 from __future__ import annotations
@@ -418,16 +420,49 @@ def weekly_metrics(
 
 
 @dataclass(frozen=True)
-class HealthNumbers:
-    """The weekly review's numbers as of T: posts created in the week before T, the backlog at T."""
+class ResponseTimes:
+    """How many posts, how many got a response, and the median and p90 hours to their first (staff)
+    response: ``response_numbers`` without the shares."""
 
-    as_of: datetime
     posts: int
     responded: int
     median_first_response_h: float | None
     p90_first_response_h: float | None
     median_first_staff_response_h: float | None
     p90_first_staff_response_h: float | None
+
+
+_RESPONSE_TIMES = tuple(f.name for f in fields(ResponseTimes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupNumbers(ResponseTimes):
+    """The response times of one channel's posts of one type created in the week before T."""
+
+    channel: str
+    post_type: str
+
+
+def group_numbers(frame: pd.DataFrame, as_of: datetime) -> tuple[GroupNumbers, ...]:
+    """``response_numbers``' counts and times for each (channel, post type) of ``frame``, ordered by
+    channel and type; none for a group without posts."""
+    found = []
+    for (channel, post_type), group in frame.groupby(["channel", "post_type"], sort=True):
+        numbers = response_numbers(group, as_of)
+        found.append(
+            GroupNumbers(
+                channel=str(channel), post_type=str(post_type), **{k: numbers[k] for k in _RESPONSE_TIMES}
+            )
+        )
+    return tuple(found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthNumbers(ResponseTimes):
+    """The weekly review's numbers as of T: posts created in the week before T (``ResponseTimes``
+    and the shares), the backlog at T."""
+
+    as_of: datetime
     # Shares from 0 to 1; None when no post counts.
     answered_within_2d: float | None
     community_share: float | None
@@ -435,12 +470,14 @@ class HealthNumbers:
     backlog_median_age_days: float | None
     backlog_max_age_days: float | None
     escalated: int
+    # The week's response times per channel and post type (``group_numbers``).
+    groups: tuple[GroupNumbers, ...] = ()
 
 
 def health_numbers(rows: Iterable[StateRow], as_of: datetime, window: timedelta = WEEK) -> HealthNumbers:
     """The numbers of a snapshot at T (the state table's rows at T, or ``state_rows`` at T): response
-    times and shares of the posts created in (T − ``window``, T], the open backlog and the escalated
-    items at T."""
+    times and shares of the posts created in (T − ``window``, T], overall and per channel and type,
+    the open backlog and the escalated items at T."""
     frame = rows_frame(rows)
     recent = frame[frame["created_at"] > pd.Timestamp(as_of - window)]
     waiting = frame[frame["answer_state"].isin(sorted(WAITING_FOR_AN_ANSWER))]
@@ -452,4 +489,5 @@ def health_numbers(rows: Iterable[StateRow], as_of: datetime, window: timedelta 
         backlog_median_age_days=median(ages),
         backlog_max_age_days=float(ages.max()) if len(ages) else None,
         escalated=int((frame["escalation"] == "escalated").sum()),
+        groups=group_numbers(recent, as_of),
     )

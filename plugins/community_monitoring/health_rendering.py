@@ -15,7 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from community_monitoring.channels import label as channel_label
-from community_monitoring.health import HealthNumbers
+from community_monitoring.classify import TYPE_HEADINGS
+from community_monitoring.health import GroupNumbers, HealthNumbers
 from community_monitoring.rendering import BREAK, elapsed, join_blocks, render_template
 
 if TYPE_CHECKING:
@@ -148,6 +149,64 @@ def health_lines(now: HealthNumbers, before: HealthNumbers) -> list[str]:
     ]
 
 
+def _times(name: str, now: GroupNumbers, before: GroupNumbers, median: str, p90: str) -> str:
+    """``first response median 3 h (−27 h), p90 3.8 h (−26 h)``; ``… none`` when neither week had one."""
+    values = [getattr(g, field) for field in (median, p90) for g in (now, before)]
+    if all(v is None for v in values):
+        return f"{name} none"
+    now_median, before_median, now_p90, before_p90 = values
+    return (
+        f"{name} median {_value(now_median, 'hours')} ({change(now_median, before_median, 'hours')}),"
+        f" p90 {_value(now_p90, 'hours')} ({change(now_p90, before_p90, 'hours')})"
+    )
+
+
+def _group_line(now: GroupNumbers, before: GroupNumbers) -> str:
+    posts = "post" if now.posts == 1 else "posts"
+    first = _times("first response", now, before, "median_first_response_h", "p90_first_response_h")
+    staff = _times(
+        "first staff response", now, before, "median_first_staff_response_h", "p90_first_staff_response_h"
+    )
+    return (
+        f"{channel_label(now.channel)} · {TYPE_HEADINGS.get(now.post_type, now.post_type)}:"
+        f" {now.posts} new {posts} ({change(now.posts, before.posts, 'count')}),"
+        f" {now.responded} with a response; {first}; {staff}"
+    )
+
+
+def _no_posts(channel: str, post_type: str) -> GroupNumbers:
+    return GroupNumbers(
+        channel=channel,
+        post_type=post_type,
+        posts=0,
+        responded=0,
+        median_first_response_h=None,
+        p90_first_response_h=None,
+        median_first_staff_response_h=None,
+        p90_first_staff_response_h=None,
+    )
+
+
+def group_lines(now: HealthNumbers, before: HealthNumbers, channels: Sequence[str]) -> list[str]:
+    """The week's response times per channel and post type (SPEC §10), each against the same group a
+    week earlier; a group with posts in either week has a line, in the order of ``channels`` and of
+    the ``[Triage]`` type headings."""
+    current = {(g.channel, g.post_type): g for g in now.groups}
+    earlier = {(g.channel, g.post_type): g for g in before.groups}
+    types = list(TYPE_HEADINGS)
+
+    def order(key: tuple[str, str]) -> tuple[int, str, int, str]:
+        channel, post_type = key
+        where = channels.index(channel) if channel in channels else len(channels)
+        kind = types.index(post_type) if post_type in types else len(types)
+        return where, channel, kind, post_type
+
+    return [
+        _group_line(current.get(key) or _no_posts(*key), earlier.get(key) or _no_posts(*key))
+        for key in sorted(current.keys() | earlier.keys(), key=order)
+    ]
+
+
 def channels_in_words(channels: Sequence[str]) -> str:
     labels = [channel_label(c) for c in channels]
     if len(labels) <= 1:
@@ -156,12 +215,24 @@ def channels_in_words(channels: Sequence[str]) -> str:
 
 
 def render_health_section(now: HealthNumbers, before: HealthNumbers, channels: Sequence[str]) -> str:
-    """The ``Community health`` section as Markdown (one block per line)."""
-    text = render_template(
-        "community_health.md.j2",
-        {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
+    """The ``Community health`` section as Markdown: its overall numbers as one block, then, where the
+    weeks had posts, each channel and type's response times as a block of its own (``BREAK`` between
+    them), so that a review whose posts are short carries them on into its next post, under the
+    section's heading, rather than cut them short."""
+    text = join_blocks(
+        render_template(
+            "community_health.md.j2",
+            {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
+        )
     )
-    return join_blocks(text)
+    groups = group_lines(now, before, channels)
+    if not groups:
+        return text
+    return (
+        text
+        + BREAK
+        + join_blocks(render_template("community_health_groups.md.j2", {"groups": groups}), BREAK)
+    )
 
 
 def render_health_unavailable(error: BaseException) -> str:

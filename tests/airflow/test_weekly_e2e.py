@@ -65,10 +65,21 @@ def test_weekly_review_matches_the_oracle_and_posts_once(
     assert any(u in aged_out for urls in oracle.values() for u in urls)
     # SPEC §10: the review ends with its Community health section, the chart archived beside it.
     assert list(found)[-1] == "Community health"
-    intro, *numbers = review.split("\n#### Community health\n", 1)[1].splitlines()
+    section, by_group = review.split("\n#### Community health\n", 1)[1].split(
+        "\nBy channel and type (the same posts; each against the same group a week earlier):\n"
+    )
+    intro, *numbers = section.splitlines()
     assert intro.startswith(
         "Posts created in the 7 days before 2026-11-18 09:00 UTC on GitHub, GitLab, Forum and Stack Overflow"
     )
+    # SPEC §10: the response times again per channel and type, each with its change.
+    groups = by_group.splitlines()
+    assert "- GitHub · Bug: " in by_group
+    assert "- Forum · Troubleshooting: " in by_group
+    assert all(
+        re.fullmatch(r"- [\w ]+ · [\w/ ]+: \d+ new posts? \(.+\), \d+ with a response; first response .+", g)
+        for g in groups
+    ), groups
     assert [line.split(":", 1)[0] for line in numbers] == [f"- {name}" for name in HEALTH_NUMBERS]
     assert all(
         re.search(r" vs last week\)(; median age .*|; \d+ of them got a response)?$", line)

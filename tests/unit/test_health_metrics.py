@@ -18,13 +18,14 @@ from community_monitoring.health_rendering import (
     chart_weeks,
     format_days,
     format_hours,
+    group_lines,
     health_chart_png,
     health_lines,
     percent,
     render_health_section,
 )
 from community_monitoring.records import Post
-from community_monitoring.rendering import template_environment
+from community_monitoring.rendering import join_blocks, template_environment
 from community_monitoring.rules import RulesAsOf
 
 RULES = PostClassifier.from_settings(SETTINGS)
@@ -670,3 +671,142 @@ def test_a_health_section_that_fails_leaves_the_weekly_review_going_out(
     assert text.startswith("[Weekly Review]")
     assert "#### Community health\nNot available this week (OSError)" in text
     assert "read-only" not in text
+
+
+# ----- per channel and type (SPEC §10: response times "per channel and type per week") -----------
+
+
+def _group(numbers: health.HealthNumbers, channel: str, post_type: str) -> tuple[object, ...] | None:
+    found = [g for g in numbers.groups if (g.channel, g.post_type) == (channel, post_type)]
+    if not found:
+        return None
+    [g] = found
+    return (
+        g.posts,
+        g.responded,
+        g.median_first_response_h,
+        g.p90_first_response_h,
+        g.median_first_staff_response_h,
+        g.p90_first_staff_response_h,
+    )
+
+
+GROUP_ROWS = [
+    row(ago(days=6), 2, 2, number=1),  # github bug: staff first, 2 h
+    row(ago(days=5), 4, 10, number=2),  # github bug: community 4 h, staff 10 h
+    row(ago(days=4), None, None, state="unanswered", number=3),  # github bug: no response
+    row(ago(days=3), 6, None, post_type="question", number=4),  # github question
+    row(ago(days=2), 1, 1, channel="forum", post_type="troubleshooting", number=5),
+    row(ago(days=1), 20, 30, channel="forum", post_type="troubleshooting", number=6),
+    row(ago(days=9), 7, 7, number=7),  # created before the week: in no group
+    row(ago(days=7), 8, 8, channel="forum", post_type="troubleshooting", number=8),  # T − 7 d: last week's
+]
+
+
+@pytest.mark.parametrize(
+    ("channel", "post_type", "expected"),
+    [
+        pytest.param(
+            "github", "bug", (3, 2, 3.0, pytest.approx(3.8), 6.0, pytest.approx(9.2)), id="github bug"
+        ),
+        pytest.param("github", "question", (1, 1, 6.0, 6.0, None, None), id="community answer only"),
+        pytest.param(
+            "forum",
+            "troubleshooting",
+            (2, 2, 10.5, pytest.approx(18.1), 15.5, pytest.approx(27.1)),
+            id="forum",
+        ),
+        pytest.param("forum", "bug", None, id="no post of that type: no group"),
+    ],
+)
+def test_response_times_per_channel_and_type(
+    channel: str, post_type: str, expected: tuple[object, ...] | None
+) -> None:
+    """The week's posts (created in the 7 days before T) grouped by channel and post type, each
+    with its own median and p90 first (staff) response; posts created earlier count in none."""
+    assert _group(health.health_numbers(GROUP_ROWS, T), channel, post_type) == expected
+
+
+def test_the_groups_are_the_channels_and_types_the_week_had() -> None:
+    groups = health.health_numbers(GROUP_ROWS, T).groups
+    assert [(g.channel, g.post_type) for g in groups] == [
+        ("forum", "troubleshooting"),
+        ("github", "bug"),
+        ("github", "question"),
+    ]
+    assert health.health_numbers([], T).groups == ()
+
+
+@pytest.mark.parametrize(
+    ("now_rows", "before_rows", "expected"),
+    [
+        pytest.param(
+            [row(ago(days=6), 2, 2, number=1), row(ago(days=5), 4, 10, number=2)],
+            [row(ago(days=8), 30, 30, number=3)],
+            "GitHub · Bug: 2 new posts (+1), 2 with a response; first response median 3 h (−27 h),"
+            " p90 3.8 h (−26 h); first staff response median 6 h (−24 h), p90 9.2 h (−21 h)",
+            id="both weeks",
+        ),
+        pytest.param(
+            [row(ago(days=3), None, None, state="unanswered", number=1)],
+            [],
+            "GitHub · Bug: 1 new post (+1), 0 with a response; first response none; first staff response none",
+            id="new group without a response",
+        ),
+        pytest.param(
+            [],
+            [row(ago(days=8), 5, None, channel="forum", post_type="question", number=1)],
+            "Forum · Developer/Product Question: 0 new posts (−1), 0 with a response; first response"
+            " median none (n/a), p90 none (n/a); first staff response none",
+            id="a group only last week",
+        ),
+    ],
+)
+def test_each_group_line_gives_its_numbers_and_their_change(
+    now_rows: list[StateRow], before_rows: list[StateRow], expected: str
+) -> None:
+    week_ago = T - timedelta(days=7)
+    before = health.health_numbers([replace(r, as_of=week_ago) for r in before_rows], week_ago)
+    assert group_lines(health.health_numbers(now_rows, T), before, ["github", "forum"]) == [expected]
+
+
+def test_the_section_lists_the_groups_in_channel_then_type_order() -> None:
+    now = health.health_numbers(GROUP_ROWS, T)
+    lines = group_lines(now, numbers(T - timedelta(days=7)), ["github", "forum"])
+    assert [line.split(":")[0] for line in lines] == [
+        "GitHub · Bug",
+        "GitHub · Developer/Product Question",
+        "Forum · Troubleshooting",
+    ]
+    section = render_health_section(now, numbers(T - timedelta(days=7)), ["github", "forum"])
+    assert join_blocks(section).count("\n- ") == len(health_lines(now, numbers(T))) + len(lines)
+    assert "By channel and type" in section
+    assert "@" not in section
+
+
+def test_a_long_list_of_groups_carries_on_into_the_next_post_whole() -> None:
+    """Each group line is a block of its own: posts as short as the settings allow (1,000
+    characters) carry the lines on under the section's heading, none cut short."""
+    from community_monitoring.messages import render_weekly_review
+
+    rows = [
+        row(ago(days=3), 3, 5, channel=channel, post_type=post_type, number=n)
+        for n, (channel, post_type) in enumerate(
+            (c, t)
+            for c in ("github", "gitlab", "forum", "stackoverflow")
+            for t in ("bug", "troubleshooting", "feature_proposal", "question")
+        )
+    ]
+    channels = ["github", "gitlab", "forum", "stackoverflow"]
+    now = health.health_numbers(rows, T)
+    before = numbers(T - timedelta(days=7))
+    section = render_health_section(now, before, channels)
+    short = SETTINGS.model_copy(
+        update={"digest": SETTINGS.digest.model_copy(update={"message_max_chars": 1000})}
+    )
+    review = render_weekly_review(_stale(5), short, T, 7, footer=section)
+    assert all(len(part) <= 1000 for part in review.parts)
+    lines = group_lines(now, before, channels)
+    assert len(lines) == 16
+    assert all(sum(f"- {line}" in part for part in review.parts) == 1 for line in lines)
+    assert "…" not in "".join(review.parts[-3:])
