@@ -724,19 +724,26 @@ class _PhraseFinder(NamedTuple):
 
 def keyword_pattern(keywords: Iterable[str], plurals: bool = False) -> re.Pattern[str] | None:
     r"""Any of ``keywords`` as a whole word, case-insensitively; the longest wins where several start.
-    With ``plurals``, a keyword also matches with "s" or "es" after it ("push notifications").
+    With ``plurals``, a keyword also matches with "s" or "es" after it ("push notifications"). A space
+    in a keyword matches any run of white space: a hard-wrapped paragraph puts a phrase's words on two
+    lines ("push\nnotification"), which Markdown shows as one phrase.
 
-    The same matches as an alternation of ``(?<!\w)keyword(?!\w)``, longest first, but through one
-    trie, so the cost per character no longer grows with the number of keywords.
+    The same matches as an alternation of ``(?<!\w)keyword(?!\w)`` (each space ``\s+``), longest
+    first, but through one trie, so the cost per character no longer grows with the number of keywords.
     """
-    ordered = sorted({k.casefold() for k in keywords if k}, key=len, reverse=True)
+    ordered = sorted({" ".join(k.casefold().split()) for k in keywords if k.strip()}, key=len, reverse=True)
     if not ordered:
         return None
     end = r"(?:e?s)?(?!\w)" if plurals else r"(?!\w)"
     if not all(k.isascii() for k in ordered):
         # Outside ASCII, case folding can make two keywords match the same text: keep their order.
-        return re.compile("|".join(rf"(?<!\w){re.escape(k)}{end}" for k in ordered), re.IGNORECASE)
-    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=re.escape(' '))}){end}", re.IGNORECASE)
+        return re.compile("|".join(rf"(?<!\w){_spaced(k)}{end}" for k in ordered), re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered)}){end}", re.IGNORECASE)
+
+
+def _spaced(keyword: str) -> str:
+    """``keyword`` as a pattern whose spaces match any run of white space."""
+    return r"\s+".join(re.escape(word) for word in keyword.split())
 
 
 def _link_words(match: re.Match[str]) -> str:

@@ -296,6 +296,11 @@ def offered_to_contribute(post: Post, offer: re.Pattern[str] | None, as_of: date
     return any(text and offer_in(plain_words(answers.own_words(text)), offer) for text in texts)
 
 
+def _words(text: str) -> str:
+    """A keyword or the text it matched, case-folded, its words one space apart."""
+    return " ".join(text.casefold().split())
+
+
 def greeted_name(author: str) -> str:
     """Whom a reply draft greets: the author's name made safe to show ("Hi there," for a name that
     shows nothing, and for a deleted account: "Hi ghost," greets nobody). The one greeting of every
@@ -312,7 +317,8 @@ class DraftWriter:
         self._settings = settings
         doc_links = settings.reply_drafts.doc_links
         self._doc_pattern = keyword_pattern(doc_links)
-        self._doc_urls = {k.casefold(): v for k, v in doc_links.items()}
+        # By a keyword's words: a match may break a phrase over a line ("high\navailability").
+        self._doc_urls = {_words(k): v for k, v in doc_links.items()}
         self._reader = PostClassifier.from_settings(settings)
         self._offer = offer_pattern(settings.uservoice.offer_phrases)
 
@@ -321,9 +327,8 @@ class DraftWriter:
             return ()
         found: dict[str, tuple[str, str]] = {}
         for match in self._doc_pattern.finditer(f"{post.title}\n{post.body}"):
-            keyword = match.group(0).casefold()
-            url = self._doc_urls[keyword]
-            found.setdefault(url, (match.group(0), url))
+            url = self._doc_urls[_words(match.group(0))]
+            found.setdefault(url, (" ".join(match.group(0).split()), url))
         return tuple(found.values())[:3]
 
     def suggest(

@@ -978,3 +978,20 @@ def test_drafts_do_not_ask_an_author_who_offered_to_contribute(
     p = post(author="alice", title="Mute a thread", body=body, replies=replies)
     draft = WRITER.suggest(p, Classification(post_type, "x"), (), as_of=T).draft
     assert ("interested in contributing" in draft) == asks, (case, draft)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "shown"),
+    [
+        pytest.param("Setup", "How do I set up high availability?", "high availability", id="one line"),
+        # sc34: a keyword's words wrapped onto the next line are still the keyword (and never a
+        # lookup of "high\navailability" that no doc link is keyed by).
+        pytest.param(
+            "Setup", "We want high\navailability with two nodes.", "high availability", id="wrapped"
+        ),
+        pytest.param("Setup", "We want HIGH  Availability.", "HIGH Availability", id="spaced twice"),
+    ],
+)
+def test_related_docs_find_a_phrase_keyword_however_it_is_spaced(title: str, body: str, shown: str) -> None:
+    url = "https://docs.mattermost.com/scale/high-availability-cluster.html"
+    assert (shown, url) in WRITER.related_docs(post(title=title, body=body))

@@ -47,6 +47,19 @@ ROUTES = load_settings(
             "mobile-team",
         ),
         ("keyword after the first paragraph is no match", post(body="It fails.\n\nAPNs says 410"), ""),
+        # sc34 held-out scenario: a phrase keyword whose words a hard-wrapped first paragraph puts on
+        # two lines is the same phrase (Markdown reads the line end as a space), as is one spaced twice.
+        (
+            "phrase keyword wrapped across a line of the first paragraph",
+            post(body="Since 11.1 every push\nnotification arrives twice on Android.\n\nLogs"),
+            "mobile-team",
+        ),
+        (
+            "phrase keyword spaced twice in the title",
+            post(title="Push  notifications arrive twice"),
+            "mobile-team",
+        ),
+        ("phrase keyword's words across a paragraph break", post(body="No push\n\nnotification"), ""),
         # The first paragraph is the author's own words: code, quotes and headings are not it.
         (
             "keyword in a log pasted first is no match",

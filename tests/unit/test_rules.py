@@ -538,13 +538,15 @@ def test_keyword_pattern_matches_like_the_plain_alternation(keywords: list[str])
     from community_monitoring.rules import keyword_pattern
 
     ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
-    plain = re.compile("|".join(rf"(?<!\w){re.escape(k)}(?!\w)" for k in ordered), re.IGNORECASE)
+    # A space in a keyword is any run of white space (a phrase wrapped onto the next line).
+    spaced = [re.escape(k).replace(re.escape(" "), r"\s+") for k in ordered]
+    plain = re.compile("|".join(rf"(?<!\w){k}(?!\w)" for k in spaced), re.IGNORECASE)
     pattern = keyword_pattern(keywords)
     assert pattern is not None
     texts = [
         "SSO Login page is down; sso login works, sso_login and ssologin do not",
         "C++ or c# or Node.JS, .NET, +1, e-mail/email, abc a b ab a",
-        "STRASSE straße \u212aelvin SAML, a  b",
+        "STRASSE straße \u212aelvin SAML, a  b, a\nb, A\tB",
         "",
     ]
     for text in texts:
