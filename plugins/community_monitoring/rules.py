@@ -364,7 +364,9 @@ def help_wanted_entry(
         joined_at=joined,
         day=day,
         step=ladder_step(day, config.escalation),
-        last_call=is_last_call(post, config, as_of),
+        # Only the first-response section has an age window to leave: a new reply to a core-team
+        # question stays listed however old its topic (and an after-the-release topic is a day old).
+        last_call=section == "waiting_for_first_response" and is_last_call(post, config, as_of),
         owner=route_owner(post, config.routing),
     )
 

@@ -351,11 +351,11 @@ HELP_WANTED_SECTIONS = ("waiting_for_first_response", "after_the_release", "new_
 GAVE = "It is 11.1.0 on Ubuntu, behind nginx."
 
 
-def _asked_and_answered(question_days_ago: float, reply_days_ago: float) -> Post:
+def _asked_and_answered(question_days_ago: float, reply_days_ago: float, days_old: float = 20) -> Post:
     """A forum topic (20 days old) where staff asked and the author answered."""
     return post(
         channel="forum",
-        created=ago(days=20),
+        created=ago(days=days_old),
         replies=(
             answer("forum.staffer", at=ago(days=question_days_ago), body="Which version?"),
             answer("alice", at=ago(days=reply_days_ago), body=GAVE),
@@ -438,6 +438,26 @@ LADDER_CASES = [
         "escalated",
         7,
         "escalated",
+        False,
+    ),
+    # sc34: a new reply to a core-team question has no age window (SPEC §4 (b) 3), so it never ages
+    # out of the list: 28 days after it was posted it is no "last call", and 40 days after still listed.
+    (
+        "core-team question answered, topic 28 days old: no last call",
+        _asked_and_answered(5, 1, days_old=28),
+        T,
+        "new_reply_to_core_team_question",
+        2,
+        "listed",
+        False,
+    ),
+    (
+        "core-team question answered, topic 40 days old: still listed",
+        _asked_and_answered(5, 1, days_old=40),
+        T,
+        "new_reply_to_core_team_question",
+        2,
+        "listed",
         False,
     ),
     (
