@@ -954,3 +954,42 @@ def test_a_topic_whose_view_says_it_was_deleted_is_gone_not_listed(
     found, problems = read_forum(scenario, monkeypatch)
     assert list(found) == listed
     assert problems == []
+
+
+def test_a_reply_deleted_after_t_answered_at_t(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin key reads a reply a moderator deleted, with its ``deleted_at``: one deleted after T
+    was there at T, so a backfill (or a run as of T) reads it as the reply it was that day. Dropped
+    whenever it was deleted, its topic was listed in T's [Help Wanted] as never answered. A
+    ``deleted_at`` that is no time names the topic (whether the reply stood at T cannot be told)."""
+    cases = {  # title → the reply's deleted_at
+        "Deleted before T": iso(NOW - days(1)),
+        "Deleted at T": iso(NOW),
+        "Deleted after T": iso(NOW + days(0.5)),
+        "Deleted when": "yesterday",
+    }
+    topics, posts = [], []
+    for n, (title, deleted_at) in enumerate(cases.items()):
+        created = NOW - days(4 - n * 0.25)
+        thread = [
+            forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}"),
+            forum_post(
+                10 * n + 2,
+                100 + n,
+                2,
+                "helper",
+                created + days(1),
+                raw="Raise MaxFileSize.",
+                deleted_at=deleted_at,
+            ),
+        ]
+        topics.append(forum_topic(100 + n, title, created, thread))
+        posts += thread
+    found, problems = read_forum(write_scenario(tmp_path / "s", NOW, topics=topics, posts=posts), monkeypatch)
+    assert {title: [r.body for r in post.replies] for title, post in found.items()} == {
+        "Deleted before T": [],
+        "Deleted at T": [],
+        "Deleted after T": ["Raise MaxFileSize."],
+    }
+    assert [(p.item.rsplit("/", 1)[-1], p.problem) for p in problems] == [
+        ("103", "its post 2's field 'deleted_at' is not a time: 'yesterday'")
+    ]

@@ -566,7 +566,9 @@ def _topics_in_window(
 class _Threads:
     """The window's posts, by topic: first posts and the replies people see."""
 
-    def __init__(self) -> None:
+    def __init__(self, until: datetime) -> None:
+        # T: a reply deleted after it was there at T, and answered as any other that day.
+        self.until = until
         self.first_posts: dict[int, dict[str, Any]] = {}
         self.replies: dict[int, list[Reply]] = defaultdict(list)
         # Topic → when its accepted solution was posted (the earliest the API can tell).
@@ -595,8 +597,8 @@ class _Threads:
             self.closed_at[post.topic_id] = max(post.created_at, earlier) if earlier else post.created_at
         if post.post_number == 1:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
-        elif post.user_deleted or post.deleted_at or post.hidden:
-            return  # withdrawn, deleted or hidden: no one reads it, so it answers no one
+        elif post.user_deleted or post.hidden or self._deleted_at_t(post, raw):
+            return  # withdrawn, deleted by T or hidden: no one reads it, so it answers no one
         elif post.post_type is None:
             self.unreadable.setdefault(
                 post.topic_id,
@@ -609,6 +611,20 @@ class _Threads:
                 self.replies[post.topic_id].append(reply)
                 if post.accepted_answer:
                     self.solved_at[post.topic_id] = reply.created_at
+
+    def _deleted_at_t(self, post: DiscoursePost, raw: Any) -> bool:
+        """Whether a reply was deleted at T (its ``deleted_at`` at or before it); one that is no
+        time names its topic as unreadable (whether the reply stood at T cannot be told)."""
+        if post.deleted_at is None:
+            return False
+        deleted = time_of(raw, "deleted_at")
+        if deleted is None:
+            self.unreadable.setdefault(
+                post.topic_id,
+                f"its post {post.post_number}'s field 'deleted_at' is not a time: {post.deleted_at!r}",
+            )
+            return True
+        return deleted <= self.until
 
 
 def _post_name(raw: Any, topics: dict[int, dict[str, Any]], public_url: str) -> str:
@@ -631,7 +647,7 @@ def _read_threads(
     """The window's posts of ``topics``; ``skipped``: topics /latest.json listed but that were
     skipped as malformed (already named, so not said to be missing from /latest.json)."""
     since, until = window
-    threads = _Threads()
+    threads = _Threads(until)
     unlisted = threads.unlisted
     for raw in client.posts_since(since):
         topic_id = field_of(raw, "topic_id")
