@@ -543,7 +543,9 @@ def _negated_before(words: str, backwards: str, end: int) -> bool:
 
 def is_open_at(post: Post, as_of: datetime) -> bool:
     if post.state == "open":
-        return True
+        # Open now, but closed at T by a closure that a reopening after T ended.
+        reopened, closed = post.reopened_at, post.closed_at
+        return not (reopened is not None and closed is not None and closed <= as_of < reopened)
     # Closed now, but a closure after T had not happened yet at T. A closure with no known time
     # (e.g. a closed forum topic) is taken as already closed.
     return post.closed_at is not None and post.closed_at > as_of

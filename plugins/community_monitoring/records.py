@@ -64,6 +64,9 @@ class Post:
     number: int | None = None
     state: str = "open"
     closed_at: datetime | None = None
+    # Open now, but reopened at this time from the closure that began at ``closed_at`` (where the
+    # upstream says when: a forum topic's "closed.disabled" small action); None when it was not.
+    reopened_at: datetime | None = None
     updated_at: datetime | None = None
     labels: tuple[str, ...] = ()
     # The GitHub issue's type ("Bug", "Feature"; organisations define them), "" where none is set:

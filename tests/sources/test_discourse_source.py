@@ -993,3 +993,59 @@ def test_a_reply_deleted_after_t_answered_at_t(tmp_path: Path, monkeypatch: pyte
     assert [(p.item.rsplit("/", 1)[-1], p.problem) for p in problems] == [
         ("103", "its post 2's field 'deleted_at' is not a time: 'yesterday'")
     ]
+
+
+def test_a_topic_reopened_after_t_was_closed_at_t(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reopening a topic posts a "closed.disabled" small action, and the topic's ``closed`` flag is
+    what it is now: one closed before T and reopened after it was closed in T's run (a backfill);
+    read as open, it was listed in [Help Wanted] as waiting for a first response."""
+    from community_monitoring.answers import is_open_at
+
+    cases = {  # title → its closings and reopenings: (days before T, action code)
+        "Reopened after T": [(2, "closed.enabled"), (-0.5, "closed.disabled")],
+        "Reopened before T": [(2, "closed.enabled"), (1, "closed.disabled")],
+        "Closed and reopened after T": [(-0.25, "closed.enabled"), (-0.5, "closed.disabled")],
+        "Reopened twice": [
+            (3, "closed.enabled"),
+            (2.5, "closed.disabled"),
+            (1, "autoclosed.enabled"),
+            (-0.25, "autoclosed.disabled"),
+            (-0.5, "closed.enabled"),
+            (-0.75, "closed.disabled"),
+        ],
+    }
+    topics, posts = [], []
+    for n, (title, moves) in enumerate(cases.items()):
+        created = NOW - days(4 - n * 0.25)
+        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        for k, (days_before, code) in enumerate(moves):
+            thread.append(
+                forum_post(
+                    10 * n + 2 + k,
+                    100 + n,
+                    2 + k,
+                    "system",
+                    NOW - days(days_before),
+                    raw="",
+                    post_type=3,
+                    action_code=code,
+                )
+            )
+        topics.append(forum_topic(100 + n, title, created, thread, closed=False))
+        posts += thread
+    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        found = {p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")}
+    assert {title: is_open_at(post, NOW) for title, post in found.items()} == {
+        "Reopened after T": False,
+        "Reopened before T": True,
+        "Closed and reopened after T": True,
+        "Reopened twice": False,  # closed again a day before T, reopened after it
+    }
+    assert (found["Reopened after T"].closed_at, found["Reopened after T"].reopened_at) == (
+        NOW - days(2),
+        NOW + days(0.5),
+    )
+    assert all(post.replies == () for post in found.values())

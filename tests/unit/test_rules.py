@@ -128,6 +128,14 @@ def test_help_wanted_from_jira(
         ("closed before T", post(state="closed", closed_at=ago(days=1)), False),
         ("closed after T", post(state="closed", closed_at=T.replace(hour=12)), True),
         ("closed, time unknown", post(state="closed"), False),
+        ("reopened after T", post(closed_at=ago(days=1), reopened_at=T.replace(hour=12)), False),
+        ("reopened after T, closed at T", post(closed_at=T, reopened_at=T.replace(hour=12)), False),
+        ("reopened before T", post(closed_at=ago(days=2), reopened_at=ago(days=1)), True),
+        (
+            "closed and reopened after T",
+            post(closed_at=T.replace(hour=11), reopened_at=T.replace(hour=12)),
+            True,
+        ),
     ],
 )
 def test_is_open_at(case: str, item: Post, expected: bool) -> None:

@@ -43,6 +43,7 @@ DISCOURSE_CONN_ID = "discourse_default"
 REGULAR_POST = 1  # whispers, moderator actions and small actions are not replies anyone sees
 SMALL_ACTION = 3  # "closed this topic", "archived this topic": when the topic's state changed
 CLOSING_ACTIONS = frozenset({"closed.enabled", "autoclosed.enabled", "archived.enabled"})
+REOPENING_ACTIONS = frozenset({"closed.disabled", "autoclosed.disabled", "archived.disabled"})
 MAX_PAGES = 10_000
 TOPIC_POSTS_PER_CALL = 20  # as many as a topic view inlines (its chunk size)
 MAX_CATEGORY_DEPTH = 3  # Discourse nests categories three levels deep at most
@@ -462,8 +463,11 @@ def build_topic_post(
     solved_at: datetime | None = None,
     restricted: frozenset[int] = frozenset(),
     closed_at: datetime | None = None,
+    closure_at_t: tuple[datetime, datetime] | None = None,
 ) -> Post:
     closed = bool(topic.get("closed") or topic.get("archived"))
+    # Open now but reopened after T: (closed at, reopened at) of the closure it was in at T.
+    reopened = closure_at_t if not closed else None
     category_id = topic.get("category_id")
     # Unlisted (visible false), hidden after flags, or in a category only some groups read.
     public = not (
@@ -483,7 +487,8 @@ def build_topic_post(
         created_at=parse_time(topic.get("created_at") or first_post["created_at"]),
         state="closed" if closed else "open",
         # When it was closed, where a small-action post says (else unknown: closed before T).
-        closed_at=closed_at if closed else None,
+        closed_at=closed_at if closed else (reopened[0] if reopened else None),
+        reopened_at=reopened[1] if reopened else None,
         category=categories.get(int(category_id), "") if category_id is not None else "",
         container="forum",
         replies=tuple(sorted(replies, key=lambda r: (r.created_at, r.reply_id))),
@@ -576,6 +581,9 @@ class _Threads:
         # Topic → when it was last closed or archived (its small-action post), so that a topic
         # closed after T is still open for that run.
         self.closed_at: dict[int, datetime] = {}
+        # Topic → its closings (True) and reopenings (False), by time: whether a topic open now
+        # was closed at T (reopened only after it).
+        self.state_moves: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
         self.count = 0
         self._seen: set[int] = set()
         # Topics whose first post is in the window but that /latest.json did not list.
@@ -595,6 +603,8 @@ class _Threads:
         if post.post_type == SMALL_ACTION and post.action_code in CLOSING_ACTIONS:
             earlier = self.closed_at.get(post.topic_id)
             self.closed_at[post.topic_id] = max(post.created_at, earlier) if earlier else post.created_at
+        if post.post_type == SMALL_ACTION and post.action_code in CLOSING_ACTIONS | REOPENING_ACTIONS:
+            self.state_moves[post.topic_id].append((post.created_at, post.action_code in CLOSING_ACTIONS))
         if post.post_number == 1:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
         elif post.user_deleted or post.hidden or self._deleted_at_t(post, raw):
@@ -611,6 +621,16 @@ class _Threads:
                 self.replies[post.topic_id].append(reply)
                 if post.accepted_answer:
                     self.solved_at[post.topic_id] = reply.created_at
+
+    def closure_at_t(self, topic_id: int) -> tuple[datetime, datetime] | None:
+        """For a topic open now: (closed at, reopened at) of the closure it was in at T, when a
+        reopening after T ended one begun by T; else None (open at T as far as the forum says)."""
+        moves = sorted(self.state_moves.get(topic_id, ()))
+        by_t = [move for move in moves if move[0] <= self.until]
+        if not by_t or not by_t[-1][1]:
+            return None
+        reopened = next((at for at, closing in moves if at > self.until and not closing), None)
+        return (by_t[-1][0], reopened) if reopened is not None else None
 
     def _deleted_at_t(self, post: DiscoursePost, raw: Any) -> bool:
         """Whether a reply was deleted at T (its ``deleted_at`` at or before it); one that is no
@@ -877,6 +897,7 @@ def fetch_forum_topics(
             threads.solved_at.get(topic_id),
             categories.restricted,
             threads.closed_at.get(topic_id),
+            threads.closure_at_t(topic_id),
             post_id=str(topic_id),
         )
         if post is not None:
