@@ -189,8 +189,9 @@ _OWN_CODE_BLOCK = _Blocks(
 )
 # Markdown's indented code blocks (``markdown_text.indented_code_spans``), read only in Markdown: an
 # HTML body (Stack Overflow's, a forum post's cooked HTML) puts its code in <pre>, and its
-# indentation is layout.
-_HTML_BODY = re.compile(r"</(?:p|div|li|ul|ol|pre|blockquote|table|h[1-6])>|<br\s*/?>", re.IGNORECASE)
+# indentation is layout. Such a body closes its paragraphs; a "<br>" alone is no sign of one: Markdown
+# writes it for a line break, in a table's cell above all.
+_HTML_BODY = re.compile(r"</(?:p|div|li|ul|ol|pre|blockquote|table|h[1-6])>", re.IGNORECASE)
 
 
 def _indented_code(text: str) -> Iterator[tuple[int, int]]:

@@ -322,6 +322,26 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             True,
             False,
         ),
+        # Markdown writes "<br>" for a line break (in a table's cell above all): it makes no HTML body.
+        (
+            "a question mark in indented code below a table with a <br>",
+            "| Setting | Value |\n|---|---|\n| SiteURL | one<br>two |\n\nRun this:\n\n"
+            "    DELETE FROM Posts WHERE Status = ?;",
+            False,
+            False,
+        ),
+        (
+            "a question mark in indented code below a line broken with <br/>",
+            "Checked the config<br/>and the proxy.\n\nThen run:\n\n\tSELECT * FROM x WHERE y = ?",
+            False,
+            False,
+        ),
+        (
+            "a question indented in an HTML body with a <br>",
+            "<p>Open it<br>then save</p>\n\n    <p>Which version are you on?</p>",
+            True,
+            False,
+        ),
         (
             "a question indented in an HTML body",
             "<ul>\n<li>Open it</li>\n</ul>\n\n    <p>Which version are you on?</p>",
