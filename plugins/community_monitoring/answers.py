@@ -629,7 +629,7 @@ def answer_state(
         return "unanswered"
     latest = replies[-1]
     if not is_by_author(post, latest):
-        if passes_it_on(post, latest, roster):
+        if passes_it_on(post, latest, roster, as_of):
             # Staff handing the post to a colleague ("@bob can you look at this one?"): no answer yet.
             return "waiting_on_us"
         asks = asks_the_author(latest.body, settings.responses) and not addresses_others(post, latest)
@@ -654,13 +654,14 @@ def addresses_others(post: Post, reply: Reply) -> bool:
     return bool(author) and not any(_names(author, mention) for mention in _MENTION.findall(words))
 
 
-def passes_it_on(post: Post, reply: Reply, roster: StaffRoster) -> bool:
+def passes_it_on(post: Post, reply: Reply, roster: StaffRoster, as_of: datetime) -> bool:
     """Staff writing to other staff only: the reply opens by naming people, never the author, and
-    each one it names is staff (on the roster, or a reply of theirs in the thread says so). It
-    neither answers the author nor asks them anything: the post still waits on the team."""
+    each one it names is staff (on the roster, or a reply of theirs in the thread before T says so:
+    one made after T does not exist for the run). It neither answers the author nor asks them
+    anything: the post still waits on the team."""
     if not is_reply_staff(post, reply, roster) or not addresses_others(post, reply):
         return False
-    by_platform = {r.author.casefold() for r in post.replies if r.author_platform_staff}
+    by_platform = {r.author.casefold() for r in replies_at(post, as_of) if r.author_platform_staff}
     named = {_mention_key(mention.removeprefix("@")) for mention in _MENTION.findall(own_words(reply.body))}
     return all(name in by_platform or roster.is_staff(post.channel, name) for name in named)
 

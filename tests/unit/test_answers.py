@@ -624,6 +624,18 @@ STATE_CASES: list[tuple[str, Post, AnswerState]] = [
         ),
         "waiting_on_us",
     ),
+    # Who the platform marks as staff is read as of T: a colleague's first reply after T does not exist
+    # yet, so "@dev" is no one known to be staff at T (a backfill reads the thread as its day did).
+    (
+        "staff name someone the platform marks as staff only after T",
+        post(
+            replies=(
+                reply("staffer", at=ago(days=1), body="@dev, can you take this one? Looks like the proxy."),
+                answer("dev", at=T + timedelta(hours=2), author_platform_staff=True),
+            )
+        ),
+        "answered",
+    ),
     (
         "staff ask a community helper",
         post(replies=(reply("staffer", at=ago(days=1), body="@bob can you look at this one?"),)),
