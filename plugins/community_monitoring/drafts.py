@@ -160,12 +160,14 @@ _OF_THEMSELF = re.compile(r"\b(?:i|my|me)\b")
 # author's only in a sentence that asks and tells of none of the replier's own ("Are you on 10.5?").
 _OWN_SIDE = re.compile(r"\b(?:i|my|mine|me|our|ours|here)\b")
 # Nor is a version a question points the author to ("Could you try upgrading to 10.6?", "Could you
-# try 10.6 and see if it helps?", "Does it still happen in 11.1?", "fixed in 10.6, can you check?"):
-# the words just before it say so. "in" alone does not: "Are you seeing this in 10.5?" asks which
-# one the author runs; "still" before it ("does it still happen in", not "are you still on") does.
+# try 10.6 and see if it helps?", "Can you reproduce it in 11.1?", "Could you check in 11.1?", "Does
+# it still happen in 11.1?", "fixed in 10.6, can you check?"): the words just before it say so. "in"
+# alone does not: "Are you seeing this in 10.5?" asks which one the author runs; "still" before it
+# ("does it still happen in", not "are you still on") does.
 _POINTED_TO = re.compile(
-    r"(?:\b(?:upgrad\w*|updat\w*|mov\w*|go|going|switch\w*|try|trying|test|testing|fixed|available|"
-    r"released|shipped|landed|introduced|added|since|until|before|after)"
+    r"(?:\b(?:upgrad\w*|updat\w*|mov\w*|go|going|switch\w*|try|trying|test|testing|retest\w*|reproduc\w*|"
+    r"check|checking|verify|verifying|fixed|available|released|shipped|landed|introduced|added|since|until|"
+    r"before|after)"
     r"(?:[ \t]+(?:it|this|that|again|out))*(?:[ \t]+(?:to|in|on|with))?"
     r"|\bstill(?:[ \t]+[\w'-]+){1,4}?[ \t]+(?:in|on|with))"
     r"(?:[ \t]+(?:the|mattermost|server|version|release|v))*[ \t]*$"

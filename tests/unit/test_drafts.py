@@ -841,6 +841,33 @@ BARE_BUG = "The server crashes when I upload a file."
             (reply("staffer", body="Could you try it on 10.6?"),),
             ("versions", "logs", "steps"),
         ),
+        # A version the author is asked to test pointing them to it: reproduce, check, verify or retest
+        # "in" it asks which one they run no more than "try it on" does.
+        (
+            "a version the author is asked to reproduce it in is not asked for",
+            (reply("staffer", body="Can you reproduce it in 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a version the author is asked to check in is not asked for",
+            (reply("staffer", body="Could you check in 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a version the author is asked to verify it on is not asked for",
+            (reply("staffer", body="Could you verify this on 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "a version the author is asked to retest in is not asked for",
+            (reply("staffer", body="Would you retest in 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
+        (
+            "whether it is reproducible in a version is not asked for",
+            (reply("staffer", body="Is this reproducible in 11.1?"),),
+            ("versions", "logs", "steps"),
+        ),
         (
             "a question naming a version and whom to tell asks for it",
             (reply("staffer", body="Let me know whether you run 10.5 or later."),),
