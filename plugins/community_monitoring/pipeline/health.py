@@ -69,7 +69,7 @@ def record_post_states(run: TaskRun) -> dict[str, Any]:
         triage_classifier(run.settings, run.as_of),
         _releases(run),
     )
-    rows = shown_rows(rows, product_redactor(run.settings))
+    rows = shown_rows(rows, product_redactor(run.settings, only_where_found=True))
     # The posts this run named as unreadable keep their last row (marked) rather than leave the page.
     unread = [
         (str(p["channel"]), str(p["post_id"]))

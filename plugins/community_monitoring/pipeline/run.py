@@ -13,6 +13,7 @@ import functools
 import inspect
 import logging
 import os
+import re
 import resource
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -246,21 +247,31 @@ def connection_secrets(conn_ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(secret for secret in found if len(secret) >= SHORT_SECRET))
 
 
-def product_redactor(settings: Settings) -> Callable[[str], str]:
+def product_redactor(settings: Settings, *, only_where_found: bool = False) -> Callable[[str], str]:
     """``redact``, and every credential of the product's connections shown as ``***`` wherever it
     stands: an upstream title or body that carries one (a webhook URL pasted into an issue) must not
     reach a message, the ledger or an archive (SPEC §6), and the task that posts has not itself read
-    the sources' connections, so Airflow's masker alone does not know them. Read once, on first use."""
+    the sources' connections, so Airflow's masker alone does not know them. Read once, on first use.
+
+    ``only_where_found``: for many short upstream texts (the state table's titles), a text in which
+    one search finds none of those credentials is returned as it is, without Airflow's masker (which
+    costs more than the search, 100,000 times a run); the credentials an upstream text can carry are
+    the product's, not the ones this task itself read."""
     from community_monitoring.channels import CHANNELS
+    from community_monitoring.sources.http import scrub_secrets, secrets_finder
 
     @functools.cache
     def secrets() -> tuple[str, ...]:
         conn_ids = [conn for channel in CHANNELS.values() for conn in channel.connections]
         return connection_secrets([*conn_ids, *settings.mattermost.targets.values()])
 
-    def redact_all(text: str) -> str:
-        from community_monitoring.sources.http import scrub_secrets
+    @functools.cache
+    def finder() -> re.Pattern[str] | None:
+        return secrets_finder(secrets())
 
+    def redact_all(text: str) -> str:
+        if only_where_found and ((found := finder()) is None or found.search(text) is None):
+            return text
         return scrub_secrets(redact(text), secrets())
 
     return redact_all
