@@ -2237,6 +2237,51 @@ REAL_WORDING_29 = [
     ),
 ]
 
+# From the errors shared by four real sets (tp30-tp34): a tracker's bare proposal fell to its bug
+# default when it asked to turn something off or announced a suggestion (tp35).
+REAL_WORDING_30 = [
+    (
+        "a title asking to turn something off asks for a capability, as 'Enable' does",
+        {
+            "channel": "github",
+            "title": "Disable reactions in chat",
+            "body": "Reactions clutter the chat pane.",
+        },
+        "feature_proposal",
+        'request "Disable"',
+    ),
+    (
+        "a title stating what disabled users can do asks for nothing",
+        {
+            "channel": "github",
+            "title": "Disabled users can still log in",
+            "body": "A deactivated user logs in.",
+        },
+        "bug",
+        "default for github",
+    ),
+    (
+        "announcing a suggestion wishes for it",
+        {
+            "channel": "github",
+            "title": "Live chat library for mobile apps",
+            "body": "I want to suggest you build a library to embed the live chat in any mobile app.",
+        },
+        "feature_proposal",
+        'wish "want to suggest"',
+    ),
+    (
+        "a bug report suggesting its fix stays a bug report",
+        {
+            "channel": "github",
+            "title": "Export fails on empty channels",
+            "body": "The export crashes when a channel has no posts. I want to suggest a fix: check for an empty list.",
+        },
+        "bug",
+        'phrase "crashes"',
+    ),
+]
+
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
 # and no problem shows, a sentence ending in "?" asks, however it opens.
 REAL_DECISIONS = [
@@ -2376,6 +2421,7 @@ REAL_DECISIONS = [
     + REAL_WORDING_27
     + REAL_WORDING_28
     + REAL_WORDING_29
+    + REAL_WORDING_30
     + REAL_DECISIONS,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
