@@ -725,11 +725,13 @@ class _PhraseFinder(NamedTuple):
 def keyword_pattern(keywords: Iterable[str], plurals: bool = False) -> re.Pattern[str] | None:
     r"""Any of ``keywords`` as a whole word, case-insensitively; the longest wins where several start.
     With ``plurals``, a keyword also matches with "s" or "es" after it ("push notifications"). A space
-    in a keyword matches any run of white space: a hard-wrapped paragraph puts a phrase's words on two
-    lines ("push\nnotification"), which Markdown shows as one phrase.
+    in a keyword matches any run of white space with at most one line end in it: a hard-wrapped
+    paragraph puts a phrase's words on two lines ("push\nnotification"), which Markdown shows as one
+    phrase, while a blank line between them ends a paragraph ("… broken after\n\nUpdate: …").
 
-    The same matches as an alternation of ``(?<!\w)keyword(?!\w)`` (each space ``\s+``), longest
-    first, but through one trie, so the cost per character no longer grows with the number of keywords.
+    The same matches as an alternation of ``(?<!\w)keyword(?!\w)`` (each space ``_PHRASE_SPACE``),
+    longest first, but through one trie, so the cost per character no longer grows with the number of
+    keywords.
     """
     ordered = sorted({" ".join(k.casefold().split()) for k in keywords if k.strip()}, key=len, reverse=True)
     if not ordered:
@@ -738,12 +740,17 @@ def keyword_pattern(keywords: Iterable[str], plurals: bool = False) -> re.Patter
     if not all(k.isascii() for k in ordered):
         # Outside ASCII, case folding can make two keywords match the same text: keep their order.
         return re.compile("|".join(rf"(?<!\w){_spaced(k)}{end}" for k in ordered), re.IGNORECASE)
-    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered)}){end}", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(ordered, space=_PHRASE_SPACE)}){end}", re.IGNORECASE)
+
+
+# White space between a phrase's words within one paragraph: blanks, at most one line end among them
+# ("\r\n" included). Each alternative starts differently, so a long run of blanks is read once.
+_PHRASE_SPACE = r"(?:[^\S\n]+(?:\n[^\S\n]*)?|\n[^\S\n]*)"
 
 
 def _spaced(keyword: str) -> str:
-    """``keyword`` as a pattern whose spaces match any run of white space."""
-    return r"\s+".join(re.escape(word) for word in keyword.split())
+    """``keyword`` as a pattern whose spaces match ``_PHRASE_SPACE``."""
+    return _PHRASE_SPACE.join(re.escape(word) for word in keyword.split())
 
 
 def _link_words(match: re.Match[str]) -> str:

@@ -995,6 +995,39 @@ def test_a_reply_deleted_after_t_answered_at_t(tmp_path: Path, monkeypatch: pyte
     ]
 
 
+def _topics_with_state_moves(tmp_path: Path, cases: dict[str, tuple[bool, list[tuple[float, str]]]]) -> Path:
+    """A forum scenario of one topic per title: (closed now, its closing and reopening small actions
+    as (days before T, action code))."""
+    topics, posts = [], []
+    for n, (title, (closed, moves)) in enumerate(cases.items()):
+        created = NOW - days(4 - n * 0.25)
+        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
+        for k, (days_before, code) in enumerate(moves):
+            thread.append(
+                forum_post(
+                    10 * n + 2 + k,
+                    100 + n,
+                    2 + k,
+                    "system",
+                    NOW - days(days_before),
+                    raw="",
+                    post_type=3,
+                    action_code=code,
+                )
+            )
+        topics.append(forum_topic(100 + n, title, created, thread, closed=closed))
+        posts += thread
+    return write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
+
+
+def _topics_at(monkeypatch: pytest.MonkeyPatch, scenario: Path, until: datetime) -> dict[str, Post]:
+    """The scenario's forum topics, by title, as a run at ``until`` reads them (a month's window)."""
+    with Sandbox(scenario) as running:
+        use_forum(monkeypatch, running, "discourse_test")
+        client = DiscourseClient(ApiClient("discourse_test", "forum"))
+        return {p.title: p for p in fetch_forum_topics(client, NOW - days(30), until, "https://f.example")}
+
+
 def test_a_topic_reopened_after_t_was_closed_at_t(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reopening a topic posts a "closed.disabled" small action, and the topic's ``closed`` flag is
     what it is now: one closed before T and reopened after it was closed in T's run (a backfill);
@@ -1014,30 +1047,8 @@ def test_a_topic_reopened_after_t_was_closed_at_t(tmp_path: Path, monkeypatch: p
             (-0.75, "closed.disabled"),
         ],
     }
-    topics, posts = [], []
-    for n, (title, moves) in enumerate(cases.items()):
-        created = NOW - days(4 - n * 0.25)
-        thread = [forum_post(10 * n + 1, 100 + n, 1, f"author{n}", created, raw=f"Question {n}")]
-        for k, (days_before, code) in enumerate(moves):
-            thread.append(
-                forum_post(
-                    10 * n + 2 + k,
-                    100 + n,
-                    2 + k,
-                    "system",
-                    NOW - days(days_before),
-                    raw="",
-                    post_type=3,
-                    action_code=code,
-                )
-            )
-        topics.append(forum_topic(100 + n, title, created, thread, closed=False))
-        posts += thread
-    scenario = write_scenario(tmp_path / "s", NOW + days(1), topics=topics, posts=posts)
-    with Sandbox(scenario) as running:
-        use_forum(monkeypatch, running, "discourse_test")
-        client = DiscourseClient(ApiClient("discourse_test", "forum"))
-        found = {p.title: p for p in fetch_forum_topics(client, NOW - days(30), NOW, "https://f.example")}
+    scenario = _topics_with_state_moves(tmp_path, {title: (False, moves) for title, moves in cases.items()})
+    found = _topics_at(monkeypatch, scenario, NOW)
     assert {title: is_open_at(post, NOW) for title, post in found.items()} == {
         "Reopened after T": False,
         "Reopened before T": True,
@@ -1049,3 +1060,53 @@ def test_a_topic_reopened_after_t_was_closed_at_t(tmp_path: Path, monkeypatch: p
         NOW + days(0.5),
     )
     assert all(post.replies == () for post in found.values())
+
+
+def test_a_topic_closed_or_archived_at_t_by_its_own_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A topic's closed and archived flags are two: unarchiving it before T leaves it closed at T
+    when its closure ended only after T; and one closed now after a reopening past T was closed at T
+    too (its last closing is after T, but the closure T stood in began before it)."""
+    from community_monitoring.answers import is_open_at
+
+    cases = {  # title → (closed now, its moves: (days before T, action code))
+        "Unarchived before T, reopened after": (
+            False,
+            [
+                (3, "closed.enabled"),
+                (2, "archived.enabled"),
+                (1, "archived.disabled"),
+                (-0.5, "closed.disabled"),
+            ],
+        ),
+        "Reopened after T, closed again": (
+            True,
+            [(2, "closed.enabled"), (-0.25, "closed.disabled"), (-0.5, "closed.enabled")],
+        ),
+        "Open at T, closed after": (
+            True,
+            [(2, "closed.enabled"), (1, "closed.disabled"), (-0.5, "closed.enabled")],
+        ),
+        "Archived, unarchived after T, closed flag never set": (
+            False,
+            [(2, "archived.enabled"), (-0.5, "archived.disabled")],
+        ),
+    }
+    scenario = _topics_with_state_moves(tmp_path, cases)
+    found = _topics_at(monkeypatch, scenario, NOW)
+    assert {title: is_open_at(post, NOW) for title, post in found.items()} == {
+        "Unarchived before T, reopened after": False,
+        "Reopened after T, closed again": False,
+        "Open at T, closed after": True,
+        "Archived, unarchived after T, closed flag never set": False,
+    }
+    # The live run (T = now) reads each as it did: closed since its last closing, or open.
+    now = NOW + days(1)
+    live = _topics_at(monkeypatch, scenario, now)
+    assert {title: (is_open_at(post, now), post.closed_at) for title, post in live.items()} == {
+        "Unarchived before T, reopened after": (True, None),
+        "Reopened after T, closed again": (False, NOW + days(0.5)),
+        "Open at T, closed after": (False, NOW + days(0.5)),
+        "Archived, unarchived after T, closed flag never set": (True, None),
+    }

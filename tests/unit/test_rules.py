@@ -218,6 +218,19 @@ def _forum(title: str, body: str = "", created_hours_ago: float = 3, **kwargs: o
         ("SAML in title", _forum("SAML login fails"), RELEASES, True),
         ("upgrade in body", _forum("Server down", "Broke after upgrading to 11.1"), RELEASES, True),
         ("after updating phrase", _forum("Search", "Search is empty after updating"), RELEASES, True),
+        (
+            "phrase wrapped onto the next line",
+            _forum("Search", "Empty after\nupdate to 11.1"),
+            RELEASES,
+            True,
+        ),
+        # rv35: a blank line ends the paragraph: its last word and the next one's first are no phrase.
+        (
+            "phrase's words in two paragraphs",
+            _forum("Search", "Search was fine before, broken after\n\nUpdate: it was the proxy"),
+            RELEASES,
+            False,
+        ),
         ("keyword case-insensitive", _forum("ldap sync stopped"), RELEASES, True),
         ("no keyword", _forum("Emoji picker is slow"), RELEASES, False),
         ("keyword inside another word", _forum("Clustered index advice"), RELEASES, False),
@@ -566,15 +579,17 @@ def test_keyword_pattern_matches_like_the_plain_alternation(keywords: list[str])
     from community_monitoring.rules import keyword_pattern
 
     ordered = sorted({k.casefold() for k in keywords}, key=len, reverse=True)
-    # A space in a keyword is any run of white space (a phrase wrapped onto the next line).
-    spaced = [re.escape(k).replace(re.escape(" "), r"\s+") for k in ordered]
+    # A space in a keyword is any run of white space with at most one line end in it (a phrase
+    # wrapped onto the next line, not one whose words a blank line puts in two paragraphs).
+    space = r"[^\S\n]*\n?[^\S\n]*"
+    spaced = [re.escape(k).replace(re.escape(" "), rf"(?=\s){space}(?<=\s)") for k in ordered]
     plain = re.compile("|".join(rf"(?<!\w){k}(?!\w)" for k in spaced), re.IGNORECASE)
     pattern = keyword_pattern(keywords)
     assert pattern is not None
     texts = [
         "SSO Login page is down; sso login works, sso_login and ssologin do not",
         "C++ or c# or Node.JS, .NET, +1, e-mail/email, abc a b ab a",
-        "STRASSE straße \u212aelvin SAML, a  b, a\nb, A\tB",
+        "STRASSE straße \u212aelvin SAML, a  b, a\nb, A\tB, a\n\nb, a \n \n b, a\r\n\r\nb, a \r\n b",
         "",
     ]
     for text in texts:

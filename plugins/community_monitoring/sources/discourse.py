@@ -44,6 +44,8 @@ REGULAR_POST = 1  # whispers, moderator actions and small actions are not replie
 SMALL_ACTION = 3  # "closed this topic", "archived this topic": when the topic's state changed
 CLOSING_ACTIONS = frozenset({"closed.enabled", "autoclosed.enabled", "archived.enabled"})
 REOPENING_ACTIONS = frozenset({"closed.disabled", "autoclosed.disabled", "archived.disabled"})
+# The topic flag each action sets or clears: a topic timer's "autoclosed" is its "closed" flag.
+_STATE_FLAGS = {"closed": "closed", "autoclosed": "closed", "archived": "archived"}
 MAX_PAGES = 10_000
 TOPIC_POSTS_PER_CALL = 20  # as many as a topic view inlines (its chunk size)
 MAX_CATEGORY_DEPTH = 3  # Discourse nests categories three levels deep at most
@@ -463,11 +465,14 @@ def build_topic_post(
     solved_at: datetime | None = None,
     restricted: frozenset[int] = frozenset(),
     closed_at: datetime | None = None,
-    closure_at_t: tuple[datetime, datetime] | None = None,
+    closure_at_t: tuple[datetime, datetime | None] | None = None,
 ) -> Post:
     closed = bool(topic.get("closed") or topic.get("archived"))
+    if closed and closure_at_t is not None:
+        # Closed now and at T, though perhaps reopened and closed again since: dated by T's closure.
+        closed_at = closure_at_t[0]
     # Open now but reopened after T: (closed at, reopened at) of the closure it was in at T.
-    reopened = closure_at_t if not closed else None
+    reopened = closure_at_t if not closed and closure_at_t is not None and closure_at_t[1] else None
     category_id = topic.get("category_id")
     # Unlisted (visible false), hidden after flags, or in a category only some groups read.
     public = not (
@@ -581,9 +586,9 @@ class _Threads:
         # Topic → when it was last closed or archived (its small-action post), so that a topic
         # closed after T is still open for that run.
         self.closed_at: dict[int, datetime] = {}
-        # Topic → its closings (True) and reopenings (False), by time: whether a topic open now
-        # was closed at T (reopened only after it).
-        self.state_moves: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+        # Topic → when its closed or archived flag was set (True) or cleared (False), by time: whether
+        # the topic was closed at T, whatever it is now.
+        self.state_moves: dict[int, list[tuple[datetime, str, bool]]] = defaultdict(list)
         self.count = 0
         self._seen: set[int] = set()
         # Topics whose first post is in the window but that /latest.json did not list.
@@ -604,7 +609,13 @@ class _Threads:
             earlier = self.closed_at.get(post.topic_id)
             self.closed_at[post.topic_id] = max(post.created_at, earlier) if earlier else post.created_at
         if post.post_type == SMALL_ACTION and post.action_code in CLOSING_ACTIONS | REOPENING_ACTIONS:
-            self.state_moves[post.topic_id].append((post.created_at, post.action_code in CLOSING_ACTIONS))
+            self.state_moves[post.topic_id].append(
+                (
+                    post.created_at,
+                    _STATE_FLAGS[post.action_code.split(".")[0]],
+                    post.action_code in CLOSING_ACTIONS,
+                )
+            )
         if post.post_number == 1:
             self.first_posts[post.topic_id] = _kept(raw, FIRST_POST_FIELDS)
         elif post.user_deleted or post.hidden or self._deleted_at_t(post, raw):
@@ -622,15 +633,28 @@ class _Threads:
                 if post.accepted_answer:
                     self.solved_at[post.topic_id] = reply.created_at
 
-    def closure_at_t(self, topic_id: int) -> tuple[datetime, datetime] | None:
-        """For a topic open now: (closed at, reopened at) of the closure it was in at T, when a
-        reopening after T ended one begun by T; else None (open at T as far as the forum says)."""
+    def closure_at_t(self, topic_id: int) -> tuple[datetime, datetime | None] | None:
+        """(closed at, reopened at) of the closure a topic stood in at T, where its small actions
+        say it had its closed or archived flag set at T: dated by the last closing by T, and ended by
+        the first time after T that neither flag was set (None: not reopened since). None where
+        they say it was open at T. The two flags are set and cleared each on its own ("closed" and
+        "archived": unarchiving a closed topic leaves it closed)."""
+        flags: dict[str, bool] = {}
+        closed_at: datetime | None = None
         moves = sorted(self.state_moves.get(topic_id, ()))
-        by_t = [move for move in moves if move[0] <= self.until]
-        if not by_t or not by_t[-1][1]:
+        for at, flag, setting in moves:
+            if at > self.until:
+                break
+            flags[flag] = setting
+            closed_at = at if setting else closed_at
+        if closed_at is None or not any(flags.values()):
             return None
-        reopened = next((at for at, closing in moves if at > self.until and not closing), None)
-        return (by_t[-1][0], reopened) if reopened is not None else None
+        for at, flag, setting in moves:
+            if at > self.until:
+                flags[flag] = setting
+                if not any(flags.values()):
+                    return closed_at, at
+        return closed_at, None
 
     def _deleted_at_t(self, post: DiscoursePost, raw: Any) -> bool:
         """Whether a reply was deleted at T (its ``deleted_at`` at or before it); one that is no
