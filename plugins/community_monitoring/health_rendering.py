@@ -215,16 +215,16 @@ def channels_in_words(channels: Sequence[str]) -> str:
 
 
 def render_health_section(now: HealthNumbers, before: HealthNumbers, channels: Sequence[str]) -> str:
-    """The ``Community health`` section as Markdown: its overall numbers as one block, then, where the
-    weeks had posts, each channel and type's response times as a block of its own (``BREAK`` between
-    them), so that a review whose posts are short carries them on into its next post, under the
-    section's heading, rather than cut them short."""
-    text = join_blocks(
-        render_template(
-            "community_health.md.j2",
-            {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
-        )
-    )
+    """The ``Community health`` section as Markdown: its heading, its overall numbers as one block,
+    then, where the weeks had posts, each channel and type's response times as a block of its own
+    (``BREAK`` between them), so that a review whose posts are short carries them on into its next
+    post under the section's heading alone ("(continued)"), rather than cut them short or repeat the
+    overall numbers in every post."""
+    heading, _, numbers = render_template(
+        "community_health.md.j2",
+        {"as_of": now.as_of, "channels": channels_in_words(channels), "lines": health_lines(now, before)},
+    ).partition(BREAK)
+    text = join_blocks(heading) + BREAK + join_blocks(numbers)
     groups = group_lines(now, before, channels)
     if not groups:
         return text

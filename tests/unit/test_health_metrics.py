@@ -25,7 +25,7 @@ from community_monitoring.health_rendering import (
     render_health_section,
 )
 from community_monitoring.records import Post
-from community_monitoring.rendering import join_blocks, template_environment
+from community_monitoring.rendering import BREAK, join_blocks, template_environment
 from community_monitoring.rules import RulesAsOf
 
 RULES = PostClassifier.from_settings(SETTINGS)
@@ -492,7 +492,8 @@ def test_the_section_names_each_number_and_its_change() -> None:
     )
     assert "Answered within 2 days: none (n/a vs last week)" in lines
     section = render_health_section(now, before, ["github", "forum"])
-    assert section.startswith("#### Community health\n")
+    # The heading is a block of its own (the one a part carrying the section on repeats).
+    assert section.startswith(f"#### Community health{BREAK}")
     assert "on GitHub and Forum" in section
     assert section.count("\n- ") == len(lines)
     # Nothing in it may look like an item of the review (a "- [" link line) or ping anyone.
@@ -810,3 +811,11 @@ def test_a_long_list_of_groups_carries_on_into_the_next_post_whole() -> None:
     assert len(lines) == 16
     assert all(sum(f"- {line}" in part for part in review.parts) == 1 for line in lines)
     assert "…" not in "".join(review.parts[-3:])
+    # rv35: a part carrying the lines on repeats the section's heading alone, "(continued)": the
+    # overall numbers stand once (taken whole as the heading, they were repeated in every part,
+    # which then held one group line each: 17 parts).
+    assert sum("Median first response:" in part for part in review.parts) == 1
+    carried = [part for part in review.parts if "#### Community health" in part][1:]
+    assert carried
+    assert all("\n#### Community health (continued)\n- " in part for part in carried)
+    assert all(part.count(" · ") >= 3 for part in carried[:-1])
