@@ -26,14 +26,20 @@ def test_each_connection_gives_its_password_and_its_extras_credentials(
         {
             "conn_type": "http",
             "host": "forum.test",
-            "extra": {"Api-Key": "forum-api-key-1", "Api-Username": "system", "client_secret": "shh-shh-2"},
+            "extra": {
+                "Api-Key": "forum-api-key-1",
+                "Api-Username": "system",
+                "client_secret": "shh-shh-2",
+                "ssh_passphrase": "phrase-3",
+                "Authorization": "Basic abc-4",
+            },
         },
     )
     define(monkeypatch, "cm_short", {"conn_type": "http", "host": "x.test", "password": "k"})
     monkeypatch.delenv("AIRFLOW_CONN_CM_MISSING", raising=False)
     found = connection_secrets(["cm_hook", "cm_forum", "cm_short", "cm_missing", "cm_hook"])
     # Not the user name; not a one-letter password (every "k" of a message would become "***").
-    assert found == ("forum-api-key-1", "hook-id-one", "shh-shh-2")
+    assert found == ("Basic abc-4", "forum-api-key-1", "hook-id-one", "phrase-3", "shh-shh-2")
 
 
 def test_the_product_redactor_hides_every_connection_credential_in_a_message(

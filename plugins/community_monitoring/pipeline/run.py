@@ -221,8 +221,20 @@ def redact(text: str) -> str:
 
 
 # The words of a connection extra's key that hold a credential (Discourse's "Api-Key", Stack
-# Exchange's "key", Mattermost's "webhook_id", a "client_secret", an "access_token").
-_SECRET_EXTRA = ("key", "token", "secret", "password", "webhook")
+# Exchange's "key", Mattermost's "webhook_id", a "client_secret", an "access_token"), and every
+# other word Airflow's masker hides extras by ("passphrase", "passwd", "authorization",
+# "service_account"): the state table's titles are scrubbed of these alone.
+_SECRET_EXTRA = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "webhook",
+    "passphrase",
+    "passwd",
+    "authorization",
+    "service_account",
+)
 
 
 def connection_secrets(conn_ids: Iterable[str]) -> tuple[str, ...]:
