@@ -71,7 +71,8 @@ weighs it. In order:
 
 Text is read as the author wrote it: HTML comments, template instructions and placeholders
 (``template_placeholders``; "_No response_", "N/A"), confirmation checkboxes and the template's
-own "where to post what" lines are dropped first; template sections count only when filled in;
+own "where to post what" lines are dropped first; template sections count only when filled in
+with words (a form's numbered list left as it came, "1. 2. 3.", is not filled in);
 code blocks, inline code, pasted logs (timestamps, levels, stack frames, JSON lines), quoted
 lines and quoted messages ('Cannot connect to the server') are never searched for phrases, nor
 is the content of metadata sections (versions, operating system, log output); a link keeps only
@@ -1399,7 +1400,8 @@ class PostClassifier:
     ) -> None:
         done: set[str] = set()
         for section in prepared.sections:
-            if not section.filled:
+            # A letter at least: the template's "1.\n2.\n3." left as it came reproduces nothing.
+            if not section.filled or not any(ch.isalpha() for ch in section.content):
                 continue
             found = self.section_type(section.heading)
             if found is None or found[0] in done:

@@ -2282,6 +2282,28 @@ REAL_WORDING_30 = [
     ),
 ]
 
+# From the bug and troubleshooting posts of five real sets (tp30-tp36) taken for each other (tp36).
+_FORM = (
+    "### Description:\n\n### Steps to reproduce:\n\n{}\n\n### Expected behavior:\n\n### Actual behavior:\n"
+)
+REAL_WORDING_31 = [
+    (
+        "a form's numbered list left as it came reproduces nothing: the author's firewall decides",
+        {"title": "Video isn't working for clients behind a firewall", "body": _FORM.format("1.\n2.\n3.")},
+        "troubleshooting",
+        'setup "firewall"',
+    ),
+    (
+        "steps written in that list are filled in and still count",
+        {
+            "title": "Video isn't working for clients behind a firewall",
+            "body": _FORM.format("1. Join a call\n2. Turn the camera on"),
+        },
+        "bug",
+        'filled section "Steps to reproduce"',
+    ),
+]
+
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
 # and no problem shows, a sentence ending in "?" asks, however it opens.
 REAL_DECISIONS = [
@@ -2422,6 +2444,7 @@ REAL_DECISIONS = [
     + REAL_WORDING_28
     + REAL_WORDING_29
     + REAL_WORDING_30
+    + REAL_WORDING_31
     + REAL_DECISIONS,
 )
 def test_failure_patterns(case: str, kwargs: dict[str, object], post_type: str, rule: str) -> None:
