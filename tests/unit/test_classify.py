@@ -2302,6 +2302,21 @@ REAL_WORDING_31 = [
         "bug",
         'filled section "Steps to reproduce"',
     ),
+    (
+        "not knowing what could be wrong asks for help: it breaks the tie a bare symptom leaves",
+        {
+            "title": "Export fails",
+            "body": "The export stops with an error. I'm not sure what could be wrong.",
+        },
+        "troubleshooting",
+        'phrase "fails"',
+    ),
+    (
+        "the same symptoms without that plea stay a bug report on a tracker",
+        {"title": "Export fails", "body": "The export stops with an error."},
+        "bug",
+        'phrase "fails"',
+    ),
 ]
 
 # From the errors of three real sets together (tp30-tp32), decision-level: where nothing else speaks
