@@ -478,6 +478,12 @@ class TemplateSection(NamedTuple):
     content: str
     filled: bool
 
+    @property
+    def written(self) -> bool:
+        """Filled in with words: a form's numbered list left as it came ("1.\\n2.\\n3.") reproduces
+        nothing, nor tells anything a heading asks for in words (a version alone is filled, not written)."""
+        return self.filled and any(ch.isalpha() for ch in self.content)
+
 
 class ServerVersion(NamedTuple):
     """A server version a post names, and whether the author says they run or upgrade from it."""
@@ -1400,8 +1406,7 @@ class PostClassifier:
     ) -> None:
         done: set[str] = set()
         for section in prepared.sections:
-            # A letter at least: the template's "1.\n2.\n3." left as it came reproduces nothing.
-            if not section.filled or not any(ch.isalpha() for ch in section.content):
+            if not section.written:
                 continue
             found = self.section_type(section.heading)
             if found is None or found[0] in done:

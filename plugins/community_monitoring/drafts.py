@@ -50,9 +50,11 @@ _LOGS = re.compile(
 )
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
 # "^[^\S\n]*" (a blank other than a line end), not "^\s*", which crossed line ends: each line of a run
-# of blank lines was read to its end.
+# of blank lines was read to its end. A numbered step says something on its line: "1.\n2.\n3." is a
+# form's list left as it came.
 _STEPS = re.compile(
-    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^[^\S\n]*(?:1[.)]|-\s*step)\s", re.MULTILINE
+    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^[^\S\n]*(?:1[.)][^\S\n]+\S|-\s*step\s)",
+    re.MULTILINE,
 )
 _STEPS_HEADING = re.compile(r"reproduce|\bsteps\b")
 
@@ -96,7 +98,7 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
             if not section.filled:
                 continue
             texts.append(section.content)
-            if _STEPS_HEADING.search(section.heading):
+            if section.written and _STEPS_HEADING.search(section.heading):
                 given.add("steps")
         given |= _given_as_pasted(post.body, reader or _default_reader(), prepared)
     text = "\n".join(texts)

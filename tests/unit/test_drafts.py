@@ -46,6 +46,13 @@ WRITER = DraftWriter(SETTINGS)
             (),
         ),
         ("plain text with nothing", "It crashes.", ("versions", "logs", "steps")),
+        # The form's numbered list left as it came ("1. 2. 3.") gives no steps (classify reads it so too).
+        (
+            "steps left as the template's numbered list",
+            bug_form("10.5.2", "Ubuntu", "1.\n2.\n3.", "count stays", "count is 0"),
+            ("logs", "steps"),
+        ),
+        ("an empty numbered list in the text", "It crashes.\n\n1.\n2.\n3.", ("versions", "logs", "steps")),
         # Markdown's indented code block is pasted code (given logs); a line indented under a list
         # item continues the item's text.
         (
