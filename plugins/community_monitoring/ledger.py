@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from community_monitoring import keys, write_requests
-from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
+from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery, WritesFailed
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -450,6 +450,12 @@ class NotificationLedger:
                 log.warning("%s %s: the answer was lost but the write arrived (read back)", key, where)
             except Exception as exc:
                 self.mark_failed(key, f"{where}: {redact(str(exc))}")
+                if len(entry.parts) > 1:
+                    # The alert shows this error: it says which part did not go out, and that the
+                    # ones before it did (a split digest's first part in the channel alone).
+                    raise WritesFailed(
+                        _part_not_sent(key, where, index, uncertain, redact(str(exc)))
+                    ) from exc
                 raise
             self.mark_part_sent(key, index + 1)
             sent_now += 1
@@ -465,3 +471,15 @@ class NotificationLedger:
             raise UncertainDelivery(f"{key} {notes}: may or may not have arrived{others}")
         self.mark_sent(key)
         return DeliveryResult(key, "resumed" if resumed else "sent", sent_now, len(entry.parts))
+
+
+def _part_not_sent(key: str, where: str, index: int, uncertain: Sequence[str], error: str) -> str:
+    """A part of a split message that provably did not go out, after ``index`` parts that did or may
+    have; what became of the message comes before the upstream's answer, which the alert may cut."""
+    sent = index - len(uncertain)
+    before = f"{sent} part(s) before it were sent" if sent else "no part before it was sent"
+    doubt = f", {'; '.join(uncertain)}: may or may not have arrived" if uncertain else ""
+    return (
+        f"{key} {where} was not sent ({before}{doubt}; the next try sends it and the parts after it, "
+        f"never those before it again): {error}"
+    )

@@ -188,7 +188,9 @@ class Outbox:
             except UncertainDelivery as exc:
                 doubts.append(f"{message_label(entry.parts[0])} to {target}: {exc}")
             except Exception as exc:  # the ledger keeps it failed: a retry or clear sends the rest
-                failure = f"{message_label(entry.parts[0])} to {target}: {entry.key} not finished: {exc}"
+                # The ledger's error names the part and starts with the key, said once here.
+                detail = str(exc).removeprefix(f"{entry.key} ")
+                failure = f"{message_label(entry.parts[0])} to {target}: {entry.key} not finished: {detail}"
                 log.error("%s", self.redact(failure))
                 failures.append(self.redact(failure))
         return sent, doubts, failures

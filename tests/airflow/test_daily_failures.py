@@ -545,6 +545,22 @@ def test_a_webhook_url_pasted_into_titles_reaches_no_message_ledger_or_page(
     assert not any("cm-channel-hook" in row.title for row in rows.values())
 
 
+SPLIT_ISSUES = tuple(
+    github_issue(
+        REPOS[0],
+        40 + n,
+        f"Sidebar freezes after switching teams, case {n}",
+        f"reporter{n}",
+        NOW - days(0.05 * (n + 1)),
+        body=f"Case {n}: the sidebar stops answering after a team switch. " * 8,
+    )
+    for n in range(6)
+)
+CM_HOOK = "^/hooks/cm-channel-hook$"
+# Six new issues in a [Triage] split into three posts.
+SPLIT = {**ONLY_GITHUB_AND_FORUM, "digest": {"message_max_chars": 1000}}
+
+
 def test_a_triage_cut_short_without_a_channel_is_finished_by_the_cleared_run_once(
     airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path
 ) -> None:
@@ -552,30 +568,17 @@ def test_a_triage_cut_short_without_a_channel_is_finished_by_the_cleared_run_onc
     part, then answers 503 to everything: the [Triage] sent without the forum is cut short. The run,
     cleared once the forum reads (as the alert says), sends the first [Triage]'s unsent part, then
     the forum's posts on their own; a second clear sends nothing."""
-    new_issues = [
-        github_issue(
-            REPOS[0],
-            40 + n,
-            f"Sidebar freezes after switching teams, case {n}",
-            f"reporter{n}",
-            NOW - days(0.05 * (n + 1)),
-            body=f"Case {n}: the sidebar stops answering after a team switch. " * 8,
-        )
-        for n in range(6)
-    ]
-    split = {**ONLY_GITHUB_AND_FORUM, "digest": {"message_max_chars": 1000}}
 
     def day(root: Path, faults: list[dict[str, Any]]) -> Path:
-        return small_scenario(root, tuple(new_issues), split, faults=faults)
+        return small_scenario(root, SPLIT_ISSUES, SPLIT, faults=faults)
 
-    cm_hook = "^/hooks/cm-channel-hook$"
     down = sandbox(
         day(
             tmp_path / "cut",
             [
                 {"service": "discourse", "path": ".*", "status": 500},
-                {"service": "mattermost", "path": cm_hook, "kind": "slow", "seconds": 0, "times": 2},
-                {"service": "mattermost", "path": cm_hook, "status": 503},
+                {"service": "mattermost", "path": CM_HOOK, "kind": "slow", "seconds": 0, "times": 2},
+                {"service": "mattermost", "path": CM_HOOK, "status": 503},
             ],
         )
     )
@@ -604,3 +607,57 @@ def test_a_triage_cut_short_without_a_channel_is_finished_by_the_cleared_run_onc
     again = run_daily(airflow, tmp_path / "back", back)
     assert again.state == "success", again.log[-5000:]
     assert posts_to(back.outbox, "cm-channel-hook") == rest
+
+
+# Part 2 of the [Triage] alone: the hook takes part 1 (a slow answer after no wait), then the fault
+# takes part 2 on the try and on its retry; the hook takes everything after that (part 3, the alert).
+PART_2_FAULTS = {
+    "refused for good (403)": ({"status": 403, "times": 2}, "not sent"),
+    "reset after it was taken": ({"kind": "reset", "times": 1}, "in doubt"),
+}
+
+
+@pytest.mark.parametrize("case", list(PART_2_FAULTS))
+def test_a_triage_whose_part_2_failed_is_named_in_the_alert_and_the_rerun_sends_only_what_was_not_sent(
+    airflow: AirflowRunner, sandbox: Callable[[Path], Sandbox], tmp_path: Path, case: str
+) -> None:
+    fault, outcome = PART_2_FAULTS[case]
+    faults = [
+        {"service": "mattermost", "path": CM_HOOK, "kind": "slow", "seconds": 0, "times": 1},
+        {"service": "mattermost", "path": CM_HOOK, **fault},
+    ]
+    running = sandbox(small_scenario(tmp_path / "day", SPLIT_ISSUES, SPLIT, faults=faults))
+    first = run_daily(airflow, tmp_path / "day", running)
+    assert first.state == "failed"
+    assert first.task_failed("post_triage_list")
+    *triage, alert = posts_to(running.outbox, "cm-channel-hook")
+    heads = [part.split("\n", 1)[0] for part in triage]
+    assert [h[: len("[Triage] (1/3)")] for h in heads] == (
+        ["[Triage] (1/3)", "[Triage] (2/3)", "[Triage] (3/3)"]  # part 2 taken before the line dropped
+        if outcome == "in doubt"
+        else ["[Triage] (1/3)"]
+    )
+    assert alert.startswith("[Alert]"), alert[:200]
+    shown = alert.replace("\\", "")  # as Mattermost shows it, Markdown's escapes undone
+    assert "post_triage_list" in shown
+    if outcome == "in doubt":
+        assert "UncertainDelivery" in shown
+        assert "part 2/3: " in shown
+        assert "may or may not have arrived (the other 2 part(s) were sent)" in shown, shown
+    else:
+        assert "part 2/3 was not sent (1 part(s) before it were sent;" in shown, shown
+    assert "cm-channel-hook" not in alert  # the webhook id is a secret
+
+    again = run_daily(airflow, tmp_path / "day", running)
+    rerun = posts_to(running.outbox, "cm-channel-hook")[len(triage) + 1 :]
+    if outcome == "in doubt":
+        # Never re-sent, never passed over as sent: the rerun stays red naming it, and sends nothing.
+        assert again.state == "failed"
+        assert "may or may not have arrived in an earlier try" in again.log
+        assert rerun == []
+    else:
+        assert again.state == "success", again.log[-5000:]
+        assert [part.split("\n", 1)[0][: len("[Triage] (1/3)")] for part in rerun] == [
+            "[Triage] (2/3)",
+            "[Triage] (3/3)",
+        ]

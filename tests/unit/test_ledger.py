@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from builders import database_url
-from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery
+from community_monitoring.errors import AmbiguousWrite, ClaimHeld, UncertainDelivery, WritesFailed
 from community_monitoring.ledger import TABLE_NAME, NotificationLedger
 
 
@@ -57,7 +57,9 @@ def test_retry_resumes_after_the_delivered_parts_with_the_stored_text(ledger: No
         sent.append(text)
 
     failed: list[str] = []
-    with pytest.raises(ConnectionError):
+    with pytest.raises(
+        WritesFailed, match=r"^k part 2/3 was not sent \(1 part\(s\) before it were sent; .*\): webhook down$"
+    ):
         ledger.deliver_once("k", "help_wanted", "mm", ["part 1", "part 2", "part 3"], flaky)
     entry = ledger.get("k")
     assert entry is not None
@@ -235,7 +237,9 @@ def test_a_later_failure_keeps_the_uncertain_part_for_the_retry(ledger: Notifica
             ambiguous(part)
         raise ConnectionRefusedError("refused")
 
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(
+        WritesFailed, match=r"part 2/2 was not sent \(no part before it was sent, part 1/2: .*\): refused$"
+    ):
         ledger.deliver_once("k", "triage", "mm", ["1", "2"], lost_then_refused, owner="o")
     sent: list[str] = []
     with pytest.raises(UncertainDelivery, match="part 1/2"):

@@ -15,6 +15,7 @@ import pytest
 
 from builders import ROSTER, SETTINGS, T, ago, post, reply
 from community_monitoring import keys
+from community_monitoring.errors import WritesFailed
 from community_monitoring.ledger import NotificationLedger
 from community_monitoring.outbox import Delivery, Outbox, message_label
 from community_monitoring.policy import WritePolicy, decide_write_policy
@@ -169,7 +170,7 @@ def test_backfill_archives_only(world: World) -> None:
 
 def test_failed_post_resumes_in_the_next_run(world: World) -> None:
     broken = world.outbox(webhook=world.failing_on("part 2"))
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         broken.post_message("help_wanted", ["part 1", "part 2"])
     resumed = world.outbox().post_message("help_wanted", ["part 1", "part 2"])
     assert (resumed.status, resumed.parts_sent) == ("resumed", 1)
@@ -486,7 +487,7 @@ def _run_owing_an_unfinished_earlier_digest(world: World, today: str) -> Any:
 
     earlier_base = keys.digest_key(DAG, "triage", T - timedelta(days=1))
     refusing = world.failing_on("part 2")
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=refusing).post_message(
             "triage", ["[Triage] OLD part 1", "[Triage] OLD part 2"], earlier_base + ":without:forum"
         )
@@ -526,7 +527,10 @@ def test_todays_message_failing_too_is_named_beside_an_earlier_days_digest_left_
     from community_monitoring.pipeline import common
 
     run = _run_owing_an_unfinished_earlier_digest(world, "[Triage] TODAY part 2")
-    with pytest.raises(WritesFailed, match=r"^ConnectionError: webhook down.*without:forum not finished"):
+    with pytest.raises(
+        WritesFailed,
+        match=r"^ConnectionError: webhook down.*without:forum not finished",
+    ):
         common.post_message.__wrapped__(run, "triage")
     run.outbox = world.outbox()
     common.post_message.__wrapped__(run, "triage")
@@ -609,7 +613,7 @@ def test_a_digest_cut_short_by_a_failed_part_is_finished_before_the_next_digest_
 
     for key in sent_before:
         world.outbox().post_message("triage", ["before"], base + key)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=world.failing_on("part 2")).post_message(
             "triage", ["cut, part 1", "cut, part 2"], base + cut_short
         )
@@ -637,13 +641,14 @@ def test_a_digest_whose_rest_fails_again_does_not_hold_back_the_catch_up(
 
     base = keys.digest_key(DAG, "triage", T)
     refusing = world.failing_on("part 2")
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=refusing).post_message(
             "triage", ["[Triage] part 1", "[Triage] part 2"], base + ":without:forum"
         )
     for _ in range(2):  # the cleared run, and a clear of it
         with pytest.raises(
-            WritesFailed, match=r"^\[Triage\] to mattermost_cm: .*:without:forum not finished: webhook down"
+            WritesFailed,
+            match=r"^\[Triage\] to mattermost_cm: .*:without:forum not finished: part 2/2 was not sent .*: webhook down",
         ):
             world.outbox(webhook=refusing).post_message("triage", ["catch-up"], base + ":recovered:forum")
     assert [text for _, _, text in world.posted] == ["[Triage] part 1", "catch-up"]
@@ -668,7 +673,7 @@ def test_a_catch_up_that_fails_too_names_the_digest_left_unfinished(world: World
     from community_monitoring.errors import WritesFailed
 
     base = keys.digest_key(DAG, "triage", T)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=world.failing_on("part 2")).post_message(
             "triage", ["[Triage] part 1", "[Triage] part 2"], base + ":without:forum"
         )
@@ -703,13 +708,13 @@ def test_digests_of_a_t_left_unfinished_are_finished_in_the_order_they_were_firs
 
     base = keys.digest_key(DAG, "triage", T)
     refusing = world.failing_on("part 2")
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=refusing).post_message(
             "triage", ["first part 1", "first part 2"], base + ":without:forum,github"
         )
     # The forum's catch-up fails too: its error names the first digest, left unfinished, beside it.
     with pytest.raises(
-        WritesFailed, match=r"ConnectionError: webhook down.*:without:forum,github not finished"
+        WritesFailed, match=r"part 2/2 was not sent .*: webhook down.*:without:forum,github not finished"
     ):
         world.outbox(webhook=refusing).post_message(
             "triage", ["forum part 1", "forum part 2"], base + ":recovered:forum"
@@ -750,7 +755,7 @@ def test_a_part_in_doubt_while_finishing_a_digest_does_not_hold_back_the_catch_u
 
     base = keys.digest_key(DAG, "triage", T)
     first = ["[Triage] part 1", "[Triage] part 2", "[Triage] part 3"]
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/3 was not sent"):
         world.outbox(webhook=world.failing_on("part 2")).post_message(
             "triage", first, base + ":without:forum"
         )
@@ -840,7 +845,7 @@ def test_an_earlier_ts_digest_cut_short_is_left_to_its_own_key(world: World) -> 
 
     earlier = keys.digest_key(DAG, "triage", T - timedelta(days=3))
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(WritesFailed, match="part 2/2 was not sent"):
         world.outbox(webhook=world.failing_on("part 2")).post_message(
             "triage", ["old, part 1", "old, part 2"], earlier
         )
