@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,19 @@ class CachedItem:
     item_key: str  # unique within its channel, e.g. the ticket's URL
     updated: str  # the item's version as the source writes it; a different one means "read again"
     payload: Any  # JSON-serialisable
+
+
+@contextmanager
+def kept_as_read(cache: ItemCache | None, channel: str) -> Iterator[list[CachedItem]]:
+    """A list to add each item to once it is wholly read; stored in ``cache`` at the end, also when a
+    later item's read fails: the task's retry, or the next run, then reads again only the items not
+    read yet, not every item of the batch (SPEC §9)."""
+    fresh: list[CachedItem] = []
+    try:
+        yield fresh
+    finally:
+        if cache is not None and fresh:
+            cache.put_many(channel, fresh)  # never raises: a lost write only costs reads
 
 
 def _now() -> datetime:

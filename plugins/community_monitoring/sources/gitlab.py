@@ -27,7 +27,7 @@ import requests
 from pydantic import Field, StrictBool
 
 from community_monitoring.errors import SettingsError
-from community_monitoring.item_cache import CachedItem
+from community_monitoring.item_cache import CachedItem, kept_as_read
 from community_monitoring.records import Post, Reply
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
@@ -568,32 +568,30 @@ class NotesReader:
         versions = {keys[i.iid]: v for i in issues if (v := _notes_version(i)) is not None}
         cached = self._cache.get_many(NOTES_CACHE, versions) if self._cache else {}
         replies: dict[int, list[Reply] | None] = {}
-        fresh: list[CachedItem] = []
-        for issue in issues:
-            key = keys[issue.iid]
-            notes = cached.get(key)
-            if isinstance(notes, list):
-                self.unchanged += 1
-            else:
-                self.read += 1
-                try:
-                    raw_notes, complete = _human_notes(
-                        self._client, self._checker, project, issue.iid, issue.user_notes_count or 0
-                    )
-                except IssueNotFound as exc:
-                    # Gone since the list named it (a normal race): that issue is skipped, not the
-                    # channel failed.
-                    name = f"{project}#{issue.iid}"
-                    self._checker.report(name, f"left out, its notes not read: {exc}", name)
-                    replies[issue.iid] = None
-                    continue
-                notes = [_note_payload(raw) for raw in raw_notes]
-                # An issue with a bad note is not cached: it is read, and named, again next run.
-                if key in versions and complete:
-                    fresh.append(CachedItem(key, versions[key], notes))
-            replies[issue.iid] = _replies(self._checker, project, issue.iid, notes)
-        if self._cache and fresh:
-            self._cache.put_many(NOTES_CACHE, fresh)
+        with kept_as_read(self._cache, NOTES_CACHE) as fresh:
+            for issue in issues:
+                key = keys[issue.iid]
+                notes = cached.get(key)
+                if isinstance(notes, list):
+                    self.unchanged += 1
+                else:
+                    self.read += 1
+                    try:
+                        raw_notes, complete = _human_notes(
+                            self._client, self._checker, project, issue.iid, issue.user_notes_count or 0
+                        )
+                    except IssueNotFound as exc:
+                        # Gone since the list named it (a normal race): that issue is skipped, not the
+                        # channel failed.
+                        name = f"{project}#{issue.iid}"
+                        self._checker.report(name, f"left out, its notes not read: {exc}", name)
+                        replies[issue.iid] = None
+                        continue
+                    notes = [_note_payload(raw) for raw in raw_notes]
+                    # An issue with a bad note is not cached: it is read, and named, again next run.
+                    if key in versions and complete:
+                        fresh.append(CachedItem(key, versions[key], notes))
+                replies[issue.iid] = _replies(self._checker, project, issue.iid, notes)
         return replies
 
 

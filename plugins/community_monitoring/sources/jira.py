@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, StrictBool
 
-from community_monitoring.item_cache import CachedItem
+from community_monitoring.item_cache import CachedItem, kept_as_read
 from community_monitoring.records import JiraTicket, JiraVersion
 from community_monitoring.sources import Fetched, FetchRequest, ItemProblem
 from community_monitoring.sources.http import (
@@ -399,31 +399,29 @@ class RemoteLinkReader:
         }
         cached = self._cache.get_many(REMOTE_LINKS_CACHE, versions) if self._cache else {}
         links: dict[str, list[dict[str, Any]]] = {}
-        fresh: list[CachedItem] = []
-        for ticket in tickets:
-            key = self._cache_key(ticket)
-            if _is_url_list(cached.get(key)):
-                self.unchanged += 1
-                links[ticket.key] = _links_of(cached[key])
-                continue
-            self.read += 1
-            try:
-                raw = self._client.remote_links(ticket.key)
-            except UpstreamError as exc:
-                if exc.status not in GONE_STATUSES:
-                    raise
-                # The ticket is kept (its description still links) and named; nothing is cached, so
-                # the next run reads its links again rather than taking them for none.
-                detail = f"{exc.method} {exc.endpoint} answered {exc.status}: {exc.detail}"
-                self._checker.report(ticket.key, f"remote links not read ({detail}); kept without them")
-                links[ticket.key] = []
-                continue
-            links[ticket.key] = _checked_links(self._checker, ticket.key, raw)
-            # A ticket with a bad link is not cached: it is read, and named, again next run.
-            if key in versions and len(links[ticket.key]) == len(raw):
-                fresh.append(CachedItem(key, versions[key], _link_urls(links[ticket.key])))
-        if self._cache and fresh:
-            self._cache.put_many(REMOTE_LINKS_CACHE, fresh)
+        with kept_as_read(self._cache, REMOTE_LINKS_CACHE) as fresh:
+            for ticket in tickets:
+                key = self._cache_key(ticket)
+                if _is_url_list(cached.get(key)):
+                    self.unchanged += 1
+                    links[ticket.key] = _links_of(cached[key])
+                    continue
+                self.read += 1
+                try:
+                    raw = self._client.remote_links(ticket.key)
+                except UpstreamError as exc:
+                    if exc.status not in GONE_STATUSES:
+                        raise
+                    # The ticket is kept (its description still links) and named; nothing is cached, so
+                    # the next run reads its links again rather than taking them for none.
+                    detail = f"{exc.method} {exc.endpoint} answered {exc.status}: {exc.detail}"
+                    self._checker.report(ticket.key, f"remote links not read ({detail}); kept without them")
+                    links[ticket.key] = []
+                    continue
+                links[ticket.key] = _checked_links(self._checker, ticket.key, raw)
+                # A ticket with a bad link is not cached: it is read, and named, again next run.
+                if key in versions and len(links[ticket.key]) == len(raw):
+                    fresh.append(CachedItem(key, versions[key], _link_urls(links[ticket.key])))
         return links
 
     def log_counts(self) -> None:
