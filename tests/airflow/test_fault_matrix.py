@@ -9,6 +9,7 @@ every case nothing is sent twice.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -245,6 +246,44 @@ def test_reset_after_a_reply_comment_is_read_back_not_resent(airflow: AirflowRun
             "<!-- community-monitoring:reply:github:" in e["body"]["body"]
             for e in running.outbox
             if e["service"] == "github"
+        )
+
+
+def test_a_reply_note_whose_answer_and_lookup_were_lost_is_found_by_the_rerun_not_posted_again(
+    airflow: AirflowRunner, tmp_path: Path
+) -> None:
+    """GitLab took a reply note and dropped the line, and looking it up failed on both tries: the run
+    is red. The run triggered again (same T) looks it up first, finds its marker and posts no second
+    note; the other replies it had made are not made again either."""
+    notes = r"/issues/9193/notes$"
+    faults = [
+        {"service": "gitlab", "method": "POST", "path": notes, "kind": "reset", "times": 1},
+        # Every attempt of both tries of the first run (3 each); the lookup works after that.
+        {"service": "gitlab", "method": "GET", "path": notes, "status": 500, "times": 6},
+    ]
+    with Sandbox(scenario_with(tmp_path, faults)) as running:
+        loaded = load_scenario(tmp_path / "scenario")
+        replies_on = {**HTTP, "replies": {"post_upstream": {"gitlab": True}}}
+        airflow.use_sandbox(running.base_url, loaded.variables, replies_on)
+        now = loaded.now.isoformat()
+        first = airflow.dags_test(DAG_ID, now, {"as_of": now})
+        assert first.state == "failed"
+        assert first.task_failed("post_upstream_replies")
+
+        def made() -> list[str]:
+            return [e["path"] for e in running.outbox if e["service"] == "gitlab" and e["method"] == "POST"]
+
+        before = made()
+        assert [p for p in before if p.endswith("/issues/9193/notes")], "the reset note was taken"
+        again = airflow.dags_test(DAG_ID, now, {"as_of": now})
+        assert again.state == "success", again.log[-3000:]
+        assert made() == before
+        looked = [r for r in running.requests_log if r["method"] == "GET" and re.search(notes, r["path"])]
+        assert [r["status"] for r in looked][-1] == 200  # the rerun looked it up
+        assert all(
+            "<!-- community-monitoring:reply:gitlab:" in e["body"]["body"]
+            for e in running.outbox
+            if e["service"] == "gitlab"
         )
 
 
