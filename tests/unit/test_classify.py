@@ -2280,6 +2280,36 @@ REAL_WORDING_30 = [
         "bug",
         'phrase "crashes"',
     ),
+    (
+        "wanting to suggest a fix is no wish either",
+        {
+            "channel": "github",
+            "title": "Export fails on empty channels",
+            "body": "The export fails when a channel has no posts. I'd like to suggest a fix: check for an empty list.",
+        },
+        "bug",
+        'phrase "fails"',
+    ),
+    (
+        "proposing a fix is no wish",
+        {
+            "channel": "github",
+            "title": "Export fails on empty channels",
+            "body": "The export fails when a channel has no posts. We would like to propose a fix: skip the channel.",
+        },
+        "bug",
+        'phrase "fails"',
+    ),
+    (
+        "wanting to suggest a feature still wishes for it",
+        {
+            "channel": "github",
+            "title": "Export of empty channels",
+            "body": "I'd like to suggest that the export keeps empty channels too.",
+        },
+        "feature_proposal",
+        'wish "i\'d like"',
+    ),
 ]
 
 # From the bug and troubleshooting posts of five real sets (tp30-tp36) taken for each other (tp36).
