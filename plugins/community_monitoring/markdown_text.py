@@ -12,17 +12,22 @@ from collections.abc import Iterator
 # A list item's marker ("-", "*", "+", "1." or "1)") and the blanks after it, on a line's text.
 _LIST_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
 CODE_INDENT = 4
-# Where a code block can start: a line indented four blanks at the start or after a blank line. Most
-# texts have none, and one search for it is many times faster than reading their lines.
-_MAY_START = re.compile(r"(?:\A|\n[ \t]*\n)(?: {4}| {0,3}\t)")
+# A line that is a block of its own, so an indented line right after it starts code as after a
+# blank line: an ATX heading ("### Logs") or a thematic break ("* * *", "---", "___").
+_OWN_BLOCK = r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})"
+_OWN_BLOCK_LINE = re.compile(_OWN_BLOCK + r"\Z")
+# Where a code block can start: a line indented four blanks at the start, after a blank line or after
+# a line that is a block of its own. Most texts have none, and one search for it is many times
+# faster than reading their lines.
+_MAY_START = re.compile(rf"(?:\A|\n[ \t]*\n|(?:\A|\n){_OWN_BLOCK}\n)(?: {{4}}| {{0,3}}\t)")
 
 
 def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each indented code block of Markdown ``text`` (Unix line ends) stands, first to last.
 
     Its lines are indented by four blanks (a tab reaches the next multiple of four), after a blank
-    line or at the start (a code block never continues a paragraph: an indented line right after
-    one is more of it), up to the first line indented less. In a list the four count from where
+    line, a heading or a thematic break, or at the start (a code block never continues a paragraph:
+    an indented line right after one is more of it), up to the first line indented less. In a list the four count from where
     the item's text starts: a line indented less after a list item continues the item.
     """
     if _MAY_START.search(text) is None:
@@ -46,7 +51,10 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
         if code is not None:
             yield code
             code = None
-        marker = _LIST_MARKER.match(body)
+        # A heading or a thematic break is a block of its own ("* * *" is no list item): after it no
+        # paragraph goes on, so the next line may start code.
+        own_block = width < CODE_INDENT and _OWN_BLOCK_LINE.match(line) is not None
+        marker = None if own_block else _LIST_MARKER.match(body)
         if list_indent is not None and blank_before and width < list_indent and marker is None:
             list_indent = None
         base = list_indent or 0
@@ -55,7 +63,7 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
         elif marker is not None and width < base + CODE_INDENT:
             # The item's text starts after its marker and blanks (a marker alone: one blank after it).
             list_indent = width + len(marker[0]) + (0 if marker.end() < len(body) else 1)
-        blank_before = False
+        blank_before = own_block
     if code is not None:
         yield code
 

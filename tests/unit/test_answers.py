@@ -204,6 +204,12 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ),
         ("code in a list item is indented past its text", "1. one\n\n       code\n\nafter", "1. one after"),
         ("a paragraph after a list ends it", "- one\n\ntext\n\n    code", "- one text"),
+        # A heading or a thematic break is a block of its own: an indented line right after it is code.
+        ("indented code right under a heading", "### Logs\n    panic: what?\nafter", "### Logs after"),
+        ("indented code right after a thematic break", "mine\n\n* * *\n    code?", "mine * * *"),
+        ("indented code right after a dashed break", "mine\n\n---\n    code?", "mine ---"),
+        ("a '#' word is no heading", "#hashtag\n    more words", "#hashtag more words"),
+        ("a line of two stars is no break", "**\n    more words", "** more words"),
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
         ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),

@@ -61,6 +61,11 @@ WRITER = DraftWriter(SETTINGS)
             ("versions", "steps"),
         ),
         (
+            "output pasted as indented code right under a heading",
+            "It crashes on upload.\n\n### What I see\n    upload failed: request entity too large",
+            ("versions", "steps"),
+        ),
+        (
             "a line indented under a numbered step is the step's text",
             "It crashes on upload.\n\n1. Open a channel\n\n    Then drag a 2 GB file in\n2. Wait",
             ("versions", "logs"),
