@@ -15,9 +15,9 @@ from typing import Any
 from community_monitoring.params import VERSION_PATTERN, CloseoutParams, ParamError
 from community_monitoring.records import JiraTicket, Post, Release, SheetRow
 from community_monitoring.settings import CloseoutSection, SettingsError
-from community_monitoring.timeutil import day_window
+from community_monitoring.timeutil import day_window, parse_time
 from community_monitoring.uservoice_review import UserVoiceRules, fix_version_matches, link_tickets
-from community_monitoring.versions import normalise_version, same_version, version_pattern
+from community_monitoring.versions import normalise_version, same_version
 
 TEAM_CONNECTION = "uservoice_default"
 ENTERPRISE_CONNECTION = "uservoice_sales"
@@ -74,7 +74,8 @@ class CloseoutPlan:
 
 @dataclass(frozen=True)
 class ThankResult:
-    """What happened to one nominee: thanked, already_thanked (earlier or upstream), dry_run, or
+    """What happened to one nominee: thanked, already_thanked (earlier or upstream), thanked_before
+    (upstream, for another release: ``nominee.reason`` says which; not thanked again), dry_run, or
     failed (the write, or a dry run's look at what was sent, failed: ``error`` says how)."""
 
     nominee: Nominee
@@ -190,18 +191,88 @@ def already_thanked(
     and, where the update names its status and ``completed_status_id`` is known, one that set
     Completed: a roadmap update ("Planned: will be available in 11.1") thanked nobody.
     """
-    shipped = re.compile(rf"\bavailable in \S+ {version_pattern(version)}", re.I)
     wanted = " ".join(message.split())
     for update in updates:
-        body = " ".join(str(update.get("body") or "").split())
-        if wanted and wanted in body:
+        if wanted and wanted in " ".join(str(update.get("body") or "").split()):
             return update
-        status = _status_set(update)
-        if completed_status_id and status is not None and status != str(completed_status_id):
-            continue
-        if any(_NOT_SHIPPED_BEFORE.search(body, 0, m.start()) is None for m in shipped.finditer(body)):
+        if any(same_version(v, version) for v in shipped_versions(update, completed_status_id)):
             return update
     return None
+
+
+def thanked_for_another_version(
+    updates: Sequence[Mapping[str, Any]], version: str, completed_status_id: int = 0
+) -> tuple[Mapping[str, Any], str] | None:
+    """A status update that already told this suggestion's supporters it shipped in another release,
+    with that release (``11.2``); None when none did.
+
+    A ticket may list several fixVersions (a backport, or a release it is also noted in): its
+    nominator is thanked once, for the release that shipped it, not again with each later closeout
+    whose version the ticket also lists ("now available in 11.3" of a feature that came with 11.2).
+    Read as ``already_thanked`` reads a thank-you: "available in <product> <version>", not a roadmap
+    promise, and setting Completed where the update names its status.
+    """
+    for update in updates:
+        other = [v for v in shipped_versions(update, completed_status_id) if not same_version(v, version)]
+        if other:
+            return update, normalise_version(other[0])
+    return None
+
+
+def update_time(update: Mapping[str, Any]) -> str:
+    """When a status update was made, as the sheet writes times ("" when UserVoice does not say)."""
+    try:
+        return parse_time(str(update["created_at"])).isoformat(timespec="seconds")
+    except (KeyError, ValueError):
+        return ""
+
+
+def upstream_result(
+    nominee: Nominee, updates: Sequence[Mapping[str, Any]], version: str, completed_status_id: int = 0
+) -> ThankResult | None:
+    """What the suggestion's status updates say was done before this run, or None (nothing).
+
+    ``already_thanked``: an update thanked them for this version (its id and time go to the sheet).
+    ``thanked_before``: one thanked them for another release (``thanked_for_another_version``): they
+    are not thanked again, and the summary lists them among the skipped, saying for which release.
+    """
+    found = already_thanked(updates, version, nominee.message, completed_status_id)
+    if found is not None:
+        return ThankResult(
+            nominee, "already_thanked", str(found.get("id", "")), thanked_at=update_time(found)
+        )
+    other = thanked_for_another_version(updates, version, completed_status_id)
+    if other is None:
+        return None
+    update, shipped_in = other
+    when = update_time(update)
+    reason = (
+        f"already thanked for {shipped_in}{' on ' + when[:10] if when else ''}, when it shipped: "
+        f"not thanked again for {normalise_version(version)}"
+    )
+    return ThankResult(
+        replace(nominee, reason=reason), "thanked_before", str(update.get("id", "")), thanked_at=when
+    )
+
+
+# "available in <product> <version>": the version as written (``11.2``, ``v11.2.0``), whole (not the
+# ``11.2`` of ``11.2.1`` or ``11.20``).
+_SHIPPED_IN = re.compile(r"\bavailable in \S+ \b(v?\d+(?:\.\d+)*)(?![\w.]*\d)", re.I)
+
+
+def shipped_versions(update: Mapping[str, Any], completed_status_id: int = 0) -> list[str]:
+    """The versions a status update told supporters the feature is available in, as written: none
+    for a roadmap promise or a denial, nor, where the update names its status and
+    ``completed_status_id`` is known, for an update that set another status than Completed."""
+    status = _status_set(update)
+    if completed_status_id and status is not None and status != str(completed_status_id):
+        return []
+    body = " ".join(str(update.get("body") or "").split())
+    return [
+        m.group(1)
+        for m in _SHIPPED_IN.finditer(body)
+        if _NOT_SHIPPED_BEFORE.search(body, 0, m.start()) is None
+    ]
 
 
 # Words before "available in" that say it is not (yet): "not available in", "will be available in"

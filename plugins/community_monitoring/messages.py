@@ -822,7 +822,11 @@ def render_closeout_summary(
         "failed": [(r.nominee, r.error) for r in results if r.outcome == "failed"],
         "thanked": [(r.nominee, "") for r in results if r.outcome in ("thanked", "dry_run")],
         "earlier": [(r.nominee, "") for r in results if r.outcome == "already_thanked"],
-        "skipped": [(n, "") for n in skipped],
+        # Thanked with another release (``nominee.reason`` says which): skipped, as the plan's are.
+        "skipped": [
+            *((n, "") for n in skipped),
+            *((r.nominee, "") for r in results if r.outcome == "thanked_before"),
+        ],
     }
     base = {
         "version": params.version,

@@ -19,7 +19,10 @@ from community_monitoring.closeout_plan import (
     closeout_sheet_rows,
     plan_closeout,
     skip_reason,
+    thanked_for_another_version,
+    upstream_result,
 )
+from community_monitoring.messages import render_closeout_summary
 from community_monitoring.params import CloseoutParams, ParamError, closeout_params
 from community_monitoring.records import JiraTicket, Post, SheetRow
 from community_monitoring.settings import Settings, SettingsError, load_settings
@@ -364,6 +367,64 @@ def test_already_thanked(case: str, updates: list[dict[str, Any]], version: str,
 def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> None:
     update = {"id": 1, "body": f"Thank you Lena! It is now available in Mattermost {other}."}
     assert already_thanked([update], "11.2") is None
+
+
+@pytest.mark.parametrize(
+    ("case", "updates", "version", "found"),
+    [
+        # A ticket fixed in 11.2 that also lists 11.3: its nominator heard with 11.2.
+        ("thanked for an earlier release", [UPDATE], "11.3", (UPDATE, "11.2")),
+        ("thanked for a later release", [UPDATE], "11.1", (UPDATE, "11.2")),
+        (
+            "written with a v and the tag's zero",
+            [{**UPDATE, "body": "Now available in Mattermost v11.2.0!"}],
+            "11.3",
+            ({**UPDATE, "body": "Now available in Mattermost v11.2.0!"}, "11.2.0"),
+        ),
+        ("thanked for this very release", [UPDATE], "11.2", None),
+        ("for this release, as the tag writes it", [UPDATE], "11.2.0", None),
+        ("a patch of it is another release", [UPDATE], "11.2.1", (UPDATE, "11.2")),
+        ("a roadmap promise", [{"id": 1, "body": "It will be available in Mattermost 11.2."}], "11.3", None),
+        ("a denial", [{"id": 1, "body": "It is not available in Mattermost 11.2."}], "11.3", None),
+        ("set another status", [{**UPDATE, "links": {"status": 12}}], "11.3", None),
+        (
+            "set Completed",
+            [{**UPDATE, "links": {"status": 15}}],
+            "11.3",
+            ({**UPDATE, "links": {"status": 15}}, "11.2"),
+        ),
+        ("other updates only", [{"id": 1, "body": "We are working on it."}, {"id": 2}], "11.3", None),
+        ("no updates", [], "11.3", None),
+    ],
+)
+def test_thanked_for_another_version(
+    case: str, updates: list[dict[str, Any]], version: str, found: Any
+) -> None:
+    assert thanked_for_another_version(updates, version, completed_status_id=15) == found, case
+
+
+def test_a_nominator_thanked_with_the_release_that_shipped_it_is_not_thanked_again() -> None:
+    # MM-1 was fixed in 11.2 and also lists 11.3: the 11.2 closeout thanked Lena; the 11.3 one must not.
+    both = ticket(fix=("v11.2", "v11.3"))
+    closeout = plan([suggestion()], [both], params("11.3"))
+    [nominee] = closeout.thank
+    earlier = {**UPDATE, "created_at": "2026-11-17T18:00:00Z", "links": {"status": 5}}
+    result = upstream_result(nominee, [earlier], "11.3", closeout.completed_status_id)
+    assert result is not None
+    assert (result.outcome, result.status_update_id) == ("thanked_before", "9001")
+    assert (
+        result.nominee.reason
+        == "already thanked for 11.2 on 2026-11-17, when it shipped: not thanked again for 11.3"
+    )
+    assert closeout_sheet_rows(closeout, [result], "2026-12-02T09:00:00+00:00") == []
+    summary = render_closeout_summary([result], closeout.skipped, closeout.params, SETTINGS).text
+    assert "Thanked 0 nominators" in summary
+    assert "#### Skipped (1)" in summary
+    assert "already thanked for 11.2 on 2026-11-17" in summary
+    # The same update for this very release: thanked earlier, with its id and time for the sheet.
+    same = upstream_result(nominee, [earlier], "11.2", closeout.completed_status_id)
+    assert same == ThankResult(nominee, "already_thanked", "9001", thanked_at="2026-11-17T18:00:00+00:00")
+    assert upstream_result(nominee, [{"id": 1, "body": "Planned for 11.3."}], "11.3", 5) is None
 
 
 def test_closeout_sheet_rows() -> None:

@@ -131,44 +131,39 @@ def thanked_upstream(plan: CloseoutPlan, nominee: Any, client: Any) -> dict[str,
     return dict(found) if found is not None else None
 
 
-def upstream_time(update: dict[str, Any]) -> str:
-    """When a status update was made, as the sheet writes times ("" when UserVoice does not say)."""
-    from community_monitoring.timeutil import parse_time
+def earlier_thanks(plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult | None:
+    """What UserVoice says was done before: thanked for this version, or for another release."""
+    from community_monitoring.closeout_plan import upstream_result
 
-    try:
-        return parse_time(str(update["created_at"])).isoformat(timespec="seconds")
-    except (KeyError, ValueError):
-        return ""
+    return upstream_result(
+        nominee, client.status_updates(nominee.suggestion_id), plan.params.version, plan.completed_status_id
+    )
 
 
 def planned_result(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
     """A dry run's answer for one nominee: what a real run would do now, writing nothing.
 
     Someone the ledger or an upstream status update says was thanked for this version is listed as
-    thanked earlier, not as someone the run would thank (a real run would send them nothing).
+    thanked earlier, and one thanked for another release among the skipped, not as someone the run
+    would thank (a real run would send them nothing).
     """
     from community_monitoring import keys
     from community_monitoring.closeout_plan import ThankResult
 
     if run.outbox.already_done(keys.thank_key(nominee.suggestion_id, plan.params.version)):
         return ThankResult(nominee, "already_thanked")
-    earlier = thanked_upstream(plan, nominee, client)
-    if earlier is not None:
-        return ThankResult(
-            nominee, "already_thanked", str(earlier.get("id", "")), thanked_at=upstream_time(earlier)
-        )
-    return ThankResult(nominee, "dry_run")
+    return earlier_thanks(plan, nominee, client) or ThankResult(nominee, "dry_run")
 
 
 def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
     """One status update (Completed + thank-you), unless the ledger or upstream says it was made."""
     from community_monitoring import keys
-    from community_monitoring.closeout_plan import ThankResult, already_thanked
+    from community_monitoring.closeout_plan import ThankResult, already_thanked, update_time
 
     key = keys.thank_key(nominee.suggestion_id, plan.params.version)
     if not run.outbox.already_done(key):
-        earlier = thanked_upstream(plan, nominee, client)
-        if earlier is not None:
+        earlier = earlier_thanks(plan, nominee, client)
+        if earlier is not None and earlier.outcome == "already_thanked":
             # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
             run.outbox.record_done_elsewhere(
                 key, "release_closeout_thank", nominee.connection, nominee.message
@@ -178,9 +173,12 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
                 nominee.suggestion_id,
                 plan.params.version,
             )
-            return ThankResult(
-                nominee, "already_thanked", str(earlier.get("id", "")), thanked_at=upstream_time(earlier)
-            )
+            return earlier
+        if earlier is not None:
+            # Thanked with the release that shipped it: nothing to send, nor to record (a later
+            # trigger reads the same status update and sends nothing either).
+            log.info("Suggestion %s: %s", nominee.suggestion_id, earlier.nominee.reason)
+            return earlier
     created: dict[str, Any] = {}
 
     def send(text: str) -> None:
@@ -210,7 +208,7 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
         nominee,
         outcome,
         str(created.get("id", "")),
-        thanked_at=upstream_time(created) if created and not delivery.sent_now else "",
+        thanked_at=update_time(created) if created and not delivery.sent_now else "",
     )
 
 
