@@ -39,6 +39,11 @@ class Nominee:
     message: str = ""
     current_status: str = ""
     reason: str = ""
+    # The ticket's other fixVersions (fixed on two branches): a thank-you for one of them was this one's.
+    also_fixed_in: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "also_fixed_in", tuple(self.also_fixed_in))  # a list, read from JSON
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ def plan_closeout(
             jira_key=ticket.key,
             jira_status=ticket.status,
             fix_version=next(v for v in ticket.fix_versions if same_version(v, version)),
+            also_fixed_in=tuple(v for v in ticket.fix_versions if not same_version(v, version)),
         )
         reason = skip_reason(suggestion, ticket, rules, section.completed_status)
         if reason:
@@ -245,14 +251,19 @@ def upstream_result(
     if other is None:
         return None
     update, shipped_in = other
-    when = update_time(update)
+    return thanked_before(nominee, shipped_in, version, str(update.get("id", "")), update_time(update))
+
+
+def thanked_before(
+    nominee: Nominee, shipped_in: str, version: str, status_update_id: str = "", when: str = ""
+) -> ThankResult:
+    """The result for a nominee thanked with another release (``shipped_in``): not thanked again for
+    ``version``; the reason, which the summary shows among the skipped, says for which and when."""
     reason = (
-        f"already thanked for {shipped_in}{' on ' + when[:10] if when else ''}, when it shipped: "
-        f"not thanked again for {normalise_version(version)}"
+        f"already thanked for {normalise_version(shipped_in)}{' on ' + when[:10] if when else ''}, "
+        f"when it shipped: not thanked again for {normalise_version(version)}"
     )
-    return ThankResult(
-        replace(nominee, reason=reason), "thanked_before", str(update.get("id", "")), thanked_at=when
-    )
+    return ThankResult(replace(nominee, reason=reason), "thanked_before", status_update_id, thanked_at=when)
 
 
 # "available in <product> <version>": the version as written (``11.2``, ``v11.2.0``), whole (not the

@@ -19,6 +19,7 @@ from community_monitoring.closeout_plan import (
     closeout_sheet_rows,
     plan_closeout,
     skip_reason,
+    thanked_before,
     thanked_for_another_version,
     upstream_result,
 )
@@ -408,6 +409,12 @@ def test_a_nominator_thanked_with_the_release_that_shipped_it_is_not_thanked_aga
     both = ticket(fix=("v11.2", "v11.3"))
     closeout = plan([suggestion()], [both], params("11.3"))
     [nominee] = closeout.thank
+    assert (nominee.fix_version, nominee.also_fixed_in) == ("v11.3", ("v11.2",))
+    assert CloseoutPlan.from_dict(json.loads(json.dumps(closeout.to_dict()))) == closeout
+    # The ledger's thank-you for v11.2 (no time of it): the same result, without the day.
+    assert thanked_before(nominee, "v11.2", "11.3").nominee.reason == (
+        "already thanked for 11.2, when it shipped: not thanked again for 11.3"
+    )
     earlier = {**UPDATE, "created_at": "2026-11-17T18:00:00Z", "links": {"status": 5}}
     result = upstream_result(nominee, [earlier], "11.3", closeout.completed_status_id)
     assert result is not None

@@ -131,13 +131,22 @@ def thanked_upstream(plan: CloseoutPlan, nominee: Any, client: Any) -> dict[str,
     return dict(found) if found is not None else None
 
 
-def earlier_thanks(plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult | None:
-    """What UserVoice says was done before: thanked for this version, or for another release."""
-    from community_monitoring.closeout_plan import upstream_result
+def earlier_thanks(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult | None:
+    """What was done before: what UserVoice's status updates say (thanked for this version, or for
+    another release, with its day), else the ledger's thank-you for another fixVersion of the ticket
+    (one UserVoice does not show as such: a thank-you text the team has changed since)."""
+    from community_monitoring import keys
+    from community_monitoring.closeout_plan import thanked_before, upstream_result
 
-    return upstream_result(
+    found = upstream_result(
         nominee, client.status_updates(nominee.suggestion_id), plan.params.version, plan.completed_status_id
     )
+    if found is not None:
+        return found
+    for other in nominee.also_fixed_in:
+        if run.outbox.already_done(keys.thank_key(nominee.suggestion_id, other)):
+            return thanked_before(nominee, other, plan.params.version)
+    return None
 
 
 def planned_result(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
@@ -152,7 +161,7 @@ def planned_result(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) 
 
     if run.outbox.already_done(keys.thank_key(nominee.suggestion_id, plan.params.version)):
         return ThankResult(nominee, "already_thanked")
-    return earlier_thanks(plan, nominee, client) or ThankResult(nominee, "dry_run")
+    return earlier_thanks(run, plan, nominee, client) or ThankResult(nominee, "dry_run")
 
 
 def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
@@ -162,7 +171,7 @@ def thank_once(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> T
 
     key = keys.thank_key(nominee.suggestion_id, plan.params.version)
     if not run.outbox.already_done(key):
-        earlier = earlier_thanks(plan, nominee, client)
+        earlier = earlier_thanks(run, plan, nominee, client)
         if earlier is not None and earlier.outcome == "already_thanked":
             # Thanked outside this ledger (by hand, or by another deployment): record it, send nothing.
             run.outbox.record_done_elsewhere(
