@@ -118,9 +118,12 @@ def given_details(post: Post, reader: PostClassifier | None = None) -> set[str]:
 # The logs are named by "logs" ("the logs on the server") or by "log" not as the verb: "could you log
 # in again?" and "does the log-in page load?" ask for none.
 # A request in Chinese or Japanese names them in its own words ("麻烦提供一下具体日志", "请提供一下复现步骤").
+# The commands that print a self-hosted server's logs: omnibus GitLab's ``gitlab-ctl tail`` (how its
+# logs page says to read them) and systemd's journal. A reply asking for their output asks for logs.
+_LOG_COMMANDS = r"\bgitlab-ctl[ \t]+tail\b|\bjournalctl\b"
 _ASKED_PATTERNS: dict[str, re.Pattern[str]] = {
     "versions": re.compile(r"\bversions?\b|版本|バージョン"),
-    "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOGS.pattern),
+    "logs": re.compile(r"\blogs\b|日志|日誌|ログ|" + _LOG_COMMANDS + "|" + _LOGS.pattern),
 }
 # The version asked for as a release or build ("Which release are you on?", "What Mattermost build
 # are you running?", "the build number"), read only in a sentence that asks: "the fix is in the next

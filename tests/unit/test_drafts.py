@@ -901,6 +901,28 @@ BARE_BUG = "The server crashes when I upload a file."
             (reply("staffer", body="Could you run it with --log-level debug and share the logs?"),),
             ("versions", "steps"),
         ),
+        # The commands that print a self-hosted server's logs ask for its logs: omnibus GitLab's
+        # "gitlab-ctl tail" (its logs page's tool), systemd's journal.
+        (
+            "staff asked for the output of gitlab-ctl tail",
+            (
+                reply(
+                    "staffer",
+                    body="Could you share the output of `gitlab-ctl tail mattermost` while a client reconnects?",
+                ),
+            ),
+            ("versions", "steps"),
+        ),
+        (
+            "staff asked for the journal of the service",
+            (reply("staffer", body="What does journalctl -u mattermost print around the crash?"),),
+            ("versions", "steps"),
+        ),
+        (
+            "another gitlab-ctl command asks for no logs",
+            (reply("staffer", body="Could you run `gitlab-ctl reconfigure` again and tell us if it helps?"),),
+            ("versions", "logs", "steps"),
+        ),
         (
             "asked only after T: not yet asked",
             (reply("staffer", at=T + timedelta(hours=1), body="Could you share the server logs?"),),
