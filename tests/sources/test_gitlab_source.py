@@ -16,7 +16,13 @@ import requests
 from community_monitoring.item_cache import ItemCache
 from community_monitoring.records import Post
 from community_monitoring.sources import ItemProblem
-from community_monitoring.sources.gitlab import GitlabIssuesClient, fetch_gitlab_issues, gitlab_client
+from community_monitoring.sources.gitlab import (
+    GitlabIssuesClient,
+    fetch_gitlab_issues,
+    gitlab_client,
+    normalise_issue,
+    normalise_note,
+)
 from community_monitoring.sources.http import HttpPolicy, InvalidResponseError, UpstreamError
 from community_sandbox import Sandbox
 from scenario_files import days
@@ -109,6 +115,47 @@ def test_internal_notes_are_not_replies_and_are_never_cached(tmp_path: Path) -> 
             assert [r.reply_id for r in posts[2].replies] == ["23", "24"]
     finally:
         running.stop()
+
+
+# GitLab's REST issues and notes carry their author as a basic user: id, username, name, state,
+# avatar and web URLs, no "bot" flag (that comes only with a full user, or a merge request's author).
+# The bot users GitLab makes for access tokens and service accounts are told by the username GitLab
+# gives them; a "bot" flag is still read where one is sent.
+@pytest.mark.parametrize(
+    ("username", "flag", "is_bot"),
+    [
+        ("project_20699_bot_4f2a9c1e8b7d6a5f0e1d2c3b4a596877", None, True),  # project access token
+        ("project_278964_bot", None, True),  # the first token of a project, before GitLab 16
+        ("project_278964_bot3", None, True),  # a later one
+        ("group_9970_bot_0a1b2c3d4e5f60718293a4b5c6d7e8f9", None, True),  # group access token
+        ("service_account_5e6f7a8b9c0d1e2f", None, True),  # a service account's default name
+        ("service_account_group_9970_5e6f7a8b9c0d1e2f", None, True),
+        ("jdoe", True, True),  # a payload that says so
+        ("jdoe", None, False),
+        ("project_manager", None, False),
+        ("project_12_botanist", None, False),
+        ("my_project_12_bot", None, False),
+        ("service_account_fan", None, False),
+    ],
+)
+def test_gitlab_bot_users_are_told_by_their_generated_usernames(
+    username: str, flag: bool | None, is_bot: bool
+) -> None:
+    author = {
+        "id": 7,
+        "username": username,
+        "name": "****",
+        "state": "active",
+        "web_url": "https://gitlab.com/x",
+    }
+    if flag is not None:
+        author["bot"] = flag
+    issue = {**gitlab_issue(PROJECT, 1, "Automated report", username, NOW - days(1)), "author": author}
+    note = {**gitlab_note(21, 1, username, NOW - days(0.5), "Reminder."), "author": author}
+    assert normalise_issue(issue, PROJECT).author_is_bot is is_bot
+    reply = normalise_note(note)
+    assert reply is not None
+    assert reply.author_is_bot is is_bot
 
 
 def test_a_confidential_issue_is_not_public(tmp_path: Path) -> None:

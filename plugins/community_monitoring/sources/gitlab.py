@@ -17,6 +17,7 @@ header along to any host): a 3xx is an error naming the host it pointed to.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -413,11 +414,22 @@ class GitlabNote(Item):
         return not (self.system or self.internal or self.confidential)
 
 
+# The usernames GitLab gives the bot users it makes: one per project or group access token
+# ("project_<id>_bot_<hex>"; "project_<id>_bot" and "project_<id>_bot<n>" before GitLab 16) and a
+# service account left with its default name ("service_account_<hex>", a group's
+# "service_account_group_<id>_<hex>").
+_BOT_USERNAME = re.compile(
+    r"(?:project|group)_\d+_bot(?:\d*|_[0-9a-f]{8,})|service_account_(?:group_\d+_)?[0-9a-f]{8,}"
+)
+
+
 def _user(raw: dict[str, Any] | None) -> tuple[str, bool]:
     if not raw:
         return "ghost", False
-    # GitLab marks bot users (project/group access tokens, service accounts) with "bot": true.
-    return str(raw.get("username") or "ghost"), raw.get("bot") is True
+    username = str(raw.get("username") or "ghost")
+    # An issue's or a note's author is a basic user, which carries no "bot" flag (a full user and a
+    # merge request's author do): the bot users GitLab makes are told by their generated usernames.
+    return username, raw.get("bot") is True or _BOT_USERNAME.fullmatch(username) is not None
 
 
 def normalise_issue(raw: dict[str, Any], project: str) -> Post:
