@@ -407,11 +407,11 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from community_monitoring.classify import PostClassifier
 from community_monitoring.records import Post
@@ -421,6 +421,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1] / "include" / "eval" / "triag
 HOLDOUT_EVERY = 4
 SHORT = {"bug": "bug", "troubleshooting": "trouble", "feature_proposal": "feature", "question": "question"}
 _CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 
 class EvalDataError(ValueError):
@@ -469,34 +470,56 @@ class Report:
         return (tp / predicted if predicted else 0.0, tp / support if support else 0.0, support)
 
 
-def load_examples(path: Path) -> list[Example]:
-    examples: list[Example] = []
+def load_jsonl(path: Path, parse: Callable[[dict[str, Any], int], T]) -> list[T]:
+    """``parse`` of each non-blank line's JSON object and its line number; a line it refuses (a key
+    missing, a wrong value) raises EvalDataError naming the file and line."""
+    parsed: list[T] = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not raw.strip():
             continue
         try:
-            data: dict[str, Any] = json.loads(raw)
-            post_type = str(data["type"])
-            if post_type not in POST_TYPES:
-                raise ValueError(f"type {post_type!r} is not one of {', '.join(POST_TYPES)}")
-            channel = str(data["channel"])
-            ident = str(data.get("id") or f"line-{number}")
-            post = Post(
-                channel=channel,
-                source_id=ident,
-                url=f"https://eval.invalid/{ident}",
-                title=str(data.get("title") or ""),
-                author="eval",
-                created_at=_CREATED,
-                body=str(data.get("body") or ""),
-                container=str(data.get("container") or ""),
-                labels=tuple(str(label) for label in data.get("labels") or ()),
-                category=str(data.get("category") or ""),
-            )
+            parsed.append(parse(json.loads(raw), number))
         except (KeyError, TypeError, ValueError) as exc:
             raise EvalDataError(f"{path}:{number}: {exc}") from exc
-        examples.append(Example(number, ident, post_type, post))
-    return examples
+    return parsed
+
+
+def example_from_dict(data: dict[str, Any], number: int) -> Example:
+    post_type = str(data["type"])
+    if post_type not in POST_TYPES:
+        raise ValueError(f"type {post_type!r} is not one of {', '.join(POST_TYPES)}")
+    channel = str(data["channel"])
+    ident = str(data.get("id") or f"line-{number}")
+    post = Post(
+        channel=channel,
+        source_id=ident,
+        url=f"https://eval.invalid/{ident}",
+        title=str(data.get("title") or ""),
+        author="eval",
+        created_at=_CREATED,
+        body=str(data.get("body") or ""),
+        container=str(data.get("container") or ""),
+        labels=tuple(str(label) for label in data.get("labels") or ()),
+        category=str(data.get("category") or ""),
+    )
+    return Example(number, ident, post_type, post)
+
+
+def read_labelled(path: Path, load: Callable[[Path], list[T]], what: str) -> list[T]:
+    """What ``load`` reads from ``path``; where it cannot, or reads nothing, says so on stderr and
+    gives nothing (the command then exits with 2)."""
+    try:
+        loaded = load(path)
+    except (OSError, EvalDataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return []
+    if not loaded:
+        print(f"error: {path} holds no labelled {what}", file=sys.stderr)
+    return loaded
+
+
+def load_examples(path: Path) -> list[Example]:
+    return load_jsonl(path, example_from_dict)
 
 
 def is_held_out(example: Example, every: int = HOLDOUT_EVERY) -> bool:
@@ -565,13 +588,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     )
     parser.add_argument("--errors", action="store_true", help="list every post the rules got wrong")
     args = parser.parse_args(argv)
-    try:
-        examples = load_examples(args.data)
-    except (OSError, EvalDataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    examples = read_labelled(args.data, load_examples, "posts")
     if not examples:
-        print(f"error: {args.data} holds no labelled posts", file=sys.stderr)
         return 2
     settings = load_settings()
     rules = PostClassifier.from_settings(settings)
