@@ -390,6 +390,20 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("what a setting also sends the replier", "It would also send us a mail each time.", False, False),
         ("a request the author may follow", "You can also DM me the config.", True, False),
         ("the replier looking at logs", "Let me have a look at the logs.", False, False),
+        # A question typed without its "?": asking whether the reader did, can or will do something,
+        # at a sentence's start; the same words telling what they can do do not ask.
+        ("a question without its mark", "did u run the req file", True, False),
+        (
+            "asked to try, steps after",
+            "Can you try doing\n1. Open a shell\n2. Run the installer again",
+            True,
+            False,
+        ),
+        ("after a greeting and a mention", "Hi @ann, have you checked the port", True, False),
+        ("in a later sentence", "Thanks for the log. Could you run it once more with debug on", True, False),
+        ("what the reader can do", "You can try restarting the server.", False, False),
+        ("what the reader did", "The service restarts the way you did it.", False, False),
+        ("what they could do", "What you could do is restart it.", False, False),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
