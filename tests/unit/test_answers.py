@@ -404,6 +404,14 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("what the reader can do", "You can try restarting the server.", False, False),
         ("what the reader did", "The service restarts the way you did it.", False, False),
         ("what they could do", "What you could do is restart it.", False, False),
+        # Saying what the replier needs to help asks for it; more information they give does not.
+        (
+            "needing more information, listed",
+            "The report is too sparse. We would need more information, for example:\n- the version\n- the crash log",
+            True,
+            False,
+        ),
+        ("more information given", "More information on the release is in the changelog.", False, False),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
