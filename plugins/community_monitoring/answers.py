@@ -263,6 +263,11 @@ _MARKDOWN_IMAGE = re.compile(
 _IMAGE_TAG = re.compile(r"<img\b", re.IGNORECASE)
 # Emoji written as shortcodes (":+1:", ":thumbsup:") are emoji too.
 _EMOJI_SHORTCODE = re.compile(r":[a-z0-9_+-]+:", re.IGNORECASE)
+# Faces typed with the keyboard are emoji too: ":(", ";-)", ":P", "D:" (dismay), "xD", "^^", "<3".
+# Standing alone only: "D:\backup" is a drive, "8:30" a time, "https://" a link.
+_EMOTICON = re.compile(
+    r"(?<![\w:/])(?:[:;=][-'^]?[()\[\]DPpOo3/\\|*]+|[()\[\]D][-']?[:;=]|[xX][dD]+|\^_*\^|<3+)(?![\w\\/:])"
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -412,7 +417,7 @@ def is_me_too(text: str, responses: ResponsesSection) -> bool:
 def _is_me_too(text: str, phrases: tuple[str, ...], max_chars: int, fillers: tuple[str, ...] = ()) -> bool:
     words = own_words(text)
     pictureless = _MARKDOWN_IMAGE.sub(" ", words) if "![" in words else words
-    rest = _EMOJI_SHORTCODE.sub(" ", pictureless)
+    rest = _EMOTICON.sub(" ", _EMOJI_SHORTCODE.sub(" ", pictureless))
     # Emoji and punctuation alone say nothing however many there are: the length limit is for
     # phrases (a long reply that starts "same here" may go on to say what fixed it), so it counts
     # the words alone: a row of emoji after "Same here" adds nothing to say.

@@ -36,6 +36,13 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("two phrases and a question mark", "same issue, any update?", True),
         ("emoji only", "👍", True),
         ("emoji shortcode", ":+1: :thumbsup:", True),
+        # Faces typed with the keyboard are emoji; the same marks in a drive, a time or a link are not.
+        ("a face of dismay", "D:", True),
+        ("a sad face", ":(", True),
+        ("faces with noses and a heart", ";-) xD <3 :P ^^", True),
+        ("a drive named", "D:\\backup is full", False),
+        ("a time", "8:30", False),
+        ("words and a face", "We all do bro :(", False),
         ("bump", "bump", True),
         ("upper case", "ME TOO!!!", True),
         ("punctuation only", "...", True),
