@@ -419,6 +419,17 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             False,
         ),
         ("more information given", "More information on the release is in the changelog.", False, False),
+        # How it runs now in everyday words, and the author closing the post, say it is solved.
+        ("working fine since", "It's working fine since the restart.", False, True),
+        (
+            "works well, loosely written",
+            "Thanks so much, i've used 1.0.4 a long time, it also work well.",
+            False,
+            True,
+        ),
+        ("closing it", "Working on 1.5.1, closing the issue, thanks for the fast response.", False, True),
+        ("not working well", "The fix doesn't work well with two monitors.", False, False),
+        ("closing something else", "Closing the app makes it crash.", False, False),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
