@@ -470,8 +470,8 @@ def _mentions_a_phrase(text: str, phrases: Iterable[str]) -> bool:
 
 def asks_the_author(text: str, responses: ResponsesSection) -> bool:
     """A reply that asks something: a ``?`` in its own words, a configured ask phrase, a question
-    worded as one without its mark ("did you run the setup script"), or a request to be sent
-    something ("Send me the logs.")."""
+    or a request worded as one without its mark ("did you run the setup script", "Send the crash
+    log"), or a request to be sent something ("Send me the logs.")."""
     if asks_a_question(text) or _mentions_a_phrase(text, responses.ask_phrases):
         return True
     words = own_words(text)
@@ -480,11 +480,13 @@ def asks_the_author(text: str, responses: ResponsesSection) -> bool:
 
 # A question people type without its "?": a sentence that opens by asking the reader whether they did,
 # can or will do something ("did u run the installer", "Can you try doing: 1. …", "Have you checked the
-# port"), after a greeting or a mention at most. Only at a sentence's start: "you can try", "as you did"
-# and "what you could do is …" tell, they do not ask.
+# port"), after a greeting or a mention at most; or one that opens by telling them to send something
+# ("Send the crash log", "Attach a screenshot", "Please share your config"). Only at a sentence's start:
+# "you can try", "as you did", "what you could do is …" and "it sends a mail" tell, they do not ask.
 _ASKS_WITHOUT_A_MARK = re.compile(
-    r"(?:^|[.!;:])[ \t]*(?:(?:@[\w.-]+|hi|hello|hey|ok|okay|so|and|also|then|btw)\b[ \t,:]*)*"
-    r"(?:did|do|have|are|were|can|could|would|will)[ \t]+(?:you|u)[ \t]+\w",
+    r"(?:^|[.!;:])[ \t]*(?:(?:@[\w.-]+|hi|hello|hey|ok|okay|so|and|also|then|btw|please|pls|plz|kindly|just)\b[ \t,:]*)*"
+    r"(?:(?:did|do|have|are|were|can|could|would|will)[ \t]+(?:you|u)[ \t]+\w"
+    r"|(?:send|attach|upload|share)[ \t]+(?:the|a|an|your|some|more|any|us|me)\b)",
     re.IGNORECASE,
 )
 

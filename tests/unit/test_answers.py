@@ -411,6 +411,11 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("what the reader can do", "You can try restarting the server.", False, False),
         ("what the reader did", "The service restarts the way you did it.", False, False),
         ("what they could do", "What you could do is restart it.", False, False),
+        # Told to send something, at a sentence's start; the same verbs telling what happens do not ask.
+        ("told to send", "Send the Crashlog", True, False),
+        ("told to upload, in a later sentence", "Thanks. Upload a screenshot of the error", True, False),
+        ("what the app sends", "It sends a mail each time the job fails.", False, False),
+        ("what the author sent", "Sending the logs did not help.", False, False),
         # Saying what the replier needs to help asks for it; more information they give does not.
         (
             "needing more information, listed",
