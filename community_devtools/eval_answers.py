@@ -14,8 +14,18 @@ says the replier is the project's (GitHub ``author_association`` OWNER or MEMBER
 thread's staff. Every thread is taken as open, so that its replies alone decide.
 
 Real threads are not kept in the repository (their text is their authors'): write them to a file
-outside it. A first set (77 GitHub issues of 77 repositories, 2014–2026, 1–6 replies each, labelled
-before the product was run) is described in the report that added this tool.
+outside it. A first set (77 GitHub issues of 77 repositories, 2014–2026, 1–6 replies each: 52
+answered, 11 unanswered, 11 waiting on the reporter, 3 waiting on us; labelled before the product
+was run) agreed 74.0% blind (odd lines 74.4%, even lines 73.7%). From the errors of its odd lines
+only: a question typed without its "?" at a sentence's start ("did u run …", "Can you try doing …"),
+telling the reporter to send something ("Send the crash log"), needing more information, keyboard
+faces alone ("D:") and the author saying it works fine or well, or closing their own post, are read
+as such. The odd lines went to 92.3%, the even lines, held out, to 76.3% (one author's "it's working
+fine" gained), the set to 84.4%. Left: chatter from passers-by that has words but answers nothing
+(a joke, sympathy, a correction of the title: 4 threads), a closing courtesy read as a question ("let
+me know if it's not fixed", a rhetorical "Try again?": 2), the author's thanks or apology worded
+without a resolution phrase (3), questions put to another commenter, not the author (2), and a
+request in Chinese without a mark (1).
 """
 
 from __future__ import annotations
