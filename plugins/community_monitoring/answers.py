@@ -538,7 +538,32 @@ def says_it_is_solved(text: str, responses: ResponsesSection) -> bool:
         return False
     words = own_words(text)
     backwards = words[::-1]
-    return any(not _negated_before(words, backwards, found.start()) for found in pattern.finditer(words))
+    return any(
+        not _negated_before(words, backwards, found.start())
+        and not _contrasted(words, found.start(), found.end())
+        for found in pattern.finditer(words)
+    )
+
+
+# A sentence that sets what works against what does not, or tells how it was: "It works fine with
+# Chrome but not with Firefox", "Everything else works, only the export fails", "It was working fine
+# until yesterday", "It used to work fine in 10.4". Such an author reports more of the problem, which
+# waits on the team still: wrongly read as solved, the post would leave every list unanswered.
+_CONTRAST = re.compile(
+    r"\b(?:but|except|until|till|however|though|although|whereas|else|only|used to|(?:was|were)[ \t]+working)\b",
+    re.IGNORECASE,
+)
+# A sentence ends at a line end or at a mark before a blank (not the dots of "1.4" or "e.g.x").
+_SENTENCE_END = re.compile(r"[.!?;](?!\S)|\n")
+
+
+def _contrasted(words: str, start: int, end: int) -> bool:
+    """Whether the sentence holding ``words[start:end]`` (a resolved phrase) sets it against something."""
+    before = 0
+    for mark in _SENTENCE_END.finditer(words, 0, start):
+        before = mark.end()
+    after = _SENTENCE_END.search(words, end)
+    return _CONTRAST.search(words, before, after.start() if after else len(words)) is not None
 
 
 # What a negation before a phrase can span, read backwards from the phrase: its blanks, three words

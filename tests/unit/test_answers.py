@@ -441,6 +441,24 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("never worked", "It never worked after the change.", False, False),
         ("a negation in another sentence", "Not sure why. It works now.", False, True),
         ("a negation before a comma", "Not the proxy after all, it works now", False, True),
+        # What works set against what does not, or how it was, reports more of the problem.
+        ("works with one, not another", "It works fine with Chrome but not with Firefox.", False, False),
+        ("works on one version, fails on the next", "Works fine on 1.4 but fails on 1.5", False, False),
+        ("everything else works", "Everything else works fine, only the export fails.", False, False),
+        ("how it used to work", "It used to work fine in 10.4.", False, False),
+        ("how it was working", "It was working fine until yesterday.", False, False),
+        (
+            "an old contrast in another sentence",
+            "The upload failed but I updated. It works now.",
+            False,
+            True,
+        ),
+        (
+            "solved with a version in the sentence",
+            "Updated to 1.5.1 and it works fine now, thanks!",
+            False,
+            True,
+        ),
     ],
 )
 def test_asks_and_solved(case: str, text: str, asks: bool, solved: bool) -> None:
