@@ -425,7 +425,8 @@ def test_a_nominator_thanked_with_the_release_that_shipped_it_is_not_thanked_aga
     )
     assert closeout_sheet_rows(closeout, [result], "2026-12-02T09:00:00+00:00") == []
     summary = render_closeout_summary([result], closeout.skipped, closeout.params, SETTINGS).text
-    assert "Thanked 0 nominators" in summary
+    assert "Nobody was thanked this time" in summary
+    assert "Thanked 0" not in summary
     assert "#### Skipped (1)" in summary
     assert "already thanked for 11.2 on 2026-11-17" in summary
     # The same update for this very release: thanked earlier, with its id and time for the sheet.
