@@ -28,7 +28,8 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
     Its lines are indented by four blanks (a tab reaches the next multiple of four), after a blank
     line, a heading or a thematic break, or at the start (a code block never continues a paragraph:
     an indented line right after one is more of it), up to the first line indented less. In a list the four count from where
-    the item's text starts: a line indented less after a list item continues the item.
+    the item's text starts: a paragraph's line indented less after a list item continues the item
+    (a heading or a thematic break indented less ends the list).
     """
     if _MAY_START.search(text) is None:
         return
@@ -55,7 +56,8 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
         # paragraph goes on, so the next line may start code.
         own_block = width < CODE_INDENT and _OWN_BLOCK_LINE.match(line) is not None
         marker = None if own_block else _LIST_MARKER.match(body)
-        if list_indent is not None and blank_before and width < list_indent and marker is None:
+        if list_indent is not None and (blank_before or own_block) and width < list_indent and marker is None:
+            # Only a paragraph's line goes on an item without its indent: a heading or a break ends the list.
             list_indent = None
         base = list_indent or 0
         if blank_before and width >= base + CODE_INDENT:

@@ -217,6 +217,18 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("indented code right after a dashed break", "mine\n\n---\n    code?", "mine ---"),
         ("a '#' word is no heading", "#hashtag\n    more words", "#hashtag more words"),
         ("a line of two stars is no break", "**\n    more words", "** more words"),
+        # Not indented as the item's text, a heading or a break is no part of the list: it ends it.
+        (
+            "a heading right after a list item ends the list",
+            "- OS: Ubuntu\n### Logs\n    panic: what?",
+            "- OS: Ubuntu ### Logs",
+        ),
+        ("a break right after a list item ends the list", "1. step\n- - -\n    code?", "1. step - - -"),
+        (
+            "a heading inside the item keeps the list",
+            "- item\n  # Head\n      code?\nafter",
+            "- item # Head after",
+        ),
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
         ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),
