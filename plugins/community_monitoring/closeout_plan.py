@@ -220,9 +220,24 @@ def thanked_for_another_version(
     """
     for update in updates:
         other = [v for v in shipped_versions(update, completed_status_id) if not same_version(v, version)]
-        if other:
+        if other and not reopened_since(updates, update_time(update), completed_status_id):
             return update, normalise_version(other[0])
     return None
+
+
+def reopened_since(updates: Sequence[Mapping[str, Any]], when: str, completed_status_id: int = 0) -> bool:
+    """Whether a status update made after ``when`` (a thank-you's time) set another status than
+    Completed: the suggestion was reopened since (the feature pulled from that release), so that
+    thank-you no longer stands and the release that ships it thanks its nominator. False when a time
+    is not known: a nominator is rather not thanked twice."""
+    if not when or not completed_status_id:
+        return False
+    thanked = parse_time(when)
+    for update in updates:
+        status, made = _status_set(update), update_time(update)
+        if status is not None and status != str(completed_status_id) and made and parse_time(made) > thanked:
+            return True
+    return False
 
 
 def update_time(update: Mapping[str, Any]) -> str:
@@ -234,13 +249,20 @@ def update_time(update: Mapping[str, Any]) -> str:
 
 
 def upstream_result(
-    nominee: Nominee, updates: Sequence[Mapping[str, Any]], version: str, completed_status_id: int = 0
+    nominee: Nominee,
+    updates: Sequence[Mapping[str, Any]],
+    version: str,
+    completed_status_id: int = 0,
+    ledger_thanks: Mapping[str, str] | None = None,
 ) -> ThankResult | None:
-    """What the suggestion's status updates say was done before this run, or None (nothing).
+    """What was done before this run, or None (nothing).
 
     ``already_thanked``: an update thanked them for this version (its id and time go to the sheet).
-    ``thanked_before``: one thanked them for another release (``thanked_for_another_version``): they
-    are not thanked again, and the summary lists them among the skipped, saying for which release.
+    ``thanked_before``: one thanked them for another release (``thanked_for_another_version``), or,
+    where the status updates do not show it as such (a thank-you text changed since), this ledger
+    did for another of the ticket's fixVersions (``ledger_thanks``: that version -> when it was
+    sent): they are not thanked again, and the summary lists them among the skipped, saying for
+    which release. Neither counts once the suggestion was reopened since (``reopened_since``).
     """
     found = already_thanked(updates, version, nominee.message, completed_status_id)
     if found is not None:
@@ -248,10 +270,13 @@ def upstream_result(
             nominee, "already_thanked", str(found.get("id", "")), thanked_at=update_time(found)
         )
     other = thanked_for_another_version(updates, version, completed_status_id)
-    if other is None:
-        return None
-    update, shipped_in = other
-    return thanked_before(nominee, shipped_in, version, str(update.get("id", "")), update_time(update))
+    if other is not None:
+        update, shipped_in = other
+        return thanked_before(nominee, shipped_in, version, str(update.get("id", "")), update_time(update))
+    for shipped_in, sent_at in (ledger_thanks or {}).items():
+        if not reopened_since(updates, sent_at, completed_status_id):
+            return thanked_before(nominee, shipped_in, version)
+    return None
 
 
 def thanked_before(

@@ -275,8 +275,13 @@ class Outbox:
         self._deliver(key, kind, target, [f"(nothing sent: {why})"], lambda _: None)
 
     def already_done(self, key: str) -> bool:
+        return self.done_at(key) is not None
+
+    def done_at(self, key: str) -> str | None:
+        """When ``key`` was sent (or found made elsewhere), as the ledger writes times ("" when it
+        does not say); None when it is not done."""
         entry = self.ledger.get(key)
-        return entry is not None and entry.status == "sent"
+        return (entry.sent_at or "") if entry is not None and entry.status == "sent" else None
 
     def sent_by_this_task(self, key: str) -> bool:
         """Sent, and by this task of this run (an earlier try of it), not by an earlier run."""

@@ -370,6 +370,15 @@ def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> Non
     assert already_thanked([update], "11.2") is None
 
 
+SHIPPED_11_2 = {**UPDATE, "created_at": "2026-11-17T18:00:00Z", "links": {"status": 15}}
+REOPENED = {
+    "id": 9002,
+    "body": "Reopened: this was pulled from the release, it is not available in Mattermost 11.2.",
+    "created_at": "2026-11-18T09:00:00Z",
+    "links": {"status": 12},
+}
+
+
 @pytest.mark.parametrize(
     ("case", "updates", "version", "found"),
     [
@@ -396,6 +405,33 @@ def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> Non
         ),
         ("other updates only", [{"id": 1, "body": "We are working on it."}, {"id": 2}], "11.3", None),
         ("no updates", [], "11.3", None),
+        # Reopened after the thank-you (pulled from 11.2): that thank-you no longer stands.
+        ("reopened since", [SHIPPED_11_2, REOPENED], "11.3", None),
+        ("reopened since, listed newest first", [REOPENED, SHIPPED_11_2], "11.3", None),
+        (
+            "reopened before it, then shipped",
+            [{**REOPENED, "created_at": "2026-11-01T09:00:00Z"}, SHIPPED_11_2],
+            "11.3",
+            (SHIPPED_11_2, "11.2"),
+        ),
+        (
+            "a later update setting Completed again",
+            [SHIPPED_11_2, {**REOPENED, "links": {"status": 15}}],
+            "11.3",
+            (SHIPPED_11_2, "11.2"),
+        ),
+        (
+            "a later update naming no status",
+            [SHIPPED_11_2, {"id": 3, "body": "Thanks all!", "created_at": "2026-11-20T09:00:00Z"}],
+            "11.3",
+            (SHIPPED_11_2, "11.2"),
+        ),
+        (
+            "the thank-you's time unknown",
+            [{**UPDATE, "links": {"status": 15}}, REOPENED],
+            "11.3",
+            ({**UPDATE, "links": {"status": 15}}, "11.2"),
+        ),
     ],
 )
 def test_thanked_for_another_version(
@@ -433,6 +469,36 @@ def test_a_nominator_thanked_with_the_release_that_shipped_it_is_not_thanked_aga
     same = upstream_result(nominee, [earlier], "11.2", closeout.completed_status_id)
     assert same == ThankResult(nominee, "already_thanked", "9001", thanked_at="2026-11-17T18:00:00+00:00")
     assert upstream_result(nominee, [{"id": 1, "body": "Planned for 11.3."}], "11.3", 5) is None
+
+
+@pytest.mark.parametrize(
+    ("case", "updates", "ledger_thanks", "outcome"),
+    [
+        ("the ledger thanked them for 11.2", [], {"v11.2": "2026-11-17T18:00:00+00:00"}, "thanked_before"),
+        (
+            "the ledger thanked them for 11.2, then the suggestion was reopened",
+            [REOPENED],
+            {"v11.2": "2026-11-17T18:00:00+00:00"},
+            None,
+        ),
+        (
+            "reopened before the ledger's thank-you",
+            [REOPENED],
+            {"v11.2": "2026-11-19T18:00:00+00:00"},
+            "thanked_before",
+        ),
+        ("UserVoice shows the 11.2 thank-you, then the reopening", [SHIPPED_11_2, REOPENED], {}, None),
+        ("UserVoice shows the 11.2 thank-you", [SHIPPED_11_2], {}, "thanked_before"),
+        ("nothing before", [], {}, None),
+    ],
+)
+def test_a_reopened_suggestion_is_thanked_with_the_release_that_ships_it(
+    case: str, updates: list[dict[str, Any]], ledger_thanks: dict[str, str], outcome: str | None
+) -> None:
+    # Thanked with 11.2, then reopened (pulled from 11.2): the 11.3 closeout that ships it thanks them.
+    [nominee] = plan([suggestion()], [ticket(fix=("v11.2", "v11.3"))], params("11.3")).thank
+    result = upstream_result(nominee, updates, "11.3", 15, ledger_thanks)
+    assert (result.outcome if result else None) == outcome, case
 
 
 def test_closeout_sheet_rows() -> None:

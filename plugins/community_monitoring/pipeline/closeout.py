@@ -134,19 +134,23 @@ def thanked_upstream(plan: CloseoutPlan, nominee: Any, client: Any) -> dict[str,
 def earlier_thanks(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult | None:
     """What was done before: what UserVoice's status updates say (thanked for this version, or for
     another release, with its day), else the ledger's thank-you for another fixVersion of the ticket
-    (one UserVoice does not show as such: a thank-you text the team has changed since)."""
+    (one UserVoice does not show as such: a thank-you text the team has changed since); neither once
+    the suggestion was reopened since."""
     from community_monitoring import keys
-    from community_monitoring.closeout_plan import thanked_before, upstream_result
+    from community_monitoring.closeout_plan import upstream_result
 
-    found = upstream_result(
-        nominee, client.status_updates(nominee.suggestion_id), plan.params.version, plan.completed_status_id
-    )
-    if found is not None:
-        return found
+    ledger_thanks = {}
     for other in nominee.also_fixed_in:
-        if run.outbox.already_done(keys.thank_key(nominee.suggestion_id, other)):
-            return thanked_before(nominee, other, plan.params.version)
-    return None
+        sent_at = run.outbox.done_at(keys.thank_key(nominee.suggestion_id, other))
+        if sent_at is not None:
+            ledger_thanks[other] = sent_at
+    return upstream_result(
+        nominee,
+        client.status_updates(nominee.suggestion_id),
+        plan.params.version,
+        plan.completed_status_id,
+        ledger_thanks,
+    )
 
 
 def planned_result(run: TaskRun, plan: CloseoutPlan, nominee: Any, client: Any) -> ThankResult:
