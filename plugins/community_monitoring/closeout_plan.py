@@ -312,9 +312,12 @@ def shipped_versions(update: Mapping[str, Any], completed_status_id: int = 0) ->
 
 
 # Words before "available in" that say it is not (yet): "not available in", "will be available in"
-# (a roadmap promise), "should soon be available in".
+# (a roadmap promise), "should soon be available in", "it'll be available in", with an adverb of how
+# before "available" ("will be generally available in", "isn't fully available in").
 _NOT_SHIPPED_BEFORE = re.compile(
-    r"(?:\bnot|n't|\bnever|\b(?:will|would|should|may|might|to)(?:[ \t]+\w+)?[ \t]+be)[ \t]+$", re.I
+    r"(?:\bnot|n['\u2019]t|\bnever|(?:\b(?:will|would|should|may|might|to)|['\u2019]ll)(?:[ \t]+\w+)?[ \t]+be)"
+    r"(?:[ \t]+\w+ly)?[ \t]+$",
+    re.I,
 )
 
 

@@ -18,6 +18,7 @@ from community_monitoring.closeout_plan import (
     already_thanked,
     closeout_sheet_rows,
     plan_closeout,
+    shipped_versions,
     skip_reason,
     thanked_before,
     thanked_for_another_version,
@@ -368,6 +369,26 @@ def test_already_thanked(case: str, updates: list[dict[str, Any]], version: str,
 def test_already_thanked_for_a_longer_version_is_not_this_one(other: str) -> None:
     update = {"id": 1, "body": f"Thank you Lena! It is now available in Mattermost {other}."}
     assert already_thanked([update], "11.2") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "versions"),
+    [
+        ("It is now available in Mattermost 11.2.", ["11.2"]),
+        ("It is now generally available in Mattermost 11.2!", ["11.2"]),
+        ("Finally available in Mattermost v11.2.0", ["v11.2.0"]),
+        # Promises and denials, however worded, told no one it shipped.
+        ("It will be available in Mattermost 11.2.", []),
+        ("It'll be available in Mattermost 11.2.", []),
+        ("It\u2019ll be available in Mattermost 11.2.", []),
+        ("It will be generally available in Mattermost 11.2.", []),
+        ("It should soon be available in Mattermost 11.2.", []),
+        ("It is not generally available in Mattermost 11.2 yet.", []),
+        ("It isn't fully available in Mattermost 11.2.", []),
+    ],
+)
+def test_shipped_versions_reads_a_promise_as_none(body: str, versions: list[str]) -> None:
+    assert shipped_versions({"id": 1, "body": body}) == versions, body
 
 
 SHIPPED_11_2 = {**UPDATE, "created_at": "2026-11-17T18:00:00Z", "links": {"status": 15}}
