@@ -229,6 +229,19 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
             "- item\n  # Head\n      code?\nafter",
             "- item # Head after",
         ),
+        # A paragraph underlined with "=" is a heading: the indented line right after it is code.
+        ("indented code right under an underlined heading", "Logs\n====\n    panic: what?", "Logs ===="),
+        ("a line of '=' alone is no underline", "mine\n\n===\n    more words", "mine === more words"),
+        (
+            "a line of '=' under a heading is no underline",
+            "# Logs\n===\n    more words",
+            "# Logs === more words",
+        ),
+        (
+            "a line of '=' indented less than the item's text goes on the item",
+            "- item\n===\n    more words",
+            "- item === more words",
+        ),
         ("html tags and entities", "<p>a &amp; b</p>", "a & b"),
         ("Discourse cooked quote", '<aside class="quote"><blockquote>x</blockquote></aside>mine', "mine"),
         ("mail client's attribution above a quote", "mine\nOn Tue, Ann <a@b.c> wrote:\n> quoted", "mine"),
