@@ -51,9 +51,11 @@ _LOGS = re.compile(
 # Steps under a heading, numbered on their own lines, or run on in one ("Steps: 1. post 2. search").
 # "^[^\S\n]*" (a blank other than a line end), not "^\s*", which crossed line ends: each line of a run
 # of blank lines was read to its end. A numbered step says something on its line: "1.\n2.\n3." is a
-# form's list left as it came.
+# form's list left as it came. Its words may follow the mark with no blank ("1.open", "1.打开设置"),
+# letters of any script; a number ("1.5 GB") or a version series ("1.x clients") does not.
 _STEPS = re.compile(
-    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:|^[^\S\n]*(?:1[.)][^\S\n]+\S|-\s*step\s)",
+    r"steps to repro|repro steps|\bsteps\s*:|\bto reproduce\s*:"
+    r"|^[^\S\n]*(?:1[.)](?:[^\S\n]+\S|[^\W\d_]{2})|-\s*step\s)",
     re.MULTILINE,
 )
 _STEPS_HEADING = re.compile(r"reproduce|\bsteps\b")

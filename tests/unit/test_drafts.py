@@ -53,6 +53,16 @@ WRITER = DraftWriter(SETTINGS)
             ("logs", "steps"),
         ),
         ("an empty numbered list in the text", "It crashes.\n\n1.\n2.\n3.", ("versions", "logs", "steps")),
+        # Steps numbered without a blank after the mark say something all the same, in any script.
+        ("steps numbered '1.open'", "It crashes.\n\n1.open a channel\n2.pin a post", ("versions", "logs")),
+        ("steps numbered '1)open'", "It crashes.\n\n1)open a channel\n2)pin a post", ("versions", "logs")),
+        ("steps in Chinese", "它崩溃了。\n\n1. 打开设置\n2. 点击保存", ("versions", "logs")),
+        ("steps in Chinese, no blank", "它崩溃了。\n\n1.打开设置\n2.点击保存", ("versions", "logs")),
+        (
+            "a version at a line's start is no step",
+            "It crashes.\n\n1.5 GB uploads fail\n1.x clients too",
+            ("versions", "logs", "steps"),
+        ),
         # Markdown's indented code block is pasted code (given logs); a line indented under a list
         # item continues the item's text.
         (
