@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -463,19 +463,29 @@ def _attaches(text: str) -> bool:
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+")
 
 
-def _mentions_a_phrase(text: str, phrases: Iterable[str]) -> bool:
-    pattern = _phrase_pattern(tuple(phrases))
-    return pattern is not None and pattern.search(own_words(text)) is not None
-
-
 def asks_the_author(text: str, responses: ResponsesSection) -> bool:
     """A reply that asks something: a ``?`` in its own words, a configured ask phrase, a question
     or a request worded as one without its mark ("did you run the setup script", "Send the crash
     log"), or a request to be sent something ("Send me the logs.")."""
-    if asks_a_question(text) or _mentions_a_phrase(text, responses.ask_phrases):
+    if asks_a_question(text):
         return True
     words = own_words(text)
+    asking = _phrase_pattern(tuple(responses.ask_phrases))
+    if asking is not None and asking.search(_IF_IT_FAILS.sub(" ", words)) is not None:
+        return True
     return _ASKS_WITHOUT_A_MARK.search(words) is not None or asks_to_be_sent(words.lower())
+
+
+# A courtesy after a fix or an answer, to come back only if it fails: "This should be resolved now,
+# please let us know if it isn't", "Let me know if you think it's not fixed", "let me know if it still
+# happens". It asks nothing of the author now. "let me know if you can reproduce it on 2.1" does ask,
+# and so does any such courtesy with a "?".
+_IF_IT_FAILS = re.compile(
+    r"\blet[ \t]+(?:me|us)[ \t]+know[ \t]+if\b[^.!?;\n]*?"
+    r"(?:\b(?:not|never|still|persists?|continues?|recurs?|reappears?|again|comes?[ \t]+back)\b|n't|n’t)"
+    r"[^.!?;\n]*",
+    re.IGNORECASE,
+)
 
 
 # A question people type without its "?": a sentence that opens by asking the reader whether they did,

@@ -449,6 +449,34 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             False,
         ),
         ("more information given", "More information on the release is in the changelog.", False, False),
+        # A courtesy to come back only if a fix fails asks nothing now; "let me know if" asking for
+        # something, or with a "?", still asks.
+        (
+            "come back if it is not fixed",
+            "Fixed in master, please let us know if it isn't.",
+            False,
+            False,
+        ),
+        (
+            "come back if you think it is not",
+            "Closing.\nLet me know if you think its not fixed.",
+            False,
+            False,
+        ),
+        (
+            "come back if it still happens",
+            "Fixed in 2.1. Let me know if it still happens after the update",
+            False,
+            False,
+        ),
+        ("let me know what you can reproduce", "Let me know if you can reproduce it on 2.1", True, False),
+        (
+            "let me know, then a request",
+            "Let us know if it is not fixed. Also, which version do you run?",
+            True,
+            False,
+        ),
+        ("let us know the version", "Please let us know the version you run.", True, False),
         # How it runs now in everyday words, and the author closing the post, say it is solved.
         ("working fine since", "It's working fine since the restart.", False, True),
         (
