@@ -486,6 +486,14 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
             True,
         ),
         ("closing it", "Working on 1.5.1, closing the issue, thanks for the fast response.", False, True),
+        # Said in a figure of speech, as the problem put right, or as leave to close the post.
+        ("works like a charm", "Nope. Works like a charm.", False, True),
+        ("got it sorted", "3 hours with no problems. Looks like you got it sorted out! :+1:", False, True),
+        ("right to close", "I just missed the change. You were right to close.", False, True),
+        ("free to close", "Updated and the sync is back, feel free to close it.", False, True),
+        ("not sorted yet", "We haven't got it sorted yet.", False, False),
+        ("a charm until", "It worked like a charm until the 2.3 update.", False, False),
+        ("closing the app, set against", "You can close the dialog but the app still crashes.", False, False),
         ("not working well", "The fix doesn't work well with two monitors.", False, False),
         ("closing something else", "Closing the app makes it crash.", False, False),
         # Saying it is not solved is not saying it is.
