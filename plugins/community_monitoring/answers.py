@@ -490,11 +490,13 @@ _IF_IT_FAILS = re.compile(
 
 # A question people type without its "?": a sentence that opens by asking the reader whether they did,
 # can or will do something ("did u run the installer", "Can you try doing: 1. …", "Have you checked the
-# port"), after a greeting or a mention at most; or one that opens by telling them to send something
-# ("Send the crash log", "Attach a screenshot", "Please share your config"). Only at a sentence's start:
-# "you can try", "as you did", "what you could do is …" and "it sends a mail" tell, they do not ask.
+# port"), after a greeting (with a name: "Hi Joe, could you attach the log") or a mention at most; or
+# one that opens by telling them to send something ("Send the crash log", "Attach a screenshot",
+# "Please share your config"). Only at a sentence's start: "you can try", "as you did", "what you could
+# do is …" and "it sends a mail" tell, they do not ask.
 _ASKS_WITHOUT_A_MARK = re.compile(
-    r"(?:^|[.!;:])[ \t]*(?:(?:@[\w.-]+|hi|hello|hey|ok|okay|so|and|also|then|btw|please|pls|plz|kindly|just)\b[ \t,:]*)*"
+    r"(?:^|[.!;:])[ \t]*(?:(?:(?:hi|hello|hey|dear)[ \t]+[\w.-]+[ \t]*,"
+    r"|(?:@[\w.-]+|hi|hello|hey|ok|okay|so|and|also|then|btw|please|pls|plz|kindly|just)\b)[ \t,:]*)*"
     r"(?:(?:did|do|have|are|were|can|could|would|will)[ \t]+(?:you|u)[ \t]+\w"
     r"|(?:send|attach|upload|share)[ \t]+(?:the|a|an|your|some|more|any|us|me)\b)",
     re.IGNORECASE,

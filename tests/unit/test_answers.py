@@ -437,6 +437,15 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("what the reader did", "The service restarts the way you did it.", False, False),
         ("what they could do", "What you could do is restart it.", False, False),
         # Told to send something, at a sentence's start; the same verbs telling what happens do not ask.
+        # After a greeting with the author's name, on the next line: still the sentence's start.
+        (
+            "asked after a greeting with a name",
+            "Hi Joe,\nCould you attach the ErrorLog.txt from the programs folder.",
+            True,
+            False,
+        ),
+        ("told after a greeting with a name", "Hello Maria, send the crash log", True, False),
+        ("a greeting, then telling", "Hi Joe, you could attach it next time, it is fixed now.", False, False),
         ("told to send", "Send the Crashlog", True, False),
         ("told to upload, in a later sentence", "Thanks. Upload a screenshot of the error", True, False),
         ("what the app sends", "It sends a mail each time the job fails.", False, False),
