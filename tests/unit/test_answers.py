@@ -190,6 +190,13 @@ LONG_QUOTE = "> " + "The server stops answering after the upgrade and the logs s
         ("a version says which release is affected", "Same issue here on 11.2", False),
         ("a phrase and a real instruction", "Same for us, restarting the push proxy fixed it", False),
         ("a question about the setup", "Same here. Are you behind a proxy?", False),
+        # Asking for the author's fix, or for help, with nothing of one's own, is a me-too as well.
+        ("asking for the author's fix", "same here have you found a fix for that yet?", True),
+        ("asking for help", "Same here, send help!", True),
+        ("asking for ideas", "Any ideas?", True),
+        ("an idea of one's own", "Any idea what changed in 2.3? The log shows a timeout.", False),
+        ("offering help", "I can help: set the proxy in the config.", False),
+        ("a fix found, told", "Same here, found a fix: set the timeout to 60.", False),
     ],
 )
 def test_is_me_too(case: str, text: str, expected: bool) -> None:
