@@ -25,7 +25,11 @@ fine" gained), the set to 84.4%. Left: chatter from passers-by that has words bu
 (a joke, sympathy, a correction of the title: 4 threads), a closing courtesy read as a question ("let
 me know if it's not fixed", a rhetorical "Try again?": 2), the author's thanks or apology worded
 without a resolution phrase (3), questions put to another commenter, not the author (2), and a
-request in Chinese without a mark (1).
+request in Chinese without a mark (1). A second blind set (nl38: 101 GitHub issues of 98 other
+repositories, 2014–2026, 1–6 replies each: 70 answered, 11 unanswered, 15 waiting on the reporter, 5
+waiting on us) agreed 76.2% blind after the first set's fixes, and 81.2% after fixes only for classes
+seen in both sets (a courtesy to come back if a fix fails, an author's solved in other words, an ask
+without its mark after a greeting with a name, a me-too asking for the fix), the first set then 88.3%.
 """
 
 from __future__ import annotations
