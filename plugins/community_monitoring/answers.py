@@ -491,14 +491,19 @@ _IF_IT_FAILS = re.compile(
 # A question people type without its "?": a sentence that opens by asking the reader whether they did,
 # can or will do something ("did u run the installer", "Can you try doing: 1. …", "Have you checked the
 # port"), after a greeting (with a name: "Hi Joe, could you attach the log") or a mention at most; or
-# one that opens by telling them to send something ("Send the crash log", "Attach a screenshot",
-# "Please share your config"). Only at a sentence's start: "you can try", "as you did", "what you could
-# do is …" and "it sends a mail" tell, they do not ask.
+# one that opens by telling them to send what shows the problem ("Send the crash log", "Attach a
+# screenshot", "Please share your config"). Only at a sentence's start: "you can try", "as you did", "what you could do is …" and "it sends a mail" tell,
+# they do not ask. Nor do a tip ("Did you know you can …") and a step of an answer, whose object is
+# no evidence ("Upload a new version of the plugin", "Send a test message to confirm", "Share the
+# link with your team").
 _ASKS_WITHOUT_A_MARK = re.compile(
     r"(?:^|[.!;:])[ \t]*(?:(?:(?:hi|hello|hey|dear)[ \t]+[\w.-]+[ \t]*,"
     r"|(?:@[\w.-]+|hi|hello|hey|ok|okay|so|and|also|then|btw|please|pls|plz|kindly|just)\b)[ \t,:]*)*"
-    r"(?:(?:did|do|have|are|were|can|could|would|will)[ \t]+(?:you|u)[ \t]+\w"
-    r"|(?:send|attach|upload|share)[ \t]+(?:the|a|an|your|some|more|any|us|me)\b)",
+    r"(?:(?:did|do|have|are|were|can|could|would|will)[ \t]+(?:you|u)[ \t]+(?!know[ \t]+(?:that|you|there|about|we|it)\b)\w"
+    r"|(?:send|attach|upload|share|post|paste)[ \t]+(?:the|a|an|your|some|more|any|us|me)"
+    r"(?:[ \t]+[\w'-]+){0,3}?[ \t]+[\w-]*(?:logs?|screenshots?|screen[ \t]?shots?|screencasts?|config\w*|settings"
+    r"|outputs?|traces?|tracebacks?|dumps?|details|info\w*|errors?|files?|videos?|recordings?|captures?|hars?"
+    r"|steps|examples?|snippets?|json|ya?ml|responses?|versions?[ \t]+(?:number|info)\w*)\b)",
     re.IGNORECASE,
 )
 

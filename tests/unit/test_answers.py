@@ -457,6 +457,19 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("told to upload, in a later sentence", "Thanks. Upload a screenshot of the error", True, False),
         ("what the app sends", "It sends a mail each time the job fails.", False, False),
         ("what the author sent", "Sending the logs did not help.", False, False),
+        # A tip and the steps of an answer ask nothing: told to send no evidence, asked whether one knows.
+        ("a tip", "Did you know you can set it: go to System Console > Plugins.", False, False),
+        ("asked what they know", "Do you know if it happens on mobile too", True, False),
+        (
+            "a step: upload a plugin",
+            "Upload a new version of the plugin from the System Console.",
+            False,
+            False,
+        ),
+        ("a step: send a test", "Send a test message to confirm the webhook works.", False, False),
+        ("a step: share a link", "Share the link with your team to invite them.", False, False),
+        ("a step after a colon", "Fixed in 9.2: attach a debugger to see more.", False, False),
+        ("told to share the output", "Please share the full mmctl output", True, False),
         # Saying what the replier needs to help asks for it; more information they give does not.
         (
             "needing more information, listed",
