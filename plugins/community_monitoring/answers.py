@@ -570,6 +570,8 @@ _CONTRAST = re.compile(
     r"\b(?:but|except|until|till|however|though|although|whereas|else|only|used to|(?:was|were)[ \t]+working)\b",
     re.IGNORECASE,
 )
+# A sentence that opens by setting itself against the one before ("However, …", "But the export …").
+_OPENS_A_CONTRAST = re.compile(r"[ \t]*(?:but|however|though|although|except|only|yet)\b", re.IGNORECASE)
 # A sentence ends at a line end or at a mark before a blank (not the dots of "1.4" or "e.g.x").
 _SENTENCE_END = re.compile(r"[.!?;](?!\S)|\n")
 
@@ -580,7 +582,11 @@ def _contrasted(words: str, start: int, end: int) -> bool:
     for mark in _SENTENCE_END.finditer(words, 0, start):
         before = mark.end()
     after = _SENTENCE_END.search(words, end)
-    return _CONTRAST.search(words, before, after.start() if after else len(words)) is not None
+    if _CONTRAST.search(words, before, after.start() if after else len(words)) is not None:
+        return True
+    # The next sentence may open by setting itself against it ("It works fine. However, the mobile app
+    # still crashes."; a line break is a blank in the words read).
+    return after is not None and _OPENS_A_CONTRAST.match(words, after.end()) is not None
 
 
 # What a negation before a phrase can span, read backwards from the phrase: its blanks, three words

@@ -525,6 +525,11 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("closing the app, set against", "You can close the dialog but the app still crashes.", False, False),
         ("not working well", "The fix doesn't work well with two monitors.", False, False),
         ("closing something else", "Closing the app makes it crash.", False, False),
+        # What works set against what fails in the next sentence, or on the next line, is no solution.
+        ("works, however next", "It works fine. However, the mobile app still crashes.", False, False),
+        ("works, but on the next line", "It works!\nBut the export still fails", False, False),
+        ("works, thanks next", "It works now.\nThanks a lot", False, True),
+        ("works, then something else", "Thanks, it works. Else I would have been stuck.", False, True),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
