@@ -10,6 +10,7 @@ from builders import ROSTER, SETTINGS, T, ago, answer, post, reply
 from community_monitoring.answers import (
     AnswerState,
     LadderStep,
+    _phrase_pattern,
     answer_state,
     asks_the_author,
     day_on_list,
@@ -1007,3 +1008,23 @@ def test_without_quotes_reads_a_quote_only_outside_the_replys_code(
     left = without_quotes(reply)
     assert kept in left
     assert dropped is None or dropped not in left
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "found"),
+    [
+        ("the longest phrase wins", "Same issue here", "same issue"),
+        ("a phrase inside a word is none", "the setup fails", None),
+        ("a phrase starting with a mark", "+1 from us", "+1"),
+        ("a phrase of an unspaced script among other words", "麻烦请提供一下日志", "请提供"),
+        ("an unspaced phrase after the word it ends", "申请提供日志的权限", None),
+        ("either script in one text", "same 请提供", "same"),
+    ],
+)
+def test_phrase_pattern_finds_the_first_longest_phrase_of_either_script(
+    case: str, text: str, found: str | None
+) -> None:
+    pattern = _phrase_pattern(("same", "same issue", "up", "+1", "请提供"))
+    assert pattern is not None
+    match = pattern.search(text)
+    assert (match[0].lower() if match else None) == found, case
