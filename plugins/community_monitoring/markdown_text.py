@@ -12,6 +12,9 @@ from collections.abc import Iterator
 # A list item's marker ("-", "*", "+", "1." or "1)") and the blanks after it, on a line's text.
 _LIST_MARKER = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
 CODE_INDENT = 4
+# A line that starts a block a paragraph cannot hold, so a list item's paragraph does not go on
+# through it lazily: a quote (">") or a code fence.
+_OPENS_A_BLOCK = re.compile(r"(?:>|```|~~~)")
 # A line that is a block of its own, so an indented line right after it starts code as after a
 # blank line: an ATX heading ("### Logs") or a thematic break ("* * *", "---", "___").
 _OWN_BLOCK = r" {0,3}(?:#{1,6}(?:[ \t][^\n]*)?|(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})"
@@ -35,7 +38,7 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
     or at the start (a code block never continues a paragraph: an indented line right after one is
     more of it), up to the first line indented less. In a list the four count from where the item's
     text starts: a paragraph's line indented less after a list item continues the item (a heading or
-    a thematic break indented less ends the list).
+    a thematic break, a quote or a code fence indented less ends the list).
     """
     if _MAY_START.search(text) is None:
         return
@@ -71,8 +74,14 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
             )
         )
         marker = None if own_block else _LIST_MARKER.match(body)
-        if list_indent is not None and (blank_before or own_block) and width < list_indent and marker is None:
-            # Only a paragraph's line goes on an item without its indent: a heading or a break ends the list.
+        if (
+            list_indent is not None
+            and (blank_before or own_block or _OPENS_A_BLOCK.match(body) is not None)
+            and width < list_indent
+            and marker is None
+        ):
+            # Only a paragraph's line goes on an item without its indent: a heading, a break, a quote or a
+            # fence ends the list.
             list_indent = None
         base = list_indent or 0
         paragraph = not own_block
@@ -81,8 +90,10 @@ def indented_code_spans(text: str) -> Iterator[tuple[int, int]]:
             paragraph = False
         elif marker is not None and width < base + CODE_INDENT:
             # The item's text starts after its marker and blanks (a marker alone: one blank after it).
-            list_indent = width + len(marker[0]) + (0 if marker.end() < len(body) else 1)
-            paragraph = marker.end() < len(body)
+            # (Blanks after a marker alone are no part of it: "- " is "-".)
+            empty = marker.end() == len(body)
+            list_indent = width + (len(marker[0].rstrip(" \t")) + 1 if empty else len(marker[0]))
+            paragraph = not empty
         blank_before = own_block
     if code is not None:
         yield code

@@ -237,6 +237,10 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
             "- item\n  # Head\n      code?\nafter",
             "- item # Head after",
         ),
+        # A quote right after a list item is no part of the item's paragraph: it ends the list.
+        ("a quote right after a list item ends the list", "- item\n> quote\n\n    code?", "- item"),
+        # An item's marker with blanks after it and nothing else: its text is indented past one blank.
+        ("an empty item with a blank after its marker", "- \n  foo\n\n      code?", "- foo"),
         # A paragraph underlined with "=" is a heading: the indented line right after it is code.
         ("indented code right under an underlined heading", "Logs\n====\n    panic: what?", "Logs ===="),
         ("a line of '=' alone is no underline", "mine\n\n===\n    more words", "mine === more words"),
