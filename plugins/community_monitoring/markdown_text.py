@@ -22,11 +22,11 @@ _OWN_BLOCK_LINE = re.compile(_OWN_BLOCK + r"\Z")
 # A line of "=" right under a paragraph's line underlines it: the paragraph is a (setext) heading.
 _SETEXT_EQUALS = r" {0,3}=+[ \t]*"
 _SETEXT_EQUALS_LINE = re.compile(_SETEXT_EQUALS + r"\Z")
-# Where a code block can start: a line indented four blanks at the start, after a blank line or after
-# a line that is a block of its own. Most texts have none, and one search for it is many times
-# faster than reading their lines.
+# Where a code block can start: a line indented four blanks at the start (blank lines before it too: a
+# reply that opens with a line break), after a blank line or after a line that is a block of its own.
+# Most texts have none, and one search for it is many times faster than reading their lines.
 _MAY_START = re.compile(
-    rf"(?:\A|\n[ \t]*\n|(?:\A|\n)(?:{_OWN_BLOCK}|{_SETEXT_EQUALS})\n)(?: {{4}}| {{0,3}}\t)"
+    rf"(?:\A(?:[ \t]*\n)*|\n[ \t]*\n|(?:\A|\n)(?:{_OWN_BLOCK}|{_SETEXT_EQUALS})\n)(?: {{4}}| {{0,3}}\t)"
 )
 
 

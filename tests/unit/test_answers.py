@@ -241,6 +241,13 @@ def test_is_me_too(case: str, text: str, expected: bool) -> None:
         ("a quote right after a list item ends the list", "- item\n> quote\n\n    code?", "- item"),
         # An item's marker with blanks after it and nothing else: its text is indented past one blank.
         ("an empty item with a blank after its marker", "- \n  foo\n\n      code?", "- foo"),
+        # A reply that opens with a line break (a web form's, a mail's) and then its code.
+        (
+            "code after an opening blank line",
+            "\n    SELECT * FROM Posts WHERE Id = ?;\n\nThe query.",
+            "The query.",
+        ),
+        ("code after an opening CRLF", "\r\n \r\n    SELECT ?;\r\n\r\nok", "ok"),
         # A paragraph underlined with "=" is a heading: the indented line right after it is code.
         ("indented code right under an underlined heading", "Logs\n====\n    panic: what?", "Logs ===="),
         ("a line of '=' alone is no underline", "mine\n\n===\n    more words", "mine === more words"),
