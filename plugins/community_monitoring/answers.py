@@ -576,12 +576,19 @@ def says_it_is_solved(text: str, responses: ResponsesSection) -> bool:
 # Chrome but not with Firefox", "Everything else works, only the export fails", "It was working fine
 # until yesterday", "It used to work fine in 10.4". Such an author reports more of the problem, which
 # waits on the team still: wrongly read as solved, the post would leave every list unanswered.
+# Not the words that thank ("It works now, but thanks anyway", "Thanks though, it works") nor the
+# ones that tell how little it took ("works fine now, only had to restart").
+_NO_CONTRAST_BEFORE = r"(?<!thanks )(?<!thank you )"
+_NO_CONTRAST_AFTER = r"(?![ \t,]+(?:thanks?|thx)\b|[ \t]+(?:had|needed|have|need)[ \t]+to\b)"
 _CONTRAST = re.compile(
-    r"\b(?:but|except|until|till|however|though|although|whereas|else|only|used to|(?:was|were)[ \t]+working)\b",
+    rf"\b{_NO_CONTRAST_BEFORE}(?:but|except|until|till|however|though|although|whereas|else|only|used to"
+    rf"|(?:was|were)[ \t]+working)\b{_NO_CONTRAST_AFTER}",
     re.IGNORECASE,
 )
 # A sentence that opens by setting itself against the one before ("However, …", "But the export …").
-_OPENS_A_CONTRAST = re.compile(r"[ \t]*(?:but|however|though|although|except|only|yet)\b", re.IGNORECASE)
+_OPENS_A_CONTRAST = re.compile(
+    rf"[ \t]*(?:but|however|though|although|except|only|yet)\b{_NO_CONTRAST_AFTER}", re.IGNORECASE
+)
 # A sentence ends at a line end or at a mark before a blank (not the dots of "1.4" or "e.g.x").
 _SENTENCE_END = re.compile(r"[.!?;](?!\S)|\n")
 

@@ -542,6 +542,12 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("works, but on the next line", "It works!\nBut the export still fails", False, False),
         ("works, thanks next", "It works now.\nThanks a lot", False, True),
         ("works, then something else", "Thanks, it works. Else I would have been stuck.", False, True),
+        # Thanks, or how little it took, set against nothing that fails.
+        ("works, but thanks", "It works now, but thanks anyway", False, True),
+        ("thanks though", "Thanks though, it works now.", False, True),
+        ("works, but thanks next", "Solved it myself. But thank you for looking!", False, True),
+        ("works, only had to", "works fine now, only had to restart", False, True),
+        ("works, only one thing fails", "Works fine now, only the export fails.", False, False),
         # Saying it is not solved is not saying it is.
         ("not solved", "Unfortunately that has not solved it, the same users are skipped.", False, False),
         ("not resolved yet", "It's not resolved yet.", False, False),
