@@ -589,6 +589,15 @@ _CONTRAST = re.compile(
 _OPENS_A_CONTRAST = re.compile(
     rf"[ \t]*(?:but|however|though|although|except|only|yet)\b{_NO_CONTRAST_AFTER}", re.IGNORECASE
 )
+# Words after it telling that something still fails, with no contrast word ("It works fine on desktop.
+# The mobile app still crashes.", "that worked, but I'm still getting the error on mobile"): present
+# tense, so "it didn't work before the restart" tells how it was, not that it fails.
+_STILL_FAILS = re.compile(
+    r"\b(?:still|again)\b[^.!?;\n]{0,40}?\b(?:fail|crash|error|broken|hang|freez|throw)\w*"
+    r"|\b(?:does|do|is|are)(?:n't|n’t|[ \t]+not)[ \t]+(?:work|load|start|open|sync|connect)\w*"
+    r"|\bnot[ \t]+working\b",
+    re.IGNORECASE,
+)
 # A sentence ends at a line end or at a mark before a blank (not the dots of "1.4" or "e.g.x").
 _SENTENCE_END = re.compile(r"[.!?;](?!\S)|\n")
 
@@ -602,8 +611,10 @@ def _contrasted(words: str, start: int, end: int) -> bool:
     if _CONTRAST.search(words, before, after.start() if after else len(words)) is not None:
         return True
     # The next sentence may open by setting itself against it ("It works fine. However, the mobile app
-    # still crashes."; a line break is a blank in the words read).
-    return after is not None and _OPENS_A_CONTRAST.match(words, after.end()) is not None
+    # still crashes."; a line break is a blank in the words read), or a later one say what still fails.
+    if after is not None and _OPENS_A_CONTRAST.match(words, after.end()) is not None:
+        return True
+    return _STILL_FAILS.search(words, end) is not None
 
 
 # What a negation before a phrase can span, read backwards from the phrase: its blanks, three words

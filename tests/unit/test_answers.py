@@ -539,6 +539,17 @@ def test_a_reply_is_read_for_its_own_words_once() -> None:
         ("closing something else", "Closing the app makes it crash.", False, False),
         # What works set against what fails in the next sentence, or on the next line, is no solution.
         ("works, however next", "It works fine. However, the mobile app still crashes.", False, False),
+        # A later sentence telling what still fails, with no contrast word; how it was is no failure now.
+        (
+            "works, a later sentence still fails",
+            "It works fine on desktop. The mobile app still crashes.",
+            False,
+            False,
+        ),
+        ("worked, still the error", "That worked! Still getting the error on mobile", False, False),
+        ("works, another part not working", "It works now. The export is not working.", False, False),
+        ("works, how it was before", "It works now. It did not work before the restart.", False, True),
+        ("works, still thanks", "Works now. Still, thanks for the help!", False, True),
         ("works, but on the next line", "It works!\nBut the export still fails", False, False),
         ("works, thanks next", "It works now.\nThanks a lot", False, True),
         ("works, then something else", "Thanks, it works. Else I would have been stuck.", False, True),
